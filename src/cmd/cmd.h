@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd - the command table: the one place that lists every pgsift command.
+ *
+ * The table drives `pgsift --help`, `pgsift help COMMAND`, dispatch in main.c and the
+ * docs check (tests/check-docs.sh reads `pgsift --help`). A command is listed only when
+ * it works; later features add their line here.
+ *
+ * Commands sit above the pipeline: they may include any stage header. A command's run()
+ * returns 0 on success; on failure it returns -1 and fills @d, and main.c prints
+ * "pgsift: <msg>" and exits with diag_exit_code(). Commands write machine output to
+ * stdout only and never call exit().
+ */
+#ifndef SIFT_CMD_CMD_H
+#define SIFT_CMD_CMD_H
+
+#include "core/diag.h"
+#include "core/log.h"
+
+/* Global options, parsed by main.c before the command name. */
+struct cli {
+    const char *db_path; /* --db, else $PGSIFT_DB, else ./pgsift.db */
+    enum log_level level;
+};
+
+struct command {
+    const char *name;
+    int (*run)(int argc, char **argv, const struct cli *cli, struct diag *d);
+    const char *synopsis; /* "pgsift parse [--format F] FILE..." */
+    const char *summary;  /* one line for --help */
+};
+
+/* The table, terminated by an entry with name == NULL. */
+extern const struct command commands[];
+
+const struct command *command_find(const char *name);
+
+/* Print the top-level usage with the command list. */
+void command_usage(FILE *out);
+
+/* Command implementations (cmd_<name>.c). argv[0] is the command name. */
+int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
+
+#endif

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <openssl/crypto.h>
+#include <sqlite3.h>
+#include <xxhash.h>
+#include <yaml.h>
+#include <zlib.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "cmd/cmd.h"
+#include "core/opts.h"
+#include "version.h"
+
+int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d)
+{
+    static const struct opt opts[] = { OPT_END_() };
+    char pcre[64] = "";
+    unsigned xxh = XXH_versionNumber();
+
+    (void)cli;
+    int n = opts_parse(opts, argc - 1, argv + 1, d);
+    if (n == -2) {
+        opts_usage(stdout, "pgsift version", opts);
+        return 0;
+    }
+    if (n < 0)
+        return -1;
+    if (n > 0)
+        return diag_set(d, DIAG_USAGE, "'version' takes no arguments");
+
+    pcre2_config(PCRE2_CONFIG_VERSION, pcre);
+    printf("pgsift %s\n", SIFT_VERSION);
+    printf("build: %s, %s\n", SIFT_BUILD_TYPE, SIFT_BUILD_FLAGS);
+    printf("sqlite %s\n", sqlite3_libversion());
+    printf("zlib %s\n", zlibVersion());
+    printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    printf("libyaml %s\n", yaml_get_version_string());
+    printf("pcre2 %s\n", pcre);
+    printf("xxhash %u.%u.%u\n", xxh / 10000, xxh / 100 % 100, xxh % 100);
+    printf("jansson %s\n", jansson_version_str());
+    printf("openssl %s\n", OpenSSL_version(OPENSSL_VERSION));
+    return 0;
+}

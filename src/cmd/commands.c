@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "core/opts.h"
+
+/* Keep in the order a user meets them: inspect, load, query, operate. */
+const struct command commands[] = {
+    { "version", cmd_version, "pgsift version",
+      "show the version, build options and library versions" },
+    { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
+    { NULL, NULL, NULL, NULL },
+};
+
+const struct command *command_find(const char *name)
+{
+    for (const struct command *c = commands; c->name; c++)
+        if (!strcmp(c->name, name))
+            return c;
+    return NULL;
+}
+
+void command_usage(FILE *out)
+{
+    fprintf(out, "usage: pgsift [--db PATH] [-q|-v] COMMAND [ARGS]\n\n"
+                 "Turns PostgreSQL and Supabase server logs into per-query statistics.\n\n"
+                 "Commands:\n");
+    for (const struct command *c = commands; c->name; c++)
+        fprintf(out, "    %-12s %s\n", c->name, c->summary);
+    fprintf(out, "\nGlobal options:\n"
+                 "    --db PATH    the SQLite store (default: $PGSIFT_DB, else ./pgsift.db)\n"
+                 "    -q, --quiet  errors only on stderr\n"
+                 "    -v, --verbose  more detail on stderr\n"
+                 "    --version    same as 'pgsift version'\n"
+                 "    -h, --help   this text; 'pgsift help COMMAND' for a command\n");
+}
+
+int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d)
+{
+    static const struct opt opts[] = { OPT_END_() };
+    int n = opts_parse(opts, argc - 1, argv + 1, d);
+
+    if (n == -2) {
+        opts_usage(stdout, "pgsift help [COMMAND]", opts);
+        return 0;
+    }
+    if (n < 0)
+        return -1;
+    if (n == 0) {
+        command_usage(stdout);
+        return 0;
+    }
+    const struct command *c = command_find(argv[1]);
+    if (!c)
+        return diag_set(d, DIAG_USAGE, "no such command '%s' (see 'pgsift --help')", argv[1]);
+    /* Every command prints its own usage for --help. */
+    char *sub[] = { argv[1], (char *)"--help", NULL };
+    return c->run(2, sub, cli, d);
+}

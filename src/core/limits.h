@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * limits - every bound on what untrusted input (a log record, a statement, a rule or
+ * config file) can make pgsift do. One place, like SQLite's sqliteLimit.h.
+ *
+ * Each limit says why it exists. Raising one is a reviewed change; every limit has a
+ * test at limit-1, limit and limit+1. Exceeding a limit on input is a counted reject
+ * with a reason, never a crash and never a silent drop.
+ */
+#ifndef SIFT_CORE_LIMITS_H
+#define SIFT_CORE_LIMITS_H
+
+/* One log record, continuation lines included. PostgreSQL itself caps nothing, but a
+ * statement over 10 MB in a log is an attack or a bug; we keep memory bounded. */
+#define SIFT_MAX_RECORD_BYTES (10u << 20)
+
+/* One physical line before it is joined into a record. */
+#define SIFT_MAX_LINE_BYTES (10u << 20)
+
+/* Statement text handed to the normalizer; longer statements are fingerprinted on
+ * their first SIFT_MAX_STATEMENT_BYTES and flagged truncated. */
+#define SIFT_MAX_STATEMENT_BYTES (1u << 20)
+
+/* Lexer tokens per statement (bounds the canonical token stream). */
+#define SIFT_MAX_TOKENS 200000u
+
+/* Nesting depth of an auto_explain plan (JSON objects or text indentation levels). */
+#define SIFT_MAX_PLAN_DEPTH 256u
+
+/* Nodes in one plan tree. */
+#define SIFT_MAX_PLAN_NODES 10000u
+
+/* Records of one source that may be waiting for continuation lines at once
+ * (interleaved stderr/syslog from many backends). */
+#define SIFT_MAX_PENDING_RECORDS 4096u
+
+/* First samples kept per (source, reject reason), like GoAccess's 20 log errors. */
+#define SIFT_MAX_REJECT_SAMPLES 20u
+
+/* Bytes of a rejected line kept as its sample. */
+#define SIFT_MAX_SAMPLE_BYTES 512u
+
+/* A log_line_prefix setting. PostgreSQL's own GUC has no limit; 1 KiB is generous. */
+#define SIFT_MAX_PREFIX_BYTES 1024u
+
+/* Rule and config files. */
+#define SIFT_MAX_RULE_FILE_BYTES   (1u << 20)
+#define SIFT_MAX_CONFIG_FILE_BYTES (1u << 20)
+
+/* Body of one outgoing webhook/alert notification. */
+#define SIFT_MAX_WEBHOOK_BODY (256u << 10)
+
+/* Lines of the first bytes of an input inspected by format auto-detection. */
+#define SIFT_DETECT_LINES 200u
+#define SIFT_DETECT_BYTES (256u << 10)
+
+#endif

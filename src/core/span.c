@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+
+#include "core/span.h"
+
+static inline int lower(int c)
+{
+    return (c >= 'A' && c <= 'Z') ? c + 32 : c;
+}
+
+bool span_eq_icase(struct span a, struct span b)
+{
+    if (a.len != b.len)
+        return false;
+    for (size_t i = 0; i < a.len; i++)
+        if (lower((unsigned char)a.p[i]) != lower((unsigned char)b.p[i]))
+            return false;
+    return true;
+}
+
+bool span_starts_with(struct span s, struct span prefix)
+{
+    return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.p, prefix.p, prefix.len) == 0);
+}
+
+bool span_ends_with(struct span s, struct span suffix)
+{
+    return s.len >= suffix.len &&
+           (suffix.len == 0 || memcmp(s.p + s.len - suffix.len, suffix.p, suffix.len) == 0);
+}
+
+struct span span_sub(struct span s, size_t from, size_t n)
+{
+    if (from > s.len)
+        from = s.len;
+    if (n > s.len - from)
+        n = s.len - from;
+    return span_make(s.p ? s.p + from : NULL, n);
+}
+
+static inline bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+struct span span_rtrim(struct span s)
+{
+    while (s.len && is_space(s.p[s.len - 1]))
+        s.len--;
+    return s;
+}
+
+struct span span_trim(struct span s)
+{
+    while (s.len && is_space(s.p[0])) {
+        s.p++;
+        s.len--;
+    }
+    return span_rtrim(s);
+}
+
+long span_find_char(struct span s, size_t from, char c)
+{
+    if (from >= s.len)
+        return -1;
+    const char *hit = memchr(s.p + from, c, s.len - from);
+    return hit ? (long)(hit - s.p) : -1;
+}
+
+long span_find(struct span s, size_t from, struct span needle)
+{
+    if (needle.len == 0)
+        return from <= s.len ? (long)from : -1;
+    while (from + needle.len <= s.len) {
+        long i = span_find_char(s, from, needle.p[0]);
+        if (i < 0 || (size_t)i + needle.len > s.len)
+            return -1;
+        if (memcmp(s.p + i, needle.p, needle.len) == 0)
+            return i;
+        from = (size_t)i + 1;
+    }
+    return -1;
+}
+
+bool span_to_u64(struct span s, uint64_t *out)
+{
+    uint64_t v = 0;
+
+    if (s.len == 0)
+        return false;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned d = (unsigned char)s.p[i] - '0';
+        if (d > 9)
+            return false;
+        if (v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+bool span_to_i64(struct span s, int64_t *out)
+{
+    bool neg = false;
+    uint64_t v;
+
+    if (s.len && (s.p[0] == '-' || s.p[0] == '+')) {
+        neg = s.p[0] == '-';
+        s.p++;
+        s.len--;
+    }
+    if (!span_to_u64(s, &v))
+        return false;
+    if (neg) {
+        if (v > (uint64_t)INT64_MAX + 1)
+            return false;
+        *out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+    } else {
+        if (v > (uint64_t)INT64_MAX)
+            return false;
+        *out = (int64_t)v;
+    }
+    return true;
+}
+
+bool span_to_double(struct span s, double *out)
+{
+    char buf[64];
+    char *end;
+    double v;
+
+    if (s.len == 0 || s.len >= sizeof(buf))
+        return false;
+    /* strtod accepts "inf", "nan", hex and leading space; logs never carry those. */
+    for (size_t i = 0; i < s.len; i++) {
+        char c = s.p[i];
+        if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
+            return false;
+    }
+    memcpy(buf, s.p, s.len);
+    buf[s.len] = '\0';
+    errno = 0;
+    v = strtod(buf, &end);
+    if (errno || *end || !isfinite(v))
+        return false;
+    *out = v;
+    return true;
+}

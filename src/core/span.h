@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * span - a non-owning view of bytes (pointer + length), like curl's Curl_str.
+ *
+ * Parsers produce spans into the chunk they read or into the batch arena; nothing is
+ * copied on the hot path. A span is borrowed: it is valid as long as the memory it
+ * points into (see the producer's header). Spans are not NUL-terminated.
+ */
+#ifndef SIFT_CORE_SPAN_H
+#define SIFT_CORE_SPAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+struct span {
+    const char *p;
+    size_t len;
+};
+
+#define SPAN_NULL   ((struct span){ NULL, 0 })
+#define SPAN_LIT(s) ((struct span){ (s), sizeof(s) - 1 })
+
+static inline struct span span_make(const char *p, size_t len)
+{
+    return (struct span){ p, len };
+}
+
+static inline struct span span_cstr(const char *s)
+{
+    return (struct span){ s, s ? strlen(s) : 0 };
+}
+
+/* A span with p == NULL is "absent"; a span with len == 0 and p != NULL is "empty".
+ * Formats that distinguish the two (csvlog's empty vs absent fields) rely on this. */
+static inline bool span_present(struct span s)
+{
+    return s.p != NULL;
+}
+
+static inline bool span_eq(struct span a, struct span b)
+{
+    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+}
+
+#define span_eq_lit(s, lit) span_eq((s), SPAN_LIT(lit))
+
+bool span_eq_icase(struct span a, struct span b);
+bool span_starts_with(struct span s, struct span prefix);
+#define span_starts_with_lit(s, lit) span_starts_with((s), SPAN_LIT(lit))
+bool span_ends_with(struct span s, struct span suffix);
+
+/* Return the sub-span [from, from+n) clamped to s. */
+struct span span_sub(struct span s, size_t from, size_t n);
+
+/* Strip ASCII white space on both ends / on the right. */
+struct span span_trim(struct span s);
+struct span span_rtrim(struct span s);
+
+/* Index of the first occurrence of c or of needle at or after `from`, or -1. */
+long span_find_char(struct span s, size_t from, char c);
+long span_find(struct span s, size_t from, struct span needle);
+
+/* Parse a whole span as a decimal integer (optional sign). Returns false on empty
+ * input, trailing garbage or overflow; *out untouched then. */
+bool span_to_i64(struct span s, int64_t *out);
+bool span_to_u64(struct span s, uint64_t *out);
+
+/* Parse a decimal number like "12.345" or "1e3" (whole span). */
+bool span_to_double(struct span s, double *out);
+
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "event.h"
+
+static const char *const kind_names[EV_KIND_COUNT] = {
+    [EV_OTHER] = "other",
+    [EV_DURATION] = "duration",
+    [EV_STATEMENT] = "statement",
+    [EV_PLAN] = "plan",
+    [EV_ERROR] = "error",
+    [EV_LOCK_WAIT] = "lock_wait",
+    [EV_LOCK_ACQUIRED] = "lock_acquired",
+    [EV_DEADLOCK] = "deadlock",
+    [EV_TEMP_FILE] = "temp_file",
+    [EV_CHECKPOINT] = "checkpoint",
+    [EV_AUTOVACUUM] = "autovacuum",
+    [EV_AUTOANALYZE] = "autoanalyze",
+    [EV_CONNECTION] = "connection",
+    [EV_AUTHENTICATED] = "authenticated",
+    [EV_DISCONNECTION] = "disconnection",
+    [EV_AUTH_FAILURE] = "auth_failure",
+    [EV_CANCEL] = "cancel",
+    [EV_TIMEOUT] = "timeout",
+    [EV_TOO_MANY_CONNECTIONS] = "too_many_connections",
+    [EV_STARTUP] = "startup",
+    [EV_SHUTDOWN] = "shutdown",
+};
+
+static const char *const severity_names[SEV_COUNT] = {
+    [SEV_NONE] = "",         [SEV_DEBUG] = "DEBUG",     [SEV_INFO] = "INFO",
+    [SEV_NOTICE] = "NOTICE", [SEV_WARNING] = "WARNING", [SEV_LOG] = "LOG",
+    [SEV_ERROR] = "ERROR",   [SEV_FATAL] = "FATAL",     [SEV_PANIC] = "PANIC",
+};
+
+static const char *const phase_names[PHASE_COUNT] = {
+    [PHASE_NONE] = "",     [PHASE_SIMPLE] = "simple",   [PHASE_PARSE] = "parse",
+    [PHASE_BIND] = "bind", [PHASE_EXECUTE] = "execute",
+};
+
+void event_clear(struct event *ev)
+{
+    memset(ev, 0, sizeof(*ev));
+    ev->ts_us = INT64_MIN;
+    ev->pid = -1;
+    ev->session_line = -1;
+    ev->duration_ms = -1;
+    ev->facts.wait_ms = -1;
+    ev->facts.temp_bytes = -1;
+    ev->facts.buffers = -1;
+    ev->facts.write_s = ev->facts.sync_s = ev->facts.total_s = -1;
+    ev->facts.tuples_removed = ev->facts.tuples_remain = -1;
+    ev->facts.elapsed_s = -1;
+}
+
+const char *event_kind_name(enum event_kind k)
+{
+    return (unsigned)k < EV_KIND_COUNT ? kind_names[k] : "other";
+}
+
+const char *severity_name(enum event_severity s)
+{
+    return (unsigned)s < SEV_COUNT ? severity_names[s] : "";
+}
+
+const char *phase_name(enum event_phase p)
+{
+    return (unsigned)p < PHASE_COUNT ? phase_names[p] : "";
+}
+
+const char *plan_format_name(enum plan_format f)
+{
+    switch (f) {
+    case PLAN_TEXT: return "text";
+    case PLAN_JSON: return "json";
+    case PLAN_YAML: return "yaml";
+    case PLAN_XML: return "xml";
+    case PLAN_NONE: break;
+    }
+    return "";
+}
+
+bool event_kind_from_name(struct span name, enum event_kind *out)
+{
+    for (unsigned k = 0; k < EV_KIND_COUNT; k++) {
+        if (span_eq(name, span_cstr(kind_names[k]))) {
+            *out = (enum event_kind)k;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool severity_from_name(struct span name, enum event_severity *out)
+{
+    for (unsigned s = 1; s < SEV_COUNT; s++) {
+        if (span_eq_icase(name, span_cstr(severity_names[s]))) {
+            *out = (enum event_severity)s;
+            return true;
+        }
+    }
+    return false;
+}

@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: MIT
+# Sourced by every tests/integration/tNNN-*.sh (Git's test-lib in miniature).
+#
+# Gives each test a fresh temporary directory ($T, removed at exit, kept with
+# SIFT_KEEP_TMP=1), the binaries ($PGSIFT, $SIFT_TEST_TOOL), and:
+#   expect_eq WHAT EXPECTED ACTUAL     fail with both values when they differ
+#   expect_exit CODE CMD...            run CMD, fail unless it exits CODE
+#   expect_contains HAYSTACK NEEDLE    fail unless NEEDLE occurs in HAYSTACK
+#   expect_not_contains HAYSTACK NEEDLE
+#   wait_for SECONDS CMD...            poll CMD until it succeeds; never fixed sleeps
+#   store_query SQL                    run SQL against $PGSIFT_DB (sqlite3)
+#   skip REASON                        exit 77 (ctest shows the test as skipped)
+#   need_cmd NAME...                   skip unless each command exists
+#   shared_dir                         print ../shared of the project, or skip
+#   pass                               print "N passed, 0 failed" and exit 0
+set -euo pipefail
+
+: "${SIFT_SOURCE_DIR:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}"
+: "${PGSIFT:=$SIFT_SOURCE_DIR/build/test/pgsift}"
+: "${SIFT_TEST_TOOL:=$SIFT_SOURCE_DIR/build/test/tests/sift-test-tool}"
+export SIFT_SOURCE_DIR PGSIFT SIFT_TEST_TOOL
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/pgsift-test.XXXXXX")
+export T
+export PGSIFT_DB="$T/pgsift.db"
+_sift_cleanup() {
+  local rc=$?
+  if [[ -n ${SIFT_KEEP_TMP:-} || $rc -ne 0 && $rc -ne 77 && -n ${SIFT_KEEP_FAILED:-} ]]; then
+    echo "kept $T" >&2
+  else
+    rm -rf "$T"
+  fi
+  return $rc
+}
+trap _sift_cleanup EXIT
+cd "$T"
+
+_sift_checks=0
+fail() {
+  echo "FAIL: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+expect_eq() {
+  _sift_checks=$((_sift_checks + 1))
+  [[ "$2" == "$3" ]] || fail "$1: expected '$2', got '$3'"
+}
+
+expect_exit() {
+  local want=$1 got=0
+  shift
+  "$@" || got=$?
+  _sift_checks=$((_sift_checks + 1))
+  [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want"
+}
+
+expect_contains() {
+  _sift_checks=$((_sift_checks + 1))
+  [[ "$1" == *"$2"* ]] || fail "expected to find '$2' in: $1"
+}
+
+expect_not_contains() {
+  _sift_checks=$((_sift_checks + 1))
+  [[ "$1" != *"$2"* ]] || fail "did not expect '$2' in: $1"
+}
+
+wait_for() {
+  local timeout=$1
+  shift
+  local deadline=$((SECONDS + timeout))
+  until "$@"; do
+    ((SECONDS < deadline)) || fail "timed out after ${timeout}s waiting for: $*"
+    sleep 0.05
+  done
+}
+
+store_query() {
+  sqlite3 -batch -noheader "$PGSIFT_DB" "$1"
+}
+
+skip() {
+  echo "skipped: $*"
+  exit 77
+}
+
+need_cmd() {
+  local c
+  for c in "$@"; do command -v "$c" >/dev/null 2>&1 || skip "$c not installed"; done
+}
+
+shared_dir() {
+  local d="$SIFT_SOURCE_DIR/../shared"
+  [[ -d $d ]] || skip "../shared is absent"
+  (cd "$d" && pwd)
+}
+
+pass() {
+  echo "$_sift_checks passed, 0 failed"
+  exit 0
+}
