@@ -7,7 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 pgsift=${PGSIFT:-$root/build/test/pgsift}
-docs=$(cat "$root/README.md" "$root"/docs/*.md 2>/dev/null)
+shopt -s nullglob
+docs=$(cat "$root/README.md" "$root"/docs/*.md)
 bad=0
 
 cmds=$("$pgsift" --help | awk '/^Commands:/{on=1; next} /^$/{on=0} on{print $1}')
@@ -25,7 +26,7 @@ for c in $cmds; do
     fi
   done
 done
-for t in $(cat "$root"/schema/*.sql 2>/dev/null | grep -oiE 'create table( if not exists)? [a-z_]+' | awk '{print $NF}' | sort -u); do
+for t in $(cat /dev/null "$root"/schema/*.sql | grep -oiE 'create table( if not exists)? [a-z_]+' | awk '{print $NF}' | sort -u); do
   if ! grep -qw "$t" <<<"$docs"; then
     echo "docs: table '$t' (schema/) is not documented in README.md or docs/"
     bad=1
