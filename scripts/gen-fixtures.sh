@@ -674,7 +674,8 @@ ALTER SYSTEM RESET max_wal_size;
 SELECT pg_reload_conf();
 CHECKPOINT;
 SQL
-	wait_log 'parameter "max_wal_size" removed from configuration file' 1 10
+	# initdb writes max_wal_size = 1GB into postgresql.conf, so this is a change back to 1GB
+	wait_log 'parameter "max_wal_size" changed to "1GB"' 1 10
 
 	step "autovacuum and autoanalyze of av_demo"
 	wait_log 'automatic vacuum of table "app.public.av_demo"' 1 60
@@ -773,8 +774,8 @@ workload_summary() {
 11. \`CHECKPOINT\` (\`checkpoint starting: immediate force wait\`); \`ALTER SYSTEM SET
     max_wal_size = '32MB'\` + \`pg_reload_conf()\` (\`received SIGHUP\`, \`parameter "max_wal_size"
     changed to "32MB"\`); ~50 MB of WAL (\`checkpoints are occurring too frequently\` + HINT,
-    \`checkpoint starting: wal\`); \`ALTER SYSTEM RESET\` + reload (\`parameter "max_wal_size" removed
-    from configuration file, reset to default\`) and \`CHECKPOINT\`; then wait until autovacuum has
+    \`checkpoint starting: wal\`); \`ALTER SYSTEM RESET\` + reload (\`parameter "max_wal_size" changed
+    to "1GB"\`, the value initdb wrote to postgresql.conf) and \`CHECKPOINT\`; then wait until autovacuum has
     logged \`automatic vacuum\` and \`automatic analyze\` of \`app.public.av_demo\`.
 12. Dump \`pg_stat_statements\`, fast shutdown (\`checkpoint starting: shutdown immediate\`).
 EOF
