@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# shellcheck disable=SC2016  # backticks in printf formats are Markdown, not command substitution
 # gen-fixtures.sh: regenerate tests/fixtures/pg15/<run>/ from a real PostgreSQL 15 server.
 #
 # usage: scripts/gen-fixtures.sh [--keep-tmp] [RUN...]
@@ -19,7 +21,7 @@ set -euo pipefail
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd -P)
 OUT="$REPO/tests/fixtures/pg15"
-# shellcheck source=lib/pg.sh
+# shellcheck source-path=SCRIPTDIR source=lib/pg.sh
 . "$SCRIPT_DIR/lib/pg.sh"
 
 RUNS=(text-plans json-plans statement-log verbose-errors)
@@ -94,6 +96,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 141' PIPE
 
 pg_wait_bins || exit 1
 for f in auto_explain.so pg_stat_statements.so; do
@@ -163,7 +166,12 @@ spread over many lines). Every client connects over TCP (host=127.0.0.1)."
 log_statement = 'all' logs 'statement: ...' (simple protocol) or 'execute <name>: ...' (extended
 protocol) before execution, and log_duration = on logs a bare 'duration: N ms' line per protocol
 step (parse, bind, execute) after it. The prefix is pgBadger's classic recommendation, without %q,
-so background processes print empty user/db/app/client fields. Plans in text format."
+so background processes print empty user/db/app/client fields. Plans in text format.
+Pairing, per pid: a simple-protocol statement is 'statement: SQL' then 'duration: N ms'; an
+extended-protocol statement is 'duration' (parse), 'duration' (bind), 'execute <name>: SQL' with
+DETAIL 'parameters: ...', then 'duration' (execute) -- the parse and bind durations come before
+the statement text. 'EXECUTE name(...)' of a PREPAREd statement is 'statement: EXECUTE ...' with
+DETAIL 'prepare: PREPARE ...', then 'duration'. Errors have no duration line."
 		RUN_CONF=(
 			"log_line_prefix = '%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h '"
 			"log_min_duration_statement = -1"
@@ -445,6 +453,8 @@ SELECT id,
 SELECT 'multi-line
 string literal' AS m, E'tab\\there' AS t, U&'d\\0061t\\+000061' AS u, '\\' AS one_backslash;
 SELECT 'literal${tab}tab' AS tab_in_literal;
+SELECT 'first line
+2026-01-01 00:00:00.000 UTC [1] LOG:  not a record, a line inside a string literal' AS fake_record;
 SELECT /* block /* nested */ comment */ count(*) FROM "Mixed Case" WHERE "naïve" LIKE '%🐘%';
 CREATE FUNCTION app_greet(who text) RETURNS text LANGUAGE plpgsql AS \$fn\$
 BEGIN
@@ -704,9 +714,9 @@ write_run_readme() {
 		printf 'Do not edit these files by hand: re-run the script (see ../README.md).\n\n'
 		printf '## Files\n\n'
 		printf '| file | what |\n|---|---|\n'
-		printf '| `%s` | stderr destination (the `log_line_prefix` format) |\n' "$(ls "$STAGE" | grep '^postgresql\.log')"
-		printf '| `%s` | csvlog destination, same records |\n' "$(ls "$STAGE" | grep '^postgresql\.csv')"
-		printf '| `%s` | jsonlog destination, same records, one JSON object per line |\n' "$(ls "$STAGE" | grep '^postgresql\.json')"
+		printf '| `postgresql.log` | stderr destination (the `log_line_prefix` format) |\n'
+		printf '| `postgresql.csv` | csvlog destination, same records |\n'
+		printf '| `postgresql.json` | jsonlog destination, same records, one JSON object per line |\n'
 		printf '| `pg_stat_statements.csv` | `pg_stat_statements` at the end of the run (before shutdown): queryid, calls, total_exec_time, query, dbname, username, toplevel, rows |\n'
 		printf '| `workload.sql` | the exact SQL sent by every session, in order, with the pgbench commands |\n\n'
 		printf 'The three log files were written by one server through one logging collector, each\n'
@@ -748,7 +758,8 @@ workload_summary() {
    \`-M extended\` and \`-M prepared\`, 5 transactions each.
 6. Quoting and text: quoted identifiers (\`"Mixed Case"\`, \`"Quoted ""Col"""\`, \`"naïve"\`),
    \`'it''s'\`, \`E'two\\nlines'\`, \`\$\$...\$\$\`, a \`\$fn\$\` function body containing \`\$q\$...\$q\$\`,
-   a string literal spanning two lines, a literal TAB inside a string, \`U&'...'\`, nested
+   a string literal spanning two lines, a literal TAB inside a string, a literal whose second
+   line looks like a log record (\`2026-01-01 00:00:00.000 UTC [1] LOG:  not a record...\`), \`U&'...'\`, nested
    \`/* /* */ */\` and \`--\` comments, é / 日本語 / 🐘 in literals and identifiers, a 600-element
    IN-list (one long line).
 7. Errors (app_rw): 42601 syntax error, 42P01 undefined table, 42703 undefined column, 22012
@@ -810,13 +821,17 @@ do_run() {
 
 	say "$RUN: stopping server"
 	pg_stop || die "the server did not stop cleanly"
-	local f extra
+	local f
 	for f in postgresql.log postgresql.csv postgresql.json; do
 		[ -s "$PG_LOGDIR/$f" ] || die "$PG_LOGDIR/$f is missing or empty"
 		cp "$PG_LOGDIR/$f" "$STAGE/$f"
 	done
-	extra=$(ls "$PG_LOGDIR" | grep -vxE 'postgresql\.(log|csv|json)' || true)
-	[ -z "$extra" ] || die "unexpected files in the log directory (rotation?): $extra"
+	for f in "$PG_LOGDIR"/*; do
+		case ${f##*/} in
+		postgresql.log | postgresql.csv | postgresql.json) ;;
+		*) die "unexpected file in the log directory (rotation?): $f" ;;
+		esac
+	done
 	grep -q 'database system is shut down' "$STAGE/postgresql.log" || die "no clean shutdown in the log"
 	chmod 644 "$STAGE"/*
 	write_run_readme "$STAGE/README.md"
@@ -839,7 +854,7 @@ PostgreSQL 15 server (Debian's `postgresql-15`) started by `scripts/lib/pg.sh` o
 Do not edit these files by hand; regenerate them:
 
 ```sh
-scripts/gen-fixtures.sh              # all runs (about two minutes); as root or as a normal user
+scripts/gen-fixtures.sh              # all runs (about 20 seconds); as root or as a normal user
 scripts/gen-fixtures.sh json-plans   # one run
 ```
 
@@ -847,9 +862,8 @@ Every run is its own directory with the output of **one server, one workload**:
 
 - `postgresql.log`, `postgresql.csv`, `postgresql.json`: the stderr, csvlog and jsonlog
   destinations of the same logging collector (`log_destination = 'stderr,csvlog,jsonlog'`,
-  fixed `log_filename`, no rotation), so the three files hold exactly the same records in the
-  same order, from "starting PostgreSQL" to "database system is shut down". Tests can parse all
-  three and compare event by event.
+  fixed `log_filename`, no rotation), so the three files hold the same records, from
+  "starting PostgreSQL" to "database system is shut down" (see "Comparing the three formats").
 - `pg_stat_statements.csv`: `pg_stat_statements` dumped just before the shutdown
   (`queryid, calls, total_exec_time, query, dbname, username, toplevel, rows`; `queryid` is the
   signed 64-bit value also logged as `query_id` in csv/json). The oracle for fingerprint grouping.
@@ -879,10 +893,43 @@ EOF
 		done
 		cat <<'EOF'
 
-Values that differ on every regeneration: timestamps, pids, ports, socket paths, durations,
-buffer counts, transaction ids, query_id values of the `app` tables (they depend on OIDs), and
-the exact interleaving of autovacuum and checkpointer records. The kinds of records, their
-order within each session and the set of statements are the same on every run.
+## Comparing the three formats
+
+Checked on the committed files: each run's csv, json and stderr files hold the same number of
+records and the same multiset of (pid, severity, message), and **per pid** the sequences are
+identical. The **global order is not**: a process writes its stderr, csvlog and jsonlog copies
+of a record to the collector's pipe as three separate messages, so records of two processes
+logged at nearly the same moment can be interleaved differently in each file (a few dozen
+positions per run). Compare per pid (or as multisets), not line by line. Other differences
+that are PostgreSQL's, not the fixtures':
+
+- stderr appends ` at character N` to the message of errors with a cursor position; csv/json
+  keep the message clean and give `cursor_position`.
+- With `log_error_verbosity = verbose` (run `verbose-errors`) the stderr message line starts
+  with the SQLSTATE (`ERROR:  42601: syntax error ...`, `LOG:  00000: duration: ...`) and every
+  record gets a `LOCATION:  func, file.c:N` line; csv has a location column, json
+  `func_name`/`file_name`/`file_line_num`.
+- The postmaster's first two messages ("redirecting log output to logging collector process"
+  and its HINT) go to the postmaster's original stderr, not to these files, but they are
+  counted by `%l`: in stderr the postmaster's `%l` starts at 3 while csv/json `line_num` start
+  at 1. Other processes number identically in all three.
+- Background processes have no host: with a `%h` first (run `json-plans`) their stderr lines
+  start with a space; prefixes without `%q` print empty user/db/app/client fields.
+- Multi-line messages (plans, autovacuum reports, deadlock DETAIL, SQL with newlines) continue
+  on TAB-prefixed lines in stderr; csv quotes them with raw newlines; json escapes `\n`.
+
+## What is stable across regenerations
+
+Timestamps, pids, ports, socket paths (`/tmp/pgsift-fixtures.*`), durations, buffer counts and
+transaction ids change every time. The statements, their order within each session, the
+errors, lock waits, deadlock, plans of the plan session and the temp files are the same every
+time, and so were all `query_id`/`queryid` values between runs of one generation (OIDs are
+assigned in the same order). Incidental records whose number varies a little between
+regenerations: autovacuum/autoanalyze of catalog and pgbench tables, WAL-triggered checkpoints
+and their `checkpoints are occurring too frequently` warnings (2-3 per run), plans of
+statements outside the plan session that happened to take longer than 50 ms, and a
+`FATAL:  terminating autovacuum process due to administrator command` at shutdown when an
+autovacuum worker was still busy.
 EOF
 	} >"$OUT/README.md"
 }

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # scripts/lib/pg.sh: start and stop a throw-away PostgreSQL 15 server for tests and fixtures.
 #
 # Source it from bash (it sets no shell options; the functions work under `set -euo pipefail`):
