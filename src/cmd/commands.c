@@ -9,6 +9,8 @@
 const struct command commands[] = {
     { "version", cmd_version, "pgsift version",
       "show the version, build options and library versions" },
+    { "rules", cmd_rules, "pgsift rules check|explain|test|eval ...",
+      "validate, explain, replay and evaluate alert rules" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };
