@@ -196,6 +196,72 @@ void rules_load_mem(struct rule_set *rs, const char *name, const char *buf, size
 const struct rule *rule_set_find(const struct rule_set *rs, const char *name);
 
 /* ---------------------------------------------------------------------------------------
+ * Alert instances and their state machine (pure: no I/O, time passed in)
+ *
+ *   inactive --true--> pending --true for `for`--> firing --false--> recovering
+ *      ^                  |                          ^                  |
+ *      +------false-------+  (cleared: never notified) +------true--------+
+ *   recovering --false for hold (keep_firing_for / resolve_after)--> resolved
+ *   resolved --true--> pending (or firing when for = 0): a new episode
+ *
+ * With hold = 0 a firing instance resolves at the first false evaluation. Notifications
+ * go out on ALERT_TO_FIRING and ALERT_TO_RESOLVED only.
+ */
+
+enum alert_state {
+    ALERT_INACTIVE = 0,
+    ALERT_PENDING,
+    ALERT_FIRING,
+    ALERT_RECOVERING,
+    ALERT_RESOLVED,
+    ALERT_STATE_COUNT
+};
+
+enum alert_transition {
+    ALERT_TO_NONE = 0,
+    ALERT_TO_PENDING,
+    ALERT_TO_FIRING,     /* notify: firing */
+    ALERT_TO_RECOVERING, /* still firing for receivers */
+    ALERT_TO_REFIRING,   /* recovering -> firing: no notification */
+    ALERT_TO_RESOLVED,   /* notify: resolved */
+    ALERT_TO_CLEARED,    /* pending -> inactive: never notified */
+    ALERT_TRANSITION_COUNT
+};
+
+struct alert_timing {
+    int64_t for_us;  /* condition must hold this long before firing */
+    int64_t hold_us; /* quiet time before resolving */
+};
+
+struct alert_status {
+    enum alert_state state;
+    int64_t active_since; /* first true evaluation of the current episode; 0 if none */
+    int64_t fired_at;     /* entered firing in this episode; 0 if not */
+    int64_t last_true;    /* last evaluation at which the condition held */
+    int64_t resolved_at;  /* 0 unless resolved */
+    int64_t last_eval;    /* last evaluation time applied (later ones only) */
+    int64_t episode;      /* number of times the instance started firing */
+    double value;         /* the metric at the last true evaluation */
+};
+
+/* Apply the condition result at evaluation time @at (µs, event time). Evaluations at or
+ * before s->last_eval are ignored (ALERT_TO_NONE), so re-running an evaluation is
+ * harmless. Returns the transition taken. */
+enum alert_transition alert_step(struct alert_status *s, const struct alert_timing *t, int64_t at,
+                                 bool cond, double value);
+
+const char *alert_state_name(enum alert_state s);
+bool alert_state_from_name(struct span name, enum alert_state *out);
+const char *alert_transition_name(enum alert_transition t);
+
+/* Instance identity: the canonical label set (rule, group_by values, rule labels) sorted
+ * by key. alert_labels_sort() sorts in place; alert_key_hex() writes the XXH3-128 of the
+ * canonical encoding as 32 lower-case hex digits plus a NUL. */
+void alert_labels_sort(struct rule_label *l, size_t n);
+#define ALERT_KEY_HEX 33
+void alert_key_hex(const struct rule_label *l, size_t n, char out[ALERT_KEY_HEX]);
+
+/* ---------------------------------------------------------------------------------------
  * Alerting configuration (pgsift.yaml: receivers, route, inhibit, alerting)
  */
 
