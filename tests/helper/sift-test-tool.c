@@ -9,6 +9,7 @@
 
 #include "core/clock.h"
 #include "core/span.h"
+#include "stubs.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -27,6 +28,10 @@ static const struct {
     const char *help;
 } cmds[] = {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
+    { "http-stub", stub_http, "loopback HTTP server answering by script (see stubs.h)" },
+    { "smtp-stub", stub_smtp, "loopback SMTP server answering by script (see stubs.h)" },
+    { "stub-log", stub_log, "print one field of every request a stub logged" },
+    { "webhook-verify", stub_webhook_verify, "check Standard Webhooks signatures in a stub log" },
 };
 
 int main(int argc, char **argv)
