@@ -42,5 +42,7 @@ void command_usage(FILE *out);
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_rules(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_silence(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

@@ -234,8 +234,8 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
-    curl_easy_setopt(h, CURLOPT_USE_SSL, req->require_tls ? (long)CURLUSESSL_ALL
-                                                          : (long)CURLUSESSL_NONE);
+    curl_easy_setopt(h, CURLOPT_USE_SSL,
+                     req->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
     curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
     if (req->ca_file)

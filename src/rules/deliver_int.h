@@ -29,8 +29,7 @@ enum secret_kind { SECRET_URL, SECRET_SIGNING_KEY, SECRET_ROUTING_KEY, SECRET_PA
  * the receiver has none of that kind configured, 0 when read, -1 with @d when it is
  * configured but missing or unreadable (the message names the variable or file, never the
  * value). A group- or world-readable secret file is refused. */
-int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *out,
-                struct diag *d);
+int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *out, struct diag *d);
 
 /* Wipe and release a buffer that held a secret. */
 void secret_release(struct sbuf *sb);
@@ -57,7 +56,7 @@ int base64_decode(struct span in, struct sbuf *out);
 /* A rendered request. */
 struct payload {
     struct sbuf body;
-    struct sbuf subject;    /* e-mail */
+    struct sbuf subject; /* e-mail */
     const char *content_type;
 };
 
@@ -72,8 +71,9 @@ void payload_release(struct payload *p);
  *                   "ends_at", "value", "dedup_key" } ] }
  * PagerDuty takes exactly one alert per message (trigger or resolve by its status);
  * @routing_key is put into its body. Rendering is deterministic: the same model gives the
- * same bytes (retries re-render); only an e-mail's Date header depends on @now_us. Returns 0, or -1 with @d (DIAG_LIMIT when the body would
- * exceed SIFT_MAX_WEBHOOK_BODY even after folding alerts into the digest).
+ * same bytes (retries re-render); only an e-mail's Date header depends on @now_us. Returns 0, or -1
+ * with @d (DIAG_LIMIT when the body would exceed SIFT_MAX_WEBHOOK_BODY even after folding alerts
+ * into the digest).
  */
 int payload_render(const struct receiver *r, const json_t *m, const char *external_url,
                    struct span routing_key, int64_t now_us, struct payload *out, struct diag *d);
@@ -84,11 +84,11 @@ json_t *json_text(const char *s);
 /* ---- transport ---- */
 
 struct http_result {
-    long status;               /* HTTP status or SMTP reply code; 0 if none was received */
-    int curl_code;             /* CURLcode, 0 = CURLE_OK */
-    int64_t retry_after_us;    /* from Retry-After, -1 when absent */
-    char error[256];           /* curl's error text, URL-free; "" when none */
-    struct sbuf response;      /* first bytes of the response body */
+    long status;            /* HTTP status or SMTP reply code; 0 if none was received */
+    int curl_code;          /* CURLcode, 0 = CURLE_OK */
+    int64_t retry_after_us; /* from Retry-After, -1 when absent */
+    char error[256];        /* curl's error text, URL-free; "" when none */
+    struct sbuf response;   /* first bytes of the response body */
 };
 
 void http_result_init(struct http_result *res);

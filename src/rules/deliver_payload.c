@@ -92,8 +92,8 @@ static size_t truncated(const json_t *m, size_t listed)
 static int render_pgsift(const json_t *m, size_t listed, struct sbuf *out)
 {
     json_t *d = json_object();
-    static const char *const keys[] = { "version", "id", "status", "receiver", "group_key",
-                                         "group_labels" };
+    static const char *const keys[] = { "version",  "id",        "status",
+                                        "receiver", "group_key", "group_labels" };
 
     for (size_t i = 0; i < ARRAY_SIZE(keys); i++) {
         json_t *v = json_object_get(m, keys[i]);
@@ -449,8 +449,7 @@ static int header_encoded(struct sbuf *sb, const char *s)
         return header_text(sb, s);
     struct sbuf clean = SBUF_INIT;
     int rc = header_text(&clean, s);
-    if (rc == 0 && sbuf_addstr(sb, "=?UTF-8?B?") == 0 &&
-        base64_encode(sbuf_span(&clean), sb) == 0)
+    if (rc == 0 && sbuf_addstr(sb, "=?UTF-8?B?") == 0 && base64_encode(sbuf_span(&clean), sb) == 0)
         rc = sbuf_addstr(sb, "?=");
     else
         rc = -1;
@@ -458,8 +457,8 @@ static int header_encoded(struct sbuf *sb, const char *s)
     return rc;
 }
 
-static int render_email(const struct receiver *r, const json_t *m, size_t listed,
-                        int64_t now_us, struct payload *out)
+static int render_email(const struct receiver *r, const json_t *m, size_t listed, int64_t now_us,
+                        struct payload *out)
 {
     size_t nf, nr, more = truncated(m, listed);
     struct sbuf subj = SBUF_INIT, t = SBUF_INIT;
@@ -483,9 +482,8 @@ static int render_email(const struct receiver *r, const json_t *m, size_t listed
     int y;
     unsigned mo, dd;
     clock_civil_from_days(days, &y, &mo, &dd);
-    snprintf(date, sizeof(date), "%s, %02u %s %04d %02d:%02d:%02d +0000",
-             wd[((days % 7) + 7) % 7], dd, mon[mo - 1], y, (int)(sod / 3600),
-             (int)(sod / 60 % 60), (int)(sod % 60));
+    snprintf(date, sizeof(date), "%s, %02u %s %04d %02d:%02d:%02d +0000", wd[((days % 7) + 7) % 7],
+             dd, mon[mo - 1], y, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
     if (sbuf_addf(b, "From: pgsift <%s>\r\nTo: ", r->from) < 0)
         goto out;
     for (size_t i = 0; i < r->nto; i++)
@@ -566,4 +564,3 @@ int payload_render(const struct receiver *r, const json_t *m, const char *extern
         listed /= 2; /* fold more alerts into the digest line */
     }
 }
-

@@ -27,8 +27,7 @@ enum deliver_verdict deliver_classify(enum receiver_type t, const struct http_re
         case CURLE_UNSUPPORTED_PROTOCOL:
         case CURLE_URL_MALFORMAT:
         case CURLE_LOGIN_DENIED:
-        case CURLE_USE_SSL_FAILED: /* STARTTLS required but not offered */
-            return DELIVER_PERMANENT;
+        case CURLE_USE_SSL_FAILED: /* STARTTLS required but not offered */ return DELIVER_PERMANENT;
         default: break;
         }
         /* SMTP 5xx replies are permanent (RFC 5321 §4.2.1), 4xx transient. */
@@ -99,8 +98,7 @@ void token_bucket_init(struct token_bucket *b, double burst, int64_t now_us)
     b->last_us = now_us;
 }
 
-int64_t token_bucket_take(struct token_bucket *b, double rate_per_min, double burst,
-                          int64_t now_us)
+int64_t token_bucket_take(struct token_bucket *b, double rate_per_min, double burst, int64_t now_us)
 {
     double per_us = rate_per_min / (60.0 * (double)USEC_PER_SEC);
 

@@ -36,8 +36,8 @@ int base64_encode(struct span in, struct sbuf *out)
     }
     if (i < in.len) {
         unsigned v = (unsigned)p[i] << 16 | (i + 1 < in.len ? (unsigned)p[i + 1] << 8 : 0);
-        char q[4] = { b64[v >> 18], b64[(v >> 12) & 63],
-                      i + 1 < in.len ? b64[(v >> 6) & 63] : '=', '=' };
+        char q[4] = { b64[v >> 18], b64[(v >> 12) & 63], i + 1 < in.len ? b64[(v >> 6) & 63] : '=',
+                      '=' };
         if (sbuf_add(out, q, 4) < 0)
             return -1;
     }
@@ -199,8 +199,7 @@ static int read_secret_file(const char *receiver, const char *what, const char *
     return 0;
 }
 
-int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *out,
-                struct diag *d)
+int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *out, struct diag *d)
 {
     static const char *const what[] = { "URL", "signing key", "routing key", "password" };
     const char *env = NULL, *file = NULL, *literal = NULL;
@@ -234,8 +233,8 @@ int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *ou
         const char *v = getenv(env);
         if (!v || !*v)
             return diag_set(d, DIAG_USAGE,
-                            "receiver '%s': environment variable '%s' (its %s) is not set",
-                            r->name, env, what[kind]);
+                            "receiver '%s': environment variable '%s' (its %s) is not set", r->name,
+                            env, what[kind]);
         if (sbuf_addstr(out, v) < 0)
             return diag_set(d, DIAG_LIMIT, "receiver '%s': '%s' is too long", r->name, env);
     } else if (file) {

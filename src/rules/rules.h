@@ -370,6 +370,164 @@ bool matcher_parse(const char *text, struct arena *a, struct matcher *out, char 
 void matcher_set_release(struct matcher_set *ms);
 
 /* ---------------------------------------------------------------------------------------
+ * Metric sources: what rules read. The store implements one; tests and `rules test
+ * --events` use an in-memory one built from `pgsift parse` NDJSON.
+ */
+
+struct metric_query {
+    enum rule_source source;
+    enum rule_metric metric;
+    int64_t from_us, to_us;         /* [from, to), event time */
+    unsigned group_mask;            /* bits of enum rule_dim */
+    const struct rule_where *where; /* may be NULL */
+};
+
+struct metric_group {
+    const char *dims[DIM_COUNT]; /* values of the grouped dimensions, NULL for others */
+    double value;                /* the metric over the window */
+    double count;                /* calls (queries) or records in the window */
+    double total_ms;             /* queries: total time in the window */
+    const char *query;           /* normalized statement text when grouped by fingerprint */
+};
+
+struct metric_result {
+    struct metric_group *g;
+    size_t n, alloc;
+    struct arena strings; /* the dims and query texts */
+};
+
+void metric_result_init(struct metric_result *r);
+void metric_result_reset(struct metric_result *r);
+void metric_result_release(struct metric_result *r);
+/* Add a group; dims/query are copied. Returns the new group. */
+struct metric_group *metric_result_add(struct metric_result *r, const char *const *dims,
+                                       const char *query);
+
+struct metric_source {
+    /* Groups that have data in [q->from, q->to) with their metric. Returns 0 or -1 + @d. */
+    int (*query)(struct metric_source *ms, const struct metric_query *q, struct metric_result *out,
+                 struct diag *d);
+    /* Did the group with @dims (the grouped ones of @q) have any record in
+     * [q->from, q->to)? */
+    int (*seen)(struct metric_source *ms, const struct metric_query *q, const char *const *dims,
+                bool *seen, struct diag *d);
+    /* Oldest and newest event time held (0, 0 when empty). */
+    int (*bounds)(struct metric_source *ms, int64_t *oldest_us, int64_t *newest_us, struct diag *d);
+    /* Bits (1 << enum event_kind) of the record kinds ever seen, for the warnings about
+     * logging settings. */
+    int (*kinds_seen)(struct metric_source *ms, uint64_t *mask, struct diag *d);
+    void (*free)(struct metric_source *ms);
+};
+
+/* In-memory source. Records are added with metric_mem_add_* or loaded from NDJSON as
+ * `pgsift parse` prints it (INTERFACE.md fields; `fingerprint` and `normalized` are
+ * read when present, `input` defaults to the file part of `src`). */
+struct metric_source *metric_mem_new(void);
+struct mem_record {
+    int64_t ts_us;
+    const char *kind;     /* INTERFACE.md kind name: duration, error, lock_wait, ... */
+    const char *severity; /* ERROR, FATAL, ... or NULL */
+    const char *database, *user, *application, *sqlstate, *fingerprint, *input;
+    const char *query;           /* normalized text */
+    double duration_ms, wait_ms; /* -1 when absent */
+    int64_t size_bytes;          /* -1 when absent */
+    bool rejected;               /* a line that could not be parsed (ingest rejects) */
+};
+void metric_mem_add(struct metric_source *ms, const struct mem_record *r);
+/* Load NDJSON events; every line must parse (errors name file:line). */
+int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
+ * Alert database: instances, history, outbox, deliveries, silences (schema/002_alerts.sql)
+ */
+
+struct alertdb;
+
+/* Open the alert tables in the SQLite file @path (created 0600; "" or ":memory:" for a
+ * private in-memory database, as `rules test` uses). Applies the embedded schema
+ * migrations. Returns 0 or -1 + @d. */
+int alertdb_open(struct alertdb **out, const char *path, struct diag *d);
+void alertdb_close(struct alertdb *db);
+
+/* ---------------------------------------------------------------------------------------
+ * Evaluation engine: rules x minute boundaries of event time -> states and outbox
+ */
+
+struct engine_opts {
+    const struct rule_set *rules;
+    const struct alert_config *config; /* receivers, route, inhibit; NULL: no routing */
+    struct metric_source *source;
+    struct alertdb *db;
+    bool replay;        /* record notifications as 'replay' instead of sending them */
+    bool no_notify;     /* `rules test`: no notifications at all */
+    int64_t start_us;   /* first boundary for rules never evaluated (0: the watermark) */
+    int64_t until_us;   /* evaluate boundaries <= this (0: the watermark) */
+    int64_t now_us;     /* wall clock for silences, replay age, timestamps */
+    bool live;          /* also advance with the wall clock (tailing): now - lateness */
+    bool warn_settings; /* warn about rules reading record kinds never seen (once per
+                           process, not on every call of a daemon) */
+};
+
+struct engine_stats {
+    uint64_t evaluations, transitions, notifications;
+    int64_t watermark_us, last_boundary_us;
+    unsigned warnings;
+};
+
+/* Evaluate every rule at every boundary after its cursor up to the watermark (or
+ * @until). Each boundary is one transaction: states, history, outbox rows and the
+ * cursors. Warnings (a rule reading events never seen) go to stderr once per call. */
+int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
+ * Delivery: batch due notifications into messages and send them
+ */
+
+struct deliver_opts {
+    const struct alert_config *config;
+    struct alertdb *db;
+    int64_t now_us;
+};
+
+struct deliver_stats {
+    unsigned batched, attempts, delivered, retried, failed, gave_up, waiting;
+    int64_t next_due_us; /* earliest next attempt among pending deliveries, 0 if none */
+};
+
+/* One pass: form messages from notifications that are due (group_wait/group_interval),
+ * send the due ones (oldest first per receiver, rate-limited), record every attempt.
+ * Returns 0 (send failures are results, recorded and retried) or -1 + @d for database
+ * errors. */
+int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
+ * Reports and operator commands over the alert database
+ */
+
+enum report_format { RFMT_TABLE = 0, RFMT_JSON };
+
+/* `pgsift alerts`: instances (all, or of one state), then the delivery log (the last
+ * @limit deliveries with their attempts). */
+int alerts_print(struct alertdb *db, const char *state, enum report_format f, int limit, FILE *out,
+                 struct diag *d);
+
+/* `pgsift rules test`: the transitions recorded in the history, in time order. */
+int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct diag *d);
+
+/* Silences: add (matcher texts as `label=value`, `label!=value`, `label=~re`,
+ * `label!~re`; checked here), list, expire. Times are wall clock. */
+int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,
+                int64_t ends_us, const char *comment, const char *author, int64_t now_us,
+                int64_t *id, struct diag *d);
+int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_format f, FILE *out,
+                 struct diag *d);
+int silence_expire(struct alertdb *db, int64_t id, int64_t now_us, struct diag *d);
+
+/* A time argument: RFC 3339, a date, or a duration before @now ("15m", "24h", "7d").
+ * Returns false when malformed. */
+bool rules_parse_time_arg(const char *s, int64_t now_us, int64_t *out);
+
+/* ---------------------------------------------------------------------------------------
  * Reference: the field tables printed for `pgsift rules explain` and docs/rules.md
  */
 

@@ -159,7 +159,7 @@ const struct yfield rule_fields[] = {
       OFF(rule_raw, baseline), NULL },
     { "lookback", YF_DURATION, false, "30d",
       "new_fingerprint: a fingerprint is new when it did not run within this span before the "
-      "window",
+      "window; absence: inputs that produced lines within this span are watched",
       OFF(rule_raw, lookback), NULL },
     { "warmup", YF_DURATION, false, "1d",
       "new_fingerprint: no alerts until the store holds this much history", OFF(rule_raw, warmup),
@@ -207,7 +207,7 @@ const struct rfield_meta rule_fields_meta[] = {
     { ALL_KINDS, NULL },
     { K(THRESHOLD) | K(BASELINE) | K(ABSENCE), NULL },
     { K(BASELINE), NULL },
-    { K(NEW_FINGERPRINT), NULL },
+    { K(NEW_FINGERPRINT) | K(ABSENCE), NULL },
     { K(NEW_FINGERPRINT), NULL },
     { ALL_KINDS, "An instance that clears while pending never notifies." },
     { K(THRESHOLD) | K(BASELINE) | K(ABSENCE), NULL },

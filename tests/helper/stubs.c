@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,8 +51,9 @@ static int parse_opts(int argc, char **argv, struct stub_opts *o)
     if (o->port_file && o->log)
         return 0;
 bad:
-    fprintf(stderr, "usage: %s --port-file F --log F [--script S] [--max-requests N] "
-                    "[--max-seconds N]\n",
+    fprintf(stderr,
+            "usage: %s --port-file F --log F [--script S] [--max-requests N] "
+            "[--max-seconds N]\n",
             argv[0]);
     return -1;
 }
@@ -167,17 +169,16 @@ static void write_all(int fd, const char *s, size_t n)
 
 /* Script steps, comma separated. */
 struct step {
-    int code;         /* 0: timeout (no answer) */
-    int retry_after;  /* seconds, -1 none */
-    long delay_ms;    /* before answering */
+    int code;        /* 0: timeout (no answer) */
+    int retry_after; /* seconds, -1 none */
+    long delay_ms;   /* before answering */
 };
 
 static int parse_script(const char *script, struct step *steps, int max)
 {
     int n = 0;
     char *copy = strdup(script ? script : "200"), *save = NULL;
-    for (char *tok = strtok_r(copy, ",", &save); tok && n < max;
-         tok = strtok_r(NULL, ",", &save)) {
+    for (char *tok = strtok_r(copy, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
         struct step s = { 200, -1, 0 };
         if (!strcmp(tok, "timeout")) {
             s.code = 0;
@@ -208,6 +209,7 @@ static void log_line(FILE *log, json_t *o)
 int stub_http(int argc, char **argv)
 {
     struct stub_opts o;
+    signal(SIGPIPE, SIG_IGN); /* a client killed mid-request must not kill the stub */
     struct step steps[64];
     if (parse_opts(argc, argv, &o) < 0)
         return 2;
@@ -253,26 +255,26 @@ int stub_http(int argc, char **argv)
                 }
                 p = eol + 2;
             }
-            json_object_set_new(e, "body",
-                                json_stringn(req.buf + hdr_end, req.len - hdr_end));
+            json_object_set_new(e, "body", json_stringn(req.buf + hdr_end, req.len - hdr_end));
         }
         json_object_set_new(e, "headers", h);
         if (complete && s.code) {
+            json_object_set_new(e, "answered", json_integer(s.code));
+            log_line(log, e); /* logged on receipt: a test can act while we delay */
             if (s.delay_ms) {
                 struct timespec ts = { s.delay_ms / 1000, (s.delay_ms % 1000) * 1000000 };
                 nanosleep(&ts, NULL);
             }
             char resp[512];
             const char *body = s.code < 300 ? "ok" : "stub error";
-            int rn = snprintf(resp, sizeof(resp), "HTTP/1.1 %d Stub\r\nContent-Length: %zu\r\n"
-                                                  "Connection: close\r\n",
+            int rn = snprintf(resp, sizeof(resp),
+                              "HTTP/1.1 %d Stub\r\nContent-Length: %zu\r\n"
+                              "Connection: close\r\n",
                               s.code, strlen(body));
             if (s.retry_after >= 0)
                 rn += snprintf(resp + rn, sizeof(resp) - (size_t)rn, "Retry-After: %d\r\n",
                                s.retry_after);
             snprintf(resp + rn, sizeof(resp) - (size_t)rn, "\r\n%s", body);
-            json_object_set_new(e, "answered", json_integer(s.code));
-            log_line(log, e); /* before answering: the client's view comes after ours */
             write_all(fd, resp, strlen(resp));
         } else {
             json_object_set_new(e, "answered", json_integer(0));
@@ -313,6 +315,7 @@ static void say(int fd, const char *s)
 int stub_smtp(int argc, char **argv)
 {
     struct stub_opts o;
+    signal(SIGPIPE, SIG_IGN);
     struct step steps[64];
     if (parse_opts(argc, argv, &o) < 0)
         return 2;

@@ -13,9 +13,12 @@
 static void test_base64(void)
 {
     /* RFC 4648 §10 */
-    static const char *const v[][2] = { { "", "" },         { "f", "Zg==" },
-                                        { "fo", "Zm8=" },   { "foo", "Zm9v" },
-                                        { "foob", "Zm9vYg==" }, { "fooba", "Zm9vYmE=" },
+    static const char *const v[][2] = { { "", "" },
+                                        { "f", "Zg==" },
+                                        { "fo", "Zm8=" },
+                                        { "foo", "Zm9v" },
+                                        { "foob", "Zm9vYg==" },
+                                        { "fooba", "Zm9vYmE=" },
                                         { "foobar", "Zm9vYmFy" } };
     for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
         struct sbuf e = SBUF_INIT, d = SBUF_INIT;
@@ -48,8 +51,8 @@ static void test_signatures(void)
     CHECK_EQ_INT(sign_key_from_secret(span_cstr("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"), &key),
                  0);
     CHECK_EQ_INT(key.len, 24);
-    CHECK_EQ_INT(sign_standard_webhooks(sbuf_span(&key), "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                                        1614265330, span_cstr("{\"test\": 2432232314}"), &sig),
+    CHECK_EQ_INT(sign_standard_webhooks(sbuf_span(&key), "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
+                                        span_cstr("{\"test\": 2432232314}"), &sig),
                  0);
     CHECK_EQ_STR(sig.buf, "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
     sbuf_reset(&key);
@@ -224,12 +227,12 @@ static json_t *model(size_t nalerts, const char *status)
         char db[32];
         snprintf(db, sizeof(db), "db<%zu>&", i);
         json_t *a = json_pack(
-            "{s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:o,s:f,s:s}", "rule", "deadlock",
-            "status", status, "severity", "critical", "labels", "database", db, "team", "core",
-            "annotations", "summary", "deadlock on \xC3\xA9t\xC3\xA9 SELECT $1", "runbook",
-            "https://wiki/x", "starts_at", "2026-11-24T10:00:00Z", "ends_at",
-            strcmp(status, "resolved") ? json_null() : json_string("2026-11-24T10:15:00Z"),
-            "value", 2.0, "dedup_key", "bb6be5725cc882d786827af0c20f5536");
+            "{s:s,s:s,s:s,s:{s:s,s:s},s:{s:s,s:s},s:s,s:o,s:f,s:s}", "rule", "deadlock", "status",
+            status, "severity", "critical", "labels", "database", db, "team", "core", "annotations",
+            "summary", "deadlock on \xC3\xA9t\xC3\xA9 SELECT $1", "runbook", "https://wiki/x",
+            "starts_at", "2026-11-24T10:00:00Z", "ends_at",
+            strcmp(status, "resolved") ? json_null() : json_string("2026-11-24T10:15:00Z"), "value",
+            2.0, "dedup_key", "bb6be5725cc882d786827af0c20f5536");
         json_array_append_new(alerts, a);
     }
     json_object_set_new(m, "alerts", alerts);
@@ -387,8 +390,7 @@ static void test_payload_email(void)
 
     payload_init(&p);
     /* 2026-11-24T10:00:00Z is a Tuesday */
-    CHECK_EQ_INT(payload_render(&r, m, NULL, SPAN_NULL, INT64_C(1795514400) * 1000000, &p, &d),
-                 0);
+    CHECK_EQ_INT(payload_render(&r, m, NULL, SPAN_NULL, INT64_C(1795514400) * 1000000, &p, &d), 0);
     const char *b = p.body.buf;
     CHECK(strstr(b, "From: pgsift <pgsift@example.com>\r\n") == b);
     CHECK(strstr(b, "\r\nTo: <dba@example.com>, <oncall@example.com>\r\n") != NULL);

@@ -199,7 +199,7 @@ static void test_every_error_reported(void)
                    "one of: database, user, fingerprint)"));
     CHECK(has(&rs, "rules/x.yaml:10:13: 'where.type' does not apply to source 'queries'"));
     CHECK(has(&rs, "rules/x.yaml:11:5: 'lookback' does not apply to kind 'threshold' (only to: "
-                   "new_fingerprint)"));
+                   "new_fingerprint, absence)"));
     CHECK(has(&rs, "rules/x.yaml:12:15: invalid value 'fatal' for 'severity' (expected one of: "
                    "info, warning, critical)"));
     CHECK(has(&rs, "rules/x.yaml:13:14: label name 'rule' is reserved"));
