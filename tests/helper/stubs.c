@@ -341,9 +341,24 @@ int stub_smtp(int argc, char **argv)
                 break;
             char *cmd = line.buf;
             if (!strncasecmp(cmd, "EHLO", 4) || !strncasecmp(cmd, "HELO", 4)) {
-                say(fd, "250-stub\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME\r\n");
+                say(fd, "250-stub\r\n250-AUTH PLAIN\r\n250 8BITMIME\r\n");
             } else if (!strncasecmp(cmd, "AUTH", 4)) {
-                json_object_set_new(e, "auth", json_stringn(cmd, strcspn(cmd, "\r")));
+                /* "AUTH PLAIN <initial response>" or "AUTH PLAIN" then the response. */
+                struct sbuf a = SBUF_INIT;
+                if (sbuf_addf(&a, "%.*s", (int)strcspn(cmd, "\r"), cmd) < 0)
+                    break;
+                if (!strchr(cmd + 5, ' ')) {
+                    say(fd, "334 \r\n");
+                    sbuf_reset(&line);
+                    if (!read_until(fd, &line, deadline, line_done, NULL)) {
+                        sbuf_release(&a);
+                        break;
+                    }
+                    if (sbuf_addf(&a, " %.*s", (int)strcspn(line.buf, "\r"), line.buf) < 0)
+                        break;
+                }
+                json_object_set_new(e, "auth", json_string(a.buf));
+                sbuf_release(&a);
                 say(fd, "235 ok\r\n");
             } else if (!strncasecmp(cmd, "MAIL FROM:", 10)) {
                 json_object_set_new(e, "from", json_stringn(cmd + 10, strcspn(cmd + 10, "\r")));
