@@ -130,9 +130,10 @@ static struct span csv_value(struct parser *p, const struct csv_field *f)
     return span_make(out, n);
 }
 
+/* A number column; empty ("" from re-quoting tools) counts as absent like NULL. */
 static bool int_field(struct span s, int64_t *out)
 {
-    return s.p && span_to_i64(s, out);
+    return s.p && s.len && span_to_i64(s, out);
 }
 
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
@@ -188,7 +189,7 @@ static const char *csv_build(struct parser *p, struct event *ev, const struct cs
     if (nf >= 26) {
         if (int_field(f[24].s, &v))
             ev->leader_pid = v;
-        if (f[25].s.p) {
+        if (f[25].s.p && f[25].s.len) {
             if (!span_to_i64(f[25].s, &v)) {
                 *why = "query_id";
                 return "bad number";

@@ -142,7 +142,6 @@ static void list_formats(struct sbuf *sb)
 struct parser *parser_new(const struct parser_opts *o, struct diag *d)
 {
     const struct log_format *fmt = NULL;
-    struct pgtime_tz tz = { 0 };
 
     if (o->format && strcmp(o->format, "auto") != 0) {
         fmt = format_find(o->format);
@@ -155,17 +154,25 @@ struct parser *parser_new(const struct parser_opts *o, struct diag *d)
             return NULL;
         }
     }
+    return parser_new_format(fmt, o, d);
+}
+
+struct parser *parser_new_format(const struct log_format *fmt, const struct parser_opts *o,
+                                 struct diag *d)
+{
+    struct pgtime_tz tz = { 0 };
+
     if (o->tz && pgtime_tz_parse(o->tz, &tz, d) < 0)
         return NULL;
     if (o->prefix && strlen(o->prefix) > SIFT_MAX_PREFIX_BYTES) {
         diag_set(d, DIAG_USAGE, "--prefix is longer than %u bytes", SIFT_MAX_PREFIX_BYTES);
         return NULL;
     }
-    for (size_t i = 0; i < NFORMATS; i++) {
-        if ((fmt == NULL || fmt == formats[i]) && formats[i]->check_opts &&
-            formats[i]->check_opts(o, d) < 0)
+    if (fmt && fmt->check_opts && fmt->check_opts(o, d) < 0)
+        return NULL;
+    for (size_t i = 0; !fmt && i < NFORMATS; i++)
+        if (formats[i]->check_opts && formats[i]->check_opts(o, d) < 0)
             return NULL;
-    }
 
     struct parser *p = xcalloc(1, sizeof(*p));
     p->opts = *o;
