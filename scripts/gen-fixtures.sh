@@ -3,7 +3,10 @@
 # shellcheck disable=SC2016  # backticks in printf formats are Markdown, not command substitution
 # gen-fixtures.sh: regenerate tests/fixtures/pg15/<run>/ from a real PostgreSQL 15 server.
 #
-# usage: scripts/gen-fixtures.sh [--keep-tmp] [RUN...]
+# usage: scripts/gen-fixtures.sh [--keep-tmp] [--out DIR] [RUN...]
+#
+# --out DIR writes the runs under DIR instead of tests/fixtures/pg15 (the regeneration
+# test uses it to compare a fresh run with the committed one).
 #
 # For each run (default: all of them, see RUNS below) a throw-away cluster is created with
 # scripts/lib/pg.sh, configured to log everything to stderr, csvlog and jsonlog at once, fed the
@@ -34,21 +37,29 @@ say() {
 	printf 'gen-fixtures: %s\n' "$*" >&2
 }
 usage_error() {
-	printf 'gen-fixtures: %s\nusage: scripts/gen-fixtures.sh [--keep-tmp] [RUN...]\n' "$*" >&2
+	printf 'gen-fixtures: %s\nusage: scripts/gen-fixtures.sh [--keep-tmp] [--out DIR] [RUN...]\n' "$*" >&2
 	exit 2
 }
 
 keep_tmp=0
 selected=()
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+	arg=$1
+	shift
 	case $arg in
 	--keep-tmp) keep_tmp=1 ;;
+	--out)
+		[ $# -gt 0 ] || usage_error "option '--out' requires a directory"
+		mkdir -p -- "$1"
+		OUT=$(cd -- "$1" && pwd -P)
+		shift
+		;;
 	-h | --help)
 		sed -n '4,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		printf 'runs: %s\n' "${RUNS[*]}"
 		exit 0
 		;;
-	-*) usage_error "unknown option '$arg' (accepted: --keep-tmp, --help)" ;;
+	-*) usage_error "unknown option '$arg' (accepted: --keep-tmp, --out, --help)" ;;
 	*)
 		case " ${RUNS[*]} " in
 		*" $arg "*) selected+=("$arg") ;;
