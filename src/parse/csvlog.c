@@ -183,7 +183,9 @@ static const char *csv_build(struct parser *p, struct event *ev, const struct cs
     if (int_field(f[20].s, &v) && v > 0 && v <= INT32_MAX)
         ev->cursor_pos = (int32_t)v;
     ev->location = csv_value(p, &f[21]);
-    ev->application = csv_value(p, &f[22]);
+    /* jsonlog omits an empty application_name and csv writes ""; both mean "none", so
+     * the two formats give the same event. */
+    ev->application = f[22].s.len ? csv_value(p, &f[22]) : SPAN_NULL;
     if (nf >= 24)
         ev->backend_type = csv_value(p, &f[23]);
     if (nf >= 26) {
