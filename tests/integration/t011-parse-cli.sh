@@ -93,6 +93,21 @@ expect_eq "invalid UTF-8 replaced" "caf"$'\xef\xbf\xbd' "$(jq -r .message <<<"$l
 expect_eq "invalid_utf8 flag" true "$(jq -r .invalid_utf8 <<<"$line")"
 expect_eq "query_id exact" '"-9223372036854775808"' "$(jq -c .query_id <<<"$line")"
 
+# csvlog: a quoted statement of 11 MB over many lines is one "record too long" reject;
+# the records around it parse.
+first=$(head -1 "$csv")
+{
+  printf '%s\n' "$first"
+  printf '2026-11-24 17:25:01.470 UTC,,,1,,6b05c86d.a,1,,2026-11-24 17:25:01 UTC,,0,LOG,00000,"huge\n'
+  for i in $(seq 1 11); do head -c 1000000 /dev/zero | tr '\0' 'b'; printf '\n'; done
+  printf '",,,,,,,,,"","checkpointer",,0\n'
+  printf '%s\n' "$first"
+} > "$T/huge.csv"
+stats=$("$PGSIFT" parse --stats --stats-format json "$T/huge.csv")
+expect_eq "huge csv record: events" 2 "$(jq '.totals.events' <<<"$stats")"
+expect_eq "huge csv record: reject" "record too long" "$(jq -r '.rejects[0].reason' <<<"$stats")"
+expect_eq "huge csv record: its lines" 13 "$(jq '.rejects[0].lines' <<<"$stats")"
+
 # --stats: table and JSON agree.
 table=$("$PGSIFT" parse --stats "$csv" "$json")
 expect_contains "$table" "csvlog"
