@@ -309,6 +309,29 @@ static void test_long_lines(void)
     sbuf_release(&data);
 }
 
+/* SIFT_MAX_LINE_BYTES - 1, exactly, + 1: only the last is cut. */
+static void test_line_limit_boundary(void)
+{
+    const char *path = tmp_path("limit.log");
+    for (int delta = -1; delta <= 1; delta++) {
+        size_t n = (size_t)((long)SIFT_MAX_LINE_BYTES + delta);
+        char *buf = malloc(n + 1);
+        memset(buf, 'y', n);
+        buf[n] = '\n';
+        write_file(path, buf, n + 1);
+        free(buf);
+        struct diag d = DIAG_INIT;
+        struct input *in = input_open(&(struct input_opts){ .path = path }, &d);
+        struct input_line ln;
+        CHECK(input_next(in, &ln, &d) == INPUT_LINE);
+        CHECK_EQ_INT(ln.truncated, delta > 0);
+        CHECK_EQ_U64(ln.text.len, delta > 0 ? SIFT_MAX_LINE_BYTES : n);
+        CHECK_EQ_U64(ln.end, n + 1);
+        CHECK(input_next(in, &ln, &d) == INPUT_EOF);
+        input_close(in);
+    }
+}
+
 static void test_identity_and_hash(void)
 {
     static const char data[] = "2026-11-24 a\n2026-11-24 b\n2026-11-24 c\n";
@@ -357,7 +380,7 @@ static void cleanup(void)
 {
     static const char *names[] = { "chunks.log",    "crlf.log", "empty.log", "resume.log",
                                    "resume.log.gz", "multi.gz", "full.gz",   "cut.gz",
-                                   "long.log",      "id.log",   "id.log.gz" };
+                                   "long.log",      "id.log",   "id.log.gz", "limit.log" };
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         unlink(tmp_path(names[i]));
 }
@@ -376,6 +399,7 @@ TEST_LIST = {
     { "gzip_members", test_gzip_members },
     { "gzip_truncated", test_gzip_truncated },
     { "long_lines", test_long_lines },
+    { "line_limit_boundary", test_line_limit_boundary },
     { "identity_and_hash", test_identity_and_hash },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },

@@ -391,16 +391,15 @@ static void test_pending_limit(void)
         CHECK(sbuf_addf(&data, "%u x\n", i + 1) == 0);
     CHECK(sbuf_addstr(&data, "1 +late\n") == 0); /* pid 1 was evicted: orphan */
     struct sbuf out = SBUF_INIT;
-    struct parser *p = pt_run(data.buf, data.len, &(struct parser_opts){ 0 }, &out);
-    parser_free(p); /* auto: nothing detects pidlines; use the direct path below */
-    sbuf_reset(&out);
     struct lines l;
     lines_split(&l, data.buf, data.len);
-    p = new_parser(&fmt_pidlines, &(struct parser_opts){ 0 });
+    struct parser *p = new_parser(&fmt_pidlines, &(struct parser_opts){ 0 });
     for (size_t i = 0; i < l.n; i++) {
         parser_feed(p, &l.v[i]);
         drain_into(p, &out);
         CHECK(pending_count(p) <= SIFT_MAX_PENDING_RECORDS);
+        if (i + 1 == SIFT_MAX_PENDING_RECORDS) /* at the limit: nothing forced yet */
+            CHECK_EQ_U64(parser_stats(p)->forced, 0);
     }
     parser_end(p);
     drain_into(p, &out);
@@ -476,6 +475,40 @@ static void test_record_too_long(void)
     sbuf_release(&out);
     sbuf_release(&data);
     free(l.v);
+}
+
+/* A record of exactly SIFT_MAX_RECORD_BYTES is an event; one byte more is a reject. */
+static void test_record_limit_boundary(void)
+{
+    for (int delta = 0; delta <= 1; delta++) {
+        /* text = "s" + ("\n" + piece) * 9 + "\n" + tail */
+        size_t piece = 1u << 20;
+        size_t tail = SIFT_MAX_RECORD_BYTES + (size_t)delta - 1 - 10 - 9 * piece;
+        struct sbuf data;
+        sbuf_init(&data, 0);
+        CHECK(sbuf_addstr(&data, "7 s\n") == 0);
+        for (int i = 0; i < 10; i++) {
+            size_t n = i < 9 ? piece : tail;
+            CHECK(sbuf_addstr(&data, "7 +") == 0);
+            CHECK(sbuf_grow(&data, n) == 0);
+            memset(data.buf + data.len, 'x', n);
+            sbuf_setlen(&data, data.len + n);
+            CHECK(sbuf_addch(&data, '\n') == 0);
+        }
+        struct lines l;
+        lines_split(&l, data.buf, data.len);
+        struct sbuf out = SBUF_INIT;
+        struct parser *p = new_parser(&fmt_pidlines, &(struct parser_opts){ 0 });
+        feed_range(p, &l, 0, l.n, true, &out);
+        const struct parse_stats *st = parser_stats(p);
+        CHECK_EQ_U64(st->events, delta == 0);
+        CHECK_EQ_U64(st->rejects, delta == 1);
+        CHECK(pt_balanced(st));
+        parser_free(p);
+        sbuf_release(&out);
+        sbuf_release(&data);
+        free(l.v);
+    }
 }
 
 static void test_unhandled_line_is_counted(void)
@@ -614,6 +647,7 @@ TEST_LIST = {
     { "pending_limit", test_pending_limit },
     { "pending_age", test_pending_age },
     { "record_too_long", test_record_too_long },
+    { "record_limit_boundary", test_record_limit_boundary },
     { "unhandled_line_is_counted", test_unhandled_line_is_counted },
     { "detection", test_detection },
     { "bad_options", test_bad_options },
