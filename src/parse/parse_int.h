@@ -95,6 +95,10 @@ struct log_format {
 extern const struct log_format fmt_csvlog;
 extern const struct log_format fmt_jsonlog;
 
+/* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
+ * path) to compare it with the scanner. Never set in the program. */
+extern bool jsonlog_jansson_only;
+
 /* --- options and shared state ------------------------------------------------------ */
 
 const struct parser_opts *parser_opts(const struct parser *p);
