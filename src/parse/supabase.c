@@ -350,7 +350,7 @@ static struct span sb_repair(struct parser *p, struct span t)
 static void sb_emit_json(struct parser *p, struct event *ev, struct span text)
 {
     json_error_t err;
-    bool valid = utf8_valid(text.p, text.len);
+    bool valid = utf8_valid(text);
     struct span t = valid ? text : sb_repair(p, text);
     json_t *row = json_loadb(t.p, t.len, JSON_ALLOW_NUL, &err);
     const char *why = NULL, *reason;
@@ -758,7 +758,7 @@ static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, st
     bool valid = true;
     for (size_t i = 0; i < st->ncols; i++) {
         struct span v = f[i];
-        if (!utf8_valid(v.p, v.len)) {
+        if (!utf8_valid(v)) {
             v = sb_repair(p, v);
             valid = false;
         }
