@@ -74,7 +74,8 @@ bench_parse() {
   cat "$tmp/big.csv" "$tmp/big.json" > /dev/null # warm the page cache
 
   echo
-  echo "pgsift parse --stats (one core, Release $(git -C "$root" rev-parse --short HEAD))"
+  echo "pgsift parse --stats: input, parse, classify, counting (one core, Release" \
+    "$(git -C "$root" rev-parse --short HEAD))"
   run "csvlog" "$csv_bytes" "$pgsift" parse --stats --format csvlog "$tmp/big.csv"
   local csv_rss=$last_rss
   run "csvlog (auto-detected)" "$csv_bytes" "$pgsift" parse --stats "$tmp/big.csv"
@@ -82,8 +83,12 @@ bench_parse() {
     "$tmp/quarter.csv"
   local q_rss=$last_rss
   run "jsonlog (scanner)" "$json_bytes" "$pgsift" parse --stats --format jsonlog "$tmp/big.json"
+  echo "parse stage only (sift-test-tool parse-count: input + parse, no classify, no counting)"
+  run "csvlog" "$csv_bytes" "$tool" parse-count csvlog "$tmp/big.csv"
+  run "jsonlog (scanner)" "$json_bytes" "$tool" parse-count jsonlog "$tmp/big.json"
   run "jsonlog (jansson only)" "$json_bytes" "$tool" parse-count --jansson-only jsonlog \
     "$tmp/big.json"
+  echo "gzip"
   run "zcat big.csv.gz" "$csv_bytes" zcat "$tmp/big.csv.gz"
   local zcat_secs=$last_cpu
   run "csvlog .gz" "$csv_bytes" "$pgsift" parse --stats --format csvlog "$tmp/big.csv.gz"
