@@ -444,6 +444,43 @@ static void test_pending_age(void)
     free(l.v);
 }
 
+/* A record that stays open while other records come and go leaves runs of emitted
+ * lines behind the checkpoint; past SIFT_MAX_RESUME_RUNS it is completed early. */
+static void test_resume_runs_limit(void)
+{
+    struct sbuf data = SBUF_INIT;
+    unsigned iters = SIFT_MAX_RESUME_RUNS / 2 + 10;
+    CHECK(sbuf_addstr(&data, "1 start\n") == 0);
+    for (unsigned i = 0; i < iters; i++)
+        CHECK(sbuf_addstr(&data, "1 +c\n2 x\n") == 0);
+    struct lines l;
+    lines_split(&l, data.buf, data.len);
+    struct sbuf out = SBUF_INIT;
+    struct parser *p = new_parser(&fmt_pidlines, &(struct parser_opts){ 0 });
+    size_t i = 0;
+    for (; i < l.n && parser_stats(p)->forced == 0; i++) {
+        parser_feed(p, &l.v[i]);
+        drain_into(p, &out);
+        sbuf_reset(&out);
+    }
+    /* Forced exactly when the runs behind pid 1's record passed the limit. */
+    CHECK_EQ_U64(parser_stats(p)->forced, 1);
+    CHECK(i > SIFT_MAX_RESUME_RUNS && i < SIFT_MAX_RESUME_RUNS + 4);
+    CHECK(pending_find(p, 1) == NULL);
+    struct parse_checkpoint cp;
+    parser_checkpoint(p, &cp);
+    CHECK(cp.nskip <= 1);
+    feed_range(p, &l, i, l.n, true, &out);
+    const struct parse_stats *st = parser_stats(p);
+    CHECK(pt_balanced(st));
+    CHECK_EQ_U64(st->forced, 1);
+    CHECK_EQ_STR(st->reasons[0].reason, "orphan continuation");
+    parser_free(p);
+    sbuf_release(&out);
+    sbuf_release(&data);
+    free(l.v);
+}
+
 static void test_record_too_long(void)
 {
     /* One record of 11 continuation lines of 1 MiB: over SIFT_MAX_RECORD_BYTES. */
@@ -646,6 +683,7 @@ TEST_LIST = {
     { "resume_csvlog", test_resume_csvlog },
     { "pending_limit", test_pending_limit },
     { "pending_age", test_pending_age },
+    { "resume_runs_limit", test_resume_runs_limit },
     { "record_too_long", test_record_too_long },
     { "record_limit_boundary", test_record_limit_boundary },
     { "unhandled_line_is_counted", test_unhandled_line_is_counted },
