@@ -49,6 +49,16 @@ err=$("$PGSIFT" parse --format jsonlog "$csv" 2>&1 >/dev/null) || rc=$?
 expect_eq "exit code of the wrong --format" 3 "$rc"
 expect_contains "$err" "format: jsonlog (from --format)"
 expect_contains "$err" "postgresql.csv:1: invalid JSON"
+# With several files, exit 3 only when none gave an event; a file that gave none among
+# good ones is a warning with its diagnosis.
+rc=0
+err=$("$PGSIFT" parse "$csv" "$T/junk.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code: good file + junk file" 0 "$rc"
+expect_contains "$err" "warning: no log record could be parsed from '$T/junk.log'"
+rc=0
+err=$("$PGSIFT" parse "$T/junk.log" "$T/junk.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code: two junk files" 3 "$rc"
+expect_contains "$err" "warning: no log record could be parsed"
 # Binary garbage is the same case, never a crash.
 head -c 300000 /dev/urandom > "$T/random.bin"
 expect_exit 3 "$PGSIFT" parse "$T/random.bin"
