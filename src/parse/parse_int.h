@@ -102,6 +102,11 @@ extern bool jsonlog_jansson_only;
 
 /* --- options and shared state ------------------------------------------------------ */
 
+/* parser_new() with a format given directly (@fmt NULL: detect). For tests, which
+ * drive the framework with formats of their own. */
+struct parser *parser_new_format(const struct log_format *fmt, const struct parser_opts *opts,
+                                 struct diag *d);
+
 const struct parser_opts *parser_opts(const struct parser *p);
 const struct pgtime_tz *parser_tz(const struct parser *p);
 
