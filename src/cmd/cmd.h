@@ -44,5 +44,6 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_rules(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_silence(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif
