@@ -105,6 +105,9 @@ static void warn_at(struct loader *L, const yaml_node_t *n, const char *fmt, ...
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    for (char *c = msg; *c; c++) /* one warning per line, like errors */
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     L->rs->nwarnings++;
     if (sbuf_addf(&L->rs->warnings, "%s:%zu:%zu: warning: %s\n", L->y->path,
                   n ? n->start_mark.line + 1 : 1, n ? n->start_mark.column + 1 : 1, msg) < 0)
