@@ -62,7 +62,7 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
                  config);
         goto out;
     }
-    if (alertdb_open(&db, cli->db_path, d) < 0)
+    if (alertdb_open(&db, cli->db_path, false, d) < 0)
         goto out;
     int64_t started = clock_mono_ns();
     unsigned delivered = 0, attempts = 0, failed = 0;
@@ -121,7 +121,7 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
         return diag_set(d, DIAG_USAGE, "unknown 'alerts' subcommand '%s' (expected: deliver)",
                         argv[1]);
     struct alertdb *db;
-    if (alertdb_open(&db, cli->db_path, d) < 0)
+    if (alertdb_open(&db, cli->db_path, false, d) < 0)
         return -1;
     enum report_format f = strcmp(format, "json") ? RFMT_TABLE : RFMT_JSON;
     int rc = history ? timeline_print(db, f, stdout, d)

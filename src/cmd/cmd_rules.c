@@ -210,7 +210,7 @@ static int rules_test(int argc, char **argv, const struct cli *cli, struct diag 
         goto out;
     }
     ms = open_source(events, cli->db_path, d);
-    if (!ms || alertdb_open(&db, ":memory:", d) < 0)
+    if (!ms || alertdb_open(&db, ":memory:", true, d) < 0)
         goto out;
     int64_t oldest, newest;
     if (ms->bounds(ms, &oldest, &newest, d) < 0)
@@ -304,7 +304,7 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
         }
     }
     ms = open_source(events, cli->db_path, d);
-    if (!ms || alertdb_open(&db, cli->db_path, d) < 0)
+    if (!ms || alertdb_open(&db, cli->db_path, true, d) < 0)
         goto out;
     struct engine_opts eo = {
         .rules = &rs,

@@ -86,7 +86,7 @@ int cmd_silence(int argc, char **argv, const struct cli *cli, struct diag *d)
                         sub);
     bool help = argc >= 3 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"));
     struct alertdb *db = NULL;
-    if (!help && alertdb_open(&db, cli->db_path, d) < 0)
+    if (!help && alertdb_open(&db, cli->db_path, !strcmp(sub, "add"), d) < 0)
         return -1;
     int rc = -1;
     if (!strcmp(sub, "add")) {

@@ -152,7 +152,7 @@ static int migrate(struct alertdb *db, struct diag *d)
     return 0;
 }
 
-int alertdb_open(struct alertdb **out, const char *path, struct diag *d)
+int alertdb_open(struct alertdb **out, const char *path, bool create, struct diag *d)
 {
     struct alertdb *db = xcalloc(1, sizeof(*db));
     bool mem = !path || !*path || !strcmp(path, ":memory:");
@@ -160,11 +160,14 @@ int alertdb_open(struct alertdb **out, const char *path, struct diag *d)
     db->path = xstrdup(mem ? ":memory:" : path);
     if (!mem) {
         /* Create it 0600 before SQLite does (SQLite would use the umask). */
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
         if (fd < 0) {
             int e = errno;
             free(db->path);
             free(db);
+            if (e == ENOENT && !create)
+                return diag_set(d, DIAG_IO, "no store at '%s' (give --db, or evaluate rules first)",
+                                path);
             return diag_errno(d, DIAG_IO, e, "cannot open store '%s'", path);
         }
         close(fd);

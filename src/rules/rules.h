@@ -443,10 +443,11 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
 
 struct alertdb;
 
-/* Open the alert tables in the SQLite file @path (created 0600; "" or ":memory:" for a
- * private in-memory database, as `rules test` uses). Applies the embedded schema
- * migrations. Returns 0 or -1 + @d. */
-int alertdb_open(struct alertdb **out, const char *path, struct diag *d);
+/* Open the alert tables in the SQLite file @path ("" or ":memory:" for a private
+ * in-memory database, as `rules test` uses). With @create a missing file is created
+ * (0600); without, a missing file is an error (DIAG_IO) naming it. Applies the embedded
+ * schema migrations. Returns 0 or -1 + @d. */
+int alertdb_open(struct alertdb **out, const char *path, bool create, struct diag *d);
 void alertdb_close(struct alertdb *db);
 
 /* ---------------------------------------------------------------------------------------
