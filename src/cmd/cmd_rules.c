@@ -13,9 +13,12 @@
 #include "core/opts.h"
 #include "rules/rules.h"
 
-#define RULES_SYNOPSIS                             \
-    "pgsift rules check [--config FILE] FILE...\n" \
-    "       pgsift rules explain [--markdown] [TOPIC]"
+#define RULES_SYNOPSIS                                                                        \
+    "pgsift rules check [--config FILE] FILE...\n"                                            \
+    "       pgsift rules explain [--markdown] [TOPIC]\n"                                      \
+    "       pgsift rules test [--events FILE] [--since T] [--until T] [--format F] FILE...\n" \
+    "       pgsift rules eval [--config FILE] [--events FILE] [--since T] [--until T]\n"      \
+    "                         [--replay] [--notify-old] [--live] [FILE...]"
 
 /* Print each collected message ("file:line:col: ...") as "pgsift: ..." on stderr. */
 static void print_lines(const struct sbuf *sb)
@@ -244,7 +247,7 @@ out:
 static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     const char *config = NULL, *events = NULL, *since = NULL, *until = NULL;
-    bool replay = false, live = false;
+    bool replay = false, live = false, notify_old = false;
     const struct opt opts[] = {
         OPT_STRING_(0, "config", &config, "FILE",
                     "pgsift.yaml: receivers, route, and the rule files when none are given"),
@@ -254,6 +257,8 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
         OPT_STRING_(0, "until", &until, "T", "evaluate up to T instead of the watermark"),
         OPT_BOOL_(0, "replay", &replay, "record notifications without sending them"),
         OPT_BOOL_(0, "live", &live, "let the wall clock advance the watermark (tailing)"),
+        OPT_BOOL_(0, "notify-old", &notify_old,
+                  "also send transitions older than alerting.max_notify_age"),
         OPT_END_(),
     };
     int n = opts_parse(opts, argc - 1, argv + 1, d);
@@ -261,7 +266,7 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
     if (n == -2) {
         opts_usage(stdout,
                    "pgsift rules eval [--config FILE] [--events FILE] [--since T] [--until T] "
-                   "[--replay] [--live] [FILE...]",
+                   "[--replay] [--notify-old] [--live] [FILE...]",
                    opts);
         return 0;
     }
@@ -312,6 +317,7 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
         .source = ms,
         .db = db,
         .replay = replay,
+        .notify_old = notify_old,
         .start_us = s,
         .until_us = u,
         .now_us = now,

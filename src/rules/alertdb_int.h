@@ -112,6 +112,7 @@ struct outbox {
     const struct alert_config *cfg;
     int64_t now_us;
     bool replay, no_notify;
+    bool notify_old;                 /* queue transitions older than max_notify_age too */
     struct outbox_silence *silences; /* active at now_us, loaded on first use */
     size_t nsilences;
     bool silences_loaded;

@@ -303,6 +303,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     outbox_init(&R.ob, o->db, o->config, o->now_us);
     R.ob.replay = o->replay;
     R.ob.no_notify = o->no_notify;
+    R.ob.notify_old = o->notify_old;
     metric_result_init(&R.scratch);
     eval_out_init(&R.items);
     first = floor_to(first, MINUTE);

@@ -367,7 +367,7 @@ int outbox_transition(struct outbox *o, const struct alert_row *r, const char *k
         rc = -1;
         goto out;
     }
-    bool old = o->cfg && o->now_us - at > o->cfg->max_notify_age_us;
+    bool old = o->cfg && !o->notify_old && o->now_us - at > o->cfg->max_notify_age_us;
     for (size_t i = 0; i < n && rc == 0; i++) {
         const char *status = "pending", *note = NULL;
         char nb[64];

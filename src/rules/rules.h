@@ -460,6 +460,7 @@ struct engine_opts {
     struct metric_source *source;
     struct alertdb *db;
     bool replay;        /* record notifications as 'replay' instead of sending them */
+    bool notify_old;    /* send transitions older than alerting.max_notify_age too */
     bool no_notify;     /* `rules test`: no notifications at all */
     int64_t start_us;   /* first boundary for rules never evaluated (0: the watermark) */
     int64_t until_us;   /* evaluate boundaries <= this (0: the watermark) */
