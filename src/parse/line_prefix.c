@@ -658,3 +658,364 @@ bool line_prefix_match(const struct line_prefix *lp, struct span line, struct li
     memset(m, 0, sizeof(*m));
     return false;
 }
+
+/* ---- detection ------------------------------------------------------------------ */
+
+const char *const line_prefix_known[] = {
+    "%m [%p] %q%u@%d ",                                /* Debian/Ubuntu packages */
+    "%m [%p] ",                                        /* PostgreSQL default since 10 */
+    "%h %m [%p] %q%u@%d ",                             /* Supabase images */
+    "%t:%r:%u@%d:[%p]:",                               /* Amazon RDS, Aurora */
+    "%t-%c-",                                          /* Azure Flexible Server */
+    "[%p]: [%l-1] db=%d,user=%u ",                     /* Google Cloud SQL */
+    " sql_error_code = %e ",                           /* Heroku (after the syslog header) */
+    "%m [%p] %q%u@%d/%a ",                             /* Debian plus application */
+    "%t [%p]: [%l-1] ",                                /* pgBadger */
+    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger */
+    "%t [%p]: user=%u,db=%d,app=%a,client=%h ",        /* pgBadger README */
+    "%t [%p]: db=%d,user=%u,app=%a,client=%h ",        /* pgBadger */
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger with ms */
+    "db=%d,user=%u,app=%a,client=%h ",                 /* pgBadger syslog */
+    "user=%u,db=%d,app=%a,client=%h ",                 /* pgBadger syslog */
+    "%t [%p] ",                                        /* common before 10 */
+    "%t ",                                             /* common before 10 */
+    "",                                                /* the default before 10 */
+    NULL,
+};
+
+/* Keys of "key=value" pairs people put in prefixes, and the escape they stand for. */
+static const struct {
+    const char *key;
+    char esc;
+} infer_keys[] = {
+    { "user", 'u' },
+    { "usr", 'u' },
+    { "username", 'u' },
+    { "user_name", 'u' },
+    { "u", 'u' },
+    { "db", 'd' },
+    { "database", 'd' },
+    { "dbname", 'd' },
+    { "d", 'd' },
+    { "app", 'a' },
+    { "appli", 'a' },
+    { "application", 'a' },
+    { "application_name", 'a' },
+    { "a", 'a' },
+    { "client", 'h' },
+    { "host", 'h' },
+    { "remote", 'r' },
+    { "h", 'h' },
+    { "pid", 'p' },
+    { "session", 'c' },
+    { "sid", 'c' },
+    { "line", 'l' },
+    { "sqlstate", 'e' },
+    { "sql_error_code", 'e' },
+    { "state", 'e' },
+    { "e", 'e' },
+    { "queryid", 'Q' },
+    { "query_id", 'Q' },
+    { "vxid", 'v' },
+    { "xid", 'x' },
+    { "txid", 'x' },
+    { "backend", 'b' },
+    { "backend_type", 'b' },
+    { "tag", 'i' },
+    { "leader", 'P' },
+};
+
+static bool is_ident(unsigned char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+static bool is_session_escape(char e)
+{
+    return e == 'u' || e == 'd' || e == 'a' || e == 'h' || e == 'r' || e == 'i';
+}
+
+struct infer {
+    struct sbuf *out;
+    size_t word_start; /* where in @out the current space-separated word starts */
+    size_t q_at;       /* where %q goes: the word of the first session escape */
+    bool have_q, have_pid, have_time;
+    bool ok;
+};
+
+static void infer_lit(struct infer *in, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%')
+            in->ok &= sbuf_addch(in->out, '%') == 0;
+        in->ok &= sbuf_addch(in->out, p[i]) == 0;
+        if (p[i] == ' ' || p[i] == ':')
+            in->word_start = in->out->len;
+    }
+}
+
+static void infer_esc(struct infer *in, char e)
+{
+    if (is_session_escape(e) && !in->have_q) {
+        in->q_at = in->word_start;
+        in->have_q = true;
+    }
+    if (e == 'p')
+        in->have_pid = true;
+    in->ok &= sbuf_addch(in->out, '%') == 0;
+    in->ok &= sbuf_addch(in->out, e) == 0;
+}
+
+/* Length of a value that runs to the next ',', ' ' or ']' (or the end); a value in
+ * brackets ("[unknown]", "[local]") runs past its ']'. */
+static size_t value_len(const char *s, size_t n, size_t i)
+{
+    size_t j = i;
+    if (j < n && s[j] == '[') {
+        while (j < n && s[j] != ']' && s[j] != ' ')
+            j++;
+        j += j < n && s[j] == ']';
+    }
+    while (j < n && s[j] != ',' && s[j] != ' ' && s[j] != ']')
+        j++;
+    return j - i;
+}
+
+bool line_prefix_infer(struct span line, struct sbuf *out)
+{
+    size_t kpos = line.len, mo;
+
+    for (size_t i = 0; i < line.len && i < SIFT_MAX_PREFIX_BYTES; i++) {
+        if (!is_upper((unsigned char)line.p[i]) ||
+            (i > 0 && is_ident((unsigned char)line.p[i - 1])))
+            continue;
+        if (line_prefix_keyword(span_make(line.p + i, line.len - i), &mo) != LPK_NONE) {
+            kpos = i;
+            break;
+        }
+    }
+    if (kpos == line.len)
+        return false;
+
+    const char *s = line.p;
+    size_t n = kpos, j = 0;
+    struct infer in = { .out = out, .ok = true };
+    sbuf_reset(out);
+
+    while (j < n) {
+        size_t cand[MAX_CANDS];
+        unsigned char c = (unsigned char)s[j];
+        bool word_start = j == 0 || !is_ident((unsigned char)s[j - 1]);
+
+        /* timestamps: the first is the log time, a second one the session start */
+        if (is_digit(c) && time_cands(s, n, j, cand)) {
+            size_t e = cand[0];
+            bool ms = memchr(s + j, '.', e - j) != NULL;
+            infer_esc(&in, in.have_time ? 's' : ms ? 'm' : 't');
+            in.have_time = true;
+            j = e;
+            continue;
+        }
+        /* session id: 8 hex digits (start time), '.', hex pid */
+        if (word_start && is_hex(c)) {
+            size_t h = j;
+            while (h < n && is_hex((unsigned char)s[h]))
+                h++;
+            size_t h2 = h + 1;
+            while (h < n && s[h] == '.' && h2 < n && is_hex((unsigned char)s[h2]))
+                h2++;
+            if (h - j == 8 && h < n && s[h] == '.' && h2 > h + 1 &&
+                (h2 == n || !is_ident((unsigned char)s[h2])) && (h2 == n || s[h2] != '.')) {
+                infer_esc(&in, 'c');
+                j = h2;
+                continue;
+            }
+        }
+        /* epoch with milliseconds */
+        if (word_start && is_digit(c)) {
+            size_t nd = span_digits(s, n, j);
+            if (nd >= 9 && nd <= 11 && j + nd < n && s[j + nd] == '.' &&
+                span_digits(s, n, j + nd + 1) == 3) {
+                infer_esc(&in, 'n');
+                j += nd + 4;
+                continue;
+            }
+        }
+        /* [N-1]: pgBadger's imitation of syslog sequence numbers */
+        if (c == '[' && j + 1 < n && is_digit((unsigned char)s[j + 1])) {
+            size_t nd = span_digits(s, n, j + 1);
+            size_t k = j + 1 + nd;
+            if (k + 2 < n && s[k] == '-' && s[k + 1] == '1' && s[k + 2] == ']') {
+                infer_lit(&in, "[", 1);
+                infer_esc(&in, 'l');
+                infer_lit(&in, "-1]", 3);
+                j = k + 3;
+                continue;
+            }
+        }
+        /* IPv4 address, with (port) for %r */
+        if (word_start && is_digit(c)) {
+            size_t k = j;
+            int dots = 0;
+            while (k < n && (is_digit((unsigned char)s[k]) || s[k] == '.'))
+                dots += s[k++] == '.';
+            if (dots == 3) {
+                size_t nd = k < n && s[k] == '(' ? span_digits(s, n, k + 1) : 0;
+                if (nd && k + 1 + nd < n && s[k + 1 + nd] == ')') {
+                    infer_esc(&in, 'r');
+                    j = k + 2 + nd;
+                } else {
+                    infer_esc(&in, 'h');
+                    j = k;
+                }
+                continue;
+            }
+        }
+        /* the first free-standing number is the pid */
+        if (word_start && is_digit(c) && !in.have_pid) {
+            size_t nd = span_digits(s, n, j);
+            if (j + nd == n || !is_ident((unsigned char)s[j + nd])) {
+                infer_esc(&in, 'p');
+                j += nd;
+                continue;
+            }
+        }
+        /* [local] alone is %r */
+        if (c == '[' && n - j >= 7 && memcmp(s + j, "[local]", 7) == 0) {
+            infer_esc(&in, 'r');
+            j += 7;
+            continue;
+        }
+        /* key=value, also "key = value" (Heroku) */
+        if (word_start && is_alpha(c)) {
+            size_t k = j;
+            while (k < n && is_ident((unsigned char)s[k]))
+                k++;
+            size_t eq = k;
+            while (eq < n && s[eq] == ' ')
+                eq++;
+            if (eq < n && s[eq] == '=') {
+                char esc = 0;
+                for (size_t t = 0; t < ARRAY_SIZE(infer_keys) && !esc; t++)
+                    if (strlen(infer_keys[t].key) == k - j &&
+                        memcmp(infer_keys[t].key, s + j, k - j) == 0)
+                        esc = infer_keys[t].esc;
+                if (esc) {
+                    size_t vs = eq + 1;
+                    if (eq > k && vs < n && s[vs] == ' ')
+                        vs++; /* "key = value" */
+                    infer_lit(&in, s + j, vs - j);
+                    infer_esc(&in, esc);
+                    j = vs + value_len(s, n, vs);
+                    continue;
+                }
+            }
+        }
+        /* user@database, user@database/application */
+        if (word_start && (j == 0 || s[j - 1] == ' ' || s[j - 1] == ':')) {
+            size_t k = j;
+            while (k < n && s[k] != ' ' && s[k] != '@' && s[k] != ':')
+                k++;
+            if (k < n && s[k] == '@') {
+                size_t r = k + 1;
+                while (r < n && s[r] != ' ' && s[r] != '/' && s[r] != ':')
+                    r++;
+                infer_esc(&in, 'u');
+                infer_lit(&in, "@", 1);
+                infer_esc(&in, 'd');
+                if (r < n && s[r] == '/') {
+                    infer_lit(&in, "/", 1);
+                    infer_esc(&in, 'a');
+                    r++;
+                    while (r < n && s[r] != ' ')
+                        r++;
+                }
+                j = r;
+                continue;
+            }
+        }
+        infer_lit(&in, s + j, 1);
+        j++;
+    }
+    if (in.have_q && in.ok) {
+        /* Processes without a client stop at %q: put it before the word of the first
+         * session field, so both shapes match. */
+        size_t tail = out->len - in.q_at;
+        in.ok &= sbuf_grow(out, 2) == 0;
+        if (in.ok) {
+            memmove(out->buf + in.q_at + 2, out->buf + in.q_at, tail);
+            memcpy(out->buf + in.q_at, "%q", 2);
+            sbuf_setlen(out, out->len + 2);
+        }
+    }
+    return in.ok;
+}
+
+#define DETECT_INFER_MAX 16
+
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred)
+{
+    size_t best = 0, best_lit = 0;
+    struct sbuf cand = SBUF_INIT;
+    char *seen[DETECT_INFER_MAX];
+    size_t nseen = 0, nknown = 0;
+
+    while (line_prefix_known[nknown])
+        nknown++;
+    sbuf_reset(out);
+    *inferred = false;
+
+    /* Known prefixes first, then up to DETECT_INFER_MAX distinct inferred ones. */
+    size_t li = 0;
+    for (size_t ci = 0;; ci++) {
+        bool inf = ci >= nknown;
+        struct span text;
+        if (!inf) {
+            text = span_cstr(line_prefix_known[ci]);
+        } else {
+            bool got = false;
+            while (!got && li < n && nseen < DETECT_INFER_MAX) {
+                struct span l = lines[li++];
+                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand))
+                    continue;
+                got = true;
+                for (size_t k = 0; k < nseen && got; k++)
+                    got = strcmp(seen[k], cand.buf) != 0;
+                for (size_t k = 0; k < nknown && got; k++)
+                    got = strcmp(line_prefix_known[k], cand.buf) != 0;
+            }
+            if (!got)
+                break;
+            seen[nseen++] = xstrdup(cand.buf);
+            text = span_cstr(seen[nseen - 1]);
+        }
+        struct line_prefix *lp = line_prefix_new(text, NULL);
+        if (!lp)
+            continue;
+        size_t score = 0, lit = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct line_prefix_match m;
+            if (!lines[i].len || lines[i].p[0] == '\t' || !line_prefix_match(lp, lines[i], &m))
+                continue;
+            score++;
+            lit += m.kw_off;
+            for (int f = 0; f < LPF_COUNT; f++)
+                lit -= m.field[f].len;
+        }
+        /* More lines win; then the prefix that explains more of them with literal text
+         * (user@db/app beats user@db when the lines have the "/"); then the earlier. */
+        if (score > best || (score == best && score && lit > best_lit)) {
+            best = score;
+            best_lit = lit;
+            sbuf_reset(out);
+            if (sbuf_addspan(out, text) < 0)
+                best = 0;
+            *inferred = inf;
+        }
+        line_prefix_free(lp);
+    }
+    for (size_t k = 0; k < nseen; k++)
+        free(seen[k]);
+    sbuf_release(&cand);
+    return best;
+}

@@ -36,6 +36,7 @@
 #include <stddef.h>
 
 #include "core/diag.h"
+#include "core/sbuf.h"
 #include "core/span.h"
 
 /* The escapes that carry a value, in PostgreSQL's order of documentation. */
@@ -123,6 +124,25 @@ bool line_prefix_match(const struct line_prefix *lp, struct span line, struct li
 /* Recognise "<KEYWORD>:" followed by a space or the end at the start of @s. Returns
  * the keyword and sets *msg_off to the message start, or LPK_NONE. */
 enum lp_keyword line_prefix_keyword(struct span s, size_t *msg_off);
+
+/*
+ * Auto-detection (formats.md §4.3, §6). Score every known prefix (PostgreSQL's
+ * default, Debian, RDS, Supabase, Azure, Cloud SQL, Heroku and pgBadger's list) and
+ * prefixes inferred from the lines themselves against @lines; the one matching the most
+ * lines wins (ties: the more specific prefix). Lines starting with a TAB are ignored.
+ * Returns the number of lines it matched (0: none) and writes its text into @out.
+ * *@inferred tells whether it came from the lines rather than the known list.
+ */
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred);
+
+/* Build a prefix from one log line by recognising timestamps, [pid], [N-1], session
+ * ids, key=value pairs (user=, db=, app=, client=, host=, ...) and user@db. Writes it
+ * to @out and returns true, or false when the line has no keyword to anchor on. The
+ * result is a guess: line_prefix_detect() only uses it if it matches other lines. */
+bool line_prefix_infer(struct span line, struct sbuf *out);
+
+/* The known prefixes, NULL-terminated (for docs and the diagnosis). */
+extern const char *const line_prefix_known[];
 
 /* "LOG", "DETAIL", ... ("" for LPK_NONE). */
 const char *lp_keyword_name(enum lp_keyword k);

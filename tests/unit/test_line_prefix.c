@@ -6,6 +6,7 @@
 #include "check.h"
 #include "core/clock.h"
 #include "core/limits.h"
+#include "core/sbuf.h"
 #include "parse/line_prefix.h"
 
 static struct line_prefix *compile(const char *text)
@@ -133,6 +134,100 @@ static void test_long_legit_line(void)
     line_prefix_free(lp);
 }
 
+static void test_infer(void)
+{
+    static const struct {
+        const char *line, *prefix;
+    } t[] = {
+        { "2021-02-14 01:34:02 CET [30291]: "
+          "db=[unknown],user=[unknown],app=[unknown],client=[local] "
+          "LOG:  connection received: host=[local]",
+          "%t [%p]: %qdb=%d,user=%u,app=%a,client=%h " },
+        { "2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  duration: 1 ms",
+          "%m [%p] %quser=%u,db=%d " },
+        { "2024-06-27 00:00:07 CEST [58151]: [1-1] user=,db=,host=,app= LOG:  automatic analyze",
+          "%t [%p]: [%l-1] %quser=%u,db=%d,host=%h,app=%a " },
+        { "2022-02-17 14:45:10.440 UTC [691] [queryid=1081270519976314062] postgres@stackoverflow "
+          "LOG:  duration: 0.140 ms",
+          "%m [%p] [queryid=%Q] %q%u@%d " },
+        { "2023-03-07 09:06:08 CET [130096]: [247-1] [0] usr=usr6,db=progdb,appli=76ae1316 LOG:  x",
+          "%t [%p]: [%l-1] [0] %qusr=%u,db=%d,appli=%a " },
+        { "2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom",
+          "%m [%p] %q%u@%d/%a " },
+        { "1795541169.804 6b05c8b2.1325 [12] LOG:  x", "%n %c [%p] " },
+        { " sql_error_code = 40P01 ERROR:  deadlock detected", " sql_error_code = %e " },
+        { "2020-03-11 20:41:42 CET:127.0.0.1(5432):postgres@postgres:[12835]:LOG:  x",
+          "%t:%q%r:%u@%d:[%p]:" },
+        { "LOG:  x", "" },
+        { "100% [1] LOG:  x", "%p%% [1] " },
+    };
+    struct sbuf out = SBUF_INIT;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+        CHECK(line_prefix_infer(span_cstr(t[i].line), &out));
+        CHECK_EQ_STR(out.buf, t[i].prefix);
+        /* an inferred prefix matches the line it came from */
+        struct diag d = DIAG_INIT;
+        struct line_prefix *lp = line_prefix_new(sbuf_span(&out), &d);
+        struct line_prefix_match m;
+        CHECK_MSG(lp && line_prefix_match(lp, span_cstr(t[i].line), &m), "%s", t[i].line);
+        line_prefix_free(lp);
+    }
+    CHECK(!line_prefix_infer(span_cstr("pg_ctl: could not start server"), &out));
+    sbuf_release(&out);
+}
+
+static void test_detect(void)
+{
+    struct sbuf out = SBUF_INIT;
+    bool inf;
+    struct span debian[] = {
+        span_cstr("2026-11-24 17:24:34.976 UTC [3491] LOG:  starting PostgreSQL 15.20"),
+        span_cstr(
+            "2026-11-24 17:25:01.471 UTC [3692] postgres@postgres LOG:  connection authorized"),
+        span_cstr(
+            "2026-11-24 17:25:01.817 UTC [3696] postgres@app LOG:  duration: 0.631 ms  statement: "
+            "select id,"),
+        span_cstr("	       v -- comment"),
+        span_cstr("pg_ctl: could not start server"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(debian, ARRAY_SIZE(debian), &out, &inf), 3);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
+    CHECK(!inf);
+
+    /* the application after a '/' is explained by the more specific known prefix */
+    struct span withapp[] = {
+        span_cstr("2026-11-24 17:24:34.976 UTC [3491] LOG:  starting PostgreSQL 15.20"),
+        span_cstr("2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(withapp, ARRAY_SIZE(withapp), &out, &inf), 2);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d/%a ");
+
+    /* only background lines: the more general known prefix wins the tie */
+    CHECK_EQ_INT(line_prefix_detect(debian, 1, &out, &inf), 1);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
+
+    struct span rds[] = {
+        span_cstr("2020-03-11 20:40:43 CET::@:[12760]:LOG:  starting PostgreSQL 12.2"),
+        span_cstr("2020-03-11 20:41:42 CET:[local]:postgres@postgres:[12835]:LOG:  duration: 1 ms"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(rds, ARRAY_SIZE(rds), &out, &inf), 2);
+    CHECK_EQ_STR(out.buf, "%t:%r:%u@%d:[%p]:");
+
+    struct span custom[] = {
+        span_cstr("2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  duration: 1 ms"),
+        span_cstr(
+            "2021-12-03 07:14:48.593 UTC [4913] user=user1,db=mydb DETAIL:  parameters: $1 = '1'"),
+        span_cstr("2021-12-03 07:14:49.000 UTC [12] user=,db= LOG:  checkpoint starting: time"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(custom, ARRAY_SIZE(custom), &out, &inf), 3);
+    CHECK_EQ_STR(out.buf, "%m [%p] %quser=%u,db=%d ");
+    CHECK(inf);
+
+    struct span none[] = { span_cstr("hello"), span_cstr("	world") };
+    CHECK_EQ_INT(line_prefix_detect(none, ARRAY_SIZE(none), &out, &inf), 0);
+    sbuf_release(&out);
+}
+
 TEST_LIST = {
     { "prefix_length_limit", test_prefix_length_limit },
     { "padding_limit", test_padding_limit },
@@ -141,5 +236,7 @@ TEST_LIST = {
     { "keywords", test_keywords },
     { "linear_time", test_linear_time },
     { "long_legit_line", test_long_legit_line },
+    { "infer", test_infer },
+    { "detect", test_detect },
     { NULL, NULL },
 };
