@@ -25,6 +25,7 @@
 static const struct log_format *const formats[] = {
     /* &fmt_jsonlog, (next commit) */
     &fmt_csvlog,
+    &fmt_syslog,
     &fmt_stderr,
 };
 

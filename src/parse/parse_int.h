@@ -95,6 +95,7 @@ struct log_format {
 extern const struct log_format fmt_csvlog;
 extern const struct log_format fmt_jsonlog;
 extern const struct log_format fmt_stderr;
+extern const struct log_format fmt_syslog;
 
 /* --- options and shared state ------------------------------------------------------ */
 

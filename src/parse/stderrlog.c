@@ -16,23 +16,7 @@
 #include "core/xalloc.h"
 #include "parse/stderrlog.h"
 
-#define SREC_MAX_SEGS 8 /* the primary line and the seven sub-line kinds, in order */
-#define PREFIX_CACHE  8 /* prefixes a file switched between (reloads) */
-#define STDERR_DETECT 16
-
-struct srec_seg {
-    uint8_t kw; /* enum lp_keyword */
-    uint32_t off, len;
-};
-
-/* Per-record data (pending->data). */
-struct srec {
-    uint32_t fo[LPF_COUNT], fl[LPF_COUNT]; /* prefix fields: offset, length in text */
-    uint32_t fmask;                        /* bit per field present */
-    struct srec_seg seg[SREC_MAX_SEGS];
-    uint8_t nseg;
-    struct stderr_ext ext;
-};
+#define PREFIX_CACHE 8 /* prefixes a file switched between (reloads) */
 
 struct stderr_core {
     struct parser *p;
@@ -45,11 +29,6 @@ struct stderr_core {
     bool detect_tried; /* no prefix yet: detection on the fly ran at least once */
     struct sbuf tmp;
 };
-
-size_t stderr_rec_size(void)
-{
-    return sizeof(struct srec);
-}
 
 const char *stderr_core_prefix(const struct stderr_core *c)
 {
@@ -270,24 +249,38 @@ struct pending *stderr_rec_begin(struct parser *p, struct stderr_core *c, uint64
     return rec;
 }
 
+uint64_t *stderr_rec_wrapper(struct pending *rec)
+{
+    return ((struct srec *)rec->data)->wrap;
+}
+
+static void add_bytes(struct parser *p, struct pending *rec, struct span bytes, bool account)
+{
+    if (account)
+        pending_add(p, rec, bytes);
+    else
+        pending_append(rec, bytes);
+}
+
 bool stderr_rec_subline(struct parser *p, struct pending *rec, struct span text,
-                        const struct line_prefix_match *m)
+                        const struct line_prefix_match *m, bool account)
 {
     struct srec *r = rec->data;
     if (r->nseg >= SREC_MAX_SEGS || m->kw <= r->seg[r->nseg - 1].kw)
         return false;
     size_t off = rec->text.len;
-    pending_add(p, rec, span_make(text.p + m->msg_off, text.len - m->msg_off));
+    add_bytes(p, rec, span_make(text.p + m->msg_off, text.len - m->msg_off), account);
     r->seg[r->nseg++] =
         (struct srec_seg){ (uint8_t)m->kw, (uint32_t)off, (uint32_t)(rec->text.len - off) };
     return true;
 }
 
-void stderr_rec_cont(struct parser *p, struct pending *rec, struct span sep, struct span text)
+void stderr_rec_cont(struct parser *p, struct pending *rec, struct span sep, struct span text,
+                     bool account)
 {
     struct srec *r = rec->data;
     pending_append(rec, sep);
-    pending_add(p, rec, text);
+    add_bytes(p, rec, text, account);
     struct srec_seg *s = &r->seg[r->nseg - 1];
     s->len = (uint32_t)(rec->text.len - s->off);
 }
@@ -610,7 +603,7 @@ static void stderr_line(struct parser *p, void *state, const struct input_line *
         if (st->have_last && st->last_line + 1 == ln->line)
             rec = pending_find(p, st->last_key);
         if (rec) {
-            stderr_rec_cont(p, rec, SPAN_LIT("\n"), span_make(text.p + 1, text.len - 1));
+            stderr_rec_cont(p, rec, SPAN_LIT("\n"), span_make(text.p + 1, text.len - 1), true);
             st->last_line = ln->line;
         } else {
             parser_foreign(p); /* continues a foreign line, or a record already gone */
@@ -627,7 +620,7 @@ static void stderr_line(struct parser *p, void *state, const struct input_line *
         stderr_rec_begin(p, st->core, key, text, &m, NULL);
     } else {
         struct pending *rec = pending_find(p, key);
-        if (!rec || !stderr_rec_subline(p, rec, text, &m)) {
+        if (!rec || !stderr_rec_subline(p, rec, text, &m, true)) {
             parser_reject(p, "sub-line without its record", "%s line of process %.*s",
                           lp_keyword_name(m.kw), (int)m.field[LPF_PID].len,
                           m.field[LPF_PID].p ? m.field[LPF_PID].p : "");

@@ -76,13 +76,19 @@ struct pending *stderr_rec_begin(struct parser *p, struct stderr_core *c, uint64
 
 /* Add a sub-line (m->kw is DETAIL...STATEMENT). Returns false, accounting nothing,
  * when the keyword cannot follow what the record already has (the record it belongs
- * to is missing). */
+ * to is missing). With @account false the bytes are added without accounting a line
+ * (a second piece of one physical line: syslog with embedded newlines). */
 bool stderr_rec_subline(struct parser *p, struct pending *rec, struct span text,
-                        const struct line_prefix_match *m);
+                        const struct line_prefix_match *m, bool account);
 
 /* Extend the last value of the record with @sep ("\n" for a continuation line, "" for
- * a syslog piece cut for length) and @text, accounting the current line. */
-void stderr_rec_cont(struct parser *p, struct pending *rec, struct span sep, struct span text);
+ * a syslog piece cut for length) and @text, accounting the current line if @account. */
+void stderr_rec_cont(struct parser *p, struct pending *rec, struct span sep, struct span text,
+                     bool account);
+
+/* Two numbers a wrapper keeps with a record (syslog: sequence number, last piece
+ * length); zero at stderr_rec_begin(). */
+uint64_t *stderr_rec_wrapper(struct pending *rec);
 
 /* Bytes of the last value so far (syslog's length-split heuristic). */
 size_t stderr_rec_last_len(const struct pending *rec);
@@ -90,8 +96,23 @@ size_t stderr_rec_last_len(const struct pending *rec);
 /* log_format.finish for every format built on the core. */
 void stderr_core_finish(struct parser *p, struct stderr_core *c, struct pending *rec);
 
-/* Size of the per-record data (log_format.pending_size). */
-size_t stderr_rec_size(void);
+/* Per-record data (pending->data; log_format.pending_size = sizeof(struct srec)).
+ * Only stderrlog.c looks inside. */
+#define SREC_MAX_SEGS 8 /* the primary line and the seven sub-line kinds, in order */
+
+struct srec_seg {
+    uint8_t kw; /* enum lp_keyword */
+    uint32_t off, len;
+};
+
+struct srec {
+    uint32_t fo[LPF_COUNT], fl[LPF_COUNT]; /* prefix fields: offset, length in text */
+    uint32_t fmask;                        /* bit per field present */
+    struct srec_seg seg[SREC_MAX_SEGS];
+    uint8_t nseg;
+    struct stderr_ext ext;
+    uint64_t wrap[2]; /* the wrapper's (stderr_rec_wrapper) */
+};
 
 /* The prefix in use (for notes and diagnoses), "" before one is known. */
 const char *stderr_core_prefix(const struct stderr_core *c);
