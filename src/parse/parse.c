@@ -23,7 +23,7 @@
  * Put formats with a strict, cheap sniff (json, csv) before permissive ones (stderr).
  */
 static const struct log_format *const formats[] = {
-    /* &fmt_jsonlog, (next commit) */
+    &fmt_jsonlog,
     &fmt_csvlog,
     &fmt_syslog,
     &fmt_stderr,
@@ -189,6 +189,7 @@ struct parser *parser_new(const struct parser_opts *o, struct diag *d)
     sbuf_init(&p->held_text, 0);
     p->next_serial = 1;
     p->stats.foreign.reason = xstrdup("foreign line");
+    p->stats.damage.reason = xstrdup("damaged input");
     if (fmt) {
         p->fmt = fmt;
         p->fmt_state = fmt->init ? fmt->init(p, NULL) : NULL;
@@ -339,7 +340,7 @@ void parser_blank(struct parser *p)
 
 void parser_damage(struct parser *p, const char *source, const struct input_damage *dmg)
 {
-    struct parse_reason *r = reason_get(&p->stats, "damaged input");
+    struct parse_reason *r = &p->stats.damage;
     char detail[256];
 
     snprintf(detail, sizeof(detail), "%s at compressed byte %llu (after %llu decoded bytes)",
@@ -965,6 +966,8 @@ void parser_diagnose(const struct parser *p, struct sbuf *out)
         add_sample_line(out, &st->reasons[i], &left);
     if (ok == 0)
         add_sample_line(out, &st->foreign, &left);
+    if (ok == 0)
+        add_sample_line(out, &st->damage, &left);
     if (p->fmt && p->fmt->hint) {
         ok = sbuf_addf(out, "\n  hint: %s", p->fmt->hint);
     } else if (!p->fmt) {
@@ -1013,7 +1016,10 @@ void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
         reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i]);
     if (!dst->foreign.reason)
         dst->foreign.reason = xstrdup("foreign line");
+    if (!dst->damage.reason)
+        dst->damage.reason = xstrdup("damaged input");
     reason_merge(&dst->foreign, &src->foreign);
+    reason_merge(&dst->damage, &src->damage);
 }
 
 static void reason_release(struct parse_reason *r)
@@ -1033,6 +1039,7 @@ void parse_stats_release(struct parse_stats *st)
         reason_release(&st->reasons[i]);
     free(st->reasons);
     reason_release(&st->foreign);
+    reason_release(&st->damage);
     memset(st, 0, sizeof(*st));
 }
 

@@ -126,6 +126,7 @@ struct parse_stats {
     struct parse_reason *reasons; /* reject reasons in order of first appearance */
     size_t nreasons;
     struct parse_reason foreign; /* samples of foreign lines (reason "foreign line") */
+    struct parse_reason damage;  /* damage reports (reason "damaged input"): not records */
 };
 
 struct parser;
@@ -145,8 +146,9 @@ void parser_end(struct parser *p);
  * sets kind, normalize the fingerprint) until the next feed. */
 enum parse_status parser_next(struct parser *p, struct event **ev);
 
-/* Count damaged input (input_next() returned INPUT_DAMAGED) as a reject of the source,
- * reason "damaged input", with the damage description as detail. */
+/* Count damaged input (input_next() returned INPUT_DAMAGED) in stats.damaged, with the
+ * description (what, compressed offset, decoded offset) as a sample in stats.damage.
+ * Damage is not a record: the lines decoded before it were parsed as usual. */
 void parser_damage(struct parser *p, const char *source, const struct input_damage *dmg);
 
 /* The resume point; see the header comment. Call after draining parser_next(). Before

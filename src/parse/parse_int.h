@@ -97,6 +97,10 @@ extern const struct log_format fmt_jsonlog;
 extern const struct log_format fmt_stderr;
 extern const struct log_format fmt_syslog;
 
+/* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
+ * path) to compare it with the scanner. Never set in the program. */
+extern bool jsonlog_jansson_only;
+
 /* --- options and shared state ------------------------------------------------------ */
 
 const struct parser_opts *parser_opts(const struct parser *p);
