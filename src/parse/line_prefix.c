@@ -740,6 +740,7 @@ struct infer {
     size_t word_start; /* where in @out the current space-separated word starts */
     size_t q_at;       /* where %q goes: the word of the first session escape */
     bool have_q, have_pid, have_time;
+    bool anchored; /* a time, pid or session escape: enough to tell records apart */
     bool ok;
 };
 
@@ -762,6 +763,8 @@ static void infer_esc(struct infer *in, char e)
     }
     if (e == 'p')
         in->have_pid = true;
+    if (strchr("mtnpcl", e))
+        in->anchored = true;
     in->ok &= sbuf_addch(in->out, '%') == 0;
     in->ok &= sbuf_addch(in->out, e) == 0;
 }
@@ -794,7 +797,8 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
             break;
         }
     }
-    if (kpos == line.len)
+    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it) */
+    if (kpos == line.len || (line.len && line.p[0] == '{'))
         return false;
 
     const char *s = line.p;
@@ -948,7 +952,8 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
             sbuf_setlen(out, out->len + 2);
         }
     }
-    return in.ok;
+    /* like pgBadger, a usable prefix has a time or a process escape */
+    return in.ok && in.anchored;
 }
 
 #define DETECT_INFER_MAX 16

@@ -137,8 +137,10 @@ size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, 
 
 /* Build a prefix from one log line by recognising timestamps, [pid], [N-1], session
  * ids, key=value pairs (user=, db=, app=, client=, host=, ...) and user@db. Writes it
- * to @out and returns true, or false when the line has no keyword to anchor on. The
- * result is a guess: line_prefix_detect() only uses it if it matches other lines. */
+ * to @out and returns true, or false when the line has no keyword to anchor on, is
+ * JSON, or gives a prefix without a time (%m %t %n) or process (%p %c %l) escape (the
+ * known list covers the prefixes without). The result is a guess:
+ * line_prefix_detect() only uses it if it matches other lines. */
 bool line_prefix_infer(struct span line, struct sbuf *out);
 
 /* The known prefixes, NULL-terminated (for docs and the diagnosis). */

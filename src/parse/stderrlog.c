@@ -28,6 +28,10 @@ struct stderr_core {
     size_t nknown;
     bool detect_tried; /* no prefix yet: detection on the fly ran at least once */
     struct sbuf tmp;
+    /* the record the previous line went to (a TAB line continues it) */
+    bool have_last;
+    uint64_t last_key;
+    uint64_t last_line;
 };
 
 const char *stderr_core_prefix(const struct stderr_core *c)
@@ -539,14 +543,66 @@ char *stderr_note_prefix(const char *note)
     return xmemdupz(start, (size_t)(end - start));
 }
 
+static enum stderr_take take(struct parser *p, struct stderr_core *c, struct span text,
+                             const struct stderr_ext *ext, bool account);
+
+enum stderr_take stderr_core_take(struct parser *p, struct stderr_core *c, struct span text,
+                                  const struct stderr_ext *ext, bool account)
+{
+    enum stderr_take r = take(p, c, text, ext, account);
+    if (r == STDERR_TAKEN || account)
+        return r;
+    /* a further piece of a line already in a record: it continues the last value */
+    const struct input_line *ln = parser_current_line(p);
+    struct pending *rec =
+        c->have_last && ln && c->last_line == ln->line ? pending_find(p, c->last_key) : NULL;
+    if (!rec)
+        return r;
+    stderr_rec_cont(p, rec, SPAN_LIT("\n"), text, false);
+    return STDERR_TAKEN;
+}
+
+static enum stderr_take take(struct parser *p, struct stderr_core *c, struct span text,
+                             const struct stderr_ext *ext, bool account)
+{
+    const struct input_line *ln = parser_current_line(p);
+    uint64_t lineno = ln ? ln->line : 0;
+    struct line_prefix_match m;
+
+    if (text.len && text.p[0] == '\t') {
+        struct pending *rec = NULL;
+        if (c->have_last && (c->last_line + 1 == lineno || (!account && c->last_line == lineno)))
+            rec = pending_find(p, c->last_key);
+        if (!rec)
+            return STDERR_FOREIGN; /* continues a foreign line, or a record already gone */
+        stderr_rec_cont(p, rec, SPAN_LIT("\n"), span_make(text.p + 1, text.len - 1), account);
+        c->last_line = lineno;
+        return STDERR_TAKEN;
+    }
+    if (account)
+        c->have_last = false;
+    if (!stderr_core_match(c, text, &m))
+        return STDERR_FOREIGN;
+    uint64_t key = stderr_core_key(&m, text, ext, 0);
+    if (lp_keyword_is_severity(m.kw)) {
+        if (!account)
+            return STDERR_FOREIGN;
+        stderr_rec_begin(p, c, key, text, &m, ext);
+    } else {
+        struct pending *rec = pending_find(p, key);
+        if (!rec || !stderr_rec_subline(p, rec, text, &m, account))
+            return STDERR_ORPHAN;
+    }
+    c->have_last = true;
+    c->last_key = key;
+    c->last_line = lineno;
+    return STDERR_TAKEN;
+}
+
 /* ---- the stderr format ------------------------------------------------------------- */
 
 struct stderr_state {
     struct stderr_core *core;
-    /* the record the previous line went to (a TAB line continues it) */
-    bool have_last;
-    uint64_t last_key;
-    uint64_t last_line;
 };
 
 static int stderr_check_opts(const struct parser_opts *o, struct diag *d)
@@ -591,45 +647,18 @@ static void stderr_release(void *state)
 static void stderr_line(struct parser *p, void *state, const struct input_line *ln)
 {
     struct stderr_state *st = state;
-    struct span text = ln->text;
-    struct line_prefix_match m;
 
-    if (text.len == 0) {
+    if (ln->text.len == 0) {
         parser_blank(p);
         return;
     }
-    if (text.p[0] == '\t') {
-        struct pending *rec = NULL;
-        if (st->have_last && st->last_line + 1 == ln->line)
-            rec = pending_find(p, st->last_key);
-        if (rec) {
-            stderr_rec_cont(p, rec, SPAN_LIT("\n"), span_make(text.p + 1, text.len - 1), true);
-            st->last_line = ln->line;
-        } else {
-            parser_foreign(p); /* continues a foreign line, or a record already gone */
-        }
-        return;
+    switch (stderr_core_take(p, st->core, ln->text, NULL, true)) {
+    case STDERR_TAKEN: break;
+    case STDERR_FOREIGN: parser_foreign(p); break;
+    case STDERR_ORPHAN:
+        parser_reject(p, STDERR_ORPHAN_REASON, "a sub-line of a record that is not in the input");
+        break;
     }
-    st->have_last = false;
-    if (!stderr_core_match(st->core, text, &m)) {
-        parser_foreign(p);
-        return;
-    }
-    uint64_t key = stderr_core_key(&m, text, NULL, 0);
-    if (lp_keyword_is_severity(m.kw)) {
-        stderr_rec_begin(p, st->core, key, text, &m, NULL);
-    } else {
-        struct pending *rec = pending_find(p, key);
-        if (!rec || !stderr_rec_subline(p, rec, text, &m, true)) {
-            parser_reject(p, "sub-line without its record", "%s line of process %.*s",
-                          lp_keyword_name(m.kw), (int)m.field[LPF_PID].len,
-                          m.field[LPF_PID].p ? m.field[LPF_PID].p : "");
-            return;
-        }
-    }
-    st->have_last = true;
-    st->last_key = key;
-    st->last_line = ln->line;
 }
 
 static void stderr_finish(struct parser *p, void *state, struct pending *rec)

@@ -93,6 +93,23 @@ uint64_t *stderr_rec_wrapper(struct pending *rec);
 /* Bytes of the last value so far (syslog's length-split heuristic). */
 size_t stderr_rec_last_len(const struct pending *rec);
 
+/* The stderr rules for one logical line: a TAB line continues the record of the
+ * previous line, a primary line starts a record, a sub-line joins its process's
+ * record. With @account false the text is a further piece of a physical line already
+ * accounted for (a JSON payload with embedded newlines): nothing is accounted, a
+ * primary line cannot start a record, and a piece that is no record line continues
+ * the last value of the line's record (STDERR_TAKEN). */
+enum stderr_take {
+    STDERR_TAKEN,   /* the line went into a record */
+    STDERR_FOREIGN, /* not a line of a record: the caller counts it (parser_foreign) */
+    STDERR_ORPHAN,  /* a sub-line whose record is not pending: the caller rejects it */
+};
+enum stderr_take stderr_core_take(struct parser *p, struct stderr_core *c, struct span text,
+                                  const struct stderr_ext *ext, bool account);
+
+/* Reject reason for STDERR_ORPHAN. */
+#define STDERR_ORPHAN_REASON "sub-line without its record"
+
 /* log_format.finish for every format built on the core. */
 void stderr_core_finish(struct parser *p, struct stderr_core *c, struct pending *rec);
 

@@ -155,10 +155,8 @@ static void test_infer(void)
         { "2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom",
           "%m [%p] %q%u@%d/%a " },
         { "1795541169.804 6b05c8b2.1325 [12] LOG:  x", "%n %c [%p] " },
-        { " sql_error_code = 40P01 ERROR:  deadlock detected", " sql_error_code = %e " },
         { "2020-03-11 20:41:42 CET:127.0.0.1(5432):postgres@postgres:[12835]:LOG:  x",
           "%t:%q%r:%u@%d:[%p]:" },
-        { "LOG:  x", "" },
         { "100% [1] LOG:  x", "%p%% [1] " },
     };
     struct sbuf out = SBUF_INIT;
@@ -173,6 +171,10 @@ static void test_infer(void)
         line_prefix_free(lp);
     }
     CHECK(!line_prefix_infer(span_cstr("pg_ctl: could not start server"), &out));
+    /* no time or process escape, JSON */
+    CHECK(!line_prefix_infer(span_cstr(" sql_error_code = 40P01 ERROR:  deadlock"), &out));
+    CHECK(!line_prefix_infer(span_cstr("LOG:  x"), &out));
+    CHECK(!line_prefix_infer(span_cstr("{\"a\":\"2025-01-02 03:04:05 UTC [1] LOG:  x\"}"), &out));
     sbuf_release(&out);
 }
 
