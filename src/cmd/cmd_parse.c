@@ -15,6 +15,7 @@
 #include "cmd/event_json.h"
 #include "core/log.h"
 #include "core/opts.h"
+#include "core/escape.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "event.h"
@@ -117,10 +118,10 @@ static json_t *jstr(const char *p, size_t n)
 {
     struct sbuf sb = SBUF_INIT;
     json_t *j;
-    if (utf8_valid(p, n))
+    if (utf8_valid(span_make(p, n)))
         return json_stringn(p, n);
-    /* json_write_string repairs; strip its quotes and unescape via jansson. */
-    if (json_write_string(&sb, span_make(p, n)) < 0)
+    /* escape_json_string repairs; strip its quotes and unescape via jansson. */
+    if (escape_json_string(&sb, span_make(p, n)) < 0)
         return json_string("");
     j = json_loadb(sb.buf, sb.len, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     sbuf_release(&sb);

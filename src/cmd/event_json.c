@@ -8,71 +8,7 @@
 
 #include "cmd/event_json.h"
 #include "core/clock.h"
-#include "core/utf8.h"
-
-/* Bytes that can be copied as they are: printable ASCII other than '"' and '\\'. */
-static inline bool plain(unsigned char c)
-{
-    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-int json_write_string(struct sbuf *out, struct span s)
-{
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)s.p;
-    size_t n = s.len, i = 0;
-
-    /* Worst case 6 bytes per input byte (\u00XX) plus quotes. */
-    if (sbuf_grow(out, n * 6 + 2) < 0)
-        return -1;
-    char *o = out->buf + out->len;
-    *o++ = '"';
-    while (i < n) {
-        size_t run = i;
-        while (run < n && plain(p[run]))
-            run++;
-        if (run > i) {
-            memcpy(o, p + i, run - i);
-            o += run - i;
-            i = run;
-            continue;
-        }
-        unsigned char c = p[i];
-        if (c >= 0x80) {
-            size_t k = utf8_seq_len(p + i, n - i);
-            if (k) {
-                memcpy(o, p + i, k);
-                o += k;
-                i += k;
-            } else {
-                memcpy(o, "\xEF\xBF\xBD", 3); /* U+FFFD for each invalid byte */
-                o += 3;
-                i++;
-            }
-            continue;
-        }
-        *o++ = '\\';
-        switch (c) {
-        case '"': *o++ = '"'; break;
-        case '\\': *o++ = '\\'; break;
-        case '\n': *o++ = 'n'; break;
-        case '\t': *o++ = 't'; break;
-        case '\r': *o++ = 'r'; break;
-        case '\b': *o++ = 'b'; break;
-        case '\f': *o++ = 'f'; break;
-        default:
-            *o++ = 'u';
-            *o++ = '0';
-            *o++ = '0';
-            *o++ = hex[c >> 4];
-            *o++ = hex[c & 15];
-        }
-        i++;
-    }
-    *o++ = '"';
-    sbuf_setlen(out, (size_t)(o - out->buf));
-    return 0;
-}
+#include "core/escape.h"
 
 static int str_field(struct sbuf *o, const char *key, struct span s)
 {
@@ -80,7 +16,7 @@ static int str_field(struct sbuf *o, const char *key, struct span s)
         return 0;
     if (sbuf_addf(o, ",\"%s\":", key) < 0)
         return -1;
-    return json_write_string(o, s);
+    return escape_json_string(o, s);
 }
 
 static int int_field(struct sbuf *o, const char *key, int64_t v, int64_t absent)
@@ -117,7 +53,7 @@ int event_json_write(const struct event *ev, struct sbuf *o)
         /* "file:line" as one string, the name repaired like any other text. */
         char num[32];
         size_t before = o->len;
-        r = json_write_string(o, ev->src_name);
+        r = escape_json_string(o, ev->src_name);
         if (r == 0) {
             sbuf_setlen(o, o->len - 1); /* reopen the string */
             snprintf(num, sizeof(num), ":%" PRIu64 "\"", ev->src_line);

@@ -17,7 +17,4 @@
 /* Append the event and a '\n' to @out. Returns 0, or -1 when @out's cap is reached. */
 int event_json_write(const struct event *ev, struct sbuf *out);
 
-/* Append @s as a JSON string literal (quotes included), repairing invalid UTF-8. */
-int json_write_string(struct sbuf *out, struct span s);
-
 #endif

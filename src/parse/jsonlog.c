@@ -597,7 +597,7 @@ static void json_line(struct parser *p, void *state, const struct input_line *ln
     struct event *ev = parser_event_begin(p, ln);
     struct jrec r = { .remote_port = -1, .file_line = -1 };
     struct scan s = { t.p, t.p + t.len, p };
-    bool valid = utf8_valid(t.p, t.len);
+    bool valid = utf8_valid(t);
 
     if (!valid)
         ev->flags |= EVENT_INVALID_UTF8;

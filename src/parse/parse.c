@@ -1076,7 +1076,7 @@ void parser_free(struct parser *p)
 
 void parser_check_utf8(struct event *ev, struct span s)
 {
-    if (s.len && !(ev->flags & EVENT_INVALID_UTF8) && !utf8_valid(s.p, s.len))
+    if (s.len && !(ev->flags & EVENT_INVALID_UTF8) && !utf8_valid(s))
         ev->flags |= EVENT_INVALID_UTF8;
 }
 
