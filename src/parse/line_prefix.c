@@ -953,7 +953,15 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
         }
     }
     /* like pgBadger, a usable prefix has a time or a process escape */
-    return in.ok && in.anchored;
+    if (!in.ok || !in.anchored)
+        return false;
+    /* a guess that does not even match its own line (a "key=" whose value does not have
+     * the escape's shape) is no guess */
+    struct line_prefix *lp = line_prefix_new(sbuf_span(out), NULL);
+    struct line_prefix_match m;
+    bool ok = lp && line_prefix_match(lp, line, &m);
+    line_prefix_free(lp);
+    return ok;
 }
 
 #define DETECT_INFER_MAX 16

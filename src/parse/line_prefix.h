@@ -139,7 +139,8 @@ size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, 
  * ids, key=value pairs (user=, db=, app=, client=, host=, ...) and user@db. Writes it
  * to @out and returns true, or false when the line has no keyword to anchor on, is
  * JSON, or gives a prefix without a time (%m %t %n) or process (%p %c %l) escape (the
- * known list covers the prefixes without). The result is a guess:
+ * known list covers the prefixes without), or does not match the line itself. The
+ * result is a guess:
  * line_prefix_detect() only uses it if it matches other lines. */
 bool line_prefix_infer(struct span line, struct sbuf *out);
 
