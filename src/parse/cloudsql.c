@@ -146,6 +146,12 @@ static void cloudsql_finish(struct parser *p, void *state, struct pending *rec)
     stderr_core_finish(p, st->core, rec);
 }
 
+static void cloudsql_end(struct parser *p, void *state)
+{
+    (void)p;
+    stderr_core_end(((struct cloudsql_state *)state)->core);
+}
+
 const struct log_format fmt_cloudsql = {
     .name = "cloudsql",
     .description = "Google Cloud SQL logs exported from Cloud Logging (JSON with textPayload)",
@@ -157,5 +163,6 @@ const struct log_format fmt_cloudsql = {
     .release = cloudsql_release,
     .line = cloudsql_line,
     .finish = cloudsql_finish,
+    .end = cloudsql_end,
     .pending_size = sizeof(struct srec),
 };

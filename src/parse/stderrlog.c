@@ -18,6 +18,9 @@
 
 #define PREFIX_CACHE 8 /* prefixes a file switched between (reloads) */
 
+/* Lines with a keyword that matched no prefix, kept to suggest one at the end. */
+#define STDERR_SUGGEST_LINES 20
+
 struct stderr_core {
     struct parser *p;
     struct stderr_core_opts o;
@@ -32,6 +35,10 @@ struct stderr_core {
     bool have_last;
     uint64_t last_key;
     uint64_t last_line;
+    /* for the suggestion when nothing matched (stderr_core_end) */
+    uint64_t matched;
+    char *unmatched[STDERR_SUGGEST_LINES];
+    size_t nunmatched;
 };
 
 const char *stderr_core_prefix(const struct stderr_core *c)
@@ -90,6 +97,8 @@ void stderr_core_free(struct stderr_core *c)
     for (size_t i = 0; i < c->nknown; i++)
         line_prefix_free(c->known[i]);
     free(c->known);
+    for (size_t i = 0; i < c->nunmatched; i++)
+        free(c->unmatched[i]);
     sbuf_release(&c->tmp);
     free(c);
 }
@@ -128,7 +137,43 @@ static bool has_keyword(struct span text)
     return false;
 }
 
+static bool core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m);
+
 bool stderr_core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m)
+{
+    if (core_match(c, text, m)) {
+        c->matched++;
+        return true;
+    }
+    if (c->nunmatched < STDERR_SUGGEST_LINES && text.len && text.p[0] != '\t' && has_keyword(text))
+        c->unmatched[c->nunmatched++] = xmemdupz(
+            text.p, text.len < SIFT_MAX_PREFIX_BYTES * 2 ? text.len : SIFT_MAX_PREFIX_BYTES * 2);
+    return false;
+}
+
+void stderr_core_end(struct stderr_core *c)
+{
+    if (c->matched || !c->nunmatched)
+        return;
+    struct span *lines = xcalloc(c->nunmatched, sizeof(*lines));
+    for (size_t i = 0; i < c->nunmatched; i++)
+        lines[i] = span_cstr(c->unmatched[i]);
+    struct sbuf sug = SBUF_INIT;
+    bool inferred;
+    size_t n = line_prefix_detect(lines, c->nunmatched, &sug, &inferred);
+    if (n)
+        log_note("no line matched log_line_prefix '%s'; %zu of the first %zu lines with a "
+                 "keyword match '%s' (try --prefix '%s')",
+                 stderr_core_prefix(c), n, c->nunmatched, sug.buf, sug.buf);
+    else
+        log_note("no line matched log_line_prefix '%s' and no known prefix fits the lines; "
+                 "pass the server's setting (SHOW log_line_prefix;) with --prefix",
+                 stderr_core_prefix(c));
+    sbuf_release(&sug);
+    free(lines);
+}
+
+static bool core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m)
 {
     if (c->cur && line_prefix_match(c->cur, text, m)) {
         if (m->kw == LPK_LOG) {
@@ -667,6 +712,12 @@ static void stderr_finish(struct parser *p, void *state, struct pending *rec)
     stderr_core_finish(p, st->core, rec);
 }
 
+static void stderr_end(struct parser *p, void *state)
+{
+    (void)p;
+    stderr_core_end(((struct stderr_state *)state)->core);
+}
+
 const struct log_format fmt_stderr = {
     .name = "stderr",
     .description = "PostgreSQL stderr log (log_destination = 'stderr') with any log_line_prefix",
@@ -678,5 +729,6 @@ const struct log_format fmt_stderr = {
     .release = stderr_release,
     .line = stderr_line,
     .finish = stderr_finish,
+    .end = stderr_end,
     .pending_size = sizeof(struct srec),
 };

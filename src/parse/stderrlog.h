@@ -62,6 +62,10 @@ void stderr_core_free(struct stderr_core *c);
 /* Match @text against the current prefix, adapting as described above. */
 bool stderr_core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m);
 
+/* End of input: when not one line matched, say on stderr which prefix the lines
+ * look like (the "--prefix to pass" of the diagnosis). */
+void stderr_core_end(struct stderr_core *c);
+
 /* The key records of this line's process are kept under: the pid from the prefix (or
  * from @ext), else the session id, else 0; mixed with @stream (a wrapper's host/ident
  * hash). */

@@ -435,6 +435,12 @@ static int syslog_check_opts(const struct parser_opts *o, struct diag *d)
     return 0;
 }
 
+static void syslog_end(struct parser *p, void *state)
+{
+    (void)p;
+    stderr_core_end(((struct syslog_state *)state)->core);
+}
+
 const struct log_format fmt_syslog = {
     .name = "syslog",
     .description = "PostgreSQL through syslog (RFC 3164 or RFC 3339 headers, [N-M] pieces), "
@@ -447,5 +453,6 @@ const struct log_format fmt_syslog = {
     .release = syslog_release,
     .line = syslog_line,
     .finish = syslog_finish,
+    .end = syslog_end,
     .pending_size = sizeof(struct srec),
 };
