@@ -176,10 +176,10 @@ void stderr_core_end(struct stderr_core *c)
 static bool core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m)
 {
     if (c->cur && line_prefix_match(c->cur, text, m)) {
-        if (m->kw == LPK_LOG) {
+        struct span msg = span_make(text.p + m->msg_off, text.len - m->msg_off);
+        if (m->kw == LPK_LOG && span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {
             /* the reload message comes in the new format already; take it for later */
-            struct line_prefix *lp =
-                reload_prefix(c, span_make(text.p + m->msg_off, text.len - m->msg_off));
+            struct line_prefix *lp = reload_prefix(c, msg);
             if (lp && lp != c->cur) {
                 struct line_prefix_match m2;
                 if (line_prefix_match(lp, text, &m2))
