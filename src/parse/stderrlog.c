@@ -211,11 +211,18 @@ static bool core_match(struct stderr_core *c, struct span text, struct line_pref
         for (size_t i = 0; i < c->nknown; i++)
             c->known[i] = line_prefix_new(span_cstr(line_prefix_known[i]), NULL);
     }
-    /* The known prefix that explains the most of the line with literal text. */
+    /* The known prefix that explains the most of the line with literal text. Only
+     * prefixes with a time or process escape: a stray "ERROR:  ..." line of another
+     * program must not turn into a record through the empty prefix. */
     size_t best = SIZE_MAX, best_lit = 0;
     for (size_t i = 0; i < c->nknown; i++) {
         struct line_prefix_match mk;
-        if (!c->known[i] || !line_prefix_match(c->known[i], text, &mk))
+        const struct line_prefix *k = c->known[i];
+        if (!k ||
+            !(line_prefix_has(k, LPF_TIME) || line_prefix_has(k, LPF_TIME_MS) ||
+              line_prefix_has(k, LPF_EPOCH) || line_prefix_has(k, LPF_PID) ||
+              line_prefix_has(k, LPF_SESSION)) ||
+            !line_prefix_match(k, text, &mk))
             continue;
         size_t lit = mk.kw_off;
         for (int f = 0; f < LPF_COUNT; f++)
