@@ -269,9 +269,9 @@ static int batch(const struct deliver_opts *o, struct deliver_stats *stats, stru
                     first = ready[b]->created_at;
             if ((rc = last_group_delivery(db, rv->name, g, &last, d)) < 0)
                 break;
-            int64_t when = first + cfg->group_wait_us;
-            if (last && last + cfg->group_interval_us > when)
-                when = last + cfg->group_interval_us;
+            /* Alertmanager's timing: group_wait for a new group, then group_interval
+             * after the group's previous message. */
+            int64_t when = last ? last + cfg->group_interval_us : first + cfg->group_wait_us;
             bool is_due = when <= o->now_us;
             if (is_due)
                 ngroups++;
