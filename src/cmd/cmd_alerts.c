@@ -27,7 +27,7 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
     long max_seconds = 0;
     const struct opt opts[] = {
         OPT_STRING_(0, "config", &config, "FILE", "pgsift.yaml with receivers and route"),
-        OPT_BOOL_(0, "once", &once, "one pass: send what is due now, then exit"),
+        OPT_BOOL_(0, "once", &once, "send what is due now, then exit"),
         OPT_LONG_(0, "max-seconds", &max_seconds, "N", "stop after N seconds (0: run until killed)",
                   0, 100000000),
         OPT_END_(),
@@ -74,6 +74,8 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
         delivered += st.delivered;
         attempts += st.attempts;
         failed += st.failed + st.gave_up;
+        if (st.more || st.batched)
+            continue; /* more is due right now (a capped pass, or fresh messages) */
         if (once)
             break;
         if (max_seconds && clock_mono_ns() - started >= max_seconds * INT64_C(1000000000))

@@ -125,7 +125,7 @@ static int user_version(struct alertdb *db, int *v, struct diag *d)
  * PRAGMA user_version, in order, one transaction each; each file sets the version. */
 static int migrate(struct alertdb *db, struct diag *d)
 {
-    int have;
+    int have = 0;
 
     for (const struct embedded_file *f = embedded_files; f->path; f++) {
         size_t len = strlen(f->path);

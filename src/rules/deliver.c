@@ -718,7 +718,11 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
 
     for (size_t i = 0; i < cfg->nreceivers; i++) {
         const struct receiver *rv = &cfg->receivers[i];
-        for (int sends = 0; sends < PASS_MAX_SENDS_PER_RECEIVER; sends++) {
+        for (int sends = 0;; sends++) {
+            if (sends == PASS_MAX_SENDS_PER_RECEIVER) {
+                stats->more = true; /* other receivers get their turn first */
+                break;
+            }
             struct delivery x;
             bool found;
             int64_t wait;

@@ -494,6 +494,7 @@ struct deliver_opts {
 struct deliver_stats {
     unsigned batched, attempts, delivered, retried, failed, gave_up, waiting;
     int64_t next_due_us; /* earliest next attempt among pending deliveries, 0 if none */
+    bool more;           /* a receiver had more due than one pass sends: pass again now */
 };
 
 /* One pass: form messages from notifications that are due (group_wait/group_interval),
