@@ -44,6 +44,9 @@ void adb_rollback(struct alertdb *db);
 void adb_bind_text(sqlite3_stmt *st, int i, const char *s);
 const char *adb_col_text(sqlite3_stmt *st, int i); /* "" for NULL */
 
+/* The internal alert raised when a receiver's messages fail for good. */
+#define INTERNAL_RULE "pgsift_delivery_failed"
+
 /* ---- alert instances ---- */
 
 struct alert_row {

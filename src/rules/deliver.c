@@ -33,7 +33,6 @@
 
 #define PASS_MAX_NOTIFICATIONS      10000
 #define PASS_MAX_SENDS_PER_RECEIVER 50
-#define INTERNAL_RULE               "pgsift_delivery_failed"
 
 struct note {
     int64_t id, episode, created_at;

@@ -174,6 +174,69 @@ static int step_row(struct run *R, const struct rule *r, struct alert_row *row, 
     return 0;
 }
 
+/* Active instances of rules that are gone from the rule files (or disabled) would stay
+ * firing forever: resolve them (pending ones just clear) at @t, telling the receivers
+ * that got their trigger. */
+static int retire_orphans(struct run *R, int64_t t, struct diag *d)
+{
+    static const char sql[] =
+        "SELECT instance_key, rule FROM alert_instances WHERE state IN "
+        "('pending', 'firing', 'recovering') AND rule != '" INTERNAL_RULE "' ORDER BY instance_key";
+    char **keys = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = adb_stmt(R->o->db, sql, d);
+    if (!st)
+        return -1;
+    while ((rc = adb_row(R->o->db, st, d)) > 0) {
+        const struct rule *r = rule_set_find(R->o->rules, adb_col_text(st, 1));
+        if (r && r->enabled)
+            continue;
+        XGROW(keys, n + 1, alloc);
+        keys[n++] = xstrdup(adb_col_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc < 0 || !n)
+        goto out;
+    if ((rc = adb_begin(R->o->db, d)) < 0)
+        goto out;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct alert_row row;
+        if ((rc = alertdb_instance_load(R->o->db, keys[i], &row, d)) < 0)
+            break;
+        int64_t at = t > row.st.last_eval ? t : row.st.last_eval + 1;
+        enum alert_transition tr = ALERT_TO_CLEARED;
+        if (row.st.state == ALERT_PENDING) {
+            row.st.state = ALERT_INACTIVE;
+            row.st.active_since = 0;
+        } else {
+            row.st.state = ALERT_RESOLVED;
+            row.st.resolved_at = at;
+            tr = ALERT_TO_RESOLVED;
+            rc = outbox_transition(&R->ob, &row, "resolved", at, NULL, 0, d);
+        }
+        row.st.last_eval = at;
+        if (rc == 0)
+            rc = alertdb_history_add(R->o->db, at, &row, tr, R->o->now_us, d);
+        if (rc == 0)
+            rc = alertdb_instance_save(R->o->db, &row, R->o->now_us, d);
+        if (rc == 0)
+            log_note("rule '%s' is gone or disabled: its alert %s is %s", row.rule, row.key,
+                     tr == ALERT_TO_RESOLVED ? "resolved" : "cleared");
+        alert_row_release(&row);
+    }
+    if (rc == 0)
+        rc = adb_commit(R->o->db, d);
+    else
+        adb_rollback(R->o->db);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    return rc < 0 ? -1 : 0;
+}
+
 static int key_cmp(const void *a, const void *b)
 {
     return strcmp(*(const char *const *)a, *(const char *const *)b);
@@ -273,7 +336,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
         w = o->until_us;
     w = floor_to(w, MINUTE);
     stats->watermark_us = w;
-    if (!w || !n)
+    if (!w)
         return 0;
     if (o->warn_settings)
         stats->warnings = warn_settings(o, d);
@@ -306,6 +369,8 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     R.ob.notify_old = o->notify_old;
     metric_result_init(&R.scratch);
     eval_out_init(&R.items);
+    if (!o->no_notify && retire_orphans(&R, w, d) < 0)
+        goto out;
     first = floor_to(first, MINUTE);
     for (int64_t t = first; t <= w; t += MINUTE) {
         bool any = false;

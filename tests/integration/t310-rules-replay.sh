@@ -86,6 +86,14 @@ expect_contains "$out" "firing     critical log_flatline"
 expect_contains "$out" "resolved   warning  slow_query_p95"
 expect_eq "--state firing" "1" "$("$PGSIFT" alerts --state firing | grep -c '^firing')"
 
+# A rule removed from the files: its firing alert resolves (and a pending one would clear).
+sed '/name: log_flatline/,/severity: critical/d' "$rules" > fewer.yaml
+expect_not_contains "$(cat fewer.yaml)" "log_flatline"
+err=$("$PGSIFT" rules eval --events all.ndjson --until 2026-11-24T11:00:00Z fewer.yaml 2>&1 >/dev/null)
+expect_contains "$err" "rule 'log_flatline' is gone or disabled"
+expect_eq "log_flatline resolved" "resolved" \
+  "$("$PGSIFT" alerts --format json | sed -n 's/.*"state": "\([a-z]*\)".*/\1/p' | sort -u | tr '\n' ' ' | sed 's/ $//')"
+
 # A warning when a rule reads records the logs never had.
 grep -v lock_acquired all.ndjson > nolocks.ndjson
 err=$("$PGSIFT" rules test --events nolocks.ndjson "$rules" 2>&1 >/dev/null)
