@@ -279,7 +279,9 @@ static int alert_line(struct sbuf *sb, const json_t *a, bool slack)
     const char *summary = jstr(json_object_get(a, "annotations"), "summary");
     int rc = -1;
 
-    if (sbuf_addf(&t, "%s %s [%s]", !strcmp(jstr(a, "status"), "resolved") ? "RESOLVED" : "FIRING",
+    const char *bold = slack ? "*" : ""; /* Slack mrkdwn */
+    if (sbuf_addf(&t, "%s%s%s %s [%s]", bold,
+                  !strcmp(jstr(a, "status"), "resolved") ? "RESOLVED" : "FIRING", bold,
                   jstr(a, "rule"), jstr(a, "severity")) < 0 ||
         sbuf_addstr(&t, " ") < 0 || labels_text(&t, a) < 0)
         goto out;
