@@ -21,6 +21,13 @@
  * Time is event time (the log's timestamps), evaluated at minute boundaries behind a
  * watermark, so replaying old logs gives the same alert history as live tailing. Delivery
  * uses the wall clock (clock_now_us(), which honours SIFT_TEST_NOW).
+ *
+ * Calling sequence (pgsift rules eval / alerts deliver, and a tailing daemon):
+ *   alert_config_load() + rules_load_file()* -> alertdb_open()
+ *   after each committed batch:  engine_run(.live = true when tailing)
+ *   every second or so:          deliver_pass()  (sleep until stats.next_due_us;
+ *                                                 again at once when stats.more)
+ *   alertdb_close(), rule_set_release(), alert_config_release()
  */
 #ifndef SIFT_RULES_RULES_H
 #define SIFT_RULES_RULES_H
