@@ -427,6 +427,9 @@ void lex_run(struct lex *lx, const char *s, size_t len, bool backslash_quotes)
             continue;
         }
         if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+            static const char mark[] = "/*, ... */";
+            if (lx->n > 0 && len - i >= sizeof(mark) - 1 && !memcmp(s + i, mark, sizeof(mark) - 1))
+                lx->tok[lx->n - 1].flags |= TOKF_LISTMARK;
             i = skip_block_comment(s, i, len, lx);
             continue;
         }

@@ -57,13 +57,20 @@ enum punct {
     P_COUNT
 };
 enum qident_form { QI_PLAIN, QI_U };
-enum word_form { WORD_PLAIN, WORD_NCHAR /* the N of N'..' (scan.l returns it as NCHAR) */ };
+enum word_form {
+    WORD_PLAIN,
+    WORD_NCHAR,  /* the N of N'..' (scan.l returns it as NCHAR) */
+    WORD_EQUALS, /* set by the role pass: SET x TO v is SET x = v */
+};
 
 enum tok_flags {
     TOKF_UNTERMINATED = 1 << 0, /* quote, identifier or dollar quote not closed */
     TOKF_UESCAPE = 1 << 1,      /* U&'..'/U&".." followed by UESCAPE 'c', part of the token */
     TOKF_CONTINUED = 1 << 2,    /* string continued on a later line ('a'\n'b') */
     TOKF_NEGATIVE = 1 << 3,     /* number after an absorbed unary minus (ROLE_SIGN) */
+    TOKF_LISTMARK = 1 << 4,     /* followed by the comment slash-star ", ... " star-slash
+                                   that marks a squashed list in PostgreSQL 18's
+                                   pg_stat_statements texts and in our canonical text */
 };
 
 /* What normalize.c decided a token is (set by its role pass; 0 after lexing). */
@@ -124,6 +131,7 @@ enum kw_id {
     KW_ARRAY,
     KW_AS,
     KW_ASC,
+    KW_AUTHORIZATION,
     KW_BETWEEN,
     KW_BIGINT,
     KW_BIT,
@@ -146,6 +154,7 @@ enum kw_id {
     KW_DEC,
     KW_DECIMAL,
     KW_DECLARE,
+    KW_DEFAULT,
     KW_DESC,
     KW_DISTINCT,
     KW_END,
@@ -171,6 +180,7 @@ enum kw_id {
     KW_ISNULL,
     KW_LIMIT,
     KW_LISTEN,
+    KW_LOCAL,
     KW_LOCALTIME,
     KW_LOCALTIMESTAMP,
     KW_MAXVALUE,
@@ -189,6 +199,7 @@ enum kw_id {
     KW_ON,
     KW_OR,
     KW_ORDER,
+    KW_OVER,
     KW_PRECISION,
     KW_PREPARE,
     KW_REAL,
@@ -196,11 +207,14 @@ enum kw_id {
     KW_RESTART,
     KW_RETURN,
     KW_RETURNING,
+    KW_ROLE,
     KW_ROLLBACK,
     KW_SAVEPOINT,
     KW_SECOND,
     KW_SELECT,
+    KW_SESSION,
     KW_SESSION_USER,
+    KW_SET,
     KW_SMALLINT,
     KW_SOME,
     KW_TEXT,

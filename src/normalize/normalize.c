@@ -152,12 +152,51 @@ static bool nameable(const struct token *t, uint32_t j, uint32_t n)
     return j < n && (t[j].kind == TOK_WORD || t[j].kind == TOK_QIDENT);
 }
 
+/*
+ * R11: SET's values are constants, bare words included (`SET search_path = s2, public`,
+ * `SET x = on`, `SET ROLE r`): the grammar makes them string constants, which
+ * PostgreSQL 16+ (and libpg_query) normalize. DEFAULT and TIME ZONE LOCAL are not values.
+ */
+static void set_values(struct token *t, uint32_t n, uint32_t j)
+{
+    bool zone = false;
+    if (j < n && (is_kw(&t[j], KW_SESSION) || is_kw(&t[j], KW_LOCAL)))
+        j++;
+    if (j < n && (is_kw(&t[j], KW_ROLE) || is_kw(&t[j], KW_AUTHORIZATION))) {
+        j++;
+    } else if (j + 1 < n && is_kw(&t[j], KW_TIME) && is_kw(&t[j + 1], KW_ZONE)) {
+        j += 2;
+        zone = true;
+    } else if (nameable(t, j, n)) {
+        j++;
+        while (j + 1 < n && is_punct(&t[j], P_DOT) && nameable(t, j + 1, n))
+            j += 2;
+        if (j >= n || !(is_kw(&t[j], KW_TO) || (t[j].kind == TOK_OP && t[j].sub == OP_EQ)))
+            return;
+        if (t[j].kind == TOK_WORD)
+            t[j].sub = WORD_EQUALS;
+        j++;
+    } else {
+        return;
+    }
+    for (; j < n && !is_punct(&t[j], P_SEMI); j++) {
+        if (t[j].kind == TOK_QIDENT && t[j].role == ROLE_PLAIN)
+            t[j].role = ROLE_CONST;
+        if (t[j].kind != TOK_WORD || t[j].role != ROLE_PLAIN || is_kw(&t[j], KW_DEFAULT) ||
+            (zone && (is_kw(&t[j], KW_LOCAL) || is_kw(&t[j], KW_INTERVAL) ||
+                      (keywords[t[j].kw].flags & KWF_TYPEWORD))))
+            continue;
+        t[j].role = ROLE_CONST;
+    }
+}
+
 /* R11: names of prepared statements, cursors, savepoints and channels, at the start of
- * a statement (i), become a NAME placeholder. */
-static void statement_names(struct token *t, uint32_t n, uint32_t i)
+ * a statement (i), become a NAME placeholder; SET values become constants. */
+static void statement_roles(struct token *t, uint32_t n, uint32_t i)
 {
     uint32_t j = i + 1;
     switch (t[i].kw) {
+    case KW_SET: set_values(t, n, j); break;
     case KW_EXPLAIN:
         while (j < n && (is_kw(&t[j], KW_ANALYZE) || is_kw(&t[j], KW_VERBOSE)))
             j++;
@@ -224,8 +263,10 @@ static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
         return true;
     if (t[j].kind == TOK_PUNCT)
         return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
+    /* Not NULL/TRUE/... (values) nor words that continue an expression (AND, ...). */
     return t[j].kind == TOK_WORD && t[j].kw &&
-           (keywords[t[j].kw].cat == KWC_R || t[j].kw == KW_NULLS);
+           ((keywords[t[j].kw].cat == KWC_R && !keyword_operand_end(t[j].kw)) ||
+            t[j].kw == KW_NULLS);
 }
 
 enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };
@@ -299,7 +340,7 @@ static void assign_roles(struct normalizer *nz)
             if (k->role != ROLE_PLAIN)
                 break;
             if (i == stmt)
-                statement_names(t, n, i);
+                statement_roles(t, n, i);
             switch (k->kw) {
             case KW_TRUE:
             case KW_FALSE:
@@ -398,25 +439,6 @@ static void text_raw(struct normalizer *nz, const char *p, size_t len)
 {
     memcpy(nz->tb + nz->tlen, p, len);
     nz->tlen += len;
-}
-
-/* Raw bytes for display: control characters as \xHH so one statement is one line. */
-static void text_escaped(struct normalizer *nz, const char *p, size_t len)
-{
-    static const char hex[] = "0123456789abcdef";
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c < 0x20 || c == 0x7f) {
-            char *o = nz->tb + nz->tlen;
-            o[0] = '\\';
-            o[1] = 'x';
-            o[2] = hex[c >> 4];
-            o[3] = hex[c & 15];
-            nz->tlen += 4;
-        } else {
-            nz->tb[nz->tlen++] = (char)c;
-        }
-    }
 }
 
 /* Identifiers are truncated to NAMEDATALEN - 1 = 63 bytes (at a character boundary),
@@ -545,19 +567,24 @@ static void emit_const(struct normalizer *nz, const struct token *k)
         if (k->kind == TOK_NUMBER)
             cls = number_class(nz->src + k->off, k->len, k->sub, k->flags & TOKF_NEGATIVE);
         else if (k->kind == TOK_WORD)
-            cls = k->kw == KW_NULL ? 'u' : 'b';
+            cls = k->kw == KW_NULL ? 'u' : (k->kw == KW_TRUE || k->kw == KW_FALSE) ? 'b' : 's';
         hash_tag(nz, cls);
     }
     nz->last = SP_OTHER;
 }
 
-/* R8: a collapsed list of constants (or parameters). */
-static void emit_list(struct normalizer *nz, bool param)
+/* R8: a collapsed list of constants, or of parameters (@first: the first one's token,
+ * shown as written; NULL for constants, shown as the next placeholder). */
+static void emit_list(struct normalizer *nz, bool param, const struct token *first)
 {
     static const char more[] = " /*, ... */";
     text_space(nz, false);
-    nz->tb[nz->tlen++] = '$';
-    text_number(nz, nz->cnum++);
+    if (first) {
+        text_raw(nz, nz->src + first->off, first->len);
+    } else {
+        nz->tb[nz->tlen++] = '$';
+        text_number(nz, nz->cnum++);
+    }
     text_raw(nz, more, sizeof(more) - 1);
     hash_tag(nz, 'l');
     hash_tag(nz, param && !nz->o.merge_params ? 'p' : 'c');
@@ -590,7 +617,7 @@ static void emit_param(struct normalizer *nz, const struct token *k)
 static void emit_name(struct normalizer *nz)
 {
     text_space(nz, false);
-    text_raw(nz, "$name", 5);
+    text_raw(nz, "\"...\"", 5); /* a quoted identifier: re-normalizes to a NAME */
     hash_tag(nz, 'n');
     nz->last = SP_CALLABLE;
 }
@@ -610,16 +637,20 @@ static void emit_qident(struct normalizer *nz, const struct token *k)
                  ch >= 0x80;
         }
         if (ok) {
+            /* Not a key word a rule reacts to: "by", "zone" or "text" stay quoted. */
             unsigned kw = keyword_lookup(c, len);
-            if (kw == 0 || keywords[kw].cat == KWC_U) {
+            if (kw == 0 || (keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT)) {
                 emit_word_text(nz, c, len, kw);
                 return;
             }
         }
     }
     text_space(nz, false);
-    text_escaped(nz, p, k->len);
-    hash_bytes(nz, 'q', p, k->len);
+    char *o = nz->tb + nz->tlen;
+    text_raw(nz, p, k->len);
+    if (k->sub == QI_U)
+        o[0] = 'u'; /* U&".." and u&".." are the same */
+    hash_bytes(nz, 'q', o, k->len);
     nz->last = SP_CALLABLE;
 }
 
@@ -680,7 +711,7 @@ static bool typelit_word(const struct token *t)
  * type 'literal', CAST(element AS type) (one level), each optionally followed by
  * ::type casts. Returns the index after it, or NO_MATCH.
  */
-static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi, bool *param,
+static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi, unsigned *param,
                            bool allow_cast)
 {
     const struct token *t = nz->lx.tok;
@@ -691,7 +722,7 @@ static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi,
     if (t[j].role == ROLE_CONST && t[j].kind != TOK_QIDENT) {
         j++;
     } else if (t[j].role == ROLE_PARAM) {
-        *param = true;
+        ++*param;
         j++;
     } else if (typelit_word(&t[j]) && j + 1 < hi && t[j + 1].kind == TOK_STRING) {
         j += 2;
@@ -714,31 +745,53 @@ static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi,
     return j;
 }
 
-/* Number of elements of [lo, hi) when all are constants/parameters, else -1. */
-static int const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, bool *param)
+struct list_info {
+    int count;       /* elements; a trailing list marker counts as more */
+    unsigned params; /* elements that are parameters */
+    const struct token *first_param;
+};
+
+/* Is [lo, hi) a list whose elements are all constants or parameters? */
+static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, struct list_info *li)
 {
     const struct token *t = nz->lx.tok;
-    int count = 0;
+    *li = (struct list_info){ 0 };
     if (lo >= hi)
-        return -1;
+        return false;
     for (uint32_t j = lo;;) {
-        uint32_t e = const_elem(nz, j, hi, param, true);
+        unsigned before = li->params;
+        uint32_t e = const_elem(nz, j, hi, &li->params, true);
         if (e == NO_MATCH)
-            return -1;
-        count++;
+            return false;
+        if (li->params > before && !li->first_param)
+            for (uint32_t k = j; k < e && !li->first_param; k++)
+                if (t[k].role == ROLE_PARAM)
+                    li->first_param = &t[k];
+        /* "$1 /\*, ... *\/" (a squashed list written by us or PostgreSQL 18) is a list. */
+        li->count += (t[e - 1].flags & TOKF_LISTMARK) ? 2 : 1;
         if (e == hi)
-            return count;
+            return true;
         if (!is_punct(&t[e], P_COMMA) || e + 1 >= hi)
-            return -1;
+            return false;
         j = e + 1;
     }
+}
+
+/* The list placeholder: a parameter list shows its first parameter, a constant list
+ * the next constant number; mixed lists hash as parameter lists. */
+static void emit_list_of(struct normalizer *nz, const struct list_info *li)
+{
+    bool all = li->params == (unsigned)li->count ||
+               (li->first_param && li->params + 1 == (unsigned)li->count &&
+                (li->first_param->flags & TOKF_LISTMARK));
+    emit_list(nz, li->params > 0, all && !nz->o.merge_params ? li->first_param : NULL);
 }
 
 /* A single simple operand filling [lo, hi): a constant element or a column reference. */
 static bool simple_operand(const struct normalizer *nz, uint32_t lo, uint32_t hi)
 {
     const struct token *t = nz->lx.tok;
-    bool param = false;
+    unsigned param = 0;
     if (const_elem(nz, lo, hi, &param, true) == hi)
         return true;
     for (uint32_t j = lo; j < hi; j += 2) {
@@ -755,13 +808,13 @@ static bool simple_operand(const struct normalizer *nz, uint32_t lo, uint32_t hi
     return false;
 }
 
-static void emit_in_list(struct normalizer *nz, bool negated, bool param)
+static void emit_in_list(struct normalizer *nz, bool negated, const struct list_info *li)
 {
     if (negated)
         emit_lit_word(nz, "not", KW_NOT);
     emit_lit_word(nz, "in", KW_IN);
     emit_punct(nz, P_LPAREN);
-    emit_list(nz, param);
+    emit_list_of(nz, li);
     emit_punct(nz, P_RPAREN);
 }
 
@@ -778,9 +831,9 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
         return 0;
     uint32_t m = nz->match[p];
     if (!nz->o.keep_lists) {
-        bool param = false;
-        if (const_list(nz, p + 1, m, &param) >= 2) {
-            emit_in_list(nz, negated, param);
+        struct list_info li;
+        if (const_list(nz, p + 1, m, &li) && li.count >= 2) {
+            emit_in_list(nz, negated, &li);
             return m + 1;
         }
     }
@@ -810,10 +863,10 @@ static uint32_t try_any_array(struct normalizer *nz, uint32_t i)
     uint32_t mp = nz->match[p], mb = nz->match[b];
     if (mp == NO_MATCH || mb == NO_MATCH || mb + 1 != mp)
         return 0;
-    bool param = false;
-    if (const_list(nz, b + 1, mb, &param) < 1)
+    struct list_info li;
+    if (!const_list(nz, b + 1, mb, &li))
         return 0;
-    emit_in_list(nz, ne, param);
+    emit_in_list(nz, ne, &li);
     return mp + 1;
 }
 
@@ -825,12 +878,12 @@ static uint32_t try_array(struct normalizer *nz, uint32_t i)
     if (nz->o.keep_lists || b >= nz->lx.n || !is_punct(&t[b], P_LBRACK) || nz->match[b] == NO_MATCH)
         return 0;
     uint32_t mb = nz->match[b];
-    bool param = false;
-    if (const_list(nz, b + 1, mb, &param) < 1)
+    struct list_info li;
+    if (!const_list(nz, b + 1, mb, &li))
         return 0;
     emit_lit_word(nz, "array", KW_ARRAY);
     emit_punct(nz, P_LBRACK);
-    emit_list(nz, param);
+    emit_list_of(nz, &li);
     emit_punct(nz, P_RBRACK);
     return mb + 1;
 }
@@ -883,17 +936,27 @@ static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
     return t[j].kind == TOK_WORD && (keywords[t[j].kw].flags & KWF_CLAUSE);
 }
 
-/* R12: is t[i] (a bare word or quoted identifier) an implicit column alias? */
+/* A bare word or quoted identifier right after an operand: the shape of an alias. */
+static bool alias_shaped(const struct token *t, uint32_t i)
+{
+    return ((t[i].kind == TOK_WORD && t[i].kw == 0) || t[i].kind == TOK_QIDENT) &&
+           t[i].role == ROLE_PLAIN && i > 0 && operand_end(&t[i - 1]);
+}
+
+/* R12: is t[i] (a bare word or quoted identifier) an implicit column alias? Not when
+ * the word before it has an alias's shape too (`a b c` is not SQL): dropping both would
+ * depend on what follows, and the canonical text would not be a fixed point. */
 static bool implicit_alias(const struct normalizer *nz, uint32_t i)
 {
     const struct token *t = nz->lx.tok;
-    if (i == 0 || !operand_end(&t[i - 1]) || !tl_item_ends(t, i + 1, nz->lx.n))
+    if (i == 0 || !operand_end(&t[i - 1]) || !tl_item_ends(t, i + 1, nz->lx.n) ||
+        alias_shaped(t, i - 1))
         return false;
     /* After a reserved word (`SELECT DISTINCT x`, `CASE .. END x`) or OVER (a window
      * name) the word is not an alias; after a type (`x::text y`) it is. */
     if (t[i - 1].kind == TOK_WORD && t[i - 1].kw != 0 &&
         (keywords[t[i - 1].kw].cat == KWC_R || keywords[t[i - 1].kw].cat == KWC_T ||
-         strcmp(keywords[t[i - 1].kw].word, "over") == 0))
+         t[i - 1].kw == KW_OVER))
         return false;
     if (is_punct(&t[i - 1], P_RPAREN)) {
         uint32_t o = nz->match[i - 1];
@@ -1002,6 +1065,10 @@ static void emit_all(struct normalizer *nz)
                 emit_name(nz);
                 break;
             }
+            if (k->sub == WORD_EQUALS) {
+                emit_op(nz, "=", 1);
+                break;
+            }
             if (k->role == ROLE_CONST) {
                 emit_const(nz, k);
                 break;
@@ -1097,7 +1164,7 @@ static void emit_all(struct normalizer *nz)
 
         default: /* TOK_OTHER */
             text_space(nz, false);
-            text_escaped(nz, s + k->off, k->len);
+            text_raw(nz, s + k->off, k->len);
             hash_bytes(nz, 'z', s + k->off, k->len);
             nz->last = SP_OTHER;
             break;
@@ -1133,11 +1200,11 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
     size_t len =
         sql.p ? (sql.len < SIFT_MAX_STATEMENT_BYTES ? sql.len : SIFT_MAX_STATEMENT_BYTES) : 0;
     size_t n = nz->lx.n;
-    /* Upper bounds of what emit_all() can write (see the emit_* functions): per input
-     * byte at most 4 text bytes (\xHH), per token at most 32 more (a list placeholder
-     * with its marker, a NAME, "nchar", "::"). */
+    /* Upper bounds of what emit_all() can write (see the emit_* functions): every input
+     * byte at most once, plus per token at most 16 hash bytes (tag, length, class) and
+     * 40 text bytes (a separator and a list placeholder with its marker, "nchar", "::"). */
     reserve_bytes((void **)&nz->hb, &nz->hcap, len + 16 * n + 64);
-    reserve_bytes((void **)&nz->tb, &nz->tcap, 4 * len + 40 * n + 64);
+    reserve_bytes((void **)&nz->tb, &nz->tcap, len + 40 * n + 64);
 
     nz->hlen = 0;
     nz->tlen = 0;
@@ -1183,42 +1250,57 @@ static void piece(struct redactor *r, const char *p, size_t len)
         r->cut = true;
 }
 
-/* The gap between two tokens holds only white space and comments: keep the white
- * space, drop the comments (they can carry values: commented-out code, tags). */
-static void gap(struct redactor *r, const char *s, size_t i, size_t end)
+/*
+ * The gap between two tokens holds only white space and comments. Without comments it
+ * is kept as it is. Comments are dropped (they can carry values: commented-out code,
+ * tags); the white space after the last comment is kept, or one space between two
+ * tokens that must stay apart. @edge: the gap starts or ends the text.
+ */
+static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool edge)
 {
+    size_t from = i, ws0 = i, ws1 = i; /* [ws0, ws1): the last white space run */
+    bool comment = false;
     while (i < end) {
-        size_t j = i;
         if (s[i] == '-' && i + 1 < end && s[i + 1] == '-') {
-            while (j < end && s[j] != '\n' && s[j] != '\r')
-                j++;
-            i = j;
-            continue;
-        }
-        if (s[i] == '/' && i + 1 < end && s[i + 1] == '*') {
+            while (i < end && s[i] != '\n' && s[i] != '\r')
+                i++;
+            comment = true;
+            ws0 = ws1 = i;
+        } else if (s[i] == '/' && i + 1 < end && s[i + 1] == '*') {
             size_t depth = 1;
-            j = i + 2;
-            while (j < end && depth) {
-                if (s[j] == '*' && j + 1 < end && s[j + 1] == '/') {
+            i += 2;
+            while (i < end && depth) {
+                if (s[i] == '*' && i + 1 < end && s[i + 1] == '/') {
                     depth--;
-                    j += 2;
-                } else if (s[j] == '/' && j + 1 < end && s[j + 1] == '*') {
+                    i += 2;
+                } else if (s[i] == '/' && i + 1 < end && s[i + 1] == '*') {
                     depth++;
-                    j += 2;
+                    i += 2;
                 } else {
-                    j++;
+                    i++;
                 }
             }
-            piece(r, " ", 1);
-            i = j;
-            continue;
+            comment = true;
+            ws0 = ws1 = i;
+        } else {
+            if (ws1 != i)
+                ws0 = i;
+            ws1 = ++i;
         }
-        while (j < end && !(s[j] == '-' && j + 1 < end && s[j + 1] == '-') &&
-               !(s[j] == '/' && j + 1 < end && s[j + 1] == '*'))
-            j++;
-        piece(r, s + i, j - i);
-        i = j;
     }
+    if (!comment) {
+        piece(r, s + from, end - from);
+        return;
+    }
+    if (ws1 > ws0)
+        piece(r, s + ws0, ws1 - ws0);
+    else if (!edge)
+        piece(r, " ", 1);
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
 }
 
 static bool redacted(const struct token *k, unsigned flags)
@@ -1240,6 +1322,7 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
     const char *s = nz->src;
     size_t n = nz->lx.n;
     size_t start = 0, end = text.p ? text.len : 0;
+    size_t base = out->len;
     struct redactor r = { out, max ? out->len + max : 0, false };
 
     if (nz->lx.flags & LEX_TRUNCATED)
@@ -1247,7 +1330,7 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
     if (flags & REDACT_STATEMENT) {
         while (n > 0 && is_punct(&t[n - 1], P_SEMI))
             end = t[--n].off;
-        while (start < end && (s[start] == ' ' || (s[start] >= '\t' && s[start] <= '\r')))
+        while (start < end && is_space(s[start]))
             start++;
     }
 
@@ -1255,7 +1338,7 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
     size_t pos = start;
     for (size_t i = 0; i < n && !r.cut; i++) {
         const struct token *k = &t[i];
-        gap(&r, s, pos, k->off);
+        gap(&r, s, pos, k->off, i == 0);
         if (k->role == ROLE_SIGN && i + 1 < n && redacted(&t[i + 1], flags)) {
             k = &t[++i]; /* "- 5" is one constant (R5): one placeholder */
             char buf[16];
@@ -1270,10 +1353,15 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
         }
         pos = k->off + k->len;
     }
-    gap(&r, s, pos, end);
-    if ((flags & REDACT_STATEMENT) && !r.cut) {
-        while (out->len > 0 && (out->buf[out->len - 1] == ' ' ||
-                                (out->buf[out->len - 1] >= '\t' && out->buf[out->len - 1] <= '\r')))
+    gap(&r, s, pos, end, true);
+    if (flags & REDACT_STATEMENT) {
+        /* White space left by dropped comments at either end. */
+        size_t lead = base;
+        while (lead < out->len && is_space(out->buf[lead]))
+            lead++;
+        memmove(out->buf + base, out->buf + lead, out->len - lead);
+        out->len -= lead - base;
+        while (out->len > base && is_space(out->buf[out->len - 1]))
             out->len--;
         out->buf[out->len] = '\0';
     }
