@@ -428,10 +428,22 @@ static void hash_bytes(struct normalizer *nz, uint8_t tag, const void *p, size_t
     nz->hlen = (size_t)(h - nz->hb) + len;
 }
 
-/* A separator before the next text token unless one side forbids it. */
-static void text_space(struct normalizer *nz, bool tight_before)
+/* A separator before the next text token (whose first byte is @first) unless one side
+ * forbids it - and even then when the two would lex as one token (". ." is not "..",
+ * ": =" is not ":=", ".5" is not ". 5"): the canonical text must lex back to itself. */
+static void text_space(struct normalizer *nz, bool tight_before, char first)
 {
-    if (nz->last != SP_START && nz->last != SP_NOSPACE_AFTER && !tight_before)
+    if (nz->last == SP_START)
+        return;
+    if (nz->last != SP_NOSPACE_AFTER && !tight_before) {
+        nz->tb[nz->tlen++] = ' ';
+        return;
+    }
+    char last = nz->tb[nz->tlen - 1];
+    bool digit = first >= '0' && first <= '9';
+    if ((last == '.' && (first == '.' || digit)) ||
+        (last == ':' && (first == ':' || first == '=')) ||
+        (last >= '0' && last <= '9' && first == '.'))
         nz->tb[nz->tlen++] = ' ';
 }
 
@@ -447,17 +459,18 @@ static size_t ident_len(const char *p, size_t len)
 {
     if (len <= 63)
         return len;
-    len = 63;
-    while (len > 0 && ((unsigned char)p[len] & 0xc0) == 0x80)
-        len--;
-    return len;
+    /* Back up over at most 3 continuation bytes (a UTF-8 character has at most 4). */
+    size_t cut = 63;
+    while (cut > 60 && ((unsigned char)p[cut] & 0xc0) == 0x80)
+        cut--;
+    return ((unsigned char)p[cut] & 0xc0) == 0x80 ? 63 : cut;
 }
 
 /* R2: a word, lower-cased (ASCII only, like downcase_identifier for UTF-8). */
 static void emit_word_text(struct normalizer *nz, const char *p, size_t len, unsigned kw)
 {
     len = ident_len(p, len);
-    text_space(nz, false);
+    text_space(nz, false, len ? p[0] : ' ');
     char *o = nz->tb + nz->tlen;
     for (size_t i = 0; i < len; i++)
         o[i] = (char)ascii_lower((unsigned char)p[i]);
@@ -495,8 +508,8 @@ static void emit_punct(struct normalizer *nz, unsigned p)
     case P_COLON: tight = true; break;
     default: tight = false; break;
     }
-    text_space(nz, tight);
     const char *s = punct_text[p];
+    text_space(nz, tight, s[0]);
     text_raw(nz, s, strlen(s));
     nz->hb[nz->hlen++] = 'P';
     nz->hb[nz->hlen++] = (uint8_t)p;
@@ -507,7 +520,7 @@ static void emit_punct(struct normalizer *nz, unsigned p)
 
 static void emit_op(struct normalizer *nz, const char *p, size_t len)
 {
-    text_space(nz, false);
+    text_space(nz, false, p[0]);
     text_raw(nz, p, len);
     hash_bytes(nz, 'o', p, len);
     nz->last = SP_OTHER;
@@ -558,7 +571,7 @@ static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
 /* R4: a constant placeholder. */
 static void emit_const(struct normalizer *nz, const struct token *k)
 {
-    text_space(nz, false);
+    text_space(nz, false, '$');
     nz->tb[nz->tlen++] = '$';
     text_number(nz, nz->cnum++);
     hash_tag(nz, 'c');
@@ -578,7 +591,7 @@ static void emit_const(struct normalizer *nz, const struct token *k)
 static void emit_list(struct normalizer *nz, bool param, const struct token *first)
 {
     static const char more[] = " /*, ... */";
-    text_space(nz, false);
+    text_space(nz, false, '$');
     if (first) {
         text_raw(nz, nz->src + first->off, first->len);
     } else {
@@ -595,7 +608,7 @@ static void emit_list(struct normalizer *nz, bool param, const struct token *fir
 /* R6: parameters keep their number and stay distinct from constants. */
 static void emit_param(struct normalizer *nz, const struct token *k)
 {
-    text_space(nz, false);
+    text_space(nz, false, '$');
     text_raw(nz, nz->src + k->off, k->len);
     if (nz->o.merge_params) {
         hash_tag(nz, 'c');
@@ -616,7 +629,7 @@ static void emit_param(struct normalizer *nz, const struct token *k)
 
 static void emit_name(struct normalizer *nz)
 {
-    text_space(nz, false);
+    text_space(nz, false, '"');
     text_raw(nz, "\"...\"", 5); /* a quoted identifier: re-normalizes to a NAME */
     hash_tag(nz, 'n');
     nz->last = SP_CALLABLE;
@@ -645,7 +658,7 @@ static void emit_qident(struct normalizer *nz, const struct token *k)
             }
         }
     }
-    text_space(nz, false);
+    text_space(nz, false, p[0]);
     char *o = nz->tb + nz->tlen;
     text_raw(nz, p, k->len);
     if (k->sub == QI_U)
@@ -936,11 +949,16 @@ static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
     return t[j].kind == TOK_WORD && (keywords[t[j].kw].flags & KWF_CLAUSE);
 }
 
-/* A bare word or quoted identifier right after an operand: the shape of an alias. */
+/* A word that has the shape of an alias: a bare word or quoted identifier right after
+ * an operand, or any word after AS. Two of them in a row (`x a b`, `x AS a AS b`) is
+ * not SQL; dropping either would make what is left look like an alias in turn, so the
+ * canonical text would not be a fixed point: aliases after such a word are kept. */
 static bool alias_shaped(const struct token *t, uint32_t i)
 {
-    return ((t[i].kind == TOK_WORD && t[i].kw == 0) || t[i].kind == TOK_QIDENT) &&
-           t[i].role == ROLE_PLAIN && i > 0 && operand_end(&t[i - 1]);
+    if ((t[i].kind != TOK_WORD && t[i].kind != TOK_QIDENT) || t[i].role != ROLE_PLAIN || i == 0)
+        return false;
+    return is_kw(&t[i - 1], KW_AS) ||
+           ((t[i].kind == TOK_QIDENT || t[i].kw == 0) && operand_end(&t[i - 1]));
 }
 
 /* R12: is t[i] (a bare word or quoted identifier) an implicit column alias? Not when
@@ -1085,7 +1103,8 @@ static void emit_all(struct normalizer *nz)
                 /* R12: AS <label> in a target list is a column alias. */
                 if ((lv[depth] & LV_TL) && i + 1 < n &&
                     (t[i + 1].kind == TOK_WORD || t[i + 1].kind == TOK_QIDENT) &&
-                    t[i + 1].role == ROLE_PLAIN)
+                    t[i + 1].role == ROLE_PLAIN && tl_item_ends(t, i + 2, n) &&
+                    !(i > 0 && alias_shaped(t, i - 1)))
                     next = i + 2;
                 break;
             case KW_VALUES:
@@ -1140,7 +1159,7 @@ static void emit_all(struct normalizer *nz)
             if (k->role == ROLE_CONST) {
                 emit_const(nz, k);
             } else {
-                text_space(nz, false);
+                text_space(nz, false, s[k->off]);
                 text_raw(nz, s + k->off, k->len);
                 hash_bytes(nz, 'i', s + k->off, k->len);
                 nz->last = SP_OTHER;
@@ -1163,7 +1182,7 @@ static void emit_all(struct normalizer *nz)
             break;
 
         default: /* TOK_OTHER */
-            text_space(nz, false);
+            text_space(nz, false, s[k->off]);
             text_raw(nz, s + k->off, k->len);
             hash_bytes(nz, 'z', s + k->off, k->len);
             nz->last = SP_OTHER;
