@@ -484,23 +484,37 @@ const unsigned keyword_count = sizeof(keywords) / sizeof(keywords[0]);
 _Static_assert(sizeof(keywords) / sizeof(keywords[0]) == 461, "460 key words + placeholder");
 _Static_assert(sizeof(keywords) / sizeof(keywords[0]) < 65536, "index fits token.kw");
 
-/* Open addressing, load factor < 0.5: one or two probes per word. */
-#define KW_SLOTS 1024u
+/*
+ * Lookup: the word is lower-cased into 24 zero-padded bytes (key words are 1..17 bytes
+ * of [a-z_]; any other byte rejects the word at once), hashed as three 64-bit words, and
+ * compared as three words against the table's padded copies. Open addressing over 2048
+ * slots, load factor < 0.25: almost always one probe.
+ */
+#define KW_SLOTS 2048u
+#define KW_PAD   24
 static uint16_t slots[KW_SLOTS];
+static uint64_t padded[sizeof(keywords) / sizeof(keywords[0])][KW_PAD / 8];
+static unsigned char kwchar[256]; /* lower-case letter or '_', else 0 */
 static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
 
-static uint32_t kw_hash(const char *s, size_t len)
+static uint32_t kw_hash(const uint64_t w[KW_PAD / 8], size_t len)
 {
-    uint32_t h = 2166136261u;
-    for (size_t i = 0; i < len; i++)
-        h = (h ^ ascii_lower((unsigned char)s[i])) * 16777619u;
-    return h;
+    uint64_t h = (w[0] * 0x9e3779b97f4a7c15u) ^ (w[1] * 0xc2b2ae3d27d4eb4fu) ^
+                 ((w[2] + len) * 0x165667b19e3779f9u);
+    return (uint32_t)(h >> 53) & (KW_SLOTS - 1);
 }
 
 static void build(void)
 {
+    for (int c = 'a'; c <= 'z'; c++) {
+        kwchar[c] = (unsigned char)c;
+        kwchar[c - 'a' + 'A'] = (unsigned char)c;
+    }
+    kwchar['_'] = '_';
     for (unsigned k = 1; k < keyword_count; k++) {
-        uint32_t h = kw_hash(keywords[k].word, keywords[k].len) & (KW_SLOTS - 1);
+        for (size_t i = 0; i < keywords[k].len; i++)
+            padded[k][i >> 3] |= (uint64_t)(unsigned char)keywords[k].word[i] << ((i & 7) * 8);
+        uint32_t h = kw_hash(padded[k], keywords[k].len);
         while (slots[h])
             h = (h + 1) & (KW_SLOTS - 1);
         slots[h] = (uint16_t)k;
@@ -516,17 +530,23 @@ unsigned keyword_lookup(const char *s, size_t len)
 {
     if (len == 0 || len > KEYWORD_MAX_LEN)
         return 0;
-    keyword_init();
-    uint32_t h = kw_hash(s, len) & (KW_SLOTS - 1);
-    for (unsigned k; (k = slots[h]) != 0; h = (h + 1) & (KW_SLOTS - 1)) {
-        const struct keyword *w = &keywords[k];
-        if (w->len != len)
-            continue;
-        size_t i = 0;
-        while (i < len && ascii_lower((unsigned char)s[i]) == (unsigned char)w->word[i])
-            i++;
-        if (i == len)
+    /* Built in registers (byte stores then word loads would stall store forwarding). */
+    uint64_t w[KW_PAD / 8] = { 0, 0, 0 };
+    for (size_t q = 0, i = 0; q < KW_PAD / 8 && i < len; q++) {
+        uint64_t acc = 0;
+        for (unsigned shift = 0; shift < 64 && i < len; shift += 8, i++) {
+            uint64_t c = kwchar[(unsigned char)s[i]];
+            if (!c)
+                return 0;
+            acc |= c << shift;
+        }
+        w[q] = acc;
+    }
+    for (uint32_t h = kw_hash(w, len);; h = (h + 1) & (KW_SLOTS - 1)) {
+        unsigned k = slots[h];
+        if (k == 0)
+            return 0;
+        if (padded[k][0] == w[0] && padded[k][1] == w[1] && padded[k][2] == w[2])
             return k;
     }
-    return 0;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/compat.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "normalize/lexer.h"
@@ -51,15 +52,19 @@ static void cc_init(void)
 
 #define IS(c, f) (cc[(unsigned char)(c)] & (f))
 
-static struct token *push(struct lex *lx, enum tok_kind kind, size_t off, size_t len)
+static void grow(struct lex *lx)
 {
-    if (lx->n == lx->cap) {
-        uint32_t ncap = lx->cap ? lx->cap * 2 : 256;
-        if (ncap > SIFT_MAX_TOKENS)
-            ncap = SIFT_MAX_TOKENS;
-        lx->tok = xrealloc(lx->tok, (size_t)ncap * sizeof(*lx->tok));
-        lx->cap = ncap;
-    }
+    uint32_t ncap = lx->cap ? lx->cap * 2 : 256;
+    if (ncap > SIFT_MAX_TOKENS)
+        ncap = SIFT_MAX_TOKENS;
+    lx->tok = xrealloc(lx->tok, (size_t)ncap * sizeof(*lx->tok));
+    lx->cap = ncap;
+}
+
+static inline struct token *push(struct lex *lx, enum tok_kind kind, size_t off, size_t len)
+{
+    if (SIFT_UNLIKELY(lx->n == lx->cap))
+        grow(lx);
     struct token *t = &lx->tok[lx->n++];
     *t = (struct token){ .off = (uint32_t)off, .len = (uint32_t)len, .kind = (uint8_t)kind };
     return t;

@@ -277,7 +277,8 @@ static inline bool keyword_operand_end(unsigned k)
 /* Longest key word ("current_timestamp"). */
 #define KEYWORD_MAX_LEN 17
 
-/* Build the lookup table (idempotent, thread-safe). */
+/* Build the lookup table (idempotent, thread-safe). Call before keyword_lookup():
+ * lex_run() and normalize_new() do. */
 void keyword_init(void);
 
 /* Index of the key word spelled s[0..len) in any letter case, or 0. */

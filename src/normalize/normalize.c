@@ -74,8 +74,9 @@ struct normalizer {
     char *tb; /* canonical text */
     size_t tlen, tcap;
 
-    uint32_t cnum; /* number of the next constant placeholder */
-    uint8_t last;  /* SP_* */
+    uint32_t cnum;           /* number of the next constant placeholder */
+    uint32_t nconst, nparam; /* constants and parameters of the statement */
+    uint8_t last;            /* SP_* */
     unsigned flags;
     struct vctx vs[VALUES_NEST];
     unsigned nv;
@@ -277,6 +278,7 @@ static void assign_roles(struct normalizer *nz)
     uint32_t n = nz->lx.n, depth = 0, sp = 0, stmt = 0;
     uint8_t *lv = nz->lv;
     int ts = TS_NONE; /* where we are in a type name after '::' or CAST(.. AS */
+    uint32_t consts = 0, params = 0;
 
     lv[0] = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -400,6 +402,14 @@ static void assign_roles(struct normalizer *nz)
         }
         ts = ts_next;
     }
+    /* Roles of earlier tokens are final now (later tokens only change their own or a
+     * following token's role, except a sign, which is not counted). */
+    for (uint32_t i = 0; i < n; i++) {
+        consts += t[i].role == ROLE_CONST;
+        params += t[i].role == ROLE_PARAM;
+    }
+    nz->nconst = consts;
+    nz->nparam = params;
 }
 
 /* ---------------------------------------------------------------- emission */
@@ -528,9 +538,13 @@ static void emit_op(struct normalizer *nz, const char *p, size_t len)
 
 static void text_number(struct normalizer *nz, uint32_t v)
 {
-    char buf[16];
-    int k = snprintf(buf, sizeof(buf), "%u", v);
-    text_raw(nz, buf, (size_t)k);
+    char buf[12];
+    int k = sizeof(buf);
+    do {
+        buf[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_raw(nz, buf + k, sizeof(buf) - (size_t)k);
 }
 
 /* Type class of a numeric constant for norm_opts.numeric_types: int4, int8 or numeric,
@@ -1245,10 +1259,8 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
     if (n == 0)
         out->flags |= NORM_EMPTY;
     out->tokens = (uint32_t)n;
-    for (size_t i = 0; i < n; i++) {
-        out->constants += nz->lx.tok[i].role == ROLE_CONST;
-        out->params += nz->lx.tok[i].role == ROLE_PARAM;
-    }
+    out->constants = nz->nconst;
+    out->params = nz->nparam;
     return out->fingerprint;
 }
 
