@@ -42,5 +42,6 @@ void command_usage(FILE *out);
 int cmd_fingerprint(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

@@ -34,6 +34,20 @@
  * (interleaved stderr/syslog from many backends). */
 #define SIFT_MAX_PENDING_RECORDS 4096u
 
+/* A pending record whose last line is this many lines behind the current line is
+ * complete: continuation lines of one process follow within a few lines even when
+ * processes interleave (syslog), and an idle process must not hold its last record
+ * (and with it the resume checkpoint) forever. */
+#define SIFT_MAX_PENDING_AGE_LINES 10000u
+
+/* Runs of already-emitted lines remembered past the resume checkpoint (interleaved
+ * records). Beyond it the oldest pending record is completed early, which moves the
+ * checkpoint forward; bounds memory when one record stays open for very long. */
+#define SIFT_MAX_RESUME_RUNS 65536u
+
+/* Failing lines quoted in the "nothing parsed" diagnosis (exit 3). */
+#define SIFT_DIAG_LINES 5u
+
 /* First samples kept per (source, reject reason), like GoAccess's 20 log errors. */
 #define SIFT_MAX_REJECT_SAMPLES 20u
 
@@ -43,12 +57,25 @@
 /* A log_line_prefix setting. PostgreSQL's own GUC has no limit; 1 KiB is generous. */
 #define SIFT_MAX_PREFIX_BYTES 1024u
 
+/* Backtracking steps the log_line_prefix matcher may take on one line: a base plus a
+ * number per byte of the line. Free-text escapes (%u %d %a ...) are matched by trying
+ * each place the following literal occurs; a hostile line full of separators could
+ * otherwise make matching quadratic. A line that exhausts the budget does not match
+ * (it is counted as a foreign line, never silently dropped). */
+#define SIFT_MAX_PREFIX_STEPS_BASE 256u
+#define SIFT_MAX_PREFIX_STEPS      8u
+
 /* Rule and config files. */
 #define SIFT_MAX_RULE_FILE_BYTES   (1u << 20)
 #define SIFT_MAX_CONFIG_FILE_BYTES (1u << 20)
 
 /* Body of one outgoing webhook/alert notification. */
 #define SIFT_MAX_WEBHOOK_BODY (256u << 10)
+
+/* Distinct processes kept from one deadlock report's DETAIL (PostgreSQL's own cycle has
+ * no fixed bound, but real cycles involve two to a handful of sessions); more are counted
+ * in n_participants only up to this bound and the event is flagged truncated. */
+#define SIFT_MAX_DEADLOCK_PROCS 16u
 
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u
