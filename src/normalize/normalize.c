@@ -1264,6 +1264,20 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
     return out->fingerprint;
 }
 
+bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a)
+{
+    struct span sql = span_present(ev->query) ? ev->query : ev->statement;
+    struct norm_result r;
+    if (!span_present(sql))
+        return false;
+    normalize_fingerprint(nz, sql, &r);
+    ev->fingerprint = r.fingerprint;
+    ev->fingerprint_hi = r.fingerprint_hi;
+    ev->normalized = a ? arena_dup(a, r.canonical.p, r.canonical.len) : r.canonical;
+    ev->flags |= EVENT_HAS_FINGERPRINT;
+    return true;
+}
+
 /* ---------------------------------------------------------------- redaction */
 
 struct redactor {

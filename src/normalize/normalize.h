@@ -34,9 +34,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/compat.h"
 #include "core/sbuf.h"
 #include "core/span.h"
+#include "event.h"
 
 /* Seed of the hash. Bumped whenever a rule changes, so old and new fingerprints never
  * mix (stores keep it next to each fingerprint). */
@@ -84,6 +86,15 @@ void normalize_free(struct normalizer *nz);
 
 /* Fingerprint @sql. Returns out->fingerprint. */
 uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct norm_result *out);
+
+/*
+ * Fingerprint the SQL an event carries - ev->query (duration, statement and plan
+ * records), else ev->statement (the STATEMENT of an error or a temp file) - and set
+ * ev->fingerprint, ev->fingerprint_hi, EVENT_HAS_FINGERPRINT and ev->normalized (the
+ * canonical text, copied into @a; borrowed until the next call on @nz when @a is NULL).
+ * Returns false, leaving the event alone, when it carries no SQL.
+ */
+bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a);
 
 enum redact_flags {
     REDACT_STRINGS = 1 << 0,   /* string constants of every form */

@@ -7,9 +7,11 @@
  * regressions found by fuzz_lexer (named after what they broke).
  */
 #include "check.h"
+#include "core/arena.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
+#include "event.h"
 #include "normalize/normalize.h"
 
 /* ---- allocation counting ---- */
@@ -263,6 +265,36 @@ static void test_tokens(void)
     normalize_free(nz);
 }
 
+static void test_event(void)
+{
+    struct normalizer *nz = normalize_new(NULL);
+    struct arena a;
+    struct event ev;
+    arena_init(&a, 4096);
+
+    event_clear(&ev);
+    CHECK(!normalize_event(nz, &ev, &a)); /* no SQL: untouched */
+    CHECK(!(ev.flags & EVENT_HAS_FINGERPRINT));
+    CHECK(!span_present(ev.normalized));
+
+    ev.statement = SPAN_LIT("SELECT 1 FROM t WHERE x = 'err'");
+    CHECK(normalize_event(nz, &ev, &a));
+    CHECK(ev.flags & EVENT_HAS_FINGERPRINT);
+    CHECK_EQ_SPAN(ev.normalized, "select $1 from t where x = $2");
+    uint64_t from_statement = ev.fingerprint;
+
+    ev.query = SPAN_LIT("select 2 from T where X = 'ok'"); /* query wins over statement */
+    CHECK(normalize_event(nz, &ev, &a));
+    CHECK_EQ_U64(ev.fingerprint, from_statement);
+    struct norm_result r;
+    normalize_fingerprint(nz, SPAN_LIT("SELECT 99"), &r);          /* reuses the normalizer... */
+    CHECK_EQ_SPAN(ev.normalized, "select $1 from t where x = $2"); /* ...the copy stays */
+    CHECK_EQ_U64(ev.fingerprint_hi,
+                 fp_of("SELECT 1 FROM t WHERE x = 3", &r) ? r.fingerprint_hi : 0);
+    arena_release(&a);
+    normalize_free(nz);
+}
+
 /* fuzz_lexer regressions: the canonical text must be a fixed point (parameters merged)
  * and must not depend on literal values. */
 static void fixed_point(const char *sql, size_t len)
@@ -325,6 +357,7 @@ TEST_LIST = {
     { "token_limit", test_token_limit },
     { "no_allocation", test_no_allocation },
     { "tokens", test_tokens },
+    { "event", test_event },
     { "fuzz_alias_chain", test_fuzz_alias_chain },
     { "fuzz_position_before_null", test_fuzz_position_before_null },
     { "fuzz_alias_typmod", test_fuzz_alias_typmod },
