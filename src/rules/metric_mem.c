@@ -15,6 +15,7 @@
 #include "core/clock.h"
 #include "core/xalloc.h"
 #include "event.h"
+#include "normalize/normalize.h"
 #include "rules/rules_int.h"
 
 struct rec {
@@ -424,6 +425,7 @@ static double jnum(json_t *o, const char *k)
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
 {
+    struct normalizer *nz = NULL;
     FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
     char *line = NULL;
     size_t cap = 0;
@@ -469,6 +471,26 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         r.sqlstate = jget(o, "sqlstate");
         r.fingerprint = jget(o, "fingerprint");
         r.query = jget(o, "normalized");
+        /* The SQL of the record is tenant data: only its canonical text ($n for every
+         * constant) and fingerprint are kept, computed here when the line lacks them. */
+        const char *sql = jget(o, "query");
+        char fphex[17];
+        if (!sql)
+            sql = jget(o, "statement");
+        if (sql && (!r.query || !r.fingerprint)) {
+            struct norm_result nr;
+            if (!nz)
+                nz = normalize_new(NULL);
+            normalize_fingerprint(nz, span_cstr(sql), &nr);
+            if (!(nr.flags & NORM_EMPTY)) {
+                if (!r.fingerprint) {
+                    normalize_fp_hex(nr.fingerprint, fphex);
+                    r.fingerprint = fphex;
+                }
+                if (!r.query)
+                    r.query = nr.canonical.p;
+            }
+        }
         r.duration_ms = jnum(o, "duration_ms");
         r.wait_ms = jnum(o, "wait_ms");
         double sz = jnum(o, "size_bytes");
@@ -483,6 +505,7 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         json_decref(o);
     }
     free(line);
+    normalize_free(nz);
     if (f != stdin)
         fclose(f);
     return rc;

@@ -428,7 +428,8 @@ struct metric_source {
 
 /* In-memory source. Records are added with metric_mem_add_* or loaded from NDJSON as
  * `pgsift parse` prints it (INTERFACE.md fields; `fingerprint` and `normalized` are
- * read when present, `input` defaults to the file part of `src`). */
+ * read when present, else computed from `query` or `statement` with normalize/, whose
+ * raw text is not kept; `input` defaults to the file part of `src`). */
 struct metric_source *metric_mem_new(void);
 struct mem_record {
     int64_t ts_us;

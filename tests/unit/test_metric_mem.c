@@ -173,7 +173,9 @@ static void test_ndjson(void)
         "{\"ts\":\"2026-11-24T10:00:02Z\",\"kind\":\"duration\",\"duration_ms\":7,"
         "\"phase\":\"bind\",\"src\":\"a.log:2\"}\n"
         "\n"
-        "{\"ts\":\"2026-11-24T10:00:03Z\",\"kind\":\"other\",\"src\":\"b.log:7\"}\n";
+        "{\"ts\":\"2026-11-24T10:00:03Z\",\"kind\":\"other\",\"src\":\"b.log:7\"}\n"
+        "{\"ts\":\"2026-11-24T10:00:04Z\",\"kind\":\"duration\",\"duration_ms\":3,"
+        "\"query\":\"SELECT * FROM t WHERE id = 42 AND name = 'bob'\",\"src\":\"a.log:3\"}\n";
     CHECK(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
     close(fd);
     struct metric_source *ms = metric_mem_new();
@@ -183,7 +185,16 @@ static void test_ndjson(void)
     metric_result_init(&res);
     struct metric_query q = { RSRC_QUERIES, MET_CALLS, T0, T0 + MIN, 0, NULL };
     const struct metric_group *g = one(ms, &q, &res);
-    CHECK(g && g->value == 1); /* the bind step is not a call */
+    CHECK(g && g->value == 2); /* the bind step is not a call */
+    /* SQL without a fingerprint is normalized on load: literals never reach a group. */
+    q.group_mask = 1u << DIM_FINGERPRINT;
+    metric_result_reset(&res);
+    CHECK_EQ_INT(ms->query(ms, &q, &res, &d), 0);
+    CHECK_EQ_INT(res.n, 1); /* the first duration had no SQL */
+    if (res.n == 1) {
+        CHECK_EQ_STR(res.g[0].dims[DIM_FINGERPRINT], "40c06dbb50fdfd5a");
+        CHECK_EQ_STR(res.g[0].query, "select * from t where id = $1 and name = $2");
+    }
     struct metric_query l = { RSRC_INGEST, MET_LINES, T0, T0 + MIN, 1u << DIM_INPUT, NULL };
     metric_result_reset(&res);
     CHECK_EQ_INT(ms->query(ms, &l, &res, &d), 0);
@@ -196,7 +207,7 @@ static void test_ndjson(void)
     fclose(f);
     ms = metric_mem_new();
     CHECK_EQ_INT(metric_mem_load_ndjson(ms, path, &d), -1);
-    CHECK_MSG(strstr(d.msg, ":6: missing or invalid \"ts\"") != NULL, "%s", d.msg);
+    CHECK_MSG(strstr(d.msg, ":7: missing or invalid \"ts\"") != NULL, "%s", d.msg);
     ms->free(ms);
     unlink(path);
 }
