@@ -54,4 +54,9 @@
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)
 
+/* Buckets of one latency sketch (store/sketch.h). With 1 % buckets, 1 µs .. 1 day spans
+ * ~1,000 buckets; beyond 2,048 the lowest buckets are folded together, so a hostile
+ * spread of durations cannot grow a sketch (or a stored blob) without bound. */
+#define SIFT_MAX_SKETCH_BUCKETS 2048u
+
 #endif
