@@ -38,7 +38,7 @@ CREATE TABLE query_stats (
     phase       TEXT    NOT NULL,  -- 'call' (simple/execute), 'parse', 'bind', 'plan'
     query_id    INTEGER NOT NULL,  -- PostgreSQL's query_id, 0 when not logged
     calls       INTEGER NOT NULL,  -- records with a duration in this row
-    total_ms    REAL    NOT NULL,
+    total_us    INTEGER NOT NULL,  -- sum of durations in microseconds (exact: order-free)
     min_ms      REAL,              -- NULL when calls = 0
     max_ms      REAL,
     sumsq_ms    REAL    NOT NULL,  -- sum of squared durations (ms²), for the deviation

@@ -42,7 +42,7 @@ void batch_reset(struct batch *b)
     htab_clear(&b->recs_ix);
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
-    b->records = 0;
+    b->records = b->rejects = 0;
 }
 
 void batch_release(struct batch *b)
@@ -160,12 +160,15 @@ static void agg_add_duration(struct agg *a, double ms)
 {
     if (!(ms >= 0) || !isfinite(ms))
         ms = 0;
+    if (ms > STORE_MAX_DURATION_MS)
+        ms = STORE_MAX_DURATION_MS;
     if (a->calls == 0 || ms < a->min)
         a->min = ms;
     if (a->calls == 0 || ms > a->max)
         a->max = ms;
     a->calls++;
-    a->total += ms;
+    int64_t us = llround(ms * 1000);
+    a->total_us = a->total_us > INT64_MAX - us ? INT64_MAX : a->total_us + us;
     a->sumsq += ms * ms;
     sketch_add(&a->sk, ms);
 }
@@ -522,6 +525,7 @@ void store_add_reject(struct store *s, const struct store_reject *r)
     }
     struct rej *rj = &b->rejs[i];
     rj->count++;
+    b->rejects++;
     if (rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
         XGROW(b->samples, b->n_samples + 1, b->a_samples);
         struct span sample = r->sample.p ? r->sample : SPAN_LIT("");
@@ -545,7 +549,7 @@ bool store_batch_full(const struct store *s)
 
 uint64_t store_batch_records(const struct store *s)
 {
-    return s->b.records;
+    return s->b.records + s->b.rejects;
 }
 
 void store_discard(struct store *s)

@@ -62,7 +62,8 @@ static void strset_finish(struct strset *set, char ***out, size_t *n)
 struct group {
     uint64_t fp;
     uint64_t calls, errors;
-    double total, min, max, sumsq;
+    int64_t total_us;
+    double min, max, sumsq;
     bool any_time;
     struct sketch sk;
     struct strset dbs, users;
@@ -83,7 +84,7 @@ static void group_row(struct group *g, sqlite3_stmt *st)
 {
     uint64_t calls = (uint64_t)sqlite3_column_int64(st, 4);
     g->calls += calls;
-    g->total += sqlite3_column_double(st, 5);
+    g->total_us += sqlite3_column_int64(st, 5);
     if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
         double mn = sqlite3_column_double(st, 6), mx = sqlite3_column_double(st, 7);
         if (!g->any_time || mn < g->min)
@@ -123,9 +124,9 @@ static void group_finish(struct group *g, struct store_top_row *r)
     r->fingerprint = g->fp;
     r->calls = g->calls;
     r->errors = g->errors;
-    r->total_ms = g->total;
+    r->total_ms = (double)g->total_us / 1000;
     if (g->calls) {
-        r->mean_ms = g->total / (double)g->calls;
+        r->mean_ms = r->total_ms / (double)g->calls;
         double var = g->sumsq / (double)g->calls - r->mean_ms * r->mean_ms;
         r->stddev_ms = var > 0 ? sqrt(var) : 0;
         r->min_ms = g->min;

@@ -13,7 +13,7 @@
  * sketches merge (sketch_merge() is registered by sqlfn.c). */
 #define SQL_AGG_MERGE                                                                    \
     " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"                         \
-    " total_ms = total_ms + excluded.total_ms,"                                          \
+    " total_us = total_us + excluded.total_us,"                                          \
     " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"         \
     " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"         \
     " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows + excluded.rows,"             \
@@ -21,7 +21,7 @@
     " sketch = sketch_merge(sketch, excluded.sketch)"
 
 #define SQL_AGG_COLS                                                                    \
-    "bucket, width, database, username, fingerprint, phase, query_id, calls, total_ms," \
+    "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
     " min_ms, max_ms, sumsq_ms, rows, rows_calls, errors, sketch"
 
 #define SQL_EVENT_COLS                                                                     \
@@ -107,7 +107,7 @@
     /* roll-up: ?1 width from, ?2 width to, ?3 cut-off (seconds) */                                \
     X(SQL_ROLL_AGG, "INSERT INTO query_stats (" SQL_AGG_COLS ")"                                   \
                     " SELECT bucket - bucket % ?2, ?2, database, username, fingerprint,"           \
-                    " phase, query_id, sum(calls), sum(total_ms), min(min_ms),"                    \
+                    " phase, query_id, sum(calls), CAST(total(total_us) AS INTEGER), min(min_ms)," \
                     " max(max_ms), sum(sumsq_ms), sum(rows), sum(rows_calls), sum(errors),"        \
                     " sketch_merge_agg(sketch) FROM query_stats"                                   \
                     " WHERE width = ?1 AND bucket < ?3"                                            \
@@ -144,7 +144,7 @@
                               " r.reason = reject_samples.reason)")                                \
     /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user */                           \
     X(SQL_TOP_ROWS,                                                                                \
-      "SELECT fingerprint, database, username, query_id, calls, total_ms, min_ms, max_ms,"         \
+      "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
       " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call' AND bucket >= ?1"           \
       " AND bucket < ?2 AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR"                      \
       " username = ?4) ORDER BY fingerprint")                                                      \

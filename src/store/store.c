@@ -256,7 +256,7 @@ static int write_aggs(struct store *s, struct diag *d)
         sqlite3_bind_text(st, 5, agg_phase_names[a->phase], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 6, a->qid);
         sqlite3_bind_int64(st, 7, (int64_t)a->calls);
-        sqlite3_bind_double(st, 8, a->total);
+        sqlite3_bind_int64(st, 8, a->total_us);
         if (a->calls) {
             sqlite3_bind_double(st, 9, a->min);
             sqlite3_bind_double(st, 10, a->max);

@@ -89,7 +89,8 @@ void store_add_reject(struct store *s, const struct store_reject *r);
  * memory grows further). */
 bool store_batch_full(const struct store *s);
 
-/* Records added since the last commit (store_add() calls). */
+/* Records and rejects added since the last commit (store_add() and store_add_reject()
+ * calls): 0 means the batch is empty. */
 uint64_t store_batch_records(const struct store *s);
 
 /* Drop the current batch without writing. */

@@ -22,6 +22,10 @@
 #define STORE_BATCH_MAX_EVENTS (1u << 16)
 #define STORE_BATCH_MAX_BYTES  ((size_t)64 << 20)
 
+/* A logged duration above this (ms, ~3 years) is taken as this: sums stay far from
+ * int64 overflow even on hostile input. */
+#define STORE_MAX_DURATION_MS 1e11
+
 /* query_stats.phase */
 enum agg_phase { AGG_CALL = 0, AGG_PARSE, AGG_BIND, AGG_PLAN, AGG_PHASE_COUNT };
 extern const char *const agg_phase_names[AGG_PHASE_COUNT];
@@ -34,7 +38,8 @@ struct agg {
     uint32_t db, user; /* interned names (batch.names) */
     enum agg_phase phase;
     uint64_t calls;
-    double total, min, max, sumsq;
+    int64_t total_us; /* durations rounded to µs, summed exactly */
+    double min, max, sumsq;
     int64_t rows, rows_calls, errors;
     struct sketch sk;
 };
@@ -103,7 +108,7 @@ struct name {
 
 struct batch {
     struct arena arena;
-    uint64_t records;
+    uint64_t records, rejects;
     struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
     struct name *names;
     struct agg *aggs;

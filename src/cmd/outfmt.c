@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/outfmt.h"
+#include "core/sbuf.h"
+
+const char *const outfmt_names[] = { "table", "json", "md", "csv", NULL };
+
+enum outfmt outfmt_from_name(const char *name)
+{
+    for (int i = 0; name && outfmt_names[i]; i++)
+        if (!strcmp(name, outfmt_names[i]))
+            return (enum outfmt)i;
+    return OUTFMT_TABLE;
+}
+
+bool outfmt_color(FILE *f)
+{
+    const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
+    if (nc && *nc)
+        return false;
+    if (term && !strcmp(term, "dumb"))
+        return false;
+    return isatty(fileno(f));
+}
+
+/* Length of the valid UTF-8 sequence at p (up to n bytes), or 0 if invalid. */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    if (p[0] < 0x80)
+        return 1;
+    size_t len;
+    uint32_t cp;
+    if ((p[0] & 0xe0) == 0xc0) {
+        len = 2;
+        cp = p[0] & 0x1f;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        len = 3;
+        cp = p[0] & 0x0f;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        len = 4;
+        cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = cp << 6 | (p[i] & 0x3f);
+    }
+    static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+size_t outfmt_width(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80)
+            w++;
+        else if ((*p & 0xc0) != 0x80)
+            w += 2;
+    return w;
+}
+
+size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
+{
+    struct sbuf out = SBUF_INIT;
+    size_t cols = 0, n = s ? strlen(s) : 0;
+    bool space = false, cut = false;
+    const unsigned char *p = (const unsigned char *)(s ? s : "");
+
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(p + i, n - i);
+        size_t w = len == 1 ? 1 : 2;
+        if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ')) {
+            space = true;
+            i++;
+            continue;
+        }
+        size_t need = w + (space && cols ? 1 : 0);
+        if (cols + need > width) {
+            cut = true;
+            break;
+        }
+        if (space && cols) {
+            if (sbuf_addch(&out, ' ') < 0)
+                break;
+            cols++;
+        }
+        space = false;
+        if (len == 0) { /* invalid byte: show U+FFFD */
+            if (sbuf_addstr(&out, "\xef\xbf\xbd") < 0)
+                break;
+            i++;
+        } else {
+            if (sbuf_add(&out, p + i, len) < 0)
+                break;
+            i += len;
+        }
+        cols += w;
+    }
+    if (cut && width >= 1) {
+        /* Make room for the ellipsis (1 column). */
+        while (cols + 1 > width && out.len) {
+            size_t k = out.len - 1;
+            while (k > 0 && ((unsigned char)out.buf[k] & 0xc0) == 0x80)
+                k--;
+            cols -= (unsigned char)out.buf[k] < 0x80 ? 1 : 2;
+            sbuf_setlen(&out, k);
+        }
+        if (sbuf_addstr(&out, "\xe2\x80\xa6") == 0)
+            cols++;
+    }
+    if (rpad)
+        for (size_t i = cols; i < width; i++)
+            fputc(' ', f);
+    fwrite(out.buf, 1, out.len, f);
+    if (pad && !rpad)
+        for (size_t i = cols; i < width; i++)
+            fputc(' ', f);
+    sbuf_release(&out);
+    return (pad || rpad) && cols < width ? width : cols;
+}
+
+void outfmt_csv(FILE *f, const char *s)
+{
+    if (!s)
+        return;
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', f);
+        fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void outfmt_md(FILE *f, const char *s)
+{
+    for (const char *p = s ? s : ""; *p; p++) {
+        if (*p == '\n' || *p == '\r' || *p == '\t')
+            fputc(' ', f);
+        else if (strchr("|\\`*_<>[]#", *p))
+            fprintf(f, "\\%c", *p);
+        else
+            fputc(*p, f);
+    }
+}
+
+json_t *outfmt_json_str(const char *s)
+{
+    if (!s)
+        return json_null();
+    json_t *j = json_string(s);
+    if (j)
+        return j;
+    /* Invalid UTF-8: replace the bad bytes. */
+    struct sbuf out = SBUF_INIT;
+    size_t n = strlen(s);
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_len(p + i, n - i);
+        int rc = len ? sbuf_add(&out, p + i, len) : sbuf_addstr(&out, "\xef\xbf\xbd");
+        if (rc < 0)
+            break;
+        i += len ? len : 1;
+    }
+    j = json_string(out.buf);
+    sbuf_release(&out);
+    return j ? j : json_string("");
+}
+
+json_t *outfmt_json_ms(double ms, bool exact)
+{
+    if (!isfinite(ms))
+        return json_null();
+    if (exact)
+        return json_real(round(ms * 1000) / 1000);
+    char buf[32];
+    snprintf(buf, sizeof(buf), "%.6g", ms);
+    return json_real(strtod(buf, NULL));
+}
+
+int outfmt_json_dump(json_t *doc)
+{
+    int rc = json_dumpf(doc, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
+    if (rc == 0 && fputc('\n', stdout) == EOF)
+        rc = -1;
+    return rc;
+}
+
+const char *outfmt_duration(double ms, char *buf, size_t n)
+{
+    if (ms < 1)
+        snprintf(buf, n, "%.3fms", ms);
+    else if (ms < 100)
+        snprintf(buf, n, "%.2fms", ms);
+    else if (ms < 1000)
+        snprintf(buf, n, "%.0fms", ms);
+    else if (ms < 60e3)
+        snprintf(buf, n, "%.2fs", ms / 1e3);
+    else if (ms < 3600e3)
+        snprintf(buf, n, "%.1fm", ms / 60e3);
+    else if (ms < 1000 * 3600e3)
+        snprintf(buf, n, "%.1fh", ms / 3600e3);
+    else
+        snprintf(buf, n, "%.0fh", ms / 3600e3);
+    return buf;
+}
+
+const char *outfmt_count(unsigned long long v, char *buf, size_t n)
+{
+    if (v < 10000000ULL)
+        snprintf(buf, n, "%llu", v);
+    else if (v < 1000000000ULL)
+        snprintf(buf, n, "%.1fM", (double)v / 1e6);
+    else if (v < 1000000000000ULL)
+        snprintf(buf, n, "%.1fG", (double)v / 1e9);
+    else
+        snprintf(buf, n, "%.1fT", (double)v / 1e12);
+    return buf;
+}
