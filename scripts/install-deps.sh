@@ -9,10 +9,11 @@ set -euo pipefail
 build_pkgs=(build-essential cmake pkg-config
   libpcre2-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libyaml-dev
   libxxhash-dev libjansson-dev libssl-dev)
-# Tests and benchmarks: a real PostgreSQL 15 for fixtures and live tests, libpg_query
+# Tests and benchmarks: a real PostgreSQL 15 (contrib modules such as auto_explain
+# and pg_stat_statements ship in postgresql-15) for fixtures and live tests, libpg_query
 # as the normalizer's oracle, clang for fuzzing, pgBadger to compare with, sqlite3 and
 # jq for assertions in shell tests, GNU time for peak RSS.
-test_pkgs=(postgresql-15 postgresql-contrib-15 libpg-query-dev clang sqlite3 jq
+test_pkgs=(postgresql-15 libpg-query-dev clang sqlite3 jq
   pgbadger time gzip bzip2 procps iproute2 util-linux)
 
 want=("${build_pkgs[@]}")

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# SPDX-License-Identifier: MIT
 # scripts/lib/pg.sh: start and stop a throw-away PostgreSQL 15 server for tests and fixtures.
 #
 # Source it from bash (it sets no shell options; the functions work under `set -euo pipefail`):
@@ -152,6 +153,10 @@ pg_start() {
 	if pg__is_root; then
 		pg_ensure_user || return 1
 		chown "$PG_TEST_USER:" "$base" "$base/sock" || return 1
+		if ! runuser -u "$PG_TEST_USER" -- test -w "$base/sock"; then
+			pg__die "'$base' is not reachable by user $PG_TEST_USER: every parent directory needs o+x (mktemp -d makes 0700 directories: chmod 711 them)"
+			return 1
+		fi
 	fi
 	export PG_BASEDIR="$base"
 	export PGDATA="$base/data"

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Quick start: install what is missing, build the Release binary and run the most
+# complete job pgsift has on the bundled sample logs (tests/fixtures/pg15), then show
+# the result. Safe to run again: nothing is reinstalled, the build is incremental.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+build=$root/build/release
+
+"$root/scripts/install-deps.sh" build
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=OFF &&
+       cmake --build "$build" -j "$(nproc)"; } >"$log" 2>&1; then
+  cat "$log" >&2
+  echo "quickstart: the build failed (output above)" >&2
+  exit 1
+fi
+pgsift=$build/pgsift
+
+echo "== built $("$pgsift" version | head -n 1) at $pgsift"
+"$pgsift" version | sed 's/^/   /'

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * utf8 - strict UTF-8 decoding (RFC 3629: no overlongs, no surrogates, max U+10FFFF).
+ *
+ * Log bytes are untrusted and may be in any server encoding; every writer of text
+ * output (JSON, HTML, Markdown) decodes through here and replaces what does not decode
+ * with U+FFFD, so output is always valid UTF-8.
+ */
+#ifndef SIFT_CORE_UTF8_H
+#define SIFT_CORE_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/span.h"
+
+#define UTF8_REPLACEMENT 0xFFFDu
+
+/* Decode one code point at p[0..len). Returns its length (1-4) and sets *cp, or 0 when
+ * the bytes there are not valid UTF-8 (the caller consumes one byte and substitutes
+ * U+FFFD). len must be > 0. */
+size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp);
+
+/* Length of the valid sequence at p[0] (1..4), or 0 when the byte there starts none
+ * within n bytes (the caller replaces that one byte): utf8_decode() without the value. */
+size_t utf8_seq_len(const unsigned char *p, size_t n);
+
+/* True when the whole span is valid UTF-8. ASCII is checked 8 bytes at a time. */
+bool utf8_valid(struct span s);
+
+/* Encode cp (<= 0x10FFFF, not a surrogate) into out[0..4); returns the length. */
+size_t utf8_encode(uint32_t cp, char out[4]);
+
+#endif

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+#include "check.h"
+#include "core/compat.h"
+#include "core/utf8.h"
+
+static size_t dec(const char *s, size_t len, uint32_t *cp)
+{
+    return utf8_decode((const unsigned char *)s, len, cp);
+}
+
+static void test_decode_valid(void)
+{
+    uint32_t cp = 0;
+    CHECK_EQ_INT(dec("A", 1, &cp), 1);
+    CHECK_EQ_INT(cp, 'A');
+    CHECK_EQ_INT(dec("\xc3\xa9", 2, &cp), 2); /* é */
+    CHECK_EQ_INT(cp, 0xE9);
+    CHECK_EQ_INT(dec("\xe6\x97\xa5", 3, &cp), 3); /* 日 */
+    CHECK_EQ_INT(cp, 0x65E5);
+    CHECK_EQ_INT(dec("\xf0\x9f\x98\x80", 4, &cp), 4); /* emoji */
+    CHECK_EQ_INT(cp, 0x1F600);
+    CHECK_EQ_INT(dec("\xe2\x80\xa8", 3, &cp), 3); /* U+2028 is valid UTF-8 */
+}
+
+static void test_decode_invalid(void)
+{
+    uint32_t cp;
+    CHECK_EQ_INT(dec("\x80", 1, &cp), 0);             /* lone continuation */
+    CHECK_EQ_INT(dec("\xc0\xaf", 2, &cp), 0);         /* overlong '/' */
+    CHECK_EQ_INT(dec("\xe0\x80\xaf", 3, &cp), 0);     /* overlong */
+    CHECK_EQ_INT(dec("\xed\xa0\x80", 3, &cp), 0);     /* surrogate D800 */
+    CHECK_EQ_INT(dec("\xf4\x90\x80\x80", 4, &cp), 0); /* > U+10FFFF */
+    CHECK_EQ_INT(dec("\xf5\x80\x80\x80", 4, &cp), 0);
+    CHECK_EQ_INT(dec("\xe6\x97", 2, &cp), 0); /* truncated */
+    CHECK_EQ_INT(dec("\xff", 1, &cp), 0);
+}
+
+static void test_valid_and_encode(void)
+{
+    CHECK(utf8_valid(span_cstr("plain ascii text, longer than eight bytes")));
+    CHECK(utf8_valid(span_cstr("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac")));
+    CHECK(!utf8_valid(span_cstr("abcdefgh\xff")));
+    CHECK(!utf8_valid(span_make("ab\xc3", 3)));
+    CHECK(utf8_valid(span_make("a\0b", 3)));
+    char out[4];
+    uint32_t cps[] = { 0x24, 0xA2, 0x20AC, 0x10348, 0xFFFD };
+    for (size_t i = 0; i < ARRAY_SIZE(cps); i++) {
+        uint32_t back = 0;
+        size_t n = utf8_encode(cps[i], out);
+        CHECK_EQ_INT(utf8_decode((unsigned char *)out, n, &back), n);
+        CHECK_EQ_INT(back, cps[i]);
+    }
+}
+
+TEST_LIST = {
+    { "decode_valid", test_decode_valid },
+    { "decode_invalid", test_decode_invalid },
+    { "valid_and_encode", test_valid_and_encode },
+    { NULL, NULL },
+};
