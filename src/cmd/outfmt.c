@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include "cmd/outfmt.h"
+#include "core/escape.h"
 #include "core/sbuf.h"
+#include "core/utf8.h"
 
 const char *const outfmt_names[] = { "table", "json", "md", "csv", NULL };
 
@@ -28,38 +30,6 @@ bool outfmt_color(FILE *f)
     return isatty(fileno(f));
 }
 
-/* Length of the valid UTF-8 sequence at p (up to n bytes), or 0 if invalid. */
-static size_t utf8_len(const unsigned char *p, size_t n)
-{
-    if (p[0] < 0x80)
-        return 1;
-    size_t len;
-    uint32_t cp;
-    if ((p[0] & 0xe0) == 0xc0) {
-        len = 2;
-        cp = p[0] & 0x1f;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        len = 3;
-        cp = p[0] & 0x0f;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        len = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    static const uint32_t min[] = { 0, 0, 0x80, 0x800, 0x10000 };
-    if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 size_t outfmt_width(const char *s)
 {
     size_t w = 0;
@@ -79,7 +49,7 @@ size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
     const unsigned char *p = (const unsigned char *)(s ? s : "");
 
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = utf8_seq_len(p + i, n - i);
         size_t w = len == 1 ? 1 : 2;
         if (len == 1 && (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ')) {
             space = true;
@@ -131,33 +101,25 @@ size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
     return (pad || rpad) && cols < width ? width : cols;
 }
 
+/* Write an escaped text through core/escape.h (the project's one escaper per context). */
+static void put_escaped(FILE *f, const char *s, int (*esc)(struct sbuf *, struct span))
+{
+    struct sbuf sb = SBUF_INIT;
+    if (esc(&sb, span_cstr(s ? s : "")) < 0) {
+        /* default cap is 1 GiB: not reached by stored texts (16 KiB each) */
+    }
+    fwrite(sb.buf, 1, sb.len, f);
+    sbuf_release(&sb);
+}
+
 void outfmt_csv(FILE *f, const char *s)
 {
-    if (!s)
-        return;
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
+    put_escaped(f, s, escape_csv);
 }
 
 void outfmt_md(FILE *f, const char *s)
 {
-    for (const char *p = s ? s : ""; *p; p++) {
-        if (*p == '\n' || *p == '\r' || *p == '\t')
-            fputc(' ', f);
-        else if (strchr("|\\`*_<>[]#", *p))
-            fprintf(f, "\\%c", *p);
-        else
-            fputc(*p, f);
-    }
+    put_escaped(f, s, escape_md);
 }
 
 json_t *outfmt_json_str(const char *s)
@@ -172,7 +134,7 @@ json_t *outfmt_json_str(const char *s)
     size_t n = strlen(s);
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
-        size_t len = utf8_len(p + i, n - i);
+        size_t len = utf8_seq_len(p + i, n - i);
         int rc = len ? sbuf_add(&out, p + i, len) : sbuf_addstr(&out, "\xef\xbf\xbd");
         if (rc < 0)
             break;

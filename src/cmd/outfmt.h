@@ -32,10 +32,9 @@ size_t outfmt_width(const char *s);
  * (left-aligned) or @rpad (right-aligned). Returns the columns written. */
 size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad);
 
-/* RFC 4180: quote when the field has a comma, quote, CR or LF; double quotes. */
+/* An RFC 4180 CSV field / a Markdown table cell, escaped by core/escape.h (NULL is
+ * written as an empty field). */
 void outfmt_csv(FILE *f, const char *s);
-
-/* A Markdown table cell: | \ ` * _ < > [ ] escaped, line breaks become spaces. */
 void outfmt_md(FILE *f, const char *s);
 
 /* A JSON string for @s (NULL -> JSON null); invalid UTF-8 bytes become U+FFFD. */

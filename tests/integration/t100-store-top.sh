@@ -102,7 +102,7 @@ expect_eq "md lines" 6 "$(wc -l <top.md)"
 expect_contains "$(sed -n 2p top.md)" "|---|---:|"
 cells=$(sed 's/\\|//g' top.md | awk -F'|' '{ print NF }' | sort -u)
 expect_eq "md cells per row" 19 "$cells"
-expect_contains "$(cat top.md)" "SELECT '\\|a\\|', \"b,c\" FROM x WHERE y = \$1 -- \\*x\\* \\<b\\>"
+expect_contains "$(cat top.md)" "SELECT '\\|a\\|', \"b,c\" FROM x WHERE y = \$1 -- \\*x\\* &lt;b&gt;"
 
 # Table: fits 100 columns, no colour when not a terminal.
 "$PGSIFT" top --limit 0 >top.txt
