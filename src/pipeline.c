@@ -55,12 +55,20 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     sbuf_init(&res->diagnosis, 64 * 1024);
     res->name = xstrdup(path);
 
-    struct parser *p = parser_new(
-        &(struct parser_opts){ .format = o->format, .prefix = o->prefix, .tz = o->tz }, d);
+    struct parser *p = parser_new(&(struct parser_opts){ .format = o->format,
+                                                         .prefix = o->prefix,
+                                                         .tz = o->tz,
+                                                         .skip = o->skip,
+                                                         .nskip = o->nskip },
+                                  d);
     if (!p)
         return -1;
     /* 1. input */
-    struct input *in = input_open(&(struct input_opts){ .path = path }, d);
+    struct input *in = input_open(&(struct input_opts){ .path = path,
+                                                        .start_offset = o->start_offset,
+                                                        .start_line = o->start_line,
+                                                        .hold_partial = o->hold_partial },
+                                  d);
     if (!in) {
         parser_free(p);
         return -1;
@@ -76,6 +84,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                 rc = -1;
                 break;
             }
+            if (o->line_done && (rc = o->line_done(o->sink_ctx, in, p, &ln, d)) != 0)
+                break;
             continue;
         }
         if (st == INPUT_DAMAGED) {
@@ -89,6 +99,12 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     if (rc == 0) {
         parser_end(p);
         rc = drain(o, p, d);
+        if (rc == 0 && o->line_done)
+            rc = o->line_done(o->sink_ctx, in, p, NULL, d);
+    }
+    if (rc > 0) {
+        res->stopped = true;
+        rc = 0;
     }
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);

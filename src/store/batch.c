@@ -524,11 +524,12 @@ void store_add_reject(struct store *s, const struct store_reject *r)
         i = (long)b->n_rejs++;
     }
     struct rej *rj = &b->rejs[i];
-    rj->count++;
-    b->rejects++;
-    if (rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
+    uint64_t n = r->count ? r->count : 1;
+    rj->count += n;
+    b->rejects += n;
+    if (r->sample.p && rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
         XGROW(b->samples, b->n_samples + 1, b->a_samples);
-        struct span sample = r->sample.p ? r->sample : SPAN_LIT("");
+        struct span sample = r->sample;
         if (sample.len > SIFT_MAX_SAMPLE_BYTES)
             sample.len = SIFT_MAX_SAMPLE_BYTES;
         b->samples[b->n_samples++] = (struct rej_sample){

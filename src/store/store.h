@@ -81,7 +81,8 @@ struct store_reject {
     const char *reason; /* short fixed text, e.g. "no log_line_prefix match" */
     uint64_t line;      /* 1-based */
     uint64_t offset;    /* byte offset in the decoded stream */
-    struct span sample; /* the line (cut at SIFT_MAX_SAMPLE_BYTES) */
+    struct span sample; /* the line (cut at SIFT_MAX_SAMPLE_BYTES); absent: count only */
+    uint64_t count;     /* rejected records this call stands for; 0 means 1 */
 };
 void store_add_reject(struct store *s, const struct store_reject *r);
 
