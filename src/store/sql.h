@@ -153,7 +153,26 @@
     /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
     X(SQL_EVENTS, "SELECT * FROM (SELECT " SQL_EVENT_COLS " FROM events" SQL_EVENT_FILTER          \
                   " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts, id")                          \
-    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")
+    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
+    /* reports: ?1 ?2 bucket range (seconds) */                                                    \
+    X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
+                         " WHERE bucket >= ?1 AND bucket < ?2")                                    \
+    X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), coalesce(sum(total_us), 0)"                \
+                       " FROM query_stats WHERE phase = 'call' AND bucket >= ?1"                   \
+                       " AND bucket < ?2")                                                         \
+    X(SQL_TOTAL_ERRORS, "SELECT coalesce(sum(count), 0) FROM error_stats"                          \
+                        " WHERE bucket >= ?1 AND bucket < ?2")                                     \
+    X(SQL_ERRORS, "SELECT sqlstate, severity, message, sum(count), max(sample)"                    \
+                  " FROM error_stats WHERE bucket >= ?1 AND bucket < ?2"                           \
+                  " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                   \
+    /* rejects: ?1 ?2 µs range of last_seen (ingest clock) */                                     \
+    X(SQL_REJECTS, "SELECT r.source, r.reason, r.count, r.first_seen, r.last_seen,"                \
+                   " (SELECT s.sample FROM reject_samples s WHERE s.source = r.source"             \
+                   " AND s.reason = r.reason ORDER BY s.id LIMIT 1),"                              \
+                   " (SELECT s.line FROM reject_samples s WHERE s.source = r.source"               \
+                   " AND s.reason = r.reason ORDER BY s.id LIMIT 1)"                               \
+                   " FROM rejects r WHERE r.last_seen >= ?1 AND r.last_seen < ?2"                  \
+                   " ORDER BY r.count DESC, r.source, r.reason")
 
 #define STORE_SQL_ENUM(name, text) name,
 enum store_sql { STORE_SQL(STORE_SQL_ENUM) SQL_COUNT };

@@ -280,4 +280,38 @@ SIFT_WUR int store_events(struct store *s, const struct store_events_opts *o, st
 SIFT_WUR int store_event_counts(struct store *s, const struct store_events_opts *o,
                                 uint64_t counts[EV_KIND_COUNT], struct diag *d);
 
+/* ---- reading: reports ---- */
+
+/* Over [since, until) (bucket starts, as for store_top; rejects by the ingest clock). */
+struct store_totals {
+    uint64_t records; /* every record, statements included */
+    uint64_t calls;   /* as in store_top */
+    double duration_ms;
+    uint64_t errors;  /* ERROR, FATAL and PANIC records */
+    uint64_t rejects; /* rejected records whose last occurrence was ingested in the window */
+};
+SIFT_WUR int store_totals(struct store *s, int64_t since_us, int64_t until_us,
+                          struct store_totals *out, struct diag *d);
+
+/* Errors grouped by (sqlstate, severity, message), most frequent first. Strings are
+ * borrowed until the callback returns; sqlstate is "" when the log had none. A non-zero
+ * return from @fn stops and is returned. */
+struct store_error_row {
+    const char *sqlstate, *severity, *message, *sample;
+    uint64_t count;
+};
+typedef int store_error_fn(void *ctx, const struct store_error_row *row);
+SIFT_WUR int store_errors(struct store *s, int64_t since_us, int64_t until_us, store_error_fn *fn,
+                          void *ctx, struct diag *d);
+
+/* Rejects per (source, reason) with their first sample (redacted), most first. */
+struct store_reject_row {
+    const char *source, *reason, *sample; /* sample NULL when none was kept */
+    uint64_t count, sample_line;
+    int64_t first_seen_us, last_seen_us;
+};
+typedef int store_reject_fn(void *ctx, const struct store_reject_row *row);
+SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
+                           void *ctx, struct diag *d);
+
 #endif
