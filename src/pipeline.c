@@ -4,16 +4,19 @@
  *
  *   1. input     input_next()      bytes -> numbered lines (plain, .gz, stdin)
  *   2. parse     parser_feed/next  lines -> one event per log record
- *   3. classify  (slot)            event -> kind + facts   (classify/classify.h)
+ *   3. classify  classify_event()  event -> kind, duration, query, facts
  *   4. normalize (slot)            statement -> fingerprint (normalize/normalize.h)
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
- * Stages 3 and 4 are wired here when their modules land; until then every event keeps
- * kind "other" (event_clear()), which is what `pgsift parse` prints.
+ * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a
+ * scratch arena reset after the events of each fed line were handed to the sink: the
+ * same lifetime as the events themselves (parse.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/xalloc.h"
 #include "input/input.h"
 #include "parse/parse.h"
@@ -30,22 +33,26 @@ int pipeline_check(const struct pipeline_opts *o, struct diag *d)
 }
 
 /* Stages after parse, for one event. */
-static int after_parse(const struct pipeline_opts *o, struct event *ev, struct diag *d)
+static int after_parse(const struct pipeline_opts *o, struct event *ev, struct arena *scratch,
+                       struct diag *d)
 {
-    /* 3. classify: classify_event(ev);            (classify/classify.h, not merged yet) */
+    /* 3. classify */
+    classify_event(ev, scratch);
     /* 4. normalize: fingerprint ev->query/statement (normalize/normalize.h, not merged) */
     /* 5. sink */
     return o->sink ? o->sink(o->sink_ctx, ev, d) : 0;
 }
 
-static int drain(const struct pipeline_opts *o, struct parser *p, struct diag *d)
+static int drain(const struct pipeline_opts *o, struct parser *p, struct arena *scratch,
+                 struct diag *d)
 {
     struct event *ev;
+    int rc = 0;
 
-    while (parser_next(p, &ev) == PARSE_EVENT)
-        if (after_parse(o, ev, d) < 0)
-            return -1;
-    return 0;
+    while (rc == 0 && parser_next(p, &ev) == PARSE_EVENT)
+        rc = after_parse(o, ev, scratch, d);
+    arena_reset(scratch);
+    return rc;
 }
 
 int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipeline_result *res,
@@ -75,12 +82,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     int rc = 0;
     struct input_line ln;
+    struct arena scratch = ARENA_INIT;
     for (;;) {
         enum input_status st = input_next(in, &ln, d);
         if (st == INPUT_LINE) {
             /* 2. parse */
             parser_feed(p, &ln);
-            if (drain(o, p, d) < 0) {
+            if (drain(o, p, &scratch, d) < 0) {
                 rc = -1;
                 break;
             }
@@ -98,7 +106,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     if (rc == 0) {
         parser_end(p);
-        rc = drain(o, p, d);
+        rc = drain(o, p, &scratch, d);
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);
     }
@@ -106,6 +114,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         res->stopped = true;
         rc = 0;
     }
+    arena_release(&scratch);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))

@@ -264,7 +264,8 @@ static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, s
             printf(" %s %" PRIu64, severity_name(s), c->severities[s]);
     if (c->severities[SEV_NONE])
         printf(" unknown %" PRIu64, c->severities[SEV_NONE]);
-    qsort(c->codes, c->ncodes, sizeof(*c->codes), cmp_code);
+    if (c->ncodes) /* qsort(NULL, 0, ...) is undefined */
+        qsort(c->codes, c->ncodes, sizeof(*c->codes), cmp_code);
     printf("\nsqlstates:");
     for (size_t i = 0; i < c->ncodes; i++)
         printf(" %s %" PRIu64, c->codes[i].code, c->codes[i].n);

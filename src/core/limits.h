@@ -64,6 +64,11 @@
 /* Body of one outgoing webhook/alert notification. */
 #define SIFT_MAX_WEBHOOK_BODY (256u << 10)
 
+/* Distinct processes kept from one deadlock report's DETAIL (PostgreSQL's own cycle has
+ * no fixed bound, but real cycles involve two to a handful of sessions); more are counted
+ * in n_participants only up to this bound and the event is flagged truncated. */
+#define SIFT_MAX_DEADLOCK_PROCS 16u
+
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)

@@ -25,6 +25,7 @@
 static const struct log_format *const formats[] = {
     &fmt_jsonlog,
     &fmt_csvlog,
+    &fmt_supabase,
 };
 
 #define NFORMATS ARRAY_SIZE(formats)

@@ -94,6 +94,7 @@ struct log_format {
  * here and in parse.c formats[] (see the EXTENSION POINT comment there). */
 extern const struct log_format fmt_csvlog;
 extern const struct log_format fmt_jsonlog;
+extern const struct log_format fmt_supabase;
 
 /* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
  * path) to compare it with the scanner. Never set in the program. */
