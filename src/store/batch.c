@@ -414,6 +414,8 @@ static void event_row(struct store *s, const struct event *ev, int64_t ts)
     fa->cause = copy_span(b, fa->cause);
     fa->relation = copy_span(b, fa->relation);
     fa->host = copy_span(b, fa->host);
+    fa->lock_holders = copy_span(b, fa->lock_holders);
+    fa->lock_queue = copy_span(b, fa->lock_queue);
     if (ev->src_name.p) {
         sbuf_reset(&s->scratch);
         if (sbuf_addspan(&s->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&

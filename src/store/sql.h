@@ -28,11 +28,11 @@
     "id, ts, kind, severity, sqlstate, database, username, application, pid, fingerprint," \
     " message, detail, wait_ms, lock_mode, lock_object, temp_bytes, temp_path, buffers,"   \
     " write_s, sync_s, total_s, cause, relation, tuples_removed, tuples_remain,"           \
-    " elapsed_s, host, src"
+    " elapsed_s, host, step, lock_holders, lock_queue, blocker_pid, distance_kb, port, src"
 
 /* Index of the first fact column in SQL_EVENT_COLS (wait_ms) and how many there are. */
 #define SQL_EVENT_FIRST_FACT 12
-#define SQL_EVENT_N_FACTS    15
+#define SQL_EVENT_N_FACTS    21
 
 #define SQL_EVENT_FILTER                                                                \
     " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR instr(?3, ',' || kind || ',') > 0)" \
@@ -76,9 +76,10 @@
       "INSERT INTO events (ts, kind, severity, sqlstate, database, username, application,"         \
       " pid, fingerprint, message, detail, wait_ms, lock_mode, lock_object, temp_bytes,"           \
       " temp_path, buffers, write_s, sync_s, total_s, cause, relation, tuples_removed,"            \
-      " tuples_remain, elapsed_s, host, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"          \
-      " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,"           \
-      " ?26, ?27)")                                                                                \
+      " tuples_remain, elapsed_s, host, step, lock_holders, lock_queue, blocker_pid,"              \
+      " distance_kb, port, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"        \
+      " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"      \
+      " ?30, ?31, ?32, ?33)")                                                                      \
     X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
                       " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
                       " count = count + excluded.count, last_seen = excluded.last_seen")           \

@@ -379,7 +379,16 @@ static int write_events(struct store *s, struct diag *d)
         bind_i64_opt(st, 24, f->tuples_remain);
         bind_real_opt(st, 25, f->elapsed_s);
         bind_span(st, 26, f->host);
-        bind_span(st, 27, e->src);
+        if (f->step != STEP_NONE)
+            sqlite3_bind_text(st, 27, event_step_name(f->step), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 27);
+        bind_span(st, 28, f->lock_holders);
+        bind_span(st, 29, f->lock_queue);
+        bind_i64_opt(st, 30, f->blocker_pid);
+        bind_i64_opt(st, 31, f->distance_kb);
+        bind_i64_opt(st, 32, f->port);
+        bind_span(st, 33, e->src);
         if (step_done(s, st, "cannot write events", d) < 0)
             return -1;
     }
