@@ -5,9 +5,10 @@
  * Two views of the same decoded stream are used: the pipeline's (input -> parse ->
  * store_add(), lines with their decoded offsets) and a random-access reader (zlib's gz*
  * API, which reads plain files as they are) used to recognise the stream and, rarely,
- * to re-read the bytes before a commit offset. The bytes just before each commit offset
- * (the "mark") normally come from a ring of the last lines fed, so a .gz file is never
- * decompressed twice in the common case.
+ * to re-read the bytes before a commit offset. For a plain file the bytes just before
+ * each commit offset (the "mark") and its first bytes are read back with one pread; for
+ * a .gz file they come from a ring of the last lines fed, so it is not decompressed
+ * twice in the common case.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -208,6 +209,8 @@ struct run {
     bool positioned; /* a file: commit positions */
     struct store_source_pos pos;
     bool have_identity;
+    bool started;  /* a line was fed */
+    bool use_ring; /* compressed: keep the last lines' bytes for marks */
     struct reader rd;
     struct sbuf ring; /* decoded bytes [ring_base, ring_base + ring.len) */
     uint64_t ring_base;
@@ -371,6 +374,18 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         sbuf_setlen(&r->mark, ml);
         r->pos.mark = sbuf_span(&r->mark);
     }
+    size_t hl = cp.offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)cp.offset : SIFT_SOURCE_HEAD_BYTES;
+    if (r->head.len < hl) {
+        char tmp[SIFT_SOURCE_HEAD_BYTES];
+        int hr = reader_read(&r->rd, 0, tmp, hl, d);
+        if (hr < 0)
+            return -1;
+        if (hr > 0)
+            return diag_set(d, DIAG_IO, "'%s' shrank while it was being read", r->path);
+        sbuf_reset(&r->head);
+        if (sbuf_add(&r->head, tmp, hl) < 0)
+            BUG("head buffer cap");
+    }
     r->pos.head = sbuf_span(&r->head);
     r->pos.offset = cp.offset;
     r->pos.line = cp.line;
@@ -402,7 +417,13 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         }
         return commit(r, in, p, d);
     }
-    if (r->positioned)
+    if (r->positioned && !r->started) {
+        struct input_identity id; /* the first line: gzip is known now */
+        input_identity(in, &id);
+        r->use_ring = id.compressed;
+    }
+    r->started = true;
+    if (r->use_ring)
         feed_ring(r, ln);
     r->res->bytes += ln->end - ln->offset;
     r->fed_end = ln->end;
