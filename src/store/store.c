@@ -183,7 +183,9 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
         goto fail;
     }
 
-    int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    /* One thread uses a store: no per-call mutex. */
+    int flags =
+        (opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         diag_set(d, DIAG_DB, "cannot open store '%s': %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
