@@ -98,6 +98,22 @@ uint64_t store_batch_records(const struct store *s);
 void store_discard(struct store *s);
 
 /*
+ * Batches of their own, for readers in several threads (pgsift ingest -j N): each
+ * thread fills its batch (no database access, no shared state), and commits go through
+ * store_commit_batch() one at a time (the caller serialises them, and
+ * store_source_find(), with a mutex: the store itself is not thread-safe). The store's
+ * own batch above is the same thing, for the single-threaded case.
+ */
+struct store_batch;
+struct store_batch *store_batch_new(const struct store *s); /* never NULL; free with: */
+void store_batch_free(struct store_batch *b);               /* NULL is a no-op */
+void store_batch_add(struct store_batch *b, const struct event *ev);
+void store_batch_add_reject(struct store_batch *b, const struct store_reject *r);
+bool store_batch_is_full(const struct store_batch *b);
+uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
+void store_batch_discard(struct store_batch *b);
+
+/*
  * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
  * the decompressed stream), so a file that was rotated and then gzipped continues where
  * its plain version stopped.
@@ -130,6 +146,10 @@ enum store_commit_status {
  * empty afterwards in every case. @pos NULL (stdin) stores data without a position: such
  * input is not protected against being loaded twice. */
 SIFT_WUR int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d);
+
+/* The same for a batch of its own (emptied in every case). */
+SIFT_WUR int store_commit_batch(struct store *s, struct store_batch *b,
+                                struct store_source_pos *pos, struct diag *d);
 
 /* ---- reading back where a stream stopped ---- */
 
