@@ -203,6 +203,7 @@ static void reader_close(struct reader *r)
 
 struct run {
     struct store *s;
+    struct store_batch *b; /* this source's batch */
     const struct ingest_opts *o;
     struct ingest_result *res;
     const char *path;
@@ -229,7 +230,7 @@ static int sink(void *ctx, struct event *ev, struct diag *d)
 {
     struct run *r = ctx;
     (void)d;
-    store_add(r->s, ev);
+    store_batch_add(r->b, ev);
     return 0;
 }
 
@@ -307,17 +308,38 @@ static void add_rejects(struct run *r, const struct parse_stats *st)
                 .sample = sm->text ? span_make(sm->text, sm->text_len)
                                    : span_cstr(sm->detail ? sm->detail : ""),
             };
-            store_add_reject(r->s, &rj);
+            store_batch_add_reject(r->b, &rj);
         }
         if (delta) {
             struct store_reject rj = { .source = span_cstr(r->path),
                                        .reason = reason,
                                        .count = delta };
-            store_add_reject(r->s, &rj);
+            store_batch_add_reject(r->b, &rj);
         }
         r->rej_records[i] = rs->records;
         r->rej_samples[i] = rs->nsamples;
     }
+}
+
+/* The store is shared by the readers of `-j N`: one database call at a time. */
+static void lock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_lock(r->o->lock);
+}
+
+static void unlock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_unlock(r->o->lock);
+}
+
+static int commit_locked(struct run *r, struct store_source_pos *pos, struct diag *d)
+{
+    lock(r);
+    int rc = store_commit_batch(r->s, r->b, pos, d);
+    unlock(r);
+    return rc;
 }
 
 static int commit(struct run *r, struct input *in, struct parser *p, struct diag *d)
@@ -330,10 +352,10 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         return 0;
     parser_checkpoint(p, &cp);
     add_rejects(r, parser_stats(p));
-    if (cp.line == 0 && store_batch_records(r->s) == 0)
+    if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
-        int rc = store_commit(r->s, NULL, d);
+        int rc = commit_locked(r, NULL, d);
         if (rc < 0)
             return -1;
         r->res->commits++;
@@ -345,7 +367,7 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         cp.offset = r->pos.start;
         cp.line = r->pos.line;
     }
-    if (store_batch_records(r->s) == 0 && cp.offset == r->pos.start)
+    if (store_batch_count(r->b) == 0 && cp.offset == r->pos.start)
         return 0;
     if (!r->have_identity) {
         struct input_identity id;
@@ -390,7 +412,7 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
     r->pos.offset = cp.offset;
     r->pos.line = cp.line;
     r->pos.checkpoint = sbuf_span(&r->blob);
-    int rc = store_commit(r->s, &r->pos, d);
+    int rc = commit_locked(r, &r->pos, d);
     if (rc < 0)
         return -1;
     if (rc == STORE_STALE) {
@@ -432,7 +454,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
     }
     uint64_t batch = r->o->batch_bytes ? r->o->batch_bytes : INGEST_BATCH_BYTES;
-    if (!store_batch_full(r->s) && r->fed_end - r->commit_fed < batch)
+    if (!store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch)
         return 0;
     return commit(r, in, p, d);
 }
@@ -457,12 +479,13 @@ static void run_release(struct run *r)
     sbuf_release(&r->mark);
     free(r->rej_records);
     free(r->rej_samples);
+    store_batch_free(r->b);
 }
 
 int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
                   struct ingest_result *res, struct diag *d)
 {
-    struct run r = { .s = s, .o = o, .res = res, .path = path };
+    struct run r = { .s = s, .o = o, .res = res, .path = path, .b = store_batch_new(s) };
     struct store_resume rs;
     struct parse_skip *skip = NULL;
     size_t nskip = 0;
@@ -489,7 +512,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             .read = reader_read,
             .ctx = &r.rd,
         };
-        if (store_source_find(s, &probe, &rs, d) < 0)
+        lock(&r);
+        int found = store_source_find(s, &probe, &rs, d);
+        unlock(&r);
+        if (found < 0)
             goto out;
         res->how = rs.how;
         res->start_offset = rs.offset;
@@ -554,7 +580,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     if (pr.format)
         res->format = xstrdup(pr.format);
     pipeline_result_release(&pr);
-    store_discard(s); /* after a failure or a stale stop, nothing of the batch stays */
+    store_batch_discard(r.b); /* after a failure or a stale stop, nothing stays */
     if (rc < 0)
         goto out;
     ret = 0;

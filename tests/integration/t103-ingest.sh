@@ -76,6 +76,12 @@ expect_eq "directory" "$ref_records" "$(PGSIFT_DB=dir.db store_query 'SELECT sum
 expect_eq "sources" 3 "$(PGSIFT_DB=dir.db store_query 'SELECT count(*) FROM sources')"
 expect_eq "oldest first" "logs/old/postgresql-1.csv" \
   "$(PGSIFT_DB=dir.db store_query 'SELECT name FROM sources ORDER BY id LIMIT 1')"
+# -j 3: three readers, one store, the same result.
+PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs
+stats='SELECT sum(count), (SELECT count(*) FROM events), (SELECT group_concat(offset) FROM (SELECT offset FROM sources ORDER BY name)) FROM record_stats'
+expect_eq "-j 3" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
+PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs 'logs/*.csv'
+expect_eq "-j 3 again: nothing new" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
 
 # stdin: stored, without a position.
 "$PGSIFT" -q --db stdin.db ingest - <"$csv"
@@ -93,6 +99,7 @@ expect_eq "nothing committed" 0 "$(PGSIFT_DB=junk.db store_query 'SELECT count(*
 # Usage errors.
 expect_exit 2 "$PGSIFT" ingest
 expect_exit 2 "$PGSIFT" ingest --format nosuch "$csv"
+expect_exit 2 "$PGSIFT" ingest -j 0 "$csv"
 expect_exit 1 "$PGSIFT" ingest "$T/does-not-exist.csv"
 expect_exit 1 "$PGSIFT" ingest "$T/nothing-*.csv"
 pass
