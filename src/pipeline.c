@@ -55,6 +55,22 @@ static int drain(const struct pipeline_opts *o, struct parser *p, struct arena *
     return rc;
 }
 
+/* The checkpoint after everything drained so far, handed to o->commit. */
+static int commit(const struct pipeline_opts *o, struct parser *p, struct diag *d)
+{
+    struct parse_checkpoint cp;
+
+    if (!o->commit)
+        return 0;
+    parser_checkpoint(p, &cp);
+    if (cp.line == 0) {
+        /* Nothing fed yet: the position we started at. */
+        cp.offset = o->start_line ? o->start_offset : 0;
+        cp.line = o->start_line ? o->start_line : 1;
+    }
+    return o->commit(o->sink_ctx, &cp, d);
+}
+
 int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipeline_result *res,
                  struct diag *d)
 {
@@ -71,16 +87,18 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     if (!p)
         return -1;
     /* 1. input */
-    struct input *in = input_open(&(struct input_opts){ .path = path,
-                                                        .start_offset = o->start_offset,
-                                                        .start_line = o->start_line,
-                                                        .hold_partial = o->hold_partial },
-                                  d);
+    struct input *in =
+        input_open(&(struct input_opts){ .path = path,
+                                         .start_offset = o->start_line ? o->start_offset : 0,
+                                         .start_line = o->start_line,
+                                         .hold_partial = o->hold_partial },
+                   d);
     if (!in) {
         parser_free(p);
         return -1;
     }
     int rc = 0;
+    uint64_t since_commit = 0;
     struct input_line ln;
     struct arena scratch = ARENA_INIT;
     for (;;) {
@@ -88,10 +106,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         if (st == INPUT_LINE) {
             /* 2. parse */
             parser_feed(p, &ln);
-            if (drain(o, p, &scratch, d) < 0) {
+            if (drain(o, p, &scratch, d) < 0 ||
+                (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {
                 rc = -1;
                 break;
             }
+            if (since_commit >= o->commit_lines)
+                since_commit = 0;
             if (o->line_done && (rc = o->line_done(o->sink_ctx, in, p, &ln, d)) != 0)
                 break;
             continue;
@@ -110,6 +131,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);
     }
+    if (rc == 0)
+        rc = commit(o, p, d);
     if (rc > 0) {
         res->stopped = true;
         rc = 0;

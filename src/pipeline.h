@@ -31,18 +31,26 @@ struct pipeline_opts {
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
 
-    /* Resume (ingest, tail): start the input at this decoded offset / line number and
-     * let the parser skip these runs (a parse_checkpoint saved by an earlier run). */
+    /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
+     * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */
     uint64_t start_offset, start_line;
     const struct parse_skip *skip;
     size_t nskip;
+    /* Called with the checkpoint covering every event handed to the sink so far: after
+     * each `commit_lines` lines (0: never in between) and once at the end of the source.
+     * The store saves it in the transaction that holds those events. Returns 0, or -1
+     * with @d filled to stop the run. May be NULL. */
+    int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
+    uint64_t commit_lines;
     bool hold_partial; /* leave a last line without "\n" for the next run */
 
     /* Called with sink_ctx after each line was fed and every event it finished went to
      * the sink, and once more at the end of the source (@ln NULL) after the parser's
      * last events. @in and @p are the open input and parser: input_identity(),
-     * parser_checkpoint() are what a store commit needs. Returns 0 to go on, 1 to stop
-     * reading this source (not an error), or -1 with @d filled to fail. */
+     * parser_checkpoint() are what a store commit needs (pgsift ingest uses this rather
+     * than `commit` to decide itself when to commit and to see the lines' bytes).
+     * Returns 0 to go on, 1 to stop reading this source (not an error), or -1 with @d
+     * filled to fail. May be NULL. */
     int (*line_done)(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
                      struct diag *d);
 };

@@ -300,8 +300,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     const char *format = "auto", *prefix = NULL, *tz = NULL, *stats_format = "table";
     bool stats = false;
     const struct opt opts[] = {
-        OPT_STRING_(0, "format", &format, "F",
-                    "log format: auto (default), csvlog, jsonlog, stderr, syslog, supabase"),
+        OPT_STRING_(0, "format", &format, "F", "log format: auto (default) or one listed below"),
         OPT_STRING_(0, "prefix", &prefix, "P", "the server's log_line_prefix (stderr, syslog)"),
         OPT_STRING_(0, "tz", &tz, "Z",
                     "offset for ambiguous zone abbreviations (IST, CST) and zone-less times"),
@@ -315,6 +314,9 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     int n = opts_parse(opts, argc - 1, argv + 1, d);
     if (n == -2) {
         opts_usage(stdout, synopsis, opts);
+        printf("\nlog formats:\n");
+        for (size_t i = 0; i < parse_format_count(); i++)
+            printf("    %-12s %s\n", parse_format_name(i), parse_format_description(i));
         return 0;
     }
     if (n < 0)
@@ -351,24 +353,25 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         if (!stats)
             warn_rejects(&res[i]);
-        if (res[i].nothing_parsed && total.events == 0 && i + 1 < n)
-            log_warn("%s", res[i].diagnosis.buf);
     }
     if (rc == 0 && !stats)
         rc = flush_out(&c, d);
     if (rc == 0 && stats)
         rc = !strcmp(stats_format, "json") ? print_stats_json(&c, res, done, &total, d)
                                            : print_stats_table(&c, res, done, &total, d);
-    if (rc == 0 && total.events == 0 && total.lines > total.blank_lines + total.skipped_lines) {
-        /* Input was read but nothing parsed: exit 3 with the diagnosis of the last
-         * source that had lines. */
-        for (size_t i = done; i-- > 0;) {
-            if (res[i].nothing_parsed) {
-                rc = diag_set(d, DIAG_NOINPUT, "%s", res[i].diagnosis.buf);
-                break;
-            }
-        }
-    }
+    /* A source that had lines but gave no event is never silent: its diagnosis is a
+     * warning, or, when no source gave an event at all, the exit-3 error (the last such
+     * source's diagnosis; the others are warnings). */
+    size_t last_np = done;
+    for (size_t i = 0; i < done; i++)
+        if (res[i].nothing_parsed)
+            last_np = i;
+    bool exit3 = rc == 0 && total.events == 0 && last_np < done;
+    for (size_t i = 0; rc == 0 && i < done; i++)
+        if (res[i].nothing_parsed && !(exit3 && i == last_np))
+            log_warn("%s", res[i].diagnosis.buf);
+    if (exit3)
+        rc = diag_set(d, DIAG_NOINPUT, "%s", res[last_np].diagnosis.buf);
     for (size_t i = 0; i < (size_t)n; i++)
         pipeline_result_release(&res[i]);
     free(res);

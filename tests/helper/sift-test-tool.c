@@ -25,6 +25,7 @@
 #include "input/input.h"
 #include "parse/parse.h"
 #include "store/store.h"
+#include "parse/parse_int.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -324,6 +325,47 @@ static int cmd_store_rollup(int argc, char **argv)
     return 0;
 }
 
+/* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
+ * (bench.sh measures the jsonlog scanner against the jansson path with it). */
+static int cmd_parse_count(int argc, char **argv)
+{
+    int i = 1;
+    if (i < argc && !strcmp(argv[i], "--jansson-only")) {
+        jsonlog_jansson_only = true;
+        i++;
+    }
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: sift-test-tool parse-count [--jansson-only] FORMAT FILE\n");
+        return 2;
+    }
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(&(struct parser_opts){ .format = argv[i] }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[i + 1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "%s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    while ((st = input_next(in, &ln, &d)) == INPUT_LINE || st == INPUT_DAMAGED) {
+        if (st == INPUT_DAMAGED)
+            continue;
+        parser_feed(p, &ln);
+        while (parser_next(p, &ev) == PARSE_EVENT)
+            ;
+    }
+    parser_end(p);
+    while (parser_next(p, &ev) == PARSE_EVENT)
+        ;
+    const struct parse_stats *ps = parser_stats(p);
+    printf("%llu %llu\n", (unsigned long long)ps->events, (unsigned long long)ps->rejects);
+    input_close(in);
+    parser_free(p);
+    return st == INPUT_ERROR ? 1 : 0;
+}
+
 /* classify FILE [FORMAT]: parse FILE (format auto unless given), classify every event
  * and print one tab-separated line per event: kind, phase, duration_ms, step, cause,
  * wait_ms, temp_bytes, buffers, deadlock participants, has_params, query length. Two
@@ -385,6 +427,8 @@ static const struct {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
+    { "parse-count", cmd_parse_count,
+      "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
 };
 
