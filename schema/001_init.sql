@@ -110,7 +110,7 @@ CREATE TABLE events (
     src            TEXT               -- file:line of the record
 );
 CREATE INDEX events_ts ON events (ts);
-CREATE INDEX events_kind_ts ON events (kind, ts);
+
 
 -- ERROR, FATAL and PANIC records by SQLSTATE and message, per minute (rolled up).
 CREATE TABLE error_stats (
