@@ -1022,6 +1022,47 @@ static void test_report_reads(void)
     store_close(s);
 }
 
+/* SIFT_MAX_STORED_TEXT at limit-1, limit and limit+1 (and far beyond). */
+static void test_stored_text_limit(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    size_t lens[] = { SIFT_MAX_STORED_TEXT - 1, SIFT_MAX_STORED_TEXT, SIFT_MAX_STORED_TEXT + 1,
+                      10 * SIFT_MAX_STORED_TEXT };
+    char *text = xmalloc(10 * SIFT_MAX_STORED_TEXT);
+    memset(text, 'm', 10 * SIFT_MAX_STORED_TEXT);
+    text[3] = '\xc3'; /* one two-byte character near the start */
+    text[4] = '\xa9';
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0 + (int64_t)i;
+        ev.kind = EV_CHECKPOINT;
+        ev.message = span_make(text, lens[i]);
+        store_add(s, &ev);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(store_sqlite(s), "SELECT message FROM events ORDER BY ts", -1, &st,
+                             NULL) == SQLITE_OK);
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        CHECK(sqlite3_step(st) == SQLITE_ROW);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        if (lens[i] <= SIFT_MAX_STORED_TEXT) {
+            CHECK_EQ_INT(n, lens[i]); /* whole */
+        } else {
+            CHECK(n <= SIFT_MAX_STORED_TEXT);
+            CHECK(n >= SIFT_MAX_STORED_TEXT - 4);
+            CHECK(m && !memcmp(m + n - 3, "\xe2\x80\xa6", 3)); /* cut, and says so */
+        }
+    }
+    sqlite3_finalize(st);
+    free(text);
+    store_close(s);
+}
+
 static void cleanup(void)
 {
     if (!dir[0])
@@ -1059,6 +1100,7 @@ TEST_LIST = {
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
     { "report_reads", test_report_reads },
+    { "stored_text_limit", test_stored_text_limit },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };
