@@ -130,9 +130,9 @@
                     " ON CONFLICT DO UPDATE SET count = count + excluded.count")                   \
     X(SQL_ROLL_REC_DEL, "DELETE FROM record_stats WHERE width = ?1 AND bucket < ?3")               \
     /* expiry: ?1 cut-off */                                                                       \
-    X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE bucket < ?1")                                 \
-    X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE bucket < ?1")                                 \
-    X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE bucket < ?1")                                \
+    X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
+    X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
+    X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1") \
     X(SQL_EXPIRE_EVENTS, "DELETE FROM events WHERE ts < ?1")                                       \
     X(SQL_EXPIRE_QUERIES, "DELETE FROM queries WHERE last_seen < ?1 AND NOT EXISTS"                \
                           " (SELECT 1 FROM query_stats q WHERE q.fingerprint ="                    \
@@ -146,9 +146,10 @@
     /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user */                           \
     X(SQL_TOP_ROWS,                                                                                \
       "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
-      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call' AND bucket >= ?1"           \
-      " AND bucket < ?2 AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR"                      \
-      " username = ?4) ORDER BY fingerprint")                                                      \
+      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
+      " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
+      " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
+      " ORDER BY fingerprint")                                                                     \
     X(SQL_TOP_CATALOGUE,                                                                           \
       "SELECT query, first_seen, last_seen FROM queries WHERE fingerprint = ?1")                   \
     /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
@@ -157,15 +158,17 @@
     X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
     /* reports: ?1 ?2 bucket range (seconds) */                                                    \
     X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
-                         " WHERE bucket >= ?1 AND bucket < ?2")                                    \
+                         " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")     \
     X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), coalesce(sum(total_us), 0)"                \
-                       " FROM query_stats WHERE phase = 'call' AND bucket >= ?1"                   \
+                       " FROM query_stats WHERE phase = 'call' AND"                                \
+                       " width IN (60, 3600, 86400) AND bucket >= ?1"                              \
                        " AND bucket < ?2")                                                         \
     X(SQL_TOTAL_ERRORS, "SELECT coalesce(sum(count), 0) FROM error_stats"                          \
-                        " WHERE bucket >= ?1 AND bucket < ?2")                                     \
-    X(SQL_ERRORS, "SELECT sqlstate, severity, message, sum(count), max(sample)"                    \
-                  " FROM error_stats WHERE bucket >= ?1 AND bucket < ?2"                           \
-                  " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                   \
+                        " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")      \
+    X(SQL_ERRORS,                                                                                  \
+      "SELECT sqlstate, severity, message, sum(count), max(sample)"                                \
+      " FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"        \
+      " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                               \
     /* rejects: ?1 ?2 µs range of last_seen (ingest clock) */                                     \
     X(SQL_REJECTS, "SELECT r.source, r.reason, r.count, r.first_seen, r.last_seen,"                \
                    " (SELECT s.sample FROM reject_samples s WHERE s.source = r.source"             \
