@@ -560,6 +560,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .format = o->format,
         .prefix = o->prefix,
         .tz = o->tz,
+        .normalize = true,
         .sink = sink,
         .sink_ctx = &r,
         .start_offset = rs.offset,
