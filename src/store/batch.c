@@ -12,7 +12,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
-#include "store/redact.h"
+#include "normalize/normalize.h"
 #include "store/store_int.h"
 
 const char *const agg_phase_names[AGG_PHASE_COUNT] = {
