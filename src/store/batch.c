@@ -32,6 +32,7 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    b->nz = normalize_new(NULL);
     return b;
 }
 
@@ -77,6 +78,7 @@ void store_batch_free(struct store_batch *b)
     htab_release(&b->pairs_ix);
     free(b->pairs);
     arena_release(&b->arena);
+    normalize_free(b->nz);
     sbuf_release(&b->scratch);
     sbuf_release(&b->scratch2);
     free(b);
@@ -209,6 +211,23 @@ static struct span stored_text(struct store_batch *b, struct span in,
     return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
 }
 
+/* A statement sample: the statement in its own layout with every constant replaced by
+ * $n (normalize/normalize.h), verbatim with keep_literals. */
+static struct span sample_text(struct store_batch *b, struct span raw)
+{
+    if (!raw.p)
+        return SPAN_NULL;
+    if (b->keep_literals)
+        return stored_text(b, raw, NULL);
+    sbuf_reset(&b->scratch);
+    int cut = normalize_redact(b->nz, raw, REDACT_ALL | REDACT_STATEMENT, SIFT_MAX_STORED_TEXT - 3,
+                               &b->scratch);
+    if (cut && sbuf_addstr(&b->scratch, "\xe2\x80\xa6") < 0) {
+        /* the scratch cap is far above SIFT_MAX_STORED_TEXT */
+    }
+    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+}
+
 /* ---- catalogue ---- */
 
 struct fp_find {
@@ -251,7 +270,7 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     /* The canonical text has no literal left in it by construction. */
     c->query = ev->normalized.p ? stored_text(b, ev->normalized, NULL) : SPAN_LIT("");
     struct span raw = ev->query.p ? ev->query : ev->statement;
-    c->sample = stored_text(b, raw, redact_sql);
+    c->sample = sample_text(b, raw);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
 }

@@ -3,8 +3,9 @@
  * redact - take tenant data out of texts before they are stored (private to store/).
  *
  * Literal values and bind parameters are tenant data (README: tenant-safe by default).
- * These are the store's own small redactors for message texts; statement samples use
- * them too until normalize/ offers its "replace constants in this text" entry point.
+ * These are the store's own small redactors for message texts (normalize/ knows SQL,
+ * not messages). Statement samples go through normalize_redact(); redact_sql() here is
+ * only for SQL quoted inside a message (deadlock details).
  *
  * All functions append to @out and return 0, or -1 when @out's cap is hit (the text
  * appended so far stays; callers cut it with redact_cap()).

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/arena.h"
+#include "normalize/normalize.h"
 #include "store/htab.h"
 #include "store/sketch.h"
 #include "store/sql.h"
@@ -119,6 +120,7 @@ struct pair {
  * only store_commit_batch() touches the database. */
 struct store_batch {
     bool keep_literals;
+    struct normalizer *nz;         /* statement samples (normalize_redact) */
     int64_t last_ts;               /* newest record time seen, for records without one */
     struct sbuf scratch, scratch2; /* redaction */
     struct arena arena;
