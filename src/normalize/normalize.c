@@ -262,15 +262,14 @@ static void statement_roles(struct token *t, uint32_t n, uint32_t i)
     case KW_FETCH:
     case KW_MOVE: {
         /* FETCH [direction] [FROM|IN] cursor: the cursor is the statement's last token,
-         * after FETCH, a word (FROM, IN, NEXT, ...) or a count (any constant or parameter,
-         * so that the canonical text, where counts are $n and typed literals are moved,
-         * agrees); not after '::', ')' or an operator. */
+         * after FETCH, a word (FROM, IN, NEXT, ...) or a count - any word, name, constant
+         * or parameter, so that the canonical text (counts as $n, typed literals moved,
+         * quoted names folded) agrees - but not after punctuation or an operator. */
         uint32_t k = j;
         while (k < n && !is_punct(&t[k], P_SEMI))
             k++;
-        if (k > j && nameable(t, k - 1, n) &&
-            (t[k - 2].kind == TOK_WORD || t[k - 2].kind == TOK_NUMBER ||
-             t[k - 2].kind == TOK_STRING || t[k - 2].kind == TOK_PARAM))
+        if (k > j && nameable(t, k - 1, n) && t[k - 2].kind != TOK_PUNCT &&
+            t[k - 2].kind != TOK_OP && t[k - 2].kind != TOK_OTHER)
             t[k - 1].role = ROLE_NAME;
         break;
     }
