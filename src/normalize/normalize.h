@@ -134,10 +134,12 @@ size_t normalize_token_count(const struct normalizer *nz);
 void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *out);
 
 /*
- * Text redactors (normalize/redact.c): take tenant data out of log texts before they
- * are stored or printed (literal values and bind parameters are tenant data). All
- * append to @out and return 0, or -1 when @out's cap is hit (the text appended so far
- * stays; callers cut it with redact_cap()).
+ * Text redactors (normalize/redact.c): take tenant data out of log *message* texts
+ * before they are stored or printed (literal values and bind parameters are tenant
+ * data). Whole statements go through normalize_redact(); redact_sql() is a lexer-free
+ * pass for SQL quoted inside a message (deadlock details). All append to @out and
+ * return 0, or -1 when @out's cap is hit (the text appended so far stays; callers cut
+ * it with redact_cap()).
  */
 /* A message, detail or raw log line:
  *   'literal'                        -> '…'
