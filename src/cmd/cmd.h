@@ -46,5 +46,8 @@ int cmd_rules(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_silence(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif
