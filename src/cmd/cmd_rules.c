@@ -146,11 +146,7 @@ static struct metric_source *open_source(const char *events, const char *db_path
         }
         return ms;
     }
-    diag_set(d, DIAG_USAGE,
-             "reading rule metrics from the store '%s' is not available in this build yet; "
-             "give --events FILE (the NDJSON of 'pgsift parse')",
-             db_path);
-    return NULL;
+    return metric_store_open(db_path, d);
 }
 
 static int parse_times(const char *since, const char *until, int64_t now, int64_t *s, int64_t *u,

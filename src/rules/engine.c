@@ -242,6 +242,11 @@ static int key_cmp(const void *a, const void *b)
     return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+static bool source_ok(const struct engine_opts *o, const struct rule *r)
+{
+    return !o->source->sources || (o->source->sources(o->source) & SRC_BIT(r->source));
+}
+
 static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag *d)
 {
     static const char active_sql[] = "SELECT instance_key FROM alert_instances WHERE rule = ? "
@@ -338,8 +343,18 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     stats->watermark_us = w;
     if (!w)
         return 0;
-    if (o->warn_settings)
+    if (o->warn_settings) {
         stats->warnings = warn_settings(o, d);
+        for (size_t i = 0; i < n; i++) {
+            const struct rule *r = &o->rules->rules[i];
+            if (r->enabled && !source_ok(o, r)) {
+                log_warn("%s:%u:%u: rule '%s' is skipped: its source '%s' is not available "
+                         "here",
+                         r->file, r->line, r->col, r->name, rule_source_name(r->source));
+                stats->warnings++;
+            }
+        }
+    }
 
     int64_t *cursor = xcalloc(n, sizeof(*cursor));
     int64_t first = INT64_MAX;
@@ -357,7 +372,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
             /* The first boundary at or after start is the first one evaluated. */
             cursor[i] = floor_to(start - 1, r->every_us);
         }
-        if (r->enabled && cursor[i] + MINUTE < first)
+        if (r->enabled && source_ok(o, r) && cursor[i] + MINUTE < first)
             first = cursor[i] + MINUTE;
     }
     memset(&R, 0, sizeof(R));
@@ -376,7 +391,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
         bool any = false;
         for (size_t i = 0; i < n; i++) {
             const struct rule *r = &o->rules->rules[i];
-            if (!r->enabled || t <= cursor[i] || floor_to(t, r->every_us) != t)
+            if (!r->enabled || t <= cursor[i] || floor_to(t, r->every_us) != t || !source_ok(o, r))
                 continue;
             if (!any) {
                 if (adb_begin(o->db, d) < 0)

@@ -71,6 +71,7 @@ struct metric_group *metric_result_add(struct metric_result *r, const char *cons
     for (unsigned d = 0; d < DIM_COUNT; d++)
         g->dims[d] = dims ? dup_opt(&r->strings, dims[d]) : NULL;
     g->query = dup_opt(&r->strings, query);
+    g->first_seen_us = 0;
     return g;
 }
 

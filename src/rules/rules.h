@@ -395,6 +395,8 @@ struct metric_group {
     double count;                /* calls (queries) or records in the window */
     double total_ms;             /* queries: total time in the window */
     const char *query;           /* normalized statement text when grouped by fingerprint */
+    int64_t first_seen_us;       /* when the fingerprint was first seen at all (the store's
+                                    catalogue); 0 when the source does not know */
 };
 
 struct metric_result {
@@ -423,8 +425,16 @@ struct metric_source {
     /* Bits (1 << enum event_kind) of the record kinds ever seen, for the warnings about
      * logging settings. */
     int (*kinds_seen)(struct metric_source *ms, uint64_t *mask, struct diag *d);
+    /* Bits (1 << enum rule_source) the source can answer; NULL means all. Rules on
+     * other sources are skipped (with a warning). */
+    unsigned (*sources)(struct metric_source *ms);
     void (*free)(struct metric_source *ms);
 };
+
+/* The store at @path, read-only (the alert tables are written through struct alertdb).
+ * Returns NULL + @d when it cannot be opened or is not a pgsift store. Answers queries,
+ * errors and events; not ingest (the store keeps no lines per input). */
+struct metric_source *metric_store_open(const char *path, struct diag *d);
 
 /* In-memory source. Records are added with metric_mem_add_* or loaded from NDJSON as
  * `pgsift parse` prints it (INTERFACE.md fields; `fingerprint` and `normalized` are

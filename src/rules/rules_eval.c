@@ -188,7 +188,11 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
             bool seen;
             if (!enough(r, g))
                 continue;
-            if (ms->seen(ms, &lq, g->dims, &seen, d) < 0)
+            if (g->first_seen_us > 0)
+                /* The catalogue remembers every fingerprint for the store's retention:
+                 * new means first seen inside the window. */
+                seen = g->first_seen_us < t - r->window_us;
+            else if (ms->seen(ms, &lq, g->dims, &seen, d) < 0)
                 return -1;
             struct eval_item *it = add_item(out, r, g);
             if (it)

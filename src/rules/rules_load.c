@@ -644,6 +644,26 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
 
     load_group_by(L, &r, &raw, map);
     load_where(L, &r, raw.where);
+    if (r.metric == MET_P50_MS || r.metric == MET_P95_MS || r.metric == MET_P99_MS) {
+        /* Percentiles are kept per statement (mergeable sketches per fingerprint and
+         * minute); across statements or several databases they cannot be added up. */
+        unsigned mask = 0;
+        for (size_t i = 0; i < r.ngroup_by; i++)
+            mask |= 1u << r.group_by[i];
+        if (!(mask & (1u << DIM_FINGERPRINT)))
+            ydoc_error(y, at(y, map, "group_by"),
+                       "metric '%s' needs 'group_by' to include fingerprint (percentiles are "
+                       "kept per statement)",
+                       rule_metric_name(r.metric));
+        static const enum rule_dim split[] = { DIM_DATABASE, DIM_USER };
+        for (size_t i = 0; i < ARRAY_SIZE(split); i++)
+            if (r.where.in[split[i]].n > 1 && !(mask & (1u << split[i])))
+                ydoc_error(y, at(y, map, "group_by"),
+                           "metric '%s' with several 'where.%s' values needs 'group_by' to "
+                           "include %s",
+                           rule_metric_name(r.metric), rule_dim_name(split[i]),
+                           rule_dim_name(split[i]));
+    }
     load_condition(L, &r, map, raw.condition);
     if (r.kind == RULE_EVENT && !raw.where)
         warn_at(L, map, "rule '%s' has no 'where': every %s record matches", r.name ? r.name : "?",

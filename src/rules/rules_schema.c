@@ -196,7 +196,8 @@ const struct rfield_meta rule_fields_meta[] = {
     { K(THRESHOLD) | K(BASELINE) | K(ABSENCE),
       "Metrics by source: queries: calls, total_ms, mean_ms, p50_ms, p95_ms, p99_ms, max_ms; "
       "errors: count, rate_per_min; events: count, rate_per_min, sum(size_bytes), "
-      "max(size_bytes), sum(wait_ms), max(wait_ms); ingest: lines, rejects." },
+      "max(size_bytes), sum(wait_ms), max(wait_ms); ingest: lines, rejects. Percentiles "
+      "(p50_ms, p95_ms, p99_ms) are kept per statement: their rules group by fingerprint." },
     { K(THRESHOLD) | K(BASELINE) | K(NEW_FINGERPRINT) | K(ABSENCE),
       "The metric at evaluation time t covers [t - window, t)." },
     { ALL_KINDS,

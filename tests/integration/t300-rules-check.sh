@@ -12,7 +12,7 @@ version: 1
 rules:
   - name: slow
     kind: threshold
-    metric: p95_ms
+    metric: calls
     treshold: 5
     window: 90s
     condition: "> 500"

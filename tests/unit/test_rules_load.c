@@ -258,6 +258,26 @@ static void test_shapes_and_syntax(void)
     rule_set_release(&rs);
 }
 
+static void test_percentiles_need_fingerprint(void)
+{
+    struct rule_set rs;
+    load(&rs, "rules:\n"
+              "  - {name: a, kind: threshold, metric: p95_ms, group_by: [database],\n"
+              "     condition: '> 1'}\n"
+              "  - {name: b, kind: threshold, metric: p99_ms, group_by: [fingerprint],\n"
+              "     where: {database: [x, y]}, condition: '> 1'}\n"
+              "  - {name: c, kind: threshold, metric: max_ms, group_by: [database],\n"
+              "     where: {database: [x, y]}, condition: '> 1'}\n"
+              "  - {name: d, kind: threshold, metric: p50_ms, group_by: [fingerprint],\n"
+              "     where: {database: [x]}, condition: '> 1'}\n");
+    CHECK(has(&rs, "rules/x.yaml:2:58: metric 'p95_ms' needs 'group_by' to include fingerprint"));
+    CHECK(has(&rs, "metric 'p99_ms' with several 'where.database' values needs 'group_by' to "
+                   "include database"));
+    CHECK_EQ_INT(rs.nerrors, 2);
+    CHECK_EQ_INT(rs.n, 2); /* c (a maximum adds up) and d (one database) */
+    rule_set_release(&rs);
+}
+
 static void test_cond_parse(void)
 {
     struct rule_set rs;
@@ -424,6 +444,7 @@ TEST_LIST = {
     { "kind_defaults", test_kind_defaults },
     { "every_error_reported", test_every_error_reported },
     { "shapes_and_syntax", test_shapes_and_syntax },
+    { "percentiles_need_fingerprint", test_percentiles_need_fingerprint },
     { "cond_parse", test_cond_parse },
     { "templates", test_templates },
     { "config", test_config },
