@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "classify/classify.h"
 #include "classify/classify_int.h"
 
 /* ---------------------------------------------------------------- parameters */
@@ -156,7 +157,7 @@ static size_t put_utf8(char *q, unsigned cp)
  * Decoded text is never longer than the escaped text (\uXXXX is 6 bytes for at most 3,
  * a surrogate pair 12 for 4), so one allocation of the raw length suffices.
  */
-static bool json_string(struct span *s, struct arena *a, struct span *out)
+bool json_string(struct span *s, struct arena *a, struct span *out)
 {
     size_t i;
     bool escaped = false;
@@ -227,7 +228,7 @@ static struct span json_raw(struct span from, struct span to)
 }
 
 /* XML element text: &lt; &gt; &amp; &quot; &apos; &#xHH; &#NN; decoded into @a. */
-static struct span xml_text(struct span raw, struct arena *a)
+struct span xml_text(struct span raw, struct arena *a)
 {
     if (span_find_char(raw, 0, '&') < 0)
         return raw;
@@ -401,28 +402,39 @@ static void plan_text(struct event *ev, struct span s)
     ev->query = q;
 }
 
+enum plan_format plan_detect_format(struct span body)
+{
+    struct span s = body;
+
+    skip_ws(&s);
+    if (!s.len)
+        return PLAN_NONE;
+    if (s.p[0] == '{')
+        return PLAN_JSON;
+    if (s.p[0] == '<')
+        return PLAN_XML;
+    if (span_starts_with_lit(s, "Query Text: \"") &&
+        (span_find(s, 0, LIT("\nPlan: ")) >= 0 || span_find(s, 0, LIT("\nPlan:\n")) >= 0 ||
+         span_find(s, 0, LIT("\n\tPlan: ")) >= 0))
+        return PLAN_YAML;
+    return PLAN_TEXT;
+}
+
 void classify_plan_body(struct event *ev, struct span body, struct arena *a)
 {
     struct span s = body;
 
     ev->plan = body;
+    ev->plan_format = plan_detect_format(body);
     skip_ws(&s);
-    if (!s.len)
-        return;
-    if (s.p[0] == '{') {
-        ev->plan_format = PLAN_JSON;
-        plan_json(ev, s, a);
-    } else if (s.p[0] == '<') {
-        ev->plan_format = PLAN_XML;
-        plan_xml(ev, s, a);
-    } else if (span_starts_with_lit(s, "Query Text: \"") &&
-               (span_find(s, 0, LIT("\nPlan: ")) >= 0 || span_find(s, 0, LIT("\nPlan:\n")) >= 0 ||
-                span_find(s, 0, LIT("\n\tPlan: ")) >= 0)) {
-        ev->plan_format = PLAN_YAML;
-        plan_yaml(ev, s, a);
-    } else {
-        ev->plan_format = PLAN_TEXT;
+    switch (ev->plan_format) {
+    case PLAN_JSON: plan_json(ev, s, a); break;
+    case PLAN_XML: plan_xml(ev, s, a); break;
+    case PLAN_YAML: plan_yaml(ev, s, a); break;
+    case PLAN_TEXT:
         if (span_starts_with_lit(s, "Query Text: "))
             plan_text(ev, s);
+        break;
+    default: break;
     }
 }
