@@ -157,7 +157,7 @@ static size_t put_utf8(char *q, unsigned cp)
  * Decoded text is never longer than the escaped text (\uXXXX is 6 bytes for at most 3,
  * a surrogate pair 12 for 4), so one allocation of the raw length suffices.
  */
-bool json_string(struct span *s, struct arena *a, struct span *out)
+bool classify_json_string(struct span *s, struct arena *a, struct span *out)
 {
     size_t i;
     bool escaped = false;
@@ -221,14 +221,14 @@ bool json_string(struct span *s, struct arena *a, struct span *out)
     return true;
 }
 
-/* The still-escaped contents of the JSON string that json_string() moved @from to @to. */
+/* The still-escaped contents of the JSON string that classify_json_string() moved @from to @to. */
 static struct span json_raw(struct span from, struct span to)
 {
     return span_make(from.p + 1, (size_t)(to.p - from.p) - 2);
 }
 
 /* XML element text: &lt; &gt; &amp; &quot; &apos; &#xHH; &#NN; decoded into @a. */
-struct span xml_text(struct span raw, struct arena *a)
+struct span classify_xml_text(struct span raw, struct arena *a)
 {
     if (span_find_char(raw, 0, '&') < 0)
         return raw;
@@ -303,7 +303,7 @@ static void plan_json(struct event *ev, struct span s, struct arena *a)
     if (!cur_eat_lit(&s, ":"))
         return;
     skip_ws(&s);
-    if (!json_string(&s, a, &v))
+    if (!classify_json_string(&s, a, &v))
         return;
     ev->query = v;
     skip_ws(&s);
@@ -316,7 +316,7 @@ static void plan_json(struct event *ev, struct span s, struct arena *a)
     if (cur_eat_lit(&s, ":")) {
         skip_ws(&s);
         struct span start = s;
-        if (json_string(&s, a, &v))
+        if (classify_json_string(&s, a, &v))
             set_params(ev, span_present(v) ? v : json_raw(start, s));
     }
 }
@@ -326,13 +326,13 @@ static void plan_yaml(struct event *ev, struct span s, struct arena *a)
     struct span v, rest;
 
     s = cur_skip(s, sizeof("Query Text: ") - 1);
-    if (!json_string(&s, a, &v))
+    if (!classify_json_string(&s, a, &v))
         return;
     ev->query = v;
     line_first(s, &rest);
     if (cur_eat_lit(&rest, "Query Parameters: ")) {
         struct span start = rest;
-        if (json_string(&rest, a, &v))
+        if (classify_json_string(&rest, a, &v))
             set_params(ev, span_present(v) ? v : json_raw(start, rest));
     }
 }
@@ -347,13 +347,13 @@ static void plan_xml(struct event *ev, struct span s, struct arena *a)
     e = span_find(s, 0, LIT("</Query-Text>"));
     if (e < 0)
         return;
-    ev->query = xml_text(span_make(s.p, (size_t)e), a);
+    ev->query = classify_xml_text(span_make(s.p, (size_t)e), a);
     s = cur_skip(s, (size_t)e + sizeof("</Query-Text>") - 1);
     skip_ws(&s);
     if (cur_eat_lit(&s, "<Query-Parameters>")) {
         e = span_find(s, 0, LIT("</Query-Parameters>"));
         if (e >= 0) {
-            struct span raw = span_make(s.p, (size_t)e), v = xml_text(raw, a);
+            struct span raw = span_make(s.p, (size_t)e), v = classify_xml_text(raw, a);
             set_params(ev, span_present(v) ? v : raw);
         }
     }

@@ -70,7 +70,7 @@ struct plan_node {
     /* --- sort (leader and workers: largest space of each kind) --- */
     struct span sort_method; /* the leader's, or a spilling worker's */
     double sort_memory_kb, sort_disk_kb;
-    unsigned sort_spilled; /* participants (leader, workers) whose sort went to disk */
+    unsigned sort_spilled;         /* participants (leader, workers) whose sort went to disk */
     double sort_pending_kb;        /* structured formats: a space waiting for its type */
     struct span sort_pending_type; /* ... or a type waiting for its space */
 
@@ -114,13 +114,13 @@ struct plan {
     double jit_generation_ms, jit_inlining_ms, jit_optimization_ms, jit_emission_ms;
     double jit_total_ms;
 
-    bool analyzed; /* actual rows present (log_analyze) */
-    bool timing;   /* actual times present (log_timing) */
-    bool buffers;  /* buffer counts present (log_buffers) */
-    bool truncated;           /* SIFT_MAX_PLAN_NODES / SIFT_MAX_PLAN_DEPTH cut the tree */
-    uint32_t unknown_lines;   /* text: lines that fit no known layout (kept, not fatal) */
-    const char *error;        /* static text: why parsing stopped; NULL when it did not */
-    uint32_t error_line;      /* 1-based line of the body (JSON: of the offending byte) */
+    bool analyzed;          /* actual rows present (log_analyze) */
+    bool timing;            /* actual times present (log_timing) */
+    bool buffers;           /* buffer counts present (log_buffers) */
+    bool truncated;         /* SIFT_MAX_PLAN_NODES / SIFT_MAX_PLAN_DEPTH cut the tree */
+    uint32_t unknown_lines; /* text: lines that fit no known layout (kept, not fatal) */
+    const char *error;      /* static text: why parsing stopped; NULL when it did not */
+    uint32_t error_line;    /* 1-based line of the body (JSON: of the offending byte) */
 };
 
 /* Parsers. Each resets @p, fills it and returns 0, or -1 when the body holds no plan
@@ -236,8 +236,8 @@ struct plan_cond_col {
 /* Columns of the relation scanned as @alias/@relation that @cond restricts with an
  * index-usable operator, in order of appearance (at most @max). Top-level AND only;
  * OR branches, functions of columns and LIKE are skipped. Returns the count. */
-size_t plan_cond_columns(struct span cond, struct span alias, struct span relation,
-                         struct arena *a, struct plan_cond_col *out, size_t max);
+size_t plan_cond_columns(struct span cond, struct span alias, struct span relation, struct arena *a,
+                         struct plan_cond_col *out, size_t max);
 
 /* Insight thresholds (docs/plans.md explains each). */
 #define PLAN_SEQ_MIN_ROWS         10000.0 /* rows read per call: a "large" relation */

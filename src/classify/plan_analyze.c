@@ -75,6 +75,7 @@ void plan_analyze(struct span body, enum plan_format fmt, double duration_ms, st
     out->buffers = p.buffers;
     out->query = p.query;
     out->nodes = p.n_nodes;
+    out->unknown_lines = p.unknown_lines;
     out->total_ms = plan_node_ms(&p.nodes[0]);
     out->fingerprint = plan_shape(&p, &sb);
     display_shape(&p, &sb, 480);
@@ -201,6 +202,38 @@ size_t plan_advisor_result(struct plan_advisor *adv, const struct plan_advice **
         for (size_t i = 0; i < adv->n; i++)
             if (!known_covers(adv, adv->items[i].relation, adv->items[i].columns))
                 adv->out[adv->nout++] = adv->items[i];
+        /* An index on (a, b) also serves the queries that asked for (a): fold a suggestion
+         * into a longer one on the same relation that starts with its columns. */
+        for (size_t i = 0; i < adv->nout; i++) {
+            struct plan_advice *shorter = &adv->out[i];
+            size_t cl = strlen(shorter->columns);
+            for (size_t j = 0; j < adv->nout; j++) {
+                struct plan_advice *longer = &adv->out[j];
+                if (j == i || strcmp(shorter->relation, longer->relation) != 0 ||
+                    strncmp(longer->columns, shorter->columns, cl) != 0 ||
+                    longer->columns[cl] != ',')
+                    continue;
+                longer->calls += shorter->calls;
+                if (shorter->saving_ms >= 0)
+                    longer->saving_ms =
+                        (longer->saving_ms < 0 ? 0 : longer->saving_ms) + shorter->saving_ms;
+                for (size_t q = 0; q < shorter->n_queries && q < ARRAY_SIZE(shorter->query_fps);
+                     q++) {
+                    bool seen = false;
+                    for (size_t r = 0;
+                         r < longer->n_queries && r < ARRAY_SIZE(longer->query_fps) && !seen; r++)
+                        seen = longer->query_fps[r] == shorter->query_fps[q];
+                    if (seen)
+                        continue;
+                    if (longer->n_queries < ARRAY_SIZE(longer->query_fps))
+                        longer->query_fps[longer->n_queries] = shorter->query_fps[q];
+                    longer->n_queries++;
+                }
+                adv->out[i] = adv->out[--adv->nout];
+                i--;
+                break;
+            }
+        }
         if (adv->nout > 1)
             qsort(adv->out, adv->nout, sizeof(*adv->out), by_saving);
         adv->done = true;

@@ -148,8 +148,8 @@ void plan_events_end(struct plan_events *e)
     if (t->kind == F_SKIP && --t->skip > 0)
         return;
     if (t->kind == F_KEYLIST && t->node < e->p->n_nodes)
-        plan_node_set(e->p, &e->p->nodes[t->node], t->key, arena_dup(e->a, e->list.buf, e->list.len),
-                      false);
+        plan_node_set(e->p, &e->p->nodes[t->node], t->key,
+                      arena_dup(e->a, e->list.buf, e->list.len), false);
     e->depth--;
 }
 

@@ -201,10 +201,16 @@ static bool is_own(const struct colref *c, struct span alias, struct span relati
 }
 
 static const char *const value_words[] = {
-    "null",       "true",      "false",          "and",       "or",           "not",
-    "any",        "all",       "array",          "current_date", "current_time",
-    "current_timestamp", "localtime", "localtimestamp", "current_user", "session_user",
-    "interval",   "is",        "distinct",       "from",
+    "null",         "true",
+    "false",        "and",
+    "or",           "not",
+    "any",          "all",
+    "array",        "current_date",
+    "current_time", "current_timestamp",
+    "localtime",    "localtimestamp",
+    "current_user", "session_user",
+    "interval",     "is",
+    "distinct",     "from",
 };
 
 /* True when @s holds no column of the scanned table: constants, parameters, function
@@ -268,9 +274,15 @@ struct opdef {
 
 /* Longest first. */
 static const struct opdef ops[] = {
-    { " IS NOT NULL", 0 }, { " IS NULL", PLAN_COND_EQ }, { " = ANY ", PLAN_COND_EQ },
-    { " <> ", 0 },         { " != ", 0 },                { " <= ", PLAN_COND_RANGE },
-    { " >= ", PLAN_COND_RANGE }, { " < ", PLAN_COND_RANGE }, { " > ", PLAN_COND_RANGE },
+    { " IS NOT NULL", 0 },
+    { " IS NULL", PLAN_COND_EQ },
+    { " = ANY ", PLAN_COND_EQ },
+    { " <> ", 0 },
+    { " != ", 0 },
+    { " <= ", PLAN_COND_RANGE },
+    { " >= ", PLAN_COND_RANGE },
+    { " < ", PLAN_COND_RANGE },
+    { " > ", PLAN_COND_RANGE },
     { " = ", PLAN_COND_EQ },
 };
 
@@ -355,8 +367,8 @@ static size_t collect(struct span cond, struct span alias, struct span relation,
     return n;
 }
 
-size_t plan_cond_columns(struct span cond, struct span alias, struct span relation,
-                         struct arena *a, struct plan_cond_col *out, size_t max)
+size_t plan_cond_columns(struct span cond, struct span alias, struct span relation, struct arena *a,
+                         struct plan_cond_col *out, size_t max)
 {
     if (!cond.p || !max)
         return 0;
@@ -484,7 +496,8 @@ static void suggest(struct adv *ad, const struct plan_node *scan, const struct p
     if (covered(pa, rel, columns))
         return;
     for (size_t i = 0; i < pa->n_suggestions; i++)
-        if (span_eq(pa->suggestions[i].relation, rel) && span_eq(pa->suggestions[i].columns, columns))
+        if (span_eq(pa->suggestions[i].relation, rel) &&
+            span_eq(pa->suggestions[i].columns, columns))
             return; /* the same key twice in one plan */
     if (pa->n_suggestions == ad->alloc_s) {
         size_t want = ad->alloc_s ? ad->alloc_s * 2 : 4;
@@ -601,8 +614,8 @@ void plan_index_advice(const struct plan *p, struct arena *a, struct plan_analys
         double loops = n->actual_loops > 0 ? n->actual_loops : 1;
         double read = plan_node_rows_read(n), returned = n->actual_rows * loops;
         if (type_is(n, "Seq Scan") && n->filter.p && selective(read, returned)) {
-            size_t nc = plan_cond_columns(n->filter, n->alias, n->relation, a, cols,
-                                          ARRAY_SIZE(cols));
+            size_t nc =
+                plan_cond_columns(n->filter, n->alias, n->relation, a, cols, ARRAY_SIZE(cols));
             suggest(&ad, n, cols, nc, read, returned, plan_node_ms(n), n);
         } else if ((type_is(n, "Index Scan") || type_is(n, "Index Only Scan") ||
                     type_is(n, "Bitmap Heap Scan")) &&

@@ -120,8 +120,7 @@ static struct span arena_sbuf(struct arena *a, const struct sbuf *sb)
     return arena_dup(a, sb->buf, sb->len);
 }
 
-static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k,
-                                 const struct plan_node *n)
+static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k, const struct plan_node *n)
 {
     struct plan_analysis *pa = c->pa;
 
@@ -159,6 +158,8 @@ static void fmt_kb(char *buf, size_t n, double kb)
 {
     if (kb < 1024)
         snprintf(buf, n, "%.0fkB", kb);
+    else if (kb < 1024.0 * 1024 && fmod(kb, 1024) == 0)
+        snprintf(buf, n, "%.0fMB", kb / 1024);
     else if (kb < 1024.0 * 1024)
         snprintf(buf, n, "%.1fMB", kb / 1024);
     else
@@ -322,8 +323,8 @@ static void hash_spill(struct ctx *c, const struct plan_node *n)
                              "about %s (x the default hash_mem_multiplier 2.0) would keep it "
                              "in one batch.",
                              n->hash_batches,
-                             n->orig_hash_batches > 0 ? n->orig_hash_batches : n->hash_batches,
-                             mem, need);
+                             n->orig_hash_batches > 0 ? n->orig_hash_batches : n->hash_batches, mem,
+                             need);
         } else {
             (void)!sbuf_addf(&c->expl,
                              "The hash table was split into %.0f batches and spilled to "
@@ -336,8 +337,8 @@ static void hash_spill(struct ctx *c, const struct plan_node *n)
                          n->peak_memory_kb > 0 ? n->peak_memory_kb : 0);
         ev_buffers(&c->evid, n);
         struct plan_insight *in = emit(c, PLAN_INSIGHT_HASH_SPILL, n);
-        in->impact_ms = n->parent != PLAN_NONE_IDX ? plan_node_ms(&c->p->nodes[n->parent])
-                                                   : plan_node_ms(n);
+        in->impact_ms =
+            n->parent != PLAN_NONE_IDX ? plan_node_ms(&c->p->nodes[n->parent]) : plan_node_ms(n);
         in->work_mem_kb = total > 0 ? round_mem(total / 2) : -1;
         return;
     }
@@ -385,13 +386,13 @@ static void nested_loop(struct ctx *c, const struct plan_node *n)
     if (!in || !type_is(in, "Seq Scan") || in->actual_loops < 0)
         return;
     /* Under a Materialize the scan itself runs once; the loops are the Materialize's. */
-    const struct plan_node *looped = in->parent != PLAN_NONE_IDX &&
-                                             type_is(&c->p->nodes[in->parent], "Materialize")
-                                         ? &c->p->nodes[in->parent]
-                                         : in;
+    const struct plan_node *looped =
+        in->parent != PLAN_NONE_IDX && type_is(&c->p->nodes[in->parent], "Materialize")
+            ? &c->p->nodes[in->parent]
+            : in;
     double loops = looped->actual_loops;
-    double rows = type_is(looped, "Materialize") ? looped->actual_rows * loops
-                                                 : plan_node_rows_read(in);
+    double rows =
+        type_is(looped, "Materialize") ? looped->actual_rows * loops : plan_node_rows_read(in);
     if (loops < PLAN_NESTLOOP_MIN_LOOPS || rows < PLAN_NESTLOOP_MIN_ROWS)
         return;
     sbuf_reset(&c->label);
@@ -467,7 +468,8 @@ static void jit(struct ctx *c)
     const struct plan *p = c->p;
     double base = base_ms(c);
 
-    if (p->jit_total_ms < PLAN_JIT_MIN_MS || base <= 0 || p->jit_total_ms < base * PLAN_JIT_MIN_SHARE)
+    if (p->jit_total_ms < PLAN_JIT_MIN_MS || base <= 0 ||
+        p->jit_total_ms < base * PLAN_JIT_MIN_SHARE)
         return;
     begin(c);
     (void)!sbuf_addf(&c->expl,
@@ -499,7 +501,8 @@ static void triggers(struct ctx *c)
 
     for (uint32_t i = 0; i < p->n_triggers; i++) {
         const struct plan_trigger *t = &p->triggers[i];
-        if (t->time_ms < PLAN_TRIGGER_MIN_MS || base <= 0 || t->time_ms < base * PLAN_TRIGGER_MIN_SHARE)
+        if (t->time_ms < PLAN_TRIGGER_MIN_MS || base <= 0 ||
+            t->time_ms < base * PLAN_TRIGGER_MIN_SHARE)
             continue;
         begin(c);
         /* A constraint trigger's own name (RI_ConstraintTrigger_a_16445) is internal: text
@@ -513,8 +516,9 @@ static void triggers(struct ctx *c)
                              t->constraint.p);
         if (t->relation.p)
             (void)!sbuf_addf(&c->expl, " on %.*s", (int)t->relation.len, t->relation.p);
-        (void)!sbuf_addf(&c->expl, " took %.1f ms over %.0f calls (%.0f%% of the %.1f ms "
-                                   "execution).",
+        (void)!sbuf_addf(&c->expl,
+                         " took %.1f ms over %.0f calls (%.0f%% of the %.1f ms "
+                         "execution).",
                          t->time_ms, t->calls > 0 ? t->calls : 0, 100.0 * t->time_ms / base, base);
         if (t->constraint.p)
             (void)!sbuf_addstr(&c->expl,
@@ -529,7 +533,8 @@ static void triggers(struct ctx *c)
                              t->constraint.p);
         if (t->relation.p)
             (void)!sbuf_addf(&c->evid, " on %.*s", (int)t->relation.len, t->relation.p);
-        (void)!sbuf_addf(&c->evid, ": time=%.3f calls=%.0f", t->time_ms, t->calls > 0 ? t->calls : 0);
+        (void)!sbuf_addf(&c->evid, ": time=%.3f calls=%.0f", t->time_ms,
+                         t->calls > 0 ? t->calls : 0);
         struct plan_insight *in = emit(c, PLAN_INSIGHT_TRIGGER, NULL);
         in->impact_ms = t->time_ms;
         struct sbuf nm = SBUF_INIT;

@@ -60,7 +60,7 @@ static bool eat(struct json_parser *jp, char c)
 static bool string(struct json_parser *jp, struct span *out)
 {
     ws(jp);
-    if (!json_string(&jp->cur, jp->a, out)) {
+    if (!classify_json_string(&jp->cur, jp->a, out)) {
         fail(jp, "malformed JSON string");
         return false;
     }
@@ -112,7 +112,7 @@ static bool skip_value(struct json_parser *jp, struct span *raw)
         char c = jp->cur.p[0];
         if (c == '"') {
             struct span v;
-            if (!json_string(&jp->cur, NULL, &v)) {
+            if (!classify_json_string(&jp->cur, NULL, &v)) {
                 fail(jp, "malformed JSON string");
                 return false;
             }

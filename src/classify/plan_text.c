@@ -34,9 +34,9 @@ struct text_parser {
     size_t label_col;
     bool worker; /* inside a "Worker N:" block */
     size_t worker_col;
-    bool jit;         /* inside the trailer "JIT:" block */
-    bool skipping;    /* a node beyond the depth/node bound: skip its subtree */
-    size_t skip_col;  /* ... whose arrow was at this column */
+    bool jit;        /* inside the trailer "JIT:" block */
+    bool skipping;   /* a node beyond the depth/node bound: skip its subtree */
+    size_t skip_col; /* ... whose arrow was at this column */
 };
 
 static struct span next_line(struct span *rest)
@@ -86,8 +86,8 @@ static bool num_after(struct span s, const char *name, double *out)
         return false;
     struct span v = cur_skip(s, (size_t)i + nm.len);
     size_t n = 0;
-    while (n < v.len && (is_digit(v.p[n]) || v.p[n] == '.' || v.p[n] == 'e' || v.p[n] == 'E' ||
-                         v.p[n] == '+'))
+    while (n < v.len &&
+           (is_digit(v.p[n]) || v.p[n] == '.' || v.p[n] == 'e' || v.p[n] == 'E' || v.p[n] == '+'))
         n++;
     /* "time=0.011..2.435": the first number ends at ".." */
     long dots = span_find(span_make(v.p, n), 0, LIT(".."));
@@ -271,8 +271,7 @@ static void property(struct text_parser *tp, struct plan_node *n, struct span li
                 if (plan_num(span_make(num.p, strspn_digits(num)), &kb)) {
                     n->sort_pending_kb = kb;
                     n->sort_pending_type = span_make(sp.p, (size_t)c);
-                    plan_node_set(tp->p, n, LIT("Sort Space Type"), n->sort_pending_type,
-                                  worker);
+                    plan_node_set(tp->p, n, LIT("Sort Space Type"), n->sort_pending_type, worker);
                 }
             }
         }
@@ -341,7 +340,7 @@ static void trigger_line(struct text_parser *tp, struct span line)
 static void jit_line(struct text_parser *tp, struct span line)
 {
     static const char *const names[] = { "Generation", "Inlining", "Optimization", "Emission",
-                                          "Total" };
+                                         "Total" };
     long colon = span_find(line, 0, LIT(": "));
 
     if (colon < 0)
@@ -377,8 +376,7 @@ static bool is_subplan_label(struct span s)
            span_find(s, 0, LIT(": ")) < 0;
 }
 
-static void open_node(struct text_parser *tp, struct span text, size_t arrow_col,
-                      uint32_t lineno)
+static void open_node(struct text_parser *tp, struct span text, size_t arrow_col, uint32_t lineno)
 {
     struct plan *p = tp->p;
 
@@ -390,6 +388,15 @@ static void open_node(struct text_parser *tp, struct span text, size_t arrow_col
     }
     if (tp->depth >= SIFT_MAX_PLAN_DEPTH) {
         p->truncated = true;
+        tp->skipping = true;
+        tp->skip_col = arrow_col;
+        return;
+    }
+    /* The arrow sits at the parent's property column, or two further after a sub-plan
+     * label at that column; anything else is not EXPLAIN's layout. */
+    size_t pcol = tp->stack[tp->depth - 1].prop_col;
+    if (arrow_col != pcol && !(tp->label.p && tp->label_col == pcol && arrow_col == pcol + 2)) {
+        p->unknown_lines++;
         tp->skipping = true;
         tp->skip_col = arrow_col;
         return;
@@ -406,8 +413,8 @@ static void open_node(struct text_parser *tp, struct span text, size_t arrow_col
     node_line(tp, n, text);
     if (tp->label.p && tp->label_col + 2 == arrow_col) {
         n->subplan_name = tp->label;
-        n->parent_rel = span_starts_with_lit(tp->label, "SubPlan ") ? LIT("SubPlan")
-                                                                    : LIT("InitPlan");
+        n->parent_rel =
+            span_starts_with_lit(tp->label, "SubPlan ") ? LIT("SubPlan") : LIT("InitPlan");
     }
     tp->label = SPAN_NULL;
     tp->worker = false;

@@ -15,19 +15,43 @@ static void node_init(struct plan_node *n)
 {
     memset(n, 0, sizeof(*n));
     double *absent[] = {
-        &n->startup_cost,     &n->total_cost,        &n->plan_rows,
-        &n->plan_width,       &n->actual_startup_ms, &n->actual_total_ms,
-        &n->actual_rows,      &n->actual_loops,      &n->rows_removed_filter,
-        &n->rows_removed_join_filter,                &n->rows_removed_recheck,
-        &n->heap_fetches,     &n->exact_blocks,      &n->lossy_blocks,
-        &n->sort_memory_kb,   &n->sort_disk_kb,      &n->hash_buckets,
-        &n->hash_batches,     &n->orig_hash_batches, &n->peak_memory_kb,
-        &n->hashagg_batches,  &n->disk_usage_kb,     &n->workers_planned,
-        &n->workers_launched, &n->shared_hit,        &n->shared_read,
-        &n->shared_dirtied,   &n->shared_written,    &n->local_hit,
-        &n->local_read,       &n->local_dirtied,     &n->local_written,
-        &n->temp_read,        &n->temp_written,      &n->io_read_ms,
-        &n->io_write_ms,      &n->sort_pending_kb,
+        &n->startup_cost,
+        &n->total_cost,
+        &n->plan_rows,
+        &n->plan_width,
+        &n->actual_startup_ms,
+        &n->actual_total_ms,
+        &n->actual_rows,
+        &n->actual_loops,
+        &n->rows_removed_filter,
+        &n->rows_removed_join_filter,
+        &n->rows_removed_recheck,
+        &n->heap_fetches,
+        &n->exact_blocks,
+        &n->lossy_blocks,
+        &n->sort_memory_kb,
+        &n->sort_disk_kb,
+        &n->hash_buckets,
+        &n->hash_batches,
+        &n->orig_hash_batches,
+        &n->peak_memory_kb,
+        &n->hashagg_batches,
+        &n->disk_usage_kb,
+        &n->workers_planned,
+        &n->workers_launched,
+        &n->shared_hit,
+        &n->shared_read,
+        &n->shared_dirtied,
+        &n->shared_written,
+        &n->local_hit,
+        &n->local_read,
+        &n->local_dirtied,
+        &n->local_written,
+        &n->temp_read,
+        &n->temp_written,
+        &n->io_read_ms,
+        &n->io_write_ms,
+        &n->sort_pending_kb,
     };
     for (size_t i = 0; i < ARRAY_SIZE(absent); i++)
         *absent[i] = PLAN_ABSENT;
@@ -149,8 +173,7 @@ static void sort_pair(struct plan_node *n)
     }
 }
 
-void plan_node_set(struct plan *p, struct plan_node *n, struct span key, struct span v,
-                   bool worker)
+void plan_node_set(struct plan *p, struct plan_node *n, struct span key, struct span v, bool worker)
 {
     (void)worker;
     if (!key.len)
@@ -329,8 +352,7 @@ void plan_node_set(struct plan *p, struct plan_node *n, struct span key, struct 
     case 'T':
         if (span_eq_lit(key, "Total Cost")) {
             set_num(&n->total_cost, v);
-        } else if (span_eq_lit(key, "Table Function Name") ||
-                   span_eq_lit(key, "Tuplestore Name")) {
+        } else if (span_eq_lit(key, "Table Function Name") || span_eq_lit(key, "Tuplestore Name")) {
             n->relation = v;
         } else if (span_eq_lit(key, "Temp Read Blocks")) {
             if (!worker)
@@ -346,8 +368,7 @@ void plan_node_set(struct plan *p, struct plan_node *n, struct span key, struct 
         else if (span_eq_lit(key, "Workers Launched"))
             set_num(&n->workers_launched, v);
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -392,7 +413,7 @@ static bool ident(struct span *s, struct arena *a, struct span *out)
     if (!s->len)
         return false;
     if (s->p[0] != '"') {
-        for (i = 0; i < s->len && s->p[i] != ' '; i++)
+        for (i = 0; i < s->len && s->p[i] != ' ' && s->p[i] != '.'; i++)
             ;
         *out = span_make(s->p, i);
         *s = cur_skip(*s, i);
@@ -450,10 +471,10 @@ static void target(struct plan_node *n, struct span s, struct arena *a)
 }
 
 struct label_map {
-    const char *text;   /* text pname */
-    const char *type;   /* JSON Node Type */
-    const char *field;  /* extra: "s" strategy, "o" operation, "j" join, "t" target */
-    const char *value;  /* the extra field's value */
+    const char *text;  /* text pname */
+    const char *type;  /* JSON Node Type */
+    const char *field; /* extra: "s" strategy, "o" operation, "j" join, "t" target */
+    const char *value; /* the extra field's value */
 };
 
 /* Longest first where one is a prefix of another. */
@@ -511,7 +532,7 @@ static const struct label_map labels[] = {
 };
 
 static const char *const join_types[] = { "Right Semi", "Right Anti", "Left", "Full",
-                                          "Right", "Semi", "Anti" };
+                                          "Right",      "Semi",       "Anti" };
 
 static bool word_end(struct span s, size_t at)
 {
@@ -617,8 +638,7 @@ void plan_text_label(struct plan_node *n, struct span label, struct arena *a)
             }
             target(n, rest, a);
             break;
-        default:
-            break;
+        default: break;
         }
         return;
     }
@@ -684,8 +704,8 @@ int plan_node_label(const struct plan_node *n, struct sbuf *out)
                 span_eq_lit(t, "Nested Loop")) &&
                n->join_type.p && !span_eq_lit(n->join_type, "Inner")) {
         size_t base = span_eq_lit(t, "Nested Loop") ? t.len : t.len - 5;
-        rc |= sbuf_addf(out, "%.*s %.*s Join", (int)base, t.p, (int)n->join_type.len,
-                        n->join_type.p);
+        rc |=
+            sbuf_addf(out, "%.*s %.*s Join", (int)base, t.p, (int)n->join_type.len, n->join_type.p);
     } else {
         rc |= sbuf_addspan(out, t);
     }

@@ -118,7 +118,7 @@ int plan_parse_xml(struct plan *p, struct span body, struct arena *a)
                 plan_events_end(&ev);
             } else {
                 struct span raw = span_make(el->text, (size_t)(body.p + lt - el->text));
-                struct span v = xml_text(span_trim(raw), a);
+                struct span v = classify_xml_text(span_trim(raw), a);
                 if (el->in_seq && !span_eq_lit(name, "Item"))
                     continue; /* an empty <Plan/>-like item: nothing to add */
                 plan_events_scalar(&ev, v.p ? v : LIT(""));

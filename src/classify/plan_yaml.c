@@ -90,7 +90,8 @@ int plan_parse_yaml(struct plan *p, struct span body, struct arena *a)
         case YAML_MAPPING_END_EVENT:
         case YAML_SEQUENCE_END_EVENT: plan_events_end(&ev); break;
         case YAML_SCALAR_EVENT:
-            plan_events_scalar(&ev, arena_dup(a, event.data.scalar.value, event.data.scalar.length));
+            plan_events_scalar(&ev,
+                               arena_dup(a, event.data.scalar.value, event.data.scalar.length));
             break;
         case YAML_STREAM_END_EVENT: done = true; break;
         default: break;
