@@ -43,5 +43,8 @@ int cmd_fingerprint(int argc, char **argv, const struct cli *cli, struct diag *d
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif
