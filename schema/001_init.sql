@@ -21,6 +21,7 @@ CREATE TABLE sources (
     mark_len     INTEGER NOT NULL,            -- bytes just before offset that are hashed
     mark_hash    INTEGER NOT NULL,            -- XXH3-64 of those bytes
     checkpoint   BLOB,                        -- parser state to resume with (opaque)
+    pairing      BLOB,                        -- statements waiting for their duration line
     records      INTEGER NOT NULL DEFAULT 0,  -- records stored from this stream
     first_ingest INTEGER NOT NULL,            -- µs, clock of the first commit
     last_ingest  INTEGER NOT NULL             -- µs, clock of the last commit

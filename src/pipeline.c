@@ -5,8 +5,8 @@
  *   1. input     input_next()      bytes -> numbered lines (plain, .gz, stdin)
  *   2. parse     parser_feed/next  lines -> one event per log record
  *   3. classify  classify_event()  event -> kind, duration, query, facts
- *   4. normalize normalize_event() statement -> fingerprint, canonical text (when asked:
- *                                  pgsift parse does not need it)
+ *   4. normalize normalize_event() SQL -> 64-bit fingerprint, canonical text (when
+ *                                  o->normalize: parse --stats shows no fingerprint)
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
  * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a

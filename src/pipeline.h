@@ -26,7 +26,8 @@ struct pipeline_opts {
     const char *format; /* log format name or "auto"/NULL */
     const char *prefix; /* log_line_prefix */
     const char *tz;     /* --tz */
-    bool normalize;     /* fingerprint statements (stage 4): the store needs it */
+    bool normalize;     /* run stage 4 (fingerprints): the store and parse's NDJSON need
+                           it; parse --stats shows none */
     /* Called once per finished event, after classify and normalize. Returns 0, or -1
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);

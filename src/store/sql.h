@@ -93,15 +93,16 @@
                           " inode = ?3 AND head_len = ?4 AND head_hash = ?5 LIMIT 1")              \
     X(SQL_SRC_INSERT,                                                                              \
       "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
-      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest)"                \
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)")                     \
+      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing)"       \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)")                \
     X(SQL_SRC_UPDATE,                                                                              \
       "UPDATE sources SET name = ?1, dev = ?2, inode = ?3, compressed = ?4, head_len = ?5,"        \
       " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
-      " checkpoint = ?11, records = records + ?12, last_ingest = ?13 WHERE id = ?14")              \
+      " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14 WHERE id = "   \
+      "?15")                                                                                       \
     X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources ORDER BY head_len DESC")           \
     X(SQL_SRC_BY_HEAD,                                                                             \
-      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name"                 \
+      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
     X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
     X(SQL_SRC_MAX_ID, "SELECT coalesce(max(id), 0) FROM sources")                                  \
