@@ -50,7 +50,7 @@ static struct plan_ev_frame *top(struct plan_events *e)
 static void push(struct plan_events *e, unsigned char kind, uint32_t node)
 {
     /* The last frame is kept for a skip: a skip frame absorbs everything nested in its
-     * value (open() counts instead of pushing), so the stack never overflows. */
+     * value (open_container() counts instead of pushing), so the stack never overflows. */
     if (e->depth >= PLAN_EV_FRAMES - 1 && kind != F_SKIP) {
         e->p->truncated = true;
         kind = F_SKIP;
@@ -64,7 +64,7 @@ static void push(struct plan_events *e, unsigned char kind, uint32_t node)
 }
 
 /* A new container inside the top frame: which frame does it open? */
-static void open(struct plan_events *e, bool map)
+static void open_container(struct plan_events *e, bool map)
 {
     struct plan_ev_frame *t = top(e);
 
@@ -131,12 +131,12 @@ static void open(struct plan_events *e, bool map)
 
 void plan_events_map_start(struct plan_events *e)
 {
-    open(e, true);
+    open_container(e, true);
 }
 
 void plan_events_seq_start(struct plan_events *e)
 {
-    open(e, false);
+    open_container(e, false);
 }
 
 void plan_events_end(struct plan_events *e)
