@@ -22,6 +22,12 @@ const struct command commands[] = {
       "auto_explain plan shapes per query: latency per shape, plan changes, insights" },
     { "events", cmd_events, "pgsift events [--since T] [--until T] [--kind K] [--format F]",
       "errors, lock waits, deadlocks, temp files, checkpoints ... from the store" },
+    { "rules", cmd_rules, "pgsift rules check|explain|test|eval ...",
+      "validate, explain, replay and evaluate alert rules" },
+    { "alerts", cmd_alerts, "pgsift alerts [--state S] [--history] [--format F] | deliver ...",
+      "alert instances, states and the delivery log; send notifications" },
+    { "silence", cmd_silence, "pgsift silence add|list|expire ...",
+      "mute notifications of matching alerts for a while" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

@@ -21,6 +21,7 @@
 #include "core/limits.h"
 #include "core/opts.h"
 #include "core/span.h"
+#include "stubs.h"
 #include "event.h"
 #include "input/input.h"
 #include "normalize/normalize.h"
@@ -505,6 +506,10 @@ static const struct {
     const char *help;
 } cmds[] = {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
+    { "http-stub", stub_http, "loopback HTTP server answering by script (see stubs.h)" },
+    { "smtp-stub", stub_smtp, "loopback SMTP server answering by script (see stubs.h)" },
+    { "stub-log", stub_log, "print one field of every request a stub logged" },
+    { "webhook-verify", stub_webhook_verify, "check Standard Webhooks signatures in a stub log" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
     { "parse-count", cmd_parse_count,
