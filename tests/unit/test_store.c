@@ -145,20 +145,6 @@ static mode_t mode_of(const char *path)
     return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
 }
 
-/* The number of the newest schema/NNN_*.sql file built in (other modules add theirs). */
-static int newest_schema(void)
-{
-    int newest = 0;
-    for (const struct embedded_file *f = embedded_files; f->path; f++) {
-        int n = 0;
-        if (strncmp(f->path, "schema/", 7) || sscanf(f->path + 7, "%3d_", &n) != 1)
-            continue;
-        if (n > newest)
-            newest = n;
-    }
-    return newest;
-}
-
 static void test_created_0600_whatever_the_umask(void)
 {
     char path[300], side[320];
