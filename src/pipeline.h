@@ -31,22 +31,34 @@ struct pipeline_opts {
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
 
-    /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
-     * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */
+    /* Resume (ingest, tail): start the input at this decoded offset / line number
+     * (start_line 0 = the beginning) and let the parser skip these runs of
+     * already-accounted lines (a parse_checkpoint saved by an earlier run). */
     uint64_t start_offset, start_line;
     const struct parse_skip *skip;
     size_t nskip;
+    bool hold_partial; /* leave a last line without "\n" for the next run */
+
     /* Called with the checkpoint covering every event handed to the sink so far: after
      * each `commit_lines` lines (0: never in between) and once at the end of the source.
      * The store saves it in the transaction that holds those events. Returns 0, or -1
      * with @d filled to stop the run. May be NULL. */
     int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
     uint64_t commit_lines;
+
+    /* Called with sink_ctx after each line was fed and every event it finished went to
+     * the sink, and once more at the end of the source (@ln NULL) after the parser's
+     * last events. @in and @p are the open input and parser: input_identity(),
+     * parser_checkpoint() are what a store commit needs. Returns 0 to go on, 1 to stop
+     * reading this source (not an error), or -1 with @d filled to fail. May be NULL. */
+    int (*line_done)(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
+                     struct diag *d);
 };
 
 /* What one source produced. */
 struct pipeline_result {
     char *name;               /* source name ("-" for stdin) */
+    bool stopped;             /* line_done() returned 1 */
     char *format;             /* format used, NULL if none matched */
     struct parse_stats stats; /* counts and reject samples */
     bool nothing_parsed;      /* lines were read but no event came out */
