@@ -7,6 +7,8 @@
 #                                  on >= MB (default 200) built from tests/fixtures/pg15,
 #                                  the jansson-only jsonlog path, .gz against `zcat`, and
 #                                  peak RSS at a quarter of the size (must not grow)
+#   scripts/bench.sh MODE [ARGS]   any other mode runs scripts/bench/MODE.sh (fingerprint,
+#                                  ingest, tail, report: each prints pgsift beside its peer)
 #
 # Inputs are built in a temporary directory (removed at exit; SIFT_KEEP_TMP=1 keeps it).
 # The machine is shared: run one benchmark at a time and keep them short.
@@ -15,7 +17,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${SIFT_BENCH_BUILD:-$root/build/release}
 
 usage() {
-  sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
+  ls "$root"/scripts/bench/*.sh 2>/dev/null | sed 's#.*/#  available: #; s#\.sh$##'
   exit 2
 }
 
@@ -102,6 +105,9 @@ bench_parse() {
 mode=${1:-}
 [[ -n $mode ]] || usage
 shift
+if [[ $mode != parse && -x $root/scripts/bench/$mode.sh ]]; then
+  exec "$root/scripts/bench/$mode.sh" "$@"
+fi
 command -v bc >/dev/null || { echo "bench: needs bc" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgsift-bench.XXXXXX")
 trap '[[ -n ${SIFT_KEEP_TMP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT

@@ -14,7 +14,7 @@ build_pkgs=(build-essential cmake pkg-config
 # as the normalizer's oracle, clang for fuzzing, pgBadger to compare with, sqlite3 and
 # jq for assertions in shell tests, GNU time for peak RSS.
 test_pkgs=(postgresql-15 libpg-query-dev clang sqlite3 jq
-  pgbadger time gzip bzip2 procps iproute2 util-linux)
+  pgbadger time bc gzip bzip2 procps iproute2 util-linux)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -57,6 +57,14 @@
 /* A log_line_prefix setting. PostgreSQL's own GUC has no limit; 1 KiB is generous. */
 #define SIFT_MAX_PREFIX_BYTES 1024u
 
+/* Backtracking steps the log_line_prefix matcher may take on one line: a base plus a
+ * number per byte of the line. Free-text escapes (%u %d %a ...) are matched by trying
+ * each place the following literal occurs; a hostile line full of separators could
+ * otherwise make matching quadratic. A line that exhausts the budget does not match
+ * (it is counted as a foreign line, never silently dropped). */
+#define SIFT_MAX_PREFIX_STEPS_BASE 256u
+#define SIFT_MAX_PREFIX_STEPS      8u
+
 /* Rule and config files. */
 #define SIFT_MAX_RULE_FILE_BYTES   (1u << 20)
 #define SIFT_MAX_CONFIG_FILE_BYTES (1u << 20)

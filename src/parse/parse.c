@@ -23,9 +23,8 @@
  * Put formats with a strict, cheap sniff (json, csv) before permissive ones (stderr).
  */
 static const struct log_format *const formats[] = {
-    &fmt_jsonlog,
-    &fmt_csvlog,
-    &fmt_supabase,
+    &fmt_jsonlog, &fmt_csvlog, &fmt_supabase, &fmt_cloudsql,
+    &fmt_cnpg,    &fmt_syslog, &fmt_stderr,   &fmt_pgbouncer,
 };
 
 #define NFORMATS ARRAY_SIZE(formats)

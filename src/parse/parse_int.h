@@ -95,6 +95,11 @@ struct log_format {
 extern const struct log_format fmt_csvlog;
 extern const struct log_format fmt_jsonlog;
 extern const struct log_format fmt_supabase;
+extern const struct log_format fmt_stderr;
+extern const struct log_format fmt_syslog;
+extern const struct log_format fmt_cloudsql;
+extern const struct log_format fmt_cnpg;
+extern const struct log_format fmt_pgbouncer;
 
 /* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
  * path) to compare it with the scanner. Never set in the program. */
