@@ -38,6 +38,13 @@ struct pipeline_opts {
     const struct parse_skip *skip;
     size_t nskip;
     bool hold_partial; /* leave a last line without "\n" for the next run */
+    /* Follow mode (tail): the source is still being written. At its current end the
+     * parser is not ended, so records that may still get continuation lines stay
+     * pending: the checkpoint handed to commit/line_done keeps them for the next run. */
+    bool follow;
+    bool have_fd; /* read this open descriptor instead of opening the path (input_opts) */
+    int fd;
+    size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
 
     /* Called with the checkpoint covering every event handed to the sink so far: after
      * each `commit_lines` lines (0: never in between) and once at the end of the source.

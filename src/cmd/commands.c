@@ -18,6 +18,10 @@ const struct command commands[] = {
       "the query table from the store: calls, time, p50/p95/p99 per statement" },
     { "events", cmd_events, "pgsift events [--since T] [--until T] [--kind K] [--format F]",
       "errors, lock waits, deadlocks, temp files, checkpoints ... from the store" },
+    { "tail", cmd_tail, "pgsift tail [--config FILE] [--check] [PATH|GLOB...]",
+      "follow live logs across rotation into the store (a service next to the server)" },
+    { "status", cmd_status, "pgsift status [--config FILE] [--format F] [PATH|GLOB...]",
+      "per source and file: offset, lag in bytes and seconds, last commit" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

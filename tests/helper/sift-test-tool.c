@@ -26,6 +26,7 @@
 #include "parse/parse.h"
 #include "parse/parse_int.h"
 #include "store/store.h"
+#include "tools.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -430,6 +431,12 @@ static const struct {
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
+    { "append-lines", tool_append_lines,
+      "write numbered log records at a steady rate, rotating (tail tests, bench)" },
+    { "tail-latency", tool_tail_latency,
+      "COMMIT_LOG TIMES: write-to-commit latency percentiles of appended lines" },
+    { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
+    { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
 };
 
 int main(int argc, char **argv)
