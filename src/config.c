@@ -268,8 +268,9 @@ static void load_root(struct config *c)
     if (raw.store && !*raw.store)
         ydoc_error(&c->y, map_value(&c->y, root, "store"), "'store' is empty");
     load_sources(c, raw.sources);
-    if (raw.tail && ydoc_map(&c->y, raw.tail, tail_fields, ARRAY_SIZE(tail_fields), &c->tail,
-                             &c->strings) == 0) {
+    if (raw.tail) {
+        /* Values that did not convert kept their defaults: the ranges hold for them. */
+        ydoc_map(&c->y, raw.tail, tail_fields, ARRAY_SIZE(tail_fields), &c->tail, &c->strings);
         const int64_t ms = 1000, s = 1000 * ms, h = 3600 * s;
         range(c, raw.tail, "commit_records", c->tail.commit_records, 1, 10000000,
               "between 1 and 10000000");
