@@ -198,6 +198,7 @@ static void load_sources(struct config *c, yaml_node_t *seq)
     for (size_t i = 0; i < n; i++) {
         yaml_node_t *m = ydoc_node(&c->y, seq->data.sequence.items.start[i]);
         struct config_source *s = &c->sources[c->nsources];
+        memset(s, 0, sizeof(*s)); /* the slot of a source skipped for its errors */
         if (!m)
             continue;
         unsigned bad = ydoc_map(&c->y, m, source_fields, ARRAY_SIZE(source_fields), s, &c->strings);

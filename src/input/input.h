@@ -199,7 +199,8 @@ struct tail_file {
     int64_t done_mtime_ns;
     bool done_valid;
     bool seen;
-    bool held_once; /* opened on discovery once (not again after tail_file_close) */
+    bool held_once;      /* opened on discovery once (not again after tail_file_close) */
+    unsigned char found; /* how the last rescan found it */
     int wd;
 };
 

@@ -223,33 +223,10 @@ static struct tail_file *find_ino(struct tail *t, uint64_t dev, uint64_t ino)
     return NULL;
 }
 
-/* The rescan marks: which way each entry was found this time. */
+/* One rescan: the marks of which way each entry was found live in the entries. */
 struct scan {
     struct tail *t;
-    unsigned char *found; /* per file index, enum found */
-    size_t nfound;
 };
-
-static void scan_mark(struct scan *sc, struct tail_file *f, enum found how)
-{
-    for (size_t i = 0; i < sc->t->nfiles; i++) {
-        if (sc->t->files[i] != f)
-            continue;
-        if (i >= sc->nfound) {
-            sc->found = xrealloc(sc->found, sc->t->nfiles);
-            memset(sc->found + sc->nfound, 0, sc->t->nfiles - sc->nfound);
-            sc->nfound = sc->t->nfiles;
-        }
-        if (how > sc->found[i])
-            sc->found[i] = (unsigned char)how;
-        return;
-    }
-}
-
-static enum found scan_get(const struct scan *sc, size_t i)
-{
-    return i < sc->nfound ? (enum found)sc->found[i] : FOUND_NONE;
-}
 
 static void add_found(struct scan *sc, size_t source, const char *path, const struct stat *st,
                       enum found how, const char *origin)
@@ -261,11 +238,7 @@ static void add_found(struct scan *sc, size_t source, const char *path, const st
         f->seen = true;
         /* A file listed twice (a directory and a glob) keeps its first name; a file
          * found under another name was renamed. A primary name beats a sibling one. */
-        size_t idx = 0;
-        while (t->files[idx] != f)
-            idx++;
-        enum found before = scan_get(sc, idx);
-        if ((!was_found || how > before) && strcmp(f->name, path) != 0) {
+        if ((!was_found || how > (enum found)f->found) && strcmp(f->name, path) != 0) {
             free(f->name);
             f->name = xstrdup(path);
         }
@@ -275,7 +248,8 @@ static void add_found(struct scan *sc, size_t source, const char *path, const st
             f->source = source; /* sources may have been replaced (reload) */
         if (origin && !f->origin)
             f->origin = xstrdup(origin);
-        scan_mark(sc, f, how);
+        if (how > (enum found)f->found)
+            f->found = (unsigned char)how;
         return;
     }
     f = xcalloc(1, sizeof(*f));
@@ -296,7 +270,7 @@ static void add_found(struct scan *sc, size_t source, const char *path, const st
     f->seen = true;
     XGROW(t->files, t->nfiles + 1, t->files_alloc);
     t->files[t->nfiles++] = f;
-    scan_mark(sc, f, how);
+    f->found = (unsigned char)how;
 }
 
 static bool is_regular(const char *path, struct stat *st)
@@ -460,8 +434,10 @@ static void rescan(struct tail *t)
 {
     struct scan sc = { .t = t };
 
-    for (size_t i = 0; i < t->nfiles; i++)
+    for (size_t i = 0; i < t->nfiles; i++) {
         t->files[i]->seen = false;
+        t->files[i]->found = FOUND_NONE;
+    }
     for (size_t i = 0; i < t->ndirs; i++)
         t->dirs[i].seen = false;
     for (size_t s = 0; s < t->nsources; s++)
@@ -470,7 +446,7 @@ static void rescan(struct tail *t)
 
     for (size_t i = 0; i < t->nfiles;) {
         struct tail_file *f = t->files[i];
-        enum found how = scan_get(&sc, i);
+        enum found how = (enum found)f->found;
         if (how == FOUND_PRIMARY || (how == FOUND_SIBLING && f->sibling)) {
             f->state = TAIL_FILE_LIVE;
         } else if (how == FOUND_SIBLING && f->fd < 0) {
@@ -503,7 +479,6 @@ static void rescan(struct tail *t)
         }
         i++;
     }
-    free(sc.found);
     t->need_rescan = false;
     hold_new(t);
     t->next_rescan_ns = clock_mono_ns() + t->o.rescan_interval_us * 1000;
