@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -805,6 +806,13 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
     if (daemon_load_config(o, &dm.cfg, d) < 0) {
         config_release(&dm.cfg);
         return -1;
+    }
+    /* Rotated files stay open until drained, and every directory is watched: allow
+     * as many descriptors as the hard limit does. */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
     if (signals_install(&old, d) < 0) {
         config_release(&dm.cfg);
