@@ -213,6 +213,17 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
     return 0;
 }
 
+static struct store_opts store_opts_of(const struct config *c)
+{
+    return (struct store_opts){
+        .keep_literals = c->keep_literals,
+        .retention = { .minutes_us = c->retention.minutes_us,
+                       .hours_us = c->retention.hours_us,
+                       .days_us = c->retention.days_us,
+                       .events_us = c->retention.events_us },
+    };
+}
+
 static const char *store_path_of(const struct daemon *dm, const struct config *c)
 {
     if (!dm->o->db_explicit && c->store)
@@ -321,7 +332,7 @@ static void reload(struct daemon *dm)
         goto refuse;
     const char *sp = store_path_of(dm, &c);
     if (strcmp(sp, dm->store_path) != 0) {
-        struct store_opts so = { .keep_literals = c.keep_literals };
+        struct store_opts so = store_opts_of(&c);
         if (store_open(&ns, sp, &so, &d) < 0)
             goto refuse;
     }
@@ -819,13 +830,7 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
         return -1;
     }
     dm.store_path = xstrdup(store_path_of(&dm, &dm.cfg));
-    struct store_opts so = {
-        .keep_literals = dm.cfg.keep_literals,
-        .retention = { .minutes_us = dm.cfg.retention.minutes_us,
-                       .hours_us = dm.cfg.retention.hours_us,
-                       .days_us = dm.cfg.retention.days_us,
-                       .events_us = dm.cfg.retention.events_us },
-    };
+    struct store_opts so = store_opts_of(&dm.cfg);
     if (store_open(&dm.store, dm.store_path, &so, d) < 0)
         goto out;
     dm.tail = tail_new(&(struct tail_opts){ .backend = backend_of(dm.cfg.tail.watcher),

@@ -20,6 +20,7 @@
 #include <sys/inotify.h>
 #include <unistd.h>
 
+#include "core/log.h"
 #include "input/tail_int.h"
 
 #define DIR_STRUCT_MASK                                                                    \
@@ -62,9 +63,12 @@ static void ino_stop(struct tail *t)
 
 static void ino_watch_dir(struct tail *t, struct tail_dir *dir)
 {
-    /* On failure (watch limit) the rescan interval still finds changes. */
     dir->wd = inotify_add_watch(t->ifd, dir->path, DIR_STRUCT_MASK);
-    (void)inotify_add_watch(t->ifd_data, dir->path, DIR_DATA_MASK);
+    if (dir->wd < 0 || inotify_add_watch(t->ifd_data, dir->path, DIR_DATA_MASK) < 0)
+        /* The watch limit (fs.inotify.max_user_watches) or a file system without
+         * inotify: the rescan interval still finds what changed, only later. */
+        log_warn("cannot watch '%s' (%s): changes there are noticed by the periodic rescan",
+                 dir->path, strerror(errno));
 }
 
 static void ino_unwatch_dir(struct tail *t, struct tail_dir *dir)
