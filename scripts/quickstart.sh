@@ -20,3 +20,16 @@ pgsift=$build/pgsift
 
 echo "== built $("$pgsift" version | head -n 1) at $pgsift"
 "$pgsift" version | sed 's/^/   /'
+
+# The bundled samples: logs a real PostgreSQL 15 server wrote (tests/fixtures/pg15).
+samples=("$root"/tests/fixtures/pg15/*/postgresql.csv)
+db=${PGSIFT_DB:-$PWD/pgsift.db}
+echo
+echo "== ingesting ${#samples[@]} sample logs into $db (exactly once: running this again adds nothing)"
+"$pgsift" --db "$db" ingest --no-progress "${samples[@]}"
+echo
+echo "== the slowest statements by total time"
+"$pgsift" --db "$db" top --limit 10
+echo
+echo "== events"
+"$pgsift" --db "$db" events --format table 2>/dev/null | head -n 15

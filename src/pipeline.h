@@ -26,17 +26,24 @@ struct pipeline_opts {
     const char *format; /* log format name or "auto"/NULL */
     const char *prefix; /* log_line_prefix */
     const char *tz;     /* --tz */
+    bool normalize;     /* run stage 4 (fingerprints): the store and parse's NDJSON need
+                           it; parse --stats shows none */
     /* Called once per finished event, after classify and normalize. Returns 0, or -1
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
 
-    /* Resume (ingest, tail): start the input at this decoded offset / line number
-     * (start_line 0 = the beginning) and let the parser skip these runs of
-     * already-accounted lines (a parse_checkpoint saved by an earlier run). */
+    /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
+     * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */
     uint64_t start_offset, start_line;
     const struct parse_skip *skip;
     size_t nskip;
+    /* Called with the checkpoint covering every event handed to the sink so far: after
+     * each `commit_lines` lines (0: never in between) and once at the end of the source.
+     * The store saves it in the transaction that holds those events. Returns 0, or -1
+     * with @d filled to stop the run. May be NULL. */
+    int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
+    uint64_t commit_lines;
     bool hold_partial; /* leave a last line without "\n" for the next run */
     /* Follow mode (tail): the source is still being written. At its current end the
      * parser is not ended, so records that may still get continuation lines stay
@@ -46,18 +53,13 @@ struct pipeline_opts {
     int fd;
     size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
 
-    /* Called with the checkpoint covering every event handed to the sink so far: after
-     * each `commit_lines` lines (0: never in between) and once at the end of the source.
-     * The store saves it in the transaction that holds those events. Returns 0, or -1
-     * with @d filled to stop the run. May be NULL. */
-    int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
-    uint64_t commit_lines;
-
     /* Called with sink_ctx after each line was fed and every event it finished went to
      * the sink, and once more at the end of the source (@ln NULL) after the parser's
      * last events. @in and @p are the open input and parser: input_identity(),
-     * parser_checkpoint() are what a store commit needs. Returns 0 to go on, 1 to stop
-     * reading this source (not an error), or -1 with @d filled to fail. May be NULL. */
+     * parser_checkpoint() are what a store commit needs (pgsift ingest uses this rather
+     * than `commit` to decide itself when to commit and to see the lines' bytes).
+     * Returns 0 to go on, 1 to stop reading this source (not an error), or -1 with @d
+     * filled to fail. May be NULL. */
     int (*line_done)(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
                      struct diag *d);
 };

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <glob.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,40 +137,98 @@ fail:
     return -1;
 }
 
-/* ---- progress ---- */
+/* ---- jobs and progress ---- */
 
-struct progress {
-    bool on;
+struct ingest_run;
+
+/* One source to read. */
+struct job {
+    struct ingest_run *run;
+    const char *path;
+    struct ingest_result res;
+    uint64_t bytes_now; /* progress: decoded bytes read so far */
+    int rc;
+    struct diag d;
+    bool done;
+};
+
+/* What the threads of `-j N` share. */
+struct ingest_run {
+    struct store *s;
+    struct ingest_opts io; /* progress_ctx is set per job */
+    pthread_mutex_t store_lock, queue_lock;
+    struct job *jobs;
+    size_t njobs, next;
+    bool failed;
+    /* progress */
+    bool progress;
     int64_t start_ns, last_ns;
-    uint64_t done_bytes; /* finished sources */
-    size_t index, count;
     bool drawn;
 };
 
-static void progress_draw(struct progress *pg, const char *name, uint64_t bytes, bool force)
+/* Under queue_lock. */
+static void progress_draw(struct ingest_run *ir, const char *name, bool force)
 {
     int64_t now = clock_mono_ns();
-    if (!pg->on || (!force && now - pg->last_ns < 200000000))
+    if (!ir->progress || (!force && now - ir->last_ns < 200000000))
         return;
-    pg->last_ns = now;
-    double secs = (double)(now - pg->start_ns) / 1e9;
-    double mb = (double)(pg->done_bytes + bytes) / 1e6;
+    ir->last_ns = now;
+    uint64_t bytes = 0;
+    size_t done = 0;
+    for (size_t i = 0; i < ir->njobs; i++) {
+        bytes += ir->jobs[i].done ? ir->jobs[i].res.bytes : ir->jobs[i].bytes_now;
+        done += ir->jobs[i].done;
+    }
+    double secs = (double)(now - ir->start_ns) / 1e9, mb = (double)bytes / 1e6;
     const char *base = strrchr(name, '/');
-    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s: %.1f MB, %.1f MB/s", pg->index,
-            pg->count, base ? base + 1 : name, mb, secs > 0 ? mb / secs : 0.0);
-    pg->drawn = true;
+    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s: %.1f MB, %.1f MB/s", done, ir->njobs,
+            base ? base + 1 : name, mb, secs > 0 ? mb / secs : 0.0);
+    ir->drawn = true;
 }
 
 static void progress_cb(void *ctx, const char *name, uint64_t bytes)
 {
-    progress_draw(ctx, name, bytes, false);
+    struct job *j = ctx;
+    pthread_mutex_lock(&j->run->queue_lock);
+    j->bytes_now = bytes;
+    progress_draw(j->run, name, false);
+    pthread_mutex_unlock(&j->run->queue_lock);
 }
 
-static void progress_clear(struct progress *pg)
+static void progress_clear(struct ingest_run *ir)
 {
-    if (pg->drawn)
+    if (ir->drawn)
         fputs("\r\033[K", stderr);
-    pg->drawn = false;
+    ir->drawn = false;
+}
+
+static void run_job(struct job *j)
+{
+    struct ingest_opts io = j->run->io;
+    io.progress_ctx = j;
+    j->d = (struct diag)DIAG_INIT;
+    j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
+}
+
+/* A reader thread of `-j N`: take the next source until none is left (or one failed). */
+static void *worker(void *arg)
+{
+    struct ingest_run *ir = arg;
+    for (;;) {
+        pthread_mutex_lock(&ir->queue_lock);
+        struct job *j = ir->failed || ir->next >= ir->njobs ? NULL : &ir->jobs[ir->next++];
+        if (j)
+            progress_draw(ir, j->path, true);
+        pthread_mutex_unlock(&ir->queue_lock);
+        if (!j)
+            return NULL;
+        run_job(j);
+        pthread_mutex_lock(&ir->queue_lock);
+        j->done = true;
+        if (j->rc < 0)
+            ir->failed = true;
+        pthread_mutex_unlock(&ir->queue_lock);
+    }
 }
 
 /* Rejects are never silent: one line per source. */
@@ -206,6 +265,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     const char *format = NULL, *prefix = NULL, *tz = NULL;
     bool keep_literals = false, progress = isatty(STDERR_FILENO) != 0;
+    long jobs = 1;
     const struct opt opts[] = {
         OPT_STRING_(0, "format", &format, "F",
                     "log format: auto (default), csvlog, jsonlog, stderr, ..."),
@@ -214,6 +274,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         OPT_BOOL_(0, "keep-literals", &keep_literals,
                   "store messages and statement samples unredacted (tenant data!)"),
         OPT_BOOL_(0, "progress", &progress, "show progress on stderr (default on a terminal)"),
+        OPT_LONG_('j', "jobs", &jobs, "N", "read N sources at a time (default 1)", 1, 64),
         OPT_END_(),
     };
     int n = opts_parse(opts, argc - 1, argv + 1, d);
@@ -248,73 +309,111 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (store_open(&s, cli->db_path, &so, d) < 0)
         goto out_files;
 
-    struct progress pg = { .on = progress && log_get_level() != LOG_LEVEL_QUIET,
-                           .start_ns = clock_mono_ns(),
-                           .count = fs.n + use_stdin };
-    struct ingest_opts io = { .format = format,
-                              .prefix = prefix,
-                              .tz = tz,
-                              .progress = pg.on ? progress_cb : NULL,
-                              .progress_ctx = &pg };
+    struct ingest_run ir = {
+        .s = s,
+        .io = { .format = format, .prefix = prefix, .tz = tz },
+        .njobs = fs.n + use_stdin,
+        .progress = progress && log_get_level() != LOG_LEVEL_QUIET,
+        .start_ns = clock_mono_ns(),
+    };
+    if (ir.progress)
+        ir.io.progress = progress_cb;
     /* Tests make batches small to commit (and be killed) often. */
     const char *tb = getenv("SIFT_TEST_BATCH_BYTES");
     if (tb && *tb)
-        io.batch_bytes = strtoull(tb, NULL, 10);
+        ir.io.batch_bytes = strtoull(tb, NULL, 10);
+    pthread_mutex_init(&ir.store_lock, NULL);
+    pthread_mutex_init(&ir.queue_lock, NULL);
+    ir.jobs = xcalloc(ir.njobs ? ir.njobs : 1, sizeof(*ir.jobs));
+    for (size_t i = 0; i < ir.njobs; i++) {
+        ir.jobs[i].run = &ir;
+        ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
+        ingest_result_init(&ir.jobs[i].res);
+    }
     uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0;
     size_t nothing = 0, with_events = 0;
     struct sbuf first_diag = SBUF_INIT;
     int64_t t0 = clock_mono_ns();
 
-    for (size_t i = 0; i < fs.n + use_stdin; i++) {
-        const char *path = i < fs.n ? fs.v[i].path : "-";
-        struct ingest_result r;
-        ingest_result_init(&r);
-        pg.index = i + 1;
-        progress_draw(&pg, path, 0, true);
-        int rc = ingest_source(s, &io, path, &r, d);
-        progress_clear(&pg);
-        pg.done_bytes += r.bytes;
-        if (rc < 0) {
-            ingest_result_release(&r);
-            goto out_store;
+    /* Read: in this thread one by one, or with `-j N` in N threads (stdin, last in the
+     * list, goes to whichever thread is free). Results are reported in list order. */
+    size_t threads = (size_t)jobs < ir.njobs ? (size_t)jobs : ir.njobs;
+    if (threads > 1) {
+        ir.io.lock = &ir.store_lock;
+        pthread_t *tids = xcalloc(threads, sizeof(*tids));
+        size_t started = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&tids[started], NULL, worker, &ir) != 0)
+                break;
+        if (started == 0)
+            worker(&ir); /* no thread could start: read here */
+        for (size_t i = 0; i < started; i++)
+            pthread_join(tids[i], NULL);
+        free(tids);
+    }
+    bool failed = false;
+    for (size_t i = 0; i < ir.njobs && !failed; i++) {
+        struct job *j = &ir.jobs[i];
+        if (threads <= 1) {
+            progress_draw(&ir, j->path, true);
+            run_job(j);
+            j->done = true;
         }
-        records += r.stats.events;
-        bytes += r.bytes;
-        rejects += r.stats.rejects;
-        if (r.bytes)
+        progress_clear(&ir);
+        if (!j->done)
+            break; /* a thread failed before this one was read */
+        if (j->rc < 0) {
+            diag_set(d, j->d.kind, "%s", j->d.msg);
+            failed = true;
+            break;
+        }
+        const struct ingest_result *r = &j->res;
+        const char *path = j->path;
+        records += r->stats.events;
+        bytes += r->bytes;
+        rejects += r->stats.rejects;
+        if (r->bytes)
             read_sources++;
         else
             unchanged++;
-        if (r.stats.events)
+        if (r->stats.events)
             with_events++;
-        if (r.how == STORE_RESUME_REPLACED)
+        if (r->how == STORE_RESUME_REPLACED)
             log_note("'%s' was truncated or replaced since it was last read: read from the start",
                      path);
-        else if (r.how == STORE_RESUME_MOVED)
-            log_verbose("'%s' continues '%s' at byte %" PRIu64, path, r.prev_name, r.start_offset);
-        if (r.stale)
+        else if (r->how == STORE_RESUME_MOVED)
+            log_verbose("'%s' continues '%s' at byte %" PRIu64, path, r->prev_name,
+                        r->start_offset);
+        if (r->stale)
             log_warn("'%s' is being ingested by another pgsift at the same time: left to it", path);
-        if (r.held_bytes)
+        if (r->held_bytes)
             log_verbose("'%s': last line has no newline yet (%" PRIu64
                         " bytes): left for the next run",
-                        path, r.held_bytes);
-        if (r.nothing_parsed) {
+                        path, r->held_bytes);
+        if (r->nothing_parsed) {
             /* The first such source becomes the exit-3 diagnosis if nothing parses at
              * all; the others (or all, if something parsed) are warnings. */
             if (nothing++ == 0) {
                 if (sbuf_addf(&first_diag, "no record could be parsed in '%s'%s%s", path,
-                              r.diagnosis.len ? "\n" : "", r.diagnosis.buf) < 0) {
+                              r->diagnosis.len ? "\n" : "", r->diagnosis.buf) < 0) {
                     /* capped: the start is kept */
                 }
             } else {
-                log_warn("no record could be parsed in '%s'%s%s", path, r.diagnosis.len ? "\n" : "",
-                         r.diagnosis.buf);
+                log_warn("no record could be parsed in '%s'%s%s", path,
+                         r->diagnosis.len ? "\n" : "", r->diagnosis.buf);
             }
         } else {
-            warn_rejects(path, &r.stats);
+            warn_rejects(path, &r->stats);
         }
-        ingest_result_release(&r);
     }
+    progress_clear(&ir);
+    for (size_t i = 0; i < ir.njobs; i++)
+        ingest_result_release(&ir.jobs[i].res);
+    free(ir.jobs);
+    pthread_mutex_destroy(&ir.store_lock);
+    pthread_mutex_destroy(&ir.queue_lock);
+    if (failed)
+        goto out_store;
 
     struct store_rollup_stats rs;
     if (store_rollup(s, clock_now_us(), &rs, d) < 0)

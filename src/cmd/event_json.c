@@ -9,6 +9,8 @@
 #include "cmd/event_json.h"
 #include "core/clock.h"
 #include "core/escape.h"
+#include "classify/classify.h"
+#include "normalize/normalize.h"
 
 static int str_field(struct sbuf *o, const char *key, struct span s)
 {
@@ -24,27 +26,91 @@ static int int_field(struct sbuf *o, const char *key, int64_t v, int64_t absent)
     return v == absent ? 0 : sbuf_addf(o, ",\"%s\":%" PRId64, key, v);
 }
 
-/* A JSON plan is embedded as an object when it is valid JSON, else kept as a string. */
-static int plan_field(struct sbuf *o, const struct event *ev)
+/* SQL text with every constant replaced, layout kept. */
+static int sql_field(struct sbuf *o, const char *key, struct span s, struct event_json_redact *r)
 {
-    if (!ev->plan.p)
+    if (!s.p || !r)
+        return str_field(o, key, s);
+    sbuf_reset(&r->tmp);
+    normalize_redact(r->nz, s, REDACT_ALL, 0, &r->tmp);
+    return str_field(o, key, sbuf_span(&r->tmp));
+}
+
+/* Message texts: quoted values, key values and parameters out. */
+static int text_field(struct sbuf *o, const char *key, struct span s, struct event_json_redact *r)
+{
+    if (!s.p || !r)
+        return str_field(o, key, s);
+    sbuf_reset(&r->tmp);
+    if (redact_message(&r->tmp, s) < 0)
+        redact_cap(&r->tmp, r->tmp.len);
+    return str_field(o, key, sbuf_span(&r->tmp));
+}
+
+static bool inside(struct span part, struct span whole)
+{
+    return part.p && whole.p && part.p >= whole.p && part.p + part.len <= whole.p + whole.len;
+}
+
+/* The message of a duration/statement record embeds the statement ("duration: 1.2 ms
+ * statement: SELECT ..."), that of a plan record the plan: redact that part as SQL or
+ * as a plan, the rest as text. */
+static int message_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
+{
+    struct span m = ev->message;
+    bool plan = inside(ev->plan, m);
+    struct span part = plan ? ev->plan : ev->query;
+
+    if (!r || !inside(part, m))
+        return text_field(o, "message", m, r);
+    sbuf_reset(&r->tmp2);
+    size_t head = (size_t)(part.p - m.p);
+    if (redact_message(&r->tmp2, span_make(m.p, head)) < 0)
+        return -1;
+    if (plan) {
+        arena_reset(&r->arena);
+        if (plan_redact(r->nz, part, ev->plan_format, &r->arena, &r->tmp2) < 0)
+            return -1;
+    } else {
+        normalize_redact(r->nz, part, REDACT_ALL, 0, &r->tmp2);
+    }
+    if (redact_message(&r->tmp2, span_make(part.p + part.len, m.len - head - part.len)) < 0)
+        return -1;
+    return str_field(o, "message", sbuf_span(&r->tmp2));
+}
+
+/* A JSON plan is embedded as an object when it is valid JSON, else kept as a string.
+ * Redacted with plan_redact(): constants of the Query Text and of every expression
+ * become $n; names, numbers and layout stay. */
+static int plan_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
+{
+    struct span body = ev->plan;
+
+    if (!body.p)
         return 0;
+    if (r) {
+        sbuf_reset(&r->tmp);
+        arena_reset(&r->arena);
+        if (plan_redact(r->nz, body, ev->plan_format, &r->arena, &r->tmp) < 0)
+            return -1;
+        body = sbuf_span(&r->tmp);
+    }
     if (ev->plan_format == PLAN_JSON) {
-        json_t *j = json_loadb(ev->plan.p, ev->plan.len, 0, NULL);
+        json_t *j = json_loadb(body.p, body.len, 0, NULL);
         if (j) {
             char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
             json_decref(j);
             if (txt) {
-                int r = sbuf_addf(o, ",\"plan\":%s", txt);
+                int rc = sbuf_addf(o, ",\"plan\":%s", txt);
                 free(txt);
-                return r;
+                return rc;
             }
         }
     }
-    return str_field(o, "plan", ev->plan);
+    return str_field(o, "plan", body);
 }
 
-int event_json_write(const struct event *ev, struct sbuf *o)
+int event_json_write(const struct event *ev, struct sbuf *o, struct event_json_redact *rd)
 {
     char ts[CLOCK_RFC3339_MAX];
     /* "file:line" as one string, the name escaped like any other text. */
@@ -75,13 +141,13 @@ int event_json_write(const struct event *ev, struct sbuf *o)
         r = sbuf_addf(o, ",\"severity\":\"%s\"", severity_name(ev->severity));
     if (r == 0 && ev->sqlstate[0])
         r = sbuf_addf(o, ",\"sqlstate\":\"%s\"", ev->sqlstate);
-    r = r ? r : str_field(o, "message", ev->message);
-    r = r ? r : str_field(o, "detail", ev->detail);
-    r = r ? r : str_field(o, "hint", ev->hint);
-    r = r ? r : str_field(o, "context", ev->context);
-    r = r ? r : str_field(o, "statement", ev->statement);
+    r = r ? r : message_field(o, ev, rd);
+    r = r ? r : text_field(o, "detail", ev->detail, rd);
+    r = r ? r : text_field(o, "hint", ev->hint, rd);
+    r = r ? r : text_field(o, "context", ev->context, rd);
+    r = r ? r : sql_field(o, "statement", ev->statement, rd);
     r = r ? r : int_field(o, "cursor_position", ev->cursor_pos, -1);
-    r = r ? r : str_field(o, "internal_query", ev->internal_query);
+    r = r ? r : sql_field(o, "internal_query", ev->internal_query, rd);
     r = r ? r : int_field(o, "internal_position", ev->internal_pos, -1);
     r = r ? r : str_field(o, "location", ev->location);
     if (r == 0 && ev->has_query_id)
@@ -90,12 +156,14 @@ int event_json_write(const struct event *ev, struct sbuf *o)
         r = sbuf_addf(o, ",\"kind\":\"%s\"", event_kind_name(ev->kind));
     if (r == 0 && ev->duration_ms >= 0 && (ev->kind == EV_DURATION || ev->kind == EV_PLAN))
         r = sbuf_addf(o, ",\"duration_ms\":%.3f", ev->duration_ms);
-    r = r ? r : str_field(o, "query", ev->query);
+    r = r ? r : sql_field(o, "query", ev->query, rd);
+    if (r == 0 && (ev->flags & EVENT_HAS_FINGERPRINT))
+        r = sbuf_addf(o, ",\"fingerprint\":\"%016" PRIx64 "\"", ev->fingerprint);
     if (r == 0 && ev->phase != PHASE_NONE)
         r = sbuf_addf(o, ",\"phase\":\"%s\"", phase_name(ev->phase));
     if (r == 0 && ev->plan_format != PLAN_NONE)
         r = sbuf_addf(o, ",\"plan_format\":\"%s\"", plan_format_name(ev->plan_format));
-    r = r ? r : plan_field(o, ev);
+    r = r ? r : plan_field(o, ev, rd);
     if (r == 0 && (ev->flags & EVENT_INVALID_UTF8))
         r = sbuf_addstr(o, ",\"invalid_utf8\":true");
     if (r == 0 && (ev->flags & EVENT_TRUNCATED))

@@ -5,9 +5,10 @@
  * Two views of the same decoded stream are used: the pipeline's (input -> parse ->
  * store_add(), lines with their decoded offsets) and a random-access reader (zlib's gz*
  * API, which reads plain files as they are) used to recognise the stream and, rarely,
- * to re-read the bytes before a commit offset. The bytes just before each commit offset
- * (the "mark") normally come from a ring of the last lines fed, so a .gz file is never
- * decompressed twice in the common case.
+ * to re-read the bytes before a commit offset. For a plain file the bytes just before
+ * each commit offset (the "mark") and its first bytes are read back with one pread; for
+ * a .gz file they come from a ring of the last lines fed, so it is not decompressed
+ * twice in the common case.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -219,12 +220,15 @@ static void reader_close(struct reader *r)
 
 struct run {
     struct store *s;
+    struct store_batch *b; /* this source's batch */
     const struct ingest_opts *o;
     struct ingest_result *res;
     const char *path;
     bool positioned; /* a file: commit positions */
     struct store_source_pos pos;
     bool have_identity;
+    bool started;  /* a line was fed */
+    bool use_ring; /* compressed: keep the last lines' bytes for marks */
     struct reader rd;
     struct sbuf ring; /* decoded bytes [ring_base, ring_base + ring.len) */
     uint64_t ring_base;
@@ -243,7 +247,7 @@ static int sink(void *ctx, struct event *ev, struct diag *d)
 {
     struct run *r = ctx;
     (void)d;
-    store_add(r->s, ev);
+    store_batch_add(r->b, ev);
     return 0;
 }
 
@@ -321,17 +325,38 @@ static void add_rejects(struct run *r, const struct parse_stats *st)
                 .sample = sm->text ? span_make(sm->text, sm->text_len)
                                    : span_cstr(sm->detail ? sm->detail : ""),
             };
-            store_add_reject(r->s, &rj);
+            store_batch_add_reject(r->b, &rj);
         }
         if (delta) {
             struct store_reject rj = { .source = span_cstr(r->path),
                                        .reason = reason,
                                        .count = delta };
-            store_add_reject(r->s, &rj);
+            store_batch_add_reject(r->b, &rj);
         }
         r->rej_records[i] = rs->records;
         r->rej_samples[i] = rs->nsamples;
     }
+}
+
+/* The store is shared by the readers of `-j N`: one database call at a time. */
+static void lock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_lock(r->o->lock);
+}
+
+static void unlock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_unlock(r->o->lock);
+}
+
+static int commit_locked(struct run *r, struct store_source_pos *pos, struct diag *d)
+{
+    lock(r);
+    int rc = store_commit_batch(r->s, r->b, pos, d);
+    unlock(r);
+    return rc;
 }
 
 static int commit(struct run *r, struct input *in, struct parser *p, struct diag *d)
@@ -344,10 +369,10 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         return 0;
     parser_checkpoint(p, &cp);
     add_rejects(r, parser_stats(p));
-    if (cp.line == 0 && store_batch_records(r->s) == 0)
+    if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
-        int rc = store_commit(r->s, NULL, d);
+        int rc = commit_locked(r, NULL, d);
         if (rc < 0)
             return -1;
         r->res->commits++;
@@ -359,7 +384,7 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         cp.offset = r->pos.start;
         cp.line = r->pos.line;
     }
-    if (store_batch_records(r->s) == 0 && cp.offset == r->pos.start)
+    if (store_batch_count(r->b) == 0 && cp.offset == r->pos.start)
         return 0;
     if (!r->have_identity) {
         struct input_identity id;
@@ -388,12 +413,24 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         sbuf_setlen(&r->mark, ml);
         r->pos.mark = sbuf_span(&r->mark);
     }
+    size_t hl = cp.offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)cp.offset : SIFT_SOURCE_HEAD_BYTES;
+    if (r->head.len < hl) {
+        char tmp[SIFT_SOURCE_HEAD_BYTES];
+        int hr = reader_read(&r->rd, 0, tmp, hl, d);
+        if (hr < 0)
+            return -1;
+        if (hr > 0)
+            return diag_set(d, DIAG_IO, "'%s' shrank while it was being read", r->path);
+        sbuf_reset(&r->head);
+        if (sbuf_add(&r->head, tmp, hl) < 0)
+            BUG("head buffer cap");
+    }
     r->pos.head = sbuf_span(&r->head);
     r->pos.offset = cp.offset;
     r->pos.line = cp.line;
     r->pos.checkpoint = sbuf_span(&r->blob);
-    uint64_t records = store_batch_records(r->s);
-    int rc = store_commit(r->s, &r->pos, d);
+    uint64_t records = store_batch_count(r->b);
+    int rc = commit_locked(r, &r->pos, d);
     if (rc < 0)
         return -1;
     if (rc == STORE_STALE) {
@@ -422,7 +459,13 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         }
         return commit(r, in, p, d);
     }
-    if (r->positioned)
+    if (r->positioned && !r->started) {
+        struct input_identity id; /* the first line: gzip is known now */
+        input_identity(in, &id);
+        r->use_ring = id.compressed;
+    }
+    r->started = true;
+    if (r->use_ring)
         feed_ring(r, ln);
     r->res->bytes += ln->end - ln->offset;
     r->fed_end = ln->end;
@@ -434,8 +477,8 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     bool stop =
         (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
-    if (!stop && !store_batch_full(r->s) && r->fed_end - r->commit_fed < batch &&
-        !(r->o->batch_records && store_batch_records(r->s) >= r->o->batch_records))
+    if (!stop && !store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch &&
+        !(r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records))
         return 0;
     int rc = commit(r, in, p, d);
     if (rc == 0 && stop) {
@@ -500,12 +543,13 @@ static void run_release(struct run *r)
     sbuf_release(&r->mark);
     free(r->rej_records);
     free(r->rej_samples);
+    store_batch_free(r->b);
 }
 
 int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
                   struct ingest_result *res, struct diag *d)
 {
-    struct run r = { .s = s, .o = o, .res = res, .path = path };
+    struct run r = { .s = s, .o = o, .res = res, .path = path, .b = store_batch_new(s) };
     struct store_resume rs;
     struct parse_skip *skip = NULL;
     size_t nskip = 0;
@@ -541,7 +585,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             .read = reader_read,
             .ctx = &r.rd,
         };
-        if (store_source_find(s, &probe, &rs, d) < 0)
+        lock(&r);
+        int found = store_source_find(s, &probe, &rs, d);
+        unlock(&r);
+        if (found < 0)
             goto out;
         res->how = rs.how;
         res->start_offset = rs.offset;
@@ -560,6 +607,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         r.pos.line = rs.line;
         if (ingest_checkpoint_decode(sbuf_span(&rs.checkpoint), rs.offset, &skip, &nskip) < 0) {
             diag_set(d, DIAG_DB, "malformed parser checkpoint stored for '%s'", path);
+            goto out;
+        }
+        if (store_batch_restore(r.b, sbuf_span(&rs.pairing)) < 0) {
+            diag_set(d, DIAG_DB, "malformed statement pairing stored for '%s'", path);
             goto out;
         }
         /* The stream's first bytes (for the next commits) and the bytes before the
@@ -593,6 +644,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .format = o->format,
         .prefix = o->prefix,
         .tz = o->tz,
+        .normalize = true,
         .sink = sink,
         .sink_ctx = &r,
         .start_offset = rs.offset,
@@ -617,7 +669,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     if (pr.format)
         res->format = xstrdup(pr.format);
     pipeline_result_release(&pr);
-    store_discard(s); /* after a failure or a stale stop, nothing of the batch stays */
+    store_batch_discard(r.b); /* after a failure or a stale stop, nothing stays */
     if (rc < 0)
         goto out;
     res->offset = r.positioned ? r.pos.start : 0;

@@ -13,11 +13,13 @@
  * --format or --prefix does not consume the file.
  * Standard input has no identity: its batches are committed without a position.
  *
- * Owns nothing between calls.
+ * Owns nothing between calls. ingest_source() may run in several threads at once on one
+ * store when ingest_opts.lock is set.
  */
 #ifndef SIFT_CMD_INGEST_H
 #define SIFT_CMD_INGEST_H
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -38,6 +40,10 @@ struct ingest_opts {
      * (progress display); may be NULL. */
     void (*progress)(void *ctx, const char *name, uint64_t bytes);
     void *progress_ctx;
+    /* Sources read by several threads share the store: every store call of
+     * ingest_source() holds this mutex (NULL: one thread, no locking). The batch of a
+     * source is filled without it. */
+    pthread_mutex_t *lock;
 
     /* ---- pgsift tail (all optional; added by the tail daemon) ---- */
     bool have_fd; /* read the open descriptor @fd (plain data, not gzip) instead of

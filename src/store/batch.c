@@ -12,8 +12,10 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
-#include "store/redact.h"
+#include "normalize/normalize.h"
 #include "store/store_int.h"
+
+static void pairs_compact(struct store_batch *b);
 
 const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_CALL] = "call",
@@ -22,13 +24,19 @@ const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_PLAN] = "plan",
 };
 
-void batch_init(struct batch *b)
+struct store_batch *store_batch_new(const struct store *s)
 {
-    memset(b, 0, sizeof(*b));
+    struct store_batch *b = xcalloc(1, sizeof(*b));
+    b->keep_literals = s->opts.keep_literals;
+    b->last_ts = INT64_MIN;
+    sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    b->nz = normalize_new(NULL);
+    return b;
 }
 
-void batch_reset(struct batch *b)
+void batch_reset(struct store_batch *b)
 {
     for (size_t i = 0; i < b->n_aggs; i++)
         sketch_release(&b->aggs[i].sk);
@@ -43,11 +51,16 @@ void batch_reset(struct batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
+    pairs_compact(b);
+    plans_batch_reset(b->plans);
 }
 
-void batch_release(struct batch *b)
+void store_batch_free(struct store_batch *b)
 {
+    if (!b)
+        return;
     batch_reset(b);
+    plans_batch_free(b->plans);
     htab_release(&b->names_ix);
     htab_release(&b->aggs_ix);
     htab_release(&b->cats_ix);
@@ -64,8 +77,13 @@ void batch_release(struct batch *b)
     free(b->evs);
     free(b->rejs);
     free(b->samples);
+    htab_release(&b->pairs_ix);
+    free(b->pairs);
     arena_release(&b->arena);
-    memset(b, 0, sizeof(*b));
+    normalize_free(b->nz);
+    sbuf_release(&b->scratch);
+    sbuf_release(&b->scratch2);
+    free(b);
 }
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -76,7 +94,7 @@ static uint64_t hash_bytes(const void *p, size_t n)
 /* ---- interned names (database, user) ---- */
 
 struct name_key {
-    const struct batch *b;
+    const struct store_batch *b;
     struct span s;
 };
 
@@ -86,7 +104,7 @@ static bool name_eq(const void *ctx, uint32_t idx)
     return span_eq(k->b->names[idx].s, k->s);
 }
 
-static uint32_t intern(struct batch *b, struct span s)
+static uint32_t intern(struct store_batch *b, struct span s)
 {
     if (!s.p)
         s = SPAN_LIT("");
@@ -113,7 +131,7 @@ struct agg_key {
 };
 
 struct agg_find {
-    const struct batch *b;
+    const struct store_batch *b;
     const struct agg_key *k;
 };
 
@@ -125,8 +143,8 @@ static bool agg_eq(const void *ctx, uint32_t idx)
            a->db == f->k->db && a->user == f->k->user && a->phase == (enum agg_phase)f->k->phase;
 }
 
-static struct agg *agg_get(struct batch *b, int64_t bucket, uint32_t db, uint32_t user, uint64_t fp,
-                           int64_t qid, enum agg_phase phase)
+static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, uint32_t user,
+                           uint64_t fp, int64_t qid, enum agg_phase phase)
 {
     struct agg_key k;
     memset(&k, 0, sizeof(k));
@@ -176,7 +194,7 @@ static void agg_add_duration(struct agg *a, double ms)
 /* ---- texts ---- */
 
 /* Copy @in into the arena: redacted (unless keep_literals) and capped. */
-static struct span stored_text(struct store *s, struct span in,
+static struct span stored_text(struct store_batch *b, struct span in,
                                int (*redactor)(struct sbuf *, struct span))
 {
     if (!in.p)
@@ -184,21 +202,38 @@ static struct span stored_text(struct store *s, struct span in,
     /* Work on at most twice the cap: what is cut would not be stored anyway. */
     if (in.len > 2 * SIFT_MAX_STORED_TEXT)
         in.len = 2 * SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&s->scratch);
-    if (s->opts.keep_literals || !redactor) {
-        if (sbuf_addspan(&s->scratch, in) < 0)
+    sbuf_reset(&b->scratch);
+    if (b->keep_literals || !redactor) {
+        if (sbuf_addspan(&b->scratch, in) < 0)
             return SPAN_NULL; /* cannot happen: the scratch cap is larger */
-    } else if (redactor(&s->scratch, in) < 0) {
+    } else if (redactor(&b->scratch, in) < 0) {
         /* The cap was hit: what was appended is redacted; cut below. */
     }
-    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
-    return arena_dup(&s->b.arena, s->scratch.buf, s->scratch.len);
+    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+}
+
+/* A statement sample: the statement in its own layout with every constant replaced by
+ * $n (normalize/normalize.h), verbatim with keep_literals. */
+static struct span sample_text(struct store_batch *b, struct span raw)
+{
+    if (!raw.p)
+        return SPAN_NULL;
+    if (b->keep_literals)
+        return stored_text(b, raw, NULL);
+    sbuf_reset(&b->scratch);
+    int cut = normalize_redact(b->nz, raw, REDACT_ALL | REDACT_STATEMENT, SIFT_MAX_STORED_TEXT - 3,
+                               &b->scratch);
+    if (cut && sbuf_addstr(&b->scratch, "\xe2\x80\xa6") < 0) {
+        /* the scratch cap is far above SIFT_MAX_STORED_TEXT */
+    }
+    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
 }
 
 /* ---- catalogue ---- */
 
 struct fp_find {
-    const struct batch *b;
+    const struct store_batch *b;
     uint64_t fp;
 };
 
@@ -208,9 +243,8 @@ static bool cat_eq(const void *ctx, uint32_t idx)
     return f->b->cats[idx].fp == f->fp;
 }
 
-static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
+static void catalogue_touch(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct batch *b = &s->b;
     struct fp_find f = { b, ev->fingerprint };
     uint64_t h = hash_bytes(&ev->fingerprint, sizeof(ev->fingerprint));
     long i = htab_find(&b->cats_ix, h, cat_eq, &f);
@@ -225,7 +259,7 @@ static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
         else
             c->same++;
         if (!c->query.len && ev->normalized.len)
-            c->query = stored_text(s, ev->normalized, NULL);
+            c->query = stored_text(b, ev->normalized, NULL);
         return;
     }
     XGROW(b->cats, b->n_cats + 1, b->a_cats);
@@ -236,15 +270,15 @@ static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
     c->first = c->last = ts;
     c->same = 1;
     /* The canonical text has no literal left in it by construction. */
-    c->query = ev->normalized.p ? stored_text(s, ev->normalized, NULL) : SPAN_LIT("");
+    c->query = ev->normalized.p ? stored_text(b, ev->normalized, NULL) : SPAN_LIT("");
     struct span raw = ev->query.p ? ev->query : ev->statement;
-    c->sample = stored_text(s, raw, redact_sql);
+    c->sample = sample_text(b, raw);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
 }
 
 struct qid_find {
-    const struct batch *b;
+    const struct store_batch *b;
     uint64_t fp;
     int64_t qid;
 };
@@ -255,7 +289,7 @@ static bool qid_eq(const void *ctx, uint32_t idx)
     return f->b->qids[idx].fp == f->fp && f->b->qids[idx].qid == f->qid;
 }
 
-static void qid_touch(struct batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
+static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
 {
     struct qid_find f = { b, fp, qid };
     uint64_t key[2] = { fp, (uint64_t)qid };
@@ -282,7 +316,7 @@ static void qid_touch(struct batch *b, uint64_t fp, int64_t qid, bool call, int6
 /* ---- record counts ---- */
 
 struct rec_find {
-    const struct batch *b;
+    const struct store_batch *b;
     int64_t bucket;
     enum event_kind kind;
     enum event_severity sev;
@@ -295,7 +329,7 @@ static bool rec_eq(const void *ctx, uint32_t idx)
     return r->bucket == f->bucket && r->kind == f->kind && r->sev == f->sev;
 }
 
-static void record_count(struct batch *b, int64_t bucket, enum event_kind kind,
+static void record_count(struct store_batch *b, int64_t bucket, enum event_kind kind,
                          enum event_severity sev)
 {
     struct rec_find f = { b, bucket, kind, sev };
@@ -314,7 +348,7 @@ static void record_count(struct batch *b, int64_t bucket, enum event_kind kind,
 /* ---- errors ---- */
 
 struct err_find {
-    const struct batch *b;
+    const struct store_batch *b;
     const struct err *k;
 };
 
@@ -327,10 +361,9 @@ static bool err_eq(const void *ctx, uint32_t idx)
            span_eq(e->message, f->k->message);
 }
 
-static void error_count(struct store *s, const struct event *ev, int64_t bucket, uint32_t db,
+static void error_count(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
                         uint32_t user)
 {
-    struct batch *b = &s->b;
     struct err k = { .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
     memcpy(k.sqlstate, ev->sqlstate, sizeof(k.sqlstate));
     k.sqlstate[5] = '\0';
@@ -340,14 +373,14 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&s->scratch2);
-    sbuf_reset(&s->scratch);
-    if (redact_message(&s->scratch2, msg) < 0 ||
-        redact_numbers(&s->scratch, sbuf_span(&s->scratch2)) < 0) {
+    sbuf_reset(&b->scratch2);
+    sbuf_reset(&b->scratch);
+    if (redact_message(&b->scratch2, msg) < 0 ||
+        redact_numbers(&b->scratch, sbuf_span(&b->scratch2)) < 0) {
         /* the cap was hit: what was appended is redacted; cut below */
     }
-    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
-    k.message = sbuf_span(&s->scratch);
+    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
+    k.message = sbuf_span(&b->scratch);
 
     uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
                                       (uint64_t)bucket ^ ((uint64_t)db << 20) ^
@@ -362,14 +395,14 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
     k.message = arena_dup(&b->arena, k.message.p, k.message.len);
     k.count = 1;
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
-    sbuf_reset(&s->scratch2);
-    if (sbuf_addspan(&s->scratch2, msg) < 0 ||
+    sbuf_reset(&b->scratch2);
+    if (sbuf_addspan(&b->scratch2, msg) < 0 ||
         (ev->detail.p &&
-         (sbuf_addstr(&s->scratch2, "\nDETAIL: ") < 0 ||
-          sbuf_addspan(&s->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
+         (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
+          sbuf_addspan(&b->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
-    k.sample = stored_text(s, sbuf_span(&s->scratch2), redact_message);
+    k.sample = stored_text(b, sbuf_span(&b->scratch2), redact_message);
     XGROW(b->errs, b->n_errs + 1, b->a_errs);
     b->errs[b->n_errs] = k;
     htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
@@ -378,7 +411,7 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
 
 /* ---- events ---- */
 
-static struct span copy_span(struct batch *b, struct span sp)
+static struct span copy_span(struct store_batch *b, struct span sp)
 {
     if (!sp.p)
         return SPAN_NULL;
@@ -387,9 +420,8 @@ static struct span copy_span(struct batch *b, struct span sp)
     return arena_dup(&b->arena, sp.p, sp.len);
 }
 
-static void event_row(struct store *s, const struct event *ev, int64_t ts)
+static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct batch *b = &s->b;
     XGROW(b->evs, b->n_evs + 1, b->a_evs);
     struct ev *e = &b->evs[b->n_evs++];
     memset(e, 0, sizeof(*e));
@@ -404,8 +436,8 @@ static void event_row(struct store *s, const struct event *ev, int64_t ts)
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
-    e->message = stored_text(s, ev->message, redact_message);
-    e->detail = stored_text(s, ev->detail, redact_message);
+    e->message = stored_text(b, ev->message, redact_message);
+    e->detail = stored_text(b, ev->detail, redact_message);
     e->facts = ev->facts;
     struct event_facts *fa = &e->facts;
     fa->lock_mode = copy_span(b, fa->lock_mode);
@@ -414,12 +446,131 @@ static void event_row(struct store *s, const struct event *ev, int64_t ts)
     fa->cause = copy_span(b, fa->cause);
     fa->relation = copy_span(b, fa->relation);
     fa->host = copy_span(b, fa->host);
+    fa->lock_holders = copy_span(b, fa->lock_holders);
+    fa->lock_queue = copy_span(b, fa->lock_queue);
     if (ev->src_name.p) {
-        sbuf_reset(&s->scratch);
-        if (sbuf_addspan(&s->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
-            sbuf_addf(&s->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
-            e->src = arena_dup(&b->arena, s->scratch.buf, s->scratch.len);
+        sbuf_reset(&b->scratch);
+        if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
+            sbuf_addf(&b->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
+            e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
     }
+}
+
+/* ---- statements waiting for their duration line ---- */
+
+struct pid_find {
+    const struct store_batch *b;
+    int64_t pid;
+};
+
+static bool pair_eq(const void *ctx, uint32_t idx)
+{
+    const struct pid_find *f = ctx;
+    return f->b->pairs[idx].pid == f->pid;
+}
+
+static struct pair *pair_find(struct store_batch *b, int64_t pid)
+{
+    struct pid_find f = { b, pid };
+    long i = htab_find(&b->pairs_ix, hash_bytes(&pid, sizeof(pid)), pair_eq, &f);
+    return i < 0 ? NULL : &b->pairs[i];
+}
+
+static void pair_set(struct store_batch *b, int64_t pid, uint64_t fp, uint64_t fp_hi, int64_t qid)
+{
+    struct pair *p = pair_find(b, pid);
+    if (!p) {
+        if (b->live_pairs >= SIFT_MAX_PAIRED_SESSIONS)
+            return; /* its duration will count under fingerprint 0 */
+        XGROW(b->pairs, b->n_pairs + 1, b->a_pairs);
+        p = &b->pairs[b->n_pairs];
+        p->pid = pid;
+        p->live = false;
+        htab_insert(&b->pairs_ix, hash_bytes(&pid, sizeof(pid)), (uint32_t)b->n_pairs);
+        b->n_pairs++;
+    }
+    if (!p->live)
+        b->live_pairs++;
+    p->live = true;
+    p->fp = fp;
+    p->fp_hi = fp_hi;
+    p->qid = qid;
+}
+
+static void pair_clear(struct store_batch *b, int64_t pid)
+{
+    struct pair *p = pair_find(b, pid);
+    if (p && p->live) {
+        p->live = false;
+        b->live_pairs--;
+    }
+}
+
+/* Drop cleared entries (each connection brings a new pid). */
+static void pairs_compact(struct store_batch *b)
+{
+    if (b->n_pairs < 2 * b->live_pairs + 1024)
+        return;
+    size_t w = 0;
+    htab_clear(&b->pairs_ix);
+    for (size_t i = 0; i < b->n_pairs; i++) {
+        if (!b->pairs[i].live)
+            continue;
+        b->pairs[w] = b->pairs[i];
+        htab_insert(&b->pairs_ix, hash_bytes(&b->pairs[w].pid, sizeof(int64_t)), (uint32_t)w);
+        w++;
+    }
+    b->n_pairs = w;
+}
+
+static int put_u64(struct sbuf *out, uint64_t v)
+{
+    unsigned char buf[8];
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)(v >> (8 * i));
+    return sbuf_add(out, buf, 8);
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Version 1: then per waiting statement pid, fp, fp_hi, query_id (8 bytes each, little
+ * endian). */
+int batch_pairs_encode(const struct store_batch *b, struct sbuf *out)
+{
+    if (!b->live_pairs)
+        return 0;
+    if (sbuf_addch(out, 1) < 0)
+        return -1;
+    for (size_t i = 0; i < b->n_pairs; i++) {
+        const struct pair *p = &b->pairs[i];
+        if (p->live && (put_u64(out, (uint64_t)p->pid) < 0 || put_u64(out, p->fp) < 0 ||
+                        put_u64(out, p->fp_hi) < 0 || put_u64(out, (uint64_t)p->qid) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+int store_batch_restore(struct store_batch *b, struct span state)
+{
+    const unsigned char *p = (const unsigned char *)state.p;
+    for (size_t i = 0; i < b->n_pairs; i++)
+        b->pairs[i].live = false;
+    b->live_pairs = 0;
+    pairs_compact(b);
+    if (!state.len)
+        return 0;
+    if (p[0] != 1 || (state.len - 1) % 32 != 0 || (state.len - 1) / 32 > SIFT_MAX_PAIRED_SESSIONS)
+        return -1;
+    for (size_t at = 1; at < state.len; at += 32)
+        pair_set(b, (int64_t)get_u64(p + at), get_u64(p + at + 8), get_u64(p + at + 16),
+                 (int64_t)get_u64(p + at + 24));
+    return 0;
 }
 
 /* ---- store_add ---- */
@@ -437,16 +588,15 @@ static enum agg_phase duration_phase(enum event_phase p)
     return AGG_CALL;
 }
 
-void store_add(struct store *s, const struct event *ev)
+void store_batch_add(struct store_batch *b, const struct event *ev)
 {
-    struct batch *b = &s->b;
     int64_t ts = ev->ts_us;
 
     /* A record without a time is filed at the newest time seen (or now): it still counts. */
     if (ts == INT64_MIN)
-        ts = s->last_ts != INT64_MIN ? s->last_ts : clock_now_us();
-    else if (ts > s->last_ts)
-        s->last_ts = ts;
+        ts = b->last_ts != INT64_MIN ? b->last_ts : clock_now_us();
+    else if (ts > b->last_ts)
+        b->last_ts = ts;
     if (ts < 0)
         ts = 0;
     int64_t bucket = ts / USEC_PER_SEC / 60 * 60;
@@ -456,11 +606,33 @@ void store_add(struct store *s, const struct event *ev)
     uint64_t fp = has_fp ? ev->fingerprint : 0;
     int64_t qid = ev->has_query_id ? ev->query_id : 0;
     bool is_error = sev >= SEV_ERROR && sev <= SEV_PANIC;
+    bool paired = false;
+
+    /* log_statement + log_duration: the text comes first ("statement: ..."), the time in
+     * a bare "duration: N ms" line of the same session after it. */
+    if (ev->pid >= 0) {
+        if (kind == EV_STATEMENT && has_fp) {
+            pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
+        } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
+            struct pair *p = pair_find(b, ev->pid);
+            if (p && p->live) {
+                fp = p->fp;
+                if (!qid)
+                    qid = p->qid;
+                paired = true;
+                p->live = false;
+                b->live_pairs--;
+            }
+        } else if (kind == EV_DURATION || is_error || kind == EV_CONNECTION ||
+                   kind == EV_DISCONNECTION || kind == EV_AUTHENTICATED) {
+            pair_clear(b, ev->pid); /* completed, failed, or a new session */
+        }
+    }
 
     b->records++;
     record_count(b, bucket, kind, sev);
     if (has_fp)
-        catalogue_touch(s, ev, ts);
+        catalogue_touch(b, ev, ts);
 
     if (kind == EV_DURATION || kind == EV_PLAN) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
@@ -472,18 +644,20 @@ void store_add(struct store *s, const struct event *ev)
             a->rows += ev->rows;
             a->rows_calls++;
         }
-        if (has_fp && ev->has_query_id)
+        if ((has_fp || paired) && qid)
             qid_touch(b, fp, qid, ph == AGG_CALL && ev->duration_ms >= 0, ts);
+        if (kind == EV_PLAN)
+            plans_batch_add(b, ev, ts); /* plan shapes: plans.c */
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)
             qid_touch(b, fp, qid, false, ts);
     } else {
-        event_row(s, ev, ts);
+        event_row(b, ev, ts);
     }
 
     if (is_error) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
-        error_count(s, ev, bucket, db, user);
+        error_count(b, ev, bucket, db, user);
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
     }
@@ -492,7 +666,7 @@ void store_add(struct store *s, const struct event *ev)
 /* ---- rejects ---- */
 
 struct rej_find {
-    const struct batch *b;
+    const struct store_batch *b;
     struct span source;
     const char *reason;
 };
@@ -504,9 +678,8 @@ static bool rej_eq(const void *ctx, uint32_t idx)
     return span_eq(r->source, f->source) && !strcmp(r->reason, f->reason);
 }
 
-void store_add_reject(struct store *s, const struct store_reject *r)
+void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 {
-    struct batch *b = &s->b;
     struct span source = r->source.p ? r->source : SPAN_LIT("-");
     const char *reason = r->reason ? r->reason : "unreadable";
     if (source.len > 4096)
@@ -536,24 +709,51 @@ void store_add_reject(struct store *s, const struct store_reject *r)
             .rej = (uint32_t)i,
             .line = r->line,
             .offset = r->offset,
-            .sample = stored_text(s, sample, redact_message),
+            .sample = stored_text(b, sample, redact_message),
         };
         rj->n_samples++;
     }
 }
 
+bool store_batch_is_full(const struct store_batch *b)
+{
+    return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
+           b->arena.used + plans_batch_bytes(b->plans) >= STORE_BATCH_MAX_BYTES;
+}
+
+uint64_t store_batch_count(const struct store_batch *b)
+{
+    return b->records + b->rejects;
+}
+
+void store_batch_discard(struct store_batch *b)
+{
+    batch_reset(b);
+}
+
+/* The store's own batch. */
+
+void store_add(struct store *s, const struct event *ev)
+{
+    store_batch_add(s->def, ev);
+}
+
+void store_add_reject(struct store *s, const struct store_reject *r)
+{
+    store_batch_add_reject(s->def, r);
+}
+
 bool store_batch_full(const struct store *s)
 {
-    return s->b.n_aggs >= STORE_BATCH_MAX_AGGS || s->b.n_evs >= STORE_BATCH_MAX_EVENTS ||
-           s->b.arena.used >= STORE_BATCH_MAX_BYTES;
+    return store_batch_is_full(s->def);
 }
 
 uint64_t store_batch_records(const struct store *s)
 {
-    return s->b.records + s->b.rejects;
+    return store_batch_count(s->def);
 }
 
 void store_discard(struct store *s)
 {
-    batch_reset(&s->b);
+    batch_reset(s->def);
 }

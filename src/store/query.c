@@ -315,7 +315,10 @@ static const struct {
     { "total_s", STORE_FACT_REAL },      { "cause", STORE_FACT_TEXT },
     { "relation", STORE_FACT_TEXT },     { "tuples_removed", STORE_FACT_INT },
     { "tuples_remain", STORE_FACT_INT }, { "elapsed_s", STORE_FACT_REAL },
-    { "host", STORE_FACT_TEXT },
+    { "host", STORE_FACT_TEXT },         { "step", STORE_FACT_TEXT },
+    { "lock_holders", STORE_FACT_TEXT }, { "lock_queue", STORE_FACT_TEXT },
+    { "blocker_pid", STORE_FACT_INT },   { "distance_kb", STORE_FACT_INT },
+    { "port", STORE_FACT_INT },
 };
 
 _Static_assert(SQL_EVENT_N_FACTS <= STORE_MAX_FACTS, "room for every fact");

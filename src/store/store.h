@@ -98,6 +98,29 @@ uint64_t store_batch_records(const struct store *s);
 void store_discard(struct store *s);
 
 /*
+ * Batches of their own, for readers in several threads (pgsift ingest -j N): each
+ * thread fills its batch (no database access, no shared state), and commits go through
+ * store_commit_batch() one at a time (the caller serialises them, and
+ * store_source_find(), with a mutex: the store itself is not thread-safe). The store's
+ * own batch above is the same thing, for the single-threaded case.
+ */
+struct store_batch;
+struct store_batch *store_batch_new(const struct store *s); /* never NULL; free with: */
+void store_batch_free(struct store_batch *b);               /* NULL is a no-op */
+void store_batch_add(struct store_batch *b, const struct event *ev);
+void store_batch_add_reject(struct store_batch *b, const struct store_reject *r);
+bool store_batch_is_full(const struct store_batch *b);
+uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
+void store_batch_discard(struct store_batch *b);
+
+/* A batch remembers, across commits, each session's logged statement still waiting for
+ * its bare "duration: N ms" line (log_statement + log_duration), so that the duration
+ * counts under that statement. store_commit_batch() keeps this with the source position
+ * and store_source_find() returns it (store_resume.pairing): a reader that resumes a
+ * stream restores it here first. Returns -1 for malformed data (nothing restored). */
+SIFT_WUR int store_batch_restore(struct store_batch *b, struct span pairing);
+
+/*
  * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
  * the decompressed stream), so a file that was rotated and then gzipped continues where
  * its plain version stopped.
@@ -130,6 +153,10 @@ enum store_commit_status {
  * empty afterwards in every case. @pos NULL (stdin) stores data without a position: such
  * input is not protected against being loaded twice. */
 SIFT_WUR int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d);
+
+/* The same for a batch of its own (emptied in every case). */
+SIFT_WUR int store_commit_batch(struct store *s, struct store_batch *b,
+                                struct store_source_pos *pos, struct diag *d);
 
 /* ---- reading back where a stream stopped ---- */
 
@@ -164,6 +191,7 @@ struct store_resume {
     struct sbuf checkpoint; /* parser state saved with offset (empty if none) */
     struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit) */
     struct sbuf prev_name;  /* name the stream was stored under */
+    struct sbuf pairing;    /* for store_batch_restore() */
 };
 
 void store_resume_init(struct store_resume *r);
@@ -267,7 +295,7 @@ struct store_fact {
     const char *s;
 };
 
-#define STORE_MAX_FACTS 16
+#define STORE_MAX_FACTS 24
 
 /* One stored event; strings borrowed until the callback returns, NULL when absent. */
 struct store_event_row {
@@ -332,5 +360,78 @@ struct store_reject_row {
 typedef int store_reject_fn(void *ctx, const struct store_reject_row *row);
 SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
                            void *ctx, struct diag *d);
+
+/* ---- reading: auto_explain plan shapes (store/plans.c, docs/plans.md) ---- */
+
+/* One plan shape of one query in one database. Strings are owned by the result. */
+struct store_plan {
+    uint64_t fingerprint; /* query fingerprint; 0 when the plan had no Query Text */
+    char *database;       /* "" when the log does not say */
+    char *query;          /* canonical text from the catalogue; NULL when unknown */
+    uint64_t plan_fp;     /* plan shape fingerprint (0: the plan could not be read) */
+    char *shape;          /* one line: "Aggregate > Seq Scan on t" */
+    char *insights;       /* insights seen in any plan of this shape, comma-separated names
+                             in enum plan_insight_kind order ("" if none) */
+    char *format;         /* format of the sample: text, json, yaml, xml */
+    char *sample;         /* the plan shown: the one with the most insights, the slowest
+                             among those (redacted unless --keep-literals) */
+    int64_t first_seen_us, last_seen_us, sample_ts_us;
+    uint64_t calls;
+    double total_ms, mean_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* executor time */
+    double sample_ms; /* -1 when the sample record had no duration */
+};
+
+/*
+ * A plan change: the dominant plan of a query changed. The runs of one shape (plan
+ * records in a row with that shape, in ingest order) that count are those of at least
+ * STORE_PLAN_CHANGE_MIN_CALLS records; shorter runs (a one-off generic plan) are left
+ * out, and neighbouring runs of the same shape merge. Each switch between two merged
+ * runs is a change, with the mean executor time on either side.
+ */
+#define STORE_PLAN_CHANGE_MIN_CALLS 3
+
+struct store_plan_run {
+    uint64_t plan_fp;
+    int64_t first_us, last_us;
+    uint64_t calls;
+    double total_ms;
+};
+
+struct store_plan_change {
+    uint64_t fingerprint;
+    char *database; /* owned (NULL from store_plan_detect()) */
+    uint64_t from_plan, to_plan;
+    int64_t at_us; /* first record of the new plan */
+    uint64_t calls_before, calls_after;
+    double before_ms, after_ms; /* mean executor time per call */
+    double slower_by;           /* after_ms / before_ms; < 1 when it got faster; -1 unknown */
+};
+
+/* The rule on runs in ingest order; writes at most @max changes, returns how many
+ * there are. Pure (tests, rules). */
+size_t store_plan_detect(const struct store_plan_run *runs, size_t n, struct store_plan_change *out,
+                         size_t max);
+
+struct store_plans_opts {
+    bool has_fingerprint; /* only this query */
+    uint64_t fingerprint;
+    bool has_plan_fp; /* only this shape */
+    uint64_t plan_fp;
+    const char *database; /* NULL: all */
+    int64_t since_us;     /* shapes last seen at or after; INT64_MIN: all */
+};
+
+struct store_plans {
+    struct store_plan *plans; /* by query, database, then first seen */
+    size_t n;
+    struct store_plan_change *changes; /* of the queries in plans, oldest first */
+    size_t n_changes;
+};
+
+/* Read plan shapes and the changes of their queries. Returns 0 (release @out with
+ * store_plans_release()), or -1 with @d filled. */
+SIFT_WUR int store_plans(struct store *s, const struct store_plans_opts *o, struct store_plans *out,
+                         struct diag *d);
+void store_plans_release(struct store_plans *p);
 
 #endif

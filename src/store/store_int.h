@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/arena.h"
+#include "normalize/normalize.h"
 #include "store/htab.h"
 #include "store/sketch.h"
 #include "store/sql.h"
@@ -106,7 +107,22 @@ struct name {
     struct span s; /* arena */
 };
 
-struct batch {
+/* A session's logged statement waiting for its bare duration line (log_statement +
+ * log_duration log the text and the time on separate lines). */
+struct pair {
+    int64_t pid;
+    uint64_t fp, fp_hi;
+    int64_t qid; /* 0: none */
+    bool live;
+};
+
+/* The public struct store_batch: one batch in the making. Used by one thread at a time;
+ * only store_commit_batch() touches the database. */
+struct store_batch {
+    bool keep_literals;
+    struct normalizer *nz;         /* statement samples (normalize_redact) */
+    int64_t last_ts;               /* newest record time seen, for records without one */
+    struct sbuf scratch, scratch2; /* redaction */
     struct arena arena;
     uint64_t records, rejects;
     struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
@@ -119,8 +135,13 @@ struct batch {
     struct ev *evs;
     struct rej *rejs;
     struct rej_sample *samples;
+    /* Carried across commits (not part of a batch's data): see struct pair. */
+    struct htab pairs_ix;
+    struct pair *pairs;
+    size_t n_pairs, a_pairs, live_pairs;
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
+    struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
 };
 
 struct store {
@@ -128,15 +149,14 @@ struct store {
     char *path;
     struct store_opts opts;
     sqlite3_stmt *stmt[SQL_COUNT];
-    struct batch b;
-    int64_t last_ts;               /* newest record time seen, for records without one */
-    struct sbuf scratch, scratch2; /* redaction and blob encoding */
+    struct store_batch *def; /* the batch of store_add() and store_commit() */
+    struct sbuf scratch;     /* blob encoding at commit */
 };
 
 /* batch.c */
-void batch_init(struct batch *b);
-void batch_reset(struct batch *b);
-void batch_release(struct batch *b);
+void batch_reset(struct store_batch *b);
+/* The statements waiting for their duration, to keep with a source position. */
+SIFT_WUR int batch_pairs_encode(const struct store_batch *b, struct sbuf *out);
 
 /* migrate.c: bring the schema to the newest embedded version (or, read-only, check
  * that it is that version). */
@@ -149,6 +169,17 @@ SIFT_WUR int sqlfn_register(sqlite3 *db);
 int store_db_error(struct store *s, struct diag *d, const char *what);
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql which);
 SIFT_WUR int store_exec(struct store *s, enum store_sql which, struct diag *d);
+
+/* plans.c: auto_explain plan shapes (the plans branch; docs/plans.md). The batch part
+ * is made on the first plan record; plans_write() runs inside store_commit_batch()'s
+ * transaction, plans_expire() inside store_rollup()'s. */
+struct plans_batch;
+void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts);
+void plans_batch_reset(struct plans_batch *pb); /* NULL is a no-op */
+void plans_batch_free(struct plans_batch *pb);  /* NULL is a no-op */
+size_t plans_batch_bytes(const struct plans_batch *pb);
+SIFT_WUR int plans_write(struct store *s, struct store_batch *b, struct diag *d);
+SIFT_WUR int plans_expire(struct store *s, int64_t before_us, struct diag *d);
 
 /* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
 sqlite3 *store_sqlite(struct store *s);

@@ -23,9 +23,10 @@
 #include "core/span.h"
 #include "event.h"
 #include "input/input.h"
+#include "normalize/normalize.h"
 #include "parse/parse.h"
-#include "parse/parse_int.h"
 #include "store/store.h"
+#include "parse/parse_int.h"
 #include "tools.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
@@ -37,47 +38,6 @@ static int cmd_now(int argc, char **argv)
     (void)argv;
     puts(clock_format_rfc3339(clock_now_us(), 0, buf));
     return 0;
-}
-
-/* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
- * (bench.sh measures the jsonlog scanner against the jansson path with it). */
-static int cmd_parse_count(int argc, char **argv)
-{
-    int i = 1;
-    if (i < argc && !strcmp(argv[i], "--jansson-only")) {
-        jsonlog_jansson_only = true;
-        i++;
-    }
-    if (argc - i != 2) {
-        fprintf(stderr, "usage: sift-test-tool parse-count [--jansson-only] FORMAT FILE\n");
-        return 2;
-    }
-    struct diag d = DIAG_INIT;
-    struct parser *p = parser_new(&(struct parser_opts){ .format = argv[i] }, &d);
-    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[i + 1] }, &d) : NULL;
-    if (!in) {
-        fprintf(stderr, "%s\n", d.msg);
-        parser_free(p);
-        return 1;
-    }
-    struct input_line ln;
-    struct event *ev;
-    enum input_status st;
-    while ((st = input_next(in, &ln, &d)) == INPUT_LINE || st == INPUT_DAMAGED) {
-        if (st == INPUT_DAMAGED)
-            continue;
-        parser_feed(p, &ln);
-        while (parser_next(p, &ev) == PARSE_EVENT)
-            ;
-    }
-    parser_end(p);
-    while (parser_next(p, &ev) == PARSE_EVENT)
-        ;
-    const struct parse_stats *ps = parser_stats(p);
-    printf("%llu %llu\n", (unsigned long long)ps->events, (unsigned long long)ps->rejects);
-    input_close(in);
-    parser_free(p);
-    return st == INPUT_ERROR ? 1 : 0;
 }
 
 /* ---- store-load: fill a store from NDJSON events (before `pgsift ingest` exists, and as
@@ -367,6 +327,47 @@ static int cmd_store_rollup(int argc, char **argv)
     return 0;
 }
 
+/* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
+ * (bench.sh measures the jsonlog scanner against the jansson path with it). */
+static int cmd_parse_count(int argc, char **argv)
+{
+    int i = 1;
+    if (i < argc && !strcmp(argv[i], "--jansson-only")) {
+        jsonlog_jansson_only = true;
+        i++;
+    }
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: sift-test-tool parse-count [--jansson-only] FORMAT FILE\n");
+        return 2;
+    }
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(&(struct parser_opts){ .format = argv[i] }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[i + 1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "%s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    while ((st = input_next(in, &ln, &d)) == INPUT_LINE || st == INPUT_DAMAGED) {
+        if (st == INPUT_DAMAGED)
+            continue;
+        parser_feed(p, &ln);
+        while (parser_next(p, &ev) == PARSE_EVENT)
+            ;
+    }
+    parser_end(p);
+    while (parser_next(p, &ev) == PARSE_EVENT)
+        ;
+    const struct parse_stats *ps = parser_stats(p);
+    printf("%llu %llu\n", (unsigned long long)ps->events, (unsigned long long)ps->rejects);
+    input_close(in);
+    parser_free(p);
+    return st == INPUT_ERROR ? 1 : 0;
+}
+
 /* classify FILE [FORMAT]: parse FILE (format auto unless given), classify every event
  * and print one tab-separated line per event: kind, phase, duration_ms, step, cause,
  * wait_ms, temp_bytes, buffers, deadlock participants, has_params, query length. Two
@@ -420,16 +421,95 @@ static int cmd_classify(int argc, char **argv)
     return 0;
 }
 
+/* plans [--redacted] FILE [FORMAT]: every auto_explain plan of FILE analysed: its line,
+ * format, fingerprint, shape, then indented insights (name, node, explanation) and index
+ * suggestions (DDL). --redacted: print each plan redacted and analyse that instead. */
+static int cmd_plans(int argc, char **argv)
+{
+    struct diag d = DIAG_INIT;
+    struct arena a = ARENA_INIT;
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    struct normalizer *nz = NULL;
+    struct sbuf red = SBUF_INIT;
+
+    if (argc > 1 && !strcmp(argv[1], "--redacted")) {
+        nz = normalize_new(NULL);
+        argc--;
+        argv++;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: sift-test-tool plans FILE [FORMAT]\n");
+        return 2;
+    }
+    struct parser *p =
+        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    for (;;) {
+        st = input_next(in, &ln, &d);
+        if (st == INPUT_LINE)
+            parser_feed(p, &ln);
+        else if (st == INPUT_EOF || st == INPUT_ERROR)
+            parser_end(p);
+        while (parser_next(p, &ev) == PARSE_EVENT) {
+            classify_event(ev, &a);
+            if (ev->kind != EV_PLAN)
+                continue;
+            struct plan_analysis pa;
+            struct span body = ev->plan;
+            if (nz) {
+                sbuf_reset(&red);
+                if (plan_redact(nz, body, ev->plan_format, &a, &red) < 0)
+                    fprintf(stderr, "sift-test-tool: redaction cut\n");
+                body = sbuf_span(&red);
+                printf("%s\n", red.buf);
+            }
+            plan_analyze(body, ev->plan_format, ev->duration_ms, &a, &pa);
+            printf("line %" PRIu64 "\t%s\t%016" PRIx64 "\t%s\t%.*s\n", ev->src_line,
+                   plan_format_name(ev->plan_format), pa.fingerprint,
+                   pa.parsed ? "parsed" : pa.reason, (int)pa.shape.len,
+                   pa.shape.p ? pa.shape.p : "");
+            for (size_t i = 0; i < pa.n_insights; i++)
+                printf("  insight %s\t%.*s\t%.*s\n", plan_insight_name(pa.insights[i].kind),
+                       (int)pa.insights[i].node.len,
+                       pa.insights[i].node.p ? pa.insights[i].node.p : "",
+                       (int)pa.insights[i].explanation.len, pa.insights[i].explanation.p);
+            for (size_t i = 0; i < pa.n_suggestions; i++)
+                printf("  index %.*s\tsaving %.3f ms\n", (int)pa.suggestions[i].ddl.len,
+                       pa.suggestions[i].ddl.p, pa.suggestions[i].saving_ms);
+        }
+        arena_reset(&a);
+        if (st != INPUT_LINE && st != INPUT_DAMAGED)
+            break;
+    }
+    input_close(in);
+    parser_free(p);
+    arena_release(&a);
+    sbuf_release(&red);
+    normalize_free(nz);
+    if (st == INPUT_ERROR) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        return 1;
+    }
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help;
 } cmds[] = {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
-    { "parse-count", cmd_parse_count,
-      "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
+    { "parse-count", cmd_parse_count,
+      "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
     { "append-lines", tool_append_lines,
       "write numbered log records at a steady rate, rotating (tail tests, bench)" },
@@ -437,6 +517,7 @@ static const struct {
       "COMMIT_LOG TIMES: write-to-commit latency percentiles of appended lines" },
     { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
     { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
+    { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
 };
 
 int main(int argc, char **argv)
