@@ -43,6 +43,10 @@ int cmd_tail(int argc, char **argv, const struct cli *cli, struct diag *d)
         return -1;
     if (n == 0 && !config)
         return diag_set(d, DIAG_USAGE, "'tail' needs --config FILE or paths to follow");
+    for (int i = 1; i <= n; i++)
+        if (!strcmp(argv[i], "-"))
+            return diag_set(d, DIAG_USAGE,
+                            "'tail' follows files, not standard input (use 'pgsift ingest -')");
     if (!n && (format || prefix || tz || include))
         return diag_set(d, DIAG_USAGE,
                         "--format, --prefix, --tz and --include apply to command-line paths");

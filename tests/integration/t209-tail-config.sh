@@ -66,6 +66,7 @@ out=$("$PGSIFT" tail --check --config "$T/syntax.yaml" 2>&1) || true
 expect_contains "$out" "syntax.yaml:3:1: invalid YAML"
 expect_exit 1 "$PGSIFT" tail --check --config "$T/missing.yaml"
 expect_exit 2 "$PGSIFT" tail
+expect_exit 2 "$PGSIFT" tail -
 expect_exit 2 "$PGSIFT" tail --format csvlog --config "$example"
 expect_exit 2 "$PGSIFT" tail --check --format nope "$T/x.log"
 
