@@ -203,6 +203,25 @@ void store_resume_release(struct store_resume *r);
 SIFT_WUR int store_source_find(struct store *s, const struct store_probe *p,
                                struct store_resume *out, struct diag *d);
 
+/* What the store holds about the stream with id @id (a store_resume.id), for
+ * `pgsift status`. Returns 0 (out->found false when there is no such stream), or -1
+ * with @d filled. */
+struct store_source_info {
+    bool found;
+    char name[1024];         /* path it was last read under */
+    uint64_t offset, line;   /* committed position */
+    uint64_t records;        /* records stored from it */
+    int64_t first_ingest_us; /* clock of its first and last commit */
+    int64_t last_ingest_us;
+};
+SIFT_WUR int store_source_info(struct store *s, int64_t id, struct store_source_info *out,
+                               struct diag *d);
+
+/* The first commit (µs) of any stream stored under @name or under a rotated sibling
+ * name of it (@name followed by '.', '-' or '_'); INT64_MIN when there is none. */
+SIFT_WUR int store_source_first_commit(struct store *s, const char *name, int64_t *us,
+                                       struct diag *d);
+
 /* ---- retention ---- */
 
 struct store_rollup_stats {

@@ -28,6 +28,7 @@
 #include "parse/parse.h"
 #include "store/store.h"
 #include "parse/parse_int.h"
+#include "tools.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -515,6 +516,12 @@ static const struct {
     { "parse-count", cmd_parse_count,
       "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
+    { "append-lines", tool_append_lines,
+      "write numbered log records at a steady rate, rotating (tail tests, bench)" },
+    { "tail-latency", tool_tail_latency,
+      "COMMIT_LOG TIMES: write-to-commit latency percentiles of appended lines" },
+    { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
+    { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
     { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
 };
 
