@@ -60,7 +60,7 @@ void fmt_ms(char *buf, size_t size, double ms)
     else if (ms < 60000)
         snprintf(buf, size, "%.2f s", ms / 1000);
     else if (ms < 3600000)
-        snprintf(buf, size, "%.1f min", ms / 60000);
+        snprintf(buf, size, "%.2f min", ms / 60000);
     else
         snprintf(buf, size, "%.2f h", ms / 3600000);
 }
@@ -124,6 +124,8 @@ void fmt_change(char *buf, size_t size, double cur, double base)
         snprintf(buf, size, DASH);
     else if (base == 0)
         snprintf(buf, size, cur == 0 ? "0%%" : "new");
+    else if (fabs((cur - base) / base * 100) < 0.05)
+        snprintf(buf, size, "0.0%%"); /* never "-0.0%" */
     else
         snprintf(buf, size, "%+.1f%%", (cur - base) / base * 100);
 }

@@ -109,7 +109,9 @@ int report_redact(struct sbuf *out, struct span t)
             next = paren_end(t, i);
             rep = "(?)";
         } else if (c >= '0' && c <= '9' && (i == 0 || !is_word(t.p[i - 1]))) {
-            while (next < t.len && ((t.p[next] >= '0' && t.p[next] <= '9') || t.p[next] == '.'))
+            while (next < t.len && ((t.p[next] >= '0' && t.p[next] <= '9') ||
+                                    (t.p[next] == '.' && next + 1 < t.len && t.p[next + 1] >= '0' &&
+                                     t.p[next + 1] <= '9')))
                 next++;
             if (next < t.len && is_word(t.p[next])) {
                 /* Part of a word ("2nd", "0x1f", "10ms"): a value all the same. */

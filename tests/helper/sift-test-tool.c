@@ -49,9 +49,17 @@ static struct span *read_hostile(const char *path, size_t *n, struct sbuf *store
             len--;
         if (!len || line[0] == '#')
             continue;
+        struct sbuf one = SBUF_INIT;
         size_t at = store->len;
-        if (case_unescape(line, len, store) < 0)
-            break;
+        if (case_unescape(line, len, &one) < 0 || sbuf_addspan(store, sbuf_span(&one)) < 0) {
+            fprintf(stderr, "sift-test-tool: %s: bad escape in: %s\n", path, line);
+            sbuf_release(&one);
+            fclose(f);
+            free(offs);
+            free(lens);
+            return NULL;
+        }
+        sbuf_release(&one);
         XGROW(offs, count + 1, alloc);
         lens = xrealloc(lens, alloc * sizeof(*lens));
         offs[count] = at;
