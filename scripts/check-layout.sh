@@ -48,6 +48,7 @@ check_tree() {
       inc=${inc%%\"*}
       [[ -z $inc ]] && continue
       [[ $inc == version.h ]] && { ((so == 9)) && continue; echo "$rel: includes generated \"version.h\" (only main.c/cmd may)"; bad=1; continue; }
+      [[ $inc == pipeline.h ]] && { ((so == 9)) && continue; echo "$rel: includes \"pipeline.h\" (only main.c, pipeline.c and cmd/ may)"; bad=1; continue; }
       if [[ $inc == event.h ]]; then
         if ((so == 0)); then echo "$rel: core/ must not include \"event.h\""; bad=1; fi
         continue

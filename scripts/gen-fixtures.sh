@@ -3,7 +3,10 @@
 # shellcheck disable=SC2016  # backticks in printf formats are Markdown, not command substitution
 # gen-fixtures.sh: regenerate tests/fixtures/pg15/<run>/ from a real PostgreSQL 15 server.
 #
-# usage: scripts/gen-fixtures.sh [--keep-tmp] [RUN...]
+# usage: scripts/gen-fixtures.sh [--keep-tmp] [--out DIR] [RUN...]
+#
+# --out DIR writes the runs under DIR instead of tests/fixtures/pg15 (the regeneration
+# test uses it to compare a fresh run with the committed one).
 #
 # For each run (default: all of them, see RUNS below) a throw-away cluster is created with
 # scripts/lib/pg.sh, configured to log everything to stderr, csvlog and jsonlog at once, fed the
@@ -33,22 +36,34 @@ die() {
 say() {
 	printf 'gen-fixtures: %s\n' "$*" >&2
 }
+usage_error() {
+	printf 'gen-fixtures: %s\nusage: scripts/gen-fixtures.sh [--keep-tmp] [--out DIR] [RUN...]\n' "$*" >&2
+	exit 2
+}
 
 keep_tmp=0
 selected=()
-for arg in "$@"; do
+while [ $# -gt 0 ]; do
+	arg=$1
+	shift
 	case $arg in
 	--keep-tmp) keep_tmp=1 ;;
+	--out)
+		[ $# -gt 0 ] || usage_error "option '--out' requires a directory"
+		mkdir -p -- "$1"
+		OUT=$(cd -- "$1" && pwd -P)
+		shift
+		;;
 	-h | --help)
-		sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+		sed -n '4,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
 		printf 'runs: %s\n' "${RUNS[*]}"
 		exit 0
 		;;
-	-*) die "unknown option '$arg' (accepted: --keep-tmp, --help)" ;;
+	-*) usage_error "unknown option '$arg' (accepted: --keep-tmp, --out, --help)" ;;
 	*)
 		case " ${RUNS[*]} " in
 		*" $arg "*) selected+=("$arg") ;;
-		*) die "unknown run '$arg' (accepted: ${RUNS[*]})" ;;
+		*) usage_error "unknown run '$arg' (accepted: ${RUNS[*]})" ;;
 		esac
 		;;
 	esac
@@ -641,7 +656,8 @@ SET max_parallel_workers_per_gather = 2;
 SET parallel_setup_cost = 0;
 SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
-SELECT payload FROM events ORDER BY payload, id LIMIT 3 OFFSET 40000;
+SET parallel_leader_participation = off;
+SELECT md5(payload || id) AS h FROM events ORDER BY h LIMIT 3 OFFSET 40000;
 -- a hash join in a few batches (temporary files)
 SET work_mem = '1MB';
 SET max_parallel_workers_per_gather = 0;
@@ -778,7 +794,8 @@ workload_summary() {
    the same query before \`CREATE INDEX\`, after it, and after \`ANALYZE\` on shifted data (three
    plans, one queryid); a row misestimate on correlated columns; with \`work_mem = 64kB\` a
    sort spilling to a temporary file (\`Sort Method: external merge\`) and a parallel sort
-   whose workers log their own temporary files (backend_type \`parallel worker\`, leader_pid);
+   (\`parallel_leader_participation = off\`) whose two workers log their own temporary files
+   (backend_type \`parallel worker\`, leader_pid, their own pid and session);
    with \`work_mem = 1MB\` a hash join in several batches (temporary files); a nested statement
    in a DO block (\`log_nested_statements\`, plan with a CONTEXT).
 10. The same statement in databases \`postgres\` and \`app\`.
@@ -923,8 +940,9 @@ that are PostgreSQL's, not the fixtures':
 Timestamps, pids, ports, socket paths (`/tmp/pgsift-fixtures.*`), durations, buffer counts and
 transaction ids change every time. The statements, their order within each session, the
 errors, lock waits, deadlock, plans of the plan session and the temp files are the same every
-time, and so were all `query_id`/`queryid` values between runs of one generation (OIDs are
-assigned in the same order). Incidental records whose number varies a little between
+time. So far the `query_id`/`queryid` values were identical across runs and regenerations too
+(they depend on table OIDs, which a fresh cluster assigns in the same order), but read them
+from `pg_stat_statements.csv` rather than hard-coding them. Incidental records whose number varies a little between
 regenerations: autovacuum/autoanalyze of catalog and pgbench tables, WAL-triggered checkpoints
 and their `checkpoints are occurring too frequently` warnings (2-3 per run), plans of
 statements outside the plan session that happened to take longer than 50 ms, and a

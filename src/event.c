@@ -44,6 +44,12 @@ void event_clear(struct event *ev)
     ev->ts_us = INT64_MIN;
     ev->pid = -1;
     ev->session_line = -1;
+    ev->client_port = -1;
+    ev->leader_pid = -1;
+    ev->txid = -1;
+    ev->session_start_us = INT64_MIN;
+    ev->cursor_pos = -1;
+    ev->internal_pos = -1;
     ev->duration_ms = -1;
     ev->facts.wait_ms = -1;
     ev->facts.temp_bytes = -1;

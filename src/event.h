@@ -120,6 +120,16 @@ struct event {
     bool has_query_id;          /* query_id present and non-zero */
     uint32_t flags;             /* enum event_flags */
 
+    /* Further log fields (formats.md §0), filled where the format has them. */
+    int32_t client_port;      /* TCP port of `client`; -1 if absent (Unix socket) */
+    int64_t leader_pid;       /* parallel workers: pid of the group leader; -1 if absent */
+    int64_t txid;             /* top-level transaction id, 0 if none; -1 if absent */
+    struct span vxid;         /* virtual transaction id "3/167" */
+    int64_t session_start_us; /* UTC microseconds; INT64_MIN if absent */
+    int32_t cursor_pos;       /* 1-based character position in `statement`; -1 */
+    int32_t internal_pos;     /* 1-based character position in `internal_query`; -1 */
+    struct span location;     /* "func, file.c:line" (log_error_verbosity=verbose) */
+
     /* classify/ */
     enum event_kind kind;
     enum event_phase phase;

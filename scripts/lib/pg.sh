@@ -153,6 +153,10 @@ pg_start() {
 	if pg__is_root; then
 		pg_ensure_user || return 1
 		chown "$PG_TEST_USER:" "$base" "$base/sock" || return 1
+		if ! runuser -u "$PG_TEST_USER" -- test -w "$base/sock"; then
+			pg__die "'$base' is not reachable by user $PG_TEST_USER: every parent directory needs o+x (mktemp -d makes 0700 directories: chmod 711 them)"
+			return 1
+		fi
 	fi
 	export PG_BASEDIR="$base"
 	export PGDATA="$base/data"

@@ -41,5 +41,6 @@ void command_usage(FILE *out);
 /* Command implementations (cmd_<name>.c). argv[0] is the command name. */
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

@@ -9,6 +9,8 @@
 const struct command commands[] = {
     { "version", cmd_version, "pgsift version",
       "show the version, build options and library versions" },
+    { "parse", cmd_parse, "pgsift parse [--format F] [--prefix P] [--tz Z] [--stats] FILE...|-",
+      "decode logs to NDJSON events (one per record), or count them with --stats" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

@@ -28,7 +28,8 @@ enum diag_kind {
     DIAG_INTERNAL,
 };
 
-#define DIAG_MSG_MAX 1024
+/* Large enough for the "nothing parsed" diagnosis, which quotes the first failing lines. */
+#define DIAG_MSG_MAX 4096
 
 struct diag {
     enum diag_kind kind;

@@ -41,6 +41,13 @@ int escape_json(struct sbuf *sb, struct span s, unsigned flags)
     size_t run = 0; /* start of the pending run of bytes to copy as they are */
 
     for (size_t i = 0, n; i < s.len; i += n) {
+        /* Fast path: plain printable ASCII is copied as part of the run. */
+        const unsigned char c = (unsigned char)s.p[i];
+        if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\' &&
+            !(script && (c == '<' || c == '>' || c == '&' || c == '/'))) {
+            n = 1;
+            continue;
+        }
         int bad;
         uint32_t cp = next_cp(s, i, &n, &bad);
         const char *rep = NULL;

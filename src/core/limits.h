@@ -34,6 +34,20 @@
  * (interleaved stderr/syslog from many backends). */
 #define SIFT_MAX_PENDING_RECORDS 4096u
 
+/* A pending record whose last line is this many lines behind the current line is
+ * complete: continuation lines of one process follow within a few lines even when
+ * processes interleave (syslog), and an idle process must not hold its last record
+ * (and with it the resume checkpoint) forever. */
+#define SIFT_MAX_PENDING_AGE_LINES 10000u
+
+/* Runs of already-emitted lines remembered past the resume checkpoint (interleaved
+ * records). Beyond it the oldest pending record is completed early, which moves the
+ * checkpoint forward; bounds memory when one record stays open for very long. */
+#define SIFT_MAX_RESUME_RUNS 65536u
+
+/* Failing lines quoted in the "nothing parsed" diagnosis (exit 3). */
+#define SIFT_DIAG_LINES 5u
+
 /* First samples kept per (source, reject reason), like GoAccess's 20 log errors. */
 #define SIFT_MAX_REJECT_SAMPLES 20u
 

@@ -43,6 +43,13 @@ size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp)
     return 0;
 }
 
+size_t utf8_seq_len(const unsigned char *p, size_t n)
+{
+    uint32_t cp;
+
+    return utf8_decode(p, n, &cp);
+}
+
 bool utf8_valid(struct span s)
 {
     const unsigned char *p = (const unsigned char *)s.p;

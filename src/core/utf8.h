@@ -22,6 +22,10 @@
  * U+FFFD). len must be > 0. */
 size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp);
 
+/* Length of the valid sequence at p[0] (1..4), or 0 when the byte there starts none
+ * within n bytes (the caller replaces that one byte): utf8_decode() without the value. */
+size_t utf8_seq_len(const unsigned char *p, size_t n);
+
 /* True when the whole span is valid UTF-8. ASCII is checked 8 bytes at a time. */
 bool utf8_valid(struct span s);
 

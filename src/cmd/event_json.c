@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "cmd/event_json.h"
+#include "core/clock.h"
+#include "core/escape.h"
+
+static int str_field(struct sbuf *o, const char *key, struct span s)
+{
+    if (!s.p)
+        return 0;
+    if (sbuf_addf(o, ",\"%s\":", key) < 0)
+        return -1;
+    return escape_json_string(o, s);
+}
+
+static int int_field(struct sbuf *o, const char *key, int64_t v, int64_t absent)
+{
+    return v == absent ? 0 : sbuf_addf(o, ",\"%s\":%" PRId64, key, v);
+}
+
+/* A JSON plan is embedded as an object when it is valid JSON, else kept as a string. */
+static int plan_field(struct sbuf *o, const struct event *ev)
+{
+    if (!ev->plan.p)
+        return 0;
+    if (ev->plan_format == PLAN_JSON) {
+        json_t *j = json_loadb(ev->plan.p, ev->plan.len, 0, NULL);
+        if (j) {
+            char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+            json_decref(j);
+            if (txt) {
+                int r = sbuf_addf(o, ",\"plan\":%s", txt);
+                free(txt);
+                return r;
+            }
+        }
+    }
+    return str_field(o, "plan", ev->plan);
+}
+
+int event_json_write(const struct event *ev, struct sbuf *o)
+{
+    char ts[CLOCK_RFC3339_MAX];
+    int r = sbuf_addstr(o, "{\"src\":");
+
+    if (r == 0) {
+        /* "file:line" as one string, the name repaired like any other text. */
+        char num[32];
+        size_t before = o->len;
+        r = escape_json_string(o, ev->src_name);
+        if (r == 0) {
+            sbuf_setlen(o, o->len - 1); /* reopen the string */
+            snprintf(num, sizeof(num), ":%" PRIu64 "\"", ev->src_line);
+            r = sbuf_addstr(o, num);
+        }
+        (void)before;
+    }
+    if (r == 0 && ev->ts_us != INT64_MIN)
+        r = sbuf_addf(o, ",\"ts\":\"%s\"", clock_format_rfc3339(ev->ts_us, ev->ts_frac, ts));
+    r = r ? r : int_field(o, "pid", ev->pid, -1);
+    r = r ? r : int_field(o, "session_line", ev->session_line, -1);
+    r = r ? r : str_field(o, "session_id", ev->session_id);
+    r = r ? r : str_field(o, "user", ev->user);
+    r = r ? r : str_field(o, "database", ev->database);
+    r = r ? r : str_field(o, "application", ev->application);
+    r = r ? r : str_field(o, "client", ev->client);
+    r = r ? r : int_field(o, "client_port", ev->client_port, -1);
+    r = r ? r : str_field(o, "backend_type", ev->backend_type);
+    r = r ? r : str_field(o, "command_tag", ev->command_tag);
+    if (r == 0 && ev->session_start_us != INT64_MIN)
+        r = sbuf_addf(o, ",\"session_start\":\"%s\"",
+                      clock_format_rfc3339(ev->session_start_us, 0, ts));
+    r = r ? r : str_field(o, "vxid", ev->vxid);
+    r = r ? r : int_field(o, "txid", ev->txid, -1);
+    r = r ? r : int_field(o, "leader_pid", ev->leader_pid, -1);
+    if (r == 0 && ev->severity != SEV_NONE)
+        r = sbuf_addf(o, ",\"severity\":\"%s\"", severity_name(ev->severity));
+    if (r == 0 && ev->sqlstate[0])
+        r = sbuf_addf(o, ",\"sqlstate\":\"%s\"", ev->sqlstate);
+    r = r ? r : str_field(o, "message", ev->message);
+    r = r ? r : str_field(o, "detail", ev->detail);
+    r = r ? r : str_field(o, "hint", ev->hint);
+    r = r ? r : str_field(o, "context", ev->context);
+    r = r ? r : str_field(o, "statement", ev->statement);
+    r = r ? r : int_field(o, "cursor_position", ev->cursor_pos, -1);
+    r = r ? r : str_field(o, "internal_query", ev->internal_query);
+    r = r ? r : int_field(o, "internal_position", ev->internal_pos, -1);
+    r = r ? r : str_field(o, "location", ev->location);
+    if (r == 0 && ev->has_query_id)
+        r = sbuf_addf(o, ",\"query_id\":\"%" PRId64 "\"", ev->query_id);
+    if (r == 0)
+        r = sbuf_addf(o, ",\"kind\":\"%s\"", event_kind_name(ev->kind));
+    if (r == 0 && ev->duration_ms >= 0 && (ev->kind == EV_DURATION || ev->kind == EV_PLAN))
+        r = sbuf_addf(o, ",\"duration_ms\":%.3f", ev->duration_ms);
+    r = r ? r : str_field(o, "query", ev->query);
+    if (r == 0 && ev->phase != PHASE_NONE)
+        r = sbuf_addf(o, ",\"phase\":\"%s\"", phase_name(ev->phase));
+    if (r == 0 && ev->plan_format != PLAN_NONE)
+        r = sbuf_addf(o, ",\"plan_format\":\"%s\"", plan_format_name(ev->plan_format));
+    r = r ? r : plan_field(o, ev);
+    if (r == 0 && (ev->flags & EVENT_INVALID_UTF8))
+        r = sbuf_addstr(o, ",\"invalid_utf8\":true");
+    if (r == 0 && (ev->flags & EVENT_TRUNCATED))
+        r = sbuf_addstr(o, ",\"truncated\":true");
+    return r ? r : sbuf_addstr(o, "}\n");
+}

@@ -1,0 +1,498 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * input.c - one buffer of decoded bytes, refilled in large chunks; lines are found with
+ * memchr() and handed out as spans into the buffer, so a line costs no allocation and
+ * no copy. gzip is recognised by its magic bytes (not by the file name), so a gzipped
+ * stdin works too.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <xxhash.h>
+#include <zlib.h>
+
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "input/input.h"
+
+#define GZ_READ_BYTES (256u << 10)
+
+struct input {
+    int fd;
+    bool own_fd;
+    char *name;
+    struct span name_span;
+    bool hold_partial;
+    size_t chunk;
+
+    /* Decoded bytes: buf[start, len) not yet returned; base = decoded offset of buf[0]. */
+    char *buf;
+    size_t cap, start, len, scan;
+    uint64_t base;
+    uint64_t next_line_no;
+    uint64_t discard; /* decoded bytes still to drop before the first line (resume) */
+    bool eof;         /* no more decoded bytes will come */
+    bool sniffed;     /* gzip magic checked */
+
+    /* gzip */
+    bool gz;
+    z_stream zs;
+    bool zinit;
+    unsigned char *zbuf;
+    bool raw_eof;
+    bool member_done;
+    uint64_t raw_read; /* compressed bytes read from fd */
+
+    struct input_damage damage;
+    int damage_state; /* 0 none, 1 to report, 2 reported */
+    struct stat st;
+    bool have_st;
+};
+
+static int read_fd(struct input *in, void *p, size_t n, struct diag *d)
+{
+    for (;;) {
+        ssize_t r = read(in->fd, p, n);
+        if (r >= 0)
+            return (int)r;
+        if (errno == EINTR)
+            continue;
+        return diag_errno(d, DIAG_IO, errno, "cannot read '%s'", in->name);
+    }
+}
+
+static void set_damage(struct input *in, const char *what, const char *detail)
+{
+    in->damage.raw_offset = in->raw_read - in->zs.avail_in;
+    in->damage.decoded_offset = in->base + in->len;
+    snprintf(in->damage.what, sizeof(in->damage.what), "%s%s", what, detail ? detail : "");
+    in->damage_state = 1;
+    in->eof = true;
+}
+
+/* Make sure at least @n compressed bytes are available (fewer only at EOF). */
+static int gz_need(struct input *in, size_t n, struct diag *d)
+{
+    while (in->zs.avail_in < n && !in->raw_eof) {
+        if (in->zs.avail_in && in->zs.next_in != in->zbuf)
+            memmove(in->zbuf, in->zs.next_in, in->zs.avail_in);
+        in->zs.next_in = in->zbuf;
+        int r = read_fd(in, in->zbuf + in->zs.avail_in, GZ_READ_BYTES - in->zs.avail_in, d);
+        if (r < 0)
+            return -1;
+        if (r == 0)
+            in->raw_eof = true;
+        in->zs.avail_in += (unsigned)r;
+        in->raw_read += (uint64_t)r;
+    }
+    return 0;
+}
+
+/* After a member ended: another member, trailing zero padding, or garbage. */
+static int gz_next_member(struct input *in, struct diag *d)
+{
+    if (gz_need(in, 2, d) < 0)
+        return -1;
+    if (in->zs.avail_in == 0) {
+        in->eof = true;
+        return 0;
+    }
+    if (in->zs.avail_in >= 2 && in->zs.next_in[0] == 0x1f && in->zs.next_in[1] == 0x8b) {
+        if (inflateReset(&in->zs) != Z_OK)
+            return diag_set(d, DIAG_INTERNAL, "zlib: inflateReset failed");
+        in->member_done = false;
+        return 0;
+    }
+    /* Zero padding after the last member (tape blocks) is not data; anything else is
+     * reported as damage so it is never ignored silently. */
+    for (;;) {
+        for (unsigned i = 0; i < in->zs.avail_in; i++) {
+            if (in->zs.next_in[i] != 0) {
+                in->zs.next_in += i;
+                in->zs.avail_in -= i;
+                set_damage(in, "trailing garbage after gzip data", NULL);
+                return 0;
+            }
+        }
+        in->zs.next_in += in->zs.avail_in;
+        in->zs.avail_in = 0;
+        if (gz_need(in, 1, d) < 0)
+            return -1;
+        if (in->zs.avail_in == 0) {
+            in->eof = true;
+            return 0;
+        }
+    }
+}
+
+/* Append decoded bytes to buf[len, cap). Returns bytes added (0: EOF), -1 on error. */
+static long fill_gz(struct input *in, struct diag *d)
+{
+    size_t room = in->cap - in->len;
+    in->zs.next_out = (unsigned char *)in->buf + in->len;
+    in->zs.avail_out = (unsigned)(room > (1u << 30) ? (1u << 30) : room);
+    unsigned want = in->zs.avail_out;
+
+    while (in->zs.avail_out > 0 && !in->eof) {
+        if (in->member_done) {
+            if (gz_next_member(in, d) < 0)
+                return -1;
+            continue;
+        }
+        if (in->zs.avail_in == 0) {
+            if (gz_need(in, 1, d) < 0)
+                return -1;
+            if (in->zs.avail_in == 0) {
+                set_damage(in, "truncated gzip data", NULL);
+                break;
+            }
+        }
+        int ret = inflate(&in->zs, Z_NO_FLUSH);
+        if (ret == Z_STREAM_END) {
+            in->member_done = true;
+        } else if (ret == Z_BUF_ERROR) {
+            if (in->zs.avail_in == 0)
+                continue; /* needs more input */
+            set_damage(in, "corrupt gzip data", NULL);
+        } else if (ret != Z_OK) {
+            char msg[128];
+            snprintf(msg, sizeof(msg), ": %s", in->zs.msg ? in->zs.msg : "inflate failed");
+            set_damage(in, "corrupt gzip data", msg);
+        }
+        /* Hand decoded bytes to the line splitter promptly once a chunk is full. */
+        if (want - in->zs.avail_out >= in->chunk)
+            break;
+    }
+    size_t got = want - in->zs.avail_out;
+    in->len += got;
+    if (in->damage_state == 1)
+        in->damage.decoded_offset = in->base + in->len;
+    return (long)got;
+}
+
+static int sniff_gzip(struct input *in, struct diag *d)
+{
+    in->sniffed = true;
+    /* The first raw bytes are already in buf[len-n, len) when we get here. */
+    size_t n = in->len - in->start;
+    if (n < 2 || (unsigned char)in->buf[in->start] != 0x1f ||
+        (unsigned char)in->buf[in->start + 1] != 0x8b)
+        return 0;
+    in->gz = true;
+    in->zbuf = xmalloc(GZ_READ_BYTES);
+    memcpy(in->zbuf, in->buf + in->start, n);
+    in->raw_read = n;
+    in->len = in->start;
+    memset(&in->zs, 0, sizeof(in->zs));
+    in->zs.next_in = in->zbuf;
+    in->zs.avail_in = (unsigned)n;
+    if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
+        return diag_set(d, DIAG_INTERNAL, "zlib: inflateInit2 failed");
+    in->zinit = true;
+    return 0;
+}
+
+/* Append decoded bytes. Returns bytes added, 0 at EOF, -1 on error. */
+static long fill(struct input *in, struct diag *d)
+{
+    if (in->eof)
+        return 0;
+    if (in->gz)
+        return fill_gz(in, d);
+    size_t old = in->len;
+    size_t room = in->cap - in->len;
+    if (room > in->chunk)
+        room = in->chunk;
+    if (!in->sniffed && room > GZ_READ_BYTES)
+        room = GZ_READ_BYTES; /* the first read must fit the gzip read buffer */
+    int r = read_fd(in, in->buf + in->len, room > (1u << 30) ? (1u << 30) : room, d);
+    if (r < 0)
+        return -1;
+    in->len += (size_t)r;
+    if (!in->sniffed) {
+        /* Two bytes are needed to recognise gzip; a pipe may deliver one at a time. */
+        while (r > 0 && in->len - in->start < 2) {
+            r = read_fd(in, in->buf + in->len, 1, d);
+            if (r < 0)
+                return -1;
+            in->len += (size_t)r;
+        }
+        if (sniff_gzip(in, d) < 0)
+            return -1;
+        if (in->gz)
+            return fill_gz(in, d);
+    }
+    if (in->len == old)
+        in->eof = true;
+    return (long)(in->len - old);
+}
+
+/* Move unreturned bytes to the front and make room for at least one chunk. */
+static void make_room(struct input *in)
+{
+    if (in->start > 0) {
+        size_t keep = in->len - in->start;
+        if (keep)
+            memmove(in->buf, in->buf + in->start, keep);
+        in->base += in->start;
+        in->scan -= in->start;
+        in->len = keep;
+        in->start = 0;
+    }
+    if (in->cap - in->len < in->chunk) {
+        size_t need = in->len + in->chunk;
+        in->buf = xrealloc(in->buf, need);
+        in->cap = need;
+    }
+}
+
+/* Fill after making room; drop bytes still to be skipped for a resume. */
+static long refill(struct input *in, struct diag *d)
+{
+    for (;;) {
+        make_room(in);
+        long r = fill(in, d);
+        if (r <= 0 || in->discard == 0)
+            return r;
+        size_t avail = in->len - in->start;
+        size_t drop = in->discard < avail ? (size_t)in->discard : avail;
+        in->start += drop;
+        in->scan = in->start;
+        in->discard -= drop;
+        if (in->start < in->len)
+            return (long)(in->len - in->start);
+    }
+}
+
+struct input *input_open(const struct input_opts *o, struct diag *d)
+{
+    bool is_stdin = !strcmp(o->path, "-");
+    int fd = is_stdin ? STDIN_FILENO : open(o->path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0) {
+        diag_errno(d, DIAG_IO, errno, "cannot open '%s'", o->path);
+        return NULL;
+    }
+    struct input *in = xcalloc(1, sizeof(*in));
+    in->fd = fd;
+    in->own_fd = !is_stdin;
+    in->name = xstrdup(o->name ? o->name : o->path);
+    in->name_span = span_cstr(in->name);
+    in->hold_partial = o->hold_partial;
+    in->chunk = o->chunk_bytes ? o->chunk_bytes : INPUT_CHUNK_BYTES;
+    in->cap = 2 * in->chunk;
+    in->buf = xmalloc(in->cap);
+    in->next_line_no = o->start_line ? o->start_line : 1;
+    in->have_st = fstat(fd, &in->st) == 0;
+    if (in->have_st && S_ISDIR(in->st.st_mode)) {
+        diag_set(d, DIAG_IO, "cannot read '%s': is a directory", o->path);
+        input_close(in);
+        return NULL;
+    }
+
+    if (o->start_offset) {
+        /* A plain regular file is resumed with lseek; gzip data and pipes are decoded
+         * and the first start_offset bytes dropped. */
+        unsigned char magic[2];
+        bool regular = in->have_st && S_ISREG(in->st.st_mode);
+        bool gz = regular && pread(fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+        if (regular && !gz && lseek(fd, (off_t)o->start_offset, SEEK_SET) >= 0) {
+            in->base = o->start_offset;
+            in->sniffed = true;
+        } else {
+            in->discard = o->start_offset;
+        }
+    }
+    return in;
+}
+
+enum input_status input_next(struct input *in, struct input_line *ln, struct diag *d)
+{
+    for (;;) {
+        char *nl = in->scan < in->len ? memchr(in->buf + in->scan, '\n', in->len - in->scan) : NULL;
+        size_t pending = in->len - in->start;
+        if (!nl && pending > SIFT_MAX_LINE_BYTES) {
+            /* Keep the first SIFT_MAX_LINE_BYTES, drop the rest of the line while reading
+             * on, so the offsets and line numbers after it stay exact. */
+            size_t keep = in->start + SIFT_MAX_LINE_BYTES;
+            uint64_t dropped = in->len - keep;
+            in->len = keep;
+            in->scan = keep;
+            for (;;) {
+                if (in->cap - in->len < in->chunk) {
+                    in->buf = xrealloc(in->buf, in->len + in->chunk);
+                    in->cap = in->len + in->chunk;
+                }
+                long r = fill(in, d);
+                if (r < 0)
+                    return INPUT_ERROR;
+                char *q = memchr(in->buf + keep, '\n', in->len - keep);
+                if (q) {
+                    size_t skip = (size_t)(q - (in->buf + keep));
+                    dropped += skip;
+                    size_t rest = in->len - keep - skip - 1;
+                    memmove(in->buf + keep, q + 1, rest);
+                    in->len = keep + rest;
+                    ln->end = in->base + in->start + SIFT_MAX_LINE_BYTES + dropped + 1;
+                    ln->partial = false;
+                    break;
+                }
+                dropped += in->len - keep;
+                in->len = keep;
+                if (r == 0 || in->eof) {
+                    ln->end = in->base + in->start + SIFT_MAX_LINE_BYTES + dropped;
+                    ln->partial = true;
+                    break;
+                }
+            }
+            ln->text = span_make(in->buf + in->start, SIFT_MAX_LINE_BYTES);
+            ln->offset = in->base + in->start;
+            ln->line = in->next_line_no++;
+            ln->truncated = true;
+            ln->source = in->name_span;
+            /* The base moves past the dropped bytes: buf[keep] is at decoded ln->end. */
+            in->base = ln->end - keep;
+            in->start = keep;
+            in->scan = keep;
+            return INPUT_LINE;
+        }
+        if (nl && (size_t)(nl - (in->buf + in->start)) > SIFT_MAX_LINE_BYTES) {
+            /* The whole over-long line is in the buffer: return its first bytes. */
+            ln->offset = in->base + in->start;
+            ln->end = in->base + (size_t)(nl - in->buf) + 1;
+            ln->text = span_make(in->buf + in->start, SIFT_MAX_LINE_BYTES);
+            ln->line = in->next_line_no++;
+            ln->partial = false;
+            ln->truncated = true;
+            ln->source = in->name_span;
+            in->start = (size_t)(nl - in->buf) + 1;
+            in->scan = in->start;
+            return INPUT_LINE;
+        }
+        if (nl) {
+            size_t n = (size_t)(nl - (in->buf + in->start));
+            ln->offset = in->base + in->start;
+            ln->end = ln->offset + n + 1;
+            if (n && in->buf[in->start + n - 1] == '\r')
+                n--;
+            ln->text = span_make(in->buf + in->start, n);
+            ln->line = in->next_line_no++;
+            ln->partial = false;
+            ln->truncated = false;
+            ln->source = in->name_span;
+            in->start = (size_t)(nl - in->buf) + 1;
+            in->scan = in->start;
+            return INPUT_LINE;
+        }
+        in->scan = in->len;
+        if (in->eof) {
+            if (in->start < in->len && !in->hold_partial) {
+                size_t n = in->len - in->start;
+                ln->offset = in->base + in->start;
+                ln->end = ln->offset + n;
+                if (in->buf[in->start + n - 1] == '\r')
+                    n--;
+                ln->text = span_make(in->buf + in->start, n);
+                ln->line = in->next_line_no++;
+                ln->partial = true;
+                ln->truncated = false;
+                ln->source = in->name_span;
+                in->start = in->len;
+                in->scan = in->len;
+                return INPUT_LINE;
+            }
+            if (in->damage_state == 1) {
+                in->damage_state = 2;
+                return INPUT_DAMAGED;
+            }
+            return INPUT_EOF;
+        }
+        if (refill(in, d) < 0)
+            return INPUT_ERROR;
+    }
+}
+
+const struct input_damage *input_damage(const struct input *in)
+{
+    return in->damage_state ? &in->damage : NULL;
+}
+
+void input_identity(const struct input *in, struct input_identity *id)
+{
+    memset(id, 0, sizeof(*id));
+    if (in->have_st) {
+        id->regular = S_ISREG(in->st.st_mode);
+        if (id->regular) {
+            id->dev = (uint64_t)in->st.st_dev;
+            id->ino = (uint64_t)in->st.st_ino;
+            id->size = (uint64_t)in->st.st_size;
+        }
+    }
+    id->compressed = in->gz;
+}
+
+const char *input_name(const struct input *in)
+{
+    return in->name;
+}
+
+uint64_t input_offset(const struct input *in)
+{
+    return in->base + in->start;
+}
+
+void input_close(struct input *in)
+{
+    if (!in)
+        return;
+    if (in->own_fd && in->fd >= 0)
+        close(in->fd);
+    if (in->zinit)
+        inflateEnd(&in->zs);
+    free(in->zbuf);
+    free(in->buf);
+    free(in->name);
+    free(in);
+}
+
+int input_hash_range(const char *path, uint64_t from, uint64_t to, uint64_t *hash, uint64_t *got,
+                     struct diag *d)
+{
+    struct input *in = input_open(&(struct input_opts){ .path = path, .start_offset = from }, d);
+    if (!in)
+        return -1;
+    XXH3_state_t *st = XXH3_createState();
+    if (!st)
+        BUG("XXH3_createState failed");
+    XXH3_64bits_reset(st);
+    uint64_t want = to > from ? to - from : 0, done = 0;
+    int rc = 0;
+    while (done < want) {
+        if (in->start == in->len) {
+            long r = refill(in, d);
+            if (r < 0) {
+                rc = -1;
+                break;
+            }
+            if (r == 0 && in->start == in->len)
+                break;
+        }
+        size_t n = in->len - in->start;
+        if (n > want - done)
+            n = (size_t)(want - done);
+        XXH3_64bits_update(st, in->buf + in->start, n);
+        in->start += n;
+        in->scan = in->start;
+        done += n;
+    }
+    *hash = XXH3_64bits_digest(st);
+    *got = done;
+    XXH3_freeState(st);
+    input_close(in);
+    return rc;
+}

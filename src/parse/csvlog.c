@@ -1,0 +1,353 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * csvlog.c - PostgreSQL csvlog (formats.md §2): 23 columns (PG ≤ 12), 24 (PG 13) or 26
+ * (PG 14+), fields quoted with '"' and '""' for a quote, NULL written as nothing (so
+ * `,,` is absent and `,"",` is empty), newlines kept literally inside quoted fields.
+ *
+ * A record that fits on one line is parsed in place (spans into the line; unescaped
+ * copies only for fields containing '""'). A record whose quoted field runs past the
+ * end of the line becomes a pending record: following lines are appended with the
+ * newline until the quote closes, then the joined text is parsed the same way.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/xalloc.h"
+#include "parse/parse_int.h"
+
+#define CSV_MAX_FIELDS 27 /* one more than the most a record has, to detect extras */
+
+struct csv_field {
+    struct span s; /* raw bytes between the quotes, or the unquoted bytes; p NULL = absent */
+    bool escaped;  /* contains '""' */
+};
+
+enum csv_result {
+    CSV_OK,
+    CSV_OPEN_QUOTE, /* the text ends inside a quoted field */
+    CSV_BAD_QUOTE,  /* something other than ',' after a closing quote */
+    CSV_TOO_MANY,   /* more than CSV_MAX_FIELDS - 1 fields */
+};
+
+struct csv_state {
+    bool in_quote;    /* the pending record's text ends inside a quoted field */
+    bool field_start; /* ... or at the start of a field */
+};
+
+/* Split a complete record into fields. */
+static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
+{
+    const char *p = t.p, *end = t.p + t.len;
+    size_t n = 0;
+
+    for (;;) {
+        if (n == CSV_MAX_FIELDS)
+            return CSV_TOO_MANY;
+        struct csv_field *fl = &f[n++];
+        if (p < end && *p == '"') {
+            const char *start = ++p;
+            bool esc = false;
+            for (;;) {
+                const char *q = memchr(p, '"', (size_t)(end - p));
+                if (!q) {
+                    *nf = n;
+                    return CSV_OPEN_QUOTE;
+                }
+                if (q + 1 < end && q[1] == '"') {
+                    esc = true;
+                    p = q + 2;
+                    continue;
+                }
+                fl->s = span_make(start, (size_t)(q - start));
+                fl->escaped = esc;
+                p = q + 1;
+                break;
+            }
+            if (p == end)
+                break;
+            if (*p != ',') {
+                *nf = n;
+                return CSV_BAD_QUOTE;
+            }
+            p++;
+        } else {
+            const char *q = memchr(p, ',', (size_t)(end - p));
+            const char *fe = q ? q : end;
+            fl->s = fe > p ? span_make(p, (size_t)(fe - p)) : SPAN_NULL;
+            fl->escaped = false;
+            if (!q)
+                break;
+            p = q + 1;
+        }
+    }
+    *nf = n;
+    return CSV_OK;
+}
+
+/* Carry the quote state over one more line of a pending record. */
+static void csv_scan(struct span t, struct csv_state *st)
+{
+    const char *p = t.p, *end = t.p + t.len;
+
+    while (p < end) {
+        if (st->in_quote) {
+            const char *q = memchr(p, '"', (size_t)(end - p));
+            if (!q)
+                return;
+            if (q + 1 < end && q[1] == '"') {
+                p = q + 2;
+                continue;
+            }
+            st->in_quote = false;
+            st->field_start = false;
+            p = q + 1;
+            continue;
+        }
+        char c = *p++;
+        if (c == ',')
+            st->field_start = true;
+        else if (c == '"' && st->field_start)
+            st->in_quote = true;
+        else
+            st->field_start = false;
+    }
+}
+
+/* A field's value: the raw span, or '""' collapsed into a scratch copy. */
+static struct span csv_value(struct parser *p, const struct csv_field *f)
+{
+    if (!f->escaped)
+        return f->s;
+    char *out = arena_alloc(parser_scratch(p), f->s.len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < f->s.len; i++) {
+        out[n++] = f->s.p[i];
+        if (f->s.p[i] == '"' && i + 1 < f->s.len && f->s.p[i + 1] == '"')
+            i++;
+    }
+    out[n] = '\0';
+    return span_make(out, n);
+}
+
+static bool int_field(struct span s, int64_t *out)
+{
+    return s.p && span_to_i64(s, out);
+}
+
+/* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
+static const char *csv_build(struct parser *p, struct event *ev, const struct csv_field *f,
+                             size_t nf, const char **why)
+{
+    int64_t v;
+
+    *why = NULL;
+    if (nf != 23 && nf != 24 && nf != 26)
+        return "wrong number of columns";
+    enum pgtime_status ts = pgtime_parse(f[0].s.p ? f[0].s : SPAN_LIT(""), parser_tz(p), &ev->ts_us,
+                                         &ev->ts_frac, NULL);
+    if (ts != PGTIME_OK)
+        return pgtime_status_reason(ts);
+    if (!int_field(f[3].s, &ev->pid)) {
+        *why = "process_id";
+        return "bad number";
+    }
+    ev->user = csv_value(p, &f[1]);
+    ev->database = csv_value(p, &f[2]);
+    parser_set_client(ev, f[4].s);
+    ev->session_id = f[5].s;
+    if (int_field(f[6].s, &v))
+        ev->session_line = v;
+    ev->command_tag = csv_value(p, &f[7]);
+    if (f[8].s.p) {
+        int frac;
+        if (pgtime_parse(f[8].s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
+            ev->session_start_us = v;
+    }
+    ev->vxid = f[9].s;
+    if (int_field(f[10].s, &v))
+        ev->txid = v;
+    if (f[11].s.p && !parser_severity(f[11].s, &ev->severity))
+        ev->severity = SEV_NONE;
+    if (f[12].s.p)
+        parser_set_sqlstate(ev, f[12].s);
+    ev->message = csv_value(p, &f[13]);
+    ev->detail = csv_value(p, &f[14]);
+    ev->hint = csv_value(p, &f[15]);
+    ev->internal_query = csv_value(p, &f[16]);
+    if (int_field(f[17].s, &v) && v > 0 && v <= INT32_MAX)
+        ev->internal_pos = (int32_t)v;
+    ev->context = csv_value(p, &f[18]);
+    ev->statement = csv_value(p, &f[19]);
+    if (int_field(f[20].s, &v) && v > 0 && v <= INT32_MAX)
+        ev->cursor_pos = (int32_t)v;
+    ev->location = csv_value(p, &f[21]);
+    ev->application = csv_value(p, &f[22]);
+    if (nf >= 24)
+        ev->backend_type = csv_value(p, &f[23]);
+    if (nf >= 26) {
+        if (int_field(f[24].s, &v))
+            ev->leader_pid = v;
+        if (f[25].s.p) {
+            if (!span_to_i64(f[25].s, &v)) {
+                *why = "query_id";
+                return "bad number";
+            }
+            ev->query_id = v;
+            ev->has_query_id = v != 0;
+        }
+    }
+    return NULL;
+}
+
+static const char *split_reason(enum csv_result r)
+{
+    switch (r) {
+    case CSV_OPEN_QUOTE: return "unterminated quoted field";
+    case CSV_BAD_QUOTE: return "text after closing quote";
+    case CSV_TOO_MANY: return "wrong number of columns";
+    case CSV_OK: break;
+    }
+    return "bad csv";
+}
+
+/* Turn a split record (a line or a pending record's text) into an event or a reject. */
+static void csv_emit(struct parser *p, struct event *ev, struct span text, enum csv_result r,
+                     const struct csv_field *f, size_t nf)
+{
+    const char *why = NULL;
+    const char *reason = r != CSV_OK ? split_reason(r) : csv_build(p, ev, f, nf, &why);
+
+    if (reason) {
+        parser_event_abort(p, ev);
+        if (!strcmp(reason, "wrong number of columns"))
+            parser_reject(p, reason, "expected 23, 24 or 26, got %s%zu",
+                          r == CSV_TOO_MANY ? "more than " : "",
+                          r == CSV_TOO_MANY ? (size_t)CSV_MAX_FIELDS - 1 : nf);
+        else if (why)
+            parser_reject(p, reason, "%s", why);
+        else
+            parser_reject(p, reason, NULL);
+        return;
+    }
+    parser_check_utf8(ev, text);
+    parser_event_commit(p, ev);
+}
+
+/* Does this line start a csvlog record? Timestamp, zone, ',' and at least 12 more
+ * commas (the columns up to sql_state_code); used by sniff and to resynchronise after
+ * a quote that never closed. */
+static bool csv_record_start(struct span t)
+{
+    struct span s = t;
+    if (s.len && s.p[0] == '"')
+        s = span_sub(s, 1, s.len - 1);
+    long comma = span_find_char(s, 0, ',');
+    if (comma < 19 || comma > 40)
+        return false;
+    struct span ts = span_sub(s, 0, (size_t)comma);
+    if (ts.len && ts.p[ts.len - 1] == '"')
+        ts.len--;
+    int64_t us;
+    int frac;
+    struct pgtime_tz any = { true, 0 };
+    if (pgtime_parse(ts, &any, &us, &frac, NULL) != PGTIME_OK)
+        return false;
+    size_t commas = 0;
+    for (const char *q = s.p; q && commas < 12;) {
+        q = memchr(q, ',', (size_t)(s.p + s.len - q));
+        if (q) {
+            commas++;
+            q++;
+        }
+    }
+    return commas >= 12;
+}
+
+static size_t csv_sniff(const struct sniff_input *in, struct sbuf *note)
+{
+    size_t n = 0;
+    (void)note;
+    for (size_t i = 0; i < in->n; i++)
+        n += csv_record_start(in->lines[i]);
+    return n;
+}
+
+static void *csv_init(struct parser *p, const char *note)
+{
+    (void)p;
+    (void)note;
+    return xcalloc(1, sizeof(struct csv_state));
+}
+
+static void csv_release(void *state)
+{
+    free(state);
+}
+
+static void csv_line(struct parser *p, void *state, const struct input_line *ln)
+{
+    struct csv_state *st = state;
+    struct pending *rec = pending_oldest(p);
+
+    if (rec) {
+        /* A truncated line loses the quote state; a line that is clearly a new record
+         * means the open quote never closed (damaged or cut file). Either way the pending
+         * record ends here and is rejected by the split. */
+        if (ln->truncated || csv_record_start(ln->text)) {
+            pending_finish(p, rec);
+            rec = NULL;
+        } else {
+            pending_append(rec, SPAN_LIT("\n"));
+            pending_add(p, rec, ln->text);
+            csv_scan(ln->text, st);
+            if (!st->in_quote)
+                pending_finish(p, rec);
+            return;
+        }
+    }
+    if (ln->text.len == 0) {
+        parser_blank(p);
+        return;
+    }
+    if (ln->truncated) {
+        parser_reject(p, "line too long", "longer than %u bytes", SIFT_MAX_LINE_BYTES);
+        return;
+    }
+    struct csv_field f[CSV_MAX_FIELDS];
+    size_t nf = 0;
+    enum csv_result r = csv_split(ln->text, f, &nf);
+    if (r == CSV_OPEN_QUOTE) {
+        st->in_quote = true;
+        st->field_start = false;
+        pending_start(p, 0, ln->text);
+        return;
+    }
+    csv_emit(p, parser_event_begin(p, ln), ln->text, r, f, nf);
+}
+
+static void csv_finish(struct parser *p, void *state, struct pending *rec)
+{
+    struct csv_state *st = state;
+
+    struct csv_field f[CSV_MAX_FIELDS];
+    size_t nf = 0;
+    struct span text = sbuf_span(&rec->text);
+    enum csv_result r = csv_split(text, f, &nf);
+
+    st->in_quote = false;
+    st->field_start = false;
+    csv_emit(p, parser_event_begin_pending(p, rec), text, r, f, nf);
+}
+
+const struct log_format fmt_csvlog = {
+    .name = "csvlog",
+    .description = "PostgreSQL csvlog (log_destination = 'csvlog'), PG 9.0-18",
+    .hint = "csvlog records start with the log time and have 23, 24 or 26 columns; "
+            "for the .log file of the stderr destination use --format stderr",
+    .sniff = csv_sniff,
+    .init = csv_init,
+    .release = csv_release,
+    .line = csv_line,
+    .finish = csv_finish,
+};

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parse - physical log lines in, one struct event per log record out, for every
+ * PostgreSQL/Supabase log format (csvlog, jsonlog, stderr, syslog, supabase).
+ *
+ * Formats are entries of one table (parse.c formats[]): name, description, sniff and
+ * per-line/per-record operations (parse_int.h). The same table validates --format,
+ * drives auto-detection and lists the formats in --help and docs.
+ *
+ * Owns: the detected/forced format's state, records still waiting for continuation
+ * lines ("pending": csvlog quoted newlines, stderr DETAIL/STATEMENT/TAB lines), the
+ * queue of finished events and the reject statistics of one source.
+ *
+ * Calling sequence (pull style):
+ *
+ *   p = parser_new(&(struct parser_opts){ .format = "auto", .tz = NULL }, &d);
+ *   while (input_next(in, &line, &d) == INPUT_LINE) {
+ *       parser_feed(p, &line);
+ *       while (parser_next(p, &ev) == PARSE_EVENT)
+ *           use(ev);                      (PARSE_NEED_MORE ends the loop)
+ *   }
+ *   parser_end(p);
+ *   while (parser_next(p, &ev) == PARSE_EVENT)
+ *       use(ev);                          (PARSE_END ends the loop)
+ *   parser_stats(p), parser_checkpoint(p), parser_free(p)
+ *
+ * Lifetime rule: an event returned by parser_next() and every span in it (they point
+ * into the fed line, a joined pending record or the parser's scratch arena) are valid
+ * until the next parser_feed(), parser_end() or parser_free() on the same parser. All
+ * events produced by one feed are valid together. A consumer that keeps anything
+ * longer copies it (e.g. into its batch arena). Every event must be pulled before the
+ * next feed (feeding with undrained events is a programmer error: BUG()).
+ *
+ * Accounting invariant (checked in tests): every fed line ends up in exactly one of:
+ * an event, a rejected record, a foreign line, a blank line or a resume skip, so
+ *     lines == event_lines + reject_lines + foreign_lines + blank_lines + skipped_lines
+ * once parser_end() was drained, and records == events + rejects. Nothing is dropped
+ * silently: a record that cannot be parsed or exceeds a core/limits.h bound is a
+ * counted reject with file:line, reason and a sample.
+ *
+ * Exactly-once resume (parser_checkpoint): after draining parser_next(), the
+ * checkpoint (offset, line) is the start of the oldest record still pending (or the end
+ * of the last fed line when nothing is pending), plus `skip`: runs of lines at or after
+ * that offset that were already accounted for (emitted, rejected, foreign) because
+ * records of different processes interleave (syslog, stderr without the collector).
+ * Restarting input at (offset, line) with parser_opts.skip = those runs re-reads
+ * exactly the lines of records not yet emitted: the totals of a resumed run plus the
+ * first run equal one uninterrupted run (tested from every checkpoint of a file).
+ */
+#ifndef SIFT_PARSE_PARSE_H
+#define SIFT_PARSE_PARSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/limits.h"
+#include "core/sbuf.h"
+#include "event.h"
+#include "input/input.h"
+
+/* A run of consecutive lines, starting at decoded offset `offset`, that a resumed parser
+ * must skip because an earlier run already accounted for them. */
+struct parse_skip {
+    uint64_t offset;
+    uint64_t lines;
+};
+
+struct parser_opts {
+    const char *format;            /* a name from the format table; NULL or "auto": detect */
+    const char *prefix;            /* log_line_prefix for stderr/syslog; NULL: detect */
+    const char *tz;                /* --tz: offset for ambiguous/unknown zone abbreviations and
+                                      zone-less timestamps ("UTC", "+05:30", "-03", "CET") */
+    const struct parse_skip *skip; /* resume: runs from a checkpoint (sorted by offset) */
+    size_t nskip;
+};
+
+struct parse_checkpoint {
+    uint64_t offset;               /* restart input here ... */
+    uint64_t line;                 /* ... with this line number */
+    const struct parse_skip *skip; /* borrowed: valid until the next feed */
+    size_t nskip;
+};
+
+enum parse_status {
+    PARSE_EVENT,     /* *ev is a finished event */
+    PARSE_NEED_MORE, /* feed the next line (or call parser_end()) */
+    PARSE_END,       /* parser_end() was called and every event has been pulled */
+};
+
+/* One kept sample of a rejected record or foreign line. */
+struct parse_sample {
+    char *source; /* file name ("-" for stdin) */
+    uint64_t line, offset;
+    char *detail; /* what exactly was wrong, e.g. "expected 23, 24 or 26 columns, got 25" */
+    char *text;   /* the first SIFT_MAX_SAMPLE_BYTES bytes of the record, as read */
+    size_t text_len;
+};
+
+/* Rejects of one reason (reasons are short stable phrases, e.g. "unterminated quoted
+ * field"; formats name them, see parse_int.h). */
+struct parse_reason {
+    char *reason;
+    uint64_t records, lines;
+    struct parse_sample samples[SIFT_MAX_REJECT_SAMPLES];
+    size_t nsamples;
+};
+
+struct parse_stats {
+    uint64_t lines;         /* physical lines fed */
+    uint64_t records;       /* records recognised: events + rejects */
+    uint64_t events;        /* events emitted */
+    uint64_t event_lines;   /* lines that went into events */
+    uint64_t rejects;       /* records rejected */
+    uint64_t reject_lines;  /* lines that went into rejected records */
+    uint64_t foreign_lines; /* lines of other programs in the log (stderr files) */
+    uint64_t blank_lines;   /* empty lines between records */
+    uint64_t skipped_lines; /* resume: already accounted for by an earlier run */
+    uint64_t forced;        /* pending records completed early (pending-count or age
+                               bound): still emitted, but a later continuation line of
+                               the same process becomes a reject */
+    uint64_t invalid_utf8;  /* events carrying EVENT_INVALID_UTF8 */
+    uint64_t truncated;     /* events carrying EVENT_TRUNCATED */
+    uint64_t damaged;       /* input damage reports (truncated .gz ...), see parser_damage() */
+    struct parse_reason *reasons; /* reject reasons in order of first appearance */
+    size_t nreasons;
+    struct parse_reason foreign; /* samples of foreign lines (reason "foreign line") */
+    struct parse_reason damage;  /* damage reports (reason "damaged input"): not records */
+};
+
+struct parser;
+
+/* Create a parser. Fails with DIAG_USAGE for an unknown format (the message lists the
+ * valid ones), an invalid --tz or a prefix the format rejects. */
+struct parser *parser_new(const struct parser_opts *opts, struct diag *d);
+
+/* Feed one physical line (from input_next()). The line must stay valid until the next
+ * feed/end; see the lifetime rule above. */
+void parser_feed(struct parser *p, const struct input_line *line);
+
+/* The input ended: finish every pending record. */
+void parser_end(struct parser *p);
+
+/* Pull the next finished event. The event may be modified by later stages (classify
+ * sets kind, normalize the fingerprint) until the next feed. */
+enum parse_status parser_next(struct parser *p, struct event **ev);
+
+/* Count damaged input (input_next() returned INPUT_DAMAGED) in stats.damaged, with the
+ * description (what, compressed offset, decoded offset) as a sample in stats.damage.
+ * Damage is not a record: the lines decoded before it were parsed as usual. */
+void parser_damage(struct parser *p, const char *source, const struct input_damage *dmg);
+
+/* The resume point; see the header comment. Call after draining parser_next(). Before
+ * the first line was fed it returns line 0: keep the position you started at. */
+void parser_checkpoint(struct parser *p, struct parse_checkpoint *cp);
+
+const struct parse_stats *parser_stats(const struct parser *p);
+
+/* The format in use ("csvlog" ...), or NULL while auto-detection still buffers lines or
+ * when no format matched. */
+const char *parser_format(const struct parser *p);
+
+/* Why nothing parsed, for exit 3 (DIAG_NOINPUT): the formats tried with their scores,
+ * the first failing lines with their reasons, and a hint (e.g. the --prefix to pass). */
+void parser_diagnose(const struct parser *p, struct sbuf *out);
+
+/* Free; accepts NULL. */
+void parser_free(struct parser *p);
+
+/* Add the counts and samples of @src to @dst (samples beyond SIFT_MAX_REJECT_SAMPLES per
+ * reason are counted, not kept). */
+void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src);
+void parse_stats_release(struct parse_stats *st);
+
+/* The format table, for --help and docs: names in table order, NULL-terminated. */
+size_t parse_format_count(void);
+const char *parse_format_name(size_t i);
+const char *parse_format_description(size_t i);
+
+#endif

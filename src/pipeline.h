@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pipeline - runs the stages in order over one log source; the only place that knows
+ * the order:
+ *
+ *   input --line--> parse --event--> classify --> normalize --> sink (store, printer)
+ *
+ * Commands (parse, ingest, tail) differ only in their sink and in what they do with
+ * the per-source result (stats, checkpoint, diagnosis).
+ *
+ * Owns nothing between calls. Events handed to the sink follow parse.h's lifetime rule:
+ * valid until the sink returns for the last event of the current line.
+ */
+#ifndef SIFT_PIPELINE_H
+#define SIFT_PIPELINE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/diag.h"
+#include "core/sbuf.h"
+#include "event.h"
+#include "parse/parse.h"
+
+struct pipeline_opts {
+    const char *format; /* log format name or "auto"/NULL */
+    const char *prefix; /* log_line_prefix */
+    const char *tz;     /* --tz */
+    /* Called once per finished event, after classify and normalize. Returns 0, or -1
+     * with @d filled to stop the run. */
+    int (*sink)(void *ctx, struct event *ev, struct diag *d);
+    void *sink_ctx;
+};
+
+/* What one source produced. */
+struct pipeline_result {
+    char *name;               /* source name ("-" for stdin) */
+    char *format;             /* format used, NULL if none matched */
+    struct parse_stats stats; /* counts and reject samples */
+    bool nothing_parsed;      /* lines were read but no event came out */
+    struct sbuf diagnosis;    /* why, when nothing_parsed (parser_diagnose()) */
+};
+
+/* Check the options once before any source is opened (DIAG_USAGE on a bad --format,
+ * --tz or --prefix). */
+int pipeline_check(const struct pipeline_opts *o, struct diag *d);
+
+/* Run one source ("-" = stdin) to its end. Returns 0 (also when records were rejected:
+ * see res->stats), or -1 with @d filled on an I/O failure or when the sink fails.
+ * @res is filled either way; release it with pipeline_result_release(). */
+int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipeline_result *res,
+                 struct diag *d);
+
+void pipeline_result_release(struct pipeline_result *res);
+
+#endif

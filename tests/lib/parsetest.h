@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * parsetest - run bytes through the parser in a test and render events as text.
+ *
+ * pt_render() writes one event as "key=value" pairs in a fixed order (strings in C
+ * escapes inside double quotes), so tests and case files compare events as text and
+ * the events need not outlive the parser's lifetime rule. pt_run() splits a buffer into
+ * lines exactly as input/ does ('\n' ends a line, "\r\n" loses the '\r', a last line
+ * without '\n' is partial), feeds them, and renders every event, one per line.
+ */
+#ifndef SIFT_TESTS_PARSETEST_H
+#define SIFT_TESTS_PARSETEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/sbuf.h"
+#include "event.h"
+#include "parse/parse.h"
+
+static inline void pt_str(struct sbuf *o, const char *key, struct span s)
+{
+    if (!s.p)
+        return;
+    if (sbuf_addf(o, " %s=\"", key) < 0)
+        return;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned char c = (unsigned char)s.p[i];
+        int r;
+        if (c == '\n')
+            r = sbuf_addstr(o, "\\n");
+        else if (c == '\t')
+            r = sbuf_addstr(o, "\\t");
+        else if (c == '"' || c == '\\')
+            r = sbuf_addf(o, "\\%c", c);
+        else if (c < 0x20 || c == 0x7f)
+            r = sbuf_addf(o, "\\x%02x", c);
+        else
+            r = sbuf_addch(o, (char)c);
+        if (r < 0)
+            return;
+    }
+    if (sbuf_addch(o, '"') < 0)
+        return;
+}
+
+static inline void pt_int(struct sbuf *o, const char *key, int64_t v, int64_t absent)
+{
+    if (v != absent && sbuf_addf(o, " %s=%" PRId64, key, v) < 0)
+        return;
+}
+
+static inline void pt_render(const struct event *ev, struct sbuf *o)
+{
+    char ts[CLOCK_RFC3339_MAX];
+    int r = sbuf_addf(o, "line=%" PRIu64 " offset=%" PRIu64, ev->src_line, ev->src_offset);
+    if (r == 0 && ev->ts_us != INT64_MIN)
+        r = sbuf_addf(o, " ts=%s", clock_format_rfc3339(ev->ts_us, ev->ts_frac, ts));
+    if (r < 0)
+        return;
+    pt_int(o, "pid", ev->pid, -1);
+    pt_str(o, "session_id", ev->session_id);
+    pt_int(o, "session_line", ev->session_line, -1);
+    pt_str(o, "user", ev->user);
+    pt_str(o, "database", ev->database);
+    pt_str(o, "application", ev->application);
+    pt_str(o, "client", ev->client);
+    pt_int(o, "client_port", ev->client_port, -1);
+    pt_str(o, "backend_type", ev->backend_type);
+    pt_str(o, "command_tag", ev->command_tag);
+    if (ev->session_start_us != INT64_MIN &&
+        sbuf_addf(o, " session_start=%s", clock_format_rfc3339(ev->session_start_us, 0, ts)) < 0)
+        return;
+    pt_str(o, "vxid", ev->vxid);
+    pt_int(o, "txid", ev->txid, -1);
+    if (ev->severity != SEV_NONE && sbuf_addf(o, " severity=%s", severity_name(ev->severity)) < 0)
+        return;
+    if (ev->sqlstate[0] && sbuf_addf(o, " sqlstate=%s", ev->sqlstate) < 0)
+        return;
+    pt_str(o, "message", ev->message);
+    pt_str(o, "detail", ev->detail);
+    pt_str(o, "hint", ev->hint);
+    pt_str(o, "internal_query", ev->internal_query);
+    pt_int(o, "internal_pos", ev->internal_pos, -1);
+    pt_str(o, "context", ev->context);
+    pt_str(o, "statement", ev->statement);
+    pt_int(o, "cursor_pos", ev->cursor_pos, -1);
+    pt_str(o, "location", ev->location);
+    pt_int(o, "leader_pid", ev->leader_pid, -1);
+    if (ev->has_query_id && sbuf_addf(o, " query_id=%" PRId64, ev->query_id) < 0)
+        return;
+    if ((ev->flags & EVENT_INVALID_UTF8) && sbuf_addstr(o, " invalid_utf8=1") < 0)
+        return;
+    if ((ev->flags & EVENT_TRUNCATED) && sbuf_addstr(o, " truncated=1") < 0)
+        return;
+}
+
+/* Feed one line of @data[at, at+n) (n excludes the '\n'). */
+static inline void pt_feed(struct parser *p, const char *data, size_t at, size_t n, uint64_t lineno,
+                           bool partial, struct sbuf *out)
+{
+    struct input_line ln = { 0 };
+    struct event *ev;
+    ln.offset = at;
+    ln.end = at + n + (partial ? 0 : 1);
+    if (n && data[at + n - 1] == '\r')
+        n--;
+    ln.text = span_make(data + at, n);
+    ln.line = lineno;
+    ln.partial = partial;
+    ln.source = SPAN_LIT("test");
+    parser_feed(p, &ln);
+    while (parser_next(p, &ev) == PARSE_EVENT) {
+        pt_render(ev, out);
+        if (sbuf_addch(out, '\n') < 0)
+            return;
+    }
+}
+
+/* Parse a whole buffer; events rendered into @out (one per line). Returns the parser
+ * (ended, drained) for stats; the caller frees it. NULL if parser_new failed. */
+static inline struct parser *pt_run(const char *data, size_t len, const struct parser_opts *o,
+                                    struct sbuf *out)
+{
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(o, &d);
+    struct event *ev;
+    size_t at = 0;
+    uint64_t lineno = 1;
+
+    if (!p) {
+        fprintf(stderr, "parser_new: %s\n", d.msg);
+        return NULL;
+    }
+    while (at < len) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
+        pt_feed(p, data, at, n, lineno++, !nl, out);
+        at += n + (nl ? 1 : 0);
+    }
+    parser_end(p);
+    while (parser_next(p, &ev) == PARSE_EVENT) {
+        pt_render(ev, out);
+        if (sbuf_addch(out, '\n') < 0)
+            break;
+    }
+    return p;
+}
+
+/* The accounting invariant of parse.h. */
+static inline bool pt_balanced(const struct parse_stats *st)
+{
+    return st->lines == st->event_lines + st->reject_lines + st->foreign_lines + st->blank_lines +
+                            st->skipped_lines &&
+           st->records == st->events + st->rejects;
+}
+
+#endif
