@@ -51,6 +51,7 @@ void event_clear(struct event *ev)
     ev->cursor_pos = -1;
     ev->internal_pos = -1;
     ev->duration_ms = -1;
+    ev->rows = -1;
     ev->facts.wait_ms = -1;
     ev->facts.temp_bytes = -1;
     ev->facts.buffers = -1;

@@ -134,6 +134,8 @@ struct event {
     enum event_kind kind;
     enum event_phase phase;
     double duration_ms;        /* duration/plan records; -1 if absent */
+    int64_t rows;              /* rows returned/affected when the log says (auto_explain's
+                                  top node "actual rows"); -1 if absent */
     struct span query;         /* SQL text of a duration/statement/plan record */
     struct span prepared_name; /* extended protocol statement name, "" for unnamed */
     struct span params;        /* bind parameters (tenant data: redact before storing) */

@@ -11,6 +11,10 @@ const struct command commands[] = {
       "show the version, build options and library versions" },
     { "parse", cmd_parse, "pgsift parse [--format F] [--prefix P] [--tz Z] [--stats] FILE...|-",
       "decode logs to NDJSON events (one per record), or count them with --stats" },
+    { "top", cmd_top, "pgsift top [--since T] [--until T] [--by KEY] [--limit N] [--format F]",
+      "the query table from the store: calls, time, p50/p95/p99 per statement" },
+    { "events", cmd_events, "pgsift events [--since T] [--until T] [--kind K] [--format F]",
+      "errors, lock waits, deadlocks, temp files, checkpoints ... from the store" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

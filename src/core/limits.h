@@ -68,4 +68,20 @@
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)
 
+/* Buckets of one latency sketch (store/sketch.h). With 1 % buckets, 1 µs .. 1 day spans
+ * ~1,000 buckets; beyond 2,048 the lowest buckets are folded together, so a hostile
+ * spread of durations cannot grow a sketch (or a stored blob) without bound. */
+#define SIFT_MAX_SKETCH_BUCKETS 2048u
+
+/* Identity of an input stream (store/store.h): the first bytes of a stream and the bytes
+ * just before the saved offset are hashed to recognise it again after a rotation,
+ * rename or gzip. 4 KiB holds dozens of log lines with timestamps and pids: two
+ * different streams do not share them. */
+#define SIFT_SOURCE_HEAD_BYTES 4096u
+#define SIFT_SOURCE_MARK_BYTES 4096u
+
+/* Texts kept in the store per item: a canonical statement, a redacted sample, an event
+ * message or detail. Longer ones are cut at a UTF-8 boundary and end in "...". */
+#define SIFT_MAX_STORED_TEXT (16u << 10)
+
 #endif

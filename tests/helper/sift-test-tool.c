@@ -5,19 +5,26 @@
  * Each subcommand is one line in cmds[]; shell tests call "$SIFT_TEST_TOOL <cmd> ...".
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cases.h"
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/opts.h"
 #include "core/span.h"
 #include "core/xalloc.h"
+#include "event.h"
 #include "report/report.h"
 #include "report/svg.h"
 #include "report/synth.h"
+#include "store/store.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -180,6 +187,293 @@ static int cmd_svg(int argc, char **argv)
     return rc == 0 ? 0 : 2;
 }
 
+/* ---- store-load: fill a store from NDJSON events (before `pgsift ingest` exists, and as
+ * a reference reader for exactly-once: --position resumes by content like ingest) ---- */
+
+static struct span jstr(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? span_make(json_string_value(v), json_string_length(v)) : SPAN_NULL;
+}
+
+static double jnum(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static int64_t jint(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static const char *json_to_event(json_t *o, struct event *ev)
+{
+    struct span v;
+    event_clear(ev);
+    if ((v = jstr(o, "ts")).p && !clock_parse_rfc3339(v, &ev->ts_us))
+        return "bad ts";
+    if ((v = jstr(o, "kind")).p && !event_kind_from_name(v, &ev->kind))
+        return "bad kind";
+    if ((v = jstr(o, "severity")).p && !severity_from_name(v, &ev->severity))
+        return "bad severity";
+    if ((v = jstr(o, "phase")).p) {
+        static const char *const ph[] = { "", "simple", "parse", "bind", "execute" };
+        ev->phase = PHASE_COUNT;
+        for (int i = 1; i < 5; i++)
+            if (span_eq(v, span_cstr(ph[i])))
+                ev->phase = (enum event_phase)i;
+        if (ev->phase == PHASE_COUNT)
+            return "bad phase";
+    } else if (ev->kind == EV_DURATION) {
+        ev->phase = PHASE_SIMPLE;
+    }
+    if ((v = jstr(o, "sqlstate")).p && v.len == 5)
+        memcpy(ev->sqlstate, v.p, 5);
+    ev->duration_ms = jnum(o, "duration_ms");
+    ev->rows = jint(o, "rows");
+    ev->pid = jint(o, "pid");
+    ev->database = jstr(o, "database");
+    ev->user = jstr(o, "user");
+    ev->application = jstr(o, "application");
+    ev->message = jstr(o, "message");
+    ev->detail = jstr(o, "detail");
+    ev->statement = jstr(o, "statement");
+    ev->query = jstr(o, "query");
+    ev->normalized = jstr(o, "normalized");
+    if ((ev->params = jstr(o, "params")).p)
+        ev->flags |= EVENT_HAS_PARAMS;
+    if ((v = jstr(o, "fingerprint")).p) {
+        char buf[17];
+        if (v.len != 16)
+            return "bad fingerprint";
+        memcpy(buf, v.p, 16);
+        buf[16] = '\0';
+        ev->fingerprint = strtoull(buf, NULL, 16);
+        ev->fingerprint_hi = ev->fingerprint ^ 0x5bd1e995u;
+        ev->flags |= EVENT_HAS_FINGERPRINT;
+    }
+    if ((v = jstr(o, "query_id")).p) {
+        if (!span_to_i64(v, &ev->query_id))
+            return "bad query_id";
+        ev->has_query_id = ev->query_id != 0;
+    }
+    struct event_facts *f = &ev->facts;
+    f->wait_ms = jnum(o, "wait_ms");
+    f->lock_mode = jstr(o, "lock_mode");
+    f->lock_object = jstr(o, "lock_object");
+    f->temp_bytes = jint(o, "temp_bytes");
+    f->temp_path = jstr(o, "temp_path");
+    f->buffers = jint(o, "buffers");
+    f->write_s = jnum(o, "write_s");
+    f->sync_s = jnum(o, "sync_s");
+    f->total_s = jnum(o, "total_s");
+    f->cause = jstr(o, "cause");
+    f->relation = jstr(o, "relation");
+    f->tuples_removed = jint(o, "tuples_removed");
+    f->tuples_remain = jint(o, "tuples_remain");
+    f->elapsed_s = jnum(o, "elapsed_s");
+    f->host = jstr(o, "host");
+    return NULL;
+}
+
+struct fd_ctx {
+    int fd;
+};
+
+static int fd_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+    struct fd_ctx *c = ctx;
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = pread(c->fd, (char *)buf + got, len - got, (off_t)(off + got));
+        if (n < 0)
+            return diag_errno(d, DIAG_IO, errno, "cannot read");
+        if (n == 0)
+            return 1;
+        got += (size_t)n;
+    }
+    return 0;
+}
+
+static int cmd_store_load(int argc, char **argv)
+{
+    const char *db = getenv("PGSIFT_DB");
+    long batch = 1000;
+    bool position = false, keep = false;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "db", &db, "PATH", "store (default $PGSIFT_DB)"),
+        OPT_LONG_(0, "batch", &batch, "N", "records per commit", 1, 100000000L),
+        OPT_BOOL_(0, "position", &position, "commit source positions, resume by content"),
+        OPT_BOOL_(0, "keep-literals", &keep, "store literals"),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    int n = opts_parse(opts, argc - 1, argv + 1, &d);
+    if (n != 1 || !db) {
+        fprintf(stderr,
+                "%s\nusage: sift-test-tool store-load [--db PATH] [--batch N] "
+                "[--position] [--keep-literals] FILE|-\n",
+                d.msg);
+        return 2;
+    }
+    const char *name = argv[1];
+    bool is_stdin = !strcmp(name, "-");
+    if (is_stdin && position) {
+        fprintf(stderr, "store-load: --position needs a file\n");
+        return 2;
+    }
+    FILE *in = is_stdin ? stdin : fopen(name, "r");
+    if (!in) {
+        fprintf(stderr, "store-load: cannot open '%s': %s\n", name, strerror(errno));
+        return 1;
+    }
+    struct store *s;
+    struct store_opts so = { .keep_literals = keep };
+    if (store_open(&s, db, &so, &d) < 0) {
+        fprintf(stderr, "store-load: %s\n", d.msg);
+        return 1;
+    }
+    struct store_resume r;
+    store_resume_init(&r);
+    struct store_source_pos pos = { .name = name };
+    struct fd_ctx fc = { fileno(in) };
+    char head[SIFT_SOURCE_HEAD_BYTES], mark[SIFT_SOURCE_MARK_BYTES];
+    uint64_t offset = 0, line = 0;
+    if (position) {
+        struct stat st;
+        if (fstat(fc.fd, &st) < 0) {
+            perror("fstat");
+            return 1;
+        }
+        struct store_probe p = {
+            name, (uint64_t)st.st_dev, (uint64_t)st.st_ino, (uint64_t)st.st_size, fd_read, &fc
+        };
+        if (store_source_find(s, &p, &r, &d) < 0) {
+            fprintf(stderr, "store-load: %s\n", d.msg);
+            return 1;
+        }
+        pos.id = r.id;
+        pos.seen_max_id = r.seen_max_id;
+        pos.dev = (uint64_t)st.st_dev;
+        pos.inode = (uint64_t)st.st_ino;
+        offset = pos.start = r.offset;
+        line = r.line;
+        if (fseeko(in, (off_t)offset, SEEK_SET) < 0) {
+            perror("fseeko");
+            return 1;
+        }
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    uint64_t loaded = 0, commits = 0;
+    int rc = 0;
+    for (;;) {
+        len = getline(&buf, &cap, in);
+        bool eof = len < 0;
+        if (!eof) {
+            offset += (uint64_t)len;
+            line++;
+            struct span l = span_trim(span_make(buf, (size_t)len));
+            if (l.len) {
+                json_error_t je;
+                json_t *o = json_loadb(l.p, l.len, 0, &je);
+                struct event ev;
+                const char *why = !json_is_object(o) ? "not a JSON object" : json_to_event(o, &ev);
+                if (why) {
+                    struct store_reject rj = { span_cstr(name), why, line, offset - (uint64_t)len,
+                                               l };
+                    store_add_reject(s, &rj);
+                } else {
+                    ev.src_name = span_cstr(name);
+                    ev.src_line = line;
+                    store_add(s, &ev);
+                    loaded++;
+                }
+                json_decref(o);
+            }
+        }
+        if (!eof && store_batch_records(s) < (uint64_t)batch && !store_batch_full(s))
+            continue;
+        if (store_batch_records(s) == 0 && (!position || offset == pos.start)) {
+            if (eof)
+                break;
+            continue;
+        }
+        int c;
+        if (position) {
+            size_t hl = offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)offset : SIFT_SOURCE_HEAD_BYTES;
+            size_t ml = offset < SIFT_SOURCE_MARK_BYTES ? (size_t)offset : SIFT_SOURCE_MARK_BYTES;
+            if (fd_read(&fc, 0, head, hl, &d) != 0 ||
+                fd_read(&fc, offset - ml, mark, ml, &d) != 0) {
+                fprintf(stderr, "store-load: cannot re-read '%s'\n", name);
+                rc = 1;
+                break;
+            }
+            pos.head = span_make(head, hl);
+            pos.mark = span_make(mark, ml);
+            pos.offset = offset;
+            pos.line = line;
+            c = store_commit(s, &pos, &d);
+            pos.start = offset;
+        } else {
+            c = store_commit(s, NULL, &d);
+        }
+        if (c < 0) {
+            fprintf(stderr, "store-load: %s\n", d.msg);
+            rc = 1;
+            break;
+        }
+        if (c == STORE_STALE) {
+            fprintf(stderr, "store-load: '%s' was committed by another reader\n", name);
+            rc = 3;
+            break;
+        }
+        commits++;
+        if (eof)
+            break;
+    }
+    free(buf);
+    if (!is_stdin)
+        fclose(in);
+    store_resume_release(&r);
+    store_close(s);
+    if (rc == 0)
+        fprintf(stderr, "store-load: %llu records, %llu commits\n", (unsigned long long)loaded,
+                (unsigned long long)commits);
+    return rc;
+}
+
+/* store-rollup [--db PATH]: store_rollup() at clock_now_us() (SIFT_TEST_NOW). */
+static int cmd_store_rollup(int argc, char **argv)
+{
+    const char *db = getenv("PGSIFT_DB");
+    const struct opt opts[] = {
+        OPT_STRING_(0, "db", &db, "PATH", "store (default $PGSIFT_DB)"),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    if (opts_parse(opts, argc - 1, argv + 1, &d) != 0 || !db) {
+        fprintf(stderr, "usage: sift-test-tool store-rollup [--db PATH]\n");
+        return 2;
+    }
+    struct store *s;
+    struct store_opts so = { 0 };
+    struct store_rollup_stats st;
+    if (store_open(&s, db, &so, &d) < 0 || store_rollup(s, clock_now_us(), &st, &d) < 0) {
+        fprintf(stderr, "store-rollup: %s\n", d.msg);
+        return 1;
+    }
+    store_close(s);
+    printf("minute_rows=%llu hour_rows=%llu day_rows=%llu events=%llu queries=%llu\n",
+           (unsigned long long)st.minute_rows, (unsigned long long)st.hour_rows,
+           (unsigned long long)st.day_rows, (unsigned long long)st.events,
+           (unsigned long long)st.queries);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -188,6 +482,8 @@ static const struct {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
     { "report-synth", cmd_report_synth, "render a synthetic (or hostile) report model" },
     { "svg", cmd_svg, "print one SVG chart (line|area|bars|hist|spark TITLE)" },
+    { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
+    { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
 };
 
 int main(int argc, char **argv)

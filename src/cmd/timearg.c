@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#include <string.h>
+
+#include "cmd/timearg.h"
+#include "core/clock.h"
+#include "core/span.h"
+
+static int64_t unit_us(char u)
+{
+    switch (u) {
+    case 's': return USEC_PER_SEC;
+    case 'm': return 60 * USEC_PER_SEC;
+    case 'h': return 3600 * USEC_PER_SEC;
+    case 'd': return USEC_PER_DAY;
+    case 'w': return 7 * USEC_PER_DAY;
+    default: return 0;
+    }
+}
+
+int timearg_parse(const char *opt, const char *arg, int64_t now_us, int64_t *out, struct diag *d)
+{
+    struct span s = span_cstr(arg);
+    int64_t n, unit;
+
+    if (span_eq_lit(s, "now")) {
+        *out = now_us;
+        return 0;
+    }
+    if (s.len >= 2 && (unit = unit_us(s.p[s.len - 1])) != 0 &&
+        span_to_i64(span_make(s.p, s.len - 1), &n) && n >= 0 && s.p[0] >= '0' && s.p[0] <= '9' &&
+        n <= INT64_MAX / unit) {
+        *out = now_us - n * unit;
+        return 0;
+    }
+    if (clock_parse_rfc3339(s, out))
+        return 0;
+    return diag_set(d, DIAG_USAGE,
+                    "invalid time '%s' for option '%s' (expected RFC 3339 like "
+                    "2026-11-24T10:00:00Z, a date like 2026-11-24, 'now', or a span back from "
+                    "now like 15m, 24h, 7d)",
+                    arg, opt);
+}
+
+const char *timearg_format(int64_t us, char *buf)
+{
+    return clock_format_rfc3339(us, us % 1000 ? 6 : 3, buf);
+}

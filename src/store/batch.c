@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The batch: store_add() folds each record into in-memory maps keyed like the tables
+ * they will be upserted into, so a commit writes one row per key instead of one per
+ * record. Texts are redacted here, once, into the batch arena.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "store/redact.h"
+#include "store/store_int.h"
+
+const char *const agg_phase_names[AGG_PHASE_COUNT] = {
+    [AGG_CALL] = "call",
+    [AGG_PARSE] = "parse",
+    [AGG_BIND] = "bind",
+    [AGG_PLAN] = "plan",
+};
+
+void batch_init(struct batch *b)
+{
+    memset(b, 0, sizeof(*b));
+    arena_init(&b->arena, 256 * 1024);
+}
+
+void batch_reset(struct batch *b)
+{
+    for (size_t i = 0; i < b->n_aggs; i++)
+        sketch_release(&b->aggs[i].sk);
+    b->n_names = b->n_aggs = b->n_cats = b->n_qids = b->n_errs = b->n_recs = 0;
+    b->n_evs = b->n_rejs = b->n_samples = 0;
+    htab_clear(&b->names_ix);
+    htab_clear(&b->aggs_ix);
+    htab_clear(&b->cats_ix);
+    htab_clear(&b->qids_ix);
+    htab_clear(&b->errs_ix);
+    htab_clear(&b->recs_ix);
+    htab_clear(&b->rejs_ix);
+    arena_reset(&b->arena);
+    b->records = b->rejects = 0;
+}
+
+void batch_release(struct batch *b)
+{
+    batch_reset(b);
+    htab_release(&b->names_ix);
+    htab_release(&b->aggs_ix);
+    htab_release(&b->cats_ix);
+    htab_release(&b->qids_ix);
+    htab_release(&b->errs_ix);
+    htab_release(&b->recs_ix);
+    htab_release(&b->rejs_ix);
+    free(b->names);
+    free(b->aggs);
+    free(b->cats);
+    free(b->qids);
+    free(b->errs);
+    free(b->recs);
+    free(b->evs);
+    free(b->rejs);
+    free(b->samples);
+    arena_release(&b->arena);
+    memset(b, 0, sizeof(*b));
+}
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+    return XXH3_64bits(p, n);
+}
+
+/* ---- interned names (database, user) ---- */
+
+struct name_key {
+    const struct batch *b;
+    struct span s;
+};
+
+static bool name_eq(const void *ctx, uint32_t idx)
+{
+    const struct name_key *k = ctx;
+    return span_eq(k->b->names[idx].s, k->s);
+}
+
+static uint32_t intern(struct batch *b, struct span s)
+{
+    if (!s.p)
+        s = SPAN_LIT("");
+    if (s.len > SIFT_MAX_STORED_TEXT)
+        s.len = SIFT_MAX_STORED_TEXT;
+    struct name_key k = { b, s };
+    uint64_t h = hash_bytes(s.p, s.len);
+    long i = htab_find(&b->names_ix, h, name_eq, &k);
+    if (i >= 0)
+        return (uint32_t)i;
+    XGROW(b->names, b->n_names + 1, b->a_names);
+    b->names[b->n_names].s = arena_dup(&b->arena, s.p, s.len);
+    htab_insert(&b->names_ix, h, (uint32_t)b->n_names);
+    return (uint32_t)b->n_names++;
+}
+
+/* ---- aggregates ---- */
+
+struct agg_key {
+    int64_t bucket;
+    uint64_t fp;
+    int64_t qid;
+    uint32_t db, user, phase, pad;
+};
+
+struct agg_find {
+    const struct batch *b;
+    const struct agg_key *k;
+};
+
+static bool agg_eq(const void *ctx, uint32_t idx)
+{
+    const struct agg_find *f = ctx;
+    const struct agg *a = &f->b->aggs[idx];
+    return a->bucket == f->k->bucket && a->fp == f->k->fp && a->qid == f->k->qid &&
+           a->db == f->k->db && a->user == f->k->user && a->phase == (enum agg_phase)f->k->phase;
+}
+
+static struct agg *agg_get(struct batch *b, int64_t bucket, uint32_t db, uint32_t user, uint64_t fp,
+                           int64_t qid, enum agg_phase phase)
+{
+    struct agg_key k;
+    memset(&k, 0, sizeof(k));
+    k.bucket = bucket;
+    k.fp = fp;
+    k.qid = qid;
+    k.db = db;
+    k.user = user;
+    k.phase = (uint32_t)phase;
+    uint64_t h = hash_bytes(&k, sizeof(k));
+    struct agg_find f = { b, &k };
+    long i = htab_find(&b->aggs_ix, h, agg_eq, &f);
+    if (i >= 0)
+        return &b->aggs[i];
+    XGROW(b->aggs, b->n_aggs + 1, b->a_aggs);
+    struct agg *a = &b->aggs[b->n_aggs];
+    memset(a, 0, sizeof(*a));
+    a->bucket = bucket;
+    a->fp = fp;
+    a->qid = qid;
+    a->db = db;
+    a->user = user;
+    a->phase = phase;
+    sketch_init(&a->sk);
+    htab_insert(&b->aggs_ix, h, (uint32_t)b->n_aggs);
+    b->n_aggs++;
+    return a;
+}
+
+static void agg_add_duration(struct agg *a, double ms)
+{
+    if (!(ms >= 0) || !isfinite(ms))
+        ms = 0;
+    if (ms > STORE_MAX_DURATION_MS)
+        ms = STORE_MAX_DURATION_MS;
+    if (a->calls == 0 || ms < a->min)
+        a->min = ms;
+    if (a->calls == 0 || ms > a->max)
+        a->max = ms;
+    a->calls++;
+    int64_t us = llround(ms * 1000);
+    a->total_us = a->total_us > INT64_MAX - us ? INT64_MAX : a->total_us + us;
+    a->sumsq += ms * ms;
+    sketch_add(&a->sk, ms);
+}
+
+/* ---- texts ---- */
+
+/* Copy @in into the arena: redacted (unless keep_literals) and capped. */
+static struct span stored_text(struct store *s, struct span in,
+                               int (*redactor)(struct sbuf *, struct span))
+{
+    if (!in.p)
+        return SPAN_NULL;
+    /* Work on at most twice the cap: what is cut would not be stored anyway. */
+    if (in.len > 2 * SIFT_MAX_STORED_TEXT)
+        in.len = 2 * SIFT_MAX_STORED_TEXT;
+    sbuf_reset(&s->scratch);
+    if (s->opts.keep_literals || !redactor) {
+        if (sbuf_addspan(&s->scratch, in) < 0)
+            return SPAN_NULL; /* cannot happen: the scratch cap is larger */
+    } else if (redactor(&s->scratch, in) < 0) {
+        /* The cap was hit: what was appended is redacted; cut below. */
+    }
+    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(&s->b.arena, s->scratch.buf, s->scratch.len);
+}
+
+/* ---- catalogue ---- */
+
+struct fp_find {
+    const struct batch *b;
+    uint64_t fp;
+};
+
+static bool cat_eq(const void *ctx, uint32_t idx)
+{
+    const struct fp_find *f = ctx;
+    return f->b->cats[idx].fp == f->fp;
+}
+
+static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
+{
+    struct batch *b = &s->b;
+    struct fp_find f = { b, ev->fingerprint };
+    uint64_t h = hash_bytes(&ev->fingerprint, sizeof(ev->fingerprint));
+    long i = htab_find(&b->cats_ix, h, cat_eq, &f);
+    if (i >= 0) {
+        struct cat *c = &b->cats[i];
+        if (ts < c->first)
+            c->first = ts;
+        if (ts > c->last)
+            c->last = ts;
+        if (c->fp_hi && ev->fingerprint_hi && c->fp_hi != ev->fingerprint_hi)
+            c->collisions++;
+        else
+            c->same++;
+        if (!c->query.len && ev->normalized.len)
+            c->query = stored_text(s, ev->normalized, NULL);
+        return;
+    }
+    XGROW(b->cats, b->n_cats + 1, b->a_cats);
+    struct cat *c = &b->cats[b->n_cats];
+    memset(c, 0, sizeof(*c));
+    c->fp = ev->fingerprint;
+    c->fp_hi = ev->fingerprint_hi;
+    c->first = c->last = ts;
+    c->same = 1;
+    /* The canonical text has no literal left in it by construction. */
+    c->query = ev->normalized.p ? stored_text(s, ev->normalized, NULL) : SPAN_LIT("");
+    struct span raw = ev->query.p ? ev->query : ev->statement;
+    c->sample = stored_text(s, raw, redact_sql);
+    htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
+    b->n_cats++;
+}
+
+struct qid_find {
+    const struct batch *b;
+    uint64_t fp;
+    int64_t qid;
+};
+
+static bool qid_eq(const void *ctx, uint32_t idx)
+{
+    const struct qid_find *f = ctx;
+    return f->b->qids[idx].fp == f->fp && f->b->qids[idx].qid == f->qid;
+}
+
+static void qid_touch(struct batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
+{
+    struct qid_find f = { b, fp, qid };
+    uint64_t key[2] = { fp, (uint64_t)qid };
+    uint64_t h = hash_bytes(key, sizeof(key));
+    long i = htab_find(&b->qids_ix, h, qid_eq, &f);
+    struct qid *q;
+    if (i >= 0) {
+        q = &b->qids[i];
+        if (ts < q->first)
+            q->first = ts;
+        if (ts > q->last)
+            q->last = ts;
+    } else {
+        XGROW(b->qids, b->n_qids + 1, b->a_qids);
+        q = &b->qids[b->n_qids];
+        *q = (struct qid){ .fp = fp, .qid = qid, .first = ts, .last = ts };
+        htab_insert(&b->qids_ix, h, (uint32_t)b->n_qids);
+        b->n_qids++;
+    }
+    if (call)
+        q->calls++;
+}
+
+/* ---- record counts ---- */
+
+struct rec_find {
+    const struct batch *b;
+    int64_t bucket;
+    enum event_kind kind;
+    enum event_severity sev;
+};
+
+static bool rec_eq(const void *ctx, uint32_t idx)
+{
+    const struct rec_find *f = ctx;
+    const struct rec *r = &f->b->recs[idx];
+    return r->bucket == f->bucket && r->kind == f->kind && r->sev == f->sev;
+}
+
+static void record_count(struct batch *b, int64_t bucket, enum event_kind kind,
+                         enum event_severity sev)
+{
+    struct rec_find f = { b, bucket, kind, sev };
+    int64_t key[3] = { bucket, (int64_t)kind, (int64_t)sev };
+    uint64_t h = hash_bytes(key, sizeof(key));
+    long i = htab_find(&b->recs_ix, h, rec_eq, &f);
+    if (i < 0) {
+        XGROW(b->recs, b->n_recs + 1, b->a_recs);
+        b->recs[b->n_recs] = (struct rec){ .bucket = bucket, .kind = kind, .sev = sev };
+        htab_insert(&b->recs_ix, h, (uint32_t)b->n_recs);
+        i = (long)b->n_recs++;
+    }
+    b->recs[i].count++;
+}
+
+/* ---- errors ---- */
+
+struct err_find {
+    const struct batch *b;
+    const struct err *k;
+};
+
+static bool err_eq(const void *ctx, uint32_t idx)
+{
+    const struct err_find *f = ctx;
+    const struct err *e = &f->b->errs[idx];
+    return e->bucket == f->k->bucket && e->db == f->k->db && e->user == f->k->user &&
+           e->sev == f->k->sev && !strcmp(e->sqlstate, f->k->sqlstate) &&
+           span_eq(e->message, f->k->message);
+}
+
+static void error_count(struct store *s, const struct event *ev, int64_t bucket, uint32_t db,
+                        uint32_t user)
+{
+    struct batch *b = &s->b;
+    struct err k = { .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
+    memcpy(k.sqlstate, ev->sqlstate, sizeof(k.sqlstate));
+    k.sqlstate[5] = '\0';
+
+    /* Grouping key: the redacted message with numbers replaced (always redacted: the key
+     * must not split per literal value even with --keep-literals). */
+    struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
+    if (msg.len > SIFT_MAX_STORED_TEXT)
+        msg.len = SIFT_MAX_STORED_TEXT;
+    sbuf_reset(&s->scratch2);
+    sbuf_reset(&s->scratch);
+    if (redact_message(&s->scratch2, msg) < 0 ||
+        redact_numbers(&s->scratch, sbuf_span(&s->scratch2)) < 0) {
+        /* the cap was hit: what was appended is redacted; cut below */
+    }
+    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
+    k.message = sbuf_span(&s->scratch);
+
+    uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
+                                      (uint64_t)bucket ^ ((uint64_t)db << 20) ^
+                                          ((uint64_t)user << 40) ^ (uint64_t)ev->severity);
+    h ^= hash_bytes(k.sqlstate, sizeof(k.sqlstate));
+    struct err_find f = { b, &k };
+    long i = htab_find(&b->errs_ix, h, err_eq, &f);
+    if (i >= 0) {
+        b->errs[i].count++;
+        return;
+    }
+    k.message = arena_dup(&b->arena, k.message.p, k.message.len);
+    k.count = 1;
+    /* The sample: message and detail of this occurrence, redacted unless opted in. */
+    sbuf_reset(&s->scratch2);
+    if (sbuf_addspan(&s->scratch2, msg) < 0 ||
+        (ev->detail.p &&
+         (sbuf_addstr(&s->scratch2, "\nDETAIL: ") < 0 ||
+          sbuf_addspan(&s->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
+        /* cannot happen: scratch2 holds more than two capped texts */
+    }
+    k.sample = stored_text(s, sbuf_span(&s->scratch2), redact_message);
+    XGROW(b->errs, b->n_errs + 1, b->a_errs);
+    b->errs[b->n_errs] = k;
+    htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
+    b->n_errs++;
+}
+
+/* ---- events ---- */
+
+static struct span copy_span(struct batch *b, struct span sp)
+{
+    if (!sp.p)
+        return SPAN_NULL;
+    if (sp.len > SIFT_MAX_STORED_TEXT)
+        sp.len = SIFT_MAX_STORED_TEXT;
+    return arena_dup(&b->arena, sp.p, sp.len);
+}
+
+static void event_row(struct store *s, const struct event *ev, int64_t ts)
+{
+    struct batch *b = &s->b;
+    XGROW(b->evs, b->n_evs + 1, b->a_evs);
+    struct ev *e = &b->evs[b->n_evs++];
+    memset(e, 0, sizeof(*e));
+    e->ts = ts;
+    e->kind = ev->kind;
+    e->sev = ev->severity;
+    memcpy(e->sqlstate, ev->sqlstate, sizeof(e->sqlstate));
+    e->sqlstate[5] = '\0';
+    e->database = copy_span(b, ev->database);
+    e->user = copy_span(b, ev->user);
+    e->application = copy_span(b, ev->application);
+    e->pid = ev->pid;
+    e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
+    e->fp = ev->fingerprint;
+    e->message = stored_text(s, ev->message, redact_message);
+    e->detail = stored_text(s, ev->detail, redact_message);
+    e->facts = ev->facts;
+    struct event_facts *fa = &e->facts;
+    fa->lock_mode = copy_span(b, fa->lock_mode);
+    fa->lock_object = copy_span(b, fa->lock_object);
+    fa->temp_path = copy_span(b, fa->temp_path);
+    fa->cause = copy_span(b, fa->cause);
+    fa->relation = copy_span(b, fa->relation);
+    fa->host = copy_span(b, fa->host);
+    if (ev->src_name.p) {
+        sbuf_reset(&s->scratch);
+        if (sbuf_addspan(&s->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
+            sbuf_addf(&s->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
+            e->src = arena_dup(&b->arena, s->scratch.buf, s->scratch.len);
+    }
+}
+
+/* ---- store_add ---- */
+
+static enum agg_phase duration_phase(enum event_phase p)
+{
+    switch (p) {
+    case PHASE_PARSE: return AGG_PARSE;
+    case PHASE_BIND: return AGG_BIND;
+    case PHASE_NONE:
+    case PHASE_SIMPLE:
+    case PHASE_EXECUTE:
+    case PHASE_COUNT: break;
+    }
+    return AGG_CALL;
+}
+
+void store_add(struct store *s, const struct event *ev)
+{
+    struct batch *b = &s->b;
+    int64_t ts = ev->ts_us;
+
+    /* A record without a time is filed at the newest time seen (or now): it still counts. */
+    if (ts == INT64_MIN)
+        ts = s->last_ts != INT64_MIN ? s->last_ts : clock_now_us();
+    else if (ts > s->last_ts)
+        s->last_ts = ts;
+    if (ts < 0)
+        ts = 0;
+    int64_t bucket = ts / USEC_PER_SEC / 60 * 60;
+    enum event_kind kind = (unsigned)ev->kind < EV_KIND_COUNT ? ev->kind : EV_OTHER;
+    enum event_severity sev = (unsigned)ev->severity < SEV_COUNT ? ev->severity : SEV_NONE;
+    bool has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
+    uint64_t fp = has_fp ? ev->fingerprint : 0;
+    int64_t qid = ev->has_query_id ? ev->query_id : 0;
+    bool is_error = sev >= SEV_ERROR && sev <= SEV_PANIC;
+
+    b->records++;
+    record_count(b, bucket, kind, sev);
+    if (has_fp)
+        catalogue_touch(s, ev, ts);
+
+    if (kind == EV_DURATION || kind == EV_PLAN) {
+        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
+        struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
+        if (ev->duration_ms >= 0)
+            agg_add_duration(a, ev->duration_ms);
+        if (ev->rows >= 0) {
+            a->rows += ev->rows;
+            a->rows_calls++;
+        }
+        if (has_fp && ev->has_query_id)
+            qid_touch(b, fp, qid, ph == AGG_CALL && ev->duration_ms >= 0, ts);
+    } else if (kind == EV_STATEMENT) {
+        if (has_fp && ev->has_query_id)
+            qid_touch(b, fp, qid, false, ts);
+    } else {
+        event_row(s, ev, ts);
+    }
+
+    if (is_error) {
+        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        error_count(s, ev, bucket, db, user);
+        if (has_fp)
+            agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
+    }
+}
+
+/* ---- rejects ---- */
+
+struct rej_find {
+    const struct batch *b;
+    struct span source;
+    const char *reason;
+};
+
+static bool rej_eq(const void *ctx, uint32_t idx)
+{
+    const struct rej_find *f = ctx;
+    const struct rej *r = &f->b->rejs[idx];
+    return span_eq(r->source, f->source) && !strcmp(r->reason, f->reason);
+}
+
+void store_add_reject(struct store *s, const struct store_reject *r)
+{
+    struct batch *b = &s->b;
+    struct span source = r->source.p ? r->source : SPAN_LIT("-");
+    const char *reason = r->reason ? r->reason : "unreadable";
+    if (source.len > 4096)
+        source.len = 4096;
+    struct rej_find f = { b, source, reason };
+    uint64_t h = XXH3_64bits_withSeed(source.p, source.len, hash_bytes(reason, strlen(reason)));
+    long i = htab_find(&b->rejs_ix, h, rej_eq, &f);
+    if (i < 0) {
+        XGROW(b->rejs, b->n_rejs + 1, b->a_rejs);
+        b->rejs[b->n_rejs] = (struct rej){
+            .source = arena_dup(&b->arena, source.p, source.len),
+            .reason = reason,
+        };
+        htab_insert(&b->rejs_ix, h, (uint32_t)b->n_rejs);
+        i = (long)b->n_rejs++;
+    }
+    struct rej *rj = &b->rejs[i];
+    rj->count++;
+    b->rejects++;
+    if (rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
+        XGROW(b->samples, b->n_samples + 1, b->a_samples);
+        struct span sample = r->sample.p ? r->sample : SPAN_LIT("");
+        if (sample.len > SIFT_MAX_SAMPLE_BYTES)
+            sample.len = SIFT_MAX_SAMPLE_BYTES;
+        b->samples[b->n_samples++] = (struct rej_sample){
+            .rej = (uint32_t)i,
+            .line = r->line,
+            .offset = r->offset,
+            .sample = stored_text(s, sample, redact_message),
+        };
+        rj->n_samples++;
+    }
+}
+
+bool store_batch_full(const struct store *s)
+{
+    return s->b.n_aggs >= STORE_BATCH_MAX_AGGS || s->b.n_evs >= STORE_BATCH_MAX_EVENTS ||
+           s->b.arena.used >= STORE_BATCH_MAX_BYTES;
+}
+
+uint64_t store_batch_records(const struct store *s)
+{
+    return s->b.records + s->b.rejects;
+}
+
+void store_discard(struct store *s)
+{
+    batch_reset(&s->b);
+}

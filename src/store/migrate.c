@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Schema migrations: schema/NNN_*.sql, embedded in the binary, applied in order, each in
+ * its own transaction, when NNN is above PRAGMA user_version. Each file ends by setting
+ * user_version itself, so no number is ever formatted into SQL here.
+ */
+#include <string.h>
+
+#include "core/embedded.h"
+#include "store/store_int.h"
+
+static int schema_number(const char *path)
+{
+    const char *p = path + strlen("schema/");
+    int n = 0, digits = 0;
+    while (*p >= '0' && *p <= '9' && digits < 6) {
+        n = n * 10 + (*p++ - '0');
+        digits++;
+    }
+    return digits == 3 && *p == '_' ? n : -1;
+}
+
+static bool is_schema(const char *path)
+{
+    size_t n = strlen(path);
+    return !strncmp(path, "schema/", 7) && n > 11 && !strcmp(path + n - 4, ".sql");
+}
+
+static int user_version(sqlite3 *db, const char *path, int *out, struct diag *d)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+        return diag_set(d, DIAG_DB, "cannot read store '%s': %s", path, sqlite3_errmsg(db));
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        diag_set(d, DIAG_DB, "cannot read store '%s': %s", path, sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return -1;
+    }
+    *out = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int fail_apply(sqlite3 *db, const char *path, const char *file, char *err, struct diag *d)
+{
+    diag_set(d, DIAG_DB, "cannot apply %s to store '%s': %s", file, path,
+             err ? err : sqlite3_errmsg(db));
+    sqlite3_free(err);
+    if (!sqlite3_get_autocommit(db))
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+static int apply(sqlite3 *db, const char *path, const struct embedded_file *f, int n,
+                 struct diag *d)
+{
+    char *err = NULL;
+    int now;
+
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+        return fail_apply(db, path, f->path, err, d);
+    if (user_version(db, path, &now, d) < 0)
+        return fail_apply(db, path, f->path, NULL, d);
+    if (now < n) {
+        if (sqlite3_exec(db, f->data, NULL, NULL, &err) != SQLITE_OK)
+            return fail_apply(db, path, f->path, err, d);
+        if (user_version(db, path, &now, d) < 0)
+            return fail_apply(db, path, f->path, NULL, d);
+        if (now != n)
+            BUG("%s does not end with PRAGMA user_version = %d", f->path, n);
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+        return fail_apply(db, path, f->path, err, d);
+    return 0;
+}
+
+int migrate_run(sqlite3 *db, const char *path, bool read_only, struct diag *d)
+{
+    int have, latest = 0;
+
+    if (user_version(db, path, &have, d) < 0)
+        return -1;
+    for (const struct embedded_file *f = embedded_files; f->path; f++) {
+        if (!is_schema(f->path))
+            continue;
+        int n = schema_number(f->path);
+        if (n < 0)
+            BUG("embedded schema file '%s' is not named schema/NNN_name.sql", f->path);
+        if (n > latest)
+            latest = n;
+    }
+    if (have > latest)
+        return diag_set(d, DIAG_DB,
+                        "store '%s' has schema version %d, newer than this pgsift knows (%d): "
+                        "upgrade pgsift",
+                        path, have, latest);
+    if (have == latest)
+        return 0;
+    if (have == 0) {
+        /* Never write our tables into somebody else's database. */
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_schema", -1, &st, NULL) !=
+            SQLITE_OK)
+            return diag_set(d, DIAG_DB, "cannot read store '%s': %s", path, sqlite3_errmsg(db));
+        int objects = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+        sqlite3_finalize(st);
+        if (objects != 0)
+            return diag_set(d, DIAG_DB, "'%s' is an SQLite database but not a pgsift store", path);
+    }
+    if (read_only) {
+        if (have == 0)
+            return diag_set(d, DIAG_DB, "'%s' is not a pgsift store (run 'pgsift ingest' first)",
+                            path);
+        return diag_set(d, DIAG_DB,
+                        "store '%s' has schema version %d and this pgsift needs %d: run "
+                        "'pgsift ingest' once to upgrade it",
+                        path, have, latest);
+    }
+    /* embedded_files is sorted by path, so by number. The version is read again inside
+     * each transaction: another process may have migrated meanwhile. */
+    for (const struct embedded_file *f = embedded_files; f->path; f++) {
+        if (!is_schema(f->path))
+            continue;
+        int n = schema_number(f->path);
+        if (n <= have)
+            continue;
+        if (apply(db, path, f, n, d) < 0)
+            return -1;
+        have = n;
+    }
+    return 0;
+}

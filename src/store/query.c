@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading back: the query table of `pgsift top` (per fingerprint over any window, the
+ * sketches of the window's rows merged, so percentiles stay within 1 %) and the events
+ * of `pgsift events`.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "store/store_int.h"
+
+/* Bucket starts are seconds: [since, until) in µs selects buckets starting in it. */
+static int64_t bucket_bound(int64_t us)
+{
+    if (us == INT64_MIN || us == INT64_MAX)
+        return us;
+    int64_t s = us / 1000000;
+    if (us % 1000000 > 0)
+        s++; /* a bucket starting before `us` is not in [us, ...) */
+    return s;
+}
+
+struct strset {
+    char **v;
+    size_t n, alloc;
+};
+
+static void strset_add(struct strset *set, const unsigned char *s)
+{
+    if (!s || !*s)
+        return;
+    /* Consecutive rows usually repeat the last name. */
+    if (set->n && !strcmp(set->v[set->n - 1], (const char *)s))
+        return;
+    XGROW(set->v, set->n + 1, set->alloc);
+    set->v[set->n++] = xstrdup((const char *)s);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void strset_finish(struct strset *set, char ***out, size_t *n)
+{
+    if (set->n)
+        qsort(set->v, set->n, sizeof(*set->v), cmp_str);
+    size_t w = 0;
+    for (size_t i = 0; i < set->n; i++) {
+        if (w && !strcmp(set->v[w - 1], set->v[i]))
+            free(set->v[i]);
+        else
+            set->v[w++] = set->v[i];
+    }
+    *out = set->v;
+    *n = w;
+    memset(set, 0, sizeof(*set));
+}
+
+struct group {
+    uint64_t fp;
+    uint64_t calls, errors;
+    int64_t total_us;
+    double min, max, sumsq;
+    bool any_time;
+    struct sketch sk;
+    struct strset dbs, users;
+    struct store_query_id *qids;
+    size_t n_qids, a_qids;
+};
+
+static void group_start(struct group *g, uint64_t fp)
+{
+    struct sketch sk = g->sk;
+    sketch_clear(&sk);
+    memset(g, 0, sizeof(*g));
+    g->sk = sk;
+    g->fp = fp;
+}
+
+static void group_row(struct group *g, sqlite3_stmt *st)
+{
+    uint64_t calls = (uint64_t)sqlite3_column_int64(st, 4);
+    g->calls += calls;
+    g->total_us += sqlite3_column_int64(st, 5);
+    if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+        double mn = sqlite3_column_double(st, 6), mx = sqlite3_column_double(st, 7);
+        if (!g->any_time || mn < g->min)
+            g->min = mn;
+        if (!g->any_time || mx > g->max)
+            g->max = mx;
+        g->any_time = true;
+    }
+    g->sumsq += sqlite3_column_double(st, 8);
+    g->errors += (uint64_t)sqlite3_column_int64(st, 9);
+    strset_add(&g->dbs, sqlite3_column_text(st, 1));
+    strset_add(&g->users, sqlite3_column_text(st, 2));
+    int64_t qid = sqlite3_column_int64(st, 3);
+    if (qid != 0 && calls) {
+        size_t i = 0;
+        while (i < g->n_qids && g->qids[i].id != qid)
+            i++;
+        if (i == g->n_qids) {
+            XGROW(g->qids, g->n_qids + 1, g->a_qids);
+            g->qids[g->n_qids++] = (struct store_query_id){ .id = qid };
+        }
+        g->qids[i].calls += calls;
+    }
+}
+
+static int cmp_qid(const void *a, const void *b)
+{
+    const struct store_query_id *x = a, *y = b;
+    if (x->calls != y->calls)
+        return x->calls > y->calls ? -1 : 1;
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void group_finish(struct group *g, struct store_top_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->fingerprint = g->fp;
+    r->calls = g->calls;
+    r->errors = g->errors;
+    r->total_ms = (double)g->total_us / 1000;
+    if (g->calls) {
+        r->mean_ms = r->total_ms / (double)g->calls;
+        double var = g->sumsq / (double)g->calls - r->mean_ms * r->mean_ms;
+        r->stddev_ms = var > 0 ? sqrt(var) : 0;
+        r->min_ms = g->min;
+        r->max_ms = g->max;
+        r->p50_ms = sketch_quantile(&g->sk, 0.50);
+        r->p95_ms = sketch_quantile(&g->sk, 0.95);
+        r->p99_ms = sketch_quantile(&g->sk, 0.99);
+    }
+    strset_finish(&g->dbs, &r->databases, &r->n_databases);
+    strset_finish(&g->users, &r->users, &r->n_users);
+    if (g->n_qids)
+        qsort(g->qids, g->n_qids, sizeof(*g->qids), cmp_qid);
+    r->query_ids = g->qids;
+    r->n_query_ids = g->n_qids;
+    g->qids = NULL;
+    g->n_qids = g->a_qids = 0;
+    r->first_seen_us = r->last_seen_us = INT64_MIN;
+}
+
+static double sort_key(const struct store_top_row *r, enum store_top_order by)
+{
+    switch (by) {
+    case STORE_BY_TOTAL: return r->total_ms;
+    case STORE_BY_CALLS: return (double)r->calls;
+    case STORE_BY_MEAN: return r->mean_ms;
+    case STORE_BY_P95: return r->p95_ms;
+    case STORE_BY_P99: return r->p99_ms;
+    case STORE_BY_MAX: return r->max_ms;
+    }
+    return 0;
+}
+
+static enum store_top_order g_order; /* qsort has no context argument in C11 */
+
+static int cmp_rows(const void *a, const void *b)
+{
+    const struct store_top_row *x = a, *y = b;
+    double kx = sort_key(x, g_order), ky = sort_key(y, g_order);
+    if (kx != ky)
+        return kx > ky ? -1 : 1;
+    if (x->calls != y->calls)
+        return x->calls > y->calls ? -1 : 1;
+    return x->fingerprint < y->fingerprint ? -1 : x->fingerprint > y->fingerprint;
+}
+
+static void row_release(struct store_top_row *r)
+{
+    free(r->query);
+    for (size_t i = 0; i < r->n_databases; i++)
+        free(r->databases[i]);
+    for (size_t i = 0; i < r->n_users; i++)
+        free(r->users[i]);
+    free(r->databases);
+    free(r->users);
+    free(r->query_ids);
+    memset(r, 0, sizeof(*r));
+}
+
+void store_top_release(struct store_top *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        row_release(&t->rows[i]);
+    free(t->rows);
+    memset(t, 0, sizeof(*t));
+}
+
+static void bind_opt_text(sqlite3_stmt *st, int i, const char *s)
+{
+    if (s)
+        sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static int catalogue(struct store *s, struct store_top_row *r, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_TOP_CATALOGUE);
+    sqlite3_bind_int64(st, 1, (int64_t)r->fingerprint);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *q = sqlite3_column_text(st, 0);
+        r->query = xstrdup(q ? (const char *)q : "");
+        r->first_seen_us = sqlite3_column_int64(st, 1);
+        r->last_seen_us = sqlite3_column_int64(st, 2);
+    } else if (rc == SQLITE_DONE) {
+        r->query = xstrdup("");
+    } else {
+        sqlite3_reset(st);
+        return store_db_error(s, d, "cannot read the query catalogue");
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_top(struct store *s, const struct store_top_opts *o, struct store_top *out,
+              struct diag *d)
+{
+    struct store_top_row *rows = NULL;
+    size_t n = 0, alloc = 0;
+    struct group g;
+    bool open_group = false;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    memset(&g, 0, sizeof(g));
+    sketch_init(&g.sk);
+    sqlite3_stmt *st = store_stmt(s, SQL_TOP_ROWS);
+    sqlite3_bind_int64(st, 1, bucket_bound(o->since_us));
+    sqlite3_bind_int64(st, 2, bucket_bound(o->until_us));
+    bind_opt_text(st, 3, o->database);
+    bind_opt_text(st, 4, o->user);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        uint64_t fp = (uint64_t)sqlite3_column_int64(st, 0);
+        if (!open_group || fp != g.fp) {
+            if (open_group) {
+                XGROW(rows, n + 1, alloc);
+                group_finish(&g, &rows[n++]);
+            }
+            group_start(&g, fp);
+            open_group = true;
+        }
+        group_row(&g, st);
+        if (sqlite3_column_type(st, 10) != SQLITE_NULL &&
+            sketch_merge_blob(&g.sk, sqlite3_column_blob(st, 10),
+                              (size_t)sqlite3_column_bytes(st, 10)) < 0) {
+            diag_set(d, DIAG_DB,
+                     "store '%s' holds a malformed latency sketch (fingerprint %016llx)", s->path,
+                     (unsigned long long)fp);
+            goto fail;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read query statistics");
+        goto fail;
+    }
+    sqlite3_reset(st);
+    if (open_group) {
+        XGROW(rows, n + 1, alloc);
+        group_finish(&g, &rows[n++]);
+    }
+    sketch_release(&g.sk);
+
+    g_order = o->by;
+    if (n)
+        qsort(rows, n, sizeof(*rows), cmp_rows);
+    out->total = n;
+    if (o->limit && n > o->limit) {
+        for (size_t i = o->limit; i < n; i++)
+            row_release(&rows[i]);
+        n = o->limit;
+    }
+    out->rows = rows;
+    out->n = n;
+    for (size_t i = 0; i < n; i++)
+        if (catalogue(s, &rows[i], d) < 0) {
+            store_top_release(out);
+            return -1;
+        }
+    return 0;
+fail:
+    sqlite3_reset(st);
+    {
+        struct store_top_row tmp;
+        if (open_group) {
+            group_finish(&g, &tmp);
+            row_release(&tmp);
+        }
+    }
+    sketch_release(&g.sk);
+    for (size_t i = 0; i < n; i++)
+        row_release(&rows[i]);
+    free(rows);
+    return -1;
+}
+
+/* ---- events ---- */
+
+static const struct {
+    const char *name;
+    enum store_fact_type type;
+} fact_cols[SQL_EVENT_N_FACTS] = {
+    { "wait_ms", STORE_FACT_REAL },      { "lock_mode", STORE_FACT_TEXT },
+    { "lock_object", STORE_FACT_TEXT },  { "temp_bytes", STORE_FACT_INT },
+    { "temp_path", STORE_FACT_TEXT },    { "buffers", STORE_FACT_INT },
+    { "write_s", STORE_FACT_REAL },      { "sync_s", STORE_FACT_REAL },
+    { "total_s", STORE_FACT_REAL },      { "cause", STORE_FACT_TEXT },
+    { "relation", STORE_FACT_TEXT },     { "tuples_removed", STORE_FACT_INT },
+    { "tuples_remain", STORE_FACT_INT }, { "elapsed_s", STORE_FACT_REAL },
+    { "host", STORE_FACT_TEXT },
+};
+
+_Static_assert(SQL_EVENT_N_FACTS <= STORE_MAX_FACTS, "room for every fact");
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+    return (const char *)sqlite3_column_text(st, i);
+}
+
+static int bind_event_filter(struct store *s, sqlite3_stmt *st, const struct store_events_opts *o)
+{
+    sqlite3_bind_int64(st, 1, o->since_us);
+    sqlite3_bind_int64(st, 2, o->until_us);
+    if (o->kinds) {
+        sbuf_reset(&s->scratch);
+        if (sbuf_addch(&s->scratch, ',') < 0)
+            return -1;
+        for (int k = 0; k < EV_KIND_COUNT; k++)
+            if (o->kinds & (UINT32_C(1) << k))
+                if (sbuf_addstr(&s->scratch, event_kind_name((enum event_kind)k)) < 0 ||
+                    sbuf_addch(&s->scratch, ',') < 0)
+                    return -1;
+        sqlite3_bind_text(st, 3, s->scratch.buf, (int)s->scratch.len, SQLITE_TRANSIENT);
+    } else {
+        sqlite3_bind_null(st, 3);
+    }
+    bind_opt_text(st, 4, o->database);
+    bind_opt_text(st, 5, o->user);
+    return 0;
+}
+
+_Static_assert(EV_KIND_COUNT <= 32, "kinds fit the filter mask");
+
+int store_events(struct store *s, const struct store_events_opts *o, store_event_fn *fn, void *ctx,
+                 struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_EVENTS);
+    int rc;
+
+    if (bind_event_filter(s, st, o) < 0)
+        return diag_set(d, DIAG_INTERNAL, "event filter too long");
+    sqlite3_bind_int64(st, 6, o->limit ? (int64_t)o->limit : -1);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_event_row r;
+        memset(&r, 0, sizeof(r));
+        r.id = sqlite3_column_int64(st, 0);
+        r.ts_us = sqlite3_column_int64(st, 1);
+        r.kind = col_text(st, 2);
+        r.severity = col_text(st, 3);
+        r.sqlstate = col_text(st, 4);
+        r.database = col_text(st, 5);
+        r.user = col_text(st, 6);
+        r.application = col_text(st, 7);
+        r.pid = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 8);
+        r.has_fingerprint = sqlite3_column_type(st, 9) != SQLITE_NULL;
+        r.fingerprint = (uint64_t)sqlite3_column_int64(st, 9);
+        r.message = col_text(st, 10);
+        r.detail = col_text(st, 11);
+        for (int i = 0; i < SQL_EVENT_N_FACTS; i++) {
+            int c = SQL_EVENT_FIRST_FACT + i;
+            if (sqlite3_column_type(st, c) == SQLITE_NULL)
+                continue;
+            struct store_fact *f = &r.facts[r.n_facts++];
+            f->name = fact_cols[i].name;
+            f->type = fact_cols[i].type;
+            switch (f->type) {
+            case STORE_FACT_INT: f->i = sqlite3_column_int64(st, c); break;
+            case STORE_FACT_REAL: f->r = sqlite3_column_double(st, c); break;
+            case STORE_FACT_TEXT: f->s = col_text(st, c); break;
+            }
+        }
+        r.src = col_text(st, SQL_EVENT_FIRST_FACT + SQL_EVENT_N_FACTS);
+        int stop = fn(ctx, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read events");
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_event_counts(struct store *s, const struct store_events_opts *o,
+                       uint64_t counts[EV_KIND_COUNT], struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_EVENT_COUNTS);
+    int rc;
+
+    memset(counts, 0, EV_KIND_COUNT * sizeof(*counts));
+    if (bind_event_filter(s, st, o) < 0)
+        return diag_set(d, DIAG_INTERNAL, "event filter too long");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *k = col_text(st, 0);
+        enum event_kind kind;
+        if (k && event_kind_from_name(span_cstr(k), &kind))
+            counts[kind] += (uint64_t)sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot count events");
+    return 0;
+}

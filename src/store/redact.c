@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store/redact.h"
+
+#define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
+
+static bool is_ident_start(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+static bool is_ident_char(unsigned char c)
+{
+    return is_ident_start(c) || (c >= '0' && c <= '9') || c == '$';
+}
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool at(struct span s, size_t i, const char *lit)
+{
+    size_t n = strlen(lit);
+    return i + n <= s.len && memcmp(s.p + i, lit, n) == 0;
+}
+
+/* ---- SQL ---- */
+
+/* The highest $n in the text (0 if none). */
+static unsigned long max_param(struct span s)
+{
+    unsigned long best = 0;
+    for (size_t i = 0; i + 1 < s.len; i++) {
+        if (s.p[i] != '$' || !is_digit((unsigned char)s.p[i + 1]))
+            continue;
+        if (i > 0 && is_ident_char((unsigned char)s.p[i - 1]))
+            continue;
+        unsigned long v = 0;
+        size_t j = i + 1;
+        while (j < s.len && is_digit((unsigned char)s.p[j]) && v < 100000000)
+            v = v * 10 + (unsigned long)(s.p[j++] - '0');
+        if (v > best)
+            best = v;
+        i = j - 1;
+    }
+    return best;
+}
+
+/* End of a quoted string starting at the quote at i ('' doubles; backslash escapes when
+ * @backslash). Returns the index after the closing quote, or s.len if unterminated
+ * (*closed tells which, when not NULL). */
+static size_t skip_quoted_c(struct span s, size_t i, char q, bool backslash, bool *closed)
+{
+    if (closed)
+        *closed = true;
+    for (size_t j = i + 1; j < s.len; j++) {
+        if (backslash && s.p[j] == '\\') {
+            j++;
+            continue;
+        }
+        if (s.p[j] == q) {
+            if (j + 1 < s.len && s.p[j + 1] == q) {
+                j++;
+                continue;
+            }
+            return j + 1;
+        }
+    }
+    if (closed)
+        *closed = false;
+    return s.len;
+}
+
+static size_t skip_quoted(struct span s, size_t i, char q, bool backslash)
+{
+    return skip_quoted_c(s, i, q, backslash, NULL);
+}
+
+/* A dollar-quote tag "$tag$" or "$$" at i: returns its length or 0. */
+static size_t dollar_tag(struct span s, size_t i)
+{
+    size_t j = i + 1;
+    if (j < s.len && s.p[j] == '$')
+        return 2;
+    if (j >= s.len || !is_ident_start((unsigned char)s.p[j]))
+        return 0;
+    while (j < s.len && is_ident_char((unsigned char)s.p[j]) && s.p[j] != '$')
+        j++;
+    return j < s.len && s.p[j] == '$' ? j + 1 - i : 0;
+}
+
+static size_t skip_number(struct span s, size_t i)
+{
+    size_t j = i;
+    if (s.p[j] == '0' && j + 1 < s.len && strchr("xXoObB", s.p[j + 1])) {
+        j += 2;
+        while (j < s.len && (is_ident_char((unsigned char)s.p[j])))
+            j++;
+        return j;
+    }
+    while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '_'))
+        j++;
+    if (j < s.len && s.p[j] == '.' && !(j + 1 < s.len && s.p[j + 1] == '.')) {
+        j++;
+        while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '_'))
+            j++;
+    }
+    if (j < s.len && (s.p[j] == 'e' || s.p[j] == 'E')) {
+        size_t k = j + 1;
+        if (k < s.len && (s.p[k] == '+' || s.p[k] == '-'))
+            k++;
+        if (k < s.len && is_digit((unsigned char)s.p[k])) {
+            while (k < s.len && is_digit((unsigned char)s.p[k]))
+                k++;
+            j = k;
+        }
+    }
+    return j;
+}
+
+static int put_param(struct sbuf *out, unsigned long *n)
+{
+    return sbuf_addf(out, "$%lu", ++*n);
+}
+
+int redact_sql(struct sbuf *out, struct span s)
+{
+    unsigned long n = max_param(s);
+    size_t i = 0;
+
+    while (i < s.len) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (is_ident_start(c)) {
+            size_t j = i;
+            while (j < s.len && is_ident_char((unsigned char)s.p[j]))
+                j++;
+            /* E'..', B'..', X'..', N'..', U&'..': the prefix belongs to the constant. */
+            bool prefix = j - i == 1 && j < s.len && s.p[j] == '\'' && strchr("eEbBxXnN", c);
+            if (prefix) {
+                if (put_param(out, &n) < 0)
+                    return -1;
+                i = skip_quoted(s, j, '\'', c == 'e' || c == 'E');
+                continue;
+            }
+            if (j - i == 1 && (c == 'u' || c == 'U') && at(s, j, "&'")) {
+                if (put_param(out, &n) < 0)
+                    return -1;
+                i = skip_quoted(s, j + 1, '\'', false);
+                continue;
+            }
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+        } else if (c == '"') {
+            size_t j = skip_quoted(s, i, '"', false);
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+        } else if (c == '\'') {
+            if (put_param(out, &n) < 0)
+                return -1;
+            i = skip_quoted(s, i, '\'', false);
+        } else if (c == '$') {
+            size_t tag = dollar_tag(s, i);
+            if (tag) {
+                long end = span_find(s, i + tag, span_make(s.p + i, tag));
+                if (put_param(out, &n) < 0)
+                    return -1;
+                i = end < 0 ? s.len : (size_t)end + tag;
+                continue;
+            }
+            size_t j = i + 1;
+            while (j < s.len && is_digit((unsigned char)s.p[j]))
+                j++;
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+        } else if (is_digit(c) ||
+                   (c == '.' && i + 1 < s.len && is_digit((unsigned char)s.p[i + 1]))) {
+            if (put_param(out, &n) < 0)
+                return -1;
+            i = skip_number(s, i);
+        } else if (at(s, i, "--")) {
+            long nl = span_find_char(s, i, '\n');
+            size_t j = nl < 0 ? s.len : (size_t)nl;
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+        } else if (at(s, i, "/*")) {
+            size_t j = i + 2;
+            int depth = 1;
+            while (j < s.len && depth > 0) {
+                if (at(s, j, "/*")) {
+                    depth++;
+                    j += 2;
+                } else if (at(s, j, "*/")) {
+                    depth--;
+                    j += 2;
+                } else {
+                    j++;
+                }
+            }
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+        } else {
+            if (sbuf_addch(out, (char)c) < 0)
+                return -1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+/* ---- messages ---- */
+
+/* The last ')' on the line [from, eol), or -1. */
+static long last_paren(struct span s, size_t from, size_t eol)
+{
+    for (size_t j = eol; j > from; j--)
+        if (s.p[j - 1] == ')')
+            return (long)(j - 1);
+    return -1;
+}
+
+static bool process_prefix(struct span line, size_t *len)
+{
+    /* "Process 1234: " (deadlock DETAIL lines that quote a statement) */
+    if (!span_starts_with_lit(line, "Process "))
+        return false;
+    size_t j = 8;
+    while (j < line.len && is_digit((unsigned char)line.p[j]))
+        j++;
+    if (j == 8 || !at(line, j, ": "))
+        return false;
+    *len = j + 2;
+    return true;
+}
+
+static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next)
+{
+    struct span line = span_make(s.p + i, eol - i);
+    size_t plen;
+
+    if (process_prefix(line, &plen)) {
+        if (sbuf_add(out, line.p, plen) < 0 ||
+            redact_sql(out, span_make(line.p + plen, line.len - plen)) < 0)
+            return -1;
+        *next = eol;
+        return 0;
+    }
+    while (i < eol) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (at(s, i, "parameters: ")) {
+            if (sbuf_addstr(out, "parameters: " ELLIPSIS) < 0)
+                return -1;
+            *next = eol;
+            return 0;
+        }
+        if (at(s, i, "Key (") || at(s, i, "Failing row contains (")) {
+            size_t open;
+            if (s.p[i] == 'K') {
+                long eq = span_find(span_make(s.p, eol), i, SPAN_LIT(")=("));
+                open = eq < 0 ? 0 : (size_t)eq + 3;
+            } else {
+                open = i + strlen("Failing row contains (");
+            }
+            long close = open ? last_paren(s, open, eol) : -1;
+            if (open && close >= (long)open) {
+                if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS ")") < 0)
+                    return -1;
+                i = (size_t)close + 1;
+                continue;
+            }
+            if (open) { /* no closing parenthesis: everything after "(" is data */
+                if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
+                    return -1;
+                *next = eol;
+                return 0;
+            }
+        }
+        if (c == '\'') {
+            /* Literals may span lines: search the whole rest of the text. */
+            bool closed;
+            size_t j = skip_quoted_c(s, i, '\'', false, &closed);
+            if (sbuf_addstr(out, "'" ELLIPSIS) < 0)
+                return -1;
+            if (!closed) {
+                *next = s.len; /* unterminated: the rest is data */
+                return 0;
+            }
+            if (sbuf_addch(out, '\'') < 0)
+                return -1;
+            if (j > eol) {
+                *next = j;
+                return 0;
+            }
+            i = j;
+            continue;
+        }
+        if (c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")))) {
+            long q = span_find_char(span_make(s.p, eol), i + 1, '"');
+            if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
+                return -1;
+            if (q < 0) {
+                *next = eol;
+                return 0;
+            }
+            if (sbuf_addch(out, '"') < 0)
+                return -1;
+            i = (size_t)q + 1;
+            continue;
+        }
+        if (sbuf_addch(out, (char)c) < 0)
+            return -1;
+        i++;
+    }
+    *next = eol;
+    return 0;
+}
+
+int redact_message(struct sbuf *out, struct span s)
+{
+    size_t i = 0;
+    while (i < s.len) {
+        long nl = span_find_char(s, i, '\n');
+        size_t eol = nl < 0 ? s.len : (size_t)nl;
+        size_t next;
+        if (redact_line(out, s, i, eol, &next) < 0)
+            return -1;
+        i = next;
+        if (i == eol && i < s.len) { /* the newline itself */
+            if (sbuf_addch(out, '\n') < 0)
+                return -1;
+            i++;
+        }
+    }
+    return 0;
+}
+
+int redact_numbers(struct sbuf *out, struct span s)
+{
+    for (size_t i = 0; i < s.len;) {
+        unsigned char c = (unsigned char)s.p[i];
+        if (is_digit(c) && (i == 0 || !is_ident_char((unsigned char)s.p[i - 1]))) {
+            size_t j = i;
+            while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '.'))
+                j++;
+            if (j == s.len || !is_ident_char((unsigned char)s.p[j])) {
+                if (sbuf_addch(out, 'N') < 0)
+                    return -1;
+                i = j;
+                continue;
+            }
+            if (sbuf_add(out, s.p + i, j - i) < 0)
+                return -1;
+            i = j;
+            continue;
+        }
+        if (sbuf_addch(out, (char)c) < 0)
+            return -1;
+        i++;
+    }
+    return 0;
+}
+
+void redact_cap(struct sbuf *sb, size_t max)
+{
+    if (sb->len <= max)
+        return;
+    size_t keep = max >= 3 ? max - 3 : 0;
+    /* Back up to the start of a UTF-8 character. */
+    while (keep > 0 && ((unsigned char)sb->buf[keep] & 0xc0) == 0x80)
+        keep--;
+    sbuf_setlen(sb, keep);
+    if (max >= 3 && sbuf_addstr(sb, ELLIPSIS) < 0)
+        return; /* cannot happen: we just freed 3 bytes */
+}

@@ -1,0 +1,162 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sql - every SQL statement of the store, in one place (Fluent Bit's tail_sql.h).
+ *
+ * Each is prepared once, at store_open(), and values are always bound (?N), never
+ * formatted into the text. The tables are described in schema/001_init.sql and
+ * docs/store.md.
+ */
+#ifndef SIFT_STORE_SQL_H
+#define SIFT_STORE_SQL_H
+
+/* The upsert tail shared by batch commits and roll-ups: sums add, extremes combine,
+ * sketches merge (sketch_merge() is registered by sqlfn.c). */
+#define SQL_AGG_MERGE                                                                    \
+    " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"                         \
+    " total_us = total_us + excluded.total_us,"                                          \
+    " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"         \
+    " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"         \
+    " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows + excluded.rows,"             \
+    " rows_calls = rows_calls + excluded.rows_calls, errors = errors + excluded.errors," \
+    " sketch = sketch_merge(sketch, excluded.sketch)"
+
+#define SQL_AGG_COLS                                                                    \
+    "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
+    " min_ms, max_ms, sumsq_ms, rows, rows_calls, errors, sketch"
+
+#define SQL_EVENT_COLS                                                                     \
+    "id, ts, kind, severity, sqlstate, database, username, application, pid, fingerprint," \
+    " message, detail, wait_ms, lock_mode, lock_object, temp_bytes, temp_path, buffers,"   \
+    " write_s, sync_s, total_s, cause, relation, tuples_removed, tuples_remain,"           \
+    " elapsed_s, host, src"
+
+/* Index of the first fact column in SQL_EVENT_COLS (wait_ms) and how many there are. */
+#define SQL_EVENT_FIRST_FACT 12
+#define SQL_EVENT_N_FACTS    15
+
+#define SQL_EVENT_FILTER                                                                \
+    " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR instr(?3, ',' || kind || ',') > 0)" \
+    " AND (?4 IS NULL OR database = ?4) AND (?5 IS NULL OR username = ?5)"
+
+#define STORE_SQL(X)                                                                               \
+    X(SQL_BEGIN, "BEGIN IMMEDIATE")                                                                \
+    X(SQL_COMMIT, "COMMIT")                                                                        \
+    X(SQL_ROLLBACK, "ROLLBACK")                                                                    \
+    /* batch commit */                                                                             \
+    X(SQL_AGG_UPSERT, "INSERT INTO query_stats (" SQL_AGG_COLS ") VALUES"                          \
+                      " (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"         \
+                      " ?15)" SQL_AGG_MERGE)                                                       \
+    X(SQL_CAT_UPSERT,                                                                              \
+      "INSERT INTO queries (fingerprint, fingerprint_hi, query, sample, first_seen,"               \
+      " last_seen, collisions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"                                \
+      " ON CONFLICT (fingerprint) DO UPDATE SET"                                                   \
+      " collisions = collisions + CASE WHEN fingerprint_hi <> 0 AND"                               \
+      " excluded.fingerprint_hi <> 0 AND fingerprint_hi <> excluded.fingerprint_hi"                \
+      " THEN ?8 ELSE excluded.collisions END,"                                                     \
+      " query = CASE WHEN query = '' THEN excluded.query ELSE query END,"                          \
+      " fingerprint_hi = CASE WHEN fingerprint_hi = 0 THEN excluded.fingerprint_hi"                \
+      " ELSE fingerprint_hi END,"                                                                  \
+      " sample = coalesce(sample, excluded.sample),"                                               \
+      " first_seen = min(first_seen, excluded.first_seen),"                                        \
+      " last_seen = max(last_seen, excluded.last_seen)")                                           \
+    X(SQL_QID_UPSERT,                                                                              \
+      "INSERT INTO query_ids (fingerprint, query_id, calls, first_seen, last_seen)"                \
+      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET"                                     \
+      " calls = calls + excluded.calls, first_seen = min(first_seen, excluded.first_seen),"        \
+      " last_seen = max(last_seen, excluded.last_seen)")                                           \
+    X(SQL_ERR_UPSERT,                                                                              \
+      "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
+      " message, count, sample) VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                       \
+      " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                 \
+      " sample = coalesce(sample, excluded.sample)")                                               \
+    X(SQL_REC_UPSERT,                                                                              \
+      "INSERT INTO record_stats (bucket, width, kind, severity, count)"                            \
+      " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \
+    X(SQL_EV_INSERT,                                                                               \
+      "INSERT INTO events (ts, kind, severity, sqlstate, database, username, application,"         \
+      " pid, fingerprint, message, detail, wait_ms, lock_mode, lock_object, temp_bytes,"           \
+      " temp_path, buffers, write_s, sync_s, total_s, cause, relation, tuples_removed,"            \
+      " tuples_remain, elapsed_s, host, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"          \
+      " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,"           \
+      " ?26, ?27)")                                                                                \
+    X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
+                      " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
+                      " count = count + excluded.count, last_seen = excluded.last_seen")           \
+    X(SQL_REJ_SAMPLE_INSERT,                                                                       \
+      "INSERT INTO reject_samples (source, reason, line, offset, sample)"                          \
+      " SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM reject_samples"                      \
+      " WHERE source = ?1 AND reason = ?2) < ?6")                                                  \
+    /* source positions */                                                                         \
+    X(SQL_SRC_GET_OFFSET, "SELECT offset FROM sources WHERE id = ?1")                              \
+    X(SQL_SRC_CONCURRENT, "SELECT 1 FROM sources WHERE id > ?1 AND dev = ?2 AND"                   \
+                          " inode = ?3 AND head_len = ?4 AND head_hash = ?5 LIMIT 1")              \
+    X(SQL_SRC_INSERT,                                                                              \
+      "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
+      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest)"                \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)")                     \
+    X(SQL_SRC_UPDATE,                                                                              \
+      "UPDATE sources SET name = ?1, dev = ?2, inode = ?3, compressed = ?4, head_len = ?5,"        \
+      " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
+      " checkpoint = ?11, records = records + ?12, last_ingest = ?13 WHERE id = ?14")              \
+    X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources ORDER BY head_len DESC")           \
+    X(SQL_SRC_BY_HEAD,                                                                             \
+      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name"                 \
+      " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
+    X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
+    X(SQL_SRC_MAX_ID, "SELECT coalesce(max(id), 0) FROM sources")                                  \
+    /* roll-up: ?1 width from, ?2 width to, ?3 cut-off (seconds) */                                \
+    X(SQL_ROLL_AGG, "INSERT INTO query_stats (" SQL_AGG_COLS ")"                                   \
+                    " SELECT bucket - bucket % ?2, ?2, database, username, fingerprint,"           \
+                    " phase, query_id, sum(calls), CAST(total(total_us) AS INTEGER), min(min_ms)," \
+                    " max(max_ms), sum(sumsq_ms), sum(rows), sum(rows_calls), sum(errors),"        \
+                    " sketch_merge_agg(sketch) FROM query_stats"                                   \
+                    " WHERE width = ?1 AND bucket < ?3"                                            \
+                    " GROUP BY 1, database, username, fingerprint, phase, query_id" SQL_AGG_MERGE) \
+    X(SQL_ROLL_AGG_DEL, "DELETE FROM query_stats WHERE width = ?1 AND bucket < ?3")                \
+    X(SQL_ROLL_ERR,                                                                                \
+      "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
+      " message, count, sample) SELECT bucket - bucket % ?2, ?2, database, username,"              \
+      " sqlstate, severity, message, sum(count), max(sample) FROM error_stats"                     \
+      " WHERE width = ?1 AND bucket < ?3"                                                          \
+      " GROUP BY 1, database, username, sqlstate, severity, message"                               \
+      " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                 \
+      " sample = coalesce(sample, excluded.sample)")                                               \
+    X(SQL_ROLL_ERR_DEL, "DELETE FROM error_stats WHERE width = ?1 AND bucket < ?3")                \
+    X(SQL_ROLL_REC, "INSERT INTO record_stats (bucket, width, kind, severity, count)"              \
+                    " SELECT bucket - bucket % ?2, ?2, kind, severity, sum(count)"                 \
+                    " FROM record_stats WHERE width = ?1 AND bucket < ?3"                          \
+                    " GROUP BY 1, kind, severity"                                                  \
+                    " ON CONFLICT DO UPDATE SET count = count + excluded.count")                   \
+    X(SQL_ROLL_REC_DEL, "DELETE FROM record_stats WHERE width = ?1 AND bucket < ?3")               \
+    /* expiry: ?1 cut-off */                                                                       \
+    X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE bucket < ?1")                                 \
+    X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE bucket < ?1")                                 \
+    X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE bucket < ?1")                                \
+    X(SQL_EXPIRE_EVENTS, "DELETE FROM events WHERE ts < ?1")                                       \
+    X(SQL_EXPIRE_QUERIES, "DELETE FROM queries WHERE last_seen < ?1 AND NOT EXISTS"                \
+                          " (SELECT 1 FROM query_stats q WHERE q.fingerprint ="                    \
+                          " queries.fingerprint)")                                                 \
+    X(SQL_EXPIRE_QIDS, "DELETE FROM query_ids WHERE last_seen < ?1")                               \
+    X(SQL_EXPIRE_SOURCES, "DELETE FROM sources WHERE last_ingest < ?1")                            \
+    X(SQL_EXPIRE_REJECTS, "DELETE FROM rejects WHERE last_seen < ?1")                              \
+    X(SQL_EXPIRE_REJ_SAMPLES, "DELETE FROM reject_samples WHERE NOT EXISTS (SELECT 1 FROM"         \
+                              " rejects r WHERE r.source = reject_samples.source AND"              \
+                              " r.reason = reject_samples.reason)")                                \
+    /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user */                           \
+    X(SQL_TOP_ROWS,                                                                                \
+      "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
+      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call' AND bucket >= ?1"           \
+      " AND bucket < ?2 AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR"                      \
+      " username = ?4) ORDER BY fingerprint")                                                      \
+    X(SQL_TOP_CATALOGUE,                                                                           \
+      "SELECT query, first_seen, last_seen FROM queries WHERE fingerprint = ?1")                   \
+    /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
+    X(SQL_EVENTS, "SELECT * FROM (SELECT " SQL_EVENT_COLS " FROM events" SQL_EVENT_FILTER          \
+                  " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts, id")                          \
+    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")
+
+#define STORE_SQL_ENUM(name, text) name,
+enum store_sql { STORE_SQL(STORE_SQL_ENUM) SQL_COUNT };
+#undef STORE_SQL_ENUM
+
+#endif

@@ -1,0 +1,686 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.c - open/close, the batch commit (one transaction: aggregates, catalogue,
+ * events, rejects and the source position), and finding where a stream stopped.
+ *
+ * synchronous = NORMAL in WAL mode: a commit is atomic and survives the process being
+ * killed at any point (the WAL is written before COMMIT returns); only an OS crash or
+ * power loss can lose the last commits, and then it loses data and offsets together, so
+ * the next run reads those bytes again. FULL would fsync every batch for no gain in
+ * exactly-once-ness.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/store_int.h"
+
+#define STORE_STR(name, text) text,
+static const char *const sql_text[SQL_COUNT] = { STORE_SQL(STORE_STR) };
+#undef STORE_STR
+
+sqlite3 *store_sqlite(struct store *s)
+{
+    return s->db;
+}
+
+int store_db_error(struct store *s, struct diag *d, const char *what)
+{
+    return diag_set(d, DIAG_DB, "%s in store '%s': %s", what, s->path, sqlite3_errmsg(s->db));
+}
+
+sqlite3_stmt *store_stmt(struct store *s, enum store_sql which)
+{
+    sqlite3_stmt *st = s->stmt[which];
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return st;
+}
+
+/* Step a statement that returns no row; reset it. */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what, struct diag *d)
+{
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        store_db_error(s, d, what);
+        sqlite3_reset(st);
+        return -1;
+    }
+    sqlite3_reset(st);
+    return 0;
+}
+
+int store_exec(struct store *s, enum store_sql which, struct diag *d)
+{
+    return step_done(s, store_stmt(s, which), sql_text[which], d);
+}
+
+static void bind_span(sqlite3_stmt *st, int i, struct span sp)
+{
+    if (sp.p)
+        sqlite3_bind_text64(st, i, sp.p, sp.len, SQLITE_STATIC, SQLITE_UTF8);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_i64_opt(sqlite3_stmt *st, int i, int64_t v)
+{
+    if (v >= 0)
+        sqlite3_bind_int64(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void bind_real_opt(sqlite3_stmt *st, int i, double v)
+{
+    if (v >= 0)
+        sqlite3_bind_double(st, i, v);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+/* ---- open / close ---- */
+
+static int create_file(const char *path, struct diag *d)
+{
+    /* Created here, not by SQLite, so that the mode is 0600 whatever the umask: SQLite
+     * then gives its -wal and -shm files the mode of the database file. */
+    int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        if (fchmod(fd, 0600) < 0) {
+            int e = errno;
+            close(fd);
+            return diag_errno(d, DIAG_IO, e, "cannot set the mode of store '%s'", path);
+        }
+        close(fd);
+        return 0;
+    }
+    if (errno != EEXIST)
+        return diag_errno(d, DIAG_IO, errno, "cannot create store '%s'", path);
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
+    close(fd);
+    return 0;
+}
+
+/* The -wal and -shm files inherit the database's mode; make sure of it. */
+static void tighten_side_files(const char *path)
+{
+    static const char *const suffixes[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
+        char buf[4096];
+        struct stat st;
+        if (snprintf(buf, sizeof(buf), "%s%s", path, suffixes[i]) >= (int)sizeof(buf))
+            continue;
+        if (stat(buf, &st) == 0 && (st.st_mode & 077) && chmod(buf, 0600) < 0)
+            log_warn("cannot restrict the mode of '%s': %s", buf, strerror(errno));
+    }
+}
+
+static int pragma(struct store *s, const char *sql, struct diag *d)
+{
+    char *err = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        diag_set(d, DIAG_DB, "cannot open store '%s': %s", s->path,
+                 err ? err : sqlite3_errmsg(s->db));
+        sqlite3_free(err);
+        return -1;
+    }
+    return 0;
+}
+
+static void resolve_retention(struct store_retention *r)
+{
+    if (r->minutes_us <= 0)
+        r->minutes_us = STORE_DEFAULT_MINUTES_US;
+    if (r->hours_us <= 0)
+        r->hours_us = STORE_DEFAULT_HOURS_US;
+    if (r->days_us <= 0)
+        r->days_us = STORE_DEFAULT_DAYS_US;
+    /* Each resolution lives at least as long as the finer one. */
+    if (r->hours_us < r->minutes_us)
+        r->hours_us = r->minutes_us;
+    if (r->days_us < r->hours_us)
+        r->days_us = r->hours_us;
+    if (r->events_us <= 0)
+        r->events_us = r->hours_us;
+}
+
+int store_open(struct store **out, const char *path, const struct store_opts *opts, struct diag *d)
+{
+    struct store *s = xcalloc(1, sizeof(*s));
+
+    *out = NULL;
+    s->path = xstrdup(path);
+    s->opts = *opts;
+    resolve_retention(&s->opts.retention);
+    s->last_ts = INT64_MIN;
+    batch_init(&s->b);
+    sbuf_init(&s->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&s->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+
+    if (opts->read_only) {
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            if (errno == ENOENT)
+                diag_set(d, DIAG_IO,
+                         "no store at '%s' (run 'pgsift ingest' first, or give --db PATH)", path);
+            else
+                diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
+            goto fail;
+        }
+    } else if (create_file(path, d) < 0) {
+        goto fail;
+    }
+
+    int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        diag_set(d, DIAG_DB, "cannot open store '%s': %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_extended_result_codes(s->db, 1);
+    sqlite3_busy_timeout(s->db, 10000);
+    if (!opts->read_only && (pragma(s, "PRAGMA journal_mode = WAL", d) < 0 ||
+                             pragma(s, "PRAGMA synchronous = NORMAL", d) < 0))
+        goto fail;
+    if (pragma(s, "PRAGMA cache_size = -16384", d) < 0 ||
+        pragma(s, "PRAGMA temp_store = MEMORY", d) < 0)
+        goto fail;
+    if (sqlfn_register(s->db) < 0) {
+        store_db_error(s, d, "cannot register functions");
+        goto fail;
+    }
+    if (migrate_run(s->db, path, opts->read_only, d) < 0)
+        goto fail;
+    if (!opts->read_only)
+        tighten_side_files(path);
+    for (int i = 0; i < SQL_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
+                               NULL) != SQLITE_OK) {
+            diag_set(d, DIAG_DB, "cannot prepare a statement for store '%s': %s (%s)", path,
+                     sqlite3_errmsg(s->db), sql_text[i]);
+            goto fail;
+        }
+    }
+    *out = s;
+    return 0;
+fail:
+    store_close(s);
+    return -1;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < SQL_COUNT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    if (s->db) {
+        if (!s->opts.read_only)
+            sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+        sqlite3_close(s->db);
+    }
+    batch_release(&s->b);
+    sbuf_release(&s->scratch);
+    sbuf_release(&s->scratch2);
+    free(s->path);
+    free(s);
+}
+
+/* ---- commit ---- */
+
+static int write_aggs(struct store *s, struct diag *d)
+{
+    struct batch *b = &s->b;
+    sqlite3_stmt *st = store_stmt(s, SQL_AGG_UPSERT);
+    for (size_t i = 0; i < b->n_aggs; i++) {
+        const struct agg *a = &b->aggs[i];
+        sbuf_reset(&s->scratch);
+        if (sketch_encode(&a->sk, &s->scratch) < 0)
+            return diag_set(d, DIAG_LIMIT, "latency sketch too large");
+        sqlite3_bind_int64(st, 1, a->bucket);
+        bind_span(st, 2, b->names[a->db].s);
+        bind_span(st, 3, b->names[a->user].s);
+        sqlite3_bind_int64(st, 4, (int64_t)a->fp);
+        sqlite3_bind_text(st, 5, agg_phase_names[a->phase], -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 6, a->qid);
+        sqlite3_bind_int64(st, 7, (int64_t)a->calls);
+        sqlite3_bind_int64(st, 8, a->total_us);
+        if (a->calls) {
+            sqlite3_bind_double(st, 9, a->min);
+            sqlite3_bind_double(st, 10, a->max);
+        } else {
+            sqlite3_bind_null(st, 9);
+            sqlite3_bind_null(st, 10);
+        }
+        sqlite3_bind_double(st, 11, a->sumsq);
+        sqlite3_bind_int64(st, 12, a->rows);
+        sqlite3_bind_int64(st, 13, a->rows_calls);
+        sqlite3_bind_int64(st, 14, a->errors);
+        sqlite3_bind_blob64(st, 15, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+        if (step_done(s, st, "cannot write query statistics", d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_catalogue(struct store *s, struct diag *d)
+{
+    struct batch *b = &s->b;
+    sqlite3_stmt *st = store_stmt(s, SQL_CAT_UPSERT);
+    for (size_t i = 0; i < b->n_cats; i++) {
+        const struct cat *c = &b->cats[i];
+        sqlite3_bind_int64(st, 1, (int64_t)c->fp);
+        sqlite3_bind_int64(st, 2, (int64_t)c->fp_hi);
+        bind_span(st, 3, c->query.p ? c->query : SPAN_LIT(""));
+        bind_span(st, 4, c->sample);
+        sqlite3_bind_int64(st, 5, c->first);
+        sqlite3_bind_int64(st, 6, c->last);
+        sqlite3_bind_int64(st, 7, (int64_t)c->collisions);
+        /* If the stored statement is another one, the batch's own are the collisions. */
+        sqlite3_bind_int64(st, 8, (int64_t)c->same);
+        if (step_done(s, st, "cannot write the query catalogue", d) < 0)
+            return -1;
+    }
+    st = store_stmt(s, SQL_QID_UPSERT);
+    for (size_t i = 0; i < b->n_qids; i++) {
+        const struct qid *q = &b->qids[i];
+        sqlite3_bind_int64(st, 1, (int64_t)q->fp);
+        sqlite3_bind_int64(st, 2, q->qid);
+        sqlite3_bind_int64(st, 3, (int64_t)q->calls);
+        sqlite3_bind_int64(st, 4, q->first);
+        sqlite3_bind_int64(st, 5, q->last);
+        if (step_done(s, st, "cannot write query ids", d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_counts(struct store *s, struct diag *d)
+{
+    struct batch *b = &s->b;
+    sqlite3_stmt *st = store_stmt(s, SQL_ERR_UPSERT);
+    for (size_t i = 0; i < b->n_errs; i++) {
+        const struct err *e = &b->errs[i];
+        sqlite3_bind_int64(st, 1, e->bucket);
+        bind_span(st, 2, b->names[e->db].s);
+        bind_span(st, 3, b->names[e->user].s);
+        sqlite3_bind_text(st, 4, e->sqlstate, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 5, severity_name(e->sev), -1, SQLITE_STATIC);
+        bind_span(st, 6, e->message);
+        sqlite3_bind_int64(st, 7, (int64_t)e->count);
+        bind_span(st, 8, e->sample);
+        if (step_done(s, st, "cannot write error statistics", d) < 0)
+            return -1;
+    }
+    st = store_stmt(s, SQL_REC_UPSERT);
+    for (size_t i = 0; i < b->n_recs; i++) {
+        const struct rec *r = &b->recs[i];
+        sqlite3_bind_int64(st, 1, r->bucket);
+        sqlite3_bind_text(st, 2, event_kind_name(r->kind), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 3, severity_name(r->sev), -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, (int64_t)r->count);
+        if (step_done(s, st, "cannot write record counts", d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_events(struct store *s, struct diag *d)
+{
+    struct batch *b = &s->b;
+    sqlite3_stmt *st = store_stmt(s, SQL_EV_INSERT);
+    for (size_t i = 0; i < b->n_evs; i++) {
+        const struct ev *e = &b->evs[i];
+        const struct event_facts *f = &e->facts;
+        sqlite3_bind_int64(st, 1, e->ts);
+        sqlite3_bind_text(st, 2, event_kind_name(e->kind), -1, SQLITE_STATIC);
+        if (e->sev != SEV_NONE)
+            sqlite3_bind_text(st, 3, severity_name(e->sev), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 3);
+        if (e->sqlstate[0])
+            sqlite3_bind_text(st, 4, e->sqlstate, -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 4);
+        bind_span(st, 5, e->database);
+        bind_span(st, 6, e->user);
+        bind_span(st, 7, e->application);
+        bind_i64_opt(st, 8, e->pid);
+        if (e->has_fp)
+            sqlite3_bind_int64(st, 9, (int64_t)e->fp);
+        else
+            sqlite3_bind_null(st, 9);
+        bind_span(st, 10, e->message);
+        bind_span(st, 11, e->detail);
+        bind_real_opt(st, 12, f->wait_ms);
+        bind_span(st, 13, f->lock_mode);
+        bind_span(st, 14, f->lock_object);
+        bind_i64_opt(st, 15, f->temp_bytes);
+        bind_span(st, 16, f->temp_path);
+        bind_i64_opt(st, 17, f->buffers);
+        bind_real_opt(st, 18, f->write_s);
+        bind_real_opt(st, 19, f->sync_s);
+        bind_real_opt(st, 20, f->total_s);
+        bind_span(st, 21, f->cause);
+        bind_span(st, 22, f->relation);
+        bind_i64_opt(st, 23, f->tuples_removed);
+        bind_i64_opt(st, 24, f->tuples_remain);
+        bind_real_opt(st, 25, f->elapsed_s);
+        bind_span(st, 26, f->host);
+        bind_span(st, 27, e->src);
+        if (step_done(s, st, "cannot write events", d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int write_rejects(struct store *s, int64_t now, struct diag *d)
+{
+    struct batch *b = &s->b;
+    sqlite3_stmt *st = store_stmt(s, SQL_REJ_UPSERT);
+    for (size_t i = 0; i < b->n_rejs; i++) {
+        const struct rej *r = &b->rejs[i];
+        bind_span(st, 1, r->source);
+        sqlite3_bind_text(st, 2, r->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)r->count);
+        sqlite3_bind_int64(st, 4, now);
+        if (step_done(s, st, "cannot write rejects", d) < 0)
+            return -1;
+    }
+    st = store_stmt(s, SQL_REJ_SAMPLE_INSERT);
+    for (size_t i = 0; i < b->n_samples; i++) {
+        const struct rej_sample *sm = &b->samples[i];
+        const struct rej *r = &b->rejs[sm->rej];
+        bind_span(st, 1, r->source);
+        sqlite3_bind_text(st, 2, r->reason, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)sm->line);
+        sqlite3_bind_int64(st, 4, (int64_t)sm->offset);
+        bind_span(st, 5, sm->sample);
+        sqlite3_bind_int64(st, 6, SIFT_MAX_REJECT_SAMPLES);
+        if (step_done(s, st, "cannot write reject samples", d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static uint64_t hash_span(struct span sp)
+{
+    return XXH3_64bits(sp.p ? sp.p : "", sp.len);
+}
+
+/* 1 when the position may be written, 0 when it is stale, -1 on error. */
+static int check_position(struct store *s, const struct store_source_pos *pos, struct diag *d)
+{
+    if (pos->id) {
+        sqlite3_stmt *st = store_stmt(s, SQL_SRC_GET_OFFSET);
+        sqlite3_bind_int64(st, 1, pos->id);
+        int rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            uint64_t saved = (uint64_t)sqlite3_column_int64(st, 0);
+            sqlite3_reset(st);
+            return saved == pos->start;
+        }
+        if (rc == SQLITE_DONE) {
+            sqlite3_reset(st);
+            return 0; /* the row is gone (expired meanwhile): start over */
+        }
+        store_db_error(s, d, "cannot read a source position");
+        sqlite3_reset(st);
+        return -1;
+    }
+    /* A new stream: if another reader stored the same file since we looked, it is that
+     * reader's now. */
+    sqlite3_stmt *st = store_stmt(s, SQL_SRC_CONCURRENT);
+    sqlite3_bind_int64(st, 1, pos->seen_max_id);
+    sqlite3_bind_int64(st, 2, (int64_t)pos->dev);
+    sqlite3_bind_int64(st, 3, (int64_t)pos->inode);
+    sqlite3_bind_int64(st, 4, (int64_t)pos->head.len);
+    sqlite3_bind_int64(st, 5, (int64_t)hash_span(pos->head));
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        return 1;
+    return store_db_error(s, d, "cannot read source positions");
+}
+
+static int write_position(struct store *s, const struct store_source_pos *pos, int64_t now,
+                          int64_t *new_id, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, pos->id ? SQL_SRC_UPDATE : SQL_SRC_INSERT);
+    sqlite3_bind_text(st, 1, pos->name ? pos->name : "-", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)pos->dev);
+    sqlite3_bind_int64(st, 3, (int64_t)pos->inode);
+    sqlite3_bind_int(st, 4, pos->compressed);
+    sqlite3_bind_int64(st, 5, (int64_t)pos->head.len);
+    sqlite3_bind_int64(st, 6, (int64_t)hash_span(pos->head));
+    sqlite3_bind_int64(st, 7, (int64_t)pos->offset);
+    sqlite3_bind_int64(st, 8, (int64_t)pos->line);
+    sqlite3_bind_int64(st, 9, (int64_t)pos->mark.len);
+    sqlite3_bind_int64(st, 10, (int64_t)hash_span(pos->mark));
+    if (pos->checkpoint.len)
+        sqlite3_bind_blob64(st, 11, pos->checkpoint.p, pos->checkpoint.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 11);
+    sqlite3_bind_int64(st, 12, (int64_t)s->b.records);
+    sqlite3_bind_int64(st, 13, now);
+    if (pos->id)
+        sqlite3_bind_int64(st, 14, pos->id);
+    if (step_done(s, st, "cannot write the source position", d) < 0)
+        return -1;
+    *new_id = pos->id ? pos->id : sqlite3_last_insert_rowid(s->db);
+    return 0;
+}
+
+static void check_pos_sane(const struct store_source_pos *pos)
+{
+    if (pos->head.len > SIFT_SOURCE_HEAD_BYTES || pos->mark.len > SIFT_SOURCE_MARK_BYTES ||
+        pos->mark.len > pos->offset || pos->start > pos->offset ||
+        (pos->mark.len && !pos->mark.p) || (pos->head.len && !pos->head.p))
+        BUG("store_commit: inconsistent source position for '%s'", pos->name ? pos->name : "?");
+}
+
+int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
+{
+    int64_t now = clock_now_us();
+    int64_t new_id = 0;
+    int ret = -1;
+
+    if (s->opts.read_only)
+        BUG("store_commit on a read-only store");
+    if (pos)
+        check_pos_sane(pos);
+    if (store_exec(s, SQL_BEGIN, d) < 0)
+        goto out;
+    if (pos) {
+        int ok = check_position(s, pos, d);
+        if (ok < 0)
+            goto rollback;
+        if (ok == 0) {
+            ret = STORE_STALE;
+            goto rollback;
+        }
+    }
+    if (write_aggs(s, d) < 0 || write_catalogue(s, d) < 0 || write_counts(s, d) < 0 ||
+        write_events(s, d) < 0 || write_rejects(s, now, d) < 0)
+        goto rollback;
+    if (pos && write_position(s, pos, now, &new_id, d) < 0)
+        goto rollback;
+    if (store_exec(s, SQL_COMMIT, d) < 0)
+        goto rollback;
+    if (pos)
+        pos->id = new_id;
+    tighten_side_files(s->path);
+    ret = STORE_COMMITTED;
+    goto out;
+rollback:
+    /* SQLite may already have rolled back (e.g. on SQLITE_FULL). */
+    if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+out:
+    batch_reset(&s->b);
+    return ret;
+}
+
+/* ---- finding where a stream stopped ---- */
+
+void store_resume_init(struct store_resume *r)
+{
+    memset(r, 0, sizeof(*r));
+    sbuf_init(&r->checkpoint, 0);
+    sbuf_init(&r->mark, 0);
+    sbuf_init(&r->prev_name, 0);
+}
+
+void store_resume_release(struct store_resume *r)
+{
+    sbuf_release(&r->checkpoint);
+    sbuf_release(&r->mark);
+    sbuf_release(&r->prev_name);
+    memset(r, 0, sizeof(*r));
+}
+
+struct candidate {
+    int64_t id;
+    uint64_t offset, line, dev, inode;
+};
+
+static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct candidate *c,
+                      const void *mark, size_t mark_len)
+{
+    out->id = c->id;
+    out->offset = c->offset;
+    out->line = c->line;
+    sbuf_reset(&out->checkpoint);
+    sbuf_reset(&out->mark);
+    sbuf_reset(&out->prev_name);
+    const void *cp = sqlite3_column_blob(st, 5);
+    int cpn = sqlite3_column_bytes(st, 5);
+    const unsigned char *name = sqlite3_column_text(st, 8);
+    if ((cpn > 0 && sbuf_add(&out->checkpoint, cp, (size_t)cpn) < 0) ||
+        sbuf_add(&out->mark, mark, mark_len) < 0 ||
+        (name && sbuf_addstr(&out->prev_name, (const char *)name) < 0))
+        return -1;
+    return 0;
+}
+
+int store_source_find(struct store *s, const struct store_probe *p, struct store_resume *out,
+                      struct diag *d)
+{
+    int64_t lens[64];
+    size_t n_lens = 0;
+    unsigned char *head = xmalloc(SIFT_SOURCE_HEAD_BYTES);
+    unsigned char *mark = xmalloc(SIFT_SOURCE_MARK_BYTES);
+    struct candidate best = { 0 };
+    int ret = -1;
+
+    out->how = STORE_RESUME_NEW;
+    out->id = 0;
+    out->offset = out->line = 0;
+    sbuf_reset(&out->checkpoint);
+    sbuf_reset(&out->mark);
+    sbuf_reset(&out->prev_name);
+
+    sqlite3_stmt *st = store_stmt(s, SQL_SRC_MAX_ID);
+    if (sqlite3_step(st) != SQLITE_ROW) {
+        store_db_error(s, d, "cannot read source positions");
+        goto out;
+    }
+    out->seen_max_id = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+
+    /* Head lengths differ only for streams that were shorter than the head when last
+     * committed: a handful at most. */
+    st = store_stmt(s, SQL_SRC_HEAD_LENS);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_lens < ARRAY_SIZE(lens))
+        lens[n_lens++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read source positions");
+        goto out;
+    }
+
+    for (size_t li = 0; li < n_lens; li++) {
+        int64_t hl = lens[li];
+        if (hl < 0 || hl > SIFT_SOURCE_HEAD_BYTES ||
+            (p->size != UINT64_MAX && (uint64_t)hl > p->size))
+            continue;
+        int r = p->read(p->ctx, 0, head, (size_t)hl, d);
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            continue;
+        st = store_stmt(s, SQL_SRC_BY_HEAD);
+        sqlite3_bind_int64(st, 1, hl);
+        sqlite3_bind_int64(st, 2, (int64_t)XXH3_64bits(head, (size_t)hl));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            struct candidate c = {
+                .id = sqlite3_column_int64(st, 0),
+                .offset = (uint64_t)sqlite3_column_int64(st, 1),
+                .line = (uint64_t)sqlite3_column_int64(st, 2),
+                .dev = (uint64_t)sqlite3_column_int64(st, 6),
+                .inode = (uint64_t)sqlite3_column_int64(st, 7),
+            };
+            int64_t ml = sqlite3_column_int64(st, 3);
+            uint64_t mh = (uint64_t)sqlite3_column_int64(st, 4);
+            if (best.id && c.offset <= best.offset)
+                break; /* ordered by offset: nothing better follows */
+            if (p->size != UINT64_MAX && c.offset > p->size)
+                continue;
+            if (ml < 0 || ml > SIFT_SOURCE_MARK_BYTES || (uint64_t)ml > c.offset)
+                continue; /* not a row we wrote */
+            r = p->read(p->ctx, c.offset - (uint64_t)ml, mark, (size_t)ml, d);
+            if (r < 0) {
+                sqlite3_reset(st);
+                goto out;
+            }
+            if (r > 0 || XXH3_64bits(mark, (size_t)ml) != mh)
+                continue;
+            best = c;
+            if (fill_found(out, st, &c, mark, (size_t)ml) < 0)
+                BUG("unbounded sbuf refused an append");
+            break;
+        }
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            store_db_error(s, d, "cannot read source positions");
+            sqlite3_reset(st);
+            goto out;
+        }
+        sqlite3_reset(st);
+    }
+
+    if (best.id) {
+        out->how =
+            best.dev == p->dev && best.inode == p->inode ? STORE_RESUME_SAME : STORE_RESUME_MOVED;
+    } else {
+        st = store_stmt(s, SQL_SRC_BY_FILE);
+        sqlite3_bind_int64(st, 1, (int64_t)p->dev);
+        sqlite3_bind_int64(st, 2, (int64_t)p->inode);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+            store_db_error(s, d, "cannot read source positions");
+            goto out;
+        }
+        out->how = rc == SQLITE_ROW ? STORE_RESUME_REPLACED : STORE_RESUME_NEW;
+    }
+    ret = 0;
+out:
+    free(head);
+    free(mark);
+    return ret;
+}

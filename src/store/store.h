@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store - the SQLite database: schema, per-statement per-minute aggregates with latency
+ * sketches, the query catalogue, events, errors, rejects, and the input positions that
+ * produced them.
+ *
+ * Owns: the only sqlite3 handle in the process and its prepared statements (prepared
+ * once, at store_open()), and the current batch: everything store_add() was given since
+ * the last commit, aggregated in memory. Does not own: events passed to store_add()
+ * (every field needed is copied, redacted, before it returns).
+ *
+ * Calling sequence:
+ *   store_open()
+ *     -> per source: store_source_find() -> (store_add()* -> store_commit(pos))*
+ *     -> store_rollup()
+ *   -> store_close()
+ * store_commit() writes the batch's aggregates *and* the source position in one
+ * transaction: after a crash the database holds both or neither, so running the same
+ * command again neither loses nor double-counts a line. A commit whose source position
+ * does not start where the stored one ends is refused (STORE_STALE) and writes nothing.
+ *
+ * Readers (pgsift top / events) open the store read-only and use store_top() and
+ * store_events(); they never create or migrate a database.
+ *
+ * Tenant data: message texts, details and statement samples are redacted before they
+ * are stored (literal values, Key (...)=(...) values, bind parameters) unless
+ * keep_literals is set. Bind parameters are never stored.
+ */
+#ifndef SIFT_STORE_STORE_H
+#define SIFT_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/compat.h"
+#include "core/diag.h"
+#include "core/sbuf.h"
+#include "core/span.h"
+#include "event.h"
+
+struct store;
+
+/* How long each resolution is kept (INTERFACE.md `retention:`); 0 means the default. */
+struct store_retention {
+    int64_t minutes_us; /* minute rows older than this roll up into hours; default 14 d */
+    int64_t hours_us;   /* hour rows older than this roll up into days; default 90 d */
+    int64_t days_us;    /* day rows (and catalogue entries, sources) older are deleted; 2 y */
+    int64_t events_us;  /* single events, error samples older are deleted; default = hours */
+};
+
+#define STORE_DEFAULT_MINUTES_US (INT64_C(14) * 86400 * 1000000)
+#define STORE_DEFAULT_HOURS_US   (INT64_C(90) * 86400 * 1000000)
+#define STORE_DEFAULT_DAYS_US    (INT64_C(730) * 86400 * 1000000)
+
+struct store_opts {
+    bool read_only;     /* never create, migrate or write (pgsift top, events, report) */
+    bool keep_literals; /* store messages and samples unredacted (--keep-literals) */
+    struct store_retention retention;
+};
+
+/* Open (read-write: create with mode 0600 and migrate) the store at @path. Returns 0 and
+ * sets *out; on error returns -1 and fills @d (DIAG_IO for a missing or unreadable file,
+ * DIAG_DB for SQLite errors and schema versions this binary does not know). */
+SIFT_WUR int store_open(struct store **out, const char *path, const struct store_opts *opts,
+                        struct diag *d);
+
+/* Close; an uncommitted batch is discarded. NULL is a no-op. */
+void store_close(struct store *s);
+
+/* ---- writing: batches ---- */
+
+/* Add one record to the current batch (copied; never fails: memory is bounded by
+ * committing when store_batch_full() says so). */
+void store_add(struct store *s, const struct event *ev);
+
+/* A line no parser could read: counted per (source, reason); the first
+ * SIFT_MAX_REJECT_SAMPLES samples of each are kept (redacted). */
+struct store_reject {
+    struct span source; /* file name as given, "-" for stdin */
+    const char *reason; /* short fixed text, e.g. "no log_line_prefix match" */
+    uint64_t line;      /* 1-based */
+    uint64_t offset;    /* byte offset in the decoded stream */
+    struct span sample; /* the line (cut at SIFT_MAX_SAMPLE_BYTES) */
+};
+void store_add_reject(struct store *s, const struct store_reject *r);
+
+/* True when the batch holds enough to be worth a commit (and should be committed before
+ * memory grows further). */
+bool store_batch_full(const struct store *s);
+
+/* Records and rejects added since the last commit (store_add() and store_add_reject()
+ * calls): 0 means the batch is empty. */
+uint64_t store_batch_records(const struct store *s);
+
+/* Drop the current batch without writing. */
+void store_discard(struct store *s);
+
+/*
+ * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
+ * the decompressed stream), so a file that was rotated and then gzipped continues where
+ * its plain version stopped.
+ */
+struct store_source_pos {
+    int64_t id;             /* from store_resume.id; 0 for a new stream (store_commit sets it) */
+    int64_t seen_max_id;    /* from store_resume.seen_max_id */
+    const char *name;       /* path as given */
+    uint64_t dev, inode;    /* of the file being read */
+    bool compressed;        /* read through gzip */
+    uint64_t start;         /* offset this batch started at: the previous commit's offset */
+    uint64_t offset;        /* decoded bytes consumed, this batch included */
+    uint64_t line;          /* lines consumed */
+    struct span head;       /* the stream's first bytes, at most SIFT_SOURCE_HEAD_BYTES (fewer
+                               only if the stream is shorter so far) */
+    struct span mark;       /* the min(offset, SIFT_SOURCE_MARK_BYTES) bytes just before offset */
+    struct span checkpoint; /* opaque parser state to resume with; may be empty */
+};
+
+enum store_commit_status {
+    STORE_COMMITTED = 0,
+    STORE_STALE = 1, /* the stored position is not pos->start: another reader committed
+                        this stream meanwhile, or the batch was committed already.
+                        Nothing was written; stop reading this source. */
+};
+
+/* Write the batch and, when @pos is not NULL, the source position, in one transaction.
+ * Returns STORE_COMMITTED (pos->id set for a new stream) or STORE_STALE; on error returns
+ * -1 and fills @d: the database is unchanged (aggregates and position alike). The batch is
+ * empty afterwards in every case. @pos NULL (stdin) stores data without a position: such
+ * input is not protected against being loaded twice. */
+SIFT_WUR int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d);
+
+/* ---- reading back where a stream stopped ---- */
+
+/* Copy @len bytes at @offset of the probed stream (decoded) into @buf. Returns 0; 1 when
+ * the stream ends before offset + len; -1 on an I/O error (fill @d). The store calls it
+ * with ascending offsets for each candidate; a gzip reader may restart from the start
+ * when asked for an earlier offset. */
+typedef int store_read_fn(void *ctx, uint64_t offset, void *buf, size_t len, struct diag *d);
+
+struct store_probe {
+    const char *name;
+    uint64_t dev, inode;
+    uint64_t size; /* decoded length if known (plain files: st_size), else UINT64_MAX */
+    store_read_fn *read;
+    void *ctx;
+};
+
+enum store_resume_how {
+    STORE_RESUME_NEW = 0,  /* never seen: read from 0 */
+    STORE_RESUME_SAME,     /* same file (dev, inode) and content: continue */
+    STORE_RESUME_MOVED,    /* same content in another file (renamed, copied, gzipped):
+                              continue where the stream stopped */
+    STORE_RESUME_REPLACED, /* the file we read before now holds other content (truncated
+                              and rewritten, or its inode was reused): read from 0 */
+};
+
+struct store_resume {
+    enum store_resume_how how;
+    int64_t id;             /* 0 for a new stream */
+    int64_t seen_max_id;    /* pass on in store_source_pos */
+    uint64_t offset, line;  /* where to continue (0, 0 for a new stream) */
+    struct sbuf checkpoint; /* parser state saved with offset (empty if none) */
+    struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit) */
+    struct sbuf prev_name;  /* name the stream was stored under */
+};
+
+void store_resume_init(struct store_resume *r);
+void store_resume_release(struct store_resume *r);
+
+/* Find where the probed stream stops in the store: a stored stream whose first bytes
+ * and the bytes before its offset match the probe's content (read through @p->read),
+ * preferring the largest offset. Returns 0 and fills @out; -1 on error. */
+SIFT_WUR int store_source_find(struct store *s, const struct store_probe *p,
+                               struct store_resume *out, struct diag *d);
+
+/* ---- retention ---- */
+
+struct store_rollup_stats {
+    uint64_t minute_rows, hour_rows; /* rows rolled up into hours / days */
+    uint64_t day_rows, events;       /* rows / events deleted as too old */
+    uint64_t queries, sources;       /* catalogue entries / source rows deleted */
+};
+
+/* Roll minute rows older than the retention into hour rows, hour rows into day rows
+ * (sketches merged, sums added), and delete what is older than the longest retention.
+ * Only whole hours / days are rolled, so an hour row never straddles minute rows of its
+ * hour. @now_us is the clock (pass clock_now_us()). @stats may be NULL. */
+SIFT_WUR int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *stats,
+                          struct diag *d);
+
+/* ---- reading: pgsift top ---- */
+
+enum store_top_order {
+    STORE_BY_TOTAL = 0,
+    STORE_BY_CALLS,
+    STORE_BY_MEAN,
+    STORE_BY_P95,
+    STORE_BY_P99,
+    STORE_BY_MAX,
+};
+
+struct store_top_opts {
+    int64_t since_us, until_us; /* [since, until); INT64_MIN / INT64_MAX for open ends */
+    enum store_top_order by;
+    size_t limit;         /* 0: all */
+    const char *database; /* NULL: all */
+    const char *user;     /* NULL: all */
+};
+
+struct store_query_id {
+    int64_t id;
+    uint64_t calls;
+};
+
+struct store_top_row {
+    uint64_t fingerprint;
+    char *query; /* canonical text; "" if the catalogue has none */
+    uint64_t calls, errors;
+    double total_ms, mean_ms, min_ms, max_ms, stddev_ms, p50_ms, p95_ms, p99_ms;
+    char **databases, **users; /* sorted, distinct; '' (not logged) is left out */
+    size_t n_databases, n_users;
+    struct store_query_id *query_ids; /* calls in the window, by id */
+    size_t n_query_ids;
+    int64_t first_seen_us, last_seen_us; /* from the catalogue; INT64_MIN if unknown */
+};
+
+struct store_top {
+    struct store_top_row *rows; /* sorted by opts.by, descending; then by fingerprint */
+    size_t n;
+    size_t total; /* fingerprints in the window before the limit */
+};
+
+SIFT_WUR int store_top(struct store *s, const struct store_top_opts *o, struct store_top *out,
+                       struct diag *d);
+void store_top_release(struct store_top *t);
+
+/* ---- reading: pgsift events ---- */
+
+enum store_fact_type { STORE_FACT_INT, STORE_FACT_REAL, STORE_FACT_TEXT };
+
+struct store_fact {
+    const char *name; /* column name: "wait_ms", "lock_mode", ... */
+    enum store_fact_type type;
+    int64_t i;
+    double r;
+    const char *s;
+};
+
+#define STORE_MAX_FACTS 16
+
+/* One stored event; strings borrowed until the callback returns, NULL when absent. */
+struct store_event_row {
+    int64_t id, ts_us;
+    const char *kind, *severity, *sqlstate, *database, *user, *application, *src;
+    int64_t pid; /* -1 if absent */
+    bool has_fingerprint;
+    uint64_t fingerprint;
+    const char *message, *detail;
+    struct store_fact facts[STORE_MAX_FACTS]; /* the facts the event carries */
+    size_t n_facts;
+};
+
+struct store_events_opts {
+    int64_t since_us, until_us; /* [since, until) */
+    uint32_t kinds;             /* bit (1 << enum event_kind) per kind wanted; 0: all */
+    const char *database, *user;
+    size_t limit; /* the newest `limit` events (0: all), still returned oldest first */
+};
+
+typedef int store_event_fn(void *ctx, const struct store_event_row *row);
+
+/* Call @fn for each event in the window, oldest first; a non-zero return from @fn stops
+ * and is returned. Returns 0, or -1 with @d filled on a database error. */
+SIFT_WUR int store_events(struct store *s, const struct store_events_opts *o, store_event_fn *fn,
+                          void *ctx, struct diag *d);
+
+/* Events per kind in the window (ignoring the limit). */
+SIFT_WUR int store_event_counts(struct store *s, const struct store_events_opts *o,
+                                uint64_t counts[EV_KIND_COUNT], struct diag *d);
+
+#endif

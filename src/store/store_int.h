@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store_int - the insides of struct store, shared by the files of store/ (private).
+ *
+ * The batch: store_add() folds records into in-memory maps (batch.c); store_commit()
+ * writes them with the prepared statements of sql.h (store.c). Texts live in the batch
+ * arena until the commit.
+ */
+#ifndef SIFT_STORE_STORE_INT_H
+#define SIFT_STORE_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "core/arena.h"
+#include "store/htab.h"
+#include "store/sketch.h"
+#include "store/sql.h"
+#include "store/store.h"
+
+/* Batch flush thresholds (memory, not input limits: a full batch is committed). */
+#define STORE_BATCH_MAX_AGGS   (1u << 16)
+#define STORE_BATCH_MAX_EVENTS (1u << 16)
+#define STORE_BATCH_MAX_BYTES  ((size_t)64 << 20)
+
+/* A logged duration above this (ms, ~3 years) is taken as this: sums stay far from
+ * int64 overflow even on hostile input. */
+#define STORE_MAX_DURATION_MS 1e11
+
+/* query_stats.phase */
+enum agg_phase { AGG_CALL = 0, AGG_PARSE, AGG_BIND, AGG_PLAN, AGG_PHASE_COUNT };
+extern const char *const agg_phase_names[AGG_PHASE_COUNT];
+
+/* One query_stats row in the making. */
+struct agg {
+    int64_t bucket; /* Unix seconds, minute start */
+    uint64_t fp;
+    int64_t qid;
+    uint32_t db, user; /* interned names (batch.names) */
+    enum agg_phase phase;
+    uint64_t calls;
+    int64_t total_us; /* durations rounded to µs, summed exactly */
+    double min, max, sumsq;
+    int64_t rows, rows_calls, errors;
+    struct sketch sk;
+};
+
+/* One catalogue (queries) row in the making. */
+struct cat {
+    uint64_t fp, fp_hi;
+    struct span query, sample; /* arena */
+    int64_t first, last;       /* µs */
+    uint64_t same;             /* records whose other 64 bits are fp_hi */
+    uint64_t collisions;       /* records whose other 64 bits differ from fp_hi */
+};
+
+struct qid {
+    uint64_t fp;
+    int64_t qid;
+    uint64_t calls;
+    int64_t first, last;
+};
+
+struct err {
+    int64_t bucket;
+    uint32_t db, user;
+    char sqlstate[6];
+    enum event_severity sev;
+    struct span message, sample; /* arena */
+    uint64_t count;
+};
+
+struct rec {
+    int64_t bucket;
+    enum event_kind kind;
+    enum event_severity sev;
+    uint64_t count;
+};
+
+/* An event row; every text is an arena copy (NULL p = absent). */
+struct ev {
+    int64_t ts;
+    enum event_kind kind;
+    enum event_severity sev;
+    char sqlstate[6];
+    struct span database, user, application, message, detail, src;
+    int64_t pid;
+    bool has_fp;
+    uint64_t fp;
+    struct event_facts facts;
+};
+
+struct rej {
+    struct span source; /* arena */
+    const char *reason; /* static */
+    uint64_t count;
+    uint32_t n_samples; /* samples of this key in batch.samples */
+};
+
+struct rej_sample {
+    uint32_t rej; /* index into batch.rejs */
+    uint64_t line, offset;
+    struct span sample; /* arena, redacted */
+};
+
+struct name {
+    struct span s; /* arena */
+};
+
+struct batch {
+    struct arena arena;
+    uint64_t records, rejects;
+    struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
+    struct name *names;
+    struct agg *aggs;
+    struct cat *cats;
+    struct qid *qids;
+    struct err *errs;
+    struct rec *recs;
+    struct ev *evs;
+    struct rej *rejs;
+    struct rej_sample *samples;
+    size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
+    size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
+};
+
+struct store {
+    sqlite3 *db;
+    char *path;
+    struct store_opts opts;
+    sqlite3_stmt *stmt[SQL_COUNT];
+    struct batch b;
+    int64_t last_ts;               /* newest record time seen, for records without one */
+    struct sbuf scratch, scratch2; /* redaction and blob encoding */
+};
+
+/* batch.c */
+void batch_init(struct batch *b);
+void batch_reset(struct batch *b);
+void batch_release(struct batch *b);
+
+/* migrate.c: bring the schema to the newest embedded version (or, read-only, check
+ * that it is that version). */
+SIFT_WUR int migrate_run(sqlite3 *db, const char *path, bool read_only, struct diag *d);
+
+/* sqlfn.c: sketch_merge(a, b) and the aggregate sketch_merge_agg(x). */
+SIFT_WUR int sqlfn_register(sqlite3 *db);
+
+/* store.c helpers shared with query.c / rollup.c */
+int store_db_error(struct store *s, struct diag *d, const char *what);
+sqlite3_stmt *store_stmt(struct store *s, enum store_sql which);
+SIFT_WUR int store_exec(struct store *s, enum store_sql which, struct diag *d);
+
+/* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
+sqlite3 *store_sqlite(struct store *s);
+
+#endif

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include "check.h"
+#include "core/limits.h"
+#include "store/redact.h"
+
+#define E "\xe2\x80\xa6"
+
+static void expect(int (*fn)(struct sbuf *, struct span), const char *in, const char *want)
+{
+    struct sbuf out = SBUF_INIT;
+    CHECK(fn(&out, span_cstr(in)) == 0);
+    CHECK_MSG(!strcmp(out.buf, want), "in:   %s\n    got:  %s\n    want: %s", in, out.buf, want);
+    sbuf_release(&out);
+}
+
+static void test_messages(void)
+{
+    static const char *const cases[][2] = {
+        { "Key (email)=(alice@example.com) already exists.",
+          "Key (email)=(" E ") already exists." },
+        { "Key (a, b)=(1, (2)) already exists.", "Key (a, b)=(" E ") already exists." },
+        { "Key (id)=(5) is not present in table \"users\".",
+          "Key (id)=(" E ") is not present in table \"users\"." },
+        { "Key (c)=(x) conflicts with existing key (c)=(y).", "Key (c)=(" E ")." },
+        { "Key (email)=(unterminated", "Key (email)=(" E },
+        { "Failing row contains (1, null, secret).", "Failing row contains (" E ")." },
+        { "parameters: $1 = 'alice', $2 = '42'", "parameters: " E },
+        { "execute S_1 with parameters: $1 = 'x'", "execute S_1 with parameters: " E },
+        { "invalid input syntax for type integer: \"abc\"",
+          "invalid input syntax for type integer: \"" E "\"" },
+        { "relation \"users\" does not exist", "relation \"users\" does not exist" },
+        { "Token \"secret\" is invalid.", "Token \"" E "\" is invalid." },
+        { "value 'it''s' is bad", "value '" E "' is bad" },
+        { "unterminated 'literal runs to the end", "unterminated '" E },
+        { "a 'multi\nline' literal\nnext", "a '" E "' literal\nnext" },
+        { "Process 123 waits for ShareLock on transaction 456; blocked by process 789.\n"
+          "Process 123: UPDATE t SET v = 'x' WHERE id = 1\n"
+          "Process 789: UPDATE t SET v = 'y' WHERE id = 2",
+          "Process 123 waits for ShareLock on transaction 456; blocked by process 789.\n"
+          "Process 123: UPDATE t SET v = $1 WHERE id = $2\n"
+          "Process 789: UPDATE t SET v = $1 WHERE id = $2" },
+        { "checkpoint complete: wrote 12 buffers (0.1%)",
+          "checkpoint complete: wrote 12 buffers (0.1%)" },
+        { "", "" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        expect(redact_message, cases[i][0], cases[i][1]);
+}
+
+static void test_sql(void)
+{
+    static const char *const cases[][2] = {
+        { "SELECT * FROM t WHERE id = 42 AND name = 'alice'",
+          "SELECT * FROM t WHERE id = $1 AND name = $2" },
+        { "SELECT $1, 5 FROM t2 WHERE x = $2", "SELECT $1, $3 FROM t2 WHERE x = $2" },
+        { "SELECT E'a\\'b', B'101', X'ff', N'n', U&'d\\0061'", "SELECT $1, $2, $3, $4, $5" },
+        { "SELECT $$dollar 'quoted'$$, $tag$x$tag$", "SELECT $1, $2" },
+        { "SELECT 1.5e10, .5, 0x1F, 1_000 FROM \"t 1\"", "SELECT $1, $2, $3, $4 FROM \"t 1\"" },
+        { "SELECT col1, t2.c3 FROM t2 -- 'comment' 1\n/* nested /* 'x' */ */ LIMIT 10",
+          "SELECT col1, t2.c3 FROM t2 -- 'comment' 1\n/* nested /* 'x' */ */ LIMIT $1" },
+        { "SELECT 'unterminated", "SELECT $1" },
+        { "SELECT x::int[] FROM a1 WHERE b IN (1, 2, -3)",
+          "SELECT x::int[] FROM a1 WHERE b IN ($1, $2, -$3)" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        expect(redact_sql, cases[i][0], cases[i][1]);
+}
+
+static void test_numbers(void)
+{
+    expect(redact_numbers, "PID 123 of t_123 waited 4.5 ms on 16384/7",
+           "PID N of t_123 waited N ms on N/N");
+    expect(redact_numbers, "varchar(255) 2nd", "varchar(N) 2nd");
+}
+
+static void test_cap(void)
+{
+    struct sbuf sb = SBUF_INIT;
+    CHECK(sbuf_addstr(&sb, "abc\xc3\xa9\xc3\xa9") == 0); /* abcéé: 7 bytes */
+    redact_cap(&sb, 7);
+    CHECK_EQ_STR(sb.buf, "abc\xc3\xa9\xc3\xa9");
+    redact_cap(&sb, 6); /* room for 3 bytes + ellipsis: "abc" */
+    CHECK_EQ_STR(sb.buf, "abc" E);
+    sbuf_reset(&sb);
+    CHECK(sbuf_addstr(&sb, "ab\xc3\xa9xyz") == 0);
+    redact_cap(&sb, 6); /* 3 bytes would split é: back up to "ab" */
+    CHECK_EQ_STR(sb.buf, "ab" E);
+    CHECK(sb.len <= 6);
+    sbuf_release(&sb);
+}
+
+static void test_capped_output_never_leaks(void)
+{
+    /* When the output cap is hit mid-literal, what was appended is still redacted. */
+    struct sbuf out;
+    sbuf_init(&out, 64);
+    char in[400];
+    memset(in, 'a', sizeof(in));
+    memcpy(in + 40, " 'secretsecretsecretsecret' ", 28);
+    in[sizeof(in) - 1] = '\0';
+    CHECK(redact_message(&out, span_cstr(in)) < 0); /* the cap is hit */
+    CHECK(strstr(out.buf, "secret") == NULL);
+    sbuf_release(&out);
+}
+
+TEST_LIST = {
+    { "messages", test_messages },
+    { "sql", test_sql },
+    { "numbers", test_numbers },
+    { "cap", test_cap },
+    { "capped_output_never_leaks", test_capped_output_never_leaks },
+    { NULL, NULL },
+};

@@ -1,0 +1,996 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "store/store.h"
+#include "store/store_int.h"
+
+static char dir[256];
+static int db_seq;
+
+static void make_dir(void)
+{
+    if (dir[0])
+        return;
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, sizeof(dir), "%s/sift-test-store.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+}
+
+static void new_path(char *buf, size_t n)
+{
+    make_dir();
+    snprintf(buf, n, "%s/t%d.db", dir, ++db_seq);
+}
+
+static struct store *open_rw(const char *path)
+{
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    struct store_opts o = { 0 };
+    if (store_open(&s, path, &o, &d) < 0) {
+        fprintf(stderr, "store_open: %s\n", d.msg);
+        exit(1);
+    }
+    return s;
+}
+
+static struct store *open_ro(const char *path)
+{
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    struct store_opts o = { .read_only = true };
+    if (store_open(&s, path, &o, &d) < 0) {
+        fprintf(stderr, "store_open: %s\n", d.msg);
+        exit(1);
+    }
+    return s;
+}
+
+/* 2026-11-24T10:00:00Z */
+#define T0  (INT64_C(1795514400) * 1000000)
+#define MIN (INT64_C(60) * 1000000)
+
+static struct event duration(int64_t ts, const char *db, const char *user, uint64_t fp, double ms)
+{
+    struct event ev;
+    event_clear(&ev);
+    ev.ts_us = ts;
+    ev.kind = EV_DURATION;
+    ev.phase = PHASE_SIMPLE;
+    ev.severity = SEV_LOG;
+    ev.duration_ms = ms;
+    ev.database = span_cstr(db);
+    ev.user = span_cstr(user);
+    if (fp) {
+        ev.flags |= EVENT_HAS_FINGERPRINT;
+        ev.fingerprint = fp;
+        ev.fingerprint_hi = fp * 31;
+        ev.normalized = SPAN_LIT("SELECT * FROM t WHERE id = $1");
+        ev.query = SPAN_LIT("SELECT * FROM t WHERE id = 42 AND name = 'alice'");
+    }
+    return ev;
+}
+
+static int64_t q_int(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    int64_t v = -999;
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(store_sqlite(s)));
+        return v;
+    }
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Returns a malloc'd string (or NULL). */
+static char *q_text(struct store *s, const char *sql)
+{
+    sqlite3_stmt *st;
+    char *v = NULL;
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK)
+        return NULL;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        v = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int commit(struct store *s, struct store_source_pos *pos)
+{
+    struct diag d = DIAG_INIT;
+    int rc = store_commit(s, pos, &d);
+    if (rc < 0)
+        fprintf(stderr, "commit: %s\n", d.msg);
+    return rc;
+}
+
+/* ---- file modes ---- */
+
+static mode_t mode_of(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
+}
+
+static void test_created_0600_whatever_the_umask(void)
+{
+    char path[300], side[320];
+    new_path(path, sizeof(path));
+    mode_t old = umask(0);
+    struct store *s = open_rw(path);
+    struct event ev = duration(T0, "app", "u", 1, 1.0);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(mode_of(path), 0600);
+    snprintf(side, sizeof(side), "%s-wal", path);
+    CHECK_EQ_INT(mode_of(side), 0600);
+    snprintf(side, sizeof(side), "%s-shm", path);
+    CHECK_EQ_INT(mode_of(side), 0600);
+    store_close(s);
+    umask(old);
+    /* WAL mode is persistent; the schema version is the newest. */
+    s = open_ro(path);
+    CHECK_EQ_INT(q_int(s, "PRAGMA user_version"), 1);
+    char *jm = q_text(s, "PRAGMA journal_mode");
+    CHECK_EQ_STR(jm, "wal");
+    free(jm);
+    store_close(s);
+}
+
+static void test_open_errors(void)
+{
+    char path[300];
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    struct store_opts ro = { .read_only = true }, rw = { 0 };
+
+    new_path(path, sizeof(path));
+    CHECK(store_open(&s, path, &ro, &d) < 0);
+    CHECK(s == NULL);
+    CHECK_EQ_INT(d.kind, DIAG_IO);
+    CHECK(strstr(d.msg, "no store at") != NULL);
+    CHECK(access(path, F_OK) != 0); /* read-only never creates */
+
+    /* Another application's SQLite database is left alone. */
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "CREATE TABLE mine (x)", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    diag_clear(&d);
+    CHECK(store_open(&s, path, &rw, &d) < 0);
+    CHECK(strstr(d.msg, "not a pgsift store") != NULL);
+
+    /* A newer schema than this binary knows. */
+    new_path(path, sizeof(path));
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    diag_clear(&d);
+    CHECK(store_open(&s, path, &rw, &d) < 0);
+    CHECK(strstr(d.msg, "schema version 99") != NULL);
+
+    /* Not a database at all. */
+    new_path(path, sizeof(path));
+    FILE *f = fopen(path, "w");
+    fputs("this is not sqlite, just some text that is long enough to have a header....", f);
+    fclose(f);
+    diag_clear(&d);
+    CHECK(store_open(&s, path, &rw, &d) < 0);
+    CHECK_EQ_INT(d.kind, DIAG_DB);
+
+    /* An empty file opened read-only is "not a pgsift store", not a crash. */
+    new_path(path, sizeof(path));
+    f = fopen(path, "w");
+    fclose(f);
+    diag_clear(&d);
+    CHECK(store_open(&s, path, &ro, &d) < 0);
+    CHECK(strstr(d.msg, "not a pgsift store") != NULL);
+
+    /* Reopening migrates nothing twice. */
+    new_path(path, sizeof(path));
+    s = open_rw(path);
+    store_close(s);
+    s = open_rw(path);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'query_stats'"), 1);
+    store_close(s);
+}
+
+/* ---- aggregates and percentiles ---- */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile_cont(double *v, size_t n, double q)
+{
+    qsort(v, n, sizeof(*v), cmp_double);
+    double r = q * (double)(n - 1);
+    size_t lo = (size_t)r;
+    double f = r - (double)lo;
+    return lo + 1 < n ? v[lo] + f * (v[lo + 1] - v[lo]) : v[lo];
+}
+
+static uint64_t rng = 88172645463325252u;
+static double uniform(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
+}
+
+/* The acceptance check: p95 per fingerprint from the store is within 1 % of the exact
+ * p95 of the raw durations, over windows made of many merged minute rows. */
+static void test_p95_within_one_percent(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    enum { NFP = 5, N = 4000 };
+    double *raw[NFP];
+    size_t n[NFP] = { 0 };
+    double total[NFP] = { 0 };
+
+    for (int f = 0; f < NFP; f++)
+        raw[f] = xmalloc(N * sizeof(double));
+    for (int i = 0; i < NFP * N; i++) {
+        int f = i % NFP;
+        /* Log-normal with a different median per fingerprint, ms with µs resolution as
+         * PostgreSQL logs them. */
+        double z = sqrt(-2 * log(uniform())) * cos(2 * M_PI * uniform());
+        double ms = round(exp(log(0.5 + f * 3) + 1.3 * z) * 1000) / 1000;
+        int64_t ts = T0 + (int64_t)(uniform() * 180) * MIN; /* over 3 hours */
+        const char *db = i % 3 ? "app" : "billing";
+        struct event ev = duration(ts, db, i % 2 ? "rw" : "ro", 0x1000 + (uint64_t)f, ms);
+        store_add(s, &ev);
+        raw[f][n[f]++] = ms;
+        total[f] += ms;
+        if (i % 997 == 0)
+            CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK(q_int(s, "SELECT count(*) FROM query_stats") > 500); /* many minute rows */
+    store_close(s);
+
+    s = open_ro(path);
+    struct store_top top;
+    struct diag d = DIAG_INIT;
+    struct store_top_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX, .by = STORE_BY_P95 };
+    CHECK(store_top(s, &o, &top, &d) == 0);
+    CHECK_EQ_INT(top.n, NFP);
+    for (size_t i = 0; i < top.n; i++) {
+        const struct store_top_row *r = &top.rows[i];
+        int f = (int)(r->fingerprint - 0x1000);
+        CHECK(f >= 0 && f < NFP);
+        if (f < 0 || f >= NFP)
+            continue;
+        CHECK_EQ_U64(r->calls, n[f]);
+        CHECK(fabs(r->total_ms - total[f]) < 1e-6 * total[f]);
+        double ex95 = percentile_cont(raw[f], n[f], 0.95);
+        double ex50 = percentile_cont(raw[f], n[f], 0.50);
+        double ex99 = percentile_cont(raw[f], n[f], 0.99);
+        CHECK_MSG(fabs(r->p95_ms - ex95) <= 0.01 * ex95, "fp %d p95 %.6f exact %.6f", f, r->p95_ms,
+                  ex95);
+        CHECK_MSG(fabs(r->p50_ms - ex50) <= 0.01 * ex50, "fp %d p50 %.6f exact %.6f", f, r->p50_ms,
+                  ex50);
+        CHECK_MSG(fabs(r->p99_ms - ex99) <= 0.01 * ex99, "fp %d p99 %.6f exact %.6f", f, r->p99_ms,
+                  ex99);
+        CHECK(r->min_ms == raw[f][0]);
+        CHECK(r->max_ms == raw[f][n[f] - 1]);
+        CHECK_EQ_INT(r->n_databases, 2);
+        CHECK_EQ_INT(r->n_users, 2);
+        if (i > 0)
+            CHECK(top.rows[i - 1].p95_ms >= r->p95_ms);
+        CHECK_EQ_STR(r->query, "SELECT * FROM t WHERE id = $1");
+    }
+    store_top_release(&top);
+
+    /* A narrower window and a filter: again within 1 % of the raw durations in it. */
+    o.since_us = T0 + 60 * MIN;
+    o.until_us = T0 + 120 * MIN;
+    o.database = "billing";
+    CHECK(store_top(s, &o, &top, &d) == 0);
+    CHECK_EQ_INT(top.n, NFP);
+    for (size_t i = 0; i < top.n; i++) {
+        CHECK_EQ_INT(top.rows[i].n_databases, 1);
+        CHECK_EQ_STR(top.rows[i].databases[0], "billing");
+        CHECK(top.rows[i].calls > 0 && top.rows[i].calls < N / 3);
+    }
+    store_top_release(&top);
+    store_close(s);
+    for (int f = 0; f < NFP; f++)
+        free(raw[f]);
+}
+
+static void test_window_p95_matches_raw(void)
+{
+    /* The same check with the window chosen so that exactly known events fall in it. */
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    double in[600];
+    size_t nin = 0;
+    for (int i = 0; i < 1800; i++) {
+        int64_t ts = T0 + (i % 30) * MIN + i; /* 30 minutes */
+        double ms = 0.001 * (1 + (i * 7919) % 100000);
+        struct event ev = duration(ts, "app", "rw", 7, ms);
+        store_add(s, &ev);
+        if (i % 30 >= 10 && i % 30 < 20)
+            in[nin++] = ms;
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    struct store_top top;
+    struct diag d = DIAG_INIT;
+    struct store_top_opts o = { .since_us = T0 + 10 * MIN, .until_us = T0 + 20 * MIN };
+    CHECK(store_top(s, &o, &top, &d) == 0);
+    CHECK_EQ_INT(top.n, 1);
+    if (top.n == 1) {
+        CHECK_EQ_U64(top.rows[0].calls, nin);
+        double ex = percentile_cont(in, nin, 0.95);
+        CHECK_MSG(fabs(top.rows[0].p95_ms - ex) <= 0.01 * ex, "p95 %.6f exact %.6f",
+                  top.rows[0].p95_ms, ex);
+    }
+    store_top_release(&top);
+    store_close(s);
+}
+
+static void test_phases_kept_apart(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct event ev = duration(T0, "app", "rw", 9, 1.0);
+    ev.phase = PHASE_PARSE;
+    store_add(s, &ev);
+    ev.phase = PHASE_BIND;
+    ev.duration_ms = 2.0;
+    store_add(s, &ev);
+    ev.phase = PHASE_EXECUTE;
+    ev.duration_ms = 4.0;
+    ev.has_query_id = true;
+    ev.query_id = -8745123;
+    store_add(s, &ev);
+    ev.kind = EV_PLAN; /* auto_explain of the same execution: not a call */
+    ev.rows = 12;
+    store_add(s, &ev);
+    ev = duration(T0, "app", "rw", 9, 6.0);
+    ev.phase = PHASE_EXECUTE;
+    ev.has_query_id = true;
+    ev.query_id = -8745123;
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE phase = 'parse'"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE phase = 'bind'"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE phase = 'call'"), 2);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE phase = 'plan'"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT rows FROM query_stats WHERE phase = 'plan'"), 12);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_ids WHERE query_id = -8745123"), 2);
+
+    struct store_top top;
+    struct diag d = DIAG_INIT;
+    struct store_top_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    CHECK(store_top(s, &o, &top, &d) == 0);
+    CHECK_EQ_INT(top.n, 1);
+    if (top.n) {
+        CHECK_EQ_U64(top.rows[0].calls, 2);
+        CHECK(top.rows[0].total_ms == 10.0);
+        CHECK(top.rows[0].mean_ms == 5.0);
+        CHECK_EQ_INT(top.rows[0].n_query_ids, 1);
+        if (top.rows[0].n_query_ids) {
+            CHECK_EQ_INT(top.rows[0].query_ids[0].id, -8745123);
+            CHECK_EQ_U64(top.rows[0].query_ids[0].calls, 2);
+        }
+    }
+    store_top_release(&top);
+    store_close(s);
+}
+
+/* ---- exactly once ---- */
+
+static struct store_source_pos position(const char *name, const char *content, uint64_t start,
+                                        uint64_t offset)
+{
+    size_t hl = strlen(content) < SIFT_SOURCE_HEAD_BYTES ? strlen(content) : SIFT_SOURCE_HEAD_BYTES;
+    if (hl > offset)
+        hl = (size_t)offset;
+    size_t ml = offset < SIFT_SOURCE_MARK_BYTES ? (size_t)offset : SIFT_SOURCE_MARK_BYTES;
+    return (struct store_source_pos){
+        .name = name,
+        .dev = 1,
+        .inode = 100,
+        .start = start,
+        .offset = offset,
+        .line = offset / 10,
+        .head = span_make(content, hl),
+        .mark = span_make(content + offset - ml, ml),
+        .checkpoint = SPAN_LIT("parser-state"),
+    };
+}
+
+struct memfile {
+    const char *data;
+    size_t len;
+    int reads;
+};
+
+static int mem_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+    struct memfile *m = ctx;
+    (void)d;
+    m->reads++;
+    if (off > m->len || len > m->len - off)
+        return 1;
+    memcpy(buf, m->data + off, len);
+    return 0;
+}
+
+static void find(struct store *s, struct memfile *m, uint64_t dev, uint64_t inode,
+                 struct store_resume *r)
+{
+    struct diag d = DIAG_INIT;
+    struct store_probe p = { "f", dev, inode, m->len, mem_read, m };
+    CHECK(store_source_find(s, &p, r, &d) == 0);
+}
+
+static char *log_text(size_t bytes, unsigned seed)
+{
+    char *t = xmalloc(bytes + 1);
+    size_t at = 0;
+    unsigned n = 0;
+    while (at < bytes) {
+        int w = snprintf(t + at, bytes + 1 - at, "2026-11-24 10:%02u:%02u UTC [%u] LOG:  line %u\n",
+                         (n / 60) % 60, n % 60, seed, n);
+        at += (size_t)w;
+        n++;
+    }
+    t[bytes] = '\0';
+    return t;
+}
+
+static void test_recommit_does_not_double_count(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    char *content = log_text(10000, 1);
+
+    struct store_source_pos pos = position("pg.log", content, 0, 5000);
+    struct event ev = duration(T0, "app", "rw", 1, 1.0);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+    CHECK(pos.id > 0);
+    int64_t id = pos.id;
+
+    /* The same batch again (same start): refused, nothing written. */
+    struct store_source_pos again = position("pg.log", content, 0, 5000);
+    again.id = id;
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &again), STORE_STALE);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
+    CHECK_EQ_INT(store_batch_records(s), 0); /* the refused batch is gone */
+
+    /* A batch that starts before the saved offset: refused too. */
+    struct store_source_pos overlap = position("pg.log", content, 2500, 7000);
+    overlap.id = id;
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &overlap), STORE_STALE);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
+
+    /* The next batch proper. */
+    struct store_source_pos next = position("pg.log", content, 5000, 10000);
+    next.id = id;
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &next), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 2);
+    CHECK_EQ_INT(q_int(s, "SELECT offset FROM sources"), 10000);
+    CHECK_EQ_INT(q_int(s, "SELECT records FROM sources"), 2);
+
+    /* Two readers that both saw the stream as new: the second one loses. */
+    char *other = log_text(3000, 2);
+    struct memfile m = { other, 3000, 0 };
+    struct store_resume r1, r2;
+    store_resume_init(&r1);
+    store_resume_init(&r2);
+    find(s, &m, 1, 200, &r1);
+    find(s, &m, 1, 200, &r2);
+    CHECK_EQ_INT(r1.how, STORE_RESUME_NEW);
+    struct store_source_pos p1 = position("b.log", other, 0, 3000);
+    p1.inode = 200;
+    p1.seen_max_id = r1.seen_max_id;
+    struct store_source_pos p2 = p1;
+    p2.seen_max_id = r2.seen_max_id;
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &p1), STORE_COMMITTED);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &p2), STORE_STALE);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 3);
+    store_resume_release(&r1);
+    store_resume_release(&r2);
+    free(other);
+    free(content);
+    store_close(s);
+}
+
+static void test_failed_commit_changes_nothing(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    char *content = log_text(200000, 3);
+    struct store_source_pos pos = position("pg.log", content, 0, 1000);
+    struct event ev = duration(T0, "app", "rw", 1, 1.0);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+    int64_t pages = q_int(s, "PRAGMA page_count");
+
+    /* A batch far larger than the few pages we allow: SQLITE_FULL mid-transaction. */
+    char pragma[64];
+    snprintf(pragma, sizeof(pragma), "PRAGMA max_page_count = %lld", (long long)pages + 2);
+    CHECK(sqlite3_exec(store_sqlite(s), pragma, NULL, NULL, NULL) == SQLITE_OK);
+    for (int i = 0; i < 20000; i++) {
+        struct event big = duration(T0 + i * MIN, "app", "rw", 1000 + (uint64_t)i, i * 0.5);
+        store_add(s, &big);
+        struct event e;
+        event_clear(&e);
+        e.ts_us = T0 + i;
+        e.kind = EV_CHECKPOINT;
+        e.message = SPAN_LIT("checkpoint complete: wrote 1000 buffers (6.1%); 0 WAL file(s) added");
+        store_add(s, &e);
+    }
+    struct store_source_pos next = position("pg.log", content, 1000, 200000);
+    next.id = pos.id;
+    struct diag d = DIAG_INIT;
+    CHECK_EQ_INT(store_commit(s, &next, &d), -1);
+    CHECK_EQ_INT(d.kind, DIAG_DB);
+    CHECK_MSG(strstr(d.msg, "full") != NULL, "diag: %s", d.msg);
+    CHECK_EQ_INT(q_int(s, "SELECT offset FROM sources"), 1000);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM queries"), 1);
+
+    /* The store stays usable: with room again the same position commits. */
+    CHECK(sqlite3_exec(store_sqlite(s), "PRAGMA max_page_count = 1073741823", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &next), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT offset FROM sources"), 200000);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 2);
+    free(content);
+    store_close(s);
+}
+
+static void test_source_identity(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    char *content = log_text(20000, 4);
+    struct store_resume r;
+    store_resume_init(&r);
+
+    /* Ingested while plain, up to 12000 bytes. */
+    struct memfile plain = { content, 12000, 0 };
+    find(s, &plain, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+    CHECK_EQ_INT(r.offset, 0);
+    struct store_source_pos pos = position("postgresql.log.1", content, 0, 12000);
+    pos.seen_max_id = r.seen_max_id;
+    CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+
+    /* Same file again: continue at 12000, with the checkpoint and the mark. */
+    find(s, &plain, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_SAME);
+    CHECK_EQ_INT(r.id, pos.id);
+    CHECK_EQ_INT(r.offset, 12000);
+    CHECK_EQ_INT(r.line, 1200);
+    CHECK_EQ_SPAN(sbuf_span(&r.checkpoint), "parser-state");
+    CHECK(r.mark.len == SIFT_SOURCE_MARK_BYTES &&
+          !memcmp(r.mark.buf, content + 12000 - SIFT_SOURCE_MARK_BYTES, r.mark.len));
+
+    /* Rotated and gzipped: another inode, the decoded stream has the same start and has
+     * grown by a tail: continue where the plain file stopped. */
+    struct memfile gz = { content, 20000, 0 };
+    find(s, &gz, 1, 555, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_MOVED);
+    CHECK_EQ_INT(r.id, pos.id);
+    CHECK_EQ_INT(r.offset, 12000);
+    CHECK_EQ_SPAN(sbuf_span(&r.prev_name), "postgresql.log.1");
+
+    /* Truncated and rewritten in place (same inode, other content): from 0. */
+    char *rewritten = log_text(15000, 5);
+    struct memfile rw = { rewritten, 15000, 0 };
+    find(s, &rw, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_REPLACED);
+    CHECK_EQ_INT(r.id, 0);
+    CHECK_EQ_INT(r.offset, 0);
+
+    /* Truncated (shorter than the saved offset), same start: from 0 as well. */
+    struct memfile shorter = { content, 8000, 0 };
+    find(s, &shorter, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_REPLACED);
+    CHECK_EQ_INT(r.offset, 0);
+
+    /* Same head, different bytes before the offset (rewritten past the head). */
+    char *mixed = xstrdup(content);
+    memset(mixed + 9000, 'x', 100);
+    struct memfile mx = { mixed, 20000, 0 };
+    find(s, &mx, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_REPLACED);
+
+    /* A stream shorter than the head when committed is found again after it grew. */
+    char *small = log_text(300, 6);
+    struct store_source_pos sp = position("small.log", small, 0, 300);
+    sp.inode = 300;
+    CHECK_EQ_INT(commit(s, &sp), STORE_COMMITTED);
+    char *grown = log_text(6000, 6);
+    CHECK(!memcmp(grown, small, 300));
+    struct memfile g = { grown, 6000, 0 };
+    find(s, &g, 1, 300, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_SAME);
+    CHECK_EQ_INT(r.offset, 300);
+
+    store_resume_release(&r);
+    free(small);
+    free(grown);
+    free(mixed);
+    free(rewritten);
+    free(content);
+    store_close(s);
+}
+
+/* ---- redaction ---- */
+
+static void test_redaction_in_store(void)
+{
+    char path[300];
+    for (int keep = 0; keep <= 1; keep++) {
+        new_path(path, sizeof(path));
+        struct store *s = NULL;
+        struct diag d = DIAG_INIT;
+        struct store_opts o = { .keep_literals = keep };
+        CHECK(store_open(&s, path, &o, &d) == 0);
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0;
+        ev.kind = EV_ERROR;
+        ev.severity = SEV_ERROR;
+        memcpy(ev.sqlstate, "23505", 6);
+        ev.database = SPAN_LIT("app");
+        ev.message = SPAN_LIT("duplicate key value violates unique constraint \"users_email_key\"");
+        ev.detail = SPAN_LIT("Key (email)=(alice@example.com) already exists.");
+        ev.statement = SPAN_LIT("INSERT INTO users (email) VALUES ('alice@example.com')");
+        ev.flags |= EVENT_HAS_FINGERPRINT | EVENT_HAS_PARAMS;
+        ev.fingerprint = 77;
+        ev.normalized = SPAN_LIT("INSERT INTO users (email) VALUES ($1)");
+        ev.params = SPAN_LIT("$1 = 'secret-param'");
+        store_add(s, &ev);
+        ev.detail = SPAN_LIT("Key (email)=(bob@example.com) already exists.");
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+
+        char *detail = q_text(s, "SELECT detail FROM events ORDER BY id LIMIT 1");
+        char *sample = q_text(s, "SELECT sample FROM queries WHERE fingerprint = 77");
+        char *esample = q_text(s, "SELECT sample FROM error_stats");
+        if (!keep) {
+            CHECK_EQ_STR(detail, "Key (email)=(\xe2\x80\xa6) already exists.");
+            CHECK_EQ_STR(sample, "INSERT INTO users (email) VALUES ($1)");
+            CHECK(esample && !strstr(esample, "alice"));
+        } else {
+            CHECK_EQ_STR(detail, "Key (email)=(alice@example.com) already exists.");
+            CHECK_EQ_STR(sample, "INSERT INTO users (email) VALUES ('alice@example.com')");
+        }
+        /* One error group whatever the values; its key never holds them. */
+        CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM error_stats"), 1);
+        CHECK_EQ_INT(q_int(s, "SELECT count FROM error_stats"), 2);
+        CHECK_EQ_INT(q_int(s, "SELECT errors FROM query_stats WHERE fingerprint = 77"), 2);
+        CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE fingerprint = 77"), 0);
+        /* Bind parameters never reach the store. */
+        CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events WHERE message LIKE '%secret-param%'"
+                              " OR detail LIKE '%secret-param%'"),
+                     0);
+        free(detail);
+        free(sample);
+        free(esample);
+        store_close(s);
+    }
+}
+
+/* ---- events, catalogue, rejects ---- */
+
+static int collect(void *ctx, const struct store_event_row *r)
+{
+    struct sbuf *sb = ctx;
+    if (sbuf_addf(sb, "%s@%lld", r->kind, (long long)((r->ts_us - T0) / MIN)) < 0)
+        return -1;
+    for (size_t i = 0; i < r->n_facts; i++)
+        if (!strcmp(r->facts[i].name, "wait_ms") && sbuf_addf(sb, ":%g", r->facts[i].r) < 0)
+            return -1;
+    return sbuf_addch(sb, ' ');
+}
+
+static void test_events(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    static const enum event_kind kinds[] = { EV_LOCK_WAIT, EV_CHECKPOINT, EV_DEADLOCK,
+                                             EV_CONNECTION, EV_LOCK_WAIT };
+    for (int i = 0; i < 5; i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0 + i * MIN;
+        ev.kind = kinds[i];
+        ev.severity = SEV_LOG;
+        ev.message = SPAN_LIT("some message");
+        if (ev.kind == EV_LOCK_WAIT)
+            ev.facts.wait_ms = 1000.5 + i;
+        store_add(s, &ev);
+    }
+    struct event st = duration(T0, "app", "rw", 1, 1); /* not an event row */
+    store_add(s, &st);
+    st.kind = EV_STATEMENT;
+    st.duration_ms = -1;
+    store_add(s, &st);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), 5);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(count) FROM record_stats"), 7);
+
+    struct sbuf out = SBUF_INIT;
+    struct diag d = DIAG_INIT;
+    struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    CHECK(store_events(s, &o, collect, &out, &d) == 0);
+    CHECK_EQ_STR(out.buf, "lock_wait@0:1000.5 checkpoint@1 deadlock@2 connection@3 "
+                          "lock_wait@4:1004.5 ");
+    sbuf_reset(&out);
+    o.limit = 2; /* the newest two, oldest first */
+    CHECK(store_events(s, &o, collect, &out, &d) == 0);
+    CHECK_EQ_STR(out.buf, "connection@3 lock_wait@4:1004.5 ");
+    sbuf_reset(&out);
+    o.limit = 0;
+    o.kinds = 1u << EV_LOCK_WAIT | 1u << EV_DEADLOCK;
+    o.since_us = T0 + 1 * MIN;
+    CHECK(store_events(s, &o, collect, &out, &d) == 0);
+    CHECK_EQ_STR(out.buf, "deadlock@2 lock_wait@4:1004.5 ");
+    uint64_t counts[EV_KIND_COUNT];
+    o.kinds = 0;
+    CHECK(store_event_counts(s, &o, counts, &d) == 0);
+    CHECK_EQ_U64(counts[EV_LOCK_WAIT], 1);
+    CHECK_EQ_U64(counts[EV_CHECKPOINT], 1);
+    CHECK_EQ_U64(counts[EV_DURATION], 0);
+    sbuf_release(&out);
+    store_close(s);
+}
+
+static void test_catalogue_and_collisions(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct event a = duration(T0 + 5 * MIN, "app", "rw", 42, 1);
+    store_add(s, &a);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    struct event b = duration(T0, "app", "rw", 42, 1);
+    b.fingerprint_hi = 12345; /* another statement under the same 64 bits */
+    store_add(s, &b);
+    store_add(s, &b);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT collisions FROM queries"), 2);
+    CHECK_EQ_INT(q_int(s, "SELECT first_seen FROM queries"), T0);
+    CHECK_EQ_INT(q_int(s, "SELECT last_seen FROM queries"), T0 + 5 * MIN);
+    store_close(s);
+}
+
+static void test_rejects(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    for (int batch = 0; batch < 3; batch++) {
+        for (int i = 0; i < 15; i++) {
+            struct store_reject r = { SPAN_LIT("pg.log"), "no log_line_prefix match",
+                                      (uint64_t)(batch * 100 + i), 0,
+                                      SPAN_LIT("garbage with 'a literal' in it") };
+            store_add_reject(s, &r);
+            r.reason = "invalid UTF-8";
+            if (i % 5 == 0)
+                store_add_reject(s, &r);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    }
+    CHECK_EQ_INT(q_int(s, "SELECT count FROM rejects WHERE reason = 'no log_line_prefix match'"),
+                 45);
+    CHECK_EQ_INT(q_int(s, "SELECT count FROM rejects WHERE reason = 'invalid UTF-8'"), 9);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM reject_samples WHERE reason ="
+                          " 'no log_line_prefix match'"),
+                 SIFT_MAX_REJECT_SAMPLES);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM reject_samples WHERE reason = 'invalid UTF-8'"), 9);
+    char *sample = q_text(s, "SELECT sample FROM reject_samples LIMIT 1");
+    CHECK_EQ_STR(sample, "garbage with '\xe2\x80\xa6' in it");
+    free(sample);
+    store_close(s);
+}
+
+/* ---- retention ---- */
+
+static void test_rollup(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    struct store_opts o = { .retention = { .minutes_us = 2 * 86400 * INT64_C(1000000),
+                                           .hours_us = 10 * 86400 * INT64_C(1000000),
+                                           .days_us = 30 * 86400 * INT64_C(1000000) } };
+    CHECK(store_open(&s, path, &o, &d) == 0);
+    /* 40 days of data, 3 calls every 20 minutes. */
+    double *raw = xmalloc(40 * 72 * 3 * sizeof(double));
+    size_t n = 0, n_recent = 0;
+    int64_t start = T0 - 40 * 86400 * INT64_C(1000000);
+    int64_t day_us = 86400 * INT64_C(1000000);
+    int64_t since = (T0 - 29 * day_us) / day_us * day_us; /* a day boundary */
+    for (int64_t t = start; t < T0; t += 20 * MIN) {
+        for (int k = 0; k < 3; k++) {
+            double ms = 0.5 + (double)((n * 7919) % 1000) / 10;
+            struct event ev = duration(t + k * 1000000, "app", "rw", 5, ms);
+            store_add(s, &ev);
+            if (t >= since)
+                raw[n_recent++] = ms;
+            n++;
+        }
+        if (store_batch_records(s) > 5000)
+            CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+
+    struct store_top before, after;
+    struct store_top_opts to = { .since_us = since, .until_us = INT64_MAX };
+    CHECK(store_top(s, &to, &before, &d) == 0);
+
+    struct store_rollup_stats st;
+    CHECK(store_rollup(s, T0, &st, &d) == 0);
+    CHECK(st.minute_rows > 0);
+    CHECK(st.hour_rows > 0);
+    CHECK(st.day_rows > 0);
+    /* Nothing finer than an hour is older than 2 days; nothing finer than a day older
+     * than 10; nothing at all older than 30 (day-aligned cut-offs). */
+    int64_t t0s = T0 / 1000000;
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM query_stats WHERE width = 60 AND bucket < %lld",
+             (long long)(t0s - 2 * 86400 - 3600));
+    CHECK_EQ_INT(q_int(s, sql), 0);
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM query_stats WHERE width = 3600 AND bucket < %lld",
+             (long long)(t0s - 10 * 86400 - 86400));
+    CHECK_EQ_INT(q_int(s, sql), 0);
+    snprintf(sql, sizeof(sql), "SELECT count(*) FROM query_stats WHERE bucket < %lld",
+             (long long)(t0s - 31 * 86400));
+    CHECK_EQ_INT(q_int(s, sql), 0);
+    CHECK(q_int(s, "SELECT count(*) FROM query_stats WHERE width = 86400") > 0);
+    CHECK(q_int(s, "SELECT count(*) FROM query_stats WHERE width = 3600") > 0);
+    CHECK(q_int(s, "SELECT count(*) FROM record_stats WHERE width = 86400") > 0);
+
+    /* Over a window that starts on a day boundary, the rolled-up store answers as
+     * before: same calls and total, percentiles within 1 % of the raw durations. */
+    CHECK(store_top(s, &to, &after, &d) == 0);
+    CHECK_EQ_INT(after.n, 1);
+    CHECK_EQ_INT(before.n, 1);
+    if (after.n == 1 && before.n == 1) {
+        CHECK_EQ_U64(after.rows[0].calls, before.rows[0].calls);
+        CHECK(fabs(after.rows[0].total_ms - before.rows[0].total_ms) < 1e-6);
+        CHECK(after.rows[0].p95_ms == before.rows[0].p95_ms);
+        CHECK(after.rows[0].max_ms == before.rows[0].max_ms);
+        CHECK_EQ_U64(after.rows[0].calls, n_recent);
+        double ex = percentile_cont(raw, n_recent, 0.95);
+        CHECK_MSG(fabs(after.rows[0].p95_ms - ex) <= 0.01 * ex, "p95 %f exact %f",
+                  after.rows[0].p95_ms, ex);
+    }
+    store_top_release(&before);
+    store_top_release(&after);
+
+    /* Rolling up again changes nothing; the catalogue entry is still needed. */
+    int64_t rows = q_int(s, "SELECT count(*) FROM query_stats");
+    CHECK(store_rollup(s, T0, &st, &d) == 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM query_stats"), rows);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM queries"), 1);
+
+    /* Far in the future everything expires, catalogue and sources included. */
+    CHECK(store_rollup(s, T0 + 400 * 86400 * INT64_C(1000000), &st, &d) == 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM query_stats"), 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM queries"), 0);
+    free(raw);
+    store_close(s);
+}
+
+static void test_records_without_time(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct event ev = duration(T0 + 3 * MIN + 5, "app", "rw", 1, 1);
+    store_add(s, &ev);
+    ev.ts_us = INT64_MIN; /* e.g. a stderr prefix without %t/%m */
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM query_stats"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats"), 2);
+    store_close(s);
+}
+
+static void test_hostile_sketch_in_db(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct event ev = duration(T0, "app", "rw", 1, 1);
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK(sqlite3_exec(store_sqlite(s), "UPDATE query_stats SET sketch = x'01ffff'", NULL, NULL,
+                       NULL) == SQLITE_OK);
+    /* Merging into the corrupt row fails cleanly. */
+    store_add(s, &ev);
+    struct diag d = DIAG_INIT;
+    CHECK_EQ_INT(store_commit(s, NULL, &d), -1);
+    CHECK(strstr(d.msg, "malformed sketch") != NULL);
+    struct store_top top;
+    struct store_top_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    diag_clear(&d);
+    CHECK(store_top(s, &o, &top, &d) < 0);
+    CHECK(strstr(d.msg, "malformed") != NULL);
+    store_close(s);
+}
+
+static void cleanup(void)
+{
+    if (!dir[0])
+        return;
+    char cmd[400];
+    for (int i = 1; i <= db_seq; i++) {
+        static const char *const sfx[] = { "", "-wal", "-shm" };
+        for (int k = 0; k < 3; k++) {
+            snprintf(cmd, sizeof(cmd), "%s/t%d.db%s", dir, i, sfx[k]);
+            unlink(cmd);
+        }
+    }
+    rmdir(dir);
+}
+
+static void test_zz_cleanup(void)
+{
+    cleanup();
+}
+
+TEST_LIST = {
+    { "created_0600_whatever_the_umask", test_created_0600_whatever_the_umask },
+    { "open_errors", test_open_errors },
+    { "p95_within_one_percent", test_p95_within_one_percent },
+    { "window_p95_matches_raw", test_window_p95_matches_raw },
+    { "phases_kept_apart", test_phases_kept_apart },
+    { "recommit_does_not_double_count", test_recommit_does_not_double_count },
+    { "failed_commit_changes_nothing", test_failed_commit_changes_nothing },
+    { "source_identity", test_source_identity },
+    { "redaction_in_store", test_redaction_in_store },
+    { "events", test_events },
+    { "catalogue_and_collisions", test_catalogue_and_collisions },
+    { "rejects", test_rejects },
+    { "rollup", test_rollup },
+    { "records_without_time", test_records_without_time },
+    { "hostile_sketch_in_db", test_hostile_sketch_in_db },
+    { "zz_cleanup", test_zz_cleanup },
+    { NULL, NULL },
+};
