@@ -44,5 +44,6 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

@@ -15,6 +15,9 @@ const struct command commands[] = {
       "the query table from the store: calls, time, p50/p95/p99 per statement" },
     { "events", cmd_events, "pgsift events [--since T] [--until T] [--kind K] [--format F]",
       "errors, lock waits, deadlocks, temp files, checkpoints ... from the store" },
+    { "report", cmd_report,
+      "pgsift report [--day YYYY-MM-DD | --since T --until T] [--tz Z] [--format F] [-o FILE]",
+      "the daily report: self-contained HTML, Markdown or JSON" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

@@ -918,7 +918,12 @@ static void checkpoints(struct html *h)
     const struct report *r = h->r;
     char b[FMT_MAX];
     S(h, "<section id=\"checkpoints\">\n<h2>Checkpoints</h2>\n<dl class=\"kv\">");
-    kind_count(h, "Checkpoints", EV_CHECKPOINT);
+    fmt_count(b, sizeof(b), (double)r->checkpoints);
+    S(h, "<dt>Checkpoints completed</dt><dd data-k=\"checkpoints\" data-v=\"");
+    F(h, "%llu\">", (unsigned long long)r->checkpoints);
+    EC(h, b);
+    S(h, "</dd>");
+    kind_count(h, "Checkpoint records", EV_CHECKPOINT);
     stat_items(h, "Buffers written", &r->ckpt_buffers, fmt_count);
     stat_items(h, "Write time", &r->ckpt_write_s, fmt_seconds);
     stat_items(h, "Sync time", &r->ckpt_sync_s, fmt_seconds);

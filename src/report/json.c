@@ -467,7 +467,8 @@ static void event_sections(struct json *j, int *first)
     key(j, first, "checkpoints");
     S(j, "{");
     f = 1;
-    ku(j, &f, "count", r->events[EV_CHECKPOINT]);
+    ku(j, &f, "count", r->checkpoints);
+    ku(j, &f, "records", r->events[EV_CHECKPOINT]);
     ku(j, &f, "warnings", r->ckpt_warnings);
     stat(j, &f, "buffers", &r->ckpt_buffers);
     stat(j, &f, "write_s", &r->ckpt_write_s);

@@ -421,7 +421,8 @@ static void event_sections(struct md *m)
 
     S(m, "\n## Checkpoints\n");
     kv_head(m);
-    kv_count(m, "Checkpoints", (double)ev[EV_CHECKPOINT]);
+    kv_count(m, "Checkpoints completed", (double)r->checkpoints);
+    kv_count(m, "Checkpoint records", (double)ev[EV_CHECKPOINT]);
     kv_stat(m, "Buffers written", &r->ckpt_buffers, fmt_count);
     kv_stat(m, "Write time", &r->ckpt_write_s, fmt_seconds);
     kv_stat(m, "Sync time", &r->ckpt_sync_s, fmt_seconds);

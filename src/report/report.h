@@ -225,7 +225,9 @@ struct report {
     struct report_stat temp_bytes;
     struct report_hist temp_hist; /* files by size, bytes */
 
-    /* Checkpoints (items: key = cause, sum = buffers written, max = total seconds). */
+    /* Checkpoints (items: key = cause, count = completed checkpoints with that cause,
+     * sum = buffers written, max = longest total seconds). */
+    uint64_t checkpoints; /* completed */
     struct report_items checkpoint_causes;
     struct report_stat ckpt_buffers, ckpt_write_s, ckpt_sync_s, ckpt_total_s;
     uint64_t ckpt_warnings; /* "checkpoints are occurring too frequently" */
@@ -329,6 +331,15 @@ SIFT_WUR int report_render(const struct report *r, const struct report_opts *opt
  * half of one. Returns 0, or -1 with a DIAG_IO diag (a lock that exists already names
  * the lock file). */
 int report_write_file(const char *path, const void *data, size_t len, struct diag *d);
+
+struct store;
+
+/* Fill @r (after report_set_period()) from the store for its period: headline, hourly
+ * series, trend and 7-day baseline, query rows, errors, events, rejects; then
+ * report_analyze(@opts) and the sparklines of the shapes shown. Returns 0, or -1 with a
+ * diag (DIAG_DB). */
+int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
+                      struct diag *d);
 
 /* Replace literal values in free text (error messages, log lines): quoted strings,
  * numbers and bind values become '?'; object names after relation/column/constraint/...

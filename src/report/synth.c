@@ -218,6 +218,7 @@ static void events(struct gen *g)
     stat(&r->ckpt_sync_s, 96, 96 * 0.5, 2.25, 1.5);
     stat(&r->ckpt_total_s, 96, 96 * 121.5, 152.4, 142);
     r->ckpt_warnings = 3;
+    r->checkpoints = 96;
 
     for (size_t i = 0; i < 8; i++)
         add_item(g, &r->vacuum, "app.public.%s", i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,

@@ -153,7 +153,29 @@
     /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
     X(SQL_EVENTS, "SELECT * FROM (SELECT " SQL_EVENT_COLS " FROM events" SQL_EVENT_FILTER          \
                   " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts, id")                          \
-    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")
+    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
+    /* pgsift report (report_read.c): ?1 ?2 bucket range (seconds) */                              \
+    X(SQL_REPORT_SERIES,                                                                           \
+      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR"                  \
+      " database = ?3) AND (?4 IS NULL OR username = ?4) GROUP BY bucket ORDER BY bucket")         \
+    X(SQL_REPORT_SERIES_FP,                                                                        \
+      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      " WHERE fingerprint = ?5 AND bucket >= ?1 AND bucket < ?2 AND phase = 'call' AND"            \
+      " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
+      " GROUP BY bucket ORDER BY bucket")                                                          \
+    X(SQL_REPORT_RECORDS, "SELECT bucket, kind, severity, sum(count) FROM record_stats"            \
+                          " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")   \
+    X(SQL_REPORT_ERRORS,                                                                           \
+      "SELECT sqlstate, severity, message, sum(count), max(sample), min(bucket),"                  \
+      " max(bucket + width) FROM error_stats WHERE bucket >= ?1 AND bucket < ?2 AND"               \
+      " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
+      " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 2, 3")                            \
+    X(SQL_REPORT_REJECTS, "SELECT source, reason, count, first_seen, last_seen FROM rejects"       \
+                          " WHERE last_seen >= ?1 AND first_seen < ?2"                             \
+                          " ORDER BY count DESC, source, reason")                                  \
+    X(SQL_REPORT_REJECT_SAMPLES, "SELECT sample FROM reject_samples WHERE source = ?1 AND"         \
+                                 " reason = ?2 ORDER BY line, id LIMIT ?3")
 
 #define STORE_SQL_ENUM(name, text) name,
 enum store_sql { STORE_SQL(STORE_SQL_ENUM) SQL_COUNT };

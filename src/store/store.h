@@ -279,4 +279,72 @@ SIFT_WUR int store_events(struct store *s, const struct store_events_opts *o, st
 SIFT_WUR int store_event_counts(struct store *s, const struct store_events_opts *o,
                                 uint64_t counts[EV_KIND_COUNT], struct diag *d);
 
+/* ---- reading: pgsift report (report_read.c) ---- */
+
+/* Calls, total time and merged latency sketches of the window, cut into buckets at
+ * @edges (n + 1 ascending instants, µs: bucket i is [edges[i], edges[i+1]); local hours
+ * and days of any length). A stored row belongs to the bucket holding its start. */
+struct store_series_opts {
+    const int64_t *edges;
+    size_t n;
+    bool has_fingerprint; /* one statement shape only */
+    uint64_t fingerprint;
+    const char *database, *user; /* NULL: all */
+    const double *bounds;        /* histogram upper bounds (ms, ascending), or NULL */
+    size_t nbounds;
+};
+
+struct store_series_point {
+    uint64_t calls;
+    double total_ms;
+    double p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+};
+
+struct store_series {
+    struct store_series_point *points; /* n */
+    struct store_series_point all;     /* the whole window (one merged sketch) */
+    uint64_t *hist; /* nbounds + 1 counts (values <= bound, the last: above); NULL if no
+                       bounds. From the sketch: a bucket straddling a bound (1 %) counts
+                       on the side its index falls. */
+};
+
+SIFT_WUR int store_series(struct store *s, const struct store_series_opts *o,
+                          struct store_series *out, struct diag *d);
+void store_series_release(struct store_series *sr);
+
+/* Records per kind and bucket (record_stats), and ERROR/FATAL/PANIC records per bucket.
+ * @kinds holds n * EV_KIND_COUNT counts (row-major), @errors n counts; both zeroed
+ * first. */
+SIFT_WUR int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
+                                 uint64_t *errors, struct diag *d);
+
+/* ERROR/FATAL/PANIC records in [since, until) by (SQLSTATE, severity, redacted
+ * message), most frequent first. Strings are heap copies. */
+struct store_error_row {
+    char sqlstate[6];
+    char *severity, *message, *sample; /* sample may be NULL */
+    uint64_t count;
+    int64_t first_us, last_us; /* minute buckets: first seen, end of the last */
+};
+
+SIFT_WUR int store_errors(struct store *s, int64_t since_us, int64_t until_us, const char *database,
+                          const char *user, struct store_error_row **rows, size_t *n,
+                          struct diag *d);
+void store_errors_release(struct store_error_row *rows, size_t n);
+
+/* Rejected lines counted while reading [since, until) (by the clock at ingest: a line
+ * that could not be parsed has no time of its own), with up to @max_samples samples each
+ * (redacted at ingest unless --keep-literals). */
+struct store_reject_row {
+    char *source, *reason;
+    uint64_t count;
+    int64_t first_us, last_us;
+    char **samples;
+    size_t n_samples;
+};
+
+SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, size_t max_samples,
+                           struct store_reject_row **rows, size_t *n, struct diag *d);
+void store_rejects_release(struct store_reject_row *rows, size_t n);
+
 #endif

@@ -1,0 +1,596 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * from_store.c - fill the report model from the store for its period.
+ *
+ * What comes from where (docs/store.md for the tables):
+ *   headline, hourly series, latency histogram  store_series() over query_stats (merged
+ *                                               sketches: p95 of all calls, not of minutes)
+ *   records, errors and events per kind         store_record_counts() over record_stats
+ *   the 8-day trend, 7-day average, baseline    the same, over the 7 periods before
+ *   query rows                                  store_top() for the period and the 7 before
+ *   error groups                                store_errors() (error_stats)
+ *   locks, temp files, checkpoints, vacuum,     store_events(): each event's facts
+ *   sessions, cancellations
+ *   rejected lines                              store_rejects() (by time of reading)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "report/report_int.h"
+#include "store/store.h"
+
+#define DEADLOCK_SAMPLES 5
+#define REJECT_SAMPLES   5
+
+/* Values of one kind of number, for sum / max / p95. */
+struct values {
+    double *v;
+    size_t n, alloc;
+};
+
+static void values_add(struct values *x, double v)
+{
+    if (!isfinite(v) || v < 0)
+        return;
+    XGROW(x->v, x->n + 1, x->alloc);
+    x->v[x->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void values_stat(struct values *x, struct report_stat *s)
+{
+    *s = (struct report_stat){ x->n, 0, NAN, NAN };
+    if (!x->n)
+        return;
+    qsort(x->v, x->n, sizeof(*x->v), cmp_double);
+    for (size_t i = 0; i < x->n; i++)
+        s->sum += x->v[i];
+    s->max = x->v[x->n - 1];
+    /* Nearest rank, as an operator would count: 95 % of the values are at or below. */
+    size_t rank = (size_t)ceil(0.95 * (double)x->n);
+    s->p95 = x->v[rank ? rank - 1 : 0];
+    free(x->v);
+    memset(x, 0, sizeof(*x));
+}
+
+/* An item keyed by (key, detail); found by a linear scan: these lists are short (lock
+ * modes, causes, relations, databases), and are cut to the most frequent anyway. */
+static struct report_item *item_get(struct report *r, struct report_items *l, const char *key,
+                                    const char *detail)
+{
+    struct span k = span_cstr(key ? key : ""), dt = detail ? span_cstr(detail) : SPAN_NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (span_eq(l->v[i].key, k) && span_present(l->v[i].detail) == span_present(dt) &&
+            (!dt.p || span_eq(l->v[i].detail, dt)))
+            return &l->v[i];
+    struct report_item *it = report_add_item(r, l);
+    it->key = report_str(r, k);
+    it->detail = report_str(r, dt);
+    return it;
+}
+
+static void item_add(struct report_item *it, double v, double v2)
+{
+    it->count++;
+    if (isfinite(v)) {
+        it->sum = isnan(it->sum) ? v : it->sum + v;
+        it->max = isnan(it->max) || v > it->max ? v : it->max;
+    }
+    if (isfinite(v2))
+        it->sum2 = isnan(it->sum2) ? v2 : it->sum2 + v2;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const struct report_item *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+    int c = n ? memcmp(x->key.p, y->key.p, n) : 0;
+    if (c)
+        return c;
+    if (x->key.len != y->key.len)
+        return x->key.len < y->key.len ? -1 : 1;
+    n = x->detail.len < y->detail.len ? x->detail.len : y->detail.len;
+    c = n ? memcmp(x->detail.p, y->detail.p, n) : 0;
+    return c ? c : (x->detail.len > y->detail.len) - (x->detail.len < y->detail.len);
+}
+
+/* Most frequent first; keep @max; drop the ones never counted. */
+static void items_finish(struct report_items *l, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].count)
+            l->v[k++] = l->v[i];
+    l->n = k;
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), item_cmp);
+    if (l->n > max)
+        l->n = max;
+}
+
+/* Query rows by fingerprint, for the events that name their statement. */
+struct fp_index {
+    uint64_t fp;
+    size_t q;
+};
+
+static int fp_cmp(const void *a, const void *b)
+{
+    const struct fp_index *x = a, *y = b;
+    return x->fp < y->fp ? -1 : x->fp > y->fp;
+}
+
+struct load {
+    struct report *r;
+    struct fp_index *fps;
+    size_t nfps;
+    struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
+    size_t deadlock_alloc;
+    long ckpt_cause; /* item of the checkpoint in progress, -1 if none */
+};
+
+static struct report_query *query_of(struct load *L, uint64_t fp)
+{
+    struct fp_index key = { fp, 0 };
+    struct fp_index *hit = bsearch(&key, L->fps, L->nfps, sizeof(key), fp_cmp);
+    return hit ? &L->r->queries[hit->q] : NULL;
+}
+
+static const struct store_fact *fact(const struct store_event_row *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_facts; i++)
+        if (!strcmp(e->facts[i].name, name))
+            return &e->facts[i];
+    return NULL;
+}
+
+static double fact_num(const struct store_event_row *e, const char *name)
+{
+    const struct store_fact *f = fact(e, name);
+    if (!f)
+        return NAN;
+    return f->type == STORE_FACT_INT ? (double)f->i : f->type == STORE_FACT_REAL ? f->r : NAN;
+}
+
+static const char *fact_text(const struct store_event_row *e, const char *name)
+{
+    const struct store_fact *f = fact(e, name);
+    return f && f->type == STORE_FACT_TEXT ? f->s : NULL;
+}
+
+static int on_event(void *ctx, const struct store_event_row *e)
+{
+    struct load *L = ctx;
+    struct report *r = L->r;
+    enum event_kind kind;
+
+    if (!e->kind || !event_kind_from_name(span_cstr(e->kind), &kind))
+        return 0;
+    struct report_query *q = e->has_fingerprint ? query_of(L, e->fingerprint) : NULL;
+    switch (kind) {
+    case EV_LOCK_WAIT:
+    case EV_LOCK_ACQUIRED:
+    case EV_DEADLOCK: {
+        double ms = fact_num(e, "wait_ms");
+        /* The wait is logged twice ("still waiting" then "acquired"): count the time
+         * once, from the acquired record, and waits from the waiting one. */
+        if (kind == EV_LOCK_ACQUIRED)
+            values_add(&L->lock_ms, ms);
+        const char *cause = fact_text(e, "cause");
+        bool waiting = !cause || !strcmp(cause, "waiting");
+        if (kind == EV_LOCK_WAIT && waiting) {
+            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), fact_text(e, "lock_object")),
+                     ms, NAN);
+            if (q)
+                q->lock_waits++;
+        }
+        if (kind == EV_LOCK_ACQUIRED && q && isfinite(ms))
+            q->lock_wait_ms += ms;
+        if (kind == EV_DEADLOCK && r->ndeadlock_samples < DEADLOCK_SAMPLES && e->detail) {
+            XGROW(r->deadlock_samples, r->ndeadlock_samples + 1, L->deadlock_alloc);
+            r->deadlock_samples[r->ndeadlock_samples++] = report_str(r, span_cstr(e->detail));
+        }
+        break;
+    }
+    case EV_TEMP_FILE: {
+        double b = fact_num(e, "temp_bytes");
+        values_add(&L->temp, b);
+        if (isfinite(b))
+            report_hist_add(&r->temp_hist, b, 1);
+        if (q) {
+            q->temp_files++;
+            q->temp_bytes += isfinite(b) ? b : 0;
+        }
+        break;
+    }
+    case EV_CHECKPOINT: {
+        /* Three records: "checkpoint starting: <flags>" (the cause), "checkpoint complete:
+         * wrote N buffers ... total=" (the numbers) and "checkpoints are occurring too
+         * frequently" (cause too_frequent). A checkpoint is counted when it completes. */
+        const char *cause = fact_text(e, "cause");
+        double buffers = fact_num(e, "buffers"), total = fact_num(e, "total_s");
+        if (cause && !strcmp(cause, "too_frequent")) {
+            r->ckpt_warnings++;
+        } else if (isfinite(buffers) || isfinite(total)) {
+            r->checkpoints++;
+            values_add(&L->buffers, buffers);
+            values_add(&L->write_s, fact_num(e, "write_s"));
+            values_add(&L->sync_s, fact_num(e, "sync_s"));
+            values_add(&L->total_s, total);
+            struct report_item *it = L->ckpt_cause >= 0 ? &r->checkpoint_causes.v[L->ckpt_cause]
+                                                        : item_get(r, &r->checkpoint_causes,
+                                                                   "(start not in period)", NULL);
+            it->count++;
+            if (isfinite(buffers))
+                it->sum = isnan(it->sum) ? buffers : it->sum + buffers;
+            if (isfinite(total))
+                it->max = isnan(it->max) || total > it->max ? total : it->max;
+            L->ckpt_cause = -1;
+        } else {
+            /* The cause waits for its completion (the checkpointer's next record). */
+            struct report_item *it = item_get(r, &r->checkpoint_causes, cause ? cause : "", NULL);
+            L->ckpt_cause = it - r->checkpoint_causes.v;
+        }
+        break;
+    }
+    case EV_AUTOVACUUM:
+    case EV_AUTOANALYZE: {
+        double s = fact_num(e, "elapsed_s");
+        values_add(kind == EV_AUTOVACUUM ? &L->vacuum_s : &L->analyze_s, s);
+        item_add(item_get(r, &r->vacuum, fact_text(e, "relation"),
+                          kind == EV_AUTOVACUUM ? "vacuum" : "analyze"),
+                 s, fact_num(e, "tuples_removed"));
+        break;
+    }
+    case EV_AUTHENTICATED:
+        item_add(
+            item_get(r, &r->sessions_by, e->database ? e->database : "", e->user ? e->user : ""),
+            NAN, NAN);
+        item_add(item_get(r, &r->apps, e->application ? e->application : "", NULL), NAN, NAN);
+        break;
+    case EV_DISCONNECTION: {
+        double s = fact_num(e, "elapsed_s");
+        values_add(&L->session_s, s);
+        if (isfinite(s))
+            report_hist_add(&r->session_hist, s, 1);
+        break;
+    }
+    case EV_CANCEL:
+    case EV_TIMEOUT: {
+        const char *cause = fact_text(e, "cause");
+        item_add(item_get(r, &r->cancels, kind == EV_CANCEL ? "cancel" : "timeout",
+                          cause ? cause : (e->message ? e->message : "")),
+                 NAN, NAN);
+        break;
+    }
+    default:
+        if (e->message && strstr(e->message, "checkpoints are occurring too frequently"))
+            r->ckpt_warnings++;
+        break;
+    }
+    return 0;
+}
+
+/* Period edges: the report's buckets, then its end. */
+static int64_t *bucket_edges(const struct report *r)
+{
+    int64_t *e = xmalloc((r->nbuckets + 1) * sizeof(*e));
+    for (size_t i = 0; i < r->nbuckets; i++)
+        e[i] = r->buckets[i].start_us;
+    e[r->nbuckets] = r->to_us;
+    return e;
+}
+
+/* The 7 periods before this one and this one: local days for a day report, else
+ * periods of the same length. */
+static void trend_edges(const struct report *r, int64_t e[REPORT_TREND_DAYS + 1])
+{
+    e[REPORT_TREND_DAYS] = r->to_us;
+    e[REPORT_TREND_DAYS - 1] = r->from_us;
+    int y;
+    unsigned m, d;
+    for (int i = REPORT_TREND_DAYS - 2; i >= 0; i--) {
+        if (r->day[0]) {
+            tz_local_date(&r->tz, r->from_us, &y, &m, &d);
+            int64_t days = clock_days_from_civil(y, m, d) - (REPORT_TREND_DAYS - 1 - i);
+            clock_civil_from_days(days, &y, &m, &d);
+            e[i] = tz_local_midnight(&r->tz, y, m, d);
+        } else {
+            e[i] = r->from_us - (int64_t)(REPORT_TREND_DAYS - 1 - i) * (r->to_us - r->from_us);
+        }
+    }
+}
+
+static void copy_strs(struct report *r, char **v, size_t n, struct span **out, size_t *nout)
+{
+    *out = n ? xcalloc(n, sizeof(**out)) : NULL;
+    *nout = n;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = report_str(r, span_cstr(v[i]));
+}
+
+static int load_queries(struct load *L, struct store *st, const int64_t te[], struct diag *d)
+{
+    struct report *r = L->r;
+    struct store_top t, b;
+
+    if (store_top(st, &(struct store_top_opts){ .since_us = r->from_us, .until_us = r->to_us }, &t,
+                  d) < 0)
+        return -1;
+    for (size_t i = 0; i < t.n; i++) {
+        const struct store_top_row *row = &t.rows[i];
+        struct report_query *q = report_add_query(r);
+        q->fingerprint = row->fingerprint;
+        q->text = report_str(r, span_cstr(row->query ? row->query : ""));
+        q->calls = row->calls;
+        q->errors = row->errors;
+        q->total_ms = row->total_ms;
+        q->min_ms = row->min_ms;
+        q->max_ms = row->max_ms;
+        q->p50_ms = row->p50_ms;
+        q->p95_ms = row->p95_ms;
+        q->p99_ms = row->p99_ms;
+        q->first_seen_us = row->first_seen_us;
+        q->last_seen_us = row->last_seen_us;
+        copy_strs(r, row->databases, row->n_databases, &q->databases, &q->ndatabases);
+        copy_strs(r, row->users, row->n_users, &q->users, &q->nusers);
+        if (row->n_query_ids) {
+            q->query_ids = xcalloc(row->n_query_ids, sizeof(*q->query_ids));
+            q->nquery_ids = row->n_query_ids;
+            for (size_t k = 0; k < row->n_query_ids; k++)
+                q->query_ids[k] =
+                    (struct report_query_id){ row->query_ids[k].id, row->query_ids[k].calls };
+        }
+        q->temp_bytes = 0;
+        q->lock_wait_ms = 0;
+    }
+    r->shapes_total = t.total;
+    store_top_release(&t);
+
+    L->nfps = r->nqueries;
+    L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
+    for (size_t i = 0; i < r->nqueries; i++)
+        L->fps[i] = (struct fp_index){ r->queries[i].fingerprint, i };
+    qsort(L->fps, L->nfps, sizeof(*L->fps), fp_cmp);
+
+    /* Baseline: the 7 periods before, per shape, averaged over the periods that have data
+     * and come after the shape was first seen (a statement that did not exist yet did
+     * not run zero times). */
+    if (store_top(st, &(struct store_top_opts){ .since_us = te[0], .until_us = r->from_us }, &b,
+                  d) < 0)
+        return -1;
+    for (size_t i = 0; i < b.n; i++) {
+        struct report_query *q = query_of(L, b.rows[i].fingerprint);
+        if (!q)
+            continue;
+        int days = 0;
+        for (int k = 0; k < REPORT_TREND_DAYS - 1; k++)
+            if (r->trend[k].present &&
+                (q->first_seen_us == INT64_MIN || te[k + 1] > q->first_seen_us))
+                days++;
+        if (!days)
+            days = 1;
+        q->base_days = days;
+        q->base_calls = (double)b.rows[i].calls / days;
+        q->base_total_ms = b.rows[i].total_ms / days;
+        q->base_p95_ms = b.rows[i].p95_ms;
+    }
+    store_top_release(&b);
+    return 0;
+}
+
+static int load_series(struct report *r, struct store *st, const int64_t *edges, const int64_t te[],
+                       struct diag *d)
+{
+    struct store_series s;
+    size_t n = r->nbuckets;
+    uint64_t *kinds = xcalloc(n * EV_KIND_COUNT + 1, sizeof(*kinds));
+    uint64_t *errs = xcalloc(n + 1, sizeof(*errs));
+    int rc = -1;
+
+    if (store_series(
+            st,
+            &(struct store_series_opts){
+                .edges = edges, .n = n, .bounds = r->latency.upper, .nbounds = r->latency.n },
+            &s, d) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        r->buckets[i].calls = s.points[i].calls;
+        r->buckets[i].duration_ms = s.points[i].total_ms;
+        r->buckets[i].p95_ms = s.points[i].p95_ms;
+    }
+    r->totals.v[RF_CALLS] = (double)s.all.calls;
+    r->totals.v[RF_DURATION_MS] = s.all.total_ms;
+    r->totals.v[RF_P95_MS] = s.all.p95_ms;
+    for (size_t i = 0; i <= r->latency.n; i++)
+        r->latency.count[i] = s.hist[i];
+    store_series_release(&s);
+
+    if (store_record_counts(st, edges, n, kinds, errs, d) < 0)
+        goto out;
+    double records = 0, errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(r->buckets[i].events, &kinds[i * EV_KIND_COUNT], sizeof(r->buckets[i].events));
+        r->buckets[i].errors = errs[i];
+        errors += (double)errs[i];
+        for (int k = 0; k < EV_KIND_COUNT; k++) {
+            r->events[k] += kinds[i * EV_KIND_COUNT + k];
+            records += (double)kinds[i * EV_KIND_COUNT + k];
+        }
+    }
+    r->totals.v[RF_RECORDS] = records;
+    r->totals.v[RF_ERRORS] = errors;
+
+    /* The trend: 7 periods before and this one. */
+    uint64_t tk[REPORT_TREND_DAYS * EV_KIND_COUNT], te_err[REPORT_TREND_DAYS];
+    if (store_series(st, &(struct store_series_opts){ .edges = te, .n = REPORT_TREND_DAYS - 1 }, &s,
+                     d) < 0)
+        goto out;
+    if (store_record_counts(st, te, REPORT_TREND_DAYS, tk, te_err, d) < 0) {
+        store_series_release(&s);
+        goto out;
+    }
+    r->ntrend = REPORT_TREND_DAYS;
+    for (int i = 0; i < REPORT_TREND_DAYS; i++) {
+        struct report_day *day = &r->trend[i];
+        day->start_us = te[i];
+        if (i == REPORT_TREND_DAYS - 1) {
+            day->present = true;
+            day->f = r->totals;
+            continue;
+        }
+        double recs = 0;
+        for (int k = 0; k < EV_KIND_COUNT; k++)
+            recs += (double)tk[i * EV_KIND_COUNT + k];
+        day->present = recs > 0 || s.points[i].calls > 0;
+        day->f.v[RF_RECORDS] = recs;
+        day->f.v[RF_CALLS] = (double)s.points[i].calls;
+        day->f.v[RF_DURATION_MS] = s.points[i].total_ms;
+        day->f.v[RF_P95_MS] = s.points[i].p95_ms;
+        day->f.v[RF_ERRORS] = (double)te_err[i];
+        day->f.v[RF_REJECTS] = NAN; /* rejects have no log time */
+    }
+    if (r->trend[REPORT_TREND_DAYS - 2].present)
+        r->prev_day = r->trend[REPORT_TREND_DAYS - 2].f;
+    for (int f = 0; f < RF_COUNT; f++) {
+        double sum = 0;
+        int days = 0;
+        for (int i = 0; i < REPORT_TREND_DAYS - 1; i++)
+            if (r->trend[i].present && isfinite(r->trend[i].f.v[f])) {
+                sum += r->trend[i].f.v[f];
+                days++;
+            }
+        r->avg_7d.v[f] = days ? sum / days : NAN;
+    }
+    /* The p95 of the 7 days is the p95 of all their calls (merged sketch), not the mean
+     * of daily p95s. */
+    r->avg_7d.v[RF_P95_MS] = s.all.p95_ms;
+    store_series_release(&s);
+    rc = 0;
+out:
+    free(kinds);
+    free(errs);
+    return rc;
+}
+
+static int load_errors_rejects(struct report *r, struct store *st, struct diag *d)
+{
+    struct store_error_row *er;
+    struct store_reject_row *rj;
+    size_t n;
+
+    if (store_errors(st, r->from_us, r->to_us, NULL, NULL, &er, &n, d) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct report_error *e = report_add_error(r);
+        memcpy(e->sqlstate, er[i].sqlstate, sizeof(e->sqlstate));
+        if (!er[i].severity || !severity_from_name(span_cstr(er[i].severity), &e->severity))
+            e->severity = SEV_ERROR;
+        e->count = er[i].count;
+        e->message = report_str(r, span_cstr(er[i].message ? er[i].message : ""));
+        e->sample = er[i].sample ? report_str(r, span_cstr(er[i].sample)) : SPAN_NULL;
+        e->first_us = er[i].first_us > r->from_us ? er[i].first_us : r->from_us;
+        e->last_us = er[i].last_us < r->to_us ? er[i].last_us : r->to_us;
+    }
+    store_errors_release(er, n);
+
+    if (store_rejects(st, r->from_us, r->to_us, REJECT_SAMPLES, &rj, &n, d) < 0)
+        return -1;
+    double rejects = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct report_reject *j = report_add_reject(r);
+        j->source = report_str(r, span_cstr(rj[i].source ? rj[i].source : ""));
+        j->reason = report_str(r, span_cstr(rj[i].reason ? rj[i].reason : ""));
+        j->count = rj[i].count;
+        rejects += (double)rj[i].count;
+        j->nsamples = rj[i].n_samples;
+        j->samples = j->nsamples ? xcalloc(j->nsamples, sizeof(*j->samples)) : NULL;
+        for (size_t k = 0; k < j->nsamples; k++)
+            j->samples[k] = report_str(r, span_cstr(rj[i].samples[k] ? rj[i].samples[k] : ""));
+    }
+    store_rejects_release(rj, n);
+    r->totals.v[RF_REJECTS] = rejects;
+    return 0;
+}
+
+int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
+                      struct diag *d)
+{
+    struct load L;
+    int64_t *edges = bucket_edges(r);
+    int64_t te[REPORT_TREND_DAYS + 1];
+    int rc = -1;
+
+    memset(&L, 0, sizeof(L));
+    L.r = r;
+    L.ckpt_cause = -1;
+    trend_edges(r, te);
+    r->generated_us = clock_now_us();
+    for (int f = 0; f < RF_COUNT; f++)
+        r->totals.v[f] = 0;
+    if (load_series(r, st, edges, te, d) < 0 || load_queries(&L, st, te, d) < 0 ||
+        load_errors_rejects(r, st, d) < 0)
+        goto out;
+    if (store_events(st,
+                     &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },
+                     on_event, &L, d) < 0)
+        goto out;
+    values_stat(&L.lock_ms, &r->lock_wait_ms);
+    values_stat(&L.temp, &r->temp_bytes);
+    values_stat(&L.buffers, &r->ckpt_buffers);
+    values_stat(&L.write_s, &r->ckpt_write_s);
+    values_stat(&L.sync_s, &r->ckpt_sync_s);
+    values_stat(&L.total_s, &r->ckpt_total_s);
+    values_stat(&L.vacuum_s, &r->vacuum_s);
+    values_stat(&L.analyze_s, &r->analyze_s);
+    values_stat(&L.session_s, &r->session_s);
+    items_finish(&r->locks, 50);
+    items_finish(&r->checkpoint_causes, 20);
+    items_finish(&r->vacuum, 50);
+    items_finish(&r->sessions_by, 50);
+    items_finish(&r->apps, 50);
+    items_finish(&r->cancels, 50);
+
+    report_analyze(r, opts);
+
+    /* Sparklines for the shapes the report shows. */
+    for (size_t i = 0; i < r->nshown; i++) {
+        struct report_query *q = &r->queries[r->shown[i]];
+        struct store_series s;
+        if (store_series(st,
+                         &(struct store_series_opts){ .edges = edges,
+                                                      .n = r->nbuckets,
+                                                      .has_fingerprint = true,
+                                                      .fingerprint = q->fingerprint },
+                         &s, d) < 0)
+            goto out;
+        q->bucket_calls = xcalloc(r->nbuckets ? r->nbuckets : 1, sizeof(double));
+        for (size_t b = 0; b < r->nbuckets; b++)
+            q->bucket_calls[b] = (double)s.points[b].calls;
+        store_series_release(&s);
+    }
+    rc = 0;
+out:
+    free(L.fps);
+    free(L.lock_ms.v);
+    free(L.temp.v);
+    free(L.buffers.v);
+    free(L.write_s.v);
+    free(L.sync_s.v);
+    free(L.total_s.v);
+    free(L.vacuum_s.v);
+    free(L.analyze_s.v);
+    free(L.session_s.v);
+    free(edges);
+    return rc;
+}

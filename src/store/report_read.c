@@ -1,0 +1,286 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_read.c - the reads `pgsift report` needs beyond store_top()/store_events():
+ * time series with merged latency sketches (per local hour or day, overall p95, the
+ * latency histogram), record counts per kind and bucket, error groups and rejects.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/xalloc.h"
+#include "store/sketch.h"
+#include "store/store_int.h"
+
+static int64_t floor_s(int64_t us)
+{
+    return us / 1000000 - (us % 1000000 < 0);
+}
+
+static int64_t ceil_s(int64_t us)
+{
+    return -floor_s(-us);
+}
+
+/* The bucket holding instant @us (µs), or -1. */
+static long bucket_of(const int64_t *edges, size_t n, int64_t us)
+{
+    if (!n || us < edges[0] || us >= edges[n])
+        return -1;
+    size_t lo = 0, hi = n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (edges[mid] <= us)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return (long)lo;
+}
+
+static void bind_text_or_null(sqlite3_stmt *st, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(st, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(st, i);
+}
+
+static void point_finish(struct store_series_point *p, const struct sketch *sk)
+{
+    if (!p->calls) {
+        p->p50_ms = p->p95_ms = p->p99_ms = NAN;
+        return;
+    }
+    p->p50_ms = sketch_quantile(sk, 0.50);
+    p->p95_ms = sketch_quantile(sk, 0.95);
+    p->p99_ms = sketch_quantile(sk, 0.99);
+}
+
+static void histogram(const struct sketch *sk, const double *bounds, size_t nb, uint64_t *hist)
+{
+    hist[0] += sk->zero;
+    for (uint32_t k = 0; k < sk->n; k++) {
+        size_t j = 0;
+        while (j < nb && sk->idx[k] > sketch_index(bounds[j]))
+            j++;
+        hist[j] += sk->cnt[k];
+    }
+}
+
+int store_series(struct store *s, const struct store_series_opts *o, struct store_series *out,
+                 struct diag *d)
+{
+    struct sketch *sk = xcalloc(o->n + 1, sizeof(*sk)); /* [n] is the whole window */
+    struct sketch tmp = SKETCH_INIT;
+    int rc, ret = -1;
+
+    memset(out, 0, sizeof(*out));
+    out->points = xcalloc(o->n ? o->n : 1, sizeof(*out->points));
+    for (size_t i = 0; i <= o->n; i++)
+        sketch_init(&sk[i]);
+    if (!o->n) {
+        ret = 0;
+        goto done;
+    }
+    sqlite3_stmt *st = store_stmt(s, o->has_fingerprint ? SQL_REPORT_SERIES_FP : SQL_REPORT_SERIES);
+    sqlite3_bind_int64(st, 1, floor_s(o->edges[0]));
+    sqlite3_bind_int64(st, 2, ceil_s(o->edges[o->n]));
+    bind_text_or_null(st, 3, o->database);
+    bind_text_or_null(st, 4, o->user);
+    if (o->has_fingerprint)
+        sqlite3_bind_int64(st, 5, (int64_t)o->fingerprint);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long b = bucket_of(o->edges, o->n, sqlite3_column_int64(st, 0) * 1000000);
+        if (b < 0)
+            continue;
+        struct store_series_point *p = &out->points[b];
+        uint64_t calls = (uint64_t)sqlite3_column_int64(st, 1);
+        double ms = (double)sqlite3_column_int64(st, 2) / 1000.0;
+        p->calls += calls;
+        p->total_ms += ms;
+        out->all.calls += calls;
+        out->all.total_ms += ms;
+        if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+            continue;
+        if (sketch_decode(&tmp, sqlite3_column_blob(st, 3), (size_t)sqlite3_column_bytes(st, 3)) <
+            0) {
+            sqlite3_reset(st);
+            diag_set(d, DIAG_DB, "store '%s' holds a malformed latency sketch", s->path);
+            goto done;
+        }
+        sketch_merge(&sk[b], &tmp);
+        sketch_merge(&sk[o->n], &tmp);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read the time series");
+        goto done;
+    }
+    for (size_t i = 0; i < o->n; i++)
+        point_finish(&out->points[i], &sk[i]);
+    ret = 0;
+done:
+    point_finish(&out->all, &sk[o->n]);
+    if (o->bounds && ret == 0) {
+        out->hist = xcalloc(o->nbounds + 1, sizeof(*out->hist));
+        histogram(&sk[o->n], o->bounds, o->nbounds, out->hist);
+    }
+    for (size_t i = 0; i <= o->n; i++)
+        sketch_release(&sk[i]);
+    free(sk);
+    sketch_release(&tmp);
+    if (ret < 0)
+        store_series_release(out);
+    return ret;
+}
+
+void store_series_release(struct store_series *sr)
+{
+    free(sr->points);
+    free(sr->hist);
+    memset(sr, 0, sizeof(*sr));
+}
+
+int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
+                        uint64_t *errors, struct diag *d)
+{
+    int rc;
+
+    memset(kinds, 0, n * EV_KIND_COUNT * sizeof(*kinds));
+    memset(errors, 0, n * sizeof(*errors));
+    if (!n)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_RECORDS);
+    sqlite3_bind_int64(st, 1, floor_s(edges[0]));
+    sqlite3_bind_int64(st, 2, ceil_s(edges[n]));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        long b = bucket_of(edges, n, sqlite3_column_int64(st, 0) * 1000000);
+        const char *k = (const char *)sqlite3_column_text(st, 1);
+        const char *sev = (const char *)sqlite3_column_text(st, 2);
+        uint64_t c = (uint64_t)sqlite3_column_int64(st, 3);
+        enum event_kind kind;
+        enum event_severity severity;
+        if (b < 0)
+            continue;
+        if (!k || !event_kind_from_name(span_cstr(k), &kind))
+            kind = EV_OTHER;
+        kinds[(size_t)b * EV_KIND_COUNT + kind] += c;
+        if (sev && severity_from_name(span_cstr(sev), &severity) && severity >= SEV_ERROR)
+            errors[b] += c;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot count records");
+    return 0;
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+    const char *t = (const char *)sqlite3_column_text(st, i);
+    return t ? xmemdupz(t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+int store_errors(struct store *s, int64_t since_us, int64_t until_us, const char *database,
+                 const char *user, struct store_error_row **rows, size_t *n, struct diag *d)
+{
+    struct store_error_row *v = NULL;
+    size_t nv = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_ERRORS);
+    sqlite3_bind_int64(st, 1, floor_s(since_us));
+    sqlite3_bind_int64(st, 2, ceil_s(until_us));
+    bind_text_or_null(st, 3, database);
+    bind_text_or_null(st, 4, user);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(v, nv + 1, alloc);
+        struct store_error_row *e = &v[nv++];
+        memset(e, 0, sizeof(*e));
+        const char *state = (const char *)sqlite3_column_text(st, 0);
+        snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", state ? state : "");
+        e->severity = dup_col(st, 1);
+        e->message = dup_col(st, 2);
+        e->count = (uint64_t)sqlite3_column_int64(st, 3);
+        e->sample = dup_col(st, 4);
+        e->first_us = sqlite3_column_int64(st, 5) * 1000000;
+        e->last_us = sqlite3_column_int64(st, 6) * 1000000;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_errors_release(v, nv);
+        return store_db_error(s, d, "cannot read errors");
+    }
+    *rows = v;
+    *n = nv;
+    return 0;
+}
+
+void store_errors_release(struct store_error_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].severity);
+        free(rows[i].message);
+        free(rows[i].sample);
+    }
+    free(rows);
+}
+
+int store_rejects(struct store *s, int64_t since_us, int64_t until_us, size_t max_samples,
+                  struct store_reject_row **rows, size_t *n, struct diag *d)
+{
+    struct store_reject_row *v = NULL;
+    size_t nv = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_REJECTS);
+    sqlite3_bind_int64(st, 1, since_us);
+    sqlite3_bind_int64(st, 2, until_us);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(v, nv + 1, alloc);
+        struct store_reject_row *r = &v[nv++];
+        memset(r, 0, sizeof(*r));
+        r->source = dup_col(st, 0);
+        r->reason = dup_col(st, 1);
+        r->count = (uint64_t)sqlite3_column_int64(st, 2);
+        r->first_us = sqlite3_column_int64(st, 3);
+        r->last_us = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_rejects_release(v, nv);
+        return store_db_error(s, d, "cannot read rejected lines");
+    }
+    sqlite3_stmt *ss = store_stmt(s, SQL_REPORT_REJECT_SAMPLES);
+    for (size_t i = 0; i < nv && max_samples; i++) {
+        size_t a = 0;
+        sqlite3_bind_text(ss, 1, v[i].source ? v[i].source : "", -1, SQLITE_STATIC);
+        sqlite3_bind_text(ss, 2, v[i].reason ? v[i].reason : "", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(ss, 3, (int64_t)max_samples);
+        while ((rc = sqlite3_step(ss)) == SQLITE_ROW) {
+            XGROW(v[i].samples, v[i].n_samples + 1, a);
+            v[i].samples[v[i].n_samples++] = dup_col(ss, 0);
+        }
+        sqlite3_reset(ss);
+        if (rc != SQLITE_DONE) {
+            store_rejects_release(v, nv);
+            return store_db_error(s, d, "cannot read rejected line samples");
+        }
+    }
+    *rows = v;
+    *n = nv;
+    return 0;
+}
+
+void store_rejects_release(struct store_reject_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(rows[i].source);
+        free(rows[i].reason);
+        for (size_t k = 0; k < rows[i].n_samples; k++)
+            free(rows[i].samples[k]);
+        free(rows[i].samples);
+    }
+    free(rows);
+}
