@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "report/report_int.h"
 #include "store/store.h"
@@ -319,43 +320,37 @@ static void copy_strs(struct report *r, char **v, size_t n, struct span **out, s
         (*out)[i] = report_str(r, span_cstr(v[i]));
 }
 
+static void shape_to_query(struct report_query *q, const struct store_shape *x)
+{
+    q->fingerprint = x->fingerprint;
+    q->text = SPAN_NULL; /* filled for the shapes shown (load_details) */
+    q->calls = x->calls;
+    q->errors = x->errors;
+    q->total_ms = x->total_ms;
+    q->min_ms = x->min_ms;
+    q->max_ms = x->max_ms;
+    q->p50_ms = x->p50_ms;
+    q->p95_ms = x->p95_ms;
+    q->p99_ms = x->p99_ms;
+    q->first_seen_us = x->first_seen_us;
+    q->last_seen_us = x->last_seen_us;
+    q->temp_bytes = 0;
+    q->lock_wait_ms = 0;
+}
+
 static int load_queries(struct load *L, struct store *st, const int64_t te[], struct diag *d)
 {
     struct report *r = L->r;
-    struct store_top t, b;
+    struct store_shape *v;
+    size_t n;
 
-    if (store_top(st, &(struct store_top_opts){ .since_us = r->from_us, .until_us = r->to_us }, &t,
-                  d) < 0)
+    /* Numbers for every shape (ranking needs them all); texts later, for those shown. */
+    if (store_shapes(st, r->from_us, r->to_us, &v, &n, d) < 0)
         return -1;
-    for (size_t i = 0; i < t.n; i++) {
-        const struct store_top_row *row = &t.rows[i];
-        struct report_query *q = report_add_query(r);
-        q->fingerprint = row->fingerprint;
-        q->text = report_str(r, span_cstr(row->query ? row->query : ""));
-        q->calls = row->calls;
-        q->errors = row->errors;
-        q->total_ms = row->total_ms;
-        q->min_ms = row->min_ms;
-        q->max_ms = row->max_ms;
-        q->p50_ms = row->p50_ms;
-        q->p95_ms = row->p95_ms;
-        q->p99_ms = row->p99_ms;
-        q->first_seen_us = row->first_seen_us;
-        q->last_seen_us = row->last_seen_us;
-        copy_strs(r, row->databases, row->n_databases, &q->databases, &q->ndatabases);
-        copy_strs(r, row->users, row->n_users, &q->users, &q->nusers);
-        if (row->n_query_ids) {
-            q->query_ids = xcalloc(row->n_query_ids, sizeof(*q->query_ids));
-            q->nquery_ids = row->n_query_ids;
-            for (size_t k = 0; k < row->n_query_ids; k++)
-                q->query_ids[k] =
-                    (struct report_query_id){ row->query_ids[k].id, row->query_ids[k].calls };
-        }
-        q->temp_bytes = 0;
-        q->lock_wait_ms = 0;
-    }
-    r->shapes_total = t.total;
-    store_top_release(&t);
+    for (size_t i = 0; i < n; i++)
+        shape_to_query(report_add_query(r), &v[i]);
+    free(v);
+    r->shapes_total = n;
 
     L->nfps = r->nqueries;
     L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
@@ -366,12 +361,11 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
     /* Baseline: the 7 periods before, per shape, averaged over the periods that have data
      * and come after the shape was first seen (a statement that did not exist yet did
      * not run zero times). */
-    if (store_top(st, &(struct store_top_opts){ .since_us = te[0], .until_us = r->from_us }, &b,
-                  d) < 0)
+    if (store_shapes(st, te[0], r->from_us, &v, &n, d) < 0)
         return -1;
-    for (size_t i = 0; i < b.n; i++) {
-        struct report_query *q = query_of(L, b.rows[i].fingerprint);
-        if (!q)
+    for (size_t i = 0; i < n; i++) {
+        struct report_query *q = query_of(L, v[i].fingerprint);
+        if (!q || !v[i].calls)
             continue;
         int days = 0;
         for (int k = 0; k < REPORT_TREND_DAYS - 1; k++)
@@ -381,11 +375,34 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
         if (!days)
             days = 1;
         q->base_days = days;
-        q->base_calls = (double)b.rows[i].calls / days;
-        q->base_total_ms = b.rows[i].total_ms / days;
-        q->base_p95_ms = b.rows[i].p95_ms;
+        q->base_calls = (double)v[i].calls / days;
+        q->base_total_ms = v[i].total_ms / days;
+        q->base_p95_ms = v[i].p95_ms;
     }
-    store_top_release(&b);
+    free(v);
+    return 0;
+}
+
+/* Texts, databases, users and query_ids of one shape (those the report shows). */
+static int load_detail(struct report *r, struct store *st, struct report_query *q, struct diag *d)
+{
+    struct store_shape_detail x;
+
+    if (q->text.p)
+        return 0;
+    if (store_shape_detail(st, q->fingerprint, r->from_us, r->to_us, &x, d) < 0)
+        return -1;
+    q->text = report_str(r, span_cstr(x.query));
+    q->sample = x.sample ? report_str(r, span_cstr(x.sample)) : SPAN_NULL;
+    copy_strs(r, x.databases, x.n_databases, &q->databases, &q->ndatabases);
+    copy_strs(r, x.users, x.n_users, &q->users, &q->nusers);
+    if (x.n_query_ids) {
+        q->query_ids = xcalloc(x.n_query_ids, sizeof(*q->query_ids));
+        q->nquery_ids = x.n_query_ids;
+        for (size_t k = 0; k < x.n_query_ids; k++)
+            q->query_ids[k] = (struct report_query_id){ x.query_ids[k].id, x.query_ids[k].calls };
+    }
+    store_shape_detail_release(&x);
     return 0;
 }
 
@@ -538,13 +555,20 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     r->generated_us = clock_now_us();
     for (int f = 0; f < RF_COUNT; f++)
         r->totals.v[f] = 0;
-    if (load_series(r, st, edges, te, d) < 0 || load_queries(&L, st, te, d) < 0 ||
-        load_errors_rejects(r, st, d) < 0)
+    int64_t t0 = clock_mono_ns();
+    if (load_series(r, st, edges, te, d) < 0)
+        goto out;
+    int64_t t1 = clock_mono_ns();
+    if (load_queries(&L, st, te, d) < 0)
+        goto out;
+    int64_t t2 = clock_mono_ns();
+    if (load_errors_rejects(r, st, d) < 0)
         goto out;
     if (store_events(st,
                      &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },
                      on_event, &L, d) < 0)
         goto out;
+    int64_t t3 = clock_mono_ns();
     values_stat(&L.lock_ms, &r->lock_wait_ms);
     values_stat(&L.temp, &r->temp_bytes);
     values_stat(&L.buffers, &r->ckpt_buffers);
@@ -563,10 +587,20 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
 
     report_analyze(r, opts);
 
+    /* Texts for the shapes the report shows, and for those named by lock waits and temp
+     * files (at most a few thousand indexed look-ups). */
+    size_t extra = 0;
+    for (size_t i = 0; i < r->nqueries; i++) {
+        struct report_query *q = &r->queries[i];
+        if ((q->lock_waits || q->temp_files) && extra++ < 2000 && load_detail(r, st, q, d) < 0)
+            goto out;
+    }
     /* Sparklines for the shapes the report shows. */
     for (size_t i = 0; i < r->nshown; i++) {
         struct report_query *q = &r->queries[r->shown[i]];
         struct store_series s;
+        if (load_detail(r, st, q, d) < 0)
+            goto out;
         if (store_series(st,
                          &(struct store_series_opts){ .edges = edges,
                                                       .n = r->nbuckets,
@@ -579,6 +613,10 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
             q->bucket_calls[b] = (double)s.points[b].calls;
         store_series_release(&s);
     }
+    log_verbose("report: series and trend %.0f ms, %zu query shapes and baseline %.0f ms, "
+                "errors/rejects/events %.0f ms, analysis and %zu sparklines %.0f ms",
+                (double)(t1 - t0) / 1e6, r->nqueries, (double)(t2 - t1) / 1e6,
+                (double)(t3 - t2) / 1e6, r->nshown, (double)(clock_mono_ns() - t3) / 1e6);
     rc = 0;
 out:
     free(L.fps);

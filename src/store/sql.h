@@ -164,6 +164,15 @@
       " WHERE fingerprint = ?5 AND bucket >= ?1 AND bucket < ?2 AND phase = 'call' AND"            \
       " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
       " GROUP BY bucket ORDER BY bucket")                                                          \
+    X(SQL_REPORT_SHAPES,                                                                           \
+      "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch FROM query_stats"       \
+      " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                                    \
+    X(SQL_REPORT_CATALOGUE, "SELECT fingerprint, first_seen, last_seen FROM queries")              \
+    X(SQL_REPORT_SHAPE_ROWS,                                                                       \
+      "SELECT database, username, query_id, sum(calls) FROM query_stats WHERE fingerprint = ?1"    \
+      " AND bucket >= ?2 AND bucket < ?3 AND phase = 'call'"                                       \
+      " GROUP BY database, username, query_id")                                                    \
+    X(SQL_REPORT_SHAPE_TEXT, "SELECT query, sample FROM queries WHERE fingerprint = ?1")           \
     X(SQL_REPORT_RECORDS, "SELECT bucket, kind, severity, sum(count) FROM record_stats"            \
                           " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")   \
     X(SQL_REPORT_ERRORS,                                                                           \
