@@ -16,7 +16,7 @@ build_pkgs=(build-essential cmake pkg-config
 # parse the HTML report and its SVG charts, headless chromium to load the report in a
 # real browser (installs in about 15 s; its test skips when it is absent).
 test_pkgs=(postgresql-15 libpg-query-dev clang sqlite3 jq
-  pgbadger time gzip bzip2 procps iproute2 util-linux libxml2-utils chromium)
+  pgbadger time bc gzip bzip2 procps iproute2 util-linux libxml2-utils chromium)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

@@ -52,12 +52,21 @@ void event_clear(struct event *ev)
     ev->internal_pos = -1;
     ev->duration_ms = -1;
     ev->rows = -1;
-    ev->facts.wait_ms = -1;
-    ev->facts.temp_bytes = -1;
-    ev->facts.buffers = -1;
-    ev->facts.write_s = ev->facts.sync_s = ev->facts.total_s = -1;
-    ev->facts.tuples_removed = ev->facts.tuples_remain = -1;
-    ev->facts.elapsed_s = -1;
+    event_facts_clear(&ev->facts);
+}
+
+void event_facts_clear(struct event_facts *f)
+{
+    memset(f, 0, sizeof(*f));
+    f->wait_ms = -1;
+    f->blocker_pid = -1;
+    f->temp_bytes = -1;
+    f->buffers = -1;
+    f->write_s = f->sync_s = f->total_s = -1;
+    f->distance_kb = -1;
+    f->tuples_removed = f->tuples_remain = -1;
+    f->elapsed_s = -1;
+    f->port = -1;
 }
 
 const char *event_kind_name(enum event_kind k)
@@ -83,6 +92,17 @@ const char *plan_format_name(enum plan_format f)
     case PLAN_YAML: return "yaml";
     case PLAN_XML: return "xml";
     case PLAN_NONE: break;
+    }
+    return "";
+}
+
+const char *event_step_name(enum event_step s)
+{
+    switch (s) {
+    case STEP_START: return "start";
+    case STEP_END: return "end";
+    case STEP_NONE:
+    case STEP_COUNT: break;
     }
     return "";
 }

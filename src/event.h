@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/limits.h"
 #include "core/span.h"
 
 /* INTERFACE.md `kind` values. Extend at the end of a group, never reuse a name. */
@@ -79,24 +80,61 @@ enum event_flags {
 };
 
 /*
- * Numbers classify/ extracts for the kinds users chart. Which members are meaningful
- * depends on `kind`; unset ones are -1 (or SPAN_NULL). See classify/classify.h for the
- * message each comes from.
+ * Which end of an occurrence a record is, for kinds where one occurrence logs two
+ * records (count occurrences as records whose step is not STEP_END).
+ */
+enum event_step {
+    STEP_NONE = 0, /* the record is the whole occurrence */
+    STEP_START,    /* checkpoint starting, shutdown request, lock wait begins */
+    STEP_END,      /* checkpoint complete, database system is shut down, lock wait ends */
+    STEP_COUNT
+};
+
+/*
+ * What classify/ extracts for the kinds users chart (docs/classify.md lists the message
+ * each member comes from). Which members are meaningful depends on `kind`; unset ones
+ * are -1 (numbers), SPAN_NULL (spans) or 0 (step, n_participants). Spans point into the
+ * record's own message/detail/context, into static text, or (decoded plan text) into the
+ * arena given to classify_event().
  */
 struct event_facts {
-    double wait_ms;          /* lock_wait/lock_acquired/deadlock: time waited */
-    struct span lock_mode;   /* e.g. "ShareLock" */
-    struct span lock_object; /* e.g. "transaction 1234", "relation 16384 of database 5" */
-    int64_t temp_bytes;      /* temp_file: size */
+    enum event_step step;
+    struct span cause; /* timeout: the setting ("statement_timeout", ...); cancel: "user_request",
+                          "autovacuum", "recovery_conflict"; checkpoint: flag words
+                          ("time", "immediate force wait"); shutdown: "fast"/"smart"/
+                          "immediate"; lock_wait: "waiting", "deadlock_detected",
+                          "deadlock_avoided", "failed"; autovacuum: "aggressive",
+                          "wraparound", "aggressive_wraparound"; startup: "read_only";
+                          statement: "fetch" (execute fetch from), "pgaudit" */
+
+    /* lock_wait, lock_acquired, deadlock */
+    double wait_ms;           /* time waited so far (milliseconds) */
+    struct span lock_mode;    /* e.g. "ShareLock" */
+    struct span lock_object;  /* e.g. "transaction 1234", "relation 16384 of database 5" */
+    struct span lock_holders; /* DETAIL "Process(es) holding the lock: 12, 13." -> "12, 13" */
+    struct span lock_queue;   /* DETAIL "Wait queue: 14." -> "14" ("" when empty) */
+    int64_t blocker_pid;      /* first holder (lock_wait) / first blocker (deadlock) */
+    int n_participants;       /* deadlock: distinct pids of the cycle */
+    int64_t participants[SIFT_MAX_DEADLOCK_PROCS];
+
+    /* temp_file */
+    int64_t temp_bytes; /* size in bytes */
     struct span temp_path;
-    int64_t buffers;                 /* checkpoint: buffers written */
-    double write_s, sync_s, total_s; /* checkpoint timings (seconds) */
-    struct span cause;               /* checkpoint cause ("time", "wal", "immediate force wait"),
-                                        cancel/timeout cause, shutdown mode */
-    struct span relation;            /* autovacuum/autoanalyze: "db.schema.table" */
+
+    /* checkpoint (complete) */
+    int64_t buffers;                 /* buffers written */
+    double write_s, sync_s, total_s; /* seconds */
+    int64_t distance_kb;             /* WAL distance since the previous checkpoint, kB */
+
+    /* autovacuum / autoanalyze */
+    struct span relation;                  /* "db.schema.table" */
     int64_t tuples_removed, tuples_remain; /* autovacuum */
-    double elapsed_s; /* autovacuum/autoanalyze elapsed; disconnection: session time */
-    struct span host; /* connection: client host */
+    double elapsed_s; /* autovacuum/autoanalyze elapsed; disconnection: session time;
+                         checkpoint "occurring too frequently": seconds apart */
+
+    /* connection, disconnection */
+    struct span host; /* client host, "[local]" for Unix sockets */
+    int64_t port;     /* client port; -1 for Unix sockets */
 };
 
 struct event {
@@ -152,11 +190,15 @@ struct event {
 /* Reset every field to "absent". */
 void event_clear(struct event *ev);
 
+/* Reset the facts to "absent" (event_clear() does this too). */
+void event_facts_clear(struct event_facts *f);
+
 /* INTERFACE.md names: "duration", "lock_wait", …; "LOG", "ERROR", …; "execute", … */
 const char *event_kind_name(enum event_kind k);
 const char *severity_name(enum event_severity s);
 const char *phase_name(enum event_phase p);
 const char *plan_format_name(enum plan_format f);
+const char *event_step_name(enum event_step s); /* "", "start", "end" */
 
 /* Reverse lookups; return false for an unknown name. */
 bool event_kind_from_name(struct span name, enum event_kind *out);

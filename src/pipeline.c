@@ -4,16 +4,19 @@
  *
  *   1. input     input_next()      bytes -> numbered lines (plain, .gz, stdin)
  *   2. parse     parser_feed/next  lines -> one event per log record
- *   3. classify  (slot)            event -> kind + facts   (classify/classify.h)
+ *   3. classify  classify_event()  event -> kind, duration, query, facts
  *   4. normalize (slot)            statement -> fingerprint (normalize/normalize.h)
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
- * Stages 3 and 4 are wired here when their modules land; until then every event keeps
- * kind "other" (event_clear()), which is what `pgsift parse` prints.
+ * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a
+ * scratch arena reset after the events of each fed line were handed to the sink: the
+ * same lifetime as the events themselves (parse.h).
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/xalloc.h"
 #include "input/input.h"
 #include "parse/parse.h"
@@ -30,22 +33,42 @@ int pipeline_check(const struct pipeline_opts *o, struct diag *d)
 }
 
 /* Stages after parse, for one event. */
-static int after_parse(const struct pipeline_opts *o, struct event *ev, struct diag *d)
+static int after_parse(const struct pipeline_opts *o, struct event *ev, struct arena *scratch,
+                       struct diag *d)
 {
-    /* 3. classify: classify_event(ev);            (classify/classify.h, not merged yet) */
+    /* 3. classify */
+    classify_event(ev, scratch);
     /* 4. normalize: fingerprint ev->query/statement (normalize/normalize.h, not merged) */
     /* 5. sink */
     return o->sink ? o->sink(o->sink_ctx, ev, d) : 0;
 }
 
-static int drain(const struct pipeline_opts *o, struct parser *p, struct diag *d)
+static int drain(const struct pipeline_opts *o, struct parser *p, struct arena *scratch,
+                 struct diag *d)
 {
     struct event *ev;
+    int rc = 0;
 
-    while (parser_next(p, &ev) == PARSE_EVENT)
-        if (after_parse(o, ev, d) < 0)
-            return -1;
-    return 0;
+    while (rc == 0 && parser_next(p, &ev) == PARSE_EVENT)
+        rc = after_parse(o, ev, scratch, d);
+    arena_reset(scratch);
+    return rc;
+}
+
+/* The checkpoint after everything drained so far, handed to o->commit. */
+static int commit(const struct pipeline_opts *o, struct parser *p, struct diag *d)
+{
+    struct parse_checkpoint cp;
+
+    if (!o->commit)
+        return 0;
+    parser_checkpoint(p, &cp);
+    if (cp.line == 0) {
+        /* Nothing fed yet: the position we started at. */
+        cp.offset = o->start_line ? o->start_offset : 0;
+        cp.line = o->start_line ? o->start_line : 1;
+    }
+    return o->commit(o->sink_ctx, &cp, d);
 }
 
 int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipeline_result *res,
@@ -55,27 +78,40 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     sbuf_init(&res->diagnosis, 64 * 1024);
     res->name = xstrdup(path);
 
-    struct parser *p = parser_new(
-        &(struct parser_opts){ .format = o->format, .prefix = o->prefix, .tz = o->tz }, d);
+    struct parser *p = parser_new(&(struct parser_opts){ .format = o->format,
+                                                         .prefix = o->prefix,
+                                                         .tz = o->tz,
+                                                         .skip = o->skip,
+                                                         .nskip = o->nskip },
+                                  d);
     if (!p)
         return -1;
     /* 1. input */
-    struct input *in = input_open(&(struct input_opts){ .path = path }, d);
+    struct input *in =
+        input_open(&(struct input_opts){ .path = path,
+                                         .start_offset = o->start_line ? o->start_offset : 0,
+                                         .start_line = o->start_line },
+                   d);
     if (!in) {
         parser_free(p);
         return -1;
     }
     int rc = 0;
+    uint64_t since_commit = 0;
     struct input_line ln;
+    struct arena scratch = ARENA_INIT;
     for (;;) {
         enum input_status st = input_next(in, &ln, d);
         if (st == INPUT_LINE) {
             /* 2. parse */
             parser_feed(p, &ln);
-            if (drain(o, p, d) < 0) {
+            if (drain(o, p, &scratch, d) < 0 ||
+                (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {
                 rc = -1;
                 break;
             }
+            if (since_commit >= o->commit_lines)
+                since_commit = 0;
             continue;
         }
         if (st == INPUT_DAMAGED) {
@@ -88,8 +124,11 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     if (rc == 0) {
         parser_end(p);
-        rc = drain(o, p, d);
+        rc = drain(o, p, &scratch, d);
     }
+    if (rc == 0)
+        rc = commit(o, p, d);
+    arena_release(&scratch);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))

@@ -30,6 +30,18 @@ struct pipeline_opts {
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
+
+    /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
+     * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */
+    uint64_t start_offset, start_line;
+    const struct parse_skip *skip;
+    size_t nskip;
+    /* Called with the checkpoint covering every event handed to the sink so far: after
+     * each `commit_lines` lines (0: never in between) and once at the end of the source.
+     * The store saves it in the transaction that holds those events. Returns 0, or -1
+     * with @d filled to stop the run. May be NULL. */
+    int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
+    uint64_t commit_lines;
 };
 
 /* What one source produced. */

@@ -264,7 +264,8 @@ static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, s
             printf(" %s %" PRIu64, severity_name(s), c->severities[s]);
     if (c->severities[SEV_NONE])
         printf(" unknown %" PRIu64, c->severities[SEV_NONE]);
-    qsort(c->codes, c->ncodes, sizeof(*c->codes), cmp_code);
+    if (c->ncodes) /* qsort(NULL, 0, ...) is undefined */
+        qsort(c->codes, c->ncodes, sizeof(*c->codes), cmp_code);
     printf("\nsqlstates:");
     for (size_t i = 0; i < c->ncodes; i++)
         printf(" %s %" PRIu64, c->codes[i].code, c->codes[i].n);
@@ -350,24 +351,25 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         if (!stats)
             warn_rejects(&res[i]);
-        if (res[i].nothing_parsed && total.events == 0 && i + 1 < n)
-            log_warn("%s", res[i].diagnosis.buf);
     }
     if (rc == 0 && !stats)
         rc = flush_out(&c, d);
     if (rc == 0 && stats)
         rc = !strcmp(stats_format, "json") ? print_stats_json(&c, res, done, &total, d)
                                            : print_stats_table(&c, res, done, &total, d);
-    if (rc == 0 && total.events == 0 && total.lines > total.blank_lines + total.skipped_lines) {
-        /* Input was read but nothing parsed: exit 3 with the diagnosis of the last
-         * source that had lines. */
-        for (size_t i = done; i-- > 0;) {
-            if (res[i].nothing_parsed) {
-                rc = diag_set(d, DIAG_NOINPUT, "%s", res[i].diagnosis.buf);
-                break;
-            }
-        }
-    }
+    /* A source that had lines but gave no event is never silent: its diagnosis is a
+     * warning, or, when no source gave an event at all, the exit-3 error (the last such
+     * source's diagnosis; the others are warnings). */
+    size_t last_np = done;
+    for (size_t i = 0; i < done; i++)
+        if (res[i].nothing_parsed)
+            last_np = i;
+    bool exit3 = rc == 0 && total.events == 0 && last_np < done;
+    for (size_t i = 0; rc == 0 && i < done; i++)
+        if (res[i].nothing_parsed && !(exit3 && i == last_np))
+            log_warn("%s", res[i].diagnosis.buf);
+    if (exit3)
+        rc = diag_set(d, DIAG_NOINPUT, "%s", res[last_np].diagnosis.buf);
     for (size_t i = 0; i < (size_t)n; i++)
         pipeline_result_release(&res[i]);
     free(res);

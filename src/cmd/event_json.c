@@ -47,20 +47,12 @@ static int plan_field(struct sbuf *o, const struct event *ev)
 int event_json_write(const struct event *ev, struct sbuf *o)
 {
     char ts[CLOCK_RFC3339_MAX];
-    int r = sbuf_addstr(o, "{\"src\":");
-
-    if (r == 0) {
-        /* "file:line" as one string, the name repaired like any other text. */
-        char num[32];
-        size_t before = o->len;
-        r = escape_json_string(o, ev->src_name);
-        if (r == 0) {
-            sbuf_setlen(o, o->len - 1); /* reopen the string */
-            snprintf(num, sizeof(num), ":%" PRIu64 "\"", ev->src_line);
-            r = sbuf_addstr(o, num);
-        }
-        (void)before;
-    }
+    /* "file:line" as one string, the name escaped like any other text. */
+    char num[32];
+    snprintf(num, sizeof(num), ":%" PRIu64 "\"", ev->src_line);
+    int r = sbuf_addstr(o, "{\"src\":\"");
+    r = r ? r : escape_json(o, ev->src_name.p ? ev->src_name : SPAN_LIT("-"), 0);
+    r = r ? r : sbuf_addstr(o, num);
     if (r == 0 && ev->ts_us != INT64_MIN)
         r = sbuf_addf(o, ",\"ts\":\"%s\"", clock_format_rfc3339(ev->ts_us, ev->ts_frac, ts));
     r = r ? r : int_field(o, "pid", ev->pid, -1);

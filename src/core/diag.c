@@ -6,6 +6,8 @@
 #include "core/diag.h"
 
 static void vset(struct diag *d, enum diag_kind kind, int errnum, const char *fmt, va_list ap)
+    SIFT_PRINTF(4, 0);
+static void vset(struct diag *d, enum diag_kind kind, int errnum, const char *fmt, va_list ap)
 {
     if (!d || d->kind != DIAG_OK)
         return;

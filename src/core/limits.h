@@ -57,12 +57,25 @@
 /* A log_line_prefix setting. PostgreSQL's own GUC has no limit; 1 KiB is generous. */
 #define SIFT_MAX_PREFIX_BYTES 1024u
 
+/* Backtracking steps the log_line_prefix matcher may take on one line: a base plus a
+ * number per byte of the line. Free-text escapes (%u %d %a ...) are matched by trying
+ * each place the following literal occurs; a hostile line full of separators could
+ * otherwise make matching quadratic. A line that exhausts the budget does not match
+ * (it is counted as a foreign line, never silently dropped). */
+#define SIFT_MAX_PREFIX_STEPS_BASE 256u
+#define SIFT_MAX_PREFIX_STEPS      8u
+
 /* Rule and config files. */
 #define SIFT_MAX_RULE_FILE_BYTES   (1u << 20)
 #define SIFT_MAX_CONFIG_FILE_BYTES (1u << 20)
 
 /* Body of one outgoing webhook/alert notification. */
 #define SIFT_MAX_WEBHOOK_BODY (256u << 10)
+
+/* Distinct processes kept from one deadlock report's DETAIL (PostgreSQL's own cycle has
+ * no fixed bound, but real cycles involve two to a handful of sessions); more are counted
+ * in n_participants only up to this bound and the event is flagged truncated. */
+#define SIFT_MAX_DEADLOCK_PROCS 16u
 
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u

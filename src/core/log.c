@@ -16,6 +16,7 @@ enum log_level log_get_level(void)
     return level;
 }
 
+static void vlog(const char *tag, const char *fmt, va_list ap) SIFT_PRINTF(2, 0);
 static void vlog(const char *tag, const char *fmt, va_list ap)
 {
     /* One fprintf-equivalent per message keeps lines whole when the daemon's stderr is

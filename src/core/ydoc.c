@@ -12,6 +12,8 @@
 #include "core/ydoc.h"
 
 static void verror_at(struct ydoc *y, size_t line, size_t col, const char *fmt, va_list ap)
+    SIFT_PRINTF(4, 0);
+static void verror_at(struct ydoc *y, size_t line, size_t col, const char *fmt, va_list ap)
 {
     char msg[512];
 

@@ -245,7 +245,10 @@ static void make_room(struct input *in)
         in->start = 0;
     }
     if (in->cap - in->len < in->chunk) {
+        /* Geometric growth: a long line read in small chunks stays linear. */
         size_t need = in->len + in->chunk;
+        if (need < in->cap * 2)
+            need = in->cap * 2;
         in->buf = xrealloc(in->buf, need);
         in->cap = need;
     }
@@ -325,8 +328,9 @@ enum input_status input_next(struct input *in, struct input_line *ln, struct dia
             in->scan = keep;
             for (;;) {
                 if (in->cap - in->len < in->chunk) {
-                    in->buf = xrealloc(in->buf, in->len + in->chunk);
-                    in->cap = in->len + in->chunk;
+                    size_t need = in->len + in->chunk;
+                    in->buf = xrealloc(in->buf, need);
+                    in->cap = need;
                 }
                 long r = fill(in, d);
                 if (r < 0)

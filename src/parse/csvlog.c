@@ -35,6 +35,18 @@ struct csv_state {
     bool field_start; /* ... or at the start of a field */
 };
 
+/* The next '"' at or after p, or NULL. Most quoted values are short (names, tags):
+ * a byte loop finds their end before memchr() would have started; long ones (messages,
+ * statements) go to memchr(). */
+static inline const char *find_quote(const char *p, const char *end)
+{
+    const char *lim = end - p > 24 ? p + 24 : end;
+    for (; p < lim; p++)
+        if (*p == '"')
+            return p;
+    return p < end ? memchr(p, '"', (size_t)(end - p)) : NULL;
+}
+
 /* Split a complete record into fields. */
 static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
 {
@@ -49,7 +61,7 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             const char *start = ++p;
             bool esc = false;
             for (;;) {
-                const char *q = memchr(p, '"', (size_t)(end - p));
+                const char *q = find_quote(p, end);
                 if (!q) {
                     *nf = n;
                     return CSV_OPEN_QUOTE;
@@ -72,11 +84,13 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             }
             p++;
         } else {
-            const char *q = memchr(p, ',', (size_t)(end - p));
-            const char *fe = q ? q : end;
-            fl->s = fe > p ? span_make(p, (size_t)(fe - p)) : SPAN_NULL;
+            /* Unquoted fields are short (numbers, times, ids): a byte loop. */
+            const char *q = p;
+            while (q < end && *q != ',')
+                q++;
+            fl->s = q > p ? span_make(p, (size_t)(q - p)) : SPAN_NULL;
             fl->escaped = false;
-            if (!q)
+            if (q == end)
                 break;
             p = q + 1;
         }
@@ -115,7 +129,7 @@ static void csv_scan(struct span t, struct csv_state *st)
 }
 
 /* A field's value: the raw span, or '""' collapsed into a scratch copy. */
-static struct span csv_value(struct parser *p, const struct csv_field *f)
+static inline struct span csv_value(struct parser *p, const struct csv_field *f)
 {
     if (!f->escaped)
         return f->s;
@@ -130,9 +144,10 @@ static struct span csv_value(struct parser *p, const struct csv_field *f)
     return span_make(out, n);
 }
 
+/* A number column; empty ("" from re-quoting tools) counts as absent like NULL. */
 static bool int_field(struct span s, int64_t *out)
 {
-    return s.p && span_to_i64(s, out);
+    return s.p && s.len && span_to_i64(s, out);
 }
 
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
@@ -182,13 +197,15 @@ static const char *csv_build(struct parser *p, struct event *ev, const struct cs
     if (int_field(f[20].s, &v) && v > 0 && v <= INT32_MAX)
         ev->cursor_pos = (int32_t)v;
     ev->location = csv_value(p, &f[21]);
-    ev->application = csv_value(p, &f[22]);
+    /* jsonlog omits an empty application_name and csv writes ""; both mean "none", so
+     * the two formats give the same event. */
+    ev->application = f[22].s.len ? csv_value(p, &f[22]) : SPAN_NULL;
     if (nf >= 24)
         ev->backend_type = csv_value(p, &f[23]);
     if (nf >= 26) {
         if (int_field(f[24].s, &v))
             ev->leader_pid = v;
-        if (f[25].s.p) {
+        if (f[25].s.p && f[25].s.len) {
             if (!span_to_i64(f[25].s, &v)) {
                 *why = "query_id";
                 return "bad number";

@@ -23,8 +23,8 @@
  * Put formats with a strict, cheap sniff (json, csv) before permissive ones (stderr).
  */
 static const struct log_format *const formats[] = {
-    &fmt_jsonlog,
-    &fmt_csvlog,
+    &fmt_jsonlog, &fmt_csvlog, &fmt_supabase, &fmt_cloudsql,
+    &fmt_cnpg,    &fmt_syslog, &fmt_stderr,   &fmt_pgbouncer,
 };
 
 #define NFORMATS ARRAY_SIZE(formats)
@@ -142,7 +142,6 @@ static void list_formats(struct sbuf *sb)
 struct parser *parser_new(const struct parser_opts *o, struct diag *d)
 {
     const struct log_format *fmt = NULL;
-    struct pgtime_tz tz = { 0 };
 
     if (o->format && strcmp(o->format, "auto") != 0) {
         fmt = format_find(o->format);
@@ -155,17 +154,25 @@ struct parser *parser_new(const struct parser_opts *o, struct diag *d)
             return NULL;
         }
     }
+    return parser_new_format(fmt, o, d);
+}
+
+struct parser *parser_new_format(const struct log_format *fmt, const struct parser_opts *o,
+                                 struct diag *d)
+{
+    struct pgtime_tz tz = { 0 };
+
     if (o->tz && pgtime_tz_parse(o->tz, &tz, d) < 0)
         return NULL;
     if (o->prefix && strlen(o->prefix) > SIFT_MAX_PREFIX_BYTES) {
         diag_set(d, DIAG_USAGE, "--prefix is longer than %u bytes", SIFT_MAX_PREFIX_BYTES);
         return NULL;
     }
-    for (size_t i = 0; i < NFORMATS; i++) {
-        if ((fmt == NULL || fmt == formats[i]) && formats[i]->check_opts &&
-            formats[i]->check_opts(o, d) < 0)
+    if (fmt && fmt->check_opts && fmt->check_opts(o, d) < 0)
+        return NULL;
+    for (size_t i = 0; !fmt && i < NFORMATS; i++)
+        if (formats[i]->check_opts && formats[i]->check_opts(o, d) < 0)
             return NULL;
-    }
 
     struct parser *p = xcalloc(1, sizeof(*p));
     p->opts = *o;
@@ -669,26 +676,29 @@ static void checkpoint_update(struct parser *p, const struct input_line *ln, uin
         return;
     }
     runs_push(p, ln, owner);
-    while (p->nruns - p->runs_head > SIFT_MAX_RESUME_RUNS && p->oldest)
+    for (;;) {
+        if (!p->oldest) {
+            p->ck_offset = ln->end;
+            p->ck_line = ln->line + 1;
+            p->nruns = p->runs_head = 0;
+            return;
+        }
+        p->ck_offset = p->oldest->first_offset;
+        p->ck_line = p->oldest->first_line;
+        while (p->runs_head < p->nruns && p->runs[p->runs_head].offset < p->ck_offset)
+            p->runs_head++;
+        if (p->nruns - p->runs_head <= SIFT_MAX_RESUME_RUNS)
+            return;
+        /* Too much remembered behind the oldest record: complete it, which moves the
+         * checkpoint forward. */
         finish_rec(p, p->oldest, true);
-    if (!p->oldest) {
-        p->ck_offset = ln->end;
-        p->ck_line = ln->line + 1;
-        p->nruns = p->runs_head = 0;
-        return;
     }
-    p->ck_offset = p->oldest->first_offset;
-    p->ck_line = p->oldest->first_line;
-    while (p->runs_head < p->nruns && p->runs[p->runs_head].offset < p->ck_offset)
-        p->runs_head++;
 }
 
-static bool serial_live(const struct parser *p, uint64_t serial)
+static int cmp_u64(const void *a, const void *b)
 {
-    for (const struct pending *r = p->oldest; r; r = r->newer)
-        if (r->serial == serial)
-            return true;
-    return false;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
 }
 
 void parser_checkpoint(struct parser *p, struct parse_checkpoint *cp)
@@ -717,18 +727,17 @@ void parser_checkpoint(struct parser *p, struct parse_checkpoint *cp)
         cp->nskip = 0;
         return;
     }
-    uint64_t last_serial = 0, prev_end_line = 0;
-    bool last_live = false;
+    /* Serials of the records still pending, sorted: their lines are re-read. Serials
+     * grow with creation order, so the creation list is already sorted. */
+    uint64_t *live = xmalloc((p->npending ? p->npending : 1) * sizeof(*live));
+    size_t nlive = 0;
+    for (const struct pending *r = p->oldest; r; r = r->newer)
+        live[nlive++] = r->serial;
+    uint64_t prev_end_line = 0;
     for (size_t i = p->runs_head; i < p->nruns; i++) {
         const struct ck_run *r = &p->runs[i];
-        if (r->owner) {
-            if (r->owner != last_serial) {
-                last_serial = r->owner;
-                last_live = serial_live(p, r->owner);
-            }
-            if (last_live)
-                continue; /* still pending: re-read on resume */
-        }
+        if (r->owner && bsearch(&r->owner, live, nlive, sizeof(*live), cmp_u64))
+            continue; /* still pending: re-read on resume */
         if (p->ck_nskip && prev_end_line == r->line) {
             p->ck_skip[p->ck_nskip - 1].lines += r->lines;
         } else {
@@ -737,6 +746,7 @@ void parser_checkpoint(struct parser *p, struct parse_checkpoint *cp)
         }
         prev_end_line = r->line + r->lines;
     }
+    free(live);
     cp->skip = p->ck_skip;
     cp->nskip = p->ck_nskip;
 }

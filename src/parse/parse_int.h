@@ -94,12 +94,23 @@ struct log_format {
  * here and in parse.c formats[] (see the EXTENSION POINT comment there). */
 extern const struct log_format fmt_csvlog;
 extern const struct log_format fmt_jsonlog;
+extern const struct log_format fmt_supabase;
+extern const struct log_format fmt_stderr;
+extern const struct log_format fmt_syslog;
+extern const struct log_format fmt_cloudsql;
+extern const struct log_format fmt_cnpg;
+extern const struct log_format fmt_pgbouncer;
 
 /* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
  * path) to compare it with the scanner. Never set in the program. */
 extern bool jsonlog_jansson_only;
 
 /* --- options and shared state ------------------------------------------------------ */
+
+/* parser_new() with a format given directly (@fmt NULL: detect). For tests, which
+ * drive the framework with formats of their own. */
+struct parser *parser_new_format(const struct log_format *fmt, const struct parser_opts *opts,
+                                 struct diag *d);
 
 const struct parser_opts *parser_opts(const struct parser *p);
 const struct pgtime_tz *parser_tz(const struct parser *p);

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,12 +16,18 @@
 #include <unistd.h>
 
 #include "cases.h"
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/clock.h"
+#include "core/diag.h"
 #include "core/limits.h"
 #include "core/opts.h"
 #include "core/span.h"
 #include "core/xalloc.h"
 #include "event.h"
+#include "input/input.h"
+#include "parse/parse.h"
+#include "parse/parse_int.h"
 #include "report/report.h"
 #include "report/svg.h"
 #include "report/synth.h"
@@ -474,6 +481,100 @@ static int cmd_store_rollup(int argc, char **argv)
     return 0;
 }
 
+/* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
+ * (bench.sh measures the jsonlog scanner against the jansson path with it). */
+static int cmd_parse_count(int argc, char **argv)
+{
+    int i = 1;
+    if (i < argc && !strcmp(argv[i], "--jansson-only")) {
+        jsonlog_jansson_only = true;
+        i++;
+    }
+    if (argc - i != 2) {
+        fprintf(stderr, "usage: sift-test-tool parse-count [--jansson-only] FORMAT FILE\n");
+        return 2;
+    }
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(&(struct parser_opts){ .format = argv[i] }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[i + 1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "%s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    while ((st = input_next(in, &ln, &d)) == INPUT_LINE || st == INPUT_DAMAGED) {
+        if (st == INPUT_DAMAGED)
+            continue;
+        parser_feed(p, &ln);
+        while (parser_next(p, &ev) == PARSE_EVENT)
+            ;
+    }
+    parser_end(p);
+    while (parser_next(p, &ev) == PARSE_EVENT)
+        ;
+    const struct parse_stats *ps = parser_stats(p);
+    printf("%llu %llu\n", (unsigned long long)ps->events, (unsigned long long)ps->rejects);
+    input_close(in);
+    parser_free(p);
+    return st == INPUT_ERROR ? 1 : 0;
+}
+
+/* classify FILE [FORMAT]: parse FILE (format auto unless given), classify every event
+ * and print one tab-separated line per event: kind, phase, duration_ms, step, cause,
+ * wait_ms, temp_bytes, buffers, deadlock participants, has_params, query length. Two
+ * formats of the same log must print the same lines. */
+static int cmd_classify(int argc, char **argv)
+{
+    struct diag d = DIAG_INIT;
+    struct arena a = ARENA_INIT;
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+
+    if (argc < 2) {
+        fprintf(stderr, "usage: sift-test-tool classify FILE [FORMAT]\n");
+        return 2;
+    }
+    struct parser *p =
+        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    for (;;) {
+        st = input_next(in, &ln, &d);
+        if (st == INPUT_LINE)
+            parser_feed(p, &ln);
+        else if (st == INPUT_EOF || st == INPUT_ERROR)
+            parser_end(p);
+        while (parser_next(p, &ev) == PARSE_EVENT) {
+            classify_event(ev, &a);
+            printf("%s\t%s\t%.3f\t%s\t%.*s\t%.3f\t%" PRId64 "\t%" PRId64 "\t%d\t%d\t%zu\n",
+                   event_kind_name(ev->kind), phase_name(ev->phase), ev->duration_ms,
+                   event_step_name(ev->facts.step), (int)ev->facts.cause.len,
+                   ev->facts.cause.p ? ev->facts.cause.p : "", ev->facts.wait_ms,
+                   ev->facts.temp_bytes, ev->facts.buffers, ev->facts.n_participants,
+                   !!(ev->flags & EVENT_HAS_PARAMS), ev->query.len);
+        }
+        arena_reset(&a);
+        if (st != INPUT_LINE && st != INPUT_DAMAGED)
+            break;
+    }
+    input_close(in);
+    parser_free(p);
+    arena_release(&a);
+    if (st == INPUT_ERROR) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        return 1;
+    }
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -484,6 +585,9 @@ static const struct {
     { "svg", cmd_svg, "print one SVG chart (line|area|bars|hist|spark TITLE)" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
+    { "parse-count", cmd_parse_count,
+      "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
+    { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
 };
 
 int main(int argc, char **argv)

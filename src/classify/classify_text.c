@@ -1,0 +1,534 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * classify_text.c - LOG-level messages (SQLSTATE 00000), recognised by their English
+ * text: statement durations and statement logging (tcop/postgres.c), lock waits
+ * (storage/lmgr/proc.c), temporary files (storage/file/fd.c), checkpoints
+ * (access/transam/xlog.c), autovacuum/autoanalyze (vacuumlazy.c, analyze.c), connections
+ * (postmaster, postinit.c), startup/shutdown (postmaster.c) and pgAudit lines.
+ *
+ * Every recogniser checks the whole shape it relies on before setting anything it cannot
+ * take back: a message that starts like a known one but is cut or garbled still gets its
+ * kind when the leading words are unambiguous, and only the numbers it really has.
+ */
+#include <string.h>
+
+#include "core/compat.h"
+#include "classify/classify_int.h"
+
+/* ---------------------------------------------------------------- statements */
+
+/*
+ * "<step> <name>: <query>" where step is parse, bind, execute or "execute fetch from",
+ * name is the statement name ("<unnamed>" for the unnamed one) optionally followed by
+ * "/<portal>" (postgres.c: "%s %s%s%s: %s").
+ */
+static bool statement_step(struct event *ev, struct span s)
+{
+    struct span name;
+
+    if (cur_eat_lit(&s, "execute fetch from ")) {
+        ev->phase = PHASE_EXECUTE;
+        ev->facts.cause = LIT("fetch");
+    } else if (cur_eat_lit(&s, "execute ")) {
+        ev->phase = PHASE_EXECUTE;
+    } else if (cur_eat_lit(&s, "parse ")) {
+        ev->phase = PHASE_PARSE;
+    } else if (cur_eat_lit(&s, "bind ")) {
+        ev->phase = PHASE_BIND;
+    } else {
+        return false;
+    }
+    if (!cur_until(&s, LIT(": "), &name)) {
+        ev->phase = PHASE_NONE;
+        ev->facts.cause = SPAN_NULL;
+        return false;
+    }
+    long slash = span_find_char(name, 0, '/');
+    if (slash >= 0)
+        name.len = (size_t)slash; /* drop "/<portal>" */
+    if (span_eq_lit(name, "<unnamed>"))
+        name.len = 0;
+    ev->prepared_name = name;
+    ev->query = cur_skip(s, 2);
+    return true;
+}
+
+/* "duration: %s ms" [ "  statement: %s" | "  plan:\n%s" | "  <step> <name>: %s" ] */
+static bool log_duration(struct event *ev, struct span m, struct arena *a)
+{
+    struct span s = cur_skip(m, sizeof("duration: ") - 1);
+    double ms;
+
+    if (!cur_num(&s, &ms) || !cur_eat_lit(&s, " ms"))
+        return false;
+    ev->kind = EV_DURATION;
+    ev->duration_ms = ms;
+    if (!cur_eat_lit(&s, "  "))
+        return true; /* log_duration alone: the statement was logged before */
+    if (cur_eat_lit(&s, "statement: ")) {
+        ev->phase = PHASE_SIMPLE;
+        ev->query = s;
+        return true;
+    }
+    if (cur_eat_lit(&s, "plan:")) {
+        ev->kind = EV_PLAN;
+        if (cur_eat_lit(&s, "\r\n") || cur_eat_lit(&s, "\n") || s.len == 0)
+            classify_plan_body(ev, s, a);
+        return true;
+    }
+    statement_step(ev, s); /* otherwise an unknown tail: still a duration */
+    return true;
+}
+
+static bool log_statement(struct event *ev, struct span m)
+{
+    if (span_starts_with_lit(m, "statement: ")) {
+        ev->kind = EV_STATEMENT;
+        ev->phase = PHASE_SIMPLE;
+        ev->query = cur_skip(m, sizeof("statement: ") - 1);
+        return true;
+    }
+    /* Without a duration, "parse %s: %s" is DEBUG2 only (postgres.c); at other levels
+     * such a text is someone else's message ("parse error: ..."). */
+    if ((m.p[0] == 'p' || m.p[0] == 'b') && ev->severity != SEV_DEBUG)
+        return false;
+    if (statement_step(ev, m)) {
+        ev->kind = EV_STATEMENT;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * pgAudit: "AUDIT: <type>,<statement id>,<substatement id>,<class>,<command>,<object
+ * type>,<object name>,<statement>,<parameter>" with CSV quoting ('"' doubled) where a
+ * field needs it (pgaudit README). No duration: a statement record, cause "pgaudit".
+ */
+static bool csv_field(struct span *s, struct span *out, bool *doubled)
+{
+    size_t i = 0;
+
+    *doubled = false;
+    if (s->len && s->p[0] == '"') {
+        for (i = 1; i < s->len; i++) {
+            if (s->p[i] != '"')
+                continue;
+            if (i + 1 < s->len && s->p[i + 1] == '"') {
+                *doubled = true;
+                i++;
+                continue;
+            }
+            *out = span_make(s->p + 1, i - 1);
+            *s = cur_skip(*s, i + 1);
+            return s->len == 0 || cur_eat_lit(s, ",");
+        }
+        return false; /* unterminated quote */
+    }
+    while (i < s->len && s->p[i] != ',')
+        i++;
+    *out = span_make(s->p, i);
+    *s = cur_skip(*s, i);
+    if (s->len)
+        *s = cur_skip(*s, 1);
+    return true;
+}
+
+static struct span undouble(struct span v, struct arena *a)
+{
+    if (!a)
+        return SPAN_NULL;
+    char *q = arena_alloc(a, v.len + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < v.len; i++) {
+        q[n++] = v.p[i];
+        if (v.p[i] == '"' && i + 1 < v.len && v.p[i + 1] == '"')
+            i++;
+    }
+    q[n] = '\0';
+    return span_make(q, n);
+}
+
+static bool log_pgaudit(struct event *ev, struct span m, struct arena *a)
+{
+    struct span s = cur_skip(m, sizeof("AUDIT: ") - 1), f = SPAN_NULL;
+    bool doubled = false;
+
+    ev->kind = EV_STATEMENT;
+    ev->phase = PHASE_SIMPLE;
+    ev->facts.cause = LIT("pgaudit");
+    for (int i = 0; i < 8; i++)
+        if (!csv_field(&s, &f, &doubled))
+            return true; /* cut or malformed: kind only */
+    if (!span_eq_lit(f, "<previously logged>"))
+        ev->query = doubled ? undouble(f, a) : f;
+    struct span param = span_rtrim(s);
+    if (param.len && !span_eq_lit(param, "<none>") && !span_eq_lit(param, "<not logged>")) {
+        ev->params = param;
+        ev->flags |= EVENT_HAS_PARAMS;
+    }
+    return true;
+}
+
+/* ---------------------------------------------------------------- lock waits */
+
+/* DETAIL "Process holding the lock: 3749. Wait queue: 3751." (or "Processes ...: a, b.") */
+static void lock_detail(struct event *ev)
+{
+    struct span d = span_trim(ev->detail), holders, queue;
+
+    if (!cur_eat_lit(&d, "Process holding the lock: ") &&
+        !cur_eat_lit(&d, "Processes holding the lock: "))
+        return;
+    if (!cur_until(&d, LIT(". Wait queue: "), &holders))
+        return;
+    d = cur_skip(d, sizeof(". Wait queue: ") - 1);
+    queue = d;
+    if (queue.len && queue.p[queue.len - 1] == '.')
+        queue.len--;
+    ev->facts.lock_holders = holders;
+    ev->facts.lock_queue = queue;
+    int64_t pid;
+    if (cur_int(&holders, &pid))
+        ev->facts.blocker_pid = pid;
+}
+
+/* "process %d <verb> %s on %s after %ld.%03d ms" (proc.c ProcSleep) */
+static bool log_lock(struct event *ev, struct span m)
+{
+    static const struct {
+        struct span verb;
+        enum event_kind kind;
+        enum event_step step;
+        struct span cause;
+    } verbs[] = {
+        { SPAN_INIT(" still waiting for "), EV_LOCK_WAIT, STEP_START, SPAN_INIT("waiting") },
+        { SPAN_INIT(" acquired "), EV_LOCK_ACQUIRED, STEP_END, { NULL, 0 } },
+        { SPAN_INIT(" detected deadlock while waiting for "), EV_LOCK_WAIT, STEP_START,
+          SPAN_INIT("deadlock_detected") },
+        { SPAN_INIT(" avoided deadlock for "), EV_LOCK_WAIT, STEP_START,
+          SPAN_INIT("deadlock_avoided") },
+        { SPAN_INIT(" failed to acquire "), EV_LOCK_WAIT, STEP_END, SPAN_INIT("failed") },
+    };
+    struct span s = cur_skip(m, sizeof("process ") - 1), mode, object;
+    int64_t pid;
+    size_t v;
+
+    if (!cur_int(&s, &pid))
+        return false;
+    for (v = 0; v < ARRAY_SIZE(verbs); v++)
+        if (cur_eat(&s, verbs[v].verb))
+            break;
+    if (v == ARRAY_SIZE(verbs) || !cur_until(&s, LIT(" on "), &mode))
+        return false;
+    s = cur_skip(s, 4);
+    long after = span_find_last(s, LIT(" after "));
+    if (after < 0)
+        return false;
+    object = span_make(s.p, (size_t)after);
+    s = cur_skip(s, (size_t)after + sizeof(" after ") - 1);
+    if (span_ends_with(object, LIT(" by rearranging queue order")))
+        object.len -= sizeof(" by rearranging queue order") - 1;
+
+    ev->kind = verbs[v].kind;
+    ev->facts.step = verbs[v].step;
+    ev->facts.cause = verbs[v].cause;
+    ev->facts.lock_mode = mode;
+    ev->facts.lock_object = object;
+    double ms;
+    if (cur_num(&s, &ms) && span_starts_with_lit(s, " ms"))
+        ev->facts.wait_ms = ms;
+    lock_detail(ev);
+    return true;
+}
+
+/* ---------------------------------------------------------------- temp files */
+
+/* "temporary file: path \"%s\", size %lu" (fd.c ReportTemporaryFileUsage) */
+static bool log_temp_file(struct event *ev, struct span m)
+{
+    struct span s = cur_skip(m, sizeof("temporary file: ") - 1);
+
+    ev->kind = EV_TEMP_FILE;
+    if (!cur_eat_lit(&s, "path \""))
+        return true;
+    long end = span_find_last(s, LIT("\", size "));
+    if (end < 0)
+        return true;
+    ev->facts.temp_path = span_make(s.p, (size_t)end);
+    s = cur_skip(s, (size_t)end + sizeof("\", size ") - 1);
+    int64_t size;
+    if (cur_int(&s, &size))
+        ev->facts.temp_bytes = size;
+    return true;
+}
+
+/* ---------------------------------------------------------------- checkpoints */
+
+/* The number after @key ("write=") anywhere in @m. */
+static bool key_num(struct span m, struct span key, double *out)
+{
+    long i = span_find(m, 0, key);
+
+    if (i < 0)
+        return false;
+    struct span s = cur_skip(m, (size_t)i + key.len);
+    return cur_num(&s, out);
+}
+
+static bool log_checkpoint(struct event *ev, struct span m)
+{
+    struct span s = m;
+
+    if (!cur_eat_lit(&s, "checkpoint ") && !cur_eat_lit(&s, "restartpoint "))
+        return false;
+    if (cur_eat_lit(&s, "starting:")) {
+        /* Flag words, each with a leading space: " immediate force wait". */
+        ev->kind = EV_CHECKPOINT;
+        ev->facts.step = STEP_START;
+        struct span flags = span_trim(s);
+        if (flags.len)
+            ev->facts.cause = flags;
+        return true;
+    }
+    if (!cur_eat_lit(&s, "complete:"))
+        return false;
+    /* "wrote %d buffers (%.1f%%)[, wrote %d SLRU buffers]; %d WAL file(s) added, ...;
+     * write=%ld.%03d s, sync=..., total=...; sync files=...; distance=%d kB, ..." */
+    ev->kind = EV_CHECKPOINT;
+    ev->facts.step = STEP_END;
+    int64_t buffers;
+    double v;
+    if (cur_eat_lit(&s, " wrote ") && cur_int(&s, &buffers) && cur_eat_lit(&s, " buffers"))
+        ev->facts.buffers = buffers;
+    if (key_num(s, LIT("write="), &v))
+        ev->facts.write_s = v;
+    if (key_num(s, LIT("sync="), &v))
+        ev->facts.sync_s = v;
+    if (key_num(s, LIT("total="), &v))
+        ev->facts.total_s = v;
+    long i = span_find(s, 0, LIT("distance="));
+    if (i >= 0) {
+        struct span d = cur_skip(s, (size_t)i + sizeof("distance=") - 1);
+        int64_t kb;
+        if (cur_int(&d, &kb) && span_starts_with_lit(d, " kB"))
+            ev->facts.distance_kb = kb;
+    }
+    return true;
+}
+
+/* "checkpoints are occurring too frequently (%d second(s) apart)" (checkpointer.c) */
+static bool log_checkpoint_frequent(struct event *ev, struct span m)
+{
+    struct span s = cur_skip(m, sizeof("checkpoints are occurring too frequently (") - 1);
+    double secs;
+
+    ev->kind = EV_CHECKPOINT;
+    ev->facts.cause = LIT("too_frequent");
+    if (cur_num(&s, &secs) && cur_eat_lit(&s, " second"))
+        ev->facts.elapsed_s = secs;
+    return true;
+}
+
+/* ---------------------------------------------------------------- autovacuum */
+
+/* "tuples: %lld removed, %lld remain, ..." at the start of a line of the report. */
+static void vacuum_tuples(struct event *ev, struct span m)
+{
+    for (long i = span_find(m, 0, LIT("tuples: ")); i >= 0;
+         i = span_find(m, (size_t)i + 1, LIT("tuples: "))) {
+        if (i == 0 || (m.p[i - 1] != '\n' && m.p[i - 1] != '\t'))
+            continue;
+        struct span s = cur_skip(m, (size_t)i + sizeof("tuples: ") - 1);
+        int64_t removed, remain;
+        if (cur_int(&s, &removed) && cur_eat_lit(&s, " removed, ") && cur_int(&s, &remain) &&
+            cur_eat_lit(&s, " remain")) {
+            ev->facts.tuples_removed = removed;
+            ev->facts.tuples_remain = remain;
+        }
+        return;
+    }
+}
+
+/* "... system usage: CPU: user: %d.%02d s, system: %d.%02d s, elapsed: %d.%02d s" */
+static void vacuum_elapsed(struct event *ev, struct span m)
+{
+    long i = span_find(m, 0, LIT("system usage: CPU: "));
+    double v;
+
+    if (i < 0)
+        return;
+    struct span s = cur_skip(m, (size_t)i);
+    long e = span_find(s, 0, LIT("elapsed: "));
+    if (e < 0)
+        return;
+    s = cur_skip(s, (size_t)e + sizeof("elapsed: ") - 1);
+    if (cur_num(&s, &v) && span_starts_with_lit(s, " s"))
+        ev->facts.elapsed_s = v;
+}
+
+/*
+ * "automatic [aggressive ]vacuum[ to prevent wraparound] of table \"%s.%s.%s\": index
+ * scans: %d\n..." and "automatic analyze of table \"%s.%s.%s\"[\n...| system usage: ...]"
+ * (PG13 analyze is one line).
+ */
+static bool log_autovacuum(struct event *ev, struct span m)
+{
+    struct span s = cur_skip(m, sizeof("automatic ") - 1), what, rest;
+
+    if (!cur_until(&s, LIT(" of table \""), &what))
+        return false;
+    s = cur_skip(s, sizeof(" of table \"") - 1);
+    if (span_eq_lit(what, "analyze")) {
+        ev->kind = EV_AUTOANALYZE;
+    } else if (span_eq_lit(what, "vacuum")) {
+        ev->kind = EV_AUTOVACUUM;
+    } else if (span_eq_lit(what, "aggressive vacuum")) {
+        ev->kind = EV_AUTOVACUUM;
+        ev->facts.cause = LIT("aggressive");
+    } else if (span_eq_lit(what, "vacuum to prevent wraparound")) {
+        ev->kind = EV_AUTOVACUUM;
+        ev->facts.cause = LIT("wraparound");
+    } else if (span_eq_lit(what, "aggressive vacuum to prevent wraparound")) {
+        ev->kind = EV_AUTOVACUUM;
+        ev->facts.cause = LIT("aggressive_wraparound");
+    } else {
+        return false;
+    }
+    struct span line = line_first(s, &rest);
+    long end = ev->kind == EV_AUTOVACUUM ? span_find_last(line, LIT("\": index scans: "))
+                                         : span_find(line, 0, LIT("\" system usage: "));
+    if (end < 0 && ev->kind == EV_AUTOANALYZE && span_ends_with(line, LIT("\"")))
+        end = (long)line.len - 1;
+    if (end >= 0)
+        ev->facts.relation = span_make(line.p, (size_t)end);
+    if (ev->kind == EV_AUTOVACUUM)
+        vacuum_tuples(ev, m);
+    vacuum_elapsed(ev, m);
+    return true;
+}
+
+/* ---------------------------------------------------------------- connections */
+
+/* "host=%s[ port=%s]" from @s (a client host never contains a space). */
+static void host_port(struct event *ev, struct span s)
+{
+    long i = span_find_last(s, LIT("host="));
+
+    if (i < 0)
+        return;
+    s = cur_skip(s, (size_t)i + sizeof("host=") - 1);
+    size_t n = 0;
+    while (n < s.len && s.p[n] != ' ' && s.p[n] != '\n')
+        n++;
+    ev->facts.host = span_make(s.p, n);
+    s = cur_skip(s, n);
+    int64_t port;
+    if (cur_eat_lit(&s, " port=") && cur_int(&s, &port))
+        ev->facts.port = port;
+}
+
+/* "disconnection: session time: %d:%02d:%02d.%03d user=%s database=%s host=%s[ port=%s]" */
+static bool log_disconnection(struct event *ev, struct span m)
+{
+    struct span s = cur_skip(m, sizeof("disconnection: ") - 1);
+    int64_t h, mi;
+    double sec;
+
+    ev->kind = EV_DISCONNECTION;
+    if (cur_eat_lit(&s, "session time: ") && cur_int(&s, &h) && cur_eat_lit(&s, ":") &&
+        cur_int(&s, &mi) && cur_eat_lit(&s, ":") && cur_num(&s, &sec))
+        ev->facts.elapsed_s = (double)h * 3600.0 + (double)mi * 60.0 + sec;
+    host_port(ev, s);
+    return true;
+}
+
+/* ---------------------------------------------------------------- dispatch */
+
+bool classify_log_text(struct event *ev, struct arena *a)
+{
+    struct span m = ev->message;
+
+    if (m.len < 6)
+        return false;
+    switch (m.p[0]) {
+    case 'd':
+        if (span_starts_with_lit(m, "duration: "))
+            return log_duration(ev, m, a);
+        if (span_starts_with_lit(m, "disconnection: "))
+            return log_disconnection(ev, m);
+        if (span_starts_with_lit(m, "database system is ready to accept ")) {
+            struct span s = cur_skip(m, sizeof("database system is ready to accept ") - 1);
+            if (span_starts_with_lit(s, "connections")) {
+                ev->kind = EV_STARTUP;
+                return true;
+            }
+            if (span_starts_with_lit(s, "read-only connections")) {
+                ev->kind = EV_STARTUP;
+                ev->facts.cause = LIT("read_only");
+                return true;
+            }
+            return false;
+        }
+        if (span_eq_lit(span_rtrim(m), "database system is shut down")) {
+            ev->kind = EV_SHUTDOWN;
+            ev->facts.step = STEP_END;
+            return true;
+        }
+        return false;
+    case 's':
+    case 'e':
+    case 'p':
+    case 'b':
+        if (m.p[0] == 'p' && span_starts_with_lit(m, "process "))
+            return log_lock(ev, m);
+        return log_statement(ev, m);
+    case 't':
+        if (span_starts_with_lit(m, "temporary file: "))
+            return log_temp_file(ev, m);
+        return false;
+    case 'c':
+        if (span_starts_with_lit(m, "checkpoints are occurring too frequently ("))
+            return log_checkpoint_frequent(ev, m);
+        if (span_starts_with_lit(m, "checkpoint "))
+            return log_checkpoint(ev, m);
+        if (span_starts_with_lit(m, "connection received: ")) {
+            ev->kind = EV_CONNECTION;
+            host_port(ev, cur_skip(m, sizeof("connection received: ") - 1));
+            return true;
+        }
+        if (span_starts_with_lit(m, "connection authorized: ")) {
+            ev->kind = EV_AUTHENTICATED;
+            return true;
+        }
+        return false;
+    case 'r':
+        if (span_starts_with_lit(m, "restartpoint "))
+            return log_checkpoint(ev, m);
+        if (span_starts_with_lit(m, "replication connection authorized: ")) {
+            ev->kind = EV_AUTHENTICATED;
+            return true;
+        }
+        if (span_starts_with_lit(m, "received ")) {
+            struct span s = cur_skip(m, sizeof("received ") - 1), mode;
+            if (!cur_until(&s, LIT(" shutdown request"), &mode))
+                return false;
+            if (!span_eq_lit(mode, "smart") && !span_eq_lit(mode, "fast") &&
+                !span_eq_lit(mode, "immediate"))
+                return false;
+            ev->kind = EV_SHUTDOWN;
+            ev->facts.step = STEP_START;
+            ev->facts.cause = mode;
+            return true;
+        }
+        return false;
+    case 'a':
+        if (span_starts_with_lit(m, "automatic "))
+            return log_autovacuum(ev, m);
+        return false;
+    case 'A':
+        if (span_starts_with_lit(m, "AUDIT: "))
+            return log_pgaudit(ev, m, a);
+        return false;
+    default: return false;
+    }
+}

@@ -1,0 +1,1034 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * line_prefix - compile a log_line_prefix into a token program and match lines with it.
+ *
+ * The matcher is a small backtracking interpreter over the tokens (formats.md §4.3).
+ * Tokens with a fixed shape produce at most a few candidate ends; free-text tokens try
+ * every end where what follows them can start (shortest first). Matching stops at the
+ * first full success, which must be followed by "KEYWORD:". A step budget proportional
+ * to the line length keeps pathological lines (many repeats of a separator, nested free
+ * fields) linear: they fail instead of taking quadratic time.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "parse/line_prefix.h"
+
+enum tok_kind { TK_LIT, TK_FIELD, TK_CUT };
+
+/* Lexical class of a field's value. */
+enum fclass {
+    FC_DIGITS,     /* %p %l %x */
+    FC_DIGITS_OPT, /* %P: empty for non-workers */
+    FC_SIGNED,     /* %Q */
+    FC_SQLSTATE,   /* %e */
+    FC_SESSION,    /* %c hex.hex */
+    FC_VXID,       /* %v N/N or empty */
+    FC_EPOCH,      /* %n seconds.mmm */
+    FC_TIME,       /* %t %m %s */
+    FC_HOSTPORT,   /* %r */
+    FC_NOSPACE,    /* %h %L: free text without spaces */
+    FC_TEXT,       /* %a %i %b: free text, spaces allowed */
+    FC_USER,       /* %u: free text; first pass: no space */
+    FC_DB,         /* %d: free text; first pass: no space, no '@' */
+};
+
+struct tok {
+    enum tok_kind kind;
+    enum lp_field field;
+    enum fclass cls;
+    int pad;        /* 0: none; > 0 right-justified to pad columns; < 0 left-justified */
+    size_t lit_off; /* TK_LIT: offset into lits */
+    size_t lit_len;
+    /* Free-text fields: bytes that can start what follows the field (a candidate end
+     * must sit on one of them). */
+    uint8_t follow[32];
+};
+
+struct line_prefix {
+    char *text; /* the setting as given, NUL-terminated */
+    char *lits; /* literal bytes of all TK_LIT tokens (%% already turned into %) */
+    struct tok *toks;
+    size_t ntok;
+    uint32_t has;   /* bit per enum lp_field */
+    bool has_cut;   /* a %q is present */
+    bool has_names; /* %u or %d present: a relaxed second pass can differ */
+};
+
+static const struct {
+    char letter;
+    enum lp_field field;
+    enum fclass cls;
+} escapes[] = {
+    { 'a', LPF_APP, FC_TEXT },
+    { 'u', LPF_USER, FC_USER },
+    { 'd', LPF_DB, FC_DB },
+    { 'r', LPF_REMOTE, FC_HOSTPORT },
+    { 'h', LPF_HOST, FC_NOSPACE },
+    { 'L', LPF_LOCAL, FC_NOSPACE },
+    { 'b', LPF_BACKEND, FC_TEXT },
+    { 'p', LPF_PID, FC_DIGITS },
+    { 'P', LPF_LEADER, FC_DIGITS_OPT },
+    { 't', LPF_TIME, FC_TIME },
+    { 'm', LPF_TIME_MS, FC_TIME },
+    { 'n', LPF_EPOCH, FC_EPOCH },
+    { 'i', LPF_PS, FC_TEXT },
+    { 'e', LPF_SQLSTATE, FC_SQLSTATE },
+    { 'c', LPF_SESSION, FC_SESSION },
+    { 'l', LPF_LINE, FC_DIGITS },
+    { 's', LPF_SESSION_START, FC_TIME },
+    { 'v', LPF_VXID, FC_VXID },
+    { 'x', LPF_XID, FC_DIGITS },
+    { 'Q', LPF_QUERY_ID, FC_SIGNED },
+};
+_Static_assert(ARRAY_SIZE(escapes) == LPF_COUNT, "one escape per field");
+
+static const char *const keyword_names[LPK_COUNT] = {
+    [LPK_NONE] = "",
+    [LPK_DEBUG] = "DEBUG",
+    [LPK_LOG] = "LOG",
+    [LPK_INFO] = "INFO",
+    [LPK_NOTICE] = "NOTICE",
+    [LPK_WARNING] = "WARNING",
+    [LPK_ERROR] = "ERROR",
+    [LPK_FATAL] = "FATAL",
+    [LPK_PANIC] = "PANIC",
+    [LPK_DETAIL] = "DETAIL",
+    [LPK_HINT] = "HINT",
+    [LPK_QUERY] = "QUERY",
+    [LPK_CONTEXT] = "CONTEXT",
+    [LPK_LOCATION] = "LOCATION",
+    [LPK_BACKTRACE] = "BACKTRACE",
+    [LPK_STATEMENT] = "STATEMENT",
+};
+
+const char *lp_keyword_name(enum lp_keyword k)
+{
+    return (unsigned)k < LPK_COUNT ? keyword_names[k] : "";
+}
+
+char lp_field_letter(enum lp_field f)
+{
+    return (unsigned)f < LPF_COUNT ? escapes[f].letter : '?';
+}
+
+static bool is_digit(unsigned char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_hex(unsigned char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f');
+}
+
+static bool is_upper(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z';
+}
+
+static bool is_alpha(unsigned char c)
+{
+    return is_upper(c) || (c >= 'a' && c <= 'z');
+}
+
+static void set_bit(uint8_t *set, unsigned char c)
+{
+    set[c >> 3] |= (uint8_t)(1u << (c & 7));
+}
+
+static bool has_bit(const uint8_t *set, unsigned char c)
+{
+    return set[c >> 3] & (1u << (c & 7));
+}
+
+enum lp_keyword line_prefix_keyword(struct span s, size_t *msg_off)
+{
+    enum lp_keyword cand[2] = { LPK_NONE, LPK_NONE };
+
+    if (s.len < 4)
+        return LPK_NONE;
+    switch (s.p[0]) {
+    case 'B': cand[0] = LPK_BACKTRACE; break;
+    case 'C': cand[0] = LPK_CONTEXT; break;
+    case 'D': cand[0] = LPK_DETAIL, cand[1] = LPK_DEBUG; break;
+    case 'E': cand[0] = LPK_ERROR; break;
+    case 'F': cand[0] = LPK_FATAL; break;
+    case 'H': cand[0] = LPK_HINT; break;
+    case 'I': cand[0] = LPK_INFO; break;
+    case 'L': cand[0] = LPK_LOG, cand[1] = LPK_LOCATION; break;
+    case 'N': cand[0] = LPK_NOTICE; break;
+    case 'P': cand[0] = LPK_PANIC; break;
+    case 'Q': cand[0] = LPK_QUERY; break;
+    case 'S': cand[0] = LPK_STATEMENT; break;
+    case 'W': cand[0] = LPK_WARNING; break;
+    default: return LPK_NONE;
+    }
+    for (int i = 0; i < 2 && cand[i] != LPK_NONE; i++) {
+        const char *name = keyword_names[cand[i]];
+        size_t len = strlen(name);
+        if (s.len <= len || memcmp(s.p, name, len) != 0 || s.p[len] != ':')
+            continue;
+        size_t off = len + 1;
+        /* PostgreSQL writes two spaces; accept one (hand-edited logs) or none at the
+         * end of the line (an empty message). */
+        if (off < s.len && s.p[off] != ' ')
+            continue;
+        for (int sp = 0; sp < 2 && off < s.len && s.p[off] == ' '; sp++)
+            off++;
+        *msg_off = off;
+        return cand[i];
+    }
+    return LPK_NONE;
+}
+
+/* ---- compiling ---------------------------------------------------------------- */
+
+static void push_tok(struct line_prefix *lp, size_t *alloc, struct tok t)
+{
+    XGROW(lp->toks, lp->ntok + 1, *alloc);
+    lp->toks[lp->ntok++] = t;
+}
+
+/* Bytes that can start whatever follows token ti (for free-text fields). */
+static void compute_follow(struct line_prefix *lp, size_t ti, uint8_t *set)
+{
+    static const char kw_starts[] = "BCDEFHILNPQSW";
+
+    memset(set, 0, 32);
+    for (size_t j = ti + 1;; j++) {
+        if (j >= lp->ntok) {
+            for (const char *k = kw_starts; *k; k++)
+                set_bit(set, (unsigned char)*k);
+            return;
+        }
+        const struct tok *t = &lp->toks[j];
+        if (t->kind == TK_LIT) {
+            set_bit(set, (unsigned char)lp->lits[t->lit_off]);
+            return;
+        }
+        if (t->kind == TK_CUT) {
+            for (const char *k = kw_starts; *k; k++)
+                set_bit(set, (unsigned char)*k);
+            continue; /* the full shape continues after %q */
+        }
+        /* Another field: it may start with anything (and may be empty). */
+        memset(set, 0xff, 32);
+        return;
+    }
+}
+
+struct line_prefix *line_prefix_new(struct span text, struct diag *d)
+{
+    if (text.len > SIFT_MAX_PREFIX_BYTES) {
+        diag_set(d, DIAG_USAGE, "log_line_prefix is %zu bytes long (at most %u accepted)", text.len,
+                 SIFT_MAX_PREFIX_BYTES);
+        return NULL;
+    }
+    if (text.len && memchr(text.p, '\n', text.len)) {
+        diag_set(d, DIAG_USAGE, "log_line_prefix contains a newline");
+        return NULL;
+    }
+
+    struct line_prefix *lp = xcalloc(1, sizeof(*lp));
+    lp->text = xmalloc(text.len + 1);
+    if (text.len)
+        memcpy(lp->text, text.p, text.len);
+    lp->text[text.len] = '\0';
+    lp->lits = xmalloc(text.len + 1);
+    size_t nlits = 0, alloc = 0;
+    size_t lit_start = 0;
+    bool in_lit = false;
+
+#define END_LIT()                                                                               \
+    do {                                                                                        \
+        if (in_lit) {                                                                           \
+            push_tok(lp, &alloc,                                                                \
+                     (struct tok){                                                              \
+                         .kind = TK_LIT, .lit_off = lit_start, .lit_len = nlits - lit_start }); \
+            in_lit = false;                                                                     \
+        }                                                                                       \
+    } while (0)
+#define ADD_LIT(ch)               \
+    do {                          \
+        if (!in_lit) {            \
+            lit_start = nlits;    \
+            in_lit = true;        \
+        }                         \
+        lp->lits[nlits++] = (ch); \
+    } while (0)
+
+    const char *p = text.p, *end = text.p + text.len;
+    while (p < end) {
+        if (*p != '%') {
+            ADD_LIT(*p);
+            p++;
+            continue;
+        }
+        if (++p >= end)
+            break; /* a lone trailing '%' prints nothing */
+        int pad = 0;
+        if (*p == '-' || is_digit((unsigned char)*p)) {
+            int sign = 1;
+            if (*p == '-') {
+                sign = -1;
+                p++;
+            }
+            long v = 0;
+            while (p < end && is_digit((unsigned char)*p)) {
+                if (v <= 100000)
+                    v = v * 10 + (*p - '0');
+                p++;
+            }
+            if (p >= end)
+                break; /* PostgreSQL stops at a padding that ends the string */
+            if (v > 1000) {
+                diag_set(d, DIAG_USAGE, "log_line_prefix padding %ld is too large (at most 1000)",
+                         v);
+                line_prefix_free(lp);
+                return NULL;
+            }
+            pad = sign * (int)v;
+        }
+        char c = *p++;
+        if (c == '%') {
+            ADD_LIT('%');
+            continue;
+        }
+        if (c == 'q') {
+            if (!lp->has_cut) {
+                END_LIT();
+                push_tok(lp, &alloc, (struct tok){ .kind = TK_CUT });
+                lp->has_cut = true;
+            }
+            continue;
+        }
+        size_t e = 0;
+        while (e < ARRAY_SIZE(escapes) && escapes[e].letter != c)
+            e++;
+        if (e == ARRAY_SIZE(escapes))
+            continue; /* unknown escape: PostgreSQL ignores it */
+        END_LIT();
+        push_tok(
+            lp, &alloc,
+            (struct tok){
+                .kind = TK_FIELD, .field = escapes[e].field, .cls = escapes[e].cls, .pad = pad });
+        lp->has |= 1u << escapes[e].field;
+        if (escapes[e].field == LPF_USER || escapes[e].field == LPF_DB)
+            lp->has_names = true;
+    }
+    END_LIT();
+#undef END_LIT
+#undef ADD_LIT
+
+    for (size_t i = 0; i < lp->ntok; i++)
+        if (lp->toks[i].kind == TK_FIELD)
+            compute_follow(lp, i, lp->toks[i].follow);
+    return lp;
+}
+
+void line_prefix_free(struct line_prefix *lp)
+{
+    if (!lp)
+        return;
+    free(lp->text);
+    free(lp->lits);
+    free(lp->toks);
+    free(lp);
+}
+
+const char *line_prefix_text(const struct line_prefix *lp)
+{
+    return lp->text;
+}
+
+bool line_prefix_has(const struct line_prefix *lp, enum lp_field f)
+{
+    return (unsigned)f < LPF_COUNT && (lp->has & (1u << f));
+}
+
+bool line_prefix_has_cut(const struct line_prefix *lp)
+{
+    return lp->has_cut;
+}
+
+/* ---- matching ------------------------------------------------------------------ */
+
+struct mctx {
+    const struct line_prefix *lp;
+    const char *s;
+    size_t n;
+    bool strict;
+    size_t budget;
+    struct line_prefix_match *m;
+};
+
+#define MAX_CANDS 4
+
+static size_t span_digits(const char *s, size_t n, size_t i)
+{
+    size_t j = i;
+    while (j < n && is_digit((unsigned char)s[j]))
+        j++;
+    return j - i;
+}
+
+/* "YYYY-MM-DD HH:MM:SS[.f][ ZONE]" starting at i; candidate ends, longest first. */
+static size_t time_cands(const char *s, size_t n, size_t i, size_t *out)
+{
+    static const char shape[] = "dddd-dd-dd?dd:dd:dd";
+    size_t len = sizeof(shape) - 1;
+
+    if (n - i < len)
+        return 0;
+    for (size_t k = 0; k < len; k++) {
+        unsigned char c = (unsigned char)s[i + k];
+        if (shape[k] == 'd') {
+            if (!is_digit(c))
+                return 0;
+        } else if (shape[k] == '?') {
+            if (c != ' ' && c != 'T')
+                return 0;
+        } else if (c != (unsigned char)shape[k]) {
+            return 0;
+        }
+    }
+    size_t e = i + len;
+    if (e + 1 < n && s[e] == '.' && is_digit((unsigned char)s[e + 1])) {
+        size_t nd = span_digits(s, n, e + 1);
+        if (nd > 9)
+            return 0;
+        e += 1 + nd;
+    }
+    size_t nc = 0;
+    if (e < n && s[e] == 'Z') {
+        out[nc++] = e + 1;
+    } else if (e + 1 < n && s[e] == ' ' && is_alpha((unsigned char)s[e + 1])) {
+        /* an abbreviation: UTC, CEST, IST */
+        size_t z = e + 1;
+        while (z < n && z - e <= 16 && is_alpha((unsigned char)s[z]))
+            z++;
+        out[nc++] = z;
+    } else if (e + 2 < n && s[e] == ' ' && (s[e + 1] == '+' || s[e + 1] == '-') &&
+               is_digit((unsigned char)s[e + 2])) {
+        /* a zone without abbreviation prints its offset: -03, +0545 */
+        size_t nz = span_digits(s, n, e + 2);
+        if (nz <= 4)
+            out[nc++] = e + 2 + nz;
+    }
+    out[nc++] = e;
+    return nc;
+}
+
+/* Candidate ends for a fixed-shape class at i. */
+static size_t fixed_cands(enum fclass cls, const char *s, size_t n, size_t i, size_t *out)
+{
+    size_t nd, j;
+
+    switch (cls) {
+    case FC_DIGITS:
+        nd = span_digits(s, n, i);
+        if (!nd)
+            return 0;
+        out[0] = i + nd;
+        return 1;
+    case FC_DIGITS_OPT: out[0] = i + span_digits(s, n, i); return 1;
+    case FC_SIGNED:
+        j = i + (i < n && s[i] == '-');
+        nd = span_digits(s, n, j);
+        if (!nd)
+            return 0;
+        out[0] = j + nd;
+        return 1;
+    case FC_SQLSTATE:
+        if (n - i < 5)
+            return 0;
+        for (size_t k = 0; k < 5; k++)
+            if (!is_digit((unsigned char)s[i + k]) && !is_upper((unsigned char)s[i + k]))
+                return 0;
+        out[0] = i + 5;
+        return 1;
+    case FC_SESSION:
+        j = i;
+        while (j < n && is_hex((unsigned char)s[j]))
+            j++;
+        if (j == i || j >= n || s[j] != '.')
+            return 0;
+        nd = ++j;
+        while (j < n && is_hex((unsigned char)s[j]))
+            j++;
+        if (j == nd)
+            return 0;
+        out[0] = j;
+        return 1;
+    case FC_VXID: {
+        size_t nc = 0;
+        nd = span_digits(s, n, i);
+        if (nd && i + nd < n && s[i + nd] == '/') {
+            size_t nd2 = span_digits(s, n, i + nd + 1);
+            if (nd2)
+                out[nc++] = i + nd + 1 + nd2;
+        }
+        out[nc++] = i; /* no virtual transaction */
+        return nc;
+    }
+    case FC_EPOCH:
+        nd = span_digits(s, n, i);
+        if (!nd || i + nd >= n || s[i + nd] != '.')
+            return 0;
+        j = span_digits(s, n, i + nd + 1);
+        if (!j)
+            return 0;
+        out[0] = i + nd + 1 + j;
+        return 1;
+    case FC_TIME: return time_cands(s, n, i, out);
+    case FC_HOSTPORT: {
+        size_t nc = 0;
+        if (n - i >= 7 && memcmp(s + i, "[local]", 7) == 0)
+            out[nc++] = i + 7;
+        /* host(port): the first '(' of the non-space run followed by digits and ')' */
+        for (j = i; j < n && j - i < 300 && s[j] != ' '; j++) { /* host names <= 253 */
+            if (s[j] != '(')
+                continue;
+            nd = span_digits(s, n, j + 1);
+            if (j > i && nd && j + 1 + nd < n && s[j + 1 + nd] == ')') {
+                out[nc++] = j + 2 + nd;
+                break;
+            }
+        }
+        out[nc++] = i; /* processes without a client */
+        return nc;
+    }
+    default: return 0;
+    }
+}
+
+static bool run(struct mctx *c, size_t ti, size_t pos);
+
+/* Pay for @n units of work (bytes scanned, tokens tried); false once the budget of
+ * the line is spent, which ends matching with "no match". */
+static bool charge(struct mctx *c, size_t n)
+{
+    if (c->budget < n) {
+        c->budget = 0;
+        return false;
+    }
+    c->budget -= n;
+    return true;
+}
+
+static bool accept_at(struct mctx *c, size_t pos, bool cut)
+{
+    size_t mo;
+    enum lp_keyword kw = line_prefix_keyword(span_make(c->s + pos, c->n - pos), &mo);
+    if (kw == LPK_NONE)
+        return false;
+    c->m->kw = kw;
+    c->m->kw_off = pos;
+    c->m->msg_off = pos + mo;
+    c->m->cut = cut;
+    return true;
+}
+
+/* The value of token t is [vs, ve); its padded region starts at pos. */
+static bool try_value(struct mctx *c, size_t ti, size_t pos, size_t vs, size_t ve)
+{
+    const struct tok *t = &c->lp->toks[ti];
+    size_t end = ve;
+
+    if (t->pad < 0) {
+        size_t w = (size_t)-t->pad;
+        if (ve - pos < w) {
+            if (pos + w > c->n)
+                return false;
+            for (size_t k = ve; k < pos + w; k++)
+                if (c->s[k] != ' ')
+                    return false;
+            end = pos + w;
+        }
+    } else if (t->pad > 0 && vs > pos && ve != pos + (size_t)t->pad) {
+        return false;
+    }
+    struct span old = c->m->field[t->field];
+    c->m->field[t->field] = span_make(c->s + vs, ve - vs);
+    if (run(c, ti + 1, end))
+        return true;
+    c->m->field[t->field] = old;
+    return false;
+}
+
+static bool byte_allowed(enum fclass cls, bool strict, unsigned char ch)
+{
+    switch (cls) {
+    case FC_NOSPACE:
+    case FC_HOSTPORT: return ch != ' ';
+    case FC_USER: return !strict || ch != ' ';
+    case FC_DB: return !strict || (ch != ' ' && ch != '@');
+    default: return true;
+    }
+}
+
+static bool run_free(struct mctx *c, size_t ti, size_t pos, size_t vs)
+{
+    const struct tok *t = &c->lp->toks[ti];
+
+    /* A right-justified value shorter than its padding ends exactly at the padding. */
+    if (t->pad > 0 && vs > pos) {
+        size_t e = pos + (size_t)t->pad;
+        if (e > c->n)
+            return false;
+        for (size_t k = vs; k < e; k++)
+            if (!byte_allowed(t->cls, c->strict, (unsigned char)c->s[k]))
+                return false;
+        return try_value(c, ti, pos, vs, e);
+    }
+    size_t e = vs;
+    if (t->cls == FC_HOSTPORT)
+        e++; /* the empty value was a fixed candidate */
+    /* Every match ends with a keyword, so a value never reaches the end of the line. */
+    for (; e < c->n; e++) {
+        if (e > vs && !byte_allowed(t->cls, c->strict, (unsigned char)c->s[e - 1]))
+            return false;
+        if (!charge(c, 1))
+            return false;
+        /* (a left-justified value is followed by its padding spaces first) */
+        if (t->pad >= 0 && !has_bit(t->follow, (unsigned char)c->s[e]))
+            continue;
+        if (try_value(c, ti, pos, vs, e))
+            return true;
+    }
+    return false;
+}
+
+static bool run(struct mctx *c, size_t ti, size_t pos)
+{
+    if (!charge(c, 1))
+        return false;
+    if (ti == c->lp->ntok)
+        return accept_at(c, pos, false);
+
+    const struct tok *t = &c->lp->toks[ti];
+    switch (t->kind) {
+    case TK_LIT:
+        if (c->n - pos < t->lit_len || memcmp(c->s + pos, c->lp->lits + t->lit_off, t->lit_len))
+            return false;
+        return run(c, ti + 1, pos + t->lit_len);
+    case TK_CUT:
+        if (accept_at(c, pos, true))
+            return true;
+        return run(c, ti + 1, pos);
+    case TK_FIELD: break;
+    }
+
+    size_t vs = pos;
+    if (t->pad > 0) {
+        size_t w = (size_t)t->pad;
+        while (vs < c->n && vs - pos < w && c->s[vs] == ' ')
+            vs++;
+    }
+    size_t cand[MAX_CANDS];
+    size_t nc = fixed_cands(t->cls, c->s, c->n, vs, cand);
+    if (nc && !charge(c, cand[0] - vs)) /* cand[0] is the longest */
+        return false;
+    for (size_t k = 0; k < nc; k++)
+        if (try_value(c, ti, pos, vs, cand[k]))
+            return true;
+    if (t->cls == FC_NOSPACE || t->cls == FC_TEXT || t->cls == FC_USER || t->cls == FC_DB ||
+        t->cls == FC_HOSTPORT)
+        return run_free(c, ti, pos, vs);
+    return false;
+}
+
+bool line_prefix_match(const struct line_prefix *lp, struct span line, struct line_prefix_match *m)
+{
+    struct mctx c = { .lp = lp, .s = line.p, .n = line.len, .m = m };
+
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1 && !lp->has_names)
+            break;
+        memset(m, 0, sizeof(*m));
+        c.strict = pass == 0;
+        c.budget = SIFT_MAX_PREFIX_STEPS_BASE + SIFT_MAX_PREFIX_STEPS * line.len;
+        if (run(&c, 0, 0))
+            return true;
+    }
+    memset(m, 0, sizeof(*m));
+    return false;
+}
+
+/* ---- detection ------------------------------------------------------------------ */
+
+const char *const line_prefix_known[] = {
+    "%m [%p] %q%u@%d ",                                /* Debian/Ubuntu packages */
+    "%m [%p] ",                                        /* PostgreSQL default since 10 */
+    "%h %m [%p] %q%u@%d ",                             /* Supabase images */
+    "%t:%r:%u@%d:[%p]:",                               /* Amazon RDS, Aurora */
+    "%t-%c-",                                          /* Azure Flexible Server */
+    "[%p]: [%l-1] db=%d,user=%u ",                     /* Google Cloud SQL */
+    " sql_error_code = %e ",                           /* Heroku (after the syslog header) */
+    "%m [%p] %q%u@%d/%a ",                             /* Debian plus application */
+    "%t [%p]: [%l-1] ",                                /* pgBadger */
+    "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger */
+    "%t [%p]: user=%u,db=%d,app=%a,client=%h ",        /* pgBadger README */
+    "%t [%p]: db=%d,user=%u,app=%a,client=%h ",        /* pgBadger */
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger with ms */
+    "db=%d,user=%u,app=%a,client=%h ",                 /* pgBadger syslog */
+    "user=%u,db=%d,app=%a,client=%h ",                 /* pgBadger syslog */
+    "%t [%p] ",                                        /* common before 10 */
+    "%t ",                                             /* common before 10 */
+    "",                                                /* the default before 10 */
+    NULL,
+};
+
+/* Keys of "key=value" pairs people put in prefixes, and the escape they stand for. */
+static const struct {
+    const char *key;
+    char esc;
+} infer_keys[] = {
+    { "user", 'u' },
+    { "usr", 'u' },
+    { "username", 'u' },
+    { "user_name", 'u' },
+    { "u", 'u' },
+    { "db", 'd' },
+    { "database", 'd' },
+    { "dbname", 'd' },
+    { "d", 'd' },
+    { "app", 'a' },
+    { "appli", 'a' },
+    { "application", 'a' },
+    { "application_name", 'a' },
+    { "a", 'a' },
+    { "client", 'h' },
+    { "host", 'h' },
+    { "remote", 'r' },
+    { "h", 'h' },
+    { "pid", 'p' },
+    { "session", 'c' },
+    { "sid", 'c' },
+    { "line", 'l' },
+    { "sqlstate", 'e' },
+    { "sql_error_code", 'e' },
+    { "state", 'e' },
+    { "e", 'e' },
+    { "queryid", 'Q' },
+    { "query_id", 'Q' },
+    { "vxid", 'v' },
+    { "xid", 'x' },
+    { "txid", 'x' },
+    { "backend", 'b' },
+    { "backend_type", 'b' },
+    { "tag", 'i' },
+    { "leader", 'P' },
+};
+
+static bool is_ident(unsigned char c)
+{
+    return is_alpha(c) || is_digit(c) || c == '_';
+}
+
+static bool is_session_escape(char e)
+{
+    return e == 'u' || e == 'd' || e == 'a' || e == 'h' || e == 'r' || e == 'i';
+}
+
+struct infer {
+    struct sbuf *out;
+    size_t word_start; /* where in @out the current space-separated word starts */
+    size_t q_at;       /* where %q goes: the word of the first session escape */
+    bool have_q, have_pid, have_time;
+    bool anchored; /* a time, pid or session escape: enough to tell records apart */
+    bool ok;
+};
+
+static void infer_lit(struct infer *in, const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%')
+            in->ok &= sbuf_addch(in->out, '%') == 0;
+        in->ok &= sbuf_addch(in->out, p[i]) == 0;
+        if (p[i] == ' ' || p[i] == ':')
+            in->word_start = in->out->len;
+    }
+}
+
+static void infer_esc(struct infer *in, char e)
+{
+    if (is_session_escape(e) && !in->have_q) {
+        in->q_at = in->word_start;
+        in->have_q = true;
+    }
+    if (e == 'p')
+        in->have_pid = true;
+    if (strchr("mtnpcl", e))
+        in->anchored = true;
+    in->ok &= sbuf_addch(in->out, '%') == 0;
+    in->ok &= sbuf_addch(in->out, e) == 0;
+}
+
+/* Length of a value that runs to the next ',', ' ' or ']' (or the end); a value in
+ * brackets ("[unknown]", "[local]") runs past its ']'. */
+static size_t value_len(const char *s, size_t n, size_t i)
+{
+    size_t j = i;
+    if (j < n && s[j] == '[') {
+        while (j < n && s[j] != ']' && s[j] != ' ')
+            j++;
+        j += j < n && s[j] == ']';
+    }
+    while (j < n && s[j] != ',' && s[j] != ' ' && s[j] != ']')
+        j++;
+    return j - i;
+}
+
+bool line_prefix_infer(struct span line, struct sbuf *out)
+{
+    size_t kpos = line.len, mo;
+
+    for (size_t i = 0; i < line.len && i < SIFT_MAX_PREFIX_BYTES; i++) {
+        if (!is_upper((unsigned char)line.p[i]) ||
+            (i > 0 && is_ident((unsigned char)line.p[i - 1])))
+            continue;
+        if (line_prefix_keyword(span_make(line.p + i, line.len - i), &mo) != LPK_NONE) {
+            kpos = i;
+            break;
+        }
+    }
+    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it) */
+    if (kpos == line.len || (line.len && line.p[0] == '{'))
+        return false;
+
+    const char *s = line.p;
+    size_t n = kpos, j = 0;
+    struct infer in = { .out = out, .ok = true };
+    sbuf_reset(out);
+
+    while (j < n) {
+        size_t cand[MAX_CANDS];
+        unsigned char c = (unsigned char)s[j];
+        bool word_start = j == 0 || !is_ident((unsigned char)s[j - 1]);
+
+        /* timestamps: the first is the log time, a second one the session start */
+        if (is_digit(c) && time_cands(s, n, j, cand)) {
+            size_t e = cand[0];
+            bool ms = memchr(s + j, '.', e - j) != NULL;
+            infer_esc(&in, in.have_time ? 's' : ms ? 'm' : 't');
+            in.have_time = true;
+            j = e;
+            continue;
+        }
+        /* session id: 8 hex digits (start time), '.', hex pid */
+        if (word_start && is_hex(c)) {
+            size_t h = j;
+            while (h < n && is_hex((unsigned char)s[h]))
+                h++;
+            size_t h2 = h + 1;
+            while (h < n && s[h] == '.' && h2 < n && is_hex((unsigned char)s[h2]))
+                h2++;
+            if (h - j == 8 && h < n && s[h] == '.' && h2 > h + 1 &&
+                (h2 == n || !is_ident((unsigned char)s[h2])) && (h2 == n || s[h2] != '.')) {
+                infer_esc(&in, 'c');
+                j = h2;
+                continue;
+            }
+        }
+        /* epoch with milliseconds */
+        if (word_start && is_digit(c)) {
+            size_t nd = span_digits(s, n, j);
+            if (nd >= 9 && nd <= 11 && j + nd < n && s[j + nd] == '.' &&
+                span_digits(s, n, j + nd + 1) == 3) {
+                infer_esc(&in, 'n');
+                j += nd + 4;
+                continue;
+            }
+        }
+        /* [N-1]: pgBadger's imitation of syslog sequence numbers */
+        if (c == '[' && j + 1 < n && is_digit((unsigned char)s[j + 1])) {
+            size_t nd = span_digits(s, n, j + 1);
+            size_t k = j + 1 + nd;
+            if (k + 2 < n && s[k] == '-' && s[k + 1] == '1' && s[k + 2] == ']') {
+                infer_lit(&in, "[", 1);
+                infer_esc(&in, 'l');
+                infer_lit(&in, "-1]", 3);
+                j = k + 3;
+                continue;
+            }
+        }
+        /* IPv4 address, with (port) for %r */
+        if (word_start && is_digit(c)) {
+            size_t k = j;
+            int dots = 0;
+            while (k < n && (is_digit((unsigned char)s[k]) || s[k] == '.'))
+                dots += s[k++] == '.';
+            if (dots == 3) {
+                size_t nd = k < n && s[k] == '(' ? span_digits(s, n, k + 1) : 0;
+                if (nd && k + 1 + nd < n && s[k + 1 + nd] == ')') {
+                    infer_esc(&in, 'r');
+                    j = k + 2 + nd;
+                } else {
+                    infer_esc(&in, 'h');
+                    j = k;
+                }
+                continue;
+            }
+        }
+        /* the first free-standing number is the pid */
+        if (word_start && is_digit(c) && !in.have_pid) {
+            size_t nd = span_digits(s, n, j);
+            if (j + nd == n || !is_ident((unsigned char)s[j + nd])) {
+                infer_esc(&in, 'p');
+                j += nd;
+                continue;
+            }
+        }
+        /* [local] alone is %r */
+        if (c == '[' && n - j >= 7 && memcmp(s + j, "[local]", 7) == 0) {
+            infer_esc(&in, 'r');
+            j += 7;
+            continue;
+        }
+        /* key=value, also "key = value" (Heroku) */
+        if (word_start && is_alpha(c)) {
+            size_t k = j;
+            while (k < n && is_ident((unsigned char)s[k]))
+                k++;
+            size_t eq = k;
+            while (eq < n && s[eq] == ' ')
+                eq++;
+            if (eq < n && s[eq] == '=') {
+                char esc = 0;
+                for (size_t t = 0; t < ARRAY_SIZE(infer_keys) && !esc; t++)
+                    if (strlen(infer_keys[t].key) == k - j &&
+                        memcmp(infer_keys[t].key, s + j, k - j) == 0)
+                        esc = infer_keys[t].esc;
+                if (esc) {
+                    size_t vs = eq + 1;
+                    if (eq > k && vs < n && s[vs] == ' ')
+                        vs++; /* "key = value" */
+                    infer_lit(&in, s + j, vs - j);
+                    infer_esc(&in, esc);
+                    j = vs + value_len(s, n, vs);
+                    continue;
+                }
+            }
+        }
+        /* user@database, user@database/application */
+        if (word_start && (j == 0 || s[j - 1] == ' ' || s[j - 1] == ':')) {
+            size_t k = j;
+            while (k < n && s[k] != ' ' && s[k] != '@' && s[k] != ':')
+                k++;
+            if (k < n && s[k] == '@') {
+                size_t r = k + 1;
+                while (r < n && s[r] != ' ' && s[r] != '/' && s[r] != ':')
+                    r++;
+                infer_esc(&in, 'u');
+                infer_lit(&in, "@", 1);
+                infer_esc(&in, 'd');
+                if (r < n && s[r] == '/') {
+                    infer_lit(&in, "/", 1);
+                    infer_esc(&in, 'a');
+                    r++;
+                    while (r < n && s[r] != ' ')
+                        r++;
+                }
+                j = r;
+                continue;
+            }
+        }
+        infer_lit(&in, s + j, 1);
+        j++;
+    }
+    if (in.have_q && in.ok) {
+        /* Processes without a client stop at %q: put it before the word of the first
+         * session field, so both shapes match. */
+        size_t tail = out->len - in.q_at;
+        in.ok &= sbuf_grow(out, 2) == 0;
+        if (in.ok) {
+            memmove(out->buf + in.q_at + 2, out->buf + in.q_at, tail);
+            memcpy(out->buf + in.q_at, "%q", 2);
+            sbuf_setlen(out, out->len + 2);
+        }
+    }
+    /* like pgBadger, a usable prefix has a time or a process escape */
+    if (!in.ok || !in.anchored)
+        return false;
+    /* a guess that does not even match its own line (a "key=" whose value does not have
+     * the escape's shape) is no guess */
+    struct line_prefix *lp = line_prefix_new(sbuf_span(out), NULL);
+    struct line_prefix_match m;
+    bool ok = lp && line_prefix_match(lp, line, &m);
+    line_prefix_free(lp);
+    return ok;
+}
+
+#define DETECT_INFER_MAX 16
+
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred)
+{
+    size_t best = 0, best_lit = 0;
+    struct sbuf cand = SBUF_INIT;
+    char *seen[DETECT_INFER_MAX];
+    size_t nseen = 0, nknown = 0;
+
+    while (line_prefix_known[nknown])
+        nknown++;
+    sbuf_reset(out);
+    *inferred = false;
+
+    /* Known prefixes first, then up to DETECT_INFER_MAX distinct inferred ones. */
+    size_t li = 0;
+    for (size_t ci = 0;; ci++) {
+        bool inf = ci >= nknown;
+        struct span text;
+        if (!inf) {
+            text = span_cstr(line_prefix_known[ci]);
+        } else {
+            bool got = false;
+            while (!got && li < n && nseen < DETECT_INFER_MAX) {
+                struct span l = lines[li++];
+                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand))
+                    continue;
+                got = true;
+                for (size_t k = 0; k < nseen && got; k++)
+                    got = strcmp(seen[k], cand.buf) != 0;
+                for (size_t k = 0; k < nknown && got; k++)
+                    got = strcmp(line_prefix_known[k], cand.buf) != 0;
+            }
+            if (!got)
+                break;
+            seen[nseen++] = xstrdup(cand.buf);
+            text = span_cstr(seen[nseen - 1]);
+        }
+        struct line_prefix *lp = line_prefix_new(text, NULL);
+        if (!lp)
+            continue;
+        size_t score = 0, lit = 0;
+        for (size_t i = 0; i < n; i++) {
+            struct line_prefix_match m;
+            if (!lines[i].len || lines[i].p[0] == '\t' || !line_prefix_match(lp, lines[i], &m))
+                continue;
+            score++;
+            lit += m.kw_off;
+            for (int f = 0; f < LPF_COUNT; f++)
+                lit -= m.field[f].len;
+        }
+        /* More lines win; then the prefix that explains more of them with literal text
+         * (user@db/app beats user@db when the lines have the "/"); then the earlier. */
+        if (score > best || (score == best && score && lit > best_lit)) {
+            best = score;
+            best_lit = lit;
+            sbuf_reset(out);
+            if (sbuf_addspan(out, text) < 0)
+                best = 0;
+            *inferred = inf;
+        }
+        line_prefix_free(lp);
+    }
+    for (size_t k = 0; k < nseen; k++)
+        free(seen[k]);
+    sbuf_release(&cand);
+    return best;
+}

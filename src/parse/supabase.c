@@ -1,0 +1,933 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * supabase.c - Supabase (Logflare) Postgres log events (formats.md §9), in the shapes
+ * users get them out:
+ *
+ *   - Logs Explorer / Management API rows: {"id", "timestamp" (Unix µs), "event_message",
+ *     "metadata": [{"host", "parsed": [{csvlog-like fields}]}]} (metadata and parsed are
+ *     one-element arrays), as a JSON array, one per line (NDJSON), pretty-printed
+ *     ("Copy as JSON", jq), or wrapped in the API's {"result": [...], "error": ...};
+ *   - log-drain bodies: the same events with plain objects ("metadata": {"parsed": {}}),
+ *     as a JSON array or NDJSON; Datadog-drain wrappers {"ddsource", "data": {event}};
+ *   - the Explorer's "Download CSV" (supabase_logs.csv): a header naming the selected
+ *     columns, then one CSV record per row, `metadata` as JSON text;
+ *   - flat rows (a query that selected parsed.* columns by name).
+ *
+ * Field mapping (documented names, formats.md §9.2): event_message -> message,
+ * metadata.parsed.{error_severity, sql_state_code, user_name, database_name, process_id,
+ * connection_from, session_id, session_line_num, command_tag, session_start_time,
+ * virtual_transaction_id, transaction_id, detail, hint, context, query,
+ * application_name, backend_type, leader_pid, query_id, timestamp}; the csv names
+ * internal_query, internal_query_pos, query_pos and location are read too (inferred).
+ * The time is parsed.timestamp (the server's log time) or else the top-level timestamp
+ * (µs; 10/13/16/19 digits read as s/ms/µs/ns as Logflare normalises them).
+ *
+ * Events of other Supabase products (edge, auth, storage ... in a drain) are rejected
+ * with reason "not a postgres event": counted and sampled, never silently dropped.
+ *
+ * Line accounting (parse_int.h): a record inside one line is an event of that line; a
+ * record over several lines (pretty-printed JSON, CSV with newlines in a value) is a
+ * pending record; lines with JSON structure only ("[", "]", "{" alone before the first
+ * key, the API wrapper's keys) and the CSV header count as blank lines. A line that
+ * holds several records (a compact one-line JSON array) needs the framework to emit
+ * several events for one line, which it cannot yet: such a line is rejected with reason
+ * "several records on one line" naming how many (docs/supabase.md shows the jq
+ * one-liner that splits the array).
+ */
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/arena.h"
+#include "core/utf8.h"
+#include "core/xalloc.h"
+#include "parse/parse_int.h"
+
+/* Columns of an Explorer CSV export we keep track of. The export has the columns of the
+ * user's SELECT; 64 is far more than any useful query selects. */
+#define SB_MAX_CSV_COLUMNS 64
+
+enum sb_mode { SB_UNKNOWN, SB_JSON, SB_CSV };
+
+/* Where the top-level JSON value stands. */
+enum sb_top {
+    TOP_NONE,      /* between top-level values */
+    TOP_ARRAY,     /* [ rows ] */
+    TOP_UNDECIDED, /* { ... before its first key: a row or the API wrapper */
+    TOP_ROW,       /* { row } (NDJSON, pretty-printed single row) */
+    TOP_WRAPPER,   /* {"result": [ rows ], "error": ...} */
+};
+
+/* A piece of the current line that belongs to a record. */
+struct sb_seg {
+    size_t start, end;
+    bool opened; /* the record's '{' is on this line */
+    bool closed; /* the record's '}' is on this line */
+};
+
+struct sb_state {
+    enum sb_mode mode;
+
+    /* JSON scanner, carried across lines */
+    enum sb_top top;
+    uint64_t depth;
+    bool in_str, esc;
+    bool in_rec;        /* inside a record object */
+    uint64_t rec_depth; /* depth outside the record's '{' */
+    bool deferred;      /* the record's '{' was on a line of its own (counted blank) */
+    bool key_pos;       /* wrapper/undecided: the next string at depth 1 is a key */
+    bool in_key;
+    char key[8];
+    size_t key_len;
+    bool result_key; /* the last depth-1 key of the wrapper was "result" */
+    bool in_result;  /* inside the wrapper's result array */
+    bool garbage;    /* this line has bytes that are not JSON structure */
+    struct sb_seg *segs;
+    size_t nsegs, segs_alloc;
+
+    /* CSV */
+    bool have_header;
+    char *cols[SB_MAX_CSV_COLUMNS];
+    size_t ncols;
+    bool csv_in_quote, csv_field_start;
+};
+
+/* ------------------------------------------------------------------------------------ */
+/* values                                                                               */
+
+/* Copy a jansson string into the scratch arena (the json_t dies before the event). */
+static struct span sb_str(struct parser *p, const json_t *v)
+{
+    if (!v || !json_is_string(v))
+        return SPAN_NULL;
+    return arena_dup(parser_scratch(p), json_string_value(v), json_string_length(v));
+}
+
+/* An integer from a JSON integer, an integral real or a decimal string (CSV exports and
+ * some drains stringify numbers). */
+static bool sb_int(const json_t *v, int64_t *out)
+{
+    if (!v)
+        return false;
+    if (json_is_integer(v)) {
+        *out = (int64_t)json_integer_value(v);
+        return true;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d != d || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
+            return false;
+        *out = (int64_t)d;
+        return true;
+    }
+    if (json_is_string(v))
+        return span_to_i64(span_make(json_string_value(v), json_string_length(v)), out);
+    return false;
+}
+
+/* Logflare's timestamp normalisation (lib/logflare/utils.ex to_microseconds): 19 digits
+ * are ns, 16 µs, 13 ms, 10 s. */
+static bool sb_epoch(int64_t v, int64_t *us, int *frac)
+{
+    int64_t a = v < 0 ? -v : v;
+    int digits = 1;
+
+    while (a >= 10 && digits < 20) {
+        a /= 10;
+        digits++;
+    }
+    switch (digits) {
+    case 19:
+        *us = v / 1000;
+        *frac = 6;
+        return true;
+    case 16:
+        *us = v;
+        *frac = 6;
+        return true;
+    case 13:
+        *us = v * 1000;
+        *frac = 3;
+        return true;
+    case 10:
+        *us = v * 1000000;
+        *frac = 0;
+        return true;
+    default: return false;
+    }
+}
+
+static bool sb_time(struct parser *p, const json_t *v, int64_t *us, int *frac)
+{
+    int64_t n;
+
+    if (!v)
+        return false;
+    if (sb_int(v, &n))
+        return sb_epoch(n, us, frac);
+    if (!json_is_string(v))
+        return false;
+    struct span s = span_make(json_string_value(v), json_string_length(v));
+    struct pgtime_tz utc = { true, 0 };
+    /* A zone-less time from a wrapper is UTC unless --tz says otherwise. */
+    const struct pgtime_tz *tz = parser_tz(p)->set ? parser_tz(p) : &utc;
+    return pgtime_parse(s, tz, us, frac, NULL) == PGTIME_OK;
+}
+
+/* metadata / parsed are one-element arrays in Explorer rows, objects in drains. */
+static json_t *sb_obj(json_t *v)
+{
+    if (v && json_is_array(v))
+        v = json_array_size(v) ? json_array_get(v, 0) : NULL;
+    return v && json_is_object(v) ? v : NULL;
+}
+
+/* Local development (formats.md §9.4): event_message is a whole stderr line with the
+ * prefix '%h %m [%p] %q%u@%d ', one event per physical line. Take the pid and the text
+ * after the severity word; DETAIL/STATEMENT/continuation lines stay as they are. */
+static void sb_local_line(struct event *ev)
+{
+    static const struct {
+        struct span word;
+        enum event_severity sev;
+    } words[] = {
+        { { "LOG:  ", 6 }, SEV_LOG },          { { "ERROR:  ", 8 }, SEV_ERROR },
+        { { "FATAL:  ", 8 }, SEV_FATAL },      { { "PANIC:  ", 8 }, SEV_PANIC },
+        { { "WARNING:  ", 10 }, SEV_WARNING }, { { "NOTICE:  ", 9 }, SEV_NOTICE },
+        { { "INFO:  ", 7 }, SEV_INFO },        { { "DEBUG:  ", 8 }, SEV_DEBUG },
+    };
+    struct span m = ev->message;
+    long open = span_find(m, 0, SPAN_LIT(" ["));
+
+    if (open < 0)
+        return;
+    long close = span_find_char(m, (size_t)open + 2, ']');
+    int64_t pid;
+    if (close < 0 || !span_to_i64(span_sub(m, (size_t)open + 2, (size_t)(close - open - 2)), &pid))
+        return;
+    long best = -1;
+    size_t w = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(words); i++) {
+        long at = span_find(m, (size_t)close, words[i].word);
+        if (at >= 0 && (best < 0 || at < best)) {
+            best = at;
+            w = i;
+        }
+    }
+    if (best < 0)
+        return;
+    ev->pid = pid;
+    ev->severity = words[w].sev;
+    ev->message = span_sub(m, (size_t)best + words[w].word.len, m.len);
+}
+
+/*
+ * Fill @ev from one row. Returns NULL, or the reject reason (a constant) with @why
+ * naming the detail.
+ */
+static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const char **why)
+{
+    int64_t v;
+    int frac;
+
+    *why = NULL;
+    if (!json_is_object(row)) {
+        *why = "expected a JSON object";
+        return "not a supabase event";
+    }
+    /* Datadog drain: {"message", "ddsource": "Supabase", "service", "data": {event}} */
+    json_t *data = json_object_get(row, "data");
+    if (json_object_get(row, "ddsource") && data && json_is_object(data))
+        row = data;
+
+    json_t *msg = json_object_get(row, "event_message");
+    json_t *md = json_object_get(row, "metadata");
+    if (md && json_is_string(md)) /* CSV export: the JSON text of the array */
+        md = NULL;
+    json_t *parsed = sb_obj(json_object_get(sb_obj(md), "parsed"));
+    if (!parsed)
+        parsed = row; /* flat rows: parsed.* selected by name */
+    if (!json_object_get(parsed, "error_severity") && !json_object_get(parsed, "sql_state_code") &&
+        !json_object_get(parsed, "session_id") && !json_object_get(parsed, "process_id")) {
+        *why = "no metadata.parsed.error_severity, sql_state_code, session_id or process_id";
+        return "not a postgres event";
+    }
+    if (!msg || !json_is_string(msg)) {
+        *why = "no event_message";
+        return "not a supabase event";
+    }
+
+    ev->message = sb_str(p, msg);
+    json_t *sev = json_object_get(parsed, "error_severity");
+    if (sev && json_is_string(sev)) {
+        struct span s = span_make(json_string_value(sev), json_string_length(sev));
+        if (!parser_severity(s, &ev->severity))
+            ev->severity = SEV_NONE;
+    }
+    json_t *st = json_object_get(parsed, "sql_state_code");
+    if (st && json_is_string(st))
+        parser_set_sqlstate(ev, span_make(json_string_value(st), json_string_length(st)));
+
+    if (!sb_time(p, json_object_get(parsed, "timestamp"), &ev->ts_us, &ev->ts_frac) &&
+        !sb_time(p, json_object_get(row, "timestamp"), &ev->ts_us, &ev->ts_frac)) {
+        *why = "neither metadata.parsed.timestamp nor timestamp is a time";
+        return "bad timestamp";
+    }
+    ev->user = sb_str(p, json_object_get(parsed, "user_name"));
+    ev->database = sb_str(p, json_object_get(parsed, "database_name"));
+    if (sb_int(json_object_get(parsed, "process_id"), &v) && v > 0)
+        ev->pid = v;
+    struct span from = sb_str(p, json_object_get(parsed, "connection_from"));
+    if (from.p && from.len)
+        parser_set_client(ev, from);
+    ev->session_id = sb_str(p, json_object_get(parsed, "session_id"));
+    if (sb_int(json_object_get(parsed, "session_line_num"), &v))
+        ev->session_line = v;
+    ev->command_tag = sb_str(p, json_object_get(parsed, "command_tag"));
+    if (sb_time(p, json_object_get(parsed, "session_start_time"), &v, &frac))
+        ev->session_start_us = v;
+    ev->vxid = sb_str(p, json_object_get(parsed, "virtual_transaction_id"));
+    if (sb_int(json_object_get(parsed, "transaction_id"), &v))
+        ev->txid = v;
+    ev->detail = sb_str(p, json_object_get(parsed, "detail"));
+    ev->hint = sb_str(p, json_object_get(parsed, "hint"));
+    ev->context = sb_str(p, json_object_get(parsed, "context"));
+    ev->statement = sb_str(p, json_object_get(parsed, "query"));
+    ev->internal_query = sb_str(p, json_object_get(parsed, "internal_query"));
+    if (sb_int(json_object_get(parsed, "internal_query_pos"), &v) && v > 0 && v <= INT32_MAX)
+        ev->internal_pos = (int32_t)v;
+    if (sb_int(json_object_get(parsed, "query_pos"), &v) && v > 0 && v <= INT32_MAX)
+        ev->cursor_pos = (int32_t)v;
+    ev->location = sb_str(p, json_object_get(parsed, "location"));
+    ev->application = sb_str(p, json_object_get(parsed, "application_name"));
+    ev->backend_type = sb_str(p, json_object_get(parsed, "backend_type"));
+    /* integer csv fields arrive as 0 when the csv value was empty (formats.md §9.2) */
+    if (sb_int(json_object_get(parsed, "leader_pid"), &v) && v > 0)
+        ev->leader_pid = v;
+    if (sb_int(json_object_get(parsed, "query_id"), &v)) {
+        ev->query_id = v;
+        ev->has_query_id = v != 0;
+    }
+    /* Empty strings for empty csv fields: absent, like csvlog's NULLs. */
+    struct span *opt[] = { &ev->user,     &ev->database,       &ev->command_tag, &ev->vxid,
+                           &ev->detail,   &ev->hint,           &ev->context,     &ev->statement,
+                           &ev->location, &ev->internal_query, &ev->session_id };
+    for (size_t i = 0; i < ARRAY_SIZE(opt); i++)
+        if (opt[i]->p && opt[i]->len == 0)
+            *opt[i] = SPAN_NULL;
+
+    if (!json_object_get(parsed, "process_id") && !json_object_get(parsed, "session_id"))
+        sb_local_line(ev);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* JSON text -> event                                                                   */
+
+/* Replace invalid UTF-8 bytes by U+FFFD (jansson takes UTF-8 only). */
+static struct span sb_repair(struct parser *p, struct span t)
+{
+    char *out = arena_alloc(parser_scratch(p), t.len * 3 + 1);
+    size_t n = 0;
+
+    for (size_t i = 0; i < t.len;) {
+        size_t k = utf8_seq_len((const unsigned char *)t.p + i, t.len - i);
+        if (k == 0) {
+            memcpy(out + n, "\xEF\xBF\xBD", 3);
+            n += 3;
+            i++;
+            continue;
+        }
+        memcpy(out + n, t.p + i, k);
+        n += k;
+        i += k;
+    }
+    out[n] = '\0';
+    return span_make(out, n);
+}
+
+/* Parse one record's JSON text and emit its event (or reject it). @ev is begun. */
+static void sb_emit_json(struct parser *p, struct event *ev, struct span text)
+{
+    json_error_t err;
+    bool valid = utf8_valid(text);
+    struct span t = valid ? text : sb_repair(p, text);
+    json_t *row = json_loadb(t.p, t.len, JSON_ALLOW_NUL, &err);
+    const char *why = NULL, *reason;
+
+    if (!row) {
+        parser_event_abort(p, ev);
+        parser_reject(p, "bad json", "%s at column %d", err.text, err.column);
+        return;
+    }
+    reason = sb_map(p, ev, row, &why);
+    json_decref(row);
+    if (reason) {
+        parser_event_abort(p, ev);
+        parser_reject(p, reason, "%s", why ? why : "");
+        return;
+    }
+    if (!valid)
+        ev->flags |= EVENT_INVALID_UTF8;
+    parser_check_utf8(ev, ev->message);
+    parser_event_commit(p, ev);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* the JSON scanner                                                                     */
+
+static void seg_open(struct sb_state *st, size_t at)
+{
+    XGROW(st->segs, st->nsegs + 1, st->segs_alloc);
+    st->segs[st->nsegs++] = (struct sb_seg){ at, at, true, false };
+}
+
+static void seg_close(struct sb_state *st, size_t at)
+{
+    struct sb_seg *last = st->nsegs ? &st->segs[st->nsegs - 1] : NULL;
+    if (last && !last->closed) {
+        last->end = at + 1;
+        last->closed = true;
+        return;
+    }
+    XGROW(st->segs, st->nsegs + 1, st->segs_alloc);
+    st->segs[st->nsegs++] = (struct sb_seg){ 0, at + 1, false, true };
+}
+
+static void rec_open(struct sb_state *st, size_t at)
+{
+    st->in_rec = true;
+    st->rec_depth = st->depth;
+    seg_open(st, at);
+}
+
+/* A key of the top-level object has been read: row or API wrapper? */
+static void top_key(struct sb_state *st)
+{
+    bool result = st->key_len == 6 && !memcmp(st->key, "result", 6);
+    bool error = st->key_len == 5 && !memcmp(st->key, "error", 5);
+
+    if (st->top == TOP_UNDECIDED) {
+        if (result || error) {
+            st->top = TOP_WRAPPER;
+            /* The tentative record was the wrapper itself: drop it. */
+            st->in_rec = false;
+            st->deferred = false;
+            if (st->nsegs && st->segs[st->nsegs - 1].opened && !st->segs[st->nsegs - 1].closed)
+                st->nsegs--;
+        } else {
+            st->top = TOP_ROW;
+        }
+    }
+    if (st->top == TOP_WRAPPER)
+        st->result_key = result;
+}
+
+/* Walk one line, updating the state and collecting the record pieces in st->segs. */
+static void sb_scan(struct sb_state *st, struct span t)
+{
+    st->nsegs = 0;
+    st->garbage = false;
+    for (size_t i = 0; i < t.len; i++) {
+        char c = t.p[i];
+        if (st->in_str) {
+            if (st->esc) {
+                st->esc = false;
+            } else if (c == '\\') {
+                st->esc = true;
+            } else if (c == '"') {
+                st->in_str = false;
+                if (st->in_key) {
+                    st->in_key = false;
+                    top_key(st);
+                }
+            } else if (st->in_key) {
+                if (st->key_len < sizeof(st->key))
+                    st->key[st->key_len++] = c;
+                else
+                    st->key_len = sizeof(st->key) + 1; /* longer than any key we look for */
+            }
+            continue;
+        }
+        switch (c) {
+        case '"':
+            st->in_str = true;
+            if (st->depth == 1 && st->key_pos &&
+                (st->top == TOP_UNDECIDED || st->top == TOP_WRAPPER)) {
+                st->in_key = true;
+                st->key_len = 0;
+                st->key_pos = false;
+            } else if (!st->in_rec && !(st->top == TOP_WRAPPER && st->depth >= 1)) {
+                st->garbage = true;
+            }
+            break;
+        case '{':
+            if (!st->in_rec) {
+                if (st->depth == 0 && st->top == TOP_NONE) {
+                    st->top = TOP_UNDECIDED;
+                    rec_open(st, i);
+                    st->key_pos = true;
+                } else if ((st->depth == 1 && st->top == TOP_ARRAY) ||
+                           (st->depth == 2 && st->top == TOP_WRAPPER && st->in_result)) {
+                    rec_open(st, i);
+                }
+            }
+            st->depth++;
+            break;
+        case '[':
+            if (st->depth == 0 && st->top == TOP_NONE)
+                st->top = TOP_ARRAY;
+            else if (st->depth == 1 && st->top == TOP_WRAPPER && st->result_key)
+                st->in_result = true;
+            else if (!st->in_rec && st->top != TOP_WRAPPER)
+                st->garbage = true;
+            st->depth++;
+            break;
+        case '}':
+        case ']':
+            if (st->depth == 0) {
+                st->garbage = true;
+                break;
+            }
+            st->depth--;
+            if (st->in_rec && c == '}' && st->depth == st->rec_depth) {
+                st->in_rec = false;
+                seg_close(st, i);
+                if (st->top == TOP_UNDECIDED)
+                    st->top = TOP_ROW; /* "{}" */
+            }
+            if (st->depth == 1 && st->top == TOP_WRAPPER && c == ']')
+                st->in_result = false;
+            if (st->depth == 0)
+                st->top = TOP_NONE;
+            break;
+        case ',':
+            if (st->depth == 1 && (st->top == TOP_WRAPPER || st->top == TOP_UNDECIDED))
+                st->key_pos = true;
+            else if (st->depth == 0)
+                st->garbage = true;
+            break;
+        case ' ':
+        case '\t':
+        case '\r':
+        case '\n':
+        case ':': break;
+        default:
+            /* scalars outside records: the wrapper's "error": null is structure too */
+            if (!st->in_rec && !(st->top == TOP_WRAPPER && st->depth >= 1))
+                st->garbage = true;
+            break;
+        }
+    }
+    /* A record still open at the end of the line: its piece runs to the end. */
+    if (st->in_rec) {
+        struct sb_seg *last = st->nsegs ? &st->segs[st->nsegs - 1] : NULL;
+        if (last && last->opened && !last->closed) {
+            last->end = t.len;
+        } else {
+            XGROW(st->segs, st->nsegs + 1, st->segs_alloc);
+            st->segs[st->nsegs++] = (struct sb_seg){ 0, t.len, false, false };
+        }
+    }
+}
+
+static void sb_reset_json(struct sb_state *st)
+{
+    st->top = TOP_NONE;
+    st->depth = 0;
+    st->in_str = st->esc = st->in_rec = st->deferred = false;
+    st->key_pos = st->in_key = st->result_key = st->in_result = false;
+    st->key_len = 0;
+}
+
+/* Is everything after the '{' at @seg.start white space? */
+static bool seg_only_brace(struct span t, const struct sb_seg *seg)
+{
+    return span_trim(span_sub(t, seg->start + 1, seg->end - seg->start - 1)).len == 0;
+}
+
+static void sb_json_piece(struct parser *p, struct sb_state *st, const struct input_line *ln,
+                          struct pending *rec);
+
+static void sb_json_line(struct parser *p, struct sb_state *st, const struct input_line *ln)
+{
+    struct span t = ln->text;
+    struct pending *rec = pending_oldest(p);
+
+    if (ln->truncated) {
+        if (rec)
+            pending_finish(p, rec); /* incomplete: rejected by the JSON parser */
+        sb_reset_json(st);
+        parser_reject(p, "line too long", "longer than %u bytes", SIFT_MAX_LINE_BYTES);
+        return;
+    }
+    sb_scan(st, t);
+
+    if (st->nsegs == 0) {
+        if (st->garbage)
+            parser_reject(p, "not json", "text outside of a JSON value");
+        else
+            parser_blank(p);
+        return;
+    }
+    /* "}, {" (pretty-printed arrays): the "{" that ends the line is structure; the next
+     * record starts with its first key. */
+    bool defer_next = false;
+    if (st->nsegs > 1) {
+        const struct sb_seg *last = &st->segs[st->nsegs - 1];
+        if (last->opened && !last->closed && seg_only_brace(t, last)) {
+            st->nsegs--;
+            defer_next = true;
+        }
+    }
+    if (st->nsegs > 1) {
+        /* Needs several events for one line (see the header). A record continued from
+         * earlier lines ends here without this line: it is rejected as incomplete. */
+        if (rec)
+            pending_finish(p, rec);
+        st->deferred = defer_next;
+        parser_reject(p, "several records on one line",
+                      "%zu records; split the array into one record per line first "
+                      "(jq -c '.[]' or jq -c '.result[]')",
+                      st->nsegs + defer_next);
+        return;
+    }
+    sb_json_piece(p, st, ln, rec);
+    if (defer_next)
+        st->deferred = true;
+}
+
+/* The line holds exactly one piece of a record (st->segs[0]). */
+static void sb_json_piece(struct parser *p, struct sb_state *st, const struct input_line *ln,
+                          struct pending *rec)
+{
+    struct span t = ln->text;
+    const struct sb_seg *seg = &st->segs[0];
+    struct span piece = span_sub(t, seg->start, seg->end - seg->start);
+    if (seg->opened && seg->closed) {
+        if (rec)
+            pending_finish(p, rec); /* a stray earlier piece: rejected */
+        sb_emit_json(p, parser_event_begin(p, ln), piece);
+        return;
+    }
+    if (seg->opened) {
+        if (rec)
+            pending_finish(p, rec);
+        if (seg_only_brace(t, seg)) {
+            /* "{" alone (pretty-printed): the record starts with its first key. */
+            st->deferred = true;
+            parser_blank(p);
+            return;
+        }
+        st->deferred = false;
+        pending_start(p, 0, piece);
+        return;
+    }
+    /* a continuation of the open record */
+    if (st->deferred || !rec) {
+        rec = pending_start(p, 0, SPAN_LIT("{\n"));
+        pending_append(rec, piece);
+        st->deferred = false;
+    } else {
+        pending_append(rec, SPAN_LIT("\n"));
+        pending_add(p, rec, piece);
+    }
+    if (seg->closed)
+        pending_finish(p, rec);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* CSV (the Explorer's "Download CSV")                                                  */
+
+/* Split a complete CSV record into at most @max fields ('"' quoting, '""' escapes).
+ * Returns the field count, or -1 on a quote that does not close / text after a closing
+ * quote / too many fields. Fields with '""' are copied into the scratch arena. */
+static long csv_split(struct parser *p, struct span t, struct span *f, size_t max)
+{
+    size_t n = 0, i = 0;
+
+    for (;;) {
+        if (n == max)
+            return -1;
+        if (i < t.len && t.p[i] == '"') {
+            size_t start = ++i;
+            bool esc = false;
+            for (;; i++) {
+                if (i >= t.len)
+                    return -1;
+                if (t.p[i] != '"')
+                    continue;
+                if (i + 1 < t.len && t.p[i + 1] == '"') {
+                    esc = true;
+                    i++;
+                    continue;
+                }
+                break;
+            }
+            struct span v = span_make(t.p + start, i - start);
+            if (esc) {
+                char *q = arena_alloc(parser_scratch(p), v.len + 1);
+                size_t k = 0;
+                for (size_t j = 0; j < v.len; j++) {
+                    q[k++] = v.p[j];
+                    if (v.p[j] == '"' && j + 1 < v.len && v.p[j + 1] == '"')
+                        j++;
+                }
+                q[k] = '\0';
+                v = span_make(q, k);
+            }
+            f[n++] = v;
+            i++; /* closing quote */
+            if (i == t.len)
+                return (long)n;
+            if (t.p[i] != ',')
+                return -1;
+            i++;
+        } else {
+            size_t start = i;
+            while (i < t.len && t.p[i] != ',')
+                i++;
+            f[n++] = span_make(t.p + start, i - start);
+            if (i == t.len)
+                return (long)n;
+            i++;
+        }
+    }
+}
+
+/* Carry the quote state over one more line of a CSV record. */
+static void csv_scan(struct sb_state *st, struct span t)
+{
+    for (size_t i = 0; i < t.len; i++) {
+        char c = t.p[i];
+        if (st->csv_in_quote) {
+            if (c != '"')
+                continue;
+            if (i + 1 < t.len && t.p[i + 1] == '"') {
+                i++;
+                continue;
+            }
+            st->csv_in_quote = false;
+            st->csv_field_start = false;
+            continue;
+        }
+        if (c == ',')
+            st->csv_field_start = true;
+        else if (c == '"' && st->csv_field_start)
+            st->csv_in_quote = true;
+        else
+            st->csv_field_start = false;
+    }
+}
+
+static void csv_header(struct parser *p, struct sb_state *st, struct span t)
+{
+    struct span f[SB_MAX_CSV_COLUMNS];
+    long n = csv_split(p, t, f, SB_MAX_CSV_COLUMNS);
+
+    if (n < 0) {
+        parser_reject(p, "bad csv header", "expected at most %d comma-separated column names",
+                      SB_MAX_CSV_COLUMNS);
+        return;
+    }
+    for (long i = 0; i < n; i++)
+        st->cols[i] = xmemdupz(f[i].p, f[i].len);
+    st->ncols = (size_t)n;
+    st->have_header = true;
+    parser_blank(p); /* the header is structure, not a record */
+}
+
+/* One complete CSV row -> a JSON object keyed by the header -> sb_map(). */
+static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, struct span text)
+{
+    struct span f[SB_MAX_CSV_COLUMNS];
+    long n = csv_split(p, text, f, SB_MAX_CSV_COLUMNS);
+
+    if (n < 0) {
+        parser_event_abort(p, ev);
+        parser_reject(p, "bad csv", "unterminated quote, text after a quote or too many fields");
+        return;
+    }
+    if ((size_t)n != st->ncols) {
+        parser_event_abort(p, ev);
+        parser_reject(p, "wrong number of columns", "expected %zu (the header), got %ld", st->ncols,
+                      n);
+        return;
+    }
+    json_t *row = json_object();
+    bool valid = true;
+    for (size_t i = 0; i < st->ncols; i++) {
+        struct span v = f[i];
+        if (!utf8_valid(v)) {
+            v = sb_repair(p, v);
+            valid = false;
+        }
+        json_t *jv = NULL;
+        /* metadata (and any column holding a JSON object/array) is JSON text */
+        if (v.len && (v.p[0] == '[' || v.p[0] == '{'))
+            jv = json_loadb(v.p, v.len, JSON_ALLOW_NUL, NULL);
+        if (!jv && !(v.len == 4 && !memcmp(v.p, "null", 4)))
+            jv = json_stringn_nocheck(v.p, v.len);
+        if (jv)
+            json_object_set_new(row, st->cols[i], jv);
+    }
+    const char *why = NULL;
+    const char *reason = sb_map(p, ev, row, &why);
+    json_decref(row);
+    if (reason) {
+        parser_event_abort(p, ev);
+        parser_reject(p, reason, "%s", why ? why : "");
+        return;
+    }
+    if (!valid)
+        ev->flags |= EVENT_INVALID_UTF8;
+    parser_event_commit(p, ev);
+}
+
+static void sb_csv_line(struct parser *p, struct sb_state *st, const struct input_line *ln)
+{
+    struct pending *rec = pending_oldest(p);
+
+    if (rec) {
+        pending_append(rec, SPAN_LIT("\n"));
+        pending_add(p, rec, ln->text);
+        csv_scan(st, ln->text);
+        if (!st->csv_in_quote)
+            pending_finish(p, rec);
+        return;
+    }
+    if (ln->text.len == 0) {
+        parser_blank(p);
+        return;
+    }
+    if (ln->truncated) {
+        parser_reject(p, "line too long", "longer than %u bytes", SIFT_MAX_LINE_BYTES);
+        return;
+    }
+    if (!st->have_header) {
+        csv_header(p, st, ln->text);
+        return;
+    }
+    st->csv_in_quote = false;
+    st->csv_field_start = true;
+    csv_scan(st, ln->text);
+    if (st->csv_in_quote) {
+        pending_start(p, 0, ln->text);
+        return;
+    }
+    csv_emit(p, st, parser_event_begin(p, ln), ln->text);
+}
+
+/* ------------------------------------------------------------------------------------ */
+/* format ops                                                                           */
+
+static bool is_json_start(struct span t)
+{
+    t = span_trim(t);
+    return t.len && (t.p[0] == '[' || t.p[0] == '{');
+}
+
+/* A CSV header: comma-separated column names (optionally quoted), one of them
+ * event_message. */
+static bool is_csv_header(struct span t)
+{
+    bool found = false;
+
+    if (is_json_start(t))
+        return false;
+    for (size_t i = 0; i <= t.len;) {
+        size_t start = i;
+        while (i < t.len && t.p[i] != ',')
+            i++;
+        struct span name = span_trim(span_make(t.p + start, i - start));
+        if (name.len >= 2 && name.p[0] == '"' && name.p[name.len - 1] == '"')
+            name = span_sub(name, 1, name.len - 2);
+        if (name.len == 0)
+            return false;
+        for (size_t k = 0; k < name.len; k++) {
+            char c = name.p[k];
+            if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == '.' ||
+                  (k > 0 && c >= '0' && c <= '9')))
+                return false;
+        }
+        found |= span_eq_lit(name, "event_message");
+        i++;
+    }
+    return found;
+}
+
+static size_t sb_sniff(const struct sniff_input *in, struct sbuf *note)
+{
+    size_t n = 0, first = 0;
+
+    (void)note;
+    while (first < in->n && span_trim(in->lines[first]).len == 0)
+        first++;
+    if (first < in->n && is_csv_header(in->lines[first]))
+        return in->n; /* the Explorer CSV: every line belongs to it */
+    for (size_t i = 0; i < in->n; i++)
+        if (span_find(in->lines[i], 0, SPAN_LIT("\"event_message\"")) >= 0)
+            n++;
+    return n;
+}
+
+static void *sb_init(struct parser *p, const char *note)
+{
+    (void)p;
+    (void)note;
+    return xcalloc(1, sizeof(struct sb_state));
+}
+
+static void sb_release(void *state)
+{
+    struct sb_state *st = state;
+
+    for (size_t i = 0; i < st->ncols; i++)
+        free(st->cols[i]);
+    free(st->segs);
+    free(st);
+}
+
+static void sb_line(struct parser *p, void *state, const struct input_line *ln)
+{
+    struct sb_state *st = state;
+
+    if (st->mode == SB_UNKNOWN) {
+        if (span_trim(ln->text).len == 0) {
+            parser_blank(p);
+            return;
+        }
+        st->mode = is_json_start(ln->text) || !is_csv_header(ln->text) ? SB_JSON : SB_CSV;
+    }
+    if (st->mode == SB_CSV)
+        sb_csv_line(p, st, ln);
+    else
+        sb_json_line(p, st, ln);
+}
+
+static void sb_finish(struct parser *p, void *state, struct pending *rec)
+{
+    struct sb_state *st = state;
+    struct event *ev = parser_event_begin_pending(p, rec);
+
+    if (st->mode == SB_CSV) {
+        st->csv_in_quote = false;
+        csv_emit(p, st, ev, sbuf_span(&rec->text));
+    } else {
+        sb_emit_json(p, ev, sbuf_span(&rec->text));
+    }
+}
+
+const struct log_format fmt_supabase = {
+    .name = "supabase",
+    .description = "Supabase/Logflare Postgres events: Logs Explorer JSON or CSV export, "
+                   "Management API rows, log-drain batches (JSON array or NDJSON)",
+    .hint = "Supabase events are JSON objects with event_message and metadata.parsed, or "
+            "the Logs Explorer CSV whose header names event_message; a compact JSON array "
+            "on one line must be split first: jq -c '.[]' FILE",
+    .sniff = sb_sniff,
+    .init = sb_init,
+    .release = sb_release,
+    .line = sb_line,
+    .finish = sb_finish,
+};

@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_stderrlog - the log_line_prefix matcher and the stderr-family formats.
+ *
+ * Input (like Git's fuzz-date, the first bytes pick the mode):
+ *   byte 0      format: % 5 -> stderr, cloudsql, cnpg, auto, stderr with adaptation
+ *   line 1      the log_line_prefix (after byte 0, up to the first '\n'); ignored for
+ *               modes 3 and 4, which detect it
+ *   the rest    log lines
+ * Checks: no crash or sanitizer report; every match has its fields inside the line and
+ * in order; an inferred prefix compiles and matches the line it came from; the parse.h
+ * accounting invariant holds.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/sbuf.h"
+#include "parse/line_prefix.h"
+#include "parse/parse.h"
+
+static void check_match(const struct line_prefix *lp, struct span line)
+{
+    struct line_prefix_match m;
+    if (!line_prefix_match(lp, line, &m))
+        return;
+    if (m.kw == LPK_NONE || m.kw_off > m.msg_off || m.msg_off > line.len)
+        abort();
+    for (int f = 0; f < LPF_COUNT; f++) {
+        struct span s = m.field[f];
+        if (s.p && (s.p < line.p || s.p + s.len > line.p + m.kw_off))
+            abort();
+    }
+}
+
+static void check_infer(struct span line, struct sbuf *tmp)
+{
+    if (!line_prefix_infer(line, tmp))
+        return;
+    struct line_prefix *lp = line_prefix_new(sbuf_span(tmp), NULL);
+    struct line_prefix_match m;
+    if (!lp || !line_prefix_match(lp, line, &m))
+        abort();
+    line_prefix_free(lp);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static const char *const formats[] = { "stderr", "cloudsql", "cnpg", "auto", "stderr" };
+    if (size < 1)
+        return 0;
+    unsigned mode = data[0] % 5;
+    const char *text = (const char *)data + 1;
+    size_t len = size - 1;
+    const char *nl = memchr(text, '\n', len);
+    size_t plen = nl ? (size_t)(nl - text) : len;
+    if (plen > SIFT_MAX_PREFIX_BYTES)
+        plen = SIFT_MAX_PREFIX_BYTES;
+    char *prefix = malloc(plen + 1);
+    memcpy(prefix, text, plen);
+    prefix[plen] = '\0';
+    size_t at = nl ? (size_t)(nl - text) + 1 : len;
+
+    struct line_prefix *lp = line_prefix_new(span_make(prefix, strlen(prefix)), NULL);
+    struct sbuf tmp = SBUF_INIT;
+    struct diag d = DIAG_INIT;
+    struct parser_opts o = { .format = formats[mode], .prefix = mode < 3 ? prefix : NULL };
+    struct parser *p = parser_new(&o, &d);
+    struct event *ev;
+    uint64_t lineno = 1;
+
+    for (size_t i = at; i < len;) {
+        const char *e = memchr(text + i, '\n', len - i);
+        size_t n = e ? (size_t)(e - (text + i)) : len - i;
+        struct span line = span_make(text + i, n);
+        if (lp)
+            check_match(lp, line);
+        check_infer(line, &tmp);
+        if (p) {
+            struct input_line ln = { .text = line,
+                                     .line = lineno++,
+                                     .offset = i,
+                                     .end = i + n + (e ? 1 : 0),
+                                     .partial = !e,
+                                     .source = SPAN_LIT("fuzz") };
+            parser_feed(p, &ln);
+            while (parser_next(p, &ev) == PARSE_EVENT)
+                ;
+        }
+        i += n + 1;
+    }
+    if (p) {
+        parser_end(p);
+        while (parser_next(p, &ev) == PARSE_EVENT)
+            ;
+        const struct parse_stats *st = parser_stats(p);
+        if (st->lines != st->event_lines + st->reject_lines + st->foreign_lines + st->blank_lines +
+                             st->skipped_lines ||
+            st->records != st->events + st->rejects)
+            abort();
+        parser_free(p);
+    }
+    line_prefix_free(lp);
+    sbuf_release(&tmp);
+    free(prefix);
+    return 0;
+}

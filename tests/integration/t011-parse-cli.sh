@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# pgsift parse from the outside: stdin through a pipe, gzip (multi-member, truncated),
+# exit codes 0/1/2/3 with their messages, NDJSON validity (invalid UTF-8 repaired,
+# query_id as an exact string), --stats in both formats, hostile input.
+. "$(dirname "$0")/lib.sh"
+need_cmd jq gzip head
+fx=$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans
+[[ -f $fx/postgresql.csv ]] || skip "no fixtures"
+csv=$fx/postgresql.csv
+json=$fx/postgresql.json
+n_csv=$("$PGSIFT" parse "$csv" | wc -l)
+((n_csv > 100)) || fail "too few events from $csv: $n_csv"
+
+# stdin through a pipe: same events, src is "-:line".
+out=$(cat "$csv" | "$PGSIFT" parse -)
+expect_eq "events from stdin" "$n_csv" "$(wc -l <<<"$out")"
+expect_eq "src of stdin" "-:1" "$(head -1 <<<"$out" | jq -r .src)"
+
+# gzip: one member, two members, gzipped stdin.
+gzip -c "$csv" > "$T/one.gz"
+{ head -c 100000 "$csv" | gzip -c; tail -c +100001 "$csv" | gzip -c; } > "$T/two.gz"
+expect_eq "events from .gz" "$n_csv" "$("$PGSIFT" parse "$T/one.gz" | wc -l)"
+expect_eq "events from a 2-member .gz" "$n_csv" "$("$PGSIFT" parse "$T/two.gz" | wc -l)"
+expect_eq "events from gzipped stdin" "$n_csv" "$("$PGSIFT" parse - < "$T/one.gz" | wc -l)"
+
+# Truncated .gz: the events before the damage, a warning with the byte offset, exit 0.
+size=$(stat -c %s "$T/one.gz")
+head -c $((size / 2)) "$T/one.gz" > "$T/cut.gz"
+rc=0
+"$PGSIFT" parse "$T/cut.gz" > "$T/cut.ndjson" 2> "$T/cut.err" || rc=$?
+expect_eq "exit code of a truncated .gz" 0 "$rc"
+got=$(wc -l < "$T/cut.ndjson")
+((got > 10 && got < n_csv)) || fail "truncated .gz gave $got events (of $n_csv)"
+expect_contains "$(cat "$T/cut.err")" "truncated gzip data at compressed byte $((size / 2))"
+stats=$("$PGSIFT" parse --stats --stats-format json "$T/cut.gz")
+expect_eq "damage in --stats" 1 "$(jq '.totals.damaged' <<<"$stats")"
+
+# Exit 3: read but nothing parsed, with the diagnosis on stderr.
+printf 'this is not\na postgres log\n' > "$T/junk.log"
+rc=0
+err=$("$PGSIFT" parse "$T/junk.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code when nothing parses" 3 "$rc"
+expect_contains "$err" "no log record could be parsed from '$T/junk.log' (2 lines read)"
+expect_contains "$err" "formats tried"
+expect_contains "$err" "junk.log:1: unrecognised log format: this is not"
+expect_contains "$err" "hint: pass --format"
+rc=0
+err=$("$PGSIFT" parse --format jsonlog "$csv" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code of the wrong --format" 3 "$rc"
+expect_contains "$err" "format: jsonlog (from --format)"
+expect_contains "$err" "postgresql.csv:1: invalid JSON"
+# With several files, exit 3 only when none gave an event; a file that gave none among
+# good ones is a warning with its diagnosis.
+rc=0
+err=$("$PGSIFT" parse "$csv" "$T/junk.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code: good file + junk file" 0 "$rc"
+expect_contains "$err" "warning: no log record could be parsed from '$T/junk.log'"
+rc=0
+err=$("$PGSIFT" parse "$T/junk.log" "$T/junk.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code: two junk files" 3 "$rc"
+expect_contains "$err" "warning: no log record could be parsed"
+# Binary garbage is the same case, never a crash.
+head -c 300000 /dev/urandom > "$T/random.bin"
+expect_exit 3 "$PGSIFT" parse "$T/random.bin"
+# An empty file read nothing: exit 0, no output.
+: > "$T/empty.log"
+expect_eq "output of an empty file" "" "$("$PGSIFT" parse "$T/empty.log")"
+
+# Exit 2 and 1.
+rc=0; err=$("$PGSIFT" parse --format nope "$csv" 2>&1) || rc=$?
+expect_eq "exit code of an unknown format" 2 "$rc"
+expect_contains "$err" "unknown log format 'nope' (expected one of: auto, "
+rc=0; err=$("$PGSIFT" parse --tz IST "$csv" 2>&1) || rc=$?
+expect_eq "exit code of an ambiguous --tz" 2 "$rc"
+expect_exit 2 "$PGSIFT" parse --stats-format xml "$csv"
+expect_exit 2 "$PGSIFT" parse
+rc=0; err=$("$PGSIFT" parse "$T/missing.csv" 2>&1) || rc=$?
+expect_eq "exit code of a missing file" 1 "$rc"
+expect_contains "$err" "cannot open '$T/missing.csv'"
+
+# Hostile records: invalid UTF-8, NUL bytes, an unterminated quote, a 10 MB+ line.
+good=$(head -1 "$json")
+{
+  printf '%s\n' "$good"
+  printf '{"timestamp":"2026-11-24 17:25:01.470 UTC","pid":7,"message":"caf\xe9 \x00x"}\n'
+  printf '{"timestamp":"2026-11-24 17:25:01.470 UTC","pid":8,"message":"'
+  head -c 11000000 /dev/zero | tr '\0' 'a'
+  printf '"}\n'
+  printf '%s\n' "$good"
+} > "$T/hostile.json"
+rc=0
+"$PGSIFT" parse --format jsonlog "$T/hostile.json" > "$T/h.ndjson" 2> "$T/h.err" || rc=$?
+expect_eq "exit code with hostile records" 0 "$rc"
+expect_eq "hostile: good events" 2 "$(jq -c 'select(.pid != 7)' "$T/h.ndjson" | wc -l)"
+expect_contains "$(cat "$T/h.err")" "invalid JSON 1"
+expect_contains "$(cat "$T/h.err")" "line too long 1"
+# The raw NUL ends nothing and the invalid byte is U+FFFD in valid JSON.
+expect_eq "jsonlog line with a raw NUL" "invalid JSON" \
+  "$("$PGSIFT" parse --stats --stats-format json --format jsonlog "$T/hostile.json" | jq -r '.rejects[0].reason')"
+printf '{"timestamp":"2026-11-24 17:25:01.470 UTC","pid":7,"message":"caf\xe9","query_id":-9223372036854775808}\n' > "$T/latin1.json"
+line=$("$PGSIFT" parse "$T/latin1.json")
+expect_eq "invalid UTF-8 replaced" "caf"$'\xef\xbf\xbd' "$(jq -r .message <<<"$line")"
+expect_eq "invalid_utf8 flag" true "$(jq -r .invalid_utf8 <<<"$line")"
+expect_eq "query_id exact" '"-9223372036854775808"' "$(jq -c .query_id <<<"$line")"
+
+# csvlog: a quoted statement of 11 MB over many lines is one "record too long" reject;
+# the records around it parse.
+first=$(head -1 "$csv")
+{
+  printf '%s\n' "$first"
+  printf '2026-11-24 17:25:01.470 UTC,,,1,,6b05c86d.a,1,,2026-11-24 17:25:01 UTC,,0,LOG,00000,"huge\n'
+  for i in $(seq 1 11); do head -c 1000000 /dev/zero | tr '\0' 'b'; printf '\n'; done
+  printf '",,,,,,,,,"","checkpointer",,0\n'
+  printf '%s\n' "$first"
+} > "$T/huge.csv"
+stats=$("$PGSIFT" parse --stats --stats-format json "$T/huge.csv")
+expect_eq "huge csv record: events" 2 "$(jq '.totals.events' <<<"$stats")"
+expect_eq "huge csv record: reject" "record too long" "$(jq -r '.rejects[0].reason' <<<"$stats")"
+expect_eq "huge csv record: its lines" 13 "$(jq '.rejects[0].lines' <<<"$stats")"
+
+# --stats: table and JSON agree.
+table=$("$PGSIFT" parse --stats "$csv" "$json")
+expect_contains "$table" "csvlog"
+expect_contains "$table" "jsonlog"
+expect_contains "$table" "severities: "
+js=$("$PGSIFT" parse --stats --stats-format json "$csv" "$json")
+expect_eq "stats events" $((n_csv * 2)) "$(jq '.totals.events' <<<"$js")"
+expect_eq "stats kinds add up" $((n_csv * 2)) "$(jq '[.kinds[]] | add' <<<"$js")"
+expect_eq "stats sources" 2 "$(jq '.sources | length' <<<"$js")"
+expect_contains "$("$PGSIFT" help parse)" "--stats-format"
+pass

@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for parse/line_prefix: limits, linear time, keyword recognition. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/sbuf.h"
+#include "parse/line_prefix.h"
+
+static struct line_prefix *compile(const char *text)
+{
+    struct diag d = DIAG_INIT;
+    struct line_prefix *lp = line_prefix_new(span_cstr(text), &d);
+    CHECK_MSG(lp != NULL, "'%s': %s", text, d.msg);
+    return lp;
+}
+
+static void test_prefix_length_limit(void)
+{
+    char *buf = malloc(SIFT_MAX_PREFIX_BYTES + 2);
+    struct diag d = DIAG_INIT;
+
+    memset(buf, 'x', SIFT_MAX_PREFIX_BYTES + 1);
+    struct line_prefix *lp = line_prefix_new(span_make(buf, SIFT_MAX_PREFIX_BYTES - 1), &d);
+    CHECK(lp != NULL);
+    line_prefix_free(lp);
+    lp = line_prefix_new(span_make(buf, SIFT_MAX_PREFIX_BYTES), &d);
+    CHECK(lp != NULL);
+    line_prefix_free(lp);
+    lp = line_prefix_new(span_make(buf, SIFT_MAX_PREFIX_BYTES + 1), &d);
+    CHECK(lp == NULL);
+    CHECK_EQ_INT(d.kind, DIAG_USAGE);
+    CHECK(strstr(d.msg, "1025 bytes") != NULL);
+    free(buf);
+}
+
+static void test_padding_limit(void)
+{
+    struct diag d = DIAG_INIT;
+    struct line_prefix *lp = compile("%1000p|");
+    line_prefix_free(lp);
+    lp = line_prefix_new(span_cstr("%-1001u"), &d);
+    CHECK(lp == NULL);
+    CHECK(strstr(d.msg, "1001") != NULL);
+}
+
+static void test_newline_refused(void)
+{
+    struct diag d = DIAG_INIT;
+    CHECK(line_prefix_new(span_cstr("%m\n"), &d) == NULL);
+    CHECK(strstr(d.msg, "newline") != NULL);
+}
+
+static void test_field_letters(void)
+{
+    static const char letters[] = "audrhLbpPtmnieclsvxQ";
+    for (int f = 0; f < LPF_COUNT; f++)
+        CHECK_EQ_INT(lp_field_letter((enum lp_field)f), letters[f]);
+    struct line_prefix *lp = compile("%m [%p] %q%u@%d ");
+    CHECK(line_prefix_has(lp, LPF_TIME_MS));
+    CHECK(line_prefix_has(lp, LPF_USER));
+    CHECK(!line_prefix_has(lp, LPF_APP));
+    CHECK(line_prefix_has_cut(lp));
+    CHECK_EQ_STR(line_prefix_text(lp), "%m [%p] %q%u@%d ");
+    line_prefix_free(lp);
+}
+
+static void test_keywords(void)
+{
+    for (int k = LPK_DEBUG; k < LPK_COUNT; k++) {
+        char buf[64];
+        size_t mo = 0;
+        snprintf(buf, sizeof(buf), "%s:  msg", lp_keyword_name((enum lp_keyword)k));
+        CHECK_EQ_INT(line_prefix_keyword(span_cstr(buf), &mo), k);
+        CHECK_EQ_INT(mo, strlen(lp_keyword_name((enum lp_keyword)k)) + 3);
+        CHECK_EQ_INT(lp_keyword_is_severity((enum lp_keyword)k), k <= LPK_PANIC);
+    }
+    size_t mo;
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("LOGX:  a"), &mo), LPK_NONE);
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("LOG"), &mo), LPK_NONE);
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("LOG:"), &mo), LPK_LOG);
+    CHECK_EQ_INT(mo, 4);
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("LOG:   three"), &mo), LPK_LOG);
+    CHECK_EQ_INT(mo, 6); /* the third space belongs to the message */
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("DEBUG:  x"), &mo), LPK_DEBUG);
+    CHECK_EQ_INT(line_prefix_keyword(span_cstr("DETAIL:x"), &mo), LPK_NONE);
+}
+
+/* A hostile line must be refused in time linear in its length. */
+static void test_linear_time(void)
+{
+    static const char *const prefixes[] = { "%u@%d@%a@%i ", "%a%p%a%p ", "%a %a %a %a ",
+                                            "%r:%h:%u:%d:" };
+    static const char fills[] = "@1 :(";
+    size_t len = 200000;
+    char *line = malloc(len);
+
+    for (size_t p = 0; p < ARRAY_SIZE(prefixes); p++) {
+        struct line_prefix *lp = compile(prefixes[p]);
+        for (size_t f = 0; f < sizeof(fills) - 1; f++) {
+            for (size_t i = 0; i < len; i++)
+                line[i] = (i % 2) ? fills[f] : 'a';
+            struct line_prefix_match m;
+            int64_t t0 = clock_mono_ns();
+            bool ok = line_prefix_match(lp, span_make(line, len), &m);
+            int64_t ms = (clock_mono_ns() - t0) / 1000000;
+            CHECK(!ok);
+            /* quadratic would be minutes; linear is a few ms even under ASan */
+            CHECK_MSG(ms < 2000, "prefix '%s' fill '%c': %lld ms", prefixes[p], fills[f],
+                      (long long)ms);
+        }
+        line_prefix_free(lp);
+    }
+    free(line);
+}
+
+/* The budget is generous enough for long but legitimate lines. */
+static void test_long_legit_line(void)
+{
+    struct line_prefix *lp = compile("%m [%p] %q%u@%d/%a ");
+    size_t len = 1 << 20;
+    char *line = malloc(len);
+    const char *head = "2025-01-02 03:04:05.678 UTC [1] u@d/some app with spaces LOG:  ";
+    size_t hl = strlen(head);
+    memcpy(line, head, hl);
+    memset(line + hl, 'x', len - hl);
+    struct line_prefix_match m;
+    CHECK(line_prefix_match(lp, span_make(line, len), &m));
+    CHECK_EQ_SPAN(m.field[LPF_APP], "some app with spaces");
+    CHECK_EQ_INT(m.msg_off, hl);
+    free(line);
+    line_prefix_free(lp);
+}
+
+static void test_infer(void)
+{
+    static const struct {
+        const char *line, *prefix;
+    } t[] = {
+        { "2021-02-14 01:34:02 CET [30291]: "
+          "db=[unknown],user=[unknown],app=[unknown],client=[local] "
+          "LOG:  connection received: host=[local]",
+          "%t [%p]: %qdb=%d,user=%u,app=%a,client=%h " },
+        { "2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  duration: 1 ms",
+          "%m [%p] %quser=%u,db=%d " },
+        { "2024-06-27 00:00:07 CEST [58151]: [1-1] user=,db=,host=,app= LOG:  automatic analyze",
+          "%t [%p]: [%l-1] %quser=%u,db=%d,host=%h,app=%a " },
+        { "2022-02-17 14:45:10.440 UTC [691] [queryid=1081270519976314062] postgres@stackoverflow "
+          "LOG:  duration: 0.140 ms",
+          "%m [%p] [queryid=%Q] %q%u@%d " },
+        { "2023-03-07 09:06:08 CET [130096]: [247-1] [0] usr=usr6,db=progdb,appli=76ae1316 LOG:  x",
+          "%t [%p]: [%l-1] [0] %qusr=%u,db=%d,appli=%a " },
+        { "2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom",
+          "%m [%p] %q%u@%d/%a " },
+        { "1795541169.804 6b05c8b2.1325 [12] LOG:  x", "%n %c [%p] " },
+        { "2020-03-11 20:41:42 CET:127.0.0.1(5432):postgres@postgres:[12835]:LOG:  x",
+          "%t:%q%r:%u@%d:[%p]:" },
+        { "100% [1] LOG:  x", "%p%% [1] " },
+    };
+    struct sbuf out = SBUF_INIT;
+    for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
+        CHECK(line_prefix_infer(span_cstr(t[i].line), &out));
+        CHECK_EQ_STR(out.buf, t[i].prefix);
+        /* an inferred prefix matches the line it came from */
+        struct diag d = DIAG_INIT;
+        struct line_prefix *lp = line_prefix_new(sbuf_span(&out), &d);
+        struct line_prefix_match m;
+        CHECK_MSG(lp && line_prefix_match(lp, span_cstr(t[i].line), &m), "%s", t[i].line);
+        line_prefix_free(lp);
+    }
+    CHECK(!line_prefix_infer(span_cstr("pg_ctl: could not start server"), &out));
+    /* no time or process escape, JSON */
+    CHECK(!line_prefix_infer(span_cstr(" sql_error_code = 40P01 ERROR:  deadlock"), &out));
+    CHECK(!line_prefix_infer(span_cstr("LOG:  x"), &out));
+    CHECK(!line_prefix_infer(span_cstr("{\"a\":\"2025-01-02 03:04:05 UTC [1] LOG:  x\"}"), &out));
+    sbuf_release(&out);
+}
+
+static void test_detect(void)
+{
+    struct sbuf out = SBUF_INIT;
+    bool inf;
+    struct span debian[] = {
+        span_cstr("2026-11-24 17:24:34.976 UTC [3491] LOG:  starting PostgreSQL 15.20"),
+        span_cstr(
+            "2026-11-24 17:25:01.471 UTC [3692] postgres@postgres LOG:  connection authorized"),
+        span_cstr(
+            "2026-11-24 17:25:01.817 UTC [3696] postgres@app LOG:  duration: 0.631 ms  statement: "
+            "select id,"),
+        span_cstr("	       v -- comment"),
+        span_cstr("pg_ctl: could not start server"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(debian, ARRAY_SIZE(debian), &out, &inf), 3);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
+    CHECK(!inf);
+
+    /* the application after a '/' is explained by the more specific known prefix */
+    struct span withapp[] = {
+        span_cstr("2026-11-24 17:24:34.976 UTC [3491] LOG:  starting PostgreSQL 15.20"),
+        span_cstr("2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(withapp, ARRAY_SIZE(withapp), &out, &inf), 2);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d/%a ");
+
+    /* only background lines: the more general known prefix wins the tie */
+    CHECK_EQ_INT(line_prefix_detect(debian, 1, &out, &inf), 1);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
+
+    struct span rds[] = {
+        span_cstr("2020-03-11 20:40:43 CET::@:[12760]:LOG:  starting PostgreSQL 12.2"),
+        span_cstr("2020-03-11 20:41:42 CET:[local]:postgres@postgres:[12835]:LOG:  duration: 1 ms"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(rds, ARRAY_SIZE(rds), &out, &inf), 2);
+    CHECK_EQ_STR(out.buf, "%t:%r:%u@%d:[%p]:");
+
+    struct span custom[] = {
+        span_cstr("2021-12-03 07:14:48.591 UTC [4913] user=user1,db=mydb LOG:  duration: 1 ms"),
+        span_cstr(
+            "2021-12-03 07:14:48.593 UTC [4913] user=user1,db=mydb DETAIL:  parameters: $1 = '1'"),
+        span_cstr("2021-12-03 07:14:49.000 UTC [12] user=,db= LOG:  checkpoint starting: time"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(custom, ARRAY_SIZE(custom), &out, &inf), 3);
+    CHECK_EQ_STR(out.buf, "%m [%p] %quser=%u,db=%d ");
+    CHECK(inf);
+
+    struct span none[] = { span_cstr("hello"), span_cstr("	world") };
+    CHECK_EQ_INT(line_prefix_detect(none, ARRAY_SIZE(none), &out, &inf), 0);
+    sbuf_release(&out);
+}
+
+TEST_LIST = {
+    { "prefix_length_limit", test_prefix_length_limit },
+    { "padding_limit", test_padding_limit },
+    { "newline_refused", test_newline_refused },
+    { "field_letters", test_field_letters },
+    { "keywords", test_keywords },
+    { "linear_time", test_linear_time },
+    { "long_legit_line", test_long_legit_line },
+    { "infer", test_infer },
+    { "detect", test_detect },
+    { NULL, NULL },
+};

@@ -1,0 +1,384 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * supabase: the Supabase/Logflare shapes of formats.md §9. We have no real Supabase
+ * export: every input here is HAND-MADE from the documented schema (§9.2 field names and
+ * nesting, §9.3 export/drain shapes, §9.5 examples). What is documented and what is
+ * inferred is said per test; the values are PG 15.20 Observed records re-expressed.
+ */
+#include "check.h"
+#include "parsetest.h"
+
+struct run {
+    struct sbuf out;
+    struct parser *p;
+};
+
+static void run(struct run *r, const char *text, const char *format)
+{
+    sbuf_init(&r->out, 0);
+    r->p = pt_run(text, strlen(text), &(struct parser_opts){ .format = format }, &r->out);
+}
+
+static void done(struct run *r)
+{
+    parser_free(r->p);
+    sbuf_release(&r->out);
+}
+
+#define HAS(r, s) \
+    CHECK_MSG(strstr((r)->out.buf, (s)) != NULL, "missing %s in:\n%s", (s), (r)->out.buf)
+#define HASNT(r, s) \
+    CHECK_MSG(strstr((r)->out.buf, (s)) == NULL, "unexpected %s in:\n%s", (s), (r)->out.buf)
+
+static const struct parse_reason *reason(const struct parser *p, const char *name)
+{
+    const struct parse_stats *st = parser_stats(p);
+    for (size_t i = 0; i < st->nreasons; i++)
+        if (!strcmp(st->reasons[i].reason, name))
+            return &st->reasons[i];
+    return NULL;
+}
+
+/* §9.5 (a): a Logs Explorer row (documented nesting: metadata[0].parsed[0]) as "Copy as
+ * JSON" pretty-prints it (2-space JSON.stringify, documented in LogSelection.tsx), inside
+ * the array that "Copy to clipboard" produces, here pretty-printed (jq .). */
+static const char explorer[] =
+    "[\n"
+    "  {\n"
+    "    \"id\": \"5d1c6a0e-8e3f-4c53-9d8e-3b1f2f6a9c11\",\n"
+    "    \"timestamp\": 1795541101817000,\n"
+    "    \"event_message\": \"duration: 0.631 ms  statement: select id,\\n       v -- comment\\n  "
+    "from t\\n where v = 'it''s \\\"q\\\" \xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac'\\n   and id < 10;\",\n"
+    "    \"identifier\": \"abcdefghijklmnopqrst\",\n"
+    "    \"metadata\": [\n"
+    "      {\n"
+    "        \"host\": \"db-abcdefghijklmnopqrst\",\n"
+    "        \"parsed\": [\n"
+    "          {\n"
+    "            \"timestamp\": \"2026-11-24 17:25:01.817 UTC\",\n"
+    "            \"user_name\": \"postgres\",\n"
+    "            \"database_name\": \"app\",\n"
+    "            \"process_id\": 3696,\n"
+    "            \"connection_from\": \"[local]\",\n"
+    "            \"session_id\": \"6b05c86d.e70\",\n"
+    "            \"session_line_num\": 3,\n"
+    "            \"command_tag\": \"SELECT\",\n"
+    "            \"session_start_time\": \"2026-11-24 17:25:01 UTC\",\n"
+    "            \"virtual_transaction_id\": \"3/0\",\n"
+    "            \"transaction_id\": 0,\n"
+    "            \"error_severity\": \"LOG\",\n"
+    "            \"sql_state_code\": \"00000\",\n"
+    "            \"application_name\": \"psql\",\n"
+    "            \"backend_type\": \"client backend\",\n"
+    "            \"query_id\": -759572055643369389\n"
+    "          }\n"
+    "        ]\n"
+    "      }\n"
+    "    ]\n"
+    "  },\n"
+    "  {\n"
+    "    \"id\": \"0b9f3c1e-1111-4c53-9d8e-3b1f2f6a9c12\",\n"
+    "    \"timestamp\": 1795541104532000,\n"
+    "    \"event_message\": \"deadlock detected\",\n"
+    "    \"metadata\": [{\"host\": \"db-abc\", \"parsed\": [{\"error_severity\": \"ERROR\", "
+    "\"sql_state_code\": \"40P01\", \"process_id\": 3749, \"timestamp\": \"2026-11-24 "
+    "17:25:04.532 UTC\", \"detail\": \"Process 3749 waits for ShareLock on transaction 804; "
+    "blocked by process 3751.\", \"hint\": \"\", \"query\": \"update acct set bal=bal+1 where "
+    "id=2\", \"leader_pid\": 0}]}]\n"
+    "  }\n"
+    "]\n";
+
+static void test_explorer_pretty(void)
+{
+    struct run r;
+    run(&r, explorer, "auto");
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 2);
+    CHECK_EQ_U64(st->rejects, 0);
+    CHECK(pt_balanced(st));
+    /* the record starts at its first key: "{" alone is structure */
+    HAS(&r, "line=3 offset=");
+    HAS(&r,
+        "ts=2026-11-24T17:25:01.817Z pid=3696 session_id=\"6b05c86d.e70\" session_line=3 "
+        "user=\"postgres\" database=\"app\" application=\"psql\" client=\"[local]\" "
+        "backend_type=\"client backend\" command_tag=\"SELECT\" "
+        "session_start=2026-11-24T17:25:01Z vxid=\"3/0\" txid=0 severity=LOG sqlstate=00000 "
+        "message=\"duration: 0.631 ms  statement: select id,\\n       v -- comment\\n  from "
+        "t\\n where v = 'it''s \\\"q\\\" \xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac'\\n   and id < 10;\" "
+        "query_id=-759572055643369389");
+    HAS(&r, "severity=ERROR sqlstate=40P01 message=\"deadlock detected\" detail=\"Process 3749");
+    HAS(&r, "statement=\"update acct set bal=bal+1 where id=2\"");
+    HASNT(&r, "hint=");       /* "" is absent, like a csvlog NULL */
+    HASNT(&r, "leader_pid="); /* 0 = the csv field was empty */
+    done(&r);
+}
+
+/* §9.3 (3): a drain POST body is "an array of log events" (documented) of plain objects
+ * (inferred from Logflare's ingest sample); captured one event per line (NDJSON). Events
+ * of other products in the same stream are rejected, counted and sampled. */
+static void test_drain_ndjson(void)
+{
+    struct run r;
+    run(&r,
+        "{\"id\":\"a\",\"timestamp\":1795541104532000,\"event_message\":\"deadlock "
+        "detected\",\"metadata\":{\"host\":\"db-x\",\"parsed\":{\"error_severity\":\"ERROR\","
+        "\"sql_state_code\":\"40P01\",\"process_id\":3749,\"connection_from\":\"10.0.0.5:54321\","
+        "\"timestamp\":\"2026-11-24 17:25:04.532 UTC\",\"query_id\":-1501324149581294150}}}\n"
+        "{\"id\":\"b\",\"timestamp\":1795541104533000,\"event_message\":\"GET "
+        "/rest/v1/\",\"metadata\":{\"request\":{\"method\":\"GET\"}}}\n"
+        "\n"
+        "{\"message\":\"2026-11-24T17:25:04.532000Z checkpoint starting: "
+        "time\",\"ddsource\":\"Supabase\",\"service\":\"postgres.logs\",\"data\":{\"event_"
+        "message\":"
+        "\"checkpoint starting: time\",\"timestamp\":1795541104532000,\"metadata\":{\"parsed\":{"
+        "\"error_severity\":\"LOG\",\"backend_type\":\"checkpointer\",\"process_id\":3493}}}}\n",
+        "auto");
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 2);
+    CHECK_EQ_U64(st->rejects, 1);
+    CHECK_EQ_U64(st->blank_lines, 1);
+    CHECK(pt_balanced(st));
+    const struct parse_reason *np = reason(r.p, "not a postgres event");
+    CHECK(np && np->records == 1 && np->nsamples == 1 && np->samples[0].line == 2);
+    HAS(&r, "line=1 offset=0 ts=2026-11-24T17:25:04.532Z pid=3749 client=\"10.0.0.5\" "
+            "client_port=54321 severity=ERROR sqlstate=40P01");
+    HAS(&r, "query_id=-1501324149581294150");
+    /* Datadog wrapper unwrapped; no parsed.timestamp: the top-level µs */
+    HAS(&r, "line=4 offset=");
+    HAS(&r, "ts=2026-11-24T17:25:04.532000Z pid=3493 backend_type=\"checkpointer\" severity=LOG "
+            "message=\"checkpoint starting: time\"");
+    done(&r);
+}
+
+/* §9.3 (2): the Management API's {"result": [rows], "error": null} (documented), pretty
+ * printed; and a compact array with one row. */
+static void test_api_wrapper(void)
+{
+    struct run r;
+    run(&r,
+        "{\n"
+        "  \"result\": [\n"
+        "    {\n"
+        "      \"id\": \"a\",\n"
+        "      \"timestamp\": 1795541104532000,\n"
+        "      \"event_message\": \"checkpoint starting: time\",\n"
+        "      \"metadata\": [{\"parsed\": [{\"error_severity\": \"LOG\"}]}]\n"
+        "    }, {\n"
+        "      \"id\": \"b\",\n"
+        "      \"timestamp\": 1795541104533000,\n"
+        "      \"event_message\": \"checkpoint starting: wal\",\n"
+        "      \"metadata\": [{\"parsed\": [{\"error_severity\": \"LOG\"}]}]\n"
+        "    }\n"
+        "  ],\n"
+        "  \"error\": null\n"
+        "}\n",
+        "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 2);
+    CHECK_EQ_U64(st->rejects, 0);
+    CHECK(pt_balanced(st));
+    HAS(&r, "line=4 offset=");
+    HAS(&r, "message=\"checkpoint starting: time\"");
+    HAS(&r, "line=9 offset=");
+    HAS(&r, "ts=2026-11-24T17:25:04.533000Z severity=LOG message=\"checkpoint starting: wal\"");
+    done(&r);
+
+    run(&r,
+        "{\"result\":[{\"id\":\"a\",\"timestamp\":1795541104532000,\"event_message\":\"x\","
+        "\"metadata\":[{\"parsed\":[{\"error_severity\":\"LOG\"}]}]}],\"error\":null}\n"
+        "[{\"id\":\"b\",\"timestamp\":1795541104,\"event_message\":\"y\",\"metadata\":[{\"parsed\":"
+        "["
+        "{\"error_severity\":\"LOG\"}]}]}]\n",
+        "auto");
+    st = parser_stats(r.p);
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    CHECK_EQ_U64(st->events, 2);
+    CHECK(pt_balanced(st));
+    HAS(&r, "line=1 offset=0 ts=2026-11-24T17:25:04.532000Z severity=LOG message=\"x\"");
+    HAS(&r, "line=2 offset="); /* 10-digit seconds */
+    HAS(&r, "ts=2026-11-24T17:25:04Z severity=LOG message=\"y\"");
+    done(&r);
+}
+
+/* "Copy to clipboard" is JSON.stringify(rows): every row on one line. The framework emits
+ * one event per line, so the line is rejected as a whole, with the count and the fix. */
+static void test_compact_array(void)
+{
+    struct run r;
+    run(&r,
+        "[{\"id\":\"a\",\"timestamp\":1795541104532000,\"event_message\":\"x\",\"metadata\":[{"
+        "\"parsed\":[{\"error_severity\":\"LOG\"}]}]},{\"id\":\"b\",\"timestamp\":"
+        "1795541104532000,\"event_message\":\"y\",\"metadata\":[{\"parsed\":[{\"error_"
+        "severity\":\"LOG\"}]}]},{\"id\":\"c\",\"timestamp\":1795541104532000,\"event_message\":"
+        "\"z\",\"metadata\":[{\"parsed\":[{\"error_severity\":\"LOG\"}]}]}]\n",
+        "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 0);
+    CHECK_EQ_U64(st->rejects, 1);
+    CHECK(pt_balanced(st));
+    const struct parse_reason *m = reason(r.p, "several records on one line");
+    CHECK(m && m->nsamples == 1 && m->samples[0].detail &&
+          strstr(m->samples[0].detail, "3 records") && strstr(m->samples[0].detail, "jq -c"));
+    done(&r);
+}
+
+/* §9.3 (1): "Download CSV" (CSVButton.tsx: header = the selected columns, objects
+ * JSON.stringify-ed; documented), quoting as react-csv does it (every field quoted, '"'
+ * doubled: inferred, unverified) and without quotes (formats.md §9.5 (d)); a value
+ * with newlines spans lines. */
+static void test_csv(void)
+{
+    struct run r;
+    run(&r,
+        "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "\"1795541101817000\",\"5d1c\",\"duration: 0.631 ms  statement: select id,\n"
+        "       v\n"
+        "  from t where v = 'it''s \"\"q\"\"'\",\"[{\"\"host\"\":\"\"db-abc\"\",\"\"parsed\"\":[{"
+        "\"\"error_severity\"\":\"\"LOG\"\",\"\"process_id\"\":3696,\"\"query_id\"\":"
+        "-759572055643369389}]}]\"\n"
+        "1795541104532000,0b9f,deadlock detected,\"[{\"\"parsed\"\":[{\"\"error_severity\"\":"
+        "\"\"ERROR\"\",\"\"sql_state_code\"\":\"\"40P01\"\"}]}]\"\n"
+        "1795541104533000,0ba0,too few columns\n",
+        "auto");
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 2);
+    CHECK_EQ_U64(st->rejects, 1);
+    CHECK_EQ_U64(st->blank_lines, 1); /* the header */
+    CHECK(pt_balanced(st));
+    HAS(&r, "line=2 offset=");
+    HAS(&r, "ts=2026-11-24T17:25:01.817000Z pid=3696 severity=LOG message=\"duration: 0.631 ms  "
+            "statement: select id,\\n       v\\n  from t where v = 'it''s \\\"q\\\"'\" "
+            "query_id=-759572055643369389");
+    HAS(&r, "line=5 offset=");
+    HAS(&r, "severity=ERROR sqlstate=40P01 message=\"deadlock detected\"");
+    CHECK(reason(r.p, "wrong number of columns") != NULL);
+    done(&r);
+}
+
+/* §9.4 local development (inferred from vector.yaml): event_message is the raw stderr
+ * line; pid, severity and message are taken from it. */
+static void test_local_dev(void)
+{
+    struct run r;
+    run(&r,
+        "{\"id\":\"1\",\"timestamp\":1795541366240000,\"project\":\"default\",\"appname\":"
+        "\"supabase_db_myproj\",\"event_message\":\"127.0.0.1 2026-11-24 17:29:26.240 UTC "
+        "[8050] postgres@app LOG:  duration: 0.341 ms  statement: select 1\",\"metadata\":{"
+        "\"host\":\"db-default\",\"parsed\":{\"timestamp\":\"2026-11-24T17:29:26.240512Z\","
+        "\"error_severity\":\"LOG\"}}}\n",
+        "supabase");
+    CHECK_EQ_U64(parser_stats(r.p)->events, 1);
+    HAS(&r, "ts=2026-11-24T17:29:26.240512Z pid=8050 severity=LOG message=\"duration: 0.341 ms  "
+            "statement: select 1\"");
+    done(&r);
+}
+
+/* Damage: invalid UTF-8 is repaired and flagged; bad JSON, a record cut by the end of the
+ * file and text outside JSON are rejects; every line stays accounted for. */
+static void test_damage(void)
+{
+    struct run r;
+    run(&r,
+        "{\"event_message\":\"caf\xe9\",\"timestamp\":1795541104532000,\"metadata\":{\"parsed\":"
+        "{\"error_severity\":\"LOG\"}}}\n"
+        "{\"event_message\": oops}\n"
+        "garbage\n"
+        "{\"event_message\":\"x\",\"timestamp\":\"yesterday\",\"metadata\":{\"parsed\":{"
+        "\"error_severity\":\"LOG\"}}}\n"
+        "{\n"
+        "  \"event_message\": \"cut\",\n",
+        "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 1);
+    CHECK_EQ_U64(st->invalid_utf8, 1);
+    CHECK(pt_balanced(st));
+    HAS(&r, "message=\"caf\xef\xbf\xbd\" invalid_utf8=1");
+    CHECK(reason(r.p, "bad json") && reason(r.p, "bad json")->records == 2);
+    CHECK(reason(r.p, "not json") != NULL);
+    CHECK(reason(r.p, "bad timestamp") != NULL);
+    done(&r);
+}
+
+/* Logflare's digit-count normalisation of integer timestamps (utils.ex). */
+static void test_timestamps(void)
+{
+    static const struct {
+        const char *ts;
+        const char *want;
+    } cases[] = {
+        { "1795541104", "ts=2026-11-24T17:25:04Z" },
+        { "1795541104532", "ts=2026-11-24T17:25:04.532Z" },
+        { "1795541104532123", "ts=2026-11-24T17:25:04.532123Z" },
+        { "1795541104532123456", "ts=2026-11-24T17:25:04.532123Z" },
+        { "\"2026-11-24T17:25:04.5Z\"", "ts=2026-11-24T17:25:04.500Z" },
+        { "\"1795541104532123\"", "ts=2026-11-24T17:25:04.532123Z" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char buf[256];
+        struct run r;
+        snprintf(buf, sizeof(buf),
+                 "{\"timestamp\":%s,\"event_message\":\"x\",\"metadata\":{\"parsed\":{"
+                 "\"error_severity\":\"LOG\"}}}\n",
+                 cases[i].ts);
+        run(&r, buf, "supabase");
+        HAS(&r, cases[i].want);
+        done(&r);
+    }
+    struct run r;
+    run(&r,
+        "{\"timestamp\":12345,\"event_message\":\"x\",\"metadata\":{\"parsed\":{"
+        "\"error_severity\":\"LOG\"}}}\n",
+        "supabase");
+    CHECK(reason(r.p, "bad timestamp") != NULL);
+    done(&r);
+}
+
+/* Flat rows: a query that selected parsed.* columns by name (the names are documented). */
+static void test_flat_row(void)
+{
+    struct run r;
+    run(&r,
+        "{\"timestamp\":\"2026-11-24 17:25:20.441 UTC\",\"event_message\":\"sorry, too many "
+        "clients "
+        "already\",\"error_severity\":\"FATAL\",\"sql_state_code\":\"53300\",\"process_id\":"
+        "\"4169\",\"user_name\":\"postgres\"}\n",
+        "supabase");
+    CHECK_EQ_U64(parser_stats(r.p)->events, 1);
+    HAS(&r, "ts=2026-11-24T17:25:20.441Z pid=4169 user=\"postgres\" severity=FATAL "
+            "sqlstate=53300");
+    done(&r);
+}
+
+/* Detection does not take other formats' files. */
+static void test_not_detected(void)
+{
+    struct run r;
+    run(&r,
+        "{\"timestamp\":\"2026-11-24 17:25:01.470 UTC\",\"pid\":3692,\"session_id\":"
+        "\"6b05c86d.e6c\",\"line_num\":1,\"session_start\":\"2026-11-24 17:25:01 UTC\",\"txid\":0,"
+        "\"error_severity\":\"LOG\",\"message\":\"connection received: host=[local]\","
+        "\"backend_type\":\"not initialized\",\"query_id\":0}\n",
+        "auto");
+    CHECK_EQ_STR(parser_format(r.p), "jsonlog");
+    done(&r);
+    run(&r, "2026-11-24 17:25:01 UTC LOG:  statement: select event_message, x from t\n", "auto");
+    CHECK(parser_format(r.p) == NULL || strcmp(parser_format(r.p), "supabase") != 0);
+    done(&r);
+}
+
+TEST_LIST = {
+    { "explorer_pretty", test_explorer_pretty },
+    { "drain_ndjson", test_drain_ndjson },
+    { "api_wrapper", test_api_wrapper },
+    { "compact_array", test_compact_array },
+    { "csv", test_csv },
+    { "local_dev", test_local_dev },
+    { "damage", test_damage },
+    { "timestamps", test_timestamps },
+    { "flat_row", test_flat_row },
+    { "not_detected", test_not_detected },
+    { NULL, NULL },
+};
