@@ -10,6 +10,7 @@
 #include "cmd/cmd.h"
 #include "cmd/timearg.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/opts.h"
 #include "core/tz.h"
 #include "report/report.h"
@@ -18,7 +19,8 @@
 
 #define REPORT_SYNOPSIS                                                                        \
     "pgsift report [--day YYYY-MM-DD | --since T --until T] [--tz Z] [--format html|md|json] " \
-    "[-o FILE] [--top N] [--keep-literals] [--no-script]"
+    "[-o FILE | --dir DIR [--formats LIST] [--keep-days N] [--summary]] [--top N] "            \
+    "[--keep-literals] [--no-script]"
 
 static const char *const format_names[] = { "html", "md", "json", NULL };
 
@@ -32,6 +34,26 @@ static bool parse_day(const char *s, int *y, unsigned *m, unsigned *d)
     char back[11];
     snprintf(back, sizeof(back), "%04d-%02u-%02u", *y, *m, *d);
     return !strcmp(back, s); /* 2026-02-30 is not a day */
+}
+
+/* "html,md" -> format bits. */
+static int parse_formats(const char *list, unsigned *bits, struct diag *d)
+{
+    char buf[64];
+    *bits = 0;
+    if (snprintf(buf, sizeof(buf), "%s", list) >= (int)sizeof(buf))
+        return diag_set(d, DIAG_USAGE, "--formats: expected a list of html, md, json");
+    for (char *p = buf, *comma; p; p = comma ? comma + 1 : NULL) {
+        comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        enum report_format f;
+        if (!report_format_from_name(p, &f))
+            return diag_set(d, DIAG_USAGE,
+                            "--formats: unknown format '%s' (expected html, md, json)", p);
+        *bits |= 1u << f;
+    }
+    return 0;
 }
 
 /* The format: --format, else from the -o extension, else html. */
@@ -50,9 +72,9 @@ static const char *pick_format(const char *format, const char *out)
 int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     const char *day = NULL, *since = NULL, *until = NULL, *tzname = "UTC", *format = NULL;
-    const char *out = NULL;
-    long top = 20;
-    bool keep = false, no_script = false;
+    const char *out = NULL, *dir = NULL, *formats = "html,md";
+    long top = 20, keep_days = 0;
+    bool keep = false, no_script = false, summary = false;
     const struct opt opts[] = {
         OPT_STRING_(0, "day", &day, "YYYY-MM-DD",
                     "the local day to report (default: yesterday in --tz)"),
@@ -63,6 +85,13 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
         OPT_CHOICE_(0, "format", &format, "F", "html, md or json (default: from -o, else html)",
                     format_names),
         OPT_STRING_('o', "output", &out, "FILE", "write FILE atomically (default: stdout)"),
+        OPT_STRING_(0, "dir", &dir, "DIR",
+                    "write the day's report into DIR as pgsift-report-DAY.EXT (for cron)"),
+        OPT_STRING_(0, "formats", &formats, "LIST", "with --dir: html,md,json (default html,md)"),
+        OPT_LONG_(0, "keep-days", &keep_days, "N",
+                  "with --dir: delete reports of days before the last N (0: keep all)", 0, 100000),
+        OPT_BOOL_(0, "summary", &summary,
+                  "with --dir: print a short Markdown summary instead of the paths"),
         OPT_LONG_(0, "top", &top, "N", "rows per ranking, regressions and new shapes (20)", 1,
                   1000),
         OPT_BOOL_(0, "keep-literals", &keep, "show literal values in samples (tenant data)"),
@@ -82,6 +111,14 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
         return diag_set(d, DIAG_USAGE, "--day and --since/--until cannot be combined");
     if (until && !since)
         return diag_set(d, DIAG_USAGE, "--until needs --since");
+    if (dir && (out || since || format))
+        return diag_set(d, DIAG_USAGE,
+                        "--dir writes one day in --formats: no -o, --since, --format");
+    if (!dir && (keep_days || summary))
+        return diag_set(d, DIAG_USAGE, "--keep-days and --summary go with --dir");
+    struct report_daily daily = { .dir = dir, .keep_days = keep_days };
+    if (dir && parse_formats(formats, &daily.formats, d) < 0)
+        return -1;
 
     struct tz tz;
     if (tz_load(&tz, tzname, d) < 0)
@@ -136,9 +173,29 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
     snprintf(r.generator, sizeof(r.generator), "pgsift %s", SIFT_VERSION);
     int rc = report_from_store(&r, s, &ro, d);
     store_close(s);
-    if (rc == 0)
+    if (rc == 0 && dir) {
+        unsigned removed = 0;
+        rc = report_daily_write(&r, &daily, &ro, &sb, d);
+        if (rc == 0)
+            rc = report_daily_prune(&daily, dayname, &removed, d);
+        if (rc == 0 && summary) {
+            char link[4096];
+            bool html = daily.formats & (1u << REPORT_HTML);
+            (void)report_daily_path(&daily, dayname, html ? REPORT_HTML : REPORT_MD, link,
+                                    sizeof(link));
+            sbuf_reset(&sb);
+            if (report_render_summary(&r, &ro, link, &sb) < 0)
+                rc = diag_set(d, DIAG_LIMIT, "summary too large");
+        }
+        if (rc == 0 && removed)
+            log_verbose("removed %u report file%s older than %ld days", removed,
+                        removed == 1 ? "" : "s", keep_days);
+        if (rc == 0 && (fwrite(sb.buf, 1, sb.len, stdout) != sb.len || fflush(stdout) != 0))
+            rc = diag_set(d, DIAG_IO, "cannot write to standard output");
+    } else if (rc == 0) {
         rc = report_render(&r, &ro, fmt, &sb, d);
-    if (rc == 0) {
+    }
+    if (rc == 0 && !dir) {
         if (out)
             rc = report_write_file(out, sb.buf, sb.len, d);
         else if (fwrite(sb.buf, 1, sb.len, stdout) != sb.len || fflush(stdout) != 0)

@@ -34,6 +34,7 @@
 #include "core/sbuf.h"
 #include "core/span.h"
 #include "core/tz.h"
+#include "core/ydoc.h"
 #include "event.h"
 
 /* Buckets of the time series: one per hour for a day (23, 24 or 25 with DST); longer
@@ -340,6 +341,61 @@ struct store;
  * diag (DIAG_DB). */
 int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
                       struct diag *d);
+
+/* ---- daily reports (pgsift tail at a configured hour; pgsift report --dir) ---- */
+
+struct report_daily {
+    const char *dir;   /* files pgsift-report-YYYY-MM-DD.{html,md,json} */
+    int at_minute;     /* minutes after local midnight when yesterday's report is due */
+    int64_t keep_days; /* reports of days older than this are deleted; 0: keep all */
+    unsigned formats;  /* bits 1 << enum report_format */
+};
+
+/* "06:00" -> 360; false unless HH:MM with 00 <= HH <= 23, 00 <= MM <= 59. */
+bool report_parse_at(const char *s, int *minutes);
+const char *report_format_name(enum report_format f); /* "html", "md", "json" */
+
+/* <dir>/pgsift-report-<day>.<ext>; -1 when it does not fit @size. */
+int report_daily_path(const struct report_daily *cfg, const char *day, enum report_format f,
+                      char *buf, size_t size);
+
+/* True (and @day set to yesterday, local in @tz) when the local time of @now_us is at or
+ * after cfg->at_minute and one of yesterday's files is missing. The daemon calls it once
+ * a minute; after a restart past the hour the report is written then. */
+bool report_daily_due(const struct report_daily *cfg, const struct tz *tz, int64_t now_us,
+                      char day[11]);
+
+/* Write @r (a day report, analysed) in every format of @cfg into cfg->dir (created 0750
+ * if missing), each atomically; the paths written are appended to @written (may be NULL),
+ * one per line. Returns 0 or -1 with a diag. */
+int report_daily_write(const struct report *r, const struct report_daily *cfg,
+                       const struct report_opts *o, struct sbuf *written, struct diag *d);
+
+/* Delete daily report files (only names of exactly that shape) of days before
+ * @day - keep_days + 1. Returns 0 or -1 with a diag; *removed counts the files. */
+int report_daily_prune(const struct report_daily *cfg, const char *day, unsigned *removed,
+                       struct diag *d);
+
+/* A short Markdown summary (headline with changes, top 5 statements, top 3 errors, counts
+ * of regressions, new shapes, deadlocks, temp files) for a chat receiver, with @link to
+ * the full report (may be NULL). Returns 0 or -1 on the sbuf's cap. */
+SIFT_WUR int report_render_summary(const struct report *r, const struct report_opts *o,
+                                   const char *link, struct sbuf *sb);
+
+/* pgsift.yaml `report:` (INTERFACE.md), mapped with ydoc_map(report_config_fields). */
+struct report_config {
+    const char *dir;
+    const char *at;
+    int64_t keep_days;
+    struct ylist formats;
+    int64_t top;
+    struct ylist notify; /* receiver names */
+};
+extern const struct yfield report_config_fields[];
+extern const size_t report_config_nfields;
+
+/* Check a mapped `report:` block; NULL, or what is wrong ("report.at: expected HH:MM"). */
+const char *report_daily_from_config(const struct report_config *c, struct report_daily *out);
 
 /* Replace literal values in free text (error messages, log lines): quoted strings,
  * numbers and bind values become '?'; object names after relation/column/constraint/...

@@ -14,6 +14,7 @@
 #include "check.h"
 #include "core/clock.h"
 #include "core/utf8.h"
+#include "core/ydoc.h"
 #include "report/report.h"
 #include "report/synth.h"
 
@@ -542,7 +543,174 @@ static void test_names(void)
     CHECK_EQ_STR(report_rank_key(RR_P99), "p99");
 }
 
+static void touch(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+    char p[512];
+    snprintf(p, sizeof(p), "%s/%s", dir, name);
+    return access(p, F_OK) == 0;
+}
+
+static void test_daily(void)
+{
+    char dir[] = "/tmp/sift-daily-XXXXXX";
+    struct tz tz;
+    struct diag d = DIAG_INIT;
+    char day[11];
+    int at;
+
+    CHECK(mkdtemp(dir) != NULL);
+    CHECK(report_parse_at("06:00", &at) && at == 360);
+    CHECK(report_parse_at("23:59", &at) && at == 1439);
+    CHECK(!report_parse_at("24:00", &at));
+    CHECK(!report_parse_at("6:00", &at));
+    CHECK(!report_parse_at("06:60", &at));
+    CHECK(!report_parse_at(NULL, &at));
+
+    struct report_daily cfg = { .dir = dir,
+                                .at_minute = 360,
+                                .keep_days = 3,
+                                .formats = (1u << REPORT_HTML) | (1u << REPORT_MD) };
+    CHECK(tz_load(&tz, "Europe/Paris", &d) == 0);
+    /* 2026-11-25 05:30 in Paris: not yet; 06:00: due for the 24th. */
+    int64_t before = INT64_C(1795581000) * USEC_PER_SEC; /* 2026-11-25T04:30:00Z */
+    CHECK(!report_daily_due(&cfg, &tz, before, day));
+    int64_t now = before + 1800 * USEC_PER_SEC;
+    CHECK(report_daily_due(&cfg, &tz, now, day));
+    CHECK_EQ_STR(day, "2026-11-24");
+
+    /* Written: no longer due; one format missing: due again. */
+    struct report r;
+    report_init(&r);
+    CHECK(report_synth(&r, &(struct report_synth_opts){ .fingerprints = 20, .tz = "Europe/Paris" },
+                       &d) == 0);
+    report_analyze(&r, NULL);
+    struct sbuf written = SBUF_INIT;
+    CHECK(report_daily_write(&r, &cfg, NULL, &written, &d) == 0);
+    CHECK(strstr(written.buf, "pgsift-report-2026-11-24.html\n") != NULL);
+    CHECK(strstr(written.buf, "pgsift-report-2026-11-24.md\n") != NULL);
+    CHECK(strstr(written.buf, ".json") == NULL);
+    CHECK(!report_daily_due(&cfg, &tz, now, day));
+    char path[512];
+    CHECK(report_daily_path(&cfg, "2026-11-24", REPORT_MD, path, sizeof(path)) == 0);
+    unlink(path);
+    CHECK(report_daily_due(&cfg, &tz, now, day));
+
+    /* Pruning keeps the day and the two before; other names are never touched. */
+    touch(dir, "pgsift-report-2026-11-20.html");
+    touch(dir, "pgsift-report-2026-11-21.md");
+    touch(dir, "pgsift-report-2026-11-22.json");
+    touch(dir, "pgsift-report-2026-11-23.html");
+    touch(dir, "pgsift-report-2026-11-01.txt");
+    touch(dir, "notes-2026-11-01.html");
+    touch(dir, "pgsift-report-2026-1-01.html");
+    unsigned removed = 0;
+    CHECK(report_daily_prune(&cfg, "2026-11-24", &removed, &d) == 0);
+    CHECK_EQ_INT(removed, 2);
+    CHECK(!exists(dir, "pgsift-report-2026-11-20.html"));
+    CHECK(!exists(dir, "pgsift-report-2026-11-21.md"));
+    CHECK(exists(dir, "pgsift-report-2026-11-22.json"));
+    CHECK(exists(dir, "pgsift-report-2026-11-23.html"));
+    CHECK(exists(dir, "pgsift-report-2026-11-24.html"));
+    CHECK(exists(dir, "pgsift-report-2026-11-01.txt"));
+    CHECK(exists(dir, "notes-2026-11-01.html"));
+    CHECK(exists(dir, "pgsift-report-2026-1-01.html"));
+
+    /* The summary is a few Markdown tables with the headline numbers. */
+    struct sbuf sum = SBUF_INIT;
+    CHECK(report_render_summary(&r, NULL, "/var/lib/pgsift/reports/x.html", &sum) == 0);
+    CHECK(strstr(sum.buf, "**PostgreSQL report 2026-11-24** (Europe/Paris, UTC+01:00)") != NULL);
+    CHECK(strstr(sum.buf, "| Calls |") != NULL);
+    CHECK(strstr(sum.buf, "Full report: /var/lib/pgsift/reports/x.html") != NULL);
+    CHECK(sum.len < 4000);
+    check_md_tables(sum.buf, 3);
+
+    sbuf_release(&sum);
+    sbuf_release(&written);
+    report_release(&r);
+    tz_release(&tz);
+    /* clean up */
+    static const char *const left[] = {
+        "pgsift-report-2026-11-22.json", "pgsift-report-2026-11-23.html",
+        "pgsift-report-2026-11-24.html", "pgsift-report-2026-11-01.txt",
+        "notes-2026-11-01.html",         "pgsift-report-2026-1-01.html",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(left); i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, left[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+}
+
+static void test_config(void)
+{
+    static const char yaml[] = "dir: /var/lib/pgsift/reports\nat: \"05:30\"\nkeep_days: 7\n"
+                               "formats: [html, json]\nnotify: [ops]\n";
+    struct ydoc y;
+    struct arena a = ARENA_INIT;
+    struct report_config c;
+    struct report_daily daily;
+
+    memset(&c, 0, sizeof(c));
+    ydoc_load_mem(&y, "pgsift.yaml", yaml, sizeof(yaml) - 1);
+    CHECK_EQ_INT(ydoc_map(&y, ydoc_root(&y), report_config_fields, report_config_nfields, &c, &a),
+                 0);
+    CHECK(report_daily_from_config(&c, &daily) == NULL);
+    CHECK_EQ_INT(daily.at_minute, 5 * 60 + 30);
+    CHECK_EQ_INT(daily.keep_days, 7);
+    CHECK_EQ_INT(daily.formats, (1u << REPORT_HTML) | (1u << REPORT_JSON));
+    CHECK_EQ_INT(c.notify.n, 1);
+    ydoc_release(&y);
+
+    /* Defaults, and every bad value named. */
+    static const char bad[] = "dir: x\nat: \"25:00\"\n";
+    memset(&c, 0, sizeof(c));
+    ydoc_load_mem(&y, "pgsift.yaml", bad, sizeof(bad) - 1);
+    CHECK_EQ_INT(ydoc_map(&y, ydoc_root(&y), report_config_fields, report_config_nfields, &c, &a),
+                 0);
+    CHECK_EQ_INT(c.keep_days, 30);
+    CHECK_EQ_STR(c.at, "25:00");
+    const char *why = report_daily_from_config(&c, &daily);
+    CHECK(why && strstr(why, "report.at") != NULL);
+    ydoc_release(&y);
+    static const char fmt[] = "dir: x\nformats: [pdf]\n";
+    memset(&c, 0, sizeof(c));
+    ydoc_load_mem(&y, "pgsift.yaml", fmt, sizeof(fmt) - 1);
+    CHECK_EQ_INT(ydoc_map(&y, ydoc_root(&y), report_config_fields, report_config_nfields, &c, &a),
+                 0);
+    why = report_daily_from_config(&c, &daily);
+    CHECK(why && strstr(why, "report.formats") != NULL);
+    ydoc_release(&y);
+    static const char only_dir[] = "dir: x\n";
+    memset(&c, 0, sizeof(c));
+    ydoc_load_mem(&y, "pgsift.yaml", only_dir, sizeof(only_dir) - 1);
+    CHECK_EQ_INT(ydoc_map(&y, ydoc_root(&y), report_config_fields, report_config_nfields, &c, &a),
+                 0);
+    CHECK(report_daily_from_config(&c, &daily) == NULL);
+    CHECK_EQ_INT(daily.at_minute, 360);
+    CHECK_EQ_INT(daily.formats, (1u << REPORT_HTML) | (1u << REPORT_MD));
+    ydoc_release(&y);
+    static const char unknown[] = "dir: x\nkeep: 3\n";
+    memset(&c, 0, sizeof(c));
+    ydoc_load_mem(&y, "pgsift.yaml", unknown, sizeof(unknown) - 1);
+    CHECK(ydoc_map(&y, ydoc_root(&y), report_config_fields, report_config_nfields, &c, &a) > 0);
+    CHECK(strstr(y.errors.buf, "keep_days") != NULL);
+    ydoc_release(&y);
+    arena_release(&a);
+}
+
 TEST_LIST = {
+    { "daily", test_daily },
+    { "config", test_config },
     { "period", test_period },
     { "analyze", test_analyze },
     { "redact", test_redact },
