@@ -101,10 +101,16 @@ CREATE TABLE events (
     tuples_remain  INTEGER,
     elapsed_s      REAL,              -- autovacuum/autoanalyze; session time of a disconnection
     host           TEXT,              -- connection: client host
+    step           TEXT,              -- 'start' / 'end' of a two-part occurrence
+    lock_holders   TEXT,              -- lock_wait: pids holding the lock ("12, 13")
+    lock_queue     TEXT,              -- lock_wait: pids waiting
+    blocker_pid    INTEGER,           -- lock_wait: first holder; deadlock: first blocker
+    distance_kb    INTEGER,           -- checkpoint: WAL distance
+    port           INTEGER,           -- connection: client port
     src            TEXT               -- file:line of the record
 );
 CREATE INDEX events_ts ON events (ts);
-CREATE INDEX events_kind_ts ON events (kind, ts);
+
 
 -- ERROR, FATAL and PANIC records by SQLSTATE and message, per minute (rolled up).
 CREATE TABLE error_stats (

@@ -20,3 +20,18 @@ pgsift=$build/pgsift
 
 echo "== built $("$pgsift" version | head -n 1) at $pgsift"
 "$pgsift" version | sed 's/^/   /'
+
+# The daily report of the bundled samples (needs `pgsift ingest`): every run's csvlog
+# into a fresh store, then the day they were logged on, as HTML and Markdown.
+if "$pgsift" help ingest >/dev/null 2>&1; then
+  db=$build/quickstart.db
+  rm -f "$db" "$db"-*
+  samples=("$root"/tests/fixtures/pg15/*/postgresql.csv)
+  "$pgsift" --db "$db" ingest "${samples[@]}" >/dev/null
+  day=$(head -c 10 "${samples[0]}")
+  "$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.html"
+  "$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.md"
+  echo "== report of the ${#samples[@]} bundled sample logs ($day, UTC):"
+  echo "   $root/report.html   (open it in a browser; one file, no network)"
+  echo "   $root/report.md     (GitHub Markdown)"
+fi

@@ -90,7 +90,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     struct input *in =
         input_open(&(struct input_opts){ .path = path,
                                          .start_offset = o->start_line ? o->start_offset : 0,
-                                         .start_line = o->start_line },
+                                         .start_line = o->start_line,
+                                         .hold_partial = o->hold_partial },
                    d);
     if (!in) {
         parser_free(p);
@@ -112,6 +113,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
             }
             if (since_commit >= o->commit_lines)
                 since_commit = 0;
+            if (o->line_done && (rc = o->line_done(o->sink_ctx, in, p, &ln, d)) != 0)
+                break;
             continue;
         }
         if (st == INPUT_DAMAGED) {
@@ -125,9 +128,15 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     if (rc == 0) {
         parser_end(p);
         rc = drain(o, p, &scratch, d);
+        if (rc == 0 && o->line_done)
+            rc = o->line_done(o->sink_ctx, in, p, NULL, d);
     }
     if (rc == 0)
         rc = commit(o, p, d);
+    if (rc > 0) {
+        res->stopped = true;
+        rc = 0;
+    }
     arena_release(&scratch);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);

@@ -42,11 +42,23 @@ struct pipeline_opts {
      * with @d filled to stop the run. May be NULL. */
     int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
     uint64_t commit_lines;
+    bool hold_partial; /* leave a last line without "\n" for the next run */
+
+    /* Called with sink_ctx after each line was fed and every event it finished went to
+     * the sink, and once more at the end of the source (@ln NULL) after the parser's
+     * last events. @in and @p are the open input and parser: input_identity(),
+     * parser_checkpoint() are what a store commit needs (pgsift ingest uses this rather
+     * than `commit` to decide itself when to commit and to see the lines' bytes).
+     * Returns 0 to go on, 1 to stop reading this source (not an error), or -1 with @d
+     * filled to fail. May be NULL. */
+    int (*line_done)(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
+                     struct diag *d);
 };
 
 /* What one source produced. */
 struct pipeline_result {
     char *name;               /* source name ("-" for stdin) */
+    bool stopped;             /* line_done() returned 1 */
     char *format;             /* format used, NULL if none matched */
     struct parse_stats stats; /* counts and reject samples */
     bool nothing_parsed;      /* lines were read but no event came out */

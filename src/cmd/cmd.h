@@ -42,6 +42,7 @@ void command_usage(FILE *out);
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d);

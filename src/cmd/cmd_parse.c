@@ -300,8 +300,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     const char *format = "auto", *prefix = NULL, *tz = NULL, *stats_format = "table";
     bool stats = false;
     const struct opt opts[] = {
-        OPT_STRING_(0, "format", &format, "F",
-                    "log format: auto (default), csvlog, jsonlog, stderr, syslog, supabase"),
+        OPT_STRING_(0, "format", &format, "F", "log format: auto (default) or one listed below"),
         OPT_STRING_(0, "prefix", &prefix, "P", "the server's log_line_prefix (stderr, syslog)"),
         OPT_STRING_(0, "tz", &tz, "Z",
                     "offset for ambiguous zone abbreviations (IST, CST) and zone-less times"),
@@ -315,6 +314,9 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     int n = opts_parse(opts, argc - 1, argv + 1, d);
     if (n == -2) {
         opts_usage(stdout, synopsis, opts);
+        printf("\nlog formats:\n");
+        for (size_t i = 0; i < parse_format_count(); i++)
+            printf("    %-12s %s\n", parse_format_name(i), parse_format_description(i));
         return 0;
     }
     if (n < 0)

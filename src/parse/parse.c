@@ -17,10 +17,9 @@
  * The format table: --format validation, auto-detection (in this order; ties go to the
  * earlier entry) and the docs all read it. "auto" is not an entry: it means "detect".
  *
- * EXTENSION POINT: stderr, syslog and supabase are added here, one line each, with the
- * matching `extern const struct log_format fmt_<name>;` in parse_int.h:
- *     &fmt_stderr, &fmt_syslog, &fmt_supabase,
- * Put formats with a strict, cheap sniff (json, csv) before permissive ones (stderr).
+ * A new format is one line here plus `extern const struct log_format fmt_<name>;` in
+ * parse_int.h. Formats with a strict, cheap sniff (json, csv) come before permissive
+ * ones (stderr).
  */
 static const struct log_format *const formats[] = {
     &fmt_jsonlog, &fmt_csvlog, &fmt_supabase, &fmt_cloudsql,

@@ -475,7 +475,14 @@ static int load_series(struct report *r, struct store *st, const int64_t *edges,
         day->f.v[RF_DURATION_MS] = s.points[i].total_ms;
         day->f.v[RF_P95_MS] = s.points[i].p95_ms;
         day->f.v[RF_ERRORS] = (double)te_err[i];
-        day->f.v[RF_REJECTS] = NAN; /* rejects have no log time */
+        struct store_totals tt;
+        if (store_totals(st, te[i], te[i + 1], &tt, d) < 0) {
+            store_series_release(&s);
+            goto out;
+        }
+        day->f.v[RF_RECORDS] = (double)tt.records;
+        day->f.v[RF_ERRORS] = (double)tt.errors;
+        day->f.v[RF_REJECTS] = (double)tt.rejects; /* by the time they were read */
     }
     if (r->trend[REPORT_TREND_DAYS - 2].present)
         r->prev_day = r->trend[REPORT_TREND_DAYS - 2].f;
@@ -500,43 +507,48 @@ out:
     return rc;
 }
 
+static int on_error(void *ctx, const struct store_error_row *row)
+{
+    struct report *r = ctx;
+    struct report_error *e = report_add_error(r);
+    snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", row->sqlstate ? row->sqlstate : "");
+    if (!row->severity || !severity_from_name(span_cstr(row->severity), &e->severity))
+        e->severity = SEV_ERROR;
+    e->count = row->count;
+    e->message = report_str(r, span_cstr(row->message ? row->message : ""));
+    e->sample = row->sample ? report_str(r, span_cstr(row->sample)) : SPAN_NULL;
+    return 0;
+}
+
+static int on_reject(void *ctx, const struct store_reject_row *row)
+{
+    struct report *r = ctx;
+    struct report_reject *j = report_add_reject(r);
+    j->source = report_str(r, span_cstr(row->source ? row->source : ""));
+    j->reason = report_str(r, span_cstr(row->reason ? row->reason : ""));
+    j->count = row->count;
+    j->sample_line = row->sample_line;
+    if (row->sample) {
+        j->samples = xcalloc(1, sizeof(*j->samples));
+        j->samples[0] = report_str(r, span_cstr(row->sample));
+        j->nsamples = 1;
+    }
+    return 0;
+}
+
 static int load_errors_rejects(struct report *r, struct store *st, struct diag *d)
 {
-    struct store_error_row *er;
-    struct store_reject_row *rj;
-    size_t n;
+    struct store_totals t;
 
-    if (store_errors(st, r->from_us, r->to_us, NULL, NULL, &er, &n, d) < 0)
+    if (store_errors(st, r->from_us, r->to_us, on_error, r, d) < 0 ||
+        store_rejects(st, r->from_us, r->to_us, on_reject, r, d) < 0 ||
+        store_totals(st, r->from_us, r->to_us, &t, d) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        struct report_error *e = report_add_error(r);
-        memcpy(e->sqlstate, er[i].sqlstate, sizeof(e->sqlstate));
-        if (!er[i].severity || !severity_from_name(span_cstr(er[i].severity), &e->severity))
-            e->severity = SEV_ERROR;
-        e->count = er[i].count;
-        e->message = report_str(r, span_cstr(er[i].message ? er[i].message : ""));
-        e->sample = er[i].sample ? report_str(r, span_cstr(er[i].sample)) : SPAN_NULL;
-        e->first_us = er[i].first_us > r->from_us ? er[i].first_us : r->from_us;
-        e->last_us = er[i].last_us < r->to_us ? er[i].last_us : r->to_us;
-    }
-    store_errors_release(er, n);
-
-    if (store_rejects(st, r->from_us, r->to_us, REJECT_SAMPLES, &rj, &n, d) < 0)
-        return -1;
-    double rejects = 0;
-    for (size_t i = 0; i < n; i++) {
-        struct report_reject *j = report_add_reject(r);
-        j->source = report_str(r, span_cstr(rj[i].source ? rj[i].source : ""));
-        j->reason = report_str(r, span_cstr(rj[i].reason ? rj[i].reason : ""));
-        j->count = rj[i].count;
-        rejects += (double)rj[i].count;
-        j->nsamples = rj[i].n_samples;
-        j->samples = j->nsamples ? xcalloc(j->nsamples, sizeof(*j->samples)) : NULL;
-        for (size_t k = 0; k < j->nsamples; k++)
-            j->samples[k] = report_str(r, span_cstr(rj[i].samples[k] ? rj[i].samples[k] : ""));
-    }
-    store_rejects_release(rj, n);
-    r->totals.v[RF_REJECTS] = rejects;
+    /* The store's definitions of the headline counts (docs/store.md). */
+    r->totals.v[RF_RECORDS] = (double)t.records;
+    r->totals.v[RF_ERRORS] = (double)t.errors;
+    r->totals.v[RF_REJECTS] = (double)t.rejects;
+    r->trend[REPORT_TREND_DAYS - 1].f = r->totals;
     return 0;
 }
 

@@ -694,7 +694,6 @@ static void details(struct html *h)
 static void errors(struct html *h)
 {
     const struct report *r = h->r;
-    char b[FMT_MAX];
     S(h, "<section id=\"errors\">\n<h2>Errors</h2>\n");
     if (!r->nerrors) {
         empty_note(h, "No errors in this period.");
@@ -735,8 +734,8 @@ static void errors(struct html *h)
     }
     S(h, "</tbody></table></div>\n<h3>By SQLSTATE and message</h3>\n<div "
          "class=\"wrap\"><table class=\"sortable\" id=\"t-errors\">\n<thead><tr><th>SQLSTATE</"
-         "th><th>Severity</th><th class=\"n\">Count</th><th>Message</th><th>Sample</th><th>"
-         "First</th><th>Last</th></tr></thead>\n<tbody>\n");
+         "th><th>Severity</th><th "
+         "class=\"n\">Count</th><th>Message</th><th>Sample</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nerrors; i++) {
         const struct report_error *e = &r->errors[i];
         S(h, "<tr><td><code>");
@@ -752,13 +751,7 @@ static void errors(struct html *h)
         E(h, text_cut(e->message, REPORT_SAMPLE_TEXT, &cut));
         S(h, "</td><td><code>");
         sample(h, e->sample, REPORT_SAMPLE_TEXT);
-        S(h, "</code></td><td>");
-        fmt_local(r, e->first_us, b, sizeof(b));
-        EC(h, b);
-        S(h, "</td><td>");
-        fmt_local(r, e->last_us, b, sizeof(b));
-        EC(h, b);
-        S(h, "</td></tr>\n");
+        S(h, "</code></td></tr>\n");
     }
     S(h, "</tbody></table></div>\n</section>\n");
 }
@@ -1089,6 +1082,8 @@ static void rejects(struct html *h)
         count_cell(h, "count", (double)j->count);
         S(h, "<td>");
         for (size_t k = 0; k < j->nsamples && k < 5; k++) {
+            if (k == 0 && j->sample_line)
+                F(h, "<span class=\"muted\">line %llu</span>", (unsigned long long)j->sample_line);
             S(h, "<pre>");
             sample(h, j->samples[k], REPORT_SAMPLE_TEXT);
             S(h, "</pre>");

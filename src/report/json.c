@@ -416,8 +416,6 @@ static void errors(struct json *j, int *first)
         ku(j, &f, "count", e->count);
         ks(j, &f, "message", e->message);
         ksample(j, &f, "sample", e->sample, REPORT_SAMPLE_TEXT);
-        kt(j, &f, "first", e->first_us);
-        kt(j, &f, "last", e->last_us);
         S(j, "}");
     }
     S(j, "]");
@@ -526,6 +524,11 @@ static void rejects(struct json *j, int *first)
         ks(j, &f, "reason", x->reason);
         ku(j, &f, "count", x->count);
         ksample(j, &f, "sample", x->nsamples ? x->samples[0] : SPAN_NULL, REPORT_SAMPLE_TEXT);
+        key(j, &f, "sample_line");
+        if (x->sample_line)
+            F(j, "%" PRIu64, x->sample_line);
+        else
+            S(j, "null");
         key(j, &f, "samples");
         S(j, "[");
         for (size_t k = 0; k < x->nsamples; k++) {

@@ -490,6 +490,8 @@ static void rejects(struct md *m)
         cell_span(m, j->source);
         cell_span(m, j->reason);
         cell_count(m, (double)j->count);
+        if (j->sample_line)
+            F(m, " line %llu:", (unsigned long long)j->sample_line);
         cell_sample(m, j->nsamples ? j->samples[0] : SPAN_NULL, REPORT_SAMPLE_TEXT);
         S(m, "\n");
     }

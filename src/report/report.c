@@ -167,7 +167,6 @@ struct report_error *report_add_error(struct report *r)
     XGROW(r->errors, r->nerrors + 1, r->errors_alloc);
     struct report_error *e = &r->errors[r->nerrors++];
     memset(e, 0, sizeof(*e));
-    e->first_us = e->last_us = INT64_MIN;
     return e;
 }
 

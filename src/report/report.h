@@ -150,12 +150,12 @@ struct report_error {
     uint64_t count;
     struct span message; /* normalized (literals already replaced) */
     struct span sample;  /* one full message (literals!) */
-    int64_t first_us, last_us;
 };
 
 struct report_reject {
     struct span source, reason;
     uint64_t count;
+    uint64_t sample_line; /* line of samples[0] in its source, 0 if unknown */
     struct span *samples; /* literals! */
     size_t nsamples;
 };

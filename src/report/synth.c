@@ -165,8 +165,6 @@ static void events(struct gen *g)
             text(g, "duplicate key value violates unique constraint \"t%ld_pkey\"", (long)i, 0);
         e->sample = text(g, "Key (id)=(%ld) already exists; email 'user%ld@example.com'",
                          (long)i * 7, (long)i);
-        e->first_us = r->from_us + (int64_t)i * 600 * USEC_PER_SEC;
-        e->last_us = e->first_us + 3600 * USEC_PER_SEC;
         errors += e->count;
     }
     r->totals.v[RF_ERRORS] = (double)errors;
@@ -242,6 +240,7 @@ static void events(struct gen *g)
     j->source = text(g, "/var/log/postgresql/postgresql-%ld.log", 15, 0);
     j->reason = text(g, "line does not match the log_line_prefix", 0, 0);
     j->count = 12;
+    j->sample_line = 42;
     j->nsamples = 3;
     j->samples = xcalloc(3, sizeof(*j->samples));
     for (size_t i = 0; i < 3; i++)

@@ -22,13 +22,18 @@ const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_PLAN] = "plan",
 };
 
-void batch_init(struct batch *b)
+struct store_batch *store_batch_new(const struct store *s)
 {
-    memset(b, 0, sizeof(*b));
+    struct store_batch *b = xcalloc(1, sizeof(*b));
+    b->keep_literals = s->opts.keep_literals;
+    b->last_ts = INT64_MIN;
+    sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    return b;
 }
 
-void batch_reset(struct batch *b)
+void batch_reset(struct store_batch *b)
 {
     for (size_t i = 0; i < b->n_aggs; i++)
         sketch_release(&b->aggs[i].sk);
@@ -45,8 +50,10 @@ void batch_reset(struct batch *b)
     b->records = b->rejects = 0;
 }
 
-void batch_release(struct batch *b)
+void store_batch_free(struct store_batch *b)
 {
+    if (!b)
+        return;
     batch_reset(b);
     htab_release(&b->names_ix);
     htab_release(&b->aggs_ix);
@@ -65,7 +72,9 @@ void batch_release(struct batch *b)
     free(b->rejs);
     free(b->samples);
     arena_release(&b->arena);
-    memset(b, 0, sizeof(*b));
+    sbuf_release(&b->scratch);
+    sbuf_release(&b->scratch2);
+    free(b);
 }
 
 static uint64_t hash_bytes(const void *p, size_t n)
@@ -76,7 +85,7 @@ static uint64_t hash_bytes(const void *p, size_t n)
 /* ---- interned names (database, user) ---- */
 
 struct name_key {
-    const struct batch *b;
+    const struct store_batch *b;
     struct span s;
 };
 
@@ -86,7 +95,7 @@ static bool name_eq(const void *ctx, uint32_t idx)
     return span_eq(k->b->names[idx].s, k->s);
 }
 
-static uint32_t intern(struct batch *b, struct span s)
+static uint32_t intern(struct store_batch *b, struct span s)
 {
     if (!s.p)
         s = SPAN_LIT("");
@@ -113,7 +122,7 @@ struct agg_key {
 };
 
 struct agg_find {
-    const struct batch *b;
+    const struct store_batch *b;
     const struct agg_key *k;
 };
 
@@ -125,8 +134,8 @@ static bool agg_eq(const void *ctx, uint32_t idx)
            a->db == f->k->db && a->user == f->k->user && a->phase == (enum agg_phase)f->k->phase;
 }
 
-static struct agg *agg_get(struct batch *b, int64_t bucket, uint32_t db, uint32_t user, uint64_t fp,
-                           int64_t qid, enum agg_phase phase)
+static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, uint32_t user,
+                           uint64_t fp, int64_t qid, enum agg_phase phase)
 {
     struct agg_key k;
     memset(&k, 0, sizeof(k));
@@ -176,7 +185,7 @@ static void agg_add_duration(struct agg *a, double ms)
 /* ---- texts ---- */
 
 /* Copy @in into the arena: redacted (unless keep_literals) and capped. */
-static struct span stored_text(struct store *s, struct span in,
+static struct span stored_text(struct store_batch *b, struct span in,
                                int (*redactor)(struct sbuf *, struct span))
 {
     if (!in.p)
@@ -184,21 +193,21 @@ static struct span stored_text(struct store *s, struct span in,
     /* Work on at most twice the cap: what is cut would not be stored anyway. */
     if (in.len > 2 * SIFT_MAX_STORED_TEXT)
         in.len = 2 * SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&s->scratch);
-    if (s->opts.keep_literals || !redactor) {
-        if (sbuf_addspan(&s->scratch, in) < 0)
+    sbuf_reset(&b->scratch);
+    if (b->keep_literals || !redactor) {
+        if (sbuf_addspan(&b->scratch, in) < 0)
             return SPAN_NULL; /* cannot happen: the scratch cap is larger */
-    } else if (redactor(&s->scratch, in) < 0) {
+    } else if (redactor(&b->scratch, in) < 0) {
         /* The cap was hit: what was appended is redacted; cut below. */
     }
-    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
-    return arena_dup(&s->b.arena, s->scratch.buf, s->scratch.len);
+    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
 }
 
 /* ---- catalogue ---- */
 
 struct fp_find {
-    const struct batch *b;
+    const struct store_batch *b;
     uint64_t fp;
 };
 
@@ -208,9 +217,8 @@ static bool cat_eq(const void *ctx, uint32_t idx)
     return f->b->cats[idx].fp == f->fp;
 }
 
-static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
+static void catalogue_touch(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct batch *b = &s->b;
     struct fp_find f = { b, ev->fingerprint };
     uint64_t h = hash_bytes(&ev->fingerprint, sizeof(ev->fingerprint));
     long i = htab_find(&b->cats_ix, h, cat_eq, &f);
@@ -225,7 +233,7 @@ static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
         else
             c->same++;
         if (!c->query.len && ev->normalized.len)
-            c->query = stored_text(s, ev->normalized, NULL);
+            c->query = stored_text(b, ev->normalized, NULL);
         return;
     }
     XGROW(b->cats, b->n_cats + 1, b->a_cats);
@@ -236,15 +244,15 @@ static void catalogue_touch(struct store *s, const struct event *ev, int64_t ts)
     c->first = c->last = ts;
     c->same = 1;
     /* The canonical text has no literal left in it by construction. */
-    c->query = ev->normalized.p ? stored_text(s, ev->normalized, NULL) : SPAN_LIT("");
+    c->query = ev->normalized.p ? stored_text(b, ev->normalized, NULL) : SPAN_LIT("");
     struct span raw = ev->query.p ? ev->query : ev->statement;
-    c->sample = stored_text(s, raw, redact_sql);
+    c->sample = stored_text(b, raw, redact_sql);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
 }
 
 struct qid_find {
-    const struct batch *b;
+    const struct store_batch *b;
     uint64_t fp;
     int64_t qid;
 };
@@ -255,7 +263,7 @@ static bool qid_eq(const void *ctx, uint32_t idx)
     return f->b->qids[idx].fp == f->fp && f->b->qids[idx].qid == f->qid;
 }
 
-static void qid_touch(struct batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
+static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
 {
     struct qid_find f = { b, fp, qid };
     uint64_t key[2] = { fp, (uint64_t)qid };
@@ -282,7 +290,7 @@ static void qid_touch(struct batch *b, uint64_t fp, int64_t qid, bool call, int6
 /* ---- record counts ---- */
 
 struct rec_find {
-    const struct batch *b;
+    const struct store_batch *b;
     int64_t bucket;
     enum event_kind kind;
     enum event_severity sev;
@@ -295,7 +303,7 @@ static bool rec_eq(const void *ctx, uint32_t idx)
     return r->bucket == f->bucket && r->kind == f->kind && r->sev == f->sev;
 }
 
-static void record_count(struct batch *b, int64_t bucket, enum event_kind kind,
+static void record_count(struct store_batch *b, int64_t bucket, enum event_kind kind,
                          enum event_severity sev)
 {
     struct rec_find f = { b, bucket, kind, sev };
@@ -314,7 +322,7 @@ static void record_count(struct batch *b, int64_t bucket, enum event_kind kind,
 /* ---- errors ---- */
 
 struct err_find {
-    const struct batch *b;
+    const struct store_batch *b;
     const struct err *k;
 };
 
@@ -327,10 +335,9 @@ static bool err_eq(const void *ctx, uint32_t idx)
            span_eq(e->message, f->k->message);
 }
 
-static void error_count(struct store *s, const struct event *ev, int64_t bucket, uint32_t db,
+static void error_count(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
                         uint32_t user)
 {
-    struct batch *b = &s->b;
     struct err k = { .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
     memcpy(k.sqlstate, ev->sqlstate, sizeof(k.sqlstate));
     k.sqlstate[5] = '\0';
@@ -340,14 +347,14 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&s->scratch2);
-    sbuf_reset(&s->scratch);
-    if (redact_message(&s->scratch2, msg) < 0 ||
-        redact_numbers(&s->scratch, sbuf_span(&s->scratch2)) < 0) {
+    sbuf_reset(&b->scratch2);
+    sbuf_reset(&b->scratch);
+    if (redact_message(&b->scratch2, msg) < 0 ||
+        redact_numbers(&b->scratch, sbuf_span(&b->scratch2)) < 0) {
         /* the cap was hit: what was appended is redacted; cut below */
     }
-    redact_cap(&s->scratch, SIFT_MAX_STORED_TEXT);
-    k.message = sbuf_span(&s->scratch);
+    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
+    k.message = sbuf_span(&b->scratch);
 
     uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
                                       (uint64_t)bucket ^ ((uint64_t)db << 20) ^
@@ -362,14 +369,14 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
     k.message = arena_dup(&b->arena, k.message.p, k.message.len);
     k.count = 1;
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
-    sbuf_reset(&s->scratch2);
-    if (sbuf_addspan(&s->scratch2, msg) < 0 ||
+    sbuf_reset(&b->scratch2);
+    if (sbuf_addspan(&b->scratch2, msg) < 0 ||
         (ev->detail.p &&
-         (sbuf_addstr(&s->scratch2, "\nDETAIL: ") < 0 ||
-          sbuf_addspan(&s->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
+         (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
+          sbuf_addspan(&b->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
-    k.sample = stored_text(s, sbuf_span(&s->scratch2), redact_message);
+    k.sample = stored_text(b, sbuf_span(&b->scratch2), redact_message);
     XGROW(b->errs, b->n_errs + 1, b->a_errs);
     b->errs[b->n_errs] = k;
     htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
@@ -378,7 +385,7 @@ static void error_count(struct store *s, const struct event *ev, int64_t bucket,
 
 /* ---- events ---- */
 
-static struct span copy_span(struct batch *b, struct span sp)
+static struct span copy_span(struct store_batch *b, struct span sp)
 {
     if (!sp.p)
         return SPAN_NULL;
@@ -387,9 +394,8 @@ static struct span copy_span(struct batch *b, struct span sp)
     return arena_dup(&b->arena, sp.p, sp.len);
 }
 
-static void event_row(struct store *s, const struct event *ev, int64_t ts)
+static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct batch *b = &s->b;
     XGROW(b->evs, b->n_evs + 1, b->a_evs);
     struct ev *e = &b->evs[b->n_evs++];
     memset(e, 0, sizeof(*e));
@@ -404,8 +410,8 @@ static void event_row(struct store *s, const struct event *ev, int64_t ts)
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
-    e->message = stored_text(s, ev->message, redact_message);
-    e->detail = stored_text(s, ev->detail, redact_message);
+    e->message = stored_text(b, ev->message, redact_message);
+    e->detail = stored_text(b, ev->detail, redact_message);
     e->facts = ev->facts;
     struct event_facts *fa = &e->facts;
     fa->lock_mode = copy_span(b, fa->lock_mode);
@@ -414,11 +420,13 @@ static void event_row(struct store *s, const struct event *ev, int64_t ts)
     fa->cause = copy_span(b, fa->cause);
     fa->relation = copy_span(b, fa->relation);
     fa->host = copy_span(b, fa->host);
+    fa->lock_holders = copy_span(b, fa->lock_holders);
+    fa->lock_queue = copy_span(b, fa->lock_queue);
     if (ev->src_name.p) {
-        sbuf_reset(&s->scratch);
-        if (sbuf_addspan(&s->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
-            sbuf_addf(&s->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
-            e->src = arena_dup(&b->arena, s->scratch.buf, s->scratch.len);
+        sbuf_reset(&b->scratch);
+        if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
+            sbuf_addf(&b->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
+            e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
     }
 }
 
@@ -437,16 +445,15 @@ static enum agg_phase duration_phase(enum event_phase p)
     return AGG_CALL;
 }
 
-void store_add(struct store *s, const struct event *ev)
+void store_batch_add(struct store_batch *b, const struct event *ev)
 {
-    struct batch *b = &s->b;
     int64_t ts = ev->ts_us;
 
     /* A record without a time is filed at the newest time seen (or now): it still counts. */
     if (ts == INT64_MIN)
-        ts = s->last_ts != INT64_MIN ? s->last_ts : clock_now_us();
-    else if (ts > s->last_ts)
-        s->last_ts = ts;
+        ts = b->last_ts != INT64_MIN ? b->last_ts : clock_now_us();
+    else if (ts > b->last_ts)
+        b->last_ts = ts;
     if (ts < 0)
         ts = 0;
     int64_t bucket = ts / USEC_PER_SEC / 60 * 60;
@@ -460,7 +467,7 @@ void store_add(struct store *s, const struct event *ev)
     b->records++;
     record_count(b, bucket, kind, sev);
     if (has_fp)
-        catalogue_touch(s, ev, ts);
+        catalogue_touch(b, ev, ts);
 
     if (kind == EV_DURATION || kind == EV_PLAN) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
@@ -478,12 +485,12 @@ void store_add(struct store *s, const struct event *ev)
         if (has_fp && ev->has_query_id)
             qid_touch(b, fp, qid, false, ts);
     } else {
-        event_row(s, ev, ts);
+        event_row(b, ev, ts);
     }
 
     if (is_error) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
-        error_count(s, ev, bucket, db, user);
+        error_count(b, ev, bucket, db, user);
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
     }
@@ -492,7 +499,7 @@ void store_add(struct store *s, const struct event *ev)
 /* ---- rejects ---- */
 
 struct rej_find {
-    const struct batch *b;
+    const struct store_batch *b;
     struct span source;
     const char *reason;
 };
@@ -504,9 +511,8 @@ static bool rej_eq(const void *ctx, uint32_t idx)
     return span_eq(r->source, f->source) && !strcmp(r->reason, f->reason);
 }
 
-void store_add_reject(struct store *s, const struct store_reject *r)
+void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 {
-    struct batch *b = &s->b;
     struct span source = r->source.p ? r->source : SPAN_LIT("-");
     const char *reason = r->reason ? r->reason : "unreadable";
     if (source.len > 4096)
@@ -524,35 +530,63 @@ void store_add_reject(struct store *s, const struct store_reject *r)
         i = (long)b->n_rejs++;
     }
     struct rej *rj = &b->rejs[i];
-    rj->count++;
-    b->rejects++;
-    if (rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
+    uint64_t n = r->count ? r->count : 1;
+    rj->count += n;
+    b->rejects += n;
+    if (r->sample.p && rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
         XGROW(b->samples, b->n_samples + 1, b->a_samples);
-        struct span sample = r->sample.p ? r->sample : SPAN_LIT("");
+        struct span sample = r->sample;
         if (sample.len > SIFT_MAX_SAMPLE_BYTES)
             sample.len = SIFT_MAX_SAMPLE_BYTES;
         b->samples[b->n_samples++] = (struct rej_sample){
             .rej = (uint32_t)i,
             .line = r->line,
             .offset = r->offset,
-            .sample = stored_text(s, sample, redact_message),
+            .sample = stored_text(b, sample, redact_message),
         };
         rj->n_samples++;
     }
 }
 
+bool store_batch_is_full(const struct store_batch *b)
+{
+    return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
+           b->arena.used >= STORE_BATCH_MAX_BYTES;
+}
+
+uint64_t store_batch_count(const struct store_batch *b)
+{
+    return b->records + b->rejects;
+}
+
+void store_batch_discard(struct store_batch *b)
+{
+    batch_reset(b);
+}
+
+/* The store's own batch. */
+
+void store_add(struct store *s, const struct event *ev)
+{
+    store_batch_add(s->def, ev);
+}
+
+void store_add_reject(struct store *s, const struct store_reject *r)
+{
+    store_batch_add_reject(s->def, r);
+}
+
 bool store_batch_full(const struct store *s)
 {
-    return s->b.n_aggs >= STORE_BATCH_MAX_AGGS || s->b.n_evs >= STORE_BATCH_MAX_EVENTS ||
-           s->b.arena.used >= STORE_BATCH_MAX_BYTES;
+    return store_batch_is_full(s->def);
 }
 
 uint64_t store_batch_records(const struct store *s)
 {
-    return s->b.records + s->b.rejects;
+    return store_batch_count(s->def);
 }
 
 void store_discard(struct store *s)
 {
-    batch_reset(&s->b);
+    batch_reset(s->def);
 }

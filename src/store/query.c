@@ -315,7 +315,10 @@ static const struct {
     { "total_s", STORE_FACT_REAL },      { "cause", STORE_FACT_TEXT },
     { "relation", STORE_FACT_TEXT },     { "tuples_removed", STORE_FACT_INT },
     { "tuples_remain", STORE_FACT_INT }, { "elapsed_s", STORE_FACT_REAL },
-    { "host", STORE_FACT_TEXT },
+    { "host", STORE_FACT_TEXT },         { "step", STORE_FACT_TEXT },
+    { "lock_holders", STORE_FACT_TEXT }, { "lock_queue", STORE_FACT_TEXT },
+    { "blocker_pid", STORE_FACT_INT },   { "distance_kb", STORE_FACT_INT },
+    { "port", STORE_FACT_INT },
 };
 
 _Static_assert(SQL_EVENT_N_FACTS <= STORE_MAX_FACTS, "room for every fact");
@@ -422,4 +425,98 @@ int store_event_counts(struct store *s, const struct store_events_opts *o,
     if (rc != SQLITE_DONE)
         return store_db_error(s, d, "cannot count events");
     return 0;
+}
+
+/* ---- reports ---- */
+
+int store_totals(struct store *s, int64_t since_us, int64_t until_us, struct store_totals *out,
+                 struct diag *d)
+{
+    static const enum store_sql q[] = { SQL_TOTAL_RECORDS, SQL_TOTAL_CALLS, SQL_TOTAL_ERRORS };
+    memset(out, 0, sizeof(*out));
+    for (size_t i = 0; i < ARRAY_SIZE(q); i++) {
+        sqlite3_stmt *st = store_stmt(s, q[i]);
+        sqlite3_bind_int64(st, 1, bucket_bound(since_us));
+        sqlite3_bind_int64(st, 2, bucket_bound(until_us));
+        if (sqlite3_step(st) != SQLITE_ROW) {
+            store_db_error(s, d, "cannot read totals");
+            sqlite3_reset(st);
+            return -1;
+        }
+        if (q[i] == SQL_TOTAL_RECORDS) {
+            out->records = (uint64_t)sqlite3_column_int64(st, 0);
+        } else if (q[i] == SQL_TOTAL_CALLS) {
+            out->calls = (uint64_t)sqlite3_column_int64(st, 0);
+            out->duration_ms = (double)sqlite3_column_int64(st, 1) / 1000;
+        } else {
+            out->errors = (uint64_t)sqlite3_column_int64(st, 0);
+        }
+        sqlite3_reset(st);
+    }
+    sqlite3_stmt *st = store_stmt(s, SQL_REJECTS);
+    sqlite3_bind_int64(st, 1, since_us);
+    sqlite3_bind_int64(st, 2, until_us);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        out->rejects += (uint64_t)sqlite3_column_int64(st, 2);
+    if (rc != SQLITE_DONE)
+        store_db_error(s, d, "cannot read rejects");
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_errors(struct store *s, int64_t since_us, int64_t until_us, store_error_fn *fn, void *ctx,
+                 struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_ERRORS);
+    int rc;
+    sqlite3_bind_int64(st, 1, bucket_bound(since_us));
+    sqlite3_bind_int64(st, 2, bucket_bound(until_us));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_error_row r = {
+            .sqlstate = col_text(st, 0),
+            .severity = col_text(st, 1),
+            .message = col_text(st, 2),
+            .count = (uint64_t)sqlite3_column_int64(st, 3),
+            .sample = col_text(st, 4),
+        };
+        int stop = fn(ctx, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        store_db_error(s, d, "cannot read errors");
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
+                  void *ctx, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_REJECTS);
+    int rc;
+    sqlite3_bind_int64(st, 1, since_us);
+    sqlite3_bind_int64(st, 2, until_us);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct store_reject_row r = {
+            .source = col_text(st, 0),
+            .reason = col_text(st, 1),
+            .count = (uint64_t)sqlite3_column_int64(st, 2),
+            .first_seen_us = sqlite3_column_int64(st, 3),
+            .last_seen_us = sqlite3_column_int64(st, 4),
+            .sample = col_text(st, 5),
+            .sample_line = (uint64_t)sqlite3_column_int64(st, 6),
+        };
+        int stop = fn(ctx, &r);
+        if (stop) {
+            sqlite3_reset(st);
+            return stop;
+        }
+    }
+    if (rc != SQLITE_DONE)
+        store_db_error(s, d, "cannot read rejects");
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }

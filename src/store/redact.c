@@ -253,9 +253,21 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         *next = eol;
         return 0;
     }
+    /* Ordinary bytes are copied in runs: [run, i) is pending output. */
+    size_t run = i;
+#define FLUSH()                                               \
+    do {                                                      \
+        if (i > run && sbuf_add(out, s.p + run, i - run) < 0) \
+            return -1;                                        \
+    } while (0)
     while (i < eol) {
         unsigned char c = (unsigned char)s.p[i];
-        if (at(s, i, "parameters: ")) {
+        if (c != 'p' && c != 'K' && c != 'F' && c != '\'' && c != '"') {
+            i++;
+            continue;
+        }
+        if (c == 'p' && at(s, i, "parameters: ")) {
+            FLUSH();
             if (sbuf_addstr(out, "parameters: " ELLIPSIS) < 0)
                 return -1;
             *next = eol;
@@ -271,12 +283,14 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             }
             long close = open ? last_paren(s, open, eol) : -1;
             if (open && close >= (long)open) {
+                FLUSH();
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS ")") < 0)
                     return -1;
-                i = (size_t)close + 1;
+                i = run = (size_t)close + 1;
                 continue;
             }
             if (open) { /* no closing parenthesis: everything after "(" is data */
+                FLUSH();
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
                     return -1;
                 *next = eol;
@@ -284,6 +298,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             }
         }
         if (c == '\'') {
+            FLUSH();
             /* Literals may span lines: search the whole rest of the text. */
             bool closed;
             size_t j = skip_quoted_c(s, i, '\'', false, &closed);
@@ -299,10 +314,11 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
                 *next = j;
                 return 0;
             }
-            i = j;
+            i = run = j;
             continue;
         }
         if (c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")))) {
+            FLUSH();
             long q = span_find_char(span_make(s.p, eol), i + 1, '"');
             if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
                 return -1;
@@ -312,13 +328,13 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             }
             if (sbuf_addch(out, '"') < 0)
                 return -1;
-            i = (size_t)q + 1;
+            i = run = (size_t)q + 1;
             continue;
         }
-        if (sbuf_addch(out, (char)c) < 0)
-            return -1;
         i++;
     }
+    FLUSH();
+#undef FLUSH
     *next = eol;
     return 0;
 }

@@ -28,11 +28,11 @@
     "id, ts, kind, severity, sqlstate, database, username, application, pid, fingerprint," \
     " message, detail, wait_ms, lock_mode, lock_object, temp_bytes, temp_path, buffers,"   \
     " write_s, sync_s, total_s, cause, relation, tuples_removed, tuples_remain,"           \
-    " elapsed_s, host, src"
+    " elapsed_s, host, step, lock_holders, lock_queue, blocker_pid, distance_kb, port, src"
 
 /* Index of the first fact column in SQL_EVENT_COLS (wait_ms) and how many there are. */
 #define SQL_EVENT_FIRST_FACT 12
-#define SQL_EVENT_N_FACTS    15
+#define SQL_EVENT_N_FACTS    21
 
 #define SQL_EVENT_FILTER                                                                \
     " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR instr(?3, ',' || kind || ',') > 0)" \
@@ -76,9 +76,10 @@
       "INSERT INTO events (ts, kind, severity, sqlstate, database, username, application,"         \
       " pid, fingerprint, message, detail, wait_ms, lock_mode, lock_object, temp_bytes,"           \
       " temp_path, buffers, write_s, sync_s, total_s, cause, relation, tuples_removed,"            \
-      " tuples_remain, elapsed_s, host, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"          \
-      " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25,"           \
-      " ?26, ?27)")                                                                                \
+      " tuples_remain, elapsed_s, host, step, lock_holders, lock_queue, blocker_pid,"              \
+      " distance_kb, port, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"        \
+      " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"      \
+      " ?30, ?31, ?32, ?33)")                                                                      \
     X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
                       " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
                       " count = count + excluded.count, last_seen = excluded.last_seen")           \
@@ -154,6 +155,25 @@
     X(SQL_EVENTS, "SELECT * FROM (SELECT " SQL_EVENT_COLS " FROM events" SQL_EVENT_FILTER          \
                   " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts, id")                          \
     X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
+    /* reports: ?1 ?2 bucket range (seconds) */                                                    \
+    X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
+                         " WHERE bucket >= ?1 AND bucket < ?2")                                    \
+    X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), coalesce(sum(total_us), 0)"                \
+                       " FROM query_stats WHERE phase = 'call' AND bucket >= ?1"                   \
+                       " AND bucket < ?2")                                                         \
+    X(SQL_TOTAL_ERRORS, "SELECT coalesce(sum(count), 0) FROM error_stats"                          \
+                        " WHERE bucket >= ?1 AND bucket < ?2")                                     \
+    X(SQL_ERRORS, "SELECT sqlstate, severity, message, sum(count), max(sample)"                    \
+                  " FROM error_stats WHERE bucket >= ?1 AND bucket < ?2"                           \
+                  " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                   \
+    /* rejects: ?1 ?2 µs range of last_seen (ingest clock) */                                     \
+    X(SQL_REJECTS, "SELECT r.source, r.reason, r.count, r.first_seen, r.last_seen,"                \
+                   " (SELECT s.sample FROM reject_samples s WHERE s.source = r.source"             \
+                   " AND s.reason = r.reason ORDER BY s.id LIMIT 1),"                              \
+                   " (SELECT s.line FROM reject_samples s WHERE s.source = r.source"               \
+                   " AND s.reason = r.reason ORDER BY s.id LIMIT 1)"                               \
+                   " FROM rejects r WHERE r.last_seen >= ?1 AND r.last_seen < ?2"                  \
+                   " ORDER BY r.count DESC, r.source, r.reason")                                   \
     /* pgsift report (report_read.c): ?1 ?2 bucket range (seconds) */                              \
     X(SQL_REPORT_SERIES,                                                                           \
       "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
@@ -174,17 +194,7 @@
       " GROUP BY database, username, query_id")                                                    \
     X(SQL_REPORT_SHAPE_TEXT, "SELECT query, sample FROM queries WHERE fingerprint = ?1")           \
     X(SQL_REPORT_RECORDS, "SELECT bucket, kind, severity, sum(count) FROM record_stats"            \
-                          " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")   \
-    X(SQL_REPORT_ERRORS,                                                                           \
-      "SELECT sqlstate, severity, message, sum(count), max(sample), min(bucket),"                  \
-      " max(bucket + width) FROM error_stats WHERE bucket >= ?1 AND bucket < ?2 AND"               \
-      " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
-      " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 2, 3")                            \
-    X(SQL_REPORT_REJECTS, "SELECT source, reason, count, first_seen, last_seen FROM rejects"       \
-                          " WHERE last_seen >= ?1 AND first_seen < ?2"                             \
-                          " ORDER BY count DESC, source, reason")                                  \
-    X(SQL_REPORT_REJECT_SAMPLES, "SELECT sample FROM reject_samples WHERE source = ?1 AND"         \
-                                 " reason = ?2 ORDER BY line, id LIMIT ?3")
+                          " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")
 
 #define STORE_SQL_ENUM(name, text) name,
 enum store_sql { STORE_SQL(STORE_SQL_ENUM) SQL_COUNT };

@@ -164,10 +164,8 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     s->path = xstrdup(path);
     s->opts = *opts;
     resolve_retention(&s->opts.retention);
-    s->last_ts = INT64_MIN;
-    batch_init(&s->b);
+    s->def = store_batch_new(s);
     sbuf_init(&s->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
-    sbuf_init(&s->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
 
     if (opts->read_only) {
         struct stat st;
@@ -183,7 +181,9 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
         goto fail;
     }
 
-    int flags = opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+    /* One thread uses a store: no per-call mutex. */
+    int flags =
+        (opts->read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE) | SQLITE_OPEN_NOMUTEX;
     if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
         diag_set(d, DIAG_DB, "cannot open store '%s': %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
@@ -231,18 +231,16 @@ void store_close(struct store *s)
             sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
         sqlite3_close(s->db);
     }
-    batch_release(&s->b);
+    store_batch_free(s->def);
     sbuf_release(&s->scratch);
-    sbuf_release(&s->scratch2);
     free(s->path);
     free(s);
 }
 
 /* ---- commit ---- */
 
-static int write_aggs(struct store *s, struct diag *d)
+static int write_aggs(struct store *s, const struct store_batch *b, struct diag *d)
 {
-    struct batch *b = &s->b;
     sqlite3_stmt *st = store_stmt(s, SQL_AGG_UPSERT);
     for (size_t i = 0; i < b->n_aggs; i++) {
         const struct agg *a = &b->aggs[i];
@@ -275,9 +273,8 @@ static int write_aggs(struct store *s, struct diag *d)
     return 0;
 }
 
-static int write_catalogue(struct store *s, struct diag *d)
+static int write_catalogue(struct store *s, const struct store_batch *b, struct diag *d)
 {
-    struct batch *b = &s->b;
     sqlite3_stmt *st = store_stmt(s, SQL_CAT_UPSERT);
     for (size_t i = 0; i < b->n_cats; i++) {
         const struct cat *c = &b->cats[i];
@@ -307,9 +304,8 @@ static int write_catalogue(struct store *s, struct diag *d)
     return 0;
 }
 
-static int write_counts(struct store *s, struct diag *d)
+static int write_counts(struct store *s, const struct store_batch *b, struct diag *d)
 {
-    struct batch *b = &s->b;
     sqlite3_stmt *st = store_stmt(s, SQL_ERR_UPSERT);
     for (size_t i = 0; i < b->n_errs; i++) {
         const struct err *e = &b->errs[i];
@@ -337,9 +333,8 @@ static int write_counts(struct store *s, struct diag *d)
     return 0;
 }
 
-static int write_events(struct store *s, struct diag *d)
+static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
 {
-    struct batch *b = &s->b;
     sqlite3_stmt *st = store_stmt(s, SQL_EV_INSERT);
     for (size_t i = 0; i < b->n_evs; i++) {
         const struct ev *e = &b->evs[i];
@@ -379,16 +374,24 @@ static int write_events(struct store *s, struct diag *d)
         bind_i64_opt(st, 24, f->tuples_remain);
         bind_real_opt(st, 25, f->elapsed_s);
         bind_span(st, 26, f->host);
-        bind_span(st, 27, e->src);
+        if (f->step != STEP_NONE)
+            sqlite3_bind_text(st, 27, event_step_name(f->step), -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null(st, 27);
+        bind_span(st, 28, f->lock_holders);
+        bind_span(st, 29, f->lock_queue);
+        bind_i64_opt(st, 30, f->blocker_pid);
+        bind_i64_opt(st, 31, f->distance_kb);
+        bind_i64_opt(st, 32, f->port);
+        bind_span(st, 33, e->src);
         if (step_done(s, st, "cannot write events", d) < 0)
             return -1;
     }
     return 0;
 }
 
-static int write_rejects(struct store *s, int64_t now, struct diag *d)
+static int write_rejects(struct store *s, const struct store_batch *b, int64_t now, struct diag *d)
 {
-    struct batch *b = &s->b;
     sqlite3_stmt *st = store_stmt(s, SQL_REJ_UPSERT);
     for (size_t i = 0; i < b->n_rejs; i++) {
         const struct rej *r = &b->rejs[i];
@@ -457,8 +460,9 @@ static int check_position(struct store *s, const struct store_source_pos *pos, s
     return store_db_error(s, d, "cannot read source positions");
 }
 
-static int write_position(struct store *s, const struct store_source_pos *pos, int64_t now,
-                          int64_t *new_id, struct diag *d)
+static int write_position(struct store *s, const struct store_batch *b,
+                          const struct store_source_pos *pos, int64_t now, int64_t *new_id,
+                          struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, pos->id ? SQL_SRC_UPDATE : SQL_SRC_INSERT);
     sqlite3_bind_text(st, 1, pos->name ? pos->name : "-", -1, SQLITE_STATIC);
@@ -475,7 +479,7 @@ static int write_position(struct store *s, const struct store_source_pos *pos, i
         sqlite3_bind_blob64(st, 11, pos->checkpoint.p, pos->checkpoint.len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 11);
-    sqlite3_bind_int64(st, 12, (int64_t)s->b.records);
+    sqlite3_bind_int64(st, 12, (int64_t)b->records);
     sqlite3_bind_int64(st, 13, now);
     if (pos->id)
         sqlite3_bind_int64(st, 14, pos->id);
@@ -494,6 +498,12 @@ static void check_pos_sane(const struct store_source_pos *pos)
 }
 
 int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
+{
+    return store_commit_batch(s, s->def, pos, d);
+}
+
+int store_commit_batch(struct store *s, struct store_batch *b, struct store_source_pos *pos,
+                       struct diag *d)
 {
     int64_t now = clock_now_us();
     int64_t new_id = 0;
@@ -514,10 +524,10 @@ int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
             goto rollback;
         }
     }
-    if (write_aggs(s, d) < 0 || write_catalogue(s, d) < 0 || write_counts(s, d) < 0 ||
-        write_events(s, d) < 0 || write_rejects(s, now, d) < 0)
+    if (write_aggs(s, b, d) < 0 || write_catalogue(s, b, d) < 0 || write_counts(s, b, d) < 0 ||
+        write_events(s, b, d) < 0 || write_rejects(s, b, now, d) < 0)
         goto rollback;
-    if (pos && write_position(s, pos, now, &new_id, d) < 0)
+    if (pos && write_position(s, b, pos, now, &new_id, d) < 0)
         goto rollback;
     if (store_exec(s, SQL_COMMIT, d) < 0)
         goto rollback;
@@ -531,7 +541,7 @@ rollback:
     if (!sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 out:
-    batch_reset(&s->b);
+    batch_reset(b);
     return ret;
 }
 

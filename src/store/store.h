@@ -81,7 +81,8 @@ struct store_reject {
     const char *reason; /* short fixed text, e.g. "no log_line_prefix match" */
     uint64_t line;      /* 1-based */
     uint64_t offset;    /* byte offset in the decoded stream */
-    struct span sample; /* the line (cut at SIFT_MAX_SAMPLE_BYTES) */
+    struct span sample; /* the line (cut at SIFT_MAX_SAMPLE_BYTES); absent: count only */
+    uint64_t count;     /* rejected records this call stands for; 0 means 1 */
 };
 void store_add_reject(struct store *s, const struct store_reject *r);
 
@@ -95,6 +96,22 @@ uint64_t store_batch_records(const struct store *s);
 
 /* Drop the current batch without writing. */
 void store_discard(struct store *s);
+
+/*
+ * Batches of their own, for readers in several threads (pgsift ingest -j N): each
+ * thread fills its batch (no database access, no shared state), and commits go through
+ * store_commit_batch() one at a time (the caller serialises them, and
+ * store_source_find(), with a mutex: the store itself is not thread-safe). The store's
+ * own batch above is the same thing, for the single-threaded case.
+ */
+struct store_batch;
+struct store_batch *store_batch_new(const struct store *s); /* never NULL; free with: */
+void store_batch_free(struct store_batch *b);               /* NULL is a no-op */
+void store_batch_add(struct store_batch *b, const struct event *ev);
+void store_batch_add_reject(struct store_batch *b, const struct store_reject *r);
+bool store_batch_is_full(const struct store_batch *b);
+uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
+void store_batch_discard(struct store_batch *b);
 
 /*
  * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
@@ -129,6 +146,10 @@ enum store_commit_status {
  * empty afterwards in every case. @pos NULL (stdin) stores data without a position: such
  * input is not protected against being loaded twice. */
 SIFT_WUR int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d);
+
+/* The same for a batch of its own (emptied in every case). */
+SIFT_WUR int store_commit_batch(struct store *s, struct store_batch *b,
+                                struct store_source_pos *pos, struct diag *d);
 
 /* ---- reading back where a stream stopped ---- */
 
@@ -247,7 +268,7 @@ struct store_fact {
     const char *s;
 };
 
-#define STORE_MAX_FACTS 16
+#define STORE_MAX_FACTS 24
 
 /* One stored event; strings borrowed until the callback returns, NULL when absent. */
 struct store_event_row {
@@ -279,6 +300,39 @@ SIFT_WUR int store_events(struct store *s, const struct store_events_opts *o, st
 SIFT_WUR int store_event_counts(struct store *s, const struct store_events_opts *o,
                                 uint64_t counts[EV_KIND_COUNT], struct diag *d);
 
+/* ---- reading: reports ---- */
+
+/* Over [since, until) (bucket starts, as for store_top; rejects by the ingest clock). */
+struct store_totals {
+    uint64_t records; /* every record, statements included */
+    uint64_t calls;   /* as in store_top */
+    double duration_ms;
+    uint64_t errors;  /* ERROR, FATAL and PANIC records */
+    uint64_t rejects; /* rejected records whose last occurrence was ingested in the window */
+};
+SIFT_WUR int store_totals(struct store *s, int64_t since_us, int64_t until_us,
+                          struct store_totals *out, struct diag *d);
+
+/* Errors grouped by (sqlstate, severity, message), most frequent first. Strings are
+ * borrowed until the callback returns; sqlstate is "" when the log had none. A non-zero
+ * return from @fn stops and is returned. */
+struct store_error_row {
+    const char *sqlstate, *severity, *message, *sample;
+    uint64_t count;
+};
+typedef int store_error_fn(void *ctx, const struct store_error_row *row);
+SIFT_WUR int store_errors(struct store *s, int64_t since_us, int64_t until_us, store_error_fn *fn,
+                          void *ctx, struct diag *d);
+
+/* Rejects per (source, reason) with their first sample (redacted), most first. */
+struct store_reject_row {
+    const char *source, *reason, *sample; /* sample NULL when none was kept */
+    uint64_t count, sample_line;
+    int64_t first_seen_us, last_seen_us;
+};
+typedef int store_reject_fn(void *ctx, const struct store_reject_row *row);
+SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
+                           void *ctx, struct diag *d);
 /* ---- reading: pgsift report (report_read.c) ---- */
 
 /* Calls, total time and merged latency sketches of the window, cut into buckets at
@@ -344,34 +398,5 @@ void store_shape_detail_release(struct store_shape_detail *x);
  * first. */
 SIFT_WUR int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
                                  uint64_t *errors, struct diag *d);
-
-/* ERROR/FATAL/PANIC records in [since, until) by (SQLSTATE, severity, redacted
- * message), most frequent first. Strings are heap copies. */
-struct store_error_row {
-    char sqlstate[6];
-    char *severity, *message, *sample; /* sample may be NULL */
-    uint64_t count;
-    int64_t first_us, last_us; /* minute buckets: first seen, end of the last */
-};
-
-SIFT_WUR int store_errors(struct store *s, int64_t since_us, int64_t until_us, const char *database,
-                          const char *user, struct store_error_row **rows, size_t *n,
-                          struct diag *d);
-void store_errors_release(struct store_error_row *rows, size_t n);
-
-/* Rejected lines counted while reading [since, until) (by the clock at ingest: a line
- * that could not be parsed has no time of its own), with up to @max_samples samples each
- * (redacted at ingest unless --keep-literals). */
-struct store_reject_row {
-    char *source, *reason;
-    uint64_t count;
-    int64_t first_us, last_us;
-    char **samples;
-    size_t n_samples;
-};
-
-SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, size_t max_samples,
-                           struct store_reject_row **rows, size_t *n, struct diag *d);
-void store_rejects_release(struct store_reject_row *rows, size_t n);
 
 #endif

@@ -106,7 +106,12 @@ struct name {
     struct span s; /* arena */
 };
 
-struct batch {
+/* The public struct store_batch: one batch in the making. Used by one thread at a time;
+ * only store_commit_batch() touches the database. */
+struct store_batch {
+    bool keep_literals;
+    int64_t last_ts;               /* newest record time seen, for records without one */
+    struct sbuf scratch, scratch2; /* redaction */
     struct arena arena;
     uint64_t records, rejects;
     struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
@@ -128,15 +133,12 @@ struct store {
     char *path;
     struct store_opts opts;
     sqlite3_stmt *stmt[SQL_COUNT];
-    struct batch b;
-    int64_t last_ts;               /* newest record time seen, for records without one */
-    struct sbuf scratch, scratch2; /* redaction and blob encoding */
+    struct store_batch *def; /* the batch of store_add() and store_commit() */
+    struct sbuf scratch;     /* blob encoding at commit */
 };
 
 /* batch.c */
-void batch_init(struct batch *b);
-void batch_reset(struct batch *b);
-void batch_release(struct batch *b);
+void batch_reset(struct store_batch *b);
 
 /* migrate.c: bring the schema to the newest embedded version (or, read-only, check
  * that it is that version). */

@@ -27,11 +27,11 @@
 #include "event.h"
 #include "input/input.h"
 #include "parse/parse.h"
+#include "store/store.h"
 #include "parse/parse_int.h"
 #include "report/report.h"
 #include "report/svg.h"
 #include "report/synth.h"
-#include "store/store.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)

@@ -64,7 +64,8 @@ expect_eq "hours" 24 "$(jq '.hourly | length' r.json)"
 expect_eq "hourly calls add up" "$calls" "$(jq '[.hourly[].calls] | add' r.json)"
 expect_eq "errors (ERROR and worse, deadlock and cancels included)" 6 "$(jq .totals.errors r.json)"
 expect_eq "rejects" 2 "$(jq .totals.rejects r.json)"
-expect_eq "reject samples" 2 "$(jq '[.rejects[].samples[]] | length' r.json)"
+expect_eq "reject sample and its line" "this line is not JSON:$(grep -n '^this line' ev.ndjson | cut -d: -f1)" \
+  "$(jq -r '.rejects[0] | "\(.sample):\(.sample_line)"' r.json)"
 expect_eq "error groups" "23505:2 42P01:1" "$(jq -r '[.errors[] | select(.sqlstate == "23505" or .sqlstate == "42P01") | "\(.sqlstate):\(.count)"] | join(" ")' r.json)"
 expect_eq "events" "1 1 1 2 5 1 1" \
   "$(jq -r '.events | "\(.lock_wait) \(.lock_acquired) \(.deadlock) \(.temp_file) \(.checkpoint) \(.cancel) \(.timeout)"' r.json)"

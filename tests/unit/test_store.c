@@ -955,6 +955,73 @@ static void test_hostile_sketch_in_db(void)
     store_close(s);
 }
 
+/* ---- report reads ---- */
+
+static int collect_error(void *ctx, const struct store_error_row *r)
+{
+    struct sbuf *sb = ctx;
+    return sbuf_addf(sb, "%s|%s|%s|%llu|%s\n", r->sqlstate, r->severity, r->message,
+                     (unsigned long long)r->count, r->sample ? r->sample : "-");
+}
+
+static int collect_reject(void *ctx, const struct store_reject_row *r)
+{
+    struct sbuf *sb = ctx;
+    return sbuf_addf(sb, "%s|%s|%llu|%s|%llu\n", r->source, r->reason, (unsigned long long)r->count,
+                     r->sample ? r->sample : "-", (unsigned long long)r->sample_line);
+}
+
+static void test_report_reads(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    for (int i = 0; i < 5; i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0 + i * MIN;
+        ev.kind = EV_ERROR;
+        ev.severity = i < 3 ? SEV_ERROR : SEV_FATAL;
+        memcpy(ev.sqlstate, i < 3 ? "57014" : "28P01", 6);
+        ev.message = i < 3 ? SPAN_LIT("canceling statement due to statement timeout")
+                           : SPAN_LIT("password authentication failed for user 'x'");
+        store_add(s, &ev);
+    }
+    struct event dur = duration(T0, "app", "rw", 3, 2.5);
+    store_add(s, &dur);
+    store_add(s, &dur);
+    struct store_reject rj = { SPAN_LIT("pg.log"), "bad line", 7, 70, SPAN_LIT("x 'y'"), 0 };
+    store_add_reject(s, &rj);
+    rj.sample = SPAN_NULL;
+    rj.count = 4;
+    store_add_reject(s, &rj);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+
+    struct store_totals t;
+    struct diag d = DIAG_INIT;
+    CHECK(store_totals(s, INT64_MIN, INT64_MAX, &t, &d) == 0);
+    CHECK_EQ_U64(t.records, 7);
+    CHECK_EQ_U64(t.calls, 2);
+    CHECK(t.duration_ms == 5.0);
+    CHECK_EQ_U64(t.errors, 5);
+    CHECK_EQ_U64(t.rejects, 5);
+    CHECK(store_totals(s, T0 + 2 * MIN, INT64_MAX, &t, &d) == 0);
+    CHECK_EQ_U64(t.errors, 3);
+    CHECK_EQ_U64(t.calls, 0);
+
+    struct sbuf out = SBUF_INIT;
+    CHECK(store_errors(s, INT64_MIN, INT64_MAX, collect_error, &out, &d) == 0);
+    CHECK_EQ_STR(out.buf, "57014|ERROR|canceling statement due to statement timeout|3|"
+                          "canceling statement due to statement timeout\n"
+                          "28P01|FATAL|password authentication failed for user '\xe2\x80\xa6'|2|"
+                          "password authentication failed for user '\xe2\x80\xa6'\n");
+    sbuf_reset(&out);
+    CHECK(store_rejects(s, INT64_MIN, INT64_MAX, collect_reject, &out, &d) == 0);
+    CHECK_EQ_STR(out.buf, "pg.log|bad line|5|x '\xe2\x80\xa6'|7\n");
+    sbuf_release(&out);
+    store_close(s);
+}
+
 static void cleanup(void)
 {
     if (!dir[0])
@@ -991,6 +1058,7 @@ TEST_LIST = {
     { "rollup", test_rollup },
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
+    { "report_reads", test_report_reads },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };

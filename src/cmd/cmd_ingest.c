@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pgsift ingest - load logs (plain, .gz, stdin; files, globs, directories) into the
+ * store, exactly once per byte (cmd/ingest.h), then roll up what retention says.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <glob.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/cmd.h"
+#include "cmd/ingest.h"
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/opts.h"
+#include "core/xalloc.h"
+#include "pipeline.h"
+#include "store/store.h"
+
+#define INGEST_SYNOPSIS                                                   \
+    "pgsift ingest [--format F] [--prefix P] [--tz Z] [--keep-literals] " \
+    "[--progress|--no-progress] FILE|DIR|GLOB...|-"
+
+struct file {
+    char *path;
+    struct stat st;
+};
+
+struct files {
+    struct file *v;
+    size_t n, alloc;
+};
+
+static void add_file(struct files *fs, const char *path, const struct stat *st)
+{
+    for (size_t i = 0; i < fs->n; i++)
+        if (fs->v[i].st.st_dev == st->st_dev && fs->v[i].st.st_ino == st->st_ino)
+            return; /* named twice (a glob and a directory, say): read once */
+    XGROW(fs->v, fs->n + 1, fs->alloc);
+    fs->v[fs->n].path = xstrdup(path);
+    fs->v[fs->n].st = *st;
+    fs->n++;
+}
+
+static int cmp_mtime(const void *a, const void *b)
+{
+    const struct file *x = a, *y = b;
+    if (x->st.st_mtim.tv_sec != y->st.st_mtim.tv_sec)
+        return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
+    if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
+        return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
+    /* Same time: postgresql.log.2 is older than postgresql.log.1 (logrotate). */
+    return -strcmp(x->path, y->path);
+}
+
+/* Regular files under @dir, recursively; hidden entries and symbolic links to
+ * directories are skipped (no loops). */
+static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
+{
+    if (depth > 64)
+        return diag_set(d, DIAG_IO, "directories nested too deep under '%s'", dir);
+    DIR *dh = opendir(dir);
+    if (!dh)
+        return diag_errno(d, DIAG_IO, errno, "cannot read directory '%s'", dir);
+    struct dirent *de;
+    int rc = 0;
+    while (rc == 0 && (de = readdir(dh))) {
+        if (de->d_name[0] == '.')
+            continue;
+        struct sbuf path = SBUF_INIT;
+        struct stat lst, st;
+        if (sbuf_addf(&path, "%s/%s", dir, de->d_name) < 0)
+            rc = diag_set(d, DIAG_LIMIT, "path too long under '%s'", dir);
+        else if (lstat(path.buf, &lst) < 0 || stat(path.buf, &st) < 0)
+            log_warn("skipping '%s': %s", path.buf, strerror(errno));
+        else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode))
+            rc = walk(path.buf, fs, depth + 1, d);
+        else if (S_ISREG(st.st_mode))
+            add_file(fs, path.buf, &st);
+        sbuf_release(&path);
+    }
+    closedir(dh);
+    return rc;
+}
+
+/* Expand one operand into files, oldest first (by modification time). */
+static int expand(const char *arg, struct files *out, struct diag *d)
+{
+    struct files fs = { 0 };
+    struct stat st;
+
+    if (stat(arg, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) {
+            if (walk(arg, &fs, 0, d) < 0)
+                goto fail;
+            if (!fs.n)
+                log_warn("directory '%s' holds no files", arg);
+        } else {
+            add_file(&fs, arg, &st);
+        }
+    } else if (strpbrk(arg, "*?[")) {
+        glob_t g;
+        int rc = glob(arg, 0, NULL, &g);
+        if (rc == GLOB_NOMATCH) {
+            globfree(&g);
+            return diag_set(d, DIAG_IO, "no file matches '%s'", arg);
+        }
+        if (rc != 0) {
+            globfree(&g);
+            return diag_set(d, DIAG_IO, "cannot expand '%s'", arg);
+        }
+        for (size_t i = 0; i < g.gl_pathc; i++)
+            if (stat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
+                add_file(&fs, g.gl_pathv[i], &st);
+        globfree(&g);
+    } else {
+        return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", arg);
+    }
+    if (fs.n)
+        qsort(fs.v, fs.n, sizeof(*fs.v), cmp_mtime);
+    for (size_t i = 0; i < fs.n; i++) {
+        add_file(out, fs.v[i].path, &fs.v[i].st);
+        free(fs.v[i].path);
+    }
+    free(fs.v);
+    return 0;
+fail:
+    for (size_t i = 0; i < fs.n; i++)
+        free(fs.v[i].path);
+    free(fs.v);
+    return -1;
+}
+
+/* ---- jobs and progress ---- */
+
+struct ingest_run;
+
+/* One source to read. */
+struct job {
+    struct ingest_run *run;
+    const char *path;
+    struct ingest_result res;
+    uint64_t bytes_now; /* progress: decoded bytes read so far */
+    int rc;
+    struct diag d;
+    bool done;
+};
+
+/* What the threads of `-j N` share. */
+struct ingest_run {
+    struct store *s;
+    struct ingest_opts io; /* progress_ctx is set per job */
+    pthread_mutex_t store_lock, queue_lock;
+    struct job *jobs;
+    size_t njobs, next;
+    bool failed;
+    /* progress */
+    bool progress;
+    int64_t start_ns, last_ns;
+    bool drawn;
+};
+
+/* Under queue_lock. */
+static void progress_draw(struct ingest_run *ir, const char *name, bool force)
+{
+    int64_t now = clock_mono_ns();
+    if (!ir->progress || (!force && now - ir->last_ns < 200000000))
+        return;
+    ir->last_ns = now;
+    uint64_t bytes = 0;
+    size_t done = 0;
+    for (size_t i = 0; i < ir->njobs; i++) {
+        bytes += ir->jobs[i].done ? ir->jobs[i].res.bytes : ir->jobs[i].bytes_now;
+        done += ir->jobs[i].done;
+    }
+    double secs = (double)(now - ir->start_ns) / 1e9, mb = (double)bytes / 1e6;
+    const char *base = strrchr(name, '/');
+    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s: %.1f MB, %.1f MB/s", done, ir->njobs,
+            base ? base + 1 : name, mb, secs > 0 ? mb / secs : 0.0);
+    ir->drawn = true;
+}
+
+static void progress_cb(void *ctx, const char *name, uint64_t bytes)
+{
+    struct job *j = ctx;
+    pthread_mutex_lock(&j->run->queue_lock);
+    j->bytes_now = bytes;
+    progress_draw(j->run, name, false);
+    pthread_mutex_unlock(&j->run->queue_lock);
+}
+
+static void progress_clear(struct ingest_run *ir)
+{
+    if (ir->drawn)
+        fputs("\r\033[K", stderr);
+    ir->drawn = false;
+}
+
+static void run_job(struct job *j)
+{
+    struct ingest_opts io = j->run->io;
+    io.progress_ctx = j;
+    j->d = (struct diag)DIAG_INIT;
+    j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
+}
+
+/* A reader thread of `-j N`: take the next source until none is left (or one failed). */
+static void *worker(void *arg)
+{
+    struct ingest_run *ir = arg;
+    for (;;) {
+        pthread_mutex_lock(&ir->queue_lock);
+        struct job *j = ir->failed || ir->next >= ir->njobs ? NULL : &ir->jobs[ir->next++];
+        if (j)
+            progress_draw(ir, j->path, true);
+        pthread_mutex_unlock(&ir->queue_lock);
+        if (!j)
+            return NULL;
+        run_job(j);
+        pthread_mutex_lock(&ir->queue_lock);
+        j->done = true;
+        if (j->rc < 0)
+            ir->failed = true;
+        pthread_mutex_unlock(&ir->queue_lock);
+    }
+}
+
+/* Rejects are never silent: one line per source. */
+static void warn_rejects(const char *name, const struct parse_stats *st)
+{
+    if (!st->rejects && !st->foreign_lines && !st->damaged)
+        return;
+    struct sbuf sb = SBUF_INIT;
+    int ok = sbuf_addf(&sb, "'%s': %" PRIu64 " record%s rejected", name, st->rejects,
+                       st->rejects == 1 ? "" : "s");
+    for (size_t i = 0; ok == 0 && i < st->nreasons; i++)
+        ok = sbuf_addf(&sb, "%s%s %" PRIu64, i ? ", " : " (", st->reasons[i].reason,
+                       st->reasons[i].records);
+    if (ok == 0 && st->nreasons)
+        ok = sbuf_addstr(&sb, ")");
+    if (ok == 0 && st->foreign_lines)
+        ok = sbuf_addf(&sb, ", %" PRIu64 " foreign line%s", st->foreign_lines,
+                       st->foreign_lines == 1 ? "" : "s");
+    if (ok == 0 && st->damaged)
+        ok = sbuf_addf(&sb, ", damaged input");
+    for (size_t i = 0; ok == 0 && i < st->nreasons; i++) {
+        const struct parse_reason *rs = &st->reasons[i];
+        if (!rs->nsamples)
+            continue;
+        const struct parse_sample *s = &rs->samples[0];
+        ok = sbuf_addf(&sb, "\n    first: %s:%" PRIu64 ": %s%s%s", s->source, s->line, rs->reason,
+                       s->detail && *s->detail ? ": " : "", s->detail ? s->detail : "");
+    }
+    log_warn("%s (kept in the store with samples)", sb.buf);
+    sbuf_release(&sb);
+}
+
+int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
+{
+    const char *format = NULL, *prefix = NULL, *tz = NULL;
+    bool keep_literals = false, progress = isatty(STDERR_FILENO) != 0;
+    long jobs = 1;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "format", &format, "F",
+                    "log format: auto (default), csvlog, jsonlog, stderr, ..."),
+        OPT_STRING_(0, "prefix", &prefix, "P", "the server's log_line_prefix (stderr, syslog)"),
+        OPT_STRING_(0, "tz", &tz, "Z", "time zone for zone-less or ambiguous timestamps"),
+        OPT_BOOL_(0, "keep-literals", &keep_literals,
+                  "store messages and statement samples unredacted (tenant data!)"),
+        OPT_BOOL_(0, "progress", &progress, "show progress on stderr (default on a terminal)"),
+        OPT_LONG_('j', "jobs", &jobs, "N", "read N sources at a time (default 1)", 1, 64),
+        OPT_END_(),
+    };
+    int n = opts_parse(opts, argc - 1, argv + 1, d);
+    if (n == -2) {
+        opts_usage(stdout, INGEST_SYNOPSIS, opts);
+        return 0;
+    }
+    if (n < 0)
+        return -1;
+    if (n == 0)
+        return diag_set(d, DIAG_USAGE, "'ingest' needs a file, directory, glob or '-' (stdin)");
+
+    struct pipeline_opts check = { .format = format, .prefix = prefix, .tz = tz };
+    if (pipeline_check(&check, d) < 0)
+        return -1;
+
+    /* Operands: files in order, each directory and glob oldest first. */
+    struct files fs = { 0 };
+    bool use_stdin = false;
+    int ret = -1;
+    for (int i = 1; i <= n; i++) {
+        if (!strcmp(argv[i], "-")) {
+            use_stdin = true;
+            continue;
+        }
+        if (expand(argv[i], &fs, d) < 0)
+            goto out_files;
+    }
+
+    struct store *s;
+    struct store_opts so = { .keep_literals = keep_literals };
+    if (store_open(&s, cli->db_path, &so, d) < 0)
+        goto out_files;
+
+    struct ingest_run ir = {
+        .s = s,
+        .io = { .format = format, .prefix = prefix, .tz = tz },
+        .njobs = fs.n + use_stdin,
+        .progress = progress && log_get_level() != LOG_LEVEL_QUIET,
+        .start_ns = clock_mono_ns(),
+    };
+    if (ir.progress)
+        ir.io.progress = progress_cb;
+    /* Tests make batches small to commit (and be killed) often. */
+    const char *tb = getenv("SIFT_TEST_BATCH_BYTES");
+    if (tb && *tb)
+        ir.io.batch_bytes = strtoull(tb, NULL, 10);
+    pthread_mutex_init(&ir.store_lock, NULL);
+    pthread_mutex_init(&ir.queue_lock, NULL);
+    ir.jobs = xcalloc(ir.njobs ? ir.njobs : 1, sizeof(*ir.jobs));
+    for (size_t i = 0; i < ir.njobs; i++) {
+        ir.jobs[i].run = &ir;
+        ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
+        ingest_result_init(&ir.jobs[i].res);
+    }
+    uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0;
+    size_t nothing = 0, with_events = 0;
+    struct sbuf first_diag = SBUF_INIT;
+    int64_t t0 = clock_mono_ns();
+
+    /* Read: in this thread one by one, or with `-j N` in N threads (stdin, last in the
+     * list, goes to whichever thread is free). Results are reported in list order. */
+    size_t threads = (size_t)jobs < ir.njobs ? (size_t)jobs : ir.njobs;
+    if (threads > 1) {
+        ir.io.lock = &ir.store_lock;
+        pthread_t *tids = xcalloc(threads, sizeof(*tids));
+        size_t started = 0;
+        for (; started < threads; started++)
+            if (pthread_create(&tids[started], NULL, worker, &ir) != 0)
+                break;
+        if (started == 0)
+            worker(&ir); /* no thread could start: read here */
+        for (size_t i = 0; i < started; i++)
+            pthread_join(tids[i], NULL);
+        free(tids);
+    }
+    bool failed = false;
+    for (size_t i = 0; i < ir.njobs && !failed; i++) {
+        struct job *j = &ir.jobs[i];
+        if (threads <= 1) {
+            progress_draw(&ir, j->path, true);
+            run_job(j);
+            j->done = true;
+        }
+        progress_clear(&ir);
+        if (!j->done)
+            break; /* a thread failed before this one was read */
+        if (j->rc < 0) {
+            diag_set(d, j->d.kind, "%s", j->d.msg);
+            failed = true;
+            break;
+        }
+        const struct ingest_result *r = &j->res;
+        const char *path = j->path;
+        records += r->stats.events;
+        bytes += r->bytes;
+        rejects += r->stats.rejects;
+        if (r->bytes)
+            read_sources++;
+        else
+            unchanged++;
+        if (r->stats.events)
+            with_events++;
+        if (r->how == STORE_RESUME_REPLACED)
+            log_note("'%s' was truncated or replaced since it was last read: read from the start",
+                     path);
+        else if (r->how == STORE_RESUME_MOVED)
+            log_verbose("'%s' continues '%s' at byte %" PRIu64, path, r->prev_name,
+                        r->start_offset);
+        if (r->stale)
+            log_warn("'%s' is being ingested by another pgsift at the same time: left to it", path);
+        if (r->held_bytes)
+            log_verbose("'%s': last line has no newline yet (%" PRIu64
+                        " bytes): left for the next run",
+                        path, r->held_bytes);
+        if (r->nothing_parsed) {
+            /* The first such source becomes the exit-3 diagnosis if nothing parses at
+             * all; the others (or all, if something parsed) are warnings. */
+            if (nothing++ == 0) {
+                if (sbuf_addf(&first_diag, "no record could be parsed in '%s'%s%s", path,
+                              r->diagnosis.len ? "\n" : "", r->diagnosis.buf) < 0) {
+                    /* capped: the start is kept */
+                }
+            } else {
+                log_warn("no record could be parsed in '%s'%s%s", path,
+                         r->diagnosis.len ? "\n" : "", r->diagnosis.buf);
+            }
+        } else {
+            warn_rejects(path, &r->stats);
+        }
+    }
+    progress_clear(&ir);
+    for (size_t i = 0; i < ir.njobs; i++)
+        ingest_result_release(&ir.jobs[i].res);
+    free(ir.jobs);
+    pthread_mutex_destroy(&ir.store_lock);
+    pthread_mutex_destroy(&ir.queue_lock);
+    if (failed)
+        goto out_store;
+
+    struct store_rollup_stats rs;
+    if (store_rollup(s, clock_now_us(), &rs, d) < 0)
+        goto out_store;
+    if (nothing && with_events == 0) {
+        /* Input was read and not one record parsed: exit 3 with the diagnosis. */
+        diag_set(d, DIAG_NOINPUT, "%s", first_diag.buf);
+        goto out_store;
+    }
+    if (nothing)
+        log_warn("%s", first_diag.buf);
+    double secs = (double)(clock_mono_ns() - t0) / 1e9;
+    struct sbuf sum = SBUF_INIT;
+    if (sbuf_addf(&sum,
+                  "ingested %" PRIu64 " record%s from %" PRIu64
+                  " source%s (%.1f MB in %.2f s, %.1f MB/s)",
+                  records, records == 1 ? "" : "s", read_sources, read_sources == 1 ? "" : "s",
+                  (double)bytes / 1e6, secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
+        (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0) ||
+        (rejects && sbuf_addf(&sum, "; %" PRIu64 " rejected", rejects) < 0)) {
+        /* unbounded */
+    }
+    log_note("%s", sum.buf);
+    sbuf_release(&sum);
+    ret = 0;
+out_store:
+    sbuf_release(&first_diag);
+    store_close(s);
+out_files:
+    for (size_t i = 0; i < fs.n; i++)
+        free(fs.v[i].path);
+    free(fs.v);
+    return ret;
+}

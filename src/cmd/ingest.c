@@ -1,0 +1,592 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ingest.c - one source into the store, exactly once (see ingest.h).
+ *
+ * Two views of the same decoded stream are used: the pipeline's (input -> parse ->
+ * store_add(), lines with their decoded offsets) and a random-access reader (zlib's gz*
+ * API, which reads plain files as they are) used to recognise the stream and, rarely,
+ * to re-read the bytes before a commit offset. For a plain file the bytes just before
+ * each commit offset (the "mark") and its first bytes are read back with one pread; for
+ * a .gz file they come from a ring of the last lines fed, so it is not decompressed
+ * twice in the common case.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "cmd/ingest.h"
+#include "core/clock.h"
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "pipeline.h"
+
+/* Bytes of fed lines kept for marks: the commit offset is the start of the oldest
+ * record still waiting for continuation lines, normally within the last few lines. */
+#define RING_KEEP ((size_t)4 << 20)
+
+void ingest_result_init(struct ingest_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    sbuf_init(&r->diagnosis, 64 * 1024);
+}
+
+void ingest_result_release(struct ingest_result *r)
+{
+    sbuf_release(&r->diagnosis);
+    free(r->prev_name);
+    free(r->format);
+    parse_stats_release(&r->stats);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- checkpoint blob: version 1, varint count, then per run: offset - checkpoint
+ * offset (varint, ascending deltas) and lines (varint) ---- */
+
+static int put_varint(struct sbuf *out, uint64_t v)
+{
+    unsigned char b[10];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    return sbuf_add(out, b, n);
+}
+
+static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+        if (*p >= end)
+            return -1;
+        unsigned char b = *(*p)++;
+        if (shift == 63 && b > 1)
+            return -1;
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out)
+{
+    unsigned char version = 1;
+    uint64_t prev = cp->offset;
+    if (sbuf_add(out, &version, 1) < 0 || put_varint(out, cp->nskip) < 0)
+        return -1;
+    for (size_t i = 0; i < cp->nskip; i++) {
+        if (cp->skip[i].offset < prev)
+            BUG("parse checkpoint skip runs out of order");
+        if (put_varint(out, cp->skip[i].offset - prev) < 0 ||
+            put_varint(out, cp->skip[i].lines) < 0)
+            return -1;
+        prev = cp->skip[i].offset;
+    }
+    return 0;
+}
+
+int ingest_checkpoint_decode(struct span blob, uint64_t offset, struct parse_skip **skip,
+                             size_t *nskip)
+{
+    const unsigned char *p = (const unsigned char *)blob.p, *end = p + blob.len;
+    uint64_t n, prev = offset;
+
+    *skip = NULL;
+    *nskip = 0;
+    if (blob.len == 0)
+        return 0;
+    if (*p++ != 1 || get_varint(&p, end, &n) < 0 || n > SIFT_MAX_RESUME_RUNS)
+        return -1;
+    struct parse_skip *v = n ? xcalloc((size_t)n, sizeof(*v)) : NULL;
+    for (uint64_t i = 0; i < n; i++) {
+        uint64_t delta, lines;
+        if (get_varint(&p, end, &delta) < 0 || get_varint(&p, end, &lines) < 0 ||
+            delta > UINT64_MAX - prev) {
+            free(v);
+            return -1;
+        }
+        prev += delta;
+        v[i] = (struct parse_skip){ .offset = prev, .lines = lines };
+    }
+    if (p != end) {
+        free(v);
+        return -1;
+    }
+    *skip = v;
+    *nskip = (size_t)n;
+    return 0;
+}
+
+/* ---- random access to the decoded stream ---- */
+
+struct reader {
+    const char *path;
+    gzFile gz;
+    uint64_t pos;
+    struct sbuf head; /* decoded bytes [0, head.len) seen, at most SIFT_SOURCE_HEAD_BYTES */
+};
+
+static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
+{
+    struct reader *r = ctx;
+    size_t got = 0;
+
+    if (!r->gz) {
+        r->gz = gzopen(r->path, "rb");
+        if (!r->gz)
+            return diag_errno(d, DIAG_IO, errno ? errno : ENOMEM, "cannot open '%s'", r->path);
+        gzbuffer(r->gz, 256 * 1024);
+        r->pos = 0;
+    }
+    if (off != r->pos) {
+        if (off > (uint64_t)LONG_MAX)
+            return 1;
+        z_off_t at = gzseek(r->gz, (z_off_t)off, SEEK_SET);
+        if (at < 0 || (uint64_t)at != off) {
+            gzclearerr(r->gz);
+            gzrewind(r->gz);
+            r->pos = 0;
+            return 1; /* shorter than off (or damaged before it) */
+        }
+        r->pos = off;
+    }
+    while (got < len) {
+        unsigned chunk = len - got > (1u << 30) ? (1u << 30) : (unsigned)(len - got);
+        int n = gzread(r->gz, (char *)buf + got, chunk);
+        if (n < 0) {
+            int err;
+            const char *msg = gzerror(r->gz, &err);
+            if (err == Z_BUF_ERROR || err == Z_DATA_ERROR) {
+                /* damaged or truncated: the stream ends here for us */
+                gzclearerr(r->gz);
+                break;
+            }
+            diag_set(d, DIAG_IO, "cannot read '%s': %s", r->path, msg);
+            return -1;
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    if (off <= r->head.len && off + got > r->head.len) {
+        size_t want = SIFT_SOURCE_HEAD_BYTES - r->head.len;
+        size_t have = (size_t)(off + got - r->head.len);
+        if (have > want)
+            have = want;
+        if (have && sbuf_add(&r->head, (const char *)buf + (r->head.len - off), have) < 0)
+            BUG("head buffer cap");
+    }
+    r->pos = off + got;
+    return got < len ? 1 : 0;
+}
+
+static void reader_close(struct reader *r)
+{
+    if (r->gz)
+        gzclose(r->gz);
+    r->gz = NULL;
+    sbuf_release(&r->head);
+}
+
+/* ---- one run over one source ---- */
+
+struct run {
+    struct store *s;
+    struct store_batch *b; /* this source's batch */
+    const struct ingest_opts *o;
+    struct ingest_result *res;
+    const char *path;
+    bool positioned; /* a file: commit positions */
+    struct store_source_pos pos;
+    bool have_identity;
+    bool started;  /* a line was fed */
+    bool use_ring; /* compressed: keep the last lines' bytes for marks */
+    struct reader rd;
+    struct sbuf ring; /* decoded bytes [ring_base, ring_base + ring.len) */
+    uint64_t ring_base;
+    struct sbuf head; /* decoded bytes [0, head.len) */
+    struct sbuf blob, mark;
+    uint64_t fed_end, commit_fed;
+    uint64_t lines_since_progress;
+    /* rejects already handed to the store: per reason of the parser's stats, then
+     * foreign lines, then damage */
+    uint64_t *rej_records;
+    size_t *rej_samples;
+    size_t n_rej;
+};
+
+static int sink(void *ctx, struct event *ev, struct diag *d)
+{
+    struct run *r = ctx;
+    (void)d;
+    store_batch_add(r->b, ev);
+    return 0;
+}
+
+static void ring_reset(struct run *r, uint64_t base)
+{
+    sbuf_reset(&r->ring);
+    r->ring_base = base;
+}
+
+static void feed_ring(struct run *r, const struct input_line *ln)
+{
+    uint64_t nl = ln->end - ln->offset - ln->text.len;
+    if (ln->offset != r->ring_base + r->ring.len || ln->truncated || nl > 2) {
+        ring_reset(r, ln->end); /* cannot reproduce these bytes: re-read if needed */
+        return;
+    }
+    if (sbuf_addspan(&r->ring, ln->text) < 0 || (nl == 2 && sbuf_addch(&r->ring, '\r') < 0) ||
+        (nl >= 1 && sbuf_addch(&r->ring, '\n') < 0)) {
+        ring_reset(r, ln->end);
+        return;
+    }
+    if (r->ring.len > 2 * RING_KEEP) {
+        size_t drop = r->ring.len - RING_KEEP;
+        sbuf_consume(&r->ring, drop);
+        r->ring_base += drop;
+    }
+    /* The stream's first bytes, while the ring still starts at 0. */
+    if (r->head.len < SIFT_SOURCE_HEAD_BYTES && r->ring_base == 0 && r->ring.len > r->head.len) {
+        size_t n = r->ring.len < SIFT_SOURCE_HEAD_BYTES ? r->ring.len : SIFT_SOURCE_HEAD_BYTES;
+        if (sbuf_add(&r->head, r->ring.buf + r->head.len, n - r->head.len) < 0)
+            BUG("head buffer cap");
+    }
+}
+
+/* Hand the parser's rejects since the last call to the store's batch. */
+static void add_rejects(struct run *r, const struct parse_stats *st)
+{
+    size_t n = st->nreasons + 2;
+    if (n > r->n_rej) {
+        r->rej_records = xrealloc(r->rej_records, n * sizeof(*r->rej_records));
+        r->rej_samples = xrealloc(r->rej_samples, n * sizeof(*r->rej_samples));
+        for (size_t i = r->n_rej; i < n; i++) {
+            r->rej_records[i] = 0;
+            r->rej_samples[i] = 0;
+        }
+        /* foreign and damage keep the last two slots: move their counts up */
+        if (r->n_rej >= 2) {
+            for (size_t k = 0; k < 2; k++) {
+                size_t from = r->n_rej - 2 + k, to = n - 2 + k;
+                uint64_t rec = r->rej_records[from];
+                size_t smp = r->rej_samples[from];
+                r->rej_records[from] = 0;
+                r->rej_samples[from] = 0;
+                r->rej_records[to] = rec;
+                r->rej_samples[to] = smp;
+            }
+        }
+        r->n_rej = n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct parse_reason *rs = i < st->nreasons    ? &st->reasons[i]
+                                        : i == st->nreasons ? &st->foreign
+                                                            : &st->damage;
+        const char *reason = rs->reason          ? rs->reason
+                             : i == st->nreasons ? "foreign line"
+                                                 : "damaged input";
+        uint64_t delta = rs->records - r->rej_records[i];
+        for (size_t k = r->rej_samples[i]; k < rs->nsamples && delta; k++, delta--) {
+            const struct parse_sample *sm = &rs->samples[k];
+            struct store_reject rj = {
+                .source = span_cstr(sm->source ? sm->source : r->path),
+                .reason = reason,
+                .line = sm->line,
+                .offset = sm->offset,
+                .sample = sm->text ? span_make(sm->text, sm->text_len)
+                                   : span_cstr(sm->detail ? sm->detail : ""),
+            };
+            store_batch_add_reject(r->b, &rj);
+        }
+        if (delta) {
+            struct store_reject rj = { .source = span_cstr(r->path),
+                                       .reason = reason,
+                                       .count = delta };
+            store_batch_add_reject(r->b, &rj);
+        }
+        r->rej_records[i] = rs->records;
+        r->rej_samples[i] = rs->nsamples;
+    }
+}
+
+/* The store is shared by the readers of `-j N`: one database call at a time. */
+static void lock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_lock(r->o->lock);
+}
+
+static void unlock(const struct run *r)
+{
+    if (r->o->lock)
+        pthread_mutex_unlock(r->o->lock);
+}
+
+static int commit_locked(struct run *r, struct store_source_pos *pos, struct diag *d)
+{
+    lock(r);
+    int rc = store_commit_batch(r->s, r->b, pos, d);
+    unlock(r);
+    return rc;
+}
+
+static int commit(struct run *r, struct input *in, struct parser *p, struct diag *d)
+{
+    struct parse_checkpoint cp;
+
+    /* Until one record parses, nothing is marked as read: a wrong --format or --prefix
+     * must not consume the file (run again with the right one). The rejects wait too. */
+    if (parser_stats(p)->events == 0)
+        return 0;
+    parser_checkpoint(p, &cp);
+    add_rejects(r, parser_stats(p));
+    if (cp.line == 0 && store_batch_count(r->b) == 0)
+        return 0; /* nothing fed yet */
+    if (!r->positioned) {
+        int rc = commit_locked(r, NULL, d);
+        if (rc < 0)
+            return -1;
+        r->res->commits++;
+        r->commit_fed = r->fed_end;
+        return 0;
+    }
+    if (cp.line == 0) {
+        /* Records without a line fed cannot happen; keep the start position. */
+        cp.offset = r->pos.start;
+        cp.line = r->pos.line;
+    }
+    if (store_batch_count(r->b) == 0 && cp.offset == r->pos.start)
+        return 0;
+    if (!r->have_identity) {
+        struct input_identity id;
+        input_identity(in, &id);
+        r->pos.dev = id.dev;
+        r->pos.inode = id.ino;
+        r->pos.compressed = id.compressed;
+        r->have_identity = true;
+    }
+    sbuf_reset(&r->blob);
+    if (ingest_checkpoint_encode(&cp, &r->blob) < 0)
+        return diag_set(d, DIAG_LIMIT, "parser checkpoint of '%s' too large", r->path);
+    size_t ml = cp.offset < SIFT_SOURCE_MARK_BYTES ? (size_t)cp.offset : SIFT_SOURCE_MARK_BYTES;
+    uint64_t from = cp.offset - ml;
+    if (from >= r->ring_base && cp.offset <= r->ring_base + r->ring.len) {
+        r->pos.mark = span_make(r->ring.buf + (from - r->ring_base), ml);
+    } else {
+        sbuf_reset(&r->mark);
+        if (sbuf_grow(&r->mark, ml) < 0)
+            BUG("mark buffer cap");
+        int rc = reader_read(&r->rd, from, r->mark.buf, ml, d);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            return diag_set(d, DIAG_IO, "'%s' shrank while it was being read", r->path);
+        sbuf_setlen(&r->mark, ml);
+        r->pos.mark = sbuf_span(&r->mark);
+    }
+    size_t hl = cp.offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)cp.offset : SIFT_SOURCE_HEAD_BYTES;
+    if (r->head.len < hl) {
+        char tmp[SIFT_SOURCE_HEAD_BYTES];
+        int hr = reader_read(&r->rd, 0, tmp, hl, d);
+        if (hr < 0)
+            return -1;
+        if (hr > 0)
+            return diag_set(d, DIAG_IO, "'%s' shrank while it was being read", r->path);
+        sbuf_reset(&r->head);
+        if (sbuf_add(&r->head, tmp, hl) < 0)
+            BUG("head buffer cap");
+    }
+    r->pos.head = sbuf_span(&r->head);
+    r->pos.offset = cp.offset;
+    r->pos.line = cp.line;
+    r->pos.checkpoint = sbuf_span(&r->blob);
+    int rc = commit_locked(r, &r->pos, d);
+    if (rc < 0)
+        return -1;
+    if (rc == STORE_STALE) {
+        r->res->stale = true;
+        return 1;
+    }
+    r->pos.start = cp.offset;
+    r->res->commits++;
+    r->commit_fed = r->fed_end;
+    return 0;
+}
+
+static int line_done(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
+                     struct diag *d)
+{
+    struct run *r = ctx;
+
+    if (!ln) { /* end of the source */
+        if (r->positioned) {
+            struct input_identity id;
+            input_identity(in, &id);
+            if (!id.compressed && id.regular && id.size > input_offset(in))
+                r->res->held_bytes = id.size - input_offset(in);
+        }
+        return commit(r, in, p, d);
+    }
+    if (r->positioned && !r->started) {
+        struct input_identity id; /* the first line: gzip is known now */
+        input_identity(in, &id);
+        r->use_ring = id.compressed;
+    }
+    r->started = true;
+    if (r->use_ring)
+        feed_ring(r, ln);
+    r->res->bytes += ln->end - ln->offset;
+    r->fed_end = ln->end;
+    if (r->o->progress && ++r->lines_since_progress >= 16384) {
+        r->lines_since_progress = 0;
+        r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
+    }
+    uint64_t batch = r->o->batch_bytes ? r->o->batch_bytes : INGEST_BATCH_BYTES;
+    if (!store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch)
+        return 0;
+    return commit(r, in, p, d);
+}
+
+static bool is_gzip(const char *path)
+{
+    unsigned char magic[2];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    bool gz = read(fd, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    close(fd);
+    return gz;
+}
+
+static void run_release(struct run *r)
+{
+    reader_close(&r->rd);
+    sbuf_release(&r->ring);
+    sbuf_release(&r->head);
+    sbuf_release(&r->blob);
+    sbuf_release(&r->mark);
+    free(r->rej_records);
+    free(r->rej_samples);
+    store_batch_free(r->b);
+}
+
+int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
+                  struct ingest_result *res, struct diag *d)
+{
+    struct run r = { .s = s, .o = o, .res = res, .path = path, .b = store_batch_new(s) };
+    struct store_resume rs;
+    struct parse_skip *skip = NULL;
+    size_t nskip = 0;
+    int ret = -1;
+
+    store_resume_init(&rs);
+    r.rd.path = path;
+    sbuf_init(&r.rd.head, SIFT_SOURCE_HEAD_BYTES);
+    sbuf_init(&r.head, SIFT_SOURCE_HEAD_BYTES);
+    r.pos.name = path;
+    r.positioned = strcmp(path, "-") != 0;
+
+    if (r.positioned) {
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+            goto out;
+        }
+        struct store_probe probe = {
+            .name = path,
+            .dev = (uint64_t)st.st_dev,
+            .inode = (uint64_t)st.st_ino,
+            .size = is_gzip(path) ? UINT64_MAX : (uint64_t)st.st_size,
+            .read = reader_read,
+            .ctx = &r.rd,
+        };
+        lock(&r);
+        int found = store_source_find(s, &probe, &rs, d);
+        unlock(&r);
+        if (found < 0)
+            goto out;
+        res->how = rs.how;
+        res->start_offset = rs.offset;
+        if (rs.how == STORE_RESUME_MOVED)
+            res->prev_name = xstrdup(rs.prev_name.buf);
+        r.pos.id = rs.id;
+        r.pos.seen_max_id = rs.seen_max_id;
+        r.pos.start = rs.offset;
+        r.pos.line = rs.line;
+        if (ingest_checkpoint_decode(sbuf_span(&rs.checkpoint), rs.offset, &skip, &nskip) < 0) {
+            diag_set(d, DIAG_DB, "malformed parser checkpoint stored for '%s'", path);
+            goto out;
+        }
+        /* The stream's first bytes (for the next commits) and the bytes before the
+         * offset (the ring starts with them). */
+        size_t hl = rs.offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)rs.offset : SIFT_SOURCE_HEAD_BYTES;
+        if (r.rd.head.len < hl) {
+            char tmp[SIFT_SOURCE_HEAD_BYTES];
+            int rc = reader_read(&r.rd, 0, tmp, hl, d);
+            if (rc < 0)
+                goto out;
+            if (rc > 0) {
+                diag_set(d, DIAG_IO, "'%s' shrank while it was being read", path);
+                goto out;
+            }
+        }
+        if (sbuf_add(&r.head, r.rd.head.buf, hl) < 0)
+            BUG("head buffer cap");
+        r.ring_base = rs.offset - rs.mark.len;
+        if (sbuf_addspan(&r.ring, sbuf_span(&rs.mark)) < 0)
+            BUG("ring buffer cap");
+        /* Nothing new in an unchanged plain file: do not even open it. */
+        if (rs.how != STORE_RESUME_NEW && probe.size != UINT64_MAX && probe.size == rs.offset &&
+            nskip == 0) {
+            ret = 0;
+            goto out;
+        }
+    }
+    r.fed_end = r.commit_fed = rs.offset;
+
+    struct pipeline_opts po = {
+        .format = o->format,
+        .prefix = o->prefix,
+        .tz = o->tz,
+        .sink = sink,
+        .sink_ctx = &r,
+        .start_offset = rs.offset,
+        .start_line = rs.line,
+        .skip = skip,
+        .nskip = nskip,
+        /* A file may still be written: its last line is read once it is complete. */
+        .hold_partial = r.positioned && !is_gzip(path),
+        .line_done = line_done,
+    };
+    struct pipeline_result pr;
+    int rc = pipeline_run(&po, path, &pr, d);
+    parse_stats_merge(&res->stats, &pr.stats);
+    res->nothing_parsed = pr.nothing_parsed;
+    if (pr.nothing_parsed && sbuf_addspan(&res->diagnosis, sbuf_span(&pr.diagnosis)) < 0) {
+        /* capped: the start of the diagnosis is kept */
+    }
+    if (pr.format)
+        res->format = xstrdup(pr.format);
+    pipeline_result_release(&pr);
+    store_batch_discard(r.b); /* after a failure or a stale stop, nothing stays */
+    if (rc < 0)
+        goto out;
+    ret = 0;
+out:
+    free(skip);
+    store_resume_release(&rs);
+    run_release(&r);
+    return ret;
+}

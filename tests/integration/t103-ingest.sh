@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# pgsift ingest: exactly once per byte across re-runs, rotation + gzip, truncation,
+# directories and globs, stdin, a file nothing parses in (exit 3, nothing consumed),
+# the store's file mode.
+. "$(dirname "$0")/lib.sh"
+need_cmd sqlite3 gzip jq
+F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
+[[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
+csv=$F/statement-log/postgresql.csv
+all=$(wc -l <"$csv")
+
+totals() { # records committed, events stored, offset(s)
+  store_query "SELECT (SELECT coalesce(sum(count), 0) FROM record_stats) || ' ' ||
+    (SELECT count(*) FROM events) || ' ' || (SELECT coalesce(group_concat(offset), '') FROM sources)"
+}
+
+# Reference: the whole file in one go.
+PGSIFT_DB=ref.db "$PGSIFT" -q ingest "$csv"
+ref=$(PGSIFT_DB=ref.db totals)
+ref_records=${ref%% *}
+((ref_records > 1000)) || fail "reference ingest stored only $ref_records records"
+
+# The store is created 0600 whatever the umask, WAL side files too.
+(umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")
+expect_eq "store mode" 600 "$(stat -c %a mode.db)"
+for f in mode.db-wal mode.db-shm; do
+  [[ ! -e $f ]] || expect_eq "$f mode" 600 "$(stat -c %a "$f")"
+done
+
+# Re-ingesting the same file changes nothing.
+PGSIFT_DB=again.db "$PGSIFT" -q ingest "$csv"
+PGSIFT_DB=again.db "$PGSIFT" -q ingest "$csv"
+expect_eq "same file twice" "$ref" "$(PGSIFT_DB=again.db totals)"
+
+# Ingested while plain and half written, then rotated and gzipped with its tail: only
+# the tail is read from the .gz.
+half=$(((all / 2)))
+head -n "$half" "$csv" >postgresql.csv
+"$PGSIFT" -q ingest postgresql.csv
+first=$(totals)
+expect_eq "first half offset" "$(stat -c %s postgresql.csv)" "${first##* }"
+cp "$csv" postgresql.csv.1 && rm postgresql.csv
+gzip -c postgresql.csv.1 >postgresql.csv.2.gz && rm postgresql.csv.1
+"$PGSIFT" -q ingest postgresql.csv.2.gz
+got=$(totals)
+expect_eq "plain half + gzipped rest == whole" "${ref% *}" "${got% *}"
+expect_eq "one source, at the end of the decoded stream" "$(stat -c %s "$csv")" "${got##* }"
+expect_eq "compressed flag" 1 "$(store_query 'SELECT compressed FROM sources')"
+"$PGSIFT" -q ingest postgresql.csv.2.gz
+expect_eq "gz again" "$got" "$(totals)"
+
+# A copy is, by content, the same stream: nothing new in it.
+zcat postgresql.csv.2.gz >copy.csv
+"$PGSIFT" -q ingest copy.csv
+expect_eq "a copy is the same stream" "$got" "$(totals)"
+
+# Truncated and rewritten (same inode, new content): read from the start.
+cp "$csv" live.csv
+PGSIFT_DB=trunc.db "$PGSIFT" -q ingest live.csv
+before=$(PGSIFT_DB=trunc.db store_query "SELECT sum(count) FROM record_stats")
+tail -n 300 "$csv" >tmp.csv
+cat tmp.csv >live.csv # same inode, other content, shorter
+out=$(PGSIFT_DB=trunc.db "$PGSIFT" ingest live.csv 2>&1)
+expect_contains "$out" "truncated or replaced"
+after=$(PGSIFT_DB=trunc.db store_query "SELECT sum(count) FROM record_stats")
+((after > before)) || fail "the rewritten file was not read ($before -> $after)"
+
+# Directories recursively and globs, oldest first; a file named twice is read once.
+mkdir -p logs/old
+split -n l/3 -d "$csv" part.
+mv part.00 logs/old/postgresql-1.csv && touch -d '2026-01-01' logs/old/postgresql-1.csv
+mv part.01 logs/postgresql-2.csv && touch -d '2026-01-02' logs/postgresql-2.csv
+mv part.02 logs/postgresql-3.csv && touch -d '2026-01-03' logs/postgresql-3.csv
+PGSIFT_DB=dir.db "$PGSIFT" -q ingest logs 'logs/*.csv'
+expect_eq "directory" "$ref_records" "$(PGSIFT_DB=dir.db store_query 'SELECT sum(count) FROM record_stats')"
+expect_eq "sources" 3 "$(PGSIFT_DB=dir.db store_query 'SELECT count(*) FROM sources')"
+expect_eq "oldest first" "logs/old/postgresql-1.csv" \
+  "$(PGSIFT_DB=dir.db store_query 'SELECT name FROM sources ORDER BY id LIMIT 1')"
+# -j 3: three readers, one store, the same result.
+PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs
+stats='SELECT sum(count), (SELECT count(*) FROM events), (SELECT group_concat(offset) FROM (SELECT offset FROM sources ORDER BY name)) FROM record_stats'
+expect_eq "-j 3" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
+PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs 'logs/*.csv'
+expect_eq "-j 3 again: nothing new" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
+
+# stdin: stored, without a position.
+"$PGSIFT" -q --db stdin.db ingest - <"$csv"
+expect_eq "stdin" "$ref_records 0" \
+  "$(PGSIFT_DB=stdin.db store_query "SELECT sum(count) || ' ' || (SELECT count(*) FROM sources) FROM record_stats")"
+
+# Nothing parses: exit 3 with a diagnosis, and nothing is marked as read.
+printf 'this is not a postgres log\nnor is this\n' >junk.log
+rc=0
+err=$("$PGSIFT" --db junk.db ingest --format csvlog junk.log 2>&1) || rc=$?
+expect_eq "exit code when nothing parses" 3 "$rc"
+expect_contains "$err" "no record could be parsed in 'junk.log'"
+expect_eq "nothing committed" 0 "$(PGSIFT_DB=junk.db store_query 'SELECT count(*) FROM sources')"
+
+# Usage errors.
+expect_exit 2 "$PGSIFT" ingest
+expect_exit 2 "$PGSIFT" ingest --format nosuch "$csv"
+expect_exit 2 "$PGSIFT" ingest -j 0 "$csv"
+expect_exit 1 "$PGSIFT" ingest "$T/does-not-exist.csv"
+expect_exit 1 "$PGSIFT" ingest "$T/nothing-*.csv"
+pass

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# pgsift ingest killed with kill -9 at >= 20 random moments (small batches, so kills
+# land before, inside and after commits), then run again until it finishes: the store
+# equals one from an uninterrupted run. Plain input, gzipped input and two files read
+# by two threads (-j 2) take turns.
+# labels: slow
+# timeout: 900
+. "$(dirname "$0")/lib.sh"
+need_cmd sqlite3 gzip jq
+F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
+[[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
+
+for i in 1 2 3; do
+  cat "$F"/statement-log/postgresql.csv "$F"/verbose-errors/postgresql.csv \
+    "$F"/json-plans/postgresql.csv "$F"/text-plans/postgresql.csv
+done >big.csv
+gzip -c big.csv >big.csv.gz
+sed 's/^2026-11-25/2026-11-26/' big.csv >big2.csv
+export SIFT_TEST_BATCH_BYTES=40000
+
+summary() {
+  PGSIFT_DB=$1 store_query "SELECT (SELECT sum(count) FROM record_stats),
+    (SELECT count(*) || '/' || count(DISTINCT src) FROM events),
+    (SELECT coalesce(sum(count), 0) FROM rejects),
+    (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name))"
+  "$PGSIFT" --db "$1" events --format json --limit 0 | jq -c '[.counts, .total, [.events[] | .src]]'
+}
+"$PGSIFT" -q --db ref.db ingest big.csv
+summary ref.db >ref.txt
+"$PGSIFT" -q --db refgz.db ingest big.csv.gz
+summary refgz.db >refgz.txt
+expect_eq "plain and gzip give the same store" "$(sed 's/big.csv.gz/big.csv/g' refgz.txt)" "$(cat ref.txt)"
+"$PGSIFT" -q --db refpair.db ingest big.csv big2.csv
+summary refpair.db >refpair.txt
+
+kills=0 rounds=0
+while ((kills < 24)); do
+  rounds=$((rounds + 1))
+  case $((rounds % 3)) in
+    1) args=(big.csv) want=ref.txt ;;
+    2) args=(big.csv.gz) want=refgz.txt ;;
+    0) args=(-j 2 big.csv big2.csv) want=refpair.txt ;;
+  esac
+  rm -f crash.db crash.db-wal crash.db-shm
+  for ((run = 0; run < 300; run++)); do
+    "$PGSIFT" -q --db crash.db ingest "${args[@]}" &
+    pid=$!
+    sleep "0.$(printf '%03d' $((RANDOM % 400 + 5)))"
+    if kill -9 "$pid" 2>/dev/null; then
+      wait "$pid" 2>/dev/null || true
+      kills=$((kills + 1))
+      if [[ -e crash.db && $(PGSIFT_DB=crash.db store_query "SELECT count(*) FROM sqlite_schema WHERE name = 'sources'") == 1 ]]; then
+        # Data and position were committed together.
+        state=$(PGSIFT_DB=crash.db store_query "SELECT coalesce((SELECT sum(count) FROM record_stats), 0) || ' ' ||
+          coalesce((SELECT sum(records) FROM sources), 0)")
+        read -r counted records <<<"$state"
+        expect_eq "after kill $kills: records in the store == records of the source row" "$records" "$counted"
+      fi
+    else
+      wait "$pid" || fail "ingest failed"
+      break
+    fi
+  done
+  expect_eq "round $rounds (${args[*]}, $kills kills so far)" "$(cat "$want")" "$(summary crash.db)"
+done
+echo "$kills kills over $rounds rounds"
+pass
