@@ -392,7 +392,10 @@ static int load_detail(struct report *r, struct store *st, struct report_query *
         return 0;
     if (store_shape_detail(st, q->fingerprint, r->from_us, r->to_us, &x, d) < 0)
         return -1;
-    q->text = report_str(r, span_cstr(x.query));
+    /* The texts `pgsift top` shows for shapes without one. */
+    q->text = report_str(r, span_cstr(*x.query         ? x.query
+                                      : q->fingerprint ? "(statement text not in the catalogue)"
+                                                       : "(statement not logged)"));
     q->sample = x.sample ? report_str(r, span_cstr(x.sample)) : SPAN_NULL;
     copy_strs(r, x.databases, x.n_databases, &q->databases, &q->ndatabases);
     copy_strs(r, x.users, x.n_users, &q->users, &q->nusers);

@@ -277,7 +277,8 @@ static void summary(struct html *h)
     fmt_count(b, sizeof(b), (double)r->shapes_total);
     S(h, "<p>");
     EC(h, b);
-    S(h, " distinct query shapes ran in this period.");
+    S(h, r->shapes_total == 1 ? " distinct query shape ran in this period."
+                              : " distinct query shapes ran in this period.");
     if (r->regressions_total || r->new_total) {
         F(h,
           " <a href=\"#regressions\">%llu regression%s</a>, <a href=\"#new\">%llu new "

@@ -179,8 +179,10 @@ static void summary(struct md *m)
     fmt_count(b, sizeof(b), (double)r->shapes_total);
     S(m, "\n");
     S(m, b);
-    F(m, " distinct query shapes; %llu regressions, %llu new shapes.\n",
-      (unsigned long long)r->regressions_total, (unsigned long long)r->new_total);
+    F(m, " distinct query shape%s; %llu regression%s, %llu new shape%s.\n",
+      r->shapes_total == 1 ? "" : "s", (unsigned long long)r->regressions_total,
+      r->regressions_total == 1 ? "" : "s", (unsigned long long)r->new_total,
+      r->new_total == 1 ? "" : "s");
 }
 
 static void hourly(struct md *m)
