@@ -397,6 +397,7 @@ static int load_detail(struct report *r, struct store *st, struct report_query *
                                       : q->fingerprint ? "(statement text not in the catalogue)"
                                                        : "(statement not logged)"));
     q->sample = x.sample ? report_str(r, span_cstr(x.sample)) : SPAN_NULL;
+    q->plans = x.plans;
     copy_strs(r, x.databases, x.n_databases, &q->databases, &q->ndatabases);
     copy_strs(r, x.users, x.n_users, &q->users, &q->nusers);
     if (x.n_query_ids) {

@@ -386,6 +386,19 @@ int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t since_us, 
     if (out->n_query_ids > 1)
         qsort(out->query_ids, out->n_query_ids, sizeof(*out->query_ids), cmp_qid);
 
+    st = store_stmt(s, SQL_REPORT_SHAPE_PLANS);
+    sqlite3_bind_int64(st, 1, (int64_t)fingerprint);
+    sqlite3_bind_int64(st, 2, ceil_s(since_us));
+    sqlite3_bind_int64(st, 3, ceil_s(until_us));
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        out->plans = (uint64_t)sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW) {
+        store_shape_detail_release(out);
+        return store_db_error(s, d, "cannot count plans");
+    }
+
     st = store_stmt(s, SQL_REPORT_SHAPE_TEXT);
     sqlite3_bind_int64(st, 1, (int64_t)fingerprint);
     rc = sqlite3_step(st);

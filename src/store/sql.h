@@ -193,6 +193,9 @@
       " AND bucket >= ?2 AND bucket < ?3 AND phase = 'call'"                                       \
       " GROUP BY database, username, query_id")                                                    \
     X(SQL_REPORT_SHAPE_TEXT, "SELECT query, sample FROM queries WHERE fingerprint = ?1")           \
+    X(SQL_REPORT_SHAPE_PLANS, "SELECT coalesce(sum(calls), 0) FROM query_stats WHERE"              \
+                              " fingerprint = ?1 AND bucket >= ?2 AND bucket < ?3"                 \
+                              " AND phase = 'plan'")                                               \
     X(SQL_REPORT_RECORDS, "SELECT bucket, kind, severity, sum(count) FROM record_stats"            \
                           " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")
 

@@ -387,6 +387,7 @@ struct store_shape_detail {
     size_t n_databases, n_users;
     struct store_query_id *query_ids; /* by calls, then id (as store_top) */
     size_t n_query_ids;
+    uint64_t plans; /* auto_explain plans logged (phase 'plan') */
 };
 
 SIFT_WUR int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t since_us,

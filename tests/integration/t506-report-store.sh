@@ -46,6 +46,7 @@ cat >> ev.ndjson <<'JSONL'
 {"ts":"2026-11-24T14:00:00Z","kind":"disconnection","severity":"LOG","database":"app","user":"web","elapsed_s":3600.5}
 {"ts":"2026-11-24T15:00:00Z","kind":"cancel","severity":"ERROR","sqlstate":"57014","database":"app","user":"web","cause":"user_request","message":"canceling statement due to user request"}
 {"ts":"2026-11-24T15:01:00Z","kind":"timeout","severity":"ERROR","sqlstate":"57014","database":"app","user":"web","cause":"statement_timeout","message":"canceling statement due to statement timeout"}
+{"ts":"2026-11-24T09:30:03Z","kind":"plan","duration_ms":2600.5,"database":"app","user":"web","fingerprint":"0000000000000001","normalized":"SELECT * FROM t1 WHERE id = $1","plan":"Seq Scan on t1"}
 {"ts":"2026-11-25T01:00:00Z","kind":"error","severity":"ERROR","sqlstate":"23505","database":"app","user":"web","message":"after the day: not counted"}
 this line is not JSON
 neither | is <this>
@@ -83,6 +84,7 @@ expect_eq "cancel causes" "cancel/user_request timeout/statement_timeout" \
 expect_eq "regressed shapes" "0000000000000002" \
   "$(jq -r '[.regressions[] | select(.metric == "p95_ms") | .fingerprint] | join(" ")' r.json)"
 expect_eq "new shapes" "0000000000000003" "$(jq -r '.new_queries.fingerprints | join(" ")' r.json)"
+expect_eq "plans of fp 1" 1 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .plans' r.json)"
 expect_eq "baseline days of fp 1" 7 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .baseline.days' r.json)"
 expect_eq "previous day calls" 240 "$(jq .compare.previous_day.calls r.json)"
 expect_eq "7-day average calls" 240 "$(jq .compare.avg_7d.calls r.json)"
