@@ -13,6 +13,14 @@ shots=${SIFT_BUILD_DIR:-$T}
 strings=$SIFT_SOURCE_DIR/tests/fixtures/handmade/hostile/strings.txt
 "$SIFT_TEST_TOOL" report-synth --fingerprints 2000 --tz Europe/Paris -o normal.html 2>/dev/null
 "$SIFT_TEST_TOOL" report-synth --hostile "$strings" --fingerprints 60 -o hostile.html 2>/dev/null
+pages="normal hostile"
+# And a report from a store holding a real server's log, when ingest is built in.
+if "$PGSIFT" help ingest >/dev/null 2>&1; then
+  real=$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv
+  "$PGSIFT" --db real.db ingest "$real" >/dev/null 2>&1
+  "$PGSIFT" --db real.db report --day "$(head -c 10 "$real")" -o real.html
+  pages="$pages real"
+fi
 
 browse() { # NAME HTML EXTRA-ARGS...: run chromium, stderr to NAME.log
   local name=$1 html=$2
@@ -48,7 +56,7 @@ printf '<!DOCTYPE html><title>c</title><img src="http://192.0.2.1/x.png">' > con
 browse control control.html --dump-dom
 expect_eq "control request seen" "http://192.0.2.1/x.png" "$(page_requests control | sort -u)"
 
-for page in normal hostile; do
+for page in $pages; do
   browse "$page-dom" "$page.html" --dump-dom
   check_quiet "$page-dom"
   dom=$(cat "$T/$page-dom.out")
@@ -72,5 +80,5 @@ check_quiet dark
 browse print normal.html --print-to-pdf="$shots/report-normal.pdf" --no-pdf-header-footer
 check_quiet print
 [[ $(head -c 4 "$shots/report-normal.pdf") == %PDF ]] || fail "print to PDF failed"
-echo "screenshots: $shots/report-normal.png $shots/report-hostile.png $shots/report-normal-dark.png $shots/report-normal.pdf"
+echo "screenshots: $shots/report-{${pages// /,}}.png $shots/report-normal-dark.png $shots/report-normal.pdf"
 pass
