@@ -5,7 +5,7 @@
  *   1. input     input_next()      bytes -> numbered lines (plain, .gz, stdin)
  *   2. parse     parser_feed/next  lines -> one event per log record
  *   3. classify  classify_event()  event -> kind, duration, query, facts
- *   4. normalize (slot)            statement -> fingerprint (normalize/normalize.h)
+ *   4. normalize normalize_event() SQL -> 64-bit fingerprint + canonical text
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
  * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a
@@ -19,6 +19,7 @@
 #include "core/arena.h"
 #include "core/xalloc.h"
 #include "input/input.h"
+#include "normalize/normalize.h"
 #include "parse/parse.h"
 #include "pipeline.h"
 
@@ -33,24 +34,26 @@ int pipeline_check(const struct pipeline_opts *o, struct diag *d)
 }
 
 /* Stages after parse, for one event. */
-static int after_parse(const struct pipeline_opts *o, struct event *ev, struct arena *scratch,
-                       struct diag *d)
+static int after_parse(const struct pipeline_opts *o, struct normalizer *nz, struct event *ev,
+                       struct arena *scratch, struct diag *d)
 {
     /* 3. classify */
     classify_event(ev, scratch);
-    /* 4. normalize: fingerprint ev->query/statement (normalize/normalize.h, not merged) */
+    /* 4. normalize */
+    if (nz)
+        normalize_event(nz, ev, scratch);
     /* 5. sink */
     return o->sink ? o->sink(o->sink_ctx, ev, d) : 0;
 }
 
-static int drain(const struct pipeline_opts *o, struct parser *p, struct arena *scratch,
-                 struct diag *d)
+static int drain(const struct pipeline_opts *o, struct parser *p, struct normalizer *nz,
+                 struct arena *scratch, struct diag *d)
 {
     struct event *ev;
     int rc = 0;
 
     while (rc == 0 && parser_next(p, &ev) == PARSE_EVENT)
-        rc = after_parse(o, ev, scratch, d);
+        rc = after_parse(o, nz, ev, scratch, d);
     arena_reset(scratch);
     return rc;
 }
@@ -101,12 +104,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     uint64_t since_commit = 0;
     struct input_line ln;
     struct arena scratch = ARENA_INIT;
+    struct normalizer *nz = o->no_normalize ? NULL : normalize_new(NULL);
     for (;;) {
         enum input_status st = input_next(in, &ln, d);
         if (st == INPUT_LINE) {
             /* 2. parse */
             parser_feed(p, &ln);
-            if (drain(o, p, &scratch, d) < 0 ||
+            if (drain(o, p, nz, &scratch, d) < 0 ||
                 (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {
                 rc = -1;
                 break;
@@ -127,7 +131,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     if (rc == 0) {
         parser_end(p);
-        rc = drain(o, p, &scratch, d);
+        rc = drain(o, p, nz, &scratch, d);
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);
     }
@@ -138,6 +142,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         rc = 0;
     }
     arena_release(&scratch);
+    normalize_free(nz);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))

@@ -30,6 +30,7 @@ struct pipeline_opts {
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
+    bool no_normalize; /* skip stage 4 (for sinks that use no fingerprint: parse --stats) */
 
     /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
      * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */

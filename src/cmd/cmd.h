@@ -39,6 +39,7 @@ const struct command *command_find(const char *name);
 void command_usage(FILE *out);
 
 /* Command implementations (cmd_<name>.c). argv[0] is the command name. */
+int cmd_fingerprint(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);

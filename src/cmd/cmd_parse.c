@@ -333,6 +333,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         .tz = tz,
         .sink = sink,
         .sink_ctx = &c,
+        .no_normalize = stats, /* --stats shows no fingerprint */
     };
     if (pipeline_check(&po, d) < 0) {
         sbuf_release(&c.out);

@@ -11,6 +11,8 @@ const struct command commands[] = {
       "show the version, build options and library versions" },
     { "parse", cmd_parse, "pgsift parse [--format F] [--prefix P] [--tz Z] [--stats] FILE...|-",
       "decode logs to NDJSON events (one per record), or count them with --stats" },
+    { "fingerprint", cmd_fingerprint, "pgsift fingerprint [--lines] [--format F] [SQL...]",
+      "normalize and fingerprint SQL like pg_stat_statements (literals never shown)" },
     { "ingest", cmd_ingest,
       "pgsift ingest [--format F] [--prefix P] [--tz Z] [--keep-literals] FILE|DIR|GLOB...|-",
       "load logs (plain, .gz, stdin) into the store, exactly once per byte" },

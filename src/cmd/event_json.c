@@ -91,6 +91,8 @@ int event_json_write(const struct event *ev, struct sbuf *o)
     if (r == 0 && ev->duration_ms >= 0 && (ev->kind == EV_DURATION || ev->kind == EV_PLAN))
         r = sbuf_addf(o, ",\"duration_ms\":%.3f", ev->duration_ms);
     r = r ? r : str_field(o, "query", ev->query);
+    if (r == 0 && (ev->flags & EVENT_HAS_FINGERPRINT))
+        r = sbuf_addf(o, ",\"fingerprint\":\"%016" PRIx64 "\"", ev->fingerprint);
     if (r == 0 && ev->phase != PHASE_NONE)
         r = sbuf_addf(o, ",\"phase\":\"%s\"", phase_name(ev->phase));
     if (r == 0 && ev->plan_format != PLAN_NONE)

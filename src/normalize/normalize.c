@@ -1,0 +1,1454 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * normalize - the role pass, the canonical rewrite, the hash and redaction. The rules
+ * (R1..R13) are described with their reasons in docs/fingerprint.md; the comments here
+ * name the rule a piece of code implements.
+ *
+ * Three passes over one statement, all linear:
+ *   1. lex_run(): tokens (lexer.c);
+ *   2. assign_roles(): which tokens are constants, parameters, names, absorbed signs,
+ *      type modifiers or ORDER BY positions; matching brackets;
+ *   3. emit(): the canonical token stream, written twice at once: as a hash input (a
+ *      tag byte per token, then a length-prefixed payload: unambiguous) and as the
+ *      canonical text (lower case, single spaces, $n placeholders).
+ * The buffers are sized once per statement from an upper bound, so emit() writes
+ * without checks and allocates only when a statement is larger than any before.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "normalize/lexer.h"
+#include "normalize/normalize.h"
+
+#define NO_MATCH    UINT32_MAX
+#define VALUES_NEST 16 /* VALUES lists tracked at once; deeper ones are not collapsed */
+
+/* Per-depth flags (struct normalizer.lv). */
+enum {
+    LV_TYPMOD = 1 << 0, /* ( or [ of a type modifier / array bound: numbers stay */
+    LV_INTYPE = 1 << 1, /* ...that belongs to a type name (the name continues after it) */
+    LV_CAST = 1 << 2,   /* ( of CAST(: its AS starts a type name */
+    LV_BYLIST = 1 << 3, /* inside ORDER BY / GROUP BY items at this depth */
+    LV_TL = 1 << 4,     /* inside a SELECT/RETURNING target list at this depth */
+};
+
+/* Per-token emission actions (struct normalizer.act), set by look-ahead. */
+enum { ACT_NONE = 0, ACT_SKIP, ACT_DCOLON };
+
+/* Spacing class of the last token written to the canonical text. */
+enum { SP_START, SP_NOSPACE_AFTER, SP_CALLABLE, SP_OTHER };
+
+struct mark {
+    size_t hlen, tlen;
+    uint32_t cnum;
+    uint8_t last;
+};
+
+struct vctx {
+    uint32_t depth; /* depth of the VALUES key word; rows open at depth + 1 */
+    bool open;      /* a row is being written */
+    bool have_prev, has_sep, collapsed;
+    size_t row_h;            /* hash offset where the open row starts */
+    size_t prev_h0, prev_h1; /* the previous kept row in the hash buffer */
+    struct mark sep;         /* state before the ',' preceding the open row */
+};
+
+struct normalizer {
+    struct norm_opts o;
+    struct lex lx;
+    const char *src;
+    uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
+    uint32_t *stack;
+    uint8_t *lv;  /* per depth, n + 2 entries */
+    uint8_t *act; /* per token */
+    uint32_t acap;
+
+    uint8_t *hb; /* hash input */
+    size_t hlen, hcap;
+    char *tb; /* canonical text */
+    size_t tlen, tcap;
+
+    uint32_t cnum;           /* number of the next constant placeholder */
+    uint32_t nconst, nparam; /* constants and parameters of the statement */
+    uint8_t last;            /* SP_* */
+    unsigned flags;
+    struct vctx vs[VALUES_NEST];
+    unsigned nv;
+};
+
+struct normalizer *normalize_new(const struct norm_opts *opts)
+{
+    struct normalizer *nz = xcalloc(1, sizeof(*nz));
+    if (opts)
+        nz->o = *opts;
+    nz->lx = (struct lex)LEX_INIT;
+    keyword_init();
+    return nz;
+}
+
+void normalize_free(struct normalizer *nz)
+{
+    if (!nz)
+        return;
+    lex_release(&nz->lx);
+    free(nz->match);
+    free(nz->stack);
+    free(nz->lv);
+    free(nz->act);
+    free(nz->hb);
+    free(nz->tb);
+    free(nz);
+}
+
+static void reserve_tokens(struct normalizer *nz)
+{
+    uint32_t need = nz->lx.n + 2;
+    if (need <= nz->acap)
+        return;
+    uint32_t cap = nz->acap ? nz->acap : 256;
+    while (cap < need)
+        cap *= 2;
+    nz->match = xrealloc(nz->match, (size_t)cap * sizeof(*nz->match));
+    nz->stack = xrealloc(nz->stack, (size_t)cap * sizeof(*nz->stack));
+    nz->lv = xrealloc(nz->lv, cap);
+    nz->act = xrealloc(nz->act, cap);
+    nz->acap = cap;
+}
+
+/* ---------------------------------------------------------------- roles */
+
+static bool is_kw(const struct token *t, unsigned kw)
+{
+    return t->kind == TOK_WORD && t->kw == kw && t->role != ROLE_NAME;
+}
+
+static bool is_punct(const struct token *t, unsigned p)
+{
+    return t->kind == TOK_PUNCT && t->sub == p;
+}
+
+/* Does this token end an operand, so that a following '-' is binary and a following
+ * bare word is a column alias? */
+static bool operand_end(const struct token *t)
+{
+    switch (t->kind) {
+    case TOK_NUMBER:
+    case TOK_STRING:
+    case TOK_PARAM:
+    case TOK_QIDENT: return true;
+    case TOK_WORD: return t->role == ROLE_NAME || keyword_operand_end(t->kw);
+    case TOK_PUNCT: return t->sub == P_RPAREN || t->sub == P_RBRACK;
+    default: return false;
+    }
+}
+
+static bool nameable(const struct token *t, uint32_t j, uint32_t n)
+{
+    return j < n && (t[j].kind == TOK_WORD || t[j].kind == TOK_QIDENT);
+}
+
+/*
+ * R11: SET's values are constants, bare words included (`SET search_path = s2, public`,
+ * `SET x = on`, `SET ROLE r`): the grammar makes them string constants, which
+ * PostgreSQL 16+ (and libpg_query) normalize. DEFAULT and TIME ZONE LOCAL are not values.
+ */
+static void set_values(struct token *t, uint32_t n, uint32_t j)
+{
+    bool zone = false;
+    if (j < n && (is_kw(&t[j], KW_SESSION) || is_kw(&t[j], KW_LOCAL)))
+        j++;
+    if (j < n && (is_kw(&t[j], KW_ROLE) || is_kw(&t[j], KW_AUTHORIZATION))) {
+        j++;
+    } else if (j + 1 < n && is_kw(&t[j], KW_TIME) && is_kw(&t[j + 1], KW_ZONE)) {
+        j += 2;
+        zone = true;
+    } else if (nameable(t, j, n)) {
+        j++;
+        while (j + 1 < n && is_punct(&t[j], P_DOT) && nameable(t, j + 1, n))
+            j += 2;
+        if (j >= n || !(is_kw(&t[j], KW_TO) || (t[j].kind == TOK_OP && t[j].sub == OP_EQ)))
+            return;
+        if (t[j].kind == TOK_WORD)
+            t[j].sub = WORD_EQUALS;
+        j++;
+    } else {
+        return;
+    }
+    for (; j < n && !is_punct(&t[j], P_SEMI); j++) {
+        if (t[j].kind == TOK_QIDENT && t[j].role == ROLE_PLAIN)
+            t[j].role = ROLE_CONST;
+        if (t[j].kind != TOK_WORD || t[j].role != ROLE_PLAIN || is_kw(&t[j], KW_DEFAULT) ||
+            (zone && (is_kw(&t[j], KW_LOCAL) || is_kw(&t[j], KW_INTERVAL) ||
+                      (keywords[t[j].kw].flags & KWF_TYPEWORD))))
+            continue;
+        t[j].role = ROLE_CONST;
+    }
+}
+
+/* R11: names of prepared statements, cursors, savepoints and channels, at the start of
+ * a statement (i), become a NAME placeholder; SET values become constants. */
+static void statement_roles(struct token *t, uint32_t n, uint32_t i)
+{
+    uint32_t j = i + 1;
+    switch (t[i].kw) {
+    case KW_SET: set_values(t, n, j); break;
+    case KW_EXPLAIN:
+        while (j < n && (is_kw(&t[j], KW_ANALYZE) || is_kw(&t[j], KW_VERBOSE)))
+            j++;
+        if (j < n && is_kw(&t[j], KW_EXECUTE) && nameable(t, j + 1, n))
+            t[j + 1].role = ROLE_NAME;
+        break;
+    case KW_PREPARE:
+        if (nameable(t, j, n) && !is_kw(&t[j], KW_TRANSACTION))
+            t[j].role = ROLE_NAME;
+        break;
+    case KW_EXECUTE:
+    case KW_DECLARE:
+    case KW_SAVEPOINT:
+    case KW_LISTEN:
+    case KW_UNLISTEN:
+    case KW_NOTIFY:
+        if (nameable(t, j, n))
+            t[j].role = ROLE_NAME;
+        break;
+    case KW_DEALLOCATE:
+        if (j < n && is_kw(&t[j], KW_PREPARE))
+            j++;
+        FALLTHROUGH;
+    case KW_CLOSE:
+        if (nameable(t, j, n) && !is_kw(&t[j], KW_ALL))
+            t[j].role = ROLE_NAME;
+        break;
+    case KW_RELEASE:
+        if (j < n && is_kw(&t[j], KW_SAVEPOINT))
+            j++;
+        if (nameable(t, j, n))
+            t[j].role = ROLE_NAME;
+        break;
+    case KW_ROLLBACK:
+        if (j < n && (is_kw(&t[j], KW_WORK) || is_kw(&t[j], KW_TRANSACTION)))
+            j++;
+        if (j < n && is_kw(&t[j], KW_TO)) {
+            j++;
+            if (j < n && is_kw(&t[j], KW_SAVEPOINT))
+                j++;
+            if (nameable(t, j, n))
+                t[j].role = ROLE_NAME;
+        }
+        break;
+    case KW_FETCH:
+    case KW_MOVE: {
+        /* FETCH [direction] [FROM|IN] cursor: the cursor is the statement's last token. */
+        uint32_t k = j;
+        while (k < n && !is_punct(&t[k], P_SEMI))
+            k++;
+        if (k > j && nameable(t, k - 1, n))
+            t[k - 1].role = ROLE_NAME;
+        break;
+    }
+    default: break;
+    }
+}
+
+/* The token after an ORDER/GROUP BY item: a ',', a ')', a ';', the end, or a reserved
+ * word (ASC, DESC, LIMIT, ...) or NULLS. */
+static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
+{
+    if (j >= n)
+        return true;
+    if (t[j].kind == TOK_PUNCT)
+        return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
+    /* Not NULL/TRUE/... (values) nor words that continue an expression (AND, ...). */
+    return t[j].kind == TOK_WORD && t[j].kw &&
+           ((keywords[t[j].kw].cat == KWC_R && !keyword_operand_end(t[j].kw)) ||
+            t[j].kw == KW_NULLS);
+}
+
+enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };
+
+static void assign_roles(struct normalizer *nz)
+{
+    struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n, depth = 0, sp = 0, stmt = 0;
+    uint8_t *lv = nz->lv;
+    int ts = TS_NONE; /* where we are in a type name after '::' or CAST(.. AS */
+    uint32_t consts = 0, params = 0;
+
+    lv[0] = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        struct token *k = &t[i];
+        int ts_next = TS_NONE;
+        nz->match[i] = NO_MATCH;
+
+        switch (k->kind) {
+        case TOK_PUNCT:
+            switch (k->sub) {
+            case P_LPAREN:
+            case P_LBRACK: {
+                uint8_t f = 0;
+                if (ts == TS_NAME || ts == TS_AFTER)
+                    f = LV_TYPMOD | LV_INTYPE;
+                else if (k->sub == P_LPAREN && i > 0 && t[i - 1].kind == TOK_WORD &&
+                         t[i - 1].role == ROLE_PLAIN && (keywords[t[i - 1].kw].flags & KWF_TYPMOD))
+                    f = LV_TYPMOD; /* char(22), numeric(10,2) in DDL */
+                if (k->sub == P_LPAREN && i > 0 && is_kw(&t[i - 1], KW_CAST))
+                    f |= LV_CAST;
+                nz->stack[sp++] = i;
+                lv[++depth] = f;
+                break;
+            }
+            case P_RPAREN:
+            case P_RBRACK:
+                if (sp > 0) {
+                    uint32_t j = nz->stack[--sp];
+                    nz->match[i] = j;
+                    nz->match[j] = i;
+                    if (lv[depth] & LV_INTYPE)
+                        ts_next = TS_AFTER;
+                    depth--;
+                }
+                break;
+            case P_DCOLON: ts_next = TS_START; break;
+            case P_DOT:
+                if (ts == TS_NAME)
+                    ts_next = TS_START;
+                break;
+            case P_SEMI:
+                stmt = i + 1;
+                lv[depth] = 0;
+                break;
+            default: break;
+            }
+            break;
+
+        case TOK_QIDENT:
+            if (ts == TS_START)
+                ts_next = TS_NAME;
+            if (k->role == ROLE_PLAIN && (k->flags & TOKF_UNTERMINATED))
+                k->role = ROLE_CONST; /* it swallowed the rest: may hold literals */
+            break;
+
+        case TOK_WORD:
+            if (ts == TS_START)
+                ts_next = TS_NAME;
+            else if ((ts == TS_NAME || ts == TS_AFTER) && (keywords[k->kw].flags & KWF_TYPEWORD))
+                ts_next = TS_NAME;
+            if (k->role != ROLE_PLAIN)
+                break;
+            if (i == stmt)
+                statement_roles(t, n, i);
+            switch (k->kw) {
+            case KW_TRUE:
+            case KW_FALSE:
+                /* R4: booleans are constants, except in IS [NOT] TRUE/FALSE. */
+                if (!(i > 0 && is_kw(&t[i - 1], KW_IS)) &&
+                    !(i > 1 && is_kw(&t[i - 1], KW_NOT) && is_kw(&t[i - 2], KW_IS)))
+                    k->role = ROLE_CONST;
+                break;
+            case KW_NULL:
+                /* R4: NULL is a constant, except in IS [NOT] NULL and NOT NULL. */
+                if (!(i > 0 && (is_kw(&t[i - 1], KW_IS) || is_kw(&t[i - 1], KW_NOT))))
+                    k->role = ROLE_CONST;
+                break;
+            case KW_AS:
+                if (lv[depth] & LV_CAST)
+                    ts_next = TS_START;
+                break;
+            case KW_BY:
+                if (i > 0 && (is_kw(&t[i - 1], KW_ORDER) || is_kw(&t[i - 1], KW_GROUP)))
+                    lv[depth] |= LV_BYLIST;
+                break;
+            default:
+                if (keywords[k->kw].flags & KWF_CLAUSE)
+                    lv[depth] &= (uint8_t)~LV_BYLIST;
+                break;
+            }
+            break;
+
+        case TOK_NUMBER:
+            if (lv[depth] & LV_TYPMOD) {
+                k->role = ROLE_TYPMOD; /* varchar(20), int[3]: not a value */
+                break;
+            }
+            if ((lv[depth] & LV_BYLIST) && i > 0 &&
+                (is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA)) &&
+                item_ends(t, i + 1, n)) {
+                k->role = ROLE_POSITION; /* ORDER BY 1: a column position */
+                break;
+            }
+            k->role = ROLE_CONST;
+            /* R5: a unary minus before a number belongs to the constant (the grammar
+             * folds it: doNegate), unless '::' or '[' binds tighter. */
+            if (i > 0 && t[i - 1].kind == TOK_OP && t[i - 1].sub == OP_MINUS &&
+                t[i - 1].role == ROLE_PLAIN && (i < 2 || !operand_end(&t[i - 2])) &&
+                !(i + 1 < n && (is_punct(&t[i + 1], P_DCOLON) || is_punct(&t[i + 1], P_LBRACK)))) {
+                t[i - 1].role = ROLE_SIGN;
+                k->flags |= TOKF_NEGATIVE;
+            }
+            break;
+
+        case TOK_STRING:
+            if (k->role == ROLE_PLAIN)
+                k->role = ROLE_CONST;
+            break;
+        case TOK_PARAM: k->role = ROLE_PARAM; break;
+        default: break;
+        }
+        ts = ts_next;
+    }
+    /* Roles of earlier tokens are final now (later tokens only change their own or a
+     * following token's role, except a sign, which is not counted). */
+    for (uint32_t i = 0; i < n; i++) {
+        consts += t[i].role == ROLE_CONST;
+        params += t[i].role == ROLE_PARAM;
+    }
+    nz->nconst = consts;
+    nz->nparam = params;
+}
+
+/* ---------------------------------------------------------------- emission */
+
+static inline uint8_t *put_varint(uint8_t *p, uint32_t v)
+{
+    while (v >= 0x80) {
+        *p++ = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    *p++ = (uint8_t)v;
+    return p;
+}
+
+static void hash_tag(struct normalizer *nz, uint8_t tag)
+{
+    nz->hb[nz->hlen++] = tag;
+}
+
+static void hash_bytes(struct normalizer *nz, uint8_t tag, const void *p, size_t len)
+{
+    uint8_t *h = nz->hb + nz->hlen;
+    *h++ = tag;
+    h = put_varint(h, (uint32_t)len);
+    memcpy(h, p, len);
+    nz->hlen = (size_t)(h - nz->hb) + len;
+}
+
+/* A separator before the next text token (whose first byte is @first) unless one side
+ * forbids it - and even then when the two would lex as one token (". ." is not "..",
+ * ": =" is not ":=", ".5" is not ". 5"): the canonical text must lex back to itself. */
+static void text_space(struct normalizer *nz, bool tight_before, char first)
+{
+    if (nz->last == SP_START)
+        return;
+    if (nz->last != SP_NOSPACE_AFTER && !tight_before) {
+        nz->tb[nz->tlen++] = ' ';
+        return;
+    }
+    char last = nz->tb[nz->tlen - 1];
+    bool digit = first >= '0' && first <= '9';
+    if ((last == '.' && (first == '.' || digit)) ||
+        (last == ':' && (first == ':' || first == '=')) ||
+        (last >= '0' && last <= '9' && first == '.'))
+        nz->tb[nz->tlen++] = ' ';
+}
+
+static void text_raw(struct normalizer *nz, const char *p, size_t len)
+{
+    memcpy(nz->tb + nz->tlen, p, len);
+    nz->tlen += len;
+}
+
+/* Identifiers are truncated to NAMEDATALEN - 1 = 63 bytes (at a character boundary),
+ * as PostgreSQL does: two names equal in their first 63 bytes are the same name. */
+static size_t ident_len(const char *p, size_t len)
+{
+    if (len <= 63)
+        return len;
+    /* Back up over at most 3 continuation bytes (a UTF-8 character has at most 4). */
+    size_t cut = 63;
+    while (cut > 60 && ((unsigned char)p[cut] & 0xc0) == 0x80)
+        cut--;
+    return ((unsigned char)p[cut] & 0xc0) == 0x80 ? 63 : cut;
+}
+
+/* R2: a word, lower-cased (ASCII only, like downcase_identifier for UTF-8). */
+static void emit_word_text(struct normalizer *nz, const char *p, size_t len, unsigned kw)
+{
+    len = ident_len(p, len);
+    text_space(nz, false, len ? p[0] : ' ');
+    char *o = nz->tb + nz->tlen;
+    for (size_t i = 0; i < len; i++)
+        o[i] = (char)ascii_lower((unsigned char)p[i]);
+    hash_bytes(nz, 'w', o, len);
+    nz->tlen += len;
+    bool callable = kw == 0 ||
+                    ((keywords[kw].cat == KWC_U || keywords[kw].cat == KWC_C) && kw != KW_VALUES) ||
+                    kw == KW_ANY || kw == KW_ALL || kw == KW_SOME || kw == KW_ARRAY;
+    nz->last = callable ? SP_CALLABLE : SP_OTHER;
+}
+
+static void emit_lit_word(struct normalizer *nz, const char *w, unsigned kw)
+{
+    emit_word_text(nz, w, strlen(w), kw);
+}
+
+static const char *const punct_text[P_COUNT] = {
+    [P_COMMA] = ",",   [P_LPAREN] = "(",  [P_RPAREN] = ")",   [P_LBRACK] = "[",
+    [P_RBRACK] = "]",  [P_SEMI] = ";",    [P_COLON] = ":",    [P_DOT] = ".",
+    [P_DCOLON] = "::", [P_DOTDOT] = "..", [P_COLONEQ] = ":=", [P_ARROW] = "=>",
+};
+
+static void emit_punct(struct normalizer *nz, unsigned p)
+{
+    bool tight;
+    switch (p) {
+    case P_LPAREN: tight = nz->last == SP_CALLABLE; break;
+    case P_COMMA:
+    case P_RPAREN:
+    case P_LBRACK:
+    case P_RBRACK:
+    case P_SEMI:
+    case P_DOT:
+    case P_DCOLON:
+    case P_COLON: tight = true; break;
+    default: tight = false; break;
+    }
+    const char *s = punct_text[p];
+    text_space(nz, tight, s[0]);
+    text_raw(nz, s, strlen(s));
+    nz->hb[nz->hlen++] = 'P';
+    nz->hb[nz->hlen++] = (uint8_t)p;
+    nz->last = (p == P_LPAREN || p == P_LBRACK || p == P_DOT || p == P_DCOLON || p == P_COLON)
+                   ? SP_NOSPACE_AFTER
+                   : SP_OTHER;
+}
+
+static void emit_op(struct normalizer *nz, const char *p, size_t len)
+{
+    text_space(nz, false, p[0]);
+    text_raw(nz, p, len);
+    hash_bytes(nz, 'o', p, len);
+    nz->last = SP_OTHER;
+}
+
+static void text_number(struct normalizer *nz, uint32_t v)
+{
+    char buf[12];
+    int k = sizeof(buf);
+    do {
+        buf[--k] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    text_raw(nz, buf + k, sizeof(buf) - (size_t)k);
+}
+
+/* Type class of a numeric constant for norm_opts.numeric_types: int4, int8 or numeric,
+ * as parse analysis types it. */
+static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
+{
+    if (form == NUM_DECIMAL || form == NUM_REAL)
+        return 'n';
+    size_t i = 0;
+    unsigned base = form == NUM_HEX ? 16 : form == NUM_OCT ? 8 : form == NUM_BIN ? 2 : 10;
+    if (base != 10)
+        i += 2;
+    uint64_t v = 0;
+    for (; i < len; i++) {
+        char c = p[i];
+        unsigned d;
+        if (c == '_')
+            continue;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            continue;
+        if (v > (UINT64_MAX - d) / base)
+            return 'n';
+        v = v * base + d;
+    }
+    if (v <= (neg ? 2147483648u : 2147483647u))
+        return '4';
+    if (v <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+        return '8';
+    return 'n';
+}
+
+/* R4: a constant placeholder. */
+static void emit_const(struct normalizer *nz, const struct token *k)
+{
+    text_space(nz, false, '$');
+    nz->tb[nz->tlen++] = '$';
+    text_number(nz, nz->cnum++);
+    hash_tag(nz, 'c');
+    if (nz->o.numeric_types) {
+        uint8_t cls = 's';
+        if (k->kind == TOK_NUMBER)
+            cls = number_class(nz->src + k->off, k->len, k->sub, k->flags & TOKF_NEGATIVE);
+        else if (k->kind == TOK_WORD)
+            cls = k->kw == KW_NULL ? 'u' : (k->kw == KW_TRUE || k->kw == KW_FALSE) ? 'b' : 's';
+        hash_tag(nz, cls);
+    }
+    nz->last = SP_OTHER;
+}
+
+/* R8: a collapsed list of constants, or of parameters (@first: the first one's token,
+ * shown as written; NULL for constants, shown as the next placeholder). */
+static void emit_list(struct normalizer *nz, bool param, const struct token *first)
+{
+    static const char more[] = " /*, ... */";
+    text_space(nz, false, '$');
+    if (first) {
+        text_raw(nz, nz->src + first->off, first->len);
+    } else {
+        nz->tb[nz->tlen++] = '$';
+        text_number(nz, nz->cnum++);
+    }
+    text_raw(nz, more, sizeof(more) - 1);
+    hash_tag(nz, 'l');
+    hash_tag(nz, param && !nz->o.merge_params ? 'p' : 'c');
+    nz->last = SP_OTHER;
+    nz->flags |= NORM_LIST;
+}
+
+/* R6: parameters keep their number and stay distinct from constants. */
+static void emit_param(struct normalizer *nz, const struct token *k)
+{
+    text_space(nz, false, '$');
+    text_raw(nz, nz->src + k->off, k->len);
+    if (nz->o.merge_params) {
+        hash_tag(nz, 'c');
+    } else {
+        uint32_t v = 0;
+        /* Inside VALUES rows the number is not hashed, so batches of
+         * ($1, $2), ($3, $4) collapse like constant rows (R9). */
+        if (nz->nv == 0)
+            for (uint32_t i = 1; i < k->len; i++)
+                if (nz->src[k->off + i] != '_')
+                    v = v * 10 + (uint32_t)(nz->src[k->off + i] - '0');
+        uint8_t *h = nz->hb + nz->hlen;
+        *h++ = 'p';
+        nz->hlen = (size_t)(put_varint(h, v) - nz->hb);
+    }
+    nz->last = SP_OTHER;
+}
+
+static void emit_name(struct normalizer *nz)
+{
+    text_space(nz, false, '"');
+    text_raw(nz, "\"...\"", 5); /* a quoted identifier: re-normalizes to a NAME */
+    hash_tag(nz, 'n');
+    nz->last = SP_CALLABLE;
+}
+
+/* R3: a quoted identifier whose content is what the unquoted word would fold to is
+ * that word; anything else stays a distinct quoted identifier. */
+static void emit_qident(struct normalizer *nz, const struct token *k)
+{
+    const char *p = nz->src + k->off;
+    if (k->sub == QI_PLAIN && k->len > 2) {
+        const char *c = p + 1;
+        size_t len = k->len - 2;
+        bool ok = c[0] != '$' && !(c[0] >= '0' && c[0] <= '9');
+        for (size_t i = 0; ok && i < len; i++) {
+            unsigned char ch = (unsigned char)c[i];
+            ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '$' ||
+                 ch >= 0x80;
+        }
+        if (ok) {
+            /* Not a key word a rule reacts to: "by", "zone" or "text" stay quoted. */
+            unsigned kw = keyword_lookup(c, len);
+            if (kw == 0 || (keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT)) {
+                emit_word_text(nz, c, len, kw);
+                return;
+            }
+        }
+    }
+    text_space(nz, false, p[0]);
+    char *o = nz->tb + nz->tlen;
+    text_raw(nz, p, k->len);
+    if (k->sub == QI_U)
+        o[0] = 'u'; /* U&".." and u&".." are the same */
+    hash_bytes(nz, 'q', o, k->len);
+    nz->last = SP_CALLABLE;
+}
+
+static struct mark mark_take(const struct normalizer *nz)
+{
+    return (struct mark){ nz->hlen, nz->tlen, nz->cnum, nz->last };
+}
+
+static void mark_restore(struct normalizer *nz, const struct mark *m)
+{
+    nz->hlen = m->hlen;
+    nz->tlen = m->tlen;
+    nz->cnum = m->cnum;
+    nz->last = m->last;
+}
+
+/* ---- look-ahead helpers for lists (all bounded by the range they are given) ---- */
+
+static bool typename_word(const struct token *t)
+{
+    if (t->kind == TOK_QIDENT)
+        return !(t->flags & TOKF_UNTERMINATED);
+    return t->kind == TOK_WORD && t->role == ROLE_PLAIN &&
+           (t->kw == 0 || keywords[t->kw].cat != KWC_R || (keywords[t->kw].flags & KWF_TYPEWORD));
+}
+
+/* A type name after '::' in [j, hi): words, dots, modifiers, array bounds. */
+static uint32_t skip_type(const struct normalizer *nz, uint32_t j, uint32_t hi)
+{
+    const struct token *t = nz->lx.tok;
+    if (j >= hi || !typename_word(&t[j]))
+        return NO_MATCH;
+    j++;
+    for (;;) {
+        if (j + 1 < hi && is_punct(&t[j], P_DOT) && typename_word(&t[j + 1])) {
+            j += 2;
+        } else if (j < hi && t[j].kind == TOK_WORD && (keywords[t[j].kw].flags & KWF_TYPEWORD)) {
+            j++;
+        } else if (j < hi && (is_punct(&t[j], P_LPAREN) || is_punct(&t[j], P_LBRACK))) {
+            uint32_t m = nz->match[j];
+            if (m == NO_MATCH || m >= hi)
+                return NO_MATCH;
+            j = m + 1;
+        } else {
+            return j;
+        }
+    }
+}
+
+static bool typelit_word(const struct token *t)
+{
+    return t->kind == TOK_WORD && t->role == ROLE_PLAIN &&
+           (t->kw == 0 || (keywords[t->kw].flags & KWF_TYPELIT));
+}
+
+/*
+ * One list element that is a constant or a parameter: [-]const, $n, TRUE/FALSE/NULL,
+ * type 'literal', CAST(element AS type) (one level), each optionally followed by
+ * ::type casts. Returns the index after it, or NO_MATCH.
+ */
+static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi, unsigned *param,
+                           bool allow_cast)
+{
+    const struct token *t = nz->lx.tok;
+    if (j < hi && t[j].role == ROLE_SIGN)
+        j++;
+    if (j >= hi)
+        return NO_MATCH;
+    if (t[j].role == ROLE_CONST && t[j].kind != TOK_QIDENT) {
+        j++;
+    } else if (t[j].role == ROLE_PARAM) {
+        ++*param;
+        j++;
+    } else if (typelit_word(&t[j]) && j + 1 < hi && t[j + 1].kind == TOK_STRING) {
+        j += 2;
+    } else if (allow_cast && is_kw(&t[j], KW_CAST) && j + 1 < hi && is_punct(&t[j + 1], P_LPAREN)) {
+        uint32_t m = nz->match[j + 1];
+        if (m == NO_MATCH || m >= hi)
+            return NO_MATCH;
+        uint32_t e = const_elem(nz, j + 2, m, param, false);
+        if (e == NO_MATCH || e >= m || !is_kw(&t[e], KW_AS) || skip_type(nz, e + 1, m) != m)
+            return NO_MATCH;
+        j = m + 1;
+    } else {
+        return NO_MATCH;
+    }
+    while (j < hi && is_punct(&t[j], P_DCOLON)) {
+        j = skip_type(nz, j + 1, hi);
+        if (j == NO_MATCH)
+            return NO_MATCH;
+    }
+    return j;
+}
+
+struct list_info {
+    int count;       /* elements; a trailing list marker counts as more */
+    unsigned params; /* elements that are parameters */
+    const struct token *first_param;
+};
+
+/* Is [lo, hi) a list whose elements are all constants or parameters? */
+static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, struct list_info *li)
+{
+    const struct token *t = nz->lx.tok;
+    *li = (struct list_info){ 0 };
+    if (lo >= hi)
+        return false;
+    for (uint32_t j = lo;;) {
+        unsigned before = li->params;
+        uint32_t e = const_elem(nz, j, hi, &li->params, true);
+        if (e == NO_MATCH)
+            return false;
+        if (li->params > before && !li->first_param)
+            for (uint32_t k = j; k < e && !li->first_param; k++)
+                if (t[k].role == ROLE_PARAM)
+                    li->first_param = &t[k];
+        /* "$1 /\*, ... *\/" (a squashed list written by us or PostgreSQL 18) is a list. */
+        li->count += (t[e - 1].flags & TOKF_LISTMARK) ? 2 : 1;
+        if (e == hi)
+            return true;
+        if (!is_punct(&t[e], P_COMMA) || e + 1 >= hi)
+            return false;
+        j = e + 1;
+    }
+}
+
+/* The list placeholder: a parameter list shows its first parameter, a constant list
+ * the next constant number; mixed lists hash as parameter lists. */
+static void emit_list_of(struct normalizer *nz, const struct list_info *li)
+{
+    bool all = li->params == (unsigned)li->count ||
+               (li->first_param && li->params + 1 == (unsigned)li->count &&
+                (li->first_param->flags & TOKF_LISTMARK));
+    emit_list(nz, li->params > 0, all && !nz->o.merge_params ? li->first_param : NULL);
+}
+
+/* A single simple operand filling [lo, hi): a constant element or a column reference. */
+static bool simple_operand(const struct normalizer *nz, uint32_t lo, uint32_t hi)
+{
+    const struct token *t = nz->lx.tok;
+    unsigned param = 0;
+    if (const_elem(nz, lo, hi, &param, true) == hi)
+        return true;
+    for (uint32_t j = lo; j < hi; j += 2) {
+        bool col = (t[j].kind == TOK_WORD && t[j].role == ROLE_PLAIN &&
+                    (t[j].kw == 0 || keywords[t[j].kw].cat == KWC_U)) ||
+                   (t[j].kind == TOK_QIDENT && t[j].role == ROLE_PLAIN);
+        if (!col)
+            return false;
+        if (j + 1 == hi)
+            return true;
+        if (!is_punct(&t[j + 1], P_DOT))
+            return false;
+    }
+    return false;
+}
+
+static void emit_in_list(struct normalizer *nz, bool negated, const struct list_info *li)
+{
+    if (negated)
+        emit_lit_word(nz, "not", KW_NOT);
+    emit_lit_word(nz, "in", KW_IN);
+    emit_punct(nz, P_LPAREN);
+    emit_list_of(nz, li);
+    emit_punct(nz, P_RPAREN);
+}
+
+/*
+ * R7/R8 at IN (index in; negated: NOT IN): a list of >= 2 constants collapses to
+ * IN ($n /\*, ... *\/); a single simple element becomes "= x" ("<> x"). Returns the
+ * index to continue at, or 0 when the pattern does not apply.
+ */
+static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t p = in + 1;
+    if (p >= nz->lx.n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH)
+        return 0;
+    uint32_t m = nz->match[p];
+    if (!nz->o.keep_lists) {
+        struct list_info li;
+        if (const_list(nz, p + 1, m, &li) && li.count >= 2) {
+            emit_in_list(nz, negated, &li);
+            return m + 1;
+        }
+    }
+    if (m > p + 1 && simple_operand(nz, p + 1, m)) {
+        emit_op(nz, negated ? "<>" : "=", negated ? 2 : 1);
+        nz->act[p] = ACT_SKIP;
+        nz->act[m] = ACT_SKIP;
+        return p;
+    }
+    return 0;
+}
+
+/* R7: "= ANY (ARRAY[consts])" is IN (consts), "<> ALL (ARRAY[consts])" NOT IN. */
+static uint32_t try_any_array(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n;
+    if (nz->o.keep_lists || i + 5 >= n)
+        return 0;
+    bool eq = t[i].sub == OP_EQ, ne = t[i].sub == OP_NE;
+    const struct token *q = &t[i + 1];
+    if (!((eq && (is_kw(q, KW_ANY) || is_kw(q, KW_SOME))) || (ne && is_kw(q, KW_ALL))))
+        return 0;
+    uint32_t p = i + 2, b = i + 4;
+    if (!is_punct(&t[p], P_LPAREN) || !is_kw(&t[i + 3], KW_ARRAY) || !is_punct(&t[b], P_LBRACK))
+        return 0;
+    uint32_t mp = nz->match[p], mb = nz->match[b];
+    if (mp == NO_MATCH || mb == NO_MATCH || mb + 1 != mp)
+        return 0;
+    struct list_info li;
+    if (!const_list(nz, b + 1, mb, &li))
+        return 0;
+    emit_in_list(nz, ne, &li);
+    return mp + 1;
+}
+
+/* R8: ARRAY[consts] of any length is ARRAY[$n /\*, ... *\/]. */
+static uint32_t try_array(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t b = i + 1;
+    if (nz->o.keep_lists || b >= nz->lx.n || !is_punct(&t[b], P_LBRACK) || nz->match[b] == NO_MATCH)
+        return 0;
+    uint32_t mb = nz->match[b];
+    struct list_info li;
+    if (!const_list(nz, b + 1, mb, &li))
+        return 0;
+    emit_lit_word(nz, "array", KW_ARRAY);
+    emit_punct(nz, P_LBRACK);
+    emit_list_of(nz, &li);
+    emit_punct(nz, P_RBRACK);
+    return mb + 1;
+}
+
+/* CAST(x AS type) with a simple x is x::type (the grammar makes both a TypeCast). */
+static uint32_t try_cast(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t p = i + 1, n = nz->lx.n;
+    if (p >= n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH)
+        return 0;
+    uint32_t m = nz->match[p];
+    /* The operand is short: look for AS among the next few tokens only. */
+    for (uint32_t as = p + 2; as < m && as <= p + 6; as++) {
+        if (!is_kw(&t[as], KW_AS))
+            continue;
+        if (!simple_operand(nz, p + 1, as) || skip_type(nz, as + 1, m) != m)
+            return 0;
+        nz->act[p] = ACT_SKIP;
+        nz->act[as] = ACT_DCOLON;
+        nz->act[m] = ACT_SKIP;
+        return p;
+    }
+    return 0;
+}
+
+static bool interval_field(const struct token *t)
+{
+    if (t->kind != TOK_WORD)
+        return false;
+    switch (t->kw) {
+    case KW_YEAR:
+    case KW_MONTH:
+    case KW_DAY:
+    case KW_HOUR:
+    case KW_MINUTE:
+    case KW_SECOND:
+    case KW_TO: return true;
+    default: return false;
+    }
+}
+
+/* R12: the token after a target-list item. */
+static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
+{
+    if (j >= n)
+        return true;
+    if (t[j].kind == TOK_PUNCT)
+        return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
+    return t[j].kind == TOK_WORD && (keywords[t[j].kw].flags & KWF_CLAUSE);
+}
+
+/* A word that has the shape of an alias: a bare word or quoted identifier right after
+ * an operand, or any word after AS. Two of them in a row (`x a b`, `x AS a AS b`) is
+ * not SQL; dropping either would make what is left look like an alias in turn, so the
+ * canonical text would not be a fixed point: aliases after such a word are kept. */
+static bool alias_shaped(const struct token *t, uint32_t i)
+{
+    if ((t[i].kind != TOK_WORD && t[i].kind != TOK_QIDENT) || t[i].role != ROLE_PLAIN || i == 0)
+        return false;
+    return is_kw(&t[i - 1], KW_AS) ||
+           ((t[i].kind == TOK_QIDENT || t[i].kw == 0) && operand_end(&t[i - 1]));
+}
+
+/* R12: is t[i] (a bare word or quoted identifier) an implicit column alias? Not when
+ * the word before it has an alias's shape too (`a b c` is not SQL): dropping both would
+ * depend on what follows, and the canonical text would not be a fixed point. */
+static bool implicit_alias(const struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    if (i == 0 || !operand_end(&t[i - 1]) || !tl_item_ends(t, i + 1, nz->lx.n) ||
+        alias_shaped(t, i - 1))
+        return false;
+    /* After a reserved word (`SELECT DISTINCT x`, `CASE .. END x`) or OVER (a window
+     * name) the word is not an alias; after a type (`x::text y`) it is. */
+    if (t[i - 1].kind == TOK_WORD && t[i - 1].kw != 0 &&
+        (keywords[t[i - 1].kw].cat == KWC_R || keywords[t[i - 1].kw].cat == KWC_T ||
+         t[i - 1].kw == KW_OVER))
+        return false;
+    if (is_punct(&t[i - 1], P_RPAREN)) {
+        uint32_t o = nz->match[i - 1];
+        if (o != NO_MATCH && o > 0 && is_kw(&t[o - 1], KW_ON))
+            return false; /* SELECT DISTINCT ON (a) b: b is the first column */
+    }
+    return true;
+}
+
+/* R9: a VALUES row was closed; compare it with the previous kept row. */
+static void values_row_closed(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    struct vctx *v = &nz->vs[nz->nv - 1];
+    size_t h0 = v->row_h, h1 = nz->hlen;
+    v->open = false;
+    if (v->have_prev && v->has_sep && h1 - h0 == v->prev_h1 - v->prev_h0 &&
+        memcmp(nz->hb + h0, nz->hb + v->prev_h0, h1 - h0) == 0) {
+        mark_restore(nz, &v->sep);
+        v->collapsed = true;
+        nz->flags |= NORM_VALUES;
+    } else {
+        v->prev_h0 = h0;
+        v->prev_h1 = h1;
+        v->have_prev = true;
+    }
+    if (i + 2 < nz->lx.n && is_punct(&t[i + 1], P_COMMA) && is_punct(&t[i + 2], P_LPAREN))
+        return; /* another row follows */
+    if (v->collapsed) {
+        static const char more[] = " /*, ... */";
+        text_raw(nz, more, sizeof(more) - 1);
+        nz->last = SP_OTHER;
+    }
+    nz->nv--;
+}
+
+static void emit_all(struct normalizer *nz)
+{
+    const struct token *t = nz->lx.tok;
+    const char *s = nz->src;
+    uint32_t n = nz->lx.n, depth = 0;
+    uint8_t *lv = nz->lv, *act = nz->act;
+    uint32_t last_real = NO_MATCH; /* last token that is not ';' */
+
+    memset(act, 0, n);
+    for (uint32_t i = 0; i < n; i++)
+        if (!is_punct(&t[i], P_SEMI))
+            last_real = i;
+    lv[0] = 0;
+
+    for (uint32_t i = 0; i < n;) {
+        const struct token *k = &t[i];
+        uint32_t next = 0;
+
+        /* Bracket depth first, for every token including skipped ones. */
+        bool opens = k->kind == TOK_PUNCT && (k->sub == P_LPAREN || k->sub == P_LBRACK);
+        bool closes = k->kind == TOK_PUNCT && (k->sub == P_RPAREN || k->sub == P_RBRACK) &&
+                      nz->match[i] != NO_MATCH;
+        if (act[i] == ACT_SKIP) {
+            if (opens)
+                lv[++depth] = 0;
+            else if (closes)
+                depth--;
+            i++;
+            continue;
+        }
+        if (act[i] == ACT_DCOLON) {
+            emit_punct(nz, P_DCOLON);
+            i++;
+            continue;
+        }
+
+        switch (k->kind) {
+        case TOK_PUNCT:
+            if (opens) {
+                if (nz->nv && nz->vs[nz->nv - 1].depth == depth && k->sub == P_LPAREN &&
+                    !nz->vs[nz->nv - 1].open) {
+                    nz->vs[nz->nv - 1].open = true;
+                    nz->vs[nz->nv - 1].row_h = nz->hlen;
+                }
+                emit_punct(nz, k->sub);
+                lv[++depth] = 0;
+            } else if (closes) {
+                depth--;
+                emit_punct(nz, k->sub);
+                if (nz->nv && nz->vs[nz->nv - 1].depth == depth && nz->vs[nz->nv - 1].open)
+                    values_row_closed(nz, i);
+            } else if (k->sub == P_SEMI) {
+                /* R10: a trailing ';' (and empty statements) are dropped. */
+                lv[depth] = 0;
+                if (i < last_real && nz->tlen && nz->tb[nz->tlen - 1] != ';') {
+                    emit_punct(nz, P_SEMI);
+                    nz->flags |= NORM_MULTI;
+                }
+            } else {
+                if (k->sub == P_COMMA && nz->nv && nz->vs[nz->nv - 1].depth == depth) {
+                    nz->vs[nz->nv - 1].sep = mark_take(nz);
+                    nz->vs[nz->nv - 1].has_sep = true;
+                }
+                emit_punct(nz, k->sub);
+            }
+            break;
+
+        case TOK_WORD:
+            if (k->role == ROLE_NAME) {
+                emit_name(nz);
+                break;
+            }
+            if (k->sub == WORD_EQUALS) {
+                emit_op(nz, "=", 1);
+                break;
+            }
+            if (k->role == ROLE_CONST) {
+                emit_const(nz, k);
+                break;
+            }
+            switch (k->kw) {
+            case KW_NOT:
+                if (i + 1 < n && is_kw(&t[i + 1], KW_IN))
+                    next = try_in(nz, i + 1, true);
+                break;
+            case KW_IN: next = try_in(nz, i, false); break;
+            case KW_ARRAY: next = try_array(nz, i); break;
+            case KW_CAST: next = try_cast(nz, i); break;
+            case KW_AS:
+                /* R12: AS <label> in a target list is a column alias. */
+                if ((lv[depth] & LV_TL) && i + 1 < n &&
+                    (t[i + 1].kind == TOK_WORD || t[i + 1].kind == TOK_QIDENT) &&
+                    t[i + 1].role == ROLE_PLAIN && tl_item_ends(t, i + 2, n) &&
+                    !(i > 0 && alias_shaped(t, i - 1)))
+                    next = i + 2;
+                break;
+            case KW_VALUES:
+                if (!nz->o.keep_values_rows && nz->nv < VALUES_NEST && i + 1 < n &&
+                    is_punct(&t[i + 1], P_LPAREN)) {
+                    emit_word_text(nz, s + k->off, k->len, k->kw);
+                    nz->vs[nz->nv++] = (struct vctx){ .depth = depth };
+                    next = i + 1;
+                }
+                break;
+            case KW_SELECT:
+            case KW_RETURNING:
+                emit_word_text(nz, s + k->off, k->len, k->kw);
+                lv[depth] = (uint8_t)((lv[depth] & ~LV_TL) | LV_TL);
+                next = i + 1;
+                break;
+            default:
+                if (keywords[k->kw].flags & KWF_CLAUSE)
+                    lv[depth] &= (uint8_t)~LV_TL;
+                if (typelit_word(k) && i + 1 < n && t[i + 1].kind == TOK_STRING &&
+                    !(i > 0 && (is_punct(&t[i - 1], P_DOT) || is_punct(&t[i - 1], P_DCOLON))) &&
+                    !(i + 2 < n && interval_field(&t[i + 2]))) {
+                    /* type 'literal' is 'literal'::type (the same TypeCast). */
+                    emit_const(nz, &t[i + 1]);
+                    emit_punct(nz, P_DCOLON);
+                    if (k->sub == WORD_NCHAR)
+                        emit_lit_word(nz, "nchar", KW_NCHAR);
+                    else
+                        emit_word_text(nz, s + k->off, k->len, k->kw);
+                    next = i + 2;
+                } else if (k->kw == 0 && (lv[depth] & LV_TL) && implicit_alias(nz, i)) {
+                    next = i + 1;
+                }
+                break;
+            }
+            if (!next)
+                emit_word_text(nz, s + k->off, k->len, k->kw);
+            break;
+
+        case TOK_QIDENT:
+            if (k->role == ROLE_NAME)
+                emit_name(nz);
+            else if (k->role == ROLE_CONST)
+                emit_const(nz, k);
+            else if (!((lv[depth] & LV_TL) && implicit_alias(nz, i)))
+                emit_qident(nz, k);
+            break;
+
+        case TOK_STRING: emit_const(nz, k); break;
+
+        case TOK_NUMBER:
+            if (k->role == ROLE_CONST) {
+                emit_const(nz, k);
+            } else {
+                text_space(nz, false, s[k->off]);
+                text_raw(nz, s + k->off, k->len);
+                hash_bytes(nz, 'i', s + k->off, k->len);
+                nz->last = SP_OTHER;
+            }
+            break;
+
+        case TOK_PARAM: emit_param(nz, k); break;
+
+        case TOK_OP:
+            if (k->role == ROLE_SIGN)
+                break;
+            if (k->sub == OP_EQ || k->sub == OP_NE)
+                next = try_any_array(nz, i);
+            if (!next) {
+                if (k->sub == OP_NE)
+                    emit_op(nz, "<>", 2); /* R2: != is <> */
+                else
+                    emit_op(nz, s + k->off, k->len);
+            }
+            break;
+
+        default: /* TOK_OTHER */
+            text_space(nz, false, s[k->off]);
+            text_raw(nz, s + k->off, k->len);
+            hash_bytes(nz, 'z', s + k->off, k->len);
+            nz->last = SP_OTHER;
+            break;
+        }
+        i = next ? next : i + 1;
+    }
+    /* VALUES lists left open by unbalanced input: nothing to add. */
+    nz->nv = 0;
+}
+
+static void reserve_bytes(void **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return;
+    size_t c = *cap ? *cap : 4096;
+    while (c < need)
+        c *= 2; /* bounded: need is at most ~40 MiB (core/limits.h) */
+    *buf = xrealloc(*buf, c);
+    *cap = c;
+}
+
+static void prepare(struct normalizer *nz, struct span sql)
+{
+    nz->src = sql.p ? sql.p : "";
+    lex_run(&nz->lx, nz->src, sql.p ? sql.len : 0, nz->o.backslash_quotes);
+    reserve_tokens(nz);
+    assign_roles(nz);
+}
+
+uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct norm_result *out)
+{
+    prepare(nz, sql);
+    size_t len =
+        sql.p ? (sql.len < SIFT_MAX_STATEMENT_BYTES ? sql.len : SIFT_MAX_STATEMENT_BYTES) : 0;
+    size_t n = nz->lx.n;
+    /* Upper bounds of what emit_all() can write (see the emit_* functions): every input
+     * byte at most once, plus per token at most 16 hash bytes (tag, length, class) and
+     * 40 text bytes (a separator and a list placeholder with its marker, "nchar", "::"). */
+    reserve_bytes((void **)&nz->hb, &nz->hcap, len + 16 * n + 64);
+    reserve_bytes((void **)&nz->tb, &nz->tcap, len + 40 * n + 64);
+
+    nz->hlen = 0;
+    nz->tlen = 0;
+    nz->last = SP_START;
+    nz->nv = 0;
+    nz->flags = 0;
+    nz->cnum = nz->lx.max_param + 1;
+    emit_all(nz);
+    nz->tb[nz->tlen] = '\0';
+
+    XXH128_hash_t h = XXH3_128bits_withSeed(nz->hb, nz->hlen, NORM_FP_VERSION);
+    *out = (struct norm_result){ .fingerprint = h.low64, .fingerprint_hi = h.high64 };
+    out->canonical = span_make(nz->tb, nz->tlen);
+    out->flags = nz->flags;
+    if (nz->lx.flags & LEX_TRUNCATED)
+        out->flags |= NORM_TRUNCATED;
+    if (nz->lx.flags & LEX_UNTERMINATED)
+        out->flags |= NORM_UNTERMINATED;
+    if (n == 0)
+        out->flags |= NORM_EMPTY;
+    out->tokens = (uint32_t)n;
+    out->constants = nz->nconst;
+    out->params = nz->nparam;
+    return out->fingerprint;
+}
+
+bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a)
+{
+    struct span sql = span_present(ev->query) ? ev->query : ev->statement;
+    struct norm_result r;
+    if (!span_present(sql))
+        return false;
+    normalize_fingerprint(nz, sql, &r);
+    ev->fingerprint = r.fingerprint;
+    ev->fingerprint_hi = r.fingerprint_hi;
+    ev->normalized = a ? arena_dup(a, r.canonical.p, r.canonical.len) : r.canonical;
+    ev->flags |= EVENT_HAS_FINGERPRINT;
+    return true;
+}
+
+/* ---------------------------------------------------------------- redaction */
+
+struct redactor {
+    struct sbuf *out;
+    size_t max;
+    bool cut;
+};
+
+/* Append a piece unless it would pass the limit; once cut, nothing more is added. */
+static void piece(struct redactor *r, const char *p, size_t len)
+{
+    if (r->cut || len == 0)
+        return;
+    if ((r->max && r->out->len + len > r->max) || sbuf_add(r->out, p, len) < 0)
+        r->cut = true;
+}
+
+/*
+ * The gap between two tokens holds only white space and comments. Without comments it
+ * is kept as it is. Comments are dropped (they can carry values: commented-out code,
+ * tags); the white space after the last comment is kept, or one space between two
+ * tokens that must stay apart. @edge: the gap starts or ends the text.
+ */
+static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool edge)
+{
+    size_t from = i, ws0 = i, ws1 = i; /* [ws0, ws1): the last white space run */
+    bool comment = false;
+    while (i < end) {
+        if (s[i] == '-' && i + 1 < end && s[i + 1] == '-') {
+            while (i < end && s[i] != '\n' && s[i] != '\r')
+                i++;
+            comment = true;
+            ws0 = ws1 = i;
+        } else if (s[i] == '/' && i + 1 < end && s[i + 1] == '*') {
+            size_t depth = 1;
+            i += 2;
+            while (i < end && depth) {
+                if (s[i] == '*' && i + 1 < end && s[i + 1] == '/') {
+                    depth--;
+                    i += 2;
+                } else if (s[i] == '/' && i + 1 < end && s[i + 1] == '*') {
+                    depth++;
+                    i += 2;
+                } else {
+                    i++;
+                }
+            }
+            comment = true;
+            ws0 = ws1 = i;
+        } else {
+            if (ws1 != i)
+                ws0 = i;
+            ws1 = ++i;
+        }
+    }
+    if (!comment) {
+        piece(r, s + from, end - from);
+        return;
+    }
+    if (ws1 > ws0)
+        piece(r, s + ws0, ws1 - ws0);
+    else if (!edge)
+        piece(r, " ", 1);
+}
+
+static bool is_space(char c)
+{
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+static bool redacted(const struct token *k, unsigned flags)
+{
+    if (k->role != ROLE_CONST)
+        return false;
+    switch (k->kind) {
+    case TOK_NUMBER: return flags & REDACT_NUMBERS;
+    case TOK_WORD: return flags & REDACT_KEYWORDS;
+    default: return flags & REDACT_STRINGS; /* strings, unterminated identifiers */
+    }
+}
+
+int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, size_t max,
+                     struct sbuf *out)
+{
+    prepare(nz, text);
+    const struct token *t = nz->lx.tok;
+    const char *s = nz->src;
+    size_t n = nz->lx.n;
+    size_t start = 0, end = text.p ? text.len : 0;
+    size_t base = out->len;
+    struct redactor r = { out, max ? out->len + max : 0, false };
+
+    if (nz->lx.flags & LEX_TRUNCATED)
+        end = n ? t[n - 1].off + t[n - 1].len : 0; /* never copy what was not lexed */
+    if (flags & REDACT_STATEMENT) {
+        while (n > 0 && is_punct(&t[n - 1], P_SEMI))
+            end = t[--n].off;
+        while (start < end && is_space(s[start]))
+            start++;
+    }
+
+    uint32_t num = nz->lx.max_param + 1;
+    size_t pos = start;
+    for (size_t i = 0; i < n && !r.cut; i++) {
+        const struct token *k = &t[i];
+        gap(&r, s, pos, k->off, i == 0);
+        if (k->role == ROLE_SIGN && i + 1 < n && redacted(&t[i + 1], flags)) {
+            k = &t[++i]; /* "- 5" is one constant (R5): one placeholder */
+            char buf[16];
+            int w = snprintf(buf, sizeof(buf), "$%u", num++);
+            piece(&r, buf, (size_t)w);
+        } else if (redacted(k, flags)) {
+            char buf[16];
+            int w = snprintf(buf, sizeof(buf), "$%u", num++);
+            piece(&r, buf, (size_t)w);
+        } else {
+            piece(&r, s + k->off, k->len);
+        }
+        pos = k->off + k->len;
+    }
+    gap(&r, s, pos, end, true);
+    if (flags & REDACT_STATEMENT) {
+        /* White space left by dropped comments at either end. */
+        size_t lead = base;
+        while (lead < out->len && is_space(out->buf[lead]))
+            lead++;
+        memmove(out->buf + base, out->buf + lead, out->len - lead);
+        out->len -= lead - base;
+        while (out->len > base && is_space(out->buf[out->len - 1]))
+            out->len--;
+        out->buf[out->len] = '\0';
+    }
+    return r.cut || (nz->lx.flags & LEX_TRUNCATED) ? 1 : 0;
+}
+
+/* ---------------------------------------------------------------- misc */
+
+void normalize_fp_hex(uint64_t fp, char out[17])
+{
+    static const char hex[] = "0123456789abcdef";
+    for (int i = 15; i >= 0; i--) {
+        out[i] = hex[fp & 15];
+        fp >>= 4;
+    }
+    out[16] = '\0';
+}
+
+size_t normalize_token_count(const struct normalizer *nz)
+{
+    return nz->lx.n;
+}
+
+void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *out)
+{
+    static const char *const roles[] = { "",     "constant", "parameter", "name",
+                                         "sign", "typmod",   "position" };
+    const struct token *k = &nz->lx.tok[i];
+    const char *kind;
+    switch (k->kind) {
+    case TOK_WORD: kind = k->kw ? "keyword" : "word"; break;
+    case TOK_QIDENT: kind = "quoted_identifier"; break;
+    case TOK_STRING: kind = "string"; break;
+    case TOK_NUMBER: kind = "number"; break;
+    case TOK_PARAM: kind = "parameter"; break;
+    case TOK_OP: kind = "operator"; break;
+    case TOK_PUNCT: kind = "punctuation"; break;
+    default: kind = "other"; break;
+    }
+    *out = (struct norm_token){ .kind = kind,
+                                .role = k->role < ARRAY_SIZE(roles) ? roles[k->role] : "",
+                                .offset = k->off,
+                                .length = k->len,
+                                .unterminated = k->flags & TOKF_UNTERMINATED };
+}

@@ -1,0 +1,136 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * normalize - SQL text to a fingerprint, a canonical text and a redacted sample, the way
+ * pg_stat_statements groups statements (docs/fingerprint.md has every rule, its reason
+ * and an example).
+ *
+ * Knows SQL, not logs: it takes a statement's bytes and nothing else, so classify/ may
+ * use normalize_redact() on plans. One pass of PostgreSQL's lexical rules (scan.l), a
+ * role pass (which token is a constant, a parameter, a name), a canonical rewrite (case
+ * and whitespace folded, comments dropped, constants to placeholders, constant IN/ARRAY
+ * lists and identical VALUES rows collapsed, column aliases dropped, ...), then XXH3-128
+ * over the canonical token stream seeded with NORM_FP_VERSION: the low 64 bits are the
+ * fingerprint (16 lower-case hex digits), the high 64 bits detect collisions.
+ *
+ * Literal values are tenant data: nothing this module returns contains one (constants
+ * are placeholders in the canonical text, the sample and the redacted text).
+ *
+ * Owns: a struct normalizer's token arrays and output buffers. They grow to the largest
+ * statement seen and are reused, so normalizing allocates nothing per statement in the
+ * steady state. Not thread-safe: one normalizer per thread.
+ *
+ * Calling sequence:
+ *   nz = normalize_new(&opts) -> (normalize_fingerprint() | normalize_redact())* ->
+ *   normalize_free(nz)
+ *
+ * Bounds (core/limits.h): only the first SIFT_MAX_STATEMENT_BYTES bytes and the first
+ * SIFT_MAX_TOKENS tokens of a statement are used; the result then has NORM_TRUNCATED and
+ * covers that prefix (a prefix cut inside a quote also has NORM_UNTERMINATED).
+ */
+#ifndef SIFT_NORMALIZE_NORMALIZE_H
+#define SIFT_NORMALIZE_NORMALIZE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/arena.h"
+#include "core/compat.h"
+#include "core/sbuf.h"
+#include "core/span.h"
+#include "event.h"
+
+/* Seed of the hash. Bumped whenever a rule changes, so old and new fingerprints never
+ * mix (stores keep it next to each fingerprint). */
+#define NORM_FP_VERSION 1
+
+struct norm_opts {
+    /* $n parameters hash like constants (pgBadger/libpg_query style). Default off:
+     * pg_stat_statements keeps `id = $1` (extended protocol) and `id = 42` apart. */
+    bool merge_params;
+    /* standard_conforming_strings = off: backslash escapes in '..' as in E'..'. */
+    bool backslash_quotes;
+    /* Keep constant IN (...) / ARRAY[...] lists at their length (PostgreSQL < 18 does). */
+    bool keep_lists;
+    /* Keep identical VALUES rows (pg_stat_statements has one id per row count). */
+    bool keep_values_rows;
+    /* Hash numeric constants by type: int4, int8 and numeric differ, as in
+     * pg_stat_statements (`id = 1` vs `id = 3000000000`). Default off. */
+    bool numeric_types;
+};
+
+enum norm_flags {
+    NORM_TRUNCATED = 1 << 0,    /* over SIFT_MAX_STATEMENT_BYTES or SIFT_MAX_TOKENS */
+    NORM_UNTERMINATED = 1 << 1, /* a quote, identifier, dollar quote or comment not closed */
+    NORM_MULTI = 1 << 2,        /* several statements separated by ';' */
+    NORM_EMPTY = 1 << 3,        /* no token: only white space and comments */
+    NORM_LIST = 1 << 4,         /* a constant IN/ARRAY list was collapsed */
+    NORM_VALUES = 1 << 5,       /* identical VALUES rows were collapsed */
+};
+
+struct norm_result {
+    uint64_t fingerprint;    /* low 64 bits of XXH3-128 */
+    uint64_t fingerprint_hi; /* high 64 bits: a second text under the same fingerprint
+                                with other high bits is a collision */
+    struct span canonical;   /* NUL-terminated; borrowed until the next call on the
+                                normalizer */
+    unsigned flags;          /* enum norm_flags */
+    uint32_t tokens;         /* lexer tokens */
+    uint32_t constants;      /* constants replaced (before list collapsing) */
+    uint32_t params;         /* $n parameters */
+};
+
+/* opts may be NULL (all defaults off). Never returns NULL. */
+struct normalizer *normalize_new(const struct norm_opts *opts);
+void normalize_free(struct normalizer *nz);
+
+/* Fingerprint @sql. Returns out->fingerprint. */
+uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct norm_result *out);
+
+/*
+ * Fingerprint the SQL an event carries - ev->query (duration, statement and plan
+ * records), else ev->statement (the STATEMENT of an error or a temp file) - and set
+ * ev->fingerprint, ev->fingerprint_hi, EVENT_HAS_FINGERPRINT and ev->normalized (the
+ * canonical text, copied into @a; borrowed until the next call on @nz when @a is NULL).
+ * Returns false, leaving the event alone, when it carries no SQL.
+ */
+bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a);
+
+enum redact_flags {
+    REDACT_STRINGS = 1 << 0,   /* string constants of every form */
+    REDACT_NUMBERS = 1 << 1,   /* numeric constants (with their unary minus) */
+    REDACT_KEYWORDS = 1 << 2,  /* TRUE, FALSE and NULL used as values */
+    REDACT_STATEMENT = 1 << 3, /* trim white space and a trailing ';' (a statement sample) */
+    REDACT_ALL = REDACT_STRINGS | REDACT_NUMBERS | REDACT_KEYWORDS,
+};
+
+/*
+ * Append @text to @out in its own layout (white space, comments, case, names kept) with
+ * the constants selected by @flags replaced by $n, numbered from one more than the
+ * highest $n parameter in the text, like pg_stat_statements' query texts. With
+ * REDACT_ALL | REDACT_STATEMENT this is the sample of a statement. Type modifiers
+ * (varchar(20)) and ORDER/GROUP BY positions are not constants and stay.
+ *
+ * Stops before the piece that would make @out exceed @max bytes (0: no limit beyond
+ * @out's cap), so the output is never cut inside a placeholder. Returns 0, or 1 when the
+ * output was cut (by @max, the cap, or the input bounds of core/limits.h).
+ */
+int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, size_t max,
+                     struct sbuf *out);
+
+/* 16 lower-case hex digits and a NUL. */
+void normalize_fp_hex(uint64_t fp, char out[17]);
+
+/* Token details of the last normalize_fingerprint() call (pgsift fingerprint --format
+ * json). Strings are static; offsets index the statement given to that call. */
+struct norm_token {
+    const char *kind; /* "word", "keyword", "quoted_identifier", "string", "number",
+                         "parameter", "operator", "punctuation", "other" */
+    const char *role; /* "", "constant", "parameter", "name", "sign", "typmod", "position" */
+    uint32_t offset, length;
+    bool unterminated;
+};
+size_t normalize_token_count(const struct normalizer *nz);
+void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *out);
+
+#endif
