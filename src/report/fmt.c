@@ -51,6 +51,8 @@ void fmt_ms(char *buf, size_t size, double ms)
 {
     if (!isfinite(ms))
         snprintf(buf, size, DASH);
+    else if (ms == 0)
+        snprintf(buf, size, "0 ms");
     else if (ms < 1)
         snprintf(buf, size, "%.3f ms", ms);
     else if (ms < 10)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -304,7 +305,7 @@ int svg_histogram(struct sbuf *sb, const struct svg_chart *c, const uint64_t *co
         v[i] = (double)count[i];
     struct svg_chart h = *c;
     if (!h.label_every)
-        h.label_every = 1;
+        h.label_every = n > 8 ? 2 : 1; /* bucket names are wide */
     return bars(sb, &h, v, n, 0.96, "chart hist");
 }
 
@@ -324,6 +325,8 @@ int svg_sparkline(struct sbuf *sb, const char *title, const double *v, size_t n,
         sbuf_addstr(sb, "</title><path d=\"") < 0)
         return -1;
     int pen = 0;
+    double lx = 0, ly = 0;
+    bool last = false;
     for (size_t i = 0; i < n; i++) {
         if (!isfinite(v[i])) {
             pen = 0;
@@ -335,6 +338,16 @@ int svg_sparkline(struct sbuf *sb, const char *title, const double *v, size_t n,
             addnum(sb, y) < 0)
             return -1;
         pen = 1;
+        lx = x;
+        ly = y;
+        last = i == n - 1;
     }
-    return sbuf_addstr(sb, "\"/></svg>");
+    if (sbuf_addstr(sb, "\"/>") < 0)
+        return -1;
+    /* The latest value as a dot: visible even when it is the only one. */
+    if (last &&
+        (sbuf_addstr(sb, "<circle r=\"1.5\" cx=\"") < 0 || addnum(sb, lx) < 0 ||
+         sbuf_addstr(sb, "\" cy=\"") < 0 || addnum(sb, ly) < 0 || sbuf_addstr(sb, "\"/>") < 0))
+        return -1;
+    return sbuf_addstr(sb, "</svg>");
 }
