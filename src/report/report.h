@@ -397,6 +397,27 @@ extern const size_t report_config_nfields;
 /* Check a mapped `report:` block; NULL, or what is wrong ("report.at: expected HH:MM"). */
 const char *report_daily_from_config(const struct report_config *c, struct report_daily *out);
 
+/* Fill @r with the local day @day ("YYYY-MM-DD") in zone @tzname from the store:
+ * report_set_period() + report_from_store(). Returns 0, or -1 with a diag (DIAG_USAGE for
+ * a bad day or zone). */
+int report_build_day(struct report *r, struct store *st, const char *tzname, const char *day,
+                     const struct report_opts *o, struct diag *d);
+
+/* The daily report as a job for a daemon (pgsift tail's "report" hook):
+ *   report_job_new() once per configuration;
+ *   sleep until report_job_next_us(now);
+ *   report_job_run(): when yesterday's report is due, build it from the store, write it
+ *   in every format, prune old days, append the paths to @written and the Markdown
+ *   summary (for the `notify` receivers) to @summary (either may be NULL). Returns 1
+ *   when it wrote, 0 when nothing was due, -1 with a diag. */
+struct report_job;
+int report_job_new(struct report_job **out, const struct report_daily *cfg, const char *tzname,
+                   const struct report_opts *o, const char *generator, struct diag *d);
+void report_job_free(struct report_job *j);
+int64_t report_job_next_us(const struct report_job *j, int64_t now_us);
+int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struct sbuf *written,
+                   struct sbuf *summary, struct diag *d);
+
 /* Replace literal values in free text (error messages, log lines): quoted strings,
  * numbers and bind values become '?'; object names after relation/column/constraint/...
  * are kept. Appends to @out. */

@@ -159,6 +159,64 @@ done:
     return rc;
 }
 
+/* report-job: one tick of the daily report job as pgsift tail runs it, at the clock's
+ * now (SIFT_TEST_NOW): prints "next <time>" and, when it wrote, the paths and the
+ * summary. */
+static int cmd_report_job(int argc, char **argv)
+{
+    const char *db = getenv("PGSIFT_DB"), *dir = NULL, *at = "06:00", *tzname = "UTC";
+    long keep = 0;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "db", &db, "PATH", "store"),
+        OPT_STRING_(0, "dir", &dir, "DIR", "report directory"),
+        OPT_STRING_(0, "at", &at, "HH:MM", "local time"),
+        OPT_STRING_(0, "tz", &tzname, "Z", "time zone"),
+        OPT_LONG_(0, "keep-days", &keep, "N", "days kept", 0, 100000),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    struct report_daily cfg = { .keep_days = keep,
+                                .formats = (1u << REPORT_HTML) | (1u << REPORT_MD) };
+    struct report_job *j = NULL;
+    struct store *s = NULL;
+    struct sbuf written = SBUF_INIT, summary = SBUF_INIT;
+    char buf[TZ_LOCAL_MAX];
+    int rc = 1;
+
+    if (opts_parse(opts, argc - 1, argv + 1, &d) != 0 || !dir || !db ||
+        !report_parse_at(at, &cfg.at_minute)) {
+        fprintf(stderr, "usage: sift-test-tool report-job --db PATH --dir DIR [--at HH:MM] "
+                        "[--tz Z] [--keep-days N]\n");
+        return 2;
+    }
+    cfg.dir = dir;
+    cfg.keep_days = keep;
+    if (report_job_new(&j, &cfg, tzname, NULL, "pgsift (report-job)", &d) < 0 ||
+        store_open(&s, db, &(struct store_opts){ .read_only = true }, &d) < 0)
+        goto done;
+    int64_t now = clock_now_us();
+    int ran = report_job_run(j, s, now, &written, &summary, &d);
+    if (ran < 0)
+        goto done;
+    printf("%s\n", ran ? "wrote" : "not due");
+    fputs(written.buf, stdout);
+    fputs(summary.buf, stdout);
+    struct tz tz;
+    if (tz_load(&tz, tzname, &d) < 0)
+        goto done;
+    printf("next %s\n", tz_format_local(&tz, report_job_next_us(j, now), buf));
+    tz_release(&tz);
+    rc = 0;
+done:
+    if (rc)
+        fprintf(stderr, "report-job: %s\n", d.msg);
+    store_close(s);
+    report_job_free(j);
+    sbuf_release(&written);
+    sbuf_release(&summary);
+    return rc;
+}
+
 /* svg KIND TITLE: one chart with that (possibly hostile) title, for the XML checks. */
 static int cmd_svg(int argc, char **argv)
 {
@@ -582,6 +640,7 @@ static const struct {
 } cmds[] = {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
     { "report-synth", cmd_report_synth, "render a synthetic (or hostile) report model" },
+    { "report-job", cmd_report_job, "one tick of the daily report job (pgsift tail)" },
     { "svg", cmd_svg, "print one SVG chart (line|area|bars|hist|spark TITLE)" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },

@@ -39,6 +39,31 @@ expect_eq "pruned to two days before the 23rd" \
   "keep-me.html pgsift-report-2026-11-01.txt pgsift-report-2026-11-22.md pgsift-report-2026-11-23.html pgsift-report-2026-11-23.json pgsift-report-2026-11-23.md pgsift-report-2026-11-24.html pgsift-report-2026-11-24.md" \
   "$(ls reports | paste -sd' ')"
 
+# The job as pgsift tail runs it: not due before report.at (next: today's at), due
+# after it (writes yesterday, prunes, summary), then not again until tomorrow's at.
+job() { SIFT_TEST_NOW=$1 "$SIFT_TEST_TOOL" report-job --dir jobdir --at 06:00 --tz Europe/Paris --keep-days 2; }
+out=$(job 2026-11-25T05:59:00+01:00)
+expect_eq "before at" "not due
+next 2026-11-25T06:00:00+01:00" "$out"
+out=$(job 2026-11-25T06:00:00+01:00)
+expect_contains "$out" "wrote
+jobdir/pgsift-report-2026-11-24.html
+jobdir/pgsift-report-2026-11-24.md"
+expect_contains "$out" "**PostgreSQL report 2026-11-24** (Europe/Paris, UTC+01:00)"
+expect_contains "$out" "next 2026-11-26T06:00:00+01:00"
+expect_eq "not twice" "not due
+next 2026-11-26T06:00:00+01:00" "$(job 2026-11-25T09:00:00+01:00)"
+# A daemon down at 06:00 catches up when it comes back; a missing format is rewritten.
+rm jobdir/pgsift-report-2026-11-24.md
+expect_contains "$(job 2026-11-25T15:00:00+01:00)" "jobdir/pgsift-report-2026-11-24.md"
+# Next day: the 25th is written, and keep-days 2 drops nothing yet (24th, 25th).
+job 2026-11-26T07:00:00+01:00 >/dev/null
+expect_eq "job directory" "pgsift-report-2026-11-24.html pgsift-report-2026-11-24.md pgsift-report-2026-11-25.html pgsift-report-2026-11-25.md" \
+  "$(ls jobdir | paste -sd' ')"
+job 2026-11-27T06:30:00+01:00 >/dev/null
+expect_eq "job directory after pruning" "pgsift-report-2026-11-25.html pgsift-report-2026-11-25.md pgsift-report-2026-11-26.html pgsift-report-2026-11-26.md" \
+  "$(ls jobdir | paste -sd' ')"
+
 # Usage errors.
 expect_exit 2 "$PGSIFT" report --dir reports -o x.html
 expect_exit 2 "$PGSIFT" report --dir reports --formats html,pdf
