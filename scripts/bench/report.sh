@@ -14,7 +14,7 @@
 #   scripts/bench/report.sh [--fingerprints N] [--runs N] [--keep DIR]
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${SIFT_BENCH_BUILD_DIR:-$root/build/release}
+build=${SIFT_BENCH_BUILD:-$root/build/release}
 fingerprints=100000
 runs=3
 keep=
@@ -27,7 +27,7 @@ while (($#)); do
   esac
 done
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=ON >/dev/null
 cmake --build "$build" -j2 --target sift-test-tool pgsift >/dev/null
 tool=$build/tests/sift-test-tool
 pgsift=$build/pgsift
