@@ -1099,6 +1099,11 @@ static void alerts(struct html *h)
     const struct report *r = h->r;
     char b[FMT_MAX];
     S(h, "<section id=\"alerts\">\n<h2>Alerts</h2>\n");
+    if (!r->alerts_known) {
+        empty_note(h, "The alert history is not part of this report yet: see 'pgsift alerts'.");
+        S(h, "</section>\n");
+        return;
+    }
     if (!r->nalerts) {
         empty_note(h, "No alert fired or resolved in this period.");
         S(h, "</section>\n");

@@ -547,6 +547,8 @@ static void rejects(struct json *j, int *first)
 static void alerts(struct json *j, int *first)
 {
     const struct report *r = j->r;
+    key(j, first, "alerts_known");
+    S(j, r->alerts_known ? "true" : "false");
     key(j, first, "alerts");
     S(j, "[");
     for (size_t i = 0; i < r->nalerts; i++) {

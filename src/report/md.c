@@ -505,6 +505,10 @@ static void alerts(struct md *m)
     static const char *const cols[] = { "Rule",    "Severity", "Status", "Labels",
                                         "Started", "Ended",    ">Value", "Summary" };
     S(m, "\n## Alerts\n");
+    if (!r->alerts_known) {
+        none(m, "The alert history is not part of this report yet: see `pgsift alerts`.");
+        return;
+    }
     if (!r->nalerts) {
         none(m, "No alert fired or resolved in this period.");
         return;

@@ -255,6 +255,7 @@ struct report {
 
     struct report_alert *alerts;
     size_t nalerts, alerts_alloc;
+    bool alerts_known; /* the alert history was read (false: not available to this build) */
 
     /* Filled by report_analyze(). */
     size_t *rank[RR_COUNT]; /* indexes into queries, best first */

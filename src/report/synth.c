@@ -247,6 +247,7 @@ static void events(struct gen *g)
         j->samples[i] = text(g, "garbage line %ld with 'secret-%ld'", (long)i, (long)i);
     r->totals.v[RF_REJECTS] = 12;
 
+    r->alerts_known = true;
     struct report_alert *a = report_add_alert(r);
     a->rule = text(g, "deadlock", 0, 0);
     a->severity = text(g, "critical", 0, 0);
