@@ -21,6 +21,7 @@ CREATE TABLE sources (
     mark_len     INTEGER NOT NULL,            -- bytes just before offset that are hashed
     mark_hash    INTEGER NOT NULL,            -- XXH3-64 of those bytes
     checkpoint   BLOB,                        -- parser state to resume with (opaque)
+    pairing      BLOB,                        -- statements waiting for their duration line
     records      INTEGER NOT NULL DEFAULT 0,  -- records stored from this stream
     first_ingest INTEGER NOT NULL,            -- µs, clock of the first commit
     last_ingest  INTEGER NOT NULL             -- µs, clock of the last commit
@@ -46,7 +47,7 @@ CREATE TABLE query_stats (
     rows_calls  INTEGER NOT NULL DEFAULT 0,  -- records that logged a row count
     errors      INTEGER NOT NULL DEFAULT 0,  -- ERROR/FATAL/PANIC records of this statement
     sketch      BLOB    NOT NULL,  -- latency sketch (src/store/sketch.h), mergeable
-    PRIMARY KEY (bucket, width, database, username, fingerprint, phase, query_id)
+    PRIMARY KEY (width, bucket, database, username, fingerprint, phase, query_id)
 ) WITHOUT ROWID;
 CREATE INDEX query_stats_fp ON query_stats (fingerprint, bucket);
 
@@ -123,7 +124,7 @@ CREATE TABLE error_stats (
     message  TEXT    NOT NULL,  -- redacted, numbers replaced by N: the grouping key
     count    INTEGER NOT NULL,
     sample   TEXT,              -- one occurrence: message and detail, redacted
-    PRIMARY KEY (bucket, width, database, username, sqlstate, severity, message)
+    PRIMARY KEY (width, bucket, database, username, sqlstate, severity, message)
 ) WITHOUT ROWID;
 
 -- Records per kind and severity, per minute (rolled up): totals, rates, flat lines.
@@ -133,7 +134,7 @@ CREATE TABLE record_stats (
     kind     TEXT    NOT NULL,
     severity TEXT    NOT NULL,
     count    INTEGER NOT NULL,
-    PRIMARY KEY (bucket, width, kind, severity)
+    PRIMARY KEY (width, bucket, kind, severity)
 ) WITHOUT ROWID;
 
 -- Lines no parser could read, per source and reason.

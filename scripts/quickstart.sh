@@ -21,17 +21,24 @@ pgsift=$build/pgsift
 echo "== built $("$pgsift" version | head -n 1) at $pgsift"
 "$pgsift" version | sed 's/^/   /'
 
-# The daily report of the bundled samples (needs `pgsift ingest`): every run's csvlog
-# into a fresh store, then the day they were logged on, as HTML and Markdown.
-if "$pgsift" help ingest >/dev/null 2>&1; then
-  db=$build/quickstart.db
-  rm -f "$db" "$db"-*
-  samples=("$root"/tests/fixtures/pg15/*/postgresql.csv)
-  "$pgsift" --db "$db" ingest "${samples[@]}" >/dev/null
-  day=$(head -c 10 "${samples[0]}")
-  "$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.html"
-  "$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.md"
-  echo "== report of the ${#samples[@]} bundled sample logs ($day, UTC):"
-  echo "   $root/report.html   (open it in a browser; one file, no network)"
-  echo "   $root/report.md     (GitHub Markdown)"
-fi
+# The bundled samples: logs a real PostgreSQL 15 server wrote (tests/fixtures/pg15).
+samples=("$root"/tests/fixtures/pg15/*/postgresql.csv)
+db=${PGSIFT_DB:-$PWD/pgsift.db}
+echo
+echo "== ingesting ${#samples[@]} sample logs into $db (exactly once: running this again adds nothing)"
+"$pgsift" --db "$db" ingest --no-progress "${samples[@]}"
+echo
+echo "== the slowest statements by total time"
+"$pgsift" --db "$db" top --limit 10
+echo
+echo "== events"
+"$pgsift" --db "$db" events --format table 2>/dev/null | head -n 15
+
+# The daily report of the day the samples were logged on, as HTML and Markdown.
+day=$(head -c 10 "${samples[0]}")
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.html"
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.md"
+echo
+echo "== the daily report of $day (UTC):"
+echo "   $root/report.html   (open it in a browser: one file, no network)"
+echo "   $root/report.md     (GitHub Markdown)"

@@ -5,7 +5,8 @@
  *   1. input     input_next()      bytes -> numbered lines (plain, .gz, stdin)
  *   2. parse     parser_feed/next  lines -> one event per log record
  *   3. classify  classify_event()  event -> kind, duration, query, facts
- *   4. normalize normalize_event() SQL -> 64-bit fingerprint + canonical text
+ *   4. normalize normalize_event() SQL -> 64-bit fingerprint, canonical text (when
+ *                                  o->normalize: parse --stats shows no fingerprint)
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
  * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a
@@ -46,7 +47,7 @@ static int after_parse(const struct pipeline_opts *o, struct normalizer *nz, str
     return o->sink ? o->sink(o->sink_ctx, ev, d) : 0;
 }
 
-static int drain(const struct pipeline_opts *o, struct parser *p, struct normalizer *nz,
+static int drain(const struct pipeline_opts *o, struct normalizer *nz, struct parser *p,
                  struct arena *scratch, struct diag *d)
 {
     struct event *ev;
@@ -102,15 +103,15 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     int rc = 0;
     uint64_t since_commit = 0;
+    struct normalizer *nz = o->normalize ? normalize_new(NULL) : NULL;
     struct input_line ln;
     struct arena scratch = ARENA_INIT;
-    struct normalizer *nz = o->no_normalize ? NULL : normalize_new(NULL);
     for (;;) {
         enum input_status st = input_next(in, &ln, d);
         if (st == INPUT_LINE) {
             /* 2. parse */
             parser_feed(p, &ln);
-            if (drain(o, p, nz, &scratch, d) < 0 ||
+            if (drain(o, nz, p, &scratch, d) < 0 ||
                 (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {
                 rc = -1;
                 break;
@@ -131,7 +132,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     if (rc == 0) {
         parser_end(p);
-        rc = drain(o, p, nz, &scratch, d);
+        rc = drain(o, nz, p, &scratch, d);
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);
     }

@@ -26,11 +26,12 @@ struct pipeline_opts {
     const char *format; /* log format name or "auto"/NULL */
     const char *prefix; /* log_line_prefix */
     const char *tz;     /* --tz */
+    bool normalize;     /* run stage 4 (fingerprints): the store and parse's NDJSON need
+                           it; parse --stats shows none */
     /* Called once per finished event, after classify and normalize. Returns 0, or -1
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);
     void *sink_ctx;
-    bool no_normalize; /* skip stage 4 (for sinks that use no fingerprint: parse --stats) */
 
     /* Exactly once (ingest, tail): start at a saved checkpoint instead of the beginning
      * (start_line 0 = the beginning), skipping its runs of already-accounted lines. */

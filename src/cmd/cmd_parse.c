@@ -19,6 +19,7 @@
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "event.h"
+#include "normalize/normalize.h"
 #include "parse/parse.h"
 #include "pipeline.h"
 
@@ -31,6 +32,7 @@ struct code_count {
 
 struct parse_cmd {
     bool stats_only;
+    struct event_json_redact *redact; /* NULL with --keep-literals */
     struct sbuf out;
     bool write_failed;
     /* --stats */
@@ -72,7 +74,7 @@ static int sink(void *ctx, struct event *ev, struct diag *d)
             count_code(c, ev->sqlstate);
         return 0;
     }
-    if (event_json_write(ev, &c->out) < 0)
+    if (event_json_write(ev, &c->out, c->redact) < 0)
         return diag_set(d, DIAG_LIMIT, "event too large to print at %.*s:%" PRIu64,
                         (int)ev->src_name.len, ev->src_name.p, ev->src_line);
     if (c->out.len >= OUT_FLUSH_BYTES)
@@ -295,15 +297,18 @@ static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, s
 int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     static const char *const stats_formats[] = { "table", "json", NULL };
-    static const char synopsis[] = "pgsift parse [--format F] [--prefix P] [--tz Z] [--stats "
-                                   "[--stats-format table|json]] FILE...|-";
+    static const char synopsis[] = "pgsift parse [--format F] [--prefix P] [--tz Z] "
+                                   "[--keep-literals] [--stats [--stats-format table|json]] "
+                                   "FILE...|-";
     const char *format = "auto", *prefix = NULL, *tz = NULL, *stats_format = "table";
-    bool stats = false;
+    bool stats = false, keep_literals = false;
     const struct opt opts[] = {
         OPT_STRING_(0, "format", &format, "F", "log format: auto (default) or one listed below"),
         OPT_STRING_(0, "prefix", &prefix, "P", "the server's log_line_prefix (stderr, syslog)"),
         OPT_STRING_(0, "tz", &tz, "Z",
                     "offset for ambiguous zone abbreviations (IST, CST) and zone-less times"),
+        OPT_BOOL_(0, "keep-literals", &keep_literals,
+                  "print literal values (tenant data; redacted by default)"),
         OPT_BOOL_(0, "stats", &stats, "print counts and rejects instead of events"),
         OPT_CHOICE_(0, "stats-format", &stats_format, "table|json",
                     "output of --stats (default table)", stats_formats),
@@ -326,17 +331,25 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     char **files = argv + 1;
 
     struct parse_cmd c = { .stats_only = stats };
+    struct event_json_redact redact = { .nz = NULL };
     sbuf_init(&c.out, 0);
+    sbuf_init(&redact.tmp, 0);
+    sbuf_init(&redact.tmp2, 0);
+    if (!keep_literals && !stats) {
+        redact.nz = normalize_new(NULL);
+        c.redact = &redact;
+    }
     struct pipeline_opts po = {
         .format = format,
         .prefix = prefix,
         .tz = tz,
         .sink = sink,
         .sink_ctx = &c,
-        .no_normalize = stats, /* --stats shows no fingerprint */
+        .normalize = !stats, /* --stats shows no fingerprint */
     };
     if (pipeline_check(&po, d) < 0) {
         sbuf_release(&c.out);
+        normalize_free(redact.nz);
         return -1;
     }
 
@@ -379,5 +392,8 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     free(c.codes);
     parse_stats_release(&total);
     sbuf_release(&c.out);
+    sbuf_release(&redact.tmp);
+    sbuf_release(&redact.tmp2);
+    normalize_free(redact.nz);
     return rc;
 }

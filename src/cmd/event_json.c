@@ -9,6 +9,7 @@
 #include "cmd/event_json.h"
 #include "core/clock.h"
 #include "core/escape.h"
+#include "normalize/normalize.h"
 
 static int str_field(struct sbuf *o, const char *key, struct span s)
 {
@@ -24,27 +25,105 @@ static int int_field(struct sbuf *o, const char *key, int64_t v, int64_t absent)
     return v == absent ? 0 : sbuf_addf(o, ",\"%s\":%" PRId64, key, v);
 }
 
+/* SQL text with every constant replaced, layout kept. */
+static int sql_field(struct sbuf *o, const char *key, struct span s, struct event_json_redact *r)
+{
+    if (!s.p || !r)
+        return str_field(o, key, s);
+    sbuf_reset(&r->tmp);
+    normalize_redact(r->nz, s, REDACT_ALL, 0, &r->tmp);
+    return str_field(o, key, sbuf_span(&r->tmp));
+}
+
+/* Message texts: quoted values, key values and parameters out. */
+static int text_field(struct sbuf *o, const char *key, struct span s, struct event_json_redact *r)
+{
+    if (!s.p || !r)
+        return str_field(o, key, s);
+    sbuf_reset(&r->tmp);
+    if (redact_message(&r->tmp, s) < 0)
+        redact_cap(&r->tmp, r->tmp.len);
+    return str_field(o, key, sbuf_span(&r->tmp));
+}
+
+/* The message of a duration/statement/plan record embeds the statement ("duration: 1.2
+ * ms  statement: SELECT ..."): redact that part as SQL, the rest as text. */
+static int message_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
+{
+    struct span m = ev->message, q = ev->query;
+
+    if (!r || !m.p || !q.p || q.p < m.p || q.p + q.len > m.p + m.len)
+        return text_field(o, "message", m, r);
+    sbuf_reset(&r->tmp2);
+    size_t head = (size_t)(q.p - m.p);
+    if (redact_message(&r->tmp2, span_make(m.p, head)) < 0)
+        return -1;
+    normalize_redact(r->nz, q, REDACT_ALL, 0, &r->tmp2);
+    if (redact_message(&r->tmp2, span_make(q.p + q.len, m.len - head - q.len)) < 0)
+        return -1;
+    return str_field(o, "message", sbuf_span(&r->tmp2));
+}
+
+/* Keys of EXPLAIN (FORMAT JSON) whose values are SQL expressions with constants. */
+static bool plan_expression_key(const char *k)
+{
+    static const char *const keys[] = { "Query Text",   "Filter",      "Index Cond",
+                                        "Recheck Cond", "Join Filter", "Hash Cond",
+                                        "Merge Cond",   "TID Cond",    "One-Time Filter",
+                                        "Output",       "Sort Key",    "Group Key" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!strcmp(k, keys[i]))
+            return true;
+    return false;
+}
+
+static void redact_json_plan(json_t *j, bool expr, struct event_json_redact *r)
+{
+    if (json_is_object(j)) {
+        const char *k;
+        json_t *v;
+        json_object_foreach(j, k, v) redact_json_plan(v, plan_expression_key(k), r);
+    } else if (json_is_array(j)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(j, i, v) redact_json_plan(v, expr, r);
+    } else if (expr && json_is_string(j)) {
+        sbuf_reset(&r->tmp);
+        normalize_redact(r->nz, span_make(json_string_value(j), json_string_length(j)), REDACT_ALL,
+                         0, &r->tmp);
+        json_string_setn(j, r->tmp.buf, r->tmp.len);
+    }
+}
+
 /* A JSON plan is embedded as an object when it is valid JSON, else kept as a string. */
-static int plan_field(struct sbuf *o, const struct event *ev)
+static int plan_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
 {
     if (!ev->plan.p)
         return 0;
     if (ev->plan_format == PLAN_JSON) {
         json_t *j = json_loadb(ev->plan.p, ev->plan.len, 0, NULL);
+        if (j && r)
+            redact_json_plan(j, false, r);
         if (j) {
             char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
             json_decref(j);
             if (txt) {
-                int r = sbuf_addf(o, ",\"plan\":%s", txt);
+                int rc = sbuf_addf(o, ",\"plan\":%s", txt);
                 free(txt);
-                return r;
+                return rc;
             }
         }
     }
-    return str_field(o, "plan", ev->plan);
+    if (!r)
+        return str_field(o, "plan", ev->plan);
+    /* Text, YAML and XML plans: string constants out (numbers stay: they are mostly
+     * costs, rows and times). */
+    sbuf_reset(&r->tmp);
+    normalize_redact(r->nz, ev->plan, REDACT_STRINGS, 0, &r->tmp);
+    return str_field(o, "plan", sbuf_span(&r->tmp));
 }
 
-int event_json_write(const struct event *ev, struct sbuf *o)
+int event_json_write(const struct event *ev, struct sbuf *o, struct event_json_redact *rd)
 {
     char ts[CLOCK_RFC3339_MAX];
     /* "file:line" as one string, the name escaped like any other text. */
@@ -75,13 +154,13 @@ int event_json_write(const struct event *ev, struct sbuf *o)
         r = sbuf_addf(o, ",\"severity\":\"%s\"", severity_name(ev->severity));
     if (r == 0 && ev->sqlstate[0])
         r = sbuf_addf(o, ",\"sqlstate\":\"%s\"", ev->sqlstate);
-    r = r ? r : str_field(o, "message", ev->message);
-    r = r ? r : str_field(o, "detail", ev->detail);
-    r = r ? r : str_field(o, "hint", ev->hint);
-    r = r ? r : str_field(o, "context", ev->context);
-    r = r ? r : str_field(o, "statement", ev->statement);
+    r = r ? r : message_field(o, ev, rd);
+    r = r ? r : text_field(o, "detail", ev->detail, rd);
+    r = r ? r : text_field(o, "hint", ev->hint, rd);
+    r = r ? r : text_field(o, "context", ev->context, rd);
+    r = r ? r : sql_field(o, "statement", ev->statement, rd);
     r = r ? r : int_field(o, "cursor_position", ev->cursor_pos, -1);
-    r = r ? r : str_field(o, "internal_query", ev->internal_query);
+    r = r ? r : sql_field(o, "internal_query", ev->internal_query, rd);
     r = r ? r : int_field(o, "internal_position", ev->internal_pos, -1);
     r = r ? r : str_field(o, "location", ev->location);
     if (r == 0 && ev->has_query_id)
@@ -90,14 +169,14 @@ int event_json_write(const struct event *ev, struct sbuf *o)
         r = sbuf_addf(o, ",\"kind\":\"%s\"", event_kind_name(ev->kind));
     if (r == 0 && ev->duration_ms >= 0 && (ev->kind == EV_DURATION || ev->kind == EV_PLAN))
         r = sbuf_addf(o, ",\"duration_ms\":%.3f", ev->duration_ms);
-    r = r ? r : str_field(o, "query", ev->query);
+    r = r ? r : sql_field(o, "query", ev->query, rd);
     if (r == 0 && (ev->flags & EVENT_HAS_FINGERPRINT))
         r = sbuf_addf(o, ",\"fingerprint\":\"%016" PRIx64 "\"", ev->fingerprint);
     if (r == 0 && ev->phase != PHASE_NONE)
         r = sbuf_addf(o, ",\"phase\":\"%s\"", phase_name(ev->phase));
     if (r == 0 && ev->plan_format != PLAN_NONE)
         r = sbuf_addf(o, ",\"plan_format\":\"%s\"", plan_format_name(ev->plan_format));
-    r = r ? r : plan_field(o, ev);
+    r = r ? r : plan_field(o, ev, rd);
     if (r == 0 && (ev->flags & EVENT_INVALID_UTF8))
         r = sbuf_addstr(o, ",\"invalid_utf8\":true");
     if (r == 0 && (ev->flags & EVENT_TRUNCATED))

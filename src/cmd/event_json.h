@@ -14,7 +14,21 @@
 #include "core/span.h"
 #include "event.h"
 
+struct normalizer;
+
+/* Tenant data is redacted unless @redact is NULL (--keep-literals): constants in
+ * `query`, `statement` and `internal_query` become $n (normalize_redact, layout kept);
+ * the SQL inside `message` likewise; quoted values, key values and bind parameters in
+ * `message`, `detail`, `hint` and `context` become "…" (redact_message); string
+ * constants in plans are replaced (in JSON plans every expression field is redacted;
+ * in text plans numeric constants of filters are not yet). `params` is never printed.
+ * @redact is the normalizer used for SQL and @tmp a scratch buffer. */
+struct event_json_redact {
+    struct normalizer *nz;
+    struct sbuf tmp, tmp2;
+};
+
 /* Append the event and a '\n' to @out. Returns 0, or -1 when @out's cap is reached. */
-int event_json_write(const struct event *ev, struct sbuf *out);
+int event_json_write(const struct event *ev, struct sbuf *out, struct event_json_redact *redact);
 
 #endif

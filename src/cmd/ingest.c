@@ -529,6 +529,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             diag_set(d, DIAG_DB, "malformed parser checkpoint stored for '%s'", path);
             goto out;
         }
+        if (store_batch_restore(r.b, sbuf_span(&rs.pairing)) < 0) {
+            diag_set(d, DIAG_DB, "malformed statement pairing stored for '%s'", path);
+            goto out;
+        }
         /* The stream's first bytes (for the next commits) and the bytes before the
          * offset (the ring starts with them). */
         size_t hl = rs.offset < SIFT_SOURCE_HEAD_BYTES ? (size_t)rs.offset : SIFT_SOURCE_HEAD_BYTES;
@@ -560,6 +564,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .format = o->format,
         .prefix = o->prefix,
         .tz = o->tz,
+        .normalize = true,
         .sink = sink,
         .sink_ctx = &r,
         .start_offset = rs.offset,

@@ -93,6 +93,11 @@
 #define SIFT_SOURCE_HEAD_BYTES 4096u
 #define SIFT_SOURCE_MARK_BYTES 4096u
 
+/* Sessions whose logged statement ("statement: ..." with log_statement) waits for its bare
+ * "duration: N ms" line (log_duration), per source: about one per server connection.
+ * Beyond it a duration line is counted without its statement (fingerprint 0). */
+#define SIFT_MAX_PAIRED_SESSIONS 65536u
+
 /* Texts kept in the store per item: a canonical statement, a redacted sample, an event
  * message or detail. Longer ones are cut at a UTF-8 boundary and end in "...". */
 #define SIFT_MAX_STORED_TEXT (16u << 10)

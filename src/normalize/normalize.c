@@ -142,15 +142,19 @@ static bool operand_end(const struct token *t)
     case TOK_STRING:
     case TOK_PARAM:
     case TOK_QIDENT: return true;
-    case TOK_WORD: return t->role == ROLE_NAME || keyword_operand_end(t->kw);
+    case TOK_WORD:
+        return t->role == ROLE_NAME || t->role == ROLE_CONST || keyword_operand_end(t->kw);
     case TOK_PUNCT: return t->sub == P_RPAREN || t->sub == P_RBRACK;
     default: return false;
     }
 }
 
+/* A name: a word or a closed quoted identifier (an open one swallowed the rest of the
+ * statement and is redacted as a constant). */
 static bool nameable(const struct token *t, uint32_t j, uint32_t n)
 {
-    return j < n && (t[j].kind == TOK_WORD || t[j].kind == TOK_QIDENT);
+    return j < n && (t[j].kind == TOK_WORD ||
+                     (t[j].kind == TOK_QIDENT && !(t[j].flags & TOKF_UNTERMINATED)));
 }
 
 /*
@@ -180,14 +184,27 @@ static void set_values(struct token *t, uint32_t n, uint32_t j)
     } else {
         return;
     }
-    for (; j < n && !is_punct(&t[j], P_SEMI); j++) {
-        if (t[j].kind == TOK_QIDENT && t[j].role == ROLE_PLAIN)
+    /* value [, value]...: each a word, a quoted name, a string or a signed number; the
+     * first token that is none of these ends the list (TIME ZONE INTERVAL '1' HOUR, and
+     * anything that is not SET syntax, keep their own roles). */
+    for (;;) {
+        if (j < n && t[j].kind == TOK_OP && (t[j].sub == OP_MINUS || t[j].sub == OP_PLUS))
+            j++;
+        if (j >= n)
+            return;
+        if (t[j].kind == TOK_WORD) {
+            if (t[j].role != ROLE_PLAIN || is_kw(&t[j], KW_DEFAULT) ||
+                (zone && (is_kw(&t[j], KW_LOCAL) || is_kw(&t[j], KW_INTERVAL))))
+                return;
             t[j].role = ROLE_CONST;
-        if (t[j].kind != TOK_WORD || t[j].role != ROLE_PLAIN || is_kw(&t[j], KW_DEFAULT) ||
-            (zone && (is_kw(&t[j], KW_LOCAL) || is_kw(&t[j], KW_INTERVAL) ||
-                      (keywords[t[j].kw].flags & KWF_TYPEWORD))))
-            continue;
-        t[j].role = ROLE_CONST;
+        } else if (nameable(t, j, n)) {
+            t[j].role = ROLE_CONST; /* "$user" */
+        } else if (t[j].kind != TOK_STRING && t[j].kind != TOK_NUMBER) {
+            return;
+        }
+        if (++j >= n || !is_punct(&t[j], P_COMMA))
+            return;
+        j++;
     }
 }
 
@@ -244,11 +261,15 @@ static void statement_roles(struct token *t, uint32_t n, uint32_t i)
         break;
     case KW_FETCH:
     case KW_MOVE: {
-        /* FETCH [direction] [FROM|IN] cursor: the cursor is the statement's last token. */
+        /* FETCH [direction] [FROM|IN] cursor: the cursor is the statement's last token,
+         * after FETCH, a word (FROM, IN, NEXT, ...) or a count - any word, name, constant
+         * or parameter, so that the canonical text (counts as $n, typed literals moved,
+         * quoted names folded) agrees - but not after punctuation or an operator. */
         uint32_t k = j;
         while (k < n && !is_punct(&t[k], P_SEMI))
             k++;
-        if (k > j && nameable(t, k - 1, n))
+        if (k > j && nameable(t, k - 1, n) && t[k - 2].kind != TOK_PUNCT &&
+            t[k - 2].kind != TOK_OP && t[k - 2].kind != TOK_OTHER)
             t[k - 1].role = ROLE_NAME;
         break;
     }
@@ -734,6 +755,28 @@ static bool typelit_word(const struct token *t)
 }
 
 /*
+ * type 'literal' (a typed literal: the grammar makes it the same TypeCast as
+ * 'literal'::type). Not after '.' or '::' (part of another name or type), and not before
+ * what would continue the type name once it is written after '::' - '(', '[', '.', or a
+ * word like WITH, VARYING or an interval field (interval '1' day) - so that the canonical
+ * text reads back the same.
+ */
+static bool typed_literal(const struct token *t, uint32_t i, uint32_t n)
+{
+    if (!typelit_word(&t[i]) || i + 1 >= n || t[i + 1].kind != TOK_STRING)
+        return false;
+    if (i > 0 && (is_punct(&t[i - 1], P_DOT) || is_punct(&t[i - 1], P_DCOLON)))
+        return false;
+    if (i + 2 < n) {
+        const struct token *a = &t[i + 2];
+        if (is_punct(a, P_LPAREN) || is_punct(a, P_LBRACK) || is_punct(a, P_DOT) ||
+            (a->kind == TOK_WORD && (keywords[a->kw].flags & KWF_TYPEWORD)))
+            return false;
+    }
+    return true;
+}
+
+/*
  * One list element that is a constant or a parameter: [-]const, $n, TRUE/FALSE/NULL,
  * type 'literal', CAST(element AS type) (one level), each optionally followed by
  * ::type casts. Returns the index after it, or NO_MATCH.
@@ -751,7 +794,7 @@ static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi,
     } else if (t[j].role == ROLE_PARAM) {
         ++*param;
         j++;
-    } else if (typelit_word(&t[j]) && j + 1 < hi && t[j + 1].kind == TOK_STRING) {
+    } else if (typed_literal(t, j, hi)) {
         j += 2;
     } else if (allow_cast && is_kw(&t[j], KW_CAST) && j + 1 < hi && is_punct(&t[j + 1], P_LPAREN)) {
         uint32_t m = nz->match[j + 1];
@@ -937,22 +980,6 @@ static uint32_t try_cast(struct normalizer *nz, uint32_t i)
     return 0;
 }
 
-static bool interval_field(const struct token *t)
-{
-    if (t->kind != TOK_WORD)
-        return false;
-    switch (t->kw) {
-    case KW_YEAR:
-    case KW_MONTH:
-    case KW_DAY:
-    case KW_HOUR:
-    case KW_MINUTE:
-    case KW_SECOND:
-    case KW_TO: return true;
-    default: return false;
-    }
-}
-
 /* R12: the token after a target-list item. */
 static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
 {
@@ -963,6 +990,17 @@ static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
     return t[j].kind == TOK_WORD && (keywords[t[j].kw].flags & KWF_CLAUSE);
 }
 
+/* A word that may be an implicit alias: a plain name, an unreserved key word no rule
+ * reacts to, or a closed quoted identifier - the same set R3 folds quoted names into,
+ * so that "if" and if behave alike. */
+static bool aliasable(const struct token *t)
+{
+    if (t->kind == TOK_QIDENT)
+        return !(t->flags & TOKF_UNTERMINATED);
+    return t->kind == TOK_WORD &&
+           (t->kw == 0 || (keywords[t->kw].cat == KWC_U && t->kw >= KW_RULE_COUNT));
+}
+
 /* A word that has the shape of an alias: a bare word or quoted identifier right after
  * an operand, or any word after AS. Two of them in a row (`x a b`, `x AS a AS b`) is
  * not SQL; dropping either would make what is left look like an alias in turn, so the
@@ -971,8 +1009,7 @@ static bool alias_shaped(const struct token *t, uint32_t i)
 {
     if ((t[i].kind != TOK_WORD && t[i].kind != TOK_QIDENT) || t[i].role != ROLE_PLAIN || i == 0)
         return false;
-    return is_kw(&t[i - 1], KW_AS) ||
-           ((t[i].kind == TOK_QIDENT || t[i].kw == 0) && operand_end(&t[i - 1]));
+    return is_kw(&t[i - 1], KW_AS) || (aliasable(&t[i]) && operand_end(&t[i - 1]));
 }
 
 /* R12: is t[i] (a bare word or quoted identifier) an implicit column alias? Not when
@@ -986,7 +1023,7 @@ static bool implicit_alias(const struct normalizer *nz, uint32_t i)
         return false;
     /* After a reserved word (`SELECT DISTINCT x`, `CASE .. END x`) or OVER (a window
      * name) the word is not an alias; after a type (`x::text y`) it is. */
-    if (t[i - 1].kind == TOK_WORD && t[i - 1].kw != 0 &&
+    if (t[i - 1].kind == TOK_WORD && t[i - 1].kw != 0 && t[i - 1].role == ROLE_PLAIN &&
         (keywords[t[i - 1].kw].cat == KWC_R || keywords[t[i - 1].kw].cat == KWC_T ||
          t[i - 1].kw == KW_OVER))
         return false;
@@ -1122,6 +1159,7 @@ static void emit_all(struct normalizer *nz)
                     next = i + 2;
                 break;
             case KW_VALUES:
+                lv[depth] &= (uint8_t)~LV_TL; /* rows have no aliases */
                 if (!nz->o.keep_values_rows && nz->nv < VALUES_NEST && i + 1 < n &&
                     is_punct(&t[i + 1], P_LPAREN)) {
                     emit_word_text(nz, s + k->off, k->len, k->kw);
@@ -1138,10 +1176,7 @@ static void emit_all(struct normalizer *nz)
             default:
                 if (keywords[k->kw].flags & KWF_CLAUSE)
                     lv[depth] &= (uint8_t)~LV_TL;
-                if (typelit_word(k) && i + 1 < n && t[i + 1].kind == TOK_STRING &&
-                    !(i > 0 && (is_punct(&t[i - 1], P_DOT) || is_punct(&t[i - 1], P_DCOLON))) &&
-                    !(i + 2 < n && interval_field(&t[i + 2]))) {
-                    /* type 'literal' is 'literal'::type (the same TypeCast). */
+                if (typed_literal(t, i, n)) {
                     emit_const(nz, &t[i + 1]);
                     emit_punct(nz, P_DCOLON);
                     if (k->sub == WORD_NCHAR)
@@ -1149,7 +1184,7 @@ static void emit_all(struct normalizer *nz)
                     else
                         emit_word_text(nz, s + k->off, k->len, k->kw);
                     next = i + 2;
-                } else if (k->kw == 0 && (lv[depth] & LV_TL) && implicit_alias(nz, i)) {
+                } else if (aliasable(k) && (lv[depth] & LV_TL) && implicit_alias(nz, i)) {
                     next = i + 1;
                 }
                 break;

@@ -12,8 +12,10 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
-#include "store/redact.h"
+#include "normalize/normalize.h"
 #include "store/store_int.h"
+
+static void pairs_compact(struct store_batch *b);
 
 const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_CALL] = "call",
@@ -30,6 +32,7 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    b->nz = normalize_new(NULL);
     return b;
 }
 
@@ -48,6 +51,7 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
+    pairs_compact(b);
 }
 
 void store_batch_free(struct store_batch *b)
@@ -71,7 +75,10 @@ void store_batch_free(struct store_batch *b)
     free(b->evs);
     free(b->rejs);
     free(b->samples);
+    htab_release(&b->pairs_ix);
+    free(b->pairs);
     arena_release(&b->arena);
+    normalize_free(b->nz);
     sbuf_release(&b->scratch);
     sbuf_release(&b->scratch2);
     free(b);
@@ -204,6 +211,23 @@ static struct span stored_text(struct store_batch *b, struct span in,
     return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
 }
 
+/* A statement sample: the statement in its own layout with every constant replaced by
+ * $n (normalize/normalize.h), verbatim with keep_literals. */
+static struct span sample_text(struct store_batch *b, struct span raw)
+{
+    if (!raw.p)
+        return SPAN_NULL;
+    if (b->keep_literals)
+        return stored_text(b, raw, NULL);
+    sbuf_reset(&b->scratch);
+    int cut = normalize_redact(b->nz, raw, REDACT_ALL | REDACT_STATEMENT, SIFT_MAX_STORED_TEXT - 3,
+                               &b->scratch);
+    if (cut && sbuf_addstr(&b->scratch, "\xe2\x80\xa6") < 0) {
+        /* the scratch cap is far above SIFT_MAX_STORED_TEXT */
+    }
+    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+}
+
 /* ---- catalogue ---- */
 
 struct fp_find {
@@ -246,7 +270,7 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     /* The canonical text has no literal left in it by construction. */
     c->query = ev->normalized.p ? stored_text(b, ev->normalized, NULL) : SPAN_LIT("");
     struct span raw = ev->query.p ? ev->query : ev->statement;
-    c->sample = stored_text(b, raw, redact_sql);
+    c->sample = sample_text(b, raw);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
 }
@@ -430,6 +454,123 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     }
 }
 
+/* ---- statements waiting for their duration line ---- */
+
+struct pid_find {
+    const struct store_batch *b;
+    int64_t pid;
+};
+
+static bool pair_eq(const void *ctx, uint32_t idx)
+{
+    const struct pid_find *f = ctx;
+    return f->b->pairs[idx].pid == f->pid;
+}
+
+static struct pair *pair_find(struct store_batch *b, int64_t pid)
+{
+    struct pid_find f = { b, pid };
+    long i = htab_find(&b->pairs_ix, hash_bytes(&pid, sizeof(pid)), pair_eq, &f);
+    return i < 0 ? NULL : &b->pairs[i];
+}
+
+static void pair_set(struct store_batch *b, int64_t pid, uint64_t fp, uint64_t fp_hi, int64_t qid)
+{
+    struct pair *p = pair_find(b, pid);
+    if (!p) {
+        if (b->live_pairs >= SIFT_MAX_PAIRED_SESSIONS)
+            return; /* its duration will count under fingerprint 0 */
+        XGROW(b->pairs, b->n_pairs + 1, b->a_pairs);
+        p = &b->pairs[b->n_pairs];
+        p->pid = pid;
+        p->live = false;
+        htab_insert(&b->pairs_ix, hash_bytes(&pid, sizeof(pid)), (uint32_t)b->n_pairs);
+        b->n_pairs++;
+    }
+    if (!p->live)
+        b->live_pairs++;
+    p->live = true;
+    p->fp = fp;
+    p->fp_hi = fp_hi;
+    p->qid = qid;
+}
+
+static void pair_clear(struct store_batch *b, int64_t pid)
+{
+    struct pair *p = pair_find(b, pid);
+    if (p && p->live) {
+        p->live = false;
+        b->live_pairs--;
+    }
+}
+
+/* Drop cleared entries (each connection brings a new pid). */
+static void pairs_compact(struct store_batch *b)
+{
+    if (b->n_pairs < 2 * b->live_pairs + 1024)
+        return;
+    size_t w = 0;
+    htab_clear(&b->pairs_ix);
+    for (size_t i = 0; i < b->n_pairs; i++) {
+        if (!b->pairs[i].live)
+            continue;
+        b->pairs[w] = b->pairs[i];
+        htab_insert(&b->pairs_ix, hash_bytes(&b->pairs[w].pid, sizeof(int64_t)), (uint32_t)w);
+        w++;
+    }
+    b->n_pairs = w;
+}
+
+static int put_u64(struct sbuf *out, uint64_t v)
+{
+    unsigned char buf[8];
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)(v >> (8 * i));
+    return sbuf_add(out, buf, 8);
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+/* Version 1: then per waiting statement pid, fp, fp_hi, query_id (8 bytes each, little
+ * endian). */
+int batch_pairs_encode(const struct store_batch *b, struct sbuf *out)
+{
+    if (!b->live_pairs)
+        return 0;
+    if (sbuf_addch(out, 1) < 0)
+        return -1;
+    for (size_t i = 0; i < b->n_pairs; i++) {
+        const struct pair *p = &b->pairs[i];
+        if (p->live && (put_u64(out, (uint64_t)p->pid) < 0 || put_u64(out, p->fp) < 0 ||
+                        put_u64(out, p->fp_hi) < 0 || put_u64(out, (uint64_t)p->qid) < 0))
+            return -1;
+    }
+    return 0;
+}
+
+int store_batch_restore(struct store_batch *b, struct span state)
+{
+    const unsigned char *p = (const unsigned char *)state.p;
+    for (size_t i = 0; i < b->n_pairs; i++)
+        b->pairs[i].live = false;
+    b->live_pairs = 0;
+    pairs_compact(b);
+    if (!state.len)
+        return 0;
+    if (p[0] != 1 || (state.len - 1) % 32 != 0 || (state.len - 1) / 32 > SIFT_MAX_PAIRED_SESSIONS)
+        return -1;
+    for (size_t at = 1; at < state.len; at += 32)
+        pair_set(b, (int64_t)get_u64(p + at), get_u64(p + at + 8), get_u64(p + at + 16),
+                 (int64_t)get_u64(p + at + 24));
+    return 0;
+}
+
 /* ---- store_add ---- */
 
 static enum agg_phase duration_phase(enum event_phase p)
@@ -463,6 +604,28 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     uint64_t fp = has_fp ? ev->fingerprint : 0;
     int64_t qid = ev->has_query_id ? ev->query_id : 0;
     bool is_error = sev >= SEV_ERROR && sev <= SEV_PANIC;
+    bool paired = false;
+
+    /* log_statement + log_duration: the text comes first ("statement: ..."), the time in
+     * a bare "duration: N ms" line of the same session after it. */
+    if (ev->pid >= 0) {
+        if (kind == EV_STATEMENT && has_fp) {
+            pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
+        } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
+            struct pair *p = pair_find(b, ev->pid);
+            if (p && p->live) {
+                fp = p->fp;
+                if (!qid)
+                    qid = p->qid;
+                paired = true;
+                p->live = false;
+                b->live_pairs--;
+            }
+        } else if (kind == EV_DURATION || is_error || kind == EV_CONNECTION ||
+                   kind == EV_DISCONNECTION || kind == EV_AUTHENTICATED) {
+            pair_clear(b, ev->pid); /* completed, failed, or a new session */
+        }
+    }
 
     b->records++;
     record_count(b, bucket, kind, sev);
@@ -479,7 +642,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
             a->rows += ev->rows;
             a->rows_calls++;
         }
-        if (has_fp && ev->has_query_id)
+        if ((has_fp || paired) && qid)
             qid_touch(b, fp, qid, ph == AGG_CALL && ev->duration_ms >= 0, ts);
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)

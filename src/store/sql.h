@@ -93,15 +93,16 @@
                           " inode = ?3 AND head_len = ?4 AND head_hash = ?5 LIMIT 1")              \
     X(SQL_SRC_INSERT,                                                                              \
       "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
-      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest)"                \
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)")                     \
+      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing)"       \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)")                \
     X(SQL_SRC_UPDATE,                                                                              \
       "UPDATE sources SET name = ?1, dev = ?2, inode = ?3, compressed = ?4, head_len = ?5,"        \
       " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
-      " checkpoint = ?11, records = records + ?12, last_ingest = ?13 WHERE id = ?14")              \
+      " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14 WHERE id = "   \
+      "?15")                                                                                       \
     X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources ORDER BY head_len DESC")           \
     X(SQL_SRC_BY_HEAD,                                                                             \
-      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name"                 \
+      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
     X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
     X(SQL_SRC_MAX_ID, "SELECT coalesce(max(id), 0) FROM sources")                                  \
@@ -130,9 +131,9 @@
                     " ON CONFLICT DO UPDATE SET count = count + excluded.count")                   \
     X(SQL_ROLL_REC_DEL, "DELETE FROM record_stats WHERE width = ?1 AND bucket < ?3")               \
     /* expiry: ?1 cut-off */                                                                       \
-    X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE bucket < ?1")                                 \
-    X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE bucket < ?1")                                 \
-    X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE bucket < ?1")                                \
+    X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
+    X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
+    X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1") \
     X(SQL_EXPIRE_EVENTS, "DELETE FROM events WHERE ts < ?1")                                       \
     X(SQL_EXPIRE_QUERIES, "DELETE FROM queries WHERE last_seen < ?1 AND NOT EXISTS"                \
                           " (SELECT 1 FROM query_stats q WHERE q.fingerprint ="                    \
@@ -146,9 +147,10 @@
     /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user */                           \
     X(SQL_TOP_ROWS,                                                                                \
       "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
-      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call' AND bucket >= ?1"           \
-      " AND bucket < ?2 AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR"                      \
-      " username = ?4) ORDER BY fingerprint")                                                      \
+      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
+      " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
+      " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
+      " ORDER BY fingerprint")                                                                     \
     X(SQL_TOP_CATALOGUE,                                                                           \
       "SELECT query, first_seen, last_seen FROM queries WHERE fingerprint = ?1")                   \
     /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
@@ -157,15 +159,17 @@
     X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
     /* reports: ?1 ?2 bucket range (seconds) */                                                    \
     X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
-                         " WHERE bucket >= ?1 AND bucket < ?2")                                    \
+                         " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")     \
     X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), coalesce(sum(total_us), 0)"                \
-                       " FROM query_stats WHERE phase = 'call' AND bucket >= ?1"                   \
+                       " FROM query_stats WHERE phase = 'call' AND"                                \
+                       " width IN (60, 3600, 86400) AND bucket >= ?1"                              \
                        " AND bucket < ?2")                                                         \
     X(SQL_TOTAL_ERRORS, "SELECT coalesce(sum(count), 0) FROM error_stats"                          \
-                        " WHERE bucket >= ?1 AND bucket < ?2")                                     \
-    X(SQL_ERRORS, "SELECT sqlstate, severity, message, sum(count), max(sample)"                    \
-                  " FROM error_stats WHERE bucket >= ?1 AND bucket < ?2"                           \
-                  " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                   \
+                        " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")      \
+    X(SQL_ERRORS,                                                                                  \
+      "SELECT sqlstate, severity, message, sum(count), max(sample)"                                \
+      " FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"        \
+      " GROUP BY sqlstate, severity, message ORDER BY 4 DESC, 1, 3")                               \
     /* rejects: ?1 ?2 µs range of last_seen (ingest clock) */                                     \
     X(SQL_REJECTS, "SELECT r.source, r.reason, r.count, r.first_seen, r.last_seen,"                \
                    " (SELECT s.sample FROM reject_samples s WHERE s.source = r.source"             \

@@ -481,8 +481,15 @@ static int write_position(struct store *s, const struct store_batch *b,
         sqlite3_bind_null(st, 11);
     sqlite3_bind_int64(st, 12, (int64_t)b->records);
     sqlite3_bind_int64(st, 13, now);
+    sbuf_reset(&s->scratch);
+    if (batch_pairs_encode(b, &s->scratch) < 0)
+        return diag_set(d, DIAG_LIMIT, "too many sessions waiting for a duration line");
+    if (s->scratch.len)
+        sqlite3_bind_blob64(st, 14, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 14);
     if (pos->id)
-        sqlite3_bind_int64(st, 14, pos->id);
+        sqlite3_bind_int64(st, 15, pos->id);
     if (step_done(s, st, "cannot write the source position", d) < 0)
         return -1;
     *new_id = pos->id ? pos->id : sqlite3_last_insert_rowid(s->db);
@@ -553,6 +560,7 @@ void store_resume_init(struct store_resume *r)
     sbuf_init(&r->checkpoint, 0);
     sbuf_init(&r->mark, 0);
     sbuf_init(&r->prev_name, 0);
+    sbuf_init(&r->pairing, 0);
 }
 
 void store_resume_release(struct store_resume *r)
@@ -560,6 +568,7 @@ void store_resume_release(struct store_resume *r)
     sbuf_release(&r->checkpoint);
     sbuf_release(&r->mark);
     sbuf_release(&r->prev_name);
+    sbuf_release(&r->pairing);
     memset(r, 0, sizeof(*r));
 }
 
@@ -577,6 +586,11 @@ static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct c
     sbuf_reset(&out->checkpoint);
     sbuf_reset(&out->mark);
     sbuf_reset(&out->prev_name);
+    sbuf_reset(&out->pairing);
+    const void *pairing = sqlite3_column_blob(st, 9);
+    int pn = sqlite3_column_bytes(st, 9);
+    if (pn > 0 && sbuf_add(&out->pairing, pairing, (size_t)pn) < 0)
+        return -1;
     const void *cp = sqlite3_column_blob(st, 5);
     int cpn = sqlite3_column_bytes(st, 5);
     const unsigned char *name = sqlite3_column_text(st, 8);
@@ -603,6 +617,7 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
     sbuf_reset(&out->checkpoint);
     sbuf_reset(&out->mark);
     sbuf_reset(&out->prev_name);
+    sbuf_reset(&out->pairing);
 
     sqlite3_stmt *st = store_stmt(s, SQL_SRC_MAX_ID);
     if (sqlite3_step(st) != SQLITE_ROW) {

@@ -113,6 +113,13 @@ bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
 void store_batch_discard(struct store_batch *b);
 
+/* A batch remembers, across commits, each session's logged statement still waiting for
+ * its bare "duration: N ms" line (log_statement + log_duration), so that the duration
+ * counts under that statement. store_commit_batch() keeps this with the source position
+ * and store_source_find() returns it (store_resume.pairing): a reader that resumes a
+ * stream restores it here first. Returns -1 for malformed data (nothing restored). */
+SIFT_WUR int store_batch_restore(struct store_batch *b, struct span pairing);
+
 /*
  * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
  * the decompressed stream), so a file that was rotated and then gzipped continues where
@@ -184,6 +191,7 @@ struct store_resume {
     struct sbuf checkpoint; /* parser state saved with offset (empty if none) */
     struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit) */
     struct sbuf prev_name;  /* name the stream was stored under */
+    struct sbuf pairing;    /* for store_batch_restore() */
 };
 
 void store_resume_init(struct store_resume *r);

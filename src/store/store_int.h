@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 
 #include "core/arena.h"
+#include "normalize/normalize.h"
 #include "store/htab.h"
 #include "store/sketch.h"
 #include "store/sql.h"
@@ -106,10 +107,20 @@ struct name {
     struct span s; /* arena */
 };
 
+/* A session's logged statement waiting for its bare duration line (log_statement +
+ * log_duration log the text and the time on separate lines). */
+struct pair {
+    int64_t pid;
+    uint64_t fp, fp_hi;
+    int64_t qid; /* 0: none */
+    bool live;
+};
+
 /* The public struct store_batch: one batch in the making. Used by one thread at a time;
  * only store_commit_batch() touches the database. */
 struct store_batch {
     bool keep_literals;
+    struct normalizer *nz;         /* statement samples (normalize_redact) */
     int64_t last_ts;               /* newest record time seen, for records without one */
     struct sbuf scratch, scratch2; /* redaction */
     struct arena arena;
@@ -124,6 +135,10 @@ struct store_batch {
     struct ev *evs;
     struct rej *rejs;
     struct rej_sample *samples;
+    /* Carried across commits (not part of a batch's data): see struct pair. */
+    struct htab pairs_ix;
+    struct pair *pairs;
+    size_t n_pairs, a_pairs, live_pairs;
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
 };
@@ -139,6 +154,8 @@ struct store {
 
 /* batch.c */
 void batch_reset(struct store_batch *b);
+/* The statements waiting for their duration, to keep with a source position. */
+SIFT_WUR int batch_pairs_encode(const struct store_batch *b, struct sbuf *out);
 
 /* migrate.c: bring the schema to the newest embedded version (or, read-only, check
  * that it is that version). */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_redact - arbitrary bytes through the store's redactors (store/redact.h): message
+ * fuzz_redact - arbitrary bytes through the store's redactors (normalize/normalize.h): message
  * texts, SQL samples, error grouping keys, with a small output cap.
  *
  * The first byte picks the redactor and the cap. Checks: no crash or sanitizer report,
@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/redact.h"
+#include "normalize/normalize.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

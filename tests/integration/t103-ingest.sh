@@ -65,6 +65,20 @@ expect_contains "$out" "truncated or replaced"
 after=$(PGSIFT_DB=trunc.db store_query "SELECT sum(count) FROM record_stats")
 ((after > before)) || fail "the rewritten file was not read ($before -> $after)"
 
+# log_statement + log_duration: a run that stops between a statement and its duration
+# line (the file ended there) pairs them on the next run as one run would.
+stmt_line=$(grep -n 'statement: UPDATE pgbench_accounts' "$csv" | head -1 | cut -d: -f1)
+head -n "$stmt_line" "$csv" >grow.csv
+PGSIFT_DB=grow.db "$PGSIFT" -q ingest grow.csv
+expect_eq "statements waiting are kept with the position" 1 \
+  "$(PGSIFT_DB=grow.db store_query 'SELECT pairing IS NOT NULL FROM sources')"
+cp "$csv" grow.csv
+PGSIFT_DB=grow.db "$PGSIFT" -q ingest grow.csv
+top() { "$PGSIFT" --db "$1" top --format json --limit 0 | jq -S -c 'del(.queries[].stddev_ms)'; }
+expect_eq "paired across runs" "$(top ref.db)" "$(top grow.db)"
+expect_eq "fewer durations without their statement" true \
+  "$(top ref.db | jq '[.queries[] | select(.fingerprint == "0000000000000000") | .calls][0] < 561')"
+
 # Directories recursively and globs, oldest first; a file named twice is read once.
 mkdir -p logs/old
 split -n l/3 -d "$csv" part.

@@ -24,6 +24,9 @@ summary() {
     (SELECT coalesce(sum(count), 0) FROM rejects),
     (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name))"
   "$PGSIFT" --db "$1" events --format json --limit 0 | jq -c '[.counts, .total, [.events[] | .src]]'
+  # Calls per statement, percentiles included: statements logged apart from their
+  # duration line stay paired across kills.
+  "$PGSIFT" --db "$1" top --format json --limit 0 | jq -S -c 'del(.queries[].stddev_ms)'
 }
 "$PGSIFT" -q --db ref.db ingest big.csv
 summary ref.db >ref.txt

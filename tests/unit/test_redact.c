@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "check.h"
 #include "core/limits.h"
-#include "store/redact.h"
+#include "normalize/normalize.h"
 
 #define E "\xe2\x80\xa6"
 

@@ -1022,6 +1022,132 @@ static void test_report_reads(void)
     store_close(s);
 }
 
+/* log_statement + log_duration: "statement: SQL" then a bare "duration: N ms" of the same
+ * session count as one call of that statement, across commits and across a resume. */
+static struct event stmt_ev(int64_t ts, int64_t pid, uint64_t fp)
+{
+    struct event ev = duration(ts, "app", "rw", fp, -1);
+    ev.kind = EV_STATEMENT;
+    ev.pid = pid;
+    ev.has_query_id = true;
+    ev.query_id = (int64_t)fp * 10;
+    return ev;
+}
+
+static struct event bare_ev(int64_t ts, int64_t pid, double ms)
+{
+    struct event ev = duration(ts, "app", "rw", 0, ms);
+    ev.phase = PHASE_NONE;
+    ev.pid = pid;
+    return ev;
+}
+
+static void test_statement_duration_pairing(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct event e;
+
+    e = stmt_ev(T0, 7, 0x71);
+    store_add(s, &e);
+    e = stmt_ev(T0, 8, 0x81); /* another session in between */
+    store_add(s, &e);
+    e = bare_ev(T0 + 1, 7, 2.0); /* -> 0x71 */
+    store_add(s, &e);
+    e = bare_ev(T0 + 2, 7, 3.0); /* nothing waiting: fingerprint 0 */
+    store_add(s, &e);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    e = bare_ev(T0 + 3, 8, 5.0); /* -> 0x81, after a commit */
+    store_add(s, &e);
+    e = stmt_ev(T0 + 4, 9, 0x91);
+    store_add(s, &e);
+    e = duration(T0 + 5, "app", "rw", 0, -1); /* an error of session 9: no duration follows */
+    e.kind = EV_ERROR;
+    e.severity = SEV_ERROR;
+    e.pid = 9;
+    store_add(s, &e);
+    e = bare_ev(T0 + 6, 9, 7.0); /* fingerprint 0 */
+    store_add(s, &e);
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats WHERE fingerprint = 113"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats WHERE fingerprint = 129"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats WHERE fingerprint = 0"), 2);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 4);
+    CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_ids WHERE query_id = 1130"), 1);
+
+    /* Kept with the source position, restored on resume. */
+    char *content = log_text(5000, 9);
+    struct store_batch *b = store_batch_new(s);
+    e = stmt_ev(T0 + 10, 11, 0xb1);
+    store_batch_add(b, &e);
+    struct store_source_pos pos = position("p.log", content, 0, 2500);
+    struct diag d = DIAG_INIT;
+    CHECK_EQ_INT(store_commit_batch(s, b, &pos, &d), STORE_COMMITTED);
+    store_batch_free(b);
+
+    struct store_resume r;
+    store_resume_init(&r);
+    struct memfile m = { content, 5000, 0 };
+    find(s, &m, 1, 100, &r);
+    CHECK_EQ_INT(r.offset, 2500);
+    CHECK(r.pairing.len > 0);
+    b = store_batch_new(s);
+    CHECK(store_batch_restore(b, sbuf_span(&r.pairing)) == 0);
+    e = bare_ev(T0 + 11, 11, 4.0);
+    store_batch_add(b, &e);
+    struct store_source_pos next = position("p.log", content, 2500, 5000);
+    next.id = pos.id;
+    CHECK_EQ_INT(store_commit_batch(s, b, &next, &d), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats WHERE fingerprint = 177"), 1);
+    CHECK(store_batch_restore(b, SPAN_LIT("\x02junk")) < 0);
+    store_batch_free(b);
+    store_resume_release(&r);
+    free(content);
+    store_close(s);
+}
+
+/* SIFT_MAX_STORED_TEXT at limit-1, limit and limit+1 (and far beyond). */
+static void test_stored_text_limit(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    size_t lens[] = { SIFT_MAX_STORED_TEXT - 1, SIFT_MAX_STORED_TEXT, SIFT_MAX_STORED_TEXT + 1,
+                      10 * SIFT_MAX_STORED_TEXT };
+    char *text = xmalloc(10 * SIFT_MAX_STORED_TEXT);
+    memset(text, 'm', 10 * SIFT_MAX_STORED_TEXT);
+    text[3] = '\xc3'; /* one two-byte character near the start */
+    text[4] = '\xa9';
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0 + (int64_t)i;
+        ev.kind = EV_CHECKPOINT;
+        ev.message = span_make(text, lens[i]);
+        store_add(s, &ev);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(store_sqlite(s), "SELECT message FROM events ORDER BY ts", -1, &st,
+                             NULL) == SQLITE_OK);
+    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
+        CHECK(sqlite3_step(st) == SQLITE_ROW);
+        size_t n = (size_t)sqlite3_column_bytes(st, 0);
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        if (lens[i] <= SIFT_MAX_STORED_TEXT) {
+            CHECK_EQ_INT(n, lens[i]); /* whole */
+        } else {
+            CHECK(n <= SIFT_MAX_STORED_TEXT);
+            CHECK(n >= SIFT_MAX_STORED_TEXT - 4);
+            CHECK(m && !memcmp(m + n - 3, "\xe2\x80\xa6", 3)); /* cut, and says so */
+        }
+    }
+    sqlite3_finalize(st);
+    free(text);
+    store_close(s);
+}
+
 static void cleanup(void)
 {
     if (!dir[0])
@@ -1059,6 +1185,8 @@ TEST_LIST = {
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
     { "report_reads", test_report_reads },
+    { "stored_text_limit", test_stored_text_limit },
+    { "statement_duration_pairing", test_statement_duration_pairing },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };

@@ -3,7 +3,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "store/redact.h"
+#include "normalize/normalize.h"
 
 #define ELLIPSIS "\xe2\x80\xa6" /* U+2026 */
 
