@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -25,34 +26,42 @@ static char lock_path[4096];
 static volatile sig_atomic_t lock_held;
 static const int lock_signals[] = { SIGINT, SIGTERM, SIGHUP };
 static struct sigaction lock_old[3];
+static bool lock_hooked[3];
 
 static void lock_on_signal(int sig)
 {
     if (lock_held)
         unlink(lock_path);
     lock_held = 0;
-    /* Re-raise with the previous disposition so the process ends as it would have. */
+    /* Re-raise with the default disposition so the process ends as it would have. */
     for (size_t i = 0; i < ARRAY_SIZE(lock_signals); i++)
         if (lock_signals[i] == sig)
             sigaction(sig, &lock_old[i], NULL);
     raise(sig);
 }
 
+/* Only signals that would kill the process get the clean-up handler: a daemon that
+ * handles SIGTERM or SIGHUP itself (to stop after the current work, or to reload) is not
+ * interrupted, and the report is finished. */
 static void lock_guard(bool on)
 {
-    if (on) {
-        struct sigaction sa;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = lock_on_signal;
-        sigemptyset(&sa.sa_mask);
-        for (size_t i = 0; i < ARRAY_SIZE(lock_signals); i++)
-            sigaction(lock_signals[i], &sa, &lock_old[i]);
-        lock_held = 1;
-    } else {
-        lock_held = 0;
-        for (size_t i = 0; i < ARRAY_SIZE(lock_signals); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(lock_signals); i++) {
+        if (on) {
+            struct sigaction cur;
+            lock_hooked[i] = false;
+            if (sigaction(lock_signals[i], NULL, &cur) < 0 || cur.sa_handler != SIG_DFL)
+                continue;
+            struct sigaction sa;
+            memset(&sa, 0, sizeof(sa));
+            sa.sa_handler = lock_on_signal;
+            sigemptyset(&sa.sa_mask);
+            lock_hooked[i] = sigaction(lock_signals[i], &sa, &lock_old[i]) == 0;
+        } else if (lock_hooked[i]) {
             sigaction(lock_signals[i], &lock_old[i], NULL);
+            lock_hooked[i] = false;
+        }
     }
+    lock_held = on;
 }
 
 static void fsync_dir(const char *path)
