@@ -329,7 +329,8 @@ SIFT_WUR int report_render(const struct report *r, const struct report_opts *opt
 
 /* Write @len bytes to @path atomically (Git's lockfile: "<path>.lock" created with
  * O_CREAT|O_EXCL, mode 0640, written, fsync'd, renamed over @path; removed on failure or
- * on SIGINT/SIGTERM/SIGHUP meanwhile). Readers see the old file or the new one, never
+ * on a SIGINT/SIGTERM/SIGHUP meanwhile that would end the process). Not thread-safe (one
+ * report is written at a time). Readers see the old file or the new one, never
  * half of one. Returns 0, or -1 with a DIAG_IO diag (a lock that exists already names
  * the lock file). */
 int report_write_file(const char *path, const void *data, size_t len, struct diag *d);
