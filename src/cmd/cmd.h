@@ -46,6 +46,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

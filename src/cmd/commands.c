@@ -18,6 +18,8 @@ const struct command commands[] = {
       "load logs (plain, .gz, stdin) into the store, exactly once per byte" },
     { "top", cmd_top, "pgsift top [--since T] [--until T] [--by KEY] [--limit N] [--format F]",
       "the query table from the store: calls, time, p50/p95/p99 per statement" },
+    { "plans", cmd_plans, "pgsift plans [--query FP] [--show PLAN] [--changes] [--format F]",
+      "auto_explain plan shapes per query: latency per shape, plan changes, insights" },
     { "events", cmd_events, "pgsift events [--since T] [--until T] [--kind K] [--format F]",
       "errors, lock waits, deadlocks, temp files, checkpoints ... from the store" },
     { "report", cmd_report,

@@ -408,4 +408,77 @@ void store_shape_detail_release(struct store_shape_detail *x);
 SIFT_WUR int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
                                  uint64_t *errors, struct diag *d);
 
+/* ---- reading: auto_explain plan shapes (store/plans.c, docs/plans.md) ---- */
+
+/* One plan shape of one query in one database. Strings are owned by the result. */
+struct store_plan {
+    uint64_t fingerprint; /* query fingerprint; 0 when the plan had no Query Text */
+    char *database;       /* "" when the log does not say */
+    char *query;          /* canonical text from the catalogue; NULL when unknown */
+    uint64_t plan_fp;     /* plan shape fingerprint (0: the plan could not be read) */
+    char *shape;          /* one line: "Aggregate > Seq Scan on t" */
+    char *insights;       /* insights seen in any plan of this shape, comma-separated names
+                             in enum plan_insight_kind order ("" if none) */
+    char *format;         /* format of the sample: text, json, yaml, xml */
+    char *sample;         /* the plan shown: the one with the most insights, the slowest
+                             among those (redacted unless --keep-literals) */
+    int64_t first_seen_us, last_seen_us, sample_ts_us;
+    uint64_t calls;
+    double total_ms, mean_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* executor time */
+    double sample_ms; /* -1 when the sample record had no duration */
+};
+
+/*
+ * A plan change: the dominant plan of a query changed. The runs of one shape (plan
+ * records in a row with that shape, in ingest order) that count are those of at least
+ * STORE_PLAN_CHANGE_MIN_CALLS records; shorter runs (a one-off generic plan) are left
+ * out, and neighbouring runs of the same shape merge. Each switch between two merged
+ * runs is a change, with the mean executor time on either side.
+ */
+#define STORE_PLAN_CHANGE_MIN_CALLS 3
+
+struct store_plan_run {
+    uint64_t plan_fp;
+    int64_t first_us, last_us;
+    uint64_t calls;
+    double total_ms;
+};
+
+struct store_plan_change {
+    uint64_t fingerprint;
+    char *database; /* owned (NULL from store_plan_detect()) */
+    uint64_t from_plan, to_plan;
+    int64_t at_us; /* first record of the new plan */
+    uint64_t calls_before, calls_after;
+    double before_ms, after_ms; /* mean executor time per call */
+    double slower_by;           /* after_ms / before_ms; < 1 when it got faster; -1 unknown */
+};
+
+/* The rule on runs in ingest order; writes at most @max changes, returns how many
+ * there are. Pure (tests, rules). */
+size_t store_plan_detect(const struct store_plan_run *runs, size_t n, struct store_plan_change *out,
+                         size_t max);
+
+struct store_plans_opts {
+    bool has_fingerprint; /* only this query */
+    uint64_t fingerprint;
+    bool has_plan_fp; /* only this shape */
+    uint64_t plan_fp;
+    const char *database; /* NULL: all */
+    int64_t since_us;     /* shapes last seen at or after; INT64_MIN: all */
+};
+
+struct store_plans {
+    struct store_plan *plans; /* by query, database, then first seen */
+    size_t n;
+    struct store_plan_change *changes; /* of the queries in plans, oldest first */
+    size_t n_changes;
+};
+
+/* Read plan shapes and the changes of their queries. Returns 0 (release @out with
+ * store_plans_release()), or -1 with @d filled. */
+SIFT_WUR int store_plans(struct store *s, const struct store_plans_opts *o, struct store_plans *out,
+                         struct diag *d);
+void store_plans_release(struct store_plans *p);
+
 #endif

@@ -26,6 +26,7 @@
 #include "core/xalloc.h"
 #include "event.h"
 #include "input/input.h"
+#include "normalize/normalize.h"
 #include "parse/parse.h"
 #include "store/store.h"
 #include "parse/parse_int.h"
@@ -633,6 +634,85 @@ static int cmd_classify(int argc, char **argv)
     return 0;
 }
 
+/* plans [--redacted] FILE [FORMAT]: every auto_explain plan of FILE analysed: its line,
+ * format, fingerprint, shape, then indented insights (name, node, explanation) and index
+ * suggestions (DDL). --redacted: print each plan redacted and analyse that instead. */
+static int cmd_plans(int argc, char **argv)
+{
+    struct diag d = DIAG_INIT;
+    struct arena a = ARENA_INIT;
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    struct normalizer *nz = NULL;
+    struct sbuf red = SBUF_INIT;
+
+    if (argc > 1 && !strcmp(argv[1], "--redacted")) {
+        nz = normalize_new(NULL);
+        argc--;
+        argv++;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: sift-test-tool plans FILE [FORMAT]\n");
+        return 2;
+    }
+    struct parser *p =
+        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    for (;;) {
+        st = input_next(in, &ln, &d);
+        if (st == INPUT_LINE)
+            parser_feed(p, &ln);
+        else if (st == INPUT_EOF || st == INPUT_ERROR)
+            parser_end(p);
+        while (parser_next(p, &ev) == PARSE_EVENT) {
+            classify_event(ev, &a);
+            if (ev->kind != EV_PLAN)
+                continue;
+            struct plan_analysis pa;
+            struct span body = ev->plan;
+            if (nz) {
+                sbuf_reset(&red);
+                if (plan_redact(nz, body, ev->plan_format, &a, &red) < 0)
+                    fprintf(stderr, "sift-test-tool: redaction cut\n");
+                body = sbuf_span(&red);
+                printf("%s\n", red.buf);
+            }
+            plan_analyze(body, ev->plan_format, ev->duration_ms, &a, &pa);
+            printf("line %" PRIu64 "\t%s\t%016" PRIx64 "\t%s\t%.*s\n", ev->src_line,
+                   plan_format_name(ev->plan_format), pa.fingerprint,
+                   pa.parsed ? "parsed" : pa.reason, (int)pa.shape.len,
+                   pa.shape.p ? pa.shape.p : "");
+            for (size_t i = 0; i < pa.n_insights; i++)
+                printf("  insight %s\t%.*s\t%.*s\n", plan_insight_name(pa.insights[i].kind),
+                       (int)pa.insights[i].node.len,
+                       pa.insights[i].node.p ? pa.insights[i].node.p : "",
+                       (int)pa.insights[i].explanation.len, pa.insights[i].explanation.p);
+            for (size_t i = 0; i < pa.n_suggestions; i++)
+                printf("  index %.*s\tsaving %.3f ms\n", (int)pa.suggestions[i].ddl.len,
+                       pa.suggestions[i].ddl.p, pa.suggestions[i].saving_ms);
+        }
+        arena_reset(&a);
+        if (st != INPUT_LINE && st != INPUT_DAMAGED)
+            break;
+    }
+    input_close(in);
+    parser_free(p);
+    arena_release(&a);
+    sbuf_release(&red);
+    normalize_free(nz);
+    if (st == INPUT_ERROR) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        return 1;
+    }
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -647,6 +727,7 @@ static const struct {
     { "parse-count", cmd_parse_count,
       "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
+    { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
 };
 
 int main(int argc, char **argv)
