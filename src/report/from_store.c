@@ -556,6 +556,104 @@ static int load_errors_rejects(struct report *r, struct store *st, struct diag *
     return 0;
 }
 
+/* ---- plans ---- */
+
+struct plan_key {
+    const struct store_plan *p;
+};
+
+static int plan_cmp(const void *a, const void *b)
+{
+    const struct store_plan *x = ((const struct plan_key *)a)->p,
+                            *y = ((const struct plan_key *)b)->p;
+    bool xi = x->insights && *x->insights, yi = y->insights && *y->insights;
+    if (xi != yi)
+        return xi ? -1 : 1;
+    if (x->total_ms != y->total_ms)
+        return x->total_ms > y->total_ms ? -1 : 1;
+    if (x->fingerprint != y->fingerprint)
+        return x->fingerprint < y->fingerprint ? -1 : 1;
+    return x->plan_fp < y->plan_fp ? -1 : x->plan_fp > y->plan_fp;
+}
+
+static struct span opt_str(struct report *r, const char *s)
+{
+    return s ? report_str(r, span_cstr(s)) : SPAN_NULL;
+}
+
+static const char *shape_of(const struct store_plans *sp, uint64_t fp, uint64_t plan_fp)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->plans[i].fingerprint == fp && sp->plans[i].plan_fp == plan_fp)
+            return sp->plans[i].shape;
+    return NULL;
+}
+
+static int load_plans(struct report *r, struct store *st, size_t top, struct diag *d)
+{
+    struct store_plans sp;
+
+    if (store_plans(st, &(struct store_plans_opts){ .since_us = r->from_us }, &sp, d) < 0)
+        return -1;
+    struct plan_key *keys = xmalloc((sp.n ? sp.n : 1) * sizeof(*keys));
+    size_t n = 0;
+    for (size_t i = 0; i < sp.n; i++)
+        if (sp.plans[i].first_seen_us < r->to_us && sp.plans[i].last_seen_us >= r->from_us)
+            keys[n++] = (struct plan_key){ &sp.plans[i] };
+    qsort(keys, n, sizeof(*keys), plan_cmp);
+    r->plans_total = n;
+    for (size_t i = 0; i < n && i < top; i++) {
+        const struct store_plan *p = keys[i].p;
+        XGROW(r->plans, r->nplans + 1, r->plans_alloc);
+        struct report_plan *x = &r->plans[r->nplans++];
+        *x = (struct report_plan){
+            .fingerprint = p->fingerprint,
+            .plan_fp = p->plan_fp,
+            .query = opt_str(r, p->query),
+            .database = opt_str(r, p->database),
+            .shape = opt_str(r, p->shape),
+            .insights = opt_str(r, p->insights ? p->insights : ""),
+            .format = opt_str(r, p->format),
+            .sample = opt_str(r, p->sample),
+            .calls = p->calls,
+            .total_ms = p->total_ms,
+            .mean_ms = p->mean_ms,
+            .p95_ms = p->p95_ms,
+            .first_us = p->first_seen_us,
+            .last_us = p->last_seen_us,
+        };
+    }
+    free(keys);
+    for (size_t i = 0; i < sp.n_changes; i++) {
+        const struct store_plan_change *c = &sp.changes[i];
+        if (c->at_us < r->from_us || c->at_us >= r->to_us)
+            continue;
+        const char *q = NULL;
+        for (size_t k = 0; k < sp.n && !q; k++)
+            if (sp.plans[k].fingerprint == c->fingerprint)
+                q = sp.plans[k].query;
+        XGROW(r->plan_changes, r->nplan_changes + 1, r->plan_changes_alloc);
+        r->plan_changes[r->nplan_changes++] = (struct report_plan_change){
+            .fingerprint = c->fingerprint,
+            .from_plan = c->from_plan,
+            .to_plan = c->to_plan,
+            .query = opt_str(r, q),
+            .database = opt_str(r, c->database),
+            .from_shape = opt_str(r, shape_of(&sp, c->fingerprint, c->from_plan)),
+            .to_shape = opt_str(r, shape_of(&sp, c->fingerprint, c->to_plan)),
+            .at_us = c->at_us,
+            .calls_before = c->calls_before,
+            .calls_after = c->calls_after,
+            .before_ms = c->before_ms,
+            .after_ms = c->after_ms,
+            .slower_by = c->slower_by < 0 ? NAN : c->slower_by,
+        };
+    }
+    r->plans_known = true;
+    store_plans_release(&sp);
+    return 0;
+}
+
 int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
                       struct diag *d)
 {
@@ -578,7 +676,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     if (load_queries(&L, st, te, d) < 0)
         goto out;
     int64_t t2 = clock_mono_ns();
-    if (load_errors_rejects(r, st, d) < 0)
+    if (load_errors_rejects(r, st, d) < 0 ||
+        load_plans(r, st, opts && opts->top ? opts->top : 20, d) < 0)
         goto out;
     if (store_events(st,
                      &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },

@@ -201,6 +201,7 @@ static void head(struct html *h)
          "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
          "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
          "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "
+         "href=\"#plans\">Plans</a><a "
          "href=\"#errors\">Errors</a><a href=\"#locks\">Locks</a><a href=\"#temp\">Temp "
          "files</a><a href=\"#checkpoints\">Checkpoints</a><a "
          "href=\"#vacuum\">Autovacuum</a><a href=\"#sessions\">Connections</a><a "
@@ -575,6 +576,125 @@ static void new_queries(struct html *h)
         S(h, "</td></tr>\n");
     }
     S(h, "</tbody></table></div>\n</section>\n");
+}
+
+static void fp_code(struct html *h, uint64_t fp)
+{
+    char b[17];
+    fmt_fingerprint(b, fp);
+    F(h, "<code>%s</code>", b);
+}
+
+static void short_text_cell(struct html *h, struct span s, size_t max)
+{
+    int cut;
+    S(h, "<td class=\"sql\">");
+    E(h, text_cut(s, max, &cut));
+    if (cut)
+        S(h, "\xe2\x80\xa6");
+    S(h, "</td>");
+}
+
+static void plans(struct html *h)
+{
+    const struct report *r = h->r;
+    char b[FMT_MAX];
+    S(h, "<section id=\"plans\">\n<h2>Plans</h2>\n");
+    if (!r->plans_known) {
+        empty_note(h, "No plan information in this store.");
+        S(h, "</section>\n");
+        return;
+    }
+    S(h, "<h3>Plan changes</h3>\n");
+    if (!r->nplan_changes) {
+        empty_note(h, "No query changed its plan in this period.");
+    } else {
+        S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plan-changes\">\n<thead><tr>"
+             "<th>Query</th><th>Database</th><th>Changed at</th><th>From</th><th>To</th><th "
+             "class=\"n\">Mean before</th><th class=\"n\">Mean after</th><th "
+             "class=\"n\">Slower by</th></tr></thead>\n<tbody>\n");
+        for (size_t i = 0; i < r->nplan_changes; i++) {
+            const struct report_plan_change *c = &r->plan_changes[i];
+            S(h, "<tr><td>");
+            fp_code(h, c->fingerprint);
+            S(h, " ");
+            int cut;
+            E(h, text_cut(c->query, REPORT_SHORT_TEXT, &cut));
+            if (cut)
+                S(h, "\xe2\x80\xa6");
+            S(h, "</td>");
+            text_cell(h, c->database);
+            fmt_local(r, c->at_us, b, sizeof(b));
+            S(h, "<td>");
+            EC(h, b);
+            S(h, "</td>");
+            short_text_cell(h, c->from_shape, REPORT_SHORT_TEXT);
+            short_text_cell(h, c->to_shape, REPORT_SHORT_TEXT);
+            ms_cell(h, "before_ms", c->before_ms);
+            ms_cell(h, "after_ms", c->after_ms);
+            fmt_ratio(b, sizeof(b), c->slower_by);
+            num_cell(h, "slower_by", c->slower_by, b);
+            S(h, "</tr>\n");
+        }
+        S(h, "</tbody></table></div>\n");
+    }
+    S(h, "<h3>Plan shapes seen</h3>\n");
+    if (!r->nplans) {
+        empty_note(h, "No auto_explain plan in this period.");
+        S(h, "</section>\n");
+        return;
+    }
+    F(h,
+      "<p class=\"note\">%llu plan shape%s seen in this period; those with insights first, "
+      "then by total time. Numbers are over every plan of the shape in the store; "
+      "<code>pgsift plans --show PLAN</code> explains a shape.</p>\n",
+      (unsigned long long)r->plans_total, r->plans_total == 1 ? "" : "s");
+    S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plans\">\n<thead><tr><th>Query</th>"
+         "<th>Plan</th><th>Shape</th><th>Insights</th><th class=\"n\">Plans</th><th "
+         "class=\"n\">Mean</th><th class=\"n\">p95</th><th>Last seen</th></tr></thead>\n"
+         "<tbody>\n");
+    for (size_t i = 0; i < r->nplans; i++) {
+        const struct report_plan *p = &r->plans[i];
+        S(h, "<tr><td>");
+        fp_code(h, p->fingerprint);
+        S(h, " ");
+        int cut;
+        E(h, text_cut(p->query, REPORT_SHORT_TEXT, &cut));
+        if (cut)
+            S(h, "\xe2\x80\xa6");
+        S(h, "</td><td>");
+        fp_code(h, p->plan_fp);
+        S(h, "</td>");
+        short_text_cell(h, p->shape, 200);
+        text_cell(h, p->insights);
+        count_cell(h, "calls", (double)p->calls);
+        ms_cell(h, "mean_ms", p->mean_ms);
+        ms_cell(h, "p95_ms", p->p95_ms);
+        fmt_local(r, p->last_us, b, sizeof(b));
+        S(h, "<td>");
+        EC(h, b);
+        S(h, "</td></tr>\n");
+    }
+    S(h, "</tbody></table></div>\n");
+    /* The plans behind the insights (as stored: redacted at ingest unless
+     * --keep-literals). */
+    for (size_t i = 0, shown = 0; i < r->nplans && shown < 5; i++) {
+        const struct report_plan *p = &r->plans[i];
+        int cut;
+        if (!p->insights.len || !p->sample.p)
+            continue;
+        shown++;
+        S(h, "<h3>Plan ");
+        fp_code(h, p->plan_fp);
+        S(h, ": ");
+        E(h, p->insights);
+        S(h, "</h3>\n<pre>");
+        E(h, text_cut(p->sample, REPORT_DETAIL_TEXT, &cut));
+        if (cut)
+            S(h, "\n\xe2\x80\xa6");
+        S(h, "</pre>\n");
+    }
+    S(h, "</section>\n");
 }
 
 static void dl_item(struct html *h, const char *k, const char *v)
@@ -1175,6 +1295,7 @@ int report_render_html(const struct report *r, const struct report_opts *o, stru
     queries(&h);
     regressions(&h);
     new_queries(&h);
+    plans(&h);
     errors(&h);
     locks(&h);
     temp_files(&h);

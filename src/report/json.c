@@ -400,6 +400,66 @@ static void compare(struct json *j, int *first)
     S(j, "]}");
 }
 
+static void fp_str(struct json *j, int *first, const char *k, uint64_t fp)
+{
+    char b[17];
+    fmt_fingerprint(b, fp);
+    ks(j, first, k, span_cstr(b));
+}
+
+static void plans(struct json *j, int *first)
+{
+    const struct report *r = j->r;
+    key(j, first, "plans_known");
+    S(j, r->plans_known ? "true" : "false");
+    ku(j, first, "plans_total", r->plans_total);
+    key(j, first, "plans");
+    S(j, "[");
+    for (size_t i = 0; i < r->nplans; i++) {
+        const struct report_plan *p = &r->plans[i];
+        int f = 1;
+        S(j, i ? ",\n{" : "{");
+        fp_str(j, &f, "fingerprint", p->fingerprint);
+        fp_str(j, &f, "plan", p->plan_fp);
+        ks(j, &f, "query", p->query);
+        ks(j, &f, "database", p->database);
+        ks(j, &f, "shape", p->shape);
+        ks(j, &f, "insights", p->insights);
+        ku(j, &f, "plans", p->calls);
+        kn(j, &f, "total_ms", p->total_ms);
+        kn(j, &f, "mean_ms", p->mean_ms);
+        kn(j, &f, "p95_ms", p->p95_ms);
+        kt(j, &f, "first_seen", p->first_us);
+        kt(j, &f, "last_seen", p->last_us);
+        ks(j, &f, "format", p->format);
+        ks(j, &f, "sample", p->sample);
+        S(j, "}");
+    }
+    S(j, "]");
+    key(j, first, "plan_changes");
+    S(j, "[");
+    for (size_t i = 0; i < r->nplan_changes; i++) {
+        const struct report_plan_change *c = &r->plan_changes[i];
+        int f = 1;
+        S(j, i ? ",\n{" : "{");
+        fp_str(j, &f, "fingerprint", c->fingerprint);
+        ks(j, &f, "query", c->query);
+        ks(j, &f, "database", c->database);
+        kt(j, &f, "at", c->at_us);
+        fp_str(j, &f, "from_plan", c->from_plan);
+        fp_str(j, &f, "to_plan", c->to_plan);
+        ks(j, &f, "from_shape", c->from_shape);
+        ks(j, &f, "to_shape", c->to_shape);
+        ku(j, &f, "calls_before", c->calls_before);
+        ku(j, &f, "calls_after", c->calls_after);
+        kn(j, &f, "before_ms", c->before_ms);
+        kn(j, &f, "after_ms", c->after_ms);
+        kn(j, &f, "slower_by", c->slower_by);
+        S(j, "}");
+    }
+    S(j, "]");
+}
+
 static void errors(struct json *j, int *first)
 {
     const struct report *r = j->r;
@@ -591,6 +651,8 @@ int report_render_json(const struct report *r, const struct report_opts *o, stru
     hist(&j, &first, "latency_histogram", "le_ms", &r->latency);
     S(&j, "\n");
     queries(&j, &first);
+    S(&j, "\n");
+    plans(&j, &first);
     S(&j, "\n");
     errors(&j, &first);
     S(&j, "\n");

@@ -311,6 +311,72 @@ static void new_queries(struct md *m)
     }
 }
 
+static void plans(struct md *m)
+{
+    const struct report *r = m->r;
+    static const char *const ccols[] = { "Query",        "Fingerprint", "Database",
+                                         "Changed at",   "From",        "To",
+                                         ">Mean before", ">Mean after", ">Slower by" };
+    static const char *const pcols[] = { "Query",    "Fingerprint", "Plan",  "Shape",
+                                         "Insights", ">Plans",      ">Mean", ">p95" };
+    char b[FMT_MAX];
+    S(m, "\n## Plans\n");
+    if (!r->plans_known) {
+        none(m, "No plan information in this store.");
+        return;
+    }
+    if (!r->nplan_changes) {
+        none(m, "No query changed its plan in this period.");
+    } else {
+        table_head(m, ccols, ARRAY_SIZE(ccols));
+        for (size_t i = 0; i < r->nplan_changes; i++) {
+            const struct report_plan_change *c = &r->plan_changes[i];
+            int cut;
+            char fp[17];
+            S(m, "| ");
+            E(m, text_cut(c->query, MD_QUERY_TEXT, &cut));
+            S(m, " |");
+            fmt_fingerprint(fp, c->fingerprint);
+            cell(m, fp);
+            cell_span(m, c->database);
+            fmt_local(r, c->at_us, b, sizeof(b));
+            cell(m, b);
+            cell_span(m, text_cut(c->from_shape, MD_QUERY_TEXT, &cut));
+            cell_span(m, text_cut(c->to_shape, MD_QUERY_TEXT, &cut));
+            cell_ms(m, c->before_ms);
+            cell_ms(m, c->after_ms);
+            fmt_ratio(b, sizeof(b), c->slower_by);
+            cell(m, b);
+            S(m, "\n");
+        }
+    }
+    if (!r->nplans) {
+        none(m, "No auto_explain plan in this period.");
+        return;
+    }
+    F(m, "\n%llu plan shapes seen; with insights first, then by total time:\n",
+      (unsigned long long)r->plans_total);
+    table_head(m, pcols, ARRAY_SIZE(pcols));
+    for (size_t i = 0; i < r->nplans; i++) {
+        const struct report_plan *p = &r->plans[i];
+        int cut;
+        char fp[17];
+        S(m, "| ");
+        E(m, text_cut(p->query, MD_QUERY_TEXT, &cut));
+        S(m, " |");
+        fmt_fingerprint(fp, p->fingerprint);
+        cell(m, fp);
+        fmt_fingerprint(fp, p->plan_fp);
+        cell(m, fp);
+        cell_span(m, text_cut(p->shape, 120, &cut));
+        cell_span(m, p->insights);
+        cell_count(m, (double)p->calls);
+        cell_ms(m, p->mean_ms);
+        cell_ms(m, p->p95_ms);
+        S(m, "\n");
+    }
+}
+
 static void errors(struct md *m)
 {
     const struct report *r = m->r;
@@ -543,6 +609,7 @@ int report_render_md(const struct report *r, const struct report_opts *o, struct
     queries(&m);
     regressions(&m);
     new_queries(&m);
+    plans(&m);
     errors(&m);
     event_sections(&m);
     rejects(&m);

@@ -95,6 +95,8 @@ void report_release(struct report *r)
         free(r->rejects[i].samples);
     free(r->rejects);
     free(r->alerts);
+    free(r->plans);
+    free(r->plan_changes);
     free(r->deadlock_samples);
     items_free(&r->locks);
     items_free(&r->checkpoint_causes);

@@ -168,6 +168,30 @@ struct report_alert {
     double value;
 };
 
+/* An auto_explain plan shape of a query seen in the period (store_plans()). Its numbers
+ * are those of every plan of that shape the store holds. */
+struct report_plan {
+    uint64_t fingerprint, plan_fp;
+    struct span query; /* canonical query text, SPAN_NULL if unknown */
+    struct span database;
+    struct span shape;    /* "Aggregate > Seq Scan on t" */
+    struct span insights; /* comma-separated names, "" when none */
+    struct span format;   /* of the sample: text, json, yaml, xml */
+    struct span sample;   /* the plan (redacted at ingest unless --keep-literals) */
+    uint64_t calls;
+    double total_ms, mean_ms, p95_ms;
+    int64_t first_us, last_us;
+};
+
+/* The dominant plan of a query changed in the period. */
+struct report_plan_change {
+    uint64_t fingerprint, from_plan, to_plan;
+    struct span query, database, from_shape, to_shape;
+    int64_t at_us;
+    uint64_t calls_before, calls_after;
+    double before_ms, after_ms, slower_by; /* slower_by NaN when unknown */
+};
+
 /* A regression: a query shape whose p95 or total time is well above its baseline. */
 enum report_metric { RM_P95 = 0, RM_TOTAL };
 struct report_regression {
@@ -252,6 +276,15 @@ struct report {
 
     struct report_reject *rejects;
     size_t nrejects, rejects_alloc;
+
+    /* Plans: shapes seen in the period (with insights first, then by total time; at most
+     * opts.top), and plan changes in the period. */
+    struct report_plan *plans;
+    size_t nplans, plans_alloc;
+    uint64_t plans_total; /* shapes seen in the period, before the cut */
+    struct report_plan_change *plan_changes;
+    size_t nplan_changes, plan_changes_alloc;
+    bool plans_known; /* plans were read (the store has the plan tables) */
 
     struct report_alert *alerts;
     size_t nalerts, alerts_alloc;

@@ -247,6 +247,45 @@ static void events(struct gen *g)
         j->samples[i] = text(g, "garbage line %ld with 'secret-%ld'", (long)i, (long)i);
     r->totals.v[RF_REJECTS] = 12;
 
+    r->plans_known = true;
+    r->plans_total = 3;
+    for (size_t i = 0; i < 3 && r->nqueries; i++) {
+        XGROW(r->plans, r->nplans + 1, r->plans_alloc);
+        struct report_plan *p = &r->plans[r->nplans++];
+        *p = (struct report_plan){ .fingerprint = r->queries[i].fingerprint, .plan_fp = next(g) };
+        p->query = r->queries[i].text;
+        p->database = text(g, "app", 0, 0);
+        p->shape = text(g, "Aggregate > Seq Scan on t%ld", (long)i, 0);
+        p->insights = i == 0 ? text(g, "seq_scan_filter,disk_sort", 0, 0) : SPAN_NULL;
+        if (!p->insights.p)
+            p->insights = report_str(r, SPAN_LIT(""));
+        p->format = report_str(r, SPAN_LIT("text"));
+        p->sample =
+            text(g, "Aggregate (actual rows=%ld loops=1)\n  ->  Seq Scan on t%ld", 1, (long)i);
+        p->calls = 10 + i;
+        p->total_ms = 1000.0 / (double)(i + 1);
+        p->mean_ms = p->total_ms / (double)p->calls;
+        p->p95_ms = p->mean_ms * 2;
+        p->first_us = r->from_us;
+        p->last_us = r->to_us - USEC_PER_SEC;
+    }
+    if (r->nplans) {
+        XGROW(r->plan_changes, r->nplan_changes + 1, r->plan_changes_alloc);
+        r->plan_changes[r->nplan_changes++] =
+            (struct report_plan_change){ .fingerprint = r->plans[0].fingerprint,
+                                         .from_plan = r->plans[1].plan_fp,
+                                         .to_plan = r->plans[0].plan_fp,
+                                         .query = r->plans[0].query,
+                                         .database = r->plans[0].database,
+                                         .from_shape = r->plans[1].shape,
+                                         .to_shape = r->plans[0].shape,
+                                         .at_us = r->from_us + 9 * 3600 * USEC_PER_SEC,
+                                         .calls_before = 40,
+                                         .calls_after = 12,
+                                         .before_ms = 2.5,
+                                         .after_ms = 85,
+                                         .slower_by = 34 };
+    }
     r->alerts_known = true;
     struct report_alert *a = report_add_alert(r);
     a->rule = text(g, "deadlock", 0, 0);
