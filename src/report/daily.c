@@ -285,12 +285,13 @@ int report_render_summary(const struct report *r, const struct report_opts *o, c
     }
     ADD(sbuf_addf(
         sb,
-        "\n%llu regression%s, %llu new statement shape%s, %llu deadlock%s, %llu temp "
-        "file%s.",
+        "\n%llu regression%s, %llu new statement shape%s, %zu plan change%s, %llu deadlock%s, "
+        "%llu temp file%s.",
         (unsigned long long)r->regressions_total, r->regressions_total == 1 ? "" : "s",
-        (unsigned long long)r->new_total, r->new_total == 1 ? "" : "s",
-        (unsigned long long)r->events[EV_DEADLOCK], r->events[EV_DEADLOCK] == 1 ? "" : "s",
-        (unsigned long long)r->events[EV_TEMP_FILE], r->events[EV_TEMP_FILE] == 1 ? "" : "s"));
+        (unsigned long long)r->new_total, r->new_total == 1 ? "" : "s", r->nplan_changes,
+        r->nplan_changes == 1 ? "" : "s", (unsigned long long)r->events[EV_DEADLOCK],
+        r->events[EV_DEADLOCK] == 1 ? "" : "s", (unsigned long long)r->events[EV_TEMP_FILE],
+        r->events[EV_TEMP_FILE] == 1 ? "" : "s"));
     if (link && *link) {
         ADD(sbuf_addstr(sb, " Full report: "));
         ADD(add_md(sb, span_cstr(link)));
