@@ -25,6 +25,12 @@ const struct command commands[] = {
     { "report", cmd_report,
       "pgsift report [--day YYYY-MM-DD | --since T --until T] [--tz Z] [--format F] [-o FILE]",
       "the daily report: self-contained HTML, Markdown or JSON" },
+    { "rules", cmd_rules, "pgsift rules check|explain|test|eval ...",
+      "validate, explain, replay and evaluate alert rules" },
+    { "alerts", cmd_alerts, "pgsift alerts [--state S] [--history] [--format F] | deliver ...",
+      "alert instances, states and the delivery log; send notifications" },
+    { "silence", cmd_silence, "pgsift silence add|list|expire ...",
+      "mute notifications of matching alerts for a while" },
     { "help", cmd_help, "pgsift help [COMMAND]", "show help for pgsift or for one command" },
     { NULL, NULL, NULL, NULL },
 };

@@ -10,6 +10,8 @@
 #ifndef SIFT_CORE_LIMITS_H
 #define SIFT_CORE_LIMITS_H
 
+#include <stdint.h>
+
 /* One log record, continuation lines included. PostgreSQL itself caps nothing, but a
  * statement over 10 MB in a log is an attack or a bug; we keep memory bounded. */
 #define SIFT_MAX_RECORD_BYTES (10u << 20)
@@ -78,6 +80,21 @@
 #define SIFT_MAX_RULE_FILE_BYTES   (1u << 20)
 #define SIFT_MAX_CONFIG_FILE_BYTES (1u << 20)
 
+/* Rules per rule set (all files together): each is evaluated every minute. */
+#define SIFT_MAX_RULES 1000u
+/* Labels or annotations per rule, and the bytes of one label value or annotation
+ * template (a summary line, a runbook URL). */
+#define SIFT_MAX_RULE_LABELS     32u
+#define SIFT_MAX_RULE_TEXT_BYTES 4096u
+/* A rule's window: per-minute aggregates are merged over it every evaluation. */
+#define SIFT_MAX_RULE_WINDOW_US (INT64_C(31) * 86400 * 1000000)
+/* Baseline periods and new_fingerprint lookbacks (read from hourly/daily data). */
+#define SIFT_MAX_RULE_BASELINE_US (INT64_C(400) * 86400 * 1000000)
+/* Alert instances one rule may produce per evaluation (group_by cardinality guard);
+ * groups beyond it are counted and reported, not evaluated. */
+#define SIFT_MAX_INSTANCES_PER_RULE 1000u
+/* Alerts listed in one notification; the rest are folded into "and N more". */
+#define SIFT_MAX_ALERTS_PER_MESSAGE 100u
 /* Body of one outgoing webhook/alert notification. */
 #define SIFT_MAX_WEBHOOK_BODY (256u << 10)
 

@@ -15,12 +15,27 @@ static void verror_at(struct ydoc *y, size_t line, size_t col, const char *fmt, 
     SIFT_PRINTF(4, 0);
 static void verror_at(struct ydoc *y, size_t line, size_t col, const char *fmt, va_list ap)
 {
-    char msg[512];
+    char msg[512], esc[4 * sizeof(msg)];
+    size_t o = 0;
 
     vsnprintf(msg, sizeof(msg), fmt, ap);
+    /* One error per line: control characters of quoted values (a "\n" escape in a
+     * double-quoted YAML scalar) are written as escapes, never as themselves. */
+    for (const unsigned char *p = (const unsigned char *)msg; *p; p++) {
+        if (*p >= 0x20 && *p != 0x7f)
+            esc[o++] = (char)*p;
+        else if (*p == '\n' || *p == '\t' || *p == '\r')
+            o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\%c",
+                                  *p == '\n'   ? 'n'
+                                  : *p == '\t' ? 't'
+                                               : 'r');
+        else
+            o += (size_t)snprintf(esc + o, sizeof(esc) - o, "\\x%02x", *p);
+    }
+    esc[o] = '\0';
     y->nerrors++;
     /* A full error buffer still counts the error; only its text is dropped. */
-    if (sbuf_addf(&y->errors, "%s:%zu:%zu: %s\n", y->path, line, col, msg) < 0)
+    if (sbuf_addf(&y->errors, "%s:%zu:%zu: %s\n", y->path, line, col, esc) < 0)
         return;
 }
 

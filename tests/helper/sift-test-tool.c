@@ -24,6 +24,7 @@
 #include "core/opts.h"
 #include "core/span.h"
 #include "core/xalloc.h"
+#include "stubs.h"
 #include "event.h"
 #include "input/input.h"
 #include "normalize/normalize.h"
@@ -722,6 +723,10 @@ static const struct {
     { "report-synth", cmd_report_synth, "render a synthetic (or hostile) report model" },
     { "report-job", cmd_report_job, "one tick of the daily report job (pgsift tail)" },
     { "svg", cmd_svg, "print one SVG chart (line|area|bars|hist|spark TITLE)" },
+    { "http-stub", stub_http, "loopback HTTP server answering by script (see stubs.h)" },
+    { "smtp-stub", stub_smtp, "loopback SMTP server answering by script (see stubs.h)" },
+    { "stub-log", stub_log, "print one field of every request a stub logged" },
+    { "webhook-verify", stub_webhook_verify, "check Standard Webhooks signatures in a stub log" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
     { "parse-count", cmd_parse_count,

@@ -9,6 +9,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
+#include "core/embedded.h"
 #include "store/store.h"
 #include "store/store_int.h"
 

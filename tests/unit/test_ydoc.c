@@ -117,6 +117,20 @@ static void test_syntax_error_and_shapes(void)
     arena_release(&a);
 }
 
+/* Regression (fuzz_rules_yaml): a quoted value with a "\n" escape kept its newline in
+ * the error message, splitting one error over two lines. */
+static void test_error_is_one_line(void)
+{
+    struct ydoc y;
+    struct rule r;
+    struct arena a = ARENA_INIT;
+    CHECK_EQ_INT(load(&y, "name: x\nseverity: \"bad\\nnext\\tx\\u0001\"\n", &r, &a), 1);
+    CHECK_EQ_STR(y.errors.buf, "rules/x.yaml:2:11: invalid value 'bad\\nnext\\tx\\x01' for "
+                               "'severity' (expected one of: info, warning, critical)\n");
+    ydoc_release(&y);
+    arena_release(&a);
+}
+
 static void test_converters(void)
 {
     int64_t v = 0;
@@ -163,6 +177,7 @@ TEST_LIST = {
     { "valid_with_defaults", test_valid_with_defaults },
     { "every_error_reported_with_position", test_every_error_reported_with_position },
     { "syntax_error_and_shapes", test_syntax_error_and_shapes },
+    { "error_is_one_line", test_error_is_one_line },
     { "converters", test_converters },
     { "file_limits", test_file_limits },
     { NULL, NULL },

@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * deliver_http - the only file that talks to libcurl: one POST (webhooks, Slack,
+ * PagerDuty) or one SMTP submission per call.
+ *
+ * Every handle gets CURLOPT_ERRORBUFFER, a connect and a total timeout, no redirects
+ * (a 3xx is a failure, as Standard Webhooks recommends), an explicit protocol list
+ * (https only unless the receiver allows http), and certificate verification unless the
+ * receiver turned it off. curl's messages can contain the URL, which for Slack and most
+ * webhooks is the secret: they are scrubbed before they leave this file.
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/clock.h"
+#include "core/utf8.h"
+#include "rules/deliver_int.h"
+
+#define RESPONSE_KEEP 1024
+
+static void global_init(void)
+{
+    static bool done;
+    if (!done) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        done = true;
+    }
+}
+
+void http_result_init(struct http_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->retry_after_us = -1;
+    sbuf_init(&res->response, RESPONSE_KEEP);
+}
+
+void http_result_release(struct http_result *res)
+{
+    sbuf_release(&res->response);
+}
+
+/* Replace every occurrence of @needle in @s (NUL-terminated, capacity @cap) by @with. */
+static void replace_all(char *s, size_t cap, const char *needle, size_t nlen, const char *with)
+{
+    char *p;
+    size_t wlen = strlen(with);
+
+    if (!nlen || wlen > nlen)
+        return;
+    while ((p = strstr(s, needle)) != NULL) {
+        memcpy(p, with, wlen);
+        memmove(p + wlen, p + nlen, strlen(p + nlen) + 1);
+    }
+    (void)cap;
+}
+
+/* Copy curl's message, without the URL or its path (where webhook secrets live), as
+ * valid UTF-8. */
+static void scrub_error(char *dst, size_t cap, const char *msg, const char *url, CURLcode code)
+{
+    char tmp[CURL_ERROR_SIZE + 1];
+
+    snprintf(tmp, sizeof(tmp), "%s", *msg ? msg : curl_easy_strerror(code));
+    size_t n = strlen(tmp);
+    while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
+        tmp[--n] = '\0';
+    if (url && *url) {
+        replace_all(tmp, sizeof(tmp), url, strlen(url), "<url>");
+        const char *scheme = strstr(url, "://");
+        const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+        if (path && strlen(path) > 1)
+            replace_all(tmp, sizeof(tmp), path, strlen(path), "/<path>");
+        const char *q = strchr(url, '?');
+        if (q && strlen(q) > 1)
+            replace_all(tmp, sizeof(tmp), q, strlen(q), "?<query>");
+    }
+    /* Keep it one line of valid UTF-8. */
+    size_t o = 0;
+    for (size_t i = 0; tmp[i] && o + 4 < cap;) {
+        uint32_t cp;
+        size_t l = utf8_decode((const unsigned char *)tmp + i, strlen(tmp + i), &cp);
+        if (!l || cp < 0x20) {
+            dst[o++] = '?';
+            i += l ? l : 1;
+            continue;
+        }
+        memcpy(dst + o, tmp + i, l);
+        o += l;
+        i += l;
+    }
+    dst[o] = '\0';
+}
+
+struct capture {
+    struct http_result *res;
+    int64_t now_us;
+};
+
+static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
+{
+    struct capture *c = ctx;
+    size_t len = size * n;
+    static const char name[] = "retry-after:";
+
+    if (len > sizeof(name) - 1 && !strncasecmp(buf, name, sizeof(name) - 1)) {
+        char v[128];
+        size_t vl = len - (sizeof(name) - 1);
+        if (vl >= sizeof(v))
+            vl = sizeof(v) - 1;
+        memcpy(v, buf + sizeof(name) - 1, vl);
+        v[vl] = '\0';
+        struct span s = span_trim(span_cstr(v));
+        int64_t secs;
+        if (span_to_i64(s, &secs) && secs >= 0 && secs < INT64_C(1) << 31) {
+            c->res->retry_after_us = secs * USEC_PER_SEC;
+        } else {
+            char d[128];
+            snprintf(d, sizeof(d), "%.*s", (int)s.len, s.p);
+            time_t t = curl_getdate(d, NULL);
+            if (t != (time_t)-1) {
+                int64_t at = (int64_t)t * USEC_PER_SEC - c->now_us;
+                c->res->retry_after_us = at > 0 ? at : 0;
+            }
+        }
+    }
+    return len;
+}
+
+static size_t on_body(char *buf, size_t size, size_t n, void *ctx)
+{
+    struct capture *c = ctx;
+    size_t len = size * n, room = RESPONSE_KEEP - c->res->response.len;
+
+    if (room && sbuf_add(&c->res->response, buf, len < room ? len : room) < 0)
+        return len;
+    return len; /* read everything, keep the start */
+}
+
+static long ms(int64_t us)
+{
+    int64_t m = us / 1000;
+    return m < 1 ? 1 : m > 0x7fffffff ? 0x7fffffff : (long)m;
+}
+
+void http_post(const struct http_request *req, struct http_result *res)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *hdrs = NULL;
+    struct capture cap = { res, req->now_us };
+    CURL *h;
+
+    global_init();
+    h = curl_easy_init();
+    if (!h) {
+        res->curl_code = CURLE_FAILED_INIT;
+        snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
+        return;
+    }
+    for (size_t i = 0; i < req->nheaders; i++)
+        hdrs = curl_slist_append(hdrs, req->headers[i]);
+    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
+    if (req->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "pgsift");
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &cap);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cap);
+
+    CURLcode rc = curl_easy_perform(h);
+    res->curl_code = (int)rc;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    if (rc != CURLE_OK)
+        scrub_error(res->error, sizeof(res->error), errbuf, req->url, rc);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(hdrs);
+}
+
+struct upload {
+    struct span data;
+    size_t off;
+};
+
+static size_t on_read(char *buf, size_t size, size_t n, void *ctx)
+{
+    struct upload *u = ctx;
+    size_t room = size * n, left = u->data.len - u->off;
+    size_t k = left < room ? left : room;
+
+    memcpy(buf, u->data.p + u->off, k);
+    u->off += k;
+    return k;
+}
+
+void smtp_send(const struct smtp_request *req, struct http_result *res)
+{
+    char errbuf[CURL_ERROR_SIZE] = "";
+    struct curl_slist *rcpt = NULL;
+    struct upload up = { req->message, 0 };
+    char from[512];
+    CURL *h;
+
+    global_init();
+    h = curl_easy_init();
+    if (!h) {
+        res->curl_code = CURLE_FAILED_INIT;
+        snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
+        return;
+    }
+    snprintf(from, sizeof(from), "<%s>", req->from);
+    for (size_t i = 0; i < req->nto; i++) {
+        char to[512];
+        snprintf(to, sizeof(to), "<%s>", req->to[i]);
+        rcpt = curl_slist_append(rcpt, to);
+    }
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(h, CURLOPT_URL, req->url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
+    curl_easy_setopt(h, CURLOPT_USE_SSL,
+                     req->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
+    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
+    if (req->ca_file)
+        curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+    if (req->username)
+        curl_easy_setopt(h, CURLOPT_USERNAME, req->username);
+    if (req->password)
+        curl_easy_setopt(h, CURLOPT_PASSWORD, req->password);
+    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
+    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(h, CURLOPT_READDATA, &up);
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->message.len);
+
+    CURLcode rc = curl_easy_perform(h);
+    res->curl_code = (int)rc;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    if (rc != CURLE_OK)
+        scrub_error(res->error, sizeof(res->error), errbuf, req->url, rc);
+    curl_easy_cleanup(h);
+    curl_slist_free_all(rcpt);
+}

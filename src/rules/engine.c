@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine - evaluate rules at minute boundaries of event time behind a watermark and
+ * persist what happens: instance states, history, cursors and the outbox, one
+ * transaction per boundary.
+ *
+ * The watermark is the newest event time in the source minus alerting.allowed_lateness
+ * (and, when tailing live, at least the wall clock minus it, so absence rules fire
+ * when every input is silent). A boundary t is evaluated once, when the watermark
+ * passes it, whatever the batch sizes of ingestion were: replaying logs gives the same
+ * history as tailing them did.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "event.h"
+#include "rules/alertdb_int.h"
+#include "rules/deliver_int.h"
+
+#define MINUTE (60 * USEC_PER_SEC)
+/* A rule never evaluated starts at most this far before the watermark. */
+#define BACKFILL_US (INT64_C(24) * 3600 * USEC_PER_SEC)
+
+static int64_t floor_to(int64_t t, int64_t step)
+{
+    int64_t q = t / step;
+    if (t % step < 0)
+        q--;
+    return q * step;
+}
+
+/* Settings without which a kind of record never appears in the logs. */
+static const char *setting_for(enum event_kind k)
+{
+    switch (k) {
+    case EV_DURATION: return "log_min_duration_statement = 0 (or a threshold such as 250ms)";
+    case EV_LOCK_WAIT:
+    case EV_LOCK_ACQUIRED: return "log_lock_waits = on";
+    case EV_TEMP_FILE: return "log_temp_files = 0";
+    case EV_CHECKPOINT: return "log_checkpoints = on";
+    case EV_CONNECTION:
+    case EV_AUTHENTICATED: return "log_connections = on";
+    case EV_DISCONNECTION: return "log_disconnections = on";
+    case EV_AUTOVACUUM:
+    case EV_AUTOANALYZE: return "log_autovacuum_min_duration = 0 (or a threshold)";
+    case EV_STATEMENT: return "log_statement = all";
+    case EV_PLAN: return "auto_explain";
+    default: return NULL; /* logged whatever the settings: none happened yet */
+    }
+}
+
+static unsigned warn_settings(const struct engine_opts *o, struct diag *d)
+{
+    uint64_t seen;
+    unsigned n = 0;
+
+    if (o->source->kinds_seen(o->source, &seen, d) < 0)
+        return 0;
+    for (size_t i = 0; i < o->rules->n; i++) {
+        const struct rule *r = &o->rules->rules[i];
+        if (!r->enabled)
+            continue;
+        enum event_kind need[16];
+        size_t nneed = 0;
+        if (r->source == RSRC_QUERIES)
+            need[nneed++] = EV_DURATION;
+        if (r->source == RSRC_EVENTS)
+            for (size_t j = 0; j < r->where.in[DIM_TYPE].n && nneed < ARRAY_SIZE(need); j++)
+                if (event_kind_from_name(span_cstr(r->where.in[DIM_TYPE].v[j]), &need[nneed]))
+                    nneed++;
+        bool any = false;
+        for (size_t j = 0; j < nneed; j++)
+            any |= (seen >> need[j]) & 1;
+        if (any || !nneed)
+            continue;
+        const char *setting = setting_for(need[0]);
+        if (!setting)
+            continue;
+        char kinds[256] = "";
+        size_t kl = 0;
+        for (size_t j = 0; j < nneed && kl < sizeof(kinds); j++)
+            kl += (size_t)snprintf(kinds + kl, sizeof(kinds) - kl, "%s%s", j ? "/" : "",
+                                   event_kind_name(need[j]));
+        log_warn("%s:%u:%u: rule '%s' reads %s records, none seen in the store: set %s", r->file,
+                 r->line, r->col, r->name, kinds, setting);
+        n++;
+    }
+    return n;
+}
+
+static int cursor_get(struct alertdb *db, const char *rule, int64_t *out, bool *found,
+                      struct diag *d)
+{
+    static const char sql[] = "SELECT last_eval FROM alert_cursors WHERE rule = ?";
+    sqlite3_stmt *st = adb_stmt(db, sql, d);
+    if (!st)
+        return -1;
+    adb_bind_text(st, 1, rule);
+    int rc = adb_row(db, st, d);
+    if (rc > 0)
+        *out = sqlite3_column_int64(st, 0);
+    *found = rc > 0;
+    sqlite3_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+static int cursor_set(struct alertdb *db, const char *rule, int64_t t, struct diag *d)
+{
+    static const char sql[] = "INSERT INTO alert_cursors (rule, last_eval) VALUES (?1, ?2) "
+                              "ON CONFLICT (rule) DO UPDATE SET last_eval = ?2";
+    sqlite3_stmt *st = adb_stmt(db, sql, d);
+    if (!st)
+        return -1;
+    adb_bind_text(st, 1, rule);
+    sqlite3_bind_int64(st, 2, t);
+    return adb_done(db, st, d);
+}
+
+struct run {
+    const struct engine_opts *o;
+    struct engine_stats *stats;
+    struct outbox ob;
+    struct metric_result scratch;
+    struct eval_out items;
+};
+
+/* Apply one condition result to one instance row. */
+static int step_row(struct run *R, const struct rule *r, struct alert_row *row, int64_t t,
+                    bool cond, double value, const struct eval_item *it, struct diag *d)
+{
+    struct alert_timing tm = { r->for_us, r->hold_us };
+    enum alert_state before = row->st.state;
+    int64_t last_eval_before = row->st.last_eval;
+    enum alert_transition tr = alert_step(&row->st, &tm, t, cond, value);
+    const struct alert_config *cfg = R->o->config;
+    bool save = tr != ALERT_TO_NONE;
+
+    if (row->st.last_eval == last_eval_before)
+        return 0; /* already evaluated at t (a re-run): nothing to do */
+    row->severity = r->severity;
+    if (tr == ALERT_TO_FIRING) {
+        json_decref(row->annotations);
+        row->annotations = it ? eval_annotations(r, it, t) : json_object();
+        row->last_notified = t;
+        if (outbox_transition(&R->ob, row, "firing", t, r->notify, r->nnotify, d) < 0)
+            return -1;
+    } else if (tr == ALERT_TO_RESOLVED) {
+        if (outbox_transition(&R->ob, row, "resolved", t, r->notify, r->nnotify, d) < 0)
+            return -1;
+    } else if ((row->st.state == ALERT_FIRING || row->st.state == ALERT_RECOVERING) && cfg &&
+               t - row->last_notified >= cfg->repeat_interval_us) {
+        row->last_notified = t;
+        save = true;
+        if (outbox_transition(&R->ob, row, "repeat", t, r->notify, r->nnotify, d) < 0)
+            return -1;
+    }
+    if (tr != ALERT_TO_NONE) {
+        R->stats->transitions++;
+        if (alertdb_history_add(R->o->db, t, row, tr, R->o->now_us, d) < 0)
+            return -1;
+    }
+    /* Instances that are and stay inactive or resolved need no write every minute. */
+    bool active = row->st.state == ALERT_PENDING || row->st.state == ALERT_FIRING ||
+                  row->st.state == ALERT_RECOVERING;
+    if (!save && !active && before == row->st.state)
+        return 0;
+    if (alertdb_instance_save(R->o->db, row, R->o->now_us, d) < 0)
+        return -1;
+    row->exists = true;
+    return 0;
+}
+
+/* Active instances of rules that are gone from the rule files (or disabled) would stay
+ * firing forever: resolve them (pending ones just clear) at @t, telling the receivers
+ * that got their trigger. */
+static int retire_orphans(struct run *R, int64_t t, struct diag *d)
+{
+    static const char sql[] =
+        "SELECT instance_key, rule FROM alert_instances WHERE state IN "
+        "('pending', 'firing', 'recovering') AND rule != '" INTERNAL_RULE "' ORDER BY instance_key";
+    char **keys = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = adb_stmt(R->o->db, sql, d);
+    if (!st)
+        return -1;
+    while ((rc = adb_row(R->o->db, st, d)) > 0) {
+        const struct rule *r = rule_set_find(R->o->rules, adb_col_text(st, 1));
+        if (r && r->enabled)
+            continue;
+        XGROW(keys, n + 1, alloc);
+        keys[n++] = xstrdup(adb_col_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc < 0 || !n)
+        goto out;
+    if ((rc = adb_begin(R->o->db, d)) < 0)
+        goto out;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        struct alert_row row;
+        if ((rc = alertdb_instance_load(R->o->db, keys[i], &row, d)) < 0)
+            break;
+        int64_t at = t > row.st.last_eval ? t : row.st.last_eval + 1;
+        enum alert_transition tr = ALERT_TO_CLEARED;
+        if (row.st.state == ALERT_PENDING) {
+            row.st.state = ALERT_INACTIVE;
+            row.st.active_since = 0;
+        } else {
+            row.st.state = ALERT_RESOLVED;
+            row.st.resolved_at = at;
+            tr = ALERT_TO_RESOLVED;
+            rc = outbox_transition(&R->ob, &row, "resolved", at, NULL, 0, d);
+        }
+        row.st.last_eval = at;
+        if (rc == 0)
+            rc = alertdb_history_add(R->o->db, at, &row, tr, R->o->now_us, d);
+        if (rc == 0)
+            rc = alertdb_instance_save(R->o->db, &row, R->o->now_us, d);
+        if (rc == 0)
+            log_note("rule '%s' is gone or disabled: its alert %s is %s", row.rule, row.key,
+                     tr == ALERT_TO_RESOLVED ? "resolved" : "cleared");
+        alert_row_release(&row);
+    }
+    if (rc == 0)
+        rc = adb_commit(R->o->db, d);
+    else
+        adb_rollback(R->o->db);
+out:
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+    return rc < 0 ? -1 : 0;
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static bool source_ok(const struct engine_opts *o, const struct rule *r)
+{
+    return !o->source->sources || (o->source->sources(o->source) & SRC_BIT(r->source));
+}
+
+static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag *d)
+{
+    static const char active_sql[] = "SELECT instance_key FROM alert_instances WHERE rule = ? "
+                                     "AND state IN ('pending', 'firing', 'recovering') "
+                                     "ORDER BY instance_key";
+    struct eval_out *out = &R->items;
+    char **keys = NULL;
+    size_t nkeys = 0, kalloc = 0;
+    int rc = 0;
+
+    if (eval_rule_at(r, R->o->source, t, &R->scratch, out, d) < 0)
+        return -1;
+    R->stats->evaluations++;
+    if (out->dropped)
+        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %lld; %zu not evaluated", r->file,
+                 r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
+                 (long long)(t / USEC_PER_SEC), out->dropped);
+    for (size_t i = 0; i < out->n && rc == 0; i++) {
+        const struct eval_item *it = &out->v[i];
+        struct alert_row row;
+        if (alertdb_instance_load(R->o->db, it->key, &row, d) < 0)
+            return -1;
+        if (!row.exists) {
+            row.rule = xstrdup(r->name);
+            row.labels = json_object();
+            for (size_t k = 0; k < it->nlabels; k++)
+                if (strcmp(it->labels[k].key, "rule"))
+                    json_object_set_new(row.labels, it->labels[k].key,
+                                        json_text(it->labels[k].value));
+            row.annotations = json_object();
+            row.severity = r->severity;
+        }
+        rc = step_row(R, r, &row, t, it->cond, it->value, it, d);
+        alert_row_release(&row);
+    }
+    if (rc < 0)
+        return -1;
+    /* Active instances without a result this time: the condition does not hold. */
+    sqlite3_stmt *st = adb_stmt(R->o->db, active_sql, d);
+    if (!st)
+        return -1;
+    adb_bind_text(st, 1, r->name);
+    while ((rc = adb_row(R->o->db, st, d)) > 0) {
+        XGROW(keys, nkeys + 1, kalloc);
+        keys[nkeys++] = xstrdup(adb_col_text(st, 0));
+    }
+    sqlite3_reset(st);
+    if (rc < 0)
+        goto out;
+    const char **mine = xmalloc((out->n ? out->n : 1) * sizeof(*mine));
+    for (size_t i = 0; i < out->n; i++)
+        mine[i] = out->v[i].key;
+    qsort(mine, out->n, sizeof(*mine), key_cmp);
+    for (size_t i = 0; i < nkeys && rc == 0; i++) {
+        if (out->n && bsearch(&keys[i], mine, out->n, sizeof(*mine), key_cmp))
+            continue;
+        struct alert_row row;
+        if (alertdb_instance_load(R->o->db, keys[i], &row, d) < 0) {
+            rc = -1;
+            break;
+        }
+        if (row.exists)
+            rc = step_row(R, r, &row, t, false, row.st.value, NULL, d);
+        alert_row_release(&row);
+    }
+    free(mine);
+out:
+    for (size_t i = 0; i < nkeys; i++)
+        free(keys[i]);
+    free(keys);
+    return rc < 0 ? -1 : 0;
+}
+
+int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct diag *d)
+{
+    struct engine_stats local;
+    int64_t oldest, newest;
+    int64_t lateness = o->config ? o->config->allowed_lateness_us : 60 * USEC_PER_SEC;
+    struct run R;
+    size_t n = o->rules->n;
+    int rc = -1;
+
+    if (!stats)
+        stats = &local;
+    memset(stats, 0, sizeof(*stats));
+    if (o->source->bounds(o->source, &oldest, &newest, d) < 0)
+        return -1;
+    int64_t w = newest ? newest - lateness : 0;
+    if (o->live && o->now_us - lateness > w)
+        w = o->now_us - lateness;
+    if (o->until_us)
+        w = o->until_us;
+    w = floor_to(w, MINUTE);
+    stats->watermark_us = w;
+    if (!w)
+        return 0;
+    if (o->warn_settings) {
+        stats->warnings = warn_settings(o, d);
+        for (size_t i = 0; i < n; i++) {
+            const struct rule *r = &o->rules->rules[i];
+            if (r->enabled && !source_ok(o, r)) {
+                log_warn("%s:%u:%u: rule '%s' is skipped: its source '%s' is not available "
+                         "here",
+                         r->file, r->line, r->col, r->name, rule_source_name(r->source));
+                stats->warnings++;
+            }
+        }
+    }
+
+    int64_t *cursor = xcalloc(n, sizeof(*cursor));
+    int64_t first = INT64_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const struct rule *r = &o->rules->rules[i];
+        bool found;
+        if (cursor_get(o->db, r->name, &cursor[i], &found, d) < 0) {
+            free(cursor);
+            return -1;
+        }
+        if (!found) {
+            int64_t start = o->start_us ? o->start_us : oldest;
+            if (!o->start_us && start < w - BACKFILL_US)
+                start = w - BACKFILL_US;
+            /* The first boundary at or after start is the first one evaluated. */
+            cursor[i] = floor_to(start - 1, r->every_us);
+        }
+        if (r->enabled && source_ok(o, r) && cursor[i] + MINUTE < first)
+            first = cursor[i] + MINUTE;
+    }
+    memset(&R, 0, sizeof(R));
+    R.o = o;
+    R.stats = stats;
+    outbox_init(&R.ob, o->db, o->config, o->now_us);
+    R.ob.replay = o->replay;
+    R.ob.no_notify = o->no_notify;
+    R.ob.notify_old = o->notify_old;
+    metric_result_init(&R.scratch);
+    eval_out_init(&R.items);
+    if (!o->no_notify && retire_orphans(&R, w, d) < 0)
+        goto out;
+    first = floor_to(first, MINUTE);
+    for (int64_t t = first; t <= w; t += MINUTE) {
+        bool any = false;
+        for (size_t i = 0; i < n; i++) {
+            const struct rule *r = &o->rules->rules[i];
+            if (!r->enabled || t <= cursor[i] || floor_to(t, r->every_us) != t || !source_ok(o, r))
+                continue;
+            if (!any) {
+                if (adb_begin(o->db, d) < 0)
+                    goto out;
+                any = true;
+            }
+            if (eval_one(&R, r, t, d) < 0 || cursor_set(o->db, r->name, t, d) < 0) {
+                adb_rollback(o->db);
+                goto out;
+            }
+            cursor[i] = t;
+        }
+        if (any) {
+            if (adb_commit(o->db, d) < 0)
+                goto out;
+            stats->last_boundary_us = t;
+        }
+    }
+    stats->notifications = R.ob.enqueued;
+    rc = 0;
+out:
+    free(cursor);
+    outbox_release(&R.ob);
+    metric_result_release(&R.scratch);
+    eval_out_release(&R.items);
+    return rc;
+}

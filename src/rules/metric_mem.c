@@ -1,0 +1,513 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metric_mem - a metric source over records held in memory: unit tests, and
+ * `pgsift rules test --events FILE` over `pgsift parse` output.
+ *
+ * Records are kept sorted by time; a query scans the window's records only. Percentiles
+ * are exact (nearest rank), where the store answers from its mergeable sketch.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "event.h"
+#include "normalize/normalize.h"
+#include "rules/rules_int.h"
+
+struct rec {
+    int64_t ts;
+    unsigned sources; /* SRC_BIT()s this record feeds */
+    const char *dims[DIM_COUNT];
+    const char *query;
+    double duration_ms, wait_ms;
+    int64_t size_bytes;
+    bool rejected;
+    int kind; /* enum event_kind or -1 */
+};
+
+struct mem {
+    struct metric_source ops;
+    struct arena strings;
+    struct rec *v;
+    size_t n, alloc;
+    bool sorted;
+    uint64_t kinds;
+};
+
+void metric_result_init(struct metric_result *r)
+{
+    memset(r, 0, sizeof(*r));
+    arena_init(&r->strings, 16 * 1024);
+}
+
+void metric_result_reset(struct metric_result *r)
+{
+    r->n = 0;
+    arena_reset(&r->strings);
+}
+
+void metric_result_release(struct metric_result *r)
+{
+    free(r->g);
+    arena_release(&r->strings);
+    memset(r, 0, sizeof(*r));
+}
+
+static const char *dup_opt(struct arena *a, const char *s)
+{
+    return s ? arena_dup(a, s, strlen(s)).p : NULL;
+}
+
+struct metric_group *metric_result_add(struct metric_result *r, const char *const *dims,
+                                       const char *query)
+{
+    XGROW(r->g, r->n + 1, r->alloc);
+    struct metric_group *g = &r->g[r->n++];
+    memset(g, 0, sizeof(*g));
+    for (unsigned d = 0; d < DIM_COUNT; d++)
+        g->dims[d] = dims ? dup_opt(&r->strings, dims[d]) : NULL;
+    g->query = dup_opt(&r->strings, query);
+    g->first_seen_us = 0;
+    return g;
+}
+
+static int rec_cmp(const void *a, const void *b)
+{
+    const struct rec *x = a, *y = b;
+    return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static void ensure_sorted(struct mem *m)
+{
+    if (!m->sorted && m->n > 1)
+        qsort(m->v, m->n, sizeof(*m->v), rec_cmp); /* ties keep no order: results are sums */
+    m->sorted = true;
+}
+
+static size_t lower_bound(const struct mem *m, int64_t ts)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (m->v[mid].ts < ts)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static bool in_list(const struct rule_strlist *l, const char *v)
+{
+    if (!l->n)
+        return true;
+    if (!v)
+        return false;
+    for (size_t i = 0; i < l->n; i++)
+        if (!strcmp(l->v[i], v))
+            return true;
+    return false;
+}
+
+static bool rec_matches(const struct rec *r, const struct metric_query *q)
+{
+    if (!(r->sources & SRC_BIT(q->source)))
+        return false;
+    if (q->source == RSRC_INGEST)
+        return !q->where || in_list(&q->where->in[DIM_INPUT], r->dims[DIM_INPUT]);
+    if (q->where) {
+        for (unsigned d = 0; d < DIM_COUNT; d++)
+            if (!in_list(&q->where->in[d], r->dims[d]))
+                return false;
+        if (q->where->wait_ms.op != CMP_NONE &&
+            (r->wait_ms < 0 || !rule_cond_holds(&q->where->wait_ms, r->wait_ms)))
+            return false;
+        if (q->where->size_bytes.op != CMP_NONE &&
+            (r->size_bytes < 0 || !rule_cond_holds(&q->where->size_bytes, (double)r->size_bytes)))
+            return false;
+    }
+    return true;
+}
+
+/* Per-group accumulator. */
+struct acc {
+    const struct rec *first;
+    double count, sum, max, lines, rejects, total_ms;
+    double *samples;
+    size_t ns, nalloc;
+};
+
+static bool same_group(const struct rec *a, const struct rec *b, unsigned mask)
+{
+    for (unsigned d = 0; d < DIM_COUNT; d++) {
+        if (!(mask & (1u << d)))
+            continue;
+        const char *x = a->dims[d], *y = b->dims[d];
+        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+            return false;
+    }
+    return true;
+}
+
+static uint64_t group_hash(const struct rec *r, unsigned mask)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (unsigned d = 0; d < DIM_COUNT; d++) {
+        if (!(mask & (1u << d)))
+            continue;
+        for (const char *p = r->dims[d] ? r->dims[d] : ""; *p; p++)
+            h = (h ^ (unsigned char)*p) * 1099511628211ull;
+        h = (h ^ 0x1f) * 1099511628211ull;
+    }
+    return h;
+}
+
+/* The accumulator of @r's group in an open-addressing table of indexes into *accs. */
+static struct acc *find_or_add(size_t **slots, size_t *cap, struct acc **accs, size_t *n,
+                               size_t *alloc, const struct rec *r, unsigned mask)
+{
+    size_t t = (size_t)group_hash(r, mask) & (*cap - 1);
+
+    while ((*slots)[t] != SIZE_MAX) {
+        if (same_group((*accs)[(*slots)[t]].first, r, mask))
+            return &(*accs)[(*slots)[t]];
+        t = (t + 1) & (*cap - 1);
+    }
+    XGROW(*accs, *n + 1, *alloc);
+    memset(&(*accs)[*n], 0, sizeof(**accs));
+    (*accs)[*n].first = r;
+    (*slots)[t] = (*n)++;
+    if (*n * 2 > *cap) {
+        size_t ncap = *cap * 2;
+        size_t *ns = xmalloc(ncap * sizeof(*ns));
+        for (size_t k = 0; k < ncap; k++)
+            ns[k] = SIZE_MAX;
+        for (size_t g = 0; g < *n; g++) {
+            size_t u = (size_t)group_hash((*accs)[g].first, mask) & (ncap - 1);
+            while (ns[u] != SIZE_MAX)
+                u = (u + 1) & (ncap - 1);
+            ns[u] = g;
+        }
+        free(*slots);
+        *slots = ns;
+        *cap = ncap;
+    }
+    return &(*accs)[*n - 1];
+}
+
+static int dbl_cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double percentile(struct acc *a, double p)
+{
+    if (!a->ns)
+        return 0;
+    qsort(a->samples, a->ns, sizeof(double), dbl_cmp);
+    size_t rank = (size_t)(p * (double)a->ns + 0.999999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > a->ns)
+        rank = a->ns;
+    return a->samples[rank - 1];
+}
+
+static double sample_of(const struct rec *r, enum rule_metric m)
+{
+    switch (m) {
+    case MET_SUM_SIZE:
+    case MET_MAX_SIZE: return r->size_bytes > 0 ? (double)r->size_bytes : 0;
+    case MET_SUM_WAIT:
+    case MET_MAX_WAIT: return r->wait_ms > 0 ? r->wait_ms : 0;
+    default: return r->duration_ms > 0 ? r->duration_ms : 0;
+    }
+}
+
+static int mem_query(struct metric_source *ms, const struct metric_query *q,
+                     struct metric_result *out, struct diag *d)
+{
+    struct mem *m = (struct mem *)ms;
+    size_t cap = 64, ngroups = 0;
+    size_t *slots;
+    struct acc *accs = NULL;
+    size_t acc_alloc = 0;
+
+    (void)d;
+    ensure_sorted(m);
+    slots = xmalloc(cap * sizeof(*slots));
+    for (size_t i = 0; i < cap; i++)
+        slots[i] = SIZE_MAX;
+    for (size_t i = lower_bound(m, q->from_us); i < m->n && m->v[i].ts < q->to_us; i++) {
+        const struct rec *r = &m->v[i];
+        if (!rec_matches(r, q))
+            continue;
+        /* A group is absent when a grouped dimension is absent (no database logged). */
+        bool complete = true;
+        for (unsigned dd = 0; dd < DIM_COUNT; dd++)
+            if ((q->group_mask & (1u << dd)) && !r->dims[dd])
+                complete = false;
+        if (!complete)
+            continue;
+        struct acc *a = find_or_add(&slots, &cap, &accs, &ngroups, &acc_alloc, r, q->group_mask);
+        double v = sample_of(r, q->metric);
+        a->count++;
+        a->sum += v;
+        if (v > a->max)
+            a->max = v;
+        if (r->duration_ms > 0)
+            a->total_ms += r->duration_ms;
+        a->rejects += r->rejected;
+        a->lines++;
+        if (q->metric == MET_P50_MS || q->metric == MET_P95_MS || q->metric == MET_P99_MS) {
+            XGROW(a->samples, a->ns + 1, a->nalloc);
+            a->samples[a->ns++] = v;
+        }
+    }
+    double minutes = (double)(q->to_us - q->from_us) / (60.0 * (double)USEC_PER_SEC);
+    for (size_t g = 0; g < ngroups; g++) {
+        struct acc *a = &accs[g];
+        const char *dims[DIM_COUNT] = { NULL };
+        for (unsigned dd = 0; dd < DIM_COUNT; dd++)
+            if (q->group_mask & (1u << dd))
+                dims[dd] = a->first->dims[dd];
+        struct metric_group *mg = metric_result_add(
+            out, dims, (q->group_mask & (1u << DIM_FINGERPRINT)) ? a->first->query : NULL);
+        mg->count = a->count;
+        mg->total_ms = a->total_ms;
+        switch (q->metric) {
+        case MET_CALLS:
+        case MET_COUNT: mg->value = a->count; break;
+        case MET_TOTAL_MS:
+        case MET_SUM_SIZE:
+        case MET_SUM_WAIT: mg->value = a->sum; break;
+        case MET_MEAN_MS: mg->value = a->count ? a->sum / a->count : 0; break;
+        case MET_P50_MS: mg->value = percentile(a, 0.50); break;
+        case MET_P95_MS: mg->value = percentile(a, 0.95); break;
+        case MET_P99_MS: mg->value = percentile(a, 0.99); break;
+        case MET_MAX_MS:
+        case MET_MAX_SIZE:
+        case MET_MAX_WAIT: mg->value = a->max; break;
+        case MET_RATE_PER_MIN: mg->value = minutes > 0 ? a->count / minutes : 0; break;
+        case MET_LINES: mg->value = a->lines; break;
+        case MET_REJECTS: mg->value = a->rejects; break;
+        case MET_COUNT_ALL: break;
+        }
+        free(a->samples);
+    }
+    free(accs);
+    free(slots);
+    return 0;
+}
+
+static int mem_seen(struct metric_source *ms, const struct metric_query *q, const char *const *dims,
+                    bool *seen, struct diag *d)
+{
+    struct mem *m = (struct mem *)ms;
+
+    (void)d;
+    ensure_sorted(m);
+    *seen = false;
+    size_t lo = lower_bound(m, q->from_us), hi = lower_bound(m, q->to_us);
+    for (size_t i = hi; i > lo; i--) {
+        const struct rec *r = &m->v[i - 1];
+        if (!rec_matches(r, q))
+            continue;
+        bool same = true;
+        for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
+            if (q->group_mask & (1u << dd))
+                same = r->dims[dd] && dims[dd] && !strcmp(r->dims[dd], dims[dd]);
+        if (same) {
+            *seen = true;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+static int mem_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest, struct diag *d)
+{
+    struct mem *m = (struct mem *)ms;
+    (void)d;
+    ensure_sorted(m);
+    *oldest = m->n ? m->v[0].ts : 0;
+    *newest = m->n ? m->v[m->n - 1].ts : 0;
+    return 0;
+}
+
+static int mem_kinds(struct metric_source *ms, uint64_t *mask, struct diag *d)
+{
+    (void)d;
+    *mask = ((struct mem *)ms)->kinds;
+    return 0;
+}
+
+static void mem_free(struct metric_source *ms)
+{
+    struct mem *m = (struct mem *)ms;
+    if (!m)
+        return;
+    free(m->v);
+    arena_release(&m->strings);
+    free(m);
+}
+
+struct metric_source *metric_mem_new(void)
+{
+    struct mem *m = xcalloc(1, sizeof(*m));
+    m->ops.query = mem_query;
+    m->ops.seen = mem_seen;
+    m->ops.bounds = mem_bounds;
+    m->ops.kinds_seen = mem_kinds;
+    m->ops.free = mem_free;
+    arena_init(&m->strings, 64 * 1024);
+    m->sorted = true;
+    return &m->ops;
+}
+
+void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
+{
+    struct mem *m = (struct mem *)ms;
+    struct rec r;
+    enum event_kind k = EV_OTHER;
+    bool known = in->kind && event_kind_from_name(span_cstr(in->kind), &k);
+
+    memset(&r, 0, sizeof(r));
+    r.ts = in->ts_us;
+    r.kind = known ? (int)k : -1;
+    r.duration_ms = in->duration_ms;
+    r.wait_ms = in->wait_ms;
+    r.size_bytes = in->size_bytes;
+    r.rejected = in->rejected;
+    r.dims[DIM_DATABASE] = dup_opt(&m->strings, in->database);
+    r.dims[DIM_USER] = dup_opt(&m->strings, in->user);
+    r.dims[DIM_APPLICATION] = dup_opt(&m->strings, in->application);
+    r.dims[DIM_FINGERPRINT] = dup_opt(&m->strings, in->fingerprint);
+    r.dims[DIM_SQLSTATE] = dup_opt(&m->strings, in->sqlstate);
+    if (in->sqlstate && strlen(in->sqlstate) >= 2)
+        r.dims[DIM_SQLSTATE_CLASS] = arena_dup(&m->strings, in->sqlstate, 2).p;
+    r.dims[DIM_SEVERITY] = dup_opt(&m->strings, in->severity);
+    r.dims[DIM_TYPE] = dup_opt(&m->strings, in->kind);
+    r.dims[DIM_INPUT] = dup_opt(&m->strings, in->input ? in->input : "-");
+    r.query = dup_opt(&m->strings, in->query);
+    r.sources = SRC_BIT(RSRC_INGEST);
+    if (!in->rejected) {
+        if (known && k == EV_DURATION && in->duration_ms >= 0)
+            r.sources |= SRC_BIT(RSRC_QUERIES);
+        else if (known && k != EV_STATEMENT && k != EV_PLAN && k != EV_DURATION)
+            r.sources |= SRC_BIT(RSRC_EVENTS);
+        if (in->severity && (!strcmp(in->severity, "ERROR") || !strcmp(in->severity, "FATAL") ||
+                             !strcmp(in->severity, "PANIC")))
+            r.sources |= SRC_BIT(RSRC_ERRORS);
+        if (known)
+            m->kinds |= UINT64_C(1) << k;
+    }
+    XGROW(m->v, m->n + 1, m->alloc);
+    if (m->n && r.ts < m->v[m->n - 1].ts)
+        m->sorted = false;
+    m->v[m->n++] = r;
+}
+
+static const char *jget(json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+static double jnum(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
+{
+    struct normalizer *nz = NULL;
+    FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+    char *line = NULL;
+    size_t cap = 0;
+    unsigned long lineno = 0;
+    int rc = 0;
+
+    if (!f)
+        return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+    while (getline(&line, &cap, f) > 0) {
+        lineno++;
+        struct span s = span_trim(span_cstr(line));
+        if (!s.len || s.p[0] == '#')
+            continue;
+        json_error_t je;
+        json_t *o = json_loadb(s.p, s.len, 0, &je);
+        struct mem_record r;
+        memset(&r, 0, sizeof(r));
+        if (!o || !json_is_object(o)) {
+            rc = diag_set(d, DIAG_USAGE, "%s:%lu: not a JSON object (%s)", path, lineno,
+                          o ? "another JSON value" : je.text);
+            json_decref(o);
+            break;
+        }
+        const char *ts = jget(o, "ts");
+        if (!ts || !clock_parse_rfc3339(span_cstr(ts), &r.ts_us)) {
+            rc = diag_set(d, DIAG_USAGE, "%s:%lu: missing or invalid \"ts\" (RFC 3339 expected)",
+                          path, lineno);
+            json_decref(o);
+            break;
+        }
+        char input[512] = "";
+        const char *src = jget(o, "src");
+        r.input = jget(o, "input");
+        if (!r.input && src) {
+            snprintf(input, sizeof(input), "%.*s", (int)strcspn(src, ":"), src);
+            r.input = input;
+        }
+        r.kind = jget(o, "kind");
+        r.severity = jget(o, "severity");
+        r.database = jget(o, "database");
+        r.user = jget(o, "user");
+        r.application = jget(o, "application");
+        r.sqlstate = jget(o, "sqlstate");
+        r.fingerprint = jget(o, "fingerprint");
+        r.query = jget(o, "normalized");
+        /* The SQL of the record is tenant data: only its canonical text ($n for every
+         * constant) and fingerprint are kept, computed here when the line lacks them. */
+        const char *sql = jget(o, "query");
+        char fphex[17];
+        if (!sql)
+            sql = jget(o, "statement");
+        if (sql && (!r.query || !r.fingerprint)) {
+            struct norm_result nr;
+            if (!nz)
+                nz = normalize_new(NULL);
+            normalize_fingerprint(nz, span_cstr(sql), &nr);
+            if (!(nr.flags & NORM_EMPTY)) {
+                if (!r.fingerprint) {
+                    normalize_fp_hex(nr.fingerprint, fphex);
+                    r.fingerprint = fphex;
+                }
+                if (!r.query)
+                    r.query = nr.canonical.p;
+            }
+        }
+        r.duration_ms = jnum(o, "duration_ms");
+        r.wait_ms = jnum(o, "wait_ms");
+        double sz = jnum(o, "size_bytes");
+        if (sz < 0)
+            sz = jnum(o, "temp_bytes");
+        r.size_bytes = sz < 0 ? -1 : (int64_t)sz;
+        r.rejected = json_is_true(json_object_get(o, "rejected"));
+        const char *phase = jget(o, "phase");
+        if (phase && (!strcmp(phase, "parse") || !strcmp(phase, "bind")))
+            r.duration_ms = -1; /* only the execute step is a call */
+        metric_mem_add(ms, &r);
+        json_decref(o);
+    }
+    free(line);
+    normalize_free(nz);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

@@ -1,0 +1,447 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * metric_store - rule metrics from the store.
+ *
+ *   queries          store_top() per (database, user) partition of the window: calls,
+ *                    times and percentiles merged from the per-minute sketches, the
+ *                    catalogue's canonical text and first_seen
+ *   errors, events   store_events() of the window, aggregated like the in-memory source
+ *                    (wait_ms and temp_bytes facts; canonical text from the catalogue)
+ *   ingest           not kept by the store (no lines per input per minute): rules on it
+ *                    are skipped with a warning
+ *
+ * The watermark's bounds and the catalogue's texts are read with a read-only SQLite
+ * connection of our own (the store's public API has no "newest record" query); those
+ * statements only touch documented columns (docs/store.md).
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "event.h"
+#include "rules/rules_int.h"
+#include "store/store.h"
+
+struct mstore {
+    struct metric_source ops;
+    struct store *s;
+    sqlite3 *ro;
+    char *path;
+};
+
+static int db_err(struct mstore *m, struct diag *d)
+{
+    return diag_set(d, DIAG_DB, "store '%s': %s", m->path, sqlite3_errmsg(m->ro));
+}
+
+static bool in_list(const struct rule_strlist *l, const char *v)
+{
+    if (!l || !l->n)
+        return true;
+    for (size_t i = 0; v && i < l->n; i++)
+        if (!strcmp(l->v[i], v))
+            return true;
+    return false;
+}
+
+/* ---- queries ---- */
+
+struct partition {
+    const char *database, *user; /* NULL: all */
+};
+
+static double row_value(const struct store_top_row *r, enum rule_metric m)
+{
+    switch (m) {
+    case MET_CALLS: return (double)r->calls;
+    case MET_TOTAL_MS: return r->total_ms;
+    case MET_MEAN_MS: return r->mean_ms;
+    case MET_P50_MS: return r->p50_ms;
+    case MET_P95_MS: return r->p95_ms;
+    case MET_P99_MS: return r->p99_ms;
+    case MET_MAX_MS: return r->max_ms;
+    default: return 0;
+    }
+}
+
+static void collect(char ***set, size_t *n, size_t *alloc, char *const *v, size_t nv)
+{
+    for (size_t i = 0; i < nv; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < *n && !dup; j++)
+            dup = !strcmp((*set)[j], v[i]);
+        if (!dup) {
+            XGROW(*set, *n + 1, *alloc);
+            (*set)[(*n)++] = xstrdup(v[i]);
+        }
+    }
+}
+
+static int query_partition(struct mstore *m, const struct metric_query *q,
+                           const struct partition *p, struct metric_result *out, struct diag *d)
+{
+    struct store_top top;
+    struct store_top_opts o = { .since_us = q->from_us,
+                                .until_us = q->to_us,
+                                .by = STORE_BY_CALLS,
+                                .database = p->database,
+                                .user = p->user };
+    bool by_fp = q->group_mask & (1u << DIM_FINGERPRINT);
+    const struct rule_strlist *fps = q->where ? &q->where->in[DIM_FINGERPRINT] : NULL;
+    struct metric_group *agg = NULL;
+
+    if (store_top(m->s, &o, &top, d) < 0)
+        return -1;
+    for (size_t i = 0; i < top.n; i++) {
+        const struct store_top_row *r = &top.rows[i];
+        char hex[17];
+        const char *dims[DIM_COUNT] = { NULL };
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)r->fingerprint);
+        if (!r->fingerprint || !r->calls || !in_list(fps, hex))
+            continue;
+        dims[DIM_DATABASE] = (q->group_mask & (1u << DIM_DATABASE)) ? p->database : NULL;
+        dims[DIM_USER] = (q->group_mask & (1u << DIM_USER)) ? p->user : NULL;
+        if (by_fp) {
+            dims[DIM_FINGERPRINT] = hex;
+            struct metric_group *g = metric_result_add(out, dims, *r->query ? r->query : NULL);
+            g->value = row_value(r, q->metric);
+            g->count = (double)r->calls;
+            g->total_ms = r->total_ms;
+            g->first_seen_us = r->first_seen_us == INT64_MIN ? 0 : r->first_seen_us;
+            continue;
+        }
+        /* One group for the whole partition: sums and maxima add up, percentiles do not
+         * (the loader requires group_by fingerprint for them). */
+        if (!agg)
+            agg = metric_result_add(out, dims, NULL);
+        agg->count += (double)r->calls;
+        agg->total_ms += r->total_ms;
+        if (q->metric == MET_MAX_MS && r->max_ms > agg->value)
+            agg->value = r->max_ms;
+    }
+    if (agg && q->metric != MET_MAX_MS)
+        agg->value = q->metric == MET_CALLS      ? agg->count
+                     : q->metric == MET_TOTAL_MS ? agg->total_ms
+                     : q->metric == MET_MEAN_MS  ? (agg->count ? agg->total_ms / agg->count : 0)
+                                                 : 0;
+    store_top_release(&top);
+    return 0;
+}
+
+static int query_queries(struct mstore *m, const struct metric_query *q, struct metric_result *out,
+                         struct diag *d)
+{
+    const struct rule_strlist *dbs = q->where ? &q->where->in[DIM_DATABASE] : NULL;
+    const struct rule_strlist *users = q->where ? &q->where->in[DIM_USER] : NULL;
+    bool by_db = q->group_mask & (1u << DIM_DATABASE), by_user = q->group_mask & (1u << DIM_USER);
+    char **dv = NULL, **uv = NULL;
+    size_t nd = 0, nu = 0, ad = 0, au = 0;
+    int rc = 0;
+
+    /* The databases and users of the window, when grouping or filtering needs them. */
+    if (by_db || by_user || (dbs && dbs->n) || (users && users->n)) {
+        struct store_top top;
+        struct store_top_opts o = { .since_us = q->from_us, .until_us = q->to_us };
+        if (store_top(m->s, &o, &top, d) < 0)
+            return -1;
+        for (size_t i = 0; i < top.n; i++) {
+            collect(&dv, &nd, &ad, top.rows[i].databases, top.rows[i].n_databases);
+            collect(&uv, &nu, &au, top.rows[i].users, top.rows[i].n_users);
+        }
+        store_top_release(&top);
+    }
+    bool split_db = by_db || (dbs && dbs->n), split_user = by_user || (users && users->n);
+    size_t ni = split_db ? nd : 1, nj = split_user ? nu : 1;
+    for (size_t i = 0; i < ni && rc == 0; i++) {
+        const char *db = split_db ? dv[i] : NULL;
+        if (split_db && !in_list(dbs, db))
+            continue;
+        for (size_t j = 0; j < nj && rc == 0; j++) {
+            const char *user = split_user ? uv[j] : NULL;
+            if (split_user && !in_list(users, user))
+                continue;
+            struct partition p = { db, user };
+            rc = query_partition(m, q, &p, out, d);
+        }
+    }
+    for (size_t i = 0; i < nd; i++)
+        free(dv[i]);
+    for (size_t i = 0; i < nu; i++)
+        free(uv[i]);
+    free(dv);
+    free(uv);
+    if (rc < 0)
+        return -1;
+    /* Filtering by database or user without grouping by it: merge the partitions. */
+    if ((split_db && !by_db) || (split_user && !by_user)) {
+        size_t w = 0;
+        for (size_t i = 0; i < out->n; i++) {
+            size_t k;
+            for (k = 0; k < w; k++) {
+                bool same = true;
+                for (unsigned dd = 0; dd < DIM_COUNT && same; dd++) {
+                    const char *a = out->g[k].dims[dd], *b = out->g[i].dims[dd];
+                    same = (!a && !b) || (a && b && !strcmp(a, b));
+                }
+                if (same)
+                    break;
+            }
+            if (k == w) {
+                out->g[w++] = out->g[i];
+                continue;
+            }
+            /* Percentiles of merged partitions would need the sketches: the loader
+             * requires grouping by what is filtered for them. */
+            struct metric_group *g = &out->g[k];
+            g->count += out->g[i].count;
+            g->total_ms += out->g[i].total_ms;
+            if (q->metric == MET_CALLS)
+                g->value = g->count;
+            else if (q->metric == MET_TOTAL_MS)
+                g->value = g->total_ms;
+            else if (q->metric == MET_MEAN_MS)
+                g->value = g->count ? g->total_ms / g->count : 0;
+            else if (out->g[i].value > g->value)
+                g->value = out->g[i].value; /* max_ms; a bound for percentiles */
+        }
+        out->n = w;
+    }
+    return 0;
+}
+
+/* ---- errors and events ---- */
+
+struct ev_ctx {
+    struct metric_source *mem;
+    const struct metric_query *q;
+    char hex[17];
+};
+
+static int on_event(void *ctx, const struct store_event_row *r)
+{
+    struct ev_ctx *c = ctx;
+    struct mem_record m = {
+        .ts_us = r->ts_us,
+        .kind = r->kind,
+        .severity = r->severity,
+        .database = r->database,
+        .user = r->user,
+        .application = r->application,
+        .sqlstate = r->sqlstate,
+        .duration_ms = -1,
+        .wait_ms = -1,
+        .size_bytes = -1,
+    };
+    for (size_t i = 0; i < r->n_facts; i++) {
+        if (!strcmp(r->facts[i].name, "wait_ms"))
+            m.wait_ms = r->facts[i].type == STORE_FACT_REAL ? r->facts[i].r : (double)r->facts[i].i;
+        else if (!strcmp(r->facts[i].name, "temp_bytes"))
+            m.size_bytes = r->facts[i].i;
+    }
+    if (r->has_fingerprint) {
+        snprintf(c->hex, sizeof(c->hex), "%016llx", (unsigned long long)r->fingerprint);
+        m.fingerprint = c->hex;
+    }
+    metric_mem_add(c->mem, &m);
+    return 0;
+}
+
+/* The catalogue's canonical text of a fingerprint (events carry only the fingerprint). */
+static int canonical(struct mstore *m, const char *hex, char **out, struct diag *d)
+{
+    sqlite3_stmt *st;
+    unsigned long long fp = strtoull(hex, NULL, 16);
+
+    *out = NULL;
+    if (sqlite3_prepare_v2(m->ro, "SELECT query FROM queries WHERE fingerprint = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(m, d);
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)fp);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+        *out = xstrdup((const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static int query_events(struct mstore *m, const struct metric_query *q, struct metric_result *out,
+                        struct diag *d)
+{
+    struct ev_ctx c = { metric_mem_new(), q, "" };
+    struct store_events_opts o = { .since_us = q->from_us, .until_us = q->to_us };
+    int rc;
+
+    if (q->source == RSRC_EVENTS && q->where) {
+        const struct rule_strlist *types = &q->where->in[DIM_TYPE];
+        for (size_t i = 0; i < types->n; i++) {
+            enum event_kind k;
+            if (event_kind_from_name(span_cstr(types->v[i]), &k))
+                o.kinds |= 1u << k;
+        }
+    }
+    rc = store_events(m->s, &o, on_event, &c, d);
+    if (rc == 0)
+        rc = c.mem->query(c.mem, q, out, d);
+    c.mem->free(c.mem);
+    if (rc < 0 || !(q->group_mask & (1u << DIM_FINGERPRINT)))
+        return rc < 0 ? -1 : 0;
+    for (size_t i = 0; i < out->n; i++) {
+        char *text;
+        if (!out->g[i].dims[DIM_FINGERPRINT] ||
+            canonical(m, out->g[i].dims[DIM_FINGERPRINT], &text, d) < 0)
+            continue;
+        if (text)
+            out->g[i].query = arena_dup(&out->strings, text, strlen(text)).p;
+        free(text);
+    }
+    return 0;
+}
+
+/* ---- the source ---- */
+
+static int ms_query(struct metric_source *ms, const struct metric_query *q,
+                    struct metric_result *out, struct diag *d)
+{
+    struct mstore *m = (struct mstore *)ms;
+
+    switch (q->source) {
+    case RSRC_QUERIES: return query_queries(m, q, out, d);
+    case RSRC_ERRORS:
+    case RSRC_EVENTS: return query_events(m, q, out, d);
+    case RSRC_INGEST:
+    case RSRC_COUNT: break;
+    }
+    return diag_set(d, DIAG_USAGE,
+                    "the store keeps no lines per input: source 'ingest' (absence rules) is "
+                    "not available over the store yet");
+}
+
+static int ms_seen(struct metric_source *ms, const struct metric_query *q, const char *const *dims,
+                   bool *seen, struct diag *d)
+{
+    struct metric_result r;
+    metric_result_init(&r);
+    int rc = ms_query(ms, q, &r, d);
+    *seen = false;
+    for (size_t i = 0; rc == 0 && i < r.n && !*seen; i++) {
+        bool same = true;
+        for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
+            if (q->group_mask & (1u << dd))
+                same = r.g[i].dims[dd] && dims[dd] && !strcmp(r.g[i].dims[dd], dims[dd]);
+        *seen = same;
+    }
+    metric_result_release(&r);
+    return rc;
+}
+
+static int scalar(struct mstore *m, const char *sql, int64_t *out, bool *null, struct diag *d)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(m->ro, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(m, d);
+    int rc = sqlite3_step(st);
+    *null = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+    if (!*null)
+        *out = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(m, d);
+}
+
+static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest, struct diag *d)
+{
+    /* Statements by minute/hour/day bucket (start and end), other records by time. The
+     * (width, bucket) key makes each of these an index lookup. */
+    static const char *const lo[] = {
+        "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 60",
+        "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 3600",
+        "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 86400",
+        "SELECT min(ts) FROM events",
+    };
+    static const char *const hi[] = {
+        "SELECT max(last_seen) FROM queries",
+        "SELECT max(ts) FROM events",
+    };
+    struct mstore *m = (struct mstore *)ms;
+    int64_t v;
+    bool null;
+
+    *oldest = *newest = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(lo); i++) {
+        if (scalar(m, lo[i], &v, &null, d) < 0)
+            return -1;
+        if (!null && (!*oldest || v < *oldest))
+            *oldest = v;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(hi); i++) {
+        if (scalar(m, hi[i], &v, &null, d) < 0)
+            return -1;
+        if (!null && v > *newest)
+            *newest = v;
+    }
+    return 0;
+}
+
+static int ms_kinds(struct metric_source *ms, uint64_t *mask, struct diag *d)
+{
+    struct mstore *m = (struct mstore *)ms;
+    sqlite3_stmt *st;
+
+    *mask = 0;
+    if (sqlite3_prepare_v2(m->ro, "SELECT DISTINCT kind FROM record_stats", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(m, d);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        enum event_kind k;
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        if (name && event_kind_from_name(span_cstr(name), &k))
+            *mask |= UINT64_C(1) << k;
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static unsigned ms_sources(struct metric_source *ms)
+{
+    (void)ms;
+    return SRC_BIT(RSRC_QUERIES) | SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_EVENTS);
+}
+
+static void ms_free(struct metric_source *ms)
+{
+    struct mstore *m = (struct mstore *)ms;
+    if (!m)
+        return;
+    store_close(m->s);
+    sqlite3_close(m->ro);
+    free(m->path);
+    free(m);
+}
+
+struct metric_source *metric_store_open(const char *path, struct diag *d)
+{
+    struct mstore *m = xcalloc(1, sizeof(*m));
+    struct store_opts so = { .read_only = true };
+
+    m->path = xstrdup(path);
+    if (store_open(&m->s, path, &so, d) < 0) {
+        free(m->path);
+        free(m);
+        return NULL;
+    }
+    if (sqlite3_open_v2(path, &m->ro, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+        diag_set(d, DIAG_DB, "cannot open store '%s': %s", path,
+                 m->ro ? sqlite3_errmsg(m->ro) : "out of memory");
+        ms_free(&m->ops);
+        return NULL;
+    }
+    sqlite3_busy_timeout(m->ro, 10000);
+    m->ops.query = ms_query;
+    m->ops.seen = ms_seen;
+    m->ops.bounds = ms_bounds;
+    m->ops.kinds_seen = ms_kinds;
+    m->ops.sources = ms_sources;
+    m->ops.free = ms_free;
+    return &m->ops;
+}

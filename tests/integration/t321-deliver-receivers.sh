@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Slack, PagerDuty and e-mail (SMTP stub) deliveries; silences and inhibition mute
+# notifications but not state.
+# timeout: 120
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/data/alerts-lib.sh"
+need_cmd sqlite3
+
+ev="$SIFT_SOURCE_DIR/tests/fixtures/handmade/alerts-replay.ndjson"
+start_http_stub slack "200"
+start_http_stub pd "202"
+start_smtp_stub mail "451,250"
+export SLACK_URL="http://127.0.0.1:$slack_port/services/T0/B0/XYZ"
+export SMTP_PASSWORD="hunter2"
+printf 'R0UTINGKEY0123456789abcdefABCDEF\n' > pd.key
+chmod 600 pd.key
+cat > rules.yaml <<'YAML'
+rules:
+  - name: deadlock
+    kind: event
+    where: { type: [deadlock] }
+    group_by: [database]
+    severity: critical
+    resolve_after: 15m
+    annotations: { summary: "deadlock on {{ database }}" }
+  - name: long_lock_wait
+    kind: event
+    where: { type: [lock_acquired], wait_ms: "> 5000" }
+    group_by: [database, fingerprint]
+    resolve_after: 10m
+    annotations: { summary: "lock wait on {{ database }}: {{ query }}" }
+  - name: auth_failure_burst
+    kind: threshold
+    source: events
+    metric: count
+    window: 5m
+    where: { type: [auth_failure] }
+    group_by: [database, user]
+    condition: ">= 10"
+YAML
+cat > pgsift.yaml <<YAML
+rules: [rules.yaml]
+receivers:
+  - { name: slack, type: slack, url_env: SLACK_URL, allow_http: true }
+  - { name: pd, type: pagerduty, url: "http://127.0.0.1:$pd_port/v2/enqueue",
+      routing_key_file: pd.key, allow_http: true }
+  - { name: mail, type: email, url: "smtp://127.0.0.1:$mail_port", starttls: false,
+      allow_http: true, username: pgsift, password_env: SMTP_PASSWORD,
+      from: pgsift@example.com, to: [dba@example.com, oncall@example.com] }
+route:
+  notify: [slack, mail]
+  group_wait: 0s
+  group_interval: 1m
+  routes:
+    - { match: { severity: critical }, notify: [pd, slack] }
+inhibit:
+  - { source: { rule: deadlock }, target: { rule: long_lock_wait }, equal: [database] }
+YAML
+
+# Silence the failed logins before they happen.
+out=$(at 2026-11-24T10:00:00Z "$PGSIFT" silence add --for 2h --comment "pen test" \
+  --author tester rule=auth_failure_burst user=~mall.*)
+expect_eq "silence added" "silence 1 until 2026-11-24T12:00:00Z" "$out"
+expect_exit 2 "$PGSIFT" silence add --for 2h rule=x
+expect_exit 2 "$PGSIFT" silence add --for 2h --comment x "rule=~(("
+expect_exit 2 "$PGSIFT" silence add --comment x rule=x
+
+# 10:08 deadlock (critical: pd + slack), 10:13 lock wait (inhibited by the deadlock on
+# the same database), 10:16 auth failures (silenced).
+at 2026-11-24T10:20:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" \
+  --since 2026-11-24T10:00:00Z --until 2026-11-24T10:17:00Z >/dev/null
+expect_eq "notification rows" "auth_failure_burst|mail|silenced
+auth_failure_burst|slack|silenced
+deadlock|pd|pending
+deadlock|slack|pending
+long_lock_wait|mail|inhibited
+long_lock_wait|slack|inhibited" \
+  "$(q "SELECT i.rule, n.receiver, n.status FROM notifications n JOIN alert_instances i USING (instance_key) ORDER BY 1, 2")"
+expect_contains "$(q "SELECT note FROM notifications WHERE status = 'inhibited' LIMIT 1")" "inhibited by deadlock"
+# State is not muted.
+expect_eq "states" "auth_failure_burst|firing
+deadlock|recovering
+long_lock_wait|recovering" "$(q "SELECT rule, state FROM alert_instances ORDER BY rule")"
+out=$("$PGSIFT" alerts)
+expect_contains "$out" "NOTIFICATIONS NOT SENT: inhibited 2 pending 2 silenced 2"
+
+at 2026-11-24T10:20:10Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/dev/null
+# PagerDuty: one trigger event with the routing key and the instance key as dedup_key.
+expect_eq "pd requests" 1 "$(stub_count pd)"
+body=$(stub_field pd body)
+key=$(q "SELECT instance_key FROM alert_instances WHERE rule = 'deadlock'")
+expect_contains "$body" '"routing_key":"R0UTINGKEY0123456789abcdefABCDEF"'
+expect_contains "$body" '"event_action":"trigger"'
+expect_contains "$body" "\"dedup_key\":\"$key\""
+expect_contains "$body" '"severity":"critical"'
+expect_contains "$body" '"summary":"deadlock on app"'
+# Slack: Block Kit with the header as text.
+expect_eq "slack requests" 1 "$(stub_count slack)"
+body=$(stub_field slack body)
+expect_contains "$body" '"text":"[FIRING:1] deadlock"'
+expect_contains "$body" '"type":"header"'
+expect_contains "$body" '"type":"mrkdwn"'
+# The routing key and the Slack URL are not in the store's delivery log.
+expect_not_contains "$(sqlite3 "$PGSIFT_DB" .dump)" "R0UTINGKEY"
+expect_not_contains "$(sqlite3 "$PGSIFT_DB" .dump)" "XYZ"
+
+# Expire the silence: nothing is re-sent at once (state did not change), the silence
+# list shows it expired.
+expect_contains "$(at 2026-11-24T10:21:00Z "$PGSIFT" silence expire 1)" "silence 1 expired"
+expect_exit 2 "$PGSIFT" silence expire 1
+expect_contains "$(at 2026-11-24T10:21:00Z "$PGSIFT" silence list --all)" "expired"
+expect_eq "no active silence" "" "$(at 2026-11-24T10:21:00Z "$PGSIFT" silence list | tail -n +2)"
+if command -v jq >/dev/null; then
+  expect_eq "silence json" "tester rule=auth_failure_burst" \
+    "$(at 2026-11-24T10:21:00Z "$PGSIFT" silence list --all --format json |
+      jq -r '.silences[0] | "\(.created_by) \(.matchers[0])"')"
+fi
+
+# The deadlock resolves at 10:23: PagerDuty resolve with the same dedup_key. The lock
+# wait's trigger was never sent, so its resolve goes nowhere.
+at 2026-11-24T10:24:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" \
+  --until 2026-11-24T10:23:00Z >/dev/null
+at 2026-11-24T10:24:10Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/dev/null
+body=$(stub_field pd body | tail -1)
+expect_contains "$body" '"event_action":"resolve"'
+expect_contains "$body" "\"dedup_key\":\"$key\""
+expect_eq "pd requests" 2 "$(stub_count pd)"
+expect_eq "no resolve for muted alerts" 0 \
+  "$(q "SELECT count(*) FROM notifications n JOIN alert_instances i USING (instance_key) WHERE i.rule != 'deadlock' AND n.kind = 'resolved'")"
+
+# E-mail: a warning routed to slack and mail (auth failures again, no silence now).
+rm -f "$PGSIFT_DB"
+at 2026-11-24T10:20:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" \
+  --since 2026-11-24T10:15:00Z --until 2026-11-24T10:16:00Z >/dev/null
+at 2026-11-24T10:20:10Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/dev/null
+expect_eq "smtp 451 is retried" "retry" \
+  "$(q "SELECT a.verdict FROM delivery_attempts a JOIN deliveries x ON x.id = a.delivery_id WHERE x.receiver = 'mail'")"
+at 2026-11-24T10:30:00Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/dev/null
+expect_eq "mail delivered" "delivered" "$(q "SELECT status FROM deliveries WHERE receiver = 'mail'")"
+expect_eq "two messages reached the SMTP stub" "451 250" \
+  "$(stub_field mail answered | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "envelope" "<pgsift@example.com>" "$(stub_field mail from | sort -u)"
+expect_eq "recipients" '["<dba@example.com>","<oncall@example.com>"]' "$(stub_field mail rcpt | tail -1)"
+expect_contains "$(stub_field mail auth | tail -1)" "AUTH"
+data=$(stub_field mail data)
+expect_contains "$data" "Subject: [pgsift] FIRING:1 auth_failure_burst"
+mid=$(q "SELECT id FROM deliveries WHERE receiver = 'mail'")
+expect_contains "$data" "Message-ID: <$mid@pgsift>"
+expect_eq "same Message-ID on both attempts" 1 \
+  "$(stub_field mail data | grep -o 'Message-ID: <[^>]*>' | sort -u | wc -l | tr -d ' ')"
+expect_contains "$data" "FIRING auth_failure_burst [warning] database=app, user=mallory"
+expect_not_contains "$data" "hunter2"
+pass

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "check.h"
+
+#include "event.h"
+#include "rules/rules.h"
+
+#define MIN (INT64_C(60) * 1000000)
+#define T0  (INT64_C(1795514400) * 1000000) /* 2026-11-24T10:00:00Z */
+
+static struct mem_record rec(int64_t ts, const char *kind)
+{
+    struct mem_record r = { .ts_us = ts,
+                            .kind = kind,
+                            .duration_ms = -1,
+                            .wait_ms = -1,
+                            .size_bytes = -1,
+                            .database = "app",
+                            .user = "web",
+                            .input = "pg.log" };
+    return r;
+}
+
+static const struct metric_group *one(struct metric_source *ms, struct metric_query *q,
+                                      struct metric_result *res)
+{
+    struct diag d = DIAG_INIT;
+    metric_result_reset(res);
+    CHECK_EQ_INT(ms->query(ms, q, res, &d), 0);
+    return res->n == 1 ? &res->g[0] : NULL;
+}
+
+static void test_queries(void)
+{
+    struct metric_source *ms = metric_mem_new();
+    struct metric_result res;
+    /* 1..100 ms, in reverse time order (the source sorts) */
+    for (int i = 100; i >= 1; i--) {
+        struct mem_record r = rec(T0 + i * 1000000, "duration");
+        r.duration_ms = i;
+        r.fingerprint = "1f3a5c7e9b2d4f60";
+        r.query = "SELECT $1";
+        metric_mem_add(ms, &r);
+    }
+    struct mem_record bind = rec(T0 + 5 * 1000000, "statement"); /* not a call */
+    metric_mem_add(ms, &bind);
+    metric_result_init(&res);
+    struct metric_query q = {
+        RSRC_QUERIES, MET_P95_MS, T0, T0 + 5 * MIN, (1u << DIM_DATABASE) | (1u << DIM_FINGERPRINT),
+        NULL
+    };
+    static const struct {
+        enum rule_metric m;
+        double v;
+    } want[] = { { MET_CALLS, 100 }, { MET_TOTAL_MS, 5050 }, { MET_MEAN_MS, 50.5 },
+                 { MET_P50_MS, 50 }, { MET_P95_MS, 95 },     { MET_P99_MS, 99 },
+                 { MET_MAX_MS, 100 } };
+    for (size_t i = 0; i < ARRAY_SIZE(want); i++) {
+        q.metric = want[i].m;
+        const struct metric_group *g = one(ms, &q, &res);
+        if (CHECK(g != NULL)) {
+            CHECK_MSG(g->value == want[i].v, "%s: %g", rule_metric_name(want[i].m), g->value);
+            CHECK(g->count == 100);
+            CHECK_EQ_STR(g->query, "SELECT $1");
+            CHECK_EQ_STR(g->dims[DIM_DATABASE], "app");
+            CHECK(g->dims[DIM_USER] == NULL); /* not grouped by user */
+        }
+    }
+    /* The window is [from, to): the record at exactly `to` is not in it. */
+    q.metric = MET_CALLS;
+    q.to_us = T0 + 100 * 1000000;
+    const struct metric_group *g = one(ms, &q, &res);
+    CHECK(g && g->value == 99);
+    /* seen(): in [from, to) for these dims */
+    const char *dims[DIM_COUNT] = { "app", NULL, NULL, "1f3a5c7e9b2d4f60" };
+    const char *other[DIM_COUNT] = { "shop", NULL, NULL, "1f3a5c7e9b2d4f60" };
+    bool seen = false;
+    struct diag d = DIAG_INIT;
+    q.from_us = T0 + 50 * 1000000;
+    q.to_us = T0 + 51 * 1000000;
+    CHECK_EQ_INT(ms->seen(ms, &q, dims, &seen, &d), 0);
+    CHECK(seen);
+    CHECK_EQ_INT(ms->seen(ms, &q, other, &seen, &d), 0);
+    CHECK(!seen);
+    q.from_us = T0 - MIN;
+    q.to_us = T0;
+    CHECK_EQ_INT(ms->seen(ms, &q, dims, &seen, &d), 0);
+    CHECK(!seen);
+    int64_t lo, hi;
+    uint64_t kinds;
+    CHECK_EQ_INT(ms->bounds(ms, &lo, &hi, &d), 0);
+    CHECK_EQ_INT(lo, T0 + 1000000);
+    CHECK_EQ_INT(hi, T0 + 100 * 1000000);
+    CHECK_EQ_INT(ms->kinds_seen(ms, &kinds, &d), 0);
+    CHECK_EQ_U64(kinds, (UINT64_C(1) << EV_DURATION) | (UINT64_C(1) << EV_STATEMENT));
+    metric_result_release(&res);
+    ms->free(ms);
+}
+
+static void test_events_and_where(void)
+{
+    struct metric_source *ms = metric_mem_new();
+    struct metric_result res;
+    struct rule_set rs;
+    static const char y[] =
+        "rules:\n"
+        "  - {name: a, kind: threshold, source: errors, metric: rate_per_min, window: 5m,\n"
+        "     group_by: [sqlstate_class], where: {sqlstate_class: ['40']}, condition: '> 1'}\n"
+        "  - {name: b, kind: event, where: {type: [lock_wait], wait_ms: '> 5s'}}\n"
+        "  - {name: c, kind: threshold, source: events, metric: 'max(size_bytes)',\n"
+        "     where: {type: temp_file, database: [app]}, condition: '> 1MB'}\n";
+
+    for (int i = 0; i < 10; i++) {
+        struct mem_record r = rec(T0 + i * 20 * 1000000, "deadlock");
+        r.severity = "ERROR";
+        r.sqlstate = "40P01";
+        metric_mem_add(ms, &r);
+    }
+    struct mem_record other = rec(T0, "error");
+    other.severity = "ERROR";
+    other.sqlstate = "23505";
+    metric_mem_add(ms, &other);
+    struct mem_record w1 = rec(T0 + 1000000, "lock_wait"), w2 = rec(T0 + 2000000, "lock_wait");
+    w1.wait_ms = 6000;
+    w2.wait_ms = 200;
+    metric_mem_add(ms, &w1);
+    metric_mem_add(ms, &w2);
+    struct mem_record t1 = rec(T0 + 3000000, "temp_file"), t2 = rec(T0 + 4000000, "temp_file");
+    t1.size_bytes = 2 << 20;
+    t2.size_bytes = 3 << 20;
+    t2.database = "shop";
+    metric_mem_add(ms, &t1);
+    metric_mem_add(ms, &t2);
+
+    rule_set_init(&rs);
+    rules_load_mem(&rs, "w.yaml", y, sizeof(y) - 1);
+    CHECK_MSG(rs.nerrors == 0, "%s", rs.errors.buf);
+    metric_result_init(&res);
+    struct metric_query q = { RSRC_ERRORS,  MET_RATE_PER_MIN,         T0,
+                              T0 + 5 * MIN, 1u << DIM_SQLSTATE_CLASS, &rs.rules[0].where };
+    const struct metric_group *g = one(ms, &q, &res);
+    if (CHECK(g != NULL)) {
+        CHECK(g->value == 2.0); /* 10 in 5 minutes; the 23505 is another class */
+        CHECK_EQ_STR(g->dims[DIM_SQLSTATE_CLASS], "40");
+    }
+    struct metric_query q2 = { RSRC_EVENTS, MET_COUNT, T0, T0 + MIN, 0, &rs.rules[1].where };
+    g = one(ms, &q2, &res);
+    CHECK(g && g->value == 1); /* only the 6 s wait */
+    struct metric_query q3 = { RSRC_EVENTS, MET_MAX_SIZE, T0, T0 + MIN, 0, &rs.rules[2].where };
+    g = one(ms, &q3, &res);
+    CHECK(g && g->value == 2 << 20); /* the 3 MB file was in another database */
+    /* Group by a dimension the records lack: no group. */
+    struct metric_query q4 = { RSRC_EVENTS, MET_COUNT, T0, T0 + MIN, 1u << DIM_APPLICATION, NULL };
+    struct diag d = DIAG_INIT;
+    metric_result_reset(&res);
+    CHECK_EQ_INT(ms->query(ms, &q4, &res, &d), 0);
+    CHECK_EQ_INT(res.n, 0);
+    metric_result_release(&res);
+    rule_set_release(&rs);
+    ms->free(ms);
+}
+
+static void test_ndjson(void)
+{
+    char path[] = "/tmp/sift-mem-XXXXXX";
+    int fd = mkstemp(path);
+    static const char text[] =
+        "# comment\n"
+        "{\"ts\":\"2026-11-24T10:00:01Z\",\"kind\":\"duration\",\"duration_ms\":5,"
+        "\"phase\":\"execute\",\"src\":\"a.log:1\"}\n"
+        "{\"ts\":\"2026-11-24T10:00:02Z\",\"kind\":\"duration\",\"duration_ms\":7,"
+        "\"phase\":\"bind\",\"src\":\"a.log:2\"}\n"
+        "\n"
+        "{\"ts\":\"2026-11-24T10:00:03Z\",\"kind\":\"other\",\"src\":\"b.log:7\"}\n"
+        "{\"ts\":\"2026-11-24T10:00:04Z\",\"kind\":\"duration\",\"duration_ms\":3,"
+        "\"query\":\"SELECT * FROM t WHERE id = 42 AND name = 'bob'\",\"src\":\"a.log:3\"}\n";
+    CHECK(write(fd, text, sizeof(text) - 1) == (ssize_t)(sizeof(text) - 1));
+    close(fd);
+    struct metric_source *ms = metric_mem_new();
+    struct metric_result res;
+    struct diag d = DIAG_INIT;
+    CHECK_EQ_INT(metric_mem_load_ndjson(ms, path, &d), 0);
+    metric_result_init(&res);
+    struct metric_query q = { RSRC_QUERIES, MET_CALLS, T0, T0 + MIN, 0, NULL };
+    const struct metric_group *g = one(ms, &q, &res);
+    CHECK(g && g->value == 2); /* the bind step is not a call */
+    /* SQL without a fingerprint is normalized on load: literals never reach a group. */
+    q.group_mask = 1u << DIM_FINGERPRINT;
+    metric_result_reset(&res);
+    CHECK_EQ_INT(ms->query(ms, &q, &res, &d), 0);
+    CHECK_EQ_INT(res.n, 1); /* the first duration had no SQL */
+    if (res.n == 1) {
+        CHECK_EQ_STR(res.g[0].dims[DIM_FINGERPRINT], "40c06dbb50fdfd5a");
+        CHECK_EQ_STR(res.g[0].query, "select * from t where id = $1 and name = $2");
+    }
+    struct metric_query l = { RSRC_INGEST, MET_LINES, T0, T0 + MIN, 1u << DIM_INPUT, NULL };
+    metric_result_reset(&res);
+    CHECK_EQ_INT(ms->query(ms, &l, &res, &d), 0);
+    CHECK_EQ_INT(res.n, 2); /* inputs a.log and b.log, from src */
+    metric_result_release(&res);
+    ms->free(ms);
+
+    FILE *f = fopen(path, "a");
+    fputs("{\"kind\":\"error\"}\n", f);
+    fclose(f);
+    ms = metric_mem_new();
+    CHECK_EQ_INT(metric_mem_load_ndjson(ms, path, &d), -1);
+    CHECK_MSG(strstr(d.msg, ":7: missing or invalid \"ts\"") != NULL, "%s", d.msg);
+    ms->free(ms);
+    unlink(path);
+}
+
+TEST_LIST = {
+    { "queries", test_queries },
+    { "events_and_where", test_events_and_where },
+    { "ndjson", test_ndjson },
+    { NULL, NULL },
+};
