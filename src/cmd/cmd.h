@@ -56,5 +56,6 @@ int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_tail(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

@@ -360,6 +360,72 @@ struct store_reject_row {
 typedef int store_reject_fn(void *ctx, const struct store_reject_row *row);
 SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
                            void *ctx, struct diag *d);
+/* ---- reading: pgsift report (report_read.c) ---- */
+
+/* Calls, total time and merged latency sketches of the window, cut into buckets at
+ * @edges (n + 1 ascending instants, µs: bucket i is [edges[i], edges[i+1]); local hours
+ * and days of any length). A stored row belongs to the bucket holding its start. */
+struct store_series_opts {
+    const int64_t *edges;
+    size_t n;
+    bool has_fingerprint; /* one statement shape only */
+    uint64_t fingerprint;
+    const char *database, *user; /* NULL: all */
+    const double *bounds;        /* histogram upper bounds (ms, ascending), or NULL */
+    size_t nbounds;
+};
+
+struct store_series_point {
+    uint64_t calls;
+    double total_ms;
+    double p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+};
+
+struct store_series {
+    struct store_series_point *points; /* n */
+    struct store_series_point all;     /* the whole window (one merged sketch) */
+    uint64_t *hist; /* nbounds + 1 counts (values <= bound, the last: above); NULL if no
+                       bounds. From the sketch: a bucket straddling a bound (1 %) counts
+                       on the side its index falls. */
+};
+
+SIFT_WUR int store_series(struct store *s, const struct store_series_opts *o,
+                          struct store_series *out, struct diag *d);
+void store_series_release(struct store_series *sr);
+
+/* Every statement shape that ran in [since, until): the numbers of store_top() (same
+ * rows, same sketches, so the same values) without its texts, for ranking tens of
+ * thousands of shapes cheaply; store_shape_detail() then gives the texts of the few that
+ * are shown. Unordered. */
+struct store_shape {
+    uint64_t fingerprint;
+    uint64_t calls, errors;
+    double total_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+    int64_t first_seen_us, last_seen_us;                     /* catalogue; INT64_MIN when unknown */
+};
+
+SIFT_WUR int store_shapes(struct store *s, int64_t since_us, int64_t until_us,
+                          struct store_shape **out, size_t *n, struct diag *d);
+
+struct store_shape_detail {
+    char *query;               /* canonical text, "" if the catalogue has none */
+    char *sample;              /* first statement seen (redacted unless --keep-literals), or NULL */
+    char **databases, **users; /* sorted, distinct, '' left out (as store_top) */
+    size_t n_databases, n_users;
+    struct store_query_id *query_ids; /* by calls, then id (as store_top) */
+    size_t n_query_ids;
+    uint64_t plans; /* auto_explain plans logged (phase 'plan') */
+};
+
+SIFT_WUR int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t since_us,
+                                int64_t until_us, struct store_shape_detail *out, struct diag *d);
+void store_shape_detail_release(struct store_shape_detail *x);
+
+/* Records per kind and bucket (record_stats), and ERROR/FATAL/PANIC records per bucket.
+ * @kinds holds n * EV_KIND_COUNT counts (row-major), @errors n counts; both zeroed
+ * first. */
+SIFT_WUR int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
+                                 uint64_t *errors, struct diag *d);
 
 /* ---- reading: auto_explain plan shapes (store/plans.c, docs/plans.md) ---- */
 
