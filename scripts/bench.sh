@@ -14,7 +14,7 @@
 # The machine is shared: run one benchmark at a time and keep them short.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=${SIFT_BENCH_BUILD:-$root/build/release}
+build=${SIFT_BENCH_BUILD:-$root/build/bench}
 
 usage() {
   sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'
@@ -23,7 +23,7 @@ usage() {
 }
 
 release_build() {
-  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=ON >/dev/null
   cmake --build "$build" -j2 --target pgsift sift-test-tool >/dev/null
 }
 

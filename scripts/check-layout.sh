@@ -7,8 +7,8 @@
 #   core < event.h < input < parse < normalize < classify < store < rules < report < top
 #
 # normalize sits before classify because it knows only SQL (no log structure), so
-# classify may use it to redact constants inside plans. "top" is main.c, pipeline.[ch]
-# and cmd/: they may include any public header. core/ includes nothing but core/.
+# classify may use it to redact constants inside plans. "top" is main.c, pipeline.[ch],
+# config.[ch] and cmd/: they may include any public header. core/ includes nothing but core/.
 #
 #   check-layout.sh [SRC_DIR]     check a tree (default: the project's src/)
 #   check-layout.sh --self-test   plant violations in a scratch tree, expect failures
@@ -26,7 +26,7 @@ order_of() {
 stage_of_file() { # path relative to src/
   case $1 in
     event.h | event.c) echo event ;;
-    main.c | pipeline.c | pipeline.h | cmd/*) echo top ;;
+    main.c | pipeline.c | pipeline.h | config.c | config.h | cmd/*) echo top ;;
     */*) echo "${1%%/*}" ;;
     *) echo unknown ;;
   esac
@@ -48,6 +48,7 @@ check_tree() {
       inc=${inc%%\"*}
       [[ -z $inc ]] && continue
       [[ $inc == version.h ]] && { ((so == 9)) && continue; echo "$rel: includes generated \"version.h\" (only main.c/cmd may)"; bad=1; continue; }
+      [[ $inc == config.h ]] && { ((so == 9)) && continue; echo "$rel: includes \"config.h\" (only main.c, pipeline.c, config.c and cmd/ may)"; bad=1; continue; }
       [[ $inc == pipeline.h ]] && { ((so == 9)) && continue; echo "$rel: includes \"pipeline.h\" (only main.c, pipeline.c and cmd/ may)"; bad=1; continue; }
       if [[ $inc == event.h ]]; then
         if ((so == 0)); then echo "$rel: core/ must not include \"event.h\""; bad=1; fi

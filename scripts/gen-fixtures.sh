@@ -27,7 +27,7 @@ OUT="$REPO/tests/fixtures/pg15"
 # shellcheck source-path=SCRIPTDIR source=lib/pg.sh
 . "$SCRIPT_DIR/lib/pg.sh"
 
-RUNS=(text-plans json-plans statement-log verbose-errors)
+RUNS=(text-plans json-plans statement-log verbose-errors plan-insights)
 
 die() {
 	printf 'gen-fixtures: %s\n' "$*" >&2
@@ -209,6 +209,22 @@ processes print '::@:[pid]:'). Every statement logged with its duration, plans i
 			"log_min_duration_statement = 0"
 			"log_error_verbosity = verbose"
 			"auto_explain.log_format = text"
+		)
+		;;
+	plan-insights)
+		# ---- run plan-insights (added for issue 10, auto_explain plans) ----
+		RUN_TITLE="auto_explain text then JSON plans of a workload that triggers every plan insight, with controls"
+		RUN_ABOUT="Only the plan-insights workload (no pgbench, errors or locks): every plan insight
+pgsift knows is triggered once, next to a control statement that must not trigger it, and a plan
+change is forced by dropping and recreating an index. The workload runs twice in one session,
+first with auto_explain.log_format = text, then (SET by the superuser session) json, so the same
+plans exist in both formats; a few statements follow as yaml and xml plans.
+auto_explain.log_triggers is on for the slow foreign-key trigger."
+		RUN_CONF=(
+			"log_line_prefix = '%m [%p] %q%u@%d/%a '"
+			"log_min_duration_statement = 0"
+			"auto_explain.log_format = text"
+			"auto_explain.log_triggers = on"
 		)
 		;;
 	*) die "no configuration for run '$1'" ;;
@@ -718,6 +734,178 @@ wl_pgss_dump() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Run plan-insights (issue 10): one plan session whose statements each trigger one plan insight
+# (or are its control), run once with text plans and once with JSON plans.
+
+# pi_pass FORMAT: the SQL of one pass, plans in auto_explain.log_format FORMAT.
+pi_pass() {
+	cat <<SQL
+SET auto_explain.log_format = $1;
+SET auto_explain.log_min_duration = 0;
+-- plan change forced by dropping and recreating an index: Bitmap Heap Scan, Seq Scan, Bitmap Heap Scan
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+DROP INDEX orders_pi_customer_idx;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+CREATE INDEX orders_pi_customer_idx ON orders_pi (customer_id);
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+-- control for seq_scan_filter: a sequential scan whose filter keeps almost every row
+SELECT count(*) FROM orders_pi WHERE status <> 'refunded';
+-- an index (region) whose rows are mostly thrown away by a filter (status): extend the index
+SELECT count(*) FROM orders_pi WHERE region = 2 AND status = 'refunded';
+-- row_misestimate on correlated columns (estimated 1, actually 1000), control: one column
+SELECT count(*) FROM corr_pi WHERE a = 1 AND b = 1;
+SELECT count(*) FROM corr_pi WHERE a = 1;
+-- sort_spill with work_mem = 64kB, control with 16MB
+SET work_mem = '64kB';
+SELECT count(*) FROM (SELECT note FROM orders_pi ORDER BY note) AS s;
+SET work_mem = '16MB';
+SELECT count(*) FROM (SELECT note FROM orders_pi ORDER BY note) AS s;
+-- hash_spill with work_mem = 256kB, control with 16MB
+SET work_mem = '256kB';
+SELECT count(*) FROM orders_pi AS o JOIN corr_pi AS c ON c.id = o.id;
+SET work_mem = '16MB';
+SELECT count(*) FROM orders_pi AS o JOIN corr_pi AS c ON c.id = o.id;
+RESET work_mem;
+-- nested_loop_seq_scan: a forced nested loop over an unindexed join column, control: hash join
+SET max_parallel_workers_per_gather = 0;
+SET enable_hashjoin = off;
+SET enable_mergejoin = off;
+SET enable_material = off;
+SELECT count(*) FROM orders_pi AS o JOIN customers_pi AS c ON c.id = o.customer_id + 0 WHERE o.customer_id < 2;
+RESET enable_hashjoin;
+RESET enable_mergejoin;
+RESET enable_material;
+SELECT count(*) FROM orders_pi AS o JOIN customers_pi AS c ON c.id = o.customer_id + 0 WHERE o.customer_id < 2;
+-- lossy_bitmap with work_mem = 64kB, control with the default work_mem
+SET work_mem = '64kB';
+SET enable_seqscan = off;
+SET enable_indexscan = off;
+SELECT count(*) FROM orders_pi WHERE customer_id < 300;
+RESET work_mem;
+SELECT count(*) FROM orders_pi WHERE customer_id < 300;
+RESET enable_seqscan;
+RESET enable_indexscan;
+-- workers_not_launched: max_parallel_workers = 0 leaves a planned Gather without workers, control: 8
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers = 0;
+SELECT count(*) FROM orders_pi WHERE note LIKE 'ab%';
+RESET max_parallel_workers;
+SELECT count(*) FROM orders_pi WHERE note LIKE 'ab%';
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+-- jit_time: JIT forced on a short query, control: the same query with jit = off
+SET jit = on;
+SET jit_above_cost = 0;
+SET jit_inline_above_cost = 0;
+SET jit_optimize_above_cost = 0;
+SELECT sum(amount), avg(amount) FROM orders_pi WHERE customer_id = 7;
+SET jit = off;
+SELECT sum(amount), avg(amount) FROM orders_pi WHERE customer_id = 7;
+RESET jit;
+RESET jit_above_cost;
+RESET jit_inline_above_cost;
+RESET jit_optimize_above_cost;
+-- slow_trigger: a foreign key without an index on the referencing column, control: with one
+BEGIN;
+DELETE FROM parent_pi WHERE id <= 10;
+ROLLBACK;
+CREATE INDEX child_pi_parent_idx ON child_pi (parent_id);
+BEGIN;
+DELETE FROM parent_pi WHERE id <= 10;
+ROLLBACK;
+DROP INDEX child_pi_parent_idx;
+RESET ALL;
+SQL
+}
+
+# pi_short FORMAT: a few of the statements above (YAML and XML plans are parsed too).
+pi_short() {
+	cat <<SQL
+SET auto_explain.log_format = $1;
+SET auto_explain.log_min_duration = 0;
+SELECT sum(amount) FROM orders_pi WHERE customer_id = 42;
+SELECT count(*) FROM corr_pi WHERE a = 1 AND b = 1;
+SET work_mem = '64kB';
+SELECT count(*) FROM (SELECT note FROM orders_pi ORDER BY note) AS s;
+RESET work_mem;
+SET jit = on;
+SET jit_above_cost = 0;
+SELECT sum(amount), avg(amount) FROM orders_pi WHERE customer_id = 7;
+RESET jit;
+RESET jit_above_cost;
+BEGIN;
+DELETE FROM parent_pi WHERE id <= 10;
+ROLLBACK;
+RESET ALL;
+SQL
+}
+
+wl_plan_insights() {
+	step "plan insights: schema and data (no plans logged)"
+	psql_script pi-schema app postgres <<'SQL'
+SET auto_explain.log_min_duration = -1;
+CREATE TABLE orders_pi (id int PRIMARY KEY, customer_id int NOT NULL, region int NOT NULL, status text NOT NULL, amount numeric NOT NULL, note text NOT NULL);
+INSERT INTO orders_pi SELECT g, (g * 37) % 1000, g % 4, CASE WHEN g % 200 = 0 THEN 'refunded' WHEN g % 10 = 0 THEN 'open' ELSE 'done' END, (g % 500) + 0.5, md5(g::text) FROM generate_series(1, 100000) AS g;
+CREATE INDEX orders_pi_customer_idx ON orders_pi (customer_id);
+CREATE INDEX orders_pi_region_idx ON orders_pi (region);
+CREATE TABLE customers_pi (id int NOT NULL, name text NOT NULL);
+INSERT INTO customers_pi SELECT g, 'customer ' || g FROM generate_series(1, 2000) AS g;
+CREATE TABLE corr_pi AS SELECT g AS id, g % 100 AS a, g % 100 AS b FROM generate_series(1, 100000) AS g;
+CREATE TABLE parent_pi (id int PRIMARY KEY);
+INSERT INTO parent_pi SELECT g FROM generate_series(1, 1000) AS g;
+CREATE TABLE child_pi (id int NOT NULL, parent_id int NOT NULL REFERENCES parent_pi (id));
+INSERT INTO child_pi SELECT g, 51 + g % 950 FROM generate_series(1, 100000) AS g;
+VACUUM ANALYZE orders_pi, customers_pi, corr_pi, parent_pi, child_pi;
+SQL
+	step "plan insights: every insight and its control, text plans"
+	pi_pass text | psql_script pi-text app postgres
+	step "plan insights: the same statements, JSON plans"
+	pi_pass json | psql_script pi-json app postgres
+	step "plan insights: a few of them as YAML and XML plans"
+	pi_short yaml | psql_script pi-yaml app postgres
+	pi_short xml | psql_script pi-xml app postgres
+}
+
+plan_insights_summary() {
+	cat <<'EOF'
+1. Setup as postgres: `CREATE EXTENSION pg_stat_statements`, role `app_rw`, database `app`.
+2. Schema and data with plans off (`auto_explain.log_min_duration = -1` in that session):
+   `orders_pi` (100000 rows, indexes on `customer_id` and `region`), `customers_pi` (2000
+   rows, no index), `corr_pi` (100000 rows, columns `a` = `b`), `parent_pi` / `child_pi` (a
+   foreign key whose referencing column has no index), `VACUUM ANALYZE`.
+3. As postgres with `auto_explain.log_min_duration = 0`, once with `log_format = text`, then the
+   same statements with `log_format = json` (see workload.sql; each insight next to its control):
+   - plan change: `SELECT sum(amount) FROM orders_pi WHERE customer_id = 42` three times, then
+     `DROP INDEX orders_pi_customer_idx` and three times (Seq Scan, selective filter), then
+     `CREATE INDEX` again and three times;
+   - a non-selective Seq Scan (control); an index on `region` whose rows a `status` filter drops;
+   - `row_misestimate` on correlated columns (control: one column);
+   - `sort_spill` (work_mem 64kB; control 16MB); `hash_spill` (256kB; control 16MB);
+   - `nested_loop_seq_scan` (hash and merge joins and materialize off; control: hash join);
+   - `lossy_bitmap` (work_mem 64kB, bitmap scans forced; control: default work_mem);
+   - `workers_not_launched` (`max_parallel_workers = 0`; control: default);
+   - `jit_time` (JIT forced with all costs 0; control: `jit = off`);
+   - `slow_trigger`: `DELETE` of 10 parent rows in a rolled-back transaction, whose foreign-key
+     check scans the unindexed `child_pi` (control: the same after `CREATE INDEX` on it).
+4. A few of them again with `log_format = yaml` and with `log_format = xml` (an index scan,
+   the misestimate, the spilling sort, JIT, the slow trigger).
+5. Dump `pg_stat_statements`, fast shutdown.
+EOF
+}
+# ---- end of run plan-insights ----
+
+# ---------------------------------------------------------------------------------------------
 # One run, into $WORK/<run>/stage, then moved to $OUT/<run>.
 
 write_run_readme() {
@@ -751,7 +939,7 @@ write_run_readme() {
 			"$([ "$RUN_CLIENT" = tcp ] && echo 'TCP to 127.0.0.1' || echo 'the unix socket')"
 		printf 'pgbench over TCP to 127.0.0.1.\n\n'
 		printf '## Workload, in order\n\n'
-		workload_summary
+		if [ "$RUN" = plan-insights ]; then plan_insights_summary; else workload_summary; fi
 	} >"$f"
 }
 
@@ -824,17 +1012,23 @@ do_run() {
 	note "-- Statements sent by psql sessions are shown as sent; '-- [name]' marks interleaved"
 	note "-- statements of concurrently open sessions, in the order they were sent."
 
-	wl_setup
-	wl_pgbench
-	wl_schema
-	wl_fingerprints
-	wl_extended_custom
-	wl_quoting
-	wl_errors
-	wl_locks
-	wl_plans
-	wl_misc
-	wl_pgss_dump
+	if [ "$RUN" = plan-insights ]; then
+		wl_setup
+		wl_plan_insights
+		wl_pgss_dump
+	else
+		wl_setup
+		wl_pgbench
+		wl_schema
+		wl_fingerprints
+		wl_extended_custom
+		wl_quoting
+		wl_errors
+		wl_locks
+		wl_plans
+		wl_misc
+		wl_pgss_dump
+	fi
 
 	say "$RUN: stopping server"
 	pg_stop || die "the server did not stop cleanly"

@@ -33,3 +33,12 @@ echo "== the slowest statements by total time"
 echo
 echo "== events"
 "$pgsift" --db "$db" events --format table 2>/dev/null | head -n 15
+
+# The daily report of the day the samples were logged on, as HTML and Markdown.
+day=$(head -c 10 "${samples[0]}")
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.html"
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.md"
+echo
+echo "== the daily report of $day (UTC):"
+echo "   $root/report.html   (open it in a browser: one file, no network)"
+echo "   $root/report.md     (GitHub Markdown)"

@@ -60,6 +60,7 @@ int main(int argc, char **argv)
     if (!cli.db_path) {
         const char *env = getenv("PGSIFT_DB");
         cli.db_path = env && *env ? env : "pgsift.db";
+        cli.db_default = !(env && *env);
     }
     log_set_level(cli.level);
 

@@ -95,7 +95,10 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         input_open(&(struct input_opts){ .path = path,
                                          .start_offset = o->start_line ? o->start_offset : 0,
                                          .start_line = o->start_line,
-                                         .hold_partial = o->hold_partial },
+                                         .hold_partial = o->hold_partial,
+                                         .have_fd = o->have_fd,
+                                         .fd = o->fd,
+                                         .chunk_bytes = o->chunk_bytes },
                    d);
     if (!in) {
         parser_free(p);
@@ -131,7 +134,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         break;
     }
     if (rc == 0) {
-        parser_end(p);
+        if (!o->follow)
+            parser_end(p);
         rc = drain(o, nz, p, &scratch, d);
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);
@@ -148,7 +152,10 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))
         res->format = xstrdup(parser_format(p));
-    if (rc == 0 && st->events == 0 && st->lines > st->blank_lines + st->skipped_lines) {
+    /* In follow mode the parser may still be collecting lines to detect the format:
+     * only a run that ended the parser can say nothing parses. */
+    if (rc == 0 && !o->follow && st->events == 0 &&
+        st->lines > st->blank_lines + st->skipped_lines) {
         res->nothing_parsed = true;
         parser_diagnose(p, &res->diagnosis);
     }

@@ -45,6 +45,13 @@ struct pipeline_opts {
     int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
     uint64_t commit_lines;
     bool hold_partial; /* leave a last line without "\n" for the next run */
+    /* Follow mode (tail): the source is still being written. At its current end the
+     * parser is not ended, so records that may still get continuation lines stay
+     * pending: the checkpoint handed to commit/line_done keeps them for the next run. */
+    bool follow;
+    bool have_fd; /* read this open descriptor instead of opening the path (input_opts) */
+    int fd;
+    size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
 
     /* Called with sink_ctx after each line was fed and every event it finished went to
      * the sink, and once more at the end of the source (@ln NULL) after the parser's

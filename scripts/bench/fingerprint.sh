@@ -10,7 +10,7 @@
 #   scripts/bench/fingerprint.sh [--seconds S]     (default 2 s of CPU per tool)
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${SIFT_BENCH_BUILD:-$root/build/release}
+build=${SIFT_BENCH_BUILD:-$root/build/bench}
 seconds=2
 while (($#)); do
   case $1 in

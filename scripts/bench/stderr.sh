@@ -8,13 +8,13 @@
 # counting) and for the parse stage alone (sift-test-tool parse-count).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-build=${SIFT_BENCH_BUILD:-$root/build/release}
+build=${SIFT_BENCH_BUILD:-$root/build/bench}
 mb=${1:-200}
 command -v bc >/dev/null || { echo "bench: needs bc" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgsift-bench.XXXXXX")
 trap '[[ -n ${SIFT_KEEP_TMP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 
-cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=ON >/dev/null
 cmake --build "$build" -j2 --target pgsift sift-test-tool >/dev/null
 
 grow() { # UNIT OUT: repeat UNIT into OUT until it holds >= mb MB

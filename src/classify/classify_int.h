@@ -66,6 +66,15 @@ long span_find_last(struct span s, struct span needle);
  * `$N = 'text with '' doubled'` or `$N = NULL`, separated by ", ". */
 size_t params_scan(struct span s);
 
+/* A JSON string at the '"' at the cursor: its decoded value (a sub-span when it has no
+ * escapes, else a copy in @a; absent when it has escapes and @a is NULL); the cursor
+ * moves past the closing quote. Fails (cursor unchanged) on an unterminated string. */
+bool classify_json_string(struct span *s, struct arena *a, struct span *out);
+
+/* XML element text with &lt; &gt; &amp; &quot; &apos; &#N; &#xH; decoded (into @a when it
+ * holds an entity; absent then if @a is NULL). */
+struct span classify_xml_text(struct span raw, struct arena *a);
+
 /* --- recognisers; each returns true when it classified the record --- */
 
 /* LOG-level messages (00000): durations, statements, lock waits, checkpoints, ... */

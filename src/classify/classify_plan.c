@@ -11,6 +11,7 @@
  */
 #include <string.h>
 
+#include "classify/classify.h"
 #include "classify/classify_int.h"
 
 /* ---------------------------------------------------------------- parameters */
@@ -156,7 +157,7 @@ static size_t put_utf8(char *q, unsigned cp)
  * Decoded text is never longer than the escaped text (\uXXXX is 6 bytes for at most 3,
  * a surrogate pair 12 for 4), so one allocation of the raw length suffices.
  */
-static bool json_string(struct span *s, struct arena *a, struct span *out)
+bool classify_json_string(struct span *s, struct arena *a, struct span *out)
 {
     size_t i;
     bool escaped = false;
@@ -220,14 +221,14 @@ static bool json_string(struct span *s, struct arena *a, struct span *out)
     return true;
 }
 
-/* The still-escaped contents of the JSON string that json_string() moved @from to @to. */
+/* The still-escaped contents of the JSON string that classify_json_string() moved @from to @to. */
 static struct span json_raw(struct span from, struct span to)
 {
     return span_make(from.p + 1, (size_t)(to.p - from.p) - 2);
 }
 
 /* XML element text: &lt; &gt; &amp; &quot; &apos; &#xHH; &#NN; decoded into @a. */
-static struct span xml_text(struct span raw, struct arena *a)
+struct span classify_xml_text(struct span raw, struct arena *a)
 {
     if (span_find_char(raw, 0, '&') < 0)
         return raw;
@@ -302,7 +303,7 @@ static void plan_json(struct event *ev, struct span s, struct arena *a)
     if (!cur_eat_lit(&s, ":"))
         return;
     skip_ws(&s);
-    if (!json_string(&s, a, &v))
+    if (!classify_json_string(&s, a, &v))
         return;
     ev->query = v;
     skip_ws(&s);
@@ -315,7 +316,7 @@ static void plan_json(struct event *ev, struct span s, struct arena *a)
     if (cur_eat_lit(&s, ":")) {
         skip_ws(&s);
         struct span start = s;
-        if (json_string(&s, a, &v))
+        if (classify_json_string(&s, a, &v))
             set_params(ev, span_present(v) ? v : json_raw(start, s));
     }
 }
@@ -325,13 +326,13 @@ static void plan_yaml(struct event *ev, struct span s, struct arena *a)
     struct span v, rest;
 
     s = cur_skip(s, sizeof("Query Text: ") - 1);
-    if (!json_string(&s, a, &v))
+    if (!classify_json_string(&s, a, &v))
         return;
     ev->query = v;
     line_first(s, &rest);
     if (cur_eat_lit(&rest, "Query Parameters: ")) {
         struct span start = rest;
-        if (json_string(&rest, a, &v))
+        if (classify_json_string(&rest, a, &v))
             set_params(ev, span_present(v) ? v : json_raw(start, rest));
     }
 }
@@ -346,13 +347,13 @@ static void plan_xml(struct event *ev, struct span s, struct arena *a)
     e = span_find(s, 0, LIT("</Query-Text>"));
     if (e < 0)
         return;
-    ev->query = xml_text(span_make(s.p, (size_t)e), a);
+    ev->query = classify_xml_text(span_make(s.p, (size_t)e), a);
     s = cur_skip(s, (size_t)e + sizeof("</Query-Text>") - 1);
     skip_ws(&s);
     if (cur_eat_lit(&s, "<Query-Parameters>")) {
         e = span_find(s, 0, LIT("</Query-Parameters>"));
         if (e >= 0) {
-            struct span raw = span_make(s.p, (size_t)e), v = xml_text(raw, a);
+            struct span raw = span_make(s.p, (size_t)e), v = classify_xml_text(raw, a);
             set_params(ev, span_present(v) ? v : raw);
         }
     }
@@ -401,28 +402,39 @@ static void plan_text(struct event *ev, struct span s)
     ev->query = q;
 }
 
+enum plan_format plan_detect_format(struct span body)
+{
+    struct span s = body;
+
+    skip_ws(&s);
+    if (!s.len)
+        return PLAN_NONE;
+    if (s.p[0] == '{')
+        return PLAN_JSON;
+    if (s.p[0] == '<')
+        return PLAN_XML;
+    if (span_starts_with_lit(s, "Query Text: \"") &&
+        (span_find(s, 0, LIT("\nPlan: ")) >= 0 || span_find(s, 0, LIT("\nPlan:\n")) >= 0 ||
+         span_find(s, 0, LIT("\n\tPlan: ")) >= 0))
+        return PLAN_YAML;
+    return PLAN_TEXT;
+}
+
 void classify_plan_body(struct event *ev, struct span body, struct arena *a)
 {
     struct span s = body;
 
     ev->plan = body;
+    ev->plan_format = plan_detect_format(body);
     skip_ws(&s);
-    if (!s.len)
-        return;
-    if (s.p[0] == '{') {
-        ev->plan_format = PLAN_JSON;
-        plan_json(ev, s, a);
-    } else if (s.p[0] == '<') {
-        ev->plan_format = PLAN_XML;
-        plan_xml(ev, s, a);
-    } else if (span_starts_with_lit(s, "Query Text: \"") &&
-               (span_find(s, 0, LIT("\nPlan: ")) >= 0 || span_find(s, 0, LIT("\nPlan:\n")) >= 0 ||
-                span_find(s, 0, LIT("\n\tPlan: ")) >= 0)) {
-        ev->plan_format = PLAN_YAML;
-        plan_yaml(ev, s, a);
-    } else {
-        ev->plan_format = PLAN_TEXT;
+    switch (ev->plan_format) {
+    case PLAN_JSON: plan_json(ev, s, a); break;
+    case PLAN_XML: plan_xml(ev, s, a); break;
+    case PLAN_YAML: plan_yaml(ev, s, a); break;
+    case PLAN_TEXT:
         if (span_starts_with_lit(s, "Query Text: "))
             plan_text(ev, s);
+        break;
+    default: break;
     }
 }

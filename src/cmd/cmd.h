@@ -14,12 +14,16 @@
 #ifndef SIFT_CMD_CMD_H
 #define SIFT_CMD_CMD_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "core/diag.h"
 #include "core/log.h"
 
 /* Global options, parsed by main.c before the command name. */
 struct cli {
     const char *db_path; /* --db, else $PGSIFT_DB, else ./pgsift.db */
+    bool db_default;     /* neither --db nor $PGSIFT_DB: a config's `store:` may win */
     enum log_level level;
 };
 
@@ -49,5 +53,9 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d);
 int cmd_events(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_tail(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d);
+int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d);
 
 #endif

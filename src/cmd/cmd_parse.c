@@ -331,7 +331,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     char **files = argv + 1;
 
     struct parse_cmd c = { .stats_only = stats };
-    struct event_json_redact redact = { .nz = NULL };
+    struct event_json_redact redact = { .nz = NULL, .arena = ARENA_INIT };
     sbuf_init(&c.out, 0);
     sbuf_init(&redact.tmp, 0);
     sbuf_init(&redact.tmp2, 0);
@@ -394,6 +394,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
     sbuf_release(&c.out);
     sbuf_release(&redact.tmp);
     sbuf_release(&redact.tmp2);
+    arena_release(&redact.arena);
     normalize_free(redact.nz);
     return rc;
 }

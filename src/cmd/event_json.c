@@ -9,6 +9,7 @@
 #include "cmd/event_json.h"
 #include "core/clock.h"
 #include "core/escape.h"
+#include "classify/classify.h"
 #include "normalize/normalize.h"
 
 static int str_field(struct sbuf *o, const char *key, struct span s)
@@ -46,64 +47,56 @@ static int text_field(struct sbuf *o, const char *key, struct span s, struct eve
     return str_field(o, key, sbuf_span(&r->tmp));
 }
 
-/* The message of a duration/statement/plan record embeds the statement ("duration: 1.2
- * ms  statement: SELECT ..."): redact that part as SQL, the rest as text. */
+static bool inside(struct span part, struct span whole)
+{
+    return part.p && whole.p && part.p >= whole.p && part.p + part.len <= whole.p + whole.len;
+}
+
+/* The message of a duration/statement record embeds the statement ("duration: 1.2 ms
+ * statement: SELECT ..."), that of a plan record the plan: redact that part as SQL or
+ * as a plan, the rest as text. */
 static int message_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
 {
-    struct span m = ev->message, q = ev->query;
+    struct span m = ev->message;
+    bool plan = inside(ev->plan, m);
+    struct span part = plan ? ev->plan : ev->query;
 
-    if (!r || !m.p || !q.p || q.p < m.p || q.p + q.len > m.p + m.len)
+    if (!r || !inside(part, m))
         return text_field(o, "message", m, r);
     sbuf_reset(&r->tmp2);
-    size_t head = (size_t)(q.p - m.p);
+    size_t head = (size_t)(part.p - m.p);
     if (redact_message(&r->tmp2, span_make(m.p, head)) < 0)
         return -1;
-    normalize_redact(r->nz, q, REDACT_ALL, 0, &r->tmp2);
-    if (redact_message(&r->tmp2, span_make(q.p + q.len, m.len - head - q.len)) < 0)
+    if (plan) {
+        arena_reset(&r->arena);
+        if (plan_redact(r->nz, part, ev->plan_format, &r->arena, &r->tmp2) < 0)
+            return -1;
+    } else {
+        normalize_redact(r->nz, part, REDACT_ALL, 0, &r->tmp2);
+    }
+    if (redact_message(&r->tmp2, span_make(part.p + part.len, m.len - head - part.len)) < 0)
         return -1;
     return str_field(o, "message", sbuf_span(&r->tmp2));
 }
 
-/* Keys of EXPLAIN (FORMAT JSON) whose values are SQL expressions with constants. */
-static bool plan_expression_key(const char *k)
-{
-    static const char *const keys[] = { "Query Text",   "Filter",      "Index Cond",
-                                        "Recheck Cond", "Join Filter", "Hash Cond",
-                                        "Merge Cond",   "TID Cond",    "One-Time Filter",
-                                        "Output",       "Sort Key",    "Group Key" };
-    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-        if (!strcmp(k, keys[i]))
-            return true;
-    return false;
-}
-
-static void redact_json_plan(json_t *j, bool expr, struct event_json_redact *r)
-{
-    if (json_is_object(j)) {
-        const char *k;
-        json_t *v;
-        json_object_foreach(j, k, v) redact_json_plan(v, plan_expression_key(k), r);
-    } else if (json_is_array(j)) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(j, i, v) redact_json_plan(v, expr, r);
-    } else if (expr && json_is_string(j)) {
-        sbuf_reset(&r->tmp);
-        normalize_redact(r->nz, span_make(json_string_value(j), json_string_length(j)), REDACT_ALL,
-                         0, &r->tmp);
-        json_string_setn(j, r->tmp.buf, r->tmp.len);
-    }
-}
-
-/* A JSON plan is embedded as an object when it is valid JSON, else kept as a string. */
+/* A JSON plan is embedded as an object when it is valid JSON, else kept as a string.
+ * Redacted with plan_redact(): constants of the Query Text and of every expression
+ * become $n; names, numbers and layout stay. */
 static int plan_field(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
 {
-    if (!ev->plan.p)
+    struct span body = ev->plan;
+
+    if (!body.p)
         return 0;
+    if (r) {
+        sbuf_reset(&r->tmp);
+        arena_reset(&r->arena);
+        if (plan_redact(r->nz, body, ev->plan_format, &r->arena, &r->tmp) < 0)
+            return -1;
+        body = sbuf_span(&r->tmp);
+    }
     if (ev->plan_format == PLAN_JSON) {
-        json_t *j = json_loadb(ev->plan.p, ev->plan.len, 0, NULL);
-        if (j && r)
-            redact_json_plan(j, false, r);
+        json_t *j = json_loadb(body.p, body.len, 0, NULL);
         if (j) {
             char *txt = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
             json_decref(j);
@@ -114,13 +107,7 @@ static int plan_field(struct sbuf *o, const struct event *ev, struct event_json_
             }
         }
     }
-    if (!r)
-        return str_field(o, "plan", ev->plan);
-    /* Text, YAML and XML plans: string constants out (numbers stay: they are mostly
-     * costs, rows and times). */
-    sbuf_reset(&r->tmp);
-    normalize_redact(r->nz, ev->plan, REDACT_STRINGS, 0, &r->tmp);
-    return str_field(o, "plan", sbuf_span(&r->tmp));
+    return str_field(o, "plan", body);
 }
 
 int event_json_write(const struct event *ev, struct sbuf *o, struct event_json_redact *rd)

@@ -10,6 +10,7 @@
 #ifndef SIFT_CMD_EVENT_JSON_H
 #define SIFT_CMD_EVENT_JSON_H
 
+#include "core/arena.h"
 #include "core/sbuf.h"
 #include "core/span.h"
 #include "event.h"
@@ -19,13 +20,13 @@ struct normalizer;
 /* Tenant data is redacted unless @redact is NULL (--keep-literals): constants in
  * `query`, `statement` and `internal_query` become $n (normalize_redact, layout kept);
  * the SQL inside `message` likewise; quoted values, key values and bind parameters in
- * `message`, `detail`, `hint` and `context` become "…" (redact_message); string
- * constants in plans are replaced (in JSON plans every expression field is redacted;
- * in text plans numeric constants of filters are not yet). `params` is never printed.
- * @redact is the normalizer used for SQL and @tmp a scratch buffer. */
+ * `message`, `detail`, `hint` and `context` become "…" (redact_message); plans go
+ * through plan_redact() (every expression and the Query Text). `params` is never
+ * printed. @nz is the normalizer used for SQL; the rest is scratch. */
 struct event_json_redact {
     struct normalizer *nz;
     struct sbuf tmp, tmp2;
+    struct arena arena;
 };
 
 /* Append the event and a '\n' to @out. Returns 0, or -1 when @out's cap is reached. */

@@ -132,6 +132,7 @@ int ingest_checkpoint_decode(struct span blob, uint64_t offset, struct parse_ski
 
 struct reader {
     const char *path;
+    int fd; /* >= 0: a plain file read with pread() (ingest_opts.have_fd) */
     gzFile gz;
     uint64_t pos;
     struct sbuf head; /* decoded bytes [0, head.len) seen, at most SIFT_SOURCE_HEAD_BYTES */
@@ -142,6 +143,21 @@ static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct di
     struct reader *r = ctx;
     size_t got = 0;
 
+    if (r->fd >= 0) {
+        /* A descriptor handed over by pgsift tail (plain data): the shared file
+         * position is left alone. */
+        while (got < len) {
+            ssize_t n = pread(r->fd, (char *)buf + got, len - got, (off_t)(off + got));
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n < 0)
+                return diag_errno(d, DIAG_IO, errno, "cannot read '%s'", r->path);
+            if (n == 0)
+                break;
+            got += (size_t)n;
+        }
+        goto done;
+    }
     if (!r->gz) {
         r->gz = gzopen(r->path, "rb");
         if (!r->gz)
@@ -179,6 +195,7 @@ static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct di
             break;
         got += (size_t)n;
     }
+done:
     if (off <= r->head.len && off + got > r->head.len) {
         size_t want = SIFT_SOURCE_HEAD_BYTES - r->head.len;
         size_t have = (size_t)(off + got - r->head.len);
@@ -412,6 +429,7 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
     r->pos.offset = cp.offset;
     r->pos.line = cp.line;
     r->pos.checkpoint = sbuf_span(&r->blob);
+    uint64_t records = store_batch_count(r->b);
     int rc = commit_locked(r, &r->pos, d);
     if (rc < 0)
         return -1;
@@ -419,6 +437,8 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         r->res->stale = true;
         return 1;
     }
+    if (r->o->committed)
+        r->o->committed(r->o->committed_ctx, &r->pos, records);
     r->pos.start = cp.offset;
     r->res->commits++;
     r->commit_fed = r->fed_end;
@@ -454,9 +474,18 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
     }
     uint64_t batch = r->o->batch_bytes ? r->o->batch_bytes : INGEST_BATCH_BYTES;
-    if (!store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch)
+    /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
+    bool stop =
+        (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
+    if (!stop && !store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch &&
+        !(r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records))
         return 0;
-    return commit(r, in, p, d);
+    int rc = commit(r, in, p, d);
+    if (rc == 0 && stop) {
+        r->res->more = true;
+        return 1;
+    }
+    return rc;
 }
 
 static bool is_gzip(const char *path)
@@ -468,6 +497,41 @@ static bool is_gzip(const char *path)
     bool gz = read(fd, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
     close(fd);
     return gz;
+}
+
+static bool source_is_gzip(const struct ingest_opts *o, const char *path)
+{
+    unsigned char magic[2];
+    if (!o->have_fd)
+        return is_gzip(path);
+    return pread(o->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+}
+
+int ingest_find(struct store *s, const char *path, struct store_resume *out, bool *gz,
+                struct diag *d)
+{
+    struct reader rd = { .path = path, .fd = -1 };
+    struct stat st;
+    int ret = -1;
+
+    sbuf_init(&rd.head, SIFT_SOURCE_HEAD_BYTES);
+    if (stat(path, &st) < 0) {
+        diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+        goto out;
+    }
+    *gz = is_gzip(path);
+    struct store_probe probe = {
+        .name = path,
+        .dev = (uint64_t)st.st_dev,
+        .inode = (uint64_t)st.st_ino,
+        .size = *gz ? UINT64_MAX : (uint64_t)st.st_size,
+        .read = reader_read,
+        .ctx = &rd,
+    };
+    ret = store_source_find(s, &probe, out, d);
+out:
+    reader_close(&rd);
+    return ret;
 }
 
 static void run_release(struct run *r)
@@ -493,6 +557,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
 
     store_resume_init(&rs);
     r.rd.path = path;
+    r.rd.fd = -1;
     sbuf_init(&r.rd.head, SIFT_SOURCE_HEAD_BYTES);
     sbuf_init(&r.head, SIFT_SOURCE_HEAD_BYTES);
     r.pos.name = path;
@@ -500,15 +565,23 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
 
     if (r.positioned) {
         struct stat st;
-        if (stat(path, &st) < 0) {
+        if ((o->have_fd ? fstat(o->fd, &st) : stat(path, &st)) < 0) {
             diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
             goto out;
+        }
+        bool gz = source_is_gzip(o, path);
+        if (o->have_fd) {
+            if (gz) {
+                diag_set(d, DIAG_INTERNAL, "'%s': gzip data handed over by descriptor", path);
+                goto out;
+            }
+            r.rd.fd = o->fd;
         }
         struct store_probe probe = {
             .name = path,
             .dev = (uint64_t)st.st_dev,
             .inode = (uint64_t)st.st_ino,
-            .size = is_gzip(path) ? UINT64_MAX : (uint64_t)st.st_size,
+            .size = gz ? UINT64_MAX : (uint64_t)st.st_size,
             .read = reader_read,
             .ctx = &r.rd,
         };
@@ -519,6 +592,13 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             goto out;
         res->how = rs.how;
         res->start_offset = rs.offset;
+        res->offset = res->read_end = rs.offset;
+        int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        if (o->known_only && (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED) &&
+            mtime_us <= o->new_after_us) {
+            ret = 0; /* not a continuation of a stream we read: leave it */
+            goto out;
+        }
         if (rs.how == STORE_RESUME_MOVED)
             res->prev_name = xstrdup(rs.prev_name.buf);
         r.pos.id = rs.id;
@@ -572,8 +652,12 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .skip = skip,
         .nskip = nskip,
         /* A file may still be written: its last line is read once it is complete. */
-        .hold_partial = r.positioned && !is_gzip(path),
+        .hold_partial = r.positioned && !o->final && !source_is_gzip(o, path),
         .line_done = line_done,
+        .follow = o->follow,
+        .have_fd = o->have_fd,
+        .fd = o->fd,
+        .chunk_bytes = o->chunk_bytes,
     };
     struct pipeline_result pr;
     int rc = pipeline_run(&po, path, &pr, d);
@@ -588,6 +672,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     store_batch_discard(r.b); /* after a failure or a stale stop, nothing stays */
     if (rc < 0)
         goto out;
+    res->offset = r.positioned ? r.pos.start : 0;
+    res->read_end = r.fed_end;
     ret = 0;
 out:
     free(skip);

@@ -20,6 +20,7 @@
 #define SIFT_CMD_INGEST_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -43,6 +44,28 @@ struct ingest_opts {
      * ingest_source() holds this mutex (NULL: one thread, no locking). The batch of a
      * source is filled without it. */
     pthread_mutex_t *lock;
+
+    /* ---- pgsift tail (all optional; added by the tail daemon) ---- */
+    bool have_fd; /* read the open descriptor @fd (plain data, not gzip) instead of
+                     opening @path, which is then only the name: a file renamed or
+                     deleted since it was opened is still read to its end */
+    int fd;
+    bool follow;     /* the file is still being written: records that may still get
+                        continuation lines stay pending (not committed) at its end */
+    bool final;      /* the file will not grow again: read a last line without "\n" */
+    bool known_only; /* only continue a stream the store knows (r->how SAME or MOVED);
+                        a new or replaced one is read (from its start) only if the
+                        file was modified after @new_after_us, else left unread */
+    int64_t new_after_us;
+    uint64_t batch_records;            /* also commit once the batch holds this many records */
+    uint64_t max_bytes;                /* stop after the commit that follows this many decoded bytes
+                                          (r->more is set); 0: read to the end */
+    const volatile sig_atomic_t *stop; /* stop the same way once *stop is non-zero */
+    size_t chunk_bytes;                /* read size; 0: INPUT_CHUNK_BYTES */
+    /* Called after each commit of a positioned source with the position written and the
+     * number of records and rejects the batch held. */
+    void (*committed)(void *ctx, const struct store_source_pos *pos, uint64_t records);
+    void *committed_ctx;
 };
 
 struct ingest_result {
@@ -57,6 +80,9 @@ struct ingest_result {
     char *format;          /* format used, NULL if none matched */
     struct parse_stats stats;
     uint64_t held_bytes; /* a last line without "\n" left for the next run */
+    uint64_t offset;     /* the stored position after the run (where the next one starts) */
+    uint64_t read_end;   /* decoded offset just past the last line read */
+    bool more;           /* stopped early by max_bytes or *stop: data is left */
 };
 
 void ingest_result_init(struct ingest_result *r);
@@ -66,6 +92,12 @@ void ingest_result_release(struct ingest_result *r);
  * stale, or had rejects: see @r), or -1 with @d filled on an I/O or database failure. */
 SIFT_WUR int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
                            struct ingest_result *r, struct diag *d);
+
+/* Where the store says the stream in @path stands, without reading past what the
+ * store compares (pgsift status). *gz tells whether the file is gzip data (its size
+ * is then not the decoded length). Returns 0, or -1 with @d filled. */
+SIFT_WUR int ingest_find(struct store *s, const char *path, struct store_resume *out, bool *gz,
+                         struct diag *d);
 
 /* The opaque checkpoint blob stored with a position: the parser's skip runs. */
 SIFT_WUR int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out);

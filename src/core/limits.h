@@ -32,6 +32,15 @@
 /* Nodes in one plan tree. */
 #define SIFT_MAX_PLAN_NODES 10000u
 
+/* A plan body stored as the sample of its shape (store/plans.c). Longer plans are not
+ * stored whole: the sample keeps the first bytes and says it was cut. */
+#define SIFT_MAX_PLAN_SAMPLE_BYTES (256u << 10)
+
+/* Runs of plan shapes kept per (query, database) for plan-change detection: a query
+ * whose plan flips back and forth would otherwise add a row per flip forever. The
+ * oldest runs are dropped. */
+#define SIFT_MAX_PLAN_RUNS 1000u
+
 /* Records of one source that may be waiting for continuation lines at once
  * (interleaved stderr/syslog from many backends). */
 #define SIFT_MAX_PENDING_RECORDS 4096u

@@ -274,11 +274,19 @@ static long refill(struct input *in, struct diag *d)
 
 struct input *input_open(const struct input_opts *o, struct diag *d)
 {
-    bool is_stdin = !strcmp(o->path, "-");
-    int fd = is_stdin ? STDIN_FILENO : open(o->path, O_RDONLY | O_CLOEXEC);
+    bool is_stdin = !o->have_fd && !strcmp(o->path, "-");
+    int fd = o->have_fd ? fcntl(o->fd, F_DUPFD_CLOEXEC, 3)
+             : is_stdin ? STDIN_FILENO
+                        : open(o->path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
         diag_errno(d, DIAG_IO, errno, "cannot open '%s'", o->path);
+        return NULL;
+    }
+    if (o->have_fd && lseek(fd, 0, SEEK_SET) < 0) {
+        /* The shared position may be anywhere: only seekable files can be handed over. */
+        diag_errno(d, DIAG_IO, errno, "cannot read '%s'", o->path);
+        close(fd);
         return NULL;
     }
     struct input *in = xcalloc(1, sizeof(*in));

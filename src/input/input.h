@@ -41,6 +41,12 @@ struct input_opts {
     size_t chunk_bytes;    /* read size; 0 means INPUT_CHUNK_BYTES */
     bool hold_partial;     /* do not return a last line that has no '\n' yet (live files:
                               the writer may still complete it) */
+    bool have_fd;          /* read the open descriptor @fd instead of opening @path (which
+                              is then only the default name): pgsift tail keeps files open
+                              across rotation. The input reads through its own duplicate
+                              (the caller's descriptor stays open) from start_offset on,
+                              wherever the shared file position was. */
+    int fd;
 };
 
 struct input_line {
@@ -106,5 +112,146 @@ void input_close(struct input *in);
  */
 int input_hash_range(const char *path, uint64_t from, uint64_t to, uint64_t *hash, uint64_t *got,
                      struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
+ * tail - the files of several sources, followed across rotation (pgsift tail).
+ *
+ * A source is a list of paths: files, globs and directories (a directory's own files,
+ * not its subdirectories, filtered by an `include` glob on their names). For a plain
+ * file path, its rotated siblings in the same directory (`<name>.1`, `<name>.2.gz`,
+ * `<name>-20250101` ...) are listed too, marked `sibling`: a reader only continues
+ * streams it already knows in them (rotations that happened while pgsift was down).
+ *
+ * The tail finds the files and keeps a descriptor open on each file that may still be
+ * written, so a file renamed away or deleted is still read to its end (Fluent Bit keeps
+ * the rotated fd open; GoAccess reopens by name and loses the last lines). It never
+ * reads log data itself: the caller reads each changed file (by descriptor or by name)
+ * and reports how far it got with tail_file_done().
+ *
+ * Watcher events (inotify, or a poll timer when inotify is unavailable or not wanted)
+ * are only hints that something may have changed. The truth is fstat() of the open
+ * descriptors and stat() of the names (Fluent Bit's reconcile_file_state): a name that
+ * now points at another file means the old one was rotated (it stays open, under its
+ * new name if one is found in its directory), a link count of 0 means deleted while
+ * open, a size below what was read means truncated (copytruncate).
+ *
+ * Owns: the watcher (inotify descriptor and watches), the file list, every descriptor
+ * it opened, and each file's user data (freed with tail_opts.user_free).
+ *
+ * Calling sequence:
+ *   tail_new() -> tail_add_source()* -> tail_reconcile()
+ *   -> loop { tail_wait() -> tail_reconcile() -> for changed files: tail_file_open(),
+ *             read, tail_file_done(); tail_file_close() when drained }
+ *   -> tail_free()
+ */
+
+enum tail_backend {
+    TAIL_AUTO = 0, /* inotify, else polling */
+    TAIL_INOTIFY,  /* fail if inotify is unavailable */
+    TAIL_POLL,     /* stat() every poll interval */
+};
+
+struct tail_opts {
+    enum tail_backend backend;
+    int64_t poll_interval_us;      /* polling: stat period; 0: 250 ms */
+    int64_t rescan_interval_us;    /* list every source again this often even without events
+                                      (safety net: new directories under a glob); 0: 60 s */
+    int wake_fd;                   /* readable descriptor that ends tail_wait() (the signal
+                                      handlers' self-pipe); -1: none */
+    void (*user_free)(void *user); /* frees tail_file.user when a file is dropped */
+    int64_t hold_recent_us;        /* hold a descriptor on each plain file named by a source
+                                      as soon as it is seen, if written within this long
+                                      (0: only tail_file_open() opens) */
+};
+
+struct tail_source_spec {
+    const char *name;         /* for messages */
+    const char *const *paths; /* files, globs, directories */
+    size_t npaths;
+    const char *include; /* glob on names of files in directories; NULL: all */
+};
+
+enum tail_file_state {
+    TAIL_FILE_LIVE,    /* a name of its source points at it */
+    TAIL_FILE_ROTATED, /* renamed away or replaced: no name of its source points at it */
+    TAIL_FILE_DELETED, /* no link left: only the open descriptor reaches it */
+};
+
+struct tail_file {
+    /* Kept up to date by tail_reconcile(); read-only for the caller. */
+    char *name;    /* path it is known by (for a deleted file: the last one) */
+    size_t source; /* index in the order of tail_add_source() */
+    enum tail_file_state state;
+    bool sibling; /* found as a rotated sibling of a file path */
+    char *origin; /* the file path of the source it was found by (a sibling's or
+                     the file's own); NULL for files of globs and directories */
+    bool gzip;    /* starts with gzip magic (read by name, never held open) */
+    int fd;       /* open descriptor, -1 when not held */
+    uint64_t dev, ino;
+    uint64_t size;      /* st_size at the last reconcile */
+    int64_t mtime_ns;   /* st_mtim */
+    int64_t changed_ns; /* monotonic time the file was first seen different from what
+                           tail_file_done() recorded; 0 when unchanged */
+    int64_t grew_ns;    /* monotonic time its size or mtime last changed */
+    void *user;         /* the caller's, freed with tail_opts.user_free */
+    /* private */
+    uint64_t done_size;
+    int64_t done_mtime_ns;
+    bool done_valid;
+    bool seen;
+    bool held_once;      /* opened on discovery once (not again after tail_file_close) */
+    unsigned char found; /* how the last rescan found it */
+    int wd;
+};
+
+struct tail;
+
+/* Start the watcher. TAIL_AUTO falls back to polling (with a note) when inotify cannot
+ * be used. Returns NULL with @d filled (DIAG_IO) when the asked back-end fails. */
+struct tail *tail_new(const struct tail_opts *o, struct diag *d);
+void tail_free(struct tail *t); /* closes every descriptor; NULL is a no-op */
+
+/* "inotify" or "poll". */
+const char *tail_backend_name(const struct tail *t);
+
+/* Add a source (copied). Nothing is listed until the next tail_reconcile(). */
+void tail_add_source(struct tail *t, const struct tail_source_spec *spec);
+
+/* Forget the sources (a reload adds the new ones). Files keep their entries and
+ * descriptors: the next reconcile assigns them to the new sources, or treats them as
+ * rotated away (drained, then closed) when no source names them any more. */
+void tail_clear_sources(struct tail *t);
+
+/* Wait for a watcher hint (only when @hints), the wake descriptor, the next poll or
+ * rescan time, or @timeout_us (< 0: no limit), whichever comes first. Returns 0, or -1
+ * with @d filled. Interrupted by signals (returns 0). */
+int tail_wait(struct tail *t, int64_t timeout_us, bool hints, struct diag *d);
+
+/* Look at every file again (fstat of descriptors, stat of names), list the sources again
+ * when a directory changed, a name moved or the rescan interval passed (or @rescan),
+ * and update states, sizes and changed_ns. Files that no name reaches and that are not
+ * held open are dropped. Returns 0; -1 with @d on an unexpected error. */
+int tail_reconcile(struct tail *t, bool rescan, struct diag *d);
+
+/* The files, in reading order: by source, rotated and deleted ones first, then oldest
+ * (mtime) first. Valid until the next tail_reconcile(). */
+size_t tail_count(const struct tail *t);
+struct tail_file *tail_file_at(struct tail *t, size_t i);
+
+/* Hold a descriptor on @f (a plain file that may still be written). Returns 0 (also
+ * when already open), 1 when the name now points at another file (nothing opened: the
+ * next reconcile sorts it out), or -1 with @d filled. */
+int tail_file_open(struct tail *t, struct tail_file *f, struct diag *d);
+
+/* The caller read @f completely as it was when it had @size bytes and @mtime_ns (take
+ * both from the tail_file before reading): it is unchanged until it differs from them. */
+void tail_file_done(struct tail *t, struct tail_file *f, uint64_t size, int64_t mtime_ns);
+
+/* Close the descriptor (a drained rotated or deleted file is then dropped at the next
+ * reconcile). */
+void tail_file_close(struct tail *t, struct tail_file *f);
+
+/* The next monotonic time (ns) tail_reconcile() has work of its own (poll tick, rescan). */
+int64_t tail_deadline_ns(const struct tail *t);
 
 #endif

@@ -285,8 +285,11 @@ static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
         return true;
     if (t[j].kind == TOK_PUNCT)
         return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
-    /* Not NULL/TRUE/... (values) nor words that continue an expression (AND, ...). */
-    return t[j].kind == TOK_WORD && t[j].kw &&
+    /* Not NULL/TRUE/... (values) nor words that continue an expression (AND, ...).
+     * CAST starts an operand, and the canonical text writes CAST(x AS t) as x::t, so
+     * treating it as an item end would make "ORDER BY 2CAST(..)" canonicalise
+     * differently the second time (found by fuzz_lexer's fixed-point oracle). */
+    return t[j].kind == TOK_WORD && t[j].kw && t[j].kw != KW_CAST &&
            ((keywords[t[j].kw].cat == KWC_R && !keyword_operand_end(t[j].kw)) ||
             t[j].kw == KW_NULLS);
 }

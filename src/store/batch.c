@@ -52,6 +52,7 @@ void batch_reset(struct store_batch *b)
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
     pairs_compact(b);
+    plans_batch_reset(b->plans);
 }
 
 void store_batch_free(struct store_batch *b)
@@ -59,6 +60,7 @@ void store_batch_free(struct store_batch *b)
     if (!b)
         return;
     batch_reset(b);
+    plans_batch_free(b->plans);
     htab_release(&b->names_ix);
     htab_release(&b->aggs_ix);
     htab_release(&b->cats_ix);
@@ -644,6 +646,8 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         }
         if ((has_fp || paired) && qid)
             qid_touch(b, fp, qid, ph == AGG_CALL && ev->duration_ms >= 0, ts);
+        if (kind == EV_PLAN)
+            plans_batch_add(b, ev, ts); /* plan shapes: plans.c */
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)
             qid_touch(b, fp, qid, false, ts);
@@ -714,7 +718,7 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b)
 {
     return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
-           b->arena.used >= STORE_BATCH_MAX_BYTES;
+           b->arena.used + plans_batch_bytes(b->plans) >= STORE_BATCH_MAX_BYTES;
 }
 
 uint64_t store_batch_count(const struct store_batch *b)

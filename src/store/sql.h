@@ -177,7 +177,31 @@
                    " (SELECT s.line FROM reject_samples s WHERE s.source = r.source"               \
                    " AND s.reason = r.reason ORDER BY s.id LIMIT 1)"                               \
                    " FROM rejects r WHERE r.last_seen >= ?1 AND r.last_seen < ?2"                  \
-                   " ORDER BY r.count DESC, r.source, r.reason")
+                   " ORDER BY r.count DESC, r.source, r.reason")                                   \
+    /* pgsift report (report_read.c): ?1 ?2 bucket range (seconds) */                              \
+    X(SQL_REPORT_SERIES,                                                                           \
+      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR"                  \
+      " database = ?3) AND (?4 IS NULL OR username = ?4) GROUP BY bucket ORDER BY bucket")         \
+    X(SQL_REPORT_SERIES_FP,                                                                        \
+      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      " WHERE fingerprint = ?5 AND bucket >= ?1 AND bucket < ?2 AND phase = 'call' AND"            \
+      " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
+      " GROUP BY bucket ORDER BY bucket")                                                          \
+    X(SQL_REPORT_SHAPES,                                                                           \
+      "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch FROM query_stats"       \
+      " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                                    \
+    X(SQL_REPORT_CATALOGUE, "SELECT fingerprint, first_seen, last_seen FROM queries")              \
+    X(SQL_REPORT_SHAPE_ROWS,                                                                       \
+      "SELECT database, username, query_id, sum(calls) FROM query_stats WHERE fingerprint = ?1"    \
+      " AND bucket >= ?2 AND bucket < ?3 AND phase = 'call'"                                       \
+      " GROUP BY database, username, query_id")                                                    \
+    X(SQL_REPORT_SHAPE_TEXT, "SELECT query, sample FROM queries WHERE fingerprint = ?1")           \
+    X(SQL_REPORT_SHAPE_PLANS, "SELECT coalesce(sum(calls), 0) FROM query_stats WHERE"              \
+                              " fingerprint = ?1 AND bucket >= ?2 AND bucket < ?3"                 \
+                              " AND phase = 'plan'")                                               \
+    X(SQL_REPORT_RECORDS, "SELECT bucket, kind, severity, sum(count) FROM record_stats"            \
+                          " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY bucket, kind, severity")
 
 #define STORE_SQL_ENUM(name, text) name,
 enum store_sql { STORE_SQL(STORE_SQL_ENUM) SQL_COUNT };

@@ -532,7 +532,7 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
         }
     }
     if (write_aggs(s, b, d) < 0 || write_catalogue(s, b, d) < 0 || write_counts(s, b, d) < 0 ||
-        write_events(s, b, d) < 0 || write_rejects(s, b, now, d) < 0)
+        write_events(s, b, d) < 0 || write_rejects(s, b, now, d) < 0 || plans_write(s, b, d) < 0)
         goto rollback;
     if (pos && write_position(s, b, pos, now, &new_id, d) < 0)
         goto rollback;

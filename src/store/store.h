@@ -203,6 +203,25 @@ void store_resume_release(struct store_resume *r);
 SIFT_WUR int store_source_find(struct store *s, const struct store_probe *p,
                                struct store_resume *out, struct diag *d);
 
+/* What the store holds about the stream with id @id (a store_resume.id), for
+ * `pgsift status`. Returns 0 (out->found false when there is no such stream), or -1
+ * with @d filled. */
+struct store_source_info {
+    bool found;
+    char name[1024];         /* path it was last read under */
+    uint64_t offset, line;   /* committed position */
+    uint64_t records;        /* records stored from it */
+    int64_t first_ingest_us; /* clock of its first and last commit */
+    int64_t last_ingest_us;
+};
+SIFT_WUR int store_source_info(struct store *s, int64_t id, struct store_source_info *out,
+                               struct diag *d);
+
+/* The first commit (µs) of any stream stored under @name or under a rotated sibling
+ * name of it (@name followed by '.', '-' or '_'); INT64_MIN when there is none. */
+SIFT_WUR int store_source_first_commit(struct store *s, const char *name, int64_t *us,
+                                       struct diag *d);
+
 /* ---- retention ---- */
 
 struct store_rollup_stats {
@@ -341,5 +360,144 @@ struct store_reject_row {
 typedef int store_reject_fn(void *ctx, const struct store_reject_row *row);
 SIFT_WUR int store_rejects(struct store *s, int64_t since_us, int64_t until_us, store_reject_fn *fn,
                            void *ctx, struct diag *d);
+/* ---- reading: pgsift report (report_read.c) ---- */
+
+/* Calls, total time and merged latency sketches of the window, cut into buckets at
+ * @edges (n + 1 ascending instants, µs: bucket i is [edges[i], edges[i+1]); local hours
+ * and days of any length). A stored row belongs to the bucket holding its start. */
+struct store_series_opts {
+    const int64_t *edges;
+    size_t n;
+    bool has_fingerprint; /* one statement shape only */
+    uint64_t fingerprint;
+    const char *database, *user; /* NULL: all */
+    const double *bounds;        /* histogram upper bounds (ms, ascending), or NULL */
+    size_t nbounds;
+};
+
+struct store_series_point {
+    uint64_t calls;
+    double total_ms;
+    double p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+};
+
+struct store_series {
+    struct store_series_point *points; /* n */
+    struct store_series_point all;     /* the whole window (one merged sketch) */
+    uint64_t *hist; /* nbounds + 1 counts (values <= bound, the last: above); NULL if no
+                       bounds. From the sketch: a bucket straddling a bound (1 %) counts
+                       on the side its index falls. */
+};
+
+SIFT_WUR int store_series(struct store *s, const struct store_series_opts *o,
+                          struct store_series *out, struct diag *d);
+void store_series_release(struct store_series *sr);
+
+/* Every statement shape that ran in [since, until): the numbers of store_top() (same
+ * rows, same sketches, so the same values) without its texts, for ranking tens of
+ * thousands of shapes cheaply; store_shape_detail() then gives the texts of the few that
+ * are shown. Unordered. */
+struct store_shape {
+    uint64_t fingerprint;
+    uint64_t calls, errors;
+    double total_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+    int64_t first_seen_us, last_seen_us;                     /* catalogue; INT64_MIN when unknown */
+};
+
+SIFT_WUR int store_shapes(struct store *s, int64_t since_us, int64_t until_us,
+                          struct store_shape **out, size_t *n, struct diag *d);
+
+struct store_shape_detail {
+    char *query;               /* canonical text, "" if the catalogue has none */
+    char *sample;              /* first statement seen (redacted unless --keep-literals), or NULL */
+    char **databases, **users; /* sorted, distinct, '' left out (as store_top) */
+    size_t n_databases, n_users;
+    struct store_query_id *query_ids; /* by calls, then id (as store_top) */
+    size_t n_query_ids;
+    uint64_t plans; /* auto_explain plans logged (phase 'plan') */
+};
+
+SIFT_WUR int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t since_us,
+                                int64_t until_us, struct store_shape_detail *out, struct diag *d);
+void store_shape_detail_release(struct store_shape_detail *x);
+
+/* Records per kind and bucket (record_stats), and ERROR/FATAL/PANIC records per bucket.
+ * @kinds holds n * EV_KIND_COUNT counts (row-major), @errors n counts; both zeroed
+ * first. */
+SIFT_WUR int store_record_counts(struct store *s, const int64_t *edges, size_t n, uint64_t *kinds,
+                                 uint64_t *errors, struct diag *d);
+
+/* ---- reading: auto_explain plan shapes (store/plans.c, docs/plans.md) ---- */
+
+/* One plan shape of one query in one database. Strings are owned by the result. */
+struct store_plan {
+    uint64_t fingerprint; /* query fingerprint; 0 when the plan had no Query Text */
+    char *database;       /* "" when the log does not say */
+    char *query;          /* canonical text from the catalogue; NULL when unknown */
+    uint64_t plan_fp;     /* plan shape fingerprint (0: the plan could not be read) */
+    char *shape;          /* one line: "Aggregate > Seq Scan on t" */
+    char *insights;       /* insights seen in any plan of this shape, comma-separated names
+                             in enum plan_insight_kind order ("" if none) */
+    char *format;         /* format of the sample: text, json, yaml, xml */
+    char *sample;         /* the plan shown: the one with the most insights, the slowest
+                             among those (redacted unless --keep-literals) */
+    int64_t first_seen_us, last_seen_us, sample_ts_us;
+    uint64_t calls;
+    double total_ms, mean_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* executor time */
+    double sample_ms; /* -1 when the sample record had no duration */
+};
+
+/*
+ * A plan change: the dominant plan of a query changed. The runs of one shape (plan
+ * records in a row with that shape, in ingest order) that count are those of at least
+ * STORE_PLAN_CHANGE_MIN_CALLS records; shorter runs (a one-off generic plan) are left
+ * out, and neighbouring runs of the same shape merge. Each switch between two merged
+ * runs is a change, with the mean executor time on either side.
+ */
+#define STORE_PLAN_CHANGE_MIN_CALLS 3
+
+struct store_plan_run {
+    uint64_t plan_fp;
+    int64_t first_us, last_us;
+    uint64_t calls;
+    double total_ms;
+};
+
+struct store_plan_change {
+    uint64_t fingerprint;
+    char *database; /* owned (NULL from store_plan_detect()) */
+    uint64_t from_plan, to_plan;
+    int64_t at_us; /* first record of the new plan */
+    uint64_t calls_before, calls_after;
+    double before_ms, after_ms; /* mean executor time per call */
+    double slower_by;           /* after_ms / before_ms; < 1 when it got faster; -1 unknown */
+};
+
+/* The rule on runs in ingest order; writes at most @max changes, returns how many
+ * there are. Pure (tests, rules). */
+size_t store_plan_detect(const struct store_plan_run *runs, size_t n, struct store_plan_change *out,
+                         size_t max);
+
+struct store_plans_opts {
+    bool has_fingerprint; /* only this query */
+    uint64_t fingerprint;
+    bool has_plan_fp; /* only this shape */
+    uint64_t plan_fp;
+    const char *database; /* NULL: all */
+    int64_t since_us;     /* shapes last seen at or after; INT64_MIN: all */
+};
+
+struct store_plans {
+    struct store_plan *plans; /* by query, database, then first seen */
+    size_t n;
+    struct store_plan_change *changes; /* of the queries in plans, oldest first */
+    size_t n_changes;
+};
+
+/* Read plan shapes and the changes of their queries. Returns 0 (release @out with
+ * store_plans_release()), or -1 with @d filled. */
+SIFT_WUR int store_plans(struct store *s, const struct store_plans_opts *o, struct store_plans *out,
+                         struct diag *d);
+void store_plans_release(struct store_plans *p);
 
 #endif

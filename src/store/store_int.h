@@ -141,6 +141,7 @@ struct store_batch {
     size_t n_pairs, a_pairs, live_pairs;
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
+    struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
 };
 
 struct store {
@@ -168,6 +169,17 @@ SIFT_WUR int sqlfn_register(sqlite3 *db);
 int store_db_error(struct store *s, struct diag *d, const char *what);
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql which);
 SIFT_WUR int store_exec(struct store *s, enum store_sql which, struct diag *d);
+
+/* plans.c: auto_explain plan shapes (the plans branch; docs/plans.md). The batch part
+ * is made on the first plan record; plans_write() runs inside store_commit_batch()'s
+ * transaction, plans_expire() inside store_rollup()'s. */
+struct plans_batch;
+void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts);
+void plans_batch_reset(struct plans_batch *pb); /* NULL is a no-op */
+void plans_batch_free(struct plans_batch *pb);  /* NULL is a no-op */
+size_t plans_batch_bytes(const struct plans_batch *pb);
+SIFT_WUR int plans_write(struct store *s, struct store_batch *b, struct diag *d);
+SIFT_WUR int plans_expire(struct store *s, int64_t before_us, struct diag *d);
 
 /* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
 sqlite3 *store_sqlite(struct store *s);

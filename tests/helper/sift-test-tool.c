@@ -6,14 +6,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cases.h"
 #include "classify/classify.h"
 #include "core/arena.h"
 #include "core/clock.h"
@@ -21,12 +23,18 @@
 #include "core/limits.h"
 #include "core/opts.h"
 #include "core/span.h"
+#include "core/xalloc.h"
 #include "stubs.h"
 #include "event.h"
 #include "input/input.h"
+#include "normalize/normalize.h"
 #include "parse/parse.h"
 #include "store/store.h"
 #include "parse/parse_int.h"
+#include "tools.h"
+#include "report/report.h"
+#include "report/svg.h"
+#include "report/synth.h"
 
 /* now: print clock_now_us() as RFC 3339 (shows that SIFT_TEST_NOW is honoured). */
 static int cmd_now(int argc, char **argv)
@@ -37,6 +45,214 @@ static int cmd_now(int argc, char **argv)
     (void)argv;
     puts(clock_format_rfc3339(clock_now_us(), 0, buf));
     return 0;
+}
+
+/* Hostile strings: one per line, case_unescape() escapes, '#' lines are comments. */
+static struct span *read_hostile(const char *path, size_t *n, struct sbuf *store)
+{
+    FILE *f = fopen(path, "rb");
+    char line[4096];
+    size_t alloc = 0, count = 0;
+    struct span *v = NULL;
+    size_t *offs = NULL, *lens = NULL;
+
+    if (!f) {
+        fprintf(stderr, "sift-test-tool: cannot open '%s': %s\n", path, strerror(errno));
+        return NULL;
+    }
+    while (fgets(line, sizeof(line), f)) {
+        size_t len = strlen(line);
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            len--;
+        if (!len || line[0] == '#')
+            continue;
+        struct sbuf one = SBUF_INIT;
+        size_t at = store->len;
+        if (case_unescape(line, len, &one) < 0 || sbuf_addspan(store, sbuf_span(&one)) < 0) {
+            fprintf(stderr, "sift-test-tool: %s: bad escape in: %s\n", path, line);
+            sbuf_release(&one);
+            fclose(f);
+            free(offs);
+            free(lens);
+            return NULL;
+        }
+        sbuf_release(&one);
+        XGROW(offs, count + 1, alloc);
+        lens = xrealloc(lens, alloc * sizeof(*lens));
+        offs[count] = at;
+        lens[count++] = store->len - at;
+    }
+    fclose(f);
+    v = xcalloc(count ? count : 1, sizeof(*v));
+    for (size_t i = 0; i < count; i++)
+        v[i] = span_make(store->buf + offs[i], lens[i]);
+    free(offs);
+    free(lens);
+    *n = count;
+    return v;
+}
+
+/* report-synth: a synthetic (optionally hostile) report model, rendered; timings on
+ * stderr. The benchmark and the hostile-input tests use it until the store lands. */
+static int cmd_report_synth(int argc, char **argv)
+{
+    long fingerprints = 1000, top = 20, seed = 42;
+    const char *tz = "UTC", *day = "2026-11-24", *format = "html", *out = NULL, *hostile = NULL;
+    bool keep = false, no_script = false;
+    static const char *const formats[] = { "html", "md", "json", NULL };
+    const struct opt opts[] = {
+        OPT_LONG_(0, "fingerprints", &fingerprints, "N", "query shapes", 1, 10000000),
+        OPT_LONG_(0, "top", &top, "N", "rows per ranking", 1, 1000),
+        OPT_LONG_(0, "seed", &seed, "N", "random seed", 1, 1L << 40),
+        OPT_STRING_(0, "tz", &tz, "Z", "time zone"),
+        OPT_STRING_(0, "day", &day, "DAY", "YYYY-MM-DD"),
+        OPT_CHOICE_(0, "format", &format, "F", "html, md or json", formats),
+        OPT_STRING_('o', "output", &out, "FILE", "write atomically to FILE"),
+        OPT_STRING_(0, "hostile", &hostile, "FILE", "fill every text field from FILE"),
+        OPT_BOOL_(0, "keep-literals", &keep, "do not redact samples"),
+        OPT_BOOL_(0, "no-script", &no_script, "HTML without the sort script"),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    struct sbuf hs = SBUF_INIT, sb = SBUF_INIT;
+    struct report r;
+    size_t nh = 0;
+    struct span *hv = NULL;
+    enum report_format fmt;
+    int rc = 1;
+
+    if (opts_parse(opts, argc - 1, argv + 1, &d) != 0) {
+        fprintf(stderr, "sift-test-tool report-synth: %s\n", d.msg[0] ? d.msg : "no operands");
+        return 2;
+    }
+    if (hostile && !(hv = read_hostile(hostile, &nh, &hs)))
+        return 1;
+    (void)report_format_from_name(format, &fmt);
+    int64_t t0 = clock_mono_ns();
+    report_init(&r);
+    struct report_synth_opts so = { (size_t)fingerprints, (uint64_t)seed, day, tz, hv, nh };
+    if (report_synth(&r, &so, &d) < 0)
+        goto done;
+    int64_t t1 = clock_mono_ns();
+    struct report_opts ro = { .top = (size_t)top,
+                              .flags = (keep ? REPORT_KEEP_LITERALS : 0u) |
+                                       (no_script ? REPORT_NO_SCRIPT : 0u) };
+    report_analyze(&r, &ro);
+    if (report_render(&r, &ro, fmt, &sb, &d) < 0)
+        goto done;
+    int64_t t2 = clock_mono_ns();
+    if (out) {
+        if (report_write_file(out, sb.buf, sb.len, &d) < 0)
+            goto done;
+    } else if (fwrite(sb.buf, 1, sb.len, stdout) != sb.len) {
+        goto done;
+    }
+    int64_t t3 = clock_mono_ns();
+    fprintf(stderr, "model %.1f ms, analyze+render %.1f ms, write %.1f ms, %zu bytes, %zu shapes\n",
+            (double)(t1 - t0) / 1e6, (double)(t2 - t1) / 1e6, (double)(t3 - t2) / 1e6, sb.len,
+            r.nqueries);
+    rc = 0;
+done:
+    if (rc)
+        fprintf(stderr, "sift-test-tool report-synth: %s\n", d.msg);
+    report_release(&r);
+    sbuf_release(&sb);
+    sbuf_release(&hs);
+    free(hv);
+    return rc;
+}
+
+/* report-job: one tick of the daily report job as pgsift tail runs it, at the clock's
+ * now (SIFT_TEST_NOW): prints "next <time>" and, when it wrote, the paths and the
+ * summary. */
+static int cmd_report_job(int argc, char **argv)
+{
+    const char *db = getenv("PGSIFT_DB"), *dir = NULL, *at = "06:00", *tzname = "UTC";
+    long keep = 0;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "db", &db, "PATH", "store"),
+        OPT_STRING_(0, "dir", &dir, "DIR", "report directory"),
+        OPT_STRING_(0, "at", &at, "HH:MM", "local time"),
+        OPT_STRING_(0, "tz", &tzname, "Z", "time zone"),
+        OPT_LONG_(0, "keep-days", &keep, "N", "days kept", 0, 100000),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    struct report_daily cfg = { .keep_days = keep,
+                                .formats = (1u << REPORT_HTML) | (1u << REPORT_MD) };
+    struct report_job *j = NULL;
+    struct store *s = NULL;
+    struct sbuf written = SBUF_INIT, summary = SBUF_INIT;
+    char buf[TZ_LOCAL_MAX];
+    int rc = 1;
+
+    if (opts_parse(opts, argc - 1, argv + 1, &d) != 0 || !dir || !db ||
+        !report_parse_at(at, &cfg.at_minute)) {
+        fprintf(stderr, "usage: sift-test-tool report-job --db PATH --dir DIR [--at HH:MM] "
+                        "[--tz Z] [--keep-days N]\n");
+        return 2;
+    }
+    cfg.dir = dir;
+    cfg.keep_days = keep;
+    if (report_job_new(&j, &cfg, tzname, NULL, "pgsift (report-job)", &d) < 0 ||
+        store_open(&s, db, &(struct store_opts){ .read_only = true }, &d) < 0)
+        goto done;
+    int64_t now = clock_now_us();
+    int ran = report_job_run(j, s, now, &written, &summary, &d);
+    if (ran < 0)
+        goto done;
+    printf("%s\n", ran ? "wrote" : "not due");
+    fputs(written.buf, stdout);
+    fputs(summary.buf, stdout);
+    struct tz tz;
+    if (tz_load(&tz, tzname, &d) < 0)
+        goto done;
+    printf("next %s\n", tz_format_local(&tz, report_job_next_us(j, now), buf));
+    tz_release(&tz);
+    rc = 0;
+done:
+    if (rc)
+        fprintf(stderr, "report-job: %s\n", d.msg);
+    store_close(s);
+    report_job_free(j);
+    sbuf_release(&written);
+    sbuf_release(&summary);
+    return rc;
+}
+
+/* svg KIND TITLE: one chart with that (possibly hostile) title, for the XML checks. */
+static int cmd_svg(int argc, char **argv)
+{
+    static const double v[] = { 0, 1.5, NAN, 3, 12.25, 7, 0.001, 1e6, 5, NAN, NAN, 2 };
+    static const uint64_t c[] = { 1, 5, 20, 7, 0, 3 };
+    const char *labels[12];
+    struct sbuf sb = SBUF_INIT;
+    int rc = 0;
+
+    if (argc < 3) {
+        fprintf(stderr, "usage: sift-test-tool svg line|area|bars|hist|spark TITLE\n");
+        return 2;
+    }
+    for (size_t i = 0; i < 12; i++)
+        labels[i] = argv[2];
+    struct svg_chart ch = { .title = argv[2], .labels = labels };
+    struct svg_series s[2] = { { argv[2], v, 12 }, { "second", v + 1, 11 } };
+    if (!strcmp(argv[1], "line"))
+        rc = svg_line(&sb, &ch, s, 2, 0);
+    else if (!strcmp(argv[1], "area"))
+        rc = svg_line(&sb, &ch, s, 1, 1);
+    else if (!strcmp(argv[1], "bars"))
+        rc = svg_bars(&sb, &ch, v, 12);
+    else if (!strcmp(argv[1], "hist"))
+        rc = svg_histogram(&sb, &ch, c, 6);
+    else if (!strcmp(argv[1], "spark"))
+        rc = svg_sparkline(&sb, argv[2], v, 12, 0, 0);
+    else
+        rc = -2;
+    if (rc == 0)
+        fwrite(sb.buf, 1, sb.len, stdout);
+    sbuf_release(&sb);
+    return rc == 0 ? 0 : 2;
 }
 
 /* ---- store-load: fill a store from NDJSON events (before `pgsift ingest` exists, and as
@@ -420,12 +636,94 @@ static int cmd_classify(int argc, char **argv)
     return 0;
 }
 
+/* plans [--redacted] FILE [FORMAT]: every auto_explain plan of FILE analysed: its line,
+ * format, fingerprint, shape, then indented insights (name, node, explanation) and index
+ * suggestions (DDL). --redacted: print each plan redacted and analyse that instead. */
+static int cmd_plans(int argc, char **argv)
+{
+    struct diag d = DIAG_INIT;
+    struct arena a = ARENA_INIT;
+    struct input_line ln;
+    struct event *ev;
+    enum input_status st;
+    struct normalizer *nz = NULL;
+    struct sbuf red = SBUF_INIT;
+
+    if (argc > 1 && !strcmp(argv[1], "--redacted")) {
+        nz = normalize_new(NULL);
+        argc--;
+        argv++;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "usage: sift-test-tool plans FILE [FORMAT]\n");
+        return 2;
+    }
+    struct parser *p =
+        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
+    if (!in) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        parser_free(p);
+        return 1;
+    }
+    for (;;) {
+        st = input_next(in, &ln, &d);
+        if (st == INPUT_LINE)
+            parser_feed(p, &ln);
+        else if (st == INPUT_EOF || st == INPUT_ERROR)
+            parser_end(p);
+        while (parser_next(p, &ev) == PARSE_EVENT) {
+            classify_event(ev, &a);
+            if (ev->kind != EV_PLAN)
+                continue;
+            struct plan_analysis pa;
+            struct span body = ev->plan;
+            if (nz) {
+                sbuf_reset(&red);
+                if (plan_redact(nz, body, ev->plan_format, &a, &red) < 0)
+                    fprintf(stderr, "sift-test-tool: redaction cut\n");
+                body = sbuf_span(&red);
+                printf("%s\n", red.buf);
+            }
+            plan_analyze(body, ev->plan_format, ev->duration_ms, &a, &pa);
+            printf("line %" PRIu64 "\t%s\t%016" PRIx64 "\t%s\t%.*s\n", ev->src_line,
+                   plan_format_name(ev->plan_format), pa.fingerprint,
+                   pa.parsed ? "parsed" : pa.reason, (int)pa.shape.len,
+                   pa.shape.p ? pa.shape.p : "");
+            for (size_t i = 0; i < pa.n_insights; i++)
+                printf("  insight %s\t%.*s\t%.*s\n", plan_insight_name(pa.insights[i].kind),
+                       (int)pa.insights[i].node.len,
+                       pa.insights[i].node.p ? pa.insights[i].node.p : "",
+                       (int)pa.insights[i].explanation.len, pa.insights[i].explanation.p);
+            for (size_t i = 0; i < pa.n_suggestions; i++)
+                printf("  index %.*s\tsaving %.3f ms\n", (int)pa.suggestions[i].ddl.len,
+                       pa.suggestions[i].ddl.p, pa.suggestions[i].saving_ms);
+        }
+        arena_reset(&a);
+        if (st != INPUT_LINE && st != INPUT_DAMAGED)
+            break;
+    }
+    input_close(in);
+    parser_free(p);
+    arena_release(&a);
+    sbuf_release(&red);
+    normalize_free(nz);
+    if (st == INPUT_ERROR) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
+        return 1;
+    }
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help;
 } cmds[] = {
     { "now", cmd_now, "print the clock's now (honours SIFT_TEST_NOW)" },
+    { "report-synth", cmd_report_synth, "render a synthetic (or hostile) report model" },
+    { "report-job", cmd_report_job, "one tick of the daily report job (pgsift tail)" },
+    { "svg", cmd_svg, "print one SVG chart (line|area|bars|hist|spark TITLE)" },
     { "http-stub", stub_http, "loopback HTTP server answering by script (see stubs.h)" },
     { "smtp-stub", stub_smtp, "loopback SMTP server answering by script (see stubs.h)" },
     { "stub-log", stub_log, "print one field of every request a stub logged" },
@@ -435,6 +733,13 @@ static const struct {
     { "parse-count", cmd_parse_count,
       "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },
+    { "append-lines", tool_append_lines,
+      "write numbered log records at a steady rate, rotating (tail tests, bench)" },
+    { "tail-latency", tool_tail_latency,
+      "COMMIT_LOG TIMES: write-to-commit latency percentiles of appended lines" },
+    { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
+    { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
+    { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
 };
 
 int main(int argc, char **argv)

@@ -24,8 +24,13 @@ for run in text-plans json-plans statement-log verbose-errors; do
   expect_contains "$raw" "ann@example.com"
 done
 
-# JSON plans: expression fields (filters, Query Text) are redacted inside the plan object.
-plans=$("$PGSIFT" parse "$fx/json-plans/postgresql.json" | jq -c 'select(.kind == "plan") | .plan')
-[[ -n $plans ]] || fail "no JSON plans in json-plans"
-expect_not_contains "$plans" "ann@example.com"
+# Plans (text, JSON, YAML, XML): constants of filters and the Query Text are replaced,
+# in the plan and in the message that carries it.
+for f in postgresql.log postgresql.csv postgresql.json; do
+  out=$("$PGSIFT" parse "$fx/plan-insights/$f" | jq -c 'select(.kind == "plan")')
+  [[ -n $out ]] || fail "no plans in plan-insights/$f"
+  expect_not_contains "$out" "customer_id = 42"
+  raw=$("$PGSIFT" parse --keep-literals "$fx/plan-insights/$f" | jq -c 'select(.kind == "plan")')
+  expect_contains "$raw" "customer_id = 42"
+done
 pass

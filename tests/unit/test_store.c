@@ -5,12 +5,31 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "core/embedded.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "core/embedded.h"
 #include "store/store.h"
 #include "store/store_int.h"
+
+static int atoi_3(const char *p)
+{
+    int n = 0;
+    for (int i = 0; i < 3 && p[i] >= '0' && p[i] <= '9'; i++)
+        n = n * 10 + (p[i] - '0');
+    return n;
+}
+
+/* The highest NNN of the embedded schema/NNN_*.sql (the version a new store gets). */
+static int newest_schema(void)
+{
+    int newest = 0;
+    for (const struct embedded_file *f = embedded_files; f->path; f++)
+        if (!strncmp(f->path, "schema/", 7) && atoi_3(f->path + 7) > newest)
+            newest = atoi_3(f->path + 7);
+    return newest;
+}
 
 static char dir[256];
 static int db_seq;
@@ -124,20 +143,6 @@ static mode_t mode_of(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0 ? st.st_mode & 07777 : (mode_t)-1;
-}
-
-/* The number of the newest schema/NNN_*.sql file built in (other modules add theirs). */
-static int newest_schema(void)
-{
-    int newest = 0;
-    for (const struct embedded_file *f = embedded_files; f->path; f++) {
-        int n = 0;
-        if (strncmp(f->path, "schema/", 7) || sscanf(f->path + 7, "%3d_", &n) != 1)
-            continue;
-        if (n > newest)
-            newest = n;
-    }
-    return newest;
 }
 
 static void test_created_0600_whatever_the_umask(void)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# scripts/bench.sh ingest [MB] [--big]: `pgsift ingest` beside pgBadger on the same files,
+# in one run, on a Release build.
+#
+# From tests/fixtures/pg15 it builds >= MB (default 200) of csvlog (all runs), stderr
+# (run text-plans, one log_line_prefix, which pgBadger is given) and jsonlog, and a .gz
+# of the csvlog. It times `pgsift ingest -j 1` into a fresh store and `pgbadger -j 1`
+# (Debian's) on each, prints MB/s, peak RSS and the ratio, then `pgsift ingest -j 2`,
+# the .gz against `zcat > /dev/null`, and with --big the same csvlog at >= 1024 MB to
+# show that peak RSS does not grow with the input. Goals (one core) are printed beside.
+set -euo pipefail
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+mb=200 big=0
+for a in "$@"; do
+  case $a in
+    --big) big=1 ;;
+    [0-9]*) mb=$a ;;
+    *) echo "usage: scripts/bench.sh ingest [MB] [--big]" >&2; exit 2 ;;
+  esac
+done
+command -v pgbadger >/dev/null || { echo "bench: pgbadger is not installed (scripts/install-deps.sh)" >&2; exit 1; }
+bench_release_build
+pgsift=$build/pgsift
+fx=$root/tests/fixtures/pg15
+prefix='%m [%p] %q%u@%d/%a '
+
+echo "building >= $mb MB inputs from $fx in $tmp"
+cat "$fx"/*/postgresql.csv >"$tmp/unit.csv"
+cat "$fx"/*/postgresql.json >"$tmp/unit.json"
+bench_grow "$tmp/unit.csv" "$tmp/big.csv" "$mb"
+bench_grow "$tmp/unit.json" "$tmp/big.json" "$mb"
+bench_grow "$fx/text-plans/postgresql.log" "$tmp/big.log" "$mb"
+gzip -1 -c "$tmp/big.csv" >"$tmp/big.csv.gz"
+cat "$tmp"/big.* >/dev/null # warm the page cache
+size() { stat -c %s "$1"; }
+
+# ingest FILE [ARGS]: bench_run arguments for `pgsift ingest` into a fresh store.
+db=$tmp/s.db
+fresh() { rm -f "$db" "$db"-wal "$db"-shm; }
+
+echo
+echo "pgsift ingest -j 1 vs pgbadger -j 1 (Release $(git -C "$root" rev-parse --short HEAD), $(nproc) cores," \
+  "load $(cut -d' ' -f1 /proc/loadavg))"
+declare -A ratio
+for fmt in csv log json; do
+  f=$tmp/big.$fmt
+  case $fmt in
+    csv) pb=(-f csv) label=csvlog ;;
+    log) pb=(-f stderr --prefix "$prefix") label=stderr ;;
+    json) pb=(-f jsonlog) label=jsonlog ;;
+  esac
+  fresh
+  bench_run "pgsift ingest $label" "$(size "$f")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$f"
+  s_cpu=$bench_cpu s_rss=$bench_rss
+  [[ $fmt == csv ]] && { csv_cpu=$bench_cpu csv_rss=$bench_rss; }
+  bench_run "pgbadger $label" "$(size "$f")" pgbadger -j 1 -q "${pb[@]}" -o "$tmp/pb-$fmt.html" "$f"
+  ratio[$label]=$(echo "$bench_cpu / $s_cpu" | bc -l)
+  printf '    ratio (cpu): pgsift %.0fx faster; peak RSS %d KB vs %d KB\n' "${ratio[$label]}" "$s_rss" "$bench_rss"
+done
+
+echo
+fresh
+bench_run "pgsift ingest csvlog -j 2" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 2 "$tmp/big.csv"
+j2_wall=$bench_wall
+fresh
+bench_run "pgsift ingest csvlog -j 1 (wall)" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/big.csv"
+j1_wall=$bench_wall
+bench_run "zcat big.csv.gz" "$(size "$tmp/big.csv")" zcat "$tmp/big.csv.gz"
+zcat_cpu=$bench_cpu
+fresh
+bench_run "pgsift ingest csvlog .gz" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/big.csv.gz"
+gz_cpu=$bench_cpu
+
+big_rss=
+if ((big)); then
+  bench_grow "$tmp/unit.csv" "$tmp/huge.csv" 1024
+  fresh
+  bench_run "pgsift ingest csvlog >= 1 GB" "$(size "$tmp/huge.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/huge.csv"
+  big_rss=$bench_rss
+fi
+
+echo
+echo "goals (one core)                      measured"
+printf 'csvlog ingest >= 400 MB/s             %.0f MB/s (cpu)\n' "$(echo "$(size "$tmp/big.csv") / 1048576 / $csv_cpu" | bc -l)"
+printf 'csvlog >= 100x pgBadger               %.0fx\n' "${ratio[csvlog]}"
+printf 'stderr, jsonlog >= 250 MB/s           see above\n'
+printf '.gz >= 80 %% of zcat                   %.0f %% (cpu)\n' "$(echo "100 * $zcat_cpu / $gz_cpu" | bc -l)"
+printf -- '-j 2 >= 1.8x -j 1                     %.2fx (wall; needs 2 idle cores)\n' "$(echo "$j1_wall / $j2_wall" | bc -l)"
+printf 'peak RSS <= 64 MB                     %d KB\n' "$csv_rss"
+if [[ -n $big_rss ]]; then
+  printf 'RSS 1 GB within 20 %% of %d MB        %d KB vs %d KB\n' "$mb" "$big_rss" "$csv_rss"
+fi

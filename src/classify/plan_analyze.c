@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan_analyze.c - the public entry points of the plan modules (classify.h): one plan
+ * body to a plan_analysis, and the advisor that merges index suggestions over many
+ * plans.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify_int.h"
+#include "classify/plan.h"
+#include "core/sbuf.h"
+#include "core/xalloc.h"
+
+/* The one-line display shape: labels in pre-order, children in parentheses when a node
+ * has several ("Hash Join (Seq Scan on corr c, Hash > Seq Scan on events e)"), " > "
+ * down a single chain. Cut at @max bytes with "...". */
+static void display_shape(const struct plan *p, struct sbuf *out, size_t max)
+{
+    uint32_t i = p->n_nodes ? 0 : PLAN_NONE_IDX;
+    int rc = 0;
+
+    sbuf_reset(out);
+    while (i != PLAN_NONE_IDX && out->len < max) {
+        const struct plan_node *n = &p->nodes[i];
+        rc |= plan_node_label(n, out);
+        if (n->first_child != PLAN_NONE_IDX) {
+            bool several = p->nodes[n->first_child].next_sibling != PLAN_NONE_IDX;
+            rc |= sbuf_addstr(out, several ? " (" : " > ");
+            i = n->first_child;
+            continue;
+        }
+        while (i != PLAN_NONE_IDX && p->nodes[i].next_sibling == PLAN_NONE_IDX) {
+            i = p->nodes[i].parent;
+            if (i != PLAN_NONE_IDX &&
+                p->nodes[p->nodes[i].first_child].next_sibling != PLAN_NONE_IDX)
+                rc |= sbuf_addch(out, ')');
+        }
+        if (i != PLAN_NONE_IDX) {
+            rc |= sbuf_addstr(out, ", ");
+            i = p->nodes[i].next_sibling;
+        }
+    }
+    if (out->len > max) {
+        size_t cut = max;
+        while (cut > 0 && ((unsigned char)out->buf[cut] & 0xC0) == 0x80)
+            cut--;
+        sbuf_setlen(out, cut);
+        rc |= sbuf_addstr(out, "...");
+    } else if (i != PLAN_NONE_IDX) {
+        rc |= sbuf_addstr(out, "...");
+    }
+    (void)rc;
+}
+
+void plan_analyze(struct span body, enum plan_format fmt, double duration_ms, struct arena *a,
+                  struct plan_analysis *out)
+{
+    struct plan p;
+    struct sbuf sb = SBUF_INIT;
+
+    memset(out, 0, sizeof(*out));
+    out->format = fmt;
+    out->total_ms = -1;
+    if (plan_parse(&p, fmt, body, a) < 0) {
+        out->reason = p.error ? p.error : "not a plan";
+        out->query = p.query;
+        return;
+    }
+    out->parsed = true;
+    out->reason = p.error; /* parsed in part */
+    out->truncated = p.truncated;
+    out->analyzed = p.analyzed;
+    out->timing = p.timing;
+    out->buffers = p.buffers;
+    out->query = p.query;
+    out->nodes = p.n_nodes;
+    out->unknown_lines = p.unknown_lines;
+    out->total_ms = plan_node_ms(&p.nodes[0]);
+    out->fingerprint = plan_shape(&p, &sb);
+    display_shape(&p, &sb, 480);
+    out->shape = arena_dup(a, sb.buf, sb.len);
+    sbuf_release(&sb);
+    plan_insights(&p, duration_ms, a, out);
+    plan_index_advice(&p, a, out);
+}
+
+/* ---------------------------------------------------------------- advisor */
+
+struct known_index {
+    char *relation, *columns;
+};
+
+struct plan_advisor {
+    struct plan_advice *items;
+    size_t n, alloc;
+    struct known_index *known;
+    size_t nknown, alloc_known;
+    bool done;
+    struct plan_advice *out;
+    size_t nout;
+};
+
+struct plan_advisor *plan_advisor_new(void)
+{
+    return xcalloc(1, sizeof(struct plan_advisor));
+}
+
+static bool eq_span_str(struct span s, const char *c)
+{
+    return strlen(c) == s.len && memcmp(c, s.p, s.len) == 0;
+}
+
+void plan_advisor_add(struct plan_advisor *adv, const struct plan_analysis *pa, uint64_t query_fp,
+                      double calls)
+{
+    if (calls <= 0)
+        calls = 1;
+    for (size_t i = 0; i < pa->n_indexes; i++) {
+        const struct plan_index_use *u = &pa->indexes[i];
+        bool dup = false;
+        for (size_t k = 0; k < adv->nknown && !dup; k++)
+            dup = eq_span_str(u->relation, adv->known[k].relation) &&
+                  eq_span_str(u->columns, adv->known[k].columns);
+        if (dup)
+            continue;
+        XGROW(adv->known, adv->nknown + 1, adv->alloc_known);
+        adv->known[adv->nknown].relation = xmemdupz(u->relation.p, u->relation.len);
+        adv->known[adv->nknown].columns = xmemdupz(u->columns.p, u->columns.len);
+        adv->nknown++;
+    }
+    for (size_t i = 0; i < pa->n_suggestions; i++) {
+        const struct plan_index_suggestion *s = &pa->suggestions[i];
+        struct plan_advice *it = NULL;
+        for (size_t k = 0; k < adv->n && !it; k++)
+            if (eq_span_str(s->relation, adv->items[k].relation) &&
+                eq_span_str(s->columns, adv->items[k].columns))
+                it = &adv->items[k];
+        if (!it) {
+            XGROW(adv->items, adv->n + 1, adv->alloc);
+            it = &adv->items[adv->n++];
+            memset(it, 0, sizeof(*it));
+            it->relation = xmemdupz(s->relation.p, s->relation.len);
+            it->columns = xmemdupz(s->columns.p, s->columns.len);
+            it->ddl = xmemdupz(s->ddl.p, s->ddl.len);
+            it->evidence = xmemdupz(s->evidence.p, s->evidence.len);
+            it->saving_ms = -1;
+        }
+        it->calls += calls;
+        if (s->saving_ms >= 0)
+            it->saving_ms = (it->saving_ms < 0 ? 0 : it->saving_ms) + s->saving_ms * calls;
+        if (s->rows_read > it->rows_read) {
+            it->rows_read = s->rows_read;
+            it->rows_returned = s->rows_returned;
+            free(it->evidence);
+            it->evidence = xmemdupz(s->evidence.p, s->evidence.len);
+        }
+        bool seen = false;
+        for (size_t k = 0; k < it->n_queries && k < ARRAY_SIZE(it->query_fps) && !seen; k++)
+            seen = it->query_fps[k] == query_fp;
+        if (!seen) {
+            if (it->n_queries < ARRAY_SIZE(it->query_fps))
+                it->query_fps[it->n_queries] = query_fp;
+            it->n_queries++;
+        }
+    }
+    adv->done = false;
+}
+
+/* An index known from some plan whose Index Cond columns start with @columns. */
+static bool known_covers(const struct plan_advisor *adv, const char *relation, const char *columns)
+{
+    size_t cl = strlen(columns);
+
+    for (size_t k = 0; k < adv->nknown; k++) {
+        const struct known_index *ki = &adv->known[k];
+        if (strcmp(ki->relation, relation) != 0 || strncmp(ki->columns, columns, cl) != 0)
+            continue;
+        if (ki->columns[cl] == '\0' || ki->columns[cl] == ',')
+            return true;
+    }
+    return false;
+}
+
+static int by_saving(const void *a, const void *b)
+{
+    const struct plan_advice *x = a, *y = b;
+
+    if (x->saving_ms != y->saving_ms)
+        return x->saving_ms > y->saving_ms ? -1 : 1;
+    if (x->calls != y->calls)
+        return x->calls > y->calls ? -1 : 1;
+    return strcmp(x->ddl, y->ddl);
+}
+
+size_t plan_advisor_result(struct plan_advisor *adv, const struct plan_advice **out)
+{
+    if (!adv->done) {
+        free(adv->out);
+        adv->out = adv->n ? xmalloc(adv->n * sizeof(*adv->out)) : NULL;
+        adv->nout = 0;
+        for (size_t i = 0; i < adv->n; i++)
+            if (!known_covers(adv, adv->items[i].relation, adv->items[i].columns))
+                adv->out[adv->nout++] = adv->items[i];
+        /* An index on (a, b) also serves the queries that asked for (a): fold a suggestion
+         * into a longer one on the same relation that starts with its columns. */
+        for (size_t i = 0; i < adv->nout; i++) {
+            struct plan_advice *shorter = &adv->out[i];
+            size_t cl = strlen(shorter->columns);
+            for (size_t j = 0; j < adv->nout; j++) {
+                struct plan_advice *longer = &adv->out[j];
+                if (j == i || strcmp(shorter->relation, longer->relation) != 0 ||
+                    strncmp(longer->columns, shorter->columns, cl) != 0 ||
+                    longer->columns[cl] != ',')
+                    continue;
+                longer->calls += shorter->calls;
+                if (shorter->saving_ms >= 0)
+                    longer->saving_ms =
+                        (longer->saving_ms < 0 ? 0 : longer->saving_ms) + shorter->saving_ms;
+                for (size_t q = 0; q < shorter->n_queries && q < ARRAY_SIZE(shorter->query_fps);
+                     q++) {
+                    bool seen = false;
+                    for (size_t r = 0;
+                         r < longer->n_queries && r < ARRAY_SIZE(longer->query_fps) && !seen; r++)
+                        seen = longer->query_fps[r] == shorter->query_fps[q];
+                    if (seen)
+                        continue;
+                    if (longer->n_queries < ARRAY_SIZE(longer->query_fps))
+                        longer->query_fps[longer->n_queries] = shorter->query_fps[q];
+                    longer->n_queries++;
+                }
+                adv->out[i] = adv->out[--adv->nout];
+                i--;
+                break;
+            }
+        }
+        if (adv->nout > 1)
+            qsort(adv->out, adv->nout, sizeof(*adv->out), by_saving);
+        adv->done = true;
+    }
+    *out = adv->out;
+    return adv->nout;
+}
+
+void plan_advisor_free(struct plan_advisor *adv)
+{
+    if (!adv)
+        return;
+    for (size_t i = 0; i < adv->n; i++) {
+        free(adv->items[i].relation);
+        free(adv->items[i].columns);
+        free(adv->items[i].ddl);
+        free(adv->items[i].evidence);
+    }
+    for (size_t k = 0; k < adv->nknown; k++) {
+        free(adv->known[k].relation);
+        free(adv->known[k].columns);
+    }
+    free(adv->items);
+    free(adv->known);
+    free(adv->out);
+    free(adv);
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pgsift status - where `pgsift tail` stands: for each source and file, the committed
+ * offset, the lag in bytes and seconds, and the last commit. It reads the files on
+ * disk and the store (read-only), so it also tells how far behind a stopped daemon is.
+ *
+ * Lag in seconds is the span of writes not in the store yet: the file's last write
+ * (mtime) minus the last commit of its stream, when bytes are waiting; 0 otherwise.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "cmd/ingest.h"
+#include "cmd/outfmt.h"
+#include "config.h"
+#include "core/clock.h"
+#include "core/opts.h"
+#include "input/input.h"
+#include "store/store.h"
+
+#define STATUS_SYNOPSIS                                                            \
+    "pgsift status [--config FILE] [--include GLOB] [--format table|json|md|csv] " \
+    "[PATH|GLOB...]"
+
+struct row {
+    const char *source, *file, *state;
+    bool gz, known;
+    uint64_t size, offset, lag_bytes;
+    double lag_s;
+    int64_t last_commit_us; /* INT64_MIN: never */
+    uint64_t records;
+};
+
+static const char *state_name(const struct tail_file *f)
+{
+    if (f->state == TAIL_FILE_DELETED)
+        return "deleted";
+    if (f->state == TAIL_FILE_ROTATED || f->sibling)
+        return "rotated";
+    return "live";
+}
+
+static void print_row(enum outfmt fmt, const struct row *r, json_t *arr)
+{
+    char ts[CLOCK_RFC3339_MAX] = "never", num[4][32];
+    if (r->last_commit_us != INT64_MIN)
+        clock_format_rfc3339(r->last_commit_us, 3, ts);
+    snprintf(num[0], sizeof(num[0]), "%" PRIu64, r->offset);
+    if (r->gz) {
+        snprintf(num[1], sizeof(num[1]), "-");
+        snprintf(num[2], sizeof(num[2]), "-");
+    } else {
+        snprintf(num[1], sizeof(num[1]), "%" PRIu64, r->size);
+        snprintf(num[2], sizeof(num[2]), "%" PRIu64, r->lag_bytes);
+    }
+    if (r->last_commit_us == INT64_MIN || r->gz)
+        snprintf(num[3], sizeof(num[3]), "-");
+    else
+        snprintf(num[3], sizeof(num[3]), "%.1f", r->lag_s);
+
+    switch (fmt) {
+    case OUTFMT_JSON: {
+        json_t *o = json_object();
+        json_object_set_new(o, "source", outfmt_json_str(r->source));
+        json_object_set_new(o, "file", outfmt_json_str(r->file));
+        json_object_set_new(o, "state", json_string(r->state));
+        json_object_set_new(o, "compressed", json_boolean(r->gz));
+        json_object_set_new(o, "offset", json_integer((json_int_t)r->offset));
+        json_object_set_new(o, "size", r->gz ? json_null() : json_integer((json_int_t)r->size));
+        json_object_set_new(o, "lag_bytes",
+                            r->gz ? json_null() : json_integer((json_int_t)r->lag_bytes));
+        json_object_set_new(o, "lag_seconds",
+                            r->last_commit_us == INT64_MIN || r->gz ? json_null()
+                                                                    : json_real(r->lag_s));
+        json_object_set_new(o, "last_commit",
+                            r->last_commit_us == INT64_MIN ? json_null() : json_string(ts));
+        json_object_set_new(o, "records", json_integer((json_int_t)r->records));
+        json_array_append_new(arr, o);
+        return;
+    }
+    case OUTFMT_CSV:
+    case OUTFMT_MD: {
+        const char *cells[] = { r->source, r->file, r->state, num[0], num[1], num[2], num[3], ts };
+        for (size_t i = 0; i < ARRAY_SIZE(cells); i++) {
+            if (fmt == OUTFMT_CSV) {
+                if (i)
+                    fputc(',', stdout);
+                outfmt_csv(stdout, cells[i]);
+            } else {
+                fputs("| ", stdout);
+                outfmt_md(stdout, cells[i]);
+                fputc(' ', stdout);
+            }
+        }
+        fputs(fmt == OUTFMT_MD ? "|\n" : "\r\n", stdout);
+        return;
+    }
+    case OUTFMT_TABLE:
+        outfmt_cell(stdout, r->source, 12, true, false);
+        fputc(' ', stdout);
+        outfmt_cell(stdout, r->file, 44, true, false);
+        fputc(' ', stdout);
+        outfmt_cell(stdout, r->state, 7, true, false);
+        printf(" %12s %12s %10s %8s  %s\n", num[0], num[1], num[2], num[3], ts);
+        return;
+    }
+}
+
+static void print_header(enum outfmt fmt)
+{
+    static const char *const h[] = { "source", "file",      "state",       "offset",
+                                     "size",   "lag_bytes", "lag_seconds", "last_commit" };
+    if (fmt == OUTFMT_CSV) {
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            printf("%s%s", i ? "," : "", h[i]);
+        fputs("\r\n", stdout);
+    } else if (fmt == OUTFMT_MD) {
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            printf("| %s ", h[i]);
+        fputs("|\n", stdout);
+        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
+            fputs("|---", stdout);
+        fputs("|\n", stdout);
+    } else if (fmt == OUTFMT_TABLE) {
+        outfmt_cell(stdout, "SOURCE", 12, true, false);
+        fputc(' ', stdout);
+        outfmt_cell(stdout, "FILE", 44, true, false);
+        fputc(' ', stdout);
+        outfmt_cell(stdout, "STATE", 7, true, false);
+        printf(" %12s %12s %10s %8s  %s\n", "OFFSET", "SIZE", "LAG", "LAG_S", "LAST_COMMIT");
+    }
+}
+
+/* One file: what the store knows of its stream. Returns 0 (row filled, or *skip for a
+ * rotated sibling the store never read), -1 on a store error. */
+static int look(struct store *s, struct tail_file *f, struct row *r, bool *skip, struct diag *d)
+{
+    struct store_resume rs;
+    bool gz = false;
+    store_resume_init(&rs);
+    *skip = false;
+    if (ingest_find(s, f->name, &rs, &gz, d) < 0) {
+        store_resume_release(&rs);
+        if (d->kind == DIAG_IO) { /* the file went away meanwhile */
+            diag_clear(d);
+            *skip = true;
+            return 0;
+        }
+        return -1;
+    }
+    bool known = rs.how == STORE_RESUME_SAME || rs.how == STORE_RESUME_MOVED;
+    if (!known && f->sibling) {
+        *skip = true;
+        store_resume_release(&rs);
+        return 0;
+    }
+    r->gz = gz;
+    r->known = known;
+    r->size = f->size;
+    r->offset = known ? rs.offset : 0;
+    r->lag_bytes = !gz && f->size > r->offset ? f->size - r->offset : 0;
+    r->last_commit_us = INT64_MIN;
+    if (known) {
+        struct store_source_info info;
+        if (store_source_info(s, rs.id, &info, d) < 0) {
+            store_resume_release(&rs);
+            return -1;
+        }
+        if (info.found) {
+            r->last_commit_us = info.last_ingest_us;
+            r->records = info.records;
+            int64_t mtime_us = f->mtime_ns / 1000;
+            r->lag_s = r->lag_bytes && mtime_us > info.last_ingest_us
+                           ? (double)(mtime_us - info.last_ingest_us) / 1e6
+                           : 0.0;
+        }
+    }
+    store_resume_release(&rs);
+    return 0;
+}
+
+int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
+{
+    const char *config = NULL, *format = NULL, *include = NULL;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "config", &config, "FILE", "the pgsift.yaml `pgsift tail` runs with"),
+        OPT_STRING_(0, "include", &include, "GLOB", "file names to look at in a directory PATH"),
+        OPT_CHOICE_(0, "format", &format, "F", "table (default), json, md or csv", outfmt_names),
+        OPT_END_(),
+    };
+    int n = opts_parse(opts, argc - 1, argv + 1, d);
+    if (n == -2) {
+        opts_usage(stdout, STATUS_SYNOPSIS, opts);
+        return 0;
+    }
+    if (n < 0)
+        return -1;
+    if (n == 0 && !config)
+        return diag_set(d, DIAG_USAGE, "'status' needs --config FILE or paths");
+
+    struct config c;
+    struct store *s = NULL;
+    struct tail *t = NULL;
+    int ret = -1;
+    config_init(&c);
+    if (config && config_load(&c, config, d) < 0)
+        goto out;
+    if (n) {
+        config_set_paths(&c, (const char *const *)(argv + 1), (size_t)n, NULL, NULL, NULL);
+        c.sources[0].include = include;
+    }
+    if (config_errors(&c)) {
+        diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s", config_errors(&c),
+                 config_errors(&c) == 1 ? "" : "s", config_error_text(&c));
+        goto out;
+    }
+    const char *db = cli->db_default && c.store ? c.store : cli->db_path;
+    if (store_open(&s, db, &(struct store_opts){ .read_only = true }, d) < 0)
+        goto out;
+    t = tail_new(&(struct tail_opts){ .backend = TAIL_POLL, .wake_fd = -1 }, d);
+    if (!t)
+        goto out;
+    for (size_t i = 0; i < c.nsources; i++)
+        tail_add_source(t, &(struct tail_source_spec){ .name = c.sources[i].name,
+                                                       .paths = c.sources[i].paths.v,
+                                                       .npaths = c.sources[i].paths.n,
+                                                       .include = c.sources[i].include });
+    if (tail_reconcile(t, true, d) < 0)
+        goto out;
+
+    enum outfmt fmt = outfmt_from_name(format);
+    json_t *doc = fmt == OUTFMT_JSON ? json_object() : NULL;
+    json_t *arr = fmt == OUTFMT_JSON ? json_array() : NULL;
+    print_header(fmt);
+    int rc = 0;
+    for (size_t i = 0; i < tail_count(t) && rc == 0; i++) {
+        struct tail_file *f = tail_file_at(t, i);
+        struct row r = { .source = c.sources[f->source].name,
+                         .file = f->name,
+                         .state = state_name(f) };
+        bool skip;
+        rc = look(s, f, &r, &skip, d);
+        if (rc == 0 && !skip)
+            print_row(fmt, &r, arr);
+    }
+    if (doc) {
+        char now[CLOCK_RFC3339_MAX];
+        json_object_set_new(doc, "now", json_string(clock_format_rfc3339(clock_now_us(), 3, now)));
+        json_object_set_new(doc, "files", arr);
+        if (rc == 0 && outfmt_json_dump(doc) < 0)
+            rc = diag_set(d, DIAG_IO, "cannot write to standard output");
+        json_decref(doc);
+    }
+    ret = rc;
+out:
+    tail_free(t);
+    store_close(s);
+    config_release(&c);
+    return ret;
+}

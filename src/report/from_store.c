@@ -1,0 +1,749 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * from_store.c - fill the report model from the store for its period.
+ *
+ * What comes from where (docs/store.md for the tables):
+ *   headline, hourly series, latency histogram  store_series() over query_stats (merged
+ *                                               sketches: p95 of all calls, not of minutes)
+ *   records, errors and events per kind         store_record_counts() over record_stats
+ *   the 8-day trend, 7-day average, baseline    the same, over the 7 periods before
+ *   query rows                                  store_top() for the period and the 7 before
+ *   error groups                                store_errors() (error_stats)
+ *   locks, temp files, checkpoints, vacuum,     store_events(): each event's facts
+ *   sessions, cancellations
+ *   rejected lines                              store_rejects() (by time of reading)
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "report/report_int.h"
+#include "store/store.h"
+
+#define DEADLOCK_SAMPLES 5
+#define REJECT_SAMPLES   5
+
+/* Values of one kind of number, for sum / max / p95. */
+struct values {
+    double *v;
+    size_t n, alloc;
+};
+
+static void values_add(struct values *x, double v)
+{
+    if (!isfinite(v) || v < 0)
+        return;
+    XGROW(x->v, x->n + 1, x->alloc);
+    x->v[x->n++] = v;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void values_stat(struct values *x, struct report_stat *s)
+{
+    *s = (struct report_stat){ x->n, 0, NAN, NAN };
+    if (!x->n)
+        return;
+    qsort(x->v, x->n, sizeof(*x->v), cmp_double);
+    for (size_t i = 0; i < x->n; i++)
+        s->sum += x->v[i];
+    s->max = x->v[x->n - 1];
+    /* Nearest rank, as an operator would count: 95 % of the values are at or below. */
+    size_t rank = (size_t)ceil(0.95 * (double)x->n);
+    s->p95 = x->v[rank ? rank - 1 : 0];
+    free(x->v);
+    memset(x, 0, sizeof(*x));
+}
+
+/* An item keyed by (key, detail); found by a linear scan: these lists are short (lock
+ * modes, causes, relations, databases), and are cut to the most frequent anyway. */
+static struct report_item *item_get(struct report *r, struct report_items *l, const char *key,
+                                    const char *detail)
+{
+    struct span k = span_cstr(key ? key : ""), dt = detail ? span_cstr(detail) : SPAN_NULL;
+    for (size_t i = 0; i < l->n; i++)
+        if (span_eq(l->v[i].key, k) && span_present(l->v[i].detail) == span_present(dt) &&
+            (!dt.p || span_eq(l->v[i].detail, dt)))
+            return &l->v[i];
+    struct report_item *it = report_add_item(r, l);
+    it->key = report_str(r, k);
+    it->detail = report_str(r, dt);
+    return it;
+}
+
+static void item_add(struct report_item *it, double v, double v2)
+{
+    it->count++;
+    if (isfinite(v)) {
+        it->sum = isnan(it->sum) ? v : it->sum + v;
+        it->max = isnan(it->max) || v > it->max ? v : it->max;
+    }
+    if (isfinite(v2))
+        it->sum2 = isnan(it->sum2) ? v2 : it->sum2 + v2;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    const struct report_item *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    size_t n = x->key.len < y->key.len ? x->key.len : y->key.len;
+    int c = n ? memcmp(x->key.p, y->key.p, n) : 0;
+    if (c)
+        return c;
+    if (x->key.len != y->key.len)
+        return x->key.len < y->key.len ? -1 : 1;
+    n = x->detail.len < y->detail.len ? x->detail.len : y->detail.len;
+    c = n ? memcmp(x->detail.p, y->detail.p, n) : 0;
+    return c ? c : (x->detail.len > y->detail.len) - (x->detail.len < y->detail.len);
+}
+
+/* Most frequent first; keep @max; drop the ones never counted. */
+static void items_finish(struct report_items *l, size_t max)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].count)
+            l->v[k++] = l->v[i];
+    l->n = k;
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), item_cmp);
+    if (l->n > max)
+        l->n = max;
+}
+
+/* Query rows by fingerprint, for the events that name their statement. */
+struct fp_index {
+    uint64_t fp;
+    size_t q;
+};
+
+static int fp_cmp(const void *a, const void *b)
+{
+    const struct fp_index *x = a, *y = b;
+    return x->fp < y->fp ? -1 : x->fp > y->fp;
+}
+
+struct load {
+    struct report *r;
+    struct fp_index *fps;
+    size_t nfps;
+    struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
+    size_t deadlock_alloc;
+    long ckpt_cause; /* item of the checkpoint in progress, -1 if none */
+};
+
+static struct report_query *query_of(struct load *L, uint64_t fp)
+{
+    struct fp_index key = { fp, 0 };
+    struct fp_index *hit = bsearch(&key, L->fps, L->nfps, sizeof(key), fp_cmp);
+    return hit ? &L->r->queries[hit->q] : NULL;
+}
+
+static const struct store_fact *fact(const struct store_event_row *e, const char *name)
+{
+    for (size_t i = 0; i < e->n_facts; i++)
+        if (!strcmp(e->facts[i].name, name))
+            return &e->facts[i];
+    return NULL;
+}
+
+static double fact_num(const struct store_event_row *e, const char *name)
+{
+    const struct store_fact *f = fact(e, name);
+    if (!f)
+        return NAN;
+    return f->type == STORE_FACT_INT ? (double)f->i : f->type == STORE_FACT_REAL ? f->r : NAN;
+}
+
+static const char *fact_text(const struct store_event_row *e, const char *name)
+{
+    const struct store_fact *f = fact(e, name);
+    return f && f->type == STORE_FACT_TEXT ? f->s : NULL;
+}
+
+static int on_event(void *ctx, const struct store_event_row *e)
+{
+    struct load *L = ctx;
+    struct report *r = L->r;
+    enum event_kind kind;
+
+    if (!e->kind || !event_kind_from_name(span_cstr(e->kind), &kind))
+        return 0;
+    struct report_query *q = e->has_fingerprint ? query_of(L, e->fingerprint) : NULL;
+    switch (kind) {
+    case EV_LOCK_WAIT:
+    case EV_LOCK_ACQUIRED:
+    case EV_DEADLOCK: {
+        double ms = fact_num(e, "wait_ms");
+        /* The wait is logged twice ("still waiting" then "acquired"): count the time
+         * once, from the acquired record, and waits from the waiting one. */
+        if (kind == EV_LOCK_ACQUIRED)
+            values_add(&L->lock_ms, ms);
+        const char *cause = fact_text(e, "cause");
+        bool waiting = !cause || !strcmp(cause, "waiting");
+        if (kind == EV_LOCK_WAIT && waiting) {
+            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), fact_text(e, "lock_object")),
+                     ms, NAN);
+            if (q)
+                q->lock_waits++;
+        }
+        if (kind == EV_LOCK_ACQUIRED && q && isfinite(ms))
+            q->lock_wait_ms += ms;
+        if (kind == EV_DEADLOCK && r->ndeadlock_samples < DEADLOCK_SAMPLES && e->detail) {
+            XGROW(r->deadlock_samples, r->ndeadlock_samples + 1, L->deadlock_alloc);
+            r->deadlock_samples[r->ndeadlock_samples++] = report_str(r, span_cstr(e->detail));
+        }
+        break;
+    }
+    case EV_TEMP_FILE: {
+        double b = fact_num(e, "temp_bytes");
+        values_add(&L->temp, b);
+        if (isfinite(b))
+            report_hist_add(&r->temp_hist, b, 1);
+        if (q) {
+            q->temp_files++;
+            q->temp_bytes += isfinite(b) ? b : 0;
+        }
+        break;
+    }
+    case EV_CHECKPOINT: {
+        /* Three records: "checkpoint starting: <flags>" (the cause), "checkpoint complete:
+         * wrote N buffers ... total=" (the numbers) and "checkpoints are occurring too
+         * frequently" (cause too_frequent). A checkpoint is counted when it completes. */
+        const char *cause = fact_text(e, "cause");
+        double buffers = fact_num(e, "buffers"), total = fact_num(e, "total_s");
+        if (cause && !strcmp(cause, "too_frequent")) {
+            r->ckpt_warnings++;
+        } else if (isfinite(buffers) || isfinite(total)) {
+            r->checkpoints++;
+            values_add(&L->buffers, buffers);
+            values_add(&L->write_s, fact_num(e, "write_s"));
+            values_add(&L->sync_s, fact_num(e, "sync_s"));
+            values_add(&L->total_s, total);
+            struct report_item *it = L->ckpt_cause >= 0 ? &r->checkpoint_causes.v[L->ckpt_cause]
+                                                        : item_get(r, &r->checkpoint_causes,
+                                                                   "(start not in period)", NULL);
+            it->count++;
+            if (isfinite(buffers))
+                it->sum = isnan(it->sum) ? buffers : it->sum + buffers;
+            if (isfinite(total))
+                it->max = isnan(it->max) || total > it->max ? total : it->max;
+            L->ckpt_cause = -1;
+        } else {
+            /* The cause waits for its completion (the checkpointer's next record). */
+            struct report_item *it = item_get(r, &r->checkpoint_causes, cause ? cause : "", NULL);
+            L->ckpt_cause = it - r->checkpoint_causes.v;
+        }
+        break;
+    }
+    case EV_AUTOVACUUM:
+    case EV_AUTOANALYZE: {
+        double s = fact_num(e, "elapsed_s");
+        values_add(kind == EV_AUTOVACUUM ? &L->vacuum_s : &L->analyze_s, s);
+        item_add(item_get(r, &r->vacuum, fact_text(e, "relation"),
+                          kind == EV_AUTOVACUUM ? "vacuum" : "analyze"),
+                 s, fact_num(e, "tuples_removed"));
+        break;
+    }
+    case EV_AUTHENTICATED:
+        item_add(
+            item_get(r, &r->sessions_by, e->database ? e->database : "", e->user ? e->user : ""),
+            NAN, NAN);
+        item_add(item_get(r, &r->apps, e->application ? e->application : "", NULL), NAN, NAN);
+        break;
+    case EV_DISCONNECTION: {
+        double s = fact_num(e, "elapsed_s");
+        values_add(&L->session_s, s);
+        if (isfinite(s))
+            report_hist_add(&r->session_hist, s, 1);
+        break;
+    }
+    case EV_CANCEL:
+    case EV_TIMEOUT: {
+        const char *cause = fact_text(e, "cause");
+        item_add(item_get(r, &r->cancels, kind == EV_CANCEL ? "cancel" : "timeout",
+                          cause ? cause : (e->message ? e->message : "")),
+                 NAN, NAN);
+        break;
+    }
+    default:
+        if (e->message && strstr(e->message, "checkpoints are occurring too frequently"))
+            r->ckpt_warnings++;
+        break;
+    }
+    return 0;
+}
+
+/* Period edges: the report's buckets, then its end. */
+static int64_t *bucket_edges(const struct report *r)
+{
+    int64_t *e = xmalloc((r->nbuckets + 1) * sizeof(*e));
+    for (size_t i = 0; i < r->nbuckets; i++)
+        e[i] = r->buckets[i].start_us;
+    e[r->nbuckets] = r->to_us;
+    return e;
+}
+
+/* The 7 periods before this one and this one: local days for a day report, else
+ * periods of the same length. */
+static void trend_edges(const struct report *r, int64_t e[REPORT_TREND_DAYS + 1])
+{
+    e[REPORT_TREND_DAYS] = r->to_us;
+    e[REPORT_TREND_DAYS - 1] = r->from_us;
+    int y;
+    unsigned m, d;
+    for (int i = REPORT_TREND_DAYS - 2; i >= 0; i--) {
+        if (r->day[0]) {
+            tz_local_date(&r->tz, r->from_us, &y, &m, &d);
+            int64_t days = clock_days_from_civil(y, m, d) - (REPORT_TREND_DAYS - 1 - i);
+            clock_civil_from_days(days, &y, &m, &d);
+            e[i] = tz_local_midnight(&r->tz, y, m, d);
+        } else {
+            e[i] = r->from_us - (int64_t)(REPORT_TREND_DAYS - 1 - i) * (r->to_us - r->from_us);
+        }
+    }
+}
+
+static void copy_strs(struct report *r, char **v, size_t n, struct span **out, size_t *nout)
+{
+    *out = n ? xcalloc(n, sizeof(**out)) : NULL;
+    *nout = n;
+    for (size_t i = 0; i < n; i++)
+        (*out)[i] = report_str(r, span_cstr(v[i]));
+}
+
+static void shape_to_query(struct report_query *q, const struct store_shape *x)
+{
+    q->fingerprint = x->fingerprint;
+    q->text = SPAN_NULL; /* filled for the shapes shown (load_details) */
+    q->calls = x->calls;
+    q->errors = x->errors;
+    q->total_ms = x->total_ms;
+    q->min_ms = x->min_ms;
+    q->max_ms = x->max_ms;
+    q->p50_ms = x->p50_ms;
+    q->p95_ms = x->p95_ms;
+    q->p99_ms = x->p99_ms;
+    q->first_seen_us = x->first_seen_us;
+    q->last_seen_us = x->last_seen_us;
+    q->temp_bytes = 0;
+    q->lock_wait_ms = 0;
+}
+
+static int load_queries(struct load *L, struct store *st, const int64_t te[], struct diag *d)
+{
+    struct report *r = L->r;
+    struct store_shape *v;
+    size_t n;
+
+    /* Numbers for every shape (ranking needs them all); texts later, for those shown. */
+    if (store_shapes(st, r->from_us, r->to_us, &v, &n, d) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        shape_to_query(report_add_query(r), &v[i]);
+    free(v);
+    r->shapes_total = n;
+
+    L->nfps = r->nqueries;
+    L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
+    for (size_t i = 0; i < r->nqueries; i++)
+        L->fps[i] = (struct fp_index){ r->queries[i].fingerprint, i };
+    qsort(L->fps, L->nfps, sizeof(*L->fps), fp_cmp);
+
+    /* Baseline: the 7 periods before, per shape, averaged over the periods that have data
+     * and come after the shape was first seen (a statement that did not exist yet did
+     * not run zero times). */
+    if (store_shapes(st, te[0], r->from_us, &v, &n, d) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct report_query *q = query_of(L, v[i].fingerprint);
+        if (!q || !v[i].calls)
+            continue;
+        int days = 0;
+        for (int k = 0; k < REPORT_TREND_DAYS - 1; k++)
+            if (r->trend[k].present &&
+                (q->first_seen_us == INT64_MIN || te[k + 1] > q->first_seen_us))
+                days++;
+        if (!days)
+            days = 1;
+        q->base_days = days;
+        q->base_calls = (double)v[i].calls / days;
+        q->base_total_ms = v[i].total_ms / days;
+        q->base_p95_ms = v[i].p95_ms;
+    }
+    free(v);
+    return 0;
+}
+
+/* Texts, databases, users and query_ids of one shape (those the report shows). */
+static int load_detail(struct report *r, struct store *st, struct report_query *q, struct diag *d)
+{
+    struct store_shape_detail x;
+
+    if (q->text.p)
+        return 0;
+    if (store_shape_detail(st, q->fingerprint, r->from_us, r->to_us, &x, d) < 0)
+        return -1;
+    /* The texts `pgsift top` shows for shapes without one. */
+    q->text = report_str(r, span_cstr(*x.query         ? x.query
+                                      : q->fingerprint ? "(statement text not in the catalogue)"
+                                                       : "(statement not logged)"));
+    q->sample = x.sample ? report_str(r, span_cstr(x.sample)) : SPAN_NULL;
+    q->plans = x.plans;
+    copy_strs(r, x.databases, x.n_databases, &q->databases, &q->ndatabases);
+    copy_strs(r, x.users, x.n_users, &q->users, &q->nusers);
+    if (x.n_query_ids) {
+        q->query_ids = xcalloc(x.n_query_ids, sizeof(*q->query_ids));
+        q->nquery_ids = x.n_query_ids;
+        for (size_t k = 0; k < x.n_query_ids; k++)
+            q->query_ids[k] = (struct report_query_id){ x.query_ids[k].id, x.query_ids[k].calls };
+    }
+    store_shape_detail_release(&x);
+    return 0;
+}
+
+static int load_series(struct report *r, struct store *st, const int64_t *edges, const int64_t te[],
+                       struct diag *d)
+{
+    struct store_series s;
+    size_t n = r->nbuckets;
+    uint64_t *kinds = xcalloc(n * EV_KIND_COUNT + 1, sizeof(*kinds));
+    uint64_t *errs = xcalloc(n + 1, sizeof(*errs));
+    int rc = -1;
+
+    if (store_series(
+            st,
+            &(struct store_series_opts){
+                .edges = edges, .n = n, .bounds = r->latency.upper, .nbounds = r->latency.n },
+            &s, d) < 0)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        r->buckets[i].calls = s.points[i].calls;
+        r->buckets[i].duration_ms = s.points[i].total_ms;
+        r->buckets[i].p95_ms = s.points[i].p95_ms;
+    }
+    r->totals.v[RF_CALLS] = (double)s.all.calls;
+    r->totals.v[RF_DURATION_MS] = s.all.total_ms;
+    r->totals.v[RF_P95_MS] = s.all.p95_ms;
+    for (size_t i = 0; i <= r->latency.n; i++)
+        r->latency.count[i] = s.hist[i];
+    store_series_release(&s);
+
+    if (store_record_counts(st, edges, n, kinds, errs, d) < 0)
+        goto out;
+    double records = 0, errors = 0;
+    for (size_t i = 0; i < n; i++) {
+        memcpy(r->buckets[i].events, &kinds[i * EV_KIND_COUNT], sizeof(r->buckets[i].events));
+        r->buckets[i].errors = errs[i];
+        errors += (double)errs[i];
+        for (int k = 0; k < EV_KIND_COUNT; k++) {
+            r->events[k] += kinds[i * EV_KIND_COUNT + k];
+            records += (double)kinds[i * EV_KIND_COUNT + k];
+        }
+    }
+    r->totals.v[RF_RECORDS] = records;
+    r->totals.v[RF_ERRORS] = errors;
+
+    /* The trend: 7 periods before and this one. */
+    uint64_t tk[REPORT_TREND_DAYS * EV_KIND_COUNT], te_err[REPORT_TREND_DAYS];
+    if (store_series(st, &(struct store_series_opts){ .edges = te, .n = REPORT_TREND_DAYS - 1 }, &s,
+                     d) < 0)
+        goto out;
+    if (store_record_counts(st, te, REPORT_TREND_DAYS, tk, te_err, d) < 0) {
+        store_series_release(&s);
+        goto out;
+    }
+    r->ntrend = REPORT_TREND_DAYS;
+    for (int i = 0; i < REPORT_TREND_DAYS; i++) {
+        struct report_day *day = &r->trend[i];
+        day->start_us = te[i];
+        if (i == REPORT_TREND_DAYS - 1) {
+            day->present = true;
+            day->f = r->totals;
+            continue;
+        }
+        double recs = 0;
+        for (int k = 0; k < EV_KIND_COUNT; k++)
+            recs += (double)tk[i * EV_KIND_COUNT + k];
+        day->present = recs > 0 || s.points[i].calls > 0;
+        day->f.v[RF_RECORDS] = recs;
+        day->f.v[RF_CALLS] = (double)s.points[i].calls;
+        day->f.v[RF_DURATION_MS] = s.points[i].total_ms;
+        day->f.v[RF_P95_MS] = s.points[i].p95_ms;
+        day->f.v[RF_ERRORS] = (double)te_err[i];
+        struct store_totals tt;
+        if (store_totals(st, te[i], te[i + 1], &tt, d) < 0) {
+            store_series_release(&s);
+            goto out;
+        }
+        day->f.v[RF_RECORDS] = (double)tt.records;
+        day->f.v[RF_ERRORS] = (double)tt.errors;
+        day->f.v[RF_REJECTS] = (double)tt.rejects; /* by the time they were read */
+    }
+    if (r->trend[REPORT_TREND_DAYS - 2].present)
+        r->prev_day = r->trend[REPORT_TREND_DAYS - 2].f;
+    for (int f = 0; f < RF_COUNT; f++) {
+        double sum = 0;
+        int days = 0;
+        for (int i = 0; i < REPORT_TREND_DAYS - 1; i++)
+            if (r->trend[i].present && isfinite(r->trend[i].f.v[f])) {
+                sum += r->trend[i].f.v[f];
+                days++;
+            }
+        r->avg_7d.v[f] = days ? sum / days : NAN;
+    }
+    /* The p95 of the 7 days is the p95 of all their calls (merged sketch), not the mean
+     * of daily p95s. */
+    r->avg_7d.v[RF_P95_MS] = s.all.p95_ms;
+    store_series_release(&s);
+    rc = 0;
+out:
+    free(kinds);
+    free(errs);
+    return rc;
+}
+
+static int on_error(void *ctx, const struct store_error_row *row)
+{
+    struct report *r = ctx;
+    struct report_error *e = report_add_error(r);
+    snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", row->sqlstate ? row->sqlstate : "");
+    if (!row->severity || !severity_from_name(span_cstr(row->severity), &e->severity))
+        e->severity = SEV_ERROR;
+    e->count = row->count;
+    e->message = report_str(r, span_cstr(row->message ? row->message : ""));
+    e->sample = row->sample ? report_str(r, span_cstr(row->sample)) : SPAN_NULL;
+    return 0;
+}
+
+static int on_reject(void *ctx, const struct store_reject_row *row)
+{
+    struct report *r = ctx;
+    struct report_reject *j = report_add_reject(r);
+    j->source = report_str(r, span_cstr(row->source ? row->source : ""));
+    j->reason = report_str(r, span_cstr(row->reason ? row->reason : ""));
+    j->count = row->count;
+    j->sample_line = row->sample_line;
+    if (row->sample) {
+        j->samples = xcalloc(1, sizeof(*j->samples));
+        j->samples[0] = report_str(r, span_cstr(row->sample));
+        j->nsamples = 1;
+    }
+    return 0;
+}
+
+static int load_errors_rejects(struct report *r, struct store *st, struct diag *d)
+{
+    struct store_totals t;
+
+    if (store_errors(st, r->from_us, r->to_us, on_error, r, d) < 0 ||
+        store_rejects(st, r->from_us, r->to_us, on_reject, r, d) < 0 ||
+        store_totals(st, r->from_us, r->to_us, &t, d) < 0)
+        return -1;
+    /* The store's definitions of the headline counts (docs/store.md). */
+    r->totals.v[RF_RECORDS] = (double)t.records;
+    r->totals.v[RF_ERRORS] = (double)t.errors;
+    r->totals.v[RF_REJECTS] = (double)t.rejects;
+    r->trend[REPORT_TREND_DAYS - 1].f = r->totals;
+    return 0;
+}
+
+/* ---- plans ---- */
+
+struct plan_key {
+    const struct store_plan *p;
+};
+
+static int plan_cmp(const void *a, const void *b)
+{
+    const struct store_plan *x = ((const struct plan_key *)a)->p,
+                            *y = ((const struct plan_key *)b)->p;
+    bool xi = x->insights && *x->insights, yi = y->insights && *y->insights;
+    if (xi != yi)
+        return xi ? -1 : 1;
+    if (x->total_ms != y->total_ms)
+        return x->total_ms > y->total_ms ? -1 : 1;
+    if (x->fingerprint != y->fingerprint)
+        return x->fingerprint < y->fingerprint ? -1 : 1;
+    return x->plan_fp < y->plan_fp ? -1 : x->plan_fp > y->plan_fp;
+}
+
+static struct span opt_str(struct report *r, const char *s)
+{
+    return s ? report_str(r, span_cstr(s)) : SPAN_NULL;
+}
+
+static const char *shape_of(const struct store_plans *sp, uint64_t fp, uint64_t plan_fp)
+{
+    for (size_t i = 0; i < sp->n; i++)
+        if (sp->plans[i].fingerprint == fp && sp->plans[i].plan_fp == plan_fp)
+            return sp->plans[i].shape;
+    return NULL;
+}
+
+static int load_plans(struct report *r, struct store *st, size_t top, struct diag *d)
+{
+    struct store_plans sp;
+
+    if (store_plans(st, &(struct store_plans_opts){ .since_us = r->from_us }, &sp, d) < 0)
+        return -1;
+    struct plan_key *keys = xmalloc((sp.n ? sp.n : 1) * sizeof(*keys));
+    size_t n = 0;
+    for (size_t i = 0; i < sp.n; i++)
+        if (sp.plans[i].first_seen_us < r->to_us && sp.plans[i].last_seen_us >= r->from_us)
+            keys[n++] = (struct plan_key){ &sp.plans[i] };
+    qsort(keys, n, sizeof(*keys), plan_cmp);
+    r->plans_total = n;
+    for (size_t i = 0; i < n && i < top; i++) {
+        const struct store_plan *p = keys[i].p;
+        XGROW(r->plans, r->nplans + 1, r->plans_alloc);
+        struct report_plan *x = &r->plans[r->nplans++];
+        *x = (struct report_plan){
+            .fingerprint = p->fingerprint,
+            .plan_fp = p->plan_fp,
+            .query = opt_str(r, p->query),
+            .database = opt_str(r, p->database),
+            .shape = opt_str(r, p->shape),
+            .insights = opt_str(r, p->insights ? p->insights : ""),
+            .format = opt_str(r, p->format),
+            .sample = opt_str(r, p->sample),
+            .calls = p->calls,
+            .total_ms = p->total_ms,
+            .mean_ms = p->mean_ms,
+            .p95_ms = p->p95_ms,
+            .first_us = p->first_seen_us,
+            .last_us = p->last_seen_us,
+        };
+    }
+    free(keys);
+    for (size_t i = 0; i < sp.n_changes; i++) {
+        const struct store_plan_change *c = &sp.changes[i];
+        if (c->at_us < r->from_us || c->at_us >= r->to_us)
+            continue;
+        const char *q = NULL;
+        for (size_t k = 0; k < sp.n && !q; k++)
+            if (sp.plans[k].fingerprint == c->fingerprint)
+                q = sp.plans[k].query;
+        XGROW(r->plan_changes, r->nplan_changes + 1, r->plan_changes_alloc);
+        r->plan_changes[r->nplan_changes++] = (struct report_plan_change){
+            .fingerprint = c->fingerprint,
+            .from_plan = c->from_plan,
+            .to_plan = c->to_plan,
+            .query = opt_str(r, q),
+            .database = opt_str(r, c->database),
+            .from_shape = opt_str(r, shape_of(&sp, c->fingerprint, c->from_plan)),
+            .to_shape = opt_str(r, shape_of(&sp, c->fingerprint, c->to_plan)),
+            .at_us = c->at_us,
+            .calls_before = c->calls_before,
+            .calls_after = c->calls_after,
+            .before_ms = c->before_ms,
+            .after_ms = c->after_ms,
+            .slower_by = c->slower_by < 0 ? NAN : c->slower_by,
+        };
+    }
+    r->plans_known = true;
+    store_plans_release(&sp);
+    return 0;
+}
+
+int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
+                      struct diag *d)
+{
+    struct load L;
+    int64_t *edges = bucket_edges(r);
+    int64_t te[REPORT_TREND_DAYS + 1];
+    int rc = -1;
+
+    memset(&L, 0, sizeof(L));
+    L.r = r;
+    L.ckpt_cause = -1;
+    trend_edges(r, te);
+    r->generated_us = clock_now_us();
+    for (int f = 0; f < RF_COUNT; f++)
+        r->totals.v[f] = 0;
+    int64_t t0 = clock_mono_ns();
+    if (load_series(r, st, edges, te, d) < 0)
+        goto out;
+    int64_t t1 = clock_mono_ns();
+    if (load_queries(&L, st, te, d) < 0)
+        goto out;
+    int64_t t2 = clock_mono_ns();
+    if (load_errors_rejects(r, st, d) < 0 ||
+        load_plans(r, st, opts && opts->top ? opts->top : 20, d) < 0)
+        goto out;
+    if (store_events(st,
+                     &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },
+                     on_event, &L, d) < 0)
+        goto out;
+    int64_t t3 = clock_mono_ns();
+    values_stat(&L.lock_ms, &r->lock_wait_ms);
+    values_stat(&L.temp, &r->temp_bytes);
+    values_stat(&L.buffers, &r->ckpt_buffers);
+    values_stat(&L.write_s, &r->ckpt_write_s);
+    values_stat(&L.sync_s, &r->ckpt_sync_s);
+    values_stat(&L.total_s, &r->ckpt_total_s);
+    values_stat(&L.vacuum_s, &r->vacuum_s);
+    values_stat(&L.analyze_s, &r->analyze_s);
+    values_stat(&L.session_s, &r->session_s);
+    items_finish(&r->locks, 50);
+    items_finish(&r->checkpoint_causes, 20);
+    items_finish(&r->vacuum, 50);
+    items_finish(&r->sessions_by, 50);
+    items_finish(&r->apps, 50);
+    items_finish(&r->cancels, 50);
+
+    report_analyze(r, opts);
+
+    /* Texts for the shapes the report shows, and for those named by lock waits and temp
+     * files (at most a few thousand indexed look-ups). */
+    size_t extra = 0;
+    for (size_t i = 0; i < r->nqueries; i++) {
+        struct report_query *q = &r->queries[i];
+        if ((q->lock_waits || q->temp_files) && extra++ < 2000 && load_detail(r, st, q, d) < 0)
+            goto out;
+    }
+    /* Sparklines for the shapes the report shows. */
+    for (size_t i = 0; i < r->nshown; i++) {
+        struct report_query *q = &r->queries[r->shown[i]];
+        struct store_series s;
+        if (load_detail(r, st, q, d) < 0)
+            goto out;
+        if (store_series(st,
+                         &(struct store_series_opts){ .edges = edges,
+                                                      .n = r->nbuckets,
+                                                      .has_fingerprint = true,
+                                                      .fingerprint = q->fingerprint },
+                         &s, d) < 0)
+            goto out;
+        q->bucket_calls = xcalloc(r->nbuckets ? r->nbuckets : 1, sizeof(double));
+        for (size_t b = 0; b < r->nbuckets; b++)
+            q->bucket_calls[b] = (double)s.points[b].calls;
+        store_series_release(&s);
+    }
+    log_verbose("report: series and trend %.0f ms, %zu query shapes and baseline %.0f ms, "
+                "errors/rejects/events %.0f ms, analysis and %zu sparklines %.0f ms",
+                (double)(t1 - t0) / 1e6, r->nqueries, (double)(t2 - t1) / 1e6,
+                (double)(t3 - t2) / 1e6, r->nshown, (double)(clock_mono_ns() - t3) / 1e6);
+    rc = 0;
+out:
+    free(L.fps);
+    free(L.lock_ms.v);
+    free(L.temp.v);
+    free(L.buffers.v);
+    free(L.write_s.v);
+    free(L.sync_s.v);
+    free(L.total_s.v);
+    free(L.vacuum_s.v);
+    free(L.analyze_s.v);
+    free(L.session_s.v);
+    free(edges);
+    return rc;
+}

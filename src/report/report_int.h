@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * report_int - helpers shared by the report writers (private to report/): number
+ * formats, so that HTML, Markdown and JSON print the same numbers the same way, and
+ * the text cuts and redaction every writer applies to tenant data.
+ */
+#ifndef SIFT_REPORT_REPORT_INT_H
+#define SIFT_REPORT_REPORT_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/clock.h"
+#include "report/report.h"
+
+/* Query text shown in tables (a cut) and in detail blocks (HTML only). */
+#define REPORT_SHORT_TEXT  100
+#define REPORT_DETAIL_TEXT (8u << 10)
+/* Samples (error, reject, deadlock) as shown. */
+#define REPORT_SAMPLE_TEXT 600
+
+/* A JSON number: integers exactly, others with 3 decimals and no trailing zeros; NaN
+ * and infinities as null. HTML data-v attributes use the same text, so a test can
+ * compare them byte for byte. */
+SIFT_WUR int fmt_json_num(struct sbuf *sb, double v);
+void fmt_plain_num(char *buf, size_t size, double v); /* same text, "" for NaN */
+
+/* Human formats for HTML and Markdown cells; "–" (U+2013) for NaN. */
+#define FMT_MAX 48
+void fmt_ms(char *buf, size_t size, double ms);   /* 0.123 ms, 12.3 ms, 1.23 s, 2.50 min, 1.20 h */
+void fmt_count(char *buf, size_t size, double n); /* 1,234,567 */
+void fmt_bytes(char *buf, size_t size, double b); /* 512 B, 1.5 MiB */
+void fmt_seconds(char *buf, size_t size, double s);               /* 12.3 s, 5.2 min */
+void fmt_change(char *buf, size_t size, double cur, double base); /* +12.3%, -4.0%, new, – */
+void fmt_ratio(char *buf, size_t size, double r);                 /* x2.35 */
+void fmt_fingerprint(char buf[17], uint64_t fp);                  /* 16 lower-case hex digits */
+void fmt_local(const struct report *r, int64_t us, char *buf, size_t size); /* 2026-11-24 10:00 */
+void fmt_bucket_label(const struct report *r, size_t i, char *buf, size_t size); /* 10:00 */
+
+/* Bucket bounds: "0.5 ms", "5 s", "64 MiB" (%g, for round numbers). */
+void fmt_short_ms(char *buf, size_t size, double ms);
+void fmt_short_s(char *buf, size_t size, double s);
+void fmt_short_bytes(char *buf, size_t size, double b);
+
+/* svg_fmt adapters. */
+void fmt_ms_axis(char *buf, size_t size, double ms);
+
+double query_mean(const struct report_query *q);
+
+/* At most @max bytes of @s, cut on a UTF-8 boundary; *cut says whether it was cut. */
+struct span text_cut(struct span s, size_t max, int *cut);
+
+/* The text a writer may show for a sample: redacted unless REPORT_KEEP_LITERALS, cut to
+ * @max bytes. Resets and fills @tmp; returns its span (or -1 via *err on cap). */
+struct span sample_text(struct sbuf *tmp, struct span s, unsigned flags, size_t max, int *err);
+
+/* The number shown for a figure (counts as counts, durations as ms). */
+void fmt_figure(char *buf, size_t size, enum report_figure f, double v);
+
+/* Style sheet and sort script (embedded from src/report/assets/). */
+const char *report_css(size_t *len);
+const char *report_js(size_t *len);
+
+int report_render_html(const struct report *r, const struct report_opts *o, struct sbuf *sb);
+int report_render_md(const struct report *r, const struct report_opts *o, struct sbuf *sb);
+int report_render_json(const struct report *r, const struct report_opts *o, struct sbuf *sb);
+
+#endif

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/clock.h"
+#include "core/xalloc.h"
+#include "report/synth.h"
+
+struct gen {
+    uint64_t s;
+    struct report *r;
+    const struct report_synth_opts *o;
+    size_t h; /* next hostile string */
+};
+
+static uint64_t next(struct gen *g)
+{
+    /* splitmix64: deterministic on every platform. */
+    uint64_t z = (g->s += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return z ^ (z >> 31);
+}
+
+static double unit(struct gen *g)
+{
+    return (double)(next(g) >> 11) / 9007199254740992.0;
+}
+
+static double round3(double v)
+{
+    return round(v * 1000) / 1000;
+}
+
+/* A text field: hostile when asked for, else @fmt (always a literal in this file). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+static struct span text(struct gen *g, const char *fmt, long a, long b)
+{
+    if (g->o->nhostile)
+        return report_str(g->r, g->o->hostile[g->h++ % g->o->nhostile]);
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), fmt, a, b);
+    return report_str(g->r, span_make(buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1));
+}
+#pragma GCC diagnostic pop
+
+static const char *const tables[] = { "orders",   "customers",  "invoices", "events",
+                                      "sessions", "line_items", "products", "audit_log" };
+
+static struct span query_text(struct gen *g, size_t i)
+{
+    if (g->o->nhostile)
+        return text(g, "", 0, 0);
+    char buf[600];
+    size_t cols = 1 + i % 7;
+    int n = snprintf(buf, sizeof(buf), "SELECT");
+    for (size_t c = 0; c < cols; c++)
+        n += snprintf(buf + n, sizeof(buf) - (size_t)n, "%s c%zu_%zu", c ? "," : "", c, i);
+    n += snprintf(buf + n, sizeof(buf) - (size_t)n, " FROM %s t%zu WHERE id = $1",
+                  tables[i % ARRAY_SIZE(tables)], i);
+    if (i % 3 == 0)
+        n +=
+            snprintf(buf + n, sizeof(buf) - (size_t)n, " AND created_at > $2 ORDER BY id LIMIT $3");
+    return report_str(g->r, span_make(buf, (size_t)n));
+}
+
+static void add_query(struct gen *g, size_t i)
+{
+    struct report *r = g->r;
+    struct report_query *q = report_add_query(r);
+    q->fingerprint = next(g);
+    q->text = query_text(g, i);
+    if (g->o->nhostile)
+        q->sample = text(g, "", 0, 0);
+    /* A Zipf-like call distribution with a lognormal-ish latency per shape. */
+    q->calls = 1 + (uint64_t)(2e6 / pow((double)i + 1, 1.05) * (0.5 + unit(g)));
+    double mean = round3(0.05 + 40 * pow(unit(g), 3));
+    q->total_ms = round3(mean * (double)q->calls);
+    q->min_ms = round3(mean * 0.2);
+    q->p50_ms = round3(mean * 0.8);
+    q->p95_ms = round3(mean * (2 + unit(g)));
+    q->p99_ms = round3(q->p95_ms * 1.6);
+    q->max_ms = round3(q->p99_ms * (1.2 + 3 * unit(g)));
+    q->errors = i % 17 == 0 ? q->calls / 100 : 0;
+    q->ndatabases = 1 + i % 2;
+    q->databases = xcalloc(q->ndatabases, sizeof(*q->databases));
+    for (size_t k = 0; k < q->ndatabases; k++)
+        q->databases[k] = text(g, k ? "billing" : "app", 0, 0);
+    q->nusers = 1 + (i % 5 == 0);
+    q->users = xcalloc(q->nusers, sizeof(*q->users));
+    for (size_t k = 0; k < q->nusers; k++)
+        q->users[k] = text(g, k ? "etl" : "app_rw", 0, 0);
+    q->nquery_ids = 1 + (i % 11 == 0);
+    q->query_ids = xcalloc(q->nquery_ids, sizeof(*q->query_ids));
+    for (size_t k = 0; k < q->nquery_ids; k++) {
+        q->query_ids[k].id = (int64_t)next(g);
+        q->query_ids[k].calls =
+            k ? q->calls / 3 : q->calls - (q->nquery_ids > 1 ? q->calls / 3 : 0);
+    }
+    bool is_new = i % 10 == 7;
+    q->first_seen_us = is_new ? r->from_us + (int64_t)(unit(g) * 20 * 3600) * USEC_PER_SEC
+                              : r->from_us - (int64_t)(1 + i % 30) * USEC_PER_DAY;
+    q->last_seen_us = r->to_us - (int64_t)(unit(g) * 3600) * USEC_PER_SEC;
+    if (q->last_seen_us < q->first_seen_us)
+        q->last_seen_us = q->first_seen_us;
+    if (!is_new) {
+        q->base_days = 7;
+        double f = i % 13 == 0 ? 0.3 : 0.9;
+        q->base_calls = round3((double)q->calls * (0.8 + 0.4 * unit(g)));
+        q->base_total_ms = round3(q->total_ms * f);
+        q->base_p95_ms = round3(q->p95_ms * f);
+    }
+    if (i % 9 == 0) {
+        q->temp_files = 1 + i % 4;
+        q->temp_bytes = (double)q->temp_files * (1 << 20) * (1 + i % 50);
+    }
+    if (i % 14 == 0) {
+        q->lock_waits = 1 + i % 3;
+        q->lock_wait_ms = round3(1000 + 500 * unit(g));
+    }
+    q->plans = i % 20 == 0 ? 2 : 0;
+    if (i < 500) {
+        q->bucket_calls = xcalloc(r->nbuckets ? r->nbuckets : 1, sizeof(double));
+        for (size_t b = 0; b < r->nbuckets; b++)
+            q->bucket_calls[b] = floor((double)q->calls / (double)r->nbuckets *
+                                       (0.4 + sin((double)b / 4) * 0.3 + 0.6 * unit(g)));
+    }
+    r->totals.v[RF_CALLS] += (double)q->calls;
+    r->totals.v[RF_DURATION_MS] += q->total_ms;
+    report_hist_add(&r->latency, q->p50_ms, q->calls / 2);
+    report_hist_add(&r->latency, q->p95_ms, q->calls - q->calls / 2);
+}
+
+static void add_item(struct gen *g, struct report_items *l, const char *k, const char *d,
+                     uint64_t count, double sum, double max, double sum2)
+{
+    struct report_item *it = report_add_item(g->r, l);
+    it->key = text(g, k, 0, 0);
+    it->detail = d ? text(g, d, 0, 0) : SPAN_NULL;
+    it->count = count;
+    it->sum = sum;
+    it->max = max;
+    it->sum2 = sum2;
+}
+
+static void stat(struct report_stat *s, uint64_t n, double sum, double max, double p95)
+{
+    *s = (struct report_stat){ n, sum, max, p95 };
+}
+
+static void events(struct gen *g)
+{
+    struct report *r = g->r;
+    static const char *const states[] = { "23505", "40P01", "57014", "42P01", "42703", "22P02",
+                                          "53300", "28P01", "40001", "XX000", "0A000", "P0001" };
+    uint64_t errors = 0;
+    for (size_t i = 0; i < 30; i++) {
+        struct report_error *e = report_add_error(r);
+        snprintf(e->sqlstate, sizeof(e->sqlstate), "%s", states[i % ARRAY_SIZE(states)]);
+        e->severity = i % 7 == 6 ? SEV_FATAL : SEV_ERROR;
+        e->count = 1 + (uint64_t)(500 / (i + 1));
+        e->message =
+            text(g, "duplicate key value violates unique constraint \"t%ld_pkey\"", (long)i, 0);
+        e->sample = text(g, "Key (id)=(%ld) already exists; email 'user%ld@example.com'",
+                         (long)i * 7, (long)i);
+        errors += e->count;
+    }
+    r->totals.v[RF_ERRORS] = (double)errors;
+
+    uint64_t *ev = r->events;
+    ev[EV_DURATION] = (uint64_t)r->totals.v[RF_CALLS];
+    ev[EV_ERROR] = errors;
+    ev[EV_LOCK_WAIT] = 42;
+    ev[EV_LOCK_ACQUIRED] = 40;
+    ev[EV_DEADLOCK] = 2;
+    ev[EV_TEMP_FILE] = 120;
+    ev[EV_CHECKPOINT] = 96;
+    ev[EV_AUTOVACUUM] = 55;
+    ev[EV_AUTOANALYZE] = 31;
+    ev[EV_CONNECTION] = 5000;
+    ev[EV_AUTHENTICATED] = 4990;
+    ev[EV_DISCONNECTION] = 4985;
+    ev[EV_AUTH_FAILURE] = 10;
+    ev[EV_CANCEL] = 7;
+    ev[EV_TIMEOUT] = 3;
+    ev[EV_TOO_MANY_CONNECTIONS] = 1;
+    ev[EV_STARTUP] = 1;
+    ev[EV_SHUTDOWN] = 1;
+    ev[EV_OTHER] = 321;
+    uint64_t records = 0;
+    for (int k = 0; k < EV_KIND_COUNT; k++)
+        records += ev[k];
+    r->totals.v[RF_RECORDS] = (double)records;
+
+    stat(&r->lock_wait_ms, 42, 61234.5, 9876.5, 4000);
+    add_item(g, &r->locks, "ShareLock", "transaction %ld", 30, 40000, 9876.5, NAN);
+    add_item(g, &r->locks, "AccessExclusiveLock", "relation 16384 of database 5", 12, 21234.5, 5000,
+             NAN);
+    r->deadlock_samples = xcalloc(2, sizeof(*r->deadlock_samples));
+    r->ndeadlock_samples = 2;
+    for (size_t i = 0; i < 2; i++)
+        r->deadlock_samples[i] =
+            text(g, "Process %ld waits for ShareLock on transaction %ld; blocked by process 4242.",
+                 (long)(1000 + i), (long)(777 + i));
+
+    stat(&r->temp_bytes, 120, 120.0 * 48 * (1 << 20), 2.0 * (1 << 30), 512.0 * (1 << 20));
+    for (int i = 0; i < 120; i++)
+        report_hist_add(&r->temp_hist, (double)(1 << 20) * (1 + i * i % 3000), 1);
+
+    add_item(g, &r->checkpoint_causes, "time", NULL, 90, 180000, 150.2, NAN);
+    add_item(g, &r->checkpoint_causes, "wal", NULL, 6, 90000, 40.5, NAN);
+    stat(&r->ckpt_buffers, 96, 270000, 30000, 12000);
+    stat(&r->ckpt_write_s, 96, 96 * 120.5, 150.1, 140);
+    stat(&r->ckpt_sync_s, 96, 96 * 0.5, 2.25, 1.5);
+    stat(&r->ckpt_total_s, 96, 96 * 121.5, 152.4, 142);
+    r->ckpt_warnings = 3;
+    r->checkpoints = 96;
+
+    for (size_t i = 0; i < 8; i++)
+        add_item(g, &r->vacuum, "app.public.%s", i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,
+                 12.5 * (double)(i + 1), 4.25 * (double)(i + 1), (double)(1000 * i));
+    stat(&r->vacuum_s, 28, 450.5, 34.0, 30);
+    stat(&r->analyze_s, 27, 50.25, 4.5, 4);
+
+    add_item(g, &r->sessions_by, "app", "app_rw", 4000, NAN, NAN, NAN);
+    add_item(g, &r->sessions_by, "billing", "etl", 985, NAN, NAN, NAN);
+    add_item(g, &r->apps, "web-%ld", NULL, 3000, NAN, NAN, NAN);
+    add_item(g, &r->apps, "psql", NULL, 1985, NAN, NAN, NAN);
+    stat(&r->session_s, 4985, 4985 * 42.5, 86000, 600);
+    for (int i = 0; i < 4985; i++)
+        report_hist_add(&r->session_hist, (double)(i % 700) * (i % 5 ? 1 : 60), 1);
+    r->peak_sessions = 87;
+
+    add_item(g, &r->cancels, "cancel", "user request", 7, NAN, NAN, NAN);
+    add_item(g, &r->cancels, "timeout", "statement timeout", 3, NAN, NAN, NAN);
+
+    struct report_reject *j = report_add_reject(r);
+    j->source = text(g, "/var/log/postgresql/postgresql-%ld.log", 15, 0);
+    j->reason = text(g, "line does not match the log_line_prefix", 0, 0);
+    j->count = 12;
+    j->sample_line = 42;
+    j->nsamples = 3;
+    j->samples = xcalloc(3, sizeof(*j->samples));
+    for (size_t i = 0; i < 3; i++)
+        j->samples[i] = text(g, "garbage line %ld with 'secret-%ld'", (long)i, (long)i);
+    r->totals.v[RF_REJECTS] = 12;
+
+    r->plans_known = true;
+    r->plans_total = 3;
+    for (size_t i = 0; i < 3 && r->nqueries; i++) {
+        XGROW(r->plans, r->nplans + 1, r->plans_alloc);
+        struct report_plan *p = &r->plans[r->nplans++];
+        *p = (struct report_plan){ .fingerprint = r->queries[i].fingerprint, .plan_fp = next(g) };
+        p->query = r->queries[i].text;
+        p->database = text(g, "app", 0, 0);
+        p->shape = text(g, "Aggregate > Seq Scan on t%ld", (long)i, 0);
+        p->insights = i == 0 ? text(g, "seq_scan_filter,disk_sort", 0, 0) : SPAN_NULL;
+        if (!p->insights.p)
+            p->insights = report_str(r, SPAN_LIT(""));
+        p->format = report_str(r, SPAN_LIT("text"));
+        p->sample =
+            text(g, "Aggregate (actual rows=%ld loops=1)\n  ->  Seq Scan on t%ld", 1, (long)i);
+        p->calls = 10 + i;
+        p->total_ms = 1000.0 / (double)(i + 1);
+        p->mean_ms = p->total_ms / (double)p->calls;
+        p->p95_ms = p->mean_ms * 2;
+        p->first_us = r->from_us;
+        p->last_us = r->to_us - USEC_PER_SEC;
+    }
+    if (r->nplans) {
+        XGROW(r->plan_changes, r->nplan_changes + 1, r->plan_changes_alloc);
+        r->plan_changes[r->nplan_changes++] =
+            (struct report_plan_change){ .fingerprint = r->plans[0].fingerprint,
+                                         .from_plan = r->plans[1].plan_fp,
+                                         .to_plan = r->plans[0].plan_fp,
+                                         .query = r->plans[0].query,
+                                         .database = r->plans[0].database,
+                                         .from_shape = r->plans[1].shape,
+                                         .to_shape = r->plans[0].shape,
+                                         .at_us = r->from_us + 9 * 3600 * USEC_PER_SEC,
+                                         .calls_before = 40,
+                                         .calls_after = 12,
+                                         .before_ms = 2.5,
+                                         .after_ms = 85,
+                                         .slower_by = 34 };
+    }
+    r->alerts_known = true;
+    struct report_alert *a = report_add_alert(r);
+    a->rule = text(g, "deadlock", 0, 0);
+    a->severity = text(g, "critical", 0, 0);
+    a->status = text(g, "resolved", 0, 0);
+    a->labels = text(g, "database=app", 0, 0);
+    a->summary = text(g, "%ld deadlocks in 5m", 2, 0);
+    a->starts_us = r->from_us + 5 * 3600 * USEC_PER_SEC;
+    a->ends_us = a->starts_us + 600 * USEC_PER_SEC;
+    a->value = 2;
+}
+
+int report_synth(struct report *r, const struct report_synth_opts *o, struct diag *d)
+{
+    struct gen g = { o->seed ? o->seed : 42, r, o, 0 };
+    const char *day = o->day ? o->day : "2026-11-24";
+    int64_t dus;
+    struct tz tz;
+
+    if (!clock_parse_rfc3339(span_cstr(day), &dus) || strlen(day) != 10)
+        return diag_set(d, DIAG_USAGE, "invalid day '%s' (expected YYYY-MM-DD)", day);
+    if (tz_load(&tz, o->tz ? o->tz : "UTC", d) < 0)
+        return -1;
+    int y;
+    unsigned m, dd;
+    clock_civil_from_days(dus / USEC_PER_DAY, &y, &m, &dd);
+    int64_t from = tz_local_midnight(&tz, y, m, dd);
+    clock_civil_from_days(dus / USEC_PER_DAY + 1, &y, &m, &dd);
+    int64_t to = tz_local_midnight(&tz, y, m, dd);
+    report_set_period(r, from, to, &tz, day);
+    snprintf(r->generator, sizeof(r->generator), "pgsift (synthetic)");
+    r->generated_us = to + 6 * 3600 * USEC_PER_SEC;
+
+    for (int f = 0; f < RF_COUNT; f++)
+        r->totals.v[f] = 0;
+    size_t n = o->fingerprints ? o->fingerprints : 1000;
+    for (size_t i = 0; i < n; i++)
+        add_query(&g, i);
+    r->shapes_total = n;
+    events(&g);
+    /* The one p95 of the day, from the histogram's shape: close to the busiest shapes'. */
+    r->totals.v[RF_P95_MS] = r->nqueries ? r->queries[0].p95_ms : NAN;
+
+    for (size_t b = 0; b < r->nbuckets; b++) {
+        double w = (0.5 + 0.5 * sin((double)b / 24 * 6.283)) / (double)r->nbuckets * 2;
+        r->buckets[b].calls = (uint64_t)(r->totals.v[RF_CALLS] * w);
+        r->buckets[b].duration_ms = round3(r->totals.v[RF_DURATION_MS] * w);
+        r->buckets[b].p95_ms = round3(r->totals.v[RF_P95_MS] * (0.8 + 0.4 * unit(&g)));
+        r->buckets[b].errors = (uint64_t)(r->totals.v[RF_ERRORS] * w);
+        r->buckets[b].events[EV_DURATION] = r->buckets[b].calls;
+    }
+    r->ntrend = REPORT_TREND_DAYS;
+    for (int t = 0; t < REPORT_TREND_DAYS; t++) {
+        struct report_day *dd2 = &r->trend[t];
+        dd2->start_us = from - (int64_t)(REPORT_TREND_DAYS - 1 - t) * USEC_PER_DAY;
+        dd2->present = t != 2; /* one day without data */
+        for (int f = 0; f < RF_COUNT; f++)
+            dd2->f.v[f] = t == REPORT_TREND_DAYS - 1 ? r->totals.v[f]
+                                                     : round3(r->totals.v[f] * (0.7 + 0.05 * t));
+    }
+    r->prev_day = r->trend[REPORT_TREND_DAYS - 2].f;
+    for (int f = 0; f < RF_COUNT; f++) {
+        double sum = 0;
+        int days = 0;
+        for (int t = 0; t < REPORT_TREND_DAYS - 1; t++)
+            if (r->trend[t].present) {
+                sum += r->trend[t].f.v[f];
+                days++;
+            }
+        r->avg_7d.v[f] = days ? round3(sum / days) : NAN;
+    }
+    return 0;
+}

@@ -1,0 +1,731 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plans.c - auto_explain plan shapes in the store (schema/003_plans.sql, docs/plans.md).
+ *
+ * Each plan record is analysed once, at ingest (classify/classify.h plan_analyze()): its
+ * shape fingerprint keys a `plans` row per (query, database, shape) with calls, times,
+ * a latency sketch and the slowest plan as the sample (redacted here, only when it
+ * becomes the sample, unless --keep-literals). `plan_runs` keeps, per (query,
+ * database), the runs of consecutive records with one shape, in ingest order: the
+ * input of plan-change detection (store_plan_detect()).
+ *
+ * Batch side: in memory until store_commit_batch(), which calls plans_write() in its
+ * transaction, so plans are exactly-once with everything else.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "classify/classify.h"
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "normalize/normalize.h"
+#include "store/store_int.h"
+
+/* ---------------------------------------------------------------- batch */
+
+struct shape_agg {
+    uint64_t fp, plan_fp;
+    struct span db, shape, sample; /* pb->arena */
+    enum plan_format format;
+    uint64_t insights;        /* bit per insight kind, any plan of the batch */
+    unsigned sample_insights; /* insight kinds of the sample */
+    double sample_ms;
+    int64_t sample_ts, first, last;
+    uint64_t calls, timed;
+    int64_t total_us;
+    double min, max;
+    struct sketch sk;
+};
+
+struct run_key {
+    uint64_t fp;
+    struct span db;
+    uint32_t last_run; /* index into runs, the newest run of this key */
+    int64_t seq;       /* plans_write(): the seq of the key's newest run; -1 not read yet */
+};
+
+struct run_agg {
+    uint32_t key;
+    uint64_t plan_fp;
+    int64_t first, last;
+    uint64_t calls;
+    int64_t total_us;
+    struct sketch sk;
+};
+
+struct plans_batch {
+    bool keep_literals;
+    struct normalizer *nz;
+    struct arena arena;   /* texts kept until the commit */
+    struct arena scratch; /* one analysis, reset per record */
+    struct sbuf red;
+    struct htab shapes_ix, keys_ix;
+    struct shape_agg *shapes;
+    struct run_key *keys;
+    struct run_agg *runs;
+    size_t n_shapes, n_keys, n_runs, a_shapes, a_keys, a_runs;
+};
+
+static struct plans_batch *batch_new(bool keep_literals)
+{
+    struct plans_batch *pb = xcalloc(1, sizeof(*pb));
+    pb->keep_literals = keep_literals;
+    pb->nz = normalize_new(NULL);
+    arena_init(&pb->arena, 256 * 1024);
+    arena_init(&pb->scratch, 256 * 1024);
+    sbuf_init(&pb->red, 2 * (size_t)SIFT_MAX_PLAN_SAMPLE_BYTES);
+    return pb;
+}
+
+void plans_batch_reset(struct plans_batch *pb)
+{
+    if (!pb)
+        return;
+    for (size_t i = 0; i < pb->n_shapes; i++)
+        sketch_release(&pb->shapes[i].sk);
+    for (size_t i = 0; i < pb->n_runs; i++)
+        sketch_release(&pb->runs[i].sk);
+    pb->n_shapes = pb->n_keys = pb->n_runs = 0;
+    htab_clear(&pb->shapes_ix);
+    htab_clear(&pb->keys_ix);
+    arena_reset(&pb->arena);
+    arena_reset(&pb->scratch);
+}
+
+void plans_batch_free(struct plans_batch *pb)
+{
+    if (!pb)
+        return;
+    plans_batch_reset(pb);
+    htab_release(&pb->shapes_ix);
+    htab_release(&pb->keys_ix);
+    free(pb->shapes);
+    free(pb->keys);
+    free(pb->runs);
+    arena_release(&pb->arena);
+    arena_release(&pb->scratch);
+    sbuf_release(&pb->red);
+    normalize_free(pb->nz);
+    free(pb);
+}
+
+size_t plans_batch_bytes(const struct plans_batch *pb)
+{
+    return pb ? pb->arena.used : 0;
+}
+
+struct shape_find {
+    const struct plans_batch *pb;
+    uint64_t fp, plan_fp;
+    struct span db;
+};
+
+static bool shape_eq(const void *ctx, uint32_t idx)
+{
+    const struct shape_find *f = ctx;
+    const struct shape_agg *a = &f->pb->shapes[idx];
+    return a->fp == f->fp && a->plan_fp == f->plan_fp && span_eq(a->db, f->db);
+}
+
+struct key_find {
+    const struct plans_batch *pb;
+    uint64_t fp;
+    struct span db;
+};
+
+static bool key_eq(const void *ctx, uint32_t idx)
+{
+    const struct key_find *f = ctx;
+    return f->pb->keys[idx].fp == f->fp && span_eq(f->pb->keys[idx].db, f->db);
+}
+
+static int64_t add_us(int64_t total, double ms)
+{
+    int64_t us = llround(ms * 1000);
+    return total > INT64_MAX - us ? INT64_MAX : total + us;
+}
+
+/* A duration as the store keeps it: finite, not negative, capped; -1 for none. */
+static double clean_ms(double ms)
+{
+    if (!(ms >= 0) || !isfinite(ms))
+        return -1;
+    return ms > STORE_MAX_DURATION_MS ? STORE_MAX_DURATION_MS : ms;
+}
+
+static uint64_t insight_bits(const struct plan_analysis *pa)
+{
+    uint64_t bits = 0;
+    for (size_t i = 0; i < pa->n_insights; i++)
+        if ((unsigned)pa->insights[i].kind < 64)
+            bits |= UINT64_C(1) << pa->insights[i].kind;
+    return bits;
+}
+
+static unsigned insight_kinds(const struct plan_analysis *pa)
+{
+    unsigned n = 0;
+    for (uint64_t bits = insight_bits(pa); bits; bits &= bits - 1)
+        n++;
+    return n;
+}
+
+/* The sample of @a becomes this record's plan (redacted, capped). */
+static void take_sample(struct plans_batch *pb, struct shape_agg *a, const struct event *ev,
+                        const struct plan_analysis *pa, double ms, int64_t ts)
+{
+    struct span body = ev->plan;
+    bool cut = false;
+
+    if (!pb->keep_literals) {
+        sbuf_reset(&pb->red);
+        if (plan_redact(pb->nz, body, ev->plan_format, &pb->scratch, &pb->red) < 0) {
+            /* over the cap: keep what was redacted, never the raw text */
+            cut = true;
+        }
+        body = sbuf_span(&pb->red);
+    }
+    if (body.len > SIFT_MAX_PLAN_SAMPLE_BYTES) {
+        body.len = SIFT_MAX_PLAN_SAMPLE_BYTES;
+        while (body.len && ((unsigned char)body.p[body.len] & 0xC0) == 0x80)
+            body.len--;
+        cut = true;
+    }
+    if (cut) {
+        struct sbuf sb = SBUF_INIT;
+        if (sbuf_addspan(&sb, body) == 0 &&
+            sbuf_addf(&sb, "\n[pgsift: plan cut at %zu bytes]", body.len) == 0)
+            a->sample = arena_dup(&pb->arena, sb.buf, sb.len);
+        else
+            a->sample = arena_dup(&pb->arena, body.p, body.len);
+        sbuf_release(&sb);
+    } else {
+        a->sample = arena_dup(&pb->arena, body.p, body.len);
+    }
+    a->format = ev->plan_format;
+    a->sample_ms = ms;
+    a->sample_ts = ts;
+    a->sample_insights = insight_kinds(pa);
+}
+
+void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
+{
+    if (!b->plans)
+        b->plans = batch_new(b->keep_literals);
+    struct plans_batch *pb = b->plans;
+    struct plan_analysis pa;
+    uint64_t fp = (ev->flags & EVENT_HAS_FINGERPRINT) ? ev->fingerprint : 0;
+    struct span db = ev->database.p ? ev->database : SPAN_LIT("");
+    double ms = clean_ms(ev->duration_ms);
+
+    if (db.len > 4096)
+        db.len = 4096;
+    plan_analyze(ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
+    /* An unreadable plan still counts, under shape 0, with its reason as the shape. */
+    uint64_t plan_fp = pa.parsed ? pa.fingerprint : 0;
+    struct span shape = pa.parsed ? pa.shape : span_cstr(pa.reason ? pa.reason : "not a plan");
+
+    struct shape_find f = { pb, fp, plan_fp, db };
+    uint64_t h = XXH3_64bits_withSeed(db.p, db.len, fp ^ (plan_fp * 0x9E3779B97F4A7C15ull));
+    long i = htab_find(&pb->shapes_ix, h, shape_eq, &f);
+    if (i < 0) {
+        XGROW(pb->shapes, pb->n_shapes + 1, pb->a_shapes);
+        struct shape_agg *a = &pb->shapes[pb->n_shapes];
+        memset(a, 0, sizeof(*a));
+        a->fp = fp;
+        a->plan_fp = plan_fp;
+        a->db = arena_dup(&pb->arena, db.p, db.len);
+        a->shape = arena_dup(&pb->arena, shape.p, shape.len);
+        a->first = a->last = ts;
+        a->sample_ms = -2; /* below any duration: the first record becomes the sample */
+        sketch_init(&a->sk);
+        htab_insert(&pb->shapes_ix, h, (uint32_t)pb->n_shapes);
+        i = (long)pb->n_shapes++;
+    }
+    struct shape_agg *a = &pb->shapes[i];
+    a->calls++;
+    a->first = ts < a->first ? ts : a->first;
+    a->last = ts > a->last ? ts : a->last;
+    if (ms >= 0) {
+        if (!a->timed || ms < a->min)
+            a->min = ms;
+        if (!a->timed || ms > a->max)
+            a->max = ms;
+        a->timed++;
+        a->total_us = add_us(a->total_us, ms);
+        sketch_add(&a->sk, ms);
+    }
+    a->insights |= insight_bits(&pa);
+    /* the sample: the plan with the most insight kinds, the slowest among those */
+    unsigned kinds = insight_kinds(&pa);
+    if (kinds > a->sample_insights || (kinds == a->sample_insights && ms > a->sample_ms))
+        take_sample(pb, a, ev, &pa, ms, ts);
+
+    /* runs */
+    struct key_find kf = { pb, fp, db };
+    uint64_t kh = XXH3_64bits_withSeed(db.p, db.len, fp);
+    long k = htab_find(&pb->keys_ix, kh, key_eq, &kf);
+    struct run_agg *r = NULL;
+    if (k >= 0 && pb->runs[pb->keys[k].last_run].plan_fp == plan_fp) {
+        r = &pb->runs[pb->keys[k].last_run];
+    } else {
+        if (k < 0) {
+            XGROW(pb->keys, pb->n_keys + 1, pb->a_keys);
+            pb->keys[pb->n_keys] = (struct run_key){ fp, a->db, 0, -1 };
+            htab_insert(&pb->keys_ix, kh, (uint32_t)pb->n_keys);
+            k = (long)pb->n_keys++;
+        }
+        XGROW(pb->runs, pb->n_runs + 1, pb->a_runs);
+        r = &pb->runs[pb->n_runs];
+        memset(r, 0, sizeof(*r));
+        r->key = (uint32_t)k;
+        r->plan_fp = plan_fp;
+        r->first = r->last = ts;
+        sketch_init(&r->sk);
+        pb->keys[k].last_run = (uint32_t)pb->n_runs++;
+    }
+    r->calls++;
+    r->first = ts < r->first ? ts : r->first;
+    r->last = ts > r->last ? ts : r->last;
+    if (ms >= 0) {
+        r->total_us = add_us(r->total_us, ms);
+        sketch_add(&r->sk, ms);
+    }
+    arena_reset(&pb->scratch);
+}
+
+/* ---------------------------------------------------------------- commit */
+
+static const char *const format_names[] = { "", "text", "json", "yaml", "xml" };
+
+/* The stored sample is replaced by a better one: more insight kinds, or as many and a
+ * longer duration. */
+#define SQL_BETTER                                                                \
+    " (excluded.sample_insights > sample_insights OR (excluded.sample_insights =" \
+    " sample_insights AND coalesce(excluded.sample_ms, -1) > coalesce(sample_ms, -1)))"
+
+#define SQL_SHAPE_UPSERT                                                                      \
+    "INSERT INTO plans (fingerprint, database, plan_fp, shape, first_seen, last_seen, calls," \
+    " total_us, min_ms, max_ms, sketch, format, sample, sample_ms, sample_ts,"                \
+    " sample_insights, insights)"                                                             \
+    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"    \
+    " ON CONFLICT (fingerprint, database, plan_fp) DO UPDATE SET"                             \
+    " first_seen = min(first_seen, excluded.first_seen),"                                     \
+    " last_seen = max(last_seen, excluded.last_seen),"                                        \
+    " calls = calls + excluded.calls, total_us = total_us + excluded.total_us,"               \
+    " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"              \
+    " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"              \
+    " sketch = sketch_merge(sketch, excluded.sketch),"                                        \
+    " insights = insights | excluded.insights,"                                               \
+    " format = CASE WHEN" SQL_BETTER " THEN excluded.format ELSE format END,"                 \
+    " sample = CASE WHEN" SQL_BETTER " THEN excluded.sample ELSE sample END,"                 \
+    " sample_ts = CASE WHEN" SQL_BETTER " THEN excluded.sample_ts ELSE sample_ts END,"        \
+    " sample_ms = CASE WHEN" SQL_BETTER " THEN excluded.sample_ms ELSE sample_ms END,"        \
+    " sample_insights = max(sample_insights, excluded.sample_insights)"
+
+#define SQL_RUN_LAST                                                              \
+    "SELECT seq, plan_fp FROM plan_runs WHERE fingerprint = ?1 AND database = ?2" \
+    " ORDER BY seq DESC LIMIT 1"
+#define SQL_RUN_EXTEND                                                                       \
+    "UPDATE plan_runs SET first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?5)," \
+    " calls = calls + ?6, total_us = total_us + ?7, sketch = sketch_merge(sketch, ?8)"       \
+    " WHERE fingerprint = ?1 AND database = ?2 AND seq = ?3"
+#define SQL_RUN_INSERT                                                                 \
+    "INSERT INTO plan_runs (fingerprint, database, seq, first_seen, last_seen, calls," \
+    " total_us, sketch, plan_fp) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+#define SQL_RUN_TRIM "DELETE FROM plan_runs WHERE fingerprint = ?1 AND database = ?2 AND seq <= ?3"
+
+static void bind_text(sqlite3_stmt *st, int i, struct span sp)
+{
+    sqlite3_bind_text64(st, i, sp.p ? sp.p : "", sp.p ? sp.len : 0, SQLITE_STATIC, SQLITE_UTF8);
+}
+
+static int prepare(struct store *s, const char *sql, sqlite3_stmt **st, struct diag *d)
+{
+    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+        return store_db_error(s, d, "cannot prepare a plan statement");
+    return 0;
+}
+
+static int step(struct store *s, sqlite3_stmt *st, const char *what, struct diag *d)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return store_db_error(s, d, what);
+    return 0;
+}
+
+static int write_shapes(struct store *s, struct plans_batch *pb, struct diag *d)
+{
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (prepare(s, SQL_SHAPE_UPSERT, &st, d) < 0)
+        return -1;
+    for (size_t i = 0; i < pb->n_shapes && !rc; i++) {
+        const struct shape_agg *a = &pb->shapes[i];
+        sbuf_reset(&s->scratch);
+        if (sketch_encode(&a->sk, &s->scratch) < 0) {
+            rc = diag_set(d, DIAG_LIMIT, "latency sketch too large");
+            break;
+        }
+        sqlite3_bind_int64(st, 1, (int64_t)a->fp);
+        bind_text(st, 2, a->db);
+        sqlite3_bind_int64(st, 3, (int64_t)a->plan_fp);
+        bind_text(st, 4, a->shape);
+        sqlite3_bind_int64(st, 5, a->first);
+        sqlite3_bind_int64(st, 6, a->last);
+        sqlite3_bind_int64(st, 7, (int64_t)a->calls);
+        sqlite3_bind_int64(st, 8, a->total_us);
+        if (a->timed) {
+            sqlite3_bind_double(st, 9, a->min);
+            sqlite3_bind_double(st, 10, a->max);
+        } else {
+            sqlite3_bind_null(st, 9);
+            sqlite3_bind_null(st, 10);
+        }
+        sqlite3_bind_blob64(st, 11, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+        sqlite3_bind_text(st, 12, format_names[(unsigned)a->format < 5 ? a->format : 0], -1,
+                          SQLITE_STATIC);
+        bind_text(st, 13, a->sample);
+        if (a->sample_ms >= 0)
+            sqlite3_bind_double(st, 14, a->sample_ms);
+        else
+            sqlite3_bind_null(st, 14);
+        sqlite3_bind_int64(st, 15, a->sample_ts);
+        sqlite3_bind_int64(st, 16, (int64_t)a->sample_insights);
+        sqlite3_bind_int64(st, 17, (int64_t)a->insights);
+        rc = step(s, st, "cannot write plan shapes", d);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int write_runs(struct store *s, struct plans_batch *pb, struct diag *d)
+{
+    sqlite3_stmt *last = NULL, *extend = NULL, *insert = NULL, *trim = NULL;
+    int rc = -1;
+
+    if (prepare(s, SQL_RUN_LAST, &last, d) < 0 || prepare(s, SQL_RUN_EXTEND, &extend, d) < 0 ||
+        prepare(s, SQL_RUN_INSERT, &insert, d) < 0 || prepare(s, SQL_RUN_TRIM, &trim, d) < 0)
+        goto out;
+    for (size_t k = 0; k < pb->n_keys; k++)
+        pb->keys[k].seq = -1;
+    for (size_t i = 0; i < pb->n_runs; i++) {
+        struct run_agg *r = &pb->runs[i];
+        struct run_key *key = &pb->keys[r->key];
+        sbuf_reset(&s->scratch);
+        if (sketch_encode(&r->sk, &s->scratch) < 0) {
+            diag_set(d, DIAG_LIMIT, "latency sketch too large");
+            goto out;
+        }
+        if (key->seq < 0) {
+            /* the key's first run in this batch may continue the stored last run */
+            sqlite3_bind_int64(last, 1, (int64_t)key->fp);
+            bind_text(last, 2, key->db);
+            int st = sqlite3_step(last);
+            int64_t seq = 0;
+            uint64_t prev_fp = 0;
+            bool have = st == SQLITE_ROW;
+            if (have) {
+                seq = sqlite3_column_int64(last, 0);
+                prev_fp = (uint64_t)sqlite3_column_int64(last, 1);
+            }
+            sqlite3_reset(last);
+            if (st != SQLITE_ROW && st != SQLITE_DONE) {
+                store_db_error(s, d, "cannot read plan runs");
+                goto out;
+            }
+            if (have && prev_fp == r->plan_fp) {
+                sqlite3_bind_int64(extend, 1, (int64_t)key->fp);
+                bind_text(extend, 2, key->db);
+                sqlite3_bind_int64(extend, 3, seq);
+                sqlite3_bind_int64(extend, 4, r->first);
+                sqlite3_bind_int64(extend, 5, r->last);
+                sqlite3_bind_int64(extend, 6, (int64_t)r->calls);
+                sqlite3_bind_int64(extend, 7, r->total_us);
+                sqlite3_bind_blob64(extend, 8, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+                if (step(s, extend, "cannot write plan runs", d) < 0)
+                    goto out;
+                key->seq = seq;
+                continue;
+            }
+            key->seq = seq;
+        }
+        key->seq++;
+        sqlite3_bind_int64(insert, 1, (int64_t)key->fp);
+        bind_text(insert, 2, key->db);
+        sqlite3_bind_int64(insert, 3, key->seq);
+        sqlite3_bind_int64(insert, 4, r->first);
+        sqlite3_bind_int64(insert, 5, r->last);
+        sqlite3_bind_int64(insert, 6, (int64_t)r->calls);
+        sqlite3_bind_int64(insert, 7, r->total_us);
+        sqlite3_bind_blob64(insert, 8, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+        sqlite3_bind_int64(insert, 9, (int64_t)r->plan_fp);
+        if (step(s, insert, "cannot write plan runs", d) < 0)
+            goto out;
+    }
+    for (size_t k = 0; k < pb->n_keys; k++) {
+        const struct run_key *key = &pb->keys[k];
+        if (key->seq <= (int64_t)SIFT_MAX_PLAN_RUNS)
+            continue;
+        sqlite3_bind_int64(trim, 1, (int64_t)key->fp);
+        bind_text(trim, 2, key->db);
+        sqlite3_bind_int64(trim, 3, key->seq - (int64_t)SIFT_MAX_PLAN_RUNS);
+        if (step(s, trim, "cannot trim plan runs", d) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(last);
+    sqlite3_finalize(extend);
+    sqlite3_finalize(insert);
+    sqlite3_finalize(trim);
+    return rc;
+}
+
+int plans_write(struct store *s, struct store_batch *b, struct diag *d)
+{
+    struct plans_batch *pb = b->plans;
+
+    if (!pb || (!pb->n_shapes && !pb->n_runs))
+        return 0;
+    return write_shapes(s, pb, d) < 0 || write_runs(s, pb, d) < 0 ? -1 : 0;
+}
+
+int plans_expire(struct store *s, int64_t before_us, struct diag *d)
+{
+    static const char *const sql[] = { "DELETE FROM plans WHERE last_seen < ?1",
+                                       "DELETE FROM plan_runs WHERE last_seen < ?1" };
+    for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+        sqlite3_stmt *st;
+        if (prepare(s, sql[i], &st, d) < 0)
+            return -1;
+        sqlite3_bind_int64(st, 1, before_us);
+        int rc = step(s, st, "cannot expire old plans", d);
+        sqlite3_finalize(st);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- detection */
+
+size_t store_plan_detect(const struct store_plan_run *runs, size_t n, struct store_plan_change *out,
+                         size_t max)
+{
+    struct store_plan_run prev = { 0 }, cur = { 0 };
+    bool have_prev = false, have_cur = false;
+    size_t nout = 0;
+
+    for (size_t i = 0; i <= n; i++) {
+        const struct store_plan_run *r = i < n ? &runs[i] : NULL;
+        if (r && r->calls < STORE_PLAN_CHANGE_MIN_CALLS)
+            continue; /* a blip: neither a change nor the end of one */
+        if (r && have_cur && r->plan_fp == cur.plan_fp) {
+            cur.calls += r->calls;
+            cur.total_ms += r->total_ms;
+            cur.last_us = r->last_us > cur.last_us ? r->last_us : cur.last_us;
+            continue;
+        }
+        /* cur is complete: a change from prev to cur */
+        if (have_cur && have_prev) {
+            if (nout < max) {
+                struct store_plan_change *c = &out[nout];
+                memset(c, 0, sizeof(*c));
+                c->from_plan = prev.plan_fp;
+                c->to_plan = cur.plan_fp;
+                c->at_us = cur.first_us;
+                c->calls_before = prev.calls;
+                c->calls_after = cur.calls;
+                c->before_ms = prev.calls ? prev.total_ms / (double)prev.calls : -1;
+                c->after_ms = cur.calls ? cur.total_ms / (double)cur.calls : -1;
+                c->slower_by =
+                    c->before_ms > 0 && c->after_ms >= 0 ? c->after_ms / c->before_ms : -1;
+            }
+            nout++;
+        }
+        if (have_cur) {
+            prev = cur;
+            have_prev = true;
+        }
+        if (r) {
+            cur = *r;
+            have_cur = true;
+        }
+    }
+    return nout;
+}
+
+/* ---------------------------------------------------------------- reading */
+
+static char *col_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? xmemdupz(t, (size_t)sqlite3_column_bytes(st, i)) : NULL;
+}
+
+/* "seq_scan_filter,row_misestimate" for a bit set (unknown bits: a newer pgsift wrote
+ * them, left out). */
+static char *insight_names(uint64_t bits)
+{
+    struct sbuf sb = SBUF_INIT;
+    for (int k = 0; k < PLAN_INSIGHT_COUNT; k++)
+        if (bits & (UINT64_C(1) << k))
+            if ((sb.len && sbuf_addch(&sb, ',') < 0) ||
+                sbuf_addstr(&sb, plan_insight_name((enum plan_insight_kind)k)) < 0)
+                break;
+    return sbuf_detach(&sb, NULL);
+}
+
+static bool seen_key(const struct store_plans *out, size_t upto, uint64_t fp, const char *db)
+{
+    for (size_t i = 0; i < upto; i++)
+        if (out->plans[i].fingerprint == fp && !strcmp(out->plans[i].database, db))
+            return true;
+    return false;
+}
+
+static int read_changes(struct store *s, uint64_t fp, const char *db, struct store_plans *out,
+                        size_t *alloc, struct diag *d)
+{
+    sqlite3_stmt *st;
+    struct store_plan_run *runs = NULL;
+    size_t n = 0, a = 0;
+
+    if (prepare(s,
+                "SELECT plan_fp, first_seen, last_seen, calls, total_us FROM plan_runs"
+                " WHERE fingerprint = ?1 AND database = ?2 ORDER BY seq",
+                &st, d) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, (int64_t)fp);
+    sqlite3_bind_text(st, 2, db, -1, SQLITE_STATIC);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(runs, n + 1, a);
+        runs[n].plan_fp = (uint64_t)sqlite3_column_int64(st, 0);
+        runs[n].first_us = sqlite3_column_int64(st, 1);
+        runs[n].last_us = sqlite3_column_int64(st, 2);
+        runs[n].calls = (uint64_t)sqlite3_column_int64(st, 3);
+        runs[n].total_ms = (double)sqlite3_column_int64(st, 4) / 1000.0;
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        free(runs);
+        return store_db_error(s, d, "cannot read plan runs");
+    }
+    size_t k = store_plan_detect(runs, n, NULL, 0);
+    if (k) {
+        XGROW(out->changes, out->n_changes + k, *alloc);
+        store_plan_detect(runs, n, out->changes + out->n_changes, k);
+        for (size_t i = 0; i < k; i++) {
+            out->changes[out->n_changes + i].fingerprint = fp;
+            out->changes[out->n_changes + i].database = xstrdup(db);
+        }
+        out->n_changes += k;
+    }
+    free(runs);
+    return 0;
+}
+
+int store_plans(struct store *s, const struct store_plans_opts *o, struct store_plans *out,
+                struct diag *d)
+{
+    sqlite3_stmt *st;
+    size_t alloc = 0, alloc_c = 0;
+    int rc;
+
+    memset(out, 0, sizeof(*out));
+    if (prepare(s,
+                "SELECT p.fingerprint, p.database, p.plan_fp, p.shape, p.first_seen, p.last_seen,"
+                " p.calls, p.total_us, p.min_ms, p.max_ms, p.sketch, p.format, p.sample,"
+                " p.sample_ms, p.sample_ts, p.insights, q.query"
+                " FROM plans AS p LEFT JOIN queries AS q ON q.fingerprint = p.fingerprint"
+                " WHERE (?1 IS NULL OR p.fingerprint = ?1) AND (?2 IS NULL OR p.plan_fp = ?2)"
+                " AND (?3 IS NULL OR p.database = ?3) AND p.last_seen >= ?4"
+                " ORDER BY p.fingerprint, p.database, p.first_seen, p.plan_fp",
+                &st, d) < 0)
+        return -1;
+    if (o->has_fingerprint)
+        sqlite3_bind_int64(st, 1, (int64_t)o->fingerprint);
+    if (o->has_plan_fp)
+        sqlite3_bind_int64(st, 2, (int64_t)o->plan_fp);
+    if (o->database)
+        sqlite3_bind_text(st, 3, o->database, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, o->since_us);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(out->plans, out->n + 1, alloc);
+        struct store_plan *p = &out->plans[out->n++];
+        memset(p, 0, sizeof(*p));
+        p->fingerprint = (uint64_t)sqlite3_column_int64(st, 0);
+        p->database = col_text(st, 1);
+        p->plan_fp = (uint64_t)sqlite3_column_int64(st, 2);
+        p->shape = col_text(st, 3);
+        p->first_seen_us = sqlite3_column_int64(st, 4);
+        p->last_seen_us = sqlite3_column_int64(st, 5);
+        p->calls = (uint64_t)sqlite3_column_int64(st, 6);
+        p->total_ms = (double)sqlite3_column_int64(st, 7) / 1000.0;
+        p->min_ms = sqlite3_column_type(st, 8) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 8);
+        p->max_ms = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 9);
+        struct sketch sk = SKETCH_INIT;
+        const void *blob = sqlite3_column_blob(st, 10);
+        if (sketch_decode(&sk, blob, (size_t)sqlite3_column_bytes(st, 10)) < 0) {
+            sketch_release(&sk);
+            sqlite3_finalize(st);
+            store_plans_release(out);
+            return diag_set(d, DIAG_DB, "store '%s': malformed plan latency sketch", s->path);
+        }
+        p->mean_ms = sk.count ? p->total_ms / (double)sk.count : -1;
+        p->p50_ms = sk.count ? sketch_quantile(&sk, 0.5) : -1;
+        p->p95_ms = sk.count ? sketch_quantile(&sk, 0.95) : -1;
+        p->p99_ms = sk.count ? sketch_quantile(&sk, 0.99) : -1;
+        sketch_release(&sk);
+        p->format = col_text(st, 11);
+        p->sample = col_text(st, 12);
+        p->sample_ms =
+            sqlite3_column_type(st, 13) == SQLITE_NULL ? -1 : sqlite3_column_double(st, 13);
+        p->sample_ts_us = sqlite3_column_int64(st, 14);
+        p->insights = insight_names((uint64_t)sqlite3_column_int64(st, 15));
+        p->query = col_text(st, 16);
+        if (!p->database)
+            p->database = xstrdup("");
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        store_plans_release(out);
+        return store_db_error(s, d, "cannot read plans");
+    }
+    for (size_t i = 0; i < out->n; i++) {
+        const struct store_plan *p = &out->plans[i];
+        if (seen_key(out, i, p->fingerprint, p->database))
+            continue;
+        if (read_changes(s, p->fingerprint, p->database, out, &alloc_c, d) < 0) {
+            store_plans_release(out);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void store_plans_release(struct store_plans *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        struct store_plan *x = &p->plans[i];
+        free(x->database);
+        free(x->query);
+        free(x->shape);
+        free(x->insights);
+        free(x->format);
+        free(x->sample);
+    }
+    for (size_t i = 0; i < p->n_changes; i++)
+        free(p->changes[i].database);
+    free(p->plans);
+    free(p->changes);
+    memset(p, 0, sizeof(*p));
+}

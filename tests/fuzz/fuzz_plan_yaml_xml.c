@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fuzz_plan_yaml_xml - arbitrary bytes as an auto_explain YAML (first byte even) or XML
+ * (odd) plan body -> plan_analyze() and plan_redact(): no crash, no read outside the body
+ * (an exact-size heap copy), the core/limits.h bounds hold, the tree is consistent, and
+ * analysing twice gives the same fingerprint.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify/classify.h"
+#include "classify/plan.h"
+#include "core/arena.h"
+#include "core/limits.h"
+#include "core/sbuf.h"
+#include "normalize/normalize.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static struct normalizer *nz;
+    struct arena a = ARENA_INIT;
+    struct plan p;
+    struct plan_analysis x, y;
+    struct sbuf red = SBUF_INIT;
+
+    if (size < 1)
+        return 0;
+    enum plan_format fmt = data[0] % 2 ? PLAN_XML : PLAN_YAML;
+    size--;
+    char *buf = malloc(size ? size : 1);
+    if (!buf)
+        abort();
+    if (!nz)
+        nz = normalize_new(NULL);
+    if (size)
+        memcpy(buf, data + 1, size);
+    struct span body = span_make(buf, size);
+    if (plan_parse(&p, fmt, body, &a) == 0 || p.n_nodes) {
+        if (p.n_nodes > SIFT_MAX_PLAN_NODES)
+            abort();
+        for (uint32_t i = 1; i < p.n_nodes; i++)
+            if (p.nodes[i].parent >= i || p.nodes[i].depth >= SIFT_MAX_PLAN_DEPTH ||
+                p.nodes[p.nodes[i].parent].depth + 1 != p.nodes[i].depth)
+                abort();
+    }
+    plan_analyze(body, fmt, 3.0, &a, &x);
+    plan_analyze(body, fmt, 3.0, &a, &y);
+    if (x.fingerprint != y.fingerprint || x.n_insights != y.n_insights)
+        abort();
+    sbuf_init(&red, 64u << 20);
+    if (plan_redact(nz, body, fmt, &a, &red) == 0)
+        plan_analyze(sbuf_span(&red), fmt, 3.0, &a, &y);
+    sbuf_release(&red);
+    arena_release(&a);
+    free(buf);
+    return 0;
+}

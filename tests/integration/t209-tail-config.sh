@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# pgsift.yaml: every problem reported with file:line:col (all of them, in file order,
+# with the accepted keys or values), the example in contrib/ is valid and mentions every
+# key, and the reference in docs/tail.md is the one the field tables print.
+# labels: tail
+. "$(dirname "$0")/lib.sh"
+
+# The reference in the docs is generated from the field tables.
+ref=$("$SIFT_TEST_TOOL" config-reference)
+doc=$(sed -n '/<!-- config-reference:begin/,/<!-- config-reference:end/p' "$SIFT_SOURCE_DIR/docs/tail.md" | sed '1d;$d')
+if [[ "$ref" != "$doc" ]]; then
+  diff <(echo "$ref") <(echo "$doc") >&2 || true
+  fail "docs/tail.md config reference differs from 'sift-test-tool config-reference' (paste its output between the markers)"
+fi
+_sift_checks=$((_sift_checks + 1))
+
+# The example is valid and shows every key of every table.
+example=$SIFT_SOURCE_DIR/contrib/pgsift.yaml
+out=$("$PGSIFT" tail --check --config "$example")
+expect_contains "$out" "configuration ok"
+for key in $(grep -oE '^\| `[a-z_]+`' <<<"$ref" | tr -d '|` '); do
+  grep -qE "^[# ]*(- )?$key:" "$example" || fail "contrib/pgsift.yaml does not show key '$key'"
+done
+_sift_checks=$((_sift_checks + 1))
+
+# Every problem, with its place.
+cat >"$T/bad.yaml" <<'YAML'
+store: /tmp/x.db
+sources:
+  - path: /var/log/pg
+    formt: csvlog
+  - name: second
+    path: []
+  - path: /x
+    format: bogus
+  - not a mapping
+tail:
+  commit_interval: 5
+  watcher: fast
+  commit_records: 0
+  rotate_wait: 2h
+retention:
+  minutes: forever
+colour: blue
+YAML
+out=$("$PGSIFT" tail --check --config "$T/bad.yaml" 2>&1) && fail "a bad configuration passed the check"
+expect_exit 2 "$PGSIFT" tail --check --config "$T/bad.yaml"
+expect_contains "$out" "invalid configuration (9 problems)"
+expect_contains "$out" "bad.yaml:4:5: unknown key 'formt' (expected one of: name, path, format, prefix, tz, include)"
+expect_contains "$out" "bad.yaml:6:11: 'path' is empty"
+expect_contains "$out" "bad.yaml:8:13: unknown log format 'bogus' (expected one of: auto,"
+expect_contains "$out" "bad.yaml:9:5: expected a mapping of keys to values"
+expect_contains "$out" "bad.yaml:11:20: 'commit_interval' expects a duration like 30s, 5m, 1h or 7d, not '5'"
+expect_contains "$out" "bad.yaml:12:12: invalid value 'fast' for 'watcher' (expected one of: auto, inotify, poll)"
+expect_contains "$out" "bad.yaml:13:19: 'commit_records' must be between 1 and 10000000"
+expect_contains "$out" "bad.yaml:16:12: 'minutes' expects a duration"
+expect_contains "$out" "bad.yaml:17:1: unknown key 'colour' (expected one of: store, timezone,"
+# In file order.
+lines=$(grep -oE 'bad.yaml:[0-9]+' <<<"$out" | cut -d: -f2 | tr '\n' ' ')
+expect_eq "error order" "4 6 8 9 11 12 13 16 17 " "$lines"
+
+# YAML syntax errors point at the place too; a missing file is an I/O error (exit 1).
+printf 'sources:\n  - path: [unclosed\n' >"$T/syntax.yaml"
+out=$("$PGSIFT" tail --check --config "$T/syntax.yaml" 2>&1) || true
+expect_contains "$out" "syntax.yaml:3:1: invalid YAML"
+expect_exit 1 "$PGSIFT" tail --check --config "$T/missing.yaml"
+expect_exit 2 "$PGSIFT" tail
+expect_exit 2 "$PGSIFT" tail -
+expect_exit 2 "$PGSIFT" tail --format csvlog --config "$example"
+expect_exit 2 "$PGSIFT" tail --check --format nope "$T/x.log"
+
+# Command-line paths without a configuration; the configuration's store is used when
+# neither --db nor $PGSIFT_DB is given.
+out=$("$PGSIFT" tail --check --format stderr --prefix '%m [%p] ' "$T/dir")
+expect_contains "$out" "include '*.log*'"
+printf 'store: %s/from-config.db\nsources:\n  - path: %s/a.log\n    format: jsonlog\n' "$T" "$T" >"$T/store.yaml"
+: >"$T/a.log"
+(unset PGSIFT_DB; "$PGSIFT" tail --once --config "$T/store.yaml") 2>/dev/null
+[[ -f $T/from-config.db ]] || fail "the configuration's store was not used"
+"$PGSIFT" --db "$T/flag.db" tail --once --config "$T/store.yaml" 2>/dev/null
+[[ -f $T/flag.db ]] || fail "--db did not take precedence"
+_sift_checks=$((_sift_checks + 2))
+
+# Sections of modules not in this build are not silently ignored.
+printf 'sources:\n  - path: %s/a.log\nreceivers: []\nreport: {dir: /tmp}\n' "$T" >"$T/hooks.yaml"
+out=$("$PGSIFT" tail --once --config "$T/hooks.yaml" 2>&1)
+expect_contains "$out" "are not used"
+pass

@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# pgsift report over a store filled with synthetic events (sift-test-tool store-load):
+# the local day in a time zone (DST included), headline figures, the trend and 7-day
+# baseline (a regression, a new shape), errors, locks, temp files, checkpoints,
+# sessions, cancellations, rejects; agreement with `pgsift top --format json`; the
+# three formats parse; bad arguments are usage errors.
+. "$(dirname "$0")/lib.sh"
+need_cmd jq xmllint awk
+
+# Eight days in Europe/Paris (UTC+1 in November): 2026-11-17 .. 2026-11-24 local.
+# fp 1: steady; fp 2: 2 ms for seven days, then 40 ms on the 24th (a regression);
+# fp 3: only on the 24th (new). Calls are spread over each local day.
+awk 'BEGIN {
+  for (day = 17; day <= 24; day++) {
+    for (i = 0; i < 240; i++) {
+      # local day 2026-11-<day> 00:00 +01:00 is 2026-11-<day-1> 23:00Z
+      m = 6 * i; h = int(m / 60) - 1; mi = m % 60; d = day
+      if (h < 0) { h = 23; d = day - 1 }
+      ts = sprintf("2026-11-%02dT%02d:%02d:%02d.000Z", d, h, mi, i % 60)
+      f = 1 + i % 2
+      ms = (f == 1) ? 10 + (i % 7) : (day == 24 ? 40 + (i % 5) : 2 + (i % 3) / 10)
+      printf "{\"ts\":\"%s\",\"kind\":\"duration\",\"duration_ms\":%.3f,\"database\":\"app\",\"user\":\"web\",\"fingerprint\":\"%016x\",\"normalized\":\"SELECT * FROM t%d WHERE id = $1\",\"query_id\":\"-%d\"}\n", ts, ms, f, f, f + 100
+      if (day == 24 && i % 4 == 0)
+        printf "{\"ts\":\"%s\",\"kind\":\"duration\",\"duration_ms\":5.5,\"database\":\"app\",\"user\":\"etl\",\"fingerprint\":\"%016x\",\"normalized\":\"UPDATE jobs SET state = $1\"}\n", ts, 3
+    }
+  }
+}' > ev.ndjson
+cat >> ev.ndjson <<'JSONL'
+{"ts":"2026-11-24T08:00:00Z","kind":"error","severity":"ERROR","sqlstate":"23505","database":"app","user":"web","message":"duplicate key value violates unique constraint \"t_pkey\"","detail":"Key (id)=(42) already exists."}
+{"ts":"2026-11-24T08:01:00Z","kind":"error","severity":"ERROR","sqlstate":"23505","database":"app","user":"web","message":"duplicate key value violates unique constraint \"t_pkey\"","detail":"Key (id)=(43) already exists."}
+{"ts":"2026-11-24T09:00:00Z","kind":"error","severity":"ERROR","sqlstate":"42P01","database":"app","user":"<script>alert(1)</script>","message":"relation \"nope\" does not exist"}
+{"ts":"2026-11-24T09:30:00Z","kind":"lock_wait","severity":"LOG","database":"app","user":"web","wait_ms":1000.5,"lock_mode":"ShareLock","lock_object":"transaction 123","cause":"waiting","fingerprint":"0000000000000001"}
+{"ts":"2026-11-24T09:30:02Z","kind":"lock_acquired","severity":"LOG","database":"app","user":"web","wait_ms":2500.25,"lock_mode":"ShareLock","lock_object":"transaction 123","fingerprint":"0000000000000001"}
+{"ts":"2026-11-24T09:31:00Z","kind":"deadlock","severity":"ERROR","sqlstate":"40P01","database":"app","user":"web","message":"deadlock detected","detail":"Process 11 waits for ShareLock on transaction 7; blocked by process 12."}
+{"ts":"2026-11-24T10:00:00Z","kind":"temp_file","severity":"LOG","database":"app","user":"web","temp_bytes":10485760,"temp_path":"base/pgsql_tmp/pgsql_tmp1.0","fingerprint":"0000000000000002"}
+{"ts":"2026-11-24T10:00:01Z","kind":"temp_file","severity":"LOG","database":"app","user":"web","temp_bytes":1048576,"temp_path":"base/pgsql_tmp/pgsql_tmp1.1","fingerprint":"0000000000000002"}
+{"ts":"2026-11-24T10:05:00Z","kind":"checkpoint","severity":"LOG","cause":"time"}
+{"ts":"2026-11-24T10:09:30Z","kind":"checkpoint","severity":"LOG","buffers":1200,"write_s":269.9,"sync_s":0.01,"total_s":270.05}
+{"ts":"2026-11-24T11:05:00Z","kind":"checkpoint","severity":"LOG","cause":"wal"}
+{"ts":"2026-11-24T11:06:00Z","kind":"checkpoint","severity":"LOG","buffers":5000,"write_s":50.5,"sync_s":0.5,"total_s":51.25}
+{"ts":"2026-11-24T11:07:00Z","kind":"checkpoint","severity":"LOG","cause":"too_frequent","elapsed_s":20}
+{"ts":"2026-11-24T12:00:00Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":1.5,"tuples_removed":100}
+{"ts":"2026-11-24T12:01:00Z","kind":"autoanalyze","severity":"LOG","relation":"app.public.t1","elapsed_s":0.25}
+{"ts":"2026-11-24T13:00:00Z","kind":"connection","severity":"LOG","host":"10.0.0.1"}
+{"ts":"2026-11-24T13:00:00.100Z","kind":"authenticated","severity":"LOG","database":"app","user":"web","application":"\"><svg onload=alert(1)>"}
+{"ts":"2026-11-24T14:00:00Z","kind":"disconnection","severity":"LOG","database":"app","user":"web","elapsed_s":3600.5}
+{"ts":"2026-11-24T15:00:00Z","kind":"cancel","severity":"ERROR","sqlstate":"57014","database":"app","user":"web","cause":"user_request","message":"canceling statement due to user request"}
+{"ts":"2026-11-24T15:01:00Z","kind":"timeout","severity":"ERROR","sqlstate":"57014","database":"app","user":"web","cause":"statement_timeout","message":"canceling statement due to statement timeout"}
+{"ts":"2026-11-24T09:30:03Z","kind":"plan","duration_ms":2600.5,"database":"app","user":"web","fingerprint":"0000000000000001","normalized":"SELECT * FROM t1 WHERE id = $1","plan":"Seq Scan on t1"}
+{"ts":"2026-11-25T01:00:00Z","kind":"error","severity":"ERROR","sqlstate":"23505","database":"app","user":"web","message":"after the day: not counted"}
+this line is not JSON
+neither | is <this>
+JSONL
+export SIFT_TEST_NOW=2026-11-24T12:00:00Z # rejects are counted by the time they were read
+"$SIFT_TEST_TOOL" store-load ev.ndjson 2>/dev/null
+
+report() { "$PGSIFT" report --tz Europe/Paris "$@"; }
+report --day 2026-11-24 --format json > r.json
+jq -e . r.json >/dev/null || fail "report JSON does not parse"
+expect_eq "period" "2026-11-23T23:00:00.000Z 2026-11-24T23:00:00.000Z Europe/Paris 2026-11-24" \
+  "$(jq -r '.period | "\(.from) \(.to) \(.tz) \(.day)"' r.json)"
+calls=$(grep '^{' ev.ndjson | jq -s '[.[] | select(.kind == "duration" and .ts >= "2026-11-23T23:00" and .ts < "2026-11-24T23:00")] | length')
+expect_eq "calls" "$calls" "$(jq .totals.calls r.json)"
+expect_eq "hours" 24 "$(jq '.hourly | length' r.json)"
+expect_eq "hourly calls add up" "$calls" "$(jq '[.hourly[].calls] | add' r.json)"
+expect_eq "errors (ERROR and worse, deadlock and cancels included)" 6 "$(jq .totals.errors r.json)"
+expect_eq "rejects" 2 "$(jq .totals.rejects r.json)"
+expect_eq "reject sample and its line" "this line is not JSON:$(grep -n '^this line' ev.ndjson | cut -d: -f1)" \
+  "$(jq -r '.rejects[0] | "\(.sample):\(.sample_line)"' r.json)"
+expect_eq "error groups" "23505:2 42P01:1" "$(jq -r '[.errors[] | select(.sqlstate == "23505" or .sqlstate == "42P01") | "\(.sqlstate):\(.count)"] | join(" ")' r.json)"
+expect_eq "events" "1 1 1 2 5 1 1" \
+  "$(jq -r '.events | "\(.lock_wait) \(.lock_acquired) \(.deadlock) \(.temp_file) \(.checkpoint) \(.cancel) \(.timeout)"' r.json)"
+expect_eq "lock wait time" 2500.25 "$(jq .locks.wait_ms.sum r.json)"
+expect_eq "temp bytes" 11534336 "$(jq .temp_files.bytes.sum r.json)"
+expect_eq "checkpoints completed, warnings" "2 1" "$(jq -r '.checkpoints | "\(.count) \(.warnings)"' r.json)"
+expect_eq "checkpoint causes" "time:1:1200 wal:1:5000" \
+  "$(jq -r '[.checkpoints.by_cause[] | "\(.cause):\(.count):\(.buffers)"] | sort | join(" ")' r.json)"
+expect_eq "vacuum" "1 1" "$(jq -r '.autovacuum | "\(.vacuums) \(.analyzes)"' r.json)"
+expect_eq "session time" 3600.5 "$(jq .sessions.session_s.max r.json)"
+expect_eq "cancel causes" "cancel/user_request timeout/statement_timeout" \
+  "$(jq -r '[.cancellations.by_cause[] | "\(.kind)/\(.cause)"] | sort | join(" ")' r.json)"
+
+# The baseline: fp 2 regressed (p95 2.2 ms -> 44 ms), fp 3 is new, fp 1 is neither.
+expect_eq "regressed shapes" "0000000000000002" \
+  "$(jq -r '[.regressions[] | select(.metric == "p95_ms") | .fingerprint] | join(" ")' r.json)"
+expect_eq "new shapes" "0000000000000003" "$(jq -r '.new_queries.fingerprints | join(" ")' r.json)"
+expect_eq "plans of fp 1" 1 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .plans' r.json)"
+expect_eq "baseline days of fp 1" 7 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .baseline.days' r.json)"
+expect_eq "previous day calls" 240 "$(jq .compare.previous_day.calls r.json)"
+expect_eq "7-day average calls" 240 "$(jq .compare.avg_7d.calls r.json)"
+expect_eq "trend days" 8 "$(jq '[.compare.days[] | select(.present)] | length' r.json)"
+
+# The same numbers as pgsift top over the same window.
+top=$("$PGSIFT" top --since 2026-11-23T23:00:00Z --until 2026-11-24T23:00:00Z --limit 0 --format json)
+fields='[.calls, .total_ms, .p50_ms, .p95_ms, .p99_ms, .max_ms, .min_ms, .databases, .users, .query_ids, .query]'
+for fp in $(jq -r '.queries[].fingerprint' r.json); do
+  a=$(jq -c --arg fp "$fp" ".queries[] | select(.fingerprint == \$fp) | $fields" r.json)
+  b=$(jq -c --arg fp "$fp" ".queries[] | select(.fingerprint == \$fp) | $fields" <<<"$top")
+  ok=$(jq -n --argjson a "$a" --argjson b "$b" '
+    ([range(0; 7) | (($a[.] - $b[.]) | fabs) <= (0.00001 * ($a[.] | fabs) + 0.001)] | all)
+    and $a[7:] == $b[7:]')
+  expect_eq "report = top for $fp ($a vs $b)" true "$ok"
+done
+expect_eq "report shapes = top shapes" "$(jq '.queries | length' <<<"$top")" "$(jq .shapes r.json)"
+
+# HTML and Markdown from the store parse; -o writes atomically with mode 0640.
+report --day 2026-11-24 -o r.html
+expect_eq "html mode" 640 "$(stat -c %a r.html)"
+xmllint --noout r.html || fail "HTML report is not well-formed"
+expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
+expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
+report --day 2026-11-24 -o r.md
+head -1 r.md | grep -q '^# PostgreSQL log report' || fail "-o r.md is not Markdown"
+expect_contains "$(cat r.md)" "Europe/Paris"
+expect_not_contains "$(cat r.md)" "<script>"
+
+# A DST day has 25 local hours; the default day is yesterday in --tz.
+expect_eq "hours on 2026-10-25" 25 "$(report --day 2026-10-25 --format json | jq '.hourly | length')"
+expect_eq "default day" "2026-11-23" "$(report --format json | jq -r .period.day)"
+expect_eq "--since/--until window" "2026-11-24T10:00:00.000Z null" \
+  "$(report --since 2026-11-24T10:00:00Z --until 2026-11-24T12:00:00Z --format json | jq -r '"\(.period.from) \(.period.day)"')"
+
+# Usage errors (2) and environment errors (1).
+expect_exit 2 "$PGSIFT" report --day 2026-02-30
+expect_exit 2 "$PGSIFT" report --day 2026-11-24 --since 1d
+expect_exit 2 "$PGSIFT" report --tz Nowhere/City
+expect_exit 2 "$PGSIFT" report --format pdf
+expect_exit 2 "$PGSIFT" report --since 2026-11-25 --until 2026-11-24
+rc=0; err=$("$PGSIFT" --db "$T/none.db" report 2>&1) || rc=$?
+expect_eq "missing store" 1 "$rc"
+expect_contains "$err" "none.db"
+err=$("$PGSIFT" report --tz Nowhere/City 2>&1 || true)
+expect_contains "$err" "unknown time zone 'Nowhere/City'"
+pass
