@@ -843,6 +843,9 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
     if (!dm.tail)
         goto out;
     add_sources(&dm);
+    for (const struct daemon_hook *h = dm.hooks; h->name; h++)
+        if (h->start && h->start(h->ctx, dm.store_path, d) < 0)
+            goto out;
     if (open_commit_log(&dm, d) < 0 || configure_hooks(&dm, &dm.cfg, d) < 0)
         goto out;
     warn_unhandled(&dm, &dm.cfg);

@@ -35,6 +35,10 @@
 struct daemon_hook {
     const char *name;
     void *ctx;
+    /* Once, after the store is open and before the first configure: the store's file
+     * (a hook that keeps tables of its own opens its connection here). Returns 0, or -1
+     * with @d filled: the daemon fails. */
+    int (*start)(void *ctx, const char *store_path, struct diag *d);
     /* The configuration was loaded (at start) or reloaded: take what you need (c->rules,
      * c->receivers, c->route, c->report ... raw nodes of c->y). Returns 0, or -1 with @d
      * filled: at start the daemon fails, on a reload the new configuration is refused

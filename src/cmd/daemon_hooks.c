@@ -8,13 +8,22 @@
  *           inhibit/alerting)
  *   report  write the daily report at `report.at` (src/report/, configured from
  *           report:)
- * Neither is part of this build yet: the table is empty and the daemon warns when the
- * configuration has their sections (see cmd_tail.c).
+ * A module not in this build has no line, and the daemon warns when the configuration
+ * has its sections (see daemon.c).
  */
 #include <stddef.h>
 
 #include "cmd/daemon.h"
+#include "cmd/rules_hook.h"
 
 const struct daemon_hook daemon_hooks[] = {
+    { .name = "rules",
+      .ctx = &rules_hook_ctx,
+      .start = rules_hook_start,
+      .configure = rules_hook_configure,
+      .after_commit = rules_hook_after_commit,
+      .next_tick_us = rules_hook_next_tick,
+      .tick = rules_hook_tick,
+      .release = rules_hook_release },
     { .name = NULL },
 };

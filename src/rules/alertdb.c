@@ -159,18 +159,29 @@ int alertdb_open(struct alertdb **out, const char *path, bool create, struct dia
 
     db->path = xstrdup(mem ? ":memory:" : path);
     if (!mem) {
-        /* Create it 0600 before SQLite does (SQLite would use the umask). */
-        int fd = open(path, O_RDWR | O_CLOEXEC | (create ? O_CREAT : 0), 0600);
-        if (fd < 0) {
-            int e = errno;
-            free(db->path);
-            free(db);
-            if (e == ENOENT && !create)
-                return diag_set(d, DIAG_IO, "no store at '%s' (give --db, or evaluate rules first)",
-                                path);
-            return diag_errno(d, DIAG_IO, e, "cannot open store '%s'", path);
+        /* Create a missing file 0600 before SQLite does (SQLite would use the umask).
+         * Never open and close an existing one: closing any descriptor of a file drops
+         * every POSIX lock this process holds on it, including those of a store
+         * connection already open in this process (the tail daemon's), after which
+         * another process may checkpoint and delete the WAL under it. */
+        struct stat st;
+        if (stat(path, &st) < 0) {
+            int e = errno, fd = -1;
+            if (e == ENOENT && create) {
+                fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                e = fd < 0 && errno != EEXIST ? errno : 0;
+            }
+            if (e || (fd < 0 && !create)) {
+                free(db->path);
+                free(db);
+                if (e == ENOENT)
+                    return diag_set(d, DIAG_IO,
+                                    "no store at '%s' (give --db, or evaluate rules first)", path);
+                return diag_errno(d, DIAG_IO, e, "cannot open store '%s'", path);
+            }
+            if (fd >= 0)
+                close(fd); /* it did not exist: nobody had it open */
         }
-        close(fd);
     }
     if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
         SQLITE_OK) {

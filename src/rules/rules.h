@@ -41,6 +41,7 @@
 #include "core/diag.h"
 #include "core/sbuf.h"
 #include "core/span.h"
+#include "core/ydoc.h"
 
 /* ---------------------------------------------------------------------------------------
  * Rule vocabulary
@@ -361,6 +362,13 @@ void alert_config_release(struct alert_config *c);
  * c->errors (file:line:col each); returns -1 with @d only when the file cannot be read. */
 int alert_config_load(struct alert_config *c, const char *path, struct diag *d);
 void alert_config_load_mem(struct alert_config *c, const char *name, const char *buf, size_t len);
+
+/* Fill @c from the sections of a pgsift.yaml another loader has read (the tail daemon's
+ * configuration): @y is its document, the nodes may be NULL. Problems are recorded in
+ * @y and copied to c->errors / c->nerrors. Strings are copied: @c outlives @y. */
+void alert_config_from_yaml(struct alert_config *c, struct ydoc *y, const struct ylist *rules,
+                            yaml_node_t *receivers, yaml_node_t *route, yaml_node_t *inhibit,
+                            yaml_node_t *alerting);
 
 const struct receiver *alert_config_receiver(const struct alert_config *c, const char *name);
 

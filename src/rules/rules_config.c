@@ -21,7 +21,8 @@
 
 struct config_raw {
     const char *store, *timezone;
-    yaml_node_t *sources, *receivers, *route, *inhibit, *alerting, *report, *retention;
+    bool keep_literals;
+    yaml_node_t *sources, *tail, *receivers, *route, *inhibit, *alerting, *report, *retention;
     struct ylist rules;
 };
 
@@ -67,6 +68,10 @@ static const struct yfield config_fields[] = {
       OFF(config_raw, timezone), NULL },
     { "sources", YF_NODE, false, NULL, "log inputs (checked by `tail`)", OFF(config_raw, sources),
       NULL },
+    { "keep_literals", YF_BOOL, false, "false", "store literals (checked by `tail`)",
+      OFF(config_raw, keep_literals), NULL },
+    { "tail", YF_NODE, false, NULL, "how files are followed (checked by `tail`)",
+      OFF(config_raw, tail), NULL },
     { "rules", YF_STRING_LIST, false, NULL, "rule files or globs", OFF(config_raw, rules), NULL },
     { "receivers", YF_NODE, false, NULL, "where notifications go (see receiver fields)",
       OFF(config_raw, receivers), NULL },
@@ -637,6 +642,38 @@ static void load_inhibit(struct alert_config *c, struct ydoc *y, yaml_node_t *n)
     }
 }
 
+static void load_sections(struct alert_config *c, struct ydoc *y, yaml_node_t *receivers,
+                          yaml_node_t *route, yaml_node_t *inhibit, yaml_node_t *alerting)
+{
+    if (receivers) {
+        size_t alloc = 0;
+        if (receivers->type != YAML_SEQUENCE_NODE) {
+            ydoc_error(y, receivers, "'receivers' expects a list of receivers");
+        } else {
+            for (yaml_node_item_t *it = receivers->data.sequence.items.start;
+                 it < receivers->data.sequence.items.top; it++)
+                load_receiver(c, y, ydoc_node(y, *it), &alloc);
+        }
+    }
+    if (route)
+        load_route(c, y, route);
+    if (inhibit)
+        load_inhibit(c, y, inhibit);
+    if (alerting) {
+        struct alerting_raw a;
+        memset(&a, 0, sizeof(a));
+        if (!ydoc_map(y, alerting, alerting_fields, ARRAY_SIZE(alerting_fields), &a, &c->strings)) {
+            c->allowed_lateness_us = a.allowed_lateness;
+            c->max_delivery_age_us = a.max_delivery_age;
+            c->max_notify_age_us = a.max_notify_age;
+            c->external_url = a.external_url;
+            if (a.max_delivery_age <= 0)
+                ydoc_error(y, value_of(y, alerting, "max_delivery_age"),
+                           "'max_delivery_age' must be positive");
+        }
+    }
+}
+
 static void load_config_doc(struct alert_config *c, struct ydoc *y)
 {
     struct config_raw r;
@@ -652,37 +689,29 @@ static void load_config_doc(struct alert_config *c, struct ydoc *y)
     ydoc_map(y, root, config_fields, ARRAY_SIZE(config_fields), &r, &c->strings);
     c->rule_files = list_dup(c, &r.rules);
     c->nrule_files = r.rules.n;
-    if (r.receivers) {
-        size_t alloc = 0;
-        if (r.receivers->type != YAML_SEQUENCE_NODE) {
-            ydoc_error(y, r.receivers, "'receivers' expects a list of receivers");
-        } else {
-            for (yaml_node_item_t *it = r.receivers->data.sequence.items.start;
-                 it < r.receivers->data.sequence.items.top; it++)
-                load_receiver(c, y, ydoc_node(y, *it), &alloc);
-        }
-    }
-    if (r.route)
-        load_route(c, y, r.route);
-    if (r.inhibit)
-        load_inhibit(c, y, r.inhibit);
-    if (r.alerting) {
-        struct alerting_raw a;
-        memset(&a, 0, sizeof(a));
-        if (!ydoc_map(y, r.alerting, alerting_fields, ARRAY_SIZE(alerting_fields), &a,
-                      &c->strings)) {
-            c->allowed_lateness_us = a.allowed_lateness;
-            c->max_delivery_age_us = a.max_delivery_age;
-            c->max_notify_age_us = a.max_notify_age;
-            c->external_url = a.external_url;
-            if (a.max_delivery_age <= 0)
-                ydoc_error(y, value_of(y, r.alerting, "max_delivery_age"),
-                           "'max_delivery_age' must be positive");
-        }
-    }
+    load_sections(c, y, r.receivers, r.route, r.inhibit, r.alerting);
 out:
     c->nerrors += y->nerrors;
     if (y->errors.len && sbuf_addspan(&c->errors, sbuf_span(&y->errors)) < 0)
+        return;
+}
+
+void alert_config_from_yaml(struct alert_config *c, struct ydoc *y, const struct ylist *rules,
+                            yaml_node_t *receivers, yaml_node_t *route, yaml_node_t *inhibit,
+                            yaml_node_t *alerting)
+{
+    unsigned before = y->nerrors;
+    size_t len = y->errors.len;
+
+    if (rules) {
+        c->rule_files = list_dup(c, rules);
+        c->nrule_files = rules->n;
+        for (size_t i = 0; i < rules->n; i++) /* copies: they outlive the document */
+            c->rule_files[i] = arena_dup(&c->strings, rules->v[i], strlen(rules->v[i])).p;
+    }
+    load_sections(c, y, receivers, route, inhibit, alerting);
+    c->nerrors += y->nerrors - before;
+    if (y->errors.len > len && sbuf_add(&c->errors, y->errors.buf + len, y->errors.len - len) < 0)
         return;
 }
 
