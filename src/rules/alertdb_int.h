@@ -92,9 +92,24 @@ void eval_out_init(struct eval_out *o);
 void eval_out_reset(struct eval_out *o);
 void eval_out_release(struct eval_out *o);
 
-/* Evaluate @r at boundary @t into @out. Returns 0 or -1 + @d. */
+/* Results of long look-backs (baselines, the inputs an absence rule watches) that do
+ * not change from one minute to the next: periods of a day or more end at a whole hour,
+ * so they are read once an hour instead of every minute. */
+struct eval_cache {
+    struct eval_cache_entry {
+        const struct rule *r;
+        int64_t from, to;
+        struct metric_result res;
+    } * v;
+    size_t n, alloc;
+};
+
+void eval_cache_release(struct eval_cache *c);
+
+/* Evaluate @r at boundary @t into @out. @cache may be NULL. Returns 0 or -1 + @d. */
 int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
-                 struct metric_result *scratch, struct eval_out *out, struct diag *d);
+                 struct metric_result *scratch, struct eval_cache *cache, struct eval_out *out,
+                 struct diag *d);
 
 /* Render a rule's annotations for one item (JSON object, new reference). */
 json_t *eval_annotations(const struct rule *r, const struct eval_item *it, int64_t t);

@@ -126,6 +126,7 @@ struct run {
     struct outbox ob;
     struct metric_result scratch;
     struct eval_out items;
+    struct eval_cache own_cache, *cache;
 };
 
 /* Apply one condition result to one instance row. */
@@ -257,7 +258,7 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
     size_t nkeys = 0, kalloc = 0;
     int rc = 0;
 
-    if (eval_rule_at(r, R->o->source, t, &R->scratch, out, d) < 0)
+    if (eval_rule_at(r, R->o->source, t, &R->scratch, R->cache, out, d) < 0)
         return -1;
     R->stats->evaluations++;
     if (out->dropped)
@@ -384,6 +385,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     R.ob.notify_old = o->notify_old;
     metric_result_init(&R.scratch);
     eval_out_init(&R.items);
+    R.cache = o->cache ? o->cache : &R.own_cache;
     if (!o->no_notify && retire_orphans(&R, w, d) < 0)
         goto out;
     first = floor_to(first, MINUTE);
@@ -417,5 +419,6 @@ out:
     outbox_release(&R.ob);
     metric_result_release(&R.scratch);
     eval_out_release(&R.items);
+    eval_cache_release(&R.own_cache);
     return rc;
 }

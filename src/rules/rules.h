@@ -477,16 +477,24 @@ struct engine_opts {
     const struct alert_config *config; /* receivers, route, inhibit; NULL: no routing */
     struct metric_source *source;
     struct alertdb *db;
-    bool replay;        /* record notifications as 'replay' instead of sending them */
-    bool notify_old;    /* send transitions older than alerting.max_notify_age too */
-    bool no_notify;     /* `rules test`: no notifications at all */
-    int64_t start_us;   /* first boundary for rules never evaluated (0: the watermark) */
-    int64_t until_us;   /* evaluate boundaries <= this (0: the watermark) */
-    int64_t now_us;     /* wall clock for silences, replay age, timestamps */
-    bool live;          /* also advance with the wall clock (tailing): now - lateness */
-    bool warn_settings; /* warn about rules reading record kinds never seen (once per
-                           process, not on every call of a daemon) */
+    bool replay;              /* record notifications as 'replay' instead of sending them */
+    bool notify_old;          /* send transitions older than alerting.max_notify_age too */
+    bool no_notify;           /* `rules test`: no notifications at all */
+    int64_t start_us;         /* first boundary for rules never evaluated (0: the watermark) */
+    int64_t until_us;         /* evaluate boundaries <= this (0: the watermark) */
+    int64_t now_us;           /* wall clock for silences, replay age, timestamps */
+    bool live;                /* also advance with the wall clock (tailing): now - lateness */
+    bool warn_settings;       /* warn about rules reading record kinds never seen (once per
+                                 process, not on every call of a daemon) */
+    struct eval_cache *cache; /* a daemon's cache of long look-backs across calls
+                                 (eval_cache_new()); NULL: one per call */
 };
+
+/* Long look-backs (baselines and watched inputs of a day or more) are read once an hour;
+ * a daemon keeps their results across engine_run() calls in one of these (entries are
+ * keyed by the rule's address: free the cache when the rule set is reloaded). */
+struct eval_cache *eval_cache_new(void);
+void eval_cache_free(struct eval_cache *c);
 
 struct engine_stats {
     uint64_t evaluations, transitions, notifications;

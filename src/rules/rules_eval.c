@@ -104,8 +104,81 @@ static bool same_dims(const struct metric_group *a, const struct metric_group *b
     return true;
 }
 
+void eval_cache_release(struct eval_cache *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        metric_result_release(&c->v[i].res);
+    free(c->v);
+    memset(c, 0, sizeof(*c));
+}
+
+struct eval_cache *eval_cache_new(void)
+{
+    return xcalloc(1, sizeof(struct eval_cache));
+}
+
+void eval_cache_free(struct eval_cache *c)
+{
+    if (!c)
+        return;
+    eval_cache_release(c);
+    free(c);
+}
+
+#define HOUR_US (INT64_C(3600) * USEC_PER_SEC)
+#define DAY_US  (INT64_C(86400) * USEC_PER_SEC)
+
+/* Align a long look-back [to - span, to) to the whole hour at or before @to. */
+static void align_long(int64_t span, int64_t *from, int64_t *to)
+{
+    if (span < DAY_US)
+        return;
+    int64_t end = *to - (((*to % HOUR_US) + HOUR_US) % HOUR_US);
+    *from -= *to - end;
+    *to = end;
+}
+
+/* Run @q, or return the cached result of the same rule and period. The returned result
+ * is owned by the cache (or is @tmp when there is no cache). */
+static const struct metric_result *cached_query(struct metric_source *ms,
+                                                const struct metric_query *q, const struct rule *r,
+                                                struct eval_cache *c, struct metric_result *tmp,
+                                                struct diag *d)
+{
+    if (!c) {
+        return ms->query(ms, q, tmp, d) < 0 ? NULL : tmp;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        struct eval_cache_entry *e = &c->v[i];
+        if (e->r != r)
+            continue;
+        if (e->from == q->from_us && e->to == q->to_us)
+            return &e->res;
+        metric_result_reset(&e->res); /* the rule moved on: reuse the entry */
+        e->from = q->from_us;
+        e->to = q->to_us;
+        if (ms->query(ms, q, &e->res, d) < 0) {
+            e->from = e->to = 0;
+            return NULL;
+        }
+        return &e->res;
+    }
+    XGROW(c->v, c->n + 1, c->alloc);
+    struct eval_cache_entry *e = &c->v[c->n++];
+    e->r = r;
+    e->from = q->from_us;
+    e->to = q->to_us;
+    metric_result_init(&e->res);
+    if (ms->query(ms, q, &e->res, d) < 0) {
+        e->from = e->to = 0;
+        return NULL;
+    }
+    return &e->res;
+}
+
 int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
-                 struct metric_result *scratch, struct eval_out *out, struct diag *d)
+                 struct metric_result *scratch, struct eval_cache *cache, struct eval_out *out,
+                 struct diag *d)
 {
     struct metric_query q = {
         .source = r->source,
@@ -138,13 +211,16 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
         }
         return 0;
     case RULE_BASELINE: {
-        struct metric_result base;
-        metric_result_init(&base);
+        struct metric_result tmp;
+        metric_result_init(&tmp);
         struct metric_query bq = q;
         bq.from_us = t - r->baseline_exclude_us - r->baseline_window_us;
         bq.to_us = t - r->baseline_exclude_us;
-        if (ms->query(ms, &q, scratch, d) < 0 || ms->query(ms, &bq, &base, d) < 0) {
-            metric_result_release(&base);
+        align_long(r->baseline_window_us, &bq.from_us, &bq.to_us);
+        const struct metric_result *base;
+        if (ms->query(ms, &q, scratch, d) < 0 ||
+            !(base = cached_query(ms, &bq, r, cache, &tmp, d))) {
+            metric_result_release(&tmp);
             return -1;
         }
         for (size_t i = 0; i < scratch->n; i++) {
@@ -152,9 +228,9 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
             const struct metric_group *b = NULL;
             if (!enough(r, g) || g->count < (double)r->min_calls)
                 continue;
-            for (size_t j = 0; j < base.n && !b; j++)
-                if (same_dims(g, &base.g[j], q.group_mask))
-                    b = &base.g[j];
+            for (size_t j = 0; j < base->n && !b; j++)
+                if (same_dims(g, &base->g[j], q.group_mask))
+                    b = &base->g[j];
             if (!b || b->count < (double)r->baseline_min_calls || b->value <= 0)
                 continue; /* new or rare: no baseline to compare with */
             struct eval_item *it = add_item(out, r, g);
@@ -168,7 +244,7 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
             double delta = up ? g->value - b->value : b->value - g->value;
             it->cond = rule_cond_holds(&rc, it->ratio) && delta >= r->min_delta;
         }
-        metric_result_release(&base);
+        metric_result_release(&tmp);
         return 0;
     }
     case RULE_NEW_FINGERPRINT: {
@@ -201,15 +277,40 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
         return 0;
     }
     case RULE_ABSENCE: {
-        struct metric_result known;
-        metric_result_init(&known);
+        struct metric_result tmp, recent, known;
         struct metric_query kq = q;
+        const struct metric_result *kr;
+        int rc = -1;
+
+        metric_result_init(&tmp);
+        metric_result_init(&recent);
+        metric_result_init(&known);
         kq.from_us = t - r->window_us - r->lookback_us;
         kq.to_us = t - r->window_us;
         kq.metric = MET_LINES;
-        if (ms->query(ms, &q, scratch, d) < 0 || ms->query(ms, &kq, &known, d) < 0) {
-            metric_result_release(&known);
-            return -1;
+        /* The inputs to watch: those with lines in the look-back. A long one is read in
+         * two parts: up to the last whole hour (cached: read once an hour) and the
+         * minutes since then (short). */
+        int64_t exact_to = kq.to_us;
+        align_long(r->lookback_us, &kq.from_us, &kq.to_us);
+        if (ms->query(ms, &q, scratch, d) < 0 || !(kr = cached_query(ms, &kq, r, cache, &tmp, d)))
+            goto absence_out;
+        if (kq.to_us < exact_to) {
+            struct metric_query rq = kq;
+            rq.from_us = kq.to_us;
+            rq.to_us = exact_to;
+            if (ms->query(ms, &rq, &recent, d) < 0)
+                goto absence_out;
+        }
+        for (int part = 0; part < 2; part++) {
+            const struct metric_result *src = part ? &recent : kr;
+            for (size_t j = 0; j < src->n; j++) {
+                bool dup = false;
+                for (size_t k = 0; k < known.n && !dup; k++)
+                    dup = same_dims(&known.g[k], &src->g[j], q.group_mask);
+                if (!dup)
+                    metric_result_add(&known, src->g[j].dims, NULL);
+            }
         }
         for (size_t i = 0; i < scratch->n; i++) {
             struct eval_item *it = add_item(out, r, &scratch->g[i]);
@@ -229,8 +330,12 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
             if (it)
                 it->cond = rule_cond_holds(&r->cond, 0);
         }
+        rc = 0;
+    absence_out:
         metric_result_release(&known);
-        return 0;
+        metric_result_release(&recent);
+        metric_result_release(&tmp);
+        return rc;
     }
     case RULE_KIND_COUNT: break;
     }

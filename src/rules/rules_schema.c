@@ -284,7 +284,9 @@ const size_t where_nfields = ARRAY_SIZE(where_fields);
 _Static_assert(ARRAY_SIZE(where_fields) == ARRAY_SIZE(where_fields_meta), "where meta");
 
 const struct yfield baseline_fields[] = {
-    { "window", YF_DURATION, false, "7d", "length of the baseline period",
+    { "window", YF_DURATION, false, "7d",
+      "length of the baseline period; a period of a day or more ends at a whole hour (it is "
+      "read once an hour, not every minute)",
       OFF(baseline_raw, window), NULL },
     { "exclude_recent", YF_DURATION, false, NULL,
       "gap between the baseline period and the evaluation time; default: the rule's window, "

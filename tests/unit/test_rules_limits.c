@@ -137,7 +137,8 @@ static void test_instances_per_rule(void)
                      0);
         metric_result_init(&scratch);
         eval_out_init(&out);
-        CHECK_EQ_INT(eval_rule_at(&rs.rules[0], ms, t0 + 60 * 1000000, &scratch, &out, &d), 0);
+        CHECK_EQ_INT(eval_rule_at(&rs.rules[0], ms, t0 + 60 * 1000000, &scratch, NULL, &out, &d),
+                     0);
         unsigned want = groups > SIFT_MAX_INSTANCES_PER_RULE ? SIFT_MAX_INSTANCES_PER_RULE : groups;
         CHECK_EQ_INT(out.n, want);
         CHECK_EQ_INT(out.dropped, groups - want);
