@@ -144,7 +144,10 @@ static bool drain_fd(int fd, bool *rescan)
 static void ino_drain(struct tail *t)
 {
     bool rescan = false;
-    if (drain_fd(t->ifd, &rescan) | drain_fd(t->ifd_data, &rescan))
+    /* Both descriptors are drained every time (no short-circuit). */
+    bool any = drain_fd(t->ifd, &rescan);
+    any = drain_fd(t->ifd_data, &rescan) || any;
+    if (any)
         t->need_reconcile = true;
     if (rescan)
         t->need_rescan = true;

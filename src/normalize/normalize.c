@@ -285,13 +285,32 @@ static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
         return true;
     if (t[j].kind == TOK_PUNCT)
         return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
-    /* Not NULL/TRUE/... (values) nor words that continue an expression (AND, ...).
-     * CAST starts an operand, and the canonical text writes CAST(x AS t) as x::t, so
-     * treating it as an item end would make "ORDER BY 2CAST(..)" canonicalise
-     * differently the second time (found by fuzz_lexer's fixed-point oracle). */
-    return t[j].kind == TOK_WORD && t[j].kw && t[j].kw != KW_CAST &&
-           ((keywords[t[j].kw].cat == KWC_R && !keyword_operand_end(t[j].kw)) ||
-            t[j].kw == KW_NULLS);
+    /* Only the key words that may follow an ORDER/GROUP BY item end it. Any other
+     * word continues an expression, and the canonical text rewrites some of those
+     * (CAST(x AS t) -> x::t, IN (a) -> = a), so accepting them would canonicalise
+     * "ORDER BY 2CAST(..)" or "ORDER BY 5IN(a)" differently the second time (found by
+     * fuzz_lexer's fixed-point oracle). */
+    if (t[j].kind != TOK_WORD)
+        return false;
+    switch (t[j].kw) {
+    case KW_ASC:
+    case KW_DESC:
+    case KW_NULLS:
+    case KW_LIMIT:
+    case KW_OFFSET:
+    case KW_FETCH:
+    case KW_FOR:
+    case KW_UNION:
+    case KW_INTERSECT:
+    case KW_EXCEPT:
+    case KW_WINDOW:
+    case KW_HAVING:
+    case KW_ORDER:
+    case KW_RETURNING:
+    case KW_ON:
+    case KW_INTO: return true;
+    default: return false;
+    }
 }
 
 enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };

@@ -29,7 +29,7 @@ static int parse_opts(int argc, char **argv, struct stub_opts *o)
     o->max_requests = 100;
     o->max_seconds = 60;
     o->script = NULL;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) { /* --option value pairs */
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!v)
@@ -46,7 +46,6 @@ static int parse_opts(int argc, char **argv, struct stub_opts *o)
             o->max_seconds = strtol(v, NULL, 10);
         else
             goto bad;
-        i++;
     }
     if (o->port_file && o->log)
         return 0;

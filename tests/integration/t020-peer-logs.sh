@@ -90,7 +90,7 @@ for f in "$peer"/*; do
   [[ $b == LICENSE ]] && continue
   found=0
   for row in "${expected[@]}"; do [[ ${row%%|*} == "$b" ]] && found=1; done
-  expect_eq "$b is in the table of t100-peer-logs.sh" 1 "$found"
+  expect_eq "$b is in the table of t020-peer-logs.sh" 1 "$found"
 done
 
 # pgbouncer logs are named for what they are in the diagnosis.
