@@ -541,22 +541,22 @@ int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, stru
  * Reports and operator commands over the alert database
  */
 
-enum report_format { RFMT_TABLE = 0, RFMT_JSON };
+enum alert_print_format { APRINT_TABLE = 0, APRINT_JSON };
 
 /* `pgsift alerts`: instances (all, or of one state), then the delivery log (the last
  * @limit deliveries with their attempts). */
-int alerts_print(struct alertdb *db, const char *state, enum report_format f, int limit, FILE *out,
-                 struct diag *d);
+int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
+                 FILE *out, struct diag *d);
 
 /* `pgsift rules test`: the transitions recorded in the history, in time order. */
-int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct diag *d);
+int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d);
 
 /* Silences: add (matcher texts as `label=value`, `label!=value`, `label=~re`,
  * `label!~re`; checked here), list, expire. Times are wall clock. */
 int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,
                 int64_t ends_us, const char *comment, const char *author, int64_t now_us,
                 int64_t *id, struct diag *d);
-int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_format f, FILE *out,
+int silence_list(struct alertdb *db, bool all, int64_t now_us, enum alert_print_format f, FILE *out,
                  struct diag *d);
 int silence_expire(struct alertdb *db, int64_t id, int64_t now_us, struct diag *d);
 
