@@ -61,6 +61,7 @@ enum rule_source {
     RSRC_ERRORS,      /* error records (severity ERROR and above) */
     RSRC_EVENTS,      /* classified events: lock waits, deadlocks, temp files ... */
     RSRC_INGEST,      /* lines read per input source */
+    RSRC_PLANS,       /* auto_explain plan records: plan changes per (database, fingerprint) */
     RSRC_COUNT
 };
 
@@ -121,6 +122,8 @@ struct rule_where {
     int64_t min_calls;   /* queries: ignore groups with fewer calls in the window */
     double min_total_ms; /* queries: ignore groups with less total time in the window */
     struct rule_cond wait_ms, size_bytes; /* events: per-event filters */
+    double slower_by; /* plans: mean latency after / before the change must be >= this
+                         (0: any change) */
 };
 
 struct rule {
@@ -395,6 +398,7 @@ struct metric_query {
     int64_t from_us, to_us;         /* [from, to), event time */
     unsigned group_mask;            /* bits of enum rule_dim */
     const struct rule_where *where; /* may be NULL */
+    int64_t lookback_us;            /* plans: records of [to - lookback, to) are read */
 };
 
 struct metric_group {
@@ -405,6 +409,12 @@ struct metric_group {
     const char *query;           /* normalized statement text when grouped by fingerprint */
     int64_t first_seen_us;       /* when the fingerprint was first seen at all (the store's
                                     catalogue); 0 when the source does not know */
+    /* plans: the newest change of the group's dominant plan before the query's `to`
+     * (count 1), with value = slower_by (after / before, -1 unknown) */
+    uint64_t from_plan, to_plan;
+    int64_t changed_at_us;
+    double before_ms, after_ms; /* mean executor time per call on either side */
+    double calls_before, calls_after;
 };
 
 struct metric_result {
