@@ -538,6 +538,55 @@ struct deliver_stats {
 int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d);
 
 /* ---------------------------------------------------------------------------------------
+ * Alert history of a period, read-only (src/rules/history.c): for readers outside the
+ * engine, such as the daily report.
+ *
+ * Owns: everything hanging off struct alert_history (strings in h->strings, arrays on
+ * the heap) until alert_history_release(). Reads the store file with a read-only SQLite
+ * connection of its own; never writes, creates or migrates anything.
+ */
+
+/* One episode of an alert instance (firing until resolved) that overlaps the period. */
+struct alert_episode {
+    const char *rule, *severity;
+    const char *instance_key; /* 32 hex digits: the instance (rule + group + labels) */
+    const char *labels;       /* "database=app, user=x" (sorted by key, without rule) */
+    const char *summary;      /* the `summary` annotation as last rendered; NULL if none */
+    int64_t fired_at;         /* event time (µs); may be before the period */
+    int64_t resolved_at;      /* event time; 0 when still firing at the end of the period */
+    bool fired_in_period, resolved_in_period;
+    double value;              /* the metric when it fired */
+    uint64_t notified, failed; /* notifications of the episode delivered / failed for good */
+};
+
+/* Per rule, over every episode of the period (also those beyond the cap). */
+struct alert_rule_count {
+    const char *rule;
+    uint64_t fired, resolved, firing_at_end;
+};
+
+struct alert_history {
+    bool known; /* the store has the alert tables (false: none read, not "no alerts") */
+    struct alert_episode *v; /* by instance key, then fired_at */
+    size_t n, alloc;
+    uint64_t dropped; /* episodes beyond SIFT_MAX_REPORT_ALERTS (counted, not listed) */
+    struct alert_rule_count *rules; /* in order of first appearance */
+    size_t nrules, rules_alloc;
+    uint64_t fired, resolved, firing_at_end; /* totals of the period */
+    struct arena strings;
+};
+
+void alert_history_init(struct alert_history *h);
+void alert_history_release(struct alert_history *h);
+
+/* Episodes that fired or resolved in [@since_us, @until_us) (event time), or were firing
+ * during it, from the store at @store_path. A store without alert tables gives no
+ * episodes with h->known false. Returns 0, or -1 with @d (DIAG_DB) when the file cannot
+ * be opened or read. */
+int alert_history_read(const char *store_path, int64_t since_us, int64_t until_us,
+                       struct alert_history *out, struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
  * Reports and operator commands over the alert database
  */
 
