@@ -1181,18 +1181,41 @@ static void alerts(struct rw *h)
     char b[FMT_MAX];
     rw_s(h, "<section id=\"alerts\">\n<h2>Alerts</h2>\n");
     if (!r->alerts_known) {
-        empty_note(h, "The alert history is not part of this report yet: see 'pgsift alerts'.");
+        empty_note(h, "The store has no alert history (the rules engine never ran on it): see "
+                      "'pgsift rules'.");
         rw_s(h, "</section>\n");
         return;
     }
-    if (!r->nalerts) {
-        empty_note(h, "No alert fired or resolved in this period.");
+    if (!r->nalerts && !r->nalert_rules) {
+        empty_note(h, "No alert fired, resolved or was firing in this period.");
         rw_s(h, "</section>\n");
         return;
     }
+    rw_f(h,
+         "<p id=\"alert-counts\" class=\"note\"><span data-k=\"fired\" data-v=\"%llu\">%llu</span> "
+         "fired, <span data-k=\"resolved\" data-v=\"%llu\">%llu</span> resolved, <span "
+         "data-k=\"firing_at_end\" data-v=\"%llu\">%llu</span> still firing at the end of the "
+         "period.</p>\n",
+         (unsigned long long)r->alerts_fired, (unsigned long long)r->alerts_fired,
+         (unsigned long long)r->alerts_resolved, (unsigned long long)r->alerts_resolved,
+         (unsigned long long)r->alerts_firing, (unsigned long long)r->alerts_firing);
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-alert-rules\">\n<thead><tr><th>"
+            "Rule</th><th class=\"n\">Fired</th><th class=\"n\">Resolved</th><th "
+            "class=\"n\">Firing at end</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < r->nalert_rules; i++) {
+        const struct report_alert_rule *c = &r->alert_rules[i];
+        rw_s(h, "<tr>");
+        text_cell(h, c->rule);
+        count_cell(h, "fired", (double)c->fired);
+        count_cell(h, "resolved", (double)c->resolved);
+        count_cell(h, "firing_at_end", (double)c->firing_at_end);
+        rw_s(h, "</tr>\n");
+    }
+    rw_s(h, "</tbody></table></div>\n");
     rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-alerts\">\n<thead><tr><th>Rule</"
             "th><th>Severity</th><th>Status</th><th>Labels</th><th>Started</th><th>Ended</"
-            "th><th class=\"n\">Value</th><th>Summary</th></tr></thead>\n<tbody>\n");
+            "th><th class=\"n\">Value</th><th class=\"n\">Sent</th><th "
+            "class=\"n\">Failed</th><th>Summary</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nalerts; i++) {
         const struct report_alert *a = &r->alerts[i];
         rw_s(h, "<tr>");
@@ -1201,7 +1224,7 @@ static void alerts(struct rw *h)
         text_cell(h, a->status);
         text_cell(h, a->labels);
         fmt_local(r, a->starts_us, b, sizeof(b));
-        rw_s(h, "<td>");
+        rw_s(h, a->fired_in_period ? "<td>" : "<td title=\"before the period\">");
         rw_ec(h, b);
         rw_s(h, "</td><td>");
         fmt_local(r, a->ends_us, b, sizeof(b));
@@ -1210,11 +1233,17 @@ static void alerts(struct rw *h)
         char v[FMT_MAX];
         fmt_plain_num(v, sizeof(v), a->value);
         num_cell(h, "value", a->value, *v ? v : "\xe2\x80\x93");
+        count_cell(h, "notified", (double)a->notified);
+        count_cell(h, "failed", (double)a->failed);
         rw_s(h, "<td>");
         sample(h, a->summary, REPORT_SAMPLE_TEXT);
         rw_s(h, "</td></tr>\n");
     }
-    rw_s(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n");
+    if (r->alerts_unlisted)
+        rw_f(h, "<p class=\"note\">%llu more not shown.</p>\n",
+             (unsigned long long)r->alerts_unlisted);
+    rw_s(h, "</section>\n");
 }
 
 static void foot(struct rw *h)

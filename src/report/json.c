@@ -565,13 +565,34 @@ static void rejects(struct rw *j, int *first)
 static void alerts(struct rw *j, int *first)
 {
     const struct report *r = j->r;
+    int f = 1;
     key(j, first, "alerts_known");
     rw_s(j, r->alerts_known ? "true" : "false");
+    key(j, first, "alerts_summary");
+    rw_s(j, "{");
+    ku(j, &f, "fired", r->alerts_fired);
+    ku(j, &f, "resolved", r->alerts_resolved);
+    ku(j, &f, "firing_at_end", r->alerts_firing);
+    ku(j, &f, "unlisted", r->alerts_unlisted);
+    rw_s(j, "}");
+    key(j, first, "alerts_by_rule");
+    rw_s(j, "[");
+    for (size_t i = 0; i < r->nalert_rules; i++) {
+        const struct report_alert_rule *c = &r->alert_rules[i];
+        f = 1;
+        rw_s(j, i ? ",{" : "{");
+        ks(j, &f, "rule", c->rule);
+        ku(j, &f, "fired", c->fired);
+        ku(j, &f, "resolved", c->resolved);
+        ku(j, &f, "firing_at_end", c->firing_at_end);
+        rw_s(j, "}");
+    }
+    rw_s(j, "]");
     key(j, first, "alerts");
     rw_s(j, "[");
     for (size_t i = 0; i < r->nalerts; i++) {
         const struct report_alert *a = &r->alerts[i];
-        int f = 1;
+        f = 1;
         rw_s(j, i ? ",\n{" : "{");
         ks(j, &f, "rule", a->rule);
         ks(j, &f, "severity", a->severity);
@@ -579,7 +600,13 @@ static void alerts(struct rw *j, int *first)
         ks(j, &f, "labels", a->labels);
         kt(j, &f, "starts_at", a->starts_us);
         kt(j, &f, "ends_at", a->ends_us);
+        key(j, &f, "fired_in_period");
+        rw_s(j, a->fired_in_period ? "true" : "false");
+        key(j, &f, "resolved_in_period");
+        rw_s(j, a->resolved_in_period ? "true" : "false");
         kn(j, &f, "value", a->value);
+        ku(j, &f, "notified", a->notified);
+        ku(j, &f, "failed", a->failed);
         ksample(j, &f, "summary", a->summary, REPORT_SAMPLE_TEXT);
         rw_s(j, "}");
     }

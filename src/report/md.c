@@ -527,16 +527,31 @@ static void rejects(struct rw *m)
 static void alerts(struct rw *m)
 {
     const struct report *r = m->r;
-    static const char *const cols[] = { "Rule",    "Severity", "Status", "Labels",
-                                        "Started", "Ended",    ">Value", "Summary" };
+    static const char *const rule_cols[] = { "Rule", ">Fired", ">Resolved", ">Firing at end" };
+    static const char *const cols[] = { "Rule",  "Severity", "Status", "Labels",  "Started",
+                                        "Ended", ">Value",   ">Sent",  ">Failed", "Summary" };
     rw_s(m, "\n## Alerts\n");
     if (!r->alerts_known) {
-        none(m, "The alert history is not part of this report yet: see `pgsift alerts`.");
+        none(m, "The store has no alert history (the rules engine never ran on it): see "
+                "`pgsift rules`.");
         return;
     }
-    if (!r->nalerts) {
-        none(m, "No alert fired or resolved in this period.");
+    if (!r->nalerts && !r->nalert_rules) {
+        none(m, "No alert fired, resolved or was firing in this period.");
         return;
+    }
+    rw_f(m, "\n%llu fired, %llu resolved, %llu still firing at the end of the period.\n",
+         (unsigned long long)r->alerts_fired, (unsigned long long)r->alerts_resolved,
+         (unsigned long long)r->alerts_firing);
+    table_head(m, rule_cols, ARRAY_SIZE(rule_cols));
+    for (size_t i = 0; i < r->nalert_rules; i++) {
+        const struct report_alert_rule *c = &r->alert_rules[i];
+        rw_s(m, "|");
+        cell_span(m, c->rule);
+        cell_count(m, (double)c->fired);
+        cell_count(m, (double)c->resolved);
+        cell_count(m, (double)c->firing_at_end);
+        rw_s(m, "\n");
     }
     table_head(m, cols, ARRAY_SIZE(cols));
     for (size_t i = 0; i < r->nalerts; i++) {
@@ -553,9 +568,13 @@ static void alerts(struct rw *m)
         cell(m, b);
         fmt_plain_num(b, sizeof(b), a->value);
         cell(m, *b ? b : "\xe2\x80\x93");
+        cell_count(m, (double)a->notified);
+        cell_count(m, (double)a->failed);
         cell_sample(m, a->summary, REPORT_SAMPLE_TEXT);
         rw_s(m, "\n");
     }
+    if (r->alerts_unlisted)
+        rw_f(m, "\n%llu more not shown.\n", (unsigned long long)r->alerts_unlisted);
 }
 
 int report_render_md(const struct report *r, const struct report_opts *o, struct sbuf *sb)

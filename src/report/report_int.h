@@ -86,6 +86,10 @@ void rw_check(struct rw *w, int rc);     /* record a failure of another writer *
 /* sample_text() of @s into w->tmp (redacted unless --keep-literals, cut to @max). */
 struct span rw_sample(struct rw *w, struct span s, size_t max);
 
+/* Alerts by start time, rules by how many episodes they had (report_read_alerts() and
+ * models built by hand). */
+void report_sort_alerts(struct report *r);
+
 /* Style sheet and sort script (embedded from src/report/assets/). */
 const char *report_css(size_t *len);
 const char *report_js(size_t *len);
