@@ -471,6 +471,9 @@ int report_job_new(struct report_job **out, const struct report_daily *cfg, cons
                    const struct report_opts *o, const char *generator, struct diag *d);
 void report_job_free(struct report_job *j);
 int64_t report_job_next_us(const struct report_job *j, int64_t now_us);
+/* Also read the alert history of the day from the store file @path (copied) when the
+ * job runs (report_read_alerts()); without it the alerts section says it was not read. */
+void report_job_set_alerts_store(struct report_job *j, const char *path);
 int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struct sbuf *written,
                    struct sbuf *summary, struct diag *d);
 
