@@ -7,8 +7,10 @@
  * `dir`, with the alerts of that day, prunes days beyond keep_days, and logs the paths.
  *
  * A failed run (directory not writable, store busy) is logged and tried again five
- * minutes later, not in a tight loop. `notify` receivers are not sent the summary by this
- * build: the daemon says so at start (the rules' delivery has no plain-message path yet).
+ * minutes later, not in a tight loop. After a run, the Markdown summary goes to each
+ * `notify` receiver (rules/rules.h: deliver_message(), the receivers of the same file);
+ * a failed send is retried after 1, 5, 15 and 60 minutes, then given up (logged). The
+ * retries live in memory: a restart meanwhile does not send that summary again.
  */
 #ifndef SIFT_CMD_REPORT_HOOK_H
 #define SIFT_CMD_REPORT_HOOK_H

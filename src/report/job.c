@@ -19,6 +19,7 @@ struct report_job {
     struct report_opts opts;
     char generator[64];
     char *alerts_store; /* NULL: alerts not read */
+    char last_day[11];  /* written by the last run */
 };
 
 int report_build_day(struct report *r, struct store *st, const char *tzname, const char *day,
@@ -83,6 +84,11 @@ void report_job_set_alerts_store(struct report_job *j, const char *path)
     j->alerts_store = path ? xstrdup(path) : NULL;
 }
 
+const char *report_job_last_day(const struct report_job *j)
+{
+    return j->last_day;
+}
+
 int64_t report_job_next_us(const struct report_job *j, int64_t now_us)
 {
     char day[11];
@@ -127,5 +133,7 @@ int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struc
             rc = diag_set(d, DIAG_LIMIT, "report summary too large");
     }
     report_release(&r);
+    if (rc == 0)
+        snprintf(j->last_day, sizeof(j->last_day), "%s", day);
     return rc < 0 ? -1 : 1;
 }

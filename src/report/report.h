@@ -474,6 +474,8 @@ int64_t report_job_next_us(const struct report_job *j, int64_t now_us);
 /* Also read the alert history of the day from the store file @path (copied) when the
  * job runs (report_read_alerts()); without it the alerts section says it was not read. */
 void report_job_set_alerts_store(struct report_job *j, const char *path);
+/* The day ("YYYY-MM-DD") the last successful report_job_run() wrote, "" before. */
+const char *report_job_last_day(const struct report_job *j);
 int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struct sbuf *written,
                    struct sbuf *summary, struct diag *d);
 

@@ -537,6 +537,17 @@ struct deliver_stats {
  * errors. */
 int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d);
 
+/* A plain message (not an alert) to the receiver named @receiver of @c, outside the
+ * outbox: the daily report's summary (src/rules/deliver_message.c). @id names the message
+ * across retries (webhook-id, Message-ID); @title is one line (the e-mail subject); @text
+ * is Markdown. Slack gets {"text"}, a pgsift_v1 webhook {"version":"1","kind":"message",
+ * "id","title","text"} signed like alert messages, e-mail a text/plain message;
+ * PagerDuty and alertmanager_v4 webhooks take alerts only (refused). One attempt, now.
+ * Returns 0 when delivered; 1 when a later attempt may succeed (network, 429, 5xx, a
+ * missing secret), -1 when it cannot; @d says why in both cases. */
+int deliver_message(const struct alert_config *c, const char *receiver, const char *id,
+                    const char *title, struct span text, int64_t now_us, struct diag *d);
+
 /* ---------------------------------------------------------------------------------------
  * Alert history of a period, read-only (src/rules/history.c): for readers outside the
  * engine, such as the daily report.
