@@ -110,7 +110,9 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
     }
     const char *why = report_daily_from_config(&rc, &daily);
     if (why) {
-        diag_set(d, DIAG_USAGE, "%s: %s", where, why);
+        ydoc_error(y, c->report, "%s", why); /* at the section: path:line:col */
+        print_new_errors(y, mark);
+        diag_set(d, DIAG_USAGE, "%s: 1 error in the report section", where);
         goto out;
     }
     struct report_opts o = { .top = (size_t)rc.top };
@@ -128,11 +130,14 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
         const struct receiver *rv = alert_config_receiver(&recv, rc.notify.v[i]);
         if (!rv || rv->type == RECV_PAGERDUTY ||
             (rv->type == RECV_WEBHOOK && rv->format == WEBHOOK_ALERTMANAGER_V4)) {
-            diag_set(d, DIAG_USAGE,
-                     rv ? "%s: report.notify: receiver '%s' takes alerts only (pagerduty, "
-                          "alertmanager_v4), not the report's summary"
-                        : "%s: report.notify: no receiver named '%s' in receivers",
-                     where, rc.notify.v[i]);
+            mark = y->errors.len;
+            ydoc_error(y, c->report,
+                       rv ? "report.notify: receiver '%s' takes alerts only (pagerduty, "
+                            "alertmanager_v4), not the report's summary"
+                          : "report.notify: no receiver named '%s' in receivers",
+                       rc.notify.v[i]);
+            print_new_errors(y, mark);
+            diag_set(d, DIAG_USAGE, "%s: 1 error in the report section", where);
             alert_config_release(&recv);
             report_job_free(job);
             goto out;
