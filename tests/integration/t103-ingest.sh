@@ -20,6 +20,23 @@ ref=$(PGSIFT_DB=ref.db totals)
 ref_records=${ref%% *}
 ((ref_records > 1000)) || fail "reference ingest stored only $ref_records records"
 
+# query_ids keeps each (fingerprint, query_id)'s calls and execute time as query_stats
+# has them (schema/004); a store of version 3 gets the time on its first ingest.
+qids='SELECT fingerprint, query_id, calls, total_us FROM query_ids ORDER BY 1, 2'
+qids_want=$(PGSIFT_DB=ref.db store_query "SELECT fingerprint, query_id, sum(calls), sum(total_us)
+  FROM query_stats WHERE phase = 'call' AND query_id <> 0 AND fingerprint <> 0
+  GROUP BY 1, 2 HAVING sum(calls) > 0 ORDER BY 1, 2")
+qids_ref=$(PGSIFT_DB=ref.db store_query "SELECT * FROM ($qids) WHERE calls > 0")
+expect_eq "query_ids == query_stats per (fingerprint, query_id)" "$qids_want" "$qids_ref"
+((${#qids_ref} > 100)) || fail "too few query_ids: $qids_ref"
+cp ref.db v3.db
+PGSIFT_DB=v3.db store_query "ALTER TABLE query_ids DROP COLUMN total_us; PRAGMA user_version = 3"
+expect_exit 1 "$PGSIFT" -q --db v3.db top
+PGSIFT_DB=v3.db "$PGSIFT" -q ingest "$csv"
+expect_eq "version 3 store upgraded" 4 "$(PGSIFT_DB=v3.db store_query 'PRAGMA user_version')"
+expect_eq "execute time per query_id after the upgrade" "$(PGSIFT_DB=ref.db store_query "$qids")" \
+  "$(PGSIFT_DB=v3.db store_query "$qids")"
+
 # The store is created 0600 whatever the umask, WAL side files too.
 (umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")
 expect_eq "store mode" 600 "$(stat -c %a mode.db)"
