@@ -48,6 +48,9 @@ done
 PGSIFT_DB=again.db "$PGSIFT" -q ingest "$csv"
 PGSIFT_DB=again.db "$PGSIFT" -q ingest "$csv"
 expect_eq "same file twice" "$ref" "$(PGSIFT_DB=again.db totals)"
+expect_eq "same file twice: every statement's calls, time and percentiles" \
+  "$("$PGSIFT" --db ref.db top --format json --limit 0)" "$("$PGSIFT" --db again.db top --format json --limit 0)"
+expect_eq "same file twice: query_ids" "$(PGSIFT_DB=ref.db store_query "$qids")" "$(PGSIFT_DB=again.db store_query "$qids")"
 
 # Ingested while plain and half written, then rotated and gzipped with its tail: only
 # the tail is read from the .gz.
@@ -80,7 +83,11 @@ cat tmp.csv >live.csv # same inode, other content, shorter
 out=$(PGSIFT_DB=trunc.db "$PGSIFT" ingest live.csv 2>&1)
 expect_contains "$out" "truncated or replaced"
 after=$(PGSIFT_DB=trunc.db store_query "SELECT sum(count) FROM record_stats")
-((after > before)) || fail "the rewritten file was not read ($before -> $after)"
+# Read from 0: exactly what the new content holds on its own was added.
+PGSIFT_DB=alone.db "$PGSIFT" -q ingest tmp.csv
+alone=$(PGSIFT_DB=alone.db store_query "SELECT sum(count) FROM record_stats")
+((alone > 0)) || fail "nothing in the last 300 lines"
+expect_eq "the rewritten file was read from its start" "$((before + alone))" "$after"
 
 # log_statement + log_duration: a run that stops between a statement and its duration
 # line (the file ended there) pairs them on the next run as one run would.
