@@ -4,7 +4,8 @@
 # the total execute time per query_id in the store equal those PostgreSQL itself computes
 # from the same csvlog, loaded with COPY into the postgres_log table of the PostgreSQL
 # documentation ("Using CSV-Format Log Output") and aggregated in SQL. Also p95 per
-# fingerprint from the store within 1 % of percentile_cont(0.95) over the raw durations.
+# fingerprint from the store within 1 % of percentile_cont(0.95) over the raw durations,
+# and the same figures from the jsonlog of the run.
 #
 # What a call is (docs/store.md, "Calls and execute time"), the same on both sides by
 # definition: one log record whose message is the duration of a statement's execution,
@@ -92,6 +93,19 @@ for dir in "$F"/*/; do
   fi
   _sift_checks=$((_sift_checks + 1))
 
+  # 1b. The jsonlog of the same run (same records, another parser) gives the same.
+  if [[ -f $dir/postgresql.json ]]; then
+    "$PGSIFT" -q --db "$T/$run-json.db" ingest "$dir/postgresql.json" 2>"$T/$run.err" ||
+      { cat "$T/$run.err" >&2; fail "$run: pgsift ingest of the jsonlog failed"; }
+    got=$(PGSIFT_DB=$T/$run-json.db store_query "SELECT $store_fmt FROM query_stats WHERE phase = 'call'
+      GROUP BY query_id HAVING sum(calls) > 0 ORDER BY query_id")
+    if [[ $got != "$want" ]]; then
+      diff <(echo "$want") <(echo "$got") | sed 's/^/  /' >&2 || true
+      fail "$run: calls/execute time per query_id differ (< PostgreSQL, > query_stats from the jsonlog)"
+    fi
+    _sift_checks=$((_sift_checks + 1))
+  fi
+
   # 2. The query catalogue: query_ids, summed over the fingerprints each maps to.
   want_nz=$(sql_per_qid "$run" nonzero)
   got=$(PGSIFT_DB=$db store_query "SELECT $store_fmt FROM query_ids
@@ -139,7 +153,7 @@ for dir in "$F"/*/; do
   _sift_checks=$((_sift_checks + 1))
 
   calls=$(awk '{ s += $2 } END { print s }' <<<"$want")
-  echo "$run: $n query_ids ($calls calls) equal in query_stats, $(wc -l <<<"$want_nz") in query_ids and top; p95 of $checked fingerprints within 1 %"
+  echo "$run: $n query_ids ($calls calls) equal in query_stats (csvlog and jsonlog), $(wc -l <<<"$want_nz") in query_ids and top; p95 of $checked fingerprints within 1 %"
   compared=$((compared + 1))
 done
 ((compared >= 4)) || fail "only $compared fixture runs compared"
