@@ -100,8 +100,16 @@ cp "$csv" grow.csv
 PGSIFT_DB=grow.db "$PGSIFT" -q ingest grow.csv
 top() { "$PGSIFT" --db "$1" top --format json --limit 0 | jq -S -c 'del(.queries[].stddev_ms)'; }
 expect_eq "paired across runs" "$(top ref.db)" "$(top grow.db)"
-expect_eq "fewer durations without their statement" true \
-  "$(top ref.db | jq '[.queries[] | select(.fingerprint == "0000000000000000") | .calls][0] < 561')"
+# log_statement = all: every call's duration follows its statement line (the bare
+# parse/bind durations are not calls), so none is left without its text.
+expect_eq "every call paired with its statement" 0 \
+  "$(PGSIFT_DB=ref.db store_query "SELECT coalesce(sum(calls), 0) FROM query_stats WHERE fingerprint = 0 AND phase = 'call'")"
+bare() { # command tag: bare "duration:" lines logged under it
+  "$PGSIFT" parse "$csv" 2>/dev/null | jq -s --arg t "$1" \
+    '[.[] | select(.command_tag == $t and (.message | test("^duration: [0-9.]+ ms$")))] | length'
+}
+expect_eq "parse and bind durations kept apart" "bind $(bare BIND) parse $(bare PARSE)" \
+  "$(PGSIFT_DB=ref.db store_query "SELECT group_concat(phase || ' ' || n, ' ') FROM (SELECT phase, sum(calls) AS n FROM query_stats WHERE fingerprint = 0 GROUP BY phase ORDER BY phase)")"
 
 # Directories recursively and globs, oldest first; a file named twice is read once.
 mkdir -p logs/old
