@@ -29,13 +29,13 @@ qids_want=$(PGSIFT_DB=ref.db store_query "SELECT fingerprint, query_id, sum(call
 qids_ref=$(PGSIFT_DB=ref.db store_query "SELECT * FROM ($qids) WHERE calls > 0")
 expect_eq "query_ids == query_stats per (fingerprint, query_id)" "$qids_want" "$qids_ref"
 ((${#qids_ref} > 100)) || fail "too few query_ids: $qids_ref"
-cp ref.db v3.db
-PGSIFT_DB=v3.db store_query "ALTER TABLE query_ids DROP COLUMN total_us; PRAGMA user_version = 3"
-expect_exit 1 "$PGSIFT" -q --db v3.db top
-PGSIFT_DB=v3.db "$PGSIFT" -q ingest "$csv"
-expect_eq "version 3 store upgraded" 4 "$(PGSIFT_DB=v3.db store_query 'PRAGMA user_version')"
+cp ref.db v4.db
+PGSIFT_DB=v4.db store_query "ALTER TABLE query_ids DROP COLUMN total_us; PRAGMA user_version = 4"
+expect_exit 1 "$PGSIFT" -q --db v4.db top
+PGSIFT_DB=v4.db "$PGSIFT" -q ingest "$csv"
+expect_eq "version 4 store upgraded" 5 "$(PGSIFT_DB=v4.db store_query 'PRAGMA user_version')"
 expect_eq "execute time per query_id after the upgrade" "$(PGSIFT_DB=ref.db store_query "$qids")" \
-  "$(PGSIFT_DB=v3.db store_query "$qids")"
+  "$(PGSIFT_DB=v4.db store_query "$qids")"
 
 # The store is created 0600 whatever the umask, WAL side files too.
 (umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")
