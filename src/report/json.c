@@ -59,6 +59,12 @@ static void time_val(struct rw *j, int64_t us)
         rw_f(j, "\"%s\"", clock_format_rfc3339(us, 3, b));
 }
 
+static void kb(struct rw *j, int *first, const char *k, bool v)
+{
+    key(j, first, k);
+    rw_s(j, v ? "true" : "false");
+}
+
 static void kt(struct rw *j, int *first, const char *k, int64_t us)
 {
     key(j, first, k);
@@ -355,8 +361,7 @@ static void compare(struct rw *j, int *first)
         int g = 1;
         rw_s(j, i ? ",{" : "{");
         kt(j, &g, "start", r->trend[i].start_us);
-        key(j, &g, "present");
-        rw_s(j, r->trend[i].present ? "true" : "false");
+        kb(j, &g, "present", r->trend[i].present);
         for (int k = 0; k < RF_COUNT; k++)
             kn(j, &g, report_figure_key((enum report_figure)k),
                r->trend[i].present ? r->trend[i].f.v[k] : NAN);
@@ -375,8 +380,7 @@ static void fp_str(struct rw *j, int *first, const char *k, uint64_t fp)
 static void plans(struct rw *j, int *first)
 {
     const struct report *r = j->r;
-    key(j, first, "plans_known");
-    rw_s(j, r->plans_known ? "true" : "false");
+    kb(j, first, "plans_known", r->plans_known);
     ku(j, first, "plans_total", r->plans_total);
     key(j, first, "plans");
     rw_s(j, "[");
@@ -566,8 +570,7 @@ static void alerts(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     int f = 1;
-    key(j, first, "alerts_known");
-    rw_s(j, r->alerts_known ? "true" : "false");
+    kb(j, first, "alerts_known", r->alerts_known);
     key(j, first, "alerts_summary");
     rw_s(j, "{");
     ku(j, &f, "fired", r->alerts_fired);
@@ -600,10 +603,8 @@ static void alerts(struct rw *j, int *first)
         ks(j, &f, "labels", a->labels);
         kt(j, &f, "starts_at", a->starts_us);
         kt(j, &f, "ends_at", a->ends_us);
-        key(j, &f, "fired_in_period");
-        rw_s(j, a->fired_in_period ? "true" : "false");
-        key(j, &f, "resolved_in_period");
-        rw_s(j, a->resolved_in_period ? "true" : "false");
+        kb(j, &f, "fired_in_period", a->fired_in_period);
+        kb(j, &f, "resolved_in_period", a->resolved_in_period);
         kn(j, &f, "value", a->value);
         ku(j, &f, "notified", a->notified);
         ku(j, &f, "failed", a->failed);

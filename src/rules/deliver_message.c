@@ -5,11 +5,8 @@
  * verdicts as alert messages (deliver_int.h); one attempt per call, the caller retries.
  */
 #include <jansson.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-#include "core/clock.h"
 #include "core/limits.h"
 #include "rules/deliver_int.h"
 
@@ -66,54 +63,22 @@ out:
 static int render_email(const struct receiver *rv, const char *id, const char *title,
                         struct span text, int64_t now_us, struct sbuf *b)
 {
-    static const char *const wd[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-    int64_t days = now_us / USEC_PER_DAY - (now_us % USEC_PER_DAY < 0);
-    int64_t sod = (now_us - days * USEC_PER_DAY) / USEC_PER_SEC;
-    int y;
-    unsigned mo, dd;
-    size_t col = 0;
+    struct sbuf subject = SBUF_INIT;
+    int rc = -1;
 
-    clock_civil_from_days(days, &y, &mo, &dd);
-    if (sbuf_addf(b, "From: pgsift <%s>\r\nTo: ", rv->from ? rv->from : "") < 0)
-        return -1;
-    for (size_t i = 0; i < rv->nto; i++)
-        if (sbuf_addf(b, "%s<%s>", i ? ", " : "", rv->to[i]) < 0)
-            return -1;
-    if (sbuf_addstr(b, "\r\nSubject: ") < 0 || one_line(b, title) < 0 ||
-        sbuf_addf(b,
-                  "\r\nDate: %s, %02u %s %04d %02d:%02d:%02d +0000\r\nMessage-ID: <%s@pgsift>\r\n"
-                  "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n\r\n",
-                  wd[((days % 7) + 7) % 7], dd, mon[mo - 1], y, (int)(sod / 3600),
-                  (int)(sod / 60 % 60), (int)(sod % 60), id) < 0)
-        return -1;
-    /* CRLF line ends, lines kept under the 998-byte limit of RFC 5322. */
-    for (size_t j = 0; j < text.len; j++) {
-        char c = text.p[j];
-        if (c == '\n' || (col >= 900 && ((unsigned char)c & 0xC0) != 0x80)) {
-            if (sbuf_addstr(b, "\r\n") < 0)
-                return -1;
-            col = 0;
-            if (c == '\n')
-                continue;
-        }
-        if (c == '\r')
-            continue;
-        if (sbuf_addch(b, c) < 0)
-            return -1;
-        col++;
-    }
-    return sbuf_addstr(b, "\r\n");
+    if (one_line(&subject, title) == 0 &&
+        email_head(b, rv, subject.buf ? subject.buf : "", id, now_us) == 0 &&
+        email_text(b, text) == 0)
+        rc = sbuf_addstr(b, "\r\n");
+    sbuf_release(&subject);
+    return rc;
 }
 
 int deliver_message(const struct alert_config *c, const char *receiver, const char *id,
                     const char *title, struct span text, int64_t now_us, struct diag *d)
 {
     const struct receiver *rv = alert_config_receiver(c, receiver);
-    struct sbuf url = SBUF_INIT, secret = SBUF_INIT, key = SBUF_INIT, pass = SBUF_INIT,
-                sig = SBUF_INIT, body = SBUF_INIT;
+    struct sbuf url = SBUF_INIT, secret = SBUF_INIT, pass = SBUF_INIT, body = SBUF_INIT;
     struct http_result res;
     int rc = -1;
 
@@ -139,80 +104,24 @@ int deliver_message(const struct alert_config *c, const char *receiver, const ch
                  SIFT_MAX_WEBHOOK_BODY);
         goto out;
     }
-    if (rv->type == RECV_EMAIL) {
-        if (!strncmp(url.buf, "smtp://", 7) && !rv->starttls && !rv->allow_http) {
-            diag_set(d, DIAG_USAGE,
-                     "receiver '%s': refusing to send e-mail without TLS (set starttls: true)",
-                     receiver);
-            goto out;
-        }
-        struct smtp_request rq = {
-            .receiver = rv->name,
-            .url = url.buf,
-            .username = rv->username,
-            .password = pass.len ? pass.buf : NULL,
-            .from = rv->from,
-            .to = rv->to,
-            .nto = rv->nto,
-            .message = sbuf_span(&body),
-            .require_tls = !strncmp(url.buf, "smtp://", 7) && rv->starttls && !rv->allow_http,
-            .tls_verify = rv->tls_verify,
-            .ca_file = rv->ca_file,
-            .timeout_us = rv->timeout_us,
-            .connect_timeout_us = rv->connect_timeout_us,
-        };
-        smtp_send(&rq, &res);
-    } else {
-        const char *h[4];
-        size_t nh = 0;
-        char ctype[] = "Content-Type: application/json", hid[160], hts[64], hsig[256];
-        h[nh++] = ctype;
-        if (rv->type == RECV_WEBHOOK) {
-            snprintf(hid, sizeof(hid), "webhook-id: %s", id);
-            snprintf(hts, sizeof(hts), "webhook-timestamp: %lld",
-                     (long long)(now_us / USEC_PER_SEC));
-            h[nh++] = hid;
-            h[nh++] = hts;
-            if (secret.len) {
-                if (sign_key_from_secret(sbuf_span(&secret), &key) < 0 ||
-                    sign_standard_webhooks(sbuf_span(&key), id, now_us / USEC_PER_SEC,
-                                           sbuf_span(&body), &sig) < 0) {
-                    diag_set(d, DIAG_USAGE,
-                             "receiver '%s': signing key is not valid whsec_<base64>", receiver);
-                    goto out;
-                }
-                snprintf(hsig, sizeof(hsig), "webhook-signature: %s", sig.buf);
-                h[nh++] = hsig;
-            }
-        }
-        struct http_request rq = {
-            .receiver = rv->name,
-            .url = url.buf,
-            .headers = h,
-            .nheaders = nh,
-            .body = sbuf_span(&body),
-            .allow_http = rv->allow_http,
-            .tls_verify = rv->tls_verify,
-            .ca_file = rv->ca_file,
-            .timeout_us = rv->timeout_us,
-            .connect_timeout_us = rv->connect_timeout_us,
-            .now_us = now_us,
-        };
-        http_post(&rq, &res);
+    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL, sbuf_span(&secret), false, id,
+                         sbuf_span(&body), now_us, &res)) {
+    case SEND_NO_TLS:
+        diag_set(d, DIAG_USAGE,
+                 "receiver '%s': refusing to send e-mail without TLS (set starttls: true)",
+                 receiver);
+        goto out;
+    case SEND_BAD_KEY:
+        diag_set(d, DIAG_USAGE, "receiver '%s': signing key is not valid whsec_<base64>", receiver);
+        goto out;
+    case SEND_DONE: break;
     }
     switch (deliver_classify(rv->type, &res)) {
     case DELIVER_OK: rc = 0; break;
     case DELIVER_RETRY: rc = 1; FALLTHROUGH;
     default: {
         char why[300];
-        if (res.error[0])
-            snprintf(why, sizeof(why), "%.280s", res.error);
-        else
-            snprintf(why, sizeof(why), "%s %ld: %.200s", rv->type == RECV_EMAIL ? "SMTP" : "HTTP",
-                     res.status, res.response.buf ? res.response.buf : "");
-        for (char *p = why; *p; p++) /* somebody else's bytes: keep them printable */
-            if ((unsigned char)*p < 0x20)
-                *p = ' ';
+        deliver_failure_text(rv->type, &res, why, sizeof(why));
         diag_set(d, DIAG_IO, "receiver '%s': %s", receiver, why);
     }
     }
@@ -220,9 +129,7 @@ out:
     http_result_release(&res);
     secret_release(&url);
     secret_release(&secret);
-    secret_release(&key);
     secret_release(&pass);
-    sbuf_release(&sig);
     sbuf_release(&body);
     return rc;
 }

@@ -10,26 +10,15 @@
 . "$(dirname "$0")/tail_lib.sh"
 need_cmd jq stat
 
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv"
-[[ -f $fx ]] || skip "pg15 fixtures absent"
-mkdir logs reports
-cp "$fx" logs/postgresql.csv
+pg15_csvlog
+mkdir reports
 # Old reports: one beyond keep_days (pruned), one within (kept), a file that only looks
 # alike and one of someone else (both kept).
 for f in pgsift-report-2026-10-01.html pgsift-report-2026-10-01.md pgsift-report-2026-11-22.md \
   pgsift-report-2026-10-01.html.bak notes.txt; do
   echo old > "reports/$f"
 done
-cat > rules.yaml <<'YAML'
-rules:
-  - name: deadlock
-    kind: event
-    where: { type: [deadlock] }
-    group_by: [database]
-    severity: critical
-    resolve_after: 1h
-    annotations: { summary: "deadlock on {{ database }}" }
-YAML
+deadlock_rules 1h > rules.yaml
 cat > pgsift.yaml <<YAML
 store: $T/pgsift.db
 timezone: Asia/Tokyo

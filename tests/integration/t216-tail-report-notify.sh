@@ -9,10 +9,7 @@
 . "$(dirname "$0")/data/alerts-lib.sh"
 need_cmd jq
 
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv"
-[[ -f $fx ]] || skip "pg15 fixtures absent"
-mkdir logs
-cp "$fx" logs/postgresql.csv
+pg15_csvlog
 start_http_stub hook "200"
 start_http_stub chat "200"
 start_http_stub down "503"
