@@ -104,8 +104,8 @@ int deliver_message(const struct alert_config *c, const char *receiver, const ch
                  SIFT_MAX_WEBHOOK_BODY);
         goto out;
     }
-    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL, sbuf_span(&secret), false, id,
-                         sbuf_span(&body), now_us, &res)) {
+    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL, sbuf_span(&secret),
+                         rv->github_signature, id, sbuf_span(&body), now_us, &res)) {
     case SEND_NO_TLS:
         diag_set(d, DIAG_USAGE,
                  "receiver '%s': refusing to send e-mail without TLS (set starttls: true)",

@@ -26,7 +26,8 @@ timezone: UTC
 sources:
   - { name: main, path: $T/logs/postgresql.csv, format: csvlog }
 receivers:
-  - { name: hook, type: webhook, url_env: HOOK_URL, secret_file: hook.secret, allow_http: true }
+  - { name: hook, type: webhook, url_env: HOOK_URL, secret_file: hook.secret, allow_http: true,
+      github_signature: true }
   - { name: chat, type: slack, url_env: CHAT_URL, allow_http: true }
   - { name: down, type: webhook, url_env: DOWN_URL, allow_http: true }
   - { name: mail, type: email, url: "smtp://127.0.0.1:$mail_port", starttls: false,
@@ -64,6 +65,7 @@ expect_contains "$(jq -r .text <<<"$body")" "**PostgreSQL report 2026-11-25"
 expect_contains "$(jq -r .text <<<"$body")" "$T/reports/pgsift-report-2026-11-25.html"
 expect_eq "webhook-id" "pgsift-report-2026-11-25" "$(stub_field hook header.webhook-id)"
 "$SIFT_TEST_TOOL" webhook-verify hook.log "$secret" >verify.txt || fail "bad signature: $(cat verify.txt)"
+expect_contains "$(stub_field hook header.x-pgsift-signature-256 | head -1)" "sha256="
 expect_contains "$(stub_field chat body | jq -r .text)" "*PostgreSQL report 2026-11-25*"
 data=$(stub_field mail data)
 expect_contains "$data" "Subject: PostgreSQL report 2026-11-25"
