@@ -450,8 +450,17 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     fa->lock_queue = copy_span(b, fa->lock_queue);
     if (ev->src_name.p) {
         sbuf_reset(&b->scratch);
+        /* name:line, the number written by hand: printf was a visible share of ingest */
+        char num[24];
+        size_t n = sizeof(num);
+        uint64_t v = ev->src_line;
+        do {
+            num[--n] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        num[--n] = ':';
         if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
-            sbuf_addf(&b->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
+            sbuf_add(&b->scratch, num + n, sizeof(num) - n) == 0)
             e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
     }
 }
