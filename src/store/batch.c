@@ -582,6 +582,19 @@ int store_batch_restore(struct store_batch *b, struct span state)
     return 0;
 }
 
+void store_batch_carry(struct store_batch *to, const struct store_batch *from)
+{
+    to->n_pairs = to->live_pairs = 0;
+    htab_clear(&to->pairs_ix);
+    /* In order: batch_pairs_encode() then writes the same bytes as @from would. */
+    for (size_t i = 0; i < from->n_pairs; i++) {
+        const struct pair *p = &from->pairs[i];
+        if (p->live)
+            pair_set(to, p->pid, p->fp, p->fp_hi, p->qid);
+    }
+    to->last_ts = from->last_ts;
+}
+
 /* ---- store_add ---- */
 
 static enum agg_phase duration_phase(enum event_phase p)
