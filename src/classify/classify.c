@@ -108,58 +108,34 @@ static void set_cause(struct event *ev, struct span cause)
 }
 
 /* The texts that refine 57014 / 55P03 / 40001 / 40P01 / 57P04 (and stand alone when the
- * format has no SQLSTATE). Returns true when the message is one of them. */
+ * format has no SQLSTATE): message prefix, kind, cause. */
+static const struct cancel_text {
+    const char *prefix;
+    enum event_kind kind;
+    const char *cause;
+} cancel_texts[] = {
+    { "canceling statement due to statement timeout", EV_TIMEOUT, "statement_timeout" },
+    { "canceling statement due to lock timeout", EV_TIMEOUT, "lock_timeout" },
+    { "canceling statement due to user request", EV_CANCEL, "user_request" },
+    { "canceling statement due to conflict with recovery", EV_CANCEL, "recovery_conflict" },
+    { "canceling autovacuum task", EV_CANCEL, "autovacuum" },
+    { "canceling authentication due to timeout", EV_TIMEOUT, "authentication_timeout" },
+    { "terminating connection due to idle-in-transaction timeout", EV_TIMEOUT,
+      "idle_in_transaction_session_timeout" },
+    { "terminating connection due to idle-session timeout", EV_TIMEOUT, "idle_session_timeout" },
+    { "terminating connection due to transaction timeout", EV_TIMEOUT, "transaction_timeout" },
+    { "terminating connection due to conflict with recovery", EV_CANCEL, "recovery_conflict" },
+};
+
+/* Returns true when the message is one of cancel_texts (and sets kind and cause). */
 static bool classify_cancel_text(struct event *ev)
 {
-    struct span m = ev->message;
-
-    if (span_starts_with_lit(m, "canceling statement due to ")) {
-        struct span why = cur_skip(m, sizeof("canceling statement due to ") - 1);
-        if (span_starts_with_lit(why, "statement timeout")) {
-            ev->kind = EV_TIMEOUT;
-            set_cause(ev, LIT("statement_timeout"));
-        } else if (span_starts_with_lit(why, "lock timeout")) {
-            ev->kind = EV_TIMEOUT;
-            set_cause(ev, LIT("lock_timeout"));
-        } else if (span_starts_with_lit(why, "user request")) {
-            ev->kind = EV_CANCEL;
-            set_cause(ev, LIT("user_request"));
-        } else if (span_starts_with_lit(why, "conflict with recovery")) {
-            ev->kind = EV_CANCEL;
-            set_cause(ev, LIT("recovery_conflict"));
-        } else {
-            return false;
+    for (size_t i = 0; i < ARRAY_SIZE(cancel_texts); i++) {
+        if (span_starts_with(ev->message, span_cstr(cancel_texts[i].prefix))) {
+            ev->kind = cancel_texts[i].kind;
+            set_cause(ev, span_cstr(cancel_texts[i].cause));
+            return true;
         }
-        return true;
-    }
-    if (span_starts_with_lit(m, "canceling autovacuum task")) {
-        ev->kind = EV_CANCEL;
-        set_cause(ev, LIT("autovacuum"));
-        return true;
-    }
-    if (span_starts_with_lit(m, "canceling authentication due to timeout")) {
-        ev->kind = EV_TIMEOUT;
-        set_cause(ev, LIT("authentication_timeout"));
-        return true;
-    }
-    if (span_starts_with_lit(m, "terminating connection due to ")) {
-        struct span why = cur_skip(m, sizeof("terminating connection due to ") - 1);
-        if (span_starts_with_lit(why, "idle-in-transaction timeout")) {
-            ev->kind = EV_TIMEOUT;
-            set_cause(ev, LIT("idle_in_transaction_session_timeout"));
-        } else if (span_starts_with_lit(why, "idle-session timeout")) {
-            ev->kind = EV_TIMEOUT;
-            set_cause(ev, LIT("idle_session_timeout"));
-        } else if (span_starts_with_lit(why, "transaction timeout")) {
-            ev->kind = EV_TIMEOUT;
-            set_cause(ev, LIT("transaction_timeout"));
-        } else if (span_starts_with_lit(why, "conflict with recovery")) {
-            ev->kind = EV_CANCEL;
-            set_cause(ev, LIT("recovery_conflict"));
-        } else {
-            return false;
-        }
-        return true;
     }
     return false;
 }

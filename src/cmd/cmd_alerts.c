@@ -125,7 +125,7 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct alertdb *db;
     if (alertdb_open(&db, cli->db_path, false, d) < 0)
         return -1;
-    enum report_format f = strcmp(format, "json") ? RFMT_TABLE : RFMT_JSON;
+    enum alert_print_format f = strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON;
     int rc = history ? timeline_print(db, f, stdout, d)
                      : alerts_print(db, state, f, (int)limit, stdout, d);
     alertdb_close(db);

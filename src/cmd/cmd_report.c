@@ -126,15 +126,10 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
     int64_t now = clock_now_us(), from, to;
     char dayname[11] = "";
     if (since) {
-        to = now;
-        if (timearg_parse("--since", since, now, &from, d) < 0 ||
-            (until && timearg_parse("--until", until, now, &to, d) < 0)) {
+        from = INT64_MIN, to = now;
+        if (timearg_window(since, until, now, &from, &to, d) < 0) {
             tz_release(&tz);
             return -1;
-        }
-        if (from >= to) {
-            tz_release(&tz);
-            return diag_set(d, DIAG_USAGE, "empty window: --since is not before --until");
         }
     } else {
         int y;

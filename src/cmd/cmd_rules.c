@@ -230,7 +230,7 @@ static int rules_test(int argc, char **argv, const struct cli *cli, struct diag 
     struct engine_stats st;
     if (engine_run(&eo, &st, d) < 0)
         goto out;
-    rc = timeline_print(db, strcmp(format, "json") ? RFMT_TABLE : RFMT_JSON, stdout, d);
+    rc = timeline_print(db, strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON, stdout, d);
 out:
     alertdb_close(db);
     if (ms)

@@ -105,7 +105,7 @@ int cmd_silence(int argc, char **argv, const struct cli *cli, struct diag *d)
             rc = 0;
         } else if (n == 0) {
             rc = silence_list(db, all, clock_now_us(),
-                              strcmp(format, "json") ? RFMT_TABLE : RFMT_JSON, stdout, d);
+                              strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON, stdout, d);
         } else if (n > 0) {
             rc = diag_set(d, DIAG_USAGE, "'silence list' takes no operands");
         }

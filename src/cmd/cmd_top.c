@@ -281,12 +281,8 @@ int cmd_top(int argc, char **argv, const struct cli *cli, struct diag *d)
                                 .limit = (size_t)limit,
                                 .database = database,
                                 .user = user };
-    if (since && timearg_parse("--since", since, now, &o.since_us, d) < 0)
+    if (timearg_window(since, until, now, &o.since_us, &o.until_us, d) < 0)
         return -1;
-    if (until && timearg_parse("--until", until, now, &o.until_us, d) < 0)
-        return -1;
-    if (o.since_us >= o.until_us)
-        return diag_set(d, DIAG_USAGE, "empty window: --since is not before --until");
     for (int i = 0; by_names[i]; i++)
         if (!strcmp(by, by_names[i]))
             o.by = (enum store_top_order)i;

@@ -45,3 +45,15 @@ const char *timearg_format(int64_t us, char *buf)
 {
     return clock_format_rfc3339(us, us % 1000 ? 6 : 3, buf);
 }
+
+int timearg_window(const char *since, const char *until, int64_t now_us, int64_t *since_us,
+                   int64_t *until_us, struct diag *d)
+{
+    if (since && timearg_parse("--since", since, now_us, since_us, d) < 0)
+        return -1;
+    if (until && timearg_parse("--until", until, now_us, until_us, d) < 0)
+        return -1;
+    if (*since_us >= *until_us)
+        return diag_set(d, DIAG_USAGE, "empty window: --since is not before --until");
+    return 0;
+}

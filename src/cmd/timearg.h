@@ -18,6 +18,12 @@
 SIFT_WUR int timearg_parse(const char *opt, const char *arg, int64_t now_us, int64_t *out,
                            struct diag *d);
 
+/* The --since/--until pair: each given bound parsed into *@since_us / *@until_us (left
+ * as they are when absent, so callers preset the open window INT64_MIN..INT64_MAX).
+ * Returns 0, or -1 with a DIAG_USAGE diag, also when the window is empty. */
+SIFT_WUR int timearg_window(const char *since, const char *until, int64_t now_us, int64_t *since_us,
+                            int64_t *until_us, struct diag *d);
+
 /* Format a window bound for output: RFC 3339 with milliseconds, or microseconds when
  * the value has them. @buf holds CLOCK_RFC3339_MAX bytes. */
 const char *timearg_format(int64_t us, char *buf);

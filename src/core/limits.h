@@ -50,6 +50,12 @@
  * oldest runs are dropped. */
 #define SIFT_MAX_PLAN_RUNS 1000u
 
+/* Plan records of one query an alert rule on plan changes (`source: plans`) reads at one
+ * evaluation: the newest ones before the evaluation time. Every evaluation re-reads them
+ * (so that the answer depends only on records before that instant); this bounds its cost
+ * for a query whose plan is logged very often. */
+#define SIFT_MAX_PLAN_RULE_CALLS 2000u
+
 /* Records of one source that may be waiting for continuation lines at once
  * (interleaved stderr/syslog from many backends). */
 #define SIFT_MAX_PENDING_RECORDS 4096u

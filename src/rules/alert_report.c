@@ -73,8 +73,8 @@ static int emit_json(json_t *doc, FILE *out)
     return 0;
 }
 
-int alerts_print(struct alertdb *db, const char *state, enum report_format f, int limit, FILE *out,
-                 struct diag *d)
+int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
+                 FILE *out, struct diag *d)
 {
     static const char inst_sql[] =
         "SELECT instance_key, rule, labels, severity, state, active_since, fired_at, "
@@ -99,13 +99,13 @@ int alerts_print(struct alertdb *db, const char *state, enum report_format f, in
     if (!st)
         goto fail;
     adb_bind_text(st, 1, state);
-    if (f == RFMT_TABLE)
+    if (f == APRINT_TABLE)
         fprintf(out, "%-10s %-8s %-24s %-20s %-20s %s\n", "STATE", "SEVERITY", "RULE", "SINCE",
                 "RESOLVED", "LABELS");
     while ((rc = adb_row(db, st, d)) > 0) {
         int64_t since =
             sqlite3_column_int64(st, 6) ? sqlite3_column_int64(st, 6) : sqlite3_column_int64(st, 5);
-        if (f == RFMT_TABLE) {
+        if (f == APRINT_TABLE) {
             labels_line(adb_col_text(st, 2), lbl, sizeof(lbl));
             fprintf(out, "%-10s %-8s %-24s %-20s %-20s %s\n", adb_col_text(st, 4),
                     adb_col_text(st, 3), adb_col_text(st, 1), ts(since, b1),
@@ -141,7 +141,7 @@ int alerts_print(struct alertdb *db, const char *state, enum report_format f, in
     if (rc < 0)
         goto fail;
 
-    if (f == RFMT_TABLE) {
+    if (f == APRINT_TABLE) {
         const char *k;
         json_t *v;
         fprintf(out, "\nNOTIFICATIONS NOT SENT:");
@@ -163,7 +163,7 @@ int alerts_print(struct alertdb *db, const char *state, enum report_format f, in
     } ids[256];
     size_t nids = 0;
     while ((rc = adb_row(db, st, d)) > 0) {
-        if (f == RFMT_TABLE) {
+        if (f == APRINT_TABLE) {
             fprintf(out, "%-36s %-16s %-9s %-8d %-6d %-20s %s\n", adb_col_text(st, 0),
                     adb_col_text(st, 1), adb_col_text(st, 2), sqlite3_column_int(st, 3),
                     sqlite3_column_int(st, 8), ts(sqlite3_column_int64(st, 4), b1),
@@ -223,7 +223,7 @@ int alerts_print(struct alertdb *db, const char *state, enum report_format f, in
         if (rc < 0)
             goto fail;
     }
-    if (f == RFMT_TABLE) {
+    if (f == APRINT_TABLE) {
         json_decref(doc);
         json_decref(insts);
         json_decref(dels);
@@ -242,7 +242,7 @@ fail:
     return -1;
 }
 
-int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct diag *d)
+int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d)
 {
     static const char sql[] =
         "SELECT h.at, h.rule, h.transition, h.value, i.labels, i.severity FROM alert_history h "
@@ -258,7 +258,7 @@ int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct d
         return -1;
     }
     while ((rc = adb_row(db, st, d)) > 0) {
-        if (f == RFMT_TABLE) {
+        if (f == APRINT_TABLE) {
             labels_line(adb_col_text(st, 4), lbl, sizeof(lbl));
             fprintf(out, "%s %-10s %-24s %-8s value=%g %s\n", ts(sqlite3_column_int64(st, 0), b),
                     adb_col_text(st, 2), adb_col_text(st, 1), adb_col_text(st, 5),
@@ -276,7 +276,7 @@ int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct d
         json_array_append_new(arr, e);
     }
     sqlite3_reset(st);
-    if (rc < 0 || f == RFMT_TABLE) {
+    if (rc < 0 || f == APRINT_TABLE) {
         json_decref(arr);
         return rc < 0 ? -1 : 0;
     }
@@ -335,7 +335,7 @@ int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64
     return 0;
 }
 
-int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_format f, FILE *out,
+int silence_list(struct alertdb *db, bool all, int64_t now_us, enum alert_print_format f, FILE *out,
                  struct diag *d)
 {
     static const char sql[] =
@@ -352,14 +352,14 @@ int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_forma
     }
     sqlite3_bind_int(st, 1, all);
     sqlite3_bind_int64(st, 2, now_us);
-    if (f == RFMT_TABLE)
+    if (f == APRINT_TABLE)
         fprintf(out, "%-5s %-8s %-20s %-20s %-30s %s\n", "ID", "STATE", "STARTS", "ENDS",
                 "MATCHERS", "COMMENT");
     while ((rc = adb_row(db, st, d)) > 0) {
         int64_t s = sqlite3_column_int64(st, 2), e = sqlite3_column_int64(st, 3);
         bool expired = sqlite3_column_type(st, 6) != SQLITE_NULL || e <= now_us;
         const char *state = expired ? "expired" : s > now_us ? "pending" : "active";
-        if (f == RFMT_TABLE) {
+        if (f == APRINT_TABLE) {
             fprintf(out, "%-5lld %-8s %-20s %-20s %-30s %s\n",
                     (long long)sqlite3_column_int64(st, 0), state, ts(s, b1), ts(e, b2),
                     adb_col_text(st, 1), adb_col_text(st, 4));
@@ -380,7 +380,7 @@ int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_forma
         json_array_append_new(arr, o);
     }
     sqlite3_reset(st);
-    if (rc < 0 || f == RFMT_TABLE) {
+    if (rc < 0 || f == APRINT_TABLE) {
         json_decref(arr);
         return rc < 0 ? -1 : 0;
     }

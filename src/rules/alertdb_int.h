@@ -79,6 +79,11 @@ struct eval_item {
     double value, baseline, ratio, calls;
     bool has_baseline;
     const char *query;
+    /* source plans: the change (metric_group's fields) */
+    bool has_plan;
+    uint64_t from_plan, to_plan;
+    int64_t changed_at_us;
+    double before_ms, after_ms, calls_before, calls_after;
 };
 
 struct eval_out {

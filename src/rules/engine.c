@@ -68,6 +68,8 @@ static unsigned warn_settings(const struct engine_opts *o, struct diag *d)
         size_t nneed = 0;
         if (r->source == RSRC_QUERIES)
             need[nneed++] = EV_DURATION;
+        if (r->source == RSRC_PLANS)
+            need[nneed++] = EV_PLAN;
         if (r->source == RSRC_EVENTS)
             for (size_t j = 0; j < r->where.in[DIM_TYPE].n && nneed < ARRAY_SIZE(need); j++)
                 if (event_kind_from_name(span_cstr(r->where.in[DIM_TYPE].v[j]), &need[nneed]))

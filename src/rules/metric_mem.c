@@ -357,6 +357,13 @@ static void mem_free(struct metric_source *ms)
     free(m);
 }
 
+static unsigned mem_sources(struct metric_source *ms)
+{
+    (void)ms;
+    /* plan changes need the store's plan records (plan shapes are made at ingest) */
+    return ALL_SRCS & ~SRC_BIT(RSRC_PLANS);
+}
+
 struct metric_source *metric_mem_new(void)
 {
     struct mem *m = xcalloc(1, sizeof(*m));
@@ -364,6 +371,7 @@ struct metric_source *metric_mem_new(void)
     m->ops.seen = mem_seen;
     m->ops.bounds = mem_bounds;
     m->ops.kinds_seen = mem_kinds;
+    m->ops.sources = mem_sources;
     m->ops.free = mem_free;
     arena_init(&m->strings, 64 * 1024);
     m->sorted = true;

@@ -7,6 +7,8 @@
  *                    catalogue's canonical text and first_seen
  *   errors, events   store_events() of the window, aggregated like the in-memory source
  *                    (wait_ms and temp_bytes facts; canonical text from the catalogue)
+ *   plans            store_plan_changes_at(): the newest plan change of each query with
+ *                    a plan record in the period, from the plan records before its end
  *   ingest           not kept by the store (no lines per input per minute): rules on it
  *                    are skipped with a warning
  *
@@ -299,6 +301,91 @@ static int query_events(struct mstore *m, const struct metric_query *q, struct m
     return 0;
 }
 
+/* ---- plans ---- */
+
+/* A change that a rule's `where` accepts: `min_calls` records on either side (the
+ * detection already wants 3) and `slower_by`. */
+static bool change_matches(const struct store_plan_change *c, const struct rule_where *w)
+{
+    double need = w && w->min_calls > 0 ? (double)w->min_calls : 0;
+    if ((double)c->calls_before < need || (double)c->calls_after < need)
+        return false;
+    return !w || w->slower_by <= 0 || (c->slower_by > 0 && c->slower_by >= w->slower_by);
+}
+
+static bool same_change(const struct store_plan_change *a, const struct store_plan_change *b)
+{
+    return a->fingerprint == b->fingerprint && !strcmp(a->database, b->database) &&
+           a->from_plan == b->from_plan && a->to_plan == b->to_plan && a->at_us == b->at_us;
+}
+
+/* Plan changes that began to match the rule in [q->from, q->to): matching as of q->to
+ * (records before it) and not as of q->from. One group per (database, fingerprint) with
+ * the newest such change; count = how many. */
+static int query_plans(struct mstore *m, const struct metric_query *q, struct metric_result *out,
+                       struct diag *d)
+{
+    struct store_plans now, before;
+    const struct rule_strlist *dbs = q->where ? &q->where->in[DIM_DATABASE] : NULL;
+    int rc = 0;
+
+    if (store_plan_changes_at(m->s, q->from_us, q->to_us, q->lookback_us,
+                              dbs && dbs->n == 1 ? dbs->v[0] : NULL, &now, &before, d) < 0)
+        return -1;
+    for (size_t i = 0; i < now.n_changes && rc == 0; i++) {
+        const struct store_plan_change *c = &now.changes[i];
+        if (!change_matches(c, q->where))
+            continue;
+        bool old = false;
+        for (size_t j = 0; j < before.n_changes && !old; j++)
+            old =
+                same_change(c, &before.changes[j]) && change_matches(&before.changes[j], q->where);
+        if (old)
+            continue;
+        char hex[17];
+        snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)c->fingerprint);
+        if (q->where && (!in_list(&q->where->in[DIM_DATABASE], c->database) ||
+                         !in_list(&q->where->in[DIM_FINGERPRINT], hex)))
+            continue;
+        const char *dims[DIM_COUNT] = { 0 };
+        if (q->group_mask & (1u << DIM_DATABASE))
+            dims[DIM_DATABASE] = c->database;
+        if (q->group_mask & (1u << DIM_FINGERPRINT))
+            dims[DIM_FINGERPRINT] = hex;
+        if (q->group_mask & (1u << DIM_TYPE))
+            dims[DIM_TYPE] = "plan_change";
+        /* changes are in key order, oldest first: a later one of the same group wins */
+        struct metric_group *g = NULL;
+        for (size_t k = 0; k < out->n && !g; k++) {
+            bool same = true;
+            for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
+                same = !dims[dd] == !out->g[k].dims[dd] &&
+                       (!dims[dd] || !strcmp(dims[dd], out->g[k].dims[dd]));
+            if (same)
+                g = &out->g[k];
+        }
+        if (!g) {
+            char *text = NULL;
+            if (q->group_mask & (1u << DIM_FINGERPRINT))
+                rc = canonical(m, hex, &text, d);
+            g = metric_result_add(out, dims, text);
+            free(text);
+        }
+        g->count++;
+        g->value = c->slower_by;
+        g->from_plan = c->from_plan;
+        g->to_plan = c->to_plan;
+        g->changed_at_us = c->at_us;
+        g->before_ms = c->before_ms;
+        g->after_ms = c->after_ms;
+        g->calls_before = (double)c->calls_before;
+        g->calls_after = (double)c->calls_after;
+    }
+    store_plans_release(&now);
+    store_plans_release(&before);
+    return rc;
+}
+
 /* ---- the source ---- */
 
 static int ms_query(struct metric_source *ms, const struct metric_query *q,
@@ -310,6 +397,7 @@ static int ms_query(struct metric_source *ms, const struct metric_query *q,
     case RSRC_QUERIES: return query_queries(m, q, out, d);
     case RSRC_ERRORS:
     case RSRC_EVENTS: return query_events(m, q, out, d);
+    case RSRC_PLANS: return query_plans(m, q, out, d);
     case RSRC_INGEST:
     case RSRC_COUNT: break;
     }
@@ -362,6 +450,7 @@ static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest,
     static const char *const hi[] = {
         "SELECT max(last_seen) FROM queries",
         "SELECT max(ts) FROM events",
+        "SELECT max(ts) FROM plan_calls",
     };
     struct mstore *m = (struct mstore *)ms;
     int64_t v;
@@ -405,7 +494,8 @@ static int ms_kinds(struct metric_source *ms, uint64_t *mask, struct diag *d)
 static unsigned ms_sources(struct metric_source *ms)
 {
     (void)ms;
-    return SRC_BIT(RSRC_QUERIES) | SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_EVENTS);
+    return SRC_BIT(RSRC_QUERIES) | SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_EVENTS) |
+           SRC_BIT(RSRC_PLANS);
 }
 
 static void ms_free(struct metric_source *ms)

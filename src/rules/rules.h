@@ -61,6 +61,7 @@ enum rule_source {
     RSRC_ERRORS,      /* error records (severity ERROR and above) */
     RSRC_EVENTS,      /* classified events: lock waits, deadlocks, temp files ... */
     RSRC_INGEST,      /* lines read per input source */
+    RSRC_PLANS,       /* auto_explain plan records: plan changes per (database, fingerprint) */
     RSRC_COUNT
 };
 
@@ -121,6 +122,8 @@ struct rule_where {
     int64_t min_calls;   /* queries: ignore groups with fewer calls in the window */
     double min_total_ms; /* queries: ignore groups with less total time in the window */
     struct rule_cond wait_ms, size_bytes; /* events: per-event filters */
+    double slower_by; /* plans: mean latency after / before the change must be >= this
+                         (0: any change) */
 };
 
 struct rule {
@@ -395,6 +398,7 @@ struct metric_query {
     int64_t from_us, to_us;         /* [from, to), event time */
     unsigned group_mask;            /* bits of enum rule_dim */
     const struct rule_where *where; /* may be NULL */
+    int64_t lookback_us;            /* plans: records of [to - lookback, to) are read */
 };
 
 struct metric_group {
@@ -405,6 +409,12 @@ struct metric_group {
     const char *query;           /* normalized statement text when grouped by fingerprint */
     int64_t first_seen_us;       /* when the fingerprint was first seen at all (the store's
                                     catalogue); 0 when the source does not know */
+    /* plans: the newest change of the group's dominant plan before the query's `to`
+     * (count 1), with value = slower_by (after / before, -1 unknown) */
+    uint64_t from_plan, to_plan;
+    int64_t changed_at_us;
+    double before_ms, after_ms; /* mean executor time per call on either side */
+    double calls_before, calls_after;
 };
 
 struct metric_result {
@@ -541,22 +551,22 @@ int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, stru
  * Reports and operator commands over the alert database
  */
 
-enum report_format { RFMT_TABLE = 0, RFMT_JSON };
+enum alert_print_format { APRINT_TABLE = 0, APRINT_JSON };
 
 /* `pgsift alerts`: instances (all, or of one state), then the delivery log (the last
  * @limit deliveries with their attempts). */
-int alerts_print(struct alertdb *db, const char *state, enum report_format f, int limit, FILE *out,
-                 struct diag *d);
+int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
+                 FILE *out, struct diag *d);
 
 /* `pgsift rules test`: the transitions recorded in the history, in time order. */
-int timeline_print(struct alertdb *db, enum report_format f, FILE *out, struct diag *d);
+int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d);
 
 /* Silences: add (matcher texts as `label=value`, `label!=value`, `label=~re`,
  * `label!~re`; checked here), list, expire. Times are wall clock. */
 int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,
                 int64_t ends_us, const char *comment, const char *author, int64_t now_us,
                 int64_t *id, struct diag *d);
-int silence_list(struct alertdb *db, bool all, int64_t now_us, enum report_format f, FILE *out,
+int silence_list(struct alertdb *db, bool all, int64_t now_us, enum alert_print_format f, FILE *out,
                  struct diag *d);
 int silence_expire(struct alertdb *db, int64_t id, int64_t now_us, struct diag *d);
 

@@ -176,6 +176,45 @@ static const struct metric_result *cached_query(struct metric_source *ms,
     return &e->res;
 }
 
+/* Event rules on plan changes. The matching "events" of [t - every, t) are the changes of
+ * a query's dominant plan that match the rule (`slower_by`, `min_calls` on either side,
+ * computed from the plan records before t) and did not as of t - every; the source
+ * reports one group per (database, fingerprint) with the newest of them. Like any event
+ * rule the instance fires at once and resolves `resolve_after` after the last match. */
+static int eval_plans(const struct rule *r, struct metric_source *ms, struct metric_query *q,
+                      int64_t t, struct metric_result *scratch, struct eval_out *out,
+                      struct diag *d)
+{
+    q->metric = MET_COUNT;
+    q->from_us = t - r->every_us;
+    q->lookback_us = r->lookback_us;
+    if (ms->query(ms, q, scratch, d) < 0)
+        return -1;
+    for (size_t i = 0; i < scratch->n; i++) {
+        const struct metric_group *g = &scratch->g[i];
+        double need = r->where.min_calls > 0 ? (double)r->where.min_calls : 0;
+        struct eval_item *it = add_item(out, r, g);
+        if (!it)
+            continue;
+        it->has_plan = true;
+        it->from_plan = g->from_plan;
+        it->to_plan = g->to_plan;
+        it->changed_at_us = g->changed_at_us;
+        it->before_ms = g->before_ms;
+        it->after_ms = g->after_ms;
+        it->calls_before = g->calls_before;
+        it->calls_after = g->calls_after;
+        it->calls = g->calls_after;
+        it->ratio = g->value;
+        it->baseline = g->before_ms;
+        /* the source applied the rule's where; checked again so a source that did not
+         * cannot fire an alert the rule excludes */
+        it->cond = g->count >= 1 && g->calls_before >= need && g->calls_after >= need &&
+                   (r->where.slower_by <= 0 || (g->value > 0 && g->value >= r->where.slower_by));
+    }
+    return 0;
+}
+
 int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
                  struct metric_result *scratch, struct eval_cache *cache, struct eval_out *out,
                  struct diag *d)
@@ -192,8 +231,11 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
     eval_out_reset(out);
     metric_result_reset(scratch);
     switch (r->kind) {
-    case RULE_THRESHOLD:
     case RULE_EVENT:
+        if (r->source == RSRC_PLANS)
+            return eval_plans(r, ms, &q, t, scratch, out, d);
+        FALLTHROUGH;
+    case RULE_THRESHOLD:
         if (r->kind == RULE_EVENT) {
             q.metric = MET_COUNT;
             q.from_us = t - r->every_us;
@@ -372,15 +414,39 @@ static const char *tvar_get(void *ctx, struct span name, double *num, bool *is_n
     if (span_eq_lit(name, "value") || span_eq_lit(name, "threshold") ||
         span_eq_lit(name, "baseline") || span_eq_lit(name, "ratio") || span_eq_lit(name, "calls")) {
         *is_num = true;
-        *num = span_eq_lit(name, "value") ? it->value
-               : span_eq_lit(name, "threshold")
-                   ? (r->kind == RULE_BASELINE ? r->ratio_min : r->cond.value)
-               : span_eq_lit(name, "baseline") ? it->baseline
-               : span_eq_lit(name, "ratio")    ? it->ratio
-                                               : it->calls;
+        *num = span_eq_lit(name, "value")       ? it->value
+               : span_eq_lit(name, "threshold") ? (r->kind == RULE_BASELINE  ? r->ratio_min
+                                                   : r->source == RSRC_PLANS ? r->where.slower_by
+                                                                             : r->cond.value)
+               : span_eq_lit(name, "baseline")  ? it->baseline
+               : span_eq_lit(name, "ratio")     ? it->ratio
+                                                : it->calls;
         if (!isfinite(*num))
             *num = 0;
         return "";
+    }
+    if (it->has_plan) {
+        static const char *const nums[] = { "before_ms",    "after_ms",    "slower_by",
+                                            "calls_before", "calls_after", NULL };
+        const double vals[] = { it->before_ms, it->after_ms, it->ratio, it->calls_before,
+                                it->calls_after };
+        for (size_t i = 0; nums[i]; i++) {
+            if (span_eq(name, span_cstr(nums[i]))) {
+                *is_num = true;
+                *num = isfinite(vals[i]) ? vals[i] : 0;
+                return "";
+            }
+        }
+        if (span_eq_lit(name, "from_plan") || span_eq_lit(name, "to_plan")) {
+            snprintf(
+                v->buf, sizeof(v->buf), "%016llx",
+                (unsigned long long)(span_eq_lit(name, "from_plan") ? it->from_plan : it->to_plan));
+            return v->buf;
+        }
+        if (span_eq_lit(name, "changed_at")) {
+            _Static_assert(sizeof(((struct tvars *)0)->buf) >= CLOCK_RFC3339_MAX, "buf");
+            return clock_format_rfc3339(it->changed_at_us, 0, v->buf);
+        }
     }
     if (span_eq_lit(name, "rule"))
         return r->name;

@@ -41,7 +41,7 @@ struct where_raw {
     struct ylist in[DIM_COUNT];
     int64_t min_calls;
     double min_total_ms;
-    const char *wait_ms, *size_bytes;
+    const char *wait_ms, *size_bytes, *slower_by;
 };
 
 struct baseline_raw {

@@ -4,6 +4,7 @@
  * then check what a table cannot express (kind/source/metric fit, dimensions, label
  * names, templates), reporting every problem with file:line:col and going on.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,8 +170,8 @@ static void builtin_defaults(struct loader *L, struct rule_raw *tmpl)
     ydoc_release(&empty);
 }
 
-static void check_list_values(struct loader *L, yaml_node_t *where, enum rule_dim d,
-                              const struct ylist *l)
+static void check_list_values(struct loader *L, yaml_node_t *where, enum rule_source src,
+                              enum rule_dim d, const struct ylist *l)
 {
     yaml_node_t *list = at(L->y, where, rule_dim_name(d));
 
@@ -204,6 +205,11 @@ static void check_list_values(struct loader *L, yaml_node_t *where, enum rule_di
             break;
         case DIM_TYPE: {
             enum event_kind k;
+            if (src == RSRC_PLANS) {
+                ok = span_eq_lit(v, "plan_change");
+                want = "plan_change, the only type of source plans";
+                break;
+            }
             ok = event_kind_from_name(v, &k);
             want = "an event kind such as deadlock, lock_wait, temp_file, auth_failure, "
                    "checkpoint (see INTERFACE.md)";
@@ -221,6 +227,28 @@ static void check_list_values(struct loader *L, yaml_node_t *where, enum rule_di
             ydoc_error(L->y, n, "invalid %s '%s' in 'where' (expected %s)", rule_dim_name(d),
                        l->v[i], want);
     }
+}
+
+/* "2x", "1.5x", "2", ">= 2x" (the comparison is always >=). */
+static bool parse_factor(const char *text, double *out)
+{
+    struct span s = span_trim(span_cstr(text));
+    if (s.len >= 2 && s.p[0] == '>' && s.p[1] == '=')
+        s = span_trim(span_make(s.p + 2, s.len - 2));
+    if (s.len && (s.p[s.len - 1] == 'x' || s.p[s.len - 1] == 'X'))
+        s.len--;
+    char buf[32];
+    if (!s.len || s.len >= sizeof(buf))
+        return false;
+    memcpy(buf, s.p, s.len);
+    buf[s.len] = '\0';
+    char *end;
+    errno = 0;
+    double v = strtod(buf, &end);
+    if (*end || errno || !(v > 0) || v > 1e9)
+        return false;
+    *out = v;
+    return true;
 }
 
 static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
@@ -245,7 +273,7 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
         }
     }
     for (unsigned d = 0; d < DIM_COUNT; d++) {
-        check_list_values(L, wn, (enum rule_dim)d, &w.in[d]);
+        check_list_values(L, wn, r->source, (enum rule_dim)d, &w.in[d]);
         r->where.in[d].v = w.in[d].v;
         r->where.in[d].n = w.in[d].n;
     }
@@ -261,6 +289,10 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
     if (w.size_bytes && !rule_cond_parse(span_cstr(w.size_bytes), UNIT_BYTES, &r->where.size_bytes))
         ydoc_error(L->y, at(L->y, wn, "size_bytes"),
                    "'size_bytes' expects a comparison like '> 1GiB', not '%s'", w.size_bytes);
+    if (w.slower_by && !parse_factor(w.slower_by, &r->where.slower_by))
+        ydoc_error(L->y, at(L->y, wn, "slower_by"),
+                   "'slower_by' expects a factor above 0 like '2x' or '1.5x', not '%s'",
+                   w.slower_by);
 }
 
 static void load_condition(struct loader *L, struct rule *r, yaml_node_t *map, yaml_node_t *cn)
@@ -448,7 +480,7 @@ static void load_group_by(struct loader *L, struct rule *r, const struct rule_ra
     r->ngroup_by = 0;
     if (!raw->group_by.n) {
         /* Defaults that make sense per kind. */
-        if (r->kind == RULE_NEW_FINGERPRINT) {
+        if (r->kind == RULE_NEW_FINGERPRINT || r->source == RSRC_PLANS) {
             r->group_by[r->ngroup_by++] = DIM_DATABASE;
             r->group_by[r->ngroup_by++] = DIM_FINGERPRINT;
         } else if (r->kind == RULE_ABSENCE) {
@@ -480,6 +512,8 @@ static void load_group_by(struct loader *L, struct rule *r, const struct rule_ra
     }
     if (r->kind == RULE_NEW_FINGERPRINT && !(seen & (1u << DIM_FINGERPRINT)))
         ydoc_error(L->y, gn, "kind 'new_fingerprint' must group by 'fingerprint'");
+    if (r->source == RSRC_PLANS && !(seen & (1u << DIM_FINGERPRINT)))
+        ydoc_error(L->y, gn, "source 'plans' must group by 'fingerprint' (one alert per query)");
     if (r->kind == RULE_ABSENCE && !(seen & (1u << DIM_INPUT)))
         ydoc_error(L->y, gn, "kind 'absence' must group by 'input'");
 }
@@ -571,7 +605,8 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
     }
     if (raw.metric) {
         rule_metric_from_name(span_cstr(raw.metric), &r.metric);
-        if (!(rule_metric_sources(r.metric) & SRC_BIT(r.source))) {
+        if ((rule_kind_sources(r.kind) & SRC_BIT(r.source)) &&
+            !(rule_metric_sources(r.metric) & SRC_BIT(r.source))) {
             struct sbuf sb = SBUF_INIT;
             for (unsigned m = 0; m < MET_COUNT_ALL; m++)
                 if (rule_metric_sources((enum rule_metric)m) & SRC_BIT(r.source))
@@ -612,7 +647,10 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
         warn_at(L, at(y, map, "window"),
                 "rule '%s': 'window' is shorter than 'every', so some minutes are never looked at",
                 r.name ? r.name : "?");
-    if (r.kind == RULE_NEW_FINGERPRINT &&
+    if (r.kind == RULE_EVENT && r.source != RSRC_PLANS && map_get(y, map, "lookback", NULL))
+        ydoc_error(y, at(y, map, "lookback"),
+                   "'lookback' applies to kind 'event' only with source 'plans'");
+    if ((r.kind == RULE_NEW_FINGERPRINT || r.source == RSRC_PLANS) &&
         (r.lookback_us <= 0 || r.lookback_us > SIFT_MAX_RULE_BASELINE_US))
         ydoc_error(y, at(y, map, "lookback"), "'lookback' must be between 1m and %d days",
                    (int)(SIFT_MAX_RULE_BASELINE_US / (86400 * USEC_PER_SEC)));
@@ -665,7 +703,10 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
                            rule_dim_name(split[i]));
     }
     load_condition(L, &r, map, raw.condition);
-    if (r.kind == RULE_EVENT && !raw.where)
+    if (r.kind == RULE_EVENT && !raw.where && r.source == RSRC_PLANS)
+        warn_at(L, map, "rule '%s' has no 'where': every plan change matches, faster or slower",
+                r.name ? r.name : "?");
+    else if (r.kind == RULE_EVENT && !raw.where)
         warn_at(L, map, "rule '%s' has no 'where': every %s record matches", r.name ? r.name : "?",
                 rule_source_name(r.source));
     load_labels(L, &r, L->default_labels, raw.labels, false);

@@ -14,7 +14,9 @@
 
 static const char *const kind_names[] = { "threshold", "baseline", "new_fingerprint",
                                           "event",     "absence",  NULL };
-static const char *const source_names[] = { "queries", "errors", "events", "ingest", NULL };
+static const char *const source_names[] = {
+    "queries", "errors", "events", "ingest", "plans", NULL
+};
 static const char *const severity_names[] = { "info", "warning", "critical", NULL };
 static const char *const dim_names[] = { "database",    "user",     "application",
                                          "fingerprint", "sqlstate", "sqlstate_class",
@@ -63,7 +65,7 @@ static const struct {
     enum rule_source def;
     const char *help;
 } kinds[] = {
-    [RULE_THRESHOLD] = { ALL_SRCS, RSRC_QUERIES,
+    [RULE_THRESHOLD] = { ALL_SRCS & ~SRC_BIT(RSRC_PLANS), RSRC_QUERIES,
                          "a metric over a sliding window compared with a value, per group: "
                          "slow statements (p95_ms), error bursts (errors count), temp-file "
                          "spills (sum(size_bytes)), auth-failure bursts (events count)" },
@@ -74,9 +76,10 @@ static const struct {
     [RULE_NEW_FINGERPRINT] = { SRC_BIT(RSRC_QUERIES), RSRC_QUERIES,
                                "a statement shape (fingerprint) that ran in the window but not "
                                "within `lookback` before it, optionally above a cost" },
-    [RULE_EVENT] = { SRC_BIT(RSRC_EVENTS) | SRC_BIT(RSRC_ERRORS), RSRC_EVENTS,
+    [RULE_EVENT] = { SRC_BIT(RSRC_EVENTS) | SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_PLANS), RSRC_EVENTS,
                      "any matching event fires at once: a deadlock, a PANIC, a lock wait above "
-                     "N ms; resolves after `resolve_after` without new matches" },
+                     "N ms, a query whose dominant plan changed and got `slower_by` slower "
+                     "(source plans); resolves after `resolve_after` without new matches" },
     [RULE_ABSENCE] = { SRC_BIT(RSRC_INGEST), RSRC_INGEST,
                        "no (or too few) log lines from an input that produced lines before: a "
                        "dead server or a stuck tailer" },
@@ -101,6 +104,11 @@ static const struct {
                       "auth_failure, checkpoint, ...) with their numbers (wait_ms, "
                       "size_bytes)" },
     [RSRC_INGEST] = { 1u << DIM_INPUT, "lines read and rejected per input source" },
+    [RSRC_PLANS] = { (1u << DIM_DATABASE) | (1u << DIM_FINGERPRINT) | (1u << DIM_TYPE),
+                     "auto_explain plan records per (database, fingerprint): `type: "
+                     "plan_change` is a query whose dominant plan shape changed (the rule of "
+                     "`pgsift plans`: runs of at least 3 records), with the mean executor time "
+                     "before and after; only kind event; needs auto_explain" },
 };
 
 /* ------------------------------------------------------------------------------------
@@ -159,7 +167,8 @@ const struct yfield rule_fields[] = {
       OFF(rule_raw, baseline), NULL },
     { "lookback", YF_DURATION, false, "30d",
       "new_fingerprint: a fingerprint is new when it did not run within this span before the "
-      "window; absence: inputs that produced lines within this span are watched",
+      "window; absence: inputs that produced lines within this span are watched; event on "
+      "source plans: the plan records of this span before the evaluation are compared",
       OFF(rule_raw, lookback), NULL },
     { "warmup", YF_DURATION, false, "1d",
       "new_fingerprint: no alerts until the store holds this much history", OFF(rule_raw, warmup),
@@ -208,7 +217,9 @@ const struct rfield_meta rule_fields_meta[] = {
     { ALL_KINDS, NULL },
     { K(THRESHOLD) | K(BASELINE) | K(ABSENCE), NULL },
     { K(BASELINE), NULL },
-    { K(NEW_FINGERPRINT) | K(ABSENCE), NULL },
+    { K(NEW_FINGERPRINT) | K(ABSENCE) | K(EVENT),
+      "For an event rule only with `source: plans`. There at most the newest 2000 plan records "
+      "of a query (SIFT_MAX_PLAN_RULE_CALLS) are read at each evaluation." },
     { K(NEW_FINGERPRINT), NULL },
     { ALL_KINDS, "An instance that clears while pending never notifies." },
     { K(THRESHOLD) | K(BASELINE) | K(ABSENCE), NULL },
@@ -218,10 +229,14 @@ const struct rfield_meta rule_fields_meta[] = {
       "Instance identity is the rule name, the group_by values and these labels; label names "
       "may not reuse a dimension name, `rule` or `severity`." },
     { ALL_KINDS,
-      "Variables: rule, severity, value, threshold, window, baseline, ratio, query (the "
+      "Variables: rule, severity, value, threshold, window, baseline, ratio, calls, query (the "
       "normalized statement text, when grouped by fingerprint), the group_by dimensions and "
-      "the labels. Filters: ms, bytes, round(N), truncate(N), upper, lower. Payloads never "
-      "carry literal values: query is normalized text." },
+      "the labels; rules on source plans also from_plan, to_plan (plan shape fingerprints, "
+      "as `pgsift plans --show` takes them), before_ms, after_ms (mean executor time on "
+      "either side of the change), slower_by (after / before; also `value`), calls_before, "
+      "calls_after, changed_at (RFC 3339, the first record of the new plan). Filters: ms, "
+      "bytes, round(N), truncate(N), upper, lower. Payloads never carry literal values: query "
+      "is normalized text." },
     { ALL_KINDS, NULL },
 };
 #undef K
@@ -262,21 +277,28 @@ const struct yfield where_fields[] = {
     { "size_bytes", YF_STRING, false, NULL,
       "only temporary files matching a comparison, e.g. `> 1GiB`", OFF(where_raw, size_bytes),
       NULL },
+    { "slower_by", YF_STRING, false, NULL,
+      "plan changes only when the mean executor time after the change is at least this "
+      "multiple of the time before: `2x`, `1.5x` (or `2`)",
+      OFF(where_raw, slower_by), NULL },
 };
 const struct rfield_meta where_fields_meta[] = {
-    { S(QUERIES) | S(ERRORS) | S(EVENTS), NULL },
-    { S(QUERIES) | S(ERRORS) | S(EVENTS), NULL },
-    { S(ERRORS) | S(EVENTS), NULL },
+    { S(QUERIES) | S(ERRORS) | S(EVENTS) | S(PLANS), NULL },
     { S(QUERIES) | S(ERRORS) | S(EVENTS), NULL },
     { S(ERRORS) | S(EVENTS), NULL },
+    { S(QUERIES) | S(ERRORS) | S(EVENTS) | S(PLANS), NULL },
     { S(ERRORS) | S(EVENTS), NULL },
     { S(ERRORS) | S(EVENTS), NULL },
-    { S(EVENTS), NULL },
+    { S(ERRORS) | S(EVENTS), NULL },
+    { S(EVENTS) | S(PLANS), "On source plans the only type is plan_change (the default)." },
     { S(INGEST), NULL },
-    { S(QUERIES), NULL },
+    { S(QUERIES) | S(PLANS),
+      "On source plans: the plan records on each side of the change (at least 3 each in any "
+      "case)." },
     { S(QUERIES), NULL },
     { S(EVENTS), NULL },
     { S(EVENTS), NULL },
+    { S(PLANS), NULL },
 };
 #undef S
 #undef WL
@@ -557,6 +579,8 @@ void rules_reference_markdown(FILE *out)
             fprintf(out, "%s`%s`", first ? "" : ", ", metrics[m].name);
             first = false;
         }
+        if (first)
+            fprintf(out, "none (event rules)");
         fprintf(out, " | %s |\n", sources[s].help);
     }
     fprintf(out, "\n| metric | unit | meaning |\n|---|---|---|\n");
@@ -663,9 +687,14 @@ bool rules_explain(FILE *out, const char *topic)
         fprintf(out, "source %s: %s\n\ndimensions: ", source_names[s], sources[s].help);
         mask_list(out, sources[s].dims, dim_names, DIM_COUNT);
         fprintf(out, "\nmetrics:\n");
+        bool any = false;
         for (unsigned i = 0; i < MET_COUNT_ALL; i++)
-            if (metrics[i].sources & SRC_BIT(s))
+            if (metrics[i].sources & SRC_BIT(s)) {
                 fprintf(out, "  %-16s %s\n", metrics[i].name, metrics[i].help);
+                any = true;
+            }
+        if (!any)
+            fprintf(out, "  none: only event rules read this source\n");
         return true;
     }
     if (rule_metric_from_name(t, &m)) {

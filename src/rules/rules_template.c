@@ -35,6 +35,12 @@ bool rule_tmpl_var_known(const struct rule *r, struct span name)
     for (const char *const *b = builtin_vars; *b; b++)
         if (span_eq(name, span_cstr(*b)))
             return true;
+    static const char *const plan_vars[] = { "from_plan",   "to_plan",    "before_ms",
+                                             "after_ms",    "slower_by",  "calls_before",
+                                             "calls_after", "changed_at", NULL };
+    for (const char *const *b = plan_vars; *b; b++)
+        if (span_eq(name, span_cstr(*b)))
+            return r->source == RSRC_PLANS;
     if (span_eq_lit(name, "query")) {
         for (size_t i = 0; i < r->ngroup_by; i++)
             if (r->group_by[i] == DIM_FINGERPRINT)
@@ -199,7 +205,8 @@ static int check_expr(void *ctx, const struct piece *pc)
     if (sbuf_addf(c->errors,
                   "unknown variable '%.*s' (use rule, severity, value, threshold, window, "
                   "baseline, ratio, calls, a group_by dimension, query when grouped by "
-                  "fingerprint, or a label)\n",
+                  "fingerprint, a label, or on source plans from_plan, to_plan, before_ms, "
+                  "after_ms, slower_by, calls_before, calls_after, changed_at)\n",
                   (int)pc->var.len, pc->var.p) < 0)
         return -1;
     return 1;

@@ -55,8 +55,17 @@ struct run_agg {
     struct sketch sk;
 };
 
+/* One plan record, for table plan_calls (alert rules read records before an instant). */
+struct call_rec {
+    uint32_t key; /* into keys */
+    uint64_t plan_fp;
+    int64_t ts, us; /* us < 0: no duration */
+};
+
 struct plans_batch {
     bool keep_literals;
+    struct call_rec *calls;
+    size_t n_calls, a_calls;
     struct normalizer *nz;
     struct arena arena;   /* texts kept until the commit */
     struct arena scratch; /* one analysis, reset per record */
@@ -87,7 +96,7 @@ void plans_batch_reset(struct plans_batch *pb)
         sketch_release(&pb->shapes[i].sk);
     for (size_t i = 0; i < pb->n_runs; i++)
         sketch_release(&pb->runs[i].sk);
-    pb->n_shapes = pb->n_keys = pb->n_runs = 0;
+    pb->n_shapes = pb->n_keys = pb->n_runs = pb->n_calls = 0;
     htab_clear(&pb->shapes_ix);
     htab_clear(&pb->keys_ix);
     arena_reset(&pb->arena);
@@ -104,6 +113,7 @@ void plans_batch_free(struct plans_batch *pb)
     free(pb->shapes);
     free(pb->keys);
     free(pb->runs);
+    free(pb->calls);
     arena_release(&pb->arena);
     arena_release(&pb->scratch);
     sbuf_release(&pb->red);
@@ -113,7 +123,7 @@ void plans_batch_free(struct plans_batch *pb)
 
 size_t plans_batch_bytes(const struct plans_batch *pb)
 {
-    return pb ? pb->arena.used : 0;
+    return pb ? pb->arena.used + pb->n_calls * sizeof(struct call_rec) : 0;
 }
 
 struct shape_find {
@@ -286,6 +296,9 @@ void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
         sketch_init(&r->sk);
         pb->keys[k].last_run = (uint32_t)pb->n_runs++;
     }
+    XGROW(pb->calls, pb->n_calls + 1, pb->a_calls);
+    pb->calls[pb->n_calls++] =
+        (struct call_rec){ (uint32_t)k, plan_fp, ts, ms >= 0 ? add_us(0, ms) : -1 };
     r->calls++;
     r->first = ts < r->first ? ts : r->first;
     r->last = ts > r->last ? ts : r->last;
@@ -487,19 +500,48 @@ out:
     return rc;
 }
 
+static int write_calls(struct store *s, struct plans_batch *pb, struct diag *d)
+{
+    sqlite3_stmt *st;
+    int rc = 0;
+
+    if (prepare(s,
+                "INSERT INTO plan_calls (fingerprint, database, ts, plan_fp, us)"
+                " VALUES (?1, ?2, ?3, ?4, ?5)",
+                &st, d) < 0)
+        return -1;
+    for (size_t i = 0; i < pb->n_calls && rc == 0; i++) {
+        const struct call_rec *c = &pb->calls[i];
+        const struct run_key *key = &pb->keys[c->key];
+        sqlite3_bind_int64(st, 1, (int64_t)key->fp);
+        bind_text(st, 2, key->db);
+        sqlite3_bind_int64(st, 3, c->ts);
+        sqlite3_bind_int64(st, 4, (int64_t)c->plan_fp);
+        if (c->us >= 0)
+            sqlite3_bind_int64(st, 5, c->us);
+        else
+            sqlite3_bind_null(st, 5);
+        rc = step(s, st, "cannot write plan calls", d);
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int plans_write(struct store *s, struct store_batch *b, struct diag *d)
 {
     struct plans_batch *pb = b->plans;
 
     if (!pb || (!pb->n_shapes && !pb->n_runs))
         return 0;
-    return write_shapes(s, pb, d) < 0 || write_runs(s, pb, d) < 0 ? -1 : 0;
+    return write_shapes(s, pb, d) < 0 || write_runs(s, pb, d) < 0 || write_calls(s, pb, d) < 0 ? -1
+                                                                                               : 0;
 }
 
 int plans_expire(struct store *s, int64_t before_us, struct diag *d)
 {
     static const char *const sql[] = { "DELETE FROM plans WHERE last_seen < ?1",
-                                       "DELETE FROM plan_runs WHERE last_seen < ?1" };
+                                       "DELETE FROM plan_runs WHERE last_seen < ?1",
+                                       "DELETE FROM plan_calls WHERE ts < ?1" };
     for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
         sqlite3_stmt *st;
         if (prepare(s, sql[i], &st, d) < 0)
@@ -710,6 +752,132 @@ int store_plans(struct store *s, const struct store_plans_opts *o, struct store_
         }
     }
     return 0;
+}
+
+struct call_row {
+    uint64_t plan_fp;
+    int64_t ts;
+    double ms; /* < 0: no duration */
+};
+
+/* One key's plan records of [lo, to), the newest SIFT_MAX_PLAN_RULE_CALLS, oldest first. */
+static int key_calls(struct store *s, sqlite3_stmt *st, uint64_t fp, const char *db, int64_t lo,
+                     int64_t to, struct call_row **rows, size_t *n, size_t *alloc, struct diag *d)
+{
+    struct call_row *v = *rows;
+    size_t a = *alloc, k = 0;
+    int rc;
+
+    sqlite3_bind_int64(st, 1, (int64_t)fp);
+    sqlite3_bind_text(st, 2, db, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, lo);
+    sqlite3_bind_int64(st, 4, to);
+    sqlite3_bind_int64(st, 5, SIFT_MAX_PLAN_RULE_CALLS);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(v, k + 1, a);
+        v[k].plan_fp = (uint64_t)sqlite3_column_int64(st, 0);
+        v[k].ts = sqlite3_column_int64(st, 1);
+        v[k].ms = sqlite3_column_type(st, 2) == SQLITE_NULL
+                      ? -1
+                      : (double)sqlite3_column_int64(st, 2) / 1000.0;
+        k++;
+    }
+    sqlite3_reset(st);
+    *rows = v;
+    *alloc = a;
+    if (rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot read plan calls");
+    for (size_t i = 0; i < k / 2; i++) { /* read newest first */
+        struct call_row t = v[i];
+        v[i] = v[k - 1 - i];
+        v[k - 1 - i] = t;
+    }
+    *n = k;
+    return 0;
+}
+
+/* Runs (as in plan_runs) of the records before @to, then the changes among them, appended
+ * to @out with the key. */
+static void detect_before(const struct call_row *rows, size_t n, int64_t to, uint64_t fp,
+                          const char *db, struct store_plans *out, size_t *alloc)
+{
+    struct store_plan_run *runs = NULL;
+    size_t k = 0, a = 0;
+
+    for (size_t i = 0; i < n && rows[i].ts < to; i++) {
+        if (!k || runs[k - 1].plan_fp != rows[i].plan_fp) {
+            XGROW(runs, k + 1, a);
+            runs[k++] = (struct store_plan_run){ rows[i].plan_fp, rows[i].ts, rows[i].ts, 0, 0 };
+        }
+        struct store_plan_run *r = &runs[k - 1];
+        r->last_us = rows[i].ts;
+        r->calls++;
+        if (rows[i].ms >= 0)
+            r->total_ms += rows[i].ms;
+    }
+    size_t nc = store_plan_detect(runs, k, NULL, 0);
+    if (nc) {
+        XGROW(out->changes, out->n_changes + nc, *alloc);
+        store_plan_detect(runs, k, out->changes + out->n_changes, nc);
+        for (size_t i = 0; i < nc; i++) {
+            out->changes[out->n_changes + i].fingerprint = fp;
+            out->changes[out->n_changes + i].database = xstrdup(db);
+        }
+        out->n_changes += nc;
+    }
+    free(runs);
+}
+
+int store_plan_changes_at(struct store *s, int64_t from_us, int64_t to_us, int64_t lookback_us,
+                          const char *database, struct store_plans *now, struct store_plans *before,
+                          struct diag *d)
+{
+    sqlite3_stmt *keys = NULL, *calls = NULL;
+    struct call_row *rows = NULL;
+    size_t nrows = 0, arows = 0, alloc_now = 0, alloc_before = 0;
+    int rc = -1, st;
+
+    memset(now, 0, sizeof(*now));
+    memset(before, 0, sizeof(*before));
+    if (prepare(s,
+                "SELECT DISTINCT fingerprint, database FROM plan_calls"
+                " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR database = ?3)"
+                " ORDER BY fingerprint, database",
+                &keys, d) < 0 ||
+        prepare(s,
+                "SELECT plan_fp, ts, us FROM plan_calls WHERE fingerprint = ?1 AND database = ?2"
+                " AND ts >= ?3 AND ts < ?4 ORDER BY ts DESC, id DESC LIMIT ?5",
+                &calls, d) < 0)
+        goto out;
+    sqlite3_bind_int64(keys, 1, from_us);
+    sqlite3_bind_int64(keys, 2, to_us);
+    if (database)
+        sqlite3_bind_text(keys, 3, database, -1, SQLITE_STATIC);
+    int64_t lo = lookback_us > 0 ? to_us - lookback_us : INT64_MIN; /* bounded by the caller */
+    while ((st = sqlite3_step(keys)) == SQLITE_ROW) {
+        uint64_t fp = (uint64_t)sqlite3_column_int64(keys, 0);
+        const char *db = (const char *)sqlite3_column_text(keys, 1);
+        if (!db)
+            db = "";
+        if (key_calls(s, calls, fp, db, lo, to_us, &rows, &nrows, &arows, d) < 0)
+            goto out;
+        detect_before(rows, nrows, to_us, fp, db, now, &alloc_now);
+        detect_before(rows, nrows, from_us, fp, db, before, &alloc_before);
+    }
+    if (st != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read plan calls");
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(keys);
+    sqlite3_finalize(calls);
+    free(rows);
+    if (rc < 0) {
+        store_plans_release(now);
+        store_plans_release(before);
+    }
+    return rc;
 }
 
 void store_plans_release(struct store_plans *p)

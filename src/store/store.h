@@ -500,6 +500,23 @@ struct store_plans {
     size_t n_changes;
 };
 
+/*
+ * Plan changes as of an instant, for alert rules (`source: plans`). For every (query,
+ * database) with a plan record in [@from_us, @to_us) (and in @database unless NULL), its
+ * plan records of [@to_us - @lookback_us, @to_us) (the newest SIFT_MAX_PLAN_RULE_CALLS),
+ * in time order, are cut into runs and passed through store_plan_detect(): @now gets the
+ * changes among all of them (with the numbers as of @to_us), @before the changes among
+ * those before @from_us (as of @from_us), so a caller can tell what is new in the period.
+ * Only the @plans member stays empty; release both with store_plans_release(). Only
+ * records before @to_us are read, so the answer for an instant does not depend on what
+ * was ingested after it: a replay of old logs and live tailing agree. Returns 0 or -1
+ * with @d filled.
+ */
+SIFT_WUR int store_plan_changes_at(struct store *s, int64_t from_us, int64_t to_us,
+                                   int64_t lookback_us, const char *database,
+                                   struct store_plans *now, struct store_plans *before,
+                                   struct diag *d);
+
 /* Read plan shapes and the changes of their queries. Returns 0 (release @out with
  * store_plans_release()), or -1 with @d filled. */
 SIFT_WUR int store_plans(struct store *s, const struct store_plans_opts *o, struct store_plans *out,

@@ -68,4 +68,20 @@ if [[ -f $fx/postgresql.csv ]]; then
   expect_contains "$store" "firing     deadlock                 critical value=1 database=app"
   expect_eq "store and parse output give the same timeline" "$parsed" "$store"
 fi
+
+# A store whose logs never had a lock wait, a temp file or a plan (log_lock_waits,
+# log_temp_files, auto_explain evidently off): the rules that read them warn, with
+# their position and the setting, instead of silently never firing.
+rm -f "$PGSIFT_DB"*
+printf '%s\n' '2026-11-24 10:00:00.000 UTC [7] LOG:  duration: 5.000 ms  statement: select 1' > plain.log
+"$PGSIFT" -q ingest plain.log
+"$PGSIFT" rules test --until 2026-11-24T10:10:00Z "$SIFT_SOURCE_DIR"/rules/*.yaml >/dev/null 2>err.txt
+err=$(cat err.txt)
+expect_contains "$err" "rules/events.yaml:27:5: rule 'long_lock_wait' reads lock_wait/lock_acquired records, none seen in the store: set log_lock_waits = on"
+expect_contains "$err" "rule 'temp_file_spill' reads temp_file records, none seen in the store: set log_temp_files = 0"
+expect_contains "$err" "rule 'plan_regression' reads plan records, none seen in the store: set auto_explain"
+expect_not_contains "$err" "rule 'slow_query_p95' reads"  # durations are there
+# the same from the daemon's path: rules eval
+"$PGSIFT" rules eval --until 2026-11-24T10:10:00Z "$SIFT_SOURCE_DIR"/rules/events.yaml >/dev/null 2>err.txt
+expect_contains "$(cat err.txt)" "rule 'long_lock_wait' reads lock_wait/lock_acquired records, none seen"
 pass

@@ -108,6 +108,18 @@ expect_eq "nothing else reached ops" 1 "$(stub_count ops)"
 out=$("$PGSIFT" alerts)
 expect_contains "$out" "firing     critical pgsift_delivery_failed"
 expect_contains "$out" "gave_up"
+# The deadlock resolves (15 min later); the receiver is back, but it never got the
+# trigger, so it does not get the resolve either (none is queued for it).
+start_http_stub back "200"
+export DEAD_URL="http://127.0.0.1:$back_port/"
+at 2026-11-24T12:31:00Z "$PGSIFT" rules eval --config b.yaml --events "$ev" --notify-old \
+  --until 2026-11-24T10:30:00Z b-rules.yaml >/dev/null
+expect_eq "resolved" "resolved" "$(q "SELECT state FROM alert_instances WHERE rule = 'deadlock'")"
+expect_eq "no resolve queued for a receiver whose trigger failed" 0 \
+  "$(q "SELECT count(*) FROM notifications WHERE receiver = 'dead' AND kind = 'resolved'")"
+at 2026-11-24T12:32:00Z "$PGSIFT" alerts deliver --config b.yaml --once >/dev/null 2>&1
+at 2026-11-24T12:40:00Z "$PGSIFT" alerts deliver --config b.yaml --once >/dev/null 2>&1
+expect_eq "no resolve without its trigger" 0 "$(stub_count back)"
 
 # ---- C: more groups than the burst: one digest ----------------------------------------
 rm -f "$PGSIFT_DB"

@@ -121,4 +121,10 @@ rm -f "$PGSIFT_DB"
 at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config secret.yaml --events "$ev" --replay \
   --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z rules.yaml >/dev/null
 expect_eq "--replay: recorded only" "replay" "$(q "SELECT status FROM notifications")"
+# ... and a deliverer never sends what a replay recorded.
+before=$(stub_count signed)
+at 2026-11-24T10:09:00Z "$PGSIFT" alerts deliver --config secret.yaml --once >/dev/null
+at 2026-11-24T10:30:00Z "$PGSIFT" alerts deliver --config secret.yaml --once >/dev/null
+expect_eq "nothing sent from a replay" "$before" "$(stub_count signed)"
+expect_eq "no delivery made from it" 0 "$(q "SELECT count(*) FROM deliveries")"
 pass

@@ -21,7 +21,8 @@ static bool has(const struct rule_set *rs, const char *needle)
 static void test_shipped_examples_are_valid(void)
 {
     static const char *const files[] = { "../rules/queries.yaml", "../rules/errors.yaml",
-                                         "../rules/events.yaml", "../rules/ingest.yaml" };
+                                         "../rules/events.yaml", "../rules/ingest.yaml",
+                                         "../rules/plans.yaml" };
     struct rule_set rs;
     struct diag d = DIAG_INIT;
     unsigned kinds = 0;
@@ -103,6 +104,58 @@ static void test_threshold_fields(void)
     CHECK_EQ_INT(r->for_us, 0);
     CHECK_EQ_INT(r->window_us, INT64_C(300000000)); /* built-in default */
     CHECK_EQ_INT(r->nlabels, 2);                    /* defaults only */
+    rule_set_release(&rs);
+}
+
+/* Rules on plan changes: defaults, slower_by forms, and what does not belong there. */
+static void test_plans_source(void)
+{
+    static const struct {
+        const char *text;
+        double want; /* 0: an error */
+    } factors[] = {
+        { "2x", 2 },       { "1.5X", 1.5 }, { "3", 3 },     { "'>= 2x'", 2 },
+        { " 2.5x ", 2.5 }, { "0x", 0 },     { "-2x", 0 },   { "x", 0 },
+        { "2xx", 0 },      { "fast", 0 },   { "1e10x", 0 }, { "'> 2x'", 0 },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(factors); i++) {
+        struct rule_set rs;
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "rules:\n  - {name: p, kind: event, source: plans, where: {slower_by: %s}}\n",
+                 factors[i].text);
+        load(&rs, text);
+        if (factors[i].want > 0) {
+            CHECK_MSG(rs.nerrors == 0 && rs.n == 1, "%s: %s", factors[i].text, rs.errors.buf);
+            if (rs.n == 1)
+                CHECK(rs.rules[0].where.slower_by == factors[i].want);
+        } else {
+            CHECK_MSG(rs.nerrors == 1 && has(&rs, "'slower_by' expects a factor above 0"), "%s",
+                      factors[i].text);
+        }
+        rule_set_release(&rs);
+    }
+
+    struct rule_set rs;
+    load(&rs, "rules:\n"
+              "  - name: p\n"
+              "    kind: event\n"
+              "    source: plans\n"
+              "    where: {type: [plan_change], min_calls: 5, slower_by: 2x}\n"
+              "    annotations: {s: '{{ from_plan }} {{ to_plan }} {{ before_ms | ms }} "
+              "{{ after_ms }} {{ slower_by }} {{ calls_before }} {{ calls_after }} "
+              "{{ changed_at }} {{ query }}'}\n");
+    CHECK_MSG(rs.nerrors == 0 && rs.n == 1, "%s", rs.errors.buf);
+    if (rs.n == 1) {
+        const struct rule *r = &rs.rules[0];
+        CHECK_EQ_INT(r->source, RSRC_PLANS);
+        CHECK_EQ_INT(r->ngroup_by, 2); /* default: one instance per query */
+        CHECK_EQ_INT(r->group_by[0], DIM_DATABASE);
+        CHECK_EQ_INT(r->group_by[1], DIM_FINGERPRINT);
+        CHECK_EQ_INT(r->where.min_calls, 5);
+        CHECK(r->lookback_us == INT64_C(30) * 86400 * 1000000);
+        CHECK(r->hold_us == INT64_C(15) * 60 * 1000000); /* resolve_after */
+    }
     rule_set_release(&rs);
 }
 
@@ -199,7 +252,7 @@ static void test_every_error_reported(void)
                    "one of: database, user, fingerprint)"));
     CHECK(has(&rs, "rules/x.yaml:10:13: 'where.type' does not apply to source 'queries'"));
     CHECK(has(&rs, "rules/x.yaml:11:5: 'lookback' does not apply to kind 'threshold' (only to: "
-                   "new_fingerprint, absence)"));
+                   "new_fingerprint, event, absence)"));
     CHECK(has(&rs, "rules/x.yaml:12:15: invalid value 'fatal' for 'severity' (expected one of: "
                    "info, warning, critical)"));
     CHECK(has(&rs, "rules/x.yaml:13:14: label name 'rule' is reserved"));
@@ -210,7 +263,7 @@ static void test_every_error_reported(void)
                    "(expected one of: lines, rejects)"));
     CHECK(has(&rs, "rules/x.yaml:19:11: invalid rule name 'Bad-Name'"));
     CHECK(has(&rs, "rules/x.yaml:21:13: kind 'event' cannot read source 'queries' (expected one "
-                   "of: errors, events)"));
+                   "of: errors, events, plans)"));
     CHECK(has(&rs, "rules/x.yaml:22:24: invalid sqlstate '4001' in 'where'"));
     CHECK(has(&rs, "'wait_ms' expects a comparison like '> 5000'"));
     CHECK(has(&rs, "rules/x.yaml:23:5: missing required key 'kind'"));
@@ -442,6 +495,7 @@ TEST_LIST = {
     { "shipped_examples_are_valid", test_shipped_examples_are_valid },
     { "threshold_fields", test_threshold_fields },
     { "kind_defaults", test_kind_defaults },
+    { "plans_source", test_plans_source },
     { "every_error_reported", test_every_error_reported },
     { "shapes_and_syntax", test_shapes_and_syntax },
     { "percentiles_need_fingerprint", test_percentiles_need_fingerprint },

@@ -322,18 +322,22 @@ static void test_exactly_once(void)
     store_plans_release(&ps);
 }
 
-static int64_t count_runs(const char *path)
+static int64_t count_rows(const char *path, const char *sql)
 {
     struct store *s = open_store(path, true, false);
     sqlite3_stmt *st;
     int64_t n = -1;
-    if (sqlite3_prepare_v2(store_sqlite(s), "SELECT count(*), min(seq), max(seq) FROM plan_runs",
-                           -1, &st, NULL) == SQLITE_OK &&
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) == SQLITE_OK &&
         sqlite3_step(st) == SQLITE_ROW)
         n = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     store_close(s);
     return n;
+}
+
+static int64_t count_runs(const char *path)
+{
+    return count_rows(path, "SELECT count(*) FROM plan_runs");
 }
 
 /* Alternating shapes: one run per shape switch, at most SIFT_MAX_PLAN_RUNS kept. */
@@ -377,6 +381,98 @@ static void test_expire(void)
     CHECK_EQ_INT(ps.n, 0);
     store_plans_release(&ps);
     CHECK_EQ_INT(count_runs(path), 0);
+    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_calls"), 0);
+}
+
+#define SEC INT64_C(1000000)
+#define MIN (60 * SEC)
+
+static void changes_at(const char *path, int64_t from, int64_t to, struct store_plans *now,
+                       struct store_plans *before)
+{
+    struct store *s = open_store(path, true, false);
+    struct diag d = DIAG_INIT;
+    CHECK_MSG(store_plan_changes_at(s, from, to, 7 * 24 * 60 * MIN, NULL, now, before, &d) == 0,
+              "%s", d.msg);
+    store_close(s);
+}
+
+/* Plan changes as of an instant (alert rules): only records before it count, whatever
+ * was ingested after it, and @before holds what was already known at @from. */
+static void test_changes_at(void)
+{
+    char path[512];
+    struct store_plans now, before;
+
+    new_path(path, sizeof(path));
+    struct store *s = open_store(path, false, false);
+    for (int i = 0; i < 4; i++)
+        add(s, T0 + i * SEC, plan_a, 1.0);    /* minute 0: A x4 */
+    add(s, T0 + MIN + 1 * SEC, plan_b, 20.0); /* minute 1: B x2 */
+    add(s, T0 + MIN + 2 * SEC, plan_b, 20.0);
+    commit(s);
+    add(s, T0 + 2 * MIN + 5 * SEC, plan_b, 30.0); /* minute 2: B x2 more */
+    add(s, T0 + 2 * MIN + 6 * SEC, plan_b, 30.0);
+    commit(s);
+    store_close(s);
+    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_calls"), 8);
+
+    /* minute 1: B has 2 records before its end, below the 3-record rule */
+    changes_at(path, T0 + MIN, T0 + 2 * MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 0);
+    store_plans_release(&now);
+    store_plans_release(&before);
+
+    /* minute 2: A -> B, 4 then 4 calls, 25x; not known at the start of the minute */
+    struct store_plan_change first;
+    changes_at(path, T0 + 2 * MIN, T0 + 3 * MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 1);
+    CHECK_EQ_INT(before.n_changes, 0);
+    if (now.n_changes == 1) {
+        first = now.changes[0];
+        CHECK_EQ_U64(first.fingerprint, FP);
+        CHECK_EQ_STR(first.database, "app");
+        CHECK_EQ_INT(first.calls_before, 4);
+        CHECK_EQ_INT(first.calls_after, 4);
+        CHECK_EQ_INT(first.at_us, T0 + MIN + 1 * SEC);
+        CHECK(first.slower_by > 24.9 && first.slower_by < 25.1);
+        CHECK(first.from_plan != first.to_plan);
+    }
+    store_plans_release(&now);
+    store_plans_release(&before);
+
+    /* later records (A again, minute 3) change nothing about minute 2: a replay that
+     * ingested everything first answers as live tailing did */
+    s = open_store(path, false, false);
+    for (int i = 0; i < 3; i++)
+        add(s, T0 + 3 * MIN + i * SEC, plan_a, 1.0);
+    commit(s);
+    store_close(s);
+    changes_at(path, T0 + 2 * MIN, T0 + 3 * MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 1);
+    if (now.n_changes == 1) {
+        CHECK_EQ_INT(now.changes[0].calls_after, 4);
+        CHECK_EQ_INT(now.changes[0].at_us, T0 + MIN + 1 * SEC);
+    }
+    store_plans_release(&now);
+    store_plans_release(&before);
+
+    /* minute 3: both changes now, the first already known at the minute's start */
+    changes_at(path, T0 + 3 * MIN, T0 + 4 * MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 2);
+    CHECK_EQ_INT(before.n_changes, 1);
+    if (now.n_changes == 2 && before.n_changes == 1) {
+        CHECK_EQ_INT(before.changes[0].at_us, now.changes[0].at_us);
+        CHECK(now.changes[1].slower_by < 0.1); /* back on the index */
+    }
+    store_plans_release(&now);
+    store_plans_release(&before);
+
+    /* a minute without plan records of the query: nothing to report */
+    changes_at(path, T0 + 5 * MIN, T0 + 6 * MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 0);
+    store_plans_release(&now);
+    store_plans_release(&before);
 }
 
 /* An unreadable plan body still counts, under shape 0 with the reason. */
@@ -421,6 +517,7 @@ TEST_LIST = {
     { "runs_limit", test_runs_limit },
     { "expire", test_expire },
     { "unreadable", test_unreadable },
+    { "changes_at", test_changes_at },
     { "cleanup", test_cleanup },
     { NULL, NULL },
 };
