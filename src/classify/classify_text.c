@@ -63,8 +63,16 @@ static bool log_duration(struct event *ev, struct span m, struct arena *a)
         return false;
     ev->kind = EV_DURATION;
     ev->duration_ms = ms;
-    if (!cur_eat_lit(&s, "  "))
-        return true; /* log_duration alone: the statement was logged before */
+    if (!cur_eat_lit(&s, "  ")) {
+        /* log_duration alone: the statement was logged before. The extended protocol
+         * logs one for each Parse, Bind and Execute message; the first two run under
+         * the ps display (command_tag) "PARSE" and "BIND" (postgres.c). */
+        if (span_eq_lit(ev->command_tag, "PARSE"))
+            ev->phase = PHASE_PARSE;
+        else if (span_eq_lit(ev->command_tag, "BIND"))
+            ev->phase = PHASE_BIND;
+        return true;
+    }
     if (cur_eat_lit(&s, "statement: ")) {
         ev->phase = PHASE_SIMPLE;
         ev->query = s;

@@ -168,6 +168,8 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
     snprintf(r.generator, sizeof(r.generator), "pgsift %s", SIFT_VERSION);
     int rc = report_from_store(&r, s, &ro, d);
     store_close(s);
+    if (rc == 0)
+        rc = report_read_alerts(&r, cli->db_path, d);
     if (rc == 0 && dir) {
         unsigned removed = 0;
         rc = report_daily_write(&r, &daily, &ro, &sb, d);

@@ -72,6 +72,8 @@ static int print_json(const struct store_top *t, int64_t since, int64_t until)
             snprintf(id, sizeof(id), "%lld", (long long)r->query_ids[k].id);
             json_object_set_new(o, "id", json_string(id));
             json_object_set_new(o, "calls", json_integer((json_int_t)r->query_ids[k].calls));
+            json_object_set_new(o, "total_ms",
+                                outfmt_json_ms((double)r->query_ids[k].total_us / 1000, true));
             json_array_append_new(ids, o);
         }
         json_object_set_new(q, "query_ids", ids);

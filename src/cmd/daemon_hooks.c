@@ -14,6 +14,7 @@
 #include <stddef.h>
 
 #include "cmd/daemon.h"
+#include "cmd/report_hook.h"
 #include "cmd/rules_hook.h"
 
 const struct daemon_hook daemon_hooks[] = {
@@ -25,5 +26,12 @@ const struct daemon_hook daemon_hooks[] = {
       .next_tick_us = rules_hook_next_tick,
       .tick = rules_hook_tick,
       .release = rules_hook_release },
+    { .name = "report",
+      .ctx = &report_hook_ctx,
+      .start = report_hook_start,
+      .configure = report_hook_configure,
+      .next_tick_us = report_hook_next_tick,
+      .tick = report_hook_tick,
+      .release = report_hook_release },
     { .name = NULL },
 };

@@ -108,6 +108,9 @@
 /* Alert instances one rule may produce per evaluation (group_by cardinality guard);
  * groups beyond it are counted and reported, not evaluated. */
 #define SIFT_MAX_INSTANCES_PER_RULE 1000u
+/* Alert episodes listed in one report (rules/history.c); a rule set firing per query
+ * shape could produce thousands a day. More are counted per rule, not listed. */
+#define SIFT_MAX_REPORT_ALERTS 500u
 /* Alerts listed in one notification; the rest are folded into "and N more". */
 #define SIFT_MAX_ALERTS_PER_MESSAGE 100u
 /* Body of one outgoing webhook/alert notification. */

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "core/embedded.h"
+#include "core/escape.h"
 #include "core/utf8.h"
 #include "report/report_int.h"
 
@@ -257,4 +259,71 @@ void fmt_short_bytes(char *buf, size_t size, double b)
         u++;
     }
     snprintf(buf, size, "%g %s", b, units[u]);
+}
+
+/* ---- the writers' sticky-error output ---- */
+
+void rw_init(struct rw *w, struct sbuf *sb, const struct report *r, const struct report_opts *o,
+             int (*esc)(struct sbuf *sb, struct span s))
+{
+    *w = (struct rw){
+        .sb = sb, .r = r, .o = o, .flags = o ? o->flags : 0, .tmp = SBUF_INIT, .esc = esc
+    };
+}
+
+int rw_finish(struct rw *w)
+{
+    sbuf_release(&w->tmp);
+    return w->err;
+}
+
+void rw_check(struct rw *w, int rc)
+{
+    if (rc < 0)
+        w->err = -1;
+}
+
+void rw_s(struct rw *w, const char *s)
+{
+    if (!w->err && sbuf_addstr(w->sb, s) < 0)
+        w->err = -1;
+}
+
+void rw_raw(struct rw *w, const void *p, size_t n)
+{
+    if (!w->err && sbuf_add(w->sb, p, n) < 0)
+        w->err = -1;
+}
+
+void rw_f(struct rw *w, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    if (!w->err && sbuf_vaddf(w->sb, fmt, ap) < 0)
+        w->err = -1;
+    va_end(ap);
+}
+
+void rw_e(struct rw *w, struct span s)
+{
+    /* An absent span is JSON's null; the other formats show nothing for it. */
+    if (!s.p && w->esc != escape_json_string)
+        return;
+    if (!w->err && w->esc(w->sb, s) < 0)
+        w->err = -1;
+}
+
+void rw_ec(struct rw *w, const char *s)
+{
+    if (s)
+        rw_e(w, span_cstr(s));
+}
+
+struct span rw_sample(struct rw *w, struct span s, size_t max)
+{
+    int err = 0;
+    struct span t = sample_text(&w->tmp, s, w->flags, max, &err);
+    if (err)
+        w->err = -1;
+    return t;
 }

@@ -10,7 +10,6 @@
  * cells carry their exact value in data-v (the same text as the JSON output).
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,93 +19,53 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-struct html {
-    struct sbuf *sb;
-    const struct report *r;
-    const struct report_opts *o;
-    unsigned flags;
-    struct sbuf tmp;
-    int err;
-};
-
-static void S(struct html *h, const char *s)
-{
-    if (!h->err && sbuf_addstr(h->sb, s) < 0)
-        h->err = -1;
-}
-
-static void F(struct html *h, const char *fmt, ...) SIFT_PRINTF(2, 3);
-static void F(struct html *h, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (!h->err && sbuf_vaddf(h->sb, fmt, ap) < 0)
-        h->err = -1;
-    va_end(ap);
-}
-
-static void E(struct html *h, struct span s)
-{
-    if (!h->err && s.p && escape_html(h->sb, s) < 0)
-        h->err = -1;
-}
-
-static void EC(struct html *h, const char *s)
-{
-    E(h, span_cstr(s ? s : ""));
-}
-
 /* A numeric cell: exact value in data-v, human text shown. */
-static void num_cell(struct html *h, const char *key, double v, const char *shown)
+static void num_cell(struct rw *h, const char *key, double v, const char *shown)
 {
     char exact[FMT_MAX];
     fmt_plain_num(exact, sizeof(exact), v);
-    F(h, "<td class=\"n\" data-k=\"%s\"", key);
+    rw_f(h, "<td class=\"n\" data-k=\"%s\"", key);
     if (*exact)
-        F(h, " data-v=\"%s\"", exact);
-    S(h, ">");
-    EC(h, shown);
-    S(h, "</td>");
+        rw_f(h, " data-v=\"%s\"", exact);
+    rw_s(h, ">");
+    rw_ec(h, shown);
+    rw_s(h, "</td>");
 }
 
-static void ms_cell(struct html *h, const char *key, double ms)
+static void ms_cell(struct rw *h, const char *key, double ms)
 {
     char b[FMT_MAX];
     fmt_ms(b, sizeof(b), ms);
     num_cell(h, key, ms, b);
 }
 
-static void count_cell(struct html *h, const char *key, double n)
+static void count_cell(struct rw *h, const char *key, double n)
 {
     char b[FMT_MAX];
     fmt_count(b, sizeof(b), n);
     num_cell(h, key, n, b);
 }
 
-static void text_cell(struct html *h, struct span s)
+static void text_cell(struct rw *h, struct span s)
 {
-    S(h, "<td>");
-    E(h, s);
-    S(h, "</td>");
+    rw_s(h, "<td>");
+    rw_e(h, s);
+    rw_s(h, "</td>");
 }
 
-static void sample(struct html *h, struct span s, size_t max)
+static void sample(struct rw *h, struct span s, size_t max)
 {
-    int err = 0;
-    struct span t = sample_text(&h->tmp, s, h->flags, max, &err);
-    if (err)
-        h->err = -1;
-    E(h, t);
+    rw_e(h, rw_sample(h, s, max));
 }
 
-static void base64(struct html *h, const unsigned char *d, size_t n)
+static void base64(struct rw *h, const unsigned char *d, size_t n)
 {
     unsigned char out[64];
     EVP_EncodeBlock(out, d, (int)n);
-    S(h, (const char *)out);
+    rw_s(h, (const char *)out);
 }
 
-static void sha256_b64(struct html *h, const char *data, size_t len)
+static void sha256_b64(struct rw *h, const char *data, size_t len)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
@@ -117,28 +76,28 @@ static void sha256_b64(struct html *h, const char *data, size_t len)
     base64(h, md, mdlen);
 }
 
-static void empty_note(struct html *h, const char *what)
+static void empty_note(struct rw *h, const char *what)
 {
-    S(h, "<p class=\"note\">");
-    EC(h, what);
-    S(h, "</p>\n");
+    rw_s(h, "<p class=\"note\">");
+    rw_ec(h, what);
+    rw_s(h, "</p>\n");
 }
 
-static void query_link(struct html *h, const struct report_query *q)
+static void query_link(struct rw *h, const struct report_query *q)
 {
     char fp[17];
     int cut;
     fmt_fingerprint(fp, q->fingerprint);
-    F(h, "<a class=\"sql\" href=\"#q-%s\">", fp);
-    E(h, text_cut(q->text, REPORT_SHORT_TEXT, &cut));
+    rw_f(h, "<a class=\"sql\" href=\"#q-%s\">", fp);
+    rw_e(h, text_cut(q->text, REPORT_SHORT_TEXT, &cut));
     if (cut)
-        S(h, "\xe2\x80\xa6");
-    S(h, "</a>");
+        rw_s(h, "\xe2\x80\xa6");
+    rw_s(h, "</a>");
 }
 
 /* ---- header and summary ---- */
 
-static void head(struct html *h)
+static void head(struct rw *h)
 {
     const struct report *r = h->r;
     size_t css_len, js_len;
@@ -150,64 +109,63 @@ static void head(struct html *h)
     fmt_local(r, r->from_us, from, sizeof(from));
     /* Polyglot markup: HTML5 that is also well-formed XML (void elements closed, every
      * attribute quoted, only XML's entities), so tests can check it with an XML parser. */
-    S(h, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
-         "<meta charset=\"utf-8\"/>\n"
-         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
-         "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
-         "style-src 'sha256-");
+    rw_s(h, "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n"
+            "<meta charset=\"utf-8\"/>\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/>\n"
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+            "style-src 'sha256-");
     sha256_b64(h, css, css_len);
-    S(h, "'; script-src ");
+    rw_s(h, "'; script-src ");
     if (script) {
-        S(h, "'sha256-");
+        rw_s(h, "'sha256-");
         sha256_b64(h, js, js_len);
-        S(h, "'");
+        rw_s(h, "'");
     } else {
-        S(h, "'none'");
+        rw_s(h, "'none'");
     }
-    S(h, "; img-src data:; base-uri 'none'; form-action 'none'\"/>\n"
-         "<meta name=\"color-scheme\" content=\"light dark\"/>\n<meta name=\"generator\" "
-         "content=\"");
-    EC(h, r->generator);
-    S(h, "\"/>\n<title>PostgreSQL log report ");
-    EC(h, r->day[0] ? r->day : from);
-    S(h, " (");
-    EC(h, r->tz.name);
-    S(h, ")</title>\n<style>");
-    if (!h->err && sbuf_add(h->sb, css, css_len) < 0)
-        h->err = -1;
-    S(h, "</style>\n</head>\n<body>\n<header>\n<h1>PostgreSQL log report");
+    rw_s(h, "; img-src data:; base-uri 'none'; form-action 'none'\"/>\n"
+            "<meta name=\"color-scheme\" content=\"light dark\"/>\n<meta name=\"generator\" "
+            "content=\"");
+    rw_ec(h, r->generator);
+    rw_s(h, "\"/>\n<title>PostgreSQL log report ");
+    rw_ec(h, r->day[0] ? r->day : from);
+    rw_s(h, " (");
+    rw_ec(h, r->tz.name);
+    rw_s(h, ")</title>\n<style>");
+    rw_raw(h, css, css_len);
+    rw_s(h, "</style>\n</head>\n<body>\n<header>\n<h1>PostgreSQL log report");
     if (r->day[0]) {
-        S(h, " \xe2\x80\x94 ");
-        EC(h, r->day);
+        rw_s(h, " \xe2\x80\x94 ");
+        rw_ec(h, r->day);
     }
-    S(h, "</h1>\n<p class=\"period\">Period: ");
+    rw_s(h, "</h1>\n<p class=\"period\">Period: ");
     char b[FMT_MAX], iso[CLOCK_RFC3339_MAX];
-    F(h, "<time datetime=\"%s\">", clock_format_rfc3339(r->from_us, 0, iso));
-    EC(h, from);
-    S(h, "</time> to ");
+    rw_f(h, "<time datetime=\"%s\">", clock_format_rfc3339(r->from_us, 0, iso));
+    rw_ec(h, from);
+    rw_s(h, "</time> to ");
     fmt_local(r, r->to_us, b, sizeof(b));
-    F(h, "<time datetime=\"%s\">", clock_format_rfc3339(r->to_us, 0, iso));
-    EC(h, b);
-    S(h, "</time> (end excluded). Time zone: <strong id=\"tz\">");
-    EC(h, r->tz.name);
-    S(h, "</strong> (UTC");
-    S(h, tz_format_offset(tz_offset_at(&r->tz, r->from_us), ob));
+    rw_f(h, "<time datetime=\"%s\">", clock_format_rfc3339(r->to_us, 0, iso));
+    rw_ec(h, b);
+    rw_s(h, "</time> (end excluded). Time zone: <strong id=\"tz\">");
+    rw_ec(h, r->tz.name);
+    rw_s(h, "</strong> (UTC");
+    rw_s(h, tz_format_offset(tz_offset_at(&r->tz, r->from_us), ob));
     int32_t off_end = tz_offset_at(&r->tz, r->to_us - 1);
     if (off_end != tz_offset_at(&r->tz, r->from_us)) {
-        S(h, ", then UTC");
-        S(h, tz_format_offset(off_end, ob));
+        rw_s(h, ", then UTC");
+        rw_s(h, tz_format_offset(off_end, ob));
     }
-    S(h, "); every time in this report is in this zone.</p>\n"
-         "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
-         "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
-         "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "
-         "href=\"#plans\">Plans</a><a "
-         "href=\"#errors\">Errors</a><a href=\"#locks\">Locks</a><a href=\"#temp\">Temp "
-         "files</a><a href=\"#checkpoints\">Checkpoints</a><a "
-         "href=\"#vacuum\">Autovacuum</a><a href=\"#sessions\">Connections</a><a "
-         "href=\"#cancels\">Cancellations</a><a href=\"#events\">Events</a><a "
-         "href=\"#rejects\">Rejected lines</a><a href=\"#alerts\">Alerts</a><a "
-         "href=\"#details\">Query details</a></nav>\n</header>\n<main>\n");
+    rw_s(h, "); every time in this report is in this zone.</p>\n"
+            "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
+            "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
+            "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "
+            "href=\"#plans\">Plans</a><a "
+            "href=\"#errors\">Errors</a><a href=\"#locks\">Locks</a><a href=\"#temp\">Temp "
+            "files</a><a href=\"#checkpoints\">Checkpoints</a><a "
+            "href=\"#vacuum\">Autovacuum</a><a href=\"#sessions\">Connections</a><a "
+            "href=\"#cancels\">Cancellations</a><a href=\"#events\">Events</a><a "
+            "href=\"#rejects\">Rejected lines</a><a href=\"#alerts\">Alerts</a><a "
+            "href=\"#details\">Query details</a></nav>\n</header>\n<main>\n");
 }
 
 static bool bad_when_up(enum report_figure f)
@@ -215,7 +173,7 @@ static bool bad_when_up(enum report_figure f)
     return f != RF_RECORDS && f != RF_CALLS;
 }
 
-static void change_cell(struct html *h, enum report_figure f, const char *key, double cur,
+static void change_cell(struct rw *h, enum report_figure f, const char *key, double cur,
                         double base)
 {
     char b[FMT_MAX];
@@ -228,29 +186,29 @@ static void change_cell(struct html *h, enum report_figure f, const char *key, d
     double exact = isfinite(cur) && isfinite(base) && base != 0 ? (cur - base) / base * 100 : NAN;
     char e[FMT_MAX];
     fmt_plain_num(e, sizeof(e), exact);
-    F(h, "<td class=\"n%s\" data-k=\"%s\"", cls, key);
+    rw_f(h, "<td class=\"n%s\" data-k=\"%s\"", cls, key);
     if (*e)
-        F(h, " data-v=\"%s\"", e);
-    S(h, ">");
-    EC(h, b);
-    S(h, "</td>");
+        rw_f(h, " data-v=\"%s\"", e);
+    rw_s(h, ">");
+    rw_ec(h, b);
+    rw_s(h, "</td>");
 }
 
-static void summary(struct html *h)
+static void summary(struct rw *h)
 {
     const struct report *r = h->r;
 
-    S(h, "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\"><table "
-         "class=\"figures\" id=\"t-figures\">\n<thead><tr><th>Figure</th><th "
-         "class=\"n\">This period</th><th class=\"n\">Previous day</th><th "
-         "class=\"n\">Change</th><th class=\"n\">7-day average</th><th "
-         "class=\"n\">Change</th><th>Last 8 days</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "<section id=\"summary\">\n<h2>Summary</h2>\n<div class=\"wrap\"><table "
+            "class=\"figures\" id=\"t-figures\">\n<thead><tr><th>Figure</th><th "
+            "class=\"n\">This period</th><th class=\"n\">Previous day</th><th "
+            "class=\"n\">Change</th><th class=\"n\">7-day average</th><th "
+            "class=\"n\">Change</th><th>Last 8 days</th></tr></thead>\n<tbody>\n");
     for (int f = 0; f < RF_COUNT; f++) {
         char b[FMT_MAX];
         const char *key = report_figure_key((enum report_figure)f);
-        F(h, "<tr data-k=\"%s\"><th scope=\"row\">", key);
-        EC(h, report_figure_label((enum report_figure)f));
-        S(h, "</th>");
+        rw_f(h, "<tr data-k=\"%s\"><th scope=\"row\">", key);
+        rw_ec(h, report_figure_label((enum report_figure)f));
+        rw_s(h, "</th>");
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->totals.v[f]);
         num_cell(h, "value", r->totals.v[f], b);
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->prev_day.v[f]);
@@ -260,7 +218,7 @@ static void summary(struct html *h)
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->avg_7d.v[f]);
         num_cell(h, "avg_7d", r->avg_7d.v[f], b);
         change_cell(h, (enum report_figure)f, "change_avg_7d", r->totals.v[f], r->avg_7d.v[f]);
-        S(h, "<td>");
+        rw_s(h, "<td>");
         if (r->ntrend) {
             double v[REPORT_TREND_DAYS];
             for (size_t i = 0; i < r->ntrend; i++)
@@ -268,44 +226,38 @@ static void summary(struct html *h)
             char t[96];
             snprintf(t, sizeof(t), "%s, last %zu days", report_figure_label((enum report_figure)f),
                      r->ntrend);
-            if (!h->err && svg_sparkline(h->sb, t, v, r->ntrend, 0, 0) < 0)
-                h->err = -1;
+            if (!h->err)
+                rw_check(h, svg_sparkline(h->sb, t, v, r->ntrend, 0, 0));
         }
-        S(h, "</td></tr>\n");
+        rw_s(h, "</td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n");
+    rw_s(h, "</tbody></table></div>\n");
     char b[FMT_MAX];
     fmt_count(b, sizeof(b), (double)r->shapes_total);
-    S(h, "<p>");
-    EC(h, b);
-    S(h, r->shapes_total == 1 ? " distinct query shape ran in this period."
-                              : " distinct query shapes ran in this period.");
+    rw_s(h, "<p>");
+    rw_ec(h, b);
+    rw_s(h, r->shapes_total == 1 ? " distinct query shape ran in this period."
+                                 : " distinct query shapes ran in this period.");
     if (r->regressions_total || r->new_total) {
-        F(h,
-          " <a href=\"#regressions\">%llu regression%s</a>, <a href=\"#new\">%llu new "
-          "shape%s</a>.",
-          (unsigned long long)r->regressions_total, r->regressions_total == 1 ? "" : "s",
-          (unsigned long long)r->new_total, r->new_total == 1 ? "" : "s");
+        rw_f(h,
+             " <a href=\"#regressions\">%llu regression%s</a>, <a href=\"#new\">%llu new "
+             "shape%s</a>.",
+             (unsigned long long)r->regressions_total, r->regressions_total == 1 ? "" : "s",
+             (unsigned long long)r->new_total, r->new_total == 1 ? "" : "s");
     }
-    S(h, "</p>\n</section>\n");
+    rw_s(h, "</p>\n</section>\n");
 }
 
 /* ---- charts ---- */
 
-static void figure_open(struct html *h, const char *caption)
+static void figure_open(struct rw *h, const char *caption)
 {
-    S(h, "<figure><figcaption>");
-    EC(h, caption);
-    S(h, "</figcaption>");
+    rw_s(h, "<figure><figcaption>");
+    rw_ec(h, caption);
+    rw_s(h, "</figcaption>");
 }
 
-static void chk(struct html *h, int rc)
-{
-    if (rc < 0)
-        h->err = -1;
-}
-
-static void activity(struct html *h)
+static void activity(struct rw *h)
 {
     const struct report *r = h->r;
     size_t n = r->nbuckets;
@@ -324,27 +276,27 @@ static void activity(struct html *h)
         fmt_bucket_label(r, i, lab[i], sizeof(lab[i]));
         labels[i] = lab[i];
     }
-    S(h, "<section id=\"activity\">\n<h2>Activity</h2>\n<div class=\"charts\">\n");
+    rw_s(h, "<section id=\"activity\">\n<h2>Activity</h2>\n<div class=\"charts\">\n");
     snprintf(cap, sizeof(cap), "Calls per %s", unit);
     figure_open(h, cap);
-    chk(h, svg_bars(h->sb, &(struct svg_chart){ .title = cap, .labels = labels }, calls, n));
-    S(h, "</figure>\n");
+    rw_check(h, svg_bars(h->sb, &(struct svg_chart){ .title = cap, .labels = labels }, calls, n));
+    rw_s(h, "</figure>\n");
     snprintf(cap, sizeof(cap), "Total time per %s", unit);
     figure_open(h, cap);
-    chk(h,
-        svg_line(h->sb, &(struct svg_chart){ .title = cap, .labels = labels, .fmt = fmt_ms_axis },
-                 &(struct svg_series){ "total", dur, n }, 1, 1));
-    S(h, "</figure>\n");
+    rw_check(h, svg_line(h->sb,
+                         &(struct svg_chart){ .title = cap, .labels = labels, .fmt = fmt_ms_axis },
+                         &(struct svg_series){ "total", dur, n }, 1, 1));
+    rw_s(h, "</figure>\n");
     snprintf(cap, sizeof(cap), "p95 latency per %s", unit);
     figure_open(h, cap);
-    chk(h,
-        svg_line(h->sb, &(struct svg_chart){ .title = cap, .labels = labels, .fmt = fmt_ms_axis },
-                 &(struct svg_series){ "p95", p95, n }, 1, 0));
-    S(h, "</figure>\n");
+    rw_check(h, svg_line(h->sb,
+                         &(struct svg_chart){ .title = cap, .labels = labels, .fmt = fmt_ms_axis },
+                         &(struct svg_series){ "p95", p95, n }, 1, 0));
+    rw_s(h, "</figure>\n");
     snprintf(cap, sizeof(cap), "Errors per %s", unit);
     figure_open(h, cap);
-    chk(h, svg_bars(h->sb, &(struct svg_chart){ .title = cap, .labels = labels }, errs, n));
-    S(h, "</figure>\n");
+    rw_check(h, svg_bars(h->sb, &(struct svg_chart){ .title = cap, .labels = labels }, errs, n));
+    rw_s(h, "</figure>\n");
 
     if (r->ntrend) {
         double tp95[REPORT_TREND_DAYS], tcalls[REPORT_TREND_DAYS];
@@ -359,20 +311,20 @@ static void activity(struct html *h)
             tcalls[i] = r->trend[i].present ? r->trend[i].f.v[RF_CALLS] : NAN;
         }
         figure_open(h, "p95 latency, last 8 days");
-        chk(h, svg_line(h->sb,
-                        &(struct svg_chart){ .title = "p95 latency, last 8 days",
-                                             .labels = tlabels,
-                                             .label_every = 1,
-                                             .fmt = fmt_ms_axis },
-                        &(struct svg_series){ "p95", tp95, r->ntrend }, 1, 0));
-        S(h, "</figure>\n");
+        rw_check(h, svg_line(h->sb,
+                             &(struct svg_chart){ .title = "p95 latency, last 8 days",
+                                                  .labels = tlabels,
+                                                  .label_every = 1,
+                                                  .fmt = fmt_ms_axis },
+                             &(struct svg_series){ "p95", tp95, r->ntrend }, 1, 0));
+        rw_s(h, "</figure>\n");
         figure_open(h, "Calls per day, last 8 days");
-        chk(h, svg_bars(h->sb,
-                        &(struct svg_chart){ .title = "Calls per day, last 8 days",
-                                             .labels = tlabels,
-                                             .label_every = 1 },
-                        tcalls, r->ntrend));
-        S(h, "</figure>\n");
+        rw_check(h, svg_bars(h->sb,
+                             &(struct svg_chart){ .title = "Calls per day, last 8 days",
+                                                  .labels = tlabels,
+                                                  .label_every = 1 },
+                             tcalls, r->ntrend));
+        rw_s(h, "</figure>\n");
     }
 
     /* Latency histogram. */
@@ -386,29 +338,29 @@ static void activity(struct html *h)
         hlabels[i] = hl[i];
     }
     figure_open(h, "Calls by duration");
-    chk(h,
-        svg_histogram(h->sb, &(struct svg_chart){ .title = "Calls by duration", .labels = hlabels },
-                      r->latency.count, r->latency.n + 1));
-    S(h, "</figure>\n</div>\n");
+    rw_check(h, svg_histogram(
+                    h->sb, &(struct svg_chart){ .title = "Calls by duration", .labels = hlabels },
+                    r->latency.count, r->latency.n + 1));
+    rw_s(h, "</figure>\n</div>\n");
 
     /* The same numbers as a table (screen readers, copy and paste). */
-    S(h, "<h3>By hour</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
-         "id=\"t-hourly\">\n<thead><tr><th>Start</th><th class=\"n\">Calls</th><th "
-         "class=\"n\">Total time</th><th class=\"n\">p95</th><th "
-         "class=\"n\">Errors</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "<h3>By hour</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
+            "id=\"t-hourly\">\n<thead><tr><th>Start</th><th class=\"n\">Calls</th><th "
+            "class=\"n\">Total time</th><th class=\"n\">p95</th><th "
+            "class=\"n\">Errors</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < n; i++) {
         char iso[CLOCK_RFC3339_MAX];
-        F(h, "<tr><td data-v=\"%zu\"><time datetime=\"%s\">", i,
-          clock_format_rfc3339(r->buckets[i].start_us, 0, iso));
-        EC(h, lab[i]);
-        S(h, "</time></td>");
+        rw_f(h, "<tr><td data-v=\"%zu\"><time datetime=\"%s\">", i,
+             clock_format_rfc3339(r->buckets[i].start_us, 0, iso));
+        rw_ec(h, lab[i]);
+        rw_s(h, "</time></td>");
         count_cell(h, "calls", calls[i]);
         ms_cell(h, "duration_ms", dur[i]);
         ms_cell(h, "p95_ms", p95[i]);
         count_cell(h, "errors", errs[i]);
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
 /* ---- queries ---- */
@@ -418,14 +370,14 @@ static const char *const rank_titles[RR_COUNT] = {
     [RR_P99] = "By p99 latency",  [RR_CALLS] = "By calls",
 };
 
-static void query_row(struct html *h, size_t pos, const struct report_query *q)
+static void query_row(struct rw *h, size_t pos, const struct report_query *q)
 {
     const struct report *r = h->r;
     char fp[17], b[FMT_MAX];
     fmt_fingerprint(fp, q->fingerprint);
-    F(h, "<tr data-fp=\"%s\"><td class=\"n\" data-v=\"%zu\">%zu</td><td>", fp, pos, pos);
+    rw_f(h, "<tr data-fp=\"%s\"><td class=\"n\" data-v=\"%zu\">%zu</td><td>", fp, pos, pos);
     query_link(h, q);
-    S(h, "</td>");
+    rw_s(h, "</td>");
     count_cell(h, "calls", (double)q->calls);
     ms_cell(h, "total_ms", q->total_ms);
     double share =
@@ -440,39 +392,39 @@ static void query_row(struct html *h, size_t pos, const struct report_query *q)
     ms_cell(h, "p95_ms", q->p95_ms);
     ms_cell(h, "p99_ms", q->p99_ms);
     ms_cell(h, "max_ms", q->max_ms);
-    S(h, "<td>");
+    rw_s(h, "<td>");
     if (q->bucket_calls)
-        chk(h, svg_sparkline(h->sb, "calls per hour", q->bucket_calls, r->nbuckets, 0, 0));
-    S(h, "</td></tr>\n");
+        rw_check(h, svg_sparkline(h->sb, "calls per hour", q->bucket_calls, r->nbuckets, 0, 0));
+    rw_s(h, "</td></tr>\n");
 }
 
-static void queries(struct html *h)
+static void queries(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
 
-    S(h, "<section id=\"queries\">\n<h2>Top queries</h2>\n<p class=\"tabs\">Rankings: ");
+    rw_s(h, "<section id=\"queries\">\n<h2>Top queries</h2>\n<p class=\"tabs\">Rankings: ");
     for (int k = 0; k < RR_COUNT; k++)
-        F(h, "<a href=\"#top-%s\">%s</a>", report_rank_key((enum report_rank)k),
-          rank_titles[k] + 3);
-    S(h, "</p>\n");
+        rw_f(h, "<a href=\"#top-%s\">%s</a>", report_rank_key((enum report_rank)k),
+             rank_titles[k] + 3);
+    rw_s(h, "</p>\n");
     for (int k = 0; k < RR_COUNT; k++) {
         const char *key = report_rank_key((enum report_rank)k);
-        F(h, "<h3 id=\"top-%s\">%s</h3>\n", key, rank_titles[k]);
+        rw_f(h, "<h3 id=\"top-%s\">%s</h3>\n", key, rank_titles[k]);
         if (!r->nrank[k]) {
             empty_note(h, "No statements with a duration in this period.");
             continue;
         }
-        F(h,
-          "<div class=\"wrap\"><table class=\"sortable q\" id=\"t-top-%s\">\n"
-          "<thead><tr><th class=\"n\">#</th><th>Query</th><th class=\"n\">Calls</th><th "
-          "class=\"n\">Total</th><th class=\"n\">%% of time</th><th class=\"n\">Mean</th><th "
-          "class=\"n\">p50</th><th class=\"n\">p95</th><th class=\"n\">p99</th><th "
-          "class=\"n\">Max</th><th>Calls per hour</th></tr></thead>\n<tbody>\n",
-          key);
+        rw_f(h,
+             "<div class=\"wrap\"><table class=\"sortable q\" id=\"t-top-%s\">\n"
+             "<thead><tr><th class=\"n\">#</th><th>Query</th><th class=\"n\">Calls</th><th "
+             "class=\"n\">Total</th><th class=\"n\">%% of time</th><th class=\"n\">Mean</th><th "
+             "class=\"n\">p50</th><th class=\"n\">p95</th><th class=\"n\">p99</th><th "
+             "class=\"n\">Max</th><th>Calls per hour</th></tr></thead>\n<tbody>\n",
+             key);
         for (size_t i = 0; i < r->nrank[k]; i++)
             query_row(h, i + 1, &r->queries[r->rank[k][i]]);
-        S(h, "</tbody></table></div>\n");
+        rw_s(h, "</tbody></table></div>\n");
     }
     uint64_t listed = r->shapes_total > r->nshown ? r->shapes_total - r->nshown : 0;
     uint64_t calls = 0;
@@ -487,195 +439,196 @@ static void queries(struct html *h)
     }
     calls += r->other_calls;
     total += r->other_total_ms;
-    S(h, "<p id=\"other-queries\">The tables show ");
+    rw_s(h, "<p id=\"other-queries\">The tables show ");
     fmt_count(b, sizeof(b), (double)r->nshown);
-    EC(h, b);
-    S(h, " query shapes. The other <span data-k=\"other_shapes\">");
+    rw_ec(h, b);
+    rw_s(h, " query shapes. The other <span data-k=\"other_shapes\">");
     fmt_count(b, sizeof(b), (double)listed);
-    EC(h, b);
-    S(h, "</span> shapes ran <span data-k=\"other_calls\">");
+    rw_ec(h, b);
+    rw_s(h, "</span> shapes ran <span data-k=\"other_calls\">");
     fmt_count(b, sizeof(b), (double)calls);
-    EC(h, b);
-    S(h, "</span> calls for ");
+    rw_ec(h, b);
+    rw_s(h, "</span> calls for ");
     fmt_ms(b, sizeof(b), total);
-    EC(h, b);
-    S(h, " in total.</p>\n</section>\n");
+    rw_ec(h, b);
+    rw_s(h, " in total.</p>\n</section>\n");
 }
 
-static void regressions(struct html *h)
+static void regressions(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"regressions\">\n<h2>Regressions</h2>\n<p class=\"note\">Query shapes "
-         "whose p95 latency or total time is at least ");
+    rw_s(h, "<section id=\"regressions\">\n<h2>Regressions</h2>\n<p class=\"note\">Query shapes "
+            "whose p95 latency or total time is at least ");
     char b[FMT_MAX];
     fmt_plain_num(b, sizeof(b), h->o && h->o->regress_ratio > 0 ? h->o->regress_ratio : 2.0);
-    EC(h, b);
-    S(h, " times their level over the 7 days before.</p>\n");
+    rw_ec(h, b);
+    rw_s(h, " times their level over the 7 days before.</p>\n");
     if (!r->nregressions) {
         empty_note(h, "No regressions against the 7-day baseline.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
-    S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-regressions\">\n<thead><tr><th>"
-         "Query</th><th>Metric</th><th class=\"n\">This period</th><th "
-         "class=\"n\">Baseline</th><th class=\"n\">Ratio</th><th "
-         "class=\"n\">Calls</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-regressions\">\n<thead><tr><th>"
+            "Query</th><th>Metric</th><th class=\"n\">This period</th><th "
+            "class=\"n\">Baseline</th><th class=\"n\">Ratio</th><th "
+            "class=\"n\">Calls</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nregressions; i++) {
         const struct report_regression *g = &r->regressions[i];
         const struct report_query *q = &r->queries[g->query];
         char fp[17];
         fmt_fingerprint(fp, q->fingerprint);
-        F(h, "<tr data-fp=\"%s\"><td>", fp);
+        rw_f(h, "<tr data-fp=\"%s\"><td>", fp);
         query_link(h, q);
-        S(h, g->metric == RM_P95 ? "</td><td>p95</td>" : "</td><td>total time</td>");
+        rw_s(h, g->metric == RM_P95 ? "</td><td>p95</td>" : "</td><td>total time</td>");
         ms_cell(h, "value", g->value);
         ms_cell(h, "baseline", g->baseline);
         fmt_ratio(b, sizeof(b), g->ratio);
         num_cell(h, "ratio", g->ratio, b);
         count_cell(h, "calls", (double)q->calls);
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n");
+    rw_s(h, "</tbody></table></div>\n");
     if (r->regressions_total > r->nregressions)
-        F(h, "<p class=\"note\">%llu more not shown.</p>\n",
-          (unsigned long long)(r->regressions_total - r->nregressions));
-    S(h, "</section>\n");
+        rw_f(h, "<p class=\"note\">%llu more not shown.</p>\n",
+             (unsigned long long)(r->regressions_total - r->nregressions));
+    rw_s(h, "</section>\n");
 }
 
-static void new_queries(struct html *h)
+static void new_queries(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"new\">\n<h2>New query shapes</h2>\n");
+    rw_s(h, "<section id=\"new\">\n<h2>New query shapes</h2>\n");
     if (!r->nnew) {
         empty_note(h, "No query shape was seen for the first time in this period.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
     fmt_count(b, sizeof(b), (double)r->new_total);
-    S(h, "<p><span data-k=\"new_total\">");
-    EC(h, b);
-    S(h, "</span> shapes were seen for the first time; the busiest:</p>\n<div "
-         "class=\"wrap\"><table class=\"sortable\" id=\"t-new\">\n<thead><tr><th>Query</th><th "
-         "class=\"n\">Calls</th><th class=\"n\">Total</th><th class=\"n\">Mean</th><th "
-         "class=\"n\">p95</th><th>First seen</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "<p><span data-k=\"new_total\">");
+    rw_ec(h, b);
+    rw_s(h, "</span> shapes were seen for the first time; the busiest:</p>\n<div "
+            "class=\"wrap\"><table class=\"sortable\" id=\"t-new\">\n<thead><tr><th>Query</th><th "
+            "class=\"n\">Calls</th><th class=\"n\">Total</th><th class=\"n\">Mean</th><th "
+            "class=\"n\">p95</th><th>First seen</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nnew; i++) {
         const struct report_query *q = &r->queries[r->new_queries[i]];
         char fp[17];
         fmt_fingerprint(fp, q->fingerprint);
-        F(h, "<tr data-fp=\"%s\"><td>", fp);
+        rw_f(h, "<tr data-fp=\"%s\"><td>", fp);
         query_link(h, q);
-        S(h, "</td>");
+        rw_s(h, "</td>");
         count_cell(h, "calls", (double)q->calls);
         ms_cell(h, "total_ms", q->total_ms);
         ms_cell(h, "mean_ms", query_mean(q));
         ms_cell(h, "p95_ms", q->p95_ms);
         fmt_local(r, q->first_seen_us, b, sizeof(b));
-        S(h, "<td>");
-        EC(h, b);
-        S(h, "</td></tr>\n");
+        rw_s(h, "<td>");
+        rw_ec(h, b);
+        rw_s(h, "</td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
-static void fp_code(struct html *h, uint64_t fp)
+static void fp_code(struct rw *h, uint64_t fp)
 {
     char b[17];
     fmt_fingerprint(b, fp);
-    F(h, "<code>%s</code>", b);
+    rw_f(h, "<code>%s</code>", b);
 }
 
-static void short_text_cell(struct html *h, struct span s, size_t max)
+static void short_text_cell(struct rw *h, struct span s, size_t max)
 {
     int cut;
-    S(h, "<td class=\"sql\">");
-    E(h, text_cut(s, max, &cut));
+    rw_s(h, "<td class=\"sql\">");
+    rw_e(h, text_cut(s, max, &cut));
     if (cut)
-        S(h, "\xe2\x80\xa6");
-    S(h, "</td>");
+        rw_s(h, "\xe2\x80\xa6");
+    rw_s(h, "</td>");
 }
 
-static void plans(struct html *h)
+static void plans(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"plans\">\n<h2>Plans</h2>\n");
+    rw_s(h, "<section id=\"plans\">\n<h2>Plans</h2>\n");
     if (!r->plans_known) {
         empty_note(h, "No plan information in this store.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
-    S(h, "<h3>Plan changes</h3>\n");
+    rw_s(h, "<h3>Plan changes</h3>\n");
     if (!r->nplan_changes) {
         empty_note(h, "No query changed its plan in this period.");
     } else {
-        S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plan-changes\">\n<thead><tr>"
-             "<th>Query</th><th>Database</th><th>Changed at</th><th>From</th><th>To</th><th "
-             "class=\"n\">Mean before</th><th class=\"n\">Mean after</th><th "
-             "class=\"n\">Slower by</th></tr></thead>\n<tbody>\n");
+        rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plan-changes\">\n<thead><tr>"
+                "<th>Query</th><th>Database</th><th>Changed at</th><th>From</th><th>To</th><th "
+                "class=\"n\">Mean before</th><th class=\"n\">Mean after</th><th "
+                "class=\"n\">Slower by</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->nplan_changes; i++) {
             const struct report_plan_change *c = &r->plan_changes[i];
-            S(h, "<tr><td>");
+            rw_s(h, "<tr><td>");
             fp_code(h, c->fingerprint);
-            S(h, " ");
+            rw_s(h, " ");
             int cut;
-            E(h, text_cut(c->query, REPORT_SHORT_TEXT, &cut));
+            rw_e(h, text_cut(c->query, REPORT_SHORT_TEXT, &cut));
             if (cut)
-                S(h, "\xe2\x80\xa6");
-            S(h, "</td>");
+                rw_s(h, "\xe2\x80\xa6");
+            rw_s(h, "</td>");
             text_cell(h, c->database);
             fmt_local(r, c->at_us, b, sizeof(b));
-            S(h, "<td>");
-            EC(h, b);
-            S(h, "</td>");
+            rw_s(h, "<td>");
+            rw_ec(h, b);
+            rw_s(h, "</td>");
             short_text_cell(h, c->from_shape, REPORT_SHORT_TEXT);
             short_text_cell(h, c->to_shape, REPORT_SHORT_TEXT);
             ms_cell(h, "before_ms", c->before_ms);
             ms_cell(h, "after_ms", c->after_ms);
             fmt_ratio(b, sizeof(b), c->slower_by);
             num_cell(h, "slower_by", c->slower_by, b);
-            S(h, "</tr>\n");
+            rw_s(h, "</tr>\n");
         }
-        S(h, "</tbody></table></div>\n");
+        rw_s(h, "</tbody></table></div>\n");
     }
-    S(h, "<h3>Plan shapes seen</h3>\n");
+    rw_s(h, "<h3>Plan shapes seen</h3>\n");
     if (!r->nplans) {
         empty_note(h, "No auto_explain plan in this period.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
-    F(h,
-      "<p class=\"note\">%llu plan shape%s seen in this period; those with insights first, "
-      "then by total time. Numbers are over every plan of the shape in the store; "
-      "<code>pgsift plans --show PLAN</code> explains a shape.</p>\n",
-      (unsigned long long)r->plans_total, r->plans_total == 1 ? "" : "s");
-    S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plans\">\n<thead><tr><th>Query</th>"
+    rw_f(h,
+         "<p class=\"note\">%llu plan shape%s seen in this period; those with insights first, "
+         "then by total time. Numbers are over every plan of the shape in the store; "
+         "<code>pgsift plans --show PLAN</code> explains a shape.</p>\n",
+         (unsigned long long)r->plans_total, r->plans_total == 1 ? "" : "s");
+    rw_s(h,
+         "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plans\">\n<thead><tr><th>Query</th>"
          "<th>Plan</th><th>Shape</th><th>Insights</th><th class=\"n\">Plans</th><th "
          "class=\"n\">Mean</th><th class=\"n\">p95</th><th>Last seen</th></tr></thead>\n"
          "<tbody>\n");
     for (size_t i = 0; i < r->nplans; i++) {
         const struct report_plan *p = &r->plans[i];
-        S(h, "<tr><td>");
+        rw_s(h, "<tr><td>");
         fp_code(h, p->fingerprint);
-        S(h, " ");
+        rw_s(h, " ");
         int cut;
-        E(h, text_cut(p->query, REPORT_SHORT_TEXT, &cut));
+        rw_e(h, text_cut(p->query, REPORT_SHORT_TEXT, &cut));
         if (cut)
-            S(h, "\xe2\x80\xa6");
-        S(h, "</td><td>");
+            rw_s(h, "\xe2\x80\xa6");
+        rw_s(h, "</td><td>");
         fp_code(h, p->plan_fp);
-        S(h, "</td>");
+        rw_s(h, "</td>");
         short_text_cell(h, p->shape, 200);
         text_cell(h, p->insights);
         count_cell(h, "calls", (double)p->calls);
         ms_cell(h, "mean_ms", p->mean_ms);
         ms_cell(h, "p95_ms", p->p95_ms);
         fmt_local(r, p->last_us, b, sizeof(b));
-        S(h, "<td>");
-        EC(h, b);
-        S(h, "</td></tr>\n");
+        rw_s(h, "<td>");
+        rw_ec(h, b);
+        rw_s(h, "</td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n");
+    rw_s(h, "</tbody></table></div>\n");
     /* The plans behind the insights (as stored: redacted at ingest unless
      * --keep-literals). */
     for (size_t i = 0, shown = 0; i < r->nplans && shown < 5; i++) {
@@ -684,47 +637,47 @@ static void plans(struct html *h)
         if (!p->insights.len || !p->sample.p)
             continue;
         shown++;
-        S(h, "<h3>Plan ");
+        rw_s(h, "<h3>Plan ");
         fp_code(h, p->plan_fp);
-        S(h, ": ");
-        E(h, p->insights);
-        S(h, "</h3>\n<pre>");
-        E(h, text_cut(p->sample, REPORT_DETAIL_TEXT, &cut));
+        rw_s(h, ": ");
+        rw_e(h, p->insights);
+        rw_s(h, "</h3>\n<pre>");
+        rw_e(h, text_cut(p->sample, REPORT_DETAIL_TEXT, &cut));
         if (cut)
-            S(h, "\n\xe2\x80\xa6");
-        S(h, "</pre>\n");
+            rw_s(h, "\n\xe2\x80\xa6");
+        rw_s(h, "</pre>\n");
     }
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void dl_item(struct html *h, const char *k, const char *v)
+static void dl_item(struct rw *h, const char *k, const char *v)
 {
-    S(h, "<dt>");
-    EC(h, k);
-    S(h, "</dt><dd>");
-    EC(h, v);
-    S(h, "</dd>");
+    rw_s(h, "<dt>");
+    rw_ec(h, k);
+    rw_s(h, "</dt><dd>");
+    rw_ec(h, v);
+    rw_s(h, "</dd>");
 }
 
-static void dl_spans(struct html *h, const char *k, const struct span *v, size_t n)
+static void dl_spans(struct rw *h, const char *k, const struct span *v, size_t n)
 {
-    S(h, "<dt>");
-    EC(h, k);
-    S(h, "</dt><dd>");
+    rw_s(h, "<dt>");
+    rw_ec(h, k);
+    rw_s(h, "</dt><dd>");
     for (size_t i = 0; i < n; i++) {
         if (i)
-            S(h, ", ");
-        E(h, v[i]);
+            rw_s(h, ", ");
+        rw_e(h, v[i]);
     }
     if (!n)
-        S(h, "\xe2\x80\x93");
-    S(h, "</dd>");
+        rw_s(h, "\xe2\x80\x93");
+    rw_s(h, "</dd>");
 }
 
-static void details(struct html *h)
+static void details(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"details\">\n<h2>Query details</h2>\n");
+    rw_s(h, "<section id=\"details\">\n<h2>Query details</h2>\n");
     if (!r->nshown)
         empty_note(h, "No query shapes in this period.");
     for (size_t i = 0; i < r->nshown; i++) {
@@ -732,19 +685,19 @@ static void details(struct html *h)
         char fp[17], b[FMT_MAX], c[FMT_MAX];
         int cut;
         fmt_fingerprint(fp, q->fingerprint);
-        F(h, "<article class=\"qd\" id=\"q-%s\"><h3>Query <code>%s</code>", fp, fp);
+        rw_f(h, "<article class=\"qd\" id=\"q-%s\"><h3>Query <code>%s</code>", fp, fp);
         if (q->base_days <= 0 && q->first_seen_us != INT64_MIN && q->first_seen_us >= r->from_us)
-            S(h, " <span class=\"badge\">new</span>");
+            rw_s(h, " <span class=\"badge\">new</span>");
         for (size_t g = 0; g < r->nregressions; g++)
             if (r->regressions[g].query == r->shown[i]) {
-                S(h, " <span class=\"badge up\">regression</span>");
+                rw_s(h, " <span class=\"badge up\">regression</span>");
                 break;
             }
-        S(h, "</h3>\n<pre class=\"sql\">");
-        E(h, text_cut(q->text, REPORT_DETAIL_TEXT, &cut));
+        rw_s(h, "</h3>\n<pre class=\"sql\">");
+        rw_e(h, text_cut(q->text, REPORT_DETAIL_TEXT, &cut));
         if (cut)
-            F(h, "\n\xe2\x80\xa6 (%zu bytes in all)", q->text.len);
-        S(h, "</pre>\n<dl class=\"kv\">");
+            rw_f(h, "\n\xe2\x80\xa6 (%zu bytes in all)", q->text.len);
+        rw_s(h, "</pre>\n<dl class=\"kv\">");
         fmt_count(b, sizeof(b), (double)q->calls);
         dl_item(h, "Calls", b);
         fmt_ms(b, sizeof(b), q->total_ms);
@@ -766,13 +719,13 @@ static void details(struct html *h)
         dl_item(h, "Errors", b);
         dl_spans(h, "Databases", q->databases, q->ndatabases);
         dl_spans(h, "Users", q->users, q->nusers);
-        S(h, "<dt>query_id</dt><dd>");
+        rw_s(h, "<dt>query_id</dt><dd>");
         for (size_t k = 0; k < q->nquery_ids; k++)
-            F(h, "%s<code>%lld</code> (%llu calls)", k ? ", " : "", (long long)q->query_ids[k].id,
-              (unsigned long long)q->query_ids[k].calls);
+            rw_f(h, "%s<code>%lld</code> (%llu calls)", k ? ", " : "",
+                 (long long)q->query_ids[k].id, (unsigned long long)q->query_ids[k].calls);
         if (!q->nquery_ids)
-            S(h, "\xe2\x80\x93");
-        S(h, "</dd>");
+            rw_s(h, "\xe2\x80\x93");
+        rw_s(h, "</dd>");
         fmt_local(r, q->first_seen_us, b, sizeof(b));
         dl_item(h, "First seen", b);
         fmt_local(r, q->last_seen_us, b, sizeof(b));
@@ -801,24 +754,24 @@ static void details(struct html *h)
             dl_item(h, "Plans logged", b);
         }
         if (q->sample.p && (h->flags & REPORT_KEEP_LITERALS)) {
-            S(h, "<dt>Sample</dt><dd><code>");
+            rw_s(h, "<dt>Sample</dt><dd><code>");
             sample(h, q->sample, REPORT_DETAIL_TEXT);
-            S(h, "</code></dd>");
+            rw_s(h, "</code></dd>");
         }
-        S(h, "</dl></article>\n");
+        rw_s(h, "</dl></article>\n");
     }
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
 /* ---- errors and events ---- */
 
-static void errors(struct html *h)
+static void errors(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"errors\">\n<h2>Errors</h2>\n");
+    rw_s(h, "<section id=\"errors\">\n<h2>Errors</h2>\n");
     if (!r->nerrors) {
         empty_note(h, "No errors in this period.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
     /* By SQLSTATE class. */
@@ -840,44 +793,44 @@ static void errors(struct html *h)
         }
         classes[k].n += r->errors[i].count;
     }
-    S(h, "<h3>By class</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
-         "id=\"t-error-classes\">\n<thead><tr><th>Class</th><th>Meaning</th><th "
-         "class=\"n\">Count</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "<h3>By class</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
+            "id=\"t-error-classes\">\n<thead><tr><th>Class</th><th>Meaning</th><th "
+            "class=\"n\">Count</th></tr></thead>\n<tbody>\n");
     for (size_t k = 0; k < nc; k++) {
         char st[6] = { classes[k].cls[0], classes[k].cls[1], '0', '0', '0', 0 };
-        S(h, "<tr><td><code>");
-        EC(h, classes[k].cls);
-        S(h, "</code></td><td>");
-        EC(h, report_sqlstate_class(st));
-        S(h, "</td>");
+        rw_s(h, "<tr><td><code>");
+        rw_ec(h, classes[k].cls);
+        rw_s(h, "</code></td><td>");
+        rw_ec(h, report_sqlstate_class(st));
+        rw_s(h, "</td>");
         count_cell(h, "count", (double)classes[k].n);
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n<h3>By SQLSTATE and message</h3>\n<div "
-         "class=\"wrap\"><table class=\"sortable\" id=\"t-errors\">\n<thead><tr><th>SQLSTATE</"
-         "th><th>Severity</th><th "
-         "class=\"n\">Count</th><th>Message</th><th>Sample</th></tr></thead>\n<tbody>\n");
+    rw_s(h, "</tbody></table></div>\n<h3>By SQLSTATE and message</h3>\n<div "
+            "class=\"wrap\"><table class=\"sortable\" id=\"t-errors\">\n<thead><tr><th>SQLSTATE</"
+            "th><th>Severity</th><th "
+            "class=\"n\">Count</th><th>Message</th><th>Sample</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nerrors; i++) {
         const struct report_error *e = &r->errors[i];
-        S(h, "<tr><td><code>");
-        EC(h, e->sqlstate);
-        S(h, "</code> ");
-        EC(h, report_sqlstate_name(e->sqlstate));
-        S(h, "</td><td>");
-        EC(h, severity_name(e->severity));
-        S(h, "</td>");
+        rw_s(h, "<tr><td><code>");
+        rw_ec(h, e->sqlstate);
+        rw_s(h, "</code> ");
+        rw_ec(h, report_sqlstate_name(e->sqlstate));
+        rw_s(h, "</td><td>");
+        rw_ec(h, severity_name(e->severity));
+        rw_s(h, "</td>");
         count_cell(h, "count", (double)e->count);
-        S(h, "<td>");
+        rw_s(h, "<td>");
         int cut;
-        E(h, text_cut(e->message, REPORT_SAMPLE_TEXT, &cut));
-        S(h, "</td><td><code>");
+        rw_e(h, text_cut(e->message, REPORT_SAMPLE_TEXT, &cut));
+        rw_s(h, "</td><td><code>");
         sample(h, e->sample, REPORT_SAMPLE_TEXT);
-        S(h, "</code></td></tr>\n");
+        rw_s(h, "</code></td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
-static void stat_items(struct html *h, const char *label, const struct report_stat *s,
+static void stat_items(struct rw *h, const char *label, const struct report_stat *s,
                        void (*fmt)(char *, size_t, double))
 {
     char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX], line[4 * FMT_MAX];
@@ -890,20 +843,20 @@ static void stat_items(struct html *h, const char *label, const struct report_st
     dl_item(h, label, line);
 }
 
-static void kind_count(struct html *h, const char *label, enum event_kind k)
+static void kind_count(struct rw *h, const char *label, enum event_kind k)
 {
     char b[FMT_MAX];
     fmt_count(b, sizeof(b), (double)h->r->events[k]);
-    F(h, "<dt>");
-    EC(h, label);
-    F(h, "</dt><dd data-k=\"%s\" data-v=\"%llu\">", event_kind_name(k),
-      (unsigned long long)h->r->events[k]);
-    EC(h, b);
-    S(h, "</dd>");
+    rw_f(h, "<dt>");
+    rw_ec(h, label);
+    rw_f(h, "</dt><dd data-k=\"%s\" data-v=\"%llu\">", event_kind_name(k),
+         (unsigned long long)h->r->events[k]);
+    rw_ec(h, b);
+    rw_s(h, "</dd>");
 }
 
 /* Queries ranked by a per-query number (lock wait, temp bytes). */
-static void queries_by(struct html *h, const char *id, const char *what, int lock)
+static void queries_by(struct rw *h, const char *id, const char *what, int lock)
 {
     const struct report *r = h->r;
     size_t idx[20], n = 0;
@@ -931,19 +884,19 @@ static void queries_by(struct html *h, const char *id, const char *what, int loc
     }
     if (!n)
         return;
-    S(h, "<h3>");
-    EC(h, what);
-    F(h,
-      "</h3>\n<div class=\"wrap\"><table class=\"sortable\" id=\"%s\">\n<thead><tr><th>"
-      "Query</th><th class=\"n\">%s</th><th class=\"n\">%s</th></tr></thead>\n<tbody>\n",
-      id, lock ? "Waits" : "Files", lock ? "Time waited" : "Size");
+    rw_s(h, "<h3>");
+    rw_ec(h, what);
+    rw_f(h,
+         "</h3>\n<div class=\"wrap\"><table class=\"sortable\" id=\"%s\">\n<thead><tr><th>"
+         "Query</th><th class=\"n\">%s</th><th class=\"n\">%s</th></tr></thead>\n<tbody>\n",
+         id, lock ? "Waits" : "Files", lock ? "Time waited" : "Size");
     for (size_t i = 0; i < n; i++) {
         const struct report_query *q = &r->queries[idx[i]];
         char b[FMT_MAX];
-        S(h, "<tr><td>");
+        rw_s(h, "<tr><td>");
         if (q->text.p)
             query_link(h, q);
-        S(h, "</td>");
+        rw_s(h, "</td>");
         count_cell(h, "count", (double)(lock ? q->lock_waits : q->temp_files));
         if (lock) {
             ms_cell(h, "wait_ms", q->lock_wait_ms);
@@ -951,48 +904,49 @@ static void queries_by(struct html *h, const char *id, const char *what, int loc
             fmt_bytes(b, sizeof(b), q->temp_bytes);
             num_cell(h, "bytes", q->temp_bytes, b);
         }
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n");
+    rw_s(h, "</tbody></table></div>\n");
 }
 
-static void locks(struct html *h)
+static void locks(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"locks\">\n<h2>Lock waits and deadlocks</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"locks\">\n<h2>Lock waits and deadlocks</h2>\n<dl class=\"kv\">");
     kind_count(h, "Lock waits logged", EV_LOCK_WAIT);
     kind_count(h, "Locks acquired after a wait", EV_LOCK_ACQUIRED);
     kind_count(h, "Deadlocks", EV_DEADLOCK);
     stat_items(h, "Time waited", &r->lock_wait_ms, fmt_ms);
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     if (r->locks.n) {
-        S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-locks\">\n<thead><tr><th>Lock "
+        rw_s(h,
+             "<div class=\"wrap\"><table class=\"sortable\" id=\"t-locks\">\n<thead><tr><th>Lock "
              "mode</th><th>Object</th><th class=\"n\">Waits</th><th class=\"n\">Time "
              "waited</th><th class=\"n\">Longest</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->locks.n; i++) {
             const struct report_item *it = &r->locks.v[i];
-            S(h, "<tr>");
+            rw_s(h, "<tr>");
             text_cell(h, it->key);
-            S(h, "<td>");
+            rw_s(h, "<td>");
             sample(h, it->detail, REPORT_SAMPLE_TEXT);
-            S(h, "</td>");
+            rw_s(h, "</td>");
             count_cell(h, "count", (double)it->count);
             ms_cell(h, "wait_ms", it->sum);
             ms_cell(h, "max_ms", it->max);
-            S(h, "</tr>\n");
+            rw_s(h, "</tr>\n");
         }
-        S(h, "</tbody></table></div>\n");
+        rw_s(h, "</tbody></table></div>\n");
     }
     queries_by(h, "t-lock-queries", "Queries that waited longest", 1);
     if (r->ndeadlock_samples) {
-        S(h, "<h3>Deadlocks</h3>\n");
+        rw_s(h, "<h3>Deadlocks</h3>\n");
         for (size_t i = 0; i < r->ndeadlock_samples; i++) {
-            S(h, "<pre>");
+            rw_s(h, "<pre>");
             sample(h, r->deadlock_samples[i], REPORT_SAMPLE_TEXT * 4);
-            S(h, "</pre>\n");
+            rw_s(h, "</pre>\n");
         }
     }
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
 static void hist_labels(const struct report_hist *hi, void (*fmt)(char *, size_t, double),
@@ -1006,37 +960,38 @@ static void hist_labels(const struct report_hist *hi, void (*fmt)(char *, size_t
     }
 }
 
-static void temp_files(struct html *h)
+static void temp_files(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"temp\">\n<h2>Temp files</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"temp\">\n<h2>Temp files</h2>\n<dl class=\"kv\">");
     kind_count(h, "Temp files", EV_TEMP_FILE);
     stat_items(h, "Size", &r->temp_bytes, fmt_bytes);
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     if (r->events[EV_TEMP_FILE]) {
         char lab[REPORT_HIST_MAX + 1][FMT_MAX + 4];
         const char *labels[REPORT_HIST_MAX + 1];
         hist_labels(&r->temp_hist, fmt_short_bytes, lab, labels);
         figure_open(h, "Temp files by size");
-        chk(h, svg_histogram(h->sb,
+        rw_check(
+            h, svg_histogram(h->sb,
                              &(struct svg_chart){ .title = "Temp files by size", .labels = labels },
                              r->temp_hist.count, r->temp_hist.n + 1));
-        S(h, "</figure>\n");
+        rw_s(h, "</figure>\n");
     }
     queries_by(h, "t-temp-queries", "Queries writing the most temp data", 0);
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void checkpoints(struct html *h)
+static void checkpoints(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"checkpoints\">\n<h2>Checkpoints</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"checkpoints\">\n<h2>Checkpoints</h2>\n<dl class=\"kv\">");
     fmt_count(b, sizeof(b), (double)r->checkpoints);
-    S(h, "<dt>Checkpoints completed</dt><dd data-k=\"checkpoints\" data-v=\"");
-    F(h, "%llu\">", (unsigned long long)r->checkpoints);
-    EC(h, b);
-    S(h, "</dd>");
+    rw_s(h, "<dt>Checkpoints completed</dt><dd data-k=\"checkpoints\" data-v=\"");
+    rw_f(h, "%llu\">", (unsigned long long)r->checkpoints);
+    rw_ec(h, b);
+    rw_s(h, "</dd>");
     kind_count(h, "Checkpoint records", EV_CHECKPOINT);
     stat_items(h, "Buffers written", &r->ckpt_buffers, fmt_count);
     stat_items(h, "Write time", &r->ckpt_write_s, fmt_seconds);
@@ -1044,43 +999,45 @@ static void checkpoints(struct html *h)
     stat_items(h, "Total time", &r->ckpt_total_s, fmt_seconds);
     fmt_count(b, sizeof(b), (double)r->ckpt_warnings);
     dl_item(h, "\"Occurring too frequently\" warnings", b);
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     if (r->checkpoint_causes.n) {
-        S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-checkpoints\">\n<thead><tr><th>"
+        rw_s(h,
+             "<div class=\"wrap\"><table class=\"sortable\" id=\"t-checkpoints\">\n<thead><tr><th>"
              "Cause</th><th class=\"n\">Count</th><th class=\"n\">Buffers</th><th "
              "class=\"n\">Longest</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->checkpoint_causes.n; i++) {
             const struct report_item *it = &r->checkpoint_causes.v[i];
-            S(h, "<tr>");
+            rw_s(h, "<tr>");
             text_cell(h, it->key);
             count_cell(h, "count", (double)it->count);
             count_cell(h, "buffers", it->sum);
             fmt_seconds(b, sizeof(b), it->max);
             num_cell(h, "max_s", it->max, b);
-            S(h, "</tr>\n");
+            rw_s(h, "</tr>\n");
         }
-        S(h, "</tbody></table></div>\n");
+        rw_s(h, "</tbody></table></div>\n");
     }
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void vacuum(struct html *h)
+static void vacuum(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"vacuum\">\n<h2>Autovacuum and autoanalyze</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"vacuum\">\n<h2>Autovacuum and autoanalyze</h2>\n<dl class=\"kv\">");
     kind_count(h, "Autovacuum runs", EV_AUTOVACUUM);
     kind_count(h, "Autoanalyze runs", EV_AUTOANALYZE);
     stat_items(h, "Vacuum time", &r->vacuum_s, fmt_seconds);
     stat_items(h, "Analyze time", &r->analyze_s, fmt_seconds);
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     if (r->vacuum.n) {
-        S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
+        rw_s(h,
+             "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
              "Relation</th><th>Kind</th><th class=\"n\">Runs</th><th class=\"n\">Time</th><th "
              "class=\"n\">Longest</th><th class=\"n\">Tuples removed</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->vacuum.n; i++) {
             const struct report_item *it = &r->vacuum.v[i];
-            S(h, "<tr>");
+            rw_s(h, "<tr>");
             text_cell(h, it->key);
             text_cell(h, it->detail);
             count_cell(h, "count", (double)it->count);
@@ -1089,39 +1046,39 @@ static void vacuum(struct html *h)
             fmt_seconds(b, sizeof(b), it->max);
             num_cell(h, "max_s", it->max, b);
             count_cell(h, "tuples_removed", it->sum2);
-            S(h, "</tr>\n");
+            rw_s(h, "</tr>\n");
         }
-        S(h, "</tbody></table></div>\n");
+        rw_s(h, "</tbody></table></div>\n");
     }
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void item_table(struct html *h, const char *id, const char *k1, const char *k2,
+static void item_table(struct rw *h, const char *id, const char *k1, const char *k2,
                        const struct report_items *l)
 {
     if (!l->n)
         return;
-    F(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"%s\">\n<thead><tr><th>%s</th>", id,
-      k1);
+    rw_f(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"%s\">\n<thead><tr><th>%s</th>", id,
+         k1);
     if (k2)
-        F(h, "<th>%s</th>", k2);
-    S(h, "<th class=\"n\">Count</th></tr></thead>\n<tbody>\n");
+        rw_f(h, "<th>%s</th>", k2);
+    rw_s(h, "<th class=\"n\">Count</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < l->n; i++) {
-        S(h, "<tr>");
+        rw_s(h, "<tr>");
         text_cell(h, l->v[i].key);
         if (k2)
             text_cell(h, l->v[i].detail);
         count_cell(h, "count", (double)l->v[i].count);
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n");
+    rw_s(h, "</tbody></table></div>\n");
 }
 
-static void sessions(struct html *h)
+static void sessions(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"sessions\">\n<h2>Connections and sessions</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"sessions\">\n<h2>Connections and sessions</h2>\n<dl class=\"kv\">");
     kind_count(h, "Connections received", EV_CONNECTION);
     kind_count(h, "Connections authorized", EV_AUTHENTICATED);
     kind_count(h, "Disconnections", EV_DISCONNECTION);
@@ -1138,156 +1095,190 @@ static void sessions(struct html *h)
         snprintf(line, sizeof(line), "mean %s, longest %s", b, m);
         dl_item(h, "Session time", line);
     }
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     if (r->session_s.n) {
         char lab[REPORT_HIST_MAX + 1][FMT_MAX + 4];
         const char *labels[REPORT_HIST_MAX + 1];
         hist_labels(&r->session_hist, fmt_short_s, lab, labels);
         figure_open(h, "Sessions by length");
-        chk(h, svg_histogram(h->sb,
+        rw_check(
+            h, svg_histogram(h->sb,
                              &(struct svg_chart){ .title = "Sessions by length", .labels = labels },
                              r->session_hist.count, r->session_hist.n + 1));
-        S(h, "</figure>\n");
+        rw_s(h, "</figure>\n");
     }
     if (r->sessions_by.n)
-        S(h, "<h3>By database and user</h3>\n");
+        rw_s(h, "<h3>By database and user</h3>\n");
     item_table(h, "t-sessions", "Database", "User", &r->sessions_by);
     if (r->apps.n)
-        S(h, "<h3>By application</h3>\n");
+        rw_s(h, "<h3>By application</h3>\n");
     item_table(h, "t-apps", "Application", NULL, &r->apps);
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void cancels(struct html *h)
+static void cancels(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"cancels\">\n<h2>Cancellations and timeouts</h2>\n<dl class=\"kv\">");
+    rw_s(h, "<section id=\"cancels\">\n<h2>Cancellations and timeouts</h2>\n<dl class=\"kv\">");
     kind_count(h, "Cancelled statements", EV_CANCEL);
     kind_count(h, "Timeouts", EV_TIMEOUT);
-    S(h, "</dl>\n");
+    rw_s(h, "</dl>\n");
     item_table(h, "t-cancels", "Kind", "Cause", &r->cancels);
-    S(h, "</section>\n");
+    rw_s(h, "</section>\n");
 }
 
-static void events(struct html *h)
+static void events(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"events\">\n<h2>Events</h2>\n<div class=\"wrap\"><table class=\"sortable\" "
+    rw_s(h,
+         "<section id=\"events\">\n<h2>Events</h2>\n<div class=\"wrap\"><table class=\"sortable\" "
          "id=\"t-events\">\n<thead><tr><th>Kind</th><th "
          "class=\"n\">Records</th></tr></thead>\n<tbody>\n");
     for (int k = 0; k < EV_KIND_COUNT; k++) {
-        F(h, "<tr data-k=\"%s\"><td><code>%s</code></td>", event_kind_name((enum event_kind)k),
-          event_kind_name((enum event_kind)k));
+        rw_f(h, "<tr data-k=\"%s\"><td><code>%s</code></td>", event_kind_name((enum event_kind)k),
+             event_kind_name((enum event_kind)k));
         count_cell(h, "count", (double)r->events[k]);
-        S(h, "</tr>\n");
+        rw_s(h, "</tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
-static void rejects(struct html *h)
+static void rejects(struct rw *h)
 {
     const struct report *r = h->r;
-    S(h, "<section id=\"rejects\">\n<h2>Rejected lines</h2>\n");
+    rw_s(h, "<section id=\"rejects\">\n<h2>Rejected lines</h2>\n");
     if (!r->nrejects) {
         empty_note(h, "Every line was parsed.");
-        S(h, "</section>\n");
+        rw_s(h, "</section>\n");
         return;
     }
-    S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-rejects\">\n<thead><tr><th>Source"
+    rw_s(h,
+         "<div class=\"wrap\"><table class=\"sortable\" id=\"t-rejects\">\n<thead><tr><th>Source"
          "</th><th>Reason</th><th class=\"n\">Lines</th><th>Samples</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nrejects; i++) {
         const struct report_reject *j = &r->rejects[i];
-        S(h, "<tr>");
+        rw_s(h, "<tr>");
         text_cell(h, j->source);
         text_cell(h, j->reason);
         count_cell(h, "count", (double)j->count);
-        S(h, "<td>");
+        rw_s(h, "<td>");
         for (size_t k = 0; k < j->nsamples && k < 5; k++) {
             if (k == 0 && j->sample_line)
-                F(h, "<span class=\"muted\">line %llu</span>", (unsigned long long)j->sample_line);
-            S(h, "<pre>");
+                rw_f(h, "<span class=\"muted\">line %llu</span>",
+                     (unsigned long long)j->sample_line);
+            rw_s(h, "<pre>");
             sample(h, j->samples[k], REPORT_SAMPLE_TEXT);
-            S(h, "</pre>");
+            rw_s(h, "</pre>");
         }
-        S(h, "</td></tr>\n");
+        rw_s(h, "</td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
-static void alerts(struct html *h)
+static void alerts(struct rw *h)
 {
     const struct report *r = h->r;
     char b[FMT_MAX];
-    S(h, "<section id=\"alerts\">\n<h2>Alerts</h2>\n");
+    rw_s(h, "<section id=\"alerts\">\n<h2>Alerts</h2>\n");
     if (!r->alerts_known) {
-        empty_note(h, "The alert history is not part of this report yet: see 'pgsift alerts'.");
-        S(h, "</section>\n");
+        empty_note(h, "The store has no alert history (the rules engine never ran on it): see "
+                      "'pgsift rules'.");
+        rw_s(h, "</section>\n");
         return;
     }
-    if (!r->nalerts) {
-        empty_note(h, "No alert fired or resolved in this period.");
-        S(h, "</section>\n");
+    if (!r->nalerts && !r->nalert_rules) {
+        empty_note(h, "No alert fired, resolved or was firing in this period.");
+        rw_s(h, "</section>\n");
         return;
     }
-    S(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-alerts\">\n<thead><tr><th>Rule</"
-         "th><th>Severity</th><th>Status</th><th>Labels</th><th>Started</th><th>Ended</"
-         "th><th class=\"n\">Value</th><th>Summary</th></tr></thead>\n<tbody>\n");
+    rw_f(h,
+         "<p id=\"alert-counts\" class=\"note\"><span data-k=\"fired\" data-v=\"%llu\">%llu</span> "
+         "fired, <span data-k=\"resolved\" data-v=\"%llu\">%llu</span> resolved, <span "
+         "data-k=\"firing_at_end\" data-v=\"%llu\">%llu</span> still firing at the end of the "
+         "period.</p>\n",
+         (unsigned long long)r->alerts_fired, (unsigned long long)r->alerts_fired,
+         (unsigned long long)r->alerts_resolved, (unsigned long long)r->alerts_resolved,
+         (unsigned long long)r->alerts_firing, (unsigned long long)r->alerts_firing);
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-alert-rules\">\n<thead><tr><th>"
+            "Rule</th><th class=\"n\">Fired</th><th class=\"n\">Resolved</th><th "
+            "class=\"n\">Firing at end</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < r->nalert_rules; i++) {
+        const struct report_alert_rule *c = &r->alert_rules[i];
+        rw_s(h, "<tr>");
+        text_cell(h, c->rule);
+        count_cell(h, "fired", (double)c->fired);
+        count_cell(h, "resolved", (double)c->resolved);
+        count_cell(h, "firing_at_end", (double)c->firing_at_end);
+        rw_s(h, "</tr>\n");
+    }
+    rw_s(h, "</tbody></table></div>\n");
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-alerts\">\n<thead><tr><th>Rule</"
+            "th><th>Severity</th><th>Status</th><th>Labels</th><th>Started</th><th>Ended</"
+            "th><th class=\"n\">Value</th><th class=\"n\">Sent</th><th "
+            "class=\"n\">Failed</th><th>Summary</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->nalerts; i++) {
         const struct report_alert *a = &r->alerts[i];
-        S(h, "<tr>");
+        rw_s(h, "<tr>");
         text_cell(h, a->rule);
         text_cell(h, a->severity);
         text_cell(h, a->status);
         text_cell(h, a->labels);
         fmt_local(r, a->starts_us, b, sizeof(b));
-        S(h, "<td>");
-        EC(h, b);
-        S(h, "</td><td>");
+        rw_s(h, a->fired_in_period ? "<td>" : "<td title=\"before the period\">");
+        rw_ec(h, b);
+        rw_s(h, "</td><td>");
         fmt_local(r, a->ends_us, b, sizeof(b));
-        EC(h, b);
-        S(h, "</td>");
+        rw_ec(h, b);
+        rw_s(h, "</td>");
         char v[FMT_MAX];
         fmt_plain_num(v, sizeof(v), a->value);
         num_cell(h, "value", a->value, *v ? v : "\xe2\x80\x93");
-        S(h, "<td>");
+        count_cell(h, "notified", (double)a->notified);
+        count_cell(h, "failed", (double)a->failed);
+        rw_s(h, "<td>");
         sample(h, a->summary, REPORT_SAMPLE_TEXT);
-        S(h, "</td></tr>\n");
+        rw_s(h, "</td></tr>\n");
     }
-    S(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n");
+    if (r->alerts_unlisted)
+        rw_f(h, "<p class=\"note\">%llu more not shown.</p>\n",
+             (unsigned long long)r->alerts_unlisted);
+    rw_s(h, "</section>\n");
 }
 
-static void foot(struct html *h)
+static void foot(struct rw *h)
 {
     const struct report *r = h->r;
     char iso[CLOCK_RFC3339_MAX];
     size_t js_len;
     const char *js = report_js(&js_len);
 
-    S(h, "</main>\n<footer><p>Generated by ");
-    EC(h, r->generator);
-    F(h, " at <time datetime=\"%s\">", clock_format_rfc3339(r->generated_us, 0, iso));
-    EC(h, iso);
-    S(h, "</time>. Times are in ");
-    EC(h, r->tz.name);
-    S(h, ". ");
-    S(h, h->flags & REPORT_KEEP_LITERALS
-             ? "Samples show literal values (--keep-literals)."
-             : "Literal values in samples are replaced by ? (tenant-safe default; "
-               "--keep-literals shows them).");
-    S(h, " Tables sort by a click on their header when scripts run; each ranking is "
-         "also its own table.</p></footer>\n");
+    rw_s(h, "</main>\n<footer><p>Generated by ");
+    rw_ec(h, r->generator);
+    rw_f(h, " at <time datetime=\"%s\">", clock_format_rfc3339(r->generated_us, 0, iso));
+    rw_ec(h, iso);
+    rw_s(h, "</time>. Times are in ");
+    rw_ec(h, r->tz.name);
+    rw_s(h, ". ");
+    rw_s(h, h->flags & REPORT_KEEP_LITERALS
+                ? "Samples show literal values (--keep-literals)."
+                : "Literal values in samples are replaced by ? (tenant-safe default; "
+                  "--keep-literals shows them).");
+    rw_s(h, " Tables sort by a click on their header when scripts run; each ranking is "
+            "also its own table.</p></footer>\n");
     if (!(h->flags & REPORT_NO_SCRIPT) && js_len) {
-        S(h, "<script>");
-        if (!h->err && sbuf_add(h->sb, js, js_len) < 0)
-            h->err = -1;
-        S(h, "</script>\n");
+        rw_s(h, "<script>");
+        rw_raw(h, js, js_len);
+        rw_s(h, "</script>\n");
     }
-    S(h, "</body>\n</html>\n");
+    rw_s(h, "</body>\n</html>\n");
 }
 
 int report_render_html(const struct report *r, const struct report_opts *o, struct sbuf *sb)
 {
-    struct html h = { sb, r, o, o ? o->flags : 0, SBUF_INIT, 0 };
+    struct rw h;
+
+    rw_init(&h, sb, r, o, escape_html);
 
     head(&h);
     summary(&h);
@@ -1308,6 +1299,5 @@ int report_render_html(const struct report *r, const struct report_opts *o, stru
     alerts(&h);
     details(&h);
     foot(&h);
-    sbuf_release(&h.tmp);
-    return h.err;
+    return rw_finish(&h);
 }

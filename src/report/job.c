@@ -18,6 +18,8 @@ struct report_job {
     struct tz tz;
     struct report_opts opts;
     char generator[64];
+    char *alerts_store; /* NULL: alerts not read */
+    char last_day[11];  /* written by the last run */
 };
 
 int report_build_day(struct report *r, struct store *st, const char *tzname, const char *day,
@@ -72,7 +74,19 @@ void report_job_free(struct report_job *j)
     if (!j)
         return;
     tz_release(&j->tz);
+    free(j->alerts_store);
     free(j);
+}
+
+void report_job_set_alerts_store(struct report_job *j, const char *path)
+{
+    free(j->alerts_store);
+    j->alerts_store = path ? xstrdup(path) : NULL;
+}
+
+const char *report_job_last_day(const struct report_job *j)
+{
+    return j->last_day;
 }
 
 int64_t report_job_next_us(const struct report_job *j, int64_t now_us)
@@ -104,6 +118,8 @@ int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struc
     report_init(&r);
     snprintf(r.generator, sizeof(r.generator), "%s", j->generator);
     rc = report_build_day(&r, st, j->tz.name, day, &j->opts, d);
+    if (rc == 0 && j->alerts_store)
+        rc = report_read_alerts(&r, j->alerts_store, d);
     if (rc == 0)
         rc = report_daily_write(&r, &j->cfg, &j->opts, written, d);
     if (rc == 0)
@@ -117,5 +133,7 @@ int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struc
             rc = diag_set(d, DIAG_LIMIT, "report summary too large");
     }
     report_release(&r);
+    if (rc == 0)
+        snprintf(j->last_day, sizeof(j->last_day), "%s", day);
     return rc < 0 ? -1 : 1;
 }

@@ -10,7 +10,6 @@
  */
 #include <inttypes.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,139 +17,111 @@
 #include "core/escape.h"
 #include "report/report_int.h"
 
-struct json {
-    struct sbuf *sb;
-    const struct report *r;
-    unsigned flags;
-    struct sbuf tmp;
-    int err;
-};
-
-static void S(struct json *j, const char *s)
+static void num(struct rw *j, double v)
 {
-    if (!j->err && sbuf_addstr(j->sb, s) < 0)
-        j->err = -1;
-}
-
-static void F(struct json *j, const char *fmt, ...) SIFT_PRINTF(2, 3);
-static void F(struct json *j, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    if (!j->err && sbuf_vaddf(j->sb, fmt, ap) < 0)
-        j->err = -1;
-    va_end(ap);
-}
-
-static void str(struct json *j, struct span s)
-{
-    if (!j->err && escape_json_string(j->sb, s) < 0)
-        j->err = -1;
-}
-
-static void num(struct json *j, double v)
-{
-    if (!j->err && fmt_json_num(j->sb, v) < 0)
-        j->err = -1;
+    if (!j->err)
+        rw_check(j, fmt_json_num(j->sb, v));
 }
 
 /* "key": value helpers; each writes a leading comma unless it is the first. */
-static void key(struct json *j, int *first, const char *k)
+static void key(struct rw *j, int *first, const char *k)
 {
     if (!*first)
-        S(j, ",");
+        rw_s(j, ",");
     *first = 0;
-    F(j, "\"%s\":", k);
+    rw_f(j, "\"%s\":", k);
 }
 
-static void kn(struct json *j, int *first, const char *k, double v)
+static void kn(struct rw *j, int *first, const char *k, double v)
 {
     key(j, first, k);
     num(j, v);
 }
 
-static void ku(struct json *j, int *first, const char *k, uint64_t v)
+static void ku(struct rw *j, int *first, const char *k, uint64_t v)
 {
     key(j, first, k);
-    F(j, "%" PRIu64, v);
+    rw_f(j, "%" PRIu64, v);
 }
 
-static void ks(struct json *j, int *first, const char *k, struct span v)
+static void ks(struct rw *j, int *first, const char *k, struct span v)
 {
     key(j, first, k);
-    str(j, v);
+    rw_e(j, v);
 }
 
-static void time_val(struct json *j, int64_t us)
+static void time_val(struct rw *j, int64_t us)
 {
     char b[CLOCK_RFC3339_MAX];
     if (us == INT64_MIN)
-        S(j, "null");
+        rw_s(j, "null");
     else
-        F(j, "\"%s\"", clock_format_rfc3339(us, 3, b));
+        rw_f(j, "\"%s\"", clock_format_rfc3339(us, 3, b));
 }
 
-static void kt(struct json *j, int *first, const char *k, int64_t us)
+static void kb(struct rw *j, int *first, const char *k, bool v)
+{
+    key(j, first, k);
+    rw_s(j, v ? "true" : "false");
+}
+
+static void kt(struct rw *j, int *first, const char *k, int64_t us)
 {
     key(j, first, k);
     time_val(j, us);
 }
 
-static void ksample(struct json *j, int *first, const char *k, struct span s, size_t max)
+static void ksample(struct rw *j, int *first, const char *k, struct span s, size_t max)
 {
-    int err = 0;
-    struct span t = sample_text(&j->tmp, s, j->flags, max, &err);
-    if (err)
-        j->err = -1;
-    ks(j, first, k, t);
+    ks(j, first, k, rw_sample(j, s, max));
 }
 
-static void figures(struct json *j, const struct report_figures *f)
+static void figures(struct rw *j, const struct report_figures *f)
 {
     int first = 1;
-    S(j, "{");
+    rw_s(j, "{");
     for (int i = 0; i < RF_COUNT; i++)
         kn(j, &first, report_figure_key((enum report_figure)i), f->v[i]);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void stat(struct json *j, int *first, const char *k, const struct report_stat *s)
+static void stat(struct rw *j, int *first, const char *k, const struct report_stat *s)
 {
     int f = 1;
     key(j, first, k);
-    S(j, "{");
+    rw_s(j, "{");
     ku(j, &f, "count", s->n);
     kn(j, &f, "sum", s->n ? s->sum : 0);
     kn(j, &f, "max", s->max);
     kn(j, &f, "p95", s->p95);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void hist(struct json *j, int *first, const char *k, const char *le,
+static void hist(struct rw *j, int *first, const char *k, const char *le,
                  const struct report_hist *h)
 {
     key(j, first, k);
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i <= h->n; i++) {
         int f = 1;
-        S(j, i ? ",{" : "{");
+        rw_s(j, i ? ",{" : "{");
         kn(j, &f, le, i < h->n ? h->upper[i] : NAN);
         ku(j, &f, "count", h->count[i]);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void items(struct json *j, int *first, const char *k, const struct report_items *l,
+static void items(struct rw *j, int *first, const char *k, const struct report_items *l,
                   const char *kname, const char *dname, const char *sum, const char *max,
                   const char *sum2, int redact_detail)
 {
     key(j, first, k);
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < l->n; i++) {
         const struct report_item *it = &l->v[i];
         int f = 1;
-        S(j, i ? ",{" : "{");
+        rw_s(j, i ? ",{" : "{");
         ks(j, &f, kname, it->key);
         if (dname) {
             if (redact_detail)
@@ -165,46 +136,46 @@ static void items(struct json *j, int *first, const char *k, const struct report
             kn(j, &f, max, it->max);
         if (sum2)
             kn(j, &f, sum2, it->sum2);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void period(struct json *j, int *first)
+static void period(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     char b[TZ_LOCAL_MAX], ob[8];
     int f = 1;
     key(j, first, "period");
-    S(j, "{");
+    rw_s(j, "{");
     kt(j, &f, "from", r->from_us);
     kt(j, &f, "to", r->to_us);
     ks(j, &f, "tz", span_cstr(r->tz.name));
     key(j, &f, "from_local");
-    F(j, "\"%s\"", tz_format_local(&r->tz, r->from_us, b));
+    rw_f(j, "\"%s\"", tz_format_local(&r->tz, r->from_us, b));
     key(j, &f, "to_local");
-    F(j, "\"%s\"", tz_format_local(&r->tz, r->to_us, b));
+    rw_f(j, "\"%s\"", tz_format_local(&r->tz, r->to_us, b));
     key(j, &f, "utc_offset");
-    F(j, "\"%s\"", tz_format_offset(tz_offset_at(&r->tz, r->from_us), ob));
+    rw_f(j, "\"%s\"", tz_format_offset(tz_offset_at(&r->tz, r->from_us), ob));
     ks(j, &f, "day", r->day[0] ? span_cstr(r->day) : SPAN_NULL);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void query(struct json *j, const struct report_query *q)
+static void query(struct rw *j, const struct report_query *q)
 {
     const struct report *r = j->r;
     char fp[17];
     int f = 1;
     fmt_fingerprint(fp, q->fingerprint);
-    S(j, "{");
+    rw_s(j, "{");
     ks(j, &f, "fingerprint", span_cstr(fp));
     ks(j, &f, "query", q->text);
     key(j, &f, "query_ids");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < q->nquery_ids; i++)
-        F(j, "%s{\"id\":\"%" PRId64 "\",\"calls\":%" PRIu64 "}", i ? "," : "", q->query_ids[i].id,
-          q->query_ids[i].calls);
-    S(j, "]");
+        rw_f(j, "%s{\"id\":\"%" PRId64 "\",\"calls\":%" PRIu64 "}", i ? "," : "",
+             q->query_ids[i].id, q->query_ids[i].calls);
+    rw_s(j, "]");
     ku(j, &f, "calls", q->calls);
     kn(j, &f, "total_ms", q->total_ms);
     kn(j, &f, "mean_ms", query_mean(q));
@@ -214,39 +185,39 @@ static void query(struct json *j, const struct report_query *q)
     kn(j, &f, "p95_ms", q->p95_ms);
     kn(j, &f, "p99_ms", q->p99_ms);
     key(j, &f, "databases");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < q->ndatabases; i++) {
         if (i)
-            S(j, ",");
-        str(j, q->databases[i]);
+            rw_s(j, ",");
+        rw_e(j, q->databases[i]);
     }
-    S(j, "]");
+    rw_s(j, "]");
     key(j, &f, "users");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < q->nusers; i++) {
         if (i)
-            S(j, ",");
-        str(j, q->users[i]);
+            rw_s(j, ",");
+        rw_e(j, q->users[i]);
     }
-    S(j, "]");
+    rw_s(j, "]");
     ku(j, &f, "errors", q->errors);
     kt(j, &f, "first_seen", q->first_seen_us);
     kt(j, &f, "last_seen", q->last_seen_us);
     key(j, &f, "new");
-    S(j, q->base_days <= 0 && q->first_seen_us != INT64_MIN && q->first_seen_us >= r->from_us
-             ? "true"
-             : "false");
+    rw_s(j, q->base_days <= 0 && q->first_seen_us != INT64_MIN && q->first_seen_us >= r->from_us
+                ? "true"
+                : "false");
     key(j, &f, "baseline");
     if (q->base_days > 0) {
         int g = 1;
-        S(j, "{");
+        rw_s(j, "{");
         ku(j, &g, "days", (uint64_t)q->base_days);
         kn(j, &g, "calls_per_day", q->base_calls);
         kn(j, &g, "total_ms_per_day", q->base_total_ms);
         kn(j, &g, "p95_ms", q->base_p95_ms);
-        S(j, "}");
+        rw_s(j, "}");
     } else {
-        S(j, "null");
+        rw_s(j, "null");
     }
     ku(j, &f, "temp_files", q->temp_files);
     kn(j, &f, "temp_bytes", q->temp_bytes);
@@ -255,41 +226,41 @@ static void query(struct json *j, const struct report_query *q)
     ku(j, &f, "plans", q->plans);
     if (q->bucket_calls) {
         key(j, &f, "hourly_calls");
-        S(j, "[");
+        rw_s(j, "[");
         for (size_t i = 0; i < r->nbuckets; i++) {
             if (i)
-                S(j, ",");
+                rw_s(j, ",");
             num(j, q->bucket_calls[i]);
         }
-        S(j, "]");
+        rw_s(j, "]");
     }
     if (q->sample.p && (j->flags & REPORT_KEEP_LITERALS))
         ksample(j, &f, "sample", q->sample, REPORT_DETAIL_TEXT);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void fp_list(struct json *j, const size_t *idx, size_t n)
+static void fp_list(struct rw *j, const size_t *idx, size_t n)
 {
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < n; i++) {
         char fp[17];
         fmt_fingerprint(fp, j->r->queries[idx[i]].fingerprint);
-        F(j, "%s\"%s\"", i ? "," : "", fp);
+        rw_f(j, "%s\"%s\"", i ? "," : "", fp);
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void queries(struct json *j, int *first)
+static void queries(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     key(j, first, "queries");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nshown; i++) {
         if (i)
-            S(j, ",\n");
+            rw_s(j, ",\n");
         query(j, &r->queries[r->shown[i]]);
     }
-    S(j, "]");
+    rw_s(j, "]");
 
     uint64_t calls = r->other_calls;
     double total = r->other_total_ms;
@@ -303,60 +274,60 @@ static void queries(struct json *j, int *first)
     }
     int f = 1;
     key(j, first, "other_queries");
-    S(j, "{");
+    rw_s(j, "{");
     ku(j, &f, "shapes", r->shapes_total > r->nshown ? r->shapes_total - r->nshown : 0);
     ku(j, &f, "calls", calls);
     kn(j, &f, "total_ms", total);
-    S(j, "}");
+    rw_s(j, "}");
     ku(j, first, "shapes", r->shapes_total);
 
     f = 1;
     key(j, first, "rankings");
-    S(j, "{");
+    rw_s(j, "{");
     for (int k = 0; k < RR_COUNT; k++) {
         key(j, &f, report_rank_key((enum report_rank)k));
         fp_list(j, r->rank[k], r->nrank[k]);
     }
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "regressions");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nregressions; i++) {
         const struct report_regression *g = &r->regressions[i];
         char fp[17];
         int h = 1;
         fmt_fingerprint(fp, r->queries[g->query].fingerprint);
-        S(j, i ? ",{" : "{");
+        rw_s(j, i ? ",{" : "{");
         ks(j, &h, "fingerprint", span_cstr(fp));
         ks(j, &h, "metric", span_cstr(g->metric == RM_P95 ? "p95_ms" : "total_ms"));
         kn(j, &h, "value", g->value);
         kn(j, &h, "baseline", g->baseline);
         kn(j, &h, "ratio", g->ratio);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
     ku(j, first, "regressions_total", r->regressions_total);
 
     f = 1;
     key(j, first, "new_queries");
-    S(j, "{");
+    rw_s(j, "{");
     ku(j, &f, "count", r->new_total);
     key(j, &f, "fingerprints");
     fp_list(j, r->new_queries, r->nnew);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void hourly(struct json *j, int *first)
+static void hourly(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     key(j, first, "hourly");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nbuckets; i++) {
         const struct report_bucket *b = &r->buckets[i];
         char lab[16];
         int f = 1;
         fmt_bucket_label(r, i, lab, sizeof(lab));
-        S(j, i ? ",\n{" : "{");
+        rw_s(j, i ? ",\n{" : "{");
         kt(j, &f, "start", b->start_us);
         ks(j, &f, "label", span_cstr(lab));
         ku(j, &f, "calls", b->calls);
@@ -364,61 +335,59 @@ static void hourly(struct json *j, int *first)
         kn(j, &f, "p95_ms", b->p95_ms);
         ku(j, &f, "errors", b->errors);
         key(j, &f, "events");
-        S(j, "{");
+        rw_s(j, "{");
         int g = 1;
         for (int k = 0; k < EV_KIND_COUNT; k++)
             if (b->events[k])
                 ku(j, &g, event_kind_name((enum event_kind)k), b->events[k]);
-        S(j, "}}");
+        rw_s(j, "}}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void compare(struct json *j, int *first)
+static void compare(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     int f = 1;
     key(j, first, "compare");
-    S(j, "{");
+    rw_s(j, "{");
     key(j, &f, "previous_day");
     figures(j, &r->prev_day);
     key(j, &f, "avg_7d");
     figures(j, &r->avg_7d);
     key(j, &f, "days");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->ntrend; i++) {
         int g = 1;
-        S(j, i ? ",{" : "{");
+        rw_s(j, i ? ",{" : "{");
         kt(j, &g, "start", r->trend[i].start_us);
-        key(j, &g, "present");
-        S(j, r->trend[i].present ? "true" : "false");
+        kb(j, &g, "present", r->trend[i].present);
         for (int k = 0; k < RF_COUNT; k++)
             kn(j, &g, report_figure_key((enum report_figure)k),
                r->trend[i].present ? r->trend[i].f.v[k] : NAN);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]}");
+    rw_s(j, "]}");
 }
 
-static void fp_str(struct json *j, int *first, const char *k, uint64_t fp)
+static void fp_str(struct rw *j, int *first, const char *k, uint64_t fp)
 {
     char b[17];
     fmt_fingerprint(b, fp);
     ks(j, first, k, span_cstr(b));
 }
 
-static void plans(struct json *j, int *first)
+static void plans(struct rw *j, int *first)
 {
     const struct report *r = j->r;
-    key(j, first, "plans_known");
-    S(j, r->plans_known ? "true" : "false");
+    kb(j, first, "plans_known", r->plans_known);
     ku(j, first, "plans_total", r->plans_total);
     key(j, first, "plans");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nplans; i++) {
         const struct report_plan *p = &r->plans[i];
         int f = 1;
-        S(j, i ? ",\n{" : "{");
+        rw_s(j, i ? ",\n{" : "{");
         fp_str(j, &f, "fingerprint", p->fingerprint);
         fp_str(j, &f, "plan", p->plan_fp);
         ks(j, &f, "query", p->query);
@@ -433,15 +402,15 @@ static void plans(struct json *j, int *first)
         kt(j, &f, "last_seen", p->last_us);
         ks(j, &f, "format", p->format);
         ks(j, &f, "sample", p->sample);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
     key(j, first, "plan_changes");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nplan_changes; i++) {
         const struct report_plan_change *c = &r->plan_changes[i];
         int f = 1;
-        S(j, i ? ",\n{" : "{");
+        rw_s(j, i ? ",\n{" : "{");
         fp_str(j, &f, "fingerprint", c->fingerprint);
         ks(j, &f, "query", c->query);
         ks(j, &f, "database", c->database);
@@ -455,20 +424,20 @@ static void plans(struct json *j, int *first)
         kn(j, &f, "before_ms", c->before_ms);
         kn(j, &f, "after_ms", c->after_ms);
         kn(j, &f, "slower_by", c->slower_by);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void errors(struct json *j, int *first)
+static void errors(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     key(j, first, "errors");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nerrors; i++) {
         const struct report_error *e = &r->errors[i];
         int f = 1;
-        S(j, i ? ",\n{" : "{");
+        rw_s(j, i ? ",\n{" : "{");
         ks(j, &f, "sqlstate", span_cstr(e->sqlstate));
         ks(j, &f, "condition", span_cstr(report_sqlstate_name(e->sqlstate)));
         ks(j, &f, "class", span_cstr(report_sqlstate_class(e->sqlstate)));
@@ -476,25 +445,25 @@ static void errors(struct json *j, int *first)
         ku(j, &f, "count", e->count);
         ks(j, &f, "message", e->message);
         ksample(j, &f, "sample", e->sample, REPORT_SAMPLE_TEXT);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void event_sections(struct json *j, int *first)
+static void event_sections(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     int f;
 
     key(j, first, "events");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     for (int k = 0; k < EV_KIND_COUNT; k++)
         ku(j, &f, event_kind_name((enum event_kind)k), r->events[k]);
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "locks");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "waits", r->events[EV_LOCK_WAIT]);
     ku(j, &f, "acquired", r->events[EV_LOCK_ACQUIRED]);
@@ -502,28 +471,24 @@ static void event_sections(struct json *j, int *first)
     stat(j, &f, "wait_ms", &r->lock_wait_ms);
     items(j, &f, "by_lock", &r->locks, "mode", "object", "wait_ms", "max_ms", NULL, 1);
     key(j, &f, "deadlock_samples");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->ndeadlock_samples; i++) {
-        int err = 0;
         if (i)
-            S(j, ",");
-        str(j,
-            sample_text(&j->tmp, r->deadlock_samples[i], j->flags, REPORT_SAMPLE_TEXT * 4, &err));
-        if (err)
-            j->err = -1;
+            rw_s(j, ",");
+        rw_e(j, rw_sample(j, r->deadlock_samples[i], REPORT_SAMPLE_TEXT * 4));
     }
-    S(j, "]}");
+    rw_s(j, "]}");
 
     key(j, first, "temp_files");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "count", r->events[EV_TEMP_FILE]);
     stat(j, &f, "bytes", &r->temp_bytes);
     hist(j, &f, "histogram", "le_bytes", &r->temp_hist);
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "checkpoints");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "count", r->checkpoints);
     ku(j, &f, "records", r->events[EV_CHECKPOINT]);
@@ -534,10 +499,10 @@ static void event_sections(struct json *j, int *first)
     stat(j, &f, "total_s", &r->ckpt_total_s);
     items(j, &f, "by_cause", &r->checkpoint_causes, "cause", NULL, "buffers", "max_total_s", NULL,
           0);
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "autovacuum");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "vacuums", r->events[EV_AUTOVACUUM]);
     ku(j, &f, "analyzes", r->events[EV_AUTOANALYZE]);
@@ -545,10 +510,10 @@ static void event_sections(struct json *j, int *first)
     stat(j, &f, "analyze_s", &r->analyze_s);
     items(j, &f, "by_relation", &r->vacuum, "relation", "kind", "elapsed_s", "max_s",
           "tuples_removed", 0);
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "sessions");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "connections", r->events[EV_CONNECTION]);
     ku(j, &f, "authenticated", r->events[EV_AUTHENTICATED]);
@@ -560,108 +525,130 @@ static void event_sections(struct json *j, int *first)
     hist(j, &f, "histogram", "le_s", &r->session_hist);
     items(j, &f, "by_database_user", &r->sessions_by, "database", "user", NULL, NULL, NULL, 0);
     items(j, &f, "by_application", &r->apps, "application", NULL, NULL, NULL, NULL, 0);
-    S(j, "}");
+    rw_s(j, "}");
 
     key(j, first, "cancellations");
-    S(j, "{");
+    rw_s(j, "{");
     f = 1;
     ku(j, &f, "cancels", r->events[EV_CANCEL]);
     ku(j, &f, "timeouts", r->events[EV_TIMEOUT]);
     items(j, &f, "by_cause", &r->cancels, "kind", "cause", NULL, NULL, NULL, 0);
-    S(j, "}");
+    rw_s(j, "}");
 }
 
-static void rejects(struct json *j, int *first)
+static void rejects(struct rw *j, int *first)
 {
     const struct report *r = j->r;
     key(j, first, "rejects");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nrejects; i++) {
         const struct report_reject *x = &r->rejects[i];
         int f = 1;
-        S(j, i ? ",\n{" : "{");
+        rw_s(j, i ? ",\n{" : "{");
         ks(j, &f, "source", x->source);
         ks(j, &f, "reason", x->reason);
         ku(j, &f, "count", x->count);
         ksample(j, &f, "sample", x->nsamples ? x->samples[0] : SPAN_NULL, REPORT_SAMPLE_TEXT);
         key(j, &f, "sample_line");
         if (x->sample_line)
-            F(j, "%" PRIu64, x->sample_line);
+            rw_f(j, "%" PRIu64, x->sample_line);
         else
-            S(j, "null");
+            rw_s(j, "null");
         key(j, &f, "samples");
-        S(j, "[");
+        rw_s(j, "[");
         for (size_t k = 0; k < x->nsamples; k++) {
-            int err = 0;
             if (k)
-                S(j, ",");
-            str(j, sample_text(&j->tmp, x->samples[k], j->flags, REPORT_SAMPLE_TEXT, &err));
-            if (err)
-                j->err = -1;
+                rw_s(j, ",");
+            rw_e(j, rw_sample(j, x->samples[k], REPORT_SAMPLE_TEXT));
         }
-        S(j, "]}");
+        rw_s(j, "]}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
-static void alerts(struct json *j, int *first)
+static void alerts(struct rw *j, int *first)
 {
     const struct report *r = j->r;
-    key(j, first, "alerts_known");
-    S(j, r->alerts_known ? "true" : "false");
+    int f = 1;
+    kb(j, first, "alerts_known", r->alerts_known);
+    key(j, first, "alerts_summary");
+    rw_s(j, "{");
+    ku(j, &f, "fired", r->alerts_fired);
+    ku(j, &f, "resolved", r->alerts_resolved);
+    ku(j, &f, "firing_at_end", r->alerts_firing);
+    ku(j, &f, "unlisted", r->alerts_unlisted);
+    rw_s(j, "}");
+    key(j, first, "alerts_by_rule");
+    rw_s(j, "[");
+    for (size_t i = 0; i < r->nalert_rules; i++) {
+        const struct report_alert_rule *c = &r->alert_rules[i];
+        f = 1;
+        rw_s(j, i ? ",{" : "{");
+        ks(j, &f, "rule", c->rule);
+        ku(j, &f, "fired", c->fired);
+        ku(j, &f, "resolved", c->resolved);
+        ku(j, &f, "firing_at_end", c->firing_at_end);
+        rw_s(j, "}");
+    }
+    rw_s(j, "]");
     key(j, first, "alerts");
-    S(j, "[");
+    rw_s(j, "[");
     for (size_t i = 0; i < r->nalerts; i++) {
         const struct report_alert *a = &r->alerts[i];
-        int f = 1;
-        S(j, i ? ",\n{" : "{");
+        f = 1;
+        rw_s(j, i ? ",\n{" : "{");
         ks(j, &f, "rule", a->rule);
         ks(j, &f, "severity", a->severity);
         ks(j, &f, "status", a->status);
         ks(j, &f, "labels", a->labels);
         kt(j, &f, "starts_at", a->starts_us);
         kt(j, &f, "ends_at", a->ends_us);
+        kb(j, &f, "fired_in_period", a->fired_in_period);
+        kb(j, &f, "resolved_in_period", a->resolved_in_period);
         kn(j, &f, "value", a->value);
+        ku(j, &f, "notified", a->notified);
+        ku(j, &f, "failed", a->failed);
         ksample(j, &f, "summary", a->summary, REPORT_SAMPLE_TEXT);
-        S(j, "}");
+        rw_s(j, "}");
     }
-    S(j, "]");
+    rw_s(j, "]");
 }
 
 int report_render_json(const struct report *r, const struct report_opts *o, struct sbuf *sb)
 {
-    struct json j = { sb, r, o ? o->flags : 0, SBUF_INIT, 0 };
+    struct rw j;
+
+    rw_init(&j, sb, r, o, escape_json_string);
     int first = 1;
 
-    S(&j, "{");
+    rw_s(&j, "{");
     ks(&j, &first, "generator", span_cstr(r->generator));
     kt(&j, &first, "generated_at", r->generated_us);
     key(&j, &first, "literals");
-    S(&j, j.flags & REPORT_KEEP_LITERALS ? "\"kept\"" : "\"redacted\"");
-    S(&j, "\n");
+    rw_s(&j, j.flags & REPORT_KEEP_LITERALS ? "\"kept\"" : "\"redacted\"");
+    rw_s(&j, "\n");
     period(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     key(&j, &first, "totals");
     figures(&j, &r->totals);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     compare(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     hourly(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     hist(&j, &first, "latency_histogram", "le_ms", &r->latency);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     queries(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     plans(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     errors(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     event_sections(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     rejects(&j, &first);
-    S(&j, "\n");
+    rw_s(&j, "\n");
     alerts(&j, &first);
-    S(&j, "}\n");
-    sbuf_release(&j.tmp);
-    return j.err;
+    rw_s(&j, "}\n");
+    return rw_finish(&j);
 }

@@ -95,6 +95,7 @@ void report_release(struct report *r)
         free(r->rejects[i].samples);
     free(r->rejects);
     free(r->alerts);
+    free(r->alert_rules);
     free(r->plans);
     free(r->plan_changes);
     free(r->deadlock_samples);
@@ -188,6 +189,14 @@ struct report_alert *report_add_alert(struct report *r)
     a->starts_us = a->ends_us = INT64_MIN;
     a->value = NAN;
     return a;
+}
+
+struct report_alert_rule *report_add_alert_rule(struct report *r)
+{
+    XGROW(r->alert_rules, r->nalert_rules + 1, r->alert_rules_alloc);
+    struct report_alert_rule *c = &r->alert_rules[r->nalert_rules++];
+    memset(c, 0, sizeof(*c));
+    return c;
 }
 
 struct report_item *report_add_item(struct report *r, struct report_items *list)

@@ -160,12 +160,21 @@ struct report_reject {
     size_t nsamples;
 };
 
+/* An alert episode (firing until resolved) that overlaps the period. */
 struct report_alert {
-    struct span rule, severity, status; /* status: firing | resolved */
+    struct span rule, severity, status; /* status at the end of the period: firing | resolved */
     struct span labels;                 /* "database=acme, user=app" */
-    struct span summary;
-    int64_t starts_us, ends_us; /* ends_us INT64_MIN while firing */
+    struct span summary;                /* annotation (literals!) */
+    int64_t starts_us, ends_us;         /* ends_us INT64_MIN while firing at the end */
     double value;
+    bool fired_in_period, resolved_in_period; /* else it started before / ends after */
+    uint64_t notified, failed;                /* notifications delivered / failed for good */
+};
+
+/* Alerts per rule over the period (every episode, also those not listed). */
+struct report_alert_rule {
+    struct span rule;
+    uint64_t fired, resolved, firing_at_end;
 };
 
 /* An auto_explain plan shape of a query seen in the period (store_plans()). Its numbers
@@ -286,9 +295,15 @@ struct report {
     size_t nplan_changes, plan_changes_alloc;
     bool plans_known; /* plans were read (the store has the plan tables) */
 
+    /* Alerts (report_read_alerts()): episodes by start time; per rule by fired. */
     struct report_alert *alerts;
     size_t nalerts, alerts_alloc;
-    bool alerts_known; /* the alert history was read (false: not available to this build) */
+    bool alerts_known; /* the alert history was read (false: the store has no alert tables,
+                          or it was not asked for) */
+    struct report_alert_rule *alert_rules;
+    size_t nalert_rules, alert_rules_alloc;
+    uint64_t alerts_fired, alerts_resolved, alerts_firing; /* episodes: in the period, at end */
+    uint64_t alerts_unlisted;                              /* beyond SIFT_MAX_REPORT_ALERTS */
 
     /* Filled by report_analyze(). */
     size_t *rank[RR_COUNT]; /* indexes into queries, best first */
@@ -324,6 +339,7 @@ struct report_query *report_add_query(struct report *r);
 struct report_error *report_add_error(struct report *r);
 struct report_reject *report_add_reject(struct report *r);
 struct report_alert *report_add_alert(struct report *r);
+struct report_alert_rule *report_add_alert_rule(struct report *r);
 struct report_item *report_add_item(struct report *r, struct report_items *list);
 
 /* Fixed histogram bounds for latency (ms), temp file size (bytes) and session time (s). */
@@ -376,6 +392,11 @@ struct store;
  * diag (DIAG_DB). */
 int report_from_store(struct report *r, struct store *st, const struct report_opts *opts,
                       struct diag *d);
+
+/* Fill the alerts of @r's period from the alert history in the store file @store_path
+ * (rules/: alert_history_read(), read-only). A store without alert tables leaves
+ * alerts_known false. Returns 0, or -1 with a diag (DIAG_DB). */
+int report_read_alerts(struct report *r, const char *store_path, struct diag *d);
 
 /* ---- daily reports (pgsift tail at a configured hour; pgsift report --dir) ---- */
 
@@ -450,6 +471,11 @@ int report_job_new(struct report_job **out, const struct report_daily *cfg, cons
                    const struct report_opts *o, const char *generator, struct diag *d);
 void report_job_free(struct report_job *j);
 int64_t report_job_next_us(const struct report_job *j, int64_t now_us);
+/* Also read the alert history of the day from the store file @path (copied) when the
+ * job runs (report_read_alerts()); without it the alerts section says it was not read. */
+void report_job_set_alerts_store(struct report_job *j, const char *path);
+/* The day ("YYYY-MM-DD") the last successful report_job_run() wrote, "" before. */
+const char *report_job_last_day(const struct report_job *j);
 int report_job_run(struct report_job *j, struct store *st, int64_t now_us, struct sbuf *written,
                    struct sbuf *summary, struct diag *d);
 

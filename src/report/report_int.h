@@ -57,6 +57,39 @@ struct span sample_text(struct sbuf *tmp, struct span s, unsigned flags, size_t 
 /* The number shown for a figure (counts as counts, durations as ms). */
 void fmt_figure(char *buf, size_t size, enum report_figure f, double v);
 
+/*
+ * The writers' output (html.c, md.c, json.c): appends that stop at the first failure
+ * (the sbuf's cap), remembered in w->err, which the render function returns once at the
+ * end; so no call site checks a result. @esc is the format's escaping (core/escape.h),
+ * applied by rw_e()/rw_ec(); everything from the model goes through it or rw_sample().
+ */
+struct rw {
+    struct sbuf *sb;
+    const struct report *r;
+    const struct report_opts *o; /* may be NULL */
+    unsigned flags;              /* o->flags, or 0 */
+    struct sbuf tmp;             /* scratch for samples */
+    int err;                     /* 0, or -1 once an append failed */
+    int (*esc)(struct sbuf *sb, struct span s);
+};
+
+void rw_init(struct rw *w, struct sbuf *sb, const struct report *r, const struct report_opts *o,
+             int (*esc)(struct sbuf *sb, struct span s));
+/* Release the scratch; returns w->err. */
+int rw_finish(struct rw *w);
+void rw_s(struct rw *w, const char *s);                          /* verbatim (markup, fixed text) */
+void rw_raw(struct rw *w, const void *p, size_t n);              /* verbatim bytes */
+void rw_f(struct rw *w, const char *fmt, ...) SIFT_PRINTF(2, 3); /* verbatim, formatted */
+void rw_e(struct rw *w, struct span s);  /* escaped; absent: JSON null, else nothing */
+void rw_ec(struct rw *w, const char *s); /* escaped; NULL writes nothing */
+void rw_check(struct rw *w, int rc);     /* record a failure of another writer */
+/* sample_text() of @s into w->tmp (redacted unless --keep-literals, cut to @max). */
+struct span rw_sample(struct rw *w, struct span s, size_t max);
+
+/* Alerts by start time, rules by how many episodes they had (report_read_alerts() and
+ * models built by hand). */
+void report_sort_alerts(struct report *r);
+
 /* Style sheet and sort script (embedded from src/report/assets/). */
 const char *report_css(size_t *len);
 const char *report_js(size_t *len);

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/xalloc.h"
+#include "report/report_int.h"
 #include "report/synth.h"
 
 struct gen {
@@ -150,6 +151,8 @@ static void stat(struct report_stat *s, uint64_t n, double sum, double max, doub
     *s = (struct report_stat){ n, sum, max, p95 };
 }
 
+static void synth_alerts(struct gen *g);
+
 static void events(struct gen *g)
 {
     struct report *r = g->r;
@@ -286,16 +289,60 @@ static void events(struct gen *g)
                                          .after_ms = 85,
                                          .slower_by = 34 };
     }
+    synth_alerts(g);
+}
+
+/* Alert episodes of every kind: fired and resolved in the period, fired before and
+ * resolved in it, fired in it and still firing, firing all through; with the per-rule
+ * counts report_read_alerts() would compute. */
+static void synth_alerts(struct gen *g)
+{
+    struct report *r = g->r;
+    static const struct {
+        const char *rule, *sev;
+        int start_h, end_h; /* hours from the period's start; end -1: still firing */
+        int notified, failed;
+    } ep[] = {
+        { "deadlock", "critical", 5, 6, 2, 0 },       { "deadlock", "critical", 9, 9, 1, 1 },
+        { "slow_p95", "warning", -3, 2, 1, 0 },       { "slow_p95", "warning", 20, -1, 0, 1 },
+        { "new_query_shape", "info", -30, -1, 0, 0 },
+    };
+    struct span rules[ARRAY_SIZE(ep)];
     r->alerts_known = true;
-    struct report_alert *a = report_add_alert(r);
-    a->rule = text(g, "deadlock", 0, 0);
-    a->severity = text(g, "critical", 0, 0);
-    a->status = text(g, "resolved", 0, 0);
-    a->labels = text(g, "database=app", 0, 0);
-    a->summary = text(g, "%ld deadlocks in 5m", 2, 0);
-    a->starts_us = r->from_us + 5 * 3600 * USEC_PER_SEC;
-    a->ends_us = a->starts_us + 600 * USEC_PER_SEC;
-    a->value = 2;
+    for (size_t i = 0; i < ARRAY_SIZE(ep); i++) {
+        struct report_alert *a = report_add_alert(r);
+        a->rule = rules[i] = i && !g->o->nhostile && !strcmp(ep[i].rule, ep[i - 1].rule)
+                                 ? rules[i - 1]
+                                 : text(g, ep[i].rule, 0, 0);
+        a->severity = report_str(r, span_cstr(ep[i].sev));
+        a->labels = text(g, "database=app, user=u%ld", (long)i, 0);
+        a->summary = text(g, "value %ld on database 'app'", 2 + (long)i, 0);
+        a->starts_us = r->from_us + ep[i].start_h * 3600 * USEC_PER_SEC + 60 * USEC_PER_SEC;
+        a->fired_in_period = ep[i].start_h >= 0;
+        if (ep[i].end_h >= 0) {
+            a->ends_us = r->from_us + ep[i].end_h * 3600 * USEC_PER_SEC + 600 * USEC_PER_SEC;
+            a->resolved_in_period = true;
+        }
+        a->status = span_cstr(a->resolved_in_period ? "resolved" : "firing");
+        a->value = 2 + (double)i;
+        a->notified = (uint64_t)ep[i].notified;
+        a->failed = (uint64_t)ep[i].failed;
+        r->alerts_fired += a->fired_in_period;
+        r->alerts_resolved += a->resolved_in_period;
+        r->alerts_firing += !a->resolved_in_period;
+        struct report_alert_rule *c = NULL;
+        for (size_t k = 0; k < r->nalert_rules && !c; k++)
+            if (span_eq(r->alert_rules[k].rule, a->rule))
+                c = &r->alert_rules[k];
+        if (!c) {
+            c = report_add_alert_rule(r);
+            c->rule = a->rule;
+        }
+        c->fired += a->fired_in_period;
+        c->resolved += a->resolved_in_period;
+        c->firing_at_end += !a->resolved_in_period;
+    }
+    report_sort_alerts(r);
 }
 
 int report_synth(struct report *r, const struct report_synth_opts *o, struct diag *d)

@@ -392,22 +392,11 @@ struct attempt {
     int64_t retry_after_us;
 };
 
-static void headers_add(const char **h, size_t *n, char *storage, size_t *used, size_t cap,
-                        const char *name, const char *v)
-{
-    int k = snprintf(storage + *used, cap - *used, "%s: %s", name, v);
-    if (k < 0 || (size_t)k >= cap - *used)
-        return;
-    h[(*n)++] = storage + *used;
-    *used += (size_t)k + 1;
-}
-
 static void send_one(const struct receiver *rv, const struct alert_config *cfg,
                      const struct delivery *x, int64_t now, struct attempt *at)
 {
     struct diag d = DIAG_INIT;
-    struct sbuf url = SBUF_INIT, secret = SBUF_INIT, key = SBUF_INIT, pass = SBUF_INIT,
-                sig = SBUF_INIT, gh = SBUF_INIT;
+    struct sbuf url = SBUF_INIT, secret = SBUF_INIT, pass = SBUF_INIT;
     struct payload p;
     struct http_result res;
     json_t *m = json_loads(x->model, 0, NULL);
@@ -445,94 +434,34 @@ static void send_one(const struct receiver *rv, const struct alert_config *cfg,
         snprintf(at->error, sizeof(at->error), "%.500s", d.msg);
         goto out;
     }
-    if (rv->type == RECV_EMAIL) {
-        struct smtp_request rq = {
-            .receiver = rv->name,
-            .url = url.buf,
-            .username = rv->username,
-            .password = pass.len ? pass.buf : NULL,
-            .from = rv->from,
-            .to = rv->to,
-            .nto = rv->nto,
-            .message = sbuf_span(&p.body),
-            .require_tls = !strncmp(url.buf, "smtp://", 7) && rv->starttls && !rv->allow_http,
-            .tls_verify = rv->tls_verify,
-            .ca_file = rv->ca_file,
-            .timeout_us = rv->timeout_us,
-            .connect_timeout_us = rv->connect_timeout_us,
-        };
-        if (!strncmp(url.buf, "smtp://", 7) && !rv->starttls && !rv->allow_http) {
-            at->verdict = DELIVER_PERMANENT;
-            snprintf(at->error, sizeof(at->error),
-                     "refusing to send e-mail without TLS (set starttls: true, or allow_http "
-                     "for a loopback test server)");
-            goto out;
-        }
-        smtp_send(&rq, &res);
-    } else {
-        const char *h[8];
-        size_t nh = 0, used = 0;
-        char storage[2048], ts[32];
-        snprintf(ts, sizeof(ts), "%lld", (long long)(now / USEC_PER_SEC));
-        headers_add(h, &nh, storage, &used, sizeof(storage), "Content-Type", "application/json");
-        if (rv->type == RECV_WEBHOOK) {
-            headers_add(h, &nh, storage, &used, sizeof(storage), "webhook-id", x->id);
-            headers_add(h, &nh, storage, &used, sizeof(storage), "webhook-timestamp", ts);
-            if (secret.len) {
-                if (sign_key_from_secret(sbuf_span(&secret), &key) < 0 ||
-                    sign_standard_webhooks(sbuf_span(&key), x->id, now / USEC_PER_SEC,
-                                           sbuf_span(&p.body), &sig) < 0) {
-                    at->verdict = DELIVER_PERMANENT;
-                    snprintf(at->error, sizeof(at->error),
-                             "receiver '%s': signing key is not valid whsec_<base64>", rv->name);
-                    goto out;
-                }
-                headers_add(h, &nh, storage, &used, sizeof(storage), "webhook-signature", sig.buf);
-                if (rv->github_signature &&
-                    sign_github(sbuf_span(&key), sbuf_span(&p.body), &gh) == 0)
-                    headers_add(h, &nh, storage, &used, sizeof(storage), "X-Pgsift-Signature-256",
-                                gh.buf);
-            }
-        }
-        struct http_request rq = {
-            .receiver = rv->name,
-            .url = url.buf,
-            .headers = h,
-            .nheaders = nh,
-            .body = sbuf_span(&p.body),
-            .allow_http = rv->allow_http,
-            .tls_verify = rv->tls_verify,
-            .ca_file = rv->ca_file,
-            .timeout_us = rv->timeout_us,
-            .connect_timeout_us = rv->connect_timeout_us,
-            .now_us = now,
-        };
-        http_post(&rq, &res);
+    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL,
+                         rv->type == RECV_WEBHOOK ? sbuf_span(&secret) : SPAN_NULL,
+                         rv->github_signature, x->id, sbuf_span(&p.body), now, &res)) {
+    case SEND_NO_TLS:
+        at->verdict = DELIVER_PERMANENT;
+        snprintf(at->error, sizeof(at->error),
+                 "refusing to send e-mail without TLS (set starttls: true, or allow_http "
+                 "for a loopback test server)");
+        goto out;
+    case SEND_BAD_KEY:
+        at->verdict = DELIVER_PERMANENT;
+        snprintf(at->error, sizeof(at->error),
+                 "receiver '%s': signing key is not valid whsec_<base64>", rv->name);
+        goto out;
+    case SEND_DONE: break;
     }
     at->status = res.status;
     at->retry_after_us = res.retry_after_us;
     at->verdict = deliver_classify(rv->type, &res);
-    if (at->verdict != DELIVER_OK) {
-        if (res.error[0])
-            snprintf(at->error, sizeof(at->error), "%.500s", res.error);
-        else
-            snprintf(at->error, sizeof(at->error), "%s %ld: %.200s",
-                     rv->type == RECV_EMAIL ? "SMTP" : "HTTP", res.status, res.response.buf);
-        /* Keep the text printable: the response is somebody else's bytes. */
-        for (char *c = at->error; *c; c++)
-            if ((unsigned char)*c < 0x20)
-                *c = ' ';
-    }
+    if (at->verdict != DELIVER_OK)
+        deliver_failure_text(rv->type, &res, at->error, sizeof(at->error));
 out:
     json_decref(m);
     payload_release(&p);
     http_result_release(&res);
     secret_release(&url);
     secret_release(&secret);
-    secret_release(&key);
     secret_release(&pass);
-    sbuf_release(&sig);
-    sbuf_release(&gh);
 }
 
 static const char SQL_ATTEMPT[] =

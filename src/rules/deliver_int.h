@@ -81,6 +81,17 @@ int payload_render(const struct receiver *r, const json_t *m, const char *extern
 /* A JSON string from bytes that may not be valid UTF-8 (invalid bytes become U+FFFD). */
 json_t *json_text(const char *s);
 
+/* E-mail pieces shared by alert messages and plain messages (deliver_message.c).
+ * email_head: From (@r->from), To (@r->to), Subject (@subject: one header-safe line,
+ * already encoded by the caller), Date (@now_us, RFC 5322, UTC), Message-ID <@id@pgsift>,
+ * the MIME headers of an 8-bit text/plain body and the empty line that ends the header.
+ * email_text: @text with CRLF line ends, lines cut before 998 bytes (at 900, on a UTF-8
+ * boundary), CRs dropped; no CRLF is added after the last line. Both return -1 when @b is
+ * full. */
+int email_head(struct sbuf *b, const struct receiver *r, const char *subject, const char *id,
+               int64_t now_us);
+int email_text(struct sbuf *b, struct span text);
+
 /* ---- transport ---- */
 
 struct http_result {
@@ -124,6 +135,30 @@ struct smtp_request {
 };
 
 void smtp_send(const struct smtp_request *req, struct http_result *res);
+
+/* ---- one attempt (deliver_send.c) ---- */
+
+enum deliver_send_rc {
+    SEND_DONE = 0,    /* sent or tried: @res says how it went */
+    SEND_NO_TLS = -1, /* smtp:// without starttls (and not allow_http): nothing sent */
+    SEND_BAD_KEY = -2 /* the webhook signing secret is not valid whsec_<base64>: nothing sent */
+};
+
+/*
+ * One attempt to send @body to @rv at @url: an e-mail over SMTP (@password may be NULL),
+ * anything else as an HTTP POST of application/json; a webhook gets the Standard Webhooks
+ * headers (webhook-id @id, webhook-timestamp @now_us), signed when @signing_secret is not
+ * empty, and also X-Pgsift-Signature-256 when @github_signature. Fills @res (initialised by
+ * the caller) unless it refuses.
+ */
+enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, const char *password,
+                                  struct span signing_secret, bool github_signature, const char *id,
+                                  struct span body, int64_t now_us, struct http_result *res);
+
+/* Why an attempt that did not succeed failed, for a log or the store: the transport's error,
+ * else "HTTP|SMTP <status>: <start of the response>", control characters as spaces (the
+ * response is somebody else's bytes). @n >= 300 keeps all of it. */
+void deliver_failure_text(enum receiver_type t, const struct http_result *res, char *buf, size_t n);
 
 /* ---- policy ---- */
 

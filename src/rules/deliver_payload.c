@@ -459,17 +459,61 @@ static int header_encoded(struct sbuf *sb, const char *s)
     return rc;
 }
 
+int email_head(struct sbuf *b, const struct receiver *r, const char *subject, const char *id,
+               int64_t now_us)
+{
+    static const char *const wd[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
+    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+    int64_t days = now_us / USEC_PER_DAY - (now_us % USEC_PER_DAY < 0);
+    int64_t sod = (now_us - days * USEC_PER_DAY) / USEC_PER_SEC;
+    int y;
+    unsigned mo, dd;
+
+    clock_civil_from_days(days, &y, &mo, &dd);
+    if (sbuf_addf(b, "From: pgsift <%s>\r\nTo: ", r->from ? r->from : "") < 0)
+        return -1;
+    for (size_t i = 0; i < r->nto; i++)
+        if (sbuf_addf(b, "%s<%s>", i ? ", " : "", r->to[i]) < 0)
+            return -1;
+    return sbuf_addf(b,
+                     "\r\nSubject: %s\r\nDate: %s, %02u %s %04d %02d:%02d:%02d +0000\r\n"
+                     "Message-ID: <%s@pgsift>\r\nMIME-Version: 1.0\r\n"
+                     "Content-Type: text/plain; charset=utf-8\r\n"
+                     "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n\r\n",
+                     subject, wd[((days % 7) + 7) % 7], dd, mon[mo - 1], y, (int)(sod / 3600),
+                     (int)(sod / 60 % 60), (int)(sod % 60), id);
+}
+
+int email_text(struct sbuf *b, struct span text)
+{
+    size_t col = 0;
+
+    for (size_t j = 0; j < text.len; j++) {
+        char c = text.p[j];
+        if (c == '\n' || (col >= 900 && ((unsigned char)c & 0xC0) != 0x80)) {
+            if (sbuf_addstr(b, "\r\n") < 0)
+                return -1;
+            col = 0;
+            if (c == '\n')
+                continue;
+        }
+        if (c == '\r')
+            continue;
+        if (sbuf_addch(b, c) < 0)
+            return -1;
+        col++;
+    }
+    return 0;
+}
+
 static int render_email(const struct receiver *r, const json_t *m, size_t listed, int64_t now_us,
                         struct payload *out)
 {
     size_t nf, nr, more = truncated(m, listed);
-    struct sbuf subj = SBUF_INIT, t = SBUF_INIT;
+    struct sbuf subj = SBUF_INIT, enc = SBUF_INIT, t = SBUF_INIT;
     const json_t *alerts = json_object_get(m, "alerts");
     struct sbuf *b = &out->body;
-    char date[64];
-    static const char *const wd[] = { "Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed" };
-    static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
     int rc = -1;
 
     count_status(m, &nf, &nr);
@@ -477,49 +521,13 @@ static int render_email(const struct receiver *r, const json_t *m, size_t listed
         sbuf_addch(&subj, ' ') < 0 || rule_names(&subj, m) < 0)
         goto out;
     cut_utf8(&subj, 200);
-    if (sbuf_addspan(&out->subject, sbuf_span(&subj)) < 0)
-        goto out;
-    int64_t days = now_us / USEC_PER_DAY - (now_us % USEC_PER_DAY < 0);
-    int64_t sod = (now_us - days * USEC_PER_DAY) / USEC_PER_SEC;
-    int y;
-    unsigned mo, dd;
-    clock_civil_from_days(days, &y, &mo, &dd);
-    snprintf(date, sizeof(date), "%s, %02u %s %04d %02d:%02d:%02d +0000", wd[((days % 7) + 7) % 7],
-             dd, mon[mo - 1], y, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60));
-    if (sbuf_addf(b, "From: pgsift <%s>\r\nTo: ", r->from) < 0)
-        goto out;
-    for (size_t i = 0; i < r->nto; i++)
-        if (sbuf_addf(b, "%s<%s>", i ? ", " : "", r->to[i]) < 0)
-            goto out;
-    if (sbuf_addstr(b, "\r\nSubject: ") < 0 || header_encoded(b, subj.buf) < 0 ||
-        sbuf_addf(b,
-                  "\r\nDate: %s\r\nMessage-ID: <%s@pgsift>\r\nMIME-Version: 1.0\r\n"
-                  "Content-Type: text/plain; charset=utf-8\r\n"
-                  "Content-Transfer-Encoding: 8bit\r\nAuto-Submitted: auto-generated\r\n\r\n",
-                  date, jstr(m, "id")) < 0)
+    if (sbuf_addspan(&out->subject, sbuf_span(&subj)) < 0 || header_encoded(&enc, subj.buf) < 0 ||
+        email_head(b, r, enc.buf ? enc.buf : "", jstr(m, "id"), now_us) < 0)
         goto out;
     for (size_t i = 0; i < json_array_size(alerts) && i < listed; i++) {
         sbuf_reset(&t);
-        if (alert_line(&t, json_array_get(alerts, i), false) < 0)
-            goto out;
-        /* CRLF line ends, lines kept under the 998-byte limit of RFC 5322. */
-        size_t col = 0;
-        for (size_t j = 0; j < t.len; j++) {
-            char c = t.buf[j];
-            if (c == '\n' || (col >= 900 && ((unsigned char)c & 0xC0) != 0x80)) {
-                if (sbuf_addstr(b, "\r\n") < 0)
-                    goto out;
-                col = 0;
-                if (c == '\n')
-                    continue;
-            }
-            if (c == '\r')
-                continue;
-            if (sbuf_addch(b, c) < 0)
-                goto out;
-            col++;
-        }
-        if (sbuf_addstr(b, "\r\n\r\n") < 0)
+        if (alert_line(&t, json_array_get(alerts, i), false) < 0 ||
+            email_text(b, sbuf_span(&t)) < 0 || sbuf_addstr(b, "\r\n\r\n") < 0)
             goto out;
     }
     if (more && sbuf_addf(b, "and %zu more alert%s\r\n", more, more == 1 ? "" : "s") < 0)
@@ -528,6 +536,7 @@ static int render_email(const struct receiver *r, const json_t *m, size_t listed
     rc = 0;
 out:
     sbuf_release(&subj);
+    sbuf_release(&enc);
     sbuf_release(&t);
     return rc;
 }

@@ -547,6 +547,66 @@ struct deliver_stats {
  * errors. */
 int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d);
 
+/* A plain message (not an alert) to the receiver named @receiver of @c, outside the
+ * outbox: the daily report's summary (src/rules/deliver_message.c). @id names the message
+ * across retries (webhook-id, Message-ID); @title is one line (the e-mail subject); @text
+ * is Markdown. Slack gets {"text"}, a pgsift_v1 webhook {"version":"1","kind":"message",
+ * "id","title","text"} signed like alert messages, e-mail a text/plain message;
+ * PagerDuty and alertmanager_v4 webhooks take alerts only (refused). One attempt, now.
+ * Returns 0 when delivered; 1 when a later attempt may succeed (network, 429, 5xx, a
+ * missing secret), -1 when it cannot; @d says why in both cases. */
+int deliver_message(const struct alert_config *c, const char *receiver, const char *id,
+                    const char *title, struct span text, int64_t now_us, struct diag *d);
+
+/* ---------------------------------------------------------------------------------------
+ * Alert history of a period, read-only (src/rules/history.c): for readers outside the
+ * engine, such as the daily report.
+ *
+ * Owns: everything hanging off struct alert_history (strings in h->strings, arrays on
+ * the heap) until alert_history_release(). Reads the store file with a read-only SQLite
+ * connection of its own; never writes, creates or migrates anything.
+ */
+
+/* One episode of an alert instance (firing until resolved) that overlaps the period. */
+struct alert_episode {
+    const char *rule, *severity;
+    const char *instance_key; /* 32 hex digits: the instance (rule + group + labels) */
+    const char *labels;       /* "database=app, user=x" (sorted by key, without rule) */
+    const char *summary;      /* the `summary` annotation as last rendered; NULL if none */
+    int64_t fired_at;         /* event time (µs); may be before the period */
+    int64_t resolved_at;      /* event time; 0 when still firing at the end of the period */
+    bool fired_in_period, resolved_in_period;
+    double value;              /* the metric when it fired */
+    uint64_t notified, failed; /* notifications of the episode delivered / failed for good */
+};
+
+/* Per rule, over every episode of the period (also those beyond the cap). */
+struct alert_rule_count {
+    const char *rule;
+    uint64_t fired, resolved, firing_at_end;
+};
+
+struct alert_history {
+    bool known; /* the store has the alert tables (false: none read, not "no alerts") */
+    struct alert_episode *v; /* by instance key, then fired_at */
+    size_t n, alloc;
+    uint64_t dropped; /* episodes beyond SIFT_MAX_REPORT_ALERTS (counted, not listed) */
+    struct alert_rule_count *rules; /* in order of first appearance */
+    size_t nrules, rules_alloc;
+    uint64_t fired, resolved, firing_at_end; /* totals of the period */
+    struct arena strings;
+};
+
+void alert_history_init(struct alert_history *h);
+void alert_history_release(struct alert_history *h);
+
+/* Episodes that fired or resolved in [@since_us, @until_us) (event time), or were firing
+ * during it, from the store at @store_path. A store without alert tables gives no
+ * episodes with h->known false. Returns 0, or -1 with @d (DIAG_DB) when the file cannot
+ * be opened or read. */
+int alert_history_read(const char *store_path, int64_t since_us, int64_t until_us,
+                       struct alert_history *out, struct diag *d);
+
 /* ---------------------------------------------------------------------------------------
  * Reports and operator commands over the alert database
  */

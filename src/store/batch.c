@@ -174,7 +174,8 @@ static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, u
     return a;
 }
 
-static void agg_add_duration(struct agg *a, double ms)
+/* Returns the µs added to total_us (the call's time as query_ids also sums it). */
+static int64_t agg_add_duration(struct agg *a, double ms)
 {
     if (!(ms >= 0) || !isfinite(ms))
         ms = 0;
@@ -189,6 +190,7 @@ static void agg_add_duration(struct agg *a, double ms)
     a->total_us = a->total_us > INT64_MAX - us ? INT64_MAX : a->total_us + us;
     a->sumsq += ms * ms;
     sketch_add(&a->sk, ms);
+    return us;
 }
 
 /* ---- texts ---- */
@@ -289,7 +291,8 @@ static bool qid_eq(const void *ctx, uint32_t idx)
     return f->b->qids[idx].fp == f->fp && f->b->qids[idx].qid == f->qid;
 }
 
-static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, bool call, int64_t ts)
+/* call_us: the time of a call (execute phase) to count, or -1 when the record is none. */
+static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, int64_t call_us, int64_t ts)
 {
     struct qid_find f = { b, fp, qid };
     uint64_t key[2] = { fp, (uint64_t)qid };
@@ -309,8 +312,10 @@ static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, bool call
         htab_insert(&b->qids_ix, h, (uint32_t)b->n_qids);
         b->n_qids++;
     }
-    if (call)
+    if (call_us >= 0) {
         q->calls++;
+        q->total_us = q->total_us > INT64_MAX - call_us ? INT64_MAX : q->total_us + call_us;
+    }
 }
 
 /* ---- record counts ---- */
@@ -636,11 +641,12 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         if (kind == EV_STATEMENT && has_fp) {
             pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
-            struct pair *p = pair_find(b, ev->pid);
+            /* Bare parse/bind durations come before the execute's statement line. */
+            struct pair *p = duration_phase(ev->phase) == AGG_CALL ? pair_find(b, ev->pid) : NULL;
             if (p && p->live) {
+                /* The query_id stays the duration record's own: PostgreSQL logs the
+                 * statement line before parse analysis, with 0 or a stale id. */
                 fp = p->fp;
-                if (!qid)
-                    qid = p->qid;
                 paired = true;
                 p->live = false;
                 b->live_pairs--;
@@ -660,19 +666,18 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
         struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
-        if (ev->duration_ms >= 0)
-            agg_add_duration(a, ev->duration_ms);
+        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(a, ev->duration_ms) : -1;
         if (ev->rows >= 0) {
             a->rows += ev->rows;
             a->rows_calls++;
         }
         if ((has_fp || paired) && qid)
-            qid_touch(b, fp, qid, ph == AGG_CALL && ev->duration_ms >= 0, ts);
+            qid_touch(b, fp, qid, ph == AGG_CALL ? us : -1, ts);
         if (kind == EV_PLAN)
             plans_batch_add(b, ev, ts); /* plan shapes: plans.c */
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)
-            qid_touch(b, fp, qid, false, ts);
+            qid_touch(b, fp, qid, -1, ts);
     } else {
         event_row(b, ev, ts);
     }

@@ -632,6 +632,23 @@ static bool seen_key(const struct store_plans *out, size_t upto, uint64_t fp, co
     return false;
 }
 
+/* The plan changes among @runs (one key's runs in time order), appended to @out with the
+ * key (@fp, a copy of @db). */
+static void append_changes(const struct store_plan_run *runs, size_t n, uint64_t fp, const char *db,
+                           struct store_plans *out, size_t *alloc)
+{
+    size_t k = store_plan_detect(runs, n, NULL, 0);
+    if (!k)
+        return;
+    XGROW(out->changes, out->n_changes + k, *alloc);
+    store_plan_detect(runs, n, out->changes + out->n_changes, k);
+    for (size_t i = 0; i < k; i++) {
+        out->changes[out->n_changes + i].fingerprint = fp;
+        out->changes[out->n_changes + i].database = xstrdup(db);
+    }
+    out->n_changes += k;
+}
+
 static int read_changes(struct store *s, uint64_t fp, const char *db, struct store_plans *out,
                         size_t *alloc, struct diag *d)
 {
@@ -661,16 +678,7 @@ static int read_changes(struct store *s, uint64_t fp, const char *db, struct sto
         free(runs);
         return store_db_error(s, d, "cannot read plan runs");
     }
-    size_t k = store_plan_detect(runs, n, NULL, 0);
-    if (k) {
-        XGROW(out->changes, out->n_changes + k, *alloc);
-        store_plan_detect(runs, n, out->changes + out->n_changes, k);
-        for (size_t i = 0; i < k; i++) {
-            out->changes[out->n_changes + i].fingerprint = fp;
-            out->changes[out->n_changes + i].database = xstrdup(db);
-        }
-        out->n_changes += k;
-    }
+    append_changes(runs, n, fp, db, out, alloc);
     free(runs);
     return 0;
 }
@@ -815,16 +823,7 @@ static void detect_before(const struct call_row *rows, size_t n, int64_t to, uin
         if (rows[i].ms >= 0)
             r->total_ms += rows[i].ms;
     }
-    size_t nc = store_plan_detect(runs, k, NULL, 0);
-    if (nc) {
-        XGROW(out->changes, out->n_changes + nc, *alloc);
-        store_plan_detect(runs, k, out->changes + out->n_changes, nc);
-        for (size_t i = 0; i < nc; i++) {
-            out->changes[out->n_changes + i].fingerprint = fp;
-            out->changes[out->n_changes + i].database = xstrdup(db);
-        }
-        out->n_changes += nc;
-    }
+    append_changes(runs, k, fp, db, out, alloc);
     free(runs);
 }
 

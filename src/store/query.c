@@ -107,6 +107,7 @@ static void group_row(struct group *g, sqlite3_stmt *st)
             g->qids[g->n_qids++] = (struct store_query_id){ .id = qid };
         }
         g->qids[i].calls += calls;
+        g->qids[i].total_us += sqlite3_column_int64(st, 5);
     }
 }
 

@@ -60,9 +60,10 @@
       " first_seen = min(first_seen, excluded.first_seen),"                                        \
       " last_seen = max(last_seen, excluded.last_seen)")                                           \
     X(SQL_QID_UPSERT,                                                                              \
-      "INSERT INTO query_ids (fingerprint, query_id, calls, first_seen, last_seen)"                \
-      " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO UPDATE SET"                                     \
-      " calls = calls + excluded.calls, first_seen = min(first_seen, excluded.first_seen),"        \
+      "INSERT INTO query_ids (fingerprint, query_id, calls, first_seen, last_seen, total_us)"      \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"                                 \
+      " calls = calls + excluded.calls, total_us = total_us + excluded.total_us,"                  \
+      " first_seen = min(first_seen, excluded.first_seen),"                                        \
       " last_seen = max(last_seen, excluded.last_seen)")                                           \
     X(SQL_ERR_UPSERT,                                                                              \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \

@@ -298,6 +298,7 @@ static int write_catalogue(struct store *s, const struct store_batch *b, struct 
         sqlite3_bind_int64(st, 3, (int64_t)q->calls);
         sqlite3_bind_int64(st, 4, q->first);
         sqlite3_bind_int64(st, 5, q->last);
+        sqlite3_bind_int64(st, 6, q->total_us);
         if (step_done(s, st, "cannot write query ids", d) < 0)
             return -1;
     }

@@ -265,6 +265,7 @@ struct store_top_opts {
 struct store_query_id {
     int64_t id;
     uint64_t calls;
+    int64_t total_us; /* execute time of those calls (store_top only; 0 elsewhere) */
 };
 
 struct store_top_row {

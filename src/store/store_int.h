@@ -58,6 +58,7 @@ struct qid {
     uint64_t fp;
     int64_t qid;
     uint64_t calls;
+    int64_t total_us; /* execute time of those calls */
     int64_t first, last;
 };
 

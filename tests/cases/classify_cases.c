@@ -11,7 +11,8 @@
  *   severity: LOG                          DEBUG..PANIC, or "-" (unrecognised/translated)
  *   sqlstate: 00000                        five characters, or "-" (format has none)
  *   message: duration: 0.2 ms  statement: SELECT 1
- *   detail: ...                            optional; also context:, hint:
+ *   detail: ...                            optional; also context:, hint:,
+ *                                          command_tag: (csvlog's ps display)
  *   =kind duration                         expected fields ...
  *   =duration_ms 0.2
  *   =phase simple
@@ -88,8 +89,8 @@ static const struct field fields[] = {
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
 struct input {
-    struct sbuf message, detail, context, hint;
-    bool has_message, has_detail, has_context, has_hint;
+    struct sbuf message, detail, context, hint, command_tag;
+    bool has_message, has_detail, has_context, has_hint, has_command_tag;
 };
 
 static struct span *span_at(struct event *ev, size_t off)
@@ -248,7 +249,8 @@ static void check_event(const struct case_block *b, struct event *ev, const char
 
 static int run_case(const struct case_block *b)
 {
-    struct input in = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, false, false, false, false };
+    struct input in = { SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT, SBUF_INIT,
+                        false,     false,     false,     false,     false };
     struct sbuf v = SBUF_INIT;
     struct event ev;
     struct arena a = ARENA_INIT;
@@ -304,6 +306,10 @@ static int run_case(const struct case_block *b)
                 in.has_context = true;
             else
                 in.has_hint = true;
+        } else if (KEY("command_tag")) {
+            if (sbuf_addspan(&in.command_tag, sbuf_span(&v)) < 0)
+                abort();
+            in.has_command_tag = true;
         } else {
             case_fail(b, i, "unknown key '%.*s'", (int)klen, t);
         }
@@ -321,6 +327,8 @@ static int run_case(const struct case_block *b)
         ev.context = sbuf_span(&in.context);
     if (in.has_hint)
         ev.hint = sbuf_span(&in.hint);
+    if (in.has_command_tag)
+        ev.command_tag = sbuf_span(&in.command_tag);
 
     classify_event(&ev, &a);
     check_event(b, &ev, "");
@@ -333,6 +341,7 @@ static int run_case(const struct case_block *b)
     sbuf_release(&in.detail);
     sbuf_release(&in.context);
     sbuf_release(&in.hint);
+    sbuf_release(&in.command_tag);
     return rc;
 }
 

@@ -197,6 +197,7 @@ static int cmd_report_job(int argc, char **argv)
     if (report_job_new(&j, &cfg, tzname, NULL, "pgsift (report-job)", &d) < 0 ||
         store_open(&s, db, &(struct store_opts){ .read_only = true }, &d) < 0)
         goto done;
+    report_job_set_alerts_store(j, db);
     int64_t now = clock_now_us();
     int ran = report_job_run(j, s, now, &written, &summary, &d);
     if (ran < 0)

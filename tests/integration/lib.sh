@@ -12,6 +12,10 @@
 #   skip REASON                        exit 77 (ctest shows the test as skipped)
 #   need_cmd NAME...                   skip unless each command exists
 #   shared_dir                         print ../shared of the project, or skip
+#   pg15_csvlog                        copy the real PostgreSQL 15 csvlog fixture to
+#                                      logs/postgresql.csv, or skip when it is absent
+#   deadlock_rules RESOLVE [SUMMARY]   print a rules file with the one `deadlock` rule the
+#                                      alert tests share (critical, one alert per database)
 #   pass                               print "N passed, 0 failed" and exit 0
 set -euo pipefail
 
@@ -93,6 +97,28 @@ shared_dir() {
   local d="$SIFT_SOURCE_DIR/../shared"
   [[ -d $d ]] || skip "../shared is absent"
   (cd "$d" && pwd)
+}
+
+pg15_csvlog() {
+  local fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv"
+  [[ -f $fx ]] || skip "pg15 fixtures absent"
+  mkdir -p logs
+  cp "$fx" logs/postgresql.csv
+}
+
+deadlock_rules() {
+  local summary=${2:-}
+  [[ -n $summary ]] || summary='deadlock on {{ database }}'
+  cat <<YAML
+rules:
+  - name: deadlock
+    kind: event
+    where: { type: [deadlock] }
+    group_by: [database]
+    severity: critical
+    resolve_after: $1
+    annotations: { summary: "$summary" }
+YAML
 }
 
 pass() {

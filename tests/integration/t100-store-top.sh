@@ -59,7 +59,8 @@ for f in 1 2 3; do
   done
   expect_eq "total of $fp" "$(awk -v f="$f" '$1 == f { s += $2 } END { printf "%.3f", s }' raw.txt)" \
     "$(jq '.total_ms * 1000 | round / 1000' <<<"$row" | awk '{ printf "%.3f", $1 }')"
-  expect_eq "query_ids of $fp" "[{\"id\":\"-$((f + 99))\",\"calls\":3000}]" "$(jq -c .query_ids <<<"$row")"
+  expect_eq "query_ids of $fp (one id: all the calls and time)" \
+    "[{\"id\":\"-$((f + 99))\",\"calls\":3000,\"total_ms\":$(jq .total_ms <<<"$row")}]" "$(jq -c .query_ids <<<"$row")"
   expect_eq "databases of $fp" '["db0","db1"]' "$(jq -c .databases <<<"$row")"
 done
 expect_eq "errors counted on their statement" 1 \

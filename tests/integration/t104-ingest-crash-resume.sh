@@ -22,6 +22,7 @@ summary() {
   PGSIFT_DB=$1 store_query "SELECT (SELECT sum(count) FROM record_stats),
     (SELECT count(*) || '/' || count(DISTINCT src) FROM events),
     (SELECT coalesce(sum(count), 0) FROM rejects),
+    (SELECT sum(calls) || '/' || sum(total_us) || '/' || count(*) FROM query_ids),
     (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name))"
   "$PGSIFT" --db "$1" events --format json --limit 0 | jq -c '[.counts, .total, [.events[] | .src]]'
   # Calls per statement, percentiles included: statements logged apart from their

@@ -83,9 +83,10 @@ printf 'store: %s/from-config.db\nsources:\n  - path: %s/a.log\n    format: json
 _sift_checks=$((_sift_checks + 2))
 
 # Sections of modules not in this build are not silently ignored.
-printf 'sources:\n  - path: %s/a.log\nreceivers: []\nreport: {dir: /tmp}\n' "$T" >"$T/hooks.yaml"
+printf 'sources:\n  - path: %s/a.log\nreceivers: []\nreport: {dir: %s/rep}\n' "$T" "$T" >"$T/hooks.yaml"
 out=$("$PGSIFT" tail --once --config "$T/hooks.yaml" 2>&1)
-expect_contains "$out" "report is not used"
-# The rules engine is in the build: its sections are used.
+# The rules engine and the daily report are in the build: their sections are used.
+expect_not_contains "$out" "report is not used"
+expect_contains "$out" "report: daily at 06:00 (UTC) into '$T/rep'"
 expect_not_contains "$out" "rules, receivers, route, inhibit and alerting are not used"
 pass

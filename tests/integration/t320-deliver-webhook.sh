@@ -21,16 +21,7 @@ receivers:
 route: { notify: [hook], group_wait: 0s, group_interval: 1m }
 rules: [rules.yaml]
 YAML
-cat > rules.yaml <<'YAML'
-rules:
-  - name: deadlock
-    kind: event
-    where: { type: [deadlock] }
-    group_by: [database]
-    severity: critical
-    resolve_after: 15m
-    annotations: { summary: "deadlock on {{ database }}: {{ value }}" }
-YAML
+deadlock_rules 15m 'deadlock on {{ database }}: {{ value }}' > rules.yaml
 
 # The deadlock at 10:07:30 fires at 10:08 (evaluated at 10:08:30 wall time).
 at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" \

@@ -14,15 +14,8 @@ export SLACK_URL="http://127.0.0.1:$slack_port/services/T0/B0/XYZ"
 export SMTP_PASSWORD="hunter2"
 printf 'R0UTINGKEY0123456789abcdefABCDEF\n' > pd.key
 chmod 600 pd.key
-cat > rules.yaml <<'YAML'
-rules:
-  - name: deadlock
-    kind: event
-    where: { type: [deadlock] }
-    group_by: [database]
-    severity: critical
-    resolve_after: 15m
-    annotations: { summary: "deadlock on {{ database }}" }
+deadlock_rules 15m > rules.yaml
+cat >> rules.yaml <<'YAML'
   - name: long_lock_wait
     kind: event
     where: { type: [lock_acquired], wait_ms: "> 5000" }

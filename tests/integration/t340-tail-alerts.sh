@@ -9,22 +9,10 @@
 . "$(dirname "$0")/data/alerts-lib.sh"
 need_cmd sqlite3
 
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv"
-[[ -f $fx ]] || skip "pg15 fixtures absent"
-mkdir logs
-cp "$fx" logs/postgresql.csv
+pg15_csvlog
 start_http_stub hook "200"
 export HOOK_URL="http://127.0.0.1:$hook_port/"
-cat > rules.yaml <<'YAML'
-rules:
-  - name: deadlock
-    kind: event
-    where: { type: [deadlock] }
-    group_by: [database]
-    severity: critical
-    resolve_after: 7d
-    annotations: { summary: "deadlock on {{ database }}" }
-YAML
+deadlock_rules 7d > rules.yaml
 cat > pgsift.yaml <<YAML
 store: $T/pgsift.db
 sources:

@@ -97,4 +97,31 @@ for kind in duration error deadlock temp_file checkpoint connection cancel timeo
   m=$(awk -F' \\| ' -v k="$kind" '/^## Events/{on=1; next} /^## /{on=0} on {gsub(/\\/, "", $1)} on && $1 == "| " k {gsub(/ \|$/, "", $2); gsub(/,/, "", $2); print $2}' r.md)
   expect_eq "events.$kind md = json" "$j" "$m"
 done
+
+# Alerts: the counts of the period, per rule, and every episode (rule, status, value,
+# notifications sent and failed) in the same order.
+for k in fired resolved firing_at_end; do
+  expect_eq "alerts $k html = json" "$(jq -r ".alerts_summary.$k" r.json)" \
+    "$(xp "string(//*[@id='alert-counts']/*[@data-k='$k']/@data-v)")"
+done
+expect_eq "alert counts md = json" \
+  "$(jq -r '.alerts_summary | "\(.fired) fired, \(.resolved) resolved, \(.firing_at_end) still firing at the end of the period."' r.json)" \
+  "$(awk '/^## Alerts/{on=1; next} /^## /{on=0} on && / fired, /' r.md)"
+[[ $(jq '.alerts | length' r.json) -ge 4 ]] || fail "the synthetic model has too few alerts"
+mrules=$(awk -F' \\| ' '/^## Alerts/{on=1; next} /^## /{on=0} on && /^\| / && !/^\| (---|Rule)/ && NF == 4 {sub(/^\| /, "", $1); gsub(/\\/, "", $1); gsub(/ \|$/, "", $4); print $1 "," $2 "," $3 "," $4}' r.md)
+expect_eq "alerts by rule md = json" \
+  "$(jq -r '.alerts_by_rule[] | "\(.rule),\(.fired),\(.resolved),\(.firing_at_end)"' r.json)" "$mrules"
+for k in fired resolved firing_at_end; do
+  expect_eq "alerts by rule $k html = json" "$(jq -r "[.alerts_by_rule[].$k] | join(\",\")" r.json)" \
+    "$(xp "//*[@id='t-alert-rules']//*[@data-k='$k']/@data-v" | sed 's/.*="\(.*\)"/\1/' | paste -sd,)"
+done
+expect_eq "alert rules html = json" "$(jq -r '.alerts[].rule' r.json)" \
+  "$(xp "//*[@id='t-alerts']//*[local-name()='tbody']/*/*[1]/text()")"
+mal=$(awk -F' \\| ' '/^## Alerts/{on=1; next} /^## /{on=0} on && /^\| / && !/^\| (---|Rule)/ && NF == 10 {sub(/^\| /, "", $1); gsub(/\\/, "", $1); print $1 "," $3 "," $7 "," $8 "," $9}' r.md)
+expect_eq "alert episodes md = json" \
+  "$(jq -r '.alerts[] | "\(.rule),\(.status),\(.value),\(.notified),\(.failed)"' r.json)" "$mal"
+for k in value notified failed; do
+  expect_eq "alert $k html = json" "$(jq -r "[.alerts[].$k] | join(\",\")" r.json)" \
+    "$(xp "//*[@id='t-alerts']//*[@data-k='$k']/@data-v" | sed 's/.*="\(.*\)"/\1/' | paste -sd,)"
+done
 pass

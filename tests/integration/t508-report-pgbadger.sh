@@ -37,13 +37,16 @@ for run in text-plans json-plans statement-log verbose-errors; do
 
   # Calls. pgBadger counts a query per "statement:" line *and* per "duration:" line
   # (log_statement = all with log_duration), one per auto_explain plan (besides the
-  # duration of the same execution), and skips "statement: DEALLOCATE". pgsift counts
-  # one call per execution with a duration: simple or execute, never parse/bind/plan.
+  # duration of the same execution), counts the bare "duration:" lines of the extended
+  # protocol's Parse and Bind messages (log_duration; command tag PARSE/BIND), and skips
+  # "statement: DEALLOCATE". pgsift counts one call per execution with a duration:
+  # simple or execute, never parse/bind/plan.
   plans=$(o .events.plan)
   stmts=$(o .events.statement)
   dealloc=$(count '(.message // "") | test("statement: DEALLOCATE")')
-  expect_eq "$run: pgBadger queries = calls + plans + statement lines - DEALLOCATE" \
-    "$(p .overall_stat.queries_number)" "$(($(o .totals.calls) + plans + stmts - dealloc))"
+  bare_pb=$(count '.kind == "duration" and (.phase == "parse" or .phase == "bind") and .query == null')
+  expect_eq "$run: pgBadger queries = calls + plans + statement lines + bare parse/bind durations - DEALLOCATE" \
+    "$(p .overall_stat.queries_number)" "$(($(o .totals.calls) + plans + stmts + bare_pb - dealloc))"
 
   # Errors. pgBadger's "errors" also hold WARNINGs and LOG lines it re-labels
   # (change_log_level: still waiting for, parameter "…" changed to, database system was,

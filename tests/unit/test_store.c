@@ -1074,6 +1074,8 @@ static void test_statement_duration_pairing(void)
     e = stmt_ev(T0, 8, 0x81); /* another session in between */
     store_add(s, &e);
     e = bare_ev(T0 + 1, 7, 2.0); /* -> 0x71 */
+    e.has_query_id = true;       /* PostgreSQL logs the query_id with the duration */
+    e.query_id = 1130;
     store_add(s, &e);
     e = bare_ev(T0 + 2, 7, 3.0); /* nothing waiting: fingerprint 0 */
     store_add(s, &e);
@@ -1095,6 +1097,10 @@ static void test_statement_duration_pairing(void)
     CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats WHERE fingerprint = 0"), 2);
     CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 4);
     CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_ids WHERE query_id = 1130"), 1);
+    /* A duration without a query_id keeps 0: the statement line's id is not the call's
+     * (PostgreSQL logs it before parse analysis: 0 or a stale one). */
+    CHECK_EQ_INT(q_int(s, "SELECT query_id FROM query_stats WHERE fingerprint = 129"), 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM query_ids WHERE query_id = 1290 AND calls > 0"), 0);
 
     /* Kept with the source position, restored on resume. */
     char *content = log_text(5000, 9);
