@@ -18,6 +18,7 @@
 
 #include "classify/classify.h"
 #include "core/arena.h"
+#include "core/log.h"
 #include "core/xalloc.h"
 #include "input/input.h"
 #include "normalize/normalize.h"
@@ -147,6 +148,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         rc = 0;
     }
     arena_release(&scratch);
+    if (nz) {
+        struct norm_cache_stats cs;
+        normalize_cache_stats(nz, &cs);
+        log_verbose("%s: fingerprint cache: %llu hits, %llu misses, %zu texts (%zu bytes)", path,
+                    (unsigned long long)cs.hits, (unsigned long long)cs.misses, cs.entries,
+                    cs.bytes);
+    }
     normalize_free(nz);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);

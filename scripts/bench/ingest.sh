@@ -43,7 +43,7 @@ fresh() { rm -f "$db" "$db"-wal "$db"-shm; }
 echo
 echo "pgsift ingest -j 1 vs pgbadger -j 1 (Release $(git -C "$root" rev-parse --short HEAD), $(nproc) cores," \
   "load $(cut -d' ' -f1 /proc/loadavg))"
-declare -A ratio
+declare -A ratio rate
 for fmt in csv log json; do
   f=$tmp/big.$fmt
   case $fmt in
@@ -54,6 +54,7 @@ for fmt in csv log json; do
   fresh
   bench_run "pgsift ingest $label" "$(size "$f")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$f"
   s_cpu=$bench_cpu s_rss=$bench_rss
+  rate[$label]=$(echo "$(size "$f") / 1048576 / $bench_cpu" | bc -l)
   [[ $fmt == csv ]] && { csv_cpu=$bench_cpu csv_rss=$bench_rss; }
   bench_run "pgbadger $label" "$(size "$f")" pgbadger -j 1 -q "${pb[@]}" -o "$tmp/pb-$fmt.html" "$f"
   ratio[$label]=$(echo "$bench_cpu / $s_cpu" | bc -l)
@@ -61,12 +62,20 @@ for fmt in csv log json; do
 done
 
 echo
-fresh
-bench_run "pgsift ingest csvlog -j 2" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 2 "$tmp/big.csv"
-j2_wall=$bench_wall
-fresh
-bench_run "pgsift ingest csvlog -j 1 (wall)" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/big.csv"
-j1_wall=$bench_wall
+# -j 2 on one file: a reader and a commit thread (docs/store.md). Wall time only means
+# something on two idle cores: the load average is printed beside it. Best of 3 each,
+# interleaved, so a burst of other work hits both alike.
+j1_wall=999999 j2_wall=999999
+load_j=$(cut -d' ' -f1 /proc/loadavg)
+for i in 1 2 3; do
+  fresh
+  bench_run "pgsift ingest csvlog -j 2" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 2 "$tmp/big.csv"
+  (($(echo "$bench_wall < $j2_wall" | bc))) && j2_wall=$bench_wall j2_cpu=$bench_cpu
+  fresh
+  bench_run "pgsift ingest csvlog -j 1 (wall)" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/big.csv"
+  (($(echo "$bench_wall < $j1_wall" | bc))) && j1_wall=$bench_wall j1_cpu=$bench_cpu
+done
+load_j="$load_j -> $(cut -d' ' -f1 /proc/loadavg)"
 bench_run "zcat big.csv.gz" "$(size "$tmp/big.csv")" zcat "$tmp/big.csv.gz"
 zcat_cpu=$bench_cpu
 fresh
@@ -79,16 +88,29 @@ if ((big)); then
   fresh
   bench_run "pgsift ingest csvlog >= 1 GB" "$(size "$tmp/huge.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/huge.csv"
   big_rss=$bench_rss
+  big_rate=$(echo "$(size "$tmp/huge.csv") / 1048576 / $bench_cpu" | bc -l)
 fi
 
+met() { (($(echo "$1" | bc -l))) && echo yes || echo NO; }
 echo
-echo "goals (one core)                      measured"
-printf 'csvlog ingest >= 400 MB/s             %.0f MB/s (cpu)\n' "$(echo "$(size "$tmp/big.csv") / 1048576 / $csv_cpu" | bc -l)"
-printf 'csvlog >= 100x pgBadger               %.0fx\n' "${ratio[csvlog]}"
-printf 'stderr, jsonlog >= 250 MB/s           see above\n'
-printf '.gz >= 80 %% of zcat                   %.0f %% (cpu)\n' "$(echo "100 * $zcat_cpu / $gz_cpu" | bc -l)"
-printf -- '-j 2 >= 1.8x -j 1                     %.2fx (wall; needs 2 idle cores)\n' "$(echo "$j1_wall / $j2_wall" | bc -l)"
-printf 'peak RSS <= 64 MB                     %d KB\n' "$csv_rss"
+echo "goals (one core; CPU time = user + sys)     measured                       met"
+v=${rate[csvlog]}
+printf '%-42s %-30s %s\n' "csvlog ingest >= 400 MB/s" "$(printf '%.0f MB/s (cpu)' "$v")" "$(met "$v >= 400")"
+v=${ratio[csvlog]}
+printf '%-42s %-30s %s\n' "csvlog >= 100x pgBadger" "$(printf '%.0fx (cpu)' "$v")" "$(met "$v >= 100")"
+for l in stderr jsonlog; do
+  v=${rate[$l]}
+  printf '%-42s %-30s %s\n' "$l ingest >= 250 MB/s" "$(printf '%.0f MB/s (cpu)' "$v")" "$(met "$v >= 250")"
+done
+v=$(echo "100 * $zcat_cpu / $gz_cpu" | bc -l)
+printf '%-42s %-30s %s\n' ".gz >= 80 % of zcat > /dev/null" "$(printf '%.0f %% (cpu)' "$v")" "$(met "$v >= 80")"
+v=$(echo "$j1_wall / $j2_wall" | bc -l)
+printf '%-42s %-30s %s\n' "-j 2 >= 1.8x -j 1 (wall, best of 3)" "$(printf '%.2fx (load %s)' "$v" "$load_j")" "$(met "$v >= 1.8")"
+printf '%-42s %-30s\n' "  -j 2 vs -j 1 CPU time per MB" "$(printf '%.2fx the CPU' "$(echo "$j2_cpu / $j1_cpu" | bc -l)")"
+printf '%-42s %-30s %s\n' "peak RSS <= 64 MB (csvlog -j 1)" "$csv_rss KB" "$(met "$csv_rss <= 65536")"
 if [[ -n $big_rss ]]; then
-  printf 'RSS 1 GB within 20 %% of %d MB        %d KB vs %d KB\n' "$mb" "$big_rss" "$csv_rss"
+  v=$(echo "100 * ($big_rss - $csv_rss) / $csv_rss" | bc -l)
+  printf '%-42s %-30s %s\n' "RSS 1 GB within 20 % of $mb MB" "$(printf '%d vs %d KB (%+.0f %%)' "$big_rss" "$csv_rss" "$v")" \
+    "$(met "$v <= 20 && $v >= -20 && $big_rss <= 65536")"
+  printf '%-42s %-30s\n' "  csvlog >= 1 GB ingest" "$(printf '%.0f MB/s (cpu)' "$big_rate")"
 fi

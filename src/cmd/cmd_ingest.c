@@ -338,6 +338,9 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     /* Read: in this thread one by one, or with `-j N` in N threads (stdin, last in the
      * list, goes to whichever thread is free). Results are reported in list order. */
     size_t threads = (size_t)jobs < ir.njobs ? (size_t)jobs : ir.njobs;
+    /* Twice as many jobs as readers: each reader commits in a second thread while it
+     * fills the next batch (the same result, sooner). */
+    ir.io.async_commit = threads > 0 && (size_t)jobs >= 2 * threads;
     if (threads > 1) {
         ir.io.lock = &ir.store_lock;
         pthread_t *tids = xcalloc(threads, sizeof(*tids));

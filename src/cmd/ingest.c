@@ -216,6 +216,55 @@ static void reader_close(struct reader *r)
     sbuf_release(&r->head);
 }
 
+/* ---- the commit thread (ingest_opts.async_commit) ----
+ *
+ * Double buffering: the reader hands a full batch with its position to this thread and
+ * goes on filling a second batch (store_batch_carry()). One job at a time: the reader
+ * waits for the previous commit before handing over the next, and learns its outcome
+ * then (the new stream id, a failure or a stale position), at the same point where a
+ * synchronous commit would have told it. */
+struct committer {
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool on;        /* the thread runs */
+    bool job, quit; /* under mu */
+    bool finished;  /* under mu: a job ended and its outcome was not collected */
+    /* The job, owned by the thread while job is true. */
+    struct store *s;
+    pthread_mutex_t *store_lock;
+    struct store_batch *b;
+    struct store_source_pos pos; /* blob, mark and head point into the sbufs below */
+    struct sbuf blob, mark, head;
+    int rc; /* of the last job: 0 committed, 1 stale, -1 failed (d) */
+    struct diag d;
+};
+
+static void *committer_main(void *arg)
+{
+    struct committer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->job && !c->quit)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (!c->job)
+            break;
+        pthread_mutex_unlock(&c->mu);
+        if (c->store_lock)
+            pthread_mutex_lock(c->store_lock);
+        int rc = store_commit_batch(c->s, c->b, &c->pos, &c->d);
+        if (c->store_lock)
+            pthread_mutex_unlock(c->store_lock);
+        pthread_mutex_lock(&c->mu);
+        c->rc = rc < 0 ? -1 : rc == STORE_STALE ? 1 : 0;
+        c->job = false;
+        c->finished = true;
+        pthread_cond_broadcast(&c->cv);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
 /* ---- one run over one source ---- */
 
 struct run {
@@ -241,6 +290,9 @@ struct run {
     uint64_t *rej_records;
     size_t *rej_samples;
     size_t n_rej;
+    /* async_commit: the batch being committed is cm.b; spare is the one to fill next */
+    struct committer cm;
+    struct store_batch *spare;
 };
 
 static int sink(void *ctx, struct event *ev, struct diag *d)
@@ -359,7 +411,103 @@ static int commit_locked(struct run *r, struct store_source_pos *pos, struct dia
     return rc;
 }
 
-static int commit(struct run *r, struct input *in, struct parser *p, struct diag *d)
+/* Wait for the commit thread's job, if any, and take in its outcome the way a
+ * synchronous commit would have. Returns 0, 1 (stale: stop), or -1 with @d filled. */
+static int async_collect(struct run *r, struct diag *d)
+{
+    struct committer *c = &r->cm;
+    if (!c->on)
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    while (c->job)
+        pthread_cond_wait(&c->cv, &c->mu);
+    bool finished = c->finished;
+    c->finished = false;
+    pthread_mutex_unlock(&c->mu);
+    if (!finished)
+        return 0;
+    r->spare = c->b; /* store_commit_batch() emptied it */
+    c->b = NULL;
+    if (c->rc < 0)
+        return diag_set(d, c->d.kind, "%s", c->d.msg);
+    if (c->rc > 0) {
+        r->res->stale = true;
+        return 1;
+    }
+    r->pos.id = c->pos.id;
+    r->pos.start = c->pos.offset;
+    r->res->commits++;
+    return 0;
+}
+
+static void async_start(struct run *r)
+{
+    struct committer *c = &r->cm;
+    c->s = r->s;
+    c->store_lock = r->o->lock;
+    sbuf_init(&c->blob, 0);
+    sbuf_init(&c->mark, 0);
+    sbuf_init(&c->head, SIFT_SOURCE_HEAD_BYTES);
+    c->d = (struct diag)DIAG_INIT;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->tid, NULL, committer_main, c) != 0) {
+        /* no thread: commit synchronously */
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        return;
+    }
+    c->on = true;
+    r->spare = store_batch_new(r->s);
+}
+
+/* Hand r->b with r->pos to the commit thread (the previous job was collected). */
+static int async_submit(struct run *r, struct diag *d)
+{
+    struct committer *c = &r->cm;
+    sbuf_reset(&c->blob);
+    sbuf_reset(&c->mark);
+    sbuf_reset(&c->head);
+    if (sbuf_addspan(&c->blob, r->pos.checkpoint) < 0 || sbuf_addspan(&c->mark, r->pos.mark) < 0 ||
+        sbuf_addspan(&c->head, r->pos.head) < 0)
+        return diag_set(d, DIAG_LIMIT, "source position of '%s' too large", r->path);
+    c->pos = r->pos;
+    c->pos.checkpoint = sbuf_span(&c->blob);
+    c->pos.mark = sbuf_span(&c->mark);
+    c->pos.head = sbuf_span(&c->head);
+    c->b = r->b;
+    r->b = r->spare;
+    r->spare = NULL;
+    store_batch_carry(r->b, c->b);
+    pthread_mutex_lock(&c->mu);
+    c->job = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    return 0;
+}
+
+/* Wait for the last job and end the thread; returns async_collect()'s result. */
+static int async_stop(struct run *r, struct diag *d)
+{
+    struct committer *c = &r->cm;
+    if (!c->on)
+        return 0;
+    int rc = async_collect(r, d);
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->tid, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    c->on = false;
+    sbuf_release(&c->blob);
+    sbuf_release(&c->mark);
+    sbuf_release(&c->head);
+    return rc;
+}
+
+static int commit(struct run *r, struct input *in, struct parser *p, bool last, struct diag *d)
 {
     struct parse_checkpoint cp;
 
@@ -379,6 +527,11 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
         r->commit_fed = r->fed_end;
         return 0;
     }
+    /* The previous batch's commit (async_commit) ends first: its outcome (stale, the
+     * stream id, the start of this batch) is needed below. */
+    int arc = async_collect(r, d);
+    if (arc != 0)
+        return arc;
     if (cp.line == 0) {
         /* Records without a line fed cannot happen; keep the start position. */
         cp.offset = r->pos.start;
@@ -430,6 +583,12 @@ static int commit(struct run *r, struct input *in, struct parser *p, struct diag
     r->pos.line = cp.line;
     r->pos.checkpoint = sbuf_span(&r->blob);
     uint64_t records = store_batch_count(r->b);
+    if (r->cm.on) {
+        if (async_submit(r, d) < 0)
+            return -1;
+        r->commit_fed = r->fed_end;
+        return last ? async_collect(r, d) : 0;
+    }
     int rc = commit_locked(r, &r->pos, d);
     if (rc < 0)
         return -1;
@@ -457,7 +616,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
             if (!id.compressed && id.regular && id.size > input_offset(in))
                 r->res->held_bytes = id.size - input_offset(in);
         }
-        return commit(r, in, p, d);
+        return commit(r, in, p, true, d);
     }
     if (r->positioned && !r->started) {
         struct input_identity id; /* the first line: gzip is known now */
@@ -480,7 +639,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
     if (!stop && !store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch &&
         !(r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records))
         return 0;
-    int rc = commit(r, in, p, d);
+    int rc = commit(r, in, p, stop, d);
     if (rc == 0 && stop) {
         r->res->more = true;
         return 1;
@@ -544,6 +703,7 @@ static void run_release(struct run *r)
     free(r->rej_records);
     free(r->rej_samples);
     store_batch_free(r->b);
+    store_batch_free(r->spare);
 }
 
 int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
@@ -659,8 +819,17 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .fd = o->fd,
         .chunk_bytes = o->chunk_bytes,
     };
+    if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop)
+        async_start(&r);
     struct pipeline_result pr;
     int rc = pipeline_run(&po, path, &pr, d);
+    /* A failed run still waits for the commit in flight (its batch must not be freed
+     * under it); a failure or stale stop that commit reports counts like any other. */
+    int arc = async_stop(&r, d);
+    if (rc == 0 && arc < 0)
+        rc = -1;
+    if (arc > 0)
+        res->stale = true;
     parse_stats_merge(&res->stats, &pr.stats);
     res->nothing_parsed = pr.nothing_parsed;
     if (pr.nothing_parsed && sbuf_addspan(&res->diagnosis, sbuf_span(&pr.diagnosis)) < 0) {

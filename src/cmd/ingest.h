@@ -44,6 +44,11 @@ struct ingest_opts {
      * ingest_source() holds this mutex (NULL: one thread, no locking). The batch of a
      * source is filled without it. */
     pthread_mutex_t *lock;
+    /* Commit a positioned source's batches in a second thread while the next batch
+     * fills (pgsift ingest -j N with more jobs than sources: a spare core). Commits
+     * stay in order, one at a time, each with its position, so what is stored is the
+     * same as without. Ignored with `committed` or `max_bytes`/`stop` (pgsift tail). */
+    bool async_commit;
 
     /* ---- pgsift tail (all optional; added by the tail daemon) ---- */
     bool have_fd; /* read the open descriptor @fd (plain data, not gzip) instead of

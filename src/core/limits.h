@@ -26,6 +26,15 @@
 /* Lexer tokens per statement (bounds the canonical token stream). */
 #define SIFT_MAX_TOKENS 200000u
 
+/* The normalizer's text -> fingerprint cache (normalize_event()): log records repeat the
+ * same few statement texts, and a hit costs a hash and a compare instead of lexing. Only
+ * statements whose raw text and canonical text are each at most SIFT_FP_CACHE_TEXT_BYTES
+ * are remembered, in at most SIFT_FP_CACHE_SLOTS entries holding together at most
+ * SIFT_FP_CACHE_BYTES of text: memory stays bounded whatever the log holds. */
+#define SIFT_FP_CACHE_SLOTS      4096u
+#define SIFT_FP_CACHE_TEXT_BYTES 4096u
+#define SIFT_FP_CACHE_BYTES      (4u << 20)
+
 /* Nesting depth of an auto_explain plan (JSON objects or text indentation levels). */
 #define SIFT_MAX_PLAN_DEPTH 256u
 

@@ -59,8 +59,21 @@ struct vctx {
     struct mark sep;         /* state before the ',' preceding the open row */
 };
 
+/* One remembered statement of the text -> fingerprint cache (normalize_event()). */
+struct fp_entry {
+    uint64_t hash; /* XXH3-64 of the raw text */
+    uint64_t fp, fp_hi;
+    uint64_t used; /* tick of the last hit (the older of two ways is replaced) */
+    char *raw;     /* raw text, then canonical text and a NUL: one allocation */
+    uint32_t raw_len, canon_len;
+};
+
 struct normalizer {
     struct norm_opts o;
+    struct fp_entry *cache; /* SIFT_FP_CACHE_SLOTS, two ways per set; NULL until used */
+    size_t cache_bytes;
+    uint64_t cache_tick;
+    struct norm_cache_stats cstats;
     struct lex lx;
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
@@ -97,6 +110,11 @@ void normalize_free(struct normalizer *nz)
     if (!nz)
         return;
     lex_release(&nz->lx);
+    if (nz->cache) {
+        for (size_t i = 0; i < SIFT_FP_CACHE_SLOTS; i++)
+            free(nz->cache[i].raw);
+        free(nz->cache);
+    }
     free(nz->match);
     free(nz->stack);
     free(nz->lv);
@@ -1321,18 +1339,90 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
     return out->fingerprint;
 }
 
+/* The text -> fingerprint cache: two ways per set, chosen by the raw text's hash; a hit
+ * compares the whole text, so a hash collision only costs a miss. */
+static struct fp_entry *cache_find(struct normalizer *nz, struct span sql, uint64_t h)
+{
+    struct fp_entry *set = &nz->cache[(h % (SIFT_FP_CACHE_SLOTS / 2)) * 2];
+    for (int w = 0; w < 2; w++) {
+        struct fp_entry *e = &set[w];
+        if (e->raw && e->hash == h && e->raw_len == sql.len && !memcmp(e->raw, sql.p, sql.len))
+            return e;
+    }
+    return NULL;
+}
+
+static void cache_put(struct normalizer *nz, struct span sql, uint64_t h,
+                      const struct norm_result *r)
+{
+    if (r->canonical.len > SIFT_FP_CACHE_TEXT_BYTES)
+        return;
+    struct fp_entry *set = &nz->cache[(h % (SIFT_FP_CACHE_SLOTS / 2)) * 2];
+    struct fp_entry *e = !set[0].raw                  ? &set[0]
+                         : !set[1].raw                ? &set[1]
+                         : set[0].used <= set[1].used ? &set[0]
+                                                      : &set[1];
+    size_t need = sql.len + r->canonical.len + 1;
+    if (e->raw) {
+        nz->cache_bytes -= (size_t)e->raw_len + e->canon_len + 1;
+        free(e->raw);
+        e->raw = NULL;
+        nz->cstats.entries--;
+    }
+    if (nz->cache_bytes + need > SIFT_FP_CACHE_BYTES)
+        return; /* full of texts: this one is fingerprinted each time */
+    e->raw = xmalloc(need);
+    memcpy(e->raw, sql.p, sql.len);
+    memcpy(e->raw + sql.len, r->canonical.p, r->canonical.len);
+    e->raw[sql.len + r->canonical.len] = '\0';
+    e->raw_len = (uint32_t)sql.len;
+    e->canon_len = (uint32_t)r->canonical.len;
+    e->hash = h;
+    e->fp = r->fingerprint;
+    e->fp_hi = r->fingerprint_hi;
+    e->used = ++nz->cache_tick;
+    nz->cache_bytes += need;
+    nz->cstats.entries++;
+}
+
 bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a)
 {
     struct span sql = span_present(ev->query) ? ev->query : ev->statement;
     struct norm_result r;
     if (!span_present(sql))
         return false;
-    normalize_fingerprint(nz, sql, &r);
+    bool cacheable = sql.len <= SIFT_FP_CACHE_TEXT_BYTES;
+    uint64_t h = 0;
+    struct fp_entry *e = NULL;
+    if (cacheable) {
+        if (!nz->cache)
+            nz->cache = xcalloc(SIFT_FP_CACHE_SLOTS, sizeof(*nz->cache));
+        h = XXH3_64bits(sql.p, sql.len);
+        e = cache_find(nz, sql, h);
+    }
+    if (e) {
+        nz->cstats.hits++;
+        e->used = ++nz->cache_tick;
+        r.fingerprint = e->fp;
+        r.fingerprint_hi = e->fp_hi;
+        r.canonical = span_make(e->raw + e->raw_len, e->canon_len);
+    } else {
+        nz->cstats.misses++;
+        normalize_fingerprint(nz, sql, &r);
+        if (cacheable)
+            cache_put(nz, sql, h, &r);
+    }
     ev->fingerprint = r.fingerprint;
     ev->fingerprint_hi = r.fingerprint_hi;
     ev->normalized = a ? arena_dup(a, r.canonical.p, r.canonical.len) : r.canonical;
     ev->flags |= EVENT_HAS_FINGERPRINT;
     return true;
+}
+
+void normalize_cache_stats(const struct normalizer *nz, struct norm_cache_stats *out)
+{
+    *out = nz->cstats;
+    out->bytes = nz->cache_bytes;
 }
 
 /* ---------------------------------------------------------------- redaction */

@@ -17,7 +17,8 @@
  *
  * Owns: a struct normalizer's token arrays and output buffers. They grow to the largest
  * statement seen and are reused, so normalizing allocates nothing per statement in the
- * steady state. Not thread-safe: one normalizer per thread.
+ * steady state. Also its text -> fingerprint cache (normalize_event(), bounded by
+ * core/limits.h SIFT_FP_CACHE_*). Not thread-safe: one normalizer per thread.
  *
  * Calling sequence:
  *   nz = normalize_new(&opts) -> (normalize_fingerprint() | normalize_redact())* ->
@@ -95,6 +96,15 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
  * Returns false, leaving the event alone, when it carries no SQL.
  */
 bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a);
+
+/* normalize_event() remembers the result per distinct statement text (raw text up to
+ * SIFT_FP_CACHE_TEXT_BYTES, core/limits.h), so a repeated text is hashed and compared,
+ * not lexed again; the result is the same either way. What the cache did so far: */
+struct norm_cache_stats {
+    uint64_t hits, misses; /* normalize_event() calls with SQL */
+    size_t entries, bytes; /* texts held and their bytes */
+};
+void normalize_cache_stats(const struct normalizer *nz, struct norm_cache_stats *out);
 
 enum redact_flags {
     REDACT_STRINGS = 1 << 0,   /* string constants of every form */

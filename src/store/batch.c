@@ -455,8 +455,17 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     fa->lock_queue = copy_span(b, fa->lock_queue);
     if (ev->src_name.p) {
         sbuf_reset(&b->scratch);
+        /* name:line, the number written by hand: printf was a visible share of ingest */
+        char num[24];
+        size_t n = sizeof(num);
+        uint64_t v = ev->src_line;
+        do {
+            num[--n] = (char)('0' + v % 10);
+            v /= 10;
+        } while (v);
+        num[--n] = ':';
         if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
-            sbuf_addf(&b->scratch, ":%llu", (unsigned long long)ev->src_line) == 0)
+            sbuf_add(&b->scratch, num + n, sizeof(num) - n) == 0)
             e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
     }
 }
@@ -576,6 +585,19 @@ int store_batch_restore(struct store_batch *b, struct span state)
         pair_set(b, (int64_t)get_u64(p + at), get_u64(p + at + 8), get_u64(p + at + 16),
                  (int64_t)get_u64(p + at + 24));
     return 0;
+}
+
+void store_batch_carry(struct store_batch *to, const struct store_batch *from)
+{
+    to->n_pairs = to->live_pairs = 0;
+    htab_clear(&to->pairs_ix);
+    /* In order: batch_pairs_encode() then writes the same bytes as @from would. */
+    for (size_t i = 0; i < from->n_pairs; i++) {
+        const struct pair *p = &from->pairs[i];
+        if (p->live)
+            pair_set(to, p->pid, p->fp, p->fp_hi, p->qid);
+    }
+    to->last_ts = from->last_ts;
 }
 
 /* ---- store_add ---- */

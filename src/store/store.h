@@ -120,6 +120,12 @@ void store_batch_discard(struct store_batch *b);
  * stream restores it here first. Returns -1 for malformed data (nothing restored). */
 SIFT_WUR int store_batch_restore(struct store_batch *b, struct span pairing);
 
+/* Double buffering (pgsift ingest -j N with a spare thread: one batch is committed
+ * while the next fills): make @to, an empty batch, continue where @from stopped - the
+ * statements waiting for their duration and the newest record time - so that filling
+ * @to gives exactly what filling @from further would have. */
+void store_batch_carry(struct store_batch *to, const struct store_batch *from);
+
 /*
  * Where one input stream stands after a batch. Offsets count *decoded* bytes (for .gz:
  * the decompressed stream), so a file that was rotated and then gzipped continues where

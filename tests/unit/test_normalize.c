@@ -295,6 +295,89 @@ static void test_event(void)
     normalize_free(nz);
 }
 
+/* normalize_event() with a text -> fingerprint cache: the same result as a fresh
+ * normalizer for every text, hits only for texts within SIFT_FP_CACHE_TEXT_BYTES, and
+ * the cache's entries and bytes within their bounds. */
+static void check_event_fp(struct normalizer *nz, struct normalizer *fresh, struct arena *a,
+                           struct span sql)
+{
+    struct event ev;
+    struct norm_result r;
+    event_clear(&ev);
+    ev.query = sql;
+    CHECK(normalize_event(nz, &ev, a));
+    normalize_fingerprint(fresh, sql, &r);
+    CHECK_EQ_U64(ev.fingerprint, r.fingerprint);
+    CHECK_EQ_U64(ev.fingerprint_hi, r.fingerprint_hi);
+    CHECK(span_eq(ev.normalized, r.canonical));
+}
+
+static void cache_len_case(size_t len, bool cached)
+{
+    struct normalizer *nz = normalize_new(NULL), *fresh = normalize_new(NULL);
+    struct arena a;
+    struct norm_cache_stats cs;
+    arena_init(&a, 4096);
+    char *sql = xmalloc(len);
+    memset(sql, ' ', len);
+    memcpy(sql, "SELECT 42 FROM t", 16);
+    for (int i = 0; i < 3; i++)
+        check_event_fp(nz, fresh, &a, span_make(sql, len));
+    normalize_cache_stats(nz, &cs);
+    CHECK_EQ_U64(cs.hits, cached ? 2 : 0);
+    CHECK_EQ_U64(cs.misses, cached ? 1 : 3);
+    CHECK_EQ_U64(cs.entries, cached ? 1 : 0);
+    free(sql);
+    arena_release(&a);
+    normalize_free(nz);
+    normalize_free(fresh);
+}
+
+static void test_event_cache(void)
+{
+    cache_len_case(SIFT_FP_CACHE_TEXT_BYTES - 1, true);
+    cache_len_case(SIFT_FP_CACHE_TEXT_BYTES, true);
+    cache_len_case(SIFT_FP_CACHE_TEXT_BYTES + 1, false);
+
+    /* Many distinct texts, then again: results stay right while entries are replaced. */
+    struct normalizer *nz = normalize_new(NULL), *fresh = normalize_new(NULL);
+    struct arena a;
+    struct norm_cache_stats cs;
+    arena_init(&a, 1 << 16);
+    char buf[128];
+    for (int round = 0; round < 2; round++) {
+        for (unsigned i = 0; i < 3 * SIFT_FP_CACHE_SLOTS; i++) {
+            int n =
+                snprintf(buf, sizeof(buf), "select c%u from t%u where x = %u", i % 997, i, i * 7);
+            check_event_fp(nz, fresh, &a, span_make(buf, (size_t)n));
+            if (i % 1024 == 0)
+                arena_reset(&a);
+        }
+    }
+    normalize_cache_stats(nz, &cs);
+    CHECK(cs.entries <= SIFT_FP_CACHE_SLOTS);
+    CHECK(cs.bytes <= SIFT_FP_CACHE_BYTES);
+    CHECK(cs.entries > SIFT_FP_CACHE_SLOTS / 2);
+    CHECK_EQ_U64(cs.hits + cs.misses, 6 * SIFT_FP_CACHE_SLOTS);
+
+    /* Long texts: the byte bound holds (more texts than fit). */
+    size_t len = SIFT_FP_CACHE_TEXT_BYTES - 100;
+    char *big = xmalloc(len);
+    memset(big, ' ', len);
+    for (unsigned i = 0; i < 2 * SIFT_FP_CACHE_BYTES / len; i++) {
+        int n = snprintf(big, len, "select c%u from t", i);
+        big[n] = ' ';
+        check_event_fp(nz, fresh, &a, span_make(big, len));
+        normalize_cache_stats(nz, &cs);
+        CHECK(cs.bytes <= SIFT_FP_CACHE_BYTES);
+        arena_reset(&a);
+    }
+    free(big);
+    arena_release(&a);
+    normalize_free(nz);
+    normalize_free(fresh);
+}
+
 /* fuzz_lexer regressions: the canonical text must be a fixed point (parameters merged)
  * and must not depend on literal values. */
 static void fixed_point(const char *sql, size_t len)
@@ -358,6 +441,7 @@ TEST_LIST = {
     { "no_allocation", test_no_allocation },
     { "tokens", test_tokens },
     { "event", test_event },
+    { "event_cache", test_event_cache },
     { "fuzz_alias_chain", test_fuzz_alias_chain },
     { "fuzz_position_before_null", test_fuzz_position_before_null },
     { "fuzz_alias_typmod", test_fuzz_alias_typmod },

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
 #include "check.h"
 #include "core/span.h"
 
@@ -50,6 +54,53 @@ static void test_doubles(void)
     CHECK(!span_to_double(span_cstr(" 1"), &d));
     CHECK(!span_to_double(span_cstr("1e999"), &d));
     CHECK(!span_to_double(span_cstr(""), &d));
+    CHECK(!span_to_double(span_cstr("."), &d));
+    CHECK(!span_to_double(span_cstr("-"), &d));
+    CHECK(!span_to_double(span_cstr("1.2.3"), &d));
+    CHECK(span_to_double(span_cstr("-0"), &d) && d == 0 && signbit(d));
+
+    /* The decimal fast path gives exactly strtod's double. */
+    static const char *const fixed[] = { "0.1",
+                                         "0.3",
+                                         "1.",
+                                         ".5",
+                                         "+7.25",
+                                         "-0.01",
+                                         "123456.789",
+                                         "999999999999999",
+                                         "1e3",
+                                         "1.5E-2",
+                                         "0.000000000000000000001",
+                                         "9007199254740993",
+                                         "1234567890123456.5" };
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
+        CHECK(span_to_double(span_cstr(fixed[i]), &d));
+        CHECK_MSG(d == strtod(fixed[i], NULL), "%s", fixed[i]);
+    }
+    uint64_t x = 88172645463325252u;
+    char buf[64];
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        unsigned digits = 1 + (unsigned)(x % 17), point = (unsigned)((x >> 8) % (digits + 1));
+        size_t n = 0;
+        if (x & (1u << 20))
+            buf[n++] = '-';
+        uint64_t y = x >> 24;
+        for (unsigned k = 0; k < digits; k++) {
+            if (k == point)
+                buf[n++] = '.';
+            buf[n++] = (char)('0' + (y % 10));
+            y = y / 10 ? y / 10 : x >> 3;
+        }
+        buf[n] = '\0';
+        CHECK(span_to_double(span_make(buf, n), &d));
+        if (d != strtod(buf, NULL)) {
+            CHECK_MSG(0, "%s: %.17g vs strtod %.17g", buf, d, strtod(buf, NULL));
+            break;
+        }
+    }
 }
 
 TEST_LIST = {
