@@ -56,18 +56,37 @@ static void ev_node(struct sbuf *sb, const struct plan_node *n)
 {
     int rc = plan_node_label(n, sb);
 
-    if (n->total_cost >= 0)
-        rc |= sbuf_addf(sb, "  (cost=%.2f..%.2f rows=%.0f width=%.0f)",
-                        n->startup_cost > 0 ? n->startup_cost : 0, n->total_cost,
-                        n->plan_rows > 0 ? n->plan_rows : 0, n->plan_width > 0 ? n->plan_width : 0);
-    if (n->never_executed)
+    /* the numbers without printf (sbuf_add_fixed): plans are analysed for every record */
+    if (n->total_cost >= 0) {
+        rc |= sbuf_addstr(sb, "  (cost=");
+        rc |= sbuf_add_fixed(sb, n->startup_cost > 0 ? n->startup_cost : 0, 2);
+        rc |= sbuf_addstr(sb, "..");
+        rc |= sbuf_add_fixed(sb, n->total_cost, 2);
+        rc |= sbuf_addstr(sb, " rows=");
+        rc |= sbuf_add_fixed(sb, n->plan_rows > 0 ? n->plan_rows : 0, 0);
+        rc |= sbuf_addstr(sb, " width=");
+        rc |= sbuf_add_fixed(sb, n->plan_width > 0 ? n->plan_width : 0, 0);
+        rc |= sbuf_addch(sb, ')');
+    }
+    if (n->never_executed) {
         rc |= sbuf_addstr(sb, " (never executed)");
-    else if (n->actual_total_ms >= 0)
-        rc |= sbuf_addf(sb, " (actual time=%.3f..%.3f rows=%.0f loops=%.0f)",
-                        n->actual_startup_ms > 0 ? n->actual_startup_ms : 0, n->actual_total_ms,
-                        n->actual_rows, n->actual_loops);
-    else if (n->actual_rows >= 0)
-        rc |= sbuf_addf(sb, " (actual rows=%.0f loops=%.0f)", n->actual_rows, n->actual_loops);
+    } else if (n->actual_total_ms >= 0) {
+        rc |= sbuf_addstr(sb, " (actual time=");
+        rc |= sbuf_add_fixed(sb, n->actual_startup_ms > 0 ? n->actual_startup_ms : 0, 3);
+        rc |= sbuf_addstr(sb, "..");
+        rc |= sbuf_add_fixed(sb, n->actual_total_ms, 3);
+        rc |= sbuf_addstr(sb, " rows=");
+        rc |= sbuf_add_fixed(sb, n->actual_rows, 0);
+        rc |= sbuf_addstr(sb, " loops=");
+        rc |= sbuf_add_fixed(sb, n->actual_loops, 0);
+        rc |= sbuf_addch(sb, ')');
+    } else if (n->actual_rows >= 0) {
+        rc |= sbuf_addstr(sb, " (actual rows=");
+        rc |= sbuf_add_fixed(sb, n->actual_rows, 0);
+        rc |= sbuf_addstr(sb, " loops=");
+        rc |= sbuf_add_fixed(sb, n->actual_loops, 0);
+        rc |= sbuf_addch(sb, ')');
+    }
     (void)rc;
 }
 
@@ -79,8 +98,16 @@ static void ev_text(struct sbuf *sb, const char *key, struct span v)
 
 static void ev_num(struct sbuf *sb, const char *key, double v)
 {
-    if (v >= 0)
-        (void)!sbuf_addf(sb, "\n  %s: %.0f", key, v);
+    if (v >= 0 && sbuf_addstr(sb, "\n  ") == 0 && sbuf_addstr(sb, key) == 0 &&
+        sbuf_addstr(sb, ": ") == 0)
+        (void)!sbuf_add_fixed(sb, v, 0);
+}
+
+/* " key=N" */
+static void ev_count(struct sbuf *sb, const char *key, double v)
+{
+    if (sbuf_addstr(sb, key) == 0)
+        (void)!sbuf_add_fixed(sb, v, 0);
 }
 
 static void ev_buffers(struct sbuf *sb, const struct plan_node *n)
@@ -91,16 +118,16 @@ static void ev_buffers(struct sbuf *sb, const struct plan_node *n)
     if (n->shared_hit > 0 || n->shared_read > 0) {
         (void)!sbuf_addstr(sb, " shared");
         if (n->shared_hit > 0)
-            (void)!sbuf_addf(sb, " hit=%.0f", n->shared_hit);
+            ev_count(sb, " hit=", n->shared_hit);
         if (n->shared_read > 0)
-            (void)!sbuf_addf(sb, " read=%.0f", n->shared_read);
+            ev_count(sb, " read=", n->shared_read);
     }
     if (n->temp_read > 0 || n->temp_written > 0) {
         (void)!sbuf_addstr(sb, n->shared_hit > 0 || n->shared_read > 0 ? ", temp" : " temp");
         if (n->temp_read > 0)
-            (void)!sbuf_addf(sb, " read=%.0f", n->temp_read);
+            ev_count(sb, " read=", n->temp_read);
         if (n->temp_written > 0)
-            (void)!sbuf_addf(sb, " written=%.0f", n->temp_written);
+            ev_count(sb, " written=", n->temp_written);
     }
 }
 

@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: MIT */
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -109,6 +111,37 @@ int sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap)
     vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
     sb->len += (size_t)n;
     return 0;
+}
+
+/*
+ * The fast path: m = v * 10^decimals rounded to a double. When m is a whole number below
+ * 2^40, the exact product is within half an ulp of m (at most 2^-13), so rounding v to
+ * @decimals places, as printf does, gives m: its digits are the answer.
+ */
+int sbuf_add_fixed(struct sbuf *sb, double v, int decimals)
+{
+    static const double scale[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+
+    if (decimals < 0 || decimals >= (int)(sizeof(scale) / sizeof(scale[0])) || !(v >= 0) ||
+        (v == 0 && signbit(v)))
+        return sbuf_addf(sb, "%.*f", decimals, v);
+    double m = v * scale[decimals];
+    if (!(m < 1099511627776.0) || m != (double)(uint64_t)m)
+        return sbuf_addf(sb, "%.*f", decimals, v);
+    uint64_t u = (uint64_t)m;
+    char tmp[32];
+    size_t i = sizeof(tmp);
+    for (int k = 0; k < decimals; k++) {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    }
+    if (decimals)
+        tmp[--i] = '.';
+    do {
+        tmp[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return sbuf_add(sb, tmp + i, sizeof(tmp) - i);
 }
 
 int sbuf_addf(struct sbuf *sb, const char *fmt, ...)

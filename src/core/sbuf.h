@@ -45,6 +45,9 @@ SIFT_WUR int sbuf_addch(struct sbuf *sb, char c);
 SIFT_WUR int sbuf_addspan(struct sbuf *sb, struct span s);
 SIFT_WUR int sbuf_addf(struct sbuf *sb, const char *fmt, ...) SIFT_PRINTF(2, 3);
 SIFT_WUR int sbuf_vaddf(struct sbuf *sb, const char *fmt, va_list ap) SIFT_PRINTF(2, 0);
+/* Exactly what sbuf_addf(sb, "%.*f", decimals, v) appends, without printf when v is a
+ * non-negative whole number of 10^-decimals below 2^40 (plan timings, row counts). */
+SIFT_WUR int sbuf_add_fixed(struct sbuf *sb, double v, int decimals);
 
 /* Make room for n more bytes (for writers that fill sb->buf + sb->len directly and then
  * call sbuf_setlen). Returns -1 when that would exceed the cap. */
