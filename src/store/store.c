@@ -72,22 +72,6 @@ static void bind_span(sqlite3_stmt *st, int i, struct span sp)
         sqlite3_bind_null(st, i);
 }
 
-static void bind_i64_opt(sqlite3_stmt *st, int i, int64_t v)
-{
-    if (v >= 0)
-        sqlite3_bind_int64(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
-static void bind_real_opt(sqlite3_stmt *st, int i, double v)
-{
-    if (v >= 0)
-        sqlite3_bind_double(st, i, v);
-    else
-        sqlite3_bind_null(st, i);
-}
-
 /* ---- open / close ---- */
 
 static int create_file(const char *path, struct diag *d)
@@ -191,7 +175,11 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     }
     sqlite3_extended_result_codes(s->db, 1);
     sqlite3_busy_timeout(s->db, 10000);
-    if (!opts->read_only && (pragma(s, "PRAGMA journal_mode = WAL", d) < 0 ||
+    /* 16 KiB pages for a new store (a no-op on an existing one, which keeps its size):
+     * fewer B-tree splits and WAL frames per event row; ingest 4-5 % less CPU than 4 KiB
+     * (docs/performance.md). Must come before WAL mode is entered. */
+    if (!opts->read_only && (pragma(s, "PRAGMA page_size = 16384", d) < 0 ||
+                             pragma(s, "PRAGMA journal_mode = WAL", d) < 0 ||
                              pragma(s, "PRAGMA synchronous = NORMAL", d) < 0))
         goto fail;
     if (pragma(s, "PRAGMA cache_size = -16384", d) < 0 ||
@@ -334,57 +322,94 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
     return 0;
 }
 
+/* Binding for write_events: bit i of *nulls says parameter i is bound to NULL. */
+static void ev_null(sqlite3_stmt *st, int i, uint64_t *nulls)
+{
+    if (!(*nulls & (UINT64_C(1) << i))) {
+        sqlite3_bind_null(st, i);
+        *nulls |= UINT64_C(1) << i;
+    }
+}
+
+static void ev_span(sqlite3_stmt *st, int i, uint64_t *nulls, struct span sp)
+{
+    if (!sp.p) {
+        ev_null(st, i, nulls);
+        return;
+    }
+    sqlite3_bind_text64(st, i, sp.p, sp.len, SQLITE_STATIC, SQLITE_UTF8);
+    *nulls &= ~(UINT64_C(1) << i);
+}
+
+static void ev_i64(sqlite3_stmt *st, int i, uint64_t *nulls, int64_t v)
+{
+    if (v < 0) {
+        ev_null(st, i, nulls);
+        return;
+    }
+    sqlite3_bind_int64(st, i, v);
+    *nulls &= ~(UINT64_C(1) << i);
+}
+
+static void ev_real(sqlite3_stmt *st, int i, uint64_t *nulls, double v)
+{
+    if (v < 0) {
+        ev_null(st, i, nulls);
+        return;
+    }
+    sqlite3_bind_double(st, i, v);
+    *nulls &= ~(UINT64_C(1) << i);
+}
+
 static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_EV_INSERT);
+    /* Bindings outlive sqlite3_reset(): a parameter that was NULL for the previous row
+     * and is NULL again is not bound again (most of the 33 are NULL in most rows). */
+    uint64_t nulls = UINT64_MAX;
+    sqlite3_clear_bindings(st);
     for (size_t i = 0; i < b->n_evs; i++) {
         const struct ev *e = &b->evs[i];
         const struct event_facts *f = &e->facts;
         sqlite3_bind_int64(st, 1, e->ts);
         sqlite3_bind_text(st, 2, event_kind_name(e->kind), -1, SQLITE_STATIC);
-        if (e->sev != SEV_NONE)
-            sqlite3_bind_text(st, 3, severity_name(e->sev), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 3);
-        if (e->sqlstate[0])
-            sqlite3_bind_text(st, 4, e->sqlstate, -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 4);
-        bind_span(st, 5, e->database);
-        bind_span(st, 6, e->user);
-        bind_span(st, 7, e->application);
-        bind_i64_opt(st, 8, e->pid);
-        if (e->has_fp)
+        ev_span(st, 3, &nulls, e->sev != SEV_NONE ? span_cstr(severity_name(e->sev)) : SPAN_NULL);
+        ev_span(st, 4, &nulls, e->sqlstate[0] ? span_cstr(e->sqlstate) : SPAN_NULL);
+        ev_span(st, 5, &nulls, e->database);
+        ev_span(st, 6, &nulls, e->user);
+        ev_span(st, 7, &nulls, e->application);
+        ev_i64(st, 8, &nulls, e->pid);
+        if (e->has_fp) {
             sqlite3_bind_int64(st, 9, (int64_t)e->fp);
-        else
-            sqlite3_bind_null(st, 9);
-        bind_span(st, 10, e->message);
-        bind_span(st, 11, e->detail);
-        bind_real_opt(st, 12, f->wait_ms);
-        bind_span(st, 13, f->lock_mode);
-        bind_span(st, 14, f->lock_object);
-        bind_i64_opt(st, 15, f->temp_bytes);
-        bind_span(st, 16, f->temp_path);
-        bind_i64_opt(st, 17, f->buffers);
-        bind_real_opt(st, 18, f->write_s);
-        bind_real_opt(st, 19, f->sync_s);
-        bind_real_opt(st, 20, f->total_s);
-        bind_span(st, 21, f->cause);
-        bind_span(st, 22, f->relation);
-        bind_i64_opt(st, 23, f->tuples_removed);
-        bind_i64_opt(st, 24, f->tuples_remain);
-        bind_real_opt(st, 25, f->elapsed_s);
-        bind_span(st, 26, f->host);
-        if (f->step != STEP_NONE)
-            sqlite3_bind_text(st, 27, event_step_name(f->step), -1, SQLITE_STATIC);
-        else
-            sqlite3_bind_null(st, 27);
-        bind_span(st, 28, f->lock_holders);
-        bind_span(st, 29, f->lock_queue);
-        bind_i64_opt(st, 30, f->blocker_pid);
-        bind_i64_opt(st, 31, f->distance_kb);
-        bind_i64_opt(st, 32, f->port);
-        bind_span(st, 33, e->src);
+            nulls &= ~(UINT64_C(1) << 9);
+        } else {
+            ev_null(st, 9, &nulls);
+        }
+        ev_span(st, 10, &nulls, e->message);
+        ev_span(st, 11, &nulls, e->detail);
+        ev_real(st, 12, &nulls, f->wait_ms);
+        ev_span(st, 13, &nulls, f->lock_mode);
+        ev_span(st, 14, &nulls, f->lock_object);
+        ev_i64(st, 15, &nulls, f->temp_bytes);
+        ev_span(st, 16, &nulls, f->temp_path);
+        ev_i64(st, 17, &nulls, f->buffers);
+        ev_real(st, 18, &nulls, f->write_s);
+        ev_real(st, 19, &nulls, f->sync_s);
+        ev_real(st, 20, &nulls, f->total_s);
+        ev_span(st, 21, &nulls, f->cause);
+        ev_span(st, 22, &nulls, f->relation);
+        ev_i64(st, 23, &nulls, f->tuples_removed);
+        ev_i64(st, 24, &nulls, f->tuples_remain);
+        ev_real(st, 25, &nulls, f->elapsed_s);
+        ev_span(st, 26, &nulls, f->host);
+        ev_span(st, 27, &nulls,
+                f->step != STEP_NONE ? span_cstr(event_step_name(f->step)) : SPAN_NULL);
+        ev_span(st, 28, &nulls, f->lock_holders);
+        ev_span(st, 29, &nulls, f->lock_queue);
+        ev_i64(st, 30, &nulls, f->blocker_pid);
+        ev_i64(st, 31, &nulls, f->distance_kb);
+        ev_i64(st, 32, &nulls, f->port);
+        ev_span(st, 33, &nulls, e->src);
         if (step_done(s, st, "cannot write events", d) < 0)
             return -1;
     }
