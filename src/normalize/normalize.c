@@ -1354,6 +1354,7 @@ struct redactor {
     struct sbuf *out;
     size_t max;
     bool cut;
+    bool verbatim; /* REDACT_VERBATIM */
 };
 
 /* Append a piece unless it would pass the limit; once cut, nothing more is added. */
@@ -1375,7 +1376,7 @@ static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool ed
 {
     size_t from = i, ws0 = i, ws1 = i; /* [ws0, ws1): the last white space run */
     bool comment = false;
-    while (i < end) {
+    while (i < end && !r->verbatim) {
         if (s[i] == '-' && i + 1 < end && s[i + 1] == '-') {
             while (i < end && s[i] != '\n' && s[i] != '\r')
                 i++;
@@ -1403,7 +1404,7 @@ static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool ed
             ws1 = ++i;
         }
     }
-    if (!comment) {
+    if (!comment) { /* (or REDACT_VERBATIM: comments are kept) */
         piece(r, s + from, end - from);
         return;
     }
@@ -1438,7 +1439,7 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
     size_t n = nz->lx.n;
     size_t start = 0, end = text.p ? text.len : 0;
     size_t base = out->len;
-    struct redactor r = { out, max ? out->len + max : 0, false };
+    struct redactor r = { out, max ? out->len + max : 0, false, flags & REDACT_VERBATIM };
 
     if (nz->lx.flags & LEX_TRUNCATED)
         end = n ? t[n - 1].off + t[n - 1].len : 0; /* never copy what was not lexed */
@@ -1454,7 +1455,11 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
     for (size_t i = 0; i < n && !r.cut; i++) {
         const struct token *k = &t[i];
         gap(&r, s, pos, k->off, i == 0);
-        if (k->role == ROLE_SIGN && i + 1 < n && redacted(&t[i + 1], flags)) {
+        bool sign = k->role == ROLE_SIGN && !r.verbatim;
+        /* REDACT_VERBATIM: the N of N'..' is a prefix like the E of E'..' (the sample
+         * keeps it, as pg_stat_statements does: the server reads it as a type name). */
+        bool nchar = k->kind == TOK_WORD && k->sub == WORD_NCHAR && r.verbatim;
+        if ((sign || nchar) && i + 1 < n && redacted(&t[i + 1], flags)) {
             k = &t[++i]; /* "- 5" is one constant (R5): one placeholder */
             char buf[16];
             int w = snprintf(buf, sizeof(buf), "$%u", num++);
