@@ -111,13 +111,17 @@ enum redact_flags {
     REDACT_NUMBERS = 1 << 1,   /* numeric constants (with their unary minus) */
     REDACT_KEYWORDS = 1 << 2,  /* TRUE, FALSE and NULL used as values */
     REDACT_STATEMENT = 1 << 3, /* trim white space and a trailing ';' (a statement sample) */
+    REDACT_VERBATIM = 1 << 4,  /* only constants change: comments and the unary minus of
+                                  a number stay as written, the N of N'..' goes with its
+                                  string (redact_sql) */
     REDACT_ALL = REDACT_STRINGS | REDACT_NUMBERS | REDACT_KEYWORDS,
 };
 
 /*
- * Append @text to @out in its own layout (white space, comments, case, names kept) with
- * the constants selected by @flags replaced by $n, numbered from one more than the
- * highest $n parameter in the text, like pg_stat_statements' query texts. With
+ * Append @text to @out in its own layout (white space, case, names kept; comments
+ * dropped unless REDACT_VERBATIM) with the constants selected by @flags replaced by $n,
+ * numbered from one more than the highest $n parameter in the text, like
+ * pg_stat_statements' query texts; "- 5" is one constant unless REDACT_VERBATIM. With
  * REDACT_ALL | REDACT_STATEMENT this is the sample of a statement. Type modifiers
  * (varchar(20)) and ORDER/GROUP BY positions are not constants and stay.
  *
@@ -146,8 +150,8 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
 /*
  * Text redactors (normalize/redact.c): take tenant data out of log *message* texts
  * before they are stored or printed (literal values and bind parameters are tenant
- * data). Whole statements go through normalize_redact(); redact_sql() is a lexer-free
- * pass for SQL quoted inside a message (deadlock details). All append to @out and
+ * data). Whole statements go through normalize_redact(); redact_sql() is its
+ * layout-keeping mode for SQL quoted inside a message (deadlock details). All append to @out and
  * return 0, or -1 when @out's cap is hit (the text appended so far stays; callers cut
  * it with redact_cap()).
  */
@@ -162,8 +166,11 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 
 /* A SQL statement with every constant (strings of every form, dollar-quoted strings,
- * numbers) replaced by $n, numbered after the highest $n already in the text; layout,
- * identifiers, comments and existing parameters are kept. */
+ * numbers, unterminated quoted identifiers) replaced by $n, numbered after the highest
+ * $n already in the text; layout, identifiers, comments, signs, TRUE/FALSE/NULL, type
+ * modifiers and existing parameters are kept: normalize_redact(REDACT_STRINGS |
+ * REDACT_NUMBERS | REDACT_VERBATIM). Returns -1 when the output was cut (the cap, or a
+ * statement over the bounds of core/limits.h). */
 SIFT_WUR int redact_sql(struct sbuf *out, struct span in);
 
 /* A grouping key from a redacted message: standalone numbers become N, so "PID 123"

@@ -30,38 +30,12 @@ static bool at(struct span s, size_t i, const char *lit)
 
 /* ---- SQL ---- */
 
-/* The highest $n in the text (0 if none). */
-static unsigned long max_param(struct span s)
+/* End of a quoted string starting at the quote at i ('' doubles). Returns the index after
+ * the closing quote, or s.len if unterminated (*closed tells which). */
+static size_t skip_quoted_c(struct span s, size_t i, char q, bool *closed)
 {
-    unsigned long best = 0;
-    for (size_t i = 0; i + 1 < s.len; i++) {
-        if (s.p[i] != '$' || !is_digit((unsigned char)s.p[i + 1]))
-            continue;
-        if (i > 0 && is_ident_char((unsigned char)s.p[i - 1]))
-            continue;
-        unsigned long v = 0;
-        size_t j = i + 1;
-        while (j < s.len && is_digit((unsigned char)s.p[j]) && v < 100000000)
-            v = v * 10 + (unsigned long)(s.p[j++] - '0');
-        if (v > best)
-            best = v;
-        i = j - 1;
-    }
-    return best;
-}
-
-/* End of a quoted string starting at the quote at i ('' doubles; backslash escapes when
- * @backslash). Returns the index after the closing quote, or s.len if unterminated
- * (*closed tells which, when not NULL). */
-static size_t skip_quoted_c(struct span s, size_t i, char q, bool backslash, bool *closed)
-{
-    if (closed)
-        *closed = true;
+    *closed = true;
     for (size_t j = i + 1; j < s.len; j++) {
-        if (backslash && s.p[j] == '\\') {
-            j++;
-            continue;
-        }
         if (s.p[j] == q) {
             if (j + 1 < s.len && s.p[j + 1] == q) {
                 j++;
@@ -70,150 +44,22 @@ static size_t skip_quoted_c(struct span s, size_t i, char q, bool backslash, boo
             return j + 1;
         }
     }
-    if (closed)
-        *closed = false;
+    *closed = false;
     return s.len;
 }
 
-static size_t skip_quoted(struct span s, size_t i, char q, bool backslash)
-{
-    return skip_quoted_c(s, i, q, backslash, NULL);
-}
-
-/* A dollar-quote tag "$tag$" or "$$" at i: returns its length or 0. */
-static size_t dollar_tag(struct span s, size_t i)
-{
-    size_t j = i + 1;
-    if (j < s.len && s.p[j] == '$')
-        return 2;
-    if (j >= s.len || !is_ident_start((unsigned char)s.p[j]))
-        return 0;
-    while (j < s.len && is_ident_char((unsigned char)s.p[j]) && s.p[j] != '$')
-        j++;
-    return j < s.len && s.p[j] == '$' ? j + 1 - i : 0;
-}
-
-static size_t skip_number(struct span s, size_t i)
-{
-    size_t j = i;
-    if (s.p[j] == '0' && j + 1 < s.len && strchr("xXoObB", s.p[j + 1])) {
-        j += 2;
-        while (j < s.len && (is_ident_char((unsigned char)s.p[j])))
-            j++;
-        return j;
-    }
-    while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '_'))
-        j++;
-    if (j < s.len && s.p[j] == '.' && !(j + 1 < s.len && s.p[j + 1] == '.')) {
-        j++;
-        while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '_'))
-            j++;
-    }
-    if (j < s.len && (s.p[j] == 'e' || s.p[j] == 'E')) {
-        size_t k = j + 1;
-        if (k < s.len && (s.p[k] == '+' || s.p[k] == '-'))
-            k++;
-        if (k < s.len && is_digit((unsigned char)s.p[k])) {
-            while (k < s.len && is_digit((unsigned char)s.p[k]))
-                k++;
-            j = k;
-        }
-    }
-    return j;
-}
-
-static int put_param(struct sbuf *out, unsigned long *n)
-{
-    return sbuf_addf(out, "$%lu", ++*n);
-}
-
+/*
+ * The statement redactor is normalize_redact() (the lexer and role pass of
+ * normalize.c), in the layout-keeping mode: comments and unary minus signs stay as
+ * written, TRUE/FALSE/NULL stay, type modifiers and ORDER BY positions are not values.
+ * A normalizer per call: statements quoted in messages (deadlock details) are rare.
+ */
 int redact_sql(struct sbuf *out, struct span s)
 {
-    unsigned long n = max_param(s);
-    size_t i = 0;
-
-    while (i < s.len) {
-        unsigned char c = (unsigned char)s.p[i];
-        if (is_ident_start(c)) {
-            size_t j = i;
-            while (j < s.len && is_ident_char((unsigned char)s.p[j]))
-                j++;
-            /* E'..', B'..', X'..', N'..', U&'..': the prefix belongs to the constant. */
-            bool prefix = j - i == 1 && j < s.len && s.p[j] == '\'' && strchr("eEbBxXnN", c);
-            if (prefix) {
-                if (put_param(out, &n) < 0)
-                    return -1;
-                i = skip_quoted(s, j, '\'', c == 'e' || c == 'E');
-                continue;
-            }
-            if (j - i == 1 && (c == 'u' || c == 'U') && at(s, j, "&'")) {
-                if (put_param(out, &n) < 0)
-                    return -1;
-                i = skip_quoted(s, j + 1, '\'', false);
-                continue;
-            }
-            if (sbuf_add(out, s.p + i, j - i) < 0)
-                return -1;
-            i = j;
-        } else if (c == '"') {
-            size_t j = skip_quoted(s, i, '"', false);
-            if (sbuf_add(out, s.p + i, j - i) < 0)
-                return -1;
-            i = j;
-        } else if (c == '\'') {
-            if (put_param(out, &n) < 0)
-                return -1;
-            i = skip_quoted(s, i, '\'', false);
-        } else if (c == '$') {
-            size_t tag = dollar_tag(s, i);
-            if (tag) {
-                long end = span_find(s, i + tag, span_make(s.p + i, tag));
-                if (put_param(out, &n) < 0)
-                    return -1;
-                i = end < 0 ? s.len : (size_t)end + tag;
-                continue;
-            }
-            size_t j = i + 1;
-            while (j < s.len && is_digit((unsigned char)s.p[j]))
-                j++;
-            if (sbuf_add(out, s.p + i, j - i) < 0)
-                return -1;
-            i = j;
-        } else if (is_digit(c) ||
-                   (c == '.' && i + 1 < s.len && is_digit((unsigned char)s.p[i + 1]))) {
-            if (put_param(out, &n) < 0)
-                return -1;
-            i = skip_number(s, i);
-        } else if (at(s, i, "--")) {
-            long nl = span_find_char(s, i, '\n');
-            size_t j = nl < 0 ? s.len : (size_t)nl;
-            if (sbuf_add(out, s.p + i, j - i) < 0)
-                return -1;
-            i = j;
-        } else if (at(s, i, "/*")) {
-            size_t j = i + 2;
-            int depth = 1;
-            while (j < s.len && depth > 0) {
-                if (at(s, j, "/*")) {
-                    depth++;
-                    j += 2;
-                } else if (at(s, j, "*/")) {
-                    depth--;
-                    j += 2;
-                } else {
-                    j++;
-                }
-            }
-            if (sbuf_add(out, s.p + i, j - i) < 0)
-                return -1;
-            i = j;
-        } else {
-            if (sbuf_addch(out, (char)c) < 0)
-                return -1;
-            i++;
-        }
-    }
-    return 0;
+    struct normalizer *nz = normalize_new(NULL);
+    int rc = normalize_redact(nz, s, REDACT_STRINGS | REDACT_NUMBERS | REDACT_VERBATIM, 0, out);
+    normalize_free(nz);
+    return rc ? -1 : 0;
 }
 
 /* ---- messages ---- */
@@ -301,7 +147,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             FLUSH();
             /* Literals may span lines: search the whole rest of the text. */
             bool closed;
-            size_t j = skip_quoted_c(s, i, '\'', false, &closed);
+            size_t j = skip_quoted_c(s, i, '\'', &closed);
             if (sbuf_addstr(out, "'" ELLIPSIS) < 0)
                 return -1;
             if (!closed) {

@@ -37,9 +37,12 @@ static void fail(const char *what, const char *sql, size_t len)
  * every dollar-quoted body and the first quoted segment of every other string constant,
  * each byte that is not a quote, a backslash, a '$' or a line break becomes a space (so
  * no quote, escape or delimiter appears or vanishes), and every digit of a plain
- * integer constant becomes 7.
+ * integer constant becomes 7. The segment ends where the lexer ends it: backslash
+ * escapes only in E'..' (and '..', N'..' with backslash_quotes), no '' in B'..' and
+ * X'..' (otherwise "U&'\'UESCAPE''" lost its UESCAPE key word to the blanking).
  */
-static void mutate(struct normalizer *nz, const char *sql, size_t len, char *out)
+static void mutate(struct normalizer *nz, const char *sql, size_t len, bool backslash_quotes,
+                   char *out)
 {
     memcpy(out, sql, len);
     size_t n = normalize_token_count(nz);
@@ -72,13 +75,16 @@ static void mutate(struct normalizer *nz, const char *sql, size_t len, char *out
                 to -= from;
         } else {
             /* The first quoted segment only (not a UESCAPE clause or a continuation). */
+            char form = p[0]; /* N'..' strings start at the quote */
+            bool bs = form == 'e' || form == 'E' || (form == '\'' && backslash_quotes);
+            bool dbl = !(form == 'b' || form == 'B' || form == 'x' || form == 'X');
             while (from < t.length && p[from] != '\'')
                 from++; /* E'.., U&'.. prefixes */
             from++;
             for (to = from; to < t.length; to++) {
-                if (p[to] == '\\' && to + 1 < t.length)
+                if (bs && p[to] == '\\' && to + 1 < t.length)
                     to++;
-                else if (p[to] == '\'' && to + 1 < t.length && p[to + 1] == '\'')
+                else if (dbl && p[to] == '\'' && to + 1 < t.length && p[to + 1] == '\'')
                     to++;
                 else if (p[to] == '\'')
                     break;
@@ -91,7 +97,7 @@ static void mutate(struct normalizer *nz, const char *sql, size_t len, char *out
 }
 
 static void check(struct normalizer *nz, struct normalizer *nz2, const char *sql, size_t len,
-                  char *scratch)
+                  bool backslash_quotes, char *scratch)
 {
     struct norm_result r, r2;
     struct span in = span_make(sql, len);
@@ -111,7 +117,7 @@ static void check(struct normalizer *nz, struct normalizer *nz2, const char *sql
     struct sbuf canon = SBUF_INIT, sample = SBUF_INIT, sample2 = SBUF_INIT;
     if (sbuf_add(&canon, r.canonical.p, r.canonical.len) < 0)
         abort();
-    mutate(nz, sql, len, scratch);
+    mutate(nz, sql, len, backslash_quotes, scratch);
     normalize_fingerprint(nz, span_make(scratch, len), &r2);
     if (r2.fingerprint != r.fingerprint || r2.canonical.len != canon.len ||
         memcmp(r2.canonical.p, canon.buf, canon.len)) {
@@ -163,8 +169,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (env && *env == '1')
         for (size_t k = 0; k < len; k++)
-            check(nz, nz2, sql, k, scratch);
-    check(nz, nz2, sql, len, scratch);
+            check(nz, nz2, sql, k, o.backslash_quotes, scratch);
+    check(nz, nz2, sql, len, o.backslash_quotes, scratch);
     free(scratch);
     normalize_free(nz);
     normalize_free(nz2);

@@ -5,7 +5,7 @@
  *
  * The first byte picks the redactor and the cap. Checks: no crash or sanitizer report,
  * the output respects the cap, redact_cap() cuts on a UTF-8 boundary, and a text made
- * of one quoted literal never shows its contents.
+ * of one quoted literal never shows its contents (message and statement redactors).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -53,6 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         require(redact_message(&o2, span_make(buf, in.len + 2)) == 0, "redact failed");
         require(!strstr(o2.buf, "\xe2\x80\xa6") || o2.len == 5, "literal not replaced whole");
         require(o2.len == 5, "literal contents leaked");
+        /* ...nor out of the statement redactor (one string constant: "$1"). */
+        sbuf_reset(&o2);
+        require(redact_sql(&o2, span_make(buf, in.len + 2)) == 0, "redact_sql failed");
+        require(!strcmp(o2.buf, "$1"), "redact_sql: literal not replaced whole");
         sbuf_release(&o2);
     }
     return 0;

@@ -61,6 +61,13 @@ static void test_sql(void)
         { "SELECT 'unterminated", "SELECT $1" },
         { "SELECT x::int[] FROM a1 WHERE b IN (1, 2, -3)",
           "SELECT x::int[] FROM a1 WHERE b IN ($1, $2, -$3)" },
+        /* The lexer of normalize_redact(): an unterminated quoted identifier swallowed
+         * the rest (it may hold values); type modifiers and ORDER BY positions are not
+         * values; 'a' + newline + 'b' is one string; TRUE/NULL stay. */
+        { "SELECT a FROM \"t WHERE x = 'secret'", "SELECT a FROM $1" },
+        { "SELECT x::varchar(20), - 5, -/*c*/6, N'n', true, null FROM t ORDER BY 1",
+          "SELECT x::varchar(20), - $1, -/*c*/$2, $3, true, null FROM t ORDER BY 1" },
+        { "SELECT 'a'\n'b', 'c' 'd'", "SELECT $1, $2 $3" },
     };
     for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
         expect(redact_sql, cases[i][0], cases[i][1]);
