@@ -213,7 +213,9 @@ double sketch_quantile(const struct sketch *sk, double q)
     if (q > 1)
         q = 1;
     double r = q * (double)(sk->count - 1);
-    uint64_t lo = (uint64_t)r;
+    /* (double)(count - 1) rounds up to 2^64 for counts near UINT64_MAX (a corrupt or
+     * hostile blob): converting that back is undefined, so clamp in double first. */
+    uint64_t lo = r >= 0x1p64 ? sk->count - 1 : (uint64_t)r;
     if (lo > sk->count - 1)
         lo = sk->count - 1;
     double f = r - (double)lo;
