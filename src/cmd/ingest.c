@@ -219,7 +219,9 @@ static void reader_close(struct reader *r)
 /* ---- the commit thread (ingest_opts.async_commit) ----
  *
  * Double buffering: the reader hands a full batch with its position to this thread and
- * goes on filling a second batch (store_batch_carry()). One job at a time: the reader
+ * goes on filling a second batch (store_batch_carry()). This thread first does the
+ * batch's deferred work (store_batch_finish(): plan analysis, event rows' redaction),
+ * then writes it, so the two threads share the work about evenly. One job at a time: the reader
  * waits for the previous commit before handing over the next, and learns its outcome
  * then (the new stream id, a failure or a stale position), at the same point where a
  * synchronous commit would have told it. */
@@ -250,6 +252,7 @@ static void *committer_main(void *arg)
         if (!c->job)
             break;
         pthread_mutex_unlock(&c->mu);
+        store_batch_finish(c->b); /* the batch's own work, beside the reader */
         if (c->store_lock)
             pthread_mutex_lock(c->store_lock);
         int rc = store_commit_batch(c->s, c->b, &c->pos, &c->d);
@@ -405,6 +408,7 @@ static void unlock(const struct run *r)
 
 static int commit_locked(struct run *r, struct store_source_pos *pos, struct diag *d)
 {
+    store_batch_finish(r->b); /* outside the lock: other readers commit meanwhile */
     lock(r);
     int rc = store_commit_batch(r->s, r->b, pos, d);
     unlock(r);

@@ -51,6 +51,7 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
+    b->n_evs_done = b->n_plan_recs = b->n_err_recs = 0;
     pairs_compact(b);
     plans_batch_reset(b->plans);
 }
@@ -77,6 +78,8 @@ void store_batch_free(struct store_batch *b)
     free(b->evs);
     free(b->rejs);
     free(b->samples);
+    free(b->plan_recs);
+    free(b->err_recs);
     htab_release(&b->pairs_ix);
     free(b->pairs);
     arena_release(&b->arena);
@@ -366,18 +369,43 @@ static bool err_eq(const void *ctx, uint32_t idx)
            span_eq(e->message, f->k->message);
 }
 
-static void error_count(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
+/* An error record waiting for store_batch_finish(): message and detail are raw copies
+ * (cut at the stored cap, as error_count() reads them). */
+struct err_rec {
+    int64_t bucket;
+    uint32_t db, user;
+    enum event_severity sev;
+    char sqlstate[6];
+    struct span message, detail;
+};
+
+static void error_defer(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
                         uint32_t user)
 {
-    struct err k = { .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
-    memcpy(k.sqlstate, ev->sqlstate, sizeof(k.sqlstate));
-    k.sqlstate[5] = '\0';
-
-    /* Grouping key: the redacted message with numbers replaced (always redacted: the key
-     * must not split per literal value even with --keep-literals). */
+    XGROW(b->err_recs, b->n_err_recs + 1, b->a_err_recs);
+    struct err_rec *er = &b->err_recs[b->n_err_recs++];
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
+    *er = (struct err_rec){ .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
+    memcpy(er->sqlstate, ev->sqlstate, sizeof(er->sqlstate));
+    er->sqlstate[5] = '\0';
+    er->message = arena_dup(&b->arena, msg.p, msg.len);
+    er->detail = ev->detail.p
+                     ? arena_dup_span(&b->arena, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT))
+                     : SPAN_NULL;
+}
+
+static void error_count(struct store_batch *b, const struct err_rec *er)
+{
+    struct err k = { .bucket = er->bucket, .db = er->db, .user = er->user, .sev = er->sev };
+    memcpy(k.sqlstate, er->sqlstate, sizeof(k.sqlstate));
+    int64_t bucket = er->bucket;
+    uint32_t db = er->db, user = er->user;
+
+    /* Grouping key: the redacted message with numbers replaced (always redacted: the key
+     * must not split per literal value even with --keep-literals). */
+    struct span msg = er->message;
     sbuf_reset(&b->scratch2);
     sbuf_reset(&b->scratch);
     if (redact_message(&b->scratch2, msg) < 0 ||
@@ -389,7 +417,7 @@ static void error_count(struct store_batch *b, const struct event *ev, int64_t b
 
     uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
                                       (uint64_t)bucket ^ ((uint64_t)db << 20) ^
-                                          ((uint64_t)user << 40) ^ (uint64_t)ev->severity);
+                                          ((uint64_t)user << 40) ^ (uint64_t)er->sev);
     h ^= hash_bytes(k.sqlstate, sizeof(k.sqlstate));
     struct err_find f = { b, &k };
     long i = htab_find(&b->errs_ix, h, err_eq, &f);
@@ -402,9 +430,8 @@ static void error_count(struct store_batch *b, const struct event *ev, int64_t b
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
     sbuf_reset(&b->scratch2);
     if (sbuf_addspan(&b->scratch2, msg) < 0 ||
-        (ev->detail.p &&
-         (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
-          sbuf_addspan(&b->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
+        (er->detail.p && (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
+                          sbuf_addspan(&b->scratch2, er->detail) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
     k.sample = stored_text(b, sbuf_span(&b->scratch2), redact_message);
@@ -425,6 +452,16 @@ static struct span copy_span(struct store_batch *b, struct span sp)
     return arena_dup(&b->arena, sp.p, sp.len);
 }
 
+/* A copy of what stored_text() will read of @in. */
+static struct span raw_text(struct store_batch *b, struct span in)
+{
+    if (!in.p)
+        return SPAN_NULL;
+    if (in.len > 2 * SIFT_MAX_STORED_TEXT)
+        in.len = 2 * SIFT_MAX_STORED_TEXT;
+    return arena_dup(&b->arena, in.p, in.len);
+}
+
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
     XGROW(b->evs, b->n_evs + 1, b->a_evs);
@@ -441,8 +478,9 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
-    e->message = stored_text(b, ev->message, redact_message);
-    e->detail = stored_text(b, ev->detail, redact_message);
+    /* redacted by store_batch_finish() */
+    e->message = raw_text(b, ev->message);
+    e->detail = raw_text(b, ev->detail);
     e->facts = ev->facts;
     struct event_facts *fa = &e->facts;
     fa->lock_mode = copy_span(b, fa->lock_mode);
@@ -600,6 +638,56 @@ void store_batch_carry(struct store_batch *to, const struct store_batch *from)
     to->last_ts = from->last_ts;
 }
 
+/* ---- deferred work ---- */
+
+static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts)
+{
+    XGROW(b->plan_recs, b->n_plan_recs + 1, b->a_plan_recs);
+    struct plan_rec *pr = &b->plan_recs[b->n_plan_recs++];
+    struct span db = ev->database;
+    if (db.p && db.len > 4096)
+        db.len = 4096; /* what plans_batch_add() keeps */
+    *pr = (struct plan_rec){
+        .ts = ts,
+        .fp = ev->fingerprint,
+        .duration_ms = ev->duration_ms,
+        .database = db.p ? arena_dup(&b->arena, db.p, db.len) : SPAN_NULL,
+        .plan = ev->plan.p ? arena_dup(&b->arena, ev->plan.p, ev->plan.len) : SPAN_NULL,
+        .format = ev->plan_format,
+        .has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0,
+    };
+}
+
+void store_batch_finish(struct store_batch *b)
+{
+    for (size_t i = b->n_evs_done; i < b->n_evs; i++) {
+        struct ev *e = &b->evs[i];
+        e->message = stored_text(b, e->message, redact_message);
+        e->detail = stored_text(b, e->detail, redact_message);
+    }
+    b->n_evs_done = b->n_evs;
+    for (size_t i = 0; i < b->n_err_recs; i++)
+        error_count(b, &b->err_recs[i]);
+    b->n_err_recs = 0;
+    if (b->n_plan_recs) {
+        struct event ev;
+        memset(&ev, 0, sizeof(ev));
+        for (size_t i = 0; i < b->n_plan_recs; i++) {
+            const struct plan_rec *pr = &b->plan_recs[i];
+            /* the fields plans_batch_add() reads */
+            ev.kind = EV_PLAN;
+            ev.flags = pr->has_fp ? EVENT_HAS_FINGERPRINT : 0;
+            ev.fingerprint = pr->fp;
+            ev.duration_ms = pr->duration_ms;
+            ev.database = pr->database;
+            ev.plan = pr->plan;
+            ev.plan_format = pr->format;
+            plans_batch_add(b, &ev, pr->ts);
+        }
+        b->n_plan_recs = 0;
+    }
+}
+
 /* ---- store_add ---- */
 
 static enum agg_phase duration_phase(enum event_phase p)
@@ -674,7 +762,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         if ((has_fp || paired) && qid)
             qid_touch(b, fp, qid, ph == AGG_CALL ? us : -1, ts);
         if (kind == EV_PLAN)
-            plans_batch_add(b, ev, ts); /* plan shapes: plans.c */
+            plan_defer(b, ev, ts); /* plan shapes: plans.c, in store_batch_finish() */
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)
             qid_touch(b, fp, qid, -1, ts);
@@ -684,7 +772,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
 
     if (is_error) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
-        error_count(b, ev, bucket, db, user);
+        error_defer(b, ev, bucket, db, user); /* error_count() in store_batch_finish() */
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
     }

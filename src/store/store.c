@@ -546,6 +546,7 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
         BUG("store_commit on a read-only store");
     if (pos)
         check_pos_sane(pos);
+    store_batch_finish(b);
     if (store_exec(s, SQL_BEGIN, d) < 0)
         goto out;
     if (pos) {

@@ -78,7 +78,9 @@ struct rec {
     uint64_t count;
 };
 
-/* An event row; every text is an arena copy (NULL p = absent). */
+/* An event row; every text is an arena copy (NULL p = absent). Until
+ * store_batch_finish(), message and detail are raw copies (cut at twice the stored cap),
+ * redacted there. */
 struct ev {
     int64_t ts;
     enum event_kind kind;
@@ -143,6 +145,24 @@ struct store_batch {
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
     struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
+    /* Work left for store_batch_finish(): events [n_evs_done, n_evs) wait for their
+     * texts' redaction, pending plan records for plan analysis, pending errors for
+     * their grouping (raw copies in arena). */
+    size_t n_evs_done;
+    struct err_rec *err_recs; /* batch.c */
+    size_t n_err_recs, a_err_recs;
+    struct plan_rec *plan_recs;
+    size_t n_plan_recs, a_plan_recs;
+};
+
+/* A plan record waiting for its analysis (store_batch_finish()). */
+struct plan_rec {
+    int64_t ts;
+    uint64_t fp;
+    double duration_ms;
+    struct span database, plan; /* arena copies */
+    enum plan_format format;
+    bool has_fp;
 };
 
 struct store {
