@@ -51,7 +51,7 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
-    b->n_evs_done = b->n_plan_recs = b->n_err_recs = 0;
+    b->n_evs_done = b->n_plan_recs = b->n_err_recs = b->n_sk_recs = 0;
     pairs_compact(b);
     plans_batch_reset(b->plans);
 }
@@ -80,6 +80,7 @@ void store_batch_free(struct store_batch *b)
     free(b->samples);
     free(b->plan_recs);
     free(b->err_recs);
+    free(b->sk_recs);
     htab_release(&b->pairs_ix);
     free(b->pairs);
     arena_release(&b->arena);
@@ -177,8 +178,9 @@ static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, u
     return a;
 }
 
-/* Returns the µs added to total_us (the call's time as query_ids also sums it). */
-static int64_t agg_add_duration(struct agg *a, double ms)
+/* Returns the µs added to total_us (the call's time as query_ids also sums it). The
+ * latency sketch gets @ms in store_batch_finish(). */
+static int64_t agg_add_duration(struct store_batch *b, struct agg *a, double ms)
 {
     if (!(ms >= 0) || !isfinite(ms))
         ms = 0;
@@ -192,7 +194,8 @@ static int64_t agg_add_duration(struct agg *a, double ms)
     int64_t us = llround(ms * 1000);
     a->total_us = a->total_us > INT64_MAX - us ? INT64_MAX : a->total_us + us;
     a->sumsq += ms * ms;
-    sketch_add(&a->sk, ms);
+    XGROW(b->sk_recs, b->n_sk_recs + 1, b->a_sk_recs);
+    b->sk_recs[b->n_sk_recs++] = (struct sk_rec){ .agg = (size_t)(a - b->aggs), .ms = ms };
     return us;
 }
 
@@ -666,6 +669,9 @@ void store_batch_finish(struct store_batch *b)
         e->detail = stored_text(b, e->detail, redact_message);
     }
     b->n_evs_done = b->n_evs;
+    for (size_t i = 0; i < b->n_sk_recs; i++)
+        sketch_add(&b->aggs[b->sk_recs[i].agg].sk, b->sk_recs[i].ms);
+    b->n_sk_recs = 0;
     for (size_t i = 0; i < b->n_err_recs; i++)
         error_count(b, &b->err_recs[i]);
     b->n_err_recs = 0;
@@ -754,7 +760,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
         struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
-        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(a, ev->duration_ms) : -1;
+        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(b, a, ev->duration_ms) : -1;
         if (ev->rows >= 0) {
             a->rows += ev->rows;
             a->rows_calls++;

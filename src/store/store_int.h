@@ -147,8 +147,13 @@ struct store_batch {
     struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
     /* Work left for store_batch_finish(): events [n_evs_done, n_evs) wait for their
      * texts' redaction, pending plan records for plan analysis, pending errors for
-     * their grouping (raw copies in arena). */
+     * their grouping (raw copies in arena), durations for the aggregates' sketches. */
     size_t n_evs_done;
+    struct sk_rec {
+        size_t agg; /* index into aggs */
+        double ms;
+    } * sk_recs;
+    size_t n_sk_recs, a_sk_recs;
     struct err_rec *err_recs; /* batch.c */
     size_t n_err_recs, a_err_recs;
     struct plan_rec *plan_recs;
