@@ -42,6 +42,13 @@ void batch_reset(struct store_batch *b)
         sketch_release(&b->aggs[i].sk);
     b->n_names = b->n_aggs = b->n_cats = b->n_qids = b->n_errs = b->n_recs = 0;
     b->n_evs = b->n_rejs = b->n_samples = 0;
+    while (b->ev_head) {
+        struct store_ev_chunk *c = b->ev_head;
+        b->ev_head = c->next;
+        ev_chunk_free(c);
+    }
+    b->ev_tail = NULL;
+    b->ev_bytes = 0;
     htab_clear(&b->names_ix);
     htab_clear(&b->aggs_ix);
     htab_clear(&b->cats_ix);
@@ -51,7 +58,7 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
-    b->n_evs_done = b->n_plan_recs = b->n_err_recs = b->n_sk_recs = 0;
+    b->n_plan_recs = b->n_err_recs = b->n_sk_recs = 0;
     pairs_compact(b);
     plans_batch_reset(b->plans);
 }
@@ -75,7 +82,6 @@ void store_batch_free(struct store_batch *b)
     free(b->qids);
     free(b->errs);
     free(b->recs);
-    free(b->evs);
     free(b->rejs);
     free(b->samples);
     free(b->plan_recs);
@@ -201,24 +207,31 @@ static int64_t agg_add_duration(struct store_batch *b, struct agg *a, double ms)
 
 /* ---- texts ---- */
 
-/* Copy @in into the arena: redacted (unless keep_literals) and capped. */
-static struct span stored_text(struct store_batch *b, struct span in,
-                               int (*redactor)(struct sbuf *, struct span))
+/* Copy @in into @a: redacted (unless @keep) and capped; @scratch is work space. */
+static struct span stored_text_to(struct arena *a, struct sbuf *scratch, bool keep, struct span in,
+                                  int (*redactor)(struct sbuf *, struct span))
 {
     if (!in.p)
         return SPAN_NULL;
     /* Work on at most twice the cap: what is cut would not be stored anyway. */
     if (in.len > 2 * SIFT_MAX_STORED_TEXT)
         in.len = 2 * SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&b->scratch);
-    if (b->keep_literals || !redactor) {
-        if (sbuf_addspan(&b->scratch, in) < 0)
+    sbuf_reset(scratch);
+    if (keep || !redactor) {
+        if (sbuf_addspan(scratch, in) < 0)
             return SPAN_NULL; /* cannot happen: the scratch cap is larger */
-    } else if (redactor(&b->scratch, in) < 0) {
+    } else if (redactor(scratch, in) < 0) {
         /* The cap was hit: what was appended is redacted; cut below. */
     }
-    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
-    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(a, scratch->buf, scratch->len);
+}
+
+/* Copy @in into the batch arena: redacted (unless keep_literals) and capped. */
+static struct span stored_text(struct store_batch *b, struct span in,
+                               int (*redactor)(struct sbuf *, struct span))
+{
+    return stored_text_to(&b->arena, &b->scratch, b->keep_literals, in, redactor);
 }
 
 /* A statement sample: the statement in its own layout with every constant replaced by
@@ -446,54 +459,111 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
 
 /* ---- events ---- */
 
-static struct span copy_span(struct store_batch *b, struct span sp)
+static struct span copy_span(struct arena *a, struct span sp)
 {
     if (!sp.p)
         return SPAN_NULL;
     if (sp.len > SIFT_MAX_STORED_TEXT)
         sp.len = SIFT_MAX_STORED_TEXT;
-    return arena_dup(&b->arena, sp.p, sp.len);
+    return arena_dup(a, sp.p, sp.len);
 }
 
-/* A copy of what stored_text() will read of @in. */
-static struct span raw_text(struct store_batch *b, struct span in)
+/* A copy of what stored_text_to() will read of @in. */
+static struct span raw_text(struct arena *a, struct span in)
 {
     if (!in.p)
         return SPAN_NULL;
     if (in.len > 2 * SIFT_MAX_STORED_TEXT)
         in.len = 2 * SIFT_MAX_STORED_TEXT;
-    return arena_dup(&b->arena, in.p, in.len);
+    return arena_dup(a, in.p, in.len);
+}
+
+void ev_chunk_free(struct store_ev_chunk *c)
+{
+    if (!c)
+        return;
+    arena_release(&c->arena);
+    free(c->evs);
+    free(c);
+}
+
+void store_ev_chunk_free(struct store_ev_chunk *c)
+{
+    ev_chunk_free(c);
+}
+
+void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch)
+{
+    for (size_t i = c->n_done; i < c->n; i++) {
+        struct ev *e = &c->evs[i];
+        e->message =
+            stored_text_to(&c->arena, scratch, c->keep_literals, e->message, redact_message);
+        e->detail = stored_text_to(&c->arena, scratch, c->keep_literals, e->detail, redact_message);
+    }
+    c->n_done = c->n;
+}
+
+/* The open chunk, a new one when the last is full. */
+static struct store_ev_chunk *ev_chunk_open(struct store_batch *b)
+{
+    struct store_ev_chunk *c = b->ev_tail;
+    if (c && c->n < STORE_EV_CHUNK_ROWS)
+        return c;
+    if (c)
+        b->ev_bytes += c->arena.used;
+    c = xcalloc(1, sizeof(*c));
+    c->keep_literals = b->keep_literals;
+    arena_init(&c->arena, 64 * 1024);
+    if (b->ev_tail)
+        b->ev_tail->next = c;
+    else
+        b->ev_head = c;
+    b->ev_tail = c;
+    return c;
+}
+
+struct store_ev_chunk *store_batch_take_events(struct store_batch *b)
+{
+    struct store_ev_chunk *c = b->ev_head;
+    if (!c || c == b->ev_tail)
+        return NULL; /* the last chunk is still filling */
+    b->ev_head = c->next;
+    c->next = NULL;
+    return c;
 }
 
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    XGROW(b->evs, b->n_evs + 1, b->a_evs);
-    struct ev *e = &b->evs[b->n_evs++];
+    struct store_ev_chunk *c = ev_chunk_open(b);
+    struct arena *a = &c->arena;
+    XGROW(c->evs, c->n + 1, c->a);
+    struct ev *e = &c->evs[c->n++];
+    b->n_evs++;
     memset(e, 0, sizeof(*e));
     e->ts = ts;
     e->kind = ev->kind;
     e->sev = ev->severity;
     memcpy(e->sqlstate, ev->sqlstate, sizeof(e->sqlstate));
     e->sqlstate[5] = '\0';
-    e->database = copy_span(b, ev->database);
-    e->user = copy_span(b, ev->user);
-    e->application = copy_span(b, ev->application);
+    e->database = copy_span(a, ev->database);
+    e->user = copy_span(a, ev->user);
+    e->application = copy_span(a, ev->application);
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
-    /* redacted by store_batch_finish() */
-    e->message = raw_text(b, ev->message);
-    e->detail = raw_text(b, ev->detail);
+    /* redacted by ev_chunk_finish() */
+    e->message = raw_text(a, ev->message);
+    e->detail = raw_text(a, ev->detail);
     e->facts = ev->facts;
     struct event_facts *fa = &e->facts;
-    fa->lock_mode = copy_span(b, fa->lock_mode);
-    fa->lock_object = copy_span(b, fa->lock_object);
-    fa->temp_path = copy_span(b, fa->temp_path);
-    fa->cause = copy_span(b, fa->cause);
-    fa->relation = copy_span(b, fa->relation);
-    fa->host = copy_span(b, fa->host);
-    fa->lock_holders = copy_span(b, fa->lock_holders);
-    fa->lock_queue = copy_span(b, fa->lock_queue);
+    fa->lock_mode = copy_span(a, fa->lock_mode);
+    fa->lock_object = copy_span(a, fa->lock_object);
+    fa->temp_path = copy_span(a, fa->temp_path);
+    fa->cause = copy_span(a, fa->cause);
+    fa->relation = copy_span(a, fa->relation);
+    fa->host = copy_span(a, fa->host);
+    fa->lock_holders = copy_span(a, fa->lock_holders);
+    fa->lock_queue = copy_span(a, fa->lock_queue);
     if (ev->src_name.p) {
         sbuf_reset(&b->scratch);
         /* name:line, the number written by hand: printf was a visible share of ingest */
@@ -507,7 +577,7 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
         num[--n] = ':';
         if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
             sbuf_add(&b->scratch, num + n, sizeof(num) - n) == 0)
-            e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+            e->src = arena_dup(a, b->scratch.buf, b->scratch.len);
     }
 }
 
@@ -663,12 +733,8 @@ static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts
 
 void store_batch_finish(struct store_batch *b)
 {
-    for (size_t i = b->n_evs_done; i < b->n_evs; i++) {
-        struct ev *e = &b->evs[i];
-        e->message = stored_text(b, e->message, redact_message);
-        e->detail = stored_text(b, e->detail, redact_message);
-    }
-    b->n_evs_done = b->n_evs;
+    for (struct store_ev_chunk *c = b->ev_head; c; c = c->next)
+        ev_chunk_finish(c, &b->scratch);
     for (size_t i = 0; i < b->n_sk_recs; i++)
         sketch_add(&b->aggs[b->sk_recs[i].agg].sk, b->sk_recs[i].ms);
     b->n_sk_recs = 0;
@@ -839,7 +905,9 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b)
 {
     return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
-           b->arena.used + plans_batch_bytes(b->plans) >= STORE_BATCH_MAX_BYTES;
+           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->arena.used : 0) +
+                   plans_batch_bytes(b->plans) >=
+               STORE_BATCH_MAX_BYTES;
 }
 
 uint64_t store_batch_count(const struct store_batch *b)

@@ -118,6 +118,20 @@ void store_batch_discard(struct store_batch *b);
  * in the commit thread, outside the store lock, so that it runs beside the reader. */
 void store_batch_finish(struct store_batch *b);
 
+/* Writing a batch's event rows before its end (pgsift ingest -j 2 on one file, a
+ * single reader: nobody else writes to the store meanwhile). The batch hands out its
+ * rows in chunks, in record order, as they fill (NULL: no full chunk yet); its other
+ * rows stay in it. store_write_events() writes one chunk inside the batch's
+ * transaction, opened on the first chunk, and frees the chunk; the batch's
+ * store_commit_batch() ends that transaction (a failure or a stale position rolls
+ * back the chunks' rows too). -1 + @d: the transaction was rolled back. store_abort()
+ * rolls back an open transaction (the batch was given up). */
+struct store_ev_chunk;
+struct store_ev_chunk *store_batch_take_events(struct store_batch *b);
+SIFT_WUR int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d);
+void store_ev_chunk_free(struct store_ev_chunk *c); /* without writing; NULL is a no-op */
+void store_abort(struct store *s);
+
 /* A batch remembers, across commits, each session's logged statement still waiting for
  * its bare "duration: N ms" line (log_statement + log_duration), so that the duration
  * counts under that statement. store_commit_batch() keeps this with the source position
