@@ -237,6 +237,8 @@ struct committer {
     struct cqueue {
         struct cqueue *next;
         struct store_ev_chunk *chunk;
+        struct store_work_chunk *work; /* of batch wb */
+        struct store_batch *wb;
     } * qhead, **qtail;
     /* The job, owned by the thread while job is true. */
     struct store *s;
@@ -252,10 +254,13 @@ struct committer {
     struct diag chunk_d;
 };
 
-static void committer_push(struct committer *c, struct store_ev_chunk *chunk)
+static void committer_push(struct committer *c, struct store_ev_chunk *chunk,
+                           struct store_work_chunk *work, struct store_batch *wb)
 {
     struct cqueue *q = xcalloc(1, sizeof(*q));
     q->chunk = chunk;
+    q->work = work;
+    q->wb = wb;
     *c->qtail = q;
     c->qtail = &q->next;
 }
@@ -275,7 +280,15 @@ static void *committer_main(void *arg)
             c->qtail = &c->qhead;
         pthread_mutex_unlock(&c->mu);
         struct store_ev_chunk *chunk = q->chunk;
+        struct store_work_chunk *work = q->work;
+        struct store_batch *wb = q->wb;
         free(q);
+        if (work) {
+            /* The batch being filled: only what its reader does not touch. */
+            store_batch_run_work(wb, work);
+            pthread_mutex_lock(&c->mu);
+            continue;
+        }
         if (chunk) {
             /* Streaming (one reader, no store lock): the batch's event rows so far. */
             if (c->chunk_failed)
@@ -311,6 +324,7 @@ static void *committer_main(void *arg)
         struct cqueue *q = c->qhead;
         c->qhead = q->next;
         store_ev_chunk_free(q->chunk);
+        store_work_chunk_free(q->work);
         free(q);
     }
     c->qtail = &c->qhead;
@@ -541,24 +555,31 @@ static int async_submit(struct run *r, struct diag *d)
     store_batch_carry(r->b, c->b);
     pthread_mutex_lock(&c->mu);
     c->job = true;
-    committer_push(c, NULL);
+    committer_push(c, NULL, NULL, NULL);
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     return 0;
 }
 
 /* One reader on the store: hand the batch's full chunks of event rows to the commit
- * thread, which writes them inside the batch's transaction while the batch fills. */
+ * thread, which writes them inside the batch's transaction while the batch fills, and
+ * its full chunks of deferred work (plan analysis, error grouping), which it runs. */
 static void async_stream(struct run *r)
 {
     struct committer *c = &r->cm;
     struct store_ev_chunk *chunk = store_batch_take_events(r->b);
-    if (!chunk)
+    struct store_work_chunk *work = store_batch_take_work(r->b);
+    if (!chunk && !work)
         return;
     pthread_mutex_lock(&c->mu);
-    do
-        committer_push(c, chunk);
-    while ((chunk = store_batch_take_events(r->b)));
+    while (chunk || work) {
+        if (work)
+            committer_push(c, NULL, work, r->b);
+        if (chunk)
+            committer_push(c, chunk, NULL, NULL);
+        chunk = store_batch_take_events(r->b);
+        work = store_batch_take_work(r->b);
+    }
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
 }

@@ -17,6 +17,15 @@
 
 static void pairs_compact(struct store_batch *b);
 
+/* Deferred plan records and errors, in record order per kind, with their raw texts. */
+struct store_work_chunk {
+    struct store_work_chunk *next;
+    struct arena arena;
+    struct plan_rec *plans;
+    struct err_rec *errs;
+    size_t n_plans, a_plans, n_errs, a_errs;
+};
+
 const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_CALL] = "call",
     [AGG_PARSE] = "parse",
@@ -32,6 +41,9 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    arena_init(&b->err_arena, 64 * 1024);
+    sbuf_init(&b->err_scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&b->err_scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     b->nz = normalize_new(NULL);
     return b;
 }
@@ -58,7 +70,15 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
-    b->n_plan_recs = b->n_err_recs = b->n_sk_recs = 0;
+    b->n_sk_recs = 0;
+    while (b->work_head) {
+        struct store_work_chunk *c = b->work_head;
+        b->work_head = c->next;
+        store_work_chunk_free(c);
+    }
+    b->work_tail = NULL;
+    b->work_bytes = 0;
+    arena_reset(&b->err_arena);
     pairs_compact(b);
     plans_batch_reset(b->plans);
 }
@@ -84,8 +104,9 @@ void store_batch_free(struct store_batch *b)
     free(b->recs);
     free(b->rejs);
     free(b->samples);
-    free(b->plan_recs);
-    free(b->err_recs);
+    arena_release(&b->err_arena);
+    sbuf_release(&b->err_scratch);
+    sbuf_release(&b->err_scratch2);
     free(b->sk_recs);
     htab_release(&b->pairs_ix);
     free(b->pairs);
@@ -395,20 +416,60 @@ struct err_rec {
     struct span message, detail;
 };
 
+void store_work_chunk_free(struct store_work_chunk *c)
+{
+    if (!c)
+        return;
+    arena_release(&c->arena);
+    free(c->plans);
+    free(c->errs);
+    free(c);
+}
+
+/* The open work chunk, a new one when the last is full. */
+static struct store_work_chunk *work_open(struct store_batch *b)
+{
+    struct store_work_chunk *c = b->work_tail;
+    if (c && c->n_plans + c->n_errs < STORE_WORK_CHUNK_RECS &&
+        c->arena.used < STORE_WORK_CHUNK_BYTES)
+        return c;
+    if (c)
+        b->work_bytes += c->arena.used;
+    c = xcalloc(1, sizeof(*c));
+    arena_init(&c->arena, 64 * 1024);
+    if (b->work_tail)
+        b->work_tail->next = c;
+    else
+        b->work_head = c;
+    b->work_tail = c;
+    return c;
+}
+
+struct store_work_chunk *store_batch_take_work(struct store_batch *b)
+{
+    struct store_work_chunk *c = b->work_head;
+    if (!c || c == b->work_tail)
+        return NULL; /* the last chunk is still filling */
+    b->work_head = c->next;
+    c->next = NULL;
+    return c;
+}
+
 static void error_defer(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
                         uint32_t user)
 {
-    XGROW(b->err_recs, b->n_err_recs + 1, b->a_err_recs);
-    struct err_rec *er = &b->err_recs[b->n_err_recs++];
+    struct store_work_chunk *c = work_open(b);
+    XGROW(c->errs, c->n_errs + 1, c->a_errs);
+    struct err_rec *er = &c->errs[c->n_errs++];
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
     *er = (struct err_rec){ .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
     memcpy(er->sqlstate, ev->sqlstate, sizeof(er->sqlstate));
     er->sqlstate[5] = '\0';
-    er->message = arena_dup(&b->arena, msg.p, msg.len);
+    er->message = arena_dup(&c->arena, msg.p, msg.len);
     er->detail = ev->detail.p
-                     ? arena_dup_span(&b->arena, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT))
+                     ? arena_dup_span(&c->arena, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT))
                      : SPAN_NULL;
 }
 
@@ -422,14 +483,14 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
     /* Grouping key: the redacted message with numbers replaced (always redacted: the key
      * must not split per literal value even with --keep-literals). */
     struct span msg = er->message;
-    sbuf_reset(&b->scratch2);
-    sbuf_reset(&b->scratch);
-    if (redact_message(&b->scratch2, msg) < 0 ||
-        redact_numbers(&b->scratch, sbuf_span(&b->scratch2)) < 0) {
+    sbuf_reset(&b->err_scratch2);
+    sbuf_reset(&b->err_scratch);
+    if (redact_message(&b->err_scratch2, msg) < 0 ||
+        redact_numbers(&b->err_scratch, sbuf_span(&b->err_scratch2)) < 0) {
         /* the cap was hit: what was appended is redacted; cut below */
     }
-    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
-    k.message = sbuf_span(&b->scratch);
+    redact_cap(&b->err_scratch, SIFT_MAX_STORED_TEXT);
+    k.message = sbuf_span(&b->err_scratch);
 
     uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
                                       (uint64_t)bucket ^ ((uint64_t)db << 20) ^
@@ -441,16 +502,17 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
         b->errs[i].count++;
         return;
     }
-    k.message = arena_dup(&b->arena, k.message.p, k.message.len);
+    k.message = arena_dup(&b->err_arena, k.message.p, k.message.len);
     k.count = 1;
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
-    sbuf_reset(&b->scratch2);
-    if (sbuf_addspan(&b->scratch2, msg) < 0 ||
-        (er->detail.p && (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
-                          sbuf_addspan(&b->scratch2, er->detail) < 0))) {
+    sbuf_reset(&b->err_scratch2);
+    if (sbuf_addspan(&b->err_scratch2, msg) < 0 ||
+        (er->detail.p && (sbuf_addstr(&b->err_scratch2, "\nDETAIL: ") < 0 ||
+                          sbuf_addspan(&b->err_scratch2, er->detail) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
-    k.sample = stored_text(b, sbuf_span(&b->scratch2), redact_message);
+    k.sample = stored_text_to(&b->err_arena, &b->err_scratch, b->keep_literals,
+                              sbuf_span(&b->err_scratch2), redact_message);
     XGROW(b->errs, b->n_errs + 1, b->a_errs);
     b->errs[b->n_errs] = k;
     htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
@@ -715,8 +777,9 @@ void store_batch_carry(struct store_batch *to, const struct store_batch *from)
 
 static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    XGROW(b->plan_recs, b->n_plan_recs + 1, b->a_plan_recs);
-    struct plan_rec *pr = &b->plan_recs[b->n_plan_recs++];
+    struct store_work_chunk *c = work_open(b);
+    XGROW(c->plans, c->n_plans + 1, c->a_plans);
+    struct plan_rec *pr = &c->plans[c->n_plans++];
     struct span db = ev->database;
     if (db.p && db.len > 4096)
         db.len = 4096; /* what plans_batch_add() keeps */
@@ -724,11 +787,32 @@ static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts
         .ts = ts,
         .fp = ev->fingerprint,
         .duration_ms = ev->duration_ms,
-        .database = db.p ? arena_dup(&b->arena, db.p, db.len) : SPAN_NULL,
-        .plan = ev->plan.p ? arena_dup(&b->arena, ev->plan.p, ev->plan.len) : SPAN_NULL,
+        .database = db.p ? arena_dup(&c->arena, db.p, db.len) : SPAN_NULL,
+        .plan = ev->plan.p ? arena_dup(&c->arena, ev->plan.p, ev->plan.len) : SPAN_NULL,
         .format = ev->plan_format,
         .has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0,
     };
+}
+
+void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c)
+{
+    for (size_t i = 0; i < c->n_errs; i++)
+        error_count(b, &c->errs[i]);
+    struct event ev;
+    memset(&ev, 0, sizeof(ev));
+    for (size_t i = 0; i < c->n_plans; i++) {
+        const struct plan_rec *pr = &c->plans[i];
+        /* the fields plans_batch_add() reads */
+        ev.kind = EV_PLAN;
+        ev.flags = pr->has_fp ? EVENT_HAS_FINGERPRINT : 0;
+        ev.fingerprint = pr->fp;
+        ev.duration_ms = pr->duration_ms;
+        ev.database = pr->database;
+        ev.plan = pr->plan;
+        ev.plan_format = pr->format;
+        plans_batch_add(b, &ev, pr->ts);
+    }
+    store_work_chunk_free(c);
 }
 
 void store_batch_finish(struct store_batch *b)
@@ -738,26 +822,12 @@ void store_batch_finish(struct store_batch *b)
     for (size_t i = 0; i < b->n_sk_recs; i++)
         sketch_add(&b->aggs[b->sk_recs[i].agg].sk, b->sk_recs[i].ms);
     b->n_sk_recs = 0;
-    for (size_t i = 0; i < b->n_err_recs; i++)
-        error_count(b, &b->err_recs[i]);
-    b->n_err_recs = 0;
-    if (b->n_plan_recs) {
-        struct event ev;
-        memset(&ev, 0, sizeof(ev));
-        for (size_t i = 0; i < b->n_plan_recs; i++) {
-            const struct plan_rec *pr = &b->plan_recs[i];
-            /* the fields plans_batch_add() reads */
-            ev.kind = EV_PLAN;
-            ev.flags = pr->has_fp ? EVENT_HAS_FINGERPRINT : 0;
-            ev.fingerprint = pr->fp;
-            ev.duration_ms = pr->duration_ms;
-            ev.database = pr->database;
-            ev.plan = pr->plan;
-            ev.plan_format = pr->format;
-            plans_batch_add(b, &ev, pr->ts);
-        }
-        b->n_plan_recs = 0;
+    while (b->work_head) {
+        struct store_work_chunk *c = b->work_head;
+        b->work_head = c->next;
+        store_batch_run_work(b, c);
     }
+    b->work_tail = NULL;
 }
 
 /* ---- store_add ---- */
@@ -905,8 +975,8 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b)
 {
     return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
-           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->arena.used : 0) +
-                   plans_batch_bytes(b->plans) >=
+           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->arena.used : 0) + b->work_bytes +
+                   (b->work_tail ? b->work_tail->arena.used : 0) >=
                STORE_BATCH_MAX_BYTES;
 }
 

@@ -128,6 +128,13 @@ void store_batch_finish(struct store_batch *b);
  * rolls back an open transaction (the batch was given up). */
 struct store_ev_chunk;
 struct store_ev_chunk *store_batch_take_events(struct store_batch *b);
+/* Likewise the batch's deferred plan analysis and error grouping (store_batch_finish())
+ * may run in chunks while the batch fills, in another thread: store_batch_run_work()
+ * touches only what the reader's store_batch_add() does not (and frees @c). */
+struct store_work_chunk;
+struct store_work_chunk *store_batch_take_work(struct store_batch *b);
+void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c);
+void store_work_chunk_free(struct store_work_chunk *c); /* without running; NULL: no-op */
 SIFT_WUR int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d);
 void store_ev_chunk_free(struct store_ev_chunk *c); /* without writing; NULL is a no-op */
 void store_abort(struct store *s);

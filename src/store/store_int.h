@@ -171,11 +171,19 @@ struct store_batch {
         double ms;
     } * sk_recs;
     size_t n_sk_recs, a_sk_recs;
-    struct err_rec *err_recs; /* batch.c */
-    size_t n_err_recs, a_err_recs;
-    struct plan_rec *plan_recs;
-    size_t n_plan_recs, a_plan_recs;
+    /* Plan records and errors wait in work chunks (own arenas, so a chunk can be run
+     * while the batch fills: store_batch_take_work()); work_bytes counts the arena
+     * bytes of the closed ones. What running them builds - plans, errs, err_arena -
+     * is touched by nothing else before the commit (err_scratch is its work space). */
+    struct store_work_chunk *work_head, *work_tail;
+    size_t work_bytes;
+    struct arena err_arena;
+    struct sbuf err_scratch, err_scratch2;
 };
+
+/* Plan records and errors per work chunk, at most. */
+#define STORE_WORK_CHUNK_RECS  1024
+#define STORE_WORK_CHUNK_BYTES ((size_t)1 << 20)
 
 /* A plan record waiting for its analysis (store_batch_finish()). */
 struct plan_rec {
