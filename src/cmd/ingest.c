@@ -219,7 +219,9 @@ static void reader_close(struct reader *r)
 /* ---- the commit thread (ingest_opts.async_commit) ----
  *
  * Double buffering: the reader hands a full batch with its position to this thread and
- * goes on filling a second batch (store_batch_carry()). One job at a time: the reader
+ * goes on filling a second batch (store_batch_carry()). This thread first does the
+ * batch's deferred work (store_batch_finish(): plan analysis, event rows' redaction),
+ * then writes it, so the two threads share the work about evenly. One job at a time: the reader
  * waits for the previous commit before handing over the next, and learns its outcome
  * then (the new stream id, a failure or a stale position), at the same point where a
  * synchronous commit would have told it. */
@@ -228,8 +230,16 @@ struct committer {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool on;        /* the thread runs */
-    bool job, quit; /* under mu */
+    bool job, quit; /* under mu: a commit is queued or running */
     bool finished;  /* under mu: a job ended and its outcome was not collected */
+    /* Under mu: work in order - event-row chunks (streaming, below) and the commit
+     * (chunk NULL) of the batch they belong to. */
+    struct cqueue {
+        struct cqueue *next;
+        struct store_ev_chunk *chunk;
+        struct store_work_chunk *work; /* of batch wb */
+        struct store_batch *wb;
+    } * qhead, **qtail;
     /* The job, owned by the thread while job is true. */
     struct store *s;
     pthread_mutex_t *store_lock;
@@ -238,30 +248,89 @@ struct committer {
     struct sbuf blob, mark, head;
     int rc; /* of the last job: 0 committed, 1 stale, -1 failed (d) */
     struct diag d;
+    /* Thread-owned: writing a chunk of the batch being filled failed (its transaction
+     * was rolled back): the batch's commit fails with chunk_d. */
+    bool chunk_failed;
+    struct diag chunk_d;
 };
+
+static void committer_push(struct committer *c, struct store_ev_chunk *chunk,
+                           struct store_work_chunk *work, struct store_batch *wb)
+{
+    struct cqueue *q = xcalloc(1, sizeof(*q));
+    q->chunk = chunk;
+    q->work = work;
+    q->wb = wb;
+    *c->qtail = q;
+    c->qtail = &q->next;
+}
 
 static void *committer_main(void *arg)
 {
     struct committer *c = arg;
     pthread_mutex_lock(&c->mu);
     for (;;) {
-        while (!c->job && !c->quit)
+        while (!c->qhead && !c->quit)
             pthread_cond_wait(&c->cv, &c->mu);
-        if (!c->job)
-            break;
+        if (c->quit)
+            break; /* what is left belongs to a batch given up */
+        struct cqueue *q = c->qhead;
+        c->qhead = q->next;
+        if (!c->qhead)
+            c->qtail = &c->qhead;
         pthread_mutex_unlock(&c->mu);
-        if (c->store_lock)
-            pthread_mutex_lock(c->store_lock);
-        int rc = store_commit_batch(c->s, c->b, &c->pos, &c->d);
-        if (c->store_lock)
-            pthread_mutex_unlock(c->store_lock);
+        struct store_ev_chunk *chunk = q->chunk;
+        struct store_work_chunk *work = q->work;
+        struct store_batch *wb = q->wb;
+        free(q);
+        if (work) {
+            /* The batch being filled: only what its reader does not touch. */
+            store_batch_run_work(wb, work);
+            pthread_mutex_lock(&c->mu);
+            continue;
+        }
+        if (chunk) {
+            /* Streaming (one reader, no store lock): the batch's event rows so far. */
+            if (c->chunk_failed)
+                store_ev_chunk_free(chunk);
+            else if (store_write_events(c->s, chunk, &c->chunk_d) < 0)
+                c->chunk_failed = true;
+            pthread_mutex_lock(&c->mu);
+            continue;
+        }
+        int rc;
+        if (c->chunk_failed) {
+            store_batch_discard(c->b);
+            c->d = c->chunk_d;
+            c->chunk_failed = false;
+            c->chunk_d = (struct diag)DIAG_INIT;
+            rc = -1;
+        } else {
+            store_batch_finish(c->b); /* the batch's own work, beside the reader */
+            if (c->store_lock)
+                pthread_mutex_lock(c->store_lock);
+            rc = store_commit_batch(c->s, c->b, &c->pos, &c->d);
+            if (c->store_lock)
+                pthread_mutex_unlock(c->store_lock);
+        }
         pthread_mutex_lock(&c->mu);
         c->rc = rc < 0 ? -1 : rc == STORE_STALE ? 1 : 0;
         c->job = false;
         c->finished = true;
         pthread_cond_broadcast(&c->cv);
     }
+    /* Given up: chunks of a batch that will not be committed, and their transaction. */
+    while (c->qhead) {
+        struct cqueue *q = c->qhead;
+        c->qhead = q->next;
+        store_ev_chunk_free(q->chunk);
+        store_work_chunk_free(q->work);
+        free(q);
+    }
+    c->qtail = &c->qhead;
     pthread_mutex_unlock(&c->mu);
+    if (!c->store_lock)
+        store_abort(c->s);
     return NULL;
 }
 
@@ -293,6 +362,7 @@ struct run {
     /* async_commit: the batch being committed is cm.b; spare is the one to fill next */
     struct committer cm;
     struct store_batch *spare;
+    bool stream; /* the commit thread writes event rows as the batch fills */
 };
 
 static int sink(void *ctx, struct event *ev, struct diag *d)
@@ -405,6 +475,7 @@ static void unlock(const struct run *r)
 
 static int commit_locked(struct run *r, struct store_source_pos *pos, struct diag *d)
 {
+    store_batch_finish(r->b); /* outside the lock: other readers commit meanwhile */
     lock(r);
     int rc = store_commit_batch(r->s, r->b, pos, d);
     unlock(r);
@@ -449,6 +520,9 @@ static void async_start(struct run *r)
     sbuf_init(&c->mark, 0);
     sbuf_init(&c->head, SIFT_SOURCE_HEAD_BYTES);
     c->d = (struct diag)DIAG_INIT;
+    c->chunk_d = (struct diag)DIAG_INIT;
+    c->qhead = NULL;
+    c->qtail = &c->qhead;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->tid, NULL, committer_main, c) != 0) {
@@ -481,9 +555,33 @@ static int async_submit(struct run *r, struct diag *d)
     store_batch_carry(r->b, c->b);
     pthread_mutex_lock(&c->mu);
     c->job = true;
+    committer_push(c, NULL, NULL, NULL);
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     return 0;
+}
+
+/* One reader on the store: hand the batch's full chunks of event rows to the commit
+ * thread, which writes them inside the batch's transaction while the batch fills, and
+ * its full chunks of deferred work (plan analysis, error grouping), which it runs. */
+static void async_stream(struct run *r)
+{
+    struct committer *c = &r->cm;
+    struct store_ev_chunk *chunk = store_batch_take_events(r->b);
+    struct store_work_chunk *work = store_batch_take_work(r->b);
+    if (!chunk && !work)
+        return;
+    pthread_mutex_lock(&c->mu);
+    while (chunk || work) {
+        if (work)
+            committer_push(c, NULL, work, r->b);
+        if (chunk)
+            committer_push(c, chunk, NULL, NULL);
+        chunk = store_batch_take_events(r->b);
+        work = store_batch_take_work(r->b);
+    }
+    pthread_cond_broadcast(&c->cv);
+    pthread_mutex_unlock(&c->mu);
 }
 
 /* Wait for the last job and end the thread; returns async_collect()'s result. */
@@ -628,6 +726,8 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         feed_ring(r, ln);
     r->res->bytes += ln->end - ln->offset;
     r->fed_end = ln->end;
+    if (r->stream)
+        async_stream(r);
     if (r->o->progress && ++r->lines_since_progress >= 16384) {
         r->lines_since_progress = 0;
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
@@ -819,8 +919,11 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .fd = o->fd,
         .chunk_bytes = o->chunk_bytes,
     };
-    if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop)
+    if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
         async_start(&r);
+        /* Alone on the store: its transaction may stay open while the batch fills. */
+        r.stream = r.cm.on && !o->lock;
+    }
     struct pipeline_result pr;
     int rc = pipeline_run(&po, path, &pr, d);
     /* A failed run still waits for the commit in flight (its batch must not be freed

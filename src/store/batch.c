@@ -17,6 +17,15 @@
 
 static void pairs_compact(struct store_batch *b);
 
+/* Deferred plan records and errors, in record order per kind, with their raw texts. */
+struct store_work_chunk {
+    struct store_work_chunk *next;
+    struct arena arena;
+    struct plan_rec *plans;
+    struct err_rec *errs;
+    size_t n_plans, a_plans, n_errs, a_errs;
+};
+
 const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_CALL] = "call",
     [AGG_PARSE] = "parse",
@@ -32,6 +41,9 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
+    arena_init(&b->err_arena, 64 * 1024);
+    sbuf_init(&b->err_scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&b->err_scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     b->nz = normalize_new(NULL);
     return b;
 }
@@ -42,6 +54,13 @@ void batch_reset(struct store_batch *b)
         sketch_release(&b->aggs[i].sk);
     b->n_names = b->n_aggs = b->n_cats = b->n_qids = b->n_errs = b->n_recs = 0;
     b->n_evs = b->n_rejs = b->n_samples = 0;
+    while (b->ev_head) {
+        struct store_ev_chunk *c = b->ev_head;
+        b->ev_head = c->next;
+        ev_chunk_free(c);
+    }
+    b->ev_tail = NULL;
+    b->ev_bytes = 0;
     htab_clear(&b->names_ix);
     htab_clear(&b->aggs_ix);
     htab_clear(&b->cats_ix);
@@ -51,6 +70,15 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->rejs_ix);
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
+    b->n_sk_recs = 0;
+    while (b->work_head) {
+        struct store_work_chunk *c = b->work_head;
+        b->work_head = c->next;
+        store_work_chunk_free(c);
+    }
+    b->work_tail = NULL;
+    b->work_bytes = 0;
+    arena_reset(&b->err_arena);
     pairs_compact(b);
     plans_batch_reset(b->plans);
 }
@@ -74,9 +102,12 @@ void store_batch_free(struct store_batch *b)
     free(b->qids);
     free(b->errs);
     free(b->recs);
-    free(b->evs);
     free(b->rejs);
     free(b->samples);
+    arena_release(&b->err_arena);
+    sbuf_release(&b->err_scratch);
+    sbuf_release(&b->err_scratch2);
+    free(b->sk_recs);
     htab_release(&b->pairs_ix);
     free(b->pairs);
     arena_release(&b->arena);
@@ -174,8 +205,9 @@ static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, u
     return a;
 }
 
-/* Returns the µs added to total_us (the call's time as query_ids also sums it). */
-static int64_t agg_add_duration(struct agg *a, double ms)
+/* Returns the µs added to total_us (the call's time as query_ids also sums it). The
+ * latency sketch gets @ms in store_batch_finish(). */
+static int64_t agg_add_duration(struct store_batch *b, struct agg *a, double ms)
 {
     if (!(ms >= 0) || !isfinite(ms))
         ms = 0;
@@ -189,30 +221,38 @@ static int64_t agg_add_duration(struct agg *a, double ms)
     int64_t us = llround(ms * 1000);
     a->total_us = a->total_us > INT64_MAX - us ? INT64_MAX : a->total_us + us;
     a->sumsq += ms * ms;
-    sketch_add(&a->sk, ms);
+    XGROW(b->sk_recs, b->n_sk_recs + 1, b->a_sk_recs);
+    b->sk_recs[b->n_sk_recs++] = (struct sk_rec){ .agg = (size_t)(a - b->aggs), .ms = ms };
     return us;
 }
 
 /* ---- texts ---- */
 
-/* Copy @in into the arena: redacted (unless keep_literals) and capped. */
-static struct span stored_text(struct store_batch *b, struct span in,
-                               int (*redactor)(struct sbuf *, struct span))
+/* Copy @in into @a: redacted (unless @keep) and capped; @scratch is work space. */
+static struct span stored_text_to(struct arena *a, struct sbuf *scratch, bool keep, struct span in,
+                                  int (*redactor)(struct sbuf *, struct span))
 {
     if (!in.p)
         return SPAN_NULL;
     /* Work on at most twice the cap: what is cut would not be stored anyway. */
     if (in.len > 2 * SIFT_MAX_STORED_TEXT)
         in.len = 2 * SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&b->scratch);
-    if (b->keep_literals || !redactor) {
-        if (sbuf_addspan(&b->scratch, in) < 0)
+    sbuf_reset(scratch);
+    if (keep || !redactor) {
+        if (sbuf_addspan(scratch, in) < 0)
             return SPAN_NULL; /* cannot happen: the scratch cap is larger */
-    } else if (redactor(&b->scratch, in) < 0) {
+    } else if (redactor(scratch, in) < 0) {
         /* The cap was hit: what was appended is redacted; cut below. */
     }
-    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
-    return arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(a, scratch->buf, scratch->len);
+}
+
+/* Copy @in into the batch arena: redacted (unless keep_literals) and capped. */
+static struct span stored_text(struct store_batch *b, struct span in,
+                               int (*redactor)(struct sbuf *, struct span))
+{
+    return stored_text_to(&b->arena, &b->scratch, b->keep_literals, in, redactor);
 }
 
 /* A statement sample: the statement in its own layout with every constant replaced by
@@ -366,30 +406,95 @@ static bool err_eq(const void *ctx, uint32_t idx)
            span_eq(e->message, f->k->message);
 }
 
-static void error_count(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
+/* An error record waiting for store_batch_finish(): message and detail are raw copies
+ * (cut at the stored cap, as error_count() reads them). */
+struct err_rec {
+    int64_t bucket;
+    uint32_t db, user;
+    enum event_severity sev;
+    char sqlstate[6];
+    struct span message, detail;
+};
+
+void store_work_chunk_free(struct store_work_chunk *c)
+{
+    if (!c)
+        return;
+    arena_release(&c->arena);
+    free(c->plans);
+    free(c->errs);
+    free(c);
+}
+
+/* The open work chunk, a new one when the last is full. */
+static struct store_work_chunk *work_open(struct store_batch *b)
+{
+    struct store_work_chunk *c = b->work_tail;
+    if (c && c->n_plans + c->n_errs < STORE_WORK_CHUNK_RECS &&
+        c->arena.used < STORE_WORK_CHUNK_BYTES)
+        return c;
+    if (c)
+        b->work_bytes += c->arena.used;
+    c = xcalloc(1, sizeof(*c));
+    arena_init(&c->arena, 64 * 1024);
+    if (b->work_tail)
+        b->work_tail->next = c;
+    else
+        b->work_head = c;
+    b->work_tail = c;
+    return c;
+}
+
+struct store_work_chunk *store_batch_take_work(struct store_batch *b)
+{
+    struct store_work_chunk *c = b->work_head;
+    if (!c || c == b->work_tail)
+        return NULL; /* the last chunk is still filling */
+    b->work_head = c->next;
+    c->next = NULL;
+    return c;
+}
+
+static void error_defer(struct store_batch *b, const struct event *ev, int64_t bucket, uint32_t db,
                         uint32_t user)
 {
-    struct err k = { .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
-    memcpy(k.sqlstate, ev->sqlstate, sizeof(k.sqlstate));
-    k.sqlstate[5] = '\0';
-
-    /* Grouping key: the redacted message with numbers replaced (always redacted: the key
-     * must not split per literal value even with --keep-literals). */
+    struct store_work_chunk *c = work_open(b);
+    XGROW(c->errs, c->n_errs + 1, c->a_errs);
+    struct err_rec *er = &c->errs[c->n_errs++];
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
-    sbuf_reset(&b->scratch2);
-    sbuf_reset(&b->scratch);
-    if (redact_message(&b->scratch2, msg) < 0 ||
-        redact_numbers(&b->scratch, sbuf_span(&b->scratch2)) < 0) {
+    *er = (struct err_rec){ .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
+    memcpy(er->sqlstate, ev->sqlstate, sizeof(er->sqlstate));
+    er->sqlstate[5] = '\0';
+    er->message = arena_dup(&c->arena, msg.p, msg.len);
+    er->detail = ev->detail.p
+                     ? arena_dup_span(&c->arena, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT))
+                     : SPAN_NULL;
+}
+
+static void error_count(struct store_batch *b, const struct err_rec *er)
+{
+    struct err k = { .bucket = er->bucket, .db = er->db, .user = er->user, .sev = er->sev };
+    memcpy(k.sqlstate, er->sqlstate, sizeof(k.sqlstate));
+    int64_t bucket = er->bucket;
+    uint32_t db = er->db, user = er->user;
+
+    /* Grouping key: the redacted message with numbers replaced (always redacted: the key
+     * must not split per literal value even with --keep-literals). */
+    struct span msg = er->message;
+    sbuf_reset(&b->err_scratch2);
+    sbuf_reset(&b->err_scratch);
+    if (redact_message(&b->err_scratch2, msg) < 0 ||
+        redact_numbers(&b->err_scratch, sbuf_span(&b->err_scratch2)) < 0) {
         /* the cap was hit: what was appended is redacted; cut below */
     }
-    redact_cap(&b->scratch, SIFT_MAX_STORED_TEXT);
-    k.message = sbuf_span(&b->scratch);
+    redact_cap(&b->err_scratch, SIFT_MAX_STORED_TEXT);
+    k.message = sbuf_span(&b->err_scratch);
 
     uint64_t h = XXH3_64bits_withSeed(k.message.p, k.message.len,
                                       (uint64_t)bucket ^ ((uint64_t)db << 20) ^
-                                          ((uint64_t)user << 40) ^ (uint64_t)ev->severity);
+                                          ((uint64_t)user << 40) ^ (uint64_t)er->sev);
     h ^= hash_bytes(k.sqlstate, sizeof(k.sqlstate));
     struct err_find f = { b, &k };
     long i = htab_find(&b->errs_ix, h, err_eq, &f);
@@ -397,17 +502,17 @@ static void error_count(struct store_batch *b, const struct event *ev, int64_t b
         b->errs[i].count++;
         return;
     }
-    k.message = arena_dup(&b->arena, k.message.p, k.message.len);
+    k.message = arena_dup(&b->err_arena, k.message.p, k.message.len);
     k.count = 1;
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
-    sbuf_reset(&b->scratch2);
-    if (sbuf_addspan(&b->scratch2, msg) < 0 ||
-        (ev->detail.p &&
-         (sbuf_addstr(&b->scratch2, "\nDETAIL: ") < 0 ||
-          sbuf_addspan(&b->scratch2, span_sub(ev->detail, 0, SIFT_MAX_STORED_TEXT)) < 0))) {
+    sbuf_reset(&b->err_scratch2);
+    if (sbuf_addspan(&b->err_scratch2, msg) < 0 ||
+        (er->detail.p && (sbuf_addstr(&b->err_scratch2, "\nDETAIL: ") < 0 ||
+                          sbuf_addspan(&b->err_scratch2, er->detail) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
-    k.sample = stored_text(b, sbuf_span(&b->scratch2), redact_message);
+    k.sample = stored_text_to(&b->err_arena, &b->err_scratch, b->keep_literals,
+                              sbuf_span(&b->err_scratch2), redact_message);
     XGROW(b->errs, b->n_errs + 1, b->a_errs);
     b->errs[b->n_errs] = k;
     htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
@@ -416,43 +521,111 @@ static void error_count(struct store_batch *b, const struct event *ev, int64_t b
 
 /* ---- events ---- */
 
-static struct span copy_span(struct store_batch *b, struct span sp)
+static struct span copy_span(struct arena *a, struct span sp)
 {
     if (!sp.p)
         return SPAN_NULL;
     if (sp.len > SIFT_MAX_STORED_TEXT)
         sp.len = SIFT_MAX_STORED_TEXT;
-    return arena_dup(&b->arena, sp.p, sp.len);
+    return arena_dup(a, sp.p, sp.len);
+}
+
+/* A copy of what stored_text_to() will read of @in. */
+static struct span raw_text(struct arena *a, struct span in)
+{
+    if (!in.p)
+        return SPAN_NULL;
+    if (in.len > 2 * SIFT_MAX_STORED_TEXT)
+        in.len = 2 * SIFT_MAX_STORED_TEXT;
+    return arena_dup(a, in.p, in.len);
+}
+
+void ev_chunk_free(struct store_ev_chunk *c)
+{
+    if (!c)
+        return;
+    arena_release(&c->arena);
+    free(c->evs);
+    free(c);
+}
+
+void store_ev_chunk_free(struct store_ev_chunk *c)
+{
+    ev_chunk_free(c);
+}
+
+void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch)
+{
+    for (size_t i = c->n_done; i < c->n; i++) {
+        struct ev *e = &c->evs[i];
+        e->message =
+            stored_text_to(&c->arena, scratch, c->keep_literals, e->message, redact_message);
+        e->detail = stored_text_to(&c->arena, scratch, c->keep_literals, e->detail, redact_message);
+    }
+    c->n_done = c->n;
+}
+
+/* The open chunk, a new one when the last is full. */
+static struct store_ev_chunk *ev_chunk_open(struct store_batch *b)
+{
+    struct store_ev_chunk *c = b->ev_tail;
+    if (c && c->n < STORE_EV_CHUNK_ROWS)
+        return c;
+    if (c)
+        b->ev_bytes += c->arena.used;
+    c = xcalloc(1, sizeof(*c));
+    c->keep_literals = b->keep_literals;
+    arena_init(&c->arena, 64 * 1024);
+    if (b->ev_tail)
+        b->ev_tail->next = c;
+    else
+        b->ev_head = c;
+    b->ev_tail = c;
+    return c;
+}
+
+struct store_ev_chunk *store_batch_take_events(struct store_batch *b)
+{
+    struct store_ev_chunk *c = b->ev_head;
+    if (!c || c == b->ev_tail)
+        return NULL; /* the last chunk is still filling */
+    b->ev_head = c->next;
+    c->next = NULL;
+    return c;
 }
 
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    XGROW(b->evs, b->n_evs + 1, b->a_evs);
-    struct ev *e = &b->evs[b->n_evs++];
+    struct store_ev_chunk *c = ev_chunk_open(b);
+    struct arena *a = &c->arena;
+    XGROW(c->evs, c->n + 1, c->a);
+    struct ev *e = &c->evs[c->n++];
+    b->n_evs++;
     memset(e, 0, sizeof(*e));
     e->ts = ts;
     e->kind = ev->kind;
     e->sev = ev->severity;
     memcpy(e->sqlstate, ev->sqlstate, sizeof(e->sqlstate));
     e->sqlstate[5] = '\0';
-    e->database = copy_span(b, ev->database);
-    e->user = copy_span(b, ev->user);
-    e->application = copy_span(b, ev->application);
+    e->database = copy_span(a, ev->database);
+    e->user = copy_span(a, ev->user);
+    e->application = copy_span(a, ev->application);
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
-    e->message = stored_text(b, ev->message, redact_message);
-    e->detail = stored_text(b, ev->detail, redact_message);
+    /* redacted by ev_chunk_finish() */
+    e->message = raw_text(a, ev->message);
+    e->detail = raw_text(a, ev->detail);
     e->facts = ev->facts;
     struct event_facts *fa = &e->facts;
-    fa->lock_mode = copy_span(b, fa->lock_mode);
-    fa->lock_object = copy_span(b, fa->lock_object);
-    fa->temp_path = copy_span(b, fa->temp_path);
-    fa->cause = copy_span(b, fa->cause);
-    fa->relation = copy_span(b, fa->relation);
-    fa->host = copy_span(b, fa->host);
-    fa->lock_holders = copy_span(b, fa->lock_holders);
-    fa->lock_queue = copy_span(b, fa->lock_queue);
+    fa->lock_mode = copy_span(a, fa->lock_mode);
+    fa->lock_object = copy_span(a, fa->lock_object);
+    fa->temp_path = copy_span(a, fa->temp_path);
+    fa->cause = copy_span(a, fa->cause);
+    fa->relation = copy_span(a, fa->relation);
+    fa->host = copy_span(a, fa->host);
+    fa->lock_holders = copy_span(a, fa->lock_holders);
+    fa->lock_queue = copy_span(a, fa->lock_queue);
     if (ev->src_name.p) {
         sbuf_reset(&b->scratch);
         /* name:line, the number written by hand: printf was a visible share of ingest */
@@ -466,7 +639,7 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
         num[--n] = ':';
         if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
             sbuf_add(&b->scratch, num + n, sizeof(num) - n) == 0)
-            e->src = arena_dup(&b->arena, b->scratch.buf, b->scratch.len);
+            e->src = arena_dup(a, b->scratch.buf, b->scratch.len);
     }
 }
 
@@ -600,6 +773,63 @@ void store_batch_carry(struct store_batch *to, const struct store_batch *from)
     to->last_ts = from->last_ts;
 }
 
+/* ---- deferred work ---- */
+
+static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts)
+{
+    struct store_work_chunk *c = work_open(b);
+    XGROW(c->plans, c->n_plans + 1, c->a_plans);
+    struct plan_rec *pr = &c->plans[c->n_plans++];
+    struct span db = ev->database;
+    if (db.p && db.len > 4096)
+        db.len = 4096; /* what plans_batch_add() keeps */
+    *pr = (struct plan_rec){
+        .ts = ts,
+        .fp = ev->fingerprint,
+        .duration_ms = ev->duration_ms,
+        .database = db.p ? arena_dup(&c->arena, db.p, db.len) : SPAN_NULL,
+        .plan = ev->plan.p ? arena_dup(&c->arena, ev->plan.p, ev->plan.len) : SPAN_NULL,
+        .format = ev->plan_format,
+        .has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0,
+    };
+}
+
+void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c)
+{
+    for (size_t i = 0; i < c->n_errs; i++)
+        error_count(b, &c->errs[i]);
+    struct event ev;
+    memset(&ev, 0, sizeof(ev));
+    for (size_t i = 0; i < c->n_plans; i++) {
+        const struct plan_rec *pr = &c->plans[i];
+        /* the fields plans_batch_add() reads */
+        ev.kind = EV_PLAN;
+        ev.flags = pr->has_fp ? EVENT_HAS_FINGERPRINT : 0;
+        ev.fingerprint = pr->fp;
+        ev.duration_ms = pr->duration_ms;
+        ev.database = pr->database;
+        ev.plan = pr->plan;
+        ev.plan_format = pr->format;
+        plans_batch_add(b, &ev, pr->ts);
+    }
+    store_work_chunk_free(c);
+}
+
+void store_batch_finish(struct store_batch *b)
+{
+    for (struct store_ev_chunk *c = b->ev_head; c; c = c->next)
+        ev_chunk_finish(c, &b->scratch);
+    for (size_t i = 0; i < b->n_sk_recs; i++)
+        sketch_add(&b->aggs[b->sk_recs[i].agg].sk, b->sk_recs[i].ms);
+    b->n_sk_recs = 0;
+    while (b->work_head) {
+        struct store_work_chunk *c = b->work_head;
+        b->work_head = c->next;
+        store_batch_run_work(b, c);
+    }
+    b->work_tail = NULL;
+}
+
 /* ---- store_add ---- */
 
 static enum agg_phase duration_phase(enum event_phase p)
@@ -666,7 +896,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
         struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
-        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(a, ev->duration_ms) : -1;
+        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(b, a, ev->duration_ms) : -1;
         if (ev->rows >= 0) {
             a->rows += ev->rows;
             a->rows_calls++;
@@ -674,7 +904,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         if ((has_fp || paired) && qid)
             qid_touch(b, fp, qid, ph == AGG_CALL ? us : -1, ts);
         if (kind == EV_PLAN)
-            plans_batch_add(b, ev, ts); /* plan shapes: plans.c */
+            plan_defer(b, ev, ts); /* plan shapes: plans.c, in store_batch_finish() */
     } else if (kind == EV_STATEMENT) {
         if (has_fp && ev->has_query_id)
             qid_touch(b, fp, qid, -1, ts);
@@ -684,7 +914,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
 
     if (is_error) {
         uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
-        error_count(b, ev, bucket, db, user);
+        error_defer(b, ev, bucket, db, user); /* error_count() in store_batch_finish() */
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
     }
@@ -745,7 +975,9 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b)
 {
     return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
-           b->arena.used + plans_batch_bytes(b->plans) >= STORE_BATCH_MAX_BYTES;
+           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->arena.used : 0) + b->work_bytes +
+                   (b->work_tail ? b->work_tail->arena.used : 0) >=
+               STORE_BATCH_MAX_BYTES;
 }
 
 uint64_t store_batch_count(const struct store_batch *b)

@@ -361,15 +361,15 @@ static void ev_real(sqlite3_stmt *st, int i, uint64_t *nulls, double v)
     *nulls &= ~(UINT64_C(1) << i);
 }
 
-static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
+static int write_ev_rows(struct store *s, const struct store_ev_chunk *c, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_EV_INSERT);
     /* Bindings outlive sqlite3_reset(): a parameter that was NULL for the previous row
      * and is NULL again is not bound again (most of the 33 are NULL in most rows). */
     uint64_t nulls = UINT64_MAX;
     sqlite3_clear_bindings(st);
-    for (size_t i = 0; i < b->n_evs; i++) {
-        const struct ev *e = &b->evs[i];
+    for (size_t i = 0; i < c->n; i++) {
+        const struct ev *e = &c->evs[i];
         const struct event_facts *f = &e->facts;
         sqlite3_bind_int64(st, 1, e->ts);
         sqlite3_bind_text(st, 2, event_kind_name(e->kind), -1, SQLITE_STATIC);
@@ -413,6 +413,14 @@ static int write_events(struct store *s, const struct store_batch *b, struct dia
         if (step_done(s, st, "cannot write events", d) < 0)
             return -1;
     }
+    return 0;
+}
+
+static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
+{
+    for (const struct store_ev_chunk *c = b->ev_head; c; c = c->next)
+        if (write_ev_rows(s, c, d) < 0)
+            return -1;
     return 0;
 }
 
@@ -530,6 +538,34 @@ static void check_pos_sane(const struct store_source_pos *pos)
         BUG("store_commit: inconsistent source position for '%s'", pos->name ? pos->name : "?");
 }
 
+int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d)
+{
+    int ret = -1;
+    if (s->opts.read_only)
+        BUG("store_write_events on a read-only store");
+    ev_chunk_finish(c, &s->scratch);
+    if (!s->in_batch) {
+        if (store_exec(s, SQL_BEGIN, d) < 0)
+            goto out;
+        s->in_batch = true;
+    }
+    if (write_ev_rows(s, c, d) < 0) {
+        store_abort(s);
+        goto out;
+    }
+    ret = 0;
+out:
+    ev_chunk_free(c);
+    return ret;
+}
+
+void store_abort(struct store *s)
+{
+    if (s->in_batch && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    s->in_batch = false;
+}
+
 int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
 {
     return store_commit_batch(s, s->def, pos, d);
@@ -546,8 +582,10 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
         BUG("store_commit on a read-only store");
     if (pos)
         check_pos_sane(pos);
-    if (store_exec(s, SQL_BEGIN, d) < 0)
+    store_batch_finish(b);
+    if (!s->in_batch && store_exec(s, SQL_BEGIN, d) < 0)
         goto out;
+    s->in_batch = false; /* ended below, one way or the other */
     if (pos) {
         int ok = check_position(s, pos, d);
         if (ok < 0)

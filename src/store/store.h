@@ -112,6 +112,32 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
 void store_batch_discard(struct store_batch *b);
+/* The part of a batch's work that needs no reader state - plan analysis, redaction of
+ * event rows' texts - is left by store_batch_add() for this (store_commit_batch() calls
+ * it first; calling it before is a no-op for the commit). pgsift ingest -j N calls it
+ * in the commit thread, outside the store lock, so that it runs beside the reader. */
+void store_batch_finish(struct store_batch *b);
+
+/* Writing a batch's event rows before its end (pgsift ingest -j 2 on one file, a
+ * single reader: nobody else writes to the store meanwhile). The batch hands out its
+ * rows in chunks, in record order, as they fill (NULL: no full chunk yet); its other
+ * rows stay in it. store_write_events() writes one chunk inside the batch's
+ * transaction, opened on the first chunk, and frees the chunk; the batch's
+ * store_commit_batch() ends that transaction (a failure or a stale position rolls
+ * back the chunks' rows too). -1 + @d: the transaction was rolled back. store_abort()
+ * rolls back an open transaction (the batch was given up). */
+struct store_ev_chunk;
+struct store_ev_chunk *store_batch_take_events(struct store_batch *b);
+/* Likewise the batch's deferred plan analysis and error grouping (store_batch_finish())
+ * may run in chunks while the batch fills, in another thread: store_batch_run_work()
+ * touches only what the reader's store_batch_add() does not (and frees @c). */
+struct store_work_chunk;
+struct store_work_chunk *store_batch_take_work(struct store_batch *b);
+void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c);
+void store_work_chunk_free(struct store_work_chunk *c); /* without running; NULL: no-op */
+SIFT_WUR int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d);
+void store_ev_chunk_free(struct store_ev_chunk *c); /* without writing; NULL is a no-op */
+void store_abort(struct store *s);
 
 /* A batch remembers, across commits, each session's logged statement still waiting for
  * its bare "duration: N ms" line (log_statement + log_duration), so that the duration

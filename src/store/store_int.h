@@ -78,7 +78,9 @@ struct rec {
     uint64_t count;
 };
 
-/* An event row; every text is an arena copy (NULL p = absent). */
+/* An event row; every text is an arena copy (NULL p = absent). Until
+ * store_batch_finish(), message and detail are raw copies (cut at twice the stored cap),
+ * redacted there. */
 struct ev {
     int64_t ts;
     enum event_kind kind;
@@ -90,6 +92,21 @@ struct ev {
     uint64_t fp;
     struct event_facts facts;
 };
+
+/* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
+#define STORE_EV_CHUNK_ROWS 2048
+
+/* Event rows in record order with their texts (own arena: a chunk can leave its batch,
+ * store_batch_take_events()). Rows [0, n_done) have redacted texts. */
+struct store_ev_chunk {
+    struct store_ev_chunk *next;
+    bool keep_literals;
+    struct arena arena;
+    struct ev *evs;
+    size_t n, a, n_done;
+};
+void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch);
+void ev_chunk_free(struct store_ev_chunk *c);
 
 struct rej {
     struct span source; /* arena */
@@ -133,7 +150,10 @@ struct store_batch {
     struct qid *qids;
     struct err *errs;
     struct rec *recs;
-    struct ev *evs;
+    /* Event rows: chunks in record order (the last one open); n_evs counts this batch's
+     * rows, ev_bytes the arena bytes of its closed chunks (store_batch_is_full()). */
+    struct store_ev_chunk *ev_head, *ev_tail;
+    size_t ev_bytes;
     struct rej *rejs;
     struct rej_sample *samples;
     /* Carried across commits (not part of a batch's data): see struct pair. */
@@ -141,12 +161,43 @@ struct store_batch {
     struct pair *pairs;
     size_t n_pairs, a_pairs, live_pairs;
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
-    size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_evs, a_rejs, a_samples;
+    size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_rejs, a_samples;
     struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
+    /* Work left for store_batch_finish(): event rows wait for their texts' redaction
+     * (struct store_ev_chunk), pending plan records for plan analysis, pending errors for
+     * their grouping (raw copies in arena), durations for the aggregates' sketches. */
+    struct sk_rec {
+        size_t agg; /* index into aggs */
+        double ms;
+    } * sk_recs;
+    size_t n_sk_recs, a_sk_recs;
+    /* Plan records and errors wait in work chunks (own arenas, so a chunk can be run
+     * while the batch fills: store_batch_take_work()); work_bytes counts the arena
+     * bytes of the closed ones. What running them builds - plans, errs, err_arena -
+     * is touched by nothing else before the commit (err_scratch is its work space). */
+    struct store_work_chunk *work_head, *work_tail;
+    size_t work_bytes;
+    struct arena err_arena;
+    struct sbuf err_scratch, err_scratch2;
+};
+
+/* Plan records and errors per work chunk, at most. */
+#define STORE_WORK_CHUNK_RECS  1024
+#define STORE_WORK_CHUNK_BYTES ((size_t)1 << 20)
+
+/* A plan record waiting for its analysis (store_batch_finish()). */
+struct plan_rec {
+    int64_t ts;
+    uint64_t fp;
+    double duration_ms;
+    struct span database, plan; /* arena copies */
+    enum plan_format format;
+    bool has_fp;
 };
 
 struct store {
     sqlite3 *db;
+    bool in_batch; /* a batch's transaction is open (store_write_events()) */
     char *path;
     struct store_opts opts;
     sqlite3_stmt *stmt[SQL_COUNT];

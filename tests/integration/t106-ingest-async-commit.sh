@@ -49,4 +49,15 @@ for batch in 40000 400000; do
   "$PGSIFT" -q --db j2.db ingest -j 2 one.csv two.csv
   expect_eq "batch $batch: a re-run adds nothing" "$(cat j1.txt)" "$(dump j2.db)"
 done
+
+# Batches of several thousand event rows: with one reader the commit thread writes the
+# rows in chunks (STORE_EV_CHUNK_ROWS) while the batch fills, in the batch's
+# transaction; the store is still the -j 1 store.
+for i in 1 2 3 4 5 6 7 8; do cat one.csv; done >big.csv
+export SIFT_TEST_BATCH_BYTES=4000000
+rm -f j1.db* j2.db*
+"$PGSIFT" -q --db j1.db ingest -j 1 big.csv
+"$PGSIFT" -q --db j2.db ingest -j 2 big.csv
+[[ $(sqlite3 j1.db "SELECT count(*) FROM events") -gt 6000 ]] || fail "too few event rows to stream"
+expect_eq "streamed event rows: -j 2 gives the -j 1 store" "$(dump j1.db)" "$(dump j2.db)"
 pass

@@ -1194,6 +1194,66 @@ static void test_zz_cleanup(void)
     cleanup();
 }
 
+/* Event rows written in chunks before the batch's commit (pgsift ingest -j 2 on one
+ * file): the same rows as one commit; given up (store_abort), none of them. */
+static void add_rows(struct store_batch *b, int n, int64_t base)
+{
+    for (int i = 0; i < n; i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = T0 + base + i;
+        ev.kind = EV_CONNECTION;
+        ev.severity = SEV_LOG;
+        ev.message = SPAN_LIT("connection received: host=10.0.0.1 port=5432");
+        ev.pid = 1000 + i;
+        store_batch_add(b, &ev);
+    }
+}
+
+static void test_streamed_event_rows(void)
+{
+    char path[300], path2[300];
+    struct diag d = DIAG_INIT;
+    int n = 3 * STORE_EV_CHUNK_ROWS + 17;
+    new_path(path, sizeof(path));
+    new_path(path2, sizeof(path2));
+    struct store *s = open_rw(path), *s2 = open_rw(path2);
+    struct store_batch *b = store_batch_new(s), *b2 = store_batch_new(s2);
+
+    add_rows(b, n, 0);
+    add_rows(b2, n, 0);
+    struct store_ev_chunk *c = store_batch_take_events(b2); /* in order... */
+    CHECK(c != NULL);
+    store_ev_chunk_free(c); /* never written */
+    int chunks = 0;
+    while ((c = store_batch_take_events(b))) {
+        CHECK_EQ_INT(store_write_events(s, c, &d), 0);
+        chunks++;
+    }
+    CHECK_EQ_INT(chunks, 3); /* ...all but the one still filling */
+    CHECK_EQ_INT(q_int(s2, "SELECT count(*) FROM events"), 0);
+    CHECK_EQ_INT(store_commit_batch(s, b, NULL, &d), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), n);
+    CHECK_EQ_INT(q_int(s, "SELECT min(pid) + max(pid) FROM events WHERE id IN (1, " /* order */
+                          "(SELECT max(id) FROM events))"),
+                 1000 + 1000 + n - 1);
+
+    /* Given up: the chunks written are rolled back, the next batch is on its own. */
+    store_batch_discard(b2);
+    add_rows(b2, n, 1000000);
+    while ((c = store_batch_take_events(b2)))
+        CHECK_EQ_INT(store_write_events(s2, c, &d), 0);
+    store_abort(s2);
+    store_batch_discard(b2);
+    add_rows(b2, 5, 0);
+    CHECK_EQ_INT(store_commit_batch(s2, b2, NULL, &d), STORE_COMMITTED);
+    CHECK_EQ_INT(q_int(s2, "SELECT count(*) FROM events"), 5);
+    store_batch_free(b);
+    store_batch_free(b2);
+    store_close(s);
+    store_close(s2);
+}
+
 TEST_LIST = {
     { "created_0600_whatever_the_umask", test_created_0600_whatever_the_umask },
     { "open_errors", test_open_errors },
@@ -1213,6 +1273,7 @@ TEST_LIST = {
     { "report_reads", test_report_reads },
     { "stored_text_limit", test_stored_text_limit },
     { "statement_duration_pairing", test_statement_duration_pairing },
+    { "streamed_event_rows", test_streamed_event_rows },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };
