@@ -440,7 +440,7 @@ int plan_parse_text(struct plan *p, struct span body, struct arena *a)
         line = next_line(&rest);
         lineno++;
         if (is_root_line(line)) {
-            if (qbeg)
+            if (qbeg && !qend) /* keep the end "Query Parameters: " set */
                 qend = bol;
             uint32_t idx = plan_add_node(p, a, PLAN_NONE_IDX);
             struct plan_node *n = &p->nodes[idx];
@@ -450,7 +450,10 @@ int plan_parse_text(struct plan *p, struct span body, struct arena *a)
             root = true;
             break;
         }
-        if (span_starts_with_lit(line, "Query Text: ")) {
+        if (!qbeg && span_starts_with_lit(line, "Query Text: ")) {
+            /* The first one only: a later "Query Text: " line is part of the query (a
+             * multi-line literal) or junk, and must not move qbeg past a qend already
+             * set by "Query Parameters: ". */
             qbeg = line.p + 12;
         } else if (span_starts_with_lit(line, "Query Parameters: ") && qbeg && !qend) {
             qend = bol;

@@ -88,9 +88,10 @@ int plan_parse_xml(struct plan *p, struct span body, struct arena *a)
         struct span tag = span_make(body.p + i + 1, (size_t)gt - i - 1);
         i = (size_t)gt + 1;
         bool closing = tag.len && tag.p[0] == '/';
-        bool empty = tag.len && tag.p[tag.len - 1] == '/';
         if (closing)
             tag = cur_skip(tag, 1);
+        /* After dropping the closing '/': in "</>" the one '/' must not count twice. */
+        bool empty = !closing && tag.len && tag.p[tag.len - 1] == '/';
         if (empty)
             tag.len--;
         size_t nl = 0;

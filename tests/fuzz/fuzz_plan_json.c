@@ -6,6 +6,12 @@
  * object whose "Plan" is an object and every "Plans" an array, within the depth and
  * node bounds, our parser reads it without error and finds the same number of nodes;
  * the redacted body then parses to the same fingerprint.
+ *
+ * Documented difference: a body holding a NUL byte is never valid JSON (RFC 8259 allows
+ * no raw control character, in a string or between tokens) and our parser rejects it,
+ * but jansson 2.14 accepts a NUL right after a number ("{\"Plan\":{\"\":0\0}}"): its
+ * lexer un-reads the byte that ended the number and then takes the NUL for the end of
+ * its refill buffer, so the byte vanishes. The oracle is not applied to such bodies.
  */
 #include <jansson.h>
 #include <stdint.h>
@@ -83,7 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
 
     json_error_t err;
-    json_t *root = json_loadb(buf, size, JSON_REJECT_DUPLICATES, &err);
+    json_t *root = size && memchr(buf, '\0', size)
+                       ? NULL
+                       : json_loadb(buf, size, JSON_REJECT_DUPLICATES, &err);
     json_t *plan = root && json_is_object(root) ? json_object_get(root, "Plan") : NULL;
     if (plan && json_is_object(plan) && well_typed(root)) {
         long want = count_nodes(plan, 1);

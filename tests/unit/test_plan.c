@@ -683,6 +683,47 @@ static void test_truncated_fingerprint(void)
     arena_release(&a);
 }
 
+/* The query is what follows the FIRST "Query Text: " up to "Query Parameters: " or the
+ * root node; a later "Query Text: " line once moved the start past the end (fuzz). */
+static void test_text_query_span(void)
+{
+    struct arena a = ARENA_INIT;
+    struct plan p;
+    static const char two[] = "Query Text: select 1\nQuery Parameters: $1 = '2'\n"
+                              "Query Text: select 3\n"
+                              "Result  (cost=0.00..0.01 rows=1 width=4)\n";
+    CHECK(plan_parse(&p, PLAN_TEXT, span_make(two, sizeof(two) - 1), &a) == 0);
+    CHECK_EQ_SPAN(p.query, "select 1");
+    CHECK_EQ_INT(p.n_nodes, 1);
+
+    static const char multi[] = "Query Text: select 'a\nQuery Text: b'\n"
+                                "Result  (cost=0.00..0.01 rows=1 width=4)\n";
+    CHECK(plan_parse(&p, PLAN_TEXT, span_make(multi, sizeof(multi) - 1), &a) == 0);
+    CHECK_EQ_SPAN(p.query, "select 'a\nQuery Text: b'");
+
+    static const char fuzz[] = "Query Text: \nQuery Parameters: \nQuery Text: ";
+    CHECK(plan_parse(&p, PLAN_TEXT, span_make(fuzz, sizeof(fuzz) - 1), &a) == -1);
+    CHECK(p.error != NULL);
+    arena_release(&a);
+}
+
+/* A NUL byte is never JSON (jansson 2.14 accepts one right after a number, see
+ * tests/fuzz/fuzz_plan_json.c): the parse stops there with an error, keeping the node
+ * read before it, as after any other malformed JSON. */
+static void test_json_nul_byte(void)
+{
+    struct arena a = ARENA_INIT;
+    struct plan p;
+    static const char body[] = "{\"Plan\":{\"\":0\0}}";
+    CHECK(plan_parse(&p, PLAN_JSON, span_make(body, sizeof(body) - 1), &a) == 0);
+    CHECK(p.error != NULL);
+    CHECK_EQ_INT(p.n_nodes, 1);
+    static const char first[] = "\0{\"Plan\":{\"Node Type\":\"Result\"}}";
+    CHECK(plan_parse(&p, PLAN_JSON, span_make(first, sizeof(first) - 1), &a) == -1);
+    CHECK(p.error != NULL);
+    arena_release(&a);
+}
+
 TEST_LIST = {
     { "formats_agree", test_formats_agree },
     { "main_runs_agree", test_main_runs_agree },
@@ -696,5 +737,7 @@ TEST_LIST = {
     { "depth_limit", test_depth_limit },
     { "node_limit", test_node_limit },
     { "truncated_fingerprint", test_truncated_fingerprint },
+    { "text_query_span", test_text_query_span },
+    { "json_nul_byte", test_json_nul_byte },
     { NULL, NULL },
 };

@@ -28,6 +28,11 @@ static void test_find_sub_trim(void)
     CHECK_EQ_SPAN(span_trim(s), "a=b; c=d");
     CHECK_EQ_SPAN(span_sub(s, 2, 3), "a=b");
     CHECK_EQ_INT(span_sub(s, 50, 3).len, 0);
+    /* empty and absent spans trim to themselves without touching memory */
+    CHECK(!span_present(span_rtrim(SPAN_NULL)) && span_rtrim(SPAN_NULL).len == 0);
+    CHECK(!span_present(span_trim(SPAN_NULL)) && span_trim(SPAN_NULL).len == 0);
+    CHECK_EQ_INT(span_trim(span_make("", 0)).len, 0);
+    CHECK_EQ_INT(span_trim(span_cstr(" \t\n")).len, 0);
 }
 
 static void test_integers(void)
