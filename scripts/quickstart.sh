@@ -18,7 +18,7 @@ if ! { cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=OFF 
 fi
 pgsift=$build/pgsift
 
-echo "== built $("$pgsift" version | head -n 1) at $pgsift"
+echo "== built $pgsift"
 "$pgsift" version | sed 's/^/   /'
 
 # The bundled samples: logs a real PostgreSQL 15 server wrote (tests/fixtures/pg15).
@@ -31,8 +31,8 @@ echo
 echo "== the slowest statements by total time"
 "$pgsift" --db "$db" top --limit 10
 echo
-echo "== events"
-"$pgsift" --db "$db" events --format table 2>/dev/null | head -n 15
+echo "== the newest events"
+"$pgsift" --db "$db" events --format table --limit 14
 
 # The daily report of the day the samples were logged on, as HTML and Markdown.
 day=$(head -c 10 "${samples[0]}")
