@@ -1545,7 +1545,7 @@ static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool ed
 {
     size_t from = i, ws0 = i, ws1 = i; /* [ws0, ws1): the last white space run */
     bool comment = false;
-    while (i < end && !r->verbatim) {
+    while (i < end) {
         if (s[i] == '-' && i + 1 < end && s[i + 1] == '-') {
             while (i < end && s[i] != '\n' && s[i] != '\r')
                 i++;
@@ -1573,7 +1573,7 @@ static void gap(struct redactor *r, const char *s, size_t i, size_t end, bool ed
             ws1 = ++i;
         }
     }
-    if (!comment) { /* (or REDACT_VERBATIM: comments are kept) */
+    if (!comment) {
         piece(r, s + from, end - from);
         return;
     }

@@ -111,8 +111,8 @@ enum redact_flags {
     REDACT_NUMBERS = 1 << 1,   /* numeric constants (with their unary minus) */
     REDACT_KEYWORDS = 1 << 2,  /* TRUE, FALSE and NULL used as values */
     REDACT_STATEMENT = 1 << 3, /* trim white space and a trailing ';' (a statement sample) */
-    REDACT_VERBATIM = 1 << 4,  /* only constants change: comments and the unary minus of
-                                  a number stay as written, the N of N'..' goes with its
+    REDACT_VERBATIM = 1 << 4,  /* only constants (and comments) change: the unary minus of
+                                  a number stays as written, the N of N'..' goes with its
                                   string (redact_sql) */
     REDACT_ALL = REDACT_STRINGS | REDACT_NUMBERS | REDACT_KEYWORDS,
 };
@@ -167,8 +167,9 @@ SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 
 /* A SQL statement with every constant (strings of every form, dollar-quoted strings,
  * numbers, unterminated quoted identifiers) replaced by $n, numbered after the highest
- * $n already in the text; layout, identifiers, comments, signs, TRUE/FALSE/NULL, type
- * modifiers and existing parameters are kept: normalize_redact(REDACT_STRINGS |
+ * $n already in the text, and comments dropped (they can carry tenant data: tags,
+ * commented-out values); layout, identifiers, signs, TRUE/FALSE/NULL, type modifiers and
+ * existing parameters are kept: normalize_redact(REDACT_STRINGS |
  * REDACT_NUMBERS | REDACT_VERBATIM). Returns -1 when the output was cut (the cap, or a
  * statement over the bounds of core/limits.h). */
 SIFT_WUR int redact_sql(struct sbuf *out, struct span in);
