@@ -3,9 +3,12 @@
 # Quick start: install what is missing, build the Release binary and run the most
 # complete job pgsift has on the bundled sample logs (tests/fixtures/pg15), then show
 # the result. Safe to run again: nothing is reinstalled, the build is incremental.
+# SIFT_QUICKSTART_BUILD_DIR and SIFT_QUICKSTART_OUT (where report.html/.md go) let the
+# test of this script (tests/integration/t004-quickstart.sh) keep out of the checkout.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-build=$root/build/release
+build=${SIFT_QUICKSTART_BUILD_DIR:-$root/build/release}
+out=${SIFT_QUICKSTART_OUT:-$root}
 
 "$root/scripts/install-deps.sh" build
 log=$(mktemp)
@@ -36,9 +39,9 @@ echo "== the newest events"
 
 # The daily report of the day the samples were logged on, as HTML and Markdown.
 day=$(head -c 10 "${samples[0]}")
-"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.html"
-"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$root/report.md"
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$out/report.html"
+"$pgsift" --db "$db" report --day "$day" --tz UTC -o "$out/report.md"
 echo
 echo "== the daily report of $day (UTC):"
-echo "   $root/report.html   (open it in a browser: one file, no network)"
-echo "   $root/report.md     (GitHub Markdown)"
+echo "   $out/report.html   (open it in a browser: one file, no network)"
+echo "   $out/report.md     (GitHub Markdown)"

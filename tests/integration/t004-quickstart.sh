@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The README's first command, scripts/quickstart.sh, end to end: it must exit 0 (a
+# '| head' under pipefail once made it die of SIGPIPE before the report), ingest the
+# bundled samples, print the top statements and the newest events, and write report.html
+# and report.md where it says. Builds its own Release binary in the test's directory.
+# labels: slow
+# timeout: 900
+. "$(dirname "$0")/lib.sh"
+
+rc=0
+SIFT_QUICKSTART_BUILD_DIR=$T/release SIFT_QUICKSTART_OUT=$T PGSIFT_DB=$T/qs.db \
+  "$SIFT_SOURCE_DIR/scripts/quickstart.sh" >out.txt 2>err.txt || rc=$?
+expect_eq "quickstart exit code (stderr: $(tail -5 err.txt))" 0 "$rc"
+out=$(cat out.txt)
+expect_contains "$out" "== the slowest statements by total time"
+expect_contains "$out" "FINGERPRINT"
+expect_contains "$out" "== the newest events"
+expect_contains "$out" "$T/report.html"
+for f in report.html report.md; do
+  [[ -s $T/$f ]] || fail "$f not written"
+done
+expect_contains "$(head -c 300 "$T/report.html")" "<!DOCTYPE html>"
+expect_contains "$(cat "$T/report.md")" "| "
+# Exactly once: running it again adds nothing to the store.
+calls() { PGSIFT_DB=$T/qs.db store_query "SELECT sum(calls) FROM query_stats"; }
+before=$(calls)
+SIFT_QUICKSTART_BUILD_DIR=$T/release SIFT_QUICKSTART_OUT=$T PGSIFT_DB=$T/qs.db \
+  "$SIFT_SOURCE_DIR/scripts/quickstart.sh" >/dev/null 2>&1 || fail "second run failed"
+expect_eq "calls after a second run" "$before" "$(calls)"
+((before > 0)) || fail "no calls ingested"
+pass
