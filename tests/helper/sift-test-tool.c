@@ -584,11 +584,12 @@ static int cmd_parse_count(int argc, char **argv)
     return st == INPUT_ERROR ? 1 : 0;
 }
 
-/* classify FILE [FORMAT]: parse FILE (format auto unless given), classify every event
- * and print one tab-separated line per event: kind, phase, duration_ms, step, cause,
- * wait_ms, temp_bytes, buffers, deadlock participants, has_params, query length. Two
- * formats of the same log must print the same lines. */
-static int cmd_classify(int argc, char **argv)
+/* Parse FILE in FORMAT ("auto" when NULL), classify every event and call @fn with it
+ * (the arena is reset after each line's events). Returns 0, or 1 after printing the
+ * input's or parser's error. */
+static int each_classified_event(const char *path, const char *format,
+                                 void (*fn)(struct event *ev, struct arena *a, void *ctx),
+                                 void *ctx)
 {
     struct diag d = DIAG_INIT;
     struct arena a = ARENA_INIT;
@@ -596,13 +597,8 @@ static int cmd_classify(int argc, char **argv)
     struct event *ev;
     enum input_status st;
 
-    if (argc < 2) {
-        fprintf(stderr, "usage: sift-test-tool classify FILE [FORMAT]\n");
-        return 2;
-    }
-    struct parser *p =
-        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
-    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
+    struct parser *p = parser_new(&(struct parser_opts){ .format = format ? format : "auto" }, &d);
+    struct input *in = p ? input_open(&(struct input_opts){ .path = path }, &d) : NULL;
     if (!in) {
         fprintf(stderr, "sift-test-tool: %s\n", d.msg);
         parser_free(p);
@@ -616,12 +612,7 @@ static int cmd_classify(int argc, char **argv)
             parser_end(p);
         while (parser_next(p, &ev) == PARSE_EVENT) {
             classify_event(ev, &a);
-            printf("%s\t%s\t%.3f\t%s\t%.*s\t%.3f\t%" PRId64 "\t%" PRId64 "\t%d\t%d\t%zu\n",
-                   event_kind_name(ev->kind), phase_name(ev->phase), ev->duration_ms,
-                   event_step_name(ev->facts.step), (int)ev->facts.cause.len,
-                   ev->facts.cause.p ? ev->facts.cause.p : "", ev->facts.wait_ms,
-                   ev->facts.temp_bytes, ev->facts.buffers, ev->facts.n_participants,
-                   !!(ev->flags & EVENT_HAS_PARAMS), ev->query.len);
+            fn(ev, &a, ctx);
         }
         arena_reset(&a);
         if (st != INPUT_LINE && st != INPUT_DAMAGED)
@@ -637,83 +628,84 @@ static int cmd_classify(int argc, char **argv)
     return 0;
 }
 
+static void print_facts(struct event *ev, struct arena *a, void *ctx)
+{
+    (void)a;
+    (void)ctx;
+    printf("%s\t%s\t%.3f\t%s\t%.*s\t%.3f\t%" PRId64 "\t%" PRId64 "\t%d\t%d\t%zu\n",
+           event_kind_name(ev->kind), phase_name(ev->phase), ev->duration_ms,
+           event_step_name(ev->facts.step), (int)ev->facts.cause.len,
+           ev->facts.cause.p ? ev->facts.cause.p : "", ev->facts.wait_ms, ev->facts.temp_bytes,
+           ev->facts.buffers, ev->facts.n_participants, !!(ev->flags & EVENT_HAS_PARAMS),
+           ev->query.len);
+}
+
+/* classify FILE [FORMAT]: parse FILE (format auto unless given), classify every event
+ * and print one tab-separated line per event: kind, phase, duration_ms, step, cause,
+ * wait_ms, temp_bytes, buffers, deadlock participants, has_params, query length. Two
+ * formats of the same log must print the same lines. */
+static int cmd_classify(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: sift-test-tool classify FILE [FORMAT]\n");
+        return 2;
+    }
+    return each_classified_event(argv[1], argc > 2 ? argv[2] : NULL, print_facts, NULL);
+}
+
+struct plans_ctx {
+    struct normalizer *nz; /* --redacted */
+    struct sbuf red;
+};
+
+static void print_plan(struct event *ev, struct arena *a, void *ctx)
+{
+    struct plans_ctx *c = ctx;
+    if (ev->kind != EV_PLAN)
+        return;
+    struct plan_analysis pa;
+    struct span body = ev->plan;
+    if (c->nz) {
+        sbuf_reset(&c->red);
+        if (plan_redact(c->nz, body, ev->plan_format, a, &c->red) < 0)
+            fprintf(stderr, "sift-test-tool: redaction cut\n");
+        body = sbuf_span(&c->red);
+        printf("%s\n", c->red.buf);
+    }
+    plan_analyze(body, ev->plan_format, ev->duration_ms, a, &pa);
+    printf("line %" PRIu64 "\t%s\t%016" PRIx64 "\t%s\t%.*s\n", ev->src_line,
+           plan_format_name(ev->plan_format), pa.fingerprint, pa.parsed ? "parsed" : pa.reason,
+           (int)pa.shape.len, pa.shape.p ? pa.shape.p : "");
+    for (size_t i = 0; i < pa.n_insights; i++)
+        printf("  insight %s\t%.*s\t%.*s\n", plan_insight_name(pa.insights[i].kind),
+               (int)pa.insights[i].node.len, pa.insights[i].node.p ? pa.insights[i].node.p : "",
+               (int)pa.insights[i].explanation.len, pa.insights[i].explanation.p);
+    for (size_t i = 0; i < pa.n_suggestions; i++)
+        printf("  index %.*s\tsaving %.3f ms\n", (int)pa.suggestions[i].ddl.len,
+               pa.suggestions[i].ddl.p, pa.suggestions[i].saving_ms);
+}
+
 /* plans [--redacted] FILE [FORMAT]: every auto_explain plan of FILE analysed: its line,
  * format, fingerprint, shape, then indented insights (name, node, explanation) and index
  * suggestions (DDL). --redacted: print each plan redacted and analyse that instead. */
 static int cmd_plans(int argc, char **argv)
 {
-    struct diag d = DIAG_INIT;
-    struct arena a = ARENA_INIT;
-    struct input_line ln;
-    struct event *ev;
-    enum input_status st;
-    struct normalizer *nz = NULL;
-    struct sbuf red = SBUF_INIT;
+    struct plans_ctx c = { NULL, SBUF_INIT };
 
     if (argc > 1 && !strcmp(argv[1], "--redacted")) {
-        nz = normalize_new(NULL);
+        c.nz = normalize_new(NULL);
         argc--;
         argv++;
     }
     if (argc < 2) {
         fprintf(stderr, "usage: sift-test-tool plans FILE [FORMAT]\n");
+        normalize_free(c.nz);
         return 2;
     }
-    struct parser *p =
-        parser_new(&(struct parser_opts){ .format = argc > 2 ? argv[2] : "auto" }, &d);
-    struct input *in = p ? input_open(&(struct input_opts){ .path = argv[1] }, &d) : NULL;
-    if (!in) {
-        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
-        parser_free(p);
-        return 1;
-    }
-    for (;;) {
-        st = input_next(in, &ln, &d);
-        if (st == INPUT_LINE)
-            parser_feed(p, &ln);
-        else if (st == INPUT_EOF || st == INPUT_ERROR)
-            parser_end(p);
-        while (parser_next(p, &ev) == PARSE_EVENT) {
-            classify_event(ev, &a);
-            if (ev->kind != EV_PLAN)
-                continue;
-            struct plan_analysis pa;
-            struct span body = ev->plan;
-            if (nz) {
-                sbuf_reset(&red);
-                if (plan_redact(nz, body, ev->plan_format, &a, &red) < 0)
-                    fprintf(stderr, "sift-test-tool: redaction cut\n");
-                body = sbuf_span(&red);
-                printf("%s\n", red.buf);
-            }
-            plan_analyze(body, ev->plan_format, ev->duration_ms, &a, &pa);
-            printf("line %" PRIu64 "\t%s\t%016" PRIx64 "\t%s\t%.*s\n", ev->src_line,
-                   plan_format_name(ev->plan_format), pa.fingerprint,
-                   pa.parsed ? "parsed" : pa.reason, (int)pa.shape.len,
-                   pa.shape.p ? pa.shape.p : "");
-            for (size_t i = 0; i < pa.n_insights; i++)
-                printf("  insight %s\t%.*s\t%.*s\n", plan_insight_name(pa.insights[i].kind),
-                       (int)pa.insights[i].node.len,
-                       pa.insights[i].node.p ? pa.insights[i].node.p : "",
-                       (int)pa.insights[i].explanation.len, pa.insights[i].explanation.p);
-            for (size_t i = 0; i < pa.n_suggestions; i++)
-                printf("  index %.*s\tsaving %.3f ms\n", (int)pa.suggestions[i].ddl.len,
-                       pa.suggestions[i].ddl.p, pa.suggestions[i].saving_ms);
-        }
-        arena_reset(&a);
-        if (st != INPUT_LINE && st != INPUT_DAMAGED)
-            break;
-    }
-    input_close(in);
-    parser_free(p);
-    arena_release(&a);
-    sbuf_release(&red);
-    normalize_free(nz);
-    if (st == INPUT_ERROR) {
-        fprintf(stderr, "sift-test-tool: %s\n", d.msg);
-        return 1;
-    }
-    return 0;
+    int rc = each_classified_event(argv[1], argc > 2 ? argv[2] : NULL, print_plan, &c);
+    sbuf_release(&c.red);
+    normalize_free(c.nz);
+    return rc;
 }
 
 static const struct {
