@@ -24,6 +24,7 @@
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "normalize/normalize.h"
+#include "plan_checks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -72,21 +73,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct plan p;
     struct plan_analysis x, y;
     struct sbuf red = SBUF_INIT;
-    char *buf = malloc(size ? size : 1);
+    char *buf = fuzz_copy(data, size);
 
-    if (!buf)
-        abort();
     if (!nz)
         nz = normalize_new(NULL);
-    if (size)
-        memcpy(buf, data, size);
     struct span body = span_make(buf, size);
     int rc = plan_parse_json(&p, body, &a);
-    if (p.n_nodes > SIFT_MAX_PLAN_NODES)
-        abort();
-    for (uint32_t i = 1; i < p.n_nodes; i++)
-        if (p.nodes[i].parent >= i || p.nodes[i].depth >= SIFT_MAX_PLAN_DEPTH)
-            abort();
+    check_tree(&p);
 
     json_error_t err;
     json_t *root = size && memchr(buf, '\0', size)
@@ -110,9 +103,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     json_decref(root);
 
     plan_analyze(body, PLAN_JSON, 5.0, &a, &x);
-    for (size_t i = 0; i < x.n_insights; i++)
-        if ((unsigned)x.insights[i].kind >= PLAN_INSIGHT_COUNT)
-            abort();
+    check_analysis(&x);
     sbuf_reset(&red);
     (void)plan_redact(nz, body, PLAN_JSON, &a, &red);
     sbuf_release(&red);

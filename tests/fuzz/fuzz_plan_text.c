@@ -16,57 +16,9 @@
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "normalize/normalize.h"
+#include "plan_checks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void touch(struct span s)
-{
-    volatile unsigned char sink = 0;
-    for (size_t i = 0; i < s.len; i++)
-        sink ^= (unsigned char)s.p[i];
-    (void)sink;
-}
-
-static void check_tree(const struct plan *p)
-{
-    if (p->n_nodes > SIFT_MAX_PLAN_NODES)
-        abort();
-    for (uint32_t i = 0; i < p->n_nodes; i++) {
-        const struct plan_node *n = &p->nodes[i];
-        if (n->depth >= SIFT_MAX_PLAN_DEPTH)
-            abort();
-        if (i == 0 ? n->parent != PLAN_NONE_IDX
-                   : (n->parent >= i || p->nodes[n->parent].depth + 1 != n->depth))
-            abort();
-        touch(n->type);
-        touch(n->relation);
-        touch(n->alias);
-        touch(n->index);
-        touch(n->filter);
-        touch(n->sort_method);
-    }
-    for (uint32_t i = 0; i < p->n_triggers; i++) {
-        touch(p->triggers[i].name);
-        touch(p->triggers[i].constraint);
-    }
-    touch(p->query);
-}
-
-static void check_analysis(const struct plan_analysis *pa)
-{
-    touch(pa->shape);
-    for (size_t i = 0; i < pa->n_insights; i++) {
-        if ((unsigned)pa->insights[i].kind >= PLAN_INSIGHT_COUNT)
-            abort();
-        touch(pa->insights[i].node);
-        touch(pa->insights[i].explanation);
-        touch(pa->insights[i].evidence);
-    }
-    for (size_t i = 0; i < pa->n_suggestions; i++) {
-        touch(pa->suggestions[i].ddl);
-        touch(pa->suggestions[i].evidence);
-    }
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -75,14 +27,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct plan p;
     struct plan_analysis x, y;
     struct sbuf red = SBUF_INIT;
-    char *buf = malloc(size ? size : 1);
+    char *buf = fuzz_copy(data, size);
 
-    if (!buf)
-        abort();
     if (!nz)
         nz = normalize_new(NULL);
-    if (size)
-        memcpy(buf, data, size);
     struct span body = span_make(buf, size);
     if (plan_parse_text(&p, body, &a) == 0)
         check_tree(&p);

@@ -15,6 +15,7 @@
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "normalize/normalize.h"
+#include "plan_checks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -30,26 +31,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     enum plan_format fmt = data[0] % 2 ? PLAN_XML : PLAN_YAML;
     size--;
-    char *buf = malloc(size ? size : 1);
-    if (!buf)
-        abort();
+    char *buf = fuzz_copy(data + 1, size);
     if (!nz)
         nz = normalize_new(NULL);
-    if (size)
-        memcpy(buf, data + 1, size);
     struct span body = span_make(buf, size);
-    if (plan_parse(&p, fmt, body, &a) == 0 || p.n_nodes) {
-        if (p.n_nodes > SIFT_MAX_PLAN_NODES)
-            abort();
-        for (uint32_t i = 1; i < p.n_nodes; i++)
-            if (p.nodes[i].parent >= i || p.nodes[i].depth >= SIFT_MAX_PLAN_DEPTH ||
-                p.nodes[p.nodes[i].parent].depth + 1 != p.nodes[i].depth)
-                abort();
-    }
+    if (plan_parse(&p, fmt, body, &a) == 0 || p.n_nodes)
+        check_tree(&p);
     plan_analyze(body, fmt, 3.0, &a, &x);
     plan_analyze(body, fmt, 3.0, &a, &y);
     if (x.fingerprint != y.fingerprint || x.n_insights != y.n_insights)
         abort();
+    check_analysis(&x);
     sbuf_init(&red, 64u << 20);
     if (plan_redact(nz, body, fmt, &a, &red) == 0)
         plan_analyze(sbuf_span(&red), fmt, 3.0, &a, &y);
