@@ -19,25 +19,7 @@ export SIFT_TEST_NOW=2026-11-24T12:00:00Z
 #  regression      p95 20 ms vs 800 ms in [10:10, 10:20) at 10:25 (ratio <= 0.5); the
 #                  baseline's p95 turns fast at 10:34
 #  log_flatline    last line 10:29:55: no line in [10:30, 10:40) -> pending 10:40, for 5 m
-expected='2026-11-24T10:04:00Z pending    slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:07:00Z firing     slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:08:00Z firing     deadlock                 critical value=1 database=app
-2026-11-24T10:09:00Z recovering deadlock                 critical value=1 database=app
-2026-11-24T10:13:00Z firing     long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:14:00Z recovering long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:16:00Z firing     auth_failure_burst       critical value=12 database=app user=mallory
-2026-11-24T10:19:00Z firing     new_query_shape          info     value=3 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:21:00Z resolved   auth_failure_burst       critical value=12 database=app user=mallory
-2026-11-24T10:23:00Z resolved   deadlock                 critical value=1 database=app
-2026-11-24T10:23:00Z resolved   long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:24:00Z recovering new_query_shape          info     value=12 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:25:00Z firing     regression               warning  value=20 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:25:00Z recovering slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:26:00Z resolved   slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:28:00Z resolved   new_query_shape          info     value=12 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:34:00Z resolved   regression               warning  value=20 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:40:00Z pending    log_flatline             critical value=0 input=pg.log
-2026-11-24T10:45:00Z firing     log_flatline             critical value=0 input=pg.log'
+expected=$(cat "$SIFT_SOURCE_DIR/tests/integration/data/replay-timeline.txt")
 
 got=$("$PGSIFT" rules test --events "$ev" --until 2026-11-24T11:00:00Z "$rules")
 if [[ "$got" != "$expected" ]]; then

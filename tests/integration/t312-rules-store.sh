@@ -12,23 +12,7 @@ export SIFT_TEST_NOW=2026-11-24T12:00:00Z
 grep -v '^#' "$ev" > all.ndjson
 
 # The t310 timeline without log_flatline (values: p95 from the store's sketches).
-expected='2026-11-24T10:04:00Z pending    slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:07:00Z firing     slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:08:00Z firing     deadlock                 critical value=1 database=app
-2026-11-24T10:09:00Z recovering deadlock                 critical value=1 database=app
-2026-11-24T10:13:00Z firing     long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:14:00Z recovering long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:16:00Z firing     auth_failure_burst       critical value=12 database=app user=mallory
-2026-11-24T10:19:00Z firing     new_query_shape          info     value=3 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:21:00Z resolved   auth_failure_burst       critical value=12 database=app user=mallory
-2026-11-24T10:23:00Z resolved   deadlock                 critical value=1 database=app
-2026-11-24T10:23:00Z resolved   long_lock_wait           warning  value=1 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:24:00Z recovering new_query_shape          info     value=12 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:25:00Z firing     regression               warning  value=20 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:25:00Z recovering slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:26:00Z resolved   slow_query_p95           warning  value=800 database=app fingerprint=1f3a5c7e9b2d4f60
-2026-11-24T10:28:00Z resolved   new_query_shape          info     value=12 database=app fingerprint=abcdefabcdef0123
-2026-11-24T10:34:00Z resolved   regression               warning  value=20 database=app fingerprint=1f3a5c7e9b2d4f60'
+expected=$(grep -v log_flatline "$SIFT_SOURCE_DIR/tests/integration/data/replay-timeline.txt")
 
 "$SIFT_TEST_TOOL" store-load all.ndjson >/dev/null
 got=$("$PGSIFT" rules test --until 2026-11-24T11:00:00Z "$rules" 2>err.txt)
