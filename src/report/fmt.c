@@ -327,3 +327,16 @@ struct span rw_sample(struct rw *w, struct span s, size_t max)
         w->err = -1;
     return t;
 }
+
+bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
+              void (*fmt)(char *, size_t, double))
+{
+    char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX];
+    if (!s->n)
+        return false;
+    fmt(b, sizeof(b), s->sum);
+    fmt(c, sizeof(c), s->max);
+    fmt(p, sizeof(p), s->p95);
+    snprintf(buf, size, "%s in all, max %s, p95 %s", b, c, p);
+    return true;
+}

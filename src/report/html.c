@@ -833,14 +833,9 @@ static void errors(struct rw *h)
 static void stat_items(struct rw *h, const char *label, const struct report_stat *s,
                        void (*fmt)(char *, size_t, double))
 {
-    char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX], line[4 * FMT_MAX];
-    if (!s->n)
-        return;
-    fmt(b, sizeof(b), s->sum);
-    fmt(c, sizeof(c), s->max);
-    fmt(p, sizeof(p), s->p95);
-    snprintf(line, sizeof(line), "%s in all, max %s, p95 %s", b, c, p);
-    dl_item(h, label, line);
+    char line[FMT_STAT_MAX];
+    if (fmt_stat(line, sizeof(line), s, fmt))
+        dl_item(h, label, line);
 }
 
 static void kind_count(struct rw *h, const char *label, enum event_kind k)

@@ -379,14 +379,9 @@ static void kv_count(struct rw *m, const char *k, double v)
 static void kv_stat(struct rw *m, const char *k, const struct report_stat *s,
                     void (*fmt)(char *, size_t, double))
 {
-    char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX], line[4 * FMT_MAX];
-    if (!s->n)
-        return;
-    fmt(b, sizeof(b), s->sum);
-    fmt(c, sizeof(c), s->max);
-    fmt(p, sizeof(p), s->p95);
-    snprintf(line, sizeof(line), "%s in all, max %s, p95 %s", b, c, p);
-    kv(m, k, line);
+    char line[FMT_STAT_MAX];
+    if (fmt_stat(line, sizeof(line), s, fmt))
+        kv(m, k, line);
 }
 
 static void kv_head(struct rw *m)

@@ -36,6 +36,11 @@ void fmt_ratio(char *buf, size_t size, double r);                 /* x2.35 */
 void fmt_fingerprint(char buf[17], uint64_t fp);                  /* 16 lower-case hex digits */
 void fmt_local(const struct report *r, int64_t us, char *buf, size_t size); /* 2026-11-24 10:00 */
 void fmt_bucket_label(const struct report *r, size_t i, char *buf, size_t size); /* 10:00 */
+/* "1.2 s in all, max 300 ms, p95 120 ms" of @s in unit @fmt; false (nothing written)
+ * when @s has no values. @buf holds FMT_STAT_MAX bytes. */
+#define FMT_STAT_MAX (4 * FMT_MAX)
+bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
+              void (*fmt)(char *, size_t, double));
 
 /* Bucket bounds: "0.5 ms", "5 s", "64 MiB" (%g, for round numbers). */
 void fmt_short_ms(char *buf, size_t size, double ms);
