@@ -146,4 +146,10 @@
  * message or detail. Longer ones are cut at a UTF-8 boundary and end in "...". */
 #define SIFT_MAX_STORED_TEXT (16u << 10)
 
+/* A packed event block (store/evblock.h): at most this many bytes (a writer starts a new
+ * block beyond it, so no event is lost) and events; a stored block beyond either is
+ * reported as corrupt rather than decoded. */
+#define SIFT_MAX_EVBLOCK_BYTES  (64u << 20)
+#define SIFT_MAX_EVBLOCK_EVENTS 65536u
+
 #endif

@@ -445,11 +445,11 @@ static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest,
         "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 60",
         "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 3600",
         "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = 86400",
-        "SELECT min(ts) FROM events",
+        "SELECT min(ts_min) FROM event_blocks",
     };
     static const char *const hi[] = {
         "SELECT max(last_seen) FROM queries",
-        "SELECT max(ts) FROM events",
+        "SELECT max(ts_max) FROM event_blocks",
         "SELECT max(ts) FROM plan_calls",
     };
     struct mstore *m = (struct mstore *)ms;

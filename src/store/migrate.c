@@ -65,6 +65,9 @@ static int apply(sqlite3 *db, const char *path, const struct embedded_file *f, i
     if (now < n) {
         if (sqlite3_exec(db, f->data, NULL, NULL, &err) != SQLITE_OK)
             return fail_apply(db, path, f->path, err, d);
+        /* 006 made event_blocks: the old events rows move there (C: the encoding) */
+        if (n == 6 && evblocks_migrate(db, d) < 0)
+            return fail_apply(db, path, f->path, NULL, d); /* d says why */
         if (user_version(db, path, &now, d) < 0)
             return fail_apply(db, path, f->path, NULL, d);
         if (now != n)

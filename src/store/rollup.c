@@ -75,7 +75,7 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
         run(s, SQL_EXPIRE_AGG, cut_days, 0, 0, &stats->day_rows, d) < 0 ||
         run(s, SQL_EXPIRE_ERR, cut_days, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REC, cut_days, 0, 0, NULL, d) < 0 ||
-        run(s, SQL_EXPIRE_EVENTS, now_us - r->events_us, 0, 0, &stats->events, d) < 0 ||
+        evblocks_expire(s, now_us - r->events_us, &stats->events, d) < 0 ||
         run(s, SQL_EXPIRE_QUERIES, now_us - r->days_us, 0, 0, &stats->queries, d) < 0 ||
         run(s, SQL_EXPIRE_QIDS, now_us - r->days_us, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_SOURCES, now_us - r->days_us, 0, 0, &stats->sources, d) < 0 ||

@@ -24,20 +24,6 @@
     "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
     " min_ms, max_ms, sumsq_ms, rows, rows_calls, errors, sketch"
 
-#define SQL_EVENT_COLS                                                                     \
-    "id, ts, kind, severity, sqlstate, database, username, application, pid, fingerprint," \
-    " message, detail, wait_ms, lock_mode, lock_object, temp_bytes, temp_path, buffers,"   \
-    " write_s, sync_s, total_s, cause, relation, tuples_removed, tuples_remain,"           \
-    " elapsed_s, host, step, lock_holders, lock_queue, blocker_pid, distance_kb, port, src"
-
-/* Index of the first fact column in SQL_EVENT_COLS (wait_ms) and how many there are. */
-#define SQL_EVENT_FIRST_FACT 12
-#define SQL_EVENT_N_FACTS    21
-
-#define SQL_EVENT_FILTER                                                                \
-    " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR instr(?3, ',' || kind || ',') > 0)" \
-    " AND (?4 IS NULL OR database = ?4) AND (?5 IS NULL OR username = ?5)"
-
 #define STORE_SQL(X)                                                                               \
     X(SQL_BEGIN, "BEGIN IMMEDIATE")                                                                \
     X(SQL_COMMIT, "COMMIT")                                                                        \
@@ -73,14 +59,8 @@
     X(SQL_REC_UPSERT,                                                                              \
       "INSERT INTO record_stats (bucket, width, kind, severity, count)"                            \
       " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \
-    X(SQL_EV_INSERT,                                                                               \
-      "INSERT INTO events (ts, kind, severity, sqlstate, database, username, application,"         \
-      " pid, fingerprint, message, detail, wait_ms, lock_mode, lock_object, temp_bytes,"           \
-      " temp_path, buffers, write_s, sync_s, total_s, cause, relation, tuples_removed,"            \
-      " tuples_remain, elapsed_s, host, step, lock_holders, lock_queue, blocker_pid,"              \
-      " distance_kb, port, src) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"        \
-      " ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29,"      \
-      " ?30, ?31, ?32, ?33)")                                                                      \
+    X(SQL_EVB_INSERT, "INSERT INTO event_blocks (ts_min, ts_max, n, kinds, data)"                  \
+                      " VALUES (?1, ?2, ?3, ?4, ?5)")                                              \
     X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
                       " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
                       " count = count + excluded.count, last_seen = excluded.last_seen")           \
@@ -135,7 +115,12 @@
     X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
     X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
     X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1") \
-    X(SQL_EXPIRE_EVENTS, "DELETE FROM events WHERE ts < ?1")                                       \
+    X(SQL_EXPIRE_EVB_COUNT, "SELECT coalesce(sum(n), 0) FROM event_blocks WHERE ts_max < ?1")      \
+    X(SQL_EXPIRE_EVB_DEL, "DELETE FROM event_blocks WHERE ts_max < ?1")                            \
+    X(SQL_EXPIRE_EVB_CUT, "SELECT id, ts_min, ts_max, n, data FROM event_blocks"                   \
+                          " WHERE ts_min < ?1 AND ts_max >= ?1")                                   \
+    X(SQL_EVB_UPDATE, "UPDATE event_blocks SET ts_min = ?2, ts_max = ?3, n = ?4, kinds = ?5,"      \
+                      " data = ?6 WHERE id = ?1")                                                  \
     X(SQL_EXPIRE_QUERIES, "DELETE FROM queries WHERE last_seen < ?1 AND NOT EXISTS"                \
                           " (SELECT 1 FROM query_stats q WHERE q.fingerprint ="                    \
                           " queries.fingerprint)")                                                 \
@@ -154,10 +139,11 @@
       " ORDER BY fingerprint")                                                                     \
     X(SQL_TOP_CATALOGUE,                                                                           \
       "SELECT query, first_seen, last_seen FROM queries WHERE fingerprint = ?1")                   \
-    /* pgsift events: ?1 ?2 µs range, ?3 ",kind,kind," or NULL, ?4 db, ?5 user, ?6 limit */       \
-    X(SQL_EVENTS, "SELECT * FROM (SELECT " SQL_EVENT_COLS " FROM events" SQL_EVENT_FILTER          \
-                  " ORDER BY ts DESC, id DESC LIMIT ?6) ORDER BY ts, id")                          \
-    X(SQL_EVENT_COUNTS, "SELECT kind, count(*) FROM events" SQL_EVENT_FILTER " GROUP BY kind")     \
+    /* pgsift events: blocks overlapping [?1, ?2) holding a kind of the mask ?3 (0: any),          \
+     * newest first (store/events.c filters their events) */                                       \
+    X(SQL_EVB_WINDOW, "SELECT id, ts_min, ts_max, n, data FROM event_blocks"                       \
+                      " WHERE ts_max >= ?1 AND ts_min < ?2 AND (?3 = 0 OR (kinds & ?3) <> 0)"      \
+                      " ORDER BY ts_max DESC, id DESC")                                            \
     /* reports: ?1 ?2 bucket range (seconds) */                                                    \
     X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
                          " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")     \

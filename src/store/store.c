@@ -22,6 +22,7 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "store/evblock.h"
 #include "store/store_int.h"
 
 #define STORE_STR(name, text) text,
@@ -221,6 +222,10 @@ void store_close(struct store *s)
     }
     store_batch_free(s->def);
     sbuf_release(&s->scratch);
+    if (s->evenc)
+        evblock_enc_release(s->evenc);
+    free(s->evenc);
+    free(s->evtmp);
     free(s->path);
     free(s);
 }
@@ -322,104 +327,10 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
     return 0;
 }
 
-/* Binding for write_events: bit i of *nulls says parameter i is bound to NULL. */
-static void ev_null(sqlite3_stmt *st, int i, uint64_t *nulls)
-{
-    if (!(*nulls & (UINT64_C(1) << i))) {
-        sqlite3_bind_null(st, i);
-        *nulls |= UINT64_C(1) << i;
-    }
-}
-
-static void ev_span(sqlite3_stmt *st, int i, uint64_t *nulls, struct span sp)
-{
-    if (!sp.p) {
-        ev_null(st, i, nulls);
-        return;
-    }
-    sqlite3_bind_text64(st, i, sp.p, sp.len, SQLITE_STATIC, SQLITE_UTF8);
-    *nulls &= ~(UINT64_C(1) << i);
-}
-
-static void ev_i64(sqlite3_stmt *st, int i, uint64_t *nulls, int64_t v)
-{
-    if (v < 0) {
-        ev_null(st, i, nulls);
-        return;
-    }
-    sqlite3_bind_int64(st, i, v);
-    *nulls &= ~(UINT64_C(1) << i);
-}
-
-static void ev_real(sqlite3_stmt *st, int i, uint64_t *nulls, double v)
-{
-    if (v < 0) {
-        ev_null(st, i, nulls);
-        return;
-    }
-    sqlite3_bind_double(st, i, v);
-    *nulls &= ~(UINT64_C(1) << i);
-}
-
-static int write_ev_rows(struct store *s, const struct store_ev_chunk *c, struct diag *d)
-{
-    sqlite3_stmt *st = store_stmt(s, SQL_EV_INSERT);
-    /* Bindings outlive sqlite3_reset(): a parameter that was NULL for the previous row
-     * and is NULL again is not bound again (most of the 33 are NULL in most rows). */
-    uint64_t nulls = UINT64_MAX;
-    sqlite3_clear_bindings(st);
-    for (size_t i = 0; i < c->n; i++) {
-        const struct ev *e = &c->evs[i];
-        const struct event_facts *f = &e->facts;
-        sqlite3_bind_int64(st, 1, e->ts);
-        sqlite3_bind_text(st, 2, event_kind_name(e->kind), -1, SQLITE_STATIC);
-        ev_span(st, 3, &nulls, e->sev != SEV_NONE ? span_cstr(severity_name(e->sev)) : SPAN_NULL);
-        ev_span(st, 4, &nulls, e->sqlstate[0] ? span_cstr(e->sqlstate) : SPAN_NULL);
-        ev_span(st, 5, &nulls, e->database);
-        ev_span(st, 6, &nulls, e->user);
-        ev_span(st, 7, &nulls, e->application);
-        ev_i64(st, 8, &nulls, e->pid);
-        if (e->has_fp) {
-            sqlite3_bind_int64(st, 9, (int64_t)e->fp);
-            nulls &= ~(UINT64_C(1) << 9);
-        } else {
-            ev_null(st, 9, &nulls);
-        }
-        ev_span(st, 10, &nulls, e->message);
-        ev_span(st, 11, &nulls, e->detail);
-        ev_real(st, 12, &nulls, f->wait_ms);
-        ev_span(st, 13, &nulls, f->lock_mode);
-        ev_span(st, 14, &nulls, f->lock_object);
-        ev_i64(st, 15, &nulls, f->temp_bytes);
-        ev_span(st, 16, &nulls, f->temp_path);
-        ev_i64(st, 17, &nulls, f->buffers);
-        ev_real(st, 18, &nulls, f->write_s);
-        ev_real(st, 19, &nulls, f->sync_s);
-        ev_real(st, 20, &nulls, f->total_s);
-        ev_span(st, 21, &nulls, f->cause);
-        ev_span(st, 22, &nulls, f->relation);
-        ev_i64(st, 23, &nulls, f->tuples_removed);
-        ev_i64(st, 24, &nulls, f->tuples_remain);
-        ev_real(st, 25, &nulls, f->elapsed_s);
-        ev_span(st, 26, &nulls, f->host);
-        ev_span(st, 27, &nulls,
-                f->step != STEP_NONE ? span_cstr(event_step_name(f->step)) : SPAN_NULL);
-        ev_span(st, 28, &nulls, f->lock_holders);
-        ev_span(st, 29, &nulls, f->lock_queue);
-        ev_i64(st, 30, &nulls, f->blocker_pid);
-        ev_i64(st, 31, &nulls, f->distance_kb);
-        ev_i64(st, 32, &nulls, f->port);
-        ev_span(st, 33, &nulls, e->src);
-        if (step_done(s, st, "cannot write events", d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
 {
     for (const struct store_ev_chunk *c = b->ev_head; c; c = c->next)
-        if (write_ev_rows(s, c, d) < 0)
+        if (evblocks_write_chunk(s, c, d) < 0)
             return -1;
     return 0;
 }
@@ -549,7 +460,7 @@ int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d
             goto out;
         s->in_batch = true;
     }
-    if (write_ev_rows(s, c, d) < 0) {
+    if (evblocks_write_chunk(s, c, d) < 0) {
         store_abort(s);
         goto out;
     }

@@ -201,8 +201,10 @@ struct store {
     char *path;
     struct store_opts opts;
     sqlite3_stmt *stmt[SQL_COUNT];
-    struct store_batch *def; /* the batch of store_add() and store_commit() */
-    struct sbuf scratch;     /* blob encoding at commit */
+    struct store_batch *def;     /* the batch of store_add() and store_commit() */
+    struct sbuf scratch;         /* blob encoding at commit */
+    struct evblock_enc *evenc;   /* event blocks (events.c), made on the first */
+    struct evblock_event *evtmp; /* one event being encoded */
 };
 
 /* batch.c */
@@ -232,6 +234,18 @@ void plans_batch_free(struct plans_batch *pb);  /* NULL is a no-op */
 size_t plans_batch_bytes(const struct plans_batch *pb);
 SIFT_WUR int plans_write(struct store *s, struct store_batch *b, struct diag *d);
 SIFT_WUR int plans_expire(struct store *s, int64_t before_us, struct diag *d);
+
+/* events.c: the event_blocks table (schema/006_event_blocks.sql, evblock.h). A chunk's
+ * events become one block (more if one would exceed SIFT_MAX_EVBLOCK_BYTES), written
+ * inside the caller's transaction. evblocks_expire() deletes the events older than
+ * @before_us (blocks straddling it are rewritten) and adds their number to *removed;
+ * evblocks_migrate() converts the rows of the pre-006 events table into blocks and drops
+ * it (migrate.c, inside 006's transaction). */
+struct evblock_enc;
+struct evblock_event;
+SIFT_WUR int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct diag *d);
+SIFT_WUR int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struct diag *d);
+SIFT_WUR int evblocks_migrate(sqlite3 *db, struct diag *d);
 
 /* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
 sqlite3 *store_sqlite(struct store *s);

@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -543,6 +544,205 @@ static int cmd_store_rollup(int argc, char **argv)
     return 0;
 }
 
+/* ---- events-dump DB / events-downgrade DB: every stored event, whatever the table
+ * (event_blocks since schema 6), as text; and a store of version 6 made a version-5 store
+ * (events as rows) to test the upgrade with. ---- */
+
+/* The columns of the old events table after ts, in order, as store_event_row gives them. */
+static const char *const ev_cols[] = {
+    "kind",        "severity",    "sqlstate",     "database",       "username",      "application",
+    "pid",         "fingerprint", "message",      "detail",         "wait_ms",       "lock_mode",
+    "lock_object", "temp_bytes",  "temp_path",    "buffers",        "write_s",       "sync_s",
+    "total_s",     "cause",       "relation",     "tuples_removed", "tuples_remain", "elapsed_s",
+    "host",        "step",        "lock_holders", "lock_queue",     "blocker_pid",   "distance_kb",
+    "port",        "src",
+};
+#define EV_NCOLS ARRAY_SIZE(ev_cols)
+
+struct ev_val {
+    int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
+    int64_t i;
+    double r;
+    char *s;
+};
+
+struct ev_rows {
+    struct ev_val (*v)[EV_NCOLS + 1]; /* [0] is ts */
+    size_t n, a;
+};
+
+static void ev_text(struct ev_val *v, const char *s)
+{
+    if (s) {
+        v->type = SQLITE_TEXT;
+        v->s = xstrdup(s);
+    }
+}
+
+static int ev_keep(void *ctx, const struct store_event_row *r)
+{
+    struct ev_rows *rows = ctx;
+    XGROW(rows->v, rows->n + 1, rows->a);
+    struct ev_val *v = rows->v[rows->n++];
+    memset(v, 0, sizeof(*v) * (EV_NCOLS + 1));
+    v[0] = (struct ev_val){ SQLITE_INTEGER, r->ts_us, 0, NULL };
+    ev_text(&v[1], r->kind);
+    ev_text(&v[2], r->severity);
+    ev_text(&v[3], r->sqlstate);
+    ev_text(&v[4], r->database);
+    ev_text(&v[5], r->user);
+    ev_text(&v[6], r->application);
+    if (r->pid >= 0)
+        v[7] = (struct ev_val){ SQLITE_INTEGER, r->pid, 0, NULL };
+    if (r->has_fingerprint)
+        v[8] = (struct ev_val){ SQLITE_INTEGER, (int64_t)r->fingerprint, 0, NULL };
+    ev_text(&v[9], r->message);
+    ev_text(&v[10], r->detail);
+    for (size_t f = 0; f < r->n_facts; f++) {
+        size_t c = 0;
+        while (c < EV_NCOLS && strcmp(ev_cols[c], r->facts[f].name))
+            c++;
+        if (c == EV_NCOLS)
+            return -1;
+        struct ev_val *x = &v[c + 1];
+        switch (r->facts[f].type) {
+        case STORE_FACT_INT: *x = (struct ev_val){ SQLITE_INTEGER, r->facts[f].i, 0, NULL }; break;
+        case STORE_FACT_REAL: *x = (struct ev_val){ SQLITE_FLOAT, 0, r->facts[f].r, NULL }; break;
+        case STORE_FACT_TEXT: ev_text(x, r->facts[f].s); break;
+        }
+    }
+    ev_text(&v[EV_NCOLS], r->src);
+    return 0;
+}
+
+static void ev_rows_free(struct ev_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++)
+        for (size_t c = 0; c <= EV_NCOLS; c++)
+            free(rows->v[i][c].s);
+    free(rows->v);
+}
+
+static int ev_read_all(const char *db, bool rw, struct ev_rows *rows)
+{
+    struct store *s;
+    struct store_opts so = { .read_only = !rw };
+    struct diag d = DIAG_INIT;
+    struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    memset(rows, 0, sizeof(*rows));
+    if (store_open(&s, db, &so, &d) < 0 || store_events(s, &o, ev_keep, rows, &d) != 0) {
+        fprintf(stderr, "sift-test-tool: %s\n", d.msg[0] ? d.msg : "unknown fact column");
+        return -1;
+    }
+    store_close(s);
+    return 0;
+}
+
+/* events-dump DB: one line per event, oldest first: every column, NULL as \N, doubles
+ * as C99 hex floats (bit-exact), texts with \ | and control bytes escaped. */
+static int cmd_events_dump(int argc, char **argv)
+{
+    struct ev_rows rows;
+    if (argc != 2) {
+        fprintf(stderr, "usage: sift-test-tool events-dump DB\n");
+        return 2;
+    }
+    if (ev_read_all(argv[1], false, &rows) < 0)
+        return 1;
+    for (size_t i = 0; i < rows.n; i++) {
+        for (size_t c = 0; c <= EV_NCOLS; c++) {
+            const struct ev_val *v = &rows.v[i][c];
+            if (c)
+                putchar('|');
+            switch (v->type) {
+            case SQLITE_INTEGER: printf("%" PRId64, v->i); break;
+            case SQLITE_FLOAT: printf("%a", v->r); break;
+            case SQLITE_TEXT:
+                for (const unsigned char *p = (const unsigned char *)v->s; *p; p++) {
+                    if (*p == '\\' || *p == '|')
+                        printf("\\%c", *p);
+                    else if (*p < 0x20 || *p == 0x7f)
+                        printf("\\x%02x", *p);
+                    else
+                        putchar(*p);
+                }
+                break;
+            default: fputs("\\N", stdout); break;
+            }
+        }
+        putchar('\n');
+    }
+    ev_rows_free(&rows);
+    return 0;
+}
+
+/* The events table as schema/001_init.sql made it. */
+static const char events_v5[] =
+    "CREATE TABLE events (id INTEGER PRIMARY KEY, ts INTEGER NOT NULL, kind TEXT NOT NULL,"
+    " severity TEXT, sqlstate TEXT, database TEXT, username TEXT, application TEXT,"
+    " pid INTEGER, fingerprint INTEGER, message TEXT, detail TEXT, wait_ms REAL,"
+    " lock_mode TEXT, lock_object TEXT, temp_bytes INTEGER, temp_path TEXT, buffers INTEGER,"
+    " write_s REAL, sync_s REAL, total_s REAL, cause TEXT, relation TEXT,"
+    " tuples_removed INTEGER, tuples_remain INTEGER, elapsed_s REAL, host TEXT, step TEXT,"
+    " lock_holders TEXT, lock_queue TEXT, blocker_pid INTEGER, distance_kb INTEGER,"
+    " port INTEGER, src TEXT);"
+    " CREATE INDEX events_ts ON events (ts);";
+
+/* events-downgrade DB: the store's events back into an events table of rows (in the
+ * order store_events() gives them, so ids follow it), event_blocks dropped, version 5. */
+static int cmd_events_downgrade(int argc, char **argv)
+{
+    struct ev_rows rows;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int ret = 1;
+    if (argc != 2) {
+        fprintf(stderr, "usage: sift-test-tool events-downgrade DB\n");
+        return 2;
+    }
+    if (ev_read_all(argv[1], true, &rows) < 0)
+        return 1;
+    char ins[1024];
+    int k = snprintf(ins, sizeof(ins), "INSERT INTO events (ts");
+    for (size_t c = 0; c < EV_NCOLS; c++)
+        k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", %s", ev_cols[c]);
+    k += snprintf(ins + k, sizeof(ins) - (size_t)k, ") VALUES (?1");
+    for (size_t c = 0; c < EV_NCOLS; c++)
+        k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", ?%zu", c + 2);
+    snprintf(ins + k, sizeof(ins) - (size_t)k, ")");
+    if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, events_v5, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, ins, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    for (size_t i = 0; i < rows.n; i++) {
+        for (size_t c = 0; c <= EV_NCOLS; c++) {
+            const struct ev_val *v = &rows.v[i][c];
+            int p = (int)c + 1;
+            switch (v->type) {
+            case SQLITE_INTEGER: sqlite3_bind_int64(st, p, v->i); break;
+            case SQLITE_FLOAT: sqlite3_bind_double(st, p, v->r); break;
+            case SQLITE_TEXT: sqlite3_bind_text(st, p, v->s, -1, SQLITE_STATIC); break;
+            default: sqlite3_bind_null(st, p); break;
+            }
+        }
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto out;
+        sqlite3_reset(st);
+    }
+    if (sqlite3_exec(db, "DROP TABLE event_blocks; PRAGMA user_version = 5; COMMIT", NULL, NULL,
+                     NULL) != SQLITE_OK)
+        goto out;
+    ret = 0;
+out:
+    if (ret)
+        fprintf(stderr, "events-downgrade: %s\n", db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    ev_rows_free(&rows);
+    return ret;
+}
+
 /* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
  * (bench.sh measures the jsonlog scanner against the jansson path with it). */
 static int cmd_parse_count(int argc, char **argv)
@@ -723,6 +923,9 @@ static const struct {
     { "webhook-verify", stub_webhook_verify, "check Standard Webhooks signatures in a stub log" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
+    { "events-dump", cmd_events_dump, "DB: every stored event, one line each, all columns" },
+    { "events-downgrade", cmd_events_downgrade,
+      "DB: make a version-6 store a version-5 one (events as rows), for upgrade tests" },
     { "parse-count", cmd_parse_count,
       "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },

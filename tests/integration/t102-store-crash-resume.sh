@@ -28,11 +28,12 @@ lines=$(wc -l <in.ndjson)
 
 summary() { # db: everything that must not depend on where the loader was killed
   PGSIFT_DB=$1 store_query "SELECT (SELECT sum(calls) || '/' || sum(total_us) || '/' || sum(errors) FROM query_stats),
-    (SELECT count(*) || '/' || sum(wait_ms) FROM events),
+    (SELECT sum(n) FROM event_blocks),
     (SELECT sum(count) FROM record_stats), (SELECT sum(count) FROM error_stats),
     (SELECT offset || '/' || line || '/' || records FROM sources)"
   "$PGSIFT" --db "$1" top --format json --limit 0 | jq -S 'del(.queries[].stddev_ms)'
   "$PGSIFT" --db "$1" events --format json --limit 0
+  "$SIFT_TEST_TOOL" events-dump "$1" | md5sum # every column of every event
 }
 summary ref.db >ref.txt
 expect_contains "$(head -1 ref.txt)" "/$lines/$lines"

@@ -11,7 +11,7 @@ all=$(wc -l <"$csv")
 
 totals() { # records committed, events stored, offset(s)
   store_query "SELECT (SELECT coalesce(sum(count), 0) FROM record_stats) || ' ' ||
-    (SELECT count(*) FROM events) || ' ' || (SELECT coalesce(group_concat(offset), '') FROM sources)"
+    (SELECT coalesce(sum(n), 0) FROM event_blocks) || ' ' || (SELECT coalesce(group_concat(offset), '') FROM sources)"
 }
 
 # Reference: the whole file in one go.
@@ -30,12 +30,34 @@ qids_ref=$(PGSIFT_DB=ref.db store_query "SELECT * FROM ($qids) WHERE calls > 0")
 expect_eq "query_ids == query_stats per (fingerprint, query_id)" "$qids_want" "$qids_ref"
 ((${#qids_ref} > 100)) || fail "too few query_ids: $qids_ref"
 cp ref.db v4.db
+"$SIFT_TEST_TOOL" events-downgrade v4.db # events as rows, as version 4 had them
 PGSIFT_DB=v4.db store_query "ALTER TABLE query_ids DROP COLUMN total_us; PRAGMA user_version = 4"
 expect_exit 1 "$PGSIFT" -q --db v4.db top
 PGSIFT_DB=v4.db "$PGSIFT" -q ingest "$csv"
-expect_eq "version 4 store upgraded" 5 "$(PGSIFT_DB=v4.db store_query 'PRAGMA user_version')"
+expect_eq "version 4 store upgraded" 6 "$(PGSIFT_DB=v4.db store_query 'PRAGMA user_version')"
 expect_eq "execute time per query_id after the upgrade" "$(PGSIFT_DB=ref.db store_query "$qids")" \
   "$(PGSIFT_DB=v4.db store_query "$qids")"
+
+# Version 6 packs events in blocks (schema/006): a version-5 store with events as rows
+# upgrades with every event, every column, in the same order; the next ingest adds
+# nothing, and events keep coming back the same with any filter.
+cp ref.db v5.db
+"$SIFT_TEST_TOOL" events-downgrade v5.db
+expect_eq "downgraded" "5 $(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks')" \
+  "$(PGSIFT_DB=v5.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM events")"
+expect_exit 1 "$PGSIFT" -q --db v5.db events
+PGSIFT_DB=v5.db "$PGSIFT" -q ingest "$csv"
+expect_eq "version 5 store upgraded" "6 0" \
+  "$(PGSIFT_DB=v5.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM sqlite_schema WHERE name = 'events'")"
+expect_eq "upgraded: every event, every column" "$("$SIFT_TEST_TOOL" events-dump ref.db)" \
+  "$("$SIFT_TEST_TOOL" events-dump v5.db)"
+for args in "--limit 0" "--limit 5" "--kind error,connection --limit 3" "--database app --limit 0"; do
+  # shellcheck disable=SC2086
+  expect_eq "upgraded: pgsift events $args" "$("$PGSIFT" --db ref.db events --format json $args)" \
+    "$("$PGSIFT" --db v5.db events --format json $args)"
+done
+(($(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks') > 100)) ||
+  fail "too few events to test the upgrade"
 
 # The store is created 0600 whatever the umask, WAL side files too.
 (umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")
@@ -124,7 +146,7 @@ expect_eq "oldest first" "logs/old/postgresql-1.csv" \
   "$(PGSIFT_DB=dir.db store_query 'SELECT name FROM sources ORDER BY id LIMIT 1')"
 # -j 3: three readers, one store, the same result.
 PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs
-stats='SELECT sum(count), (SELECT count(*) FROM events), (SELECT group_concat(offset) FROM (SELECT offset FROM sources ORDER BY name)) FROM record_stats'
+stats='SELECT sum(count), (SELECT sum(n) FROM event_blocks), (SELECT group_concat(offset) FROM (SELECT offset FROM sources ORDER BY name)) FROM record_stats'
 expect_eq "-j 3" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
 PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs 'logs/*.csv'
 expect_eq "-j 3 again: nothing new" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"

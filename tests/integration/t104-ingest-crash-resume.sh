@@ -20,11 +20,13 @@ export SIFT_TEST_BATCH_BYTES=40000
 
 summary() {
   PGSIFT_DB=$1 store_query "SELECT (SELECT sum(count) FROM record_stats),
-    (SELECT count(*) || '/' || count(DISTINCT src) FROM events),
+    (SELECT sum(n) FROM event_blocks),
     (SELECT coalesce(sum(count), 0) FROM rejects),
     (SELECT sum(calls) || '/' || sum(total_us) || '/' || count(*) FROM query_ids),
     (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name))"
   "$PGSIFT" --db "$1" events --format json --limit 0 | jq -c '[.counts, .total, [.events[] | .src]]'
+  # every column of every event (src names the .gz as the plain file, for the check below)
+  "$SIFT_TEST_TOOL" events-dump "$1" | sed -E 's/\|big\.csv\.gz:([0-9]+)$/|big.csv:\1/' | md5sum
   # Calls per statement, percentiles included: statements logged apart from their
   # duration line stay paired across kills.
   "$PGSIFT" --db "$1" top --format json --limit 0 | jq -S -c 'del(.queries[].stddev_ms)'

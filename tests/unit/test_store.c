@@ -128,6 +128,59 @@ static char *q_text(struct store *s, const char *sql)
     return v;
 }
 
+/* Every stored event (the events are packed in blocks: read through store_events()). */
+struct ev_copy {
+    int64_t ts, pid;
+    char *message, *detail; /* NULL when absent */
+};
+struct ev_list {
+    struct ev_copy *v;
+    size_t n, a;
+};
+
+static int ev_collect(void *ctx, const struct store_event_row *r)
+{
+    struct ev_list *l = ctx;
+    XGROW(l->v, l->n + 1, l->a);
+    struct ev_copy *c = &l->v[l->n++];
+    c->ts = r->ts_us;
+    c->pid = r->pid;
+    c->message = r->message ? xstrdup(r->message) : NULL;
+    c->detail = r->detail ? xstrdup(r->detail) : NULL;
+    return 0;
+}
+
+static void ev_list_free(struct ev_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].message);
+        free(l->v[i].detail);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+/* Fills @l (oldest first) and returns how many events the store holds, -1 on error. */
+static int64_t ev_all(struct store *s, struct ev_list *l)
+{
+    struct diag d = DIAG_INIT;
+    struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    memset(l, 0, sizeof(*l));
+    if (store_events(s, &o, ev_collect, l, &d) != 0) {
+        fprintf(stderr, "store_events: %s\n", d.msg);
+        return -1;
+    }
+    return (int64_t)l->n;
+}
+
+static int64_t ev_count(struct store *s)
+{
+    struct ev_list l;
+    int64_t n = ev_all(s, &l);
+    ev_list_free(&l);
+    return n;
+}
+
 static int commit(struct store *s, struct store_source_pos *pos)
 {
     struct diag d = DIAG_INIT;
@@ -580,7 +633,7 @@ static void test_failed_commit_changes_nothing(void)
     CHECK_MSG(strstr(d.msg, "full") != NULL, "diag: %s", d.msg);
     CHECK_EQ_INT(q_int(s, "SELECT offset FROM sources"), 1000);
     CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
-    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), 0);
+    CHECK_EQ_INT(ev_count(s), 0);
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM queries"), 1);
 
     /* The store stays usable: with room again the same position commits. */
@@ -703,7 +756,9 @@ static void test_redaction_in_store(void)
         store_add(s, &ev);
         CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
 
-        char *detail = q_text(s, "SELECT detail FROM events ORDER BY id LIMIT 1");
+        struct ev_list evs;
+        CHECK_EQ_INT(ev_all(s, &evs), 2);
+        char *detail = evs.n && evs.v[0].detail ? xstrdup(evs.v[0].detail) : NULL;
         char *sample = q_text(s, "SELECT sample FROM queries WHERE fingerprint = 77");
         char *esample = q_text(s, "SELECT sample FROM error_stats");
         if (!keep) {
@@ -720,9 +775,10 @@ static void test_redaction_in_store(void)
         CHECK_EQ_INT(q_int(s, "SELECT errors FROM query_stats WHERE fingerprint = 77"), 2);
         CHECK_EQ_INT(q_int(s, "SELECT calls FROM query_stats WHERE fingerprint = 77"), 0);
         /* Bind parameters never reach the store. */
-        CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events WHERE message LIKE '%secret-param%'"
-                              " OR detail LIKE '%secret-param%'"),
-                     0);
+        for (size_t i = 0; i < evs.n; i++)
+            CHECK(!(evs.v[i].message && strstr(evs.v[i].message, "secret-param")) &&
+                  !(evs.v[i].detail && strstr(evs.v[i].detail, "secret-param")));
+        ev_list_free(&evs);
         free(detail);
         free(sample);
         free(esample);
@@ -767,7 +823,12 @@ static void test_events(void)
     st.duration_ms = -1;
     store_add(s, &st);
     CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
-    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), 5);
+    CHECK_EQ_INT(ev_count(s), 5);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(n) FROM event_blocks"), 5);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM event_blocks"), 1);
+    CHECK_EQ_INT(q_int(s, "SELECT kinds FROM event_blocks"),
+                 1 << EV_LOCK_WAIT | 1 << EV_CHECKPOINT | 1 << EV_DEADLOCK | 1 << EV_CONNECTION);
+    CHECK_EQ_INT(q_int(s, "SELECT ts_max - ts_min FROM event_blocks"), 4 * MIN);
     CHECK_EQ_INT(q_int(s, "SELECT sum(count) FROM record_stats"), 7);
 
     struct sbuf out = SBUF_INIT;
@@ -1154,13 +1215,11 @@ static void test_stored_text_limit(void)
         store_add(s, &ev);
     }
     CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
-    sqlite3_stmt *st;
-    CHECK(sqlite3_prepare_v2(store_sqlite(s), "SELECT message FROM events ORDER BY ts", -1, &st,
-                             NULL) == SQLITE_OK);
-    for (size_t i = 0; i < ARRAY_SIZE(lens); i++) {
-        CHECK(sqlite3_step(st) == SQLITE_ROW);
-        size_t n = (size_t)sqlite3_column_bytes(st, 0);
-        const char *m = (const char *)sqlite3_column_text(st, 0);
+    struct ev_list evs;
+    CHECK_EQ_INT(ev_all(s, &evs), ARRAY_SIZE(lens));
+    for (size_t i = 0; i < ARRAY_SIZE(lens) && i < evs.n; i++) {
+        const char *m = evs.v[i].message;
+        size_t n = m ? strlen(m) : 0;
         if (lens[i] <= SIFT_MAX_STORED_TEXT) {
             CHECK_EQ_INT(n, lens[i]); /* whole */
         } else {
@@ -1169,7 +1228,7 @@ static void test_stored_text_limit(void)
             CHECK(m && !memcmp(m + n - 3, "\xe2\x80\xa6", 3)); /* cut, and says so */
         }
     }
-    sqlite3_finalize(st);
+    ev_list_free(&evs);
     free(text);
     store_close(s);
 }
@@ -1231,12 +1290,28 @@ static void test_streamed_event_rows(void)
         chunks++;
     }
     CHECK_EQ_INT(chunks, 3); /* ...all but the one still filling */
-    CHECK_EQ_INT(q_int(s2, "SELECT count(*) FROM events"), 0);
+    CHECK_EQ_INT(ev_count(s2), 0);
     CHECK_EQ_INT(store_commit_batch(s, b, NULL, &d), STORE_COMMITTED);
-    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM events"), n);
-    CHECK_EQ_INT(q_int(s, "SELECT min(pid) + max(pid) FROM events WHERE id IN (1, " /* order */
-                          "(SELECT max(id) FROM events))"),
-                 1000 + 1000 + n - 1);
+    struct ev_list evs;
+    CHECK_EQ_INT(ev_all(s, &evs), n);
+    CHECK(evs.n == (size_t)n && evs.v[0].pid == 1000 && evs.v[n - 1].pid == 1000 + n - 1);
+    ev_list_free(&evs);
+    /* One block per chunk, the same blocks as when the whole batch is committed at once. */
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM event_blocks"), 4);
+    char path3[300];
+    new_path(path3, sizeof(path3));
+    struct store *s3 = open_rw(path3);
+    struct store_batch *b3 = store_batch_new(s3);
+    add_rows(b3, n, 0);
+    CHECK_EQ_INT(store_commit_batch(s3, b3, NULL, &d), STORE_COMMITTED);
+    static const char blobs[] = "SELECT group_concat(hex(data), ',') FROM"
+                                " (SELECT data FROM event_blocks ORDER BY id)";
+    char *x = q_text(s, blobs), *y = q_text(s3, blobs);
+    CHECK(x && y && !strcmp(x, y));
+    free(x);
+    free(y);
+    store_batch_free(b3);
+    store_close(s3);
 
     /* Given up: the chunks written are rolled back, the next batch is on its own. */
     store_batch_discard(b2);
@@ -1247,7 +1322,7 @@ static void test_streamed_event_rows(void)
     store_batch_discard(b2);
     add_rows(b2, 5, 0);
     CHECK_EQ_INT(store_commit_batch(s2, b2, NULL, &d), STORE_COMMITTED);
-    CHECK_EQ_INT(q_int(s2, "SELECT count(*) FROM events"), 5);
+    CHECK_EQ_INT(ev_count(s2), 5);
     store_batch_free(b);
     store_batch_free(b2);
     store_close(s);

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Packed event blocks: encoder and bounds-checked decoder (evblock.h, docs/store.md).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "store/evblock.h"
+
+static const unsigned char col_types[EVB_NCOLS] = {
+    [EVB_KIND] = EVB_TEXT,         [EVB_SEVERITY] = EVB_TEXT,
+    [EVB_SQLSTATE] = EVB_TEXT,     [EVB_DATABASE] = EVB_TEXT,
+    [EVB_USERNAME] = EVB_TEXT,     [EVB_APPLICATION] = EVB_TEXT,
+    [EVB_PID] = EVB_INT,           [EVB_FINGERPRINT] = EVB_INT,
+    [EVB_MESSAGE] = EVB_TEXT,      [EVB_DETAIL] = EVB_TEXT,
+    [EVB_WAIT_MS] = EVB_REAL,      [EVB_LOCK_MODE] = EVB_TEXT,
+    [EVB_LOCK_OBJECT] = EVB_TEXT,  [EVB_TEMP_BYTES] = EVB_INT,
+    [EVB_TEMP_PATH] = EVB_TEXT,    [EVB_BUFFERS] = EVB_INT,
+    [EVB_WRITE_S] = EVB_REAL,      [EVB_SYNC_S] = EVB_REAL,
+    [EVB_TOTAL_S] = EVB_REAL,      [EVB_CAUSE] = EVB_TEXT,
+    [EVB_RELATION] = EVB_TEXT,     [EVB_TUPLES_REMOVED] = EVB_INT,
+    [EVB_TUPLES_REMAIN] = EVB_INT, [EVB_ELAPSED_S] = EVB_REAL,
+    [EVB_HOST] = EVB_TEXT,         [EVB_STEP] = EVB_TEXT,
+    [EVB_LOCK_HOLDERS] = EVB_TEXT, [EVB_LOCK_QUEUE] = EVB_TEXT,
+    [EVB_BLOCKER_PID] = EVB_INT,   [EVB_DISTANCE_KB] = EVB_INT,
+    [EVB_PORT] = EVB_INT,          [EVB_SRC] = EVB_TEXT,
+};
+
+_Static_assert(EVB_NCOLS == 32, "the present mask is 32 bits, one per column");
+
+enum evb_type evb_col_type(enum evb_col c)
+{
+    return (enum evb_type)col_types[c];
+}
+
+/* ---- encoding ---- */
+
+static inline uint64_t zigzag(int64_t v)
+{
+    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzigzag(uint64_t u)
+{
+    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
+}
+
+static inline unsigned char *put_varint(unsigned char *w, uint64_t v)
+{
+    while (v >= 0x80) {
+        *w++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *w++ = (unsigned char)v;
+    return w;
+}
+
+void evblock_enc_init(struct evblock_enc *e)
+{
+    memset(e, 0, sizeof(*e));
+    sbuf_init(&e->blob, SIFT_MAX_EVBLOCK_BYTES);
+    e->share_texts = true;
+    e->slots = xcalloc(EVB_TABLE_SLOTS, sizeof(*e->slots));
+}
+
+void evblock_enc_release(struct evblock_enc *e)
+{
+    sbuf_release(&e->blob);
+    free(e->slots);
+    memset(e, 0, sizeof(*e));
+}
+
+void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
+{
+    sbuf_reset(&e->blob);
+    e->ts_min = ts_min;
+    e->ts_max = ts_min;
+    e->n = 0;
+    if (++e->gen == 0) { /* wrapped: old generations could look current */
+        memset(e->slots, 0, EVB_TABLE_SLOTS * sizeof(*e->slots));
+        e->gen = 1;
+    }
+    /* never fails: the cap is far above these few bytes */
+    if (sbuf_grow(&e->blob, 11) == 0) {
+        unsigned char *w = (unsigned char *)e->blob.buf;
+        *w++ = EVBLOCK_VERSION;
+        w = put_varint(w, zigzag(ts_min));
+        sbuf_setlen(&e->blob, (size_t)(w - (unsigned char *)e->blob.buf));
+    }
+}
+
+/* A text at @w (room reserved): a reference to an earlier equal literal, or a literal. */
+static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsigned char *w,
+                               const char *s, size_t len)
+{
+    size_t here = (size_t)(w - base);
+    if (e->share_texts && len >= 2 && here <= UINT32_MAX && len <= UINT32_MAX) {
+        uint64_t h64 = XXH3_64bits(s, len);
+        uint32_t h = (uint32_t)h64;
+        uint32_t i = (uint32_t)(h64 >> 32) & (EVB_TABLE_SLOTS - 1);
+        for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (EVB_TABLE_SLOTS - 1)) {
+            struct evb_slot *sl = &e->slots[i];
+            if (sl->gen != e->gen) { /* free: this text becomes the literal to refer to */
+                *sl = (struct evb_slot){ e->gen, h, (uint32_t)here, (uint32_t)len };
+                break;
+            }
+            if (sl->hash == h && sl->len == len) {
+                /* the literal's bytes follow its tag */
+                const unsigned char *lit = base + sl->off;
+                while (*lit++ & 0x80)
+                    ;
+                if (!memcmp(lit, s, len))
+                    return put_varint(w, ((uint64_t)sl->off << 1) | 1);
+            }
+        }
+    }
+    w = put_varint(w, (uint64_t)len << 1);
+    if (len)
+        memcpy(w, s, len);
+    w += len;
+    *w++ = '\0';
+    return w;
+}
+
+/* The line of a src "file:line" (a canonical decimal after the last ':'), or -1. */
+static int64_t src_line(const char *s, size_t len, size_t *file_len)
+{
+    size_t i = len;
+    while (i > 0 && s[i - 1] >= '0' && s[i - 1] <= '9')
+        i--;
+    size_t digits = len - i;
+    if (!digits || digits > 18 || i == 0 || s[i - 1] != ':' || i > EVB_SRC_FILE_MAX)
+        return -1;
+    if (digits > 1 && s[i] == '0')
+        return -1; /* "007" would not come back */
+    int64_t v = 0;
+    for (size_t k = i; k < len; k++)
+        v = v * 10 + (s[k] - '0');
+    *file_len = i - 1;
+    return v;
+}
+
+int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
+{
+    if (ev->ts < e->ts_min)
+        return -1;
+    /* room: ts, mask, and per column at most a tag or two plus the text and its NUL */
+    size_t need = 10 + 4 + 1;
+    uint32_t present = ev->present; /* every bit is a column */
+    for (uint32_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctz(m);
+        need += 21 + (col_types[c] == EVB_TEXT ? ev->c[c].len : 0);
+    }
+    if (sbuf_grow(&e->blob, need) < 0)
+        return -1;
+    unsigned char *base = (unsigned char *)e->blob.buf;
+    unsigned char *w = base + e->blob.len;
+    w = put_varint(w, (uint64_t)ev->ts - (uint64_t)e->ts_min);
+    w[0] = (unsigned char)present;
+    w[1] = (unsigned char)(present >> 8);
+    w[2] = (unsigned char)(present >> 16);
+    w[3] = (unsigned char)(present >> 24);
+    w += 4;
+    for (uint32_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctz(m);
+        const struct evb_cell *v = &ev->c[c];
+        if (c == EVB_SRC) {
+            size_t flen;
+            int64_t line = src_line(v->s, v->len, &flen);
+            if (line >= 0) {
+                w = put_varint(w, (uint64_t)line + 1);
+                w = put_text(e, base, w, v->s, flen);
+            } else {
+                *w++ = 0;
+                w = put_text(e, base, w, v->s, v->len);
+            }
+            continue;
+        }
+        switch (col_types[c]) {
+        case EVB_INT: w = put_varint(w, zigzag(v->i)); break;
+        case EVB_REAL: {
+            uint64_t bits;
+            memcpy(&bits, &v->r, 8);
+            for (int k = 0; k < 8; k++)
+                *w++ = (unsigned char)(bits >> (8 * k));
+            break;
+        }
+        default: w = put_text(e, base, w, v->s, v->len); break;
+        }
+    }
+    sbuf_setlen(&e->blob, (size_t)(w - base));
+    if (ev->ts > e->ts_max)
+        e->ts_max = ev->ts;
+    e->n++;
+    return 0;
+}
+
+/* ---- decoding ---- */
+
+static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned shift = 0; shift < 64; shift += 7) {
+        if (*pos >= len)
+            return false;
+        unsigned char b = p[(*pos)++];
+        if (shift == 63 && b > 1)
+            return false; /* beyond 64 bits */
+        v |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A literal whose tag is at *pos: its bytes (NUL-terminated in the blob) and length. */
+static bool get_literal(const unsigned char *p, size_t len, size_t *pos, const char **s, size_t *n)
+{
+    uint64_t tag;
+    if (!get_varint(p, len, pos, &tag) || (tag & 1))
+        return false;
+    uint64_t l = tag >> 1;
+    if (l >= len - *pos || p[*pos + l] != '\0') /* room for the bytes and the NUL */
+        return false;
+    *s = (const char *)p + *pos;
+    *n = (size_t)l;
+    *pos += (size_t)l + 1;
+    return true;
+}
+
+static bool get_text(const unsigned char *p, size_t len, size_t *pos, const char **s, size_t *n)
+{
+    size_t at = *pos;
+    uint64_t tag;
+    if (!get_varint(p, len, pos, &tag))
+        return false;
+    if (!(tag & 1)) {
+        *pos = at;
+        return get_literal(p, len, pos, s, n);
+    }
+    uint64_t off = tag >> 1;
+    if (off >= at)
+        return false; /* only earlier literals: no loops */
+    size_t lp = (size_t)off;
+    if (!get_literal(p, at, &lp, s, n)) /* the literal ends before the reference */
+        return false;
+    return true;
+}
+
+int evblock_open(struct evblock_reader *r, const void *blob, size_t len)
+{
+    memset(r, 0, sizeof(*r));
+    const unsigned char *p = blob;
+    if (!p || len < 2 || len > SIFT_MAX_EVBLOCK_BYTES || p[0] != EVBLOCK_VERSION)
+        return -1;
+    size_t pos = 1;
+    uint64_t u;
+    if (!get_varint(p, len, &pos, &u))
+        return -1;
+    r->p = p;
+    r->len = len;
+    r->pos = pos;
+    r->ts_min = unzigzag(u);
+    return 0;
+}
+
+int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
+{
+    const unsigned char *p = r->p;
+    size_t len = r->len, pos = r->pos;
+    uint64_t u;
+
+    if (pos >= len)
+        return 0;
+    if (!get_varint(p, len, &pos, &u))
+        return -1;
+    if (u > (uint64_t)INT64_MAX - (uint64_t)r->ts_min)
+        return -1; /* beyond INT64_MAX */
+    ev->ts = (int64_t)((uint64_t)r->ts_min + u);
+    if (len - pos < 4)
+        return -1;
+    uint32_t present = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16 |
+                       (uint32_t)p[pos + 3] << 24;
+    pos += 4;
+    ev->present = present;
+    for (uint32_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctz(m);
+        struct evb_cell *v = &ev->c[c];
+        if (c == EVB_SRC) {
+            uint64_t line1;
+            const char *s;
+            size_t n;
+            if (!get_varint(p, len, &pos, &line1) || !get_text(p, len, &pos, &s, &n))
+                return -1;
+            if (!line1) {
+                v->s = s;
+                v->len = n;
+                continue;
+            }
+            if (n > EVB_SRC_FILE_MAX || line1 - 1 > (uint64_t)INT64_MAX)
+                return -1;
+            char num[24];
+            size_t k = sizeof(num);
+            uint64_t x = line1 - 1;
+            do {
+                num[--k] = (char)('0' + x % 10);
+                x /= 10;
+            } while (x);
+            memcpy(ev->src_buf, s, n);
+            ev->src_buf[n] = ':';
+            memcpy(ev->src_buf + n + 1, num + k, sizeof(num) - k);
+            v->len = n + 1 + sizeof(num) - k;
+            ev->src_buf[v->len] = '\0';
+            v->s = ev->src_buf;
+            continue;
+        }
+        switch (col_types[c]) {
+        case EVB_INT:
+            if (!get_varint(p, len, &pos, &u))
+                return -1;
+            v->i = unzigzag(u);
+            break;
+        case EVB_REAL: {
+            if (len - pos < 8)
+                return -1;
+            uint64_t bits = 0;
+            for (int k = 0; k < 8; k++)
+                bits |= (uint64_t)p[pos + (size_t)k] << (8 * k);
+            pos += 8;
+            memcpy(&v->r, &bits, 8);
+            break;
+        }
+        default:
+            if (!get_text(p, len, &pos, &v->s, &v->len))
+                return -1;
+            break;
+        }
+    }
+    r->pos = pos;
+    return 1;
+}

@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * evblock - packed event blocks (private to store/): the events of one batch chunk
+ * (up to STORE_EV_CHUNK_ROWS) in one event_blocks row, instead of one SQLite row each.
+ *
+ * An event is the 33 columns the old `events` table had: ts (µs, never NULL) and the 32
+ * columns of enum evb_col, each NULL or a value of the column's type (integer, double,
+ * text). Every value survives encode/decode exactly: integers and the bits of doubles,
+ * texts byte for byte (NUL bytes included), NULL distinct from "".
+ *
+ * Format (version 1, docs/store.md): byte 1; zigzag varint ts_min; then per event, to
+ * the end of the blob: varint ts - ts_min; 32-bit little-endian mask of the present
+ * columns; each present column in order: integer = zigzag varint, double = 8 bytes
+ * little-endian, text = varint tag (even: a literal of tag/2 bytes follows, then a NUL;
+ * odd: a reference to the literal whose tag starts at offset tag/2 of the blob, earlier
+ * in it), src = varint line + 1 (0: none) then the text before ":line".
+ * Texts repeated in a block are written once (a table of the block's texts by hash).
+ *
+ * Owns: struct evblock_enc owns its blob buffer and its text table. Decoded events
+ * borrow their texts from the blob (and src from the event's own buffer).
+ */
+#ifndef SIFT_STORE_EVBLOCK_H
+#define SIFT_STORE_EVBLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/compat.h"
+#include "core/diag.h"
+#include "core/sbuf.h"
+#include "core/span.h"
+
+#define EVBLOCK_VERSION 1
+
+/* The columns after ts, in the order of the old events table (SQL_EVENT_COLS). */
+enum evb_col {
+    EVB_KIND = 0,
+    EVB_SEVERITY,
+    EVB_SQLSTATE,
+    EVB_DATABASE,
+    EVB_USERNAME,
+    EVB_APPLICATION,
+    EVB_PID,
+    EVB_FINGERPRINT,
+    EVB_MESSAGE,
+    EVB_DETAIL,
+    EVB_WAIT_MS,
+    EVB_LOCK_MODE,
+    EVB_LOCK_OBJECT,
+    EVB_TEMP_BYTES,
+    EVB_TEMP_PATH,
+    EVB_BUFFERS,
+    EVB_WRITE_S,
+    EVB_SYNC_S,
+    EVB_TOTAL_S,
+    EVB_CAUSE,
+    EVB_RELATION,
+    EVB_TUPLES_REMOVED,
+    EVB_TUPLES_REMAIN,
+    EVB_ELAPSED_S,
+    EVB_HOST,
+    EVB_STEP,
+    EVB_LOCK_HOLDERS,
+    EVB_LOCK_QUEUE,
+    EVB_BLOCKER_PID,
+    EVB_DISTANCE_KB,
+    EVB_PORT,
+    EVB_SRC,
+    EVB_NCOLS
+};
+
+enum evb_type { EVB_INT, EVB_REAL, EVB_TEXT };
+
+/* The type of each column (as declared in schema/001_init.sql). */
+enum evb_type evb_col_type(enum evb_col c);
+
+/* Longest "file" part of a src split as "file:line"; longer ones are stored whole. */
+#define EVB_SRC_FILE_MAX 4096u
+
+struct evb_cell {
+    int64_t i;
+    double r;
+    const char *s; /* text: NUL-terminated, s[len] == '\0' (may hold NULs before) */
+    size_t len;
+};
+
+struct evblock_event {
+    int64_t ts;
+    uint32_t present; /* bit (1 << enum evb_col) per non-NULL column */
+    struct evb_cell c[EVB_NCOLS];
+    char src_buf[EVB_SRC_FILE_MAX + 24]; /* decoder: the src text put back together */
+};
+
+/* ---- encoding ---- */
+
+struct evb_slot {
+    uint32_t gen, hash, off, len; /* off: the literal's tag offset in the blob */
+};
+
+#define EVB_TABLE_SLOTS 8192u
+
+struct evblock_enc {
+    struct sbuf blob;
+    int64_t ts_min, ts_max;
+    size_t n;
+    uint32_t gen;
+    bool share_texts; /* write repeated texts once (default true; off for measuring) */
+    struct evb_slot *slots;
+};
+
+void evblock_enc_init(struct evblock_enc *e);
+void evblock_enc_release(struct evblock_enc *e);
+/* Start a block whose events all have ts >= @ts_min. */
+void evblock_enc_start(struct evblock_enc *e, int64_t ts_min);
+/* Append one event (only the cells of ev->present are read; texts need no NUL). Returns
+ * 0, or -1 when ev->ts < ts_min or the blob would exceed SIFT_MAX_EVBLOCK_BYTES. */
+SIFT_WUR int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev);
+/* The blob (borrowed until the next start) */
+static inline struct span evblock_enc_blob(const struct evblock_enc *e)
+{
+    return sbuf_span(&e->blob);
+}
+
+/* ---- decoding ---- */
+
+struct evblock_reader {
+    const unsigned char *p;
+    size_t len, pos; /* pos: start of the next event */
+    int64_t ts_min;
+};
+
+/* Check the header. Returns 0, or -1 for a blob of another version or a bad header. */
+SIFT_WUR int evblock_open(struct evblock_reader *r, const void *blob, size_t len);
+/* Decode the event at r->pos (after evblock_open(), or at an offset a previous next()
+ * started at: references are absolute, so any event start can be decoded again).
+ * Returns 1 and fills @ev, 0 at the end of the blob, -1 when the blob is corrupt (never
+ * reads outside [blob, blob + len)). */
+SIFT_WUR int evblock_next(struct evblock_reader *r, struct evblock_event *ev);
+
+#endif
