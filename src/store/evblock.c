@@ -344,3 +344,28 @@ int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
     r->pos = pos;
     return 1;
 }
+
+bool evblock_event_equal(const struct evblock_event *a, const struct evblock_event *b)
+{
+    if (a->ts != b->ts || a->present != b->present)
+        return false;
+    for (uint32_t m = a->present; m; m &= m - 1) {
+        int c = __builtin_ctz(m);
+        const struct evb_cell *x = &a->c[c], *y = &b->c[c];
+        switch (col_types[c]) {
+        case EVB_INT:
+            if (x->i != y->i)
+                return false;
+            break;
+        case EVB_REAL:
+            if (memcmp(&x->r, &y->r, sizeof(x->r)))
+                return false;
+            break;
+        default:
+            if (x->len != y->len || (x->len && memcmp(x->s, y->s, x->len)))
+                return false;
+            break;
+        }
+    }
+    return true;
+}

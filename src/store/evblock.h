@@ -138,4 +138,7 @@ SIFT_WUR int evblock_open(struct evblock_reader *r, const void *blob, size_t len
  * reads outside [blob, blob + len)). */
 SIFT_WUR int evblock_next(struct evblock_reader *r, struct evblock_event *ev);
 
+/* Same ts, same NULLs, same values: integers, double bits, text bytes (tests, fuzzing). */
+bool evblock_event_equal(const struct evblock_event *a, const struct evblock_event *b);
+
 #endif

@@ -998,6 +998,124 @@ static void test_rollup(void)
     store_close(s);
 }
 
+/* Events older than the retention go; a block straddling the cut-off is rewritten with
+ * only its newer events, in their order, so counts stay exact. */
+static void test_event_expiry(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    int64_t day = 86400 * INT64_C(1000000);
+    struct store_opts o = { .retention = { .events_us = day } };
+    CHECK(store_open(&s, path, &o, &d) == 0);
+    /* batch 1: all old; batch 2: old and new interleaved; batch 3: all new */
+    static const int64_t when[3][6] = { { -5, -4, -4, -3, -3, -2 },
+                                        { 3, -3, 2, -2, 1, 0 },
+                                        { 1, 2, 3, 4, 5, 6 } };
+    for (int b = 0; b < 3; b++) {
+        for (int i = 0; i < 6; i++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.ts_us = T0 - day + when[b][i] * MIN;
+            ev.kind = b == 1 && when[b][i] < 0 ? EV_DEADLOCK : EV_LOCK_WAIT;
+            ev.pid = 100 * b + i;
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    }
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM event_blocks"), 3);
+    struct store_rollup_stats st;
+    CHECK(store_rollup(s, T0, &st, &d) == 0);
+    CHECK_EQ_U64(st.events, 6 + 2); /* a time at the cut-off stays */
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM event_blocks"), 2);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(n) FROM event_blocks"), 10);
+    CHECK_EQ_INT(q_int(s, "SELECT min(ts_min) FROM event_blocks"), T0 - day);
+    CHECK_EQ_INT(q_int(s, "SELECT kinds FROM event_blocks ORDER BY id LIMIT 1"), 1 << EV_LOCK_WAIT);
+    struct ev_list evs;
+    CHECK_EQ_INT(ev_all(s, &evs), 10);
+    static const int64_t pids[] = { 105, 104, 200, 102, 201, 100, 202, 203, 204, 205 };
+    for (size_t i = 0; i < evs.n && i < ARRAY_SIZE(pids); i++)
+        CHECK_EQ_INT(evs.v[i].pid, pids[i]);
+    ev_list_free(&evs);
+    uint64_t counts[EV_KIND_COUNT];
+    struct store_events_opts eo = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    CHECK(store_event_counts(s, &eo, counts, &d) == 0);
+    CHECK_EQ_U64(counts[EV_LOCK_WAIT], 10);
+    CHECK_EQ_U64(counts[EV_DEADLOCK], 0);
+    /* again: nothing more to do */
+    CHECK(store_rollup(s, T0, &st, &d) == 0);
+    CHECK_EQ_U64(st.events, 0);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(n) FROM event_blocks"), 10);
+    store_close(s);
+}
+
+/* The newest N of many blocks, with filters: the same as taking the last N of all. */
+static void test_event_limit_over_blocks(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    struct diag d = DIAG_INIT;
+    int n = 3 * STORE_EV_CHUNK_ROWS + 100;
+    /* two "files" whose times overlap, in separate batches, with equal times */
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < n; i++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.ts_us = T0 + (int64_t)(i / 3) * 1000 + b;
+            ev.kind = i % 5 == 0 ? EV_ERROR : EV_CONNECTION;
+            ev.database = i % 2 ? SPAN_LIT("app") : SPAN_LIT("other");
+            ev.pid = b * 100000 + i;
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    }
+    struct ev_list all;
+    CHECK_EQ_INT(ev_all(s, &all), 2 * n);
+    for (size_t i = 1; i < all.n; i++)
+        CHECK(all.v[i - 1].ts < all.v[i].ts ||
+              (all.v[i - 1].ts == all.v[i].ts && all.v[i - 1].pid < all.v[i].pid));
+    static const size_t limits[] = { 1, 2, 7, 2048, 5000, 100000 };
+    for (size_t k = 0; k < ARRAY_SIZE(limits); k++) {
+        for (int filter = 0; filter < 3; filter++) {
+            struct store_events_opts o = { .since_us = T0 + 100,
+                                           .until_us = T0 + 2000000,
+                                           .limit = limits[k] };
+            if (filter == 1)
+                o.kinds = 1u << EV_ERROR;
+            if (filter == 2)
+                o.database = "app";
+            struct ev_list got;
+            memset(&got, 0, sizeof(got));
+            CHECK(store_events(s, &o, ev_collect, &got, &d) == 0);
+            /* the expected: filter the full list, keep the last `limit` */
+            size_t want = 0, match = 0;
+            for (size_t i = 0; i < all.n; i++) {
+                int64_t pid = all.v[i].pid % 100000;
+                bool ok = all.v[i].ts >= o.since_us && all.v[i].ts < o.until_us &&
+                          (filter != 1 || pid % 5 == 0) && (filter != 2 || pid % 2 == 1);
+                match += ok;
+            }
+            want = match < limits[k] ? match : limits[k];
+            CHECK_EQ_INT(got.n, want);
+            size_t j = got.n;
+            for (size_t i = all.n; i-- > 0 && j > 0;) {
+                int64_t pid = all.v[i].pid % 100000;
+                bool ok = all.v[i].ts >= o.since_us && all.v[i].ts < o.until_us &&
+                          (filter != 1 || pid % 5 == 0) && (filter != 2 || pid % 2 == 1);
+                if (ok && got.v[--j].pid != all.v[i].pid) {
+                    CHECK_MSG(false, "limit %zu filter %d: event %zu", limits[k], filter, j);
+                    break;
+                }
+            }
+            ev_list_free(&got);
+        }
+    }
+    ev_list_free(&all);
+    store_close(s);
+}
+
 static void test_records_without_time(void)
 {
     char path[300];
@@ -1340,6 +1458,8 @@ TEST_LIST = {
     { "source_identity", test_source_identity },
     { "redaction_in_store", test_redaction_in_store },
     { "events", test_events },
+    { "event_expiry", test_event_expiry },
+    { "event_limit_over_blocks", test_event_limit_over_blocks },
     { "catalogue_and_collisions", test_catalogue_and_collisions },
     { "rejects", test_rejects },
     { "rollup", test_rollup },

@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_evblock - packed event blocks (store/evblock.h): every column of every event comes
+ * back exactly (NULL vs "", negative and extreme integers, NaN/inf/-0 doubles bit for
+ * bit, texts with NUL bytes, src split or not), repeated texts are written once, and a
+ * damaged blob - any truncation, any single byte changed - is refused or decodes within
+ * its bounds, never read past.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "core/limits.h"
+#include "core/xalloc.h"
+#include "store/evblock.h"
+
+static void set_int(struct evblock_event *x, enum evb_col c, int64_t v)
+{
+    x->present |= UINT32_C(1) << c;
+    x->c[c].i = v;
+}
+
+static void set_real(struct evblock_event *x, enum evb_col c, double v)
+{
+    x->present |= UINT32_C(1) << c;
+    x->c[c].r = v;
+}
+
+static void set_text(struct evblock_event *x, enum evb_col c, const char *s, size_t n)
+{
+    x->present |= UINT32_C(1) << c;
+    x->c[c].s = s;
+    x->c[c].len = n;
+}
+
+#define SET_STR(x, c, lit) set_text(x, c, lit, sizeof(lit) - 1)
+
+/* Decode @blob and compare with @want[0..n). */
+static void check_decodes_to(struct span blob, const struct evblock_event *want, size_t n)
+{
+    struct evblock_reader r;
+    struct evblock_event *got = xmalloc(sizeof(*got));
+    CHECK_EQ_INT(evblock_open(&r, blob.p, blob.len), 0);
+    size_t i = 0;
+    int rc;
+    while ((rc = evblock_next(&r, got)) == 1) {
+        CHECK(i < n);
+        if (i < n)
+            CHECK_MSG(evblock_event_equal(got, &want[i]), "event %zu differs", i);
+        /* texts are NUL-terminated where they stand */
+        for (int c = 0; c < EVB_NCOLS; c++)
+            if ((got->present & (UINT32_C(1) << c)) && evb_col_type((enum evb_col)c) == EVB_TEXT)
+                CHECK(got->c[c].s[got->c[c].len] == '\0');
+        i++;
+    }
+    CHECK_EQ_INT(rc, 0);
+    CHECK_EQ_INT(i, n);
+    free(got);
+}
+
+static void test_every_column_round_trip(void)
+{
+    static const char nul_text[] = "a\0b\0";
+    struct evblock_event *ev = xcalloc(6, sizeof(*ev));
+    /* 0: every column, extreme values */
+    ev[0].ts = INT64_C(1795628689791000);
+    for (int c = 0; c < EVB_NCOLS; c++) {
+        switch (evb_col_type((enum evb_col)c)) {
+        case EVB_INT: set_int(&ev[0], (enum evb_col)c, c % 2 ? INT64_MIN : INT64_MAX); break;
+        case EVB_REAL: set_real(&ev[0], (enum evb_col)c, c % 2 ? -0.0 : 1e308); break;
+        case EVB_TEXT: set_text(&ev[0], (enum evb_col)c, nul_text, sizeof(nul_text) - 1); break;
+        }
+    }
+    /* 1: nothing but the kind; the oldest time; an empty text is not NULL */
+    ev[1].ts = INT64_MIN;
+    SET_STR(&ev[1], EVB_KIND, "connection");
+    SET_STR(&ev[1], EVB_DATABASE, "");
+    /* 2: NaN, infinities, negatives, fingerprint with the top bit */
+    ev[2].ts = INT64_MAX;
+    SET_STR(&ev[2], EVB_KIND, "checkpoint");
+    set_real(&ev[2], EVB_WAIT_MS, NAN);
+    set_real(&ev[2], EVB_WRITE_S, INFINITY);
+    set_real(&ev[2], EVB_SYNC_S, -INFINITY);
+    set_real(&ev[2], EVB_TOTAL_S, 5e-324);
+    set_int(&ev[2], EVB_PID, -1);
+    set_int(&ev[2], EVB_FINGERPRINT, (int64_t)UINT64_C(0xdeadbeefcafef00d));
+    set_int(&ev[2], EVB_PORT, 0);
+    /* 3-5: src forms: split, leading zero, no number, huge number, bare number */
+    ev[3].ts = 5;
+    SET_STR(&ev[3], EVB_KIND, "error");
+    SET_STR(&ev[3], EVB_SRC, "/var/log/postgresql/postgresql-15-main.log:123456");
+    SET_STR(&ev[3], EVB_MESSAGE, "connection received: host=[local]");
+    ev[4].ts = 5;
+    SET_STR(&ev[4], EVB_KIND, "error");
+    SET_STR(&ev[4], EVB_SRC, "/var/log/postgresql/postgresql-15-main.log:0123");
+    SET_STR(&ev[4], EVB_MESSAGE, "connection received: host=[local]");
+    ev[5].ts = 6;
+    SET_STR(&ev[5], EVB_KIND, "error");
+    SET_STR(&ev[5], EVB_SRC, "x:99999999999999999999");
+    SET_STR(&ev[5], EVB_HOST, ":7");
+    SET_STR(&ev[5], EVB_CAUSE, "-:0");
+
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, INT64_MIN);
+    for (int i = 0; i < 6; i++)
+        CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+    CHECK_EQ_INT(enc.n, 6);
+    CHECK(enc.ts_min == INT64_MIN && enc.ts_max == INT64_MAX);
+    check_decodes_to(evblock_enc_blob(&enc), ev, 6);
+
+    /* An event older than the block's ts_min is refused (nothing written). */
+    evblock_enc_start(&enc, 10);
+    size_t len = enc.blob.len;
+    CHECK_EQ_INT(evblock_enc_add(&enc, &ev[3]), -1);
+    CHECK_EQ_INT(enc.blob.len, len);
+    CHECK_EQ_INT(enc.n, 0);
+
+    /* A src file part longer than EVB_SRC_FILE_MAX is kept whole. */
+    char *longsrc = xmalloc(EVB_SRC_FILE_MAX + 10);
+    memset(longsrc, 'f', EVB_SRC_FILE_MAX + 10);
+    memcpy(longsrc + EVB_SRC_FILE_MAX + 6, ":123", 4);
+    struct evblock_event one = { .ts = 10 };
+    SET_STR(&one, EVB_KIND, "other");
+    set_text(&one, EVB_SRC, longsrc, EVB_SRC_FILE_MAX + 10);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &one), 0);
+    check_decodes_to(evblock_enc_blob(&enc), &one, 1);
+    free(longsrc);
+    evblock_enc_release(&enc);
+    free(ev);
+}
+
+/* Repeated texts are written once: a block of 2 048 connection events is a fraction of
+ * its texts' size, and decodes to the same events whether texts are shared or not. */
+static void test_repeated_texts_written_once(void)
+{
+    size_t n = 2048, raw = 0;
+    struct evblock_event *ev = xcalloc(n, sizeof(*ev));
+    char(*src)[64] = xcalloc(n, 64);
+    for (size_t i = 0; i < n; i++) {
+        ev[i].ts = 1000000 + (int64_t)i * 1000;
+        SET_STR(&ev[i], EVB_KIND, "authenticated");
+        SET_STR(&ev[i], EVB_SEVERITY, "LOG");
+        SET_STR(&ev[i], EVB_SQLSTATE, "00000");
+        SET_STR(&ev[i], EVB_DATABASE, "app");
+        SET_STR(&ev[i], EVB_USERNAME, "app_rw");
+        SET_STR(&ev[i], EVB_APPLICATION, "psql");
+        set_int(&ev[i], EVB_PID, 10000 + (int64_t)i % 50);
+        SET_STR(&ev[i], EVB_MESSAGE,
+                "connection authorized: user=app_rw database=app "
+                "application_name=psql");
+        int k = snprintf(src[i], 64, "/var/log/postgresql/postgresql.log:%zu", 7 * i + 1);
+        set_text(&ev[i], EVB_SRC, src[i], (size_t)k);
+        raw += 13 + 3 + 5 + 3 + 6 + 4 + 8 + 67 + (size_t)k;
+    }
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, ev[0].ts);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+    size_t shared = enc.blob.len;
+    CHECK_MSG(shared * 5 < raw, "%zu bytes for %zu bytes of values", shared, raw);
+    check_decodes_to(evblock_enc_blob(&enc), ev, n);
+
+    enc.share_texts = false;
+    evblock_enc_start(&enc, ev[0].ts);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+    CHECK(enc.blob.len > 3 * shared);
+    check_decodes_to(evblock_enc_blob(&enc), ev, n);
+
+    /* Many distinct texts: the table fills, the rest are literals, all come back. */
+    enc.share_texts = true;
+    char(*msg)[32] = xcalloc(3 * n, 32);
+    evblock_enc_start(&enc, ev[0].ts);
+    for (size_t i = 0; i < n; i++) {
+        for (int j = 0; j < 3; j++) {
+            int k = snprintf(msg[3 * i + (size_t)j], 32, "text %zu/%d", i, j);
+            set_text(&ev[i],
+                     j == 0   ? EVB_MESSAGE
+                     : j == 1 ? EVB_DETAIL
+                              : EVB_RELATION,
+                     msg[3 * i + (size_t)j], (size_t)k);
+        }
+        CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+    }
+    check_decodes_to(evblock_enc_blob(&enc), ev, n);
+    /* A new block starts with an empty table: nothing refers into the previous one. */
+    evblock_enc_start(&enc, ev[0].ts);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &ev[5]), 0);
+    check_decodes_to(evblock_enc_blob(&enc), &ev[5], 1);
+    free(msg);
+    free(src);
+    evblock_enc_release(&enc);
+    free(ev);
+}
+
+/* Decode a damaged blob to its end: it either fails or yields events, never more than
+ * it has bytes for (ASan/UBSan catch any read outside it: the copy is exactly len). */
+static int decode_all(const unsigned char *p, size_t len)
+{
+    unsigned char *copy = xmalloc(len ? len : 1);
+    memcpy(copy, p, len);
+    struct evblock_reader r;
+    struct evblock_event *x = xmalloc(sizeof(*x));
+    int rc = evblock_open(&r, copy, len);
+    size_t n = 0;
+    if (rc == 0)
+        while ((rc = evblock_next(&r, x)) == 1)
+            if (++n > len)
+                break;
+    free(x);
+    free(copy);
+    CHECK(n <= len);
+    return rc;
+}
+
+static void test_corrupt_blobs(void)
+{
+    struct evblock_event ev[3] = { { .ts = 100 }, { .ts = 200 }, { .ts = 300 } };
+    for (int i = 0; i < 3; i++) {
+        SET_STR(&ev[i], EVB_KIND, "lock_wait");
+        SET_STR(&ev[i], EVB_DATABASE, "app");
+        set_real(&ev[i], EVB_WAIT_MS, 1000.5 + i);
+        set_int(&ev[i], EVB_PID, 4242);
+        SET_STR(&ev[i], EVB_SRC, "pg.log:17");
+    }
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, 100);
+    for (int i = 0; i < 3; i++)
+        CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+    struct span blob = evblock_enc_blob(&enc);
+    const unsigned char *p = (const unsigned char *)blob.p;
+
+    CHECK_EQ_INT(decode_all(p, blob.len), 0);
+    /* Every truncation: refused, or a shorter list of whole events. */
+    size_t failed = 0;
+    for (size_t len = 0; len < blob.len; len++)
+        failed += decode_all(p, len) < 0;
+    CHECK(failed > blob.len / 2);
+    /* Every single byte changed to each of a few values. */
+    unsigned char *m = xmalloc(blob.len);
+    static const unsigned char vals[] = { 0x00, 0x01, 0x7f, 0x80, 0xff };
+    for (size_t i = 0; i < blob.len; i++)
+        for (size_t v = 0; v < ARRAY_SIZE(vals); v++) {
+            memcpy(m, p, blob.len);
+            m[i] = vals[v];
+            (void)decode_all(m, blob.len);
+        }
+    free(m);
+
+    /* Hand-made: other version, overlong varint, reference forwards, reference to a
+     * reference, literal without its NUL, mask with no room. */
+    static const unsigned char v2[] = { 2, 0 };
+    static const unsigned char overlong[] = { 1,    0,    0xff, 0xff, 0xff, 0xff,
+                                              0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+    static const unsigned char fwd[] = { 1, 0, 0, 1, 0, 0, 0, 0x21, 'x', 0 };
+    static const unsigned char self[] = { 1, 0, 0, 1, 0, 0, 0, 0x0f }; /* ref to itself */
+    static const unsigned char
+        refref[] = { 1,    0, 0, 3, 0, 0,   0, 0x04, 'a', 'b', 0, /* kind "ab" at 7 */
+                     0x0f,                                        /* database: ref to 7 */
+                     0,    1, 0, 0, 0, 0x17 /* kind: ref to 11, a ref */ };
+    static const unsigned char nonul[] = { 1, 0, 0, 1, 0, 0, 0, 0x04, 'a', 'b', 'c' };
+    static const unsigned char nomask[] = { 1, 0, 0, 1, 0 };
+    static const unsigned char big_ts[] = { 1,    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                            0xff, 0xff, 0x01, 0x02, 0,    0,    0,    0 };
+    CHECK_EQ_INT(decode_all(v2, sizeof(v2)), -1);
+    CHECK_EQ_INT(decode_all(overlong, sizeof(overlong)), -1);
+    CHECK_EQ_INT(decode_all(fwd, sizeof(fwd)), -1);
+    CHECK_EQ_INT(decode_all(self, sizeof(self)), -1);
+    CHECK_EQ_INT(decode_all(refref, sizeof(refref)), -1);
+    CHECK_EQ_INT(decode_all(nonul, sizeof(nonul)), -1);
+    CHECK_EQ_INT(decode_all(nomask, sizeof(nomask)), -1);
+    CHECK_EQ_INT(decode_all(big_ts, sizeof(big_ts)), -1); /* INT64_MAX + 1 */
+    evblock_enc_release(&enc);
+}
+
+TEST_LIST = {
+    { "every_column_round_trip", test_every_column_round_trip },
+    { "repeated_texts_written_once", test_repeated_texts_written_once },
+    { "corrupt_blobs", test_corrupt_blobs },
+    { NULL, NULL },
+};
