@@ -58,6 +58,11 @@ for args in "--limit 0" "--limit 5" "--kind error,connection --limit 3" "--datab
 done
 (($(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks') > 100)) ||
   fail "too few events to test the upgrade"
+# A damaged block is an error naming it, never a crash or a silent gap.
+cp ref.db bad.db
+PGSIFT_DB=bad.db store_query "UPDATE event_blocks SET data = substr(data, 1, length(data) / 2) WHERE id = 1"
+out=$("$PGSIFT" --db bad.db events --limit 0 2>&1) && fail "a damaged event block was read: $out"
+expect_contains "$out" "event block 1 is corrupt"
 
 # The store is created 0600 whatever the umask, WAL side files too.
 (umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")
