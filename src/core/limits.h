@@ -146,4 +146,11 @@
  * message or detail. Longer ones are cut at a UTF-8 boundary and end in "...". */
 #define SIFT_MAX_STORED_TEXT (16u << 10)
 
+/* The store's write-ahead log (store/checkpoint.c): past this many pages (16 KiB each in
+ * a new store) a commit wakes the checkpoint thread, SQLite's own threshold; past the
+ * second, should that thread fall behind a disk slower than ingest, the committing
+ * connection checkpoints itself, so the log stays bounded (64 MiB at 16 KiB pages). */
+#define SIFT_WAL_CHECKPOINT_PAGES 1000
+#define SIFT_WAL_FORCE_PAGES      4000
+
 #endif
