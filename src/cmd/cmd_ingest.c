@@ -305,7 +305,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     }
 
     struct store *s;
-    struct store_opts so = { .keep_literals = keep_literals };
+    struct store_opts so = { .keep_literals = keep_literals, .checkpoint_thread = true };
     if (store_open(&s, cli->db_path, &so, d) < 0)
         goto out_files;
 

@@ -217,6 +217,7 @@ static struct store_opts store_opts_of(const struct config *c)
 {
     return (struct store_opts){
         .keep_literals = c->keep_literals,
+        .checkpoint_thread = true,
         .retention = { .minutes_us = c->retention.minutes_us,
                        .hours_us = c->retention.hours_us,
                        .days_us = c->retention.days_us,

@@ -152,4 +152,11 @@
 #define SIFT_MAX_EVBLOCK_BYTES  (64u << 20)
 #define SIFT_MAX_EVBLOCK_EVENTS 65536u
 
+/* The store's write-ahead log (store/checkpoint.c): past this many pages (16 KiB each in
+ * a new store) a commit wakes the checkpoint thread, SQLite's own threshold; past the
+ * second, should that thread fall behind a disk slower than ingest, the committing
+ * connection checkpoints itself, so the log stays bounded (64 MiB at 16 KiB pages). */
+#define SIFT_WAL_CHECKPOINT_PAGES 1000
+#define SIFT_WAL_FORCE_PAGES      4000
+
 #endif

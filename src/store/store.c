@@ -34,6 +34,11 @@ sqlite3 *store_sqlite(struct store *s)
     return s->db;
 }
 
+unsigned long store_checkpoints(struct store *s)
+{
+    return ckpt_done(s->ckpt);
+}
+
 int store_db_error(struct store *s, struct diag *d, const char *what)
 {
     return diag_set(d, DIAG_DB, "%s in store '%s': %s", what, s->path, sqlite3_errmsg(s->db));
@@ -194,6 +199,8 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
         goto fail;
     if (!opts->read_only)
         tighten_side_files(path);
+    if (!opts->read_only && opts->checkpoint_thread)
+        s->ckpt = ckpt_start(s->db, path);
     for (int i = 0; i < SQL_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i],
                                NULL) != SQLITE_OK) {
@@ -213,6 +220,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    ckpt_stop(s->ckpt);
     for (int i = 0; i < SQL_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
     if (s->db) {

@@ -57,6 +57,9 @@ struct store_opts {
     bool read_only;     /* never create, migrate or write (pgsift top, events, report) */
     bool keep_literals; /* store messages and samples unredacted (--keep-literals) */
     struct store_retention retention;
+    /* WAL checkpoints (and their fsyncs) in a thread of their own instead of in the
+     * commit that fills the log (store/checkpoint.c): for long writers (ingest, tail). */
+    bool checkpoint_thread;
 };
 
 /* Open (read-write: create with mode 0600 and migrate) the store at @path. Returns 0 and

@@ -205,6 +205,7 @@ struct store {
     struct sbuf scratch;         /* blob encoding at commit */
     struct evblock_enc *evenc;   /* event blocks (events.c), made on the first */
     struct evblock_event *evtmp; /* one event being encoded */
+    struct store_ckpt *ckpt;     /* opts.checkpoint_thread: checkpoint.c, or NULL */
 };
 
 /* batch.c */
@@ -218,6 +219,15 @@ SIFT_WUR int migrate_run(sqlite3 *db, const char *path, bool read_only, struct d
 
 /* sqlfn.c: sketch_merge(a, b) and the aggregate sketch_merge_agg(x). */
 SIFT_WUR int sqlfn_register(sqlite3 *db);
+
+/* checkpoint.c: start checkpointing @writer's store (at @path) in a thread of its own;
+ * NULL if that cannot be done (then SQLite's automatic checkpoints go on). ckpt_stop()
+ * ends the thread (NULL is a no-op); call it before closing @writer. */
+struct store_ckpt;
+struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path);
+void ckpt_stop(struct store_ckpt *c);
+/* Tests: checkpoints the thread ran to the end of the log (0 for NULL). */
+unsigned long ckpt_done(struct store_ckpt *c);
 
 /* store.c helpers shared with query.c / rollup.c */
 int store_db_error(struct store *s, struct diag *d, const char *what);
@@ -249,5 +259,7 @@ SIFT_WUR int evblocks_migrate(sqlite3 *db, struct diag *d);
 
 /* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
 sqlite3 *store_sqlite(struct store *s);
+/* Tests only: ckpt_done() of the store's checkpoint thread. */
+unsigned long store_checkpoints(struct store *s);
 
 #endif

@@ -1447,6 +1447,39 @@ static void test_streamed_event_rows(void)
     store_close(s2);
 }
 
+/* store_opts.checkpoint_thread: a commit that leaves the log over
+ * SIFT_WAL_CHECKPOINT_PAGES wakes the checkpoint thread, which copies the whole log
+ * back; without the option SQLite checkpoints in the commit and the thread count is 0. */
+static void test_checkpoint_thread(void)
+{
+    char path[300], path2[300];
+    struct diag d = DIAG_INIT;
+    new_path(path, sizeof(path));
+    new_path(path2, sizeof(path2));
+    struct store *s = NULL, *plain = open_rw(path2);
+    CHECK_EQ_INT(store_open(&s, path, &(struct store_opts){ .checkpoint_thread = true }, &d), 0);
+    /* 40 MB in one commit: well over 1 000 pages of 16 KiB, under the forced bound. */
+    const char *sql = "CREATE TABLE big (x); INSERT INTO big VALUES (zeroblob(40000000))";
+    CHECK(sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(plain), sql, NULL, NULL, NULL) == SQLITE_OK);
+    unsigned long n = 0;
+    for (int i = 0; i < 1000 && (n = store_checkpoints(s)) == 0; i++)
+        usleep(10000);
+    CHECK(n >= 1);
+    CHECK_EQ_INT((int)store_checkpoints(plain), 0);
+    /* Below the threshold nothing wakes it. */
+    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (1)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    usleep(50000);
+    CHECK(store_checkpoints(s) == n);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM big"), 2);
+    store_close(s);
+    store_close(plain);
+    s = open_ro(path);
+    CHECK_EQ_INT(q_int(s, "SELECT length(x) FROM big WHERE rowid = 1"), 40000000);
+    store_close(s);
+}
+
 TEST_LIST = {
     { "created_0600_whatever_the_umask", test_created_0600_whatever_the_umask },
     { "open_errors", test_open_errors },
@@ -1469,6 +1502,7 @@ TEST_LIST = {
     { "stored_text_limit", test_stored_text_limit },
     { "statement_duration_pairing", test_statement_duration_pairing },
     { "streamed_event_rows", test_streamed_event_rows },
+    { "checkpoint_thread", test_checkpoint_thread },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };

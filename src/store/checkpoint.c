@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * checkpoint.c - WAL checkpoints in a thread of their own (store_opts.checkpoint_thread).
+ *
+ * In WAL mode SQLite copies the log back into the database ("checkpoint") when a commit
+ * leaves the log over 1 000 pages, in the committing thread, and with synchronous =
+ * NORMAL that is where the store's fsyncs happen: a commit that checkpoints waits for
+ * the disk (tens of ms; longer when the disk is busy). `pgsift ingest` and `pgsift tail`
+ * hold the store while committing, so every reader of `-j N`, or the tail loop, waited.
+ *
+ * Here the committing connection only notices that the log is long (its WAL hook, which
+ * replaces the automatic checkpoint) and wakes a thread that runs a PASSIVE checkpoint
+ * on a second connection to the same file. A passive checkpoint never blocks writers and
+ * is never blocked by them (it copies what no reader still needs, and the next commit
+ * after a complete one restarts the log from its start), so the fsyncs leave the commit
+ * path. Durability and exactly-once are as before: each commit is still one transaction
+ * in the log, synced at the checkpoint that copies it, as SQLite's own checkpoint does.
+ *
+ * The log stays bounded: should the thread fall behind (the disk slower than ingest) and
+ * the log reach SIFT_WAL_FORCE_PAGES, the committing connection checkpoints itself, as
+ * SQLite would have done. A failed checkpoint is reported once (log_warn) and retried at
+ * the next wake-up; the data is safe in the log meanwhile, and closing the store
+ * checkpoints what is left, as before.
+ *
+ * Locking: mu guards want/quit; the hook only takes mu and signals.
+ */
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "store/store_int.h"
+
+struct store_ckpt {
+    sqlite3 *db; /* the thread's own connection */
+    sqlite3 *writer;
+    char *path;
+    pthread_t tid;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool want, quit;    /* under mu */
+    unsigned long done; /* under mu: checkpoints run to completion */
+    bool warned;        /* thread-owned */
+};
+
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    struct store_ckpt *c = arg;
+    (void)name;
+    if (pages >= SIFT_WAL_FORCE_PAGES) {
+        /* The thread fell behind: do what SQLite's automatic checkpoint would. */
+        sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        return SQLITE_OK;
+    }
+    if (pages >= SIFT_WAL_CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&c->mu);
+        c->want = true;
+        pthread_cond_signal(&c->cv);
+        pthread_mutex_unlock(&c->mu);
+    }
+    return SQLITE_OK;
+}
+
+static void *ckpt_main(void *arg)
+{
+    struct store_ckpt *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (!c->want && !c->quit)
+            pthread_cond_wait(&c->cv, &c->mu);
+        if (c->quit)
+            break;
+        c->want = false;
+        pthread_mutex_unlock(&c->mu);
+        int log = -1, copied = -2;
+        int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY && !c->warned) {
+            log_warn("cannot checkpoint store '%s' (its log keeps the data; retried): %s", c->path,
+                     sqlite3_errmsg(c->db));
+            c->warned = true;
+        }
+        pthread_mutex_lock(&c->mu);
+        if (rc == SQLITE_OK && log == copied)
+            c->done++;
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path)
+{
+    struct store_ckpt *c = xcalloc(1, sizeof(*c));
+    c->writer = writer;
+    c->path = xstrdup(path);
+    if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+            SQLITE_OK ||
+        sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close(c->db);
+        free(c->path);
+        free(c);
+        return NULL; /* checkpoints stay automatic */
+    }
+    sqlite3_busy_timeout(c->db, 0);
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+    if (pthread_create(&c->tid, NULL, ckpt_main, c) != 0) {
+        pthread_cond_destroy(&c->cv);
+        pthread_mutex_destroy(&c->mu);
+        sqlite3_close(c->db);
+        free(c->path);
+        free(c);
+        return NULL;
+    }
+    sqlite3_wal_hook(writer, wal_hook, c);
+    return c;
+}
+
+unsigned long ckpt_done(struct store_ckpt *c)
+{
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    unsigned long n = c->done;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+void ckpt_stop(struct store_ckpt *c)
+{
+    if (!c)
+        return;
+    sqlite3_wal_autocheckpoint(c->writer, 1000); /* SQLite's own hook again */
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+    pthread_join(c->tid, NULL);
+    pthread_cond_destroy(&c->cv);
+    pthread_mutex_destroy(&c->mu);
+    sqlite3_close(c->db);
+    free(c->path);
+    free(c);
+}
