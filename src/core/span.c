@@ -90,6 +90,17 @@ bool span_to_u64(struct span s, uint64_t *out)
 
     if (s.len == 0)
         return false;
+    if (s.len <= 19) {
+        /* At most 19 digits never overflow (10^19 - 1 < 2^64): no check per digit. */
+        for (size_t i = 0; i < s.len; i++) {
+            unsigned d = (unsigned char)s.p[i] - '0';
+            if (d > 9)
+                return false;
+            v = v * 10 + d;
+        }
+        *out = v;
+        return true;
+    }
     for (size_t i = 0; i < s.len; i++) {
         unsigned d = (unsigned char)s.p[i] - '0';
         if (d > 9)

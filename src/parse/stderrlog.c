@@ -39,6 +39,8 @@ struct stderr_core {
     uint64_t matched;
     char *unmatched[STDERR_SUGGEST_LINES];
     size_t nunmatched;
+    /* the seconds of the last %m/%t and %s times (only the fraction changes within one) */
+    struct pgtime_cache log_time, session_start;
 };
 
 const char *stderr_core_prefix(const struct stderr_core *c)
@@ -446,8 +448,8 @@ static void set_remote(struct event *ev, struct span r)
     ev->client_port = (int32_t)port;
 }
 
-static const char *build(struct parser *p, struct event *ev, const struct srec *r, struct span text,
-                         const char **detail)
+static const char *build(struct parser *p, struct stderr_core *c, struct event *ev,
+                         const struct srec *r, struct span text, const char **detail)
 {
     const char *t = text.p;
     int64_t v;
@@ -459,7 +461,7 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
     if (!ts.p)
         ts = fld(r, t, LPF_TIME);
     if (ts.p) {
-        st = pgtime_parse(ts, parser_tz(p), &v, &frac, NULL);
+        st = pgtime_parse_cached(&c->log_time, ts, parser_tz(p), &v, &frac, NULL);
     } else if ((ts = fld(r, t, LPF_EPOCH)).p) {
         st = pgtime_parse_epoch(ts, &v, &frac);
     }
@@ -493,7 +495,7 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
     ev->backend_type = opt_field(fld(r, t, LPF_BACKEND));
     ev->command_tag = opt_field(fld(r, t, LPF_PS));
     if ((s = fld(r, t, LPF_SESSION_START)).p &&
-        pgtime_parse(s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
+        pgtime_parse_cached(&c->session_start, s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
         ev->session_start_us = v;
     ev->vxid = opt_field(fld(r, t, LPF_VXID));
     if ((s = fld(r, t, LPF_XID)).p && span_to_i64(s, &v))
@@ -540,12 +542,11 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
 
 void stderr_core_finish(struct parser *p, struct stderr_core *c, struct pending *rec)
 {
-    (void)c;
     const struct srec *r = rec->data;
     struct span text = sbuf_span(&rec->text);
     struct event *ev = parser_event_begin_pending(p, rec);
     const char *detail;
-    const char *reason = build(p, ev, r, text, &detail);
+    const char *reason = build(p, c, ev, r, text, &detail);
     if (reason) {
         parser_event_abort(p, ev);
         parser_reject(p, reason, "%s", detail ? detail : "");
