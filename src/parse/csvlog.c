@@ -42,19 +42,20 @@ struct csv_state {
  * of '"' and ',' for the window [base, base + 64) of the text, walked bit by bit, so a
  * field costs a bit scan, not a search of its own. */
 struct csv_blocks {
-    const char *base, *end;
-    uint64_t quotes, commas; /* bits past end are clear */
+    const char *start, *base, *end; /* start: of the text (readable before base) */
+    uint64_t quotes, commas;        /* bits past end are clear */
 };
 
 static inline void csv_blocks_load(struct csv_blocks *b, const char *at)
 {
     size_t n = (size_t)(b->end - at);
     b->base = at;
-    bytescan_mask64(at, n < 64 ? n : 64, '"', ',', &b->quotes, &b->commas);
+    bytescan_mask64(at, n < 64 ? n : 64, b->start, '"', ',', &b->quotes, &b->commas);
 }
 
 static inline void csv_blocks_init(struct csv_blocks *b, struct span t)
 {
+    b->start = t.p;
     b->end = t.p + t.len;
     csv_blocks_load(b, t.p);
 }
@@ -195,11 +196,19 @@ static inline struct span csv_value(struct parser *p, const struct csv_field *f)
     if (!f->escaped)
         return f->s;
     char *out = arena_alloc(parser_scratch(p), f->s.len + 1);
+    const char *s = f->s.p, *end = f->s.p + f->s.len;
+    struct csv_blocks b;
     size_t n = 0;
-    for (size_t i = 0; i < f->s.len; i++) {
-        out[n++] = f->s.p[i];
-        if (f->s.p[i] == '"' && i + 1 < f->s.len && f->s.p[i + 1] == '"')
-            i++;
+    /* copy up to and including each '"', skipping the '"' right after it */
+    csv_blocks_init(&b, f->s);
+    while (s < end) {
+        const char *q = csv_blocks_find(&b, s, false);
+        const char *to = q ? q + 1 : end;
+        memcpy(out + n, s, (size_t)(to - s));
+        n += (size_t)(to - s);
+        s = to;
+        if (q && s < end && *s == '"')
+            s++;
     }
     out[n] = '\0';
     return span_make(out, n);

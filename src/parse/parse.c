@@ -123,7 +123,7 @@ struct parser {
 
     struct parse_stats stats;
     struct event cleared; /* event_clear()'s result, copied into each new slot */
-    char *source; /* name of the source of the last line (for samples) */
+    char *source;         /* name of the source of the last line (for samples) */
     const char *source_from;
 };
 

@@ -43,11 +43,14 @@ static int compare_windows(const char *buf, size_t len, unsigned char a, unsigne
             uint64_t x1, y1, x2, y2, x3, y3;
             naive(buf + at, n, a, b, &x1, &y1);
             bytescan_portable_only = false;
-            bytescan_mask64(buf + at, n, a, b, &x2, &y2);
+            /* readable from buf (reaching back) and from the window only (copied) */
+            uint64_t x4, y4;
+            bytescan_mask64(buf + at, n, buf, a, b, &x2, &y2);
+            bytescan_mask64(buf + at, n, buf + at, a, b, &x4, &y4);
             bytescan_portable_only = true;
-            bytescan_mask64(buf + at, n, a, b, &x3, &y3);
+            bytescan_mask64(buf + at, n, buf, a, b, &x3, &y3);
             bytescan_portable_only = false;
-            if (x1 != x2 || y1 != y2 || x1 != x3 || y1 != y3) {
+            if (x1 != x2 || y1 != y2 || x1 != x3 || y1 != y3 || x1 != x4 || y1 != y4) {
                 CHECK_MSG(0, "masks differ at %zu+%zu", at, n);
                 return ++bad;
             }

@@ -153,10 +153,7 @@ static void test_integers_random(void)
 }
 
 TEST_LIST = {
-    { "compare", test_compare },
-    { "find_sub_trim", test_find_sub_trim },
-    { "integers", test_integers },
-    { "integers_random", test_integers_random },
-    { "doubles", test_doubles },
-    { NULL, NULL },
+    { "compare", test_compare },   { "find_sub_trim", test_find_sub_trim },
+    { "integers", test_integers }, { "integers_random", test_integers_random },
+    { "doubles", test_doubles },   { NULL, NULL },
 };
