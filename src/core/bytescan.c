@@ -67,6 +67,13 @@ size_t bytescan_ascii_len(const char *s, size_t n)
     size_t i = 0;
 #ifdef __SSE2__
     if (!bytescan_portable_only) {
+        for (; i + 64 <= n; i += 64) {
+            const __m128i *v = (const __m128i *)(const void *)(s + i);
+            __m128i o = _mm_or_si128(_mm_or_si128(_mm_loadu_si128(v), _mm_loadu_si128(v + 1)),
+                                     _mm_or_si128(_mm_loadu_si128(v + 2), _mm_loadu_si128(v + 3)));
+            if (_mm_movemask_epi8(o))
+                break; /* the 16-byte steps below find where */
+        }
         for (; i + 16 <= n; i += 16) {
             int m = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + i)));
             if (m)

@@ -99,7 +99,7 @@ static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsi
 }
 
 /* Length of the leading run of ASCII bytes (< 0x80) of s[0..n): n when all are ASCII.
- * 16 bytes a step with SSE2, 8 with the portable code. */
+ * 64 bytes a step with SSE2 (then 16 to find the byte), 8 with the portable code. */
 size_t bytescan_ascii_len(const char *s, size_t n);
 
 #endif
