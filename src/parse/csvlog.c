@@ -135,6 +135,11 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
                 return CSV_BAD_QUOTE;
             }
             p++;
+        } else if (p < end && *p == ',') {
+            /* an empty field (NULL), the commonest: no search */
+            fl->s = SPAN_NULL;
+            fl->escaped = false;
+            p++;
         } else {
             const char *q = csv_blocks_find(&b, p, true);
             if (!q)
