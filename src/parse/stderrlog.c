@@ -179,7 +179,8 @@ static bool core_match(struct stderr_core *c, struct span text, struct line_pref
 {
     if (c->cur && line_prefix_match(c->cur, text, m)) {
         struct span msg = span_make(text.p + m->msg_off, text.len - m->msg_off);
-        if (m->kw == LPK_LOG && span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {
+        if (m->kw == LPK_LOG && msg.len && msg.p[0] == 'p' &&
+            span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {
             /* the reload message comes in the new format already; take it for later */
             struct line_prefix *lp = reload_prefix(c, msg);
             if (lp && lp != c->cur) {
@@ -407,15 +408,16 @@ static bool verbose_sqlstate(struct span msg)
 static int32_t strip_position(struct span *msg)
 {
     static const char tail[] = " at character ";
-    if (span_starts_with_lit(*msg, "duration: ") || span_starts_with_lit(*msg, "statement: ") ||
-        span_starts_with_lit(*msg, "execute ") || span_starts_with_lit(*msg, "parse ") ||
-        span_starts_with_lit(*msg, "bind "))
-        return 0;
+    /* the tail first: most messages do not end in a digit */
     size_t e = msg->len, d = e;
     while (d > 0 && msg->p[d - 1] >= '0' && msg->p[d - 1] <= '9')
         d--;
     if (d == e || e - d > 9 || d < sizeof(tail) - 1 ||
         memcmp(msg->p + d - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+        return 0;
+    if (span_starts_with_lit(*msg, "duration: ") || span_starts_with_lit(*msg, "statement: ") ||
+        span_starts_with_lit(*msg, "execute ") || span_starts_with_lit(*msg, "parse ") ||
+        span_starts_with_lit(*msg, "bind "))
         return 0;
     int64_t n;
     if (!span_to_i64(span_make(msg->p + d, e - d), &n) || n <= 0 || n > INT32_MAX)
