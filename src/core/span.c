@@ -84,12 +84,49 @@ long span_find(struct span s, size_t from, struct span needle)
     return -1;
 }
 
+/* The value of the eight ASCII digits at @p, or false if one is not a digit (SWAR:
+ * validate all eight, then combine pairs, quads and halves with one multiply each). */
+static inline bool digits8(const char *p, uint64_t *out)
+{
+    const unsigned char *b = (const unsigned char *)p;
+    uint64_t w = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
+                 (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
+                 (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
+    const uint64_t hi = UINT64_C(0xF0F0F0F0F0F0F0F0), threes = UINT64_C(0x3030303030303030);
+    if ((w & hi) != threes || ((w + UINT64_C(0x0606060606060606)) & hi) != threes)
+        return false;
+    w = ((w & UINT64_C(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+    w = ((w & UINT64_C(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+    w = ((w & UINT64_C(0x0000FFFF0000FFFF)) * UINT64_C(42949672960001)) >> 32;
+    *out = w;
+    return true;
+}
+
 bool span_to_u64(struct span s, uint64_t *out)
 {
     uint64_t v = 0;
 
     if (s.len == 0)
         return false;
+    if (s.len <= 19) {
+        /* At most 19 digits never overflow (10^19 - 1 < 2^64): no check per digit, and
+         * eight digits a step while eight are left. */
+        size_t i = 0;
+        for (; i + 8 <= s.len; i += 8) {
+            uint64_t d8;
+            if (!digits8(s.p + i, &d8))
+                return false;
+            v = v * 100000000u + d8;
+        }
+        for (; i < s.len; i++) {
+            unsigned d = (unsigned char)s.p[i] - '0';
+            if (d > 9)
+                return false;
+            v = v * 10 + d;
+        }
+        *out = v;
+        return true;
+    }
     for (size_t i = 0; i < s.len; i++) {
         unsigned d = (unsigned char)s.p[i] - '0';
         if (d > 9)

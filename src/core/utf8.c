@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <string.h>
 
+#include "core/bytescan.h"
 #include "core/utf8.h"
 
 size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp)
@@ -56,14 +57,9 @@ bool utf8_valid(struct span s)
     size_t i = 0;
 
     while (i < s.len) {
-        if (i + 8 <= s.len) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (!(w & UINT64_C(0x8080808080808080))) {
-                i += 8;
-                continue;
-            }
-        }
+        i += bytescan_ascii_len(s.p + i, s.len - i);
+        if (i == s.len)
+            break;
         uint32_t cp;
         size_t n = utf8_decode(p + i, s.len - i, &cp);
         if (!n)

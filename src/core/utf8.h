@@ -26,7 +26,8 @@ size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp);
  * within n bytes (the caller replaces that one byte): utf8_decode() without the value. */
 size_t utf8_seq_len(const unsigned char *p, size_t n);
 
-/* True when the whole span is valid UTF-8. ASCII is checked 8 bytes at a time. */
+/* True when the whole span is valid UTF-8. ASCII runs are skipped 16 bytes at a time
+ * (core/bytescan.h). */
 bool utf8_valid(struct span s);
 
 /* Encode cp (<= 0x10FFFF, not a surrogate) into out[0..4); returns the length. */

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/bytescan.h"
 #include "core/xalloc.h"
 #include "parse/parse_int.h"
 
@@ -34,51 +35,66 @@ enum csv_result {
 struct csv_state {
     bool in_quote;    /* the pending record's text ends inside a quoted field */
     bool field_start; /* ... or at the start of a field */
+    struct pgtime_cache log_time, session_start; /* columns 1 and 9 */
 };
 
-/* SWAR (8 bytes per step): a word with 0x80 set in each byte of @w equal to the byte
- * broadcast in @pat (exact: no false positives), from the classic haszero test. */
-#define CSV_ONES  UINT64_C(0x0101010101010101)
-#define CSV_HIGHS UINT64_C(0x8080808080808080)
-static inline uint64_t csv_match8(uint64_t w, uint64_t pat)
+/* The structural bytes of a record, found 64 bytes at a time (core/bytescan.h): masks
+ * of '"' and ',' for the window [base, base + 64) of the text, walked bit by bit, so a
+ * field costs a bit scan, not a search of its own. */
+struct csv_blocks {
+    const char *start, *base, *end; /* start: of the text (readable before base) */
+    uint64_t quotes, commas;        /* bits past end are clear */
+};
+
+static inline void csv_blocks_load(struct csv_blocks *b, const char *at)
 {
-    uint64_t x = w ^ pat;
-    return ~(((x & ~CSV_HIGHS) + ~CSV_HIGHS) | x | ~CSV_HIGHS);
+    size_t n = (size_t)(b->end - at);
+    b->base = at;
+    bytescan_mask64(at, n < 64 ? n : 64, b->start, '"', ',', &b->quotes, &b->commas);
 }
 
-/* The first byte @c at or after @p, or NULL; words read with memcpy (no alignment or
- * aliasing assumption), the index of the first match from the lowest set bit (the
- * words are assembled little-endian so that it is the first byte in memory). */
-static inline const char *csv_find(const char *p, const char *end, unsigned char c)
+static inline void csv_blocks_init(struct csv_blocks *b, struct span t)
 {
-    const uint64_t pat = CSV_ONES * c;
-    while (end - p >= 8) {
-        unsigned char b[8];
-        memcpy(b, p, 8);
-        uint64_t w = (uint64_t)b[0] | (uint64_t)b[1] << 8 | (uint64_t)b[2] << 16 |
-                     (uint64_t)b[3] << 24 | (uint64_t)b[4] << 32 | (uint64_t)b[5] << 40 |
-                     (uint64_t)b[6] << 48 | (uint64_t)b[7] << 56;
-        uint64_t m = csv_match8(w, pat);
+    b->start = t.p;
+    b->end = t.p + t.len;
+    csv_blocks_load(b, t.p);
+}
+
+/* The first '"' (@comma false) or ',' (@comma true) at or after @p (never before the
+ * current window), or NULL. */
+static inline const char *csv_blocks_find(struct csv_blocks *b, const char *p, bool comma)
+{
+    for (;;) {
+        if (p >= b->end)
+            return NULL;
+        size_t off = (size_t)(p - b->base);
+        if (off >= 64) {
+            csv_blocks_load(b, p);
+            off = 0;
+        }
+        uint64_t m = (comma ? b->commas : b->quotes) >> off;
         if (m)
-            return p + (__builtin_ctzll(m) >> 3);
-        p += 8;
+            return p + __builtin_ctzll(m);
+        p = b->base + 64;
     }
-    for (; p < end; p++)
-        if ((unsigned char)*p == c)
-            return p;
-    return NULL;
 }
 
-/* The next '"' at or after p, or NULL. Most quoted values are short (names, tags):
- * 8 bytes a step find their end before memchr() would have started; long ones
- * (messages, statements) go to memchr() after 64 bytes. */
-static inline const char *find_quote(const char *p, const char *end)
+/* The first '"' or ',' at or after @p, or NULL. */
+static inline const char *csv_blocks_find_any(struct csv_blocks *b, const char *p)
 {
-    const char *lim = end - p > 64 ? p + 64 : end;
-    const char *q = csv_find(p, lim, '"');
-    if (q || lim == end)
-        return q;
-    return memchr(lim, '"', (size_t)(end - lim));
+    for (;;) {
+        if (p >= b->end)
+            return NULL;
+        size_t off = (size_t)(p - b->base);
+        if (off >= 64) {
+            csv_blocks_load(b, p);
+            off = 0;
+        }
+        uint64_t m = (b->quotes | b->commas) >> off;
+        if (m)
+            return p + __builtin_ctzll(m);
+        p = b->base + 64;
+    }
 }
 
 /* Split a complete record into fields. */
@@ -86,7 +102,9 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
 {
     const char *p = t.p, *end = t.p + t.len;
     size_t n = 0;
+    struct csv_blocks b;
 
+    csv_blocks_init(&b, t);
     for (;;) {
         if (n == CSV_MAX_FIELDS)
             return CSV_TOO_MANY;
@@ -95,7 +113,7 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             const char *start = ++p;
             bool esc = false;
             for (;;) {
-                const char *q = find_quote(p, end);
+                const char *q = csv_blocks_find(&b, p, false);
                 if (!q) {
                     *nf = n;
                     return CSV_OPEN_QUOTE;
@@ -117,9 +135,13 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
                 return CSV_BAD_QUOTE;
             }
             p++;
+        } else if (p < end && *p == ',') {
+            /* an empty field (NULL), the commonest: no search */
+            fl->s = SPAN_NULL;
+            fl->escaped = false;
+            p++;
         } else {
-            /* Unquoted fields are short (numbers, times, ids): 8 bytes a step. */
-            const char *q = csv_find(p, end, ',');
+            const char *q = csv_blocks_find(&b, p, true);
             if (!q)
                 q = end;
             fl->s = q > p ? span_make(p, (size_t)(q - p)) : SPAN_NULL;
@@ -133,14 +155,18 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
     return CSV_OK;
 }
 
-/* Carry the quote state over one more line of a pending record. */
+/* Carry the quote state over one more line of a pending record. Byte by byte this is:
+ * in a quote, '""' stays in it and '"' leaves it; outside, ',' starts a field, '"' at a
+ * field start opens a quote, anything else is field text. */
 static void csv_scan(struct span t, struct csv_state *st)
 {
     const char *p = t.p, *end = t.p + t.len;
+    struct csv_blocks b;
 
+    csv_blocks_init(&b, t);
     while (p < end) {
         if (st->in_quote) {
-            const char *q = memchr(p, '"', (size_t)(end - p));
+            const char *q = csv_blocks_find(&b, p, false);
             if (!q)
                 return;
             if (q + 1 < end && q[1] == '"') {
@@ -152,13 +178,20 @@ static void csv_scan(struct span t, struct csv_state *st)
             p = q + 1;
             continue;
         }
-        char c = *p++;
-        if (c == ',')
+        const char *q = csv_blocks_find_any(&b, p);
+        if (!q) {
+            st->field_start = false; /* p < end: field text up to the end */
+            return;
+        }
+        if (q > p)
+            st->field_start = false;
+        if (*q == ',')
             st->field_start = true;
-        else if (c == '"' && st->field_start)
+        else if (st->field_start)
             st->in_quote = true;
         else
             st->field_start = false;
+        p = q + 1;
     }
 }
 
@@ -168,11 +201,19 @@ static inline struct span csv_value(struct parser *p, const struct csv_field *f)
     if (!f->escaped)
         return f->s;
     char *out = arena_alloc(parser_scratch(p), f->s.len + 1);
+    const char *s = f->s.p, *end = f->s.p + f->s.len;
+    struct csv_blocks b;
     size_t n = 0;
-    for (size_t i = 0; i < f->s.len; i++) {
-        out[n++] = f->s.p[i];
-        if (f->s.p[i] == '"' && i + 1 < f->s.len && f->s.p[i + 1] == '"')
-            i++;
+    /* copy up to and including each '"', skipping the '"' right after it */
+    csv_blocks_init(&b, f->s);
+    while (s < end) {
+        const char *q = csv_blocks_find(&b, s, false);
+        const char *to = q ? q + 1 : end;
+        memcpy(out + n, s, (size_t)(to - s));
+        n += (size_t)(to - s);
+        s = to;
+        if (q && s < end && *s == '"')
+            s++;
     }
     out[n] = '\0';
     return span_make(out, n);
@@ -185,16 +226,16 @@ static bool int_field(struct span s, int64_t *out)
 }
 
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
-static const char *csv_build(struct parser *p, struct event *ev, const struct csv_field *f,
-                             size_t nf, const char **why)
+static const char *csv_build(struct parser *p, struct csv_state *st, struct event *ev,
+                             const struct csv_field *f, size_t nf, const char **why)
 {
     int64_t v;
 
     *why = NULL;
     if (nf != 23 && nf != 24 && nf != 26)
         return "wrong number of columns";
-    enum pgtime_status ts = pgtime_parse(f[0].s.p ? f[0].s : SPAN_LIT(""), parser_tz(p), &ev->ts_us,
-                                         &ev->ts_frac, NULL);
+    enum pgtime_status ts = pgtime_parse_cached(&st->log_time, f[0].s.p ? f[0].s : SPAN_LIT(""),
+                                                parser_tz(p), &ev->ts_us, &ev->ts_frac, NULL);
     if (ts != PGTIME_OK)
         return pgtime_status_reason(ts);
     if (!int_field(f[3].s, &ev->pid)) {
@@ -210,7 +251,8 @@ static const char *csv_build(struct parser *p, struct event *ev, const struct cs
     ev->command_tag = csv_value(p, &f[7]);
     if (f[8].s.p) {
         int frac;
-        if (pgtime_parse(f[8].s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
+        if (pgtime_parse_cached(&st->session_start, f[8].s, parser_tz(p), &v, &frac, NULL) ==
+            PGTIME_OK)
             ev->session_start_us = v;
     }
     ev->vxid = f[9].s;
@@ -263,11 +305,11 @@ static const char *split_reason(enum csv_result r)
 }
 
 /* Turn a split record (a line or a pending record's text) into an event or a reject. */
-static void csv_emit(struct parser *p, struct event *ev, struct span text, enum csv_result r,
-                     const struct csv_field *f, size_t nf)
+static void csv_emit(struct parser *p, struct csv_state *st, struct event *ev, struct span text,
+                     enum csv_result r, const struct csv_field *f, size_t nf)
 {
     const char *why = NULL;
-    const char *reason = r != CSV_OK ? split_reason(r) : csv_build(p, ev, f, nf, &why);
+    const char *reason = r != CSV_OK ? split_reason(r) : csv_build(p, st, ev, f, nf, &why);
 
     if (reason) {
         parser_event_abort(p, ev);
@@ -374,7 +416,7 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
         pending_start(p, 0, ln->text);
         return;
     }
-    csv_emit(p, parser_event_begin(p, ln), ln->text, r, f, nf);
+    csv_emit(p, st, parser_event_begin(p, ln), ln->text, r, f, nf);
 }
 
 static void csv_finish(struct parser *p, void *state, struct pending *rec)
@@ -388,7 +430,7 @@ static void csv_finish(struct parser *p, void *state, struct pending *rec)
 
     st->in_quote = false;
     st->field_start = false;
-    csv_emit(p, parser_event_begin_pending(p, rec), text, r, f, nf);
+    csv_emit(p, st, parser_event_begin_pending(p, rec), text, r, f, nf);
 }
 
 const struct log_format fmt_csvlog = {

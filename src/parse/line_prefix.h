@@ -23,6 +23,10 @@
  * Processes without a client connection stop the prefix at %q: the matcher tries the
  * cut shape at the %q point first, then the full shape.
  *
+ * Speed: the first path of the search (the first candidate of every escape) is walked
+ * without recursion first; real lines almost always match on it, and when it fails the
+ * full search decides, so the result is the full search's in every case.
+ *
  * Cost: linear in the line. Backtracking is bounded by SIFT_MAX_PREFIX_STEPS per byte
  * of line; a line that exhausts it is reported as not matching.
  *
@@ -120,6 +124,10 @@ bool line_prefix_has_cut(const struct line_prefix *lp);
 /* Match one line (without its newline). Returns true and fills @m when the line is
  * <prefix><KEYWORD>:<space or end>. */
 bool line_prefix_match(const struct line_prefix *lp, struct span line, struct line_prefix_match *m);
+
+/* Tests and fuzz targets: match with the full backtracking search only, without the
+ * first-path shortcut (which gives the same result; the tests compare the two). */
+extern bool line_prefix_full_search_only;
 
 /* Recognise "<KEYWORD>:" followed by a space or the end at the start of @s. Returns
  * the keyword and sets *msg_off to the message start, or LPK_NONE. */

@@ -122,7 +122,8 @@ struct parser {
     uint64_t last_end, last_line_no;
 
     struct parse_stats stats;
-    char *source; /* name of the source of the last line (for samples) */
+    struct event cleared; /* event_clear()'s result, copied into each new slot */
+    char *source;         /* name of the source of the last line (for samples) */
     const char *source_from;
 };
 
@@ -189,6 +190,7 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     p->opts.skip = p->skip;
     p->tz = tz;
     arena_init(&p->scratch, 64 * 1024);
+    event_clear(&p->cleared);
     sbuf_init(&p->note, 4096);
     sbuf_init(&p->held_text, 0);
     p->next_serial = 1;
@@ -365,7 +367,7 @@ static struct event *event_slot(struct parser *p)
     XGROW(p->q, p->qn + 1, p->qalloc);
     p->ev_open = true;
     struct event *ev = &p->q[p->qn];
-    event_clear(ev);
+    *ev = p->cleared; /* event_clear(ev), one copy instead of a memset and the stores */
     return ev;
 }
 

@@ -235,6 +235,24 @@ int pgtime_tz_parse(const char *s, struct pgtime_tz *tz, struct diag *d);
 enum pgtime_status pgtime_parse(struct span s, const struct pgtime_tz *tz, int64_t *us, int *frac,
                                 struct span *zone_out);
 
+/* The last parsed time's seconds, for pgtime_parse_cached(). Zero it to start. */
+struct pgtime_cache {
+    bool valid;
+    bool tz_set;
+    int32_t tz_offset_s;
+    char head[19]; /* "YYYY-MM-DD HH:MM:SS" */
+    char tail[14]; /* the bytes after the fraction (" UTC", "+05:30") */
+    unsigned char tail_len;
+    int64_t secs; /* UTC seconds of head + tail */
+};
+
+/* pgtime_parse() that remembers the last time parsed: records of the same second share
+ * the date, the time to the second and the zone, so only the fraction is parsed again.
+ * Exactly pgtime_parse()'s result (tests/unit/test_pgtime.c compares them). */
+enum pgtime_status pgtime_parse_cached(struct pgtime_cache *c, struct span s,
+                                       const struct pgtime_tz *tz, int64_t *us, int *frac,
+                                       struct span *zone_out);
+
 /* %n: "1795541169.804" (Unix seconds with up to 6 fractional digits). */
 enum pgtime_status pgtime_parse_epoch(struct span s, int64_t *us, int *frac);
 

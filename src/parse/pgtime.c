@@ -154,8 +154,35 @@ int pgtime_tz_parse(const char *str, struct pgtime_tz *tz, struct diag *d)
                     str, z ? "; it is ambiguous, give its offset" : "");
 }
 
-enum pgtime_status pgtime_parse(struct span s, const struct pgtime_tz *tz, int64_t *us, int *frac,
-                                struct span *zone_out)
+/* The fraction at s[19..) (if any): adds to *sub, sets *digits; returns the index after
+ * it, or 0 when it is malformed. */
+static size_t parse_fraction(struct span s, int64_t *sub, int *digits)
+{
+    const char *p = s.p;
+    size_t i = 19, n = s.len;
+
+    *sub = 0;
+    *digits = 0;
+    if (i < n && p[i] == '.') {
+        i++;
+        int64_t scale = 100000;
+        while (i < n && dig(p[i])) {
+            if (*digits < 6) {
+                *sub += (p[i] - '0') * scale;
+                scale /= 10;
+            }
+            (*digits)++;
+            i++;
+        }
+        if (*digits == 0 || *digits > 9)
+            return 0;
+    }
+    return i;
+}
+
+/* The whole parse; *secs_out = the UTC seconds (before the fraction) for the cache. */
+static enum pgtime_status parse_full(struct span s, const struct pgtime_tz *tz, int64_t *us,
+                                     int *frac, struct span *zone_out, int64_t *secs_out)
 {
     const char *p = s.p;
     size_t n = s.len;
@@ -172,23 +199,11 @@ enum pgtime_status pgtime_parse(struct span s, const struct pgtime_tz *tz, int64
     int mo = d2(p + 5), d = d2(p + 8), h = d2(p + 11), mi = d2(p + 14), se = d2(p + 17);
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return PGTIME_BAD;
-    size_t i = 19;
-    int64_t sub = 0;
-    int digits = 0;
-    if (i < n && p[i] == '.') {
-        i++;
-        int64_t scale = 100000;
-        while (i < n && dig(p[i])) {
-            if (digits < 6) {
-                sub += (p[i] - '0') * scale;
-                scale /= 10;
-            }
-            digits++;
-            i++;
-        }
-        if (digits == 0 || digits > 9)
-            return PGTIME_BAD;
-    }
+    int64_t sub;
+    int digits;
+    size_t i = parse_fraction(s, &sub, &digits);
+    if (!i)
+        return PGTIME_BAD;
     *frac = digits == 0 ? 0 : digits <= 3 ? 3 : 6;
 
     int32_t off = 0;
@@ -219,8 +234,75 @@ enum pgtime_status pgtime_parse(struct span s, const struct pgtime_tz *tz, int64
         }
     }
     int64_t days = clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *us = ((days * 86400 + h * 3600 + mi * 60 + se) - off) * USEC_PER_SEC + sub;
+    int64_t secs = (days * 86400 + h * 3600 + mi * 60 + se) - off;
+    *us = secs * USEC_PER_SEC + sub;
+    if (secs_out)
+        *secs_out = secs;
     return PGTIME_OK;
+}
+
+enum pgtime_status pgtime_parse(struct span s, const struct pgtime_tz *tz, int64_t *us, int *frac,
+                                struct span *zone_out)
+{
+    return parse_full(s, tz, us, frac, zone_out, NULL);
+}
+
+/* memcmp(a, b, 19) == 0 as three word compares (a library call otherwise). */
+static inline bool eq19(const char *a, const char *b)
+{
+    uint64_t x[3], y[3];
+    memcpy(&x[0], a, 8);
+    memcpy(&x[1], a + 8, 8);
+    memcpy(&x[2], a + 11, 8);
+    memcpy(&y[0], b, 8);
+    memcpy(&y[1], b + 8, 8);
+    memcpy(&y[2], b + 11, 8);
+    return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2])) == 0;
+}
+
+enum pgtime_status pgtime_parse_cached(struct pgtime_cache *c, struct span s,
+                                       const struct pgtime_tz *tz, int64_t *us, int *frac,
+                                       struct span *zone_out)
+{
+    if (c->valid && s.len >= 19 && tz->set == c->tz_set && tz->offset_s == c->tz_offset_s &&
+        eq19(s.p, c->head)) {
+        int64_t sub;
+        int digits;
+        size_t i = parse_fraction(s, &sub, &digits);
+        /* The same seconds and the same bytes after the fraction (the zone) under the
+         * same --tz: the same offset, so only the fraction differs. */
+        bool same = i && s.len - i == c->tail_len;
+        for (size_t k = 0; same && k < c->tail_len; k++) /* " UTC": shorter than a call */
+            same = s.p[i + k] == c->tail[k];
+        if (same) {
+            *frac = digits == 0 ? 0 : digits <= 3 ? 3 : 6;
+            *us = c->secs * USEC_PER_SEC + sub;
+            if (zone_out) {
+                struct span zone = span_sub(s, i, s.len - i);
+                if (zone.len && zone.p[0] == ' ')
+                    zone = span_sub(zone, 1, zone.len - 1);
+                *zone_out = zone;
+            }
+            return PGTIME_OK;
+        }
+    }
+    int64_t secs;
+    enum pgtime_status st = parse_full(s, tz, us, frac, zone_out, &secs);
+    if (st != PGTIME_OK)
+        return st;
+    int64_t sub;
+    int digits;
+    size_t i = parse_fraction(s, &sub, &digits);
+    if (s.len - i > sizeof(c->tail))
+        return st; /* a zone too long to remember: not cached */
+    memcpy(c->head, s.p, 19);
+    c->tail_len = (unsigned char)(s.len - i);
+    memcpy(c->tail, s.p + i, s.len - i);
+    c->secs = secs;
+    c->tz_set = tz->set;
+    c->tz_offset_s = tz->offset_s;
+    c->valid = true;
+    return st;
 }
 
 enum pgtime_status pgtime_parse_epoch(struct span s, int64_t *us, int *frac)

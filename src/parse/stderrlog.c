@@ -39,6 +39,8 @@ struct stderr_core {
     uint64_t matched;
     char *unmatched[STDERR_SUGGEST_LINES];
     size_t nunmatched;
+    /* the seconds of the last %m/%t and %s times (only the fraction changes within one) */
+    struct pgtime_cache log_time, session_start;
 };
 
 const char *stderr_core_prefix(const struct stderr_core *c)
@@ -177,7 +179,8 @@ static bool core_match(struct stderr_core *c, struct span text, struct line_pref
 {
     if (c->cur && line_prefix_match(c->cur, text, m)) {
         struct span msg = span_make(text.p + m->msg_off, text.len - m->msg_off);
-        if (m->kw == LPK_LOG && span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {
+        if (m->kw == LPK_LOG && msg.len && msg.p[0] == 'p' &&
+            span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {
             /* the reload message comes in the new format already; take it for later */
             struct line_prefix *lp = reload_prefix(c, msg);
             if (lp && lp != c->cur) {
@@ -405,15 +408,16 @@ static bool verbose_sqlstate(struct span msg)
 static int32_t strip_position(struct span *msg)
 {
     static const char tail[] = " at character ";
-    if (span_starts_with_lit(*msg, "duration: ") || span_starts_with_lit(*msg, "statement: ") ||
-        span_starts_with_lit(*msg, "execute ") || span_starts_with_lit(*msg, "parse ") ||
-        span_starts_with_lit(*msg, "bind "))
-        return 0;
+    /* the tail first: most messages do not end in a digit */
     size_t e = msg->len, d = e;
     while (d > 0 && msg->p[d - 1] >= '0' && msg->p[d - 1] <= '9')
         d--;
     if (d == e || e - d > 9 || d < sizeof(tail) - 1 ||
         memcmp(msg->p + d - (sizeof(tail) - 1), tail, sizeof(tail) - 1) != 0)
+        return 0;
+    if (span_starts_with_lit(*msg, "duration: ") || span_starts_with_lit(*msg, "statement: ") ||
+        span_starts_with_lit(*msg, "execute ") || span_starts_with_lit(*msg, "parse ") ||
+        span_starts_with_lit(*msg, "bind "))
         return 0;
     int64_t n;
     if (!span_to_i64(span_make(msg->p + d, e - d), &n) || n <= 0 || n > INT32_MAX)
@@ -446,8 +450,8 @@ static void set_remote(struct event *ev, struct span r)
     ev->client_port = (int32_t)port;
 }
 
-static const char *build(struct parser *p, struct event *ev, const struct srec *r, struct span text,
-                         const char **detail)
+static const char *build(struct parser *p, struct stderr_core *c, struct event *ev,
+                         const struct srec *r, struct span text, const char **detail)
 {
     const char *t = text.p;
     int64_t v;
@@ -459,7 +463,7 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
     if (!ts.p)
         ts = fld(r, t, LPF_TIME);
     if (ts.p) {
-        st = pgtime_parse(ts, parser_tz(p), &v, &frac, NULL);
+        st = pgtime_parse_cached(&c->log_time, ts, parser_tz(p), &v, &frac, NULL);
     } else if ((ts = fld(r, t, LPF_EPOCH)).p) {
         st = pgtime_parse_epoch(ts, &v, &frac);
     }
@@ -493,7 +497,7 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
     ev->backend_type = opt_field(fld(r, t, LPF_BACKEND));
     ev->command_tag = opt_field(fld(r, t, LPF_PS));
     if ((s = fld(r, t, LPF_SESSION_START)).p &&
-        pgtime_parse(s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
+        pgtime_parse_cached(&c->session_start, s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
         ev->session_start_us = v;
     ev->vxid = opt_field(fld(r, t, LPF_VXID));
     if ((s = fld(r, t, LPF_XID)).p && span_to_i64(s, &v))
@@ -540,12 +544,11 @@ static const char *build(struct parser *p, struct event *ev, const struct srec *
 
 void stderr_core_finish(struct parser *p, struct stderr_core *c, struct pending *rec)
 {
-    (void)c;
     const struct srec *r = rec->data;
     struct span text = sbuf_span(&rec->text);
     struct event *ev = parser_event_begin_pending(p, rec);
     const char *detail;
-    const char *reason = build(p, ev, r, text, &detail);
+    const char *reason = build(p, c, ev, r, text, &detail);
     if (reason) {
         parser_event_abort(p, ev);
         parser_reject(p, reason, "%s", detail ? detail : "");

@@ -78,8 +78,20 @@ static int check_case(const struct case_block *b)
         goto out;
     }
 
-    struct line_prefix_match m;
+    struct line_prefix_match m, full;
+    line_prefix_full_search_only = true;
+    bool full_ok = line_prefix_match(lp, sbuf_span(&line), &full);
+    line_prefix_full_search_only = false;
     bool ok = line_prefix_match(lp, sbuf_span(&line), &m);
+    /* the first-path shortcut gives the full search's answer, field for field */
+    bool same = ok == full_ok;
+    for (int f = 0; same && ok && f < LPF_COUNT; f++)
+        same = m.field[f].p == full.field[f].p && m.field[f].len == full.field[f].len;
+    if (!same || (ok && (m.kw != full.kw || m.kw_off != full.kw_off || m.msg_off != full.msg_off ||
+                         m.cut != full.cut))) {
+        case_fail(b, 1, "the first-path shortcut and the full search differ");
+        goto out;
+    }
     if (b->n == 3 && !strcmp(b->lines[2].text, "nomatch")) {
         if (ok)
             case_fail(b, 1, "expected no match, got keyword %s at %zu", lp_keyword_name(m.kw),

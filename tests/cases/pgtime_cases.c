@@ -91,6 +91,22 @@ static int handle(const struct case_block *b)
     int frac = -1;
     enum pgtime_status st = in ? pgtime_parse(sbuf_span(&raw), &zone, &us, &frac, NULL)
                                : pgtime_parse_epoch(sbuf_span(&raw), &us, &frac);
+    if (in) {
+        /* The cached parse gives the same answer, primed by the earlier cases (a cache
+         * of another zone or --tz) and then by this one (a hit). */
+        static struct pgtime_cache cache;
+        for (int k = 0; k < 2; k++) {
+            int64_t cus = 0;
+            int cfrac = -1;
+            struct span z1, z2;
+            pgtime_parse(sbuf_span(&raw), &zone, &us, &frac, &z1);
+            enum pgtime_status cst =
+                pgtime_parse_cached(&cache, sbuf_span(&raw), &zone, &cus, &cfrac, &z2);
+            if (cst != st || (st == PGTIME_OK && (cus != us || cfrac != frac)) || z1.p != z2.p ||
+                z1.len != z2.len)
+                case_fail(b, in_at, "cached parse differs (pass %d)", k + 1);
+        }
+    }
     sbuf_release(&raw);
     if (err) {
         if (st == PGTIME_OK || strcmp(status_name(st), err))

@@ -3,14 +3,16 @@
  * fuzz_csvlog - arbitrary bytes through the csvlog parser (and auto-detection).
  *
  * The first byte picks the mode: bit 0 auto-detect instead of --format csvlog, bit 1
- * --tz +05:30. Checks: no crash or sanitizer report, the accounting invariant, and the
- * resume property at the middle of the input (first half + resumed rest = one run).
+ * --tz +05:30, bit 2 the portable byte scanner instead of SSE2 (core/bytescan.h).
+ * Checks: no crash or sanitizer report, the accounting invariant, and the resume
+ * property at the middle of the input (first half + resumed rest = one run).
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "../lib/parsetest.h"
+#include "core/bytescan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -29,6 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned mode = data[0];
     const char *buf = (const char *)data + 1;
     size_t len = size - 1;
+    bytescan_portable_only = (mode & 4) != 0;
     struct parser_opts o = { .format = (mode & 1) ? "auto" : "csvlog",
                              .tz = (mode & 2) ? "+05:30" : NULL };
     struct sbuf out = SBUF_INIT;

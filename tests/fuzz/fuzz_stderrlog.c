@@ -7,9 +7,9 @@
  *   line 1      the log_line_prefix (after byte 0, up to the first '\n'); ignored for
  *               modes 3 and 4, which detect it
  *   the rest    log lines
- * Checks: no crash or sanitizer report; every match has its fields inside the line and
- * in order; an inferred prefix compiles and matches the line it came from; the parse.h
- * accounting invariant holds.
+ * Checks: no crash or sanitizer report; the matcher's first-path shortcut gives the
+ * full search's answer; every match has its fields inside the line and in order; an inferred prefix
+ * compiles and matches the line it came from; the parse.h accounting invariant holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,8 +21,18 @@
 
 static void check_match(const struct line_prefix *lp, struct span line)
 {
-    struct line_prefix_match m;
-    if (!line_prefix_match(lp, line, &m))
+    struct line_prefix_match m, full;
+    line_prefix_full_search_only = true;
+    bool full_ok = line_prefix_match(lp, line, &full);
+    line_prefix_full_search_only = false;
+    bool ok = line_prefix_match(lp, line, &m);
+    /* the first-path shortcut must give the full search's answer */
+    if (ok != full_ok)
+        abort();
+    if (ok && (m.kw != full.kw || m.kw_off != full.kw_off || m.msg_off != full.msg_off ||
+               m.cut != full.cut || memcmp(m.field, full.field, sizeof(m.field)) != 0))
+        abort();
+    if (!ok)
         return;
     if (m.kw == LPK_NONE || m.kw_off > m.msg_off || m.msg_off > line.len)
         abort();

@@ -7,6 +7,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
+#include "input/input.h"
 #include "parse/line_prefix.h"
 
 static struct line_prefix *compile(const char *text)
@@ -230,6 +231,116 @@ static void test_detect(void)
     sbuf_release(&out);
 }
 
+/* ---- the first-path shortcut gives the full search's answer ---------------------- */
+
+static const char *const extra_prefixes[] = {
+    "%m [%p] %q%u@%d/%a ",
+    " %m [%p] %q%u@%d/%a ",
+    "%m [%p] %q[%l] %u@%d ",
+    "%-10u %5p %m ",
+    "%10u|%-8d|%p ",
+    "%t [%p-%l] %q%u@%d,app=%a,client=%r ",
+    "%n [%p] %c %v %x %e %Q ",
+    "%s %b %i %P %L %h ",
+    "%m %u %d %a ",
+    "%p:%u:%d:%a:",
+    "%m [%p] user=%u db=%d %q ",
+};
+
+static bool same_match(bool r1, const struct line_prefix_match *a, bool r2,
+                       const struct line_prefix_match *b)
+{
+    if (r1 != r2)
+        return false;
+    if (!r1)
+        return true;
+    if (a->kw != b->kw || a->kw_off != b->kw_off || a->msg_off != b->msg_off || a->cut != b->cut)
+        return false;
+    for (int f = 0; f < LPF_COUNT; f++)
+        if (a->field[f].p != b->field[f].p || a->field[f].len != b->field[f].len)
+            return false;
+    return true;
+}
+
+/* Every line of @path against every prefix, both ways; returns the lines compared. */
+static size_t compare_file(const char *path, struct line_prefix *const *lps, size_t nlp,
+                           size_t *matched)
+{
+    struct diag d = DIAG_INIT;
+    struct input *in = input_open(&(struct input_opts){ .path = path }, &d);
+    if (!in)
+        return 0;
+    struct input_line ln;
+    enum input_status st;
+    size_t lines = 0;
+    while ((st = input_next(in, &ln, &d)) == INPUT_LINE || st == INPUT_DAMAGED) {
+        if (st == INPUT_DAMAGED)
+            continue;
+        lines++;
+        for (size_t i = 0; i < nlp; i++) {
+            struct line_prefix_match a, b;
+            line_prefix_full_search_only = false;
+            bool r1 = line_prefix_match(lps[i], ln.text, &a);
+            line_prefix_full_search_only = true;
+            bool r2 = line_prefix_match(lps[i], ln.text, &b);
+            line_prefix_full_search_only = false;
+            *matched += r1;
+            if (!same_match(r1, &a, r2, &b)) {
+                CHECK_MSG(0, "%s:%llu: prefix '%s': shortcut and full search differ", path,
+                          (unsigned long long)ln.line, line_prefix_text(lps[i]));
+                input_close(in);
+                return lines;
+            }
+        }
+    }
+    input_close(in);
+    return lines;
+}
+
+static void test_first_path_equals_full_search(void)
+{
+    struct line_prefix *lps[64];
+    size_t nlp = 0;
+    for (size_t i = 0; line_prefix_known[i] && nlp < ARRAY_SIZE(lps); i++)
+        lps[nlp++] = line_prefix_new(span_cstr(line_prefix_known[i]), NULL);
+    for (size_t i = 0; i < ARRAY_SIZE(extra_prefixes) && nlp < ARRAY_SIZE(lps); i++)
+        lps[nlp++] = line_prefix_new(span_cstr(extra_prefixes[i]), NULL);
+    for (size_t i = 0; i < nlp; i++)
+        CHECK(lps[i] != NULL);
+
+    static const char *const fixtures[] = {
+        "fixtures/pg15/json-plans/postgresql.log",     "fixtures/pg15/plan-insights/postgresql.log",
+        "fixtures/pg15/statement-log/postgresql.log",  "fixtures/pg15/text-plans/postgresql.log",
+        "fixtures/pg15/verbose-errors/postgresql.log",
+    };
+    size_t lines = 0, matched = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
+        size_t n = compare_file(fixtures[i], lps, nlp, &matched);
+        CHECK_MSG(n > 100, "%s: %zu lines", fixtures[i], n);
+        lines += n;
+    }
+    CHECK_MSG(matched > 10000, "only %zu matches", matched);
+
+    /* pgBadger's test logs (../shared, not in the repository) when present */
+    static const char *const peer[] = {
+        "anonymize.log", "begin_end.log",  "multiline_param.log",        "pg-timezones.log",
+        "stmt_type.log", "weeknumber.log", "postgresql_param_range.log", "queryid.log.gz",
+        "logplex.gz",    "pg-syslog.2.gz", "tempfile_only.log.gz",
+    };
+    const char *src = getenv("SIFT_SOURCE_DIR");
+    char path[4096];
+    size_t peer_lines = 0;
+    for (size_t i = 0; src && i < ARRAY_SIZE(peer); i++) {
+        snprintf(path, sizeof(path), "%s/../shared/peer-logs/pgbadger/%s", src, peer[i]);
+        peer_lines += compare_file(path, lps, nlp, &matched);
+    }
+    printf("    first path vs full search: %zu fixture lines, %zu peer lines, %zu prefixes, "
+           "%zu matches\n",
+           lines, peer_lines, nlp, matched);
+    for (size_t i = 0; i < nlp; i++)
+        line_prefix_free(lps[i]);
+}
+
 TEST_LIST = {
     { "prefix_length_limit", test_prefix_length_limit },
     { "padding_limit", test_padding_limit },
@@ -240,5 +351,6 @@ TEST_LIST = {
     { "long_legit_line", test_long_legit_line },
     { "infer", test_infer },
     { "detect", test_detect },
+    { "first_path_equals_full_search", test_first_path_equals_full_search },
     { NULL, NULL },
 };

@@ -108,10 +108,52 @@ static void test_doubles(void)
     }
 }
 
+/* span_to_u64 against a digit-by-digit reference with an overflow check: every length
+ * to 22, digits mixed with the bytes around '0'..'9' at every position. */
+static bool ref_u64(const char *p, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!n)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned d = (unsigned char)p[i] - '0';
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+static void test_integers_random(void)
+{
+    static const char odd[] = { '/', ':', '0' - 16, '9' + 16, ' ', '-', (char)0xb0, (char)0x39 };
+    char buf[24];
+    unsigned seed = 7;
+    size_t ok = 0;
+    for (int round = 0; round < 200000; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t n = (seed >> 8) % 23;
+        for (size_t i = 0; i < n; i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = seed >> 16;
+            buf[i] = (char)(r % 97 == 0 ? odd[r % sizeof(odd)] : '0' + (char)(r % 10));
+        }
+        if (round % 7 == 0 && n) /* all nines and max-like values */
+            memset(buf, '9', n);
+        uint64_t a = 1, b = 2;
+        bool ra = ref_u64(buf, n, &a), rb = span_to_u64(span_make(buf, n), &b);
+        ok += ra;
+        if (ra != rb || (ra && a != b)) {
+            CHECK_MSG(0, "span_to_u64 '%.*s': %d %d", (int)n, buf, ra, rb);
+            return;
+        }
+    }
+    CHECK(ok > 100000);
+}
+
 TEST_LIST = {
-    { "compare", test_compare },
-    { "find_sub_trim", test_find_sub_trim },
-    { "integers", test_integers },
-    { "doubles", test_doubles },
-    { NULL, NULL },
+    { "compare", test_compare },   { "find_sub_trim", test_find_sub_trim },
+    { "integers", test_integers }, { "integers_random", test_integers_random },
+    { "doubles", test_doubles },   { NULL, NULL },
 };

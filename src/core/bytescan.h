@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * bytescan - where two given byte values occur in a 64-byte window, as bit masks.
+ *
+ * Parsers that look for a few structural bytes (csvlog: '"' and ',') ask for the
+ * positions of both in the next 64 bytes at once and then walk the set bits, instead
+ * of testing every byte or restarting memchr() per field. On x86-64 (SSE2, the
+ * baseline) this is four 16-byte compares per byte value; elsewhere a portable
+ * 8-bytes-a-step (SWAR) version gives the same masks. Both are always compiled;
+ * bytescan_portable_only (tests, fuzz targets) routes every call to the portable one so
+ * that the two can be compared.
+ *
+ * Owns nothing; never reads past s + n (a short window is loaded backwards from its
+ * end into bytes the caller says are readable, or copied into a padded buffer).
+ */
+#ifndef SIFT_CORE_BYTESCAN_H
+#define SIFT_CORE_BYTESCAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Tests only: use the portable code even where SIMD is available. */
+extern bool bytescan_portable_only;
+
+/* Bit i of *ma is set iff s[i] == a, of *mb iff s[i] == b, for i < n (n ≤ 64); bits
+ * from n on are clear. Portable (SWAR) version. */
+void bytescan_mask64_portable(const char *s, size_t n, unsigned char a, unsigned char b,
+                              uint64_t *ma, uint64_t *mb);
+
+#ifdef __SSE2__
+static inline uint64_t bytescan_eq16_(const char *s, __m128i pat)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)s);
+    return (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pat));
+}
+#endif
+
+#ifdef __SSE2__
+/* One 16-byte chunk at @c of which only the first @r (1..15) bytes are the caller's:
+ * loaded as the 16 bytes ending at c + r when they start at or after @lo, else copied. */
+static inline void bytescan_part16_(const char *c, size_t r, const char *lo, __m128i pa, __m128i pb,
+                                    uint64_t *xa, uint64_t *xb)
+{
+    if ((size_t)(c + r - lo) >= 16) {
+        const char *w = c + r - 16;
+        *xa = bytescan_eq16_(w, pa) >> (16 - r);
+        *xb = bytescan_eq16_(w, pb) >> (16 - r);
+        return;
+    }
+    char pad[16];
+    memset(pad, 0, sizeof(pad));
+    memcpy(pad, c, r);
+    *xa = bytescan_eq16_(pad, pa) & ((UINT64_C(1) << r) - 1);
+    *xb = bytescan_eq16_(pad, pb) & ((UINT64_C(1) << r) - 1);
+}
+#endif
+
+/* The masks of a and b in s[0..n) (n ≤ 64), SSE2 where available. The bytes from @lo
+ * (≤ s) up to s are readable too: a short window is loaded ending at s + n, reaching
+ * back into them, instead of being copied. */
+static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsigned char a,
+                                   unsigned char b, uint64_t *ma, uint64_t *mb)
+{
+#ifdef __SSE2__
+    if (!bytescan_portable_only) {
+        const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b);
+        if (n == 64) {
+            *ma = bytescan_eq16_(s, pa) | bytescan_eq16_(s + 16, pa) << 16 |
+                  bytescan_eq16_(s + 32, pa) << 32 | bytescan_eq16_(s + 48, pa) << 48;
+            *mb = bytescan_eq16_(s, pb) | bytescan_eq16_(s + 16, pb) << 16 |
+                  bytescan_eq16_(s + 32, pb) << 32 | bytescan_eq16_(s + 48, pb) << 48;
+            return;
+        }
+        uint64_t xa = 0, xb = 0;
+        size_t k = 0;
+        for (; k + 16 <= n; k += 16) {
+            xa |= bytescan_eq16_(s + k, pa) << k;
+            xb |= bytescan_eq16_(s + k, pb) << k;
+        }
+        if (k < n) {
+            uint64_t ya, yb;
+            bytescan_part16_(s + k, n - k, lo, pa, pb, &ya, &yb);
+            xa |= ya << k;
+            xb |= yb << k;
+        }
+        *ma = xa;
+        *mb = xb;
+        return;
+    }
+#endif
+    (void)lo;
+    bytescan_mask64_portable(s, n, a, b, ma, mb);
+}
+
+/* Length of the leading run of ASCII bytes (< 0x80) of s[0..n): n when all are ASCII.
+ * 64 bytes a step with SSE2 (then 16 to find the byte), 8 with the portable code. */
+size_t bytescan_ascii_len(const char *s, size_t n);
+
+#endif
