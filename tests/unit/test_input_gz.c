@@ -5,7 +5,9 @@
  * ring buffers from a few bytes (every line and member crosses a slot boundary) to the
  * default; resume at a decoded offset; closing mid-file stops and joins the thread (the
  * thread count of the process is checked, LeakSanitizer checks the memory); the
- * SIFT_GZ_THREAD environment variable and the size threshold.
+ * SIFT_GZ_THREAD environment variable and the size threshold; a failing read() after
+ * some decoded bytes (the decoder itself, on a directory's descriptor) ends both ways with
+ * the same bytes and the same message.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "core/compat.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
+#include "input/gz_int.h"
 #include "input/input.h"
 
 static char tmpdir[64];
@@ -404,11 +407,66 @@ static void test_auto_and_env(void)
     sbuf_release(&big);
 }
 
+/* read() fails (EISDIR) once the bytes handed to the decoder are used up: both ways give
+ * every byte decoded from them, then the same error. */
+static void test_read_error(void)
+{
+    struct sbuf data = SBUF_INIT;
+    make_text(&data, 3000, 200);
+    const char *gz = tmp_path("err.gz");
+    write_members(gz, &data, 1);
+    size_t n;
+    unsigned char *raw = slurp_file(gz, &n);
+    size_t first = n / 2 < GZDEC_READ_BYTES ? n / 2 : GZDEC_READ_BYTES;
+    int dirfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
+    CHECK(dirfd >= 0);
+    struct sbuf out[2];
+    char msg[2][DIAG_MSG_MAX];
+    for (int k = 0; k < 2; k++) {
+        struct diag d = DIAG_INIT;
+        sbuf_init(&out[k], 0);
+        struct gzdec *g = gzdec_new(dirfd, "err.gz", raw, first, &d);
+        CHECK(g != NULL);
+        struct gzthread *t = k ? gzthread_start(g, 2, 1000) : NULL;
+        CHECK(!k || t != NULL);
+        enum gzdec_state end = GZDEC_MORE;
+        unsigned char buf[777];
+        while (end == GZDEC_MORE) {
+            size_t got;
+            if (t) {
+                got = gzthread_read(t, buf, sizeof(buf), &end);
+            } else {
+                got = gzdec_decode(g, buf, sizeof(buf), sizeof(buf));
+                end = g->state;
+            }
+            CHECK(sbuf_add(&out[k], buf, got) == 0);
+        }
+        CHECK_EQ_INT(end, GZDEC_ERROR);
+        const struct gzdec *dg = t ? gzthread_decoder(t) : g;
+        snprintf(msg[k], sizeof(msg[k]), "%s", dg->err.msg);
+        CHECK_EQ_INT(dg->err.kind, DIAG_IO);
+        if (t)
+            gzthread_stop(t);
+        else
+            gzdec_free(g);
+    }
+    CHECK_MSG(strstr(msg[0], "cannot read 'err.gz'") != NULL, "%s", msg[0]);
+    CHECK_EQ_STR(msg[1], msg[0]);
+    CHECK(out[0].len > 1000 && out[0].len < data.len);
+    CHECK(out[1].len == out[0].len && !memcmp(out[1].buf, out[0].buf, out[0].len));
+    CHECK(!memcmp(out[0].buf, data.buf, out[0].len));
+    close(dirfd);
+    sbuf_release(&out[0]);
+    sbuf_release(&out[1]);
+    free(raw);
+    sbuf_release(&data);
+}
+
 /* Last: every file a test made is removed (rmdir fails on leftovers). */
 static void test_zz_cleanup(void)
 {
-    static const char *names[] = { "members.gz", "damage.gz", "bad.gz", "resume.gz",
-                                   "close.gz",   "small.gz",  "big.gz", "p.log" };
+    static const char *names[] = { "members.gz", "damage.gz", "bad.gz", "resume.gz", "close.gz",
+                                   "small.gz",   "big.gz",    "p.log",  "err.gz" };
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         unlink(tmp_path(names[i]));
     CHECK(rmdir(tmpdir) == 0);
@@ -420,6 +478,7 @@ TEST_LIST = {
     { "resume_identical", test_resume_identical },
     { "close_early", test_close_early },
     { "auto_and_env", test_auto_and_env },
+    { "read_error", test_read_error },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };
