@@ -9,11 +9,12 @@
  * The ring. One mutex and two condition variables, no atomics and no busy waiting:
  *   - The decoder thread fills slots[head] (outside the lock: a slot between tail and
  *     head is the reader's, any other slot is the decoder's), then under the lock
- *     advances head, increments count and signals `filled`. It waits on `freed` while
- *     all slots are full.
+ *     advances head, increments count and signals `filled`. When all slots are full it
+ *     waits on `freed` until half of them are free again (one wake-up, several slots).
  *   - The reader copies from slots[tail] (outside the lock), and once a slot is used up
- *     it advances tail, decrements count and signals `freed` under the lock. It waits on
- *     `filled` only while it has copied nothing yet in this call.
+ *     it advances tail and decrements count under the lock, signalling `freed` once half
+ *     the ring or more is free. It waits on `filled` only while it has copied nothing
+ *     yet in this call.
  *   - Each slot records the decoder's state after its bytes. The slot whose state is not
  *     GZDEC_MORE is the last one: the thread publishes it and returns, and the reader
  *     reports that end once it has copied the slot's bytes. Everything the thread wrote
@@ -218,8 +219,11 @@ static void *gz_main(void *arg)
     struct gzthread *t = arg;
     pthread_mutex_lock(&t->mu);
     for (;;) {
-        while (t->count == t->nslots && !t->stop)
-            pthread_cond_wait(&t->freed, &t->mu);
+        /* Full: wait until half the ring is free, so that each wake-up decodes several
+         * slots (fewer switches between the threads). */
+        if (t->count == t->nslots)
+            while (t->count > t->nslots / 2 && !t->stop)
+                pthread_cond_wait(&t->freed, &t->mu);
         if (t->stop)
             break;
         struct gzslot *s = &t->slots[t->head];
@@ -306,7 +310,8 @@ size_t gzthread_read(struct gzthread *t, void *out, size_t cap, enum gzdec_state
         pthread_mutex_lock(&t->mu);
         t->tail = (t->tail + 1) % t->nslots;
         t->count--;
-        pthread_cond_signal(&t->freed);
+        if (t->count <= t->nslots / 2)
+            pthread_cond_signal(&t->freed);
         pthread_mutex_unlock(&t->mu);
     }
     return got;
