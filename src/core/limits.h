@@ -125,6 +125,15 @@
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)
 
+/* Decompression thread of a .gz input (input/gz.c): it inflates ahead into a ring of
+ * SIFT_GZ_RING_SLOTS buffers of SIFT_GZ_SLOT_BYTES decoded bytes each, so a reader that
+ * stalls (a slow store) holds at most 1 MiB of decoded text in the ring, whatever the
+ * file's compression ratio. Smaller .gz files (compressed size) are decoded on the
+ * reader's thread: for them the thread start costs more than the overlap saves. */
+#define SIFT_GZ_RING_SLOTS     4u
+#define SIFT_GZ_SLOT_BYTES     (256u << 10)
+#define SIFT_GZ_THREAD_MIN_RAW (64u << 10)
+
 /* Buckets of one latency sketch (store/sketch.h). With 1 % buckets, 1 µs .. 1 day spans
  * ~1,000 buckets; beyond 2,048 the lowest buckets are folded together, so a hostile
  * spread of durations cannot grow a sketch (or a stored blob) without bound. */

@@ -3,7 +3,9 @@
  * input.c - one buffer of decoded bytes, refilled in large chunks; lines are found with
  * memchr() and handed out as spans into the buffer, so a line costs no allocation and
  * no copy. gzip is recognised by its magic bytes (not by the file name), so a gzipped
- * stdin works too.
+ * stdin works too. The gzip decoder (gz.c) runs on this thread or, for a regular .gz
+ * file of some size, on a thread of its own that decodes ahead into a ring of buffers;
+ * fill_gz() takes decoded bytes from either the same way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,13 +16,11 @@
 #include <unistd.h>
 
 #include <xxhash.h>
-#include <zlib.h>
 
 #include "core/limits.h"
 #include "core/xalloc.h"
+#include "input/gz_int.h"
 #include "input/input.h"
-
-#define GZ_READ_BYTES (256u << 10)
 
 struct input {
     int fd;
@@ -39,14 +39,13 @@ struct input {
     bool eof;         /* no more decoded bytes will come */
     bool sniffed;     /* gzip magic checked */
 
-    /* gzip */
+    /* gzip: decoded here by dec, or ahead by gzt (which then owns the decoder) */
     bool gz;
-    z_stream zs;
-    bool zinit;
-    unsigned char *zbuf;
-    bool raw_eof;
-    bool member_done;
-    uint64_t raw_read; /* compressed bytes read from fd */
+    enum input_gz_mode gz_mode;
+    size_t gz_slot_bytes;
+    struct gzdec *dec;
+    struct gzthread *gzt;
+    bool gz_failed; /* read error: reported once the bytes before it are returned */
 
     struct input_damage damage;
     int damage_state; /* 0 none, 1 to report, 2 reported */
@@ -66,112 +65,39 @@ static int read_fd(struct input *in, void *p, size_t n, struct diag *d)
     }
 }
 
-static void set_damage(struct input *in, const char *what, const char *detail)
-{
-    in->damage.raw_offset = in->raw_read - in->zs.avail_in;
-    in->damage.decoded_offset = in->base + in->len;
-    snprintf(in->damage.what, sizeof(in->damage.what), "%s%s", what, detail ? detail : "");
-    in->damage_state = 1;
-    in->eof = true;
-}
-
-/* Make sure at least @n compressed bytes are available (fewer only at EOF). */
-static int gz_need(struct input *in, size_t n, struct diag *d)
-{
-    while (in->zs.avail_in < n && !in->raw_eof) {
-        if (in->zs.avail_in && in->zs.next_in != in->zbuf)
-            memmove(in->zbuf, in->zs.next_in, in->zs.avail_in);
-        in->zs.next_in = in->zbuf;
-        int r = read_fd(in, in->zbuf + in->zs.avail_in, GZ_READ_BYTES - in->zs.avail_in, d);
-        if (r < 0)
-            return -1;
-        if (r == 0)
-            in->raw_eof = true;
-        in->zs.avail_in += (unsigned)r;
-        in->raw_read += (uint64_t)r;
-    }
-    return 0;
-}
-
-/* After a member ended: another member, trailing zero padding, or garbage. */
-static int gz_next_member(struct input *in, struct diag *d)
-{
-    if (gz_need(in, 2, d) < 0)
-        return -1;
-    if (in->zs.avail_in == 0) {
-        in->eof = true;
-        return 0;
-    }
-    if (in->zs.avail_in >= 2 && in->zs.next_in[0] == 0x1f && in->zs.next_in[1] == 0x8b) {
-        if (inflateReset(&in->zs) != Z_OK)
-            return diag_set(d, DIAG_INTERNAL, "zlib: inflateReset failed");
-        in->member_done = false;
-        return 0;
-    }
-    /* Zero padding after the last member (tape blocks) is not data; anything else is
-     * reported as damage so it is never ignored silently. */
-    for (;;) {
-        for (unsigned i = 0; i < in->zs.avail_in; i++) {
-            if (in->zs.next_in[i] != 0) {
-                in->zs.next_in += i;
-                in->zs.avail_in -= i;
-                set_damage(in, "trailing garbage after gzip data", NULL);
-                return 0;
-            }
-        }
-        in->zs.next_in += in->zs.avail_in;
-        in->zs.avail_in = 0;
-        if (gz_need(in, 1, d) < 0)
-            return -1;
-        if (in->zs.avail_in == 0) {
-            in->eof = true;
-            return 0;
-        }
-    }
-}
-
 /* Append decoded bytes to buf[len, cap). Returns bytes added (0: EOF), -1 on error. */
 static long fill_gz(struct input *in, struct diag *d)
 {
+    const struct gzdec *g = in->gzt ? gzthread_decoder(in->gzt) : in->dec;
+    if (in->gz_failed)
+        return diag_set(d, g->err.kind, "%s", g->err.msg);
     size_t room = in->cap - in->len;
-    in->zs.next_out = (unsigned char *)in->buf + in->len;
-    in->zs.avail_out = (unsigned)(room > (1u << 30) ? (1u << 30) : room);
-    unsigned want = in->zs.avail_out;
-
-    while (in->zs.avail_out > 0 && !in->eof) {
-        if (in->member_done) {
-            if (gz_next_member(in, d) < 0)
-                return -1;
-            continue;
-        }
-        if (in->zs.avail_in == 0) {
-            if (gz_need(in, 1, d) < 0)
-                return -1;
-            if (in->zs.avail_in == 0) {
-                set_damage(in, "truncated gzip data", NULL);
-                break;
-            }
-        }
-        int ret = inflate(&in->zs, Z_NO_FLUSH);
-        if (ret == Z_STREAM_END) {
-            in->member_done = true;
-        } else if (ret == Z_BUF_ERROR) {
-            if (in->zs.avail_in == 0)
-                continue; /* needs more input */
-            set_damage(in, "corrupt gzip data", NULL);
-        } else if (ret != Z_OK) {
-            char msg[128];
-            snprintf(msg, sizeof(msg), ": %s", in->zs.msg ? in->zs.msg : "inflate failed");
-            set_damage(in, "corrupt gzip data", msg);
-        }
-        /* Hand decoded bytes to the line splitter promptly once a chunk is full. */
-        if (want - in->zs.avail_out >= in->chunk)
-            break;
+    enum gzdec_state end;
+    size_t got;
+    if (in->gzt) {
+        got = gzthread_read(in->gzt, in->buf + in->len, room, &end);
+    } else {
+        got = gzdec_decode(in->dec, (unsigned char *)in->buf + in->len, room, in->chunk);
+        end = in->dec->state;
     }
-    size_t got = want - in->zs.avail_out;
     in->len += got;
-    if (in->damage_state == 1)
+    switch (end) {
+    case GZDEC_MORE: break;
+    case GZDEC_EOF: in->eof = true; break;
+    case GZDEC_DAMAGED:
+        in->damage.raw_offset = g->damage_raw;
         in->damage.decoded_offset = in->base + in->len;
+        snprintf(in->damage.what, sizeof(in->damage.what), "%s", g->damage_what);
+        in->damage_state = 1;
+        in->eof = true;
+        break;
+    case GZDEC_ERROR:
+        /* The bytes decoded before the failed read are returned first. */
+        in->gz_failed = true;
+        if (got == 0)
+            return diag_set(d, g->err.kind, "%s", g->err.msg);
+        break;
+    }
     return (long)got;
 }
 
@@ -184,16 +110,24 @@ static int sniff_gzip(struct input *in, struct diag *d)
         (unsigned char)in->buf[in->start + 1] != 0x8b)
         return 0;
     in->gz = true;
-    in->zbuf = xmalloc(GZ_READ_BYTES);
-    memcpy(in->zbuf, in->buf + in->start, n);
-    in->raw_read = n;
+    in->dec = gzdec_new(in->fd, in->name, in->buf + in->start, n, d);
+    if (!in->dec)
+        return -1;
     in->len = in->start;
-    memset(&in->zs, 0, sizeof(in->zs));
-    in->zs.next_in = in->zbuf;
-    in->zs.avail_in = (unsigned)n;
-    if (inflateInit2(&in->zs, 16 + MAX_WBITS) != Z_OK)
-        return diag_set(d, DIAG_INTERNAL, "zlib: inflateInit2 failed");
-    in->zinit = true;
+
+    /* Decode on a thread of its own only where it pays and where stopping it is prompt:
+     * regular files (a pipe's read() may block indefinitely, and close must not wait for
+     * it), of at least SIFT_GZ_THREAD_MIN_RAW compressed bytes unless forced. */
+    bool regular = in->have_st && S_ISREG(in->st.st_mode);
+    bool thread = in->gz_mode == INPUT_GZ_THREAD ? regular
+                  : in->gz_mode == INPUT_GZ_INLINE
+                      ? false
+                      : regular && (uint64_t)in->st.st_size >= SIFT_GZ_THREAD_MIN_RAW;
+    if (thread) {
+        in->gzt = gzthread_start(in->dec, SIFT_GZ_RING_SLOTS, in->gz_slot_bytes);
+        if (in->gzt)
+            in->dec = NULL; /* the thread's now; with no thread, decode here */
+    }
     return 0;
 }
 
@@ -208,8 +142,8 @@ static long fill(struct input *in, struct diag *d)
     size_t room = in->cap - in->len;
     if (room > in->chunk)
         room = in->chunk;
-    if (!in->sniffed && room > GZ_READ_BYTES)
-        room = GZ_READ_BYTES; /* the first read must fit the gzip read buffer */
+    if (!in->sniffed && room > GZDEC_READ_BYTES)
+        room = GZDEC_READ_BYTES; /* the first read must fit the gzip read buffer */
     int r = read_fd(in, in->buf + in->len, room > (1u << 30) ? (1u << 30) : room, d);
     if (r < 0)
         return -1;
@@ -299,6 +233,15 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
     in->cap = 2 * in->chunk;
     in->buf = xmalloc(in->cap);
     in->next_line_no = o->start_line ? o->start_line : 1;
+    in->gz_mode = o->gz_mode;
+    if (in->gz_mode == INPUT_GZ_AUTO) {
+        const char *env = getenv("SIFT_GZ_THREAD");
+        if (env && !strcmp(env, "0"))
+            in->gz_mode = INPUT_GZ_INLINE;
+        else if (env && !strcmp(env, "1"))
+            in->gz_mode = INPUT_GZ_THREAD;
+    }
+    in->gz_slot_bytes = o->gz_slot_bytes ? o->gz_slot_bytes : SIFT_GZ_SLOT_BYTES;
     in->have_st = fstat(fd, &in->st) == 0;
     if (in->have_st && S_ISDIR(in->st.st_mode)) {
         diag_set(d, DIAG_IO, "cannot read '%s': is a directory", o->path);
@@ -462,11 +405,10 @@ void input_close(struct input *in)
 {
     if (!in)
         return;
+    gzthread_stop(in->gzt); /* before the descriptor it reads is closed */
+    gzdec_free(in->dec);
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
-    if (in->zinit)
-        inflateEnd(&in->zs);
-    free(in->zbuf);
     free(in->buf);
     free(in->name);
     free(in);

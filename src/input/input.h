@@ -8,7 +8,9 @@
  * numbers are what the store saves to resume exactly where a previous run stopped:
  * input_open() can start at a saved (offset, line) pair.
  *
- * Owns: the file descriptor (unless it is stdin), the line buffer, the zlib stream.
+ * Owns: the file descriptor (unless it is stdin), the line buffer, the zlib stream, and
+ * for a large regular .gz file the thread that decompresses it ahead of the reader (it
+ * is stopped and joined by input_close(), wherever the reading stopped).
  * Lines returned by input_next() are borrowed: valid until the next input_next() or
  * input_close() on the same input.
  *
@@ -33,6 +35,15 @@
 /* Default read size: large reads keep the system-call and zlib overhead negligible. */
 #define INPUT_CHUNK_BYTES (1u << 20)
 
+/* Where a gzip input is decoded (docs/formats.md, "Input"). */
+enum input_gz_mode {
+    INPUT_GZ_AUTO = 0, /* a thread for regular files of >= SIFT_GZ_THREAD_MIN_RAW bytes;
+                          the environment variable SIFT_GZ_THREAD=0 or =1 forces INLINE
+                          or THREAD */
+    INPUT_GZ_INLINE,   /* on the reader's thread */
+    INPUT_GZ_THREAD,   /* on a thread of its own (regular files of any size) */
+};
+
 struct input_opts {
     const char *path;      /* file to read, or "-" for stdin */
     const char *name;      /* name shown in events and errors; default: path */
@@ -47,6 +58,9 @@ struct input_opts {
                               (the caller's descriptor stays open) from start_offset on,
                               wherever the shared file position was. */
     int fd;
+    enum input_gz_mode gz_mode;
+    size_t gz_slot_bytes; /* decoder thread's ring buffers; 0 means SIFT_GZ_SLOT_BYTES
+                             (tests use tiny ones to cross every boundary) */
 };
 
 struct input_line {
