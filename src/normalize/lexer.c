@@ -3,6 +3,7 @@
  * lexer - PostgreSQL's scan.l over raw bytes. See lexer.h for what it produces; the
  * comments here say where a rule comes from in scan.l when it is not obvious.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,13 +23,11 @@ enum {
 };
 
 static unsigned char cc[256];
-static bool cc_ready;
+static pthread_once_t cc_once = PTHREAD_ONCE_INIT;
 
-static void cc_init(void)
+/* Filled once per process (pthread_once: the readers of `ingest -j N` each lex). */
+static void cc_fill(void)
 {
-    /* Idempotent and written once with the same values: benign if two threads race. */
-    if (cc_ready)
-        return;
     for (int c = 0; c < 256; c++) {
         unsigned char f = 0;
         if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v')
@@ -47,7 +46,11 @@ static void cc_init(void)
             f |= CC_QUAL;
         cc[c] = f;
     }
-    cc_ready = true;
+}
+
+static void cc_init(void)
+{
+    pthread_once(&cc_once, cc_fill);
 }
 
 #define IS(c, f) (cc[(unsigned char)(c)] & (f))
