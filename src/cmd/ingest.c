@@ -353,6 +353,7 @@ struct run {
     struct sbuf head; /* decoded bytes [0, head.len) */
     struct sbuf blob, mark;
     uint64_t fed_end, commit_fed;
+    uint64_t end_hint; /* a plain regular file: its size when opened (0: unknown) */
     uint64_t lines_since_progress;
     /* rejects already handed to the store: per reason of the parser's stats, then
      * foreign lines, then damage */
@@ -720,6 +721,8 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         struct input_identity id; /* the first line: gzip is known now */
         input_identity(in, &id);
         r->use_ring = id.compressed;
+        if (id.regular && !id.compressed)
+            r->end_hint = id.size;
     }
     r->started = true;
     if (r->use_ring)
@@ -733,6 +736,16 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
     }
     uint64_t batch = r->o->batch_bytes ? r->o->batch_bytes : INGEST_BATCH_BYTES;
+    /* With a commit thread, the commit of the batch that ends the file is waited for: near
+     * the end batches shrink (a quarter of what is left, at least INGEST_TAIL_BATCH_BYTES),
+     * so each commit overlaps the filling of the next and the last one is small. */
+    if (r->cm.on && r->end_hint > r->commit_fed) {
+        uint64_t left = (r->end_hint - r->commit_fed) / 4;
+        if (left < INGEST_TAIL_BATCH_BYTES)
+            left = INGEST_TAIL_BATCH_BYTES;
+        if (left < batch)
+            batch = left;
+    }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     bool stop =
         (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
