@@ -99,7 +99,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                                          .hold_partial = o->hold_partial,
                                          .have_fd = o->have_fd,
                                          .fd = o->fd,
-                                         .chunk_bytes = o->chunk_bytes },
+                                         .chunk_bytes = o->chunk_bytes,
+                                         .read_ahead = o->read_ahead },
                    d);
     if (!in) {
         parser_free(p);

@@ -52,6 +52,7 @@ struct pipeline_opts {
     bool have_fd; /* read this open descriptor instead of opening the path (input_opts) */
     int fd;
     size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
+    bool read_ahead;    /* input_opts.read_ahead (a plain file read on a thread of its own) */
 
     /* Called with sink_ctx after each line was fed and every event it finished went to
      * the sink, and once more at the end of the source (@ln NULL) after the parser's

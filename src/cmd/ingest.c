@@ -936,6 +936,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         async_start(&r);
         /* Alone on the store: its transaction may stay open while the batch fills. */
         r.stream = r.cm.on && !o->lock;
+        /* The reader is the busier of the two threads: read() goes to a third. */
+        po.read_ahead = r.cm.on && !o->follow;
     }
     struct pipeline_result pr;
     int rc = pipeline_run(&po, path, &pr, d);

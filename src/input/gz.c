@@ -139,10 +139,39 @@ struct gzdec *gzdec_new(int fd, const char *name, const void *first, size_t n, s
     return g;
 }
 
+struct gzdec *gzdec_new_plain(int fd, const char *name)
+{
+    struct gzdec *g = xcalloc(1, sizeof(*g));
+    g->fd = fd;
+    g->name = name;
+    g->plain = true;
+    return g;
+}
+
+static size_t plain_read(struct gzdec *g, unsigned char *out, size_t cap, size_t enough)
+{
+    size_t got = 0;
+    while (got < cap && got < enough) {
+        size_t n = cap - got > (1u << 30) ? (1u << 30) : cap - got;
+        int r = gz_read(g, out + got, n);
+        if (r < 0)
+            break; /* GZDEC_ERROR, after the bytes read before */
+        if (r == 0) {
+            g->state = GZDEC_EOF;
+            break;
+        }
+        got += (size_t)r;
+        g->raw_read += (uint64_t)r;
+    }
+    return got;
+}
+
 size_t gzdec_decode(struct gzdec *g, unsigned char *out, size_t cap, size_t enough)
 {
     if (g->state != GZDEC_MORE)
         return 0;
+    if (g->plain)
+        return plain_read(g, out, cap, enough);
     g->zs.next_out = out;
     g->zs.avail_out = (unsigned)(cap > (1u << 30) ? (1u << 30) : cap);
     unsigned want = g->zs.avail_out;

@@ -10,6 +10,9 @@
  * same bytes and the same end (EOF, damage, read error), so lines, offsets and damage
  * reports do not depend on the path.
  *
+ * The same thread also reads plain files ahead (gzdec_new_plain()), for `pgsift ingest`
+ * with a spare core: the reader then copies from the ring instead of calling read().
+ *
  * Owns: the zlib stream and the compressed read buffer (gzdec); the thread, the ring
  * buffers and the decoder it runs (gzthread). Neither owns the descriptor.
  */
@@ -37,6 +40,7 @@ enum gzdec_state {
 struct gzdec {
     int fd;           /* borrowed */
     const char *name; /* borrowed: for the read error message */
+    bool plain;       /* no gzip: the bytes as read (read-ahead of a plain file) */
     z_stream zs;
     bool zinit;
     unsigned char *zbuf; /* compressed bytes read ahead */
@@ -53,6 +57,11 @@ struct gzdec {
  * from @fd. Returns NULL with @d filled when zlib cannot start. (Heap-allocated because
  * a z_stream must not move: zlib keeps a pointer back to it.) */
 struct gzdec *gzdec_new(int fd, const char *name, const void *first, size_t n, struct diag *d);
+
+/* A "decoder" that hands on the bytes of @fd as they are read, from its current
+ * position: a plain file read ahead on the decoder thread (input_opts.read_ahead). Its
+ * ends are GZDEC_EOF (read() returned 0) and GZDEC_ERROR. */
+struct gzdec *gzdec_new_plain(int fd, const char *name);
 
 /* Inflate into out[0, cap); stop once @enough bytes are decoded or the state leaves
  * GZDEC_MORE. Returns the bytes written (possibly 0 at the end). */

@@ -45,7 +45,8 @@ struct input {
     size_t gz_slot_bytes;
     struct gzdec *dec;
     struct gzthread *gzt;
-    bool gz_failed; /* read error: reported once the bytes before it are returned */
+    bool gz_failed;  /* read error: reported once the bytes before it are returned */
+    bool read_ahead; /* input_opts.read_ahead: gzt reads a plain file ahead */
 
     struct input_damage damage;
     int damage_state; /* 0 none, 1 to report, 2 reported */
@@ -131,12 +132,26 @@ static int sniff_gzip(struct input *in, struct diag *d)
     return 0;
 }
 
+/* A plain regular file, asked to be read ahead: from here on (after the first chunk,
+ * read here to recognise gzip) the thread reads and fill_gz() copies from its ring. With
+ * no thread, reading goes on here. */
+static void start_read_ahead(struct input *in)
+{
+    if (!in->read_ahead || !in->have_st || !S_ISREG(in->st.st_mode))
+        return;
+    in->dec = gzdec_new_plain(in->fd, in->name);
+    in->gzt = gzthread_start(in->dec, SIFT_GZ_RING_SLOTS, in->gz_slot_bytes);
+    if (!in->gzt)
+        gzdec_free(in->dec);
+    in->dec = NULL;
+}
+
 /* Append decoded bytes. Returns bytes added, 0 at EOF, -1 on error. */
 static long fill(struct input *in, struct diag *d)
 {
     if (in->eof)
         return 0;
-    if (in->gz)
+    if (in->gz || in->gzt)
         return fill_gz(in, d);
     size_t old = in->len;
     size_t room = in->cap - in->len;
@@ -160,6 +175,7 @@ static long fill(struct input *in, struct diag *d)
             return -1;
         if (in->gz)
             return fill_gz(in, d);
+        start_read_ahead(in);
     }
     if (in->len == old)
         in->eof = true;
@@ -234,6 +250,7 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
     in->buf = xmalloc(in->cap);
     in->next_line_no = o->start_line ? o->start_line : 1;
     in->gz_mode = o->gz_mode;
+    in->read_ahead = o->read_ahead;
     if (in->gz_mode == INPUT_GZ_AUTO) {
         const char *env = getenv("SIFT_GZ_THREAD");
         if (env && !strcmp(env, "0"))
@@ -258,6 +275,7 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
         if (regular && !gz && lseek(fd, (off_t)o->start_offset, SEEK_SET) >= 0) {
             in->base = o->start_offset;
             in->sniffed = true;
+            start_read_ahead(in);
         } else {
             in->discard = o->start_offset;
         }

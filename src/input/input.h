@@ -59,6 +59,10 @@ struct input_opts {
                               wherever the shared file position was. */
     int fd;
     enum input_gz_mode gz_mode;
+    /* A plain regular file is read ahead on a thread of its own (the .gz decoder's ring)
+     * while this thread parses: `pgsift ingest` with a spare core. Only for files read to
+     * their current end once (not followed): the thread stops at the first end it sees. */
+    bool read_ahead;
     size_t gz_slot_bytes; /* decoder thread's ring buffers; 0 means SIFT_GZ_SLOT_BYTES
                              (tests use tiny ones to cross every boundary) */
 };

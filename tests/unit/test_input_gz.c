@@ -463,16 +463,86 @@ static void test_read_error(void)
 }
 
 /* Last: every file a test made is removed (rmdir fails on leftovers). */
+/* input_opts.read_ahead: a plain regular file read on the decoder thread gives the same
+ * lines, offsets and end as read here, from the start and resumed, holding a partial
+ * last line or not, with rings of small and default slots; the thread is there while
+ * reading and gone after close, also when closed mid-file. */
+static void test_plain_read_ahead(void)
+{
+    struct sbuf data = SBUF_INIT;
+    make_text(&data, 1200, 250);
+    CHECK(sbuf_addstr(&data, "a last line without newline") == 0);
+    const char *path = tmp_path("plain.log");
+    write_file(path, data.buf, data.len);
+    static const size_t slots[] = { 5, 4093, 0 };
+    static const size_t chunks[] = { 7, 0 };
+    static const uint64_t from[] = { 0, 1, 7777 };
+    for (size_t h = 0; h < 2; h++)
+        for (size_t f = 0; f < ARRAY_SIZE(from); f++) {
+            struct sbuf want;
+            /* Resuming needs the start of a line: take the one after @from. */
+            uint64_t off = 0, line = 0;
+            if (from[f]) {
+                const char *nl = memchr(data.buf + from[f], '\n', data.len - from[f]);
+                CHECK(nl != NULL);
+                off = (uint64_t)(nl + 1 - data.buf);
+                line = 1;
+                for (const char *q = data.buf; q < nl; q++)
+                    line += *q == '\n';
+                line++;
+            }
+            read_record(
+                &(struct input_opts){
+                    .path = path, .start_offset = off, .start_line = line, .hold_partial = h },
+                &want);
+            CHECK(want.len > 1000);
+            for (size_t i = 0; i < ARRAY_SIZE(slots); i++)
+                for (size_t c = 0; c < ARRAY_SIZE(chunks); c++) {
+                    struct sbuf got;
+                    read_record(&(struct input_opts){ .path = path,
+                                                      .start_offset = off,
+                                                      .start_line = line,
+                                                      .hold_partial = h,
+                                                      .read_ahead = true,
+                                                      .chunk_bytes = chunks[c],
+                                                      .gz_slot_bytes = slots[i] },
+                                &got);
+                    CHECK_MSG(got.len == want.len && !memcmp(got.buf, want.buf, got.len),
+                              "read ahead (slot %zu, chunk %zu, from %llu, hold %zu) differs",
+                              slots[i], chunks[c], (unsigned long long)off, h);
+                    sbuf_release(&got);
+                }
+            sbuf_release(&want);
+        }
+
+    int base = threads_now();
+    struct diag d = DIAG_INIT;
+    struct input_line ln;
+    struct input *in = input_open(
+        &(struct input_opts){ .path = path, .read_ahead = true, .gz_slot_bytes = 4096 }, &d);
+    CHECK(in && input_next(in, &ln, &d) == INPUT_LINE);
+    CHECK_EQ_INT(threads_now(), base + 1);
+    input_close(in);
+    CHECK_EQ_INT(threads_now(), base);
+    /* Without the option, no thread. */
+    in = input_open(&(struct input_opts){ .path = path }, &d);
+    CHECK(in && input_next(in, &ln, &d) == INPUT_LINE);
+    CHECK_EQ_INT(threads_now(), base);
+    input_close(in);
+    sbuf_release(&data);
+}
+
 static void test_zz_cleanup(void)
 {
     static const char *names[] = { "members.gz", "damage.gz", "bad.gz", "resume.gz", "close.gz",
-                                   "small.gz",   "big.gz",    "p.log",  "err.gz" };
+                                   "small.gz",   "big.gz",    "p.log",  "err.gz",    "plain.log" };
     for (size_t i = 0; i < ARRAY_SIZE(names); i++)
         unlink(tmp_path(names[i]));
     CHECK(rmdir(tmpdir) == 0);
 }
 
 TEST_LIST = {
+    { "plain_read_ahead", test_plain_read_ahead },
     { "members_identical", test_members_identical },
     { "damage_identical", test_damage_identical },
     { "resume_identical", test_resume_identical },
