@@ -98,6 +98,12 @@ static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsi
     bytescan_mask64_portable(s, n, a, b, ma, mb);
 }
 
+/* Index of the first byte of s[0..n) equal to @a, @b or @c (repeat one to look for
+ * fewer), or n. 16 bytes a step with SSE2 while 16 are left, then byte by byte; the
+ * portable code goes byte by byte. For short searches that usually end early (the
+ * log_line_prefix matcher's free values). */
+size_t bytescan_find3(const char *s, size_t n, unsigned char a, unsigned char b, unsigned char c);
+
 /* Length of the leading run of ASCII bytes (< 0x80) of s[0..n): n when all are ASCII.
  * 64 bytes a step with SSE2 (then 16 to find the byte), 8 with the portable code. */
 size_t bytescan_ascii_len(const char *s, size_t n);

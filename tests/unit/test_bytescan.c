@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bytescan: the SSE2 masks and ASCII runs against the portable code and a byte loop
+ * bytescan: the SSE2 masks, ASCII runs and find3 against the portable code and a byte loop
  * (every window offset and length, random and fixture bytes), and the csvlog parser
  * run on both paths: the fixtures' csvlogs and generated records with quotes, '""' and
  * newlines at every position across the 16- and 64-byte boundaries give the same
@@ -29,6 +29,15 @@ static size_t naive_ascii(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
+            return i;
+    return n;
+}
+
+static size_t naive_find3(const char *s, size_t n, unsigned char a, unsigned char b,
+                          unsigned char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] == a || (unsigned char)s[i] == b || (unsigned char)s[i] == c)
             return i;
     return n;
 }
@@ -64,6 +73,23 @@ static int compare_windows(const char *buf, size_t len, unsigned char a, unsigne
         if (r1 != r2 || r1 != r3) {
             CHECK_MSG(0, "ascii runs differ at %zu: %zu %zu %zu", at, r1, r2, r3);
             return ++bad;
+        }
+        /* find3 with the pair and a third byte, and with one byte alone: every length up
+         * to 48 (across the 16-byte steps), then every 13th, from every third offset */
+        for (size_t n = 0; at % 3 == 0 && n <= rest; n += (len > 4096 ? 17 : n < 48 ? 1 : 13)) {
+            for (int k = 0; k < 2; k++) {
+                unsigned char c = k ? a : (unsigned char)(b + 1);
+                unsigned char bb = k ? a : b;
+                size_t f1 = naive_find3(buf + at, n, a, bb, c), f2, f3;
+                f2 = bytescan_find3(buf + at, n, a, bb, c);
+                bytescan_portable_only = true;
+                f3 = bytescan_find3(buf + at, n, a, bb, c);
+                bytescan_portable_only = false;
+                if (f1 != f2 || f1 != f3) {
+                    CHECK_MSG(0, "find3 differs at %zu+%zu: %zu %zu %zu", at, n, f1, f2, f3);
+                    return ++bad;
+                }
+            }
         }
     }
     return bad;
