@@ -123,6 +123,7 @@ struct parser {
 
     struct parse_stats stats;
     struct event cleared; /* event_clear()'s result, copied into each new slot */
+    size_t cleared_size;  /* sizeof(cleared), kept opaque: see event_slot() */
     char *source;         /* name of the source of the last line (for samples) */
     const char *source_from;
 };
@@ -191,6 +192,7 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     p->tz = tz;
     arena_init(&p->scratch, 64 * 1024);
     event_clear(&p->cleared);
+    p->cleared_size = sizeof(p->cleared);
     sbuf_init(&p->note, 4096);
     sbuf_init(&p->held_text, 0);
     p->next_serial = 1;
@@ -367,7 +369,11 @@ static struct event *event_slot(struct parser *p)
     XGROW(p->q, p->qn + 1, p->qalloc);
     p->ev_open = true;
     struct event *ev = &p->q[p->qn];
-    *ev = p->cleared; /* event_clear(ev), one copy instead of a memset and the stores */
+    /* event_clear(ev), one copy instead of a memset and the stores. The size is read
+     * from the parser so that the compiler calls memcpy() (vector moves) instead of
+     * inlining the constant-size struct copy as `rep movsq`, which is slow to start and
+     * was 6 % of stderr parsing. */
+    memcpy(ev, &p->cleared, p->cleared_size);
     return ev;
 }
 
