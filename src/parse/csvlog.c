@@ -222,7 +222,7 @@ static inline struct span csv_value(struct parser *p, const struct csv_field *f)
 /* A number column; empty ("" from re-quoting tools) counts as absent like NULL. */
 static bool int_field(struct span s, int64_t *out)
 {
-    return s.p && s.len && span_to_i64(s, out);
+    return s.p && s.len && span_to_i64_short(s, out);
 }
 
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */

@@ -21,24 +21,6 @@
 /* Lines with a keyword that matched no prefix, kept to suggest one at the end. */
 #define STDERR_SUGGEST_LINES 20
 
-/* span_to_i64() for the short unsigned numbers of a prefix (%p %l %x): up to nine
- * digits without the call; anything else (a sign, more digits) goes to span_to_i64(),
- * so the result is span_to_i64()'s. */
-static inline bool small_int(struct span s, int64_t *out)
-{
-    if (s.len == 0 || s.len > 9)
-        return span_to_i64(s, out);
-    int64_t v = 0;
-    for (size_t i = 0; i < s.len; i++) {
-        unsigned d = (unsigned char)s.p[i] - '0';
-        if (d > 9)
-            return span_to_i64(s, out);
-        v = v * 10 + d;
-    }
-    *out = v;
-    return true;
-}
-
 struct stderr_core {
     struct parser *p;
     struct stderr_core_opts o;
@@ -275,7 +257,7 @@ uint64_t stderr_core_key(const struct line_prefix_match *m, struct span text,
     (void)text;
     int64_t pid;
     uint64_t k = 0;
-    if (m->field[LPF_PID].p && small_int(m->field[LPF_PID], &pid)) {
+    if (m->field[LPF_PID].p && span_to_i64_short(m->field[LPF_PID], &pid)) {
         k = (uint64_t)pid;
     } else if (ext && ext->pid >= 0) {
         k = (uint64_t)ext->pid;
@@ -503,11 +485,11 @@ static const char *build(struct parser *p, struct stderr_core *c, struct event *
     }
 
     struct span s = fld(r, t, LPF_PID);
-    if (s.p && small_int(s, &v))
+    if (s.p && span_to_i64_short(s, &v))
         ev->pid = v;
     else if (r->ext.pid >= 0)
         ev->pid = r->ext.pid;
-    if ((s = fld(r, t, LPF_LINE)).p && small_int(s, &v))
+    if ((s = fld(r, t, LPF_LINE)).p && span_to_i64_short(s, &v))
         ev->session_line = v;
     ev->session_id = opt_field(fld(r, t, LPF_SESSION));
     ev->user = name_field(fld(r, t, LPF_USER));
@@ -523,7 +505,7 @@ static const char *build(struct parser *p, struct stderr_core *c, struct event *
         pgtime_parse_cached(&c->session_start, s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
         ev->session_start_us = v;
     ev->vxid = opt_field(fld(r, t, LPF_VXID));
-    if ((s = fld(r, t, LPF_XID)).p && small_int(s, &v))
+    if ((s = fld(r, t, LPF_XID)).p && span_to_i64_short(s, &v))
         ev->txid = v;
     if ((s = opt_field(fld(r, t, LPF_LEADER))).p && span_to_i64(s, &v))
         ev->leader_pid = v;
