@@ -79,6 +79,12 @@ size_t bytescan_ascii_len(const char *s, size_t n)
             if (m)
                 return i + (size_t)__builtin_ctz((unsigned)m);
         }
+        if (i < n && n >= 16) {
+            /* the last 1..15 bytes: the 16 ending at s + n, whose bytes before s + i are
+             * known to be ASCII, so the first high bit is at or after i */
+            int m = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+            return m ? n - 16 + (size_t)__builtin_ctz((unsigned)m) : n;
+        }
     }
 #endif
     for (; i + 8 <= n; i += 8)
@@ -87,30 +93,5 @@ size_t bytescan_ascii_len(const char *s, size_t n)
     for (; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
             return i;
-    return n;
-}
-
-size_t bytescan_find3(const char *s, size_t n, unsigned char a, unsigned char b, unsigned char c)
-{
-    size_t i = 0;
-#ifdef __SSE2__
-    if (!bytescan_portable_only) {
-        const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b),
-                      pc = _mm_set1_epi8((char)c);
-        for (; i + 16 <= n; i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb)),
-                                      _mm_cmpeq_epi8(v, pc));
-            int m = _mm_movemask_epi8(eq);
-            if (m)
-                return i + (size_t)__builtin_ctz((unsigned)m);
-        }
-    }
-#endif
-    for (; i < n; i++) {
-        unsigned char ch = (unsigned char)s[i];
-        if (ch == a || ch == b || ch == c)
-            return i;
-    }
     return n;
 }

@@ -873,7 +873,8 @@ static void begin_feed(struct parser *p)
     if (p->ev_open)
         BUG("parse: an event is still open");
     p->qn = p->qhead = 0;
-    arena_reset(&p->scratch);
+    if (p->scratch.used) /* nothing handed out since the last reset: nothing to do */
+        arena_reset(&p->scratch);
     recycle_done(p);
     if (p->release_held) {
         sbuf_release(&p->held_text);
