@@ -1116,12 +1116,12 @@ bool parser_set_sqlstate(struct event *ev, struct span s)
 
 bool parser_severity(struct span s, enum event_severity *out)
 {
-    /* The common ones first, without a table walk. */
-    if (span_eq_lit(s, "LOG")) {
+    /* The common ones first, without a table walk (or a call). */
+    if (s.len == 3 && s.p[0] == 'L' && s.p[1] == 'O' && s.p[2] == 'G') {
         *out = SEV_LOG;
         return true;
     }
-    if (span_eq_lit(s, "ERROR")) {
+    if (s.len == 5 && memcmp(s.p, "ERROR", 5) == 0) {
         *out = SEV_ERROR;
         return true;
     }
@@ -1154,7 +1154,7 @@ void parser_set_client(struct event *ev, struct span s)
     if (colon <= 0 || (size_t)colon + 1 >= s.len || s.len - (size_t)colon - 1 > 5)
         return;
     int64_t port;
-    if (!span_to_i64(span_sub(s, (size_t)colon + 1, s.len - (size_t)colon - 1), &port) ||
+    if (!span_to_i64_short(span_sub(s, (size_t)colon + 1, s.len - (size_t)colon - 1), &port) ||
         port > 65535)
         return;
     ev->client = span_sub(s, 0, (size_t)colon);
