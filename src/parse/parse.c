@@ -125,6 +125,7 @@ struct parser {
     struct event cleared; /* event_clear()'s result, copied into each new slot */
     size_t cleared_size;  /* sizeof(cleared), kept opaque: see event_slot() */
     char *source;         /* name of the source of the last line (for samples) */
+    size_t source_len;    /* strlen(source) */
     const char *source_from;
 };
 
@@ -272,10 +273,11 @@ static void set_source(struct parser *p, struct span name)
     if (p->source && name.p == p->source_from)
         return;
     p->source_from = name.p;
-    if (p->source && strlen(p->source) == name.len && !memcmp(p->source, name.p, name.len))
+    if (p->source && p->source_len == name.len && !memcmp(p->source, name.p, name.len))
         return;
     free(p->source);
     p->source = xmemdupz(name.p ? name.p : "-", name.p ? name.len : 1);
+    p->source_len = strlen(p->source);
 }
 
 static void claim(struct parser *p)
@@ -366,7 +368,8 @@ static struct event *event_slot(struct parser *p)
 {
     if (p->ev_open)
         BUG("parse: event begun twice");
-    XGROW(p->q, p->qn + 1, p->qalloc);
+    if (p->qn >= p->qalloc)
+        XGROW(p->q, p->qn + 1, p->qalloc);
     p->ev_open = true;
     struct event *ev = &p->q[p->qn];
     /* event_clear(ev), one copy instead of a memset and the stores. The size is read
@@ -391,7 +394,7 @@ struct event *parser_event_begin(struct parser *p, const struct input_line *ln)
 struct event *parser_event_begin_pending(struct parser *p, const struct pending *rec)
 {
     struct event *ev = event_slot(p);
-    ev->src_name = span_cstr(p->source);
+    ev->src_name = span_make(p->source, p->source_len);
     ev->src_line = rec->first_line;
     ev->src_offset = rec->first_offset;
     if (rec->truncated_line)
