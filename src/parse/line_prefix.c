@@ -796,12 +796,12 @@ static bool match_first_path(struct mctx *c)
     const struct line_prefix *lp = c->lp;
     const char *s = c->s;
     size_t n = c->n, pos = 0, used = 0;
-    const struct tok *t = lp->toks, *te = lp->toks + lp->ntok;
 
-    for (;; t++) {
-        used++; /* run()'s charge per token */
-        if (t == te)
+    for (size_t ti = 0;; ti++) {
+        used++;             /* run()'s charge per token */
+        if (ti == lp->ntok) /* (toks is NULL for an empty prefix: no pointer end) */
             return used <= c->budget && accept_at(c, pos, false);
+        const struct tok *t = &lp->toks[ti];
         size_t vs = pos, ve;
         switch (t->fp) {
         case FP_LIT: {
