@@ -62,7 +62,9 @@ struct tok {
     uint8_t follow[32];
     /* follow plus the bytes the strict pass does not allow in the value: where the
      * first-path scan of a free value stops (match_first_path()); one byte per value. */
-    uint8_t stop[256];
+    const uint8_t *stop; /* 256 bytes in line_prefix.stops (field tokens only): kept out
+                            of the token so the tokens the matcher walks stay a few cache
+                            lines (in ingest the rest of the pipeline evicts them) */
     /* The stop bytes when there are one to three of them (repeated to three), for a
      * 16-bytes-a-step search (bytescan_find3); nstop 0: more, use the table. */
     unsigned char stop3[3];
@@ -74,6 +76,7 @@ struct line_prefix {
     char *lits; /* literal bytes of all TK_LIT tokens (%% already turned into %) */
     struct tok *toks;
     size_t ntok;
+    uint8_t *stops; /* 256 bytes per field token: their stop tables */
     uint32_t has;   /* bit per enum lp_field */
     bool has_cut;   /* a %q is present */
     bool has_names; /* %u or %d present: a relaxed second pass can differ */
@@ -374,6 +377,12 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
 #undef END_LIT
 #undef ADD_LIT
 
+    size_t nfields = 0;
+    for (size_t i = 0; i < lp->ntok; i++)
+        nfields += lp->toks[i].kind == TK_FIELD;
+    if (nfields)
+        lp->stops = xmalloc(nfields * 256); /* at most SIFT_MAX_PREFIX_BYTES / 2 fields */
+    nfields = 0;
     for (size_t i = 0; i < lp->ntok; i++) {
         struct tok *t = &lp->toks[i];
         t->fp = first_path_op(t);
@@ -381,10 +390,12 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
             continue;
         compute_follow(lp, i, t->follow);
         unsigned nstop = 0;
+        uint8_t *stop = lp->stops + 256 * nfields++;
+        t->stop = stop;
         for (unsigned ch = 0; ch < 256; ch++) {
-            t->stop[ch] = has_bit(t->follow, (unsigned char)ch) ||
-                          !byte_allowed(t->cls, true, (unsigned char)ch);
-            if (t->stop[ch] && nstop++ < 3)
+            stop[ch] = has_bit(t->follow, (unsigned char)ch) ||
+                       !byte_allowed(t->cls, true, (unsigned char)ch);
+            if (stop[ch] && nstop++ < 3)
                 t->stop3[nstop - 1] = (unsigned char)ch;
         }
         if (nstop >= 1 && nstop <= 3) {
@@ -403,6 +414,7 @@ void line_prefix_free(struct line_prefix *lp)
     free(lp->text);
     free(lp->lits);
     free(lp->toks);
+    free(lp->stops);
     free(lp);
 }
 
