@@ -79,6 +79,12 @@ size_t bytescan_ascii_len(const char *s, size_t n)
             if (m)
                 return i + (size_t)__builtin_ctz((unsigned)m);
         }
+        if (i < n && n >= 16) {
+            /* the last 1..15 bytes: the 16 ending at s + n, whose bytes before s + i are
+             * known to be ASCII, so the first high bit is at or after i */
+            int m = _mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)));
+            return m ? n - 16 + (size_t)__builtin_ctz((unsigned)m) : n;
+        }
     }
 #endif
     for (; i + 8 <= n; i += 8)

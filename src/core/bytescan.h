@@ -98,8 +98,69 @@ static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsi
     bytescan_mask64_portable(s, n, a, b, ma, mb);
 }
 
+/* Index of the first byte of s[0..n) equal to @a, @b or @c (repeat one to look for
+ * fewer), or n. 16 bytes a step with SSE2 while 16 are left, then byte by byte; the
+ * portable code goes byte by byte. For short searches that usually end early (the
+ * log_line_prefix matcher's free values). */
+static inline size_t bytescan_find3(const char *s, size_t n, unsigned char a, unsigned char b,
+                                    unsigned char c)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    if (!bytescan_portable_only) {
+        const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b),
+                      pc = _mm_set1_epi8((char)c);
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            __m128i eq = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, pa), _mm_cmpeq_epi8(v, pb)),
+                                      _mm_cmpeq_epi8(v, pc));
+            int m = _mm_movemask_epi8(eq);
+            if (m)
+                return i + (size_t)__builtin_ctz((unsigned)m);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == a || ch == b || ch == c)
+            return i;
+    }
+    return n;
+}
+
+/* Index of the first byte of s[0..n) that ends a run of plain JSON string text: '"',
+ * '\\' or a control byte (< 0x20); n when there is none. 16 bytes a step with SSE2 while
+ * 16 are left, then byte by byte (the portable code byte by byte). */
+static inline size_t bytescan_json_special(const char *s, size_t n)
+{
+    size_t i = 0;
+#ifdef __SSE2__
+    if (!bytescan_portable_only) {
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'),
+                      ctl = _mm_set1_epi8(0x1f);
+        for (; i + 16 <= n; i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+            /* v <= 0x1f unsigned: min(v, 0x1f) == v */
+            __m128i sp =
+                _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                             _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+            int m = _mm_movemask_epi8(sp);
+            if (m)
+                return i + (size_t)__builtin_ctz((unsigned)m);
+        }
+    }
+#endif
+    for (; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '"' || ch == '\\' || ch < 0x20)
+            return i;
+    }
+    return n;
+}
+
 /* Length of the leading run of ASCII bytes (< 0x80) of s[0..n): n when all are ASCII.
- * 64 bytes a step with SSE2 (then 16 to find the byte), 8 with the portable code. */
+ * 64 bytes a step with SSE2 (then 16 to find the byte, and the last 1..15 bytes as the 16
+ * ending at s + n), 8 with the portable code. */
 size_t bytescan_ascii_len(const char *s, size_t n);
 
 #endif

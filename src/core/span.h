@@ -67,6 +67,24 @@ long span_find(struct span s, size_t from, struct span needle);
 bool span_to_i64(struct span s, int64_t *out);
 bool span_to_u64(struct span s, uint64_t *out);
 
+/* span_to_i64() with the short unsigned numbers (1 to 9 digits: pids, line counters,
+ * transaction ids) converted inline, without the call; anything else (a sign, more
+ * digits, garbage) goes to span_to_i64(), so the result is always span_to_i64()'s. */
+static inline bool span_to_i64_short(struct span s, int64_t *out)
+{
+    if (s.len == 0 || s.len > 9)
+        return span_to_i64(s, out);
+    int64_t v = 0;
+    for (size_t i = 0; i < s.len; i++) {
+        unsigned d = (unsigned)(unsigned char)s.p[i] - '0';
+        if (d > 9)
+            return span_to_i64(s, out);
+        v = v * 10 + (int64_t)d;
+    }
+    *out = v;
+    return true;
+}
+
 /* Parse a decimal number like "12.345" or "1e3" (whole span). */
 bool span_to_double(struct span s, double *out);
 

@@ -222,7 +222,7 @@ static inline struct span csv_value(struct parser *p, const struct csv_field *f)
 /* A number column; empty ("" from re-quoting tools) counts as absent like NULL. */
 static bool int_field(struct span s, int64_t *out)
 {
-    return s.p && s.len && span_to_i64(s, out);
+    return s.p && s.len && span_to_i64_short(s, out);
 }
 
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
@@ -335,6 +335,10 @@ static bool csv_record_start(struct span t)
     struct span s = t;
     if (s.len && s.p[0] == '"')
         s = span_sub(s, 1, s.len - 1);
+    /* what the checks below imply (a comma at 19 or later after a time starting
+     * "dddd-"), first: most lines that get here are a plan's or a query's */
+    if (s.len < 20 || s.p[0] < '0' || s.p[0] > '9' || s.p[4] != '-')
+        return false;
     long comma = span_find_char(s, 0, ',');
     if (comma < 19 || comma > 40)
         return false;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bytescan.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "parse/line_prefix.h"
@@ -36,8 +37,21 @@ enum fclass {
     FC_DB,         /* %d: free text; first pass: no space, no '@' */
 };
 
+/* What match_first_path() does at a token, decided when compiling: the common shapes
+ * get a case of their own, anything else (padding, %r %c %v %e %n %P %Q) the general
+ * step. */
+enum fp_op {
+    FP_LIT,    /* literal text */
+    FP_CUT,    /* %q */
+    FP_TIME,   /* %t %m %s without padding */
+    FP_DIGITS, /* %p %l %x without padding */
+    FP_FREE,   /* %u %d %a %i %b %h %L without padding */
+    FP_OTHER,  /* any other field */
+};
+
 struct tok {
     enum tok_kind kind;
+    enum fp_op fp;
     enum lp_field field;
     enum fclass cls;
     int pad;        /* 0: none; > 0 right-justified to pad columns; < 0 left-justified */
@@ -48,7 +62,13 @@ struct tok {
     uint8_t follow[32];
     /* follow plus the bytes the strict pass does not allow in the value: where the
      * first-path scan of a free value stops (match_first_path()); one byte per value. */
-    uint8_t stop[256];
+    const uint8_t *stop; /* 256 bytes in line_prefix.stops (field tokens only): kept out
+                            of the token so the tokens the matcher walks stay a few cache
+                            lines (in ingest the rest of the pipeline evicts them) */
+    /* The stop bytes when there are one to three of them (repeated to three), for a
+     * 16-bytes-a-step search (bytescan_find3); nstop 0: more, use the table. */
+    unsigned char stop3[3];
+    uint8_t nstop;
 };
 
 struct line_prefix {
@@ -56,6 +76,7 @@ struct line_prefix {
     char *lits; /* literal bytes of all TK_LIT tokens (%% already turned into %) */
     struct tok *toks;
     size_t ntok;
+    uint8_t *stops; /* 256 bytes per field token: their stop tables */
     uint32_t has;   /* bit per enum lp_field */
     bool has_cut;   /* a %q is present */
     bool has_names; /* %u or %d present: a relaxed second pass can differ */
@@ -106,6 +127,14 @@ static const char *const keyword_names[LPK_COUNT] = {
     [LPK_LOCATION] = "LOCATION",
     [LPK_BACKTRACE] = "BACKTRACE",
     [LPK_STATEMENT] = "STATEMENT",
+};
+
+/* strlen() of keyword_names (the matcher looks a keyword up on every line). */
+static const unsigned char keyword_lens[LPK_COUNT] = {
+    [LPK_NONE] = 0,    [LPK_DEBUG] = 5,    [LPK_LOG] = 3,       [LPK_INFO] = 4,
+    [LPK_NOTICE] = 6,  [LPK_WARNING] = 7,  [LPK_ERROR] = 5,     [LPK_FATAL] = 5,
+    [LPK_PANIC] = 5,   [LPK_DETAIL] = 6,   [LPK_HINT] = 4,      [LPK_QUERY] = 5,
+    [LPK_CONTEXT] = 7, [LPK_LOCATION] = 8, [LPK_BACKTRACE] = 9, [LPK_STATEMENT] = 9,
 };
 
 const char *lp_keyword_name(enum lp_keyword k)
@@ -172,8 +201,8 @@ enum lp_keyword line_prefix_keyword(struct span s, size_t *msg_off)
     }
     for (int i = 0; i < 2 && cand[i] != LPK_NONE; i++) {
         const char *name = keyword_names[cand[i]];
-        size_t len = strlen(name);
-        if (s.len <= len || memcmp(s.p, name, len) != 0 || s.p[len] != ':')
+        size_t len = keyword_lens[cand[i]];
+        if (s.len <= len || s.p[len] != ':' || memcmp(s.p + 1, name + 1, len - 1) != 0)
             continue;
         size_t off = len + 1;
         /* PostgreSQL writes two spaces; accept one (hand-edited logs) or none at the
@@ -223,6 +252,25 @@ static void compute_follow(struct line_prefix *lp, size_t ti, uint8_t *set)
         /* Another field: it may start with anything (and may be empty). */
         memset(set, 0xff, 32);
         return;
+    }
+}
+
+static enum fp_op first_path_op(const struct tok *t)
+{
+    if (t->kind == TK_LIT)
+        return FP_LIT;
+    if (t->kind == TK_CUT)
+        return FP_CUT;
+    if (t->pad != 0)
+        return FP_OTHER;
+    switch (t->cls) {
+    case FC_TIME: return FP_TIME;
+    case FC_DIGITS: return FP_DIGITS;
+    case FC_NOSPACE:
+    case FC_TEXT:
+    case FC_USER:
+    case FC_DB: return FP_FREE;
+    default: return FP_OTHER;
     }
 }
 
@@ -329,14 +377,32 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
 #undef END_LIT
 #undef ADD_LIT
 
+    size_t nfields = 0;
+    for (size_t i = 0; i < lp->ntok; i++)
+        nfields += lp->toks[i].kind == TK_FIELD;
+    if (nfields)
+        lp->stops = xmalloc(nfields * 256); /* at most SIFT_MAX_PREFIX_BYTES / 2 fields */
+    nfields = 0;
     for (size_t i = 0; i < lp->ntok; i++) {
         struct tok *t = &lp->toks[i];
+        t->fp = first_path_op(t);
         if (t->kind != TK_FIELD)
             continue;
         compute_follow(lp, i, t->follow);
-        for (unsigned ch = 0; ch < 256; ch++)
-            t->stop[ch] = has_bit(t->follow, (unsigned char)ch) ||
-                          !byte_allowed(t->cls, true, (unsigned char)ch);
+        unsigned nstop = 0;
+        uint8_t *stop = lp->stops + 256 * nfields++;
+        t->stop = stop;
+        for (unsigned ch = 0; ch < 256; ch++) {
+            stop[ch] = has_bit(t->follow, (unsigned char)ch) ||
+                       !byte_allowed(t->cls, true, (unsigned char)ch);
+            if (stop[ch] && nstop++ < 3)
+                t->stop3[nstop - 1] = (unsigned char)ch;
+        }
+        if (nstop >= 1 && nstop <= 3) {
+            for (unsigned k = nstop; k < 3; k++)
+                t->stop3[k] = t->stop3[0];
+            t->nstop = (uint8_t)nstop;
+        }
     }
     return lp;
 }
@@ -348,6 +414,7 @@ void line_prefix_free(struct line_prefix *lp)
     free(lp->text);
     free(lp->lits);
     free(lp->toks);
+    free(lp->stops);
     free(lp);
 }
 
@@ -651,6 +718,76 @@ static bool run(struct mctx *c, size_t ti, size_t pos)
     return false;
 }
 
+/* match_first_path() at a field token of any shape: the value [*vs, *ve) and where the
+ * next token starts (*next), adding the charges to *used; false when the step fails. */
+static bool first_path_field(const struct mctx *c, const struct tok *t, size_t pos, size_t *vs_out,
+                             size_t *ve_out, size_t *next, size_t *used)
+{
+    const char *s = c->s;
+    size_t n = c->n;
+    size_t vs = pos;
+    if (t->pad > 0) {
+        size_t w = (size_t)t->pad;
+        while (vs < n && vs - pos < w && s[vs] == ' ')
+            vs++;
+    }
+    size_t cand[MAX_CANDS], ve;
+    size_t nc = fixed_cands(t->cls, s, n, vs, cand);
+    if (nc) {
+        *used += cand[0] - vs;
+        ve = cand[0];
+    } else if (t->cls == FC_NOSPACE || t->cls == FC_TEXT || t->cls == FC_USER || t->cls == FC_DB ||
+               t->cls == FC_HOSTPORT) {
+        /* run_free()'s first candidate */
+        if (t->pad > 0 && vs > pos) {
+            ve = pos + (size_t)t->pad;
+            if (ve > n)
+                return false;
+            for (size_t k = vs; k < ve; k++)
+                if (!byte_allowed(t->cls, c->strict, (unsigned char)s[k]))
+                    return false;
+        } else {
+            /* run_free() visits e = e0, e0 + 1, ...: it fails at e when s[e - 1]
+             * is not allowed (for e > vs), charges 1, and tries e when s[e] is a
+             * follow byte (any e when left-justified). */
+            size_t e0 = vs + (t->cls == FC_HOSTPORT), e = e0;
+            if (e0 >= n)
+                return false;
+            if (e0 > vs && !byte_allowed(t->cls, true, (unsigned char)s[vs]))
+                return false;
+            if (t->pad >= 0) {
+                while (e < n && !t->stop[(unsigned char)s[e]])
+                    e++;
+                if (e >= n || !has_bit(t->follow, (unsigned char)s[e]))
+                    return false; /* the end, or a byte the value cannot hold */
+            }
+            *used += e - e0 + 1;
+            ve = e;
+        }
+    } else {
+        return false;
+    }
+    /* try_value()'s checks */
+    size_t end = ve;
+    if (t->pad < 0) {
+        size_t w = (size_t)-t->pad;
+        if (ve - pos < w) {
+            if (pos + w > n)
+                return false;
+            for (size_t k = ve; k < pos + w; k++)
+                if (s[k] != ' ')
+                    return false;
+            end = pos + w;
+        }
+    } else if (t->pad > 0 && vs > pos && ve != pos + (size_t)t->pad) {
+        return false;
+    }
+    *vs_out = vs;
+    *ve_out = ve;
+    *next = end;
+    return true;
+}
+
 /*
  * The first path of run()'s search, without recursion: at every token the first
  * candidate run() would try (the longest fixed shape, the shortest free value ending on
@@ -659,95 +796,82 @@ static bool run(struct mctx *c, size_t ti, size_t pos)
  * returns in the strict pass; when any step fails the answer is unknown (another
  * candidate might match) and line_prefix_match() runs the full search. Almost every
  * real line matches on this path.
+ *
+ * The charges are summed in @used and compared with the budget where the path can
+ * succeed (at %q and at the end): charges only add up, so the budget is exceeded there
+ * exactly when run() would have run out of it on the way. Each token's work is chosen
+ * when compiling (enum fp_op): the common escapes without padding take a case of their
+ * own, the others the general step below.
  */
 static bool match_first_path(struct mctx *c)
 {
     const struct line_prefix *lp = c->lp;
     const char *s = c->s;
-    size_t n = c->n, pos = 0;
+    size_t n = c->n, pos = 0, used = 0;
 
     for (size_t ti = 0;; ti++) {
-        if (!charge(c, 1))
-            return false;
-        if (ti == lp->ntok)
-            return accept_at(c, pos, false);
+        used++;             /* run()'s charge per token */
+        if (ti == lp->ntok) /* (toks is NULL for an empty prefix: no pointer end) */
+            return used <= c->budget && accept_at(c, pos, false);
         const struct tok *t = &lp->toks[ti];
-        if (t->kind == TK_LIT) {
+        size_t vs = pos, ve;
+        switch (t->fp) {
+        case FP_LIT: {
             const char *lit = lp->lits + t->lit_off;
-            if (n - pos < t->lit_len)
+            if (n - pos < t->lit_len || s[pos] != lit[0])
                 return false;
-            for (size_t k = 0; k < t->lit_len; k++)
+            for (size_t k = 1; k < t->lit_len; k++)
                 if (s[pos + k] != lit[k])
                     return false;
             pos += t->lit_len;
             continue;
         }
-        if (t->kind == TK_CUT) {
-            if (accept_at(c, pos, true))
+        case FP_CUT:
+            if (used <= c->budget && accept_at(c, pos, true))
                 return true;
             continue;
-        }
-        size_t vs = pos;
-        if (t->pad > 0) {
-            size_t w = (size_t)t->pad;
-            while (vs < n && vs - pos < w && s[vs] == ' ')
-                vs++;
-        }
-        size_t cand[MAX_CANDS], ve;
-        size_t nc = fixed_cands(t->cls, s, n, vs, cand);
-        if (nc) {
-            if (!charge(c, cand[0] - vs))
+        case FP_TIME: {
+            size_t cand[MAX_CANDS];
+            if (!time_cands(s, n, pos, cand))
                 return false;
             ve = cand[0];
-        } else if (t->cls == FC_NOSPACE || t->cls == FC_TEXT || t->cls == FC_USER ||
-                   t->cls == FC_DB || t->cls == FC_HOSTPORT) {
-            /* run_free()'s first candidate */
-            if (t->pad > 0 && vs > pos) {
-                ve = pos + (size_t)t->pad;
-                if (ve > n)
-                    return false;
-                for (size_t k = vs; k < ve; k++)
-                    if (!byte_allowed(t->cls, c->strict, (unsigned char)s[k]))
-                        return false;
-            } else {
-                /* run_free() visits e = e0, e0 + 1, ...: it fails at e when s[e - 1]
-                 * is not allowed (for e > vs), charges 1, and tries e when s[e] is a
-                 * follow byte (any e when left-justified). */
-                size_t e0 = vs + (t->cls == FC_HOSTPORT), e = e0;
-                if (e0 >= n)
-                    return false;
-                if (e0 > vs && !byte_allowed(t->cls, true, (unsigned char)s[vs]))
-                    return false;
-                if (t->pad >= 0) {
-                    while (e < n && !t->stop[(unsigned char)s[e]])
-                        e++;
-                    if (e >= n || !has_bit(t->follow, (unsigned char)s[e]))
-                        return false; /* the end, or a byte the value cannot hold */
-                }
-                if (!charge(c, e - e0 + 1))
-                    return false;
-                ve = e;
-            }
-        } else {
-            return false;
+            used += ve - vs;
+            break;
         }
-        /* try_value()'s checks */
-        size_t end = ve;
-        if (t->pad < 0) {
-            size_t w = (size_t)-t->pad;
-            if (ve - pos < w) {
-                if (pos + w > n)
-                    return false;
-                for (size_t k = ve; k < pos + w; k++)
-                    if (s[k] != ' ')
-                        return false;
-                end = pos + w;
-            }
-        } else if (t->pad > 0 && vs > pos && ve != pos + (size_t)t->pad) {
-            return false;
+        case FP_DIGITS: {
+            size_t nd = span_digits(s, n, pos);
+            if (!nd)
+                return false;
+            ve = pos + nd;
+            used += nd;
+            break;
+        }
+        case FP_FREE: {
+            /* run_free() visits e = vs, vs + 1, ...: it fails at e when s[e - 1] is not
+             * allowed (for e > vs), charges 1, and tries e when s[e] is a follow byte. */
+            size_t e = vs;
+            if (e >= n)
+                return false;
+            if (t->nstop)
+                e += bytescan_find3(s + e, n - e, t->stop3[0], t->stop3[1], t->stop3[2]);
+            else
+                while (e < n && !t->stop[(unsigned char)s[e]])
+                    e++;
+            if (e >= n || !has_bit(t->follow, (unsigned char)s[e]))
+                return false; /* the end, or a byte the value cannot hold */
+            used += e - vs + 1;
+            ve = e;
+            break;
+        }
+        case FP_OTHER:
+        default:
+            if (!first_path_field(c, t, pos, &vs, &ve, &pos, &used))
+                return false;
+            c->m->field[t->field] = span_make(s + vs, ve - vs);
+            continue;
         }
         c->m->field[t->field] = span_make(s + vs, ve - vs);
-        pos = end;
+        pos = ve;
     }
 }
 
@@ -776,6 +900,7 @@ bool line_prefix_match(const struct line_prefix *lp, struct span line, struct li
 {
     struct mctx c = { .lp = lp, .s = line.p, .n = line.len, .m = m };
 
+    m->has = lp->has;
     if (!line_prefix_full_search_only) {
         match_clear(m);
         c.strict = true;

@@ -38,6 +38,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/diag.h"
 #include "core/sbuf.h"
@@ -101,6 +102,7 @@ struct line_prefix_match {
     enum lp_keyword kw;
     size_t msg_off; /* where the message starts (after "KEYWORD:" and up to two spaces) */
     bool cut;       /* the line stopped at %q (a process without a client connection) */
+    uint32_t has;   /* bit per enum lp_field the prefix has: the fields that can be set */
 };
 
 struct line_prefix;

@@ -164,17 +164,26 @@ static size_t parse_fraction(struct span s, int64_t *sub, int *digits)
     *sub = 0;
     *digits = 0;
     if (i < n && p[i] == '.') {
+        /* milliseconds (%m, csvlog, jsonlog) without the loop */
+        if (n >= 23 && dig(p[20]) && dig(p[21]) && dig(p[22]) && (n == 23 || !dig(p[23]))) {
+            *sub = (p[20] - '0') * 100000 + (p[21] - '0') * 10000 + (p[22] - '0') * 1000;
+            *digits = 3;
+            return 23;
+        }
         i++;
-        int64_t scale = 100000;
+        int64_t scale = 100000, v = 0;
+        int nd = 0;
         while (i < n && dig(p[i])) {
-            if (*digits < 6) {
-                *sub += (p[i] - '0') * scale;
+            if (nd < 6) {
+                v += (p[i] - '0') * scale;
                 scale /= 10;
             }
-            (*digits)++;
+            nd++;
             i++;
         }
-        if (*digits == 0 || *digits > 9)
+        *sub = v;
+        *digits = nd;
+        if (nd == 0 || nd > 9)
             return 0;
     }
     return i;

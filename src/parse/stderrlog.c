@@ -257,7 +257,7 @@ uint64_t stderr_core_key(const struct line_prefix_match *m, struct span text,
     (void)text;
     int64_t pid;
     uint64_t k = 0;
-    if (m->field[LPF_PID].p && span_to_i64(m->field[LPF_PID], &pid)) {
+    if (m->field[LPF_PID].p && span_to_i64_short(m->field[LPF_PID], &pid)) {
         k = (uint64_t)pid;
     } else if (ext && ext->pid >= 0) {
         k = (uint64_t)ext->pid;
@@ -294,13 +294,18 @@ struct pending *stderr_rec_begin(struct parser *p, struct stderr_core *c, uint64
     expire(p, c, key);
     struct pending *rec = pending_start(p, key, text);
     struct srec *r = rec->data;
-    for (int f = 0; f < LPF_COUNT; f++) {
-        if (!m->field[f].p)
-            continue;
-        r->fo[f] = (uint32_t)(m->field[f].p - text.p);
+    /* Only the prefix's fields, without a branch per field (which are set varies line
+     * by line: %q): an absent field's offset is garbage but its bit is clear, and fld()
+     * looks at the bit. */
+    uint32_t mask = 0;
+    for (uint32_t h = m->has; h; h &= h - 1) {
+        int f = __builtin_ctz(h);
+        uintptr_t fp = (uintptr_t)m->field[f].p;
+        r->fo[f] = (uint32_t)(fp - (uintptr_t)text.p);
         r->fl[f] = (uint32_t)m->field[f].len;
-        r->fmask |= 1u << f;
+        mask |= (uint32_t)(fp != 0) << f;
     }
+    r->fmask = mask;
     r->seg[0] = (struct srec_seg){ (uint8_t)m->kw, (uint32_t)m->msg_off,
                                    (uint32_t)(text.len - m->msg_off) };
     r->nseg = 1;
@@ -360,7 +365,7 @@ static struct span fld(const struct srec *r, const char *t, enum lp_field f)
 /* %u %d %a print "[unknown]" before authentication where csvlog/jsonlog print nothing. */
 static struct span name_field(struct span s)
 {
-    if (!s.p || s.len == 0 || span_eq_lit(s, "[unknown]"))
+    if (!s.p || s.len == 0 || (s.len == 9 && s.p[0] == '[' && memcmp(s.p, "[unknown]", 9) == 0))
         return SPAN_NULL;
     return s;
 }
@@ -480,11 +485,11 @@ static const char *build(struct parser *p, struct stderr_core *c, struct event *
     }
 
     struct span s = fld(r, t, LPF_PID);
-    if (s.p && span_to_i64(s, &v))
+    if (s.p && span_to_i64_short(s, &v))
         ev->pid = v;
     else if (r->ext.pid >= 0)
         ev->pid = r->ext.pid;
-    if ((s = fld(r, t, LPF_LINE)).p && span_to_i64(s, &v))
+    if ((s = fld(r, t, LPF_LINE)).p && span_to_i64_short(s, &v))
         ev->session_line = v;
     ev->session_id = opt_field(fld(r, t, LPF_SESSION));
     ev->user = name_field(fld(r, t, LPF_USER));
@@ -500,7 +505,7 @@ static const char *build(struct parser *p, struct stderr_core *c, struct event *
         pgtime_parse_cached(&c->session_start, s, parser_tz(p), &v, &frac, NULL) == PGTIME_OK)
         ev->session_start_us = v;
     ev->vxid = opt_field(fld(r, t, LPF_VXID));
-    if ((s = fld(r, t, LPF_XID)).p && span_to_i64(s, &v))
+    if ((s = fld(r, t, LPF_XID)).p && span_to_i64_short(s, &v))
         ev->txid = v;
     if ((s = opt_field(fld(r, t, LPF_LEADER))).p && span_to_i64(s, &v))
         ev->leader_pid = v;

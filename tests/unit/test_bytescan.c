@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bytescan: the SSE2 masks and ASCII runs against the portable code and a byte loop
- * (every window offset and length, random and fixture bytes), and the csvlog parser
- * run on both paths: the fixtures' csvlogs and generated records with quotes, '""' and
- * newlines at every position across the 16- and 64-byte boundaries give the same
- * events, and the expected values.
+ * bytescan: the SSE2 masks, ASCII runs, find3 and json_special against the portable code and a byte
+ * loop (every window offset and length, random and fixture bytes), and the csvlog parser run on
+ * both paths: the fixtures' csvlogs and generated records with quotes, '""' and newlines at every
+ * position across the 16- and 64-byte boundaries give the same events, and the expected values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +28,23 @@ static size_t naive_ascii(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         if ((unsigned char)s[i] >= 0x80)
+            return i;
+    return n;
+}
+
+static size_t naive_find3(const char *s, size_t n, unsigned char a, unsigned char b,
+                          unsigned char c)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] == a || (unsigned char)s[i] == b || (unsigned char)s[i] == c)
+            return i;
+    return n;
+}
+
+static size_t naive_json_special(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '"' || s[i] == '\\' || (unsigned char)s[i] < 0x20)
             return i;
     return n;
 }
@@ -65,6 +81,34 @@ static int compare_windows(const char *buf, size_t len, unsigned char a, unsigne
             CHECK_MSG(0, "ascii runs differ at %zu: %zu %zu %zu", at, r1, r2, r3);
             return ++bad;
         }
+        {
+            size_t j1 = naive_json_special(buf + at, rest), j2, j3;
+            j2 = bytescan_json_special(buf + at, rest);
+            bytescan_portable_only = true;
+            j3 = bytescan_json_special(buf + at, rest);
+            bytescan_portable_only = false;
+            if (j1 != j2 || j1 != j3) {
+                CHECK_MSG(0, "json_special differs at %zu: %zu %zu %zu", at, j1, j2, j3);
+                return ++bad;
+            }
+        }
+        /* find3 with the pair and a third byte, and with one byte alone: every length up
+         * to 48 (across the 16-byte steps), then every 13th, from every third offset */
+        for (size_t n = 0; at % 3 == 0 && n <= rest; n += (len > 4096 ? 17 : n < 48 ? 1 : 13)) {
+            for (int k = 0; k < 2; k++) {
+                unsigned char c = k ? a : (unsigned char)(b + 1);
+                unsigned char bb = k ? a : b;
+                size_t f1 = naive_find3(buf + at, n, a, bb, c), f2, f3;
+                f2 = bytescan_find3(buf + at, n, a, bb, c);
+                bytescan_portable_only = true;
+                f3 = bytescan_find3(buf + at, n, a, bb, c);
+                bytescan_portable_only = false;
+                if (f1 != f2 || f1 != f3) {
+                    CHECK_MSG(0, "find3 differs at %zu+%zu: %zu %zu %zu", at, n, f1, f2, f3);
+                    return ++bad;
+                }
+            }
+        }
     }
     return bad;
 }
@@ -84,6 +128,15 @@ static void test_masks_random(void)
         compare_windows(buf, sizeof(buf), '"', ',');
         compare_windows(buf, 130, 0, 0xff);
         compare_windows(buf, 130, 0x80, 'x');
+        /* JSON string text: quotes, backslashes, control bytes, 0x20, 0x7f, 0x80, 0x9f */
+        static const unsigned char js[] = { '"', '\\', 0x1f, 0x20, 0x00, 0x7f, 0x80, 0x9f, 0xff };
+        char jbuf[300];
+        for (size_t i = 0; i < sizeof(jbuf); i++) {
+            seed = seed * 1103515245u + 12345u;
+            unsigned r = (seed >> 16) & 0xff;
+            jbuf[i] = (char)(r % (round % 8 + 2) == 0 ? js[r % sizeof(js)] : 'y');
+        }
+        compare_windows(jbuf, sizeof(jbuf), '"', '\\');
     }
 }
 

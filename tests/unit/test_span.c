@@ -108,8 +108,9 @@ static void test_doubles(void)
     }
 }
 
-/* span_to_u64 against a digit-by-digit reference with an overflow check: every length
- * to 22, digits mixed with the bytes around '0'..'9' at every position. */
+/* span_to_u64 (and span_to_i64_short against span_to_i64) against a digit-by-digit reference with
+ * an overflow check: every length to 22, digits mixed with the bytes around '0'..'9' at every
+ * position. */
 static bool ref_u64(const char *p, size_t n, uint64_t *out)
 {
     uint64_t v = 0;
@@ -147,6 +148,22 @@ static void test_integers_random(void)
         if (ra != rb || (ra && a != b)) {
             CHECK_MSG(0, "span_to_u64 '%.*s': %d %d", (int)n, buf, ra, rb);
             return;
+        }
+        /* span_to_i64_short() is span_to_i64(), also with a sign in front */
+        for (int sign = 0; sign < 2; sign++) {
+            struct span sp = span_make(buf, n);
+            char sb[25];
+            if (sign) {
+                sb[0] = round % 2 ? '-' : '+';
+                memcpy(sb + 1, buf, n);
+                sp = span_make(sb, n + 1);
+            }
+            int64_t x = 3, y = 4;
+            bool rx = span_to_i64(sp, &x), ry = span_to_i64_short(sp, &y);
+            if (rx != ry || (rx && x != y)) {
+                CHECK_MSG(0, "span_to_i64_short '%.*s': %d %d", (int)sp.len, sp.p, rx, ry);
+                return;
+            }
         }
     }
     CHECK(ok > 100000);
