@@ -7,6 +7,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+/* inlined: most keys here are a few fixed-size words, hashed per record */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "core/clock.h"
@@ -135,12 +137,8 @@ static bool name_eq(const void *ctx, uint32_t idx)
     return span_eq(k->b->names[idx].s, k->s);
 }
 
-static uint32_t intern(struct store_batch *b, struct span s)
+static uint32_t intern_find(struct store_batch *b, struct span s)
 {
-    if (!s.p)
-        s = SPAN_LIT("");
-    if (s.len > SIFT_MAX_STORED_TEXT)
-        s.len = SIFT_MAX_STORED_TEXT;
     struct name_key k = { b, s };
     uint64_t h = hash_bytes(s.p, s.len);
     long i = htab_find(&b->names_ix, h, name_eq, &k);
@@ -152,6 +150,20 @@ static uint32_t intern(struct store_batch *b, struct span s)
     return (uint32_t)b->n_names++;
 }
 
+/* @hint: the index this caller got last time (databases and users repeat record after
+ * record): checked first, saves the hash and the probe. */
+static uint32_t intern(struct store_batch *b, struct span s, uint32_t *hint)
+{
+    if (!s.p)
+        s = SPAN_LIT("");
+    if (s.len > SIFT_MAX_STORED_TEXT)
+        s.len = SIFT_MAX_STORED_TEXT;
+    if (*hint < b->n_names && span_eq(b->names[*hint].s, s))
+        return *hint;
+    uint32_t got = intern_find(b, s);
+    *hint = got;
+    return got;
+}
 /* ---- aggregates ---- */
 
 struct agg_key {
@@ -377,6 +389,14 @@ static bool rec_eq(const void *ctx, uint32_t idx)
 static void record_count(struct store_batch *b, int64_t bucket, enum event_kind kind,
                          enum event_severity sev)
 {
+    uint32_t hint = b->rec_hint[kind];
+    if (hint && hint - 1 < b->n_recs) {
+        struct rec *r = &b->recs[hint - 1];
+        if (r->bucket == bucket && r->kind == kind && r->sev == sev) {
+            r->count++;
+            return;
+        }
+    }
     struct rec_find f = { b, bucket, kind, sev };
     int64_t key[3] = { bucket, (int64_t)kind, (int64_t)sev };
     uint64_t h = hash_bytes(key, sizeof(key));
@@ -388,6 +408,7 @@ static void record_count(struct store_batch *b, int64_t bucket, enum event_kind 
         i = (long)b->n_recs++;
     }
     b->recs[i].count++;
+    b->rec_hint[kind] = (uint32_t)i + 1;
 }
 
 /* ---- errors ---- */
@@ -686,6 +707,8 @@ static void pair_set(struct store_batch *b, int64_t pid, uint64_t fp, uint64_t f
 
 static void pair_clear(struct store_batch *b, int64_t pid)
 {
+    if (!b->live_pairs)
+        return; /* nothing waits: the common case, no lookup */
     struct pair *p = pair_find(b, pid);
     if (p && p->live) {
         p->live = false;
@@ -872,7 +895,9 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
             pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
             /* Bare parse/bind durations come before the execute's statement line. */
-            struct pair *p = duration_phase(ev->phase) == AGG_CALL ? pair_find(b, ev->pid) : NULL;
+            struct pair *p = b->live_pairs && duration_phase(ev->phase) == AGG_CALL
+                                 ? pair_find(b, ev->pid)
+                                 : NULL;
             if (p && p->live) {
                 /* The query_id stays the duration record's own: PostgreSQL logs the
                  * statement line before parse analysis, with 0 or a stale id. */
@@ -893,7 +918,8 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         catalogue_touch(b, ev, ts);
 
     if (kind == EV_DURATION || kind == EV_PLAN) {
-        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        uint32_t db = intern(b, ev->database, &b->db_hint),
+                 user = intern(b, ev->user, &b->user_hint);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
         struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
         int64_t us = ev->duration_ms >= 0 ? agg_add_duration(b, a, ev->duration_ms) : -1;
@@ -913,7 +939,8 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     }
 
     if (is_error) {
-        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        uint32_t db = intern(b, ev->database, &b->db_hint),
+                 user = intern(b, ev->user, &b->user_hint);
         error_defer(b, ev, bucket, db, user); /* error_count() in store_batch_finish() */
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
