@@ -97,7 +97,8 @@ static bool sqlstate_informative(const struct event *ev)
 {
     const char *s = ev->sqlstate;
 
-    if (strlen(s) != 5)
+    /* five characters (sqlstate[5] is the terminator): strlen(s) == 5, per record */
+    if (!s[0] || !s[1] || !s[2] || !s[3] || !s[4])
         return false;
     return !(s[0] == '0' && (s[1] == '0' || s[1] == '1' || s[1] == '2'));
 }
