@@ -5,6 +5,7 @@
  * record. Texts are redacted here, once, into the batch arena.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 /* inlined: most keys here are a few fixed-size words, hashed per record */
@@ -561,13 +562,54 @@ static struct span raw_text(struct arena *a, struct span in)
     return arena_dup(a, in.p, in.len);
 }
 
+/* Finished chunks kept for reuse: a chunk is 1 MiB of rows and a few arena blocks, and
+ * allocating them afresh for every 2 048 rows cost page faults and realloc copies on
+ * the reader's path. Chunks move between threads (a commit thread frees what a reader
+ * filled), hence the lock; it is taken once per chunk. */
+#define EV_POOL_MAX 16
+static struct {
+    pthread_mutex_t mu;
+    struct store_ev_chunk *free[EV_POOL_MAX];
+    size_t n;
+} ev_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+
 void ev_chunk_free(struct store_ev_chunk *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_lock(&ev_pool.mu);
+    if (ev_pool.n < EV_POOL_MAX) {
+        ev_pool.free[ev_pool.n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&ev_pool.mu);
     if (!c)
         return;
     arena_release(&c->arena);
     free(c->evs);
     free(c);
+}
+
+/* An empty chunk: from the pool, else new. */
+static struct store_ev_chunk *ev_chunk_new(bool keep_literals)
+{
+    struct store_ev_chunk *c = NULL;
+    pthread_mutex_lock(&ev_pool.mu);
+    if (ev_pool.n)
+        c = ev_pool.free[--ev_pool.n];
+    pthread_mutex_unlock(&ev_pool.mu);
+    if (c) {
+        arena_reset(&c->arena);
+        c->next = NULL;
+        c->n = c->n_done = 0;
+    } else {
+        c = xcalloc(1, sizeof(*c));
+        arena_init(&c->arena, 256 * 1024);
+        c->evs = xmalloc(STORE_EV_CHUNK_ROWS * sizeof(*c->evs));
+        c->a = STORE_EV_CHUNK_ROWS;
+    }
+    c->keep_literals = keep_literals;
+    return c;
 }
 
 void store_ev_chunk_free(struct store_ev_chunk *c)
@@ -594,9 +636,7 @@ static struct store_ev_chunk *ev_chunk_open(struct store_batch *b)
         return c;
     if (c)
         b->ev_bytes += c->arena.used;
-    c = xcalloc(1, sizeof(*c));
-    c->keep_literals = b->keep_literals;
-    arena_init(&c->arena, 64 * 1024);
+    c = ev_chunk_new(b->keep_literals);
     if (b->ev_tail)
         b->ev_tail->next = c;
     else
@@ -622,7 +662,8 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     XGROW(c->evs, c->n + 1, c->a);
     struct ev *e = &c->evs[c->n++];
     b->n_evs++;
-    memset(e, 0, sizeof(*e));
+    /* every field is set below (no memset of the 512 bytes: it showed in profiles) */
+    e->src = SPAN_NULL;
     e->ts = ts;
     e->kind = ev->kind;
     e->sev = ev->severity;
