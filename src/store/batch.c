@@ -438,8 +438,44 @@ struct err_rec {
     struct span message, detail;
 };
 
+/* Finished work chunks kept for reuse, like event-row chunks (ev_pool below). */
+#define WORK_POOL_MAX 4
+static struct {
+    pthread_mutex_t mu;
+    struct store_work_chunk *free[WORK_POOL_MAX];
+    size_t n;
+} work_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+
+static struct store_work_chunk *work_chunk_new(void)
+{
+    struct store_work_chunk *c = NULL;
+    pthread_mutex_lock(&work_pool.mu);
+    if (work_pool.n)
+        c = work_pool.free[--work_pool.n];
+    pthread_mutex_unlock(&work_pool.mu);
+    if (c) {
+        arena_reset(&c->arena);
+        c->next = NULL;
+        c->n_plans = c->n_errs = 0;
+        return c;
+    }
+    c = xcalloc(1, sizeof(*c));
+    /* one block holds a full chunk (STORE_WORK_CHUNK_BYTES and the record that passes
+     * it, up to 64 KiB): arena_reset() keeps it */
+    arena_init(&c->arena, STORE_WORK_CHUNK_BYTES + 64 * 1024);
+    return c;
+}
+
 void store_work_chunk_free(struct store_work_chunk *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_lock(&work_pool.mu);
+    if (work_pool.n < WORK_POOL_MAX) {
+        work_pool.free[work_pool.n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&work_pool.mu);
     if (!c)
         return;
     arena_release(&c->arena);
@@ -457,8 +493,7 @@ static struct store_work_chunk *work_open(struct store_batch *b)
         return c;
     if (c)
         b->work_bytes += c->arena.used;
-    c = xcalloc(1, sizeof(*c));
-    arena_init(&c->arena, 64 * 1024);
+    c = work_chunk_new();
     if (b->work_tail)
         b->work_tail->next = c;
     else
@@ -604,6 +639,7 @@ static struct store_ev_chunk *ev_chunk_new(bool keep_literals)
         c->n = c->n_done = 0;
     } else {
         c = xcalloc(1, sizeof(*c));
+        /* one block holds a typical chunk's texts: arena_reset() keeps it */
         arena_init(&c->arena, 256 * 1024);
         c->evs = xmalloc(STORE_EV_CHUNK_ROWS * sizeof(*c->evs));
         c->a = STORE_EV_CHUNK_ROWS;
