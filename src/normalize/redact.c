@@ -121,12 +121,15 @@ static bool process_prefix(struct span line, size_t *len)
     return true;
 }
 
-static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next)
+/* Every append other than a copied run (FLUSH) and the newline clears *same. */
+static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next,
+                       bool *same)
 {
     struct span line = span_make(s.p + i, eol - i);
     size_t plen;
 
     if (process_prefix(line, &plen)) {
+        *same = false;
         if (sbuf_add(out, line.p, plen) < 0 ||
             redact_sql(out, span_make(line.p + plen, line.len - plen)) < 0)
             return -1;
@@ -148,6 +151,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         if (c == 'p') {
             if (at(s, i, "parameters: ")) {
                 FLUSH();
+                *same = false;
                 if (sbuf_addstr(out, "parameters: " ELLIPSIS) < 0)
                     return -1;
                 *next = eol;
@@ -167,6 +171,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             long close = open ? last_paren(s, open, eol) : -1;
             if (open && close >= (long)open) {
                 FLUSH();
+                *same = false;
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS ")") < 0)
                     return -1;
                 i = run = (size_t)close + 1;
@@ -174,6 +179,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             }
             if (open) { /* no closing parenthesis: everything after "(" is data */
                 FLUSH();
+                *same = false;
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
                     return -1;
                 *next = eol;
@@ -182,6 +188,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         }
         if (c == '\'') {
             FLUSH();
+            *same = false;
             /* Literals may span lines: search the whole rest of the text. */
             bool closed;
             size_t j = skip_quoted_c(s, i, '\'', &closed);
@@ -202,6 +209,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         }
         if (c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")))) {
             FLUSH();
+            *same = false;
             long q = span_find_char(span_make(s.p, eol), i + 1, '"');
             if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
                 return -1;
@@ -224,17 +232,28 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
 
 int redact_message(struct sbuf *out, struct span s)
 {
+    bool same;
+    return redact_message_same(out, s, &same);
+}
+
+int redact_message_same(struct sbuf *out, struct span s, bool *same)
+{
     size_t i = 0;
+    *same = true;
     while (i < s.len) {
         long nl = span_find_char(s, i, '\n');
         size_t eol = nl < 0 ? s.len : (size_t)nl;
         size_t next;
-        if (redact_line(out, s, i, eol, &next) < 0)
+        if (redact_line(out, s, i, eol, &next, same) < 0) {
+            *same = false;
             return -1;
+        }
         i = next;
         if (i == eol && i < s.len) { /* the newline itself */
-            if (sbuf_addch(out, '\n') < 0)
+            if (sbuf_addch(out, '\n') < 0) {
+                *same = false;
                 return -1;
+            }
             i++;
         }
     }

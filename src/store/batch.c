@@ -653,13 +653,34 @@ void store_ev_chunk_free(struct store_ev_chunk *c)
     ev_chunk_free(c);
 }
 
+/* What stored_text_to(&c->arena, scratch, c->keep_literals, @raw, redact_message) returns,
+ * but @raw itself (a NUL-terminated copy in c->arena already, raw_text()) when that is
+ * the same bytes: most messages have nothing to redact and fit the cap. */
+static struct span chunk_text(struct store_ev_chunk *c, struct sbuf *scratch, struct span raw)
+{
+    if (!raw.p)
+        return SPAN_NULL;
+    bool same = false;
+    sbuf_reset(scratch);
+    if (c->keep_literals) {
+        same = true;
+    } else if (redact_message_same(scratch, raw, &same) < 0) {
+        same = false; /* the cap was hit: what was appended is redacted; cut below */
+    }
+    if (same && raw.len <= SIFT_MAX_STORED_TEXT)
+        return raw;
+    if (c->keep_literals && sbuf_addspan(scratch, raw) < 0)
+        return SPAN_NULL; /* cannot happen: the scratch cap is larger */
+    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(&c->arena, scratch->buf, scratch->len);
+}
+
 void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch)
 {
     for (size_t i = c->n_done; i < c->n; i++) {
         struct ev *e = &c->evs[i];
-        e->message =
-            stored_text_to(&c->arena, scratch, c->keep_literals, e->message, redact_message);
-        e->detail = stored_text_to(&c->arena, scratch, c->keep_literals, e->detail, redact_message);
+        e->message = chunk_text(c, scratch, e->message);
+        e->detail = chunk_text(c, scratch, e->detail);
     }
     c->n_done = c->n;
 }
