@@ -5,6 +5,7 @@
  * record. Texts are redacted here, once, into the batch arena.
  */
 #include <math.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -712,6 +713,12 @@ struct store_ev_chunk *store_batch_take_events(struct store_batch *b)
     return c;
 }
 
+/* event_row() copies the facts around the participants: nothing may sit between. */
+_Static_assert(offsetof(struct event_facts, temp_bytes) ==
+                   offsetof(struct event_facts, participants) +
+                       sizeof(((struct event_facts *)0)->participants),
+               "event_facts: temp_bytes must follow participants");
+
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
     struct store_ev_chunk *c = ev_chunk_open(b);
@@ -735,8 +742,14 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     /* redacted by ev_chunk_finish() */
     e->message = raw_text(a, ev->message);
     e->detail = raw_text(a, ev->detail);
-    e->facts = ev->facts;
+    /* The facts but the deadlock participants (events.c stores no participant): 128
+     * bytes less to copy per row. */
     struct event_facts *fa = &e->facts;
+    memcpy(fa, &ev->facts, offsetof(struct event_facts, participants));
+    memcpy((char *)fa + offsetof(struct event_facts, temp_bytes),
+           (const char *)&ev->facts + offsetof(struct event_facts, temp_bytes),
+           sizeof(*fa) - offsetof(struct event_facts, temp_bytes));
+    fa->n_participants = 0;
     fa->lock_mode = copy_span(a, fa->lock_mode);
     fa->lock_object = copy_span(a, fa->lock_object);
     fa->temp_path = copy_span(a, fa->temp_path);

@@ -90,7 +90,7 @@ struct ev {
     int64_t pid;
     bool has_fp;
     uint64_t fp;
-    struct event_facts facts;
+    struct event_facts facts; /* no participants (n_participants 0): not stored */
 };
 
 /* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
