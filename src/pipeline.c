@@ -9,9 +9,10 @@
  *                                  o->normalize: parse --stats shows no fingerprint)
  *   5. sink      o->sink()         printer (pgsift parse) or store (ingest, tail)
  *
- * What classify and normalize allocate (decoded plan text, canonical SQL) lives in a
- * scratch arena reset after the events of each fed line were handed to the sink: the
- * same lifetime as the events themselves (parse.h).
+ * What classify allocates (decoded plan text) lives in a scratch arena reset after the
+ * events of each fed line were handed to the sink: the same lifetime as the events
+ * themselves (parse.h). The canonical SQL (ev->normalized) is the normalizer's, valid
+ * until its next call: each event goes to the sink before the next is normalized.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static int after_parse(const struct pipeline_opts *o, struct normalizer *nz, str
     classify_event(ev, scratch);
     /* 4. normalize */
     if (nz)
-        normalize_event(nz, ev, scratch);
+        normalize_event(nz, ev, NULL); /* ev->normalized borrowed: the sink runs first */
     /* 5. sink */
     return o->sink ? o->sink(o->sink_ctx, ev, d) : 0;
 }

@@ -10,6 +10,9 @@
  * (explain.c escape_yaml() calls escape_json()); XML escapes & < > and CR.
  */
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "classify/classify.h"
 #include "classify/classify_int.h"
@@ -164,11 +167,30 @@ bool classify_json_string(struct span *s, struct arena *a, struct span *out)
 
     if (!s->len || s->p[0] != '"')
         return false;
-    for (i = 1; i < s->len && s->p[i] != '"'; i++)
+    for (i = 1; i < s->len; i++) {
+#if defined(__SSE2__)
+        /* 16 bytes a step to the next '"' or '\\' */
+        const __m128i vq = _mm_set1_epi8('"'), vb = _mm_set1_epi8('\\');
+        while (s->len - i >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s->p + i));
+            unsigned m = (unsigned)_mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(v, vq), _mm_cmpeq_epi8(v, vb)));
+            if (m) {
+                i += (size_t)__builtin_ctz(m);
+                break;
+            }
+            i += 16;
+        }
+        if (i >= s->len)
+            break;
+#endif
+        if (s->p[i] == '"')
+            break;
         if (s->p[i] == '\\') {
             escaped = true;
             i++;
         }
+    }
     if (i >= s->len)
         return false;
     struct span raw = span_make(s->p + 1, i - 1);

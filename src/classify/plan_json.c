@@ -38,9 +38,13 @@ static void fail(struct json_parser *jp, const char *why)
 static void ws(struct json_parser *jp)
 {
     struct span *s = &jp->cur;
+    size_t i = 0;
 
-    while (s->len && (s->p[0] == ' ' || s->p[0] == '\t' || s->p[0] == '\n' || s->p[0] == '\r'))
-        *s = cur_skip(*s, 1);
+    /* auto_explain indents its JSON: runs of spaces are common */
+    while (i < s->len && (s->p[i] == ' ' || s->p[i] == '\t' || s->p[i] == '\n' || s->p[i] == '\r'))
+        i++;
+    if (i)
+        *s = cur_skip(*s, i);
 }
 
 static bool peek(struct json_parser *jp, char c)

@@ -164,6 +164,9 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *   Process 123: <statement>         -> the statement with constants replaced
  * An unterminated quote redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
+/* The same, and *@same tells whether what was appended is @in byte for byte (nothing
+ * redacted; false when in doubt): the caller may then keep @in instead. */
+SIFT_WUR int redact_message_same(struct sbuf *out, struct span in, bool *same);
 
 /* A SQL statement with every constant (strings of every form, dollar-quoted strings,
  * numbers, unterminated quoted identifiers) replaced by $n, numbered after the highest

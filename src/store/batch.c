@@ -5,8 +5,12 @@
  * record. Texts are redacted here, once, into the batch arena.
  */
 #include <math.h>
+#include <stddef.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+/* inlined: most keys here are a few fixed-size words, hashed per record */
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "core/clock.h"
@@ -135,12 +139,8 @@ static bool name_eq(const void *ctx, uint32_t idx)
     return span_eq(k->b->names[idx].s, k->s);
 }
 
-static uint32_t intern(struct store_batch *b, struct span s)
+static uint32_t intern_find(struct store_batch *b, struct span s)
 {
-    if (!s.p)
-        s = SPAN_LIT("");
-    if (s.len > SIFT_MAX_STORED_TEXT)
-        s.len = SIFT_MAX_STORED_TEXT;
     struct name_key k = { b, s };
     uint64_t h = hash_bytes(s.p, s.len);
     long i = htab_find(&b->names_ix, h, name_eq, &k);
@@ -152,6 +152,20 @@ static uint32_t intern(struct store_batch *b, struct span s)
     return (uint32_t)b->n_names++;
 }
 
+/* @hint: the index this caller got last time (databases and users repeat record after
+ * record): checked first, saves the hash and the probe. */
+static uint32_t intern(struct store_batch *b, struct span s, uint32_t *hint)
+{
+    if (!s.p)
+        s = SPAN_LIT("");
+    if (s.len > SIFT_MAX_STORED_TEXT)
+        s.len = SIFT_MAX_STORED_TEXT;
+    if (*hint < b->n_names && span_eq(b->names[*hint].s, s))
+        return *hint;
+    uint32_t got = intern_find(b, s);
+    *hint = got;
+    return got;
+}
 /* ---- aggregates ---- */
 
 struct agg_key {
@@ -377,6 +391,14 @@ static bool rec_eq(const void *ctx, uint32_t idx)
 static void record_count(struct store_batch *b, int64_t bucket, enum event_kind kind,
                          enum event_severity sev)
 {
+    uint32_t hint = b->rec_hint[kind];
+    if (hint && hint - 1 < b->n_recs) {
+        struct rec *r = &b->recs[hint - 1];
+        if (r->bucket == bucket && r->kind == kind && r->sev == sev) {
+            r->count++;
+            return;
+        }
+    }
     struct rec_find f = { b, bucket, kind, sev };
     int64_t key[3] = { bucket, (int64_t)kind, (int64_t)sev };
     uint64_t h = hash_bytes(key, sizeof(key));
@@ -388,6 +410,7 @@ static void record_count(struct store_batch *b, int64_t bucket, enum event_kind 
         i = (long)b->n_recs++;
     }
     b->recs[i].count++;
+    b->rec_hint[kind] = (uint32_t)i + 1;
 }
 
 /* ---- errors ---- */
@@ -416,8 +439,44 @@ struct err_rec {
     struct span message, detail;
 };
 
+/* Finished work chunks kept for reuse, like event-row chunks (ev_pool below). */
+#define WORK_POOL_MAX 4
+static struct {
+    pthread_mutex_t mu;
+    struct store_work_chunk *free[WORK_POOL_MAX];
+    size_t n;
+} work_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+
+static struct store_work_chunk *work_chunk_new(void)
+{
+    struct store_work_chunk *c = NULL;
+    pthread_mutex_lock(&work_pool.mu);
+    if (work_pool.n)
+        c = work_pool.free[--work_pool.n];
+    pthread_mutex_unlock(&work_pool.mu);
+    if (c) {
+        arena_reset(&c->arena);
+        c->next = NULL;
+        c->n_plans = c->n_errs = 0;
+        return c;
+    }
+    c = xcalloc(1, sizeof(*c));
+    /* one block holds a full chunk (STORE_WORK_CHUNK_BYTES and the record that passes
+     * it, up to 64 KiB): arena_reset() keeps it */
+    arena_init(&c->arena, STORE_WORK_CHUNK_BYTES + 64 * 1024);
+    return c;
+}
+
 void store_work_chunk_free(struct store_work_chunk *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_lock(&work_pool.mu);
+    if (work_pool.n < WORK_POOL_MAX) {
+        work_pool.free[work_pool.n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&work_pool.mu);
     if (!c)
         return;
     arena_release(&c->arena);
@@ -435,8 +494,7 @@ static struct store_work_chunk *work_open(struct store_batch *b)
         return c;
     if (c)
         b->work_bytes += c->arena.used;
-    c = xcalloc(1, sizeof(*c));
-    arena_init(&c->arena, 64 * 1024);
+    c = work_chunk_new();
     if (b->work_tail)
         b->work_tail->next = c;
     else
@@ -540,8 +598,27 @@ static struct span raw_text(struct arena *a, struct span in)
     return arena_dup(a, in.p, in.len);
 }
 
+/* Finished chunks kept for reuse: a chunk is 1 MiB of rows and a few arena blocks, and
+ * allocating them afresh for every 2 048 rows cost page faults and realloc copies on
+ * the reader's path. Chunks move between threads (a commit thread frees what a reader
+ * filled), hence the lock; it is taken once per chunk. */
+#define EV_POOL_MAX 16
+static struct {
+    pthread_mutex_t mu;
+    struct store_ev_chunk *free[EV_POOL_MAX];
+    size_t n;
+} ev_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+
 void ev_chunk_free(struct store_ev_chunk *c)
 {
+    if (!c)
+        return;
+    pthread_mutex_lock(&ev_pool.mu);
+    if (ev_pool.n < EV_POOL_MAX) {
+        ev_pool.free[ev_pool.n++] = c;
+        c = NULL;
+    }
+    pthread_mutex_unlock(&ev_pool.mu);
     if (!c)
         return;
     arena_release(&c->arena);
@@ -549,18 +626,62 @@ void ev_chunk_free(struct store_ev_chunk *c)
     free(c);
 }
 
+/* An empty chunk: from the pool, else new. */
+static struct store_ev_chunk *ev_chunk_new(bool keep_literals)
+{
+    struct store_ev_chunk *c = NULL;
+    pthread_mutex_lock(&ev_pool.mu);
+    if (ev_pool.n)
+        c = ev_pool.free[--ev_pool.n];
+    pthread_mutex_unlock(&ev_pool.mu);
+    if (c) {
+        arena_reset(&c->arena);
+        c->next = NULL;
+        c->n = c->n_done = 0;
+    } else {
+        c = xcalloc(1, sizeof(*c));
+        /* one block holds a typical chunk's texts: arena_reset() keeps it */
+        arena_init(&c->arena, 256 * 1024);
+        c->evs = xmalloc(STORE_EV_CHUNK_ROWS * sizeof(*c->evs));
+        c->a = STORE_EV_CHUNK_ROWS;
+    }
+    c->keep_literals = keep_literals;
+    return c;
+}
+
 void store_ev_chunk_free(struct store_ev_chunk *c)
 {
     ev_chunk_free(c);
+}
+
+/* What stored_text_to(&c->arena, scratch, c->keep_literals, @raw, redact_message) returns,
+ * but @raw itself (a NUL-terminated copy in c->arena already, raw_text()) when that is
+ * the same bytes: most messages have nothing to redact and fit the cap. */
+static struct span chunk_text(struct store_ev_chunk *c, struct sbuf *scratch, struct span raw)
+{
+    if (!raw.p)
+        return SPAN_NULL;
+    bool same = false;
+    sbuf_reset(scratch);
+    if (c->keep_literals) {
+        same = true;
+    } else if (redact_message_same(scratch, raw, &same) < 0) {
+        same = false; /* the cap was hit: what was appended is redacted; cut below */
+    }
+    if (same && raw.len <= SIFT_MAX_STORED_TEXT)
+        return raw;
+    if (c->keep_literals && sbuf_addspan(scratch, raw) < 0)
+        return SPAN_NULL; /* cannot happen: the scratch cap is larger */
+    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
+    return arena_dup(&c->arena, scratch->buf, scratch->len);
 }
 
 void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch)
 {
     for (size_t i = c->n_done; i < c->n; i++) {
         struct ev *e = &c->evs[i];
-        e->message =
-            stored_text_to(&c->arena, scratch, c->keep_literals, e->message, redact_message);
-        e->detail = stored_text_to(&c->arena, scratch, c->keep_literals, e->detail, redact_message);
+        e->message = chunk_text(c, scratch, e->message);
+        e->detail = chunk_text(c, scratch, e->detail);
     }
     c->n_done = c->n;
 }
@@ -573,9 +694,7 @@ static struct store_ev_chunk *ev_chunk_open(struct store_batch *b)
         return c;
     if (c)
         b->ev_bytes += c->arena.used;
-    c = xcalloc(1, sizeof(*c));
-    c->keep_literals = b->keep_literals;
-    arena_init(&c->arena, 64 * 1024);
+    c = ev_chunk_new(b->keep_literals);
     if (b->ev_tail)
         b->ev_tail->next = c;
     else
@@ -594,6 +713,12 @@ struct store_ev_chunk *store_batch_take_events(struct store_batch *b)
     return c;
 }
 
+/* event_row() copies the facts around the participants: nothing may sit between. */
+_Static_assert(offsetof(struct event_facts, temp_bytes) ==
+                   offsetof(struct event_facts, participants) +
+                       sizeof(((struct event_facts *)0)->participants),
+               "event_facts: temp_bytes must follow participants");
+
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
     struct store_ev_chunk *c = ev_chunk_open(b);
@@ -601,7 +726,8 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     XGROW(c->evs, c->n + 1, c->a);
     struct ev *e = &c->evs[c->n++];
     b->n_evs++;
-    memset(e, 0, sizeof(*e));
+    /* every field is set below (no memset of the 512 bytes: it showed in profiles) */
+    e->src = SPAN_NULL;
     e->ts = ts;
     e->kind = ev->kind;
     e->sev = ev->severity;
@@ -616,8 +742,14 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     /* redacted by ev_chunk_finish() */
     e->message = raw_text(a, ev->message);
     e->detail = raw_text(a, ev->detail);
-    e->facts = ev->facts;
+    /* The facts but the deadlock participants (events.c stores no participant): 128
+     * bytes less to copy per row. */
     struct event_facts *fa = &e->facts;
+    memcpy(fa, &ev->facts, offsetof(struct event_facts, participants));
+    memcpy((char *)fa + offsetof(struct event_facts, temp_bytes),
+           (const char *)&ev->facts + offsetof(struct event_facts, temp_bytes),
+           sizeof(*fa) - offsetof(struct event_facts, temp_bytes));
+    fa->n_participants = 0;
     fa->lock_mode = copy_span(a, fa->lock_mode);
     fa->lock_object = copy_span(a, fa->lock_object);
     fa->temp_path = copy_span(a, fa->temp_path);
@@ -686,6 +818,8 @@ static void pair_set(struct store_batch *b, int64_t pid, uint64_t fp, uint64_t f
 
 static void pair_clear(struct store_batch *b, int64_t pid)
 {
+    if (!b->live_pairs)
+        return; /* nothing waits: the common case, no lookup */
     struct pair *p = pair_find(b, pid);
     if (p && p->live) {
         p->live = false;
@@ -872,7 +1006,9 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
             pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
             /* Bare parse/bind durations come before the execute's statement line. */
-            struct pair *p = duration_phase(ev->phase) == AGG_CALL ? pair_find(b, ev->pid) : NULL;
+            struct pair *p = b->live_pairs && duration_phase(ev->phase) == AGG_CALL
+                                 ? pair_find(b, ev->pid)
+                                 : NULL;
             if (p && p->live) {
                 /* The query_id stays the duration record's own: PostgreSQL logs the
                  * statement line before parse analysis, with 0 or a stale id. */
@@ -893,7 +1029,8 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         catalogue_touch(b, ev, ts);
 
     if (kind == EV_DURATION || kind == EV_PLAN) {
-        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        uint32_t db = intern(b, ev->database, &b->db_hint),
+                 user = intern(b, ev->user, &b->user_hint);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
         struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
         int64_t us = ev->duration_ms >= 0 ? agg_add_duration(b, a, ev->duration_ms) : -1;
@@ -913,7 +1050,8 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     }
 
     if (is_error) {
-        uint32_t db = intern(b, ev->database), user = intern(b, ev->user);
+        uint32_t db = intern(b, ev->database, &b->db_hint),
+                 user = intern(b, ev->user, &b->user_hint);
         error_defer(b, ev, bucket, db, user); /* error_count() in store_batch_finish() */
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short texts hashed per event: no call through the library */
 #include <xxhash.h>
 
 #include "core/limits.h"

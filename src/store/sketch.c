@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -99,7 +101,25 @@ void sketch_add(struct sketch *sk, double v)
         sk->zero++;
         return;
     }
-    int32_t i = sketch_index(v);
+    /* sketch_index() is a log() per value; durations repeat (logged to the µs), so a
+     * small per-thread table remembers the last index per value (keyed by its bits). */
+    static _Thread_local struct {
+        uint64_t bits;
+        int32_t index;
+        bool set;
+    } memo[256];
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof(bits));
+    size_t slot = (size_t)((bits * 0x9E3779B97F4A7C15ull) >> 56);
+    int32_t i;
+    if (memo[slot].set && memo[slot].bits == bits) {
+        i = memo[slot].index;
+    } else {
+        i = sketch_index(v);
+        memo[slot].bits = bits;
+        memo[slot].index = i;
+        memo[slot].set = true;
+    }
     /* Binary search for the first bucket >= i. */
     uint32_t lo = 0, hi = sk->n;
     while (lo < hi) {

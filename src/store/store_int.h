@@ -90,7 +90,7 @@ struct ev {
     int64_t pid;
     bool has_fp;
     uint64_t fp;
-    struct event_facts facts;
+    struct event_facts facts; /* no participants (n_participants 0): not stored */
 };
 
 /* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
@@ -145,6 +145,8 @@ struct store_batch {
     uint64_t records, rejects;
     struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
     struct name *names;
+    uint32_t db_hint, user_hint;      /* intern(): the last database and user */
+    uint32_t rec_hint[EV_KIND_COUNT]; /* record_count(): the last row per kind, +1 */
     struct agg *aggs;
     struct cat *cats;
     struct qid *qids;

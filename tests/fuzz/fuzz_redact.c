@@ -38,6 +38,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                : redact_numbers(&out, in);
     require(out.len <= cap, "cap exceeded");
     require(rc == 0 || rc == -1, "bad return");
+    if ((mode & 3) == 0) {
+        /* redact_message_same(): the same bytes, and "same" only when they are the input */
+        struct sbuf o3;
+        sbuf_init(&o3, cap);
+        bool same = false;
+        int rc3 = redact_message_same(&o3, in, &same);
+        require(rc3 == rc && o3.len == out.len && !memcmp(o3.buf, out.buf, out.len),
+                "redact_message_same differs from redact_message");
+        require(!same || (rc3 == 0 && o3.len == in.len && !memcmp(o3.buf, in.p, in.len)),
+                "redact_message_same: same but not the input");
+        sbuf_release(&o3);
+    }
     size_t before = out.len;
     redact_cap(&out, cap / 2);
     require(out.len <= cap / 2 || out.len == before, "redact_cap did not cut");

@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "classify/classify.h"
+#include "classify/classify_int.h"
 #include "core/sbuf.h"
 
 static void record(struct event *ev, enum event_severity sev, const char *state, const char *msg)
@@ -134,8 +135,60 @@ static void test_bad_sqlstate(void)
     CHECK_EQ_INT(ev.kind, EV_ERROR);
 }
 
+/* cur_num()'s fused fast path against the scan + span_to_double() it replaced: value
+ * (bit for bit), consumed length and failure, on random decimal texts. */
+static void test_cur_num(void)
+{
+    uint64_t x = 88172645463325252ull;
+    char buf[80];
+    for (int k = 0; k < 200000; k++) {
+        size_t n = 0;
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t int_digits = (size_t)(x % 24), frac = (size_t)((x >> 8) % 26);
+        int shape = (int)((x >> 16) % 4);
+        for (size_t i = 0; i < int_digits; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[n++] = (char)('0' + (i == 0 && shape == 0 ? 0 : x % 10));
+        }
+        if (shape != 3)
+            buf[n++] = '.';
+        for (size_t i = 0; shape != 3 && i < frac; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            buf[n++] = (char)('0' + x % 10);
+        }
+        memcpy(buf + n, " ms", 3);
+        n += 3;
+        struct span in = span_make(buf, n);
+        /* the reference */
+        size_t r = 0;
+        while (r < in.len && is_digit(in.p[r]))
+            r++;
+        bool want_ok = r > 0;
+        if (want_ok && r + 1 < in.len && in.p[r] == '.' && is_digit(in.p[r + 1])) {
+            r++;
+            while (r < in.len && is_digit(in.p[r]))
+                r++;
+        }
+        double want = 0, got = 0;
+        if (want_ok)
+            want_ok = span_to_double(span_make(in.p, r), &want);
+        struct span cur = in;
+        bool ok = cur_num(&cur, &got);
+        CHECK_MSG(ok == want_ok, "%.*s: ok %d, want %d", (int)n, buf, ok, want_ok);
+        if (ok && want_ok) {
+            CHECK_MSG(memcmp(&got, &want, sizeof(got)) == 0, "%.*s: %.17g, want %.17g", (int)n, buf,
+                      got, want);
+            CHECK_EQ_INT((long long)(cur.p - in.p), (long long)r);
+        }
+    }
+}
+
 TEST_LIST = {
-    { "null_arena", test_null_arena },         { "reclassify", test_reclassify },
-    { "deadlock_limit", test_deadlock_limit }, { "clear", test_clear },
-    { "bad_sqlstate", test_bad_sqlstate },     { NULL, NULL },
+    { "cur_num", test_cur_num },
+    { "null_arena", test_null_arena },
+    { "reclassify", test_reclassify },
+    { "deadlock_limit", test_deadlock_limit },
+    { "clear", test_clear },
+    { "bad_sqlstate", test_bad_sqlstate },
+    { NULL, NULL },
 };

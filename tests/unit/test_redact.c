@@ -43,8 +43,32 @@ static void test_messages(void)
           "checkpoint complete: wrote 12 buffers (0.1%)" },
         { "", "" },
     };
-    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
         expect(redact_message, cases[i][0], cases[i][1]);
+        /* redact_message_same(): the same output, and "same" exactly when it is the input */
+        struct sbuf out = SBUF_INIT;
+        bool same = true;
+        CHECK(redact_message_same(&out, span_cstr(cases[i][0]), &same) == 0);
+        CHECK_EQ_STR(out.buf, cases[i][1]);
+        CHECK_MSG(same == !strcmp(cases[i][0], cases[i][1]), "same=%d for %s", same, cases[i][0]);
+        sbuf_release(&out);
+    }
+    /* texts with the bytes the redactor looks at, nothing to redact: same */
+    static const char *const plain[] = {
+        "connection authorized: user=app database=shop application_name=psql",
+        "disconnection: session time: 0:00:01.234 user=app database=shop host=[local]",
+        "Key columns \"a\" and \"b\" are of incompatible types",
+        "Failing rows: 3\nparameters without colon\npKF at every position pKF",
+        "\"quoted\" at the start, then Token without quote",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(plain); i++) {
+        struct sbuf out = SBUF_INIT;
+        bool same = false;
+        CHECK(redact_message_same(&out, span_cstr(plain[i]), &same) == 0);
+        CHECK_EQ_STR(out.buf, plain[i]);
+        CHECK_MSG(same, "not same: %s", plain[i]);
+        sbuf_release(&out);
+    }
 }
 
 static void test_sql(void)
