@@ -78,9 +78,27 @@ for i in 1 2 3; do
   (($(echo "$bench_wall < $j1_wall" | bc))) && j1_wall=$bench_wall j1_cpu=$bench_cpu
 done
 load_j="$load_j -> $(cut -d' ' -f1 /proc/loadavg)"
-# the same csvlog cut into 5 rotated files (-j 2 vs -j 1), the .gz against
-# `zcat > /dev/null` (CPU time, and wall time: the .gz is inflated on a thread of its
-# own, docs/formats.md), and with --big the same csvlog at >= 1024 MB to
+
+# -j 2 on a directory of rotated files (what `pgsift ingest /var/log/postgresql` sees):
+# big.csv cut into 5 files at record starts (5, not 4: the grown file repeats its unit
+# and equal parts would be copies of one stream, read once by design). Two readers.
+mkdir -p "$tmp/dir"
+awk -v part="$(($(size "$tmp/big.csv") / 5))" -v dir="$tmp/dir" '
+  BEGIN { n = 0; f = sprintf("%s/postgresql.csv.%d", dir, n) }
+  /^[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9] / && bytes >= part && n < 4 {
+    close(f); n++; bytes = 0; f = sprintf("%s/postgresql.csv.%d", dir, n) }
+  { print > f; bytes += length($0) + 1 }' "$tmp/big.csv"
+d1_wall=999999 d2_wall=999999
+for i in 1 2 3; do
+  fresh
+  bench_run "pgsift ingest 5 files -j 2" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 2 "$tmp/dir"
+  (($(echo "$bench_wall < $d2_wall" | bc))) && d2_wall=$bench_wall
+  fresh
+  bench_run "pgsift ingest 5 files -j 1" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/dir"
+  (($(echo "$bench_wall < $d1_wall" | bc))) && d1_wall=$bench_wall
+done
+
+bench_run "zcat big.csv.gz > /dev/null" "$(size "$tmp/big.csv")" bash -c 'exec zcat "$1" >/dev/null' zcat "$tmp/big.csv.gz"
 zcat_cpu=$bench_cpu
 fresh
 bench_run "pgsift ingest csvlog .gz" "$(size "$tmp/big.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/big.csv.gz"
