@@ -60,27 +60,11 @@ static inline void csv_blocks_init(struct csv_blocks *b, struct span t)
     csv_blocks_load(b, t.p);
 }
 
-/* The first '"' (@comma false) or ',' (@comma true) at or after @p (never before the
- * current window), or NULL. */
-static inline const char *csv_blocks_find(struct csv_blocks *b, const char *p, bool comma)
-{
-    for (;;) {
-        if (p >= b->end)
-            return NULL;
-        size_t off = (size_t)(p - b->base);
-        if (off >= 64) {
-            csv_blocks_load(b, p);
-            off = 0;
-        }
-        uint64_t m = (comma ? b->commas : b->quotes) >> off;
-        if (m)
-            return p + __builtin_ctzll(m);
-        p = b->base + 64;
-    }
-}
+enum { CSV_QUOTE = 1, CSV_COMMA = 2 };
 
-/* The first '"' or ',' at or after @p, or NULL. */
-static inline const char *csv_blocks_find_any(struct csv_blocks *b, const char *p)
+/* The first of the bytes @which asks for ('"' with CSV_QUOTE, ',' with CSV_COMMA) at or
+ * after @p (never before the current window), or NULL. Inlined with a constant @which. */
+static inline const char *csv_blocks_find(struct csv_blocks *b, const char *p, int which)
 {
     for (;;) {
         if (p >= b->end)
@@ -90,7 +74,8 @@ static inline const char *csv_blocks_find_any(struct csv_blocks *b, const char *
             csv_blocks_load(b, p);
             off = 0;
         }
-        uint64_t m = (b->quotes | b->commas) >> off;
+        uint64_t m =
+            ((which & CSV_QUOTE ? b->quotes : 0) | (which & CSV_COMMA ? b->commas : 0)) >> off;
         if (m)
             return p + __builtin_ctzll(m);
         p = b->base + 64;
@@ -113,7 +98,7 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             const char *start = ++p;
             bool esc = false;
             for (;;) {
-                const char *q = csv_blocks_find(&b, p, false);
+                const char *q = csv_blocks_find(&b, p, CSV_QUOTE);
                 if (!q) {
                     *nf = n;
                     return CSV_OPEN_QUOTE;
@@ -141,7 +126,7 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             fl->escaped = false;
             p++;
         } else {
-            const char *q = csv_blocks_find(&b, p, true);
+            const char *q = csv_blocks_find(&b, p, CSV_COMMA);
             if (!q)
                 q = end;
             fl->s = q > p ? span_make(p, (size_t)(q - p)) : SPAN_NULL;
@@ -166,7 +151,7 @@ static void csv_scan(struct span t, struct csv_state *st)
     csv_blocks_init(&b, t);
     while (p < end) {
         if (st->in_quote) {
-            const char *q = csv_blocks_find(&b, p, false);
+            const char *q = csv_blocks_find(&b, p, CSV_QUOTE);
             if (!q)
                 return;
             if (q + 1 < end && q[1] == '"') {
@@ -178,7 +163,7 @@ static void csv_scan(struct span t, struct csv_state *st)
             p = q + 1;
             continue;
         }
-        const char *q = csv_blocks_find_any(&b, p);
+        const char *q = csv_blocks_find(&b, p, CSV_QUOTE | CSV_COMMA);
         if (!q) {
             st->field_start = false; /* p < end: field text up to the end */
             return;
@@ -207,7 +192,7 @@ static inline struct span csv_value(struct parser *p, const struct csv_field *f)
     /* copy up to and including each '"', skipping the '"' right after it */
     csv_blocks_init(&b, f->s);
     while (s < end) {
-        const char *q = csv_blocks_find(&b, s, false);
+        const char *q = csv_blocks_find(&b, s, CSV_QUOTE);
         const char *to = q ? q + 1 : end;
         memcpy(out + n, s, (size_t)(to - s));
         n += (size_t)(to - s);
