@@ -13,51 +13,11 @@
 #include <zlib.h>
 
 #include "check.h"
+#define TMPFILES_TEMPLATE "/tmp/sift-input.XXXXXX"
+#include "tmpfiles.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "input/input.h"
-
-static char tmpdir[64];
-
-static void mk_tmpdir(void)
-{
-    if (tmpdir[0])
-        return;
-    snprintf(tmpdir, sizeof(tmpdir), "/tmp/sift-input.XXXXXX");
-    if (!mkdtemp(tmpdir))
-        abort();
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    mk_tmpdir();
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
-/* Append one gzip member holding @p to @path. */
-static void gz_append(const char *path, const void *p, size_t n)
-{
-    gzFile g = gzopen(path, "ab");
-    CHECK(g != NULL);
-    if (!g)
-        return;
-    CHECK(gzwrite(g, p, (unsigned)n) == (int)n);
-    gzclose(g);
-}
 
 struct got {
     struct sbuf text; /* lines joined with '\n', and "|" after partial ones */

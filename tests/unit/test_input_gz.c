@@ -17,47 +17,13 @@
 #include <zlib.h>
 
 #include "check.h"
+#define TMPFILES_TEMPLATE "/tmp/sift-input-gz.XXXXXX"
+#include "tmpfiles.h"
 #include "core/compat.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "input/gz_int.h"
 #include "input/input.h"
-
-static char tmpdir[64];
-
-static const char *tmp_path(const char *name)
-{
-    static char buf[4][128];
-    static int k;
-    if (!tmpdir[0]) {
-        snprintf(tmpdir, sizeof(tmpdir), "/tmp/sift-input-gz.XXXXXX");
-        if (!mkdtemp(tmpdir))
-            abort();
-    }
-    k = (k + 1) % 4;
-    snprintf(buf[k], sizeof(buf[k]), "%s/%s", tmpdir, name);
-    return buf[k];
-}
-
-static void write_file(const char *path, const void *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    CHECK(f != NULL);
-    if (!f)
-        return;
-    CHECK(fwrite(p, 1, n, f) == n);
-    fclose(f);
-}
-
-static void gz_append(const char *path, const void *p, size_t n)
-{
-    gzFile g = gzopen(path, "ab");
-    CHECK(g != NULL);
-    if (!g)
-        return;
-    CHECK(n == 0 || gzwrite(g, p, (unsigned)n) == (int)n);
-    gzclose(g);
-}
 
 static unsigned char *slurp_file(const char *path, size_t *n)
 {
