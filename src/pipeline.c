@@ -109,7 +109,11 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     }
     int rc = 0;
     uint64_t since_commit = 0;
-    struct normalizer *nz = o->normalize ? normalize_new(NULL) : NULL;
+    struct normalizer *own = o->normalize && !o->nz ? normalize_new(NULL) : NULL;
+    struct normalizer *nz = o->normalize ? (o->nz ? o->nz : own) : NULL;
+    struct norm_cache_stats cs0 = { 0 };
+    if (nz)
+        normalize_cache_stats(nz, &cs0);
     struct input_line ln;
     struct arena scratch = ARENA_INIT;
     for (;;) {
@@ -154,10 +158,10 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         struct norm_cache_stats cs;
         normalize_cache_stats(nz, &cs);
         log_verbose("%s: fingerprint cache: %llu hits, %llu misses, %zu texts (%zu bytes)", path,
-                    (unsigned long long)cs.hits, (unsigned long long)cs.misses, cs.entries,
-                    cs.bytes);
+                    (unsigned long long)(cs.hits - cs0.hits),
+                    (unsigned long long)(cs.misses - cs0.misses), cs.entries, cs.bytes);
     }
-    normalize_free(nz);
+    normalize_free(own);
     const struct parse_stats *st = parser_stats(p);
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))

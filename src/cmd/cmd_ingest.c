@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "core/xalloc.h"
+#include "normalize/normalize.h"
 #include "pipeline.h"
 #include "store/store.h"
 
@@ -202,10 +203,11 @@ static void progress_clear(struct ingest_run *ir)
     ir->drawn = false;
 }
 
-static void run_job(struct job *j)
+static void run_job(struct job *j, struct normalizer *nz)
 {
     struct ingest_opts io = j->run->io;
     io.progress_ctx = j;
+    io.nz = nz;
     j->d = (struct diag)DIAG_INIT;
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
 }
@@ -214,15 +216,19 @@ static void run_job(struct job *j)
 static void *worker(void *arg)
 {
     struct ingest_run *ir = arg;
+    /* One normalizer per reader: its fingerprint cache serves every source it reads. */
+    struct normalizer *nz = normalize_new(NULL);
     for (;;) {
         pthread_mutex_lock(&ir->queue_lock);
         struct job *j = ir->failed || ir->next >= ir->njobs ? NULL : &ir->jobs[ir->next++];
         if (j)
             progress_draw(ir, j->path, true);
         pthread_mutex_unlock(&ir->queue_lock);
-        if (!j)
+        if (!j) {
+            normalize_free(nz);
             return NULL;
-        run_job(j);
+        }
+        run_job(j, nz);
         pthread_mutex_lock(&ir->queue_lock);
         j->done = true;
         if (j->rc < 0)
@@ -362,11 +368,12 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         free(tids);
     }
     bool failed = false;
+    struct normalizer *nz = threads <= 1 ? normalize_new(NULL) : NULL; /* as worker() */
     for (size_t i = 0; i < ir.njobs && !failed; i++) {
         struct job *j = &ir.jobs[i];
         if (threads <= 1) {
             progress_draw(&ir, j->path, true);
-            run_job(j);
+            run_job(j, nz);
             j->done = true;
         }
         progress_clear(&ir);
@@ -416,6 +423,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             warn_rejects(path, &r->stats);
         }
     }
+    normalize_free(nz);
     progress_clear(&ir);
     for (size_t i = 0; i < ir.njobs; i++)
         ingest_result_release(&ir.jobs[i].res);

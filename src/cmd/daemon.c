@@ -31,6 +31,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "input/input.h"
+#include "normalize/normalize.h"
 #include "pipeline.h"
 
 #define AVG_RECORD_BYTES 200 /* backlog estimate before a file has been read */
@@ -162,6 +163,7 @@ struct daemon {
     struct config cfg;
     struct store *store;
     char *store_path;
+    struct normalizer *nz; /* every source's rounds: a warm fingerprint cache */
     struct tail *tail;
     FILE *commit_log;
     char *commit_log_path;
@@ -604,6 +606,7 @@ again:
         .chunk_bytes = CHUNK_BYTES,
         .committed = on_committed,
         .committed_ctx = dm,
+        .nz = dm->nz,
     };
     struct ingest_result r;
     ingest_result_init(&r);
@@ -831,6 +834,7 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
         return -1;
     }
     dm.store_path = xstrdup(store_path_of(&dm, &dm.cfg));
+    dm.nz = normalize_new(NULL);
     struct store_opts so = store_opts_of(&dm.cfg);
     if (store_open(&dm.store, dm.store_path, &so, d) < 0)
         goto out;
@@ -869,6 +873,7 @@ out:
         if (h->release)
             h->release(h->ctx);
     tail_free(dm.tail);
+    normalize_free(dm.nz);
     store_close(dm.store);
     if (dm.commit_log)
         fclose(dm.commit_log);

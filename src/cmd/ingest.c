@@ -931,6 +931,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .have_fd = o->have_fd,
         .fd = o->fd,
         .chunk_bytes = o->chunk_bytes,
+        .nz = o->nz,
     };
     if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
         async_start(&r);

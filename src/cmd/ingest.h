@@ -54,6 +54,9 @@ struct ingest_opts {
      * stay in order, one at a time, each with its position, so what is stored is the
      * same as without. Ignored with `committed` or `max_bytes`/`stop` (pgsift tail). */
     bool async_commit;
+    /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
+     * source to the next); NULL: one per source. Used by this call's thread only. */
+    struct normalizer *nz;
 
     /* ---- pgsift tail (all optional; added by the tail daemon) ---- */
     bool have_fd; /* read the open descriptor @fd (plain data, not gzip) instead of

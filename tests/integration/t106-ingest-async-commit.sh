@@ -68,4 +68,12 @@ rm -f j1.db* j2.db*
 "$PGSIFT" -q --db j2.db ingest -j 2 big.csv
 [[ $(sqlite3 j1.db "SELECT sum(n) FROM event_blocks") -gt 6000 ]] || fail "too few event rows to stream"
 expect_eq "streamed event rows: -j 2 gives the -j 1 store" "$(dump j1.db decoded)" "$(dump j2.db decoded)"
+
+# One normalizer per reader: its fingerprint cache serves every source the reader reads
+# (every statement of two.csv was already in one.csv).
+unset SIFT_TEST_BATCH_BYTES
+rm -f c.db*
+"$PGSIFT" -v --db c.db ingest one.csv two.csv 2>v1.txt
+expect_contains "$(grep 'one.csv: fingerprint cache' v1.txt)" "texts"
+expect_contains "$(grep 'two.csv: fingerprint cache' v1.txt)" " 0 misses"
 pass
