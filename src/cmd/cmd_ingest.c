@@ -49,6 +49,17 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     fs->n++;
 }
 
+/* Starts with the gzip magic (progress only: decoded bytes are not disk bytes). */
+static bool file_is_gzip(const char *path)
+{
+    unsigned char m[2];
+    FILE *f = fopen(path, "rb");
+    bool gz = f && fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+    if (f)
+        fclose(f);
+    return gz;
+}
+
 static int cmp_mtime(const void *a, const void *b)
 {
     const struct file *x = a, *y = b;
@@ -148,6 +159,8 @@ struct job {
     const char *path;
     struct ingest_result res;
     uint64_t bytes_now; /* progress: decoded bytes read so far */
+    uint64_t disk;      /* progress: the file's size (0: standard input, unknown) */
+    bool gz;            /* progress: compressed (decoded bytes are not disk bytes) */
     int rc;
     struct diag d;
     bool done;
@@ -182,8 +195,30 @@ static void progress_draw(struct ingest_run *ir, const char *name, bool force)
     }
     double secs = (double)(now - ir->start_ns) / 1e9, mb = (double)bytes / 1e6;
     const char *base = strrchr(name, '/');
-    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s: %.1f MB, %.1f MB/s", done, ir->njobs,
-            base ? base + 1 : name, mb, secs > 0 ? mb / secs : 0.0);
+    /* The share of the files' bytes on disk: a finished file counts whole, a plain file
+     * being read by its decoded bytes, a .gz being read not yet (its decoded size is not
+     * known). No bar and no ETA with standard input (its size is not known). */
+    char bar[40] = "", eta[48] = "";
+    bool sized = true;
+    uint64_t total = 0, part = 0;
+    for (size_t i = 0; i < ir->njobs; i++) {
+        const struct job *j = &ir->jobs[i];
+        sized = sized && j->disk > 0;
+        total += j->disk;
+        part += j->done ? j->disk : j->gz ? 0 : j->bytes_now < j->disk ? j->bytes_now : j->disk;
+    }
+    if (sized && total > 0) {
+        double f = (double)part / (double)total;
+        int fill = (int)(f * 20 + 0.5);
+        snprintf(bar, sizeof(bar), " [%.*s%*s] %3d%%", fill, "####################", 20 - fill, "",
+                 (int)(f * 100));
+        if (f >= 0.01 && secs > 0) {
+            long left = (long)(secs * (1 - f) / f + 0.5);
+            snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
+        }
+    }
+    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s%s: %.1f MB, %.1f MB/s%s", done,
+            ir->njobs, base ? base + 1 : name, bar, mb, secs > 0 ? mb / secs : 0.0, eta);
     ir->drawn = true;
 }
 
@@ -334,6 +369,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     for (size_t i = 0; i < ir.njobs; i++) {
         ir.jobs[i].run = &ir;
         ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
+        if (i < fs.n && S_ISREG(fs.v[i].st.st_mode)) {
+            ir.jobs[i].disk = (uint64_t)fs.v[i].st.st_size;
+            ir.jobs[i].gz = file_is_gzip(fs.v[i].path);
+        }
         ingest_result_init(&ir.jobs[i].res);
     }
     uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0;

@@ -22,6 +22,18 @@ ref_records=${ref%% *}
 
 # query_ids keeps each (fingerprint, query_id)'s calls and execute time as query_stats
 # has them (schema/004); a store of version 3 gets the time on its first ingest.
+# --progress (forced: stderr is not a terminal here): a bar with the share of the files'
+# bytes and an ETA once a file is done; none of it for standard input (size unknown).
+PGSIFT_DB=progress.db "$PGSIFT" ingest --progress "$F"/statement-log/postgresql.csv \
+  "$F"/text-plans/postgresql.csv "$F"/json-plans/postgresql.csv 2>progress.txt
+prog=$(tr '\r' '\n' <progress.txt)
+expect_contains "$prog" "ingesting 2/3 postgresql.csv ["
+expect_contains "$prog" ", ETA "
+expect_contains "$prog" "ingesting 0/3 postgresql.csv [                    ]   0%"
+prog=$(PGSIFT_DB=progress2.db "$PGSIFT" ingest --progress - <"$csv" 2>&1 | tr '\r' '\n')
+expect_contains "$prog" "ingesting 0/1 -: "
+expect_not_contains "$prog" "ETA"
+
 qids='SELECT fingerprint, query_id, calls, total_us FROM query_ids ORDER BY 1, 2'
 qids_want=$(PGSIFT_DB=ref.db store_query "SELECT fingerprint, query_id, sum(calls), sum(total_us)
   FROM query_stats WHERE phase = 'call' AND query_id <> 0 AND fingerprint <> 0
