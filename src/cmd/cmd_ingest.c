@@ -484,13 +484,17 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         log_warn("%s", first_diag.buf);
     double secs = (double)(clock_mono_ns() - t0) / 1e9;
     struct sbuf sum = SBUF_INIT;
+    struct store_run_counts tot;
+    store_run_counts(s, &tot);
     if (sbuf_addf(&sum,
-                  "ingested %" PRIu64 " record%s from %" PRIu64
-                  " source%s (%.1f MB in %.2f s, %.1f MB/s)",
+                  "ingested %" PRIu64 " record%s from %" PRIu64 " source%s: %" PRIu64
+                  " call%s of %" PRIu64 " fingerprint%s, %" PRIu64 " event%s, %" PRIu64
+                  " rejected (%.1f MB in %.2f s, %.1f MB/s)",
                   records, records == 1 ? "" : "s", read_sources, read_sources == 1 ? "" : "s",
+                  tot.calls, tot.calls == 1 ? "" : "s", tot.fingerprints,
+                  tot.fingerprints == 1 ? "" : "s", tot.events, tot.events == 1 ? "" : "s", rejects,
                   (double)bytes / 1e6, secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
-        (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0) ||
-        (rejects && sbuf_addf(&sum, "; %" PRIu64 " rejected", rejects) < 0)) {
+        (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0)) {
         /* unbounded */
     }
     log_note("%s", sum.buf);

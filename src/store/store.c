@@ -235,6 +235,8 @@ void store_close(struct store *s)
     free(s->evenc);
     free(s->evtmp);
     free(s->path);
+    free(s->seen_fps);
+    htab_release(&s->seen_ix);
     free(s);
 }
 
@@ -490,6 +492,38 @@ int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
     return store_commit_batch(s, s->def, pos, d);
 }
 
+static bool seen_eq(const void *ctx, uint32_t idx)
+{
+    const struct store *s = ctx;
+    return s->seen_fps[idx] == s->seen_probe;
+}
+
+/* What a committed batch adds to this handle's run counts (store_run_counts()). */
+static void count_committed(struct store *s, const struct store_batch *b)
+{
+    for (size_t i = 0; i < b->n_aggs; i++)
+        if (b->aggs[i].phase == AGG_CALL)
+            s->run.calls += b->aggs[i].calls;
+    s->run.events += b->n_evs;
+    s->run.records += b->records;
+    for (size_t i = 0; i < b->n_cats; i++) {
+        uint64_t fp = b->cats[i].fp;
+        s->seen_probe = fp;
+        if (htab_find(&s->seen_ix, fp, seen_eq, s) >= 0)
+            continue;
+        XGROW(s->seen_fps, s->n_seen + 1, s->a_seen);
+        s->seen_fps[s->n_seen] = fp;
+        htab_insert(&s->seen_ix, fp, (uint32_t)s->n_seen);
+        s->n_seen++;
+    }
+    s->run.fingerprints = s->n_seen;
+}
+
+void store_run_counts(const struct store *s, struct store_run_counts *out)
+{
+    *out = s->run;
+}
+
 int store_commit_batch(struct store *s, struct store_batch *b, struct store_source_pos *pos,
                        struct diag *d)
 {
@@ -524,6 +558,7 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
     if (pos)
         pos->id = new_id;
     tighten_side_files(s->path);
+    count_committed(s, b);
     ret = STORE_COMMITTED;
     goto out;
 rollback:

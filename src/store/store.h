@@ -68,6 +68,13 @@ struct store_opts {
 SIFT_WUR int store_open(struct store **out, const char *path, const struct store_opts *opts,
                         struct diag *d);
 
+/* What the batches committed through this handle held (since store_open()): records,
+ * statement calls (execute phase), event rows, and distinct fingerprints. */
+struct store_run_counts {
+    uint64_t records, calls, events, fingerprints;
+};
+void store_run_counts(const struct store *s, struct store_run_counts *out);
+
 /* Close; an uncommitted batch is discarded. NULL is a no-op. */
 void store_close(struct store *s);
 

@@ -22,6 +22,14 @@ ref_records=${ref%% *}
 
 # query_ids keeps each (fingerprint, query_id)'s calls and execute time as query_stats
 # has them (schema/004); a store of version 3 gets the time on its first ingest.
+# The summary line: what the run committed, as the store has it.
+PGSIFT_DB=sum.db "$PGSIFT" ingest "$csv" "$F"/text-plans/postgresql.csv 2>sum.txt
+want=$(PGSIFT_DB=sum.db store_query "SELECT (SELECT sum(count) FROM record_stats) || ' records from 2 sources: ' ||
+  (SELECT sum(calls) FROM query_stats WHERE phase = 'call') || ' calls of ' ||
+  (SELECT count(*) FROM queries) || ' fingerprints, ' ||
+  (SELECT sum(n) FROM event_blocks) || ' events, 0 rejected'")
+expect_contains "$(cat sum.txt)" "ingested $want ("
+
 # --progress (forced: stderr is not a terminal here): a bar with the share of the files'
 # bytes and an ETA once a file is done; none of it for standard input (size unknown).
 PGSIFT_DB=progress.db "$PGSIFT" ingest --progress "$F"/statement-log/postgresql.csv \
