@@ -488,12 +488,13 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     store_run_counts(s, &tot);
     if (sbuf_addf(&sum,
                   "ingested %" PRIu64 " record%s from %" PRIu64 " source%s: %" PRIu64
-                  " call%s of %" PRIu64 " fingerprint%s, %" PRIu64 " event%s, %" PRIu64
+                  " call%s of %s%" PRIu64 " fingerprint%s, %" PRIu64 " event%s, %" PRIu64
                   " rejected (%.1f MB in %.2f s, %.1f MB/s)",
                   records, records == 1 ? "" : "s", read_sources, read_sources == 1 ? "" : "s",
-                  tot.calls, tot.calls == 1 ? "" : "s", tot.fingerprints,
-                  tot.fingerprints == 1 ? "" : "s", tot.events, tot.events == 1 ? "" : "s", rejects,
-                  (double)bytes / 1e6, secs, secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
+                  tot.calls, tot.calls == 1 ? "" : "s", tot.fingerprints_capped ? "at least " : "",
+                  tot.fingerprints, tot.fingerprints == 1 ? "" : "s", tot.events,
+                  tot.events == 1 ? "" : "s", rejects, (double)bytes / 1e6, secs,
+                  secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
         (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0)) {
         /* unbounded */
     }

@@ -168,4 +168,9 @@
 #define SIFT_WAL_CHECKPOINT_PAGES 1000
 #define SIFT_WAL_FORCE_PAGES      4000
 
+/* Distinct fingerprints counted for `pgsift ingest`'s summary line (store_run_counts()):
+ * a log of hostile, ever-different statements must not grow that set without bound
+ * (16 MiB at this many); beyond it the summary says "at least". */
+#define SIFT_MAX_RUN_FINGERPRINTS (1u << 20)
+
 #endif

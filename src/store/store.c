@@ -508,6 +508,10 @@ static void count_committed(struct store *s, const struct store_batch *b)
     s->run.records += b->records;
     for (size_t i = 0; i < b->n_cats; i++) {
         uint64_t fp = b->cats[i].fp;
+        if (s->n_seen >= SIFT_MAX_RUN_FINGERPRINTS) {
+            s->run.fingerprints_capped = true;
+            break;
+        }
         s->seen_probe = fp;
         if (htab_find(&s->seen_ix, fp, seen_eq, s) >= 0)
             continue;

@@ -72,6 +72,7 @@ SIFT_WUR int store_open(struct store **out, const char *path, const struct store
  * statement calls (execute phase), event rows, and distinct fingerprints. */
 struct store_run_counts {
     uint64_t records, calls, events, fingerprints;
+    bool fingerprints_capped; /* more than SIFT_MAX_RUN_FINGERPRINTS: at least that many */
 };
 void store_run_counts(const struct store *s, struct store_run_counts *out);
 
