@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/opts.h"
 #include "core/xalloc.h"
+#include "input/input.h"
 #include "normalize/normalize.h"
 #include "pipeline.h"
 #include "store/store.h"
@@ -47,17 +48,6 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     fs->v[fs->n].path = xstrdup(path);
     fs->v[fs->n].st = *st;
     fs->n++;
-}
-
-/* Starts with the gzip magic (progress only: decoded bytes are not disk bytes). */
-static bool file_is_gzip(const char *path)
-{
-    unsigned char m[2];
-    FILE *f = fopen(path, "rb");
-    bool gz = f && fread(m, 1, 2, f) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-    if (f)
-        fclose(f);
-    return gz;
 }
 
 static int cmp_mtime(const void *a, const void *b)
@@ -371,7 +361,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
         if (i < fs.n && S_ISREG(fs.v[i].st.st_mode)) {
             ir.jobs[i].disk = (uint64_t)fs.v[i].st.st_size;
-            ir.jobs[i].gz = file_is_gzip(fs.v[i].path);
+            ir.jobs[i].gz = input_path_is_gzip(fs.v[i].path);
         }
         ingest_result_init(&ir.jobs[i].res);
     }

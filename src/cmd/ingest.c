@@ -739,7 +739,8 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
     /* With a commit thread, the commit of the batch that ends the file is waited for: near
      * the end batches shrink (a quarter of what is left, at least INGEST_TAIL_BATCH_BYTES),
      * so each commit overlaps the filling of the next and the last one is small. */
-    if (r->cm.on && r->end_hint > r->commit_fed) {
+    if (r->cm.on && r->fed_end - r->commit_fed >= INGEST_TAIL_BATCH_BYTES &&
+        r->end_hint > r->commit_fed) { /* (no smaller batch ends before: one compare a line) */
         uint64_t left = (r->end_hint - r->commit_fed) / 4;
         if (left < INGEST_TAIL_BATCH_BYTES)
             left = INGEST_TAIL_BATCH_BYTES;
@@ -760,23 +761,9 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
     return rc;
 }
 
-static bool is_gzip(const char *path)
-{
-    unsigned char magic[2];
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    bool gz = read(fd, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-    close(fd);
-    return gz;
-}
-
 static bool source_is_gzip(const struct ingest_opts *o, const char *path)
 {
-    unsigned char magic[2];
-    if (!o->have_fd)
-        return is_gzip(path);
-    return pread(o->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    return o->have_fd ? input_fd_is_gzip(o->fd) : input_path_is_gzip(path);
 }
 
 int ingest_find(struct store *s, const char *path, struct store_resume *out, bool *gz,
@@ -791,7 +778,7 @@ int ingest_find(struct store *s, const char *path, struct store_resume *out, boo
         diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
         goto out;
     }
-    *gz = is_gzip(path);
+    *gz = input_path_is_gzip(path);
     struct store_probe probe = {
         .name = path,
         .dev = (uint64_t)st.st_dev,

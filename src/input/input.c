@@ -395,6 +395,23 @@ const struct input_damage *input_damage(const struct input *in)
     return in->damage_state ? &in->damage : NULL;
 }
 
+bool input_fd_is_gzip(int fd)
+{
+    unsigned char m[2];
+    return pread(fd, m, 2, 0) == 2 && m[0] == 0x1f && m[1] == 0x8b;
+}
+
+bool input_path_is_gzip(const char *path)
+{
+    /* O_NONBLOCK: a FIFO named like a log must not hang the caller. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0)
+        return false;
+    bool gz = input_fd_is_gzip(fd);
+    close(fd);
+    return gz;
+}
+
 void input_identity(const struct input *in, struct input_identity *id)
 {
     memset(id, 0, sizeof(*id));

@@ -112,6 +112,11 @@ const struct input_damage *input_damage(const struct input *in);
 /* Identity of the open source. */
 void input_identity(const struct input *in, struct input_identity *id);
 
+/* Whether the file starts with the gzip magic bytes (read at offset 0, the descriptor's
+ * position untouched; a file that cannot be opened or read is not gzip). */
+bool input_fd_is_gzip(int fd);
+bool input_path_is_gzip(const char *path);
+
 /* Name of the source as given in the options (borrowed). */
 const char *input_name(const struct input *in);
 

@@ -199,22 +199,6 @@ static bool has_magic(const char *p)
     return strpbrk(p, "*?[") != NULL;
 }
 
-static bool gzip_magic(int fd)
-{
-    unsigned char m[2];
-    return pread(fd, m, 2, 0) == 2 && m[0] == 0x1f && m[1] == 0x8b;
-}
-
-static bool path_is_gzip(const char *path)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (fd < 0)
-        return false;
-    bool gz = gzip_magic(fd);
-    close(fd);
-    return gz;
-}
-
 static struct tail_file *find_ino(struct tail *t, uint64_t dev, uint64_t ino)
 {
     for (size_t i = 0; i < t->nfiles; i++)
@@ -264,7 +248,7 @@ static void add_found(struct scan *sc, size_t source, const char *path, const st
     f->ino = (uint64_t)st->st_ino;
     f->size = (uint64_t)st->st_size;
     f->mtime_ns = ns_of(&st->st_mtim);
-    f->gzip = st->st_size >= 2 && path_is_gzip(path);
+    f->gzip = st->st_size >= 2 && input_path_is_gzip(path);
     f->grew_ns = clock_mono_ns();
     f->changed_ns = st->st_size > 0 ? f->grew_ns : 0; /* never read: the reader decides */
     f->seen = true;
@@ -509,7 +493,7 @@ static void observe(struct tail_file *f, const struct stat *st, int64_t now)
     if (size != f->size || mtime != f->mtime_ns) {
         f->grew_ns = now;
         if (!f->gzip && f->size < 2 && size >= 2)
-            f->gzip = f->fd >= 0 ? gzip_magic(f->fd) : path_is_gzip(f->name);
+            f->gzip = f->fd >= 0 ? input_fd_is_gzip(f->fd) : input_path_is_gzip(f->name);
     }
     f->size = size;
     f->mtime_ns = mtime;
