@@ -13,8 +13,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <string.h>
-
 #include "core/arena.h"
 #include "core/span.h"
 #include "event.h"
@@ -26,51 +24,6 @@
         (s), sizeof(s) - 1 \
     }
 
-/* span_starts_with() and span_eq() with the literal's length as the compare length:
- * the compiler then inlines the compare (a libc memcmp call per test showed in ingest
- * profiles: classify runs these on every record). Same results as core/span.h's. */
-static inline uint64_t cls_ld64(const char *p)
-{
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-static inline uint32_t cls_ld32(const char *p)
-{
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-/* memcmp(a, b, n) == 0 in words (the last one overlapping): unrolled when n is a
- * constant. */
-static inline bool cls_mem_eq(const char *a, const char *b, size_t n)
-{
-    if (n >= 8) {
-        for (size_t i = 0; i + 8 <= n; i += 8)
-            if (cls_ld64(a + i) != cls_ld64(b + i))
-                return false;
-        return cls_ld64(a + n - 8) == cls_ld64(b + n - 8);
-    }
-    if (n >= 4)
-        return cls_ld32(a) == cls_ld32(b) && cls_ld32(a + n - 4) == cls_ld32(b + n - 4);
-    for (size_t i = 0; i < n; i++)
-        if (a[i] != b[i])
-            return false;
-    return true;
-}
-static inline bool cls_starts_with(struct span s, struct span lit)
-{
-    return s.len >= lit.len && cls_mem_eq(s.p, lit.p, lit.len);
-}
-static inline bool cls_eq(struct span s, struct span lit)
-{
-    return s.len == lit.len && cls_mem_eq(s.p, lit.p, lit.len);
-}
-#undef span_starts_with_lit
-#define span_starts_with_lit(s, lit) cls_starts_with((s), SPAN_LIT(lit))
-#undef span_eq_lit
-#define span_eq_lit(s, lit) cls_eq((s), SPAN_LIT(lit))
-
 static inline struct span cur_skip(struct span s, size_t n)
 {
     return n >= s.len ? span_make(s.p ? s.p + s.len : NULL, 0) : span_make(s.p + n, s.len - n);
@@ -79,7 +32,7 @@ static inline struct span cur_skip(struct span s, size_t n)
 /* Consume the literal @lit at the cursor. */
 static inline bool cur_eat(struct span *s, struct span lit)
 {
-    if (!cls_starts_with(*s, lit))
+    if (!span_starts_with(*s, lit))
         return false;
     *s = cur_skip(*s, lit.len);
     return true;

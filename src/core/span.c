@@ -20,11 +20,6 @@ bool span_eq_icase(struct span a, struct span b)
     return true;
 }
 
-bool span_starts_with(struct span s, struct span prefix)
-{
-    return s.len >= prefix.len && (prefix.len == 0 || memcmp(s.p, prefix.p, prefix.len) == 0);
-}
-
 bool span_ends_with(struct span s, struct span suffix)
 {
     return s.len >= suffix.len &&

@@ -39,15 +39,54 @@ static inline bool span_present(struct span s)
     return s.p != NULL;
 }
 
+/* memcmp(a, b, n) == 0 in 8-byte words (the last one overlapping), 4-byte words or
+ * bytes: unrolled in place when @n is a constant (span_eq_lit(), span_starts_with_lit()),
+ * where a memcmp() of a long literal would stay a library call. */
+static inline bool span_bytes_eq_(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    uint32_t u, v;
+    if (n >= 8) {
+        for (size_t i = 0; i + 8 <= n; i += 8) {
+            memcpy(&x, a + i, 8);
+            memcpy(&y, b + i, 8);
+            if (x != y)
+                return false;
+        }
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return x == y;
+    }
+    if (n >= 4) {
+        memcpy(&u, a, 4);
+        memcpy(&v, b, 4);
+        if (u != v)
+            return false;
+        memcpy(&u, a + n - 4, 4);
+        memcpy(&v, b + n - 4, 4);
+        return u == v;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (a[i] != b[i])
+            return false;
+    return true;
+}
+
+/* Inline, comparing b.len bytes, so that with a literal for @b the length is a constant. */
 static inline bool span_eq(struct span a, struct span b)
 {
-    return a.len == b.len && (a.len == 0 || memcmp(a.p, b.p, a.len) == 0);
+    return a.len == b.len && span_bytes_eq_(a.p, b.p, b.len);
 }
 
 #define span_eq_lit(s, lit) span_eq((s), SPAN_LIT(lit))
 
 bool span_eq_icase(struct span a, struct span b);
-bool span_starts_with(struct span s, struct span prefix);
+/* Inline for the same reason as span_eq(): span_starts_with_lit() compares a constant
+ * number of bytes. */
+static inline bool span_starts_with(struct span s, struct span prefix)
+{
+    return s.len >= prefix.len && span_bytes_eq_(s.p, prefix.p, prefix.len);
+}
 #define span_starts_with_lit(s, lit) span_starts_with((s), SPAN_LIT(lit))
 bool span_ends_with(struct span s, struct span suffix);
 

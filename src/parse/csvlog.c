@@ -78,6 +78,8 @@ static inline const char *csv_blocks_find(struct csv_blocks *b, const char *p, i
             ((which & CSV_QUOTE ? b->quotes : 0) | (which & CSV_COMMA ? b->commas : 0)) >> off;
         if (m)
             return p + __builtin_ctzll(m);
+        if (b->end - b->base <= 64)
+            return NULL; /* (base + 64 would point past the end of the text) */
         p = b->base + 64;
     }
 }

@@ -17,6 +17,35 @@ static void test_compare(void)
     CHECK(span_present(span_make("", 0)));
 }
 
+/* span_eq() and span_starts_with() compare in words (the last one overlapping): every
+ * length up to 40 with one differing byte at each position, against memcmp(). */
+static void test_compare_words(void)
+{
+    char a[41], b[41];
+    for (size_t n = 0; n <= 40; n++) {
+        for (size_t k = 0; k < n; k++)
+            a[k] = b[k] = (char)('a' + k % 26);
+        CHECK(span_eq(span_make(a, n), span_make(b, n)));
+        CHECK(span_starts_with(span_make(a, n), span_make(b, n)));
+        CHECK(n == 0 || !span_starts_with(span_make(a, n - 1), span_make(b, n)));
+        for (size_t d = 0; d < n; d++) {
+            b[d] ^= 0x20;
+            bool want = memcmp(a, b, n) == 0;
+            CHECK_MSG(!want, "n %zu d %zu", n, d);
+            CHECK_MSG(!span_eq(span_make(a, n), span_make(b, n)), "span_eq n %zu d %zu", n, d);
+            CHECK_MSG(!span_starts_with(span_make(a, n), span_make(b, n)),
+                      "span_starts_with n %zu d %zu", n, d);
+            b[d] ^= 0x20;
+        }
+    }
+    CHECK(
+        span_starts_with_lit(span_cstr("Failing row contains (1, 2)."), "Failing row contains ("));
+    CHECK(
+        !span_starts_with_lit(span_cstr("Failing row contains [1, 2)."), "Failing row contains ("));
+    CHECK(!span_eq_lit(span_cstr("could not serialize access due to"),
+                       "could not serialize access due tO"));
+}
+
 static void test_find_sub_trim(void)
 {
     struct span s = span_cstr("  a=b; c=d  ");
@@ -170,7 +199,11 @@ static void test_integers_random(void)
 }
 
 TEST_LIST = {
-    { "compare", test_compare },   { "find_sub_trim", test_find_sub_trim },
-    { "integers", test_integers }, { "integers_random", test_integers_random },
-    { "doubles", test_doubles },   { NULL, NULL },
+    { "compare", test_compare },
+    { "compare_words", test_compare_words },
+    { "find_sub_trim", test_find_sub_trim },
+    { "integers", test_integers },
+    { "integers_random", test_integers_random },
+    { "doubles", test_doubles },
+    { NULL, NULL },
 };
