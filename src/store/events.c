@@ -363,7 +363,9 @@ static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct
     size_t len = (size_t)sqlite3_column_bytes(st, 4);
     struct evblock_reader rd;
 
-    if (n <= 0 || n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || ts_min > ts_max)
+    /* id: the events' ids are id * SIFT_MAX_EVBLOCK_EVENTS + place (store_events()) */
+    if (id <= 0 || id > INT64_MAX / (int64_t)SIFT_MAX_EVBLOCK_EVENTS || n <= 0 ||
+        n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || ts_min > ts_max)
         return corrupt(s, id, "bad row", d);
     if (evblock_open(&rd, p, len) < 0)
         return corrupt(s, id, "unknown version or bad header", d);
@@ -468,7 +470,7 @@ int store_events(struct store *s, const struct store_events_opts *o, store_event
                 BUG("event block read twice differs");
             /* a stable id of the event: its block and place (events have no row of
              * their own any more) */
-            fill_row(sc.x, r->bid * 65536 + r->idx, &row);
+            fill_row(sc.x, r->bid * (int64_t)SIFT_MAX_EVBLOCK_EVENTS + r->idx, &row);
             int stop = fn(ctx, &row);
             if (stop) {
                 ret = stop;

@@ -1154,6 +1154,52 @@ static void test_hostile_sketch_in_db(void)
     store_close(s);
 }
 
+/* A damaged event_blocks row (the store is a file anyone may have altered) is an error
+ * naming the block, never a crash, an overflow or a silent gap. */
+static void test_hostile_event_block_rows(void)
+{
+    static const char *const damage[] = {
+        "UPDATE event_blocks SET id = 9000000000000000000", /* id * 65536 overflows */
+        "UPDATE event_blocks SET id = -1",
+        "UPDATE event_blocks SET n = n + 1",
+        "UPDATE event_blocks SET n = n - 1",
+        "UPDATE event_blocks SET n = 0",
+        "UPDATE event_blocks SET ts_max = ts_max - 1",
+        "UPDATE event_blocks SET ts_min = ts_min - 1",
+        "UPDATE event_blocks SET ts_min = ts_max + 1",
+        "UPDATE event_blocks SET data = 'text'",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(damage); i++) {
+        char path[300];
+        new_path(path, sizeof(path));
+        struct store *s = open_rw(path);
+        for (int k = 0; k < 3; k++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.ts_us = T0 + k * MIN;
+            ev.kind = EV_CHECKPOINT;
+            ev.message = SPAN_LIT("checkpoint complete");
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+        CHECK_EQ_INT(ev_count(s), 3);
+        CHECK(sqlite3_exec(store_sqlite(s), damage[i], NULL, NULL, NULL) == SQLITE_OK);
+        struct diag d = DIAG_INIT;
+        struct sbuf out = SBUF_INIT;
+        struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+        CHECK(store_events(s, &o, collect, &out, &d) < 0);
+        if (!strstr(d.msg, "event block") || !strstr(d.msg, "is corrupt"))
+            fprintf(stderr, "%s: %s\n", damage[i], d.msg);
+        CHECK(strstr(d.msg, "is corrupt") != NULL);
+        uint64_t counts[EV_KIND_COUNT];
+        diag_clear(&d);
+        CHECK(store_event_counts(s, &o, counts, &d) < 0);
+        CHECK(strstr(d.msg, "is corrupt") != NULL);
+        sbuf_release(&out);
+        store_close(s);
+    }
+}
+
 /* ---- report reads ---- */
 
 static int collect_error(void *ctx, const struct store_error_row *r)
@@ -1498,6 +1544,7 @@ TEST_LIST = {
     { "rollup", test_rollup },
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
+    { "hostile_event_block_rows", test_hostile_event_block_rows },
     { "report_reads", test_report_reads },
     { "stored_text_limit", test_stored_text_limit },
     { "statement_duration_pairing", test_statement_duration_pairing },
