@@ -400,9 +400,8 @@ static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct
         if (!wanted(sc, sc->x, &bit))
             continue;
         if (sc->counts) {
-            for (int k = 0; k < EV_KIND_COUNT; k++)
-                if (bit == UINT32_C(1) << k)
-                    sc->counts[k]++;
+            if (bit) /* one bit, of a kind this build knows (kind_bit()) */
+                sc->counts[__builtin_ctz(bit)]++;
             continue;
         }
         keep_ref(sc, &(struct evref){ sc->x->ts, id, (uint32_t)i, blk, off });
