@@ -560,6 +560,10 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
                     (*removed)++;
                 continue;
             }
+            if (!(x->present & (UINT32_C(1) << EVB_KIND))) { /* kind_bit() reads it */
+                ret = corrupt(s, cut[i].id, "an event without a kind", d);
+                break;
+            }
             if (evblock_enc_add(&enc, x) < 0) { /* it fitted before */
                 ret = corrupt(s, cut[i].id, "cannot re-encode", d);
                 break;
