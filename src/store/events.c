@@ -363,7 +363,9 @@ static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct
     size_t len = (size_t)sqlite3_column_bytes(st, 4);
     struct evblock_reader rd;
 
-    if (n <= 0 || n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || ts_min > ts_max)
+    /* id: the events' ids are id * SIFT_MAX_EVBLOCK_EVENTS + place (store_events()) */
+    if (id <= 0 || id > INT64_MAX / (int64_t)SIFT_MAX_EVBLOCK_EVENTS || n <= 0 ||
+        n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || ts_min > ts_max)
         return corrupt(s, id, "bad row", d);
     if (evblock_open(&rd, p, len) < 0)
         return corrupt(s, id, "unknown version or bad header", d);
@@ -398,9 +400,8 @@ static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct
         if (!wanted(sc, sc->x, &bit))
             continue;
         if (sc->counts) {
-            for (int k = 0; k < EV_KIND_COUNT; k++)
-                if (bit == UINT32_C(1) << k)
-                    sc->counts[k]++;
+            if (bit) /* one bit, of a kind this build knows (kind_bit()) */
+                sc->counts[__builtin_ctz(bit)]++;
             continue;
         }
         keep_ref(sc, &(struct evref){ sc->x->ts, id, (uint32_t)i, blk, off });
@@ -468,7 +469,7 @@ int store_events(struct store *s, const struct store_events_opts *o, store_event
                 BUG("event block read twice differs");
             /* a stable id of the event: its block and place (events have no row of
              * their own any more) */
-            fill_row(sc.x, r->bid * 65536 + r->idx, &row);
+            fill_row(sc.x, r->bid * (int64_t)SIFT_MAX_EVBLOCK_EVENTS + r->idx, &row);
             int stop = fn(ctx, &row);
             if (stop) {
                 ret = stop;
@@ -558,6 +559,10 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
                 if (removed)
                     (*removed)++;
                 continue;
+            }
+            if (!(x->present & (UINT32_C(1) << EVB_KIND))) { /* kind_bit() reads it */
+                ret = corrupt(s, cut[i].id, "an event without a kind", d);
+                break;
             }
             if (evblock_enc_add(&enc, x) < 0) { /* it fitted before */
                 ret = corrupt(s, cut[i].id, "cannot re-encode", d);

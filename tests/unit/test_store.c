@@ -11,6 +11,7 @@
 #include "core/xalloc.h"
 #include "core/embedded.h"
 #include "store/store.h"
+#include "store/evblock.h"
 #include "store/store_int.h"
 
 static int atoi_3(const char *p)
@@ -1154,6 +1155,93 @@ static void test_hostile_sketch_in_db(void)
     store_close(s);
 }
 
+/* A damaged event_blocks row (the store is a file anyone may have altered) is an error
+ * naming the block, never a crash, an overflow or a silent gap. */
+static void test_hostile_event_block_rows(void)
+{
+    static const char *const damage[] = {
+        "UPDATE event_blocks SET id = 9000000000000000000", /* id * 65536 overflows */
+        "UPDATE event_blocks SET id = -1",
+        "UPDATE event_blocks SET n = n + 1",
+        "UPDATE event_blocks SET n = n - 1",
+        "UPDATE event_blocks SET n = 0",
+        "UPDATE event_blocks SET ts_max = ts_max - 1",
+        "UPDATE event_blocks SET ts_min = ts_min - 1",
+        "UPDATE event_blocks SET ts_min = ts_max + 1",
+        "UPDATE event_blocks SET data = 'text'",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(damage); i++) {
+        char path[300];
+        new_path(path, sizeof(path));
+        struct store *s = open_rw(path);
+        for (int k = 0; k < 3; k++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.ts_us = T0 + k * MIN;
+            ev.kind = EV_CHECKPOINT;
+            ev.message = SPAN_LIT("checkpoint complete");
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+        CHECK_EQ_INT(ev_count(s), 3);
+        CHECK(sqlite3_exec(store_sqlite(s), damage[i], NULL, NULL, NULL) == SQLITE_OK);
+        struct diag d = DIAG_INIT;
+        struct sbuf out = SBUF_INIT;
+        struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+        CHECK(store_events(s, &o, collect, &out, &d) < 0);
+        if (!strstr(d.msg, "event block") || !strstr(d.msg, "is corrupt"))
+            fprintf(stderr, "%s: %s\n", damage[i], d.msg);
+        CHECK(strstr(d.msg, "is corrupt") != NULL);
+        uint64_t counts[EV_KIND_COUNT];
+        diag_clear(&d);
+        CHECK(store_event_counts(s, &o, counts, &d) < 0);
+        CHECK(strstr(d.msg, "is corrupt") != NULL);
+        sbuf_release(&out);
+        store_close(s);
+    }
+}
+
+/* Expiry rewrites a block straddling the cut-off: a damaged one (here an event kept
+ * without its kind) is an error naming it, never a read of a kind that is not there. */
+static void test_hostile_event_block_expiry(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = NULL;
+    struct diag d = DIAG_INIT;
+    int64_t day = 86400 * INT64_C(1000000), cut = T0 - day;
+    struct store_opts o = { .retention = { .events_us = day } };
+    CHECK(store_open(&s, path, &o, &d) == 0);
+    for (int i = 0; i < 2; i++) {
+        struct event ev;
+        event_clear(&ev);
+        ev.ts_us = cut + (i ? MIN : -MIN);
+        ev.kind = EV_CHECKPOINT;
+        store_add(s, &ev);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    /* the same times, no column at all */
+    struct evblock_enc enc;
+    struct evblock_event x = { .ts = cut - MIN };
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, cut - MIN);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &x), 0);
+    x.ts = cut + MIN;
+    CHECK_EQ_INT(evblock_enc_add(&enc, &x), 0);
+    struct span blob = evblock_enc_blob(&enc);
+    sqlite3_stmt *st;
+    CHECK(sqlite3_prepare_v2(store_sqlite(s), "UPDATE event_blocks SET data = ?1", -1, &st, NULL) ==
+          SQLITE_OK);
+    sqlite3_bind_blob64(st, 1, blob.p, blob.len, SQLITE_STATIC);
+    CHECK(sqlite3_step(st) == SQLITE_DONE);
+    sqlite3_finalize(st);
+    evblock_enc_release(&enc);
+    struct store_rollup_stats rs;
+    CHECK(store_rollup(s, T0, &rs, &d) < 0);
+    CHECK(strstr(d.msg, "event block 1 is corrupt") != NULL);
+    store_close(s);
+}
+
 /* ---- report reads ---- */
 
 static int collect_error(void *ctx, const struct store_error_row *r)
@@ -1498,6 +1586,8 @@ TEST_LIST = {
     { "rollup", test_rollup },
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
+    { "hostile_event_block_rows", test_hostile_event_block_rows },
+    { "hostile_event_block_expiry", test_hostile_event_block_expiry },
     { "report_reads", test_report_reads },
     { "stored_text_limit", test_stored_text_limit },
     { "statement_duration_pairing", test_statement_duration_pairing },
