@@ -492,10 +492,15 @@ int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
     return store_commit_batch(s, s->def, pos, d);
 }
 
+struct seen_find {
+    const uint64_t *fps;
+    uint64_t fp;
+};
+
 static bool seen_eq(const void *ctx, uint32_t idx)
 {
-    const struct store *s = ctx;
-    return s->seen_fps[idx] == s->seen_probe;
+    const struct seen_find *f = ctx;
+    return f->fps[idx] == f->fp;
 }
 
 /* What a committed batch adds to this handle's run counts (store_run_counts()). */
@@ -507,20 +512,18 @@ static void count_committed(struct store *s, const struct store_batch *b)
     s->run.events += b->n_evs;
     s->run.records += b->records;
     for (size_t i = 0; i < b->n_cats; i++) {
-        uint64_t fp = b->cats[i].fp;
-        if (s->n_seen >= SIFT_MAX_RUN_FINGERPRINTS) {
-            s->run.fingerprints_capped = true;
-            break;
-        }
-        s->seen_probe = fp;
-        if (htab_find(&s->seen_ix, fp, seen_eq, s) >= 0)
+        struct seen_find f = { .fps = s->seen_fps, .fp = b->cats[i].fp };
+        if (htab_find(&s->seen_ix, f.fp, seen_eq, &f) >= 0)
             continue;
-        XGROW(s->seen_fps, s->n_seen + 1, s->a_seen);
-        s->seen_fps[s->n_seen] = fp;
-        htab_insert(&s->seen_ix, fp, (uint32_t)s->n_seen);
-        s->n_seen++;
+        if (s->run.fingerprints >= SIFT_MAX_RUN_FINGERPRINTS) {
+            s->run.fingerprints_capped = true; /* a new one beyond the bound */
+            continue;
+        }
+        XGROW(s->seen_fps, s->run.fingerprints + 1, s->a_seen);
+        s->seen_fps[s->run.fingerprints] = f.fp;
+        htab_insert(&s->seen_ix, f.fp, (uint32_t)s->run.fingerprints);
+        s->run.fingerprints++;
     }
-    s->run.fingerprints = s->n_seen;
 }
 
 void store_run_counts(const struct store *s, struct store_run_counts *out)

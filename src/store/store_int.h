@@ -209,10 +209,9 @@ struct store {
     struct evblock_event *evtmp; /* one event being encoded */
     struct store_ckpt *ckpt;     /* opts.checkpoint_thread: checkpoint.c, or NULL */
     struct store_run_counts run; /* committed through this handle (store_run_counts()) */
-    uint64_t *seen_fps;          /* the distinct fingerprints of run, indexed by seen_ix */
-    size_t n_seen, a_seen;
+    uint64_t *seen_fps;          /* run.fingerprints of them, indexed by seen_ix */
+    size_t a_seen;
     struct htab seen_ix;
-    uint64_t seen_probe;
 };
 
 /* batch.c */
