@@ -119,8 +119,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     for (;;) {
         enum input_status st = input_next(in, &ln, d);
         if (st == INPUT_LINE) {
-            /* 2. parse */
-            parser_feed(p, &ln);
+            /* 2. parse (a record spanning lines already in the input's buffer may be
+             * taken whole: ln then covers its lines, which the input skips) */
+            uint64_t end = ln.end;
+            uint64_t more = parser_feed_ahead(p, &ln, input_ahead(in));
+            if (more)
+                input_consume(in, (size_t)(ln.end - end), more);
+            since_commit += more;
             if (drain(o, nz, p, &scratch, d) < 0 ||
                 (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {
                 rc = -1;

@@ -59,12 +59,13 @@ struct pipeline_opts {
     struct normalizer *nz;
 
     /* Called with sink_ctx after each line was fed and every event it finished went to
-     * the sink, and once more at the end of the source (@ln NULL) after the parser's
-     * last events. @in and @p are the open input and parser: input_identity(),
-     * parser_checkpoint() are what a store commit needs (pgsift ingest uses this rather
-     * than `commit` to decide itself when to commit and to see the lines' bytes).
-     * Returns 0 to go on, 1 to stop reading this source (not an error), or -1 with @d
-     * filled to fail. May be NULL. */
+     * the sink (@ln covers several lines when the parser took a whole record at once,
+     * parser_feed_ahead(): its text and end run to the last one's), and once more at the end of the
+     * source (@ln NULL) after the parser's last events. @in and @p are the open input and parser:
+     * input_identity(), parser_checkpoint() are what a store commit needs (pgsift ingest uses this
+     * rather than `commit` to decide itself when to commit and to see the lines' bytes). Returns 0
+     * to go on, 1 to stop reading this source (not an error), or -1 with @d filled to fail. May be
+     * NULL. */
     int (*line_done)(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
                      struct diag *d);
 };

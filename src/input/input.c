@@ -390,6 +390,20 @@ enum input_status input_next(struct input *in, struct input_line *ln, struct dia
     }
 }
 
+struct span input_ahead(const struct input *in)
+{
+    return span_make(in->buf + in->start, in->len - in->start);
+}
+
+void input_consume(struct input *in, size_t bytes, uint64_t lines)
+{
+    if (bytes > in->len - in->start || (bytes && in->buf[in->start + bytes - 1] != '\n'))
+        BUG("input_consume: %zu bytes are not complete lines of the buffer", bytes);
+    in->start += bytes;
+    in->scan = in->start;
+    in->next_line_no += lines;
+}
+
 const struct input_damage *input_damage(const struct input *in)
 {
     return in->damage_state ? &in->damage : NULL;

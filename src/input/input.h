@@ -106,6 +106,18 @@ struct input *input_open(const struct input_opts *opts, struct diag *d);
 /* Next line. INPUT_ERROR fills @d (DIAG_IO). */
 enum input_status input_next(struct input *in, struct input_line *line, struct diag *d);
 
+/* The decoded bytes after the last line input_next() returned that are already in the
+ * input's buffer: the following lines, the last one possibly incomplete (no read is done;
+ * empty at the end of the buffer). For a caller that can use several lines at once (the
+ * parser taking a whole multi-line record, parser_feed_ahead()). Borrowed: valid until the
+ * next input_next(), input_consume() or input_close(). */
+struct span input_ahead(const struct input *in);
+
+/* The caller used the first @bytes of input_ahead(), which hold @lines complete lines (the
+ * last one ends with its '\n'): input_next() goes on after them, numbering lines as if it
+ * had returned them. */
+void input_consume(struct input *in, size_t bytes, uint64_t lines);
+
 /* Where and why decoding stopped; valid after INPUT_DAMAGED, NULL otherwise. */
 const struct input_damage *input_damage(const struct input *in);
 

@@ -6,8 +6,14 @@
  *
  * A record that fits on one line is parsed in place (spans into the line; unescaped
  * copies only for fields containing '""'). A record whose quoted field runs past the
- * end of the line becomes a pending record: following lines are appended with the
- * newline until the quote closes, then the joined text is parsed the same way.
+ * end of the line (auto_explain plans, multi-line queries) is, when its remaining lines
+ * are already in the input's buffer (parser_ahead()), found by one scan of the quote and
+ * newline bytes that follows the rules of the pending path below line by line, and parsed
+ * in place as one span of the buffer (parser_extend()): no copy, no per-line calls.
+ * Otherwise (the record crosses the end of the buffer, a line of it would be cut, has a
+ * "\r\n" inside the record or looks like a record of its own) it becomes a pending
+ * record: following lines are appended with the newline until the quote closes, then the
+ * joined text is parsed the same way. Both give the same events, rejects and counts.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -84,14 +90,18 @@ static inline const char *csv_blocks_find(struct csv_blocks *b, const char *p, i
     }
 }
 
-/* Split a complete record into fields. */
-static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
+/* Split a complete record into fields, from @from (a field start) on with the @n fields
+ * before it already split. CSV_OPEN_QUOTE leaves the open field's opening quote in
+ * f[*nf - 1].s.p, where splitting a longer text can resume. */
+static enum csv_result csv_split_at(struct span t, const char *from, struct csv_field *f, size_t n,
+                                    size_t *nf)
 {
-    const char *p = t.p, *end = t.p + t.len;
-    size_t n = 0;
+    const char *p = from, *end = t.p + t.len;
     struct csv_blocks b;
 
-    csv_blocks_init(&b, t);
+    b.start = t.p;
+    b.end = end;
+    csv_blocks_load(&b, from);
     for (;;) {
         if (n == CSV_MAX_FIELDS)
             return CSV_TOO_MANY;
@@ -102,6 +112,7 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
             for (;;) {
                 const char *q = csv_blocks_find(&b, p, CSV_QUOTE);
                 if (!q) {
+                    fl->s = span_make(start - 1, 0);
                     *nf = n;
                     return CSV_OPEN_QUOTE;
                 }
@@ -140,6 +151,11 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
     }
     *nf = n;
     return CSV_OK;
+}
+
+static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
+{
+    return csv_split_at(t, t.p, f, 0, nf);
 }
 
 /* Carry the quote state over one more line of a pending record. Byte by byte this is:
@@ -348,6 +364,98 @@ static bool csv_record_start(struct span t)
     return commas >= 12;
 }
 
+/* Would the pending path end a record before the line at @line (one of the lines after
+ * the record's first, in a buffer ending at @end)? csv_record_start() of the line as
+ * input_next() would return it, after a cheap look at its first bytes (a plan's or a
+ * query's lines rarely start with a digit and a '-' 4 bytes on). true also when the
+ * line does not end in the buffer (the caller then leaves the record to that path). */
+static inline bool csv_line_ends_record(const char *line, const char *end)
+{
+    const char *s = line < end && *line == '"' ? line + 1 : line;
+    if (end - s > 4 && (s[0] < '0' || s[0] > '9' || s[4] != '-'))
+        return false;
+    const char *nl = memchr(line, '\n', (size_t)(end - line));
+    if (!nl)
+        return true;
+    size_t n = (size_t)(nl - line);
+    if (n > SIFT_MAX_LINE_BYTES)
+        return true;
+    if (n && line[n - 1] == '\r')
+        n--;
+    return csv_record_start(span_make(line, n));
+}
+
+/* The end of a record whose quoted field is open at the end of its first line, among the
+ * complete lines @a that follow it in the input's buffer (readable from @lo on): one pass
+ * over the '"' and '\n' bytes (core/bytescan.h masks) deciding line by line what the
+ * pending path (csv_line() with a record pending, csv_scan()) decides. Returns true with
+ * the bytes of @a up to and including the '\n' of the record's last line and how many
+ * lines that is; false when the pending path must handle the record: it does not end in
+ * @a, or on its way a line would be cut (SIFT_MAX_LINE_BYTES), ends in "\r\n" inside the
+ * record (the pending text drops the '\r') or looks like a new record (a quote that never
+ * closed: the pending path rejects the record and resynchronises there). */
+static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_t *lines)
+{
+    const char *p = a.p, *end = a.p + a.len, *line = a.p, *base = a.p;
+    uint64_t quotes = 0, nls = 0, n = 0;
+    bool in_quote = true; /* the open field of the first line */
+
+    if (csv_line_ends_record(line, end))
+        return false;
+    bytescan_mask64(base, a.len < 64 ? a.len : 64, lo, '"', '\n', &quotes, &nls);
+    for (;;) {
+        size_t off = (size_t)(p - base);
+        if (off >= 64) {
+            if (p >= end)
+                return false;
+            base = p;
+            off = 0;
+            size_t left = (size_t)(end - p);
+            bytescan_mask64(base, left < 64 ? left : 64, lo, '"', '\n', &quotes, &nls);
+        }
+        uint64_t m = (quotes | nls) >> off;
+        if (!m) {
+            if (end - base <= 64)
+                return false;
+            p = base + 64;
+            continue;
+        }
+        const char *q = p + __builtin_ctzll(m);
+        if (*q == '"') {
+            if (in_quote) {
+                if (q + 1 >= end)
+                    return false;
+                if (q[1] == '"') {
+                    p = q + 2; /* '""' stays in the quote */
+                    continue;
+                }
+                in_quote = false;
+            } else if (q[-1] == ',') {
+                /* (q > line: outside a quote only after a closing quote on this line) */
+                in_quote = true; /* a quote at a field start opens a field */
+            }
+            p = q + 1;
+            continue;
+        }
+        /* the end of a line */
+        n++;
+        size_t len = (size_t)(q - line);
+        if (len > SIFT_MAX_LINE_BYTES)
+            return false;
+        if (!in_quote) {
+            *bytes = (size_t)(q + 1 - a.p);
+            *lines = n;
+            return true;
+        }
+        if (len && q[-1] == '\r')
+            return false;
+        line = q + 1;
+        if (csv_line_ends_record(line, end))
+            return false;
+        p = line;
+    }
+}
+
 static size_t csv_sniff(const struct sniff_input *in, struct sbuf *note)
 {
     size_t n = 0;
@@ -402,6 +510,19 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
     size_t nf = 0;
     enum csv_result r = csv_split(ln->text, f, &nf);
     if (r == CSV_OPEN_QUOTE) {
+        /* The rest of the record in the buffer already? (A first line ending "\r\n" is
+         * left to the pending path, which joins the lines without their '\r'.) */
+        struct span a = parser_ahead(p);
+        size_t bytes;
+        uint64_t lines;
+        if (a.len && ln->end - ln->offset == ln->text.len + 1 &&
+            csv_record_end(a, ln->text.p, &bytes, &lines) &&
+            (size_t)(a.p + bytes - ln->text.p) <= SIFT_MAX_RECORD_BYTES / 2) {
+            const struct input_line *x = parser_extend(p, bytes, lines);
+            r = csv_split_at(x->text, f[nf - 1].s.p, f, nf - 1, &nf);
+            csv_emit(p, st, parser_event_begin(p, x), x->text, r, f, nf);
+            return;
+        }
         st->in_quote = true;
         st->field_start = false;
         pending_start(p, 0, ln->text);

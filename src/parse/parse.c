@@ -102,6 +102,11 @@ struct parser {
     struct pending *unit_rec;
     bool unit_done;
     uint64_t line_owner; /* serial of the record the current line joined */
+    /* parser_feed_ahead(): the bytes after the fed line, and the line extended over the
+     * unit_extra lines of them that the format took (parser_extend()). */
+    struct span ahead;
+    uint64_t unit_extra;
+    struct input_line ext_line;
 
     /* Pending records. */
     struct pending *buckets[PENDING_BUCKETS];
@@ -297,6 +302,7 @@ static void reject_unit(struct parser *p, const char *reason, const char *detail
     struct span text = SPAN_NULL;
 
     if (p->unit == UNIT_LINE) {
+        lines += p->unit_extra;
         line = p->unit_line->line;
         offset = p->unit_line->offset;
         text = p->unit_line->text;
@@ -330,7 +336,7 @@ void parser_reject(struct parser *p, const char *reason, const char *fmt, ...)
 
 void parser_foreign(struct parser *p)
 {
-    if (p->unit != UNIT_LINE)
+    if (p->unit != UNIT_LINE || p->unit_extra)
         BUG("parse: parser_foreign() outside of a line");
     claim(p);
     p->stats.foreign_lines++;
@@ -342,7 +348,7 @@ void parser_foreign(struct parser *p)
 
 void parser_blank(struct parser *p)
 {
-    if (p->unit != UNIT_LINE)
+    if (p->unit != UNIT_LINE || p->unit_extra)
         BUG("parse: parser_blank() outside of a line");
     claim(p);
     p->stats.blank_lines++;
@@ -411,7 +417,7 @@ void parser_event_commit(struct parser *p, struct event *ev)
     p->qn++;
     p->stats.events++;
     p->stats.records++;
-    p->stats.event_lines += p->unit == UNIT_LINE ? 1 : p->unit_rec->nlines;
+    p->stats.event_lines += p->unit == UNIT_LINE ? 1 + p->unit_extra : p->unit_rec->nlines;
     if (ev->flags & EVENT_INVALID_UTF8)
         p->stats.invalid_utf8++;
     if (ev->flags & EVENT_TRUNCATED)
@@ -577,7 +583,7 @@ void pending_finish(struct parser *p, struct pending *r)
 
 struct pending *pending_start(struct parser *p, uint64_t key, struct span bytes)
 {
-    if (p->unit != UNIT_LINE)
+    if (p->unit != UNIT_LINE || p->unit_extra)
         BUG("parse: pending_start() outside of a line");
     struct pending *old = pending_find(p, key);
     if (old)
@@ -624,7 +630,7 @@ struct pending *pending_start(struct parser *p, uint64_t key, struct span bytes)
 
 void pending_add(struct parser *p, struct pending *r, struct span bytes)
 {
-    if (p->unit != UNIT_LINE)
+    if (p->unit != UNIT_LINE || p->unit_extra)
         BUG("parse: pending_add() outside of a line");
     account_line_to(p, r);
     pending_append(r, bytes);
@@ -788,6 +794,41 @@ static void unhandled_line(struct parser *p)
     reject_unit(p, p->fmt ? "line not handled (parser bug)" : "unrecognised log format", NULL);
 }
 
+struct span parser_ahead(const struct parser *p)
+{
+    struct span a = p->ahead;
+    if (p->unit != UNIT_LINE || p->unit_done || p->unit_extra || p->oldest || !a.len ||
+        p->skip_left)
+        return span_make(a.p, 0);
+    if (p->skip_i < p->nskip) {
+        /* Resume: lines from the next skip run on were accounted by the earlier run and
+         * must each go through skip_line(). (Runs start at line starts after this line.) */
+        uint64_t at = p->skip[p->skip_i].offset, from = p->unit_line->end;
+        uint64_t room = at > from ? at - from : 0;
+        if (room < a.len)
+            a.len = (size_t)room;
+    }
+    return a;
+}
+
+const struct input_line *parser_extend(struct parser *p, size_t bytes, uint64_t lines)
+{
+    struct span a = parser_ahead(p);
+    if (!lines || !bytes || bytes > a.len || a.p[bytes - 1] != '\n')
+        BUG("parse: parser_extend() over bytes that are not lines of parser_ahead()");
+    struct input_line *x = &p->ext_line;
+    *x = *p->unit_line;
+    size_t n = (size_t)(a.p + bytes - 1 - x->text.p);
+    if (n && x->text.p[n - 1] == '\r')
+        n--;
+    x->text = span_make(x->text.p, n);
+    x->end += bytes;
+    x->partial = false;
+    p->unit_line = x;
+    p->unit_extra = lines;
+    return x;
+}
+
 static void process_line(struct parser *p, const struct input_line *ln)
 {
     p->stats.lines++;
@@ -796,6 +837,7 @@ static void process_line(struct parser *p, const struct input_line *ln)
     p->last_line_no = ln->line;
     p->cur_line_no = ln->line;
     p->line_owner = 0;
+    p->unit_extra = 0;
     if (skip_line(p, ln)) {
         p->stats.skipped_lines++;
     } else {
@@ -811,6 +853,19 @@ static void process_line(struct parser *p, const struct input_line *ln)
             unhandled_line(p);
         p->unit = UNIT_NONE;
         p->unit_line = NULL;
+        if (p->unit_extra) {
+            /* The unit took the next lines (parser_extend()): account them here, as if
+             * fed one by one (nothing is pending, so the checkpoint moves past them). */
+            if (p->oldest)
+                BUG("parse: a record was started after parser_extend()");
+            p->stats.lines += p->unit_extra;
+            p->last_end = p->ext_line.end;
+            p->last_line_no = p->cur_line_no = ln->line + p->unit_extra;
+            p->ck_offset = p->ext_line.end;
+            p->ck_line = p->last_line_no + 1;
+            p->nruns = p->runs_head = 0;
+            return;
+        }
         /* Records idle for too long are complete (the process logged nothing more). */
         while (p->lru_old && ln->line - p->lru_old->last_line > SIFT_MAX_PENDING_AGE_LINES)
             finish_rec(p, p->lru_old, true);
@@ -886,6 +941,24 @@ static void begin_feed(struct parser *p)
         p->nheld = p->held_alloc = 0;
         p->release_held = false;
     }
+}
+
+uint64_t parser_feed_ahead(struct parser *p, struct input_line *ln, struct span ahead)
+{
+    if (p->detecting || p->ended || !ahead.len || ln->truncated || ln->partial ||
+        ln->text.p + (ln->end - ln->offset) != ahead.p) {
+        parser_feed(p, ln);
+        return 0;
+    }
+    p->ahead = ahead;
+    parser_feed(p, ln);
+    p->ahead = span_make(NULL, 0);
+    uint64_t n = p->unit_extra;
+    if (n) {
+        ln->text = p->ext_line.text;
+        ln->end = p->ext_line.end;
+    }
+    return n;
 }
 
 void parser_feed(struct parser *p, const struct input_line *ln)

@@ -139,6 +139,18 @@ struct parser *parser_new(const struct parser_opts *opts, struct diag *d);
  * feed/end; see the lifetime rule above. */
 void parser_feed(struct parser *p, const struct input_line *line);
 
+/* parser_feed() of a line followed by @ahead: the bytes after the line's end that the
+ * input has already read (input_ahead(); the last line there may be incomplete). A format
+ * may take complete lines of @ahead into the line's record (csvlog: a record whose quoted
+ * field spans lines is found and parsed in place, one unit instead of a line at a time).
+ * Returns how many lines it took (0: just the line). Then *ln is extended over them: text
+ * runs from the line's start to the end of the last one's text (the newlines between them
+ * included), end past its "\n"; line and offset stay the first line's. The caller must
+ * consume the taken bytes (input_consume(in, new end - old end, n)) so that they are not
+ * fed again. Accounting, events and checkpoints are exactly those of feeding the lines one
+ * by one. */
+uint64_t parser_feed_ahead(struct parser *p, struct input_line *ln, struct span ahead);
+
 /* The input ended: finish every pending record. */
 void parser_end(struct parser *p);
 

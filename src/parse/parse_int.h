@@ -121,6 +121,19 @@ struct arena *parser_scratch(struct parser *p);
 /* The line being handled by ->line() (NULL inside ->finish() for a forced flush). */
 const struct input_line *parser_current_line(const struct parser *p);
 
+/* The complete lines after the current one that the caller of parser_feed_ahead() has
+ * already read, when the current line may take some of them into its unit: inside
+ * ->line(), with no record pending and no resume skip run among them. An empty span
+ * otherwise. The last line in it may be incomplete. */
+struct span parser_ahead(const struct parser *p);
+
+/* Extend the current line (in ->line(), no record pending) over the next @lines lines of
+ * parser_ahead(): its first @bytes, ending with the last line's '\n'. Returns the extended
+ * line (text from the current line's start to the end of the last line's text, without a
+ * "\r" before its '\n'), to parse and to pass to parser_event_begin(); the unit then counts
+ * 1 + @lines lines and must end as an event or a reject. */
+const struct input_line *parser_extend(struct parser *p, size_t bytes, uint64_t lines);
+
 /* --- accounting ---------------------------------------------------------------------- */
 
 /* Start an event for the current line / for the pending record being finished: a

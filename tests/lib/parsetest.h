@@ -150,6 +150,102 @@ static inline struct parser *pt_run(const char *data, size_t len, const struct p
 }
 
 /* The accounting invariant of parse.h. */
+/* The counts and every reject sample of @st as text, to compare two runs. */
+static inline void pt_stats_text(const struct parse_stats *st, struct sbuf *o)
+{
+    if (sbuf_addf(o,
+                  "lines=%" PRIu64 " records=%" PRIu64 " events=%" PRIu64 " event_lines=%" PRIu64
+                  " rejects=%" PRIu64 " reject_lines=%" PRIu64 " foreign=%" PRIu64 " blank=%" PRIu64
+                  " skipped=%" PRIu64 " forced=%" PRIu64 " utf8=%" PRIu64 " truncated=%" PRIu64
+                  "\n",
+                  st->lines, st->records, st->events, st->event_lines, st->rejects,
+                  st->reject_lines, st->foreign_lines, st->blank_lines, st->skipped_lines,
+                  st->forced, st->invalid_utf8, st->truncated) < 0)
+        return;
+    for (size_t i = 0; i < st->nreasons; i++) {
+        const struct parse_reason *r = &st->reasons[i];
+        if (sbuf_addf(o, "%s: %" PRIu64 " records %" PRIu64 " lines\n", r->reason, r->records,
+                      r->lines) < 0)
+            return;
+        for (size_t k = 0; k < r->nsamples; k++) {
+            const struct parse_sample *sm = &r->samples[k];
+            if (sbuf_addf(o, "  %" PRIu64 "@%" PRIu64 " %s ", sm->line, sm->offset,
+                          sm->detail ? sm->detail : "-") < 0)
+                return;
+            pt_str(o, "text", span_make(sm->text, sm->text_len));
+            if (sbuf_addch(o, '\n') < 0)
+                return;
+        }
+    }
+}
+
+/* A checkpoint after a feed. */
+struct pt_ck {
+    uint64_t offset, line;
+    size_t nskip;
+};
+
+/* pt_run() that feeds each line with parser_feed_ahead(), passing the next @window bytes
+ * after it (at most; SIZE_MAX: all the rest) as what the input has read, and skips the
+ * lines a format took with it. @window 0 feeds with parser_feed(), line by line (the
+ * reference). After each feed that ends at line L, cks[L] (when @cks is not NULL; one slot
+ * per line + 1) is the checkpoint, and *feeds counts the feeds. */
+static inline struct parser *pt_run_ahead(const char *data, size_t len, const struct parser_opts *o,
+                                          size_t window, struct sbuf *out, struct pt_ck *cks,
+                                          uint64_t *feeds)
+{
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(o, &d);
+    struct event *ev;
+    size_t at = 0;
+    uint64_t lineno = 1;
+
+    *feeds = 0;
+    if (!p) {
+        fprintf(stderr, "parser_new: %s\n", d.msg);
+        return NULL;
+    }
+    while (at < len) {
+        const char *nl = memchr(data + at, '\n', len - at);
+        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
+        struct input_line ln = { 0 };
+        ln.offset = at;
+        ln.end = at + n + (nl ? 1 : 0);
+        ln.text = span_make(data + at, n && data[at + n - 1] == '\r' ? n - 1 : n);
+        ln.line = lineno;
+        ln.partial = !nl;
+        ln.source = SPAN_LIT("test");
+        uint64_t took = 0;
+        if (window) {
+            size_t rest = len - (size_t)ln.end;
+            took =
+                parser_feed_ahead(p, &ln, span_make(data + ln.end, rest < window ? rest : window));
+        } else {
+            parser_feed(p, &ln);
+        }
+        (*feeds)++;
+        at = (size_t)ln.end;
+        lineno += 1 + took;
+        while (parser_next(p, &ev) == PARSE_EVENT) {
+            pt_render(ev, out);
+            if (sbuf_addch(out, '\n') < 0)
+                break;
+        }
+        if (cks) {
+            struct parse_checkpoint cp;
+            parser_checkpoint(p, &cp);
+            cks[lineno - 1] = (struct pt_ck){ cp.offset, cp.line, cp.nskip };
+        }
+    }
+    parser_end(p);
+    while (parser_next(p, &ev) == PARSE_EVENT) {
+        pt_render(ev, out);
+        if (sbuf_addch(out, '\n') < 0)
+            break;
+    }
+    return p;
+}
+
 static inline bool pt_balanced(const struct parse_stats *st)
 {
     return st->lines == st->event_lines + st->reject_lines + st->foreign_lines + st->blank_lines +
