@@ -5,7 +5,59 @@
  */
 #include "core/bytescan.h"
 
+#if defined(__x86_64__) && defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define BYTESCAN_HAVE_AVX2 1
+#include <immintrin.h>
+#endif
+
 bool bytescan_portable_only;
+bool bytescan_avx2;
+
+#ifdef BYTESCAN_HAVE_AVX2
+__attribute__((constructor)) static void bytescan_detect(void)
+{
+    __builtin_cpu_init();
+    bytescan_avx2 = __builtin_cpu_supports("avx2");
+}
+
+__attribute__((target("avx2"))) static inline void
+mask64_avx2(const char *s, unsigned char a, unsigned char b, uint64_t *ma, uint64_t *mb)
+{
+    const __m256i pa = _mm256_set1_epi8((char)a), pb = _mm256_set1_epi8((char)b);
+    __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)s);
+    __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(s + 32));
+    *ma = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, pa)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, pa)) << 32;
+    *mb = (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v0, pb)) |
+          (uint64_t)(uint32_t)_mm256_movemask_epi8(_mm256_cmpeq_epi8(v1, pb)) << 32;
+}
+
+__attribute__((target("avx2"))) void bytescan_mask64_avx2(const char *s, size_t n, const char *lo,
+                                                          unsigned char a, unsigned char b,
+                                                          uint64_t *ma, uint64_t *mb)
+{
+    if (n == 64) {
+        mask64_avx2(s, a, b, ma, mb);
+        return;
+    }
+    if (n && (size_t)(s + n - lo) >= 64) {
+        /* the 64 bytes ending at s + n, reaching back into readable bytes */
+        uint64_t xa, xb;
+        mask64_avx2(s + n - 64, a, b, &xa, &xb);
+        *ma = xa >> (64 - n);
+        *mb = xb >> (64 - n);
+        return;
+    }
+    bytescan_mask64_sse2(s, n, lo, a, b, ma, mb); /* a short window at the start */
+}
+#else
+void bytescan_mask64_avx2(const char *s, size_t n, const char *lo, unsigned char a, unsigned char b,
+                          uint64_t *ma, uint64_t *mb)
+{
+    (void)lo;
+    bytescan_mask64_portable(s, n, a, b, ma, mb);
+}
+#endif
 
 #define BS_ONES  UINT64_C(0x0101010101010101)
 #define BS_HIGHS UINT64_C(0x8080808080808080)

@@ -8,7 +8,10 @@
  * baseline) this is four 16-byte compares per byte value; elsewhere a portable
  * 8-bytes-a-step (SWAR) version gives the same masks. Both are always compiled;
  * bytescan_portable_only (tests, fuzz targets) routes every call to the portable one so
- * that the two can be compared.
+ * that the two can be compared. Where the CPU has AVX2 (checked once at start-up,
+ * bytescan_avx2) the 64-byte masks take two 32-byte compares per byte value instead of
+ * four, and a short window that has 64 readable bytes before its end is loaded as those
+ * 64 bytes and shifted; tests turn bytescan_avx2 off to compare it with SSE2.
  *
  * Owns nothing; never reads past s + n (a short window is loaded backwards from its
  * end into bytes the caller says are readable, or copied into a padded buffer).
@@ -27,6 +30,14 @@
 
 /* Tests only: use the portable code even where SIMD is available. */
 extern bool bytescan_portable_only;
+
+/* The CPU has AVX2: bytescan_mask64() uses bytescan_mask64_avx2(). Set before main()
+ * (x86-64 with GCC or clang; false elsewhere); tests may clear it to test SSE2. */
+extern bool bytescan_avx2;
+
+/* bytescan_mask64() with AVX2; only call it when bytescan_avx2 is true. */
+void bytescan_mask64_avx2(const char *s, size_t n, const char *lo, unsigned char a, unsigned char b,
+                          uint64_t *ma, uint64_t *mb);
 
 /* Bit i of *ma is set iff s[i] == a, of *mb iff s[i] == b, for i < n (n ≤ 64); bits
  * from n on are clear. Portable (SWAR) version. */
@@ -61,36 +72,48 @@ static inline void bytescan_part16_(const char *c, size_t r, const char *lo, __m
 }
 #endif
 
-/* The masks of a and b in s[0..n) (n ≤ 64), SSE2 where available. The bytes from @lo
- * (≤ s) up to s are readable too: a short window is loaded ending at s + n, reaching
+#ifdef __SSE2__
+/* bytescan_mask64() with SSE2. */
+static inline void bytescan_mask64_sse2(const char *s, size_t n, const char *lo, unsigned char a,
+                                        unsigned char b, uint64_t *ma, uint64_t *mb)
+{
+    const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b);
+    if (n == 64) {
+        *ma = bytescan_eq16_(s, pa) | bytescan_eq16_(s + 16, pa) << 16 |
+              bytescan_eq16_(s + 32, pa) << 32 | bytescan_eq16_(s + 48, pa) << 48;
+        *mb = bytescan_eq16_(s, pb) | bytescan_eq16_(s + 16, pb) << 16 |
+              bytescan_eq16_(s + 32, pb) << 32 | bytescan_eq16_(s + 48, pb) << 48;
+        return;
+    }
+    uint64_t xa = 0, xb = 0;
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        xa |= bytescan_eq16_(s + k, pa) << k;
+        xb |= bytescan_eq16_(s + k, pb) << k;
+    }
+    if (k < n) {
+        uint64_t ya, yb;
+        bytescan_part16_(s + k, n - k, lo, pa, pb, &ya, &yb);
+        xa |= ya << k;
+        xb |= yb << k;
+    }
+    *ma = xa;
+    *mb = xb;
+}
+#endif
+
+/* The masks of a and b in s[0..n) (n ≤ 64): AVX2 or SSE2 where available. The bytes from
+ * @lo (≤ s) up to s are readable too: a short window is loaded ending at s + n, reaching
  * back into them, instead of being copied. */
 static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsigned char a,
                                    unsigned char b, uint64_t *ma, uint64_t *mb)
 {
 #ifdef __SSE2__
     if (!bytescan_portable_only) {
-        const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b);
-        if (n == 64) {
-            *ma = bytescan_eq16_(s, pa) | bytescan_eq16_(s + 16, pa) << 16 |
-                  bytescan_eq16_(s + 32, pa) << 32 | bytescan_eq16_(s + 48, pa) << 48;
-            *mb = bytescan_eq16_(s, pb) | bytescan_eq16_(s + 16, pb) << 16 |
-                  bytescan_eq16_(s + 32, pb) << 32 | bytescan_eq16_(s + 48, pb) << 48;
-            return;
-        }
-        uint64_t xa = 0, xb = 0;
-        size_t k = 0;
-        for (; k + 16 <= n; k += 16) {
-            xa |= bytescan_eq16_(s + k, pa) << k;
-            xb |= bytescan_eq16_(s + k, pb) << k;
-        }
-        if (k < n) {
-            uint64_t ya, yb;
-            bytescan_part16_(s + k, n - k, lo, pa, pb, &ya, &yb);
-            xa |= ya << k;
-            xb |= yb << k;
-        }
-        *ma = xa;
-        *mb = xb;
+        if (bytescan_avx2)
+            bytescan_mask64_avx2(s, n, lo, a, b, ma, mb);
+        else
+            bytescan_mask64_sse2(s, n, lo, a, b, ma, mb);
         return;
     }
 #endif

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bytescan: the SSE2 masks, ASCII runs, find3 and json_special against the portable code and a byte
- * loop (every window offset and length, random and fixture bytes), and the csvlog parser run on
- * both paths: the fixtures' csvlogs and generated records with quotes, '""' and newlines at every
- * position across the 16- and 64-byte boundaries give the same events, and the expected values.
+ * bytescan: the AVX2 and SSE2 masks, ASCII runs, find3 and json_special against the portable code
+ * and a byte loop (every window offset and length, random and fixture bytes), and the csvlog parser
+ * run on both paths: the fixtures' csvlogs and generated records with quotes, '""' and newlines at
+ * every position across the 16- and 64-byte boundaries give the same events, and the expected
+ * values.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,13 +61,21 @@ static int compare_windows(const char *buf, size_t len, unsigned char a, unsigne
             naive(buf + at, n, a, b, &x1, &y1);
             bytescan_portable_only = false;
             /* readable from buf (reaching back) and from the window only (copied) */
-            uint64_t x4, y4;
+            uint64_t x4, y4, x5 = x1, y5 = y1, x6 = x1, y6 = y1;
+            bool avx2 = bytescan_avx2;
+            bytescan_avx2 = false; /* SSE2 */
             bytescan_mask64(buf + at, n, buf, a, b, &x2, &y2);
             bytescan_mask64(buf + at, n, buf + at, a, b, &x4, &y4);
+            bytescan_avx2 = avx2;
+            if (avx2) { /* (where the CPU has it) */
+                bytescan_mask64(buf + at, n, buf, a, b, &x5, &y5);
+                bytescan_mask64(buf + at, n, buf + at, a, b, &x6, &y6);
+            }
             bytescan_portable_only = true;
             bytescan_mask64(buf + at, n, buf, a, b, &x3, &y3);
             bytescan_portable_only = false;
-            if (x1 != x2 || y1 != y2 || x1 != x3 || y1 != y3 || x1 != x4 || y1 != y4) {
+            if (x1 != x2 || y1 != y2 || x1 != x3 || y1 != y3 || x1 != x4 || y1 != y4 || x1 != x5 ||
+                y1 != y5 || x1 != x6 || y1 != y6) {
                 CHECK_MSG(0, "masks differ at %zu+%zu", at, n);
                 return ++bad;
             }
@@ -170,13 +179,21 @@ static void both_paths(const char *data, size_t len, const char *what, struct sb
     struct sbuf simd = SBUF_INIT, port = SBUF_INIT;
     const struct parser_opts o = { .format = "csvlog" };
 
+    struct sbuf sse2 = SBUF_INIT;
+    bool avx2 = bytescan_avx2;
     bytescan_portable_only = false;
     parser_free(pt_run(data, len, &o, &simd));
+    bytescan_avx2 = false;
+    parser_free(pt_run(data, len, &o, &sse2));
+    bytescan_avx2 = avx2;
     bytescan_portable_only = true;
     parser_free(pt_run(data, len, &o, &port));
     bytescan_portable_only = false;
     CHECK_MSG(simd.len == port.len && (!simd.len || !memcmp(simd.buf, port.buf, simd.len)),
+              "%s: SIMD and portable paths differ", what);
+    CHECK_MSG(sse2.len == port.len && (!sse2.len || !memcmp(sse2.buf, port.buf, sse2.len)),
               "%s: SSE2 and portable paths differ", what);
+    sbuf_release(&sse2);
     if (out)
         *out = simd;
     else
@@ -253,8 +270,19 @@ static void test_generated(void)
     }
 }
 
+/* The CPU's AVX2 is found and used (fails on an AVX2 machine if detection breaks). */
+static void test_avx2_detected(void)
+{
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    CHECK(bytescan_avx2 == (__builtin_cpu_supports("avx2") != 0));
+#endif
+    printf("# bytescan: AVX2 %s\n", bytescan_avx2 ? "used" : "not available");
+}
+
 TEST_LIST = {
     { "masks_random", test_masks_random },
+    { "avx2_detected", test_avx2_detected },
     { "fixtures", test_fixtures },
     { "generated", test_generated },
     { NULL, NULL },
