@@ -188,9 +188,25 @@ static bool agg_eq(const void *ctx, uint32_t idx)
            a->db == f->k->db && a->user == f->k->user && a->phase == (enum agg_phase)f->k->phase;
 }
 
+/* The slot of a key's cheap mix in the caches of struct store_batch. */
+static inline size_t cache_slot(uint64_t mix)
+{
+    return (size_t)((mix * UINT64_C(0x9E3779B97F4A7C15)) >> (64 - STORE_BATCH_CACHE_BITS));
+}
+
 static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, uint32_t user,
                            uint64_t fp, int64_t qid, enum agg_phase phase)
 {
+    size_t slot = cache_slot(fp ^ ((uint64_t)bucket * UINT64_C(0xff51afd7ed558ccd)) ^
+                             ((uint64_t)qid * UINT64_C(0xc4ceb9fe1a85ec53)) ^ ((uint64_t)db << 40) ^
+                             ((uint64_t)user << 20) ^ (uint64_t)phase);
+    uint32_t ci = b->agg_cache[slot];
+    if (ci && ci - 1 < b->n_aggs) {
+        struct agg *a = &b->aggs[ci - 1];
+        if (a->bucket == bucket && a->fp == fp && a->qid == qid && a->db == db && a->user == user &&
+            a->phase == phase)
+            return a;
+    }
     struct agg_key k;
     memset(&k, 0, sizeof(k));
     k.bucket = bucket;
@@ -202,8 +218,10 @@ static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, u
     uint64_t h = hash_bytes(&k, sizeof(k));
     struct agg_find f = { b, &k };
     long i = htab_find(&b->aggs_ix, h, agg_eq, &f);
-    if (i >= 0)
+    if (i >= 0) {
+        b->agg_cache[slot] = (uint32_t)i + 1;
         return &b->aggs[i];
+    }
     XGROW(b->aggs, b->n_aggs + 1, b->a_aggs);
     struct agg *a = &b->aggs[b->n_aggs];
     memset(a, 0, sizeof(*a));
@@ -216,6 +234,7 @@ static struct agg *agg_get(struct store_batch *b, int64_t bucket, uint32_t db, u
     sketch_init(&a->sk);
     htab_insert(&b->aggs_ix, h, (uint32_t)b->n_aggs);
     b->n_aggs++;
+    b->agg_cache[slot] = (uint32_t)b->n_aggs;
     return a;
 }
 
@@ -301,9 +320,19 @@ static bool cat_eq(const void *ctx, uint32_t idx)
 
 static void catalogue_touch(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct fp_find f = { b, ev->fingerprint };
-    uint64_t h = hash_bytes(&ev->fingerprint, sizeof(ev->fingerprint));
-    long i = htab_find(&b->cats_ix, h, cat_eq, &f);
+    size_t slot = cache_slot(ev->fingerprint);
+    uint32_t ci = b->cat_cache[slot];
+    long i = -1;
+    uint64_t h = 0;
+    if (ci && ci - 1 < b->n_cats && b->cats[ci - 1].fp == ev->fingerprint) {
+        i = (long)ci - 1;
+    } else {
+        struct fp_find f = { b, ev->fingerprint };
+        h = hash_bytes(&ev->fingerprint, sizeof(ev->fingerprint));
+        i = htab_find(&b->cats_ix, h, cat_eq, &f);
+        if (i >= 0)
+            b->cat_cache[slot] = (uint32_t)i + 1;
+    }
     if (i >= 0) {
         struct cat *c = &b->cats[i];
         if (ts < c->first)
@@ -331,6 +360,7 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     c->sample = sample_text(b, raw);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
+    b->cat_cache[slot] = (uint32_t)b->n_cats;
 }
 
 struct qid_find {
@@ -348,10 +378,18 @@ static bool qid_eq(const void *ctx, uint32_t idx)
 /* call_us: the time of a call (execute phase) to count, or -1 when the record is none. */
 static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, int64_t call_us, int64_t ts)
 {
-    struct qid_find f = { b, fp, qid };
-    uint64_t key[2] = { fp, (uint64_t)qid };
-    uint64_t h = hash_bytes(key, sizeof(key));
-    long i = htab_find(&b->qids_ix, h, qid_eq, &f);
+    size_t slot = cache_slot(fp ^ ((uint64_t)qid * UINT64_C(0xc4ceb9fe1a85ec53)));
+    uint32_t ci = b->qid_cache[slot];
+    long i = -1;
+    uint64_t h = 0;
+    if (ci && ci - 1 < b->n_qids && b->qids[ci - 1].fp == fp && b->qids[ci - 1].qid == qid) {
+        i = (long)ci - 1;
+    } else {
+        struct qid_find f = { b, fp, qid };
+        uint64_t key[2] = { fp, (uint64_t)qid };
+        h = hash_bytes(key, sizeof(key));
+        i = htab_find(&b->qids_ix, h, qid_eq, &f);
+    }
     struct qid *q;
     if (i >= 0) {
         q = &b->qids[i];
@@ -364,8 +402,9 @@ static void qid_touch(struct store_batch *b, uint64_t fp, int64_t qid, int64_t c
         q = &b->qids[b->n_qids];
         *q = (struct qid){ .fp = fp, .qid = qid, .first = ts, .last = ts };
         htab_insert(&b->qids_ix, h, (uint32_t)b->n_qids);
-        b->n_qids++;
+        i = (long)b->n_qids++;
     }
+    b->qid_cache[slot] = (uint32_t)i + 1;
     if (call_us >= 0) {
         q->calls++;
         q->total_us = q->total_us > INT64_MAX - call_us ? INT64_MAX : q->total_us + call_us;
@@ -588,6 +627,27 @@ static struct span copy_span(struct arena *a, struct span sp)
     return arena_dup(a, sp.p, sp.len);
 }
 
+/* A copy of @sp in @a, or *@last when that holds the same bytes (texts such as the
+ * database repeat row after row: one compare instead of a copy, and the encoder sees the
+ * same address, struct evblock_enc.stable_texts). */
+static struct span share_span(struct arena *a, struct span *last, struct span sp)
+{
+    if (last->p && last->len == sp.len && !memcmp(last->p, sp.p, sp.len))
+        return *last;
+    *last = arena_dup(a, sp.p, sp.len);
+    return *last;
+}
+
+/* copy_span(), shared with the chunk's previous row when equal. */
+static struct span copy_shared(struct arena *a, struct span *last, struct span sp)
+{
+    if (!sp.p)
+        return SPAN_NULL;
+    if (sp.len > SIFT_MAX_STORED_TEXT)
+        sp.len = SIFT_MAX_STORED_TEXT;
+    return share_span(a, last, sp);
+}
+
 /* A copy of what stored_text_to() will read of @in. */
 static struct span raw_text(struct arena *a, struct span in)
 {
@@ -638,6 +698,7 @@ static struct store_ev_chunk *ev_chunk_new(bool keep_literals)
         arena_reset(&c->arena);
         c->next = NULL;
         c->n = c->n_done = 0;
+        c->last_db = c->last_user = c->last_app = c->last_file = SPAN_NULL;
     } else {
         c = xcalloc(1, sizeof(*c));
         /* one block holds a typical chunk's texts: arena_reset() keeps it */
@@ -727,15 +788,14 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     struct ev *e = &c->evs[c->n++];
     b->n_evs++;
     /* every field is set below (no memset of the 512 bytes: it showed in profiles) */
-    e->src = SPAN_NULL;
     e->ts = ts;
     e->kind = ev->kind;
     e->sev = ev->severity;
     memcpy(e->sqlstate, ev->sqlstate, sizeof(e->sqlstate));
     e->sqlstate[5] = '\0';
-    e->database = copy_span(a, ev->database);
-    e->user = copy_span(a, ev->user);
-    e->application = copy_span(a, ev->application);
+    e->database = copy_shared(a, &c->last_db, ev->database);
+    e->user = copy_shared(a, &c->last_user, ev->user);
+    e->application = copy_shared(a, &c->last_app, ev->application);
     e->pid = ev->pid;
     e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
     e->fp = ev->fingerprint;
@@ -758,21 +818,10 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     fa->host = copy_span(a, fa->host);
     fa->lock_holders = copy_span(a, fa->lock_holders);
     fa->lock_queue = copy_span(a, fa->lock_queue);
-    if (ev->src_name.p) {
-        sbuf_reset(&b->scratch);
-        /* name:line, the number written by hand: printf was a visible share of ingest */
-        char num[24];
-        size_t n = sizeof(num);
-        uint64_t v = ev->src_line;
-        do {
-            num[--n] = (char)('0' + v % 10);
-            v /= 10;
-        } while (v);
-        num[--n] = ':';
-        if (sbuf_addspan(&b->scratch, span_sub(ev->src_name, 0, 4096)) == 0 &&
-            sbuf_add(&b->scratch, num + n, sizeof(num) - n) == 0)
-            e->src = arena_dup(a, b->scratch.buf, b->scratch.len);
-    }
+    /* src: name (cut at EVB_SRC_FILE_MAX) and line, joined by the encoder's rules */
+    e->src_file =
+        ev->src_name.p ? share_span(a, &c->last_file, span_sub(ev->src_name, 0, 4096)) : SPAN_NULL;
+    e->src_line = ev->src_line;
 }
 
 /* ---- statements waiting for their duration line ---- */

@@ -2,6 +2,7 @@
 /*
  * Packed event blocks: encoder and bounds-checked decoder (evblock.h, docs/store.md).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define XXH_INLINE_ALL /* short texts hashed per event: no call through the library */
@@ -80,6 +81,7 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
     e->ts_min = ts_min;
     e->ts_max = ts_min;
     e->n = 0;
+    memset(e->memo, 0, sizeof(e->memo));
     if (++e->gen == 0) { /* wrapped: old generations could look current */
         memset(e->slots, 0, EVB_TABLE_SLOTS * sizeof(*e->slots));
         e->gen = 1;
@@ -93,11 +95,19 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
     }
 }
 
-/* A text at @w (room reserved): a reference to an earlier equal literal, or a literal. */
+/* A text at @w (room reserved): a reference to an earlier equal literal, or a literal.
+ * @memo: use the memo by address (the texts are stable). */
 static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsigned char *w,
-                               const char *s, size_t len)
+                               const char *s, size_t len, bool memo)
 {
     size_t here = (size_t)(w - base);
+    struct evb_memo *m = NULL;
+    if (memo && len >= 2) {
+        uintptr_t a = (uintptr_t)s;
+        m = &e->memo[((a >> 3) ^ (a >> 10) ^ len) & (EVB_MEMO_SLOTS - 1)];
+        if (m->s == s && m->len == len)
+            return put_varint(w, ((uint64_t)m->off << 1) | 1); /* what the table finds */
+    }
     if (e->share_texts && len >= 2 && here <= UINT32_MAX && len <= UINT32_MAX) {
         uint64_t h64 = XXH3_64bits(s, len);
         uint32_t h = (uint32_t)h64;
@@ -106,6 +116,8 @@ static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsig
             struct evb_slot *sl = &e->slots[i];
             if (sl->gen != e->gen) { /* free: this text becomes the literal to refer to */
                 *sl = (struct evb_slot){ e->gen, h, (uint32_t)here, (uint32_t)len };
+                if (m)
+                    *m = (struct evb_memo){ s, len, (uint32_t)here };
                 break;
             }
             if (sl->hash == h && sl->len == len) {
@@ -113,8 +125,11 @@ static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsig
                 const unsigned char *lit = base + sl->off;
                 while (*lit++ & 0x80)
                     ;
-                if (!memcmp(lit, s, len))
+                if (!memcmp(lit, s, len)) {
+                    if (m)
+                        *m = (struct evb_memo){ s, len, sl->off };
                     return put_varint(w, ((uint64_t)sl->off << 1) | 1);
+                }
             }
         }
     }
@@ -155,6 +170,11 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
         int c = __builtin_ctz(m);
         need += 21 + (col_types[c] == EVB_TEXT ? ev->c[c].len : 0);
     }
+    if (ev->src_split && (present & (UINT32_C(1) << EVB_SRC))) {
+        if (ev->c[EVB_SRC].len > EVB_SRC_FILE_MAX)
+            return -1;
+        need += 24; /* ":line" when it is written joined */
+    }
     if (sbuf_grow(&e->blob, need) < 0)
         return -1;
     unsigned char *base = (unsigned char *)e->blob.buf;
@@ -168,15 +188,33 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
     for (uint32_t m = present; m; m &= m - 1) {
         int c = __builtin_ctz(m);
         const struct evb_cell *v = &ev->c[c];
+        bool memo = e->stable_texts;
+        if (c == EVB_SRC && ev->src_split) {
+            /* what src_line() finds in "file:line": a line of at most 18 digits after a
+             * file of less than EVB_SRC_FILE_MAX bytes */
+            uint64_t line = (uint64_t)v->i;
+            if (line < UINT64_C(1000000000000000000) && v->len < EVB_SRC_FILE_MAX) {
+                w = put_varint(w, line + 1);
+                w = put_text(e, base, w, v->s, v->len, memo);
+            } else {
+                char joined[EVB_SRC_FILE_MAX + 24]; /* v->len <= EVB_SRC_FILE_MAX (above) */
+                memcpy(joined, v->s, v->len);
+                int k = snprintf(joined + v->len, sizeof(joined) - v->len, ":%llu",
+                                 (unsigned long long)line);
+                *w++ = 0;
+                w = put_text(e, base, w, joined, v->len + (size_t)k, false);
+            }
+            continue;
+        }
         if (c == EVB_SRC) {
             size_t flen;
             int64_t line = src_line(v->s, v->len, &flen);
             if (line >= 0) {
                 w = put_varint(w, (uint64_t)line + 1);
-                w = put_text(e, base, w, v->s, flen);
+                w = put_text(e, base, w, v->s, flen, memo);
             } else {
                 *w++ = 0;
-                w = put_text(e, base, w, v->s, v->len);
+                w = put_text(e, base, w, v->s, v->len, memo);
             }
             continue;
         }
@@ -189,7 +227,7 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
                 *w++ = (unsigned char)(bits >> (8 * k));
             break;
         }
-        default: w = put_text(e, base, w, v->s, v->len); break;
+        default: w = put_text(e, base, w, v->s, v->len, memo); break;
         }
     }
     sbuf_setlen(&e->blob, (size_t)(w - base));
@@ -289,6 +327,7 @@ int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
                        (uint32_t)p[pos + 3] << 24;
     pos += 4;
     ev->present = present;
+    ev->src_split = false;
     for (uint32_t m = present; m; m &= m - 1) {
         int c = __builtin_ctz(m);
         struct evb_cell *v = &ev->c[c];

@@ -88,6 +88,11 @@ struct evb_cell {
 struct evblock_event {
     int64_t ts;
     uint32_t present; /* bit (1 << enum evb_col) per non-NULL column */
+    /* Encoder only (the decoder sets it false): c[EVB_SRC] is given split, the text
+     * before ":line" in (s, len <= EVB_SRC_FILE_MAX, else evblock_enc_add() fails) and
+     * the line in i (as uint64_t bits), encoded exactly as the joined "file:line" would
+     * be, without printing and parsing the number. */
+    bool src_split;
     struct evb_cell c[EVB_NCOLS];
     char src_buf[EVB_SRC_FILE_MAX + 24]; /* decoder: the src text put back together */
 };
@@ -100,13 +105,28 @@ struct evb_slot {
 
 #define EVB_TABLE_SLOTS 8192u
 
+/* Texts by address (a small table indexed by the address): the literal each was written
+ * as or referred to, so the same address again is that reference without hashing the
+ * text (only when the caller says its texts are stable, struct evblock_enc.stable_texts). */
+#define EVB_MEMO_SLOTS 128u
+struct evb_memo {
+    const char *s;
+    size_t len;
+    uint32_t off;
+};
+
 struct evblock_enc {
     struct sbuf blob;
     int64_t ts_min, ts_max;
     size_t n;
     uint32_t gen;
     bool share_texts; /* write repeated texts once (default true; off for measuring) */
+    /* Set by a caller whose texts stay at their address, unchanged, until the block is
+     * written (default false): a text at the address of the column's previous one is the
+     * same text. The blob is byte for byte what it would be without. */
+    bool stable_texts;
     struct evb_slot *slots;
+    struct evb_memo memo[EVB_MEMO_SLOTS];
 };
 
 void evblock_enc_init(struct evblock_enc *e);

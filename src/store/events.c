@@ -54,8 +54,9 @@ static void cell_real(struct evblock_event *x, enum evb_col c, double v)
     x->c[c].r = v;
 }
 
-/* The columns the old events row had, from a batch's event row. */
-static void ev_cells(const struct ev *e, struct evblock_event *x)
+/* The columns the old events row had, from a batch's event row. @sqlstate: the
+ * chunk's previous SQLSTATE text (rows repeat it: the same address for the encoder). */
+static void ev_cells(const struct ev *e, struct evblock_event *x, const char **sqlstate)
 {
     const struct event_facts *f = &e->facts;
     x->ts = e->ts;
@@ -63,8 +64,11 @@ static void ev_cells(const struct ev *e, struct evblock_event *x)
     cell_cstr(x, EVB_KIND, event_kind_name(e->kind));
     if (e->sev != SEV_NONE)
         cell_cstr(x, EVB_SEVERITY, severity_name(e->sev));
-    if (e->sqlstate[0])
-        cell_cstr(x, EVB_SQLSTATE, e->sqlstate);
+    if (e->sqlstate[0]) {
+        if (!*sqlstate || strcmp(*sqlstate, e->sqlstate))
+            *sqlstate = e->sqlstate;
+        cell_cstr(x, EVB_SQLSTATE, *sqlstate);
+    }
     cell_text(x, EVB_DATABASE, e->database);
     cell_text(x, EVB_USERNAME, e->user);
     cell_text(x, EVB_APPLICATION, e->application);
@@ -97,7 +101,11 @@ static void ev_cells(const struct ev *e, struct evblock_event *x)
     cell_int(x, EVB_BLOCKER_PID, f->blocker_pid);
     cell_int(x, EVB_DISTANCE_KB, f->distance_kb);
     cell_int(x, EVB_PORT, f->port);
-    cell_text(x, EVB_SRC, e->src);
+    x->src_split = true;
+    if (e->src_file.p) {
+        cell_text(x, EVB_SRC, e->src_file);
+        x->c[EVB_SRC].i = (int64_t)e->src_line;
+    }
 }
 
 static int insert_block(sqlite3 *db, sqlite3_stmt *st, const struct evblock_enc *enc,
@@ -163,11 +171,17 @@ int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct
         if (c->evs[i].ts < ts_min)
             ts_min = c->evs[i].ts;
     evblock_enc_start(enc, ts_min);
-    for (size_t i = 0; i < c->n; i++) {
-        ev_cells(&c->evs[i], x);
-        if (block_add(s->db, st, enc, &kinds, x, UINT32_C(1) << c->evs[i].kind, ts_min, d) < 0)
-            return -1;
+    /* the chunk's texts stay in its arena (and the names are static) until it is freed */
+    enc->stable_texts = true;
+    const char *sqlstate = NULL;
+    int rc = 0;
+    for (size_t i = 0; i < c->n && rc == 0; i++) {
+        ev_cells(&c->evs[i], x, &sqlstate);
+        rc = block_add(s->db, st, enc, &kinds, x, UINT32_C(1) << c->evs[i].kind, ts_min, d);
     }
+    enc->stable_texts = false;
+    if (rc < 0)
+        return -1;
     return insert_block(s->db, st, enc, kinds, d);
 }
 
@@ -617,6 +631,7 @@ static void mig_cells(sqlite3_stmt *st, struct evblock_event *x)
 {
     x->ts = sqlite3_column_int64(st, 0);
     x->present = 0;
+    x->src_split = false;
     for (int c = 0; c < EVB_NCOLS; c++) {
         int col = c + 1;
         if (sqlite3_column_type(st, col) == SQLITE_NULL)

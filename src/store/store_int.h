@@ -86,7 +86,11 @@ struct ev {
     enum event_kind kind;
     enum event_severity sev;
     char sqlstate[6];
-    struct span database, user, application, message, detail, src;
+    /* src is "src_file:src_line" (absent: src_file.p NULL), kept apart for the encoder
+     * (struct evblock_event.src_split). database, user, application and src_file equal to
+     * the chunk's previous row's share its copy. */
+    struct span database, user, application, message, detail, src_file;
+    uint64_t src_line;
     int64_t pid;
     bool has_fp;
     uint64_t fp;
@@ -104,6 +108,8 @@ struct store_ev_chunk {
     struct arena arena;
     struct ev *evs;
     size_t n, a, n_done;
+    /* the last copies of database, user, application and src_file (event_row()) */
+    struct span last_db, last_user, last_app, last_file;
 };
 void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch);
 void ev_chunk_free(struct store_ev_chunk *c);
@@ -145,7 +151,14 @@ struct store_batch {
     uint64_t records, rejects;
     struct htab names_ix, aggs_ix, cats_ix, qids_ix, errs_ix, recs_ix, rejs_ix;
     struct name *names;
-    uint32_t db_hint, user_hint;      /* intern(): the last database and user */
+    uint32_t db_hint, user_hint; /* intern(): the last database and user */
+    /* Recent rows by a cheap mix of their key (index + 1; checked against the row's key
+     * before use, so never stale): most records hit one of a few hundred keys, found here
+     * without the hash table's hash and probe. */
+#define STORE_BATCH_CACHE_BITS 9
+    uint32_t agg_cache[1u << STORE_BATCH_CACHE_BITS];
+    uint32_t cat_cache[1u << STORE_BATCH_CACHE_BITS];
+    uint32_t qid_cache[1u << STORE_BATCH_CACHE_BITS];
     uint32_t rec_hint[EV_KIND_COUNT]; /* record_count(): the last row per kind, +1 */
     struct agg *aggs;
     struct cat *cats;

@@ -6,7 +6,8 @@
  * The first byte picks the mode. Mode 0: decode the rest (never reading outside it);
  * the events it yields must encode into a block that decodes to the same events. Mode
  * 1: the rest describes events (column mask, values, texts cut from the input); each
- * must come back exactly, with and without shared texts.
+ * must come back exactly, with and without shared texts, and the block must be the same
+ * bytes when the encoder is told the texts are stable.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -87,6 +88,18 @@ static void round_trip(const struct held *h, bool share)
     }
     require(rc == 0 && n == h->n, "own block did not decode to its end");
     free(x);
+    /* The texts are held still: with stable_texts the blob is the same bytes. */
+    char *first = xmalloc(blob.len + 1);
+    memcpy(first, blob.p, blob.len);
+    size_t first_len = blob.len;
+    enc.stable_texts = true;
+    evblock_enc_start(&enc, ts_min);
+    for (size_t i = 0; i < h->n; i++)
+        require(evblock_enc_add(&enc, &h->ev[i]) == 0, "encode refused an event");
+    blob = evblock_enc_blob(&enc);
+    require(blob.len == first_len && !memcmp(blob.p, first, first_len),
+            "stable texts changed the block");
+    free(first);
     evblock_enc_release(&enc);
 }
 

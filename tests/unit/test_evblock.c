@@ -7,6 +7,7 @@
  * its bounds, never read past.
  */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -196,6 +197,95 @@ static void test_repeated_texts_written_once(void)
     free(ev);
 }
 
+/* Encode @n events into a new block of @enc; returns a copy of the blob (free it). */
+static char *encode_copy(struct evblock_enc *enc, const struct evblock_event *ev, size_t n,
+                         size_t *len)
+{
+    evblock_enc_start(enc, ev[0].ts);
+    for (size_t i = 0; i < n; i++)
+        CHECK_EQ_INT(evblock_enc_add(enc, &ev[i]), 0);
+    *len = enc->blob.len;
+    char *copy = xmalloc(*len + 1);
+    memcpy(copy, enc->blob.buf, *len);
+    return copy;
+}
+
+/* The batch's fast path gives src split (file, line) and marks its texts stable (a text
+ * at the address of the column's previous one is that text): the blob is byte for byte
+ * the one the joined "file:line" texts give with every text hashed, also when the text
+ * table is full (a repeated text then may have no literal to refer to), for lines with
+ * 18 digits or more and files of EVB_SRC_FILE_MAX bytes (then written joined). */
+static void test_split_src_and_stable_texts_same_blob(void)
+{
+    size_t n = 6144; /* 8 500 distinct texts: more than the table's 8 192 slots */
+    struct evblock_event *joined = xcalloc(n, sizeof(*joined));
+    struct evblock_event *split = xcalloc(n, sizeof(*split));
+    char(*msg)[32] = xcalloc(5 * n, 32);
+    char(*src)[EVB_SRC_FILE_MAX + 32] = xcalloc(8, EVB_SRC_FILE_MAX + 32);
+    static const char *const files[] = { "/var/log/pg.log", "pg15.log", "", "data/log 7" };
+    static const uint64_t lines[] = { 1,         0, 17, 999999999999999999u, 1000000000000000000u,
+                                      UINT64_MAX };
+    char *long_file = xmalloc(EVB_SRC_FILE_MAX + 1);
+    memset(long_file, 'f', EVB_SRC_FILE_MAX);
+    for (size_t i = 0; i < n; i++) {
+        struct evblock_event *j = &joined[i], *x = &split[i];
+        j->ts = x->ts = 5000 + (int64_t)(i % 7) * 3;
+        /* one address for runs of 3 events, then a new copy of the same bytes */
+        SET_STR(j, EVB_KIND, "checkpoint");
+        SET_STR(j, EVB_DATABASE, "app");
+        set_int(j, EVB_PID, (int64_t)i);
+        for (int k = 0; k < 5; k++) {
+            char *m = msg[5 * (i / 3 * 3) + (size_t)k];
+            if (i % 3 == 0)
+                snprintf(m, 32, "t%zu/%d", i < n / 6 * 5 ? i : i % 64, k);
+            set_text(j,
+                     k == 0   ? EVB_MESSAGE
+                     : k == 1 ? EVB_DETAIL
+                     : k == 2 ? EVB_RELATION
+                     : k == 3 ? EVB_LOCK_OBJECT
+                              : EVB_HOST,
+                     m, strlen(m));
+        }
+        *x = *j;
+        size_t f = i % 6;
+        const char *file = f < 4 ? files[f] : long_file;
+        size_t flen = f < 4 ? strlen(file) : f == 4 ? EVB_SRC_FILE_MAX - 1 : EVB_SRC_FILE_MAX;
+        uint64_t line = lines[i % ARRAY_SIZE(lines)];
+        char *buf = src[i % 8];
+        memcpy(buf, file, flen);
+        int k = snprintf(buf + flen, 32, ":%llu", (unsigned long long)line);
+        char *jt = xmalloc(flen + (size_t)k + 1);
+        memcpy(jt, buf, flen + (size_t)k + 1);
+        set_text(j, EVB_SRC, jt, flen + (size_t)k);
+        set_text(x, EVB_SRC, file, flen);
+        x->c[EVB_SRC].i = (int64_t)line;
+        x->src_split = true;
+    }
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    size_t la, lb;
+    char *a = encode_copy(&enc, joined, n, &la);
+    enc.stable_texts = true;
+    char *b = encode_copy(&enc, split, n, &lb);
+    CHECK_EQ_INT((long long)la, (long long)lb);
+    CHECK(la == lb && !memcmp(a, b, la));
+    check_decodes_to(span_make(b, lb), joined, n);
+    /* a file beyond EVB_SRC_FILE_MAX cannot be given split */
+    split[0].c[EVB_SRC].len = EVB_SRC_FILE_MAX + 1;
+    evblock_enc_start(&enc, split[0].ts);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &split[0]), -1);
+    for (size_t i = 0; i < n; i++)
+        free((char *)joined[i].c[EVB_SRC].s);
+    free(a);
+    free(b);
+    free(long_file);
+    free(src);
+    free(msg);
+    free(split);
+    free(joined);
+    evblock_enc_release(&enc);
+}
+
 /* Decode a damaged blob to its end: it either fails or yields events, never more than
  * it has bytes for (ASan/UBSan catch any read outside it: the copy is exactly len). */
 static int decode_all(const unsigned char *p, size_t len)
@@ -280,6 +370,7 @@ static void test_corrupt_blobs(void)
 TEST_LIST = {
     { "every_column_round_trip", test_every_column_round_trip },
     { "repeated_texts_written_once", test_repeated_texts_written_once },
+    { "split_src_and_stable_texts_same_blob", test_split_src_and_stable_texts_same_blob },
     { "corrupt_blobs", test_corrupt_blobs },
     { NULL, NULL },
 };
