@@ -68,8 +68,9 @@ struct plans_batch {
     struct call_rec *calls;
     size_t n_calls, a_calls;
     struct normalizer *nz;
-    struct arena arena;   /* texts kept until the commit */
-    struct arena scratch; /* one analysis, reset per record */
+    struct plan_memo *memo; /* parsed plans by body, kept across batches */
+    struct arena arena;     /* texts kept until the commit */
+    struct arena scratch;   /* one analysis, reset per record */
     struct sbuf red;
     struct htab shapes_ix, keys_ix;
     struct shape_agg *shapes;
@@ -83,6 +84,7 @@ static struct plans_batch *batch_new(bool keep_literals)
     struct plans_batch *pb = xcalloc(1, sizeof(*pb));
     pb->keep_literals = keep_literals;
     pb->nz = normalize_new(NULL);
+    pb->memo = plan_memo_new();
     arena_init(&pb->arena, 256 * 1024);
     arena_init(&pb->scratch, 256 * 1024);
     sbuf_init(&pb->red, 2 * (size_t)SIFT_MAX_PLAN_SAMPLE_BYTES);
@@ -119,6 +121,7 @@ void plans_batch_free(struct plans_batch *pb)
     arena_release(&pb->scratch);
     sbuf_release(&pb->red);
     normalize_free(pb->nz);
+    plan_memo_free(pb->memo);
     free(pb);
 }
 
@@ -233,7 +236,7 @@ void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
 
     if (db.len > 4096)
         db.len = 4096;
-    plan_analyze(ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
+    plan_analyze_memo(pb->memo, ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
     /* An unreadable plan still counts, under shape 0, with its reason as the shape. */
     uint64_t plan_fp = pa.parsed ? pa.fingerprint : 0;
     struct span shape = pa.parsed ? pa.shape : span_cstr(pa.reason ? pa.reason : "not a plan");
