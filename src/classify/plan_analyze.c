@@ -110,6 +110,10 @@ struct memo_entry {
     int rc;
     struct plan p;             /* parsed from body, strings in arena */
     struct plan_analysis base; /* analyze_tree()'s result, spans in arena */
+    bool fixed;                /* insights do not depend on the duration: */
+    bool have_insights;        /* ... and these are they (copies in arena) */
+    struct plan_insight *insights;
+    size_t n_insights;
 };
 
 struct plan_memo {
@@ -134,6 +138,11 @@ void plan_memo_free(struct plan_memo *m)
     arena_release(&m->arena);
     free(m->e);
     free(m);
+}
+
+static struct span keep_span(struct arena *a, struct span s)
+{
+    return s.p ? arena_dup(a, s.p, s.len) : s;
 }
 
 static void memo_clear(struct plan_memo *m)
@@ -173,11 +182,31 @@ void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format f
         e->fmt = fmt;
         e->body = arena_dup(&m->arena, body.p, body.len);
         e->rc = analyze_tree(&e->p, e->body, fmt, &m->arena, &e->base);
+        e->fixed = e->rc == 0 && !plan_insights_use_duration(&e->p);
+        e->have_insights = false;
         m->slots[i] = ++m->n;
     }
     *out = e->base;
-    if (e->rc == 0)
-        plan_insights(&e->p, duration_ms, a, out);
+    if (e->rc < 0)
+        return;
+    if (e->have_insights) {
+        out->insights = e->insights;
+        out->n_insights = e->n_insights;
+        return;
+    }
+    plan_insights(&e->p, duration_ms, a, out);
+    if (e->fixed) { /* kept for the next records of this body */
+        e->n_insights = out->n_insights;
+        e->insights = arena_alloc(&m->arena, (out->n_insights + 1) * sizeof(*e->insights));
+        for (size_t k = 0; k < out->n_insights; k++) {
+            struct plan_insight in = out->insights[k];
+            in.node = keep_span(&m->arena, in.node);
+            in.explanation = keep_span(&m->arena, in.explanation);
+            in.evidence = keep_span(&m->arena, in.evidence);
+            e->insights[k] = in;
+        }
+        e->have_insights = true;
+    }
 }
 
 /* ---------------------------------------------------------------- advisor */
