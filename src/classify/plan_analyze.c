@@ -145,6 +145,11 @@ static struct span keep_span(struct arena *a, struct span s)
     return s.p ? arena_dup(a, s.p, s.len) : s;
 }
 
+size_t plan_memo_count(const struct plan_memo *m)
+{
+    return m->n;
+}
+
 static void memo_clear(struct plan_memo *m)
 {
     arena_reset(&m->arena);
@@ -152,10 +157,32 @@ static void memo_clear(struct plan_memo *m)
     memset(m->slots, 0, sizeof(m->slots));
 }
 
+/*
+ * Whether @body carries the run's own actual times (log_analyze with log_timing): such a
+ * text differs from run to run, so a real log never repeats it and keeping it would only
+ * cost memory. (A benchmark that concatenates one log many times repeats every text; the
+ * memo must not make it look faster than a real log of that size would be.) The words
+ * are EXPLAIN's: "actual time=" (text), "Actual Total Time" (JSON, YAML),
+ * "Actual-Total-Time" (XML). A query text that happens to contain them only makes its
+ * plan uncached; the result is the same either way.
+ */
+bool plan_memo_keep_per_run;
+
+static bool per_run_text(struct span body, enum plan_format fmt)
+{
+    if (plan_memo_keep_per_run)
+        return false;
+    switch (fmt) {
+    case PLAN_TEXT: return span_find(body, 0, SPAN_LIT("actual time=")) >= 0;
+    case PLAN_XML: return span_find(body, 0, SPAN_LIT("Actual-Total-Time")) >= 0;
+    default: return span_find(body, 0, SPAN_LIT("Actual Total Time")) >= 0;
+    }
+}
+
 void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format fmt,
                        double duration_ms, struct arena *a, struct plan_analysis *out)
 {
-    if (body.len > PLAN_MEMO_MAX_BODY || !body.p) {
+    if (body.len > PLAN_MEMO_MAX_BODY || !body.p || per_run_text(body, fmt)) {
         struct plan p;
         if (analyze_tree(&p, body, fmt, a, out) == 0)
             plan_insights(&p, duration_ms, a, out);

@@ -3,7 +3,9 @@
  * test_plan_memo - plan_analyze_memo() (ingest: each distinct plan body parsed once)
  * gives what plan_analyze() gives, field by field and insight by insight, for every plan
  * of every fixture (csv, jsonlog, stderr), for a body met again with another duration
- * (insights depend on it), and across the memo's emptying when it is full.
+ * (insights depend on it), and across the memo's emptying when it is full; and that a
+ * body with the run's actual times is not kept (no real log repeats it) while one
+ * without them is.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -139,6 +141,7 @@ static void test_fixtures_agree(void)
     static const char *const exts[] = { "csv", "json", "log" };
     struct plan_memo *m = plan_memo_new();
     size_t total = 0, insights = 0;
+    plan_memo_keep_per_run = true; /* every fixture plan has actual times */
 
     for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
         for (size_t e = 0; e < sizeof(exts) / sizeof(exts[0]); e++) {
@@ -160,7 +163,9 @@ static void test_fixtures_agree(void)
             fx_free(&fx);
         }
     }
+    CHECK_MSG(plan_memo_count(m) > 0, "the memo kept nothing");
     plan_memo_free(m);
+    plan_memo_keep_per_run = false;
     CHECK_MSG(total > 300, "only %zu fixture plans", total);
     CHECK_MSG(insights > 50, "only %zu insights", insights);
 }
@@ -171,6 +176,7 @@ static void test_memo_overflow(void)
     struct fx fx = { 0 };
     struct plan_memo *m = plan_memo_new();
 
+    plan_memo_keep_per_run = true; /* the bodies below have actual times */
     for (int i = 0; i < 9000; i++) {
         char buf[512];
         int n = snprintf(buf, sizeof(buf),
@@ -186,10 +192,74 @@ static void test_memo_overflow(void)
     check_all(&fx, m, "synthetic");
     fx_free(&fx);
     plan_memo_free(m);
+    plan_memo_keep_per_run = false;
+}
+
+/* What is kept: a body without the run's times (log_analyze off, or log_timing off) is
+ * kept and met again; one with them (text, JSON, YAML, XML) is analysed every time and
+ * never kept, also when it repeats, as it does only in a log concatenated with itself. */
+static void test_per_run_not_kept(void)
+{
+    static const struct {
+        enum plan_format fmt;
+        const char *body;
+        bool kept;
+    } cases[] = {
+        { PLAN_TEXT,
+          "Query Text: select * from t where a = $1\n"
+          "Seq Scan on t  (cost=0.00..35.50 rows=10 width=4)\n  Filter: (a = $1)\n",
+          true },
+        { PLAN_TEXT,
+          "Query Text: select * from t where a = $1\n"
+          "Seq Scan on t  (cost=0.00..35.50 rows=10 width=4) (actual rows=3 loops=1)\n"
+          "  Filter: (a = $1)\n  Rows Removed by Filter: 97\n",
+          true },
+        { PLAN_TEXT,
+          "Query Text: select * from t where a = $1\n"
+          "Seq Scan on t  (cost=0.00..35.50 rows=10 width=4) (actual time=0.010..0.500 "
+          "rows=3 loops=1)\n  Filter: (a = $1)\n  Rows Removed by Filter: 97\n",
+          false },
+        { PLAN_JSON,
+          "{\"Query Text\": \"select 1\", \"Plan\": {\"Node Type\": \"Result\", "
+          "\"Startup Cost\": 0.00, \"Total Cost\": 0.01, \"Plan Rows\": 1, \"Plan Width\": 4, "
+          "\"Actual Startup Time\": 0.001, \"Actual Total Time\": 0.002, \"Actual Rows\": 1, "
+          "\"Actual Loops\": 1}}",
+          false },
+        { PLAN_YAML,
+          "Query Text: \"select 1\"\nPlan: \n  Node Type: \"Result\"\n  Startup Cost: 0.00\n"
+          "  Total Cost: 0.01\n  Plan Rows: 1\n  Plan Width: 4\n  Actual Startup Time: 0.001\n"
+          "  Actual Total Time: 0.002\n  Actual Rows: 1\n  Actual Loops: 1\n",
+          false },
+        { PLAN_XML,
+          "<explain xmlns=\"http://www.postgresql.org/2009/explain\">\n  <Query>\n    <Plan>\n"
+          "      <Node-Type>Result</Node-Type>\n      "
+          "<Actual-Total-Time>0.002</Actual-Total-Time>\n"
+          "    </Plan>\n  </Query>\n</explain>",
+          false },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct plan_memo *m = plan_memo_new();
+        struct arena a = ARENA_INIT, b = ARENA_INIT;
+        struct span body = span_make(cases[i].body, strlen(cases[i].body));
+        for (int round = 0; round < 2; round++) {
+            struct plan_analysis want, got;
+            plan_analyze(body, cases[i].fmt, 5.0, &a, &want);
+            plan_analyze_memo(m, body, cases[i].fmt, 5.0, &b, &got);
+            compare("per-run", i, &want, &got);
+            arena_reset(&a);
+            arena_reset(&b);
+        }
+        CHECK_MSG(plan_memo_count(m) == (cases[i].kept ? 1u : 0u), "case %zu: %zu kept", i,
+                  plan_memo_count(m));
+        arena_release(&a);
+        arena_release(&b);
+        plan_memo_free(m);
+    }
 }
 
 TEST_LIST = {
     { "fixtures_agree", test_fixtures_agree },
     { "memo_overflow", test_memo_overflow },
+    { "per_run_not_kept", test_per_run_not_kept },
     { NULL, NULL },
 };
