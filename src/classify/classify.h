@@ -128,6 +128,27 @@ struct plan_analysis {
 void plan_analyze(struct span body, enum plan_format fmt, double duration_ms, struct arena *a,
                   struct plan_analysis *out);
 
+/* Plan analysis for ingest, each distinct body parsed once: a plan_memo keeps the trees
+ * of recent bodies (their own copies; bounded by PLAN_MEMO_BYTES and PLAN_MEMO_PLANS,
+ * then emptied) so that a body seen again (auto_explain without log_analyze logs the
+ * same text for every run of a plan) skips parsing and the shape. Bodies with the run's
+ * actual times (log_analyze + log_timing) are never kept: no real log repeats them.
+ * plan_analyze_memo()
+ * gives what plan_analyze() gives (insights are computed per record, with its
+ * duration), except the index advice: n_suggestions and n_indexes are 0. out->query
+ * and spans into the tree point into the memo: valid until the next call. Owns its
+ * copies; one thread at a time. */
+struct plan_memo;
+struct plan_memo *plan_memo_new(void);
+void plan_memo_free(struct plan_memo *m); /* NULL is a no-op */
+void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format fmt,
+                       double duration_ms, struct arena *a, struct plan_analysis *out);
+/* Bodies kept now (tests). */
+size_t plan_memo_count(const struct plan_memo *m);
+/* Tests only: keep bodies with actual times too (every fixture plan has them), so the
+ * memo's own path is compared with plan_analyze() on real plans. Never set in the program. */
+extern bool plan_memo_keep_per_run;
+
 /*
  * Append @body to @out with its tenant data taken out (plan_redact.c): the Query Text
  * and every expression the plan prints (Filter, Index Cond, Sort Key, Output, ...) get

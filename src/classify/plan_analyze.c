@@ -10,6 +10,8 @@
 #include "classify/classify_int.h"
 #include "classify/plan.h"
 #include "core/sbuf.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include "core/xalloc.h"
 
 /* The one-line display shape: labels in pre-order, children in parentheses when a node
@@ -53,36 +55,185 @@ static void display_shape(const struct plan *p, struct sbuf *out, size_t max)
     (void)rc;
 }
 
-void plan_analyze(struct span body, enum plan_format fmt, double duration_ms, struct arena *a,
-                  struct plan_analysis *out)
+/* What plan_analyze() gives before the insights, from the parse of @body in @a. */
+static int analyze_tree(struct plan *p, struct span body, enum plan_format fmt, struct arena *a,
+                        struct plan_analysis *out)
 {
-    struct plan p;
     struct sbuf sb = SBUF_INIT;
 
     memset(out, 0, sizeof(*out));
     out->format = fmt;
     out->total_ms = -1;
-    if (plan_parse(&p, fmt, body, a) < 0) {
-        out->reason = p.error ? p.error : "not a plan";
-        out->query = p.query;
-        return;
+    if (plan_parse(p, fmt, body, a) < 0) {
+        out->reason = p->error ? p->error : "not a plan";
+        out->query = p->query;
+        return -1;
     }
     out->parsed = true;
-    out->reason = p.error; /* parsed in part */
-    out->truncated = p.truncated;
-    out->analyzed = p.analyzed;
-    out->timing = p.timing;
-    out->buffers = p.buffers;
-    out->query = p.query;
-    out->nodes = p.n_nodes;
-    out->unknown_lines = p.unknown_lines;
-    out->total_ms = plan_node_ms(&p.nodes[0]);
-    out->fingerprint = plan_shape(&p, &sb);
-    display_shape(&p, &sb, 480);
+    out->reason = p->error; /* parsed in part */
+    out->truncated = p->truncated;
+    out->analyzed = p->analyzed;
+    out->timing = p->timing;
+    out->buffers = p->buffers;
+    out->query = p->query;
+    out->nodes = p->n_nodes;
+    out->unknown_lines = p->unknown_lines;
+    out->total_ms = plan_node_ms(&p->nodes[0]);
+    out->fingerprint = plan_shape(p, &sb);
+    display_shape(p, &sb, 480);
     out->shape = arena_dup(a, sb.buf, sb.len);
     sbuf_release(&sb);
+    return 0;
+}
+
+void plan_analyze(struct span body, enum plan_format fmt, double duration_ms, struct arena *a,
+                  struct plan_analysis *out)
+{
+    struct plan p;
+
+    if (analyze_tree(&p, body, fmt, a, out) < 0)
+        return;
     plan_insights(&p, duration_ms, a, out);
     plan_index_advice(&p, a, out);
+}
+
+/* ---------------------------------------------------------------- memo */
+
+#define PLAN_MEMO_BYTES    ((size_t)16 << 20) /* arena bytes (body copies and trees), at most */
+#define PLAN_MEMO_PLANS    4096u              /* bodies, at most (a power of two) */
+#define PLAN_MEMO_MAX_BODY ((size_t)1 << 20)  /* larger bodies are not kept */
+
+struct memo_entry {
+    uint64_t hash;
+    struct span body; /* copy in arena */
+    enum plan_format fmt;
+    int rc;
+    struct plan p;             /* parsed from body, strings in arena */
+    struct plan_analysis base; /* analyze_tree()'s result, spans in arena */
+    bool fixed;                /* insights do not depend on the duration: */
+    bool have_insights;        /* ... and these are they (copies in arena) */
+    struct plan_insight *insights;
+    size_t n_insights;
+};
+
+struct plan_memo {
+    struct arena arena;
+    struct memo_entry *e;
+    uint32_t n;
+    uint32_t slots[2 * PLAN_MEMO_PLANS]; /* index + 1 into e; 0: empty */
+};
+
+struct plan_memo *plan_memo_new(void)
+{
+    struct plan_memo *m = xcalloc(1, sizeof(*m));
+    arena_init(&m->arena, 256 * 1024);
+    m->e = xcalloc(PLAN_MEMO_PLANS, sizeof(*m->e));
+    return m;
+}
+
+void plan_memo_free(struct plan_memo *m)
+{
+    if (!m)
+        return;
+    arena_release(&m->arena);
+    free(m->e);
+    free(m);
+}
+
+static struct span keep_span(struct arena *a, struct span s)
+{
+    return s.p ? arena_dup(a, s.p, s.len) : s;
+}
+
+size_t plan_memo_count(const struct plan_memo *m)
+{
+    return m->n;
+}
+
+static void memo_clear(struct plan_memo *m)
+{
+    arena_reset(&m->arena);
+    m->n = 0;
+    memset(m->slots, 0, sizeof(m->slots));
+}
+
+/*
+ * Whether @body carries the run's own actual times (log_analyze with log_timing): such a
+ * text differs from run to run, so a real log never repeats it and keeping it would only
+ * cost memory. (A benchmark that concatenates one log many times repeats every text; the
+ * memo must not make it look faster than a real log of that size would be.) The words
+ * are EXPLAIN's: "actual time=" (text), "Actual Total Time" (JSON, YAML),
+ * "Actual-Total-Time" (XML). A query text that happens to contain them only makes its
+ * plan uncached; the result is the same either way.
+ */
+bool plan_memo_keep_per_run;
+
+static bool per_run_text(struct span body, enum plan_format fmt)
+{
+    if (plan_memo_keep_per_run)
+        return false;
+    switch (fmt) {
+    case PLAN_TEXT: return span_find(body, 0, SPAN_LIT("actual time=")) >= 0;
+    case PLAN_XML: return span_find(body, 0, SPAN_LIT("Actual-Total-Time")) >= 0;
+    default: return span_find(body, 0, SPAN_LIT("Actual Total Time")) >= 0;
+    }
+}
+
+void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format fmt,
+                       double duration_ms, struct arena *a, struct plan_analysis *out)
+{
+    if (body.len > PLAN_MEMO_MAX_BODY || !body.p || per_run_text(body, fmt)) {
+        struct plan p;
+        if (analyze_tree(&p, body, fmt, a, out) == 0)
+            plan_insights(&p, duration_ms, a, out);
+        return;
+    }
+    uint64_t h = XXH3_64bits_withSeed(body.p, body.len, (uint64_t)fmt);
+    uint32_t mask = 2 * PLAN_MEMO_PLANS - 1, i = (uint32_t)h & mask;
+    struct memo_entry *e = NULL;
+    for (; m->slots[i]; i = (i + 1) & mask) {
+        struct memo_entry *x = &m->e[m->slots[i] - 1];
+        if (x->hash == h && x->fmt == fmt && span_eq(x->body, body)) {
+            e = x;
+            break;
+        }
+    }
+    if (!e) {
+        if (m->n == PLAN_MEMO_PLANS || m->arena.used > PLAN_MEMO_BYTES) {
+            memo_clear(m);
+            for (i = (uint32_t)h & mask; m->slots[i]; i = (i + 1) & mask)
+                ;
+        }
+        e = &m->e[m->n];
+        e->hash = h;
+        e->fmt = fmt;
+        e->body = arena_dup(&m->arena, body.p, body.len);
+        e->rc = analyze_tree(&e->p, e->body, fmt, &m->arena, &e->base);
+        e->fixed = e->rc == 0 && !plan_insights_use_duration(&e->p);
+        e->have_insights = false;
+        m->slots[i] = ++m->n;
+    }
+    *out = e->base;
+    if (e->rc < 0)
+        return;
+    if (e->have_insights) {
+        out->insights = e->insights;
+        out->n_insights = e->n_insights;
+        return;
+    }
+    plan_insights(&e->p, duration_ms, a, out);
+    if (e->fixed) { /* kept for the next records of this body */
+        e->n_insights = out->n_insights;
+        e->insights = arena_alloc(&m->arena, (out->n_insights + 1) * sizeof(*e->insights));
+        for (size_t k = 0; k < out->n_insights; k++) {
+            struct plan_insight in = out->insights[k];
+            in.node = keep_span(&m->arena, in.node);
+            in.explanation = keep_span(&m->arena, in.explanation);
+            in.evidence = keep_span(&m->arena, in.evidence);
+            e->insights[k] = in;
+        }
+        e->have_insights = true;
+    }
 }
 
 /* ---------------------------------------------------------------- advisor */

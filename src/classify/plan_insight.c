@@ -575,6 +575,17 @@ static void triggers(struct ctx *c)
     }
 }
 
+bool plan_insights_use_duration(const struct plan *p)
+{
+    /* the negations of the first tests of jit() and triggers(), NaN included */
+    if (!(p->jit_total_ms < PLAN_JIT_MIN_MS))
+        return true;
+    for (uint32_t i = 0; i < p->n_triggers; i++)
+        if (!(p->triggers[i].time_ms < PLAN_TRIGGER_MIN_MS))
+            return true;
+    return false;
+}
+
 void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
                    struct plan_analysis *pa)
 {

@@ -18,6 +18,12 @@
 
 #define PLAN_YAML_MAX_FLOW 16
 
+/* The bytes prepare() must look at; runs of others are copied as they are. */
+static const unsigned char yaml_special[256] = {
+    ['\n'] = 1, ['\t'] = 1, ['"'] = 1, ['\''] = 1, ['['] = 1,
+    ['{'] = 1,  [']'] = 1,  ['}'] = 1, ['\\'] = 1,
+};
+
 /* Copy @body into @a without one leading TAB per line; NULL if the flow nesting is
  * deeper than PLAN_YAML_MAX_FLOW. */
 static char *prepare(struct span body, struct arena *a, size_t *len)
@@ -28,6 +34,18 @@ static char *prepare(struct span body, struct arena *a, size_t *len)
     char quote = 0;
 
     for (size_t i = 0; i < body.len; i++) {
+        /* a run of ordinary bytes: copied, and none is at a line's start after the first */
+        size_t j = i;
+        while (j < body.len && !yaml_special[(unsigned char)body.p[j]])
+            j++;
+        if (j > i) {
+            memcpy(out + n, body.p + i, j - i);
+            n += j - i;
+            bol = false;
+            i = j;
+            if (i == body.len)
+                break;
+        }
         char c = body.p[i];
         if (bol && c == '\t') {
             bol = false;

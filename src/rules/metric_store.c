@@ -450,7 +450,8 @@ static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest,
     static const char *const hi[] = {
         "SELECT max(last_seen) FROM queries",
         "SELECT max(ts_max) FROM event_blocks",
-        "SELECT max(ts) FROM plan_calls",
+        ("SELECT max(ts_max) FROM plan_call_blocks"
+         " WHERE minute = (SELECT max(minute) FROM plan_call_blocks)"),
     };
     struct mstore *m = (struct mstore *)ms;
     int64_t v;

@@ -68,6 +68,9 @@ static int apply(sqlite3 *db, const char *path, const struct embedded_file *f, i
         /* 006 made event_blocks: the old events rows move there (C: the encoding) */
         if (n == 6 && evblocks_migrate(db, d) < 0)
             return fail_apply(db, path, f->path, NULL, d); /* d says why */
+        /* 007 made plan_call_blocks: the old plan_calls rows move there */
+        if (n == 7 && plan_calls_migrate(db, d) < 0)
+            return fail_apply(db, path, f->path, NULL, d);
         if (user_version(db, path, &now, d) < 0)
             return fail_apply(db, path, f->path, NULL, d);
         if (now != n)

@@ -68,8 +68,9 @@ struct plans_batch {
     struct call_rec *calls;
     size_t n_calls, a_calls;
     struct normalizer *nz;
-    struct arena arena;   /* texts kept until the commit */
-    struct arena scratch; /* one analysis, reset per record */
+    struct plan_memo *memo; /* parsed plans by body, kept across batches */
+    struct arena arena;     /* texts kept until the commit */
+    struct arena scratch;   /* one analysis, reset per record */
     struct sbuf red;
     struct htab shapes_ix, keys_ix;
     struct shape_agg *shapes;
@@ -83,6 +84,7 @@ static struct plans_batch *batch_new(bool keep_literals)
     struct plans_batch *pb = xcalloc(1, sizeof(*pb));
     pb->keep_literals = keep_literals;
     pb->nz = normalize_new(NULL);
+    pb->memo = plan_memo_new();
     arena_init(&pb->arena, 256 * 1024);
     arena_init(&pb->scratch, 256 * 1024);
     sbuf_init(&pb->red, 2 * (size_t)SIFT_MAX_PLAN_SAMPLE_BYTES);
@@ -119,6 +121,7 @@ void plans_batch_free(struct plans_batch *pb)
     arena_release(&pb->scratch);
     sbuf_release(&pb->red);
     normalize_free(pb->nz);
+    plan_memo_free(pb->memo);
     free(pb);
 }
 
@@ -233,7 +236,7 @@ void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
 
     if (db.len > 4096)
         db.len = 4096;
-    plan_analyze(ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
+    plan_analyze_memo(pb->memo, ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
     /* An unreadable plan still counts, under shape 0, with its reason as the shape. */
     uint64_t plan_fp = pa.parsed ? pa.fingerprint : 0;
     struct span shape = pa.parsed ? pa.shape : span_cstr(pa.reason ? pa.reason : "not a plan");
@@ -501,30 +504,67 @@ out:
     return rc;
 }
 
+struct call_ord {
+    uint32_t key, idx;
+    int64_t minute;
+};
+
+static int call_ord_cmp(const void *pa, const void *pb)
+{
+    const struct call_ord *a = pa, *b = pb;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    if (a->minute != b->minute)
+        return a->minute < b->minute ? -1 : 1;
+    return a->idx < b->idx ? -1 : a->idx > b->idx;
+}
+
+/* The batch's plan records, one plan_call_blocks row per (key, minute): grouped, each
+ * group in ingest order. */
 static int write_calls(struct store *s, struct plans_batch *pb, struct diag *d)
 {
-    sqlite3_stmt *st;
-    int rc = 0;
+    sqlite3_stmt *st = NULL;
+    struct call_ord *ord = NULL;
+    struct plan_call *v = NULL;
+    int rc = -1;
 
-    if (prepare(s,
-                "INSERT INTO plan_calls (fingerprint, database, ts, plan_fp, us)"
-                " VALUES (?1, ?2, ?3, ?4, ?5)",
-                &st, d) < 0)
-        return -1;
-    for (size_t i = 0; i < pb->n_calls && rc == 0; i++) {
-        const struct call_rec *c = &pb->calls[i];
-        const struct run_key *key = &pb->keys[c->key];
-        sqlite3_bind_int64(st, 1, (int64_t)key->fp);
-        bind_text(st, 2, key->db);
-        sqlite3_bind_int64(st, 3, c->ts);
-        sqlite3_bind_int64(st, 4, (int64_t)c->plan_fp);
-        if (c->us >= 0)
-            sqlite3_bind_int64(st, 5, c->us);
-        else
-            sqlite3_bind_null(st, 5);
-        rc = step(s, st, "cannot write plan calls", d);
+    if (!pb->n_calls)
+        return 0;
+    if (plan_calls_prepare(s->db, &st) < 0) {
+        store_db_error(s, d, "cannot prepare a plan statement");
+        goto out;
     }
+    size_t a_ord = 0, a_v = 0;
+    XGROW(ord, pb->n_calls, a_ord);
+    XGROW(v, pb->n_calls < PLAN_CALLS_BLOCK_MAX ? pb->n_calls : PLAN_CALLS_BLOCK_MAX, a_v);
+    for (size_t i = 0; i < pb->n_calls; i++)
+        ord[i] =
+            (struct call_ord){ pb->calls[i].key, (uint32_t)i, plan_calls_minute(pb->calls[i].ts) };
+    qsort(ord, pb->n_calls, sizeof(*ord), call_ord_cmp);
+    for (size_t i = 0; i < pb->n_calls;) {
+        size_t n = 0;
+        const struct call_ord *first = &ord[i];
+        while (i < pb->n_calls && n < PLAN_CALLS_BLOCK_MAX && ord[i].key == first->key &&
+               ord[i].minute == first->minute) {
+            const struct call_rec *c = &pb->calls[ord[i++].idx];
+            v[n++] = (struct plan_call){ c->plan_fp, c->ts, c->us };
+        }
+        const struct run_key *key = &pb->keys[first->key];
+        int r = plan_calls_insert(st, &s->scratch, key->fp, key->db.p, key->db.len, v, n);
+        if (r == -2) {
+            diag_set(d, DIAG_LIMIT, "plan record block too large");
+            goto out;
+        }
+        if (r < 0) {
+            store_db_error(s, d, "cannot write plan calls");
+            goto out;
+        }
+    }
+    rc = 0;
+out:
     sqlite3_finalize(st);
+    free(ord);
+    free(v);
     return rc;
 }
 
@@ -541,8 +581,7 @@ int plans_write(struct store *s, struct store_batch *b, struct diag *d)
 int plans_expire(struct store *s, int64_t before_us, struct diag *d)
 {
     static const char *const sql[] = { "DELETE FROM plans WHERE last_seen < ?1",
-                                       "DELETE FROM plan_runs WHERE last_seen < ?1",
-                                       "DELETE FROM plan_calls WHERE ts < ?1" };
+                                       "DELETE FROM plan_runs WHERE last_seen < ?1" };
     for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
         sqlite3_stmt *st;
         if (prepare(s, sql[i], &st, d) < 0)
@@ -553,6 +592,9 @@ int plans_expire(struct store *s, int64_t before_us, struct diag *d)
         if (rc < 0)
             return -1;
     }
+    const char *what;
+    if (plan_calls_expire(s->db, before_us, &s->scratch, &what) < 0)
+        return store_db_error(s, d, what);
     return 0;
 }
 
@@ -769,33 +811,102 @@ struct call_row {
     double ms; /* < 0: no duration */
 };
 
-/* One key's plan records of [lo, to), the newest SIFT_MAX_PLAN_RULE_CALLS, oldest first. */
-static int key_calls(struct store *s, sqlite3_stmt *st, uint64_t fp, const char *db, int64_t lo,
-                     int64_t to, struct call_row **rows, size_t *n, size_t *alloc, struct diag *d)
-{
-    struct call_row *v = *rows;
-    size_t a = *alloc, k = 0;
-    int rc;
+/* Work space of the readers below (decoded blocks). */
+struct call_buf {
+    struct plan_call *v;
+    size_t n, a;
+    struct call_ix {
+        int64_t ts;
+        uint32_t i;
+    } * ix;
+    size_t a_ix;
+};
 
+static int corrupt_block(struct store *s, struct diag *d)
+{
+    return diag_set(d, DIAG_DB, "store '%s': a plan record block (plan_call_blocks) is corrupt",
+                    s->path);
+}
+
+/* By time, then by place (ingest order). */
+static int ix_cmp(const void *pa, const void *pb)
+{
+    const struct call_ix *a = pa, *b = pb;
+    if (a->ts != b->ts)
+        return a->ts < b->ts ? -1 : 1;
+    return a->i < b->i ? -1 : a->i > b->i;
+}
+
+/* One minute's records (cb->v, in ingest order) newest first into @rows after @k, those of
+ * [lo, to), up to SIFT_MAX_PLAN_RULE_CALLS in all. */
+static size_t take_minute(struct call_buf *cb, int64_t lo, int64_t to, struct call_row **rows,
+                          size_t k, size_t *alloc)
+{
+    XGROW(cb->ix, cb->n, cb->a_ix);
+    for (size_t i = 0; i < cb->n; i++)
+        cb->ix[i] = (struct call_ix){ cb->v[i].ts, (uint32_t)i };
+    qsort(cb->ix, cb->n, sizeof(*cb->ix), ix_cmp);
+    for (size_t i = cb->n; i-- > 0 && k < SIFT_MAX_PLAN_RULE_CALLS;) {
+        const struct plan_call *c = &cb->v[cb->ix[i].i];
+        if (c->ts < lo || c->ts >= to)
+            continue;
+        XGROW(*rows, k + 1, *alloc);
+        (*rows)[k++] =
+            (struct call_row){ c->plan_fp, c->ts, c->us >= 0 ? (double)c->us / 1000.0 : -1 };
+    }
+    return k;
+}
+
+/* One key's plan records of [lo, to), the newest SIFT_MAX_PLAN_RULE_CALLS, oldest first:
+ * blocks newest minute first; a minute's parts (read newest first) are put back in ingest
+ * order, then its records ordered by time and place, as plan_calls' (ts, id) did. */
+static int key_calls(struct store *s, sqlite3_stmt *st, uint64_t fp, const char *db, int64_t lo,
+                     int64_t to, struct call_buf *cb, struct call_row **rows, size_t *n,
+                     size_t *alloc, struct diag *d)
+{
+    size_t k = 0;
+    int rc;
+    struct plan_call *part = NULL;
+    size_t n_part = 0, a_part = 0;
+
+    *n = 0;
+    if (to <= lo)
+        return 0;
     sqlite3_bind_int64(st, 1, (int64_t)fp);
     sqlite3_bind_text(st, 2, db, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, lo);
-    sqlite3_bind_int64(st, 4, to);
-    sqlite3_bind_int64(st, 5, SIFT_MAX_PLAN_RULE_CALLS);
+    sqlite3_bind_int64(st, 3, plan_calls_minute(lo));
+    sqlite3_bind_int64(st, 4, plan_calls_minute(to - 1));
+    int64_t minute = 0;
+    cb->n = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        XGROW(v, k + 1, a);
-        v[k].plan_fp = (uint64_t)sqlite3_column_int64(st, 0);
-        v[k].ts = sqlite3_column_int64(st, 1);
-        v[k].ms = sqlite3_column_type(st, 2) == SQLITE_NULL
-                      ? -1
-                      : (double)sqlite3_column_int64(st, 2) / 1000.0;
-        k++;
+        int64_t m = sqlite3_column_int64(st, 0);
+        if (cb->n && m != minute) {
+            k = take_minute(cb, lo, to, rows, k, alloc);
+            cb->n = 0;
+            if (k >= SIFT_MAX_PLAN_RULE_CALLS)
+                break;
+        }
+        minute = m;
+        n_part = 0;
+        if (plan_calls_decode(sqlite3_column_blob(st, 2), (size_t)sqlite3_column_bytes(st, 2), m,
+                              sqlite3_column_int64(st, 1), &part, &n_part, &a_part) < 0) {
+            sqlite3_reset(st);
+            free(part);
+            return corrupt_block(s, d);
+        }
+        /* parts come newest first: this one goes before what the minute has */
+        XGROW(cb->v, cb->n + n_part, cb->a);
+        memmove(cb->v + n_part, cb->v, cb->n * sizeof(*cb->v));
+        memcpy(cb->v, part, n_part * sizeof(*cb->v));
+        cb->n += n_part;
     }
+    if (rc == SQLITE_DONE && cb->n)
+        k = take_minute(cb, lo, to, rows, k, alloc);
     sqlite3_reset(st);
-    *rows = v;
-    *alloc = a;
-    if (rc != SQLITE_DONE)
+    free(part);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return store_db_error(s, d, "cannot read plan calls");
+    struct call_row *v = *rows;
     for (size_t i = 0; i < k / 2; i++) { /* read newest first */
         struct call_row t = v[i];
         v[i] = v[k - 1 - i];
@@ -828,51 +939,130 @@ static void detect_before(const struct call_row *rows, size_t n, int64_t to, uin
     free(runs);
 }
 
+struct plan_key {
+    int64_t fp;
+    char *db; /* heap */
+    size_t len;
+};
+
+static int plan_key_cmp(const void *pa, const void *pb)
+{
+    const struct plan_key *a = pa, *b = pb;
+    if (a->fp != b->fp)
+        return a->fp < b->fp ? -1 : 1;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int c = memcmp(a->db, b->db, n);
+    return c ? c : a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* The (query, database) keys with a record in [from, to) (of @database unless NULL), in
+ * (fingerprint, database) order, each once. */
+static int window_keys(struct store *s, int64_t from, int64_t to, const char *database,
+                       struct call_buf *cb, struct plan_key **out, size_t *nout, struct diag *d)
+{
+    sqlite3_stmt *st;
+    struct plan_key *v = NULL;
+    size_t n = 0, a = 0;
+    int rc;
+
+    *out = NULL;
+    *nout = 0;
+    if (to <= from)
+        return 0;
+    if (prepare(s,
+                "SELECT fingerprint, database, minute, n, ts_min, ts_max, data"
+                " FROM plan_call_blocks WHERE minute >= ?1 AND minute <= ?2 AND ts_max >= ?3"
+                " AND ts_min < ?4 AND (?5 IS NULL OR database = ?5)",
+                &st, d) < 0)
+        return -1;
+    sqlite3_bind_int64(st, 1, plan_calls_minute(from));
+    sqlite3_bind_int64(st, 2, plan_calls_minute(to - 1));
+    sqlite3_bind_int64(st, 3, from);
+    sqlite3_bind_int64(st, 4, to);
+    if (database)
+        sqlite3_bind_text(st, 5, database, -1, SQLITE_STATIC);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        bool in = sqlite3_column_int64(st, 4) >= from && sqlite3_column_int64(st, 5) < to;
+        if (!in) { /* straddles the window: does a record fall in it? */
+            cb->n = 0;
+            if (plan_calls_decode(sqlite3_column_blob(st, 6), (size_t)sqlite3_column_bytes(st, 6),
+                                  sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3), &cb->v,
+                                  &cb->n, &cb->a) < 0) {
+                rc = -2;
+                break;
+            }
+            for (size_t i = 0; i < cb->n && !in; i++)
+                in = cb->v[i].ts >= from && cb->v[i].ts < to;
+        }
+        if (!in)
+            continue;
+        const unsigned char *t = sqlite3_column_text(st, 1);
+        XGROW(v, n + 1, a);
+        v[n].fp = sqlite3_column_int64(st, 0);
+        v[n].len = t ? (size_t)sqlite3_column_bytes(st, 1) : 0;
+        v[n].db = xmemdupz(t ? (const char *)t : "", v[n].len);
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        for (size_t i = 0; i < n; i++)
+            free(v[i].db);
+        free(v);
+        return rc == -2 ? corrupt_block(s, d) : store_db_error(s, d, "cannot read plan calls");
+    }
+    if (n)
+        qsort(v, n, sizeof(*v), plan_key_cmp);
+    size_t u = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (u && !plan_key_cmp(&v[u - 1], &v[i])) {
+            free(v[i].db);
+            continue;
+        }
+        v[u++] = v[i];
+    }
+    *out = v;
+    *nout = u;
+    return 0;
+}
+
 int store_plan_changes_at(struct store *s, int64_t from_us, int64_t to_us, int64_t lookback_us,
                           const char *database, struct store_plans *now, struct store_plans *before,
                           struct diag *d)
 {
-    sqlite3_stmt *keys = NULL, *calls = NULL;
+    sqlite3_stmt *calls = NULL;
     struct call_row *rows = NULL;
-    size_t nrows = 0, arows = 0, alloc_now = 0, alloc_before = 0;
-    int rc = -1, st;
+    struct call_buf cb = { 0 };
+    struct plan_key *keys = NULL;
+    size_t nkeys = 0, nrows = 0, arows = 0, alloc_now = 0, alloc_before = 0;
+    int rc = -1;
 
     memset(now, 0, sizeof(*now));
     memset(before, 0, sizeof(*before));
-    if (prepare(s,
-                "SELECT DISTINCT fingerprint, database FROM plan_calls"
-                " WHERE ts >= ?1 AND ts < ?2 AND (?3 IS NULL OR database = ?3)"
-                " ORDER BY fingerprint, database",
-                &keys, d) < 0 ||
+    if (window_keys(s, from_us, to_us, database, &cb, &keys, &nkeys, d) < 0 ||
         prepare(s,
-                "SELECT plan_fp, ts, us FROM plan_calls WHERE fingerprint = ?1 AND database = ?2"
-                " AND ts >= ?3 AND ts < ?4 ORDER BY ts DESC, id DESC LIMIT ?5",
+                "SELECT minute, n, data FROM plan_call_blocks WHERE fingerprint = ?1"
+                " AND database = ?2 AND minute >= ?3 AND minute <= ?4"
+                " ORDER BY minute DESC, part DESC",
                 &calls, d) < 0)
         goto out;
-    sqlite3_bind_int64(keys, 1, from_us);
-    sqlite3_bind_int64(keys, 2, to_us);
-    if (database)
-        sqlite3_bind_text(keys, 3, database, -1, SQLITE_STATIC);
     int64_t lo = lookback_us > 0 ? to_us - lookback_us : INT64_MIN; /* bounded by the caller */
-    while ((st = sqlite3_step(keys)) == SQLITE_ROW) {
-        uint64_t fp = (uint64_t)sqlite3_column_int64(keys, 0);
-        const char *db = (const char *)sqlite3_column_text(keys, 1);
-        if (!db)
-            db = "";
-        if (key_calls(s, calls, fp, db, lo, to_us, &rows, &nrows, &arows, d) < 0)
+    for (size_t i = 0; i < nkeys; i++) {
+        uint64_t fp = (uint64_t)keys[i].fp;
+        const char *db = keys[i].db;
+        if (key_calls(s, calls, fp, db, lo, to_us, &cb, &rows, &nrows, &arows, d) < 0)
             goto out;
         detect_before(rows, nrows, to_us, fp, db, now, &alloc_now);
         detect_before(rows, nrows, from_us, fp, db, before, &alloc_before);
     }
-    if (st != SQLITE_DONE) {
-        store_db_error(s, d, "cannot read plan calls");
-        goto out;
-    }
     rc = 0;
 out:
-    sqlite3_finalize(keys);
     sqlite3_finalize(calls);
+    for (size_t i = 0; i < nkeys; i++)
+        free(keys[i].db);
+    free(keys);
     free(rows);
+    free(cb.v);
+    free(cb.ix);
     if (rc < 0) {
         store_plans_release(now);
         store_plans_release(before);

@@ -264,6 +264,30 @@ size_t plans_batch_bytes(const struct plans_batch *pb);
 SIFT_WUR int plans_write(struct store *s, struct store_batch *b, struct diag *d);
 SIFT_WUR int plans_expire(struct store *s, int64_t before_us, struct diag *d);
 
+/* plan_calls.c: plan records packed per (query, database, minute) in table
+ * plan_call_blocks (schema/007). A record: its plan shape, time, duration in µs (< 0:
+ * none). plan_calls_insert() adds one block (records of one key and one minute, in ingest
+ * order; the next part) with @st from plan_calls_prepare(), encoding into @buf: 0, -1 on
+ * an SQLite error, -2 when the block is too large. plan_calls_decode() appends a block's
+ * @n records to *@v: -1 when the blob is not a valid block of @n records of @minute.
+ * plan_calls_expire() drops records older than @before_us (-1: *@what says why, with
+ * sqlite3_errmsg). plan_calls_migrate(): migrate.c, schema 007. */
+#define PLAN_CALLS_BLOCK_MAX 2048 /* records per block, at most */
+struct plan_call {
+    uint64_t plan_fp;
+    int64_t ts, us;
+};
+int64_t plan_calls_minute(int64_t ts);
+SIFT_WUR int plan_calls_encode(struct sbuf *out, int64_t minute, const struct plan_call *v,
+                               size_t n);
+SIFT_WUR int plan_calls_decode(const void *data, size_t len, int64_t minute, int64_t n,
+                               struct plan_call **v, size_t *nv, size_t *alloc);
+SIFT_WUR int plan_calls_prepare(sqlite3 *db, sqlite3_stmt **st);
+SIFT_WUR int plan_calls_insert(sqlite3_stmt *st, struct sbuf *buf, uint64_t fp, const char *db,
+                               size_t db_len, const struct plan_call *v, size_t n);
+SIFT_WUR int plan_calls_expire(sqlite3 *db, int64_t before_us, struct sbuf *buf, const char **what);
+SIFT_WUR int plan_calls_migrate(sqlite3 *db, struct diag *d);
+
 /* events.c: the event_blocks table (schema/006_event_blocks.sql, evblock.h). A chunk's
  * events become one block (more if one would exceed SIFT_MAX_EVBLOCK_BYTES), written
  * inside the caller's transaction. evblocks_expire() deletes the events older than

@@ -104,6 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     plan_analyze(body, PLAN_JSON, 5.0, &a, &x);
     check_analysis(&x);
+    check_memo(body, PLAN_JSON, 5.0, &a);
     sbuf_reset(&red);
     (void)plan_redact(nz, body, PLAN_JSON, &a, &red);
     sbuf_release(&red);

@@ -39,6 +39,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         check_tree(&p);
     plan_analyze(body, fmt, 3.0, &a, &x);
     plan_analyze(body, fmt, 3.0, &a, &y);
+    check_memo(body, fmt, 3.0, &a);
     if (x.fingerprint != y.fingerprint || x.n_insights != y.n_insights)
         abort();
     check_analysis(&x);

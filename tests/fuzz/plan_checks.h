@@ -11,6 +11,7 @@
 
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "classify/classify.h"
 #include "classify/plan.h"
@@ -62,6 +63,38 @@ static void check_analysis(const struct plan_analysis *pa)
     for (size_t i = 0; i < pa->n_suggestions; i++) {
         touch(pa->suggestions[i].ddl);
         touch(pa->suggestions[i].evidence);
+    }
+}
+
+static bool same_span(struct span x, struct span y)
+{
+    return x.len == y.len && (!x.len || !memcmp(x.p, y.p, x.len));
+}
+
+/* plan_analyze_memo() (ingest) gives plan_analyze()'s answer, for a body it has not met
+ * and again for one it has (the memo lives across inputs, so it also fills and empties). */
+static void check_memo(struct span body, enum plan_format fmt, double ms, struct arena *a)
+{
+    static struct plan_memo *m;
+    struct plan_analysis want, got;
+
+    if (!m)
+        m = plan_memo_new();
+    plan_analyze(body, fmt, ms, a, &want);
+    for (int k = 0; k < 2; k++) {
+        plan_analyze_memo(m, body, fmt, k ? ms * 3 : ms, a, &got);
+        if (k)
+            plan_analyze(body, fmt, ms * 3, a, &want);
+        if (got.parsed != want.parsed || got.fingerprint != want.fingerprint ||
+            got.nodes != want.nodes || !same_span(got.shape, want.shape) ||
+            (!got.reason != !want.reason) || (got.reason && strcmp(got.reason, want.reason)) ||
+            got.n_insights != want.n_insights)
+            abort();
+        for (size_t i = 0; i < got.n_insights; i++)
+            if (got.insights[i].kind != want.insights[i].kind ||
+                !same_span(got.insights[i].explanation, want.insights[i].explanation) ||
+                !same_span(got.insights[i].evidence, want.insights[i].evidence))
+                abort();
     }
 }
 

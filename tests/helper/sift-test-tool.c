@@ -743,6 +743,211 @@ out:
     return ret;
 }
 
+/* ---- plan-calls-dump DB / plan-calls-downgrade DB: every stored plan record, whatever
+ * the table (plan_call_blocks since schema 7, decoded here on its own from docs/store.md),
+ * and a version-7 store made a version-6 one (plan_calls rows), for upgrade tests. ---- */
+
+struct pc_row {
+    int64_t fp, ts, plan_fp, us; /* us < 0: none */
+    char *db;
+    bool has_us;
+};
+
+struct pc_rows {
+    struct pc_row *v;
+    size_t n, a;
+};
+
+static bool pc_varint(const unsigned char **r, const unsigned char *end, uint64_t *out)
+{
+    uint64_t v = 0;
+    for (unsigned sh = 0; sh < 64 && *r < end; sh += 7) {
+        unsigned char c = *(*r)++;
+        v |= (uint64_t)(c & 0x7F) << sh;
+        if (!(c & 0x80)) {
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Records per key in (ts, ingest order): from plan_calls by (key, ts, id); from blocks by
+ * (key, minute, part, place) then, within a minute, stably by ts. */
+static int pc_read(sqlite3 *db, struct pc_rows *out)
+{
+    sqlite3_stmt *st;
+    bool old = sqlite3_prepare_v2(db,
+                                  "SELECT fingerprint, database, ts, plan_fp, us FROM plan_calls"
+                                  " ORDER BY fingerprint, database, ts, id",
+                                  -1, &st, NULL) == SQLITE_OK;
+    if (old) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            XGROW(out->v, out->n + 1, out->a);
+            struct pc_row *r = &out->v[out->n++];
+            r->fp = sqlite3_column_int64(st, 0);
+            r->db = xstrdup((const char *)sqlite3_column_text(st, 1));
+            r->ts = sqlite3_column_int64(st, 2);
+            r->plan_fp = sqlite3_column_int64(st, 3);
+            r->has_us = sqlite3_column_type(st, 4) != SQLITE_NULL;
+            r->us = r->has_us ? sqlite3_column_int64(st, 4) : -1;
+        }
+        sqlite3_finalize(st);
+        return 0;
+    }
+    if (sqlite3_prepare_v2(db,
+                           "SELECT fingerprint, database, minute, n, data FROM plan_call_blocks"
+                           " ORDER BY fingerprint, database, minute, part",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    size_t group = 0; /* first row of the current (key, minute) */
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t fp = sqlite3_column_int64(st, 0), minute = sqlite3_column_int64(st, 2);
+        const char *dbn = (const char *)sqlite3_column_text(st, 1);
+        const unsigned char *r = sqlite3_column_blob(st, 4), *end = r + sqlite3_column_bytes(st, 4);
+        int64_t n = sqlite3_column_int64(st, 3), got = 0;
+        uint64_t plan_fp = 0;
+        if (out->n > group && (out->v[group].fp != fp || strcmp(out->v[group].db, dbn) ||
+                               (out->v[group].ts - ((out->v[group].ts % 60000000) + 60000000) %
+                                                       60000000) != minute * 60000000))
+            group = out->n;
+        if (!r || r == end || *r++ != 1) {
+            fprintf(stderr, "plan-calls-dump: bad block version\n");
+            sqlite3_finalize(st);
+            return -1;
+        }
+        while (r < end) {
+            uint64_t a, us;
+            if (!pc_varint(&r, end, &a))
+                break;
+            if (!(a & 1)) {
+                if (end - r < 8)
+                    break;
+                plan_fp = 0;
+                for (int b = 0; b < 8; b++)
+                    plan_fp |= (uint64_t)r[b] << (8 * b);
+                r += 8;
+            }
+            if (!pc_varint(&r, end, &us))
+                break;
+            XGROW(out->v, out->n + 1, out->a);
+            struct pc_row *x = &out->v[out->n++];
+            x->fp = fp;
+            x->db = xstrdup(dbn);
+            x->ts = minute * 60000000 + (int64_t)(a >> 1);
+            x->plan_fp = (int64_t)plan_fp;
+            x->has_us = us != 0;
+            x->us = (int64_t)us - 1;
+            got++;
+            /* stable insertion by ts within the (key, minute) group */
+            for (size_t i = out->n - 1; i > group && out->v[i - 1].ts > out->v[i].ts; i--) {
+                struct pc_row t = out->v[i - 1];
+                out->v[i - 1] = out->v[i];
+                out->v[i] = t;
+            }
+        }
+        if (got != n || r != end) {
+            fprintf(stderr, "plan-calls-dump: corrupt block\n");
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static void pc_free(struct pc_rows *rows)
+{
+    for (size_t i = 0; i < rows->n; i++)
+        free(rows->v[i].db);
+    free(rows->v);
+}
+
+static int cmd_plan_calls_dump(int argc, char **argv)
+{
+    sqlite3 *db = NULL;
+    struct pc_rows rows = { 0 };
+    if (argc != 2) {
+        fprintf(stderr, "usage: sift-test-tool plan-calls-dump DB\n");
+        return 2;
+    }
+    int ret = sqlite3_open_v2(argv[1], &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+              pc_read(db, &rows) < 0;
+    for (size_t i = 0; i < rows.n && !ret; i++) {
+        const struct pc_row *r = &rows.v[i];
+        printf("%" PRId64 "|%s|%" PRId64 "|%" PRId64 "|", r->fp, r->db, r->ts, r->plan_fp);
+        if (r->has_us)
+            printf("%" PRId64, r->us);
+        putchar('\n');
+    }
+    if (ret)
+        fprintf(stderr, "plan-calls-dump: %s\n", db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_close(db);
+    pc_free(&rows);
+    return ret;
+}
+
+static int cmd_plan_calls_downgrade(int argc, char **argv)
+{
+    static const char v6[] =
+        "CREATE TABLE plan_calls (id INTEGER PRIMARY KEY, fingerprint INTEGER NOT NULL,"
+        " database TEXT NOT NULL, ts INTEGER NOT NULL, plan_fp INTEGER NOT NULL, us INTEGER);"
+        " CREATE INDEX plan_calls_key ON plan_calls (fingerprint, database, ts);"
+        " CREATE INDEX plan_calls_ts ON plan_calls (ts);";
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    struct pc_rows rows = { 0 };
+    int ret = 1;
+    if (argc != 2) {
+        fprintf(stderr, "usage: sift-test-tool plan-calls-downgrade DB\n");
+        return 2;
+    }
+    if (sqlite3_open(argv[1], &db) != SQLITE_OK || pc_read(db, &rows) < 0 ||
+        sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_exec(db, v6, NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db,
+                           "INSERT INTO plan_calls (fingerprint, database, ts, plan_fp, us)"
+                           " VALUES (?1, ?2, ?3, ?4, ?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    for (size_t i = 0; i < rows.n; i++) {
+        const struct pc_row *r = &rows.v[i];
+        sqlite3_bind_int64(st, 1, r->fp);
+        sqlite3_bind_text(st, 2, r->db, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, r->ts);
+        sqlite3_bind_int64(st, 4, r->plan_fp);
+        if (r->has_us)
+            sqlite3_bind_int64(st, 5, r->us);
+        else
+            sqlite3_bind_null(st, 5);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto out;
+        sqlite3_reset(st);
+    }
+    /* after events-downgrade (which opens the store, so upgrades it first) the version
+     * stays 5 */
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sqlite3_exec(db, "DROP TABLE plan_call_blocks", NULL, NULL, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW)
+        goto out;
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((v > 6 && sqlite3_exec(db, "PRAGMA user_version = 6", NULL, NULL, NULL) != SQLITE_OK) ||
+        sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+        goto out;
+    ret = 0;
+out:
+    if (ret)
+        fprintf(stderr, "plan-calls-downgrade: %s\n", db ? sqlite3_errmsg(db) : "cannot open");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    pc_free(&rows);
+    return ret;
+}
+
 /* parse-count [--jansson-only] FORMAT FILE: parse a file and print "events rejects"
  * (bench.sh measures the jsonlog scanner against the jansson path with it). */
 static int cmd_parse_count(int argc, char **argv)
@@ -926,6 +1131,10 @@ static const struct {
     { "events-dump", cmd_events_dump, "DB: every stored event, one line each, all columns" },
     { "events-downgrade", cmd_events_downgrade,
       "DB: make a version-6 store a version-5 one (events as rows), for upgrade tests" },
+    { "plan-calls-dump", cmd_plan_calls_dump,
+      "DB: every stored plan record (key, time, shape, µs), per key in time and ingest order" },
+    { "plan-calls-downgrade", cmd_plan_calls_downgrade,
+      "DB: make a version-7 store a version-6 one (plan_calls rows), for upgrade tests" },
     { "parse-count", cmd_parse_count,
       "[--jansson-only] FORMAT FILE: parse, print events and rejects" },
     { "classify", cmd_classify, "parse FILE [FORMAT], classify, one line of facts per event" },

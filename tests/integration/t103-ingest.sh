@@ -51,10 +51,11 @@ expect_eq "query_ids == query_stats per (fingerprint, query_id)" "$qids_want" "$
 ((${#qids_ref} > 100)) || fail "too few query_ids: $qids_ref"
 cp ref.db v4.db
 "$SIFT_TEST_TOOL" events-downgrade v4.db # events as rows, as version 4 had them
+"$SIFT_TEST_TOOL" plan-calls-downgrade v4.db # plan records as rows (versions 4 to 6)
 PGSIFT_DB=v4.db store_query "ALTER TABLE query_ids DROP COLUMN total_us; PRAGMA user_version = 4"
 expect_exit 1 "$PGSIFT" -q --db v4.db top
 PGSIFT_DB=v4.db "$PGSIFT" -q ingest "$csv"
-expect_eq "version 4 store upgraded" 6 "$(PGSIFT_DB=v4.db store_query 'PRAGMA user_version')"
+expect_eq "version 4 store upgraded" 7 "$(PGSIFT_DB=v4.db store_query 'PRAGMA user_version')"
 expect_eq "execute time per query_id after the upgrade" "$(PGSIFT_DB=ref.db store_query "$qids")" \
   "$(PGSIFT_DB=v4.db store_query "$qids")"
 
@@ -63,11 +64,12 @@ expect_eq "execute time per query_id after the upgrade" "$(PGSIFT_DB=ref.db stor
 # nothing, and events keep coming back the same with any filter.
 cp ref.db v5.db
 "$SIFT_TEST_TOOL" events-downgrade v5.db
+"$SIFT_TEST_TOOL" plan-calls-downgrade v5.db
 expect_eq "downgraded" "5 $(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks')" \
   "$(PGSIFT_DB=v5.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM events")"
 expect_exit 1 "$PGSIFT" -q --db v5.db events
 PGSIFT_DB=v5.db "$PGSIFT" -q ingest "$csv"
-expect_eq "version 5 store upgraded" "6 0" \
+expect_eq "version 5 store upgraded" "7 0" \
   "$(PGSIFT_DB=v5.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM sqlite_schema WHERE name = 'events'")"
 expect_eq "upgraded: every event, every column" "$("$SIFT_TEST_TOOL" events-dump ref.db)" \
   "$("$SIFT_TEST_TOOL" events-dump v5.db)"
@@ -83,6 +85,23 @@ cp ref.db bad.db
 PGSIFT_DB=bad.db store_query "UPDATE event_blocks SET data = substr(data, 1, length(data) / 2) WHERE id = 1"
 out=$("$PGSIFT" --db bad.db events --limit 0 2>&1) && fail "a damaged event block was read: $out"
 expect_contains "$out" "event block 1 is corrupt"
+
+# Version 7 packs plan records per (query, database, minute) (schema/007): a version-6
+# store with plan_calls rows upgrades with every record (key, time, shape, duration, and
+# the ingest order of records with the same time); plans and plan changes read the same.
+cp ref.db v6.db
+"$SIFT_TEST_TOOL" plan-calls-downgrade v6.db
+pc_ref=$("$SIFT_TEST_TOOL" plan-calls-dump ref.db)
+expect_eq "downgraded plan records" "6 $(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM plan_call_blocks')" \
+  "$(PGSIFT_DB=v6.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM plan_calls")"
+expect_eq "downgraded: same plan records" "$pc_ref" "$("$SIFT_TEST_TOOL" plan-calls-dump v6.db)"
+PGSIFT_DB=v6.db "$PGSIFT" -q ingest "$csv"
+expect_eq "version 6 store upgraded" "7 0" \
+  "$(PGSIFT_DB=v6.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM sqlite_schema WHERE name = 'plan_calls'")"
+expect_eq "upgraded: every plan record" "$pc_ref" "$("$SIFT_TEST_TOOL" plan-calls-dump v6.db)"
+(($(printf "%s\n" "$pc_ref" | wc -l) >= 10)) || fail "too few plan records to test the upgrade"
+expect_eq "upgraded: pgsift plans --changes" "$("$PGSIFT" --db ref.db plans --changes --format json)" \
+  "$("$PGSIFT" --db v6.db plans --changes --format json)"
 
 # The store is created 0600 whatever the umask, WAL side files too.
 (umask 000 && "$PGSIFT" -q --db mode.db ingest "$csv")

@@ -24,6 +24,10 @@ dump() {
       [[ ${2:-} == decoded ]] ||
         sqlite3 -separator '|' "$1" "SELECT id, ts_min, ts_max, n, kinds, hex(data) FROM event_blocks" | sort
       "$SIFT_TEST_TOOL" events-dump "$1"
+    elif [[ $t == plan_call_blocks ]]; then # blocks follow commits: as rows, then decoded
+      [[ ${2:-} == decoded ]] ||
+        sqlite3 -separator '|' "$1" "SELECT fingerprint, database, minute, part, n, ts_min, ts_max, hex(data) FROM plan_call_blocks" | sort
+      "$SIFT_TEST_TOOL" plan-calls-dump "$1"
     else
       sqlite3 -separator '|' "$1" "SELECT * FROM \"$t\"" | sort
     fi

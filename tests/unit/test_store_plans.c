@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/limits.h"
 #include "store/store.h"
@@ -381,7 +383,7 @@ static void test_expire(void)
     CHECK_EQ_INT(ps.n, 0);
     store_plans_release(&ps);
     CHECK_EQ_INT(count_runs(path), 0);
-    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_calls"), 0);
+    CHECK_EQ_INT(count_rows(path, "SELECT coalesce(sum(n), 0) FROM plan_call_blocks"), 0);
 }
 
 #define SEC INT64_C(1000000)
@@ -415,7 +417,7 @@ static void test_changes_at(void)
     add(s, T0 + 2 * MIN + 6 * SEC, plan_b, 30.0);
     commit(s);
     store_close(s);
-    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_calls"), 8);
+    CHECK_EQ_INT(count_rows(path, "SELECT coalesce(sum(n), 0) FROM plan_call_blocks"), 8);
 
     /* minute 1: B has 2 records before its end, below the 3-record rule */
     changes_at(path, T0 + MIN, T0 + 2 * MIN, &now, &before);
@@ -497,6 +499,73 @@ static void test_unreadable(void)
 }
 
 /* Last: the store files of this run are removed (and nothing else was left behind). */
+/* Plan records are packed per (query, database, minute) and commit (plan_call_blocks):
+ * records with the same time keep their ingest order across commits, and expiry cuts a
+ * minute's block in the middle. */
+static void test_call_blocks(void)
+{
+    char path[512];
+    struct store_plans now, before;
+    struct diag d = DIAG_INIT;
+    struct arena a = ARENA_INIT;
+    struct plan_analysis pa_a, pa_b;
+
+    plan_analyze(span_cstr(plan_a), PLAN_TEXT, 1.0, &a, &pa_a);
+    plan_analyze(span_cstr(plan_b), PLAN_TEXT, 1.0, &a, &pa_b);
+    CHECK(pa_a.parsed && pa_b.parsed && pa_a.fingerprint != pa_b.fingerprint);
+
+    new_path(path, sizeof(path));
+    struct store *s = open_store(path, false, false);
+    for (int i = 0; i < 3; i++)
+        add(s, T0 + SEC, plan_a, 1.0); /* one instant: A x3, then B x3 in the next commit */
+    commit(s);
+    for (int i = 0; i < 3; i++)
+        add(s, T0 + SEC, plan_b, 20.0);
+    commit(s);
+    store_close(s);
+    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_call_blocks"), 2);
+    changes_at(path, T0, T0 + MIN, &now, &before);
+    CHECK_EQ_INT(now.n_changes, 1);
+    if (now.n_changes == 1) { /* ingest order: A then B, not B then A */
+        CHECK(now.changes[0].from_plan == pa_a.fingerprint);
+        CHECK(now.changes[0].to_plan == pa_b.fingerprint);
+    }
+    store_plans_release(&now);
+    store_plans_release(&before);
+
+    /* a damaged block is an error saying so, never a crash or a silent gap */
+    sqlite3 *db;
+    CHECK(sqlite3_open(path, &db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "UPDATE plan_call_blocks SET data = substr(data, 1, 5) WHERE part = 1",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    s = open_store(path, true, false);
+    CHECK(store_plan_changes_at(s, T0, T0 + MIN, 7 * 24 * 60 * MIN, NULL, &now, &before, &d) < 0);
+    CHECK(strstr(d.msg, "plan record block") != NULL);
+    store_close(s);
+    d = (struct diag)DIAG_INIT;
+
+    /* a block of T0+10s, +20s, +50s expired at T0+30s keeps +50s */
+    new_path(path, sizeof(path));
+    s = open_store(path, false, false);
+    add(s, T0 + 10 * SEC, plan_a, 1.0);
+    add(s, T0 + 20 * SEC, plan_a, 1.0);
+    add(s, T0 + 50 * SEC, plan_b, 1.0);
+    add(s, T0 + 2 * MIN, plan_b, 1.0);
+    add(s, T0 - 5 * MIN, plan_b, 1.0);
+    commit(s);
+    CHECK_EQ_INT(count_rows(path, "SELECT count(*) FROM plan_call_blocks"), 3);
+    CHECK(store_rollup(s, T0 + STORE_DEFAULT_DAYS_US + 30 * SEC, NULL, &d) == 0);
+    store_close(s);
+    CHECK_EQ_INT(count_rows(path, "SELECT coalesce(sum(n), 0) FROM plan_call_blocks"), 2);
+    char sql[200];
+    snprintf(sql, sizeof(sql),
+             "SELECT count(*) FROM plan_call_blocks WHERE ts_min = %" PRId64 " AND n = 1",
+             T0 + 50 * SEC);
+    CHECK_EQ_INT(count_rows(path, sql), 1);
+    arena_release(&a);
+}
+
 static void test_cleanup(void)
 {
     static const char *const ext[] = { "", "-wal", "-shm" };
@@ -518,6 +587,7 @@ TEST_LIST = {
     { "expire", test_expire },
     { "unreadable", test_unreadable },
     { "changes_at", test_changes_at },
+    { "call_blocks", test_call_blocks },
     { "cleanup", test_cleanup },
     { NULL, NULL },
 };
