@@ -11,51 +11,55 @@
 #include "core/limits.h"
 #include "core/sbuf.h"
 
+/* A fresh node: every number absent, no links, the rest zero. Copied into each new node
+ * (every node of every plan) instead of a memset and 40 stores. */
+static const struct plan_node node_absent = {
+    .startup_cost = PLAN_ABSENT,
+    .total_cost = PLAN_ABSENT,
+    .plan_rows = PLAN_ABSENT,
+    .plan_width = PLAN_ABSENT,
+    .actual_startup_ms = PLAN_ABSENT,
+    .actual_total_ms = PLAN_ABSENT,
+    .actual_rows = PLAN_ABSENT,
+    .actual_loops = PLAN_ABSENT,
+    .rows_removed_filter = PLAN_ABSENT,
+    .rows_removed_join_filter = PLAN_ABSENT,
+    .rows_removed_recheck = PLAN_ABSENT,
+    .heap_fetches = PLAN_ABSENT,
+    .exact_blocks = PLAN_ABSENT,
+    .lossy_blocks = PLAN_ABSENT,
+    .sort_memory_kb = PLAN_ABSENT,
+    .sort_disk_kb = PLAN_ABSENT,
+    .hash_buckets = PLAN_ABSENT,
+    .hash_batches = PLAN_ABSENT,
+    .orig_hash_batches = PLAN_ABSENT,
+    .peak_memory_kb = PLAN_ABSENT,
+    .hashagg_batches = PLAN_ABSENT,
+    .disk_usage_kb = PLAN_ABSENT,
+    .workers_planned = PLAN_ABSENT,
+    .workers_launched = PLAN_ABSENT,
+    .shared_hit = PLAN_ABSENT,
+    .shared_read = PLAN_ABSENT,
+    .shared_dirtied = PLAN_ABSENT,
+    .shared_written = PLAN_ABSENT,
+    .local_hit = PLAN_ABSENT,
+    .local_read = PLAN_ABSENT,
+    .local_dirtied = PLAN_ABSENT,
+    .local_written = PLAN_ABSENT,
+    .temp_read = PLAN_ABSENT,
+    .temp_written = PLAN_ABSENT,
+    .io_read_ms = PLAN_ABSENT,
+    .io_write_ms = PLAN_ABSENT,
+    .sort_pending_kb = PLAN_ABSENT,
+    .parent = PLAN_NONE_IDX,
+    .first_child = PLAN_NONE_IDX,
+    .last_child = PLAN_NONE_IDX,
+    .next_sibling = PLAN_NONE_IDX,
+};
+
 static void node_init(struct plan_node *n)
 {
-    memset(n, 0, sizeof(*n));
-    double *absent[] = {
-        &n->startup_cost,
-        &n->total_cost,
-        &n->plan_rows,
-        &n->plan_width,
-        &n->actual_startup_ms,
-        &n->actual_total_ms,
-        &n->actual_rows,
-        &n->actual_loops,
-        &n->rows_removed_filter,
-        &n->rows_removed_join_filter,
-        &n->rows_removed_recheck,
-        &n->heap_fetches,
-        &n->exact_blocks,
-        &n->lossy_blocks,
-        &n->sort_memory_kb,
-        &n->sort_disk_kb,
-        &n->hash_buckets,
-        &n->hash_batches,
-        &n->orig_hash_batches,
-        &n->peak_memory_kb,
-        &n->hashagg_batches,
-        &n->disk_usage_kb,
-        &n->workers_planned,
-        &n->workers_launched,
-        &n->shared_hit,
-        &n->shared_read,
-        &n->shared_dirtied,
-        &n->shared_written,
-        &n->local_hit,
-        &n->local_read,
-        &n->local_dirtied,
-        &n->local_written,
-        &n->temp_read,
-        &n->temp_written,
-        &n->io_read_ms,
-        &n->io_write_ms,
-        &n->sort_pending_kb,
-    };
-    for (size_t i = 0; i < ARRAY_SIZE(absent); i++)
-        *absent[i] = PLAN_ABSENT;
-    n->parent = n->first_child = n->last_child = n->next_sibling = PLAN_NONE_IDX;
+    *n = node_absent;
 }
 
 void plan_reset(struct plan *p, enum plan_format fmt)
