@@ -123,8 +123,12 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
              * taken whole: ln then covers its lines, which the input skips) */
             uint64_t end = ln.end;
             uint64_t more = parser_feed_ahead(p, &ln, input_ahead(in));
+            const char *next;
+            size_t next_len;
             if (more)
                 input_consume(in, (size_t)(ln.end - end), more);
+            else if ((next_len = parser_line_hint(p, &next)) > 0)
+                input_hint_line(in, next, next_len); /* (its end is known: no search) */
             since_commit += more;
             if (drain(o, nz, p, &scratch, d) < 0 ||
                 (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {

@@ -50,7 +50,43 @@ __attribute__((target("avx2"))) void bytescan_mask64_avx2(const char *s, size_t 
     }
     bytescan_mask64_sse2(s, n, lo, a, b, ma, mb); /* a short window at the start */
 }
+
+__attribute__((target("avx2"))) uint64_t
+bytescan_mask64x_avx2(const char *s, size_t n, const char *lo, unsigned char a, unsigned char b,
+                      unsigned char c, uint64_t *ma, uint64_t *mb, uint64_t *mc)
+{
+    if (n == 64 || (n && (size_t)(s + n - lo) >= 64)) {
+        /* the window, or the 64 bytes ending at s + n reaching back into readable bytes */
+        const __m256i pa = _mm256_set1_epi8((char)a), pb = _mm256_set1_epi8((char)b),
+                      pc = _mm256_set1_epi8((char)c);
+        const char *w = s + n - 64;
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
+#define BS_MASK2(x0, x1)                                                                         \
+    ((uint64_t)(uint32_t)_mm256_movemask_epi8(x0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(x1) \
+                                                        << 32)
+        uint64_t xa = BS_MASK2(_mm256_cmpeq_epi8(v0, pa), _mm256_cmpeq_epi8(v1, pa));
+        uint64_t xb = BS_MASK2(_mm256_cmpeq_epi8(v0, pb), _mm256_cmpeq_epi8(v1, pb));
+        uint64_t xc = BS_MASK2(_mm256_cmpeq_epi8(v0, pc), _mm256_cmpeq_epi8(v1, pc));
+        uint64_t xh = BS_MASK2(v0, v1);
+#undef BS_MASK2
+        unsigned sh = (unsigned)(64 - n);
+        *ma = xa >> sh;
+        *mb = xb >> sh;
+        *mc = xc >> sh;
+        return xh >> sh;
+    }
+    return bytescan_mask64x_sse2(s, n, lo, a, b, c, ma, mb, mc); /* a short window at the start */
+}
 #else
+uint64_t bytescan_mask64x_avx2(const char *s, size_t n, const char *lo, unsigned char a,
+                               unsigned char b, unsigned char c, uint64_t *ma, uint64_t *mb,
+                               uint64_t *mc)
+{
+    (void)lo;
+    return bytescan_mask64x_portable(s, n, a, b, c, ma, mb, mc);
+}
+
 void bytescan_mask64_avx2(const char *s, size_t n, const char *lo, unsigned char a, unsigned char b,
                           uint64_t *ma, uint64_t *mb)
 {
@@ -112,6 +148,28 @@ void bytescan_mask64_portable(const char *s, size_t n, unsigned char a, unsigned
     }
     *ma = xa;
     *mb = xb;
+}
+
+uint64_t bytescan_mask64x_portable(const char *s, size_t n, unsigned char a, unsigned char b,
+                                   unsigned char c, uint64_t *ma, uint64_t *mb, uint64_t *mc)
+{
+    uint64_t xh = 0, dummy;
+    unsigned char pad[64];
+    const unsigned char *w = (const unsigned char *)s;
+
+    if (n > 64)
+        n = 64;
+    bytescan_mask64_portable(s, n, a, b, ma, mb);
+    bytescan_mask64_portable(s, n, c, c, mc, &dummy);
+    if (n < 64) {
+        memset(pad, 0, sizeof(pad));
+        if (n)
+            memcpy(pad, s, n);
+        w = pad;
+    }
+    for (unsigned i = 0; i < 64; i += 8)
+        xh |= gather8(load8(w + i) & BS_HIGHS) << i;
+    return xh;
 }
 
 size_t bytescan_ascii_len(const char *s, size_t n)

@@ -121,6 +121,77 @@ static inline void bytescan_mask64(const char *s, size_t n, const char *lo, unsi
     bytescan_mask64_portable(s, n, a, b, ma, mb);
 }
 
+/* bytescan_mask64() for three byte values (@a, @b, @c → *ma, *mb, *mc) that also returns
+ * the mask of the bytes >= 0x80 (bit i set iff s[i] >= 0x80, for i < n): a parser that
+ * sees every byte of a record in its windows (csvlog: '"', ',' and '\n') knows from the
+ * OR of these whether the record is ASCII, without another pass. */
+uint64_t bytescan_mask64x_avx2(const char *s, size_t n, const char *lo, unsigned char a,
+                               unsigned char b, unsigned char c, uint64_t *ma, uint64_t *mb,
+                               uint64_t *mc);
+uint64_t bytescan_mask64x_portable(const char *s, size_t n, unsigned char a, unsigned char b,
+                                   unsigned char c, uint64_t *ma, uint64_t *mb, uint64_t *mc);
+
+#ifdef __SSE2__
+static inline void bytescan_eq16x_(__m128i v, __m128i pa, __m128i pb, __m128i pc, uint64_t *x)
+{
+    x[0] = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pa));
+    x[1] = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pb));
+    x[2] = (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(v, pc));
+    x[3] = (uint64_t)(uint32_t)_mm_movemask_epi8(v);
+}
+
+/* bytescan_mask64x() with SSE2. */
+static inline uint64_t bytescan_mask64x_sse2(const char *s, size_t n, const char *lo,
+                                             unsigned char a, unsigned char b, unsigned char c,
+                                             uint64_t *ma, uint64_t *mb, uint64_t *mc)
+{
+    const __m128i pa = _mm_set1_epi8((char)a), pb = _mm_set1_epi8((char)b),
+                  pc = _mm_set1_epi8((char)c);
+    uint64_t x[4] = { 0, 0, 0, 0 }, y[4];
+    size_t k = 0;
+    for (; k + 16 <= n; k += 16) {
+        bytescan_eq16x_(_mm_loadu_si128((const __m128i *)(const void *)(s + k)), pa, pb, pc, y);
+        for (int i = 0; i < 4; i++)
+            x[i] |= y[i] << k;
+    }
+    if (k < n) {
+        size_t r = n - k;
+        const char *w = s + k;
+        if ((size_t)(w + r - lo) >= 16) {
+            bytescan_eq16x_(_mm_loadu_si128((const __m128i *)(const void *)(w + r - 16)), pa, pb,
+                            pc, y);
+            for (int i = 0; i < 4; i++)
+                x[i] |= y[i] >> (16 - r) << k;
+        } else {
+            char pad[16];
+            uint64_t keep = (UINT64_C(1) << r) - 1;
+            memset(pad, 0, sizeof(pad));
+            memcpy(pad, w, r);
+            bytescan_eq16x_(_mm_loadu_si128((const __m128i *)(const void *)pad), pa, pb, pc, y);
+            for (int i = 0; i < 4; i++)
+                x[i] |= (y[i] & keep) << k;
+        }
+    }
+    *ma = x[0];
+    *mb = x[1];
+    *mc = x[2];
+    return x[3];
+}
+#endif
+
+static inline uint64_t bytescan_mask64x(const char *s, size_t n, const char *lo, unsigned char a,
+                                        unsigned char b, unsigned char c, uint64_t *ma,
+                                        uint64_t *mb, uint64_t *mc)
+{
+#ifdef __SSE2__
+    if (!bytescan_portable_only)
+        return bytescan_avx2 ? bytescan_mask64x_avx2(s, n, lo, a, b, c, ma, mb, mc)
+                             : bytescan_mask64x_sse2(s, n, lo, a, b, c, ma, mb, mc);
+#endif
+    (void)lo;
+    return bytescan_mask64x_portable(s, n, a, b, c, ma, mb, mc);
+}
+
 /* Index of the first byte of s[0..n) equal to @a, @b or @c (repeat one to look for
  * fewer), or n. 16 bytes a step with SSE2 while 16 are left, then byte by byte; the
  * portable code goes byte by byte. For short searches that usually end early (the

@@ -35,6 +35,7 @@ struct input {
     size_t cap, start, len, scan;
     uint64_t base;
     uint64_t next_line_no;
+    size_t hint_nl;   /* input_hint_line(): 1 + the index of the next line's '\n'; 0 none */
     uint64_t discard; /* decoded bytes still to drop before the first line (resume) */
     bool eof;         /* no more decoded bytes will come */
     bool sniffed;     /* gzip magic checked */
@@ -285,8 +286,13 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
 
 enum input_status input_next(struct input *in, struct input_line *ln, struct diag *d)
 {
+    size_t hint = in->hint_nl;
+    in->hint_nl = 0;
     for (;;) {
-        char *nl = in->scan < in->len ? memchr(in->buf + in->scan, '\n', in->len - in->scan) : NULL;
+        char *nl = hint                 ? in->buf + hint - 1
+                   : in->scan < in->len ? memchr(in->buf + in->scan, '\n', in->len - in->scan)
+                                        : NULL;
+        hint = 0;
         size_t pending = in->len - in->start;
         if (!nl && pending > SIFT_MAX_LINE_BYTES) {
             /* Keep the first SIFT_MAX_LINE_BYTES, drop the rest of the line while reading
@@ -395,8 +401,17 @@ struct span input_ahead(const struct input *in)
     return span_make(in->buf + in->start, in->len - in->start);
 }
 
+void input_hint_line(struct input *in, const char *at, size_t len)
+{
+    in->hint_nl = 0;
+    if (at == in->buf + in->start && in->scan == in->start && len <= SIFT_MAX_LINE_BYTES &&
+        len < in->len - in->start && in->buf[in->start + len] == '\n')
+        in->hint_nl = in->start + len + 1;
+}
+
 void input_consume(struct input *in, size_t bytes, uint64_t lines)
 {
+    in->hint_nl = 0;
     if (bytes > in->len - in->start || (bytes && in->buf[in->start + bytes - 1] != '\n'))
         BUG("input_consume: %zu bytes are not complete lines of the buffer", bytes);
     in->start += bytes;

@@ -118,6 +118,13 @@ struct span input_ahead(const struct input *in);
  * had returned them. */
 void input_consume(struct input *in, size_t bytes, uint64_t lines);
 
+/* The caller knows that the next line starts at @at, the start of input_ahead(), and is
+ * @len bytes long, followed by '\n', with no '\n' among them (the parser found its end
+ * while looking ahead: parser_line_hint()): the next input_next() returns it without
+ * searching for its end. Ignored unless @at is where input_ahead() starts and the byte
+ * after @len is a '\n' in the buffer (then lines at most SIFT_MAX_LINE_BYTES long). */
+void input_hint_line(struct input *in, const char *at, size_t len);
+
 /* Where and why decoding stopped; valid after INPUT_DAMAGED, NULL otherwise. */
 const struct input_damage *input_damage(const struct input *in);
 

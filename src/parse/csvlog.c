@@ -38,10 +38,32 @@ enum csv_result {
     CSV_TOO_MANY,   /* more than CSV_MAX_FIELDS - 1 fields */
 };
 
+#define CSV_SESSION_START_MAX 32 /* "2026-11-24 17:25:01 UTC" and longer zones */
+
 struct csv_state {
     bool in_quote;    /* the pending record's text ends inside a quoted field */
     bool field_start; /* ... or at the start of a field */
     struct pgtime_cache log_time, session_start; /* columns 1 and 9 */
+    /* session_start texts seen lately and what they parsed to: every record of a session
+     * repeats its session's start, and sessions' records interleave (the one-entry
+     * pgtime_cache sees a different second at every switch). Slot by the text's last
+     * seconds digits; an entry is used only when its text is the same. */
+    struct csv_session_start {
+        unsigned char len; /* 0: empty slot */
+        bool ok;
+        char text[CSV_SESSION_START_MAX];
+        int64_t us;
+    } starts[16];
+    /* The next line, split while looking past the current one (csv_look_ahead()); used
+     * when it is fed as the line at this offset and address, with this length. */
+    struct csv_next {
+        const char *p; /* NULL: none */
+        size_t len;
+        uint64_t offset;
+        bool plain, ascii;
+        size_t nf;
+        struct csv_field f[CSV_MAX_FIELDS];
+    } next;
 };
 
 /* The structural bytes of a record, found 64 bytes at a time (core/bytescan.h): masks
@@ -158,6 +180,139 @@ static enum csv_result csv_split(struct span t, struct csv_field *f, size_t *nf)
     return csv_split_at(t, t.p, f, 0, nf);
 }
 
+bool csvlog_walk_only;
+
+/* Bit i set iff an odd number of the bits 0..i of @x are set: with @x the quotes of a
+ * window, the bytes from an opening quote up to (not including) its closing quote. */
+static inline uint64_t prefix_xor(uint64_t x)
+{
+    x ^= x << 1;
+    x ^= x << 2;
+    x ^= x << 4;
+    x ^= x << 8;
+    x ^= x << 16;
+    x ^= x << 32;
+    return x;
+}
+
+static inline void csv_field_set(struct csv_field *fl, const char *s, size_t a, size_t b, bool esc)
+{
+    if (a == b)
+        fl->s = SPAN_NULL;
+    else if (s[a] == '"')
+        fl->s = span_make(s + a + 1, b - a - 2); /* (the plain shape: s[b - 1] closes it) */
+    else
+        fl->s = span_make(s + a, b - a);
+    fl->escaped = esc;
+}
+
+enum csv_plain {
+    CSV_PLAIN,     /* the line is a record of the plain shape: fields set */
+    CSV_NOT_PLAIN, /* the line's length is known, its fields are left to csv_split() */
+    CSV_NO_LINE,   /* (@need_nl) no usable line end: none within SIFT_MAX_LINE_BYTES, an
+                      empty line or one ending "\r\n" (input_next() decides those) */
+};
+
+/* csv_split() of a one-line record of the plain shape, by masks alone: each 64-byte
+ * window gives the quotes, commas, newlines and bytes >= 0x80 (core/bytescan.h); the
+ * quotes' running parity says which bytes are inside a quoted field, so the commas
+ * outside are the separators, walked bit by bit with no per-byte or per-quote branches.
+ * The plain shape, checked on the masks: every quote either opens a field (at the
+ * record's start or after a separator) or follows a closing quote (the second of a '""'
+ * pair, which re-opens the field), every closing quote is followed by a separator, a
+ * quote or the end, no quote is open at the end, and there are at most
+ * CSV_MAX_FIELDS - 1 fields. For such a record the fields are exactly csv_split()'s (a
+ * quote anywhere else is what that walk treats specially: text in an unquoted field,
+ * text after a closing quote); for any other CSV_NOT_PLAIN, and csv_split() decides.
+ *
+ * The line is @t up to its first '\n' (*line_len bytes), or all of @t when it has none
+ * and !@need_nl (the current line). With @need_nl (@t = the bytes after the current line,
+ * readable from @lo on) this is also where input_next() would end the next line: the
+ * scan that splits it finds its end, so neither is searched twice. *ascii: no byte
+ * >= 0x80 in the line (it needs no UTF-8 check). */
+static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_nl,
+                                      struct csv_field *f, size_t *nf, bool *ascii,
+                                      size_t *line_len)
+{
+    const char *s = t.p;
+    size_t len = t.len, n = 0, fstart = 0, line = 0;
+    uint64_t in_carry = 0; /* all ones: the previous window ended inside a quote */
+    uint64_t prev_sc = 1;  /* bit 0: the byte before the window is a separator or a closing
+                              quote (the record's start counts as a separator) */
+    uint64_t prev_close = 0, hi = 0, bad = csvlog_walk_only;
+    uint32_t esc = 0; /* fields with a '""' */
+
+    for (size_t base = 0;; base += 64) {
+        if (base >= len) {
+            if (need_nl)
+                return CSV_NO_LINE;
+            line = len;
+            break;
+        }
+        if (base > SIFT_MAX_LINE_BYTES)
+            return CSV_NO_LINE;
+        size_t w = len - base < 64 ? len - base : 64;
+        uint64_t q, c, nl;
+        uint64_t h = bytescan_mask64x(s + base, w, lo, '"', ',', '\n', &q, &c, &nl);
+        if (nl) { /* the line ends in this window */
+            w = (size_t)__builtin_ctzll(nl);
+            uint64_t keep = (UINT64_C(1) << w) - 1;
+            q &= keep;
+            c &= keep;
+            h &= keep;
+        }
+        hi |= h;
+        uint64_t in = in_carry, sep = c;
+        if (q) {
+            in ^= prefix_xor(q);
+            uint64_t open = q & in, close = q & ~in;
+            sep = c & ~in;
+            uint64_t after_close = close << 1 | prev_close;
+            uint64_t valid = w == 64 ? ~UINT64_C(0) : (UINT64_C(1) << w) - 1;
+            bad |= open & ~((sep | close) << 1 | prev_sc);
+            bad |= after_close & ~(sep | open) & valid;
+            for (uint64_t d = open & after_close; d; d &= d - 1) {
+                size_t k = n + (size_t)__builtin_popcountll(sep & ((d & -d) - 1));
+                if (k < 32)
+                    esc |= UINT32_C(1) << k;
+            }
+            prev_sc = (sep | close) >> 63;
+            prev_close = close >> 63;
+        } else {
+            if (in)
+                sep = 0;
+            if (w)
+                bad |= prev_close & ~sep; /* (bit 0: the byte after a closing quote) */
+            prev_sc = sep >> 63;
+            prev_close = 0;
+        }
+        in_carry = (uint64_t)((int64_t)in >> 63);
+        for (; sep; sep &= sep - 1) {
+            size_t at = base + (size_t)__builtin_ctzll(sep);
+            if (n + 2 >= CSV_MAX_FIELDS) {
+                bad = 1; /* (the walk counts what is too many) */
+                break;
+            }
+            csv_field_set(&f[n], s, fstart, at, esc >> n & 1);
+            n++;
+            fstart = at + 1;
+        }
+        if (nl) {
+            line = base + w;
+            break;
+        }
+    }
+    if (need_nl && (line == 0 || line > SIFT_MAX_LINE_BYTES || s[line - 1] == '\r'))
+        return CSV_NO_LINE;
+    *line_len = line;
+    if (bad || in_carry || (!need_nl && line != len))
+        return CSV_NOT_PLAIN;
+    csv_field_set(&f[n], s, fstart, line, esc >> n & 1);
+    *nf = n + 1;
+    *ascii = hi == 0;
+    return CSV_PLAIN;
+}
+
 /* Carry the quote state over one more line of a pending record. Byte by byte this is:
  * in a quote, '""' stays in it and '"' leaves it; outside, ',' starts a field, '"' at a
  * field start opens a quote, anything else is field text. */
@@ -228,6 +383,31 @@ static bool int_field(struct span s, int64_t *out)
     return s.p && s.len && span_to_i64_short(s, out);
 }
 
+/* Column 9, session_start, as pgtime_parse_cached() parses it (remembered per text). */
+static bool csv_session_start(struct parser *p, struct csv_state *st, struct span t, int64_t *us)
+{
+    struct csv_session_start *c = NULL;
+    if (t.len >= 6 && t.len <= CSV_SESSION_START_MAX) {
+        c = &st->starts[((unsigned)(unsigned char)t.p[t.len - 6] * 10u +
+                         (unsigned char)t.p[t.len - 5]) &
+                        15u];
+        if (c->len == t.len && !memcmp(c->text, t.p, t.len)) {
+            *us = c->us;
+            return c->ok;
+        }
+    }
+    int frac;
+    bool ok =
+        pgtime_parse_cached(&st->session_start, t, parser_tz(p), us, &frac, NULL) == PGTIME_OK;
+    if (c) {
+        c->len = (unsigned char)t.len;
+        c->ok = ok;
+        memcpy(c->text, t.p, t.len);
+        c->us = ok ? *us : 0;
+    }
+    return ok;
+}
+
 /* Fill @ev from the fields; returns NULL or the reject reason (detail in @why). */
 static const char *csv_build(struct parser *p, struct csv_state *st, struct event *ev,
                              const struct csv_field *f, size_t nf, const char **why)
@@ -252,12 +432,8 @@ static const char *csv_build(struct parser *p, struct csv_state *st, struct even
     if (int_field(f[6].s, &v))
         ev->session_line = v;
     ev->command_tag = csv_value(p, &f[7]);
-    if (f[8].s.p) {
-        int frac;
-        if (pgtime_parse_cached(&st->session_start, f[8].s, parser_tz(p), &v, &frac, NULL) ==
-            PGTIME_OK)
-            ev->session_start_us = v;
-    }
+    if (f[8].s.p && csv_session_start(p, st, f[8].s, &v))
+        ev->session_start_us = v;
     ev->vxid = f[9].s;
     if (int_field(f[10].s, &v))
         ev->txid = v;
@@ -309,7 +485,7 @@ static const char *split_reason(enum csv_result r)
 
 /* Turn a split record (a line or a pending record's text) into an event or a reject. */
 static void csv_emit(struct parser *p, struct csv_state *st, struct event *ev, struct span text,
-                     enum csv_result r, const struct csv_field *f, size_t nf)
+                     enum csv_result r, const struct csv_field *f, size_t nf, bool ascii)
 {
     const char *why = NULL;
     const char *reason = r != CSV_OK ? split_reason(r) : csv_build(p, st, ev, f, nf, &why);
@@ -326,7 +502,8 @@ static void csv_emit(struct parser *p, struct csv_state *st, struct event *ev, s
             parser_reject(p, reason, NULL);
         return;
     }
-    parser_check_utf8(ev, text);
+    if (!ascii)
+        parser_check_utf8(ev, text);
     parser_event_commit(p, ev);
 }
 
@@ -477,11 +654,34 @@ static void csv_release(void *state)
     free(state);
 }
 
+/* After the current line @ln (a record, nothing pending): split the next line from the
+ * bytes after it (@a, parser_ahead() as it was before the line was accounted) while
+ * finding where it ends, keep the fields for its csv_line(), and tell the caller of the
+ * feed where it ends (parser_hint_line(): input_next() then need not search for it). */
+static void csv_look_ahead(struct parser *p, struct csv_state *st, const struct input_line *ln,
+                           struct span a)
+{
+    struct csv_next *nx = &st->next;
+    size_t len = 0;
+    if (!a.len)
+        return;
+    enum csv_plain r = csv_split_plain(a, ln->text.p, true, nx->f, &nx->nf, &nx->ascii, &len);
+    if (r == CSV_NO_LINE)
+        return;
+    nx->p = a.p;
+    nx->len = len;
+    nx->offset = ln->end;
+    nx->plain = r == CSV_PLAIN;
+    parser_hint_line(p, a.p, len);
+}
+
 static void csv_line(struct parser *p, void *state, const struct input_line *ln)
 {
     struct csv_state *st = state;
     struct pending *rec = pending_oldest(p);
+    const char *next = st->next.p;
 
+    st->next.p = NULL; /* (one line only) */
     if (rec) {
         /* A truncated line loses the quote state; a line that is clearly a new record
          * means the open quote never closed (damaged or cut file). Either way the pending
@@ -506,13 +706,28 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
         parser_reject(p, "line too long", "longer than %u bytes", SIFT_MAX_LINE_BYTES);
         return;
     }
+    struct span a = parser_ahead(p);
     struct csv_field f[CSV_MAX_FIELDS];
-    size_t nf = 0;
+    size_t nf = 0, line;
+    bool ascii;
+    if (next && next == ln->text.p && st->next.len == ln->text.len &&
+        st->next.offset == ln->offset) {
+        /* split while the line before was handled */
+        if (st->next.plain) {
+            csv_emit(p, st, parser_event_begin(p, ln), ln->text, CSV_OK, st->next.f, st->next.nf,
+                     st->next.ascii);
+            csv_look_ahead(p, st, ln, a);
+            return;
+        }
+    } else if (csv_split_plain(ln->text, ln->text.p, false, f, &nf, &ascii, &line) == CSV_PLAIN) {
+        csv_emit(p, st, parser_event_begin(p, ln), ln->text, CSV_OK, f, nf, ascii);
+        csv_look_ahead(p, st, ln, a);
+        return;
+    }
     enum csv_result r = csv_split(ln->text, f, &nf);
     if (r == CSV_OPEN_QUOTE) {
         /* The rest of the record in the buffer already? (A first line ending "\r\n" is
          * left to the pending path, which joins the lines without their '\r'.) */
-        struct span a = parser_ahead(p);
         size_t bytes;
         uint64_t lines;
         if (a.len && ln->end - ln->offset == ln->text.len + 1 &&
@@ -520,7 +735,7 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
             (size_t)(a.p + bytes - ln->text.p) <= SIFT_MAX_RECORD_BYTES / 2) {
             const struct input_line *x = parser_extend(p, bytes, lines);
             r = csv_split_at(x->text, f[nf - 1].s.p, f, nf - 1, &nf);
-            csv_emit(p, st, parser_event_begin(p, x), x->text, r, f, nf);
+            csv_emit(p, st, parser_event_begin(p, x), x->text, r, f, nf, false);
             return;
         }
         st->in_quote = true;
@@ -528,7 +743,7 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
         pending_start(p, 0, ln->text);
         return;
     }
-    csv_emit(p, st, parser_event_begin(p, ln), ln->text, r, f, nf);
+    csv_emit(p, st, parser_event_begin(p, ln), ln->text, r, f, nf, false);
 }
 
 static void csv_finish(struct parser *p, void *state, struct pending *rec)
@@ -542,7 +757,7 @@ static void csv_finish(struct parser *p, void *state, struct pending *rec)
 
     st->in_quote = false;
     st->field_start = false;
-    csv_emit(p, st, parser_event_begin_pending(p, rec), text, r, f, nf);
+    csv_emit(p, st, parser_event_begin_pending(p, rec), text, r, f, nf, false);
 }
 
 const struct log_format fmt_csvlog = {

@@ -105,6 +105,8 @@ struct parser {
     /* parser_feed_ahead(): the bytes after the fed line, and the line extended over the
      * unit_extra lines of them that the format took (parser_extend()). */
     struct span ahead;
+    const char *hint_at; /* parser_hint_line() of the last feed, or NULL */
+    size_t hint_len;
     uint64_t unit_extra;
     struct input_line ext_line;
 
@@ -811,6 +813,21 @@ struct span parser_ahead(const struct parser *p)
     return a;
 }
 
+void parser_hint_line(struct parser *p, const char *at, size_t len)
+{
+    if (p->unit != UNIT_LINE || p->unit_extra || !p->ahead.len || at != p->ahead.p ||
+        len >= p->ahead.len || at[len] != '\n' || len > SIFT_MAX_LINE_BYTES)
+        BUG("parse: parser_hint_line() of a line that is not the next one");
+    p->hint_at = at;
+    p->hint_len = len;
+}
+
+size_t parser_line_hint(const struct parser *p, const char **at)
+{
+    *at = p->hint_at;
+    return p->hint_at ? p->hint_len : 0;
+}
+
 const struct input_line *parser_extend(struct parser *p, size_t bytes, uint64_t lines)
 {
     struct span a = parser_ahead(p);
@@ -931,6 +948,7 @@ static void begin_feed(struct parser *p)
     if (p->ev_open)
         BUG("parse: an event is still open");
     p->qn = p->qhead = 0;
+    p->hint_at = NULL;
     if (p->scratch.used) /* nothing handed out since the last reset: nothing to do */
         arena_reset(&p->scratch);
     recycle_done(p);
@@ -954,6 +972,8 @@ uint64_t parser_feed_ahead(struct parser *p, struct input_line *ln, struct span 
     parser_feed(p, ln);
     p->ahead = span_make(NULL, 0);
     uint64_t n = p->unit_extra;
+    if (n || p->oldest)
+        p->hint_at = NULL; /* (only for the line right after a one-line unit) */
     if (n) {
         ln->text = p->ext_line.text;
         ln->end = p->ext_line.end;

@@ -151,6 +151,12 @@ void parser_feed(struct parser *p, const struct input_line *line);
  * by one. */
 uint64_t parser_feed_ahead(struct parser *p, struct input_line *ln, struct span ahead);
 
+/* After parser_feed_ahead() returned 0: the format found where the next line ends while
+ * looking ahead (csvlog splits it then): the line at *at (the start of the ahead bytes)
+ * is that many bytes long, followed by '\n'. 0 when it did not. Pass it to
+ * input_hint_line() so that input_next() does not search for the '\n' again. */
+size_t parser_line_hint(const struct parser *p, const char **at);
+
 /* The input ended: finish every pending record. */
 void parser_end(struct parser *p);
 

@@ -105,6 +105,11 @@ extern const struct log_format fmt_pgbouncer;
  * path) to compare it with the scanner. Never set in the program. */
 extern bool jsonlog_jansson_only;
 
+/* Tests and the fuzz target: split every csvlog line by walking its fields (csv_split())
+ * instead of trying the mask-only split of plain one-line records first, to compare
+ * them. Never set in the program. */
+extern bool csvlog_walk_only;
+
 /* --- options and shared state ------------------------------------------------------ */
 
 /* parser_new() with a format given directly (@fmt NULL: detect). For tests, which
@@ -133,6 +138,13 @@ struct span parser_ahead(const struct parser *p);
  * "\r" before its '\n'), to parse and to pass to parser_event_begin(); the unit then counts
  * 1 + @lines lines and must end as an event or a reject. */
 const struct input_line *parser_extend(struct parser *p, size_t bytes, uint64_t lines);
+
+/* Inside ->line(), after accounting the current line: the next line of parser_ahead()
+ * starts at @at (the end of the current line) and is @len bytes long, its '\n' right
+ * after them (@len <= SIFT_MAX_LINE_BYTES, not ending in '\r'): the format found its end
+ * while looking ahead. The caller of the feed may pass it to the input
+ * (parser_line_hint()). */
+void parser_hint_line(struct parser *p, const char *at, size_t len);
 
 /* --- accounting ---------------------------------------------------------------------- */
 

@@ -9,7 +9,8 @@
  * at the middle of the input (first half + resumed rest = one run), and that taking
  * records spanning lines in place (parser_feed_ahead()) gives exactly what feeding the
  * lines one by one gives: events, counts, reject samples, and the checkpoint after each
- * feed.
+ * feed; and that one-line records split by masks alone give what walking their fields
+ * gives (csvlog_walk_only).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 
 #include "../lib/parsetest.h"
 #include "core/bytescan.h"
+#include "parse/parse_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -45,6 +47,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct parse_stats *st = parser_stats(p);
     require(pt_balanced(st), "accounting invariant broken");
     uint64_t events = st->events, rejects = st->rejects;
+    {
+        struct sbuf w = SBUF_INIT, s0 = SBUF_INIT, s1 = SBUF_INIT;
+        pt_stats_text(st, &s0);
+        csvlog_walk_only = true;
+        struct parser *pw = pt_run(buf, len, &o, &w);
+        csvlog_walk_only = false;
+        require(pw != NULL, "parser_new failed");
+        pt_stats_text(parser_stats(pw), &s1);
+        require(out.len == w.len && (!out.len || !memcmp(out.buf, w.buf, out.len)),
+                "mask split events differ from the field walk");
+        require(!strcmp(s0.buf, s1.buf), "mask split counts differ from the field walk");
+        parser_free(pw);
+        sbuf_release(&w);
+        sbuf_release(&s0);
+        sbuf_release(&s1);
+    }
     parser_free(p);
 
     /* Line by line against records taken whole from what was read ahead. */

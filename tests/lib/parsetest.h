@@ -224,6 +224,16 @@ static inline struct parser *pt_run_ahead(const char *data, size_t len, const st
             parser_feed(p, &ln);
         }
         (*feeds)++;
+        const char *hint_at;
+        size_t hint = parser_line_hint(p, &hint_at);
+        if (hint && (took || hint_at != data + ln.end || hint > len - (size_t)ln.end - 1 ||
+                     hint >= window || data[ln.end + hint] != '\n' ||
+                     memchr(hint_at, '\n', hint) != NULL)) {
+            /* parser_line_hint() must be where input_next() would end the next line */
+            fprintf(stderr, "pt_run_ahead: wrong line hint %zu after line %" PRIu64 "\n", hint,
+                    lineno);
+            abort();
+        }
         at = (size_t)ln.end;
         lineno += 1 + took;
         while (parser_next(p, &ev) == PARSE_EVENT) {

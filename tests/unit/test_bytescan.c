@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "core/bytescan.h"
+#include "parse/parse_int.h"
 #include "parsetest.h"
 
 static void naive(const char *s, size_t n, unsigned char a, unsigned char b, uint64_t *ma,
@@ -78,6 +79,35 @@ static int compare_windows(const char *buf, size_t len, unsigned char a, unsigne
                 y1 != y5 || x1 != x6 || y1 != y6) {
                 CHECK_MSG(0, "masks differ at %zu+%zu", at, n);
                 return ++bad;
+            }
+            /* three byte values (a, b and '\n') and the bytes >= 0x80: all five ways */
+            uint64_t h1 = 0, n1 = 0, hx[5], ax[5], bx[5], nx[5];
+            for (size_t i = 0; i < n; i++) {
+                if ((unsigned char)buf[at + i] >= 0x80)
+                    h1 |= UINT64_C(1) << i;
+                if (buf[at + i] == '\n')
+                    n1 |= UINT64_C(1) << i;
+            }
+            bytescan_avx2 = false;
+            hx[0] = bytescan_mask64x(buf + at, n, buf, a, b, '\n', &ax[0], &bx[0], &nx[0]);
+            hx[1] = bytescan_mask64x(buf + at, n, buf + at, a, b, '\n', &ax[1], &bx[1], &nx[1]);
+            bytescan_avx2 = avx2;
+            hx[2] = hx[3] = h1;
+            ax[2] = ax[3] = x1;
+            bx[2] = bx[3] = y1;
+            nx[2] = nx[3] = n1;
+            if (avx2) {
+                hx[2] = bytescan_mask64x(buf + at, n, buf, a, b, '\n', &ax[2], &bx[2], &nx[2]);
+                hx[3] = bytescan_mask64x(buf + at, n, buf + at, a, b, '\n', &ax[3], &bx[3], &nx[3]);
+            }
+            bytescan_portable_only = true;
+            hx[4] = bytescan_mask64x(buf + at, n, buf, a, b, '\n', &ax[4], &bx[4], &nx[4]);
+            bytescan_portable_only = false;
+            for (int k = 0; k < 5; k++) {
+                if (hx[k] != h1 || ax[k] != x1 || bx[k] != y1 || nx[k] != n1) {
+                    CHECK_MSG(0, "masks of three bytes differ at %zu+%zu (way %d)", at, n, k);
+                    return ++bad;
+                }
             }
         }
         size_t rest = len - at < 200 ? len - at : 200;
@@ -182,13 +212,46 @@ static void both_paths(const char *data, size_t len, const char *what, struct sb
     struct sbuf sse2 = SBUF_INIT;
     bool avx2 = bytescan_avx2;
     bytescan_portable_only = false;
-    parser_free(pt_run(data, len, &o, &simd));
+    struct parser *sp = pt_run(data, len, &o, &simd);
+    struct sbuf sst = SBUF_INIT, wst = SBUF_INIT;
+    pt_stats_text(parser_stats(sp), &sst);
+    parser_free(sp);
     bytescan_avx2 = false;
     parser_free(pt_run(data, len, &o, &sse2));
     bytescan_avx2 = avx2;
     bytescan_portable_only = true;
     parser_free(pt_run(data, len, &o, &port));
     bytescan_portable_only = false;
+    struct sbuf walk = SBUF_INIT;
+    csvlog_walk_only = true; /* every record split by walking its fields */
+    struct parser *wp = pt_run(data, len, &o, &walk);
+    pt_stats_text(parser_stats(wp), &wst);
+    parser_free(wp);
+    csvlog_walk_only = false;
+    CHECK_MSG(simd.len == walk.len && (!simd.len || !memcmp(simd.buf, walk.buf, simd.len)),
+              "%s: mask split and field walk differ", what);
+    CHECK_MSG(sst.len == wst.len && !memcmp(sst.buf, wst.buf, sst.len),
+              "%s: mask split and field walk count differently:\n%s\n%s", what, sst.buf, wst.buf);
+    sbuf_release(&walk);
+    sbuf_release(&wst);
+    /* read ahead (each next line split while the one before is handled), all the rest
+     * and 100 bytes at a time */
+    static const size_t windows[] = { SIZE_MAX, 100 };
+    for (size_t i = 0; i < ARRAY_SIZE(windows); i++) {
+        struct sbuf ahead = SBUF_INIT, ast = SBUF_INIT;
+        uint64_t feeds;
+        struct parser *ap = pt_run_ahead(data, len, &o, windows[i], &ahead, NULL, &feeds);
+        pt_stats_text(parser_stats(ap), &ast);
+        parser_free(ap);
+        CHECK_MSG(simd.len == ahead.len && (!simd.len || !memcmp(simd.buf, ahead.buf, simd.len)),
+                  "%s: split ahead differs (window %zu)", what, windows[i]);
+        CHECK_MSG(sst.len == ast.len && !memcmp(sst.buf, ast.buf, sst.len),
+                  "%s: split ahead counts differently (window %zu):\n%s\n%s", what, windows[i],
+                  sst.buf, ast.buf);
+        sbuf_release(&ahead);
+        sbuf_release(&ast);
+    }
+    sbuf_release(&sst);
     CHECK_MSG(simd.len == port.len && (!simd.len || !memcmp(simd.buf, port.buf, simd.len)),
               "%s: SIMD and portable paths differ", what);
     CHECK_MSG(sse2.len == port.len && (!sse2.len || !memcmp(sse2.buf, port.buf, sse2.len)),
@@ -270,6 +333,66 @@ static void test_generated(void)
     }
 }
 
+/* One-line records whose fields take every shape the mask split must either parse as
+ * the field walk does or leave to it: quotes in unquoted fields, text after a closing
+ * quote, '""' at a field's start and end, empty quoted fields, commas and high bytes
+ * (valid and invalid UTF-8) inside quotes, too few and too many columns, fields moved
+ * across the 64-byte windows. Both give the same events and counts (both_paths()). */
+static void test_split_shapes(void)
+{
+    static const char *const shapes[] = {
+        "\"a\"",        "\"\"",     "\"\"\"\"", "\"\"\"a\"",
+        "\"a\"\"\"",    "\"a,b\"",  "a\"b",     "\"a\"b",
+        "\"a\"\"b\"",   "\"a\"\"",  "\"",       "a\"",
+        "\"\xc3\xa9\"", "\"\xff\"", "\xc3\xa9", "\xe2\x82",
+        "\"a\"\"\",\"", "x,y",      ",",        "\"a,\"\",b\"",
+        "\"\",\"\"",    "",         "\"\"\"",   "\"\xc3\"\"\xa9\"",
+    };
+    static const char *const head =
+        "2026-11-25 17:44:54.819 UTC,\"postgres\",\"db\",9825,\"127.0.0.1:49338\","
+        "6b071e96.2661,2,\"SELECT\",2026-11-25 17:44:54 UTC,3/1,0,LOG,00000,";
+    struct sbuf in = SBUF_INIT;
+    int r = 0;
+    for (size_t pad = 0; pad < 70 && r == 0; pad++) {
+        for (size_t k = 0; k < ARRAY_SIZE(shapes) && r == 0; k++) {
+            for (int col = 13; col < 26 && r == 0; col += 3) {
+                /* columns 1-13 fixed, then 13 more with the shape in one of them and
+                 * @pad bytes of message before it */
+                r = sbuf_addstr(&in, head);
+                for (int c = 13; c < 26 && r == 0; c++) {
+                    if (c > 13)
+                        r = sbuf_addch(&in, ',');
+                    if (c == 13)
+                        for (size_t i = 0; i < pad && r == 0; i++)
+                            r = sbuf_addch(&in, 'm');
+                    if (r == 0 && c == col)
+                        r = sbuf_addstr(&in, shapes[k]);
+                    else if (r == 0 && c == 25)
+                        r = sbuf_addstr(&in, "-42");
+                }
+                if (r == 0)
+                    r = sbuf_addch(&in, '\n');
+            }
+        }
+    }
+    /* 22, 25, 27, 28 and 40 columns */
+    static const int ncols[] = { 22, 25, 27, 28, 40 };
+    for (size_t k = 0; k < ARRAY_SIZE(ncols) && r == 0; k++) {
+        r = sbuf_addstr(&in, head);
+        for (int c = 13; c < ncols[k] && r == 0; c++)
+            r = sbuf_addstr(&in, c + 1 < ncols[k] ? "\"x\"," : "\"x\"");
+        if (r == 0)
+            r = sbuf_addch(&in, '\n');
+    }
+    CHECK(r == 0);
+    struct sbuf out;
+    both_paths(in.buf, in.len, "split shapes", &out);
+    CHECK(out.len > 1000);
+    CHECK(strstr(out.buf, "invalid_utf8=1") != NULL);
+    sbuf_release(&out);
+    sbuf_release(&in);
+}
+
 /* The CPU's AVX2 is found and used (fails on an AVX2 machine if detection breaks). */
 static void test_avx2_detected(void)
 {
@@ -281,9 +404,7 @@ static void test_avx2_detected(void)
 }
 
 TEST_LIST = {
-    { "masks_random", test_masks_random },
-    { "avx2_detected", test_avx2_detected },
-    { "fixtures", test_fixtures },
-    { "generated", test_generated },
-    { NULL, NULL },
+    { "masks_random", test_masks_random }, { "avx2_detected", test_avx2_detected },
+    { "split_shapes", test_split_shapes }, { "fixtures", test_fixtures },
+    { "generated", test_generated },       { NULL, NULL },
 };

@@ -219,8 +219,12 @@ static void run_input(const char *path, size_t chunk, enum input_gz_mode gz, siz
     while ((st = input_next(in, &ln, &d)) == INPUT_LINE) {
         uint64_t end = ln.end;
         uint64_t n = parser_feed_ahead(p, &ln, input_ahead(in));
+        const char *next;
+        size_t next_len;
         if (n)
             input_consume(in, (size_t)(ln.end - end), n);
+        else if ((next_len = parser_line_hint(p, &next)) > 0)
+            input_hint_line(in, next, next_len); /* as pipeline_run() does */
         CHECK_EQ_U64(input_offset(in), ln.end);
         while (parser_next(p, &ev) == PARSE_EVENT) {
             pt_render(ev, out);
