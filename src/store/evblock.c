@@ -73,8 +73,6 @@ void evblock_enc_release(struct evblock_enc *e)
 {
     sbuf_release(&e->blob);
     sbuf_release(&e->tmp);
-    free(e->lit_old);
-    free(e->lit_new);
     free(e->slots);
     memset(e, 0, sizeof(*e));
 }
@@ -143,6 +141,13 @@ static uint32_t find_text(struct evblock_enc *e, const unsigned char *base, size
     return UINT32_MAX;
 }
 
+/* Whether @s is the text of column @col's last literal. */
+static inline bool last_is(const struct evblock_enc *e, const unsigned char *base, int col,
+                           const char *s, size_t len)
+{
+    return e->last_len[col] == len && !memcmp(literal_at(base, e->last_off[col]), s, len);
+}
+
 /* A text at @w (room reserved): a reference to an earlier equal literal, or a literal.
  * @memo: use the memo by address (the texts are stable). @col: the column (its last
  * literal is tried first, then set), or EVB_NCOLS for none. */
@@ -152,8 +157,7 @@ static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsig
     size_t here = (size_t)(w - base);
     if (e->share_texts && len >= 2) {
         uint32_t off;
-        if (col < EVB_NCOLS && e->last_len[col] == len &&
-            !memcmp(literal_at(base, e->last_off[col]), s, len))
+        if (col < EVB_NCOLS && last_is(e, base, col, s, len))
             off = e->last_off[col];
         else
             off = find_text(e, base, here, s, len, memo);
@@ -272,48 +276,37 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
 
 static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out);
 
-/* The new offset of the literal that was at @old (rebase_text() saw it: references
- * point back), or UINT32_MAX. */
-static uint32_t lit_moved(const struct evblock_enc *e, uint32_t old)
-{
-    size_t lo = 0, hi = e->n_lits;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (e->lit_old[mid] < old)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < e->n_lits && e->lit_old[lo] == old ? e->lit_new[lo] : UINT32_MAX;
-}
-
 /* Copy the text at p[*pos] to @w: a literal (entered in the table at its new place),
- * or a reference moved with its literal. NULL when the blob is not what the encoder
- * wrote. */
-static unsigned char *rebase_text(struct evblock_enc *e, const unsigned char *p, size_t len,
-                                  size_t *pos, unsigned char *base, unsigned char *w)
+ * or a reference moved with its literal. A literal copied leaves its new offset in the
+ * first 4 bytes of its old place (old blob, dropped after): references point back, and
+ * only to literals of 2 bytes or more, so tag, text and NUL have those 4 bytes. NULL
+ * when the blob is not what the encoder wrote. */
+static unsigned char *rebase_text(struct evblock_enc *e, unsigned char *p, size_t len, size_t *pos,
+                                  unsigned char *base, unsigned char *w)
 {
     size_t at = *pos;
     uint64_t tag;
     if (!get_varint(p, len, pos, &tag))
         return NULL;
+    size_t here = (size_t)(w - base);
     if (tag & 1) {
-        uint32_t moved = tag >> 1 <= UINT32_MAX ? lit_moved(e, (uint32_t)(tag >> 1)) : UINT32_MAX;
-        return moved == UINT32_MAX ? NULL : put_varint(w, ((uint64_t)moved << 1) | 1);
+        uint32_t moved;
+        if (tag >> 1 >= at || len - (tag >> 1) < 4)
+            return NULL;
+        memcpy(&moved, p + (tag >> 1), 4);
+        return moved < here ? put_varint(w, ((uint64_t)moved << 1) | 1) : NULL;
     }
     uint64_t n = tag >> 1;
-    size_t here = (size_t)(w - base);
-    if (n >= len - *pos || here > UINT32_MAX || at > UINT32_MAX)
+    if (n >= len - *pos || here > UINT32_MAX)
         return NULL;
-    XGROW(e->lit_old, e->n_lits + 1, e->a_lits);
-    e->lit_new = xrealloc(e->lit_new, e->a_lits * sizeof(*e->lit_new));
-    e->lit_old[e->n_lits] = (uint32_t)at;
-    e->lit_new[e->n_lits++] = (uint32_t)here;
     w = put_varint(w, tag);
     memcpy(w, p + *pos, n + 1); /* with its NUL */
-    if (e->share_texts && n >= 2)
-        (void)find_text(e, base, here, (const char *)w, n, false);
     *pos += n + 1;
+    if (e->share_texts && n >= 2) {
+        uint32_t moved = (uint32_t)here;
+        memcpy(p + at, &moved, 4);
+        (void)find_text(e, base, here, (const char *)w, n, false);
+    }
     return w + n + 1;
 }
 
@@ -323,7 +316,7 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
         return -1;
     if (ts_min == e->ts_min)
         return 0;
-    const unsigned char *p = (const unsigned char *)e->blob.buf;
+    unsigned char *p = (unsigned char *)e->blob.buf;
     size_t len = e->blob.len, pos = 1;
     uint64_t shift = (uint64_t)e->ts_min - (uint64_t)ts_min, u;
     sbuf_reset(&e->tmp);
@@ -339,7 +332,6 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
         e->gen = 1;
     }
     memset(e->memo, 0, sizeof(e->memo));
-    e->n_lits = 0;
     while (w && pos < len) {
         uint64_t dt;
         if (!get_varint(p, len, &pos, &dt) || len - pos < 4)
@@ -381,13 +373,9 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
     }
     if (!w)
         BUG("evblock_enc_rebase: a blob the encoder did not write");
-    for (int c = 0; c < EVB_NCOLS; c++) {
-        if (e->last_len[c] == UINT32_MAX)
-            continue;
-        e->last_off[c] = lit_moved(e, e->last_off[c]);
-        if (e->last_off[c] == UINT32_MAX)
-            e->last_len[c] = UINT32_MAX;
-    }
+    for (int c = 0; c < EVB_NCOLS; c++) /* literals of 2 bytes or more, moved above */
+        if (e->last_len[c] != UINT32_MAX)
+            memcpy(&e->last_off[c], p + e->last_off[c], 4);
     sbuf_setlen(&e->tmp, (size_t)(w - base));
     struct sbuf t = e->blob;
     e->blob = e->tmp;

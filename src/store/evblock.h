@@ -132,11 +132,7 @@ struct evblock_enc {
      * (databases, users repeat row after row) is that reference after one compare,
      * without hashing, whatever the texts' addresses. */
     uint32_t last_off[EVB_NCOLS], last_len[EVB_NCOLS];
-    /* evblock_enc_rebase(): the blob being rewritten, and its literals' old and new
-     * offsets (ascending) */
-    struct sbuf tmp;
-    uint32_t *lit_old, *lit_new;
-    size_t n_lits, a_lits;
+    struct sbuf tmp; /* evblock_enc_rebase(): the blob being rewritten */
 };
 
 void evblock_enc_init(struct evblock_enc *e);
