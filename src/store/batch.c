@@ -690,8 +690,9 @@ void store_ev_chunk_free(struct store_ev_chunk *c)
 
 /* The open chunk for a row at @ts: a new one when the last is full or closed. A row
  * older than the chunk's others moves its block's base down (evblock_enc_rebase(): a
- * pass over the block; at most STORE_EV_REBASE_FACTOR times the block's bytes in all,
- * so rows in falling time order cost no more than that: they close the chunk instead). */
+ * pass over the block; in all at most STORE_EV_REBASE_FACTOR times the block's bytes
+ * plus STORE_EV_REBASE_BYTES, so rows in falling time order cost no more than that:
+ * they close the chunk instead). */
 static struct store_ev_chunk *ev_chunk_open(struct store_batch *b, int64_t ts)
 {
     struct store_ev_chunk *c = b->ev_tail;
@@ -699,7 +700,8 @@ static struct store_ev_chunk *ev_chunk_open(struct store_batch *b, int64_t ts)
         if (ts >= c->enc.ts_min)
             return c;
         size_t len = c->enc.blob.len;
-        if (c->rebased <= STORE_EV_REBASE_FACTOR * len && evblock_enc_rebase(&c->enc, ts) == 0) {
+        if (c->rebased <= STORE_EV_REBASE_FACTOR * len + STORE_EV_REBASE_BYTES &&
+            evblock_enc_rebase(&c->enc, ts) == 0) {
             c->rebased += len;
             b->ev_gen = c->enc.gen; /* it took a generation of the shared table */
             return c;

@@ -87,7 +87,8 @@ struct rec {
  * event_blocks row ready to insert, and can leave its batch (store_batch_take_events()).
  * The block's base time is its oldest row's (a row older than the others rebases it,
  * evblock_enc_rebase()); a row the blob's cap would not take, or one that would rebase
- * it more than STORE_EV_REBASE_FACTOR times its bytes in all, opens the next chunk. */
+ * it beyond STORE_EV_REBASE_FACTOR times its bytes plus STORE_EV_REBASE_BYTES in all,
+ * opens the next chunk. */
 struct store_ev_chunk {
     struct store_ev_chunk *next;
     bool keep_literals;
@@ -98,6 +99,7 @@ struct store_ev_chunk {
     struct evblock_enc enc;
 };
 #define STORE_EV_REBASE_FACTOR 2
+#define STORE_EV_REBASE_BYTES  (64u << 10)
 void ev_chunk_free(struct store_ev_chunk *c);
 
 struct rej {
