@@ -180,6 +180,8 @@ struct event {
     enum plan_format plan_format;
     struct span plan; /* auto_explain plan text (JSON plans: the JSON text) */
     struct event_facts facts;
+    bool classified; /* classify_event() ran on it: a second run clears what the first set
+                        (facts are cleared by event_clear(), so the first run need not) */
 
     /* normalize/ */
     uint64_t fingerprint;    /* 64-bit shown to users, valid with EVENT_HAS_FINGERPRINT */

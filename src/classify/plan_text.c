@@ -114,6 +114,82 @@ static bool num_range_end(struct span s, const char *name, double *out)
     return plan_num(span_make(v.p, n), out);
 }
 
+/* The number EXPLAIN prints at the start of *@s ("12", "0.011"): digits, optionally a
+ * dot and digits; moves *@s past it. */
+static bool plain_num(struct span *s, struct span *out)
+{
+    size_t n = 0;
+
+    while (n < s->len && is_digit(s->p[n]))
+        n++;
+    if (!n)
+        return false;
+    if (n + 1 < s->len && s->p[n] == '.' && is_digit(s->p[n + 1])) {
+        n++;
+        while (n < s->len && is_digit(s->p[n]))
+            n++;
+    }
+    *out = span_make(s->p, n);
+    *s = cur_skip(*s, n);
+    return true;
+}
+
+/* "@name<a>..<b>" at the start of *@s (b: the end of "time=a..b"); moves past it. */
+static bool plain_range(struct span *s, const char *name, double *a, double *b)
+{
+    struct span x, y;
+
+    return cur_eat(s, span_cstr(name)) && plain_num(s, &x) && cur_eat_lit(s, "..") &&
+           plain_num(s, &y) && plan_num(x, a) && plan_num(y, b);
+}
+
+/* "@name<n>" at the start of *@s; moves past it. */
+static bool plain_field(struct span *s, const char *name, double *v)
+{
+    struct span x;
+
+    return cur_eat(s, span_cstr(name)) && plain_num(s, &x) && plan_num(x, v);
+}
+
+/*
+ * The groups as EXPLAIN prints them, read in one pass: @costs exactly "(cost=a..b rows=r
+ * width=w", @actual exactly " (actual time=a..b rows=r loops=l)" or " (actual rows=r
+ * loops=l)". Each number is the span the general path (num_after(), num_range_end())
+ * finds in such a text, so the values are the same. Returns false, with @n untouched,
+ * for anything else: the general path reads it then.
+ */
+static bool node_numbers_plain(struct text_parser *tp, struct plan_node *n, struct span costs,
+                               struct span actual)
+{
+    double sc, tc, pr, pw, as = 0, at = 0, ar, al;
+
+    if (!plain_range(&costs, "(cost=", &sc, &tc) || !cur_eat_lit(&costs, " ") ||
+        !plain_field(&costs, "rows=", &pr) || !cur_eat_lit(&costs, " ") ||
+        !plain_field(&costs, "width=", &pw) || costs.len)
+        return false;
+    if (!cur_eat_lit(&actual, " (actual "))
+        return false;
+    bool timing = span_starts_with_lit(actual, "time=");
+    if (timing && (!plain_range(&actual, "time=", &as, &at) || !cur_eat_lit(&actual, " ")))
+        return false;
+    if (!plain_field(&actual, "rows=", &ar) || !cur_eat_lit(&actual, " ") ||
+        !plain_field(&actual, "loops=", &al) || !span_eq_lit(actual, ")"))
+        return false;
+    n->startup_cost = sc;
+    n->total_cost = tc;
+    n->plan_rows = pr;
+    n->plan_width = pw;
+    if (timing) {
+        n->actual_startup_ms = as;
+        n->actual_total_ms = at;
+        tp->p->timing = true;
+    }
+    n->actual_rows = ar;
+    n->actual_loops = al;
+    tp->p->analyzed = true;
+    return true;
+}
+
 /* A node line's text (after the arrow): label, costs and actuals. */
 static void node_line(struct text_parser *tp, struct plan_node *n, struct span s)
 {
@@ -134,6 +210,8 @@ static void node_line(struct text_parser *tp, struct plan_node *n, struct span s
         actual = e >= 0 ? cur_skip(s, (size_t)e) : SPAN_NULL;
     }
     plan_text_label(n, span_rtrim(label), tp->a);
+    if (costs.p && actual.p && node_numbers_plain(tp, n, costs, actual))
+        return;
     if (costs.p) {
         double v;
         if (num_after(costs, "cost=", &v))

@@ -73,6 +73,7 @@ struct normalizer {
     struct fp_entry *cache; /* SIFT_FP_CACHE_SLOTS, two ways per set; NULL until used */
     size_t cache_bytes;
     uint64_t cache_tick;
+    struct fp_entry *last_entry; /* the entry the previous normalize_event() used, or NULL */
     struct norm_cache_stats cstats;
     struct lex lx;
     const char *src;
@@ -1455,6 +1456,8 @@ static void cache_put(struct normalizer *nz, struct span sql, uint64_t h,
                          : set[0].used <= set[1].used ? &set[0]
                                                       : &set[1];
     size_t need = sql.len + r->canonical.len + 1;
+    if (e == nz->last_entry)
+        nz->last_entry = NULL;
     if (e->raw) {
         nz->cache_bytes -= (size_t)e->raw_len + e->canon_len + 1;
         free(e->raw);
@@ -1475,6 +1478,7 @@ static void cache_put(struct normalizer *nz, struct span sql, uint64_t h,
     e->used = ++nz->cache_tick;
     nz->cache_bytes += need;
     nz->cstats.entries++;
+    nz->last_entry = e;
 }
 
 bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a)
@@ -1487,12 +1491,22 @@ bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a)
     uint64_t h = 0;
     struct fp_entry *e = NULL;
     if (cacheable) {
-        if (!nz->cache)
-            nz->cache = xcalloc(SIFT_FP_CACHE_SLOTS, sizeof(*nz->cache));
-        h = XXH3_64bits(sql.p, sql.len);
-        e = cache_find(nz, sql, h);
+        /* The statement of the previous record first: a log repeats a text on
+         * consecutive records (parse/bind/execute of one prepared statement, its
+         * "statement:" and "duration:" lines, a plan after its duration), and this
+         * check needs neither the hash nor a look into the table. */
+        struct fp_entry *l = nz->last_entry;
+        if (l && l->raw && l->raw_len == sql.len && !memcmp(l->raw, sql.p, sql.len)) {
+            e = l;
+        } else {
+            if (!nz->cache)
+                nz->cache = xcalloc(SIFT_FP_CACHE_SLOTS, sizeof(*nz->cache));
+            h = XXH3_64bits(sql.p, sql.len);
+            e = cache_find(nz, sql, h);
+        }
     }
     if (e) {
+        nz->last_entry = e;
         nz->cstats.hits++;
         e->used = ++nz->cache_tick;
         r.fingerprint = e->fp;

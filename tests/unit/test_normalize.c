@@ -360,6 +360,24 @@ static void test_event_cache(void)
     CHECK(cs.entries > SIFT_FP_CACHE_SLOTS / 2);
     CHECK_EQ_U64(cs.hits + cs.misses, 6 * SIFT_FP_CACHE_SLOTS);
 
+    /* Each text twice in a row (the previous record's entry answers the second), then a
+     * text of the same length that differs in one byte: right results while entries are
+     * replaced under the remembered one, and the same hit count as the table alone. */
+    struct norm_cache_stats before;
+    normalize_cache_stats(nz, &before);
+    for (unsigned i = 0; i < 3 * SIFT_FP_CACHE_SLOTS; i++) {
+        int n = snprintf(buf, sizeof(buf), "select r%05u from t where x = 1", i);
+        check_event_fp(nz, fresh, &a, span_make(buf, (size_t)n));
+        check_event_fp(nz, fresh, &a, span_make(buf, (size_t)n));
+        buf[n - 1] = '2';
+        check_event_fp(nz, fresh, &a, span_make(buf, (size_t)n));
+        if (i % 256 == 0)
+            arena_reset(&a);
+    }
+    normalize_cache_stats(nz, &cs);
+    CHECK_EQ_U64(cs.hits - before.hits, 3 * SIFT_FP_CACHE_SLOTS);
+    CHECK_EQ_U64(cs.misses - before.misses, 6 * SIFT_FP_CACHE_SLOTS);
+
     /* Long texts: the byte bound holds (more texts than fit). */
     size_t len = SIFT_FP_CACHE_TEXT_BYTES - 100;
     char *big = xmalloc(len);
