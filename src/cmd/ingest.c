@@ -220,7 +220,7 @@ static void reader_close(struct reader *r)
  *
  * Double buffering: the reader hands a full batch with its position to this thread and
  * goes on filling a second batch (store_batch_carry()). This thread first does the
- * batch's deferred work (store_batch_finish(): plan analysis, event rows' redaction),
+ * batch's deferred work (store_batch_finish(): plan analysis, error grouping),
  * then writes it, so the two threads share the work about evenly. One job at a time: the reader
  * waits for the previous commit before handing over the next, and learns its outcome
  * then (the new stream id, a failure or a stale position), at the same point where a

@@ -49,6 +49,9 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->err_scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->err_scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     b->nz = normalize_new(NULL);
+    b->evx = xmalloc(sizeof(*b->evx));
+    sbuf_init(&b->ev_msg, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    sbuf_init(&b->ev_detail, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     return b;
 }
 
@@ -118,6 +121,10 @@ void store_batch_free(struct store_batch *b)
     normalize_free(b->nz);
     sbuf_release(&b->scratch);
     sbuf_release(&b->scratch2);
+    sbuf_release(&b->ev_msg);
+    sbuf_release(&b->ev_detail);
+    free(b->evx);
+    free(b->ev_slots);
     free(b);
 }
 
@@ -618,49 +625,8 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
 
 /* ---- events ---- */
 
-static struct span copy_span(struct arena *a, struct span sp)
-{
-    if (!sp.p)
-        return SPAN_NULL;
-    if (sp.len > SIFT_MAX_STORED_TEXT)
-        sp.len = SIFT_MAX_STORED_TEXT;
-    return arena_dup(a, sp.p, sp.len);
-}
-
-/* A copy of @sp in @a, or *@last when that holds the same bytes (texts such as the
- * database repeat row after row: one compare instead of a copy, and the encoder sees the
- * same address, struct evblock_enc.stable_texts). */
-static struct span share_span(struct arena *a, struct span *last, struct span sp)
-{
-    if (last->p && last->len == sp.len && !memcmp(last->p, sp.p, sp.len))
-        return *last;
-    *last = arena_dup(a, sp.p, sp.len);
-    return *last;
-}
-
-/* copy_span(), shared with the chunk's previous row when equal. */
-static struct span copy_shared(struct arena *a, struct span *last, struct span sp)
-{
-    if (!sp.p)
-        return SPAN_NULL;
-    if (sp.len > SIFT_MAX_STORED_TEXT)
-        sp.len = SIFT_MAX_STORED_TEXT;
-    return share_span(a, last, sp);
-}
-
-/* A copy of what stored_text_to() will read of @in. */
-static struct span raw_text(struct arena *a, struct span in)
-{
-    if (!in.p)
-        return SPAN_NULL;
-    if (in.len > 2 * SIFT_MAX_STORED_TEXT)
-        in.len = 2 * SIFT_MAX_STORED_TEXT;
-    return arena_dup(a, in.p, in.len);
-}
-
-/* Finished chunks kept for reuse: a chunk is 1 MiB of rows and a few arena blocks, and
- * allocating them afresh for every 2 048 rows cost page faults and realloc copies on
- * the reader's path. Chunks move between threads (a commit thread frees what a reader
+/* Finished chunks kept for reuse: a chunk's block buffer and text table (evblock_enc)
+ * are allocated once. Chunks move between threads (a commit thread frees what a reader
  * filled), hence the lock; it is taken once per chunk. */
 #define EV_POOL_MAX 16
 static struct {
@@ -681,32 +647,39 @@ void ev_chunk_free(struct store_ev_chunk *c)
     pthread_mutex_unlock(&ev_pool.mu);
     if (!c)
         return;
-    arena_release(&c->arena);
-    free(c->evs);
+    c->enc.slots = NULL; /* the batch's (ev_chunk_new()) */
+    evblock_enc_release(&c->enc);
     free(c);
 }
 
-/* An empty chunk: from the pool, else new. */
-static struct store_ev_chunk *ev_chunk_new(bool keep_literals)
+/* An empty chunk whose block starts at @ts_min: from the pool, else new. Its encoder
+ * uses the batch's text table (one table the batch's chunks fill in turn stays in the
+ * cache; a table per chunk missed it on most lookups), with generations counted on
+ * from the previous chunk's so no entry of an earlier block is taken for this one's. */
+static struct store_ev_chunk *ev_chunk_new(struct store_batch *b, int64_t ts_min)
 {
     struct store_ev_chunk *c = NULL;
     pthread_mutex_lock(&ev_pool.mu);
     if (ev_pool.n)
         c = ev_pool.free[--ev_pool.n];
     pthread_mutex_unlock(&ev_pool.mu);
-    if (c) {
-        arena_reset(&c->arena);
-        c->next = NULL;
-        c->n = c->n_done = 0;
-        c->last_db = c->last_user = c->last_app = c->last_file = SPAN_NULL;
-    } else {
+    if (!c) {
         c = xcalloc(1, sizeof(*c));
-        /* one block holds a typical chunk's texts: arena_reset() keeps it */
-        arena_init(&c->arena, 256 * 1024);
-        c->evs = xmalloc(STORE_EV_CHUNK_ROWS * sizeof(*c->evs));
-        c->a = STORE_EV_CHUNK_ROWS;
+        evblock_enc_init(&c->enc);
+        free(c->enc.slots);
     }
-    c->keep_literals = keep_literals;
+    if (!b->ev_slots)
+        b->ev_slots = xcalloc(EVB_TABLE_SLOTS, sizeof(*b->ev_slots));
+    c->next = NULL;
+    c->closed = false;
+    c->kinds = 0;
+    c->n = 0;
+    c->rebased = 0;
+    c->keep_literals = b->keep_literals;
+    c->enc.slots = b->ev_slots;
+    c->enc.gen = b->ev_gen;
+    evblock_enc_start(&c->enc, ts_min); /* the next generation (the table cleared on wrap) */
+    b->ev_gen = c->enc.gen;
     return c;
 }
 
@@ -715,47 +688,30 @@ void store_ev_chunk_free(struct store_ev_chunk *c)
     ev_chunk_free(c);
 }
 
-/* What stored_text_to(&c->arena, scratch, c->keep_literals, @raw, redact_message) returns,
- * but @raw itself (a NUL-terminated copy in c->arena already, raw_text()) when that is
- * the same bytes: most messages have nothing to redact and fit the cap. */
-static struct span chunk_text(struct store_ev_chunk *c, struct sbuf *scratch, struct span raw)
-{
-    if (!raw.p)
-        return SPAN_NULL;
-    bool same = false;
-    sbuf_reset(scratch);
-    if (c->keep_literals) {
-        same = true;
-    } else if (redact_message_same(scratch, raw, &same) < 0) {
-        same = false; /* the cap was hit: what was appended is redacted; cut below */
-    }
-    if (same && raw.len <= SIFT_MAX_STORED_TEXT)
-        return raw;
-    if (c->keep_literals && sbuf_addspan(scratch, raw) < 0)
-        return SPAN_NULL; /* cannot happen: the scratch cap is larger */
-    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
-    return arena_dup(&c->arena, scratch->buf, scratch->len);
-}
-
-void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch)
-{
-    for (size_t i = c->n_done; i < c->n; i++) {
-        struct ev *e = &c->evs[i];
-        e->message = chunk_text(c, scratch, e->message);
-        e->detail = chunk_text(c, scratch, e->detail);
-    }
-    c->n_done = c->n;
-}
-
-/* The open chunk, a new one when the last is full. */
-static struct store_ev_chunk *ev_chunk_open(struct store_batch *b)
+/* The open chunk for a row at @ts: a new one when the last is full or closed. A row
+ * older than the chunk's others moves its block's base down (evblock_enc_rebase(): a
+ * pass over the block; in all at most STORE_EV_REBASE_FACTOR times the block's bytes
+ * plus STORE_EV_REBASE_BYTES, so rows in falling time order cost no more than that:
+ * they close the chunk instead). */
+static struct store_ev_chunk *ev_chunk_open(struct store_batch *b, int64_t ts)
 {
     struct store_ev_chunk *c = b->ev_tail;
-    if (c && c->n < STORE_EV_CHUNK_ROWS)
-        return c;
-    if (c)
-        b->ev_bytes += c->arena.used;
-    c = ev_chunk_new(b->keep_literals);
+    if (c && !c->closed && c->n < STORE_EV_CHUNK_ROWS) {
+        if (ts >= c->enc.ts_min)
+            return c;
+        size_t len = c->enc.blob.len;
+        if (c->rebased <= STORE_EV_REBASE_FACTOR * len + STORE_EV_REBASE_BYTES &&
+            evblock_enc_rebase(&c->enc, ts) == 0) {
+            c->rebased += len;
+            b->ev_gen = c->enc.gen; /* it took a generation of the shared table */
+            return c;
+        }
+    }
+    if (c) {
+        c->closed = true;
+        b->ev_bytes += c->enc.blob.len;
+    }
+    c = ev_chunk_new(b, ts);
     if (b->ev_tail)
         b->ev_tail->next = c;
     else
@@ -774,54 +730,136 @@ struct store_ev_chunk *store_batch_take_events(struct store_batch *b)
     return c;
 }
 
-/* event_row() copies the facts around the participants: nothing may sit between. */
-_Static_assert(offsetof(struct event_facts, temp_bytes) ==
-                   offsetof(struct event_facts, participants) +
-                       sizeof(((struct event_facts *)0)->participants),
-               "event_facts: temp_bytes must follow participants");
+static void cell_text(struct evblock_event *x, enum evb_col c, struct span sp)
+{
+    if (!sp.p)
+        return;
+    x->present |= UINT32_C(1) << c;
+    x->c[c].s = sp.p;
+    x->c[c].len = sp.len;
+}
 
+/* A text as stored: cut at SIFT_MAX_STORED_TEXT (NULL stays NULL). */
+static void cell_capped(struct evblock_event *x, enum evb_col c, struct span sp)
+{
+    cell_text(x, c, span_sub(sp, 0, SIFT_MAX_STORED_TEXT));
+}
+
+static void cell_cstr(struct evblock_event *x, enum evb_col c, const char *s)
+{
+    x->present |= UINT32_C(1) << c;
+    x->c[c].s = s;
+    x->c[c].len = strlen(s);
+}
+
+/* A negative value is NULL. */
+static void cell_int(struct evblock_event *x, enum evb_col c, int64_t v)
+{
+    if (v < 0)
+        return;
+    x->present |= UINT32_C(1) << c;
+    x->c[c].i = v;
+}
+
+/* Negative is NULL; so is NaN (SQLite stored a bound NaN as NULL). */
+static void cell_real(struct evblock_event *x, enum evb_col c, double v)
+{
+    if (!(v >= 0))
+        return;
+    x->present |= UINT32_C(1) << c;
+    x->c[c].r = v;
+}
+
+/* A message or detail as stored: redacted (unless @keep) and capped, in @scratch, or
+ * @in itself when that is the same bytes (most messages have nothing to redact). */
+static struct span event_text(struct sbuf *scratch, bool keep, struct span in)
+{
+    if (!in.p)
+        return SPAN_NULL;
+    /* Work on at most twice the cap: what is cut would not be stored anyway. */
+    if (in.len > 2 * SIFT_MAX_STORED_TEXT)
+        in.len = 2 * SIFT_MAX_STORED_TEXT;
+    bool same = false;
+    sbuf_reset(scratch);
+    if (keep) {
+        same = true;
+    } else if (redact_message_same(scratch, in, &same) < 0) {
+        same = false; /* the cap was hit: what was appended is redacted; cut below */
+    }
+    if (same && in.len <= SIFT_MAX_STORED_TEXT)
+        return in;
+    if (keep && sbuf_addspan(scratch, in) < 0)
+        return SPAN_NULL; /* cannot happen: the scratch cap is larger */
+    redact_cap(scratch, SIFT_MAX_STORED_TEXT);
+    return sbuf_span(scratch);
+}
+
+/* The record's event row, encoded into the open chunk's block: the columns of the old
+ * events table (evblock.h), every text as stored (redacted, capped). */
 static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
 {
-    struct store_ev_chunk *c = ev_chunk_open(b);
-    struct arena *a = &c->arena;
-    XGROW(c->evs, c->n + 1, c->a);
-    struct ev *e = &c->evs[c->n++];
-    b->n_evs++;
-    /* every field is set below (no memset of the 512 bytes: it showed in profiles) */
-    e->ts = ts;
-    e->kind = ev->kind;
-    e->sev = ev->severity;
-    memcpy(e->sqlstate, ev->sqlstate, sizeof(e->sqlstate));
-    e->sqlstate[5] = '\0';
-    e->database = copy_shared(a, &c->last_db, ev->database);
-    e->user = copy_shared(a, &c->last_user, ev->user);
-    e->application = copy_shared(a, &c->last_app, ev->application);
-    e->pid = ev->pid;
-    e->has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
-    e->fp = ev->fingerprint;
-    /* redacted by ev_chunk_finish() */
-    e->message = raw_text(a, ev->message);
-    e->detail = raw_text(a, ev->detail);
-    /* The facts but the deadlock participants (events.c stores no participant): 128
-     * bytes less to copy per row. */
-    struct event_facts *fa = &e->facts;
-    memcpy(fa, &ev->facts, offsetof(struct event_facts, participants));
-    memcpy((char *)fa + offsetof(struct event_facts, temp_bytes),
-           (const char *)&ev->facts + offsetof(struct event_facts, temp_bytes),
-           sizeof(*fa) - offsetof(struct event_facts, temp_bytes));
-    fa->n_participants = 0;
-    fa->lock_mode = copy_span(a, fa->lock_mode);
-    fa->lock_object = copy_span(a, fa->lock_object);
-    fa->temp_path = copy_span(a, fa->temp_path);
-    fa->cause = copy_span(a, fa->cause);
-    fa->relation = copy_span(a, fa->relation);
-    fa->host = copy_span(a, fa->host);
-    fa->lock_holders = copy_span(a, fa->lock_holders);
-    fa->lock_queue = copy_span(a, fa->lock_queue);
+    struct evblock_event *x = b->evx;
+    const struct event_facts *f = &ev->facts;
+    char sqlstate[6];
+    x->ts = ts;
+    x->present = 0;
+    cell_cstr(x, EVB_KIND, event_kind_name(ev->kind));
+    if (ev->severity != SEV_NONE)
+        cell_cstr(x, EVB_SEVERITY, severity_name(ev->severity));
+    memcpy(sqlstate, ev->sqlstate, sizeof(sqlstate));
+    sqlstate[5] = '\0';
+    if (sqlstate[0])
+        cell_cstr(x, EVB_SQLSTATE, sqlstate);
+    cell_capped(x, EVB_DATABASE, ev->database);
+    cell_capped(x, EVB_USERNAME, ev->user);
+    cell_capped(x, EVB_APPLICATION, ev->application);
+    cell_int(x, EVB_PID, ev->pid);
+    if (ev->flags & EVENT_HAS_FINGERPRINT) {
+        x->present |= UINT32_C(1) << EVB_FINGERPRINT;
+        x->c[EVB_FINGERPRINT].i = (int64_t)ev->fingerprint;
+    }
+    cell_text(x, EVB_MESSAGE, event_text(&b->ev_msg, b->keep_literals, ev->message));
+    cell_text(x, EVB_DETAIL, event_text(&b->ev_detail, b->keep_literals, ev->detail));
+    cell_real(x, EVB_WAIT_MS, f->wait_ms);
+    cell_capped(x, EVB_LOCK_MODE, f->lock_mode);
+    cell_capped(x, EVB_LOCK_OBJECT, f->lock_object);
+    cell_int(x, EVB_TEMP_BYTES, f->temp_bytes);
+    cell_capped(x, EVB_TEMP_PATH, f->temp_path);
+    cell_int(x, EVB_BUFFERS, f->buffers);
+    cell_real(x, EVB_WRITE_S, f->write_s);
+    cell_real(x, EVB_SYNC_S, f->sync_s);
+    cell_real(x, EVB_TOTAL_S, f->total_s);
+    cell_capped(x, EVB_CAUSE, f->cause);
+    cell_capped(x, EVB_RELATION, f->relation);
+    cell_int(x, EVB_TUPLES_REMOVED, f->tuples_removed);
+    cell_int(x, EVB_TUPLES_REMAIN, f->tuples_remain);
+    cell_real(x, EVB_ELAPSED_S, f->elapsed_s);
+    cell_capped(x, EVB_HOST, f->host);
+    if (f->step != STEP_NONE)
+        cell_cstr(x, EVB_STEP, event_step_name(f->step));
+    cell_capped(x, EVB_LOCK_HOLDERS, f->lock_holders);
+    cell_capped(x, EVB_LOCK_QUEUE, f->lock_queue);
+    cell_int(x, EVB_BLOCKER_PID, f->blocker_pid);
+    cell_int(x, EVB_DISTANCE_KB, f->distance_kb);
+    cell_int(x, EVB_PORT, f->port);
     /* src: name (cut at EVB_SRC_FILE_MAX) and line, joined by the encoder's rules */
-    e->src_file =
-        ev->src_name.p ? share_span(a, &c->last_file, span_sub(ev->src_name, 0, 4096)) : SPAN_NULL;
-    e->src_line = ev->src_line;
+    x->src_split = true;
+    if (ev->src_name.p) {
+        cell_text(x, EVB_SRC, span_sub(ev->src_name, 0, EVB_SRC_FILE_MAX));
+        x->c[EVB_SRC].i = (int64_t)ev->src_line;
+    }
+
+    struct store_ev_chunk *c = ev_chunk_open(b, ts);
+    if (evblock_enc_add(&c->enc, x) < 0) {
+        /* the block's cap: the row opens the next chunk (one row is far below it) */
+        c->closed = true;
+        c = ev_chunk_open(b, ts);
+        if (evblock_enc_add(&c->enc, x) < 0)
+            BUG("an event row exceeds SIFT_MAX_EVBLOCK_BYTES");
+    }
+    c->kinds |= UINT32_C(1) << ev->kind;
+    c->n++;
+    b->n_evs++;
 }
 
 /* ---- statements waiting for their duration line ---- */
@@ -1000,8 +1038,6 @@ void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c)
 
 void store_batch_finish(struct store_batch *b)
 {
-    for (struct store_ev_chunk *c = b->ev_head; c; c = c->next)
-        ev_chunk_finish(c, &b->scratch);
     for (size_t i = 0; i < b->n_sk_recs; i++)
         sketch_add(&b->aggs[b->sk_recs[i].agg].sk, b->sk_recs[i].ms);
     b->n_sk_recs = 0;
@@ -1162,8 +1198,8 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b)
 {
     return b->n_aggs >= STORE_BATCH_MAX_AGGS || b->n_evs >= STORE_BATCH_MAX_EVENTS ||
-           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->arena.used : 0) + b->work_bytes +
-                   (b->work_tail ? b->work_tail->arena.used : 0) >=
+           b->arena.used + b->ev_bytes + (b->ev_tail ? b->ev_tail->enc.blob.len : 0) +
+                   b->work_bytes + (b->work_tail ? b->work_tail->arena.used : 0) >=
                STORE_BATCH_MAX_BYTES;
 }
 

@@ -64,6 +64,7 @@ void evblock_enc_init(struct evblock_enc *e)
 {
     memset(e, 0, sizeof(*e));
     sbuf_init(&e->blob, SIFT_MAX_EVBLOCK_BYTES);
+    sbuf_init(&e->tmp, SIFT_MAX_EVBLOCK_BYTES);
     e->share_texts = true;
     e->slots = xcalloc(EVB_TABLE_SLOTS, sizeof(*e->slots));
 }
@@ -71,6 +72,7 @@ void evblock_enc_init(struct evblock_enc *e)
 void evblock_enc_release(struct evblock_enc *e)
 {
     sbuf_release(&e->blob);
+    sbuf_release(&e->tmp);
     free(e->slots);
     memset(e, 0, sizeof(*e));
 }
@@ -82,6 +84,7 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
     e->ts_max = ts_min;
     e->n = 0;
     memset(e->memo, 0, sizeof(e->memo));
+    memset(e->last_len, 0xff, sizeof(e->last_len));
     if (++e->gen == 0) { /* wrapped: old generations could look current */
         memset(e->slots, 0, EVB_TABLE_SLOTS * sizeof(*e->slots));
         e->gen = 1;
@@ -95,43 +98,75 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
     }
 }
 
-/* A text at @w (room reserved): a reference to an earlier equal literal, or a literal.
- * @memo: use the memo by address (the texts are stable). */
-static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsigned char *w,
-                               const char *s, size_t len, bool memo)
+/* The bytes of the literal whose tag starts at @off. */
+static const unsigned char *literal_at(const unsigned char *base, uint32_t off)
 {
-    size_t here = (size_t)(w - base);
+    const unsigned char *lit = base + off;
+    while (*lit++ & 0x80)
+        ;
+    return lit;
+}
+
+/* The offset of an earlier literal equal to the text (@here: where it would be written
+ * as a new one, entered in the table then), or UINT32_MAX. */
+static uint32_t find_text(struct evblock_enc *e, const unsigned char *base, size_t here,
+                          const char *s, size_t len, bool memo)
+{
     struct evb_memo *m = NULL;
-    if (memo && len >= 2) {
+    if (memo) {
         uintptr_t a = (uintptr_t)s;
         m = &e->memo[((a >> 3) ^ (a >> 10) ^ len) & (EVB_MEMO_SLOTS - 1)];
         if (m->s == s && m->len == len)
-            return put_varint(w, ((uint64_t)m->off << 1) | 1); /* what the table finds */
+            return m->off; /* what the table finds */
     }
-    if (e->share_texts && len >= 2 && here <= UINT32_MAX && len <= UINT32_MAX) {
-        uint64_t h64 = XXH3_64bits(s, len);
-        uint32_t h = (uint32_t)h64;
-        uint32_t i = (uint32_t)(h64 >> 32) & (EVB_TABLE_SLOTS - 1);
-        for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (EVB_TABLE_SLOTS - 1)) {
-            struct evb_slot *sl = &e->slots[i];
-            if (sl->gen != e->gen) { /* free: this text becomes the literal to refer to */
-                *sl = (struct evb_slot){ e->gen, h, (uint32_t)here, (uint32_t)len };
-                if (m)
-                    *m = (struct evb_memo){ s, len, (uint32_t)here };
-                break;
-            }
-            if (sl->hash == h && sl->len == len) {
-                /* the literal's bytes follow its tag */
-                const unsigned char *lit = base + sl->off;
-                while (*lit++ & 0x80)
-                    ;
-                if (!memcmp(lit, s, len)) {
-                    if (m)
-                        *m = (struct evb_memo){ s, len, sl->off };
-                    return put_varint(w, ((uint64_t)sl->off << 1) | 1);
-                }
-            }
+    if (here > UINT32_MAX || len > UINT32_MAX)
+        return UINT32_MAX;
+    uint64_t h64 = XXH3_64bits(s, len);
+    uint32_t h = (uint32_t)h64;
+    uint32_t i = (uint32_t)(h64 >> 32) & (EVB_TABLE_SLOTS - 1);
+    for (unsigned probe = 0; probe < 8; probe++, i = (i + 1) & (EVB_TABLE_SLOTS - 1)) {
+        struct evb_slot *sl = &e->slots[i];
+        if (sl->gen != e->gen) { /* free: this text becomes the literal to refer to */
+            *sl = (struct evb_slot){ e->gen, h, (uint32_t)here, (uint32_t)len };
+            if (m)
+                *m = (struct evb_memo){ s, len, (uint32_t)here };
+            return UINT32_MAX;
         }
+        if (sl->hash == h && sl->len == len && !memcmp(literal_at(base, sl->off), s, len)) {
+            if (m)
+                *m = (struct evb_memo){ s, len, sl->off };
+            return sl->off;
+        }
+    }
+    return UINT32_MAX;
+}
+
+/* Whether @s is the text of column @col's last literal. */
+static inline bool last_is(const struct evblock_enc *e, const unsigned char *base, int col,
+                           const char *s, size_t len)
+{
+    return e->last_len[col] == len && !memcmp(literal_at(base, e->last_off[col]), s, len);
+}
+
+/* A text at @w (room reserved): a reference to an earlier equal literal, or a literal.
+ * @memo: use the memo by address (the texts are stable). @col: the column (its last
+ * literal is tried first, then set), or EVB_NCOLS for none. */
+static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsigned char *w,
+                               const char *s, size_t len, bool memo, int col)
+{
+    size_t here = (size_t)(w - base);
+    if (e->share_texts && len >= 2) {
+        uint32_t off;
+        if (col < EVB_NCOLS && last_is(e, base, col, s, len))
+            off = e->last_off[col];
+        else
+            off = find_text(e, base, here, s, len, memo);
+        if (col < EVB_NCOLS && len < UINT32_MAX && (off != UINT32_MAX || here < UINT32_MAX)) {
+            e->last_off[col] = off != UINT32_MAX ? off : (uint32_t)here;
+            e->last_len[col] = (uint32_t)len;
+        }
+        if (off != UINT32_MAX)
+            return put_varint(w, ((uint64_t)off << 1) | 1);
     }
     w = put_varint(w, (uint64_t)len << 1);
     if (len)
@@ -195,14 +230,14 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
             uint64_t line = (uint64_t)v->i;
             if (line < UINT64_C(1000000000000000000) && v->len < EVB_SRC_FILE_MAX) {
                 w = put_varint(w, line + 1);
-                w = put_text(e, base, w, v->s, v->len, memo);
+                w = put_text(e, base, w, v->s, v->len, memo, c);
             } else {
                 char joined[EVB_SRC_FILE_MAX + 24]; /* v->len <= EVB_SRC_FILE_MAX (above) */
                 memcpy(joined, v->s, v->len);
                 int k = snprintf(joined + v->len, sizeof(joined) - v->len, ":%llu",
                                  (unsigned long long)line);
                 *w++ = 0;
-                w = put_text(e, base, w, joined, v->len + (size_t)k, false);
+                w = put_text(e, base, w, joined, v->len + (size_t)k, false, EVB_NCOLS);
             }
             continue;
         }
@@ -211,10 +246,10 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
             int64_t line = src_line(v->s, v->len, &flen);
             if (line >= 0) {
                 w = put_varint(w, (uint64_t)line + 1);
-                w = put_text(e, base, w, v->s, flen, memo);
+                w = put_text(e, base, w, v->s, flen, memo, c);
             } else {
                 *w++ = 0;
-                w = put_text(e, base, w, v->s, v->len, memo);
+                w = put_text(e, base, w, v->s, v->len, memo, EVB_NCOLS);
             }
             continue;
         }
@@ -227,13 +262,125 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
                 *w++ = (unsigned char)(bits >> (8 * k));
             break;
         }
-        default: w = put_text(e, base, w, v->s, v->len, memo); break;
+        default: w = put_text(e, base, w, v->s, v->len, memo, c); break;
         }
     }
     sbuf_setlen(&e->blob, (size_t)(w - base));
     if (ev->ts > e->ts_max)
         e->ts_max = ev->ts;
     e->n++;
+    return 0;
+}
+
+/* ---- rebasing ---- */
+
+static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out);
+
+/* Copy the text at p[*pos] to @w: a literal (entered in the table at its new place),
+ * or a reference moved with its literal. A literal copied leaves its new offset in the
+ * first 4 bytes of its old place (old blob, dropped after): references point back, and
+ * only to literals of 2 bytes or more, so tag, text and NUL have those 4 bytes. NULL
+ * when the blob is not what the encoder wrote. */
+static unsigned char *rebase_text(struct evblock_enc *e, unsigned char *p, size_t len, size_t *pos,
+                                  unsigned char *base, unsigned char *w)
+{
+    size_t at = *pos;
+    uint64_t tag;
+    if (!get_varint(p, len, pos, &tag))
+        return NULL;
+    size_t here = (size_t)(w - base);
+    if (tag & 1) {
+        uint32_t moved;
+        if (tag >> 1 >= at || len - (tag >> 1) < 4)
+            return NULL;
+        memcpy(&moved, p + (tag >> 1), 4);
+        return moved < here ? put_varint(w, ((uint64_t)moved << 1) | 1) : NULL;
+    }
+    uint64_t n = tag >> 1;
+    if (n >= len - *pos || here > UINT32_MAX)
+        return NULL;
+    w = put_varint(w, tag);
+    memcpy(w, p + *pos, n + 1); /* with its NUL */
+    *pos += n + 1;
+    if (e->share_texts && n >= 2) {
+        uint32_t moved = (uint32_t)here;
+        memcpy(p + at, &moved, 4);
+        (void)find_text(e, base, here, (const char *)w, n, false);
+    }
+    return w + n + 1;
+}
+
+int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
+{
+    if (ts_min > e->ts_min)
+        return -1;
+    if (ts_min == e->ts_min)
+        return 0;
+    unsigned char *p = (unsigned char *)e->blob.buf;
+    size_t len = e->blob.len, pos = 1;
+    uint64_t shift = (uint64_t)e->ts_min - (uint64_t)ts_min, u;
+    sbuf_reset(&e->tmp);
+    /* each event's time may take up to 9 more bytes, the header as many */
+    if (len < 2 || sbuf_grow(&e->tmp, len + 10 + 10 * e->n) < 0 || !get_varint(p, len, &pos, &u))
+        return -1;
+    unsigned char *base = (unsigned char *)e->tmp.buf, *w = base;
+    *w++ = EVBLOCK_VERSION;
+    w = put_varint(w, zigzag(ts_min));
+    /* the table and memo point into the old blob: a new generation, filled again below */
+    if (++e->gen == 0) {
+        memset(e->slots, 0, EVB_TABLE_SLOTS * sizeof(*e->slots));
+        e->gen = 1;
+    }
+    memset(e->memo, 0, sizeof(e->memo));
+    while (w && pos < len) {
+        uint64_t dt;
+        if (!get_varint(p, len, &pos, &dt) || len - pos < 4)
+            BUG("evblock_enc_rebase: a blob the encoder did not write");
+        w = put_varint(w, dt + shift);
+        uint32_t present = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 |
+                           (uint32_t)p[pos + 2] << 16 | (uint32_t)p[pos + 3] << 24;
+        memcpy(w, p + pos, 4);
+        w += 4;
+        pos += 4;
+        for (uint32_t m = present; m && w; m &= m - 1) {
+            int c = __builtin_ctz(m);
+            if (c == EVB_SRC) { /* line + 1 (0: none), then the text */
+                if (!get_varint(p, len, &pos, &u))
+                    w = NULL;
+                else
+                    w = rebase_text(e, p, len, &pos, base, put_varint(w, u));
+                continue;
+            }
+            switch (col_types[c]) {
+            case EVB_INT:
+                if (get_varint(p, len, &pos, &u))
+                    w = put_varint(w, u);
+                else
+                    w = NULL;
+                break;
+            case EVB_REAL:
+                if (len - pos < 8) {
+                    w = NULL;
+                    break;
+                }
+                memcpy(w, p + pos, 8);
+                w += 8;
+                pos += 8;
+                break;
+            default: w = rebase_text(e, p, len, &pos, base, w); break;
+            }
+        }
+    }
+    if (!w)
+        BUG("evblock_enc_rebase: a blob the encoder did not write");
+    for (int c = 0; c < EVB_NCOLS; c++) /* literals of 2 bytes or more, moved above */
+        if (e->last_len[c] != UINT32_MAX)
+            memcpy(&e->last_off[c], p + e->last_off[c], 4);
+    sbuf_setlen(&e->tmp, (size_t)(w - base));
+    struct sbuf t = e->blob;
+    e->blob = e->tmp;
+    e->tmp = t;
+    e->ts_min = ts_min;
     return 0;
 }
 

@@ -117,7 +117,7 @@ struct evb_memo {
 
 struct evblock_enc {
     struct sbuf blob;
-    int64_t ts_min, ts_max;
+    int64_t ts_min, ts_max; /* ts_min: the base of the blob's times (evblock_enc_start()) */
     size_t n;
     uint32_t gen;
     bool share_texts; /* write repeated texts once (default true; off for measuring) */
@@ -127,15 +127,28 @@ struct evblock_enc {
     bool stable_texts;
     struct evb_slot *slots;
     struct evb_memo memo[EVB_MEMO_SLOTS];
+    /* Per text column, the literal its last text was written as or referred to
+     * (last_len[c] == UINT32_MAX: none yet): a text equal to the column's previous one
+     * (databases, users repeat row after row) is that reference after one compare,
+     * without hashing, whatever the texts' addresses. */
+    uint32_t last_off[EVB_NCOLS], last_len[EVB_NCOLS];
+    struct sbuf tmp; /* evblock_enc_rebase(): the blob being rewritten */
 };
 
 void evblock_enc_init(struct evblock_enc *e);
 void evblock_enc_release(struct evblock_enc *e);
-/* Start a block whose events all have ts >= @ts_min. */
+/* Start a block whose events all have ts >= @ts_min (the base its times are counted
+ * from: the oldest event's, or a bound below it). */
 void evblock_enc_start(struct evblock_enc *e, int64_t ts_min);
 /* Append one event (only the cells of ev->present are read; texts need no NUL). Returns
  * 0, or -1 when ev->ts < ts_min or the blob would exceed SIFT_MAX_EVBLOCK_BYTES. */
 SIFT_WUR int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev);
+/* Count the block's times from @ts_min, below the current base (an event older than
+ * every one added so far is coming): the blob is rewritten as if started at @ts_min
+ * (the same bytes, but for the times and the offsets they move). Costs a pass over the
+ * blob. Returns 0, or -1 (the blob unchanged) when @ts_min is above the base or the
+ * blob would exceed SIFT_MAX_EVBLOCK_BYTES. */
+SIFT_WUR int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min);
 /* The blob (borrowed until the next start) */
 static inline struct span evblock_enc_blob(const struct evblock_enc *e)
 {

@@ -20,94 +20,6 @@
 
 /* ---- writing ---- */
 
-static void cell_text(struct evblock_event *x, enum evb_col c, struct span sp)
-{
-    if (!sp.p)
-        return;
-    x->present |= UINT32_C(1) << c;
-    x->c[c].s = sp.p;
-    x->c[c].len = sp.len;
-}
-
-static void cell_cstr(struct evblock_event *x, enum evb_col c, const char *s)
-{
-    x->present |= UINT32_C(1) << c;
-    x->c[c].s = s;
-    x->c[c].len = strlen(s);
-}
-
-/* As the old table's binding: a negative value is NULL. */
-static void cell_int(struct evblock_event *x, enum evb_col c, int64_t v)
-{
-    if (v < 0)
-        return;
-    x->present |= UINT32_C(1) << c;
-    x->c[c].i = v;
-}
-
-/* Negative is NULL; so is NaN (SQLite stored a bound NaN as NULL). */
-static void cell_real(struct evblock_event *x, enum evb_col c, double v)
-{
-    if (!(v >= 0))
-        return;
-    x->present |= UINT32_C(1) << c;
-    x->c[c].r = v;
-}
-
-/* The columns the old events row had, from a batch's event row. @sqlstate: the
- * chunk's previous SQLSTATE text (rows repeat it: the same address for the encoder). */
-static void ev_cells(const struct ev *e, struct evblock_event *x, const char **sqlstate)
-{
-    const struct event_facts *f = &e->facts;
-    x->ts = e->ts;
-    x->present = 0;
-    cell_cstr(x, EVB_KIND, event_kind_name(e->kind));
-    if (e->sev != SEV_NONE)
-        cell_cstr(x, EVB_SEVERITY, severity_name(e->sev));
-    if (e->sqlstate[0]) {
-        if (!*sqlstate || strcmp(*sqlstate, e->sqlstate))
-            *sqlstate = e->sqlstate;
-        cell_cstr(x, EVB_SQLSTATE, *sqlstate);
-    }
-    cell_text(x, EVB_DATABASE, e->database);
-    cell_text(x, EVB_USERNAME, e->user);
-    cell_text(x, EVB_APPLICATION, e->application);
-    cell_int(x, EVB_PID, e->pid);
-    if (e->has_fp) {
-        x->present |= UINT32_C(1) << EVB_FINGERPRINT;
-        x->c[EVB_FINGERPRINT].i = (int64_t)e->fp;
-    }
-    cell_text(x, EVB_MESSAGE, e->message);
-    cell_text(x, EVB_DETAIL, e->detail);
-    cell_real(x, EVB_WAIT_MS, f->wait_ms);
-    cell_text(x, EVB_LOCK_MODE, f->lock_mode);
-    cell_text(x, EVB_LOCK_OBJECT, f->lock_object);
-    cell_int(x, EVB_TEMP_BYTES, f->temp_bytes);
-    cell_text(x, EVB_TEMP_PATH, f->temp_path);
-    cell_int(x, EVB_BUFFERS, f->buffers);
-    cell_real(x, EVB_WRITE_S, f->write_s);
-    cell_real(x, EVB_SYNC_S, f->sync_s);
-    cell_real(x, EVB_TOTAL_S, f->total_s);
-    cell_text(x, EVB_CAUSE, f->cause);
-    cell_text(x, EVB_RELATION, f->relation);
-    cell_int(x, EVB_TUPLES_REMOVED, f->tuples_removed);
-    cell_int(x, EVB_TUPLES_REMAIN, f->tuples_remain);
-    cell_real(x, EVB_ELAPSED_S, f->elapsed_s);
-    cell_text(x, EVB_HOST, f->host);
-    if (f->step != STEP_NONE)
-        cell_cstr(x, EVB_STEP, event_step_name(f->step));
-    cell_text(x, EVB_LOCK_HOLDERS, f->lock_holders);
-    cell_text(x, EVB_LOCK_QUEUE, f->lock_queue);
-    cell_int(x, EVB_BLOCKER_PID, f->blocker_pid);
-    cell_int(x, EVB_DISTANCE_KB, f->distance_kb);
-    cell_int(x, EVB_PORT, f->port);
-    x->src_split = true;
-    if (e->src_file.p) {
-        cell_text(x, EVB_SRC, e->src_file);
-        x->c[EVB_SRC].i = (int64_t)e->src_line;
-    }
-}
-
 static int insert_block(sqlite3 *db, sqlite3_stmt *st, const struct evblock_enc *enc,
                         uint32_t kinds, struct diag *d)
 {
@@ -157,32 +69,7 @@ int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct
 {
     if (!c->n)
         return 0;
-    if (!s->evenc) {
-        s->evenc = xmalloc(sizeof(*s->evenc));
-        evblock_enc_init(s->evenc);
-        s->evtmp = xmalloc(sizeof(*s->evtmp));
-    }
-    struct evblock_enc *enc = s->evenc;
-    struct evblock_event *x = s->evtmp;
-    sqlite3_stmt *st = store_stmt(s, SQL_EVB_INSERT);
-    int64_t ts_min = c->evs[0].ts;
-    uint32_t kinds = 0;
-    for (size_t i = 1; i < c->n; i++)
-        if (c->evs[i].ts < ts_min)
-            ts_min = c->evs[i].ts;
-    evblock_enc_start(enc, ts_min);
-    /* the chunk's texts stay in its arena (and the names are static) until it is freed */
-    enc->stable_texts = true;
-    const char *sqlstate = NULL;
-    int rc = 0;
-    for (size_t i = 0; i < c->n && rc == 0; i++) {
-        ev_cells(&c->evs[i], x, &sqlstate);
-        rc = block_add(s->db, st, enc, &kinds, x, UINT32_C(1) << c->evs[i].kind, ts_min, d);
-    }
-    enc->stable_texts = false;
-    if (rc < 0)
-        return -1;
-    return insert_block(s->db, st, enc, kinds, d);
+    return insert_block(s->db, store_stmt(s, SQL_EVB_INSERT), &c->enc, c->kinds, d);
 }
 
 /* ---- reading ---- */

@@ -236,10 +236,6 @@ void store_close(struct store *s)
     }
     store_batch_free(s->def);
     sbuf_release(&s->scratch);
-    if (s->evenc)
-        evblock_enc_release(s->evenc);
-    free(s->evenc);
-    free(s->evtmp);
     free(s->path);
     free(s->seen_fps);
     htab_release(&s->seen_ix);
@@ -470,7 +466,6 @@ int store_write_events(struct store *s, struct store_ev_chunk *c, struct diag *d
     int ret = -1;
     if (s->opts.read_only)
         BUG("store_write_events on a read-only store");
-    ev_chunk_finish(c, &s->scratch);
     if (!s->in_batch) {
         if (store_exec(s, SQL_BEGIN, d) < 0)
             goto out;

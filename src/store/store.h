@@ -123,8 +123,8 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
 void store_batch_discard(struct store_batch *b);
-/* The part of a batch's work that needs no reader state - plan analysis, redaction of
- * event rows' texts - is left by store_batch_add() for this (store_commit_batch() calls
+/* The part of a batch's work that needs no reader state - plan analysis, error
+ * grouping, latency sketches - is left by store_batch_add() for this (store_commit_batch() calls
  * it first; calling it before is a no-op for the commit). pgsift ingest -j N calls it
  * in the commit thread, outside the store lock, so that it runs beside the reader. */
 void store_batch_finish(struct store_batch *b);

@@ -13,6 +13,7 @@
 
 #include "core/arena.h"
 #include "normalize/normalize.h"
+#include "store/evblock.h"
 #include "store/htab.h"
 #include "store/sketch.h"
 #include "store/sql.h"
@@ -78,40 +79,27 @@ struct rec {
     uint64_t count;
 };
 
-/* An event row; every text is an arena copy (NULL p = absent). Until
- * store_batch_finish(), message and detail are raw copies (cut at twice the stored cap),
- * redacted there. */
-struct ev {
-    int64_t ts;
-    enum event_kind kind;
-    enum event_severity sev;
-    char sqlstate[6];
-    /* src is "src_file:src_line" (absent: src_file.p NULL), kept apart for the encoder
-     * (struct evblock_event.src_split). database, user, application and src_file equal to
-     * the chunk's previous row's share its copy. */
-    struct span database, user, application, message, detail, src_file;
-    uint64_t src_line;
-    int64_t pid;
-    bool has_fp;
-    uint64_t fp;
-    struct event_facts facts; /* no participants (n_participants 0): not stored */
-};
-
 /* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
 #define STORE_EV_CHUNK_ROWS 2048
 
-/* Event rows in record order with their texts (own arena: a chunk can leave its batch,
- * store_batch_take_events()). Rows [0, n_done) have redacted texts. */
+/* Event rows in record order, encoded as they come (store_batch_add(): texts redacted,
+ * capped and written into the chunk's block, struct evblock_enc) so a chunk is one
+ * event_blocks row ready to insert, and can leave its batch (store_batch_take_events()).
+ * The block's base time is its oldest row's (a row older than the others rebases it,
+ * evblock_enc_rebase()); a row the blob's cap would not take, or one that would rebase
+ * it beyond STORE_EV_REBASE_FACTOR times its bytes plus STORE_EV_REBASE_BYTES in all,
+ * opens the next chunk. */
 struct store_ev_chunk {
     struct store_ev_chunk *next;
     bool keep_literals;
-    struct arena arena;
-    struct ev *evs;
-    size_t n, a, n_done;
-    /* the last copies of database, user, application and src_file (event_row()) */
-    struct span last_db, last_user, last_app, last_file;
+    bool closed;    /* takes no more rows */
+    uint32_t kinds; /* bit per event kind of its rows */
+    size_t n;       /* rows */
+    size_t rebased; /* blob bytes rewritten by rebasing */
+    struct evblock_enc enc;
 };
-void ev_chunk_finish(struct store_ev_chunk *c, struct sbuf *scratch);
+#define STORE_EV_REBASE_FACTOR 2
+#define STORE_EV_REBASE_BYTES  (64u << 10)
 void ev_chunk_free(struct store_ev_chunk *c);
 
 struct rej {
@@ -166,9 +154,13 @@ struct store_batch {
     struct err *errs;
     struct rec *recs;
     /* Event rows: chunks in record order (the last one open); n_evs counts this batch's
-     * rows, ev_bytes the arena bytes of its closed chunks (store_batch_is_full()). */
+     * rows, ev_bytes the block bytes of its closed chunks (store_batch_is_full()). */
     struct store_ev_chunk *ev_head, *ev_tail;
     size_t ev_bytes;
+    struct evblock_event *evx;     /* event_row(): the row being encoded */
+    struct evb_slot *ev_slots;     /* the chunks' encoders' text table (ev_chunk_new()) */
+    uint32_t ev_gen;               /* its last generation */
+    struct sbuf ev_msg, ev_detail; /* event_row(): redacted message and detail */
     struct rej *rejs;
     struct rej_sample *samples;
     /* Carried across commits (not part of a batch's data): see struct pair. */
@@ -178,9 +170,8 @@ struct store_batch {
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_rejs, a_samples;
     struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
-    /* Work left for store_batch_finish(): event rows wait for their texts' redaction
-     * (struct store_ev_chunk), pending plan records for plan analysis, pending errors for
-     * their grouping (raw copies in arena), durations for the aggregates' sketches. */
+    /* Work left for store_batch_finish(): pending plan records for plan analysis, pending errors
+     * for their grouping (raw copies in arena), durations for the aggregates' sketches. */
     struct sk_rec {
         size_t agg; /* index into aggs */
         double ms;
@@ -218,8 +209,6 @@ struct store {
     sqlite3_stmt *stmt[SQL_COUNT];
     struct store_batch *def;     /* the batch of store_add() and store_commit() */
     struct sbuf scratch;         /* blob encoding at commit */
-    struct evblock_enc *evenc;   /* event blocks (events.c), made on the first */
-    struct evblock_event *evtmp; /* one event being encoded */
     struct store_ckpt *ckpt;     /* opts.checkpoint_thread: checkpoint.c, or NULL */
     struct store_run_counts run; /* committed through this handle (store_run_counts()) */
     uint64_t *seen_fps;          /* run.fingerprints of them, indexed by seen_ix */
@@ -294,8 +283,6 @@ SIFT_WUR int plan_calls_migrate(sqlite3 *db, struct diag *d);
  * @before_us (blocks straddling it are rewritten) and adds their number to *removed;
  * evblocks_migrate() converts the rows of the pre-006 events table into blocks and drops
  * it (migrate.c, inside 006's transaction). */
-struct evblock_enc;
-struct evblock_event;
 SIFT_WUR int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct diag *d);
 SIFT_WUR int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struct diag *d);
 SIFT_WUR int evblocks_migrate(sqlite3 *db, struct diag *d);

@@ -286,6 +286,84 @@ static void test_split_src_and_stable_texts_same_blob(void)
     evblock_enc_release(&enc);
 }
 
+/* Events added in any time order, the base moved down (evblock_enc_rebase()) whenever
+ * one is older than the block's base, give byte for byte the blob of a block started at
+ * the oldest time: texts repeated within and across columns, runs of one text in a
+ * column, more distinct texts than the table holds, src lines, times falling by one µs
+ * or by years. A base above the current one is refused and changes nothing. */
+static void test_rebase_same_blob(void)
+{
+    size_t n = 9000;
+    struct evblock_event *ev = xcalloc(n, sizeof(*ev));
+    char(*msg)[24] = xcalloc(n, 24);
+    char(*src)[24] = xcalloc(n, 24);
+    static const char *const dbs[] = { "app", "app", "app", "reporting", "", "x" };
+    uint64_t seed = 12345;
+    int64_t t = 1000000000000;
+    for (size_t i = 0; i < n; i++) {
+        struct evblock_event *x = &ev[i];
+        seed = seed * 6364136223846793005u + 1442695040888963407u;
+        unsigned r = (unsigned)(seed >> 33);
+        /* mostly rising, sometimes one step back, rarely far back */
+        if (r % 16 == 0)
+            t -= (int64_t)(r % 5000);
+        else if (r % 509 == 0)
+            t -= INT64_C(1) << 40;
+        else
+            t += (int64_t)(r % 300);
+        x->ts = t < 0 ? 0 : t;
+        SET_STR(x, EVB_KIND, "connection");
+        const char *db = dbs[(r >> 4) % ARRAY_SIZE(dbs)];
+        set_text(x, EVB_DATABASE, db, strlen(db));
+        set_int(x, EVB_PID, (int64_t)(r % 70000));
+        if (r % 3)
+            snprintf(msg[i], 24, "m%zu", i);
+        else
+            snprintf(msg[i], 24, "m%u", r % 40);
+        set_text(x, EVB_MESSAGE, msg[i], strlen(msg[i]));
+        if (r % 7 == 0)
+            set_text(x, EVB_DETAIL, msg[i / 2], strlen(msg[i / 2]));
+        if (r % 5 == 0)
+            set_real(x, EVB_WAIT_MS, (double)r / 7);
+        snprintf(src[i], 24, "pg.log:%zu", i + 1); /* written as line + 1 and "pg.log" */
+        set_text(x, EVB_SRC, src[i], strlen(src[i]));
+    }
+    for (size_t len = 1; len <= n; len = len < 64 ? len + 1 : len * 3) {
+        int64_t min = ev[0].ts;
+        for (size_t i = 1; i < len; i++)
+            if (ev[i].ts < min)
+                min = ev[i].ts;
+        struct evblock_enc a, b;
+        evblock_enc_init(&a);
+        evblock_enc_init(&b);
+        evblock_enc_start(&a, min);
+        evblock_enc_start(&b, ev[0].ts);
+        size_t rebases = 0;
+        for (size_t i = 0; i < len; i++) {
+            CHECK_EQ_INT(evblock_enc_add(&a, &ev[i]), 0);
+            if (ev[i].ts < b.ts_min) {
+                CHECK_EQ_INT(evblock_enc_rebase(&b, ev[i].ts), 0);
+                rebases++;
+            }
+            CHECK_EQ_INT(evblock_enc_add(&b, &ev[i]), 0);
+        }
+        CHECK_EQ_INT((long long)a.blob.len, (long long)b.blob.len);
+        CHECK(a.blob.len == b.blob.len && !memcmp(a.blob.buf, b.blob.buf, a.blob.len));
+        CHECK(len < 100 || rebases > 3);
+        check_decodes_to(sbuf_span(&b.blob), ev, len);
+        /* upwards: refused, nothing changed */
+        size_t before = b.blob.len;
+        CHECK_EQ_INT(evblock_enc_rebase(&b, b.ts_min + 1), -1);
+        CHECK_EQ_INT(evblock_enc_rebase(&b, b.ts_min), 0);
+        CHECK(b.blob.len == before && !memcmp(a.blob.buf, b.blob.buf, before));
+        evblock_enc_release(&a);
+        evblock_enc_release(&b);
+    }
+    free(src);
+    free(msg);
+    free(ev);
+}
+
 /* Decode a damaged blob to its end: it either fails or yields events, never more than
  * it has bytes for (ASan/UBSan catch any read outside it: the copy is exactly len). */
 static int decode_all(const unsigned char *p, size_t len)
@@ -372,5 +450,6 @@ TEST_LIST = {
     { "repeated_texts_written_once", test_repeated_texts_written_once },
     { "split_src_and_stable_texts_same_blob", test_split_src_and_stable_texts_same_blob },
     { "corrupt_blobs", test_corrupt_blobs },
+    { "rebase_same_blob", test_rebase_same_blob },
     { NULL, NULL },
 };

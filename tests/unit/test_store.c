@@ -1051,6 +1051,61 @@ static void test_event_expiry(void)
     store_close(s);
 }
 
+/* Event rows out of time order: a row older than its chunk's others moves the block's
+ * base (ts_min stays exactly the oldest event's, one block per 2 048 rows); rows in
+ * falling order past the rebasing bound start new chunks. Every event comes back, in
+ * time order, with its pid and message. */
+static void test_event_rows_out_of_order(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    /* batch 1: rising, with a step back every 7th row; batch 2: falling */
+    for (int b = 0; b < 2; b++) {
+        for (int i = 0; i < 3000; i++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.kind = EV_CHECKPOINT;
+            ev.pid = 10000 * b + i;
+            ev.ts_us = b == 0 ? T0 + (i % 7 == 6 ? i - 500 : i) * INT64_C(1000)
+                              : T0 + (3000 - i) * INT64_C(1000000);
+            ev.message = i % 2 ? SPAN_LIT("checkpoint starting: time") : SPAN_LIT("x");
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+        if (b == 0) {
+            CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM event_blocks"), 2);
+            CHECK_EQ_INT(q_int(s, "SELECT min(ts_min) FROM event_blocks"), T0 - 494 * 1000);
+            CHECK_EQ_INT(q_int(s, "SELECT ts_min FROM event_blocks ORDER BY id LIMIT 1"),
+                         T0 - 494 * 1000);
+            CHECK_EQ_INT(q_int(s, "SELECT ts_min FROM event_blocks ORDER BY id DESC LIMIT 1"),
+                         T0 + 1550 * 1000);
+        }
+    }
+    CHECK(q_int(s, "SELECT count(*) FROM event_blocks") > 4);
+    CHECK_EQ_INT(q_int(s, "SELECT sum(n) FROM event_blocks"), 6000);
+    CHECK_EQ_INT(q_int(s, "SELECT min(ts_min) FROM event_blocks WHERE id > 2"),
+                 T0 + 1 * INT64_C(1000000));
+    struct ev_list evs;
+    CHECK_EQ_INT(ev_all(s, &evs), 6000);
+    int64_t prev = INT64_MIN;
+    size_t seen[2] = { 0, 0 };
+    for (size_t i = 0; i < evs.n; i++) {
+        CHECK(evs.v[i].ts >= prev);
+        prev = evs.v[i].ts;
+        int64_t pid = evs.v[i].pid, k = pid % 10000;
+        seen[pid >= 10000]++;
+        CHECK_EQ_STR(evs.v[i].message, k % 2 ? "checkpoint starting: time" : "x");
+        if (pid >= 10000)
+            CHECK_EQ_INT(evs.v[i].ts, T0 + (3000 - k) * INT64_C(1000000));
+        else
+            CHECK_EQ_INT(evs.v[i].ts, T0 + (k % 7 == 6 ? k - 500 : k) * INT64_C(1000));
+    }
+    CHECK(seen[0] == 3000 && seen[1] == 3000);
+    ev_list_free(&evs);
+    store_close(s);
+}
+
 /* The newest N of many blocks, with filters: the same as taking the last N of all. */
 static void test_event_limit_over_blocks(void)
 {
@@ -1579,6 +1634,7 @@ TEST_LIST = {
     { "source_identity", test_source_identity },
     { "redaction_in_store", test_redaction_in_store },
     { "events", test_events },
+    { "event_rows_out_of_order", test_event_rows_out_of_order },
     { "event_expiry", test_event_expiry },
     { "event_limit_over_blocks", test_event_limit_over_blocks },
     { "catalogue_and_collisions", test_catalogue_and_collisions },
