@@ -127,33 +127,11 @@ bool plan_num(struct span s, double *out)
     double v;
 
     s = span_trim(s);
-    /* EXPLAIN's numbers are plain decimals ("0.00", "1234", "300.372"): the fast path of
-     * span_to_double() (the same digits, the same one division, so the same double),
-     * without its validation pass and call. Anything else takes the full path below. */
-    {
-        static const double pow10[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                          1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                          1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-        size_t i = 0, digits = 0, decimals = 0;
-        uint64_t m = 0;
-        bool dot = false;
-        for (; i < s.len; i++) {
-            char c = s.p[i];
-            if (c >= '0' && c <= '9') {
-                m = m * 10 + (uint64_t)(c - '0');
-                digits++;
-                decimals += dot;
-            } else if (c == '.' && !dot) {
-                dot = true;
-            } else {
-                break;
-            }
-        }
-        if (i == s.len && digits > 0 && digits <= 15 && decimals <= 22) {
-            *out = (double)m / pow10[decimals];
-            return true;
-        }
-    }
+    /* EXPLAIN's numbers are plain decimals ("0.00", "1234", "300.372"): the fast path
+     * of span_to_double() without its validation pass and call; anything else takes the
+     * full path below. */
+    if (span_to_double_plain(s, out))
+        return true;
     if (!s.len || s.p[0] == '-' || s.p[0] == '+' || !span_to_double(s, &v) || v != v)
         return false;
     *out = v;

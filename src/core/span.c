@@ -172,33 +172,11 @@ bool span_to_double(struct span s, double *out)
         if (!((c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
             return false;
     }
-    /* Fast path for the common plain decimal ("12.345", "-0.5"): at most 15 digits make
-     * an integer mantissa below 2^53 and at most 22 decimals a power of ten that is
-     * exact in a double, so one correctly rounded division gives exactly strtod's
-     * result (Clinger's fast path). Anything else goes to strtod. */
+    /* The common plain decimal ("12.345", "-0.5") without strtod (span.h). */
     {
-        size_t i = 0, digits = 0, decimals = 0;
-        uint64_t m = 0;
-        bool neg = false, dot = false;
-        if (s.p[0] == '-' || s.p[0] == '+')
-            neg = s.p[i++] == '-';
-        for (; i < s.len; i++) {
-            char c = s.p[i];
-            if (c >= '0' && c <= '9') {
-                m = m * 10 + (uint64_t)(c - '0');
-                digits++;
-                decimals += dot;
-            } else if (c == '.' && !dot) {
-                dot = true;
-            } else {
-                break;
-            }
-        }
-        if (i == s.len && digits > 0 && digits <= 15 && decimals <= 22) {
-            static const double pow10[23] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                              1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                              1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
-            v = (double)m / pow10[decimals];
+        bool neg = s.p[0] == '-';
+        struct span digits = s.p[0] == '-' || s.p[0] == '+' ? span_sub(s, 1, s.len - 1) : s;
+        if (span_to_double_plain(digits, &v)) {
             *out = neg ? -v : v;
             return true;
         }

@@ -130,6 +130,10 @@ static void test_doubles(void)
         }
         buf[n] = '\0';
         CHECK(span_to_double(span_make(buf, n), &d));
+        /* the fast path alone: no sign, else strtod's double or nothing */
+        double f = -1;
+        bool plain = span_to_double_plain(span_make(buf, n), &f);
+        CHECK_MSG(buf[0] == '-' ? !plain && f == -1 : !plain || f == d, "plain %s: %.17g", buf, f);
         if (d != strtod(buf, NULL)) {
             CHECK_MSG(0, "%s: %.17g vs strtod %.17g", buf, d, strtod(buf, NULL));
             break;
