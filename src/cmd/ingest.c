@@ -22,6 +22,7 @@
 #include "cmd/ingest.h"
 #include "core/clock.h"
 #include "core/limits.h"
+#include "core/varint.h"
 #include "core/xalloc.h"
 #include "pipeline.h"
 
@@ -49,34 +50,13 @@ void ingest_result_release(struct ingest_result *r)
 
 static int put_varint(struct sbuf *out, uint64_t v)
 {
-    unsigned char b[10];
-    size_t n = 0;
-    do {
-        b[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            b[n] |= 0x80;
-        n++;
-    } while (v);
-    return sbuf_add(out, b, n);
+    unsigned char b[VARINT_MAX_BYTES];
+    return sbuf_add(out, b, (size_t)(varint_put(b, v) - b));
 }
 
 static int get_varint(const unsigned char **p, const unsigned char *end, uint64_t *out)
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (*p >= end)
-            return -1;
-        unsigned char b = *(*p)++;
-        if (shift == 63 && b > 1)
-            return -1;
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
+    return varint_get(p, end, out) ? 0 : -1;
 }
 
 int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out)

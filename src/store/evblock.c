@@ -9,6 +9,7 @@
 #include <xxhash.h>
 
 #include "core/limits.h"
+#include "core/varint.h"
 #include "core/xalloc.h"
 #include "store/evblock.h"
 
@@ -39,26 +40,6 @@ enum evb_type evb_col_type(enum evb_col c)
 }
 
 /* ---- encoding ---- */
-
-static inline uint64_t zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static inline int64_t unzigzag(uint64_t u)
-{
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
-}
-
-static inline unsigned char *put_varint(unsigned char *w, uint64_t v)
-{
-    while (v >= 0x80) {
-        *w++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *w++ = (unsigned char)v;
-    return w;
-}
 
 void evblock_enc_init(struct evblock_enc *e)
 {
@@ -93,7 +74,7 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
     if (sbuf_grow(&e->blob, 11) == 0) {
         unsigned char *w = (unsigned char *)e->blob.buf;
         *w++ = EVBLOCK_VERSION;
-        w = put_varint(w, zigzag(ts_min));
+        w = varint_put(w, zigzag_encode(ts_min));
         sbuf_setlen(&e->blob, (size_t)(w - (unsigned char *)e->blob.buf));
     }
 }
@@ -166,9 +147,9 @@ static unsigned char *put_text(struct evblock_enc *e, unsigned char *base, unsig
             e->last_len[col] = (uint32_t)len;
         }
         if (off != UINT32_MAX)
-            return put_varint(w, ((uint64_t)off << 1) | 1);
+            return varint_put(w, ((uint64_t)off << 1) | 1);
     }
-    w = put_varint(w, (uint64_t)len << 1);
+    w = varint_put(w, (uint64_t)len << 1);
     if (len)
         memcpy(w, s, len);
     w += len;
@@ -214,7 +195,7 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
         return -1;
     unsigned char *base = (unsigned char *)e->blob.buf;
     unsigned char *w = base + e->blob.len;
-    w = put_varint(w, (uint64_t)ev->ts - (uint64_t)e->ts_min);
+    w = varint_put(w, (uint64_t)ev->ts - (uint64_t)e->ts_min);
     w[0] = (unsigned char)present;
     w[1] = (unsigned char)(present >> 8);
     w[2] = (unsigned char)(present >> 16);
@@ -229,7 +210,7 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
              * file of less than EVB_SRC_FILE_MAX bytes */
             uint64_t line = (uint64_t)v->i;
             if (line < UINT64_C(1000000000000000000) && v->len < EVB_SRC_FILE_MAX) {
-                w = put_varint(w, line + 1);
+                w = varint_put(w, line + 1);
                 w = put_text(e, base, w, v->s, v->len, memo, c);
             } else {
                 char joined[EVB_SRC_FILE_MAX + 24]; /* v->len <= EVB_SRC_FILE_MAX (above) */
@@ -245,7 +226,7 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
             size_t flen;
             int64_t line = src_line(v->s, v->len, &flen);
             if (line >= 0) {
-                w = put_varint(w, (uint64_t)line + 1);
+                w = varint_put(w, (uint64_t)line + 1);
                 w = put_text(e, base, w, v->s, flen, memo, c);
             } else {
                 *w++ = 0;
@@ -254,7 +235,7 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
             continue;
         }
         switch (col_types[c]) {
-        case EVB_INT: w = put_varint(w, zigzag(v->i)); break;
+        case EVB_INT: w = varint_put(w, zigzag_encode(v->i)); break;
         case EVB_REAL: {
             uint64_t bits;
             memcpy(&bits, &v->r, 8);
@@ -294,12 +275,12 @@ static unsigned char *rebase_text(struct evblock_enc *e, unsigned char *p, size_
         if (tag >> 1 >= at || len - (tag >> 1) < 4)
             return NULL;
         memcpy(&moved, p + (tag >> 1), 4);
-        return moved < here ? put_varint(w, ((uint64_t)moved << 1) | 1) : NULL;
+        return moved < here ? varint_put(w, ((uint64_t)moved << 1) | 1) : NULL;
     }
     uint64_t n = tag >> 1;
     if (n >= len - *pos || here > UINT32_MAX)
         return NULL;
-    w = put_varint(w, tag);
+    w = varint_put(w, tag);
     memcpy(w, p + *pos, n + 1); /* with its NUL */
     *pos += n + 1;
     if (e->share_texts && n >= 2) {
@@ -325,7 +306,7 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
         return -1;
     unsigned char *base = (unsigned char *)e->tmp.buf, *w = base;
     *w++ = EVBLOCK_VERSION;
-    w = put_varint(w, zigzag(ts_min));
+    w = varint_put(w, zigzag_encode(ts_min));
     /* the table and memo point into the old blob: a new generation, filled again below */
     if (++e->gen == 0) {
         memset(e->slots, 0, EVB_TABLE_SLOTS * sizeof(*e->slots));
@@ -336,7 +317,7 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
         uint64_t dt;
         if (!get_varint(p, len, &pos, &dt) || len - pos < 4)
             BUG("evblock_enc_rebase: a blob the encoder did not write");
-        w = put_varint(w, dt + shift);
+        w = varint_put(w, dt + shift);
         uint32_t present = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 |
                            (uint32_t)p[pos + 2] << 16 | (uint32_t)p[pos + 3] << 24;
         memcpy(w, p + pos, 4);
@@ -348,13 +329,13 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
                 if (!get_varint(p, len, &pos, &u))
                     w = NULL;
                 else
-                    w = rebase_text(e, p, len, &pos, base, put_varint(w, u));
+                    w = rebase_text(e, p, len, &pos, base, varint_put(w, u));
                 continue;
             }
             switch (col_types[c]) {
             case EVB_INT:
                 if (get_varint(p, len, &pos, &u))
-                    w = put_varint(w, u);
+                    w = varint_put(w, u);
                 else
                     w = NULL;
                 break;
@@ -388,20 +369,10 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
 
 static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out)
 {
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*pos >= len)
-            return false;
-        unsigned char b = p[(*pos)++];
-        if (shift == 63 && b > 1)
-            return false; /* beyond 64 bits */
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
+    const unsigned char *q = p + *pos;
+    bool ok = varint_get(&q, p + len, out);
+    *pos = (size_t)(q - p);
+    return ok;
 }
 
 /* A literal whose tag is at *pos: its bytes (NUL-terminated in the blob) and length. */
@@ -451,7 +422,7 @@ int evblock_open(struct evblock_reader *r, const void *blob, size_t len)
     r->p = p;
     r->len = len;
     r->pos = pos;
-    r->ts_min = unzigzag(u);
+    r->ts_min = zigzag_decode(u);
     return 0;
 }
 
@@ -510,7 +481,7 @@ int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
         case EVB_INT:
             if (!get_varint(p, len, &pos, &u))
                 return -1;
-            v->i = unzigzag(u);
+            v->i = zigzag_decode(u);
             break;
         case EVB_REAL: {
             if (len - pos < 8)

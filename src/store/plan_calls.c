@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/varint.h"
 #include "core/xalloc.h"
 #include "store/store_int.h"
 
@@ -26,32 +27,6 @@ int64_t plan_calls_minute(int64_t ts)
 {
     int64_t m = ts / MINUTE_US;
     return ts % MINUTE_US < 0 ? m - 1 : m;
-}
-
-static unsigned char *put_varint(unsigned char *w, uint64_t v)
-{
-    while (v >= 0x80) {
-        *w++ = (unsigned char)(v | 0x80);
-        v >>= 7;
-    }
-    *w++ = (unsigned char)v;
-    return w;
-}
-
-static bool get_varint(const unsigned char **r, const unsigned char *end, uint64_t *out)
-{
-    uint64_t v = 0;
-    for (unsigned shift = 0; shift < 64; shift += 7) {
-        if (*r >= end)
-            return false;
-        unsigned char c = *(*r)++;
-        v |= (uint64_t)(c & 0x7F) << shift;
-        if (!(c & 0x80)) {
-            *out = v;
-            return true;
-        }
-    }
-    return false;
 }
 
 int plan_calls_encode(struct sbuf *out, int64_t minute, const struct plan_call *v, size_t n)
@@ -64,13 +39,13 @@ int plan_calls_encode(struct sbuf *out, int64_t minute, const struct plan_call *
     *w++ = 1;
     for (size_t i = 0; i < n; i++) {
         bool same = i > 0 && v[i].plan_fp == v[i - 1].plan_fp;
-        w = put_varint(w, ((uint64_t)(v[i].ts - base) << 1) | same);
+        w = varint_put(w, ((uint64_t)(v[i].ts - base) << 1) | same);
         if (!same) {
             uint64_t fp = v[i].plan_fp;
             for (int b = 0; b < 8; b++)
                 *w++ = (unsigned char)(fp >> (8 * b));
         }
-        w = put_varint(w, v[i].us >= 0 ? (uint64_t)v[i].us + 1 : 0);
+        w = varint_put(w, v[i].us >= 0 ? (uint64_t)v[i].us + 1 : 0);
     }
     sbuf_setlen(out, out->len + (size_t)(w - w0));
     return 0;
@@ -90,7 +65,7 @@ int plan_calls_decode(const void *data, size_t len, int64_t minute, int64_t n, s
     base = minute * MINUTE_US;
     while (r < end) {
         uint64_t a, us;
-        if (!get_varint(&r, end, &a) || (a >> 1) >= (uint64_t)MINUTE_US)
+        if (!varint_get(&r, end, &a) || (a >> 1) >= (uint64_t)MINUTE_US)
             return -1;
         if (!(a & 1)) {
             if (end - r < 8)
@@ -102,7 +77,7 @@ int plan_calls_decode(const void *data, size_t len, int64_t minute, int64_t n, s
         } else if (!k) {
             return -1; /* "same as the record before" on the first record */
         }
-        if (!get_varint(&r, end, &us) || us > (uint64_t)INT64_MAX)
+        if (!varint_get(&r, end, &us) || us > (uint64_t)INT64_MAX)
             return -1;
         XGROW(*v, *nv + 1, *alloc);
         (*v)[(*nv)++] = (struct plan_call){ fp, base + (int64_t)(a >> 1), (int64_t)us - 1 };

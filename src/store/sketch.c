@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/limits.h"
+#include "core/varint.h"
 #include "core/xalloc.h"
 #include "store/sketch.h"
 
@@ -249,16 +250,8 @@ double sketch_quantile(const struct sketch *sk, double q)
 
 static int put_varint(struct sbuf *out, uint64_t v)
 {
-    unsigned char b[10];
-    size_t n = 0;
-    do {
-        b[n] = (unsigned char)(v & 0x7f);
-        v >>= 7;
-        if (v)
-            b[n] |= 0x80;
-        n++;
-    } while (v);
-    return sbuf_add(out, b, n);
+    unsigned char b[VARINT_MAX_BYTES];
+    return sbuf_add(out, b, (size_t)(varint_put(b, v) - b));
 }
 
 static int put_double(struct sbuf *out, double d)
@@ -269,16 +262,6 @@ static int put_double(struct sbuf *out, double d)
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(u >> (8 * i));
     return sbuf_add(out, b, 8);
-}
-
-static uint64_t zigzag(int64_t v)
-{
-    return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
-}
-
-static int64_t unzigzag(uint64_t u)
-{
-    return (int64_t)(u >> 1) ^ -(int64_t)(u & 1);
 }
 
 int sketch_encode(const struct sketch *sk, struct sbuf *out)
@@ -292,7 +275,8 @@ int sketch_encode(const struct sketch *sk, struct sbuf *out)
     for (uint32_t i = 0; i < sk->n; i++) {
         /* The first index absolute (zig-zag), then gaps minus one: strictly ascending by
          * construction. */
-        uint64_t d = i == 0 ? zigzag(sk->idx[0]) : (uint64_t)(sk->idx[i] - sk->idx[i - 1] - 1);
+        uint64_t d =
+            i == 0 ? zigzag_encode(sk->idx[0]) : (uint64_t)(sk->idx[i] - sk->idx[i - 1] - 1);
         if (put_varint(out, d) < 0 || put_varint(out, sk->cnt[i]) < 0)
             return -1;
     }
@@ -305,20 +289,7 @@ struct reader {
 
 static int get_varint(struct reader *r, uint64_t *out)
 {
-    uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (r->p >= r->end)
-            return -1;
-        unsigned char b = *r->p++;
-        if (shift == 63 && b > 1)
-            return -1; /* would overflow 64 bits */
-        v |= (uint64_t)(b & 0x7f) << shift;
-        if (!(b & 0x80)) {
-            *out = v;
-            return 0;
-        }
-    }
-    return -1;
+    return varint_get(&r->p, r->end, out) ? 0 : -1;
 }
 
 static int get_double(struct reader *r, double *out)
@@ -358,7 +329,7 @@ int sketch_decode(struct sketch *sk, const void *blob, size_t len)
             goto bad;
         int64_t idx;
         if (i == 0) {
-            idx = unzigzag(d);
+            idx = zigzag_decode(d);
         } else {
             if (d > (uint64_t)(INDEX_HI - INDEX_LO))
                 goto bad;
