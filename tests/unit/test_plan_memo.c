@@ -18,51 +18,7 @@
 #include "core/sbuf.h"
 #include "core/xalloc.h"
 #include "pipeline.h"
-
-struct fx_plan {
-    char *body;
-    size_t len;
-    enum plan_format fmt;
-    double duration_ms;
-};
-
-struct fx {
-    struct fx_plan *v;
-    size_t n, alloc;
-};
-
-static int sink(void *ctx, struct event *ev, struct diag *d)
-{
-    struct fx *fx = ctx;
-
-    (void)d;
-    if (ev->kind != EV_PLAN)
-        return 0;
-    XGROW(fx->v, fx->n + 1, fx->alloc);
-    struct fx_plan *p = &fx->v[fx->n++];
-    p->body = xmemdupz(ev->plan.p, ev->plan.len);
-    p->len = ev->plan.len;
-    p->fmt = ev->plan_format;
-    p->duration_ms = ev->duration_ms;
-    return 0;
-}
-
-static void load(const char *path, struct fx *fx)
-{
-    struct pipeline_opts o = { .format = "auto", .sink = sink, .sink_ctx = fx };
-    struct pipeline_result res;
-    struct diag d = DIAG_INIT;
-
-    CHECK_MSG(pipeline_run(&o, path, &res, &d) == 0, "%s: %s", path, d.msg);
-    pipeline_result_release(&res);
-}
-
-static void fx_free(struct fx *fx)
-{
-    for (size_t i = 0; i < fx->n; i++)
-        free(fx->v[i].body);
-    free(fx->v);
-}
+#include "planfx.h"
 
 static bool same_span(struct span a, struct span b)
 {
@@ -186,8 +142,8 @@ static void test_memo_overflow(void)
                          "  Rows Removed by Filter: %d\n",
                          i % 50, i, i % 50, i + 10, i % 7 + 1, i % 90 + 1, i % 3, i, i * 100);
         XGROW(fx.v, fx.n + 1, fx.alloc);
-        fx.v[fx.n++] =
-            (struct fx_plan){ xmemdupz(buf, (size_t)n), (size_t)n, PLAN_TEXT, (double)(i % 100) };
+        fx.v[fx.n++] = (struct fx_plan){ xmemdupz(buf, (size_t)n), (size_t)n, PLAN_TEXT,
+                                         (double)(i % 100), NULL };
     }
     check_all(&fx, m, "synthetic");
     fx_free(&fx);
