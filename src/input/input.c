@@ -69,7 +69,8 @@ struct input {
 
     /* input_opts.map: buf is a mapping of len bytes (the file from base on) */
     bool mapped;
-    size_t dropped; /* buf[0, dropped) was given back (MADV_DONTNEED) */
+    size_t dropped;   /* buf[0, dropped) was given back (MADV_DONTNEED) */
+    size_t populated; /* buf[0, populated) was asked in (MADV_POPULATE_READ) */
     struct map_guard *guard;
 };
 
@@ -100,7 +101,8 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
             continue;
         char *page = (char *)((uintptr_t)a & ~(uintptr_t)(page_bytes - 1));
         size_t n = (size_t)(g->base + g->len - page);
-        if (mmap(page, n, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) != MAP_FAILED) {
+        if (mmap(page, n, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+            MAP_FAILED) {
             g->hit = 1;
             return; /* the access is retried and reads zeros */
         }
@@ -311,7 +313,10 @@ static long refill(struct input *in, struct diag *d)
 }
 
 /* Bytes given back behind the reader at a time (keeps the resident set small). */
-#define MAP_DROP_BYTES (16u << 20)
+#define MAP_DROP_BYTES (4u << 20)
+/* Pages asked in at a time, once the reader is this close to the end of those asked. */
+#define MAP_POP_BYTES (4u << 20)
+#define MAP_POP_AHEAD (4u << 20)
 
 /* Map the file from @off (page aligned) to @size into buf. Returns 0, -1 (not mapped). */
 static int map_range(struct input *in, uint64_t off, uint64_t size)
@@ -356,7 +361,7 @@ static bool map_open(struct input *in, uint64_t start)
     in->mapped = true;
     in->sniffed = true;
     in->start = in->scan = (size_t)(start - off);
-    in->dropped = 0;
+    in->dropped = in->populated = in->start & ~(page_bytes - 1);
     return true;
 }
 
@@ -385,6 +390,7 @@ static int map_grow(struct input *in, struct diag *d)
     in->start = keep_start;
     in->scan = keep_scan;
     in->dropped = 0;
+    in->populated = 0;
     return 1;
 }
 
@@ -411,9 +417,20 @@ static void map_fill_line(struct input *in, struct input_line *ln, size_t at, si
     ln->source = in->name_span;
 }
 
-/* Give the pages behind the reader back (they stay in the page cache). */
-static void map_drop_behind(struct input *in)
+/* Map the pages ahead of the reader in a window at a time (one call instead of a fault
+ * every few pages), and give those behind it back (they stay in the page cache). */
+static void map_window(struct input *in)
 {
+#ifdef MADV_POPULATE_READ
+    if (in->populated < in->len && in->start + MAP_POP_AHEAD > in->populated) {
+        size_t from = in->populated & ~(page_bytes - 1);
+        size_t n = in->len - from < MAP_POP_BYTES ? in->len - from : MAP_POP_BYTES;
+        if (madvise(in->buf + from, page_up(n), MADV_POPULATE_READ) < 0)
+            in->populated = in->len; /* (an old kernel, or the file shrank: faults do) */
+        else
+            in->populated = from + n;
+    }
+#endif
     if (in->start - in->dropped < 2 * MAP_DROP_BYTES)
         return;
     size_t to = (in->start - MAP_DROP_BYTES) & ~(page_bytes - 1);
@@ -429,7 +446,7 @@ static enum input_status next_mapped(struct input *in, struct input_line *ln, st
     in->hint_nl = 0;
     if (in->guard->hit)
         return map_truncated(in, d);
-    map_drop_behind(in);
+    map_window(in);
     for (;;) {
         size_t at = in->start;
         size_t avail = in->len - at;

@@ -194,9 +194,8 @@ static void test_grow(void)
     CHECK(sbuf_addstr(&s, "half a li") == 0);
     write_file(path, s.buf, s.len);
     struct diag d = DIAG_INIT;
-    struct input *in = input_open(&(struct input_opts){ .path = path, .map = true,
-                                                         .hold_partial = true },
-                                  &d);
+    struct input *in =
+        input_open(&(struct input_opts){ .path = path, .map = true, .hold_partial = true }, &d);
     CHECK(in && input_mapped(in));
     struct input_line ln;
     for (int i = 0; i < 2990; i++)
@@ -321,9 +320,8 @@ static void test_other_sigbus_kills(void)
     CHECK(waitpid(pid, &status, 0) == pid);
     /* killed by SIGBUS, or (ASan's handler before ours) a reported error: abort() or an
      * error exit - never on past the access */
-    CHECK_MSG(WIFSIGNALED(status) ||
-                  (WIFEXITED(status) && WEXITSTATUS(status) != 0 && WEXITSTATUS(status) != 3 &&
-                   WEXITSTATUS(status) != 4),
+    CHECK_MSG(WIFSIGNALED(status) || (WIFEXITED(status) && WEXITSTATUS(status) != 0 &&
+                                      WEXITSTATUS(status) != 3 && WEXITSTATUS(status) != 4),
               "status %d", status);
     input_close(in);
     unlink(path);
