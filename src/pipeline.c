@@ -101,7 +101,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                                          .have_fd = o->have_fd,
                                          .fd = o->fd,
                                          .chunk_bytes = o->chunk_bytes,
-                                         .read_ahead = o->read_ahead },
+                                         .read_ahead = o->read_ahead,
+                                         .map = o->map },
                    d);
     if (!in) {
         parser_free(p);

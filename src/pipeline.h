@@ -53,6 +53,7 @@ struct pipeline_opts {
     int fd;
     size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
     bool read_ahead;    /* input_opts.read_ahead (a plain file read on a thread of its own) */
+    bool map;           /* input_opts.map (a plain file read through a mapping) */
     /* With normalize: this normalizer (borrowed; one thread at a time) instead of a fresh
      * one per run, so its text -> fingerprint cache stays warm across sources and rounds
      * (ingest's readers, the tail loop). NULL: a normalizer of the run's own. */

@@ -376,6 +376,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     /* Twice as many jobs as readers: each reader commits in a second thread while it
      * fills the next batch (the same result, sooner). */
     ir.io.async_commit = threads > 0 && (size_t)jobs >= 2 * threads;
+    /* Plain files are read through a mapping: no read() copy (SIFT_NO_MMAP=1: read()). */
+    ir.io.map = true;
     /* Several readers share one reader's memory: each commits every 1/N of the batch
      * size (at least 4 MB), so peak RSS stays about that of -j 1 (docs/performance.md). */
     if (threads > 1 && !ir.io.batch_bytes) {

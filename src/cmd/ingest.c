@@ -590,6 +590,15 @@ static int commit(struct run *r, struct input *in, struct parser *p, bool last, 
 {
     struct parse_checkpoint cp;
 
+    /* A mapped file truncated under us: what was read since the last commit may be
+     * zeros, not the file's. The batch is given up (with its streamed event rows, inside
+     * its open transaction); the next run re-reads from the last commit. */
+    if (input_truncated(in))
+        return diag_set(d, DIAG_IO,
+                        "'%s' shrank while being read (copytruncate?): it is read again from "
+                        "the last commit next run",
+                        r->path);
+
     /* Until one record parses, nothing is marked as read: a wrong --format or --prefix
      * must not consume the file (run again with the right one). The rejects wait too. */
     if (parser_stats(p)->events == 0)
@@ -802,6 +811,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     sbuf_init(&r.head, SIFT_SOURCE_HEAD_BYTES);
     r.pos.name = path;
     r.positioned = strcmp(path, "-") != 0;
+    bool map = false;
 
     if (r.positioned) {
         struct stat st;
@@ -810,6 +820,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             goto out;
         }
         bool gz = source_is_gzip(o, path);
+        map = o->map && !o->have_fd && !o->follow && !gz && S_ISREG(st.st_mode) &&
+              (uint64_t)st.st_size >= INPUT_MAP_MIN_BYTES;
         if (o->have_fd) {
             if (gz) {
                 diag_set(d, DIAG_INTERNAL, "'%s': gzip data handed over by descriptor", path);
@@ -907,6 +919,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         /* The reader is the busier of the two threads: read() goes to a third. */
         po.read_ahead = r.cm.on && !o->follow;
     }
+    po.map = map; /* (read_ahead is then not used) */
     struct pipeline_result pr;
     int rc = pipeline_run(&po, path, &pr, d);
     /* A failed run still waits for the commit in flight (its batch must not be freed

@@ -54,6 +54,10 @@ struct ingest_opts {
      * stay in order, one at a time, each with its position, so what is stored is the
      * same as without. Ignored with `committed` or `max_bytes`/`stop` (pgsift tail). */
     bool async_commit;
+    /* Read a plain regular file of at least INPUT_MAP_MIN_BYTES through a mapping
+     * (input_opts.map; not with have_fd or follow). A file truncated while mapped fails
+     * the source before anything read after the truncation is committed. */
+    bool map;
     /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
      * source to the next); NULL: one per source. Used by this call's thread only. */
     struct normalizer *nz;

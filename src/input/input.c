@@ -6,12 +6,25 @@
  * stdin works too. The gzip decoder (gz.c) runs on this thread or, for a regular .gz
  * file of some size, on a thread of its own that decodes ahead into a ring of buffers;
  * fill_gz() takes decoded bytes from either the same way.
+ *
+ * A plain regular file may instead be mapped (input_opts.map): buf is then the mapping
+ * of the file from base (page aligned) to its end, start/scan/hint_nl mean the same, and
+ * next_mapped() finds lines in it with the read path's exact results (offsets, '\r',
+ * lines over SIFT_MAX_LINE_BYTES, the last line without '\n'). At the end of the mapping
+ * the file is looked at again (fstat): grown, it is mapped further; shrunk, it was
+ * truncated under us. A truncation also shows as SIGBUS on a page past the new end:
+ * on_sigbus() maps zero pages over the rest of the mapping and flags the input
+ * (input_truncated()), whose input_next() then fails.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,7 +66,84 @@ struct input {
     int damage_state; /* 0 none, 1 to report, 2 reported */
     struct stat st;
     bool have_st;
+
+    /* input_opts.map: buf is a mapping of len bytes (the file from base on) */
+    bool mapped;
+    size_t dropped;    /* buf[0, dropped) was given back (MADV_DONTNEED) */
+    size_t populated;  /* buf[0, populated) was asked in (MADV_POPULATE_READ) */
+    size_t prefetched; /* buf[0, prefetched) was prefetched into the cache */
+    struct map_guard *guard;
 };
+
+/* ---- the SIGBUS guard of mappings ---- */
+
+/* One mapping of an open input, on the list of the thread that reads it. The handler
+ * only reads base/len and writes hit: plain stores of the same thread it interrupted. */
+struct map_guard {
+    char *base;
+    size_t len; /* page multiple */
+    volatile sig_atomic_t hit;
+    struct map_guard *prev;
+};
+
+/* initial-exec: the handler's TLS access must not allocate (async-signal-safe). */
+static _Thread_local struct map_guard *guards __attribute__((tls_model("initial-exec")));
+static struct sigaction prev_bus;
+static size_t page_bytes;
+static pthread_once_t bus_once = PTHREAD_ONCE_INIT;
+
+static void on_sigbus(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    char *a = si->si_addr;
+    for (struct map_guard *g = guards; g; g = g->prev) {
+        if (a < g->base || a >= g->base + g->len)
+            continue;
+        char *page = (char *)((uintptr_t)a & ~(uintptr_t)(page_bytes - 1));
+        size_t n = (size_t)(g->base + g->len - page);
+        if (mmap(page, n, PROT_READ, MAP_FIXED | MAP_PRIVATE | MAP_ANONYMOUS, -1, 0) !=
+            MAP_FAILED) {
+            g->hit = 1;
+            return; /* the access is retried and reads zeros */
+        }
+        break;
+    }
+    /* Not ours: the fault repeats under the previous disposition (default: death). */
+    sigaction(SIGBUS, &prev_bus, NULL);
+}
+
+static void bus_install(void)
+{
+    page_bytes = (size_t)sysconf(_SC_PAGESIZE);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGBUS, &sa, &prev_bus) < 0)
+        BUG("cannot install the SIGBUS handler");
+}
+
+static size_t page_up(size_t n)
+{
+    return (n + page_bytes - 1) & ~(page_bytes - 1);
+}
+
+static void guard_push(struct map_guard *g)
+{
+    g->prev = guards;
+    guards = g;
+}
+
+static void guard_pop(struct map_guard *g)
+{
+    for (struct map_guard **pp = &guards; *pp; pp = &(*pp)->prev)
+        if (*pp == g) {
+            *pp = g->prev;
+            return;
+        }
+}
 
 static int read_fd(struct input *in, void *p, size_t n, struct diag *d)
 {
@@ -223,6 +313,221 @@ static long refill(struct input *in, struct diag *d)
     }
 }
 
+/* Bytes given back behind the reader at a time (keeps the resident set small). */
+#define MAP_DROP_BYTES (4u << 20)
+/* Pages asked in at a time, once the reader is this close to the end of those asked. */
+#define MAP_POP_BYTES      (4u << 20)
+#define MAP_POP_AHEAD      (4u << 20)
+#define MAP_PREFETCH_BYTES (16u << 10)
+
+/* Map the file from @off (page aligned) to @size into buf. Returns 0, -1 (not mapped). */
+static int map_range(struct input *in, uint64_t off, uint64_t size)
+{
+    if (size <= off || size - off > SIZE_MAX / 2)
+        return -1;
+    size_t n = (size_t)(size - off);
+    void *p = mmap(NULL, n, PROT_READ, MAP_PRIVATE, in->fd, (off_t)off);
+    if (p == MAP_FAILED)
+        return -1;
+    (void)madvise(p, n, MADV_SEQUENTIAL);
+    in->buf = p;
+    in->len = n;
+    in->cap = n;
+    in->base = off;
+    in->guard->base = p;
+    in->guard->len = page_up(n);
+    return 0;
+}
+
+/* input_opts.map: map a plain regular file from @start on. Returns true if mapped. */
+static bool map_open(struct input *in, uint64_t start)
+{
+    const char *env = getenv("SIFT_NO_MMAP");
+    if ((env && !strcmp(env, "1")) || !in->have_st || !S_ISREG(in->st.st_mode) ||
+        start >= (uint64_t)in->st.st_size || input_fd_is_gzip(in->fd))
+        return false;
+    pthread_once(&bus_once, bus_install);
+    in->guard = xcalloc(1, sizeof(*in->guard));
+    uint64_t off = start & ~(uint64_t)(page_bytes - 1);
+    /* Registered before the first access: from here on a truncation is caught. */
+    guard_push(in->guard);
+    if (map_range(in, off, (uint64_t)in->st.st_size) < 0) {
+        guard_pop(in->guard);
+        free(in->guard);
+        in->guard = NULL;
+        in->buf = NULL;
+        in->len = in->cap = 0;
+        in->base = 0;
+        return false;
+    }
+    in->mapped = true;
+    in->sniffed = true;
+    in->start = in->scan = (size_t)(start - off);
+    in->dropped = in->populated = in->prefetched = in->start & ~(page_bytes - 1);
+    return true;
+}
+
+/* At the end of the mapping: look at the file again. Returns 1 when it grew (mapped
+ * further: buf may have moved, indices stay), 0 at its end, -1 (@d filled) when it is
+ * shorter than what was mapped (truncated) or cannot be looked at. */
+static int map_grow(struct input *in, struct diag *d)
+{
+    struct stat st;
+    if (fstat(in->fd, &st) < 0)
+        return diag_errno(d, DIAG_IO, errno, "cannot read '%s'", in->name);
+    uint64_t end = in->base + in->len;
+    if ((uint64_t)st.st_size < end)
+        in->guard->hit = 1;
+    if (in->guard->hit)
+        return -1;
+    if ((uint64_t)st.st_size == end)
+        return 0;
+    char *old = in->buf;
+    size_t old_len = in->len, keep_start = in->start, keep_scan = in->scan;
+    uint64_t base = in->base;
+    /* The new mapping is made before the old one goes: a failure keeps reading valid. */
+    if (map_range(in, base, (uint64_t)st.st_size) < 0)
+        return diag_errno(d, DIAG_IO, errno, "cannot map '%s'", in->name);
+    munmap(old, old_len);
+    in->start = keep_start;
+    in->scan = keep_scan;
+    in->dropped = 0;
+    in->populated = 0;
+    in->prefetched = 0;
+    return 1;
+}
+
+static enum input_status map_truncated(struct input *in, struct diag *d)
+{
+    diag_set(d, DIAG_IO,
+             "'%s' shrank while being read (copytruncate?): it is read again from the last "
+             "commit next run",
+             in->name);
+    return INPUT_ERROR;
+}
+
+static void map_fill_line(struct input *in, struct input_line *ln, size_t at, size_t n,
+                          uint64_t end, bool partial, bool truncated)
+{
+    ln->offset = in->base + at;
+    ln->end = end;
+    if (!truncated && n && in->buf[at + n - 1] == '\r')
+        n--;
+    ln->text = span_make(in->buf + at, truncated ? SIFT_MAX_LINE_BYTES : n);
+    ln->line = in->next_line_no++;
+    ln->partial = partial;
+    ln->truncated = truncated;
+    ln->source = in->name_span;
+}
+
+/* Map the pages ahead of the reader in a window at a time (one call instead of a fault
+ * every few pages), and give those behind it back (they stay in the page cache). */
+static void map_window(struct input *in)
+{
+    /* The parser's scans start cold in each page (hardware prefetchers stop at page
+     * ends): keep up to MAP_PREFETCH_BYTES ahead in the cache, a few lines a call (a
+     * burst would fill the line buffers and stall). */
+    if (in->prefetched < in->start)
+        in->prefetched = in->start & ~(size_t)63;
+    if (in->prefetched < in->start + MAP_PREFETCH_BYTES && in->prefetched + 256 <= in->len) {
+        __builtin_prefetch(in->buf + in->prefetched);
+        __builtin_prefetch(in->buf + in->prefetched + 64);
+        __builtin_prefetch(in->buf + in->prefetched + 128);
+        __builtin_prefetch(in->buf + in->prefetched + 192);
+        in->prefetched += 256;
+    }
+#ifdef MADV_POPULATE_READ
+    if (in->populated < in->len && in->start + MAP_POP_AHEAD > in->populated) {
+        size_t from = in->populated & ~(page_bytes - 1);
+        size_t n = in->len - from < MAP_POP_BYTES ? in->len - from : MAP_POP_BYTES;
+        if (madvise(in->buf + from, page_up(n), MADV_POPULATE_READ) < 0)
+            in->populated = in->len; /* (an old kernel, or the file shrank: faults do) */
+        else
+            in->populated = from + n;
+    }
+#endif
+    if (in->start - in->dropped < 2 * MAP_DROP_BYTES)
+        return;
+    size_t to = (in->start - MAP_DROP_BYTES) & ~(page_bytes - 1);
+    size_t from = in->dropped & ~(page_bytes - 1);
+    if (to > from)
+        (void)madvise(in->buf + from, to - from, MADV_DONTNEED);
+    in->dropped = to;
+}
+
+static enum input_status next_mapped(struct input *in, struct input_line *ln, struct diag *d)
+{
+    size_t hint = in->hint_nl;
+    in->hint_nl = 0;
+    if (in->guard->hit)
+        return map_truncated(in, d);
+    map_window(in);
+    for (;;) {
+        size_t at = in->start;
+        size_t avail = in->len - at;
+        /* A line of more than SIFT_MAX_LINE_BYTES has no '\n' in its first MAX + 1 bytes. */
+        size_t lim = avail < (size_t)SIFT_MAX_LINE_BYTES + 1 ? avail : SIFT_MAX_LINE_BYTES + 1;
+        const char *nl = NULL;
+        if (hint) {
+            nl = in->buf + hint - 1;
+        } else if (in->scan - at < lim) {
+            nl = memchr(in->buf + in->scan, '\n', lim - (in->scan - at));
+            if (in->guard->hit)
+                return map_truncated(in, d);
+        }
+        hint = 0;
+        if (nl) {
+            size_t n = (size_t)(nl - (in->buf + at));
+            map_fill_line(in, ln, at, n, in->base + at + n + 1, false, false);
+            in->start = in->scan = at + n + 1;
+            return INPUT_LINE;
+        }
+        in->scan = at + lim;
+        if (lim > SIFT_MAX_LINE_BYTES) {
+            /* Over-long: its first bytes, offsets exact; find its end (maybe past the
+             * end of the mapping as it is now). */
+            size_t q = at + lim;
+            for (;;) {
+                size_t step = in->len - q < INPUT_CHUNK_BYTES ? in->len - q : INPUT_CHUNK_BYTES;
+                const char *e = step ? memchr(in->buf + q, '\n', step) : NULL;
+                if (in->guard->hit)
+                    return map_truncated(in, d);
+                if (e) {
+                    size_t stop = (size_t)(e - in->buf) + 1;
+                    map_fill_line(in, ln, at, 0, in->base + stop, false, true);
+                    in->start = in->scan = stop;
+                    return INPUT_LINE;
+                }
+                q += step;
+                if (q < in->len)
+                    continue;
+                int g = in->eof ? 0 : map_grow(in, d);
+                if (g < 0)
+                    return in->guard->hit ? map_truncated(in, d) : INPUT_ERROR;
+                if (g == 0) {
+                    in->eof = true;
+                    map_fill_line(in, ln, at, 0, in->base + in->len, true, true);
+                    in->start = in->scan = in->len;
+                    return INPUT_LINE;
+                }
+            }
+        }
+        /* The end of the mapping, inside a line or after the last one. */
+        int g = in->eof ? 0 : map_grow(in, d);
+        if (g < 0)
+            return in->guard->hit ? map_truncated(in, d) : INPUT_ERROR;
+        if (g > 0)
+            continue;
+        in->eof = true;
+        if (avail && !in->hold_partial) {
+            map_fill_line(in, ln, at, avail, in->base + in->len, true, false);
+            in->start = in->scan = in->len;
+            return INPUT_LINE;
+        }
+        return INPUT_EOF;
+    }
+}
+
 struct input *input_open(const struct input_opts *o, struct diag *d)
 {
     bool is_stdin = !o->have_fd && !strcmp(o->path, "-");
@@ -267,6 +572,13 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
         return NULL;
     }
 
+    if (o->map && !o->have_fd && !is_stdin) {
+        free(in->buf);
+        in->buf = NULL;
+        if (map_open(in, o->start_offset))
+            return in;
+        in->buf = xmalloc(in->cap);
+    }
     if (o->start_offset) {
         /* A plain regular file is resumed with lseek; gzip data and pipes are decoded
          * and the first start_offset bytes dropped. */
@@ -286,6 +598,8 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
 
 enum input_status input_next(struct input *in, struct input_line *ln, struct diag *d)
 {
+    if (in->mapped)
+        return next_mapped(in, ln, d);
     size_t hint = in->hint_nl;
     in->hint_nl = 0;
     for (;;) {
@@ -398,7 +712,20 @@ enum input_status input_next(struct input *in, struct input_line *ln, struct dia
 
 struct span input_ahead(const struct input *in)
 {
-    return span_make(in->buf + in->start, in->len - in->start);
+    size_t n = in->len - in->start;
+    if (in->mapped && n > INPUT_MAP_AHEAD_BYTES)
+        n = INPUT_MAP_AHEAD_BYTES;
+    return span_make(in->buf + in->start, n);
+}
+
+bool input_truncated(const struct input *in)
+{
+    return in->mapped && in->guard->hit;
+}
+
+bool input_mapped(const struct input *in)
+{
+    return in->mapped;
 }
 
 void input_hint_line(struct input *in, const char *at, size_t len)
@@ -473,6 +800,12 @@ void input_close(struct input *in)
     gzdec_free(in->dec);
     if (in->own_fd && in->fd >= 0)
         close(in->fd);
+    if (in->mapped) {
+        munmap(in->buf, in->len);
+        guard_pop(in->guard); /* (after: a late access would still be caught) */
+        free(in->guard);
+        in->buf = NULL;
+    }
     free(in->buf);
     free(in->name);
     free(in);

@@ -8,7 +8,8 @@
  * numbers are what the store saves to resume exactly where a previous run stopped:
  * input_open() can start at a saved (offset, line) pair.
  *
- * Owns: the file descriptor (unless it is stdin), the line buffer, the zlib stream, and
+ * Owns: the file descriptor (unless it is stdin), the line buffer or the file's mapping
+ * (input_opts.map), the zlib stream, and
  * for a large regular .gz file the thread that decompresses it ahead of the reader (it
  * is stopped and joined by input_close(), wherever the reading stopped).
  * Lines returned by input_next() are borrowed: valid until the next input_next() or
@@ -34,6 +35,13 @@
 
 /* Default read size: large reads keep the system-call and zlib overhead negligible. */
 #define INPUT_CHUNK_BYTES (1u << 20)
+
+/* A mapped input (input_opts.map) shows at most this much of input_ahead(), the size of
+ * the read path's buffer, so the parser's look-ahead scans stay bounded as with read(). */
+#define INPUT_MAP_AHEAD_BYTES (2 * INPUT_CHUNK_BYTES)
+
+/* `pgsift ingest` maps plain files of at least this size (smaller ones: read() is as fast). */
+#define INPUT_MAP_MIN_BYTES (1u << 20)
 
 /* Where a gzip input is decoded (docs/formats.md, "Input"). */
 enum input_gz_mode {
@@ -65,6 +73,14 @@ struct input_opts {
     bool read_ahead;
     size_t gz_slot_bytes; /* decoder thread's ring buffers; 0 means SIFT_GZ_SLOT_BYTES
                              (tests use tiny ones to cross every boundary) */
+    /* Read a plain (not gzip) regular file opened by path through a read-only mapping
+     * instead of read(): lines are spans into the mapping, with no copy (`pgsift ingest`,
+     * which never hands out the bytes of a line before its batch commits). Ignored for
+     * stdin, have_fd, gzip data, empty files, and when the environment variable
+     * SIFT_NO_MMAP=1 is set; read_ahead is then not used. A file that grows is mapped
+     * further at the end of the mapping; a file truncated under the mapping makes
+     * input_next() fail (see input_truncated()) instead of raising SIGBUS. */
+    bool map;
 };
 
 struct input_line {
@@ -135,6 +151,18 @@ void input_identity(const struct input *in, struct input_identity *id);
  * position untouched; a file that cannot be opened or read is not gzip). */
 bool input_fd_is_gzip(int fd);
 bool input_path_is_gzip(const char *path);
+
+/* Whether the mapped file (input_opts.map) was found shorter than what was mapped: it
+ * was truncated (copytruncate) while being read. The bytes the input or its caller read
+ * since then may be zeros, not the file's: nothing read since the last commit may be
+ * committed (ingest checks this before each commit). Sticky; false for unmapped inputs.
+ * Mapped inputs install, once per process, a SIGBUS handler (SA_SIGINFO) that turns a
+ * fault inside a mapping of the faulting thread's open inputs into zero pages and sets
+ * this flag; any other SIGBUS goes to the previous handler (default: the process dies). */
+bool input_truncated(const struct input *in);
+
+/* Whether the input reads through a mapping (input_opts.map was honoured). */
+bool input_mapped(const struct input *in);
 
 /* Name of the source as given in the options (borrowed). */
 const char *input_name(const struct input *in);

@@ -18,6 +18,7 @@
 
 #include "cases.h"
 #include "classify/classify.h"
+#include "cmd/ingest.h"
 #include "core/arena.h"
 #include "core/clock.h"
 #include "core/diag.h"
@@ -1113,6 +1114,75 @@ static int cmd_plans(int argc, char **argv)
     return rc;
 }
 
+/* ---- ingest-cut: ingest a file (mapped) that is truncated while it is read ---- */
+
+struct cut {
+    const char *path;
+    uint64_t after, to; /* truncate to @to once @after bytes were read */
+    uint64_t at;        /* bytes read when it was truncated (0: not yet) */
+};
+
+static void cut_progress(void *ctx, const char *name, uint64_t bytes)
+{
+    struct cut *c = ctx;
+    (void)name;
+    if (c->at || bytes < c->after)
+        return;
+    if (truncate(c->path, (off_t)c->to) != 0) {
+        perror("truncate");
+        exit(1);
+    }
+    c->at = bytes;
+}
+
+/* ingest-cut --db PATH [--async] [--batch BYTES] FILE AFTER TO: `pgsift ingest FILE`
+ * (csvlog, the file mapped) in this process, truncating FILE to TO bytes at the first
+ * progress report (every 16384 lines) after AFTER bytes. Prints "cut_at=N" (bytes read
+ * when cut), then "ok" or "failed: <message>"; exit 0 either way (1: setup failed). */
+static int cmd_ingest_cut(int argc, char **argv)
+{
+    const char *db = getenv("PGSIFT_DB");
+    bool async = false;
+    long batch = 400000;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "db", &db, "PATH", "store (default $PGSIFT_DB)"),
+        OPT_BOOL_(0, "async", &async, "commit in a second thread (ingest -j 2)"),
+        OPT_LONG_(0, "batch", &batch, "BYTES", "batch size", 1, 1L << 30),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    int n = opts_parse(opts, argc - 1, argv + 1, &d);
+    if (n != 3 || !db) {
+        fprintf(stderr, "usage: sift-test-tool ingest-cut --db PATH [--async] FILE AFTER TO\n");
+        return 2;
+    }
+    struct cut c = { .path = argv[1],
+                     .after = strtoull(argv[2], NULL, 10),
+                     .to = strtoull(argv[3], NULL, 10) };
+    struct store *s;
+    if (store_open(&s, db, &(struct store_opts){ 0 }, &d) < 0) {
+        fprintf(stderr, "ingest-cut: %s\n", d.msg);
+        return 1;
+    }
+    struct ingest_opts io = { .format = "csvlog",
+                              .batch_bytes = (uint64_t)batch,
+                              .async_commit = async,
+                              .map = true,
+                              .progress = cut_progress,
+                              .progress_ctx = &c };
+    struct ingest_result r;
+    ingest_result_init(&r);
+    int rc = ingest_source(s, &io, c.path, &r, &d);
+    printf("cut_at=%llu\n", (unsigned long long)c.at);
+    if (rc < 0)
+        printf("failed: %s\n", d.msg);
+    else
+        printf("ok\n");
+    ingest_result_release(&r);
+    store_close(s);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -1145,6 +1215,8 @@ static const struct {
     { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
     { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
     { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
+    { "ingest-cut", cmd_ingest_cut,
+      "--db DB [--async] FILE AFTER TO: ingest FILE (mapped), truncated to TO while read" },
 };
 
 int main(int argc, char **argv)
