@@ -42,9 +42,10 @@ struct store_ckpt {
     pthread_t tid;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    bool want, quit;    /* under mu */
-    unsigned long done; /* under mu: checkpoints run to completion */
-    bool warned;        /* thread-owned */
+    bool want, quit;      /* under mu */
+    unsigned long done;   /* under mu: checkpoints run to completion */
+    unsigned long forced; /* under mu: checkpoints the committing connection ran itself */
+    bool warned;          /* thread-owned */
 };
 
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
@@ -54,6 +55,9 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
     if (pages >= SIFT_WAL_FORCE_PAGES) {
         /* The thread fell behind: do what SQLite's automatic checkpoint would. */
         sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        pthread_mutex_lock(&c->mu);
+        c->forced++;
+        pthread_mutex_unlock(&c->mu);
         return SQLITE_OK;
     }
     if (pages >= SIFT_WAL_CHECKPOINT_PAGES) {
@@ -125,6 +129,16 @@ unsigned long ckpt_done(struct store_ckpt *c)
         return 0;
     pthread_mutex_lock(&c->mu);
     unsigned long n = c->done;
+    pthread_mutex_unlock(&c->mu);
+    return n;
+}
+
+unsigned long ckpt_forced(struct store_ckpt *c)
+{
+    if (!c)
+        return 0;
+    pthread_mutex_lock(&c->mu);
+    unsigned long n = c->forced;
     pthread_mutex_unlock(&c->mu);
     return n;
 }

@@ -39,6 +39,11 @@ unsigned long store_checkpoints(struct store *s)
     return ckpt_done(s->ckpt);
 }
 
+unsigned long store_checkpoints_forced(struct store *s)
+{
+    return ckpt_forced(s->ckpt);
+}
+
 int store_db_error(struct store *s, struct diag *d, const char *what)
 {
     return diag_set(d, DIAG_DB, "%s in store '%s': %s", what, s->path, sqlite3_errmsg(s->db));

@@ -1616,10 +1616,36 @@ static void test_checkpoint_thread(void)
     usleep(50000);
     CHECK(store_checkpoints(s) == n);
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM big"), 2);
+    /* None of that reached the forced bound. */
+    CHECK_EQ_INT((int)store_checkpoints_forced(s), 0);
     store_close(s);
     store_close(plain);
     s = open_ro(path);
     CHECK_EQ_INT(q_int(s, "SELECT length(x) FROM big WHERE rowid = 1"), 40000000);
+    store_close(s);
+}
+
+/* The log stays bounded when the thread cannot keep up: a commit that leaves the log
+ * at SIFT_WAL_FORCE_PAGES or more checkpoints in the committing connection itself (here
+ * one commit of more pages than that), and the data is all there afterwards. */
+static void test_checkpoint_forced(void)
+{
+    char path[300];
+    struct diag d = DIAG_INIT;
+    new_path(path, sizeof(path));
+    struct store *s = NULL;
+    CHECK_EQ_INT(store_open(&s, path, &(struct store_opts){ .checkpoint_thread = true }, &d), 0);
+    CHECK_EQ_INT(q_int(s, "PRAGMA page_size"), 16384);
+    char sql[160];
+    /* SIFT_WAL_FORCE_PAGES pages of 16 KiB and a tenth more, in one commit */
+    snprintf(sql, sizeof(sql), "CREATE TABLE big (x); INSERT INTO big VALUES (zeroblob(%u))",
+             SIFT_WAL_FORCE_PAGES / 10 * 11 * 16384u);
+    CHECK(sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_checkpoints_forced(s) >= 1);
+    store_close(s);
+    s = open_ro(path);
+    CHECK_EQ_INT(q_int(s, "SELECT length(x) FROM big"),
+                 (int)(SIFT_WAL_FORCE_PAGES / 10 * 11 * 16384u));
     store_close(s);
 }
 
@@ -1649,6 +1675,7 @@ TEST_LIST = {
     { "statement_duration_pairing", test_statement_duration_pairing },
     { "streamed_event_rows", test_streamed_event_rows },
     { "checkpoint_thread", test_checkpoint_thread },
+    { "checkpoint_forced", test_checkpoint_forced },
     { "zz_cleanup", test_zz_cleanup },
     { NULL, NULL },
 };
