@@ -485,21 +485,45 @@ struct err_rec {
     struct span message, detail;
 };
 
-/* Finished work chunks kept for reuse, like event-row chunks (ev_pool below). */
-#define WORK_POOL_MAX 4
-static struct {
+/* Finished chunks kept for reuse (work chunks below, event-row chunks further down):
+ * what a chunk allocates (arena blocks, block buffers) is allocated once. Chunks move
+ * between threads (a commit thread frees what a reader filled), hence the lock; it is
+ * taken once per chunk. */
+#define CHUNK_POOL_SLOTS 16
+struct chunk_pool {
     pthread_mutex_t mu;
-    struct store_work_chunk *free[WORK_POOL_MAX];
+    size_t max; /* <= CHUNK_POOL_SLOTS */
     size_t n;
-} work_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+    void *free[CHUNK_POOL_SLOTS];
+};
+
+/* A kept chunk, or NULL. */
+static void *pool_take(struct chunk_pool *pl)
+{
+    void *c = NULL;
+    pthread_mutex_lock(&pl->mu);
+    if (pl->n)
+        c = pl->free[--pl->n];
+    pthread_mutex_unlock(&pl->mu);
+    return c;
+}
+
+/* Keep @c if there is room; false: the caller frees it. */
+static bool pool_put(struct chunk_pool *pl, void *c)
+{
+    pthread_mutex_lock(&pl->mu);
+    bool kept = pl->n < pl->max;
+    if (kept)
+        pl->free[pl->n++] = c;
+    pthread_mutex_unlock(&pl->mu);
+    return kept;
+}
+
+static struct chunk_pool work_pool = { PTHREAD_MUTEX_INITIALIZER, 4, 0, { NULL } };
 
 static struct store_work_chunk *work_chunk_new(void)
 {
-    struct store_work_chunk *c = NULL;
-    pthread_mutex_lock(&work_pool.mu);
-    if (work_pool.n)
-        c = work_pool.free[--work_pool.n];
-    pthread_mutex_unlock(&work_pool.mu);
+    struct store_work_chunk *c = pool_take(&work_pool);
     if (c) {
         arena_reset(&c->arena);
         c->next = NULL;
@@ -515,15 +539,7 @@ static struct store_work_chunk *work_chunk_new(void)
 
 void store_work_chunk_free(struct store_work_chunk *c)
 {
-    if (!c)
-        return;
-    pthread_mutex_lock(&work_pool.mu);
-    if (work_pool.n < WORK_POOL_MAX) {
-        work_pool.free[work_pool.n++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&work_pool.mu);
-    if (!c)
+    if (!c || pool_put(&work_pool, c))
         return;
     arena_release(&c->arena);
     free(c->plans);
@@ -625,27 +641,12 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
 
 /* ---- events ---- */
 
-/* Finished chunks kept for reuse: a chunk's block buffer and text table (evblock_enc)
- * are allocated once. Chunks move between threads (a commit thread frees what a reader
- * filled), hence the lock; it is taken once per chunk. */
-#define EV_POOL_MAX 16
-static struct {
-    pthread_mutex_t mu;
-    struct store_ev_chunk *free[EV_POOL_MAX];
-    size_t n;
-} ev_pool = { PTHREAD_MUTEX_INITIALIZER, { NULL }, 0 };
+/* Event-row chunks kept for reuse: their block buffer is allocated once. */
+static struct chunk_pool ev_pool = { PTHREAD_MUTEX_INITIALIZER, CHUNK_POOL_SLOTS, 0, { NULL } };
 
 void ev_chunk_free(struct store_ev_chunk *c)
 {
-    if (!c)
-        return;
-    pthread_mutex_lock(&ev_pool.mu);
-    if (ev_pool.n < EV_POOL_MAX) {
-        ev_pool.free[ev_pool.n++] = c;
-        c = NULL;
-    }
-    pthread_mutex_unlock(&ev_pool.mu);
-    if (!c)
+    if (!c || pool_put(&ev_pool, c))
         return;
     c->enc.slots = NULL; /* the batch's (ev_chunk_new()) */
     evblock_enc_release(&c->enc);
@@ -658,11 +659,7 @@ void ev_chunk_free(struct store_ev_chunk *c)
  * from the previous chunk's so no entry of an earlier block is taken for this one's. */
 static struct store_ev_chunk *ev_chunk_new(struct store_batch *b, int64_t ts_min)
 {
-    struct store_ev_chunk *c = NULL;
-    pthread_mutex_lock(&ev_pool.mu);
-    if (ev_pool.n)
-        c = ev_pool.free[--ev_pool.n];
-    pthread_mutex_unlock(&ev_pool.mu);
+    struct store_ev_chunk *c = pool_take(&ev_pool);
     if (!c) {
         c = xcalloc(1, sizeof(*c));
         evblock_enc_init(&c->enc);

@@ -123,24 +123,15 @@ struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path)
     return c;
 }
 
-unsigned long ckpt_done(struct store_ckpt *c)
+void ckpt_counts(struct store_ckpt *c, unsigned long *done, unsigned long *forced)
 {
+    *done = *forced = 0;
     if (!c)
-        return 0;
+        return;
     pthread_mutex_lock(&c->mu);
-    unsigned long n = c->done;
+    *done = c->done;
+    *forced = c->forced;
     pthread_mutex_unlock(&c->mu);
-    return n;
-}
-
-unsigned long ckpt_forced(struct store_ckpt *c)
-{
-    if (!c)
-        return 0;
-    pthread_mutex_lock(&c->mu);
-    unsigned long n = c->forced;
-    pthread_mutex_unlock(&c->mu);
-    return n;
 }
 
 void ckpt_stop(struct store_ckpt *c)

@@ -36,12 +36,16 @@ sqlite3 *store_sqlite(struct store *s)
 
 unsigned long store_checkpoints(struct store *s)
 {
-    return ckpt_done(s->ckpt);
+    unsigned long done, forced;
+    ckpt_counts(s->ckpt, &done, &forced);
+    return done;
 }
 
 unsigned long store_checkpoints_forced(struct store *s)
 {
-    return ckpt_forced(s->ckpt);
+    unsigned long done, forced;
+    ckpt_counts(s->ckpt, &done, &forced);
+    return forced;
 }
 
 int store_db_error(struct store *s, struct diag *d, const char *what)

@@ -234,11 +234,10 @@ SIFT_WUR int sqlfn_register(sqlite3 *db);
 struct store_ckpt;
 struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path);
 void ckpt_stop(struct store_ckpt *c);
-/* Tests: checkpoints the thread ran to the end of the log (0 for NULL). */
-unsigned long ckpt_done(struct store_ckpt *c);
-/* Tests: checkpoints the committing connection ran itself because the log had reached
- * SIFT_WAL_FORCE_PAGES (0 for NULL). */
-unsigned long ckpt_forced(struct store_ckpt *c);
+/* Tests: checkpoints the thread ran to the end of the log (@done) and those the
+ * committing connection ran itself because the log had reached SIFT_WAL_FORCE_PAGES
+ * (@forced); both 0 for NULL. */
+void ckpt_counts(struct store_ckpt *c, unsigned long *done, unsigned long *forced);
 
 /* store.c helpers shared with query.c / rollup.c */
 int store_db_error(struct store *s, struct diag *d, const char *what);
@@ -292,7 +291,7 @@ SIFT_WUR int evblocks_migrate(sqlite3 *db, struct diag *d);
 
 /* Tests only: the connection (e.g. to set PRAGMA max_page_count). */
 sqlite3 *store_sqlite(struct store *s);
-/* Tests only: ckpt_done() and ckpt_forced() of the store's checkpoint thread. */
+/* Tests only: ckpt_counts() of the store's checkpoint thread. */
 unsigned long store_checkpoints(struct store *s);
 unsigned long store_checkpoints_forced(struct store *s);
 
