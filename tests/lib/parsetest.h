@@ -119,36 +119,6 @@ static inline void pt_feed(struct parser *p, const char *data, size_t at, size_t
     }
 }
 
-/* Parse a whole buffer; events rendered into @out (one per line). Returns the parser
- * (ended, drained) for stats; the caller frees it. NULL if parser_new failed. */
-static inline struct parser *pt_run(const char *data, size_t len, const struct parser_opts *o,
-                                    struct sbuf *out)
-{
-    struct diag d = DIAG_INIT;
-    struct parser *p = parser_new(o, &d);
-    struct event *ev;
-    size_t at = 0;
-    uint64_t lineno = 1;
-
-    if (!p) {
-        fprintf(stderr, "parser_new: %s\n", d.msg);
-        return NULL;
-    }
-    while (at < len) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
-        pt_feed(p, data, at, n, lineno++, !nl, out);
-        at += n + (nl ? 1 : 0);
-    }
-    parser_end(p);
-    while (parser_next(p, &ev) == PARSE_EVENT) {
-        pt_render(ev, out);
-        if (sbuf_addch(out, '\n') < 0)
-            break;
-    }
-    return p;
-}
-
 /* The accounting invariant of parse.h. */
 /* The counts and every reject sample of @st as text, to compare two runs. */
 static inline void pt_stats_text(const struct parse_stats *st, struct sbuf *o)
@@ -254,6 +224,15 @@ static inline struct parser *pt_run_ahead(const char *data, size_t len, const st
             break;
     }
     return p;
+}
+
+/* Parse a whole buffer line by line; events rendered into @out (one per line). Returns
+ * the parser (ended, drained) for stats; the caller frees it. NULL if parser_new failed. */
+static inline struct parser *pt_run(const char *data, size_t len, const struct parser_opts *o,
+                                    struct sbuf *out)
+{
+    uint64_t feeds;
+    return pt_run_ahead(data, len, o, 0, out, NULL, &feeds);
 }
 
 static inline bool pt_balanced(const struct parse_stats *st)
