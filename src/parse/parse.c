@@ -215,6 +215,42 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     return p;
 }
 
+bool parser_splittable(const struct parser *p)
+{
+    return p->fmt && p->fmt->may_start;
+}
+
+bool parser_may_start(const struct parser *p, struct span line)
+{
+    return p->fmt && p->fmt->may_start && p->fmt->may_start(line);
+}
+
+bool parser_idle(const struct parser *p)
+{
+    return !p->detecting && !p->oldest;
+}
+
+struct parser *parser_fork(const struct parser *p, struct diag *d)
+{
+    if (!p->fmt)
+        BUG("parse: parser_fork() before the format is known");
+    struct parser_opts o = p->opts;
+    o.skip = NULL;
+    o.nskip = 0;
+    struct parser *f = parser_new_format(p->fmt, &o, d);
+    if (!f)
+        return NULL;
+    if (p->note.len) {
+        /* what detection noted (e.g. the prefix found), as the detecting parser has it */
+        if (sbuf_addspan(&f->note, sbuf_span(&p->note)) < 0)
+            BUG("parse: note cap");
+        if (f->fmt->release)
+            f->fmt->release(f->fmt_state);
+        f->fmt_state = f->fmt->init ? f->fmt->init(f, f->note.buf) : NULL;
+    }
+    return f;
+}
+
 const struct parser_opts *parser_opts(const struct parser *p)
 {
     return &p->opts;
@@ -1099,17 +1135,25 @@ void parser_diagnose(const struct parser *p, struct sbuf *out)
 /* ------------------------------------------------------------------------------------ */
 /* stats                                                                                */
 
-static void reason_merge(struct parse_reason *dst, const struct parse_reason *src)
+static void reason_merge(struct parse_reason *dst, const struct parse_reason *src,
+                         uint64_t line_delta)
 {
     dst->records += src->records;
     dst->lines += src->lines;
     for (size_t i = 0; i < src->nsamples && dst->nsamples < SIFT_MAX_REJECT_SAMPLES; i++) {
         const struct parse_sample *s = &src->samples[i];
-        sample_add(dst, s->source, s->line, s->offset, s->detail, span_make(s->text, s->text_len));
+        sample_add(dst, s->source, s->line + line_delta, s->offset, s->detail,
+                   span_make(s->text, s->text_len));
     }
 }
 
 void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
+{
+    parse_stats_merge_at(dst, src, 0);
+}
+
+void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src,
+                          uint64_t line_delta)
 {
     dst->lines += src->lines;
     dst->records += src->records;
@@ -1125,13 +1169,13 @@ void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
     dst->truncated += src->truncated;
     dst->damaged += src->damaged;
     for (size_t i = 0; i < src->nreasons; i++)
-        reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i]);
+        reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i], line_delta);
     if (!dst->foreign.reason)
         dst->foreign.reason = xstrdup("foreign line");
     if (!dst->damage.reason)
         dst->damage.reason = xstrdup("damaged input");
-    reason_merge(&dst->foreign, &src->foreign);
-    reason_merge(&dst->damage, &src->damage);
+    reason_merge(&dst->foreign, &src->foreign, line_delta);
+    reason_merge(&dst->damage, &src->damage, line_delta);
 }
 
 static void reason_release(struct parse_reason *r)

@@ -1140,6 +1140,63 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     }
 }
 
+/* ---- records kept between threads (store.h) ----
+ * Every field store_batch_add() and what it calls read of a duration or statement record
+ * that is not an error: keep this list and store_batch_add() in step (t106 compares the
+ * store of parts with that of whole events). */
+
+bool store_rec_light(const struct event *ev)
+{
+    return (ev->kind == EV_DURATION || ev->kind == EV_STATEMENT) &&
+           !(ev->severity >= SEV_ERROR && ev->severity <= SEV_PANIC);
+}
+
+void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts, struct arena *a)
+{
+    *r = (struct store_rec){
+        .ts_us = ev->ts_us,
+        .pid = ev->pid,
+        .query_id = ev->query_id,
+        .rows = ev->rows,
+        .duration_ms = ev->duration_ms,
+        .fingerprint = ev->fingerprint,
+        .fingerprint_hi = ev->fingerprint_hi,
+        .database = arena_dup_span(a, ev->database),
+        .user = arena_dup_span(a, ev->user),
+        .flags = ev->flags,
+        .kind = (uint8_t)ev->kind,
+        .severity = (uint8_t)ev->severity,
+        .phase = (uint8_t)ev->phase,
+        .has_query_id = ev->has_query_id,
+    };
+    if (texts) {
+        r->query = arena_dup_span(a, ev->query);
+        r->statement = arena_dup_span(a, ev->statement);
+        r->normalized = arena_dup_span(a, ev->normalized);
+    }
+}
+
+void store_rec_event(const struct store_rec *r, struct event *ev)
+{
+    ev->ts_us = r->ts_us;
+    ev->pid = r->pid;
+    ev->query_id = r->query_id;
+    ev->rows = r->rows;
+    ev->duration_ms = r->duration_ms;
+    ev->fingerprint = r->fingerprint;
+    ev->fingerprint_hi = r->fingerprint_hi;
+    ev->database = r->database;
+    ev->user = r->user;
+    ev->query = r->query;
+    ev->statement = r->statement;
+    ev->normalized = r->normalized;
+    ev->flags = r->flags;
+    ev->kind = (enum event_kind)r->kind;
+    ev->severity = (enum event_severity)r->severity;
+    ev->phase = (enum event_phase)r->phase;
+    ev->has_query_id = r->has_query_id;
+}
+
 /* ---- rejects ---- */
 
 struct rej_find {
