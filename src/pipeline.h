@@ -164,8 +164,9 @@ void pipeline_par_identity(const struct pipeline_par *pp, uint64_t *dev, uint64_
 uint64_t pipeline_par_size(const struct pipeline_par *pp);
 /* Parts parsed again so far because they began inside a record. */
 uint64_t pipeline_par_again(const struct pipeline_par *pp);
-/* The file is now shorter than @offset (truncated since its parts were read). */
-bool pipeline_par_shrank(const struct pipeline_par *pp, uint64_t offset);
+/* The file is now shorter than when it was opened: truncated (copytruncate) while its
+ * parts were read, so what was read of it may not be its bytes. */
+bool pipeline_par_shrank(const struct pipeline_par *pp);
 /* Stop the workers and free; NULL: no-op. */
 void pipeline_par_close(struct pipeline_par *pp);
 

@@ -91,6 +91,12 @@ struct pipeline_par {
     struct arena scratch;
 };
 
+bool pipeline_par_shrank(const struct pipeline_par *pp)
+{
+    struct stat st;
+    return fstat(pp->fd, &st) < 0 || (uint64_t)st.st_size < pp->size;
+}
+
 /* ---- cuts ---- */
 
 /* The first line start at or after @at (at > 0) where a record may start, or UINT64_MAX
@@ -229,6 +235,15 @@ static int run_part(struct pipeline_par *pp, struct normalizer *nz, struct arena
     part->offset = from;
     *out = part;
 
+    /* A part beyond the end of a file cut short would just be empty: fail as a mapping
+     * cut under the reader does (input.c). */
+    if (pipeline_par_shrank(pp)) {
+        part->truncated = true;
+        return diag_set(d, DIAG_IO,
+                        "'%s' shrank while being read (copytruncate?): it is read again from "
+                        "the last commit next run",
+                        pp->name);
+    }
     struct parser *p = parser_fork(pp->tmpl, d);
     if (!p)
         return -1;
@@ -454,12 +469,6 @@ uint64_t pipeline_par_again(const struct pipeline_par *pp)
 uint64_t pipeline_par_size(const struct pipeline_par *pp)
 {
     return pp->size;
-}
-
-bool pipeline_par_shrank(const struct pipeline_par *pp, uint64_t offset)
-{
-    struct stat st;
-    return fstat(pp->fd, &st) < 0 || (uint64_t)st.st_size < offset;
 }
 
 /* Make @part's line numbers absolute (its first line is pp->line) and move on. */

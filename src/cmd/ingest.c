@@ -832,7 +832,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
             r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
         bool stop;
         if (commit_due(r, at.cp.offset, &stop)) {
-            at.truncated |= pipeline_par_shrank(pp, at.cp.offset);
+            at.truncated |= pipeline_par_shrank(pp);
             if ((rc = commit(r, &at, false, d)) != 0)
                 break;
         }
@@ -845,7 +845,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     } else if (rc == 0) { /* every part was handed out */
         if (at.id.size > at.cp.offset)
             r->res->held_bytes = at.id.size - at.cp.offset;
-        at.truncated |= pipeline_par_shrank(pp, at.cp.offset);
+        at.truncated |= pipeline_par_shrank(pp);
         rc = commit(r, &at, true, d);
     }
     memset(pr, 0, sizeof(*pr));
