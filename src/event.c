@@ -90,10 +90,22 @@ void event_copy(struct event *dst, const struct event *src, struct arena *a)
     };
 #define SPAN_AT(ev, off)  ((struct span *)(void *)((char *)(ev) + (off)))
 #define CSPAN_AT(ev, off) ((const struct span *)(const void *)((const char *)(ev) + (off)))
+    /* One allocation for all of them (each NUL-terminated, as arena_dup() does). */
+    size_t total = 0;
     for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
         const struct span *s = CSPAN_AT(src, roots[i]);
         if (s->p)
-            *SPAN_AT(dst, roots[i]) = arena_dup(a, s->p, s->len);
+            total += s->len + 1;
+    }
+    char *to = total ? arena_alloc(a, total) : NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+        const struct span *s = CSPAN_AT(src, roots[i]);
+        if (!s->p)
+            continue;
+        memcpy(to, s->p, s->len);
+        to[s->len] = '\0';
+        *SPAN_AT(dst, roots[i]) = span_make(to, s->len);
+        to += s->len + 1;
     }
     for (size_t i = 0; i < ARRAY_SIZE(inner); i++) {
         const struct span *s = CSPAN_AT(src, inner[i]);

@@ -145,6 +145,7 @@ struct pipeline_part {
     struct arena arena;
     struct span name;
     uint64_t seen[PIPELINE_PART_SEEN];
+    size_t prev_light;         /* 1 + the last light record's index (its database and user) */
     struct pipeline_par *pool; /* pipeline_part_free() hands it back there */
     struct pipeline_part *next_free;
 };

@@ -88,6 +88,7 @@ struct pipeline_par {
     bool ended;            /* a part reached the end of the file */
     uint64_t again;        /* parts parsed again (they began inside a record) */
     struct normalizer *nz; /* for parts parsed again in the caller's thread */
+    struct parser *parser;
     struct arena scratch;
 };
 
@@ -159,7 +160,7 @@ static uint64_t part_end(struct pipeline_par *pp, uint64_t k)
 static void part_add(struct pipeline_part *part, struct event *ev)
 {
     XGROW(part->rec, part->n + 1, part->a_rec);
-    struct pipeline_rec *r = &part->rec[part->n++];
+    struct pipeline_rec *r = &part->rec[part->n];
     if (store_rec_light(ev)) {
         /* The query texts of the first record of each fingerprint (store.h). */
         bool texts = true;
@@ -171,7 +172,10 @@ static void part_add(struct pipeline_part *part, struct event *ev)
                 *seen = ev->fingerprint;
         }
         r->whole = 0;
-        store_rec_keep(&r->light, ev, texts, &part->arena);
+        store_rec_keep(&r->light, ev, texts,
+                       part->prev_light ? &part->rec[part->prev_light - 1].light : NULL,
+                       &part->arena);
+        part->prev_light = ++part->n;
         return;
     }
     struct span name = ev->src_name;
@@ -181,6 +185,7 @@ static void part_add(struct pipeline_part *part, struct event *ev)
     part->ev[part->n_ev].src_name = part->name;
     ev->src_name = name;
     r->whole = ++part->n_ev;
+    part->n++;
 }
 
 void pipeline_part_free(struct pipeline_part *part)
@@ -193,7 +198,7 @@ void pipeline_part_free(struct pipeline_part *part)
         /* Kept for the next part: its memory is already mapped in (no page faults). */
         arena_reset(&part->arena);
         memset(&part->stats, 0, sizeof(part->stats));
-        part->n = part->n_ev = 0;
+        part->n = part->n_ev = part->prev_light = 0;
         memset(part->seen, 0, sizeof(part->seen));
         part->offset = part->end = part->line = part->lines = 0;
         part->last = part->truncated = false;
@@ -228,8 +233,20 @@ static struct pipeline_part *part_take(struct pipeline_par *pp)
 }
 
 /* Parse [from, until) (until UINT64_MAX: to the end) into a new part. */
-static int run_part(struct pipeline_par *pp, struct normalizer *nz, struct arena *scratch,
-                    uint64_t from, uint64_t until, struct pipeline_part **out, struct diag *d)
+/* The parser for a part: @keep's (the thread's previous part's) made new again, or a new
+ * fork. */
+static struct parser *part_parser(struct pipeline_par *pp, struct parser **keep, struct diag *d)
+{
+    if (*keep && parser_restart(*keep))
+        return *keep;
+    parser_free(*keep);
+    *keep = parser_fork(pp->tmpl, d);
+    return *keep;
+}
+
+static int run_part(struct pipeline_par *pp, struct parser **keep, struct normalizer *nz,
+                    struct arena *scratch, uint64_t from, uint64_t until,
+                    struct pipeline_part **out, struct diag *d)
 {
     struct pipeline_part *part = part_take(pp);
     part->offset = from;
@@ -244,7 +261,7 @@ static int run_part(struct pipeline_par *pp, struct normalizer *nz, struct arena
                         "the last commit next run",
                         pp->name);
     }
-    struct parser *p = parser_fork(pp->tmpl, d);
+    struct parser *p = part_parser(pp, keep, d);
     if (!p)
         return -1;
     uint64_t map_bytes = until == UINT64_MAX ? 0 : until - from + PAR_MAP_SLACK;
@@ -256,10 +273,8 @@ static int run_part(struct pipeline_par *pp, struct normalizer *nz, struct arena
                                                         .map = true,
                                                         .map_bytes = map_bytes },
                                   d);
-    if (!in) {
-        parser_free(p);
+    if (!in)
         return -1;
-    }
     int rc = 0;
     struct input_line ln;
     struct event *ev;
@@ -310,7 +325,6 @@ static int run_part(struct pipeline_par *pp, struct normalizer *nz, struct arena
     part->truncated = input_truncated(in);
     parse_stats_merge(&part->stats, parser_stats(p));
     input_close(in);
-    parser_free(p);
     return rc;
 }
 
@@ -321,6 +335,7 @@ static void *worker_main(void *arg)
     struct pipeline_par *pp = arg;
     struct normalizer *nz = normalize_new(NULL);
     struct arena scratch = ARENA_INIT;
+    struct parser *p = NULL;
 
     pthread_mutex_lock(&pp->mu);
     for (;;) {
@@ -342,7 +357,7 @@ static void *worker_main(void *arg)
         if (from == UINT64_MAX) {
             part = NULL; /* no record starts in this part's range: it is empty */
         } else {
-            rc = run_part(pp, nz, &scratch, from, part_end(pp, k), &part, &d);
+            rc = run_part(pp, &p, nz, &scratch, from, part_end(pp, k), &part, &d);
         }
 
         pthread_mutex_lock(&pp->mu);
@@ -353,6 +368,7 @@ static void *worker_main(void *arg)
         pthread_cond_broadcast(&pp->cv_done);
     }
     pthread_mutex_unlock(&pp->mu);
+    parser_free(p);
     arena_release(&scratch);
     normalize_free(nz);
     return NULL;
@@ -370,7 +386,8 @@ static int detect(struct pipeline_par *pp, struct diag *d)
         return -1;
     struct input *in = input_open(&(struct input_opts){ .path = pp->path,
                                                         .start_offset = pp->o.start_offset,
-                                                        .start_line = pp->o.start_line },
+                                                        .start_line = pp->o.start_line,
+                                                        .chunk_bytes = 64 * 1024 },
                                   d);
     if (!in) {
         parser_free(p);
@@ -540,7 +557,7 @@ int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **out, struc
         log_verbose("%s: a part began inside a record at byte %llu: parsed again from %llu",
                     pp->name, (unsigned long long)cut(pp, k), (unsigned long long)pp->expect);
         pp->again++;
-        rc = run_part(pp, pp->nz, &pp->scratch, pp->expect, until, &part, d);
+        rc = run_part(pp, &pp->parser, pp->nz, &pp->scratch, pp->expect, until, &part, d);
         if (rc < 0) {
             pipeline_part_free(part);
             return -1;
@@ -579,6 +596,7 @@ void pipeline_par_close(struct pipeline_par *pp)
     free(pp->slots);
     free(pp->tids);
     normalize_free(pp->nz);
+    parser_free(pp->parser);
     arena_release(&pp->scratch);
     parser_free(pp->tmpl);
     if (pp->fd >= 0)

@@ -251,6 +251,34 @@ struct parser *parser_fork(const struct parser *p, struct diag *d)
     return f;
 }
 
+bool parser_restart(struct parser *p)
+{
+    if (!parser_idle(p) || p->qhead < p->qn || p->ev_open)
+        return false;
+    parse_stats_release(&p->stats);
+    p->stats.foreign.reason = xstrdup("foreign line");
+    p->stats.damage.reason = xstrdup("damaged input");
+    p->ended = false;
+    p->unit = UNIT_NONE;
+    p->unit_line = NULL;
+    p->unit_rec = NULL;
+    p->unit_done = false;
+    p->line_owner = 0;
+    p->hint_at = NULL;
+    p->unit_extra = 0;
+    p->ck_offset = p->ck_line = 0;
+    p->nruns = p->runs_head = 0;
+    p->ck_nskip = 0;
+    p->have_line = false;
+    p->last_end = p->last_line_no = p->cur_line_no = 0;
+    p->qn = p->qhead = 0;
+    arena_reset(&p->scratch);
+    if (p->fmt->release)
+        p->fmt->release(p->fmt_state);
+    p->fmt_state = p->fmt->init ? p->fmt->init(p, p->note.len ? p->note.buf : NULL) : NULL;
+    return true;
+}
+
 const struct parser_opts *parser_opts(const struct parser *p)
 {
     return &p->opts;

@@ -205,6 +205,10 @@ bool parser_idle(const struct parser *p);
 /* A fresh parser for another part of the same stream: @p's options and format (with what
  * detection noted for it) without its state. NULL + @d on failure. */
 struct parser *parser_fork(const struct parser *p, struct diag *d);
+/* Make an idle parser (parser_idle(), every event pulled) what parser_fork() would give:
+ * no position, no stats, the format's state new; its memory is kept. False when it is
+ * not idle (fork a new one). */
+bool parser_restart(struct parser *p);
 
 /* Add the counts and samples of @src to @dst (samples beyond SIFT_MAX_REJECT_SAMPLES per
  * reason are counted, not kept). */

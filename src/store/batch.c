@@ -1151,8 +1151,19 @@ bool store_rec_light(const struct event *ev)
            !(ev->severity >= SEV_ERROR && ev->severity <= SEV_PANIC);
 }
 
-void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts, struct arena *a)
+static struct span keep_same(struct span s, struct span prev, struct arena *a)
 {
+    if (s.p && prev.p && s.len == prev.len && !memcmp(s.p, prev.p, s.len))
+        return prev;
+    return arena_dup_span(a, s);
+}
+
+void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts,
+                    const struct store_rec *prev, struct arena *a)
+{
+    struct span db =
+        prev ? keep_same(ev->database, prev->database, a) : arena_dup_span(a, ev->database);
+    struct span user = prev ? keep_same(ev->user, prev->user, a) : arena_dup_span(a, ev->user);
     *r = (struct store_rec){
         .ts_us = ev->ts_us,
         .pid = ev->pid,
@@ -1161,8 +1172,8 @@ void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts, str
         .duration_ms = ev->duration_ms,
         .fingerprint = ev->fingerprint,
         .fingerprint_hi = ev->fingerprint_hi,
-        .database = arena_dup_span(a, ev->database),
-        .user = arena_dup_span(a, ev->user),
+        .database = db,
+        .user = user,
         .flags = ev->flags,
         .kind = (uint8_t)ev->kind,
         .severity = (uint8_t)ev->severity,

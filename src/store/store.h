@@ -172,8 +172,10 @@ struct store_rec {
 struct arena;
 /* @ev is such a record (else keep the whole event: event_copy()). */
 bool store_rec_light(const struct event *ev);
-/* Keep @ev in @r, its database and user in @a, and with @texts its query texts too. */
-void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts, struct arena *a);
+/* Keep @ev in @r, its database and user in @a (or @prev's when they are the same text:
+ * consecutive records mostly are; @prev may be NULL), and with @texts its query texts. */
+void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts,
+                    const struct store_rec *prev, struct arena *a);
 /* The event store_batch_add() sees for @r: @ev was cleared once (event_clear()) and is only
  * ever filled by this function (the fields it sets are the same each time). */
 void store_rec_event(const struct store_rec *r, struct event *ev);

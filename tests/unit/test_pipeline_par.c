@@ -54,7 +54,7 @@ static int seq_sink(void *ctx, struct event *ev, struct diag *d)
     if (store_rec_light(ev)) {
         struct store_rec r;
         struct arena a = ARENA_INIT;
-        store_rec_keep(&r, ev, true, &a);
+        store_rec_keep(&r, ev, true, NULL, &a);
         light_text(&r, &one);
         texts_text(&r, &t);
         arena_release(&a);
