@@ -42,7 +42,7 @@
 #include "pipeline.h"
 
 /* Parts in flight beyond the workers' own: done and waiting to be handed out. */
-#define PAR_SPARE 2u
+#define PAR_SPARE 6u
 /* Bytes mapped past a part's end at first: the line at the cut must be read to see it. */
 #define PAR_MAP_SLACK ((uint64_t)256 << 10)
 /* A part's texts: one block holds those of a part of PIPELINE_PART_BYTES. */

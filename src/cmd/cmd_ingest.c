@@ -233,6 +233,9 @@ static void run_job(struct job *j, struct normalizer *nz)
     struct ingest_opts io = j->run->io;
     io.progress_ctx = j;
     io.nz = nz;
+    /* The last source: near its end the store's log is checkpointed at every commit, so
+     * that closing the store has little left to copy. */
+    io.checkpoint_tail = j == &j->run->jobs[j->run->njobs - 1];
     j->d = (struct diag)DIAG_INIT;
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
 }

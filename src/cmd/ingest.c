@@ -361,6 +361,7 @@ struct run {
     struct committer cm;
     struct store_batch *spare;
     bool stream; /* the commit thread writes event rows as the batch fills */
+    bool eager;  /* store_checkpoint_eager() was called (checkpoint_tail) */
 };
 
 static int sink(void *ctx, struct event *ev, struct diag *d)
@@ -741,6 +742,11 @@ static bool commit_due(struct run *r, uint64_t end, bool *stop)
             left = INGEST_TAIL_BATCH_BYTES;
         if (left < batch)
             batch = left;
+    }
+    if (r->o->checkpoint_tail && !r->eager && r->end_hint > r->fed_end &&
+        r->end_hint - r->fed_end <= INGEST_BATCH_BYTES) {
+        store_checkpoint_eager(r->s);
+        r->eager = true;
     }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     *stop = (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);

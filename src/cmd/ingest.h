@@ -63,6 +63,10 @@ struct ingest_opts {
      * thread. part_bytes: their size (0: PIPELINE_PART_BYTES; tests use tiny ones). */
     unsigned parse_threads;
     size_t part_bytes;
+    /* The run's last source: within INGEST_BATCH_BYTES of the end of a plain file, every
+     * commit has its log copied into the database in the background
+     * (store_checkpoint_eager()), so that closing the store has little left to do. */
+    bool checkpoint_tail;
     /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
      * source to the next); NULL: one per source. Used by this call's thread only. */
     struct normalizer *nz;

@@ -22,7 +22,11 @@
  * the next wake-up; the data is safe in the log meanwhile, and closing the store
  * checkpoints what is left, as before.
  *
- * Locking: mu guards want/quit; the hook only takes mu and signals.
+ * Near the end of a writer's work (ckpt_eager()) every commit wakes the thread, so
+ * that closing the store - which checkpoints what is left, in the closing thread - has
+ * little left to copy.
+ *
+ * Locking: mu guards want/quit/wake_pages; the hook only takes mu and signals.
  */
 #include <pthread.h>
 #include <stdbool.h>
@@ -43,6 +47,7 @@ struct store_ckpt {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     bool want, quit;      /* under mu */
+    int wake_pages;       /* under mu: log pages that wake the thread (ckpt_eager()) */
     unsigned long done;   /* under mu: checkpoints run to completion */
     unsigned long forced; /* under mu: checkpoints the committing connection ran itself */
     bool warned;          /* thread-owned */
@@ -60,12 +65,12 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
         pthread_mutex_unlock(&c->mu);
         return SQLITE_OK;
     }
-    if (pages >= SIFT_WAL_CHECKPOINT_PAGES) {
-        pthread_mutex_lock(&c->mu);
+    pthread_mutex_lock(&c->mu);
+    if (pages >= c->wake_pages) {
         c->want = true;
         pthread_cond_signal(&c->cv);
-        pthread_mutex_unlock(&c->mu);
     }
+    pthread_mutex_unlock(&c->mu);
     return SQLITE_OK;
 }
 
@@ -109,6 +114,7 @@ struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path)
         return NULL; /* checkpoints stay automatic */
     }
     sqlite3_busy_timeout(c->db, 0);
+    c->wake_pages = SIFT_WAL_CHECKPOINT_PAGES;
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->cv, NULL);
     if (pthread_create(&c->tid, NULL, ckpt_main, c) != 0) {
@@ -131,6 +137,15 @@ void ckpt_counts(struct store_ckpt *c, unsigned long *done, unsigned long *force
     pthread_mutex_lock(&c->mu);
     *done = c->done;
     *forced = c->forced;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void ckpt_eager(struct store_ckpt *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->wake_pages = 1;
     pthread_mutex_unlock(&c->mu);
 }
 

@@ -231,6 +231,11 @@ fail:
     return -1;
 }
 
+void store_checkpoint_eager(struct store *s)
+{
+    ckpt_eager(s->ckpt);
+}
+
 void store_close(struct store *s)
 {
     if (!s)

@@ -76,6 +76,12 @@ struct store_run_counts {
 };
 void store_run_counts(const struct store *s, struct store_run_counts *out);
 
+/* The writes of this handle are nearly done (pgsift ingest near the end of its last
+ * source): with store_opts.checkpoint_thread, from now on the log of every commit is
+ * copied into the database in the background, so that store_close(), which copies what
+ * is left in the calling thread, has little to do. No-op without the thread. */
+void store_checkpoint_eager(struct store *s);
+
 /* Close; an uncommitted batch is discarded. NULL is a no-op. */
 void store_close(struct store *s);
 

@@ -234,6 +234,8 @@ SIFT_WUR int sqlfn_register(sqlite3 *db);
 struct store_ckpt;
 struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path);
 void ckpt_stop(struct store_ckpt *c);
+/* From now on every commit wakes the thread (not only a long log). NULL: no-op. */
+void ckpt_eager(struct store_ckpt *c);
 /* Tests: checkpoints the thread ran to the end of the log (@done) and those the
  * committing connection ran itself because the log had reached SIFT_WAL_FORCE_PAGES
  * (@forced); both 0 for NULL. */
