@@ -1592,7 +1592,8 @@ static void test_streamed_event_rows(void)
 
 /* store_opts.checkpoint_thread: a commit that leaves the log over
  * SIFT_WAL_CHECKPOINT_PAGES wakes the checkpoint thread, which copies the whole log
- * back; without the option SQLite checkpoints in the commit and the thread count is 0. */
+ * back; without the option SQLite checkpoints in the commit and the thread count is 0.
+ * After store_checkpoint_eager() every commit wakes it. */
 static void test_checkpoint_thread(void)
 {
     char path[300], path2[300];
@@ -1618,6 +1619,16 @@ static void test_checkpoint_thread(void)
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM big"), 2);
     /* None of that reached the forced bound. */
     CHECK_EQ_INT((int)store_checkpoints_forced(s), 0);
+    /* Near the end of a run (store_checkpoint_eager()) a small commit wakes it too. */
+    store_checkpoint_eager(s);
+    store_checkpoint_eager(plain); /* (no thread: nothing to do) */
+    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (2)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    unsigned long m = n;
+    for (int i = 0; i < 1000 && (m = store_checkpoints(s)) == n; i++)
+        usleep(10000);
+    CHECK(m == n + 1);
+    CHECK_EQ_INT((int)store_checkpoints(plain), 0);
     store_close(s);
     store_close(plain);
     s = open_ro(path);
