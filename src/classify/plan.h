@@ -231,6 +231,10 @@ uint64_t plan_shape(const struct plan *p, struct sbuf *out);
 void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
                    struct plan_analysis *pa);
 void plan_index_advice(const struct plan *p, struct arena *a, struct plan_analysis *pa);
+/* plan_insights() without the texts: the same kinds in the same order, each with no
+ * node, explanation, evidence, impact or work_mem (ingest stores only the kinds). */
+void plan_insight_kinds(const struct plan *p, double duration_ms, struct arena *a,
+                        struct plan_analysis *pa);
 /* Whether plan_insights() on @p depends on its duration_ms (only JIT and trigger shares
  * do, and only past their minimum times); false: the insights are the same for any. */
 bool plan_insights_use_duration(const struct plan *p);
