@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
+#include "core/arena.h"
+#include "core/compat.h"
 #include "event.h"
 
 static const char *const kind_names[EV_KIND_COUNT] = {
@@ -53,6 +57,76 @@ void event_clear(struct event *ev)
     ev->duration_ms = -1;
     ev->rows = -1;
     event_facts_clear(&ev->facts);
+}
+
+void event_copy(struct event *dst, const struct event *src, struct arena *a)
+{
+    *dst = *src;
+    /* The record's own texts, then what classify/normalize found in or beside them. */
+    const size_t roots[] = {
+        offsetof(struct event, message),      offsetof(struct event, detail),
+        offsetof(struct event, context),      offsetof(struct event, statement),
+        offsetof(struct event, hint),         offsetof(struct event, internal_query),
+        offsetof(struct event, src_name),     offsetof(struct event, session_id),
+        offsetof(struct event, user),         offsetof(struct event, database),
+        offsetof(struct event, application),  offsetof(struct event, client),
+        offsetof(struct event, backend_type), offsetof(struct event, command_tag),
+        offsetof(struct event, vxid),         offsetof(struct event, location),
+    };
+    const size_t inner[] = {
+        offsetof(struct event, query),
+        offsetof(struct event, prepared_name),
+        offsetof(struct event, params),
+        offsetof(struct event, plan),
+        offsetof(struct event, normalized),
+        offsetof(struct event, facts.cause),
+        offsetof(struct event, facts.lock_mode),
+        offsetof(struct event, facts.lock_object),
+        offsetof(struct event, facts.lock_holders),
+        offsetof(struct event, facts.lock_queue),
+        offsetof(struct event, facts.temp_path),
+        offsetof(struct event, facts.relation),
+        offsetof(struct event, facts.host),
+    };
+#define SPAN_AT(ev, off)  ((struct span *)(void *)((char *)(ev) + (off)))
+#define CSPAN_AT(ev, off) ((const struct span *)(const void *)((const char *)(ev) + (off)))
+    /* One allocation for all of them (each NUL-terminated, as arena_dup() does). */
+    size_t total = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+        const struct span *s = CSPAN_AT(src, roots[i]);
+        if (s->p)
+            total += s->len + 1;
+    }
+    char *to = total ? arena_alloc(a, total) : NULL;
+    for (size_t i = 0; i < ARRAY_SIZE(roots); i++) {
+        const struct span *s = CSPAN_AT(src, roots[i]);
+        if (!s->p)
+            continue;
+        memcpy(to, s->p, s->len);
+        to[s->len] = '\0';
+        *SPAN_AT(dst, roots[i]) = span_make(to, s->len);
+        to += s->len + 1;
+    }
+    for (size_t i = 0; i < ARRAY_SIZE(inner); i++) {
+        const struct span *s = CSPAN_AT(src, inner[i]);
+        struct span *out = SPAN_AT(dst, inner[i]);
+        if (!s->p)
+            continue;
+        size_t k = 0;
+        for (; k < ARRAY_SIZE(roots); k++) {
+            const struct span *r = CSPAN_AT(src, roots[k]);
+            uintptr_t at = (uintptr_t)s->p, from = (uintptr_t)r->p;
+            if (r->p && at >= from && s->len <= r->len && at - from <= r->len - s->len)
+                break;
+        }
+        if (k < ARRAY_SIZE(roots))
+            *out =
+                span_make(SPAN_AT(dst, roots[k])->p + (s->p - CSPAN_AT(src, roots[k])->p), s->len);
+        else
+            *out = arena_dup(a, s->p, s->len);
+    }
+#undef SPAN_AT
+#undef CSPAN_AT
 }
 
 void event_facts_clear(struct event_facts *f)

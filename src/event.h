@@ -192,6 +192,12 @@ struct event {
 /* Reset every field to "absent". */
 void event_clear(struct event *ev);
 
+/* A copy of @src whose texts live in @a: valid as long as @a is, whatever becomes of what
+ * @src pointed into. A span inside another of @src's texts (the query inside the message,
+ * a fact inside the detail) points into that text's copy; each text is copied once. */
+struct arena;
+void event_copy(struct event *dst, const struct event *src, struct arena *a);
+
 /* Reset the facts to "absent" (event_clear() does this too). */
 void event_facts_clear(struct event_facts *f);
 

@@ -17,10 +17,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/arena.h"
 #include "core/diag.h"
 #include "core/sbuf.h"
 #include "event.h"
 #include "parse/parse.h"
+#include "store/store.h"
 
 struct pipeline_opts {
     const char *format; /* log format name or "auto"/NULL */
@@ -92,5 +94,81 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                  struct diag *d);
 
 void pipeline_result_release(struct pipeline_result *res);
+
+/*
+ * One plain file parsed in parts on several threads (pipeline_par.c; pgsift ingest -j N on
+ * one file). Workers run input, parse, classify and normalize over parts of about
+ * part_bytes, cut where a record may start, into copies of their records (what the
+ * store reads of them: struct pipeline_rec); pipeline_par_next() hands the parts out in file order,
+ * each checked to start where the one before ended (a part that began inside a record is parsed
+ * again from there). So the events, their order, the rejects and the checkpoints are those
+ * pipeline_run() gives, with line numbers made absolute as each part is handed out. Only
+ * for formats whose records delimit themselves (parser_splittable(): csvlog, jsonlog).
+ */
+#define PIPELINE_PART_BYTES ((size_t)1 << 20)
+
+struct pipeline_par;
+
+struct pipeline_par_opts {
+    const char *path;                 /* a plain regular file */
+    const char *name;                 /* shown in events and samples; NULL: path */
+    const char *format, *prefix, *tz; /* as for pipeline_opts */
+    /* Start here: a checkpoint without skip runs (start_line 0: the beginning). */
+    uint64_t start_offset, start_line;
+    bool hold_partial; /* as for pipeline_opts */
+    unsigned workers;  /* parsing threads, >= 2 */
+    size_t part_bytes; /* 0: PIPELINE_PART_BYTES */
+};
+
+/* A record of a part: a duration or statement record kept light (store_rec_light()), or
+ * the whole event. */
+struct pipeline_rec {
+    size_t whole; /* 0: @light; else 1 + its index in the part's ev[] */
+    struct store_rec light;
+};
+
+#define PIPELINE_PART_SEEN 1024 /* fingerprints whose texts a part kept (a cache) */
+
+/* One part, in file order. Its records' texts live in the part (src_name in the handle):
+ * valid until pipeline_part_free(), and no longer than the handle. Parts are freed before
+ * the handle is closed (their memory goes back to its pool for the next parts). */
+struct pipeline_part {
+    struct pipeline_rec *rec; /* the records of bytes [offset, end), in order */
+    size_t n, a_rec;
+    struct event *ev; /* those kept whole (event_copy()) */
+    size_t n_ev, a_ev;
+    uint64_t offset, end;
+    uint64_t line, lines;     /* the first line's number, lines read */
+    struct parse_stats stats; /* of this part (samples with absolute line numbers) */
+    bool last;                /* it read to the end of the file (the parser was ended) */
+    bool truncated;           /* the file shrank while it was read (input_truncated()) */
+    struct arena arena;
+    struct span name;
+    uint64_t seen[PIPELINE_PART_SEEN];
+    size_t prev_light;         /* 1 + the last light record's index (its database and user) */
+    struct pipeline_par *pool; /* pipeline_part_free() hands it back there */
+    struct pipeline_part *next_free;
+};
+
+/* Start the workers. Returns 0 and *out; 1 and *out NULL when the source is not for this
+ * (not a plain regular file of at least two parts, a format that is not splittable,
+ * SIFT_NO_MMAP=1, fewer than two workers): read it with pipeline_run(); -1 + @d (a bad
+ * option, the file unreadable). */
+int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **out, struct diag *d);
+/* The next part: 0 and *part (free it with pipeline_part_free()), 1 after the last one, or
+ * -1 + @d (the file could not be read: nothing of that part is handed out). */
+int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **part, struct diag *d);
+void pipeline_part_free(struct pipeline_part *part); /* NULL: no-op */
+const char *pipeline_par_format(const struct pipeline_par *pp);
+/* The file's device and inode, and its size when it was opened. */
+void pipeline_par_identity(const struct pipeline_par *pp, uint64_t *dev, uint64_t *ino);
+uint64_t pipeline_par_size(const struct pipeline_par *pp);
+/* Parts parsed again so far because they began inside a record. */
+uint64_t pipeline_par_again(const struct pipeline_par *pp);
+/* The file is now shorter than when it was opened: truncated (copytruncate) while its
+ * parts were read, so what was read of it may not be its bytes. */
+bool pipeline_par_shrank(const struct pipeline_par *pp);
+/* Stop the workers and free; NULL: no-op. */
+void pipeline_par_close(struct pipeline_par *pp);
 
 #endif

@@ -378,6 +378,14 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     ir.io.async_commit = threads > 0 && (size_t)jobs >= 2 * threads;
     /* Plain files are read through a mapping: no read() copy (SIFT_NO_MMAP=1: read()). */
     ir.io.map = true;
+    /* Jobs beyond one per reader parse the reader's csvlog/jsonlog files in parts
+     * (pipeline_par.c): -j 2 on one file uses both cores for parsing too.
+     * SIFT_TEST_PART_BYTES sets the part size (tests cut small files into many parts). */
+    if (threads > 0 && (size_t)jobs / threads >= 2)
+        ir.io.parse_threads = (unsigned)((size_t)jobs / threads);
+    const char *pb = getenv("SIFT_TEST_PART_BYTES");
+    if (pb && *pb)
+        ir.io.part_bytes = (size_t)strtoull(pb, NULL, 10);
     /* Several readers share one reader's memory: each commits every 1/N of the batch
      * size (at least 4 MB), so peak RSS stays about that of -j 1 (docs/performance.md). */
     if (threads > 1 && !ir.io.batch_bytes) {

@@ -603,14 +603,31 @@ static int async_stop(struct run *r, struct diag *d)
     return rc;
 }
 
-static int commit(struct run *r, struct input *in, struct parser *p, bool last, struct diag *d)
+/* Where the source stands, for a commit: from the input and parser (pipeline_run()) or
+ * from the parts handed out so far (pipeline_par_next()). */
+struct src_at {
+    bool truncated;                  /* the file shrank under the mapping */
+    const struct parse_stats *stats; /* everything parsed so far */
+    struct parse_checkpoint cp;      /* after the last record handed to the batch */
+    struct input_identity id;
+};
+
+static void at_input(struct src_at *at, struct input *in, struct parser *p)
 {
-    struct parse_checkpoint cp;
+    at->truncated = input_truncated(in);
+    at->stats = parser_stats(p);
+    parser_checkpoint(p, &at->cp);
+    input_identity(in, &at->id);
+}
+
+static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
+{
+    struct parse_checkpoint cp = at->cp;
 
     /* A mapped file truncated under us: what was read since the last commit may be
      * zeros, not the file's. The batch is given up (with its streamed event rows, inside
      * its open transaction); the next run re-reads from the last commit. */
-    if (input_truncated(in))
+    if (at->truncated)
         return diag_set(d, DIAG_IO,
                         "'%s' shrank while being read (copytruncate?): it is read again from "
                         "the last commit next run",
@@ -618,10 +635,9 @@ static int commit(struct run *r, struct input *in, struct parser *p, bool last, 
 
     /* Until one record parses, nothing is marked as read: a wrong --format or --prefix
      * must not consume the file (run again with the right one). The rejects wait too. */
-    if (parser_stats(p)->events == 0)
+    if (at->stats->events == 0)
         return 0;
-    parser_checkpoint(p, &cp);
-    add_rejects(r, parser_stats(p));
+    add_rejects(r, at->stats);
     if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
@@ -645,11 +661,9 @@ static int commit(struct run *r, struct input *in, struct parser *p, bool last, 
     if (store_batch_count(r->b) == 0 && cp.offset == r->pos.start)
         return 0;
     if (!r->have_identity) {
-        struct input_identity id;
-        input_identity(in, &id);
-        r->pos.dev = id.dev;
-        r->pos.inode = id.ino;
-        r->pos.compressed = id.compressed;
+        r->pos.dev = at->id.dev;
+        r->pos.inode = at->id.ino;
+        r->pos.compressed = at->id.compressed;
         r->have_identity = true;
     }
     sbuf_reset(&r->blob);
@@ -709,38 +723,13 @@ static int commit(struct run *r, struct input *in, struct parser *p, bool last, 
     return 0;
 }
 
-static int line_done(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
-                     struct diag *d)
+/* After bytes up to @end were read and their records added: is a commit due? Sets *stop
+ * when pgsift tail's budget or signal ends the run here. */
+static bool commit_due(struct run *r, uint64_t end, bool *stop)
 {
-    struct run *r = ctx;
-
-    if (!ln) { /* end of the source */
-        if (r->positioned) {
-            struct input_identity id;
-            input_identity(in, &id);
-            if (!id.compressed && id.regular && id.size > input_offset(in))
-                r->res->held_bytes = id.size - input_offset(in);
-        }
-        return commit(r, in, p, true, d);
-    }
-    if (r->positioned && !r->started) {
-        struct input_identity id; /* the first line: gzip is known now */
-        input_identity(in, &id);
-        r->use_ring = id.compressed;
-        if (id.regular && !id.compressed)
-            r->end_hint = id.size;
-    }
-    r->started = true;
-    if (r->use_ring)
-        feed_ring(r, ln);
-    r->res->bytes += ln->end - ln->offset;
-    r->fed_end = ln->end;
+    r->fed_end = end;
     if (r->stream)
         async_stream(r);
-    if (r->o->progress && ++r->lines_since_progress >= 16384) {
-        r->lines_since_progress = 0;
-        r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
-    }
     uint64_t batch = r->o->batch_bytes ? r->o->batch_bytes : INGEST_BATCH_BYTES;
     /* With a commit thread, the commit of the batch that ends the file is waited for: near
      * the end batches shrink (a quarter of what is left, at least INGEST_TAIL_BATCH_BYTES),
@@ -754,16 +743,117 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
             batch = left;
     }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
-    bool stop =
-        (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
-    if (!stop && !store_batch_is_full(r->b) && r->fed_end - r->commit_fed < batch &&
-        !(r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records))
+    *stop = (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
+    return *stop || store_batch_is_full(r->b) || r->fed_end - r->commit_fed >= batch ||
+           (r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records);
+}
+
+static int line_done(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
+                     struct diag *d)
+{
+    struct run *r = ctx;
+    struct src_at at;
+
+    if (!ln) { /* end of the source */
+        if (r->positioned) {
+            struct input_identity id;
+            input_identity(in, &id);
+            if (!id.compressed && id.regular && id.size > input_offset(in))
+                r->res->held_bytes = id.size - input_offset(in);
+        }
+        at_input(&at, in, p);
+        return commit(r, &at, true, d);
+    }
+    if (r->positioned && !r->started) {
+        struct input_identity id; /* the first line: gzip is known now */
+        input_identity(in, &id);
+        r->use_ring = id.compressed;
+        if (id.regular && !id.compressed)
+            r->end_hint = id.size;
+    }
+    r->started = true;
+    if (r->use_ring)
+        feed_ring(r, ln);
+    r->res->bytes += ln->end - ln->offset;
+    if (r->o->progress && ++r->lines_since_progress >= 16384) {
+        r->lines_since_progress = 0;
+        r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
+    }
+    bool stop;
+    if (!commit_due(r, ln->end, &stop))
         return 0;
-    int rc = commit(r, in, p, stop, d);
+    at_input(&at, in, p);
+    int rc = commit(r, &at, stop, d);
     if (rc == 0 && stop) {
         r->res->more = true;
         return 1;
     }
+    return rc;
+}
+
+/* ---- one file in parts (ingest_opts.parse_threads) ----
+ *
+ * pipeline_par.c parses the parts on their threads; here they are added to the batch in
+ * file order, and commits fall due as in line_done(), at part ends. Returns 0, 1 (a stale
+ * position: stopped), 2 when no record parsed at all (nothing was added or committed: the
+ * caller reads the source again with pipeline_run() for its diagnosis), or -1 + @d. */
+static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uint64_t line,
+                     struct pipeline_result *pr, struct diag *d)
+{
+    struct parse_stats total = { 0 };
+    struct src_at at = { .stats = &total, .cp = { .offset = start, .line = line } };
+    struct pipeline_part *part;
+    struct event light; /* the light records' event (store_rec_event()) */
+    int rc = 0, nrc;
+
+    event_clear(&light);
+    at.id.regular = true;
+    at.id.size = pipeline_par_size(pp);
+    pipeline_par_identity(pp, &at.id.dev, &at.id.ino);
+    r->started = true;
+    r->end_hint = at.id.size;
+    while ((nrc = pipeline_par_next(pp, &part, d)) == 0) {
+        for (size_t i = 0; i < part->n; i++) {
+            const struct pipeline_rec *pk = &part->rec[i];
+            if (pk->whole) {
+                store_batch_add(r->b, &part->ev[pk->whole - 1]);
+            } else {
+                store_rec_event(&pk->light, &light);
+                store_batch_add(r->b, &light);
+            }
+        }
+        parse_stats_merge(&total, &part->stats);
+        at.truncated |= part->truncated;
+        at.cp.offset = part->end;
+        at.cp.line = part->line + part->lines;
+        r->res->bytes += part->end - part->offset;
+        pipeline_part_free(part);
+        if (r->o->progress)
+            r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
+        bool stop;
+        if (commit_due(r, at.cp.offset, &stop)) {
+            at.truncated |= pipeline_par_shrank(pp);
+            if ((rc = commit(r, &at, false, d)) != 0)
+                break;
+        }
+    }
+    if (nrc < 0) {
+        rc = -1;
+    } else if (rc == 0 && total.events == 0 &&
+               total.lines > total.blank_lines + total.skipped_lines) {
+        rc = 2;
+    } else if (rc == 0) { /* every part was handed out */
+        if (at.id.size > at.cp.offset)
+            r->res->held_bytes = at.id.size - at.cp.offset;
+        at.truncated |= pipeline_par_shrank(pp);
+        rc = commit(r, &at, true, d);
+    }
+    memset(pr, 0, sizeof(*pr));
+    sbuf_init(&pr->diagnosis, 64 * 1024);
+    pr->name = xstrdup(r->path);
+    pr->format = xstrdup(pipeline_par_format(pp));
+    parse_stats_merge(&pr->stats, &total);
+    parse_stats_release(&total);
     return rc;
 }
 
@@ -929,6 +1019,23 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .chunk_bytes = o->chunk_bytes,
         .nz = o->nz,
     };
+    /* -j N on one plain file: parsed in parts on N threads (csvlog, jsonlog). */
+    struct pipeline_par *pp = NULL;
+    if (map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop) {
+        struct pipeline_par_opts ppo = {
+            .path = path,
+            .format = o->format,
+            .prefix = o->prefix,
+            .tz = o->tz,
+            .start_offset = rs.offset,
+            .start_line = rs.line,
+            .hold_partial = po.hold_partial,
+            .workers = o->parse_threads,
+            .part_bytes = o->part_bytes,
+        };
+        if (pipeline_par_open(&ppo, &pp, d) < 0)
+            goto out;
+    }
     if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
         async_start(&r);
         /* Alone on the store: its transaction may stay open while the batch fills. */
@@ -938,7 +1045,22 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     }
     po.map = map; /* (read_ahead is then not used) */
     struct pipeline_result pr;
-    int rc = pipeline_run(&po, path, &pr, d);
+    int rc = 2;
+    if (pp) {
+        rc = run_parts(&r, pp, rs.offset, rs.line ? rs.line : 1, &pr, d);
+        pipeline_par_close(pp);
+        if (rc == 1)
+            rc = 0; /* stale: res->stale says so */
+        if (rc == 2) {
+            /* Nothing parsed: read it the usual way, for the diagnosis. */
+            pipeline_result_release(&pr);
+            r.started = false;
+            r.fed_end = r.commit_fed = rs.offset;
+            res->bytes = 0;
+        }
+    }
+    if (rc == 2)
+        rc = pipeline_run(&po, path, &pr, d);
     /* A failed run still waits for the commit in flight (its batch must not be freed
      * under it); a failure or stale stop that commit reports counts like any other. */
     int arc = async_stop(&r, d);

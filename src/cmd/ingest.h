@@ -58,6 +58,11 @@ struct ingest_opts {
      * (input_opts.map; not with have_fd or follow). A file truncated while mapped fails
      * the source before anything read after the truncation is committed. */
     bool map;
+    /* With map: parse a csvlog or jsonlog file in parts on this many threads (>= 2;
+     * pipeline_par.c), records added to the batch in file order: the same store as one
+     * thread. part_bytes: their size (0: PIPELINE_PART_BYTES; tests use tiny ones). */
+    unsigned parse_threads;
+    size_t part_bytes;
     /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
      * source to the next); NULL: one per source. Used by this call's thread only. */
     struct normalizer *nz;

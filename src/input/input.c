@@ -340,7 +340,7 @@ static int map_range(struct input *in, uint64_t off, uint64_t size)
 }
 
 /* input_opts.map: map a plain regular file from @start on. Returns true if mapped. */
-static bool map_open(struct input *in, uint64_t start)
+static bool map_open(struct input *in, uint64_t start, uint64_t bytes)
 {
     const char *env = getenv("SIFT_NO_MMAP");
     if ((env && !strcmp(env, "1")) || !in->have_st || !S_ISREG(in->st.st_mode) ||
@@ -351,7 +351,10 @@ static bool map_open(struct input *in, uint64_t start)
     uint64_t off = start & ~(uint64_t)(page_bytes - 1);
     /* Registered before the first access: from here on a truncation is caught. */
     guard_push(in->guard);
-    if (map_range(in, off, (uint64_t)in->st.st_size) < 0) {
+    uint64_t size = (uint64_t)in->st.st_size;
+    if (bytes && bytes < size - start)
+        size = start + bytes;
+    if (map_range(in, off, size) < 0) {
         guard_pop(in->guard);
         free(in->guard);
         in->guard = NULL;
@@ -575,7 +578,7 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
     if (o->map && !o->have_fd && !is_stdin) {
         free(in->buf);
         in->buf = NULL;
-        if (map_open(in, o->start_offset))
+        if (map_open(in, o->start_offset, o->map_bytes))
             return in;
         in->buf = xmalloc(in->cap);
     }

@@ -81,6 +81,11 @@ struct input_opts {
      * further at the end of the mapping; a file truncated under the mapping makes
      * input_next() fail (see input_truncated()) instead of raising SIGBUS. */
     bool map;
+    /* With map: map at first only this many bytes from start_offset on (0: to the end);
+     * the rest is mapped when the reading gets there, as for a file that grew. For a
+     * reader of one part of a file (pipeline_par.c), whose pages ahead would be made
+     * present for nothing. */
+    uint64_t map_bytes;
 };
 
 struct input_line {

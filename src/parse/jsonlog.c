@@ -664,6 +664,13 @@ static size_t json_sniff(const struct sniff_input *in, struct sbuf *note)
     return n;
 }
 
+/* One line, one record (or one rejected line): every line starts one. */
+static bool json_may_start(struct span line)
+{
+    (void)line;
+    return true;
+}
+
 const struct log_format fmt_jsonlog = {
     .name = "jsonlog",
     .description = "PostgreSQL jsonlog (log_destination = 'jsonlog'), PG 15+",
@@ -671,4 +678,5 @@ const struct log_format fmt_jsonlog = {
             "Supabase/Logflare exports use --format supabase",
     .sniff = json_sniff,
     .line = json_line,
+    .may_start = json_may_start,
 };

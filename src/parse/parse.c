@@ -215,6 +215,70 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     return p;
 }
 
+bool parser_splittable(const struct parser *p)
+{
+    return p->fmt && p->fmt->may_start;
+}
+
+bool parser_may_start(const struct parser *p, struct span line)
+{
+    return p->fmt && p->fmt->may_start && p->fmt->may_start(line);
+}
+
+bool parser_idle(const struct parser *p)
+{
+    return !p->detecting && !p->oldest;
+}
+
+struct parser *parser_fork(const struct parser *p, struct diag *d)
+{
+    if (!p->fmt)
+        BUG("parse: parser_fork() before the format is known");
+    struct parser_opts o = p->opts;
+    o.skip = NULL;
+    o.nskip = 0;
+    struct parser *f = parser_new_format(p->fmt, &o, d);
+    if (!f)
+        return NULL;
+    if (p->note.len) {
+        /* what detection noted (e.g. the prefix found), as the detecting parser has it */
+        if (sbuf_addspan(&f->note, sbuf_span(&p->note)) < 0)
+            BUG("parse: note cap");
+        if (f->fmt->release)
+            f->fmt->release(f->fmt_state);
+        f->fmt_state = f->fmt->init ? f->fmt->init(f, f->note.buf) : NULL;
+    }
+    return f;
+}
+
+bool parser_restart(struct parser *p)
+{
+    if (!parser_idle(p) || p->qhead < p->qn || p->ev_open)
+        return false;
+    parse_stats_release(&p->stats);
+    p->stats.foreign.reason = xstrdup("foreign line");
+    p->stats.damage.reason = xstrdup("damaged input");
+    p->ended = false;
+    p->unit = UNIT_NONE;
+    p->unit_line = NULL;
+    p->unit_rec = NULL;
+    p->unit_done = false;
+    p->line_owner = 0;
+    p->hint_at = NULL;
+    p->unit_extra = 0;
+    p->ck_offset = p->ck_line = 0;
+    p->nruns = p->runs_head = 0;
+    p->ck_nskip = 0;
+    p->have_line = false;
+    p->last_end = p->last_line_no = p->cur_line_no = 0;
+    p->qn = p->qhead = 0;
+    arena_reset(&p->scratch);
+    if (p->fmt->release)
+        p->fmt->release(p->fmt_state);
+    p->fmt_state = p->fmt->init ? p->fmt->init(p, p->note.len ? p->note.buf : NULL) : NULL;
+    return true;
+}
+
 const struct parser_opts *parser_opts(const struct parser *p)
 {
     return &p->opts;
@@ -1099,17 +1163,25 @@ void parser_diagnose(const struct parser *p, struct sbuf *out)
 /* ------------------------------------------------------------------------------------ */
 /* stats                                                                                */
 
-static void reason_merge(struct parse_reason *dst, const struct parse_reason *src)
+static void reason_merge(struct parse_reason *dst, const struct parse_reason *src,
+                         uint64_t line_delta)
 {
     dst->records += src->records;
     dst->lines += src->lines;
     for (size_t i = 0; i < src->nsamples && dst->nsamples < SIFT_MAX_REJECT_SAMPLES; i++) {
         const struct parse_sample *s = &src->samples[i];
-        sample_add(dst, s->source, s->line, s->offset, s->detail, span_make(s->text, s->text_len));
+        sample_add(dst, s->source, s->line + line_delta, s->offset, s->detail,
+                   span_make(s->text, s->text_len));
     }
 }
 
 void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
+{
+    parse_stats_merge_at(dst, src, 0);
+}
+
+void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src,
+                          uint64_t line_delta)
 {
     dst->lines += src->lines;
     dst->records += src->records;
@@ -1125,13 +1197,13 @@ void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
     dst->truncated += src->truncated;
     dst->damaged += src->damaged;
     for (size_t i = 0; i < src->nreasons; i++)
-        reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i]);
+        reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i], line_delta);
     if (!dst->foreign.reason)
         dst->foreign.reason = xstrdup("foreign line");
     if (!dst->damage.reason)
         dst->damage.reason = xstrdup("damaged input");
-    reason_merge(&dst->foreign, &src->foreign);
-    reason_merge(&dst->damage, &src->damage);
+    reason_merge(&dst->foreign, &src->foreign, line_delta);
+    reason_merge(&dst->damage, &src->damage, line_delta);
 }
 
 static void reason_release(struct parse_reason *r)

@@ -186,9 +186,37 @@ void parser_diagnose(const struct parser *p, struct sbuf *out);
 /* Free; accepts NULL. */
 void parser_free(struct parser *p);
 
+/*
+ * Parsing one file in parts, on several threads (pipeline_par.c). Allowed only where the
+ * format's records delimit themselves (csvlog, jsonlog): each record starts at a line
+ * start, and a parser holding nothing pending carries nothing from one record to the
+ * next, so a parser started fresh at a record start gives exactly the events and rejects
+ * that the parser which read everything before it would.
+ */
+/* The format is known (given or detected) and its files may be parsed in parts. */
+bool parser_splittable(const struct parser *p);
+/* With parser_splittable(): could a record start at this line? A quick guess (csvlog: the
+ * line starts with a log time); a part starting at a wrong guess is found out by the
+ * previous part not ending there, and parsed again. */
+bool parser_may_start(const struct parser *p, struct span line);
+/* Nothing is pending (and detection is over): the checkpoint is the end of the last line
+ * fed, with no skip runs. */
+bool parser_idle(const struct parser *p);
+/* A fresh parser for another part of the same stream: @p's options and format (with what
+ * detection noted for it) without its state. NULL + @d on failure. */
+struct parser *parser_fork(const struct parser *p, struct diag *d);
+/* Make an idle parser (parser_idle(), every event pulled) what parser_fork() would give:
+ * no position, no stats, the format's state new; its memory is kept. False when it is
+ * not idle (fork a new one). */
+bool parser_restart(struct parser *p);
+
 /* Add the counts and samples of @src to @dst (samples beyond SIFT_MAX_REJECT_SAMPLES per
  * reason are counted, not kept). */
 void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src);
+/* The same with @line_delta added to the line of each sample taken (a part of a stream
+ * counted its lines from 1). */
+void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src,
+                          uint64_t line_delta);
 void parse_stats_release(struct parse_stats *st);
 
 /* The format table, for --help and docs: names in table order, NULL-terminated. */

@@ -88,6 +88,11 @@ struct log_format {
 
     /* Bytes of per-record format data in pending->data (zeroed at pending_start()). */
     size_t pending_size;
+
+    /* Records delimit themselves (parser_splittable()): could one start at this line? A
+     * cheap guess; NULL for formats whose records cannot be told apart without what came
+     * before (stderr continuation lines, syslog's split messages). */
+    bool (*may_start)(struct span line);
 };
 
 /* The table entries, one per format file. The stderr/syslog/supabase owners add theirs

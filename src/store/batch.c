@@ -1140,6 +1140,74 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     }
 }
 
+/* ---- records kept between threads (store.h) ----
+ * Every field store_batch_add() and what it calls read of a duration or statement record
+ * that is not an error: keep this list and store_batch_add() in step (t106 compares the
+ * store of parts with that of whole events). */
+
+bool store_rec_light(const struct event *ev)
+{
+    return (ev->kind == EV_DURATION || ev->kind == EV_STATEMENT) &&
+           !(ev->severity >= SEV_ERROR && ev->severity <= SEV_PANIC);
+}
+
+static struct span keep_same(struct span s, struct span prev, struct arena *a)
+{
+    if (s.p && prev.p && s.len == prev.len && !memcmp(s.p, prev.p, s.len))
+        return prev;
+    return arena_dup_span(a, s);
+}
+
+void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts,
+                    const struct store_rec *prev, struct arena *a)
+{
+    struct span db =
+        prev ? keep_same(ev->database, prev->database, a) : arena_dup_span(a, ev->database);
+    struct span user = prev ? keep_same(ev->user, prev->user, a) : arena_dup_span(a, ev->user);
+    *r = (struct store_rec){
+        .ts_us = ev->ts_us,
+        .pid = ev->pid,
+        .query_id = ev->query_id,
+        .rows = ev->rows,
+        .duration_ms = ev->duration_ms,
+        .fingerprint = ev->fingerprint,
+        .fingerprint_hi = ev->fingerprint_hi,
+        .database = db,
+        .user = user,
+        .flags = ev->flags,
+        .kind = (uint8_t)ev->kind,
+        .severity = (uint8_t)ev->severity,
+        .phase = (uint8_t)ev->phase,
+        .has_query_id = ev->has_query_id,
+    };
+    if (texts) {
+        r->query = arena_dup_span(a, ev->query);
+        r->statement = arena_dup_span(a, ev->statement);
+        r->normalized = arena_dup_span(a, ev->normalized);
+    }
+}
+
+void store_rec_event(const struct store_rec *r, struct event *ev)
+{
+    ev->ts_us = r->ts_us;
+    ev->pid = r->pid;
+    ev->query_id = r->query_id;
+    ev->rows = r->rows;
+    ev->duration_ms = r->duration_ms;
+    ev->fingerprint = r->fingerprint;
+    ev->fingerprint_hi = r->fingerprint_hi;
+    ev->database = r->database;
+    ev->user = r->user;
+    ev->query = r->query;
+    ev->statement = r->statement;
+    ev->normalized = r->normalized;
+    ev->flags = r->flags;
+    ev->kind = (enum event_kind)r->kind;
+    ev->severity = (enum event_severity)r->severity;
+    ev->phase = (enum event_phase)r->phase;
+    ev->has_query_id = r->has_query_id;
+}
+
 /* ---- rejects ---- */
 
 struct rej_find {

@@ -150,6 +150,36 @@ SIFT_WUR int store_write_events(struct store *s, struct store_ev_chunk *c, struc
 void store_ev_chunk_free(struct store_ev_chunk *c); /* without writing; NULL is a no-op */
 void store_abort(struct store *s);
 
+/*
+ * Statement records kept compactly between threads (pgsift ingest -j N parses the parts of
+ * a file on other threads, pipeline_par.c, and adds their records here in file order).
+ * A duration or statement record that is not an error is read by store_batch_add() only
+ * through the fields below, so that is all a part keeps of it (about a sixth of struct
+ * event, and none of the message it came in). Its texts - the query, the statement and
+ * the canonical text - are read only by the first record of its fingerprint in a batch;
+ * a part, whose records always go to one batch, keeps them for the first record of each
+ * fingerprint that has a canonical text (and for every record without a fingerprint).
+ */
+struct store_rec {
+    int64_t ts_us, pid, query_id, rows;
+    double duration_ms;
+    uint64_t fingerprint, fingerprint_hi;
+    struct span database, user, query, statement, normalized;
+    uint32_t flags;
+    uint8_t kind, severity, phase;
+    bool has_query_id;
+};
+struct arena;
+/* @ev is such a record (else keep the whole event: event_copy()). */
+bool store_rec_light(const struct event *ev);
+/* Keep @ev in @r, its database and user in @a (or @prev's when they are the same text:
+ * consecutive records mostly are; @prev may be NULL), and with @texts its query texts. */
+void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts,
+                    const struct store_rec *prev, struct arena *a);
+/* The event store_batch_add() sees for @r: @ev was cleared once (event_clear()) and is only
+ * ever filled by this function (the fields it sets are the same each time). */
+void store_rec_event(const struct store_rec *r, struct event *ev);
+
 /* A batch remembers, across commits, each session's logged statement still waiting for
  * its bare "duration: N ms" line (log_statement + log_duration), so that the duration
  * counts under that statement. store_commit_batch() keeps this with the source position

@@ -1135,25 +1135,30 @@ static void cut_progress(void *ctx, const char *name, uint64_t bytes)
     c->at = bytes;
 }
 
-/* ingest-cut --db PATH [--async] [--batch BYTES] FILE AFTER TO: `pgsift ingest FILE`
- * (csvlog, the file mapped) in this process, truncating FILE to TO bytes at the first
- * progress report (every 16384 lines) after AFTER bytes. Prints "cut_at=N" (bytes read
+/* ingest-cut --db PATH [--async] [--parts BYTES] [--batch BYTES] FILE AFTER TO: `pgsift
+ * ingest FILE` (csvlog, the file mapped; --parts: parsed in parts of BYTES on two threads,
+ * as -j 2 does) in this process, truncating FILE to TO bytes at the first progress report
+ * (every 16384 lines, or every part) after AFTER bytes. Prints "cut_at=N" (bytes read
  * when cut), then "ok" or "failed: <message>"; exit 0 either way (1: setup failed). */
 static int cmd_ingest_cut(int argc, char **argv)
 {
     const char *db = getenv("PGSIFT_DB");
     bool async = false;
-    long batch = 400000;
+    long batch = 400000, parts = 0;
     const struct opt opts[] = {
         OPT_STRING_(0, "db", &db, "PATH", "store (default $PGSIFT_DB)"),
         OPT_BOOL_(0, "async", &async, "commit in a second thread (ingest -j 2)"),
+        OPT_LONG_(0, "parts", &parts, "BYTES", "parse in parts of BYTES on two threads", 1,
+                  1L << 30),
         OPT_LONG_(0, "batch", &batch, "BYTES", "batch size", 1, 1L << 30),
         OPT_END_(),
     };
     struct diag d = DIAG_INIT;
     int n = opts_parse(opts, argc - 1, argv + 1, &d);
     if (n != 3 || !db) {
-        fprintf(stderr, "usage: sift-test-tool ingest-cut --db PATH [--async] FILE AFTER TO\n");
+        fprintf(
+            stderr,
+            "usage: sift-test-tool ingest-cut --db PATH [--async] [--parts BYTES] FILE AFTER TO\n");
         return 2;
     }
     struct cut c = { .path = argv[1],
@@ -1166,8 +1171,10 @@ static int cmd_ingest_cut(int argc, char **argv)
     }
     struct ingest_opts io = { .format = "csvlog",
                               .batch_bytes = (uint64_t)batch,
-                              .async_commit = async,
+                              .async_commit = async || parts,
                               .map = true,
+                              .parse_threads = parts ? 2 : 0,
+                              .part_bytes = (size_t)parts,
                               .progress = cut_progress,
                               .progress_ctx = &c };
     struct ingest_result r;
@@ -1216,7 +1223,8 @@ static const struct {
     { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
     { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
     { "ingest-cut", cmd_ingest_cut,
-      "--db DB [--async] FILE AFTER TO: ingest FILE (mapped), truncated to TO while read" },
+      "--db DB [--async] [--parts BYTES] FILE AFTER TO: ingest FILE (mapped), truncated to TO "
+      "while read" },
 };
 
 int main(int argc, char **argv)

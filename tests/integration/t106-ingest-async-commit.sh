@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # pgsift ingest -j N with more jobs than files commits each file's batches in a second
-# thread while the next batch fills: every table of the store must be identical to a
-# -j 1 run (many small batches, statements paired with later duration lines across
-# batch boundaries, plans, errors, rejects), and a re-run must add nothing.
+# thread while the next batch fills, and parses a csvlog/jsonlog file in parts on
+# several threads: every table of the store must be identical to a -j 1 run (many small
+# batches, statements paired with later duration lines across batch boundaries, plans,
+# errors, rejects), and a re-run must add nothing.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 need_cmd sqlite3
@@ -72,6 +73,43 @@ rm -f j1.db* j2.db*
 "$PGSIFT" -q --db j2.db ingest -j 2 big.csv
 [[ $(sqlite3 j1.db "SELECT sum(n) FROM event_blocks") -gt 6000 ]] || fail "too few event rows to stream"
 expect_eq "streamed event rows: -j 2 gives the -j 1 store" "$(dump j1.db decoded)" "$(dump j2.db decoded)"
+
+# -j 2 on one csvlog or jsonlog file parses it in parts on two threads (pipeline_par.c):
+# parts of a few kB cut the fixtures at hundreds of places, commits fall at part ends.
+# The store is the -j 1 store; sums of squares are added per batch, so floats are
+# compared to 9 significant digits.
+round9() {
+  awk -F'|' -v OFS='|' '{for (i = 1; i <= NF; i++) if ($i ~ /^-?[0-9]+\.[0-9]+$/) $i = sprintf("%.9g", $i); print}'
+}
+cat "$F"/*/postgresql.json >one.json
+for part in 3000 65536; do
+  for batch in 40000 4000000; do
+    export SIFT_TEST_BATCH_BYTES=$batch SIFT_TEST_PART_BYTES=$part
+    for f in one.csv one.json; do
+      rm -f p1.db* p2.db*
+      "$PGSIFT" -q --db p1.db ingest -j 1 "$f"
+      "$PGSIFT" -q --db p2.db ingest -j 2 "$f"
+      expect_eq "parts of $part, batch $batch: -j 2 on $f gives the -j 1 store" \
+        "$(dump p1.db decoded | round9)" "$(dump p2.db decoded | round9)"
+      "$PGSIFT" -q --db p2.db ingest -j 2 "$f"
+      expect_eq "parts of $part, batch $batch: a re-run of $f adds nothing" \
+        "$(dump p1.db decoded | round9)" "$(dump p2.db decoded | round9)"
+    done
+  done
+done
+# A file that grows between runs continues in parts from where the first run stopped.
+unset SIFT_TEST_BATCH_BYTES
+export SIFT_TEST_PART_BYTES=5000
+head -c 200000 one.csv | sed '$d' >grow.csv
+rm -f p1.db* p2.db*
+"$PGSIFT" -q --db p2.db ingest -j 2 grow.csv
+cat one.csv >grow.csv
+"$PGSIFT" -q --db p2.db ingest -j 2 grow.csv
+"$PGSIFT" -q --db p1.db ingest -j 1 one.csv
+inode() { sed -E 's/^([0-9]+\|grow\.csv\|[0-9]+\|)[0-9]+/\1(inode)/'; } # (another file)
+expect_eq "parts: a grown file continues where it stopped" \
+  "$(dump p1.db decoded | round9 | sed 's/one\.csv/grow.csv/g' | inode)" "$(dump p2.db decoded | round9 | inode)"
+unset SIFT_TEST_PART_BYTES
 
 # One normalizer per reader: its fingerprint cache serves every source the reader reads
 # (every statement of two.csv was already in one.csv).

@@ -46,12 +46,16 @@ for j in 1 2; do
 done
 dump ref.db >whole.txt
 
-# 2. truncated while read: after ~2.2 MB (the first progress report), cut to 1 MB
-for mode in sync async; do
+# 2. truncated while read: after ~2.2 MB (the first progress report; in parts: the
+# first after 1 MB), cut to 1 MB
+for mode in sync async parts; do
   rm -f cut.db* && cp big.csv work.csv
   flag=
   [[ $mode == async ]] && flag=--async
-  out=$("$SIFT_TEST_TOOL" ingest-cut --db cut.db $flag work.csv 1 1000000) || fail "$mode: ingest-cut: $out"
+  after=1
+  # -j 2 on one file: parsed in parts, progress reported after each part
+  [[ $mode == parts ]] && flag="--parts 200000" after=1000001
+  out=$("$SIFT_TEST_TOOL" ingest-cut --db cut.db $flag work.csv $after 1000000) || fail "$mode: ingest-cut: $out"
   expect_contains "$out" "failed: 'work.csv' shrank while being read (copytruncate?)"
   cut_at=$(sed -n 's/^cut_at=//p' <<<"$out")
   [[ $cut_at -gt 1000000 ]] || fail "$mode: truncated too early ($cut_at)"
@@ -62,7 +66,7 @@ for mode in sync async; do
     "$(sqlite3 cut.db "SELECT count(*) FROM rejects")" "0"
   # the file is back (rewritten in place): the next run continues, exactly once
   cat big.csv >work.csv
-  "$PGSIFT" -q --db cut.db ingest $([[ $mode == async ]] && echo -j 2) work.csv
+  "$PGSIFT" -q --db cut.db ingest $([[ $mode != sync ]] && echo -j 2) work.csv
   expect_eq "$mode: truncated, re-read: every record once" \
     "$(dump cut.db | sed 's/work\.csv/big.csv/g')" "$(cat whole.txt)"
 done
