@@ -143,6 +143,10 @@ struct plan_memo *plan_memo_new(void);
 void plan_memo_free(struct plan_memo *m); /* NULL is a no-op */
 void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format fmt,
                        double duration_ms, struct arena *a, struct plan_analysis *out);
+/* From now on @m gives the insights' kinds only (plan_insight_kinds(): no node, texts,
+ * impact or work_mem): what ingest stores of them (plans_batch_add()); the texts are
+ * built when an insight is shown, from the stored plan. */
+void plan_memo_kinds_only(struct plan_memo *m);
 /* Bodies kept now (tests). */
 size_t plan_memo_count(const struct plan_memo *m);
 /* Tests only: keep bodies with actual times too (every fixture plan has them), so the

@@ -132,6 +132,14 @@ int plan_parse_json(struct plan *p, struct span body, struct arena *a);
 int plan_parse_yaml(struct plan *p, struct span body, struct arena *a);
 int plan_parse_xml(struct plan *p, struct span body, struct arena *a);
 
+/* YAML (plan_yaml.c): EXPLAIN's subset is read by hand, anything else by libyaml. For
+ * tests: @body's events as text ('{' map, '[' sequence, '}' end, "=LEN:" + bytes a
+ * scalar), read by the subset reader (@subset: returns 0, or 1 when the body is outside
+ * the subset) or by libyaml (returns 0, or -1 when it fails); and a switch that sends
+ * every body to libyaml. */
+int plan_yaml_trace(struct span body, bool subset, struct arena *a, struct sbuf *trace);
+extern bool plan_yaml_no_subset;
+
 /* Parse @body in @fmt (the four above). */
 int plan_parse(struct plan *p, enum plan_format fmt, struct span body, struct arena *a);
 
@@ -223,6 +231,10 @@ uint64_t plan_shape(const struct plan *p, struct sbuf *out);
 void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
                    struct plan_analysis *pa);
 void plan_index_advice(const struct plan *p, struct arena *a, struct plan_analysis *pa);
+/* plan_insights() without the texts: the same kinds in the same order, each with no
+ * node, explanation, evidence, impact or work_mem (ingest stores only the kinds). */
+void plan_insight_kinds(const struct plan *p, double duration_ms, struct arena *a,
+                        struct plan_analysis *pa);
 /* Whether plan_insights() on @p depends on its duration_ms (only JIT and trigger shares
  * do, and only past their minimum times); false: the insights are the same for any. */
 bool plan_insights_use_duration(const struct plan *p);

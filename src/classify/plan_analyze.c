@@ -118,6 +118,7 @@ struct memo_entry {
 
 struct plan_memo {
     struct arena arena;
+    void (*insights)(const struct plan *, double, struct arena *, struct plan_analysis *);
     struct memo_entry *e;
     uint32_t n;
     uint32_t slots[2 * PLAN_MEMO_PLANS]; /* index + 1 into e; 0: empty */
@@ -128,7 +129,13 @@ struct plan_memo *plan_memo_new(void)
     struct plan_memo *m = xcalloc(1, sizeof(*m));
     arena_init(&m->arena, 256 * 1024);
     m->e = xcalloc(PLAN_MEMO_PLANS, sizeof(*m->e));
+    m->insights = plan_insights;
     return m;
+}
+
+void plan_memo_kinds_only(struct plan_memo *m)
+{
+    m->insights = plan_insight_kinds;
 }
 
 void plan_memo_free(struct plan_memo *m)
@@ -185,7 +192,7 @@ void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format f
     if (body.len > PLAN_MEMO_MAX_BODY || !body.p || per_run_text(body, fmt)) {
         struct plan p;
         if (analyze_tree(&p, body, fmt, a, out) == 0)
-            plan_insights(&p, duration_ms, a, out);
+            m->insights(&p, duration_ms, a, out);
         return;
     }
     uint64_t h = XXH3_64bits_withSeed(body.p, body.len, (uint64_t)fmt);
@@ -221,7 +228,7 @@ void plan_analyze_memo(struct plan_memo *m, struct span body, enum plan_format f
         out->n_insights = e->n_insights;
         return;
     }
-    plan_insights(&e->p, duration_ms, a, out);
+    m->insights(&e->p, duration_ms, a, out);
     if (e->fixed) { /* kept for the next records of this body */
         e->n_insights = out->n_insights;
         e->insights = arena_alloc(&m->arena, (out->n_insights + 1) * sizeof(*e->insights));

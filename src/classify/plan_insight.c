@@ -140,6 +140,7 @@ struct ctx {
     size_t alloc;
     struct sbuf expl, evid, label;
     double duration_ms;
+    bool kinds_only; /* plan_insight_kinds(): no texts */
 };
 
 static struct span arena_sbuf(struct arena *a, const struct sbuf *sb)
@@ -172,6 +173,30 @@ static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k, const 
     in->explanation = arena_sbuf(c->a, &c->expl);
     in->evidence = arena_sbuf(c->a, &c->evid);
     return in;
+}
+
+/* plan_insight_kinds() keeps only which kinds a plan shows (what ingest stores): the
+ * kind is appended bare (no node, texts, impact or work_mem) and the caller returns
+ * before building any text. False: build the insight in full. */
+static bool bare(struct ctx *c, enum plan_insight_kind k)
+{
+    if (!c->kinds_only)
+        return false;
+    struct plan_analysis *pa = c->pa;
+    if (pa->n_insights == c->alloc) {
+        size_t want = c->alloc ? c->alloc * 2 : 8;
+        struct plan_insight *ni = arena_alloc(c->a, want * sizeof(*ni));
+        if (pa->n_insights)
+            memcpy(ni, pa->insights, pa->n_insights * sizeof(*ni));
+        pa->insights = ni;
+        c->alloc = want;
+    }
+    struct plan_insight *in = &pa->insights[pa->n_insights++];
+    memset(in, 0, sizeof(*in));
+    in->kind = k;
+    in->impact_ms = -1;
+    in->work_mem_kb = -1;
+    return true;
 }
 
 static void begin(struct ctx *c)
@@ -232,6 +257,8 @@ static void seq_scan(struct ctx *c, const struct plan_node *n)
     /* A repeated inner scan is the nested-loop insight's; here: one big scan per call. */
     if (read / loops < PLAN_SEQ_MIN_ROWS || returned > read * PLAN_SEQ_MAX_SELECTIVITY)
         return;
+    if (bare(c, PLAN_INSIGHT_SEQ_SCAN))
+        return;
     begin(c);
     sbuf_reset(&c->label);
     (void)!plan_node_label(n, &c->label);
@@ -287,6 +314,8 @@ static void misestimate(struct ctx *c, uint32_t idx, const bool *below)
 
     if (below[idx] || !misestimated(c->p, n, &f, &under))
         return;
+    if (bare(c, PLAN_INSIGHT_MISESTIMATE))
+        return;
     begin(c);
     sbuf_reset(&c->label);
     (void)!plan_node_label(n, &c->label);
@@ -308,6 +337,8 @@ static void misestimate(struct ctx *c, uint32_t idx, const bool *below)
 static void sort_spill(struct ctx *c, const struct plan_node *n)
 {
     if (!(type_is(n, "Sort") || type_is(n, "Incremental Sort")) || n->sort_disk_kb < 0)
+        return;
+    if (bare(c, PLAN_INSIGHT_SORT_SPILL))
         return;
     char disk[32], need[32];
     /* An in-memory sort holds each tuple with its SortTuple header and allocation
@@ -337,6 +368,8 @@ static void hash_spill(struct ctx *c, const struct plan_node *n)
     char mem[32], need[32];
 
     if (type_is(n, "Hash") && n->hash_batches > 1) {
+        if (bare(c, PLAN_INSIGHT_HASH_SPILL))
+            return;
         /* Peak Memory Usage is per batch: the whole table is about batches x peak. The
          * limit is work_mem x hash_mem_multiplier (2.0 by default since PG 15). */
         double total = n->peak_memory_kb > 0 ? n->peak_memory_kb * n->hash_batches : -1;
@@ -370,6 +403,8 @@ static void hash_spill(struct ctx *c, const struct plan_node *n)
         return;
     }
     if (type_is(n, "Aggregate") && (n->hashagg_batches > 1 || n->disk_usage_kb > 0)) {
+        if (bare(c, PLAN_INSIGHT_HASH_SPILL))
+            return;
         double total = (n->peak_memory_kb > 0 ? n->peak_memory_kb : 0) +
                        (n->disk_usage_kb > 0 ? n->disk_usage_kb : 0);
         fmt_kb(mem, sizeof(mem), n->disk_usage_kb > 0 ? n->disk_usage_kb : 0);
@@ -422,6 +457,8 @@ static void nested_loop(struct ctx *c, const struct plan_node *n)
         type_is(looped, "Materialize") ? looped->actual_rows * loops : plan_node_rows_read(in);
     if (loops < PLAN_NESTLOOP_MIN_LOOPS || rows < PLAN_NESTLOOP_MIN_ROWS)
         return;
+    if (bare(c, PLAN_INSIGHT_NESTED_LOOP))
+        return;
     sbuf_reset(&c->label);
     (void)!plan_node_label(in, &c->label);
     begin(c);
@@ -450,6 +487,8 @@ static void lossy(struct ctx *c, const struct plan_node *n)
 {
     if (!type_is(n, "Bitmap Heap Scan") || n->lossy_blocks <= 0)
         return;
+    if (bare(c, PLAN_INSIGHT_LOSSY_BITMAP))
+        return;
     double exact = n->exact_blocks > 0 ? n->exact_blocks : 0;
     begin(c);
     (void)!sbuf_addf(&c->expl,
@@ -469,6 +508,8 @@ static void workers(struct ctx *c, const struct plan_node *n)
 {
     if (n->workers_planned <= 0 || n->workers_launched < 0 ||
         n->workers_launched >= n->workers_planned)
+        return;
+    if (bare(c, PLAN_INSIGHT_WORKERS))
         return;
     begin(c);
     (void)!sbuf_addf(&c->expl,
@@ -497,6 +538,8 @@ static void jit(struct ctx *c)
 
     if (p->jit_total_ms < PLAN_JIT_MIN_MS || base <= 0 ||
         p->jit_total_ms < base * PLAN_JIT_MIN_SHARE)
+        return;
+    if (bare(c, PLAN_INSIGHT_JIT))
         return;
     begin(c);
     (void)!sbuf_addf(&c->expl,
@@ -530,6 +573,8 @@ static void triggers(struct ctx *c)
         const struct plan_trigger *t = &p->triggers[i];
         if (t->time_ms < PLAN_TRIGGER_MIN_MS || base <= 0 ||
             t->time_ms < base * PLAN_TRIGGER_MIN_SHARE)
+            continue;
+        if (bare(c, PLAN_INSIGHT_TRIGGER))
             continue;
         begin(c);
         /* A constraint trigger's own name (RI_ConstraintTrigger_a_16445) is internal: text
@@ -586,10 +631,10 @@ bool plan_insights_use_duration(const struct plan *p)
     return false;
 }
 
-void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
-                   struct plan_analysis *pa)
+static void insights(const struct plan *p, double duration_ms, struct arena *a,
+                     struct plan_analysis *pa, bool kinds_only)
 {
-    struct ctx c = { p, a, pa, 0, SBUF_INIT, SBUF_INIT, SBUF_INIT, duration_ms };
+    struct ctx c = { p, a, pa, 0, SBUF_INIT, SBUF_INIT, SBUF_INIT, duration_ms, kinds_only };
 
     pa->insights = NULL;
     pa->n_insights = 0;
@@ -621,4 +666,16 @@ void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
     sbuf_release(&c.expl);
     sbuf_release(&c.evid);
     sbuf_release(&c.label);
+}
+
+void plan_insights(const struct plan *p, double duration_ms, struct arena *a,
+                   struct plan_analysis *pa)
+{
+    insights(p, duration_ms, a, pa, false);
+}
+
+void plan_insight_kinds(const struct plan *p, double duration_ms, struct arena *a,
+                        struct plan_analysis *pa)
+{
+    insights(p, duration_ms, a, pa, true);
 }

@@ -40,9 +40,19 @@ static void ws_run(struct json_parser *jp)
     struct span *s = &jp->cur;
     size_t i = 0;
 
-    /* auto_explain indents its JSON: runs of spaces are common */
-    while (i < s->len && (s->p[i] == ' ' || s->p[i] == '\t' || s->p[i] == '\n' || s->p[i] == '\r'))
-        i++;
+    /* auto_explain indents its JSON: a line break, then two spaces per level, so the
+     * runs of spaces are taken 8 bytes at a time */
+    for (;;) {
+        uint64_t w;
+        while (s->len - i >= 8 && (memcpy(&w, s->p + i, 8), w == UINT64_C(0x2020202020202020)))
+            i += 8;
+        if (i < s->len &&
+            (s->p[i] == ' ' || s->p[i] == '\t' || s->p[i] == '\n' || s->p[i] == '\r')) {
+            i++;
+            continue;
+        }
+        break;
+    }
     if (i)
         *s = cur_skip(*s, i);
 }

@@ -85,6 +85,7 @@ static struct plans_batch *batch_new(bool keep_literals)
     pb->keep_literals = keep_literals;
     pb->nz = normalize_new(NULL);
     pb->memo = plan_memo_new();
+    plan_memo_kinds_only(pb->memo); /* only insight_bits() and insight_kinds() are kept */
     arena_init(&pb->arena, 256 * 1024);
     arena_init(&pb->scratch, 256 * 1024);
     sbuf_init(&pb->red, 2 * (size_t)SIFT_MAX_PLAN_SAMPLE_BYTES);

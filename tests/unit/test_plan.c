@@ -673,6 +673,210 @@ static void test_json_nul_byte(void)
     arena_release(&a);
 }
 
+/* ---------------------------------------------------------------- YAML subset */
+
+/* @body's events by the subset reader, compared with libyaml's when it takes the body:
+ * returns whether it took it. */
+static bool yaml_same(struct span body, struct arena *a)
+{
+    struct sbuf fast = SBUF_INIT, slow = SBUF_INIT;
+
+    sbuf_init(&fast, 64u << 20);
+    sbuf_init(&slow, 64u << 20);
+    int rc = plan_yaml_trace(body, true, a, &fast);
+    if (rc == 0) {
+        CHECK_MSG(plan_yaml_trace(body, false, a, &slow) == 0, "libyaml refuses: %.*s",
+                  (int)body.len, body.p);
+        CHECK_MSG(fast.len == slow.len && !memcmp(fast.buf, slow.buf, fast.len),
+                  "events differ for:\n%.*s\nsubset: %.*s\nlibyaml: %.*s", (int)body.len, body.p,
+                  (int)fast.len, fast.buf, (int)slow.len, slow.buf);
+    }
+    sbuf_release(&fast);
+    sbuf_release(&slow);
+    arena_reset(a);
+    return rc == 0;
+}
+
+static uint64_t rng_next(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* One random edit of @b: a byte or a short piece inserted, replaced or deleted, or a
+ * line's indentation changed. */
+static void yaml_mutate(struct sbuf *b, uint64_t *r)
+{
+    static const char *const pieces[] = {
+        " ",
+        "\n",
+        "\t",
+        "\"",
+        "\\",
+        ":",
+        "- ",
+        "#",
+        "[]",
+        "{",
+        "'",
+        "0",
+        "7",
+        "-1",
+        "1e+06",
+        ".",
+        "a",
+        "\r",
+        "\\n",
+        "\\u0001",
+        "\\u00e9",
+        "\\u0000",
+        "\\x41",
+        "\\/",
+        "\\q",
+        "\xc3\xa9",
+        "\xe2\x80\xa8",
+        "\xef\xbb\xbf",
+        "\xc2\x85",
+        "\xff",
+        "\xf0\x9f\x98\x80",
+        "\x7f",
+        "\x01",
+        "  ",
+        "\n  ",
+        "\n- ",
+        ": ",
+        "Key: ",
+        "Sort Key: \n  - \"a\"",
+        "&x ",
+        "*x",
+        "!t ",
+        "? ",
+        "|",
+        ">",
+        "---\n",
+        "...\n",
+        "%YAML 1.1\n",
+        "\"\"",
+        "null",
+    };
+    size_t len = b->len;
+    size_t at = len ? (size_t)(rng_next(r) % (len + 1)) : 0;
+    unsigned op = (unsigned)(rng_next(r) % 4);
+    const char *piece = pieces[rng_next(r) % ARRAY_SIZE(pieces)];
+    struct sbuf out = SBUF_INIT;
+
+    sbuf_init(&out, 64u << 20);
+    int rc = sbuf_add(&out, b->buf, at);
+    if (op == 0 || op == 1) { /* insert, or replace one byte */
+        rc |= sbuf_addstr(&out, piece);
+        if (op == 1 && at < len)
+            at++;
+    } else if (op == 2) { /* delete up to 3 bytes */
+        at += (size_t)(rng_next(r) % 4);
+    } else { /* one space more or less at the start of the line */
+        size_t ls = at;
+        while (ls > 0 && b->buf[ls - 1] != '\n')
+            ls--;
+        out.len = 0;
+        rc |= sbuf_add(&out, b->buf, ls);
+        if (rng_next(r) % 2)
+            rc |= sbuf_addch(&out, ' ');
+        else if (ls < len && b->buf[ls] == ' ')
+            ls++;
+        at = ls;
+    }
+    if (at > len)
+        at = len;
+    rc |= sbuf_add(&out, b->buf + at, len - at);
+    CHECK(rc == 0);
+    sbuf_reset(b);
+    CHECK(sbuf_add(b, out.buf, out.len) == 0);
+    sbuf_release(&out);
+}
+
+/*
+ * The YAML subset reader gives libyaml's events: it takes every YAML plan of the
+ * fixtures (csvlog, jsonlog and stderr, whose continuation lines start with a TAB) and
+ * hand-made ones in EXPLAIN's shape, and on thousands of random edits of them, whenever
+ * it takes a body, libyaml takes it too with the same events (maps, sequences, ends,
+ * scalar bytes). The trees it builds are those of libyaml (same fingerprint, nodes,
+ * insights), with the subset reader on and off.
+ */
+static void test_yaml_subset(void)
+{
+    static const char *const files[] = { PI ".csv", PI ".json", PI ".log" };
+    static const char *const made[] = {
+        "Plan: \n  Node Type: \"Sort\"\n  Sort Key: \n    - \"a\"\n    - \"b DESC\"\n"
+        "  Plans: \n    - Node Type: \"Seq Scan\"\n      Relation Name: \"t\"\nTriggers: ",
+        "- Plan: \n    Node Type: \"Result\"\n    Startup Cost: 0.00\n  Triggers: \n",
+        "Query Text: \"SELECT '\\\"x\\\\y\\/' || E'\\t\\n\\r\\b\\f' || \\u0001 || \\u007f\"\nPlan: "
+        "\n"
+        "  Node Type: \"Result\"\n  Actual Rows: -1\n  Plan Rows: 1e+06",
+        "\tQuery Text: \"SELECT 'caf\xc3\xa9 \xf0\x9f\x98\x80'\"\n\tPlan: \n\t  Node Type: "
+        "\"Result\"",
+        "Plan: \n  Node Type: \"Hash Join\"\n  Plans: \n    - Node Type: \"Hash\"\n      Plans: \n"
+        "        - Node Type: \"Seq Scan\"\n    - Node Type: \"Seq Scan\"\n  JIT: \n    Timing: \n"
+        "      Generation: 1.5\n      Total: 3.0\n",
+    };
+    struct arena a = ARENA_INIT;
+    struct sbuf b = SBUF_INIT;
+    size_t plans = 0, taken = 0, edits = 0;
+    uint64_t r = 0x9E3779B97F4A7C15ull;
+
+    sbuf_init(&b, 64u << 20);
+    for (size_t f = 0; f < ARRAY_SIZE(files); f++) {
+        struct fx fx;
+        load(files[f], &fx);
+        for (size_t i = 0; i < fx.n; i++) {
+            if (fx.v[i].fmt != PLAN_YAML)
+                continue;
+            struct span body = span_make(fx.v[i].body, fx.v[i].len);
+            plans++;
+            CHECK_MSG(yaml_same(body, &a), "%s: plan %zu outside the subset", files[f], i);
+            struct plan_analysis x, y;
+            struct arena a2 = ARENA_INIT;
+            analyze(&fx.v[i], &a2, &x);
+            plan_yaml_no_subset = true;
+            analyze(&fx.v[i], &a2, &y);
+            plan_yaml_no_subset = false;
+            CHECK(x.parsed && y.parsed && x.fingerprint == y.fingerprint);
+            CHECK_EQ_INT(x.nodes, y.nodes);
+            CHECK_EQ_INT(x.n_insights, y.n_insights);
+            CHECK(x.total_ms == y.total_ms);
+            CHECK(span_eq(x.query, y.query) && span_eq(x.shape, y.shape));
+            arena_release(&a2);
+            for (unsigned k = 0; k < 1500; k++) {
+                sbuf_reset(&b);
+                CHECK(sbuf_addspan(&b, body) == 0);
+                unsigned n = 1 + (unsigned)(rng_next(&r) % 3);
+                for (unsigned e = 0; e < n; e++)
+                    yaml_mutate(&b, &r);
+                edits++;
+                taken += yaml_same(sbuf_span(&b), &a);
+            }
+        }
+        fx_free(&fx);
+    }
+    CHECK_EQ_INT(plans, 15); /* 5 per file */
+    for (size_t m = 0; m < ARRAY_SIZE(made); m++) {
+        struct span body = span_cstr(made[m]);
+        CHECK_MSG(yaml_same(body, &a), "made %zu outside the subset", m);
+        for (unsigned k = 0; k < 3000; k++) {
+            sbuf_reset(&b);
+            CHECK(sbuf_addspan(&b, body) == 0);
+            yaml_mutate(&b, &r);
+            edits++;
+            taken += yaml_same(sbuf_span(&b), &a);
+        }
+    }
+    /* the edits must reach both sides: some kept in the subset, most not */
+    CHECK_MSG(taken > edits / 10 && taken < edits, "%zu of %zu edits taken", taken, edits);
+    sbuf_release(&b);
+    arena_release(&a);
+}
+
 TEST_LIST = {
     { "formats_agree", test_formats_agree },
     { "main_runs_agree", test_main_runs_agree },
@@ -688,5 +892,6 @@ TEST_LIST = {
     { "truncated_fingerprint", test_truncated_fingerprint },
     { "text_query_span", test_text_query_span },
     { "json_nul_byte", test_json_nul_byte },
+    { "yaml_subset", test_yaml_subset },
     { NULL, NULL },
 };

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <math.h>
+#include <string.h>
 
 #include "check.h"
 #include "core/limits.h"
@@ -330,6 +331,41 @@ static void test_collapse_bounds_buckets(void)
     sketch_release(&other);
 }
 
+/* sketch_add() puts each value in its own bucket (sketch_index()): after every add of
+ * values from a few hundred distinct buckets, in random order and with repeats, the
+ * buckets are strictly ascending and each count is the number of values added with that
+ * index (a plain histogram), at every sketch size from empty to a few hundred buckets. */
+static void test_buckets_exact(void)
+{
+    enum { LO = -400, HI = 600 };
+    static uint64_t want[HI - LO];
+    struct sketch sk = SKETCH_INIT;
+
+    memset(want, 0, sizeof(want));
+    for (size_t k = 0; k < 20000; k++) {
+        double v = exp((double)((int)(next_u64() % (HI - LO - 2)) + LO + 1) * 0.0200006667 -
+                       0.01 * uniform());
+        int32_t i = sketch_index(v);
+        CHECK(i > LO && i < HI);
+        if (i <= LO || i >= HI)
+            break;
+        sketch_add(&sk, v);
+        want[i - LO]++;
+        if (k % 97 && k > 2000)
+            continue;
+        uint32_t b = 0;
+        for (int32_t x = LO; x < HI; x++) {
+            if (!want[x - LO])
+                continue;
+            CHECK_MSG(b < sk.n && sk.idx[b] == x && sk.cnt[b] == want[x - LO],
+                      "after %zu adds: bucket %u", k + 1, b);
+            b++;
+        }
+        CHECK_EQ_U64(b, sk.n);
+    }
+    sketch_release(&sk);
+}
+
 TEST_LIST = {
     { "quantiles_uniform", test_quantiles_uniform },
     { "quantiles_heavy_tailed", test_quantiles_heavy_tailed },
@@ -339,5 +375,6 @@ TEST_LIST = {
     { "round_trip", test_round_trip },
     { "hostile_blobs", test_hostile_blobs },
     { "collapse_bounds_buckets", test_collapse_bounds_buckets },
+    { "buckets_exact", test_buckets_exact },
     { NULL, NULL },
 };
