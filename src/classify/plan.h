@@ -132,14 +132,6 @@ int plan_parse_json(struct plan *p, struct span body, struct arena *a);
 int plan_parse_yaml(struct plan *p, struct span body, struct arena *a);
 int plan_parse_xml(struct plan *p, struct span body, struct arena *a);
 
-/* YAML (plan_yaml.c): EXPLAIN's subset is read by hand, anything else by libyaml. For
- * tests: @body's events as text ('{' map, '[' sequence, '}' end, "=LEN:" + bytes a
- * scalar), read by the subset reader (@subset: returns 0, or 1 when the body is outside
- * the subset) or by libyaml (returns 0, or -1 when it fails); and a switch that sends
- * every body to libyaml. */
-int plan_yaml_trace(struct span body, bool subset, struct arena *a, struct sbuf *trace);
-extern bool plan_yaml_no_subset;
-
 /* Parse @body in @fmt (the four above). */
 int plan_parse(struct plan *p, enum plan_format fmt, struct span body, struct arena *a);
 
