@@ -150,9 +150,10 @@ struct pipeline_part {
     struct pipeline_part *next_free;
 };
 
-/* Start the workers. Returns 0 and *out; 1 and *out NULL when the source is not for this
- * (not a plain regular file of at least two parts, a format that is not splittable,
- * SIFT_NO_MMAP=1, fewer than two workers): read it with pipeline_run(); -1 + @d (a bad
+/* Start the workers. The file is opened once here: every part reads that file, even if
+ * the path is renamed or replaced meanwhile (logrotate). Returns 0 and *out; 1 and *out NULL when
+ * the source is not for this (not a plain regular file of at least two parts, a format that is not
+ * splittable, SIFT_NO_MMAP=1, fewer than two workers): read it with pipeline_run(); -1 + @d (a bad
  * option, the file unreadable). */
 int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **out, struct diag *d);
 /* The next part: 0 and *part (free it with pipeline_part_free()), 1 after the last one, or
@@ -163,6 +164,7 @@ const char *pipeline_par_format(const struct pipeline_par *pp);
 /* The file's device and inode, and its size when it was opened. */
 void pipeline_par_identity(const struct pipeline_par *pp, uint64_t *dev, uint64_t *ino);
 uint64_t pipeline_par_size(const struct pipeline_par *pp);
+uint64_t pipeline_par_size_now(const struct pipeline_par *pp); /* (it may have grown) */
 /* Parts parsed again so far because they began inside a record. */
 uint64_t pipeline_par_again(const struct pipeline_par *pp);
 /* The file is now shorter than when it was opened: truncated (copytruncate) while its

@@ -232,7 +232,6 @@ static struct pipeline_part *part_take(struct pipeline_par *pp)
     return part;
 }
 
-/* Parse [from, until) (until UINT64_MAX: to the end) into a new part. */
 /* The parser for a part: @keep's (the thread's previous part's) made new again, or a new
  * fork. */
 static struct parser *part_parser(struct pipeline_par *pp, struct parser **keep, struct diag *d)
@@ -244,6 +243,7 @@ static struct parser *part_parser(struct pipeline_par *pp, struct parser **keep,
     return *keep;
 }
 
+/* Parse [from, until) (until UINT64_MAX: to the end) into a new part. */
 static int run_part(struct pipeline_par *pp, struct parser **keep, struct normalizer *nz,
                     struct arena *scratch, uint64_t from, uint64_t until,
                     struct pipeline_part **out, struct diag *d)
@@ -265,8 +265,11 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
     if (!p)
         return -1;
     uint64_t map_bytes = until == UINT64_MAX ? 0 : until - from + PAR_MAP_SLACK;
+    /* The file opened at the start, not the path: it may have been rotated since. */
     struct input *in = input_open(&(struct input_opts){ .path = pp->path,
                                                         .name = pp->name,
+                                                        .have_fd = true,
+                                                        .fd = pp->fd,
                                                         .start_offset = from,
                                                         .start_line = 1,
                                                         .hold_partial = pp->o.hold_partial,
@@ -385,6 +388,8 @@ static int detect(struct pipeline_par *pp, struct diag *d)
     if (!p)
         return -1;
     struct input *in = input_open(&(struct input_opts){ .path = pp->path,
+                                                        .have_fd = true,
+                                                        .fd = pp->fd,
                                                         .start_offset = pp->o.start_offset,
                                                         .start_line = pp->o.start_line,
                                                         .chunk_bytes = 64 * 1024 },
@@ -395,15 +400,16 @@ static int detect(struct pipeline_par *pp, struct diag *d)
     }
     struct input_line ln;
     struct event *ev;
-    enum input_status st;
-    while (!parser_format(p) && (st = input_next(in, &ln, d)) == INPUT_LINE) {
+    enum input_status st = INPUT_LINE;
+    /* (until a format is chosen, or detection is over without one: parser_idle()) */
+    while (!parser_format(p) && !parser_idle(p) && (st = input_next(in, &ln, d)) == INPUT_LINE) {
         parser_feed(p, &ln);
         while (parser_next(p, &ev) == PARSE_EVENT)
             ;
     }
     input_close(in);
     pp->tmpl = p;
-    return 0;
+    return st == INPUT_ERROR ? -1 : 0;
 }
 
 int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **out, struct diag *d)
@@ -488,6 +494,12 @@ uint64_t pipeline_par_size(const struct pipeline_par *pp)
     return pp->size;
 }
 
+uint64_t pipeline_par_size_now(const struct pipeline_par *pp)
+{
+    struct stat st;
+    return fstat(pp->fd, &st) == 0 ? (uint64_t)st.st_size : pp->size;
+}
+
 /* Make @part's line numbers absolute (its first line is pp->line) and move on. */
 static void place(struct pipeline_par *pp, struct pipeline_part *part)
 {
@@ -550,12 +562,12 @@ int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **out, struc
             return 0;
         }
         /* The part before ran past this one's cut: this one began inside a record. */
-        uint64_t until = part_end(pp, k);
+        uint64_t until = part_end(pp, k), began = part->offset;
         pipeline_part_free(part);
         if (pp->expect >= until)
             continue; /* wholly read by the part before */
         log_verbose("%s: a part began inside a record at byte %llu: parsed again from %llu",
-                    pp->name, (unsigned long long)cut(pp, k), (unsigned long long)pp->expect);
+                    pp->name, (unsigned long long)began, (unsigned long long)pp->expect);
         pp->again++;
         rc = run_part(pp, &pp->parser, pp->nz, &pp->scratch, pp->expect, until, &part, d);
         if (rc < 0) {

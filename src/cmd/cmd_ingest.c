@@ -387,8 +387,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (threads > 0 && (size_t)jobs / threads >= 2)
         ir.io.parse_threads = (unsigned)((size_t)jobs / threads);
     const char *pb = getenv("SIFT_TEST_PART_BYTES");
-    if (pb && *pb)
-        ir.io.part_bytes = (size_t)strtoull(pb, NULL, 10);
+    if (pb && *pb) {
+        unsigned long long v = strtoull(pb, NULL, 10);
+        ir.io.part_bytes = v < 1 ? 1 : v > (1ull << 30) ? (size_t)1 << 30 : (size_t)v;
+    }
     /* Several readers share one reader's memory: each commits every 1/N of the batch
      * size (at least 4 MB), so peak RSS stays about that of -j 1 (docs/performance.md). */
     if (threads > 1 && !ir.io.batch_bytes) {

@@ -849,8 +849,9 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
                total.lines > total.blank_lines + total.skipped_lines) {
         rc = 2;
     } else if (rc == 0) { /* every part was handed out */
-        if (at.id.size > at.cp.offset)
-            r->res->held_bytes = at.id.size - at.cp.offset;
+        uint64_t size = pipeline_par_size_now(pp);
+        if (size > at.cp.offset)
+            r->res->held_bytes = size - at.cp.offset;
         at.truncated |= pipeline_par_shrank(pp);
         rc = commit(r, &at, true, d);
     }

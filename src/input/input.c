@@ -575,7 +575,7 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
         return NULL;
     }
 
-    if (o->map && !o->have_fd && !is_stdin) {
+    if (o->map && !is_stdin) {
         free(in->buf);
         in->buf = NULL;
         if (map_open(in, o->start_offset, o->map_bytes))

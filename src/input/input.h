@@ -76,7 +76,7 @@ struct input_opts {
     /* Read a plain (not gzip) regular file opened by path through a read-only mapping
      * instead of read(): lines are spans into the mapping, with no copy (`pgsift ingest`,
      * which never hands out the bytes of a line before its batch commits). Ignored for
-     * stdin, have_fd, gzip data, empty files, and when the environment variable
+     * stdin, gzip data, empty files, and when the environment variable
      * SIFT_NO_MMAP=1 is set; read_ahead is then not used. A file that grows is mapped
      * further at the end of the mapping; a file truncated under the mapping makes
      * input_next() fail (see input_truncated()) instead of raising SIGBUS. */

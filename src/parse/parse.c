@@ -269,6 +269,8 @@ bool parser_restart(struct parser *p)
     p->ck_offset = p->ck_line = 0;
     p->nruns = p->runs_head = 0;
     p->ck_nskip = 0;
+    p->nskip = p->skip_i = 0;
+    p->skip_left = 0;
     p->have_line = false;
     p->last_end = p->last_line_no = p->cur_line_no = 0;
     p->qn = p->qhead = 0;

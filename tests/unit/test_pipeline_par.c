@@ -115,8 +115,13 @@ static void expect_release(struct expect *e)
 static uint64_t again; /* parts parsed again, over the calls */
 
 /* Run @path in parts and compare with @e. Returns the number of parts handed out. */
-static size_t check_parts(const struct expect *e, const char *path, const char *format, bool hold,
-                          size_t part_bytes, unsigned workers, uint64_t size)
+static void rotate(const char *path, const char *to);
+
+/* With @rotate_to: after the first part, @path is renamed to it and a new file put in
+ * its place (logrotate); the parts must go on reading the file opened. */
+static size_t check_parts_rot(const struct expect *e, const char *path, const char *format,
+                              bool hold, size_t part_bytes, unsigned workers, uint64_t size,
+                              const char *rotate_to)
 {
     struct pipeline_par *pp;
     struct diag d = DIAG_INIT;
@@ -168,6 +173,8 @@ static size_t check_parts(const struct expect *e, const char *path, const char *
             CHECK_MSG(false, "more records than pipeline_run()");
         parts++;
         pipeline_part_free(part);
+        if (parts == 1 && rotate_to)
+            rotate(path, rotate_to);
     }
     CHECK_MSG(rc == 1, "%s: %s", path, d.msg);
     CHECK(last);
@@ -184,6 +191,12 @@ static size_t check_parts(const struct expect *e, const char *path, const char *
     again += pipeline_par_again(pp);
     pipeline_par_close(pp);
     return parts;
+}
+
+static size_t check_parts(const struct expect *e, const char *path, const char *format, bool hold,
+                          size_t part_bytes, unsigned workers, uint64_t size)
+{
+    return check_parts_rot(e, path, format, hold, part_bytes, workers, size, NULL);
 }
 
 static uint64_t file_size(const char *path)
@@ -277,6 +290,49 @@ static void test_edge_every_cut(void)
     CHECK(unlink(path) == 0);
 }
 
+/* Hand-made: a new file put where the old one was, with records of another year. */
+static void rotate(const char *path, const char *to)
+{
+    CHECK(rename(path, to) == 0);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    for (int i = 0; i < 20000; i++)
+        fprintf(f,
+                "2099-01-01 00:00:%02d.000 UTC,\"new\",\"new\",1,\"[local]\",9.9,%d,"
+                "\"SELECT\",2099-01-01 00:00:00 UTC,3/1,0,LOG,00000,"
+                "\"duration: 1.0 ms  statement: SELECT 99\",,,,,,,,,\"psql\","
+                "\"client backend\",,0\n",
+                i % 60, i + 1);
+    fclose(f);
+}
+
+/* logrotate while the parts are read: every part reads the file opened at the start. */
+static void test_rotated_while_read(void)
+{
+    char path[] = "/tmp/sift-par-rot.XXXXXX", old[64];
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    FILE *in = fopen("fixtures/pg15/text-plans/postgresql.csv", "rb");
+    CHECK(in != NULL);
+    char buf[65536];
+    size_t n;
+    while (in && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+        CHECK(write(fd, buf, n) == (ssize_t)n);
+    if (in)
+        fclose(in);
+    close(fd);
+    snprintf(old, sizeof(old), "%s.1", path);
+    struct expect e;
+    expect_run(&e, path, "auto", false);
+    size_t parts = check_parts_rot(&e, path, "auto", false, 4096, 2, file_size(path), old);
+    CHECK(parts > 20);
+    expect_release(&e);
+    CHECK(unlink(path) == 0);
+    CHECK(unlink(old) == 0);
+}
+
 static void test_not_for_this(void)
 {
     struct pipeline_par *pp = (struct pipeline_par *)1;
@@ -305,6 +361,7 @@ static void test_not_for_this(void)
 TEST_LIST = {
     { "fixtures", test_fixtures },
     { "edge_every_cut", test_edge_every_cut },
+    { "rotated_while_read", test_rotated_while_read },
     { "not_for_this", test_not_for_this },
     { NULL, NULL },
 };
