@@ -77,6 +77,19 @@ static int commit(const struct pipeline_opts *o, struct parser *p, struct diag *
     return o->commit(o->sink_ctx, &cp, d);
 }
 
+uint64_t pipeline_feed(struct input *in, struct parser *p, struct input_line *ln)
+{
+    uint64_t end = ln->end;
+    uint64_t more = parser_feed_ahead(p, ln, input_ahead(in));
+    const char *next;
+    size_t next_len;
+    if (more)
+        input_consume(in, (size_t)(ln->end - end), more);
+    else if ((next_len = parser_line_hint(p, &next)) > 0)
+        input_hint_line(in, next, next_len); /* (its end is known: no search) */
+    return more;
+}
+
 int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipeline_result *res,
                  struct diag *d)
 {
@@ -122,14 +135,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         if (st == INPUT_LINE) {
             /* 2. parse (a record spanning lines already in the input's buffer may be
              * taken whole: ln then covers its lines, which the input skips) */
-            uint64_t end = ln.end;
-            uint64_t more = parser_feed_ahead(p, &ln, input_ahead(in));
-            const char *next;
-            size_t next_len;
-            if (more)
-                input_consume(in, (size_t)(ln.end - end), more);
-            else if ((next_len = parser_line_hint(p, &next)) > 0)
-                input_hint_line(in, next, next_len); /* (its end is known: no search) */
+            uint64_t more = pipeline_feed(in, p, &ln);
             since_commit += more;
             if (drain(o, nz, p, &scratch, d) < 0 ||
                 (o->commit_lines && ++since_commit >= o->commit_lines && commit(o, p, d) < 0)) {

@@ -95,6 +95,13 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
 
 void pipeline_result_release(struct pipeline_result *res);
 
+/* Stage 2 for one line from input_next(): fed with the input's read-ahead
+ * (parser_feed_ahead()); lines the parser took with it are consumed from the input, or
+ * the next line's end it found is passed on (input_hint_line()). Returns how many lines
+ * it took beyond @ln (which then covers them). For pipeline_run() and pipeline_par.c. */
+struct input;
+uint64_t pipeline_feed(struct input *in, struct parser *p, struct input_line *ln);
+
 /*
  * One plain file parsed in parts on several threads (pipeline_par.c; pgsift ingest -j N on
  * one file). Workers run input, parse, classify and normalize over parts of about

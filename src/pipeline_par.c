@@ -286,14 +286,7 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
         if (st == INPUT_LINE) {
             if (ln.offset >= until && parser_idle(p))
                 break; /* the next part's first line */
-            uint64_t end = ln.end;
-            uint64_t more = parser_feed_ahead(p, &ln, input_ahead(in));
-            const char *next;
-            size_t next_len;
-            if (more)
-                input_consume(in, (size_t)(ln.end - end), more);
-            else if ((next_len = parser_line_hint(p, &next)) > 0)
-                input_hint_line(in, next, next_len);
+            pipeline_feed(in, p, &ln);
             while (parser_next(p, &ev) == PARSE_EVENT) {
                 classify_event(ev, scratch);
                 normalize_event(nz, ev, NULL);

@@ -148,7 +148,8 @@ static struct span arena_sbuf(struct arena *a, const struct sbuf *sb)
     return arena_dup(a, sb->buf, sb->len);
 }
 
-static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k, const struct plan_node *n)
+/* A new insight of kind @k at the end of the list, with no node, texts or numbers. */
+static struct plan_insight *append(struct ctx *c, enum plan_insight_kind k)
 {
     struct plan_analysis *pa = c->pa;
 
@@ -165,6 +166,12 @@ static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k, const 
     in->kind = k;
     in->impact_ms = -1;
     in->work_mem_kb = -1;
+    return in;
+}
+
+static struct plan_insight *emit(struct ctx *c, enum plan_insight_kind k, const struct plan_node *n)
+{
+    struct plan_insight *in = append(c, k);
     if (n) {
         sbuf_reset(&c->label);
         (void)!plan_node_label(n, &c->label);
@@ -182,20 +189,7 @@ static bool bare(struct ctx *c, enum plan_insight_kind k)
 {
     if (!c->kinds_only)
         return false;
-    struct plan_analysis *pa = c->pa;
-    if (pa->n_insights == c->alloc) {
-        size_t want = c->alloc ? c->alloc * 2 : 8;
-        struct plan_insight *ni = arena_alloc(c->a, want * sizeof(*ni));
-        if (pa->n_insights)
-            memcpy(ni, pa->insights, pa->n_insights * sizeof(*ni));
-        pa->insights = ni;
-        c->alloc = want;
-    }
-    struct plan_insight *in = &pa->insights[pa->n_insights++];
-    memset(in, 0, sizeof(*in));
-    in->kind = k;
-    in->impact_ms = -1;
-    in->work_mem_kb = -1;
+    append(c, k);
     return true;
 }
 
