@@ -308,7 +308,9 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         OPT_BOOL_(0, "keep-literals", &keep_literals,
                   "store messages and statement samples unredacted (tenant data!)"),
         OPT_BOOL_(0, "progress", &progress, "show progress on stderr (default on a terminal)"),
-        OPT_LONG_('j', "jobs", &jobs, "N", "read N sources at a time (default 1)", 1, 64),
+        OPT_LONG_('j', "jobs", &jobs, "N",
+                  "read N sources at a time; a csvlog or jsonlog file with N threads (default 1)",
+                  1, 64),
         OPT_END_(),
     };
     int n = opts_parse(opts, argc - 1, argv + 1, d);
