@@ -136,7 +136,8 @@ struct span input_ahead(const struct input *in);
 
 /* The caller used the first @bytes of input_ahead(), which hold @lines complete lines (the
  * last one ends with its '\n'): input_next() goes on after them, numbering lines as if it
- * had returned them. */
+ * had returned them. If a mapped file was cut meanwhile (those bytes read as zeros now),
+ * nothing is consumed and input_next() fails as for any truncation. */
 void input_consume(struct input *in, size_t bytes, uint64_t lines);
 
 /* The caller knows that the next line starts at @at, the start of input_ahead(), and is

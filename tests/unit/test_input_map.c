@@ -270,6 +270,37 @@ static void test_truncated(void)
     truncated_case(4096 * 3, 5, false); /* on a page boundary */
 }
 
+/* The parser took lines ahead (parser_feed_ahead()), then the file was cut before the
+ * input consumed them: their bytes read as zeros now. No abort: nothing is consumed and
+ * the input fails as for any truncation (seen with -j 2 in parts, where the file is cut
+ * by another thread while a worker is between the two steps). */
+static void test_truncated_before_consume(void)
+{
+    const char *path = tmp_path("cutconsume.log");
+    struct sbuf s = SBUF_INIT;
+    make_random(&s, 60000, 150, false);
+    write_file(path, s.buf, s.len);
+    struct diag d = DIAG_INIT;
+    struct input *in = input_open(&(struct input_opts){ .path = path, .map = true }, &d);
+    CHECK(in && input_mapped(in));
+    struct input_line ln;
+    for (int i = 0; i < 10; i++)
+        CHECK_EQ_INT(input_next(in, &ln, &d), INPUT_LINE);
+    struct span x = input_ahead(in);
+    const char *nl = memchr(x.p + 20000, '\n', x.len - 20000); /* a few pages ahead */
+    CHECK(nl != NULL);
+    size_t bytes = (size_t)(nl - x.p) + 1;
+    CHECK(truncate(path, (off_t)(ln.end + 100)) == 0);
+    input_consume(in, bytes, 7);
+    CHECK(input_truncated(in));
+    CHECK_EQ_INT(input_next(in, &ln, &d), INPUT_ERROR);
+    CHECK_MSG(strstr(d.msg, "shrank while being read") != NULL, "%s", d.msg);
+    diag_clear(&d);
+    input_close(in);
+    sbuf_release(&s);
+    unlink(path);
+}
+
 /* The file shrinks within its last page: the read reaches the end of the mapping and
  * finds the file shorter (no fault: the page's tail reads as zeros). */
 static void test_truncated_last_page(void)
@@ -365,6 +396,7 @@ TEST_LIST = {
     { "long_lines", test_long_lines },
     { "grow", test_grow },
     { "truncated", test_truncated },
+    { "truncated_before_consume", test_truncated_before_consume },
     { "truncated_last_page", test_truncated_last_page },
     { "other_sigbus_kills", test_other_sigbus_kills },
     { "off_switch", test_off_switch },
