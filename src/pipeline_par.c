@@ -4,8 +4,10 @@
  *
  * Parts: the file from the start offset on is cut every part_bytes, each cut moved to the
  * first line after it where a record may start (parser_may_start(); guess() below). Part
- * k runs from cut k to cut k + 1. Its worker opens the file at cut k with a parser forked
- * from the one that detected the format, and reads until the first line at or after cut
+ * k runs from cut k to cut k + 1. Its worker maps the file (the one opened at the start,
+ * by its descriptor: a rename by logrotate changes nothing) from cut k on, with a parser
+ * forked from the one that detected the format (restarted for its next parts), and reads
+ * until the first line at or after cut
  * k + 1 at which the parser holds nothing pending (parser_idle()): normally that is the
  * line at cut k + 1 itself. A record that runs across the cut (a quoted field with a line
  * that looked like a record start) is read to its end, so the part ends later than the
@@ -18,10 +20,11 @@
  * pipeline_run() gives for those bytes. Line numbers are counted from 1 in each part and
  * made absolute when the part is handed out.
  *
- * Threads: the workers take part numbers in order and may run at most PAR_AHEAD parts
- * ahead of the one the caller waits for (memory: each part holds copies of its events).
- * Each worker has its own normalizer and scratch arena; what the parts share - the
- * template parser, the file's name and size - is read-only.
+ * Threads: the workers take part numbers in order and may run at most PAR_SPARE parts
+ * ahead of the one the caller waits for (memory: each part holds copies of its records;
+ * parts handed back are kept in a pool for the next ones). Each worker has its own
+ * parser, normalizer and scratch arena; what the parts share - the template parser, the
+ * file's descriptor, name and size - is read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
