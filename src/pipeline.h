@@ -168,10 +168,10 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
 int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **part, struct diag *d);
 void pipeline_part_free(struct pipeline_part *part); /* NULL: no-op */
 const char *pipeline_par_format(const struct pipeline_par *pp);
-/* The file's device and inode, and its size when it was opened. */
-void pipeline_par_identity(const struct pipeline_par *pp, uint64_t *dev, uint64_t *ino);
-uint64_t pipeline_par_size(const struct pipeline_par *pp);
-uint64_t pipeline_par_size_now(const struct pipeline_par *pp); /* (it may have grown) */
+/* The file's identity as input_identity() gives it (its size: when it was opened), and
+ * its size now (it may have grown). */
+void pipeline_par_identity(const struct pipeline_par *pp, struct input_identity *id);
+uint64_t pipeline_par_size_now(const struct pipeline_par *pp);
 /* Parts parsed again so far because they began inside a record. */
 uint64_t pipeline_par_again(const struct pipeline_par *pp);
 /* The file is now shorter than when it was opened: truncated (copytruncate) while its

@@ -51,9 +51,9 @@
 /* A part's texts: one block holds those of a part of PIPELINE_PART_BYTES. */
 #define PAR_ARENA_BYTES ((size_t)2 << 20)
 /* guess(): bytes read at a time while looking for a record start, and how much of a
- * line's start it looks at (at least: a record's opening text is short). */
-#define PAR_SCAN_BYTES  4096
-#define PAR_GUESS_BYTES 64
+ * line's start it needs at least (csvlog's test reads the columns before the message). */
+#define PAR_SCAN_BYTES  8192
+#define PAR_GUESS_BYTES 1024
 
 enum slot_state { SLOT_FREE, SLOT_RUNNING, SLOT_DONE };
 
@@ -68,11 +68,13 @@ struct slot {
 struct pipeline_par {
     struct pipeline_par_opts o;
     char *path, *name;
-    int fd; /* for guess() and the file's identity */
-    uint64_t size;
+    int fd;        /* the file, opened once: every part reads it */
+    uint64_t size; /* its size when opened */
+    uint64_t dev, ino;
     struct parser *tmpl; /* detected the format; forked per part */
     size_t part_bytes;
     uint64_t nparts;
+    uint64_t *cuts; /* under mu: cut() of each part, 0 until found */
 
     pthread_mutex_t mu;
     pthread_cond_t cv_work, cv_done;
@@ -138,13 +140,23 @@ static uint64_t guess(const struct pipeline_par *pp, uint64_t at, uint64_t limit
     }
 }
 
-/* Where part @k starts (its cut), or UINT64_MAX when no record starts in its range. */
+/* Where part @k starts (its cut), or UINT64_MAX when no record starts in its range.
+ * Found once: each cut is both a part's start and the part before's end. */
 static uint64_t cut(struct pipeline_par *pp, uint64_t k)
 {
     if (k == 0)
         return pp->o.start_offset;
+    pthread_mutex_lock(&pp->mu);
+    uint64_t c = pp->cuts[k]; /* (0: not found yet; a cut is never 0) */
+    pthread_mutex_unlock(&pp->mu);
+    if (c)
+        return c;
     uint64_t at = pp->o.start_offset + k * pp->part_bytes;
-    return guess(pp, at, at + pp->part_bytes);
+    c = guess(pp, at, at + pp->part_bytes);
+    pthread_mutex_lock(&pp->mu);
+    pp->cuts[k] = c;
+    pthread_mutex_unlock(&pp->mu);
+    return c;
 }
 
 /* Where part @k ends (the next part's cut that exists), or UINT64_MAX: the file's end. */
@@ -434,6 +446,8 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
     pp->name = xstrdup(o->name ? o->name : o->path);
     pp->fd = fd;
     pp->size = size;
+    pp->dev = (uint64_t)st.st_dev;
+    pp->ino = (uint64_t)st.st_ino;
     pp->part_bytes = part_bytes;
     if (detect(pp, d) < 0) {
         pipeline_par_close(pp);
@@ -449,6 +463,7 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
     pp->line = o->start_line ? o->start_line : 1;
     pp->nz = normalize_new(NULL);
     arena_init(&pp->scratch, 64 * 1024);
+    pp->cuts = xcalloc(pp->nparts, sizeof(*pp->cuts));
     pp->nslots = o->workers + PAR_SPARE;
     pp->slots = xcalloc(pp->nslots, sizeof(*pp->slots));
     pthread_mutex_init(&pp->mu, NULL);
@@ -471,23 +486,18 @@ const char *pipeline_par_format(const struct pipeline_par *pp)
     return parser_format(pp->tmpl);
 }
 
-void pipeline_par_identity(const struct pipeline_par *pp, uint64_t *dev, uint64_t *ino)
+void pipeline_par_identity(const struct pipeline_par *pp, struct input_identity *id)
 {
-    struct stat st;
-    if (fstat(pp->fd, &st) == 0) {
-        *dev = (uint64_t)st.st_dev;
-        *ino = (uint64_t)st.st_ino;
-    }
+    memset(id, 0, sizeof(*id));
+    id->regular = true;
+    id->dev = pp->dev;
+    id->ino = pp->ino;
+    id->size = pp->size;
 }
 
 uint64_t pipeline_par_again(const struct pipeline_par *pp)
 {
     return pp->again;
-}
-
-uint64_t pipeline_par_size(const struct pipeline_par *pp)
-{
-    return pp->size;
 }
 
 uint64_t pipeline_par_size_now(const struct pipeline_par *pp)
@@ -602,6 +612,7 @@ void pipeline_par_close(struct pipeline_par *pp)
         pthread_mutex_destroy(&pp->mu);
     }
     free(pp->slots);
+    free(pp->cuts);
     free(pp->tids);
     normalize_free(pp->nz);
     parser_free(pp->parser);

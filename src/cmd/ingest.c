@@ -702,6 +702,13 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     r->pos.offset = cp.offset;
     r->pos.line = cp.line;
     r->pos.checkpoint = sbuf_span(&r->blob);
+    /* The last source within a batch of its end: this commit and the next ones have
+     * their log copied into the database in the background (checkpoint_tail). */
+    if (r->o->checkpoint_tail && !r->eager && r->end_hint > cp.offset &&
+        r->end_hint - cp.offset <= INGEST_BATCH_BYTES) {
+        store_checkpoint_eager(r->s);
+        r->eager = true;
+    }
     uint64_t records = store_batch_count(r->b);
     if (r->cm.on) {
         if (async_submit(r, d) < 0)
@@ -742,11 +749,6 @@ static bool commit_due(struct run *r, uint64_t end, bool *stop)
             left = INGEST_TAIL_BATCH_BYTES;
         if (left < batch)
             batch = left;
-    }
-    if (r->o->checkpoint_tail && !r->eager && r->end_hint > r->fed_end &&
-        r->end_hint - r->fed_end <= INGEST_BATCH_BYTES) {
-        store_checkpoint_eager(r->s);
-        r->eager = true;
     }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     *stop = (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
@@ -813,9 +815,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     int rc = 0, nrc;
 
     event_clear(&light);
-    at.id.regular = true;
-    at.id.size = pipeline_par_size(pp);
-    pipeline_par_identity(pp, &at.id.dev, &at.id.ino);
+    pipeline_par_identity(pp, &at.id);
     r->started = true;
     r->end_hint = at.id.size;
     while ((nrc = pipeline_par_next(pp, &part, d)) == 0) {

@@ -760,21 +760,6 @@ static void csv_finish(struct parser *p, void *state, struct pending *rec)
     csv_emit(p, st, parser_event_begin_pending(p, rec), text, r, f, nf, false);
 }
 
-/* A record starts with its log time, "2026-11-26 04:05:06.789 UTC,": a line inside a
- * quoted field rarely does (and a wrong guess only costs a part parsed twice). */
-static bool csv_may_start(struct span line)
-{
-    static const char shape[] = "dddd-dd-dd dd:dd:dd";
-    if (line.len < sizeof(shape) - 1)
-        return false;
-    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
-        unsigned char c = (unsigned char)line.p[i];
-        if (shape[i] == 'd' ? (unsigned)(c - '0') > 9u : c != (unsigned char)shape[i])
-            return false;
-    }
-    return true;
-}
-
 const struct log_format fmt_csvlog = {
     .name = "csvlog",
     .description = "PostgreSQL csvlog (log_destination = 'csvlog'), PG 9.0-18",
@@ -785,5 +770,5 @@ const struct log_format fmt_csvlog = {
     .release = csv_release,
     .line = csv_line,
     .finish = csv_finish,
-    .may_start = csv_may_start,
+    .may_start = csv_record_start, /* (the same test that resynchronises the parser) */
 };

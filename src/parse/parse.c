@@ -166,6 +166,22 @@ struct parser *parser_new(const struct parser_opts *o, struct diag *d)
     return parser_new_format(fmt, o, d);
 }
 
+/* The format's state, made new: with what detection noted for it (NULL when forced). */
+static void fmt_state_new(struct parser *p)
+{
+    if (p->fmt_state && p->fmt->release)
+        p->fmt->release(p->fmt_state);
+    p->fmt_state = p->fmt->init ? p->fmt->init(p, p->note.len ? p->note.buf : NULL) : NULL;
+}
+
+/* Empty stats, with the reasons every parser has. */
+static void stats_new(struct parser *p)
+{
+    parse_stats_release(&p->stats);
+    p->stats.foreign.reason = xstrdup("foreign line");
+    p->stats.damage.reason = xstrdup("damaged input");
+}
+
 struct parser *parser_new_format(const struct log_format *fmt, const struct parser_opts *o,
                                  struct diag *d)
 {
@@ -204,11 +220,10 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     sbuf_init(&p->note, 4096);
     sbuf_init(&p->held_text, 0);
     p->next_serial = 1;
-    p->stats.foreign.reason = xstrdup("foreign line");
-    p->stats.damage.reason = xstrdup("damaged input");
+    stats_new(p);
     if (fmt) {
         p->fmt = fmt;
-        p->fmt_state = fmt->init ? fmt->init(p, NULL) : NULL;
+        fmt_state_new(p);
     } else {
         p->detecting = true;
     }
@@ -244,9 +259,7 @@ struct parser *parser_fork(const struct parser *p, struct diag *d)
         /* what detection noted (e.g. the prefix found), as the detecting parser has it */
         if (sbuf_addspan(&f->note, sbuf_span(&p->note)) < 0)
             BUG("parse: note cap");
-        if (f->fmt->release)
-            f->fmt->release(f->fmt_state);
-        f->fmt_state = f->fmt->init ? f->fmt->init(f, f->note.buf) : NULL;
+        fmt_state_new(f);
     }
     return f;
 }
@@ -255,9 +268,7 @@ bool parser_restart(struct parser *p)
 {
     if (!parser_idle(p) || p->qhead < p->qn || p->ev_open)
         return false;
-    parse_stats_release(&p->stats);
-    p->stats.foreign.reason = xstrdup("foreign line");
-    p->stats.damage.reason = xstrdup("damaged input");
+    stats_new(p);
     p->ended = false;
     p->unit = UNIT_NONE;
     p->unit_line = NULL;
@@ -275,9 +286,7 @@ bool parser_restart(struct parser *p)
     p->last_end = p->last_line_no = p->cur_line_no = 0;
     p->qn = p->qhead = 0;
     arena_reset(&p->scratch);
-    if (p->fmt->release)
-        p->fmt->release(p->fmt_state);
-    p->fmt_state = p->fmt->init ? p->fmt->init(p, p->note.len ? p->note.buf : NULL) : NULL;
+    fmt_state_new(p);
     return true;
 }
 
@@ -992,7 +1001,7 @@ static void detect(struct parser *p)
         return;
     }
     p->fmt = formats[best_i];
-    p->fmt_state = p->fmt->init ? p->fmt->init(p, p->note.len ? p->note.buf : NULL) : NULL;
+    fmt_state_new(p);
 }
 
 static void replay_held(struct parser *p, struct span source)
