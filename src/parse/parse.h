@@ -195,9 +195,9 @@ void parser_free(struct parser *p);
  */
 /* The format is known (given or detected) and its files may be parsed in parts. */
 bool parser_splittable(const struct parser *p);
-/* With parser_splittable(): could a record start at this line? A quick guess (csvlog: the
- * line starts with a log time); a part starting at a wrong guess is found out by the
- * previous part not ending there, and parsed again. */
+/* With parser_splittable(): could a record start at this line? A guess (csvlog: a log time and
+ * the columns up to the SQLSTATE, as when resynchronising); a part starting at a wrong guess is
+ * found out by the previous part not ending there, and parsed again. */
 bool parser_may_start(const struct parser *p, struct span line);
 /* Nothing is pending (and detection is over): the checkpoint is the end of the last line
  * fed, with no skip runs. */
