@@ -254,24 +254,67 @@ static int corrupt(struct store *s, int64_t id, const char *why, struct diag *d)
                     (long long)id, why);
 }
 
+/* A row of event_blocks as selected (id, ts_min, ts_max, n, data), and the checks every
+ * reader of a block makes: the row's own figures, the blob's header, and then each event
+ * against them (blk_row_next()), so that a damaged block is an error naming it, whether
+ * it is read for a report or rewritten by expiry. */
+struct blk_row {
+    int64_t id, ts_min, ts_max, n;
+    const void *data;
+    size_t len;
+};
+
+static void blk_row_get(struct blk_row *row, sqlite3_stmt *st)
+{
+    row->id = sqlite3_column_int64(st, 0);
+    row->ts_min = sqlite3_column_int64(st, 1);
+    row->ts_max = sqlite3_column_int64(st, 2);
+    row->n = sqlite3_column_int64(st, 3);
+    row->data = sqlite3_column_blob(st, 4);
+    row->len = (size_t)sqlite3_column_bytes(st, 4);
+}
+
+static int blk_row_open(struct store *s, const struct blk_row *row, struct evblock_reader *rd,
+                        struct diag *d)
+{
+    /* id: the events' ids are id * SIFT_MAX_EVBLOCK_EVENTS + place (store_events()) */
+    if (row->id <= 0 || row->id > INT64_MAX / (int64_t)SIFT_MAX_EVBLOCK_EVENTS || row->n <= 0 ||
+        row->n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || row->ts_min > row->ts_max)
+        return corrupt(s, row->id, "bad row", d);
+    if (evblock_open(rd, row->data, row->len) < 0)
+        return corrupt(s, row->id, "unknown version or bad header", d);
+    if (rd->ts_min != row->ts_min)
+        return corrupt(s, row->id, "oldest time differs from the row's", d);
+    return 0;
+}
+
+/* The event after @i others: 1 (in *x), 0 at the end of the blob, -1 (@d) damaged. */
+static int blk_row_next(struct store *s, const struct blk_row *row, struct evblock_reader *rd,
+                        int64_t i, struct evblock_event *x, struct diag *d)
+{
+    int rc = evblock_next(rd, x);
+    if (rc == 0)
+        return 0;
+    if (rc < 0 || i >= row->n)
+        return corrupt(s, row->id, rc < 0 ? "bad event" : "more events than the row says", d);
+    if (x->ts > row->ts_max)
+        return corrupt(s, row->id, "an event after the row's newest time", d);
+    if (!(x->present & (UINT32_C(1) << EVB_KIND)))
+        return corrupt(s, row->id, "an event without a kind", d);
+    return 1;
+}
+
 /* One block of the window: every event checked, the wanted ones kept (or counted). */
 static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct diag *d)
 {
-    int64_t id = sqlite3_column_int64(st, 0);
-    int64_t ts_min = sqlite3_column_int64(st, 1), ts_max = sqlite3_column_int64(st, 2);
-    int64_t n = sqlite3_column_int64(st, 3);
-    const void *p = sqlite3_column_blob(st, 4);
-    size_t len = (size_t)sqlite3_column_bytes(st, 4);
+    struct blk_row row;
+    blk_row_get(&row, st);
+    int64_t id = row.id, n = row.n;
+    size_t len = row.len;
     struct evblock_reader rd;
 
-    /* id: the events' ids are id * SIFT_MAX_EVBLOCK_EVENTS + place (store_events()) */
-    if (id <= 0 || id > INT64_MAX / (int64_t)SIFT_MAX_EVBLOCK_EVENTS || n <= 0 ||
-        n > (int64_t)SIFT_MAX_EVBLOCK_EVENTS || ts_min > ts_max)
-        return corrupt(s, id, "bad row", d);
-    if (evblock_open(&rd, p, len) < 0)
-        return corrupt(s, id, "unknown version or bad header", d);
-    if (rd.ts_min != ts_min)
-        return corrupt(s, id, "oldest time differs from the row's", d);
+    if (blk_row_open(s, &row, &rd, d) < 0)
+        return -1;
     sc->kind_ptr = NULL; /* a pointer into the previous block's memory means nothing here */
     uint32_t blk = UINT32_MAX;
     if (!sc->counts) { /* the block is read again to emit its events: keep a copy */
@@ -281,22 +324,18 @@ static int scan_block(struct store *s, struct scan *sc, sqlite3_stmt *st, struct
         b->id = id;
         b->len = len;
         b->data = xmalloc(len);
-        memcpy(b->data, p, len);
+        memcpy(b->data, row.data, len);
         if (evblock_open(&rd, b->data, len) < 0)
             BUG("evblock_open of a copy");
     }
     int64_t i = 0;
     for (;; i++) {
         size_t off = rd.pos;
-        int rc = evblock_next(&rd, sc->x);
+        int rc = blk_row_next(s, &row, &rd, i, sc->x, d);
+        if (rc < 0)
+            return -1;
         if (rc == 0)
             break;
-        if (rc < 0 || i >= n)
-            return corrupt(s, id, rc < 0 ? "bad event" : "more events than the row says", d);
-        if (sc->x->ts > ts_max)
-            return corrupt(s, id, "an event after the row's newest time", d);
-        if (!(sc->x->present & (UINT32_C(1) << EVB_KIND)))
-            return corrupt(s, id, "an event without a kind", d);
         uint32_t bit = 0;
         if (!wanted(sc, sc->x, &bit))
             continue;
@@ -416,18 +455,18 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
     /* Blocks straddling the cut-off lose their old events (rewritten under the same id,
      * so the order of what stays is unchanged). Read them all first: the table is
      * written below. */
-    struct blk *cut = NULL;
-    size_t n_cut = 0, a_cut = 0;
+    struct blk_row *rows = NULL;
+    size_t n_cut = 0, a_rows = 0;
     st = store_stmt(s, SQL_EXPIRE_EVB_CUT);
     sqlite3_bind_int64(st, 1, before_us);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        XGROW(cut, n_cut + 1, a_cut);
-        struct blk *b = &cut[n_cut++];
-        b->id = sqlite3_column_int64(st, 0);
-        b->len = (size_t)sqlite3_column_bytes(st, 4);
-        b->data = xmalloc(b->len + 1);
-        if (b->len)
-            memcpy(b->data, sqlite3_column_blob(st, 4), b->len);
+        XGROW(rows, n_cut + 1, a_rows);
+        struct blk_row *row = &rows[n_cut++];
+        blk_row_get(row, st);
+        void *copy = xmalloc(row->len + 1);
+        if (row->len)
+            memcpy(copy, row->data, row->len);
+        row->data = copy;
     }
     sqlite3_reset(st);
     int ret = 0;
@@ -436,50 +475,55 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
     struct evblock_event *x = xmalloc(sizeof(*x));
     struct evblock_enc enc;
     evblock_enc_init(&enc);
+    /* One pass per block, with the checks of a read: the events kept are re-encoded from
+     * the first one's time, and an older one kept after it moves the base down
+     * (evblock_enc_rebase(): the blob is then as if started at the oldest). */
     for (size_t i = 0; i < n_cut && !ret; i++) {
+        const struct blk_row *row = &rows[i];
         struct evblock_reader rd;
-        int64_t ts_min = INT64_MAX;
         uint32_t kinds = 0;
-        /* first pass: the oldest event kept */
-        if (evblock_open(&rd, cut[i].data, cut[i].len) < 0) {
-            ret = corrupt(s, cut[i].id, "unknown version or bad header", d);
+        uint64_t gone = 0;
+        bool started = false;
+        int64_t k = 0;
+        if ((ret = blk_row_open(s, row, &rd, d)) < 0)
             break;
-        }
-        while ((rc = evblock_next(&rd, x)) == 1)
-            if (x->ts >= before_us && x->ts < ts_min)
-                ts_min = x->ts;
-        if (rc < 0) {
-            ret = corrupt(s, cut[i].id, "bad event", d);
-            break;
-        }
-        if (evblock_open(&rd, cut[i].data, cut[i].len) < 0)
-            BUG("event block read twice differs");
-        evblock_enc_start(&enc, ts_min == INT64_MAX ? before_us : ts_min);
-        while (evblock_next(&rd, x) == 1) {
+        for (;; k++) {
+            if ((rc = blk_row_next(s, row, &rd, k, x, d)) <= 0) {
+                ret = rc;
+                break;
+            }
             if (x->ts < before_us) {
-                if (removed)
-                    (*removed)++;
+                gone++;
                 continue;
             }
-            if (!(x->present & (UINT32_C(1) << EVB_KIND))) { /* kind_bit() reads it */
-                ret = corrupt(s, cut[i].id, "an event without a kind", d);
+            if (!started) {
+                evblock_enc_start(&enc, x->ts);
+                started = true;
+            } else if (x->ts < enc.ts_min && evblock_enc_rebase(&enc, x->ts) < 0) {
+                ret = corrupt(s, row->id, "cannot re-encode", d);
                 break;
             }
             if (evblock_enc_add(&enc, x) < 0) { /* it fitted before */
-                ret = corrupt(s, cut[i].id, "cannot re-encode", d);
+                ret = corrupt(s, row->id, "cannot re-encode", d);
                 break;
             }
             kinds |= kind_bit(&x->c[EVB_KIND]);
         }
         if (ret)
             break;
-        if (!enc.n) { /* nothing newer after all (the row's ts_max was wrong) */
-            ret = corrupt(s, cut[i].id, "no event at the row's newest time", d);
+        if (k != row->n) {
+            ret = corrupt(s, row->id, "fewer events than the row says", d);
             break;
         }
+        if (!started) { /* nothing newer after all (the row's ts_max was wrong) */
+            ret = corrupt(s, row->id, "no event at the row's newest time", d);
+            break;
+        }
+        if (removed)
+            *removed += gone;
         struct span blob = evblock_enc_blob(&enc);
         st = store_stmt(s, SQL_EVB_UPDATE);
-        sqlite3_bind_int64(st, 1, cut[i].id);
+        sqlite3_bind_int64(st, 1, row->id);
         sqlite3_bind_int64(st, 2, enc.ts_min);
         sqlite3_bind_int64(st, 3, enc.ts_max);
         sqlite3_bind_int64(st, 4, (int64_t)enc.n);
@@ -494,8 +538,8 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
     evblock_enc_release(&enc);
     free(x);
     for (size_t i = 0; i < n_cut; i++)
-        free(cut[i].data);
-    free(cut);
+        free((void *)rows[i].data);
+    free(rows);
     return ret;
 }
 

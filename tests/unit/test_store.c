@@ -1295,6 +1295,36 @@ static void test_hostile_event_block_expiry(void)
     CHECK(store_rollup(s, T0, &rs, &d) < 0);
     CHECK(strstr(d.msg, "event block 1 is corrupt") != NULL);
     store_close(s);
+
+    /* A row whose count is not its blob's: expiry checks it as reads do (the count of
+     * events removed must not be made of a wrong row), and removes nothing. */
+    static const struct {
+        const char *sql, *why;
+    } wrong_n[] = {
+        { "UPDATE event_blocks SET n = n + 1", "fewer events than the row says" },
+        { "UPDATE event_blocks SET n = n - 1", "more events than the row says" },
+        { "UPDATE event_blocks SET ts_max = ts_max - 1", "an event after the row's newest time" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(wrong_n); i++) {
+        new_path(path, sizeof(path));
+        d = (struct diag)DIAG_INIT;
+        CHECK(store_open(&s, path, &o, &d) == 0);
+        for (int k = 0; k < 3; k++) {
+            struct event ev;
+            event_clear(&ev);
+            ev.ts_us = cut + (k - 1) * MIN; /* one before the cut-off, two after */
+            ev.kind = EV_CHECKPOINT;
+            store_add(s, &ev);
+        }
+        CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+        CHECK(sqlite3_exec(store_sqlite(s), wrong_n[i].sql, NULL, NULL, NULL) == SQLITE_OK);
+        memset(&rs, 0, sizeof(rs));
+        CHECK(store_rollup(s, T0, &rs, &d) < 0);
+        CHECK(strstr(d.msg, "event block 1 is corrupt") != NULL);
+        CHECK(strstr(d.msg, wrong_n[i].why) != NULL);
+        CHECK_EQ_U64(rs.events, 0);
+        store_close(s);
+    }
 }
 
 /* ---- report reads ---- */
