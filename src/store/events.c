@@ -549,7 +549,7 @@ int evblocks_expire(struct store *s, int64_t before_us, uint64_t *removed, struc
     "ts, kind, severity, sqlstate, database, username, application, pid, fingerprint,"      \
     " message, detail, wait_ms, lock_mode, lock_object, temp_bytes, temp_path, buffers,"    \
     " write_s, sync_s, total_s, cause, relation, tuples_removed, tuples_remain, elapsed_s," \
-    " host, step, lock_holders, lock_queue, blocker_pid, distance_kb, port, src"
+    " host, step, lock_holders, lock_queue, blocker_pid, distance_kb, port, src, id"
 
 static int mig_err(sqlite3 *db, struct diag *d)
 {
@@ -557,9 +557,18 @@ static int mig_err(sqlite3 *db, struct diag *d)
 }
 
 /* The row's columns as an event: each value read as its column's declared type (what
- * the old reader did: sqlite3_column_int64/double/text). */
-static void mig_cells(sqlite3_stmt *st, struct evblock_event *x)
+ * the old reader did: sqlite3_column_int64/double/text). Returns -1 (@d) for a row whose
+ * time is not a number (a store edited by hand: the old reader would have read 0 or the
+ * text's leading digits). */
+static int mig_cells(sqlite3_stmt *st, struct evblock_event *x, struct diag *d)
 {
+    int type = sqlite3_column_type(st, 0);
+    if (type != SQLITE_INTEGER && type != SQLITE_FLOAT)
+        return diag_set(d, DIAG_DB,
+                        "cannot convert events into blocks: event row %lld has a time (ts) "
+                        "that is not a number but %s",
+                        (long long)sqlite3_column_int64(st, EVB_NCOLS + 1),
+                        type == SQLITE_TEXT ? "text" : type == SQLITE_BLOB ? "a blob" : "NULL");
     x->ts = sqlite3_column_int64(st, 0);
     x->present = 0;
     x->src_split = false;
@@ -577,6 +586,7 @@ static void mig_cells(sqlite3_stmt *st, struct evblock_event *x)
             break;
         }
     }
+    return 0;
 }
 
 int evblocks_migrate(sqlite3 *db, struct diag *d)
@@ -621,7 +631,10 @@ int evblocks_migrate(sqlite3 *db, struct diag *d)
         sqlite3_bind_int64(srows, 2, upto);
         int rc;
         while ((rc = sqlite3_step(srows)) == SQLITE_ROW) {
-            mig_cells(srows, x);
+            if (mig_cells(srows, x, d) < 0) {
+                sqlite3_reset(srows);
+                goto out;
+            }
             if (!(x->present & (UINT32_C(1) << EVB_KIND)))
                 continue; /* NOT NULL in the old table */
             if (block_add(db, sins, &enc, &kinds, x, kind_bit(&x->c[EVB_KIND]), ts_min, d) < 0) {

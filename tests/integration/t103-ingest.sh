@@ -80,6 +80,17 @@ for args in "--limit 0" "--limit 5" "--kind error,connection --limit 3" "--datab
 done
 (($(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks') > 100)) ||
   fail "too few events to test the upgrade"
+# A version-5 row whose time is text (a store edited by hand) stops the upgrade with an
+# error naming the row; the store stays at version 5, unchanged.
+cp ref.db v5t.db
+"$SIFT_TEST_TOOL" events-downgrade v5t.db
+"$SIFT_TEST_TOOL" plan-calls-downgrade v5t.db
+bad_id=$(PGSIFT_DB=v5t.db store_query "SELECT id FROM events ORDER BY id LIMIT 1 OFFSET 3")
+PGSIFT_DB=v5t.db store_query "UPDATE events SET ts = 'yesterday' WHERE id = $bad_id"
+out=$(PGSIFT_DB=v5t.db "$PGSIFT" -q ingest "$csv" 2>&1) && fail "a text time was upgraded: $out"
+expect_contains "$out" "event row $bad_id has a time (ts) that is not a number but text"
+expect_eq "a failed upgrade changes nothing" "5 yesterday" \
+  "$(PGSIFT_DB=v5t.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || ts FROM events WHERE id = $bad_id")"
 # A damaged block is an error naming it, never a crash or a silent gap.
 cp ref.db bad.db
 PGSIFT_DB=bad.db store_query "UPDATE event_blocks SET data = substr(data, 1, length(data) / 2) WHERE id = 1"
