@@ -1306,7 +1306,7 @@ bool parser_severity(struct span s, enum event_severity *out)
         *out = SEV_LOG;
         return true;
     }
-    if (s.len == 5 && memcmp(s.p, "ERROR", 5) == 0) {
+    if (span_eq_lit(s, "ERROR")) {
         *out = SEV_ERROR;
         return true;
     }

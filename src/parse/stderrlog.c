@@ -365,7 +365,7 @@ static struct span fld(const struct srec *r, const char *t, enum lp_field f)
 /* %u %d %a print "[unknown]" before authentication where csvlog/jsonlog print nothing. */
 static struct span name_field(struct span s)
 {
-    if (!s.p || s.len == 0 || (s.len == 9 && s.p[0] == '[' && memcmp(s.p, "[unknown]", 9) == 0))
+    if (!s.p || s.len == 0 || span_eq_lit(s, "[unknown]"))
         return SPAN_NULL;
     return s;
 }

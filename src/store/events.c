@@ -568,7 +568,9 @@ static int mig_cells(sqlite3_stmt *st, struct evblock_event *x, struct diag *d)
                         "cannot convert events into blocks: event row %lld has a time (ts) "
                         "that is not a number but %s",
                         (long long)sqlite3_column_int64(st, EVB_NCOLS + 1),
-                        type == SQLITE_TEXT ? "text" : type == SQLITE_BLOB ? "a blob" : "NULL");
+                        type == SQLITE_TEXT   ? "text"
+                        : type == SQLITE_BLOB ? "a blob"
+                                              : "NULL");
     x->ts = sqlite3_column_int64(st, 0);
     x->present = 0;
     x->src_split = false;
