@@ -370,7 +370,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         ingest_result_init(&ir.jobs[i].res);
     }
-    uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0;
+    uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0, empty = 0;
     size_t nothing = 0, with_events = 0;
     struct sbuf first_diag = SBUF_INIT;
     int64_t t0 = clock_mono_ns();
@@ -437,6 +437,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         rejects += r->stats.rejects;
         if (r->bytes)
             read_sources++;
+        else if (r->how == STORE_RESUME_NEW)
+            empty++; /* never read before, and nothing in it */
         else
             unchanged++;
         if (r->stats.events)
@@ -502,7 +504,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                   tot.fingerprints, tot.fingerprints == 1 ? "" : "s", tot.events,
                   tot.events == 1 ? "" : "s", rejects, (double)bytes / 1e6, secs,
                   secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
-        (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0)) {
+        (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0) ||
+        (empty && sbuf_addf(&sum, "; %" PRIu64 " empty", empty) < 0)) {
         /* unbounded */
     }
     log_note("%s", sum.buf);

@@ -29,6 +29,12 @@ want=$(PGSIFT_DB=sum.db store_query "SELECT (SELECT sum(count) FROM record_stats
   (SELECT count(*) FROM queries) || ' fingerprints, ' ||
   (SELECT sum(n) FROM event_blocks) || ' events, 0 rejected'")
 expect_contains "$(cat sum.txt)" "ingested $want ("
+# Again, with an empty file beside: the two read before are unchanged, the new empty one
+# is called empty (not unchanged: it was never read).
+: >empty.csv
+PGSIFT_DB=sum.db "$PGSIFT" ingest "$csv" "$F"/text-plans/postgresql.csv empty.csv 2>sum2.txt
+expect_contains "$(cat sum2.txt)" "ingested 0 records from 0 sources"
+expect_contains "$(cat sum2.txt)" "; 2 unchanged; 1 empty"
 
 # --progress (forced: stderr is not a terminal here): a bar with the share of the files'
 # bytes and an ETA once a file is done; none of it for standard input (size unknown).
