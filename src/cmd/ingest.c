@@ -22,12 +22,14 @@
 #include "cmd/ingest.h"
 #include "core/clock.h"
 #include "core/limits.h"
+#include "core/tailbuf.h"
 #include "core/varint.h"
 #include "core/xalloc.h"
 #include "pipeline.h"
 
-/* Bytes of fed lines kept for marks: the commit offset is the start of the oldest
- * record still waiting for continuation lines, normally within the last few lines. */
+/* Bytes of fed lines kept for marks (at least this many, core/tailbuf.h): the commit
+ * offset is the start of the oldest record still waiting for continuation lines,
+ * normally within the last few lines. */
 #define RING_KEEP ((size_t)4 << 20)
 
 void ingest_result_init(struct ingest_result *r)
@@ -345,9 +347,8 @@ struct run {
     bool started;  /* a line was fed */
     bool use_ring; /* compressed: keep the last lines' bytes for marks */
     struct reader rd;
-    struct sbuf ring; /* decoded bytes [ring_base, ring_base + ring.len) */
-    uint64_t ring_base;
-    struct sbuf head; /* decoded bytes [0, head.len) */
+    struct tailbuf ring; /* the last decoded bytes (use_ring) */
+    struct sbuf head;    /* decoded bytes [0, head.len) */
     struct sbuf blob, mark;
     uint64_t fed_end, commit_fed;
     uint64_t end_hint; /* a plain regular file: its size when opened (0: unknown) */
@@ -372,34 +373,28 @@ static int sink(void *ctx, struct event *ev, struct diag *d)
     return 0;
 }
 
-static void ring_reset(struct run *r, uint64_t base)
-{
-    sbuf_reset(&r->ring);
-    r->ring_base = base;
-}
-
 static void feed_ring(struct run *r, const struct input_line *ln)
 {
     uint64_t nl = ln->end - ln->offset - ln->text.len;
-    if (ln->offset != r->ring_base + r->ring.len || ln->truncated || nl > 2) {
-        ring_reset(r, ln->end); /* cannot reproduce these bytes: re-read if needed */
+    if (ln->offset != tailbuf_end(&r->ring) || ln->truncated || nl > 2) {
+        tailbuf_reset(&r->ring, ln->end); /* cannot reproduce these bytes: re-read if needed */
         return;
     }
-    if (sbuf_addspan(&r->ring, ln->text) < 0 || (nl == 2 && sbuf_addch(&r->ring, '\r') < 0) ||
-        (nl >= 1 && sbuf_addch(&r->ring, '\n') < 0)) {
-        ring_reset(r, ln->end);
+    if (tailbuf_add(&r->ring, ln->text.p, ln->text.len) < 0 ||
+        (nl && tailbuf_add(&r->ring, "\r\n" + (2 - nl), nl) < 0)) {
+        tailbuf_reset(&r->ring, ln->end);
         return;
-    }
-    if (r->ring.len > 2 * RING_KEEP) {
-        size_t drop = r->ring.len - RING_KEEP;
-        sbuf_consume(&r->ring, drop);
-        r->ring_base += drop;
     }
     /* The stream's first bytes, while the ring still starts at 0. */
-    if (r->head.len < SIFT_SOURCE_HEAD_BYTES && r->ring_base == 0 && r->ring.len > r->head.len) {
-        size_t n = r->ring.len < SIFT_SOURCE_HEAD_BYTES ? r->ring.len : SIFT_SOURCE_HEAD_BYTES;
-        if (sbuf_add(&r->head, r->ring.buf + r->head.len, n - r->head.len) < 0)
+    uint64_t end = tailbuf_end(&r->ring);
+    if (r->head.len < SIFT_SOURCE_HEAD_BYTES && tailbuf_start(&r->ring) == 0 && end > r->head.len) {
+        size_t n = end < SIFT_SOURCE_HEAD_BYTES ? (size_t)end : SIFT_SOURCE_HEAD_BYTES;
+        struct sbuf tmp = SBUF_INIT; /* (not used: the first bytes are in one buffer) */
+        struct span add;
+        if (!tailbuf_get(&r->ring, r->head.len, n - r->head.len, &tmp, &add) ||
+            sbuf_addspan(&r->head, add) < 0)
             BUG("head buffer cap");
+        sbuf_release(&tmp);
     }
 }
 
@@ -672,9 +667,7 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
         return diag_set(d, DIAG_LIMIT, "parser checkpoint of '%s' too large", r->path);
     size_t ml = cp.offset < SIFT_SOURCE_MARK_BYTES ? (size_t)cp.offset : SIFT_SOURCE_MARK_BYTES;
     uint64_t from = cp.offset - ml;
-    if (from >= r->ring_base && cp.offset <= r->ring_base + r->ring.len) {
-        r->pos.mark = span_make(r->ring.buf + (from - r->ring_base), ml);
-    } else {
+    if (!tailbuf_get(&r->ring, from, ml, &r->mark, &r->pos.mark)) {
         sbuf_reset(&r->mark);
         if (sbuf_grow(&r->mark, ml) < 0)
             BUG("mark buffer cap");
@@ -899,7 +892,7 @@ out:
 static void run_release(struct run *r)
 {
     reader_close(&r->rd);
-    sbuf_release(&r->ring);
+    tailbuf_release(&r->ring);
     sbuf_release(&r->head);
     sbuf_release(&r->blob);
     sbuf_release(&r->mark);
@@ -913,6 +906,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
                   struct ingest_result *res, struct diag *d)
 {
     struct run r = { .s = s, .o = o, .res = res, .path = path, .b = store_batch_new(s) };
+    tailbuf_init(&r.ring, RING_KEEP);
     struct store_resume rs;
     struct parse_skip *skip = NULL;
     size_t nskip = 0;
@@ -994,8 +988,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         }
         if (sbuf_add(&r.head, r.rd.head.buf, hl) < 0)
             BUG("head buffer cap");
-        r.ring_base = rs.offset - rs.mark.len;
-        if (sbuf_addspan(&r.ring, sbuf_span(&rs.mark)) < 0)
+        tailbuf_reset(&r.ring, rs.offset - rs.mark.len);
+        if (tailbuf_add(&r.ring, rs.mark.buf, rs.mark.len) < 0)
             BUG("ring buffer cap");
         /* Nothing new in an unchanged plain file: do not even open it. */
         if (rs.how != STORE_RESUME_NEW && probe.size != UINT64_MAX && probe.size == rs.offset &&
