@@ -117,7 +117,9 @@ uint64_t pipeline_feed(struct input *in, struct parser *p, struct input_line *ln
 struct pipeline_par;
 
 struct pipeline_par_opts {
-    const char *path;                 /* a plain regular file */
+    const char *path; /* a plain regular file */
+    bool have_fd;     /* read this open descriptor of it instead of the path */
+    int fd;
     const char *name;                 /* shown in events and samples; NULL: path */
     const char *format, *prefix, *tz; /* as for pipeline_opts */
     /* Start here: a checkpoint without skip runs (start_line 0: the beginning). */
@@ -157,11 +159,11 @@ struct pipeline_part {
     struct pipeline_part *next_free;
 };
 
-/* Start the workers. The file is opened once here: every part reads that file, even if
- * the path is renamed or replaced meanwhile (logrotate). Returns 0 and *out; 1 and *out NULL when
- * the source is not for this (not a plain regular file of at least two parts, a format that is not
- * splittable, SIFT_NO_MMAP=1, fewer than two workers): read it with pipeline_run(); -1 + @d (a bad
- * option, the file unreadable). */
+/* Start the workers. The file is opened once here (or o->fd duplicated): every part reads
+ * that file, even if the path is renamed or replaced meanwhile (logrotate). Returns 0 and *out; 1
+ * and *out NULL when the source is not for this (not a plain regular file of at least two parts, a
+ * format that is not splittable, SIFT_NO_MMAP=1, fewer than two workers): read it with
+ * pipeline_run(); -1 + @d (a bad option, the file unreadable). */
 int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **out, struct diag *d);
 /* The next part: 0 and *part (free it with pipeline_part_free()), 1 after the last one, or
  * -1 + @d (the file could not be read: nothing of that part is handed out). */

@@ -426,7 +426,7 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
     const char *env = getenv("SIFT_NO_MMAP");
     if (o->workers < 2 || (env && !strcmp(env, "1")))
         return 1;
-    int fd = open(o->path, O_RDONLY | O_CLOEXEC);
+    int fd = o->have_fd ? fcntl(o->fd, F_DUPFD_CLOEXEC, 3) : open(o->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return 1; /* pipeline_run() says why */
     struct stat st;

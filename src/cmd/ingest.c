@@ -927,6 +927,26 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
             goto out;
         }
+        if (!o->have_fd && S_ISREG(st.st_mode)) {
+            /* A plain file is opened once: the probe, the marks and heads of the commits
+             * and the parsing all read this file, even when logrotate renames it and puts
+             * a new one at @path meanwhile (the position saved must be this file's). */
+            int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+            if (fd < 0 || fstat(fd, &st) < 0) {
+                diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+                if (fd >= 0)
+                    close(fd);
+                goto out;
+            }
+            int fl = fcntl(fd, F_GETFL);
+            if (S_ISREG(st.st_mode) && !input_fd_is_gzip(fd) && fl >= 0 &&
+                fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
+                r.rd.fd = fd;
+                r.rd.own_fd = true;
+            } else {
+                close(fd); /* gzip (read by name: zlib) or no longer a plain file */
+            }
+        }
         bool gz = source_is_gzip(o, path);
         map = o->map && !o->have_fd && !o->follow && !gz && S_ISREG(st.st_mode) &&
               (uint64_t)st.st_size >= INPUT_MAP_MIN_BYTES;
@@ -1015,8 +1035,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .hold_partial = r.positioned && !o->final && !source_is_gzip(o, path),
         .line_done = line_done,
         .follow = o->follow,
-        .have_fd = o->have_fd,
-        .fd = o->fd,
+        .have_fd = o->have_fd || r.rd.own_fd,
+        .fd = o->have_fd ? o->fd : r.rd.fd,
         .chunk_bytes = o->chunk_bytes,
         .nz = o->nz,
     };
@@ -1025,6 +1045,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     if (map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop) {
         struct pipeline_par_opts ppo = {
             .path = path,
+            .have_fd = r.rd.own_fd,
+            .fd = r.rd.fd,
             .format = o->format,
             .prefix = o->prefix,
             .tz = o->tz,

@@ -1120,6 +1120,7 @@ struct cut {
     const char *path;
     uint64_t after, to; /* truncate to @to once @after bytes were read */
     uint64_t at;        /* bytes read when it was truncated (0: not yet) */
+    const char *rotate; /* instead: rename path to path.1 and this file to path */
 };
 
 static void cut_progress(void *ctx, const char *name, uint64_t bytes)
@@ -1128,6 +1129,16 @@ static void cut_progress(void *ctx, const char *name, uint64_t bytes)
     (void)name;
     if (c->at || bytes < c->after)
         return;
+    if (c->rotate) {
+        char old[4096];
+        snprintf(old, sizeof(old), "%s.1", c->path);
+        if (rename(c->path, old) != 0 || rename(c->rotate, c->path) != 0) {
+            perror("rename");
+            exit(1);
+        }
+        c->at = bytes;
+        return;
+    }
     if (truncate(c->path, (off_t)c->to) != 0) {
         perror("truncate");
         exit(1);
@@ -1135,22 +1146,26 @@ static void cut_progress(void *ctx, const char *name, uint64_t bytes)
     c->at = bytes;
 }
 
-/* ingest-cut --db PATH [--async] [--parts BYTES] [--batch BYTES] FILE AFTER TO: `pgsift
- * ingest FILE` (csvlog, the file mapped; --parts: parsed in parts of BYTES on two threads,
- * as -j 2 does) in this process, truncating FILE to TO bytes at the first progress report
- * (every 16384 lines, or every part) after AFTER bytes. Prints "cut_at=N" (bytes read
- * when cut), then "ok" or "failed: <message>"; exit 0 either way (1: setup failed). */
+/* ingest-cut --db PATH [--async] [--parts BYTES] [--batch BYTES] [--rotate NEW] FILE AFTER
+ * TO: `pgsift ingest FILE` (csvlog, the file mapped; --parts: parsed in parts of BYTES on
+ * two threads, as -j 2 does) in this process, truncating FILE to TO bytes at the first
+ * progress report (every 16384 lines, or every part) after AFTER bytes (--rotate: instead
+ * FILE is renamed to FILE.1 and NEW to FILE there, as logrotate does). Prints "cut_at=N"
+ * (bytes read when cut), then "ok" or "failed: <message>"; exit 0 either way (1: setup
+ * failed). */
 static int cmd_ingest_cut(int argc, char **argv)
 {
     const char *db = getenv("PGSIFT_DB");
     bool async = false;
     long batch = 400000, parts = 0;
+    const char *rotate = NULL;
     const struct opt opts[] = {
         OPT_STRING_(0, "db", &db, "PATH", "store (default $PGSIFT_DB)"),
         OPT_BOOL_(0, "async", &async, "commit in a second thread (ingest -j 2)"),
         OPT_LONG_(0, "parts", &parts, "BYTES", "parse in parts of BYTES on two threads", 1,
                   1L << 30),
         OPT_LONG_(0, "batch", &batch, "BYTES", "batch size", 1, 1L << 30),
+        OPT_STRING_(0, "rotate", &rotate, "NEW", "rename FILE to FILE.1 and NEW to FILE"),
         OPT_END_(),
     };
     struct diag d = DIAG_INIT;
@@ -1163,7 +1178,8 @@ static int cmd_ingest_cut(int argc, char **argv)
     }
     struct cut c = { .path = argv[1],
                      .after = strtoull(argv[2], NULL, 10),
-                     .to = strtoull(argv[3], NULL, 10) };
+                     .to = strtoull(argv[3], NULL, 10),
+                     .rotate = rotate };
     struct store *s;
     if (store_open(&s, db, &(struct store_opts){ 0 }, &d) < 0) {
         fprintf(stderr, "ingest-cut: %s\n", d.msg);
