@@ -17,6 +17,8 @@
 #include <zlib.h>
 
 #include "check.h"
+#define TEST_RNG32_SEED 12345u
+#include "rng.h"
 #define TMPFILES_TEMPLATE "/tmp/sift-input-gz.XXXXXX"
 #include "tmpfiles.h"
 #include "core/compat.h"
@@ -36,15 +38,6 @@ static unsigned char *slurp_file(const char *path, size_t *n)
     if (f)
         fclose(f);
     return p;
-}
-
-static uint32_t rng = 12345;
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13; /* xorshift32: no short cycles in the low bits */
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return rng % n;
 }
 
 /* @lines lines of 0..@maxlen bytes drawn from 64 symbols (so they do not compress much:

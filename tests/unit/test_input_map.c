@@ -16,20 +16,12 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "rng.h"
 #define TMPFILES_TEMPLATE "/tmp/sift-inmap.XXXXXX"
 #include "tmpfiles.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
 #include "input/input.h"
-
-static uint32_t rng = 2463534242u;
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return n ? rng % n : 0;
-}
 
 /* Random lines: empty ones, "\r\n" endings, and (when @tail) a last line without "\n". */
 static void make_random(struct sbuf *s, size_t lines, uint32_t maxlen, bool tail)

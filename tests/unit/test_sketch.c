@@ -3,27 +3,14 @@
 #include <string.h>
 
 #include "check.h"
+#define TEST_RNG64_SEED 0x9e3779b97f4a7c15u
+#include "rng.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "store/sketch.h"
 
 /* Relative error allowed: alpha plus floating-point slack at bucket edges. */
 #define TOL (SKETCH_ALPHA * (1 + 1e-9))
-
-static uint64_t rng = 0x9e3779b97f4a7c15u;
-
-static uint64_t next_u64(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static double uniform(void) /* (0, 1) */
-{
-    return ((double)(next_u64() >> 11) + 0.5) / 9007199254740992.0;
-}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -100,7 +87,7 @@ static void test_quantiles_heavy_tailed(void)
     check_quantiles(v, n, "pareto");
     /* Values as PostgreSQL logs them: milliseconds with 3 decimals, many ties. */
     for (size_t i = 0; i < n; i++)
-        v[i] = (double)(next_u64() % 5000) / 1000.0;
+        v[i] = (double)(rnd64() % 5000) / 1000.0;
     check_quantiles(v, n, "µs grid with zeros");
     free(v);
 }
@@ -157,7 +144,7 @@ static void test_merge_equals_union(void)
         sketch_clear(&a);
         sketch_clear(&b);
         sketch_clear(&all);
-        int na = (int)(next_u64() % 300), nb = (int)(next_u64() % 300);
+        int na = (int)(rnd64() % 300), nb = (int)(rnd64() % 300);
         for (int i = 0; i < na; i++) {
             double v = round % 5 == 0 ? 0 : exp(8 * uniform() - 3);
             sketch_add(&a, v);
@@ -287,9 +274,9 @@ static void test_hostile_blobs(void)
     /* Random garbage. */
     unsigned char junk[64];
     for (int i = 0; i < 20000; i++) {
-        size_t n = next_u64() % sizeof(junk);
+        size_t n = rnd64() % sizeof(junk);
         for (size_t j = 0; j < n; j++)
-            junk[j] = (unsigned char)next_u64();
+            junk[j] = (unsigned char)rnd64();
         if (n)
             junk[0] = 1; /* get past the version byte */
         (void)decode_bytes(junk, n);
@@ -343,7 +330,7 @@ static void test_buckets_exact(void)
 
     memset(want, 0, sizeof(want));
     for (size_t k = 0; k < 20000; k++) {
-        double v = exp((double)((int)(next_u64() % (HI - LO - 2)) + LO + 1) * 0.0200006667 -
+        double v = exp((double)((int)(rnd64() % (HI - LO - 2)) + LO + 1) * 0.0200006667 -
                        0.01 * uniform());
         int32_t i = sketch_index(v);
         CHECK(i > LO && i < HI);

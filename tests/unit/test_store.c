@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "rng.h"
 #include "core/embedded.h"
 #include "core/clock.h"
 #include "core/limits.h"
@@ -297,15 +298,6 @@ static double percentile_cont(double *v, size_t n, double q)
     size_t lo = (size_t)r;
     double f = r - (double)lo;
     return lo + 1 < n ? v[lo] + f * (v[lo + 1] - v[lo]) : v[lo];
-}
-
-static uint64_t rng = 88172645463325252u;
-static double uniform(void)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return ((double)(rng >> 11) + 0.5) / 9007199254740992.0;
 }
 
 /* The acceptance check: p95 per fingerprint from the store is within 1 % of the exact

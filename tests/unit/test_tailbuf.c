@@ -6,17 +6,10 @@
  * ranges outside what is held are refused.
  */
 #include "check.h"
+#define TEST_RNG32_SEED 88172645u
+#include "rng.h"
 #include "core/sbuf.h"
 #include "core/tailbuf.h"
-
-static uint32_t rng = 88172645u;
-static uint32_t rnd(uint32_t n)
-{
-    rng ^= rng << 13;
-    rng ^= rng >> 17;
-    rng ^= rng << 5;
-    return n ? rng % n : 0;
-}
 
 /* The stream's byte at @off (any function of the offset will do). */
 static char byte_at(uint64_t off)
