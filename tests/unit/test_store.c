@@ -719,6 +719,88 @@ static void test_source_identity(void)
     store_close(s);
 }
 
+/* Many streams shorter than the head when committed, each of another length (a
+ * directory of small log files): every one is found again, however many lengths the
+ * store holds (a cap on the distinct lengths looked at forgot the shortest streams,
+ * which were then read again from 0: counted twice). */
+static void test_many_short_streams(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    enum { N = 150 };
+    char *texts[N];
+    struct store_resume r;
+    store_resume_init(&r);
+
+    for (unsigned i = 0; i < N; i++) {
+        size_t len = 100 + (size_t)i * 13; /* all below the head size */
+        CHECK(len < SIFT_SOURCE_HEAD_BYTES);
+        texts[i] = log_text(len, 1000 + i);
+        struct store_source_pos pos = position("small.log", texts[i], 0, len);
+        pos.inode = 1000 + i;
+        struct event ev = duration(T0, "app", "rw", 1, 1.0);
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+    }
+    CHECK_EQ_INT(q_int(s, "SELECT count(DISTINCT head_len) FROM sources"), N);
+    for (unsigned i = 0; i < N; i++) {
+        size_t len = 100 + (size_t)i * 13;
+        struct memfile m = { texts[i], len, 0 };
+        find(s, &m, 1, 1000 + i, &r);
+        CHECK_MSG(r.how == STORE_RESUME_SAME && r.offset == len,
+                  "stream %u (%zu bytes): how %d offset %llu", i, len, (int)r.how,
+                  (unsigned long long)r.offset);
+    }
+    store_resume_release(&r);
+    for (unsigned i = 0; i < N; i++)
+        free(texts[i]);
+    store_close(s);
+}
+
+/* Two readers see the same short file as new, one when it held 2000 bytes, the other
+ * when it held 3000: their heads differ in length (a head is at most the bytes
+ * committed), and the second commit must still be refused, in either order. A file of
+ * other content on the same inode (deleted, inode reused) is another stream. */
+static void test_concurrent_new_short_file(void)
+{
+    char *content = log_text(3000, 7);
+    char *other = log_text(3000, 8);
+    struct event ev = duration(T0, "app", "rw", 1, 1.0);
+
+    for (int order = 0; order < 2; order++) {
+        char path[300];
+        new_path(path, sizeof(path));
+        struct store *s = open_rw(path);
+        struct store_resume r;
+        store_resume_init(&r);
+        struct memfile m = { content, 2000, 0 };
+        find(s, &m, 1, 100, &r);
+        CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+        struct store_source_pos shortp = position("pg.log", content, 0, 2000);
+        struct store_source_pos longp = position("pg.log", content, 0, 3000);
+        shortp.seen_max_id = longp.seen_max_id = r.seen_max_id;
+        struct store_source_pos *first = order ? &longp : &shortp;
+        struct store_source_pos *second = order ? &shortp : &longp;
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, first), STORE_COMMITTED);
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, second), STORE_STALE);
+        CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM sources"), 1);
+        CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
+
+        /* Other content on the same inode, new since we looked: not the same stream. */
+        struct store_source_pos op = position("pg.log", other, 0, 1500);
+        op.seen_max_id = r.seen_max_id;
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, &op), STORE_COMMITTED);
+        store_resume_release(&r);
+        store_close(s);
+    }
+    free(content);
+    free(other);
+}
+
 /* ---- redaction ---- */
 
 static void test_redaction_in_store(void)
@@ -1691,6 +1773,8 @@ TEST_LIST = {
     { "recommit_does_not_double_count", test_recommit_does_not_double_count },
     { "failed_commit_changes_nothing", test_failed_commit_changes_nothing },
     { "source_identity", test_source_identity },
+    { "many_short_streams", test_many_short_streams },
+    { "concurrent_new_short_file", test_concurrent_new_short_file },
     { "redaction_in_store", test_redaction_in_store },
     { "events", test_events },
     { "event_rows_out_of_order", test_event_rows_out_of_order },
