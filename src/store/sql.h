@@ -81,7 +81,8 @@
       " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
       " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14 WHERE id = "   \
       "?15")                                                                                       \
-    X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources ORDER BY head_len DESC")           \
+    X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources WHERE head_len BETWEEN 0 AND ?1"   \
+                         " ORDER BY head_len DESC")                                                \
     X(SQL_SRC_BY_HEAD,                                                                             \
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \

@@ -644,7 +644,10 @@ static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct c
 int store_source_find(struct store *s, const struct store_probe *p, struct store_resume *out,
                       struct diag *d)
 {
-    int64_t lens[64];
+    /* Every distinct head length the probe could match: 0 to SIFT_SOURCE_HEAD_BYTES, so
+     * the array holds them all (a cap forgot the streams committed while shortest, which
+     * were then read again from 0). */
+    int64_t *lens = xmalloc(((size_t)SIFT_SOURCE_HEAD_BYTES + 1) * sizeof(*lens));
     size_t n_lens = 0;
     unsigned char *head = xmalloc(SIFT_SOURCE_HEAD_BYTES);
     unsigned char *mark = xmalloc(SIFT_SOURCE_MARK_BYTES);
@@ -668,10 +671,13 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
     sqlite3_reset(st);
 
     /* Head lengths differ only for streams that were shorter than the head when last
-     * committed: a handful at most. */
+     * committed (a directory of small files holds many). */
     st = store_stmt(s, SQL_SRC_HEAD_LENS);
+    sqlite3_bind_int64(st, 1,
+                       p->size < SIFT_SOURCE_HEAD_BYTES ? (int64_t)p->size
+                                                        : (int64_t)SIFT_SOURCE_HEAD_BYTES);
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_lens < ARRAY_SIZE(lens))
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n_lens <= SIFT_SOURCE_HEAD_BYTES)
         lens[n_lens++] = sqlite3_column_int64(st, 0);
     sqlite3_reset(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -745,6 +751,7 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
     }
     ret = 0;
 out:
+    free(lens);
     free(head);
     free(mark);
     return ret;
