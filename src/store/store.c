@@ -415,16 +415,26 @@ static int check_position(struct store *s, const struct store_source_pos *pos, s
         return -1;
     }
     /* A new stream: if another reader stored the same file since we looked, it is that
-     * reader's now. */
+     * reader's now. A head is at most the bytes committed, so a reader that saw a short
+     * file at another length stored a head of another length: the same stream when one
+     * head starts the other. Ours is compared over the stored length; a stored head longer
+     * than ours cannot be compared here and is taken as the same stream (refusing is safe:
+     * the next run reads the file from the stored position). Another head of the same
+     * file or shorter is other content (the inode reused). */
     sqlite3_stmt *st = store_stmt(s, SQL_SRC_CONCURRENT);
     sqlite3_bind_int64(st, 1, pos->seen_max_id);
     sqlite3_bind_int64(st, 2, (int64_t)pos->dev);
     sqlite3_bind_int64(st, 3, (int64_t)pos->inode);
-    sqlite3_bind_int64(st, 4, (int64_t)pos->head.len);
-    sqlite3_bind_int64(st, 5, (int64_t)hash_span(pos->head));
-    int rc = sqlite3_step(st);
+    int rc, fresh = 1;
+    while (fresh && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t hl = sqlite3_column_int64(st, 0);
+        uint64_t hh = (uint64_t)sqlite3_column_int64(st, 1);
+        if (hl < 0 || (uint64_t)hl > pos->head.len ||
+            XXH3_64bits(pos->head.p ? pos->head.p : "", (size_t)hl) == hh)
+            fresh = 0;
+    }
     sqlite3_reset(st);
-    if (rc == SQLITE_ROW)
+    if (!fresh)
         return 0;
     if (rc == SQLITE_DONE)
         return 1;

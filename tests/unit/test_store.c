@@ -790,7 +790,7 @@ static void test_concurrent_new_short_file(void)
         CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 1);
 
         /* Other content on the same inode, new since we looked: not the same stream. */
-        struct store_source_pos op = position("pg.log", other, 0, 1500);
+        struct store_source_pos op = position("pg.log", other, 0, 3000);
         op.seen_max_id = r.seen_max_id;
         store_add(s, &ev);
         CHECK_EQ_INT(commit(s, &op), STORE_COMMITTED);
