@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -116,6 +117,9 @@ struct reader {
     const char *path;
     int fd;      /* >= 0: a plain file read with pread() (ingest_opts.have_fd, or opened here) */
     bool own_fd; /* fd was opened here (a plain file named by path): closed by reader_close() */
+    /* >= 0: a .gz file opened here, for this reader alone (its file offset is zlib's):
+     * read through it instead of opening @path (reader_close() closes it) */
+    int gz_fd;
     gzFile gz;
     uint64_t pos;
     struct sbuf head; /* decoded bytes [0, head.len) seen, at most SIFT_SOURCE_HEAD_BYTES */
@@ -145,16 +149,21 @@ static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct di
         /* A plain file is read with pread(): through zlib, the first seek of a stream
          * whose kind gzread() has not seen yet reads and drops every byte before it (the
          * mark before a 24 MB commit offset cost 24 MB of reads). */
-        int fd = open(r->path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", r->path);
-        if (!input_fd_is_gzip(fd)) {
-            r->fd = fd;
-            r->own_fd = true;
-            return reader_read(r, off, buf, len, d);
+        if (r->gz_fd >= 0) {
+            r->gz = gzdopen(r->gz_fd, "rb"); /* (owns it now, even on failure) */
+            r->gz_fd = -1;
+        } else {
+            int fd = open(r->path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", r->path);
+            if (!input_fd_is_gzip(fd)) {
+                r->fd = fd;
+                r->own_fd = true;
+                return reader_read(r, off, buf, len, d);
+            }
+            close(fd);
+            r->gz = gzopen(r->path, "rb");
         }
-        close(fd);
-        r->gz = gzopen(r->path, "rb");
         if (!r->gz)
             return diag_errno(d, DIAG_IO, errno ? errno : ENOMEM, "cannot open '%s'", r->path);
         gzbuffer(r->gz, 256 * 1024);
@@ -208,6 +217,9 @@ static void reader_close(struct reader *r)
     if (r->gz)
         gzclose(r->gz);
     r->gz = NULL;
+    if (r->gz_fd >= 0)
+        close(r->gz_fd);
+    r->gz_fd = -1;
     if (r->own_fd)
         close(r->fd);
     r->own_fd = false;
@@ -865,7 +877,7 @@ static bool source_is_gzip(const struct ingest_opts *o, const char *path)
 int ingest_find(struct store *s, const char *path, struct store_resume *out, bool *gz,
                 struct diag *d)
 {
-    struct reader rd = { .path = path, .fd = -1 };
+    struct reader rd = { .path = path, .fd = -1, .gz_fd = -1 };
     struct stat st;
     int ret = -1;
 
@@ -902,6 +914,68 @@ static void run_release(struct run *r)
     store_batch_free(r->spare);
 }
 
+/* A second open file description of the file open as @fd (the reader of a .gz reads
+ * through zlib, which moves its file offset): @path again if it still names that file,
+ * else the file itself through /proc (renamed meanwhile). Returns it, or -1. */
+static int reopen_same(int fd, const char *path, const struct stat *st)
+{
+    char self[64];
+    snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+    const char *names[] = { path, self };
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+        struct stat st2;
+        int fd2 = open(names[i], O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (fd2 < 0)
+            continue;
+        if (fstat(fd2, &st2) == 0 && st2.st_dev == st->st_dev && st2.st_ino == st->st_ino)
+            return fd2;
+        close(fd2);
+    }
+    return -1;
+}
+
+/* A regular file named by @path is opened once (*st becomes its fstat()): the probe, the
+ * marks and heads of the commits and the parsing all read this file, even when logrotate
+ * renames it and puts a new one at @path meanwhile (the position saved must be this
+ * file's). A plain file: rd->fd, pread() by the reader and handed to the pipeline. A .gz
+ * file: *gz_fd for the pipeline, and rd->gz_fd, a second description of the same file,
+ * for the reader. Something that is no longer a regular file is left to be opened by name
+ * (the pipeline says what it is). Returns 0, or -1 + @d. */
+static int open_once(struct reader *rd, const char *path, struct stat *st, int *gz_fd,
+                     struct diag *d)
+{
+    /* O_NONBLOCK: a FIFO put at @path since the stat() must not block the open */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0 || fstat(fd, st) < 0) {
+        diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    int fl = fcntl(fd, F_GETFL);
+    if (!S_ISREG(st->st_mode) || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+        close(fd);
+        return 0;
+    }
+    if (!input_fd_is_gzip(fd)) {
+        rd->fd = fd;
+        rd->own_fd = true;
+        return 0;
+    }
+    int fd2 = reopen_same(fd, path, st);
+    if (fd2 < 0) {
+        close(fd);
+        return diag_errno(d, DIAG_IO, errno ? errno : ENOENT, "cannot open '%s' a second time",
+                          path);
+    }
+    fl = fcntl(fd2, F_GETFL);
+    if (fl >= 0)
+        (void)fcntl(fd2, F_SETFL, fl & ~O_NONBLOCK);
+    *gz_fd = fd;
+    rd->gz_fd = fd2;
+    return 0;
+}
+
 int ingest_source(struct store *s, const struct ingest_opts *o, const char *path,
                   struct ingest_result *res, struct diag *d)
 {
@@ -910,11 +984,14 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     struct store_resume rs;
     struct parse_skip *skip = NULL;
     size_t nskip = 0;
+    int gz_fd = -1; /* a .gz file opened once (open_once()): what the pipeline reads */
+    bool gz = false;
     int ret = -1;
 
     store_resume_init(&rs);
     r.rd.path = path;
     r.rd.fd = -1;
+    r.rd.gz_fd = -1;
     sbuf_init(&r.rd.head, SIFT_SOURCE_HEAD_BYTES);
     sbuf_init(&r.head, SIFT_SOURCE_HEAD_BYTES);
     r.pos.name = path;
@@ -927,27 +1004,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
             goto out;
         }
-        if (!o->have_fd && S_ISREG(st.st_mode)) {
-            /* A plain file is opened once: the probe, the marks and heads of the commits
-             * and the parsing all read this file, even when logrotate renames it and puts
-             * a new one at @path meanwhile (the position saved must be this file's). */
-            int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-            if (fd < 0 || fstat(fd, &st) < 0) {
-                diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
-                if (fd >= 0)
-                    close(fd);
-                goto out;
-            }
-            int fl = fcntl(fd, F_GETFL);
-            if (S_ISREG(st.st_mode) && !input_fd_is_gzip(fd) && fl >= 0 &&
-                fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == 0) {
-                r.rd.fd = fd;
-                r.rd.own_fd = true;
-            } else {
-                close(fd); /* gzip (read by name: zlib) or no longer a plain file */
-            }
-        }
-        bool gz = source_is_gzip(o, path);
+        if (!o->have_fd && S_ISREG(st.st_mode) && open_once(&r.rd, path, &st, &gz_fd, d) < 0)
+            goto out;
+        /* (what was opened, not what @path names by now) */
+        gz = gz_fd >= 0 || (!r.rd.own_fd && source_is_gzip(o, path));
         map = o->map && !o->have_fd && !o->follow && !gz && S_ISREG(st.st_mode) &&
               (uint64_t)st.st_size >= INPUT_MAP_MIN_BYTES;
         if (o->have_fd) {
@@ -1019,6 +1079,9 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         }
     }
     r.fed_end = r.commit_fed = rs.offset;
+    /* Opened and looked up: a progress display names it from now on. */
+    if (o->progress)
+        o->progress(o->progress_ctx, path, 0);
 
     struct pipeline_opts po = {
         .format = o->format,
@@ -1032,11 +1095,13 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .skip = skip,
         .nskip = nskip,
         /* A file may still be written: its last line is read once it is complete. */
-        .hold_partial = r.positioned && !o->final && !source_is_gzip(o, path),
+        .hold_partial = r.positioned && !o->final && !gz,
         .line_done = line_done,
         .follow = o->follow,
-        .have_fd = o->have_fd || r.rd.own_fd,
-        .fd = o->have_fd ? o->fd : r.rd.fd,
+        .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0,
+        .fd = o->have_fd    ? o->fd
+              : r.rd.own_fd ? r.rd.fd
+                            : gz_fd,
         .chunk_bytes = o->chunk_bytes,
         .nz = o->nz,
     };
@@ -1106,6 +1171,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     res->read_end = r.fed_end;
     ret = 0;
 out:
+    if (gz_fd >= 0)
+        close(gz_fd);
     free(skip);
     store_resume_release(&rs);
     run_release(&r);

@@ -1119,7 +1119,8 @@ static int cmd_plans(int argc, char **argv)
 struct cut {
     const char *path;
     uint64_t after, to; /* truncate to @to once @after bytes were read */
-    uint64_t at;        /* bytes read when it was truncated (0: not yet) */
+    uint64_t at;        /* bytes read when it was truncated */
+    bool done;          /* it was */
     const char *rotate; /* instead: rename path to path.1 and this file to path */
 };
 
@@ -1127,8 +1128,9 @@ static void cut_progress(void *ctx, const char *name, uint64_t bytes)
 {
     struct cut *c = ctx;
     (void)name;
-    if (c->at || bytes < c->after)
+    if (c->done || bytes < c->after)
         return;
+    c->done = true;
     if (c->rotate) {
         char old[4096];
         snprintf(old, sizeof(old), "%s.1", c->path);
@@ -1149,8 +1151,9 @@ static void cut_progress(void *ctx, const char *name, uint64_t bytes)
 /* ingest-cut --db PATH [--async] [--parts BYTES] [--batch BYTES] [--rotate NEW] FILE AFTER
  * TO: `pgsift ingest FILE` (csvlog, the file mapped; --parts: parsed in parts of BYTES on
  * two threads, as -j 2 does) in this process, truncating FILE to TO bytes at the first
- * progress report (every 16384 lines, or every part) after AFTER bytes (--rotate: instead
- * FILE is renamed to FILE.1 and NEW to FILE there, as logrotate does). Prints "cut_at=N"
+ * progress report (every 16384 lines, or every part; one with 0 bytes once the file is
+ * open and looked up in the store) after AFTER bytes (--rotate: instead FILE is renamed to
+ * FILE.1 and NEW to FILE there, as logrotate does; a .gz FILE is read as such). Prints "cut_at=N"
  * (bytes read when cut), then "ok" or "failed: <message>"; exit 0 either way (1: setup
  * failed). */
 static int cmd_ingest_cut(int argc, char **argv)

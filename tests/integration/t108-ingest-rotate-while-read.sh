@@ -3,7 +3,8 @@
 # other records takes its name) stores where it stopped in THAT file: the first commit's
 # head and mark are read from the file being read, not from what the path names by then.
 # The next run over both files (the old one under its new name) stores every record of
-# each exactly once - read whole, and in parts on two threads (-j 2, pipeline_par.c).
+# each exactly once - read whole, and in parts on two threads (-j 2, pipeline_par.c); and
+# a .gz renamed between its lookup and its reading.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
 need_cmd sqlite3
@@ -42,4 +43,24 @@ for mode in sync parts; do
   expect_eq "$mode: rotated while read: every record of both files once" \
     "$(md5sum <ref.txt)" "$(md5sum <cut.txt)"
 done
+
+# A .gz read whole before, renamed between its lookup and its reading (the first progress
+# report, with 0 bytes, comes in between) while a longer new .gz takes its name: the run
+# reads the file it looked up (nothing new in it), not the new one's bytes past the old
+# offset under the old file's position. Then both, under their new names: each once.
+cat new.csv new.csv >new2.csv
+"$PGSIFT" -q --db ref2.db ingest big.csv new2.csv
+events ref2.db >ref2.txt
+gzip -c big.csv >work.csv.gz
+gzip -c new2.csv >next.csv.gz
+rm -f work.csv.gz.1
+"$PGSIFT" -q --db gz.db ingest work.csv.gz
+out=$("$SIFT_TEST_TOOL" ingest-cut --db gz.db --rotate next.csv.gz work.csv.gz 0 0) ||
+  fail "gz: ingest-cut: $out"
+expect_contains "$out" "ok"
+"$PGSIFT" -q --db gz.db ingest work.csv.gz.1 work.csv.gz
+events gz.db >gz.txt
+expect_eq "gz: renamed after its lookup: events of each file" "$(per_file ref2.txt)" "$(per_file gz.txt)"
+expect_eq "gz: renamed after its lookup: every record of both files once" \
+  "$(md5sum <ref2.txt)" "$(md5sum <gz.txt)"
 pass
