@@ -432,7 +432,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         const struct ingest_result *r = &j->res;
         const char *path = j->path;
-        records += r->stats.events;
+        records += r->records; /* committed: a batch refused as stale is not */
         bytes += r->bytes;
         rejects += r->stats.rejects;
         if (r->bytes)

@@ -257,7 +257,8 @@ struct committer {
     struct store_batch *b;
     struct store_source_pos pos; /* blob, mark and head point into the sbufs below */
     struct sbuf blob, mark, head;
-    int rc; /* of the last job: 0 committed, 1 stale, -1 failed (d) */
+    uint64_t records; /* in the job's batch */
+    int rc;           /* of the last job: 0 committed, 1 stale, -1 failed (d) */
     struct diag d;
     /* Thread-owned: writing a chunk of the batch being filled failed (its transaction
      * was rolled back): the batch's commit fails with chunk_d. */
@@ -514,6 +515,7 @@ static int async_collect(struct run *r, struct diag *d)
     r->pos.id = c->pos.id;
     r->pos.start = c->pos.offset;
     r->res->commits++;
+    r->res->records += c->records;
     return 0;
 }
 
@@ -555,6 +557,7 @@ static int async_submit(struct run *r, struct diag *d)
     c->pos.checkpoint = sbuf_span(&c->blob);
     c->pos.mark = sbuf_span(&c->mark);
     c->pos.head = sbuf_span(&c->head);
+    c->records = store_batch_added(r->b);
     c->b = r->b;
     r->b = r->spare;
     r->spare = NULL;
@@ -649,10 +652,12 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
+        uint64_t n = store_batch_added(r->b);
         int rc = commit_locked(r, NULL, d);
         if (rc < 0)
             return -1;
         r->res->commits++;
+        r->res->records += n;
         r->commit_fed = r->fed_end;
         return 0;
     }
@@ -714,7 +719,7 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
         store_checkpoint_eager(r->s);
         r->eager = true;
     }
-    uint64_t records = store_batch_count(r->b);
+    uint64_t records = store_batch_count(r->b), added = store_batch_added(r->b);
     if (r->cm.on) {
         if (async_submit(r, d) < 0)
             return -1;
@@ -732,6 +737,7 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
         r->o->committed(r->o->committed_ctx, &r->pos, records);
     r->pos.start = cp.offset;
     r->res->commits++;
+    r->res->records += added;
     r->commit_fed = r->fed_end;
     return 0;
 }

@@ -1273,6 +1273,11 @@ uint64_t store_batch_count(const struct store_batch *b)
     return b->records + b->rejects;
 }
 
+uint64_t store_batch_added(const struct store_batch *b)
+{
+    return b->records;
+}
+
 void store_batch_discard(struct store_batch *b)
 {
     batch_reset(b);

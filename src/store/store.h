@@ -128,6 +128,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev);
 void store_batch_add_reject(struct store_batch *b, const struct store_reject *r);
 bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
+uint64_t store_batch_added(const struct store_batch *b); /* records alone */
 void store_batch_discard(struct store_batch *b);
 /* The part of a batch's work that needs no reader state - plan analysis, error
  * grouping, latency sketches - is left by store_batch_add() for this (store_commit_batch() calls

@@ -2,7 +2,8 @@
 # pgsift ingest exactly once when copies of a stream exist side by side (a plain log
 # gzipped with `gzip -k`, or copied, after it grew past what was read), and for a
 # directory of many small logs (each under 4 KiB, all of other lengths: more distinct
-# head lengths than store_source_find once looked at) read twice.
+# head lengths than store_source_find once looked at) read twice; two runs on one new
+# file at the same time (stored once, each summary counts what it committed).
 . "$(dirname "$0")/lib.sh"
 need_cmd sqlite3 gzip
 export SIFT_TEST_NOW=2026-11-27T00:00:00Z
@@ -59,4 +60,20 @@ want=$(records small.db)
 "$PGSIFT" --db small.db ingest small 2>small.txt
 expect_eq "small files read twice: once" "$want" "$(records small.db)"
 expect_contains "$(cat small.txt)" "80 unchanged"
+
+# Two runs on one new file at the same time (the store's write lock held while both
+# start): one stores it, the other is refused at its commit and its summary counts what
+# it committed, nothing (it said what it had parsed before).
+gen 1 300 >both.log
+"$PGSIFT" -q --db both.db ingest /dev/null
+(printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell sleep 3\nROLLBACK;\n' | sqlite3 both.db) &
+sleep 0.5
+"$PGSIFT" --db both.db ingest both.log 2>both1.txt &
+"$PGSIFT" --db both.db ingest both.log 2>both2.txt &
+wait
+expect_eq "two runs at once: stored once" 300 "$(records both.db)"
+sum=$(cat both1.txt both2.txt)
+expect_contains "$sum" "is being ingested by another pgsift at the same time: left to it"
+expect_contains "$sum" "ingested 300 records from 1 source"
+expect_contains "$sum" "ingested 0 records from 1 source"
 pass
