@@ -446,6 +446,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         if (r->how == STORE_RESUME_REPLACED)
             log_note("'%s' was truncated or replaced since it was last read: read from the start",
                      path);
+        else if (r->covered)
+            log_verbose("'%s' is a copy of '%s' that ends before byte %" PRIu64
+                        ", where it was read to: nothing to read",
+                        path, r->prev_name, r->start_offset);
         else if (r->how == STORE_RESUME_MOVED)
             log_verbose("'%s' continues '%s' at byte %" PRIu64, path, r->prev_name,
                         r->start_offset);

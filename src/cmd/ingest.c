@@ -1047,6 +1047,12 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         }
         if (rs.how == STORE_RESUME_MOVED)
             res->prev_name = xstrdup(rs.prev_name.buf);
+        if (rs.covered) {
+            /* A shorter copy of a stream read past its end: all of it was read. */
+            res->covered = true;
+            ret = 0;
+            goto out;
+        }
         r.pos.id = rs.id;
         r.pos.seen_max_id = rs.seen_max_id;
         r.pos.start = rs.offset;

@@ -104,6 +104,8 @@ struct ingest_result {
     bool nothing_parsed;   /* lines were read but no record parsed (exit 3 material) */
     struct sbuf diagnosis; /* why, when nothing_parsed */
     char *prev_name;       /* the name the stream was stored under (MOVED) */
+    bool covered;          /* MOVED: a shorter copy of a stream read past its end
+                              (store_resume.covered): nothing read */
     char *format;          /* format used, NULL if none matched */
     struct parse_stats stats;
     uint64_t held_bytes; /* a last line without "\n" left for the next run */

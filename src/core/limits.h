@@ -146,6 +146,15 @@
 #define SIFT_SOURCE_HEAD_BYTES 4096u
 #define SIFT_SOURCE_MARK_BYTES 4096u
 
+/* Marks kept per stream (store/store.c, schema/008_source_marks.sql): the bytes before
+ * each of its commit offsets, hashed, to recognise a shorter copy of the stream (a
+ * copytruncate'd `.1`, a `gzip -k` made while the server wrote on) as read. The newest
+ * SIFT_SOURCE_MARKS_NEWEST are always kept; older ones are thinned to stay spread over
+ * the stream (log-spaced, the first commit's kept), so a copy made long ago is still
+ * recognised. One row (~40 bytes) each: 1.3 KiB per stream at most. */
+#define SIFT_SOURCE_MARKS_KEPT   32u
+#define SIFT_SOURCE_MARKS_NEWEST 8u
+
 /* Sessions whose logged statement ("statement: ..." with log_statement) waits for its bare
  * "duration: N ms" line (log_duration), per source: about one per server connection.
  * Beyond it a duration line is counted without its statement (fingerprint 0). */

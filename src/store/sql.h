@@ -88,6 +88,17 @@
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
     X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
     X(SQL_SRC_MAX_ID, "SELECT coalesce(max(id), 0) FROM sources")                                  \
+    /* marks of a stream's earlier commits (schema/008_source_marks.sql) */                        \
+    X(SQL_MARK_PUT, "INSERT OR REPLACE INTO source_marks (source, offset, mark_len, mark_hash)"    \
+                    " VALUES (?1, ?2, ?3, ?4)")                                                    \
+    X(SQL_MARK_CLEAR, "DELETE FROM source_marks WHERE source = ?1")                                \
+    X(SQL_MARK_LIST, "SELECT offset FROM source_marks WHERE source = ?1 ORDER BY offset DESC")     \
+    X(SQL_MARK_DEL, "DELETE FROM source_marks WHERE source = ?1 AND offset = ?2")                  \
+    X(SQL_MARK_DEL_BELOW, "DELETE FROM source_marks WHERE source = ?1 AND offset < ?2")            \
+    X(SQL_MARK_LAST, "SELECT offset, mark_len, mark_hash FROM source_marks"                        \
+                     " WHERE source = ?1 AND offset <= ?2 ORDER BY offset DESC LIMIT 1")           \
+    X(SQL_MARK_UP, "SELECT offset, mark_len, mark_hash FROM source_marks"                          \
+                   " WHERE source = ?1 AND offset < ?2 ORDER BY offset")                           \
     /* roll-up: ?1 width from, ?2 width to, ?3 cut-off (seconds) */                                \
     X(SQL_ROLL_AGG, "INSERT INTO query_stats (" SQL_AGG_COLS ")"                                   \
                     " SELECT bucket - bucket % ?2, ?2, database, username, fingerprint,"           \
@@ -127,6 +138,7 @@
                           " queries.fingerprint)")                                                 \
     X(SQL_EXPIRE_QIDS, "DELETE FROM query_ids WHERE last_seen < ?1")                               \
     X(SQL_EXPIRE_SOURCES, "DELETE FROM sources WHERE last_ingest < ?1")                            \
+    X(SQL_EXPIRE_MARKS, "DELETE FROM source_marks WHERE source NOT IN (SELECT id FROM sources)")   \
     X(SQL_EXPIRE_REJECTS, "DELETE FROM rejects WHERE last_seen < ?1")                              \
     X(SQL_EXPIRE_REJ_SAMPLES, "DELETE FROM reject_samples WHERE NOT EXISTS (SELECT 1 FROM"         \
                               " rejects r WHERE r.source = reject_samples.source AND"              \

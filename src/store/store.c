@@ -441,6 +441,96 @@ static int check_position(struct store *s, const struct store_source_pos *pos, s
     return store_db_error(s, d, "cannot read source positions");
 }
 
+/* Which of @n ascending mark offsets to drop so that @n - 1 stay spread over the stream:
+ * never the first (a copy shorter than every later commit still has it) nor the newest
+ * SIFT_SOURCE_MARKS_NEWEST; of the others, the one whose neighbours are closest in ratio,
+ * so the kept offsets tend to a geometric series. Returns its index, or n when none may go. */
+static size_t marks_victim(const uint64_t *off, size_t n)
+{
+    size_t best = n;
+    double best_ratio = 0;
+    if (n <= SIFT_SOURCE_MARKS_NEWEST + 1)
+        return n;
+    for (size_t i = 1; i + SIFT_SOURCE_MARKS_NEWEST < n; i++) {
+        double ratio = (double)off[i + 1] / (double)(off[i - 1] ? off[i - 1] : 1);
+        if (best == n || ratio < best_ratio) {
+            best = i;
+            best_ratio = ratio;
+        }
+    }
+    return best;
+}
+
+/* The mark of this commit joins the stream's kept marks (schema/008_source_marks.sql),
+ * in the commit's transaction; beyond SIFT_SOURCE_MARKS_KEPT one is dropped
+ * (marks_victim()). */
+static int write_mark(struct store *s, const struct store_source_pos *pos, int64_t id,
+                      struct diag *d)
+{
+    if (!pos->id) {
+        /* A new stream: rows of an expired stream that had this id are not its. */
+        sqlite3_stmt *st = store_stmt(s, SQL_MARK_CLEAR);
+        sqlite3_bind_int64(st, 1, id);
+        if (step_done(s, st, "cannot write a source mark", d) < 0)
+            return -1;
+    }
+    if (pos->offset == 0)
+        return 0;
+    sqlite3_stmt *st = store_stmt(s, SQL_MARK_PUT);
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, (int64_t)pos->offset);
+    sqlite3_bind_int64(st, 3, (int64_t)pos->mark.len);
+    sqlite3_bind_int64(st, 4, (int64_t)hash_span(pos->mark));
+    if (step_done(s, st, "cannot write a source mark", d) < 0)
+        return -1;
+
+    /* Read newest first, at most twice the bound (a store edited by hand may hold
+     * more: those older than what was read go at once). */
+    uint64_t off[2 * SIFT_SOURCE_MARKS_KEPT];
+    size_t n = 0;
+    int rc;
+    bool more = false;
+    st = store_stmt(s, SQL_MARK_LIST);
+    sqlite3_bind_int64(st, 1, id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == ARRAY_SIZE(off)) {
+            more = true;
+            break;
+        }
+        off[n++] = (uint64_t)sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot read source marks");
+    if (n <= SIFT_SOURCE_MARKS_KEPT && !more)
+        return 0;
+    if (more) {
+        st = store_stmt(s, SQL_MARK_DEL_BELOW);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)off[n - 1]);
+        if (step_done(s, st, "cannot drop source marks", d) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < n / 2; i++) { /* ascending */
+        uint64_t t = off[i];
+        off[i] = off[n - 1 - i];
+        off[n - 1 - i] = t;
+    }
+    while (n > SIFT_SOURCE_MARKS_KEPT) {
+        size_t v = marks_victim(off, n);
+        if (v >= n)
+            BUG("no source mark to drop of %zu", n);
+        st = store_stmt(s, SQL_MARK_DEL);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, (int64_t)off[v]);
+        if (step_done(s, st, "cannot drop a source mark", d) < 0)
+            return -1;
+        memmove(off + v, off + v + 1, (n - v - 1) * sizeof(*off));
+        n--;
+    }
+    return 0;
+}
+
 static int write_position(struct store *s, const struct store_batch *b,
                           const struct store_source_pos *pos, int64_t now, int64_t *new_id,
                           struct diag *d)
@@ -474,7 +564,7 @@ static int write_position(struct store *s, const struct store_batch *b,
     if (step_done(s, st, "cannot write the source position", d) < 0)
         return -1;
     *new_id = pos->id ? pos->id : sqlite3_last_insert_rowid(s->db);
-    return 0;
+    return write_mark(s, pos, *new_id, d);
 }
 
 static void check_pos_sane(const struct store_source_pos *pos)
@@ -637,6 +727,7 @@ static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct c
     sbuf_reset(&out->mark);
     sbuf_reset(&out->prev_name);
     sbuf_reset(&out->pairing);
+    out->covered = false;
     const void *pairing = sqlite3_column_blob(st, 9);
     int pn = sqlite3_column_bytes(st, 9);
     if (pn > 0 && sbuf_add(&out->pairing, pairing, (size_t)pn) < 0)
@@ -645,10 +736,49 @@ static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct c
     int cpn = sqlite3_column_bytes(st, 5);
     const unsigned char *name = sqlite3_column_text(st, 8);
     if ((cpn > 0 && sbuf_add(&out->checkpoint, cp, (size_t)cpn) < 0) ||
-        sbuf_add(&out->mark, mark, mark_len) < 0 ||
+        (mark_len && sbuf_add(&out->mark, mark, mark_len) < 0) ||
         (name && sbuf_addstr(&out->prev_name, (const char *)name) < 0))
         return -1;
     return 0;
+}
+
+/* Whether the probe is a copy of candidate @c's start that ends before @c's offset: the
+ * newest of its kept marks that the probe holds (at or before the probe's end) matches.
+ * A plain file: that mark is looked up by the file's size and read once. A .gz (size not
+ * known): the marks below @c's offset are read in ascending order (the decoder goes
+ * forward) until one lies past the end; the last one read must match. The bytes between
+ * that mark and the file's end are taken as the stream's (docs/store.md). @buf holds
+ * SIFT_SOURCE_MARK_BYTES. Returns 1 when it is, 0 when not, -1 on error. */
+static int prefix_of(struct store *s, const struct store_probe *p, const struct candidate *c,
+                     unsigned char *buf, struct diag *d)
+{
+    bool plain = p->size != UINT64_MAX;
+    sqlite3_stmt *st = store_stmt(s, plain ? SQL_MARK_LAST : SQL_MARK_UP);
+    sqlite3_bind_int64(st, 1, c->id);
+    sqlite3_bind_int64(st, 2, plain ? (int64_t)p->size : (int64_t)c->offset);
+    int rc, matched = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t off = sqlite3_column_int64(st, 0);
+        int64_t ml = sqlite3_column_int64(st, 1);
+        uint64_t mh = (uint64_t)sqlite3_column_int64(st, 2);
+        if (off <= 0 || ml <= 0 || ml > SIFT_SOURCE_MARK_BYTES || ml > off ||
+            (uint64_t)off >= c->offset) {
+            matched = 0; /* not a row we wrote: no conclusion */
+            break;
+        }
+        int r = p->read(p->ctx, (uint64_t)(off - ml), buf, (size_t)ml, d);
+        if (r < 0) {
+            sqlite3_reset(st);
+            return -1;
+        }
+        if (r > 0)
+            break; /* past the end: the one before decides */
+        matched = XXH3_64bits(buf, (size_t)ml) == mh;
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot read source marks");
+    return matched;
 }
 
 int store_source_find(struct store *s, const struct store_probe *p, struct store_resume *out,
@@ -665,6 +795,7 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
     int ret = -1;
 
     out->how = STORE_RESUME_NEW;
+    out->covered = false;
     out->id = 0;
     out->offset = out->line = 0;
     sbuf_reset(&out->checkpoint);
@@ -720,17 +851,37 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
             uint64_t mh = (uint64_t)sqlite3_column_int64(st, 4);
             if (best.id && c.offset <= best.offset)
                 break; /* ordered by offset: nothing better follows */
-            if (p->size != UINT64_MAX && c.offset > p->size)
-                continue;
             if (ml < 0 || ml > SIFT_SOURCE_MARK_BYTES || (uint64_t)ml > c.offset)
                 continue; /* not a row we wrote */
-            r = p->read(p->ctx, c.offset - (uint64_t)ml, mark, (size_t)ml, d);
-            if (r < 0) {
-                sqlite3_reset(st);
-                goto out;
+            bool past_end = p->size != UINT64_MAX && c.offset > p->size;
+            if (!past_end) {
+                r = p->read(p->ctx, c.offset - (uint64_t)ml, mark, (size_t)ml, d);
+                if (r < 0) {
+                    sqlite3_reset(st);
+                    goto out;
+                }
+                past_end = r > 0;
+                if (!past_end && XXH3_64bits(mark, (size_t)ml) != mh)
+                    continue;
             }
-            if (r > 0 || XXH3_64bits(mark, (size_t)ml) != mh)
-                continue;
+            if (past_end) {
+                /* Shorter than what was read of this stream: a copy of its start? Not
+                 * for the file we read (same dev, inode): that one was truncated. */
+                if (c.dev == p->dev && c.inode == p->inode)
+                    continue;
+                r = prefix_of(s, p, &c, mark, d);
+                if (r < 0) {
+                    sqlite3_reset(st);
+                    goto out;
+                }
+                if (r == 0)
+                    continue;
+                best = c;
+                if (fill_found(out, st, &c, NULL, 0) < 0)
+                    BUG("unbounded sbuf refused an append");
+                out->covered = true;
+                break;
+            }
             best = c;
             if (fill_found(out, st, &c, mark, (size_t)ml) < 0)
                 BUG("unbounded sbuf refused an append");
@@ -742,6 +893,8 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
             goto out;
         }
         sqlite3_reset(st);
+        if (out->covered)
+            break; /* nothing beats reading nothing */
     }
 
     if (best.id) {

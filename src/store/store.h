@@ -258,7 +258,8 @@ enum store_resume_how {
     STORE_RESUME_NEW = 0,  /* never seen: read from 0 */
     STORE_RESUME_SAME,     /* same file (dev, inode) and content: continue */
     STORE_RESUME_MOVED,    /* same content in another file (renamed, copied, gzipped):
-                              continue where the stream stopped */
+                              continue where the stream stopped; with
+                              store_resume.covered, a shorter copy: read nothing */
     STORE_RESUME_REPLACED, /* the file we read before now holds other content (truncated
                               and rewritten, or its inode was reused): read from 0 */
 };
@@ -269,7 +270,12 @@ struct store_resume {
     int64_t seen_max_id;    /* pass on in store_source_pos */
     uint64_t offset, line;  /* where to continue (0, 0 for a new stream) */
     struct sbuf checkpoint; /* parser state saved with offset (empty if none) */
-    struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit) */
+    struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit);
+                               empty when covered */
+    bool covered;           /* MOVED: the file is a copy of the stream's start that ends
+                               before offset (its kept mark the file holds matched): every
+                               byte of it was read; offset is the stream's, past the file's
+                               end. Read nothing from it and commit nothing. */
     struct sbuf prev_name;  /* name the stream was stored under */
     struct sbuf pairing;    /* for store_batch_restore() */
 };
@@ -279,7 +285,10 @@ void store_resume_release(struct store_resume *r);
 
 /* Find where the probed stream stops in the store: a stored stream whose first bytes
  * and the bytes before its offset match the probe's content (read through @p->read),
- * preferring the largest offset. Returns 0 and fills @out; -1 on error. */
+ * preferring the largest offset. A file in another (dev, inode) whose first bytes match a
+ * stream read past the file's end, and that holds the stream's newest kept mark at or
+ * before its end, is that stream's shorter copy: MOVED with covered set (this wins over
+ * the other matches: nothing of it is to be read). Returns 0 and fills @out; -1 on error. */
 SIFT_WUR int store_source_find(struct store *s, const struct store_probe *p,
                                struct store_resume *out, struct diag *d);
 

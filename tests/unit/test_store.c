@@ -801,6 +801,126 @@ static void test_concurrent_new_short_file(void)
     free(other);
 }
 
+/* A file that is a SHORTER copy of a stream read past the copy's end (logrotate's
+ * copytruncate copied the log before the last lines pgsift read; `gzip -k` while the
+ * server wrote on): the stream's offset lies past the file's end, so its mark cannot be
+ * checked. The marks of earlier commits (source_marks) tell it: all its bytes were read,
+ * nothing of it is read again (before: read as new, every record counted twice). */
+static void find_gz(struct store *s, struct memfile *m, uint64_t inode, struct store_resume *r)
+{
+    struct diag d = DIAG_INIT;
+    struct store_probe p = { "f.gz", 1, inode, UINT64_MAX, mem_read, m };
+    CHECK(store_source_find(s, &p, r, &d) == 0);
+}
+
+static void test_shorter_copies(void)
+{
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    char *content = log_text(400000, 9);
+    struct store_resume r;
+    store_resume_init(&r);
+    struct event ev = duration(T0, "app", "rw", 1, 1.0);
+
+    /* Read at 10000, 20000, 30000, 40000. */
+    int64_t id = 0;
+    for (uint64_t off = 10000; off <= 40000; off += 10000) {
+        struct store_source_pos pos = position("pg.log", content, off - 10000, off);
+        pos.id = id;
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+        id = pos.id;
+    }
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM source_marks"), 4);
+
+    /* Copies ending between two marks, exactly at one, just before the offset: read. */
+    static const size_t ends[] = { 25000, 30000, 39999, 10000, 10001 };
+    for (size_t i = 0; i < ARRAY_SIZE(ends); i++) {
+        struct memfile m = { content, ends[i], 0 };
+        find(s, &m, 1, 555, &r);
+        CHECK_MSG(r.how == STORE_RESUME_MOVED && r.covered && r.id == id && r.offset == 40000,
+                  "copy of %zu bytes: how %d covered %d offset %llu", ends[i], (int)r.how,
+                  (int)r.covered, (unsigned long long)r.offset);
+        CHECK_MSG(m.reads <= 2, "copy of %zu bytes: %d reads", ends[i], m.reads);
+        /* the same through gzip (decoded size unknown) */
+        struct memfile g = { content, ends[i], 0 };
+        find_gz(s, &g, 556, &r);
+        CHECK_MSG(r.how == STORE_RESUME_MOVED && r.covered && r.id == id,
+                  "gz copy of %zu bytes: how %d covered %d", ends[i], (int)r.how, (int)r.covered);
+    }
+
+    /* Before the first kept mark: nothing but the head to go by: new. */
+    struct memfile early = { content, 9000, 0 };
+    find(s, &early, 1, 555, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+    CHECK(!r.covered);
+    find_gz(s, &early, 556, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+
+    /* Same head, other bytes later (another server's log that starts alike): new. */
+    char *other = log_text(25000, 10);
+    char *mixed = xmalloc(25000);
+    memcpy(mixed, content, 6000);
+    memcpy(mixed + 6000, other + 6000, 25000 - 6000);
+    struct memfile mx = { mixed, 25000, 0 };
+    find(s, &mx, 1, 555, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+    CHECK(!r.covered);
+    find_gz(s, &mx, 556, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_NEW);
+
+    /* The file read itself, now shorter: truncated in place, from 0 as before. */
+    struct memfile trunc = { content, 25000, 0 };
+    find(s, &trunc, 1, 100, &r);
+    CHECK_EQ_INT(r.how, STORE_RESUME_REPLACED);
+    CHECK(!r.covered);
+
+    /* A longer copy continues where the stream stopped. */
+    struct memfile longer = { content, 50000, 0 };
+    find(s, &longer, 1, 557, &r);
+    CHECK(r.how == STORE_RESUME_MOVED && !r.covered && r.offset == 40000);
+    find_gz(s, &longer, 558, &r);
+    CHECK(r.how == STORE_RESUME_MOVED && !r.covered && r.offset == 40000);
+
+    /* The stream goes on for many commits: the kept marks stay bounded, the first one
+     * and a spread of later ones stay, so copies made long ago are still recognised. */
+    uint64_t off = 40000;
+    for (int i = 0; i < 150; i++) {
+        struct store_source_pos pos = position("pg.log", content, off, off + 2000);
+        pos.id = id;
+        store_add(s, &ev);
+        CHECK_EQ_INT(commit(s, &pos), STORE_COMMITTED);
+        off += 2000;
+    }
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM source_marks"), SIFT_SOURCE_MARKS_KEPT);
+    CHECK_EQ_INT(q_int(s, "SELECT min(offset) FROM source_marks"), 10000);
+    CHECK_EQ_INT(q_int(s, "SELECT max(offset) FROM source_marks"), (int64_t)off);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM source_marks WHERE offset > 340000 - 16000"),
+                 SIFT_SOURCE_MARKS_NEWEST);
+    static const size_t later[] = { 10500, 25000, 39999, 100000, 200000, 339000 };
+    for (size_t i = 0; i < ARRAY_SIZE(later); i++) {
+        struct memfile m = { content, later[i], 0 };
+        find(s, &m, 1, 555, &r);
+        CHECK_MSG(r.covered && r.offset == off, "copy of %zu bytes, later: how %d covered %d",
+                  later[i], (int)r.how, (int)r.covered);
+    }
+
+    /* An expired stream's marks go with it; a new stream reusing its id starts bare. */
+    CHECK(sqlite3_exec(store_sqlite(s), "UPDATE sources SET last_ingest = 0", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    struct diag d = DIAG_INIT;
+    CHECK(store_rollup(s, T0, NULL, &d) == 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM sources"), 0);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM source_marks"), 0);
+
+    store_resume_release(&r);
+    free(mixed);
+    free(other);
+    free(content);
+    store_close(s);
+}
+
 /* ---- redaction ---- */
 
 static void test_redaction_in_store(void)
@@ -1775,6 +1895,7 @@ TEST_LIST = {
     { "source_identity", test_source_identity },
     { "many_short_streams", test_many_short_streams },
     { "concurrent_new_short_file", test_concurrent_new_short_file },
+    { "shorter_copies", test_shorter_copies },
     { "redaction_in_store", test_redaction_in_store },
     { "events", test_events },
     { "event_rows_out_of_order", test_event_rows_out_of_order },
