@@ -25,6 +25,8 @@ dump() {
       [[ ${2:-} == decoded ]] ||
         sqlite3 -separator '|' "$1" "SELECT id, ts_min, ts_max, n, kinds, hex(data) FROM event_blocks" | sort
       "$SIFT_TEST_TOOL" events-dump "$1"
+    elif [[ $t == source_marks ]]; then # one per commit: the newest of each stream
+      sqlite3 -separator '|' "$1" "SELECT offset, mark_len, mark_hash FROM source_marks m WHERE offset = (SELECT max(offset) FROM source_marks WHERE source = m.source)" | sort
     elif [[ $t == plan_call_blocks ]]; then # blocks follow commits: as rows, then decoded
       [[ ${2:-} == decoded ]] ||
         sqlite3 -separator '|' "$1" "SELECT fingerprint, database, minute, part, n, ts_min, ts_max, hex(data) FROM plan_call_blocks" | sort

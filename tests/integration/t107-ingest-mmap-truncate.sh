@@ -28,6 +28,8 @@ dump_exact() {
       sqlite3 -separator '|' "$1" "SELECT name, head_len, head_hash, offset, line, mark_len, mark_hash, hex(checkpoint), hex(pairing), records FROM sources"
     elif [[ $t == event_blocks ]]; then
       "$SIFT_TEST_TOOL" events-dump "$1"
+    elif [[ $t == source_marks ]]; then # one per commit: the newest of each stream
+      sqlite3 -separator '|' "$1" "SELECT offset, mark_len, mark_hash FROM source_marks m WHERE offset = (SELECT max(offset) FROM source_marks WHERE source = m.source)" | sort
     elif [[ $t == plan_call_blocks ]]; then
       "$SIFT_TEST_TOOL" plan-calls-dump "$1"
     else
