@@ -156,8 +156,12 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
             rc = -1;
         break;
     }
+    bool held = false; /* a record cut in a quoted field waits for the rest (hold_partial) */
     if (rc == 0) {
-        if (!o->follow)
+        /* (follow: pending records wait for their continuation lines) */
+        if (!o->follow && o->hold_partial)
+            held = parser_end_hold(p);
+        else if (!o->follow)
             parser_end(p);
         rc = drain(o, nz, p, &scratch, d);
         if (rc == 0 && o->line_done)
@@ -184,7 +188,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
         res->format = xstrdup(parser_format(p));
     /* In follow mode the parser may still be collecting lines to detect the format:
      * only a run that ended the parser can say nothing parses. */
-    if (rc == 0 && !o->follow && st->events == 0 &&
+    if (rc == 0 && !o->follow && !held && st->events == 0 &&
         st->lines > st->blank_lines + st->skipped_lines) {
         res->nothing_parsed = true;
         parser_diagnose(p, &res->diagnosis);

@@ -46,7 +46,9 @@ struct pipeline_opts {
      * with @d filled to stop the run. May be NULL. */
     int (*commit)(void *ctx, const struct parse_checkpoint *cp, struct diag *d);
     uint64_t commit_lines;
-    bool hold_partial; /* leave a last line without "\n" for the next run */
+    /* The file may still grow (written now): leave its last line without "\n" and a last
+     * record cut inside a quoted field (parser_end_hold()) for the next run. */
+    bool hold_partial;
     /* Follow mode (tail): the source is still being written. At its current end the
      * parser is not ended, so records that may still get continuation lines stay
      * pending: the checkpoint handed to commit/line_done keeps them for the next run. */
@@ -150,7 +152,9 @@ struct pipeline_part {
     uint64_t line, lines;     /* the first line's number, lines read */
     struct parse_stats stats; /* of this part (samples with absolute line numbers) */
     bool last;                /* it read to the end of the file (the parser was ended) */
-    bool truncated;           /* the file shrank while it was read (input_truncated()) */
+    bool held;      /* ... and its last record, cut inside a quoted field, was left for the next
+                       run (hold_partial, parser_end_hold()): @end is that record's start */
+    bool truncated; /* the file shrank while it was read (input_truncated()) */
     struct arena arena;
     struct span name;
     uint64_t seen[PIPELINE_PART_SEEN];

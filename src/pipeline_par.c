@@ -216,7 +216,7 @@ void pipeline_part_free(struct pipeline_part *part)
         part->n = part->n_ev = part->prev_light = 0;
         memset(part->seen, 0, sizeof(part->seen));
         part->offset = part->end = part->line = part->lines = 0;
-        part->last = part->truncated = false;
+        part->last = part->held = part->truncated = false;
         pthread_mutex_lock(&pp->mu);
         part->next_free = pp->free_parts;
         pp->free_parts = part;
@@ -318,8 +318,12 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
             rc = -1;
             break;
         }
-        /* The end of the file: this part is the last. */
-        parser_end(p);
+        /* The end of the file: this part is the last. A record cut inside a quoted field
+         * of a file that may still grow stays pending: the part ends at its start. */
+        if (pp->o.hold_partial)
+            part->held = parser_end_hold(p);
+        else
+            parser_end(p);
         while (parser_next(p, &ev) == PARSE_EVENT) {
             classify_event(ev, scratch);
             normalize_event(nz, ev, NULL);

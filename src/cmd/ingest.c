@@ -355,6 +355,7 @@ struct run {
     struct ingest_result *res;
     const char *path;
     bool positioned; /* a file: commit positions */
+    bool continued;  /* ... read from where an earlier run of the stream stopped */
     struct store_source_pos pos;
     bool have_identity;
     bool started;  /* a line was fed */
@@ -645,8 +646,12 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
                         r->path);
 
     /* Until one record parses, nothing is marked as read: a wrong --format or --prefix
-     * must not consume the file (run again with the right one). The rejects wait too. */
-    if (at->stats->events == 0)
+     * must not consume the file (run again with the right one). The rejects wait too -
+     * except one alone in a stream an earlier run parsed records of (r->continued): a
+     * record held while the file was written and cut for good (a crash) is all that is
+     * left of it; it is stored once, not reported again at every run. (More rejects and
+     * no record is what a wrong --format gives: they wait.) */
+    if (at->stats->events == 0 && !(r->continued && at->stats->rejects == 1))
         return 0;
     add_rejects(r, at->stats);
     if (cp.line == 0 && store_batch_count(r->b) == 0)
@@ -774,13 +779,22 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
     struct src_at at;
 
     if (!ln) { /* end of the source */
+        at_input(&at, in, p);
         if (r->positioned) {
             struct input_identity id;
             input_identity(in, &id);
-            if (!id.compressed && id.regular && id.size > input_offset(in))
-                r->res->held_bytes = id.size - input_offset(in);
+            uint64_t from = input_offset(in), size = id.size;
+            /* a record cut in a quoted field left pending (parser_end_hold()); its lines
+             * were read (the size seen at the open may be older) */
+            if (!r->o->follow && at.cp.line && parser_unterminated(p)) {
+                r->res->held_record = true;
+                from = at.cp.offset;
+                if (size < r->fed_end)
+                    size = r->fed_end;
+            }
+            if (!id.compressed && id.regular && size > from)
+                r->res->held_bytes = size - from;
         }
-        at_input(&at, in, p);
         return commit(r, &at, true, d);
     }
     if (r->positioned && !r->started) {
@@ -844,6 +858,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
         at.cp.offset = part->end;
         at.cp.line = part->line + part->lines;
         r->res->bytes += part->end - part->offset;
+        r->res->held_record |= part->held;
         pipeline_part_free(part);
         if (r->o->progress)
             r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
@@ -1003,6 +1018,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     r.pos.name = path;
     r.positioned = strcmp(path, "-") != 0;
     bool map = false;
+    bool live = false; /* may still be written: hold its cut end (SIFT_HOLD_LIVE_SECONDS) */
 
     if (r.positioned) {
         struct stat st;
@@ -1040,6 +1056,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         res->start_offset = rs.offset;
         res->offset = res->read_end = rs.offset;
         int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
+        live = !o->final && clock_now_us() - mtime_us < SIFT_HOLD_LIVE_SECONDS * USEC_PER_SEC;
         if (o->known_only && (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED) &&
             mtime_us <= o->new_after_us) {
             ret = 0; /* not a continuation of a stream we read: leave it */
@@ -1057,6 +1074,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         r.pos.seen_max_id = rs.seen_max_id;
         r.pos.start = rs.offset;
         r.pos.line = rs.line;
+        r.continued = rs.offset > 0;
         if (ingest_checkpoint_decode(sbuf_span(&rs.checkpoint), rs.offset, &skip, &nskip) < 0) {
             diag_set(d, DIAG_DB, "malformed parser checkpoint stored for '%s'", path);
             goto out;
@@ -1106,8 +1124,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .start_line = rs.line,
         .skip = skip,
         .nskip = nskip,
-        /* A file may still be written: its last line is read once it is complete. */
-        .hold_partial = r.positioned && !o->final && !gz,
+        /* A file may still be written (modified lately): its last line is read once it is
+         * complete, and a last record cut inside a quoted field once the rest is there. A
+         * file quiet for SIFT_HOLD_LIVE_SECONDS is complete: what is cut stays cut. */
+        .hold_partial = live && !gz,
         .line_done = line_done,
         .follow = o->follow,
         .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0,
@@ -1169,7 +1189,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     if (arc > 0)
         res->stale = true;
     parse_stats_merge(&res->stats, &pr.stats);
-    res->nothing_parsed = pr.nothing_parsed;
+    /* (rejects of a continued stream are stored: commit()) */
+    res->nothing_parsed = pr.nothing_parsed && !(r.continued && pr.stats.rejects == 1);
     if (pr.nothing_parsed && sbuf_addspan(&res->diagnosis, sbuf_span(&pr.diagnosis)) < 0) {
         /* capped: the start of the diagnosis is kept */
     }

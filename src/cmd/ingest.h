@@ -78,7 +78,9 @@ struct ingest_opts {
     int fd;
     bool follow;     /* the file is still being written: records that may still get
                         continuation lines stay pending (not committed) at its end */
-    bool final;      /* the file will not grow again: read a last line without "\n" */
+    bool final;      /* the file will not grow again: read a last line without "\n" and finish
+                        a last record cut inside a quoted field (else held while the file was
+                        modified less than SIFT_HOLD_LIVE_SECONDS ago) */
     bool known_only; /* only continue a stream the store knows (r->how SAME or MOVED);
                         a new or replaced one is read (from its start) only if the
                         file was modified after @new_after_us, else left unread */
@@ -108,10 +110,14 @@ struct ingest_result {
                               (store_resume.covered): nothing read */
     char *format;          /* format used, NULL if none matched */
     struct parse_stats stats;
-    uint64_t held_bytes; /* a last line without "\n" left for the next run */
-    uint64_t offset;     /* the stored position after the run (where the next one starts) */
-    uint64_t read_end;   /* decoded offset just past the last line read */
-    bool more;           /* stopped early by max_bytes or *stop: data is left */
+    /* Bytes at the end left for the next run: the file may still be written (modified
+     * less than SIFT_HOLD_LIVE_SECONDS ago, not @final): a last line without "\n" and,
+     * with @held_record, a last record cut inside a quoted field (csvlog) before it. */
+    uint64_t held_bytes;
+    bool held_record;
+    uint64_t offset;   /* the stored position after the run (where the next one starts) */
+    uint64_t read_end; /* decoded offset just past the last line read */
+    bool more;         /* stopped early by max_bytes or *stop: data is left */
 };
 
 void ingest_result_init(struct ingest_result *r);

@@ -121,6 +121,15 @@
  * in n_participants only up to this bound and the event is flagged truncated. */
 #define SIFT_MAX_DEADLOCK_PROCS 16u
 
+/* A file modified less than this long before pgsift ingest looked at it may still be
+ * written (the log collector writes line-buffered, so a record can be seen half-written):
+ * its last line without "\n" and a csvlog record whose quoted field is still open at its
+ * end are left for the next run. An older file is complete (a server crash leaves a cut
+ * record for ever; a rotated file never grows again): they are read and finished, else
+ * its last record would be hidden for ever. 5 minutes: far longer than PostgreSQL takes
+ * to write one record, far shorter than a log is kept. */
+#define SIFT_HOLD_LIVE_SECONDS 300
+
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)

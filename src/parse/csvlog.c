@@ -760,6 +760,14 @@ static void csv_finish(struct parser *p, void *state, struct pending *rec)
     csv_emit(p, st, parser_event_begin_pending(p, rec), text, r, f, nf, false);
 }
 
+/* The pending record ends inside a quoted field: the rest of it is still to come. */
+static bool csv_unterminated(const struct parser *p, const void *state)
+{
+    const struct csv_state *st = state;
+    (void)p;
+    return st->in_quote;
+}
+
 const struct log_format fmt_csvlog = {
     .name = "csvlog",
     .description = "PostgreSQL csvlog (log_destination = 'csvlog'), PG 9.0-18",
@@ -770,5 +778,6 @@ const struct log_format fmt_csvlog = {
     .release = csv_release,
     .line = csv_line,
     .finish = csv_finish,
+    .unterminated = csv_unterminated,
     .may_start = csv_record_start, /* (the same test that resynchronises the parser) */
 };

@@ -1084,15 +1084,19 @@ void parser_feed(struct parser *p, const struct input_line *ln)
     }
 }
 
-void parser_end(struct parser *p)
+/* parser_end() up to the pending records: format detection ends. */
+static void end_detection(struct parser *p)
 {
-    if (p->ended)
-        return;
     begin_feed(p);
     if (p->detecting) {
         detect(p);
         replay_held(p, span_cstr(p->source ? p->source : "-"));
     }
+}
+
+/* The rest of parser_end(): every pending record finished. */
+static void end_pending(struct parser *p)
+{
     if (p->fmt && p->fmt->end) {
         p->unit = UNIT_NONE;
         p->fmt->end(p, p->fmt_state);
@@ -1105,6 +1109,31 @@ void parser_end(struct parser *p)
         p->ck_line = p->last_line_no + 1;
     }
     p->ended = true;
+}
+
+void parser_end(struct parser *p)
+{
+    if (p->ended)
+        return;
+    end_detection(p);
+    end_pending(p);
+}
+
+bool parser_unterminated(const struct parser *p)
+{
+    return p->fmt && p->fmt->unterminated && p->oldest && !p->detecting &&
+           p->fmt->unterminated(p, p->fmt_state);
+}
+
+bool parser_end_hold(struct parser *p)
+{
+    if (p->ended)
+        return false;
+    end_detection(p);
+    if (parser_unterminated(p))
+        return true;
+    end_pending(p);
+    return false;
 }
 
 /* ------------------------------------------------------------------------------------ */

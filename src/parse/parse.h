@@ -160,6 +160,19 @@ size_t parser_line_hint(const struct parser *p, const char **at);
 /* The input ended: finish every pending record. */
 void parser_end(struct parser *p);
 
+/* The input ended for now, but it may still grow (a log file being written, read once by
+ * pgsift ingest): as parser_end(), except that a last record cut where it cannot end
+ * (parser_unterminated(): csvlog, inside a quoted field) is left pending, neither
+ * finished nor rejected, and true is returned: the checkpoint then stays at its start, so
+ * the next run reads it whole. The parser is not ended then (drain it; parser_end() may
+ * follow). False: parser_end() was done. Format detection still buffering lines ends here
+ * as in parser_end() (its events are then to be pulled). */
+bool parser_end_hold(struct parser *p);
+
+/* A record is pending whose text ends where the format says no record can end (csvlog:
+ * inside a quoted field); false while the format is not known yet. */
+bool parser_unterminated(const struct parser *p);
+
 /* Pull the next finished event. The event may be modified by later stages (classify
  * sets kind, normalize the fingerprint) until the next feed. */
 enum parse_status parser_next(struct parser *p, struct event **ev);

@@ -86,6 +86,12 @@ struct log_format {
      * NULL. */
     void (*end)(struct parser *p, void *state);
 
+    /* At the end of an input that may still grow (parser_end_hold()): is the pending record
+     * cut where no end of the file could be its end (csvlog: inside a quoted field), so that
+     * it must wait for the rest? NULL: pending records are complete as they are (a stderr
+     * record waiting for possible DETAIL lines). */
+    bool (*unterminated)(const struct parser *p, const void *state);
+
     /* Bytes of per-record format data in pending->data (zeroed at pending_start()). */
     size_t pending_size;
 

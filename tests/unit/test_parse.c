@@ -676,6 +676,86 @@ static void test_stats_merge(void)
     free(l.v);
 }
 
+/* parser_end_hold(): at the end of a file that may still grow, a csvlog record cut inside a
+ * quoted field stays pending (not finished, not rejected) with the checkpoint at its start;
+ * parser_end() later rejects it. A record whose quote closed, and the pending records of a
+ * format without the hook, are finished as by parser_end(). */
+static void test_end_hold(void)
+{
+#define CSV_HEAD                                                                              \
+    "2026-11-24 17:25:01.470 UTC,,,3692,\"[local]\",6b05c86d.e6c,1,\"\",2026-11-24 17:25:01 " \
+    "UTC,,0,LOG,00000,"
+#define CSV_TAIL ",,,,,,,,,\"\",\"client backend\",,0\n"
+    static const char cut[] = CSV_HEAD "\"one\"" CSV_TAIL CSV_HEAD "\"plan:\n  Seq Scan\n";
+    static const char whole[] =
+        CSV_HEAD "\"one\"" CSV_TAIL CSV_HEAD "\"plan:\n  Seq Scan\"" CSV_TAIL;
+    static const char *const formats[] = { "csvlog", "auto" };
+    struct lines l;
+    struct sbuf out = SBUF_INIT;
+    struct diag d = DIAG_INIT;
+
+    for (size_t f = 0; f < ARRAY_SIZE(formats); f++) {
+        /* cut in the quoted field: held (auto: detection ends there) */
+        lines_split(&l, cut, sizeof(cut) - 1);
+        struct parser *p = parser_new(&(struct parser_opts){ .format = formats[f] }, &d);
+        CHECK_MSG(p != NULL, "%s", d.msg);
+        feed_range(p, &l, 0, l.n, false, &out);
+        /* (auto: detection still holds the lines, nothing is known yet) */
+        CHECK_EQ_INT(parser_unterminated(p), !strcmp(formats[f], "csvlog"));
+        CHECK(parser_end_hold(p));
+        CHECK(parser_unterminated(p));
+        sbuf_reset(&out);
+        drain_into(p, &out);
+        CHECK_EQ_U64(parser_stats(p)->events, 1);
+        CHECK_EQ_U64(parser_stats(p)->rejects, 0);
+        struct parse_checkpoint cp;
+        parser_checkpoint(p, &cp);
+        CHECK_EQ_U64(cp.offset, l.v[1].offset);
+        CHECK_EQ_U64(cp.line, 2);
+        CHECK_EQ_INT(cp.nskip, 0);
+        /* the file turned out complete: the same record is rejected */
+        parser_end(p);
+        drain_into(p, &out);
+        CHECK(!parser_unterminated(p));
+        CHECK_EQ_U64(parser_stats(p)->events, 1);
+        CHECK_EQ_U64(parser_stats(p)->rejects, 1);
+        CHECK_EQ_STR(parser_stats(p)->reasons[0].reason, "unterminated quoted field");
+        CHECK(pt_balanced(parser_stats(p)));
+        parser_free(p);
+        free(l.v);
+
+        /* its quote closed: nothing held */
+        lines_split(&l, whole, sizeof(whole) - 1);
+        p = parser_new(&(struct parser_opts){ .format = formats[f] }, &d);
+        CHECK_MSG(p != NULL, "%s", d.msg);
+        feed_range(p, &l, 0, l.n, false, &out);
+        CHECK(!parser_end_hold(p));
+        drain_into(p, &out);
+        struct event *ev;
+        CHECK(parser_next(p, &ev) == PARSE_END);
+        CHECK_EQ_U64(parser_stats(p)->events, 2);
+        CHECK(pt_balanced(parser_stats(p)));
+        parser_free(p);
+        free(l.v);
+    }
+
+    /* A format without the hook: its pending record is complete as it is. */
+    static const char data[] = "1 a\n1 +b\n";
+    lines_split(&l, data, sizeof(data) - 1);
+    struct parser *p = new_parser(&fmt_pidlines, &(struct parser_opts){ 0 });
+    feed_range(p, &l, 0, l.n, false, &out);
+    CHECK(!parser_unterminated(p));
+    CHECK(!parser_end_hold(p));
+    drain_into(p, &out);
+    CHECK_EQ_U64(parser_stats(p)->events, 1);
+    CHECK(pt_balanced(parser_stats(p)));
+    parser_free(p);
+    free(l.v);
+    sbuf_release(&out);
+#undef CSV_HEAD
+#undef CSV_TAIL
+}
+
 TEST_LIST = {
     { "interleaved_records", test_interleaved_records },
     { "checkpoint_skip_runs", test_checkpoint_skip_runs },
@@ -690,5 +770,6 @@ TEST_LIST = {
     { "detection", test_detection },
     { "bad_options", test_bad_options },
     { "stats_merge", test_stats_merge },
+    { "end_hold", test_end_hold },
     { NULL, NULL },
 };
