@@ -21,7 +21,7 @@ records() {
 
 # A copy of a stream read before (gzip -k, cp) holds nothing new: both are read, in
 # either order, and again. (A copy SHORTER than what was read - a snapshot taken while the
-# plain file grew - is t110's.)
+# plain file grew - is t111's.)
 for kind in gz copy; do
   for order in copy-first plain-first; do
     db=$kind-$order.db
