@@ -22,6 +22,17 @@ static int64_t bucket_bound(int64_t us)
     return s;
 }
 
+/* Sums of µs saturate at INT64_MAX as the store's own do (durations are capped, their
+ * sums are not: a hostile log can pass the limit within one window). */
+static int64_t add_us(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
 struct strset {
     char **v;
     size_t n, alloc;
@@ -84,7 +95,7 @@ static void group_row(struct group *g, sqlite3_stmt *st)
 {
     uint64_t calls = (uint64_t)sqlite3_column_int64(st, 4);
     g->calls += calls;
-    g->total_us += sqlite3_column_int64(st, 5);
+    g->total_us = add_us(g->total_us, sqlite3_column_int64(st, 5));
     if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
         double mn = sqlite3_column_double(st, 6), mx = sqlite3_column_double(st, 7);
         if (!g->any_time || mn < g->min)
@@ -107,7 +118,7 @@ static void group_row(struct group *g, sqlite3_stmt *st)
             g->qids[g->n_qids++] = (struct store_query_id){ .id = qid };
         }
         g->qids[i].calls += calls;
-        g->qids[i].total_us += sqlite3_column_int64(st, 5);
+        g->qids[i].total_us = add_us(g->qids[i].total_us, sqlite3_column_int64(st, 5));
     }
 }
 
@@ -328,7 +339,7 @@ int store_totals(struct store *s, int64_t since_us, int64_t until_us, struct sto
             out->records = (uint64_t)sqlite3_column_int64(st, 0);
         } else if (q[i] == SQL_TOTAL_CALLS) {
             out->calls = (uint64_t)sqlite3_column_int64(st, 0);
-            out->duration_ms = (double)sqlite3_column_int64(st, 1) / 1000;
+            out->duration_ms = sqlite3_column_double(st, 1) / 1000; /* total(): no overflow */
         } else {
             out->errors = (uint64_t)sqlite3_column_int64(st, 0);
         }

@@ -102,7 +102,7 @@ int store_series(struct store *s, const struct store_series_opts *o, struct stor
             continue;
         struct store_series_point *p = &out->points[b];
         uint64_t calls = (uint64_t)sqlite3_column_int64(st, 1);
-        double ms = (double)sqlite3_column_int64(st, 2) / 1000.0;
+        double ms = sqlite3_column_double(st, 2) / 1000.0; /* total(): never overflows */
         p->calls += calls;
         p->total_ms += ms;
         out->all.calls += calls;

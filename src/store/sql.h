@@ -9,16 +9,27 @@
 #ifndef SIFT_STORE_SQL_H
 #define SIFT_STORE_SQL_H
 
+/* a + b for non-negative INTEGER µs sums, saturating at INT64_MAX like the batch does:
+ * SQLite turns an overflowing + into a REAL, which the readers cannot sum again. */
+#define SQL_SAT_ADD(a, b)                                                                          \
+    "CASE WHEN " b " > 9223372036854775807 - " a " THEN 9223372036854775807 ELSE " a " + " b " EN" \
+                                                                                             "D"
+
 /* The upsert tail shared by batch commits and roll-ups: sums add, extremes combine,
  * sketches merge (sketch_merge() is registered by sqlfn.c). */
-#define SQL_AGG_MERGE                                                                    \
-    " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"                         \
-    " total_us = total_us + excluded.total_us,"                                          \
-    " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"         \
-    " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"         \
-    " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows + excluded.rows,"             \
-    " rows_calls = rows_calls + excluded.rows_calls, errors = errors + excluded.errors," \
-    " sketch = sketch_merge(sketch, excluded.sketch)"
+#define SQL_AGG_MERGE                                                                              \
+    " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"                                   \
+    " total_us = " SQL_SAT_ADD(                                                                    \
+        "total_us", "excluded.total_us") ","                                                       \
+                                         " min_ms = coalesce(min(min_ms, excluded.min_ms), "       \
+                                         "min_ms, excluded.min_ms),"                               \
+                                         " max_ms = coalesce(max(max_ms, excluded.max_ms), "       \
+                                         "max_ms, excluded.max_ms),"                               \
+                                         " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows "  \
+                                         "+ excluded.rows,"                                        \
+                                         " rows_calls = rows_calls + excluded.rows_calls, errors " \
+                                         "= errors + excluded.errors,"                             \
+                                         " sketch = sketch_merge(sketch, excluded.sketch)"
 
 #define SQL_AGG_COLS                                                                    \
     "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
@@ -48,9 +59,11 @@
     X(SQL_QID_UPSERT,                                                                              \
       "INSERT INTO query_ids (fingerprint, query_id, calls, first_seen, last_seen, total_us)"      \
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"                                 \
-      " calls = calls + excluded.calls, total_us = total_us + excluded.total_us,"                  \
-      " first_seen = min(first_seen, excluded.first_seen),"                                        \
-      " last_seen = max(last_seen, excluded.last_seen)")                                           \
+      " calls = calls + excluded.calls,"                                                           \
+      " total_us = " SQL_SAT_ADD(                                                                  \
+          "total_us", "excluded.total_us") ","                                                     \
+                                           " first_seen = min(first_seen, excluded.first_seen),"   \
+                                           " last_seen = max(last_seen, excluded.last_seen)")      \
     X(SQL_ERR_UPSERT,                                                                              \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
       " message, count, sample) VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                       \
@@ -160,7 +173,7 @@
     /* reports: ?1 ?2 bucket range (seconds) */                                                    \
     X(SQL_TOTAL_RECORDS, "SELECT coalesce(sum(count), 0) FROM record_stats"                        \
                          " WHERE width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2")     \
-    X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), coalesce(sum(total_us), 0)"                \
+    X(SQL_TOTAL_CALLS, "SELECT coalesce(sum(calls), 0), total(total_us)"                           \
                        " FROM query_stats WHERE phase = 'call' AND"                                \
                        " width IN (60, 3600, 86400) AND bucket >= ?1"                              \
                        " AND bucket < ?2")                                                         \
@@ -180,11 +193,11 @@
                    " ORDER BY r.count DESC, r.source, r.reason")                                   \
     /* pgsift report (report_read.c): ?1 ?2 bucket range (seconds) */                              \
     X(SQL_REPORT_SERIES,                                                                           \
-      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      "SELECT bucket, sum(calls), total(total_us), sketch_merge_agg(sketch) FROM query_stats"      \
       " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2 AND (?3 IS NULL OR"                  \
       " database = ?3) AND (?4 IS NULL OR username = ?4) GROUP BY bucket ORDER BY bucket")         \
     X(SQL_REPORT_SERIES_FP,                                                                        \
-      "SELECT bucket, sum(calls), sum(total_us), sketch_merge_agg(sketch) FROM query_stats"        \
+      "SELECT bucket, sum(calls), total(total_us), sketch_merge_agg(sketch) FROM query_stats"      \
       " WHERE fingerprint = ?5 AND bucket >= ?1 AND bucket < ?2 AND phase = 'call' AND"            \
       " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
       " GROUP BY bucket ORDER BY bucket")                                                          \
