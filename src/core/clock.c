@@ -78,8 +78,10 @@ bool clock_parse_rfc3339(struct span s, int64_t *us)
     if (!digits(s, 0, 4, &y) || s.len < 10 || s.p[4] != '-' || !digits(s, 5, 2, &mo) ||
         s.p[7] != '-' || !digits(s, 8, 2, &d))
         return false;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31)
-        return false;
+    static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+        return false; /* 2026-02-30 is an error, not March 2 */
     i = 10;
     if (i < s.len) {
         if ((s.p[i] != 'T' && s.p[i] != 't' && s.p[i] != ' ') || !digits(s, i + 1, 2, &h) ||
@@ -118,6 +120,8 @@ bool clock_parse_rfc3339(struct span s, int64_t *us)
                     return false;
                 i += 2;
             }
+            if (oh > 23 || om > 59) /* RFC 3339: time-numoffset is hours 00-23, minutes 00-59 */
+                return false;
             off = sign * ((int64_t)oh * 3600 + om * 60);
         } else {
             return false; /* RFC 3339 requires a zone with a time */

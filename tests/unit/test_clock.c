@@ -39,6 +39,18 @@ static void test_parse(void)
     CHECK(!clock_parse_rfc3339(span_cstr("2026-11-24T25:00:00Z"), &us));
     CHECK(!clock_parse_rfc3339(span_cstr("2026-11-24T10:00:00Zjunk"), &us));
     CHECK(!clock_parse_rfc3339(span_cstr(""), &us));
+    /* Days past the month's end and impossible zone offsets are errors, not silently
+     * moved into the next month or hours away (--since 2026-02-30 was March 2). */
+    CHECK(!clock_parse_rfc3339(span_cstr("2026-02-30"), &us));
+    CHECK(!clock_parse_rfc3339(span_cstr("2026-02-29T10:00:00Z"), &us));
+    CHECK(!clock_parse_rfc3339(span_cstr("2026-04-31"), &us));
+    CHECK(clock_parse_rfc3339(span_cstr("2028-02-29"), &us)); /* leap year */
+    CHECK(!clock_parse_rfc3339(span_cstr("2100-02-29"), &us));
+    CHECK(clock_parse_rfc3339(span_cstr("2000-02-29"), &us));
+    CHECK(!clock_parse_rfc3339(span_cstr("2026-11-24T10:00:00+02:75"), &us));
+    CHECK(!clock_parse_rfc3339(span_cstr("2026-11-24T10:00:00+99:00"), &us));
+    CHECK(clock_parse_rfc3339(span_cstr("2026-11-24T10:00:00-12:00"), &us));
+    CHECK_EQ_INT(us, (1795514400 + 12 * 3600) * USEC_PER_SEC);
 }
 
 static void test_now_fake(void)
