@@ -332,7 +332,7 @@ static const char *const format_names[] = { "", "text", "json", "yaml", "xml" };
     " ON CONFLICT (fingerprint, database, plan_fp) DO UPDATE SET"                             \
     " first_seen = min(first_seen, excluded.first_seen),"                                     \
     " last_seen = max(last_seen, excluded.last_seen),"                                        \
-    " calls = calls + excluded.calls, total_us = total_us + excluded.total_us,"               \
+    " calls = calls + excluded.calls," SQL_SAT_TOTAL_US ","                                   \
     " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"              \
     " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"              \
     " sketch = sketch_merge(sketch, excluded.sketch),"                                        \
@@ -348,7 +348,8 @@ static const char *const format_names[] = { "", "text", "json", "yaml", "xml" };
     " ORDER BY seq DESC LIMIT 1"
 #define SQL_RUN_EXTEND                                                                       \
     "UPDATE plan_runs SET first_seen = min(first_seen, ?4), last_seen = max(last_seen, ?5)," \
-    " calls = calls + ?6, total_us = total_us + ?7, sketch = sketch_merge(sketch, ?8)"       \
+    " calls = calls + ?6, total_us = CASE WHEN ?7 > 9223372036854775807 - total_us"          \
+    " THEN 9223372036854775807 ELSE total_us + ?7 END, sketch = sketch_merge(sketch, ?8)"    \
     " WHERE fingerprint = ?1 AND database = ?2 AND seq = ?3"
 #define SQL_RUN_INSERT                                                                 \
     "INSERT INTO plan_runs (fingerprint, database, seq, first_seen, last_seen, calls," \

@@ -9,27 +9,22 @@
 #ifndef SIFT_STORE_SQL_H
 #define SIFT_STORE_SQL_H
 
-/* a + b for non-negative INTEGER µs sums, saturating at INT64_MAX like the batch does:
- * SQLite turns an overflowing + into a REAL, which the readers cannot sum again. */
-#define SQL_SAT_ADD(a, b)                                                                          \
-    "CASE WHEN " b " > 9223372036854775807 - " a " THEN 9223372036854775807 ELSE " a " + " b " EN" \
-                                                                                             "D"
+/* total_us + excluded.total_us for the non-negative INTEGER µs sums, saturating at
+ * INT64_MAX like the batch does: SQLite turns an overflowing + into a REAL, which the
+ * readers cannot sum again. */
+#define SQL_SAT_TOTAL_US                                                       \
+    " total_us = CASE WHEN excluded.total_us > 9223372036854775807 - total_us" \
+    " THEN 9223372036854775807 ELSE total_us + excluded.total_us END"
 
 /* The upsert tail shared by batch commits and roll-ups: sums add, extremes combine,
  * sketches merge (sketch_merge() is registered by sqlfn.c). */
-#define SQL_AGG_MERGE                                                                              \
-    " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls,"                                   \
-    " total_us = " SQL_SAT_ADD(                                                                    \
-        "total_us", "excluded.total_us") ","                                                       \
-                                         " min_ms = coalesce(min(min_ms, excluded.min_ms), "       \
-                                         "min_ms, excluded.min_ms),"                               \
-                                         " max_ms = coalesce(max(max_ms, excluded.max_ms), "       \
-                                         "max_ms, excluded.max_ms),"                               \
-                                         " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows "  \
-                                         "+ excluded.rows,"                                        \
-                                         " rows_calls = rows_calls + excluded.rows_calls, errors " \
-                                         "= errors + excluded.errors,"                             \
-                                         " sketch = sketch_merge(sketch, excluded.sketch)"
+#define SQL_AGG_MERGE                                                                    \
+    " ON CONFLICT DO UPDATE SET calls = calls + excluded.calls," SQL_SAT_TOTAL_US ","    \
+    " min_ms = coalesce(min(min_ms, excluded.min_ms), min_ms, excluded.min_ms),"         \
+    " max_ms = coalesce(max(max_ms, excluded.max_ms), max_ms, excluded.max_ms),"         \
+    " sumsq_ms = sumsq_ms + excluded.sumsq_ms, rows = rows + excluded.rows,"             \
+    " rows_calls = rows_calls + excluded.rows_calls, errors = errors + excluded.errors," \
+    " sketch = sketch_merge(sketch, excluded.sketch)"
 
 #define SQL_AGG_COLS                                                                    \
     "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
@@ -59,11 +54,9 @@
     X(SQL_QID_UPSERT,                                                                              \
       "INSERT INTO query_ids (fingerprint, query_id, calls, first_seen, last_seen, total_us)"      \
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO UPDATE SET"                                 \
-      " calls = calls + excluded.calls,"                                                           \
-      " total_us = " SQL_SAT_ADD(                                                                  \
-          "total_us", "excluded.total_us") ","                                                     \
-                                           " first_seen = min(first_seen, excluded.first_seen),"   \
-                                           " last_seen = max(last_seen, excluded.last_seen)")      \
+      " calls = calls + excluded.calls," SQL_SAT_TOTAL_US ","                                      \
+      " first_seen = min(first_seen, excluded.first_seen),"                                        \
+      " last_seen = max(last_seen, excluded.last_seen)")                                           \
     X(SQL_ERR_UPSERT,                                                                              \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
       " message, count, sample) VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                       \
