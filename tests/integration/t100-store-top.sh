@@ -117,6 +117,17 @@ if command -v script >/dev/null; then
   expect_not_contains "$tty" $'\033'
 fi
 
+# Text a terminal would act on (hand-made lines, this edge case only): C1 CSI (U+009B)
+# and bidi overrides (U+202E, U+2066) from a log are shown as spaces in tables.
+printf '2026-11-24 10:00:00.000 UTC [12] LOG:  duration: 1.000 ms  statement: SELECT "x\xc2\x9b31my\xe2\x80\xaez" FROM t\n2026-11-24 10:00:01.000 UTC [12] ERROR:  relation "q\xc2\x9b2Jw\xe2\x81\xa6v" does not exist\n' >ctl.log
+PGSIFT_DB=ctl.db "$PGSIFT" -q ingest ctl.log
+for cmd in top events; do
+  PGSIFT_DB=ctl.db "$PGSIFT" $cmd --format table >ctl.txt
+  expect_eq "$cmd: no C1 or bidi control in the table" 0 \
+    "$(LC_ALL=C grep -c $'\xc2\x9b\|\xe2\x80\xae\|\xe2\x81\xa6' ctl.txt)"
+done
+expect_contains "$(PGSIFT_DB=ctl.db "$PGSIFT" events --format table)" 'relation "q 2Jw v" does not exist'
+
 # Errors: no store (1), bad arguments (2); read-only commands never create a store.
 expect_exit 1 "$PGSIFT" --db "$T/none.db" top
 [[ ! -e $T/none.db ]] || fail "top created a store"
