@@ -457,8 +457,12 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
     *next = INT64_MAX;
     if (f->state != TAIL_FILE_LIVE && f->fd >= 0) {
         /* Rotated or deleted: read as it grows; once quiet for rotate_wait, a last read
-         * that ends every record, then it is closed. */
-        int64_t quiet = f->grew_ns + tm->rotate_ns;
+         * that ends every record, then it is closed. Quiet since the rotation was seen
+         * too: the server writes to the renamed file until it reopens its log, and a
+         * file idle before its rotation may hold a record cut half-written (the csvlog
+         * hold) whose rest is still to come. */
+        int64_t last = f->grew_ns > f->gone_ns ? f->grew_ns : f->gone_ns;
+        int64_t quiet = last + tm->rotate_ns;
         if (now >= quiet)
             return DUE_FINAL;
         *next = quiet;
