@@ -28,6 +28,7 @@
 #include "cmd/daemon.h"
 #include "cmd/ingest.h"
 #include "core/clock.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "input/input.h"
@@ -457,8 +458,12 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
     *next = INT64_MAX;
     if (f->state != TAIL_FILE_LIVE && f->fd >= 0) {
         /* Rotated or deleted: read as it grows; once quiet for rotate_wait, a last read
-         * that ends every record, then it is closed. */
-        int64_t quiet = f->grew_ns + tm->rotate_ns;
+         * that ends every record, then it is closed. Quiet since the rotation was seen
+         * too: the server writes to the renamed file until it reopens its log, and a
+         * file idle before its rotation may hold a record cut half-written (the csvlog
+         * hold) whose rest is still to come. */
+        int64_t last = f->grew_ns > f->gone_ns ? f->grew_ns : f->gone_ns;
+        int64_t quiet = last + tm->rotate_ns;
         if (now >= quiet)
             return DUE_FINAL;
         *next = quiet;
@@ -639,6 +644,15 @@ again:
     fs->pending = !final && r.offset < r.read_end;
     if (fs->pending && (due == DUE_READ || !fs->flush_ns || now >= fs->flush_ns))
         fs->flush_ns = clock_mono_ns() + tm.delay_ns;
+    if (fs->pending && r.held_record) {
+        /* A record cut inside a quoted field at the end (the csvlog hold) is ended by
+         * its rest, which a write brings (the file then changes: read at once), or once
+         * the file has been quiet for SIFT_HOLD_LIVE_SECONDS: no flush before then (each
+         * one only re-read the held bytes). */
+        int64_t left = SIFT_HOLD_LIVE_SECONDS * INT64_C(1000000000) - unmodified_ns(f);
+        if (left > tm.delay_ns)
+            fs->flush_ns = clock_mono_ns() + left;
+    }
     if (!fs->pending)
         fs->flush_ns = 0;
     if (!fs->format && r.format && f->state == TAIL_FILE_LIVE)

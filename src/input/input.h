@@ -269,6 +269,8 @@ struct tail_file {
     int64_t changed_ns; /* monotonic time the file was first seen different from what
                            tail_file_done() recorded; 0 when unchanged */
     int64_t grew_ns;    /* monotonic time its size or mtime last changed */
+    int64_t gone_ns;    /* monotonic time it was seen rotated or deleted (0: live): the
+                           writer may still be writing to it until it reopens its log */
     void *user;         /* the caller's, freed with tail_opts.user_free */
     /* private */
     uint64_t done_size;

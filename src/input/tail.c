@@ -433,16 +433,20 @@ static void rescan(struct tail *t)
         enum found how = (enum found)f->found;
         if (how == FOUND_PRIMARY || (how == FOUND_SIBLING && f->sibling)) {
             f->state = TAIL_FILE_LIVE;
+            f->gone_ns = 0;
         } else if (how == FOUND_SIBLING && f->fd < 0) {
             /* Renamed to a rotated name after it was read and closed. */
             f->sibling = true;
             f->state = TAIL_FILE_LIVE;
+            f->gone_ns = 0;
         } else if (f->fd >= 0) {
             /* Not named by its source any more (or only as a rotated sibling of it). */
             struct stat st;
             bool gone = fstat(f->fd, &st) == 0 && st.st_nlink == 0;
             enum tail_file_state was = f->state;
             f->state = gone ? TAIL_FILE_DELETED : TAIL_FILE_ROTATED;
+            if (was == TAIL_FILE_LIVE)
+                f->gone_ns = clock_mono_ns();
             if (was == TAIL_FILE_LIVE && !gone && how == FOUND_NONE)
                 find_new_name(f);
             if (was != f->state)
@@ -521,6 +525,8 @@ int tail_reconcile(struct tail *t, bool want_rescan, struct diag *d)
                 if (fstat(f->fd, &st) < 0)
                     continue;
                 if (st.st_nlink == 0 && f->state != TAIL_FILE_DELETED) {
+                    if (f->state == TAIL_FILE_LIVE)
+                        f->gone_ns = now;
                     f->state = TAIL_FILE_DELETED;
                     log_verbose("'%s' was deleted: reading it to its end", f->name);
                 }
