@@ -518,6 +518,12 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     }
     log_note("%s", sum.buf);
     sbuf_release(&sum);
+    /* The roll-up deletes what is past the retention, old lines of this run included
+     * (an old log ingested today): said, not silent. */
+    if (rs.events || rs.day_rows)
+        log_note("deleted as older than the retention (docs/store.md): %" PRIu64
+                 " event%s, %" PRIu64 " day row%s of statistics",
+                 rs.events, rs.events == 1 ? "" : "s", rs.day_rows, rs.day_rows == 1 ? "" : "s");
     ret = 0;
 out_store:
     sbuf_release(&first_diag);

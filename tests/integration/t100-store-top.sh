@@ -3,6 +3,7 @@
 # the JSON document of INTERFACE.md, p95 within 1 % of the exact p95 of the raw
 # durations, windows and filters, md/csv/table shapes, NO_COLOR, errors.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd jq sqlite3
 
 # 3 fingerprints x 3000 calls over two hours, log-normal durations with µs resolution.

@@ -3,6 +3,7 @@
 # directories and globs, stdin, a file nothing parses in (exit 3, nothing consumed),
 # the store's file mode.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd sqlite3 gzip jq
 F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
 [[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
@@ -236,4 +237,10 @@ expect_exit 2 "$PGSIFT" ingest --format nosuch "$csv"
 expect_exit 2 "$PGSIFT" ingest -j 0 "$csv"
 expect_exit 1 "$PGSIFT" ingest "$T/does-not-exist.csv"
 expect_exit 1 "$PGSIFT" ingest "$T/nothing-*.csv"
+# An old log ingested today (hand-made lines for this case): what the roll-up at the end
+# deletes at once as past the retention (events: 90 days) is said, not silent.
+printf '2026-06-01 10:00:00.000 UTC [12] LOG:  checkpoint starting: time\n2026-11-25 10:00:00.000 UTC [12] LOG:  checkpoint starting: time\n' >old.log
+out=$(PGSIFT_DB=old.db "$PGSIFT" ingest old.log 2>&1)
+expect_contains "$out" "deleted as older than the retention (docs/store.md): 1 event, 0 day rows"
+expect_eq "the newer event stays" 1 "$(PGSIFT_DB=old.db store_query 'SELECT sum(n) FROM event_blocks')"
 pass

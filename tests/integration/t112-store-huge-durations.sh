@@ -4,6 +4,7 @@
 # or is read as a double), never overflow a signed integer (UBSan) nor fail with SQLite's
 # "integer overflow".
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd sqlite3
 
 # 92 300 calls x 1e14 µs = 9.23e18 µs > INT64_MAX, over two minutes and two commits.

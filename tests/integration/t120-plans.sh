@@ -6,6 +6,7 @@
 # --keep-literals), --show with explanations and evidence, the same result from the
 # stderr, csvlog and jsonlog copies, and clear errors for bad arguments.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd jq
 F=$SIFT_SOURCE_DIR/tests/fixtures/pg15/plan-insights
 [[ -f $F/postgresql.csv ]] || skip "fixtures absent"

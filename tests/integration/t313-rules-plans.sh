@@ -7,6 +7,7 @@
 # store without plans warns that auto_explain is off; bad plan rules are file:line:col
 # errors.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd jq
 F=$SIFT_SOURCE_DIR/tests/fixtures/pg15/plan-insights
 [[ -f $F/postgresql.csv ]] || skip "fixtures absent"

@@ -6,6 +6,7 @@
 # new plan reaches that many records; a change to a faster plan stays quiet. Ingested in
 # pieces with `rules eval` after each, as tailing does, the history is the replay's.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 
 prefix() { printf '2026-11-24 %s UTC [513] postgres@app/psql LOG:  duration: %s ms  plan:\n' "$1" "$2"; }
 plan_a() { # with the index

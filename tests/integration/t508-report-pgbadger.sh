@@ -7,6 +7,7 @@
 # labels: slow
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 need_cmd pgbadger jq
 "$PGSIFT" help ingest >/dev/null 2>&1 || skip "pgsift ingest is not built in"
 

@@ -5,6 +5,7 @@
 # `pgsift report`, with and without --keep-literals: every format parses and carries the
 # strings as inert text only.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 . "$(dirname "$0")/report-lib.sh"
 need_cmd openssl base64
 "$PGSIFT" help ingest >/dev/null 2>&1 || skip "pgsift ingest is not built in"

@@ -3,6 +3,7 @@
 # and plan changes): the plan changes and plan shapes agree with `pgsift plans`, and the
 # formats parse.
 . "$(dirname "$0")/lib.sh"
+fixture_clock
 . "$(dirname "$0")/report-lib.sh"
 need_cmd openssl base64
 "$PGSIFT" help plans >/dev/null 2>&1 || skip "pgsift plans is not built in"
