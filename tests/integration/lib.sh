@@ -101,6 +101,20 @@ fixture_clock() {
   export SIFT_TEST_NOW=2026-11-26T00:00:00Z
 }
 
+# Lines $1..$2 of a stderr log (a connection each, one second apart from 2026-11-25 00:00).
+stderr_lines() {
+  local j
+  for ((j = $1; j <= $2; j++)); do
+    printf '2026-11-25 %02d:%02d:%02d UTC [%d] LOG:  connection received: host=10.0.0.%d port=5432\n' \
+      $((j / 3600 % 24)) $((j / 60 % 60)) $((j % 60)) "$j" $((j % 250))
+  done
+}
+
+# Records committed to the store $1.
+store_records() {
+  PGSIFT_DB=$1 store_query "SELECT coalesce(sum(count), 0) FROM record_stats"
+}
+
 shared_dir() {
   local d="$SIFT_SOURCE_DIR/../shared"
   [[ -d $d ]] || skip "../shared is absent"

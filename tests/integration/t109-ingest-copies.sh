@@ -8,17 +8,6 @@
 need_cmd sqlite3 gzip
 export SIFT_TEST_NOW=2026-11-27T00:00:00Z
 
-gen() { # lines $1..$2 of a stderr log
-  local j
-  for ((j = $1; j <= $2; j++)); do
-    printf '2026-11-25 %02d:%02d:%02d UTC [%d] LOG:  connection received: host=10.0.0.%d port=5432\n' \
-      $((j / 3600 % 24)) $((j / 60 % 60)) $((j % 60)) "$j" $((j % 250))
-  done
-}
-records() {
-  PGSIFT_DB=$1 store_query "SELECT coalesce(sum(count), 0) FROM record_stats"
-}
-
 # A copy of a stream read before (gzip -k, cp) holds nothing new: both are read, in
 # either order, and again. (A copy SHORTER than what was read - a snapshot taken while the
 # plain file grew - is t111's.)
@@ -26,9 +15,9 @@ for kind in gz copy; do
   for order in copy-first plain-first; do
     db=$kind-$order.db
     rm -rf "$kind-$order" && mkdir "$kind-$order" && cd "$kind-$order"
-    gen 1 300 >pg.log
+    stderr_lines 1 300 >pg.log
     "$PGSIFT" -q --db "../$db" ingest pg.log
-    gen 301 400 >>pg.log
+    stderr_lines 301 400 >>pg.log
     if [[ $kind == gz ]]; then
       gzip -k pg.log
       snap=pg.log.gz
@@ -42,7 +31,7 @@ for kind in gz copy; do
       else
         "$PGSIFT" -q --db "../$db" ingest pg.log "$snap"
       fi
-      expect_eq "$kind $order, run $run: every record once" 400 "$(records "../$db")"
+      expect_eq "$kind $order, run $run: every record once" 400 "$(store_records "../$db")"
     done
     cd ..
   done
@@ -51,27 +40,27 @@ done
 # Many small files, each of another length under 4 KiB: the second run reads nothing.
 mkdir small
 for ((i = 1; i <= 80; i++)); do
-  gen $((i * 1000)) $((i * 1000 + (i + 1) / 2 - 1)) >small/log$i.log
+  stderr_lines $((i * 1000)) $((i * 1000 + (i + 1) / 2 - 1)) >small/log$i.log
   ((i % 2)) || printf '2026-11-25 00:00:00 UTC [1] LOG:  x\n' >>small/log$i.log
 done
 "$PGSIFT" -q --db small.db ingest small
-want=$(records small.db)
+want=$(store_records small.db)
 ((want == 1680)) || fail "small files: $want records"
 "$PGSIFT" --db small.db ingest small 2>small.txt
-expect_eq "small files read twice: once" "$want" "$(records small.db)"
+expect_eq "small files read twice: once" "$want" "$(store_records small.db)"
 expect_contains "$(cat small.txt)" "80 unchanged"
 
 # Two runs on one new file at the same time (the store's write lock held while both
 # start): one stores it, the other is refused at its commit and its summary counts what
 # it committed, nothing (it said what it had parsed before).
-gen 1 300 >both.log
+stderr_lines 1 300 >both.log
 "$PGSIFT" -q --db both.db ingest /dev/null
 (printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell sleep 3\nROLLBACK;\n' | sqlite3 both.db) &
 sleep 0.5
 "$PGSIFT" --db both.db ingest both.log 2>both1.txt &
 "$PGSIFT" --db both.db ingest both.log 2>both2.txt &
 wait
-expect_eq "two runs at once: stored once" 300 "$(records both.db)"
+expect_eq "two runs at once: stored once" 300 "$(store_records both.db)"
 sum=$(cat both1.txt both2.txt)
 expect_contains "$sum" "is being ingested by another pgsift at the same time: left to it"
 expect_contains "$sum" "ingested 300 records from 1 source"

@@ -9,26 +9,15 @@
 need_cmd sqlite3 gzip
 export SIFT_TEST_NOW=2026-11-27T00:00:00Z
 
-gen() { # lines $1..$2 of a stderr log
-  local j
-  for ((j = $1; j <= $2; j++)); do
-    printf '2026-11-25 %02d:%02d:%02d UTC [%d] LOG:  connection received: host=10.0.0.%d port=5432\n' \
-      $((j / 3600 % 24)) $((j / 60 % 60)) $((j % 60)) "$j" $((j % 250))
-  done
-}
-records() {
-  PGSIFT_DB=$1 store_query "SELECT coalesce(sum(count), 0) FROM record_stats"
-}
-
 # (a) 300 lines read, a copy at 400, the log grown to 500: both read, in either order,
 # twice: 500 records.
 for kind in gz copy; do
   for order in copy-first plain-first; do
     db=$PWD/a-$kind-$order.db
     rm -rf "a-$kind-$order" && mkdir "a-$kind-$order" && cd "a-$kind-$order"
-    gen 1 300 >pg.log
+    stderr_lines 1 300 >pg.log
     "$PGSIFT" -q --db "$db" ingest pg.log
-    gen 301 400 >>pg.log
+    stderr_lines 301 400 >>pg.log
     if [[ $kind == gz ]]; then
       gzip -k pg.log
       snap=pg.log.gz
@@ -36,10 +25,10 @@ for kind in gz copy; do
       cp pg.log snap.log
       snap=snap.log
     fi
-    gen 401 500 >>pg.log
+    stderr_lines 401 500 >>pg.log
     if [[ $order == plain-first ]]; then
       "$PGSIFT" -q --db "$db" ingest pg.log
-      expect_eq "$kind $order: the log read" 500 "$(records "$db")"
+      expect_eq "$kind $order: the log read" 500 "$(store_records "$db")"
     fi
     for run in 1 2; do
       if [[ $order == copy-first ]]; then
@@ -49,7 +38,7 @@ for kind in gz copy; do
         expect_contains "$(cat "../a-$kind-$run.txt")" "'$snap' is a copy of "
         expect_contains "$(cat "../a-$kind-$run.txt")" "2 unchanged"
       fi
-      expect_eq "$kind $order, run $run: every record once" 500 "$(records "$db")"
+      expect_eq "$kind $order, run $run: every record once" 500 "$(store_records "$db")"
     done
     cd ..
   done
@@ -60,28 +49,28 @@ done
 # place and 50 new lines written. The directory read twice, then with .1 compressed to
 # .2.gz (rotated once more): every line once, 500.
 mkdir b
-gen 1 300 >b/postgresql.log
+stderr_lines 1 300 >b/postgresql.log
 "$PGSIFT" -q --db b.db ingest b
-gen 301 400 >>b/postgresql.log
+stderr_lines 301 400 >>b/postgresql.log
 cp b/postgresql.log b/postgresql.log.1
-gen 401 450 >>b/postgresql.log
+stderr_lines 401 450 >>b/postgresql.log
 "$PGSIFT" -q --db b.db ingest b/postgresql.log
-expect_eq "copytruncate: read past the copy" 450 "$(records b.db)"
+expect_eq "copytruncate: read past the copy" 450 "$(store_records b.db)"
 inode=$(stat -c %i b/postgresql.log)
 : >b/postgresql.log # truncate in place, as copytruncate does
-gen 451 500 >>b/postgresql.log
+stderr_lines 451 500 >>b/postgresql.log
 expect_eq "truncated in place" "$inode" "$(stat -c %i b/postgresql.log)"
 for run in 1 2; do
   "$PGSIFT" -v --db b.db ingest b 2>"b-$run.txt"
-  expect_eq "copytruncate, run $run: every line once" 500 "$(records b.db)"
+  expect_eq "copytruncate, run $run: every line once" 500 "$(store_records b.db)"
   expect_contains "$(cat "b-$run.txt")" "'b/postgresql.log.1' is a copy of "
 done
 expect_contains "$(cat b-1.txt)" "'b/postgresql.log' was truncated or replaced"
 gzip -c b/postgresql.log.1 >b/postgresql.log.2.gz && rm b/postgresql.log.1
-gen 501 520 >>b/postgresql.log
+stderr_lines 501 520 >>b/postgresql.log
 for run in 1 2; do
   "$PGSIFT" -q --db b.db ingest b
-  expect_eq "copytruncate, .2.gz, run $run: every line once" 520 "$(records b.db)"
+  expect_eq "copytruncate, .2.gz, run $run: every line once" 520 "$(store_records b.db)"
 done
 # The kept marks of a stream stay bounded however many commits it has.
 max=$(PGSIFT_DB=b.db store_query "SELECT max(n) FROM (SELECT count(*) AS n FROM source_marks GROUP BY source)")
