@@ -50,6 +50,49 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     fs->n++;
 }
 
+/* The length of @name without a ".gz" ending. */
+static size_t name_len_sans_gz(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 3 && !strcmp(name + len - 3, ".gz") ? len - 3 : len;
+}
+
+/* @name's first @len bytes end in a rotation number (".N", logrotate): its start (the
+ * '.') in *stem and N in *num; else *stem = @len, *num = 0. */
+static void rotation_number(const char *name, size_t len, size_t *stem, uint64_t *num)
+{
+    size_t i = len;
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    *stem = len;
+    *num = 0;
+    if (i == len || i == 0 || name[i - 1] != '.' || len - i > 9)
+        return;
+    *stem = i - 1;
+    for (; i < len; i++)
+        *num = *num * 10 + (uint64_t)(name[i] - '0');
+}
+
+/* Files with the same modification time (unpacked from an archive, copied with their
+ * times): the names say which is older. postgresql.log.2(.gz) before postgresql.log.1
+ * before postgresql.log (logrotate's numbers), postgresql.log-20261124 (logrotate's
+ * dateext) before postgresql.log, else in name order: postgresql-2026-11-24_000000.log
+ * before postgresql-2026-11-25_000000.log (PostgreSQL's default log_filename). */
+static int cmp_names(const char *x, const char *y)
+{
+    size_t lx = name_len_sans_gz(x), ly = name_len_sans_gz(y), sx, sy;
+    uint64_t nx, ny;
+    rotation_number(x, lx, &sx, &nx);
+    rotation_number(y, ly, &sy, &ny);
+    if (sx == sy && !memcmp(x, y, sx) && nx != ny)
+        return nx > ny ? -1 : 1;
+    if (lx < ly && !memcmp(x, y, lx) && strchr("-_.", y[lx]))
+        return 1; /* y is a rotated copy of x */
+    if (ly < lx && !memcmp(x, y, ly) && strchr("-_.", x[ly]))
+        return -1;
+    return strcmp(x, y);
+}
+
 static int cmp_mtime(const void *a, const void *b)
 {
     const struct file *x = a, *y = b;
@@ -57,8 +100,7 @@ static int cmp_mtime(const void *a, const void *b)
         return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
     if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
         return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
-    /* Same time: postgresql.log.2 is older than postgresql.log.1 (logrotate). */
-    return -strcmp(x->path, y->path);
+    return cmp_names(x->path, y->path);
 }
 
 /* Regular files under @dir, recursively; hidden entries and symbolic links to

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# pgsift ingest from outside: the order of a directory's files, the progress line on a
+# terminal (it fits the terminal's width, so that redrawing it with a carriage return
+# does not leave a trail of wrapped lines), and the summary.
+. "$(dirname "$0")/lib.sh"
+fixture_clock
+need_cmd sqlite3 gzip
+F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
+[[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
+
+# Files of one directory with the same modification time (unpacked from an archive,
+# copied with their times, touched): the rotation number and the date in the name say
+# which is older. postgresql.csv.2.gz < postgresql.csv.1 < postgresql.csv, and
+# postgresql-2026-11-24_000000.csv < ...-25_... (PostgreSQL's default log_filename).
+mkdir rot dated
+cp "$F"/statement-log/postgresql.csv rot/postgresql.csv.2 && gzip rot/postgresql.csv.2
+cp "$F"/text-plans/postgresql.csv rot/postgresql.csv.1
+cp "$F"/json-plans/postgresql.csv rot/postgresql.csv
+cp "$F"/statement-log/postgresql.csv dated/postgresql-2026-11-24_000000.csv
+cp "$F"/text-plans/postgresql.csv dated/postgresql-2026-11-25_000000.csv
+cp "$F"/json-plans/postgresql.csv dated/postgresql-2026-11-26_000000.csv
+touch -d '2026-11-26 00:00:00' rot/* dated/*
+"$PGSIFT" -q --db rot.db ingest rot
+expect_eq "rotated names, same mtime: oldest first" \
+  "rot/postgresql.csv.2.gz rot/postgresql.csv.1 rot/postgresql.csv" \
+  "$(PGSIFT_DB=rot.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+"$PGSIFT" -q --db dated.db ingest dated
+expect_eq "dated names, same mtime: oldest first" \
+  "dated/postgresql-2026-11-24_000000.csv dated/postgresql-2026-11-25_000000.csv dated/postgresql-2026-11-26_000000.csv" \
+  "$(PGSIFT_DB=dated.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+# logrotate's dateext: the live file is the newest.
+mkdir ext
+cp "$F"/statement-log/postgresql.csv ext/postgresql.csv-20261124
+cp "$F"/text-plans/postgresql.csv ext/postgresql.csv-20261125 && gzip ext/postgresql.csv-20261125
+cp "$F"/json-plans/postgresql.csv ext/postgresql.csv
+touch -d '2026-11-26 00:00:00' ext/*
+"$PGSIFT" -q --db ext.db ingest ext
+expect_eq "dateext names, same mtime: oldest first" \
+  "ext/postgresql.csv-20261124 ext/postgresql.csv-20261125.gz ext/postgresql.csv" \
+  "$(PGSIFT_DB=ext.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+# The modification time still comes first.
+touch -d '2026-11-24 00:00:00' dated/postgresql-2026-11-26_000000.csv
+"$PGSIFT" -q --db dated2.db ingest dated
+expect_eq "older mtime first" "dated/postgresql-2026-11-26_000000.csv" \
+  "$(PGSIFT_DB=dated2.db store_query "SELECT name FROM sources ORDER BY id LIMIT 1")"
+
+pass
