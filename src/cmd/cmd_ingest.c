@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,7 +211,40 @@ struct ingest_run {
     bool progress;
     int64_t start_ns, last_ns;
     bool drawn;
+    size_t cols;      /* the terminal's width (0: unknown, as when stderr is a file) */
+    bool dumb;        /* TERM=dumb: no escape sequences (cleared with spaces) */
+    size_t drawn_len; /* columns of the line on the screen */
 };
+
+/* The width of the terminal on stderr: TIOCGWINSZ, else $COLUMNS, else 0 (unknown). */
+static size_t term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    char *end;
+    long v = c && *c ? strtol(c, &end, 10) : 0;
+    return v > 0 && v < 10000 && c && !*end ? (size_t)v : 0;
+}
+
+/* Append at most @max columns of a file name to @out: control bytes (a file name may hold
+ * any) as '?', a name cut short ends in "..". Columns are counted per UTF-8 character. */
+static int add_name(struct sbuf *out, const char *name, size_t max)
+{
+    size_t cols = 0, len = 0;
+    for (const char *p = name; *p; p++)
+        cols += ((unsigned char)*p & 0xC0) != 0x80;
+    size_t keep = cols <= max ? cols : max >= 3 ? max - 2 : 0;
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xC0) != 0x80 && len++ == keep)
+            break;
+        if (sbuf_add(out, c < 0x20 || c == 0x7f ? "?" : p, 1) < 0)
+            return -1;
+    }
+    return keep < cols && max >= 3 ? sbuf_addstr(out, "..") : 0;
+}
 
 /* Under queue_lock. */
 static void progress_draw(struct ingest_run *ir, const char *name, bool force)
@@ -249,8 +283,37 @@ static void progress_draw(struct ingest_run *ir, const char *name, bool force)
             snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
         }
     }
-    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s%s: %.1f MB, %.1f MB/s%s", done,
-            ir->njobs, base ? base + 1 : name, bar, mb, secs > 0 ? mb / secs : 0.0, eta);
+    /* One line that fits the terminal (a wrapped line is not redrawn by "\r": each
+     * drawing would leave a line behind); the file name is what gives way. */
+    char head[64], tail[128];
+    snprintf(head, sizeof(head), "pgsift: ingesting %zu/%zu ", done, ir->njobs);
+    snprintf(tail, sizeof(tail), "%s: %.1f MB, %.1f MB/s%s", bar, mb, secs > 0 ? mb / secs : 0.0,
+             eta);
+    size_t fixed = strlen(head) + strlen(tail), room = 60;
+    if (ir->cols)
+        room = ir->cols - 1 > fixed ? ir->cols - 1 - fixed : 0;
+    struct sbuf line = SBUF_INIT;
+    if (sbuf_addstr(&line, head) < 0 || add_name(&line, base ? base + 1 : name, room) < 0 ||
+        sbuf_addstr(&line, tail) < 0) {
+        sbuf_release(&line);
+        return;
+    }
+    size_t cols = 0;
+    for (size_t i = 0; i < line.len; i++)
+        cols += ((unsigned char)line.buf[i] & 0xC0) != 0x80;
+    if (ir->cols && cols > ir->cols - 1) {
+        /* even without the name it is too wide: what is left is ASCII, cut it */
+        line.len -= cols - (ir->cols - 1);
+        line.buf[line.len] = '\0';
+        cols = ir->cols - 1;
+    }
+    if (ir->dumb)
+        fprintf(stderr, "\r%s%*s", line.buf, (int)(ir->drawn_len > cols ? ir->drawn_len - cols : 0),
+                "");
+    else
+        fprintf(stderr, "\r\033[K%s", line.buf);
+    ir->drawn_len = cols > ir->drawn_len ? cols : ir->drawn_len;
+    sbuf_release(&line);
     ir->drawn = true;
 }
 
@@ -265,9 +328,12 @@ static void progress_cb(void *ctx, const char *name, uint64_t bytes)
 
 static void progress_clear(struct ingest_run *ir)
 {
-    if (ir->drawn)
+    if (ir->drawn && ir->dumb)
+        fprintf(stderr, "\r%*s\r", (int)ir->drawn_len, "");
+    else if (ir->drawn)
         fputs("\r\033[K", stderr);
     ir->drawn = false;
+    ir->drawn_len = 0;
 }
 
 static void run_job(struct job *j, struct normalizer *nz)
@@ -393,6 +459,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         .njobs = fs.n + use_stdin,
         .progress = progress && log_get_level() != LOG_LEVEL_QUIET,
         .start_ns = clock_mono_ns(),
+        .cols = term_columns(),
+        .dumb = getenv("TERM") && !strcmp(getenv("TERM"), "dumb"),
     };
     if (ir.progress)
         ir.io.progress = progress_cb;

@@ -44,4 +44,19 @@ touch -d '2026-11-24 00:00:00' dated/postgresql-2026-11-26_000000.csv
 expect_eq "older mtime first" "dated/postgresql-2026-11-26_000000.csv" \
   "$(PGSIFT_DB=dated2.db store_query "SELECT name FROM sources ORDER BY id LIMIT 1")"
 
+# The progress line on an 80-column terminal (script(1) gives a pseudo-terminal): every
+# drawing fits in 79 columns, long file names included, and it is cleared before the
+# summary.
+if command -v script >/dev/null; then
+  script -qec "stty cols 80; '$PGSIFT' --db tty.db ingest dated" /dev/null >tty.out </dev/null
+  draws=$(tr '\r' '\n' <tty.out | sed 's/\x1b\[K//g' | grep 'ingesting' || true)
+  [[ -n $draws ]] || fail "no progress line on a terminal: $(cat -v tty.out)"
+  long=$(awk 'length($0) > 79' <<<"$draws")
+  [[ -z $long ]] || fail "progress lines wider than the terminal: $long"
+  expect_contains "$(cat tty.out)" "pgsift: ingested "
+  # TERM=dumb: no escape sequences (the line is cleared with spaces).
+  TERM=dumb script -qec "stty cols 80; TERM=dumb '$PGSIFT' --db dumb.db ingest dated" /dev/null >dumb.out </dev/null
+  expect_contains "$(tr '\r' '\n' <dumb.out)" "ingesting 0/3"
+  if grep -q $'\x1b' dumb.out; then fail "escape sequences with TERM=dumb: $(cat -v dumb.out)"; fi
+fi
 pass
