@@ -105,14 +105,18 @@ static int cmp_mtime(const void *a, const void *b)
 }
 
 /* Regular files under @dir, recursively; hidden entries and symbolic links to
- * directories are skipped (no loops). */
-static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
+ * directories are skipped (no loops). A directory that cannot be read is said and
+ * counted in *@errors; the others are still read. */
+static int walk(const char *dir, struct files *fs, int depth, size_t *errors, struct diag *d)
 {
     if (depth > 64)
         return diag_set(d, DIAG_IO, "directories nested too deep under '%s'", dir);
     DIR *dh = opendir(dir);
-    if (!dh)
-        return diag_errno(d, DIAG_IO, errno, "cannot read directory '%s'", dir);
+    if (!dh) {
+        log_error("cannot read directory '%s': %s", dir, strerror(errno));
+        ++*errors;
+        return 0;
+    }
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(dh))) {
@@ -125,7 +129,7 @@ static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
         else if (lstat(path.buf, &lst) < 0 || stat(path.buf, &st) < 0)
             log_warn("skipping '%s': %s", path.buf, strerror(errno));
         else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode))
-            rc = walk(path.buf, fs, depth + 1, d);
+            rc = walk(path.buf, fs, depth + 1, errors, d);
         else if (S_ISREG(st.st_mode))
             add_file(fs, path.buf, &st);
         sbuf_release(&path);
@@ -134,15 +138,16 @@ static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
     return rc;
 }
 
-/* Expand one operand into files, oldest first (by modification time). */
-static int expand(const char *arg, struct files *out, struct diag *d)
+/* Expand one operand into files, oldest first (by modification time). An operand that
+ * names nothing readable is said and counted in *@errors (the others are still read). */
+static int expand(const char *arg, struct files *out, size_t *errors, struct diag *d)
 {
     struct files fs = { 0 };
     struct stat st;
 
     if (stat(arg, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            if (walk(arg, &fs, 0, d) < 0)
+            if (walk(arg, &fs, 0, errors, d) < 0)
                 goto fail;
             if (!fs.n)
                 log_warn("directory '%s' holds no files", arg);
@@ -152,20 +157,20 @@ static int expand(const char *arg, struct files *out, struct diag *d)
     } else if (strpbrk(arg, "*?[")) {
         glob_t g;
         int rc = glob(arg, 0, NULL, &g);
-        if (rc == GLOB_NOMATCH) {
-            globfree(&g);
-            return diag_set(d, DIAG_IO, "no file matches '%s'", arg);
-        }
         if (rc != 0) {
             globfree(&g);
-            return diag_set(d, DIAG_IO, "cannot expand '%s'", arg);
+            log_error(rc == GLOB_NOMATCH ? "no file matches '%s'" : "cannot expand '%s'", arg);
+            ++*errors;
+            return 0;
         }
         for (size_t i = 0; i < g.gl_pathc; i++)
             if (stat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
                 add_file(&fs, g.gl_pathv[i], &st);
         globfree(&g);
     } else {
-        return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", arg);
+        log_error("cannot open '%s': %s", arg, strerror(errno));
+        ++*errors;
+        return 0;
     }
     if (fs.n)
         qsort(fs.v, fs.n, sizeof(*fs.v), cmp_mtime);
@@ -348,6 +353,13 @@ static void run_job(struct job *j, struct normalizer *nz)
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
 }
 
+/* The source could not be read (opened, read, decoded): said, and the other sources are
+ * still read; the run exits 1 at the end. Anything else (the store) stops the run. */
+static bool source_failure(const struct diag *d)
+{
+    return d->kind == DIAG_IO;
+}
+
 /* A reader thread of `-j N`: take the next source until none is left (or one failed). */
 static void *worker(void *arg)
 {
@@ -367,7 +379,7 @@ static void *worker(void *arg)
         run_job(j, nz);
         pthread_mutex_lock(&ir->queue_lock);
         j->done = true;
-        if (j->rc < 0)
+        if (j->rc < 0 && !source_failure(&j->d))
             ir->failed = true;
         pthread_mutex_unlock(&ir->queue_lock);
     }
@@ -439,13 +451,19 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct files fs = { 0 };
     bool use_stdin = false;
     int ret = -1;
+    size_t errors = 0; /* sources (operands) that could not be read */
     for (int i = 1; i <= n; i++) {
         if (!strcmp(argv[i], "-")) {
             use_stdin = true;
             continue;
         }
-        if (expand(argv[i], &fs, d) < 0)
+        if (expand(argv[i], &fs, &errors, d) < 0)
             goto out_files;
+    }
+    if (!fs.n && !use_stdin) {
+        diag_set(d, DIAG_IO, "nothing to read: %zu operand%s could not be read (above)", errors,
+                 errors == 1 ? "" : "s");
+        goto out_files;
     }
 
     struct store *s;
@@ -535,6 +553,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         progress_clear(&ir);
         if (!j->done)
             break; /* a thread failed before this one was read */
+        if (j->rc < 0 && source_failure(&j->d)) {
+            log_error("%s", j->d.msg);
+            errors++;
+            continue;
+        }
         if (j->rc < 0) {
             diag_set(d, j->d.kind, "%s", j->d.msg);
             failed = true;
@@ -602,7 +625,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct store_rollup_stats rs;
     if (store_rollup(s, clock_now_us(), &rs, d) < 0)
         goto out_store;
-    if (nothing && with_events == 0) {
+    if (nothing && with_events == 0 && !errors) {
         /* Input was read and not one record parsed: exit 3 with the diagnosis. */
         diag_set(d, DIAG_NOINPUT, "%s", first_diag.buf);
         goto out_store;
@@ -634,6 +657,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         log_note("deleted as older than the retention (docs/store.md): %" PRIu64
                  " event%s, %" PRIu64 " day row%s of statistics",
                  rs.events, rs.events == 1 ? "" : "s", rs.day_rows, rs.day_rows == 1 ? "" : "s");
+    if (errors) {
+        diag_set(d, DIAG_IO, "%zu source%s could not be read (above); the others were ingested",
+                 errors, errors == 1 ? "" : "s");
+        goto out_store;
+    }
     ret = 0;
 out_store:
     sbuf_release(&first_diag);

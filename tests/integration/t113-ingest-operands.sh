@@ -59,4 +59,25 @@ if command -v script >/dev/null; then
   expect_contains "$(tr '\r' '\n' <dumb.out)" "ingesting 0/3"
   if grep -q $'\x1b' dumb.out; then fail "escape sequences with TERM=dumb: $(cat -v dumb.out)"; fi
 fi
+# A source that cannot be read is an error for that source: the others are still read
+# and committed, the summary is printed, and the exit code is 1 (environment failure).
+cp "$F"/statement-log/postgresql.csv good.csv
+expect_exit 1 "$PGSIFT" --db partial.db ingest good.csv missing.csv 'nomatch*.csv'
+expect_eq "the readable file is ingested" "good.csv" \
+  "$(PGSIFT_DB=partial.db store_query "SELECT group_concat(name) FROM sources")"
+"$PGSIFT" --db partial2.db ingest good.csv missing.csv 2>partial.err || true
+expect_contains "$(cat partial.err)" "pgsift: cannot open 'missing.csv': No such file or directory"
+expect_contains "$(cat partial.err)" "pgsift: ingested "
+expect_contains "$(cat partial.err)" "1 source could not be read"
+# Unreadable files and directories (permissions do not stop root: as another user).
+if ((EUID != 0)); then
+  mkdir -p perm/locked && cp good.csv perm/a.csv && cp "$F"/text-plans/postgresql.csv perm/b.csv
+  cp "$F"/json-plans/postgresql.csv perm/locked/c.csv
+  touch -d '2026-11-24 00:00' perm/a.csv; touch -d '2026-11-25 00:00' perm/b.csv
+  chmod 000 perm/locked perm/a.csv
+  expect_exit 1 "$PGSIFT" -q --db perm.db ingest perm
+  chmod 700 perm/locked; chmod 600 perm/a.csv
+  expect_eq "readable files ingested" "perm/b.csv" \
+    "$(PGSIFT_DB=perm.db store_query "SELECT group_concat(name) FROM sources")"
+fi
 pass
