@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -50,6 +51,49 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     fs->n++;
 }
 
+/* The length of @name without a ".gz" ending. */
+static size_t name_len_sans_gz(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 3 && !strcmp(name + len - 3, ".gz") ? len - 3 : len;
+}
+
+/* @name's first @len bytes end in a rotation number (".N", logrotate): its start (the
+ * '.') in *stem and N in *num; else *stem = @len, *num = 0. */
+static void rotation_number(const char *name, size_t len, size_t *stem, uint64_t *num)
+{
+    size_t i = len;
+    while (i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9')
+        i--;
+    *stem = len;
+    *num = 0;
+    if (i == len || i == 0 || name[i - 1] != '.' || len - i > 9)
+        return;
+    *stem = i - 1;
+    for (; i < len; i++)
+        *num = *num * 10 + (uint64_t)(name[i] - '0');
+}
+
+/* Files with the same modification time (unpacked from an archive, copied with their
+ * times): the names say which is older. postgresql.log.2(.gz) before postgresql.log.1
+ * before postgresql.log (logrotate's numbers), postgresql.log-20261124 (logrotate's
+ * dateext) before postgresql.log, else in name order: postgresql-2026-11-24_000000.log
+ * before postgresql-2026-11-25_000000.log (PostgreSQL's default log_filename). */
+static int cmp_names(const char *x, const char *y)
+{
+    size_t lx = name_len_sans_gz(x), ly = name_len_sans_gz(y), sx, sy;
+    uint64_t nx, ny;
+    rotation_number(x, lx, &sx, &nx);
+    rotation_number(y, ly, &sy, &ny);
+    if (sx == sy && !memcmp(x, y, sx) && nx != ny)
+        return nx > ny ? -1 : 1;
+    if (lx < ly && !memcmp(x, y, lx) && strchr("-_.", y[lx]))
+        return 1; /* y is a rotated copy of x */
+    if (ly < lx && !memcmp(x, y, ly) && strchr("-_.", x[ly]))
+        return -1;
+    return strcmp(x, y);
+}
+
 static int cmp_mtime(const void *a, const void *b)
 {
     const struct file *x = a, *y = b;
@@ -57,19 +101,22 @@ static int cmp_mtime(const void *a, const void *b)
         return x->st.st_mtim.tv_sec < y->st.st_mtim.tv_sec ? -1 : 1;
     if (x->st.st_mtim.tv_nsec != y->st.st_mtim.tv_nsec)
         return x->st.st_mtim.tv_nsec < y->st.st_mtim.tv_nsec ? -1 : 1;
-    /* Same time: postgresql.log.2 is older than postgresql.log.1 (logrotate). */
-    return -strcmp(x->path, y->path);
+    return cmp_names(x->path, y->path);
 }
 
 /* Regular files under @dir, recursively; hidden entries and symbolic links to
- * directories are skipped (no loops). */
-static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
+ * directories are skipped (no loops). A directory that cannot be read is said and
+ * counted in *@errors; the others are still read. */
+static int walk(const char *dir, struct files *fs, int depth, size_t *errors, struct diag *d)
 {
     if (depth > 64)
         return diag_set(d, DIAG_IO, "directories nested too deep under '%s'", dir);
     DIR *dh = opendir(dir);
-    if (!dh)
-        return diag_errno(d, DIAG_IO, errno, "cannot read directory '%s'", dir);
+    if (!dh) {
+        log_error("cannot read directory '%s': %s", dir, strerror(errno));
+        ++*errors;
+        return 0;
+    }
     struct dirent *de;
     int rc = 0;
     while (rc == 0 && (de = readdir(dh))) {
@@ -82,7 +129,7 @@ static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
         else if (lstat(path.buf, &lst) < 0 || stat(path.buf, &st) < 0)
             log_warn("skipping '%s': %s", path.buf, strerror(errno));
         else if (S_ISDIR(st.st_mode) && !S_ISLNK(lst.st_mode))
-            rc = walk(path.buf, fs, depth + 1, d);
+            rc = walk(path.buf, fs, depth + 1, errors, d);
         else if (S_ISREG(st.st_mode))
             add_file(fs, path.buf, &st);
         sbuf_release(&path);
@@ -91,15 +138,16 @@ static int walk(const char *dir, struct files *fs, int depth, struct diag *d)
     return rc;
 }
 
-/* Expand one operand into files, oldest first (by modification time). */
-static int expand(const char *arg, struct files *out, struct diag *d)
+/* Expand one operand into files, oldest first (by modification time). An operand that
+ * names nothing readable is said and counted in *@errors (the others are still read). */
+static int expand(const char *arg, struct files *out, size_t *errors, struct diag *d)
 {
     struct files fs = { 0 };
     struct stat st;
 
     if (stat(arg, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
-            if (walk(arg, &fs, 0, d) < 0)
+            if (walk(arg, &fs, 0, errors, d) < 0)
                 goto fail;
             if (!fs.n)
                 log_warn("directory '%s' holds no files", arg);
@@ -109,20 +157,20 @@ static int expand(const char *arg, struct files *out, struct diag *d)
     } else if (strpbrk(arg, "*?[")) {
         glob_t g;
         int rc = glob(arg, 0, NULL, &g);
-        if (rc == GLOB_NOMATCH) {
-            globfree(&g);
-            return diag_set(d, DIAG_IO, "no file matches '%s'", arg);
-        }
         if (rc != 0) {
             globfree(&g);
-            return diag_set(d, DIAG_IO, "cannot expand '%s'", arg);
+            log_error(rc == GLOB_NOMATCH ? "no file matches '%s'" : "cannot expand '%s'", arg);
+            ++*errors;
+            return 0;
         }
         for (size_t i = 0; i < g.gl_pathc; i++)
             if (stat(g.gl_pathv[i], &st) == 0 && S_ISREG(st.st_mode))
                 add_file(&fs, g.gl_pathv[i], &st);
         globfree(&g);
     } else {
-        return diag_errno(d, DIAG_IO, errno, "cannot open '%s'", arg);
+        log_error("cannot open '%s': %s", arg, strerror(errno));
+        ++*errors;
+        return 0;
     }
     if (fs.n)
         qsort(fs.v, fs.n, sizeof(*fs.v), cmp_mtime);
@@ -168,7 +216,40 @@ struct ingest_run {
     bool progress;
     int64_t start_ns, last_ns;
     bool drawn;
+    size_t cols;      /* the terminal's width (0: unknown, as when stderr is a file) */
+    bool dumb;        /* TERM=dumb: no escape sequences (cleared with spaces) */
+    size_t drawn_len; /* columns of the line on the screen */
 };
+
+/* The width of the terminal on stderr: TIOCGWINSZ, else $COLUMNS, else 0 (unknown). */
+static size_t term_columns(void)
+{
+    struct winsize ws;
+    if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+        return ws.ws_col;
+    const char *c = getenv("COLUMNS");
+    char *end;
+    long v = c && *c ? strtol(c, &end, 10) : 0;
+    return v > 0 && v < 10000 && c && !*end ? (size_t)v : 0;
+}
+
+/* Append at most @max columns of a file name to @out: control bytes (a file name may hold
+ * any) as '?', a name cut short ends in "..". Columns are counted per UTF-8 character. */
+static int add_name(struct sbuf *out, const char *name, size_t max)
+{
+    size_t cols = 0, len = 0;
+    for (const char *p = name; *p; p++)
+        cols += ((unsigned char)*p & 0xC0) != 0x80;
+    size_t keep = cols <= max ? cols : max >= 3 ? max - 2 : 0;
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if ((c & 0xC0) != 0x80 && len++ == keep)
+            break;
+        if (sbuf_add(out, c < 0x20 || c == 0x7f ? "?" : p, 1) < 0)
+            return -1;
+    }
+    return keep < cols && max >= 3 ? sbuf_addstr(out, "..") : 0;
+}
 
 /* Under queue_lock. */
 static void progress_draw(struct ingest_run *ir, const char *name, bool force)
@@ -207,8 +288,37 @@ static void progress_draw(struct ingest_run *ir, const char *name, bool force)
             snprintf(eta, sizeof(eta), ", ETA %ld:%02ld", left / 60, left % 60);
         }
     }
-    fprintf(stderr, "\r\033[Kpgsift: ingesting %zu/%zu %.60s%s: %.1f MB, %.1f MB/s%s", done,
-            ir->njobs, base ? base + 1 : name, bar, mb, secs > 0 ? mb / secs : 0.0, eta);
+    /* One line that fits the terminal (a wrapped line is not redrawn by "\r": each
+     * drawing would leave a line behind); the file name is what gives way. */
+    char head[64], tail[128];
+    snprintf(head, sizeof(head), "pgsift: ingesting %zu/%zu ", done, ir->njobs);
+    snprintf(tail, sizeof(tail), "%s: %.1f MB, %.1f MB/s%s", bar, mb, secs > 0 ? mb / secs : 0.0,
+             eta);
+    size_t fixed = strlen(head) + strlen(tail), room = 60;
+    if (ir->cols)
+        room = ir->cols - 1 > fixed ? ir->cols - 1 - fixed : 0;
+    struct sbuf line = SBUF_INIT;
+    if (sbuf_addstr(&line, head) < 0 || add_name(&line, base ? base + 1 : name, room) < 0 ||
+        sbuf_addstr(&line, tail) < 0) {
+        sbuf_release(&line);
+        return;
+    }
+    size_t cols = 0;
+    for (size_t i = 0; i < line.len; i++)
+        cols += ((unsigned char)line.buf[i] & 0xC0) != 0x80;
+    if (ir->cols && cols > ir->cols - 1) {
+        /* even without the name it is too wide: what is left is ASCII, cut it */
+        line.len -= cols - (ir->cols - 1);
+        line.buf[line.len] = '\0';
+        cols = ir->cols - 1;
+    }
+    if (ir->dumb)
+        fprintf(stderr, "\r%s%*s", line.buf, (int)(ir->drawn_len > cols ? ir->drawn_len - cols : 0),
+                "");
+    else
+        fprintf(stderr, "\r\033[K%s", line.buf);
+    ir->drawn_len = cols > ir->drawn_len ? cols : ir->drawn_len;
+    sbuf_release(&line);
     ir->drawn = true;
 }
 
@@ -223,9 +333,12 @@ static void progress_cb(void *ctx, const char *name, uint64_t bytes)
 
 static void progress_clear(struct ingest_run *ir)
 {
-    if (ir->drawn)
+    if (ir->drawn && ir->dumb)
+        fprintf(stderr, "\r%*s\r", (int)ir->drawn_len, "");
+    else if (ir->drawn)
         fputs("\r\033[K", stderr);
     ir->drawn = false;
+    ir->drawn_len = 0;
 }
 
 static void run_job(struct job *j, struct normalizer *nz)
@@ -238,6 +351,13 @@ static void run_job(struct job *j, struct normalizer *nz)
     io.checkpoint_tail = j == &j->run->jobs[j->run->njobs - 1];
     j->d = (struct diag)DIAG_INIT;
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
+}
+
+/* The source could not be read (opened, read, decoded): said, and the other sources are
+ * still read; the run exits 1 at the end. Anything else (the store) stops the run. */
+static bool source_failure(const struct diag *d)
+{
+    return d->kind == DIAG_IO;
 }
 
 /* A reader thread of `-j N`: take the next source until none is left (or one failed). */
@@ -259,7 +379,7 @@ static void *worker(void *arg)
         run_job(j, nz);
         pthread_mutex_lock(&ir->queue_lock);
         j->done = true;
-        if (j->rc < 0)
+        if (j->rc < 0 && !source_failure(&j->d))
             ir->failed = true;
         pthread_mutex_unlock(&ir->queue_lock);
     }
@@ -331,13 +451,19 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct files fs = { 0 };
     bool use_stdin = false;
     int ret = -1;
+    size_t errors = 0; /* sources (operands) that could not be read */
     for (int i = 1; i <= n; i++) {
         if (!strcmp(argv[i], "-")) {
             use_stdin = true;
             continue;
         }
-        if (expand(argv[i], &fs, d) < 0)
+        if (expand(argv[i], &fs, &errors, d) < 0)
             goto out_files;
+    }
+    if (!fs.n && !use_stdin) {
+        diag_set(d, DIAG_IO, "nothing to read: %zu operand%s could not be read (above)", errors,
+                 errors == 1 ? "" : "s");
+        goto out_files;
     }
 
     struct store *s;
@@ -351,6 +477,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         .njobs = fs.n + use_stdin,
         .progress = progress && log_get_level() != LOG_LEVEL_QUIET,
         .start_ns = clock_mono_ns(),
+        .cols = term_columns(),
+        .dumb = getenv("TERM") && !strcmp(getenv("TERM"), "dumb"),
     };
     if (ir.progress)
         ir.io.progress = progress_cb;
@@ -425,6 +553,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         progress_clear(&ir);
         if (!j->done)
             break; /* a thread failed before this one was read */
+        if (j->rc < 0 && source_failure(&j->d)) {
+            log_error("%s", j->d.msg);
+            errors++;
+            continue;
+        }
         if (j->rc < 0) {
             diag_set(d, j->d.kind, "%s", j->d.msg);
             failed = true;
@@ -492,7 +625,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct store_rollup_stats rs;
     if (store_rollup(s, clock_now_us(), &rs, d) < 0)
         goto out_store;
-    if (nothing && with_events == 0) {
+    if (nothing && with_events == 0 && !errors) {
         /* Input was read and not one record parsed: exit 3 with the diagnosis. */
         diag_set(d, DIAG_NOINPUT, "%s", first_diag.buf);
         goto out_store;
@@ -524,6 +657,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         log_note("deleted as older than the retention (docs/store.md): %" PRIu64
                  " event%s, %" PRIu64 " day row%s of statistics",
                  rs.events, rs.events == 1 ? "" : "s", rs.day_rows, rs.day_rows == 1 ? "" : "s");
+    if (errors) {
+        diag_set(d, DIAG_IO, "%zu source%s could not be read (above); the others were ingested",
+                 errors, errors == 1 ? "" : "s");
+        goto out_store;
+    }
     ret = 0;
 out_store:
     sbuf_release(&first_diag);

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# pgsift ingest from outside: the order of a directory's files, the progress line on a
+# terminal (it fits the terminal's width, so that redrawing it with a carriage return
+# does not leave a trail of wrapped lines), and the summary.
+. "$(dirname "$0")/lib.sh"
+fixture_clock
+need_cmd sqlite3 gzip
+F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
+[[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
+
+# Files of one directory with the same modification time (unpacked from an archive,
+# copied with their times, touched): the rotation number and the date in the name say
+# which is older. postgresql.csv.2.gz < postgresql.csv.1 < postgresql.csv, and
+# postgresql-2026-11-24_000000.csv < ...-25_... (PostgreSQL's default log_filename).
+mkdir rot dated
+cp "$F"/statement-log/postgresql.csv rot/postgresql.csv.2 && gzip rot/postgresql.csv.2
+cp "$F"/text-plans/postgresql.csv rot/postgresql.csv.1
+cp "$F"/json-plans/postgresql.csv rot/postgresql.csv
+cp "$F"/statement-log/postgresql.csv dated/postgresql-2026-11-24_000000.csv
+cp "$F"/text-plans/postgresql.csv dated/postgresql-2026-11-25_000000.csv
+cp "$F"/json-plans/postgresql.csv dated/postgresql-2026-11-26_000000.csv
+touch -d '2026-11-26 00:00:00' rot/* dated/*
+"$PGSIFT" -q --db rot.db ingest rot
+expect_eq "rotated names, same mtime: oldest first" \
+  "rot/postgresql.csv.2.gz rot/postgresql.csv.1 rot/postgresql.csv" \
+  "$(PGSIFT_DB=rot.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+"$PGSIFT" -q --db dated.db ingest dated
+expect_eq "dated names, same mtime: oldest first" \
+  "dated/postgresql-2026-11-24_000000.csv dated/postgresql-2026-11-25_000000.csv dated/postgresql-2026-11-26_000000.csv" \
+  "$(PGSIFT_DB=dated.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+# logrotate's dateext: the live file is the newest.
+mkdir ext
+cp "$F"/statement-log/postgresql.csv ext/postgresql.csv-20261124
+cp "$F"/text-plans/postgresql.csv ext/postgresql.csv-20261125 && gzip ext/postgresql.csv-20261125
+cp "$F"/json-plans/postgresql.csv ext/postgresql.csv
+touch -d '2026-11-26 00:00:00' ext/*
+"$PGSIFT" -q --db ext.db ingest ext
+expect_eq "dateext names, same mtime: oldest first" \
+  "ext/postgresql.csv-20261124 ext/postgresql.csv-20261125.gz ext/postgresql.csv" \
+  "$(PGSIFT_DB=ext.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY id)")"
+# The modification time still comes first.
+touch -d '2026-11-24 00:00:00' dated/postgresql-2026-11-26_000000.csv
+"$PGSIFT" -q --db dated2.db ingest dated
+expect_eq "older mtime first" "dated/postgresql-2026-11-26_000000.csv" \
+  "$(PGSIFT_DB=dated2.db store_query "SELECT name FROM sources ORDER BY id LIMIT 1")"
+
+# The progress line on an 80-column terminal (script(1) gives a pseudo-terminal): every
+# drawing fits in 79 columns, long file names included, and it is cleared before the
+# summary.
+if command -v script >/dev/null; then
+  script -qec "stty cols 80; '$PGSIFT' --db tty.db ingest dated" /dev/null >tty.out </dev/null
+  draws=$(tr '\r' '\n' <tty.out | sed 's/\x1b\[K//g' | grep 'ingesting' || true)
+  [[ -n $draws ]] || fail "no progress line on a terminal: $(cat -v tty.out)"
+  long=$(awk 'length($0) > 79' <<<"$draws")
+  [[ -z $long ]] || fail "progress lines wider than the terminal: $long"
+  expect_contains "$(cat tty.out)" "pgsift: ingested "
+  # TERM=dumb: no escape sequences (the line is cleared with spaces).
+  TERM=dumb script -qec "stty cols 80; TERM=dumb '$PGSIFT' --db dumb.db ingest dated" /dev/null >dumb.out </dev/null
+  expect_contains "$(tr '\r' '\n' <dumb.out)" "ingesting 0/3"
+  if grep -q $'\x1b' dumb.out; then fail "escape sequences with TERM=dumb: $(cat -v dumb.out)"; fi
+fi
+# A source that cannot be read is an error for that source: the others are still read
+# and committed, the summary is printed, and the exit code is 1 (environment failure).
+cp "$F"/statement-log/postgresql.csv good.csv
+expect_exit 1 "$PGSIFT" --db partial.db ingest good.csv missing.csv 'nomatch*.csv'
+expect_eq "the readable file is ingested" "good.csv" \
+  "$(PGSIFT_DB=partial.db store_query "SELECT group_concat(name) FROM sources")"
+"$PGSIFT" --db partial2.db ingest good.csv missing.csv 2>partial.err || true
+expect_contains "$(cat partial.err)" "pgsift: cannot open 'missing.csv': No such file or directory"
+expect_contains "$(cat partial.err)" "pgsift: ingested "
+expect_contains "$(cat partial.err)" "1 source could not be read"
+# Unreadable files and directories (permissions do not stop root: as another user).
+if ((EUID != 0)); then
+  mkdir -p perm/locked && cp good.csv perm/a.csv && cp "$F"/text-plans/postgresql.csv perm/b.csv
+  cp "$F"/json-plans/postgresql.csv perm/locked/c.csv
+  touch -d '2026-11-24 00:00' perm/a.csv; touch -d '2026-11-25 00:00' perm/b.csv
+  chmod 000 perm/locked perm/a.csv
+  expect_exit 1 "$PGSIFT" -q --db perm.db ingest perm
+  chmod 700 perm/locked; chmod 600 perm/a.csv
+  expect_eq "readable files ingested" "perm/b.csv" \
+    "$(PGSIFT_DB=perm.db store_query "SELECT group_concat(name) FROM sources")"
+fi
+pass
