@@ -567,10 +567,12 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         const char *path = j->path;
         records += r->records; /* committed: a batch refused as stale is not */
         bytes += r->bytes;
-        rejects += r->stats.rejects;
-        if (r->bytes)
+        rejects += r->rejected; /* committed, as records (those of nothing parsed wait) */
+        if (r->commits)
             read_sources++;
-        else if (r->how == STORE_RESUME_NEW)
+        else if (r->nothing_parsed || r->stale)
+            ; /* said by its own warning (or the exit-3 diagnosis) */
+        else if (r->how == STORE_RESUME_NEW && !r->bytes)
             empty++; /* never read before, and nothing in it */
         else
             unchanged++;

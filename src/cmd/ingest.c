@@ -257,8 +257,8 @@ struct committer {
     struct store_batch *b;
     struct store_source_pos pos; /* blob, mark and head point into the sbufs below */
     struct sbuf blob, mark, head;
-    uint64_t records; /* in the job's batch */
-    int rc;           /* of the last job: 0 committed, 1 stale, -1 failed (d) */
+    uint64_t records, rejected; /* in the job's batch */
+    int rc;                     /* of the last job: 0 committed, 1 stale, -1 failed (d) */
     struct diag d;
     /* Thread-owned: writing a chunk of the batch being filled failed (its transaction
      * was rolled back): the batch's commit fails with chunk_d. */
@@ -517,6 +517,7 @@ static int async_collect(struct run *r, struct diag *d)
     r->pos.start = c->pos.offset;
     r->res->commits++;
     r->res->records += c->records;
+    r->res->rejected += c->rejected;
     return 0;
 }
 
@@ -559,6 +560,7 @@ static int async_submit(struct run *r, struct diag *d)
     c->pos.mark = sbuf_span(&c->mark);
     c->pos.head = sbuf_span(&c->head);
     c->records = store_batch_added(r->b);
+    c->rejected = store_batch_count(r->b) - c->records;
     c->b = r->b;
     r->b = r->spare;
     r->spare = NULL;
@@ -657,12 +659,13 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
-        uint64_t n = store_batch_added(r->b);
+        uint64_t n = store_batch_added(r->b), rej = store_batch_count(r->b) - n;
         int rc = commit_locked(r, NULL, d);
         if (rc < 0)
             return -1;
         r->res->commits++;
         r->res->records += n;
+        r->res->rejected += rej;
         r->commit_fed = r->fed_end;
         return 0;
     }
@@ -743,6 +746,7 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     r->pos.start = cp.offset;
     r->res->commits++;
     r->res->records += added;
+    r->res->rejected += records - added;
     r->commit_fed = r->fed_end;
     return 0;
 }

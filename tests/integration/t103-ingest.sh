@@ -36,6 +36,15 @@ expect_contains "$(cat sum.txt)" "ingested $want ("
 PGSIFT_DB=sum.db "$PGSIFT" ingest "$csv" "$F"/text-plans/postgresql.csv empty.csv 2>sum2.txt
 expect_contains "$(cat sum2.txt)" "ingested 0 records from 0 sources"
 expect_contains "$(cat sum2.txt)" "; 2 unchanged; 1 empty"
+# A file nothing parses in, beside one that parses: its lines wait (nothing of it is
+# stored) and the summary counts what was stored - one source, none of its rejects.
+mkdir -p mixed && cp "$csv" "$F"/statement-log/pg_stat_statements.csv mixed/
+PGSIFT_DB=mixed.db "$PGSIFT" ingest mixed 2>mixed.txt
+expect_contains "$(cat mixed.txt)" "no record could be parsed in 'mixed/pg_stat_statements.csv'"
+expect_contains "$(cat mixed.txt)" " records from 1 source: "
+expect_contains "$(cat mixed.txt)" ", 0 rejected ("
+expect_eq "nothing of it stored" "1 0" \
+  "$(PGSIFT_DB=mixed.db store_query "SELECT (SELECT count(*) FROM sources) || ' ' || (SELECT coalesce(sum(count), 0) FROM rejects)")"
 
 # --progress (forced: stderr is not a terminal here): a bar with the share of the files'
 # bytes and an ETA once a file is done; none of it for standard input (size unknown).
