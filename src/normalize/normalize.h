@@ -160,9 +160,11 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *   Key (col, ...)=(values) ...      -> Key (col, ...)=(…)
  *   Failing row contains (values)    -> Failing row contains (…)
  *   ...parameters: $1 = 'x', ...     -> ...parameters: …
- *   : "value" and Token "value"      -> : "…", Token "…"
- *   Process 123: <statement>         -> the statement with constants replaced
- * An unterminated quote redacts to the end of the text. */
+ *   : "value" and Token "value"      -> : "…", Token "…" (the line's last '"' ends it)
+ *   value "v", at or near "v"        -> value "…", at or near "…"
+ *   Process 123: <statement>         -> the statement (up to the next "Process N" line)
+ *                                       with constants replaced
+ * Values may span lines; a value or quote not closed redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing
  * redacted; false when in doubt): the caller may then keep @in instead. */

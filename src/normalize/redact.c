@@ -129,11 +129,21 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
     size_t plen;
 
     if (process_prefix(line, &plen)) {
+        /* The statement runs on over the next lines (a multi-line statement) up to the
+         * next "Process N" line or the end of the text. */
+        size_t end = eol;
+        while (end < s.len) {
+            size_t l = end + 1;
+            if (at(s, l, "Process ") && l + 8 < s.len && is_digit((unsigned char)s.p[l + 8]))
+                break;
+            long e = span_find_char(s, l, '\n');
+            end = e < 0 ? s.len : (size_t)e;
+        }
         *same = false;
         if (sbuf_add(out, line.p, plen) < 0 ||
-            redact_sql(out, span_make(line.p + plen, line.len - plen)) < 0)
+            redact_sql(out, span_make(line.p + plen, end - i - plen)) < 0)
             return -1;
-        *next = eol;
+        *next = end;
         return 0;
     }
     /* Ordinary bytes are copied in runs: [run, i) is pending output. */
@@ -169,7 +179,19 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
                 open = i + strlen("Failing row contains (");
             }
             long close = open ? last_paren(s, open, eol) : -1;
+            /* Values may span lines (text with a newline): no ')' on this line, then
+             * the last one of the text ends them (too much is redacted, never too little). */
+            if (open && close < (long)open)
+                close = last_paren(s, open, s.len);
             if (open && close >= (long)open) {
+                if ((size_t)close >= eol) {
+                    FLUSH();
+                    *same = false;
+                    if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS ")") < 0)
+                        return -1;
+                    *next = (size_t)close + 1;
+                    return 0;
+                }
                 FLUSH();
                 *same = false;
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS ")") < 0)
@@ -182,7 +204,7 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
                 *same = false;
                 if (sbuf_add(out, s.p + i, open - i) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
                     return -1;
-                *next = eol;
+                *next = s.len;
                 return 0;
             }
         }
@@ -207,18 +229,47 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             i = run = j;
             continue;
         }
-        if (c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")))) {
+        bool at_end =
+            c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")));
+        bool in_text = c == '"' && !at_end &&
+                       ((i >= 6 && at(s, i - 6, "value ")) || (i >= 5 && at(s, i - 5, "near ")));
+        if (at_end || in_text) {
+            /* PostgreSQL does not escape a '"' inside the value: after ": " the value
+             * ends the line (its last '"'); after "value " or "at or near " the first
+             * '"' followed by a blank, '.', ',' or the end of the line. No such '"' on
+             * this line: the value spans lines and the last '"' of the text ends it. */
+            long q = -1;
+            for (size_t j = i + 1; j < eol; j++) {
+                if (s.p[j] != '"')
+                    continue;
+                q = (long)j;
+                if (in_text &&
+                    (j + 1 == eol || s.p[j + 1] == ' ' || s.p[j + 1] == '.' || s.p[j + 1] == ','))
+                    break;
+            }
+            size_t stop = eol;
+            if (q < 0) {
+                for (size_t j = s.len; j > eol; j--)
+                    if (s.p[j - 1] == '"') {
+                        q = (long)(j - 1);
+                        break;
+                    }
+                stop = s.len;
+            }
             FLUSH();
             *same = false;
-            long q = span_find_char(span_make(s.p, eol), i + 1, '"');
             if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
                 return -1;
             if (q < 0) {
-                *next = eol;
+                *next = stop;
                 return 0;
             }
             if (sbuf_addch(out, '"') < 0)
                 return -1;
+            if ((size_t)q >= eol) {
+                *next = (size_t)q + 1;
+                return 0;
+            }
             i = run = (size_t)q + 1;
             continue;
         }
