@@ -156,7 +156,7 @@ int report_daily_write(const struct report *r, const struct report_daily *cfg,
 
     if (!r->day[0])
         BUG("daily reports are for a day");
-    if (mkdir(cfg->dir, 0750) < 0 && errno != EEXIST)
+    if (mkdir(cfg->dir, 0700) < 0 && errno != EEXIST)
         return diag_errno(d, DIAG_IO, errno, "cannot create report directory '%s'", cfg->dir);
     for (int f = 0; f < (int)ARRAY_SIZE(ext) && rc == 0; f++) {
         if (!(cfg->formats & (1u << f)))

@@ -377,7 +377,7 @@ SIFT_WUR int report_render(const struct report *r, const struct report_opts *opt
                            enum report_format fmt, struct sbuf *out, struct diag *d);
 
 /* Write @len bytes to @path atomically (Git's lockfile: "<path>.lock" created with
- * O_CREAT|O_EXCL, mode 0640, written, fsync'd, renamed over @path; removed on failure or
+ * O_CREAT|O_EXCL, mode 0600, written, fsync'd, renamed over @path; removed on failure or
  * on a SIGINT/SIGTERM/SIGHUP meanwhile that would end the process). Not thread-safe (one
  * report is written at a time). Readers see the old file or the new one, never
  * half of one. Returns 0, or -1 with a DIAG_IO diag (a lock that exists already names
@@ -421,7 +421,7 @@ int report_daily_path(const struct report_daily *cfg, const char *day, enum repo
 bool report_daily_due(const struct report_daily *cfg, const struct tz *tz, int64_t now_us,
                       char day[11]);
 
-/* Write @r (a day report, analysed) in every format of @cfg into cfg->dir (created 0750
+/* Write @r (a day report, analysed) in every format of @cfg into cfg->dir (created 0700
  * if missing), each atomically; the paths written are appended to @written (may be NULL),
  * one per line. Returns 0 or -1 with a diag. */
 int report_daily_write(const struct report *r, const struct report_daily *cfg,

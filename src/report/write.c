@@ -19,7 +19,7 @@
 
 #include "report/report.h"
 
-#define REPORT_FILE_MODE 0640
+#define REPORT_FILE_MODE 0600 /* tenant metadata: owner only, like the store */
 
 /* The lock being written, for the signal handler (async-signal-safe: unlink only). */
 static char lock_path[4096];

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `pgsift tail` writes the daily report: with `report:` in its configuration and the
 # clock (SIFT_TEST_NOW) past `at` in the configured zone, it writes the previous LOCAL
-# day's report into the directory (atomically, mode 0640, with the alerts of that day),
+# day's report into the directory (atomically, mode 0600, with the alerts of that day),
 # prunes days beyond keep_days (only files named like its reports), and does not write
 # the day again when restarted. No waiting for a real day: the clock is set.
 # labels: tail
@@ -52,7 +52,7 @@ expect_contains "$err" "report: next run at 2026-11-27T21:30:00Z"
 expect_not_contains "$err" "report is not used"
 
 for ext in html md json; do
-  expect_eq "mode of .$ext" 640 "$(stat -c %a "reports/pgsift-report-$day.$ext")"
+  expect_eq "mode of .$ext" 600 "$(stat -c %a "reports/pgsift-report-$day.$ext")"
 done
 expect_eq "no lock files left" "" "$(ls reports | grep '\.lock$' || true)"
 expect_eq "the Tokyo day" "$day" "$(jq -r '.period.day' "reports/pgsift-report-$day.json")"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Report files are replaced atomically (lock file + fsync + rename, mode 0640): a reader
+# Report files are replaced atomically (lock file + fsync + rename, mode 0600): a reader
 # polling the file while it is rewritten again and again only ever sees a whole report,
 # a held lock makes the writer fail with a message naming it, and a failed write
 # leaves neither a lock nor a partial file behind.
@@ -11,9 +11,11 @@ gen --fingerprints 3000 -o big.html
 small=$(stat -c %s small.html)
 big=$(stat -c %s big.html)
 [[ $small -ne $big ]] || fail "test needs two report sizes"
-expect_eq "mode" 640 "$(stat -c %a small.html)"
+expect_eq "mode" 600 "$(stat -c %a small.html)"
 (umask 077 && gen --fingerprints 50 -o strict.html)
-expect_eq "mode under umask 077" 640 "$(stat -c %a strict.html)"
+expect_eq "mode under umask 077" 600 "$(stat -c %a strict.html)"
+(umask 000 && gen --fingerprints 50 -o open.html)
+expect_eq "mode under umask 000" 600 "$(stat -c %a open.html)"
 
 cp small.html live.html
 # Reader: every time it looks, the file is one of the two whole reports.

@@ -104,9 +104,9 @@ for fp in $(jq -r '.queries[].fingerprint' r.json); do
 done
 expect_eq "report shapes = top shapes" "$(jq '.queries | length' <<<"$top")" "$(jq .shapes r.json)"
 
-# HTML and Markdown from the store parse; -o writes atomically with mode 0640.
+# HTML and Markdown from the store parse; -o writes atomically with mode 0600.
 report --day 2026-11-24 -o r.html
-expect_eq "html mode" 640 "$(stat -c %a r.html)"
+expect_eq "html mode" 600 "$(stat -c %a r.html)"
 xmllint --noout r.html || fail "HTML report is not well-formed"
 expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"

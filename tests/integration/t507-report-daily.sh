@@ -19,9 +19,13 @@ touch reports/pgsift-report-2026-11-01.html reports/pgsift-report-2026-11-22.md 
   reports/pgsift-report-2026-11-01.txt
 export SIFT_TEST_NOW=2026-11-25T06:30:00+01:00
 out=$("$PGSIFT" report --tz Europe/Paris --dir reports --keep-days 3)
+# a directory pgsift creates is the owner's only, whatever the umask
+out0=$(umask 000 && "$PGSIFT" report --tz Europe/Paris --dir newdir)
+expect_eq "new directory mode" 700 "$(stat -c %a newdir)"
+expect_eq "files in it" "600 600" "$(stat -c %a newdir/pgsift-report-2026-11-24.html newdir/pgsift-report-2026-11-24.md | paste -sd' ')"
 expect_eq "paths written" "reports/pgsift-report-2026-11-24.html
 reports/pgsift-report-2026-11-24.md" "$out"
-expect_eq "mode" "640 640" "$(stat -c %a reports/pgsift-report-2026-11-24.html reports/pgsift-report-2026-11-24.md | paste -sd' ')"
+expect_eq "mode" "600 600" "$(stat -c %a reports/pgsift-report-2026-11-24.html reports/pgsift-report-2026-11-24.md | paste -sd' ')"
 expect_eq "left in the directory" \
   "keep-me.html pgsift-report-2026-11-01.txt pgsift-report-2026-11-22.md pgsift-report-2026-11-24.html pgsift-report-2026-11-24.md" \
   "$(ls reports | paste -sd' ')"

@@ -481,7 +481,12 @@ static void test_write_file(void)
     mode_t old = umask(077);
     CHECK(report_write_file(path, "one", 3, &d) == 0);
     umask(old);
-    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0640);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+    /* reports carry tenant metadata: owner only, also when the umask takes nothing away */
+    old = umask(0);
+    CHECK(report_write_file(path, "one", 3, &d) == 0);
+    umask(old);
+    CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
     CHECK(access(lock, F_OK) < 0);
 
     /* A lock held by someone else: refuse, name the lock, leave the file alone. */
