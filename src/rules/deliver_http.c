@@ -41,19 +41,68 @@ void http_result_release(struct http_result *res)
     sbuf_release(&res->response);
 }
 
-/* Replace every occurrence of @needle in @s (NUL-terminated, capacity @cap) by @with. */
+/* Replace every occurrence of @needle in @s (NUL-terminated, capacity @cap) by @with,
+ * and a prefix of @needle (at least 4 bytes) that ends @s: text cut short by a buffer.
+ * Out of place, so @with may be longer than @needle; output that does not fit is cut. */
 static void replace_all(char *s, size_t cap, const char *needle, size_t nlen, const char *with)
 {
-    char *p;
-    size_t wlen = strlen(with);
+    char out[RESPONSE_KEEP + CURL_ERROR_SIZE];
+    size_t o = 0, wlen = strlen(with), slen = strlen(s);
 
-    if (!nlen || wlen > nlen)
+    if (!nlen || cap > sizeof(out))
         return;
-    while ((p = strstr(s, needle)) != NULL) {
-        memcpy(p, with, wlen);
-        memmove(p + wlen, p + nlen, strlen(p + nlen) + 1);
+    for (size_t i = 0; i < slen;) {
+        size_t left = slen - i, k = left < nlen ? left : nlen;
+        if (!memcmp(s + i, needle, k) && (k == nlen || k >= 4)) {
+            for (size_t j = 0; j < wlen && o + 1 < cap; j++)
+                out[o++] = with[j];
+            i += k;
+        } else {
+            if (o + 1 < cap)
+                out[o++] = s[i];
+            i++;
+        }
     }
-    (void)cap;
+    out[o] = '\0';
+    memcpy(s, out, o + 1);
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+/* Remove @url, its path and its query from @s (capacity @cap), as written and
+ * percent-decoded (a receiver may echo either). */
+static void scrub_url(char *s, size_t cap, const char *url)
+{
+    if (!url || !*url)
+        return;
+    replace_all(s, cap, url, strlen(url), "<url>");
+    const char *scheme = strstr(url, "://");
+    const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
+    const char *q = strchr(url, '?');
+    if (path && strlen(path) > 1) {
+        char dec[2048];
+        size_t n = 0;
+        replace_all(s, cap, path, strlen(path), "/<path>");
+        for (const char *p = path; *p && n + 1 < sizeof(dec); p++) {
+            if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+                dec[n++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+                p += 2;
+            } else {
+                dec[n++] = *p;
+            }
+        }
+        dec[n] = '\0';
+        if (strlen(dec) > 1 && strcmp(dec, path))
+            replace_all(s, cap, dec, strlen(dec), "/<path>");
+    }
+    if (q && strlen(q) > 1)
+        replace_all(s, cap, q, strlen(q), "?<query>");
 }
 
 /* Copy curl's message, without the URL or its path (where webhook secrets live), as
@@ -66,16 +115,7 @@ static void scrub_error(char *dst, size_t cap, const char *msg, const char *url,
     size_t n = strlen(tmp);
     while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
         tmp[--n] = '\0';
-    if (url && *url) {
-        replace_all(tmp, sizeof(tmp), url, strlen(url), "<url>");
-        const char *scheme = strstr(url, "://");
-        const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
-        if (path && strlen(path) > 1)
-            replace_all(tmp, sizeof(tmp), path, strlen(path), "/<path>");
-        const char *q = strchr(url, '?');
-        if (q && strlen(q) > 1)
-            replace_all(tmp, sizeof(tmp), q, strlen(q), "?<query>");
-    }
+    scrub_url(tmp, sizeof(tmp), url);
     /* Keep it one line of valid UTF-8. */
     size_t o = 0;
     for (size_t i = 0; tmp[i] && o + 4 < cap;) {
@@ -91,6 +131,20 @@ static void scrub_error(char *dst, size_t cap, const char *msg, const char *url,
         i += l;
     }
     dst[o] = '\0';
+}
+
+/* A receiver's error page may echo the request line ("Cannot POST /hooks/T0/B0/x"). */
+static void scrub_response(struct http_result *res, const char *url)
+{
+    char tmp[RESPONSE_KEEP + 1];
+
+    if (!res->response.len)
+        return;
+    snprintf(tmp, sizeof(tmp), "%.*s", (int)res->response.len, res->response.buf);
+    scrub_url(tmp, sizeof(tmp), url);
+    sbuf_reset(&res->response);
+    if (sbuf_addstr(&res->response, tmp) < 0)
+        sbuf_reset(&res->response);
 }
 
 struct capture {
@@ -187,6 +241,7 @@ void http_post(const struct http_request *req, struct http_result *res)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
         scrub_error(res->error, sizeof(res->error), errbuf, req->url, rc);
+    scrub_response(res, req->url);
     curl_easy_cleanup(h);
     curl_slist_free_all(hdrs);
 }

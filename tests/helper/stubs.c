@@ -171,6 +171,7 @@ struct step {
     int code;        /* 0: timeout (no answer) */
     int retry_after; /* seconds, -1 none */
     long delay_ms;   /* before answering */
+    int echo;        /* answer with the request line echoed, as error pages do */
 };
 
 static int parse_script(const char *script, struct step *steps, int max)
@@ -178,7 +179,7 @@ static int parse_script(const char *script, struct step *steps, int max)
     int n = 0;
     char *copy = strdup(script ? script : "200"), *save = NULL;
     for (char *tok = strtok_r(copy, ",", &save); tok && n < max; tok = strtok_r(NULL, ",", &save)) {
-        struct step s = { 200, -1, 0 };
+        struct step s = { 200, -1, 0, 0 };
         if (!strcmp(tok, "timeout")) {
             s.code = 0;
         } else {
@@ -190,6 +191,8 @@ static int parse_script(const char *script, struct step *steps, int max)
             s.code = (int)strtol(tok, &tok, 10);
             if (!strncmp(tok, ":retry-after=", 13))
                 s.retry_after = (int)strtol(tok + 13, NULL, 10);
+            if (!strcmp(tok, ":echo"))
+                s.echo = 1;
         }
         steps[n++] = s;
     }
@@ -264,8 +267,13 @@ int stub_http(int argc, char **argv)
                 struct timespec ts = { s.delay_ms / 1000, (s.delay_ms % 1000) * 1000000 };
                 nanosleep(&ts, NULL);
             }
-            char resp[512];
+            char resp[4096], echo[3072];
             const char *body = s.code < 300 ? "ok" : "stub error";
+            if (s.echo) {
+                const char *eol = strstr(req.buf, "\r\n");
+                snprintf(echo, sizeof(echo), "Cannot handle %.*s", (int)(eol - req.buf), req.buf);
+                body = echo;
+            }
             int rn = snprintf(resp, sizeof(resp),
                               "HTTP/1.1 %d Stub\r\nContent-Length: %zu\r\n"
                               "Connection: close\r\n",
