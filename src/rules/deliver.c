@@ -613,6 +613,13 @@ static int record(const struct deliver_opts *o, const struct receiver *rv, const
         static const char dis[] =
             "INSERT INTO receiver_state (receiver, disabled_at, reason) VALUES (?1, ?2, ?3) "
             "ON CONFLICT (receiver) DO UPDATE SET disabled_at = ?2, reason = ?3";
+        /* Everything still queued for the receiver fails with it, notifications included:
+         * a 'batched' one left behind would hold its resolve back forever, a 'pending'
+         * one (a resolve waiting for group_interval) would still be sent. */
+        static const char notes[] =
+            "UPDATE notifications SET status = 'failed', note = 'receiver disabled (410 Gone)' "
+            "WHERE receiver = ?1 AND (status = 'pending' OR (status = 'batched' AND delivery_id "
+            "IN (SELECT id FROM deliveries WHERE receiver = ?1 AND status = 'pending')))";
         static const char rest[] =
             "UPDATE deliveries SET status = 'failed', last_error = 'receiver disabled (410 Gone)' "
             "WHERE receiver = ? AND status = 'pending'";
@@ -622,6 +629,12 @@ static int record(const struct deliver_opts *o, const struct receiver *rv, const
         adb_bind_text(st, 1, rv->name);
         sqlite3_bind_int64(st, 2, now);
         adb_bind_text(st, 3, at->error);
+        if (adb_done(o->db, st, d) < 0)
+            goto fail;
+        st = adb_stmt(o->db, notes, d);
+        if (!st)
+            goto fail;
+        adb_bind_text(st, 1, rv->name);
         if (adb_done(o->db, st, d) < 0)
             goto fail;
         st = adb_stmt(o->db, rest, d);

@@ -326,7 +326,11 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
         const struct receiver *rv = o->cfg ? alert_config_receiver(o->cfg, names[i]) : NULL;
         if (rv && !rv->send_resolved)
             continue;
-        rc = insert(o, names[i], r, "resolved", gkey, alert, at, "pending", NULL, d);
+        bool disabled = false;
+        if ((rc = receiver_disabled(o, names[i], &disabled, d)) < 0)
+            break;
+        rc = insert(o, names[i], r, "resolved", gkey, alert, at, disabled ? "failed" : "pending",
+                    disabled ? "receiver disabled (410 Gone)" : NULL, d);
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
