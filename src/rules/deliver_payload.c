@@ -273,6 +273,27 @@ static int slack_escape(struct sbuf *sb, const char *s)
     return 0;
 }
 
+/* cut_utf8() for escaped mrkdwn: never inside an entity (&lt; &gt; &amp;). */
+static void cut_slack(struct sbuf *sb, size_t max)
+{
+    if (sb->len <= max)
+        return;
+    size_t n = max > 3 ? max - 3 : 0;
+    for (size_t k = n; k > 0 && n - k < 5; k--) {
+        if (sb->buf[k - 1] == ';')
+            break;
+        if (sb->buf[k - 1] == '&') {
+            n = k - 1;
+            break;
+        }
+    }
+    while (n > 0 && ((unsigned char)sb->buf[n] & 0xC0) == 0x80)
+        n--;
+    sbuf_setlen(sb, n);
+    if (sbuf_addstr(sb, "\xE2\x80\xA6") < 0)
+        return;
+}
+
 static int alert_line(struct sbuf *sb, const json_t *a, bool slack)
 {
     struct sbuf t = SBUF_INIT;
@@ -301,8 +322,13 @@ static int alert_line(struct sbuf *sb, const json_t *a, bool slack)
     if (*jstr(a, "ends_at") && sbuf_addf(&t, ", resolved %s", jstr(a, "ends_at")) < 0)
         goto out;
     if (slack) {
-        cut_utf8(&t, 2900);
-        rc = slack_escape(sb, t.buf);
+        /* Slack's limit (3000 characters a section) holds for the escaped text. */
+        struct sbuf e = SBUF_INIT;
+        if ((rc = slack_escape(&e, t.buf)) == 0) {
+            cut_slack(&e, 2900);
+            rc = sbuf_addspan(sb, sbuf_span(&e));
+        }
+        sbuf_release(&e);
     } else {
         rc = sbuf_addspan(sb, sbuf_span(&t));
     }

@@ -337,6 +337,43 @@ static void test_payload_slack(void)
     payload_release(&p);
 }
 
+/* Slack refuses (400 invalid_blocks, a permanent failure) a section text longer than
+ * 3000 characters: the limit holds after mrkdwn escaping, which can triple a summary
+ * made of log text full of '<', '>' and '&'. */
+static void test_payload_slack_escaped_length(void)
+{
+    struct receiver r = recv_of(RECV_SLACK);
+    struct payload p;
+    struct diag d = DIAG_INIT;
+    json_t *m = model(1, "firing");
+    char summary[2801];
+
+    for (size_t i = 0; i < sizeof(summary) - 1; i++)
+        summary[i] = "a<b&"[i % 4];
+    summary[sizeof(summary) - 1] = '\0';
+    json_object_set_new(
+        json_object_get(json_array_get(json_object_get(m, "alerts"), 0), "annotations"), "summary",
+        json_string(summary));
+    payload_init(&p);
+    CHECK_EQ_INT(payload_render(&r, m, NULL, SPAN_NULL, 0, &p, &d), 0);
+    json_t *doc = json_loads(p.body.buf, 0, NULL);
+    if (CHECK(doc != NULL)) {
+        const char *sec = json_string_value(json_object_get(
+            json_object_get(json_array_get(json_object_get(doc, "blocks"), 1), "text"), "text"));
+        if (CHECK(sec != NULL)) {
+            CHECK(strlen(sec) <= 3000);
+            CHECK(strstr(sec, "a&lt;b&amp;") != NULL);
+            /* never an entity cut in half */
+            const char *amp = strrchr(sec, '&');
+            CHECK(amp && (strncmp(amp, "&lt;", 4) == 0 || strncmp(amp, "&gt;", 4) == 0 ||
+                          strncmp(amp, "&amp;", 5) == 0));
+        }
+    }
+    json_decref(doc);
+    json_decref(m);
+    payload_release(&p);
+}
+
 static void test_payload_pagerduty(void)
 {
     struct receiver r = recv_of(RECV_PAGERDUTY);
@@ -424,6 +461,7 @@ TEST_LIST = {
     { "secrets", test_secrets },
     { "payload_pgsift_and_alertmanager", test_payload_pgsift_and_alertmanager },
     { "payload_slack", test_payload_slack },
+    { "payload_slack_escaped_length", test_payload_slack_escaped_length },
     { "payload_pagerduty", test_payload_pagerduty },
     { "payload_email", test_payload_email },
     { "json_text_invalid_utf8", test_json_text_invalid_utf8 },
