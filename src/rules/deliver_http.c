@@ -49,7 +49,9 @@ static void replace_all(char *s, size_t cap, const char *needle, size_t nlen, co
     char out[RESPONSE_KEEP + CURL_ERROR_SIZE];
     size_t o = 0, wlen = strlen(with), slen = strlen(s);
 
-    if (!nlen || cap > sizeof(out))
+    if (cap > sizeof(out)) /* (a caller's buffer this cannot hold would go unscrubbed) */
+        BUG("replace_all: a buffer of %zu bytes", cap);
+    if (!nlen)
         return;
     for (size_t i = 0; i < slen;) {
         size_t left = slen - i, k = left < nlen ? left : nlen;
