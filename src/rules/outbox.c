@@ -131,7 +131,19 @@ static void group_key(const struct alert_config *cfg, const struct alert_row *r,
         return;
     for (size_t i = 0; i < n; i++) {
         const char *v = outbox_label((void *)r, by[i]);
-        if (sbuf_addf(out, "%s%s=\"%s\"", i ? "," : "", by[i], v ? v : "") < 0)
+        if (sbuf_addf(out, "%s%s=\"", i ? "," : "", by[i]) < 0)
+            return;
+        /* Label values come from the log (database and user names): '"' and '\' are
+         * escaped and a newline is written as \n, so that a value holding `",user="` cannot
+         * make two groups one key. A value without them is written as it is: the keys of
+         * groups that already exist do not change. */
+        for (const char *c = v ? v : ""; *c; c++) {
+            if ((*c == '"' || *c == '\\' || *c == '\n') && sbuf_addch(out, '\\') < 0)
+                return;
+            if (sbuf_addch(out, *c == '\n' ? 'n' : *c) < 0)
+                return;
+        }
+        if (sbuf_addch(out, '"') < 0)
             return;
     }
     if (sbuf_addch(out, '}') < 0)
