@@ -55,8 +55,12 @@ int64_t deliver_backoff(int attempts, int64_t retry_after_us, double rnd)
     static const int64_t schedule_s[] = { 5, 30, 120, 600, 1800, 3600 };
     const int64_t max_retry_after = INT64_C(6) * 3600 * USEC_PER_SEC;
 
+    /* The receiver's Retry-After is honoured as given, within [1 s, 6 h]: "0" (or a date
+     * already past) waits the backoff's own minimum, not nothing. */
     if (retry_after_us >= 0)
-        return retry_after_us > max_retry_after ? max_retry_after : retry_after_us;
+        return retry_after_us > max_retry_after ? max_retry_after
+               : retry_after_us < USEC_PER_SEC  ? USEC_PER_SEC
+                                                : retry_after_us;
     if (attempts < 1)
         attempts = 1;
     size_t i = (size_t)attempts - 1;

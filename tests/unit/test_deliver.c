@@ -135,9 +135,12 @@ static void test_backoff(void)
         CHECK_EQ_INT(deliver_backoff(a, -1, 0.5), caps[a - 1] * S / 2);
     }
     CHECK_EQ_INT(deliver_backoff(0, -1, 0.5), 2500000);
-    /* Retry-After wins, exactly, whatever the attempt; capped at 6 h. */
+    /* Retry-After wins, exactly, whatever the attempt; within [1 s, 6 h]: "0" is not a
+     * retry at once. */
     CHECK_EQ_INT(deliver_backoff(1, 2 * S, 0.9), 2 * S);
-    CHECK_EQ_INT(deliver_backoff(7, 0, 0.9), 0);
+    CHECK_EQ_INT(deliver_backoff(7, 0, 0.9), S);
+    CHECK_EQ_INT(deliver_backoff(1, S / 2, 0.9), S);
+    CHECK_EQ_INT(deliver_backoff(1, S + 1, 0.0), S + 1);
     CHECK_EQ_INT(deliver_backoff(1, 100000 * S, 0.9), 6 * 3600 * S);
     /* The random source is uniform in [0, 1) and repeatable with SIFT_TEST_SEED. */
     double sum = 0;
