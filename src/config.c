@@ -285,6 +285,7 @@ static void load_root(struct config *c)
         range(c, raw.tail, "read_budget", c->tail.read_budget, 64 * 1024, INT64_C(1) << 40,
               "between 64kB and 1TB");
     }
+    c->retention_given = raw.retention != NULL;
     if (raw.retention)
         ydoc_map(&c->y, raw.retention, retention_fields, ARRAY_SIZE(retention_fields),
                  &c->retention, &c->strings);

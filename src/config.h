@@ -67,6 +67,7 @@ struct config {
     size_t nsources;
     struct config_tail tail;
     struct config_retention retention;
+    bool retention_given; /* the file has a `retention:` section (else the store's own) */
 
     /* Sections owned by other modules (NULL when absent), valid until release. */
     struct ylist rules;             /* rule files (globs) */

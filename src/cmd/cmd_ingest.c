@@ -17,6 +17,7 @@
 
 #include "cmd/cmd.h"
 #include "cmd/ingest.h"
+#include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -26,8 +27,8 @@
 #include "pipeline.h"
 #include "store/store.h"
 
-#define INGEST_SYNOPSIS                                                   \
-    "pgsift ingest [--format F] [--prefix P] [--tz Z] [--keep-literals] " \
+#define INGEST_SYNOPSIS                                                                   \
+    "pgsift ingest [--config FILE] [--format F] [--prefix P] [--tz Z] [--keep-literals] " \
     "[--progress|--no-progress] FILE|DIR|GLOB...|-"
 
 struct file {
@@ -417,10 +418,12 @@ static void warn_rejects(const char *name, const struct parse_stats *st)
 
 int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
-    const char *format = NULL, *prefix = NULL, *tz = NULL;
+    const char *format = NULL, *prefix = NULL, *tz = NULL, *config = NULL;
     bool keep_literals = false, progress = isatty(STDERR_FILENO) != 0;
     long jobs = 1;
     const struct opt opts[] = {
+        OPT_STRING_(0, "config", &config, "FILE",
+                    "pgsift.yaml: its store, retention and keep_literals (not its sources)"),
         OPT_STRING_(0, "format", &format, "F",
                     "log format: auto (default), csvlog, jsonlog, stderr, ..."),
         OPT_STRING_(0, "prefix", &prefix, "P", "the server's log_line_prefix (stderr, syslog)"),
@@ -447,6 +450,36 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (pipeline_check(&check, d) < 0)
         return -1;
 
+    /* --config: the store (unless --db or $PGSIFT_DB), the retention (applied, and kept in
+     * the store) and keep_literals of a pgsift.yaml. Without it, the retention the store
+     * keeps applies (store_opts.retention_configured). */
+    struct store_opts so = { .keep_literals = keep_literals, .checkpoint_thread = true };
+    const char *db_path = cli->db_path;
+    struct config cfg;
+    config_init(&cfg);
+    if (config) {
+        if (config_load(&cfg, config, d) < 0) {
+            config_release(&cfg);
+            return -1;
+        }
+        if (config_errors(&cfg)) {
+            diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s",
+                     config_errors(&cfg), config_errors(&cfg) == 1 ? "" : "s",
+                     config_error_text(&cfg));
+            config_release(&cfg);
+            return -1;
+        }
+        so.keep_literals = so.keep_literals || cfg.keep_literals;
+        so.retention_configured = cfg.retention_given;
+        if (cfg.retention_given)
+            so.retention = (struct store_retention){ .minutes_us = cfg.retention.minutes_us,
+                                                     .hours_us = cfg.retention.hours_us,
+                                                     .days_us = cfg.retention.days_us,
+                                                     .events_us = cfg.retention.events_us };
+        if (cli->db_default && cfg.store)
+            db_path = cfg.store;
+    }
+
     /* Operands: files in order, each directory and glob oldest first. */
     struct files fs = { 0 };
     bool use_stdin = false;
@@ -467,8 +500,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     }
 
     struct store *s;
-    struct store_opts so = { .keep_literals = keep_literals, .checkpoint_thread = true };
-    if (store_open(&s, cli->db_path, &so, d) < 0)
+    if (store_open(&s, db_path, &so, d) < 0)
         goto out_files;
 
     struct ingest_run ir = {
@@ -672,5 +704,6 @@ out_files:
     for (size_t i = 0; i < fs.n; i++)
         free(fs.v[i].path);
     free(fs.v);
+    config_release(&cfg);
     return ret;
 }

@@ -218,14 +218,16 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
 
 static struct store_opts store_opts_of(const struct config *c)
 {
-    return (struct store_opts){
-        .keep_literals = c->keep_literals,
-        .checkpoint_thread = true,
-        .retention = { .minutes_us = c->retention.minutes_us,
-                       .hours_us = c->retention.hours_us,
-                       .days_us = c->retention.days_us,
-                       .events_us = c->retention.events_us },
-    };
+    struct store_opts so = { .keep_literals = c->keep_literals, .checkpoint_thread = true };
+    /* A `retention:` section is applied and kept in the store; without one, the store's
+     * kept retention (else the defaults) applies (store_opts.retention_configured). */
+    if (c->retention_given)
+        so.retention = (struct store_retention){ .minutes_us = c->retention.minutes_us,
+                                                 .hours_us = c->retention.hours_us,
+                                                 .days_us = c->retention.days_us,
+                                                 .events_us = c->retention.events_us };
+    so.retention_configured = c->retention_given;
+    return so;
 }
 
 static const char *store_path_of(const struct daemon *dm, const struct config *c)

@@ -155,6 +155,58 @@ static void resolve_retention(struct store_retention *r)
         r->events_us = r->hours_us;
 }
 
+/* The retention: a configured one is kept in the store for the commands without one;
+ * otherwise the kept one fills what the caller left 0 (store_opts.retention_configured). */
+static int settle_retention(struct store *s, struct diag *d)
+{
+    struct store_retention *r = &s->opts.retention;
+    struct {
+        const char *name;
+        int64_t *v;
+    } const f[] = { { "retention.minutes_us", &r->minutes_us },
+                    { "retention.hours_us", &r->hours_us },
+                    { "retention.days_us", &r->days_us },
+                    { "retention.events_us", &r->events_us } };
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (s->opts.retention_configured) {
+        resolve_retention(r);
+        static const char sql[] =
+            "INSERT INTO settings (name, value) VALUES (?1, ?2), (?3, ?4), (?5, ?6), (?7, ?8) "
+            "ON CONFLICT (name) DO UPDATE SET value = excluded.value";
+        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+            return store_db_error(s, d, "cannot keep the retention");
+        for (int i = 0; i < (int)ARRAY_SIZE(f); i++) {
+            sqlite3_bind_text(st, 2 * i + 1, f[i].name, -1, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 2 * i + 2, *f[i].v);
+        }
+        rc =
+            sqlite3_step(st) == SQLITE_DONE ? 0 : store_db_error(s, d, "cannot keep the retention");
+        sqlite3_finalize(st);
+        return rc;
+    }
+    static const char sql[] = "SELECT name, value FROM settings WHERE name GLOB 'retention.*'";
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, d, "cannot read the retention");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        for (size_t i = 0; name && i < ARRAY_SIZE(f); i++)
+            if (!strcmp(name, f[i].name) && *f[i].v <= 0 &&
+                sqlite3_column_type(st, 1) == SQLITE_INTEGER)
+                *f[i].v = sqlite3_column_int64(st, 1);
+    }
+    rc = rc == SQLITE_DONE ? 0 : store_db_error(s, d, "cannot read the retention");
+    sqlite3_finalize(st);
+    resolve_retention(r);
+    return rc;
+}
+
+const struct store_retention *store_retention_of(const struct store *s)
+{
+    return &s->opts.retention;
+}
+
 int store_open(struct store **out, const char *path, const struct store_opts *opts, struct diag *d)
 {
     struct store *s = xcalloc(1, sizeof(*s));
@@ -162,7 +214,6 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     *out = NULL;
     s->path = xstrdup(path);
     s->opts = *opts;
-    resolve_retention(&s->opts.retention);
     s->def = store_batch_new(s);
     sbuf_init(&s->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
 
@@ -211,6 +262,10 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
         goto fail;
     }
     if (migrate_run(s->db, path, opts->read_only, d) < 0)
+        goto fail;
+    if (opts->read_only)
+        resolve_retention(&s->opts.retention); /* read-only opens roll nothing up */
+    else if (settle_retention(s, d) < 0)
         goto fail;
     if (!opts->read_only)
         tighten_side_files(path);

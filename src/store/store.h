@@ -60,7 +60,16 @@ struct store_opts {
     /* WAL checkpoints (and their fsyncs) in a thread of their own instead of in the
      * commit that fills the log (store/checkpoint.c): for long writers (ingest, tail). */
     bool checkpoint_thread;
+    /* @retention comes from a configuration file (pgsift.yaml `retention:`): apply it and
+     * keep it in the store (schema 009, table settings). Otherwise the retention the store
+     * keeps applies where @retention has 0 (the last configuration that opened it for
+     * writing: a backfill with `pgsift ingest` does not roll up by the defaults what
+     * `pgsift tail` keeps longer), and the defaults where it keeps none. */
+    bool retention_configured;
 };
+
+/* The retention a store opened for writing applies (store_opts.retention_configured). */
+const struct store_retention *store_retention_of(const struct store *s);
 
 /* Open (read-write: create with mode 0600 and migrate) the store at @path. Returns 0 and
  * sets *out; on error returns -1 and fills @d (DIAG_IO for a missing or unreadable file,

@@ -731,10 +731,10 @@ static int cmd_events_downgrade(int argc, char **argv)
             goto out;
         sqlite3_reset(st);
     }
-    /* (source_marks came with version 8) */
+    /* (source_marks came with version 8, settings with 9) */
     if (sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
-                     " PRAGMA user_version = 5; COMMIT",
+                     " DROP TABLE IF EXISTS settings; PRAGMA user_version = 5; COMMIT",
                      NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     ret = 0;
@@ -932,8 +932,10 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
      * stays 5 */
     sqlite3_finalize(st);
     st = NULL;
-    if (sqlite3_exec(db, "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks", NULL,
-                     NULL, NULL) != SQLITE_OK ||
+    if (sqlite3_exec(db,
+                     "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
+                     "IF EXISTS settings",
+                     NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto out;
