@@ -342,6 +342,7 @@ static void reload(struct daemon *dm)
         if (store_open(&ns, sp, &so, &d) < 0)
             goto refuse;
     }
+    bool reopened = ns != NULL;
     {
         struct store *keep = dm->store;
         if (ns)
@@ -365,6 +366,11 @@ static void reload(struct daemon *dm)
         c.tail.poll_interval_us != dm->cfg.tail.poll_interval_us ||
         c.tail.rescan_interval_us != dm->cfg.tail.rescan_interval_us)
         log_warn("tail.watcher, poll_interval and rescan_interval change at the next start");
+    /* The store keeps the options it was opened with (a new `store:` opens a new one). */
+    if (!reopened &&
+        (c.keep_literals != dm->cfg.keep_literals || c.retention_given != dm->cfg.retention_given ||
+         memcmp(&c.retention, &dm->cfg.retention, sizeof(c.retention)) != 0))
+        log_warn("keep_literals and retention change at the next start");
     warn_unhandled(dm, &c);
     config_release(&dm->cfg);
     dm->cfg = c;

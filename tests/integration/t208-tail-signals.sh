@@ -44,6 +44,15 @@ kill -HUP "$TAIL_PID"
 wait_for 10 grep -q "configuration reloaded: 2 sources" "$T/tail.err"
 writer --format jsonlog --rate 0 --start 201 --count 100 "$b"
 expect_counted 20
+expect_not_contains "$(cat "$T/tail.err")" "retention change at the next start"
+
+# A changed retention or keep_literals is said to wait for the next start, not dropped
+# silently (the store keeps the options it was opened with).
+conf "$a" "$b"
+printf 'retention: { hours: 120d }
+' >>"$T/pgsift.yaml"
+kill -HUP "$TAIL_PID"
+wait_for 10 grep -q "keep_literals and retention change at the next start" "$T/tail.err"
 
 # SIGINT and SIGTERM: exit 0 (tail_stop checks), after STOPPING=1.
 tail_stop INT
