@@ -77,7 +77,7 @@ static size_t cloudsql_sniff(const struct sniff_input *in, struct sbuf *note)
         entries++;
         payloads[np++] = pl;
     }
-    size_t score = np ? stderr_sniff_lines(payloads, np, in->opts, note) : 0;
+    size_t score = np ? stderr_sniff_lines(payloads, np, in->opts, note, false) : 0;
     free(payloads);
     arena_release(&a);
     return score ? entries : 0;

@@ -1046,7 +1046,7 @@ static size_t value_len(const char *s, size_t n, size_t i)
     return j - i;
 }
 
-bool line_prefix_infer(struct span line, struct sbuf *out)
+bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
 {
     size_t kpos = line.len, mo;
 
@@ -1214,8 +1214,9 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
             sbuf_setlen(out, out->len + 2);
         }
     }
-    /* like pgBadger, a usable prefix has a time or a process escape */
-    if (!in.ok || !in.anchored)
+    /* like pgBadger, a usable prefix has a time or a process escape; behind a syslog
+     * header, which has both, it needs neither */
+    if (!in.ok || (!in.anchored && !wrapped))
         return false;
     /* a guess that does not even match its own line (a "key=" whose value does not have
      * the escape's shape) is no guess */
@@ -1228,7 +1229,8 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
 
 #define DETECT_INFER_MAX 16
 
-size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred)
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred,
+                          bool wrapped)
 {
     size_t best = 0, best_lit = 0;
     struct sbuf cand = SBUF_INIT;
@@ -1251,7 +1253,7 @@ size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, 
             bool got = false;
             while (!got && li < n && nseen < DETECT_INFER_MAX) {
                 struct span l = lines[li++];
-                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand))
+                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand, wrapped))
                     continue;
                 got = true;
                 for (size_t k = 0; k < nseen && got; k++)
