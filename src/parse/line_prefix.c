@@ -924,15 +924,16 @@ bool line_prefix_match(const struct line_prefix *lp, struct span line, struct li
 /* ---- detection ------------------------------------------------------------------ */
 
 const char *const line_prefix_known[] = {
-    "%m [%p] %q%u@%d ",                                /* Debian/Ubuntu packages */
-    "%m [%p] ",                                        /* PostgreSQL default since 10 */
-    "%h %m [%p] %q%u@%d ",                             /* Supabase images */
-    "%t:%r:%u@%d:[%p]:",                               /* Amazon RDS, Aurora */
-    "%t-%c-",                                          /* Azure Flexible Server */
-    "[%p]: [%l-1] db=%d,user=%u ",                     /* Google Cloud SQL */
-    " sql_error_code = %e ",                           /* Heroku (after the syslog header) */
-    "%m [%p] %q%u@%d/%a ",                             /* Debian plus application */
-    "%t [%p]: [%l-1] ",                                /* pgBadger */
+    "%m [%p] %q%u@%d ",            /* Debian/Ubuntu packages */
+    "%m [%p] ",                    /* PostgreSQL default since 10 */
+    "%h %m [%p] %q%u@%d ",         /* Supabase images */
+    "%t:%r:%u@%d:[%p]:",           /* Amazon RDS, Aurora */
+    "%t-%c-",                      /* Azure Flexible Server */
+    "[%p]: [%l-1] db=%d,user=%u ", /* Google Cloud SQL */
+    " sql_error_code = %e ",       /* Heroku (after the syslog header) */
+    "%m [%p] %q%u@%d/%a ",         /* Debian plus application */
+    "%t [%p-%l] %q%u@%d ",         /* Debian/Ubuntu before 10 (kept by pg_upgradecluster) */
+    "%t [%p]: [%l-1] ",            /* pgBadger */
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger */
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",        /* pgBadger README */
     "%t [%p]: db=%d,user=%u,app=%a,client=%h ",        /* pgBadger */
