@@ -1047,6 +1047,22 @@ static size_t value_len(const char *s, size_t n, size_t i)
     return j - i;
 }
 
+static bool is_json_member(struct span line)
+{
+    size_t i = 0;
+    while (i < line.len && line.p[i] == ' ')
+        i++;
+    if (i == line.len || line.p[i++] != '"')
+        return false;
+    while (i < line.len && (is_ident((unsigned char)line.p[i]) || line.p[i] == '-'))
+        i++;
+    if (i == line.len || line.p[i++] != '"')
+        return false;
+    while (i < line.len && line.p[i] == ' ')
+        i++;
+    return i < line.len && line.p[i] == ':';
+}
+
 bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
 {
     size_t kpos = line.len, mo;
@@ -1060,8 +1076,9 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
             break;
         }
     }
-    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it) */
-    if (kpos == line.len || (line.len && line.p[0] == '{'))
+    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it), nor
+     * is a member line of pretty-printed JSON: spaces, "name", ':' */
+    if (kpos == line.len || (line.len && line.p[0] == '{') || is_json_member(line))
         return false;
 
     const char *s = line.p;

@@ -177,6 +177,13 @@ static void test_infer(void)
     CHECK(!line_prefix_infer(span_cstr("LOG:  x"), &out, false));
     CHECK(!line_prefix_infer(span_cstr("{\"a\":\"2025-01-02 03:04:05 UTC [1] LOG:  x\"}"), &out,
                              false));
+    /* a member line of pretty-printed JSON (rev11: a Cloud SQL export as one JSON array,
+     * `gcloud logging read --format=json`, was read as a stderr log with the prefix
+     * '    "textPayload": "[%p]: [%l-1] db=%d,user=%u ': events without time) */
+    CHECK(
+        !line_prefix_infer(span_cstr("    \"textPayload\": \"[24667]: [1-1] db=app,user=bob LOG:  "
+                                     "connection received: host=127.0.0.1 port=59760\","),
+                           &out, false));
     sbuf_release(&out);
 }
 
