@@ -77,7 +77,7 @@ static size_t cloudsql_sniff(const struct sniff_input *in, struct sbuf *note)
         entries++;
         payloads[np++] = pl;
     }
-    size_t score = np ? stderr_sniff_lines(payloads, np, in->opts, note) : 0;
+    size_t score = np ? stderr_sniff_lines(payloads, np, in->opts, note, false) : 0;
     free(payloads);
     arena_release(&a);
     return score ? entries : 0;
@@ -155,8 +155,9 @@ static void cloudsql_end(struct parser *p, void *state)
 const struct log_format fmt_cloudsql = {
     .name = "cloudsql",
     .description = "Google Cloud SQL logs exported from Cloud Logging (JSON with textPayload)",
-    .hint = "Cloud SQL entries are JSON objects with a \"textPayload\" holding one stderr line; "
-            "pass the instance's log_line_prefix with --prefix if it is not the default",
+    .hint = "Cloud SQL entries are JSON objects, one per line, with a \"textPayload\" holding "
+            "one stderr line (split a JSON array first: jq -c '.[]' FILE); pass the "
+            "instance's log_line_prefix with --prefix if it is not the default",
     .sniff = cloudsql_sniff,
     .check_opts = NULL,
     .init = cloudsql_init,

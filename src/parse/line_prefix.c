@@ -924,15 +924,16 @@ bool line_prefix_match(const struct line_prefix *lp, struct span line, struct li
 /* ---- detection ------------------------------------------------------------------ */
 
 const char *const line_prefix_known[] = {
-    "%m [%p] %q%u@%d ",                                /* Debian/Ubuntu packages */
-    "%m [%p] ",                                        /* PostgreSQL default since 10 */
-    "%h %m [%p] %q%u@%d ",                             /* Supabase images */
-    "%t:%r:%u@%d:[%p]:",                               /* Amazon RDS, Aurora */
-    "%t-%c-",                                          /* Azure Flexible Server */
-    "[%p]: [%l-1] db=%d,user=%u ",                     /* Google Cloud SQL */
-    " sql_error_code = %e ",                           /* Heroku (after the syslog header) */
-    "%m [%p] %q%u@%d/%a ",                             /* Debian plus application */
-    "%t [%p]: [%l-1] ",                                /* pgBadger */
+    "%m [%p] %q%u@%d ",            /* Debian/Ubuntu packages */
+    "%m [%p] ",                    /* PostgreSQL default since 10 */
+    "%h %m [%p] %q%u@%d ",         /* Supabase images */
+    "%t:%r:%u@%d:[%p]:",           /* Amazon RDS, Aurora */
+    "%t-%c-",                      /* Azure Flexible Server */
+    "[%p]: [%l-1] db=%d,user=%u ", /* Google Cloud SQL */
+    " sql_error_code = %e ",       /* Heroku (after the syslog header) */
+    "%m [%p] %q%u@%d/%a ",         /* Debian plus application */
+    "%t [%p-%l] %q%u@%d ",         /* Debian/Ubuntu before 10 (kept by pg_upgradecluster) */
+    "%t [%p]: [%l-1] ",            /* pgBadger */
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ", /* pgBadger */
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",        /* pgBadger README */
     "%t [%p]: db=%d,user=%u,app=%a,client=%h ",        /* pgBadger */
@@ -1046,7 +1047,23 @@ static size_t value_len(const char *s, size_t n, size_t i)
     return j - i;
 }
 
-bool line_prefix_infer(struct span line, struct sbuf *out)
+static bool is_json_member(struct span line)
+{
+    size_t i = 0;
+    while (i < line.len && line.p[i] == ' ')
+        i++;
+    if (i == line.len || line.p[i++] != '"')
+        return false;
+    while (i < line.len && (is_ident((unsigned char)line.p[i]) || line.p[i] == '-'))
+        i++;
+    if (i == line.len || line.p[i++] != '"')
+        return false;
+    while (i < line.len && line.p[i] == ' ')
+        i++;
+    return i < line.len && line.p[i] == ':';
+}
+
+bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
 {
     size_t kpos = line.len, mo;
 
@@ -1059,8 +1076,9 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
             break;
         }
     }
-    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it) */
-    if (kpos == line.len || (line.len && line.p[0] == '{'))
+    /* JSON is never a stderr line (the jsonlog, cloudsql and cnpg formats read it), nor
+     * is a member line of pretty-printed JSON: spaces, "name", ':' */
+    if (kpos == line.len || (line.len && line.p[0] == '{') || is_json_member(line))
         return false;
 
     const char *s = line.p;
@@ -1214,8 +1232,9 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
             sbuf_setlen(out, out->len + 2);
         }
     }
-    /* like pgBadger, a usable prefix has a time or a process escape */
-    if (!in.ok || !in.anchored)
+    /* like pgBadger, a usable prefix has a time or a process escape; behind a syslog
+     * header, which has both, it needs neither */
+    if (!in.ok || (!in.anchored && !wrapped))
         return false;
     /* a guess that does not even match its own line (a "key=" whose value does not have
      * the escape's shape) is no guess */
@@ -1228,7 +1247,8 @@ bool line_prefix_infer(struct span line, struct sbuf *out)
 
 #define DETECT_INFER_MAX 16
 
-size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred)
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred,
+                          bool wrapped)
 {
     size_t best = 0, best_lit = 0;
     struct sbuf cand = SBUF_INIT;
@@ -1251,7 +1271,7 @@ size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, 
             bool got = false;
             while (!got && li < n && nseen < DETECT_INFER_MAX) {
                 struct span l = lines[li++];
-                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand))
+                if (!l.len || l.p[0] == '\t' || !line_prefix_infer(l, &cand, wrapped))
                     continue;
                 got = true;
                 for (size_t k = 0; k < nseen && got; k++)

@@ -142,17 +142,20 @@ enum lp_keyword line_prefix_keyword(struct span s, size_t *msg_off);
  * lines wins (ties: the more specific prefix). Lines starting with a TAB are ignored.
  * Returns the number of lines it matched (0: none) and writes its text into @out.
  * *@inferred tells whether it came from the lines rather than the known list.
+ * @wrapped: the lines are bodies behind a syslog header (see line_prefix_infer()).
  */
-size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred);
+size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, bool *inferred,
+                          bool wrapped);
 
 /* Build a prefix from one log line by recognising timestamps, [pid], [N-1], session
  * ids, key=value pairs (user=, db=, app=, client=, host=, ...) and user@db. Writes it
  * to @out and returns true, or false when the line has no keyword to anchor on, is
  * JSON, or gives a prefix without a time (%m %t %n) or process (%p %c %l) escape (the
- * known list covers the prefixes without), or does not match the line itself. The
- * result is a guess:
+ * known list covers the prefixes without), or does not match the line itself. With
+ * @wrapped (a body behind a syslog header, which carries the time and the pid) a
+ * prefix without such an escape ('%q%u@%d ') is accepted. The result is a guess:
  * line_prefix_detect() only uses it if it matches other lines. */
-bool line_prefix_infer(struct span line, struct sbuf *out);
+bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped);
 
 /* The known prefixes, NULL-terminated (for docs and the diagnosis). */
 extern const char *const line_prefix_known[];

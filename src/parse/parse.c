@@ -945,6 +945,8 @@ static void process_line(struct parser *p, const struct input_line *ln)
         p->unit_done = false;
         if (p->fmt)
             p->fmt->line(p, p->fmt_state, ln);
+        else if (!ln->text.len && !ln->truncated)
+            parser_blank(p); /* no format recognised: a blank line is still blank */
         if (p->ev_open)
             BUG("parse: format '%s' left an event open", p->fmt->name);
         if (!p->unit_done)

@@ -64,6 +64,8 @@ static const struct zone_abbrev zones[] = {
     { "NZST", H(12), false },
     { "NZDT", H(13), false },
     { "HST", H(-10), false },
+    { "HDT", H(-9), false },  /* America/Adak */
+    { "SST", H(-11), false }, /* Pacific/Pago_Pago, Pacific/Midway */
     { "AKST", H(-9), false },
     { "AKDT", H(-8), false },
     { "PST", H(-8), false },

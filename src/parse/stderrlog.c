@@ -162,7 +162,7 @@ void stderr_core_end(struct stderr_core *c)
         lines[i] = span_cstr(c->unmatched[i]);
     struct sbuf sug = SBUF_INIT;
     bool inferred;
-    size_t n = line_prefix_detect(lines, c->nunmatched, &sug, &inferred);
+    size_t n = line_prefix_detect(lines, c->nunmatched, &sug, &inferred, c->o.wrapped);
     if (n)
         log_note("no line matched log_line_prefix '%s'; %zu of the first %zu lines with a "
                  "keyword match '%s' (try --prefix '%s')",
@@ -241,7 +241,7 @@ static bool core_match(struct stderr_core *c, struct span text, struct line_pref
         /* forced --format stderr without --prefix and nothing known fits: infer from
          * the first line with a keyword */
         c->detect_tried = true;
-        if (line_prefix_infer(text, &c->tmp))
+        if (line_prefix_infer(text, &c->tmp, c->o.wrapped))
             lp = cache_add(c, sbuf_span(&c->tmp));
     }
     if (lp && line_prefix_match(lp, text, m)) {
@@ -566,7 +566,7 @@ void stderr_core_finish(struct parser *p, struct stderr_core *c, struct pending 
 /* ---- detection notes --------------------------------------------------------------- */
 
 size_t stderr_sniff_lines(const struct span *lines, size_t n, const struct parser_opts *opts,
-                          struct sbuf *note)
+                          struct sbuf *note, bool wrapped)
 {
     struct sbuf prefix = SBUF_INIT;
     size_t score = 0;
@@ -583,7 +583,7 @@ size_t stderr_sniff_lines(const struct span *lines, size_t n, const struct parse
         if (sbuf_addstr(&prefix, opts->prefix) < 0)
             score = 0;
     } else {
-        score = line_prefix_detect(lines, n, &prefix, &inferred);
+        score = line_prefix_detect(lines, n, &prefix, &inferred, wrapped);
     }
     sbuf_reset(note);
     if (score && sbuf_addf(note, "prefix '%s'%s", prefix.buf, inferred ? " (inferred)" : "") < 0)
@@ -678,7 +678,7 @@ static int stderr_check_opts(const struct parser_opts *o, struct diag *d)
 
 static size_t stderr_sniff(const struct sniff_input *in, struct sbuf *note)
 {
-    return stderr_sniff_lines(in->lines, in->n, in->opts, note);
+    return stderr_sniff_lines(in->lines, in->n, in->opts, note, false);
 }
 
 static void *stderr_init(struct parser *p, const char *note)

@@ -42,6 +42,7 @@ struct stderr_core_opts {
      * pending by process for this many lines. 0: records are contiguous (stderr
      * files), a primary line completes every other pending record. */
     unsigned window;
+    bool wrapped; /* bodies behind a syslog header: inferred prefixes need no %t/%p */
 };
 
 /* What a wrapper knows about a line besides its text. */
@@ -139,9 +140,10 @@ struct srec {
 const char *stderr_core_prefix(const struct stderr_core *c);
 
 /* Sniff helper: score @lines (after any wrapper is removed) for stderr records, writing
- * "prefix '<text>'" into @note. Uses opts->prefix when given. */
+ * "prefix '<text>'" into @note. Uses opts->prefix when given. @wrapped as in
+ * struct stderr_core_opts. */
 size_t stderr_sniff_lines(const struct span *lines, size_t n, const struct parser_opts *opts,
-                          struct sbuf *note);
+                          struct sbuf *note, bool wrapped);
 
 /* Read back a note written by stderr_sniff_lines() (NULL: none); returns a malloc'd
  * prefix text or NULL. */

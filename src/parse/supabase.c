@@ -720,10 +720,17 @@ static void csv_scan(struct sb_state *st, struct span t)
     }
 }
 
+/* The Explorer's CSV download starts with a UTF-8 byte order mark (react-csv's
+ * CSVLink adds one by default); the header line is read without it. */
+static struct span skip_bom(struct span t)
+{
+    return span_starts_with_lit(t, "\xEF\xBB\xBF") ? span_sub(t, 3, t.len - 3) : t;
+}
+
 static void csv_header(struct parser *p, struct sb_state *st, struct span t)
 {
     struct span f[SB_MAX_CSV_COLUMNS];
-    long n = csv_split(p, t, f, SB_MAX_CSV_COLUMNS);
+    long n = csv_split(p, skip_bom(t), f, SB_MAX_CSV_COLUMNS);
 
     if (n < 0) {
         parser_reject(p, "bad csv header", "expected at most %d comma-separated column names",
@@ -833,6 +840,7 @@ static bool is_csv_header(struct span t)
 {
     bool found = false;
 
+    t = skip_bom(t);
     if (is_json_start(t))
         return false;
     for (size_t i = 0; i <= t.len;) {

@@ -390,7 +390,7 @@ static size_t syslog_sniff(const struct sniff_input *in, struct sbuf *note)
         else
             bodies[nb++] = h.body;
     }
-    size_t score = nb ? stderr_sniff_lines(bodies, nb, in->opts, note) : 0;
+    size_t score = nb ? stderr_sniff_lines(bodies, nb, in->opts, note, true) : 0;
     free(bodies);
     return score ? score + cont : 0;
 }
@@ -404,6 +404,7 @@ static void *syslog_init(struct parser *p, const char *note)
                                       .prefix = given ? given : detected,
                                       .forced = given != NULL,
                                       .window = SYSLOG_WINDOW,
+                                      .wrapped = true,
                                   });
     free(detected);
     return st;

@@ -45,7 +45,7 @@ static void check_match(const struct line_prefix *lp, struct span line)
 
 static void check_infer(struct span line, struct sbuf *tmp)
 {
-    if (!line_prefix_infer(line, tmp))
+    if (!line_prefix_infer(line, tmp, (line.len & 1) != 0))
         return;
     struct line_prefix *lp = line_prefix_new(sbuf_span(tmp), NULL);
     struct line_prefix_match m;

@@ -100,6 +100,20 @@ expect_eq "pgbouncer exit code" 3 "$rc"
 expect_contains "$(cat "$T/err")" "detected: pgbouncer"
 expect_contains "$(cat "$T/err")" "this is a pgbouncer log, not a PostgreSQL server log"
 
+# The Cloud SQL export as one pretty-printed JSON array (what `gcloud logging read
+# --format=json` writes) is not a stderr log: it used to be read as one with the prefix
+# '    "textPayload": "[%p]: [%l-1] db=%d,user=%u ' (events without time, exit 0). Nothing
+# parses, exit 3, and the hint says to split the array.
+if command -v jq >/dev/null 2>&1; then
+  gzip -dc "$peer/cloudsql.log.gz" >"$T/cloudsql.json"
+  head -n 50 "$T/cloudsql.json" | jq -s . >"$T/cloudsql-array.json"
+  rc=0
+  "$PGSIFT" parse "$T/cloudsql-array.json" >"$T/out" 2>"$T/err" || rc=$?
+  expect_eq "cloudsql JSON array: exit code" 3 "$rc"
+  expect_eq "cloudsql JSON array: events" 0 "$(wc -l <"$T/out")"
+  expect_contains "$(cat "$T/err")" "split a JSON array first: jq -c '.[]' FILE"
+fi
+
 # A stderr log read with a wrong --prefix: nothing parses, exit 3, and the diagnosis
 # names the prefix and says how to find the right one.
 rc=0

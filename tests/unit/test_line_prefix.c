@@ -162,7 +162,7 @@ static void test_infer(void)
     };
     struct sbuf out = SBUF_INIT;
     for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
-        CHECK(line_prefix_infer(span_cstr(t[i].line), &out));
+        CHECK(line_prefix_infer(span_cstr(t[i].line), &out, false));
         CHECK_EQ_STR(out.buf, t[i].prefix);
         /* an inferred prefix matches the line it came from */
         struct diag d = DIAG_INIT;
@@ -171,11 +171,19 @@ static void test_infer(void)
         CHECK_MSG(lp && line_prefix_match(lp, span_cstr(t[i].line), &m), "%s", t[i].line);
         line_prefix_free(lp);
     }
-    CHECK(!line_prefix_infer(span_cstr("pg_ctl: could not start server"), &out));
+    CHECK(!line_prefix_infer(span_cstr("pg_ctl: could not start server"), &out, false));
     /* no time or process escape, JSON */
-    CHECK(!line_prefix_infer(span_cstr(" sql_error_code = 40P01 ERROR:  deadlock"), &out));
-    CHECK(!line_prefix_infer(span_cstr("LOG:  x"), &out));
-    CHECK(!line_prefix_infer(span_cstr("{\"a\":\"2025-01-02 03:04:05 UTC [1] LOG:  x\"}"), &out));
+    CHECK(!line_prefix_infer(span_cstr(" sql_error_code = 40P01 ERROR:  deadlock"), &out, false));
+    CHECK(!line_prefix_infer(span_cstr("LOG:  x"), &out, false));
+    CHECK(!line_prefix_infer(span_cstr("{\"a\":\"2025-01-02 03:04:05 UTC [1] LOG:  x\"}"), &out,
+                             false));
+    /* a member line of pretty-printed JSON (rev11: a Cloud SQL export as one JSON array,
+     * `gcloud logging read --format=json`, was read as a stderr log with the prefix
+     * '    "textPayload": "[%p]: [%l-1] db=%d,user=%u ': events without time) */
+    CHECK(
+        !line_prefix_infer(span_cstr("    \"textPayload\": \"[24667]: [1-1] db=app,user=bob LOG:  "
+                                     "connection received: host=127.0.0.1 port=59760\","),
+                           &out, false));
     sbuf_release(&out);
 }
 
@@ -193,7 +201,7 @@ static void test_detect(void)
         span_cstr("	       v -- comment"),
         span_cstr("pg_ctl: could not start server"),
     };
-    CHECK_EQ_INT(line_prefix_detect(debian, ARRAY_SIZE(debian), &out, &inf), 3);
+    CHECK_EQ_INT(line_prefix_detect(debian, ARRAY_SIZE(debian), &out, &inf, false), 3);
     CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
     CHECK(!inf);
 
@@ -202,18 +210,18 @@ static void test_detect(void)
         span_cstr("2026-11-24 17:24:34.976 UTC [3491] LOG:  starting PostgreSQL 15.20"),
         span_cstr("2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom"),
     };
-    CHECK_EQ_INT(line_prefix_detect(withapp, ARRAY_SIZE(withapp), &out, &inf), 2);
+    CHECK_EQ_INT(line_prefix_detect(withapp, ARRAY_SIZE(withapp), &out, &inf, false), 2);
     CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d/%a ");
 
     /* only background lines: the more general known prefix wins the tie */
-    CHECK_EQ_INT(line_prefix_detect(debian, 1, &out, &inf), 1);
+    CHECK_EQ_INT(line_prefix_detect(debian, 1, &out, &inf, false), 1);
     CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d ");
 
     struct span rds[] = {
         span_cstr("2020-03-11 20:40:43 CET::@:[12760]:LOG:  starting PostgreSQL 12.2"),
         span_cstr("2020-03-11 20:41:42 CET:[local]:postgres@postgres:[12835]:LOG:  duration: 1 ms"),
     };
-    CHECK_EQ_INT(line_prefix_detect(rds, ARRAY_SIZE(rds), &out, &inf), 2);
+    CHECK_EQ_INT(line_prefix_detect(rds, ARRAY_SIZE(rds), &out, &inf, false), 2);
     CHECK_EQ_STR(out.buf, "%t:%r:%u@%d:[%p]:");
 
     struct span custom[] = {
@@ -222,12 +230,12 @@ static void test_detect(void)
             "2021-12-03 07:14:48.593 UTC [4913] user=user1,db=mydb DETAIL:  parameters: $1 = '1'"),
         span_cstr("2021-12-03 07:14:49.000 UTC [12] user=,db= LOG:  checkpoint starting: time"),
     };
-    CHECK_EQ_INT(line_prefix_detect(custom, ARRAY_SIZE(custom), &out, &inf), 3);
+    CHECK_EQ_INT(line_prefix_detect(custom, ARRAY_SIZE(custom), &out, &inf, false), 3);
     CHECK_EQ_STR(out.buf, "%m [%p] %quser=%u,db=%d ");
     CHECK(inf);
 
     struct span none[] = { span_cstr("hello"), span_cstr("	world") };
-    CHECK_EQ_INT(line_prefix_detect(none, ARRAY_SIZE(none), &out, &inf), 0);
+    CHECK_EQ_INT(line_prefix_detect(none, ARRAY_SIZE(none), &out, &inf, false), 0);
     sbuf_release(&out);
 }
 

@@ -590,11 +590,13 @@ static void test_detection(void)
     sbuf_reset(&out);
 
     /* Garbage: nothing matches, every line is a counted reject and the diagnosis names
-     * the formats tried and the first failing lines. */
-    static const char junk[] = "hello\nworld\n";
+     * the formats tried and the first failing lines. A blank line is a blank line, not
+     * an unrecognised one (rev11: it was counted as a reject). */
+    static const char junk[] = "hello\n\nworld\n";
     p = pt_run(junk, sizeof(junk) - 1, &(struct parser_opts){ 0 }, &out);
     CHECK(parser_format(p) == NULL);
     CHECK_EQ_U64(parser_stats(p)->rejects, 2);
+    CHECK_EQ_U64(parser_stats(p)->blank_lines, 1);
     CHECK(pt_balanced(parser_stats(p)));
     struct sbuf diag = SBUF_INIT;
     parser_diagnose(p, &diag);

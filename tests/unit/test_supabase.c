@@ -258,6 +258,29 @@ static void test_csv(void)
     done(&r);
 }
 
+/* The Explorer's "Download CSV" is react-csv's CSVLink without uFEFF={false}, and
+ * react-csv's default is uFEFF: true, so the file starts with a UTF-8 byte order mark
+ * (supabase/supabase apps/studio/components/ui/CSVButton.tsx). Hand-made edge case
+ * (rev11): the header was not recognised and every row was rejected. */
+static void test_csv_bom(void)
+{
+    struct run r;
+    run(&r,
+        "\xEF\xBB\xBF\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "\"1795541101817000\",\"5d1c\",\"duration: 0.631 ms  statement: select "
+        "1\",\"[{\"\"host\"\":"
+        "\"\"db-abc\"\",\"\"parsed\"\":[{\"\"error_severity\"\":\"\"LOG\"\",\"\"process_id\"\":"
+        "3696}]}]\"\n",
+        "auto");
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 1);
+    CHECK_EQ_U64(st->rejects, 0);
+    CHECK(pt_balanced(st));
+    HAS(&r, "pid=3696 severity=LOG message=\"duration: 0.631 ms  statement: select 1\"");
+    done(&r);
+}
+
 /* §9.4 local development (inferred from vector.yaml): event_message is the raw stderr
  * line; pid, severity and message are taken from it. */
 static void test_local_dev(void)
@@ -375,6 +398,7 @@ TEST_LIST = {
     { "api_wrapper", test_api_wrapper },
     { "compact_array", test_compact_array },
     { "csv", test_csv },
+    { "csv_bom", test_csv_bom },
     { "local_dev", test_local_dev },
     { "damage", test_damage },
     { "timestamps", test_timestamps },
