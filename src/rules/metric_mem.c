@@ -146,8 +146,9 @@ static bool same_group(const struct rec *a, const struct rec *b, unsigned mask)
     for (unsigned d = 0; d < DIM_COUNT; d++) {
         if (!(mask & (1u << d)))
             continue;
-        const char *x = a->dims[d], *y = b->dims[d];
-        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+        /* an absent dimension (no database logged) is the empty value, as in labels */
+        const char *x = a->dims[d] ? a->dims[d] : "", *y = b->dims[d] ? b->dims[d] : "";
+        if (strcmp(x, y))
             return false;
     }
     return true;
@@ -247,12 +248,11 @@ static int mem_query(struct metric_source *ms, const struct metric_query *q,
         const struct rec *r = &m->v[i];
         if (!rec_matches(r, q))
             continue;
-        /* A group is absent when a grouped dimension is absent (no database logged). */
-        bool complete = true;
-        for (unsigned dd = 0; dd < DIM_COUNT; dd++)
-            if ((q->group_mask & (1u << dd)) && !r->dims[dd])
-                complete = false;
-        if (!complete)
+        /* A grouped dimension the record lacks (a parallel worker logs no database, a
+         * stderr prefix without %e no SQLSTATE) groups it under the empty value: the
+         * record still counts, in an instance labelled database="". Only a statement
+         * without a fingerprint (no SQL logged) makes no group by fingerprint. */
+        if ((q->group_mask & (1u << DIM_FINGERPRINT)) && !r->dims[DIM_FINGERPRINT])
             continue;
         struct acc *a = find_or_add(&slots, &cap, &accs, &ngroups, &acc_alloc, r, q->group_mask);
         double v = sample_of(r, q->metric);
@@ -321,7 +321,7 @@ static int mem_seen(struct metric_source *ms, const struct metric_query *q, cons
         bool same = true;
         for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
             if (q->group_mask & (1u << dd))
-                same = r->dims[dd] && dims[dd] && !strcmp(r->dims[dd], dims[dd]);
+                same = !strcmp(r->dims[dd] ? r->dims[dd] : "", dims[dd] ? dims[dd] : "");
         if (same) {
             *seen = true;
             return 0;

@@ -417,7 +417,7 @@ static int ms_seen(struct metric_source *ms, const struct metric_query *q, const
         bool same = true;
         for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
             if (q->group_mask & (1u << dd))
-                same = r.g[i].dims[dd] && dims[dd] && !strcmp(r.g[i].dims[dd], dims[dd]);
+                same = !strcmp(r.g[i].dims[dd] ? r.g[i].dims[dd] : "", dims[dd] ? dims[dd] : "");
         *seen = same;
     }
     metric_result_release(&r);
