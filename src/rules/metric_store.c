@@ -236,6 +236,7 @@ static int on_event(void *ctx, const struct store_event_row *r)
         .duration_ms = -1,
         .wait_ms = -1,
         .size_bytes = -1,
+        .pid = r->pid > 0 ? r->pid : 0,
     };
     for (size_t i = 0; i < r->n_facts; i++) {
         if (!strcmp(r->facts[i].name, "wait_ms"))
