@@ -251,7 +251,8 @@ static bool source_ok(const struct engine_opts *o, const struct rule *r)
 }
 
 /* Sums and counts of a window without a record are 0, not unknown: a threshold on them
- * (`calls < 3`) still holds for an instance whose group had no record at all. Means,
+ * (`calls < 3`) still holds for an instance whose group had no record at all (unless
+ * groups were dropped over SIFT_MAX_INSTANCES_PER_RULE: then absent is not empty). Means,
  * percentiles and maxima of nothing are unknown, and `min_calls`/`min_total_ms` say a
  * group with too little data is not judged: those conditions are false. */
 static bool zero_when_empty(const struct rule *r)
@@ -303,10 +304,13 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
     if (eval_rule_at(r, R->o->source, t, &R->scratch, R->cache, out, d) < 0)
         return -1;
     R->stats->evaluations++;
-    if (out->dropped)
-        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %lld; %zu not evaluated", r->file,
-                 r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
-                 (long long)(t / USEC_PER_SEC), out->dropped);
+    if (out->dropped) {
+        char at[CLOCK_RFC3339_MAX];
+        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %s; %zu not evaluated "
+                 "(those whose condition holds are evaluated first)",
+                 r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
+                 clock_format_rfc3339(t, 0, at), out->dropped);
+    }
     for (size_t i = 0; i < out->n && rc == 0; i++) {
         const struct eval_item *it = &out->v[i];
         struct alert_row row;
@@ -351,7 +355,7 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
             rc = -1;
             break;
         }
-        if (row.exists && zero_when_empty(r)) {
+        if (row.exists && zero_when_empty(r) && !out->dropped) {
             struct eval_item it;
             empty_item(r, &row, &it);
             rc = step_row(R, r, &row, t, it.cond, 0, &it, d);
