@@ -250,6 +250,47 @@ static bool source_ok(const struct engine_opts *o, const struct rule *r)
     return !o->source->sources || (o->source->sources(o->source) & SRC_BIT(r->source));
 }
 
+/* Sums and counts of a window without a record are 0, not unknown: a threshold on them
+ * (`calls < 3`) still holds for an instance whose group had no record at all (unless
+ * groups were dropped over SIFT_MAX_INSTANCES_PER_RULE: then absent is not empty). Means,
+ * percentiles and maxima of nothing are unknown, and `min_calls`/`min_total_ms` say a
+ * group with too little data is not judged: those conditions are false. */
+static bool zero_when_empty(const struct rule *r)
+{
+    if (r->kind != RULE_THRESHOLD || r->where.min_calls > 0 || r->where.min_total_ms > 0)
+        return false;
+    switch (r->metric) {
+    case MET_CALLS:
+    case MET_TOTAL_MS:
+    case MET_COUNT:
+    case MET_RATE_PER_MIN:
+    case MET_SUM_SIZE:
+    case MET_SUM_WAIT:
+    case MET_LINES:
+    case MET_REJECTS: return true;
+    default: return false;
+    }
+}
+
+/* The result of an active instance whose group had no record in the window: its labels
+ * (from the stored row) and a value of 0. */
+static void empty_item(const struct rule *r, const struct alert_row *row, struct eval_item *it)
+{
+    const char *k;
+    json_t *v;
+
+    memset(it, 0, sizeof(*it));
+    it->labels[it->nlabels++] = (struct rule_label){ "rule", r->name };
+    json_object_foreach(row->labels, k, v)
+    {
+        if (it->nlabels < ARRAY_SIZE(it->labels) && json_is_string(v))
+            it->labels[it->nlabels++] = (struct rule_label){ k, json_string_value(v) };
+    }
+    alert_labels_sort(it->labels, it->nlabels);
+    memcpy(it->key, row->key, sizeof(it->key));
+    it->cond = rule_cond_holds(&r->cond, 0);
+}
+
 static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag *d)
 {
     static const char active_sql[] = "SELECT instance_key FROM alert_instances WHERE rule = ? "
@@ -263,10 +304,13 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
     if (eval_rule_at(r, R->o->source, t, &R->scratch, R->cache, out, d) < 0)
         return -1;
     R->stats->evaluations++;
-    if (out->dropped)
-        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %lld; %zu not evaluated", r->file,
-                 r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
-                 (long long)(t / USEC_PER_SEC), out->dropped);
+    if (out->dropped) {
+        char at[CLOCK_RFC3339_MAX];
+        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %s; %zu not evaluated "
+                 "(those whose condition holds are evaluated first)",
+                 r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
+                 clock_format_rfc3339(t, 0, at), out->dropped);
+    }
     for (size_t i = 0; i < out->n && rc == 0; i++) {
         const struct eval_item *it = &out->v[i];
         struct alert_row row;
@@ -311,8 +355,13 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
             rc = -1;
             break;
         }
-        if (row.exists)
+        if (row.exists && zero_when_empty(r) && !out->dropped) {
+            struct eval_item it;
+            empty_item(r, &row, &it);
+            rc = step_row(R, r, &row, t, it.cond, 0, &it, d);
+        } else if (row.exists) {
             rc = step_row(R, r, &row, t, false, row.st.value, NULL, d);
+        }
         alert_row_release(&row);
     }
     free(mine);

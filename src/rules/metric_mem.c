@@ -14,6 +14,7 @@
 
 #include "core/clock.h"
 #include "core/xalloc.h"
+#include "classify/classify.h"
 #include "event.h"
 #include "normalize/normalize.h"
 #include "rules/rules_int.h"
@@ -26,7 +27,8 @@ struct rec {
     double duration_ms, wait_ms;
     int64_t size_bytes;
     bool rejected;
-    int kind; /* enum event_kind or -1 */
+    int kind;    /* enum event_kind or -1 */
+    int64_t pid; /* 0: unknown */
 };
 
 struct mem {
@@ -146,8 +148,9 @@ static bool same_group(const struct rec *a, const struct rec *b, unsigned mask)
     for (unsigned d = 0; d < DIM_COUNT; d++) {
         if (!(mask & (1u << d)))
             continue;
-        const char *x = a->dims[d], *y = b->dims[d];
-        if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+        /* an absent dimension (no database logged) is the empty value, as in labels */
+        const char *x = a->dims[d] ? a->dims[d] : "", *y = b->dims[d] ? b->dims[d] : "";
+        if (strcmp(x, y))
             return false;
     }
     return true;
@@ -229,6 +232,63 @@ static double sample_of(const struct rec *r, enum rule_metric m)
     }
 }
 
+/* The lock wait a process is in: its accumulator and the time counted for it. */
+struct wait_seen {
+    int64_t pid; /* 0: free slot */
+    size_t acc;
+    double ms;
+    int64_t start_us; /* the record's time minus its wait */
+};
+
+/* Two records of one process tell of the same wait when the waits began at the same
+ * time (the log time and the wait are taken a few µs apart); a later wait begins after
+ * the earlier one ended, at least deadlock_timeout after it began. */
+#define SAME_WAIT_SLACK_US (100 * 1000)
+
+/* sum(wait_ms): PostgreSQL logs one lock wait several times, each time with the time
+ * waited so far: "still waiting for ... after 1000 ms" (deadlock_timeout), maybe
+ * "detected deadlock while waiting ... after 1000.2 ms", then "acquired ... after
+ * 4000 ms". A lock record of the same process and the same start as the previous one
+ * in the window is the same wait, and replaces the time counted for it (4000 ms in all,
+ * not 6000.2). Returns the time to take back from accumulator *@prev (none when *@prev
+ * is SIZE_MAX). */
+static double wait_replaces(struct wait_seen **tab, size_t *cap, size_t *n, const struct rec *r,
+                            size_t acc, size_t *prev)
+{
+    *prev = SIZE_MAX;
+    if (r->pid <= 0 || !(r->wait_ms > 0))
+        return 0;
+    if (!*tab || (*n + 1) * 2 > *cap) {
+        size_t ncap = *cap ? *cap * 2 : 64;
+        struct wait_seen *nt = xcalloc(ncap, sizeof(*nt));
+        for (size_t i = 0; i < *cap; i++) {
+            if (!(*tab)[i].pid)
+                continue;
+            size_t u = (size_t)(*tab)[i].pid & (ncap - 1);
+            while (nt[u].pid)
+                u = (u + 1) & (ncap - 1);
+            nt[u] = (*tab)[i];
+        }
+        free(*tab);
+        *tab = nt;
+        *cap = ncap;
+    }
+    size_t u = (size_t)r->pid & (*cap - 1);
+    while ((*tab)[u].pid && (*tab)[u].pid != r->pid)
+        u = (u + 1) & (*cap - 1);
+    double back = 0;
+    int64_t start = r->ts - (int64_t)(r->wait_ms * 1000.0);
+    if (!(*tab)[u].pid) {
+        (*n)++;
+    } else if (r->wait_ms >= (*tab)[u].ms && start - (*tab)[u].start_us <= SAME_WAIT_SLACK_US &&
+               (*tab)[u].start_us - start <= SAME_WAIT_SLACK_US) {
+        *prev = (*tab)[u].acc;
+        back = (*tab)[u].ms;
+    }
+    (*tab)[u] = (struct wait_seen){ r->pid, acc, r->wait_ms, start };
+    return back;
+}
+
 static int mem_query(struct metric_source *ms, const struct metric_query *q,
                      struct metric_result *out, struct diag *d)
 {
@@ -237,6 +297,8 @@ static int mem_query(struct metric_source *ms, const struct metric_query *q,
     size_t *slots;
     struct acc *accs = NULL;
     size_t acc_alloc = 0;
+    struct wait_seen *waits = NULL;
+    size_t wcap = 0, nwaits = 0;
 
     (void)d;
     ensure_sorted(m);
@@ -247,17 +309,22 @@ static int mem_query(struct metric_source *ms, const struct metric_query *q,
         const struct rec *r = &m->v[i];
         if (!rec_matches(r, q))
             continue;
-        /* A group is absent when a grouped dimension is absent (no database logged). */
-        bool complete = true;
-        for (unsigned dd = 0; dd < DIM_COUNT; dd++)
-            if ((q->group_mask & (1u << dd)) && !r->dims[dd])
-                complete = false;
-        if (!complete)
+        /* A grouped dimension the record lacks (a parallel worker logs no database, a
+         * stderr prefix without %e no SQLSTATE) groups it under the empty value: the
+         * record still counts, in an instance labelled database="". Only a statement
+         * without a fingerprint (no SQL logged) makes no group by fingerprint. */
+        if ((q->group_mask & (1u << DIM_FINGERPRINT)) && !r->dims[DIM_FINGERPRINT])
             continue;
         struct acc *a = find_or_add(&slots, &cap, &accs, &ngroups, &acc_alloc, r, q->group_mask);
         double v = sample_of(r, q->metric);
         a->count++;
         a->sum += v;
+        if (q->metric == MET_SUM_WAIT) {
+            size_t prev;
+            double back = wait_replaces(&waits, &wcap, &nwaits, r, (size_t)(a - accs), &prev);
+            if (prev != SIZE_MAX)
+                accs[prev].sum -= back;
+        }
         if (v > a->max)
             a->max = v;
         if (r->duration_ms > 0)
@@ -302,6 +369,7 @@ static int mem_query(struct metric_source *ms, const struct metric_query *q,
     }
     free(accs);
     free(slots);
+    free(waits);
     return 0;
 }
 
@@ -321,7 +389,7 @@ static int mem_seen(struct metric_source *ms, const struct metric_query *q, cons
         bool same = true;
         for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
             if (q->group_mask & (1u << dd))
-                same = r->dims[dd] && dims[dd] && !strcmp(r->dims[dd], dims[dd]);
+                same = !strcmp(r->dims[dd] ? r->dims[dd] : "", dims[dd] ? dims[dd] : "");
         if (same) {
             *seen = true;
             return 0;
@@ -392,6 +460,7 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.wait_ms = in->wait_ms;
     r.size_bytes = in->size_bytes;
     r.rejected = in->rejected;
+    r.pid = in->pid > 0 ? in->pid : 0;
     r.dims[DIM_DATABASE] = dup_opt(&m->strings, in->database);
     r.dims[DIM_USER] = dup_opt(&m->strings, in->user);
     r.dims[DIM_APPLICATION] = dup_opt(&m->strings, in->application);
@@ -430,6 +499,38 @@ static double jnum(json_t *o, const char *k)
 {
     json_t *v = json_object_get(o, k);
     return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+/* `pgsift parse` prints a record's text, not the numbers classify/ read from it: a lock
+ * wait's time ("... after 6000.5 ms") and a temporary file's size ("..., size 1048576")
+ * are read back from the message, as the store has them. */
+static void facts_from_text(json_t *o, struct mem_record *r)
+{
+    struct event ev;
+    const char *msg = jget(o, "message");
+
+    if (!msg || !r->kind)
+        return;
+    bool wait = !strcmp(r->kind, "lock_wait") || !strcmp(r->kind, "lock_acquired");
+    bool temp = !strcmp(r->kind, "temp_file");
+    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0))
+        return;
+    event_clear(&ev);
+    const char *sev = jget(o, "severity"), *st = jget(o, "sqlstate");
+    if (sev)
+        severity_from_name(span_cstr(sev), &ev.severity);
+    if (st && strlen(st) == 5)
+        memcpy(ev.sqlstate, st, 6);
+    ev.message = span_cstr(msg);
+    if (jget(o, "detail"))
+        ev.detail = span_cstr(jget(o, "detail"));
+    if (jget(o, "context"))
+        ev.context = span_cstr(jget(o, "context"));
+    classify_event(&ev, NULL);
+    if (wait && ev.facts.wait_ms >= 0)
+        r->wait_ms = ev.facts.wait_ms;
+    if (temp && ev.facts.temp_bytes >= 0)
+        r->size_bytes = ev.facts.temp_bytes;
 }
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
@@ -507,6 +608,9 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
             sz = jnum(o, "temp_bytes");
         r.size_bytes = sz < 0 ? -1 : (int64_t)sz;
         r.rejected = json_is_true(json_object_get(o, "rejected"));
+        facts_from_text(o, &r);
+        json_t *pid = json_object_get(o, "pid");
+        r.pid = json_is_integer(pid) ? (int64_t)json_integer_value(pid) : 0;
         const char *phase = jget(o, "phase");
         if (phase && (!strcmp(phase, "parse") || !strcmp(phase, "bind")))
             r.duration_ms = -1; /* only the execute step is a call */

@@ -236,6 +236,7 @@ static int on_event(void *ctx, const struct store_event_row *r)
         .duration_ms = -1,
         .wait_ms = -1,
         .size_bytes = -1,
+        .pid = r->pid > 0 ? r->pid : 0,
     };
     for (size_t i = 0; i < r->n_facts; i++) {
         if (!strcmp(r->facts[i].name, "wait_ms"))
@@ -417,7 +418,7 @@ static int ms_seen(struct metric_source *ms, const struct metric_query *q, const
         bool same = true;
         for (unsigned dd = 0; dd < DIM_COUNT && same; dd++)
             if (q->group_mask & (1u << dd))
-                same = r.g[i].dims[dd] && dims[dd] && !strcmp(r.g[i].dims[dd], dims[dd]);
+                same = !strcmp(r.g[i].dims[dd] ? r.g[i].dims[dd] : "", dims[dd] ? dims[dd] : "");
         *seen = same;
     }
     metric_result_release(&r);

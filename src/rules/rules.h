@@ -468,6 +468,7 @@ struct mem_record {
     double duration_ms, wait_ms; /* -1 when absent */
     int64_t size_bytes;          /* -1 when absent */
     bool rejected;               /* a line that could not be parsed (ingest rejects) */
+    int64_t pid;                 /* the server process; 0 when absent */
 };
 void metric_mem_add(struct metric_source *ms, const struct mem_record *r);
 /* Load NDJSON events; every line must parse (errors name file:line). */

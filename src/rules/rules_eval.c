@@ -242,14 +242,22 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
         }
         if (ms->query(ms, &q, scratch, d) < 0)
             return -1;
-        for (size_t i = 0; i < scratch->n; i++) {
-            const struct metric_group *g = &scratch->g[i];
-            if (!enough(r, g))
-                continue;
-            struct eval_item *it = add_item(out, r, g);
-            if (it)
-                it->cond =
+        /* Groups whose condition holds first: beyond SIFT_MAX_INSTANCES_PER_RULE groups,
+         * those dropped are ones that would not fire (a hog with few calls among
+         * thousands of busier statements still fires). */
+        for (int pass = 0; pass < 2; pass++) {
+            for (size_t i = 0; i < scratch->n; i++) {
+                const struct metric_group *g = &scratch->g[i];
+                if (!enough(r, g))
+                    continue;
+                bool cond =
                     r->kind == RULE_EVENT ? g->count >= 1 : rule_cond_holds(&r->cond, g->value);
+                if (cond != (pass == 0))
+                    continue;
+                struct eval_item *it = add_item(out, r, g);
+                if (it)
+                    it->cond = cond;
+            }
         }
         return 0;
     case RULE_BASELINE: {

@@ -151,12 +151,17 @@ static void test_events_and_where(void)
     struct metric_query q3 = { RSRC_EVENTS, MET_MAX_SIZE, T0, T0 + MIN, 0, &rs.rules[2].where };
     g = one(ms, &q3, &res);
     CHECK(g && g->value == 2 << 20); /* the 3 MB file was in another database */
-    /* Group by a dimension the records lack: no group. */
+    /* Group by a dimension the records lack: they still count, under the empty value
+     * (the label database="" or application=""), not dropped. */
     struct metric_query q4 = { RSRC_EVENTS, MET_COUNT, T0, T0 + MIN, 1u << DIM_APPLICATION, NULL };
     struct diag d = DIAG_INIT;
     metric_result_reset(&res);
     CHECK_EQ_INT(ms->query(ms, &q4, &res, &d), 0);
-    CHECK_EQ_INT(res.n, 0);
+    CHECK_EQ_INT(res.n, 1);
+    if (res.n == 1) {
+        CHECK(res.g[0].dims[DIM_APPLICATION] == NULL);
+        CHECK(res.g[0].value == 8); /* 3 deadlocks, the error, 2 waits, 2 files */
+    }
     metric_result_release(&res);
     rule_set_release(&rs);
     ms->free(ms);
@@ -212,7 +217,43 @@ static void test_ndjson(void)
     unlink(path);
 }
 
+/* Hand-made (one process, two separate waits): sum(wait_ms) counts a wait once, with its
+ * longest report, and a later wait of the same process apart. */
+static void test_wait_sum(void)
+{
+    struct metric_source *ms = metric_mem_new();
+    struct metric_result res;
+    static const struct {
+        int64_t at_ms;
+        const char *kind;
+        double wait_ms;
+        int64_t pid;
+    } v[] = {
+        { 1200, "lock_wait", 200, 7 },      /* wait 1 began at 1.0 s: still waiting */
+        { 1250, "lock_wait", 200, 8 },      /* another process: its own wait */
+        { 1300, "lock_acquired", 300, 7 },  /* wait 1 ends: 300 ms in all */
+        { 10200, "lock_wait", 200, 7 },     /* wait 2 began at 10.0 s */
+        { 10500, "lock_acquired", 500, 0 }, /* no pid: counted as it is */
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(v); i++) {
+        struct mem_record r = rec(T0 + v[i].at_ms * 1000, v[i].kind);
+        r.wait_ms = v[i].wait_ms;
+        r.pid = v[i].pid;
+        metric_mem_add(ms, &r);
+    }
+    metric_result_init(&res);
+    struct metric_query q = { RSRC_EVENTS, MET_SUM_WAIT, T0, T0 + MIN, 0, NULL };
+    const struct metric_group *g = one(ms, &q, &res);
+    CHECK(g && g->value == 300 + 200 + 200 + 500);
+    q.metric = MET_COUNT;
+    g = one(ms, &q, &res);
+    CHECK(g && g->value == 5); /* count is still every record */
+    metric_result_release(&res);
+    ms->free(ms);
+}
+
 TEST_LIST = {
+    { "wait_sum", test_wait_sum },
     { "queries", test_queries },
     { "events_and_where", test_events_and_where },
     { "ndjson", test_ndjson },

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A record that lacks a group_by dimension still counts, under the empty value. Real
+# PostgreSQL 15 logs: the parallel workers of `SELECT md5(payload || id) AS h FROM
+# events ORDER BY h ...` (pids 9671 and 9672 of the text-plans run) log their temporary
+# files without user or database (1261568 + 1015808 bytes); the leader logs none. The
+# shipped temp_file_spill rule (group_by [database, fingerprint]) dropped them, so that
+# query never fired whatever it spilled.
+. "$(dirname "$0")/lib.sh"
+
+need_cmd python3
+fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv"
+[[ -f $fx ]] || skip "pg15 fixtures absent"
+"$PGSIFT" ingest --no-progress "$fx" 2>/dev/null
+# The shipped rule with its 1 GiB threshold lowered to 2 MiB (2097152 bytes).
+sed 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/events.yaml" > events.yaml
+grep -q '"> 2MiB"' events.yaml || fail "rules/events.yaml has no '> 1GiB' to lower"
+
+got=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null)
+spills=$(python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["timeline"]:
+    if t["rule"] == "temp_file_spill":
+        l = t["labels"]
+        print(t["at"], t["transition"], int(t["value"]), l["database"] or "-", l["fingerprint"])
+' <<<"$got" | sort -k5)
+# 2220032: one file of the sort in session 9668 (database app); 2277376: the two
+# workers' files, database unknown ("-" here, "" in the label).
+expect_eq "both spills over 2 MiB fire" \
+  "2026-11-25T17:45:00Z firing 2277376 - 51dbdb9de9964ddc
+2026-11-25T17:45:00Z firing 2220032 app e13f932c4b5d4e95" "$spills"
+
+# Into the store: the annotation names the statement by its normalized text.
+"$PGSIFT" rules eval --until 2026-11-25T17:46:00Z events.yaml >/dev/null 2>&1
+expect_eq "annotation of the workers' spill" \
+  "2.2 MiB of temp files in 15m: select md5(payload || id) from events order by h limit \$1 offset \$2" \
+  "$(store_query "SELECT json_extract(annotations, '$.summary') FROM alert_instances
+                  WHERE json_extract(labels, '$.database') = ''")"
+pass

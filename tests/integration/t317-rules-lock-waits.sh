@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Lock waits and temporary files in rules, on the real PostgreSQL 15 text-plans run:
+#  - sum(wait_ms) counts each wait once. PostgreSQL logs a wait again and again with the
+#    time waited so far: process 9502 "still waiting ... after 200.128 ms" then
+#    "acquired ... after 630.450 ms", 9574 200.144 then 420.672 ms, 9575 "detected
+#    deadlock while waiting ... after 200.304 ms" (no acquired: it is the victim).
+#    Total 630.450 + 420.672 + 200.304 = 1251.426 ms, not the 1651.698 of every record.
+#  - `rules test --events` over `pgsift parse` NDJSON (which prints the message, not the
+#    wait time or file size) fires the shipped long_lock_wait and temp_file_spill rules
+#    as it does over the store.
+. "$(dirname "$0")/lib.sh"
+need_cmd python3
+
+fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans"
+[[ -f $fx/postgresql.csv ]] || skip "pg15 fixtures absent"
+cat > waits.yaml <<'YAML'
+rules:
+  - name: lock_wait_total
+    kind: threshold
+    source: events
+    metric: sum(wait_ms)
+    window: 5m
+    where: { type: [lock_wait, lock_acquired] }
+    condition: "> 0"
+YAML
+# The shipped rules with lower thresholds: lock waits over 500 ms, spills over 2 MiB.
+sed -e 's/"> 5000"/"> 500"/' -e 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/events.yaml" \
+  > events.yaml
+[[ $(grep -c -e '"> 500"' -e '"> 2MiB"' events.yaml) == 2 ]] ||
+  fail "rules/events.yaml changed: no '> 5000' or '> 1GiB' to lower"
+
+summary() {
+  python3 -c '
+import json, sys
+for t in json.load(sys.stdin)["timeline"]:
+    l = t["labels"]
+    print(t["at"], t["transition"], t["rule"], round(t["value"], 3),
+          l.get("database", "-") or "-", l.get("fingerprint", "-"))
+' | sort
+}
+
+"$PGSIFT" ingest --no-progress "$fx/postgresql.csv" 2>/dev/null
+expect_eq "sum(wait_ms) over the store" \
+  "2026-11-25T17:45:00Z firing lock_wait_total 1251.426 - -" \
+  "$("$PGSIFT" rules test --format json waits.yaml | summary)"
+store=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null | summary)
+expect_eq "shipped rules over the store" \
+  "2026-11-25T17:45:00Z firing deadlock 1.0 app -
+2026-11-25T17:45:00Z firing long_lock_wait 1.0 app 39feb980049d9190
+2026-11-25T17:45:00Z firing temp_file_spill 2220032.0 app e13f932c4b5d4e95
+2026-11-25T17:45:00Z firing temp_file_spill 2277376.0 - 51dbdb9de9964ddc" "$store"
+
+"$PGSIFT" parse "$fx/postgresql.log" > events.ndjson 2>/dev/null
+expect_eq "sum(wait_ms) over parse NDJSON" \
+  "2026-11-25T17:45:00Z firing lock_wait_total 1251.426 - -" \
+  "$("$PGSIFT" rules test --format json --events events.ndjson waits.yaml | summary)"
+expect_eq "shipped rules over parse NDJSON fire as over the store" "$store" \
+  "$("$PGSIFT" rules test --format json --events events.ndjson events.yaml 2>/dev/null | summary)"
+pass
