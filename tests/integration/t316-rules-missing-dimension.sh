@@ -7,7 +7,7 @@
 # query never fired whatever it spilled.
 . "$(dirname "$0")/lib.sh"
 
-need_cmd python3
+need_cmd jq
 fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv"
 [[ -f $fx ]] || skip "pg15 fixtures absent"
 "$PGSIFT" ingest --no-progress "$fx" 2>/dev/null
@@ -16,13 +16,9 @@ sed 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/events.yaml" > events.yaml
 grep -q '"> 2MiB"' events.yaml || fail "rules/events.yaml has no '> 1GiB' to lower"
 
 got=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null)
-spills=$(python3 -c '
-import json, sys
-for t in json.load(sys.stdin)["timeline"]:
-    if t["rule"] == "temp_file_spill":
-        l = t["labels"]
-        print(t["at"], t["transition"], int(t["value"]), l["database"] or "-", l["fingerprint"])
-' <<<"$got" | sort -k5)
+spills=$(jq -r '.timeline[] | select(.rule == "temp_file_spill") | [.at, .transition, .value,
+      (if .labels.database == "" then "-" else .labels.database end), .labels.fingerprint] | @tsv' \
+    <<<"$got" | awk -F'\t' '{ printf "%s %s %d %s %s\n", $1, $2, $3, $4, $5 }' | sort -k5)
 # 2220032: one file of the sort in session 9668 (database app); 2277376: the two
 # workers' files, database unknown ("-" here, "" in the label).
 expect_eq "both spills over 2 MiB fire" \

@@ -9,7 +9,7 @@
 #    wait time or file size) fires the shipped long_lock_wait and temp_file_spill rules
 #    as it does over the store.
 . "$(dirname "$0")/lib.sh"
-need_cmd python3
+need_cmd jq
 
 fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans"
 [[ -f $fx/postgresql.csv ]] || skip "pg15 fixtures absent"
@@ -30,13 +30,10 @@ sed -e 's/"> 5000"/"> 500"/' -e 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/e
   fail "rules/events.yaml changed: no '> 5000' or '> 1GiB' to lower"
 
 summary() {
-  python3 -c '
-import json, sys
-for t in json.load(sys.stdin)["timeline"]:
-    l = t["labels"]
-    print(t["at"], t["transition"], t["rule"], round(t["value"], 3),
-          l.get("database", "-") or "-", l.get("fingerprint", "-"))
-' | sort
+  jq -r '.timeline[] | [.at, .transition, .rule, .value,
+      ((.labels.database // "-") | if . == "" then "-" else . end),
+      (.labels.fingerprint // "-")] | @tsv' |
+    awk -F'\t' '{ printf "%s %s %s %.3f %s %s\n", $1, $2, $3, $4, $5, $6 }' | sort
 }
 
 "$PGSIFT" ingest --no-progress "$fx/postgresql.csv" 2>/dev/null
@@ -45,10 +42,10 @@ expect_eq "sum(wait_ms) over the store" \
   "$("$PGSIFT" rules test --format json waits.yaml | summary)"
 store=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null | summary)
 expect_eq "shipped rules over the store" \
-  "2026-11-25T17:45:00Z firing deadlock 1.0 app -
-2026-11-25T17:45:00Z firing long_lock_wait 1.0 app 39feb980049d9190
-2026-11-25T17:45:00Z firing temp_file_spill 2220032.0 app e13f932c4b5d4e95
-2026-11-25T17:45:00Z firing temp_file_spill 2277376.0 - 51dbdb9de9964ddc" "$store"
+  "2026-11-25T17:45:00Z firing deadlock 1.000 app -
+2026-11-25T17:45:00Z firing long_lock_wait 1.000 app 39feb980049d9190
+2026-11-25T17:45:00Z firing temp_file_spill 2220032.000 app e13f932c4b5d4e95
+2026-11-25T17:45:00Z firing temp_file_spill 2277376.000 - 51dbdb9de9964ddc" "$store"
 
 "$PGSIFT" parse "$fx/postgresql.log" > events.ndjson 2>/dev/null
 expect_eq "sum(wait_ms) over parse NDJSON" \
