@@ -137,7 +137,9 @@ struct load {
     size_t nfps;
     struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
     size_t deadlock_alloc;
-    long ckpt_cause; /* item of the checkpoint in progress, -1 if none */
+    bool keep_literals;   /* REPORT_KEEP_LITERALS: lock objects keyed as logged */
+    struct sbuf lock_obj; /* the redacted lock object of the current event */
+    long ckpt_cause;      /* item of the checkpoint in progress, -1 if none */
 };
 
 static struct report_query *query_of(struct load *L, uint64_t fp)
@@ -189,11 +191,26 @@ static int on_event(void *ctx, const struct store_event_row *e)
             values_add(&L->lock_ms, ms);
         const char *cause = fact_text(e, "cause");
         bool waiting = !cause || !strcmp(cause, "waiting");
+        /* Rows by mode and object as the report shows the object: redacted unless
+         * --keep-literals ("transaction ?"), so waits on objects that differ only by
+         * their numbers are one row, not many rows that look the same. */
+        const char *obj = fact_text(e, "lock_object");
+        if (obj && !L->keep_literals) {
+            sbuf_reset(&L->lock_obj);
+            if (report_redact(&L->lock_obj, span_cstr(obj)) == 0)
+                obj = L->lock_obj.buf;
+        }
         if (kind == EV_LOCK_WAIT && waiting) {
-            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), fact_text(e, "lock_object")),
-                     ms, NAN);
+            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), obj), NAN, NAN);
             if (q)
                 q->lock_waits++;
+        }
+        /* The row's time waited, like the total, is the acquired record's (the waiting
+         * record's is only deadlock_timeout, when the wait was logged). */
+        if (kind == EV_LOCK_ACQUIRED && isfinite(ms)) {
+            struct report_item *it = item_get(r, &r->locks, fact_text(e, "lock_mode"), obj);
+            it->sum = isnan(it->sum) ? ms : it->sum + ms;
+            it->max = isnan(it->max) || ms > it->max ? ms : it->max;
         }
         if (kind == EV_LOCK_ACQUIRED && q && isfinite(ms))
             q->lock_wait_ms += ms;
@@ -665,6 +682,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     memset(&L, 0, sizeof(L));
     L.r = r;
     L.ckpt_cause = -1;
+    L.keep_literals = opts && (opts->flags & REPORT_KEEP_LITERALS);
+    sbuf_init(&L.lock_obj, 0);
     trend_edges(r, te);
     r->generated_us = clock_now_us();
     for (int f = 0; f < RF_COUNT; f++)
@@ -736,6 +755,7 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
 out:
     free(L.fps);
     free(L.lock_ms.v);
+    sbuf_release(&L.lock_obj);
     free(L.temp.v);
     free(L.buffers.v);
     free(L.write_s.v);
