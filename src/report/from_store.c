@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "normalize/normalize.h"
 #include "report/report_int.h"
 #include "store/store.h"
 
@@ -606,12 +609,35 @@ static const char *shape_of(const struct store_plans *sp, uint64_t fp, uint64_t 
     return NULL;
 }
 
-static int load_plans(struct report *r, struct store *st, size_t top, struct diag *d)
+/* The plan as the report may show it: a store filled with --keep-literals keeps the
+ * constants and parameters of its plans, so without REPORT_KEEP_LITERALS they are taken
+ * out here (plan_redact(), as ingest does), like every other sample. A plan that cannot
+ * be redacted is not shown. */
+static struct span plan_sample(struct report *r, const char *sample, bool keep,
+                               struct normalizer **nz, struct arena *a, struct sbuf *red)
+{
+    if (!sample || keep)
+        return opt_str(r, sample);
+    if (!*nz)
+        *nz = normalize_new(NULL);
+    struct span body = span_cstr(sample);
+    arena_reset(a);
+    sbuf_reset(red);
+    if (plan_redact(*nz, body, plan_detect_format(body), a, red) < 0)
+        return SPAN_NULL;
+    return report_str(r, sbuf_span(red));
+}
+
+static int load_plans(struct report *r, struct store *st, size_t top, bool keep, struct diag *d)
 {
     struct store_plans sp;
+    struct normalizer *nz = NULL;
+    struct arena a;
+    struct sbuf red = SBUF_INIT;
 
     if (store_plans(st, &(struct store_plans_opts){ .since_us = r->from_us }, &sp, d) < 0)
         return -1;
+    arena_init(&a, 64 * 1024);
     struct plan_key *keys = xmalloc((sp.n ? sp.n : 1) * sizeof(*keys));
     size_t n = 0;
     for (size_t i = 0; i < sp.n; i++)
@@ -631,7 +657,7 @@ static int load_plans(struct report *r, struct store *st, size_t top, struct dia
             .shape = opt_str(r, p->shape),
             .insights = opt_str(r, p->insights ? p->insights : ""),
             .format = opt_str(r, p->format),
-            .sample = opt_str(r, p->sample),
+            .sample = plan_sample(r, p->sample, keep, &nz, &a, &red),
             .calls = p->calls,
             .total_ms = p->total_ms,
             .mean_ms = p->mean_ms,
@@ -641,6 +667,10 @@ static int load_plans(struct report *r, struct store *st, size_t top, struct dia
         };
     }
     free(keys);
+    if (nz)
+        normalize_free(nz);
+    arena_release(&a);
+    sbuf_release(&red);
     for (size_t i = 0; i < sp.n_changes; i++) {
         const struct store_plan_change *c = &sp.changes[i];
         if (c->at_us < r->from_us || c->at_us >= r->to_us)
@@ -696,7 +726,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
         goto out;
     int64_t t2 = clock_mono_ns();
     if (load_errors_rejects(r, st, d) < 0 ||
-        load_plans(r, st, opts && opts->top ? opts->top : 20, d) < 0)
+        load_plans(r, st, opts && opts->top ? opts->top : 20,
+                   opts && (opts->flags & REPORT_KEEP_LITERALS), d) < 0)
         goto out;
     if (store_events(st,
                      &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },
