@@ -192,8 +192,12 @@ static int on_event(void *ctx, const struct store_event_row *e)
          * once, from the acquired record, and waits from the waiting one. */
         if (kind == EV_LOCK_ACQUIRED)
             values_add(&L->lock_ms, ms);
-        const char *cause = fact_text(e, "cause");
-        bool waiting = !cause || !strcmp(cause, "waiting");
+        /* A wait counts once, from the record that starts it: "still waiting", or
+         * "detected deadlock while waiting" / "avoided deadlock" when the deadlock check
+         * came first (a deadlock's victim logs no "still waiting"); "failed to acquire"
+         * (step end) closes a wait already counted. */
+        const char *step = fact_text(e, "step");
+        bool waiting = !step || !strcmp(step, "start");
         /* Rows by mode and object as the report shows the object: redacted unless
          * --keep-literals ("transaction ?"), so waits on objects that differ only by
          * their numbers are one row, not many rows that look the same. */
