@@ -69,6 +69,16 @@ static const char *pick_format(const char *format, const char *out)
     return "html";
 }
 
+/* @us rounded up to a whole minute (UTC; every zone's offset is whole minutes today). */
+static int64_t minute_ceil(int64_t us)
+{
+    const int64_t m = 60 * (int64_t)1000000;
+    int64_t r = us % m;
+    if (r == 0)
+        return us;
+    return r > 0 ? (us > INT64_MAX - (m - r) ? us : us + (m - r)) : us - r;
+}
+
 int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     const char *day = NULL, *since = NULL, *until = NULL, *tzname = "UTC", *format = NULL;
@@ -131,6 +141,12 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
             tz_release(&tz);
             return -1;
         }
+        /* The store counts calls, records and errors per minute (a bucket is read when it
+         * starts in the window, as pgsift top reads it): round both ends up to a minute
+         * so the events read for the locks, temp files and sessions sections cover the
+         * same time as those counts, and the period shown is the one counted. */
+        from = minute_ceil(from);
+        to = minute_ceil(to);
     } else {
         int y;
         unsigned m, dd;

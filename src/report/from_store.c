@@ -17,9 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "classify/classify.h"
+#include "core/arena.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "normalize/normalize.h"
 #include "report/report_int.h"
 #include "store/store.h"
 
@@ -137,7 +140,9 @@ struct load {
     size_t nfps;
     struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
     size_t deadlock_alloc;
-    long ckpt_cause; /* item of the checkpoint in progress, -1 if none */
+    bool keep_literals;   /* REPORT_KEEP_LITERALS: lock objects keyed as logged */
+    struct sbuf lock_obj; /* the redacted lock object of the current event */
+    long ckpt_cause;      /* item of the checkpoint in progress, -1 if none */
 };
 
 static struct report_query *query_of(struct load *L, uint64_t fp)
@@ -187,13 +192,32 @@ static int on_event(void *ctx, const struct store_event_row *e)
          * once, from the acquired record, and waits from the waiting one. */
         if (kind == EV_LOCK_ACQUIRED)
             values_add(&L->lock_ms, ms);
-        const char *cause = fact_text(e, "cause");
-        bool waiting = !cause || !strcmp(cause, "waiting");
+        /* A wait counts once, from the record that starts it: "still waiting", or
+         * "detected deadlock while waiting" / "avoided deadlock" when the deadlock check
+         * came first (a deadlock's victim logs no "still waiting"); "failed to acquire"
+         * (step end) closes a wait already counted. */
+        const char *step = fact_text(e, "step");
+        bool waiting = !step || !strcmp(step, "start");
+        /* Rows by mode and object as the report shows the object: redacted unless
+         * --keep-literals ("transaction ?"), so waits on objects that differ only by
+         * their numbers are one row, not many rows that look the same. */
+        const char *obj = fact_text(e, "lock_object");
+        if (obj && !L->keep_literals) {
+            sbuf_reset(&L->lock_obj);
+            if (report_redact(&L->lock_obj, span_cstr(obj)) == 0)
+                obj = L->lock_obj.buf;
+        }
         if (kind == EV_LOCK_WAIT && waiting) {
-            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), fact_text(e, "lock_object")),
-                     ms, NAN);
+            item_add(item_get(r, &r->locks, fact_text(e, "lock_mode"), obj), NAN, NAN);
             if (q)
                 q->lock_waits++;
+        }
+        /* The row's time waited, like the total, is the acquired record's (the waiting
+         * record's is only deadlock_timeout, when the wait was logged). */
+        if (kind == EV_LOCK_ACQUIRED && isfinite(ms)) {
+            struct report_item *it = item_get(r, &r->locks, fact_text(e, "lock_mode"), obj);
+            it->sum = isnan(it->sum) ? ms : it->sum + ms;
+            it->max = isnan(it->max) || ms > it->max ? ms : it->max;
         }
         if (kind == EV_LOCK_ACQUIRED && q && isfinite(ms))
             q->lock_wait_ms += ms;
@@ -589,12 +613,35 @@ static const char *shape_of(const struct store_plans *sp, uint64_t fp, uint64_t 
     return NULL;
 }
 
-static int load_plans(struct report *r, struct store *st, size_t top, struct diag *d)
+/* The plan as the report may show it: a store filled with --keep-literals keeps the
+ * constants and parameters of its plans, so without REPORT_KEEP_LITERALS they are taken
+ * out here (plan_redact(), as ingest does), like every other sample. A plan that cannot
+ * be redacted is not shown. */
+static struct span plan_sample(struct report *r, const char *sample, bool keep,
+                               struct normalizer **nz, struct arena *a, struct sbuf *red)
+{
+    if (!sample || keep)
+        return opt_str(r, sample);
+    if (!*nz)
+        *nz = normalize_new(NULL);
+    struct span body = span_cstr(sample);
+    arena_reset(a);
+    sbuf_reset(red);
+    if (plan_redact(*nz, body, plan_detect_format(body), a, red) < 0)
+        return SPAN_NULL;
+    return report_str(r, sbuf_span(red));
+}
+
+static int load_plans(struct report *r, struct store *st, size_t top, bool keep, struct diag *d)
 {
     struct store_plans sp;
+    struct normalizer *nz = NULL;
+    struct arena a;
+    struct sbuf red = SBUF_INIT;
 
     if (store_plans(st, &(struct store_plans_opts){ .since_us = r->from_us }, &sp, d) < 0)
         return -1;
+    arena_init(&a, 64 * 1024);
     struct plan_key *keys = xmalloc((sp.n ? sp.n : 1) * sizeof(*keys));
     size_t n = 0;
     for (size_t i = 0; i < sp.n; i++)
@@ -614,7 +661,7 @@ static int load_plans(struct report *r, struct store *st, size_t top, struct dia
             .shape = opt_str(r, p->shape),
             .insights = opt_str(r, p->insights ? p->insights : ""),
             .format = opt_str(r, p->format),
-            .sample = opt_str(r, p->sample),
+            .sample = plan_sample(r, p->sample, keep, &nz, &a, &red),
             .calls = p->calls,
             .total_ms = p->total_ms,
             .mean_ms = p->mean_ms,
@@ -624,6 +671,10 @@ static int load_plans(struct report *r, struct store *st, size_t top, struct dia
         };
     }
     free(keys);
+    if (nz)
+        normalize_free(nz);
+    arena_release(&a);
+    sbuf_release(&red);
     for (size_t i = 0; i < sp.n_changes; i++) {
         const struct store_plan_change *c = &sp.changes[i];
         if (c->at_us < r->from_us || c->at_us >= r->to_us)
@@ -665,6 +716,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     memset(&L, 0, sizeof(L));
     L.r = r;
     L.ckpt_cause = -1;
+    L.keep_literals = opts && (opts->flags & REPORT_KEEP_LITERALS);
+    sbuf_init(&L.lock_obj, 0);
     trend_edges(r, te);
     r->generated_us = clock_now_us();
     for (int f = 0; f < RF_COUNT; f++)
@@ -677,7 +730,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
         goto out;
     int64_t t2 = clock_mono_ns();
     if (load_errors_rejects(r, st, d) < 0 ||
-        load_plans(r, st, opts && opts->top ? opts->top : 20, d) < 0)
+        load_plans(r, st, opts && opts->top ? opts->top : 20,
+                   opts && (opts->flags & REPORT_KEEP_LITERALS), d) < 0)
         goto out;
     if (store_events(st,
                      &(struct store_events_opts){ .since_us = r->from_us, .until_us = r->to_us },
@@ -736,6 +790,7 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
 out:
     free(L.fps);
     free(L.lock_ms.v);
+    sbuf_release(&L.lock_obj);
     free(L.temp.v);
     free(L.buffers.v);
     free(L.write_s.v);
