@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdint.h>
+#include <string.h>
 
 #include "core/escape.h"
 #include "core/utf8.h"
@@ -119,6 +120,19 @@ int escape_html(struct sbuf *sb, struct span s)
     return sbuf_add(sb, s.p + run, s.len - run);
 }
 
+/* Line and paragraph separators, and the bidirectional marks, embeddings, overrides and
+ * isolates (Unicode's "Trojan Source" set). */
+static int is_layout_control(uint32_t cp)
+{
+    return cp == 0x2028 || cp == 0x2029 || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
 int escape_md(struct sbuf *sb, struct span s)
 {
     size_t run = 0;
@@ -142,10 +156,27 @@ int escape_md(struct sbuf *sb, struct span s)
         case '\n':
         case '\r':
         case '\t': rep = " "; break;
-        default:
-            if (!bad && cp >= 0x20 && cp != 0x7f && cp != 0x2028 && cp != 0x2029)
+        /* Autolinks and mentions: GitHub turns "@name" into a notification and bare
+         * "http://x", "www.x" and "a@b.c" into links. A log's text stays text. */
+        case '@': rep = "\\@"; break;
+        case ':':
+            if (i + 2 >= s.len || s.p[i + 1] != '/' || s.p[i + 2] != '/')
                 continue;
-            rep = cp == 0x2028 || cp == 0x2029 ? " " : NULL;
+            rep = "\\:";
+            break;
+        case '.':
+            if (i < 3 || memcmp(s.p + i - 3, "www", 3) != 0 ||
+                (i > 3 && is_word_byte((unsigned char)s.p[i - 4])))
+                continue;
+            rep = "\\.";
+            break;
+        default:
+            /* C0 and C1 controls, DEL and undecodable bytes become U+FFFD; line
+             * separators and the bidirectional controls (which reorder what a reader
+             * sees of the rest of the line) a space. */
+            if (!bad && ((cp >= 0x20 && cp < 0x7f) || (cp > 0x9f && !is_layout_control(cp))))
+                continue;
+            rep = !bad && is_layout_control(cp) ? " " : NULL;
         }
         if (sbuf_add(sb, s.p + run, i - run) < 0)
             return -1;

@@ -75,6 +75,24 @@ static void test_md(void)
     CHECK_EQ_STR(E(escape_md, "*x* _y_ `z` [l]"), "\\*x\\* \\_y\\_ \\`z\\` \\[l\\]");
     CHECK_EQ_STR(E(escape_md, "<script>"), "&lt;script&gt;");
     CHECK_EQ_STR(E(escape_md, "p\xe2\x80\xa8q"), "p q");
+    /* No mention, no autolink: "@name", "http://", "www." and e-mail addresses stay text
+     * ("a:b", "x.www.y" and "awww.b" are not links and stay as they are). */
+    CHECK_EQ_STR(E(escape_md, "ping @alice at bob@example.com"),
+                 "ping \\@alice at bob\\@example.com");
+    CHECK_EQ_STR(E(escape_md, "see https://x.example/a and www.example.com"),
+                 "see https\\://x.example/a and www\\.example.com");
+    CHECK_EQ_STR(E(escape_md, "a:b x.www.y awww.b"), "a:b x.www\\.y awww.b");
+    /* Bidirectional controls (U+202E right-to-left override, U+2066 isolate) would
+     * reorder the rest of the row: a space; C1 controls (U+009B is CSI): U+FFFD. */
+    CHECK_EQ_STR(E(escape_md, "a\xe2\x80\xae"
+                              "b\xe2\x81\xa6"
+                              "c"),
+                 "a b c");
+    CHECK_EQ_STR(E(escape_md, "a\xc2\x9b"
+                              "2Jb"),
+                 "a\xef\xbf\xbd"
+                 "2Jb");
+    CHECK_EQ_STR(E(escape_md, "caf\xc3\xa9 \xe2\x82\xac"), "caf\xc3\xa9 \xe2\x82\xac");
     for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
         const char *out = esc(escape_md, hostile[i], strlen(hostile[i]));
         /* A cell never breaks the table: no newline and no unescaped pipe. */
