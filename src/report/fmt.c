@@ -161,13 +161,23 @@ void fmt_local(const struct report *r, int64_t us, char *buf, size_t size)
 
 void fmt_bucket_label(const struct report *r, size_t i, char *buf, size_t size)
 {
-    char t[TZ_LOCAL_MAX];
+    char t[TZ_LOCAL_MAX], u[TZ_LOCAL_MAX];
     tz_format_local(&r->tz, r->buckets[i].start_us, t);
     if (r->bucket_us <= INT64_C(3600) * 1000000 &&
-        r->to_us - r->from_us <= USEC_PER_DAY + 3600 * USEC_PER_SEC)
-        snprintf(buf, size, "%.5s", t + 11);
-    else
+        r->to_us - r->from_us <= USEC_PER_DAY + 3600 * USEC_PER_SEC) {
+        /* The hour a clock goes back is there twice ("02:00" of the 25-hour day): both
+         * get their offset, "02:00+02" and "02:00+01" ("+05:30" where it has minutes). */
+        bool twice = false;
+        for (size_t k = i ? i - 1 : i + 1; k <= i + 1 && k < r->nbuckets && !twice; k += 2)
+            twice = !memcmp(tz_format_local(&r->tz, r->buckets[k].start_us, u) + 11, t + 11, 5);
+        size_t off = strlen(t) - 6; /* "+02:00" */
+        if (twice)
+            snprintf(buf, size, "%.5s%.*s", t + 11, strcmp(t + off + 3, ":00") ? 6 : 3, t + off);
+        else
+            snprintf(buf, size, "%.5s", t + 11);
+    } else {
         snprintf(buf, size, "%.5s %.2s", t + 5, t + 11);
+    }
 }
 
 void fmt_figure(char *buf, size_t size, enum report_figure f, double v)
