@@ -86,6 +86,11 @@ bool classify_error_text(struct event *ev);
 /* Deadlock DETAIL: participants, the first edge's lock mode/object, the first blocker. */
 void classify_deadlock_detail(struct event *ev);
 
+/* The quote still open after the text plan piece @s when it starts inside quote @q (0,
+ * '\'' or '"'): EXPLAIN prints a literal or a quoted name with its quotes doubled inside,
+ * and a literal's line breaks as they are (plan_text.c). */
+char plan_text_quote_after(struct span s, char q);
+
 /* auto_explain plan body (what follows "plan:\n"): format, Query Text, parameters. */
 void classify_plan_body(struct event *ev, struct span body, struct arena *a);
 

@@ -123,16 +123,25 @@ static bool text_root(struct span line)
     return line.len && line.p[0] != ' ' && span_find(line, 0, LIT("  (cost=")) >= 0;
 }
 
-/* One property or expression line of the tree, after its indentation. */
+/* Node lines, labels, trailers (after their indentation): names and numbers, kept. */
+static bool text_verbatim(struct span t)
+{
+    return span_starts_with_lit(t, "->  ") || span_find(t, 0, LIT("  (cost=")) >= 0 ||
+           span_starts_with_lit(t, "Trigger ") || span_eq_lit(t, "JIT:") ||
+           span_starts_with_lit(t, "InitPlan ") || span_starts_with_lit(t, "SubPlan ") ||
+           span_starts_with_lit(t, "CTE ");
+}
+
+/* One property or expression line of the tree, after its indentation (several lines
+ * when a quoted literal in it has line breaks: the key is on the first). */
 static int text_tree_line(struct normalizer *nz, struct span t, struct sbuf *out)
 {
     long c = span_find(t, 0, LIT(": "));
 
-    if (span_starts_with_lit(t, "->  ") || span_find(t, 0, LIT("  (cost=")) >= 0 ||
-        span_starts_with_lit(t, "Trigger ") || span_eq_lit(t, "JIT:") ||
-        span_starts_with_lit(t, "InitPlan ") || span_starts_with_lit(t, "SubPlan ") ||
-        span_starts_with_lit(t, "CTE "))
-        return sbuf_addspan(out, t); /* node lines, labels, trailers: names and numbers */
+    if (text_verbatim(t))
+        return sbuf_addspan(out, t);
+    if (c > 0 && span_find_char(span_make(t.p, (size_t)c), 0, '\n') >= 0)
+        c = -1;
     if (c <= 0)
         return redact(nz, t, out);
     struct span key = span_make(t.p, (size_t)c), v = cur_skip(t, (size_t)c + 2);
@@ -152,21 +161,70 @@ static int text_tree_line(struct normalizer *nz, struct span t, struct sbuf *out
     return rc | redact(nz, v, out);
 }
 
+static size_t indent(struct span t)
+{
+    size_t col = 0;
+
+    while (col < t.len && t.p[col] == ' ')
+        col++;
+    return col;
+}
+
+/* Extend @t (a line ending where *@rest starts) over the next lines while a quote it
+ * opens is not closed: a literal with line breaks is one value, redacted as a whole
+ * (line by line, its later lines would look like names and be kept). */
+static struct span text_join_quoted(struct span t, struct span *rest)
+{
+    char q = plan_text_quote_after(t, 0);
+
+    while (q && rest->len) {
+        struct span line = line_first(*rest, rest);
+        t = span_make(t.p, (size_t)(line.p + line.len - t.p));
+        q = plan_text_quote_after(line, q);
+    }
+    return t;
+}
+
+/* The Query Text starting at @q (after "Query Text: "): up to the "Query Parameters: " or
+ * root node line, as plan_parse_text() reads it; *@rest moves to that line. */
+static struct span text_query(struct span q, struct span *rest)
+{
+    struct span r = *rest, end = *rest;
+
+    while (r.len) {
+        struct span line = line_first(r, &r);
+        struct span t = cur_skip(line, line.len && line.p[0] == '\t' ? 1 : 0);
+        if (text_root(t) || span_starts_with_lit(t, "Query Parameters: "))
+            break;
+        q = span_make(q.p, (size_t)(line.p + line.len - q.p));
+        end = r;
+    }
+    *rest = end;
+    return q;
+}
+
 static int redact_text(struct normalizer *nz, struct span body, struct sbuf *out)
 {
     struct span rest = body;
-    bool tree = false, in_params = false;
+    bool tree = false, in_params = false, query_seen = false;
     int rc = 0;
 
     while (rest.len && !rc) {
         const char *bol = rest.p;
         struct span line = line_first(rest, &rest);
-        bool has_nl = rest.p && rest.p > line.p + line.len;
         size_t lead = line.len && line.p[0] == '\t' ? 1 : 0; /* stderr continuation */
         struct span t = cur_skip(line, lead);
 
         if (!tree && text_root(t))
             tree = true;
+        if (!tree && !in_params && !query_seen && span_starts_with_lit(t, "Query Text: ")) {
+            struct span q = text_query(cur_skip(t, 12), &rest);
+            t = span_make(t.p, (size_t)(q.p + q.len - t.p));
+            query_seen = true;
+        } else if (tree && !text_verbatim(cur_skip(t, indent(t)))) {
+            t = text_join_quoted(t, &rest);
+        }
+        bool has_nl = rest.p && rest.p > t.p + t.len;
         if (!tree && in_params && !span_starts_with_lit(t, "Query Text: "))
             continue; /* a continuation line of the dropped parameter list */
         rc |= sbuf_add(out, bol, lead);
@@ -182,9 +240,7 @@ static int redact_text(struct normalizer *nz, struct span body, struct sbuf *out
                 rc |= redact(nz, t, out); /* a later line of a multi-line Query Text */
             }
         } else {
-            size_t col = 0;
-            while (col < t.len && t.p[col] == ' ')
-                col++;
+            size_t col = indent(t);
             rc |= sbuf_add(out, t.p, col);
             rc |= text_tree_line(nz, cur_skip(t, col), out);
         }

@@ -447,6 +447,19 @@ static void jit_line(struct text_parser *tp, struct span line)
     }
 }
 
+char plan_text_quote_after(struct span s, char q)
+{
+    for (size_t i = 0; i < s.len; i++) {
+        if (q) {
+            if (s.p[i] == q)
+                q = 0;
+        } else if (s.p[i] == '\'' || s.p[i] == '"') {
+            q = s.p[i];
+        }
+    }
+    return q;
+}
+
 static bool is_subplan_label(struct span s)
 {
     return (span_starts_with_lit(s, "InitPlan ") || span_starts_with_lit(s, "SubPlan ") ||
@@ -552,6 +565,16 @@ int plan_parse_text(struct plan *p, struct span body, struct arena *a)
             continue;
         size_t col = indent_of(line);
         struct span text = cur_skip(line, col);
+        if (!span_starts_with_lit(text, "->  ") && !span_starts_with_lit(text, "Trigger ")) {
+            /* a literal with line breaks ("Filter: (note = 'a<LF>b'::text)"): its
+             * later lines belong to this one, whatever their indentation */
+            for (char q = plan_text_quote_after(text, 0); q && rest.len;) {
+                struct span more = next_line(&rest);
+                lineno++;
+                text = span_make(text.p, (size_t)(more.p + more.len - text.p));
+                q = plan_text_quote_after(more, q);
+            }
+        }
 
         if (tp.skipping) {
             if (col > tp.skip_col)

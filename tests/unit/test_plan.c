@@ -440,6 +440,54 @@ static void test_redaction_keeps_tree(void)
     normalize_free(nz);
 }
 
+/* Hand-made (no fixture statement has a literal with a line break): a text plan whose
+ * Query Text and Filter hold a multi-line literal, as auto_explain prints it, plain and
+ * with stderr's TAB before each continuation line. Every line of the literal is tenant
+ * data; redacted line by line, the later lines looked like names and were kept. */
+static void test_redaction_multiline_literal(void)
+{
+    static const char *const bodies[] = {
+        "Query Text: select * from t join u using (id) where note = 'first\n"
+        "secret second line 7' and k = 1\n"
+        "Hash Join  (cost=1.00..2.00 rows=1 width=4)\n"
+        "  Hash Cond: (t.id = u.id)\n"
+        "  ->  Seq Scan on t  (cost=0.00..1.00 rows=1 width=4)\n"
+        "        Filter: ((k = 1) AND (note = 'first\n"
+        "secret second line 7'::text))\n"
+        "  ->  Hash  (cost=0.50..0.50 rows=1 width=4)\n"
+        "        ->  Seq Scan on u  (cost=0.00..0.50 rows=1 width=4)",
+        "Query Text: select * from t join u using (id) where note = 'first\n"
+        "\tsecret second line 7' and k = 1\n"
+        "\tHash Join  (cost=1.00..2.00 rows=1 width=4)\n"
+        "\t  Hash Cond: (t.id = u.id)\n"
+        "\t  ->  Seq Scan on t  (cost=0.00..1.00 rows=1 width=4)\n"
+        "\t        Filter: ((k = 1) AND (note = 'first\n"
+        "\tsecret second line 7'::text))\n"
+        "\t  ->  Hash  (cost=0.50..0.50 rows=1 width=4)\n"
+        "\t        ->  Seq Scan on u  (cost=0.00..0.50 rows=1 width=4)\n",
+    };
+    struct normalizer *nz = normalize_new(NULL);
+    struct arena a = ARENA_INIT;
+    struct sbuf out = SBUF_INIT;
+
+    for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+        sbuf_reset(&out);
+        CHECK(plan_redact(nz, span_cstr(bodies[i]), PLAN_TEXT, &a, &out) == 0);
+        CHECK_MSG(!contains(sbuf_span(&out), "secret"), "body %zu: %.*s", i, (int)out.len, out.buf);
+        CHECK(!contains(sbuf_span(&out), "first"));
+        CHECK(contains(sbuf_span(&out), "Hash Cond: (t.id = u.id)"));
+        struct plan_analysis x, y;
+        plan_analyze(span_cstr(bodies[i]), PLAN_TEXT, -1, &a, &x);
+        plan_analyze(sbuf_span(&out), PLAN_TEXT, -1, &a, &y);
+        CHECK_EQ_INT(x.nodes, 4);
+        CHECK(y.parsed && x.fingerprint == y.fingerprint);
+        arena_reset(&a);
+    }
+    sbuf_release(&out);
+    arena_release(&a);
+    normalize_free(nz);
+}
+
 static void test_redaction_parameters(void)
 {
     struct normalizer *nz = normalize_new(NULL);
@@ -683,6 +731,7 @@ TEST_LIST = {
     { "index_advice", test_index_advice },
     { "redaction_keeps_tree", test_redaction_keeps_tree },
     { "redaction_parameters", test_redaction_parameters },
+    { "redaction_multiline_literal", test_redaction_multiline_literal },
     { "depth_limit", test_depth_limit },
     { "node_limit", test_node_limit },
     { "truncated_fingerprint", test_truncated_fingerprint },
