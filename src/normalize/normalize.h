@@ -161,6 +161,8 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *   Failing row contains (values)    -> Failing row contains (…)
  *   ...parameters: $1 = 'x', ...     -> ...parameters: …
  *   : "value" and Token "value"      -> : "…", Token "…" (the line's last '"' ends it)
+ *   but found "token"                -> but found "…" (json input errors, same rule)
+ *   JSON data, line N: text          -> JSON data, line N: … (json input error CONTEXT)
  *   value "v", at or near "v"        -> value "…", at or near "…"
  *   Process 123: <statement>         -> the statement (up to the next "Process N" line)
  *                                       with constants replaced

@@ -146,6 +146,20 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         *next = end;
         return 0;
     }
+    /* "JSON data, line N: <the input up to the bad token>" (the CONTEXT of a json/jsonb
+     * input error): the rest of the line is data. */
+    if (span_starts_with_lit(line, "JSON data, line ")) {
+        size_t j = 16;
+        while (j < line.len && is_digit((unsigned char)line.p[j]))
+            j++;
+        if (j > 16 && at(line, j, ": ")) {
+            *same = false;
+            if (sbuf_add(out, line.p, j + 2) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
+                return -1;
+            *next = eol;
+            return 0;
+        }
+    }
     /* Ordinary bytes are copied in runs: [run, i) is pending output. */
     size_t run = i;
 #define FLUSH()                                               \
@@ -229,8 +243,11 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             i = run = j;
             continue;
         }
+        /* "Token \"x\" is invalid." and "Expected ..., but found \"x\"." (json input
+         * errors: the token may itself hold quotes) */
         bool at_end =
-            c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")));
+            c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")) ||
+                         (i >= 10 && at(s, i - 10, "but found ")));
         bool in_text = c == '"' && !at_end &&
                        ((i >= 6 && at(s, i - 6, "value ")) || (i >= 5 && at(s, i - 5, "near ")));
         if (at_end || in_text) {

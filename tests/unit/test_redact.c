@@ -95,6 +95,13 @@ static void test_message_values_leak(void)
           "value \"" E "\" is out of range for type integer" },
         { "invalid value \"SECRET_a\" for \"YYYY\"", "invalid value \"" E "\" for \"YYYY\"" },
         { "syntax error at or near \"424242\"", "syntax error at or near \"" E "\"" },
+        /* json/jsonb input errors (PostgreSQL's json_errdetail and report_json_context):
+         * the DETAIL quotes the offending token, the CONTEXT the input up to it. */
+        { "Expected \":\", but found \"424242\".", "Expected \":\", but found \"" E "\"." },
+        { "Expected \",\" or \"}\", but found \"\"SECRET_a\"\".",
+          "Expected \",\" or \"}\", but found \"" E "\"." },
+        { "JSON data, line 1: {\"SECRET_a\" 424242...", "JSON data, line 1: " E },
+        { "JSON data, line 12: ...SECRET_a\nnext", "JSON data, line 12: " E "\nnext" },
         { "Process 1 waits for ShareLock on transaction 5; blocked by process 2.\n"
           "Process 1: UPDATE t SET v = v\nWHERE id = 424242\n"
           "Process 2 waits for ShareLock on transaction 6; blocked by process 1.",
