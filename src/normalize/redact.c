@@ -160,6 +160,33 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             return 0;
         }
     }
+    /* PL/pgSQL error contexts quote the SQL that failed (spi.c): dynamic SQL run with
+     * EXECUTE holds the values written into it. The quoted text may span lines and hold
+     * '"' (quoted names): it ends at the last '"' that ends a line before the next
+     * "PL/pgSQL function" line of the context (or the end of the text). */
+    static const char *const sql_ctx[] = { "SQL statement \"", "PL/pgSQL expression \"",
+                                           "PL/pgSQL assignment \"" };
+    for (size_t c = 0; c < ARRAY_SIZE(sql_ctx); c++) {
+        size_t plen2 = strlen(sql_ctx[c]);
+        if (line.len < plen2 || memcmp(line.p, sql_ctx[c], plen2) != 0)
+            continue;
+        size_t limit = eol;
+        while (limit < s.len && !at(s, limit + 1, "PL/pgSQL function ")) {
+            long e = span_find_char(s, limit + 1, '\n');
+            limit = e < 0 ? s.len : (size_t)e;
+        }
+        size_t open = i + plen2, q = limit;
+        while (q > open && !(s.p[q - 1] == '"' && (q == s.len || s.p[q] == '\n')))
+            q--;
+        if (q == open)
+            break; /* no closing quote: the ordinary rules below */
+        *same = false;
+        if (sbuf_add(out, line.p, plen2) < 0 ||
+            redact_sql(out, span_make(s.p + open, q - 1 - open)) < 0 || sbuf_addch(out, '"') < 0)
+            return -1;
+        *next = q;
+        return 0;
+    }
     /* Ordinary bytes are copied in runs: [run, i) is pending output. */
     size_t run = i;
 #define FLUSH()                                               \

@@ -102,6 +102,17 @@ static void test_message_values_leak(void)
           "Expected \",\" or \"}\", but found \"" E "\"." },
         { "JSON data, line 1: {\"SECRET_a\" 424242...", "JSON data, line 1: " E },
         { "JSON data, line 12: ...SECRET_a\nnext", "JSON data, line 12: " E "\nnext" },
+        /* PL/pgSQL error contexts quote the SQL that failed, dynamic SQL (EXECUTE) with
+         * its values written in: redacted like a statement. */
+        { "SQL statement \"INSERT INTO acct VALUES (424242, 'SECRET_a')\"\n"
+          "PL/pgSQL function add_acct(bigint) line 3 at EXECUTE",
+          "SQL statement \"INSERT INTO acct VALUES ($1, $2)\"\n"
+          "PL/pgSQL function add_acct(bigint) line 3 at EXECUTE" },
+        { "SQL statement \"UPDATE \"T\" SET v = 1\nWHERE id = 424242\"\n"
+          "PL/pgSQL function f() line 3 at EXECUTE",
+          "SQL statement \"UPDATE \"T\" SET v = $1\nWHERE id = $2\"\n"
+          "PL/pgSQL function f() line 3 at EXECUTE" },
+        { "PL/pgSQL expression \"424242 > x\"", "PL/pgSQL expression \"$1 > x\"" },
         { "Process 1 waits for ShareLock on transaction 5; blocked by process 2.\n"
           "Process 1: UPDATE t SET v = v\nWHERE id = 424242\n"
           "Process 2 waits for ShareLock on transaction 6; blocked by process 1.",
