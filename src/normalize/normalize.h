@@ -162,6 +162,7 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *   ...parameters: $1 = 'x', ...     -> ...parameters: …
  *   : "value" and Token "value"      -> : "…", Token "…" (the line's last '"' ends it)
  *   but found "token"                -> but found "…" (json input errors, same rule)
+ *   "v" is out of range for type t   -> "…" is out of range for type t (floats)
  *   JSON data, line N: text          -> JSON data, line N: … (json input error CONTEXT)
  *   value "v", at or near "v"        -> value "…", at or near "…"
  *   Process 123: <statement>         -> the statement (up to the next "Process N" line)

@@ -270,6 +270,22 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             i = run = j;
             continue;
         }
+        /* "\"1e999\" is out of range for type double precision" (float4in/float8in: the
+         * line starts with the value; its last such phrase ends it) */
+        if (c == '"' && s.p + i == line.p) {
+            static const char oor[] = "\" is out of range for type ";
+            long e = -1, f = 0;
+            while ((f = span_find(line, (size_t)f + 1, span_make(oor, sizeof(oor) - 1))) > 0)
+                e = f;
+            if (e > 0) {
+                FLUSH();
+                *same = false;
+                if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
+                    return -1;
+                i = run = i + (size_t)e;
+                continue;
+            }
+        }
         /* "Token \"x\" is invalid." and "Expected ..., but found \"x\"." (json input
          * errors: the token may itself hold quotes) */
         bool at_end =

@@ -102,6 +102,11 @@ static void test_message_values_leak(void)
           "Expected \",\" or \"}\", but found \"" E "\"." },
         { "JSON data, line 1: {\"SECRET_a\" 424242...", "JSON data, line 1: " E },
         { "JSON data, line 12: ...SECRET_a\nnext", "JSON data, line 12: " E "\nnext" },
+        /* float4in/float8in: the message starts with the value */
+        { "\"424242e999\" is out of range for type double precision",
+          "\"" E "\" is out of range for type double precision" },
+        { "\"-1e-999\" is out of range for type real\nnext \"x\"",
+          "\"" E "\" is out of range for type real\nnext \"x\"" },
         /* PL/pgSQL error contexts quote the SQL that failed, dynamic SQL (EXECUTE) with
          * its values written in: redacted like a statement. */
         { "SQL statement \"INSERT INTO acct VALUES (424242, 'SECRET_a')\"\n"
