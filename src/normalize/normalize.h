@@ -161,9 +161,14 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *   Failing row contains (values)    -> Failing row contains (…)
  *   ...parameters: $1 = 'x', ...     -> ...parameters: …
  *   : "value" and Token "value"      -> : "…", Token "…" (the line's last '"' ends it)
+ *   but found "token"                -> but found "…" (json input errors, same rule)
+ *   "v" is out of range for type t   -> "…" is out of range for type t (floats)
+ *   JSON data, line N: text          -> JSON data, line N: … (json input error CONTEXT)
  *   value "v", at or near "v"        -> value "…", at or near "…"
  *   Process 123: <statement>         -> the statement (up to the next "Process N" line)
  *                                       with constants replaced
+ *   SQL statement "<statement>"      -> the statement with constants replaced (also
+ *                                       PL/pgSQL expression/assignment "...")
  * Values may span lines; a value or quote not closed redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing

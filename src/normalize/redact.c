@@ -146,6 +146,47 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         *next = end;
         return 0;
     }
+    /* "JSON data, line N: <the input up to the bad token>" (the CONTEXT of a json/jsonb
+     * input error): the rest of the line is data. */
+    if (span_starts_with_lit(line, "JSON data, line ")) {
+        size_t j = 16;
+        while (j < line.len && is_digit((unsigned char)line.p[j]))
+            j++;
+        if (j > 16 && at(line, j, ": ")) {
+            *same = false;
+            if (sbuf_add(out, line.p, j + 2) < 0 || sbuf_addstr(out, ELLIPSIS) < 0)
+                return -1;
+            *next = eol;
+            return 0;
+        }
+    }
+    /* PL/pgSQL error contexts quote the SQL that failed (spi.c): dynamic SQL run with
+     * EXECUTE holds the values written into it. The quoted text may span lines and hold
+     * '"' (quoted names): it ends at the last '"' that ends a line before the next
+     * "PL/pgSQL function" line of the context (or the end of the text). */
+    static const char *const sql_ctx[] = { "SQL statement \"", "PL/pgSQL expression \"",
+                                           "PL/pgSQL assignment \"" };
+    for (size_t c = 0; c < ARRAY_SIZE(sql_ctx); c++) {
+        size_t plen2 = strlen(sql_ctx[c]);
+        if (line.len < plen2 || memcmp(line.p, sql_ctx[c], plen2) != 0)
+            continue;
+        size_t limit = eol;
+        while (limit < s.len && !at(s, limit + 1, "PL/pgSQL function ")) {
+            long e = span_find_char(s, limit + 1, '\n');
+            limit = e < 0 ? s.len : (size_t)e;
+        }
+        size_t open = i + plen2, q = limit;
+        while (q > open && !(s.p[q - 1] == '"' && (q == s.len || s.p[q] == '\n')))
+            q--;
+        if (q == open)
+            break; /* no closing quote: the ordinary rules below */
+        *same = false;
+        if (sbuf_add(out, line.p, plen2) < 0 ||
+            redact_sql(out, span_make(s.p + open, q - 1 - open)) < 0 || sbuf_addch(out, '"') < 0)
+            return -1;
+        *next = q;
+        return 0;
+    }
     /* Ordinary bytes are copied in runs: [run, i) is pending output. */
     size_t run = i;
 #define FLUSH()                                               \
@@ -229,8 +270,27 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             i = run = j;
             continue;
         }
+        /* "\"1e999\" is out of range for type double precision" (float4in/float8in: the
+         * line starts with the value; its last such phrase ends it) */
+        if (c == '"' && s.p + i == line.p) {
+            static const char oor[] = "\" is out of range for type ";
+            long e = -1, f = 0;
+            while ((f = span_find(line, (size_t)f + 1, span_make(oor, sizeof(oor) - 1))) > 0)
+                e = f;
+            if (e > 0) {
+                FLUSH();
+                *same = false;
+                if (sbuf_addstr(out, "\"" ELLIPSIS) < 0)
+                    return -1;
+                i = run = i + (size_t)e;
+                continue;
+            }
+        }
+        /* "Token \"x\" is invalid." and "Expected ..., but found \"x\"." (json input
+         * errors: the token may itself hold quotes) */
         bool at_end =
-            c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")));
+            c == '"' && ((i >= 2 && at(s, i - 2, ": ")) || (i >= 6 && at(s, i - 6, "Token ")) ||
+                         (i >= 10 && at(s, i - 10, "but found ")));
         bool in_text = c == '"' && !at_end &&
                        ((i >= 6 && at(s, i - 6, "value ")) || (i >= 5 && at(s, i - 5, "near ")));
         if (at_end || in_text) {

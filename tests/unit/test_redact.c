@@ -95,6 +95,29 @@ static void test_message_values_leak(void)
           "value \"" E "\" is out of range for type integer" },
         { "invalid value \"SECRET_a\" for \"YYYY\"", "invalid value \"" E "\" for \"YYYY\"" },
         { "syntax error at or near \"424242\"", "syntax error at or near \"" E "\"" },
+        /* json/jsonb input errors (PostgreSQL's json_errdetail and report_json_context):
+         * the DETAIL quotes the offending token, the CONTEXT the input up to it. */
+        { "Expected \":\", but found \"424242\".", "Expected \":\", but found \"" E "\"." },
+        { "Expected \",\" or \"}\", but found \"\"SECRET_a\"\".",
+          "Expected \",\" or \"}\", but found \"" E "\"." },
+        { "JSON data, line 1: {\"SECRET_a\" 424242...", "JSON data, line 1: " E },
+        { "JSON data, line 12: ...SECRET_a\nnext", "JSON data, line 12: " E "\nnext" },
+        /* float4in/float8in: the message starts with the value */
+        { "\"424242e999\" is out of range for type double precision",
+          "\"" E "\" is out of range for type double precision" },
+        { "\"-1e-999\" is out of range for type real\nnext \"x\"",
+          "\"" E "\" is out of range for type real\nnext \"x\"" },
+        /* PL/pgSQL error contexts quote the SQL that failed, dynamic SQL (EXECUTE) with
+         * its values written in: redacted like a statement. */
+        { "SQL statement \"INSERT INTO acct VALUES (424242, 'SECRET_a')\"\n"
+          "PL/pgSQL function add_acct(bigint) line 3 at EXECUTE",
+          "SQL statement \"INSERT INTO acct VALUES ($1, $2)\"\n"
+          "PL/pgSQL function add_acct(bigint) line 3 at EXECUTE" },
+        { "SQL statement \"UPDATE \"T\" SET v = 1\nWHERE id = 424242\"\n"
+          "PL/pgSQL function f() line 3 at EXECUTE",
+          "SQL statement \"UPDATE \"T\" SET v = $1\nWHERE id = $2\"\n"
+          "PL/pgSQL function f() line 3 at EXECUTE" },
+        { "PL/pgSQL expression \"424242 > x\"", "PL/pgSQL expression \"$1 > x\"" },
         { "Process 1 waits for ShareLock on transaction 5; blocked by process 2.\n"
           "Process 1: UPDATE t SET v = v\nWHERE id = 424242\n"
           "Process 2 waits for ShareLock on transaction 6; blocked by process 1.",
