@@ -395,7 +395,7 @@ static void feed_ring(struct run *r, const struct input_line *ln)
         return;
     }
     if (tailbuf_add(&r->ring, ln->text.p, ln->text.len) < 0 ||
-        (nl && tailbuf_add(&r->ring, "\r\n" + (2 - nl), nl) < 0)) {
+        (nl && tailbuf_add(&r->ring, &"\r\n"[2 - nl], nl) < 0)) {
         tailbuf_reset(&r->ring, ln->end);
         return;
     }
