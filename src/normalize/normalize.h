@@ -169,6 +169,9 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *                                       with constants replaced
  *   SQL statement "<statement>"      -> the statement with constants replaced (also
  *                                       PL/pgSQL expression/assignment "...")
+ *   statement: <statement>           -> the statement (to the end of the text) with
+ *                                       constants replaced; also "execute <name>: ",
+ *                                       "parse <name>: ", "bind <name>: " (raw log lines)
  * Values may span lines; a value or quote not closed redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing

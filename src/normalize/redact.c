@@ -34,9 +34,9 @@ static bool at_n(struct span s, size_t i, const char *lit, size_t n)
 #define at(s, i, lit) at_n((s), (i), ("" lit), sizeof(lit) - 1)
 
 /* The bytes redact_line() looks at: the first bytes of "parameters: ", "Key (",
- * "Failing row contains (" and the quotes. */
+ * "Failing row contains (", the quotes and ':' (the end of "statement: "). */
 static const unsigned char msg_special[256] = {
-    ['p'] = 1, ['K'] = 1, ['F'] = 1, ['\''] = 1, ['"'] = 1,
+    ['p'] = 1, ['K'] = 1, ['F'] = 1, ['\''] = 1, ['"'] = 1, [':'] = 1,
 };
 
 /* The first index in [i, end) of a msg_special byte, or end. Messages are mostly
@@ -45,12 +45,12 @@ static size_t next_special(const char *p, size_t i, size_t end)
 {
 #if defined(__SSE2__)
     const __m128i vp = _mm_set1_epi8('p'), vk = _mm_set1_epi8('K'), vf = _mm_set1_epi8('F'),
-                  vq = _mm_set1_epi8('\''), vd = _mm_set1_epi8('"');
+                  vq = _mm_set1_epi8('\''), vd = _mm_set1_epi8('"'), vc = _mm_set1_epi8(':');
     while (end - i >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vp), _mm_cmpeq_epi8(v, vk)),
                                  _mm_or_si128(_mm_cmpeq_epi8(v, vf), _mm_cmpeq_epi8(v, vq)));
-        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, vd));
+        m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, vd), _mm_cmpeq_epi8(v, vc)));
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         if (mask)
             return i + (size_t)__builtin_ctz(mask);
@@ -119,6 +119,25 @@ static bool process_prefix(struct span line, size_t *len)
         return false;
     *len = j + 2;
     return true;
+}
+
+/* The ':' at @i ends a statement log marker - "statement: ", "execute <name>: ",
+ * "parse <name>: ", "bind <name>: " (a raw log line kept as a reject sample, a message
+ * quoting one): the SQL after it is data. */
+static bool sql_marker(struct span s, size_t i)
+{
+    if (!at(s, i, ": "))
+        return false;
+    if (i >= 9 && !memcmp(s.p + i - 9, "statement", 9))
+        return true;
+    size_t n = i; /* the name: "<unnamed>", "S_1", "P_0/C_1" */
+    while (n > 0 && s.p[n - 1] != ' ' && s.p[n - 1] != '\n')
+        n--;
+    if (n == i)
+        return false;
+    return (n >= 8 && !memcmp(s.p + n - 8, "execute ", 8)) ||
+           (n >= 6 && !memcmp(s.p + n - 6, "parse ", 6)) ||
+           (n >= 5 && !memcmp(s.p + n - 5, "bind ", 5));
 }
 
 /* Every append other than a copied run (FLUSH) and the newline clears *same. */
@@ -199,6 +218,20 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         if (i >= eol)
             break;
         unsigned char c = (unsigned char)s.p[i];
+        if (c == ':') {
+            if (!sql_marker(s, i)) {
+                i++;
+                continue;
+            }
+            /* the statement runs to the end of the text (it may span lines) */
+            i += 2;
+            FLUSH();
+            *same = false;
+            if (redact_sql(out, span_make(s.p + i, s.len - i)) < 0)
+                return -1;
+            *next = s.len;
+            return 0;
+        }
         if (c == 'p') {
             if (at(s, i, "parameters: ")) {
                 FLUSH();

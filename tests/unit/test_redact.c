@@ -118,6 +118,16 @@ static void test_message_values_leak(void)
           "SQL statement \"UPDATE \"T\" SET v = $1\nWHERE id = $2\"\n"
           "PL/pgSQL function f() line 3 at EXECUTE" },
         { "PL/pgSQL expression \"424242 > x\"", "PL/pgSQL expression \"$1 > x\"" },
+        /* statement log lines kept whole (a reject sample is the raw line) */
+        { "2026-11-25 17:45:00 XYZ [10] LOG:  statement: SELECT * FROM t WHERE card = 424242",
+          "2026-11-25 17:45:00 XYZ [10] LOG:  statement: SELECT * FROM t WHERE card = $1" },
+        { "duration: 1.0 ms  statement: SELECT 1\nWHERE a = 424242",
+          "duration: 1.0 ms  statement: SELECT $1\nWHERE a = $2" },
+        { "LOG:  execute <unnamed>: SELECT 424242", "LOG:  execute <unnamed>: SELECT $1" },
+        { "duration: 0.1 ms  execute P_0/C_1: SELECT $1 + 424242",
+          "duration: 0.1 ms  execute P_0/C_1: SELECT $1 + $2" },
+        { "parse S_1: SELECT 424242", "parse S_1: SELECT $1" },
+        { "bind S_1: SELECT 424242", "bind S_1: SELECT $1" },
         { "Process 1 waits for ShareLock on transaction 5; blocked by process 2.\n"
           "Process 1: UPDATE t SET v = v\nWHERE id = 424242\n"
           "Process 2 waits for ShareLock on transaction 6; blocked by process 1.",
