@@ -8,7 +8,9 @@
  * of one quoted literal never shows its contents (message and statement redactors), and
  * redact_sql() shows no digit of a constant: with every digit inside the string and
  * plain number constants the lexer finds changed to '7' (the shape is kept: no quote,
- * escape, tag or number form appears or vanishes), the output is the same bytes.
+ * escape, tag or number form appears or vanishes), the output is the same bytes; a
+ * statement log line ("LOG:  statement: " and the input) comes out of the message
+ * redactor as the prefix and redact_sql()'s output.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -115,6 +117,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     require(rc == 0 || rc == -1, "bad return");
     if ((mode & 3) == 1)
         check_sql_digits(in);
+    if ((mode & 3) == 1 && in.len < 4096) {
+        /* a raw statement log line: its SQL redacted as redact_sql() does it */
+        static const char head[] = "LOG:  statement: ";
+        char *line = malloc(sizeof(head) + in.len);
+        if (!line)
+            abort();
+        memcpy(line, head, sizeof(head) - 1);
+        memcpy(line + sizeof(head) - 1, in.p, in.len);
+        struct sbuf a = SBUF_INIT, b = SBUF_INIT;
+        int ra = redact_message(&a, span_make(line, sizeof(head) - 1 + in.len));
+        int rb = sbuf_addstr(&b, head) < 0 ? -1 : redact_sql(&b, in);
+        require(ra == rb && a.len == b.len && (!a.len || !memcmp(a.buf, b.buf, a.len)),
+                "redact_message: a statement line is not redacted as redact_sql() does");
+        sbuf_release(&a);
+        sbuf_release(&b);
+        free(line);
+    }
     if ((mode & 3) == 0) {
         /* redact_message_same(): the same bytes, and "same" only when they are the input */
         struct sbuf o3;
