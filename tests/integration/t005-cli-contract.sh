@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Review of the command-line contract (INTERFACE.md): exit code 1 when stdout cannot be
+# written (also for --help), time arguments that would print a non-RFC 3339 time, and
+# error messages that name only options that exist.
+. "$(dirname "$0")/lib.sh"
+fixture_clock
+
+# --help / -h to a full disk or a closed stdout is an I/O failure (exit 1), as for every
+# command's own --help and for 'pgsift help'.
+if [[ -w /dev/full ]]; then
+  for a in --help -h; do
+    rc=0; err=$("$PGSIFT" "$a" 2>&1 >/dev/full) || rc=$?
+    expect_eq "exit code of 'pgsift $a' to /dev/full" 1 "$rc"
+    expect_contains "$err" "pgsift: cannot write to standard output"
+  done
+  rc=0; "$PGSIFT" top --help >/dev/full 2>/dev/null || rc=$?
+  expect_eq "exit code of 'pgsift top --help' to /dev/full" 1 "$rc"
+fi
+rc=0; "$PGSIFT" --help >&- 2>/dev/null || rc=$?
+expect_eq "exit code of 'pgsift --help' with stdout closed" 1 "$rc"
+
+# A store with the real fixture's statements.
+fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv"
+[[ -f $fx ]] || skip "pg15 fixtures absent"
+"$PGSIFT" --db s.db -q ingest --no-progress "$fx"
+
+# A span back from now that reaches before the year 1 cannot be written as RFC 3339
+# (JSON "since" would read "-712-12-29T..."): a usage error naming the option, for every
+# command that takes time arguments. Long spans within range still work.
+for cmd in "top" "events" "report --format json" "plans --format json"; do
+  # shellcheck disable=SC2086
+  rc=0; err=$("$PGSIFT" --db s.db $cmd --since 1000000d 2>&1 >/dev/null) || rc=$?
+  expect_eq "exit code of '$cmd --since 1000000d'" 2 "$rc"
+  expect_contains "$err" "pgsift: invalid time '1000000d' for option '--since'"
+done
+rc=0; err=$("$PGSIFT" --db s.db top --until 106751991d 2>&1) || rc=$?
+expect_eq "exit code of 'top --until 106751991d'" 2 "$rc"
+expect_contains "$err" "option '--until'"
+out=$("$PGSIFT" --db s.db top --since 700000d --format json)
+expect_contains "$out" '"since":"0110-'
+out=$("$PGSIFT" --db s.db events --since 3650d --limit 1 --format json)
+expect_contains "$out" '"since":"2016-11-28T00:00:00.000Z"'
+
+# 'silence add' without a matcher names the MATCHER operands, not an option that does
+# not exist.
+rc=0; err=$("$PGSIFT" --db s.db silence add --for 1h --comment test 2>&1) || rc=$?
+expect_eq "exit code of 'silence add' without a matcher" 2 "$rc"
+expect_not_contains "$err" "--match"
+expect_contains "$err" "MATCHER"
+
+# 'ingest' of an empty directory: nothing to read (exit 1), said without claiming that
+# "0 operands could not be read".
+mkdir empty
+rc=0; err=$("$PGSIFT" --db s.db ingest --no-progress empty 2>&1) || rc=$?
+expect_eq "exit code of 'ingest' of an empty directory" 1 "$rc"
+expect_contains "$err" "directory 'empty' holds no files"
+expect_not_contains "$err" "0 operands could not be read"
+expect_contains "$err" "pgsift: nothing to read: no file in the operand (above)"
+pass
