@@ -56,4 +56,13 @@ expect_eq "exit code of 'ingest' of an empty directory" 1 "$rc"
 expect_contains "$err" "directory 'empty' holds no files"
 expect_not_contains "$err" "0 operands could not be read"
 expect_contains "$err" "pgsift: nothing to read: no file in the operand (above)"
+# 'plans' with a filter that matches nothing does not claim the store has no plans
+# (the fixture has auto_explain plans: the unfiltered list is not empty).
+out=$("$PGSIFT" --db s.db plans)
+expect_not_contains "$out" "no plans in the store"
+out=$("$PGSIFT" --db s.db plans --database nosuchdb)
+expect_not_contains "$out" "no plans in the store"
+expect_contains "$out" "(no plans match --query, --database or --since)"
+out=$("$PGSIFT" --db s.db plans --query 0123)
+expect_contains "$out" "(no plans match --query, --database or --since)"
 pass
