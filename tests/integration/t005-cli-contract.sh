@@ -65,4 +65,14 @@ expect_not_contains "$out" "no plans in the store"
 expect_contains "$out" "(no plans match --query, --database or --since)"
 out=$("$PGSIFT" --db s.db plans --query 0123)
 expect_contains "$out" "(no plans match --query, --database or --since)"
+# 'status --format csv': unknown values (lag of a file never committed, size and lag of a
+# .gz) are empty fields, as JSON's null, not "'-" (the table's dash behind the formula
+# guard) or "never".
+printf '2026-11-25 17:44:49.791 UTC [1] LOG:  x\n' >new.log
+gzip -c new.log >new.log.gz
+csv=$("$PGSIFT" --db s.db status --format csv new.log new.log.gz | tr -d '\r')
+expect_not_contains "$csv" "'-"
+expect_not_contains "$csv" "never"
+expect_contains "$csv" "new.log,new.log,live,0,40,40,,"
+expect_contains "$csv" ",new.log.gz,live,0,,,,"
 pass
