@@ -75,4 +75,15 @@ expect_not_contains "$csv" "'-"
 expect_not_contains "$csv" "never"
 expect_contains "$csv" "new.log,new.log,live,0,40,40,,"
 expect_contains "$csv" ",new.log.gz,live,0,,,,"
+# 'events --format csv|md': a text fact is written whole. The fixture's autovacuum record,
+# its table renamed to a long (legal: 3 x <= 63 bytes) qualified name, lost everything
+# after 63 bytes of 'relation=' in CSV, Markdown and the table (JSON had it whole).
+long=tenant_database_number_0042.tenant_schema_for_customer_acme.av_demo_orders_archive_by_month
+sfx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.log"
+grep -A12 'automatic vacuum of table "app.public.av_demo"' "$sfx" | head -12 |
+  sed "s/app\.public\.av_demo/$long/" >av.log
+"$PGSIFT" --db av.db -q ingest --no-progress --format stderr --prefix '%m [%p] %q%u@%d/%a ' av.log
+expect_eq "relation in JSON" "$long" "$("$PGSIFT" --db av.db events --kind autovacuum --format json | jq -r '.events[0].relation')"
+expect_contains "$("$PGSIFT" --db av.db events --kind autovacuum --format csv)" "relation=$long tuples_removed=20000"
+expect_contains "$("$PGSIFT" --db av.db events --kind autovacuum --format md)" "relation=${long//_/\\_} tuples\\_removed=20000"
 pass
