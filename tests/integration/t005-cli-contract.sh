@@ -86,4 +86,23 @@ grep -A12 'automatic vacuum of table "app.public.av_demo"' "$sfx" | head -12 |
 expect_eq "relation in JSON" "$long" "$("$PGSIFT" --db av.db events --kind autovacuum --format json | jq -r '.events[0].relation')"
 expect_contains "$("$PGSIFT" --db av.db events --kind autovacuum --format csv)" "relation=$long tuples_removed=20000"
 expect_contains "$("$PGSIFT" --db av.db events --kind autovacuum --format md)" "relation=${long//_/\\_} tuples\\_removed=20000"
+# 'rules eval --config' and 'alerts deliver --config' use the configuration's store:
+# unless --db or $PGSIFT_DB is given (INTERFACE.md: pgsift.yaml's store, used by the
+# commands with --config; the precedence of docs/tail.md). They used ./pgsift.db.
+mkdir cfgrun
+printf 'store: %s/s.db\nrules: [%s/rules/events.yaml]\n' "$PWD" "$SIFT_SOURCE_DIR" >cfgrun/c.yaml
+rc=0; out=$(cd cfgrun && env -u PGSIFT_DB "$PGSIFT" rules eval --config c.yaml 2>&1) || rc=$?
+expect_eq "exit code of 'rules eval --config' with the config's store" 0 "$rc"
+expect_contains "$out" "evaluated "
+[[ ! -e cfgrun/pgsift.db ]] || fail "'rules eval --config' created ./pgsift.db"
+rc=0; out=$(cd cfgrun && env -u PGSIFT_DB "$PGSIFT" alerts deliver --config c.yaml --once 2>&1) || rc=$?
+expect_eq "exit code of 'alerts deliver --config' with the config's store" 0 "$rc"
+expect_contains "$out" "delivered 0"
+# --db still wins over the configuration.
+rc=0; err=$(cd cfgrun && "$PGSIFT" --db other.db rules eval --config c.yaml 2>&1) || rc=$?
+expect_eq "--db wins over the config's store" 1 "$rc"
+expect_contains "$err" "no store at 'other.db'"
+rc=0; err=$(cd cfgrun && PGSIFT_DB=env.db "$PGSIFT" alerts deliver --config c.yaml --once 2>&1) || rc=$?
+expect_eq "\$PGSIFT_DB wins over the config's store" 1 "$rc"
+expect_contains "$err" "no store at 'env.db'"
 pass
