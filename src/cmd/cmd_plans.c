@@ -367,7 +367,8 @@ static void print_suggestions_table(struct plan_advisor *adv, bool md)
     }
 }
 
-static void print_table(const struct store_plans *ps, bool only_changes, bool md, struct arena *ar)
+static void print_table(const struct store_plans *ps, bool only_changes, bool filtered, bool md,
+                        struct arena *ar)
 {
     size_t shown = 0;
     char buf[4][32], fp[17], from[17], to[17], when[CLOCK_RFC3339_MAX], r[48];
@@ -438,7 +439,9 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool md
         i = j;
     }
     if (!shown) {
+        /* With --query/--database/--since the store may hold plans, just none of these. */
         printf(only_changes ? "(no plan changes)\n"
+               : filtered   ? "(no plans match --query, --database or --since)\n"
                             : "(no plans in the store: log them with auto_explain, see "
                               "docs/plans.md)\n");
         return;
@@ -634,7 +637,7 @@ int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d)
     } else if (show) {
         show_table(&ps, all, md, &ar);
     } else {
-        print_table(&ps, changes, md, &ar);
+        print_table(&ps, changes, query || database || since, md, &ar);
     }
     if (fflush(stdout) != 0 && rc == 0)
         rc = diag_set(d, DIAG_IO, "cannot write to standard output");

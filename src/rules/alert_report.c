@@ -296,7 +296,9 @@ int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64
 
     if (!n) {
         json_decref(arr);
-        return diag_set(d, DIAG_USAGE, "a silence needs at least one --match");
+        return diag_set(d, DIAG_USAGE,
+                        "a silence needs at least one MATCHER (label=value, label!=value, "
+                        "label=~regex or label!~regex)");
     }
     for (size_t i = 0; i < n; i++) {
         struct matcher m;

@@ -689,6 +689,7 @@ static void load_config_doc(struct alert_config *c, struct ydoc *y)
     ydoc_map(y, root, config_fields, ARRAY_SIZE(config_fields), &r, &c->strings);
     c->rule_files = list_dup(c, &r.rules);
     c->nrule_files = r.rules.n;
+    c->store = r.store; /* in c->strings */
     load_sections(c, y, r.receivers, r.route, r.inhibit, r.alerting);
 out:
     c->nerrors += y->nerrors;
