@@ -105,4 +105,10 @@ expect_contains "$err" "no store at 'other.db'"
 rc=0; err=$(cd cfgrun && PGSIFT_DB=env.db "$PGSIFT" alerts deliver --config c.yaml --once 2>&1) || rc=$?
 expect_eq "\$PGSIFT_DB wins over the config's store" 1 "$rc"
 expect_contains "$err" "no store at 'env.db'"
+
+# report -o - is standard output, as without -o (it used to write a file named '-').
+mkdir dash && (cd dash && "$PGSIFT" --db ../s.db report --day 2026-11-25 --format md -o - > out.md)
+[[ ! -e dash/- ]] || fail "report -o - wrote a file named '-'"
+expect_eq "report -o - is stdout" "$("$PGSIFT" --db s.db report --day 2026-11-25 --format md)" \
+  "$(cat dash/out.md)"
 pass
