@@ -106,6 +106,14 @@ rc=0; err=$(cd cfgrun && PGSIFT_DB=env.db "$PGSIFT" alerts deliver --config c.ya
 expect_eq "\$PGSIFT_DB wins over the config's store" 1 "$rc"
 expect_contains "$err" "no store at 'env.db'"
 
+# Messages on stderr quote file names and log text: no control byte reaches the terminal
+# (ESC, BEL, CR, and C1's CSI U+009B become '?'). Hand-made file name, the edge case.
+bad=$'esc\033[2J\a\r\xc2\x9bname.log'
+printf 'not a log line\n' > "$bad"
+"$PGSIFT" --db s2.db ingest --no-progress "$bad" 2> msg.txt || true
+expect_eq "no control bytes in messages" 0 "$(LC_ALL=C grep -c $'[\001-\010\013-\037\177]\\|\xc2\x9b' msg.txt || true)"
+expect_contains "$(cat msg.txt)" "esc?[2J????name.log"
+
 # report -o - is standard output, as without -o (it used to write a file named '-').
 mkdir dash && (cd dash && "$PGSIFT" --db ../s.db report --day 2026-11-25 --format md -o - > out.md)
 [[ ! -e dash/- ]] || fail "report -o - wrote a file named '-'"
