@@ -17,6 +17,17 @@ static int usage_error(const char *what, const char *arg)
     return 2;
 }
 
+/* Machine output must have reached stdout: a full disk or a closed stdout is an I/O
+ * failure (exit 1), never a silent success. */
+static int flush_stdout(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        log_error("cannot write to standard output");
+        return 1;
+    }
+    return 0;
+}
+
 static void list_commands(FILE *out)
 {
     fputs("valid commands:", out);
@@ -45,7 +56,7 @@ int main(int argc, char **argv)
             cli.level = cli.level >= LOG_LEVEL_VERBOSE ? LOG_LEVEL_DEBUG : LOG_LEVEL_VERBOSE;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             command_usage(stdout);
-            return 0;
+            return flush_stdout();
         } else if (!strcmp(a, "--version")) {
             argv[i] = (char *)"version";
             break;
@@ -80,9 +91,5 @@ int main(int argc, char **argv)
         log_error("%s", d.msg);
         return diag_exit_code(&d);
     }
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        log_error("cannot write to standard output");
-        return 1;
-    }
-    return 0;
+    return flush_stdout();
 }

@@ -30,6 +30,7 @@ struct pipeline_opts {
     const char *tz;     /* --tz */
     bool normalize;     /* run stage 4 (fingerprints): the store and parse's NDJSON need
                            it; parse --stats shows none */
+    bool keep_literals; /* the nothing-parsed diagnosis quotes its lines unredacted */
     /* Called once per finished event, after classify and normalize. Returns 0, or -1
      * with @d filled to stop the run. */
     int (*sink)(void *ctx, struct event *ev, struct diag *d);

@@ -62,13 +62,16 @@ static void fp_hex(uint64_t fp, char buf[17])
     snprintf(buf, 17, "%016llx", (unsigned long long)fp);
 }
 
-static void fact_text(const struct store_fact *f, char *buf, size_t n)
+/* A fact's value as text: numbers formatted into @buf, a text fact itself (whole: a
+ * relation name "db.schema.table" or a lock holder list can be longer than @buf). */
+static const char *fact_text(const struct store_fact *f, char *buf, size_t n)
 {
     switch (f->type) {
     case STORE_FACT_INT: snprintf(buf, n, "%lld", (long long)f->i); break;
     case STORE_FACT_REAL: snprintf(buf, n, "%.6g", f->r); break;
-    case STORE_FACT_TEXT: snprintf(buf, n, "%s", f->s ? f->s : ""); break;
+    case STORE_FACT_TEXT: return f->s ? f->s : "";
     }
+    return buf;
 }
 
 struct printer {
@@ -130,8 +133,8 @@ static int print_row(void *ctx, const struct store_event_row *r)
         snprintf(pid, sizeof(pid), "%lld", (long long)r->pid);
     struct sbuf facts = SBUF_INIT;
     for (size_t i = 0; i < r->n_facts; i++) {
-        fact_text(&r->facts[i], v, sizeof(v));
-        if (sbuf_addf(&facts, "%s%s=%s", i ? " " : "", r->facts[i].name, v) < 0)
+        const char *val = fact_text(&r->facts[i], v, sizeof(v));
+        if (sbuf_addf(&facts, "%s%s=%s", i ? " " : "", r->facts[i].name, val) < 0)
             break;
     }
     p->shown++;

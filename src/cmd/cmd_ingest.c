@@ -494,8 +494,12 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             goto out_files;
     }
     if (!fs.n && !use_stdin) {
-        diag_set(d, DIAG_IO, "nothing to read: %zu operand%s could not be read (above)", errors,
-                 errors == 1 ? "" : "s");
+        if (errors)
+            diag_set(d, DIAG_IO, "nothing to read: %zu operand%s could not be read (above)", errors,
+                     errors == 1 ? "" : "s");
+        else /* only empty directories: "0 operands could not be read" would be wrong */
+            diag_set(d, DIAG_IO, "nothing to read: no file in the operand%s (above)",
+                     n == 1 ? "" : "s");
         goto out_files;
     }
 

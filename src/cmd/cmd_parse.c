@@ -32,6 +32,7 @@ struct code_count {
 
 struct parse_cmd {
     bool stats_only;
+    bool keep_literals;               /* --stats: reject samples unredacted */
     struct event_json_redact *redact; /* NULL with --keep-literals */
     struct sbuf out;
     bool write_failed;
@@ -130,8 +131,24 @@ static json_t *jstr(const char *p, size_t n)
     return j ? j : json_string("");
 }
 
-static json_t *reason_json(const struct parse_reason *r)
+/* A reject sample as shown: the line holds tenant data, redacted like the store's
+ * reject_samples unless --keep-literals. Borrowed from @s or @tmp. */
+static struct span sample_text(const struct parse_cmd *c, const struct parse_sample *s,
+                               struct sbuf *tmp)
 {
+    struct span in = span_make(s->text, s->text_len);
+    if (c->keep_literals || !s->text)
+        return in;
+    sbuf_reset(tmp);
+    if (redact_message(tmp, in) < 0) {
+        /* cut: what was appended is redacted */
+    }
+    return sbuf_span(tmp);
+}
+
+static json_t *reason_json(const struct parse_cmd *c, const struct parse_reason *r)
+{
+    struct sbuf tmp = SBUF_INIT;
     json_t *o = json_object();
     json_t *samples = json_array();
     json_object_set_new(o, "reason", json_string(r->reason));
@@ -150,9 +167,11 @@ static json_t *reason_json(const struct parse_reason *r)
         free(full);
         if (s->detail)
             json_object_set_new(js, "detail", jstr(s->detail, strlen(s->detail)));
-        json_object_set_new(js, "sample", jstr(s->text, s->text_len));
+        struct span text = sample_text(c, s, &tmp);
+        json_object_set_new(js, "sample", jstr(text.p, text.len));
         json_array_append_new(samples, js);
     }
+    sbuf_release(&tmp);
     json_object_set_new(o, "samples", samples);
     return o;
 }
@@ -212,10 +231,10 @@ static int print_stats_json(struct parse_cmd *c, struct pipeline_result *res, si
     json_object_set_new(root, "sqlstates", codes);
     json_t *rej = json_array();
     for (size_t i = 0; i < total->nreasons; i++)
-        json_array_append_new(rej, reason_json(&total->reasons[i]));
+        json_array_append_new(rej, reason_json(c, &total->reasons[i]));
     json_object_set_new(root, "rejects", rej);
-    json_object_set_new(root, "foreign", reason_json(&total->foreign));
-    json_object_set_new(root, "damage", reason_json(&total->damage));
+    json_object_set_new(root, "foreign", reason_json(c, &total->foreign));
+    json_object_set_new(root, "damage", reason_json(c, &total->damage));
     char *txt = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!txt)
@@ -225,23 +244,26 @@ static int print_stats_json(struct parse_cmd *c, struct pipeline_result *res, si
     return rc;
 }
 
-static void print_sample(const struct parse_reason *r)
+static void print_sample(const struct parse_cmd *c, const struct parse_reason *r)
 {
+    struct sbuf tmp = SBUF_INIT;
     for (size_t i = 0; i < r->nsamples; i++) {
         const struct parse_sample *s = &r->samples[i];
         printf("    %s:%" PRIu64 ":%s%s ", s->source, s->line, s->detail ? " " : "",
                s->detail ? s->detail : "");
-        size_t n = s->text_len > 160 ? 160 : s->text_len;
+        struct span text = sample_text(c, s, &tmp);
+        size_t n = text.len > 160 ? 160 : text.len;
         putchar('|');
         for (size_t k = 0; k < n; k++) {
-            unsigned char ch = (unsigned char)s->text[k];
+            unsigned char ch = (unsigned char)text.p[k];
             if (ch < 0x20 || ch == 0x7f)
                 printf("\\x%02x", ch);
             else
                 putchar(ch);
         }
-        printf("|%s\n", s->text_len > n ? "..." : "");
+        printf("|%s\n", text.len > n ? "..." : "");
     }
+    sbuf_release(&tmp);
 }
 
 static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, size_t n,
@@ -279,11 +301,11 @@ static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, s
             const struct parse_reason *r = &total->reasons[i];
             printf("  %s: %" PRIu64 " record%s, %" PRIu64 " line%s\n", r->reason, r->records,
                    r->records == 1 ? "" : "s", r->lines, r->lines == 1 ? "" : "s");
-            print_sample(r);
+            print_sample(c, r);
         }
         if (total->foreign_lines) {
             printf("  foreign lines: %" PRIu64 "\n", total->foreign_lines);
-            print_sample(&total->foreign);
+            print_sample(c, &total->foreign);
         }
     }
     for (size_t i = 0; i < total->damage.nsamples; i++)
@@ -330,7 +352,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         return diag_set(d, DIAG_USAGE, "parse: no input given (FILE... or - for stdin)");
     char **files = argv + 1;
 
-    struct parse_cmd c = { .stats_only = stats };
+    struct parse_cmd c = { .stats_only = stats, .keep_literals = keep_literals };
     struct event_json_redact redact = { .nz = NULL, .arena = ARENA_INIT };
     sbuf_init(&c.out, 0);
     sbuf_init(&redact.tmp, 0);
@@ -346,6 +368,7 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         .sink = sink,
         .sink_ctx = &c,
         .normalize = !stats, /* --stats shows no fingerprint */
+        .keep_literals = keep_literals,
     };
     if (pipeline_check(&po, d) < 0) {
         sbuf_release(&c.out);

@@ -334,6 +334,28 @@ static void print_indented(const char *indent, struct span text)
         fputc('\n', stdout);
 }
 
+/* Text from the logs (database names, queries, shapes, relation names in index DDL and
+ * insights) on one line or, with @keep_nl, several: control characters (C0, DEL, C1) are
+ * shown as '?' so that escape sequences never reach the terminal, as print_indented(). */
+static void put_text(struct span text, bool keep_nl)
+{
+    for (size_t i = 0; i < text.len; i++) {
+        unsigned char c = (unsigned char)text.p[i];
+        if (c == 0xc2 && i + 1 < text.len && (unsigned char)text.p[i + 1] >= 0x80 &&
+            (unsigned char)text.p[i + 1] <= 0x9f) {
+            fputc('?', stdout);
+            i++;
+            continue;
+        }
+        fputc((c == '\n' && keep_nl) || c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', stdout);
+    }
+}
+
+static void put_str(const char *s, bool keep_nl)
+{
+    put_text(span_cstr(s ? s : ""), keep_nl);
+}
+
 static void print_suggestions_table(struct plan_advisor *adv, bool md)
 {
     const struct plan_advice *v;
@@ -349,7 +371,7 @@ static void print_suggestions_table(struct plan_advisor *adv, bool md)
                "| index | calls | est. saving | queries |\n|---|---:|---:|---:|\n");
         for (size_t i = 0; i < n; i++) {
             printf("| `");
-            fputs(v[i].ddl, stdout);
+            put_str(v[i].ddl, false);
             printf("` | %.0f | %s | %zu |\n", v[i].calls,
                    v[i].saving_ms >= 0 ? outfmt_duration(v[i].saving_ms, ms, sizeof(ms)) : "?",
                    v[i].n_queries);
@@ -358,7 +380,9 @@ static void print_suggestions_table(struct plan_advisor *adv, bool md)
     }
     printf("\nINDEX SUGGESTIONS (heuristic: from the plans' own numbers; check before creating)\n");
     for (size_t i = 0; i < n; i++) {
-        printf("  %s\n", v[i].ddl);
+        fputs("  ", stdout);
+        put_str(v[i].ddl, false);
+        fputc('\n', stdout);
         printf("    saves ~%s over %.0f calls of %zu quer%s; reads %.0f rows to return %.0f\n",
                v[i].saving_ms >= 0 ? outfmt_duration(v[i].saving_ms, ms, sizeof(ms)) : "?",
                v[i].calls, v[i].n_queries, v[i].n_queries == 1 ? "y" : "ies", v[i].rows_read,
@@ -367,7 +391,8 @@ static void print_suggestions_table(struct plan_advisor *adv, bool md)
     }
 }
 
-static void print_table(const struct store_plans *ps, bool only_changes, bool md, struct arena *ar)
+static void print_table(const struct store_plans *ps, bool only_changes, bool filtered, bool md,
+                        struct arena *ar)
 {
     size_t shown = 0;
     char buf[4][32], fp[17], from[17], to[17], when[CLOCK_RFC3339_MAX], r[48];
@@ -384,13 +409,17 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool md
         shown++;
         fp_hex(first->fingerprint, fp);
         if (md) {
-            printf("%s### Query `%s`%s%s\n\n", shown > 1 ? "\n" : "", fp,
-                   *first->database ? " in " : "", first->database);
-            printf("```sql\n%s\n```\n\n", query_text(first));
+            printf("%s### Query `%s`%s", shown > 1 ? "\n" : "", fp, *first->database ? " in " : "");
+            put_str(first->database, false);
+            printf("\n\n```sql\n");
+            put_str(query_text(first), true);
+            printf("\n```\n\n");
             printf("| plan | calls | mean | p95 | max | insights | shape |\n"
                    "|---|---:|---:|---:|---:|---|---|\n");
         } else {
-            printf("%sQUERY %s %s  ", shown > 1 ? "\n" : "", fp, first->database);
+            printf("%sQUERY %s ", shown > 1 ? "\n" : "", fp);
+            put_str(first->database, false);
+            fputs("  ", stdout);
             outfmt_cell(stdout, query_text(first), TABLE_WIDTH - 24 - strlen(first->database),
                         false, false);
             printf("\n  %-16s %7s %8s %8s %8s  INSIGHTS / SHAPE\n", "PLAN", "CALLS", "MEAN", "P95",
@@ -438,7 +467,9 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool md
         i = j;
     }
     if (!shown) {
+        /* With --query/--database/--since the store may hold plans, just none of these. */
         printf(only_changes ? "(no plan changes)\n"
+               : filtered   ? "(no plans match --query, --database or --since)\n"
                             : "(no plans in the store: log them with auto_explain, see "
                               "docs/plans.md)\n");
         return;
@@ -473,10 +504,14 @@ static void show_table(const struct store_plans *ps, struct plan_advisor *all, b
         outfmt_duration(p->mean_ms < 0 ? 0 : p->mean_ms, buf[0], sizeof(buf[0]));
         outfmt_duration(p->p95_ms < 0 ? 0 : p->p95_ms, buf[1], sizeof(buf[1]));
         outfmt_duration(p->max_ms < 0 ? 0 : p->max_ms, buf[2], sizeof(buf[2]));
-        printf("%s%sPLAN %s of query %s%s%s\n", i ? "\n" : "", md ? "### " : "", pfp, fp,
-               *p->database ? " in " : "", p->database);
-        printf("%squery: %s\n", md ? "- " : "  ", query_text(p));
-        printf("%sshape: %s\n", md ? "- " : "  ", p->shape);
+        printf("%s%sPLAN %s of query %s%s", i ? "\n" : "", md ? "### " : "", pfp, fp,
+               *p->database ? " in " : "");
+        put_str(p->database, false);
+        printf("\n%squery: ", md ? "- " : "  ");
+        put_str(query_text(p), true);
+        printf("\n%sshape: ", md ? "- " : "  ");
+        put_str(p->shape, false);
+        fputc('\n', stdout);
         printf("%s%" PRIu64 " calls, mean %s, p95 %s, max %s; seen %s to %s\n", md ? "- " : "  ",
                p->calls, buf[0], buf[1], buf[2], timearg_format(p->first_seen_us, when[0]),
                timearg_format(p->last_seen_us, when[1]));
@@ -488,7 +523,9 @@ static void show_table(const struct store_plans *ps, struct plan_advisor *all, b
             const struct plan_insight *in = &pa.insights[k];
             printf("\n%s%s (%s)\n", md ? "#### " : "  INSIGHT ", plan_insight_title(in->kind),
                    plan_insight_name(in->kind));
-            printf("%s%.*s\n", md ? "" : "    ", (int)in->explanation.len, in->explanation.p);
+            fputs(md ? "" : "    ", stdout);
+            put_text(in->explanation, true);
+            fputc('\n', stdout);
             if (md)
                 printf("\n```\n");
             print_indented(md ? "" : "      | ", in->evidence);
@@ -500,8 +537,9 @@ static void show_table(const struct store_plans *ps, struct plan_advisor *all, b
             if (!still_suggested(all, s->ddl))
                 continue;
             outfmt_duration(s->saving_ms < 0 ? 0 : s->saving_ms, buf[3], sizeof(buf[3]));
-            printf("\n%sINDEX (heuristic): %.*s  saves ~%s per call\n", md ? "- " : "  ",
-                   (int)s->ddl.len, s->ddl.p, s->saving_ms < 0 ? "?" : buf[3]);
+            printf("\n%sINDEX (heuristic): ", md ? "- " : "  ");
+            put_text(s->ddl, false);
+            printf("  saves ~%s per call\n", s->saving_ms < 0 ? "?" : buf[3]);
         }
         printf("\n%sthe plan (%s, %s%s):\n", md ? "" : "  ", p->format,
                p->sample_ms >= 0 ? outfmt_duration(p->sample_ms, buf[3], sizeof(buf[3]))
@@ -634,7 +672,7 @@ int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d)
     } else if (show) {
         show_table(&ps, all, md, &ar);
     } else {
-        print_table(&ps, changes, md, &ar);
+        print_table(&ps, changes, query || database || since, md, &ar);
     }
     if (fflush(stdout) != 0 && rc == 0)
         rc = diag_set(d, DIAG_IO, "cannot write to standard output");

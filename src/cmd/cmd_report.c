@@ -117,6 +117,8 @@ int cmd_report(int argc, char **argv, const struct cli *cli, struct diag *d)
         return -1;
     if (n > 0)
         return diag_set(d, DIAG_USAGE, "'report' takes no operands (got '%s')", argv[1]);
+    if (out && !strcmp(out, "-"))
+        out = NULL; /* -o -: standard output, as without -o */
     if (day && (since || until))
         return diag_set(d, DIAG_USAGE, "--day and --since/--until cannot be combined");
     if (until && !since)

@@ -304,8 +304,11 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
             goto out;
         }
     }
-    ms = open_source(events, cli->db_path, d);
-    if (!ms || alertdb_open(&db, cli->db_path, true, d) < 0)
+    /* The store: --db, else $PGSIFT_DB, else the configuration's store:, else the default
+     * (as for tail, ingest and status). */
+    const char *db_path = cli->db_default && cfg.store ? cfg.store : cli->db_path;
+    ms = open_source(events, db_path, d);
+    if (!ms || alertdb_open(&db, db_path, true, d) < 0)
         goto out;
     struct engine_opts eo = {
         .rules = &rs,

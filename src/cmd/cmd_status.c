@@ -86,6 +86,11 @@ static void print_row(enum outfmt fmt, const struct row *r, json_t *arr)
         const char *cells[] = { r->source, r->file, r->state, num[0], num[1], num[2], num[3], ts };
         for (size_t i = 0; i < ARRAY_SIZE(cells); i++) {
             if (fmt == OUTFMT_CSV) {
+                /* An unknown value is an empty field (JSON's null), not the table's "-"
+                 * (which the formula guard writes as "'-") or "never". */
+                if ((i >= 4 && i <= 6 && !strcmp(cells[i], "-")) ||
+                    (i == 7 && r->last_commit_us == INT64_MIN))
+                    cells[i] = "";
                 if (i)
                     fputc(',', stdout);
                 outfmt_csv(stdout, cells[i]);

@@ -29,6 +29,14 @@ int timearg_parse(const char *opt, const char *arg, int64_t now_us, int64_t *out
     if (s.len >= 2 && (unit = unit_us(s.p[s.len - 1])) != 0 &&
         span_to_i64(span_make(s.p, s.len - 1), &n) && n >= 0 && s.p[0] >= '0' && s.p[0] <= '9' &&
         n <= INT64_MAX / unit) {
+        /* Output writes the bound as RFC 3339, whose years are 0001-9999: a span that
+         * reaches before the year 1 ("-712-12-29T...") is refused, not printed. */
+        int64_t year1 = clock_days_from_civil(1, 1, 1) * USEC_PER_DAY;
+        if (now_us - year1 < n * unit)
+            return diag_set(d, DIAG_USAGE,
+                            "invalid time '%s' for option '%s' (reaches back before the year "
+                            "1; leave the option out for an open window)",
+                            arg, opt);
         *out = now_us - n * unit;
         return 0;
     }

@@ -25,6 +25,15 @@ static void vlog(const char *tag, const char *fmt, va_list ap)
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     if (n < 0)
         return;
+    /* Messages quote log text, file names and inferred prefixes: no byte of them may
+     * control the terminal. C0 controls but newline and tab, DEL, and the C1 controls
+     * (U+0080-U+009F, UTF-8 C2 80-9F: U+009B is CSI to some terminals) become '?'. */
+    for (unsigned char *c = (unsigned char *)buf; *c; c++) {
+        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
+            *c = '?';
+        else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            c[0] = '?', c[1] = '?';
+    }
     fprintf(stderr, "pgsift: %s%s\n", tag, buf);
 }
 

@@ -1141,26 +1141,37 @@ bool parser_end_hold(struct parser *p)
 /* ------------------------------------------------------------------------------------ */
 /* diagnosis                                                                            */
 
-static void add_sample_line(struct sbuf *out, const struct parse_reason *r, size_t *left)
+static void add_sample_line(struct sbuf *out, const struct parse_reason *r, size_t *left,
+                            int (*redact)(struct sbuf *, struct span), struct sbuf *tmp)
 {
     for (size_t i = 0; i < r->nsamples && *left; i++, (*left)--) {
         const struct parse_sample *s = &r->samples[i];
-        size_t n = s->text_len > 120 ? 120 : s->text_len;
+        const char *text = s->text;
+        size_t len = s->text_len;
+        if (redact && text) {
+            sbuf_reset(tmp);
+            (void)redact(tmp, span_make(text, len)); /* cut: what was appended is redacted */
+            text = tmp->buf;
+            len = tmp->len;
+        }
+        size_t n = len > 120 ? 120 : len;
         int ok = sbuf_addf(out, "\n    %s:%llu: %s%s%s: ", s->source, (unsigned long long)s->line,
                            r->reason, s->detail ? ": " : "", s->detail ? s->detail : "");
         for (size_t k = 0; ok == 0 && k < n; k++) {
-            unsigned char c = (unsigned char)s->text[k];
+            unsigned char c = (unsigned char)text[k];
             ok = (c < 0x20 || c == 0x7f) ? sbuf_addf(out, "\\x%02x", c) : sbuf_addch(out, (char)c);
         }
-        if (ok == 0 && s->text_len > n)
+        if (ok == 0 && len > n)
             ok = sbuf_addstr(out, "...");
         if (ok < 0)
             return;
     }
 }
 
-void parser_diagnose(const struct parser *p, struct sbuf *out)
+void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct span),
+                     struct sbuf *out)
 {
+    struct sbuf tmp = SBUF_INIT;
     const struct parse_stats *st = &p->stats;
     int ok = sbuf_addf(out, "no log record could be parsed from '%s' (%llu lines read",
                        p->source ? p->source : "-", (unsigned long long)st->lines);
@@ -1187,11 +1198,12 @@ void parser_diagnose(const struct parser *p, struct sbuf *out)
     if (ok == 0 && (st->nreasons || st->foreign.nsamples))
         ok = sbuf_addstr(out, "\n  first failing lines:");
     for (size_t i = 0; ok == 0 && i < st->nreasons; i++)
-        add_sample_line(out, &st->reasons[i], &left);
+        add_sample_line(out, &st->reasons[i], &left, redact, &tmp);
     if (ok == 0)
-        add_sample_line(out, &st->foreign, &left);
+        add_sample_line(out, &st->foreign, &left, redact, &tmp);
     if (ok == 0)
-        add_sample_line(out, &st->damage, &left);
+        add_sample_line(out, &st->damage, &left, redact, &tmp);
+    sbuf_release(&tmp);
     if (p->fmt && p->fmt->hint) {
         ok = sbuf_addf(out, "\n  hint: %s", p->fmt->hint);
     } else if (!p->fmt) {

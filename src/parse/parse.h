@@ -193,8 +193,11 @@ const struct parse_stats *parser_stats(const struct parser *p);
 const char *parser_format(const struct parser *p);
 
 /* Why nothing parsed, for exit 3 (DIAG_NOINPUT): the formats tried with their scores,
- * the first failing lines with their reasons, and a hint (e.g. the --prefix to pass). */
-void parser_diagnose(const struct parser *p, struct sbuf *out);
+ * the first failing lines with their reasons, and a hint (e.g. the --prefix to pass).
+ * The lines quoted hold tenant data: when @redact is not NULL each goes through it first
+ * (the caller's redactor, e.g. redact_message(); NULL: --keep-literals). */
+void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct span),
+                     struct sbuf *out);
 
 /* Free; accepts NULL. */
 void parser_free(struct parser *p);

@@ -43,7 +43,33 @@ static json_t *ts_json(int64_t us)
     return us ? json_string(clock_format_rfc3339(us, 0, b)) : json_null();
 }
 
-/* "database=app fingerprint=..." from a labels JSON text. */
+/* Make @s (NUL-terminated) safe for a terminal, in place: label values and errors come
+ * from logs and receivers. C0 controls and DEL become spaces, and so do the UTF-8
+ * sequences a terminal would act on (C1 controls: U+009B is CSI to some; bidirectional
+ * formatting characters), byte for byte, as cmd/outfmt.c does for the query tables. */
+static void term_safe(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    for (size_t i = 0; p[i]; i++) {
+        size_t n = 0;
+        if (p[i] < 0x20 || p[i] == 0x7f)
+            n = 1;
+        else if ((p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) ||
+                 (p[i] == 0xd8 && p[i + 1] == 0x9c))
+            n = 2;
+        else if (p[i] == 0xe2 && p[i + 1] == 0x80 && p[i + 2] &&
+                 (p[i + 2] == 0x8e || p[i + 2] == 0x8f || (p[i + 2] >= 0xaa && p[i + 2] <= 0xae)))
+            n = 3;
+        else if (p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)
+            n = 3;
+        for (size_t k = 0; k < n; k++)
+            p[i + k] = ' ';
+        if (n)
+            i += n - 1;
+    }
+}
+
+/* "database=app fingerprint=..." from a labels JSON text, safe for a terminal. */
 static void labels_line(const char *labels_json, char *out, size_t len)
 {
     json_t *l = json_loads(labels_json, 0, NULL);
@@ -60,6 +86,7 @@ static void labels_line(const char *labels_json, char *out, size_t len)
         o += (size_t)n;
     }
     json_decref(l);
+    term_safe(out);
 }
 
 static int emit_json(json_t *doc, FILE *out)
@@ -164,10 +191,11 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
     size_t nids = 0;
     while ((rc = adb_row(db, st, d)) > 0) {
         if (f == APRINT_TABLE) {
+            snprintf(lbl, sizeof(lbl), "%s", adb_col_text(st, 7));
+            term_safe(lbl);
             fprintf(out, "%-36s %-16s %-9s %-8d %-6d %-20s %s\n", adb_col_text(st, 0),
                     adb_col_text(st, 1), adb_col_text(st, 2), sqlite3_column_int(st, 3),
-                    sqlite3_column_int(st, 8), ts(sqlite3_column_int64(st, 4), b1),
-                    adb_col_text(st, 7));
+                    sqlite3_column_int(st, 8), ts(sqlite3_column_int64(st, 4), b1), lbl);
             continue;
         }
         json_t *x = json_object();
@@ -296,7 +324,9 @@ int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64
 
     if (!n) {
         json_decref(arr);
-        return diag_set(d, DIAG_USAGE, "a silence needs at least one --match");
+        return diag_set(d, DIAG_USAGE,
+                        "a silence needs at least one MATCHER (label=value, label!=value, "
+                        "label=~regex or label!~regex)");
     }
     for (size_t i = 0; i < n; i++) {
         struct matcher m;

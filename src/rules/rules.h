@@ -354,6 +354,7 @@ struct alert_config {
     const char *external_url;
     const char **rule_files; /* `rules:` globs */
     size_t nrule_files;
+    const char *store; /* `store:` of a loaded file (NULL: none); --db/$PGSIFT_DB win */
     unsigned nerrors;
     struct sbuf errors;
 };

@@ -514,6 +514,18 @@ static void load_receiver(struct alert_config *c, struct ydoc *y, yaml_node_t *n
             ydoc_error(y, value_of(y, n, "url"),
                        "receiver '%s': URL must be %s (plain text only with 'allow_http: true')",
                        r.name, t == RECV_EMAIL ? "smtps:// or smtp:// with starttls" : "https://");
+        /* A literal URL is accepted because it is not a secret: credentials in it
+         * (scheme://user:password@host) would be one, written in the file. */
+        const char *auth = strstr(r.url, "://");
+        if (auth) {
+            auth += 3;
+            size_t alen = strcspn(auth, "/?#");
+            if (memchr(auth, '@', alen))
+                ydoc_error(y, value_of(y, n, "url"),
+                           "receiver '%s': 'url' must not hold credentials (user:password@): "
+                           "give 'username' and 'password_env' or 'password_file'",
+                           r.name);
+        }
     }
     if (r.timeout <= 0 || r.connect_timeout <= 0)
         ydoc_error(y, n, "receiver '%s': timeouts must be positive", r.name);
@@ -689,6 +701,7 @@ static void load_config_doc(struct alert_config *c, struct ydoc *y)
     ydoc_map(y, root, config_fields, ARRAY_SIZE(config_fields), &r, &c->strings);
     c->rule_files = list_dup(c, &r.rules);
     c->nrule_files = r.rules.n;
+    c->store = r.store; /* in c->strings */
     load_sections(c, y, r.receivers, r.route, r.inhibit, r.alerting);
 out:
     c->nerrors += y->nerrors;

@@ -599,7 +599,7 @@ static void test_detection(void)
     CHECK_EQ_U64(parser_stats(p)->blank_lines, 1);
     CHECK(pt_balanced(parser_stats(p)));
     struct sbuf diag = SBUF_INIT;
-    parser_diagnose(p, &diag);
+    parser_diagnose(p, NULL, &diag);
     CHECK_MSG(strstr(diag.buf, "formats tried") && strstr(diag.buf, "csvlog 0") &&
                   strstr(diag.buf, "test:1: unrecognised log format: hello") &&
                   strstr(diag.buf, "hint: pass --format"),

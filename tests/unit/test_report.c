@@ -396,12 +396,14 @@ static void test_redaction_in_output(void)
     CHECK(report_synth(&r, &(struct report_synth_opts){ .fingerprints = 30 }, &d) == 0);
     report_analyze(&r, NULL);
     for (int fmt = REPORT_HTML; fmt <= REPORT_JSON; fmt++) {
+        /* Markdown escapes '@' (no mentions or mail links from log text). */
+        const char *mail = fmt == REPORT_MD ? "user1\\@example.com" : "user1@example.com";
         render(&r, 0, (enum report_format)fmt, &out);
-        CHECK(strstr(out.buf, "user1@example.com") == NULL);
+        CHECK(strstr(out.buf, "user1") == NULL);
         CHECK(strstr(out.buf, "secret-0") == NULL);
         CHECK(strstr(out.buf, "Key (id)=(?)") != NULL);
         render(&r, REPORT_KEEP_LITERALS, (enum report_format)fmt, &out);
-        CHECK(strstr(out.buf, "user1@example.com") != NULL);
+        CHECK(strstr(out.buf, mail) != NULL);
         CHECK(strstr(out.buf, "secret-0") != NULL);
     }
     report_release(&r);

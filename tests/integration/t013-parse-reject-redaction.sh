@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Lines no parser reads (a wrong --prefix, foreign lines between records) still hold
+# tenant data: bind parameters and quoted values. Their samples in `pgsift parse --stats`
+# (table and JSON) and in the "no record could be parsed" diagnosis (parse, ingest) are
+# redacted like the store's reject_samples unless --keep-literals is given.
+. "$(dirname "$0")/lib.sh"
+
+card=4111111111111111
+cat > "$T/two.log" <<EOF2
+2026-11-25 10:00:00.001 UTC [101] LOG:  duration: 12.345 ms  execute S_1: SELECT * FROM cards WHERE num = \$1 AND name = \$2
+2026-11-25 10:00:00.001 UTC [101] DETAIL:  parameters: \$1 = '$card', \$2 = 'Alice Marker'
+EOF2
+{ printf '2026-11-25 10:00:01.001 UTC [102] ERROR:  boom\n'
+  printf "xx DETAIL:  parameters: \$1 = '%s', \$2 = 'Alice Marker'\n" "$card"; } > "$T/mix.log"
+
+# 1. The wrong prefix: nothing parses, the diagnosis quotes the first lines.
+rc=0; err=$("$PGSIFT" parse --format stderr --prefix '%m [%p] %u@%d ' "$T/two.log" 2>&1) || rc=$?
+expect_eq "parse: nothing parsed" 3 "$rc"
+expect_contains "$err" "first failing lines"
+expect_contains "$err" "parameters: …"
+expect_not_contains "$err" "$card"
+expect_not_contains "$err" "Alice Marker"
+rc=0; err=$("$PGSIFT" --db "$T/s.db" ingest --no-progress --format stderr \
+  --prefix '%m [%p] %u@%d ' "$T/two.log" 2>&1) || rc=$?
+expect_eq "ingest: nothing parsed" 3 "$rc"
+expect_contains "$err" "parameters: …"
+expect_not_contains "$err" "$card"
+expect_not_contains "$err" "Alice Marker"
+# Opted in: the line as it is.
+err=$("$PGSIFT" parse --keep-literals --format stderr --prefix '%m [%p] %u@%d ' "$T/two.log" 2>&1) || true
+expect_contains "$err" "$card"
+
+# 2. parse --stats: the samples of foreign lines, table and JSON.
+for f in table json; do
+  out=$("$PGSIFT" parse --stats --stats-format $f --format stderr --prefix '%m [%p] ' "$T/mix.log" 2>&1)
+  expect_contains "$out" "parameters: …"
+  expect_not_contains "$out" "$card"
+  expect_not_contains "$out" "Alice Marker"
+  out=$("$PGSIFT" parse --stats --stats-format $f --keep-literals --format stderr \
+    --prefix '%m [%p] ' "$T/mix.log" 2>&1)
+  expect_contains "$out" "$card"
+done
+pass
