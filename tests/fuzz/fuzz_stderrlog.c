@@ -58,27 +58,6 @@ static void check_infer(struct span line, struct sbuf *tmp)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The same bytes through two fresh parsers give the same events and counts (no state
- * leaks from one parser or file into the next: caches, static buffers). */
-static void check_twice(const char *text, size_t len, const struct parser_opts *o)
-{
-    struct sbuf e[2] = { SBUF_INIT, SBUF_INIT }, s[2] = { SBUF_INIT, SBUF_INIT };
-    for (int k = 0; k < 2; k++) {
-        struct parser *q = pt_run(text, len, o, &e[k]);
-        if (!q)
-            return;
-        pt_stats_text(parser_stats(q), &s[k]);
-        parser_free(q);
-    }
-    if (e[0].len != e[1].len || (e[0].len && memcmp(e[0].buf, e[1].buf, e[0].len)) ||
-        s[0].len != s[1].len || (s[0].len && memcmp(s[0].buf, s[1].buf, s[0].len)))
-        abort();
-    for (int k = 0; k < 2; k++) {
-        sbuf_release(&e[k]);
-        sbuf_release(&s[k]);
-    }
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const char *const formats[] = { "stderr", "cloudsql", "cnpg", "auto", "stderr" };
@@ -134,7 +113,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             st->records != st->events + st->rejects)
             abort();
         parser_free(p);
-        check_twice(text + at, len - at, &o);
+        if (!pt_same_twice(text + at, len - at, &o))
+            abort();
     }
     line_prefix_free(lp);
     sbuf_release(&tmp);
