@@ -646,7 +646,9 @@ int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d)
         return -1;
     if (show && ps.n == 0) {
         store_plans_release(&ps);
-        return diag_set(d, DIAG_NOINPUT, "no plan %s in the store%s", show,
+        /* A plan that is not there is a bad value of --show (2): INTERFACE.md keeps 3 for
+         * input that was read and could not be parsed. */
+        return diag_set(d, DIAG_USAGE, "no plan %s in the store%s", show,
                         query ? " for that query" : "");
     }
     order_queries(&ps);

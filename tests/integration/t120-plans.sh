@@ -102,7 +102,7 @@ err=$("$PGSIFT" plans --query xyz 2>&1 || true)
 expect_contains "$err" "--query: expected a fingerprint of 1 to 16 hex digits, got 'xyz'"
 expect_exit 2 "$PGSIFT" plans --format yaml
 expect_exit 2 "$PGSIFT" plans extra
-expect_exit 3 "$PGSIFT" plans --show 0000000000000001
+expect_exit 2 "$PGSIFT" plans --show 0000000000000001  # not 3: no parse failure
 expect_exit 1 "$PGSIFT" --db "$T/none.db" plans
 "$PGSIFT" -q --db "$T/empty.db" ingest "$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv"
 empty=$("$PGSIFT" --db "$T/empty.db" plans --changes)
