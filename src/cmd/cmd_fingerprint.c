@@ -97,6 +97,8 @@ static int table_str(struct sbuf *o, const char *p, size_t len)
             r = sbuf_add(o, "\\t", 2);
         else if (p[i] == '\\')
             r = sbuf_add(o, "\\\\", 2);
+        else if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
+            r = sbuf_addf(o, "\\x%02x", (unsigned char)p[i]); /* NUL, ESC: not raw */
         else
             r = sbuf_addch(o, p[i]);
         if (r < 0)
@@ -181,7 +183,7 @@ static int one(struct fp_run *run, struct span sql, struct diag *d)
         rc = json_line(run, sql, &r, fp);
     } else {
         rc = sbuf_addf(&run->out, "%s\t", fp) < 0 ||
-                     sbuf_add(&run->out, r.canonical.p, r.canonical.len) < 0 ||
+                     table_str(&run->out, r.canonical.p, r.canonical.len) < 0 ||
                      (run->sample && (sbuf_addch(&run->out, '\t') < 0 ||
                                       table_str(&run->out, run->red.buf, run->red.len) < 0)) ||
                      sbuf_addch(&run->out, '\n') < 0
