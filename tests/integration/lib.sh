@@ -14,6 +14,7 @@
 #   shared_dir                         print ../shared of the project, or skip
 #   pg15_csvlog                        copy the real PostgreSQL 15 csvlog fixture to
 #                                      logs/postgresql.csv, or skip when it is absent
+#   read_then_copy gz|copy DB          pg.log read up to line 300, grown to 400, copied
 #   deadlock_rules RESOLVE [SUMMARY]   print a rules file with the one `deadlock` rule the
 #                                      alert tests share (critical, one alert per database)
 #   pass                               print "N passed, 0 failed" and exit 0
@@ -126,6 +127,22 @@ pg15_csvlog() {
   [[ -f $fx ]] || skip "pg15 fixtures absent"
   mkdir -p logs
   cp "$fx" logs/postgresql.csv
+}
+
+# In the current directory: pg.log with lines 1..300 ingested into store $2, then grown to
+# 400 lines and copied whole ($1 gz: `gzip -k` to pg.log.gz; copy: `cp` to snap.log).
+# Prints the copy's name. (t109: copies of a stream; t111: copies shorter than it.)
+read_then_copy() {
+  stderr_lines 1 300 >pg.log
+  "$PGSIFT" -q --db "$2" ingest pg.log
+  stderr_lines 301 400 >>pg.log
+  if [[ $1 == gz ]]; then
+    gzip -k pg.log
+    echo pg.log.gz
+  else
+    cp pg.log snap.log
+    echo snap.log
+  fi
 }
 
 deadlock_rules() {

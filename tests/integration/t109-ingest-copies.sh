@@ -15,16 +15,7 @@ for kind in gz copy; do
   for order in copy-first plain-first; do
     db=$kind-$order.db
     rm -rf "$kind-$order" && mkdir "$kind-$order" && cd "$kind-$order"
-    stderr_lines 1 300 >pg.log
-    "$PGSIFT" -q --db "../$db" ingest pg.log
-    stderr_lines 301 400 >>pg.log
-    if [[ $kind == gz ]]; then
-      gzip -k pg.log
-      snap=pg.log.gz
-    else
-      cp pg.log snap.log
-      snap=snap.log
-    fi
+    snap=$(read_then_copy "$kind" "../$db")
     for run in 1 2; do
       if [[ $order == copy-first ]]; then
         "$PGSIFT" -q --db "../$db" ingest "$snap" pg.log

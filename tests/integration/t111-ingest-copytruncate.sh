@@ -15,16 +15,7 @@ for kind in gz copy; do
   for order in copy-first plain-first; do
     db=$PWD/a-$kind-$order.db
     rm -rf "a-$kind-$order" && mkdir "a-$kind-$order" && cd "a-$kind-$order"
-    stderr_lines 1 300 >pg.log
-    "$PGSIFT" -q --db "$db" ingest pg.log
-    stderr_lines 301 400 >>pg.log
-    if [[ $kind == gz ]]; then
-      gzip -k pg.log
-      snap=pg.log.gz
-    else
-      cp pg.log snap.log
-      snap=snap.log
-    fi
+    snap=$(read_then_copy "$kind" "$db")
     stderr_lines 401 500 >>pg.log
     if [[ $order == plain-first ]]; then
       "$PGSIFT" -q --db "$db" ingest pg.log
