@@ -23,6 +23,7 @@
 #include "core/clock.h"
 #include "core/opts.h"
 #include "core/sbuf.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "store/store.h"
 
@@ -339,15 +340,15 @@ static void print_indented(const char *indent, struct span text)
  * shown as '?' so that escape sequences never reach the terminal, as print_indented(). */
 static void put_text(struct span text, bool keep_nl)
 {
+    const unsigned char *p = (const unsigned char *)text.p;
     for (size_t i = 0; i < text.len; i++) {
-        unsigned char c = (unsigned char)text.p[i];
-        if (c == 0xc2 && i + 1 < text.len && (unsigned char)text.p[i + 1] >= 0x80 &&
-            (unsigned char)text.p[i + 1] <= 0x9f) {
+        size_t n = utf8_control_len(p + i, text.len - i);
+        if (n && !(p[i] == '\t' || (p[i] == '\n' && keep_nl))) {
             fputc('?', stdout);
-            i++;
+            i += n - 1;
             continue;
         }
-        fputc((c == '\n' && keep_nl) || c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', stdout);
+        fputc(p[i], stdout);
     }
 }
 

@@ -41,20 +41,6 @@ size_t outfmt_width(const char *s)
     return w;
 }
 
-/* A UTF-8 sequence a terminal would act on rather than show: C1 controls (U+0080-U+009F;
- * U+009B is CSI to some terminals) and the bidirectional formatting characters (U+061C,
- * U+200E-U+200F, U+202A-U+202E, U+2066-U+2069: text from a log could reorder the table). */
-static bool control_seq(const unsigned char *p, size_t len)
-{
-    if (len == 2)
-        return (p[0] == 0xc2 && p[1] <= 0x9f) || (p[0] == 0xd8 && p[1] == 0x9c);
-    if (len == 3 && p[0] == 0xe2 && p[1] == 0x80)
-        return p[2] == 0x8e || p[2] == 0x8f || (p[2] >= 0xaa && p[2] <= 0xae);
-    if (len == 3 && p[0] == 0xe2 && p[1] == 0x81)
-        return p[2] >= 0xa6 && p[2] <= 0xa9;
-    return false;
-}
-
 size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
 {
     struct sbuf out = SBUF_INIT;
@@ -70,7 +56,7 @@ size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
             i++;
             continue;
         }
-        if (len > 1 && control_seq(p + i, len)) { /* shown as a space, as C0 controls are */
+        if (len > 1 && utf8_control_len(p + i, len)) { /* C1, bidi: a space, as C0 are */
             space = true;
             i += len;
             continue;

@@ -120,14 +120,6 @@ int escape_html(struct sbuf *sb, struct span s)
     return sbuf_add(sb, s.p + run, s.len - run);
 }
 
-/* Line and paragraph separators, and the bidirectional marks, embeddings, overrides and
- * isolates (Unicode's "Trojan Source" set). */
-static int is_layout_control(uint32_t cp)
-{
-    return cp == 0x2028 || cp == 0x2029 || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-           (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 static int is_word_byte(unsigned char c)
 {
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
@@ -170,13 +162,15 @@ int escape_md(struct sbuf *sb, struct span s)
                 continue;
             rep = "\\.";
             break;
-        default:
+        default: {
             /* C0 and C1 controls, DEL and undecodable bytes become U+FFFD; line
              * separators and the bidirectional controls (which reorder what a reader
              * sees of the rest of the line) a space. */
-            if (!bad && ((cp >= 0x20 && cp < 0x7f) || (cp > 0x9f && !is_layout_control(cp))))
+            bool sep = cp == 0x2028 || cp == 0x2029 || (cp > 0x9f && utf8_is_control(cp));
+            if (!bad && !sep && !utf8_is_control(cp))
                 continue;
-            rep = !bad && is_layout_control(cp) ? " " : NULL;
+            rep = !bad && sep ? " " : NULL;
+        }
         }
         if (sbuf_add(sb, s.p + run, i - run) < 0)
             return -1;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "core/log.h"
+#include "core/utf8.h"
 
 static enum log_level level = LOG_LEVEL_NORMAL;
 
@@ -25,14 +27,16 @@ static void vlog(const char *tag, const char *fmt, va_list ap)
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     if (n < 0)
         return;
-    /* Messages quote log text, file names and inferred prefixes: no byte of them may
-     * control the terminal. C0 controls but newline and tab, DEL, and the C1 controls
-     * (U+0080-U+009F, UTF-8 C2 80-9F: U+009B is CSI to some terminals) become '?'. */
-    for (unsigned char *c = (unsigned char *)buf; *c; c++) {
-        if ((*c < 0x20 && *c != '\n' && *c != '\t') || *c == 0x7f)
-            *c = '?';
-        else if (*c == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
-            c[0] = '?', c[1] = '?';
+    /* Messages quote log text, file names and inferred prefixes: no character of them may
+     * control the terminal (core/utf8.h): each such byte is written '?' (newline and tab
+     * stay). */
+    size_t len = strlen(buf);
+    for (size_t i = 0; i < len; i++) {
+        size_t c = utf8_control_len((unsigned char *)buf + i, len - i);
+        if (c && buf[i] != '\n' && buf[i] != '\t')
+            memset(buf + i, '?', c);
+        if (c)
+            i += c - 1;
     }
     fprintf(stderr, "pgsift: %s%s\n", tag, buf);
 }

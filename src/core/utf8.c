@@ -92,3 +92,16 @@ size_t utf8_encode(uint32_t cp, char out[4])
     out[3] = (char)(0x80 | (cp & 0x3F));
     return 4;
 }
+
+bool utf8_is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) || cp == 0x061c || cp == 0x200e ||
+           cp == 0x200f || (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+size_t utf8_control_len(const unsigned char *p, size_t n)
+{
+    uint32_t cp;
+    size_t len = utf8_decode(p, n, &cp);
+    return len && utf8_is_control(cp) ? len : 0;
+}

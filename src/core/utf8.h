@@ -26,6 +26,16 @@ size_t utf8_decode(const unsigned char *p, size_t len, uint32_t *cp);
  * within n bytes (the caller replaces that one byte): utf8_decode() without the value. */
 size_t utf8_seq_len(const unsigned char *p, size_t n);
 
+/* Characters a terminal or a text renderer acts on rather than shows: C0 controls, DEL,
+ * C1 controls (U+0080-U+009F; U+009B is CSI to some terminals) and the bidirectional
+ * formatting characters (U+061C, U+200E-U+200F, U+202A-U+202E, U+2066-U+2069: text from
+ * a log could reorder what a reader sees of the rest of the line). Every writer of log
+ * text to a terminal or a table uses these. */
+bool utf8_is_control(uint32_t cp);
+/* The length of such a character at p[0..n) (n > 0), else 0 (also where the bytes do not
+ * decode: the caller's replacement covers them). */
+size_t utf8_control_len(const unsigned char *p, size_t n);
+
 /* True when the whole span is valid UTF-8. ASCII runs are skipped 16 bytes at a time
  * (core/bytescan.h). */
 bool utf8_valid(struct span s);

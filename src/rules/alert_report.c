@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/utf8.h"
 #include "core/ydoc.h"
 #include "rules/alertdb_int.h"
 #include "rules/deliver_int.h"
@@ -50,18 +51,9 @@ static json_t *ts_json(int64_t us)
 static void term_safe(char *s)
 {
     unsigned char *p = (unsigned char *)s;
-    for (size_t i = 0; p[i]; i++) {
-        size_t n = 0;
-        if (p[i] < 0x20 || p[i] == 0x7f)
-            n = 1;
-        else if ((p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) ||
-                 (p[i] == 0xd8 && p[i + 1] == 0x9c))
-            n = 2;
-        else if (p[i] == 0xe2 && p[i + 1] == 0x80 && p[i + 2] &&
-                 (p[i + 2] == 0x8e || p[i + 2] == 0x8f || (p[i + 2] >= 0xaa && p[i + 2] <= 0xae)))
-            n = 3;
-        else if (p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)
-            n = 3;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++) {
+        size_t n = utf8_control_len(p + i, len - i);
         for (size_t k = 0; k < n; k++)
             p[i + k] = ' ';
         if (n)

@@ -52,8 +52,27 @@ static void test_valid_and_encode(void)
     }
 }
 
+/* What a terminal acts on: C0, DEL, C1, the bidirectional controls; not text. */
+static void test_control(void)
+{
+    static const uint32_t yes[] = { 0x00,   0x1b,   0x0a,   0x7f,   0x80,   0x9b,   0x9f,
+                                    0x061c, 0x200e, 0x200f, 0x202a, 0x202e, 0x2066, 0x2069 };
+    static const uint32_t no[] = { 0x20,   'a',    0x7e,   0xa0,   0xe9,   0x200b,
+                                   0x2028, 0x202f, 0x2065, 0x206a, 0x20ac, 0x1f600 };
+    for (size_t i = 0; i < ARRAY_SIZE(yes); i++)
+        CHECK_MSG(utf8_is_control(yes[i]), "U+%04X is a control", (unsigned)yes[i]);
+    for (size_t i = 0; i < ARRAY_SIZE(no); i++)
+        CHECK_MSG(!utf8_is_control(no[i]), "U+%04X is text", (unsigned)no[i]);
+    CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\xc2\x9b[2J", 5), 2);
+    CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\xe2\x80\xae", 3), 3);
+    CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\x1b", 1), 1);
+    CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\xc3\xa9", 2), 0);
+    CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\xc2", 1), 0); /* cut: not decoded */
+}
+
 TEST_LIST = {
     { "decode_valid", test_decode_valid },
+    { "control", test_control },
     { "decode_invalid", test_decode_invalid },
     { "valid_and_encode", test_valid_and_encode },
     { NULL, NULL },
