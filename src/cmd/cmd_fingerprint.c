@@ -14,6 +14,7 @@
 #include "core/limits.h"
 #include "core/opts.h"
 #include "core/sbuf.h"
+#include "core/utf8.h"
 #include "normalize/normalize.h"
 
 /* Sample length kept by the command (the store will cap its own copy). */
@@ -84,11 +85,17 @@ static int json_str(struct sbuf *o, const char *p, size_t len)
 }
 
 /* Table output: the sample keeps the statement's layout; tabs and newlines would break
- * the one-line, tab-separated format, so they are written as \t and \n. */
+ * the one-line, tab-separated format, so they are written as \t and \n, and the other
+ * characters a terminal acts on (core/utf8.h) byte by byte as \xHH. */
 static int table_str(struct sbuf *o, const char *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0, rest = 0; i < len; i++) {
         int r;
+        if (!rest) /* bytes left of a control character */
+            rest = utf8_control_len((const unsigned char *)p + i, len - i);
+        bool ctl = rest > 0;
+        if (rest)
+            rest--;
         if (p[i] == '\n')
             r = sbuf_add(o, "\\n", 2);
         else if (p[i] == '\r')
@@ -97,8 +104,8 @@ static int table_str(struct sbuf *o, const char *p, size_t len)
             r = sbuf_add(o, "\\t", 2);
         else if (p[i] == '\\')
             r = sbuf_add(o, "\\\\", 2);
-        else if ((unsigned char)p[i] < 0x20 || p[i] == 0x7f)
-            r = sbuf_addf(o, "\\x%02x", (unsigned char)p[i]); /* NUL, ESC: not raw */
+        else if (ctl)
+            r = sbuf_addf(o, "\\x%02x", (unsigned char)p[i]); /* NUL, ESC, CSI: not raw */
         else
             r = sbuf_addch(o, p[i]);
         if (r < 0)

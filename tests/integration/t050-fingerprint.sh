@@ -76,6 +76,6 @@ fi
 
 # Table output is one line per statement, with no raw control byte: a quoted name holding
 # a newline, ESC and NUL (hand-made, the edge case) is written with escapes, as documented.
-out=$(printf 'select "a\nb\033[2J\000c" from t' | "$PGSIFT" fingerprint)
-expect_eq "canonical text escaped in table output" 'select "a\nb\x1b[2J\x00c" from t' "${out#*$'\t'}"
+out=$(printf 'select "a\nb\033[2J\000c\302\233d" from t' | "$PGSIFT" fingerprint)
+expect_eq "canonical text escaped in table output" 'select "a\nb\x1b[2J\x00c\xc2\x9bd" from t' "${out#*$'\t'}"
 pass
