@@ -254,12 +254,16 @@ static void print_sample(const struct parse_cmd *c, const struct parse_reason *r
         struct span text = sample_text(c, s, &tmp);
         size_t n = text.len > 160 ? 160 : text.len;
         putchar('|');
-        for (size_t k = 0; k < n; k++) {
+        for (size_t k = 0, rest = 0; k < n; k++) {
             unsigned char ch = (unsigned char)text.p[k];
-            if (ch < 0x20 || ch == 0x7f)
+            if (!rest) /* bytes left of a character a terminal acts on (C0, C1, bidi) */
+                rest = utf8_control_len((const unsigned char *)text.p + k, text.len - k);
+            if (rest) {
+                rest--;
                 printf("\\x%02x", ch);
-            else
+            } else {
                 putchar(ch);
+            }
         }
         printf("|%s\n", text.len > n ? "..." : "");
     }

@@ -114,6 +114,10 @@ printf 'not a log line\n' > "$bad"
 expect_eq "no control bytes in messages" 0 "$(LC_ALL=C grep -c $'[\001-\010\013-\037\177]\\|\xc2\x9b' msg.txt || true)"
 expect_contains "$(cat msg.txt)" "esc?[2J????name.log"
 
+# parse --stats shows a rejected line's control characters as \xHH, C1's CSI included.
+printf 'x\302\233[2Jy\n' > c1.log
+expect_contains "$("$PGSIFT" parse --stats --format stderr c1.log 2>/dev/null || true)" '|x\xc2\x9b[2Jy|'
+
 # report -o - is standard output, as without -o (it used to write a file named '-').
 mkdir dash && (cd dash && "$PGSIFT" --db ../s.db report --day 2026-11-25 --format md -o - > out.md)
 [[ ! -e dash/- ]] || fail "report -o - wrote a file named '-'"
