@@ -631,18 +631,15 @@ static int record(const struct deliver_opts *o, const struct receiver *rv, const
         adb_bind_text(st, 3, at->error);
         if (adb_done(o->db, st, d) < 0)
             goto fail;
-        st = adb_stmt(o->db, notes, d);
-        if (!st)
-            goto fail;
-        adb_bind_text(st, 1, rv->name);
-        if (adb_done(o->db, st, d) < 0)
-            goto fail;
-        st = adb_stmt(o->db, rest, d);
-        if (!st)
-            goto fail;
-        adb_bind_text(st, 1, rv->name);
-        if (adb_done(o->db, st, d) < 0)
-            goto fail;
+        const char *const queued[] = { notes, rest };
+        for (size_t k = 0; k < ARRAY_SIZE(queued); k++) {
+            st = adb_stmt(o->db, queued[k], d);
+            if (!st)
+                goto fail;
+            adb_bind_text(st, 1, rv->name);
+            if (adb_done(o->db, st, d) < 0)
+                goto fail;
+        }
     }
     if (strcmp(rv->name, "") && (failed || at->verdict == DELIVER_OK) &&
         internal_alert(o, rv->name, failed, at->error, now, d) < 0)
