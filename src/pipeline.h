@@ -108,14 +108,19 @@ uint64_t pipeline_feed(struct input *in, struct parser *p, struct input_line *ln
 /*
  * One plain file parsed in parts on several threads (pipeline_par.c; pgsift ingest -j N on
  * one file). Workers run input, parse, classify and normalize over parts of about
- * part_bytes, cut where a record may start, into copies of their records (what the
- * store reads of them: struct pipeline_rec); pipeline_par_next() hands the parts out in file order,
- * each checked to start where the one before ended (a part that began inside a record is parsed
- * again from there). So the events, their order, the rejects and the checkpoints are those
- * pipeline_run() gives, with line numbers made absolute as each part is handed out. Only
- * for formats whose records delimit themselves (parser_splittable(): csvlog, jsonlog).
+ * part_bytes, cut where a record may start, into the caller's fold (below) or copies of
+ * their records (what the store reads of them: struct pipeline_rec); pipeline_par_next()
+ * hands the parts out in file order, each checked to start where the one before ended (a
+ * part that began inside a record is parsed again from there). So the events, their order, the
+ * rejects and the checkpoints are those pipeline_run() gives, with line numbers made absolute as
+ * each part is handed out (those of records in a fold: by the caller, from pipeline_part.line).
+ * Only for formats whose records delimit themselves (parser_splittable(): csvlog, jsonlog).
+ *
+ * With a fold (struct pipeline_fold), the workers also fold their part's records into a
+ * state of the caller's (the store's part batch) instead of copying them into the part:
+ * only the records after the first one the fold refuses are copied.
  */
-#define PIPELINE_PART_BYTES ((size_t)1 << 20)
+#define PIPELINE_PART_BYTES ((size_t)4 << 20)
 
 struct pipeline_par;
 
@@ -127,9 +132,24 @@ struct pipeline_par_opts {
     const char *format, *prefix, *tz; /* as for pipeline_opts */
     /* Start here: a checkpoint without skip runs (start_line 0: the beginning). */
     uint64_t start_offset, start_line;
-    bool hold_partial; /* as for pipeline_opts */
-    unsigned workers;  /* parsing threads, >= 2 */
-    size_t part_bytes; /* 0: PIPELINE_PART_BYTES */
+    bool hold_partial;                /* as for pipeline_opts */
+    unsigned workers;                 /* parsing threads, >= 2 */
+    size_t part_bytes;                /* 0: PIPELINE_PART_BYTES */
+    const struct pipeline_fold *fold; /* NULL: every record is copied */
+};
+
+/* The caller's per-part state and how workers fill it. Every function but take() runs on
+ * any thread, one at a time per state; take() on a worker, in record order. A state is
+ * made once per pooled part and reused: reset() empties it (before each part), free()
+ * at the end. take() returns false for a record it cannot fold: the part then copies that
+ * record and all its later ones (pipeline_part.rec), to be added after the state. The
+ * records' line numbers count from 1 at the part's start. */
+struct pipeline_fold {
+    void *ctx;
+    void *(*make)(void *ctx);
+    bool (*take)(void *ctx, void *state, const struct event *ev);
+    void (*reset)(void *ctx, void *state);
+    void (*free)(void *ctx, void *state);
 };
 
 /* A record of a part: a duration or statement record kept light (store_rec_light()), or
@@ -161,6 +181,9 @@ struct pipeline_part {
     uint64_t seen[PIPELINE_PART_SEEN];
     size_t prev_light;         /* 1 + the last light record's index (its database and user) */
     struct pipeline_par *pool; /* pipeline_part_free() hands it back there */
+    void *fold;                /* the fold's state for the records before rec[0] (NULL: no fold) */
+    const struct pipeline_fold *fold_by;
+    bool folding; /* (the worker's: records still go to the fold) */
     struct pipeline_part *next_free;
 };
 

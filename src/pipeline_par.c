@@ -18,13 +18,19 @@
  * By induction every part handed out starts where the sequential parser would have been
  * idle, so (parse.h, parser_splittable()) it holds exactly the events and rejects that
  * pipeline_run() gives for those bytes. Line numbers are counted from 1 in each part and
- * made absolute when the part is handed out.
+ * made absolute when the part is handed out (the fold's event rows: by the caller, who is
+ * given the part's first line).
+ *
+ * Records: with a fold (pipeline_par_opts.fold: pgsift ingest's part batches, store.h)
+ * the worker folds each record into the part's state until the fold refuses one; that
+ * record and the part's later ones are copied into the part (part_add()), as all of them
+ * are without a fold.
  *
  * Threads: the workers take part numbers in order and may run at most PAR_SPARE parts
- * ahead of the one the caller waits for (memory: each part holds copies of its records;
- * parts handed back are kept in a pool for the next ones). Each worker has its own
- * parser, normalizer and scratch arena; what the parts share - the template parser, the
- * file's descriptor, name and size - is read-only.
+ * ahead of the one the caller waits for (memory: each part holds its fold state and
+ * copies; parts handed back are kept in a pool for the next ones, fold state included).
+ * Each worker has its own parser, normalizer and scratch arena; what the parts share - the
+ * template parser, the file's descriptor, name and size - is read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,10 +51,11 @@
 #include "pipeline.h"
 
 /* Parts in flight beyond the workers' own: done and waiting to be handed out. */
-#define PAR_SPARE 6u
+#define PAR_SPARE 2u
 /* Bytes mapped past a part's end at first: the line at the cut must be read to see it. */
 #define PAR_MAP_SLACK ((uint64_t)256 << 10)
-/* A part's texts: one block holds those of a part of PIPELINE_PART_BYTES. */
+/* A part's texts (of the records the fold did not take, or all without a fold): the
+ * first block; more are added as needed. */
 #define PAR_ARENA_BYTES ((size_t)2 << 20)
 /* guess(): bytes read at a time while looking for a record start, and how much of a
  * line's start it needs at least (csvlog's test reads the columns before the message). */
@@ -203,6 +210,15 @@ static void part_add(struct pipeline_part *part, struct event *ev)
     part->n++;
 }
 
+/* A record of @part: to the fold while it takes them, else kept in the part. */
+static void part_record(struct pipeline_part *part, struct event *ev)
+{
+    if (part->folding && part->fold_by->take(part->fold_by->ctx, part->fold, ev))
+        return;
+    part->folding = false;
+    part_add(part, ev);
+}
+
 void pipeline_part_free(struct pipeline_part *part)
 {
     if (!part)
@@ -223,6 +239,8 @@ void pipeline_part_free(struct pipeline_part *part)
         pthread_mutex_unlock(&pp->mu);
         return;
     }
+    if (part->fold)
+        part->fold_by->free(part->fold_by->ctx, part->fold);
     free(part->rec);
     free(part->ev);
     arena_release(&part->arena);
@@ -244,6 +262,13 @@ static struct pipeline_part *part_take(struct pipeline_par *pp)
         part->pool = pp;
     }
     part->next_free = NULL;
+    /* The fold's state: made once, emptied for each part (here, on the part's thread). */
+    part->fold_by = pp->o.fold;
+    if (pp->o.fold && !part->fold)
+        part->fold = pp->o.fold->make(pp->o.fold->ctx);
+    else if (part->fold)
+        pp->o.fold->reset(pp->o.fold->ctx, part->fold);
+    part->folding = part->fold != NULL;
     return part;
 }
 
@@ -305,7 +330,7 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
             while (parser_next(p, &ev) == PARSE_EVENT) {
                 classify_event(ev, scratch);
                 normalize_event(nz, ev, NULL);
-                part_add(part, ev);
+                part_record(part, ev);
             }
             arena_reset(scratch);
             continue;
@@ -327,7 +352,7 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
         while (parser_next(p, &ev) == PARSE_EVENT) {
             classify_event(ev, scratch);
             normalize_event(nz, ev, NULL);
-            part_add(part, ev);
+            part_record(part, ev);
         }
         arena_reset(scratch);
         part->last = true;
@@ -348,6 +373,7 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
 static void *worker_main(void *arg)
 {
     struct pipeline_par *pp = arg;
+
     struct normalizer *nz = normalize_new(NULL);
     struct arena scratch = ARENA_INIT;
     struct parser *p = NULL;

@@ -139,6 +139,21 @@ if ((big)); then
   bench_run "pgsift ingest csvlog >= 1 GB" "$(size "$tmp/huge.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/huge.csv"
   big_rss=$bench_rss
   big_rate=$(echo "$(size "$tmp/huge.csv") / 1048576 / $bench_cpu" | bc -l)
+  # -j 2 on the 1 GB file: the start and end of a run (process start, creating and
+  # closing the store, the last commits: about 25 ms of one core) weigh five times less
+  # than on the 200 MB file. Best of 2 each, interleaved.
+  h1_wall=$bench_wall h2_wall=999999
+  load_h=$(cut -d' ' -f1 /proc/loadavg)
+  for i in 1 2; do
+    fresh
+    bench_run "pgsift ingest csvlog >= 1 GB -j 2" "$(size "$tmp/huge.csv")" "$pgsift" --db "$db" ingest --no-progress -j 2 "$tmp/huge.csv"
+    (($(echo "$bench_wall < $h2_wall" | bc))) && h2_wall=$bench_wall
+    ((i == 2)) && break
+    fresh
+    bench_run "pgsift ingest csvlog >= 1 GB (wall)" "$(size "$tmp/huge.csv")" "$pgsift" --db "$db" ingest --no-progress -j 1 "$tmp/huge.csv"
+    (($(echo "$bench_wall < $h1_wall" | bc))) && h1_wall=$bench_wall
+  done
+  load_h="$load_h -> $(cut -d' ' -f1 /proc/loadavg)"
 fi
 
 met() { (($(echo "$1" | bc -l))) && echo yes || echo NO; }
@@ -160,6 +175,10 @@ mbs=$(echo "$(size "$tmp/big.csv") / 1048576" | bc -l)
 printf '%-42s %-30s\n' "  .gz ingest vs zcat, wall" "$(printf '%.0f vs %.0f MB/s' "$(echo "$mbs / $gz_wall" | bc -l)" "$(echo "$mbs / $zcat_wall" | bc -l)")"
 v=$(echo "$j1_wall / $j2_wall" | bc -l)
 printf '%-42s %-30s %s\n' "-j 2 >= 1.8x -j 1 (wall, best of 3)" "$(printf '%.2fx (load %s)' "$v" "$load_j")" "$(met "$v >= 1.8")"
+if [[ -n $big_rss ]]; then
+  v=$(echo "$h1_wall / $h2_wall" | bc -l)
+  printf '%-42s %-30s %s\n' "  -j 2 on the 1 GB file (wall, best of 2)" "$(printf '%.2fx (load %s)' "$v" "$load_h")" "$(met "$v >= 1.8")"
+fi
 v=$(echo "$d1_wall / $d2_wall" | bc -l)
 printf '%-42s %-30s %s\n' "  -j 2 on 10 rotated files (wall)" "$(printf '%.2fx' "$v")" "$(met "$v >= 1.8")"
 printf '%-42s %-30s\n' "  -j 2 vs -j 1 CPU time per MB" "$(printf '%.2fx the CPU' "$(echo "$j2_cpu / $j1_cpu" | bc -l)")"

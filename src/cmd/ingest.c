@@ -848,6 +848,8 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     r->started = true;
     r->end_hint = at.id.size;
     while ((nrc = pipeline_par_next(pp, &part, d)) == 0) {
+        if (part->fold)
+            store_batch_absorb(r->b, part->fold, part->line - 1);
         for (size_t i = 0; i < part->n; i++) {
             const struct pipeline_rec *pk = &part->rec[i];
             if (pk->whole) {
@@ -892,6 +894,34 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     parse_stats_merge(&pr->stats, &total);
     parse_stats_release(&total);
     return rc;
+}
+
+/* The parts' records are folded into part batches on the parsing threads (store.h):
+ * run_parts() absorbs each into the reader's batch. */
+static void *fold_make(void *ctx)
+{
+    struct run *r = ctx;
+    struct store_batch *b = store_batch_new(r->s);
+    store_batch_set_part(b);
+    return b;
+}
+
+static bool fold_take(void *ctx, void *state, const struct event *ev)
+{
+    (void)ctx;
+    return store_batch_fold(state, ev);
+}
+
+static void fold_reset(void *ctx, void *state)
+{
+    (void)ctx;
+    store_batch_discard(state);
+}
+
+static void fold_free(void *ctx, void *state)
+{
+    (void)ctx;
+    store_batch_free(state);
 }
 
 static bool source_is_gzip(const struct ingest_opts *o, const char *path)
@@ -1143,6 +1173,9 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     };
     /* -j N on one plain file: parsed in parts on N threads (csvlog, jsonlog). */
     struct pipeline_par *pp = NULL;
+    struct pipeline_fold fold = {
+        .ctx = &r, .make = fold_make, .take = fold_take, .reset = fold_reset, .free = fold_free
+    };
     if (map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop) {
         struct pipeline_par_opts ppo = {
             .path = path,
@@ -1156,6 +1189,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             .hold_partial = po.hold_partial,
             .workers = o->parse_threads,
             .part_bytes = o->part_bytes,
+            .fold = &fold,
         };
         if (pipeline_par_open(&ppo, &pp, d) < 0)
             goto out;

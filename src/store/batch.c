@@ -49,6 +49,7 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->err_scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->err_scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     b->nz = normalize_new(NULL);
+    b->plan_share = plan_share_new();
     b->evx = xmalloc(sizeof(*b->evx));
     sbuf_init(&b->ev_msg, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->ev_detail, 8 * (size_t)SIFT_MAX_STORED_TEXT);
@@ -61,6 +62,7 @@ void batch_reset(struct store_batch *b)
         sketch_release(&b->aggs[i].sk);
     b->n_names = b->n_aggs = b->n_cats = b->n_qids = b->n_errs = b->n_recs = 0;
     b->n_evs = b->n_rejs = b->n_samples = 0;
+    b->n_ops = b->n_sets = b->n_bares = b->n_cat_his = 0;
     while (b->ev_head) {
         struct store_ev_chunk *c = b->ev_head;
         b->ev_head = c->next;
@@ -96,6 +98,7 @@ void store_batch_free(struct store_batch *b)
         return;
     batch_reset(b);
     plans_batch_free(b->plans);
+    plan_share_drop(b->plan_share);
     htab_release(&b->names_ix);
     htab_release(&b->aggs_ix);
     htab_release(&b->cats_ix);
@@ -115,6 +118,12 @@ void store_batch_free(struct store_batch *b)
     sbuf_release(&b->err_scratch);
     sbuf_release(&b->err_scratch2);
     free(b->sk_recs);
+    free(b->ops);
+    free(b->sets);
+    free(b->bares);
+    free(b->cat_his);
+    free(b->remap);
+    free(b->agg_remap);
     htab_release(&b->pairs_ix);
     free(b->pairs);
     arena_release(&b->arena);
@@ -325,6 +334,27 @@ static bool cat_eq(const void *ctx, uint32_t idx)
     return f->b->cats[idx].fp == f->fp;
 }
 
+/* A part batch: count a record of cats[ci] by its other 64 bits (struct cat). */
+static void cat_hi_count(struct store_batch *b, uint32_t ci, uint64_t hi)
+{
+    struct cat *c = &b->cats[ci];
+    if (!hi) {
+        c->zero_hi++;
+        return;
+    }
+    if (hi == c->fp_hi) {
+        c->same++;
+        return;
+    }
+    for (size_t k = 0; k < b->n_cat_his; k++)
+        if (b->cat_his[k].cat == ci && b->cat_his[k].hi == hi) {
+            b->cat_his[k].count++;
+            return;
+        }
+    XGROW(b->cat_his, b->n_cat_his + 1, b->a_cat_his);
+    b->cat_his[b->n_cat_his++] = (struct cat_hi){ .cat = ci, .hi = hi, .count = 1 };
+}
+
 static void catalogue_touch(struct store_batch *b, const struct event *ev, int64_t ts)
 {
     size_t slot = cache_slot(ev->fingerprint);
@@ -346,7 +376,9 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
             c->first = ts;
         if (ts > c->last)
             c->last = ts;
-        if (c->fp_hi && ev->fingerprint_hi && c->fp_hi != ev->fingerprint_hi)
+        if (b->part)
+            cat_hi_count(b, (uint32_t)i, ev->fingerprint_hi);
+        else if (c->fp_hi && ev->fingerprint_hi && c->fp_hi != ev->fingerprint_hi)
             c->collisions++;
         else
             c->same++;
@@ -361,10 +393,16 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     c->fp_hi = ev->fingerprint_hi;
     c->first = c->last = ts;
     c->same = 1;
+    if (b->part) {
+        c->same = 0;
+        cat_hi_count(b, (uint32_t)b->n_cats, ev->fingerprint_hi);
+    }
     /* The canonical text has no literal left in it by construction. */
     c->query = ev->normalized.p ? stored_text(b, ev->normalized, NULL) : SPAN_LIT("");
     struct span raw = ev->query.p ? ev->query : ev->statement;
-    c->sample = sample_text(b, raw);
+    /* A part batch keeps the statement: its sample is made if the reader's batch takes
+     * this record as the first of its fingerprint (store_batch_absorb()). */
+    c->sample = b->part ? arena_dup_span(&b->arena, raw) : sample_text(b, raw);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
     b->cat_cache[slot] = (uint32_t)b->n_cats;
@@ -435,13 +473,13 @@ static bool rec_eq(const void *ctx, uint32_t idx)
 }
 
 static void record_count(struct store_batch *b, int64_t bucket, enum event_kind kind,
-                         enum event_severity sev)
+                         enum event_severity sev, uint64_t n)
 {
     uint32_t hint = b->rec_hint[kind];
     if (hint && hint - 1 < b->n_recs) {
         struct rec *r = &b->recs[hint - 1];
         if (r->bucket == bucket && r->kind == kind && r->sev == sev) {
-            r->count++;
+            r->count += n;
             return;
         }
     }
@@ -455,7 +493,7 @@ static void record_count(struct store_batch *b, int64_t bucket, enum event_kind 
         htab_insert(&b->recs_ix, h, (uint32_t)b->n_recs);
         i = (long)b->n_recs++;
     }
-    b->recs[i].count++;
+    b->recs[i].count += n;
     b->rec_hint[kind] = (uint32_t)i + 1;
 }
 
@@ -675,6 +713,7 @@ static struct store_ev_chunk *ev_chunk_new(struct store_batch *b, int64_t ts_min
     c->keep_literals = b->keep_literals;
     c->enc.slots = b->ev_slots;
     c->enc.gen = b->ev_gen;
+    c->enc.line_base = b->part; /* a part's lines are numbered from 1: absorb sets the base */
     evblock_enc_start(&c->enc, ts_min); /* the next generation (the table cleared on wrap) */
     b->ev_gen = c->enc.gen;
     return c;
@@ -911,6 +950,23 @@ static void pair_clear(struct store_batch *b, int64_t pid)
     }
 }
 
+/* A part batch's pairing step (struct pair_op); @set for PAIR_OP_SET. A bare duration's
+ * op refers to the bare record added next (bares[n_bares]). */
+static void pair_op(struct store_batch *b, int64_t pid, enum pair_op_kind kind,
+                    const struct pair_set_rec *set)
+{
+    uint32_t idx = 0;
+    if (kind == PAIR_OP_SET) {
+        XGROW(b->sets, b->n_sets + 1, b->a_sets);
+        b->sets[b->n_sets] = *set;
+        idx = (uint32_t)b->n_sets++;
+    } else if (kind == PAIR_OP_BARE) {
+        idx = (uint32_t)b->n_bares;
+    }
+    XGROW(b->ops, b->n_ops + 1, b->a_ops);
+    b->ops[b->n_ops++] = (struct pair_op){ .pid = pid, .kind = (uint32_t)kind, .idx = idx };
+}
+
 /* Drop cleared entries (each connection brings a new pid). */
 static void pairs_compact(struct store_batch *b)
 {
@@ -989,6 +1045,11 @@ void store_batch_carry(struct store_batch *to, const struct store_batch *from)
             pair_set(to, p->pid, p->fp, p->fp_hi, p->qid);
     }
     to->last_ts = from->last_ts;
+    if (to->plan_share != from->plan_share) {
+        plan_share_drop(to->plan_share);
+        to->plan_share = from->plan_share;
+        plan_share_take(to->plan_share);
+    }
 }
 
 /* ---- deferred work ---- */
@@ -1010,6 +1071,12 @@ static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts
         .format = ev->plan_format,
         .has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0,
     };
+    if (b->part) {
+        /* Analysed here, on the part's thread: the commit thread only files it. */
+        plan_summarize(b->plan_share, ev, &pr->summary);
+        pr->summary.shape = arena_dup_span(&c->arena, pr->summary.shape);
+        pr->summarized = true;
+    }
 }
 
 void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c)
@@ -1028,7 +1095,7 @@ void store_batch_run_work(struct store_batch *b, struct store_work_chunk *c)
         ev.database = pr->database;
         ev.plan = pr->plan;
         ev.plan_format = pr->format;
-        plans_batch_add(b, &ev, pr->ts);
+        plans_batch_add(b, &ev, pr->ts, pr->summarized ? &pr->summary : NULL);
     }
     store_work_chunk_free(c);
 }
@@ -1079,13 +1146,20 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     uint64_t fp = has_fp ? ev->fingerprint : 0;
     int64_t qid = ev->has_query_id ? ev->query_id : 0;
     bool is_error = sev >= SEV_ERROR && sev <= SEV_PANIC;
-    bool paired = false;
+    bool paired = false, bare = false;
 
     /* log_statement + log_duration: the text comes first ("statement: ..."), the time in
-     * a bare "duration: N ms" line of the same session after it. */
+     * a bare "duration: N ms" line of the same session after it. (A part batch keeps
+     * these steps for store_batch_absorb(), which knows what the parts before left.) */
     if (ev->pid >= 0) {
         if (kind == EV_STATEMENT && has_fp) {
-            pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
+            if (b->part)
+                pair_op(b, ev->pid, PAIR_OP_SET,
+                        &(struct pair_set_rec){ ev->fingerprint, ev->fingerprint_hi, qid });
+            else
+                pair_set(b, ev->pid, ev->fingerprint, ev->fingerprint_hi, qid);
+        } else if (kind == EV_DURATION && !has_fp && !ev->query.p && b->part) {
+            bare = duration_phase(ev->phase) == AGG_CALL; /* (else it pairs with nothing) */
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
             /* Bare parse/bind durations come before the execute's statement line. */
             struct pair *p = b->live_pairs && duration_phase(ev->phase) == AGG_CALL
@@ -1101,16 +1175,31 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
             }
         } else if (kind == EV_DURATION || is_error || kind == EV_CONNECTION ||
                    kind == EV_DISCONNECTION || kind == EV_AUTHENTICATED) {
-            pair_clear(b, ev->pid); /* completed, failed, or a new session */
+            if (b->part)
+                pair_op(b, ev->pid, PAIR_OP_CLEAR, NULL);
+            else
+                pair_clear(b, ev->pid); /* completed, failed, or a new session */
         }
     }
 
     b->records++;
-    record_count(b, bucket, kind, sev);
+    record_count(b, bucket, kind, sev, 1);
     if (has_fp)
         catalogue_touch(b, ev, ts);
 
-    if (kind == EV_DURATION || kind == EV_PLAN) {
+    if (bare) {
+        /* Its fingerprint is the waiting statement's, if any: store_batch_absorb(). */
+        XGROW(b->bares, b->n_bares + 1, b->a_bares);
+        b->bares[b->n_bares] = (struct bare_rec){ .bucket = bucket,
+                                                  .ts = ts,
+                                                  .qid = qid,
+                                                  .rows = ev->rows,
+                                                  .duration_ms = ev->duration_ms,
+                                                  .db = intern(b, ev->database, &b->db_hint),
+                                                  .user = intern(b, ev->user, &b->user_hint) };
+        pair_op(b, ev->pid, PAIR_OP_BARE, NULL);
+        b->n_bares++;
+    } else if (kind == EV_DURATION || kind == EV_PLAN) {
         uint32_t db = intern(b, ev->database, &b->db_hint),
                  user = intern(b, ev->user, &b->user_hint);
         enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
@@ -1137,6 +1226,214 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         error_defer(b, ev, bucket, db, user); /* error_count() in store_batch_finish() */
         if (has_fp)
             agg_get(b, bucket, db, user, fp, qid, AGG_CALL)->errors++;
+    }
+}
+
+/* ---- parts folded on other threads (store.h) ---- */
+
+void store_batch_set_part(struct store_batch *b)
+{
+    b->part = true;
+}
+
+bool store_batch_fold(struct store_batch *b, const struct event *ev)
+{
+    /* Filed at the newest time seen before it, maybe in a part before this one. */
+    if (ev->ts_us == INT64_MIN)
+        return false;
+    /* An event row's line is written relative to the part (evblock.h, version 2): not
+     * for one without a line, or whose line would be written into its text. */
+    if (ev->src_name.p && (ev->src_line == 0 || ev->src_name.len >= EVB_SRC_FILE_MAX))
+        return false;
+    store_batch_add(b, ev);
+    return true;
+}
+
+/* Count @n records whose other 64 bits are @hi as catalogue_touch() would have. */
+static void cat_count(struct cat *c, uint64_t hi, uint64_t n)
+{
+    if (c->fp_hi && hi && hi != c->fp_hi)
+        c->collisions += n;
+    else
+        c->same += n;
+}
+
+static void cat_absorb(struct store_batch *b, const struct store_batch *part, uint32_t pi)
+{
+    const struct cat *pc = &part->cats[pi];
+    struct fp_find f = { b, pc->fp };
+    uint64_t h = hash_bytes(&pc->fp, sizeof(pc->fp));
+    long i = htab_find(&b->cats_ix, h, cat_eq, &f);
+    struct cat *c;
+    if (i >= 0) {
+        c = &b->cats[i];
+        if (pc->first < c->first)
+            c->first = pc->first;
+        if (pc->last > c->last)
+            c->last = pc->last;
+        if (!c->query.len && pc->query.len)
+            c->query = arena_dup_span(&b->arena, pc->query);
+    } else {
+        XGROW(b->cats, b->n_cats + 1, b->a_cats);
+        c = &b->cats[b->n_cats];
+        memset(c, 0, sizeof(*c));
+        c->fp = pc->fp;
+        c->fp_hi = pc->fp_hi; /* its first record's */
+        c->first = pc->first;
+        c->last = pc->last;
+        c->query = arena_dup_span(&b->arena, pc->query);
+        c->sample = sample_text(b, pc->sample); /* (the part kept the statement) */
+        htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
+        b->n_cats++;
+    }
+    cat_count(c, 0, pc->zero_hi);
+    cat_count(c, pc->fp_hi, pc->same);
+    for (size_t k = 0; k < part->n_cat_his; k++)
+        if (part->cat_his[k].cat == pi)
+            cat_count(c, part->cat_his[k].hi, part->cat_his[k].count);
+}
+
+static void qid_absorb(struct store_batch *b, const struct qid *pq)
+{
+    struct qid_find f = { b, pq->fp, pq->qid };
+    uint64_t key[2] = { pq->fp, (uint64_t)pq->qid };
+    uint64_t h = hash_bytes(key, sizeof(key));
+    long i = htab_find(&b->qids_ix, h, qid_eq, &f);
+    if (i < 0) {
+        XGROW(b->qids, b->n_qids + 1, b->a_qids);
+        b->qids[b->n_qids] = *pq;
+        htab_insert(&b->qids_ix, h, (uint32_t)b->n_qids);
+        b->n_qids++;
+        return;
+    }
+    struct qid *q = &b->qids[i];
+    if (pq->first < q->first)
+        q->first = pq->first;
+    if (pq->last > q->last)
+        q->last = pq->last;
+    q->calls += pq->calls;
+    q->total_us = q->total_us > INT64_MAX - pq->total_us ? INT64_MAX : q->total_us + pq->total_us;
+}
+
+/* Returns the batch's index of the aggregate. */
+static size_t agg_absorb(struct store_batch *b, const struct agg *pa, const uint32_t *names)
+{
+    struct agg *a =
+        agg_get(b, pa->bucket, names[pa->db], names[pa->user], pa->fp, pa->qid, pa->phase);
+    if (pa->calls) {
+        if (a->calls == 0 || pa->min < a->min)
+            a->min = pa->min;
+        if (a->calls == 0 || pa->max > a->max)
+            a->max = pa->max;
+    }
+    a->calls += pa->calls;
+    a->total_us = a->total_us > INT64_MAX - pa->total_us ? INT64_MAX : a->total_us + pa->total_us;
+    a->sumsq += pa->sumsq;
+    a->rows += pa->rows;
+    a->rows_calls += pa->rows_calls;
+    a->errors += pa->errors;
+    return (size_t)(a - b->aggs); /* (the sketch: its durations follow in sk_recs) */
+}
+
+/* A part's pairing steps, in order, on the batch's waiting statements (store_batch_add()). */
+static void pairs_replay(struct store_batch *b, const struct store_batch *part,
+                         const uint32_t *names)
+{
+    for (size_t k = 0; k < part->n_ops; k++) {
+        const struct pair_op *op = &part->ops[k];
+        if (op->kind == PAIR_OP_SET) {
+            const struct pair_set_rec *st = &part->sets[op->idx];
+            pair_set(b, op->pid, st->fp, st->fp_hi, st->qid);
+        } else if (op->kind == PAIR_OP_CLEAR) {
+            pair_clear(b, op->pid);
+        } else {
+            const struct bare_rec *br = &part->bares[op->idx];
+            uint64_t fp = 0;
+            bool paired = false;
+            struct pair *p = b->live_pairs ? pair_find(b, op->pid) : NULL;
+            if (p && p->live) {
+                fp = p->fp;
+                paired = true;
+                p->live = false;
+                b->live_pairs--;
+            }
+            struct agg *a =
+                agg_get(b, br->bucket, names[br->db], names[br->user], fp, br->qid, AGG_CALL);
+            int64_t us = br->duration_ms >= 0 ? agg_add_duration(b, a, br->duration_ms) : -1;
+            if (br->rows >= 0) {
+                a->rows += br->rows;
+                a->rows_calls++;
+            }
+            if (paired && br->qid)
+                qid_touch(b, fp, br->qid, us, br->ts);
+        }
+    }
+}
+
+void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_t line_delta)
+{
+    /* The part's names as the batch's. */
+    XGROW(b->remap, part->n_names, b->a_remap);
+    for (size_t i = 0; i < part->n_names; i++)
+        b->remap[i] = intern(b, part->names[i].s, &b->db_hint);
+
+    for (size_t i = 0; i < part->n_recs; i++)
+        record_count(b, part->recs[i].bucket, part->recs[i].kind, part->recs[i].sev,
+                     part->recs[i].count);
+    for (size_t i = 0; i < part->n_cats; i++)
+        cat_absorb(b, part, (uint32_t)i);
+    XGROW(b->agg_remap, part->n_aggs, b->a_agg_remap);
+    for (size_t i = 0; i < part->n_aggs; i++)
+        b->agg_remap[i] = agg_absorb(b, &part->aggs[i], b->remap);
+    /* The durations for the sketches, filled in store_batch_finish() as the batch's own. */
+    XGROW(b->sk_recs, b->n_sk_recs + part->n_sk_recs, b->a_sk_recs);
+    for (size_t i = 0; i < part->n_sk_recs; i++)
+        b->sk_recs[b->n_sk_recs++] =
+            (struct sk_rec){ .agg = b->agg_remap[part->sk_recs[i].agg], .ms = part->sk_recs[i].ms };
+    for (size_t i = 0; i < part->n_qids; i++)
+        qid_absorb(b, &part->qids[i]);
+    pairs_replay(b, part, b->remap);
+    b->records += part->records;
+    if (part->last_ts > b->last_ts)
+        b->last_ts = part->last_ts;
+
+    /* Event rows: the part's chunks follow the batch's, which is closed (its encoder's
+     * text table is the batch's); so is the part's last (its table is the part's). */
+    if (part->ev_head) {
+        for (struct store_ev_chunk *c = part->ev_head; c; c = c->next)
+            evblock_enc_set_line_base(&c->enc, line_delta);
+        if (b->ev_tail) {
+            b->ev_tail->closed = true;
+            b->ev_bytes += b->ev_tail->enc.blob.len;
+            b->ev_tail->next = part->ev_head;
+        } else {
+            b->ev_head = part->ev_head;
+        }
+        part->ev_tail->closed = true;
+        b->ev_tail = part->ev_tail;
+        b->ev_bytes += part->ev_bytes;
+        b->n_evs += part->n_evs;
+        part->ev_head = part->ev_tail = NULL;
+        part->ev_bytes = 0;
+        part->n_evs = 0;
+    }
+    /* Deferred work: errors name their database and user by the batch's numbers. */
+    if (part->work_head) {
+        for (struct store_work_chunk *c = part->work_head; c; c = c->next)
+            for (size_t i = 0; i < c->n_errs; i++) {
+                c->errs[i].db = b->remap[c->errs[i].db];
+                c->errs[i].user = b->remap[c->errs[i].user];
+            }
+        if (b->work_tail) {
+            b->work_bytes += b->work_tail->arena.used;
+            b->work_tail->next = part->work_head;
+        } else {
+            b->work_head = part->work_head;
+        }
+        b->work_tail = part->work_tail;
+        b->work_bytes += part->work_bytes;
+        part->work_head = part->work_tail = NULL;
+        part->work_bytes = 0;
     }
 }
 

@@ -71,12 +71,25 @@ void evblock_enc_start(struct evblock_enc *e, int64_t ts_min)
         e->gen = 1;
     }
     /* never fails: the cap is far above these few bytes */
-    if (sbuf_grow(&e->blob, 11) == 0) {
+    if (sbuf_grow(&e->blob, 19) == 0) {
         unsigned char *w = (unsigned char *)e->blob.buf;
-        *w++ = EVBLOCK_VERSION;
+        *w++ = e->line_base ? EVBLOCK_VERSION_BASED : EVBLOCK_VERSION;
+        if (e->line_base) {
+            memset(w, 0, 8);
+            w += 8;
+        }
         w = varint_put(w, zigzag_encode(ts_min));
         sbuf_setlen(&e->blob, (size_t)(w - (unsigned char *)e->blob.buf));
     }
+}
+
+void evblock_enc_set_line_base(struct evblock_enc *e, uint64_t base)
+{
+    unsigned char *p = (unsigned char *)e->blob.buf;
+    if (!e->line_base || e->blob.len < 9 || p[0] != EVBLOCK_VERSION_BASED)
+        BUG("evblock_enc_set_line_base: not a version 2 block");
+    for (int k = 0; k < 8; k++)
+        p[1 + k] = (unsigned char)(base >> (8 * k));
 }
 
 /* The bytes of the literal whose tag starts at @off. */
@@ -298,14 +311,17 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
     if (ts_min == e->ts_min)
         return 0;
     unsigned char *p = (unsigned char *)e->blob.buf;
-    size_t len = e->blob.len, pos = 1;
+    size_t head = e->line_base ? 9 : 1; /* the version and the line base */
+    size_t len = e->blob.len, pos = head;
     uint64_t shift = (uint64_t)e->ts_min - (uint64_t)ts_min, u;
     sbuf_reset(&e->tmp);
     /* each event's time may take up to 9 more bytes, the header as many */
-    if (len < 2 || sbuf_grow(&e->tmp, len + 10 + 10 * e->n) < 0 || !get_varint(p, len, &pos, &u))
+    if (len < head + 1 || sbuf_grow(&e->tmp, len + 10 + 10 * e->n) < 0 ||
+        !get_varint(p, len, &pos, &u))
         return -1;
     unsigned char *base = (unsigned char *)e->tmp.buf, *w = base;
-    *w++ = EVBLOCK_VERSION;
+    memcpy(w, p, head);
+    w += head;
     w = varint_put(w, zigzag_encode(ts_min));
     /* the table and memo point into the old blob: a new generation, filled again below */
     if (++e->gen == 0) {
@@ -413,9 +429,19 @@ int evblock_open(struct evblock_reader *r, const void *blob, size_t len)
 {
     memset(r, 0, sizeof(*r));
     const unsigned char *p = blob;
-    if (!p || len < 2 || len > SIFT_MAX_EVBLOCK_BYTES || p[0] != EVBLOCK_VERSION)
+    if (!p || len < 2 || len > SIFT_MAX_EVBLOCK_BYTES ||
+        (p[0] != EVBLOCK_VERSION && p[0] != EVBLOCK_VERSION_BASED))
         return -1;
     size_t pos = 1;
+    if (p[0] == EVBLOCK_VERSION_BASED) {
+        if (len < 10)
+            return -1;
+        for (int k = 0; k < 8; k++)
+            r->line_base |= (uint64_t)p[1 + k] << (8 * k);
+        if (r->line_base > (uint64_t)INT64_MAX)
+            return -1;
+        pos = 9;
+    }
     uint64_t u;
     if (!get_varint(p, len, &pos, &u))
         return -1;
@@ -460,11 +486,11 @@ int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
                 v->len = n;
                 continue;
             }
-            if (n > EVB_SRC_FILE_MAX || line1 - 1 > (uint64_t)INT64_MAX)
+            if (n > EVB_SRC_FILE_MAX || line1 - 1 > (uint64_t)INT64_MAX - r->line_base)
                 return -1;
             char num[24];
             size_t k = sizeof(num);
-            uint64_t x = line1 - 1;
+            uint64_t x = r->line_base + line1 - 1;
             do {
                 num[--k] = (char)('0' + x % 10);
                 x /= 10;

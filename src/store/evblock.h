@@ -15,6 +15,10 @@
  * odd: a reference to the literal whose tag starts at offset tag/2 of the blob, earlier
  * in it), src = varint line + 1 (0: none) then the text before ":line".
  * Texts repeated in a block are written once (a table of the block's texts by hash).
+ * Version 2 is version 1 with a line base: byte 2, the base as 8 bytes little-endian, then
+ * as version 1; a src line is the base plus the line written. A block encoded before the
+ * numbers of its lines are known (a part of a file parsed on another thread: its lines
+ * counted from 1) gets its base once they are (evblock_enc_set_line_base()).
  *
  * Owns: struct evblock_enc owns its blob buffer and its text table. Decoded events
  * borrow their texts from the blob (and src from the event's own buffer).
@@ -31,7 +35,8 @@
 #include "core/sbuf.h"
 #include "core/span.h"
 
-#define EVBLOCK_VERSION 1
+#define EVBLOCK_VERSION       1
+#define EVBLOCK_VERSION_BASED 2
 
 /* The columns after ts, in the order of the old events table (SQL_EVENT_COLS). */
 enum evb_col {
@@ -125,6 +130,8 @@ struct evblock_enc {
      * written (default false): a text at the address of the column's previous one is the
      * same text. The blob is byte for byte what it would be without. */
     bool stable_texts;
+    /* Write version 2 (set before evblock_enc_start()): a line base, 0 until set. */
+    bool line_base;
     struct evb_slot *slots;
     struct evb_memo memo[EVB_MEMO_SLOTS];
     /* Per text column, the literal its last text was written as or referred to
@@ -137,6 +144,9 @@ struct evblock_enc {
 
 void evblock_enc_init(struct evblock_enc *e);
 void evblock_enc_release(struct evblock_enc *e);
+/* A version 2 block (struct evblock_enc.line_base): its src lines are @base plus the
+ * lines its events were added with. Any time before the blob is read. */
+void evblock_enc_set_line_base(struct evblock_enc *e, uint64_t base);
 /* Start a block whose events all have ts >= @ts_min (the base its times are counted
  * from: the oldest event's, or a bound below it). */
 void evblock_enc_start(struct evblock_enc *e, int64_t ts_min);
@@ -161,6 +171,7 @@ struct evblock_reader {
     const unsigned char *p;
     size_t len, pos; /* pos: start of the next event */
     int64_t ts_min;
+    uint64_t line_base; /* version 2; 0 for version 1 */
 };
 
 /* Check the header. Returns 0, or -1 for a blob of another version or a bad header. */

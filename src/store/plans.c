@@ -63,14 +63,51 @@ struct call_rec {
     int64_t ts, us; /* us < 0: no duration */
 };
 
+struct plan_share {
+    unsigned refs;
+    struct normalizer *nz;  /* made on the first plan, like: */
+    struct plan_memo *memo; /* parsed plans by body, kept across batches */
+    struct arena scratch;   /* plan_summarize(): one analysis */
+};
+
+struct plan_share *plan_share_new(void)
+{
+    struct plan_share *ps = xcalloc(1, sizeof(*ps));
+    ps->refs = 1;
+    return ps;
+}
+
+void plan_share_take(struct plan_share *ps)
+{
+    ps->refs++;
+}
+
+void plan_share_drop(struct plan_share *ps)
+{
+    if (!ps || --ps->refs)
+        return;
+    normalize_free(ps->nz);
+    plan_memo_free(ps->memo);
+    arena_release(&ps->scratch);
+    free(ps);
+}
+
+static void share_ready(struct plan_share *ps)
+{
+    if (ps->memo)
+        return;
+    ps->nz = normalize_new(NULL);
+    ps->memo = plan_memo_new();
+    plan_memo_kinds_only(ps->memo); /* only insight_bits() and insight_kinds() are kept */
+    arena_init(&ps->scratch, 64 * 1024);
+}
+
 struct plans_batch {
     bool keep_literals;
     struct call_rec *calls;
     size_t n_calls, a_calls;
-    struct normalizer *nz;
-    struct plan_memo *memo; /* parsed plans by body, kept across batches */
-    struct arena arena;     /* texts kept until the commit */
-    struct arena scratch;   /* one analysis, reset per record */
+    struct arena arena;   /* texts kept until the commit */
+    struct arena scratch; /* one analysis, reset per record */
     struct sbuf red;
     struct htab shapes_ix, keys_ix;
     struct shape_agg *shapes;
@@ -83,9 +120,6 @@ static struct plans_batch *batch_new(bool keep_literals)
 {
     struct plans_batch *pb = xcalloc(1, sizeof(*pb));
     pb->keep_literals = keep_literals;
-    pb->nz = normalize_new(NULL);
-    pb->memo = plan_memo_new();
-    plan_memo_kinds_only(pb->memo); /* only insight_bits() and insight_kinds() are kept */
     arena_init(&pb->arena, 256 * 1024);
     arena_init(&pb->scratch, 256 * 1024);
     sbuf_init(&pb->red, 2 * (size_t)SIFT_MAX_PLAN_SAMPLE_BYTES);
@@ -121,8 +155,6 @@ void plans_batch_free(struct plans_batch *pb)
     arena_release(&pb->arena);
     arena_release(&pb->scratch);
     sbuf_release(&pb->red);
-    normalize_free(pb->nz);
-    plan_memo_free(pb->memo);
     free(pb);
 }
 
@@ -188,15 +220,15 @@ static unsigned insight_kinds(const struct plan_analysis *pa)
 }
 
 /* The sample of @a becomes this record's plan (redacted, capped). */
-static void take_sample(struct plans_batch *pb, struct shape_agg *a, const struct event *ev,
-                        const struct plan_analysis *pa, double ms, int64_t ts)
+static void take_sample(struct plans_batch *pb, struct normalizer *nz, struct shape_agg *a,
+                        const struct event *ev, unsigned kinds, double ms, int64_t ts)
 {
     struct span body = ev->plan;
     bool cut = false;
 
     if (!pb->keep_literals) {
         sbuf_reset(&pb->red);
-        if (plan_redact(pb->nz, body, ev->plan_format, &pb->scratch, &pb->red) < 0) {
+        if (plan_redact(nz, body, ev->plan_format, &pb->scratch, &pb->red) < 0) {
             /* over the cap: keep what was redacted, never the raw text */
             cut = true;
         }
@@ -222,25 +254,47 @@ static void take_sample(struct plans_batch *pb, struct shape_agg *a, const struc
     a->format = ev->plan_format;
     a->sample_ms = ms;
     a->sample_ts = ts;
-    a->sample_insights = insight_kinds(pa);
+    a->sample_insights = kinds;
 }
 
-void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
+void plan_summarize(struct plan_share *ps, const struct event *ev, struct plan_summary *out)
+{
+    struct plan_analysis pa;
+    share_ready(ps);
+    arena_reset(&ps->scratch);
+    plan_analyze_memo(ps->memo, ev->plan, ev->plan_format, clean_ms(ev->duration_ms), &ps->scratch,
+                      &pa);
+    *out = (struct plan_summary){ .parsed = pa.parsed,
+                                  .reason = pa.reason,
+                                  .fingerprint = pa.fingerprint,
+                                  .insights = insight_bits(&pa),
+                                  .kinds = insight_kinds(&pa),
+                                  .shape = pa.shape };
+}
+
+void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts,
+                     const struct plan_summary *sum)
 {
     if (!b->plans)
         b->plans = batch_new(b->keep_literals);
     struct plans_batch *pb = b->plans;
-    struct plan_analysis pa;
+    struct plan_share *ps = b->plan_share;
+    struct plan_summary made;
+    if (!sum) {
+        plan_summarize(ps, ev, &made);
+        sum = &made;
+    }
+    share_ready(ps); /* (take_sample() redacts with its normalizer) */
     uint64_t fp = (ev->flags & EVENT_HAS_FINGERPRINT) ? ev->fingerprint : 0;
     struct span db = ev->database.p ? ev->database : SPAN_LIT("");
     double ms = clean_ms(ev->duration_ms);
 
     if (db.len > 4096)
         db.len = 4096;
-    plan_analyze_memo(pb->memo, ev->plan, ev->plan_format, ms, &pb->scratch, &pa);
     /* An unreadable plan still counts, under shape 0, with its reason as the shape. */
-    uint64_t plan_fp = pa.parsed ? pa.fingerprint : 0;
-    struct span shape = pa.parsed ? pa.shape : span_cstr(pa.reason ? pa.reason : "not a plan");
+    uint64_t plan_fp = sum->parsed ? sum->fingerprint : 0;
+    struct span shape =
+        sum->parsed ? sum->shape : span_cstr(sum->reason ? sum->reason : "not a plan");
 
     struct shape_find f = { pb, fp, plan_fp, db };
     uint64_t h = XXH3_64bits_withSeed(db.p, db.len, fp ^ (plan_fp * 0x9E3779B97F4A7C15ull));
@@ -272,11 +326,11 @@ void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts)
         a->total_us = add_us(a->total_us, ms);
         sketch_add(&a->sk, ms);
     }
-    a->insights |= insight_bits(&pa);
+    a->insights |= sum->insights;
     /* the sample: the plan with the most insight kinds, the slowest among those */
-    unsigned kinds = insight_kinds(&pa);
+    unsigned kinds = sum->kinds;
     if (kinds > a->sample_insights || (kinds == a->sample_insights && ms > a->sample_ms))
-        take_sample(pb, a, ev, &pa, ms, ts);
+        take_sample(pb, ps->nz, a, ev, kinds, ms, ts);
 
     /* runs */
     struct key_find kf = { pb, fp, db };

@@ -196,6 +196,26 @@ void store_rec_keep(struct store_rec *r, const struct event *ev, bool texts,
  * ever filled by this function (the fields it sets are the same each time). */
 void store_rec_event(const struct store_rec *r, struct event *ev);
 
+/*
+ * Parts of one file folded on other threads (pgsift ingest -j N, pipeline_par.c): each part's
+ * records go into a part batch of their own, in the part's thread, and the part batches are
+ * absorbed into the reader's batch in file order. The result is the batch that adding the
+ * records there one by one gives (sums of squares aside: floats added in another order).
+ * What a record cannot settle alone - whether a bare "duration: N ms" line completes a
+ * statement of an earlier part (log_statement + log_duration) - the part batch keeps as
+ * steps that store_batch_absorb() replays in order; statement samples, made for the first
+ * record of a fingerprint in a batch, are made there too. A record without a time (filed at
+ * the newest time seen, which may be in an earlier part) is not taken: store_batch_fold()
+ * returns false, and the caller adds that record and the part's later ones with
+ * store_batch_add() after absorbing the part. A part's line numbers count from 1: its
+ * event rows get their base (@line_delta, the lines before the part) when absorbed.
+ */
+void store_batch_set_part(struct store_batch *b); /* an empty batch becomes a part batch */
+SIFT_WUR bool store_batch_fold(struct store_batch *b, const struct event *ev);
+/* Move @part's contents into @b (a reader's batch); @part is then to be discarded
+ * (store_batch_discard(), in any thread) before it is filled again. */
+void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_t line_delta);
+
 /* A batch remembers, across commits, each session's logged statement still waiting for
  * its bare "duration: N ms" line (log_statement + log_duration), so that the duration
  * counts under that statement. store_commit_batch() keeps this with the source position
@@ -206,7 +226,9 @@ SIFT_WUR int store_batch_restore(struct store_batch *b, struct span pairing);
 /* Double buffering (pgsift ingest -j N with a spare thread: one batch is committed
  * while the next fills): make @to, an empty batch, continue where @from stopped - the
  * statements waiting for their duration and the newest record time - so that filling
- * @to gives exactly what filling @from further would have. */
+ * @to gives exactly what filling @from further would have. From then on the two share
+ * their parsed plans (a body is parsed once per run); their plans must then be added
+ * in one thread at a time (store_batch_finish(), store_batch_run_work()). */
 void store_batch_carry(struct store_batch *to, const struct store_batch *from);
 
 /*

@@ -49,10 +49,41 @@ struct agg {
 /* One catalogue (queries) row in the making. */
 struct cat {
     uint64_t fp, fp_hi;
-    struct span query, sample; /* arena */
+    struct span query, sample; /* arena (a part batch: sample is the raw statement) */
     int64_t first, last;       /* µs */
     uint64_t same;             /* records whose other 64 bits are fp_hi */
     uint64_t collisions;       /* records whose other 64 bits differ from fp_hi */
+    /* A part batch counts by the other 64 bits instead (the reader's batch may have another
+     * fp_hi): same counts those equal to a non-zero fp_hi, zero_hi those that are 0, and
+     * batch.cat_his any others. */
+    uint64_t zero_hi;
+};
+
+/* A part batch's catalogue records whose other 64 bits are neither 0 nor their cat's
+ * fp_hi (a fingerprint collision within the part: about never). */
+struct cat_hi {
+    uint32_t cat; /* index into cats */
+    uint64_t hi, count;
+};
+
+/* A part batch's effect on pairing (struct pair), in record order: a statement waiting
+ * (PAIR_OP_SET), a session's wait ended (PAIR_OP_CLEAR), a bare duration line that takes
+ * the waiting statement's fingerprint if there is one (PAIR_OP_BARE, bares[idx]). */
+enum pair_op_kind { PAIR_OP_SET, PAIR_OP_CLEAR, PAIR_OP_BARE };
+struct pair_op {
+    int64_t pid;
+    uint32_t kind;
+    uint32_t idx; /* PAIR_OP_SET: sets[idx]; PAIR_OP_BARE: bares[idx] */
+};
+struct pair_set_rec {
+    uint64_t fp, fp_hi;
+    int64_t qid;
+};
+/* What store_batch_add() does with a bare duration once its fingerprint is known. */
+struct bare_rec {
+    int64_t bucket, ts, qid, rows;
+    double duration_ms;
+    uint32_t db, user; /* interned in the part batch */
 };
 
 struct qid {
@@ -169,7 +200,8 @@ struct store_batch {
     size_t n_pairs, a_pairs, live_pairs;
     size_t n_names, n_aggs, n_cats, n_qids, n_errs, n_recs, n_evs, n_rejs, n_samples;
     size_t a_names, a_aggs, a_cats, a_qids, a_errs, a_recs, a_rejs, a_samples;
-    struct plans_batch *plans; /* plans.c: plan shapes and runs, made on the first plan */
+    struct plans_batch *plans;     /* plans.c: plan shapes and runs, made on the first plan */
+    struct plan_share *plan_share; /* plans.c: parsed plans, shared (store_batch_carry()) */
     /* Work left for store_batch_finish(): pending plan records for plan analysis, pending errors
      * for their grouping (raw copies in arena), durations for the aggregates' sketches. */
     struct sk_rec {
@@ -185,11 +217,32 @@ struct store_batch {
     size_t work_bytes;
     struct arena err_arena;
     struct sbuf err_scratch, err_scratch2;
+    /* A part batch (store_batch_set_part()): what store_batch_absorb() settles. */
+    bool part;
+    struct pair_op *ops;
+    struct pair_set_rec *sets;
+    struct bare_rec *bares;
+    struct cat_hi *cat_his;
+    size_t n_ops, n_sets, n_bares, n_cat_his;
+    size_t a_ops, a_sets, a_bares, a_cat_his;
+    uint32_t *remap;   /* store_batch_absorb(): a part's names as this batch's */
+    size_t *agg_remap; /* ... and its aggregates */
+    size_t a_remap, a_agg_remap;
 };
 
 /* Plan records and errors per work chunk, at most. */
 #define STORE_WORK_CHUNK_RECS  1024
 #define STORE_WORK_CHUNK_BYTES ((size_t)1 << 20)
+
+/* What plans_batch_add() takes of a plan's analysis. A part batch makes it on its own
+ * thread (plan_defer()), so the commit thread only files it. */
+struct plan_summary {
+    bool parsed;
+    const char *reason; /* static */
+    uint64_t fingerprint, insights;
+    unsigned kinds;
+    struct span shape; /* (where the caller copied it) */
+};
 
 /* A plan record waiting for its analysis (store_batch_finish()). */
 struct plan_rec {
@@ -199,6 +252,8 @@ struct plan_rec {
     struct span database, plan; /* arena copies */
     enum plan_format format;
     bool has_fp;
+    bool summarized; /* summary was made (a part batch's) */
+    struct plan_summary summary;
 };
 
 struct store {
@@ -250,7 +305,21 @@ SIFT_WUR int store_exec(struct store *s, enum store_sql which, struct diag *d);
  * is made on the first plan record; plans_write() runs inside store_commit_batch()'s
  * transaction, plans_expire() inside store_rollup()'s. */
 struct plans_batch;
-void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts);
+/* What a reader's batches share for plan analysis: the memo of parsed plans and the
+ * normalizer for samples. The batches a reader fills in turn (store_batch_carry()) share
+ * one, so a plan body is parsed once per run, not once per batch; all their plans are
+ * added in one thread at a time (the reader's, or its commit thread). The contents are
+ * made on the first plan; references are taken and dropped by the reader's thread. */
+struct plan_share;
+struct plan_share *plan_share_new(void);
+void plan_share_take(struct plan_share *ps);
+void plan_share_drop(struct plan_share *ps); /* NULL is a no-op */
+/* Analyse @ev's plan (ev->plan, plan_format, duration_ms) with @ps's memo; out->shape points
+ * into @ps: valid until the next call. */
+void plan_summarize(struct plan_share *ps, const struct event *ev, struct plan_summary *out);
+/* @sum: the plan's summary if made already (else made here). */
+void plans_batch_add(struct store_batch *b, const struct event *ev, int64_t ts,
+                     const struct plan_summary *sum);
 void plans_batch_reset(struct plans_batch *pb); /* NULL is a no-op */
 void plans_batch_free(struct plans_batch *pb);  /* NULL is a no-op */
 size_t plans_batch_bytes(const struct plans_batch *pb);

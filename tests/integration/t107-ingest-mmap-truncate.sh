@@ -38,13 +38,16 @@ dump_exact() {
   done
 }
 
-# 1. mapped = read(), with one reader and with the commit thread
+# 1. mapped = read(), with one reader and with the commit thread (-j 2: a mapped file is
+# also parsed in parts, whose sums of squares are added part by part: rounded)
 for j in 1 2; do
   rm -f ref.db* map.db*
   SIFT_NO_MMAP=1 "$PGSIFT" -q --db ref.db ingest -j $j big.csv
   "$PGSIFT" -q --db map.db ingest -j $j big.csv
   [[ $(sqlite3 map.db "SELECT sum(count) FROM record_stats") -gt 10000 ]] || fail "nothing ingested"
-  expect_eq "-j $j: the mapped file gives the read() store" "$(dump_exact ref.db)" "$(dump_exact map.db)"
+  how=dump_exact
+  [[ $j == 2 ]] && how=dump
+  expect_eq "-j $j: the mapped file gives the read() store" "$($how ref.db)" "$($how map.db)"
 done
 dump ref.db >whole.txt
 

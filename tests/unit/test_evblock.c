@@ -419,9 +419,10 @@ static void test_corrupt_blobs(void)
         }
     free(m);
 
-    /* Hand-made: other version, overlong varint, reference forwards, reference to a
-     * reference, literal without its NUL, mask with no room. */
-    static const unsigned char v2[] = { 2, 0 };
+    /* Hand-made: other version, a version 2 header cut short, overlong varint, reference forwards,
+     * reference to a reference, literal without its NUL, mask with no room. */
+    static const unsigned char v3[] = { 3, 0 };
+    static const unsigned char v2[] = { 2, 0, 0, 0, 0, 0, 0, 0, 0 };
     static const unsigned char overlong[] = { 1,    0,    0xff, 0xff, 0xff, 0xff,
                                               0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
     static const unsigned char fwd[] = { 1, 0, 0, 1, 0, 0, 0, 0x21, 'x', 0 };
@@ -434,6 +435,7 @@ static void test_corrupt_blobs(void)
     static const unsigned char nomask[] = { 1, 0, 0, 1, 0 };
     static const unsigned char big_ts[] = { 1,    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                             0xff, 0xff, 0x01, 0x02, 0,    0,    0,    0 };
+    CHECK_EQ_INT(decode_all(v3, sizeof(v3)), -1);
     CHECK_EQ_INT(decode_all(v2, sizeof(v2)), -1);
     CHECK_EQ_INT(decode_all(overlong, sizeof(overlong)), -1);
     CHECK_EQ_INT(decode_all(fwd, sizeof(fwd)), -1);
@@ -445,11 +447,69 @@ static void test_corrupt_blobs(void)
     evblock_enc_release(&enc);
 }
 
+/* Version 2: events added with lines counted from 1 (a part of a file parsed on another
+ * thread) decode with the base set afterwards, rebased or not; version 1 stays version 1;
+ * a base that would push a line past INT64_MAX is refused. */
+static void test_line_base(void)
+{
+    enum { N = 300 };
+    struct evblock_event *ev = xcalloc(N, sizeof(*ev)), *want = xcalloc(N, sizeof(*want));
+    char(*src)[40] = xcalloc(N, 40);
+    for (size_t i = 0; i < N; i++) {
+        struct evblock_event *x = &ev[i];
+        x->ts = 1000000 + (int64_t)(i % 7 == 3 ? i * 10 - 5000 : i * 10);
+        SET_STR(x, EVB_KIND, "checkpoint");
+        set_int(x, EVB_PID, (int64_t)i);
+        x->src_split = true;
+        SET_STR(x, EVB_SRC, "postgresql.csv");
+        x->c[EVB_SRC].i = (int64_t)(1 + 2 * i); /* relative to the part */
+        want[i] = *x;
+        want[i].src_split = false;
+        snprintf(src[i], 40, "postgresql.csv:%zu", (size_t)(41 + 2 * i));
+        set_text(&want[i], EVB_SRC, src[i], strlen(src[i]));
+    }
+    for (int rebase = 0; rebase < 2; rebase++) {
+        struct evblock_enc enc;
+        evblock_enc_init(&enc);
+        enc.line_base = true;
+        evblock_enc_start(&enc, rebase ? ev[0].ts : 0);
+        for (size_t i = 0; i < N; i++) {
+            if (ev[i].ts < enc.ts_min)
+                CHECK_EQ_INT(evblock_enc_rebase(&enc, ev[i].ts), 0);
+            CHECK_EQ_INT(evblock_enc_add(&enc, &ev[i]), 0);
+        }
+        evblock_enc_set_line_base(&enc, 40);
+        struct span blob = evblock_enc_blob(&enc);
+        CHECK_EQ_INT((unsigned char)blob.p[0], EVBLOCK_VERSION_BASED);
+        check_decodes_to(blob, want, N);
+        /* a base beyond what a line can be */
+        evblock_enc_set_line_base(&enc, (uint64_t)INT64_MAX - 100);
+        CHECK_EQ_INT(decode_all((const unsigned char *)blob.p, blob.len), -1);
+        evblock_enc_set_line_base(&enc, UINT64_MAX);
+        CHECK_EQ_INT(decode_all((const unsigned char *)blob.p, blob.len), -1);
+        evblock_enc_release(&enc);
+    }
+    /* Without line_base: version 1, lines as given. */
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, 0);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &ev[0]), 0);
+    CHECK_EQ_INT((unsigned char)evblock_enc_blob(&enc).p[0], EVBLOCK_VERSION);
+    struct evblock_event one = want[0];
+    SET_STR(&one, EVB_SRC, "postgresql.csv:1");
+    check_decodes_to(evblock_enc_blob(&enc), &one, 1);
+    evblock_enc_release(&enc);
+    free(src);
+    free(ev);
+    free(want);
+}
+
 TEST_LIST = {
     { "every_column_round_trip", test_every_column_round_trip },
     { "repeated_texts_written_once", test_repeated_texts_written_once },
     { "split_src_and_stable_texts_same_blob", test_split_src_and_stable_texts_same_blob },
     { "corrupt_blobs", test_corrupt_blobs },
     { "rebase_same_blob", test_rebase_same_blob },
+    { "line_base", test_line_base },
     { NULL, NULL },
 };

@@ -1884,6 +1884,254 @@ static void test_checkpoint_forced(void)
     store_close(s);
 }
 
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+/* ---- parts folded on other threads and absorbed (store_batch_fold(), store.h) ---- */
+
+/* Every row of @table as text (REAL to 9 significant digits: sums of squares are added in
+ * another order; BLOB as hex), sorted, one per line. */
+static void dump_table(struct store *s, const char *table, struct sbuf *out)
+{
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SELECT * FROM %s", table);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(store_sqlite(s), sql, -1, &st, NULL) != SQLITE_OK) {
+        CHECK(0);
+        return;
+    }
+    char **rows = NULL;
+    size_t n = 0, a = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        struct sbuf row = SBUF_INIT;
+        for (int c = 0; c < sqlite3_column_count(st); c++) {
+            switch (sqlite3_column_type(st, c)) {
+            case SQLITE_NULL: CHECK(sbuf_addstr(&row, "NULL|") == 0); break;
+            case SQLITE_FLOAT:
+                CHECK(sbuf_addf(&row, "%.9g|", sqlite3_column_double(st, c)) == 0);
+                break;
+            case SQLITE_BLOB: {
+                const unsigned char *b = sqlite3_column_blob(st, c);
+                for (int k = 0; k < sqlite3_column_bytes(st, c); k++)
+                    CHECK(sbuf_addf(&row, "%02x", b[k]) == 0);
+                CHECK(sbuf_addch(&row, '|') == 0);
+                break;
+            }
+            default: CHECK(sbuf_addf(&row, "%s|", (const char *)sqlite3_column_text(st, c)) == 0);
+            }
+        }
+        XGROW(rows, n + 1, a);
+        rows[n++] = xstrdup(row.len ? row.buf : "");
+        sbuf_release(&row);
+    }
+    sqlite3_finalize(st);
+    qsort(rows, n, sizeof(*rows), cmp_str);
+    CHECK(sbuf_addf(out, "== %s\n", table) == 0);
+    for (size_t i = 0; i < n; i++) {
+        CHECK(sbuf_addf(out, "%s\n", rows[i]) == 0);
+        free(rows[i]);
+    }
+    free(rows);
+}
+
+static int dump_event(void *ctx, const struct store_event_row *r)
+{
+    struct sbuf *out = ctx;
+    CHECK(sbuf_addf(out, "%lld %s %s %s %s %s %s %s %lld %d %llu [%s] [%s]", (long long)r->ts_us,
+                    r->kind, r->severity ? r->severity : "-", r->sqlstate ? r->sqlstate : "-",
+                    r->database ? r->database : "-", r->user ? r->user : "-",
+                    r->application ? r->application : "-", r->src ? r->src : "-", (long long)r->pid,
+                    r->has_fingerprint, (unsigned long long)r->fingerprint,
+                    r->message ? r->message : "-", r->detail ? r->detail : "-") == 0);
+    for (size_t i = 0; i < r->n_facts; i++)
+        CHECK(sbuf_addf(out, " %s", r->facts[i].name) == 0);
+    CHECK(sbuf_addch(out, '\n') == 0);
+    return 0;
+}
+
+static void dump_store(struct store *s, struct sbuf *out)
+{
+    static const char *const tables[] = { "query_stats", "queries", "query_ids", "record_stats",
+                                          "error_stats", "plans",   "plan_runs", NULL };
+    for (size_t i = 0; tables[i]; i++)
+        dump_table(s, tables[i], out);
+    CHECK(sbuf_addstr(out, "== events\n") == 0);
+    struct diag d = DIAG_INIT;
+    struct store_events_opts o = { .since_us = INT64_MIN, .until_us = INT64_MAX };
+    if (store_events(s, &o, dump_event, out, &d) != 0) {
+        CHECK(0);
+        printf("# store_events: %s\n", d.msg);
+    }
+}
+
+/* One record of a made-up session mix: durations with and without a statement, statement
+ * lines and bare durations of log_statement + log_duration from a few sessions, errors,
+ * connections, plans, checkpoints, records without a time, fingerprints with other high
+ * bits (a collision) or none. @line: its line in the file. */
+static void mix_event(struct event *ev, uint64_t line, int64_t *ts)
+{
+    static const char *const dbs[] = { "app", "billing", "" };
+    static const char *const users[] = { "rw", "ro", "admin" };
+    static const char *const texts[] = { "SELECT * FROM t WHERE id = 42",
+                                         "UPDATE acct SET bal = bal + 5 WHERE id = 7",
+                                         "select  *  from t where id=9",
+                                         "INSERT INTO log VALUES (1, 'x')" };
+    event_clear(ev);
+    *ts += (int64_t)rnd(4000) * 1000 - 500000; /* mostly forward, sometimes back */
+    ev->ts_us = rnd(400) == 0 ? INT64_MIN : *ts;
+    ev->pid = 100 + (int64_t)rnd(6);
+    ev->database = span_cstr(dbs[rnd(3)]);
+    ev->user = span_cstr(users[rnd(3)]);
+    ev->severity = SEV_LOG;
+    static char long_name[EVB_SRC_FILE_MAX + 10];
+    if (!long_name[0])
+        memset(long_name, 'n', sizeof(long_name) - 1);
+    ev->src_name = rnd(500) ? SPAN_LIT("postgresql.csv") : span_cstr(long_name);
+    ev->src_line = rnd(300) ? line : 0; /* (0: a record that has no line: not folded) */
+    uint64_t fp = 1 + rnd(5);
+    unsigned what = (unsigned)rnd(100);
+    if (what < 60) {
+        ev->kind = what < 30 ? EV_DURATION : EV_STATEMENT;
+        if (what < 30 || what >= 42) {
+            ev->flags |= EVENT_HAS_FINGERPRINT;
+            ev->fingerprint = fp;
+            unsigned h = (unsigned)rnd(50);
+            ev->fingerprint_hi = h == 0 ? 0 : h == 1 ? fp * 77 : h == 2 ? 5 : fp * 31;
+            ev->normalized = rnd(9) ? SPAN_LIT("SELECT * FROM t WHERE id = $1") : SPAN_NULL;
+            ev->query = span_cstr(texts[rnd(4)]);
+        } else {
+            ev->kind = EV_DURATION; /* a bare duration line */
+            ev->phase = rnd(4) ? PHASE_EXECUTE : PHASE_PARSE;
+        }
+        if (ev->kind == EV_DURATION) {
+            ev->duration_ms = rnd(20) ? 0.01 * (double)rnd(100000) : -1;
+            ev->rows = rnd(3) ? (int64_t)rnd(1000) : -1;
+        }
+        if (rnd(3)) {
+            ev->query_id = (int64_t)rnd(4) - 2;
+            ev->has_query_id = ev->query_id != 0;
+        }
+    } else if (what < 70) {
+        ev->kind = EV_ERROR;
+        ev->severity = SEV_ERROR;
+        memcpy(ev->sqlstate, "23505", 6);
+        ev->message = SPAN_LIT("duplicate key value violates unique constraint \"k\"");
+        ev->detail = SPAN_LIT("Key (email)=(a@b.c) already exists.");
+        if (rnd(2)) {
+            ev->flags |= EVENT_HAS_FINGERPRINT;
+            ev->fingerprint = fp;
+            ev->fingerprint_hi = fp * 31;
+            ev->statement = span_cstr(texts[rnd(4)]);
+        }
+    } else if (what < 80) {
+        ev->kind = rnd(2) ? EV_CONNECTION : EV_DISCONNECTION;
+        ev->message = SPAN_LIT("connection authorized: user=rw database=app");
+    } else if (what < 90) {
+        ev->kind = EV_PLAN;
+        ev->plan_format = PLAN_TEXT;
+        ev->plan = rnd(2)
+                       ? SPAN_LIT("Seq Scan on t  (cost=0.00..35.50 rows=2550 width=4)")
+                       : SPAN_LIT("Index Scan using t_pkey on t  (cost=0.15..8.17 rows=1 width=4)");
+        ev->duration_ms = 0.01 * (double)rnd(100000);
+        ev->flags |= EVENT_HAS_FINGERPRINT;
+        ev->fingerprint = fp;
+        ev->fingerprint_hi = fp * 31;
+        ev->query = span_cstr(texts[rnd(4)]);
+    } else {
+        ev->kind = EV_CHECKPOINT;
+        ev->message = SPAN_LIT("checkpoint starting: time");
+        ev->facts.buffers = (int64_t)rnd(500);
+        if (rnd(5) == 0)
+            ev->src_name = SPAN_NULL;
+    }
+}
+
+/* A batch filled record by record and one filled part by part - each part's records
+ * folded into a part batch (line numbers from 1 in the part) until one is refused, then
+ * absorbed, the rest added - commit the same store. Parts of random sizes, from one
+ * record to hundreds, so that pairs, collisions, first samples and minutes cross them. */
+static void test_absorb_equals_add(void)
+{
+    enum { N = 6000 };
+    struct event *evs = xcalloc(N, sizeof(*evs));
+    int64_t ts = T0;
+    for (size_t i = 0; i < N; i++)
+        mix_event(&evs[i], 1 + 3 * i, &ts);
+
+    for (int round = 0; round < 4; round++) {
+        char pa[300], pb[300];
+        new_path(pa, sizeof(pa));
+        new_path(pb, sizeof(pb));
+        struct store *sa = open_rw(pa), *sb = open_rw(pb);
+        struct store_batch *a = store_batch_new(sa), *b = store_batch_new(sb);
+        struct store_batch *part = store_batch_new(sb);
+        store_batch_set_part(part);
+        for (size_t i = 0; i < N; i++)
+            store_batch_add(a, &evs[i]);
+
+        size_t folded = 0, refused = 0;
+        for (size_t i = 0; i < N;) {
+            size_t len = 1 + rnd(round == 0 ? 3 : round == 1 ? 40 : 400);
+            if (len > N - i)
+                len = N - i;
+            uint64_t delta = 3 * i; /* the lines before the part (record k is on line 1 + 3k) */
+            size_t k = i;
+            for (; k < i + len; k++) {
+                struct event e = evs[k];
+                if (e.src_name.p && e.src_line)
+                    e.src_line -= delta; /* numbered from 1 in the part */
+                if (!store_batch_fold(part, &e))
+                    break;
+                folded++;
+            }
+            store_batch_absorb(b, part, delta);
+            store_batch_discard(part);
+            for (; k < i + len; k++, refused++)
+                store_batch_add(b, &evs[k]);
+            i += len;
+        }
+        printf("# round %d: %zu records folded, %zu added after a refusal\n", round, folded,
+               refused);
+        CHECK(folded > N / 2 && refused > 10);
+        CHECK_EQ_U64(store_batch_added(a), store_batch_added(b));
+        struct sbuf ea = SBUF_INIT, eb = SBUF_INIT;
+        CHECK(batch_pairs_encode(a, &ea) == 0 && batch_pairs_encode(b, &eb) == 0);
+        CHECK(ea.len == eb.len && !memcmp(ea.buf, eb.buf, ea.len));
+        CHECK(ea.len > 1); /* statements were left waiting */
+        sbuf_release(&ea);
+        sbuf_release(&eb);
+
+        struct diag d = DIAG_INIT;
+        CHECK_EQ_INT(store_commit_batch(sa, a, NULL, &d), STORE_COMMITTED);
+        CHECK_EQ_INT(store_commit_batch(sb, b, NULL, &d), STORE_COMMITTED);
+        struct sbuf da = SBUF_INIT, db = SBUF_INIT;
+        dump_store(sa, &da);
+        dump_store(sb, &db);
+        CHECK(da.len > 10000);
+        CHECK(strstr(da.buf, "postgresql.csv:") != NULL);
+        if (da.len != db.len || memcmp(da.buf, db.buf, da.len)) {
+            CHECK(0);
+            size_t at = 0;
+            while (at < da.len && at < db.len && da.buf[at] == db.buf[at])
+                at++;
+            size_t from = at > 200 ? at - 200 : 0;
+            printf(
+                "# round %d: the stores differ at byte %zu:\n# add:    %.300s\n# absorb: %.300s\n",
+                round, at, da.buf + from, db.buf + from);
+        }
+        sbuf_release(&da);
+        sbuf_release(&db);
+        store_batch_free(a);
+        store_batch_free(b);
+        store_batch_free(part);
+        store_close(sa);
+        store_close(sb);
+    }
+    free(evs);
+}
+
 TEST_LIST = {
     { "created_0600_whatever_the_umask", test_created_0600_whatever_the_umask },
     { "open_errors", test_open_errors },
@@ -1911,6 +2159,7 @@ TEST_LIST = {
     { "report_reads", test_report_reads },
     { "stored_text_limit", test_stored_text_limit },
     { "statement_duration_pairing", test_statement_duration_pairing },
+    { "absorb_equals_add", test_absorb_equals_add },
     { "streamed_event_rows", test_streamed_event_rows },
     { "checkpoint_thread", test_checkpoint_thread },
     { "checkpoint_forced", test_checkpoint_forced },
