@@ -216,6 +216,8 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     s->opts = *opts;
     s->def = store_batch_new(s);
     sbuf_init(&s->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
+    /* a version byte and 32 bytes per waiting session (batch_pairs_encode()) */
+    sbuf_init(&s->pairs, 1 + 32 * (size_t)SIFT_MAX_PAIRED_SESSIONS);
 
     if (opts->read_only) {
         struct stat st;
@@ -305,6 +307,7 @@ void store_close(struct store *s)
     }
     store_batch_free(s->def);
     sbuf_release(&s->scratch);
+    sbuf_release(&s->pairs);
     free(s->path);
     free(s->seen_fps);
     htab_release(&s->seen_ix);
@@ -607,11 +610,11 @@ static int write_position(struct store *s, const struct store_batch *b,
         sqlite3_bind_null(st, 11);
     sqlite3_bind_int64(st, 12, (int64_t)b->records);
     sqlite3_bind_int64(st, 13, now);
-    sbuf_reset(&s->scratch);
-    if (batch_pairs_encode(b, &s->scratch) < 0)
+    sbuf_reset(&s->pairs);
+    if (batch_pairs_encode(b, &s->pairs) < 0)
         return diag_set(d, DIAG_LIMIT, "too many sessions waiting for a duration line");
-    if (s->scratch.len)
-        sqlite3_bind_blob64(st, 14, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+    if (s->pairs.len)
+        sqlite3_bind_blob64(st, 14, s->pairs.buf, s->pairs.len, SQLITE_STATIC);
     else
         sqlite3_bind_null(st, 14);
     if (pos->id)

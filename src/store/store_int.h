@@ -264,6 +264,7 @@ struct store {
     sqlite3_stmt *stmt[SQL_COUNT];
     struct store_batch *def;     /* the batch of store_add() and store_commit() */
     struct sbuf scratch;         /* blob encoding at commit */
+    struct sbuf pairs;           /* the waiting statements at commit (batch_pairs_encode()) */
     struct store_ckpt *ckpt;     /* opts.checkpoint_thread: checkpoint.c, or NULL */
     struct store_run_counts run; /* committed through this handle (store_run_counts()) */
     uint64_t *seen_fps;          /* run.fingerprints of them, indexed by seen_ix */
