@@ -570,13 +570,16 @@ static inline bool csv_line_ends_record(const char *line, const char *end)
  * lines that is; false when the pending path must handle the record: it does not end in
  * @a, or on its way a line would be cut (SIFT_MAX_LINE_BYTES), ends in "\r\n" inside the
  * record (the pending text drops the '\r') or looks like a new record (a quote that never
- * closed: the pending path rejects the record and resynchronises there). */
-static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_t *lines)
+ * closed: the pending path rejects the record and resynchronises there). *close: the
+ * quote that closes the first line's open field (the one csv_split_at() would find). */
+static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_t *lines,
+                           const char **close)
 {
     const char *p = a.p, *end = a.p + a.len, *line = a.p, *base = a.p;
     uint64_t quotes = 0, nls = 0, n = 0;
     bool in_quote = true; /* the open field of the first line */
 
+    *close = NULL;
     if (csv_line_ends_record(line, end))
         return false;
     bytescan_mask64(base, a.len < 64 ? a.len : 64, lo, '"', '\n', &quotes, &nls);
@@ -607,6 +610,8 @@ static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_
                     continue;
                 }
                 in_quote = false;
+                if (!*close)
+                    *close = q;
             } else if (q[-1] == ',') {
                 /* (q > line: outside a quote only after a closing quote on this line) */
                 in_quote = true; /* a quote at a field start opens a field */
@@ -730,11 +735,23 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
          * left to the pending path, which joins the lines without their '\r'.) */
         size_t bytes;
         uint64_t lines;
+        const char *close;
         if (a.len && ln->end - ln->offset == ln->text.len + 1 &&
-            csv_record_end(a, ln->text.p, &bytes, &lines) &&
+            csv_record_end(a, ln->text.p, &bytes, &lines, &close) &&
             (size_t)(a.p + bytes - ln->text.p) <= SIFT_MAX_RECORD_BYTES / 2) {
             const struct input_line *x = parser_extend(p, bytes, lines);
-            r = csv_split_at(x->text, f[nf - 1].s.p, f, nf - 1, &nf);
+            /* The open field ends at the quote csv_record_end() saw close it: what
+             * csv_split_at() from its opening quote finds, without walking the field's
+             * quotes again (a plan's '""' pairs); a quote inside it is one of a pair. */
+            const char *start = f[nf - 1].s.p + 1, *xend = x->text.p + x->text.len;
+            f[nf - 1].s = span_make(start, (size_t)(close - start));
+            f[nf - 1].escaped = memchr(start, '"', (size_t)(close - start)) != NULL;
+            if (close + 1 == xend)
+                r = CSV_OK;
+            else if (close[1] != ',')
+                r = CSV_BAD_QUOTE;
+            else
+                r = csv_split_at(x->text, close + 2, f, nf, &nf);
             csv_emit(p, st, parser_event_begin(p, x), x->text, r, f, nf, false);
             return;
         }
