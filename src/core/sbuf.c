@@ -71,7 +71,9 @@ int sbuf_add(struct sbuf *sb, const void *p, size_t n)
 {
     if (n == 0)
         return 0;
-    if (sbuf_grow(sb, n) < 0)
+    /* (room for the bytes and the NUL already, within the cap: sbuf_grow() would
+     * return 0 without growing) */
+    if (!(n < sb->alloc - sb->len && sb->len + n <= cap(sb)) && sbuf_grow(sb, n) < 0)
         return -1;
     memcpy(sb->buf + sb->len, p, n);
     sb->len += n;
@@ -86,6 +88,12 @@ int sbuf_addstr(struct sbuf *sb, const char *s)
 
 int sbuf_addch(struct sbuf *sb, char c)
 {
+    /* the common case without a call: room for it and the NUL, within the cap */
+    if (1 < sb->alloc - sb->len && sb->len < cap(sb)) {
+        sb->buf[sb->len++] = c;
+        sb->buf[sb->len] = '\0';
+        return 0;
+    }
     return sbuf_add(sb, &c, 1);
 }
 

@@ -404,30 +404,42 @@ int redact_message_same(struct sbuf *out, struct span s, bool *same)
     return 0;
 }
 
+/* Append the run of bytes that redact_numbers() copies one by one: at once, or, when
+ * that would pass @out's cap, byte by byte as far as they fit (what appending each byte
+ * leaves). */
+static int add_bytes(struct sbuf *out, const char *p, size_t n)
+{
+    if (sbuf_add(out, p, n) == 0)
+        return 0;
+    for (size_t k = 0; k < n; k++)
+        if (sbuf_addch(out, p[k]) < 0)
+            return -1;
+    return 0;
+}
+
 int redact_numbers(struct sbuf *out, struct span s)
 {
+    size_t run = 0; /* [run, i): bytes copied as they are, not yet appended */
     for (size_t i = 0; i < s.len;) {
         unsigned char c = (unsigned char)s.p[i];
         if (is_digit(c) && (i == 0 || !is_ident_char((unsigned char)s.p[i - 1]))) {
             size_t j = i;
             while (j < s.len && (is_digit((unsigned char)s.p[j]) || s.p[j] == '.'))
                 j++;
+            if (add_bytes(out, s.p + run, i - run) < 0)
+                return -1;
             if (j == s.len || !is_ident_char((unsigned char)s.p[j])) {
                 if (sbuf_addch(out, 'N') < 0)
                     return -1;
-                i = j;
-                continue;
-            }
-            if (sbuf_add(out, s.p + i, j - i) < 0)
+            } else if (sbuf_add(out, s.p + i, j - i) < 0) {
                 return -1;
-            i = j;
+            }
+            i = run = j;
             continue;
         }
-        if (sbuf_addch(out, (char)c) < 0)
-            return -1;
         i++;
     }
-    return 0;
+    return add_bytes(out, s.p + run, s.len - run);
 }
 
 void redact_cap(struct sbuf *sb, size_t max)

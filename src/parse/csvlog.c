@@ -383,6 +383,22 @@ static bool int_field(struct span s, int64_t *out)
     return s.p && s.len && span_to_i64_short(s, out);
 }
 
+/* a[0, n) == b[0, n) for 16 <= n <= 32 (a session start, 23 bytes with "UTC") as four
+ * 8-byte compares, the last two overlapping, instead of a memcmp() call per record. */
+static inline bool eq_16_32(const char *a, const char *b, size_t n)
+{
+    uint64_t x[4], y[4];
+    memcpy(&x[0], a, 8);
+    memcpy(&x[1], a + 8, 8);
+    memcpy(&x[2], a + n - 16, 8);
+    memcpy(&x[3], a + n - 8, 8);
+    memcpy(&y[0], b, 8);
+    memcpy(&y[1], b + 8, 8);
+    memcpy(&y[2], b + n - 16, 8);
+    memcpy(&y[3], b + n - 8, 8);
+    return !((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]));
+}
+
 /* Column 9, session_start, as pgtime_parse_cached() parses it (remembered per text). */
 static bool csv_session_start(struct parser *p, struct csv_state *st, struct span t, int64_t *us)
 {
@@ -391,7 +407,8 @@ static bool csv_session_start(struct parser *p, struct csv_state *st, struct spa
         c = &st->starts[((unsigned)(unsigned char)t.p[t.len - 6] * 10u +
                          (unsigned char)t.p[t.len - 5]) &
                         15u];
-        if (c->len == t.len && !memcmp(c->text, t.p, t.len)) {
+        if (c->len == t.len &&
+            (t.len >= 16 ? eq_16_32(c->text, t.p, t.len) : !memcmp(c->text, t.p, t.len))) {
             *us = c->us;
             return c->ok;
         }
@@ -570,13 +587,16 @@ static inline bool csv_line_ends_record(const char *line, const char *end)
  * lines that is; false when the pending path must handle the record: it does not end in
  * @a, or on its way a line would be cut (SIFT_MAX_LINE_BYTES), ends in "\r\n" inside the
  * record (the pending text drops the '\r') or looks like a new record (a quote that never
- * closed: the pending path rejects the record and resynchronises there). */
-static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_t *lines)
+ * closed: the pending path rejects the record and resynchronises there). *close: the
+ * quote that closes the first line's open field (the one csv_split_at() would find). */
+static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_t *lines,
+                           const char **close)
 {
     const char *p = a.p, *end = a.p + a.len, *line = a.p, *base = a.p;
     uint64_t quotes = 0, nls = 0, n = 0;
     bool in_quote = true; /* the open field of the first line */
 
+    *close = NULL;
     if (csv_line_ends_record(line, end))
         return false;
     bytescan_mask64(base, a.len < 64 ? a.len : 64, lo, '"', '\n', &quotes, &nls);
@@ -607,6 +627,8 @@ static bool csv_record_end(struct span a, const char *lo, size_t *bytes, uint64_
                     continue;
                 }
                 in_quote = false;
+                if (!*close)
+                    *close = q;
             } else if (q[-1] == ',') {
                 /* (q > line: outside a quote only after a closing quote on this line) */
                 in_quote = true; /* a quote at a field start opens a field */
@@ -730,11 +752,23 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
          * left to the pending path, which joins the lines without their '\r'.) */
         size_t bytes;
         uint64_t lines;
+        const char *close;
         if (a.len && ln->end - ln->offset == ln->text.len + 1 &&
-            csv_record_end(a, ln->text.p, &bytes, &lines) &&
+            csv_record_end(a, ln->text.p, &bytes, &lines, &close) &&
             (size_t)(a.p + bytes - ln->text.p) <= SIFT_MAX_RECORD_BYTES / 2) {
             const struct input_line *x = parser_extend(p, bytes, lines);
-            r = csv_split_at(x->text, f[nf - 1].s.p, f, nf - 1, &nf);
+            /* The open field ends at the quote csv_record_end() saw close it: what
+             * csv_split_at() from its opening quote finds, without walking the field's
+             * quotes again (a plan's '""' pairs); a quote inside it is one of a pair. */
+            const char *start = f[nf - 1].s.p + 1, *xend = x->text.p + x->text.len;
+            f[nf - 1].s = span_make(start, (size_t)(close - start));
+            f[nf - 1].escaped = memchr(start, '"', (size_t)(close - start)) != NULL;
+            if (close + 1 == xend)
+                r = CSV_OK;
+            else if (close[1] != ',')
+                r = CSV_BAD_QUOTE;
+            else
+                r = csv_split_at(x->text, close + 2, f, nf, &nf);
             csv_emit(p, st, parser_event_begin(p, x), x->text, r, f, nf, false);
             return;
         }

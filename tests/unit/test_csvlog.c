@@ -190,6 +190,40 @@ static void test_ahead_windows(void)
     ref_release(&ref);
 }
 
+/* Records taken in place end their open field at the quote that csv_record_end() saw
+ * close it: a '""' on the field's first line (the unescaped copy), a quote pair split
+ * over nothing but the field, a record ending at that quote, text after it. */
+static const char multi_close[] =
+    HEAD(1) "\"say \"\"hi\"\"\nthere\"" TAIL "\n" HEAD(2) "\"\"\"\n\"\"\"\"\"" TAIL "\n" HEAD(
+        3) "\"ends\nhere\"\n" HEAD(4) "\"text\nafter\"x,\"y\"" TAIL
+                                      "\n" HEAD(5) "\"last\nfield\",,,,,,,,,,,,\"q\nq\"\n";
+
+static void test_ahead_close(void)
+{
+    struct ref ref;
+    size_t len = sizeof(multi_close) - 1;
+    ref_run(&ref, multi_close, len);
+    CHECK_MSG(strstr(ref.out.buf, "message=\"say \\\"hi\\\"\\nthere\"") != NULL, "%s", ref.out.buf);
+    CHECK_MSG(strstr(ref.out.buf, "message=\"\\\"\\n\\\"\\\"\"") != NULL, "%s", ref.out.buf);
+    struct sbuf out = SBUF_INIT, stats = SBUF_INIT;
+    uint64_t feeds;
+    struct pt_ck *cks = calloc(ref.nlines + 1, sizeof(*cks));
+    struct parser *p = pt_run_ahead(multi_close, len, &(struct parser_opts){ .format = "csvlog" },
+                                    SIZE_MAX, &out, cks, &feeds);
+    CHECK(p != NULL);
+    if (p) {
+        pt_stats_text(parser_stats(p), &stats);
+        CHECK_EQ_STR(out.buf, ref.out.buf);
+        CHECK_EQ_STR(stats.buf, ref.stats.buf);
+        CHECK_EQ_U64(feeds, 5); /* every record in place */
+        parser_free(p);
+    }
+    sbuf_release(&out);
+    sbuf_release(&stats);
+    free(cks);
+    ref_release(&ref);
+}
+
 /* Through the real input (input_ahead/input_consume), as pipeline_run() does: tiny read
  * sizes so that records cross the buffer's end everywhere; plain and gzip (inline and on
  * the decoder thread with tiny ring slots). */
@@ -318,9 +352,7 @@ static void test_ahead_follow(void)
 }
 
 TEST_LIST = {
-    { "observed", test_observed },
-    { "ahead_windows", test_ahead_windows },
-    { "ahead_input", test_ahead_input },
-    { "ahead_follow", test_ahead_follow },
-    { NULL, NULL },
+    { "observed", test_observed },         { "ahead_windows", test_ahead_windows },
+    { "ahead_close", test_ahead_close },   { "ahead_input", test_ahead_input },
+    { "ahead_follow", test_ahead_follow }, { NULL, NULL },
 };

@@ -64,6 +64,45 @@ static void test_find_sub_trim(void)
     CHECK_EQ_INT(span_trim(span_cstr(" \t\n")).len, 0);
 }
 
+static long naive_find(struct span s, size_t from, struct span needle)
+{
+    for (size_t i = from; i + needle.len <= s.len; i++)
+        if (!memcmp(s.p + i, needle.p, needle.len))
+            return (long)i;
+    return needle.len == 0 && from <= s.len ? (long)from : -1;
+}
+
+/* span_find() (16 starts a step where SSE2 is there, then one by one) against a naive
+ * search: every start offset and needle length over texts of a few letters, so that
+ * first and last bytes match often, matches fall at every place of a step and at the
+ * text's end, and the search range is shorter, equal and longer than a step. */
+static void test_find_random(void)
+{
+    char text[80], nd[24];
+    uint64_t x = 88172645463325252u;
+    for (int round = 0; round < 3000; round++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        size_t len = (size_t)(x % sizeof(text)), nlen = (size_t)((x >> 8) % sizeof(nd));
+        unsigned letters = 2 + (unsigned)((x >> 16) % 3);
+        for (size_t i = 0; i < len; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            text[i] = (char)('a' + x % letters);
+        }
+        for (size_t i = 0; i < nlen; i++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            nd[i] = (char)('a' + x % letters);
+        }
+        if (len && nlen && nlen <= len && (x >> 40) % 2) /* often a needle that occurs */
+            memcpy(nd, text + (size_t)((x >> 20) % (len - nlen + 1)), nlen);
+        struct span s = span_make(text, len), n = span_make(nd, nlen);
+        for (size_t from = 0; from <= len + 1; from++)
+            if (span_find(s, from, n) != naive_find(s, from, n)) {
+                CHECK_EQ_INT(span_find(s, from, n), naive_find(s, from, n));
+                return;
+            }
+    }
+}
+
 static void test_integers(void)
 {
     int64_t v = 0;
@@ -206,6 +245,7 @@ TEST_LIST = {
     { "compare", test_compare },
     { "compare_words", test_compare_words },
     { "find_sub_trim", test_find_sub_trim },
+    { "find_random", test_find_random },
     { "integers", test_integers },
     { "integers_random", test_integers_random },
     { "doubles", test_doubles },
