@@ -120,7 +120,7 @@ uint64_t pipeline_feed(struct input *in, struct parser *p, struct input_line *ln
  * state of the caller's (the store's part batch) instead of copying them into the part:
  * only the records after the first one the fold refuses are copied.
  */
-#define PIPELINE_PART_BYTES ((size_t)4 << 20)
+#define PIPELINE_PART_BYTES ((size_t)6 << 20)
 
 struct pipeline_par;
 
