@@ -190,6 +190,17 @@ const char *event_step_name(enum event_step s)
     return "";
 }
 
+bool event_step_from_name(struct span name, enum event_step *out)
+{
+    for (unsigned st = STEP_NONE + 1; st < STEP_COUNT; st++) {
+        if (span_eq(name, span_cstr(event_step_name((enum event_step)st)))) {
+            *out = (enum event_step)st;
+            return true;
+        }
+    }
+    return false;
+}
+
 bool event_kind_from_name(struct span name, enum event_kind *out)
 {
     for (unsigned k = 0; k < EV_KIND_COUNT; k++) {

@@ -211,5 +211,7 @@ const char *event_step_name(enum event_step s); /* "", "start", "end" */
 /* Reverse lookups; return false for an unknown name. */
 bool event_kind_from_name(struct span name, enum event_kind *out);
 bool severity_from_name(struct span name, enum event_severity *out);
+/* "start" or "end" (STEP_NONE has no name). */
+bool event_step_from_name(struct span name, enum event_step *out);
 
 #endif

@@ -27,8 +27,9 @@ struct rec {
     double duration_ms, wait_ms;
     int64_t size_bytes;
     bool rejected;
-    int kind;    /* enum event_kind or -1 */
-    int64_t pid; /* 0: unknown */
+    int kind;           /* enum event_kind or -1 */
+    int64_t pid;        /* 0: unknown */
+    unsigned char step; /* enum event_step */
 };
 
 struct mem {
@@ -130,6 +131,9 @@ static bool rec_matches(const struct rec *r, const struct metric_query *q)
             return false;
         if (q->where->size_bytes.op != CMP_NONE &&
             (r->size_bytes < 0 || !rule_cond_holds(&q->where->size_bytes, (double)r->size_bytes)))
+            return false;
+        /* STEP_NONE's bit is never in the mask: a record without a step never matches. */
+        if (q->where->steps && !(q->where->steps & (1u << r->step)))
             return false;
     }
     return true;
@@ -461,6 +465,9 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.size_bytes = in->size_bytes;
     r.rejected = in->rejected;
     r.pid = in->pid > 0 ? in->pid : 0;
+    enum event_step st = STEP_NONE;
+    if (in->step && event_step_from_name(span_cstr(in->step), &st))
+        r.step = (unsigned char)st;
     r.dims[DIM_DATABASE] = dup_opt(&m->strings, in->database);
     r.dims[DIM_USER] = dup_opt(&m->strings, in->user);
     r.dims[DIM_APPLICATION] = dup_opt(&m->strings, in->application);
@@ -501,9 +508,11 @@ static double jnum(json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-/* `pgsift parse` prints a record's text, not the numbers classify/ read from it: a lock
- * wait's time ("... after 6000.5 ms") and a temporary file's size ("..., size 1048576")
- * are read back from the message, as the store has them. */
+/* `pgsift parse` prints a record's text, not the facts classify/ read from it: a lock
+ * wait's time ("... after 6000.5 ms"), a temporary file's size ("..., size 1048576") and
+ * the step of a record that starts or ends an occurrence ("checkpoint starting:" /
+ * "checkpoint complete:") are read back from the message, as the store has them
+ * (`pgsift events` prints them: those lines need no reading back). */
 static void facts_from_text(json_t *o, struct mem_record *r)
 {
     struct event ev;
@@ -513,7 +522,10 @@ static void facts_from_text(json_t *o, struct mem_record *r)
         return;
     bool wait = !strcmp(r->kind, "lock_wait") || !strcmp(r->kind, "lock_acquired");
     bool temp = !strcmp(r->kind, "temp_file");
-    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0))
+    /* The kinds classify/ gives a step (checkpoint, restartpoint, lock waits, shutdown). */
+    bool step = !json_object_get(o, "step") &&
+                (wait || !strcmp(r->kind, "checkpoint") || !strcmp(r->kind, "shutdown"));
+    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step)
         return;
     event_clear(&ev);
     const char *sev = jget(o, "severity"), *st = jget(o, "sqlstate");
@@ -531,6 +543,8 @@ static void facts_from_text(json_t *o, struct mem_record *r)
         r->wait_ms = ev.facts.wait_ms;
     if (temp && ev.facts.temp_bytes >= 0)
         r->size_bytes = ev.facts.temp_bytes;
+    if (step && !strcmp(event_kind_name(ev.kind), r->kind) && ev.facts.step != STEP_NONE)
+        r->step = event_step_name(ev.facts.step); /* static text */
 }
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
@@ -607,6 +621,7 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         if (sz < 0)
             sz = jnum(o, "temp_bytes");
         r.size_bytes = sz < 0 ? -1 : (int64_t)sz;
+        r.step = jget(o, "step");
         r.rejected = json_is_true(json_object_get(o, "rejected"));
         facts_from_text(o, &r);
         json_t *pid = json_object_get(o, "pid");

@@ -122,6 +122,8 @@ struct rule_where {
     int64_t min_calls;   /* queries: ignore groups with fewer calls in the window */
     double min_total_ms; /* queries: ignore groups with less total time in the window */
     struct rule_cond wait_ms, size_bytes; /* events: per-event filters */
+    unsigned steps;   /* events: bits (1 << enum event_step) of the steps wanted (`step:
+                         [start, end]`); 0: any record, with or without a step */
     double slower_by; /* plans: mean latency after / before the change must be >= this
                          (0: any change) */
 };
@@ -468,6 +470,7 @@ struct mem_record {
     const char *query;           /* normalized text */
     double duration_ms, wait_ms; /* -1 when absent */
     int64_t size_bytes;          /* -1 when absent */
+    const char *step;            /* "start", "end" or NULL (the record has no step) */
     bool rejected;               /* a line that could not be parsed (ingest rejects) */
     int64_t pid;                 /* the server process; 0 when absent */
 };

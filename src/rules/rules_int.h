@@ -39,6 +39,7 @@ struct rule_raw {
 
 struct where_raw {
     struct ylist in[DIM_COUNT];
+    struct ylist step;
     int64_t min_calls;
     double min_total_ms;
     const char *wait_ms, *size_bytes, *slower_by;

@@ -277,6 +277,19 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
         r->where.in[d].v = w.in[d].v;
         r->where.in[d].n = w.in[d].n;
     }
+    yaml_node_t *steps = at(L->y, wn, "step");
+    for (size_t i = 0; i < w.step.n; i++) {
+        yaml_node_t *n = steps;
+        if (steps && steps->type == YAML_SEQUENCE_NODE &&
+            (size_t)(steps->data.sequence.items.top - steps->data.sequence.items.start) > i)
+            n = ydoc_node(L->y, steps->data.sequence.items.start[i]);
+        enum event_step st;
+        if (event_step_from_name(span_cstr(w.step.v[i]), &st))
+            r->where.steps |= 1u << st;
+        else
+            ydoc_error(L->y, n, "invalid step '%s' in 'where' (expected start or end)",
+                       w.step.v[i]);
+    }
     if (w.min_calls < 0)
         ydoc_error(L->y, at(L->y, wn, "min_calls"), "'min_calls' must not be negative");
     if (w.min_total_ms < 0)

@@ -266,6 +266,11 @@ const struct yfield where_fields[] = {
     { "type", YF_STRING_LIST, false, NULL,
       "event kinds as `pgsift parse` names them (deadlock, lock_wait, temp_file ...)", WL(DIM_TYPE),
       NULL },
+    { "step", YF_STRING_LIST, false, NULL,
+      "which record of an occurrence logged twice: `start` (checkpoint starting, lock still "
+      "waiting, shutdown request) or `end` (checkpoint complete, lock acquired, shut down); "
+      "records without a step never match",
+      OFF(where_raw, step), NULL },
     { "input", YF_STRING_LIST, false, NULL, "input source names", WL(DIM_INPUT), NULL },
     { "min_calls", YF_INT, false, "0", "ignore groups with fewer calls in the window",
       OFF(where_raw, min_calls), NULL },
@@ -291,6 +296,12 @@ const struct rfield_meta where_fields_meta[] = {
     { S(ERRORS) | S(EVENTS), NULL },
     { S(ERRORS) | S(EVENTS), NULL },
     { S(EVENTS) | S(PLANS), "On source plans the only type is plan_change (the default)." },
+    { S(EVENTS),
+      "One checkpoint (or restartpoint) logs `checkpoint starting` and `checkpoint complete`: "
+      "`step: [end]` counts each once; a `checkpoints are occurring too frequently` hint has "
+      "no step. A lock wait logs `still waiting` (start) and `acquired` or `failed to "
+      "acquire` (end); `detected deadlock while waiting` and `avoided deadlock` are start. "
+      "`pgsift events` shows the step of each record." },
     { S(INGEST), NULL },
     { S(QUERIES) | S(PLANS),
       "On source plans: the plan records on each side of the change (at least 3 each in any "

@@ -2,6 +2,7 @@
 #include "check.h"
 
 #include "core/xalloc.h"
+#include "event.h"
 #include "rules/rules.h"
 
 static void load(struct rule_set *rs, const char *text)
@@ -210,6 +211,40 @@ static void test_kind_defaults(void)
         CHECK_EQ_INT(r->where.size_bytes.op, CMP_GT);
         CHECK(r->where.size_bytes.value == 10485760.0);
     }
+    rule_set_release(&rs);
+}
+
+/* `where.step`: start/end of an occurrence logged twice; unknown names point at the item. */
+static void test_where_step(void)
+{
+    struct rule_set rs;
+    load(&rs, "rules:\n"
+              "  - {name: ck, kind: threshold, source: events, metric: count,\n"
+              "     where: {type: [checkpoint], step: [end]}, condition: '> 15'}\n"
+              "  - {name: lw, kind: event, where: {type: [lock_wait], step: [start, end]}}\n");
+    CHECK_MSG(rs.nerrors == 0, "%s", rs.errors.buf);
+    const struct rule *r = rule_set_find(&rs, "ck");
+    if (CHECK(r != NULL))
+        CHECK_EQ_INT(r->where.steps, 1u << STEP_END);
+    r = rule_set_find(&rs, "lw");
+    if (CHECK(r != NULL))
+        CHECK_EQ_INT(r->where.steps, (1u << STEP_START) | (1u << STEP_END));
+    rule_set_release(&rs);
+
+    load(&rs, "rules:\n"                                                              /* 1 */
+              "  - name: ck\n"                                                        /* 2 */
+              "    kind: threshold\n"                                                 /* 3 */
+              "    source: events\n"                                                  /* 4 */
+              "    metric: count\n"                                                   /* 5 */
+              "    where: {type: [checkpoint], step: [end, middle]}\n"                /* 6 */
+              "    condition: '> 15'\n"                                               /* 7 */
+              "  - {name: q, kind: threshold, metric: calls, where: {step: [end]},\n" /* 8 */
+              "     condition: '> 1'}\n");                                            /* 9 */
+    CHECK(has(&rs, "rules/x.yaml:6:45: invalid step 'middle' in 'where' (expected start or "
+                   "end)"));
+    CHECK(has(&rs, "rules/x.yaml:8:55: 'where.step' does not apply to source 'queries'"));
+    CHECK_EQ_INT(rs.nerrors, 2);
+    CHECK_EQ_INT(rs.n, 0);
     rule_set_release(&rs);
 }
 
@@ -496,6 +531,7 @@ TEST_LIST = {
     { "threshold_fields", test_threshold_fields },
     { "kind_defaults", test_kind_defaults },
     { "plans_source", test_plans_source },
+    { "where_step", test_where_step },
     { "every_error_reported", test_every_error_reported },
     { "shapes_and_syntax", test_shapes_and_syntax },
     { "percentiles_need_fingerprint", test_percentiles_need_fingerprint },
