@@ -1281,6 +1281,16 @@ static void emit_all(struct normalizer *nz)
                     next = try_in(nz, i + 1, true);
                 break;
             case KW_IN: next = try_in(nz, i, false); break;
+            case KW_ISNULL:
+            case KW_NOTNULL:
+                /* R2: `a ISNULL` is `a IS NULL` (one NullTest node, measured: one query
+                 * id), and `a NOTNULL` is `a IS NOT NULL`. */
+                emit_lit_word(nz, "is", KW_IS);
+                if (k->kw == KW_NOTNULL)
+                    emit_lit_word(nz, "not", KW_NOT);
+                emit_lit_word(nz, "null", KW_NULL);
+                next = i + 1;
+                break;
             case KW_ARRAY: next = try_array(nz, i); break;
             case KW_CAST: next = try_cast(nz, i); break;
             case KW_AS:
