@@ -1195,6 +1195,41 @@ static void values_row_closed(struct normalizer *nz, uint32_t i)
     nz->nv--;
 }
 
+/* Parentheses around the whole condition of a WHERE or HAVING (the key word at @kw) make
+ * no node (one of the rewrites after R13 in docs/fingerprint.md) (`WHERE (a = 1 AND b = 2)` is
+ * `WHERE a = 1 AND b = 2`, one query id, measured): they are skipped, as many pairs as enclose it.
+ * Only when the condition ends at the closing parenthesis - the statement, a ';', an enclosing ')'
+ * or a clause key word follows - and the inside is not a subquery, whose parentheses are syntax. */
+static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n, p = kw + 1, after = NO_MATCH;
+    while (p < n && is_punct(&t[p], P_LPAREN) && nz->match[p] != NO_MATCH) {
+        uint32_t m = nz->match[p];
+        if (after == NO_MATCH) {
+            uint32_t a = m + 1;
+            bool ends =
+                a >= n || is_punct(&t[a], P_SEMI) || is_punct(&t[a], P_RPAREN) ||
+                is_kw(&t[a], KW_ORDER) || is_kw(&t[a], KW_GROUP) || is_kw(&t[a], KW_HAVING) ||
+                is_kw(&t[a], KW_WINDOW) || is_kw(&t[a], KW_LIMIT) || is_kw(&t[a], KW_OFFSET) ||
+                is_kw(&t[a], KW_FETCH) || is_kw(&t[a], KW_FOR) || is_kw(&t[a], KW_RETURNING) ||
+                is_kw(&t[a], KW_UNION) || is_kw(&t[a], KW_EXCEPT) || is_kw(&t[a], KW_INTERSECT);
+            if (!ends)
+                return;
+        } else if (m + 1 != after) {
+            return; /* (a) = (b): this pair does not enclose the whole condition */
+        }
+        if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
+            is_kw(&t[p + 1], KW_WITH) ||
+            (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))
+            return;
+        nz->act[p] = ACT_SKIP;
+        nz->act[m] = ACT_SKIP;
+        after = m;
+        p++;
+    }
+}
+
 static void emit_all(struct normalizer *nz)
 {
     const struct token *t = nz->lx.tok;
@@ -1309,6 +1344,11 @@ static void emit_all(struct normalizer *nz)
                     nz->vs[nz->nv++] = (struct vctx){ .depth = depth };
                     next = i + 1;
                 }
+                break;
+            case KW_WHERE:
+            case KW_HAVING:
+                lv[depth] &= (uint8_t)~LV_TL;
+                skip_condition_parens(nz, i);
                 break;
             case KW_SELECT:
             case KW_RETURNING:
