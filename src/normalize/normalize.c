@@ -78,6 +78,7 @@ struct normalizer {
     struct lex lx;
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
+    bool balanced;   /* every bracket has its match, of its kind */
     uint32_t *stack;
     uint8_t *lv;  /* per depth, n + 2 entries */
     uint8_t *act; /* per token */
@@ -422,6 +423,7 @@ static void assign_roles(struct normalizer *nz)
     uint32_t consts = 0, params = 0;
 
     lv[0] = 0;
+    nz->balanced = true;
     for (uint32_t i = 0; i < n; i++) {
         struct token *k = &t[i];
         int ts_next = TS_NONE;
@@ -450,9 +452,13 @@ static void assign_roles(struct normalizer *nz)
                     uint32_t j = nz->stack[--sp];
                     nz->match[i] = j;
                     nz->match[j] = i;
+                    if ((t[j].sub == P_LPAREN) != (k->sub == P_RPAREN))
+                        nz->balanced = false;
                     if (lv[depth] & LV_INTYPE)
                         ts_next = TS_AFTER;
                     depth--;
+                } else {
+                    nz->balanced = false;
                 }
                 break;
             case P_DCOLON: ts_next = TS_START; break;
@@ -543,6 +549,8 @@ static void assign_roles(struct normalizer *nz)
         }
         ts = ts_next;
     }
+    if (sp > 0)
+        nz->balanced = false;
     /* Roles of earlier tokens are final now (later tokens only change their own or a
      * following token's role, except a sign, which is not counted). */
     for (uint32_t i = 0; i < n; i++) {
@@ -1196,36 +1204,42 @@ static void values_row_closed(struct normalizer *nz, uint32_t i)
 }
 
 /* Parentheses around the whole condition of a WHERE or HAVING (the key word at @kw) make
- * no node (one of the rewrites after R13 in docs/fingerprint.md) (`WHERE (a = 1 AND b = 2)` is
- * `WHERE a = 1 AND b = 2`, one query id, measured): they are skipped, as many pairs as enclose it.
- * Only when the condition ends at the closing parenthesis - the statement, a ';', an enclosing ')'
- * or a clause key word follows - and the inside is not a subquery, whose parentheses are syntax. */
+ * no node (one of the rewrites after R13 in docs/fingerprint.md): `WHERE (a = 1 AND b = 2)`
+ * is `WHERE a = 1 AND b = 2`, one query id, measured. They are skipped, as many pairs as
+ * enclose it, when the condition ends at the closing parenthesis (the statement, a ';', an
+ * enclosing ')' or a clause key word follows) and the inside is not a subquery, whose
+ * parentheses are syntax. Not in a text whose brackets do not all pair up (not SQL): which
+ * pairs a removal leaves could differ in the canonical text, which must be its own
+ * canonical text. */
 static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 {
     const struct token *t = nz->lx.tok;
-    uint32_t n = nz->lx.n, p = kw + 1, after = NO_MATCH;
+    uint32_t n = nz->lx.n, p = kw + 1;
+    if (!nz->balanced)
+        return;
     while (p < n && is_punct(&t[p], P_LPAREN) && nz->match[p] != NO_MATCH) {
-        uint32_t m = nz->match[p];
-        if (after == NO_MATCH) {
-            uint32_t a = m + 1;
-            bool ends =
-                a >= n || is_punct(&t[a], P_SEMI) || is_punct(&t[a], P_RPAREN) ||
-                is_kw(&t[a], KW_ORDER) || is_kw(&t[a], KW_GROUP) || is_kw(&t[a], KW_HAVING) ||
-                is_kw(&t[a], KW_WINDOW) || is_kw(&t[a], KW_LIMIT) || is_kw(&t[a], KW_OFFSET) ||
-                is_kw(&t[a], KW_FETCH) || is_kw(&t[a], KW_FOR) || is_kw(&t[a], KW_RETURNING) ||
-                is_kw(&t[a], KW_UNION) || is_kw(&t[a], KW_EXCEPT) || is_kw(&t[a], KW_INTERSECT);
-            if (!ends)
+        uint32_t m = nz->match[p], a = m + 1;
+        /* What follows the pair in the canonical text: past the pairs skipped already
+         * (so the canonical text, read again, skips no more: a fixed point). */
+        while (a < n && nz->act[a] == ACT_SKIP)
+            a++;
+        bool ends = a >= n || is_punct(&t[a], P_SEMI) || is_punct(&t[a], P_RPAREN) ||
+                    is_kw(&t[a], KW_ORDER) || is_kw(&t[a], KW_GROUP) || is_kw(&t[a], KW_HAVING) ||
+                    is_kw(&t[a], KW_WINDOW) || is_kw(&t[a], KW_LIMIT) || is_kw(&t[a], KW_OFFSET) ||
+                    is_kw(&t[a], KW_FETCH) || is_kw(&t[a], KW_FOR) || is_kw(&t[a], KW_RETURNING) ||
+                    is_kw(&t[a], KW_UNION) || is_kw(&t[a], KW_EXCEPT) || is_kw(&t[a], KW_INTERSECT);
+        if (!ends)
+            return;
+        /* (Brackets that span a ';' are not SQL: left as they are.) */
+        for (uint32_t j = p + 1; j < m; j++)
+            if (is_punct(&t[j], P_SEMI))
                 return;
-        } else if (m + 1 != after) {
-            return; /* (a) = (b): this pair does not enclose the whole condition */
-        }
         if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
             is_kw(&t[p + 1], KW_WITH) ||
             (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))
             return;
         nz->act[p] = ACT_SKIP;
         nz->act[m] = ACT_SKIP;
-        after = m;
         p++;
     }
 }
