@@ -78,7 +78,7 @@ struct normalizer {
     struct lex lx;
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
-    bool balanced;   /* every bracket has its match, of its kind */
+    bool balanced;   /* every bracket has its match, of its kind, and holds no ';' */
     uint32_t *stack;
     uint8_t *lv;  /* per depth, n + 2 entries */
     uint8_t *act; /* per token */
@@ -469,6 +469,8 @@ static void assign_roles(struct normalizer *nz)
             case P_SEMI:
                 stmt = i + 1;
                 lv[depth] = 0;
+                if (sp > 0)
+                    nz->balanced = false; /* a statement ends inside a bracket */
                 break;
             default: break;
             }
@@ -1208,9 +1210,9 @@ static void values_row_closed(struct normalizer *nz, uint32_t i)
  * is `WHERE a = 1 AND b = 2`, one query id, measured. They are skipped, as many pairs as
  * enclose it, when the condition ends at the closing parenthesis (the statement, a ';', an
  * enclosing ')' or a clause key word follows) and the inside is not a subquery, whose
- * parentheses are syntax. Not in a text whose brackets do not all pair up (not SQL): which
- * pairs a removal leaves could differ in the canonical text, which must be its own
- * canonical text. */
+ * parentheses are syntax. Not in a text whose brackets do not all pair up or span a ';'
+ * (not SQL): which pairs a removal leaves could differ in the canonical text, which must
+ * be its own canonical text. */
 static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 {
     const struct token *t = nz->lx.tok;
@@ -1230,10 +1232,6 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
                     is_kw(&t[a], KW_UNION) || is_kw(&t[a], KW_EXCEPT) || is_kw(&t[a], KW_INTERSECT);
         if (!ends)
             return;
-        /* (Brackets that span a ';' are not SQL: left as they are.) */
-        for (uint32_t j = p + 1; j < m; j++)
-            if (is_punct(&t[j], P_SEMI))
-                return;
         if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
             is_kw(&t[p + 1], KW_WITH) ||
             (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))

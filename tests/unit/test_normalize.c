@@ -6,6 +6,8 @@
  * linked with --wrap=malloc,calloc,realloc to count them), the token list, and
  * regressions found by fuzz_lexer (named after what they broke).
  */
+#include <time.h>
+
 #include "check.h"
 #include "core/arena.h"
 #include "core/limits.h"
@@ -448,7 +450,48 @@ static void test_fuzz_invalid_utf8_truncation(void)
     normalize_free(nz);
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of normalizing @reps nested "@open" ... @close, and of 4x as many: linear
+ * time is about 4x, quadratic 16x. */
+static double nest_ratio(const char *open, const char *close, size_t reps)
+{
+    double t[2];
+    struct normalizer *nz = normalize_new(NULL);
+    for (int r = 0; r < 2; r++) {
+        size_t n = r ? 4 * reps : reps, ol = strlen(open), cl = strlen(close);
+        struct sbuf sql = SBUF_INIT;
+        for (size_t i = 0; i < n; i++)
+            CHECK(sbuf_add(&sql, open, ol) == 0);
+        CHECK(sbuf_addch(&sql, 'x') == 0);
+        for (size_t i = 0; i < n; i++)
+            CHECK(sbuf_add(&sql, close, cl) == 0);
+        struct norm_result res;
+        double t0 = cpu_now();
+        for (int k = 0; k < 3; k++)
+            normalize_fingerprint(nz, sbuf_span(&sql), &res);
+        t[r] = cpu_now() - t0;
+        sbuf_release(&sql);
+    }
+    normalize_free(nz);
+    return t[1] / (t[0] > 1e-4 ? t[0] : 1e-4);
+}
+
+/* Hostile statements stay linear: WHERE conditions in parentheses nested ever deeper
+ * (each WHERE looks at the pair after it: once a ';' check scanned to its close). */
+static void test_linear_time(void)
+{
+    CHECK(nest_ratio("SELECT 1 WHERE (", ")", 5000) < 10);
+    CHECK(nest_ratio("SELECT 1 HAVING ((", "))", 5000) < 10);
+}
+
 TEST_LIST = {
+    { "linear_time", test_linear_time },
     { "acceptance", test_acceptance },
     { "hex_and_bits", test_hex_and_bits },
     { "options", test_options },
