@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "cputime.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "normalize/lexer.h"
@@ -197,13 +198,6 @@ static void test_limits(void)
     free(s);
 }
 
-static double cpu(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Time for n bytes of a pattern, and for 4n: linear time means about 4x (quadratic
  * would be 16x). The patterns defeat naive dollar-quote searches, operator rescans and
  * comment scans. */
@@ -216,13 +210,13 @@ static double ratio(const char *start, const char *unit, size_t n)
         memcpy(s, start, sl);
         for (size_t i = sl; i < len; i++)
             s[i] = unit[(i - sl) % ul];
-        double t0 = cpu();
+        double t0 = test_cpu_seconds();
         for (int k = 0; k < 3; k++)
             lex_run(&lx, s, len, false);
-        t[r] = cpu() - t0;
+        t[r] = test_cpu_seconds() - t0;
         free(s);
     }
-    return t[1] / (t[0] > 1e-4 ? t[0] : 1e-4);
+    return test_time_ratio(t[0], t[1]);
 }
 
 static void test_linear_time(void)

@@ -6,9 +6,8 @@
  * linked with --wrap=malloc,calloc,realloc to count them), the token list, and
  * regressions found by fuzz_lexer (named after what they broke).
  */
-#include <time.h>
-
 #include "check.h"
+#include "cputime.h"
 #include "core/arena.h"
 #include "core/limits.h"
 #include "core/sbuf.h"
@@ -450,13 +449,6 @@ static void test_fuzz_invalid_utf8_truncation(void)
     normalize_free(nz);
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* CPU time of normalizing @reps nested "@open" ... @close, and of 4x as many: linear
  * time is about 4x, quadratic 16x. */
 static double nest_ratio(const char *open, const char *close, size_t reps)
@@ -472,14 +464,14 @@ static double nest_ratio(const char *open, const char *close, size_t reps)
         for (size_t i = 0; i < n; i++)
             CHECK(sbuf_add(&sql, close, cl) == 0);
         struct norm_result res;
-        double t0 = cpu_now();
+        double t0 = test_cpu_seconds();
         for (int k = 0; k < 3; k++)
             normalize_fingerprint(nz, sbuf_span(&sql), &res);
-        t[r] = cpu_now() - t0;
+        t[r] = test_cpu_seconds() - t0;
         sbuf_release(&sql);
     }
     normalize_free(nz);
-    return t[1] / (t[0] > 1e-4 ? t[0] : 1e-4);
+    return test_time_ratio(t[0], t[1]);
 }
 
 /* Hostile statements stay linear: WHERE conditions in parentheses nested ever deeper
