@@ -89,6 +89,7 @@ static void bind_span(sqlite3_stmt *st, int i, struct span sp)
 
 /* ---- open / close ---- */
 
+/* Returns 1 when the file was created here (empty), 0 when it was there, or -1. */
 static int create_file(const char *path, struct diag *d)
 {
     /* Created here, not by SQLite, so that the mode is 0600 whatever the umask: SQLite
@@ -101,7 +102,7 @@ static int create_file(const char *path, struct diag *d)
             return diag_errno(d, DIAG_IO, e, "cannot set the mode of store '%s'", path);
         }
         close(fd);
-        return 0;
+        return 1;
     }
     if (errno != EEXIST)
         return diag_errno(d, DIAG_IO, errno, "cannot create store '%s'", path);
@@ -110,6 +111,28 @@ static int create_file(const char *path, struct diag *d)
         return diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
     close(fd);
     return 0;
+}
+
+/* The directory of a new store made durable with its entries (the file, its -wal), once
+ * its schema is in: see store_open(). A failure only leaves that to the file system. */
+static void sync_dir_of(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (!slash) {
+        dir[0] = '.', dir[1] = '\0';
+    } else if ((size_t)(slash - path) < sizeof(dir)) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    } else {
+        return;
+    }
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
 }
 
 /* The -wal and -shm files inherit the database's mode; make sure of it. */
@@ -210,6 +233,7 @@ const struct store_retention *store_retention_of(const struct store *s)
 int store_open(struct store **out, const char *path, const struct store_opts *opts, struct diag *d)
 {
     struct store *s = xcalloc(1, sizeof(*s));
+    int fresh = 0; /* the file was created here */
 
     *out = NULL;
     s->path = xstrdup(path);
@@ -229,7 +253,7 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
                 diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
             goto fail;
         }
-    } else if (create_file(path, d) < 0) {
+    } else if ((fresh = create_file(path, d)) < 0) {
         goto fail;
     }
 
@@ -245,10 +269,18 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     sqlite3_busy_timeout(s->db, 10000);
     /* 16 KiB pages for a new store (a no-op on an existing one, which keeps its size):
      * fewer B-tree splits and WAL frames per event row; ingest 4-5 % less CPU than 4 KiB
-     * (docs/performance.md). Must come before WAL mode is entered. */
-    if (!opts->read_only && (pragma(s, "PRAGMA page_size = 16384", d) < 0 ||
+     * (docs/performance.md). Must come before WAL mode is entered.
+     * A store created here is set up (WAL mode, schema) without an fsync: entering WAL mode
+     * writes the file's first page through a rollback journal, four fsyncs, and the schema
+     * would sync the new log's header, 3-6 ms before `pgsift ingest` can start. Until the
+     * first checkpoint syncs the log and the file, an OS crash can only leave an empty
+     * store (no page, or pages without a schema: set up again at the next open), which is
+     * what the run would have started from; nothing of it was ever committed before that.
+     * Then synchronous = NORMAL as for any store, and the directory is synced once. */
+    if (!opts->read_only && ((fresh && pragma(s, "PRAGMA synchronous = OFF", d) < 0) ||
+                             pragma(s, "PRAGMA page_size = 16384", d) < 0 ||
                              pragma(s, "PRAGMA journal_mode = WAL", d) < 0 ||
-                             pragma(s, "PRAGMA synchronous = NORMAL", d) < 0))
+                             (!fresh && pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)))
         goto fail;
     /* Page cache: 16 MiB for readers (reports scan windows of the tables); 4 MiB for a
      * writer, whose pages are mostly new event blocks written once: with 16 MiB the
@@ -265,6 +297,11 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     }
     if (migrate_run(s->db, path, opts->read_only, d) < 0)
         goto fail;
+    if (fresh) {
+        if (pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)
+            goto fail;
+        sync_dir_of(path);
+    }
     if (opts->read_only)
         resolve_retention(&s->opts.retention); /* read-only opens roll nothing up */
     else if (settle_retention(s, d) < 0)
@@ -302,7 +339,7 @@ void store_close(struct store *s)
         sqlite3_finalize(s->stmt[i]);
     if (s->db) {
         if (!s->opts.read_only)
-            sqlite3_exec(s->db, "PRAGMA optimize", NULL, NULL, NULL);
+            sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL, NULL);
         sqlite3_close(s->db);
     }
     store_batch_free(s->def);

@@ -206,6 +206,8 @@ static void test_created_0600_whatever_the_umask(void)
     new_path(path, sizeof(path));
     mode_t old = umask(0);
     struct store *s = open_rw(path);
+    /* A new store is set up without fsyncs, then commits as any store: NORMAL (1). */
+    CHECK_EQ_INT(q_int(s, "PRAGMA synchronous"), 1);
     struct event ev = duration(T0, "app", "u", 1, 1.0);
     store_add(s, &ev);
     CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
@@ -222,6 +224,10 @@ static void test_created_0600_whatever_the_umask(void)
     char *jm = q_text(s, "PRAGMA journal_mode");
     CHECK_EQ_STR(jm, "wal");
     free(jm);
+    store_close(s);
+    /* Opened again for writing (not created): NORMAL as well. */
+    s = open_rw(path);
+    CHECK_EQ_INT(q_int(s, "PRAGMA synchronous"), 1);
     store_close(s);
 }
 
