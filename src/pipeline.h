@@ -143,11 +143,13 @@ struct pipeline_par_opts {
  * made once per pooled part and reused: reset() empties it (before each part), free()
  * at the end. take() returns false for a record it cannot fold: the part then copies that
  * record and all its later ones (pipeline_part.rec), to be added after the state. The
- * records' line numbers count from 1 at the part's start. */
+ * records' line numbers count from 1 at the part's start. done(), if set, runs on the worker
+ * after the part's last record (whether the state took them all or not). */
 struct pipeline_fold {
     void *ctx;
     void *(*make)(void *ctx);
     bool (*take)(void *ctx, void *state, const struct event *ev);
+    void (*done)(void *ctx, void *state);
     void (*reset)(void *ctx, void *state);
     void (*free)(void *ctx, void *state);
 };

@@ -358,6 +358,8 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
         part->last = true;
         break;
     }
+    if (part->fold && part->fold_by->done)
+        part->fold_by->done(part->fold_by->ctx, part->fold);
     struct parse_checkpoint cp;
     parser_checkpoint(p, &cp);
     part->end = cp.line ? cp.offset : from;

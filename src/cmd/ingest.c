@@ -376,6 +376,7 @@ struct run {
     struct committer cm;
     struct store_batch *spare;
     bool stream; /* the commit thread writes event rows as the batch fills */
+    bool parts;  /* run_parts(): the records come a part at a time */
     bool eager;  /* store_checkpoint_eager() was called (checkpoint_tail) */
 };
 
@@ -762,18 +763,32 @@ static bool commit_due(struct run *r, uint64_t end, bool *stop)
     /* With a commit thread, the commit of the batch that ends the file is waited for: near
      * the end batches shrink (a quarter of what is left, at least INGEST_TAIL_BATCH_BYTES),
      * so each commit overlaps the filling of the next and the last one is small. */
+    bool tail = false;
     if (r->cm.on && r->fed_end - r->commit_fed >= INGEST_TAIL_BATCH_BYTES &&
         r->end_hint > r->commit_fed) { /* (no smaller batch ends before: one compare a line) */
         uint64_t left = (r->end_hint - r->commit_fed) / 4;
         if (left < INGEST_TAIL_BATCH_BYTES)
             left = INGEST_TAIL_BATCH_BYTES;
-        if (left < batch)
+        if (left < batch) {
             batch = left;
+            tail = true;
+        }
     }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     *stop = (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
-    return *stop || store_batch_is_full(r->b) || r->fed_end - r->commit_fed >= batch ||
-           (r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records);
+    bool due = *stop || store_batch_is_full(r->b) || r->fed_end - r->commit_fed >= batch ||
+               (r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records);
+    /* Parts (-j N) come in bursts, several megabytes at once: a smaller batch near the end
+     * waits while the commit thread still commits the one before (commit() would wait for
+     * it, and the parts done meanwhile with it), and goes with the next part. Then the
+     * last batch holds what came during the commit before it: one commit, not a chain of
+     * small ones after the last part (docs/performance.md, session 9). */
+    if (due && tail && r->parts && !*stop && !store_batch_is_full(r->b)) {
+        pthread_mutex_lock(&r->cm.mu);
+        due = !r->cm.job;
+        pthread_mutex_unlock(&r->cm.mu);
+    }
+    return due;
 }
 
 static int line_done(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
@@ -846,6 +861,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     event_clear(&light);
     pipeline_par_identity(pp, &at.id);
     r->started = true;
+    r->parts = true;
     r->end_hint = at.id.size;
     while ((nrc = pipeline_par_next(pp, &part, d)) == 0) {
         if (part->fold)
@@ -910,6 +926,12 @@ static bool fold_take(void *ctx, void *state, const struct event *ev)
 {
     (void)ctx;
     return store_batch_fold(state, ev);
+}
+
+static void fold_done(void *ctx, void *state)
+{
+    (void)ctx;
+    store_batch_part_done(state);
 }
 
 static void fold_reset(void *ctx, void *state)
@@ -1174,7 +1196,12 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     /* -j N on one plain file: parsed in parts on N threads (csvlog, jsonlog). */
     struct pipeline_par *pp = NULL;
     struct pipeline_fold fold = {
-        .ctx = &r, .make = fold_make, .take = fold_take, .reset = fold_reset, .free = fold_free
+        .ctx = &r,
+        .make = fold_make,
+        .take = fold_take,
+        .done = fold_done,
+        .reset = fold_reset,
+        .free = fold_free,
     };
     if (map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop) {
         struct pipeline_par_opts ppo = {

@@ -1071,11 +1071,28 @@ static void plan_defer(struct store_batch *b, const struct event *ev, int64_t ts
         .format = ev->plan_format,
         .has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0,
     };
-    if (b->part) {
-        /* Analysed here, on the part's thread: the commit thread only files it. */
-        plan_summarize(b->plan_share, ev, &pr->summary);
-        pr->summary.shape = arena_dup_span(&c->arena, pr->summary.shape);
-        pr->summarized = true;
+}
+
+void store_batch_part_done(struct store_batch *b)
+{
+    /* A part batch's plans are analysed on its thread, after its last record: in one run,
+     * not between the records (a plan analysis between two records made both slower: the
+     * caches held the other's code and data). The commit thread only files them. */
+    struct event ev;
+    memset(&ev, 0, sizeof(ev));
+    for (struct store_work_chunk *c = b->work_head; c; c = c->next) {
+        for (size_t i = 0; i < c->n_plans; i++) {
+            struct plan_rec *pr = &c->plans[i];
+            if (pr->summarized)
+                continue;
+            ev.kind = EV_PLAN;
+            ev.duration_ms = pr->duration_ms;
+            ev.plan = pr->plan;
+            ev.plan_format = pr->format;
+            plan_summarize(b->plan_share, &ev, &pr->summary);
+            pr->summary.shape = arena_dup_span(&c->arena, pr->summary.shape);
+            pr->summarized = true;
+        }
     }
 }
 

@@ -212,6 +212,9 @@ void store_rec_event(const struct store_rec *r, struct event *ev);
  */
 void store_batch_set_part(struct store_batch *b); /* an empty batch becomes a part batch */
 SIFT_WUR bool store_batch_fold(struct store_batch *b, const struct event *ev);
+/* After a part's last record, on its thread: the part batch's own deferred work (its plans'
+ * analyses), so that store_batch_absorb() and the commit have less to do. */
+void store_batch_part_done(struct store_batch *b);
 /* Move @part's contents into @b (a reader's batch); @part is then to be discarded
  * (store_batch_discard(), in any thread) before it is filled again. */
 void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_t line_delta);
