@@ -23,6 +23,7 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/sbuf.h"
 #include "core/xalloc.h"
 #include "input/input.h"
@@ -34,16 +35,6 @@
 
 /* Per-rescan marks, kept apart from the public struct. */
 enum found { FOUND_NONE = 0, FOUND_SIBLING = 1, FOUND_PRIMARY = 2 };
-
-char *tail_dirname(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return xstrdup(".");
-    if (slash == path)
-        return xstrdup("/");
-    return xmemdupz(path, (size_t)(slash - path));
-}
 
 static int64_t ns_of(const struct timespec *ts)
 {
@@ -189,7 +180,7 @@ static void watch_dir(struct tail *t, const char *path)
 
 static void watch_parent(struct tail *t, const char *path)
 {
-    char *dir = tail_dirname(path);
+    char *dir = path_dirname(path);
     watch_dir(t, dir);
     free(dir);
 }
@@ -289,7 +280,7 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
 /* Rotated siblings of the file @path: same directory, name = base + [.-_] + more. */
 static void scan_siblings(struct scan *sc, size_t source, const char *path)
 {
-    char *dir = tail_dirname(path);
+    char *dir = path_dirname(path);
     const char *slash = strrchr(path, '/');
     const char *base = slash ? slash + 1 : path;
     size_t blen = strlen(base);
@@ -358,7 +349,7 @@ static void scan_path(struct scan *sc, size_t source, const char *path, const ch
 /* Where did the file behind @f's descriptor go? Look for its inode in its directory. */
 static void find_new_name(struct tail_file *f)
 {
-    char *dir = tail_dirname(f->name);
+    char *dir = path_dirname(f->name);
     DIR *dh = opendir(dir);
     if (dh) {
         struct dirent *de;

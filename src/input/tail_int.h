@@ -73,7 +73,4 @@ struct tail {
     int64_t next_rescan_ns, next_poll_ns;
 };
 
-/* Directory of @path (a new string, "." when none). */
-char *tail_dirname(const char *path);
-
 #endif

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/path.h"
 #include "report/report.h"
 
 #define REPORT_FILE_MODE 0600 /* tenant metadata: owner only, like the store */
@@ -64,24 +65,6 @@ static void lock_guard(bool on)
     lock_held = on;
 }
 
-static void fsync_dir(const char *path)
-{
-    char dir[4096];
-    snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash == dir)
-        slash[1] = '\0';
-    else if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof(dir), ".");
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd); /* best effort: some file systems refuse fsync on directories */
-        close(fd);
-    }
-}
-
 int report_write_file(const char *path, const void *data, size_t len, struct diag *d)
 {
     const char *p = data;
@@ -122,7 +105,7 @@ int report_write_file(const char *path, const void *data, size_t len, struct dia
     if (rename(lock_path, path) < 0)
         goto fail;
     lock_guard(false);
-    fsync_dir(path);
+    path_sync_dir(path);
     return 0;
 fail : {
     int e = errno ? errno : EIO;

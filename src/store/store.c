@@ -21,6 +21,7 @@
 #include "core/clock.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/path.h"
 #include "core/xalloc.h"
 #include "store/evblock.h"
 #include "store/store_int.h"
@@ -111,28 +112,6 @@ static int create_file(const char *path, struct diag *d)
         return diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
     close(fd);
     return 0;
-}
-
-/* The directory of a new store made durable with its entries (the file, its -wal), once
- * its schema is in: see store_open(). A failure only leaves that to the file system. */
-static void sync_dir_of(const char *path)
-{
-    char dir[4096];
-    const char *slash = strrchr(path, '/');
-    if (!slash) {
-        dir[0] = '.', dir[1] = '\0';
-    } else if ((size_t)(slash - path) < sizeof(dir)) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    } else {
-        return;
-    }
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd >= 0) {
-        (void)fsync(fd);
-        close(fd);
-    }
 }
 
 /* The -wal and -shm files inherit the database's mode; make sure of it. */
@@ -300,7 +279,7 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
     if (fresh) {
         if (pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)
             goto fail;
-        sync_dir_of(path);
+        path_sync_dir(path); /* the new file and its log, durable */
     }
     if (opts->read_only)
         resolve_retention(&s->opts.retention); /* read-only opens roll nothing up */
