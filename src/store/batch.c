@@ -950,6 +950,19 @@ static void pair_clear(struct store_batch *b, int64_t pid)
     }
 }
 
+/* A bare "duration: N ms" line of session @pid: the fingerprint of the statement that
+ * session left waiting, if any (its wait ends). */
+static bool pair_take(struct store_batch *b, int64_t pid, uint64_t *fp)
+{
+    struct pair *p = b->live_pairs ? pair_find(b, pid) : NULL;
+    if (!p || !p->live)
+        return false;
+    *fp = p->fp;
+    p->live = false;
+    b->live_pairs--;
+    return true;
+}
+
 /* A part batch's pairing step (struct pair_op); @set for PAIR_OP_SET. A bare duration's
  * op refers to the bare record added next (bares[n_bares]). */
 static void pair_op(struct store_batch *b, int64_t pid, enum pair_op_kind kind,
@@ -1145,6 +1158,21 @@ static enum agg_phase duration_phase(enum event_phase p)
     return AGG_CALL;
 }
 
+/* A duration or plan record (@r: db and user interned in @b) into its aggregate, and into
+ * its query_id's calls when @touch (it has a fingerprint, or took a waiting statement's). */
+static void duration_add(struct store_batch *b, const struct dur_rec *r, uint64_t fp,
+                         enum agg_phase ph, bool touch)
+{
+    struct agg *a = agg_get(b, r->bucket, r->db, r->user, fp, r->qid, ph);
+    int64_t us = r->duration_ms >= 0 ? agg_add_duration(b, a, r->duration_ms) : -1;
+    if (r->rows >= 0) {
+        a->rows += r->rows;
+        a->rows_calls++;
+    }
+    if (touch && r->qid)
+        qid_touch(b, fp, r->qid, ph == AGG_CALL ? us : -1, r->ts);
+}
+
 void store_batch_add(struct store_batch *b, const struct event *ev)
 {
     int64_t ts = ev->ts_us;
@@ -1178,18 +1206,10 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p && b->part) {
             bare = duration_phase(ev->phase) == AGG_CALL; /* (else it pairs with nothing) */
         } else if (kind == EV_DURATION && !has_fp && !ev->query.p) {
-            /* Bare parse/bind durations come before the execute's statement line. */
-            struct pair *p = b->live_pairs && duration_phase(ev->phase) == AGG_CALL
-                                 ? pair_find(b, ev->pid)
-                                 : NULL;
-            if (p && p->live) {
-                /* The query_id stays the duration record's own: PostgreSQL logs the
-                 * statement line before parse analysis, with 0 or a stale id. */
-                fp = p->fp;
-                paired = true;
-                p->live = false;
-                b->live_pairs--;
-            }
+            /* Bare parse/bind durations come before the execute's statement line. The
+             * query_id stays the duration record's own: PostgreSQL logs the statement
+             * line before parse analysis, with 0 or a stale id. */
+            paired = duration_phase(ev->phase) == AGG_CALL && pair_take(b, ev->pid, &fp);
         } else if (kind == EV_DURATION || is_error || kind == EV_CONNECTION ||
                    kind == EV_DISCONNECTION || kind == EV_AUTHENTICATED) {
             if (b->part)
@@ -1204,30 +1224,26 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     if (has_fp)
         catalogue_touch(b, ev, ts);
 
-    if (bare) {
-        /* Its fingerprint is the waiting statement's, if any: store_batch_absorb(). */
-        XGROW(b->bares, b->n_bares + 1, b->a_bares);
-        b->bares[b->n_bares] = (struct bare_rec){ .bucket = bucket,
-                                                  .ts = ts,
-                                                  .qid = qid,
-                                                  .rows = ev->rows,
-                                                  .duration_ms = ev->duration_ms,
-                                                  .db = intern(b, ev->database, &b->db_hint),
-                                                  .user = intern(b, ev->user, &b->user_hint) };
-        pair_op(b, ev->pid, PAIR_OP_BARE, NULL);
-        b->n_bares++;
-    } else if (kind == EV_DURATION || kind == EV_PLAN) {
+    if (kind == EV_DURATION || kind == EV_PLAN) {
         uint32_t db = intern(b, ev->database, &b->db_hint),
-                 user = intern(b, ev->user, &b->user_hint);
-        enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
-        struct agg *a = agg_get(b, bucket, db, user, fp, qid, ph);
-        int64_t us = ev->duration_ms >= 0 ? agg_add_duration(b, a, ev->duration_ms) : -1;
-        if (ev->rows >= 0) {
-            a->rows += ev->rows;
-            a->rows_calls++;
+                 user = intern(b, ev->user, &b->user_hint); /* (in this order) */
+        struct dur_rec r = { .bucket = bucket,
+                             .ts = ts,
+                             .qid = qid,
+                             .rows = ev->rows,
+                             .duration_ms = ev->duration_ms,
+                             .db = db,
+                             .user = user };
+        if (bare) {
+            /* Its fingerprint is the waiting statement's, if any: store_batch_absorb(). */
+            XGROW(b->bares, b->n_bares + 1, b->a_bares);
+            b->bares[b->n_bares] = r;
+            pair_op(b, ev->pid, PAIR_OP_BARE, NULL);
+            b->n_bares++;
+        } else {
+            enum agg_phase ph = kind == EV_PLAN ? AGG_PLAN : duration_phase(ev->phase);
+            duration_add(b, &r, fp, ph, has_fp || paired);
         }
-        if ((has_fp || paired) && qid)
-            qid_touch(b, fp, qid, ph == AGG_CALL ? us : -1, ts);
         if (kind == EV_PLAN)
             plan_defer(b, ev, ts); /* plan shapes: plans.c, in store_batch_finish() */
     } else if (kind == EV_STATEMENT) {
@@ -1364,25 +1380,12 @@ static void pairs_replay(struct store_batch *b, const struct store_batch *part,
         } else if (op->kind == PAIR_OP_CLEAR) {
             pair_clear(b, op->pid);
         } else {
-            const struct bare_rec *br = &part->bares[op->idx];
+            struct dur_rec br = part->bares[op->idx];
             uint64_t fp = 0;
-            bool paired = false;
-            struct pair *p = b->live_pairs ? pair_find(b, op->pid) : NULL;
-            if (p && p->live) {
-                fp = p->fp;
-                paired = true;
-                p->live = false;
-                b->live_pairs--;
-            }
-            struct agg *a =
-                agg_get(b, br->bucket, names[br->db], names[br->user], fp, br->qid, AGG_CALL);
-            int64_t us = br->duration_ms >= 0 ? agg_add_duration(b, a, br->duration_ms) : -1;
-            if (br->rows >= 0) {
-                a->rows += br->rows;
-                a->rows_calls++;
-            }
-            if (paired && br->qid)
-                qid_touch(b, fp, br->qid, us, br->ts);
+            bool paired = pair_take(b, op->pid, &fp);
+            br.db = names[br.db];
+            br.user = names[br.user];
+            duration_add(b, &br, fp, AGG_CALL, paired);
         }
     }
 }

@@ -79,11 +79,12 @@ struct pair_set_rec {
     uint64_t fp, fp_hi;
     int64_t qid;
 };
-/* What store_batch_add() does with a bare duration once its fingerprint is known. */
-struct bare_rec {
+/* A duration record as its aggregate takes it (duration_add()): a part batch keeps its
+ * bare durations so until store_batch_absorb() knows their fingerprints. */
+struct dur_rec {
     int64_t bucket, ts, qid, rows;
     double duration_ms;
-    uint32_t db, user; /* interned in the part batch */
+    uint32_t db, user; /* interned in the batch that holds it */
 };
 
 struct qid {
@@ -221,7 +222,7 @@ struct store_batch {
     bool part;
     struct pair_op *ops;
     struct pair_set_rec *sets;
-    struct bare_rec *bares;
+    struct dur_rec *bares;
     struct cat_hi *cat_his;
     size_t n_ops, n_sets, n_bares, n_cat_his;
     size_t a_ops, a_sets, a_bares, a_cat_his;
@@ -235,7 +236,7 @@ struct store_batch {
 #define STORE_WORK_CHUNK_BYTES ((size_t)1 << 20)
 
 /* What plans_batch_add() takes of a plan's analysis. A part batch makes it on its own
- * thread (plan_defer()), so the commit thread only files it. */
+ * thread (store_batch_part_done()), so the commit thread only files it. */
 struct plan_summary {
     bool parsed;
     const char *reason; /* static */
