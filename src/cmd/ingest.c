@@ -376,7 +376,6 @@ struct run {
     struct committer cm;
     struct store_batch *spare;
     bool stream; /* the commit thread writes event rows as the batch fills */
-    bool parts;  /* run_parts(): the records come a part at a time */
     bool eager;  /* store_checkpoint_eager() was called (checkpoint_tail) */
 };
 
@@ -752,9 +751,10 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     return 0;
 }
 
-/* After bytes up to @end were read and their records added: is a commit due? Sets *stop
- * when pgsift tail's budget or signal ends the run here. */
-static bool commit_due(struct run *r, uint64_t end, bool *stop)
+/* After bytes up to @end were read and their records added (@parts: a part at a time,
+ * run_parts()): is a commit due? Sets *stop when pgsift tail's budget or signal ends the run
+ * here. */
+static bool commit_due(struct run *r, uint64_t end, bool parts, bool *stop)
 {
     r->fed_end = end;
     if (r->stream)
@@ -783,7 +783,7 @@ static bool commit_due(struct run *r, uint64_t end, bool *stop)
      * it, and the parts done meanwhile with it), and goes with the next part. Then the
      * last batch holds what came during the commit before it: one commit, not a chain of
      * small ones after the last part (docs/performance.md, session 9). */
-    if (due && tail && r->parts && !*stop && !store_batch_is_full(r->b)) {
+    if (due && tail && parts && !*stop && !store_batch_is_full(r->b)) {
         pthread_mutex_lock(&r->cm.mu);
         due = !r->cm.job;
         pthread_mutex_unlock(&r->cm.mu);
@@ -832,7 +832,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
     }
     bool stop;
-    if (!commit_due(r, ln->end, &stop))
+    if (!commit_due(r, ln->end, false, &stop))
         return 0;
     at_input(&at, in, p);
     int rc = commit(r, &at, stop, d);
@@ -861,7 +861,6 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
     event_clear(&light);
     pipeline_par_identity(pp, &at.id);
     r->started = true;
-    r->parts = true;
     r->end_hint = at.id.size;
     while ((nrc = pipeline_par_next(pp, &part, d)) == 0) {
         if (part->fold)
@@ -885,7 +884,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
         if (r->o->progress)
             r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
         bool stop;
-        if (commit_due(r, at.cp.offset, &stop)) {
+        if (commit_due(r, at.cp.offset, true, &stop)) {
             at.truncated |= pipeline_par_shrank(pp);
             if ((rc = commit(r, &at, false, d)) != 0)
                 break;
