@@ -169,6 +169,14 @@
  * Beyond it a duration line is counted without its statement (fingerprint 0). */
 #define SIFT_MAX_PAIRED_SESSIONS 65536u
 
+/* A part batch (pgsift ingest -j N on one file) counts the records whose fingerprint's
+ * other 64 bits are neither 0 nor those of the fingerprint's first record in a list it
+ * scans per record: a collision of 64-bit fingerprints, about never unless statements are
+ * crafted for it. Past this many (fingerprint, other bits) pairs in one part, the part's
+ * later records are added by the reader instead (store_batch_fold() refuses them), so a
+ * crafted log costs no more than one thread. */
+#define SIFT_MAX_PART_FP_COLLISIONS 64u
+
 /* Texts kept in the store per item: a canonical statement, a redacted sample, an event
  * message or detail. Longer ones are cut at a UTF-8 boundary and end in "...". */
 #define SIFT_MAX_STORED_TEXT (16u << 10)

@@ -1278,6 +1278,9 @@ bool store_batch_fold(struct store_batch *b, const struct event *ev)
      * for one without a line, or whose line would be written into its text. */
     if (ev->src_name.p && (ev->src_line == 0 || ev->src_name.len >= EVB_SRC_FILE_MAX))
         return false;
+    /* cat_hi_count() and cat_absorb() scan the part's collisions (core/limits.h). */
+    if (b->n_cat_his >= SIFT_MAX_PART_FP_COLLISIONS)
+        return false;
     store_batch_add(b, ev);
     return true;
 }
