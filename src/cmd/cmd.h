@@ -27,6 +27,13 @@ struct cli {
     enum log_level level;
 };
 
+/* The store a command opens: --db, else $PGSIFT_DB, else the configuration's `store:`
+ * (@config_store, NULL: none), else ./pgsift.db. */
+static inline const char *cli_store_path(const struct cli *cli, const char *config_store)
+{
+    return cli->db_default && config_store ? config_store : cli->db_path;
+}
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv, const struct cli *cli, struct diag *d);

@@ -62,8 +62,7 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
                  config);
         goto out;
     }
-    /* --db, else $PGSIFT_DB, else the configuration's store: (as for tail). */
-    if (alertdb_open(&db, cli->db_default && cfg.store ? cfg.store : cli->db_path, false, d) < 0)
+    if (alertdb_open(&db, cli_store_path(cli, cfg.store), false, d) < 0)
         goto out;
     int64_t started = clock_mono_ns();
     unsigned delivered = 0, attempts = 0, failed = 0;

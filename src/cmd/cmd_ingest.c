@@ -476,8 +476,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                                                      .hours_us = cfg.retention.hours_us,
                                                      .days_us = cfg.retention.days_us,
                                                      .events_us = cfg.retention.events_us };
-        if (cli->db_default && cfg.store)
-            db_path = cfg.store;
+        db_path = cli_store_path(cli, cfg.store);
     }
 
     /* Operands: files in order, each directory and glob oldest first. */

@@ -318,26 +318,10 @@ static int show_json(const struct store_plans *ps, struct plan_advisor *all, str
 
 /* ---------------------------------------------------------------- table / md */
 
-/* Lines of @text, each prefixed by @indent; control characters (log text can carry
- * terminal escapes) are written as '?'. */
-static void print_indented(const char *indent, struct span text)
-{
-    bool bol = true;
-
-    for (size_t i = 0; i < text.len; i++) {
-        unsigned char c = (unsigned char)text.p[i];
-        if (bol)
-            fputs(indent, stdout);
-        bol = c == '\n';
-        fputc(c == '\n' || c == '\t' || (c >= 0x20 && c != 0x7f) ? c : '?', stdout);
-    }
-    if (text.len && !bol)
-        fputc('\n', stdout);
-}
-
 /* Text from the logs (database names, queries, shapes, relation names in index DDL and
- * insights) on one line or, with @keep_nl, several: control characters (C0, DEL, C1) are
- * shown as '?' so that escape sequences never reach the terminal, as print_indented(). */
+ * insights) on one line or, with @keep_nl, several: the characters a terminal acts on
+ * (core/utf8.h: C0, DEL, C1, bidi) are shown as '?' so that escape sequences never reach
+ * the terminal (a tab stays). */
 static void put_text(struct span text, bool keep_nl)
 {
     const unsigned char *p = (const unsigned char *)text.p;
@@ -349,6 +333,21 @@ static void put_text(struct span text, bool keep_nl)
             continue;
         }
         fputc(p[i], stdout);
+    }
+}
+
+/* Lines of @text (a plan, an insight's evidence), each prefixed by @indent and written
+ * with put_text(). */
+static void print_indented(const char *indent, struct span text)
+{
+    size_t at = 0;
+    while (at < text.len) {
+        const char *nl = memchr(text.p + at, '\n', text.len - at);
+        size_t n = nl ? (size_t)(nl - (text.p + at)) : text.len - at;
+        fputs(indent, stdout);
+        put_text(span_make(text.p + at, n), false);
+        fputc('\n', stdout);
+        at += n + 1;
     }
 }
 

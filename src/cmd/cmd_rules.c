@@ -304,9 +304,7 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
             goto out;
         }
     }
-    /* The store: --db, else $PGSIFT_DB, else the configuration's store:, else the default
-     * (as for tail, ingest and status). */
-    const char *db_path = cli->db_default && cfg.store ? cfg.store : cli->db_path;
+    const char *db_path = cli_store_path(cli, cfg.store);
     ms = open_source(events, db_path, d);
     if (!ms || alertdb_open(&db, db_path, true, d) < 0)
         goto out;

@@ -222,7 +222,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
                  config_errors(&c) == 1 ? "" : "s", config_error_text(&c));
         goto out;
     }
-    const char *db = cli->db_default && c.store ? c.store : cli->db_path;
+    const char *db = cli_store_path(cli, c.store);
     if (store_open(&s, db, &(struct store_opts){ .read_only = true }, d) < 0)
         goto out;
     t = tail_new(&(struct tail_opts){ .backend = TAIL_POLL, .wake_fd = -1 }, d);

@@ -30,14 +30,7 @@ static void vlog(const char *tag, const char *fmt, va_list ap)
     /* Messages quote log text, file names and inferred prefixes: no character of them may
      * control the terminal (core/utf8.h): each such byte is written '?' (newline and tab
      * stay). */
-    size_t len = strlen(buf);
-    for (size_t i = 0; i < len; i++) {
-        size_t c = utf8_control_len((unsigned char *)buf + i, len - i);
-        if (c && buf[i] != '\n' && buf[i] != '\t')
-            memset(buf + i, '?', c);
-        if (c)
-            i += c - 1;
-    }
+    utf8_defang(buf, strlen(buf), '?', true);
     fprintf(stderr, "pgsift: %s%s\n", tag, buf);
 }
 

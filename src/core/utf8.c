@@ -105,3 +105,15 @@ size_t utf8_control_len(const unsigned char *p, size_t n)
     size_t len = utf8_decode(p, n, &cp);
     return len && utf8_is_control(cp) ? len : 0;
 }
+
+void utf8_defang(char *s, size_t len, char rep, bool keep_lines)
+{
+    unsigned char *p = (unsigned char *)s;
+    for (size_t i = 0; i < len; i++) {
+        size_t n = utf8_control_len(p + i, len - i);
+        if (!n || (keep_lines && (p[i] == '\n' || p[i] == '\t')))
+            continue;
+        memset(p + i, rep, n);
+        i += n - 1;
+    }
+}

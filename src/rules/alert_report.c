@@ -50,15 +50,7 @@ static json_t *ts_json(int64_t us)
  * formatting characters), byte for byte, as cmd/outfmt.c does for the query tables. */
 static void term_safe(char *s)
 {
-    unsigned char *p = (unsigned char *)s;
-    size_t len = strlen(s);
-    for (size_t i = 0; i < len; i++) {
-        size_t n = utf8_control_len(p + i, len - i);
-        for (size_t k = 0; k < n; k++)
-            p[i + k] = ' ';
-        if (n)
-            i += n - 1;
-    }
+    utf8_defang(s, strlen(s), ' ', false);
 }
 
 /* "database=app fingerprint=..." from a labels JSON text, safe for a terminal. */

@@ -35,40 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         prefix[plen] = '\0';
         at = nl ? (size_t)(nl - text) + 1 : len;
     }
-    struct diag d = DIAG_INIT;
-    struct parser *p = parser_new(
-        &(struct parser_opts){ .format = (data[0] & 2) ? "auto" : "syslog", .prefix = prefix }, &d);
-    struct event *ev;
-    uint64_t lineno = 1;
-    for (size_t i = at; p && i < len;) {
-        const char *e = memchr(text + i, '\n', len - i);
-        size_t n = e ? (size_t)(e - (text + i)) : len - i;
-        struct input_line ln = { .text = span_make(text + i, n),
-                                 .line = lineno++,
-                                 .offset = i,
-                                 .end = i + n + (e ? 1 : 0),
-                                 .partial = !e,
-                                 .source = SPAN_LIT("fuzz") };
-        parser_feed(p, &ln);
-        while (parser_next(p, &ev) == PARSE_EVENT)
-            ;
-        i += n + 1;
-    }
-    if (p) {
-        parser_end(p);
-        while (parser_next(p, &ev) == PARSE_EVENT)
-            ;
-        const struct parse_stats *st = parser_stats(p);
-        if (st->lines != st->event_lines + st->reject_lines + st->foreign_lines + st->blank_lines +
-                             st->skipped_lines ||
-            st->records != st->events + st->rejects)
-            abort();
-        parser_free(p);
-        if (!pt_same_twice(text + at, len - at,
-                           &(struct parser_opts){ .format = (data[0] & 2) ? "auto" : "syslog",
-                                                  .prefix = prefix }))
-            abort();
-    }
+    struct parser_opts o = { .format = (data[0] & 2) ? "auto" : "syslog", .prefix = prefix };
+    if (!pt_parse_twice_ok(text + at, len - at, &o))
+        abort();
     free(prefix);
     return 0;
 }

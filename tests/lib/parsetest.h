@@ -119,7 +119,6 @@ static inline void pt_feed(struct parser *p, const char *data, size_t at, size_t
     }
 }
 
-/* The accounting invariant of parse.h. */
 /* The counts and every reject sample of @st as text, to compare two runs. */
 static inline void pt_stats_text(const struct parse_stats *st, struct sbuf *o)
 {
@@ -235,36 +234,41 @@ static inline struct parser *pt_run(const char *data, size_t len, const struct p
     return pt_run_ahead(data, len, o, 0, out, NULL, &feeds);
 }
 
-/* The same bytes through two fresh parsers give the same events and counts (no state
- * leaks from one parser or file into the next: caches, static buffers). Returns false
- * when they differ (the fuzz targets abort then). */
-static inline bool pt_same_twice(const char *text, size_t len, const struct parser_opts *o)
-{
-    struct sbuf e[2] = { SBUF_INIT, SBUF_INIT }, s[2] = { SBUF_INIT, SBUF_INIT };
-    bool ran = true, same = true;
-    for (int k = 0; k < 2 && ran; k++) {
-        struct parser *q = pt_run(text, len, o, &e[k]);
-        ran = q != NULL; /* no parser (bad options): nothing to compare */
-        if (!q)
-            break;
-        pt_stats_text(parser_stats(q), &s[k]);
-        parser_free(q);
-    }
-    if (ran)
-        same = e[0].len == e[1].len && (!e[0].len || !memcmp(e[0].buf, e[1].buf, e[0].len)) &&
-               s[0].len == s[1].len && (!s[0].len || !memcmp(s[0].buf, s[1].buf, s[0].len));
-    for (int k = 0; k < 2; k++) {
-        sbuf_release(&e[k]);
-        sbuf_release(&s[k]);
-    }
-    return same;
-}
-
+/* The accounting invariant of parse.h: every line is in exactly one of event / reject /
+ * foreign / blank / skipped, and records == events + rejects. */
 static inline bool pt_balanced(const struct parse_stats *st)
 {
     return st->lines == st->event_lines + st->reject_lines + st->foreign_lines + st->blank_lines +
                             st->skipped_lines &&
            st->records == st->events + st->rejects;
+}
+
+/* The fuzz targets' check of a parse: the same bytes through two fresh parsers keep the
+ * accounting invariant (pt_balanced()) and give the same events and counts (no state leaks
+ * from one parser or file into the next: caches, static buffers). Returns false when
+ * either fails (the fuzz targets abort then); true when @o gives no parser (bad options:
+ * nothing to check). */
+static inline bool pt_parse_twice_ok(const char *text, size_t len, const struct parser_opts *o)
+{
+    struct sbuf e[2] = { SBUF_INIT, SBUF_INIT }, s[2] = { SBUF_INIT, SBUF_INIT };
+    bool ran = true, ok = true;
+    for (int k = 0; k < 2 && ran; k++) {
+        struct parser *q = pt_run(text, len, o, &e[k]);
+        ran = q != NULL;
+        if (!q)
+            break;
+        ok = ok && pt_balanced(parser_stats(q));
+        pt_stats_text(parser_stats(q), &s[k]);
+        parser_free(q);
+    }
+    if (ran)
+        ok = ok && e[0].len == e[1].len && (!e[0].len || !memcmp(e[0].buf, e[1].buf, e[0].len)) &&
+             s[0].len == s[1].len && (!s[0].len || !memcmp(s[0].buf, s[1].buf, s[0].len));
+    for (int k = 0; k < 2; k++) {
+        sbuf_release(&e[k]);
+        sbuf_release(&s[k]);
+    }
+    return ok;
 }
 
 #endif

@@ -70,9 +70,23 @@ static void test_control(void)
     CHECK_EQ_INT(utf8_control_len((const unsigned char *)"\xc2", 1), 0); /* cut: not decoded */
 }
 
+/* Each byte of a control character overwritten, text (é, a cut sequence) left alone;
+ * keep_lines keeps newline and tab. */
+static void test_defang(void)
+{
+    char a[] = "a\x1b[2J\xc2\x9b\t\xc3\xa9\n\xe2\x80\xaez\xc2";
+    char b[sizeof(a)];
+    memcpy(b, a, sizeof(a));
+    utf8_defang(a, sizeof(a) - 1, '?', true);
+    CHECK_EQ_STR(a, "a?[2J??\t\xc3\xa9\n???z\xc2");
+    utf8_defang(b, sizeof(b) - 1, ' ', false);
+    CHECK_EQ_STR(b, "a [2J   \xc3\xa9    z\xc2");
+}
+
 TEST_LIST = {
     { "decode_valid", test_decode_valid },
     { "control", test_control },
+    { "defang", test_defang },
     { "decode_invalid", test_decode_invalid },
     { "valid_and_encode", test_valid_and_encode },
     { NULL, NULL },
