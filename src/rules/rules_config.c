@@ -702,6 +702,9 @@ static void load_config_doc(struct alert_config *c, struct ydoc *y)
     c->rule_files = list_dup(c, &r.rules);
     c->nrule_files = r.rules.n;
     c->store = r.store; /* in c->strings */
+    /* Refused here as config.c refuses it for tail, ingest and status. */
+    if (r.store && !*r.store)
+        ydoc_error(y, value_of(y, root, "store"), "'store' is empty");
     load_sections(c, y, r.receivers, r.route, r.inhibit, r.alerting);
 out:
     c->nerrors += y->nerrors;

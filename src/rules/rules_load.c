@@ -170,17 +170,23 @@ static void builtin_defaults(struct loader *L, struct rule_raw *tmpl)
     ydoc_release(&empty);
 }
 
+/* Where an error about item @i of the list value @list points: the item itself when the
+ * value is a sequence, else the value (a list given as one scalar). */
+static yaml_node_t *list_item(struct loader *L, yaml_node_t *list, size_t i)
+{
+    if (list && list->type == YAML_SEQUENCE_NODE &&
+        (size_t)(list->data.sequence.items.top - list->data.sequence.items.start) > i)
+        return ydoc_node(L->y, list->data.sequence.items.start[i]);
+    return list;
+}
+
 static void check_list_values(struct loader *L, yaml_node_t *where, enum rule_source src,
                               enum rule_dim d, const struct ylist *l)
 {
     yaml_node_t *list = at(L->y, where, rule_dim_name(d));
 
     for (size_t i = 0; i < l->n; i++) {
-        yaml_node_t *n = list;
-        /* Point at the item itself when the value is a sequence. */
-        if (list && list->type == YAML_SEQUENCE_NODE &&
-            (size_t)(list->data.sequence.items.top - list->data.sequence.items.start) > i)
-            n = ydoc_node(L->y, list->data.sequence.items.start[i]);
+        yaml_node_t *n = list_item(L, list, i);
         struct span v = span_cstr(l->v[i]);
         bool ok = true;
         const char *want = NULL;
@@ -279,16 +285,12 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
     }
     yaml_node_t *steps = at(L->y, wn, "step");
     for (size_t i = 0; i < w.step.n; i++) {
-        yaml_node_t *n = steps;
-        if (steps && steps->type == YAML_SEQUENCE_NODE &&
-            (size_t)(steps->data.sequence.items.top - steps->data.sequence.items.start) > i)
-            n = ydoc_node(L->y, steps->data.sequence.items.start[i]);
         enum event_step st;
         if (event_step_from_name(span_cstr(w.step.v[i]), &st))
             r->where.steps |= 1u << st;
         else
-            ydoc_error(L->y, n, "invalid step '%s' in 'where' (expected start or end)",
-                       w.step.v[i]);
+            ydoc_error(L->y, list_item(L, steps, i),
+                       "invalid step '%s' in 'where' (expected start or end)", w.step.v[i]);
     }
     if (w.min_calls < 0)
         ydoc_error(L->y, at(L->y, wn, "min_calls"), "'min_calls' must not be negative");

@@ -15,6 +15,10 @@
 #   pg15_csvlog                        copy the real PostgreSQL 15 csvlog fixture to
 #                                      logs/postgresql.csv, or skip when it is absent
 #   read_then_copy gz|copy DB          pg.log read up to line 300, grown to 400, copied
+#   pg15_run RUN                       print the directory of a real PostgreSQL 15 fixture
+#                                      run (fx=$(pg15_run text-plans)), or skip
+#   shipped_rules FILE OLD NEW...      print rules/FILE with each text OLD replaced by NEW
+#                                      (thresholds a fixture reaches); fail if OLD is absent
 #   deadlock_rules RESOLVE [SUMMARY]   print a rules file with the one `deadlock` rule the
 #                                      alert tests share (critical, one alert per database)
 #   pass                               print "N passed, 0 failed" and exit 0
@@ -127,6 +131,25 @@ pg15_csvlog() {
   [[ -f $fx ]] || skip "pg15 fixtures absent"
   mkdir -p logs
   cp "$fx" logs/postgresql.csv
+}
+
+# In $(...): skip's exit 77 ends the test (set -e), its message goes to stderr.
+pg15_run() {
+  local d="$SIFT_SOURCE_DIR/tests/fixtures/pg15/$1"
+  [[ -f $d/postgresql.csv ]] || skip "pg15 fixtures absent" >&2
+  echo "$d"
+}
+
+shipped_rules() {
+  local file=$1 text
+  text=$(<"$SIFT_SOURCE_DIR/rules/$file")
+  shift
+  while (($# >= 2)); do
+    [[ $text == *"$1"* ]] || fail "rules/$file changed: no '$1' to replace" >&2
+    text=${text//"$1"/"$2"}
+    shift 2
+  done
+  printf '%s\n' "$text"
 }
 
 # In the current directory: pg.log with lines 1..300 ingested into store $2, then grown to

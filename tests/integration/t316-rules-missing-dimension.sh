@@ -8,12 +8,10 @@
 . "$(dirname "$0")/lib.sh"
 
 need_cmd jq
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv"
-[[ -f $fx ]] || skip "pg15 fixtures absent"
+fx=$(pg15_run text-plans)/postgresql.csv
 "$PGSIFT" ingest --no-progress "$fx" 2>/dev/null
 # The shipped rule with its 1 GiB threshold lowered to 2 MiB (2097152 bytes).
-sed 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/events.yaml" > events.yaml
-grep -q '"> 2MiB"' events.yaml || fail "rules/events.yaml has no '> 1GiB' to lower"
+shipped_rules events.yaml '"> 1GiB"' '"> 2MiB"' > events.yaml
 
 got=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null)
 spills=$(jq -r '.timeline[] | select(.rule == "temp_file_spill") | [.at, .transition, .value,

@@ -11,8 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd jq
 
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans"
-[[ -f $fx/postgresql.csv ]] || skip "pg15 fixtures absent"
+fx=$(pg15_run text-plans)
 cat > waits.yaml <<'YAML'
 rules:
   - name: lock_wait_total
@@ -23,11 +22,19 @@ rules:
     where: { type: [lock_wait, lock_acquired] }
     condition: "> 0"
 YAML
+# where.step on lock waits: 9502 and 9574 log "still waiting" (start) then "acquired"
+# (end), 9575 "detected deadlock while waiting" (start) only.
+cat > steps.yaml <<'YAML'
+rules:
+  - { name: lock_wait_starts, kind: threshold, source: events, metric: count, window: 5m,
+      where: { type: [lock_wait, lock_acquired], step: [start] }, condition: "> 0" }
+  - { name: lock_wait_ends, kind: threshold, source: events, metric: count, window: 5m,
+      where: { type: [lock_wait, lock_acquired], step: [end] }, condition: "> 0" }
+YAML
+steps="2026-11-25T17:45:00Z firing lock_wait_ends 2.000 - -
+2026-11-25T17:45:00Z firing lock_wait_starts 3.000 - -"
 # The shipped rules with lower thresholds: lock waits over 500 ms, spills over 2 MiB.
-sed -e 's/"> 5000"/"> 500"/' -e 's/"> 1GiB"/"> 2MiB"/' "$SIFT_SOURCE_DIR/rules/events.yaml" \
-  > events.yaml
-[[ $(grep -c -e '"> 500"' -e '"> 2MiB"' events.yaml) == 2 ]] ||
-  fail "rules/events.yaml changed: no '> 5000' or '> 1GiB' to lower"
+shipped_rules events.yaml '"> 5000"' '"> 500"' '"> 1GiB"' '"> 2MiB"' > events.yaml
 
 summary() {
   jq -r '.timeline[] | [.at, .transition, .rule, .value,
@@ -40,6 +47,8 @@ summary() {
 expect_eq "sum(wait_ms) over the store" \
   "2026-11-25T17:45:00Z firing lock_wait_total 1251.426 - -" \
   "$("$PGSIFT" rules test --format json waits.yaml | summary)"
+expect_eq "where.step of lock waits over the store" "$steps" \
+  "$("$PGSIFT" rules test --format json steps.yaml | summary)"
 store=$("$PGSIFT" rules test --format json events.yaml 2>/dev/null | summary)
 expect_eq "shipped rules over the store" \
   "2026-11-25T17:45:00Z firing deadlock 1.000 app -
@@ -51,6 +60,8 @@ expect_eq "shipped rules over the store" \
 expect_eq "sum(wait_ms) over parse NDJSON" \
   "2026-11-25T17:45:00Z firing lock_wait_total 1251.426 - -" \
   "$("$PGSIFT" rules test --format json --events events.ndjson waits.yaml | summary)"
+expect_eq "where.step of lock waits over parse NDJSON" "$steps" \
+  "$("$PGSIFT" rules test --format json --events events.ndjson steps.yaml | summary)"
 expect_eq "shipped rules over parse NDJSON fire as over the store" "$store" \
   "$("$PGSIFT" rules test --format json --events events.ndjson events.yaml 2>/dev/null | summary)"
 pass

@@ -9,8 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 need_cmd jq
 
-fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans"
-[[ -f $fx/postgresql.csv ]] || skip "pg15 fixtures absent"
+fx=$(pg15_run text-plans)
 cat > ck.yaml <<'YAML'
 rules:
   - name: checkpoints
@@ -37,8 +36,7 @@ rules:
 YAML
 # The shipped rule with a threshold the run reaches (its 30m window holds the run; it
 # stays pending: `for: 30m`).
-sed -e 's/condition: "> 15"/condition: "> 1"/' "$SIFT_SOURCE_DIR/rules/events.yaml" > events.yaml
-grep -q 'condition: "> 1"$' events.yaml || fail "rules/events.yaml changed: no '> 15' to lower"
+shipped_rules events.yaml 'condition: "> 15"' 'condition: "> 1"' > events.yaml
 
 summary() {
   jq -r '.timeline[] | select(.rule | test("checkpoint")) | "\(.at) \(.transition) \(.rule) \(.value)"' |

@@ -488,6 +488,33 @@ static void test_config(void)
     alert_config_release(&c);
 }
 
+/* `store:` (rules eval and alerts deliver open it unless --db or $PGSIFT_DB): kept, and
+ * an empty one is an error at its place, as for tail (config.c). */
+static void test_config_store(void)
+{
+    struct alert_config c;
+    alert_config_init(&c);
+    const char *y = "store: /var/lib/pgsift/s.db\n";
+    alert_config_load_mem(&c, "a.yaml", y, strlen(y));
+    CHECK_MSG(c.nerrors == 0, "%s", c.errors.buf);
+    CHECK_EQ_STR(c.store, "/var/lib/pgsift/s.db");
+    alert_config_release(&c);
+
+    alert_config_init(&c);
+    y = "rules: [r.yaml]\n";
+    alert_config_load_mem(&c, "b.yaml", y, strlen(y));
+    CHECK_MSG(c.nerrors == 0, "%s", c.errors.buf);
+    CHECK(c.store == NULL);
+    alert_config_release(&c);
+
+    alert_config_init(&c);
+    y = "rules: [r.yaml]\nstore: ''\n";
+    alert_config_load_mem(&c, "c.yaml", y, strlen(y));
+    CHECK_MSG(c.nerrors == 1 && strstr(c.errors.buf, "c.yaml:2:8: 'store' is empty"), "%s",
+              c.errors.buf);
+    alert_config_release(&c);
+}
+
 static const char *lbl(void *ctx, const char *label)
 {
     const char *const *kv = ctx;
@@ -538,6 +565,7 @@ TEST_LIST = {
     { "cond_parse", test_cond_parse },
     { "templates", test_templates },
     { "config", test_config },
+    { "config_store", test_config_store },
     { "matchers", test_matchers },
     { NULL, NULL },
 };
