@@ -2059,6 +2059,57 @@ static void mix_event(struct event *ev, uint64_t line, int64_t *ts)
  * folded into a part batch (line numbers from 1 in the part) until one is refused, then
  * absorbed, the rest added - commit the same store. Parts of random sizes, from one
  * record to hundreds, so that pairs, collisions, first samples and minutes cross them. */
+/* Two new stores: @a filled record by record, @b by absorbing @part's (a part batch). */
+struct add_absorb {
+    struct store *sa, *sb;
+    struct store_batch *a, *b, *part;
+};
+
+static void add_absorb_open(struct add_absorb *x)
+{
+    char pa[300], pb[300];
+    new_path(pa, sizeof(pa));
+    new_path(pb, sizeof(pb));
+    x->sa = open_rw(pa);
+    x->sb = open_rw(pb);
+    x->a = store_batch_new(x->sa);
+    x->b = store_batch_new(x->sb);
+    x->part = store_batch_new(x->sb);
+    store_batch_set_part(x->part);
+}
+
+/* Commit both and require the same tables (@label names the case). @dump gets them, for
+ * the caller's own checks. */
+static void add_absorb_check(struct add_absorb *x, const char *label, struct sbuf *dump)
+{
+    struct diag d = DIAG_INIT;
+    CHECK_EQ_INT(store_commit_batch(x->sa, x->a, NULL, &d), STORE_COMMITTED);
+    CHECK_EQ_INT(store_commit_batch(x->sb, x->b, NULL, &d), STORE_COMMITTED);
+    struct sbuf da = SBUF_INIT, db = SBUF_INIT;
+    dump_store(x->sa, &da);
+    dump_store(x->sb, &db);
+    if (da.len != db.len || memcmp(da.buf, db.buf, da.len)) {
+        CHECK(0);
+        size_t at = 0;
+        while (at < da.len && at < db.len && da.buf[at] == db.buf[at])
+            at++;
+        size_t from = at > 200 ? at - 200 : 0;
+        printf("# %s: the stores differ at byte %zu:\n# add:    %.300s\n# absorb: %.300s\n", label,
+               at, da.buf + from, db.buf + from);
+    }
+    *dump = da;
+    sbuf_release(&db);
+}
+
+static void add_absorb_close(struct add_absorb *x)
+{
+    store_batch_free(x->a);
+    store_batch_free(x->b);
+    store_batch_free(x->part);
+    store_close(x->sa);
+    store_close(x->sb);
+}
+
 static void test_absorb_equals_add(void)
 {
     enum { N = 6000 };
@@ -2068,13 +2119,9 @@ static void test_absorb_equals_add(void)
         mix_event(&evs[i], 1 + 3 * i, &ts);
 
     for (int round = 0; round < 4; round++) {
-        char pa[300], pb[300];
-        new_path(pa, sizeof(pa));
-        new_path(pb, sizeof(pb));
-        struct store *sa = open_rw(pa), *sb = open_rw(pb);
-        struct store_batch *a = store_batch_new(sa), *b = store_batch_new(sb);
-        struct store_batch *part = store_batch_new(sb);
-        store_batch_set_part(part);
+        struct add_absorb x;
+        add_absorb_open(&x);
+        struct store_batch *a = x.a, *b = x.b, *part = x.part;
         for (size_t i = 0; i < N; i++)
             store_batch_add(a, &evs[i]);
 
@@ -2114,31 +2161,14 @@ static void test_absorb_equals_add(void)
         sbuf_release(&ea);
         sbuf_release(&eb);
 
-        struct diag d = DIAG_INIT;
-        CHECK_EQ_INT(store_commit_batch(sa, a, NULL, &d), STORE_COMMITTED);
-        CHECK_EQ_INT(store_commit_batch(sb, b, NULL, &d), STORE_COMMITTED);
-        struct sbuf da = SBUF_INIT, db = SBUF_INIT;
-        dump_store(sa, &da);
-        dump_store(sb, &db);
+        char label[32];
+        snprintf(label, sizeof(label), "round %d", round);
+        struct sbuf da;
+        add_absorb_check(&x, label, &da);
         CHECK(da.len > 10000);
         CHECK(strstr(da.buf, "postgresql.csv:") != NULL);
-        if (da.len != db.len || memcmp(da.buf, db.buf, da.len)) {
-            CHECK(0);
-            size_t at = 0;
-            while (at < da.len && at < db.len && da.buf[at] == db.buf[at])
-                at++;
-            size_t from = at > 200 ? at - 200 : 0;
-            printf(
-                "# round %d: the stores differ at byte %zu:\n# add:    %.300s\n# absorb: %.300s\n",
-                round, at, da.buf + from, db.buf + from);
-        }
         sbuf_release(&da);
-        sbuf_release(&db);
-        store_batch_free(a);
-        store_batch_free(b);
-        store_batch_free(part);
-        store_close(sa);
-        store_close(sb);
+        add_absorb_close(&x);
     }
     free(evs);
 }
@@ -2149,44 +2179,28 @@ static void test_absorb_equals_add(void)
 static void test_part_collisions_bounded(void)
 {
     enum { N = 3 * SIFT_MAX_PART_FP_COLLISIONS };
-    char pa[300], pb[300];
-    new_path(pa, sizeof(pa));
-    new_path(pb, sizeof(pb));
-    struct store *sa = open_rw(pa), *sb = open_rw(pb);
-    struct store_batch *a = store_batch_new(sa), *b = store_batch_new(sb);
-    struct store_batch *part = store_batch_new(sb);
-    store_batch_set_part(part);
+    struct add_absorb x;
+    add_absorb_open(&x);
     struct event evs[N];
     for (size_t i = 0; i < N; i++) {
         evs[i] = duration(T0 + (int64_t)i * 1000, "app", "u", 7, 1.0 + (double)i);
         evs[i].fingerprint_hi = 1000 + i; /* every record another statement */
-        store_batch_add(a, &evs[i]);
+        store_batch_add(x.a, &evs[i]);
     }
     size_t k = 0;
-    while (k < N && store_batch_fold(part, &evs[k]))
+    while (k < N && store_batch_fold(x.part, &evs[k]))
         k++;
     /* the first record, then one per collision up to the bound */
     CHECK_EQ_U64(k, SIFT_MAX_PART_FP_COLLISIONS + 1);
-    store_batch_part_done(part);
-    store_batch_absorb(b, part, 0);
+    store_batch_part_done(x.part);
+    store_batch_absorb(x.b, x.part, 0);
     for (; k < N; k++)
-        store_batch_add(b, &evs[k]);
-
-    struct diag d = DIAG_INIT;
-    CHECK_EQ_INT(store_commit_batch(sa, a, NULL, &d), STORE_COMMITTED);
-    CHECK_EQ_INT(store_commit_batch(sb, b, NULL, &d), STORE_COMMITTED);
-    CHECK_EQ_INT(q_int(sb, "SELECT collisions FROM queries"), N - 1);
-    struct sbuf da = SBUF_INIT, db = SBUF_INIT;
-    dump_store(sa, &da);
-    dump_store(sb, &db);
-    CHECK(da.len == db.len && !memcmp(da.buf, db.buf, da.len));
+        store_batch_add(x.b, &evs[k]);
+    struct sbuf da;
+    add_absorb_check(&x, "collisions", &da);
     sbuf_release(&da);
-    sbuf_release(&db);
-    store_batch_free(a);
-    store_batch_free(b);
-    store_batch_free(part);
-    store_close(sa);
-    store_close(sb);
+    CHECK_EQ_INT(q_int(x.sb, "SELECT collisions FROM queries"), N - 1);
+    add_absorb_close(&x);
 }
 
 TEST_LIST = {
