@@ -727,6 +727,8 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
         store_checkpoint_eager(r->s);
         r->eager = true;
     }
+    if (r->o->checkpoint_tail && last)
+        store_checkpoint_last(r->s);
     uint64_t records = store_batch_count(r->b), added = store_batch_added(r->b);
     if (r->cm.on) {
         if (async_submit(r, d) < 0)

@@ -24,10 +24,17 @@
  *
  * Near the end of a writer's work (ckpt_eager()) every commit wakes the thread, so
  * that closing the store - which checkpoints what is left, in the closing thread - has
- * little left to copy.
+ * little left to copy. Its last commit does not (ckpt_last(): the next commit skips
+ * its wake-up): the close checkpoints anyway, after PRAGMA optimize has committed too,
+ * and each checkpoint that copies anything syncs the log - the thread's round would come
+ * on top of the close's. (Only a hint: should another writer of the run commit after
+ * it, that commit wakes the thread as before.) The close does not wait for the thread
+ * before its own work either (ckpt_quit(), then ckpt_stop()): a checkpoint still
+ * running finishes beside the optimize.
  *
- * Locking: mu guards want/quit/wake_pages; the hook only takes mu and signals.
+ * Locking: mu guards want/quit/wake_pages/skip_one; the hook only takes mu and signals.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -48,6 +55,7 @@ struct store_ckpt {
     pthread_cond_t cv;
     bool want, quit;      /* under mu */
     int wake_pages;       /* under mu: log pages that wake the thread (ckpt_eager()) */
+    bool skip_one;        /* under mu: the next commit does not wake it (ckpt_last()) */
     unsigned long done;   /* under mu: checkpoints run to completion */
     unsigned long forced; /* under mu: checkpoints the committing connection ran itself */
     bool warned;          /* thread-owned */
@@ -66,7 +74,9 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
         return SQLITE_OK;
     }
     pthread_mutex_lock(&c->mu);
-    if (pages >= c->wake_pages) {
+    if (c->skip_one)
+        c->skip_one = false; /* (ckpt_last()) */
+    else if (pages >= c->wake_pages) {
         c->want = true;
         pthread_cond_signal(&c->cv);
     }
@@ -149,16 +159,33 @@ void ckpt_eager(struct store_ckpt *c)
     pthread_mutex_unlock(&c->mu);
 }
 
+void ckpt_last(struct store_ckpt *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->skip_one = true;
+    pthread_mutex_unlock(&c->mu);
+}
+
+void ckpt_quit(struct store_ckpt *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&c->mu);
+    c->quit = true;
+    c->wake_pages = INT_MAX;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
 void ckpt_stop(struct store_ckpt *c)
 {
     if (!c)
         return;
-    sqlite3_wal_autocheckpoint(c->writer, 1000); /* SQLite's own hook again */
-    pthread_mutex_lock(&c->mu);
-    c->quit = true;
-    pthread_cond_signal(&c->cv);
-    pthread_mutex_unlock(&c->mu);
+    ckpt_quit(c);
     pthread_join(c->tid, NULL);
+    sqlite3_wal_autocheckpoint(c->writer, 1000); /* SQLite's own hook again */
     pthread_cond_destroy(&c->cv);
     pthread_mutex_destroy(&c->mu);
     sqlite3_close(c->db);

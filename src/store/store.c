@@ -309,18 +309,24 @@ void store_checkpoint_eager(struct store *s)
     ckpt_eager(s->ckpt);
 }
 
+void store_checkpoint_last(struct store *s)
+{
+    ckpt_last(s->ckpt);
+}
+
 void store_close(struct store *s)
 {
     if (!s)
         return;
-    ckpt_stop(s->ckpt);
+    /* A checkpoint the thread may still run ends beside the optimize (checkpoint.c). */
+    ckpt_quit(s->ckpt);
     for (int i = 0; i < SQL_COUNT; i++)
         sqlite3_finalize(s->stmt[i]);
-    if (s->db) {
-        if (!s->opts.read_only)
-            sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL, NULL);
+    if (s->db && !s->opts.read_only)
+        sqlite3_exec(s->db, "PRAGMA analysis_limit = 400; PRAGMA optimize", NULL, NULL, NULL);
+    ckpt_stop(s->ckpt);
+    if (s->db)
         sqlite3_close(s->db);
-    }
     store_batch_free(s->def);
     sbuf_release(&s->scratch);
     sbuf_release(&s->pairs);

@@ -90,6 +90,11 @@ void store_run_counts(const struct store *s, struct store_run_counts *out);
  * copied into the database in the background, so that store_close(), which copies what
  * is left in the calling thread, has little to do. No-op without the thread. */
 void store_checkpoint_eager(struct store *s);
+/* The next commit is this handle's last before store_close(): it does not wake the
+ * checkpoint thread (store_close() copies it, after its PRAGMA optimize: one sync of
+ * the log and the database at the end, not two). A commit after that one wakes it as
+ * before. No-op without the thread. */
+void store_checkpoint_last(struct store *s);
 
 /* Close; an uncommitted batch is discarded. NULL is a no-op. */
 void store_close(struct store *s);

@@ -293,6 +293,11 @@ struct store_ckpt *ckpt_start(sqlite3 *writer, const char *path);
 void ckpt_stop(struct store_ckpt *c);
 /* From now on every commit wakes the thread (not only a long log). NULL: no-op. */
 void ckpt_eager(struct store_ckpt *c);
+/* The next commit does not wake the thread: it is the writer's last, the close copies
+ * it. ckpt_quit(): no commit wakes it any more, and it ends after the checkpoint it may
+ * be running (ckpt_stop() waits for it). NULL: no-op. */
+void ckpt_last(struct store_ckpt *c);
+void ckpt_quit(struct store_ckpt *c);
 /* Tests: checkpoints the thread ran to the end of the log (@done) and those the
  * committing connection ran itself because the log had reached SIFT_WAL_FORCE_PAGES
  * (@forced); both 0 for NULL. */

@@ -1823,7 +1823,8 @@ static void test_streamed_event_rows(void)
 /* store_opts.checkpoint_thread: a commit that leaves the log over
  * SIFT_WAL_CHECKPOINT_PAGES wakes the checkpoint thread, which copies the whole log
  * back; without the option SQLite checkpoints in the commit and the thread count is 0.
- * After store_checkpoint_eager() every commit wakes it. */
+ * After store_checkpoint_eager() every commit wakes it; after store_checkpoint_last()
+ * none does (the close checkpoints, and the data is there). */
 static void test_checkpoint_thread(void)
 {
     char path[300], path2[300];
@@ -1859,10 +1860,29 @@ static void test_checkpoint_thread(void)
         usleep(10000);
     CHECK(m == n + 1);
     CHECK_EQ_INT((int)store_checkpoints(plain), 0);
+    /* The writer's last commit (store_checkpoint_last()) does not wake it: the close
+     * copies that commit, with its optimize, in one sync. One after it (another reader's)
+     * wakes it again. */
+    store_checkpoint_last(s);
+    store_checkpoint_last(plain);
+    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (3)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    usleep(50000);
+    CHECK(store_checkpoints(s) == m);
+    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (4)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    unsigned long k = m;
+    for (int i = 0; i < 1000 && (k = store_checkpoints(s)) == m; i++)
+        usleep(10000);
+    CHECK(k == m + 1);
+    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (5)", NULL, NULL, NULL) ==
+          SQLITE_OK);
+    store_checkpoint_last(s); /* (no commit follows: the close is the same) */
     store_close(s);
     store_close(plain);
     s = open_ro(path);
     CHECK_EQ_INT(q_int(s, "SELECT length(x) FROM big WHERE rowid = 1"), 40000000);
+    CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM big"), 6);
     store_close(s);
 }
 
