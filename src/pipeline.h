@@ -133,7 +133,7 @@ struct pipeline_par_opts {
     /* Start here: a checkpoint without skip runs (start_line 0: the beginning). */
     uint64_t start_offset, start_line;
     bool hold_partial;                /* as for pipeline_opts */
-    unsigned workers;                 /* parsing threads, >= 2 */
+    unsigned workers;                 /* parsing threads, >= 2: the caller and workers - 1 */
     size_t part_bytes;                /* 0: PIPELINE_PART_BYTES */
     const struct pipeline_fold *fold; /* NULL: every record is copied */
 };
@@ -196,7 +196,9 @@ struct pipeline_part {
  * pipeline_run(); -1 + @d (a bad option, the file unreadable). */
 int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **out, struct diag *d);
 /* The next part: 0 and *part (free it with pipeline_part_free()), 1 after the last one, or
- * -1 + @d (the file could not be read: nothing of that part is handed out). */
+ * -1 + @d (the file could not be read: nothing of that part is handed out). While that
+ * part is not done, the calling thread parses the next part free to take (if any) itself:
+ * it is one of the workers. */
 int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **part, struct diag *d);
 void pipeline_part_free(struct pipeline_part *part); /* NULL: no-op */
 const char *pipeline_par_format(const struct pipeline_par *pp);

@@ -29,8 +29,15 @@
  * Threads: the workers take part numbers in order and may run at most PAR_SPARE parts
  * ahead of the one the caller waits for (memory: each part holds its fold state and
  * copies; parts handed back are kept in a pool for the next ones, fold state included).
- * Each worker has its own parser, normalizer and scratch arena; what the parts share - the
- * template parser, the file's descriptor, name and size - is read-only.
+ * The caller is one of the workers: of pipeline_par_opts.workers, workers - 1 are
+ * threads, and pipeline_par_next(), rather than wait for the part it hands out next,
+ * takes the next part free to take and parses it itself (take_and_run()). So the caller's
+ * own work between parts - pgsift ingest absorbs each part and commits its batches -
+ * shares its core with parsing instead of taking it from a worker: on 2 cores, -j 2 runs
+ * 2 threads, not 3 or 4 (docs/performance.md, session 10).
+ * Each worker has its own parser, normalizer and scratch arena (the caller's: those it
+ * also parses again with); what the parts share - the template parser, the file's
+ * descriptor, name and size - is read-only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -372,6 +379,39 @@ static int run_part(struct pipeline_par *pp, struct parser **keep, struct normal
 
 /* ---- workers ---- */
 
+/* Under pp->mu: is there a part to take, within PAR_SPARE of the one handed out next? */
+static bool can_take(const struct pipeline_par *pp)
+{
+    return pp->next_take < pp->nparts && pp->next_take < pp->next_give + pp->nslots;
+}
+
+/* Under pp->mu (released while the part runs), with can_take(): take the next part, run
+ * it with this thread's parser, normalizer and scratch arena, and leave its outcome in
+ * its slot. */
+static void take_and_run(struct pipeline_par *pp, struct parser **p, struct normalizer *nz,
+                         struct arena *scratch)
+{
+    uint64_t k = pp->next_take++;
+    struct slot *s = &pp->slots[k % pp->nslots];
+    s->state = SLOT_RUNNING;
+    s->k = k;
+    pthread_mutex_unlock(&pp->mu);
+
+    struct pipeline_part *part = NULL;
+    struct diag d = DIAG_INIT;
+    int rc = 0;
+    uint64_t from = cut(pp, k);
+    if (from != UINT64_MAX) /* (else no record starts in its range: it is empty) */
+        rc = run_part(pp, p, nz, scratch, from, part_end(pp, k), &part, &d);
+
+    pthread_mutex_lock(&pp->mu);
+    s->part = part;
+    s->rc = rc;
+    s->d = d;
+    s->state = SLOT_DONE;
+    pthread_cond_broadcast(&pp->cv_done);
+}
+
 static void *worker_main(void *arg)
 {
     struct pipeline_par *pp = arg;
@@ -382,33 +422,11 @@ static void *worker_main(void *arg)
 
     pthread_mutex_lock(&pp->mu);
     for (;;) {
-        while (!pp->quit && pp->next_take < pp->nparts &&
-               pp->next_take >= pp->next_give + pp->nslots)
+        while (!pp->quit && !can_take(pp) && pp->next_take < pp->nparts)
             pthread_cond_wait(&pp->cv_work, &pp->mu);
-        if (pp->quit || pp->next_take >= pp->nparts)
+        if (pp->quit || !can_take(pp))
             break;
-        uint64_t k = pp->next_take++;
-        struct slot *s = &pp->slots[k % pp->nslots];
-        s->state = SLOT_RUNNING;
-        s->k = k;
-        pthread_mutex_unlock(&pp->mu);
-
-        struct pipeline_part *part = NULL;
-        struct diag d = DIAG_INIT;
-        int rc = 0;
-        uint64_t from = cut(pp, k);
-        if (from == UINT64_MAX) {
-            part = NULL; /* no record starts in this part's range: it is empty */
-        } else {
-            rc = run_part(pp, &p, nz, &scratch, from, part_end(pp, k), &part, &d);
-        }
-
-        pthread_mutex_lock(&pp->mu);
-        s->part = part;
-        s->rc = rc;
-        s->d = d;
-        s->state = SLOT_DONE;
-        pthread_cond_broadcast(&pp->cv_done);
+        take_and_run(pp, &p, nz, &scratch);
     }
     pthread_mutex_unlock(&pp->mu);
     parser_free(p);
@@ -502,7 +520,7 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
     pthread_cond_init(&pp->cv_work, NULL);
     pthread_cond_init(&pp->cv_done, NULL);
     pp->tids = xcalloc(o->workers, sizeof(*pp->tids));
-    for (; pp->nthreads < o->workers; pp->nthreads++)
+    for (; pp->nthreads < o->workers - 1; pp->nthreads++) /* (the caller is one more) */
         if (pthread_create(&pp->tids[pp->nthreads], NULL, worker_main, pp) != 0)
             break;
     if (pp->nthreads == 0) {
@@ -570,8 +588,12 @@ int pipeline_par_next(struct pipeline_par *pp, struct pipeline_part **out, struc
             return 1;
         }
         struct slot *s = &pp->slots[pp->next_give % pp->nslots];
-        while (!(s->state == SLOT_DONE && s->k == pp->next_give))
-            pthread_cond_wait(&pp->cv_done, &pp->mu);
+        while (!(s->state == SLOT_DONE && s->k == pp->next_give)) {
+            if (can_take(pp)) /* a worker too, rather than wait */
+                take_and_run(pp, &pp->parser, pp->nz, &pp->scratch);
+            else
+                pthread_cond_wait(&pp->cv_done, &pp->mu);
+        }
         struct pipeline_part *part = s->part;
         int rc = s->rc;
         struct diag sd = s->d;

@@ -753,10 +753,10 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     return 0;
 }
 
-/* After bytes up to @end were read and their records added (@parts: a part at a time,
- * run_parts()): is a commit due? Sets *stop when pgsift tail's budget or signal ends the run
- * here. */
-static bool commit_due(struct run *r, uint64_t end, bool parts, bool *stop)
+/* After bytes up to @end were read and their records added (or a part absorbed,
+ * run_parts()): is a commit due? Sets *stop when pgsift tail's budget or signal ends the
+ * run here. */
+static bool commit_due(struct run *r, uint64_t end, bool *stop)
 {
     r->fed_end = end;
     if (r->stream)
@@ -765,32 +765,18 @@ static bool commit_due(struct run *r, uint64_t end, bool parts, bool *stop)
     /* With a commit thread, the commit of the batch that ends the file is waited for: near
      * the end batches shrink (a quarter of what is left, at least INGEST_TAIL_BATCH_BYTES),
      * so each commit overlaps the filling of the next and the last one is small. */
-    bool tail = false;
     if (r->cm.on && r->fed_end - r->commit_fed >= INGEST_TAIL_BATCH_BYTES &&
         r->end_hint > r->commit_fed) { /* (no smaller batch ends before: one compare a line) */
         uint64_t left = (r->end_hint - r->commit_fed) / 4;
         if (left < INGEST_TAIL_BATCH_BYTES)
             left = INGEST_TAIL_BATCH_BYTES;
-        if (left < batch) {
+        if (left < batch)
             batch = left;
-            tail = true;
-        }
     }
     /* pgsift tail: stop early (a byte budget per round, or a signal) after a commit. */
     *stop = (r->o->max_bytes && r->res->bytes >= r->o->max_bytes) || (r->o->stop && *r->o->stop);
-    bool due = *stop || store_batch_is_full(r->b) || r->fed_end - r->commit_fed >= batch ||
-               (r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records);
-    /* Parts (-j N) come in bursts, several megabytes at once: a smaller batch near the end
-     * waits while the commit thread still commits the one before (commit() would wait for
-     * it, and the parts done meanwhile with it), and goes with the next part. Then the
-     * last batch holds what came during the commit before it: one commit, not a chain of
-     * small ones after the last part (docs/performance.md, session 9). */
-    if (due && tail && parts && !*stop && !store_batch_is_full(r->b)) {
-        pthread_mutex_lock(&r->cm.mu);
-        due = !r->cm.job;
-        pthread_mutex_unlock(&r->cm.mu);
-    }
-    return due;
+    return *stop || store_batch_is_full(r->b) || r->fed_end - r->commit_fed >= batch ||
+           (r->o->batch_records && store_batch_count(r->b) >= r->o->batch_records);
 }
 
 static int line_done(void *ctx, struct input *in, struct parser *p, const struct input_line *ln,
@@ -834,7 +820,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
         r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
     }
     bool stop;
-    if (!commit_due(r, ln->end, false, &stop))
+    if (!commit_due(r, ln->end, &stop))
         return 0;
     at_input(&at, in, p);
     int rc = commit(r, &at, stop, d);
@@ -886,7 +872,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
         if (r->o->progress)
             r->o->progress(r->o->progress_ctx, r->path, r->res->bytes);
         bool stop;
-        if (commit_due(r, at.cp.offset, true, &stop)) {
+        if (commit_due(r, at.cp.offset, &stop)) {
             at.truncated |= pipeline_par_shrank(pp);
             if ((rc = commit(r, &at, false, d)) != 0)
                 break;
@@ -1222,7 +1208,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         if (pipeline_par_open(&ppo, &pp, d) < 0)
             goto out;
     }
-    if (r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
+    /* No commit thread for a file read in parts: the reader parses parts too, and commits
+     * between them (pipeline_par.c, "Threads"): a third thread would only take its turns
+     * on the parsers' cores (-j 2: 4 % more wall time, 3 % more CPU; docs/performance.md). */
+    if (!pp && r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
         async_start(&r);
         /* Alone on the store: its transaction may stay open while the batch fills. */
         r.stream = r.cm.on && !o->lock;

@@ -6,8 +6,10 @@
  * and on a hand-made csvlog (labelled below) whose quoted fields hold lines that look like
  * record starts, cut at every byte.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -358,10 +360,95 @@ static void test_not_for_this(void)
     CHECK(pp == NULL);
 }
 
+/* The caller is one of the workers: while the part it hands out next is still being
+ * parsed, pipeline_par_next() parses the next free part itself. The fold holds the worker
+ * thread in its first record until a record was folded on the caller's thread (at most
+ * 10 s: without the caller's help the parts still come, and the check fails). */
+struct helped {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t caller;
+    unsigned long on_caller, on_worker;
+    bool gave_up; /* waited 10 s in vain: the next records do not wait */
+};
+
+static void *helped_make(void *ctx)
+{
+    (void)ctx;
+    return xcalloc(1, 1);
+}
+
+static bool helped_take(void *ctx, void *state, const struct event *ev)
+{
+    struct helped *h = ctx;
+    (void)state;
+    (void)ev;
+    pthread_mutex_lock(&h->mu);
+    if (pthread_equal(pthread_self(), h->caller)) {
+        h->on_caller++;
+        pthread_cond_broadcast(&h->cv);
+    } else {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 10;
+        while (h->on_caller == 0 && !h->gave_up)
+            h->gave_up = pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0;
+        h->on_worker++;
+    }
+    pthread_mutex_unlock(&h->mu);
+    return true;
+}
+
+static void helped_reset(void *ctx, void *state)
+{
+    (void)ctx;
+    (void)state;
+}
+
+static void helped_free(void *ctx, void *state)
+{
+    (void)ctx;
+    free(state);
+}
+
+static void test_caller_parses_too(void)
+{
+    struct helped h = { .caller = pthread_self() };
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    struct pipeline_fold fold = { .ctx = &h,
+                                  .make = helped_make,
+                                  .take = helped_take,
+                                  .reset = helped_reset,
+                                  .free = helped_free };
+    struct pipeline_par *pp = NULL;
+    struct diag d = DIAG_INIT;
+    CHECK(pipeline_par_open(
+              &(struct pipeline_par_opts){ .path = "fixtures/pg15/text-plans/postgresql.csv",
+                                           .format = "auto",
+                                           .workers = 2,
+                                           .part_bytes = 4096,
+                                           .fold = &fold },
+              &pp, &d) == 0);
+    struct pipeline_part *part;
+    size_t parts = 0;
+    while (pp && pipeline_par_next(pp, &part, &d) == 0) {
+        pipeline_part_free(part);
+        parts++;
+    }
+    pipeline_par_close(pp);
+    CHECK(parts > 20);
+    CHECK(h.on_caller > 0);
+    CHECK(h.on_worker > 0);
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.mu);
+}
+
 TEST_LIST = {
     { "fixtures", test_fixtures },
     { "edge_every_cut", test_edge_every_cut },
     { "rotated_while_read", test_rotated_while_read },
     { "not_for_this", test_not_for_this },
+    { "caller_parses_too", test_caller_parses_too },
     { NULL, NULL },
 };
