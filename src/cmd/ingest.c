@@ -862,6 +862,9 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
                 store_batch_add(r->b, &light);
             }
         }
+        /* Its sketches and deferred work now, in order: the commit after the last part
+         * waits only for that part's (the other thread may still parse meanwhile). */
+        store_batch_finish(r->b);
         parse_stats_merge(&total, &part->stats);
         at.truncated |= part->truncated;
         at.cp.offset = part->end;

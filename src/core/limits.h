@@ -188,10 +188,13 @@
 #define SIFT_MAX_EVBLOCK_EVENTS 65536u
 
 /* The store's write-ahead log (store/checkpoint.c): past this many pages (16 KiB each in
- * a new store) a commit wakes the checkpoint thread, SQLite's own threshold; past the
- * second, should that thread fall behind a disk slower than ingest, the committing
- * connection checkpoints itself, so the log stays bounded (64 MiB at 16 KiB pages). */
-#define SIFT_WAL_CHECKPOINT_PAGES 1000
+ * a new store: 4 MiB, the size of SQLite's own threshold of 1 000 pages of its default
+ * 4 KiB) a commit wakes the checkpoint thread; past the second, should that thread fall
+ * behind a disk slower than ingest, the committing connection checkpoints itself, so the
+ * log stays bounded (64 MiB at 16 KiB pages). At 1 000 pages (16 MiB) a 200 MB csvlog
+ * was checkpointed only near its end, and the close synced the whole store
+ * (docs/performance.md, session 10). */
+#define SIFT_WAL_CHECKPOINT_PAGES 256
 #define SIFT_WAL_FORCE_PAGES      4000
 
 /* Distinct fingerprints counted for `pgsift ingest`'s summary line (store_run_counts()):

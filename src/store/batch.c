@@ -1141,6 +1141,7 @@ void store_batch_finish(struct store_batch *b)
         store_batch_run_work(b, c);
     }
     b->work_tail = NULL;
+    b->work_bytes = 0; /* (the chunks are gone: store_batch_is_full()) */
 }
 
 /* ---- store_add ---- */

@@ -9,12 +9,13 @@
  * hold the store while committing, so every reader of `-j N`, or the tail loop, waited.
  *
  * Here the committing connection only notices that the log is long (its WAL hook, which
- * replaces the automatic checkpoint) and wakes a thread that runs a PASSIVE checkpoint
- * on a second connection to the same file. A passive checkpoint never blocks writers and
- * is never blocked by them (it copies what no reader still needs, and the next commit
- * after a complete one restarts the log from its start), so the fsyncs leave the commit
- * path. Durability and exactly-once are as before: each commit is still one transaction
- * in the log, synced at the checkpoint that copies it, as SQLite's own checkpoint does.
+ * replaces the automatic checkpoint; SIFT_WAL_CHECKPOINT_PAGES, 4 MiB) and wakes a thread
+ * that runs a PASSIVE checkpoint on a second connection to the same file. A passive
+ * checkpoint never blocks writers and is never blocked by them (it copies what no reader
+ * still needs, and the next commit after a complete one restarts the log from its start),
+ * so the fsyncs leave the commit path. Durability and exactly-once are as before: each
+ * commit is still one transaction in the log, synced at the checkpoint that copies it, as
+ * SQLite's own checkpoint does.
  *
  * The log stays bounded: should the thread fall behind (the disk slower than ingest) and
  * the log reach SIFT_WAL_FORCE_PAGES, the committing connection checkpoints itself, as

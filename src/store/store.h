@@ -147,7 +147,9 @@ void store_batch_discard(struct store_batch *b);
 /* The part of a batch's work that needs no reader state - plan analysis, error
  * grouping, latency sketches - is left by store_batch_add() for this (store_commit_batch() calls
  * it first; calling it before is a no-op for the commit). pgsift ingest -j N calls it
- * in the commit thread, outside the store lock, so that it runs beside the reader. */
+ * in the commit thread, outside the store lock, so that it runs beside the reader; a
+ * reader of a file in parts after each part (so the last commit has only the last
+ * part's left). It may be called any number of times: each runs what was left since. */
 void store_batch_finish(struct store_batch *b);
 
 /* Writing a batch's event rows before its end (pgsift ingest -j 2 on one file, a

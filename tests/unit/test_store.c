@@ -1833,7 +1833,7 @@ static void test_checkpoint_thread(void)
     new_path(path2, sizeof(path2));
     struct store *s = NULL, *plain = open_rw(path2);
     CHECK_EQ_INT(store_open(&s, path, &(struct store_opts){ .checkpoint_thread = true }, &d), 0);
-    /* 40 MB in one commit: well over 1 000 pages of 16 KiB, under the forced bound. */
+    /* 40 MB in one commit: well over 256 pages of 16 KiB, under the forced bound. */
     const char *sql = "CREATE TABLE big (x); INSERT INTO big VALUES (zeroblob(40000000))";
     CHECK(sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK);
     CHECK(sqlite3_exec(store_sqlite(plain), sql, NULL, NULL, NULL) == SQLITE_OK);
