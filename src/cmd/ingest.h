@@ -34,8 +34,9 @@
  * for every format (32 MB: stderr and .gz reached 66 MB) at about 3 % more CPU
  * (docs/performance.md). */
 #define INGEST_BATCH_BYTES ((uint64_t)24 << 20)
-/* The smallest batch at the end of a file read with a commit thread (-j 2 on one file):
- * what is left after the reader's last line is about this much commit work. */
+/* The smallest batch at the end of a file read with a commit thread (-j 2 on one file
+ * that is not parsed in parts): what is left after the reader's last line is about this
+ * much commit work. */
 #define INGEST_TAIL_BATCH_BYTES ((uint64_t)2 << 20)
 
 struct ingest_opts {

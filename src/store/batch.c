@@ -1090,7 +1090,7 @@ void store_batch_part_done(struct store_batch *b)
 {
     /* A part batch's plans are analysed on its thread, after its last record: in one run,
      * not between the records (a plan analysis between two records made both slower: the
-     * caches held the other's code and data). The commit thread only files them. */
+     * caches held the other's code and data). The reader only files them. */
     struct event ev;
     memset(&ev, 0, sizeof(ev));
     for (struct store_work_chunk *c = b->work_head; c; c = c->next) {

@@ -236,7 +236,7 @@ struct store_batch {
 #define STORE_WORK_CHUNK_BYTES ((size_t)1 << 20)
 
 /* What plans_batch_add() takes of a plan's analysis. A part batch makes it on its own
- * thread (store_batch_part_done()), so the commit thread only files it. */
+ * thread (store_batch_part_done()), so the reader only files it. */
 struct plan_summary {
     bool parsed;
     const char *reason; /* static */
