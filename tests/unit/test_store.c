@@ -1820,6 +1820,23 @@ static void test_streamed_event_rows(void)
     store_close(s2);
 }
 
+/* One more row in test_checkpoint_thread()'s table. */
+static bool insert_big(struct store *s, int v)
+{
+    char sql[64];
+    snprintf(sql, sizeof(sql), "INSERT INTO big VALUES (%d)", v);
+    return sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK;
+}
+
+/* The checkpoint thread's count once it differs from @before (at most 10 s). */
+static unsigned long checkpoints_after(struct store *s, unsigned long before)
+{
+    unsigned long n = before;
+    for (int i = 0; i < 1000 && (n = store_checkpoints(s)) == before; i++)
+        usleep(10000);
+    return n;
+}
+
 /* store_opts.checkpoint_thread: a commit that leaves the log over
  * SIFT_WAL_CHECKPOINT_PAGES wakes the checkpoint thread, which copies the whole log
  * back; without the option SQLite checkpoints in the commit and the thread count is 0.
@@ -1837,14 +1854,11 @@ static void test_checkpoint_thread(void)
     const char *sql = "CREATE TABLE big (x); INSERT INTO big VALUES (zeroblob(40000000))";
     CHECK(sqlite3_exec(store_sqlite(s), sql, NULL, NULL, NULL) == SQLITE_OK);
     CHECK(sqlite3_exec(store_sqlite(plain), sql, NULL, NULL, NULL) == SQLITE_OK);
-    unsigned long n = 0;
-    for (int i = 0; i < 1000 && (n = store_checkpoints(s)) == 0; i++)
-        usleep(10000);
+    unsigned long n = checkpoints_after(s, 0);
     CHECK(n >= 1);
     CHECK_EQ_INT((int)store_checkpoints(plain), 0);
     /* Below the threshold nothing wakes it. */
-    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (1)", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(insert_big(s, 1));
     usleep(50000);
     CHECK(store_checkpoints(s) == n);
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM big"), 2);
@@ -1853,11 +1867,8 @@ static void test_checkpoint_thread(void)
     /* Near the end of a run (store_checkpoint_eager()) a small commit wakes it too. */
     store_checkpoint_eager(s);
     store_checkpoint_eager(plain); /* (no thread: nothing to do) */
-    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (2)", NULL, NULL, NULL) ==
-          SQLITE_OK);
-    unsigned long m = n;
-    for (int i = 0; i < 1000 && (m = store_checkpoints(s)) == n; i++)
-        usleep(10000);
+    CHECK(insert_big(s, 2));
+    unsigned long m = checkpoints_after(s, n);
     CHECK(m == n + 1);
     CHECK_EQ_INT((int)store_checkpoints(plain), 0);
     /* The writer's last commit (store_checkpoint_last()) does not wake it: the close
@@ -1865,18 +1876,12 @@ static void test_checkpoint_thread(void)
      * wakes it again. */
     store_checkpoint_last(s);
     store_checkpoint_last(plain);
-    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (3)", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(insert_big(s, 3));
     usleep(50000);
     CHECK(store_checkpoints(s) == m);
-    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (4)", NULL, NULL, NULL) ==
-          SQLITE_OK);
-    unsigned long k = m;
-    for (int i = 0; i < 1000 && (k = store_checkpoints(s)) == m; i++)
-        usleep(10000);
-    CHECK(k == m + 1);
-    CHECK(sqlite3_exec(store_sqlite(s), "INSERT INTO big VALUES (5)", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(insert_big(s, 4));
+    CHECK(checkpoints_after(s, m) == m + 1);
+    CHECK(insert_big(s, 5));
     store_checkpoint_last(s); /* (no commit follows: the close is the same) */
     store_close(s);
     store_close(plain);
