@@ -1213,7 +1213,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     }
     /* No commit thread for a file read in parts: the reader parses parts too, and commits
      * between them (pipeline_par.c, "Threads"): a third thread would only take its turns
-     * on the parsers' cores (-j 2: 4 % more wall time, 3 % more CPU; docs/performance.md). */
+     * on the parsers' cores (-j 2: about 6 % more wall time, 3 % more CPU;
+     * docs/performance.md, session 10). */
     if (!pp && r.positioned && o->async_commit && !o->committed && !o->max_bytes && !o->stop) {
         async_start(&r);
         /* Alone on the store: its transaction may stay open while the batch fills. */
