@@ -548,8 +548,8 @@ int pipeline_par_open(const struct pipeline_par_opts *o, struct pipeline_par **o
     pthread_mutex_init(&pp->mu, NULL);
     pthread_cond_init(&pp->cv_work, NULL);
     pthread_cond_init(&pp->cv_done, NULL);
-    pp->tids = xcalloc(o->workers, sizeof(*pp->tids));
-    for (; pp->nthreads < o->workers - 1; pp->nthreads++) /* (the caller is one more) */
+    pp->tids = xcalloc(o->workers - 1, sizeof(*pp->tids)); /* (workers >= 2, above) */
+    for (; pp->nthreads < o->workers - 1; pp->nthreads++)  /* (the caller is one more) */
         if (pthread_create(&pp->tids[pp->nthreads], NULL, worker_main, pp) != 0)
             break;
     if (pp->nthreads == 0) {
