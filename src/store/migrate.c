@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Schema migrations: schema/NNN_*.sql, embedded in the binary, applied in order, each in
- * its own transaction, when NNN is above PRAGMA user_version. Each file ends by setting
+ * Schema migrations: schema/NNN_*.sql, embedded in the binary, applied in order, all in
+ * one transaction, when NNN is above PRAGMA user_version. Each file ends by setting
  * user_version itself, so no number is ever formatted into SQL here.
  */
 #include <string.h>
@@ -52,32 +52,26 @@ static int fail_apply(sqlite3 *db, const char *path, const char *file, char *err
     return -1;
 }
 
+/* One file's SQL and its data moves, inside the caller's transaction; the file ends by
+ * setting user_version to its number. */
 static int apply(sqlite3 *db, const char *path, const struct embedded_file *f, int n,
                  struct diag *d)
 {
     char *err = NULL;
     int now;
 
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+    if (sqlite3_exec(db, f->data, NULL, NULL, &err) != SQLITE_OK)
         return fail_apply(db, path, f->path, err, d);
+    /* 006 made event_blocks: the old events rows move there (C: the encoding) */
+    if (n == 6 && evblocks_migrate(db, d) < 0)
+        return fail_apply(db, path, f->path, NULL, d); /* d says why */
+    /* 007 made plan_call_blocks: the old plan_calls rows move there */
+    if (n == 7 && plan_calls_migrate(db, d) < 0)
+        return fail_apply(db, path, f->path, NULL, d);
     if (user_version(db, path, &now, d) < 0)
         return fail_apply(db, path, f->path, NULL, d);
-    if (now < n) {
-        if (sqlite3_exec(db, f->data, NULL, NULL, &err) != SQLITE_OK)
-            return fail_apply(db, path, f->path, err, d);
-        /* 006 made event_blocks: the old events rows move there (C: the encoding) */
-        if (n == 6 && evblocks_migrate(db, d) < 0)
-            return fail_apply(db, path, f->path, NULL, d); /* d says why */
-        /* 007 made plan_call_blocks: the old plan_calls rows move there */
-        if (n == 7 && plan_calls_migrate(db, d) < 0)
-            return fail_apply(db, path, f->path, NULL, d);
-        if (user_version(db, path, &now, d) < 0)
-            return fail_apply(db, path, f->path, NULL, d);
-        if (now != n)
-            BUG("%s does not end with PRAGMA user_version = %d", f->path, n);
-    }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
-        return fail_apply(db, path, f->path, err, d);
+    if (now != n)
+        BUG("%s does not end with PRAGMA user_version = %d", f->path, n);
     return 0;
 }
 
@@ -123,17 +117,22 @@ int migrate_run(sqlite3 *db, const char *path, bool read_only, struct diag *d)
                         "'pgsift ingest' once to upgrade it",
                         path, have, latest);
     }
-    /* embedded_files is sorted by path, so by number. The version is read again inside
-     * each transaction: another process may have migrated meanwhile. */
+    /* All the files in one transaction: an upgrade is whole or not at all, and a new store
+     * costs one commit, not one per file. The version is read again inside it: another
+     * process may have migrated meanwhile. embedded_files is sorted by path, so by number. */
+    char *err = NULL;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, &err) != SQLITE_OK)
+        return fail_apply(db, path, "the schema", err, d);
+    if (user_version(db, path, &have, d) < 0)
+        return fail_apply(db, path, "the schema", NULL, d);
     for (const struct embedded_file *f = embedded_files; f->path; f++) {
         if (!is_schema(f->path))
             continue;
         int n = schema_number(f->path);
-        if (n <= have)
-            continue;
-        if (apply(db, path, f, n, d) < 0)
+        if (n > have && apply(db, path, f, n, d) < 0)
             return -1;
-        have = n;
     }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &err) != SQLITE_OK)
+        return fail_apply(db, path, "the schema", err, d);
     return 0;
 }
