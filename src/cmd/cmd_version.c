@@ -2,9 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
-#include <openssl/crypto.h>
 #include <sqlite3.h>
 #include <xxhash.h>
 #include <yaml.h>
@@ -13,6 +11,7 @@
 #include <pcre2.h>
 
 #include "cmd/cmd.h"
+#include "core/lazylib.h"
 #include "core/opts.h"
 #include "version.h"
 
@@ -38,11 +37,16 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d)
     printf("build: %s, %s\n", SIFT_BUILD_TYPE, SIFT_BUILD_FLAGS);
     printf("sqlite %s\n", sqlite3_libversion());
     printf("zlib %s\n", zlibVersion());
-    printf("libcurl %s\n", curl_version_info(CURLVERSION_NOW)->version);
+    /* Loaded only here and where they are used (core/lazylib.h). */
+    const struct lib_curl *curl = lazylib_curl(NULL);
+    const struct lib_crypto *crypto = lazylib_crypto(NULL);
+    printf("libcurl %s\n", curl ? curl->version_info(CURLVERSION_NOW)->version
+                               : "not found (" LAZYLIB_CURL_SONAME ")");
     printf("libyaml %s\n", yaml_get_version_string());
     printf("pcre2 %s\n", pcre);
     printf("xxhash %u.%u.%u\n", xxh / 10000, xxh / 100 % 100, xxh % 100);
     printf("jansson %s\n", jansson_version_str());
-    printf("openssl %s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("openssl %s\n", crypto ? crypto->version(OPENSSL_VERSION)
+                                   : "not found (" LAZYLIB_CRYPTO_SONAME ")");
     return 0;
 }

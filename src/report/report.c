@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/lazylib.h"
 #include "core/xalloc.h"
 #include "report/report_int.h"
 
@@ -530,7 +531,11 @@ int report_render(const struct report *r, const struct report_opts *opts, enum r
 {
     int rc;
     switch (fmt) {
-    case REPORT_HTML: rc = report_render_html(r, opts, out); break;
+    case REPORT_HTML:
+        if (!lazylib_crypto(d)) /* the Content-Security-Policy's SHA-256 hashes */
+            return -1;
+        rc = report_render_html(r, opts, out);
+        break;
     case REPORT_MD: rc = report_render_md(r, opts, out); break;
     case REPORT_JSON: rc = report_render_json(r, opts, out); break;
     default: BUG("unknown report format %d", (int)fmt);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * deliver_http - the only file that talks to libcurl: one POST (webhooks, Slack,
- * PagerDuty) or one SMTP submission per call.
+ * deliver_http - the only file that sends through libcurl (loaded on the first send by
+ * core/lazylib): one POST (webhooks, Slack, PagerDuty) or one SMTP submission per call.
  *
  * Every handle gets CURLOPT_ERRORBUFFER, a connect and a total timeout, no redirects
  * (a 3xx is a failure, as Standard Webhooks recommends), an explicit protocol list
@@ -9,25 +9,16 @@
  * receiver turned it off. curl's messages can contain the URL, which for Slack and most
  * webhooks is the secret: they are scrubbed before they leave this file.
  */
-#include <curl/curl.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "core/clock.h"
+#include "core/lazylib.h"
 #include "core/utf8.h"
 #include "rules/deliver_int.h"
 
 #define RESPONSE_KEEP 1024
-
-static void global_init(void)
-{
-    static bool done;
-    if (!done) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        done = true;
-    }
-}
 
 void http_result_init(struct http_result *res)
 {
@@ -109,11 +100,12 @@ static void scrub_url(char *s, size_t cap, const char *url)
 
 /* Copy curl's message, without the URL or its path (where webhook secrets live), as
  * valid UTF-8. */
-static void scrub_error(char *dst, size_t cap, const char *msg, const char *url, CURLcode code)
+static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const char *msg,
+                        const char *url, CURLcode code)
 {
     char tmp[CURL_ERROR_SIZE + 1];
 
-    snprintf(tmp, sizeof(tmp), "%s", *msg ? msg : curl_easy_strerror(code));
+    snprintf(tmp, sizeof(tmp), "%s", *msg ? msg : C->easy_strerror(code));
     size_t n = strlen(tmp);
     while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
         tmp[--n] = '\0';
@@ -150,6 +142,7 @@ static void scrub_response(struct http_result *res, const char *url)
 }
 
 struct capture {
+    const struct lib_curl *C;
     struct http_result *res;
     int64_t now_us;
 };
@@ -174,7 +167,7 @@ static size_t on_header(char *buf, size_t size, size_t n, void *ctx)
         } else {
             char d[128];
             snprintf(d, sizeof(d), "%.*s", (int)s.len, s.p);
-            time_t t = curl_getdate(d, NULL);
+            time_t t = c->C->getdate(d, NULL);
             if (t != (time_t)-1) {
                 int64_t at = (int64_t)t * USEC_PER_SEC - c->now_us;
                 c->res->retry_after_us = at > 0 ? at : 0;
@@ -200,52 +193,66 @@ static long ms(int64_t us)
     return m < 1 ? 1 : m > 0x7fffffff ? 0x7fffffff : (long)m;
 }
 
+/* libcurl (loaded on first use) and a new handle; NULL with the reason in @res. */
+static CURL *start(const struct lib_curl **C, struct http_result *res)
+{
+    struct diag d = DIAG_INIT;
+    CURL *h = NULL;
+
+    *C = lazylib_curl(&d);
+    if (*C && !(h = (*C)->easy_init()))
+        diag_set(&d, DIAG_NET, "cannot initialise libcurl");
+    if (!h) { /* the message is ASCII: dlerror()'s and ours */
+        size_t n = strnlen(d.msg, sizeof(res->error) - 1);
+        memcpy(res->error, d.msg, n);
+        res->error[n] = '\0';
+        res->curl_code = CURLE_FAILED_INIT;
+    }
+    return h;
+}
+
 void http_post(const struct http_request *req, struct http_result *res)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
     struct curl_slist *hdrs = NULL;
-    struct capture cap = { res, req->now_us };
-    CURL *h;
+    const struct lib_curl *C;
+    CURL *h = start(&C, res);
+    struct capture cap = { C, res, req->now_us };
 
-    global_init();
-    h = curl_easy_init();
-    if (!h) {
-        res->curl_code = CURLE_FAILED_INIT;
-        snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
+    if (!h)
         return;
-    }
     for (size_t i = 0; i < req->nheaders; i++)
-        hdrs = curl_slist_append(hdrs, req->headers[i]);
-    hdrs = curl_slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
+        hdrs = C->slist_append(hdrs, req->headers[i]);
+    hdrs = C->slist_append(hdrs, "Expect:"); /* no 100-continue round trip */
+    C->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    C->easy_setopt(h, CURLOPT_URL, req->url);
+    C->easy_setopt(h, CURLOPT_PROTOCOLS_STR, req->allow_http ? "http,https" : "https");
+    C->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+    C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
+    C->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
+    C->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
+    C->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
     if (req->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "pgsift");
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &cap);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &cap);
+        C->easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+    C->easy_setopt(h, CURLOPT_USERAGENT, "pgsift");
+    C->easy_setopt(h, CURLOPT_POST, 1L);
+    C->easy_setopt(h, CURLOPT_POSTFIELDS, req->body.p ? req->body.p : "");
+    C->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body.len);
+    C->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    C->easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    C->easy_setopt(h, CURLOPT_HEADERDATA, &cap);
+    C->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    C->easy_setopt(h, CURLOPT_WRITEDATA, &cap);
 
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = C->easy_perform(h);
     res->curl_code = (int)rc;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
-        scrub_error(res->error, sizeof(res->error), errbuf, req->url, rc);
+        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, rc);
     scrub_response(res, req->url);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(hdrs);
+    C->easy_cleanup(h);
+    C->slist_free_all(hdrs);
 }
 
 struct upload {
@@ -270,49 +277,45 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     struct curl_slist *rcpt = NULL;
     struct upload up = { req->message, 0 };
     char from[512];
-    CURL *h;
+    const struct lib_curl *C;
+    CURL *h = start(&C, res);
 
-    global_init();
-    h = curl_easy_init();
-    if (!h) {
-        res->curl_code = CURLE_FAILED_INIT;
-        snprintf(res->error, sizeof(res->error), "cannot initialise libcurl");
+    if (!h)
         return;
-    }
     snprintf(from, sizeof(from), "<%s>", req->from);
     for (size_t i = 0; i < req->nto; i++) {
         char to[512];
         snprintf(to, sizeof(to), "<%s>", req->to[i]);
-        rcpt = curl_slist_append(rcpt, to);
+        rcpt = C->slist_append(rcpt, to);
     }
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_URL, req->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
-    curl_easy_setopt(h, CURLOPT_USE_SSL,
+    C->easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    C->easy_setopt(h, CURLOPT_URL, req->url);
+    C->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+    C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
+    C->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
+    C->easy_setopt(h, CURLOPT_USE_SSL,
                      req->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
+    C->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
+    C->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
     if (req->ca_file)
-        curl_easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
+        C->easy_setopt(h, CURLOPT_CAINFO, req->ca_file);
     if (req->username)
-        curl_easy_setopt(h, CURLOPT_USERNAME, req->username);
+        C->easy_setopt(h, CURLOPT_USERNAME, req->username);
     if (req->password)
-        curl_easy_setopt(h, CURLOPT_PASSWORD, req->password);
-    curl_easy_setopt(h, CURLOPT_MAIL_FROM, from);
-    curl_easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
-    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
-    curl_easy_setopt(h, CURLOPT_READFUNCTION, on_read);
-    curl_easy_setopt(h, CURLOPT_READDATA, &up);
-    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->message.len);
+        C->easy_setopt(h, CURLOPT_PASSWORD, req->password);
+    C->easy_setopt(h, CURLOPT_MAIL_FROM, from);
+    C->easy_setopt(h, CURLOPT_MAIL_RCPT, rcpt);
+    C->easy_setopt(h, CURLOPT_UPLOAD, 1L);
+    C->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
+    C->easy_setopt(h, CURLOPT_READDATA, &up);
+    C->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->message.len);
 
-    CURLcode rc = curl_easy_perform(h);
+    CURLcode rc = C->easy_perform(h);
     res->curl_code = (int)rc;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
+    C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
-        scrub_error(res->error, sizeof(res->error), errbuf, req->url, rc);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(rcpt);
+        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, rc);
+    C->easy_cleanup(h);
+    C->slist_free_all(rcpt);
 }

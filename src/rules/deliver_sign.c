@@ -4,20 +4,18 @@
  * X-Hub-Signature-256 shape) with OpenSSL's HMAC-SHA256, base64, and the secrets they
  * are made from.
  *
- * OpenSSL (libcrypto) is already linked through libcurl; using its HMAC instead of a
- * hand-written SHA-256 keeps crypto code out of pgsift.
+ * OpenSSL's libcrypto (loaded on first use by core/lazylib; libcurl loads it too) does
+ * the HMAC: no hand-written SHA-256 in pgsift.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/lazylib.h"
 #include "core/limits.h"
 #include "rules/deliver_int.h"
 
@@ -89,28 +87,31 @@ int sign_key_from_secret(struct span secret, struct sbuf *key)
 
 static int hmac(struct span key, const struct span *parts, size_t nparts, unsigned char out[32])
 {
-    EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-    EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+    const struct lib_crypto *L = lazylib_crypto(NULL);
+    if (!L)
+        return -1;
+    EVP_MAC *mac = L->mac_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = mac ? L->mac_ctx_new(mac) : NULL;
     OSSL_PARAM params[2];
     size_t outl = 0;
     int rc = -1;
 
     if (!ctx)
         goto out;
-    params[0] = OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0);
-    params[1] = OSSL_PARAM_construct_end();
+    params[0] = L->param_utf8_string("digest", (char *)"SHA256", 0);
+    params[1] = L->param_end();
     /* An empty key is valid HMAC; OpenSSL wants a non-NULL pointer. */
-    if (!EVP_MAC_init(ctx, (const unsigned char *)(key.p ? key.p : ""), key.len, params))
+    if (!L->mac_init(ctx, (const unsigned char *)(key.p ? key.p : ""), key.len, params))
         goto out;
     for (size_t i = 0; i < nparts; i++)
-        if (parts[i].len && !EVP_MAC_update(ctx, (const unsigned char *)parts[i].p, parts[i].len))
+        if (parts[i].len && !L->mac_update(ctx, (const unsigned char *)parts[i].p, parts[i].len))
             goto out;
-    if (!EVP_MAC_final(ctx, out, &outl, 32) || outl != 32)
+    if (!L->mac_final(ctx, out, &outl, 32) || outl != 32)
         goto out;
     rc = 0;
 out:
-    EVP_MAC_CTX_free(ctx);
-    EVP_MAC_free(mac);
+    L->mac_ctx_free(ctx);
+    L->mac_free(mac);
     return rc;
 }
 
@@ -127,7 +128,7 @@ int sign_standard_webhooks(struct span key, const char *id, int64_t ts_s, struct
     if (sbuf_addstr(out, "v1,") < 0)
         return -1;
     int rc = base64_encode(span_make((const char *)mac, 32), out);
-    OPENSSL_cleanse(mac, sizeof(mac));
+    explicit_bzero(mac, sizeof(mac));
     return rc;
 }
 
@@ -149,7 +150,7 @@ int sign_github(struct span key, struct span body, struct sbuf *out)
 void secret_release(struct sbuf *sb)
 {
     if (sb->alloc)
-        OPENSSL_cleanse(sb->buf, sb->alloc);
+        explicit_bzero(sb->buf, sb->alloc);
     sbuf_release(sb);
 }
 
@@ -182,20 +183,20 @@ static int read_secret_file(const char *receiver, const char *what, const char *
         if (n < 0) {
             int e = errno;
             close(fd);
-            OPENSSL_cleanse(buf, sizeof(buf));
+            explicit_bzero(buf, sizeof(buf));
             return diag_errno(d, DIAG_IO, e, "receiver '%s': cannot read '%s'", receiver, path);
         }
         if (n == 0)
             break;
         if (sbuf_add(out, buf, (size_t)n) < 0) {
             close(fd);
-            OPENSSL_cleanse(buf, sizeof(buf));
+            explicit_bzero(buf, sizeof(buf));
             return diag_set(d, DIAG_LIMIT, "receiver '%s': %s file '%s' is too large", receiver,
                             what, path);
         }
     }
     close(fd);
-    OPENSSL_cleanse(buf, sizeof(buf));
+    explicit_bzero(buf, sizeof(buf));
     return 0;
 }
 
