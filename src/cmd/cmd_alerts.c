@@ -9,6 +9,7 @@
 
 #include "cmd/cmd.h"
 #include "core/clock.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 #include "core/opts.h"
 #include "rules/rules.h"
@@ -62,7 +63,9 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
                  config);
         goto out;
     }
-    if (alertdb_open(&db, cli_store_path(cli, cfg.store), false, d) < 0)
+    /* Every receiver sends through libcurl: a missing library is one error, up front. */
+    if ((cfg.nreceivers && !lazylib_curl(d)) ||
+        alertdb_open(&db, cli_store_path(cli, cfg.store), false, d) < 0)
         goto out;
     int64_t started = clock_mono_ns();
     unsigned delivered = 0, attempts = 0, failed = 0;

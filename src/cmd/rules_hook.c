@@ -8,6 +8,7 @@
 #include "cmd/rules_hook.h"
 #include "config.h"
 #include "core/clock.h"
+#include "core/lazylib.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "rules/rules.h"
@@ -91,6 +92,11 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
                  nerr == 1 ? "" : "s");
         goto fail;
     }
+    /* Every receiver sends through libcurl: loaded now, a missing library stops the start
+     * (or keeps the old configuration on a reload) with its reason, instead of failing
+     * the first alert hours later. */
+    if (cfg.nreceivers && !lazylib_curl(d))
+        goto fail;
     /* In force from now on; cached look-backs belong to the old rules. */
     rule_set_release(&h->rs);
     alert_config_release(&h->cfg);

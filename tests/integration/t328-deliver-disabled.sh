@@ -41,4 +41,11 @@ at 2026-11-24T10:40:00Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/d
 expect_eq "no request to a disabled receiver" 2 "$(stub_count hook)"
 expect_eq "nothing left pending or batched" 0 \
   "$(q "SELECT count(*) FROM notifications WHERE status IN ('pending', 'batched')")"
+# No libcurl on the host (a library name that does not exist stands for it): one error up
+# front, nothing attempted.
+rc=0; err=$(SIFT_TEST_LIBCURL=libpgsift-none.so.1 "$PGSIFT" alerts deliver --config pgsift.yaml \
+  --once 2>&1) || rc=$?
+expect_eq "exit code without libcurl" 1 "$rc"
+expect_contains "$err" "cannot load libpgsift-none.so.1"
+expect_eq "no request without libcurl" 2 "$(stub_count hook)"
 pass

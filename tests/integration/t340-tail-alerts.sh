@@ -50,4 +50,13 @@ printf 'rules:\n  - {name: x, kind: event, where: {type: [nope]}}\n' > rules.yam
 rc=0; err=$("$PGSIFT" tail --config pgsift.yaml 2>&1) || rc=$?
 expect_eq "exit code with a broken rule file" 2 "$rc"
 expect_contains "$err" "rules.yaml:2:43: invalid type 'nope' in 'where'"
+
+# No libcurl on the host (a library name that does not exist stands for it): receivers
+# cannot send, so the daemon does not start, and says why, rather than failing the first
+# alert hours later.
+deadlock_rules 7d > rules.yaml
+rc=0; err=$(SIFT_TEST_LIBCURL=libpgsift-none.so.1 "$PGSIFT" tail --config pgsift.yaml 2>&1) || rc=$?
+expect_eq "exit code without libcurl" 1 "$rc"
+expect_contains "$err" "cannot load libpgsift-none.so.1"
+expect_contains "$err" "alert delivery needs libcurl"
 pass
