@@ -41,12 +41,12 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d)
     const struct lib_curl *curl = lazylib_curl(NULL);
     const struct lib_crypto *crypto = lazylib_crypto(NULL);
     printf("libcurl %s\n", curl ? curl->version_info(CURLVERSION_NOW)->version
-                               : "not found (" LAZYLIB_CURL_SONAME ")");
+                                : "not found (" LAZYLIB_CURL_SONAME ")");
     printf("libyaml %s\n", yaml_get_version_string());
     printf("pcre2 %s\n", pcre);
     printf("xxhash %u.%u.%u\n", xxh / 10000, xxh / 100 % 100, xxh % 100);
     printf("jansson %s\n", jansson_version_str());
-    printf("openssl %s\n", crypto ? crypto->version(OPENSSL_VERSION)
-                                   : "not found (" LAZYLIB_CRYPTO_SONAME ")");
+    printf("openssl %s\n",
+           crypto ? crypto->version(OPENSSL_VERSION) : "not found (" LAZYLIB_CRYPTO_SONAME ")");
     return 0;
 }

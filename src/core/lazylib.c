@@ -23,8 +23,8 @@ int lazylib_open(const char *soname, const char *const *names, const size_t *off
     for (size_t i = 0; i < n; i++) {
         void *p = dlsym(h, names[i]);
         if (!p) {
-            snprintf(err, errlen, "%s has no %s: a library too old or not the one expected",
-                     soname, names[i]);
+            snprintf(err, errlen, "%s has no %s: a library too old or not the one expected", soname,
+                     names[i]);
             return -1; /* the handle stays open: nothing from it was used */
         }
         memcpy((char *)fns + offs[i], &p, sizeof(p));
@@ -49,8 +49,7 @@ static void curl_load(void)
     const char *so = getenv("SIFT_TEST_LIBCURL");
     if (!so || !*so)
         so = LAZYLIB_CURL_SONAME;
-    if (lazylib_open(so, curl_names, curl_offs,
-                     ARRAY_SIZE(curl_offs), &curl_fns, curl_err,
+    if (lazylib_open(so, curl_names, curl_offs, ARRAY_SIZE(curl_offs), &curl_fns, curl_err,
                      sizeof(curl_err)) < 0)
         return;
     CURLcode rc = curl_fns.global_init(CURL_GLOBAL_DEFAULT);
@@ -81,9 +80,8 @@ static char crypto_err[512];
 
 static void crypto_load(void)
 {
-    lazylib_open(LAZYLIB_CRYPTO_SONAME, crypto_names, crypto_offs,
-                 ARRAY_SIZE(crypto_offs), &crypto_fns, crypto_err,
-                 sizeof(crypto_err));
+    lazylib_open(LAZYLIB_CRYPTO_SONAME, crypto_names, crypto_offs, ARRAY_SIZE(crypto_offs),
+                 &crypto_fns, crypto_err, sizeof(crypto_err));
 }
 
 const struct lib_crypto *lazylib_crypto(struct diag *d)

@@ -26,39 +26,39 @@
 #include "core/diag.h"
 
 /* The sonames: libcurl's ABI 4 (since 2006) and the OpenSSL major the headers are from. */
-#define LAZYLIB_CURL_SONAME "libcurl.so.4"
-#define LAZYLIB_STR_(x) #x
-#define LAZYLIB_XSTR_(x) LAZYLIB_STR_(x)
+#define LAZYLIB_CURL_SONAME   "libcurl.so.4"
+#define LAZYLIB_STR_(x)       #x
+#define LAZYLIB_XSTR_(x)      LAZYLIB_STR_(x)
 #define LAZYLIB_CRYPTO_SONAME "libcrypto.so." LAZYLIB_XSTR_(OPENSSL_SHLIB_VERSION)
 
 /* X(field, symbol): every libcurl function pgsift calls. */
-#define LAZYLIB_CURL_FNS(X)                 \
-    X(global_init, curl_global_init)        \
-    X(version_info, curl_version_info)      \
-    X(easy_init, curl_easy_init)            \
-    X(easy_setopt, curl_easy_setopt)        \
-    X(easy_perform, curl_easy_perform)      \
-    X(easy_getinfo, curl_easy_getinfo)      \
-    X(easy_cleanup, curl_easy_cleanup)      \
-    X(easy_strerror, curl_easy_strerror)    \
-    X(slist_append, curl_slist_append)      \
-    X(slist_free_all, curl_slist_free_all)  \
+#define LAZYLIB_CURL_FNS(X)                \
+    X(global_init, curl_global_init)       \
+    X(version_info, curl_version_info)     \
+    X(easy_init, curl_easy_init)           \
+    X(easy_setopt, curl_easy_setopt)       \
+    X(easy_perform, curl_easy_perform)     \
+    X(easy_getinfo, curl_easy_getinfo)     \
+    X(easy_cleanup, curl_easy_cleanup)     \
+    X(easy_strerror, curl_easy_strerror)   \
+    X(slist_append, curl_slist_append)     \
+    X(slist_free_all, curl_slist_free_all) \
     X(getdate, curl_getdate)
 
 /* X(field, symbol): every libcrypto function pgsift calls. */
-#define LAZYLIB_CRYPTO_FNS(X)                                \
-    X(version, OpenSSL_version)                              \
-    X(encode_block, EVP_EncodeBlock)                         \
-    X(digest, EVP_Digest)                                    \
-    X(sha256, EVP_sha256)                                    \
-    X(mac_fetch, EVP_MAC_fetch)                              \
-    X(mac_free, EVP_MAC_free)                                \
-    X(mac_ctx_new, EVP_MAC_CTX_new)                          \
-    X(mac_ctx_free, EVP_MAC_CTX_free)                        \
-    X(mac_init, EVP_MAC_init)                                \
-    X(mac_update, EVP_MAC_update)                            \
-    X(mac_final, EVP_MAC_final)                              \
-    X(param_utf8_string, OSSL_PARAM_construct_utf8_string)   \
+#define LAZYLIB_CRYPTO_FNS(X)                              \
+    X(version, OpenSSL_version)                            \
+    X(encode_block, EVP_EncodeBlock)                       \
+    X(digest, EVP_Digest)                                  \
+    X(sha256, EVP_sha256)                                  \
+    X(mac_fetch, EVP_MAC_fetch)                            \
+    X(mac_free, EVP_MAC_free)                              \
+    X(mac_ctx_new, EVP_MAC_CTX_new)                        \
+    X(mac_ctx_free, EVP_MAC_CTX_free)                      \
+    X(mac_init, EVP_MAC_init)                              \
+    X(mac_update, EVP_MAC_update)                          \
+    X(mac_final, EVP_MAC_final)                            \
+    X(param_utf8_string, OSSL_PARAM_construct_utf8_string) \
     X(param_end, OSSL_PARAM_construct_end)
 
 #define LAZYLIB_FIELD_(field, symbol) __typeof__(symbol) *field;

@@ -295,7 +295,7 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     C->easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(req->timeout_us));
     C->easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms(req->connect_timeout_us));
     C->easy_setopt(h, CURLOPT_USE_SSL,
-                     req->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
+                   req->require_tls ? (long)CURLUSESSL_ALL : (long)CURLUSESSL_NONE);
     C->easy_setopt(h, CURLOPT_SSL_VERIFYPEER, req->tls_verify ? 1L : 0L);
     C->easy_setopt(h, CURLOPT_SSL_VERIFYHOST, req->tls_verify ? 2L : 0L);
     if (req->ca_file)
