@@ -32,6 +32,32 @@ int lazylib_open(const char *soname, const char *const *names, const size_t *off
     return 0;
 }
 
+/* One library: its table, its once-only load, and why that failed ("" when it did not). */
+struct lazy {
+    const char *const *names;
+    const size_t *offs;
+    size_t n;
+    void *fns;
+    pthread_once_t once;
+    char err[512];
+};
+
+static void lazy_open(struct lazy *l, const char *soname)
+{
+    lazylib_open(soname, l->names, l->offs, l->n, l->fns, l->err, sizeof(l->err));
+}
+
+static const void *lazy_get(struct lazy *l, void (*load)(void), struct diag *d, enum diag_kind kind,
+                            const char *needed_by)
+{
+    pthread_once(&l->once, load);
+    if (!l->err[0])
+        return l->fns;
+    if (d)
+        diag_set(d, kind, "%s (%s)", l->err, needed_by);
+    return NULL;
+}
+
 #define NAME_(field, symbol) #symbol,
 
 /* ---- libcurl ---- */
@@ -40,8 +66,8 @@ int lazylib_open(const char *soname, const char *const *names, const size_t *off
 static const char *const curl_names[] = { LAZYLIB_CURL_FNS(NAME_) };
 static const size_t curl_offs[] = { LAZYLIB_CURL_FNS(CURL_OFF_) };
 static struct lib_curl curl_fns;
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static char curl_err[512];
+static struct lazy curl = { curl_names, curl_offs,         ARRAY_SIZE(curl_offs),
+                            &curl_fns,  PTHREAD_ONCE_INIT, "" };
 
 static void curl_load(void)
 {
@@ -49,24 +75,19 @@ static void curl_load(void)
     const char *so = getenv("SIFT_TEST_LIBCURL");
     if (!so || !*so)
         so = LAZYLIB_CURL_SONAME;
-    if (lazylib_open(so, curl_names, curl_offs, ARRAY_SIZE(curl_offs), &curl_fns, curl_err,
-                     sizeof(curl_err)) < 0)
+    lazy_open(&curl, so);
+    if (curl.err[0])
         return;
     CURLcode rc = curl_fns.global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK)
-        snprintf(curl_err, sizeof(curl_err), "cannot initialise %s: %s", so,
+        snprintf(curl.err, sizeof(curl.err), "cannot initialise %s: %s", so,
                  curl_fns.easy_strerror(rc));
 }
 
 const struct lib_curl *lazylib_curl(struct diag *d)
 {
-    pthread_once(&curl_once, curl_load);
-    if (!curl_err[0])
-        return &curl_fns;
-    if (d)
-        diag_set(d, DIAG_NET, "%s (alert delivery needs libcurl; on Debian: apt install libcurl4)",
-                 curl_err);
-    return NULL;
+    return lazy_get(&curl, curl_load, d, DIAG_NET,
+                    "alert delivery needs libcurl; on Debian: apt install libcurl4");
 }
 
 /* ---- libcrypto ---- */
@@ -75,24 +96,17 @@ const struct lib_curl *lazylib_curl(struct diag *d)
 static const char *const crypto_names[] = { LAZYLIB_CRYPTO_FNS(NAME_) };
 static const size_t crypto_offs[] = { LAZYLIB_CRYPTO_FNS(CRYPTO_OFF_) };
 static struct lib_crypto crypto_fns;
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-static char crypto_err[512];
+static struct lazy crypto = { crypto_names, crypto_offs,       ARRAY_SIZE(crypto_offs),
+                              &crypto_fns,  PTHREAD_ONCE_INIT, "" };
 
 static void crypto_load(void)
 {
-    lazylib_open(LAZYLIB_CRYPTO_SONAME, crypto_names, crypto_offs, ARRAY_SIZE(crypto_offs),
-                 &crypto_fns, crypto_err, sizeof(crypto_err));
+    lazy_open(&crypto, LAZYLIB_CRYPTO_SONAME);
 }
 
 const struct lib_crypto *lazylib_crypto(struct diag *d)
 {
-    pthread_once(&crypto_once, crypto_load);
-    if (!crypto_err[0])
-        return &crypto_fns;
-    if (d)
-        diag_set(d, DIAG_IO,
-                 "%s (webhook signatures and the HTML report need OpenSSL's libcrypto; on "
-                 "Debian: apt install libssl3)",
-                 crypto_err);
-    return NULL;
+    return lazy_get(&crypto, crypto_load, d, DIAG_IO,
+                    "webhook signatures and the HTML report need OpenSSL's libcrypto; on "
+                    "Debian: apt install libssl3");
 }
