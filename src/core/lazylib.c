@@ -66,8 +66,13 @@ static const void *lazy_get(struct lazy *l, void (*load)(void), struct diag *d, 
 static const char *const curl_names[] = { LAZYLIB_CURL_FNS(NAME_) };
 static const size_t curl_offs[] = { LAZYLIB_CURL_FNS(CURL_OFF_) };
 static struct lib_curl curl_fns;
-static struct lazy curl = { curl_names, curl_offs,         ARRAY_SIZE(curl_offs),
-                            &curl_fns,  PTHREAD_ONCE_INIT, "" };
+static struct lazy curl = {
+    .names = curl_names,
+    .offs = curl_offs,
+    .n = ARRAY_SIZE(curl_offs),
+    .fns = &curl_fns,
+    .once = PTHREAD_ONCE_INIT,
+};
 
 static void curl_load(void)
 {
@@ -96,8 +101,13 @@ const struct lib_curl *lazylib_curl(struct diag *d)
 static const char *const crypto_names[] = { LAZYLIB_CRYPTO_FNS(NAME_) };
 static const size_t crypto_offs[] = { LAZYLIB_CRYPTO_FNS(CRYPTO_OFF_) };
 static struct lib_crypto crypto_fns;
-static struct lazy crypto = { crypto_names, crypto_offs,       ARRAY_SIZE(crypto_offs),
-                              &crypto_fns,  PTHREAD_ONCE_INIT, "" };
+static struct lazy crypto = {
+    .names = crypto_names,
+    .offs = crypto_offs,
+    .n = ARRAY_SIZE(crypto_offs),
+    .fns = &crypto_fns,
+    .once = PTHREAD_ONCE_INIT,
+};
 
 static void crypto_load(void)
 {
