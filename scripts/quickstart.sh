@@ -29,7 +29,12 @@ samples=("$root"/tests/fixtures/pg15/*/postgresql.csv)
 db=${PGSIFT_DB:-$PWD/pgsift.db}
 echo
 echo "== ingesting ${#samples[@]} sample logs into $db (exactly once: running this again adds nothing)"
-"$pgsift" --db "$db" ingest --no-progress "${samples[@]}"
+# The samples were logged on 2026-11-25. A century of retention keeps them whole, so the
+# demo shows the same whatever today's date (the default rolls minutes up into hours
+# after 14 days and deletes events after 90: docs/store.md, "Retention and roll-up").
+cfg=$out/quickstart.yaml
+(umask 077 && printf 'retention: { minutes: 36500d, hours: 36500d, days: 36500d, events: 36500d }\n' > "$cfg")
+"$pgsift" --db "$db" ingest --config "$cfg" --no-progress "${samples[@]}"
 echo
 echo "== the slowest statements by total time"
 "$pgsift" --db "$db" top --limit 10
