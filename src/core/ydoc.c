@@ -199,6 +199,7 @@ bool ydoc_parse_duration(struct span s, int64_t *us)
     } units[] = {
         { "us", 1 },     { "ms", 1e3 },   { "s", 1e6 },     { "m", 60e6 },
         { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 }, { "w", 604800e6 },
+        { "y", 365 * 86400e6 }, /* 365 days, as Prometheus; INTERFACE.md's `days: 2y` */
     };
     double num;
     struct span unit;
@@ -295,7 +296,7 @@ static bool convert(struct ydoc *y, const yaml_node_t *n, struct span v, const s
     case YF_DURATION:
         if (ydoc_parse_duration(v, (int64_t *)dst))
             return true;
-        ydoc_error(y, n, "'%s' expects a duration like 30s, 5m, 1h or 7d, not '%.*s'", f->name,
+        ydoc_error(y, n, "'%s' expects a duration like 30s, 5m, 1h, 7d or 2y, not '%.*s'", f->name,
                    (int)v.len, v.p);
         return false;
     case YF_SIZE:

@@ -51,7 +51,7 @@ expect_contains "$out" "bad.yaml:4:5: unknown key 'formt' (expected one of: name
 expect_contains "$out" "bad.yaml:6:11: 'path' is empty"
 expect_contains "$out" "bad.yaml:8:13: unknown log format 'bogus' (expected one of: auto,"
 expect_contains "$out" "bad.yaml:9:5: expected a mapping of keys to values"
-expect_contains "$out" "bad.yaml:11:20: 'commit_interval' expects a duration like 30s, 5m, 1h or 7d, not '5'"
+expect_contains "$out" "bad.yaml:11:20: 'commit_interval' expects a duration like 30s, 5m, 1h, 7d or 2y, not '5'"
 expect_contains "$out" "bad.yaml:12:12: invalid value 'fast' for 'watcher' (expected one of: auto, inotify, poll)"
 expect_contains "$out" "bad.yaml:13:19: 'commit_records' must be between 1 and 10000000"
 expect_contains "$out" "bad.yaml:16:12: 'minutes' expects a duration"

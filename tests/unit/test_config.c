@@ -48,7 +48,7 @@ static void test_full(void)
              "    tz: UTC\n"
              "    include: 'x*'\n"
              "tail: {commit_records: 5, commit_interval: 250ms, watcher: poll, read_budget: 1MB}\n"
-             "retention: {minutes: 1d}\n"
+             "retention: {minutes: 1d, days: 2y}\n" /* INTERFACE.md's example has 2y */
              "rules: [/r/*.yaml]\n"
              "receivers: [{name: ops}]\n"
              "route: {notify: [ops]}\n"
@@ -69,6 +69,7 @@ static void test_full(void)
     CHECK_EQ_INT(c.tail.read_budget, 1 << 20);
     CHECK_EQ_INT(c.retention.minutes_us, INT64_C(86400) * 1000000);
     CHECK_EQ_INT(c.retention.hours_us, INT64_C(90) * 86400 * 1000000);
+    CHECK_EQ_INT(c.retention.days_us, INT64_C(730) * 86400 * 1000000);
     CHECK_EQ_INT(c.rules.n, 1);
     CHECK(c.receivers && c.receivers->type == YAML_SEQUENCE_NODE);
     CHECK(c.route && c.report && c.report->type == YAML_MAPPING_NODE);

@@ -137,6 +137,8 @@ static void test_converters(void)
     bool b = false;
     CHECK(ydoc_parse_duration(span_cstr("30s"), &v) && v == 30000000);
     CHECK(ydoc_parse_duration(span_cstr("7d"), &v) && v == INT64_C(604800000000));
+    CHECK(ydoc_parse_duration(span_cstr("2y"), &v) && v == INT64_C(730) * 86400000000);
+    CHECK(ydoc_parse_duration(span_cstr("1w"), &v) && v == INT64_C(604800000000));
     CHECK(ydoc_parse_duration(span_cstr("250ms"), &v) && v == 250000);
     CHECK(ydoc_parse_duration(span_cstr("1.5h"), &v) && v == INT64_C(5400000000));
     CHECK(!ydoc_parse_duration(span_cstr("30"), &v)); /* unit required */
