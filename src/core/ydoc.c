@@ -197,10 +197,10 @@ bool ydoc_parse_duration(struct span s, int64_t *us)
         const char *unit;
         double scale;
     } units[] = {
-        { "us", 1 },     { "ms", 1e3 },   { "s", 1e6 },     { "m", 60e6 },
-        { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 }, { "w", 604800e6 },
-        { "y", 365 * 86400e6 }, /* 365 days, as Prometheus; INTERFACE.md's `days: 2y` */
-    };
+        { "us", 1 },      { "ms", 1e3 },     { "s", 1e6 },
+        { "m", 60e6 },    { "min", 60e6 },   { "h", 3600e6 },
+        { "d", 86400e6 }, { "w", 604800e6 }, { "y", 365 * 86400e6 },
+    }; /* (y: 365 days, as in Prometheus; INTERFACE.md's example has `days: 2y`) */
     double num;
     struct span unit;
 
