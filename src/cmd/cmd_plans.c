@@ -420,8 +420,10 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool fi
             printf("%sQUERY %s ", shown > 1 ? "\n" : "", fp);
             put_str(first->database, false);
             fputs("  ", stdout);
-            outfmt_cell(stdout, query_text(first), TABLE_WIDTH - 24 - strlen(first->database),
-                        false, false);
+            /* "QUERY ", the fingerprint, a space, the database, two spaces: 25 and its name */
+            size_t used = 25 + outfmt_width(first->database);
+            outfmt_cell(stdout, query_text(first),
+                        used + 20 < TABLE_WIDTH ? TABLE_WIDTH - used : 20, false, false);
             printf("\n  %-16s %7s %8s %8s %8s  INSIGHTS / SHAPE\n", "PLAN", "CALLS", "MEAN", "P95",
                    "MAX");
         }
@@ -458,11 +460,12 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool fi
             fp_hex(c->to_plan, to);
             outfmt_duration(c->before_ms < 0 ? 0 : c->before_ms, buf[0], sizeof(buf[0]));
             outfmt_duration(c->after_ms < 0 ? 0 : c->after_ms, buf[1], sizeof(buf[1]));
-            printf("%s plan change %s: %s -> %s, %s (mean %s -> %s; %" PRIu64 " then %" PRIu64
+            /* (the table's takes two lines: one is 110-135 columns) */
+            printf("%s plan change %s: %s -> %s, %s%s(mean %s -> %s; %" PRIu64 " then %" PRIu64
                    " calls)\n",
                    md ? "-" : "  !", timearg_format(c->at_us, when), from, to,
-                   ratio(c->slower_by, r, sizeof(r)), buf[0], buf[1], c->calls_before,
-                   c->calls_after);
+                   ratio(c->slower_by, r, sizeof(r)), md ? " " : "\n      ", buf[0], buf[1],
+                   c->calls_before, c->calls_after);
         }
         i = j;
     }

@@ -53,6 +53,26 @@ static void term_safe(char *s)
     utf8_defang(s, strlen(s), ' ', false);
 }
 
+/* Tables fit a terminal of this many columns (as `pgsift top` and `events` do). */
+#define TABLE_WIDTH 100
+
+/* End a table row whose fixed columns took @used columns with its free-text last
+ * column @s: after a space on the row when it fits in TABLE_WIDTH, else on a line of its
+ * own below, indented. A character counts as one column (label values are mostly
+ * ASCII). */
+static void last_cell(FILE *out, int used, const char *s)
+{
+    size_t cols = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        cols += (*p & 0xc0) != 0x80; /* (a UTF-8 continuation byte is not a character) */
+    if (!cols)
+        fputc('\n', out);
+    else if (used >= 0 && (size_t)used + 1 + cols <= TABLE_WIDTH)
+        fprintf(out, " %s\n", s);
+    else
+        fprintf(out, "\n    %s\n", s);
+}
+
 /* "database=app fingerprint=..." from a labels JSON text, safe for a terminal. */
 static void labels_line(const char *labels_json, char *out, size_t len)
 {
@@ -118,9 +138,10 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
             sqlite3_column_int64(st, 6) ? sqlite3_column_int64(st, 6) : sqlite3_column_int64(st, 5);
         if (f == APRINT_TABLE) {
             labels_line(adb_col_text(st, 2), lbl, sizeof(lbl));
-            fprintf(out, "%-10s %-8s %-24s %-20s %-20s %s\n", adb_col_text(st, 4),
-                    adb_col_text(st, 3), adb_col_text(st, 1), ts(since, b1),
-                    ts(sqlite3_column_int64(st, 7), b2), lbl);
+            int used = fprintf(out, "%-10s %-8s %-24s %-20s %-20s", adb_col_text(st, 4),
+                               adb_col_text(st, 3), adb_col_text(st, 1), ts(since, b1),
+                               ts(sqlite3_column_int64(st, 7), b2));
+            last_cell(out, used, lbl);
             continue;
         }
         json_t *i = json_object();
@@ -162,8 +183,9 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
         {
             fprintf(out, " %s %lld", k, (long long)json_integer_value(v));
         }
-        fprintf(out, "\n\nDELIVERIES (newest first)\n%-36s %-16s %-9s %-8s %-6s %-20s %s\n", "ID",
-                "RECEIVER", "STATUS", "ATTEMPTS", "ALERTS", "CREATED", "LAST ERROR");
+        /* (a delivery's last error, if any, is on the line below its row) */
+        fprintf(out, "\n\nDELIVERIES (newest first)\n%-36s %-16s %-9s %5s %6s %s\n", "ID",
+                "RECEIVER", "STATUS", "TRIES", "ALERTS", "CREATED");
     }
     st = adb_stmt(db, del_sql, d);
     if (!st)
@@ -177,9 +199,11 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
         if (f == APRINT_TABLE) {
             snprintf(lbl, sizeof(lbl), "%s", adb_col_text(st, 7));
             term_safe(lbl);
-            fprintf(out, "%-36s %-16s %-9s %-8d %-6d %-20s %s\n", adb_col_text(st, 0),
-                    adb_col_text(st, 1), adb_col_text(st, 2), sqlite3_column_int(st, 3),
-                    sqlite3_column_int(st, 8), ts(sqlite3_column_int64(st, 4), b1), lbl);
+            fprintf(out, "%-36s %-16s %-9s %5d %6d %s\n", adb_col_text(st, 0), adb_col_text(st, 1),
+                    adb_col_text(st, 2), sqlite3_column_int(st, 3), sqlite3_column_int(st, 8),
+                    ts(sqlite3_column_int64(st, 4), b1));
+            if (*lbl)
+                fprintf(out, "    last error: %s\n", lbl);
             continue;
         }
         json_t *x = json_object();
@@ -272,6 +296,8 @@ int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, str
     while ((rc = adb_row(db, st, d)) > 0) {
         if (f == APRINT_TABLE) {
             labels_line(adb_col_text(st, 4), lbl, sizeof(lbl));
+            /* (one line per transition, however long: `rules test` output is compared
+             * with expected timelines, t310) */
             fprintf(out, "%s %-10s %-24s %-8s value=%g %s\n", ts(sqlite3_column_int64(st, 0), b),
                     adb_col_text(st, 2), adb_col_text(st, 1), adb_col_text(st, 5),
                     sqlite3_column_double(st, 3), lbl);
@@ -374,9 +400,10 @@ int silence_list(struct alertdb *db, bool all, int64_t now_us, enum alert_print_
         bool expired = sqlite3_column_type(st, 6) != SQLITE_NULL || e <= now_us;
         const char *state = expired ? "expired" : s > now_us ? "pending" : "active";
         if (f == APRINT_TABLE) {
-            fprintf(out, "%-5lld %-8s %-20s %-20s %-30s %s\n",
-                    (long long)sqlite3_column_int64(st, 0), state, ts(s, b1), ts(e, b2),
-                    adb_col_text(st, 1), adb_col_text(st, 4));
+            int used = fprintf(out, "%-5lld %-8s %-20s %-20s %-30s",
+                               (long long)sqlite3_column_int64(st, 0), state, ts(s, b1), ts(e, b2),
+                               adb_col_text(st, 1));
+            last_cell(out, used, adb_col_text(st, 4));
             continue;
         }
         json_t *o = json_object();

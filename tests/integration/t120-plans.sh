@@ -59,6 +59,9 @@ expect_contains "$samples" "customer_id = \$1"
 table=$("$PGSIFT" plans)
 expect_contains "$table" "plan change"
 expect_contains "$table" "x slower"
+# It fits a 100-column terminal, as `top` does (a plan change takes two lines).
+printf '%s\n' "$table" >plans.txt
+expect_eq "plans table width <= 100" 1 "$(LC_ALL=C.UTF-8 wc -L <plans.txt | awk '{ print ($1 <= 100) }')"
 expect_contains "$table" "INDEX SUGGESTIONS (heuristic"
 changes=$("$PGSIFT" plans --changes --format json)
 expect_eq "--changes: one query" 1 "$(jq '.queries | length' <<<"$changes")"

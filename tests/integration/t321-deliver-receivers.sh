@@ -76,6 +76,10 @@ deadlock|recovering
 long_lock_wait|recovering" "$(q "SELECT rule, state FROM alert_instances ORDER BY rule")"
 out=$("$PGSIFT" alerts)
 expect_contains "$out" "NOTIFICATIONS NOT SENT: inhibited 2 pending 2 silenced 2"
+# It fits a 100-column terminal: labels that do not fit go to the line below their row,
+# a delivery's last error too.
+printf '%s\n' "$out" >alerts.txt
+expect_eq "alerts table width <= 100" 1 "$(LC_ALL=C.UTF-8 wc -L <alerts.txt | awk '{ print ($1 <= 100) }')"
 
 at 2026-11-24T10:20:10Z "$PGSIFT" alerts deliver --config pgsift.yaml --once >/dev/null
 # PagerDuty: one trigger event with the routing key and the instance key as dedup_key.
