@@ -169,13 +169,13 @@ done:
  * summary. */
 static int cmd_report_job(int argc, char **argv)
 {
-    const char *db = getenv("PGSIFT_DB"), *dir = NULL, *at = "06:00", *tzname = "UTC";
+    const char *db = getenv("PGSIFT_DB"), *dir = NULL, *at = "06:00", *zone_name = "UTC";
     long keep = 0;
     const struct opt opts[] = {
         OPT_STRING_(0, "db", &db, "PATH", "store"),
         OPT_STRING_(0, "dir", &dir, "DIR", "report directory"),
         OPT_STRING_(0, "at", &at, "HH:MM", "local time"),
-        OPT_STRING_(0, "tz", &tzname, "Z", "time zone"),
+        OPT_STRING_(0, "tz", &zone_name, "Z", "time zone"),
         OPT_LONG_(0, "keep-days", &keep, "N", "days kept", 0, 100000),
         OPT_END_(),
     };
@@ -196,7 +196,7 @@ static int cmd_report_job(int argc, char **argv)
     }
     cfg.dir = dir;
     cfg.keep_days = keep;
-    if (report_job_new(&j, &cfg, tzname, NULL, "pgsift (report-job)", &d) < 0 ||
+    if (report_job_new(&j, &cfg, zone_name, NULL, "pgsift (report-job)", &d) < 0 ||
         store_open(&s, db, &(struct store_opts){ .read_only = true }, &d) < 0)
         goto done;
     report_job_set_alerts_store(j, db);
@@ -208,7 +208,7 @@ static int cmd_report_job(int argc, char **argv)
     fputs(written.buf, stdout);
     fputs(summary.buf, stdout);
     struct tz tz;
-    if (tz_load(&tz, tzname, &d) < 0)
+    if (tz_load(&tz, zone_name, &d) < 0)
         goto done;
     printf("next %s\n", tz_format_local(&tz, report_job_next_us(j, now), buf));
     tz_release(&tz);
