@@ -421,7 +421,7 @@ static void print_table(const struct store_plans *ps, bool only_changes, bool fi
             put_str(first->database, false);
             fputs("  ", stdout);
             /* "QUERY ", the fingerprint, a space, the database, two spaces: 25 and its name */
-            size_t used = 25 + outfmt_width(first->database);
+            size_t used = 25 + utf8_columns(first->database);
             outfmt_cell(stdout, query_text(first),
                         used + 20 < TABLE_WIDTH ? TABLE_WIDTH - used : 20, false, false);
             printf("\n  %-16s %7s %8s %8s %8s  INSIGHTS / SHAPE\n", "PLAN", "CALLS", "MEAN", "P95",

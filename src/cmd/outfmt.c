@@ -30,17 +30,6 @@ bool outfmt_color(FILE *f)
     return isatty(fileno(f));
 }
 
-size_t outfmt_width(const char *s)
-{
-    size_t w = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        if (*p < 0x80)
-            w++;
-        else if ((*p & 0xc0) != 0x80)
-            w += 2;
-    return w;
-}
-
 size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad)
 {
     struct sbuf out = SBUF_INIT;

@@ -23,10 +23,6 @@ enum outfmt outfmt_from_name(const char *name); /* NULL -> table */
  * "dumb". */
 bool outfmt_color(FILE *f);
 
-/* Display columns of @s in a table cell (ASCII 1 column, any other character 2: a
- * conservative bound, so a row never overflows its width). */
-size_t outfmt_width(const char *s);
-
 /* Write @s in at most @width columns: control characters become spaces, white-space
  * runs collapse, an over-long text is cut and ends in "…". Pads to @width when @pad
  * (left-aligned) or @rpad (right-aligned). Returns the columns written. */

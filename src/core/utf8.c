@@ -106,6 +106,17 @@ size_t utf8_control_len(const unsigned char *p, size_t n)
     return len && utf8_is_control(cp) ? len : 0;
 }
 
+size_t utf8_columns(const char *s)
+{
+    size_t w = 0;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x80)
+            w++;
+        else if ((*p & 0xc0) != 0x80) /* (a continuation byte is part of the character) */
+            w += 2;
+    return w;
+}
+
 void utf8_defang(char *s, size_t len, char rep, bool keep_lines)
 {
     unsigned char *p = (unsigned char *)s;

@@ -40,6 +40,10 @@ size_t utf8_control_len(const unsigned char *p, size_t n);
  * newline and a tab stay. */
 void utf8_defang(char *s, size_t len, char rep, bool keep_lines);
 
+/* Terminal columns of the NUL-terminated @s in a table: 1 per ASCII character, 2 per
+ * other character (a conservative bound, so a row never passes its width). */
+size_t utf8_columns(const char *s);
+
 /* True when the whole span is valid UTF-8. ASCII runs are skipped 16 bytes at a time
  * (core/bytescan.h). */
 bool utf8_valid(struct span s);

@@ -58,13 +58,10 @@ static void term_safe(char *s)
 
 /* End a table row whose fixed columns took @used columns with its free-text last
  * column @s: after a space on the row when it fits in TABLE_WIDTH, else on a line of its
- * own below, indented. A character counts as one column (label values are mostly
- * ASCII). */
+ * own below, indented. */
 static void last_cell(FILE *out, int used, const char *s)
 {
-    size_t cols = 0;
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-        cols += (*p & 0xc0) != 0x80; /* (a UTF-8 continuation byte is not a character) */
+    size_t cols = utf8_columns(s);
     if (!cols)
         fputc('\n', out);
     else if (used >= 0 && (size_t)used + 1 + cols <= TABLE_WIDTH)

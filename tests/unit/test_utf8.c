@@ -83,10 +83,21 @@ static void test_defang(void)
     CHECK_EQ_STR(b, "a [2J   \xc3\xa9    z\xc2");
 }
 
+/* Table columns: ASCII one each, any other character two (whatever its byte length). */
+static void test_columns(void)
+{
+    CHECK_EQ_INT(utf8_columns(""), 0);
+    CHECK_EQ_INT(utf8_columns("app_rw"), 6);
+    CHECK_EQ_INT(utf8_columns("caf\xc3\xa9"), 5);                  /* é: 2 bytes */
+    CHECK_EQ_INT(utf8_columns("\xe2\x80\xa6x"), 3);                /* …: 3 bytes */
+    CHECK_EQ_INT(utf8_columns("\xf0\x9f\x90\x98\xe6\x97\xa5"), 4); /* 4 + 3 bytes */
+}
+
 TEST_LIST = {
     { "decode_valid", test_decode_valid },
     { "control", test_control },
     { "defang", test_defang },
+    { "columns", test_columns },
     { "decode_invalid", test_decode_invalid },
     { "valid_and_encode", test_valid_and_encode },
     { NULL, NULL },
