@@ -139,6 +139,7 @@ static void test_converters(void)
     CHECK(ydoc_parse_duration(span_cstr("7d"), &v) && v == INT64_C(604800000000));
     CHECK(ydoc_parse_duration(span_cstr("2y"), &v) && v == INT64_C(730) * 86400000000);
     CHECK(ydoc_parse_duration(span_cstr("1w"), &v) && v == INT64_C(604800000000));
+    CHECK(!ydoc_parse_duration(span_cstr("999999y"), &v)); /* past int64 microseconds */
     CHECK(ydoc_parse_duration(span_cstr("250ms"), &v) && v == 250000);
     CHECK(ydoc_parse_duration(span_cstr("1.5h"), &v) && v == INT64_C(5400000000));
     CHECK(!ydoc_parse_duration(span_cstr("30"), &v)); /* unit required */
