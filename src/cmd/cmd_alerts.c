@@ -3,11 +3,13 @@
  * cmd_alerts - `pgsift alerts` (instances, states, the delivery log, the history) and
  * `pgsift alerts deliver` (send what the outbox holds).
  */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 #include "cmd/cmd.h"
+#include "cmd/outfmt.h"
 #include "core/clock.h"
 #include "core/lazylib.h"
 #include "core/log.h"
@@ -19,7 +21,6 @@
     "       pgsift alerts deliver --config FILE [--once] [--max-seconds N]"
 
 static const char *const states[] = { "pending", "firing", "recovering", "resolved", NULL };
-static const char *const formats[] = { "table", "json", NULL };
 
 static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
@@ -100,6 +101,137 @@ out:
     return rc;
 }
 
+/* ---- --format md and csv: rendered from the JSON document ---- */
+
+struct cellbuf {
+    char b[6][64]; /* the numbers of a row, in turn (a row has fewer than six) */
+    unsigned n;
+    char *labels; /* json_dumps() or a k=v line, freed by cells_done() */
+};
+
+/* A member of @o as cell text: a string as it is, a number in short form (all digits
+ * that matter in CSV), null or absent as @null_text. */
+static const char *cell(struct cellbuf *c, json_t *o, const char *key, bool md,
+                        const char *null_text)
+{
+    json_t *v = json_object_get(o, key);
+    if (json_is_string(v))
+        return json_string_value(v);
+    char *b = c->b[c->n % ARRAY_SIZE(c->b)];
+    if (json_is_number(v))
+        c->n++;
+    if (json_is_integer(v))
+        snprintf(b, sizeof(c->b[0]), "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(b, sizeof(c->b[0]), md ? "%g" : "%.17g", json_real_value(v));
+    else
+        return null_text;
+    return b;
+}
+
+/* The labels as one cell: `name=value name=value` in Markdown (as the table shows
+ * them), the JSON object in CSV (exact for scripts, whatever the values hold). */
+static const char *labels_cell(struct cellbuf *c, json_t *o, bool md)
+{
+    json_t *l = json_object_get(o, "labels");
+    free(c->labels);
+    c->labels = NULL;
+    if (!md) {
+        c->labels = json_dumps(l, JSON_COMPACT);
+    } else {
+        struct sbuf sb = SBUF_INIT;
+        const char *k;
+        json_t *v;
+        json_object_foreach(l, k, v)
+        {
+            if (sbuf_addf(&sb, "%s%s=%s", sb.len ? " " : "", k,
+                          json_is_string(v) ? json_string_value(v) : "") < 0)
+                break;
+        }
+        c->labels = sbuf_detach(&sb, NULL);
+    }
+    return c->labels ? c->labels : "";
+}
+
+static void print_alerts(json_t *doc, bool md)
+{
+    static const char *const icols[] = { "state",    "severity",    "rule",  "active_since",
+                                         "fired_at", "resolved_at", "value", "episode",
+                                         "labels",   "instance_key" };
+    static const char *const dcols[] = { "id",     "receiver",   "status",       "attempts",
+                                         "alerts", "created_at", "delivered_at", "last_error" };
+    const char *none = md ? "-" : "";
+    struct cellbuf c = { .n = 0 };
+    size_t i;
+    json_t *x;
+
+    if (md)
+        fputs("## Alerts\n\n", stdout);
+    outfmt_delim_header(stdout, md, icols, ARRAY_SIZE(icols), "------rr");
+    json_array_foreach(json_object_get(doc, "instances"), i, x)
+    {
+        const char *row[] = {
+            cell(&c, x, "state", md, none),
+            cell(&c, x, "severity", md, none),
+            cell(&c, x, "rule", md, none),
+            cell(&c, x, "active_since", md, none),
+            cell(&c, x, "fired_at", md, none),
+            cell(&c, x, "resolved_at", md, none),
+            cell(&c, x, "value", md, none),
+            cell(&c, x, "episode", md, none),
+            labels_cell(&c, x, md),
+            cell(&c, x, "instance_key", md, none),
+        };
+        outfmt_delim_row(stdout, md, row, ARRAY_SIZE(row));
+    }
+    if (md) { /* CSV is one table: the instances (json has the rest) */
+        const char *k;
+        json_t *v;
+        json_t *held = json_object_get(doc, "not_sent");
+        fputs("\nNotifications not sent:", stdout);
+        if (!json_object_size(held))
+            fputs(" none", stdout);
+        json_object_foreach(held, k, v)
+        {
+            printf(" %s %lld", k, (long long)json_integer_value(v));
+        }
+        fputs(".\n\n## Deliveries (newest first)\n\n", stdout);
+        outfmt_delim_header(stdout, md, dcols, ARRAY_SIZE(dcols), "---rr");
+        json_array_foreach(json_object_get(doc, "deliveries"), i, x)
+        {
+            const char *row[] = {
+                cell(&c, x, "id", md, none),           cell(&c, x, "receiver", md, none),
+                cell(&c, x, "status", md, none),       cell(&c, x, "attempts", md, none),
+                cell(&c, x, "alerts", md, none),       cell(&c, x, "created_at", md, none),
+                cell(&c, x, "delivered_at", md, none), cell(&c, x, "last_error", md, none),
+            };
+            outfmt_delim_row(stdout, md, row, ARRAY_SIZE(row));
+        }
+    }
+    free(c.labels);
+}
+
+static void print_timeline(json_t *doc, bool md)
+{
+    static const char *const cols[] = { "at", "transition", "rule", "severity", "value", "labels" };
+    const char *none = md ? "-" : "";
+    struct cellbuf c = { .n = 0 };
+    size_t i;
+    json_t *x;
+
+    outfmt_delim_header(stdout, md, cols, ARRAY_SIZE(cols), "----r");
+    json_array_foreach(json_object_get(doc, "timeline"), i, x)
+    {
+        const char *row[] = {
+            cell(&c, x, "at", md, none),    cell(&c, x, "transition", md, none),
+            cell(&c, x, "rule", md, none),  cell(&c, x, "severity", md, none),
+            cell(&c, x, "value", md, none), labels_cell(&c, x, md),
+        };
+        outfmt_delim_row(stdout, md, row, ARRAY_SIZE(row));
+    }
+    free(c.labels);
+}
+
 int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
 {
     const char *state = NULL, *format = "table";
@@ -109,7 +241,7 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
         OPT_CHOICE_(0, "state", &state, "S", "only instances in this state", states),
         OPT_BOOL_(0, "history", &history, "print every transition instead, in event time order"),
         OPT_LONG_(0, "limit", &limit, "N", "deliveries shown (newest first)", 0, 100000),
-        OPT_CHOICE_(0, "format", &format, "F", "table or json", formats),
+        OPT_CHOICE_(0, "format", &format, "F", "table (default), json, md or csv", outfmt_names),
         OPT_END_(),
     };
 
@@ -128,9 +260,21 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
     struct alertdb *db;
     if (alertdb_open(&db, cli->db_path, false, d) < 0)
         return -1;
-    enum alert_print_format f = strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON;
-    int rc = history ? timeline_print(db, f, stdout, d)
-                     : alerts_print(db, state, f, (int)limit, stdout, d);
+    enum outfmt f = outfmt_from_name(format);
+    int rc;
+    if (f == OUTFMT_MD || f == OUTFMT_CSV) {
+        json_t *doc = history ? timeline_doc(db, d) : alerts_doc(db, state, (int)limit, d);
+        rc = doc ? 0 : -1;
+        if (doc && history)
+            print_timeline(doc, f == OUTFMT_MD);
+        else if (doc)
+            print_alerts(doc, f == OUTFMT_MD);
+        json_decref(doc);
+    } else {
+        enum alert_print_format af = f == OUTFMT_JSON ? APRINT_JSON : APRINT_TABLE;
+        rc = history ? timeline_print(db, af, stdout, d)
+                     : alerts_print(db, state, af, (int)limit, stdout, d);
+    }
     alertdb_close(db);
     return rc;
 }

@@ -155,18 +155,7 @@ static int print_row(void *ctx, const struct store_event_row *r)
     case OUTFMT_CSV: {
         const char *cells[] = { ts,  r->kind, r->severity, r->sqlstate, r->database, r->user,
                                 pid, fp,      r->message,  r->detail,   facts.buf,   r->src };
-        bool md = p->fmt == OUTFMT_MD;
-        if (md)
-            fputs("| ", stdout);
-        for (size_t i = 0; i < ARRAY_SIZE(cells); i++) {
-            if (i)
-                fputs(md ? " | " : ",", stdout);
-            if (md)
-                outfmt_md(stdout, cells[i]);
-            else
-                outfmt_csv(stdout, cells[i]);
-        }
-        fputs(md ? " |\n" : "\r\n", stdout);
+        outfmt_delim_row(stdout, p->fmt == OUTFMT_MD, cells, ARRAY_SIZE(cells));
         break;
     }
     case OUTFMT_TABLE: {
@@ -226,18 +215,8 @@ static void print_header(const struct printer *p, const struct store_events_opts
         break;
     }
     case OUTFMT_MD:
-        fputs("| ", stdout);
-        for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
-            printf("%s%s", i ? " | " : "", columns[i]);
-        fputs(" |\n|", stdout);
-        for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
-            fputs("---|", stdout);
-        fputc('\n', stdout);
-        break;
     case OUTFMT_CSV:
-        for (size_t i = 0; i < ARRAY_SIZE(columns); i++)
-            printf("%s%s", i ? "," : "", columns[i]);
-        fputs("\r\n", stdout);
+        outfmt_delim_header(stdout, p->fmt == OUTFMT_MD, columns, ARRAY_SIZE(columns), NULL);
         break;
     case OUTFMT_TABLE:
         if (p->color)

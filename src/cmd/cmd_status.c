@@ -84,23 +84,12 @@ static void print_row(enum outfmt fmt, const struct row *r, json_t *arr)
     case OUTFMT_CSV:
     case OUTFMT_MD: {
         const char *cells[] = { r->source, r->file, r->state, num[0], num[1], num[2], num[3], ts };
-        for (size_t i = 0; i < ARRAY_SIZE(cells); i++) {
-            if (fmt == OUTFMT_CSV) {
-                /* An unknown value is an empty field (JSON's null), not the table's "-"
-                 * (which the formula guard writes as "'-") or "never". */
-                if ((i >= 4 && i <= 6 && !strcmp(cells[i], "-")) ||
-                    (i == 7 && r->last_commit_us == INT64_MIN))
-                    cells[i] = "";
-                if (i)
-                    fputc(',', stdout);
-                outfmt_csv(stdout, cells[i]);
-            } else {
-                fputs("| ", stdout);
-                outfmt_md(stdout, cells[i]);
-                fputc(' ', stdout);
-            }
-        }
-        fputs(fmt == OUTFMT_MD ? "|\n" : "\r\n", stdout);
+        /* An unknown value is an empty CSV field (JSON's null), not the table's "-" (which
+         * the formula guard writes as "'-") or "never". */
+        for (size_t i = 4; fmt == OUTFMT_CSV && i < ARRAY_SIZE(cells); i++)
+            if ((i <= 6 && !strcmp(cells[i], "-")) || (i == 7 && r->last_commit_us == INT64_MIN))
+                cells[i] = "";
+        outfmt_delim_row(stdout, fmt == OUTFMT_MD, cells, ARRAY_SIZE(cells));
         return;
     }
     case OUTFMT_TABLE:
@@ -118,17 +107,8 @@ static void print_header(enum outfmt fmt)
 {
     static const char *const h[] = { "source", "file",      "state",       "offset",
                                      "size",   "lag_bytes", "lag_seconds", "last_commit" };
-    if (fmt == OUTFMT_CSV) {
-        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
-            printf("%s%s", i ? "," : "", h[i]);
-        fputs("\r\n", stdout);
-    } else if (fmt == OUTFMT_MD) {
-        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
-            printf("| %s ", h[i]);
-        fputs("|\n", stdout);
-        for (size_t i = 0; i < ARRAY_SIZE(h); i++)
-            fputs("|---", stdout);
-        fputs("|\n", stdout);
+    if (fmt == OUTFMT_CSV || fmt == OUTFMT_MD) {
+        outfmt_delim_header(stdout, fmt == OUTFMT_MD, h, ARRAY_SIZE(h), NULL);
     } else if (fmt == OUTFMT_TABLE) {
         outfmt_cell(stdout, "SOURCE", 12, true, false);
         fputc(' ', stdout);

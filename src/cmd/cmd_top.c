@@ -163,39 +163,17 @@ static const char *cell(const struct cells *c, const struct store_top_row *r, si
 
 static void print_delimited(const struct store_top *t, bool md)
 {
-    size_t ncol = ARRAY_SIZE(columns);
-    if (md)
-        fputs("| ", stdout);
-    for (size_t i = 0; i < ncol; i++) {
-        if (md)
-            fprintf(stdout, "%s%s", i ? " | " : "", columns[i]);
-        else
-            fprintf(stdout, "%s%s", i ? "," : "", columns[i]);
-    }
-    fputs(md ? " |\n|" : "\r\n", stdout);
-    if (md) {
-        for (size_t i = 0; i < ncol; i++)
-            fputs(i >= 1 && i <= 10 ? "---:|" : "---|", stdout);
-        fputc('\n', stdout);
-    }
+    enum { NCOL = ARRAY_SIZE(columns) };
+    const char *row[NCOL];
+    /* the numbers (columns 1-10) align right in Markdown */
+    outfmt_delim_header(stdout, md, columns, NCOL, "-rrrrrrrrrr");
     for (size_t k = 0; k < t->n; k++) {
         const struct store_top_row *r = &t->rows[k];
         struct cells c;
         fill_cells(r, &c);
-        if (md)
-            fputs("| ", stdout);
-        for (size_t i = 0; i < ncol; i++) {
-            if (md) {
-                if (i)
-                    fputs(" | ", stdout);
-                outfmt_md(stdout, cell(&c, r, i));
-            } else {
-                if (i)
-                    fputc(',', stdout);
-                outfmt_csv(stdout, cell(&c, r, i));
-            }
-        }
-        fputs(md ? " |\n" : "\r\n", stdout);
+        for (size_t i = 0; i < NCOL; i++)
+            row[i] = cell(&c, r, i);
+        outfmt_delim_row(stdout, md, row, NCOL);
         for (int i = 0; i < 3; i++)
             free(c.lists[i]);
     }

@@ -116,6 +116,36 @@ void outfmt_md(FILE *f, const char *s)
     put_escaped(f, s, escape_md);
 }
 
+void outfmt_delim_header(FILE *f, bool md, const char *const *names, size_t n, const char *right)
+{
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%s%s", md ? (i ? " | " : "| ") : (i ? "," : ""), names[i]);
+    if (!md) {
+        fputs("\r\n", f);
+        return;
+    }
+    fputs(" |\n|", f);
+    for (size_t i = 0; i < n; i++) {
+        bool r = right && *right == 'r';
+        if (right && *right)
+            right++;
+        fputs(r ? "---:|" : "---|", f);
+    }
+    fputc('\n', f);
+}
+
+void outfmt_delim_row(FILE *f, bool md, const char *const *cells, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fputs(md ? (i ? " | " : "| ") : (i ? "," : ""), f);
+        if (md)
+            outfmt_md(f, cells[i]);
+        else
+            outfmt_csv(f, cells[i]);
+    }
+    fputs(md ? " |\n" : "\r\n", f);
+}
+
 json_t *outfmt_json_str(const char *s)
 {
     if (!s)

@@ -33,6 +33,15 @@ size_t outfmt_cell(FILE *f, const char *s, size_t width, bool pad, bool rpad);
 void outfmt_csv(FILE *f, const char *s);
 void outfmt_md(FILE *f, const char *s);
 
+/* The header of a Markdown table (@md) or a CSV file: @names are plain column names,
+ * written as they are. @right (Markdown only; NULL for none) marks the columns to align
+ * right, one character per column ('r' right, anything else left). */
+void outfmt_delim_header(FILE *f, bool md, const char *const *names, size_t n, const char *right);
+
+/* One row of that table or file, each cell escaped by outfmt_md() or outfmt_csv(); a CSV
+ * row ends in CRLF (RFC 4180). */
+void outfmt_delim_row(FILE *f, bool md, const char *const *cells, size_t n);
+
 /* A JSON string for @s (NULL -> JSON null); invalid UTF-8 bytes become U+FFFD. */
 json_t *outfmt_json_str(const char *s);
 

@@ -101,8 +101,9 @@ static int emit_json(json_t *doc, FILE *out)
     return 0;
 }
 
-int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
-                 FILE *out, struct diag *d)
+/* The table on @out (APRINT_TABLE), or the JSON document in *@docp (APRINT_JSON). */
+static int alerts_walk(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
+                       FILE *out, json_t **docp, struct diag *d)
 {
     static const char inst_sql[] =
         "SELECT instance_key, rule, labels, severity, state, active_since, fired_at, "
@@ -266,7 +267,8 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
     json_object_set_new(doc, "instances", insts);
     json_object_set_new(doc, "not_sent", held);
     json_object_set_new(doc, "deliveries", dels);
-    return emit_json(doc, out);
+    *docp = doc;
+    return 0;
 fail:
     json_decref(doc);
     json_decref(insts);
@@ -275,7 +277,26 @@ fail:
     return -1;
 }
 
-int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d)
+int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
+                 FILE *out, struct diag *d)
+{
+    json_t *doc;
+    if (f == APRINT_TABLE)
+        return alerts_walk(db, state, f, limit, out, NULL, d);
+    if (alerts_walk(db, state, f, limit, NULL, &doc, d) < 0)
+        return -1;
+    return emit_json(doc, out);
+}
+
+json_t *alerts_doc(struct alertdb *db, const char *state, int limit, struct diag *d)
+{
+    json_t *doc;
+    return alerts_walk(db, state, APRINT_JSON, limit, NULL, &doc, d) < 0 ? NULL : doc;
+}
+
+/* As alerts_walk(), for the history. */
+static int timeline_walk(struct alertdb *db, enum alert_print_format f, FILE *out, json_t **docp,
+                         struct diag *d)
 {
     static const char sql[] =
         "SELECT h.at, h.rule, h.transition, h.value, i.labels, i.severity FROM alert_history h "
@@ -315,9 +336,25 @@ int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, str
         json_decref(arr);
         return rc < 0 ? -1 : 0;
     }
-    json_t *doc = json_object();
-    json_object_set_new(doc, "timeline", arr);
+    *docp = json_object();
+    json_object_set_new(*docp, "timeline", arr);
+    return 0;
+}
+
+int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d)
+{
+    json_t *doc;
+    if (f == APRINT_TABLE)
+        return timeline_walk(db, f, out, NULL, d);
+    if (timeline_walk(db, f, NULL, &doc, d) < 0)
+        return -1;
     return emit_json(doc, out);
+}
+
+json_t *timeline_doc(struct alertdb *db, struct diag *d)
+{
+    json_t *doc;
+    return timeline_walk(db, APRINT_JSON, NULL, &doc, d) < 0 ? NULL : doc;
 }
 
 int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,

@@ -626,6 +626,13 @@ int alerts_print(struct alertdb *db, const char *state, enum alert_print_format 
 /* `pgsift rules test`: the transitions recorded in the history, in time order. */
 int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d);
 
+/* The documents alerts_print() and timeline_print() print for APRINT_JSON, for other
+ * renderings (`pgsift alerts --format md|csv`). NULL with @d set on failure; the caller
+ * owns the reference. */
+struct json_t; /* jansson's */
+struct json_t *alerts_doc(struct alertdb *db, const char *state, int limit, struct diag *d);
+struct json_t *timeline_doc(struct alertdb *db, struct diag *d);
+
 /* Silences: add (matcher texts as `label=value`, `label!=value`, `label=~re`,
  * `label!~re`; checked here), list, expire. Times are wall clock. */
 int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,

@@ -97,6 +97,32 @@ body=$(stub_field slack body)
 expect_contains "$body" '"text":"[FIRING:1] deadlock"'
 expect_contains "$body" '"type":"header"'
 expect_contains "$body" '"type":"mrkdwn"'
+# --format csv and md (INTERFACE.md: the query commands' formats). CSV is one table, the
+# instances, as the JSON document has them (labels as their JSON object); Markdown also
+# has the counts not sent and the delivery log.
+csv=$("$PGSIFT" alerts --format csv | tr -d '\r')
+expect_eq "alerts csv header" \
+  "state,severity,rule,active_since,fired_at,resolved_at,value,episode,labels,instance_key" \
+  "$(head -1 <<<"$csv")"
+expect_eq "alerts csv rows" "$(q "SELECT count(*) FROM alert_instances WHERE state != 'inactive'")" \
+  "$(tail -n +2 <<<"$csv" | wc -l)"
+rfc='%Y-%m-%dT%H:%M:%SZ'
+expect_eq "alerts csv deadlock row" \
+  "$(q "SELECT state || ',' || severity || ',' || rule || ',' ||
+               strftime('$rfc', active_since / 1000000, 'unixepoch') || ',' ||
+               strftime('$rfc', fired_at / 1000000, 'unixepoch') || ',,' ||
+               printf('%g', value) || ',' || episode || ',\"' || replace(labels, '\"', '\"\"') ||
+               '\",' || instance_key FROM alert_instances WHERE rule = 'deadlock'")" \
+  "$(grep ",$key\$" <<<"$csv")"
+md=$("$PGSIFT" alerts --format md)
+expect_contains "$md" "| recovering | critical | deadlock | "
+expect_contains "$md" "Notifications not sent: inhibited 2 silenced 2."
+pd_id=$(q "SELECT id FROM deliveries WHERE receiver = 'pd'")
+expect_contains "$md" "| ${pd_id//_/\\_} | pd | delivered | 1 | 1 | " # (Markdown escapes '_')
+expect_eq "alerts --history csv rows" "$(q "SELECT count(*) FROM alert_history")" \
+  "$("$PGSIFT" alerts --history --format csv | tail -n +2 | wc -l)"
+expect_contains "$("$PGSIFT" alerts --history --format md)" "| at | transition | rule | severity | value | labels |"
+
 # The routing key and the Slack URL are not in the store's delivery log.
 expect_not_contains "$(sqlite3 "$PGSIFT_DB" .dump)" "R0UTINGKEY"
 expect_not_contains "$(sqlite3 "$PGSIFT_DB" .dump)" "XYZ"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Label values come from the logs (a database, user or application name is whatever a
 # client sent): `pgsift alerts` (instances, --history) and the `rules test` timeline
-# print them in a table, so escape sequences and other control characters must not
+# print them in a table (or Markdown), so escape sequences and other control characters must not
 # reach the terminal (OSC title/clipboard, screen clears, C1 CSI).
 . "$(dirname "$0")/lib.sh"
 
@@ -15,7 +15,8 @@ YAML
 SIFT_TEST_NOW=2026-11-25T10:01:00Z "$PGSIFT" rules eval --since 2026-11-25T09:59:00Z \
   --until 2026-11-25T10:01:00Z "$T/rules.yaml" >/dev/null
 "$PGSIFT" parse --format stderr --prefix '%m [%p] %u@%d/%a ' "$T/esc.log" > "$T/esc.ndjson"
-for what in "alerts" "alerts --history" "rules test --events $T/esc.ndjson --since 2026-11-25T09:59:00Z --until 2026-11-25T10:01:00Z $T/rules.yaml"; do
+# (Markdown is read on terminals too; CSV is data and keeps the bytes, as `events` does.)
+for what in "alerts" "alerts --history" "alerts --format md" "alerts --history --format md" "rules test --events $T/esc.ndjson --since 2026-11-25T09:59:00Z --until 2026-11-25T10:01:00Z $T/rules.yaml"; do
   # shellcheck disable=SC2086
   out=$("$PGSIFT" $what 2>&1)
   expect_contains "$out" "database=d"
