@@ -29,11 +29,11 @@
 
 #define PLANS_SYNOPSIS                                                                \
     "pgsift plans [--query FP] [--show PLAN] [--changes] [--database D] [--since T] " \
-    "[--format table|json|md]"
+    "[--format table|json|md|csv]"
 
 #define TABLE_WIDTH 100
 
-static const char *const plans_formats[] = { "table", "json", "md", NULL };
+static const char *const plans_formats[] = { "table", "json", "md", "csv", NULL };
 
 static void fp_hex(uint64_t fp, char buf[17])
 {
@@ -314,6 +314,51 @@ static int show_json(const struct store_plans *ps, struct plan_advisor *all, str
     int rc = outfmt_json_dump(doc);
     json_decref(doc);
     return rc;
+}
+
+/* ---------------------------------------------------------------- csv */
+
+/* One row per plan shape, for scripts: the JSON document's plan objects with their query
+ * (its changes and the suggestions are in json and the table). A time or latency the
+ * store does not have is an empty field. */
+static void print_csv(const struct store_plans *ps, bool only_changes)
+{
+    static const char *const cols[] = { "fingerprint", "database", "plan",   "calls",
+                                        "total_ms",    "mean_ms",  "min_ms", "max_ms",
+                                        "p50_ms",      "p95_ms",   "p99_ms", "first_seen",
+                                        "last_seen",   "insights", "shape",  "query" };
+    char fp[17], pfp[17], num[8][32], t[2][CLOCK_RFC3339_MAX];
+
+    outfmt_delim_header(stdout, false, cols, ARRAY_SIZE(cols), NULL);
+    for (size_t k = 0; k < ps->n; k++) {
+        const struct store_plan *p = &ps->plans[k];
+        if (only_changes && !has_change(ps, p->fingerprint, p->database))
+            continue;
+        const double ms[] = { p->total_ms, p->mean_ms, p->min_ms, p->max_ms,
+                              p->p50_ms,   p->p95_ms,  p->p99_ms };
+        fp_hex(p->fingerprint, fp);
+        fp_hex(p->plan_fp, pfp);
+        snprintf(num[0], sizeof(num[0]), "%" PRIu64, p->calls);
+        for (size_t i = 0; i < ARRAY_SIZE(ms); i++) {
+            /* exact sums and extremes to the microsecond, estimates to 6 digits (as top) */
+            bool exact = i == 0 || i == 2 || i == 3;
+            if (ms[i] < 0)
+                num[i + 1][0] = '\0';
+            else
+                snprintf(num[i + 1], sizeof(num[0]), exact ? "%.3f" : "%.6g", ms[i]);
+        }
+        for (size_t i = 0; i < 2; i++) {
+            int64_t us = i ? p->last_seen_us : p->first_seen_us;
+            if (us == INT64_MIN)
+                t[i][0] = '\0';
+            else
+                timearg_format(us, t[i]);
+        }
+        const char *row[] = { fp,     p->database, pfp,      num[0],       num[1], num[2],
+                              num[3], num[4],      num[5],   num[6],       num[7], t[0],
+                              t[1],   p->insights, p->shape, query_text(p) };
+        outfmt_delim_row(stdout, false, row, ARRAY_SIZE(row));
+    }
 }
 
 /* ---------------------------------------------------------------- table / md */
@@ -615,7 +660,7 @@ int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d)
         OPT_BOOL_(0, "changes", &changes, "only queries whose plan changed"),
         OPT_STRING_(0, "database", &database, "D", "only this database"),
         OPT_STRING_(0, "since", &since, "T", "only shapes last seen at or after T"),
-        OPT_CHOICE_(0, "format", &format, "F", "table (default), json or md", plans_formats),
+        OPT_CHOICE_(0, "format", &format, "F", "table (default), json, md or csv", plans_formats),
         OPT_END_(),
     };
     int n = opts_parse(opts, argc - 1, argv + 1, d);
@@ -674,6 +719,8 @@ int cmd_plans(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (!strcmp(format, "json")) {
         if ((show ? show_json(&ps, all, &ar) : print_json(&ps, changes, &ar)) < 0)
             rc = diag_set(d, DIAG_IO, "cannot write to standard output");
+    } else if (!strcmp(format, "csv")) {
+        print_csv(&ps, changes);
     } else if (show) {
         show_table(&ps, all, md, &ar);
     } else {

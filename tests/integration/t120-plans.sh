@@ -69,6 +69,18 @@ md=$("$PGSIFT" plans --format md)
 expect_contains "$md" "| plan | calls | mean | p95 | max | insights | shape |"
 expect_contains "$md" "### Index suggestions (heuristic)"
 
+# CSV: one row per shape, the JSON document's plans (with their query) in its order.
+csv=$("$PGSIFT" plans --format csv | tr -d '\r')
+expect_eq "plans csv header" \
+  "fingerprint,database,plan,calls,total_ms,mean_ms,min_ms,max_ms,p50_ms,p95_ms,p99_ms,first_seen,last_seen,insights,shape,query" \
+  "$(head -1 <<<"$csv")"
+expect_eq "plans csv: fingerprint, plan, calls, first_seen per shape" \
+  "$(jq -r '.queries[] | .fingerprint as $f | .plans[] | "\($f),\(.plan),\(.calls),\(.first_seen)"' plans.json)" \
+  "$(tail -n +2 <<<"$csv" | awk -F, '{ print $1 "," $3 "," $4 "," $12 }')"
+expect_contains "$csv" ',seq_scan_filter,Aggregate > Seq Scan on orders_pi,select sum(amount) from orders_pi where customer_id = $1'
+expect_eq "plans --changes csv: the shapes of that query" 2 \
+  "$("$PGSIFT" plans --changes --format csv | tail -n +2 | wc -l)"
+
 # --show: the plan with its insights explained and the evidence lines.
 seq=$(jq -r "$sel | .plans[] | select(.shape == \"Aggregate > Seq Scan on orders_pi\") | .plan" plans.json)
 fp=$(jq -r "$sel | .fingerprint" plans.json)
