@@ -24,6 +24,15 @@ fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv"
 [[ -f $fx ]] || skip "pg15 fixtures absent"
 "$PGSIFT" --db s.db -q ingest --no-progress "$fx"
 
+# INTERFACE.md's --format values: the query commands take table, json, md and csv.
+for cmd in "top" "events" "alerts" "alerts --history" "plans" "status $fx"; do
+  for f in table json md csv; do
+    # shellcheck disable=SC2086
+    rc=0; err=$("$PGSIFT" --db s.db $cmd --format $f 2>&1 >/dev/null) || rc=$?
+    expect_eq "exit code of '$cmd --format $f' ($err)" 0 "$rc"
+  done
+done
+
 # A span back from now that reaches before the year 1 cannot be written as RFC 3339
 # (JSON "since" would read "-712-12-29T..."): a usage error naming the option, for every
 # command that takes time arguments. Long spans within range still work.
