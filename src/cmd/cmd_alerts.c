@@ -106,11 +106,11 @@ out:
 struct cellbuf {
     char b[6][64]; /* the numbers of a row, in turn (a row has fewer than six) */
     unsigned n;
-    char *labels; /* json_dumps() or a k=v line, freed by cells_done() */
+    char *labels; /* the last labels_cell() (json_dumps() or a k=v line), for free() */
 };
 
-/* A member of @o as cell text: a string as it is, a number in short form (all digits
- * that matter in CSV), null or absent as @null_text. */
+/* A member of @o as cell text: a string as it is, a number in short form (15 digits in
+ * CSV, enough for any value a rule compares), null or absent as @null_text. */
 static const char *cell(struct cellbuf *c, json_t *o, const char *key, bool md,
                         const char *null_text)
 {
@@ -123,7 +123,7 @@ static const char *cell(struct cellbuf *c, json_t *o, const char *key, bool md,
     if (json_is_integer(v))
         snprintf(b, sizeof(c->b[0]), "%lld", (long long)json_integer_value(v));
     else if (json_is_real(v))
-        snprintf(b, sizeof(c->b[0]), md ? "%g" : "%.17g", json_real_value(v));
+        snprintf(b, sizeof(c->b[0]), md ? "%g" : "%.15g", json_real_value(v));
     else
         return null_text;
     return b;
