@@ -38,15 +38,17 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d)
     printf("sqlite %s\n", sqlite3_libversion());
     printf("zlib %s\n", zlibVersion());
     /* Loaded only here and where they are used (core/lazylib.h). */
-    const struct lib_curl *curl = lazylib_curl(NULL);
-    const struct lib_crypto *crypto = lazylib_crypto(NULL);
-    printf("libcurl %s\n", curl ? curl->version_info(CURLVERSION_NOW)->version
-                                : "not found (" LAZYLIB_CURL_SONAME ")");
+    struct diag dcurl = DIAG_INIT, dcrypto = DIAG_INIT;
+    const struct lib_curl *curl = lazylib_curl(&dcurl);
+    const struct lib_crypto *crypto = lazylib_crypto(&dcrypto);
+    /* (not found: the loader's reason, which names the library it tried) */
+    printf("libcurl %s%s\n", curl ? curl->version_info(CURLVERSION_NOW)->version : "not found: ",
+           curl ? "" : dcurl.msg);
     printf("libyaml %s\n", yaml_get_version_string());
     printf("pcre2 %s\n", pcre);
     printf("xxhash %u.%u.%u\n", xxh / 10000, xxh / 100 % 100, xxh % 100);
     printf("jansson %s\n", jansson_version_str());
-    printf("openssl %s\n",
-           crypto ? crypto->version(OPENSSL_VERSION) : "not found (" LAZYLIB_CRYPTO_SONAME ")");
+    printf("openssl %s%s\n",
+           crypto ? crypto->version(OPENSSL_VERSION) : "not found: ", crypto ? "" : dcrypto.msg);
     return 0;
 }

@@ -31,6 +31,12 @@ for lib in pgsift sqlite zlib libcurl libyaml pcre2 xxhash jansson openssl; do
   expect_contains "$out" "$lib "
 done
 expect_eq "--version is version" "$out" "$("$PGSIFT" --version)"
+expect_not_contains "$out" "not found"
+# A library that cannot be loaded (libcurl, libcrypto: loaded on first use) is named with
+# the loader's reason, the library it tried included.
+out=$(SIFT_TEST_LIBCURL=libsift-none.so.9 "$PGSIFT" version)
+expect_contains "$out" "libcurl not found: cannot load libsift-none.so.9: "
+expect_contains "$out" "openssl OpenSSL "
 
 # help COMMAND prints that command's usage; help of an unknown command is exit 2.
 expect_contains "$("$PGSIFT" help version)" "usage: pgsift version"
