@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The rules engine as a hook of the tail daemon; see rules_hook.h. */
 #include <glob.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,30 @@ struct rules_hook {
     bool configured, active, warn;
     int64_t last_commit_us; /* wall clock of the last commit seen */
     int64_t next_eval_us, next_deliver_us;
+    uint64_t late_told;   /* late records of the store handle's run already logged */
+    int64_t late_told_us; /* wall clock of that warning */
 };
+
+/* Records committed after the rules had evaluated past their time: said in the log, at
+ * most once a minute (a source that lags would say it at every commit), with the count
+ * since the last warning; late_records keeps them all (docs/rules.md, "Late records"). */
+static void warn_late(struct rules_hook *h, struct store *s, int64_t now_us)
+{
+    struct store_run_counts rc;
+    store_run_counts(s, &rc);
+    if (rc.late <= h->late_told ||
+        (h->late_told_us && now_us - h->late_told_us < 60 * USEC_PER_SEC))
+        return;
+    char oldest[CLOCK_RFC3339_MAX], cutoff[CLOCK_RFC3339_MAX];
+    uint64_t n = rc.late - h->late_told;
+    log_warn("%" PRIu64 " record%s came in older than the rules' last evaluation (%s; the oldest "
+             "from %s): the evaluations already made did not see %s (docs/rules.md, \"Late "
+             "records\")",
+             n, n == 1 ? "" : "s", clock_format_rfc3339(rc.late_cutoff_us, 0, cutoff),
+             clock_format_rfc3339(rc.late_oldest_us, 0, oldest), n == 1 ? "it" : "them");
+    h->late_told = rc.late;
+    h->late_told_us = now_us;
+}
 
 struct rules_hook rules_hook_ctx;
 
@@ -166,9 +190,9 @@ int rules_hook_after_commit(void *ctx, struct store *s, int64_t now_us, struct d
 {
     struct rules_hook *h = ctx;
 
-    (void)s;
     if (!h->active)
         return 0;
+    warn_late(h, s, now_us);
     h->last_commit_us = now_us;
     /* Data time only: a backlog being read must not let the wall clock run ahead. */
     if (evaluate(h, now_us, false, d) < 0)

@@ -70,6 +70,12 @@
     X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
                       " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
                       " count = count + excluded.count, last_seen = excluded.last_seen")           \
+    X(SQL_RULES_CUTOFF, "SELECT max(last_eval) FROM alert_cursors")                                \
+    X(SQL_LATE_UPSERT,                                                                             \
+      "INSERT INTO late_records (source, count, oldest, cutoff, first_seen, last_seen)"            \
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?5) ON CONFLICT DO UPDATE SET count = count + excluded.count," \
+      " oldest = min(oldest, excluded.oldest), cutoff = excluded.cutoff,"                          \
+      " last_seen = excluded.last_seen")                                                           \
     X(SQL_REJ_SAMPLE_INSERT,                                                                       \
       "INSERT INTO reject_samples (source, reason, line, offset, sample)"                          \
       " SELECT ?1, ?2, ?3, ?4, ?5 WHERE (SELECT count(*) FROM reject_samples"                      \

@@ -433,6 +433,44 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
     return 0;
 }
 
+/* Records of @b older than the newest boundary the rules have evaluated (read in this
+ * transaction, so exactly what they had seen when it commits): counted per source in
+ * late_records and in the run counts (docs/rules.md, "Late records"). */
+static int write_late(struct store *s, const struct store_batch *b,
+                      const struct store_source_pos *pos, int64_t now, uint64_t *late,
+                      int64_t *oldest, int64_t *cutoff, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_RULES_CUTOFF);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        store_db_error(s, d, "cannot read the rules' cursors");
+        sqlite3_reset(st);
+        return -1;
+    }
+    bool have = sqlite3_column_type(st, 0) != SQLITE_NULL;
+    *cutoff = have ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    *late = 0;
+    *oldest = INT64_MAX;
+    for (size_t i = 0; have && i < b->n_recs; i++) {
+        const struct rec *r = &b->recs[i];
+        if (r->bucket >= *cutoff / USEC_PER_SEC)
+            continue; /* (buckets are minutes in seconds, cursors minute boundaries in µs) */
+        *late += r->count;
+        if (r->bucket * USEC_PER_SEC < *oldest)
+            *oldest = r->bucket * USEC_PER_SEC;
+    }
+    if (!*late)
+        return 0;
+    st = store_stmt(s, SQL_LATE_UPSERT);
+    sqlite3_bind_text(st, 1, pos && pos->name ? pos->name : "-", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, (int64_t)*late);
+    sqlite3_bind_int64(st, 3, *oldest);
+    sqlite3_bind_int64(st, 4, *cutoff);
+    sqlite3_bind_int64(st, 5, now);
+    return step_done(s, st, "cannot write late records", d);
+}
+
 static int write_events(struct store *s, const struct store_batch *b, struct diag *d)
 {
     for (const struct store_ev_chunk *c = b->ev_head; c; c = c->next)
@@ -750,7 +788,10 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
             goto rollback;
         }
     }
+    uint64_t late;
+    int64_t late_oldest, late_cutoff;
     if (write_aggs(s, b, d) < 0 || write_catalogue(s, b, d) < 0 || write_counts(s, b, d) < 0 ||
+        write_late(s, b, pos, now, &late, &late_oldest, &late_cutoff, d) < 0 ||
         write_events(s, b, d) < 0 || write_rejects(s, b, now, d) < 0 || plans_write(s, b, d) < 0)
         goto rollback;
     if (pos && write_position(s, b, pos, now, &new_id, d) < 0)
@@ -761,6 +802,12 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
         pos->id = new_id;
     tighten_side_files(s->path);
     count_committed(s, b);
+    if (late) {
+        if (!s->run.late || late_oldest < s->run.late_oldest_us)
+            s->run.late_oldest_us = late_oldest;
+        s->run.late += late;
+        s->run.late_cutoff_us = late_cutoff;
+    }
     ret = STORE_COMMITTED;
     goto out;
 rollback:

@@ -82,6 +82,11 @@ SIFT_WUR int store_open(struct store **out, const char *path, const struct store
 struct store_run_counts {
     uint64_t records, calls, events, fingerprints;
     bool fingerprints_capped; /* more than SIFT_MAX_RUN_FINGERPRINTS: at least that many */
+    /* Late records: committed with an event time before the newest boundary the rules had
+     * evaluated (alert_cursors), so evaluations already made did not see them; the oldest
+     * one's minute and that boundary, at the last commit that had any (microseconds). */
+    uint64_t late;
+    int64_t late_oldest_us, late_cutoff_us;
 };
 void store_run_counts(const struct store *s, struct store_run_counts *out);
 

@@ -731,10 +731,11 @@ static int cmd_events_downgrade(int argc, char **argv)
             goto out;
         sqlite3_reset(st);
     }
-    /* (source_marks came with version 8, settings with 9) */
+    /* (source_marks came with version 8, settings with 9, late_records with 10) */
     if (sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
-                     " DROP TABLE IF EXISTS settings; PRAGMA user_version = 5; COMMIT",
+                     " DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS late_records;"
+                     " PRAGMA user_version = 5; COMMIT",
                      NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     ret = 0;
@@ -934,7 +935,7 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
     st = NULL;
     if (sqlite3_exec(db,
                      "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
-                     "IF EXISTS settings",
+                     "IF EXISTS settings; DROP TABLE IF EXISTS late_records",
                      NULL, NULL, NULL) != SQLITE_OK ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
