@@ -18,6 +18,7 @@
 #include "config.h"
 #include "core/clock.h"
 #include "core/opts.h"
+#include "core/xalloc.h"
 #include "input/input.h"
 #include "store/store.h"
 
@@ -32,6 +33,7 @@ struct row {
     double lag_s;
     int64_t last_commit_us; /* INT64_MIN: never */
     uint64_t records;
+    uint64_t late; /* late records committed under this file's name (docs/rules.md) */
 };
 
 static const char *state_name(const struct tail_file *f)
@@ -78,12 +80,16 @@ static void print_row(enum outfmt fmt, const struct row *r, json_t *arr)
         json_object_set_new(o, "last_commit",
                             r->last_commit_us == INT64_MIN ? json_null() : json_string(ts));
         json_object_set_new(o, "records", json_integer((json_int_t)r->records));
+        json_object_set_new(o, "late_records", json_integer((json_int_t)r->late));
         json_array_append_new(arr, o);
         return;
     }
     case OUTFMT_CSV:
     case OUTFMT_MD: {
-        const char *cells[] = { r->source, r->file, r->state, num[0], num[1], num[2], num[3], ts };
+        char late[24];
+        snprintf(late, sizeof(late), "%" PRIu64, r->late);
+        const char *cells[] = { r->source, r->file, r->state, num[0], num[1],
+                                num[2],    num[3],  ts,       late };
         /* An unknown value is an empty CSV field (JSON's null), not the table's "-" (which
          * the formula guard writes as "'-") or "never". */
         for (size_t i = 4; fmt == OUTFMT_CSV && i < ARRAY_SIZE(cells); i++)
@@ -105,8 +111,9 @@ static void print_row(enum outfmt fmt, const struct row *r, json_t *arr)
 
 static void print_header(enum outfmt fmt)
 {
-    static const char *const h[] = { "source", "file",      "state",       "offset",
-                                     "size",   "lag_bytes", "lag_seconds", "last_commit" };
+    static const char *const h[] = { "source",      "file",        "state",
+                                     "offset",      "size",        "lag_bytes",
+                                     "lag_seconds", "last_commit", "late_records" };
     if (fmt == OUTFMT_CSV || fmt == OUTFMT_MD) {
         outfmt_delim_header(stdout, fmt == OUTFMT_MD, h, ARRAY_SIZE(h), NULL);
     } else if (fmt == OUTFMT_TABLE) {
@@ -148,6 +155,10 @@ static int look(struct store *s, struct tail_file *f, struct row *r, bool *skip,
     r->offset = known ? rs.offset : 0;
     r->lag_bytes = !gz && f->size > r->offset ? f->size - r->offset : 0;
     r->last_commit_us = INT64_MIN;
+    if (store_late_records(s, f->name, &r->late, d) < 0) {
+        store_resume_release(&rs);
+        return -1;
+    }
     if (known) {
         struct store_source_info info;
         if (store_source_info(s, rs.id, &info, d) < 0) {
@@ -221,6 +232,8 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
     json_t *arr = fmt == OUTFMT_JSON ? json_array() : NULL;
     print_header(fmt);
     int rc = 0;
+    struct row *late = NULL; /* rows with late records, for the table's list below it */
+    size_t nlate = 0, alate = 0;
     for (size_t i = 0; i < tail_count(t) && rc == 0; i++) {
         struct tail_file *f = tail_file_at(t, i);
         struct row r = { .source = c.sources[f->source].name,
@@ -228,9 +241,25 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
                          .state = state_name(f) };
         bool skip;
         rc = look(s, f, &r, &skip, d);
-        if (rc == 0 && !skip)
+        if (rc == 0 && !skip) {
             print_row(fmt, &r, arr);
+            if (r.late) {
+                XGROW(late, nlate + 1, alate);
+                late[nlate++] = r;
+            }
+        }
     }
+    /* (the table has no room for a column: a list below it, when there are any) */
+    if (rc == 0 && fmt == OUTFMT_TABLE && nlate) {
+        printf("\nLATE RECORDS (came in after the rules had evaluated past them, docs/rules.md)\n");
+        for (size_t i = 0; i < nlate; i++) {
+            outfmt_cell(stdout, late[i].source, 12, true, false);
+            fputc(' ', stdout);
+            outfmt_cell(stdout, late[i].file, 44, true, false);
+            printf(" %12" PRIu64 "\n", late[i].late);
+        }
+    }
+    free(late);
     if (doc) {
         char now[CLOCK_RFC3339_MAX];
         json_object_set_new(doc, "now", json_string(clock_format_rfc3339(clock_now_us(), 3, now)));

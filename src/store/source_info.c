@@ -37,6 +37,24 @@ int store_source_info(struct store *s, int64_t id, struct store_source_info *out
     return 0;
 }
 
+int store_late_records(struct store *s, const char *name, uint64_t *count, struct diag *d)
+{
+    static const char sql[] = "SELECT count FROM late_records WHERE source = ?1";
+    sqlite3_stmt *st;
+
+    *count = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, d, "cannot read late records");
+    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *count = (uint64_t)sqlite3_column_int64(st, 0);
+    else if (rc != SQLITE_DONE)
+        store_db_error(s, d, "cannot read late records");
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
 int store_source_first_commit(struct store *s, const char *name, int64_t *us, struct diag *d)
 {
     /* The stream named @name or one of its rotated siblings (name.1, name-2024..., name_x). */

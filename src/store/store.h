@@ -352,6 +352,10 @@ struct store_source_info {
 SIFT_WUR int store_source_info(struct store *s, int64_t id, struct store_source_info *out,
                                struct diag *d);
 
+/* Late records committed under the name @name (late_records; 0 when none): records that
+ * came in after the rules had evaluated past their time (docs/rules.md). */
+SIFT_WUR int store_late_records(struct store *s, const char *name, uint64_t *count, struct diag *d);
+
 /* The first commit (µs) of any stream stored under @name or under a rotated sibling
  * name of it (@name followed by '.', '-' or '_'); INT64_MIN when there is none. */
 SIFT_WUR int store_source_first_commit(struct store *s, const char *name, int64_t *us,

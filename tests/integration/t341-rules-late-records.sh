@@ -43,6 +43,15 @@ expect_not_contains "$err" "older than the rules"
 expect_eq "late records after a second read" 2 "$(q "SELECT sum(count) FROM late_records")"
 # The records themselves are stored like any other.
 expect_eq "errors stored" 8 "$(q "SELECT sum(count) FROM error_stats")"
+# pgsift status shows them per file: a JSON field, a CSV/Markdown column, a list under
+# the table (which has no room for a column).
+st=$("$PGSIFT" status --format csv a.log b.log | tr -d '\r')
+expect_contains "$st" "lag_seconds,last_commit,late_records"
+expect_eq "status csv late_records per file" "a.log 0
+b.log 2" "$(tail -n +2 <<<"$st" | awk -F, '{ print $2, $9 }' | sort)"
+table=$("$PGSIFT" status a.log b.log)
+expect_contains "$table" "LATE RECORDS (came in after the rules had evaluated past them"
+expect_eq "status table: the list's line" 1 "$(grep -c '^a.log  *b.log  *2$' <<<"$table")"
 
 # pgsift tail: source b lags; what it gets after the rules evaluated past it is late.
 rm -f "$PGSIFT_DB"
@@ -68,5 +77,10 @@ kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?
 expect_eq "tail exit code" 0 "$rc"
 expect_eq "late record of source b" "$T/b.log|1" "$(q "SELECT source, count FROM late_records")"
+if command -v jq >/dev/null; then
+  expect_eq "status json" "$T/a.log 0
+$T/b.log 1" "$("$PGSIFT" status --config pgsift.yaml --format json |
+    jq -r '.files[] | "\(.file) \(.late_records)"' | sort)"
+fi
 expect_contains "$(cat tail.err)" "1 record came in older than the rules' last evaluation"
 pass
