@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Benchmarks on a Release build (-O2, no sanitizers). One mode per stage; each prints
-# throughput and peak RSS (from /usr/bin/time -v).
+# throughput and peak RSS (from wait4(), through `sift-test-tool rusage`).
 #
 #   scripts/bench.sh parse [MB]    csvlog and jsonlog parsing (`pgsift parse --stats`)
 #                                  on >= MB (default 200) built from tests/fixtures/pg15,
@@ -45,15 +45,16 @@ build_input() {
 # machine is shared, so wall time includes waiting for a core) and by wall time, and
 # its peak RSS.
 run() {
-  local label=$1 bytes=$2 t0 t1 wall cpu rss
+  local label=$1 bytes=$2 t0 t1 wall cpu rss user sys
   shift 2
   t0=$(date +%s.%N)
-  /usr/bin/time -v -o "$tmp/time.txt" "$@" > /dev/null
+  # (CPU time and peak RSS from wait4(), to the microsecond: GNU time prints hundredths,
+  # truncated)
+  "$build/tests/sift-test-tool" rusage "$tmp/rusage.txt" "$@" > /dev/null
   t1=$(date +%s.%N)
   wall=$(echo "$t1 - $t0" | bc -l)
-  cpu=$(awk -F: '/User time|System time/ {s += $2} END {print s}' "$tmp/time.txt")
-  cpu=$(echo "if ($cpu < 0.01) 0.01 else $cpu" | bc -l)
-  rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$tmp/time.txt")
+  read -r user sys rss <"$tmp/rusage.txt"
+  cpu=$(echo "c = $user + $sys; if (c < 0.001) 0.001 else c" | bc -l)
   printf '%-30s %7.1f MB  cpu %6.2f s %7.1f MB/s  wall %6.2f s %7.1f MB/s  %7d KB RSS\n' \
     "$label" "$(echo "$bytes / 1048576" | bc -l)" "$cpu" "$(echo "$bytes / 1048576 / $cpu" | bc -l)" \
     "$wall" "$(echo "$bytes / 1048576 / $wall" | bc -l)" "$rss"

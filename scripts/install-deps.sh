@@ -12,11 +12,11 @@ build_pkgs=(build-essential cmake pkg-config
 # Tests and benchmarks: a real PostgreSQL 15 (contrib modules such as auto_explain
 # and pg_stat_statements ship in postgresql-15) for fixtures and live tests, libpg_query
 # as the normalizer's oracle, clang for fuzzing, pgBadger to compare with, sqlite3 and
-# jq for assertions in shell tests, GNU time for peak RSS, xmllint (libxml2-utils) to
+# jq for assertions in shell tests, bc for the benchmarks' sums, xmllint (libxml2-utils) to
 # parse the HTML report and its SVG charts, headless chromium to load the report in a
 # real browser (installs in about 15 s; its test skips when it is absent).
 test_pkgs=(postgresql-15 libpg-query-dev clang sqlite3 jq
-  pgbadger time bc gzip bzip2 procps iproute2 util-linux libxml2-utils chromium)
+  pgbadger bc gzip bzip2 procps iproute2 util-linux libxml2-utils chromium)
 
 want=("${build_pkgs[@]}")
 case "${1:-all}" in

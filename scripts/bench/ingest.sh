@@ -67,8 +67,9 @@ for fmt in csv log json; do
   bench_cpu=$(median3 "${cpus[@]}")
   bench_rss=$s_rss
   s_cpu=$bench_cpu
-  printf '    pgsift %s: median cpu %.2f s = %.1f MB/s (runs: %s)\n' "$label" "$s_cpu" \
-    "$(echo "$(size "$f") / 1048576 / $s_cpu" | bc -l)" "${cpus[*]}"
+  runs=$(printf '%.3f ' "${cpus[@]}")
+  printf '    pgsift %s: median cpu %.3f s = %.1f MB/s (runs: %s)\n' "$label" "$s_cpu" \
+    "$(echo "$(size "$f") / 1048576 / $s_cpu" | bc -l)" "${runs% }"
   rate[$label]=$(echo "$(size "$f") / 1048576 / $bench_cpu" | bc -l)
   [[ $fmt == csv ]] && { csv_cpu=$bench_cpu csv_rss=$bench_rss; }
   bench_run "pgbadger $label" "$(size "$f")" pgbadger -j 1 -q "${pb[@]}" -o "$tmp/pb-$fmt.html" "$f"

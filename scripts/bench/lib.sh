@@ -1,17 +1,17 @@
 # SPDX-License-Identifier: MIT
 # Shared by scripts/bench/*.sh: a Release build, inputs grown from the fixtures, and a
 # timer that reports MB/s by CPU time (the machine may be shared: wall time includes
-# waiting for a core) and by wall time, plus peak RSS from GNU time.
+# waiting for a core) and by wall time, plus peak RSS, both from wait4() through
+# `sift-test-tool rusage` (to the microsecond: GNU time prints hundredths, truncated).
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=${SIFT_BENCH_BUILD:-$root/build/bench}
 command -v bc >/dev/null || { echo "bench: needs bc" >&2; exit 1; }
-[[ -x /usr/bin/time ]] || { echo "bench: needs GNU time (/usr/bin/time)" >&2; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/pgsift-bench.XXXXXX")
 trap '[[ -n ${SIFT_KEEP_TMP:-} ]] && echo "kept $tmp" || rm -rf "$tmp"' EXIT
 
-bench_release_build() { # [TARGET...] (default: pgsift)
+bench_release_build() { # [TARGET...] (default: pgsift; the timer's sift-test-tool always)
   cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=ON >/dev/null
-  cmake --build "$build" -j2 --target "${@:-pgsift}" >/dev/null
+  cmake --build "$build" -j2 --target sift-test-tool "${@:-pgsift}" >/dev/null
 }
 
 # bench_grow UNIT OUT MB: repeat the file UNIT into OUT until OUT holds >= MB MB.
@@ -23,20 +23,19 @@ bench_grow() {
 # bench_run LABEL BYTES CMD...: run CMD (stdout and stderr to $tmp/out), print a line and
 # set bench_cpu (s), bench_wall (s) and bench_rss (KB).
 bench_run() {
-  local label=$1 bytes=$2 t0 t1
+  local label=$1 bytes=$2 t0 t1 user sys
   shift 2
   t0=$(date +%s.%N)
-  if ! /usr/bin/time -v -o "$tmp/time.txt" "$@" >"$tmp/out" 2>&1; then
+  if ! "$build/tests/sift-test-tool" rusage "$tmp/rusage.txt" "$@" >"$tmp/out" 2>&1; then
     echo "bench: '$label' failed:" >&2
     tail -5 "$tmp/out" >&2
     exit 1
   fi
   t1=$(date +%s.%N)
   bench_wall=$(echo "$t1 - $t0" | bc -l)
-  bench_cpu=$(awk -F: '/User time|System time/ {s += $2} END {print s}' "$tmp/time.txt")
-  bench_cpu=$(echo "if ($bench_cpu < 0.01) 0.01 else $bench_cpu" | bc -l)
-  bench_rss=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$tmp/time.txt")
-  printf '%-36s %7.1f MB  cpu %7.2f s %8.1f MB/s  wall %7.2f s %8.1f MB/s  %7d KB RSS\n' \
+  read -r user sys bench_rss <"$tmp/rusage.txt"
+  bench_cpu=$(echo "c = $user + $sys; if (c < 0.001) 0.001 else c" | bc -l)
+  printf '%-36s %7.1f MB  cpu %7.3f s %8.1f MB/s  wall %7.3f s %8.1f MB/s  %7d KB RSS\n' \
     "$label" "$(echo "$bytes / 1048576" | bc -l)" "$bench_cpu" \
     "$(echo "$bytes / 1048576 / $bench_cpu" | bc -l)" "$bench_wall" \
     "$(echo "$bytes / 1048576 / $bench_wall" | bc -l)" "$bench_rss"
