@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -1771,4 +1772,48 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
                                 .offset = k->off,
                                 .length = k->len,
                                 .unterminated = k->flags & TOKF_UNTERMINATED };
+}
+
+const char *normalize_command(struct span sql)
+{
+    static const struct {
+        const char *word, *command;
+    } words[] = {
+        { "select", "select" }, { "table", "select" },   { "values", "select" },
+        { "insert", "insert" }, { "update", "update" },  { "delete", "delete" },
+        { "merge", "merge" },   { "copy", "copy" },      { "with", "cte" },
+        { "create", "ddl" },    { "alter", "ddl" },      { "drop", "ddl" },
+        { "truncate", "ddl" },  { "comment", "ddl" },    { "grant", "ddl" },
+        { "revoke", "ddl" },    { "reindex", "ddl" },    { "refresh", "ddl" },
+        { "cluster", "ddl" },   { "security", "ddl" },   { "begin", "tcl" },
+        { "start", "tcl" },     { "commit", "tcl" },     { "end", "tcl" },
+        { "rollback", "tcl" },  { "abort", "tcl" },      { "savepoint", "tcl" },
+        { "release", "tcl" },   { "declare", "cursor" }, { "fetch", "cursor" },
+        { "move", "cursor" },   { "close", "cursor" },
+    };
+    const char *p = sql.p, *end = sql.p ? sql.p + sql.len : NULL;
+    while (p && p < end) {
+        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '(') {
+            p++;
+        } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
+            while (p < end && *p != '\n')
+                p++;
+        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+            const char *q = p + 2;
+            while (q + 1 < end && !(q[0] == '*' && q[1] == '/'))
+                q++;
+            p = q + 1 < end ? q + 2 : end;
+        } else {
+            break;
+        }
+    }
+    size_t n = 0;
+    while (p && p + n < end && n < 10 && ((p[n] | 0x20) >= 'a' && (p[n] | 0x20) <= 'z'))
+        n++;
+    if (p && p + n < end && n < 10 && ((p[n] >= '0' && p[n] <= '9') || p[n] == '_'))
+        return "other"; /* an identifier that only starts like a keyword */
+    for (size_t i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
+        if (strlen(words[i].word) == n && !strncasecmp(p, words[i].word, n))
+            return words[i].command;
+    return "other";
 }

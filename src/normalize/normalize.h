@@ -135,6 +135,19 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
 /* 16 lower-case hex digits and a NUL. */
 void normalize_fp_hex(uint64_t fp, char out[17]);
 
+/*
+ * The kind of command a statement is, from its first keyword, as pgBadger counts its
+ * "queries by type": "select" (also TABLE and VALUES), "insert", "update", "delete",
+ * "merge", "copy", "cte" (WITH ...), "ddl" (CREATE, ALTER, DROP, TRUNCATE, COMMENT,
+ * GRANT, REVOKE, REINDEX, REFRESH, CLUSTER, SECURITY LABEL), "tcl" (BEGIN, START, COMMIT,
+ * END, ROLLBACK, ABORT, SAVEPOINT, RELEASE), "cursor" (DECLARE, FETCH, MOVE, CLOSE) or
+ * "other". White space, comments and opening parentheses before it are skipped; case
+ * does not matter. Static strings; NORMALIZE_COMMANDS lists them in this order.
+ */
+const char *normalize_command(struct span sql);
+#define NORMALIZE_COMMANDS \
+    "select", "insert", "update", "delete", "merge", "copy", "cte", "ddl", "tcl", "cursor", "other"
+
 /* Token details of the last normalize_fingerprint() call (pgsift fingerprint --format
  * json). Strings are static; offsets index the statement given to that call. */
 struct norm_token {

@@ -122,6 +122,21 @@ static void items_finish(struct report_items *l, size_t max)
         l->n = max;
 }
 
+/* Most total time first (a report's question is where the time went), then calls. */
+static int command_cmp(const void *a, const void *b)
+{
+    const struct report_item *x = a, *y = b;
+    if (x->sum != y->sum)
+        return x->sum > y->sum ? -1 : 1;
+    return x->count != y->count ? (x->count > y->count ? -1 : 1) : item_cmp(a, b);
+}
+
+static void commands_finish(struct report_items *l)
+{
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof(*l->v), command_cmp);
+}
+
 /* Query rows by fingerprint, for the events that name their statement. */
 struct fp_index {
     uint64_t fp;
@@ -371,10 +386,18 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
     /* Numbers for every shape (ranking needs them all); texts later, for those shown. */
     if (store_shapes(st, r->from_us, r->to_us, &v, &n, d) < 0)
         return -1;
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         shape_to_query(report_add_query(r), &v[i]);
+        if (!v[i].calls)
+            continue; /* (a shape with errors only) */
+        struct report_item *it = item_get(r, &r->commands, v[i].command, NULL);
+        it->count += v[i].calls;
+        it->sum = isnan(it->sum) ? v[i].total_ms : it->sum + v[i].total_ms;
+        it->sum2 = isnan(it->sum2) ? 1 : it->sum2 + 1;
+    }
     free(v);
     r->shapes_total = n;
+    commands_finish(&r->commands);
 
     L->nfps = r->nqueries;
     L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));

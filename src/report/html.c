@@ -153,6 +153,7 @@ static void head(struct rw *h)
     rw_s(h, "); every time in this report is in this zone.</p>\n"
             "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
             "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
+            "href=\"#types\">Queries by type</a><a "
             "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "
             "href=\"#plans\">Plans</a><a "
             "href=\"#errors\">Errors</a><a href=\"#locks\">Locks</a><a href=\"#temp\">Temp "
@@ -447,6 +448,38 @@ static void queries(struct rw *h)
     fmt_ms(b, sizeof(b), total);
     rw_ec(h, b);
     rw_s(h, " in total.</p>\n</section>\n");
+}
+
+/* Calls by kind of command (pgBadger's "queries by type"), every shape of the period. */
+static void commands(struct rw *h)
+{
+    const struct report *r = h->r;
+    rw_s(h, "<section id=\"types\">\n<h2>Queries by type</h2>\n");
+    if (!r->commands.n) {
+        empty_note(h, "No statements with a duration in this period.");
+        rw_s(h, "</section>\n");
+        return;
+    }
+    double all = 0;
+    for (size_t i = 0; i < r->commands.n; i++)
+        all += r->commands.v[i].sum;
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-types\">\n<thead><tr><th>"
+            "Command</th><th class=\"n\">Calls</th><th class=\"n\">Total</th><th "
+            "class=\"n\">% of time</th><th class=\"n\">Shapes</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < r->commands.n; i++) {
+        const struct report_item *it = &r->commands.v[i];
+        char b[FMT_MAX];
+        double pct = all > 0 ? 100 * it->sum / all : 0;
+        rw_s(h, "<tr>");
+        text_cell(h, it->key);
+        count_cell(h, "calls", (double)it->count);
+        ms_cell(h, "total_ms", it->sum);
+        snprintf(b, sizeof(b), "%.1f %%", pct);
+        num_cell(h, "share", pct, b);
+        count_cell(h, "shapes", it->sum2);
+        rw_s(h, "</tr>\n");
+    }
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
 static void regressions(struct rw *h)
@@ -1274,6 +1307,7 @@ int report_render_html(const struct report *r, const struct report_opts *o, stru
     summary(&h);
     activity(&h);
     queries(&h);
+    commands(&h);
     regressions(&h);
     new_queries(&h);
     plans(&h);

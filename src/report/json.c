@@ -280,6 +280,8 @@ static void queries(struct rw *j, int *first)
     kn(j, &f, "total_ms", total);
     rw_s(j, "}");
     ku(j, first, "shapes", r->shapes_total);
+    /* calls by kind of command: {command, count (calls), total_ms, shapes} */
+    items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", 0);
 
     f = 1;
     key(j, first, "rankings");

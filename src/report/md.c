@@ -212,6 +212,34 @@ static void queries(struct rw *m)
     rw_f(m, "\nThe other %s query shapes ran %s calls for %s in total.\n", b, c, t);
 }
 
+/* Calls by kind of command (pgBadger's "queries by type"), every shape of the period. */
+static void commands(struct rw *m)
+{
+    const struct report *r = m->r;
+    static const char *const cols[] = { "Command", ">Calls", ">Total", ">% of time", ">Shapes" };
+    rw_s(m, "\n## Queries by type\n");
+    if (!r->commands.n) {
+        none(m, "No statements with a duration in this period.");
+        return;
+    }
+    double all = 0;
+    for (size_t i = 0; i < r->commands.n; i++)
+        all += r->commands.v[i].sum;
+    table_head(m, cols, ARRAY_SIZE(cols));
+    for (size_t i = 0; i < r->commands.n; i++) {
+        const struct report_item *it = &r->commands.v[i];
+        char b[FMT_MAX];
+        rw_s(m, "|");
+        cell_span(m, it->key);
+        cell_count(m, (double)it->count);
+        cell_ms(m, it->sum);
+        snprintf(b, sizeof(b), "%.1f %%", all > 0 ? 100 * it->sum / all : 0.0);
+        cell(m, b);
+        cell_count(m, it->sum2);
+        rw_s(m, "\n");
+    }
+}
+
 static void regressions(struct rw *m)
 {
     const struct report *r = m->r;
@@ -582,6 +610,7 @@ int report_render_md(const struct report *r, const struct report_opts *o, struct
     summary(&m);
     hourly(&m);
     queries(&m);
+    commands(&m);
     regressions(&m);
     new_queries(&m);
     plans(&m);

@@ -243,6 +243,9 @@ struct report {
     uint64_t other_shapes, other_calls;
     double other_total_ms;
     uint64_t shapes_total; /* distinct shapes in the period (queries + other) */
+    /* Calls by kind of command (pgBadger's "queries by type"), over every shape of the
+     * period: key = normalize_command(), count = calls, sum = total ms, sum2 = shapes. */
+    struct report_items commands;
 
     struct report_error *errors;
     size_t nerrors, errors_alloc;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/xalloc.h"
+#include "normalize/normalize.h"
 #include "store/htab.h"
 #include "store/sketch.h"
 #include "store/store_int.h"
@@ -235,6 +236,7 @@ static size_t shape_get(struct shapes *sh, uint64_t fp)
     memset(x, 0, sizeof(*x));
     x->fingerprint = fp;
     x->first_seen_us = x->last_seen_us = INT64_MIN;
+    x->command = "other";
     sketch_init(&sh->sk[sh->n]);
     sh->any_time[sh->n] = false;
     htab_insert(&sh->ix, fp_hash(fp), (uint32_t)sh->n);
@@ -310,6 +312,8 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
         if (i >= 0) {
             sh.v[i].first_seen_us = sqlite3_column_int64(st, 1);
             sh.v[i].last_seen_us = sqlite3_column_int64(st, 2);
+            const char *q = (const char *)sqlite3_column_text(st, 3);
+            sh.v[i].command = normalize_command(span_cstr(q ? q : ""));
         }
     }
     sqlite3_reset(st);

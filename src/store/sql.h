@@ -203,7 +203,8 @@
     X(SQL_REPORT_SHAPES,                                                                           \
       "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch FROM query_stats"       \
       " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                                    \
-    X(SQL_REPORT_CATALOGUE, "SELECT fingerprint, first_seen, last_seen FROM queries")              \
+    X(SQL_REPORT_CATALOGUE,                                                                        \
+      "SELECT fingerprint, first_seen, last_seen, substr(query, 1, 64) FROM queries")              \
     X(SQL_REPORT_SHAPE_ROWS,                                                                       \
       "SELECT database, username, query_id, sum(calls) FROM query_stats WHERE fingerprint = ?1"    \
       " AND bucket >= ?2 AND bucket < ?3 AND phase = 'call'"                                       \

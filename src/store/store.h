@@ -542,6 +542,7 @@ struct store_shape {
     uint64_t calls, errors;
     double total_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* NaN when no calls */
     int64_t first_seen_us, last_seen_us;                     /* catalogue; INT64_MIN when unknown */
+    const char *command; /* normalize_command() of the catalogue's text; "other" if none */
 };
 
 SIFT_WUR int store_shapes(struct store *s, int64_t since_us, int64_t until_us,

@@ -87,6 +87,11 @@ expect_eq "new shapes" "0000000000000003" "$(jq -r '.new_queries.fingerprints | 
 expect_eq "plans of fp 1" 1 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .plans' r.json)"
 expect_eq "baseline days of fp 1" 7 "$(jq '.queries[] | select(.fingerprint == "0000000000000001") | .baseline.days' r.json)"
 expect_eq "previous day calls" 240 "$(jq .compare.previous_day.calls r.json)"
+# Queries by type (pgBadger's): every shape's calls by its command, most time first:
+# fp 1 and fp 2 are SELECTs, fp 3 an UPDATE (60 calls of 5.5 ms).
+expect_eq "commands" "select:240:2 update:60:1:330" \
+  "$(jq -r '[.commands[] | "\(.command):\(.count):\(.shapes)" + (if .command == "update" then ":\(.total_ms)" else "" end)] | join(" ")' r.json)"
+expect_eq "commands add up to the calls" "$calls" "$(jq '[.commands[].count] | add' r.json)"
 expect_eq "7-day average calls" 240 "$(jq .compare.avg_7d.calls r.json)"
 expect_eq "trend days" 8 "$(jq '[.compare.days[] | select(.present)] | length' r.json)"
 
@@ -110,9 +115,12 @@ expect_eq "html mode" 600 "$(stat -c %a r.html)"
 xmllint --noout r.html || fail "HTML report is not well-formed"
 expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
+expect_eq "html queries by type" "select 240 update 60" \
+  "$(xmllint --xpath '//*[@id="t-types"]//*[local-name()="tbody"]/*/*[position() <= 2]' r.html | sed 's/<[^>]*>/ /g' | xargs)"
 report --day 2026-11-24 -o r.md
 head -1 r.md | grep -q '^# PostgreSQL log report' || fail "-o r.md is not Markdown"
 expect_contains "$(cat r.md)" "Europe/Paris"
+expect_contains "$(cat r.md)" "| update | 60 | 330.0 ms | 4.8 % | 1 |"
 expect_not_contains "$(cat r.md)" "<script>"
 
 # A DST day has 25 local hours; the default day is yesterday in --tz.

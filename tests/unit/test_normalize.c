@@ -482,7 +482,54 @@ static void test_linear_time(void)
     CHECK(nest_ratio("SELECT 1 HAVING ((", "))", 5000) < 10);
 }
 
+static void test_command(void)
+{
+    static const struct {
+        const char *sql, *want;
+    } cases[] = {
+        { "select 1", "select" },
+        { "  (SELECT a FROM t) UNION (SELECT b FROM u)", "select" },
+        { "TABLE t", "select" },
+        { "values ($1), ($2)", "select" },
+        { "/* app=web */ -- note\n INSERT INTO t VALUES ($1)", "insert" },
+        { "update acct set bal = bal + $1 where id = $2", "update" },
+        { "Delete from t", "delete" },
+        { "merge into t using s on t.id = s.id when matched then do nothing", "merge" },
+        { "COPY t FROM STDIN", "copy" },
+        { "with x as (select 1) delete from t", "cte" },
+        { "create index on t (a)", "ddl" },
+        { "TRUNCATE t", "ddl" },
+        { "security label on table t is $1", "ddl" },
+        { "begin", "tcl" },
+        { "COMMIT", "tcl" },
+        { "savepoint s1", "tcl" },
+        { "declare c cursor for select 1", "cursor" },
+        { "fetch 10 from c", "cursor" },
+        { "explain select 1", "other" },
+        { "set search_path = $1", "other" },
+        { "selectivity", "other" },
+        { "select1", "other" },
+        { "update_t", "other" },
+        { "", "other" },
+        { "/* unterminated", "other" },
+        { "((((", "other" },
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        CHECK_EQ_STR(normalize_command(span_cstr(cases[i].sql)), cases[i].want);
+    CHECK_EQ_STR(normalize_command(SPAN_NULL), "other");
+    /* The list names every kind the function returns. */
+    static const char *const all[] = { NORMALIZE_COMMANDS };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *c = normalize_command(span_cstr(cases[i].sql));
+        bool found = false;
+        for (size_t k = 0; k < sizeof(all) / sizeof(all[0]); k++)
+            found |= !strcmp(all[k], c);
+        CHECK(found);
+    }
+}
+
 TEST_LIST = {
+    { "command", test_command },
     { "linear_time", test_linear_time },
     { "acceptance", test_acceptance },
     { "hex_and_bits", test_hex_and_bits },
