@@ -72,7 +72,8 @@ for fmt in csv log json; do
     "$(echo "$(size "$f") / 1048576 / $s_cpu" | bc -l)" "${runs% }"
   rate[$label]=$(echo "$(size "$f") / 1048576 / $bench_cpu" | bc -l)
   [[ $fmt == csv ]] && { csv_cpu=$bench_cpu csv_rss=$bench_rss; }
-  bench_run "pgbadger $label" "$(size "$f")" pgbadger -j 1 -q "${pb[@]}" -o "$tmp/pb-$fmt.html" "$f"
+  # (--pid-dir: pgBadger's default pid file, /tmp/pgbadger.pid, stops a second pgBadger)
+  bench_run "pgbadger $label" "$(size "$f")" pgbadger -j 1 -q --pid-dir "$tmp" "${pb[@]}" -o "$tmp/pb-$fmt.html" "$f"
   ratio[$label]=$(echo "$bench_cpu / $s_cpu" | bc -l)
   printf '    ratio (cpu): pgsift %.0fx faster; peak RSS %d KB vs %d KB\n' "${ratio[$label]}" "$s_rss" "$bench_rss"
 done

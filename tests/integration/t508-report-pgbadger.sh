@@ -18,8 +18,10 @@ for run in text-plans json-plans statement-log verbose-errors; do
   "$PGSIFT" --db "$db" ingest "$log" >/dev/null 2>&1
   day=$(head -c 10 "$log")
   "$PGSIFT" --db "$db" report --day "$day" --tz UTC --format json > "$run.ours.json"
-  pgbadger -q -f csv -x json -o "$run.pgb.json" "$log" >/dev/null 2>&1 ||
-    fail "pgbadger failed on $log"
+  # (--pid-dir: pgBadger refuses to start while another holds /tmp/pgbadger.pid, say a
+  # benchmark or a second test run on the same machine)
+  pgbadger -q --pid-dir "$T" -f csv -x json -o "$run.pgb.json" "$log" >pgb.err 2>&1 ||
+    fail "pgbadger failed on $log: $(cat pgb.err)"
   # Our own reading of the same log, for the explained differences.
   "$PGSIFT" parse "$log" 2>/dev/null > "$run.ndjson"
   count() { jq -s "[.[] | select($1)] | length" "$run.ndjson"; }
