@@ -298,6 +298,11 @@ static int on_event(void *ctx, const struct store_event_row *e)
             NAN, NAN);
         item_add(item_get(r, &r->apps, e->application ? e->application : "", NULL), NAN, NAN);
         break;
+    case EV_CONNECTION: {
+        const char *host = fact_text(e, "host");
+        item_add(item_get(r, &r->hosts, host ? host : "", NULL), NAN, NAN);
+        break;
+    }
     case EV_DISCONNECTION: {
         double s = fact_num(e, "elapsed_s");
         values_add(&L->session_s, s);
@@ -775,6 +780,7 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     items_finish(&r->vacuum, 50);
     items_finish(&r->sessions_by, 50);
     items_finish(&r->apps, 50);
+    items_finish(&r->hosts, 50);
     items_finish(&r->cancels, 50);
 
     report_analyze(r, opts);

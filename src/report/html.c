@@ -1136,6 +1136,9 @@ static void sessions(struct rw *h)
     if (r->apps.n)
         rw_s(h, "<h3>By application</h3>\n");
     item_table(h, "t-apps", "Application", NULL, &r->apps);
+    if (r->hosts.n)
+        rw_s(h, "<h3>By client host (connections received)</h3>\n");
+    item_table(h, "t-hosts", "Client host", NULL, &r->hosts);
     rw_s(h, "</section>\n");
 }
 

@@ -527,6 +527,7 @@ static void event_sections(struct rw *j, int *first)
     hist(j, &f, "histogram", "le_s", &r->session_hist);
     items(j, &f, "by_database_user", &r->sessions_by, "database", "user", NULL, NULL, NULL, 0);
     items(j, &f, "by_application", &r->apps, "application", NULL, NULL, NULL, NULL, 0);
+    items(j, &f, "by_host", &r->hosts, "host", NULL, NULL, NULL, NULL, 0);
     rw_s(j, "}");
 
     key(j, first, "cancellations");

@@ -506,6 +506,7 @@ static void event_sections(struct rw *m)
     }
     items(m, "Database", "User", &r->sessions_by, NULL, NULL, 0);
     items(m, "Application", NULL, &r->apps, NULL, NULL, 0);
+    items(m, "Client host", NULL, &r->hosts, NULL, NULL, 0);
 
     rw_s(m, "\n## Cancellations and timeouts\n");
     kv_head(m);

@@ -105,6 +105,7 @@ void report_release(struct report *r)
     items_free(&r->vacuum);
     items_free(&r->sessions_by);
     items_free(&r->apps);
+    items_free(&r->hosts);
     items_free(&r->commands);
     items_free(&r->cancels);
     for (int k = 0; k < RR_COUNT; k++)

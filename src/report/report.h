@@ -277,7 +277,9 @@ struct report {
     /* Connections and sessions (items: key = database, detail = user; count =
      * connections). */
     struct report_items sessions_by;
-    struct report_items apps; /* key = application_name, count = connections */
+    struct report_items apps;  /* key = application_name, count = connections */
+    struct report_items hosts; /* key = client host of connections received ("[local]"
+                                  for Unix sockets), count = connections */
     struct report_stat session_s;
     struct report_hist session_hist; /* sessions by length, seconds */
     uint64_t peak_sessions;          /* most sessions open at once, when known */

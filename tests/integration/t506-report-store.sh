@@ -77,6 +77,8 @@ expect_eq "checkpoint causes" "time:1:1200 wal:1:5000" \
   "$(jq -r '[.checkpoints.by_cause[] | "\(.cause):\(.count):\(.buffers)"] | sort | join(" ")' r.json)"
 expect_eq "vacuum" "1 1" "$(jq -r '.autovacuum | "\(.vacuums) \(.analyzes)"' r.json)"
 expect_eq "session time" 3600.5 "$(jq .sessions.session_s.max r.json)"
+expect_eq "connections by client host" "10.0.0.1:1" \
+  "$(jq -r '[.sessions.by_host[] | "\(.host):\(.count)"] | join(" ")' r.json)"
 expect_eq "cancel causes" "cancel/user_request timeout/statement_timeout" \
   "$(jq -r '[.cancellations.by_cause[] | "\(.kind)/\(.cause)"] | sort | join(" ")' r.json)"
 
@@ -115,12 +117,15 @@ expect_eq "html mode" 600 "$(stat -c %a r.html)"
 xmllint --noout r.html || fail "HTML report is not well-formed"
 expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
+expect_eq "html connections by client host" "10.0.0.1 1" \
+  "$(xmllint --xpath '//*[@id="t-hosts"]//*[local-name()="tbody"]/*/*' r.html | sed 's/<[^>]*>/ /g' | xargs)"
 expect_eq "html queries by type" "select 240 update 60" \
   "$(xmllint --xpath '//*[@id="t-types"]//*[local-name()="tbody"]/*/*[position() <= 2]' r.html | sed 's/<[^>]*>/ /g' | xargs)"
 report --day 2026-11-24 -o r.md
 head -1 r.md | grep -q '^# PostgreSQL log report' || fail "-o r.md is not Markdown"
 expect_contains "$(cat r.md)" "Europe/Paris"
 expect_contains "$(cat r.md)" "| update | 60 | 330.0 ms | 4.8 % | 1 |"
+expect_contains "$(cat r.md)" "| 10.0.0.1 | 1 |"
 expect_not_contains "$(cat r.md)" "<script>"
 
 # A DST day has 25 local hours; the default day is yesterday in --tz.
