@@ -404,6 +404,23 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
     r->shapes_total = n;
     commands_finish(&r->commands);
 
+    struct store_slow *sl;
+    if (store_slowest(st, r->from_us, r->to_us, REPORT_SLOWEST, &sl, &n, d) < 0)
+        return -1;
+    r->slowest = n ? xcalloc(n, sizeof(*r->slowest)) : NULL;
+    r->nslowest = n;
+    for (size_t i = 0; i < n; i++)
+        r->slowest[i] = (struct report_slow){
+            .at_us = sl[i].bucket_us,
+            .width_s = sl[i].width_s,
+            .fingerprint = sl[i].fingerprint,
+            .database = report_str(r, span_cstr(sl[i].database)),
+            .user = report_str(r, span_cstr(sl[i].user)),
+            .query = report_str(r, span_cstr(sl[i].query)),
+            .ms = sl[i].ms,
+        };
+    store_slowest_free(sl, n);
+
     L->nfps = r->nqueries;
     L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
     for (size_t i = 0; i < r->nqueries; i++)

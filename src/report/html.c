@@ -153,7 +153,7 @@ static void head(struct rw *h)
     rw_s(h, "); every time in this report is in this zone.</p>\n"
             "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
             "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
-            "href=\"#types\">Queries by type</a><a "
+            "href=\"#slowest\">Slowest executions</a><a href=\"#types\">Queries by type</a><a "
             "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "
             "href=\"#plans\">Plans</a><a "
             "href=\"#errors\">Errors</a><a href=\"#locks\">Locks</a><a href=\"#temp\">Temp "
@@ -448,6 +448,46 @@ static void queries(struct rw *h)
     fmt_ms(b, sizeof(b), total);
     rw_ec(h, b);
     rw_s(h, " in total.</p>\n</section>\n");
+}
+
+static void short_text_cell(struct rw *h, struct span s, size_t max);
+
+/* The slowest executions: per statement, database and user, the largest maxima. */
+static void slowest(struct rw *h)
+{
+    const struct report *r = h->r;
+    rw_s(h, "<section id=\"slowest\">\n<h2>Slowest executions</h2>\n<p class=\"note\">The "
+            "slowest run of each statement, database and user in each minute of the period "
+            "(hour or day once the store has rolled the minutes up).</p>\n");
+    if (!r->nslowest) {
+        empty_note(h, "No statements with a duration in this period.");
+        rw_s(h, "</section>\n");
+        return;
+    }
+    rw_s(h, "<div class=\"wrap\"><table class=\"sortable q\" id=\"t-slowest\">\n<thead><tr><th "
+            "class=\"n\">#</th><th>When</th><th class=\"n\">Duration</th><th>Query</th><th>"
+            "Fingerprint</th><th>Database</th><th>User</th></tr></thead>\n<tbody>\n");
+    for (size_t i = 0; i < r->nslowest; i++) {
+        const struct report_slow *x = &r->slowest[i];
+        char b[2 * FMT_MAX], fp[17];
+        rw_f(h, "<tr><td class=\"n\">%zu</td>", i + 1);
+        fmt_local(r, x->at_us, b, sizeof(b));
+        if (x->width_s >= 86400)
+            snprintf(b + strlen(b), sizeof(b) - strlen(b), " (that day)");
+        else if (x->width_s >= 3600)
+            snprintf(b + strlen(b), sizeof(b) - strlen(b), " (that hour)");
+        rw_s(h, "<td>");
+        rw_ec(h, b);
+        rw_s(h, "</td>");
+        ms_cell(h, "ms", x->ms);
+        short_text_cell(h, x->query, REPORT_SHORT_TEXT);
+        fmt_fingerprint(fp, x->fingerprint);
+        text_cell(h, span_cstr(fp));
+        text_cell(h, x->database);
+        text_cell(h, x->user);
+        rw_s(h, "</tr>\n");
+    }
+    rw_s(h, "</tbody></table></div>\n</section>\n");
 }
 
 /* Calls by kind of command (pgBadger's "queries by type"), every shape of the period. */
@@ -1310,6 +1350,7 @@ int report_render_html(const struct report *r, const struct report_opts *o, stru
     summary(&h);
     activity(&h);
     queries(&h);
+    slowest(&h);
     commands(&h);
     regressions(&h);
     new_queries(&h);

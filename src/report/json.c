@@ -280,6 +280,24 @@ static void queries(struct rw *j, int *first)
     kn(j, &f, "total_ms", total);
     rw_s(j, "}");
     ku(j, first, "shapes", r->shapes_total);
+    key(j, first, "slowest");
+    rw_s(j, "[");
+    for (size_t i = 0; i < r->nslowest; i++) {
+        const struct report_slow *x = &r->slowest[i];
+        char fp[17];
+        int h = 1;
+        fmt_fingerprint(fp, x->fingerprint);
+        rw_s(j, i ? ",{" : "{");
+        kt(j, &h, "at", x->at_us);
+        ku(j, &h, "width_s", (uint64_t)x->width_s);
+        kn(j, &h, "ms", x->ms);
+        ks(j, &h, "fingerprint", span_cstr(fp));
+        ks(j, &h, "database", x->database);
+        ks(j, &h, "user", x->user);
+        ks(j, &h, "query", x->query);
+        rw_s(j, "}");
+    }
+    rw_s(j, "]");
     /* calls by kind of command: {command, count (calls), total_ms, shapes} */
     items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", 0);
 

@@ -212,6 +212,50 @@ static void queries(struct rw *m)
     rw_f(m, "\nThe other %s query shapes ran %s calls for %s in total.\n", b, c, t);
 }
 
+/* When a slowest execution ran: its bucket's start, and how coarse that is. */
+static void slow_when(const struct report *r, const struct report_slow *x, char *b, size_t n)
+{
+    fmt_local(r, x->at_us, b, n);
+    size_t len = strlen(b);
+    if (x->width_s >= 86400)
+        snprintf(b + len, n - len, " (that day)");
+    else if (x->width_s >= 3600)
+        snprintf(b + len, n - len, " (that hour)");
+}
+
+/* The slowest executions: per statement, database and user, the largest maxima. */
+static void slowest(struct rw *m)
+{
+    const struct report *r = m->r;
+    static const char *const cols[] = { ">#",          "When",     ">Duration", "Query",
+                                        "Fingerprint", "Database", "User" };
+    rw_s(m, "\n## Slowest executions\n");
+    if (!r->nslowest) {
+        none(m, "No statements with a duration in this period.");
+        return;
+    }
+    table_head(m, cols, ARRAY_SIZE(cols));
+    for (size_t i = 0; i < r->nslowest; i++) {
+        const struct report_slow *x = &r->slowest[i];
+        char b[2 * FMT_MAX], fp[17];
+        int cut;
+        rw_f(m, "| %zu |", i + 1);
+        slow_when(r, x, b, sizeof(b));
+        cell(m, b);
+        cell_ms(m, x->ms);
+        rw_s(m, " ");
+        rw_e(m, text_cut(x->query, MD_QUERY_TEXT, &cut));
+        if (cut)
+            rw_s(m, "\xe2\x80\xa6");
+        rw_s(m, " |");
+        fmt_fingerprint(fp, x->fingerprint);
+        cell(m, fp);
+        cell_span(m, x->database);
+        cell_span(m, x->user);
+        rw_s(m, "\n");
+    }
+}
+
 /* Calls by kind of command (pgBadger's "queries by type"), every shape of the period. */
 static void commands(struct rw *m)
 {
@@ -611,6 +655,7 @@ int report_render_md(const struct report *r, const struct report_opts *o, struct
     summary(&m);
     hourly(&m);
     queries(&m);
+    slowest(&m);
     commands(&m);
     regressions(&m);
     new_queries(&m);

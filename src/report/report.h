@@ -43,6 +43,8 @@
 
 /* Days in the trend: the report's day and the seven before it. */
 #define REPORT_TREND_DAYS 8
+/* Rows of the slowest executions. */
+#define REPORT_SLOWEST 20
 
 /* Headline figures, in this order everywhere. */
 enum report_figure {
@@ -243,6 +245,16 @@ struct report {
     uint64_t other_shapes, other_calls;
     double other_total_ms;
     uint64_t shapes_total; /* distinct shapes in the period (queries + other) */
+    /* The slowest executions (store_slowest()): per statement, database and user, the
+     * largest per-bucket maxima of the period, slowest first. */
+    struct report_slow {
+        int64_t at_us;   /* start of the bucket the execution fell in */
+        int64_t width_s; /* its width: 60, or 3600/86400 for rolled-up rows */
+        uint64_t fingerprint;
+        struct span database, user, query; /* query: canonical text, "" if unknown */
+        double ms;
+    } * slowest;
+    size_t nslowest;
     /* Calls by kind of command (pgBadger's "queries by type"), over every shape of the
      * period: key = normalize_command(), count = calls, sum = total ms, sum2 = shapes. */
     struct report_items commands;

@@ -327,6 +327,50 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
     return 0;
 }
 
+int store_slowest(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
+                  struct store_slow **out, size_t *n, struct diag *d)
+{
+    struct store_slow *v = NULL;
+    size_t nv = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_SLOWEST);
+    sqlite3_bind_int64(st, 1, ceil_s(since_us));
+    sqlite3_bind_int64(st, 2, ceil_s(until_us));
+    sqlite3_bind_int64(st, 3, (int64_t)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(v, nv + 1, alloc);
+        struct store_slow *x = &v[nv++];
+        const unsigned char *db = sqlite3_column_text(st, 3), *user = sqlite3_column_text(st, 4),
+                            *q = sqlite3_column_text(st, 6);
+        x->bucket_us = sqlite3_column_int64(st, 0) * 1000000;
+        x->width_s = sqlite3_column_int64(st, 1);
+        x->fingerprint = (uint64_t)sqlite3_column_int64(st, 2);
+        x->database = xstrdup(db ? (const char *)db : "");
+        x->user = xstrdup(user ? (const char *)user : "");
+        x->ms = sqlite3_column_double(st, 5);
+        x->query = xstrdup(q ? (const char *)q : "");
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_slowest_free(v, nv);
+        return store_db_error(s, d, "cannot read query statistics");
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+void store_slowest_free(struct store_slow *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].database);
+        free(v[i].user);
+        free(v[i].query);
+    }
+    free(v);
+}
+
 static void strs_add(char ***v, size_t *n, size_t *alloc, const unsigned char *t)
 {
     if (!t || !*t)

@@ -203,6 +203,12 @@
     X(SQL_REPORT_SHAPES,                                                                           \
       "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch FROM query_stats"       \
       " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                                    \
+    X(SQL_REPORT_SLOWEST,                                                                          \
+      "SELECT s.bucket, s.width, s.fingerprint, s.database, s.username, s.max_ms,"                 \
+      " substr(coalesce(q.query, ''), 1, 4096) FROM query_stats s"                                 \
+      " LEFT JOIN queries q ON q.fingerprint = s.fingerprint"                                      \
+      " WHERE s.phase = 'call' AND s.bucket >= ?1 AND s.bucket < ?2 AND s.max_ms IS NOT NULL"      \
+      " ORDER BY s.max_ms DESC, s.bucket, s.fingerprint, s.database, s.username LIMIT ?3")         \
     X(SQL_REPORT_CATALOGUE,                                                                        \
       "SELECT fingerprint, first_seen, last_seen, substr(query, 1, 64) FROM queries")              \
     X(SQL_REPORT_SHAPE_ROWS,                                                                       \

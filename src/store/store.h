@@ -548,6 +548,24 @@ struct store_shape {
 SIFT_WUR int store_shapes(struct store *s, int64_t since_us, int64_t until_us,
                           struct store_shape **out, size_t *n, struct diag *d);
 
+/*
+ * The slowest executions of [@since_us, @until_us): the statement rows (call phase) with
+ * the largest max_ms, at most @limit, slowest first. Each is the slowest execution of its
+ * statement, database and user in its bucket (a minute; an hour or a day once rolled
+ * up), so two slow runs in one bucket show as one. @query is the catalogue's canonical
+ * text ($n placeholders; "" when unknown).
+ */
+struct store_slow {
+    int64_t bucket_us;
+    int64_t width_s;
+    uint64_t fingerprint;
+    char *database, *user, *query;
+    double ms;
+};
+SIFT_WUR int store_slowest(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
+                           struct store_slow **out, size_t *n, struct diag *d);
+void store_slowest_free(struct store_slow *v, size_t n);
+
 struct store_shape_detail {
     char *query;               /* canonical text, "" if the catalogue has none */
     char *sample;              /* first statement seen (redacted unless --keep-literals), or NULL */

@@ -94,6 +94,13 @@ expect_eq "previous day calls" 240 "$(jq .compare.previous_day.calls r.json)"
 expect_eq "commands" "select:240:2 update:60:1:330" \
   "$(jq -r '[.commands[] | "\(.command):\(.count):\(.shapes)" + (if .command == "update" then ":\(.total_ms)" else "" end)] | join(" ")' r.json)"
 expect_eq "commands add up to the calls" "$calls" "$(jq '[.commands[].count] | add' r.json)"
+# Slowest executions: the largest per-minute maxima, slowest first, then earliest. fp 2
+# ran 44 ms in 24 minutes of the 24th (i = 9, 19, ...), so the first 20 rows are those.
+expect_eq "slowest rows" 20 "$(jq '.slowest | length' r.json)"
+expect_eq "slowest: all fp 2 at 44 ms" '["0000000000000002:44:app:web"]' \
+  "$(jq -c '[.slowest[] | "\(.fingerprint):\(.ms):\(.database):\(.user)"] | unique' r.json)"
+expect_eq "slowest: the first one" "2026-11-23T23:54:00.000Z 60 SELECT * FROM t2 WHERE id = \$1" \
+  "$(jq -r '.slowest[0] | "\(.at) \(.width_s) \(.query)"' r.json)"
 expect_eq "7-day average calls" 240 "$(jq .compare.avg_7d.calls r.json)"
 expect_eq "trend days" 8 "$(jq '[.compare.days[] | select(.present)] | length' r.json)"
 
@@ -117,6 +124,7 @@ expect_eq "html mode" 600 "$(stat -c %a r.html)"
 xmllint --noout r.html || fail "HTML report is not well-formed"
 expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
+expect_eq "html slowest rows" 20 "$(xmllint --xpath 'count(//*[@id="t-slowest"]//*[local-name()="tbody"]/*)' r.html)"
 expect_eq "html connections by client host" "10.0.0.1 1" \
   "$(xmllint --xpath '//*[@id="t-hosts"]//*[local-name()="tbody"]/*/*' r.html | sed 's/<[^>]*>/ /g' | xargs)"
 expect_eq "html queries by type" "select 240 update 60" \
@@ -126,6 +134,7 @@ head -1 r.md | grep -q '^# PostgreSQL log report' || fail "-o r.md is not Markdo
 expect_contains "$(cat r.md)" "Europe/Paris"
 expect_contains "$(cat r.md)" "| update | 60 | 330.0 ms | 4.8 % | 1 |"
 expect_contains "$(cat r.md)" "| 10.0.0.1 | 1 |"
+expect_contains "$(cat r.md)" "| 1 | 2026-11-24 00:54 | 44.0 ms | SELECT \\* FROM t2 WHERE id = \$1 | 0000000000000002 | app | web |"
 expect_not_contains "$(cat r.md)" "<script>"
 
 # A DST day has 25 local hours; the default day is yesterday in --tz.
