@@ -147,6 +147,16 @@ void fmt_fingerprint(char buf[17], uint64_t fp)
     snprintf(buf, 17, "%016" PRIx64, fp);
 }
 
+void fmt_bucket_local(const struct report *r, int64_t us, int64_t width_s, char *buf, size_t size)
+{
+    fmt_local(r, us, buf, size);
+    size_t len = strlen(buf);
+    if (width_s >= 86400)
+        snprintf(buf + len, size - len, " (that day)");
+    else if (width_s >= 3600)
+        snprintf(buf + len, size - len, " (that hour)");
+}
+
 void fmt_local(const struct report *r, int64_t us, char *buf, size_t size)
 {
     char t[TZ_LOCAL_MAX];

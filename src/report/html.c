@@ -471,11 +471,7 @@ static void slowest(struct rw *h)
         const struct report_slow *x = &r->slowest[i];
         char b[2 * FMT_MAX], fp[17];
         rw_f(h, "<tr><td class=\"n\">%zu</td>", i + 1);
-        fmt_local(r, x->at_us, b, sizeof(b));
-        if (x->width_s >= 86400)
-            snprintf(b + strlen(b), sizeof(b) - strlen(b), " (that day)");
-        else if (x->width_s >= 3600)
-            snprintf(b + strlen(b), sizeof(b) - strlen(b), " (that hour)");
+        fmt_bucket_local(r, x->at_us, x->width_s, b, sizeof(b));
         rw_s(h, "<td>");
         rw_ec(h, b);
         rw_s(h, "</td>");

@@ -62,17 +62,23 @@ static void table_head(struct rw *m, const char *const *cols, size_t n)
     rw_s(m, "\n");
 }
 
-static void query_cell(struct rw *m, const struct report_query *q)
+/* A statement's text (cut to MD_QUERY_TEXT) and its fingerprint: two cells. */
+static void text_fp_cells(struct rw *m, struct span text, uint64_t fingerprint)
 {
     char fp[17];
     int cut;
-    fmt_fingerprint(fp, q->fingerprint);
+    fmt_fingerprint(fp, fingerprint);
     rw_s(m, " ");
-    rw_e(m, text_cut(q->text, MD_QUERY_TEXT, &cut));
+    rw_e(m, text_cut(text, MD_QUERY_TEXT, &cut));
     if (cut)
         rw_s(m, "\xe2\x80\xa6");
     rw_f(m, " |");
     cell(m, fp);
+}
+
+static void query_cell(struct rw *m, const struct report_query *q)
+{
+    text_fp_cells(m, q->text, q->fingerprint);
 }
 
 static void none(struct rw *m, const char *s)
@@ -212,17 +218,6 @@ static void queries(struct rw *m)
     rw_f(m, "\nThe other %s query shapes ran %s calls for %s in total.\n", b, c, t);
 }
 
-/* When a slowest execution ran: its bucket's start, and how coarse that is. */
-static void slow_when(const struct report *r, const struct report_slow *x, char *b, size_t n)
-{
-    fmt_local(r, x->at_us, b, n);
-    size_t len = strlen(b);
-    if (x->width_s >= 86400)
-        snprintf(b + len, n - len, " (that day)");
-    else if (x->width_s >= 3600)
-        snprintf(b + len, n - len, " (that hour)");
-}
-
 /* The slowest executions: per statement, database and user, the largest maxima. */
 static void slowest(struct rw *m)
 {
@@ -237,19 +232,12 @@ static void slowest(struct rw *m)
     table_head(m, cols, ARRAY_SIZE(cols));
     for (size_t i = 0; i < r->nslowest; i++) {
         const struct report_slow *x = &r->slowest[i];
-        char b[2 * FMT_MAX], fp[17];
-        int cut;
+        char b[2 * FMT_MAX];
         rw_f(m, "| %zu |", i + 1);
-        slow_when(r, x, b, sizeof(b));
+        fmt_bucket_local(r, x->at_us, x->width_s, b, sizeof(b));
         cell(m, b);
         cell_ms(m, x->ms);
-        rw_s(m, " ");
-        rw_e(m, text_cut(x->query, MD_QUERY_TEXT, &cut));
-        if (cut)
-            rw_s(m, "\xe2\x80\xa6");
-        rw_s(m, " |");
-        fmt_fingerprint(fp, x->fingerprint);
-        cell(m, fp);
+        text_fp_cells(m, x->query, x->fingerprint);
         cell_span(m, x->database);
         cell_span(m, x->user);
         rw_s(m, "\n");

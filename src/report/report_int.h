@@ -35,6 +35,9 @@ void fmt_change(char *buf, size_t size, double cur, double base); /* +12.3%, -4.
 void fmt_ratio(char *buf, size_t size, double r);                 /* x2.35 */
 void fmt_fingerprint(char buf[17], uint64_t fp);                  /* 16 lower-case hex digits */
 void fmt_local(const struct report *r, int64_t us, char *buf, size_t size); /* 2026-11-24 10:00 */
+/* The start of a store bucket of @width_s seconds, as fmt_local(), with " (that hour)" or
+ * " (that day)" when the bucket is that coarse (rolled-up rows). */
+void fmt_bucket_local(const struct report *r, int64_t us, int64_t width_s, char *buf, size_t size);
 void fmt_bucket_label(const struct report *r, size_t i, char *buf, size_t size); /* 10:00 */
 /* "1.2 s in all, max 300 ms, p95 120 ms" of @s in unit @fmt; false (nothing written)
  * when @s has no values. @buf holds FMT_STAT_MAX bytes. */
