@@ -421,6 +421,18 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
         };
     store_slowest_free(sl, n);
 
+    struct store_time_by *tb;
+    if (store_time_by(st, r->from_us, r->to_us, REPORT_TIME_BY, &tb, &n, d) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) { /* (in the store's order: most time first) */
+        struct report_item *it = report_add_item(r, &r->time_by);
+        it->key = report_str(r, span_cstr(tb[i].database));
+        it->detail = report_str(r, span_cstr(tb[i].user));
+        it->count = tb[i].calls;
+        it->sum = tb[i].total_ms;
+    }
+    store_time_by_free(tb, n);
+
     L->nfps = r->nqueries;
     L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
     for (size_t i = 0; i < r->nqueries; i++)

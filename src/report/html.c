@@ -515,7 +515,23 @@ static void commands(struct rw *h)
         count_cell(h, "shapes", it->sum2);
         rw_s(h, "</tr>\n");
     }
-    rw_s(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n");
+    if (r->time_by.n) {
+        rw_s(h, "<h3>By database and user</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
+                "id=\"t-time-by\">\n<thead><tr><th>Database</th><th>User</th><th "
+                "class=\"n\">Calls</th><th class=\"n\">Total</th></tr></thead>\n<tbody>\n");
+        for (size_t i = 0; i < r->time_by.n; i++) {
+            const struct report_item *it = &r->time_by.v[i];
+            rw_s(h, "<tr>");
+            text_cell(h, it->key);
+            text_cell(h, it->detail);
+            count_cell(h, "calls", (double)it->count);
+            ms_cell(h, "total_ms", it->sum);
+            rw_s(h, "</tr>\n");
+        }
+        rw_s(h, "</tbody></table></div>\n");
+    }
+    rw_s(h, "</section>\n");
 }
 
 static void regressions(struct rw *h)

@@ -298,6 +298,9 @@ static void queries(struct rw *j, int *first)
         rw_s(j, "}");
     }
     rw_s(j, "]");
+    /* statement calls and time per database and user: {database, user, count, total_ms} */
+    items(j, first, "time_by_database_user", &r->time_by, "database", "user", "total_ms", NULL,
+          NULL, 0);
     /* calls by kind of command: {command, count (calls), total_ms, shapes} */
     items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", 0);
 

@@ -270,6 +270,20 @@ static void commands(struct rw *m)
         cell_count(m, it->sum2);
         rw_s(m, "\n");
     }
+    if (!r->time_by.n)
+        return;
+    static const char *const by_cols[] = { "Database", "User", ">Calls", ">Total" };
+    rw_s(m, "\n### By database and user\n");
+    table_head(m, by_cols, ARRAY_SIZE(by_cols));
+    for (size_t i = 0; i < r->time_by.n; i++) {
+        const struct report_item *it = &r->time_by.v[i];
+        rw_s(m, "|");
+        cell_span(m, it->key);
+        cell_span(m, it->detail);
+        cell_count(m, (double)it->count);
+        cell_ms(m, it->sum);
+        rw_s(m, "\n");
+    }
 }
 
 static void regressions(struct rw *m)

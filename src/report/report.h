@@ -43,8 +43,9 @@
 
 /* Days in the trend: the report's day and the seven before it. */
 #define REPORT_TREND_DAYS 8
-/* Rows of the slowest executions. */
+/* Rows of the slowest executions, and of the time by database and user. */
 #define REPORT_SLOWEST 20
+#define REPORT_TIME_BY 50
 
 /* Headline figures, in this order everywhere. */
 enum report_figure {
@@ -255,6 +256,9 @@ struct report {
         double ms;
     } * slowest;
     size_t nslowest;
+    /* Statement calls and time per database and user (store_time_by()): key = database,
+     * detail = user, count = calls, sum = total ms; most time first. */
+    struct report_items time_by;
     /* Calls by kind of command (pgBadger's "queries by type"), over every shape of the
      * period: key = normalize_command(), count = calls, sum = total ms, sum2 = shapes. */
     struct report_items commands;

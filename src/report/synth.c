@@ -294,6 +294,8 @@ static void events(struct gen *g)
      * the alerts' where they were) */
     add_item(g, &r->hosts, "10.0.%ld.7", NULL, 4200, NAN, NAN, NAN);
     add_item(g, &r->hosts, "[local]", NULL, 785, NAN, NAN, NAN);
+    add_item(g, &r->time_by, "app", "app_rw", 41000, 3.5e6, NAN, NAN);
+    add_item(g, &r->time_by, "billing", "etl", 985, 2.25e5, NAN, NAN);
     /* The slowest executions: the busiest shapes' maxima, one bucket each. */
     r->nslowest = r->nqueries < 5 ? r->nqueries : 5;
     r->slowest = r->nslowest ? xcalloc(r->nslowest, sizeof(*r->slowest)) : NULL;

@@ -371,6 +371,45 @@ void store_slowest_free(struct store_slow *v, size_t n)
     free(v);
 }
 
+int store_time_by(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
+                  struct store_time_by **out, size_t *n, struct diag *d)
+{
+    struct store_time_by *v = NULL;
+    size_t nv = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_TIME_BY);
+    sqlite3_bind_int64(st, 1, ceil_s(since_us));
+    sqlite3_bind_int64(st, 2, ceil_s(until_us));
+    sqlite3_bind_int64(st, 3, (int64_t)limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        XGROW(v, nv + 1, alloc);
+        struct store_time_by *x = &v[nv++];
+        const unsigned char *db = sqlite3_column_text(st, 0), *user = sqlite3_column_text(st, 1);
+        x->database = xstrdup(db ? (const char *)db : "");
+        x->user = xstrdup(user ? (const char *)user : "");
+        x->calls = (uint64_t)sqlite3_column_int64(st, 2);
+        x->total_ms = (double)sqlite3_column_int64(st, 3) / 1000; /* µs summed exactly */
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE) {
+        store_time_by_free(v, nv);
+        return store_db_error(s, d, "cannot read query statistics");
+    }
+    *out = v;
+    *n = nv;
+    return 0;
+}
+
+void store_time_by_free(struct store_time_by *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].database);
+        free(v[i].user);
+    }
+    free(v);
+}
+
 static void strs_add(char ***v, size_t *n, size_t *alloc, const unsigned char *t)
 {
     if (!t || !*t)

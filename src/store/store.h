@@ -566,6 +566,17 @@ SIFT_WUR int store_slowest(struct store *s, int64_t since_us, int64_t until_us, 
                            struct store_slow **out, size_t *n, struct diag *d);
 void store_slowest_free(struct store_slow *v, size_t n);
 
+/* Statement calls and executor time of [@since_us, @until_us) per database and user,
+ * most time first, at most @limit rows (pgBadger's queries by database and by user). */
+struct store_time_by {
+    char *database, *user;
+    uint64_t calls;
+    double total_ms;
+};
+SIFT_WUR int store_time_by(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
+                           struct store_time_by **out, size_t *n, struct diag *d);
+void store_time_by_free(struct store_time_by *v, size_t n);
+
 struct store_shape_detail {
     char *query;               /* canonical text, "" if the catalogue has none */
     char *sample;              /* first statement seen (redacted unless --keep-literals), or NULL */

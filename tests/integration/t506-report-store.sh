@@ -94,6 +94,9 @@ expect_eq "previous day calls" 240 "$(jq .compare.previous_day.calls r.json)"
 expect_eq "commands" "select:240:2 update:60:1:330" \
   "$(jq -r '[.commands[] | "\(.command):\(.count):\(.shapes)" + (if .command == "update" then ":\(.total_ms)" else "" end)] | join(" ")' r.json)"
 expect_eq "commands add up to the calls" "$calls" "$(jq '[.commands[].count] | add' r.json)"
+# Time by database and user: web ran fp 1 and fp 2, etl fp 3.
+expect_eq "time by database and user" "app/web:240 app/etl:60:330" \
+  "$(jq -r '[.time_by_database_user[] | "\(.database)/\(.user):\(.count)" + (if .user == "etl" then ":\(.total_ms)" else "" end)] | join(" ")' r.json)"
 # Slowest executions: the largest per-minute maxima, slowest first, then earliest. fp 2
 # ran 44 ms in 24 minutes of the 24th (i = 9, 19, ...), so the first 20 rows are those.
 expect_eq "slowest rows" 20 "$(jq '.slowest | length' r.json)"
@@ -124,6 +127,7 @@ expect_eq "html mode" 600 "$(stat -c %a r.html)"
 xmllint --noout r.html || fail "HTML report is not well-formed"
 expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script"])' r.html)"
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
+expect_eq "html time by database and user rows" 2 "$(xmllint --xpath 'count(//*[@id="t-time-by"]//*[local-name()="tbody"]/*)' r.html)"
 expect_eq "html slowest rows" 20 "$(xmllint --xpath 'count(//*[@id="t-slowest"]//*[local-name()="tbody"]/*)' r.html)"
 expect_eq "html connections by client host" "10.0.0.1 1" \
   "$(xmllint --xpath '//*[@id="t-hosts"]//*[local-name()="tbody"]/*/*' r.html | sed 's/<[^>]*>/ /g' | xargs)"
@@ -134,6 +138,7 @@ head -1 r.md | grep -q '^# PostgreSQL log report' || fail "-o r.md is not Markdo
 expect_contains "$(cat r.md)" "Europe/Paris"
 expect_contains "$(cat r.md)" "| update | 60 | 330.0 ms | 4.8 % | 1 |"
 expect_contains "$(cat r.md)" "| 10.0.0.1 | 1 |"
+expect_contains "$(cat r.md)" "| app | etl | 60 | 330.0 ms |"
 expect_contains "$(cat r.md)" "| 1 | 2026-11-24 00:54 | 44.0 ms | SELECT \\* FROM t2 WHERE id = \$1 | 0000000000000002 | app | web |"
 expect_not_contains "$(cat r.md)" "<script>"
 
