@@ -389,7 +389,9 @@ int store_time_by(struct store *s, int64_t since_us, int64_t until_us, size_t li
         x->database = xstrdup(db ? (const char *)db : "");
         x->user = xstrdup(user ? (const char *)user : "");
         x->calls = (uint64_t)sqlite3_column_int64(st, 2);
-        x->total_ms = (double)sqlite3_column_int64(st, 3) / 1000; /* µs summed exactly */
+        /* total(): a float sum, which cannot overflow as sum() of huge durations does
+         * (t112); exact up to 2^53 µs, as store_shapes()'s own sums */
+        x->total_ms = sqlite3_column_double(st, 3) / 1000;
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

@@ -210,9 +210,9 @@
       " WHERE s.phase = 'call' AND s.bucket >= ?1 AND s.bucket < ?2 AND s.max_ms IS NOT NULL"      \
       " ORDER BY s.max_ms DESC, s.bucket, s.fingerprint, s.database, s.username LIMIT ?3")         \
     X(SQL_REPORT_TIME_BY,                                                                          \
-      "SELECT database, username, sum(calls), sum(total_us) FROM query_stats"                      \
+      "SELECT database, username, sum(calls), total(total_us) FROM query_stats"                    \
       " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2 GROUP BY database, username"         \
-      " HAVING sum(calls) > 0 ORDER BY sum(total_us) DESC, database, username LIMIT ?3")           \
+      " HAVING sum(calls) > 0 ORDER BY total(total_us) DESC, database, username LIMIT ?3")         \
     X(SQL_REPORT_CATALOGUE,                                                                        \
       "SELECT fingerprint, first_seen, last_seen, substr(query, 1, 64) FROM queries")              \
     X(SQL_REPORT_SHAPE_ROWS,                                                                       \
