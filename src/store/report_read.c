@@ -327,37 +327,58 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
     return 0;
 }
 
-int store_slowest(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
-                  struct store_slow **out, size_t *n, struct diag *d)
+/* Run @which over [since, until) with a row limit (?1, ?2, ?3), calling @row on each
+ * row; the rows it keeps are the caller's, also on failure (it frees them). */
+static int window_rows(struct store *s, enum store_sql which, int64_t since_us, int64_t until_us,
+                       size_t limit, void (*row)(sqlite3_stmt *, void *), void *ctx, struct diag *d)
 {
-    struct store_slow *v = NULL;
-    size_t nv = 0, alloc = 0;
     int rc;
-
-    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_SLOWEST);
+    sqlite3_stmt *st = store_stmt(s, which);
     sqlite3_bind_int64(st, 1, ceil_s(since_us));
     sqlite3_bind_int64(st, 2, ceil_s(until_us));
     sqlite3_bind_int64(st, 3, (int64_t)limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        XGROW(v, nv + 1, alloc);
-        struct store_slow *x = &v[nv++];
-        const unsigned char *db = sqlite3_column_text(st, 3), *user = sqlite3_column_text(st, 4),
-                            *q = sqlite3_column_text(st, 6);
-        x->bucket_us = sqlite3_column_int64(st, 0) * 1000000;
-        x->width_s = sqlite3_column_int64(st, 1);
-        x->fingerprint = (uint64_t)sqlite3_column_int64(st, 2);
-        x->database = xstrdup(db ? (const char *)db : "");
-        x->user = xstrdup(user ? (const char *)user : "");
-        x->ms = sqlite3_column_double(st, 5);
-        x->query = xstrdup(q ? (const char *)q : "");
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        row(st, ctx);
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_slowest_free(v, nv);
-        return store_db_error(s, d, "cannot read query statistics");
+    return rc == SQLITE_DONE ? 0 : store_db_error(s, d, "cannot read query statistics");
+}
+
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return xstrdup(t ? (const char *)t : "");
+}
+
+struct slow_rows {
+    struct store_slow *v;
+    size_t n, alloc;
+};
+
+static void slow_row(sqlite3_stmt *st, void *ctx)
+{
+    struct slow_rows *r = ctx;
+    XGROW(r->v, r->n + 1, r->alloc);
+    r->v[r->n++] = (struct store_slow){
+        .bucket_us = sqlite3_column_int64(st, 0) * 1000000,
+        .width_s = sqlite3_column_int64(st, 1),
+        .fingerprint = (uint64_t)sqlite3_column_int64(st, 2),
+        .database = col_dup(st, 3),
+        .user = col_dup(st, 4),
+        .ms = sqlite3_column_double(st, 5),
+        .query = col_dup(st, 6),
+    };
+}
+
+int store_slowest(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
+                  struct store_slow **out, size_t *n, struct diag *d)
+{
+    struct slow_rows r = { 0 };
+    if (window_rows(s, SQL_REPORT_SLOWEST, since_us, until_us, limit, slow_row, &r, d) < 0) {
+        store_slowest_free(r.v, r.n);
+        return -1;
     }
-    *out = v;
-    *n = nv;
+    *out = r.v;
+    *n = r.n;
     return 0;
 }
 
@@ -371,35 +392,35 @@ void store_slowest_free(struct store_slow *v, size_t n)
     free(v);
 }
 
+struct time_by_rows {
+    struct store_time_by *v;
+    size_t n, alloc;
+};
+
+static void time_by_row(sqlite3_stmt *st, void *ctx)
+{
+    struct time_by_rows *r = ctx;
+    XGROW(r->v, r->n + 1, r->alloc);
+    /* total(): a float sum, which cannot overflow as sum() of huge durations does (t112);
+     * exact up to 2^53 µs, as store_shapes()'s own sums */
+    r->v[r->n++] = (struct store_time_by){
+        .database = col_dup(st, 0),
+        .user = col_dup(st, 1),
+        .calls = (uint64_t)sqlite3_column_int64(st, 2),
+        .total_ms = sqlite3_column_double(st, 3) / 1000,
+    };
+}
+
 int store_time_by(struct store *s, int64_t since_us, int64_t until_us, size_t limit,
                   struct store_time_by **out, size_t *n, struct diag *d)
 {
-    struct store_time_by *v = NULL;
-    size_t nv = 0, alloc = 0;
-    int rc;
-
-    sqlite3_stmt *st = store_stmt(s, SQL_REPORT_TIME_BY);
-    sqlite3_bind_int64(st, 1, ceil_s(since_us));
-    sqlite3_bind_int64(st, 2, ceil_s(until_us));
-    sqlite3_bind_int64(st, 3, (int64_t)limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        XGROW(v, nv + 1, alloc);
-        struct store_time_by *x = &v[nv++];
-        const unsigned char *db = sqlite3_column_text(st, 0), *user = sqlite3_column_text(st, 1);
-        x->database = xstrdup(db ? (const char *)db : "");
-        x->user = xstrdup(user ? (const char *)user : "");
-        x->calls = (uint64_t)sqlite3_column_int64(st, 2);
-        /* total(): a float sum, which cannot overflow as sum() of huge durations does
-         * (t112); exact up to 2^53 µs, as store_shapes()'s own sums */
-        x->total_ms = sqlite3_column_double(st, 3) / 1000;
+    struct time_by_rows r = { 0 };
+    if (window_rows(s, SQL_REPORT_TIME_BY, since_us, until_us, limit, time_by_row, &r, d) < 0) {
+        store_time_by_free(r.v, r.n);
+        return -1;
     }
-    sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        store_time_by_free(v, nv);
-        return store_db_error(s, d, "cannot read query statistics");
-    }
-    *out = v;
-    *n = nv;
+    *out = r.v;
+    *n = r.n;
     return 0;
 }
 
