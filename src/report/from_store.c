@@ -433,6 +433,16 @@ static int load_queries(struct load *L, struct store *st, const int64_t te[], st
     }
     store_time_by_free(tb, n);
 
+    struct store_phase_time ph[2];
+    if (store_phase_times(st, r->from_us, r->to_us, ph, &n, d) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct report_item *it = report_add_item(r, &r->phases);
+        it->key = report_str(r, span_cstr(ph[i].phase));
+        it->count = ph[i].calls;
+        it->sum = ph[i].total_ms;
+    }
+
     L->nfps = r->nqueries;
     L->fps = xmalloc((L->nfps ? L->nfps : 1) * sizeof(*L->fps));
     for (size_t i = 0; i < r->nqueries; i++)

@@ -516,6 +516,20 @@ static void commands(struct rw *h)
         rw_s(h, "</tr>\n");
     }
     rw_s(h, "</tbody></table></div>\n");
+    if (r->phases.n) {
+        rw_s(h, "<h3>Parse and bind (extended protocol, not counted as calls)</h3>\n<div "
+                "class=\"wrap\"><table class=\"sortable\" id=\"t-parse-bind\">\n<thead><tr><th>"
+                "Step</th><th class=\"n\">Records</th><th class=\"n\">Total</th></tr></thead>\n"
+                "<tbody>\n");
+        for (size_t i = 0; i < r->phases.n; i++) {
+            rw_s(h, "<tr>");
+            text_cell(h, r->phases.v[i].key);
+            count_cell(h, "count", (double)r->phases.v[i].count);
+            ms_cell(h, "total_ms", r->phases.v[i].sum);
+            rw_s(h, "</tr>\n");
+        }
+        rw_s(h, "</tbody></table></div>\n");
+    }
     if (r->time_by.n) {
         rw_s(h, "<h3>By database and user</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
                 "id=\"t-time-by\">\n<thead><tr><th>Database</th><th>User</th><th "

@@ -298,6 +298,8 @@ static void queries(struct rw *j, int *first)
         rw_s(j, "}");
     }
     rw_s(j, "]");
+    /* the extended protocol's parse and bind steps: {phase, count, total_ms} */
+    items(j, first, "parse_bind", &r->phases, "phase", NULL, "total_ms", NULL, NULL, 0);
     /* statement calls and time per database and user: {database, user, count, total_ms} */
     items(j, first, "time_by_database_user", &r->time_by, "database", "user", "total_ms", NULL,
           NULL, 0);

@@ -270,6 +270,18 @@ static void commands(struct rw *m)
         cell_count(m, it->sum2);
         rw_s(m, "\n");
     }
+    if (r->phases.n) {
+        static const char *const ph_cols[] = { "Step", ">Records", ">Total" };
+        rw_s(m, "\n### Parse and bind (extended protocol, not counted as calls)\n");
+        table_head(m, ph_cols, ARRAY_SIZE(ph_cols));
+        for (size_t i = 0; i < r->phases.n; i++) {
+            rw_s(m, "|");
+            cell_span(m, r->phases.v[i].key);
+            cell_count(m, (double)r->phases.v[i].count);
+            cell_ms(m, r->phases.v[i].sum);
+            rw_s(m, "\n");
+        }
+    }
     if (!r->time_by.n)
         return;
     static const char *const by_cols[] = { "Database", "User", ">Calls", ">Total" };

@@ -108,6 +108,7 @@ void report_release(struct report *r)
     items_free(&r->hosts);
     items_free(&r->commands);
     items_free(&r->time_by);
+    items_free(&r->phases);
     free(r->slowest);
     items_free(&r->cancels);
     for (int k = 0; k < RR_COUNT; k++)

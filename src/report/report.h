@@ -256,6 +256,9 @@ struct report {
         double ms;
     } * slowest;
     size_t nslowest;
+    /* The extended protocol's parse and bind steps (store_phase_times()), kept apart from
+     * the calls: key = "parse" or "bind", count = records, sum = total ms. */
+    struct report_items phases;
     /* Statement calls and time per database and user (store_time_by()): key = database,
      * detail = user, count = calls, sum = total ms; most time first. */
     struct report_items time_by;

@@ -294,6 +294,13 @@ static void events(struct gen *g)
      * the alerts' where they were) */
     add_item(g, &r->hosts, "10.0.%ld.7", NULL, 4200, NAN, NAN, NAN);
     add_item(g, &r->hosts, "[local]", NULL, 785, NAN, NAN, NAN);
+    static const char *const steps[] = { "parse", "bind" }; /* (fixed names: not log text) */
+    for (size_t k = 0; k < ARRAY_SIZE(steps); k++) {
+        struct report_item *it = report_add_item(r, &r->phases);
+        it->key = report_str(r, span_cstr(steps[k]));
+        it->count = 1200 - 200 * k;
+        it->sum = 84.5 + 10 * (double)k;
+    }
     add_item(g, &r->time_by, "app", "app_rw", 41000, 3.5e6, NAN, NAN);
     add_item(g, &r->time_by, "billing", "etl", 985, 2.25e5, NAN, NAN);
     /* The slowest executions: the busiest shapes' maxima, one bucket each. */

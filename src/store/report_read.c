@@ -433,6 +433,34 @@ void store_time_by_free(struct store_time_by *v, size_t n)
     free(v);
 }
 
+struct phase_rows {
+    struct store_phase_time *v;
+    size_t n;
+};
+
+static void phase_row(sqlite3_stmt *st, void *ctx)
+{
+    struct phase_rows *r = ctx;
+    const unsigned char *ph = sqlite3_column_text(st, 0);
+    if (r->n == 2)
+        return; /* (the query has two phases at most) */
+    struct store_phase_time *x = &r->v[r->n++];
+    snprintf(x->phase, sizeof(x->phase), "%s", ph ? (const char *)ph : "");
+    x->calls = (uint64_t)sqlite3_column_int64(st, 1);
+    x->total_ms = sqlite3_column_double(st, 2) / 1000; /* total(): see time_by_row() */
+}
+
+int store_phase_times(struct store *s, int64_t since_us, int64_t until_us,
+                      struct store_phase_time out[2], size_t *n, struct diag *d)
+{
+    struct phase_rows r = { out, 0 };
+    *n = 0;
+    if (window_rows(s, SQL_REPORT_PHASES, since_us, until_us, 2, phase_row, &r, d) < 0)
+        return -1;
+    *n = r.n;
+    return 0;
+}
+
 static void strs_add(char ***v, size_t *n, size_t *alloc, const unsigned char *t)
 {
     if (!t || !*t)

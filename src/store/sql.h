@@ -213,6 +213,11 @@
       "SELECT database, username, sum(calls), total(total_us) FROM query_stats"                    \
       " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2 GROUP BY database, username"         \
       " HAVING sum(calls) > 0 ORDER BY total(total_us) DESC, database, username LIMIT ?3")         \
+    X(SQL_REPORT_PHASES,                                                                           \
+      "SELECT phase, sum(calls), total(total_us) FROM query_stats WHERE phase IN ('parse', "       \
+      "'bind')"                                                                                    \
+      " AND bucket >= ?1 AND bucket < ?2 GROUP BY phase HAVING sum(calls) > 0 ORDER BY phase"      \
+      " DESC LIMIT ?3")                                                                            \
     X(SQL_REPORT_CATALOGUE,                                                                        \
       "SELECT fingerprint, first_seen, last_seen, substr(query, 1, 64) FROM queries")              \
     X(SQL_REPORT_SHAPE_ROWS,                                                                       \

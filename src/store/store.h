@@ -577,6 +577,17 @@ SIFT_WUR int store_time_by(struct store *s, int64_t since_us, int64_t until_us, 
                            struct store_time_by **out, size_t *n, struct diag *d);
 void store_time_by_free(struct store_time_by *v, size_t n);
 
+/* The extended protocol's parse and bind steps of [@since_us, @until_us), kept apart
+ * from execution: records with a duration and their time, "parse" first. @out holds at
+ * most two rows. */
+struct store_phase_time {
+    char phase[8];
+    uint64_t calls;
+    double total_ms;
+};
+SIFT_WUR int store_phase_times(struct store *s, int64_t since_us, int64_t until_us,
+                               struct store_phase_time out[2], size_t *n, struct diag *d);
+
 struct store_shape_detail {
     char *query;               /* canonical text, "" if the catalogue has none */
     char *sample;              /* first statement seen (redacted unless --keep-literals), or NULL */

@@ -48,6 +48,10 @@ for run in text-plans json-plans statement-log verbose-errors; do
   stmts=$(o .events.statement)
   dealloc=$(count '(.message // "") | test("statement: DEALLOCATE")')
   bare_pb=$(count '.kind == "duration" and (.phase == "parse" or .phase == "bind") and .query == null')
+  # Parse and bind records are in the report apart from the calls (parse_bind), every one.
+  expect_eq "$run: report's parse and bind records" \
+    "$(count '.kind == "duration" and (.phase == "parse" or .phase == "bind")')" \
+    "$(o '[.parse_bind[].count] | add // 0')"
   expect_eq "$run: pgBadger queries = calls + plans + statement lines + bare parse/bind durations - DEALLOCATE" \
     "$(p .overall_stat.queries_number)" "$(($(o .totals.calls) + plans + stmts + bare_pb - dealloc))"
 
