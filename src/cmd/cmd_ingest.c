@@ -690,16 +690,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     sbuf_release(&sum);
     /* Records older than what the rules have evaluated (an old file ingested into a store
      * they run on): stored and counted, but no evaluation already made saw them. */
-    if (tot.late) {
-        char oldest[CLOCK_RFC3339_MAX], cutoff[CLOCK_RFC3339_MAX];
-        log_warn("%" PRIu64 " record%s older than the rules' last evaluation (%s; the oldest "
-                 "from %s): the evaluations already made did not see %s (docs/rules.md, "
-                 "\"Late records\")",
-                 tot.late, tot.late == 1 ? " is" : "s are",
-                 clock_format_rfc3339(tot.late_cutoff_us, 0, cutoff),
-                 clock_format_rfc3339(tot.late_oldest_us, 0, oldest),
-                 tot.late == 1 ? "it" : "them");
-    }
+    if (tot.late)
+        ingest_warn_late(tot.late, &tot);
     /* The roll-up deletes what is past the retention, old lines of this run included
      * (an old log ingested today): said, not silent. */
     if (rs.events || rs.day_rows)

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "cmd/ingest.h"
 #include "core/clock.h"
 #include "core/limits.h"
+#include "core/log.h"
 #include "core/tailbuf.h"
 #include "core/varint.h"
 #include "core/xalloc.h"
@@ -1269,4 +1271,14 @@ out:
     store_resume_release(&rs);
     run_release(&r);
     return ret;
+}
+
+void ingest_warn_late(uint64_t n, const struct store_run_counts *rc)
+{
+    char oldest[CLOCK_RFC3339_MAX], cutoff[CLOCK_RFC3339_MAX];
+    log_warn("%" PRIu64 " record%s came in older than the rules' last evaluation (%s; the "
+             "oldest from %s): the evaluations already made did not see %s (docs/rules.md, "
+             "\"Late records\")",
+             n, n == 1 ? "" : "s", clock_format_rfc3339(rc->late_cutoff_us, 0, cutoff),
+             clock_format_rfc3339(rc->late_oldest_us, 0, oldest), n == 1 ? "it" : "them");
 }

@@ -122,6 +122,11 @@ struct ingest_result {
     bool more;         /* stopped early by max_bytes or *stop: data is left */
 };
 
+/* Say that @n records of the run counted in @rc came in after the rules had evaluated
+ * past their time (docs/rules.md, "Late records"): one warning, the same for `pgsift
+ * ingest` at its end and `pgsift tail` as they come. */
+void ingest_warn_late(uint64_t n, const struct store_run_counts *rc);
+
 void ingest_result_init(struct ingest_result *r);
 void ingest_result_release(struct ingest_result *r);
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/ingest.h"
 #include "cmd/rules_hook.h"
 #include "config.h"
 #include "core/clock.h"
@@ -41,13 +42,7 @@ static void warn_late(struct rules_hook *h, struct store *s, int64_t now_us)
     if (rc.late <= h->late_told ||
         (h->late_told_us && now_us - h->late_told_us < 60 * USEC_PER_SEC))
         return;
-    char oldest[CLOCK_RFC3339_MAX], cutoff[CLOCK_RFC3339_MAX];
-    uint64_t n = rc.late - h->late_told;
-    log_warn("%" PRIu64 " record%s came in older than the rules' last evaluation (%s; the oldest "
-             "from %s): the evaluations already made did not see %s (docs/rules.md, \"Late "
-             "records\")",
-             n, n == 1 ? "" : "s", clock_format_rfc3339(rc.late_cutoff_us, 0, cutoff),
-             clock_format_rfc3339(rc.late_oldest_us, 0, oldest), n == 1 ? "it" : "them");
+    ingest_warn_late(rc.late - h->late_told, &rc);
     h->late_told = rc.late;
     h->late_told_us = now_us;
 }

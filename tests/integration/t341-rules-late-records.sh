@@ -34,7 +34,7 @@ expect_eq "the rules' cursor (10:10:01 less the 60 s lateness)" \
 
 # b.log: two records before 10:09 (an error and a connection), one after.
 err=$(ingest b.log 2>&1)
-expect_contains "$err" "warning: 2 records are older than the rules' last evaluation (2026-11-25T10:09:00Z; the oldest from 2026-11-25T09:50:00Z)"
+expect_contains "$err" "warning: 2 records came in older than the rules' last evaluation (2026-11-25T10:09:00Z; the oldest from 2026-11-25T09:50:00Z): the evaluations already made did not see them"
 expect_eq "late_records" "$PWD/b.log|2|09:50|10:09" \
   "$(q "SELECT source, count, strftime('%H:%M', oldest / 1000000, 'unixepoch'), strftime('%H:%M', cutoff / 1000000, 'unixepoch') FROM late_records" | sed "s|^b.log|$PWD/b.log|")"
 # Exactly once: read again, nothing is committed and nothing more is late.
