@@ -99,6 +99,9 @@
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
     X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
+    X(SQL_SRC_BY_ID,                                                                               \
+      "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing,"       \
+      " head_len FROM sources WHERE id = ?1")                                                      \
     X(SQL_SRC_MAX_ID, "SELECT coalesce(max(id), 0) FROM sources")                                  \
     /* marks of a stream's earlier commits (schema/008_source_marks.sql) */                        \
     X(SQL_MARK_PUT, "INSERT OR REPLACE INTO source_marks (source, offset, mark_len, mark_hash)"    \
@@ -111,6 +114,13 @@
                      " WHERE source = ?1 AND offset <= ?2 ORDER BY offset DESC LIMIT 1")           \
     X(SQL_MARK_UP, "SELECT offset, mark_len, mark_hash FROM source_marks"                          \
                    " WHERE source = ?1 AND offset < ?2 ORDER BY offset")                           \
+    /* marks of a stream's first bytes (mark_len = offset; schema/011_source_prefix_marks.sql) */  \
+    /* (INDEXED BY: with offset = ?1 beside offset = mark_len, SQLite 3.40 scans the table) */     \
+    X(SQL_MARK_PREFIX_LENS, "SELECT DISTINCT offset FROM source_marks INDEXED BY"                  \
+                            " source_marks_prefix WHERE offset = mark_len"                         \
+                            " AND offset BETWEEN 1 AND ?1 ORDER BY offset DESC")                   \
+    X(SQL_MARK_BY_PREFIX, "SELECT source FROM source_marks INDEXED BY source_marks_prefix"         \
+                          " WHERE offset = mark_len AND offset = ?1 AND mark_hash = ?2")           \
     /* roll-up: ?1 width from, ?2 width to, ?3 cut-off (seconds) */                                \
     X(SQL_ROLL_AGG, "INSERT INTO query_stats (" SQL_AGG_COLS ")"                                   \
                     " SELECT bucket - bucket % ?2, ?2, database, username, fingerprint,"           \

@@ -908,6 +908,114 @@ static int prefix_of(struct store *s, const struct store_probe *p, const struct 
     return matched;
 }
 
+/* Whether the probe is a shorter copy of stream @id (short_copy()): not the file the
+ * stream was read from (that one, found shorter, was truncated), shorter than the
+ * stream's head (else the head would have found it), and prefix_of(). On a match @out is
+ * filled (covered) and *@c is the stream. @buf and @mark hold SIFT_SOURCE_HEAD_BYTES and
+ * SIFT_SOURCE_MARK_BYTES. Returns 1, 0 or -1 (@d). */
+static int short_copy_of(struct store *s, const struct store_probe *p, int64_t id,
+                         struct store_resume *out, struct candidate *c, unsigned char *buf,
+                         unsigned char *mark, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_SRC_BY_ID);
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(st);
+        return rc == SQLITE_DONE ? 0 : store_db_error(s, d, "cannot read source positions");
+    }
+    *c = (struct candidate){
+        .id = sqlite3_column_int64(st, 0),
+        .offset = (uint64_t)sqlite3_column_int64(st, 1),
+        .line = (uint64_t)sqlite3_column_int64(st, 2),
+        .dev = (uint64_t)sqlite3_column_int64(st, 6),
+        .inode = (uint64_t)sqlite3_column_int64(st, 7),
+    };
+    int64_t hl = sqlite3_column_int64(st, 10);
+    if ((c->dev == p->dev && c->inode == p->inode) || hl <= 0 || hl > SIFT_SOURCE_HEAD_BYTES ||
+        (uint64_t)hl > c->offset)
+        goto done;
+    if (p->size != UINT64_MAX) {
+        if (p->size >= (uint64_t)hl)
+            goto done;
+    } else {
+        int r = p->read(p->ctx, 0, buf, (size_t)hl, d); /* (a .gz: is it shorter?) */
+        if (r <= 0) {
+            ret = r;
+            goto done;
+        }
+    }
+    ret = prefix_of(s, p, c, mark, d);
+    if (ret == 1) {
+        if (fill_found(out, st, c, NULL, 0) < 0)
+            BUG("unbounded sbuf refused an append");
+        out->covered = true;
+    }
+done:
+    sqlite3_reset(st);
+    return ret;
+}
+
+/* A file under SIFT_SOURCE_HEAD_BYTES that no stored head starts: is it a shorter copy
+ * of a stream whose head is longer (logrotate's copytruncate of a log under 4 KiB, after
+ * pgsift read lines written between the copy and the truncation)? The marks of a
+ * stream's commits at 4 KiB or less hash all the bytes before them (mark_len = offset):
+ * its first bytes. The probe's first bytes at each such length, longest first, find the
+ * streams they start (schema/011_source_prefix_marks.sql), and short_copy_of() decides.
+ * Returns 1 with @out and *@c filled, 0 when it is none, -1 (@d). */
+static int short_copy(struct store *s, const struct store_probe *p, struct store_resume *out,
+                      struct candidate *c, unsigned char *buf, unsigned char *mark, struct diag *d)
+{
+    uint64_t limit = p->size < SIFT_SOURCE_HEAD_BYTES ? p->size : SIFT_SOURCE_HEAD_BYTES;
+    if (p->size == UINT64_MAX) {
+        /* A .gz: only one shorter than the head (what a plain file's size says) */
+        int r = p->read(p->ctx, 0, buf, SIFT_SOURCE_HEAD_BYTES, d);
+        if (r <= 0)
+            return r;
+    }
+    int64_t *lens = xmalloc((size_t)SIFT_SOURCE_HEAD_BYTES * sizeof(*lens));
+    size_t n = 0;
+    int rc, ret = -1;
+    sqlite3_stmt *st = store_stmt(s, SQL_MARK_PREFIX_LENS);
+    sqlite3_bind_int64(st, 1, (int64_t)limit);
+    while (n < SIFT_SOURCE_HEAD_BYTES && (rc = sqlite3_step(st)) == SQLITE_ROW)
+        lens[n++] = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (n < SIFT_SOURCE_HEAD_BYTES && rc != SQLITE_DONE) {
+        store_db_error(s, d, "cannot read source marks");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (lens[i] <= 0 || (uint64_t)lens[i] > limit)
+            continue;
+        int r = p->read(p->ctx, 0, buf, (size_t)lens[i], d);
+        if (r < 0)
+            goto out;
+        if (r > 0)
+            continue; /* (a .gz shorter than that) */
+        st = store_stmt(s, SQL_MARK_BY_PREFIX);
+        sqlite3_bind_int64(st, 1, lens[i]);
+        sqlite3_bind_int64(st, 2, (int64_t)XXH3_64bits(buf, (size_t)lens[i]));
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            r = short_copy_of(s, p, sqlite3_column_int64(st, 0), out, c, buf, mark, d);
+            if (r != 0) {
+                sqlite3_reset(st);
+                ret = r;
+                goto out;
+            }
+        }
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE) {
+            store_db_error(s, d, "cannot read source marks");
+            goto out;
+        }
+    }
+    ret = 0;
+out:
+    free(lens);
+    return ret;
+}
+
 int store_source_find(struct store *s, const struct store_probe *p, struct store_resume *out,
                       struct diag *d)
 {
@@ -1024,6 +1132,13 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
             break; /* nothing beats reading nothing */
     }
 
+    if (!best.id && (p->size == UINT64_MAX || p->size < SIFT_SOURCE_HEAD_BYTES)) {
+        int r = short_copy(s, p, out, &best, head, mark, d);
+        if (r < 0)
+            goto out;
+        if (r == 0)
+            best.id = 0;
+    }
     if (best.id) {
         out->how =
             best.dev == p->dev && best.inode == p->inode ? STORE_RESUME_SAME : STORE_RESUME_MOVED;

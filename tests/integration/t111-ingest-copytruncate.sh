@@ -63,6 +63,34 @@ for run in 1 2; do
   "$PGSIFT" -q --db b.db ingest b
   expect_eq "copytruncate, .2.gz, run $run: every line once" 520 "$(store_records b.db)"
 done
+# (c) The same with a log under 4 KiB (a quiet server's), whose head pgsift stored is
+# longer than the copy: no stored head is the copy's first bytes, but the mark of the
+# first commit (lines 1-10, all the bytes before it) is (schema 011). Every line once,
+# plain and gzipped. (Before, the copy was read again: 35 records.)
+mkdir c
+stderr_lines 1 10 >c/postgresql.log
+"$PGSIFT" -q --db c.db ingest c
+stderr_lines 11 15 >>c/postgresql.log
+cp c/postgresql.log c/postgresql.log.1
+stderr_lines 16 18 >>c/postgresql.log
+"$PGSIFT" -q --db c.db ingest c/postgresql.log
+: >c/postgresql.log
+stderr_lines 19 20 >>c/postgresql.log
+(($(stat -c %s c/postgresql.log.1) < 4096)) || fail "the copy is not under 4 KiB"
+for run in 1 2; do
+  "$PGSIFT" -v --db c.db ingest c 2>"c-$run.txt"
+  expect_eq "small copytruncate, run $run: every line once" 20 "$(store_records c.db)"
+  expect_contains "$(cat "c-$run.txt")" "'c/postgresql.log.1' is a copy of "
+done
+gzip c/postgresql.log.1
+"$PGSIFT" -v --db c.db ingest c 2>c-gz.txt
+expect_eq "small copytruncate, .gz: every line once" 20 "$(store_records c.db)"
+expect_contains "$(cat c-gz.txt)" "'c/postgresql.log.1.gz' is a copy of "
+# A small file that starts with other lines is read as new (two records more).
+{ stderr_lines 101 102; stderr_lines 1 10; } >c/other.log
+"$PGSIFT" -q --db c.db ingest c/other.log
+expect_eq "a small file of other first lines" 32 "$(store_records c.db)"
+
 # The kept marks of a stream stay bounded however many commits it has.
 max=$(PGSIFT_DB=b.db store_query "SELECT max(n) FROM (SELECT count(*) AS n FROM source_marks GROUP BY source)")
 ((max >= 1 && max <= 32)) || fail "marks kept per stream: $max"
