@@ -69,8 +69,10 @@ static int hexval(char c)
 }
 
 /* Remove @url, its path and its query from @s (capacity @cap), as written and
- * percent-decoded (a receiver may echo either). */
-static void scrub_url(char *s, size_t cap, const char *url)
+ * percent-decoded (a receiver may echo either), and with @host its host too (curl's
+ * "Could not resolve host: ...", an error page's Host header): a webhook URL is a secret
+ * as a whole, and some services put the secret in the host name. */
+static void scrub_url(char *s, size_t cap, const char *url, bool host)
 {
     if (!url || !*url)
         return;
@@ -78,6 +80,31 @@ static void scrub_url(char *s, size_t cap, const char *url)
     const char *scheme = strstr(url, "://");
     const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
     const char *q = strchr(url, '?');
+    if (host && scheme) {
+        /* the authority: [userinfo@]host[:port], up to the path, query or fragment */
+        const char *a = scheme + 3, *end = a + strcspn(a, "/?#");
+        const char *at = memchr(a, '@', (size_t)(end - a));
+        if (at)
+            a = at + 1;
+        const char *colon = *a == '[' ? memchr(a, ']', (size_t)(end - a)) : a;
+        colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
+        char h[256];
+        size_t hl = (size_t)((colon ? colon : end) - a);
+        if (hl >= 4 && hl < sizeof(h)) { /* (too short to hide anything) */
+            memcpy(h, a, hl);
+            h[hl] = '\0';
+            replace_all(s, cap, h, hl, "<host>");
+            /* and as lower case (a Host header or resolver may fold it) */
+            bool upper = false;
+            for (size_t i = 0; i < hl; i++)
+                if (h[i] >= 'A' && h[i] <= 'Z') {
+                    h[i] = (char)(h[i] - 'A' + 'a');
+                    upper = true;
+                }
+            if (upper)
+                replace_all(s, cap, h, hl, "<host>");
+        }
+    }
     if (path && strlen(path) > 1) {
         char dec[2048];
         size_t n = 0;
@@ -101,7 +128,7 @@ static void scrub_url(char *s, size_t cap, const char *url)
 /* Copy curl's message, without the URL or its path (where webhook secrets live), as
  * valid UTF-8. */
 static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const char *msg,
-                        const char *url, CURLcode code)
+                        const char *url, bool host, CURLcode code)
 {
     char tmp[CURL_ERROR_SIZE + 1];
 
@@ -109,7 +136,7 @@ static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const c
     size_t n = strlen(tmp);
     while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
         tmp[--n] = '\0';
-    scrub_url(tmp, sizeof(tmp), url);
+    scrub_url(tmp, sizeof(tmp), url, host);
     /* Keep it one line of valid UTF-8. */
     size_t o = 0;
     for (size_t i = 0; tmp[i] && o + 4 < cap;) {
@@ -135,7 +162,7 @@ static void scrub_response(struct http_result *res, const char *url)
     if (!res->response.len)
         return;
     snprintf(tmp, sizeof(tmp), "%.*s", (int)res->response.len, res->response.buf);
-    scrub_url(tmp, sizeof(tmp), url);
+    scrub_url(tmp, sizeof(tmp), url, true);
     sbuf_reset(&res->response);
     if (sbuf_addstr(&res->response, tmp) < 0)
         sbuf_reset(&res->response);
@@ -249,7 +276,7 @@ void http_post(const struct http_request *req, struct http_result *res)
     res->curl_code = (int)rc;
     C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
-        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, rc);
+        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, true, rc);
     scrub_response(res, req->url);
     C->easy_cleanup(h);
     C->slist_free_all(hdrs);
@@ -315,7 +342,7 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     res->curl_code = (int)rc;
     C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
-        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, rc);
+        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, false, rc);
     C->easy_cleanup(h);
     C->slist_free_all(rcpt);
 }

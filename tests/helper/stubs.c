@@ -270,8 +270,16 @@ int stub_http(int argc, char **argv)
             char resp[4096], echo[3072];
             const char *body = s.code < 300 ? "ok" : "stub error";
             if (s.echo) {
+                /* the request line and the Host header, as some error pages show them */
                 const char *eol = strstr(req.buf, "\r\n");
-                snprintf(echo, sizeof(echo), "Cannot handle %.*s", (int)(eol - req.buf), req.buf);
+                const char *host = strstr(req.buf, "\r\nHost: "); /* (as curl sends it) */
+                const char *hend = host ? strstr(host + 2, "\r\n") : NULL;
+                if (host && hend)
+                    snprintf(echo, sizeof(echo), "Cannot handle %.*s on %.*s", (int)(eol - req.buf),
+                             req.buf, (int)(hend - host - 8), host + 8);
+                else
+                    snprintf(echo, sizeof(echo), "Cannot handle %.*s", (int)(eol - req.buf),
+                             req.buf);
                 body = echo;
             }
             int rn = snprintf(resp, sizeof(resp),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A receiver whose error page echoes the request line ("Cannot POST /hooks/<secret>?...")
-# must not put the webhook URL's secret path or query into the store, `pgsift alerts`
-# output or the -v log; long URLs (cut short by the 1 KiB response buffer) and the
+# must not put the webhook URL's secret path, query or host into the store, `pgsift
+# alerts` output or the -v log; long URLs (cut short by the 1 KiB response buffer) and the
 # percent-decoded path included.
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
@@ -18,16 +18,20 @@ receivers: [{ name: hook, type: webhook, url_env: ECHO_URL, allow_http: true }]
 route: { notify: [hook], group_wait: 0s }
 YAML
 long=$(printf 'L%.0s' {1..1100})
-for variant in short pct long; do
+for variant in short pct long host; do
+  host=127.0.0.1
   case $variant in
     short) path="/hooks/T0SECRETPATH/B1?token=QSECRETQ" ;;
     pct) path="/hooks/T0SEC%52ETPATH?token=QSECRETQ" ;;
     long) path="/hooks/T0SECRETPATH$long" ;;
+    # a secret in the host name (curl takes *.localhost for the loopback; the stub's page
+    # shows the Host header)
+    host) path="/hook" host=T0SECRETHOST.localhost ;;
   esac
   rm -f "$PGSIFT_DB" echo_$variant.log
   start_http_stub echo_$variant "404:echo"
   port_var=echo_${variant}_port
-  export ECHO_URL="http://127.0.0.1:${!port_var}$path"
+  export ECHO_URL="http://$host:${!port_var}$path"
   at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config hook.yaml --events "$ev" \
     --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z rules.yaml >/dev/null
   out=$(at 2026-11-24T10:09:00Z "$PGSIFT" -v alerts deliver --config hook.yaml --once 2>&1) || true
