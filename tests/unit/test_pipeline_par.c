@@ -444,11 +444,84 @@ static void test_caller_parses_too(void)
     pthread_mutex_destroy(&h.mu);
 }
 
+/* The taper (pipeline_par.c, plan()): in the file's last 2 * workers * part_bytes, each
+ * part is a 2 * workers'th of what is left, down to a third of part_bytes, and the last
+ * one is no sliver. A file of one short record repeated (a fixture's, so that parts are
+ * cut near where planned): the sizes the parts come back with show it. */
+static void test_taper(void)
+{
+    FILE *f = fopen("fixtures/pg15/text-plans/postgresql.csv", "rb");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    char line[4096] = "";
+    while (fgets(line, sizeof(line), f))
+        if (line[0] >= '0' && line[0] <= '9' && strlen(line) < 200 &&
+            line[strlen(line) - 1] == '\n')
+            break;
+    fclose(f);
+    size_t len = strlen(line);
+    CHECK(len > 50 && len < 200);
+    char path[] = "/tmp/sift-taper-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    FILE *w = fdopen(fd, "wb");
+    while (w && (uint64_t)ftell(w) < 200 * 1024)
+        fputs(line, w);
+    uint64_t size = w ? (uint64_t)ftell(w) : 0;
+    if (w)
+        fclose(w);
+
+    const size_t pb = 8192, least = pb / 3;
+    const unsigned workers = 2;
+    const uint64_t tail = 2 * workers * pb;
+    struct pipeline_par *pp = NULL;
+    struct diag d = DIAG_INIT;
+    CHECK(pipeline_par_open(
+              &(struct pipeline_par_opts){
+                  .path = path, .format = "csvlog", .workers = workers, .part_bytes = pb },
+              &pp, &d) == 0);
+    struct pipeline_part *part;
+    uint64_t in_tail = 0, prev = UINT64_MAX, last_size = 0, end = 0;
+    while (pp && pipeline_par_next(pp, &part, &d) == 0) {
+        uint64_t n = part->end - part->offset;
+        CHECK_MSG(n <= pb + len, "part at %llu: %llu bytes", (unsigned long long)part->offset,
+                  (unsigned long long)n);
+        if (size - part->offset <= tail) {
+            in_tail++;
+            /* a quarter of what is left (or the least), give or take a line */
+            uint64_t left = size - part->offset, want = left / (2 * workers);
+            if (want < least)
+                want = least;
+            if (!part->last)
+                CHECK_MSG(n <= want + len && n + len >= (want < left ? want : left),
+                          "tail part at %llu: %llu bytes, planned %llu",
+                          (unsigned long long)part->offset, (unsigned long long)n,
+                          (unsigned long long)want);
+            CHECK(prev == UINT64_MAX || n <= prev + len);
+            prev = n;
+        }
+        last_size = n;
+        end = part->end;
+        pipeline_part_free(part);
+    }
+    pipeline_par_close(pp);
+    CHECK_EQ_U64(end, size);
+    CHECK_MSG(in_tail >= 6, "%llu parts in the last %llu bytes", (unsigned long long)in_tail,
+              (unsigned long long)tail);
+    CHECK_MSG(last_size + len >= least / 2, "a sliver at the end: %llu bytes",
+              (unsigned long long)last_size);
+    unlink(path);
+}
+
 TEST_LIST = {
     { "fixtures", test_fixtures },
     { "edge_every_cut", test_edge_every_cut },
     { "rotated_while_read", test_rotated_while_read },
     { "not_for_this", test_not_for_this },
     { "caller_parses_too", test_caller_parses_too },
+    { "taper", test_taper },
     { NULL, NULL },
 };
