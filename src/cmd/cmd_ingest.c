@@ -203,6 +203,7 @@ struct job {
     int rc;
     struct diag d;
     bool done;
+    struct ingest_prefetch *prefetch; /* (the first file's, into a new store) */
 };
 
 /* What the threads of `-j N` share. */
@@ -350,6 +351,8 @@ static void run_job(struct job *j, struct normalizer *nz)
     /* The last source: near its end the store's log is checkpointed at every commit, so
      * that closing the store has little left to copy. */
     io.checkpoint_tail = j == &j->run->jobs[j->run->njobs - 1];
+    io.prefetch = j->prefetch; /* (ingest_source() consumes it) */
+    j->prefetch = NULL;
     j->d = (struct diag)DIAG_INIT;
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
 }
@@ -502,14 +505,42 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         goto out_files;
     }
 
+    /* Read: in this thread one by one, or with `-j N` in N threads (stdin, last in the
+     * list, goes to whichever thread is free). Results are reported in list order.
+     * Jobs beyond one per reader parse the reader's csvlog/jsonlog files in parts
+     * (pipeline_par.c): -j 2 on one file uses both cores for parsing too. */
+    size_t njobs = fs.n + use_stdin;
+    size_t threads = (size_t)jobs < njobs ? (size_t)jobs : njobs;
+    unsigned parse_threads =
+        threads > 0 && (size_t)jobs / threads >= 2 ? (unsigned)((size_t)jobs / threads) : 0;
+    /* SIFT_TEST_PART_BYTES sets the part size (tests cut small files into many parts). */
+    size_t part_bytes = 0;
+    const char *pb = getenv("SIFT_TEST_PART_BYTES");
+    if (pb && *pb) {
+        unsigned long long v = strtoull(pb, NULL, 10);
+        part_bytes = v < 1 ? 1 : v > (1ull << 30) ? (size_t)1 << 30 : (size_t)v;
+    }
+    /* A store not there yet: the first file's parts are parsed while it is created. */
+    struct ingest_prefetch *prefetch = NULL;
+    if (parse_threads && fs.n && access(db_path, F_OK) < 0 && errno == ENOENT)
+        prefetch = ingest_prefetch_start(fs.v[0].path,
+                                         &(struct ingest_opts){ .format = format,
+                                                                .prefix = prefix,
+                                                                .tz = tz,
+                                                                .parse_threads = parse_threads,
+                                                                .part_bytes = part_bytes },
+                                         so.keep_literals);
+
     struct store *s;
-    if (store_open(&s, db_path, &so, d) < 0)
+    if (store_open(&s, db_path, &so, d) < 0) {
+        ingest_prefetch_drop(prefetch);
         goto out_files;
+    }
 
     struct ingest_run ir = {
         .s = s,
         .io = { .format = format, .prefix = prefix, .tz = tz },
-        .njobs = fs.n + use_stdin,
+        .njobs = njobs,
         .progress = progress && log_get_level() != LOG_LEVEL_QUIET,
         .start_ns = clock_mono_ns(),
         .cols = term_columns(),
@@ -533,29 +564,20 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         ingest_result_init(&ir.jobs[i].res);
     }
+    if (ir.njobs)
+        ir.jobs[0].prefetch = prefetch;
     uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0, empty = 0;
     size_t nothing = 0, with_events = 0;
     struct sbuf first_diag = SBUF_INIT;
     int64_t t0 = clock_mono_ns();
 
-    /* Read: in this thread one by one, or with `-j N` in N threads (stdin, last in the
-     * list, goes to whichever thread is free). Results are reported in list order. */
-    size_t threads = (size_t)jobs < ir.njobs ? (size_t)jobs : ir.njobs;
     /* Twice as many jobs as readers: each reader commits in a second thread while it
      * fills the next batch (the same result, sooner). */
     ir.io.async_commit = threads > 0 && (size_t)jobs >= 2 * threads;
     /* Plain files are read through a mapping: no read() copy (SIFT_NO_MMAP=1: read()). */
     ir.io.map = true;
-    /* Jobs beyond one per reader parse the reader's csvlog/jsonlog files in parts
-     * (pipeline_par.c): -j 2 on one file uses both cores for parsing too.
-     * SIFT_TEST_PART_BYTES sets the part size (tests cut small files into many parts). */
-    if (threads > 0 && (size_t)jobs / threads >= 2)
-        ir.io.parse_threads = (unsigned)((size_t)jobs / threads);
-    const char *pb = getenv("SIFT_TEST_PART_BYTES");
-    if (pb && *pb) {
-        unsigned long long v = strtoull(pb, NULL, 10);
-        ir.io.part_bytes = v < 1 ? 1 : v > (1ull << 30) ? (size_t)1 << 30 : (size_t)v;
-    }
+    ir.io.parse_threads = parse_threads;
+    ir.io.part_bytes = part_bytes;
     /* Several readers share one reader's memory: each commits every 1/N of the batch
      * size (at least 4 MB), so peak RSS stays about that of -j 1 (docs/performance.md). */
     if (threads > 1 && !ir.io.batch_bytes) {
@@ -651,8 +673,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     }
     normalize_free(nz);
     progress_clear(&ir);
-    for (size_t i = 0; i < ir.njobs; i++)
+    for (size_t i = 0; i < ir.njobs; i++) {
+        ingest_prefetch_drop(ir.jobs[i].prefetch); /* (a run that stopped before it) */
         ingest_result_release(&ir.jobs[i].res);
+    }
     free(ir.jobs);
     pthread_mutex_destroy(&ir.store_lock);
     pthread_mutex_destroy(&ir.queue_lock);

@@ -905,13 +905,12 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
 }
 
 /* The parts' records are folded into part batches on the parsing threads (store.h):
- * run_parts() absorbs each into the reader's batch. */
+ * run_parts() absorbs each into the reader's batch. The fold's ctx: whether the store
+ * keeps literals (fold_for()); parts may be parsed before the store is open
+ * (ingest_prefetch_start()). */
 static void *fold_make(void *ctx)
 {
-    struct run *r = ctx;
-    struct store_batch *b = store_batch_new(r->s);
-    store_batch_set_part(b);
-    return b;
+    return store_batch_new_part(ctx != NULL);
 }
 
 static bool fold_take(void *ctx, void *state, const struct event *ev)
@@ -936,6 +935,99 @@ static void fold_free(void *ctx, void *state)
 {
     (void)ctx;
     store_batch_free(state);
+}
+
+static const struct pipeline_fold fold_redacting = {
+    .make = fold_make,
+    .take = fold_take,
+    .done = fold_done,
+    .reset = fold_reset,
+    .free = fold_free,
+};
+static char keeps_literals; /* (its address: the ctx of fold_keeping) */
+static const struct pipeline_fold fold_keeping = {
+    .ctx = &keeps_literals,
+    .make = fold_make,
+    .take = fold_take,
+    .done = fold_done,
+    .reset = fold_reset,
+    .free = fold_free,
+};
+
+static const struct pipeline_fold *fold_for(bool keep_literals)
+{
+    return keep_literals ? &fold_keeping : &fold_redacting;
+}
+
+/* A file modified lately may still be written: its cut end is held
+ * (SIFT_HOLD_LIVE_SECONDS; pipeline_opts.hold_partial), unless the caller knows better. */
+static bool may_grow(const struct ingest_opts *o, const struct stat *st)
+{
+    int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+    return !o->final && clock_now_us() - mtime_us < SIFT_HOLD_LIVE_SECONDS * USEC_PER_SEC;
+}
+
+struct ingest_prefetch {
+    struct pipeline_par *pp;
+    bool hold_partial, keep_literals;
+};
+
+struct ingest_prefetch *ingest_prefetch_start(const char *path, const struct ingest_opts *o,
+                                              bool keep_literals)
+{
+    struct stat st;
+    if (o->parse_threads < 2 || stat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
+        (uint64_t)st.st_size < INPUT_MAP_MIN_BYTES)
+        return NULL;
+    struct ingest_prefetch *pf = xcalloc(1, sizeof(*pf));
+    pf->hold_partial = may_grow(o, &st);
+    pf->keep_literals = keep_literals;
+    struct diag d = DIAG_INIT;
+    struct pipeline_par_opts ppo = {
+        .path = path,
+        .format = o->format,
+        .prefix = o->prefix,
+        .tz = o->tz,
+        .hold_partial = pf->hold_partial,
+        .workers = o->parse_threads,
+        .part_bytes = o->part_bytes,
+        .fold = fold_for(keep_literals),
+    };
+    /* (not in parts, or an error: ingest_source() finds it again and says why) */
+    if (pipeline_par_open(&ppo, &pf->pp, &d) != 0) {
+        free(pf);
+        return NULL;
+    }
+    log_verbose("%s: parsing begun while the store is created", path);
+    return pf;
+}
+
+void ingest_prefetch_drop(struct ingest_prefetch *pf)
+{
+    if (!pf)
+        return;
+    pipeline_par_close(pf->pp);
+    free(pf);
+}
+
+/* The parts begun early (@pf), if they are what ingest_source() would start now: the
+ * file opened (@st) from its start, with the same options. Consumes @pf. */
+static struct pipeline_par *prefetched(struct ingest_prefetch *pf, const struct stat *st,
+                                       const struct store_resume *rs, bool hold_partial,
+                                       bool keep_literals)
+{
+    if (!pf)
+        return NULL;
+    struct input_identity id;
+    pipeline_par_identity(pf->pp, &id);
+    struct pipeline_par *pp = NULL;
+    if (rs->offset == 0 && id.dev == (uint64_t)st->st_dev && id.ino == (uint64_t)st->st_ino &&
+        pf->hold_partial == hold_partial && pf->keep_literals == keep_literals) {
+        pp = pf->pp;
+        pf->pp = NULL;
+    }
+    ingest_prefetch_drop(pf);
+    return pp;
 }
 
 static bool source_is_gzip(const struct ingest_opts *o, const char *path)
@@ -1066,10 +1158,11 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     r.pos.name = path;
     r.positioned = strcmp(path, "-") != 0;
     bool map = false;
-    bool live = false; /* may still be written: hold its cut end (SIFT_HOLD_LIVE_SECONDS) */
+    bool live = false;      /* may still be written: hold its cut end (SIFT_HOLD_LIVE_SECONDS) */
+    struct stat st = { 0 }; /* (r.positioned) what is read */
+    struct ingest_prefetch *pf = o->prefetch; /* consumed: taken over below, or dropped */
 
     if (r.positioned) {
-        struct stat st;
         if ((o->have_fd ? fstat(o->fd, &st) : stat(path, &st)) < 0) {
             diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
             goto out;
@@ -1104,7 +1197,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         res->start_offset = rs.offset;
         res->offset = res->read_end = rs.offset;
         int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
-        live = !o->final && clock_now_us() - mtime_us < SIFT_HOLD_LIVE_SECONDS * USEC_PER_SEC;
+        live = may_grow(o, &st);
         if (o->known_only && (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED) &&
             mtime_us <= o->new_after_us) {
             ret = 0; /* not a continuation of a stream we read: leave it */
@@ -1187,15 +1280,14 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     };
     /* -j N on one plain file: parsed in parts on N threads (csvlog, jsonlog). */
     struct pipeline_par *pp = NULL;
-    struct pipeline_fold fold = {
-        .ctx = &r,
-        .make = fold_make,
-        .take = fold_take,
-        .done = fold_done,
-        .reset = fold_reset,
-        .free = fold_free,
-    };
-    if (map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop) {
+    bool in_parts =
+        map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop;
+    if (in_parts)
+        pp = prefetched(pf, &st, &rs, po.hold_partial, store_keeps_literals(s));
+    else
+        ingest_prefetch_drop(pf);
+    pf = NULL;
+    if (in_parts && !pp) {
         struct pipeline_par_opts ppo = {
             .path = path,
             .have_fd = r.rd.own_fd,
@@ -1208,7 +1300,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             .hold_partial = po.hold_partial,
             .workers = o->parse_threads,
             .part_bytes = o->part_bytes,
-            .fold = &fold,
+            .fold = fold_for(store_keeps_literals(s)),
         };
         if (pipeline_par_open(&ppo, &pp, d) < 0)
             goto out;
@@ -1265,6 +1357,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     res->read_end = r.fed_end;
     ret = 0;
 out:
+    ingest_prefetch_drop(pf);
     if (gz_fd >= 0)
         close(gz_fd);
     free(skip);

@@ -71,6 +71,9 @@ struct ingest_opts {
     /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
      * source to the next); NULL: one per source. Used by this call's thread only. */
     struct normalizer *nz;
+    /* This source's parts, begun while the store was created (ingest_prefetch_start()):
+     * ingest_source() takes them over or drops them, always. */
+    struct ingest_prefetch *prefetch;
 
     /* ---- pgsift tail (all optional; added by the tail daemon) ---- */
     bool have_fd; /* read the open descriptor @fd (plain data, not gzip) instead of
@@ -96,6 +99,19 @@ struct ingest_opts {
     void (*committed)(void *ctx, const struct store_source_pos *pos, uint64_t records);
     void *committed_ctx;
 };
+
+/* `pgsift ingest -j N` into a store that does not exist yet: nothing was ever read into
+ * it, so the first source starts at 0, and its parts (pipeline_par.c) are parsed while the
+ * store is created (its schema: about 5 ms, in which the other threads would wait).
+ * ingest_source() takes the parts over if the store finds the file new (another process
+ * may have made the store meanwhile) and the file, the format options and keep_literals
+ * are those it would use; else it drops them and reads as usual. Returns NULL when @path
+ * is not a file parsed in parts (@o as for ingest_source(): format, prefix, tz, final,
+ * parse_threads, part_bytes). */
+struct ingest_prefetch;
+struct ingest_prefetch *ingest_prefetch_start(const char *path, const struct ingest_opts *o,
+                                              bool keep_literals);
+void ingest_prefetch_drop(struct ingest_prefetch *pf); /* NULL is a no-op */
 
 struct ingest_result {
     enum store_resume_how how; /* what the store knew of the stream */

@@ -37,10 +37,10 @@ const char *const agg_phase_names[AGG_PHASE_COUNT] = {
     [AGG_PLAN] = "plan",
 };
 
-struct store_batch *store_batch_new(const struct store *s)
+static struct store_batch *batch_new(bool keep_literals)
 {
     struct store_batch *b = xcalloc(1, sizeof(*b));
-    b->keep_literals = s->opts.keep_literals;
+    b->keep_literals = keep_literals;
     b->last_ts = INT64_MIN;
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
@@ -54,6 +54,23 @@ struct store_batch *store_batch_new(const struct store *s)
     sbuf_init(&b->ev_msg, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->ev_detail, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     return b;
+}
+
+struct store_batch *store_batch_new(const struct store *s)
+{
+    return batch_new(s->opts.keep_literals);
+}
+
+struct store_batch *store_batch_new_part(bool keep_literals)
+{
+    struct store_batch *b = batch_new(keep_literals);
+    b->part = true;
+    return b;
+}
+
+bool store_keeps_literals(const struct store *s)
+{
+    return s->opts.keep_literals;
 }
 
 void batch_reset(struct store_batch *b)
@@ -1264,11 +1281,6 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
 }
 
 /* ---- parts folded on other threads (store.h) ---- */
-
-void store_batch_set_part(struct store_batch *b)
-{
-    b->part = true;
-}
 
 bool store_batch_fold(struct store_batch *b, const struct event *ev)
 {

@@ -222,7 +222,10 @@ void store_rec_event(const struct store_rec *r, struct event *ev);
  * store_batch_add() after absorbing the part. A part's line numbers count from 1: its
  * event rows get their base (@line_delta, the lines before the part) when absorbed.
  */
-void store_batch_set_part(struct store_batch *b); /* an empty batch becomes a part batch */
+/* A new part batch, with the store's keep_literals (store_keeps_literals()): made on
+ * parsing threads, possibly before the store is open (ingest_prefetch_start()). */
+struct store_batch *store_batch_new_part(bool keep_literals);
+bool store_keeps_literals(const struct store *s);
 SIFT_WUR bool store_batch_fold(struct store_batch *b, const struct event *ev);
 /* After a part's last record, on its thread: the part batch's own deferred work (its plans'
  * analyses), so that store_batch_absorb() and the commit have less to do. */

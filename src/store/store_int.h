@@ -218,7 +218,7 @@ struct store_batch {
     size_t work_bytes;
     struct arena err_arena;
     struct sbuf err_scratch, err_scratch2;
-    /* A part batch (store_batch_set_part()): what store_batch_absorb() settles. */
+    /* A part batch (store_batch_new_part()): what store_batch_absorb() settles. */
     bool part;
     struct pair_op *ops;
     struct pair_set_rec *sets;

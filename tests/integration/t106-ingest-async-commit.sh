@@ -99,6 +99,25 @@ for part in 3000 65536; do
     done
   done
 done
+# Into a store not there yet, the parts are parsed while it is created (ingest.h,
+# ingest_prefetch_start()); into one that is, not. --keep-literals: the parts keep them.
+export SIFT_TEST_PART_BYTES=65536
+rm -f p1.db* p2.db*
+"$PGSIFT" -v --db p2.db ingest -j 2 one.csv 2>v.txt
+expect_contains "$(cat v.txt)" "one.csv: parsing begun while the store is created"
+"$PGSIFT" -v --db p2.db ingest -j 2 one.json 2>v.txt
+[[ $(cat v.txt) != *"parsing begun"* ]] || fail "parts begun early into a store that exists"
+"$PGSIFT" -q --db p1.db ingest -j 1 one.csv one.json
+expect_eq "parts begun early: the -j 1 store" "$(dump p1.db decoded | round9)" \
+  "$(dump p2.db decoded | round9)"
+rm -f p1.db* p2.db*
+"$PGSIFT" -q --db p1.db ingest -j 1 --keep-literals one.csv
+"$PGSIFT" -q --db p2.db ingest -j 2 --keep-literals one.csv
+expect_eq "parts begun early, --keep-literals: the -j 1 store" "$(dump p1.db decoded | round9)" \
+  "$(dump p2.db decoded | round9)"
+PGSIFT_DB=p2.db store_query "SELECT count(*) FROM queries WHERE sample LIKE '%''%'" |
+  grep -qv '^0$' || fail "--keep-literals with parts: no sample kept its literals"
+
 # A file that grows between runs continues in parts from where the first run stopped.
 unset SIFT_TEST_BATCH_BYTES
 export SIFT_TEST_PART_BYTES=5000

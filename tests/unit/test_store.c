@@ -2099,8 +2099,7 @@ static void add_absorb_open(struct add_absorb *x)
     x->sb = open_rw(pb);
     x->a = store_batch_new(x->sa);
     x->b = store_batch_new(x->sb);
-    x->part = store_batch_new(x->sb);
-    store_batch_set_part(x->part);
+    x->part = store_batch_new_part(store_keeps_literals(x->sb));
 }
 
 /* Commit both and require the same tables (@label names the case). @dump gets them, for
