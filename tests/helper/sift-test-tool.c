@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cases.h"
@@ -1259,6 +1261,105 @@ static int tool_rusage(int argc, char **argv)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* cores [ROUNDS]: how much two threads get out of the machine's CPUs together,
+ * against one alone, on a loop of loads and arithmetic over 256 KiB of its own (a
+ * parser's kind of work, in the caches: no memory bandwidth involved). Prints
+ * "scaling S alone A ms both B ms": S = 2 A / B, about 2 on two cores of their own,
+ * 1.0-1.3 when the two CPUs are hyperthreads of one core (they share its execution
+ * units and caches) or the host runs them on one core. `-j 2` can only be as much
+ * faster than `-j 1` as the two CPUs are (docs/performance.md, session 13). Medians of
+ * ROUNDS (default 9) rounds, each alone then both. */
+#define CORES_BYTES ((size_t)256 << 10)
+static volatile uint64_t cores_sink;
+
+struct cores_run {
+    unsigned char *buf;
+    uint64_t sum;
+    pthread_barrier_t *go;
+    double start, end; /* (taken by the thread: the caller may wait for a CPU) */
+};
+
+static double cores_now(void);
+
+static void *cores_loop(void *arg)
+{
+    struct cores_run *r = arg;
+    uint64_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    pthread_barrier_wait(r->go);
+    r->start = cores_now();
+    for (int round = 0; round < 6000; round++)
+        for (size_t i = 0; i < CORES_BYTES; i += 32) {
+            s0 += r->buf[i] * 3u;
+            s1 ^= r->buf[i + 8] + s0;
+            s2 += (uint64_t)r->buf[i + 16] << 1;
+            s3 += r->buf[(i * 7919) % CORES_BYTES];
+        }
+    r->sum = s0 + s1 + s2 + s3;
+    r->end = cores_now();
+    return NULL;
+}
+
+static double cores_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int tool_cores(int argc, char **argv)
+{
+    int rounds = argc > 1 ? atoi(argv[1]) : 9;
+    if (rounds < 1 || rounds > 99) {
+        fprintf(stderr, "usage: sift-test-tool cores [ROUNDS (1-99)]\n");
+        return 2;
+    }
+    struct cores_run run[2];
+    for (int k = 0; k < 2; k++) {
+        run[k].buf = malloc(CORES_BYTES + 32);
+        if (!run[k].buf)
+            return 1;
+        for (size_t i = 0; i < CORES_BYTES + 32; i++)
+            run[k].buf[i] = (unsigned char)(i * 131 + (size_t)k);
+    }
+    double alone[99], both[99];
+    uint64_t sink = 0;
+    for (int i = 0; i < 2 * rounds; i++) {
+        int n = i % 2 ? 2 : 1; /* alone, then both, in turn */
+        pthread_barrier_t go;
+        pthread_barrier_init(&go, NULL, (unsigned)n + 1);
+        pthread_t tid[2];
+        for (int k = 0; k < n; k++) {
+            run[k].go = &go;
+            if (pthread_create(&tid[k], NULL, cores_loop, &run[k]) != 0)
+                return 1;
+        }
+        pthread_barrier_wait(&go); /* (the threads start together) */
+        double t0 = 1e300, t1 = 0;
+        for (int k = 0; k < n; k++) {
+            pthread_join(tid[k], NULL);
+            sink += run[k].sum;
+            t0 = run[k].start < t0 ? run[k].start : t0;
+            t1 = run[k].end > t1 ? run[k].end : t1;
+        }
+        (n == 1 ? alone : both)[i / 2] = t1 - t0;
+        pthread_barrier_destroy(&go);
+    }
+    qsort(alone, (size_t)rounds, sizeof(double), cmp_double);
+    qsort(both, (size_t)rounds, sizeof(double), cmp_double);
+    double a = alone[rounds / 2], b = both[rounds / 2];
+    cores_sink = sink; /* (the sums are used: the loop is not optimised away) */
+    printf("scaling %.2f alone %.1f ms both %.1f ms\n", 2 * a / b, a * 1000, b * 1000);
+    free(run[0].buf);
+    free(run[1].buf);
+    return 0;
+}
+
 static const struct {
     const char *name;
     int (*fn)(int argc, char **argv);
@@ -1291,6 +1392,7 @@ static const struct {
     { "notify-listen", tool_notify_listen, "SOCKET OUT: record systemd notifications" },
     { "config-reference", tool_config_reference, "print the pgsift.yaml key reference" },
     { "plans", cmd_plans, "parse FILE [FORMAT], analyse every plan: fingerprint, insights" },
+    { "cores", tool_cores, "[ROUNDS]: how two threads scale on the first two CPUs" },
     { "rusage", tool_rusage,
       "OUT CMD [ARG...]: run CMD, write its user and system CPU seconds (µs) and peak RSS (KiB)" },
     { "ingest-cut", cmd_ingest_cut,
