@@ -844,6 +844,18 @@ struct candidate {
     uint64_t offset, line, dev, inode;
 };
 
+/* The stream of the sources row @st is on (SQL_SRC_BY_HEAD, SQL_SRC_BY_ID). */
+static struct candidate candidate_at(sqlite3_stmt *st)
+{
+    return (struct candidate){
+        .id = sqlite3_column_int64(st, 0),
+        .offset = (uint64_t)sqlite3_column_int64(st, 1),
+        .line = (uint64_t)sqlite3_column_int64(st, 2),
+        .dev = (uint64_t)sqlite3_column_int64(st, 6),
+        .inode = (uint64_t)sqlite3_column_int64(st, 7),
+    };
+}
+
 static int fill_found(struct store_resume *out, sqlite3_stmt *st, const struct candidate *c,
                       const void *mark, size_t mark_len)
 {
@@ -924,13 +936,7 @@ static int short_copy_of(struct store *s, const struct store_probe *p, int64_t i
         sqlite3_reset(st);
         return rc == SQLITE_DONE ? 0 : store_db_error(s, d, "cannot read source positions");
     }
-    *c = (struct candidate){
-        .id = sqlite3_column_int64(st, 0),
-        .offset = (uint64_t)sqlite3_column_int64(st, 1),
-        .line = (uint64_t)sqlite3_column_int64(st, 2),
-        .dev = (uint64_t)sqlite3_column_int64(st, 6),
-        .inode = (uint64_t)sqlite3_column_int64(st, 7),
-    };
+    *c = candidate_at(st);
     int64_t hl = sqlite3_column_int64(st, 10);
     if ((c->dev == p->dev && c->inode == p->inode) || hl <= 0 || hl > SIFT_SOURCE_HEAD_BYTES ||
         (uint64_t)hl > c->offset)
@@ -1075,13 +1081,7 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
         sqlite3_bind_int64(st, 1, hl);
         sqlite3_bind_int64(st, 2, (int64_t)XXH3_64bits(head, (size_t)hl));
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-            struct candidate c = {
-                .id = sqlite3_column_int64(st, 0),
-                .offset = (uint64_t)sqlite3_column_int64(st, 1),
-                .line = (uint64_t)sqlite3_column_int64(st, 2),
-                .dev = (uint64_t)sqlite3_column_int64(st, 6),
-                .inode = (uint64_t)sqlite3_column_int64(st, 7),
-            };
+            struct candidate c = candidate_at(st);
             int64_t ml = sqlite3_column_int64(st, 3);
             uint64_t mh = (uint64_t)sqlite3_column_int64(st, 4);
             if (best.id && c.offset <= best.offset)

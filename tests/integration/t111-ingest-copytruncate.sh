@@ -35,22 +35,29 @@ for kind in gz copy; do
   done
 done
 
-# (b) copytruncate. 300 lines read; 100 more; logrotate copies the log to .1; 50 more
-# lines are written and read by pgsift before the truncation; the log is truncated in
-# place and 50 new lines written. The directory read twice, then with .1 compressed to
-# .2.gz (rotated once more): every line once, 500.
-mkdir b
-stderr_lines 1 300 >b/postgresql.log
-"$PGSIFT" -q --db b.db ingest b
-stderr_lines 301 400 >>b/postgresql.log
-cp b/postgresql.log b/postgresql.log.1
-stderr_lines 401 450 >>b/postgresql.log
-"$PGSIFT" -q --db b.db ingest b/postgresql.log
-expect_eq "copytruncate: read past the copy" 450 "$(store_records b.db)"
-inode=$(stat -c %i b/postgresql.log)
-: >b/postgresql.log # truncate in place, as copytruncate does
-stderr_lines 451 500 >>b/postgresql.log
-expect_eq "truncated in place" "$inode" "$(stat -c %i b/postgresql.log)"
+# copytruncate DIR A B C D: lines 1-A of DIR/postgresql.log read into DIR.db; lines to B
+# written; logrotate copies the log to .1; lines to C written and read by pgsift before
+# the truncation; the log truncated in place and lines to D written.
+copytruncate() {
+  local d=$1 inode
+  mkdir "$d"
+  stderr_lines 1 "$2" >"$d/postgresql.log"
+  "$PGSIFT" -q --db "$d.db" ingest "$d"
+  stderr_lines $(($2 + 1)) "$3" >>"$d/postgresql.log"
+  cp "$d/postgresql.log" "$d/postgresql.log.1"
+  stderr_lines $(($3 + 1)) "$4" >>"$d/postgresql.log"
+  "$PGSIFT" -q --db "$d.db" ingest "$d/postgresql.log"
+  expect_eq "$d: read past the copy" "$4" "$(store_records "$d.db")"
+  inode=$(stat -c %i "$d/postgresql.log")
+  : >"$d/postgresql.log" # truncate in place, as copytruncate does
+  stderr_lines $(($4 + 1)) "$5" >>"$d/postgresql.log"
+  expect_eq "$d: truncated in place" "$inode" "$(stat -c %i "$d/postgresql.log")"
+}
+
+# (b) copytruncate: 300 lines read, 100 more, the copy, 50 more read, the truncation, 50
+# new lines. The directory read twice, then with .1 compressed to .2.gz (rotated once
+# more): every line once, 500.
+copytruncate b 300 400 450 500
 for run in 1 2; do
   "$PGSIFT" -v --db b.db ingest b 2>"b-$run.txt"
   expect_eq "copytruncate, run $run: every line once" 500 "$(store_records b.db)"
@@ -67,15 +74,7 @@ done
 # longer than the copy: no stored head is the copy's first bytes, but the mark of the
 # first commit (lines 1-10, all the bytes before it) is (schema 011). Every line once,
 # plain and gzipped. (Before, the copy was read again: 35 records.)
-mkdir c
-stderr_lines 1 10 >c/postgresql.log
-"$PGSIFT" -q --db c.db ingest c
-stderr_lines 11 15 >>c/postgresql.log
-cp c/postgresql.log c/postgresql.log.1
-stderr_lines 16 18 >>c/postgresql.log
-"$PGSIFT" -q --db c.db ingest c/postgresql.log
-: >c/postgresql.log
-stderr_lines 19 20 >>c/postgresql.log
+copytruncate c 10 15 18 20
 (($(stat -c %s c/postgresql.log.1) < 4096)) || fail "the copy is not under 4 KiB"
 for run in 1 2; do
   "$PGSIFT" -v --db c.db ingest c 2>"c-$run.txt"
