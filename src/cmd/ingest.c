@@ -906,7 +906,7 @@ static int run_parts(struct run *r, struct pipeline_par *pp, uint64_t start, uin
 
 /* The parts' records are folded into part batches on the parsing threads (store.h):
  * run_parts() absorbs each into the reader's batch. The fold's ctx: whether the store
- * keeps literals (fold_for()); parts may be parsed before the store is open
+ * keeps literals (folds[]); parts may be parsed before the store is open
  * (ingest_prefetch_start()). */
 static void *fold_make(void *ctx)
 {
@@ -937,26 +937,29 @@ static void fold_free(void *ctx, void *state)
     store_batch_free(state);
 }
 
-static const struct pipeline_fold fold_redacting = {
-    .make = fold_make,
-    .take = fold_take,
-    .done = fold_done,
-    .reset = fold_reset,
-    .free = fold_free,
-};
-static char keeps_literals; /* (its address: the ctx of fold_keeping) */
-static const struct pipeline_fold fold_keeping = {
-    .ctx = &keeps_literals,
-    .make = fold_make,
-    .take = fold_take,
-    .done = fold_done,
-    .reset = fold_reset,
-    .free = fold_free,
-};
+static char keeps_literals; /* (its address: the ctx of the fold that keeps them) */
+#define FOLD(ctx_)                                                              \
+    {                                                                           \
+        .ctx = (ctx_), .make = fold_make, .take = fold_take, .done = fold_done, \
+        .reset = fold_reset, .free = fold_free                                  \
+    }
+static const struct pipeline_fold folds[2] = { FOLD(NULL), FOLD(&keeps_literals) };
+#undef FOLD
 
-static const struct pipeline_fold *fold_for(bool keep_literals)
+/* How @path is parsed in parts from its start (the caller sets where else to start). */
+static struct pipeline_par_opts par_opts(const struct ingest_opts *o, const char *path,
+                                         bool hold_partial, bool keep_literals)
 {
-    return keep_literals ? &fold_keeping : &fold_redacting;
+    return (struct pipeline_par_opts){
+        .path = path,
+        .format = o->format,
+        .prefix = o->prefix,
+        .tz = o->tz,
+        .hold_partial = hold_partial,
+        .workers = o->parse_threads,
+        .part_bytes = o->part_bytes,
+        .fold = &folds[keep_literals],
+    };
 }
 
 /* A file modified lately may still be written: its cut end is held
@@ -983,16 +986,7 @@ struct ingest_prefetch *ingest_prefetch_start(const char *path, const struct ing
     pf->hold_partial = may_grow(o, &st);
     pf->keep_literals = keep_literals;
     struct diag d = DIAG_INIT;
-    struct pipeline_par_opts ppo = {
-        .path = path,
-        .format = o->format,
-        .prefix = o->prefix,
-        .tz = o->tz,
-        .hold_partial = pf->hold_partial,
-        .workers = o->parse_threads,
-        .part_bytes = o->part_bytes,
-        .fold = fold_for(keep_literals),
-    };
+    struct pipeline_par_opts ppo = par_opts(o, path, pf->hold_partial, keep_literals);
     /* (not in parts, or an error: ingest_source() finds it again and says why) */
     if (pipeline_par_open(&ppo, &pf->pp, &d) != 0) {
         free(pf);
@@ -1288,20 +1282,11 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         ingest_prefetch_drop(pf);
     pf = NULL;
     if (in_parts && !pp) {
-        struct pipeline_par_opts ppo = {
-            .path = path,
-            .have_fd = r.rd.own_fd,
-            .fd = r.rd.fd,
-            .format = o->format,
-            .prefix = o->prefix,
-            .tz = o->tz,
-            .start_offset = rs.offset,
-            .start_line = rs.line,
-            .hold_partial = po.hold_partial,
-            .workers = o->parse_threads,
-            .part_bytes = o->part_bytes,
-            .fold = fold_for(store_keeps_literals(s)),
-        };
+        struct pipeline_par_opts ppo = par_opts(o, path, po.hold_partial, store_keeps_literals(s));
+        ppo.have_fd = r.rd.own_fd;
+        ppo.fd = r.rd.fd;
+        ppo.start_offset = rs.offset;
+        ppo.start_line = rs.line;
         if (pipeline_par_open(&ppo, &pp, d) < 0)
             goto out;
     }
