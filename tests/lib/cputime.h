@@ -15,6 +15,16 @@ static inline double test_cpu_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* The least of several runs' times: the machine's other work (another process, a
+ * hypervisor taking the CPU, which the guest's clock still counts) makes a run longer,
+ * never shorter, so the least is the run's own time. Start *t at TEST_NO_TIME. */
+#define TEST_NO_TIME 1e300
+static inline void test_least_time(double *t, double run)
+{
+    if (run < *t)
+        *t = run;
+}
+
 /* t4 / t1, with t1 taken as at least 0.1 ms (below that the clock says nothing). */
 static inline double test_time_ratio(double t1, double t4)
 {
