@@ -1791,29 +1791,25 @@ const char *normalize_command(struct span sql)
         { "release", "tcl" },   { "declare", "cursor" }, { "fetch", "cursor" },
         { "move", "cursor" },   { "close", "cursor" },
     };
-    const char *p = sql.p, *end = sql.p ? sql.p + sql.len : NULL;
-    while (p && p < end) {
-        if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f' || *p == '(') {
-            p++;
-        } else if (end - p >= 2 && p[0] == '-' && p[1] == '-') {
-            while (p < end && *p != '\n')
-                p++;
-        } else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
-            const char *q = p + 2;
-            while (q + 1 < end && !(q[0] == '*' && q[1] == '/'))
-                q++;
-            p = q + 1 < end ? q + 2 : end;
-        } else {
-            break;
-        }
+    /* The lexer's tokens (no white space or comment is one): the first that is not an
+     * opening parenthesis. Only the statement's first bytes matter: a comment before it
+     * longer than that leaves "other". */
+    struct lex lx = LEX_INIT;
+    size_t len = sql.p ? (sql.len < 4096 ? sql.len : 4096) : 0;
+    lex_run(&lx, sql.p ? sql.p : "", len, false);
+    const char *command = "other";
+    size_t i = 0;
+    while (i < lx.n && lx.tok[i].kind == TOK_PUNCT && lx.tok[i].sub == P_LPAREN)
+        i++;
+    if (i < lx.n && lx.tok[i].kind == TOK_WORD) {
+        const char *w = sql.p + lx.tok[i].off;
+        size_t n = lx.tok[i].len;
+        for (size_t k = 0; k < sizeof(words) / sizeof(words[0]); k++)
+            if (strlen(words[k].word) == n && !strncasecmp(w, words[k].word, n)) {
+                command = words[k].command;
+                break;
+            }
     }
-    size_t n = 0;
-    while (p && p + n < end && n < 10 && ((p[n] | 0x20) >= 'a' && (p[n] | 0x20) <= 'z'))
-        n++;
-    if (p && p + n < end && n < 10 && ((p[n] >= '0' && p[n] <= '9') || p[n] == '_'))
-        return "other"; /* an identifier that only starts like a keyword */
-    for (size_t i = 0; n && i < sizeof(words) / sizeof(words[0]); i++)
-        if (strlen(words[i].word) == n && !strncasecmp(p, words[i].word, n))
-            return words[i].command;
-    return "other";
+    lex_release(&lx);
+    return command;
 }

@@ -141,8 +141,9 @@ void normalize_fp_hex(uint64_t fp, char out[17]);
  * "merge", "copy", "cte" (WITH ...), "ddl" (CREATE, ALTER, DROP, TRUNCATE, COMMENT,
  * GRANT, REVOKE, REINDEX, REFRESH, CLUSTER, SECURITY LABEL), "tcl" (BEGIN, START, COMMIT,
  * END, ROLLBACK, ABORT, SAVEPOINT, RELEASE), "cursor" (DECLARE, FETCH, MOVE, CLOSE) or
- * "other". White space, comments and opening parentheses before it are skipped; case
- * does not matter. Static strings; NORMALIZE_COMMANDS lists them in this order.
+ * "other". White space, comments and opening parentheses before it are skipped (the
+ * lexer's tokens of the first 4 KiB); case does not matter. Static strings;
+ * NORMALIZE_COMMANDS lists them in this order.
  */
 const char *normalize_command(struct span sql);
 #define NORMALIZE_COMMANDS \

@@ -24,8 +24,8 @@ for variant in short pct long host; do
     short) path="/hooks/T0SECRETPATH/B1?token=QSECRETQ" ;;
     pct) path="/hooks/T0SEC%52ETPATH?token=QSECRETQ" ;;
     long) path="/hooks/T0SECRETPATH$long" ;;
-    # a secret in the host name (curl takes *.localhost for the loopback; the stub's page
-    # shows the Host header)
+    # the secret is the host name: curl sends *.localhost to the loopback itself, and the
+    # stub's error page echoes the Host header
     host) path="/hook" host=T0SECRETHOST.localhost ;;
   esac
   rm -f "$PGSIFT_DB" echo_$variant.log
