@@ -496,6 +496,7 @@ static void test_command(void)
         { "TABLE t", "select" },
         { "values ($1), ($2)", "select" },
         { "/* app=web */ -- note\n INSERT INTO t VALUES ($1)", "insert" },
+        { "/* nested /* comments */ end here */ update t set a = $1", "update" },
         { "update acct set bal = bal + $1 where id = $2", "update" },
         { "Delete from t", "delete" },
         { "merge into t using s on t.id = s.id when matched then do nothing", "merge" },
