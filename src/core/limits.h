@@ -108,6 +108,10 @@
 /* Alert instances one rule may produce per evaluation (group_by cardinality guard);
  * groups beyond it are counted and reported, not evaluated. */
 #define SIFT_MAX_INSTANCES_PER_RULE 1000u
+
+/* Events that rule evaluation over the store keeps decoded between evaluations (about
+ * 150 bytes each; rules/metric_store.c). A window with more is decoded per query. */
+#define SIFT_MAX_RULE_CACHED_EVENTS 200000u
 /* Alert episodes listed in one report (rules/history.c); a rule set firing per query
  * shape could produce thousands a day. More are counted per rule, not listed. */
 #define SIFT_MAX_REPORT_ALERTS 500u

@@ -5,12 +5,18 @@
  *
  * Records are kept sorted by time; a query scans the window's records only. Percentiles
  * are exact (nearest rank), where the store answers from its mergeable sketch.
+ *
+ * Texts are interned: a database, user, SQLSTATE or fingerprint is kept once however
+ * many records name it, so metric_store.c can keep a sliding window of decoded events
+ * here (metric_mem_drop_before()) without its texts growing with the records.
  */
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_INLINE_ALL /* short texts hashed per record */
+#include <xxhash.h>
 
 #include "core/clock.h"
 #include "core/xalloc.h"
@@ -34,7 +40,12 @@ struct rec {
 
 struct mem {
     struct metric_source ops;
-    struct arena strings;
+    struct arena strings; /* the interned texts */
+    struct interned {
+        uint64_t hash;
+        const char *s; /* NULL: an empty slot */
+    } * texts;
+    size_t ntexts, text_cap; /* text_cap: 0 or a power of two */
     struct rec *v;
     size_t n, alloc;
     bool sorted;
@@ -63,6 +74,45 @@ void metric_result_release(struct metric_result *r)
 static const char *dup_opt(struct arena *a, const char *s)
 {
     return s ? arena_dup(a, s, strlen(s)).p : NULL;
+}
+
+static void intern_grow(struct mem *m)
+{
+    size_t cap = m->text_cap ? m->text_cap * 2 : 256;
+    struct interned *t = xcalloc(cap, sizeof(*t));
+    for (size_t i = 0; i < m->text_cap; i++) {
+        if (!m->texts[i].s)
+            continue;
+        size_t u = (size_t)m->texts[i].hash & (cap - 1);
+        while (t[u].s)
+            u = (u + 1) & (cap - 1);
+        t[u] = m->texts[i];
+    }
+    free(m->texts);
+    m->texts = t;
+    m->text_cap = cap;
+}
+
+/* The one copy of the first @len bytes of @s in @m (NULL for NULL). */
+static const char *intern(struct mem *m, const char *s, size_t len)
+{
+    if (!s)
+        return NULL;
+    if ((m->ntexts + 1) * 2 > m->text_cap)
+        intern_grow(m);
+    uint64_t h = XXH3_64bits(s, len);
+    size_t u = (size_t)h & (m->text_cap - 1);
+    for (; m->texts[u].s; u = (u + 1) & (m->text_cap - 1))
+        if (m->texts[u].hash == h && !strncmp(m->texts[u].s, s, len) && !m->texts[u].s[len])
+            return m->texts[u].s;
+    m->texts[u] = (struct interned){ h, arena_dup(&m->strings, s, len).p };
+    m->ntexts++;
+    return m->texts[u].s;
+}
+
+static const char *intern_str(struct mem *m, const char *s)
+{
+    return s ? intern(m, s, strlen(s)) : NULL;
 }
 
 struct metric_group *metric_result_add(struct metric_result *r, const char *const *dims,
@@ -154,7 +204,7 @@ static bool same_group(const struct rec *a, const struct rec *b, unsigned mask)
             continue;
         /* an absent dimension (no database logged) is the empty value, as in labels */
         const char *x = a->dims[d] ? a->dims[d] : "", *y = b->dims[d] ? b->dims[d] : "";
-        if (strcmp(x, y))
+        if (x != y && strcmp(x, y)) /* texts are interned: mostly the same pointer */
             return false;
     }
     return true;
@@ -425,6 +475,7 @@ static void mem_free(struct metric_source *ms)
     if (!m)
         return;
     free(m->v);
+    free(m->texts);
     arena_release(&m->strings);
     free(m);
 }
@@ -468,17 +519,17 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     enum event_step st = STEP_NONE;
     if (in->step && event_step_from_name(span_cstr(in->step), &st))
         r.step = (unsigned char)st;
-    r.dims[DIM_DATABASE] = dup_opt(&m->strings, in->database);
-    r.dims[DIM_USER] = dup_opt(&m->strings, in->user);
-    r.dims[DIM_APPLICATION] = dup_opt(&m->strings, in->application);
-    r.dims[DIM_FINGERPRINT] = dup_opt(&m->strings, in->fingerprint);
-    r.dims[DIM_SQLSTATE] = dup_opt(&m->strings, in->sqlstate);
+    r.dims[DIM_DATABASE] = intern_str(m, in->database);
+    r.dims[DIM_USER] = intern_str(m, in->user);
+    r.dims[DIM_APPLICATION] = intern_str(m, in->application);
+    r.dims[DIM_FINGERPRINT] = intern_str(m, in->fingerprint);
+    r.dims[DIM_SQLSTATE] = intern_str(m, in->sqlstate);
     if (in->sqlstate && strlen(in->sqlstate) >= 2)
-        r.dims[DIM_SQLSTATE_CLASS] = arena_dup(&m->strings, in->sqlstate, 2).p;
-    r.dims[DIM_SEVERITY] = dup_opt(&m->strings, in->severity);
-    r.dims[DIM_TYPE] = dup_opt(&m->strings, in->kind);
-    r.dims[DIM_INPUT] = dup_opt(&m->strings, in->input ? in->input : "-");
-    r.query = dup_opt(&m->strings, in->query);
+        r.dims[DIM_SQLSTATE_CLASS] = intern(m, in->sqlstate, 2);
+    r.dims[DIM_SEVERITY] = intern_str(m, in->severity);
+    r.dims[DIM_TYPE] = intern_str(m, in->kind);
+    r.dims[DIM_INPUT] = intern_str(m, in->input ? in->input : "-");
+    r.query = intern_str(m, in->query);
     r.sources = SRC_BIT(RSRC_INGEST);
     if (!in->rejected) {
         if (known && k == EV_DURATION && in->duration_ms >= 0)
@@ -495,6 +546,33 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     if (m->n && r.ts < m->v[m->n - 1].ts)
         m->sorted = false;
     m->v[m->n++] = r;
+}
+
+size_t metric_mem_count(const struct metric_source *ms)
+{
+    return ((const struct mem *)ms)->n;
+}
+
+void metric_mem_drop_before(struct metric_source *ms, int64_t ts_us)
+{
+    struct mem *m = (struct mem *)ms;
+    ensure_sorted(m);
+    size_t k = lower_bound(m, ts_us);
+    if (k)
+        memmove(m->v, m->v + k, (m->n - k) * sizeof(*m->v));
+    m->n -= k;
+}
+
+void metric_mem_clear(struct metric_source *ms)
+{
+    struct mem *m = (struct mem *)ms;
+    m->n = 0;
+    m->sorted = true;
+    m->kinds = 0;
+    m->ntexts = 0;
+    if (m->text_cap)
+        memset(m->texts, 0, m->text_cap * sizeof(*m->texts));
+    arena_reset(&m->strings);
 }
 
 static const char *jget(json_t *o, const char *k)

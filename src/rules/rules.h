@@ -456,6 +456,8 @@ struct metric_source {
  * Returns NULL + @d when it cannot be opened or is not a pgsift store. Answers queries,
  * errors and events; not ingest (the store keeps no lines per input). */
 struct metric_source *metric_store_open(const char *path, struct diag *d);
+/* Events it decoded into the events it keeps between queries, all told (tests). */
+int64_t metric_store_events_decoded(const struct metric_source *ms);
 
 /* In-memory source. Records are added with metric_mem_add_* or loaded from NDJSON as
  * `pgsift parse` prints it (INTERFACE.md fields; `fingerprint` and `normalized` are
@@ -475,6 +477,10 @@ struct mem_record {
     int64_t pid;                 /* the server process; 0 when absent */
 };
 void metric_mem_add(struct metric_source *ms, const struct mem_record *r);
+/* Records held; drop those before @ts_us (their texts stay, interned); drop all. */
+size_t metric_mem_count(const struct metric_source *ms);
+void metric_mem_drop_before(struct metric_source *ms, int64_t ts_us);
+void metric_mem_clear(struct metric_source *ms);
 /* Load NDJSON events; every line must parse (errors name file:line). */
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d);
 
