@@ -22,9 +22,23 @@ bench_grow() {
 
 # bench_run LABEL BYTES CMD...: run CMD (stdout and stderr to $tmp/out), print a line and
 # set bench_cpu (s), bench_wall (s) and bench_rss (KB).
+#
+# The files and directories among CMD's arguments are read first, untimed. A warm page
+# cache at the start is not enough: this project's hosts run DAMON's pageout scheme
+# (/sys/kernel/mm/damon: file pages idle for a few seconds are written out, up to 128 MB
+# a second), so while pgBadger ran for a minute, 20-40 MB of the 212 MB csvlog left the
+# cache, and the pgsift run after it read them from disk: 0.63-0.72 s of wall time
+# where a warm run takes 0.51-0.54 s (docs/performance.md, session 14).
 bench_run() {
-  local label=$1 bytes=$2 t0 t1 user sys
+  local label=$1 bytes=$2 t0 t1 user sys a
   shift 2
+  for a in "$@"; do
+    if [[ -f $a ]]; then
+      cat -- "$a" >/dev/null
+    elif [[ -d $a ]]; then
+      find "$a" -type f -exec cat -- {} + >/dev/null
+    fi
+  done
   t0=$(date +%s.%N)
   if ! "$build/tests/sift-test-tool" rusage "$tmp/rusage.txt" "$@" >"$tmp/out" 2>&1; then
     echo "bench: '$label' failed:" >&2
