@@ -82,10 +82,6 @@ static bool in_list(const struct rule_strlist *l, const char *v)
 
 /* ---- queries ---- */
 
-struct partition {
-    const char *database, *user; /* NULL: all */
-};
-
 static double row_value(const struct store_top_row *r, enum rule_metric m)
 {
     switch (m) {
@@ -100,31 +96,42 @@ static double row_value(const struct store_top_row *r, enum rule_metric m)
     }
 }
 
-static void collect(char ***set, size_t *n, size_t *alloc, char *const *v, size_t nv)
+/* The group of @dims among the first @n of @out (one per partition: few), or NULL. */
+static struct metric_group *find_group(struct metric_result *out, size_t from,
+                                       const char *const *dims)
 {
-    for (size_t i = 0; i < nv; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < *n && !dup; j++)
-            dup = !strcmp((*set)[j], v[i]);
-        if (!dup) {
-            XGROW(*set, *n + 1, *alloc);
-            (*set)[(*n)++] = xstrdup(v[i]);
+    for (size_t i = from; i < out->n; i++) {
+        bool same = true;
+        for (unsigned k = 0; k < DIM_COUNT && same; k++) {
+            const char *a = out->g[i].dims[k], *b = dims[k];
+            same = (!a && !b) || (a && b && !strcmp(a, b));
         }
+        if (same)
+            return &out->g[i];
     }
+    return NULL;
 }
 
-static int query_partition(struct mstore *m, const struct metric_query *q,
-                           const struct partition *p, struct metric_result *out, struct diag *d)
+/* One read of the window, split by database and/or user when the rule groups or filters
+ * by them. A statement logged without a database (or user: a stderr prefix without %d
+ * or %u) is in the partition of the empty value, as records are over parse output:
+ * rules grouping by database fire on such logs too (label database=""). */
+static int query_queries(struct mstore *m, const struct metric_query *q, struct metric_result *out,
+                         struct diag *d)
 {
+    const struct rule_strlist *dbs = q->where ? &q->where->in[DIM_DATABASE] : NULL;
+    const struct rule_strlist *users = q->where ? &q->where->in[DIM_USER] : NULL;
+    const struct rule_strlist *fps = q->where ? &q->where->in[DIM_FINGERPRINT] : NULL;
+    bool by_db = q->group_mask & (1u << DIM_DATABASE), by_user = q->group_mask & (1u << DIM_USER);
+    bool by_fp = q->group_mask & (1u << DIM_FINGERPRINT);
+    bool split_db = by_db || (dbs && dbs->n), split_user = by_user || (users && users->n);
     struct store_top top;
     struct store_top_opts o = { .since_us = q->from_us,
                                 .until_us = q->to_us,
                                 .by = STORE_BY_CALLS,
-                                .database = p->database,
-                                .user = p->user };
-    bool by_fp = q->group_mask & (1u << DIM_FINGERPRINT);
-    const struct rule_strlist *fps = q->where ? &q->where->in[DIM_FINGERPRINT] : NULL;
-    struct metric_group *agg = NULL;
+                                .split_database = split_db,
+                                .split_user = split_user };
+    size_t first = out->n;
 
     if (store_top(m->s, &o, &top, d) < 0)
         return -1;
@@ -133,10 +140,11 @@ static int query_partition(struct mstore *m, const struct metric_query *q,
         char hex[17];
         const char *dims[DIM_COUNT] = { NULL };
         snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)r->fingerprint);
-        if (!r->fingerprint || !r->calls || !in_list(fps, hex))
+        if (!r->fingerprint || !r->calls || !in_list(fps, hex) ||
+            (split_db && !in_list(dbs, r->database)) || (split_user && !in_list(users, r->user)))
             continue;
-        dims[DIM_DATABASE] = (q->group_mask & (1u << DIM_DATABASE)) ? p->database : NULL;
-        dims[DIM_USER] = (q->group_mask & (1u << DIM_USER)) ? p->user : NULL;
+        dims[DIM_DATABASE] = by_db ? r->database : NULL;
+        dims[DIM_USER] = by_user ? r->user : NULL;
         if (by_fp) {
             dims[DIM_FINGERPRINT] = hex;
             struct metric_group *g = metric_result_add(out, dims, *r->query ? r->query : NULL);
@@ -146,8 +154,9 @@ static int query_partition(struct mstore *m, const struct metric_query *q,
             g->first_seen_us = r->first_seen_us == INT64_MIN ? 0 : r->first_seen_us;
             continue;
         }
-        /* One group for the whole partition: sums and maxima add up, percentiles do not
-         * (the loader requires group_by fingerprint for them). */
+        /* One group per partition: sums and maxima add up, percentiles do not (the loader
+         * requires group_by fingerprint for them). */
+        struct metric_group *agg = find_group(out, first, dims);
         if (!agg)
             agg = metric_result_add(out, dims, NULL);
         agg->count += (double)r->calls;
@@ -155,59 +164,17 @@ static int query_partition(struct mstore *m, const struct metric_query *q,
         if (q->metric == MET_MAX_MS && r->max_ms > agg->value)
             agg->value = r->max_ms;
     }
-    if (agg && q->metric != MET_MAX_MS)
-        agg->value = q->metric == MET_CALLS      ? agg->count
-                     : q->metric == MET_TOTAL_MS ? agg->total_ms
-                     : q->metric == MET_MEAN_MS  ? (agg->count ? agg->total_ms / agg->count : 0)
-                                                 : 0;
     store_top_release(&top);
-    return 0;
-}
-
-static int query_queries(struct mstore *m, const struct metric_query *q, struct metric_result *out,
-                         struct diag *d)
-{
-    const struct rule_strlist *dbs = q->where ? &q->where->in[DIM_DATABASE] : NULL;
-    const struct rule_strlist *users = q->where ? &q->where->in[DIM_USER] : NULL;
-    bool by_db = q->group_mask & (1u << DIM_DATABASE), by_user = q->group_mask & (1u << DIM_USER);
-    char **dv = NULL, **uv = NULL;
-    size_t nd = 0, nu = 0, ad = 0, au = 0;
-    int rc = 0;
-
-    /* The databases and users of the window, when grouping or filtering needs them. */
-    if (by_db || by_user || (dbs && dbs->n) || (users && users->n)) {
-        struct store_top top;
-        struct store_top_opts o = { .since_us = q->from_us, .until_us = q->to_us };
-        if (store_top(m->s, &o, &top, d) < 0)
-            return -1;
-        for (size_t i = 0; i < top.n; i++) {
-            collect(&dv, &nd, &ad, top.rows[i].databases, top.rows[i].n_databases);
-            collect(&uv, &nu, &au, top.rows[i].users, top.rows[i].n_users);
+    if (!by_fp)
+        for (size_t i = first; i < out->n; i++) {
+            struct metric_group *agg = &out->g[i];
+            if (q->metric != MET_MAX_MS)
+                agg->value = q->metric == MET_CALLS      ? agg->count
+                             : q->metric == MET_TOTAL_MS ? agg->total_ms
+                             : q->metric == MET_MEAN_MS
+                                 ? (agg->count ? agg->total_ms / agg->count : 0)
+                                 : 0;
         }
-        store_top_release(&top);
-    }
-    bool split_db = by_db || (dbs && dbs->n), split_user = by_user || (users && users->n);
-    size_t ni = split_db ? nd : 1, nj = split_user ? nu : 1;
-    for (size_t i = 0; i < ni && rc == 0; i++) {
-        const char *db = split_db ? dv[i] : NULL;
-        if (split_db && !in_list(dbs, db))
-            continue;
-        for (size_t j = 0; j < nj && rc == 0; j++) {
-            const char *user = split_user ? uv[j] : NULL;
-            if (split_user && !in_list(users, user))
-                continue;
-            struct partition p = { db, user };
-            rc = query_partition(m, q, &p, out, d);
-        }
-    }
-    for (size_t i = 0; i < nd; i++)
-        free(dv[i]);
-    for (size_t i = 0; i < nu; i++)
-        free(uv[i]);
-    free(dv);
-    free(uv);
-    if (rc < 0)
-        return -1;
     /* Filtering by database or user without grouping by it: merge the partitions. */
     if ((split_db && !by_db) || (split_user && !by_user)) {
         size_t w = 0;

@@ -80,15 +80,37 @@ struct group {
     struct strset dbs, users;
     struct store_query_id *qids;
     size_t n_qids, a_qids;
+    char *split_db, *split_user; /* the split's values, or NULL */
 };
 
-static void group_start(struct group *g, uint64_t fp)
+static char *col_dup(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return xstrdup(t ? (const char *)t : "");
+}
+
+static void group_start(struct group *g, uint64_t fp, sqlite3_stmt *st,
+                        const struct store_top_opts *o)
 {
     struct sketch sk = g->sk;
     sketch_clear(&sk);
     memset(g, 0, sizeof(*g));
     g->sk = sk;
     g->fp = fp;
+    g->split_db = o->split_database ? col_dup(st, 1) : NULL;
+    g->split_user = o->split_user ? col_dup(st, 2) : NULL;
+}
+
+/* Whether the row @st belongs to the group @g (rows come ordered by the group's key). */
+static bool same_group(const struct group *g, uint64_t fp, sqlite3_stmt *st)
+{
+    const unsigned char *t;
+    if (fp != g->fp)
+        return false;
+    if (g->split_db && strcmp(g->split_db, (t = sqlite3_column_text(st, 1)) ? (const char *)t : ""))
+        return false;
+    return !g->split_user ||
+           !strcmp(g->split_user, (t = sqlite3_column_text(st, 2)) ? (const char *)t : "");
 }
 
 static void group_row(struct group *g, sqlite3_stmt *st)
@@ -156,6 +178,9 @@ static void group_finish(struct group *g, struct store_top_row *r)
     g->qids = NULL;
     g->n_qids = g->a_qids = 0;
     r->first_seen_us = r->last_seen_us = INT64_MIN;
+    r->database = g->split_db;
+    r->user = g->split_user;
+    g->split_db = g->split_user = NULL;
 }
 
 static double sort_key(const struct store_top_row *r, enum store_top_order by)
@@ -181,7 +206,10 @@ static int cmp_rows(const void *a, const void *b)
         return kx > ky ? -1 : 1;
     if (x->calls != y->calls)
         return x->calls > y->calls ? -1 : 1;
-    return x->fingerprint < y->fingerprint ? -1 : x->fingerprint > y->fingerprint;
+    if (x->fingerprint != y->fingerprint)
+        return x->fingerprint < y->fingerprint ? -1 : 1;
+    int c = strcmp(x->database ? x->database : "", y->database ? y->database : "");
+    return c ? c : strcmp(x->user ? x->user : "", y->user ? y->user : "");
 }
 
 static void row_release(struct store_top_row *r)
@@ -194,6 +222,8 @@ static void row_release(struct store_top_row *r)
     free(r->databases);
     free(r->users);
     free(r->query_ids);
+    free(r->database);
+    free(r->user);
     memset(r, 0, sizeof(*r));
 }
 
@@ -245,19 +275,24 @@ int store_top(struct store *s, const struct store_top_opts *o, struct store_top 
     memset(out, 0, sizeof(*out));
     memset(&g, 0, sizeof(g));
     sketch_init(&g.sk);
-    sqlite3_stmt *st = store_stmt(s, SQL_TOP_ROWS);
+    bool split = o->split_database || o->split_user;
+    sqlite3_stmt *st = store_stmt(s, split ? SQL_TOP_ROWS_SPLIT : SQL_TOP_ROWS);
     sqlite3_bind_int64(st, 1, bucket_bound(o->since_us));
     sqlite3_bind_int64(st, 2, bucket_bound(o->until_us));
     bind_opt_text(st, 3, o->database);
     bind_opt_text(st, 4, o->user);
+    if (split) {
+        sqlite3_bind_int(st, 5, o->split_database);
+        sqlite3_bind_int(st, 6, o->split_user);
+    }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t fp = (uint64_t)sqlite3_column_int64(st, 0);
-        if (!open_group || fp != g.fp) {
+        if (!open_group || !same_group(&g, fp, st)) {
             if (open_group) {
                 XGROW(rows, n + 1, alloc);
                 group_finish(&g, &rows[n++]);
             }
-            group_start(&g, fp);
+            group_start(&g, fp, st, o);
             open_group = true;
         }
         group_row(&g, st);

@@ -172,6 +172,13 @@
       " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
       " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
       " ORDER BY fingerprint")                                                                     \
+    /* the same, split by database (?5) and/or user (?6): rules grouping by them */                \
+    X(SQL_TOP_ROWS_SPLIT,                                                                          \
+      "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
+      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
+      " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
+      " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
+      " ORDER BY fingerprint, CASE WHEN ?5 THEN database END, CASE WHEN ?6 THEN username END")     \
     X(SQL_TOP_CATALOGUE,                                                                           \
       "SELECT query, first_seen, last_seen FROM queries WHERE fingerprint = ?1")                   \
     /* pgsift events: blocks overlapping [?1, ?2) holding a kind of the mask ?3 (0: any),          \

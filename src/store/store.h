@@ -396,6 +396,9 @@ struct store_top_opts {
     size_t limit;         /* 0: all */
     const char *database; /* NULL: all */
     const char *user;     /* NULL: all */
+    /* One row per fingerprint and database and/or user (rules group by them), rather than
+     * one per fingerprint: the row's `database`/`user` say which ('' when not logged). */
+    bool split_database, split_user;
 };
 
 struct store_query_id {
@@ -414,6 +417,8 @@ struct store_top_row {
     struct store_query_id *query_ids; /* calls in the window, by id */
     size_t n_query_ids;
     int64_t first_seen_us, last_seen_us; /* from the catalogue; INT64_MIN if unknown */
+    char *database, *user;               /* with split_database / split_user: the row's ('' when not
+                                            logged); else NULL */
 };
 
 struct store_top {

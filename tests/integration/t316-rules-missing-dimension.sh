@@ -5,6 +5,9 @@
 # files without user or database (1261568 + 1015808 bytes); the leader logs none. The
 # shipped temp_file_spill rule (group_by [database, fingerprint]) dropped them, so that
 # query never fired whatever it spilled.
+# Statements too: over the store, the rules grouping statements by database or user
+# found no group at all in a log that names neither (a stderr prefix without %d and %u),
+# while the same rules over its `pgsift parse` output fired with database="".
 . "$(dirname "$0")/lib.sh"
 
 need_cmd jq
@@ -29,4 +32,19 @@ expect_eq "annotation of the workers' spill" \
   "2.2 MiB of temp files in 15m: select md5(payload || id) from events order by h limit \$1 offset \$2" \
   "$(store_query "SELECT json_extract(annotations, '$.summary') FROM alert_instances
                   WHERE json_extract(labels, '$.database') = ''")"
+
+# Hand-made (the edge case: PostgreSQL's default log_line_prefix '%m [%p] ' names no
+# database or user): 40 minutes of one statement taking 900 ms, one a second.
+rm -f "$PGSIFT_DB"*
+for ((i = 0; i < 2400; i++)); do
+  printf '2026-11-24 10:%02d:%02d.000 UTC [%d] LOG:  duration: 900.000 ms  statement: select pg_sleep(0.9) from t where id = %d\n' \
+    $((i / 60)) $((i % 60)) $((100 + i % 5)) "$i"
+done > nodb.log
+"$PGSIFT" -q ingest nodb.log
+"$PGSIFT" parse nodb.log > nodb.ndjson 2>/dev/null
+store=$("$PGSIFT" rules test "$SIFT_SOURCE_DIR/rules/queries.yaml" 2>/dev/null)
+parsed=$("$PGSIFT" rules test --events nodb.ndjson "$SIFT_SOURCE_DIR/rules/queries.yaml" 2>/dev/null)
+expect_contains "$store" "firing     slow_query_p95           warning  value=900 database= fingerprint="
+expect_contains "$store" "firing     query_time_hog           warning  value=810000 database= fingerprint="
+expect_eq "store and parse output agree on a log without database or user" "$parsed" "$store"
 pass

@@ -421,6 +421,64 @@ static void test_window_p95_matches_raw(void)
     store_close(s);
 }
 
+/* Split by database and/or user (rules grouping by them): one row per fingerprint and
+ * partition, the empty value ('' not logged) a partition of its own, percentiles from the
+ * partition's own sketches, and the calls adding up to the unsplit row's. */
+static void test_top_split(void)
+{
+    static const char *const dbs[] = { "app", "", "billing" }, *const users[] = { "web", "" };
+    char path[300];
+    new_path(path, sizeof(path));
+    struct store *s = open_rw(path);
+    for (int i = 0; i < 600; i++) {
+        /* database i % 3, user i % 2; the '' database's statements are 10x slower */
+        struct event ev = duration(T0 + i * 100000, dbs[i % 3], users[i % 2], 1 + i % 2,
+                                   (i % 3 == 1 ? 100.0 : 10.0) + i % 7);
+        store_add(s, &ev);
+    }
+    CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    struct diag d = DIAG_INIT;
+    struct store_top all, by_db, by_both;
+    struct store_top_opts o = { .since_us = T0, .until_us = T0 + 10 * MIN };
+    CHECK(store_top(s, &o, &all, &d) == 0);
+    o.split_database = true;
+    CHECK(store_top(s, &o, &by_db, &d) == 0);
+    o.split_user = true;
+    CHECK(store_top(s, &o, &by_both, &d) == 0);
+    CHECK_EQ_INT(all.n, 2);
+    CHECK_EQ_INT(by_db.n, 6);   /* 2 fingerprints x 3 databases */
+    CHECK_EQ_INT(by_both.n, 6); /* fingerprint 1 + i % 2 fixes the user: 2 x 3 */
+    CHECK(all.rows[0].database == NULL && all.rows[0].user == NULL);
+    uint64_t calls = 0, empty_db = 0;
+    for (size_t i = 0; i < by_db.n; i++) {
+        const struct store_top_row *r = &by_db.rows[i];
+        CHECK(r->database != NULL && r->user == NULL);
+        calls += r->calls;
+        CHECK_EQ_U64(r->calls, 100);
+        if (r->database && !*r->database) {
+            empty_db++;
+            CHECK(r->p95_ms > 99 && r->n_databases == 0);
+        } else {
+            CHECK(r->p95_ms < 17 && r->n_databases == 1);
+        }
+    }
+    CHECK_EQ_U64(calls, 600);
+    CHECK_EQ_U64(empty_db, 2);
+    for (size_t i = 0; i < by_both.n; i++) {
+        const struct store_top_row *r = &by_both.rows[i];
+        CHECK(r->database && r->user);
+        if (r->user)
+            CHECK_EQ_STR(r->user, r->fingerprint == 1 ? "web" : "");
+    }
+    /* the order is total: equal calls go by fingerprint, then database */
+    CHECK(by_db.rows[0].fingerprint == 1 && by_db.rows[0].database &&
+          !strcmp(by_db.rows[0].database, ""));
+    store_top_release(&all);
+    store_top_release(&by_db);
+    store_top_release(&by_both);
+    store_close(s);
+}
+
 static void test_phases_kept_apart(void)
 {
     char path[300];
@@ -2233,6 +2291,7 @@ TEST_LIST = {
     { "open_errors", test_open_errors },
     { "p95_within_one_percent", test_p95_within_one_percent },
     { "window_p95_matches_raw", test_window_p95_matches_raw },
+    { "top_split", test_top_split },
     { "phases_kept_apart", test_phases_kept_apart },
     { "recommit_does_not_double_count", test_recommit_does_not_double_count },
     { "failed_commit_changes_nothing", test_failed_commit_changes_nothing },
