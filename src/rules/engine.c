@@ -372,6 +372,44 @@ out:
     return rc < 0 ? -1 : 0;
 }
 
+static int any_active(struct alertdb *db, bool *active, struct diag *d)
+{
+    static const char sql[] = "SELECT 1 FROM alert_instances WHERE state IN ('pending', "
+                              "'firing', 'recovering') AND rule != '" INTERNAL_RULE "' LIMIT 1";
+    sqlite3_stmt *st = adb_stmt(db, sql, d);
+    if (!st)
+        return -1;
+    int rc = adb_row(db, st, d);
+    sqlite3_reset(st);
+    *active = rc > 0;
+    return rc < 0 ? -1 : 0;
+}
+
+/* Minutes without a record change nothing while no instance is active: every kind but
+ * absence makes its groups from the records of its window (a threshold, the current
+ * window of a baseline, the new fingerprints of a window, the plan changes of a period),
+ * and only active instances are judged without records. From @t on, while nothing is
+ * active, the boundaries up to the minute of the next record (for the longest window
+ * @span) can be passed over: their cursors move as if they had been evaluated. Returns
+ * the last boundary passed over (< t: none), or INT64_MIN on an error. */
+static int64_t quiet_until(const struct engine_opts *o, int64_t t, int64_t span, int64_t w,
+                           struct diag *d)
+{
+    bool active;
+    int64_t next;
+    if (any_active(o->db, &active, d) < 0)
+        return INT64_MIN;
+    if (active)
+        return t - MINUTE;
+    if (o->source->next_data(o->source, t - span, &next, d) < 0)
+        return INT64_MIN;
+    if (next < t)
+        return t - MINUTE;
+    /* a record at `next` is first in the window of the boundary after its minute */
+    int64_t last = next == INT64_MAX ? w : floor_to(next, MINUTE);
+    return last < w ? last : w;
+}
+
 int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct diag *d)
 {
     struct engine_stats local;
@@ -409,7 +447,8 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     }
 
     int64_t *cursor = xcalloc(n, sizeof(*cursor));
-    int64_t first = INT64_MAX;
+    int64_t first = INT64_MAX, span = MINUTE;
+    bool pass_quiet = o->source->next_data && !getenv("SIFT_TEST_EVERY_MINUTE");
     for (size_t i = 0; i < n; i++) {
         const struct rule *r = &o->rules->rules[i];
         bool found;
@@ -426,6 +465,12 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
         }
         if (r->enabled && source_ok(o, r) && cursor[i] + MINUTE < first)
             first = cursor[i] + MINUTE;
+        if (r->enabled && source_ok(o, r)) {
+            if (r->kind == RULE_ABSENCE)
+                pass_quiet = false; /* fires on silence */
+            span = r->window_us > span ? r->window_us : span;
+            span = r->every_us > span ? r->every_us : span;
+        }
     }
     memset(&R, 0, sizeof(R));
     R.o = o;
@@ -442,6 +487,35 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     first = floor_to(first, MINUTE);
     for (int64_t t = first; t <= w; t += MINUTE) {
         bool any = false;
+        int64_t quiet = pass_quiet ? quiet_until(o, t, span, w, d) : t - MINUTE;
+        if (quiet == INT64_MIN)
+            goto out;
+        if (quiet >= t) {
+            /* The cursors move to the last boundary of each rule up to `quiet`. */
+            int64_t moved = 0;
+            for (size_t i = 0; i < n; i++) {
+                const struct rule *r = &o->rules->rules[i];
+                int64_t last = floor_to(quiet, r->every_us);
+                if (!r->enabled || last <= cursor[i] || !source_ok(o, r))
+                    continue;
+                if (!any && adb_begin(o->db, d) < 0)
+                    goto out;
+                any = true;
+                if (cursor_set(o->db, r->name, last, d) < 0) {
+                    adb_rollback(o->db);
+                    goto out;
+                }
+                cursor[i] = last;
+                moved = last > moved ? last : moved;
+            }
+            if (any) {
+                if (adb_commit(o->db, d) < 0)
+                    goto out;
+                stats->last_boundary_us = moved;
+            }
+            t = quiet; /* the loop goes on at the next minute */
+            continue;
+        }
         for (size_t i = 0; i < n; i++) {
             const struct rule *r = &o->rules->rules[i];
             if (!r->enabled || t <= cursor[i] || floor_to(t, r->every_us) != t || !source_ok(o, r))

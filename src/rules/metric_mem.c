@@ -462,6 +462,16 @@ static int mem_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest
     return 0;
 }
 
+static int mem_next(struct metric_source *ms, int64_t from_us, int64_t *at_us, struct diag *d)
+{
+    struct mem *m = (struct mem *)ms;
+    (void)d;
+    ensure_sorted(m);
+    size_t k = lower_bound(m, from_us);
+    *at_us = k < m->n ? m->v[k].ts : INT64_MAX;
+    return 0;
+}
+
 static int mem_kinds(struct metric_source *ms, uint64_t *mask, struct diag *d)
 {
     (void)d;
@@ -495,6 +505,7 @@ struct metric_source *metric_mem_new(void)
     m->ops.bounds = mem_bounds;
     m->ops.kinds_seen = mem_kinds;
     m->ops.sources = mem_sources;
+    m->ops.next_data = mem_next;
     m->ops.free = mem_free;
     arena_init(&m->strings, 64 * 1024);
     m->sorted = true;

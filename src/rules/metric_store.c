@@ -62,7 +62,8 @@ struct mstore {
     sqlite3 *ro;
     char *path;
     struct evcache ev;
-    sqlite3_stmt *canon; /* a fingerprint's canonical text */
+    sqlite3_stmt *canon;   /* a fingerprint's canonical text */
+    sqlite3_stmt *next[2]; /* ms_next() */
 };
 
 static int db_err(struct mstore *m, struct diag *d)
@@ -605,6 +606,45 @@ static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest,
     return 0;
 }
 
+/* The first record at or after @from_us: record_stats counts every record (statements,
+ * events, plans) per minute, or per hour or day once rolled up (a bucket that began
+ * before @from_us may hold a record at it), and keeps them longer than the event and plan
+ * blocks are kept. (Event blocks would not do: one block of a batch can span a quiet
+ * night.) query_stats the same, in case. */
+static int ms_next(struct metric_source *ms, int64_t from_us, int64_t *at_us, struct diag *d)
+{
+    static const char *const sql[] = {
+        "SELECT min(bucket) * 1000000 FROM record_stats WHERE width = ?2 AND bucket > ?1 - ?2",
+        "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = ?2 AND bucket > ?1 - ?2",
+    };
+    static const int widths[] = { 60, 3600, 86400 };
+    struct mstore *m = (struct mstore *)ms;
+    int64_t from_s = from_us >= 0 ? from_us / 1000000 : -((-from_us + 999999) / 1000000);
+
+    *at_us = INT64_MAX;
+    for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
+        if (!m->next[i] && sqlite3_prepare_v2(m->ro, sql[i], -1, &m->next[i], NULL) != SQLITE_OK)
+            return db_err(m, d);
+        for (size_t w = 0; w < ARRAY_SIZE(widths); w++) {
+            sqlite3_stmt *st = m->next[i];
+            sqlite3_bind_int64(st, 1, from_s);
+            sqlite3_bind_int64(st, 2, widths[w]);
+            int rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+                int64_t t = sqlite3_column_int64(st, 0);
+                if (t < *at_us)
+                    *at_us = t;
+            }
+            sqlite3_reset(st);
+            if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+                return db_err(m, d);
+        }
+    }
+    if (*at_us < from_us)
+        *at_us = from_us;
+    return 0;
+}
+
 static int ms_kinds(struct metric_source *ms, uint64_t *mask, struct diag *d)
 {
     struct mstore *m = (struct mstore *)ms;
@@ -641,6 +681,8 @@ static void ms_free(struct metric_source *ms)
     sqlite3_finalize(m->ev.dv);
     sqlite3_finalize(m->ev.est);
     sqlite3_finalize(m->canon);
+    for (size_t i = 0; i < ARRAY_SIZE(m->next); i++)
+        sqlite3_finalize(m->next[i]);
     store_close(m->s);
     sqlite3_close(m->ro);
     free(m->path);
@@ -678,6 +720,7 @@ struct metric_source *metric_store_open(const char *path, struct diag *d)
     m->ops.bounds = ms_bounds;
     m->ops.kinds_seen = ms_kinds;
     m->ops.sources = ms_sources;
+    m->ops.next_data = ms_next;
     m->ops.free = ms_free;
     return &m->ops;
 }

@@ -449,6 +449,10 @@ struct metric_source {
     /* Bits (1 << enum rule_source) the source can answer; NULL means all. Rules on
      * other sources are skipped (with a warning). */
     unsigned (*sources)(struct metric_source *ms);
+    /* A time *at_us >= @from_us before which, from @from_us on, there is no record:
+     * the next record's time, or earlier (never later); INT64_MAX when none follows.
+     * Lets the engine pass over minutes without data. NULL: every minute is evaluated. */
+    int (*next_data)(struct metric_source *ms, int64_t from_us, int64_t *at_us, struct diag *d);
     void (*free)(struct metric_source *ms);
 };
 
