@@ -564,6 +564,11 @@ size_t metric_mem_count(const struct metric_source *ms)
     return ((const struct mem *)ms)->n;
 }
 
+size_t metric_mem_texts(const struct metric_source *ms)
+{
+    return ((const struct mem *)ms)->ntexts;
+}
+
 void metric_mem_drop_before(struct metric_source *ms, int64_t ts_us)
 {
     struct mem *m = (struct mem *)ms;

@@ -34,11 +34,11 @@
  * 80 % of `rules test`. The events of [lo, hi) are kept decoded instead, in an in-memory
  * source that each query reads its window from: a boundary's queries are served by
  * decoding what the longest window adds to the last one. It holds only the records the
- * rules read (the kinds named by rules on events; errors), not every connection logged.
- * It holds what the store held:
- * any commit to the store (PRAGMA data_version) empties it, so the daemon decodes once
- * per round, not once per rule. At most SIFT_MAX_RULE_CACHED_EVENTS are kept; a window
- * with more (a lookback of weeks) is decoded for its query alone, as before. */
+ * rules read (the kinds named by rules on events; errors), not every connection logged,
+ * and only what the store held: any commit to the store (PRAGMA data_version) empties
+ * it, so the daemon decodes once per round, not once per rule. At most
+ * SIFT_MAX_RULE_CACHED_EVENTS are kept; a window with more (a lookback of weeks) is
+ * decoded for its query alone, as before. */
 struct evneed {
     uint32_t kinds; /* bit (1 << enum event_kind) per kind a rule on events reads */
     bool errors;    /* ERROR, FATAL and PANIC records, any kind (rules on errors) */
@@ -97,7 +97,8 @@ static double row_value(const struct store_top_row *r, enum rule_metric m)
     }
 }
 
-/* The group of @dims among the first @n of @out (one per partition: few), or NULL. */
+/* The group of @dims among those of @out from @from on (one per partition: few), or
+ * NULL. */
 static struct metric_group *find_group(struct metric_result *out, size_t from,
                                        const char *const *dims)
 {
@@ -346,6 +347,10 @@ static int cache_cover(struct mstore *m, const struct evneed *need, int64_t from
         return -1;
     if (!c->mem)
         c->mem = metric_mem_new();
+    /* Texts of records dropped stay: many distinct ones (an application name per
+     * connection) start it again rather than grow without bound. */
+    if (metric_mem_texts(c->mem) > (size_t)c->max)
+        c->lo = c->hi = 0;
     if (version == c->version && c->lo < c->hi && from >= c->lo && to <= c->hi)
         return 1;
     if (version != c->version || c->lo >= c->hi || to < c->lo || from > c->hi) {

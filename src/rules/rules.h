@@ -481,8 +481,10 @@ struct mem_record {
     int64_t pid;                 /* the server process; 0 when absent */
 };
 void metric_mem_add(struct metric_source *ms, const struct mem_record *r);
-/* Records held; drop those before @ts_us (their texts stay, interned); drop all. */
+/* Records held, and distinct texts; drop the records before @ts_us (their texts stay,
+ * interned); drop all. */
 size_t metric_mem_count(const struct metric_source *ms);
+size_t metric_mem_texts(const struct metric_source *ms);
 void metric_mem_drop_before(struct metric_source *ms, int64_t ts_us);
 void metric_mem_clear(struct metric_source *ms);
 /* Load NDJSON events; every line must parse (errors name file:line). */
