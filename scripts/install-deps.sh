@@ -5,9 +5,10 @@
 # second). Runs apt-get update once, only when it must install. Needs root to install.
 set -euo pipefail
 
-# Build: compiler, CMake, the libraries pgsift links.
+# Build: compiler, CMake, the libraries pgsift links. libisal-dev: ISA-L's igzip inflates
+# .gz logs 2.8x faster than zlib (src/input/gz.c; zlib decodes pipes and damaged members).
 build_pkgs=(build-essential cmake pkg-config
-  libpcre2-dev zlib1g-dev libsqlite3-dev libcurl4-openssl-dev libyaml-dev
+  libpcre2-dev zlib1g-dev libisal-dev libsqlite3-dev libcurl4-openssl-dev libyaml-dev
   libxxhash-dev libjansson-dev libssl-dev)
 # Tests and benchmarks: a real PostgreSQL 15 (contrib modules such as auto_explain
 # and pg_stat_statements ship in postgresql-15) for fixtures and live tests, libpg_query

@@ -7,6 +7,7 @@
 #include <xxhash.h>
 #include <yaml.h>
 #include <zlib.h>
+#include <isa-l.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
@@ -37,6 +38,8 @@ int cmd_version(int argc, char **argv, const struct cli *cli, struct diag *d)
     printf("build: %s, %s\n", SIFT_BUILD_TYPE, SIFT_BUILD_FLAGS);
     printf("sqlite %s\n", sqlite3_libversion());
     printf("zlib %s\n", zlibVersion());
+    /* (the headers' version: ISA-L has no call that returns the library's) */
+    printf("isa-l %d.%d.%d\n", ISAL_MAJOR_VERSION, ISAL_MINOR_VERSION, ISAL_PATCH_VERSION);
     /* Loaded only here and where they are used (core/lazylib.h). */
     struct diag dcurl = DIAG_INIT, dcrypto = DIAG_INIT;
     const struct lib_curl *curl = lazylib_curl(&dcurl);

@@ -23,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
 #include "core/diag.h"
@@ -36,14 +37,26 @@ enum gzdec_state {
 
 /* Compressed bytes read at a time. */
 #define GZDEC_READ_BYTES (256u << 10)
+/* ISA-L decodes into a buffer of GZDEC_HOLD_BUF bytes and hands on all but the last
+ * GZDEC_HOLD_BYTES until its member's end is checked (gz.c, fall_back()). */
+#define GZDEC_HOLD_BUF   (1u << 20)
+#define GZDEC_HOLD_BYTES (64u << 10)
 
 struct gzdec {
     int fd;           /* borrowed */
     const char *name; /* borrowed: for the read error message */
     bool plain;       /* no gzip: the bytes as read (read-ahead of a plain file) */
-    z_stream zs;
+    z_stream zs;      /* zlib; its next_in/avail_in are the compressed bytes for either */
     bool zinit;
-    unsigned char *zbuf; /* compressed bytes read ahead */
+    struct inflate_state *isal; /* ISA-L's igzip, on regular files (NULL: zlib only) */
+    bool fast;                  /* the current member is decoded by ISA-L */
+    uint64_t member_raw;        /* compressed offset where the current member starts */
+    uint64_t member_out;        /* decoded bytes handed on before it */
+    uint64_t out_total;         /* decoded bytes handed on */
+    uint64_t skip;              /* zlib's output to drop: what ISA-L handed on already */
+    unsigned char *hold;        /* ISA-L's output, the last GZDEC_HOLD_BYTES held back */
+    size_t hold_off, hold_len;  /* handed on up to hold_off; decoded up to hold_len */
+    unsigned char *zbuf;        /* compressed bytes read ahead */
     bool raw_eof;
     bool member_done;
     uint64_t raw_read; /* compressed bytes read from fd */
