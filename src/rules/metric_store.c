@@ -35,8 +35,11 @@
  * source that each query reads its window from: a boundary's queries are served by
  * decoding what the longest window adds to the last one. It holds only the records the
  * rules read (the kinds named by rules on events; errors), not every connection logged,
- * and only what the store held: any commit to the store (PRAGMA data_version) empties
- * it, so the daemon decodes once per round, not once per rule. At most
+ * and only what the store held: a commit to the store that added or removed event
+ * blocks empties it (PRAGMA data_version says something was committed - the rules' own
+ * alert state too, at every boundary of `rules eval` -, then the blocks' count and
+ * newest id say whether events changed), so the daemon decodes once per round, not once
+ * per rule. At most
  * SIFT_MAX_RULE_CACHED_EVENTS are kept; a window with more (a lookback of weeks) is
  * decoded for its query alone, as before. */
 struct evneed {
@@ -51,6 +54,8 @@ struct evcache {
     int64_t span;      /* the longest window asked for */
     int64_t version;   /* the data_version they were decoded at */
     sqlite3_stmt *dv;  /* PRAGMA data_version */
+    int64_t blocks[3]; /* event_blocks' count, newest id and newest event then */
+    sqlite3_stmt *bc, *bm, *bt;
     sqlite3_stmt *est; /* events in the blocks that overlap a period (at least those in it) */
     int64_t max;       /* SIFT_MAX_RULE_CACHED_EVENTS; 0: no cache (tests) */
     int64_t decoded;   /* events decoded into it, all told (tests) */
@@ -345,6 +350,21 @@ static int cache_cover(struct mstore *m, const struct evneed *need, int64_t from
         c->span = to - from;
     if (ro_int(m, &c->dv, "PRAGMA data_version", 0, 0, &version, d) < 0)
         return -1;
+    if (version != c->version) {
+        /* (Each an index or rowid lookup. A commit that deleted the newest block and
+         * added one of the same count, id and newest event would pass unseen: expiry
+         * removes blocks older than the retention, and a window that old is not read.) */
+        int64_t b[3];
+        if (ro_int(m, &c->bc, "SELECT count(*) FROM event_blocks", 0, 0, &b[0], d) < 0 ||
+            ro_int(m, &c->bm, "SELECT coalesce(max(id), 0) FROM event_blocks", 0, 0, &b[1], d) <
+                0 ||
+            ro_int(m, &c->bt, "SELECT coalesce(max(ts_max), 0) FROM event_blocks", 0, 0, &b[2], d) <
+                0)
+            return -1;
+        if (!memcmp(b, c->blocks, sizeof(b)))
+            c->version = version; /* other tables changed: the events did not */
+        memcpy(c->blocks, b, sizeof(b));
+    }
     if (!c->mem)
         c->mem = metric_mem_new();
     /* Texts of records dropped stay: many distinct ones (an application name per
@@ -685,6 +705,9 @@ static void ms_free(struct metric_source *ms)
         m->ev.mem->free(m->ev.mem);
     sqlite3_finalize(m->ev.dv);
     sqlite3_finalize(m->ev.est);
+    sqlite3_finalize(m->ev.bc);
+    sqlite3_finalize(m->ev.bm);
+    sqlite3_finalize(m->ev.bt);
     sqlite3_finalize(m->canon);
     for (size_t i = 0; i < ARRAY_SIZE(m->next); i++)
         sqlite3_finalize(m->next[i]);
