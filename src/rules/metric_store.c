@@ -76,6 +76,29 @@ static int db_err(struct mstore *m, struct diag *d)
     return diag_set(d, DIAG_DB, "store '%s': %s", m->path, sqlite3_errmsg(m->ro));
 }
 
+/* The first column of @sql's first row, with @nbind int64 parameters, on the read-only
+ * connection; *null when there is no row or it is NULL. With @cache the statement is kept
+ * there for the next call, else prepared for this one. */
+static int scalar(struct mstore *m, sqlite3_stmt **cache, const char *sql, const int64_t *bind,
+                  int nbind, int64_t *out, bool *null, struct diag *d)
+{
+    sqlite3_stmt *st = cache ? *cache : NULL;
+    if (!st && sqlite3_prepare_v2(m->ro, sql, -1, &st, NULL) != SQLITE_OK)
+        return db_err(m, d);
+    if (cache)
+        *cache = st;
+    for (int i = 0; i < nbind; i++)
+        sqlite3_bind_int64(st, i + 1, bind[i]);
+    int rc = sqlite3_step(st);
+    *null = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
+    *out = *null ? 0 : sqlite3_column_int64(st, 0);
+    if (cache)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(m, d);
+}
+
 static bool in_list(const struct rule_strlist *l, const char *v)
 {
     if (!l || !l->n)
@@ -102,21 +125,24 @@ static double row_value(const struct store_top_row *r, enum rule_metric m)
     }
 }
 
-/* The group of @dims among those of @out from @from on (one per partition: few), or
- * NULL. */
-static struct metric_group *find_group(struct metric_result *out, size_t from,
-                                       const char *const *dims)
+static bool same_dims(const char *const *a, const char *const *b)
 {
-    for (size_t i = from; i < out->n; i++) {
-        bool same = true;
-        for (unsigned k = 0; k < DIM_COUNT && same; k++) {
-            const char *a = out->g[i].dims[k], *b = dims[k];
-            same = (!a && !b) || (a && b && !strcmp(a, b));
-        }
-        if (same)
-            return &out->g[i];
-    }
-    return NULL;
+    for (unsigned k = 0; k < DIM_COUNT; k++)
+        if (!(!a[k] && !b[k]) && !(a[k] && b[k] && !strcmp(a[k], b[k])))
+            return false;
+    return true;
+}
+
+/* A group's value from its calls and time, where partitions add up: sums and their mean
+ * (max_ms and percentiles are taken as they come). */
+static void partition_value(enum rule_metric metric, struct metric_group *g)
+{
+    if (metric == MET_CALLS)
+        g->value = g->count;
+    else if (metric == MET_TOTAL_MS)
+        g->value = g->total_ms;
+    else if (metric == MET_MEAN_MS)
+        g->value = g->count ? g->total_ms / g->count : 0;
 }
 
 /* One read of the window, split by database and/or user when the rule groups or filters
@@ -163,7 +189,10 @@ static int query_queries(struct mstore *m, const struct metric_query *q, struct 
         }
         /* One group per partition: sums and maxima add up, percentiles do not (the loader
          * requires group_by fingerprint for them). */
-        struct metric_group *agg = find_group(out, first, dims);
+        struct metric_group *agg = NULL;
+        for (size_t k = first; k < out->n && !agg; k++) /* one per partition: few */
+            if (same_dims(out->g[k].dims, dims))
+                agg = &out->g[k];
         if (!agg)
             agg = metric_result_add(out, dims, NULL);
         agg->count += (double)r->calls;
@@ -172,30 +201,18 @@ static int query_queries(struct mstore *m, const struct metric_query *q, struct 
             agg->value = r->max_ms;
     }
     store_top_release(&top);
-    if (!by_fp)
+    if (!by_fp && q->metric != MET_MAX_MS)
         for (size_t i = first; i < out->n; i++) {
-            struct metric_group *agg = &out->g[i];
-            if (q->metric != MET_MAX_MS)
-                agg->value = q->metric == MET_CALLS      ? agg->count
-                             : q->metric == MET_TOTAL_MS ? agg->total_ms
-                             : q->metric == MET_MEAN_MS
-                                 ? (agg->count ? agg->total_ms / agg->count : 0)
-                                 : 0;
+            out->g[i].value = 0; /* percentiles of a partition need group_by fingerprint */
+            partition_value(q->metric, &out->g[i]);
         }
     /* Filtering by database or user without grouping by it: merge the partitions. */
     if ((split_db && !by_db) || (split_user && !by_user)) {
         size_t w = 0;
         for (size_t i = 0; i < out->n; i++) {
-            size_t k;
-            for (k = 0; k < w; k++) {
-                bool same = true;
-                for (unsigned dd = 0; dd < DIM_COUNT && same; dd++) {
-                    const char *a = out->g[k].dims[dd], *b = out->g[i].dims[dd];
-                    same = (!a && !b) || (a && b && !strcmp(a, b));
-                }
-                if (same)
-                    break;
-            }
+            size_t k = 0;
+            while (k < w && !same_dims(out->g[k].dims, out->g[i].dims))
+                k++;
             if (k == w) {
                 out->g[w++] = out->g[i];
                 continue;
@@ -205,14 +222,10 @@ static int query_queries(struct mstore *m, const struct metric_query *q, struct 
             struct metric_group *g = &out->g[k];
             g->count += out->g[i].count;
             g->total_ms += out->g[i].total_ms;
-            if (q->metric == MET_CALLS)
-                g->value = g->count;
-            else if (q->metric == MET_TOTAL_MS)
-                g->value = g->total_ms;
-            else if (q->metric == MET_MEAN_MS)
-                g->value = g->count ? g->total_ms / g->count : 0;
-            else if (out->g[i].value > g->value)
+            if (q->metric != MET_CALLS && q->metric != MET_TOTAL_MS && q->metric != MET_MEAN_MS &&
+                out->g[i].value > g->value)
                 g->value = out->g[i].value; /* max_ms; a bound for percentiles */
+            partition_value(q->metric, g);
         }
         out->n = w;
     }
@@ -308,27 +321,13 @@ static int decode(struct mstore *m, struct metric_source *mem, int64_t from, int
     return store_events(m->s, &o, on_event, &c, d) < 0 ? -1 : 0;
 }
 
-static int ro_int(struct mstore *m, sqlite3_stmt **st, const char *sql, int64_t from, int64_t to,
-                  int64_t *out, struct diag *d)
-{
-    if (!*st && sqlite3_prepare_v2(m->ro, sql, -1, st, NULL) != SQLITE_OK)
-        return db_err(m, d);
-    if (from != to) {
-        sqlite3_bind_int64(*st, 1, from);
-        sqlite3_bind_int64(*st, 2, to);
-    }
-    int rc = sqlite3_step(*st);
-    *out = rc == SQLITE_ROW ? sqlite3_column_int64(*st, 0) : 0;
-    sqlite3_reset(*st);
-    return rc == SQLITE_ROW ? 0 : db_err(m, d);
-}
-
 /* At most how many events [from, to) holds: those of the blocks that overlap it. */
 static int events_in(struct mstore *m, int64_t from, int64_t to, int64_t *n, struct diag *d)
 {
-    return ro_int(m, &m->ev.est,
-                  "SELECT total(n) FROM event_blocks WHERE ts_max >= ?1 AND ts_min < ?2", from, to,
-                  n, d);
+    bool null;
+    return scalar(m, &m->ev.est,
+                  "SELECT total(n) FROM event_blocks WHERE ts_max >= ?1 AND ts_min < ?2",
+                  (int64_t[]){ from, to }, 2, n, &null, d);
 }
 
 /* Make the cache hold every event of [from, to). Returns 1 when it does, 0 when that
@@ -348,18 +347,17 @@ static int cache_cover(struct mstore *m, const struct evneed *need, int64_t from
     }
     if (to - from > c->span)
         c->span = to - from;
-    if (ro_int(m, &c->dv, "PRAGMA data_version", 0, 0, &version, d) < 0)
+    bool null;
+    if (scalar(m, &c->dv, "PRAGMA data_version", NULL, 0, &version, &null, d) < 0)
         return -1;
     if (version != c->version) {
         /* (Each an index or rowid lookup. A commit that deleted the newest block and
          * added one of the same count, id and newest event would pass unseen: expiry
          * removes blocks older than the retention, and a window that old is not read.) */
         int64_t b[3];
-        if (ro_int(m, &c->bc, "SELECT count(*) FROM event_blocks", 0, 0, &b[0], d) < 0 ||
-            ro_int(m, &c->bm, "SELECT coalesce(max(id), 0) FROM event_blocks", 0, 0, &b[1], d) <
-                0 ||
-            ro_int(m, &c->bt, "SELECT coalesce(max(ts_max), 0) FROM event_blocks", 0, 0, &b[2], d) <
-                0)
+        if (scalar(m, &c->bc, "SELECT count(*) FROM event_blocks", NULL, 0, &b[0], &null, d) < 0 ||
+            scalar(m, &c->bm, "SELECT max(id) FROM event_blocks", NULL, 0, &b[1], &null, d) < 0 ||
+            scalar(m, &c->bt, "SELECT max(ts_max) FROM event_blocks", NULL, 0, &b[2], &null, d) < 0)
             return -1;
         if (!memcmp(b, c->blocks, sizeof(b)))
             c->version = version; /* other tables changed: the events did not */
@@ -582,19 +580,6 @@ static int ms_seen(struct metric_source *ms, const struct metric_query *q, const
     return rc;
 }
 
-static int scalar(struct mstore *m, const char *sql, int64_t *out, bool *null, struct diag *d)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(m->ro, sql, -1, &st, NULL) != SQLITE_OK)
-        return db_err(m, d);
-    int rc = sqlite3_step(st);
-    *null = rc != SQLITE_ROW || sqlite3_column_type(st, 0) == SQLITE_NULL;
-    if (!*null)
-        *out = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_err(m, d);
-}
-
 static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest, struct diag *d)
 {
     /* Statements by minute/hour/day bucket (start and end), other records by time. The
@@ -617,13 +602,13 @@ static int ms_bounds(struct metric_source *ms, int64_t *oldest, int64_t *newest,
 
     *oldest = *newest = 0;
     for (size_t i = 0; i < ARRAY_SIZE(lo); i++) {
-        if (scalar(m, lo[i], &v, &null, d) < 0)
+        if (scalar(m, NULL, lo[i], NULL, 0, &v, &null, d) < 0)
             return -1;
         if (!null && (!*oldest || v < *oldest))
             *oldest = v;
     }
     for (size_t i = 0; i < ARRAY_SIZE(hi); i++) {
-        if (scalar(m, hi[i], &v, &null, d) < 0)
+        if (scalar(m, NULL, hi[i], NULL, 0, &v, &null, d) < 0)
             return -1;
         if (!null && v > *newest)
             *newest = v;
@@ -642,27 +627,20 @@ static int ms_next(struct metric_source *ms, int64_t from_us, int64_t *at_us, st
         "SELECT min(bucket) * 1000000 FROM record_stats WHERE width = ?2 AND bucket > ?1 - ?2",
         "SELECT min(bucket) * 1000000 FROM query_stats WHERE width = ?2 AND bucket > ?1 - ?2",
     };
-    static const int widths[] = { 60, 3600, 86400 };
+    static const int64_t widths[] = { 60, 3600, 86400 };
     struct mstore *m = (struct mstore *)ms;
     int64_t from_s = from_us >= 0 ? from_us / 1000000 : -((-from_us + 999999) / 1000000);
 
     *at_us = INT64_MAX;
     for (size_t i = 0; i < ARRAY_SIZE(sql); i++) {
-        if (!m->next[i] && sqlite3_prepare_v2(m->ro, sql[i], -1, &m->next[i], NULL) != SQLITE_OK)
-            return db_err(m, d);
         for (size_t w = 0; w < ARRAY_SIZE(widths); w++) {
-            sqlite3_stmt *st = m->next[i];
-            sqlite3_bind_int64(st, 1, from_s);
-            sqlite3_bind_int64(st, 2, widths[w]);
-            int rc = sqlite3_step(st);
-            if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-                int64_t t = sqlite3_column_int64(st, 0);
-                if (t < *at_us)
-                    *at_us = t;
-            }
-            sqlite3_reset(st);
-            if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-                return db_err(m, d);
+            int64_t t;
+            bool null;
+            if (scalar(m, &m->next[i], sql[i], (int64_t[]){ from_s, widths[w] }, 2, &t, &null, d) <
+                0)
+                return -1;
+            if (!null && t < *at_us)
+                *at_us = t;
         }
     }
     if (*at_us < from_us)

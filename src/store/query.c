@@ -83,10 +83,11 @@ struct group {
     char *split_db, *split_user; /* the split's values, or NULL */
 };
 
-static char *col_dup(sqlite3_stmt *st, int col)
+/* A text column, "" for NULL. */
+static const char *col_str(sqlite3_stmt *st, int col)
 {
     const unsigned char *t = sqlite3_column_text(st, col);
-    return xstrdup(t ? (const char *)t : "");
+    return t ? (const char *)t : "";
 }
 
 static void group_start(struct group *g, uint64_t fp, sqlite3_stmt *st,
@@ -97,20 +98,15 @@ static void group_start(struct group *g, uint64_t fp, sqlite3_stmt *st,
     memset(g, 0, sizeof(*g));
     g->sk = sk;
     g->fp = fp;
-    g->split_db = o->split_database ? col_dup(st, 1) : NULL;
-    g->split_user = o->split_user ? col_dup(st, 2) : NULL;
+    g->split_db = o->split_database ? xstrdup(col_str(st, 1)) : NULL;
+    g->split_user = o->split_user ? xstrdup(col_str(st, 2)) : NULL;
 }
 
 /* Whether the row @st belongs to the group @g (rows come ordered by the group's key). */
 static bool same_group(const struct group *g, uint64_t fp, sqlite3_stmt *st)
 {
-    const unsigned char *t;
-    if (fp != g->fp)
-        return false;
-    if (g->split_db && strcmp(g->split_db, (t = sqlite3_column_text(st, 1)) ? (const char *)t : ""))
-        return false;
-    return !g->split_user ||
-           !strcmp(g->split_user, (t = sqlite3_column_text(st, 2)) ? (const char *)t : "");
+    return fp == g->fp && (!g->split_db || !strcmp(g->split_db, col_str(st, 1))) &&
+           (!g->split_user || !strcmp(g->split_user, col_str(st, 2)));
 }
 
 static void group_row(struct group *g, sqlite3_stmt *st)
@@ -275,16 +271,13 @@ int store_top(struct store *s, const struct store_top_opts *o, struct store_top 
     memset(out, 0, sizeof(*out));
     memset(&g, 0, sizeof(g));
     sketch_init(&g.sk);
-    bool split = o->split_database || o->split_user;
-    sqlite3_stmt *st = store_stmt(s, split ? SQL_TOP_ROWS_SPLIT : SQL_TOP_ROWS);
+    sqlite3_stmt *st = store_stmt(s, SQL_TOP_ROWS);
     sqlite3_bind_int64(st, 1, bucket_bound(o->since_us));
     sqlite3_bind_int64(st, 2, bucket_bound(o->until_us));
     bind_opt_text(st, 3, o->database);
     bind_opt_text(st, 4, o->user);
-    if (split) {
-        sqlite3_bind_int(st, 5, o->split_database);
-        sqlite3_bind_int(st, 6, o->split_user);
-    }
+    sqlite3_bind_int(st, 5, o->split_database);
+    sqlite3_bind_int(st, 6, o->split_user);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         uint64_t fp = (uint64_t)sqlite3_column_int64(st, 0);
         if (!open_group || !same_group(&g, fp, st)) {

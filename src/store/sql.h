@@ -165,15 +165,9 @@
     X(SQL_EXPIRE_REJ_SAMPLES, "DELETE FROM reject_samples WHERE NOT EXISTS (SELECT 1 FROM"         \
                               " rejects r WHERE r.source = reject_samples.source AND"              \
                               " r.reason = reject_samples.reason)")                                \
-    /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user */                           \
+    /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user; rows split by       \
+     * database when ?5, by user when ?6 (rules grouping by them; NULL: not) */                \
     X(SQL_TOP_ROWS,                                                                                \
-      "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
-      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
-      " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
-      " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
-      " ORDER BY fingerprint")                                                                     \
-    /* the same, split by database (?5) and/or user (?6): rules grouping by them */                \
-    X(SQL_TOP_ROWS_SPLIT,                                                                          \
       "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
       " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
       " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \

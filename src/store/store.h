@@ -561,7 +561,7 @@ SIFT_WUR int store_shapes(struct store *s, int64_t since_us, int64_t until_us,
  * the largest max_ms, at most @limit, slowest first. Each is the slowest execution of its
  * statement, database and user in its bucket (a minute; an hour or a day once rolled
  * up), so two slow runs in one bucket show as one. @query is the catalogue's canonical
- * text ($n placeholders), or "" when the catalogue holds none for the fingerprint:
+ * text ($1, $2 ... where the constants were), or "" when the catalogue holds none for it:
  * never in a store pgsift wrote (both are committed together, and a catalogue row
  * expires only with the last statistics of it), but the row is kept from a store
  * edited by hand.

@@ -25,7 +25,7 @@ for variant in short pct long host; do
     pct) path="/hooks/T0SEC%52ETPATH?token=QSECRETQ" ;;
     long) path="/hooks/T0SECRETPATH$long" ;;
     # the secret is the host name: curl sends *.localhost to the loopback itself, and the
-    # stub's error page echoes the Host header
+    # test HTTP server's error page (start_http_stub) prints the Host header it got
     host) path="/hook" host=T0SECRETHOST.localhost ;;
   esac
   rm -f "$PGSIFT_DB" echo_$variant.log
