@@ -165,8 +165,8 @@
     X(SQL_EXPIRE_REJ_SAMPLES, "DELETE FROM reject_samples WHERE NOT EXISTS (SELECT 1 FROM"         \
                               " rejects r WHERE r.source = reject_samples.source AND"              \
                               " r.reason = reject_samples.reason)")                                \
-    /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user; rows split by       \
-     * database when ?5, by user when ?6 (rules grouping by them; NULL: not) */                \
+    /* pgsift top: ?1 ?2 bucket range (seconds), ?3 database, ?4 user; rows split by               \
+     * database when ?5, by user when ?6 (rules grouping by them; NULL: not) */                    \
     X(SQL_TOP_ROWS,                                                                                \
       "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
       " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
