@@ -434,8 +434,7 @@ static void send_one(const struct receiver *rv, const struct alert_config *cfg,
         snprintf(at->error, sizeof(at->error), "%.500s", d.msg);
         goto out;
     }
-    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL,
-                         rv->type == RECV_WEBHOOK ? sbuf_span(&secret) : SPAN_NULL,
+    switch (deliver_send(rv, url.buf, pass.len ? pass.buf : NULL, sbuf_span(&secret),
                          rv->github_signature, x->id, sbuf_span(&p.body), now, &res)) {
     case SEND_NO_TLS:
         at->verdict = DELIVER_PERMANENT;

@@ -9,6 +9,7 @@
  * receiver turned it off. curl's messages can contain the URL, which for Slack and most
  * webhooks is the secret: they are scrubbed before they leave this file.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -68,67 +69,175 @@ static int hexval(char c)
                                   : -1;
 }
 
-/* Remove @url, its path and its query from @s (capacity @cap), as written and
- * percent-decoded (a receiver may echo either), and with @host its host too (curl's
- * "Could not resolve host: ...", an error page's Host header): a webhook URL is a secret
- * as a whole, and some services put the secret in the host name. */
-static void scrub_url(char *s, size_t cap, const char *url, bool host)
+/*
+ * What a receiver's error page or curl may echo of a request, and so what is removed
+ * from their texts (scrub()): a webhook URL is a secret as a whole, and every part of it
+ * may be the secret (Slack's path, a token in the query, a service's host name, the
+ * credentials of user:password@), echoed as sent or decoded: percent-decoded, as a form
+ * ('+' a space), or the credentials as curl's Basic authorization header (base64).
+ * Pieces under SCRUB_MIN bytes hide nothing and are left, so that an error stays
+ * readable; longer path segments ("hooks") are removed with the rest.
+ */
+#define SCRUB_MIN   4
+#define SCRUB_MAX   64
+#define SCRUB_SPACE 16384
+
+struct scrub {
+    struct sbuf text; /* the pieces, each NUL-terminated */
+    struct {
+        size_t off, len;
+        const char *with;
+    } p[SCRUB_MAX];
+    size_t n;
+};
+
+static void scrub_add(struct scrub *sc, const char *s, size_t len, const char *with)
 {
+    if (len < SCRUB_MIN || sc->n == SCRUB_MAX)
+        return;
+    for (size_t i = 0; i < sc->n; i++)
+        if (sc->p[i].len == len && !memcmp(sc->text.buf + sc->p[i].off, s, len))
+            return;
+    size_t off = sc->text.len;
+    if (sbuf_add(&sc->text, s, len) < 0 || sbuf_addch(&sc->text, '\0') < 0) {
+        sbuf_setlen(&sc->text, off);
+        return;
+    }
+    sc->p[sc->n].off = off;
+    sc->p[sc->n].len = len;
+    sc->p[sc->n].with = with;
+    sc->n++;
+}
+
+/* @s[0..len) as sent, percent-decoded, and with @form also '+' as a space. */
+static void scrub_add_decoded(struct scrub *sc, const char *s, size_t len, const char *with,
+                              bool form)
+{
+    char dec[2048];
+
+    scrub_add(sc, s, len, with);
+    for (int f = 0; f <= (form ? 1 : 0); f++) {
+        size_t n = 0;
+        for (size_t i = 0; i < len && n < sizeof(dec); i++) {
+            if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
+                dec[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+                i += 2;
+            } else {
+                dec[n++] = f && s[i] == '+' ? ' ' : s[i];
+            }
+        }
+        scrub_add(sc, dec, n, with);
+    }
+}
+
+/* Each piece of @s[0..len) between separators in @seps, decoded as above. */
+static void scrub_add_parts(struct scrub *sc, const char *s, size_t len, const char *seps,
+                            const char *with, bool form)
+{
+    for (size_t i = 0; i < len;) {
+        size_t k = i;
+        while (k < len && !strchr(seps, s[k]))
+            k++;
+        scrub_add_decoded(sc, s + i, k - i, with, form);
+        i = k + 1;
+    }
+}
+
+/* The pieces of @url: with @host its host name too (curl's "Could not resolve host",
+ * an error page's Host header). @extra: another secret of the receiver (a key or
+ * password; may be empty). */
+static void scrub_init(struct scrub *sc, const char *url, bool host, struct span extra)
+{
+    memset(sc, 0, sizeof(*sc));
+    sbuf_init(&sc->text, SCRUB_SPACE);
+    scrub_add(sc, extra.p, extra.len, "<secret>");
     if (!url || !*url)
         return;
-    replace_all(s, cap, url, strlen(url), "<url>");
+    scrub_add_decoded(sc, url, strlen(url), "<url>", false);
     const char *scheme = strstr(url, "://");
-    const char *path = scheme ? strchr(scheme + 3, '/') : NULL;
-    const char *q = strchr(url, '?');
-    if (host && scheme) {
-        /* the authority: [userinfo@]host[:port], up to the path, query or fragment */
-        const char *a = scheme + 3, *end = a + strcspn(a, "/?#");
-        const char *at = memchr(a, '@', (size_t)(end - a));
-        if (at)
-            a = at + 1;
+    if (!scheme)
+        return;
+    /* the authority: [userinfo@]host[:port], up to the path, query or fragment */
+    const char *a = scheme + 3, *end = a + strcspn(a, "/?#");
+    const char *at = memchr(a, '@', (size_t)(end - a));
+    if (at) {
+        char user[1024];
+        size_t ul = 0;
+        struct sbuf b64 = SBUF_INIT;
+        /* user:password, decoded as curl sends it in "Authorization: Basic ..." */
+        for (const char *p = a; p < at && ul < sizeof(user); p++) {
+            if (*p == '%' && p + 2 < at && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
+                user[ul++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+                p += 2;
+            } else {
+                user[ul++] = *p;
+            }
+        }
+        if (base64_encode(span_make(user, ul), &b64) == 0)
+            scrub_add(sc, b64.buf, b64.len, "<credentials>");
+        sbuf_release(&b64);
+        explicit_bzero(user, sizeof(user));
+        scrub_add_decoded(sc, a, (size_t)(at - a), "<credentials>", false);
+        scrub_add_parts(sc, a, (size_t)(at - a), ":", "<credentials>", false);
+        a = at + 1;
+    }
+    if (host) {
         const char *colon = *a == '[' ? memchr(a, ']', (size_t)(end - a)) : a;
         colon = colon ? memchr(colon, ':', (size_t)(end - colon)) : NULL;
         char h[256];
         size_t hl = (size_t)((colon ? colon : end) - a);
-        if (hl >= 4 && hl < sizeof(h)) { /* (too short to hide anything) */
+        if (hl < sizeof(h)) {
             memcpy(h, a, hl);
-            h[hl] = '\0';
-            replace_all(s, cap, h, hl, "<host>");
+            scrub_add(sc, h, hl, "<host>");
             /* and as lower case (a Host header or resolver may fold it) */
-            bool upper = false;
             for (size_t i = 0; i < hl; i++)
-                if (h[i] >= 'A' && h[i] <= 'Z') {
+                if (h[i] >= 'A' && h[i] <= 'Z')
                     h[i] = (char)(h[i] - 'A' + 'a');
-                    upper = true;
-                }
-            if (upper)
-                replace_all(s, cap, h, hl, "<host>");
+            scrub_add(sc, h, hl, "<host>");
         }
     }
-    if (path && strlen(path) > 1) {
-        char dec[2048];
-        size_t n = 0;
-        replace_all(s, cap, path, strlen(path), "/<path>");
-        for (const char *p = path; *p && n + 1 < sizeof(dec); p++) {
-            if (*p == '%' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-                dec[n++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-                p += 2;
-            } else {
-                dec[n++] = *p;
-            }
-        }
-        dec[n] = '\0';
-        if (strlen(dec) > 1 && strcmp(dec, path))
-            replace_all(s, cap, dec, strlen(dec), "/<path>");
+    /* the path with its query (the request line), the path, its segments; the query,
+     * its parameters and their values */
+    const char *path = end, *q = strchr(path, '?'), *frag = path + strcspn(path, "#");
+    if (q > frag)
+        q = NULL;
+    const char *pend = q ? q : frag;
+    scrub_add_decoded(sc, path, (size_t)(frag - path), "<path>", true);
+    scrub_add_decoded(sc, path, (size_t)(pend - path), "<path>", false);
+    scrub_add_parts(sc, path, (size_t)(pend - path), "/", "<path>", false);
+    if (q) {
+        q++;
+        scrub_add_decoded(sc, q, (size_t)(frag - q), "<query>", true);
+        scrub_add_parts(sc, q, (size_t)(frag - q), "&;", "<query>", true);
+        scrub_add_parts(sc, q, (size_t)(frag - q), "&;=", "<query>", true);
     }
-    if (q && strlen(q) > 1)
-        replace_all(s, cap, q, strlen(q), "?<query>");
 }
 
-/* Copy curl's message, without the URL or its path (where webhook secrets live), as
- * valid UTF-8. */
+static void scrub_release(struct scrub *sc)
+{
+    if (sc->text.alloc)
+        explicit_bzero(sc->text.buf, sc->text.alloc);
+    sbuf_release(&sc->text);
+}
+
+/* Remove every piece from @s (capacity @cap), the longest first. */
+static void scrub(const struct scrub *sc, char *s, size_t cap)
+{
+    bool done[SCRUB_MAX] = { false };
+
+    for (size_t k = 0; k < sc->n; k++) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < sc->n; i++)
+            if (!done[i] && (best == SIZE_MAX || sc->p[i].len > sc->p[best].len))
+                best = i;
+        done[best] = true;
+        replace_all(s, cap, sc->text.buf + sc->p[best].off, sc->p[best].len, sc->p[best].with);
+    }
+}
+
+/* Copy curl's message, scrubbed (above), as one line of valid UTF-8. */
 static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const char *msg,
-                        const char *url, bool host, CURLcode code)
+                        const struct scrub *sc, CURLcode code)
 {
     char tmp[CURL_ERROR_SIZE + 1];
 
@@ -136,8 +245,7 @@ static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const c
     size_t n = strlen(tmp);
     while (n && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
         tmp[--n] = '\0';
-    scrub_url(tmp, sizeof(tmp), url, host);
-    /* Keep it one line of valid UTF-8. */
+    scrub(sc, tmp, sizeof(tmp));
     size_t o = 0;
     for (size_t i = 0; tmp[i] && o + 4 < cap;) {
         uint32_t cp;
@@ -154,15 +262,15 @@ static void scrub_error(const struct lib_curl *C, char *dst, size_t cap, const c
     dst[o] = '\0';
 }
 
-/* A receiver's error page may echo the request line ("Cannot POST /hooks/T0/B0/x"). */
-static void scrub_response(struct http_result *res, const char *url)
+/* A receiver's error page may echo the request ("Cannot POST /hooks/T0/B0/x"). */
+static void scrub_response(struct http_result *res, const struct scrub *sc)
 {
     char tmp[RESPONSE_KEEP + 1];
 
     if (!res->response.len)
         return;
     snprintf(tmp, sizeof(tmp), "%.*s", (int)res->response.len, res->response.buf);
-    scrub_url(tmp, sizeof(tmp), url, true);
+    scrub(sc, tmp, sizeof(tmp));
     sbuf_reset(&res->response);
     if (sbuf_addstr(&res->response, tmp) < 0)
         sbuf_reset(&res->response);
@@ -273,11 +381,14 @@ void http_post(const struct http_request *req, struct http_result *res)
     C->easy_setopt(h, CURLOPT_WRITEDATA, &cap);
 
     CURLcode rc = C->easy_perform(h);
+    struct scrub sc;
+    scrub_init(&sc, req->url, true, req->secret);
     res->curl_code = (int)rc;
     C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK)
-        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, true, rc);
-    scrub_response(res, req->url);
+        scrub_error(C, res->error, sizeof(res->error), errbuf, &sc, rc);
+    scrub_response(res, &sc);
+    scrub_release(&sc);
     C->easy_cleanup(h);
     C->slist_free_all(hdrs);
 }
@@ -341,8 +452,13 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     CURLcode rc = C->easy_perform(h);
     res->curl_code = (int)rc;
     C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
-    if (rc != CURLE_OK)
-        scrub_error(C, res->error, sizeof(res->error), errbuf, req->url, false, rc);
+    if (rc != CURLE_OK) {
+        /* the server's name is no secret (a literal url): its host stays */
+        struct scrub sc;
+        scrub_init(&sc, req->url, false, span_cstr(req->password ? req->password : ""));
+        scrub_error(C, res->error, sizeof(res->error), errbuf, &sc, rc);
+        scrub_release(&sc);
+    }
     C->easy_cleanup(h);
     C->slist_free_all(rcpt);
 }

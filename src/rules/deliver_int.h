@@ -108,6 +108,7 @@ void http_result_release(struct http_result *res);
 struct http_request {
     const char *receiver; /* for messages */
     const char *url;      /* secret: never printed */
+    struct span secret;   /* the receiver's key, if any: never printed either */
     const char *const *headers;
     size_t nheaders;
     struct span body;
@@ -147,12 +148,13 @@ enum deliver_send_rc {
 /*
  * One attempt to send @body to @rv at @url: an e-mail over SMTP (@password may be NULL),
  * anything else as an HTTP POST of application/json; a webhook gets the Standard Webhooks
- * headers (webhook-id @id, webhook-timestamp @now_us), signed when @signing_secret is not
- * empty, and also X-Pgsift-Signature-256 when @github_signature. Fills @res (initialised by
- * the caller) unless it refuses.
+ * headers (webhook-id @id, webhook-timestamp @now_us), signed when @secret (its signing
+ * key) is not empty, and also X-Pgsift-Signature-256 when @github_signature. @secret is
+ * the receiver's key of any type (a PagerDuty routing key too), removed with the URL from
+ * the texts of a failure. Fills @res (initialised by the caller) unless it refuses.
  */
 enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, const char *password,
-                                  struct span signing_secret, bool github_signature, const char *id,
+                                  struct span secret, bool github_signature, const char *id,
                                   struct span body, int64_t now_us, struct http_result *res);
 
 /* Why an attempt that did not succeed failed, for a log or the store: the transport's error,

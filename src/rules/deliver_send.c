@@ -45,7 +45,7 @@ static void send_email(const struct receiver *rv, const char *url, const char *p
 }
 
 enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, const char *password,
-                                  struct span signing_secret, bool github_signature, const char *id,
+                                  struct span secret, bool github_signature, const char *id,
                                   struct span body, int64_t now_us, struct http_result *res)
 {
     if (rv->type == RECV_EMAIL) {
@@ -66,8 +66,8 @@ enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, co
     if (rv->type == RECV_WEBHOOK) {
         headers_add(h, &nh, storage, &used, sizeof(storage), "webhook-id", id);
         headers_add(h, &nh, storage, &used, sizeof(storage), "webhook-timestamp", ts);
-        if (signing_secret.len) {
-            if (sign_key_from_secret(signing_secret, &key) < 0 ||
+        if (secret.len) {
+            if (sign_key_from_secret(secret, &key) < 0 ||
                 sign_standard_webhooks(sbuf_span(&key), id, now_us / USEC_PER_SEC, body, &sig) <
                     0) {
                 rc = SEND_BAD_KEY;
@@ -82,6 +82,7 @@ enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, co
     struct http_request rq = {
         .receiver = rv->name,
         .url = url,
+        .secret = secret,
         .headers = h,
         .nheaders = nh,
         .body = body,

@@ -138,6 +138,41 @@ static int read_until(int fd, struct sbuf *buf, int64_t deadline_ms,
     return 1;
 }
 
+/* What error pages echo of a request (404:echo): "Cannot handle <request line> on
+ * <Host>", then what frameworks also show - the last path segment, the query
+ * percent- and form-decoded, and the Authorization header. */
+static void echo_request(const struct sbuf *req, char *out, size_t cap)
+{
+    const char *eol = strstr(req->buf, "\r\n");
+    const char *host = strstr(req->buf, "\r\nHost: "); /* (as curl sends them) */
+    const char *hend = host ? strstr(host + 2, "\r\n") : NULL;
+    const char *auth = strstr(req->buf, "\r\nAuthorization: ");
+    const char *aend = auth ? strstr(auth + 2, "\r\n") : NULL;
+    char target[2048] = "", seg[2048] = "", query[2048] = "";
+    size_t n = 0;
+
+    sscanf(req->buf, "%*15s %2047s", target);
+    char *q = strchr(target, '?');
+    if (q)
+        *q++ = '\0';
+    char *slash = strrchr(target, '/');
+    snprintf(seg, sizeof(seg), "%s", slash ? slash + 1 : target);
+    for (const char *p = q; p && *p && n + 1 < sizeof(query); p++) {
+        unsigned v;
+        if (*p == '%' && sscanf(p + 1, "%2x", &v) == 1) {
+            query[n++] = (char)v;
+            p += 2;
+        } else {
+            query[n++] = *p == '+' ? ' ' : *p;
+        }
+    }
+    query[n] = '\0';
+    snprintf(out, cap, "Cannot handle %.*s on %.*s; no hook %.500s; query %.500s; auth %.*s",
+             (int)(eol - req->buf), req->buf, host && hend ? (int)(hend - host - 8) : 0,
+             host && hend ? host + 8 : "", seg, query, auth && aend ? (int)(aend - auth - 17) : 0,
+             auth && aend ? auth + 17 : "");
+}
+
 static bool http_done(const struct sbuf *b, void *ctx)
 {
     size_t *hdr_end = ctx;
@@ -270,16 +305,7 @@ int stub_http(int argc, char **argv)
             char resp[4096], echo[3072];
             const char *body = s.code < 300 ? "ok" : "stub error";
             if (s.echo) {
-                /* the request line and the Host header, as some error pages show them */
-                const char *eol = strstr(req.buf, "\r\n");
-                const char *host = strstr(req.buf, "\r\nHost: "); /* (as curl sends it) */
-                const char *hend = host ? strstr(host + 2, "\r\n") : NULL;
-                if (host && hend)
-                    snprintf(echo, sizeof(echo), "Cannot handle %.*s on %.*s", (int)(eol - req.buf),
-                             req.buf, (int)(hend - host - 8), host + 8);
-                else
-                    snprintf(echo, sizeof(echo), "Cannot handle %.*s", (int)(eol - req.buf),
-                             req.buf);
+                echo_request(&req, echo, sizeof(echo));
                 body = echo;
             }
             int rn = snprintf(resp, sizeof(resp),

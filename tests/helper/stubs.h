@@ -6,7 +6,8 @@
  *
  *   http-stub --port-file F --log F [--script STEP,...] [--max-requests N] [--max-seconds N]
  *       STEP: 200 | 500 | 429:retry-after=2 | 404:echo | timeout | delay=MS:CODE ...
- *       (`:echo` answers "Cannot handle <request line>", as many error pages do)
+ *       (`:echo` answers "Cannot handle <request line> on <Host>", as many error pages
+ *       do, with the last path segment, the decoded query and the Authorization header)
  *       Each request is answered by the next step; the last step repeats. `timeout`
  *       reads the request and never answers (the client must time out). One NDJSON line
  *       per request in the log: n, t_ms (monotonic since start), method, path, headers
