@@ -204,6 +204,12 @@ struct job {
     struct diag d;
     bool done;
     struct ingest_prefetch *prefetch; /* (the first file's, into a new store) */
+    /* -j N: sources that start with the same bytes - copies, a file and its gzipped
+     * rotation - are read by one reader in list order, as -j 1 reads them (same_starts()):
+     * the index of the next such job (0: none; never the first), and whether this one is
+     * read after another. */
+    size_t then;
+    bool follows;
 };
 
 /* What the threads of `-j N` share. */
@@ -364,7 +370,68 @@ static bool source_failure(const struct diag *d)
     return d->kind == DIAG_IO;
 }
 
-/* A reader thread of `-j N`: take the next source until none is left (or one failed). */
+/*
+ * A source found stale: another reader committed its stream since this one looked -
+ * another source of this run with the same content (a copy, or the file and its gzipped
+ * rotation, read at the same time by -j N), or another pgsift. Called once the run's
+ * readers are done, it looks once more: the stream is found where the other stored it,
+ * and only what is past that is read (nothing, for a copy). Still stale means another
+ * pgsift is reading it: left to it. What the first attempt committed stays counted; its
+ * parse stats (of batches refused as well) give way to the second's. j->rc and j->d are
+ * the second attempt's.
+ */
+static void retry_stale(struct job *j, struct normalizer *nz)
+{
+    struct ingest_result first = j->res;
+    ingest_result_init(&j->res);
+    run_job(j, nz);
+    j->res.bytes += first.bytes;
+    j->res.commits += first.commits;
+    j->res.records += first.records;
+    j->res.rejected += first.rejected;
+    ingest_result_release(&first);
+}
+
+/* Bytes of a source's start compared by same_starts(). */
+#define SAME_START_BYTES 256
+
+/*
+ * Chain the jobs whose sources start with the same SAME_START_BYTES decoded bytes (or
+ * are the same shorter content): each chain is read by one reader, in list order. Two
+ * readers given copies of one stream at once would both find it new; the store refuses
+ * the second at its first commit (it then looks again, retry_stale()), but which one
+ * commits first would decide what is read: a copy of the file's first half, older and
+ * listed first, must be read before the whole file - then the file's tail is all that is
+ * new - as -j 1 reads them. Sources that cannot be read here are left alone (their
+ * reader says why).
+ */
+static void same_starts(struct ingest_run *ir)
+{
+    uint64_t *hash = xcalloc(ir->njobs, sizeof(*hash)), *got = xcalloc(ir->njobs, sizeof(*got));
+    bool *ok = xcalloc(ir->njobs, sizeof(*ok));
+    for (size_t i = 0; i < ir->njobs; i++) {
+        struct diag d = DIAG_INIT;
+        if (ir->jobs[i].disk &&
+            input_hash_range(ir->jobs[i].path, 0, SAME_START_BYTES, &hash[i], &got[i], &d) == 0)
+            ok[i] = got[i] > 0;
+        for (size_t k = 0; ok[i] && k < i; k++) {
+            if (!ok[k] || ir->jobs[k].follows || hash[k] != hash[i] || got[k] != got[i])
+                continue;
+            size_t last = k;
+            while (ir->jobs[last].then)
+                last = ir->jobs[last].then;
+            ir->jobs[last].then = i;
+            ir->jobs[i].follows = true;
+            break;
+        }
+    }
+    free(hash);
+    free(got);
+    free(ok);
+}
+
+/* A reader thread of `-j N`: take the next source (and those chained to it,
+ * same_starts()) until none is left (or one failed). */
 static void *worker(void *arg)
 {
     struct ingest_run *ir = arg;
@@ -372,20 +439,29 @@ static void *worker(void *arg)
     struct normalizer *nz = normalize_new(NULL);
     for (;;) {
         pthread_mutex_lock(&ir->queue_lock);
+        while (ir->next < ir->njobs && ir->jobs[ir->next].follows)
+            ir->next++;
         struct job *j = ir->failed || ir->next >= ir->njobs ? NULL : &ir->jobs[ir->next++];
-        if (j)
-            progress_draw(ir, j->path, true);
         pthread_mutex_unlock(&ir->queue_lock);
         if (!j) {
             normalize_free(nz);
             return NULL;
         }
-        run_job(j, nz);
-        pthread_mutex_lock(&ir->queue_lock);
-        j->done = true;
-        if (j->rc < 0 && !source_failure(&j->d))
-            ir->failed = true;
-        pthread_mutex_unlock(&ir->queue_lock);
+        for (; j; j = j->then ? &ir->jobs[j->then] : NULL) {
+            pthread_mutex_lock(&ir->queue_lock);
+            bool stop = ir->failed;
+            if (!stop)
+                progress_draw(ir, j->path, true);
+            pthread_mutex_unlock(&ir->queue_lock);
+            if (stop)
+                break;
+            run_job(j, nz);
+            pthread_mutex_lock(&ir->queue_lock);
+            j->done = true;
+            if (j->rc < 0 && !source_failure(&j->d))
+                ir->failed = true;
+            pthread_mutex_unlock(&ir->queue_lock);
+        }
     }
 }
 
@@ -586,6 +662,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             ir.io.batch_bytes = (uint64_t)4 << 20;
     }
     if (threads > 1) {
+        same_starts(&ir);
         ir.io.lock = &ir.store_lock;
         pthread_t *tids = xcalloc(threads, sizeof(*tids));
         size_t started = 0;
@@ -610,6 +687,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         progress_clear(&ir);
         if (!j->done)
             break; /* a thread failed before this one was read */
+        if (j->rc == 0 && j->res.stale)
+            retry_stale(j, nz);
         if (j->rc < 0 && source_failure(&j->d)) {
             log_error("%s", j->d.msg);
             errors++;

@@ -82,8 +82,7 @@
       " WHERE source = ?1 AND reason = ?2) < ?6")                                                  \
     /* source positions */                                                                         \
     X(SQL_SRC_GET_OFFSET, "SELECT offset FROM sources WHERE id = ?1")                              \
-    X(SQL_SRC_CONCURRENT, "SELECT head_len, head_hash FROM sources WHERE id > ?1 AND dev = ?2 AND" \
-                          " inode = ?3")                                                           \
+    X(SQL_SRC_CONCURRENT, "SELECT head_len, head_hash FROM sources WHERE id > ?1")                 \
     X(SQL_SRC_INSERT,                                                                              \
       "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
       " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing)"       \

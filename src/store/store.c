@@ -532,17 +532,17 @@ static int check_position(struct store *s, const struct store_source_pos *pos, s
         sqlite3_reset(st);
         return -1;
     }
-    /* A new stream: if another reader stored the same file since we looked, it is that
-     * reader's now. A head is at most the bytes committed, so a reader that saw a short
-     * file at another length stored a head of another length: the same stream when one
-     * head starts the other. Ours is compared over the stored length; a stored head longer
-     * than ours cannot be compared here and is taken as the same stream (refusing is safe:
-     * the next run reads the file from the stored position). Another head of the same
-     * file or shorter is other content (the inode reused). */
+    /* A new stream: if another reader stored the same stream since we looked - this
+     * file, or a copy of it (-j N given both, or another pgsift) - it is that reader's
+     * now. A head is at most the bytes committed, so a reader that saw a short file at
+     * another length stored a head of another length: the same stream when one head
+     * starts the other. Ours is compared over the stored length; a stored head longer
+     * than ours cannot be compared here and is taken as the same stream (refusing is
+     * safe: the reader looks again, pgsift ingest once the others are done, and finds
+     * the stream where it was stored). Another head as long or shorter is other content
+     * (another file, or this inode reused). */
     sqlite3_stmt *st = store_stmt(s, SQL_SRC_CONCURRENT);
     sqlite3_bind_int64(st, 1, pos->seen_max_id);
-    sqlite3_bind_int64(st, 2, (int64_t)pos->dev);
-    sqlite3_bind_int64(st, 3, (int64_t)pos->inode);
     int rc, fresh = 1;
     while (fresh && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t hl = sqlite3_column_int64(st, 0);

@@ -2,8 +2,10 @@
 # pgsift ingest exactly once when copies of a stream exist side by side (a plain log
 # gzipped with `gzip -k`, or copied, after it grew past what was read), and for a
 # directory of many small logs (each under 4 KiB, all of other lengths: more distinct
-# head lengths than store_source_find once looked at) read twice; two runs on one new
-# file at the same time (stored once, each summary counts what it committed).
+# head lengths than store_source_find once looked at) read twice; copies never read
+# before, given together to -j 2 and -j 4 (read by two readers at once: stored once); two
+# runs on one new file, or on two copies, at the same time (stored once, each summary
+# counts what it committed).
 . "$(dirname "$0")/lib.sh"
 need_cmd sqlite3 gzip
 export SIFT_TEST_NOW=2026-11-27T00:00:00Z
@@ -41,19 +43,51 @@ want=$(store_records small.db)
 expect_eq "small files read twice: once" "$want" "$(store_records small.db)"
 expect_contains "$(cat small.txt)" "80 unchanged"
 
-# Two runs on one new file at the same time (the store's write lock held while both
-# start): one stores it, the other is refused at its commit and its summary counts what
-# it committed, nothing (it said what it had parsed before).
+# Copies never read before, read at the same time by the readers of -j N: a plain file
+# and its gzip -k copy, two copies, each in both orders, and a copy of its first half
+# (shorter, older: read first by -j 1, then the file's tail). Stored once, as -j 1 stores
+# them; the reader refused at its first commit looks again once the others are done and
+# finds nothing new, or only the tail.
+mkdir fresh && cd fresh
+stderr_lines 1 400 >pg.log
+gzip -k pg.log && cp pg.log copy.log && head -n 200 pg.log >half.log
+touch -d '1 hour ago' pg.log pg.log.gz copy.log half.log
+for set in "pg.log pg.log.gz" "pg.log.gz pg.log" "pg.log copy.log" "copy.log pg.log" \
+  "half.log pg.log" "half.log pg.log copy.log pg.log.gz"; do
+  for j in 2 4; do
+    rm -f j.db*
+    # shellcheck disable=SC2086 # (the set's files)
+    "$PGSIFT" --db j.db ingest -j $j $set 2>j.txt
+    expect_eq "-j $j $set: every record once" 400 "$(store_records j.db)"
+    if [[ $set == half* ]]; then
+      expect_contains "$(cat j.txt)" "ingested 400 records from 2 sources"
+    else
+      expect_contains "$(cat j.txt)" "ingested 400 records from 1 source:"
+    fi
+    # shellcheck disable=SC2086
+    "$PGSIFT" -q --db j.db ingest -j $j $set
+    expect_eq "-j $j $set, again: every record once" 400 "$(store_records j.db)"
+  done
+done
+cd ..
+
+# Two runs at the same time (the store's write lock held while both start), on one new
+# file and on two copies of it: one stores it, the other is refused at its commit, looks
+# again once the first is done and finds nothing new; each summary counts what it
+# committed.
 stderr_lines 1 300 >both.log
-"$PGSIFT" -q --db both.db ingest /dev/null
-(printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell sleep 3\nROLLBACK;\n' | sqlite3 both.db) &
-sleep 0.5
-"$PGSIFT" --db both.db ingest both.log 2>both1.txt &
-"$PGSIFT" --db both.db ingest both.log 2>both2.txt &
-wait
-expect_eq "two runs at once: stored once" 300 "$(store_records both.db)"
-sum=$(cat both1.txt both2.txt)
-expect_contains "$sum" "is being ingested by another pgsift at the same time: left to it"
-expect_contains "$sum" "ingested 300 records from 1 source"
-expect_contains "$sum" "ingested 0 records from 0 sources"
+cp both.log both-copy.log
+for second in both.log both-copy.log; do
+  rm -f both.db*
+  "$PGSIFT" -q --db both.db ingest /dev/null
+  (printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell sleep 3\nROLLBACK;\n' | sqlite3 both.db) &
+  sleep 0.5
+  "$PGSIFT" --db both.db ingest both.log 2>both1.txt &
+  "$PGSIFT" --db both.db ingest "$second" 2>both2.txt &
+  wait
+  expect_eq "two runs at once on $second: stored once" 300 "$(store_records both.db)"
+  sum=$(cat both1.txt both2.txt)
+  expect_contains "$sum" "ingested 300 records from 1 source"
+  expect_contains "$sum" "ingested 0 records from 0 sources"
+done
 pass

@@ -630,7 +630,8 @@ static void test_recommit_does_not_double_count(void)
     CHECK_EQ_INT(q_int(s, "SELECT offset FROM sources"), 10000);
     CHECK_EQ_INT(q_int(s, "SELECT records FROM sources"), 2);
 
-    /* Two readers that both saw the stream as new: the second one loses. */
+    /* Two readers that both saw the stream as new: the second one loses, also when it
+     * reads a copy (another file: -j 2 given both, or another pgsift). */
     char *other = log_text(3000, 2);
     struct memfile m = { other, 3000, 0 };
     struct store_resume r1, r2;
@@ -648,6 +649,11 @@ static void test_recommit_does_not_double_count(void)
     CHECK_EQ_INT(commit(s, &p1), STORE_COMMITTED);
     store_add(s, &ev);
     CHECK_EQ_INT(commit(s, &p2), STORE_STALE);
+    struct store_source_pos p3 = p2;
+    p3.inode = 201;
+    p3.name = "b-copy.log";
+    store_add(s, &ev);
+    CHECK_EQ_INT(commit(s, &p3), STORE_STALE);
     CHECK_EQ_INT(q_int(s, "SELECT sum(calls) FROM query_stats"), 3);
     store_resume_release(&r1);
     store_resume_release(&r2);
@@ -766,6 +772,7 @@ static void test_source_identity(void)
     char *small = log_text(300, 6);
     struct store_source_pos sp = position("small.log", small, 0, 300);
     sp.inode = 300;
+    sp.seen_max_id = q_int(s, "SELECT max(id) FROM sources"); /* (looked just now) */
     CHECK_EQ_INT(commit(s, &sp), STORE_COMMITTED);
     char *grown = log_text(6000, 6);
     CHECK(!memcmp(grown, small, 300));
