@@ -524,9 +524,9 @@ static void csv_emit(struct parser *p, struct csv_state *st, struct event *ev, s
     parser_event_commit(p, ev);
 }
 
-/* Does this line start a csvlog record? Timestamp, zone, ',' and at least 12 more
- * commas (the columns up to sql_state_code); used by sniff and to resynchronise after
- * a quote that never closed. */
+/* Does this line look like the start of a csvlog record? Timestamp, zone, ',' and at
+ * least 12 more commas (the columns up to sql_state_code); used by sniff, and with a
+ * quote by csv_may_start(). */
 static bool csv_record_start(struct span t)
 {
     struct span s = t;
@@ -558,11 +558,39 @@ static bool csv_record_start(struct span t)
     return commas >= 12;
 }
 
+/* Does @t hold a quote that would close a quoted field open at its start - one that is
+ * not half of a '""' pair? */
+static bool csv_lone_quote(struct span t)
+{
+    const char *p = t.p, *end = t.p + t.len;
+    while ((p = memchr(p, '"', (size_t)(end - p))) != NULL) {
+        const char *q = p;
+        while (q < end && *q == '"')
+            q++;
+        if ((q - p) & 1)
+            return true;
+        p = q;
+    }
+    return false;
+}
+
+/* Does this line start a csvlog record, even inside a quoted field that never closed?
+ * csv_record_start(), and a quote that would close that field: csvlog doubles every
+ * quote inside a value, so a line of a statement or message never holds one, whatever
+ * the statement says (a line of SQL text that looks like a record is text), while the
+ * first line of every record the server writes does (its message is quoted, and so are
+ * its user and database). This resynchronises the parser after a damaged or cut record,
+ * and is where a file is cut into parts (pipeline_par.c). */
+static bool csv_may_start(struct span t)
+{
+    return csv_record_start(t) && csv_lone_quote(t);
+}
+
 /* Would the pending path end a record before the line at @line (one of the lines after
  * the record's first, in a buffer ending at @end)? csv_record_start() of the line as
- * input_next() would return it, after a cheap look at its first bytes (a plan's or a
- * query's lines rarely start with a digit and a '-' 4 bytes on). true also when the
- * line does not end in the buffer (the caller then leaves the record to that path). */
+ * input_next() would return it (csv_may_start()), after a cheap look at its first bytes (a plan's
+ * or a query's lines rarely start with a digit and a '-' 4 bytes on). true also when the line does
+ * not end in the buffer (the caller then leaves the record to that path). */
 static inline bool csv_line_ends_record(const char *line, const char *end)
 {
     const char *s = line < end && *line == '"' ? line + 1 : line;
@@ -576,7 +604,7 @@ static inline bool csv_line_ends_record(const char *line, const char *end)
         return true;
     if (n && line[n - 1] == '\r')
         n--;
-    return csv_record_start(span_make(line, n));
+    return csv_may_start(span_make(line, n));
 }
 
 /* The end of a record whose quoted field is open at the end of its first line, among the
@@ -706,9 +734,9 @@ static void csv_line(struct parser *p, void *state, const struct input_line *ln)
     st->next.p = NULL; /* (one line only) */
     if (rec) {
         /* A truncated line loses the quote state; a line that is clearly a new record
-         * means the open quote never closed (damaged or cut file). Either way the pending
-         * record ends here and is rejected by the split. */
-        if (ln->truncated || csv_record_start(ln->text)) {
+         * (csv_may_start()) means the open quote never closed (damaged or cut file).
+         * Either way the pending record ends here and is rejected by the split. */
+        if (ln->truncated || csv_may_start(ln->text)) {
             pending_finish(p, rec);
             rec = NULL;
         } else {
@@ -813,5 +841,5 @@ const struct log_format fmt_csvlog = {
     .line = csv_line,
     .finish = csv_finish,
     .unterminated = csv_unterminated,
-    .may_start = csv_record_start, /* (the same test that resynchronises the parser) */
+    .may_start = csv_may_start, /* (the same test that resynchronises the parser) */
 };

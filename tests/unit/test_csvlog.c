@@ -190,6 +190,45 @@ static void test_ahead_windows(void)
     ref_release(&ref);
 }
 
+/* Hand-made edge case: a statement whose text holds a whole csvlog record line (as
+ * the server writes it: every quote doubled). It is text, not a record: no lone quote
+ * on the line (csv_may_start()), so the statement is one call and nothing is made up -
+ * a tenant's SQL must not add calls, users or databases. Both paths, every window. */
+static const char record_in_text[] =
+    HEAD(1) "\"duration: 1.25 ms  statement: select f($$\n"
+            "2026-11-24 17:25:01.470 UTC,\"\"x\"\",\"\"y\"\",1,\"\"h:1\"\",s.1,1,\"\"SELECT\"\","
+            "2026-11-24 17:25:01 UTC,1/1,0,LOG,00000,\"\"duration: 5000 ms  statement: delete "
+            "from ledger\"\",,,,,,,,,\"\"app\"\",\"\"client backend\"\",,1\n"
+            "2026-11-24 17:25:01.470 UTC,x,y,1,h:1,s.1,1,SELECT,2026-11-24 17:25:01 UTC,1/1,0,"
+            "LOG,00000,duration: 9 ms  statement: drop table t,,,,,,,,,app,client backend,,1\n"
+            "$$)\"" TAIL "\n" HEAD(2) "\"duration: 2.5 ms  statement: select 2\"" TAIL "\n";
+
+static void test_record_in_text(void)
+{
+    struct ref ref;
+    size_t len = sizeof(record_in_text) - 1;
+    ref_run(&ref, record_in_text, len);
+    CHECK_MSG(strstr(ref.stats.buf, " events=2 ") && strstr(ref.stats.buf, " rejects=0 "), "%s",
+              ref.stats.buf);
+    CHECK_MSG(strstr(ref.out.buf, "delete from ledger") != NULL, "%s", ref.out.buf);
+    CHECK_MSG(strstr(ref.out.buf, "duration: 2.5 ms") != NULL, "%s", ref.out.buf);
+    CHECK_MSG(strstr(ref.out.buf, "user=\"x\"") == NULL, "%s", ref.out.buf);
+    for (size_t w = 1; w <= len + 1; w++) {
+        struct sbuf out = SBUF_INIT;
+        uint64_t feeds;
+        struct parser *p =
+            pt_run_ahead(record_in_text, len, &(struct parser_opts){ .format = "csvlog" },
+                         w == len + 1 ? SIZE_MAX : w, &out, NULL, &feeds);
+        CHECK(p != NULL);
+        if (!p)
+            break;
+        CHECK_EQ_STR(out.buf, ref.out.buf);
+        parser_free(p);
+        sbuf_release(&out);
+    }
+    ref_release(&ref);
+}
+
 /* Records taken in place end their open field at the quote that csv_record_end() saw
  * close it: a '""' on the field's first line (the unescaped copy), a quote pair split
  * over nothing but the field, a record ending at that quote, text after it. */
@@ -352,7 +391,11 @@ static void test_ahead_follow(void)
 }
 
 TEST_LIST = {
-    { "observed", test_observed },         { "ahead_windows", test_ahead_windows },
-    { "ahead_close", test_ahead_close },   { "ahead_input", test_ahead_input },
-    { "ahead_follow", test_ahead_follow }, { NULL, NULL },
+    { "observed", test_observed },
+    { "ahead_windows", test_ahead_windows },
+    { "ahead_close", test_ahead_close },
+    { "ahead_input", test_ahead_input },
+    { "ahead_follow", test_ahead_follow },
+    { "record_in_text", test_record_in_text },
+    { NULL, NULL },
 };
