@@ -10,8 +10,12 @@
  *                   is silenced ('silenced'), inhibited ('inhibited'), a replay of old
  *                   logs ('replay') or the receiver was disabled by a 410 ('failed').
  *   resolved        only receivers that got (or are being sent) the trigger of this
- *                   episode. A trigger still waiting for its first attempt (group_wait) is
- *                   dropped together with its resolve: the alert never reaches anyone.
+ *                   episode. A trigger still waiting for its first attempt that resolves
+ *                   within group_wait of event time is dropped together with its resolve:
+ *                   the alert never reaches anyone (Alertmanager's flap damping). One that
+ *                   lasted longer is sent, then its resolve: a backlog of logs evaluated in
+ *                   one run (rules eval, then alerts deliver; pgsift tail catching up)
+ *                   sends what live tailing would have sent.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -294,14 +298,17 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
                             const char *alert, int64_t at, struct diag *d)
 {
     static const char sel[] =
-        "SELECT receiver, group_concat(status) FROM notifications WHERE instance_key = ? AND "
-        "episode = ? AND kind IN ('firing', 'repeat') AND status IN ('pending', 'batched', "
-        "'delivered') GROUP BY receiver ORDER BY receiver";
+        "SELECT receiver, group_concat(status), max(CASE WHEN status = 'pending' THEN event_at "
+        "END) FROM notifications WHERE instance_key = ? AND episode = ? AND kind IN ('firing', "
+        "'repeat') AND status IN ('pending', 'batched', 'delivered') GROUP BY receiver ORDER BY "
+        "receiver";
     static const char drop[] =
-        "UPDATE notifications SET status = 'dropped', note = 'resolved before it was sent' "
+        "UPDATE notifications SET status = 'dropped', note = 'resolved within group_wait' "
         "WHERE instance_key = ? AND episode = ? AND receiver = ? AND status = 'pending'";
+    /* (without a configuration nothing is sent: nothing waits either) */
+    int64_t wait = o->cfg ? o->cfg->group_wait_us : INT64_MAX;
     char **names = NULL;
-    bool *sent = NULL;
+    bool *sent = NULL, *keep = NULL;
     size_t n = 0, alloc = 0;
     int rc = 0;
 
@@ -311,27 +318,37 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
     adb_bind_text(st, 1, r->key);
     sqlite3_bind_int64(st, 2, r->st.episode);
     while ((rc = adb_row(o->db, st, d)) > 0) {
-        size_t alloc2 = alloc;
+        size_t alloc2 = alloc, alloc3 = alloc;
         XGROW(names, n + 1, alloc);
         XGROW(sent, n + 1, alloc2);
+        XGROW(keep, n + 1, alloc3);
+        keep[n] = false;
         names[n] = xstrdup(adb_col_text(st, 0));
         const char *statuses = adb_col_text(st, 1);
         sent[n] = strstr(statuses, "batched") || strstr(statuses, "delivered");
+        /* A trigger waiting that fired longer than group_wait before this resolve: sent,
+         * and the resolve after it. */
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL && at - sqlite3_column_int64(st, 2) >= wait) {
+            sent[n] = true;
+            keep[n] = true;
+        }
         n++;
     }
     sqlite3_reset(st);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        sqlite3_stmt *u = adb_stmt(o->db, drop, d);
-        if (!u) {
+        sqlite3_stmt *u = keep[i] ? NULL : adb_stmt(o->db, drop, d);
+        if (!keep[i] && !u) {
             rc = -1;
             break;
         }
-        adb_bind_text(u, 1, r->key);
-        sqlite3_bind_int64(u, 2, r->st.episode);
-        adb_bind_text(u, 3, names[i]);
-        if (adb_done(o->db, u, d) < 0) {
-            rc = -1;
-            break;
+        if (u) {
+            adb_bind_text(u, 1, r->key);
+            sqlite3_bind_int64(u, 2, r->st.episode);
+            adb_bind_text(u, 3, names[i]);
+            if (adb_done(o->db, u, d) < 0) {
+                rc = -1;
+                break;
+            }
         }
         if (!sent[i])
             continue; /* nobody heard of it: nothing to resolve */
@@ -348,6 +365,7 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
         free(names[i]);
     free(names);
     free(sent);
+    free(keep);
     return rc < 0 ? -1 : 0;
 }
 
