@@ -122,12 +122,34 @@ static json_t *group_labels(const struct alert_config *cfg, const json_t *alert)
     return g;
 }
 
-static void delivery_id(const char *receiver, const struct note *const *v, size_t n, char out[40])
+/* The store's own random number, made the first time it is asked for (SQLite's random(),
+ * seeded from the system's entropy): message ids are unique across stores, not only
+ * within one - two hosts, or a store made again, number their notifications from 1. */
+static int message_salt(struct alertdb *db, int64_t *salt, struct diag *d)
+{
+    if (adb_exec(db,
+                 "INSERT OR IGNORE INTO settings (name, value) VALUES ('message.salt', random())",
+                 d) < 0)
+        return -1;
+    sqlite3_stmt *st = adb_stmt(db, "SELECT value FROM settings WHERE name = 'message.salt'", d);
+    if (!st)
+        return -1;
+    int rc = adb_row(db, st, d);
+    *salt = rc > 0 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+/* A message's id (webhook-id): the store's salt, the receiver and the notifications in
+ * it, so a retry sends the same id and no other message has it. */
+static void delivery_id(int64_t salt, const char *receiver, const struct note *const *v, size_t n,
+                        char out[40])
 {
     XXH3_state_t *st = XXH3_createState();
     static const char hex[] = "0123456789abcdef";
 
     XXH3_128bits_reset(st);
+    XXH3_128bits_update(st, &salt, sizeof(salt));
     XXH3_128bits_update(st, receiver, strlen(receiver) + 1);
     for (size_t i = 0; i < n; i++)
         XXH3_128bits_update(st, &v[i]->id, sizeof(v[i]->id));
@@ -151,10 +173,13 @@ static int make_delivery(struct alertdb *db, const struct alert_config *cfg, con
                               "status, model, created_at, next_attempt_at) VALUES (?, ?, ?, "
                               "'pending', ?, ?, ?)";
     char id[40];
+    int64_t salt;
+    if (message_salt(db, &salt, d) < 0)
+        return -1;
     json_t *m = json_object(), *alerts = json_array();
     bool firing = false;
 
-    delivery_id(receiver, v, n, id);
+    delivery_id(salt, receiver, v, n, id);
     for (size_t i = 0; i < n; i++) {
         json_t *a = json_loads(v[i]->alert, 0, NULL);
         if (!a)

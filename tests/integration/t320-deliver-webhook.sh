@@ -64,6 +64,15 @@ expect_eq "notification state" "delivered" "$(q "SELECT status FROM notification
 expect_eq "one webhook-id for 4 attempts" 1 "$(stub_field hook header.webhook-id | sort -u | wc -l | tr -d ' ')"
 id=$(stub_field hook header.webhook-id | head -1)
 expect_eq "webhook-id is the delivery id" "$(q "SELECT id FROM deliveries")" "$id"
+# Another store (another host, or this one made again) given the same alert numbers its
+# message as this one did, but its id is its own: receivers drop duplicates by it.
+at 2026-11-24T10:08:30Z "$PGSIFT" --db other.db rules eval --config pgsift.yaml --events "$ev" \
+  --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z >/dev/null
+start_http_stub other "200"
+HOOK_URL="http://127.0.0.1:$other_port/" at 2026-11-24T10:09:00Z "$PGSIFT" --db other.db \
+  alerts deliver --config pgsift.yaml --once >/dev/null
+expect_eq "the other store's message" 1 "$(stub_count other)"
+[[ $(stub_field other header.webhook-id) != "$id" ]] || fail "two stores sent the same webhook-id"
 expect_eq "timestamps of the attempts" "1795514940 1795514950 1795514952 1795515072" \
   "$(stub_field hook header.webhook-timestamp | tr '\n' ' ' | sed 's/ $//')"
 # Signatures verify with the secret (and fail with another one).
