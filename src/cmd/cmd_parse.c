@@ -254,10 +254,18 @@ static void print_sample(const struct parse_cmd *c, const struct parse_reason *r
         struct span text = sample_text(c, s, &tmp);
         size_t n = text.len > 160 ? 160 : text.len;
         putchar('|');
-        for (size_t k = 0, rest = 0; k < n; k++) {
+        for (size_t k = 0, rest = 0, keep = 0; k < n; k++) {
             unsigned char ch = (unsigned char)text.p[k];
-            if (!rest) /* bytes left of a character a terminal acts on (C0, C1, bidi) */
-                rest = utf8_control_len((const unsigned char *)text.p + k, text.len - k);
+            const unsigned char *at = (const unsigned char *)text.p + k;
+            if (!rest && !keep) { /* a character a terminal acts on (C0, C1, bidi) */
+                rest = utf8_control_len(at, text.len - k);
+                if (!rest && ch >= 0x80) {
+                    keep = utf8_seq_len(at, text.len - k); /* a character, shown */
+                    rest = !keep; /* a byte that starts none (raw 0x9b: CSI to some) */
+                }
+            }
+            if (keep)
+                keep--;
             if (rest) {
                 rest--;
                 printf("\\x%02x", ch);

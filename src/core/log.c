@@ -23,7 +23,7 @@ static void vlog(const char *tag, const char *fmt, va_list ap)
 {
     /* One fprintf-equivalent per message keeps lines whole when the daemon's stderr is
      * shared with other writers. */
-    char buf[2048];
+    char buf[8192]; /* (diag.h's messages, DIAG_MSG_MAX, and what callers add) */
     int n = vsnprintf(buf, sizeof(buf), fmt, ap);
     if (n < 0)
         return;

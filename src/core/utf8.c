@@ -122,6 +122,14 @@ void utf8_defang(char *s, size_t len, char rep, bool keep_lines)
     unsigned char *p = (unsigned char *)s;
     for (size_t i = 0; i < len; i++) {
         size_t n = utf8_control_len(p + i, len - i);
+        if (!n && p[i] >= 0x80) {
+            size_t seq = utf8_seq_len(p + i, len - i);
+            if (seq) { /* a character shown as it is */
+                i += seq - 1;
+                continue;
+            }
+            n = 1; /* a byte that starts no character: raw 0x9b is CSI to 8-bit terminals */
+        }
         if (!n || (keep_lines && (p[i] == '\n' || p[i] == '\t')))
             continue;
         memset(p + i, rep, n);

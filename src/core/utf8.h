@@ -35,9 +35,9 @@ bool utf8_is_control(uint32_t cp);
 /* The length of such a character at p[0..n) (n > 0), else 0 (also where the bytes do not
  * decode: the caller's replacement covers them). */
 size_t utf8_control_len(const unsigned char *p, size_t n);
-/* Overwrite in place, byte for byte with @rep, every such character of s[0, len) (a
- * message or a label for a terminal; the length does not change). With @keep_lines a
- * newline and a tab stay. */
+/* Overwrite in place, byte for byte with @rep, every such character of s[0, len), and
+ * every byte that starts no valid UTF-8 sequence (a message or a label for a terminal;
+ * the length does not change). With @keep_lines a newline and a tab stay. */
 void utf8_defang(char *s, size_t len, char rep, bool keep_lines);
 
 /* Terminal columns of the NUL-terminated @s in a table: 1 per ASCII character, 2 per

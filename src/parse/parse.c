@@ -1159,6 +1159,7 @@ static void add_sample_line(struct sbuf *out, const struct parse_reason *r, size
                            r->reason, s->detail ? ": " : "", s->detail ? s->detail : "");
         for (size_t k = 0; ok == 0 && k < n; k++) {
             unsigned char c = (unsigned char)text[k];
+            /* (the log's utf8_defang() takes care of C1 and invalid bytes) */
             ok = (c < 0x20 || c == 0x7f) ? sbuf_addf(out, "\\x%02x", c) : sbuf_addch(out, (char)c);
         }
         if (ok == 0 && len > n)

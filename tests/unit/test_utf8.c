@@ -78,9 +78,12 @@ static void test_defang(void)
     char b[sizeof(a)];
     memcpy(b, a, sizeof(a));
     utf8_defang(a, sizeof(a) - 1, '?', true);
-    CHECK_EQ_STR(a, "a?[2J??\t\xc3\xa9\n???z\xc2");
+    CHECK_EQ_STR(a, "a?[2J??\t\xc3\xa9\n???z?"); /* (a cut sequence starts no character) */
     utf8_defang(b, sizeof(b) - 1, ' ', false);
-    CHECK_EQ_STR(b, "a [2J   \xc3\xa9    z\xc2");
+    CHECK_EQ_STR(b, "a [2J   \xc3\xa9    z ");
+    char c[] = "x\x9b[31m\xff\xe6\x97y\xe6\x97\xa5"; /* raw CSI, 0xff, a cut sequence */
+    utf8_defang(c, sizeof(c) - 1, '?', false);
+    CHECK_EQ_STR(c, "x?[31m???y\xe6\x97\xa5");
 }
 
 /* Table columns: ASCII one each, any other character two (whatever its byte length). */
