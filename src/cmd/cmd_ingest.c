@@ -465,24 +465,31 @@ static void *worker(void *arg)
     }
 }
 
-/* Rejects are never silent: one line per source. */
-static void warn_rejects(const char *name, const struct parse_stats *st)
+/* Rejects are never silent: one line per source. The count is what the summary line adds
+ * up: records rejected, foreign lines and damage reports, each kind named (the damage
+ * with where it is), then the first sample of each reason. @stored: the run committed
+ * them (a source of which nothing could be read commits nothing). */
+static void warn_rejects(const char *name, const struct parse_stats *st, bool stored)
 {
-    if (!st->rejects && !st->foreign_lines && !st->damaged)
+    uint64_t total = st->rejects + st->foreign_lines + st->damaged;
+    if (!total)
         return;
     struct sbuf sb = SBUF_INIT;
-    int ok = sbuf_addf(&sb, "'%s': %" PRIu64 " record%s rejected", name, st->rejects,
-                       st->rejects == 1 ? "" : "s");
-    for (size_t i = 0; ok == 0 && i < st->nreasons; i++)
-        ok = sbuf_addf(&sb, "%s%s %" PRIu64, i ? ", " : " (", st->reasons[i].reason,
-                       st->reasons[i].records);
-    if (ok == 0 && st->nreasons)
-        ok = sbuf_addstr(&sb, ")");
-    if (ok == 0 && st->foreign_lines)
-        ok = sbuf_addf(&sb, ", %" PRIu64 " foreign line%s", st->foreign_lines,
+    int ok = sbuf_addf(&sb, "'%s': %" PRIu64 " rejected", name, total);
+    const char *sep = " (";
+    for (size_t i = 0; ok == 0 && i < st->nreasons; i++, sep = ", ")
+        ok = sbuf_addf(&sb, "%s%s %" PRIu64, sep, st->reasons[i].reason, st->reasons[i].records);
+    if (ok == 0 && st->foreign_lines) {
+        ok = sbuf_addf(&sb, "%s%" PRIu64 " foreign line%s", sep, st->foreign_lines,
                        st->foreign_lines == 1 ? "" : "s");
-    if (ok == 0 && st->damaged)
-        ok = sbuf_addf(&sb, ", damaged input");
+        sep = ", ";
+    }
+    for (size_t i = 0; ok == 0 && i < st->damage.nsamples; i++, sep = ", ")
+        ok = sbuf_addf(&sb, "%sdamaged input: %s", sep, st->damage.samples[i].detail);
+    if (ok == 0 && st->damaged > st->damage.nsamples)
+        ok = sbuf_addf(&sb, "%sdamaged input", sep);
+    if (ok == 0)
+        ok = sbuf_addstr(&sb, ")");
     for (size_t i = 0; ok == 0 && i < st->nreasons; i++) {
         const struct parse_reason *rs = &st->reasons[i];
         if (!rs->nsamples)
@@ -491,7 +498,7 @@ static void warn_rejects(const char *name, const struct parse_stats *st)
         ok = sbuf_addf(&sb, "\n    first: %s:%" PRIu64 ": %s%s%s", s->source, s->line, rs->reason,
                        s->detail && *s->detail ? ": " : "", s->detail ? s->detail : "");
     }
-    log_warn("%s (kept in the store with samples)", sb.buf);
+    log_warn("%s%s", sb.buf, stored ? " (kept in the store with samples)" : "");
     sbuf_release(&sb);
 }
 
@@ -747,7 +754,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                          r->diagnosis.len ? "\n" : "", r->diagnosis.buf);
             }
         } else {
-            warn_rejects(path, &r->stats);
+            warn_rejects(path, &r->stats, r->commits > 0);
         }
     }
     normalize_free(nz);

@@ -454,8 +454,9 @@ static void add_rejects(struct run *r, const struct parse_stats *st)
                 .reason = reason,
                 .line = sm->line,
                 .offset = sm->offset,
-                .sample = sm->text ? span_make(sm->text, sm->text_len)
-                                   : span_cstr(sm->detail ? sm->detail : ""),
+                /* (a damage report has no line: its detail says where it is) */
+                .sample = sm->text && sm->text_len ? span_make(sm->text, sm->text_len)
+                                                   : span_cstr(sm->detail ? sm->detail : ""),
             };
             store_batch_add_reject(r->b, &rj);
         }

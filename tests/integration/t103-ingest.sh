@@ -169,6 +169,23 @@ expect_eq "compressed flag" 1 "$(store_query 'SELECT compressed FROM sources')"
 "$PGSIFT" -q ingest postgresql.csv.2.gz
 expect_eq "gz again" "$got" "$(totals)"
 
+# A .gz cut in half: the records before the damage are stored, the cut line and the
+# damage are rejects; the warning names where the damage is, the count is the summary's,
+# and the damage's sample in the store is that description. A .gz of which nothing
+# decodes commits nothing: its warning does not claim the store has it.
+head -c $(($(stat -c %s postgresql.csv.2.gz) / 2)) postgresql.csv.2.gz >cut.csv.gz
+out=$(PGSIFT_DB=cut.db "$PGSIFT" ingest cut.csv.gz 2>&1)
+expect_contains "$out" "damaged input: truncated gzip data at compressed byte"
+expect_contains "$out" "(kept in the store with samples)"
+n=$(grep -o "'cut.csv.gz': [0-9]* rejected" <<<"$out" | grep -o '[0-9]* rejected')
+expect_contains "$out" ", $n ("
+expect_contains "$(PGSIFT_DB=cut.db store_query "SELECT sample FROM reject_samples WHERE reason = 'damaged input'")" \
+  "truncated gzip data at compressed byte"
+head -c 10 postgresql.csv.2.gz >tiny.csv.gz
+out=$(PGSIFT_DB=tiny.db "$PGSIFT" ingest tiny.csv.gz 2>&1)
+expect_contains "$out" "'tiny.csv.gz': 1 rejected (damaged input: truncated gzip data at compressed byte 10"
+[[ $out != *"kept in the store"* ]] || fail "nothing was stored, yet: $out"
+
 # A copy is, by content, the same stream: nothing new in it.
 zcat postgresql.csv.2.gz >copy.csv
 "$PGSIFT" -q ingest copy.csv
