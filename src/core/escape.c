@@ -189,11 +189,14 @@ int escape_csv(struct sbuf *sb, struct span s)
         quote = s.p[i] == '"' || s.p[i] == ',' || s.p[i] == '\n' || s.p[i] == '\r';
     /* Cells starting with = + - @ are formulas to spreadsheet programs; quote them
      * too and prefix a ' so a log line can never run as a formula (CSV injection).
-     * Signed numbers (a negative query_id) stay numbers. */
+     * Signed numbers stay as they are, and so does a cell of nothing but digits, signs,
+     * '.', 'e', ':' and spaces ("-8745...:120 42:3", a statement's query_ids and calls):
+     * it can call no function, and a ' would change the data. */
     int formula = s.len && (s.p[0] == '=' || s.p[0] == '+' || s.p[0] == '-' || s.p[0] == '@');
     if (formula && (s.p[0] == '-' || s.p[0] == '+')) {
-        double ignored;
-        formula = !span_to_double(s, &ignored);
+        formula = 0;
+        for (size_t i = 0; i < s.len && !formula; i++)
+            formula = !strchr("0123456789+-.eE: ", s.p[i]) || !s.p[i];
     }
     if ((quote || formula) && sbuf_addch(sb, '"') < 0)
         return -1;

@@ -105,6 +105,11 @@ static void test_md(void)
 static void test_csv(void)
 {
     CHECK_EQ_STR(E(escape_csv, "plain"), "plain");
+    /* signed numbers, and a list of query_id:calls pairs, are data, not formulas */
+    CHECK_EQ_STR(E(escape_csv, "-4346743483857008810:1 42:7"), "-4346743483857008810:1 42:7");
+    CHECK_EQ_STR(E(escape_csv, "-1.5e-05"), "-1.5e-05");
+    CHECK_EQ_STR(E(escape_csv, "-2+3+cmd|' /C calc'!A0"), "\"'-2+3+cmd|' /C calc'!A0\"");
+    CHECK_EQ_STR(E(escape_csv, "+HYPERLINK(1)"), "\"'+HYPERLINK(1)\"");
     CHECK_EQ_STR(E(escape_csv, "a,b"), "\"a,b\"");
     CHECK_EQ_STR(E(escape_csv, "say \"hi\"\n"), "\"say \"\"hi\"\"\n\"");
     CHECK_EQ_STR(E(escape_csv, "=1+2"), "\"'=1+2\"");
