@@ -68,6 +68,10 @@ int cmd_tail(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (check) {
         struct config c;
         int rc = daemon_load_config(&o, &c, d);
+        /* and what the daemon's modules take from it: rules, alerting, report */
+        for (const struct daemon_hook *h = daemon_hooks; rc == 0 && h->name; h++)
+            if (h->check)
+                rc = h->check(&c, d);
         if (rc == 0) {
             printf("configuration ok: %zu source%s\n", c.nsources, c.nsources == 1 ? "" : "s");
             for (size_t i = 0; i < c.nsources; i++) {

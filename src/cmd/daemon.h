@@ -44,6 +44,10 @@ struct daemon_hook {
      * filled: at start the daemon fails, on a reload the new configuration is refused
      * and the previous one stays in force. */
     int (*configure)(void *ctx, const struct config *c, struct store *s, struct diag *d);
+    /* `pgsift tail --check`: check the hook's sections of @c as configure() would,
+     * without a store and changing nothing; every problem printed. Returns 0, or -1 with
+     * @d filled. */
+    int (*check)(const struct config *c, struct diag *d);
     /* After a round of reads that committed records (the store holds them). Failures
      * are logged; the daemon goes on. */
     int (*after_commit)(void *ctx, struct store *s, int64_t now_us, struct diag *d);

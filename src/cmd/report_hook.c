@@ -162,6 +162,16 @@ out:
     return ret;
 }
 
+int report_hook_check(const struct config *c, struct diag *d)
+{
+    struct report_hook h;
+    if (report_hook_start(&h, "", d) < 0)
+        return -1;
+    int rc = report_hook_configure(&h, c, NULL, d);
+    report_hook_release(&h);
+    return rc;
+}
+
 int64_t report_hook_next_tick(void *ctx, int64_t now_us)
 {
     struct report_hook *h = ctx;

@@ -23,6 +23,7 @@ extern struct report_hook report_hook_ctx;
 
 int report_hook_start(void *ctx, const char *store_path, struct diag *d);
 int report_hook_configure(void *ctx, const struct config *c, struct store *s, struct diag *d);
+int report_hook_check(const struct config *c, struct diag *d);
 int64_t report_hook_next_tick(void *ctx, int64_t now_us);
 int report_hook_tick(void *ctx, struct store *s, int64_t now_us, struct diag *d);
 void report_hook_release(void *ctx);

@@ -73,18 +73,17 @@ int rules_hook_start(void *ctx, const char *store_path, struct diag *d)
     return h->ms ? 0 : -1;
 }
 
-int rules_hook_configure(void *ctx, const struct config *c, struct store *s, struct diag *d)
+/* The rule files and the alerting sections of @c, checked; every problem printed.
+ * Returns 0, or -1 with @d filled (@rs and @cfg to be released either way). */
+static int load(const struct config *c, struct rule_set *rs, struct alert_config *cfg,
+                struct diag *d)
 {
-    struct rules_hook *h = ctx;
-    struct rule_set rs;
-    struct alert_config cfg;
     unsigned nerr = 0;
 
-    (void)s;
-    rule_set_init(&rs);
-    alert_config_init(&cfg);
-    alert_config_from_yaml(&cfg, (struct ydoc *)&c->y, &c->rules, c->receivers, c->route,
-                           c->inhibit, c->alerting);
+    rule_set_init(rs);
+    alert_config_init(cfg);
+    alert_config_from_yaml(cfg, (struct ydoc *)&c->y, &c->rules, c->receivers, c->route, c->inhibit,
+                           c->alerting);
     for (size_t i = 0; i < c->rules.n; i++) {
         glob_t g;
         memset(&g, 0, sizeof(g));
@@ -93,24 +92,44 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
             log_warn("%s: rule files '%s': no such file", c->path ? c->path : "configuration",
                      c->rules.v[i]);
         for (size_t k = 0; grc == 0 && k < g.gl_pathc; k++) {
-            if (rules_load_file(&rs, g.gl_pathv[k], d) < 0) {
+            if (rules_load_file(rs, g.gl_pathv[k], d) < 0) {
                 globfree(&g);
-                goto fail;
+                return -1;
             }
         }
         globfree(&g);
     }
-    if (cfg.nerrors == 0)
-        alert_config_check_rules(&cfg, &rs);
-    print_errors(&cfg.errors);
-    print_errors(&rs.errors);
-    print_errors(&rs.warnings);
-    nerr = cfg.nerrors + rs.nerrors;
-    if (nerr) {
-        diag_set(d, DIAG_USAGE, "%u error%s in the rules or alerting sections", nerr,
-                 nerr == 1 ? "" : "s");
+    if (cfg->nerrors == 0)
+        alert_config_check_rules(cfg, rs);
+    print_errors(&cfg->errors);
+    print_errors(&rs->errors);
+    print_errors(&rs->warnings);
+    nerr = cfg->nerrors + rs->nerrors;
+    if (nerr)
+        return diag_set(d, DIAG_USAGE, "%u error%s in the rules or alerting sections", nerr,
+                        nerr == 1 ? "" : "s");
+    return 0;
+}
+
+int rules_hook_check(const struct config *c, struct diag *d)
+{
+    struct rule_set rs;
+    struct alert_config cfg;
+    int rc = load(c, &rs, &cfg, d);
+    rule_set_release(&rs);
+    alert_config_release(&cfg);
+    return rc;
+}
+
+int rules_hook_configure(void *ctx, const struct config *c, struct store *s, struct diag *d)
+{
+    struct rules_hook *h = ctx;
+    struct rule_set rs;
+    struct alert_config cfg;
+
+    (void)s;
+    if (load(c, &rs, &cfg, d) < 0)
         goto fail;
-    }
     /* Every receiver sends through libcurl: loaded now, a missing library stops the start
      * (or keeps the old configuration on a reload) with its reason, instead of failing
      * the first alert hours later. */

@@ -20,6 +20,7 @@ extern struct rules_hook rules_hook_ctx;
 
 int rules_hook_start(void *ctx, const char *store_path, struct diag *d);
 int rules_hook_configure(void *ctx, const struct config *c, struct store *s, struct diag *d);
+int rules_hook_check(const struct config *c, struct diag *d);
 int rules_hook_after_commit(void *ctx, struct store *s, int64_t now_us, struct diag *d);
 int64_t rules_hook_next_tick(void *ctx, int64_t now_us);
 int rules_hook_tick(void *ctx, struct store *s, int64_t now_us, struct diag *d);

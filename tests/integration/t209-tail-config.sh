@@ -65,6 +65,21 @@ printf 'sources:\n  - path: [unclosed\n' >"$T/syntax.yaml"
 out=$("$PGSIFT" tail --check --config "$T/syntax.yaml" 2>&1) || true
 expect_contains "$out" "syntax.yaml:3:1: invalid YAML"
 expect_exit 1 "$PGSIFT" tail --check --config "$T/missing.yaml"
+
+# --check checks what the daemon's modules take too, as `tail` would at its start: the
+# rule files, the alerting sections and the report section.
+printf 'rules:\n  - name: x\n    kind: threshold\n    source: queries\n    metric: calls\n    treshold: 5\n    condition: "> 1"\n' >"$T/bad-rule.yaml"
+printf 'sources:\n  - path: %s/dir\nrules: [%s/bad-rule.yaml]\nroute:\n  group_wait: 30x\n' "$T" "$T" >"$T/rules-bad.yaml"
+rc=0; out=$("$PGSIFT" tail --check --config "$T/rules-bad.yaml" 2>&1) || rc=$?
+expect_eq "bad rules and route: exit" 2 "$rc"
+expect_contains "$out" "rules-bad.yaml:5:15: 'group_wait' expects a duration"
+expect_contains "$out" "bad-rule.yaml:6:5: unknown key 'treshold'"
+expect_not_contains "$out" "configuration ok"
+printf 'sources:\n  - path: %s/dir\nreport:\n  at: "25:00"\n  dir: %s/reports\n' "$T" "$T" >"$T/report-bad.yaml"
+rc=0; out=$("$PGSIFT" tail --check --config "$T/report-bad.yaml" 2>&1) || rc=$?
+expect_eq "bad report section: exit" 2 "$rc"
+expect_contains "$out" "report-bad.yaml:4:3: report.at: expected HH:MM"
+[[ ! -e $T/reports ]] || fail "--check created the report directory"
 expect_exit 2 "$PGSIFT" tail
 expect_exit 2 "$PGSIFT" tail -
 expect_exit 2 "$PGSIFT" tail --format csvlog --config "$example"
