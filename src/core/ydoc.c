@@ -356,8 +356,15 @@ static void set_value(struct ydoc *y, yaml_node_t *n, const struct yfield *f, ch
         return;
     }
     if (n->type != YAML_SCALAR_NODE) {
-        ydoc_error(y, n, "'%s' expects a %s, not a %s", f->name, type_name(f->type),
-                   n->type == YAML_MAPPING_NODE ? "mapping" : "list");
+        const char *got = n->type == YAML_MAPPING_NODE ? "mapping" : "list";
+        if (f->type == YF_CHOICE) {
+            struct sbuf sb = SBUF_INIT;
+            choices_text(&sb, f);
+            ydoc_error(y, n, "'%s' expects one of %s, not a %s", f->name, sb.buf, got);
+            sbuf_release(&sb);
+        } else {
+            ydoc_error(y, n, "'%s' expects a %s, not a %s", f->name, type_name(f->type), got);
+        }
         return;
     }
     convert(y, n, ydoc_scalar(n), f, out, strings);

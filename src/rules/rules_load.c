@@ -264,8 +264,9 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
     memset(&w, 0, sizeof(w));
     if (!wn)
         return;
-    if (ydoc_map(L->y, wn, where_fields, where_nfields, &w, &L->rs->strings))
-        return;
+    /* A value of the wrong type is reported by ydoc_map(); the checks below still run,
+     * on what did convert (every problem is reported, not the first). */
+    (void)ydoc_map(L->y, wn, where_fields, where_nfields, &w, &L->rs->strings);
     /* Keys that do not belong to the rule's source. */
     for (yaml_node_pair_t *p = wn->data.mapping.pairs.start; p < wn->data.mapping.pairs.top; p++) {
         yaml_node_t *k = ydoc_node(L->y, p->key);
@@ -816,9 +817,12 @@ static void load_doc(struct rule_set *rs, struct ydoc *y)
     if (ydoc_map(y, root, rules_file_fields, rules_file_nfields, &f, &rs->strings) && !f.rules &&
         !f.defaults)
         goto out;
-    if (f.version != 1)
-        ydoc_error(y, at(y, root, "version"), "unsupported version %lld (expected 1)",
-                   (long long)f.version);
+    yaml_node_t *vn = at(y, root, "version");
+    int64_t vv;
+    /* (a version that is no integer was reported by ydoc_map()) */
+    if (f.version != 1 &&
+        (!vn || (vn->type == YAML_SCALAR_NODE && span_to_i64(ydoc_scalar(vn), &vv))))
+        ydoc_error(y, vn, "unsupported version %lld (expected 1)", (long long)f.version);
     if (f.defaults) {
         size_t n;
         const struct yfield *df = defaults_fields(&n);

@@ -61,6 +61,29 @@ sed -i 's/, pager//' notify.yaml
 out=$("$PGSIFT" rules check --config pgsift.yaml notify.yaml)
 expect_contains "$out" "ok: 1 receiver in 'pgsift.yaml'"
 
+# Every problem is reported, not the first: a value of the wrong type in 'where' does not
+# hide the other keys' problems; a choice lists its values; a version that is no
+# integer is one error, not two.
+cat > where.yaml <<'YAML'
+version: 1
+rules:
+  - name: lw
+    kind: event
+    where: {type: [lock_wait], min_calls: 1e30, wait_ms: "> zz"}
+    severity: [critical]
+YAML
+rc=0; out=$("$PGSIFT" rules check where.yaml 2>&1) || rc=$?
+expect_eq "where: exit" 2 "$rc"
+expect_contains "$out" "where.yaml:5:32: 'where.min_calls' does not apply to source 'events'"
+expect_contains "$out" "where.yaml:5:43: 'min_calls' expects an integer, not '1e30'"
+expect_contains "$out" "where.yaml:5:58: 'wait_ms' expects a comparison"
+expect_contains "$out" "where.yaml:6:15: 'severity' expects one of info, warning, critical, not a list"
+expect_contains "$out" "4 errors in 1 rule file"
+printf 'version: 99999999999999999999\nrules: []\n' > version.yaml
+out=$("$PGSIFT" rules check version.yaml 2>&1) || true
+expect_contains "$out" "'version' expects an integer"
+expect_not_contains "$out" "unsupported version"
+
 # explain: overview, a kind, a key, a nested key, a config key, an unknown topic.
 expect_contains "$("$PGSIFT" rules explain)" "new_fingerprint"
 expect_contains "$("$PGSIFT" rules explain baseline)" "baseline         baseline: the period compared with"
