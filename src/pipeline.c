@@ -191,7 +191,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     if (rc == 0 && !o->follow && !held && st->events == 0 &&
         st->lines > st->blank_lines + st->skipped_lines) {
         res->nothing_parsed = true;
-        parser_diagnose(p, o->keep_literals ? NULL : redact_message, &res->diagnosis);
+        parser_diagnose(p, o->keep_literals ? NULL : redact_rejected, &res->diagnosis);
     }
     input_close(in);
     parser_free(p);

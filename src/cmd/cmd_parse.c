@@ -140,7 +140,7 @@ static struct span sample_text(const struct parse_cmd *c, const struct parse_sam
     if (c->keep_literals || !s->text)
         return in;
     sbuf_reset(tmp);
-    if (redact_message(tmp, in) < 0) {
+    if (redact_rejected(tmp, in) < 0) {
         /* cut: what was appended is redacted */
     }
     return sbuf_span(tmp);

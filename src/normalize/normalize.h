@@ -188,6 +188,11 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  *                                       "parse <name>: ", "bind <name>: " (raw log lines)
  * Values may span lines; a value or quote not closed redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
+/* A rejected log line (reject samples: the store's, parse --stats, the nothing-parsed
+ * diagnosis): redact_message(), and a line that starts with a space or a tab - the rest
+ * of a statement or plan whose first line is not there - has its numbers redacted too
+ * (redact_numbers()). */
+SIFT_WUR int redact_rejected(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing
  * redacted; false when in doubt): the caller may then keep @in instead. */
 SIFT_WUR int redact_message_same(struct sbuf *out, struct span in, bool *same);

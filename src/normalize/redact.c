@@ -374,6 +374,22 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
     return 0;
 }
 
+int redact_rejected(struct sbuf *out, struct span s)
+{
+    if (!s.len || (s.p[0] != ' ' && s.p[0] != '\t'))
+        return redact_message(out, s);
+    /* A line that starts with a blank continues a statement or a plan whose first line
+     * is not there (a file that starts mid-record, a prefix that does not match): SQL,
+     * whose bare numbers are values too ("AND card = 4111111111111111"). */
+    struct sbuf tmp = SBUF_INIT;
+    sbuf_init(&tmp, out->max ? out->max : 0);
+    int rc = redact_message(&tmp, s);
+    if (redact_numbers(out, sbuf_span(&tmp)) < 0)
+        rc = -1;
+    sbuf_release(&tmp);
+    return rc;
+}
+
 int redact_message(struct sbuf *out, struct span s)
 {
     bool same;

@@ -1587,7 +1587,7 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
             .rej = (uint32_t)i,
             .line = r->line,
             .offset = r->offset,
-            .sample = stored_text(b, sample, redact_message),
+            .sample = stored_text(b, sample, redact_rejected),
         };
         rj->n_samples++;
     }

@@ -40,4 +40,21 @@ for f in table json; do
     --prefix '%m [%p] ' "$T/mix.log" 2>&1)
   expect_contains "$out" "$card"
 done
+
+# 3. A file that starts inside a statement (rotated mid-record): its first line is the
+# rest of the statement, SQL whose bare numbers are values. Redacted in the store, in
+# parse --stats and in the diagnosis; kept with --keep-literals (hand-made lines).
+printf '\tAND card_number = %s\n2026-11-25 17:45:04 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1\n' \
+  "$card" > "$T/orphan.log"
+"$PGSIFT" -q --db "$T/o.db" ingest --prefix '%t [%p] ' "$T/orphan.log"
+expect_eq "stored sample" "$(printf '\tAND card_number = N')" \
+  "$(PGSIFT_DB="$T/o.db" store_query "SELECT sample FROM reject_samples")"
+out=$("$PGSIFT" parse --stats --prefix '%t [%p] ' "$T/orphan.log" 2>&1)
+expect_contains "$out" "AND card_number = N"
+expect_not_contains "$out" "$card"
+head -n 1 "$T/orphan.log" > "$T/orphan1.log"
+err=$("$PGSIFT" parse --prefix '%t [%p] ' "$T/orphan1.log" 2>&1) || true
+expect_not_contains "$err" "$card"
+out=$("$PGSIFT" parse --stats --keep-literals --prefix '%t [%p] ' "$T/orphan.log" 2>&1)
+expect_contains "$out" "$card"
 pass
