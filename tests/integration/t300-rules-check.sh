@@ -79,6 +79,12 @@ expect_contains "$out" "where.yaml:5:43: 'min_calls' expects an integer, not '1e
 expect_contains "$out" "where.yaml:5:58: 'wait_ms' expects a comparison"
 expect_contains "$out" "where.yaml:6:15: 'severity' expects one of info, warning, critical, not a list"
 expect_contains "$out" "4 errors in 1 rule file"
+# --config checks the whole file, each problem once: an unknown key in a source too.
+printf 'sources:\n  - name: main\n    path: /tmp\n    prefx: x\nbogus: 1\n' > whole.yaml
+rc=0; out=$("$PGSIFT" rules check --config whole.yaml where.yaml 2>&1) || rc=$?
+expect_eq "whole config: exit" 2 "$rc"
+expect_contains "$out" "whole.yaml:4:5: unknown key 'prefx'"
+expect_eq "unknown top-level key said once" 1 "$(grep -c "whole.yaml:5:1: unknown key 'bogus'" <<<"$out")"
 printf 'version: 99999999999999999999\nrules: []\n' > version.yaml
 out=$("$PGSIFT" rules check version.yaml 2>&1) || true
 expect_contains "$out" "'version' expects an integer"
