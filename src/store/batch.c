@@ -321,6 +321,21 @@ static struct span stored_text(struct store_batch *b, struct span in,
     return stored_text_to(&b->arena, &b->scratch, b->keep_literals, in, redactor);
 }
 
+/* Which of a fingerprint's (or an error's) occurrences at its earliest time is the sample:
+ * the lowest XXH3-64 of its text as logged, taken as signed (the store compares the
+ * stored key in SQL). @b: a second text (an error's detail), or SPAN_NULL. */
+static int64_t sample_key_of(struct span a, struct span b)
+{
+    XXH3_state_t st;
+    XXH3_64bits_reset(&st);
+    XXH3_64bits_update(&st, a.p ? a.p : "", a.len);
+    if (b.p) {
+        XXH3_64bits_update(&st, "\0", 1);
+        XXH3_64bits_update(&st, b.p, b.len);
+    }
+    return (int64_t)XXH3_64bits_digest(&st);
+}
+
 /* A statement sample: the statement in its own layout with every constant replaced by
  * $n (normalize/normalize.h), verbatim with keep_literals. */
 static struct span sample_text(struct store_batch *b, struct span raw)
@@ -389,8 +404,16 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     }
     if (i >= 0) {
         struct cat *c = &b->cats[i];
-        if (ts < c->first)
-            c->first = ts;
+        if (ts <= c->first) {
+            /* The sample is the occurrence at the earliest time with the lowest key. */
+            struct span raw = ev->query.p ? ev->query : ev->statement;
+            int64_t key = sample_key_of(raw, SPAN_NULL);
+            if (ts < c->first || key < c->sample_key) {
+                c->first = ts;
+                c->sample_key = key;
+                c->sample = b->part ? arena_dup_span(&b->arena, raw) : sample_text(b, raw);
+            }
+        }
         if (ts > c->last)
             c->last = ts;
         if (b->part)
@@ -420,6 +443,7 @@ static void catalogue_touch(struct store_batch *b, const struct event *ev, int64
     /* A part batch keeps the statement: its sample is made if the reader's batch takes
      * this record as the first of its fingerprint (store_batch_absorb()). */
     c->sample = b->part ? arena_dup_span(&b->arena, raw) : sample_text(b, raw);
+    c->sample_key = sample_key_of(raw, SPAN_NULL);
     htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
     b->n_cats++;
     b->cat_cache[slot] = (uint32_t)b->n_cats;
@@ -533,7 +557,7 @@ static bool err_eq(const void *ctx, uint32_t idx)
 /* An error record waiting for store_batch_finish(): message and detail are raw copies
  * (cut at the stored cap, as error_count() reads them). */
 struct err_rec {
-    int64_t bucket;
+    int64_t bucket, ts;
     uint32_t db, user;
     enum event_severity sev;
     char sqlstate[6];
@@ -639,7 +663,9 @@ static void error_defer(struct store_batch *b, const struct event *ev, int64_t b
     struct span msg = ev->message.p ? ev->message : SPAN_LIT("");
     if (msg.len > SIFT_MAX_STORED_TEXT)
         msg.len = SIFT_MAX_STORED_TEXT;
-    *er = (struct err_rec){ .bucket = bucket, .db = db, .user = user, .sev = ev->severity };
+    *er = (struct err_rec){
+        .bucket = bucket, .ts = ev->ts_us, .db = db, .user = user, .sev = ev->severity
+    };
     memcpy(er->sqlstate, ev->sqlstate, sizeof(er->sqlstate));
     er->sqlstate[5] = '\0';
     er->message = arena_dup(&c->arena, msg.p, msg.len);
@@ -673,12 +699,23 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
     h ^= hash_bytes(k.sqlstate, sizeof(k.sqlstate));
     struct err_find f = { b, &k };
     long i = htab_find(&b->errs_ix, h, err_eq, &f);
+    struct err *e = i >= 0 ? &b->errs[i] : &k;
     if (i >= 0) {
-        b->errs[i].count++;
-        return;
+        e->count++;
+        /* Another occurrence: the sample if it is earlier, or as early with a lower key
+         * (the key only then: occurrences at another time cost a comparison). */
+        if (er->ts > e->sample_at)
+            return;
+        int64_t key = sample_key_of(er->message, er->detail);
+        if (er->ts == e->sample_at && key >= e->sample_key)
+            return;
+        e->sample_key = key;
+    } else {
+        k.message = arena_dup(&b->err_arena, k.message.p, k.message.len);
+        k.count = 1;
+        k.sample_key = sample_key_of(er->message, er->detail);
     }
-    k.message = arena_dup(&b->err_arena, k.message.p, k.message.len);
-    k.count = 1;
+    e->sample_at = er->ts;
     /* The sample: message and detail of this occurrence, redacted unless opted in. */
     sbuf_reset(&b->err_scratch2);
     if (sbuf_addspan(&b->err_scratch2, msg) < 0 ||
@@ -686,8 +723,10 @@ static void error_count(struct store_batch *b, const struct err_rec *er)
                           sbuf_addspan(&b->err_scratch2, er->detail) < 0))) {
         /* cannot happen: scratch2 holds more than two capped texts */
     }
-    k.sample = stored_text_to(&b->err_arena, &b->err_scratch, b->keep_literals,
-                              sbuf_span(&b->err_scratch2), redact_message);
+    e->sample = stored_text_to(&b->err_arena, &b->err_scratch, b->keep_literals,
+                               sbuf_span(&b->err_scratch2), redact_message);
+    if (i >= 0)
+        return;
     XGROW(b->errs, b->n_errs + 1, b->a_errs);
     b->errs[b->n_errs] = k;
     htab_insert(&b->errs_ix, h, (uint32_t)b->n_errs);
@@ -1316,8 +1355,11 @@ static void cat_absorb(struct store_batch *b, const struct store_batch *part, ui
     struct cat *c;
     if (i >= 0) {
         c = &b->cats[i];
-        if (pc->first < c->first)
+        if (pc->first < c->first || (pc->first == c->first && pc->sample_key < c->sample_key)) {
             c->first = pc->first;
+            c->sample_key = pc->sample_key;
+            c->sample = sample_text(b, pc->sample); /* (the part kept the statement) */
+        }
         if (pc->last > c->last)
             c->last = pc->last;
         if (!c->query.len && pc->query.len)
@@ -1332,6 +1374,7 @@ static void cat_absorb(struct store_batch *b, const struct store_batch *part, ui
         c->last = pc->last;
         c->query = arena_dup_span(&b->arena, pc->query);
         c->sample = sample_text(b, pc->sample); /* (the part kept the statement) */
+        c->sample_key = pc->sample_key;
         htab_insert(&b->cats_ix, h, (uint32_t)b->n_cats);
         b->n_cats++;
     }

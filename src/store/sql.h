@@ -26,6 +26,19 @@
     " rows_calls = rows_calls + excluded.rows_calls, errors = errors + excluded.errors," \
     " sketch = sketch_merge(sketch, excluded.sketch)"
 
+/* Does the batch's sample replace the stored one? Its occurrence is earlier, or as early
+ * with a lower key (schema/012_sample_keys.sql); a row without a key (written before
+ * version 12) takes it. The values of the row before the update, as SQLite's upsert
+ * gives them. */
+#define SQL_QUERY_SAMPLE_NEW                                                    \
+    "(excluded.sample IS NOT NULL AND (sample IS NULL OR sample_key IS NULL"    \
+    " OR excluded.first_seen < first_seen OR (excluded.first_seen = first_seen" \
+    " AND excluded.sample_key < sample_key)))"
+#define SQL_ERROR_SAMPLE_NEW                                                \
+    "(excluded.sample IS NOT NULL AND (sample IS NULL OR sample_at IS NULL" \
+    " OR excluded.sample_at < sample_at OR (excluded.sample_at = sample_at" \
+    " AND excluded.sample_key < sample_key)))"
+
 #define SQL_AGG_COLS                                                                    \
     "bucket, width, database, username, fingerprint, phase, query_id, calls, total_us," \
     " min_ms, max_ms, sumsq_ms, rows, rows_calls, errors, sketch"
@@ -40,7 +53,7 @@
                       " ?15)" SQL_AGG_MERGE)                                                       \
     X(SQL_CAT_UPSERT,                                                                              \
       "INSERT INTO queries (fingerprint, fingerprint_hi, query, sample, first_seen,"               \
-      " last_seen, collisions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"                                \
+      " last_seen, collisions, sample_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?9)"                \
       " ON CONFLICT (fingerprint) DO UPDATE SET"                                                   \
       " collisions = collisions + CASE WHEN fingerprint_hi <> 0 AND"                               \
       " excluded.fingerprint_hi <> 0 AND fingerprint_hi <> excluded.fingerprint_hi"                \
@@ -48,7 +61,9 @@
       " query = CASE WHEN query = '' THEN excluded.query ELSE query END,"                          \
       " fingerprint_hi = CASE WHEN fingerprint_hi = 0 THEN excluded.fingerprint_hi"                \
       " ELSE fingerprint_hi END,"                                                                  \
-      " sample = coalesce(sample, excluded.sample),"                                               \
+      " sample = CASE WHEN " SQL_QUERY_SAMPLE_NEW " THEN excluded.sample ELSE sample END,"         \
+      " sample_key = CASE WHEN " SQL_QUERY_SAMPLE_NEW " THEN excluded.sample_key"                  \
+      " ELSE sample_key END,"                                                                      \
       " first_seen = min(first_seen, excluded.first_seen),"                                        \
       " last_seen = max(last_seen, excluded.last_seen)")                                           \
     X(SQL_QID_UPSERT,                                                                              \
@@ -59,9 +74,14 @@
       " last_seen = max(last_seen, excluded.last_seen)")                                           \
     X(SQL_ERR_UPSERT,                                                                              \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
-      " message, count, sample) VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"                       \
+      " message, count, sample, sample_at, sample_key)"                                            \
+      " VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"                                      \
       " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                 \
-      " sample = coalesce(sample, excluded.sample)")                                               \
+      " sample = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample ELSE sample END,"         \
+      " sample_at = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample_at"                    \
+      " ELSE sample_at END,"                                                                       \
+      " sample_key = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample_key"                  \
+      " ELSE sample_key END")                                                                      \
     X(SQL_REC_UPSERT,                                                                              \
       "INSERT INTO record_stats (bucket, width, kind, severity, count)"                            \
       " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \

@@ -386,6 +386,7 @@ static int write_catalogue(struct store *s, const struct store_batch *b, struct 
         sqlite3_bind_int64(st, 7, (int64_t)c->collisions);
         /* If the stored statement is another one, the batch's own are the collisions. */
         sqlite3_bind_int64(st, 8, (int64_t)c->same);
+        sqlite3_bind_int64(st, 9, c->sample_key);
         if (step_done(s, st, "cannot write the query catalogue", d) < 0)
             return -1;
     }
@@ -417,6 +418,8 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
         bind_span(st, 6, e->message);
         sqlite3_bind_int64(st, 7, (int64_t)e->count);
         bind_span(st, 8, e->sample);
+        sqlite3_bind_int64(st, 9, e->sample_at);
+        sqlite3_bind_int64(st, 10, e->sample_key);
         if (step_done(s, st, "cannot write error statistics", d) < 0)
             return -1;
     }

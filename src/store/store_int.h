@@ -51,8 +51,11 @@ struct cat {
     uint64_t fp, fp_hi;
     struct span query, sample; /* arena (a part batch: sample is the raw statement) */
     int64_t first, last;       /* µs */
-    uint64_t same;             /* records whose other 64 bits are fp_hi */
-    uint64_t collisions;       /* records whose other 64 bits differ from fp_hi */
+    /* The sample is the occurrence at `first` whose statement has the lowest key
+     * (sample_key_of(): schema/012_sample_keys.sql). */
+    int64_t sample_key;
+    uint64_t same;       /* records whose other 64 bits are fp_hi */
+    uint64_t collisions; /* records whose other 64 bits differ from fp_hi */
     /* A part batch counts by the other 64 bits instead (the reader's batch may have another
      * fp_hi): same counts those equal to a non-zero fp_hi, zero_hi those that are 0, and
      * batch.cat_his any others. */
@@ -102,6 +105,9 @@ struct err {
     enum event_severity sev;
     struct span message, sample; /* arena */
     uint64_t count;
+    /* The sample is the occurrence with the earliest time, then the lowest key of its
+     * message and detail (schema/012_sample_keys.sql). */
+    int64_t sample_at, sample_key;
 };
 
 struct rec {

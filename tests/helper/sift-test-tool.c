@@ -693,6 +693,30 @@ static const char events_v5[] =
     " port INTEGER, src TEXT);"
     " CREATE INDEX events_ts ON events (ts);";
 
+/* The columns version 12 added (schema/012_sample_keys.sql), dropped where they are:
+ * a store taken back to an older version must not have them when it is upgraded. */
+static int drop_v12_columns(sqlite3 *db)
+{
+    static const char *const cols[][2] = { { "queries", "sample_key" },
+                                           { "error_stats", "sample_at" },
+                                           { "error_stats", "sample_key" } };
+    for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
+        sqlite3_stmt *st;
+        if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
+                               &st, NULL) != SQLITE_OK)
+            return -1;
+        sqlite3_bind_text(st, 1, cols[i][0], -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, cols[i][1], -1, SQLITE_STATIC);
+        int have = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) > 0;
+        sqlite3_finalize(st);
+        char sql[128];
+        snprintf(sql, sizeof(sql), "ALTER TABLE %s DROP COLUMN %s", cols[i][0], cols[i][1]);
+        if (have && sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
 /* events-downgrade DB: the store's events back into an events table of rows (in the
  * order store_events() gives them, so ids follow it), event_blocks dropped, version 5. */
 static int cmd_events_downgrade(int argc, char **argv)
@@ -735,8 +759,10 @@ static int cmd_events_downgrade(int argc, char **argv)
             goto out;
         sqlite3_reset(st);
     }
-    /* (source_marks came with version 8, settings with 9, late_records with 10) */
-    if (sqlite3_exec(db,
+    /* (source_marks came with version 8, settings with 9, late_records with 10, the
+     * sample keys with 12) */
+    if (drop_v12_columns(db) < 0 ||
+        sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
                      " DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS late_records;"
                      " PRAGMA user_version = 5; COMMIT",
@@ -941,6 +967,7 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
                      "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
                      "IF EXISTS settings; DROP TABLE IF EXISTS late_records",
                      NULL, NULL, NULL) != SQLITE_OK ||
+        drop_v12_columns(db) < 0 ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto out;

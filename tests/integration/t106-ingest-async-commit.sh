@@ -132,6 +132,38 @@ expect_eq "parts: a grown file continues where it stopped" \
   "$(dump p1.db decoded | round9 | sed 's/one\.csv/grow.csv/g' | inode)" "$(dump p2.db decoded | round9 | inode)"
 unset SIFT_TEST_PART_BYTES
 
+# Samples do not depend on the order readers commit in: an older, long file and a newer,
+# short one read at once (the short one commits first) keep the samples of -j 1 - the
+# earliest occurrence of each statement and of each error (hand-made lines).
+{
+  printf '2026-11-25 10:00:00.000 UTC [7] LOG:  duration: 1.000 ms  statement: select 1\n'
+  printf '2026-11-25 10:00:00.100 UTC [7] ERROR:  deadlock detected\n'
+  printf '2026-11-25 10:00:00.100 UTC [7] DETAIL:  Process 7 waits for ShareLock on transaction 1; blocked by process 8.\n'
+  for ((i = 0; i < 40000; i++)); do
+    printf '2026-11-25 10:00:01.000 UTC [7] LOG:  duration: 1.000 ms  statement: SELECT a%d FROM t\n' $((i % 50))
+  done
+} >older.log
+{
+  printf '2026-11-25 10:00:30.000 UTC [9] ERROR:  deadlock detected\n'
+  printf '2026-11-25 10:00:30.000 UTC [9] DETAIL:  Process 9 waits for ShareLock on transaction 2; blocked by process 10.\n'
+  printf '2026-11-25 10:00:40.000 UTC [9] LOG:  duration: 1.000 ms  statement: SELECT   1\n'
+} >newer.log
+touch -d '2 hours ago' older.log && touch -d '1 hour ago' newer.log
+samples() {
+  sqlite3 "$1" "SELECT fingerprint, sample FROM queries ORDER BY 1; SELECT bucket, message, sample FROM error_stats ORDER BY 1, 2"
+}
+rm -f s1.db* s2.db*
+"$PGSIFT" -q --db s1.db ingest -j 1 --prefix '%m [%p] ' older.log newer.log
+"$PGSIFT" -q --db s2.db ingest -j 2 --prefix '%m [%p] ' older.log newer.log
+expect_contains "$(samples s1.db)" "|select \$1"
+expect_contains "$(samples s1.db)" "Process 7 waits for ShareLock on transaction 1; blocked by process 8."
+expect_eq "-j 2: the samples of -j 1" "$(samples s1.db)" "$(samples s2.db)"
+# and the other way round: the short file read first, then the long one
+rm -f s3.db*
+"$PGSIFT" -q --db s3.db ingest --prefix '%m [%p] ' newer.log
+"$PGSIFT" -q --db s3.db ingest --prefix '%m [%p] ' older.log
+expect_eq "newer file first: the samples of -j 1" "$(samples s1.db)" "$(samples s3.db)"
+
 # One normalizer per reader: its fingerprint cache serves every source the reader reads
 # (every statement of two.csv was already in one.csv).
 unset SIFT_TEST_BATCH_BYTES
