@@ -68,6 +68,13 @@ static bool digits(struct span s, size_t at, size_t n, int *out)
     return true;
 }
 
+bool clock_valid_date(int y, int mo, int d)
+{
+    static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return mo >= 1 && mo <= 12 && d >= 1 && d <= mdays[mo - 1] && (mo != 2 || d != 29 || leap);
+}
+
 bool clock_parse_rfc3339(struct span s, int64_t *us)
 {
     int y, mo, d, h = 0, mi = 0, se = 0;
@@ -78,9 +85,7 @@ bool clock_parse_rfc3339(struct span s, int64_t *us)
     if (!digits(s, 0, 4, &y) || s.len < 10 || s.p[4] != '-' || !digits(s, 5, 2, &mo) ||
         s.p[7] != '-' || !digits(s, 8, 2, &d))
         return false;
-    static const unsigned char mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || (mo == 2 && d == 29 && !leap))
+    if (!clock_valid_date(y, mo, d))
         return false; /* 2026-02-30 is an error, not March 2 */
     i = 10;
     if (i < s.len) {

@@ -42,4 +42,7 @@ char *clock_format_rfc3339(int64_t us, int frac, char *buf);
  * or a bare date ("2026-11-24", midnight UTC). Returns false if malformed. */
 bool clock_parse_rfc3339(struct span s, int64_t *us);
 
+/* Is y-mo-d a day of the Gregorian calendar (2026-02-29 is not)? */
+bool clock_valid_date(int y, int mo, int d);
+
 #endif

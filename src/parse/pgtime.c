@@ -208,8 +208,8 @@ static enum pgtime_status parse_full(struct span s, const struct pgtime_tz *tz, 
         return PGTIME_BAD;
     int y = d2(p) * 100 + d2(p + 2);
     int mo = d2(p + 5), d = d2(p + 8), h = d2(p + 11), mi = d2(p + 14), se = d2(p + 17);
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return PGTIME_BAD;
+    if (!clock_valid_date(y, mo, d) || h > 23 || mi > 59 || se > 60)
+        return PGTIME_BAD; /* (2026-02-29 is an error, not March 1) */
     int64_t sub;
     int digits;
     size_t i = parse_fraction(s, &sub, &digits);
