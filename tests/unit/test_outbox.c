@@ -85,6 +85,14 @@ static int count(struct alertdb *db, const char *where)
     return n;
 }
 
+/* The alert resolves at @at (event time). */
+static int resolve_at(struct outbox *ob, struct alert_row *r, int64_t at, struct diag *d)
+{
+    r->st.state = ALERT_RESOLVED;
+    r->st.resolved_at = at;
+    return outbox_transition(ob, r, "resolved", at, NULL, 0, d);
+}
+
 static void test_resolve_rules(void)
 {
     struct alert_config c;
@@ -105,9 +113,7 @@ static void test_resolve_rules(void)
      * time later: within group_wait (30 s), so c never hears of it. */
     CHECK_EQ_INT(
         adb_exec(db, "UPDATE notifications SET status = 'delivered' WHERE receiver = 'b'", &d), 0);
-    r.st.state = ALERT_RESOLVED;
-    r.st.resolved_at = now + 10000000;
-    CHECK_EQ_INT(outbox_transition(&ob, &r, "resolved", now + 10000000, NULL, 0, &d), 0);
+    CHECK_EQ_INT(resolve_at(&ob, &r, now + 10000000, &d), 0);
     CHECK_EQ_INT(count(db, "kind = 'resolved' AND receiver = 'b' AND status = 'pending'"), 1);
     CHECK_EQ_INT(count(db, "kind = 'resolved' AND receiver = 'c'"), 0);
     CHECK_EQ_INT(count(db, "kind = 'firing' AND receiver = 'c' AND status = 'dropped'"), 1);
@@ -116,9 +122,7 @@ static void test_resolve_rules(void)
     r.st.episode = 2;
     r.st.state = ALERT_FIRING;
     CHECK_EQ_INT(outbox_transition(&ob, &r, "firing", now + 100000000, NULL, 0, &d), 0);
-    r.st.state = ALERT_RESOLVED;
-    r.st.resolved_at = now + 160000000;
-    CHECK_EQ_INT(outbox_transition(&ob, &r, "resolved", now + 160000000, NULL, 0, &d), 0);
+    CHECK_EQ_INT(resolve_at(&ob, &r, now + 160000000, &d), 0);
     CHECK_EQ_INT(count(db, "episode = 2 AND kind = 'firing' AND status = 'pending'"), 2);
     /* (c has send_resolved: false) */
     CHECK_EQ_INT(count(db, "episode = 2 AND kind = 'resolved' AND status = 'pending'"), 1);
