@@ -748,14 +748,32 @@ int plan_node_label(const struct plan_node *n, struct sbuf *out)
 
 int plan_parse(struct plan *p, enum plan_format fmt, struct span body, struct arena *a)
 {
+    int rc;
     switch (fmt) {
-    case PLAN_TEXT: return plan_parse_text(p, body, a);
-    case PLAN_JSON: return plan_parse_json(p, body, a);
-    case PLAN_YAML: return plan_parse_yaml(p, body, a);
-    case PLAN_XML: return plan_parse_xml(p, body, a);
-    default: break;
+    case PLAN_TEXT: rc = plan_parse_text(p, body, a); break;
+    case PLAN_JSON: rc = plan_parse_json(p, body, a); break;
+    case PLAN_YAML: rc = plan_parse_yaml(p, body, a); break;
+    case PLAN_XML: rc = plan_parse_xml(p, body, a); break;
+    default:
+        plan_reset(p, fmt);
+        p->error = "not a plan";
+        return -1;
     }
-    plan_reset(p, fmt);
-    p->error = "not a plan";
-    return -1;
+    if (rc < 0)
+        return -1;
+    /* A plan cut (or malformed) inside a node before its type: a top node without one is
+     * no plan that can be read (shape 0, with the reason); a node further down is kept
+     * as "?", so that the part read keeps its shape. */
+    if (!p->nodes[0].type.len) {
+        if (!p->error)
+            p->error = "plan node without a \"Node Type\"";
+        return -1;
+    }
+    for (uint32_t i = 1; i < p->n_nodes; i++)
+        if (!p->nodes[i].type.len) {
+            p->nodes[i].type = SPAN_LIT("?");
+            if (!p->error)
+                p->error = "plan node without a \"Node Type\"";
+        }
+    return 0;
 }

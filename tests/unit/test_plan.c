@@ -711,7 +711,7 @@ static void test_json_nul_byte(void)
 {
     struct arena a = ARENA_INIT;
     struct plan p;
-    static const char body[] = "{\"Plan\":{\"\":0\0}}";
+    static const char body[] = "{\"Plan\":{\"Node Type\":\"Result\",\"\":0\0}}";
     CHECK(plan_parse(&p, PLAN_JSON, span_make(body, sizeof(body) - 1), &a) == 0);
     CHECK(p.error != NULL);
     CHECK_EQ_INT(p.n_nodes, 1);
