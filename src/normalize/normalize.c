@@ -23,6 +23,7 @@
 #include <xxhash.h>
 
 #include "core/limits.h"
+#include "core/utf8.h"
 #include "core/xalloc.h"
 #include "normalize/lexer.h"
 #include "normalize/normalize.h"
@@ -801,27 +802,129 @@ static void emit_name(struct normalizer *nz)
     nz->last = SP_CALLABLE;
 }
 
+/* The content @c of a quoted identifier, when it is what an unquoted word folds to: that
+ * word (R3). */
+static bool emit_folded(struct normalizer *nz, const char *c, size_t len)
+{
+    bool ok = len > 0 && c[0] != '$' && !(c[0] >= '0' && c[0] <= '9');
+    for (size_t i = 0; ok && i < len; i++) {
+        unsigned char ch = (unsigned char)c[i];
+        ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '$' ||
+             ch >= 0x80;
+    }
+    if (!ok)
+        return false;
+    /* Not a key word a rule reacts to: "by", "zone" or "text" stay quoted. */
+    unsigned kw = keyword_lookup(c, len);
+    if (kw != 0 && !(keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT))
+        return false;
+    emit_word_text(nz, c, len, kw);
+    return true;
+}
+
+/* The name U&"..." [UESCAPE 'c'] spells - "" a quote, <esc>XXXX and <esc>+XXXXXX code
+ * points (a surrogate pair one), <esc><esc> the escape character - into @out (@cap bytes),
+ * as the server's lexer decodes it. Returns its length, or -1 when an escape is invalid
+ * or it does not fit (the token is then kept as written). */
+static long uident_decode(const char *p, size_t len, char *out, size_t cap)
+{
+    char esc = '\\';
+    size_t end = 3, o = 0; /* after U&" */
+    while (end < len && !(p[end] == '"' && (end + 1 >= len || p[end + 1] != '"')))
+        end += p[end] == '"' ? 2 : 1;
+    if (end >= len)
+        return -1;
+    if (end + 1 < len) { /* UESCAPE '<c>': the character between its quotes */
+        const char *q = memchr(p + end + 1, '\'', len - end - 1);
+        if (!q || q + 2 >= p + len || q[2] != '\'')
+            return -1;
+        esc = q[1];
+    }
+    uint32_t high = 0; /* a pending high surrogate */
+    for (size_t i = 3; i < end;) {
+        uint32_t cp;
+        size_t n = 1;
+        if (p[i] == '"') {
+            cp = '"';
+            n = 2;
+        } else if (p[i] != esc) {
+            if (high || o >= cap)
+                return -1;
+            out[o++] = p[i++];
+            continue;
+        } else if (i + 1 < end && p[i + 1] == esc) {
+            cp = (unsigned char)esc;
+            n = 2;
+        } else {
+            size_t digits = i + 1 < end && p[i + 1] == '+' ? 6 : 4;
+            size_t at = i + 1 + (digits == 6);
+            cp = 0;
+            for (size_t d = 0; d < digits; d++) {
+                char h = at + d < end ? p[at + d] : 0;
+                int v = h >= '0' && h <= '9'   ? h - '0'
+                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                               : -1;
+                if (v < 0)
+                    return -1;
+                cp = cp * 16 + (uint32_t)v;
+            }
+            n = at + digits - i;
+        }
+        if (cp >= 0xd800 && cp <= 0xdbff) {
+            if (high)
+                return -1;
+            high = cp;
+            i += n;
+            continue;
+        }
+        if (cp >= 0xdc00 && cp <= 0xdfff) {
+            if (!high)
+                return -1;
+            cp = 0x10000 + ((high - 0xd800) << 10) + (cp - 0xdc00);
+            high = 0;
+        } else if (high) {
+            return -1;
+        }
+        char u[4];
+        size_t ul = cp == 0 || cp > 0x10ffff ? 0 : utf8_encode(cp, u);
+        if (!ul || o + ul > cap)
+            return -1;
+        memcpy(out + o, u, ul);
+        o += ul;
+        i += n;
+    }
+    return high ? -1 : (long)o;
+}
+
 /* R3: a quoted identifier whose content is what the unquoted word would fold to is
- * that word; anything else stays a distinct quoted identifier. */
+ * that word; anything else stays a distinct quoted identifier. U&"..." is the name it
+ * spells: U&"\0069d" and "id" are id. */
 static void emit_qident(struct normalizer *nz, const struct token *k)
 {
     const char *p = nz->src + k->off;
-    if (k->sub == QI_PLAIN && k->len > 2) {
-        const char *c = p + 1;
-        size_t len = k->len - 2;
-        bool ok = c[0] != '$' && !(c[0] >= '0' && c[0] <= '9');
-        for (size_t i = 0; ok && i < len; i++) {
-            unsigned char ch = (unsigned char)c[i];
-            ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' || ch == '$' ||
-                 ch >= 0x80;
-        }
-        if (ok) {
-            /* Not a key word a rule reacts to: "by", "zone" or "text" stay quoted. */
-            unsigned kw = keyword_lookup(c, len);
-            if (kw == 0 || (keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT)) {
-                emit_word_text(nz, c, len, kw);
-                return;
+    if (k->sub == QI_PLAIN && k->len > 2 && emit_folded(nz, p + 1, k->len - 2))
+        return;
+    if (k->sub == QI_U && !(k->flags & TOKF_UNTERMINATED)) {
+        char name[256];
+        long n = uident_decode(p, k->len, name, sizeof(name));
+        if (n > 0 && emit_folded(nz, name, (size_t)n))
+            return;
+        if (n > 0) { /* as "..." writes it: a quote doubled */
+            text_space(nz, false, '"');
+            char *o = nz->tb + nz->tlen;
+            size_t w = 0;
+            o[w++] = '"';
+            for (long i = 0; i < n; i++) {
+                o[w++] = name[i];
+                if (name[i] == '"')
+                    o[w++] = '"';
             }
+            o[w++] = '"';
+            nz->tlen += w;
+            hash_bytes(nz, 'q', o, w);
+            nz->last = SP_CALLABLE;
+            return;
         }
     }
     text_space(nz, false, p[0]);
