@@ -71,6 +71,8 @@ enum tok_flags {
     TOKF_LISTMARK = 1 << 4,     /* followed by the comment slash-star ", ... " star-slash
                                    that marks a squashed list in PostgreSQL 18's
                                    pg_stat_statements texts and in our canonical text */
+    TOKF_TYPENAME = 1 << 5,     /* a word of a type name after '::' or CAST(.. AS */
+    TOKF_CASTMOD = 1 << 6,      /* a number in such a type's modifier or array bound */
 };
 
 /* What normalize.c decided a token is (set by its role pass; 0 after lexing). */

@@ -490,6 +490,8 @@ static void assign_roles(struct normalizer *nz)
                 ts_next = TS_NAME;
             else if ((ts == TS_NAME || ts == TS_AFTER) && (keywords[k->kw].flags & KWF_TYPEWORD))
                 ts_next = TS_NAME;
+            if (ts_next == TS_NAME)
+                k->flags |= TOKF_TYPENAME;
             if (k->role != ROLE_PLAIN)
                 break;
             if (i == stmt)
@@ -525,6 +527,8 @@ static void assign_roles(struct normalizer *nz)
         case TOK_NUMBER:
             if (lv[depth] & LV_TYPMOD) {
                 k->role = ROLE_TYPMOD; /* varchar(20), int[3]: not a value */
+                if (lv[depth] & LV_INTYPE)
+                    k->flags |= TOKF_CASTMOD;
                 break;
             }
             if ((lv[depth] & LV_BYLIST) && i > 0 &&
@@ -800,6 +804,75 @@ static void emit_name(struct normalizer *nz)
     text_raw(nz, "\"...\"", 5); /* a quoted identifier: re-normalizes to a NAME */
     hash_tag(nz, 'n');
     nz->last = SP_CALLABLE;
+}
+
+/* Type names that are other names of one type to the server (parse analysis resolves them
+ * to one type OID): "a" (with a cast's words lower-cased) is hashed as "b". */
+static const struct type_alias {
+    const char *a, *b;
+} type_aliases[] = {
+    { "timestamp without time zone", "timestamp" },
+    { "timestamp with time zone", "timestamptz" },
+    { "time without time zone", "time" },
+    { "time with time zone", "timetz" },
+    { "character varying", "varchar" },
+    { "double precision", "float8" },
+    { "char varying", "varchar" },
+    { "bit varying", "varbit" },
+    { "character", "bpchar" },
+    { "smallint", "int2" },
+    { "integer", "int4" },
+    { "boolean", "bool" },
+    { "decimal", "numeric" },
+    { "bigint", "int8" },
+    { "float", "float8" }, /* (float(p) is float4 or float8 by p: kept as written) */
+    { "char", "bpchar" },
+    { "real", "float4" },
+    { "dec", "numeric" },
+    { "int", "int4" },
+};
+
+/*
+ * A type name at t[i] (a word of a cast's type, or a typed literal's type), when its
+ * words up to @hi spell another name of a type: written as it is, hashed as the type's
+ * name, so that 1::int, 1::integer and 1::int4 are one group, as the server makes them.
+ * Returns the index after the words, or 0 (nothing emitted) for any other name.
+ */
+static uint32_t emit_type_name(struct normalizer *nz, uint32_t i, uint32_t hi)
+{
+    const struct token *t = nz->lx.tok;
+    char words[48];
+    size_t len = 0;
+    uint32_t end = i, best_end = 0;
+    const char *best = NULL;
+    if (i > 0 && is_punct(&t[i - 1], P_DOT))
+        return 0; /* pg_catalog.int4 and the like: a qualified name, as written */
+    for (uint32_t j = i;
+         j < hi && j < i + 4 && t[j].kind == TOK_WORD && (j == i || (t[j].flags & TOKF_TYPENAME));
+         j++) {
+        if (len + (j > i) + t[j].len >= sizeof(words))
+            break;
+        if (j > i)
+            words[len++] = ' ';
+        for (uint32_t c = 0; c < t[j].len; c++)
+            words[len++] = (char)ascii_lower((unsigned char)nz->src[t[j].off + c]);
+        end = j + 1;
+        for (size_t a = 0; a < ARRAY_SIZE(type_aliases); a++)
+            if (strlen(type_aliases[a].a) == len && !memcmp(type_aliases[a].a, words, len)) {
+                best = type_aliases[a].b;
+                best_end = end;
+            }
+    }
+    if (!best || (!strcmp(best, "float8") && best_end - i == 1 && best_end < nz->lx.n &&
+                  is_punct(&t[best_end], P_LPAREN)))
+        return 0;
+    /* The text as written (each word lower-cased), the hash of the type's name. */
+    size_t h = nz->hlen;
+    for (uint32_t j = i; j < best_end; j++)
+        emit_word_text(nz, nz->src + t[j].off, t[j].len, t[j].kw);
+    nz->hlen = h;
+    hash_bytes(nz, 'w', best, strlen(best));
+    return best_end;
 }
 
 /* The content @c of a quoted identifier, when it is what an unquoted word folds to: that
@@ -1480,9 +1553,11 @@ static void emit_all(struct normalizer *nz)
                     emit_punct(nz, P_DCOLON);
                     if (k->sub == WORD_NCHAR)
                         emit_lit_word(nz, "nchar", KW_NCHAR);
-                    else
+                    else if (!emit_type_name(nz, i, i + 1))
                         emit_word_text(nz, s + k->off, k->len, k->kw);
                     next = i + 2;
+                } else if ((k->flags & TOKF_TYPENAME) && (next = emit_type_name(nz, i, n)) != 0) {
+                    /* (a type's other name: one group with it) */
                 } else if (aliasable(k) && (lv[depth] & LV_TL) && implicit_alias(nz, i)) {
                     next = i + 1;
                 }
@@ -1509,7 +1584,12 @@ static void emit_all(struct normalizer *nz)
             } else {
                 text_space(nz, false, s[k->off]);
                 text_raw(nz, s + k->off, k->len);
-                hash_bytes(nz, 'i', s + k->off, k->len);
+                /* A cast's type modifier is a constant to the server: varchar(10) and
+                 * varchar(20) casts are one group (the number stays in the text). */
+                if (k->flags & TOKF_CASTMOD)
+                    hash_tag(nz, 'm');
+                else
+                    hash_bytes(nz, 'i', s + k->off, k->len);
                 nz->last = SP_OTHER;
             }
             break;
