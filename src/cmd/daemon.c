@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -535,11 +536,12 @@ static void report_rejects(struct fstate *fs, const char *name, const struct par
 /*
  * A rotated sibling (postgresql.log.1, .2.gz ...) whose stream the store does not know
  * is read from its start only when it was modified after pgsift began reading its file
- * path: the first commit of any stream of that path, or the start of this run when there
- * is none. Modified later, it holds lines pgsift never committed (a rotation while
- * pgsift was down, crashed, or faster than it looked), since whatever pgsift committed is
- * recognised by content; modified before, it is history from before pgsift was set up,
- * which tail does not load (`pgsift ingest` does). Taken once per path.
+ * path: the first commit of any stream of that path, or when a run first followed the
+ * path (store_path_watched_since(): a run may commit nothing - the file empty, or not
+ * there yet - and stop), whichever came first. Modified later, it holds lines pgsift never
+ * committed (a rotation while pgsift was down, crashed, or faster than it looked), since whatever
+ * pgsift committed is recognised by content; modified before, it is history from before pgsift was
+ * set up, which tail does not load (`pgsift ingest` does). Taken once per path.
  */
 static int since_of(struct daemon *dm, const char *origin, int64_t *us, struct diag *d)
 {
@@ -549,24 +551,39 @@ static int since_of(struct daemon *dm, const char *origin, int64_t *us, struct d
             return 0;
         }
     }
-    int64_t first;
-    if (store_source_first_commit(dm->store, origin, &first, d) < 0)
+    /* The earlier of its first commit and when a run first followed it (a run that
+     * committed nothing - the file empty or not there yet - began following it too). */
+    int64_t first, watched;
+    if (store_source_first_commit(dm->store, origin, &first, d) < 0 ||
+        store_path_watched_since(dm->store, origin, dm->start_us, &watched, d) < 0)
         return -1;
     XGROW(dm->since, dm->nsince + 1, dm->since_alloc);
     dm->since[dm->nsince].origin = xstrdup(origin);
-    dm->since[dm->nsince].us = first != INT64_MIN && first < dm->start_us ? first : dm->start_us;
+    dm->since[dm->nsince].us = first != INT64_MIN && first < watched ? first : watched;
     *us = dm->since[dm->nsince++].us;
     return 0;
 }
 
-/* Take since_of() for every file path before the first read. */
+/* Take since_of() for every file path before the first read: those of the files found,
+ * and those of the configuration that are no file yet (followed from now on: a file
+ * created and rotated while pgsift is down is read when it comes back). */
 static int prime_since(struct daemon *dm, struct diag *d)
 {
+    int64_t us;
     for (size_t i = 0; i < tail_count(dm->tail); i++) {
         const struct tail_file *f = tail_file_at(dm->tail, i);
-        int64_t us;
         if (f->origin && since_of(dm, f->origin, &us, d) < 0)
             return -1;
+    }
+    for (size_t i = 0; i < dm->cfg.nsources; i++) {
+        const struct config_source *s = &dm->cfg.sources[i];
+        for (size_t k = 0; k < s->paths.n; k++) {
+            struct stat st;
+            const char *p = s->paths.v[k];
+            if (!strpbrk(p, "*?[") && !(stat(p, &st) == 0 && S_ISDIR(st.st_mode)) &&
+                since_of(dm, p, &us, d) < 0)
+                return -1;
+        }
     }
     return 0;
 }

@@ -55,6 +55,37 @@ int store_late_records(struct store *s, const char *name, uint64_t *count, struc
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
+int store_path_watched_since(struct store *s, const char *path, int64_t now_us, int64_t *us,
+                             struct diag *d)
+{
+    /* In `settings` (schema/009), named "tail.watched:" and the path. */
+    static const char ins[] = "INSERT OR IGNORE INTO settings (name, value)"
+                              " VALUES ('tail.watched:' || ?1, ?2)";
+    static const char sel[] = "SELECT value FROM settings WHERE name = 'tail.watched:' || ?1";
+    sqlite3_stmt *st;
+    int rc;
+
+    *us = now_us;
+    if (sqlite3_prepare_v2(s->db, ins, -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, d, "cannot record a followed path");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, now_us);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot record a followed path");
+    if (sqlite3_prepare_v2(s->db, sel, -1, &st, NULL) != SQLITE_OK)
+        return store_db_error(s, d, "cannot read a followed path");
+    sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *us = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return store_db_error(s, d, "cannot read a followed path");
+    return 0;
+}
+
 int store_source_first_commit(struct store *s, const char *name, int64_t *us, struct diag *d)
 {
     /* The stream named @name or one of its rotated siblings (name.1, name-2024..., name_x). */

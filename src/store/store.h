@@ -359,6 +359,11 @@ SIFT_WUR int store_source_info(struct store *s, int64_t id, struct store_source_
  * came in after the rules had evaluated past their time (docs/rules.md). */
 SIFT_WUR int store_late_records(struct store *s, const char *name, uint64_t *count, struct diag *d);
 
+/* When pgsift tail began following the file path @path (µs): stored the first time it
+ * is asked for (as @now_us), so that it outlives a run that committed nothing. */
+SIFT_WUR int store_path_watched_since(struct store *s, const char *path, int64_t now_us,
+                                      int64_t *us, struct diag *d);
+
 /* The first commit (µs) of any stream stored under @name or under a rotated sibling
  * name of it (@name followed by '.', '-' or '_'); INT64_MIN when there is none. */
 SIFT_WUR int store_source_first_commit(struct store *s, const char *name, int64_t *us,

@@ -37,4 +37,24 @@ expect_eq "history read" "" "$(store_query "SELECT name FROM sources WHERE name 
 tail_stop TERM
 tail_once --config "$T/pgsift.yaml"
 expect_counted 5
+
+# A run that commits nothing (its file not there yet) still began following the path:
+# the file created and rotated while pgsift is down is read from its start when it comes
+# back, the rotated generation too.
+mkdir "$T/new"
+cat >"$T/new.yaml" <<YAML
+sources:
+  - path: $T/new/postgresql.json
+    format: jsonlog
+tail:
+  rotate_wait: 1s
+  commit_interval: 200ms
+YAML
+tail_start --config "$T/new.yaml"
+tail_stop TERM
+sleep 1.1 # (the rotated generation is modified after the run began, to the second)
+writer --format jsonlog --rate 0 --start 5001 --count 600 --rotate rename --every 300 "$T/new/postgresql.json"
+tail_start --config "$T/new.yaml"
+expect_counted 30
+tail_stop TERM
 pass

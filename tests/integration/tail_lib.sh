@@ -22,7 +22,8 @@ _tail_started() {
 }
 
 tail_start() {
-  _tail_n=$((_tail_n + 1))
+  # (counted from the log: a run's -v lines may say "following" too)
+  _tail_n=$(($(grep -c "following" "$T/tail.err" 2>/dev/null || true) + 1))
   "$PGSIFT" -v tail "$@" 2>>"$T/tail.err" &
   TAIL_PID=$!
   # Up once it says so (after opening the store and starting the watcher).
