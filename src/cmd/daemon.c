@@ -504,7 +504,10 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
         if (at < *next)
             *next = at;
     }
-    if (fs && fs->pending) {
+    /* Records that may still get lines are ended once the file has been quiet since the
+     * read that left them: not while it grows (the read due above takes what came, and
+     * waits again). */
+    if (fs && fs->pending && !f->changed_ns) {
         if (now >= fs->flush_ns)
             return DUE_FLUSH;
         if (fs->flush_ns < *next)
