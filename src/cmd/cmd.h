@@ -34,6 +34,13 @@ static inline const char *cli_store_path(const struct cli *cli, const char *conf
     return cli->db_default && config_store ? config_store : cli->db_path;
 }
 
+/* The problems of the configuration file @path as `tail` and `ingest` read it (sources,
+ * tail, retention, report ...), printed, but for those @said already holds (the same
+ * place and problem: lines of "file:line:col: message"; the alerting sections' errors of
+ * rules check and alerts deliver). Returns how many were printed, or -1 with @d filled
+ * when the file cannot be read. */
+int cmd_config_check_rest(const char *path, const char *said, struct diag *d);
+
 struct command {
     const char *name;
     int (*run)(int argc, char **argv, const struct cli *cli, struct diag *d);

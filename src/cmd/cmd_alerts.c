@@ -53,15 +53,19 @@ static int alerts_deliver(int argc, char **argv, const struct cli *cli, struct d
     alert_config_init(&cfg);
     if (alert_config_load(&cfg, config, d) < 0)
         goto out;
-    if (cfg.nerrors) {
-        const char *p = cfg.errors.buf;
-        while (*p) {
-            size_t len = strcspn(p, "\n");
-            fprintf(stderr, "pgsift: %.*s\n", (int)len, p);
-            p += len + (p[len] == '\n');
-        }
-        diag_set(d, DIAG_USAGE, "%u error%s in '%s'", cfg.nerrors, cfg.nerrors == 1 ? "" : "s",
-                 config);
+    const char *p = cfg.errors.buf;
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        fprintf(stderr, "pgsift: %.*s\n", (int)len, p);
+        p += len + (p[len] == '\n');
+    }
+    /* and the rest of the file, as tail reads it */
+    int more = cmd_config_check_rest(config, cfg.errors.buf, d);
+    if (more < 0)
+        goto out;
+    if (cfg.nerrors || more) {
+        unsigned nerr = cfg.nerrors + (unsigned)more;
+        diag_set(d, DIAG_USAGE, "%u error%s in '%s'", nerr, nerr == 1 ? "" : "s", config);
         goto out;
     }
     /* Every receiver sends through libcurl: a missing library is one error, up front. */

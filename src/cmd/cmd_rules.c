@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
-#include "config.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -48,33 +47,12 @@ static int cmd_rules_load(struct rule_set *rs, struct alert_config *cfg, const c
         alert_config_check_rules(cfg, rs);
     print_lines(&cfg->errors);
     int nerr = (int)(rs->nerrors + cfg->nerrors);
-    /* The rest of the file (sources, tail, retention, report ...): its problems too, as
-     * `tail` and `ingest` would find them, each said once. */
+    /* The rest of the file (sources, tail, retention, report ...): its problems too. */
     if (config_path) {
-        struct config whole;
-        config_init(&whole);
-        if (config_load(&whole, config_path, d) < 0) {
-            config_release(&whole);
+        int more = cmd_config_check_rest(config_path, cfg->errors.buf, d);
+        if (more < 0)
             return -1;
-        }
-        for (const char *p = config_error_text(&whole); *p;) {
-            size_t len = strcspn(p, "\n");
-            /* the same place and problem (the lists of accepted keys differ) */
-            const char *x = strstr(p, " (expected");
-            size_t key = x && (size_t)(x - p) < len ? (size_t)(x - p) : len;
-            bool said = false;
-            for (const char *q = cfg->errors.buf; !said && *q; q += strcspn(q, "\n") + 1) {
-                said = !strncmp(q, p, key);
-                if (!q[strcspn(q, "\n")])
-                    break;
-            }
-            if (!said) {
-                fprintf(stderr, "pgsift: %.*s\n", (int)len, p);
-                nerr++;
-            }
-            p += len + (p[len] == '\n');
-        }
-        config_release(&whole);
+        nerr += more;
     }
     print_lines(&rs->errors);
     print_lines(&rs->warnings);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmd/cmd.h"
+#include "config.h"
 #include "core/opts.h"
 
 /* Keep in the order a user meets them: inspect, load, query, operate. */
@@ -83,4 +84,35 @@ int cmd_help(int argc, char **argv, const struct cli *cli, struct diag *d)
     /* Every command prints its own usage for --help. */
     char *sub[] = { argv[1], (char *)"--help", NULL };
     return c->run(2, sub, cli, d);
+}
+
+int cmd_config_check_rest(const char *path, const char *said, struct diag *d)
+{
+    struct config whole;
+    int n = 0;
+
+    config_init(&whole);
+    if (config_load(&whole, path, d) < 0) {
+        config_release(&whole);
+        return -1;
+    }
+    for (const char *p = config_error_text(&whole); *p;) {
+        size_t len = strcspn(p, "\n");
+        /* the same place and problem (the lists of accepted keys may differ) */
+        const char *x = strstr(p, " (expected");
+        size_t key = x && (size_t)(x - p) < len ? (size_t)(x - p) : len;
+        bool seen = false;
+        for (const char *q = said ? said : ""; !seen && *q;) {
+            seen = !strncmp(q, p, key);
+            q += strcspn(q, "\n");
+            q += *q == '\n';
+        }
+        if (!seen) {
+            fprintf(stderr, "pgsift: %.*s\n", (int)len, p);
+            n++;
+        }
+        p += len + (p[len] == '\n');
+    }
+    config_release(&whole);
+    return n;
 }

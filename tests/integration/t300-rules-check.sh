@@ -85,6 +85,10 @@ rc=0; out=$("$PGSIFT" rules check --config whole.yaml where.yaml 2>&1) || rc=$?
 expect_eq "whole config: exit" 2 "$rc"
 expect_contains "$out" "whole.yaml:4:5: unknown key 'prefx'"
 expect_eq "unknown top-level key said once" 1 "$(grep -c "whole.yaml:5:1: unknown key 'bogus'" <<<"$out")"
+rc=0; out=$("$PGSIFT" --db whole.db alerts deliver --config whole.yaml --once 2>&1) || rc=$?
+expect_eq "alerts deliver refuses it too" 2 "$rc"
+expect_contains "$out" "whole.yaml:4:5: unknown key 'prefx'"
+expect_contains "$out" "2 errors in 'whole.yaml'"
 printf 'version: 99999999999999999999\nrules: []\n' > version.yaml
 out=$("$PGSIFT" rules check version.yaml 2>&1) || true
 expect_contains "$out" "'version' expects an integer"
