@@ -309,9 +309,11 @@ static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const
         ev->has_query_id = v != 0;
     }
     /* Empty strings for empty csv fields: absent, like csvlog's NULLs. */
-    struct span *opt[] = { &ev->user,     &ev->database,       &ev->command_tag, &ev->vxid,
-                           &ev->detail,   &ev->hint,           &ev->context,     &ev->statement,
-                           &ev->location, &ev->internal_query, &ev->session_id };
+    struct span *opt[] = { &ev->user,           &ev->database,   &ev->command_tag,
+                           &ev->vxid,           &ev->detail,     &ev->hint,
+                           &ev->context,        &ev->statement,  &ev->location,
+                           &ev->internal_query, &ev->session_id, &ev->application,
+                           &ev->backend_type };
     for (size_t i = 0; i < ARRAY_SIZE(opt); i++)
         if (opt[i]->p && opt[i]->len == 0)
             *opt[i] = SPAN_NULL;

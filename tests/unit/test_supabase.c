@@ -83,7 +83,8 @@ static const char explorer[] =
     "    \"metadata\": [{\"host\": \"db-abc\", \"parsed\": [{\"error_severity\": \"ERROR\", "
     "\"sql_state_code\": \"40P01\", \"process_id\": 3749, \"timestamp\": \"2026-11-24 "
     "17:25:04.532 UTC\", \"detail\": \"Process 3749 waits for ShareLock on transaction 804; "
-    "blocked by process 3751.\", \"hint\": \"\", \"query\": \"update acct set bal=bal+1 where "
+    "blocked by process 3751.\", \"hint\": \"\", \"application_name\": \"\", "
+    "\"backend_type\": \"\", \"query\": \"update acct set bal=bal+1 where "
     "id=2\", \"leader_pid\": 0}]}]\n"
     "  }\n"
     "]\n";
@@ -109,7 +110,9 @@ static void test_explorer_pretty(void)
         "query_id=-759572055643369389");
     HAS(&r, "severity=ERROR sqlstate=40P01 message=\"deadlock detected\" detail=\"Process 3749");
     HAS(&r, "statement=\"update acct set bal=bal+1 where id=2\"");
-    HASNT(&r, "hint=");       /* "" is absent, like a csvlog NULL */
+    HASNT(&r, "hint=");            /* "" is absent, like a csvlog NULL */
+    HASNT(&r, "application=\"\""); /* (the first record's is psql) */
+    HASNT(&r, "backend_type=\"\"");
     HASNT(&r, "leader_pid="); /* 0 = the csv field was empty */
     done(&r);
 }
