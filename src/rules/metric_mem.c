@@ -262,17 +262,21 @@ static int dbl_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* As PostgreSQL's percentile_cont, which the store's percentiles follow (docs/store.md):
+ * between the two samples around p * (n - 1), interpolated. */
 static double percentile(struct acc *a, double p)
 {
     if (!a->ns)
         return 0;
     qsort(a->samples, a->ns, sizeof(double), dbl_cmp);
-    size_t rank = (size_t)(p * (double)a->ns + 0.999999999);
-    if (rank < 1)
-        rank = 1;
-    if (rank > a->ns)
-        rank = a->ns;
-    return a->samples[rank - 1];
+    double pos = p * (double)(a->ns - 1);
+    if (!(pos > 0))
+        return a->samples[0];
+    size_t lo = (size_t)pos;
+    if (lo >= a->ns - 1)
+        return a->samples[a->ns - 1];
+    double f = pos - (double)lo;
+    return a->samples[lo] + (a->samples[lo + 1] - a->samples[lo]) * f;
 }
 
 static double sample_of(const struct rec *r, enum rule_metric m)

@@ -99,4 +99,24 @@ n_quick=$(sed -n 's/^evaluated \([0-9]*\) .*/\1/p' <<<"$ev")
 n_every=$(sed -n 's/^evaluated \([0-9]*\) .*/\1/p' every.txt)
 ((n_quick > 0 && n_quick * 2 < n_every)) || fail "evaluations: $n_quick passing over quiet minutes, $n_every every minute"
 expect_contains "$ev" "up to 2026-11-24T14:00:00Z"
+
+# Percentiles over --events are the store's (percentile_cont): two calls of 100 and
+# 1000 ms have a p50 of 550 and a p95 of 955 both ways (hand-made lines).
+printf '%s\n' \
+  '2026-11-24 10:00:10.000 UTC [1] app@db1 LOG:  duration: 100.000 ms  statement: select * from t where id = 1' \
+  '2026-11-24 10:00:20.000 UTC [1] app@db1 LOG:  duration: 1000.000 ms  statement: select * from t where id = 2' \
+  '2026-11-24 10:10:00.000 UTC [1] app@db1 LOG:  duration: 1.000 ms  statement: select 1' >pct.log
+cat >pct.yaml <<'YAML'
+version: 1
+rules:
+  - {name: p50_slow, kind: threshold, metric: p50_ms, window: 5m, group_by: [fingerprint], condition: "> 500"}
+  - {name: p95_slow, kind: threshold, metric: p95_ms, window: 5m, group_by: [fingerprint], condition: "> 980"}
+YAML
+"$PGSIFT" parse --prefix '%m [%p] %q%u@%d ' pct.log >pct.ndjson
+"$PGSIFT" -q --db pct.db ingest --prefix '%m [%p] %q%u@%d ' pct.log
+from_events=$("$PGSIFT" rules test --events pct.ndjson pct.yaml)
+expect_contains "$from_events" "firing     p50_slow"
+expect_contains "$from_events" "value=550 "
+expect_not_contains "$from_events" "p95_slow"
+expect_eq "percentiles: --events as the store" "$from_events" "$("$PGSIFT" --db pct.db rules test pct.yaml)"
 pass
