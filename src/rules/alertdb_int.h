@@ -156,6 +156,12 @@ void outbox_release(struct outbox *o);
 /* Write the notifications a transition causes (firing, resolved) or a reminder (repeat)
  * for the instance @r (state already updated), at event time @at. Inside the caller's
  * transaction. @explicit_notify: receivers named by the rule (NULL: the route decides). */
+/* The last notification id (0: none): where a boundary's notifications begin. */
+int outbox_last_id(struct outbox *o, int64_t *id, struct diag *d);
+/* Decide inhibition again for the triggers queued after @from_id (one boundary of every
+ * rule): a source evaluated after its target at that boundary mutes it, and a source that
+ * stopped firing there no longer does, whatever the order of the rules. */
+int outbox_recheck_inhibited(struct outbox *o, int64_t from_id, struct diag *d);
 int outbox_transition(struct outbox *o, const struct alert_row *r, const char *kind, int64_t at,
                       const char *const *explicit_notify, size_t nexplicit, struct diag *d);
 

@@ -516,6 +516,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
             t = quiet; /* the loop goes on at the next minute */
             continue;
         }
+        int64_t first_note = -1; /* the boundary's notifications come after it */
         for (size_t i = 0; i < n; i++) {
             const struct rule *r = &o->rules->rules[i];
             if (!r->enabled || t <= cursor[i] || floor_to(t, r->every_us) != t || !source_ok(o, r))
@@ -524,12 +525,22 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
                 if (adb_begin(o->db, d) < 0)
                     goto out;
                 any = true;
+                if (o->config && o->config->ninhibit && outbox_last_id(&R.ob, &first_note, d) < 0) {
+                    adb_rollback(o->db);
+                    goto out;
+                }
             }
             if (eval_one(&R, r, t, d) < 0 || cursor_set(o->db, r->name, t, d) < 0) {
                 adb_rollback(o->db);
                 goto out;
             }
             cursor[i] = t;
+        }
+        /* Every rule has stepped to t: inhibition by the states at t, whatever the order
+         * of the rules (a source evaluated after its target). */
+        if (any && first_note >= 0 && outbox_recheck_inhibited(&R.ob, first_note, d) < 0) {
+            adb_rollback(o->db);
+            goto out;
         }
         if (any) {
             if (adb_commit(o->db, d) < 0)

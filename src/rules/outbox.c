@@ -369,6 +369,87 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
     return rc < 0 ? -1 : 0;
 }
 
+int outbox_last_id(struct outbox *o, int64_t *id, struct diag *d)
+{
+    sqlite3_stmt *st = adb_stmt(o->db, "SELECT coalesce(max(id), 0) FROM notifications", d);
+    if (!st)
+        return -1;
+    int rc = adb_row(o->db, st, d);
+    *id = rc > 0 ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_reset(st);
+    return rc < 0 ? -1 : 0;
+}
+
+int outbox_recheck_inhibited(struct outbox *o, int64_t from_id, struct diag *d)
+{
+    static const char sel[] =
+        "SELECT n.id, n.status, i.instance_key, i.rule, i.severity, i.labels FROM notifications n"
+        " JOIN alert_instances i ON i.instance_key = n.instance_key WHERE n.id > ? AND"
+        " n.kind IN ('firing', 'repeat') AND (n.status = 'pending' OR (n.status = 'inhibited'"
+        " AND n.note LIKE 'inhibited by %')) ORDER BY n.id";
+    static const char upd[] = "UPDATE notifications SET status = ?, note = ? WHERE id = ?";
+    struct change {
+        int64_t id;
+        bool inh;
+        char why[256];
+    } *ch = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+
+    if (!o->cfg || !o->cfg->ninhibit || o->no_notify)
+        return 0;
+    sqlite3_stmt *st = adb_stmt(o->db, sel, d);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, from_id);
+    /* Read every row first (inhibited() steps a statement of its own), then change them. */
+    while ((rc = adb_row(o->db, st, d)) > 0) {
+        struct alert_row r;
+        memset(&r, 0, sizeof(r));
+        snprintf(r.key, sizeof(r.key), "%s", adb_col_text(st, 2));
+        r.rule = adb_col_text(st, 3);
+        alert_severity_from_name(span_cstr(adb_col_text(st, 4)), &r.severity);
+        r.labels = json_loads(adb_col_text(st, 5), 0, NULL);
+        if (!r.labels)
+            r.labels = json_object();
+        bool was = !strcmp(adb_col_text(st, 1), "inhibited"), inh = false;
+        char why[256] = "";
+        int64_t id = sqlite3_column_int64(st, 0);
+        rc = inhibited(o, &r, why, sizeof(why), &inh, d);
+        json_decref(r.labels);
+        if (rc < 0)
+            break;
+        if (inh != was) {
+            XGROW(ch, n + 1, alloc);
+            ch[n] = (struct change){ .id = id, .inh = inh };
+            snprintf(ch[n].why, sizeof(ch[n].why), "%s", why);
+            n++;
+        }
+    }
+    sqlite3_reset(st);
+    for (size_t i = 0; rc >= 0 && i < n; i++) {
+        sqlite3_stmt *u = adb_stmt(o->db, upd, d);
+        if (!u) {
+            rc = -1;
+            break;
+        }
+        adb_bind_text(u, 1, ch[i].inh ? "inhibited" : "pending");
+        if (ch[i].inh)
+            adb_bind_text(u, 2, ch[i].why);
+        else
+            sqlite3_bind_null(u, 2);
+        sqlite3_bind_int64(u, 3, ch[i].id);
+        if (adb_done(o->db, u, d) < 0)
+            rc = -1;
+        else if (ch[i].inh)
+            o->enqueued--;
+        else
+            o->enqueued++;
+    }
+    free(ch);
+    return rc < 0 ? -1 : 0;
+}
+
 int outbox_transition(struct outbox *o, const struct alert_row *r, const char *kind, int64_t at,
                       const char *const *explicit_notify, size_t nexplicit, struct diag *d)
 {

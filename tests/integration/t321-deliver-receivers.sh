@@ -173,4 +173,30 @@ expect_eq "same Message-ID on both attempts" 1 \
   "$(stub_field mail data | grep -o 'Message-ID: <[^>]*>' | sort -u | wc -l | tr -d ' ')"
 expect_contains "$data" "FIRING auth_failure_burst [warning] database=app, user=mallory"
 expect_not_contains "$data" "hunter2"
+
+# Inhibition does not depend on the order of the rules: a PANIC and an error in the same
+# minute fire a source (event) and a target (threshold) at the same boundary; the
+# target is inhibited whichever rule the file lists first, and gets no resolve (hand-made
+# lines).
+printf '%s\n' \
+  '2026-11-24 10:00:10.000 UTC [100] app@db1 ERROR:  division by zero' \
+  '2026-11-24 10:00:14.000 UTC [104] app@db1 PANIC:  could not write to file "pg_wal/x": No space left on device' \
+  '2026-11-24 10:10:00.000 UTC [100] app@db1 LOG:  checkpoint starting: time' >inh.log
+cat >inh.yaml <<'YAML'
+receivers: [{ name: hook, type: webhook, url_env: SLACK_URL, allow_http: true }]
+route: { notify: [hook], group_wait: 0s }
+inhibit: [{ source: { rule: panic }, target: { rule: "!panic" }, equal: [database] }]
+alerting: { max_notify_age: 1000d }
+YAML
+panic='  - {name: panic, kind: event, source: errors, where: {severity: [PANIC]}, group_by: [database]}'
+errs='  - {name: errs, kind: threshold, source: errors, metric: count, window: 1m, group_by: [database], condition: ">= 1"}'
+printf 'version: 1\nrules:\n%s\n%s\n' "$panic" "$errs" >source-first.yaml
+printf 'version: 1\nrules:\n%s\n%s\n' "$errs" "$panic" >target-first.yaml
+for order in source-first target-first; do
+  rm -f inh.db*
+  "$PGSIFT" -q --db inh.db ingest --prefix '%m [%p] %q%u@%d ' inh.log
+  at 2026-11-25T12:00:00Z "$PGSIFT" --db inh.db rules eval --config inh.yaml $order.yaml >/dev/null
+  expect_eq "$order: the target's notifications" "firing|inhibited" \
+    "$(sqlite3 inh.db "SELECT kind || '|' || status FROM notifications WHERE json_extract(alert, '$.rule') = 'errs'")"
+done
 pass
