@@ -103,17 +103,6 @@ void classify_params(struct event *ev)
 
 /* ---------------------------------------------------------------- string decoding */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool hex4(struct span s, size_t at, unsigned *out)
 {
     unsigned v = 0;
@@ -121,7 +110,7 @@ static bool hex4(struct span s, size_t at, unsigned *out)
     if (at + 4 > s.len)
         return false;
     for (size_t k = 0; k < 4; k++) {
-        int h = hexval(s.p[at + k]);
+        int h = hex_digit(s.p[at + k]);
         if (h < 0)
             return false;
         v = v << 4 | (unsigned)h;
@@ -286,8 +275,8 @@ struct span classify_xml_text(struct span raw, struct arena *a)
                 j++;
             start = j;
             while (j < at.len && j < start + 6 &&
-                   (hex ? hexval(at.p[j]) >= 0 : is_digit(at.p[j]))) {
-                cp = cp * (hex ? 16u : 10u) + (unsigned)(hex ? hexval(at.p[j]) : at.p[j] - '0');
+                   (hex ? hex_digit(at.p[j]) >= 0 : is_digit(at.p[j]))) {
+                cp = cp * (hex ? 16u : 10u) + (unsigned)(hex ? hex_digit(at.p[j]) : at.p[j] - '0');
                 j++;
             }
             if (j > start && j < at.len && at.p[j] == ';' && cp > 0 && cp < 0x110000 &&

@@ -405,29 +405,41 @@ static void retry_stale(struct job *j, struct normalizer *nz)
  * new - as -j 1 reads them. Sources that cannot be read here are left alone (their
  * reader says why).
  */
+struct start_key {
+    uint64_t hash, got;
+    size_t job;
+};
+
+static int start_key_cmp(const void *a, const void *b)
+{
+    const struct start_key *x = a, *y = b;
+    if (x->hash != y->hash)
+        return x->hash < y->hash ? -1 : 1;
+    if (x->got != y->got)
+        return x->got < y->got ? -1 : 1;
+    return x->job < y->job ? -1 : x->job > y->job;
+}
+
 static void same_starts(struct ingest_run *ir)
 {
-    uint64_t *hash = xcalloc(ir->njobs, sizeof(*hash)), *got = xcalloc(ir->njobs, sizeof(*got));
-    bool *ok = xcalloc(ir->njobs, sizeof(*ok));
+    struct start_key *k = xcalloc(ir->njobs ? ir->njobs : 1, sizeof(*k));
+    size_t n = 0;
     for (size_t i = 0; i < ir->njobs; i++) {
         struct diag d = DIAG_INIT;
         if (ir->jobs[i].disk &&
-            input_hash_range(ir->jobs[i].path, 0, SAME_START_BYTES, &hash[i], &got[i], &d) == 0)
-            ok[i] = got[i] > 0;
-        for (size_t k = 0; ok[i] && k < i; k++) {
-            if (!ok[k] || ir->jobs[k].follows || hash[k] != hash[i] || got[k] != got[i])
-                continue;
-            size_t last = k;
-            while (ir->jobs[last].then)
-                last = ir->jobs[last].then;
-            ir->jobs[last].then = i;
-            ir->jobs[i].follows = true;
-            break;
-        }
+            input_hash_range(ir->jobs[i].path, 0, SAME_START_BYTES, &k[n].hash, &k[n].got, &d) ==
+                0 &&
+            k[n].got > 0)
+            k[n++].job = i;
     }
-    free(hash);
-    free(got);
-    free(ok);
+    /* Sorted by start, then list order: each run of equal starts is one chain. */
+    qsort(k, n, sizeof(*k), start_key_cmp);
+    for (size_t i = 1; i < n; i++)
+        if (k[i].hash == k[i - 1].hash && k[i].got == k[i - 1].got) {
+            ir->jobs[k[i - 1].job].then = k[i].job;
+            ir->jobs[k[i].job].follows = true;
+        }
+    free(k);
 }
 
 /* A reader thread of `-j N`: take the next source (and those chained to it,

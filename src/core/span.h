@@ -32,6 +32,15 @@ static inline struct span span_cstr(const char *s)
     return (struct span){ s, s ? strlen(s) : 0 };
 }
 
+/* The value of the hex digit @c (0-9, a-f, A-F), or -1. */
+static inline int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 /* A span with p == NULL is "absent"; a span with len == 0 and p != NULL is "empty".
  * Formats that distinguish the two (csvlog's empty vs absent fields) rely on this. */
 static inline bool span_present(struct span s)

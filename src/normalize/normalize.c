@@ -895,7 +895,7 @@ static bool emit_folded(struct normalizer *nz, const char *c, size_t len)
     return true;
 }
 
-/* The name U&"..." [UESCAPE 'c'] spells - "" a quote, <esc>XXXX and <esc>+XXXXXX code
+/* The name U&"name" [UESCAPE 'c'] spells - "" a quote, <esc>XXXX and <esc>+XXXXXX code
  * points (a surrogate pair one), <esc><esc> the escape character - into @out (@cap bytes),
  * as the server's lexer decodes it. Returns its length, or -1 when an escape is invalid
  * or it does not fit (the token is then kept as written). */
@@ -933,11 +933,7 @@ static long uident_decode(const char *p, size_t len, char *out, size_t cap)
             size_t at = i + 1 + (digits == 6);
             cp = 0;
             for (size_t d = 0; d < digits; d++) {
-                char h = at + d < end ? p[at + d] : 0;
-                int v = h >= '0' && h <= '9'   ? h - '0'
-                        : h >= 'a' && h <= 'f' ? h - 'a' + 10
-                        : h >= 'A' && h <= 'F' ? h - 'A' + 10
-                                               : -1;
+                int v = at + d < end ? hex_digit(p[at + d]) : -1;
                 if (v < 0)
                     return -1;
                 cp = cp * 16 + (uint32_t)v;
@@ -971,7 +967,7 @@ static long uident_decode(const char *p, size_t len, char *out, size_t cap)
 }
 
 /* R3: a quoted identifier whose content is what the unquoted word would fold to is
- * that word; anything else stays a distinct quoted identifier. U&"..." is the name it
+ * that word; anything else stays a distinct quoted identifier. U&"name" is the name it
  * spells: U&"\0069d" and "id" are id. */
 static void emit_qident(struct normalizer *nz, const struct token *k)
 {
@@ -983,7 +979,7 @@ static void emit_qident(struct normalizer *nz, const struct token *k)
         long n = uident_decode(p, k->len, name, sizeof(name));
         if (n > 0 && emit_folded(nz, name, (size_t)n))
             return;
-        if (n > 0) { /* as "..." writes it: a quote doubled */
+        if (n > 0) { /* as a quoted identifier writes it: a quote doubled */
             text_space(nz, false, '"');
             char *o = nz->tb + nz->tlen;
             size_t w = 0;

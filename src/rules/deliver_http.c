@@ -61,12 +61,20 @@ static void replace_all(char *s, size_t cap, const char *needle, size_t nlen, co
     memcpy(s, out, o + 1);
 }
 
-static int hexval(char c)
+/* @s[0..len) percent-decoded into @out (at most @cap bytes), with @form '+' as a space
+ * too. Returns the length written. */
+static size_t percent_decode(const char *s, size_t len, bool form, char *out, size_t cap)
 {
-    return c >= '0' && c <= '9'   ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
+    size_t n = 0;
+    for (size_t i = 0; i < len && n < cap; i++) {
+        if (s[i] == '%' && i + 2 < len && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
+            out[n++] = (char)(hex_digit(s[i + 1]) * 16 + hex_digit(s[i + 2]));
+            i += 2;
+        } else {
+            out[n++] = form && s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    return n;
 }
 
 /*
@@ -116,18 +124,9 @@ static void scrub_add_decoded(struct scrub *sc, const char *s, size_t len, const
     char dec[2048];
 
     scrub_add(sc, s, len, with);
-    for (int f = 0; f <= (form ? 1 : 0); f++) {
-        size_t n = 0;
-        for (size_t i = 0; i < len && n < sizeof(dec); i++) {
-            if (s[i] == '%' && i + 2 < len && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-                dec[n++] = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
-                i += 2;
-            } else {
-                dec[n++] = f && s[i] == '+' ? ' ' : s[i];
-            }
-        }
-        scrub_add(sc, dec, n, with);
-    }
+    scrub_add(sc, dec, percent_decode(s, len, false, dec, sizeof(dec)), with);
+    if (form)
+        scrub_add(sc, dec, percent_decode(s, len, true, dec, sizeof(dec)), with);
 }
 
 /* Each piece of @s[0..len) between separators in @seps, decoded as above. */
@@ -162,17 +161,9 @@ static void scrub_init(struct scrub *sc, const char *url, bool host, struct span
     const char *at = memchr(a, '@', (size_t)(end - a));
     if (at) {
         char user[1024];
-        size_t ul = 0;
         struct sbuf b64 = SBUF_INIT;
         /* user:password, decoded as curl sends it in "Authorization: Basic ..." */
-        for (const char *p = a; p < at && ul < sizeof(user); p++) {
-            if (*p == '%' && p + 2 < at && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-                user[ul++] = (char)(hexval(p[1]) * 16 + hexval(p[2]));
-                p += 2;
-            } else {
-                user[ul++] = *p;
-            }
-        }
+        size_t ul = percent_decode(a, (size_t)(at - a), false, user, sizeof(user));
         if (base64_encode(span_make(user, ul), &b64) == 0)
             scrub_add(sc, b64.buf, b64.len, "<credentials>");
         sbuf_release(&b64);

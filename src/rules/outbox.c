@@ -201,6 +201,18 @@ static int64_t silenced_by(struct outbox *o, const struct alert_row *r)
     return 0;
 }
 
+/* An alert of alert_instances from the rule, severity and labels columns of @st, from
+ * column @col on (its labels to be released with json_decref()). */
+static void row_of_instance(sqlite3_stmt *st, int col, struct alert_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->rule = adb_col_text(st, col);
+    alert_severity_from_name(span_cstr(adb_col_text(st, col + 1)), &r->severity);
+    r->labels = json_loads(adb_col_text(st, col + 2), 0, NULL);
+    if (!r->labels)
+        r->labels = json_object();
+}
+
 /* Is @r muted by a firing source alert of an inhibit rule? Fills @why. */
 static int inhibited(struct outbox *o, const struct alert_row *r, char *why, size_t len, bool *out,
                      struct diag *d)
@@ -222,12 +234,7 @@ static int inhibited(struct outbox *o, const struct alert_row *r, char *why, siz
     int rc = 0;
     while (!*out && (rc = adb_row(o->db, st, d)) > 0) {
         struct alert_row src;
-        memset(&src, 0, sizeof(src));
-        src.rule = adb_col_text(st, 1);
-        alert_severity_from_name(span_cstr(adb_col_text(st, 2)), &src.severity);
-        src.labels = json_loads(adb_col_text(st, 3), 0, NULL);
-        if (!src.labels)
-            src.labels = json_object();
+        row_of_instance(st, 1, &src);
         for (size_t i = 0; i < o->cfg->ninhibit && !*out; i++) {
             const struct inhibit_rule *ir = &o->cfg->inhibit[i];
             if (!matcher_set_matches(&ir->target, outbox_label, (void *)r) ||
@@ -297,18 +304,24 @@ static int insert(struct outbox *o, const char *receiver, const struct alert_row
 static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const char *gkey,
                             const char *alert, int64_t at, struct diag *d)
 {
+    /* Per receiver: did it get (or is it getting) the trigger? A trigger still waiting
+     * counts when it fired group_wait or longer before this resolve: it is sent, and the
+     * resolve after it. One that resolves sooner is dropped with its resolve. */
     static const char sel[] =
-        "SELECT receiver, group_concat(status), max(CASE WHEN status = 'pending' THEN event_at "
-        "END) FROM notifications WHERE instance_key = ? AND episode = ? AND kind IN ('firing', "
-        "'repeat') AND status IN ('pending', 'batched', 'delivered') GROUP BY receiver ORDER BY "
-        "receiver";
+        "SELECT receiver, max(status IN ('batched', 'delivered') OR ?3 - event_at >= ?4)"
+        " FROM notifications WHERE instance_key = ?1 AND episode = ?2 AND kind IN ('firing',"
+        " 'repeat') AND status IN ('pending', 'batched', 'delivered') GROUP BY receiver"
+        " ORDER BY receiver";
     static const char drop[] =
-        "UPDATE notifications SET status = 'dropped', note = 'resolved within group_wait' "
-        "WHERE instance_key = ? AND episode = ? AND receiver = ? AND status = 'pending'";
+        "UPDATE notifications SET status = 'dropped', note = 'resolved within group_wait'"
+        " WHERE instance_key = ?1 AND episode = ?2 AND kind IN ('firing', 'repeat') AND"
+        " status = 'pending' AND ?3 - event_at < ?4";
     /* (without a configuration nothing is sent: nothing waits either) */
     int64_t wait = o->cfg ? o->cfg->group_wait_us : INT64_MAX;
-    char **names = NULL;
-    bool *sent = NULL, *keep = NULL;
+    struct heard {
+        char *receiver;
+        bool sent;
+    } *v = NULL;
     size_t n = 0, alloc = 0;
     int rc = 0;
 
@@ -317,55 +330,41 @@ static int enqueue_resolved(struct outbox *o, const struct alert_row *r, const c
         return -1;
     adb_bind_text(st, 1, r->key);
     sqlite3_bind_int64(st, 2, r->st.episode);
+    sqlite3_bind_int64(st, 3, at);
+    sqlite3_bind_int64(st, 4, wait);
     while ((rc = adb_row(o->db, st, d)) > 0) {
-        size_t alloc2 = alloc, alloc3 = alloc;
-        XGROW(names, n + 1, alloc);
-        XGROW(sent, n + 1, alloc2);
-        XGROW(keep, n + 1, alloc3);
-        keep[n] = false;
-        names[n] = xstrdup(adb_col_text(st, 0));
-        const char *statuses = adb_col_text(st, 1);
-        sent[n] = strstr(statuses, "batched") || strstr(statuses, "delivered");
-        /* A trigger waiting that fired longer than group_wait before this resolve: sent,
-         * and the resolve after it. */
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL && at - sqlite3_column_int64(st, 2) >= wait) {
-            sent[n] = true;
-            keep[n] = true;
-        }
+        XGROW(v, n + 1, alloc);
+        v[n].receiver = xstrdup(adb_col_text(st, 0));
+        v[n].sent = sqlite3_column_int(st, 1) != 0;
         n++;
     }
     sqlite3_reset(st);
+    sqlite3_stmt *u = rc == 0 ? adb_stmt(o->db, drop, d) : NULL;
+    if (u) {
+        adb_bind_text(u, 1, r->key);
+        sqlite3_bind_int64(u, 2, r->st.episode);
+        sqlite3_bind_int64(u, 3, at);
+        sqlite3_bind_int64(u, 4, wait);
+        rc = adb_done(o->db, u, d);
+    } else if (rc == 0) {
+        rc = -1;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        sqlite3_stmt *u = keep[i] ? NULL : adb_stmt(o->db, drop, d);
-        if (!keep[i] && !u) {
-            rc = -1;
-            break;
-        }
-        if (u) {
-            adb_bind_text(u, 1, r->key);
-            sqlite3_bind_int64(u, 2, r->st.episode);
-            adb_bind_text(u, 3, names[i]);
-            if (adb_done(o->db, u, d) < 0) {
-                rc = -1;
-                break;
-            }
-        }
-        if (!sent[i])
+        if (!v[i].sent)
             continue; /* nobody heard of it: nothing to resolve */
-        const struct receiver *rv = o->cfg ? alert_config_receiver(o->cfg, names[i]) : NULL;
+        const struct receiver *rv = o->cfg ? alert_config_receiver(o->cfg, v[i].receiver) : NULL;
         if (rv && !rv->send_resolved)
             continue;
         bool disabled = false;
-        if ((rc = receiver_disabled(o, names[i], &disabled, d)) < 0)
+        if ((rc = receiver_disabled(o, v[i].receiver, &disabled, d)) < 0)
             break;
-        rc = insert(o, names[i], r, "resolved", gkey, alert, at, disabled ? "failed" : "pending",
+        rc = insert(o, v[i].receiver, r, "resolved", gkey, alert, at,
+                    disabled ? "failed" : "pending",
                     disabled ? "receiver disabled (410 Gone)" : NULL, d);
     }
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-    free(sent);
-    free(keep);
+        free(v[i].receiver);
+    free(v);
     return rc < 0 ? -1 : 0;
 }
 
@@ -405,13 +404,8 @@ int outbox_recheck_inhibited(struct outbox *o, int64_t from_id, struct diag *d)
     /* Read every row first (inhibited() steps a statement of its own), then change them. */
     while ((rc = adb_row(o->db, st, d)) > 0) {
         struct alert_row r;
-        memset(&r, 0, sizeof(r));
+        row_of_instance(st, 3, &r);
         snprintf(r.key, sizeof(r.key), "%s", adb_col_text(st, 2));
-        r.rule = adb_col_text(st, 3);
-        alert_severity_from_name(span_cstr(adb_col_text(st, 4)), &r.severity);
-        r.labels = json_loads(adb_col_text(st, 5), 0, NULL);
-        if (!r.labels)
-            r.labels = json_object();
         bool was = !strcmp(adb_col_text(st, 1), "inhibited"), inh = false;
         char why[256] = "";
         int64_t id = sqlite3_column_int64(st, 0);
