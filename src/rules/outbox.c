@@ -240,11 +240,13 @@ static int inhibited(struct outbox *o, const struct alert_row *r, char *why, siz
             if (!matcher_set_matches(&ir->target, outbox_label, (void *)r) ||
                 !matcher_set_matches(&ir->source, outbox_label, &src))
                 continue;
+            /* As Alertmanager: a label an alert lacks has the empty value, so a label
+             * missing from both alerts is equal. */
             bool equal = true;
             for (size_t k = 0; k < ir->nequal && equal; k++) {
                 const char *a = outbox_label((void *)r, ir->equal[k]);
                 const char *b = outbox_label(&src, ir->equal[k]);
-                equal = a && b && !strcmp(a, b);
+                equal = !strcmp(a ? a : "", b ? b : "");
             }
             if (equal) {
                 *out = true;

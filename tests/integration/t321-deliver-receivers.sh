@@ -199,4 +199,16 @@ for order in source-first target-first; do
   expect_eq "$order: the target's notifications" "firing|inhibited" \
     "$(sqlite3 inh.db "SELECT kind || '|' || status FROM notifications WHERE json_extract(alert, '$.rule') = 'errs'")"
 done
+# A label that neither alert has is equal in both (Alertmanager's empty value).
+cat >nolabel.yaml <<'YAML'
+version: 1
+rules:
+  - {name: panic, kind: event, source: errors, where: {severity: [PANIC]}}
+  - {name: errs, kind: threshold, source: errors, metric: count, window: 1m, condition: ">= 1"}
+YAML
+rm -f inh.db*
+"$PGSIFT" -q --db inh.db ingest --prefix '%m [%p] %q%u@%d ' inh.log
+at 2026-11-25T12:00:00Z "$PGSIFT" --db inh.db rules eval --config inh.yaml nolabel.yaml >/dev/null
+expect_eq "no database label on either: the target's notifications" "firing|inhibited" \
+  "$(sqlite3 inh.db "SELECT kind || '|' || status FROM notifications WHERE json_extract(alert, '$.rule') = 'errs'")"
 pass
