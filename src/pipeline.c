@@ -159,7 +159,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     bool held = false; /* a record cut in a quoted field waits for the rest (hold_partial) */
     if (rc == 0) {
         /* (follow: pending records wait for their continuation lines) */
-        if (!o->follow && o->hold_partial)
+        uint64_t end;
+        if (!o->follow && o->hold_partial && input_end_held(in, &end))
             held = parser_end_hold(p);
         else if (!o->follow)
             parser_end(p);

@@ -745,7 +745,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                         r->start_offset);
         if (r->stale)
             log_warn("'%s' is being ingested by another pgsift at the same time: left to it", path);
-        if (r->held_record)
+        if (r->held_gz)
+            log_note("'%s': its gzip data ends early (still being compressed?): its last %" PRIu64
+                     " decoded bytes are left for the next run",
+                     path, r->held_bytes);
+        else if (r->held_record)
             log_note("'%s': its last record is not complete yet (a quoted field is still open): "
                      "its last %" PRIu64 " bytes are left for the next run",
                      path, r->held_bytes);

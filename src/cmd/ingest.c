@@ -802,7 +802,12 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
                 if (size < r->fed_end)
                     size = r->fed_end;
             }
-            if (!id.compressed && id.regular && size > from)
+            uint64_t decoded;
+            bool held = input_end_held(in, &decoded);
+            if (id.compressed && held) /* gzip data cut inside a member: being compressed */
+                size = decoded > r->fed_end ? decoded : r->fed_end;
+            r->res->held_gz = id.compressed && held;
+            if ((r->res->held_gz || (!id.compressed && id.regular)) && size > from)
                 r->res->held_bytes = size - from;
         }
         return commit(r, &at, true, d);
@@ -1261,9 +1266,10 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .skip = skip,
         .nskip = nskip,
         /* A file may still be written (modified lately): its last line is read once it is
-         * complete, and a last record cut inside a quoted field once the rest is there. A
-         * file quiet for SIFT_HOLD_LIVE_SECONDS is complete: what is cut stays cut. */
-        .hold_partial = live && !gz,
+         * complete, and a last record cut inside a quoted field once the rest is there (a
+         * .gz only when its data ends inside a member: gzip is writing it). A file quiet
+         * for SIFT_HOLD_LIVE_SECONDS is complete: what is cut stays cut. */
+        .hold_partial = live,
         .line_done = line_done,
         .follow = o->follow,
         .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0,

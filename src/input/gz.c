@@ -266,10 +266,12 @@ static size_t step_zlib(struct gzdec *g, unsigned char *out, uint32_t n)
         g->member_done = true;
     } else if (ret == Z_BUF_ERROR) {
         /* No progress possible: it needs input, and there is none. */
-        if (g->zs.avail_in == 0 && g->raw_eof)
+        if (g->zs.avail_in == 0 && g->raw_eof) {
+            g->damage_cut = true;
             set_damage(g, "truncated gzip data", NULL);
-        else if (g->zs.avail_in != 0)
+        } else if (g->zs.avail_in != 0) {
             set_damage(g, "corrupt gzip data", NULL);
+        }
     } else if (ret != Z_OK) {
         char msg[128];
         snprintf(msg, sizeof(msg), ": %s", g->zs.msg ? g->zs.msg : "inflate failed");

@@ -63,6 +63,7 @@ struct gzdec {
     enum gzdec_state state;
     uint64_t damage_raw;   /* compressed offset where decoding stopped */
     char damage_what[160]; /* "truncated gzip data", "corrupt gzip data: <zlib msg>" ... */
+    bool damage_cut;       /* the data ends inside a member (truncated, not corrupt) */
     struct diag err;
 };
 

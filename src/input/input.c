@@ -63,7 +63,7 @@ struct input {
     bool read_ahead; /* input_opts.read_ahead: gzt reads a plain file ahead */
 
     struct input_damage damage;
-    int damage_state; /* 0 none, 1 to report, 2 reported */
+    int damage_state; /* 0 none, 1 to report, 2 reported, 3 held (a cut end, hold_partial) */
     struct stat st;
     bool have_st;
 
@@ -157,6 +157,13 @@ static int read_fd(struct input *in, void *p, size_t n, struct diag *d)
     }
 }
 
+/* Whether the end is left for a later read (input_opts.hold_partial): a plain file's last
+ * line without '\n', or gzip data's only when it ends inside a member. */
+static bool hold_end(const struct input *in)
+{
+    return in->hold_partial && (!in->gz || in->damage_state == 3);
+}
+
 /* Append decoded bytes to buf[len, cap). Returns bytes added (0: EOF), -1 on error. */
 static long fill_gz(struct input *in, struct diag *d)
 {
@@ -180,7 +187,9 @@ static long fill_gz(struct input *in, struct diag *d)
         in->damage.raw_offset = g->damage_raw;
         in->damage.decoded_offset = in->base + in->len;
         snprintf(in->damage.what, sizeof(in->damage.what), "%s", g->damage_what);
-        in->damage_state = 1;
+        in->damage.cut = g->damage_cut;
+        /* A live file cut inside a member is being compressed: its end comes later. */
+        in->damage_state = in->hold_partial && g->damage_cut ? 3 : 1;
         in->eof = true;
         break;
     case GZDEC_ERROR:
@@ -687,7 +696,7 @@ enum input_status input_next(struct input *in, struct input_line *ln, struct dia
         }
         in->scan = in->len;
         if (in->eof) {
-            if (in->start < in->len && !in->hold_partial) {
+            if (in->start < in->len && !hold_end(in)) {
                 size_t n = in->len - in->start;
                 ln->offset = in->base + in->start;
                 ln->end = ln->offset + n;
@@ -756,7 +765,13 @@ void input_consume(struct input *in, size_t bytes, uint64_t lines)
 
 const struct input_damage *input_damage(const struct input *in)
 {
-    return in->damage_state ? &in->damage : NULL;
+    return in->damage_state == 1 || in->damage_state == 2 ? &in->damage : NULL;
+}
+
+bool input_end_held(const struct input *in, uint64_t *end)
+{
+    *end = in->gz ? in->base + in->len : 0;
+    return hold_end(in);
 }
 
 bool input_fd_is_gzip(int fd)

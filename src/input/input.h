@@ -58,8 +58,11 @@ struct input_opts {
     uint64_t start_offset; /* decoded byte offset to start at (a saved checkpoint) */
     uint64_t start_line;   /* line number of the line starting at start_offset; 0 means 1 */
     size_t chunk_bytes;    /* read size; 0 means INPUT_CHUNK_BYTES */
-    bool hold_partial;     /* do not return a last line that has no '\n' yet (live files:
-                              the writer may still complete it) */
+    bool hold_partial;     /* live files, whose writer may still complete their end: do
+                              not return a last line that has no '\n' yet. Gzip data only
+                              when it ends inside a member (being compressed right now):
+                              then its last line is held and the cut is not reported as
+                              damage (input_end_held()); a whole .gz is complete. */
     bool have_fd;          /* read the open descriptor @fd instead of opening @path (which
                               is then only the default name): pgsift tail keeps files open
                               across rotation. The input reads through its own duplicate
@@ -109,6 +112,8 @@ struct input_damage {
     uint64_t raw_offset;     /* byte offset in the compressed file where decoding stopped */
     uint64_t decoded_offset; /* decoded bytes delivered before the damage */
     char what[160];          /* "truncated gzip data", "corrupt gzip data: <zlib msg>" ... */
+    bool cut;                /* the data ends inside a member: cut short, or still being
+                                written (gzip is compressing it right now) */
 };
 
 /* Facts that recognise a file across rotation and compression (the store keeps them). */
@@ -149,6 +154,11 @@ void input_hint_line(struct input *in, const char *at, size_t len);
 
 /* Where and why decoding stopped; valid after INPUT_DAMAGED, NULL otherwise. */
 const struct input_damage *input_damage(const struct input *in);
+
+/* After INPUT_EOF: whether the input's end was left for a later read (hold_partial): a
+ * plain input, or gzip data that ends inside a member. Its decoded bytes past the last
+ * line returned end at *@end (gzip: what was decoded; plain: not known here, 0). */
+bool input_end_held(const struct input *in, uint64_t *end);
 
 /* Identity of the open source. */
 void input_identity(const struct input *in, struct input_identity *id);
