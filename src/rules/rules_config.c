@@ -204,7 +204,9 @@ static const struct yfield inhibit_fields[] = {
       OFF(inhibit_raw, source), NULL },
     { "target", YF_NODE, true, NULL, "matchers of the alerts that are muted",
       OFF(inhibit_raw, target), NULL },
-    { "equal", YF_STRING_LIST, false, NULL, "labels that must have the same value in both",
+    { "equal", YF_STRING_LIST, false, NULL,
+      "labels that must have the same value in both (as in Alertmanager, a label an alert lacks "
+      "counts as empty: missing from both is equal)",
       OFF(inhibit_raw, equal), NULL },
 };
 
