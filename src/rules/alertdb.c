@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "core/clock.h"
-#include "core/embedded.h"
 #include "core/xalloc.h"
 #include "rules/alertdb_int.h"
+#include "store/store.h"
 
 int adb_exec(struct alertdb *db, const char *sql, struct diag *d)
 {
@@ -99,59 +99,6 @@ const char *adb_col_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-static int schema_number(const char *path)
-{
-    const char *p = path + strlen("schema/");
-    int n = 0, digits = 0;
-
-    while (*p >= '0' && *p <= '9' && digits < 6) {
-        n = n * 10 + (*p++ - '0');
-        digits++;
-    }
-    return digits == 3 && *p == '_' ? n : -1;
-}
-
-static int user_version(struct alertdb *db, int *v, struct diag *d)
-{
-    sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(db->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
-        return diag_set(d, DIAG_DB, "alert database '%s': %s", db->path, sqlite3_errmsg(db->db));
-    *v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
-    sqlite3_finalize(st);
-    return 0;
-}
-
-/* The same rule as the store's migrations: every embedded schema file above
- * PRAGMA user_version, in order, one transaction each; each file sets the version. */
-static int migrate(struct alertdb *db, struct diag *d)
-{
-    int have = 0;
-
-    for (const struct embedded_file *f = embedded_files; f->path; f++) {
-        size_t len = strlen(f->path);
-        if (strncmp(f->path, "schema/", 7) || len < 12 || strcmp(f->path + len - 4, ".sql"))
-            continue;
-        int n = schema_number(f->path);
-        if (n < 0)
-            BUG("embedded schema file '%s' is not named schema/NNN_name.sql", f->path);
-        if (adb_begin(db, d) < 0)
-            return -1;
-        if (user_version(db, &have, d) < 0) {
-            adb_rollback(db);
-            return -1;
-        }
-        if (have < n) {
-            if (adb_exec(db, f->data, d) < 0) {
-                adb_rollback(db);
-                return -1;
-            }
-        }
-        if (adb_commit(db, d) < 0)
-            return -1;
-    }
-    return 0;
-}
-
 int alertdb_open(struct alertdb **out, const char *path, bool create, struct diag *d)
 {
     struct alertdb *db = xcalloc(1, sizeof(*db));
@@ -181,6 +128,10 @@ int alertdb_open(struct alertdb **out, const char *path, bool create, struct dia
             }
             if (fd >= 0)
                 close(fd); /* it did not exist: nobody had it open */
+        } else if (S_ISDIR(st.st_mode)) {
+            free(db->path);
+            free(db);
+            return diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
         }
     }
     if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
@@ -191,8 +142,12 @@ int alertdb_open(struct alertdb **out, const char *path, bool create, struct dia
         return -1;
     }
     sqlite3_busy_timeout(db->db, 10000);
-    if ((!mem && adb_exec(db, "PRAGMA journal_mode = WAL", d) < 0) ||
-        adb_exec(db, "PRAGMA synchronous = NORMAL", d) < 0 || migrate(db, d) < 0) {
+    /* The store's own checks and upgrades (store_open()'s): somebody else's SQLite file
+     * or a newer pgsift's store is refused before anything is written to it. */
+    if (store_schema_check(db->db, db->path, d) < 0 ||
+        (!mem && store_wal_mode(db->db, db->path, d) < 0) ||
+        adb_exec(db, "PRAGMA synchronous = NORMAL", d) < 0 ||
+        store_schema_upgrade(db->db, db->path, d) < 0) {
         alertdb_close(db);
         return -1;
     }

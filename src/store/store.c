@@ -140,6 +140,28 @@ static int pragma(struct store *s, const char *sql, struct diag *d)
     return 0;
 }
 
+int store_wal_mode(struct sqlite3 *db, const char *path, struct diag *d)
+{
+    /* Entering WAL mode is refused at once (SQLITE_BUSY, without the busy handler) while
+     * another connection is in the middle of it or of creating the store: wait for it as
+     * the busy timeout would. */
+    int64_t until = clock_mono_ns() + INT64_C(10) * 1000000000;
+    for (;;) {
+        char *err = NULL;
+        int rc = sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL, NULL, &err);
+        if (rc == SQLITE_OK)
+            return 0;
+        if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ns() > until) {
+            diag_set(d, DIAG_DB, "cannot open store '%s': %s", path,
+                     err ? err : sqlite3_errmsg(db));
+            sqlite3_free(err);
+            return -1;
+        }
+        sqlite3_free(err);
+        sqlite3_sleep(5);
+    }
+}
+
 static void resolve_retention(struct store_retention *r)
 {
     if (r->minutes_us <= 0)
@@ -232,6 +254,10 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
                 diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
             goto fail;
         }
+        if (S_ISDIR(st.st_mode)) {
+            diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
+            goto fail;
+        }
     } else if ((fresh = create_file(path, d)) < 0) {
         goto fail;
     }
@@ -256,10 +282,12 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
      * store (no page, or pages without a schema: set up again at the next open), which is
      * what the run would have started from; nothing of it was ever committed before that.
      * Then synchronous = NORMAL as for any store, and the directory is synced once. */
-    if (!opts->read_only && ((fresh && pragma(s, "PRAGMA synchronous = OFF", d) < 0) ||
-                             pragma(s, "PRAGMA page_size = 16384", d) < 0 ||
-                             pragma(s, "PRAGMA journal_mode = WAL", d) < 0 ||
-                             (!fresh && pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)))
+    if (!opts->read_only && !fresh && migrate_check(s->db, path, d) < 0)
+        goto fail; /* somebody else's file, or a newer pgsift's: not even its journal mode */
+    if (!opts->read_only &&
+        ((fresh && pragma(s, "PRAGMA synchronous = OFF", d) < 0) ||
+         pragma(s, "PRAGMA page_size = 16384", d) < 0 || store_wal_mode(s->db, path, d) < 0 ||
+         (!fresh && pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)))
         goto fail;
     /* Page cache: 16 MiB for readers (reports scan windows of the tables); 4 MiB for a
      * writer, whose pages are mostly new event blocks written once: with 16 MiB the

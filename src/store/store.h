@@ -77,6 +77,18 @@ const struct store_retention *store_retention_of(const struct store *s);
 SIFT_WUR int store_open(struct store **out, const char *path, const struct store_opts *opts,
                         struct diag *d);
 
+/* For another connection to a store's file (the alert tables of `pgsift rules eval`,
+ * `alerts`, `silence`): the same refusals and upgrades as store_open(), data moves
+ * included. store_schema_check() before anything is written (the journal mode too):
+ * it refuses a newer schema and an SQLite file that is not a store; then, the connection
+ * in WAL mode, store_schema_upgrade(). */
+struct sqlite3;
+SIFT_WUR int store_schema_check(struct sqlite3 *db, const char *path, struct diag *d);
+/* PRAGMA journal_mode = WAL, waiting (up to the busy timeout's 10 s) while another
+ * process is setting the same file up. */
+SIFT_WUR int store_wal_mode(struct sqlite3 *db, const char *path, struct diag *d);
+SIFT_WUR int store_schema_upgrade(struct sqlite3 *db, const char *path, struct diag *d);
+
 /* What the batches committed through this handle held (since store_open()): records,
  * statement calls (execute phase), event rows, and distinct fingerprints. */
 struct store_run_counts {

@@ -285,8 +285,11 @@ void batch_reset(struct store_batch *b);
 SIFT_WUR int batch_pairs_encode(const struct store_batch *b, struct sbuf *out);
 
 /* migrate.c: bring the schema to the newest embedded version (or, read-only, check
- * that it is that version). */
+ * that it is that version). migrate_check(): before anything is written to an existing
+ * file (even its journal mode), refuse a newer schema and an SQLite file that is not a
+ * store. */
 SIFT_WUR int migrate_run(sqlite3 *db, const char *path, bool read_only, struct diag *d);
+SIFT_WUR int migrate_check(sqlite3 *db, const char *path, struct diag *d);
 
 /* sqlfn.c: sketch_merge(a, b) and the aggregate sketch_merge_agg(x). */
 SIFT_WUR int sqlfn_register(sqlite3 *db);
