@@ -62,6 +62,12 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
     int64_t cut_minutes = align_down(now_s - r->minutes_us / USEC_PER_SEC, 3600);
     int64_t cut_hours = align_down(now_s - r->hours_us / USEC_PER_SEC, 86400);
     int64_t cut_days = align_down(now_s - r->days_us / USEC_PER_SEC, 86400);
+    /* A stream's row goes once nothing it produced can still be in the store: day rows
+     * from cut_days on, events and rejects for their own retention. Until then reading
+     * the file again must find it, or its records would count twice. */
+    int64_t cut_sources = now_us - r->events_us;
+    if (cut_days * USEC_PER_SEC < cut_sources)
+        cut_sources = cut_days * USEC_PER_SEC;
 
     if (s->opts.read_only)
         BUG("store_rollup on a read-only store");
@@ -78,7 +84,7 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
         evblocks_expire(s, now_us - r->events_us, &stats->events, d) < 0 ||
         run(s, SQL_EXPIRE_QUERIES, now_us - r->days_us, 0, 0, &stats->queries, d) < 0 ||
         run(s, SQL_EXPIRE_QIDS, now_us - r->days_us, 0, 0, NULL, d) < 0 ||
-        run(s, SQL_EXPIRE_SOURCES, now_us - r->days_us, 0, 0, &stats->sources, d) < 0 ||
+        run(s, SQL_EXPIRE_SOURCES, cut_sources, 0, 0, &stats->sources, d) < 0 ||
         run(s, SQL_EXPIRE_MARKS, 0, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REJECTS, now_us - r->events_us, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REJ_SAMPLES, 0, 0, 0, NULL, d) < 0 ||

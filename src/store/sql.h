@@ -105,13 +105,14 @@
     X(SQL_SRC_CONCURRENT, "SELECT head_len, head_hash FROM sources WHERE id > ?1")                 \
     X(SQL_SRC_INSERT,                                                                              \
       "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
-      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing)"       \
-      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)")                \
+      " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing,"       \
+      " newest_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,"      \
+      " ?16)")                                                                                     \
     X(SQL_SRC_UPDATE,                                                                              \
       "UPDATE sources SET name = ?1, dev = ?2, inode = ?3, compressed = ?4, head_len = ?5,"        \
       " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
-      " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14 WHERE id = "   \
-      "?15")                                                                                       \
+      " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14,"              \
+      " newest_at = max(newest_at, ?16) WHERE id = ?15")                                           \
     X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources WHERE head_len BETWEEN 0 AND ?1"   \
                          " ORDER BY head_len DESC")                                                \
     X(SQL_SRC_BY_HEAD,                                                                             \
@@ -178,7 +179,8 @@
                           " (SELECT 1 FROM query_stats q WHERE q.fingerprint ="                    \
                           " queries.fingerprint)")                                                 \
     X(SQL_EXPIRE_QIDS, "DELETE FROM query_ids WHERE last_seen < ?1")                               \
-    X(SQL_EXPIRE_SOURCES, "DELETE FROM sources WHERE last_ingest < ?1")                            \
+    /* ?1: older than all the store keeps (store_rollup()): its data is gone */                    \
+    X(SQL_EXPIRE_SOURCES, "DELETE FROM sources WHERE max(last_ingest, newest_at) < ?1")            \
     X(SQL_EXPIRE_MARKS, "DELETE FROM source_marks WHERE source NOT IN (SELECT id FROM sources)")   \
     X(SQL_EXPIRE_REJECTS, "DELETE FROM rejects WHERE last_seen < ?1")                              \
     X(SQL_EXPIRE_REJ_SAMPLES, "DELETE FROM reject_samples WHERE NOT EXISTS (SELECT 1 FROM"         \

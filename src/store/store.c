@@ -710,6 +710,9 @@ static int write_position(struct store *s, const struct store_batch *b,
         sqlite3_bind_null(st, 14);
     if (pos->id)
         sqlite3_bind_int64(st, 15, pos->id);
+    /* The newest record time seen (an upper bound of this stream's: the batch may have
+     * seen other streams' before): the row outlives its data (store_rollup()). */
+    sqlite3_bind_int64(st, 16, b->last_ts == INT64_MIN ? 0 : b->last_ts);
     if (step_done(s, st, "cannot write the source position", d) < 0)
         return -1;
     *new_id = pos->id ? pos->id : sqlite3_last_insert_rowid(s->db);

@@ -693,13 +693,15 @@ static const char events_v5[] =
     " port INTEGER, src TEXT);"
     " CREATE INDEX events_ts ON events (ts);";
 
-/* The columns version 12 added (schema/012_sample_keys.sql), dropped where they are:
+/* The columns versions 12 and 13 added (schema/012, 013), dropped where they are:
  * a store taken back to an older version must not have them when it is upgraded. */
-static int drop_v12_columns(sqlite3 *db)
+static int drop_added_columns(sqlite3 *db)
 {
+    /* (version 12: the sample keys; 13: sources.newest_at) */
     static const char *const cols[][2] = { { "queries", "sample_key" },
                                            { "error_stats", "sample_at" },
-                                           { "error_stats", "sample_key" } };
+                                           { "error_stats", "sample_key" },
+                                           { "sources", "newest_at" } };
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
@@ -760,8 +762,8 @@ static int cmd_events_downgrade(int argc, char **argv)
         sqlite3_reset(st);
     }
     /* (source_marks came with version 8, settings with 9, late_records with 10, the
-     * sample keys with 12) */
-    if (drop_v12_columns(db) < 0 ||
+     * sample keys with 12, sources.newest_at with 13) */
+    if (drop_added_columns(db) < 0 ||
         sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
                      " DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS late_records;"
@@ -967,7 +969,7 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
                      "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
                      "IF EXISTS settings; DROP TABLE IF EXISTS late_records",
                      NULL, NULL, NULL) != SQLITE_OK ||
-        drop_v12_columns(db) < 0 ||
+        drop_added_columns(db) < 0 ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
         sqlite3_step(st) != SQLITE_ROW)
         goto out;

@@ -6,7 +6,7 @@
 # ~190 days after them (past the default 90-day event retention, within 400 days).
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
-need_cmd sqlite3
+need_cmd sqlite3 jq
 fx="$SIFT_SOURCE_DIR/tests/fixtures/pg15"
 export SIFT_TEST_NOW=2027-06-01T00:00:00Z
 cat > long.yaml <<'YAML'
@@ -62,6 +62,27 @@ store: $T/from-config.db
 YAML
 (unset PGSIFT_DB; "$PGSIFT" -q ingest --no-progress --config store.yaml "$fx/statement-log/postgresql.csv")
 [[ -s from-config.db ]] || fail "the configuration's store was not used"
+# A stream's row lives as long as what it produced: the fixture's day (2026-11-25) is kept
+# as a day row until the cut-off aligned to its day passes, so a file read once and then
+# found again unchanged (cron over the log directory) is recognised until then - not read
+# again and counted twice once `days` have passed since its last commit. After that the
+# day row and the stream go together, and reading the file again leaves nothing either.
+printf 'retention: { minutes: 1d, hours: 2d, days: 3d }\n' >short.yaml
+csv="$fx/verbose-errors/postgresql.csv"
+day_calls() {
+  "$PGSIFT" --db expiry.db top --format json --limit 0 --since 2026-11-25 --until 2026-11-26 | jq '[.queries[].calls] | add // 0'
+}
+SIFT_TEST_NOW=2026-11-25T18:00:00Z "$PGSIFT" -q --db expiry.db ingest --no-progress --config short.yaml "$csv"
+first=$(day_calls)
+((first > 100)) || fail "too few calls on the fixture's day: $first"
+for now in 2026-11-28T18:10:00Z 2026-11-28T23:50:00Z; do
+  SIFT_TEST_NOW=$now "$PGSIFT" -q --db expiry.db ingest --no-progress "$csv"
+  expect_eq "$now: the unchanged file is not counted again" "$first" "$(day_calls)"
+  expect_eq "$now: its stream is kept" 1 "$(sqlite3 expiry.db 'SELECT count(*) FROM sources')"
+done
+SIFT_TEST_NOW=2026-11-29T00:10:00Z "$PGSIFT" -q --db expiry.db ingest --no-progress "$csv"
+expect_eq "the day past the retention: nothing of it" 0 "$(day_calls)"
+
 # A bad configuration: exit 2, file:line:col.
 printf 'retention: { minutes: soon }\n' > bad.yaml
 expect_exit 2 "$PGSIFT" ingest --no-progress --config bad.yaml "$fx/statement-log/postgresql.csv"

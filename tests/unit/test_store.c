@@ -978,8 +978,8 @@ static void test_shorter_copies(void)
     }
 
     /* An expired stream's marks go with it; a new stream reusing its id starts bare. */
-    CHECK(sqlite3_exec(store_sqlite(s), "UPDATE sources SET last_ingest = 0", NULL, NULL, NULL) ==
-          SQLITE_OK);
+    CHECK(sqlite3_exec(store_sqlite(s), "UPDATE sources SET last_ingest = 0, newest_at = 0", NULL,
+                       NULL, NULL) == SQLITE_OK);
     struct diag d = DIAG_INIT;
     CHECK(store_rollup(s, T0, NULL, &d) == 0);
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM sources"), 0);
