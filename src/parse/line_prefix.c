@@ -1001,9 +1001,13 @@ static bool is_session_escape(char e)
 struct infer {
     struct sbuf *out;
     size_t word_start; /* where in @out the current space-separated word starts */
-    size_t q_at;       /* where %q goes: the word of the first session escape */
-    bool have_q, have_pid, have_time;
+    /* Where %q goes: the word of the first session escape after the last time, pid or
+     * session id escape (q_after; "%t %c %l %r %h [%p] %q%u@%d ": the postmaster prints
+     * %r and %h empty), else of the first session escape (q_first). */
+    size_t q_first, q_after;
+    bool have_q, have_q_after, have_pid, have_time;
     bool anchored; /* a time, pid or session escape: enough to tell records apart */
+    char last;     /* the last escape added */
     bool ok;
 };
 
@@ -1020,14 +1024,21 @@ static void infer_lit(struct infer *in, const char *p, size_t n)
 
 static void infer_esc(struct infer *in, char e)
 {
-    if (is_session_escape(e) && !in->have_q) {
-        in->q_at = in->word_start;
-        in->have_q = true;
-    }
     if (e == 'p')
         in->have_pid = true;
-    if (strchr("mtnpcl", e))
+    if (strchr("mtnpcl", e)) {
         in->anchored = true;
+        in->have_q_after = false;
+    }
+    if (is_session_escape(e) && !in->have_q) {
+        in->q_first = in->word_start;
+        in->have_q = true;
+    }
+    if (is_session_escape(e) && !in->have_q_after) {
+        in->q_after = in->word_start;
+        in->have_q_after = true;
+    }
+    in->last = e;
     in->ok &= sbuf_addch(in->out, '%') == 0;
     in->ok &= sbuf_addch(in->out, e) == 0;
 }
@@ -1045,6 +1056,32 @@ static size_t value_len(const char *s, size_t n, size_t i)
     while (j < n && s[j] != ',' && s[j] != ' ' && s[j] != ']')
         j++;
     return j - i;
+}
+
+/* Whether s[0, n) holds a number in brackets, "[4913]": where prefixes put the pid
+ * ("[%p]"), so that a bare number before it is something else ("%c %l"). */
+static bool has_bracketed_number(const char *s, size_t n)
+{
+    for (const char *b = memchr(s, '[', n); b; b = memchr(b + 1, '[', n - (size_t)(b + 1 - s))) {
+        size_t i = (size_t)(b - s) + 1, nd = span_digits(s, n, i);
+        if (nd && i + nd < n && s[i + nd] == ']')
+            return true;
+        if (i >= n)
+            break;
+    }
+    return false;
+}
+
+/* Length of a SQLSTATE-shaped word at s[j]: five digits or capitals, starting with a
+ * digit ("00000", "42P01"), then no identifier character; 0 if there is none. */
+static size_t sqlstate_len(const char *s, size_t n, size_t j)
+{
+    size_t k = j;
+    while (k < n && k - j < 6 && (is_digit((unsigned char)s[k]) || is_upper((unsigned char)s[k])))
+        k++;
+    return k - j == 5 && is_digit((unsigned char)s[j]) && (k == n || !is_ident((unsigned char)s[k]))
+               ? 5
+               : 0;
 }
 
 static bool is_json_member(struct span line)
@@ -1084,6 +1121,7 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
     const char *s = line.p;
     size_t n = kpos, j = 0;
     struct infer in = { .out = out, .ok = true };
+    bool bracket_pid = has_bracketed_number(s, n);
     sbuf_reset(out);
 
     while (j < n) {
@@ -1155,12 +1193,25 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
                 continue;
             }
         }
-        /* the first free-standing number is the pid */
-        if (word_start && is_digit(c) && !in.have_pid) {
+        /* The pid: the first number in brackets if there is one ("[%p]"), else the first
+         * free-standing number. */
+        if (word_start && is_digit(c) && !in.have_pid && (!bracket_pid || (j && s[j - 1] == '['))) {
             size_t nd = span_digits(s, n, j);
             if (j + nd == n || !is_ident((unsigned char)s[j + nd])) {
                 infer_esc(&in, 'p');
                 j += nd;
+                continue;
+            }
+        }
+        /* Other free-standing numbers: a SQLSTATE's shape is %e ("00000" of a LOG line,
+         * "42P01"), a number after the session id its line number (%c %l), any other the
+         * transaction id (%x): escapes, so that every line matches, not only those with
+         * the same number. */
+        if (word_start && is_digit(c)) {
+            size_t nd = span_digits(s, n, j), se = sqlstate_len(s, n, j);
+            if (se || j + nd == n || !is_ident((unsigned char)s[j + nd])) {
+                infer_esc(&in, se ? 'e' : in.last == 'c' ? 'l' : 'x');
+                j += se ? se : nd;
                 continue;
             }
         }
@@ -1222,13 +1273,14 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
         j++;
     }
     if (in.have_q && in.ok) {
-        /* Processes without a client stop at %q: put it before the word of the first
-         * session field, so both shapes match. */
-        size_t tail = out->len - in.q_at;
+        /* Processes without a client stop at %q: put it before the word of a session
+         * field (struct infer), so both shapes match. */
+        size_t q_at = in.have_q_after ? in.q_after : in.q_first;
+        size_t tail = out->len - q_at;
         in.ok &= sbuf_grow(out, 2) == 0;
         if (in.ok) {
-            memmove(out->buf + in.q_at + 2, out->buf + in.q_at, tail);
-            memcpy(out->buf + in.q_at, "%q", 2);
+            memmove(out->buf + q_at + 2, out->buf + q_at, tail);
+            memcpy(out->buf + q_at, "%q", 2);
             sbuf_setlen(out, out->len + 2);
         }
     }

@@ -152,13 +152,27 @@ static void test_infer(void)
           "LOG:  duration: 0.140 ms",
           "%m [%p] [queryid=%Q] %q%u@%d " },
         { "2023-03-07 09:06:08 CET [130096]: [247-1] [0] usr=usr6,db=progdb,appli=76ae1316 LOG:  x",
-          "%t [%p]: [%l-1] [0] %qusr=%u,db=%d,appli=%a " },
+          "%t [%p]: [%l-1] [%x] %qusr=%u,db=%d,appli=%a " },
         { "2026-11-24 17:25:01.982 UTC [3708] postgres@app/psql ERROR:  boom",
           "%m [%p] %q%u@%d/%a " },
         { "1795541169.804 6b05c8b2.1325 [12] LOG:  x", "%n %c [%p] " },
         { "2020-03-11 20:41:42 CET:127.0.0.1(5432):postgres@postgres:[12835]:LOG:  x",
           "%t:%q%r:%u@%d:[%p]:" },
-        { "100% [1] LOG:  x", "%p%% [1] " },
+        /* the number in brackets is the pid, a bare one before it something else */
+        { "100% [1] LOG:  x", "%x%% [%p] " },
+        /* PostgreSQL 15.18, log_line_prefix '%t %c %l %e %r %h [%p] %q%u@%d ' */
+        { "2026-11-27 02:58:41 UTC 6b08f1e1.55c2 3 00000 [local] [local] [21954] postgres@postgres "
+          "LOG:  statement: CREATE DATABASE app",
+          "%t %c %l %e %r %r [%p] %q%u@%d " },
+        { "2026-11-27 02:58:41 UTC 6b08f1e1.558d 4 00000   [21901] LOG:  listening on IPv4",
+          "%t %c %l %e   [%p] " },
+        /* ... and '%m [%p] %q%u@%d/%a %x ' */
+        { "2026-11-27 02:57:02.115 UTC [5791] postgres@app/qa 731 LOG:  duration: 0.359 ms  plan:",
+          "%m [%p] %q%u@%d/%a %x " },
+        { "2026-11-27 02:57:02.115 UTC [5791] postgres@app/qa 0 ERROR:  x",
+          "%m [%p] %q%u@%d/%a %x " },
+        /* a SQLSTATE with capitals */
+        { "2026-11-27 02:57:02.115 UTC 42P01 [5791] LOG:  x", "%m %e [%p] " },
     };
     struct sbuf out = SBUF_INIT;
     for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
@@ -233,6 +247,54 @@ static void test_detect(void)
     CHECK_EQ_INT(line_prefix_detect(custom, ARRAY_SIZE(custom), &out, &inf, false), 3);
     CHECK_EQ_STR(out.buf, "%m [%p] %quser=%u,db=%d ");
     CHECK(inf);
+
+    /* Real lines of PostgreSQL 15.18 with log_line_prefix '%t %c %l %e %r %h [%p] %q%u@%d ':
+     * the session line number after %c is not the pid, the number in brackets is (every
+     * line matches, not only one process's). */
+    struct span sessline[] = {
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.558d 3 00000   [21901] LOG:  starting "
+                  "PostgreSQL 15.18 (Debian 15.18-0+deb12u1) on x86_64-pc-linux-gnu"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.558d 4 00000   [21901] LOG:  listening on "
+                  "IPv4 address \"127.0.0.1\", port 55931"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.55c2 1 00000 [local] [local] [21954] "
+                  "[unknown]@[unknown] LOG:  connection received: host=[local]"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.55c2 2 00000 [local] [local] [21954] "
+                  "postgres@postgres LOG:  connection authorized: user=postgres database=postgres"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.55c2 3 00000 [local] [local] [21954] "
+                  "postgres@postgres LOG:  statement: CREATE DATABASE app"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.55c5 1 00000 [local] [local] [21957] "
+                  "[unknown]@[unknown] LOG:  connection received: host=[local]"),
+        span_cstr("2026-11-27 02:58:41 UTC 6b08f1e1.55c5 3 00000 [local] [local] [21957] "
+                  "postgres@app LOG:  statement: DROP TABLE IF EXISTS t, u, big, accts;"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(sessline, ARRAY_SIZE(sessline), &out, &inf, false),
+                 ARRAY_SIZE(sessline));
+    CHECK(inf);
+    struct line_prefix *lp = line_prefix_new(sbuf_span(&out), NULL);
+    struct line_prefix_match m;
+    CHECK(lp && line_prefix_match(lp, sessline[5], &m));
+    CHECK_EQ_SPAN(m.field[LPF_PID], "21957");
+    CHECK_EQ_SPAN(m.field[LPF_LINE], "1");
+    CHECK_EQ_SPAN(m.field[LPF_SQLSTATE], "00000");
+    line_prefix_free(lp);
+
+    /* ... and '%m [%p] %q%u@%d/%a %x ': the transaction id is not part of the application
+     * (the known '%m [%p] %q%u@%d/%a ' matches these lines too, with "qa 731" as %a). */
+    struct span txid[] = {
+        span_cstr("2026-11-27 02:57:01.992 UTC [5785] [unknown]@[unknown]/[unknown] 0 LOG:  "
+                  "connection received: host=[local]"),
+        span_cstr("2026-11-27 02:57:02.073 UTC [5785] postgres@postgres/qa 0 LOG:  duration: "
+                  "67.164 ms  statement: CREATE DATABASE app"),
+        span_cstr("2026-11-27 02:57:02.115 UTC [5791] postgres@app/qa 731 LOG:  duration: 0.359 "
+                  "ms  plan:"),
+    };
+    CHECK_EQ_INT(line_prefix_detect(txid, ARRAY_SIZE(txid), &out, &inf, false), 3);
+    CHECK_EQ_STR(out.buf, "%m [%p] %q%u@%d/%a %x ");
+    lp = line_prefix_new(sbuf_span(&out), NULL);
+    CHECK(lp && line_prefix_match(lp, txid[2], &m));
+    CHECK_EQ_SPAN(m.field[LPF_APP], "qa");
+    CHECK_EQ_SPAN(m.field[LPF_XID], "731");
+    line_prefix_free(lp);
 
     struct span none[] = { span_cstr("hello"), span_cstr("	world") };
     CHECK_EQ_INT(line_prefix_detect(none, ARRAY_SIZE(none), &out, &inf, false), 0);
