@@ -435,6 +435,31 @@ static void host_port(struct event *ev, struct span s)
         ev->facts.port = port;
 }
 
+/* "[replication ]connection authorized: user=%s[ database=%s][ application_name=%s][ SSL
+ * enabled (...)][ GSS (...)]" (postinit.c). The server sets application_name after this
+ * line, so its own application field is empty there (csvlog, jsonlog, %a): the client's
+ * name is taken from the message. It may contain spaces ("PostgreSQL JDBC Driver"); it
+ * ends where the SSL or GSS part starts. */
+static bool log_authorized(struct event *ev, struct span m)
+{
+    ev->kind = EV_AUTHENTICATED;
+    long i = span_find(m, 0, LIT(" application_name="));
+    if (i < 0 || ev->application.len)
+        return true;
+    struct span s = cur_skip(m, (size_t)i + sizeof(" application_name=") - 1), app;
+    size_t n = line_first(s, &(struct span){ 0 }).len;
+    long ssl = span_find(span_make(s.p, n), 0, LIT(" SSL enabled (")),
+         gss = span_find(span_make(s.p, n), 0, LIT(" GSS ("));
+    if (ssl >= 0)
+        n = (size_t)ssl;
+    if (gss >= 0 && (size_t)gss < n)
+        n = (size_t)gss;
+    app = span_make(s.p, n);
+    if (app.len && !span_eq_lit(app, "[unknown]"))
+        ev->application = app;
+    return true;
+}
+
 /* "disconnection: session time: %d:%02d:%02d.%03d user=%s database=%s host=%s[ port=%s]" */
 static bool log_disconnection(struct event *ev, struct span m)
 {
@@ -504,18 +529,14 @@ bool classify_log_text(struct event *ev, struct arena *a)
             host_port(ev, cur_skip(m, sizeof("connection received: ") - 1));
             return true;
         }
-        if (span_starts_with_lit(m, "connection authorized: ")) {
-            ev->kind = EV_AUTHENTICATED;
-            return true;
-        }
+        if (span_starts_with_lit(m, "connection authorized: "))
+            return log_authorized(ev, m);
         return false;
     case 'r':
         if (span_starts_with_lit(m, "restartpoint "))
             return log_checkpoint(ev, m);
-        if (span_starts_with_lit(m, "replication connection authorized: ")) {
-            ev->kind = EV_AUTHENTICATED;
-            return true;
-        }
+        if (span_starts_with_lit(m, "replication connection authorized: "))
+            return log_authorized(ev, m);
         if (span_starts_with_lit(m, "received ")) {
             struct span s = cur_skip(m, sizeof("received ") - 1), mode;
             if (!cur_until(&s, LIT(" shutdown request"), &mode))

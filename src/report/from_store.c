@@ -149,6 +149,61 @@ static int fp_cmp(const void *a, const void *b)
     return x->fp < y->fp ? -1 : x->fp > y->fp;
 }
 
+/* A set of pids (open addressing; 0 empty, -2 removed): the sessions open now. */
+struct pidset {
+    int64_t *k;
+    size_t cap, n, used; /* used: n plus removed slots */
+};
+
+static size_t pid_slot(const struct pidset *s, int64_t pid, bool for_insert)
+{
+    size_t i = (size_t)((uint64_t)pid * UINT64_C(0x9E3779B97F4A7C15) >> 32) & (s->cap - 1);
+    size_t tomb = SIZE_MAX;
+    for (;; i = (i + 1) & (s->cap - 1)) {
+        if (s->k[i] == pid)
+            return i;
+        if (s->k[i] == -2 && tomb == SIZE_MAX)
+            tomb = i;
+        if (s->k[i] == 0)
+            return for_insert && tomb != SIZE_MAX ? tomb : i;
+    }
+}
+
+/* Add @pid; false if it was there already. */
+static bool pidset_add(struct pidset *s, int64_t pid)
+{
+    if (2 * (s->used + 1) > s->cap) {
+        struct pidset old = *s;
+        s->cap = old.cap ? (old.n * 4 > old.cap ? old.cap * 2 : old.cap) : 64;
+        s->k = xcalloc(s->cap, sizeof(*s->k));
+        s->n = s->used = 0;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.k[i] > 0)
+                s->k[pid_slot(s, old.k[i], true)] = old.k[i], s->n++, s->used++;
+        free(old.k);
+    }
+    size_t i = pid_slot(s, pid, true);
+    if (s->k[i] == pid)
+        return false;
+    s->used += s->k[i] == 0;
+    s->k[i] = pid;
+    s->n++;
+    return true;
+}
+
+/* Remove @pid; false if it was not there. */
+static bool pidset_del(struct pidset *s, int64_t pid)
+{
+    if (!s->cap)
+        return false;
+    size_t i = pid_slot(s, pid, false);
+    if (s->k[i] != pid)
+        return false;
+    s->k[i] = -2;
+    s->n--;
+    return true;
+}
+
 struct load {
     struct report *r;
     struct fp_index *fps;
@@ -158,6 +213,9 @@ struct load {
     bool keep_literals;   /* REPORT_KEEP_LITERALS: lock objects keyed as logged */
     struct sbuf lock_obj; /* the redacted lock object of the current event */
     long ckpt_cause;      /* item of the checkpoint in progress, -1 if none */
+    struct pidset open;   /* sessions authorized in the period and not ended yet */
+    uint64_t peak;        /* most of them at once */
+    bool ended;           /* a disconnection was seen: the log says when sessions end */
 };
 
 static struct report_query *query_of(struct load *L, uint64_t fp)
@@ -198,6 +256,11 @@ static int on_event(void *ctx, const struct store_event_row *e)
     if (!e->kind || !event_kind_from_name(span_cstr(e->kind), &kind))
         return 0;
     struct report_query *q = e->has_fingerprint ? query_of(L, e->fingerprint) : NULL;
+    /* A FATAL ends its process: a session refused after "connection authorized" (no such
+     * database or role) logs no disconnection. */
+    if (e->pid > 0 && e->severity &&
+        (!strcmp(e->severity, "FATAL") || !strcmp(e->severity, "PANIC")))
+        pidset_del(&L->open, e->pid);
     switch (kind) {
     case EV_LOCK_WAIT:
     case EV_LOCK_ACQUIRED:
@@ -293,6 +356,11 @@ static int on_event(void *ctx, const struct store_event_row *e)
         break;
     }
     case EV_AUTHENTICATED:
+        /* Sessions at once: those authorized in the period (one open in it already is
+         * not known), until their disconnection. A pid authorized again without one is
+         * the same count (a session whose end was not logged). */
+        if (e->pid > 0 && pidset_add(&L->open, e->pid) && L->open.n > L->peak)
+            L->peak = L->open.n;
         item_add(
             item_get(r, &r->sessions_by, e->database ? e->database : "", e->user ? e->user : ""),
             NAN, NAN);
@@ -305,6 +373,9 @@ static int on_event(void *ctx, const struct store_event_row *e)
     }
     case EV_DISCONNECTION: {
         double s = fact_num(e, "elapsed_s");
+        L->ended = true;
+        if (e->pid > 0)
+            pidset_del(&L->open, e->pid);
         values_add(&L->session_s, s);
         if (isfinite(s))
             report_hist_add(&r->session_hist, s, 1);
@@ -814,6 +885,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     values_stat(&L.vacuum_s, &r->vacuum_s);
     values_stat(&L.analyze_s, &r->analyze_s);
     values_stat(&L.session_s, &r->session_s);
+    /* Known only when the log says when sessions end (log_disconnections). */
+    r->peak_sessions = L.ended ? L.peak : 0;
     items_finish(&r->locks, 50);
     items_finish(&r->checkpoint_causes, 20);
     items_finish(&r->vacuum, 50);
@@ -867,6 +940,7 @@ out:
     free(L.vacuum_s.v);
     free(L.analyze_s.v);
     free(L.session_s.v);
+    free(L.open.k);
     free(edges);
     return rc;
 }

@@ -545,7 +545,7 @@ static void event_sections(struct rw *j, int *first)
     ku(j, &f, "disconnections", r->events[EV_DISCONNECTION]);
     ku(j, &f, "auth_failures", r->events[EV_AUTH_FAILURE]);
     ku(j, &f, "too_many_connections", r->events[EV_TOO_MANY_CONNECTIONS]);
-    ku(j, &f, "peak", r->peak_sessions);
+    kn(j, &f, "peak", r->peak_sessions ? (double)r->peak_sessions : NAN);
     stat(j, &f, "session_s", &r->session_s);
     hist(j, &f, "histogram", "le_s", &r->session_hist);
     items(j, &f, "by_database_user", &r->sessions_by, "database", "user", NULL, NULL, NULL, 0);

@@ -84,6 +84,7 @@ static const struct field fields[] = {
     NF("elapsed_s", facts.elapsed_s),
     SF("host", facts.host),
     IF("port", facts.port),
+    SF("application", application),
 };
 
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))

@@ -81,5 +81,20 @@ for run in text-plans json-plans statement-log verbose-errors; do
   singular=$(count '(.message // "") | test("too frequently \\(1 second apart\\)")')
   expect_eq "$run: pgBadger checkpoint warnings = warnings - singular ones" \
     "$(p .overall_checkpoint.checkpoint_warning)" "$(($(o .checkpoints.warnings) - singular))"
+
+  # Sessions by application: the name is in the "connection authorized" message (the
+  # server sets application_name after that line, so its own column is empty there).
+  expect_eq "$run: sessions by application" \
+    "$(jq -s -r '[.[] | select(.kind == "authenticated") | .message | capture("application_name=(?<a>[^ ]+)").a]
+       | group_by(.) | map("\(.[0]):\(length)") | sort | join(" ")' "$run.ndjson")" \
+    "$(o '[.sessions.by_application[] | "\(.application):\(.count)"] | sort | join(" ")')"
+  # Most sessions at once: authorized until their disconnection or a FATAL of the pid
+  # (refused after authorization: no such database or role).
+  expect_eq "$run: most sessions at once" \
+    "$(jq -s '[foreach (.[] | select(.pid != null)) as $e ({open: {}, peak: 0};
+        if $e.kind == "authenticated" then .open[$e.pid | tostring] = 1
+        elif $e.kind == "disconnection" or $e.severity == "FATAL" then del(.open[$e.pid | tostring])
+        else . end | .peak = ([.peak, (.open | length)] | max); .peak)] | max' "$run.ndjson")" \
+    "$(o .sessions.peak)"
 done
 pass
