@@ -904,7 +904,7 @@ static void errors(struct rw *h)
             "class=\"wrap\"><table class=\"sortable\" id=\"t-errors\">\n<thead><tr><th>SQLSTATE</"
             "th><th>Severity</th><th "
             "class=\"n\">Count</th><th>Message</th><th>Sample</th></tr></thead>\n<tbody>\n");
-    for (size_t i = 0; i < r->nerrors; i++) {
+    for (size_t i = 0; i < r->nerrors && i < REPORT_ERRORS_SHOWN; i++) {
         const struct report_error *e = &r->errors[i];
         rw_s(h, "<tr><td><code>");
         rw_ec(h, e->sqlstate);
@@ -921,7 +921,19 @@ static void errors(struct rw *h)
         sample(h, e->sample, REPORT_SAMPLE_TEXT);
         rw_s(h, "</code></td></tr>\n");
     }
-    rw_s(h, "</tbody></table></div>\n</section>\n");
+    rw_s(h, "</tbody></table></div>\n");
+    uint64_t rest_count;
+    size_t rest = report_errors_rest(r, &rest_count);
+    if (rest) {
+        char g[FMT_MAX], c[FMT_MAX];
+        fmt_count(g, sizeof(g), (double)rest);
+        fmt_count(c, sizeof(c), (double)rest_count);
+        rw_f(h,
+             "<p class=\"note\">%s more groups (%s errors) are not listed: <code>pgsift events "
+             "--kind error</code> has each one.</p>\n",
+             g, c);
+    }
+    rw_s(h, "</section>\n");
 }
 
 static void stat_items(struct rw *h, const char *label, const struct report_stat *s,

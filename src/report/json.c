@@ -459,7 +459,7 @@ static void errors(struct rw *j, int *first)
     const struct report *r = j->r;
     key(j, first, "errors");
     rw_s(j, "[");
-    for (size_t i = 0; i < r->nerrors; i++) {
+    for (size_t i = 0; i < r->nerrors && i < REPORT_ERRORS_SHOWN; i++) {
         const struct report_error *e = &r->errors[i];
         int f = 1;
         rw_s(j, i ? ",\n{" : "{");
@@ -473,6 +473,15 @@ static void errors(struct rw *j, int *first)
         rw_s(j, "}");
     }
     rw_s(j, "]");
+    /* The groups past the list, always present. */
+    uint64_t rest_count;
+    size_t rest = report_errors_rest(r, &rest_count);
+    key(j, first, "errors_not_listed");
+    rw_s(j, "{");
+    int f = 1;
+    ku(j, &f, "groups", rest);
+    ku(j, &f, "count", rest_count);
+    rw_s(j, "}");
 }
 
 static void event_sections(struct rw *j, int *first)

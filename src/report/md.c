@@ -433,7 +433,7 @@ static void errors(struct rw *m)
         return;
     }
     table_head(m, cols, ARRAY_SIZE(cols));
-    for (size_t i = 0; i < r->nerrors; i++) {
+    for (size_t i = 0; i < r->nerrors && i < REPORT_ERRORS_SHOWN; i++) {
         const struct report_error *e = &r->errors[i];
         int cut;
         rw_s(m, "|");
@@ -444,6 +444,17 @@ static void errors(struct rw *m)
         cell_span(m, text_cut(e->message, REPORT_SAMPLE_TEXT, &cut));
         cell_sample(m, e->sample, REPORT_SAMPLE_TEXT);
         rw_s(m, "\n");
+    }
+    uint64_t rest_count;
+    size_t rest = report_errors_rest(r, &rest_count);
+    if (rest) {
+        char g[FMT_MAX], c[FMT_MAX];
+        fmt_count(g, sizeof(g), (double)rest);
+        fmt_count(c, sizeof(c), (double)rest_count);
+        rw_f(m,
+             "\n%s more groups (%s errors) are not listed: `pgsift events --kind error` has "
+             "each one.\n",
+             g, c);
     }
 }
 

@@ -179,6 +179,14 @@ struct report_error *report_add_error(struct report *r)
     return e;
 }
 
+size_t report_errors_rest(const struct report *r, uint64_t *count)
+{
+    *count = 0;
+    for (size_t i = REPORT_ERRORS_SHOWN; i < r->nerrors; i++)
+        *count += r->errors[i].count;
+    return r->nerrors > REPORT_ERRORS_SHOWN ? r->nerrors - REPORT_ERRORS_SHOWN : 0;
+}
+
 struct report_reject *report_add_reject(struct report *r)
 {
     XGROW(r->rejects, r->nrejects + 1, r->rejects_alloc);

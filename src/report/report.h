@@ -46,6 +46,10 @@
 /* Rows of the slowest executions, and of the time by database and user. */
 #define REPORT_SLOWEST 20
 #define REPORT_TIME_BY 50
+/* Error groups (SQLSTATE, severity, message) listed, the most frequent first; the rest
+ * are counted in one line (report_errors_rest()): a log of 20 000 "role ... does not
+ * exist" keeps the report in its size. The classes count every error. */
+#define REPORT_ERRORS_SHOWN 100
 
 /* Headline figures, in this order everywhere. */
 enum report_figure {
@@ -512,5 +516,8 @@ SIFT_WUR int report_redact(struct sbuf *out, struct span text);
  * "23"; "" when unknown. */
 const char *report_sqlstate_name(const char *sqlstate);
 const char *report_sqlstate_class(const char *sqlstate);
+
+/* The error groups past the first REPORT_ERRORS_SHOWN: how many, and their errors. */
+size_t report_errors_rest(const struct report *r, uint64_t *count);
 
 #endif

@@ -157,6 +157,25 @@ expect_exit 2 "$PGSIFT" report --since 2026-11-25 --until 2026-11-24
 rc=0; err=$("$PGSIFT" --db "$T/none.db" report 2>&1) || rc=$?
 expect_eq "missing store" 1 "$rc"
 expect_contains "$err" "none.db"
+# Error groups: the most frequent REPORT_ERRORS_SHOWN (100) are listed, the rest in one
+# line with their count (a scan of 150 role names does not make a 150-row table); the
+# classes count every error. (Synthetic events: store-load.)
+awk 'BEGIN { for (i = 0; i < 150; i++)
+  printf "{\"ts\":\"2026-11-24T12:%02d:%02dZ\",\"kind\":\"error\",\"severity\":\"FATAL\",\"sqlstate\":\"28000\",\"message\":\"role \\\"scan%03d\\\" does not exist\"}\n", int(i / 60), i % 60, i
+  for (i = 0; i < 3; i++)
+    printf "{\"ts\":\"2026-11-24T13:00:%02dZ\",\"kind\":\"error\",\"severity\":\"ERROR\",\"sqlstate\":\"42P01\",\"message\":\"relation \\\"nope\\\" does not exist\"}\n", i }' >scan.ndjson
+PGSIFT_DB=scan.db "$SIFT_TEST_TOOL" store-load scan.ndjson 2>/dev/null
+PGSIFT_DB=scan.db "$PGSIFT" report --day 2026-11-24 --tz UTC --format json >scan.json
+expect_eq "error groups listed" 100 "$(jq '.errors | length' scan.json)"
+expect_eq "the most frequent first" '42P01 3' "$(jq -r '.errors[0] | "\(.sqlstate) \(.count)"' scan.json)"
+expect_eq "the rest, counted" '{"groups":51,"count":51}' "$(jq -c .errors_not_listed scan.json)"
+expect_eq "every error in the totals" 153 "$(jq .totals.errors scan.json)"
+PGSIFT_DB=scan.db "$PGSIFT" report --day 2026-11-24 --tz UTC -o scan.html
+expect_contains "$(cat scan.html)" "51 more groups (51 errors) are not listed"
+expect_eq "HTML rows" 100 "$(grep -c '<td><code>28000\|<td><code>42P01' scan.html)"
+expect_contains "$(cat scan.html)" '<code>28</code></td><td>invalid authorization specification</td><td class="n" data-k="count" data-v="150">150</td>'
+PGSIFT_DB=scan.db "$PGSIFT" report --day 2026-11-24 --tz UTC -o scan.md
+expect_contains "$(cat scan.md)" "51 more groups (51 errors) are not listed"
 err=$("$PGSIFT" report --tz Nowhere/City 2>&1 || true)
 expect_contains "$err" "unknown time zone 'Nowhere/City'"
 pass
