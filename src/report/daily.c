@@ -18,6 +18,7 @@
 
 #include "core/clock.h"
 #include "core/escape.h"
+#include "core/path.h"
 #include "core/ydoc.h"
 #include "report/report_int.h"
 
@@ -156,7 +157,7 @@ int report_daily_write(const struct report *r, const struct report_daily *cfg,
 
     if (!r->day[0])
         BUG("daily reports are for a day");
-    if (mkdir(cfg->dir, 0700) < 0 && errno != EEXIST)
+    if (path_mkdirs(cfg->dir, 0700) < 0)
         return diag_errno(d, DIAG_IO, errno, "cannot create report directory '%s'", cfg->dir);
     for (int f = 0; f < (int)ARRAY_SIZE(ext) && rc == 0; f++) {
         if (!(cfg->formats & (1u << f)))

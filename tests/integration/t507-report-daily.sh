@@ -23,6 +23,13 @@ out=$("$PGSIFT" report --tz Europe/Paris --dir reports --keep-days 3)
 out0=$(umask 000 && "$PGSIFT" report --tz Europe/Paris --dir newdir)
 expect_eq "new directory mode" 700 "$(stat -c %a newdir)"
 expect_eq "files in it" "600 600" "$(stat -c %a newdir/pgsift-report-2026-11-24.html newdir/pgsift-report-2026-11-24.md | paste -sd' ')"
+# Missing parents too (mkdir -p), each 0700; a file in the way is said so.
+(umask 000 && "$PGSIFT" report --tz Europe/Paris --dir deep/er/reports >/dev/null)
+expect_eq "nested new directories' modes" "700 700 700" "$(stat -c %a deep deep/er deep/er/reports | paste -sd' ')"
+[[ -f deep/er/reports/pgsift-report-2026-11-24.html ]] || fail "no report in the nested directory"
+touch afile
+err=$("$PGSIFT" report --tz Europe/Paris --dir afile/reports 2>&1) && fail "a file as a parent directory: $err"
+expect_contains "$err" "cannot create report directory 'afile/reports': Not a directory"
 expect_eq "paths written" "reports/pgsift-report-2026-11-24.html
 reports/pgsift-report-2026-11-24.md" "$out"
 expect_eq "mode" "600 600" "$(stat -c %a reports/pgsift-report-2026-11-24.html reports/pgsift-report-2026-11-24.md | paste -sd' ')"
