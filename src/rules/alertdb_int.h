@@ -153,17 +153,24 @@ void outbox_init(struct outbox *o, struct alertdb *db, const struct alert_config
                  int64_t now_us);
 void outbox_release(struct outbox *o);
 
-/* Write the notifications a transition causes (firing, resolved) or a reminder (repeat)
- * for the instance @r (state already updated), at event time @at. Inside the caller's
- * transaction. @explicit_notify: receivers named by the rule (NULL: the route decides). */
 /* The last notification id (0: none): where a boundary's notifications begin. */
 int outbox_last_id(struct outbox *o, int64_t *id, struct diag *d);
 /* Decide inhibition again for the triggers queued after @from_id (one boundary of every
  * rule): a source evaluated after its target at that boundary mutes it, and a source that
  * stopped firing there no longer does, whatever the order of the rules. */
 int outbox_recheck_inhibited(struct outbox *o, int64_t from_id, struct diag *d);
+/* Write the notifications a transition causes (firing, resolved) or a reminder (repeat)
+ * for the instance @r (state already updated), at event time @at. Inside the caller's
+ * transaction. @explicit_notify: receivers named by the rule (NULL: the route decides). */
 int outbox_transition(struct outbox *o, const struct alert_row *r, const char *kind, int64_t at,
                       const char *const *explicit_notify, size_t nexplicit, struct diag *d);
+/* Whether the active instance @r's episode was muted for every receiver (its triggers
+ * silenced or inhibited, none sent or waiting) and is muted no longer: its silence ended,
+ * or the alert that inhibited it stopped firing, at the boundary @at (event time) and now.
+ * The caller then sends its trigger, as Alertmanager does once an alert still firing is
+ * no longer muted. */
+int outbox_unmuted(struct outbox *o, const struct alert_row *r, int64_t at, bool *out,
+                   struct diag *d);
 
 /* The alert object receivers get, from an instance row. */
 json_t *outbox_alert_json(const struct alert_row *r, const char *status);

@@ -154,12 +154,21 @@ static int step_row(struct run *R, const struct rule *r, struct alert_row *row, 
     } else if (tr == ALERT_TO_RESOLVED) {
         if (outbox_transition(&R->ob, row, "resolved", t, r->notify, r->nnotify, d) < 0)
             return -1;
-    } else if ((row->st.state == ALERT_FIRING || row->st.state == ALERT_RECOVERING) && cfg &&
-               t - row->last_notified >= cfg->repeat_interval_us) {
-        row->last_notified = t;
-        save = true;
-        if (outbox_transition(&R->ob, row, "repeat", t, r->notify, r->nnotify, d) < 0)
+    } else if ((row->st.state == ALERT_FIRING || row->st.state == ALERT_RECOVERING) && cfg) {
+        /* Muted when it fired (a silence, an inhibiting alert), and no longer: its
+         * trigger now. Else a reminder every repeat_interval. */
+        bool unmuted;
+        if (outbox_unmuted(&R->ob, row, t, &unmuted, d) < 0)
             return -1;
+        const char *kind = unmuted                                             ? "firing"
+                           : t - row->last_notified >= cfg->repeat_interval_us ? "repeat"
+                                                                               : NULL;
+        if (kind) {
+            row->last_notified = t;
+            save = true;
+            if (outbox_transition(&R->ob, row, kind, t, r->notify, r->nnotify, d) < 0)
+                return -1;
+        }
     }
     if (tr != ALERT_TO_NONE) {
         R->stats->transitions++;

@@ -154,6 +154,26 @@ static void group_key(const struct alert_config *cfg, const struct alert_row *r,
         return;
 }
 
+/* The matchers of a silences row (columns id, matchers of @st); false when it has no
+ * valid matcher (it would match everything: ignored). */
+static bool silence_of_row(struct outbox *o, sqlite3_stmt *st, struct outbox_silence *s)
+{
+    json_t *m = json_loads(adb_col_text(st, 1), 0, NULL);
+    *s = (struct outbox_silence){ sqlite3_column_int64(st, 0), { NULL, 0 } };
+    s->ms.m = xcalloc(json_array_size(m) + 1, sizeof(*s->ms.m));
+    for (size_t i = 0; i < json_array_size(m); i++) {
+        char err[256];
+        const char *text = json_string_value(json_array_get(m, i));
+        if (text && matcher_parse(text, &o->scratch, &s->ms.m[s->ms.n], err, sizeof(err)))
+            s->ms.n++;
+    }
+    json_decref(m);
+    if (s->ms.n)
+        return true;
+    matcher_set_release(&s->ms);
+    return false;
+}
+
 int outbox_load_silences(struct outbox *o, struct diag *d)
 {
     static const char sql[] = "SELECT id, matchers FROM silences WHERE expired_at IS NULL "
@@ -168,20 +188,9 @@ int outbox_load_silences(struct outbox *o, struct diag *d)
     sqlite3_bind_int64(st, 1, o->now_us);
     int rc;
     while ((rc = adb_row(o->db, st, d)) > 0) {
-        json_t *m = json_loads(adb_col_text(st, 1), 0, NULL);
-        struct outbox_silence s = { sqlite3_column_int64(st, 0), { NULL, 0 } };
-        s.ms.m = xcalloc(json_array_size(m) + 1, sizeof(*s.ms.m));
-        for (size_t i = 0; i < json_array_size(m); i++) {
-            char err[256];
-            const char *text = json_string_value(json_array_get(m, i));
-            if (text && matcher_parse(text, &o->scratch, &s.ms.m[s.ms.n], err, sizeof(err)))
-                s.ms.n++;
-        }
-        json_decref(m);
-        if (!s.ms.n) { /* a silence without a valid matcher would match everything */
-            matcher_set_release(&s.ms);
+        struct outbox_silence s;
+        if (!silence_of_row(o, st, &s))
             continue;
-        }
         XGROW(o->silences, o->nsilences + 1, alloc);
         o->silences[o->nsilences++] = s;
     }
@@ -190,6 +199,29 @@ int outbox_load_silences(struct outbox *o, struct diag *d)
         return -1;
     o->silences_loaded = true;
     return 0;
+}
+
+/* Whether a silence (expired ones too) was in force at @t and mutes @r. */
+static int silenced_at(struct outbox *o, const struct alert_row *r, int64_t t, bool *out,
+                       struct diag *d)
+{
+    static const char sql[] = "SELECT id, matchers FROM silences WHERE starts_at <= ?1 AND"
+                              " min(ends_at, coalesce(expired_at, ends_at)) > ?1 ORDER BY id";
+    *out = false;
+    sqlite3_stmt *st = adb_stmt(o->db, sql, d);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, t);
+    int rc = 0;
+    while (!*out && (rc = adb_row(o->db, st, d)) > 0) {
+        struct outbox_silence s;
+        if (!silence_of_row(o, st, &s))
+            continue;
+        *out = matcher_set_matches(&s.ms, outbox_label, (void *)r);
+        matcher_set_release(&s.ms);
+    }
+    sqlite3_reset(st);
+    return rc < 0 ? -1 : 0;
 }
 
 /* The id of a silence muting @r, or 0. */
@@ -444,6 +476,41 @@ int outbox_recheck_inhibited(struct outbox *o, int64_t from_id, struct diag *d)
     }
     free(ch);
     return rc < 0 ? -1 : 0;
+}
+
+int outbox_unmuted(struct outbox *o, const struct alert_row *r, int64_t at, bool *out,
+                   struct diag *d)
+{
+    static const char sql[] =
+        "SELECT coalesce(max(status IN ('silenced', 'inhibited')), 0), coalesce(max(status NOT"
+        " IN ('silenced', 'inhibited')), 0) FROM notifications WHERE instance_key = ?1 AND"
+        " episode = ?2 AND kind IN ('firing', 'repeat')";
+    *out = false;
+    if (o->no_notify)
+        return 0;
+    sqlite3_stmt *st = adb_stmt(o->db, sql, d);
+    if (!st)
+        return -1;
+    adb_bind_text(st, 1, r->key);
+    sqlite3_bind_int64(st, 2, r->st.episode);
+    int rc = adb_row(o->db, st, d);
+    bool muted = rc > 0 && sqlite3_column_int(st, 0) && !sqlite3_column_int(st, 1);
+    sqlite3_reset(st);
+    if (rc < 0)
+        return -1;
+    if (!muted || outbox_load_silences(o, d) < 0)
+        return muted ? -1 : 0;
+    /* Muted still: by a silence in force now, or at the boundary @at (a backlog is
+     * evaluated after a silence ended; the alert is not unmuted at a time it covered). */
+    bool sil = silenced_by(o, r) != 0;
+    if (sil || silenced_at(o, r, at, &sil, d) < 0 || sil)
+        return sil ? 0 : -1;
+    char why[256];
+    bool inh = false;
+    if (inhibited(o, r, why, sizeof(why), &inh, d) < 0)
+        return -1;
+    *out = !inh;
+    return 0;
 }
 
 int outbox_transition(struct outbox *o, const struct alert_row *r, const char *kind, int64_t at,

@@ -211,4 +211,39 @@ rm -f inh.db*
 at 2026-11-25T12:00:00Z "$PGSIFT" --db inh.db rules eval --config inh.yaml nolabel.yaml >/dev/null
 expect_eq "no database label on either: the target's notifications" "firing|inhibited" \
   "$(sqlite3 inh.db "SELECT kind || '|' || status FROM notifications WHERE json_extract(alert, '$.rule') = 'errs'")"
+
+# A muted alert that is still firing when it is muted no longer is sent then, as
+# Alertmanager does; its resolve follows. Inhibition: the PANIC (source) resolves 5m after
+# 10:00:14 while errors go on every minute until 10:12 (hand-made lines): the target is
+# sent once the source resolved, at event time. Silence: the deadlock fires at 10:08
+# during a silence that ends at 10:10; evaluated later, it is sent from the boundary at
+# or after the silence's end, not before (it was muted then).
+{
+  printf '2026-11-24 10:00:14.000 UTC [104] app@db1 PANIC:  could not write to file "pg_wal/x": No space left on device\n'
+  for m in 00 01 02 03 04 05 06 07 08 09 10 11 12; do
+    printf '2026-11-24 10:%s:30.000 UTC [100] app@db1 ERROR:  division by zero\n' "$m"
+  done
+} >unmute.log
+rm -f inh.db*
+"$PGSIFT" -q --db inh.db ingest --prefix '%m [%p] %q%u@%d ' unmute.log
+sed 's/group_by: \[database\]}/group_by: [database], resolve_after: 5m}/' source-first.yaml >unmute.yaml
+at 2026-11-24T10:14:00Z "$PGSIFT" --db inh.db rules eval --config inh.yaml unmute.yaml --until 2026-11-24T10:13:00Z >/dev/null
+expect_eq "inhibited while the PANIC fired, sent once it resolved" \
+  "firing|inhibited|2026-11-24 10:01:00
+firing|pending|2026-11-24 10:06:00" \
+  "$(sqlite3 inh.db "SELECT kind || '|' || status || '|' || datetime(event_at / 1000000, 'unixepoch') FROM notifications WHERE json_extract(alert, '$.rule') = 'errs' ORDER BY id")"
+
+rm -f "$PGSIFT_DB"
+at 2026-11-24T10:05:00Z "$PGSIFT" silence add --for 5m --comment maintenance rule=deadlock >/dev/null
+at 2026-11-24T10:09:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" --until 2026-11-24T10:08:00Z >/dev/null
+at 2026-11-24T10:16:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" --until 2026-11-24T10:15:00Z >/dev/null
+at 2026-11-24T10:24:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" --until 2026-11-24T10:23:00Z >/dev/null
+expect_eq "silenced when it fired, sent from the silence's end, then resolved" \
+  "firing|pd|silenced|2026-11-24 10:08:00
+firing|slack|silenced|2026-11-24 10:08:00
+firing|pd|pending|2026-11-24 10:10:00
+firing|slack|pending|2026-11-24 10:10:00
+resolved|pd|pending|2026-11-24 10:23:00
+resolved|slack|pending|2026-11-24 10:23:00" \
+  "$(q "SELECT n.kind || '|' || n.receiver || '|' || n.status || '|' || datetime(n.event_at / 1000000, 'unixepoch') FROM notifications n JOIN alert_instances i USING (instance_key) WHERE i.rule = 'deadlock' ORDER BY n.id")"
 pass
