@@ -730,6 +730,65 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
     return 0;
 }
 
+/* Receivers taken out of the configuration: what was queued for them (a delivery being
+ * retried, its notifications, a resolve waiting for its group) fails now, as for a
+ * disabled receiver, rather than wait for ever unseen, or be sent without its resolve if
+ * a receiver of that name comes back (the resolve of an alert that ends meanwhile fails
+ * at once: batch()). */
+static int fail_unconfigured(const struct deliver_opts *o, struct diag *d)
+{
+    static const char who[] =
+        "SELECT receiver FROM deliveries WHERE status = 'pending' UNION SELECT receiver FROM"
+        " notifications WHERE status IN ('pending', 'batched') ORDER BY 1";
+    static const char notes[] =
+        "UPDATE notifications SET status = 'failed', note = 'no such receiver in the "
+        "configuration' WHERE receiver = ?1 AND (status = 'pending' OR (status = 'batched' AND "
+        "delivery_id IN (SELECT id FROM deliveries WHERE receiver = ?1 AND status = "
+        "'pending')))";
+    static const char rest[] =
+        "UPDATE deliveries SET status = 'failed', last_error = 'no such receiver in the "
+        "configuration' WHERE receiver = ? AND status = 'pending'";
+    char **gone = NULL;
+    size_t n = 0, alloc = 0;
+    int rc;
+
+    sqlite3_stmt *st = adb_stmt(o->db, who, d);
+    if (!st)
+        return -1;
+    while ((rc = adb_row(o->db, st, d)) > 0) {
+        const char *name = adb_col_text(st, 0);
+        if (alert_config_receiver(o->config, name))
+            continue;
+        XGROW(gone, n + 1, alloc);
+        gone[n++] = xstrdup(name);
+    }
+    sqlite3_reset(st);
+    if (rc == 0 && n && (rc = adb_begin(o->db, d)) == 0) {
+        for (size_t i = 0; i < n && rc == 0; i++) {
+            log_warn("receiver '%s' is not in the configuration: what was queued for it fails",
+                     gone[i]);
+            const char *const queued[] = { notes, rest };
+            for (size_t k = 0; k < ARRAY_SIZE(queued) && rc == 0; k++) {
+                sqlite3_stmt *u = adb_stmt(o->db, queued[k], d);
+                if (!u) {
+                    rc = -1;
+                    break;
+                }
+                adb_bind_text(u, 1, gone[i]);
+                rc = adb_done(o->db, u, d);
+            }
+        }
+        if (rc == 0)
+            rc = adb_commit(o->db, d);
+        else
+            adb_rollback(o->db);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(gone[i]);
+    free(gone);
+    return rc < 0 ? -1 : 0;
+}
+
 int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d)
 {
     struct deliver_stats local;
@@ -739,7 +798,7 @@ int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, stru
     memset(stats, 0, sizeof(*stats));
     if (!o->config)
         return diag_set(d, DIAG_USAGE, "delivery needs a configuration with receivers");
-    if (batch(o, stats, d) < 0)
+    if (fail_unconfigured(o, d) < 0 || batch(o, stats, d) < 0)
         return -1;
     return send_due(o, stats, d);
 }

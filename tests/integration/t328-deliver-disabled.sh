@@ -4,7 +4,7 @@
 # timeout: 60
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/data/alerts-lib.sh"
-need_cmd sqlite3
+need_cmd sqlite3 jq
 
 ev="$SIFT_SOURCE_DIR/tests/fixtures/handmade/alerts-replay.ndjson"
 start_http_stub hook "200,410,200"
@@ -48,4 +48,37 @@ rc=0; err=$(SIFT_TEST_LIBCURL=libpgsift-none.so.1 "$PGSIFT" alerts deliver --con
 expect_eq "exit code without libcurl" 1 "$rc"
 expect_contains "$err" "cannot load libpgsift-none.so.1"
 expect_eq "no request without libcurl" 2 "$(stub_count hook)"
+
+# A receiver taken out of the configuration while its trigger waits for a retry (500):
+# what was queued for it fails, so that it is neither pending for ever nor sent, without
+# its resolve, when a receiver of that name comes back. The other receiver gets both.
+rm -f "$PGSIFT_DB"
+start_http_stub a "500,200,200"
+start_http_stub b "200,200"
+export A_URL="http://127.0.0.1:$a_port/" B_URL="http://127.0.0.1:$b_port/"
+cat >two.yaml <<'YAML'
+receivers:
+  - { name: a, type: webhook, url_env: A_URL, allow_http: true }
+  - { name: b, type: webhook, url_env: B_URL, allow_http: true }
+route: { notify: [a, b], group_wait: 0s, group_interval: 1m }
+YAML
+cat >one.yaml <<'YAML'
+receivers:
+  - { name: b, type: webhook, url_env: B_URL, allow_http: true }
+route: { notify: [b], group_wait: 0s, group_interval: 1m }
+YAML
+at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config two.yaml --events "$ev" \
+  --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z rules.yaml >/dev/null
+at 2026-11-24T10:09:00Z "$PGSIFT" alerts deliver --config two.yaml --once >/dev/null 2>&1
+expect_eq "a answered 500" 500 "$(stub_field a answered)"
+at 2026-11-24T10:24:00Z "$PGSIFT" rules eval --config one.yaml --events "$ev" \
+  --until 2026-11-24T10:23:00Z rules.yaml >/dev/null
+out=$(at 2026-11-24T10:24:10Z "$PGSIFT" alerts deliver --config one.yaml --once 2>&1)
+expect_contains "$out" "receiver 'a' is not in the configuration: what was queued for it fails"
+at 2026-11-24T10:40:00Z "$PGSIFT" alerts deliver --config two.yaml --once >/dev/null 2>&1
+expect_eq "a: only the first attempt" 1 "$(stub_count a)"
+expect_eq "b: the deadlock's and the lock wait's triggers and resolves" "firing firing resolved resolved" \
+  "$(stub_field b body | jq -r .status | paste -sd' ')"
+expect_eq "nothing queued for a" "" \
+  "$(q "SELECT status FROM deliveries WHERE receiver = 'a' AND status = 'pending' UNION ALL SELECT status FROM notifications WHERE receiver = 'a' AND status IN ('pending', 'batched')")"
 pass
