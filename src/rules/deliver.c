@@ -674,12 +674,51 @@ fail:
     return -1;
 }
 
+/* Receivers in the order a pass serves them: those whose queue is being retried (down,
+ * slow, timing out) after the others, so that one that hangs until its timeout does not
+ * hold back the healthy ones' notifications (a pass sends one receiver at a time). */
+static int pass_order(const struct deliver_opts *o, size_t *order, struct diag *d)
+{
+    static const char sql[] =
+        "SELECT 1 FROM deliveries WHERE receiver = ? AND status = 'pending' AND attempts > 0"
+        " LIMIT 1";
+    const struct alert_config *cfg = o->config;
+    size_t n = 0, late = cfg->nreceivers;
+    for (size_t i = 0; i < cfg->nreceivers; i++) {
+        sqlite3_stmt *st = adb_stmt(o->db, sql, d);
+        if (!st)
+            return -1;
+        adb_bind_text(st, 1, cfg->receivers[i].name);
+        int rc = adb_row(o->db, st, d);
+        sqlite3_reset(st);
+        if (rc < 0)
+            return -1;
+        if (rc == 0)
+            order[n++] = i;
+        else
+            order[--late] = i;
+    }
+    /* (the retried ones in configuration order too) */
+    for (size_t a = late, b = cfg->nreceivers - 1; a < b; a++, b--) {
+        size_t t = order[a];
+        order[a] = order[b];
+        order[b] = t;
+    }
+    return 0;
+}
+
 static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d)
 {
     const struct alert_config *cfg = o->config;
+    size_t *order = xmalloc((cfg->nreceivers + 1) * sizeof(*order));
 
-    for (size_t i = 0; i < cfg->nreceivers; i++) {
-        const struct receiver *rv = &cfg->receivers[i];
+    if (pass_order(o, order, d) < 0) {
+        free(order);
+        return -1;
+    }
+    int ret = 0;
+    for (size_t oi = 0; oi < cfg->nreceivers && ret == 0; oi++) {
+        const struct receiver *rv = &cfg->receivers[order[oi]];
         for (int sends = 0;; sends++) {
             if (sends == PASS_MAX_SENDS_PER_RECEIVER) {
                 stats->more = true; /* other receivers get their turn first */
@@ -689,8 +728,10 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
             bool found;
             int64_t wait;
             memset(&x, 0, sizeof(x));
-            if (oldest_pending(o->db, rv->name, &x, &found, d) < 0)
-                return -1;
+            if (oldest_pending(o->db, rv->name, &x, &found, d) < 0) {
+                ret = -1;
+                break;
+            }
             if (!found)
                 break;
             int64_t now = clock_now_us();
@@ -704,7 +745,8 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
             }
             if (rate_wait(o->db, rv, now, &wait, d) < 0) {
                 delivery_free(&x);
-                return -1;
+                ret = -1;
+                break;
             }
             if (wait > 0) {
                 if (!stats->next_due_us || now + wait < stats->next_due_us)
@@ -721,13 +763,16 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
                         deliver_verdict_name(at.verdict), at.error[0] ? ": " : "", at.error);
             int rc = record(o, rv, &x, &at, now, ms, stats, d);
             delivery_free(&x);
-            if (rc < 0)
-                return -1;
+            if (rc < 0) {
+                ret = -1;
+                break;
+            }
             if (at.verdict == DELIVER_RETRY)
                 break; /* keep order: nothing newer for this receiver before it */
         }
     }
-    return 0;
+    free(order);
+    return ret;
 }
 
 /* Receivers taken out of the configuration: what was queued for them (a delivery being
