@@ -20,6 +20,7 @@
  *      the internal alert `pgsift_delivery_failed` fires to the other receivers. It
  *      resolves with the receiver's next successful delivery.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -699,78 +700,134 @@ static int pass_order(const struct deliver_opts *o, size_t *order, struct diag *
             order[--late] = i;
     }
     /* (the retried ones in configuration order too) */
-    for (size_t a = late, b = cfg->nreceivers - 1; a < b; a++, b--) {
+    for (size_t a = late, b = cfg->nreceivers; a + 1 < b; a++, b--) {
         size_t t = order[a];
-        order[a] = order[b];
-        order[b] = t;
+        order[a] = order[b - 1];
+        order[b - 1] = t;
     }
     return 0;
 }
 
+/* One receiver's turn in a round of a pass: its oldest due delivery, sent on a thread of
+ * its own while the other receivers' are sent (send_one() touches no shared state: the
+ * store is written by record(), on the pass's thread, once every send of the round is
+ * back). */
+struct turn {
+    size_t oi; /* in the pass's order */
+    const struct receiver *rv;
+    const struct alert_config *cfg;
+    struct delivery x;
+    int64_t now;
+    struct attempt at;
+    double ms;
+    pthread_t th;
+    bool threaded;
+};
+
+static void *turn_send(void *arg)
+{
+    struct turn *t = arg;
+    int64_t t0 = clock_mono_ns();
+    send_one(t->rv, t->cfg, &t->x, t->now, &t->at);
+    t->ms = (double)(clock_mono_ns() - t0) / 1e6;
+    return NULL;
+}
+
+/* Rounds: each receiver still sending this pass sends its oldest due delivery, all at
+ * once, so one that hangs until its timeout does not hold back the others; then every
+ * answer is recorded, in the pass's order. A receiver stops for this pass when its queue
+ * is empty or not due, when its rate limit says wait, and after a retry (its order is
+ * kept: nothing newer before it). */
 static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d)
 {
     const struct alert_config *cfg = o->config;
-    size_t *order = xmalloc((cfg->nreceivers + 1) * sizeof(*order));
+    size_t n = cfg->nreceivers;
+    size_t *order = xmalloc((n + 1) * sizeof(*order));
+    bool *active = xmalloc((n + 1) * sizeof(*active));
+    struct turn *turns = xcalloc(n + 1, sizeof(*turns));
+    int ret = pass_order(o, order, d);
 
-    if (pass_order(o, order, d) < 0) {
-        free(order);
-        return -1;
-    }
-    int ret = 0;
-    for (size_t oi = 0; oi < cfg->nreceivers && ret == 0; oi++) {
-        const struct receiver *rv = &cfg->receivers[order[oi]];
-        for (int sends = 0;; sends++) {
-            if (sends == PASS_MAX_SENDS_PER_RECEIVER) {
-                stats->more = true; /* other receivers get their turn first */
-                break;
+    for (size_t i = 0; i < n; i++)
+        active[i] = true;
+    for (int round = 0; ret == 0; round++) {
+        size_t nt = 0;
+        for (size_t oi = 0; oi < n && ret == 0; oi++) {
+            if (!active[oi])
+                continue;
+            if (round == PASS_MAX_SENDS_PER_RECEIVER) {
+                stats->more = true; /* the next pass goes on */
+                active[oi] = false;
+                continue;
             }
-            struct delivery x;
+            const struct receiver *rv = &cfg->receivers[order[oi]];
+            struct turn *t = &turns[nt];
             bool found;
             int64_t wait;
-            memset(&x, 0, sizeof(x));
-            if (oldest_pending(o->db, rv->name, &x, &found, d) < 0) {
+            memset(t, 0, sizeof(*t));
+            if (oldest_pending(o->db, rv->name, &t->x, &found, d) < 0) {
                 ret = -1;
                 break;
             }
-            if (!found)
-                break;
+            if (!found) {
+                active[oi] = false;
+                continue;
+            }
             int64_t now = clock_now_us();
             if (now < o->now_us)
                 now = o->now_us;
-            if (x.next_attempt_at > now) {
-                if (!stats->next_due_us || x.next_attempt_at < stats->next_due_us)
-                    stats->next_due_us = x.next_attempt_at;
-                delivery_free(&x);
-                break;
+            if (t->x.next_attempt_at > now) {
+                if (!stats->next_due_us || t->x.next_attempt_at < stats->next_due_us)
+                    stats->next_due_us = t->x.next_attempt_at;
+                delivery_free(&t->x);
+                active[oi] = false;
+                continue;
             }
             if (rate_wait(o->db, rv, now, &wait, d) < 0) {
-                delivery_free(&x);
+                delivery_free(&t->x);
                 ret = -1;
                 break;
             }
             if (wait > 0) {
                 if (!stats->next_due_us || now + wait < stats->next_due_us)
                     stats->next_due_us = now + wait;
-                delivery_free(&x);
-                break;
+                delivery_free(&t->x);
+                active[oi] = false;
+                continue;
             }
-            struct attempt at;
-            int64_t t0 = clock_mono_ns();
-            send_one(rv, cfg, &x, now, &at);
-            double ms = (double)(clock_mono_ns() - t0) / 1e6;
-            stats->attempts++;
-            log_verbose("receiver '%s': %s attempt %d: %s%s%s", rv->name, x.id, x.attempts + 1,
-                        deliver_verdict_name(at.verdict), at.error[0] ? ": " : "", at.error);
-            int rc = record(o, rv, &x, &at, now, ms, stats, d);
-            delivery_free(&x);
-            if (rc < 0) {
-                ret = -1;
-                break;
-            }
-            if (at.verdict == DELIVER_RETRY)
-                break; /* keep order: nothing newer for this receiver before it */
+            t->oi = oi;
+            t->rv = rv;
+            t->cfg = cfg;
+            t->now = now;
+            nt++;
         }
+        if (ret == 0 && nt > 1)
+            for (size_t k = 0; k < nt; k++)
+                turns[k].threaded = pthread_create(&turns[k].th, NULL, turn_send, &turns[k]) == 0;
+        for (size_t k = 0; ret == 0 && k < nt; k++)
+            if (!turns[k].threaded)
+                turn_send(&turns[k]);
+        for (size_t k = 0; k < nt; k++)
+            if (turns[k].threaded)
+                pthread_join(turns[k].th, NULL);
+        for (size_t k = 0; k < nt; k++) {
+            struct turn *t = &turns[k];
+            if (ret == 0) {
+                stats->attempts++;
+                log_verbose("receiver '%s': %s attempt %d: %s%s%s", t->rv->name, t->x.id,
+                            t->x.attempts + 1, deliver_verdict_name(t->at.verdict),
+                            t->at.error[0] ? ": " : "", t->at.error);
+                if (record(o, t->rv, &t->x, &t->at, t->now, t->ms, stats, d) < 0)
+                    ret = -1;
+                else if (t->at.verdict == DELIVER_RETRY)
+                    active[t->oi] = false; /* keep order: nothing newer before it */
+            }
+            delivery_free(&t->x);
+        }
+        if (nt == 0)
+            break;
     }
+    free(turns);
+    free(active);
     free(order);
     return ret;
 }

@@ -82,22 +82,25 @@ expect_eq "b: the deadlock's and the lock wait's triggers and resolves" "firing 
 expect_eq "nothing queued for a" "" \
   "$(q "SELECT status FROM deliveries WHERE receiver = 'a' AND status = 'pending' UNION ALL SELECT status FROM notifications WHERE receiver = 'a' AND status IN ('pending', 'batched')")"
 
-# A receiver that does not answer (timeout) is served after the others while its queue is
-# being retried: the first in the configuration, it does not hold back the second one's
-# next notification for its timeout.
+# A receiver that does not answer (timeout) does not hold back the others: receivers send
+# at the same time (the first in the configuration, it hangs 2 s; the second is answered
+# meanwhile), and one whose queue is being retried is served after the others.
 rm -f "$PGSIFT_DB"
 start_http_stub slow "timeout,timeout,timeout"
 start_http_stub fast "200,200"
 export SLOW_URL="http://127.0.0.1:$slow_port/" FAST_URL="http://127.0.0.1:$fast_port/"
 cat >slow.yaml <<'YAML'
 receivers:
-  - { name: slow, type: webhook, url_env: SLOW_URL, allow_http: true, timeout: 1s }
+  - { name: slow, type: webhook, url_env: SLOW_URL, allow_http: true, timeout: 2s }
   - { name: fast, type: webhook, url_env: FAST_URL, allow_http: true }
 route: { notify: [slow, fast], group_wait: 0s, group_interval: 1m }
 YAML
 at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config slow.yaml --events "$ev" \
   --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z rules.yaml >/dev/null
 at 2026-11-24T10:09:00Z "$PGSIFT" alerts deliver --config slow.yaml --once >/dev/null 2>&1
+fast1=$(stub_field fast t_ms) slow1=$(stub_field slow t_ms)
+((fast1 - slow1 < 1000)) || fail "the second receiver waited for the first one's timeout: fast at $fast1 ms, slow at $slow1 ms"
+expect_eq "the answered receiver's delivery" delivered "$(q "SELECT status FROM deliveries WHERE receiver = 'fast'")"
 at 2026-11-24T10:13:30Z "$PGSIFT" rules eval --config slow.yaml --events "$ev" \
   --until 2026-11-24T10:13:00Z rules.yaml >/dev/null
 at 2026-11-24T10:14:00Z "$PGSIFT" alerts deliver --config slow.yaml --once >/dev/null 2>&1
