@@ -211,6 +211,7 @@ enum kw_id {
     KW_RETURNING,
     KW_ROLE,
     KW_ROLLBACK,
+    KW_ROW,
     KW_SAVEPOINT,
     KW_SECOND,
     KW_SELECT,

@@ -685,6 +685,13 @@ static void emit_punct(struct normalizer *nz, unsigned p)
                    : SP_OTHER;
 }
 
+/* What emit_punct() hashes for @p, without its text. */
+static void emit_hash_punct(struct normalizer *nz, unsigned p)
+{
+    nz->hb[nz->hlen++] = 'P';
+    nz->hb[nz->hlen++] = (uint8_t)p;
+}
+
 static void emit_op(struct normalizer *nz, const char *p, size_t len)
 {
     text_space(nz, false, p[0]);
@@ -832,23 +839,71 @@ static const struct type_alias {
     { "int", "int4" },
 };
 
+/* Whether t[i] (ROW) starts a row constructor of two or more elements: '(' follows, with a
+ * comma at its own depth before its ')'. */
+static bool row_list(const struct token *t, uint32_t i, uint32_t n)
+{
+    if (i + 1 >= n || !is_punct(&t[i + 1], P_LPAREN))
+        return false;
+    int depth = 0;
+    for (uint32_t j = i + 1; j < n; j++) {
+        if (t[j].kind != TOK_PUNCT)
+            continue;
+        if (t[j].sub == P_LPAREN || t[j].sub == P_LBRACK)
+            depth++;
+        else if (t[j].sub == P_RPAREN || t[j].sub == P_RBRACK)
+            depth--;
+        else if (t[j].sub == P_COMMA && depth == 1)
+            return true;
+        if (depth == 0)
+            return false;
+    }
+    return false;
+}
+
+/* A number token's digits as a small integer (-1: not 1-3 digits). */
+static int small_number(const struct normalizer *nz, const struct token *k)
+{
+    int v = 0;
+    if (k->kind != TOK_NUMBER || k->len > 3)
+        return -1;
+    for (uint32_t c = 0; c < k->len; c++) {
+        char ch = nz->src[k->off + c];
+        if (ch < '0' || ch > '9')
+            return -1;
+        v = v * 10 + (ch - '0');
+    }
+    return v;
+}
+
+/* Whether t[j..j+2] is a type modifier "(N)". */
+static bool typmod_at(const struct normalizer *nz, uint32_t j, uint32_t hi)
+{
+    const struct token *t = nz->lx.tok;
+    return j + 2 < hi && is_punct(&t[j], P_LPAREN) && t[j + 1].kind == TOK_NUMBER &&
+           is_punct(&t[j + 2], P_RPAREN);
+}
+
 /*
  * A type name at t[i] (a word of a cast's type, or a typed literal's type), when its
  * words up to @hi spell another name of a type: written as it is, hashed as the type's
  * name, so that 1::int, 1::integer and 1::int4 are one group, as the server makes them.
- * Returns the index after the words, or 0 (nothing emitted) for any other name.
+ * A modifier after the first word of a longer name (timestamp(3) with time zone) is
+ * hashed after the name, as timestamptz(3) is; float(p) is float4 for p <= 24 and float8
+ * up to 53, the server's rule (its p is no modifier). Returns the index after the name,
+ * or 0 (nothing emitted) for any other name.
  */
 static uint32_t emit_type_name(struct normalizer *nz, uint32_t i, uint32_t hi)
 {
     const struct token *t = nz->lx.tok;
     char words[48];
     size_t len = 0;
-    uint32_t end = i, best_end = 0;
+    uint32_t end = i, best_end = 0, mod = 0;
     const char *best = NULL;
     if (i > 0 && is_punct(&t[i - 1], P_DOT))
         return 0; /* pg_catalog.int4 and the like: a qualified name, as written */
     for (uint32_t j = i;
-         j < hi && j < i + 4 && t[j].kind == TOK_WORD && (j == i || (t[j].flags & TOKF_TYPENAME));
+         j < hi && j < i + 7 && t[j].kind == TOK_WORD && (j == i || (t[j].flags & TOKF_TYPENAME));
          j++) {
         if (len + (j > i) + t[j].len >= sizeof(words))
             break;
@@ -862,16 +917,51 @@ static uint32_t emit_type_name(struct normalizer *nz, uint32_t i, uint32_t hi)
                 best = type_aliases[a].b;
                 best_end = end;
             }
+        /* timestamp(3) with time zone: the modifier, then the name goes on */
+        if (j == i && typmod_at(nz, j + 1, hi) && j + 4 < hi && t[j + 4].kind == TOK_WORD &&
+            (t[j + 4].flags & TOKF_TYPENAME)) {
+            mod = j + 1;
+            j += 3;
+        }
     }
-    if (!best || (!strcmp(best, "float8") && best_end - i == 1 && best_end < nz->lx.n &&
-                  is_punct(&t[best_end], P_LPAREN)))
+    if (best && mod && best_end <= mod)
+        return 0; /* the modifier belongs to the first word alone: as written */
+    int p = -1;
+    if (best && !strcmp(best, "float8") && best_end - i == 1 && best_end < nz->lx.n &&
+        is_punct(&t[best_end], P_LPAREN)) {
+        /* float(p) */
+        p = typmod_at(nz, best_end, hi) ? small_number(nz, &t[best_end + 1]) : -1;
+        if (p < 1 || p > 53)
+            return 0;
+        best = p <= 24 ? "float4" : "float8";
+        best_end += 3;
+    }
+    if (!best)
         return 0;
-    /* The text as written (each word lower-cased), the hash of the type's name. */
+    /* The text as written (each word lower-cased, the modifier's number kept), the hash
+     * of the type's name, then of a modifier as a cast's: a constant. */
     size_t h = nz->hlen;
-    for (uint32_t j = i; j < best_end; j++)
-        emit_word_text(nz, nz->src + t[j].off, t[j].len, t[j].kw);
+    for (uint32_t j = i; j < best_end; j++) {
+        if (t[j].kind == TOK_WORD) {
+            emit_word_text(nz, nz->src + t[j].off, t[j].len, t[j].kw);
+        } else if (t[j].kind == TOK_PUNCT) {
+            emit_punct(nz, t[j].sub);
+        } else {
+            text_space(nz, false, nz->src[t[j].off]);
+            text_raw(nz, nz->src + t[j].off, t[j].len);
+            nz->last = SP_OTHER;
+        }
+    }
     nz->hlen = h;
     hash_bytes(nz, 'w', best, strlen(best));
+    if (mod) {
+        emit_hash_punct(nz, P_LPAREN);
+        if (t[mod + 1].flags & TOKF_CASTMOD)
+            hash_tag(nz, 'm');
+        else
+            hash_bytes(nz, 'i', nz->src + t[mod + 1].off, t[mod + 1].len);
+        emit_hash_punct(nz, P_RPAREN);
+    }
     return best_end;
 }
 
@@ -1541,6 +1631,17 @@ static void emit_all(struct normalizer *nz)
                 lv[depth] = (uint8_t)((lv[depth] & ~LV_TL) | LV_TL);
                 next = i + 1;
                 break;
+            case KW_ROW:
+                /* ROW(a, b) is (a, b) to the server (one RowExpr; a single element
+                 * needs the ROW): kept in the text, not hashed. */
+                if (row_list(t, i, n)) {
+                    size_t h = nz->hlen;
+                    emit_word_text(nz, s + k->off, k->len, k->kw);
+                    nz->hlen = h;
+                    next = i + 1;
+                    break;
+                }
+                /* fall through */
             default:
                 if (keywords[k->kw].flags & KWF_CLAUSE)
                     lv[depth] &= (uint8_t)~LV_TL;
@@ -1581,10 +1682,12 @@ static void emit_all(struct normalizer *nz)
                 text_space(nz, false, s[k->off]);
                 text_raw(nz, s + k->off, k->len);
                 /* A cast's type modifier is a constant to the server: varchar(10) and
-                 * varchar(20) casts are one group (the number stays in the text). */
-                if (k->flags & TOKF_CASTMOD)
-                    hash_tag(nz, 'm');
-                else
+                 * varchar(20) casts are one group (the number stays in the text); an
+                 * array bound is not even that: int[3] is int[]. */
+                if (k->flags & TOKF_CASTMOD) {
+                    if (!(i > 0 && is_punct(&t[i - 1], P_LBRACK)))
+                        hash_tag(nz, 'm');
+                } else
                     hash_bytes(nz, 'i', s + k->off, k->len);
                 nz->last = SP_OTHER;
             }
