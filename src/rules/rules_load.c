@@ -670,8 +670,11 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
         (r.lookback_us <= 0 || r.lookback_us > SIFT_MAX_RULE_BASELINE_US))
         ydoc_error(y, at(y, map, "lookback"), "'lookback' must be between 1m and %d days",
                    (int)(SIFT_MAX_RULE_BASELINE_US / (86400 * USEC_PER_SEC)));
+    /* keep_firing_for counts, as Prometheus's does, from the first evaluation the condition
+     * fails: one `every` after the last that held (every boundary is evaluated). */
     r.hold_us = (r.kind == RULE_EVENT || r.kind == RULE_NEW_FINGERPRINT) ? raw.resolve_after
-                                                                         : raw.keep_firing_for;
+                : raw.keep_firing_for > 0 ? raw.keep_firing_for + r.every_us
+                                          : 0;
     if (r.kind == RULE_BASELINE) {
         struct baseline_raw b;
         yaml_node_t *bn = raw.baseline;

@@ -178,9 +178,8 @@ const struct yfield rule_fields[] = {
       "(pending until then)",
       OFF(rule_raw, for_), NULL },
     { "keep_firing_for", YF_DURATION, false, "0s",
-      "keep firing (state recovering) until this long after the last evaluation the "
-      "condition held, against flapping (at least one `every` more than 0s to see a "
-      "recovering state)",
+      "keep firing (state recovering) for this long after the first evaluation the "
+      "condition fails, as Prometheus, against flapping",
       OFF(rule_raw, keep_firing_for), NULL },
     { "resolve_after", YF_DURATION, false, "15m",
       "event/new_fingerprint: resolve after this long without a new match",

@@ -10,7 +10,7 @@ export SIFT_TEST_NOW=2026-11-24T12:00:00Z
 
 # Why each line (see the fixture's header):
 #  slow_query_p95  >= 20 calls in 5 m from 10:04 (pending), for 3 m -> 10:07; fast from 10:20,
-#                  so false at 10:25 (recovering), keep_firing_for 2 m -> resolved 10:26
+#                  so false at 10:25 (recovering), keep_firing_for 2 m -> resolved 10:27
 #  deadlock        at 10:07:30 -> fires 10:08, resolve_after 15 m -> 10:23
 #  long_lock_wait  6000.5 ms at 10:12:05 -> 10:13 (the 300 ms one is filtered) -> 10:23
 #  auth_failure    12 in [10:11, 10:16) -> 10:16; window empty at 10:21 -> resolved

@@ -77,7 +77,9 @@ static void test_threshold_fields(void)
     CHECK_EQ_INT(r->window_us, INT64_C(600000000));
     CHECK_EQ_INT(r->every_us, INT64_C(60000000));
     CHECK_EQ_INT(r->for_us, INT64_C(120000000)); /* from defaults */
-    CHECK_EQ_INT(r->hold_us, INT64_C(300000000));
+    /* keep_firing_for 5m counts from the first evaluation that fails: every (1m) after
+     * the last that held */
+    CHECK_EQ_INT(r->hold_us, INT64_C(300000000) + r->every_us);
     CHECK_EQ_INT(r->severity, ASEV_CRITICAL);
     CHECK_EQ_INT(r->ngroup_by, 2);
     CHECK_EQ_INT(r->group_by[0], DIM_DATABASE);
