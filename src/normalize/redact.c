@@ -34,9 +34,27 @@ static bool at_n(struct span s, size_t i, const char *lit, size_t n)
 #define at(s, i, lit) at_n((s), (i), ("" lit), sizeof(lit) - 1)
 
 /* The bytes redact_line() looks at: the first bytes of "parameters: ", "Key (",
- * "Failing row contains (", the quotes and ':' (the end of "statement: "). */
+ * "Failing row contains (", ")=(" (a key's values in any language), the quotes and ':'
+ * (the end of "statement: "). */
 static const unsigned char msg_special[256] = {
-    ['p'] = 1, ['K'] = 1, ['F'] = 1, ['\''] = 1, ['"'] = 1, [':'] = 1,
+    ['p'] = 1, ['K'] = 1, ['F'] = 1, ['\''] = 1, ['"'] = 1, [':'] = 1, [')'] = 1,
+};
+
+/* "Failing row contains %s." in the languages PostgreSQL 15 ships (postgres-15.mo:
+ * de, es, fr, it, ja, ka, ko, ru, sv, uk, zh_CN), up to the row's "(": a DETAIL that
+ * starts with one of them holds the row's values. */
+static const char *const failing_row[] = {
+    "Fehlgeschlagene Zeile enthält (",
+    "La fila que falla contiene (",
+    "La ligne en échec contient (",
+    "La riga in errore contiene (",
+    "失敗した行は(",
+    "შეცდომიანი მწკრივი \"(",
+    "실패한 자료: (",
+    "Ошибочная строка содержит (",
+    "Misslyckande rad innehåller (",
+    "Помилковий рядок містить (",
+    "失败, 行包含(",
 };
 
 /* The first index in [i, end) of a msg_special byte, or end. Messages are mostly
@@ -45,12 +63,14 @@ static size_t next_special(const char *p, size_t i, size_t end)
 {
 #if defined(__SSE2__)
     const __m128i vp = _mm_set1_epi8('p'), vk = _mm_set1_epi8('K'), vf = _mm_set1_epi8('F'),
-                  vq = _mm_set1_epi8('\''), vd = _mm_set1_epi8('"'), vc = _mm_set1_epi8(':');
+                  vq = _mm_set1_epi8('\''), vd = _mm_set1_epi8('"'), vc = _mm_set1_epi8(':'),
+                  vr = _mm_set1_epi8(')');
     while (end - i >= 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
         __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, vp), _mm_cmpeq_epi8(v, vk)),
                                  _mm_or_si128(_mm_cmpeq_epi8(v, vf), _mm_cmpeq_epi8(v, vq)));
         m = _mm_or_si128(m, _mm_or_si128(_mm_cmpeq_epi8(v, vd), _mm_cmpeq_epi8(v, vc)));
+        m = _mm_or_si128(m, _mm_cmpeq_epi8(v, vr));
         unsigned mask = (unsigned)_mm_movemask_epi8(m);
         if (mask)
             return i + (size_t)__builtin_ctz(mask);
@@ -140,6 +160,30 @@ static bool sql_marker(struct span s, size_t i)
            (n >= 5 && !memcmp(s.p + n - 5, "bind ", 5));
 }
 
+/* Whether the quote at s[i] is an elided word's apostrophe in a translated message (French
+ * "d'une", "l'index", "qu'il", Italian "dell'indice"): one to five lower-case letters, or
+ * one of L D C J M S T (not the E, N, B, X and U of SQL's E'...', N'...', B'...', X'...'
+ * and U&'...'), after a non-letter, and a letter (or a UTF-8 byte) after the quote. */
+static bool elision(struct span s, size_t i, size_t eol)
+{
+    if (i == 0 || i + 1 >= eol)
+        return false;
+    unsigned char after = (unsigned char)s.p[i + 1];
+    if (!((after >= 'a' && after <= 'z') || (after >= 'A' && after <= 'Z') || after >= 0x80))
+        return false;
+    size_t n = 0;
+    while (n < i && n <= 5 && s.p[i - 1 - n] >= 'a' && s.p[i - 1 - n] <= 'z')
+        n++;
+    size_t start = i - n;
+    if (n == 0 && strchr("LDCJMST", s.p[i - 1]) && s.p[i - 1] != '\0')
+        n = 1, start = i - 1;
+    if (n == 0 || n > 5)
+        return false;
+    unsigned char before = start ? (unsigned char)s.p[start - 1] : ' ';
+    return !((before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+             before >= 0x80);
+}
+
 /* Every append other than a copied run (FLUSH) and the newline clears *same. */
 static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next,
                        bool *same)
@@ -206,6 +250,22 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
         *next = q;
         return 0;
     }
+    /* A translated "Failing row contains (...)": the row's values, to the last ')' (of the
+     * line, else of the text: values may hold newlines). */
+    for (size_t f = 0; f < ARRAY_SIZE(failing_row); f++) {
+        size_t flen = strlen(failing_row[f]), open = i + flen;
+        if (!at_n(s, i, failing_row[f], flen))
+            continue;
+        long close = last_paren(s, open, eol);
+        if (close < (long)open)
+            close = last_paren(s, open, s.len);
+        *same = false;
+        if (sbuf_add(out, s.p + i, flen) < 0 ||
+            sbuf_addstr(out, close < (long)open ? ELLIPSIS : ELLIPSIS ")") < 0)
+            return -1;
+        *next = close < (long)open ? s.len : (size_t)close + 1;
+        return 0;
+    }
     /* Ordinary bytes are copied in runs: [run, i) is pending output. */
     size_t run = i;
 #define FLUSH()                                               \
@@ -244,11 +304,14 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
             i++;
             continue;
         }
-        if ((c == 'K' && at(s, i, "Key (")) || (c == 'F' && at(s, i, "Failing row contains ("))) {
+        if ((c == 'K' && at(s, i, "Key (")) || (c == 'F' && at(s, i, "Failing row contains (")) ||
+            (c == ')' && at(s, i, ")=("))) {
             size_t open;
             if (c == 'K') {
                 long eq = span_find(span_make(s.p, eol), i, SPAN_LIT(")=("));
                 open = eq < 0 ? 0 : (size_t)eq + 3;
+            } else if (c == ')') {
+                open = i + 3; /* "(cols)=(values)": the key's words in any language */
             } else {
                 open = i + strlen("Failing row contains (");
             }
@@ -281,6 +344,10 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
                 *next = s.len;
                 return 0;
             }
+        }
+        if (c == '\'' && elision(s, i, eol)) {
+            i++; /* an apostrophe in a translated message ("d'une", "dell'indice") */
+            continue;
         }
         if (c == '\'') {
             FLUSH();

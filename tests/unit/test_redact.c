@@ -37,6 +37,23 @@ static void test_messages(void)
         { "Key (c)=(x) conflicts with existing key (c)=(y).", "Key (c)=(" E ")." },
         { "Key (email)=(unterminated", "Key (email)=(" E },
         { "Failing row contains (1, null, secret).", "Failing row contains (" E ")." },
+        /* translated messages (lc_messages; the texts of postgres-15.mo): a key's values
+         * after ")=(" in any language, the failing row by its translated words */
+        { "Schlüssel »(email)=(alice.secret@tenant.example)« existiert bereits.",
+          "Schlüssel »(email)=(" E ")« existiert bereits." },
+        { "La clé « (email)=(bob.secret@tenant.example) » existe déjà.",
+          "La clé « (email)=(" E ") » existe déjà." },
+        { "キー (id)=(42) はすでに存在します。", "キー (id)=(" E ") はすでに存在します。" },
+        { "Fehlgeschlagene Zeile enthält (1, null, geheim).",
+          "Fehlgeschlagene Zeile enthält (" E ")." },
+        { "La ligne en échec contient (7, secret).", "La ligne en échec contient (" E ")." },
+        { "失敗した行は(1, 秘密)を含みます", "失敗した行は(" E ")を含みます" },
+        /* an elided word's apostrophe is no literal: the message is kept, the quoted
+         * value after it still redacted; SQL's N'...' and E'...' stay literals */
+        { "la valeur d'une clé dupliquée rompt la contrainte unique « t_pkey »",
+          "la valeur d'une clé dupliquée rompt la contrainte unique « t_pkey »" },
+        { "l'index dell'indice 'secret'", "l'index dell'indice '" E "'" },
+        { "near N'secret' and E'x'", "near N'" E "' and E'" E "'" },
         { "parameters: $1 = 'alice', $2 = '42'", "parameters: " E },
         { "execute S_1 with parameters: $1 = 'x'", "execute S_1 with parameters: " E },
         { "invalid input syntax for type integer: \"abc\"",
