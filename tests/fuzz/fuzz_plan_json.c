@@ -96,7 +96,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (plan_redact(nz, body, PLAN_JSON, &a, &red) != 0)
                 abort();
             plan_analyze(sbuf_span(&red), PLAN_JSON, 5.0, &a, &y);
-            if (!y.parsed || y.fingerprint != x.fingerprint || y.nodes != x.nodes)
+            /* Redaction changes no shape: what parsed parses the same, and a plan whose top
+             * node has no type (5cccfe4: shape 0 with the reason) stays unparsed. */
+            if (y.parsed != x.parsed ||
+                (x.parsed && (y.fingerprint != x.fingerprint || y.nodes != x.nodes)))
                 abort();
         }
     }
