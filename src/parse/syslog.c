@@ -35,6 +35,12 @@
 /* A piece this long or longer that is followed by a piece without a TAB was most
  * likely cut for length (PG_SYSLOG_LIMIT = 900, cut at the last space before it). */
 #define SYSLOG_SPLIT_MIN 600u
+/* PG_SYSLOG_LIMIT (elog.c write_syslog()): a message is cut into pieces of at most this
+ * many bytes, at the last white space before it when there is one; the next piece then
+ * starts with that white space. */
+#define SYSLOG_PIECE_MAX 900u
+/* Bytes pg_mbcliplen() may take off a cut (a character it does not split). */
+#define SYSLOG_CLIP_SLACK 8u
 
 struct syslog_hdr {
     int64_t ts_us;
@@ -271,6 +277,22 @@ static void header_time(struct parser *p, struct syslog_state *st, struct syslog
     h->ts_frac = 0;
 }
 
+/* Whether @piece, after a piece of @prev bytes, is the rest of a message cut for length
+ * at white space (the piece starts with it): PostgreSQL cut at the last white space
+ * before SYSLOG_PIECE_MAX, so no other white space follows before that limit: the word
+ * after it reaches (about) the limit. A piece after a newline starts with the TAB
+ * PostgreSQL puts after every newline of a message (spaces where a shipper replaced
+ * it), or with a prefix (a sub-line): its first word is short. */
+static bool cut_at_space(size_t prev, struct span piece)
+{
+    if (!piece.len || (piece.p[0] != ' ' && piece.p[0] != '\t'))
+        return false;
+    size_t w = 1;
+    while (w < piece.len && piece.p[w] != ' ' && piece.p[w] != '\t')
+        w++;
+    return prev + w + SYSLOG_CLIP_SLACK >= SYSLOG_PIECE_MAX;
+}
+
 /* A piece after the first of a record: a sub-line, a continuation line or the rest of
  * a piece cut for length. */
 static void add_piece(struct parser *p, struct syslog_state *st, struct pending *rec,
@@ -284,6 +306,11 @@ static void add_piece(struct parser *p, struct syslog_state *st, struct pending 
     if (piece.len && piece.p[0] != '\t' && stderr_core_match(st->core, piece, &m) &&
         !lp_keyword_is_severity(m.kw) && stderr_rec_subline(p, rec, piece, &m, account))
         return;
+    if (cut_at_space(prev, piece)) {
+        /* the text goes on, its white space included ("SELECT" " length(...)") */
+        stderr_rec_cont(p, rec, SPAN_LIT(""), piece, account);
+        return;
+    }
     if (piece.len && piece.p[0] == '\t')
         stderr_rec_cont(p, rec, SPAN_LIT("\n"), span_make(piece.p + 1, piece.len - 1), account);
     else
@@ -330,6 +357,11 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
     struct stderr_ext ext = { h.ts_us, h.ts_frac, h.ts_partial, h.pid };
     uint64_t stream = stream_of(&h);
 
+    /* "[N] <prefix>LOG:  ...": with syslog_split_messages = off every message is one line
+     * numbered [N] by its sequence number (embedded newlines as #012), not piece N */
+    if (h.chunk_only && h.chunk > 1 && stderr_core_match(st->core, first, &m) &&
+        lp_keyword_is_severity(m.kw))
+        h.chunk_only = false;
     if ((h.has_seq || h.chunk_only) && h.chunk > 1) {
         struct line_prefix_match m0 = { 0 };
         uint64_t key = stderr_core_key(&m0, first, &ext, stream);
