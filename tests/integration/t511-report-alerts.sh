@@ -17,7 +17,7 @@ grep -v '^#' "$ev" > all.ndjson
 # The whole day: every episode fired and resolved in it (t312's timeline).
 "$PGSIFT" report --day 2026-11-24 --format json -o day.json
 expect_eq "alerts known" true "$(jq '.alerts_known' day.json)"
-expect_eq "day episodes" "slow_query_p95 10:07 10:26 resolved
+expect_eq "day episodes" "slow_query_p95 10:07 10:27 resolved
 deadlock 10:08 10:23 resolved
 long_lock_wait 10:13 10:23 resolved
 auth_failure_burst 10:16 10:21 resolved
