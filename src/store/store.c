@@ -366,14 +366,69 @@ void store_close(struct store *s)
 
 /* ---- commit ---- */
 
+/* Rows are written in the order of their table's key: a batch of many statements then
+ * walks the B-tree once, page after page, instead of landing each row on a page of its
+ * own (300 000 distinct statements: 455 MB written by random order, the pages evicted
+ * from the 4 MiB cache and read again). SQLite orders integer keys as signed. */
+struct row_order {
+    int64_t k1, k2;
+    struct span s1, s2;
+    uint32_t i;
+};
+
+static int span_cmp(struct span a, struct span b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+static int row_order_cmp(const void *pa, const void *pb)
+{
+    const struct row_order *a = pa, *b = pb;
+    int c;
+    if (a->k1 != b->k1)
+        return a->k1 < b->k1 ? -1 : 1;
+    if ((c = span_cmp(a->s1, b->s1)) != 0 || (c = span_cmp(a->s2, b->s2)) != 0)
+        return c;
+    if (a->k2 != b->k2)
+        return a->k2 < b->k2 ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* The order to write @n rows in (NULL: as they are, for a few rows); free() it. */
+static uint32_t *write_order(struct row_order *o, size_t n)
+{
+    if (n < 2) {
+        free(o);
+        return NULL;
+    }
+    qsort(o, n, sizeof(*o), row_order_cmp);
+    uint32_t *idx = xmalloc(n * sizeof(*idx));
+    for (size_t i = 0; i < n; i++)
+        idx[i] = o[i].i;
+    free(o);
+    return idx;
+}
+
 static int write_aggs(struct store *s, const struct store_batch *b, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_AGG_UPSERT);
-    for (size_t i = 0; i < b->n_aggs; i++) {
-        const struct agg *a = &b->aggs[i];
+    /* (width, bucket, database, username, fingerprint, ...): the batch's rows are minutes */
+    struct row_order *o = b->n_aggs > 1 ? xmalloc(b->n_aggs * sizeof(*o)) : NULL;
+    for (size_t i = 0; o && i < b->n_aggs; i++)
+        o[i] = (struct row_order){ b->aggs[i].bucket, (int64_t)b->aggs[i].fp,
+                                   b->names[b->aggs[i].db].s, b->names[b->aggs[i].user].s,
+                                   (uint32_t)i };
+    uint32_t *idx = write_order(o, b->n_aggs);
+    int rc = 0;
+    for (size_t k = 0; k < b->n_aggs && rc == 0; k++) {
+        const struct agg *a = &b->aggs[idx ? idx[k] : k];
         sbuf_reset(&s->scratch);
-        if (sketch_encode(&a->sk, &s->scratch) < 0)
-            return diag_set(d, DIAG_LIMIT, "latency sketch too large");
+        if (sketch_encode(&a->sk, &s->scratch) < 0) {
+            rc = diag_set(d, DIAG_LIMIT, "latency sketch too large");
+            break;
+        }
         sqlite3_bind_int64(st, 1, a->bucket);
         bind_span(st, 2, b->names[a->db].s);
         bind_span(st, 3, b->names[a->user].s);
@@ -395,16 +450,21 @@ static int write_aggs(struct store *s, const struct store_batch *b, struct diag 
         sqlite3_bind_int64(st, 14, a->errors);
         sqlite3_bind_blob64(st, 15, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
         if (step_done(s, st, "cannot write query statistics", d) < 0)
-            return -1;
+            rc = -1;
     }
-    return 0;
+    free(idx);
+    return rc;
 }
 
 static int write_catalogue(struct store *s, const struct store_batch *b, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_CAT_UPSERT);
-    for (size_t i = 0; i < b->n_cats; i++) {
-        const struct cat *c = &b->cats[i];
+    struct row_order *o = b->n_cats > 1 ? xmalloc(b->n_cats * sizeof(*o)) : NULL;
+    for (size_t i = 0; o && i < b->n_cats; i++)
+        o[i] = (struct row_order){ (int64_t)b->cats[i].fp, 0, SPAN_NULL, SPAN_NULL, (uint32_t)i };
+    uint32_t *idx = write_order(o, b->n_cats);
+    for (size_t k = 0; k < b->n_cats; k++) {
+        const struct cat *c = &b->cats[idx ? idx[k] : k];
         sqlite3_bind_int64(st, 1, (int64_t)c->fp);
         sqlite3_bind_int64(st, 2, (int64_t)c->fp_hi);
         bind_span(st, 3, c->query.p ? c->query : SPAN_LIT(""));
@@ -415,9 +475,12 @@ static int write_catalogue(struct store *s, const struct store_batch *b, struct 
         /* If the stored statement is another one, the batch's own are the collisions. */
         sqlite3_bind_int64(st, 8, (int64_t)c->same);
         sqlite3_bind_int64(st, 9, c->sample_key);
-        if (step_done(s, st, "cannot write the query catalogue", d) < 0)
+        if (step_done(s, st, "cannot write the query catalogue", d) < 0) {
+            free(idx);
             return -1;
+        }
     }
+    free(idx);
     st = store_stmt(s, SQL_QID_UPSERT);
     for (size_t i = 0; i < b->n_qids; i++) {
         const struct qid *q = &b->qids[i];
