@@ -360,3 +360,16 @@ bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
     snprintf(buf, size, "%s in all, max %s, p95 %s", b, c, p);
     return true;
 }
+
+bool fmt_errors_rest(const struct report *r, char *buf, size_t size)
+{
+    uint64_t count;
+    size_t rest = report_errors_rest(r, &count);
+    if (!rest)
+        return false;
+    char g[FMT_MAX], c[FMT_MAX];
+    fmt_count(g, sizeof(g), (double)rest);
+    fmt_count(c, sizeof(c), (double)count);
+    snprintf(buf, size, "%s more groups (%s errors) are not listed", g, c);
+    return true;
+}

@@ -922,17 +922,10 @@ static void errors(struct rw *h)
         rw_s(h, "</code></td></tr>\n");
     }
     rw_s(h, "</tbody></table></div>\n");
-    uint64_t rest_count;
-    size_t rest = report_errors_rest(r, &rest_count);
-    if (rest) {
-        char g[FMT_MAX], c[FMT_MAX];
-        fmt_count(g, sizeof(g), (double)rest);
-        fmt_count(c, sizeof(c), (double)rest_count);
-        rw_f(h,
-             "<p class=\"note\">%s more groups (%s errors) are not listed: <code>pgsift events "
-             "--kind error</code> has each one.</p>\n",
-             g, c);
-    }
+    char note[3 * FMT_MAX];
+    if (fmt_errors_rest(r, note, sizeof(note)))
+        rw_f(h, "<p class=\"note\">%s: <code>pgsift events --kind error</code> has each one.</p>\n",
+             note);
     rw_s(h, "</section>\n");
 }
 

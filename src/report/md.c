@@ -445,17 +445,9 @@ static void errors(struct rw *m)
         cell_sample(m, e->sample, REPORT_SAMPLE_TEXT);
         rw_s(m, "\n");
     }
-    uint64_t rest_count;
-    size_t rest = report_errors_rest(r, &rest_count);
-    if (rest) {
-        char g[FMT_MAX], c[FMT_MAX];
-        fmt_count(g, sizeof(g), (double)rest);
-        fmt_count(c, sizeof(c), (double)rest_count);
-        rw_f(m,
-             "\n%s more groups (%s errors) are not listed: `pgsift events --kind error` has "
-             "each one.\n",
-             g, c);
-    }
+    char note[3 * FMT_MAX];
+    if (fmt_errors_rest(r, note, sizeof(note)))
+        rw_f(m, "\n%s: `pgsift events --kind error` has each one.\n", note);
 }
 
 static void kv(struct rw *m, const char *k, const char *v)

@@ -29,7 +29,10 @@ void fmt_plain_num(char *buf, size_t size, double v); /* same text, "" for NaN *
 #define FMT_MAX 48
 void fmt_ms(char *buf, size_t size, double ms);   /* 0.123 ms, 12.3 ms, 1.23 s, 2.50 min, 1.20 h */
 void fmt_count(char *buf, size_t size, double n); /* 1,234,567 */
-void fmt_bytes(char *buf, size_t size, double b); /* 512 B, 1.5 MiB */
+/* "51 more groups (51 errors) are not listed" for the error groups past the list
+ * (report_errors_rest()); false, and nothing written, when every group is listed. */
+bool fmt_errors_rest(const struct report *r, char *buf, size_t size);
+void fmt_bytes(char *buf, size_t size, double b);                 /* 512 B, 1.5 MiB */
 void fmt_seconds(char *buf, size_t size, double s);               /* 12.3 s, 5.2 min */
 void fmt_change(char *buf, size_t size, double cur, double base); /* +12.3%, -4.0%, new, – */
 void fmt_ratio(char *buf, size_t size, double r);                 /* x2.35 */
