@@ -14,6 +14,13 @@ static inline int lower(int c)
     return (c >= 'A' && c <= 'Z') ? c + 32 : c;
 }
 
+int span_cmp(struct span a, struct span b)
+{
+    size_t n = a.len < b.len ? a.len : b.len;
+    int c = n ? memcmp(a.p, b.p, n) : 0;
+    return c ? c : (a.len > b.len) - (a.len < b.len);
+}
+
 bool span_eq_icase(struct span a, struct span b)
 {
     if (a.len != b.len)

@@ -89,6 +89,10 @@ static inline bool span_eq(struct span a, struct span b)
 
 #define span_eq_lit(s, lit) span_eq((s), SPAN_LIT(lit))
 
+/* Byte order, then the shorter first (SQLite's BINARY collation; memcmp() order): < 0, 0
+ * or > 0. */
+int span_cmp(struct span a, struct span b);
+
 bool span_eq_icase(struct span a, struct span b);
 /* Inline for the same reason as span_eq(): span_starts_with_lit() compares a constant
  * number of bytes. */

@@ -10,20 +10,13 @@
 #include "report/report_int.h"
 #include "rules/rules.h"
 
-static int text_cmp(struct span a, struct span b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.p, b.p, n) : 0;
-    return c ? c : (a.len > b.len) - (a.len < b.len);
-}
-
 static int by_start(const void *pa, const void *pb)
 {
     const struct report_alert *a = pa, *b = pb;
     if (a->starts_us != b->starts_us)
         return a->starts_us < b->starts_us ? -1 : 1;
-    int c = text_cmp(a->rule, b->rule);
-    return c ? c : text_cmp(a->labels, b->labels);
+    int c = span_cmp(a->rule, b->rule);
+    return c ? c : span_cmp(a->labels, b->labels);
 }
 
 /* Most episodes first, then by name: the noisy rules lead the table. */
@@ -33,7 +26,7 @@ static int by_count(const void *pa, const void *pb)
     uint64_t na = a->fired + a->firing_at_end, nb = b->fired + b->firing_at_end;
     if (na != nb)
         return na > nb ? -1 : 1;
-    return text_cmp(a->rule, b->rule);
+    return span_cmp(a->rule, b->rule);
 }
 
 static struct span copy(struct report *r, const char *s)

@@ -376,13 +376,6 @@ struct row_order {
     uint32_t i;
 };
 
-static int span_cmp(struct span a, struct span b)
-{
-    size_t n = a.len < b.len ? a.len : b.len;
-    int c = n ? memcmp(a.p, b.p, n) : 0;
-    return c ? c : (a.len > b.len) - (a.len < b.len);
-}
-
 static int row_order_cmp(const void *pa, const void *pb)
 {
     const struct row_order *a = pa, *b = pb;
