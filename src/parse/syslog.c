@@ -357,7 +357,7 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
     struct stderr_ext ext = { h.ts_us, h.ts_frac, h.ts_partial, h.pid };
     uint64_t stream = stream_of(&h);
 
-    /* "[N] <prefix>LOG:  ...": with syslog_split_messages = off every message is one line
+    /* "[N] <prefix>LOG:  <message>": with syslog_split_messages = off every message is one line
      * numbered [N] by its sequence number (embedded newlines as #012), not piece N */
     if (h.chunk_only && h.chunk > 1 && stderr_core_match(st->core, first, &m) &&
         lp_keyword_is_severity(m.kw))
