@@ -241,12 +241,26 @@ static uint64_t stream_of(const struct syslog_hdr *h)
     return k;
 }
 
+/* Processes whose last numbered record was a foreign line (a message in another language,
+ * another program's): its later pieces are foreign lines too, not pieces without their
+ * record. A slot per (stream, pid) hash. */
+#define SYSLOG_FOREIGN_SLOTS 64u
+
 struct syslog_state {
     struct stderr_core *core;
     int year, last_mon; /* RFC 3164 year inference */
     bool year_known;
     bool zone_noted;
+    struct {
+        uint64_t who, seq; /* who: stream and pid mixed (0: empty) */
+    } foreign[SYSLOG_FOREIGN_SLOTS];
 };
+
+static uint64_t foreign_who(uint64_t stream, int64_t pid)
+{
+    uint64_t w = (stream ^ (uint64_t)pid) * UINT64_C(0x9E3779B97F4A7C15);
+    return w ? w : 1;
+}
 
 static void header_time(struct parser *p, struct syslog_state *st, struct syslog_hdr *h)
 {
@@ -367,6 +381,12 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
         uint64_t key = stderr_core_key(&m0, first, &ext, stream);
         struct pending *rec = pending_find(p, key);
         if (!rec || (h.has_seq && stderr_rec_wrapper(rec)[0] != h.seq)) {
+            uint64_t who = foreign_who(stream, h.pid);
+            unsigned slot = (unsigned)(who % SYSLOG_FOREIGN_SLOTS);
+            if (h.has_seq && st->foreign[slot].who == who && st->foreign[slot].seq == h.seq) {
+                parser_foreign(p); /* a piece of a foreign message */
+                return;
+            }
             parser_reject(p, "syslog piece without its record", "piece %llu of message %llu",
                           (unsigned long long)h.chunk, (unsigned long long)h.seq);
             return;
@@ -385,6 +405,12 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
             more_pieces(p, st, rec, rest);
         } else {
             parser_foreign(p); /* another program's message, or an unknown prefix */
+            if (h.has_seq && h.chunk == 1) {
+                uint64_t who = foreign_who(stream, h.pid);
+                unsigned slot = (unsigned)(who % SYSLOG_FOREIGN_SLOTS);
+                st->foreign[slot].who = who;
+                st->foreign[slot].seq = h.seq;
+            }
         }
         return;
     }
