@@ -708,10 +708,9 @@ static int pass_order(const struct deliver_opts *o, size_t *order, struct diag *
     return 0;
 }
 
-/* One receiver's turn in a round of a pass: its oldest due delivery, sent on a thread of
- * its own while the other receivers' are sent (send_one() touches no shared state: the
- * store is written by record(), on the pass's thread, once every send of the round is
- * back). */
+/* One receiver's part of a pass: its deliveries one after another, each sent on a thread
+ * of its own while the other receivers send theirs (send_one() touches no shared state:
+ * the store is read and written on the pass's thread only, by next_turn() and record()). */
 struct turn {
     size_t oi; /* in the pass's order */
     const struct receiver *rv;
@@ -721,7 +720,15 @@ struct turn {
     struct attempt at;
     double ms;
     pthread_t th;
-    bool threaded;
+    bool threaded, running, done;
+    int sends;
+    struct pass_sync *sync;
+};
+
+/* What the sending threads tell the pass's thread: a send is back. */
+struct pass_sync {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
 };
 
 static void *turn_send(void *arg)
@@ -730,104 +737,125 @@ static void *turn_send(void *arg)
     int64_t t0 = clock_mono_ns();
     send_one(t->rv, t->cfg, &t->x, t->now, &t->at);
     t->ms = (double)(clock_mono_ns() - t0) / 1e6;
+    pthread_mutex_lock(&t->sync->mu);
+    t->done = true;
+    pthread_cond_signal(&t->sync->cv);
+    pthread_mutex_unlock(&t->sync->mu);
     return NULL;
 }
 
-/* Rounds: each receiver still sending this pass sends its oldest due delivery, all at
- * once, so one that hangs until its timeout does not hold back the others; then every
- * answer is recorded, in the pass's order. A receiver stops for this pass when its queue
- * is empty or not due, when its rate limit says wait, and after a retry (its order is
- * kept: nothing newer before it). */
+/* The receiver's next delivery, sending: 1 when one was started, 0 when it has nothing
+ * due (its queue empty or not due yet, its rate limit says wait, or this pass's share
+ * sent), -1 on a store error. */
+static int next_turn(const struct deliver_opts *o, struct turn *t, struct deliver_stats *stats,
+                     struct diag *d)
+{
+    bool found;
+    int64_t wait;
+    if (t->sends == PASS_MAX_SENDS_PER_RECEIVER) {
+        stats->more = true; /* the next pass goes on */
+        return 0;
+    }
+    memset(&t->x, 0, sizeof(t->x));
+    if (oldest_pending(o->db, t->rv->name, &t->x, &found, d) < 0)
+        return -1;
+    if (!found)
+        return 0;
+    int64_t now = clock_now_us();
+    if (now < o->now_us)
+        now = o->now_us;
+    if (t->x.next_attempt_at > now) {
+        if (!stats->next_due_us || t->x.next_attempt_at < stats->next_due_us)
+            stats->next_due_us = t->x.next_attempt_at;
+        delivery_free(&t->x);
+        return 0;
+    }
+    if (rate_wait(o->db, t->rv, now, &wait, d) < 0) {
+        delivery_free(&t->x);
+        return -1;
+    }
+    if (wait > 0) {
+        if (!stats->next_due_us || now + wait < stats->next_due_us)
+            stats->next_due_us = now + wait;
+        delivery_free(&t->x);
+        return 0;
+    }
+    t->now = now;
+    t->sends++;
+    t->done = false;
+    t->running = true;
+    memset(&t->at, 0, sizeof(t->at));
+    t->threaded = pthread_create(&t->th, NULL, turn_send, t) == 0;
+    if (!t->threaded)
+        turn_send(t); /* no thread to be had: here, and done */
+    return 1;
+}
+
+/* Every receiver sends its due deliveries in order, one at a time, and the receivers
+ * send at the same time: one that is slow or hangs until its timeout holds back only
+ * itself (and the end of the pass). Each answer is recorded as it comes back, and the
+ * receiver's next delivery started; after a retry a receiver sends nothing newer in this
+ * pass. */
 static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d)
 {
     const struct alert_config *cfg = o->config;
     size_t n = cfg->nreceivers;
     size_t *order = xmalloc((n + 1) * sizeof(*order));
-    bool *active = xmalloc((n + 1) * sizeof(*active));
     struct turn *turns = xcalloc(n + 1, sizeof(*turns));
+    struct pass_sync sync;
+    size_t running = 0;
     int ret = pass_order(o, order, d);
 
-    for (size_t i = 0; i < n; i++)
-        active[i] = true;
-    for (int round = 0; ret == 0; round++) {
-        size_t nt = 0;
-        for (size_t oi = 0; oi < n && ret == 0; oi++) {
-            if (!active[oi])
-                continue;
-            if (round == PASS_MAX_SENDS_PER_RECEIVER) {
-                stats->more = true; /* the next pass goes on */
-                active[oi] = false;
-                continue;
-            }
-            const struct receiver *rv = &cfg->receivers[order[oi]];
-            struct turn *t = &turns[nt];
-            bool found;
-            int64_t wait;
-            memset(t, 0, sizeof(*t));
-            if (oldest_pending(o->db, rv->name, &t->x, &found, d) < 0) {
-                ret = -1;
-                break;
-            }
-            if (!found) {
-                active[oi] = false;
-                continue;
-            }
-            int64_t now = clock_now_us();
-            if (now < o->now_us)
-                now = o->now_us;
-            if (t->x.next_attempt_at > now) {
-                if (!stats->next_due_us || t->x.next_attempt_at < stats->next_due_us)
-                    stats->next_due_us = t->x.next_attempt_at;
-                delivery_free(&t->x);
-                active[oi] = false;
-                continue;
-            }
-            if (rate_wait(o->db, rv, now, &wait, d) < 0) {
-                delivery_free(&t->x);
-                ret = -1;
-                break;
-            }
-            if (wait > 0) {
-                if (!stats->next_due_us || now + wait < stats->next_due_us)
-                    stats->next_due_us = now + wait;
-                delivery_free(&t->x);
-                active[oi] = false;
-                continue;
-            }
-            t->oi = oi;
-            t->rv = rv;
-            t->cfg = cfg;
-            t->now = now;
-            nt++;
-        }
-        if (ret == 0 && nt > 1)
-            for (size_t k = 0; k < nt; k++)
-                turns[k].threaded = pthread_create(&turns[k].th, NULL, turn_send, &turns[k]) == 0;
-        for (size_t k = 0; ret == 0 && k < nt; k++)
-            if (!turns[k].threaded)
-                turn_send(&turns[k]);
-        for (size_t k = 0; k < nt; k++)
-            if (turns[k].threaded)
-                pthread_join(turns[k].th, NULL);
-        for (size_t k = 0; k < nt; k++) {
-            struct turn *t = &turns[k];
-            if (ret == 0) {
-                stats->attempts++;
-                log_verbose("receiver '%s': %s attempt %d: %s%s%s", t->rv->name, t->x.id,
-                            t->x.attempts + 1, deliver_verdict_name(t->at.verdict),
-                            t->at.error[0] ? ": " : "", t->at.error);
-                if (record(o, t->rv, &t->x, &t->at, t->now, t->ms, stats, d) < 0)
-                    ret = -1;
-                else if (t->at.verdict == DELIVER_RETRY)
-                    active[t->oi] = false; /* keep order: nothing newer before it */
-            }
-            delivery_free(&t->x);
-        }
-        if (nt == 0)
-            break;
+    pthread_mutex_init(&sync.mu, NULL);
+    pthread_cond_init(&sync.cv, NULL);
+    for (size_t oi = 0; oi < n && ret == 0; oi++) {
+        struct turn *t = &turns[oi];
+        t->oi = oi;
+        t->rv = &cfg->receivers[order[oi]];
+        t->cfg = cfg;
+        t->sync = &sync;
+        int r = next_turn(o, t, stats, d);
+        if (r < 0)
+            ret = -1;
+        running += r > 0;
     }
+    while (running) {
+        /* the first send back (in the pass's order when several are) */
+        struct turn *t = NULL;
+        pthread_mutex_lock(&sync.mu);
+        for (;;) {
+            for (size_t oi = 0; oi < n && !t; oi++)
+                if (turns[oi].running && turns[oi].done)
+                    t = &turns[oi];
+            if (t)
+                break;
+            pthread_cond_wait(&sync.cv, &sync.mu);
+        }
+        pthread_mutex_unlock(&sync.mu);
+        if (t->threaded)
+            pthread_join(t->th, NULL);
+        t->running = false;
+        running--;
+        if (ret == 0) {
+            stats->attempts++;
+            log_verbose("receiver '%s': %s attempt %d: %s%s%s", t->rv->name, t->x.id,
+                        t->x.attempts + 1, deliver_verdict_name(t->at.verdict),
+                        t->at.error[0] ? ": " : "", t->at.error);
+            if (record(o, t->rv, &t->x, &t->at, t->now, t->ms, stats, d) < 0)
+                ret = -1;
+        }
+        bool more = ret == 0 && t->at.verdict != DELIVER_RETRY;
+        delivery_free(&t->x);
+        if (more) {
+            int r = next_turn(o, t, stats, d);
+            if (r < 0)
+                ret = -1;
+            running += r > 0;
+        }
+    }
+    pthread_cond_destroy(&sync.cv);
+    pthread_mutex_destroy(&sync.mu);
     free(turns);
-    free(active);
     free(order);
     return ret;
 }
