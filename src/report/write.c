@@ -7,6 +7,9 @@
  * then the directory is fsync'd so the rename survives a crash. On any failure, and on
  * SIGINT/SIGTERM/SIGHUP while the lock exists, the lock file is removed. A reader of
  * <path> therefore sees the previous report or the new one, never a part of one.
+ * A path that is not a regular file (/dev/null, /dev/stdout, a FIFO) is written to as it
+ * is: renamed over, the device or the link would be replaced by a file. A symbolic link
+ * to a regular file is followed: its target gets the report.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -65,10 +68,43 @@ static void lock_guard(bool on)
     lock_held = on;
 }
 
+/* Write to a device, FIFO or the like in place (no lock, no rename, its mode untouched). */
+static int write_in_place(const char *path, const char *p, size_t len, struct diag *d)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+        return diag_errno(d, DIAG_IO, errno, "cannot write '%s'", path);
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            int e = w < 0 ? errno : EIO;
+            close(fd);
+            return diag_errno(d, DIAG_IO, e, "cannot write '%s'", path);
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    if (close(fd) < 0)
+        return diag_errno(d, DIAG_IO, errno, "cannot write '%s'", path);
+    return 0;
+}
+
 int report_write_file(const char *path, const void *data, size_t len, struct diag *d)
 {
     const char *p = data;
+    struct stat st;
+    char real[4096];
 
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode))
+            return diag_errno(d, DIAG_IO, EISDIR, "cannot write '%s'", path);
+        return write_in_place(path, p, len, d);
+    }
+    struct stat lst;
+    if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode) && realpath(path, real))
+        path = real; /* the link's target, atomically */
     if (snprintf(lock_path, sizeof(lock_path), "%s.lock", path) >= (int)sizeof(lock_path))
         return diag_set(d, DIAG_IO, "path too long: '%s'", path);
     lock_guard(true);

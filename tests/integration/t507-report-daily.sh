@@ -85,4 +85,23 @@ if [[ $(id -u) -ne 0 ]]; then
   expect_exit 1 "$PGSIFT" report --dir reports --day 2026-11-20
 fi
 chmod 700 reports
+# -o to what is not a regular file is written to as it is, never renamed over: a device
+# (/dev/null: renamed over, it became a 0600 file), a FIFO (/dev/stdout of a pipe); a
+# link to a regular file gives its target the report, the link stays.
+if mknod chardev c 1 3 2>/dev/null; then
+  "$PGSIFT" report --tz Europe/Paris --day 2026-11-24 -o chardev
+  [[ -c chardev ]] || fail "the character device was replaced: $(ls -l chardev)"
+fi
+mkfifo fifo
+cat fifo >fifo.out &
+reader=$!
+"$PGSIFT" report --tz Europe/Paris --day 2026-11-24 --format md -o fifo
+wait "$reader"
+[[ -p fifo ]] || fail "the FIFO was replaced"
+grep -q '2026-11-24' fifo.out || fail "nothing came through the FIFO"
+echo old >target.md
+ln -s target.md link.md
+"$PGSIFT" report --tz Europe/Paris --day 2026-11-24 --format md -o link.md
+[[ -L link.md ]] || fail "the link was replaced"
+grep -q '2026-11-24' target.md || fail "the link's target has not the report"
 pass
