@@ -128,10 +128,12 @@ int alertdb_open(struct alertdb **out, const char *path, bool create, struct dia
             }
             if (fd >= 0)
                 close(fd); /* it did not exist: nobody had it open */
-        } else if (S_ISDIR(st.st_mode)) {
+        } else if (!S_ISREG(st.st_mode)) {
             free(db->path);
             free(db);
-            return diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
+            if (S_ISDIR(st.st_mode))
+                return diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
+            return diag_set(d, DIAG_IO, "cannot open store '%s': not a regular file", path);
         }
     }
     if (sqlite3_open_v2(db->path, &db->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=

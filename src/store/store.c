@@ -107,6 +107,10 @@ static int create_file(const char *path, struct diag *d)
     }
     if (errno != EEXIST)
         return diag_errno(d, DIAG_IO, errno, "cannot create store '%s'", path);
+    /* A device or FIFO is no store (--db /dev/null): refused before SQLite opens it. */
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode))
+        return diag_set(d, DIAG_IO, "cannot open store '%s': not a regular file", path);
     fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
@@ -254,8 +258,11 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
                 diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
             goto fail;
         }
-        if (S_ISDIR(st.st_mode)) {
-            diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
+        if (!S_ISREG(st.st_mode)) {
+            if (S_ISDIR(st.st_mode))
+                diag_errno(d, DIAG_IO, EISDIR, "cannot open store '%s'", path);
+            else
+                diag_set(d, DIAG_IO, "cannot open store '%s': not a regular file", path);
             goto fail;
         }
     } else if ((fresh = create_file(path, d)) < 0) {

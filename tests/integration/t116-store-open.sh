@@ -65,6 +65,18 @@ for cmd in "top" "events" "alerts" "ingest --no-progress $csv"; do
   expect_contains "$out" "cannot open store 'dir.db': Is a directory"
 done
 
+# A device given as the store (--db /dev/null): refused by every command, before SQLite
+# opens it, and left as it was.
+if mknod dev.db c 1 3 2>/dev/null; then
+  chmod 666 dev.db
+  for cmd in "top" "events" "alerts" "silence list" "ingest --no-progress $csv"; do
+    # shellcheck disable=SC2086
+    out=$("$PGSIFT" --db dev.db $cmd 2>&1) && fail "'$cmd' accepted a device"
+    expect_contains "$out" "cannot open store 'dev.db': not a regular file"
+  done
+  expect_eq "the device's mode" "crw-rw-rw-" "$(stat -c %A dev.db)"
+fi
+
 # First runs at once on a store that does not exist: none fails ("database is locked"
 # from entering WAL mode while another creates it, or "not a pgsift store" from
 # reading the half-made store's version and tables apart).
