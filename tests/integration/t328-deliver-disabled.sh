@@ -49,19 +49,26 @@ expect_eq "exit code without libcurl" 1 "$rc"
 expect_contains "$err" "cannot load libpgsift-none.so.1"
 expect_eq "no request without libcurl" 2 "$(stub_count hook)"
 
+# Two webhook receivers on loopback stubs, and a configuration with both:
+#   two_webhooks FILE NAME1 SCRIPT1 NAME2 SCRIPT2 [NAME1'S KEYS] [THE ROUTE'S KEYS]
+# (the stubs' scripts as start_http_stub's; keys as ", key: value")
+two_webhooks() {
+  local file=$1 n1=$2 s1=$3 n2=$4 s2=$5 k1=${6:-} kr=${7:-} p1 p2
+  start_http_stub "$n1" "$s1"
+  start_http_stub "$n2" "$s2"
+  p1=${n1}_port p2=${n2}_port
+  export "${n1^^}_URL=http://127.0.0.1:${!p1}/" "${n2^^}_URL=http://127.0.0.1:${!p2}/"
+  printf '%s\n' "receivers:" \
+    "  - { name: $n1, type: webhook, url_env: ${n1^^}_URL, allow_http: true$k1 }" \
+    "  - { name: $n2, type: webhook, url_env: ${n2^^}_URL, allow_http: true }" \
+    "route: { notify: [$n1, $n2], group_wait: 0s, group_interval: 1m$kr }" >"$file"
+}
+
 # A receiver taken out of the configuration while its trigger waits for a retry (500):
 # what was queued for it fails, so that it is neither pending for ever nor sent, without
 # its resolve, when a receiver of that name comes back. The other receiver gets both.
 rm -f "$PGSIFT_DB"
-start_http_stub a "500,200,200"
-start_http_stub b "200,200"
-export A_URL="http://127.0.0.1:$a_port/" B_URL="http://127.0.0.1:$b_port/"
-cat >two.yaml <<'YAML'
-receivers:
-  - { name: a, type: webhook, url_env: A_URL, allow_http: true }
-  - { name: b, type: webhook, url_env: B_URL, allow_http: true }
-route: { notify: [a, b], group_wait: 0s, group_interval: 1m }
-YAML
+two_webhooks two.yaml a "500,200,200" b "200,200"
 cat >one.yaml <<'YAML'
 receivers:
   - { name: b, type: webhook, url_env: B_URL, allow_http: true }
@@ -86,15 +93,7 @@ expect_eq "nothing queued for a" "" \
 # at the same time (the first in the configuration, it hangs 2 s; the second is answered
 # meanwhile), and one whose queue is being retried is served after the others.
 rm -f "$PGSIFT_DB"
-start_http_stub slow "timeout,timeout,timeout"
-start_http_stub fast "200,200"
-export SLOW_URL="http://127.0.0.1:$slow_port/" FAST_URL="http://127.0.0.1:$fast_port/"
-cat >slow.yaml <<'YAML'
-receivers:
-  - { name: slow, type: webhook, url_env: SLOW_URL, allow_http: true, timeout: 2s }
-  - { name: fast, type: webhook, url_env: FAST_URL, allow_http: true }
-route: { notify: [slow, fast], group_wait: 0s, group_interval: 1m }
-YAML
+two_webhooks slow.yaml slow "timeout,timeout,timeout" fast "200,200" ", timeout: 2s"
 at 2026-11-24T10:08:30Z "$PGSIFT" rules eval --config slow.yaml --events "$ev" \
   --since 2026-11-24T10:00:00Z --until 2026-11-24T10:08:00Z rules.yaml >/dev/null
 at 2026-11-24T10:09:00Z "$PGSIFT" alerts deliver --config slow.yaml --once >/dev/null 2>&1
@@ -111,15 +110,7 @@ fast2=$(stub_field fast t_ms | tail -1) slow2=$(stub_field slow t_ms | tail -1)
 # A receiver that answers, but slowly (700 ms), does not set the pace of the others: the
 # quick one sends its two notifications (two groups) one right after the other.
 rm -f "$PGSIFT_DB"
-start_http_stub slowok "delay=700:200,delay=700:200"
-start_http_stub quick "200,200"
-export SLOWOK_URL="http://127.0.0.1:$slowok_port/" QUICK_URL="http://127.0.0.1:$quick_port/"
-cat >pace.yaml <<'YAML'
-receivers:
-  - { name: slowok, type: webhook, url_env: SLOWOK_URL, allow_http: true }
-  - { name: quick, type: webhook, url_env: QUICK_URL, allow_http: true }
-route: { notify: [slowok, quick], group_wait: 0s, group_interval: 1m, group_by: [rule] }
-YAML
+two_webhooks pace.yaml slowok "delay=700:200,delay=700:200" quick "200,200" "" ", group_by: [rule]"
 at 2026-11-24T10:13:30Z "$PGSIFT" rules eval --config pace.yaml --events "$ev" \
   --since 2026-11-24T10:00:00Z --until 2026-11-24T10:13:00Z rules.yaml >/dev/null
 at 2026-11-24T10:14:00Z "$PGSIFT" alerts deliver --config pace.yaml --once >/dev/null 2>&1
