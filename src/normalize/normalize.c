@@ -840,23 +840,21 @@ static const struct type_alias {
 };
 
 /* Whether t[i] (ROW) starts a row constructor of two or more elements: '(' follows, with a
- * comma at its own depth before its ')'. */
-static bool row_list(const struct token *t, uint32_t i, uint32_t n)
+ * comma at its own depth before its ')'. Nested brackets are stepped over by their match
+ * (the roles pass's), so nested rows cost each token once. */
+static bool row_list(const struct normalizer *nz, uint32_t i, uint32_t n)
 {
-    if (i + 1 >= n || !is_punct(&t[i + 1], P_LPAREN))
+    const struct token *t = nz->lx.tok;
+    if (i + 1 >= n || !is_punct(&t[i + 1], P_LPAREN) || nz->match[i + 1] == NO_MATCH)
         return false;
-    int depth = 0;
-    for (uint32_t j = i + 1; j < n; j++) {
+    for (uint32_t j = i + 2, end = nz->match[i + 1]; j < end; j++) {
         if (t[j].kind != TOK_PUNCT)
             continue;
-        if (t[j].sub == P_LPAREN || t[j].sub == P_LBRACK)
-            depth++;
-        else if (t[j].sub == P_RPAREN || t[j].sub == P_RBRACK)
-            depth--;
-        else if (t[j].sub == P_COMMA && depth == 1)
+        if ((t[j].sub == P_LPAREN || t[j].sub == P_LBRACK) && nz->match[j] != NO_MATCH &&
+            nz->match[j] > j)
+            j = nz->match[j];
+        else if (t[j].sub == P_COMMA)
             return true;
-        if (depth == 0)
-            return false;
     }
     return false;
 }
@@ -985,10 +983,11 @@ static bool emit_folded(struct normalizer *nz, const char *c, size_t len)
     return true;
 }
 
-/* The name U&"name" [UESCAPE 'c'] spells - "" a quote, <esc>XXXX and <esc>+XXXXXX code
- * points (a surrogate pair one), <esc><esc> the escape character - into @out (@cap bytes),
- * as the server's lexer decodes it. Returns its length, or -1 when an escape is invalid
- * or it does not fit (the token is then kept as written). */
+/* Decode a Unicode identifier (U&"d\0061ta", with an optional UESCAPE 'c') into @out
+ * (@cap bytes), as the server's lexer does: a doubled quote is one quote, <esc>XXXX and
+ * <esc>+XXXXXX are code points (a surrogate pair is one), <esc><esc> is the escape
+ * character. Returns the length, or -1 when an escape is invalid or the result does not
+ * fit (the token is then kept as written). */
 static long uident_decode(const char *p, size_t len, char *out, size_t cap)
 {
     char esc = '\\';
@@ -1634,7 +1633,7 @@ static void emit_all(struct normalizer *nz)
             case KW_ROW:
                 /* ROW(a, b) is (a, b) to the server (one RowExpr; a single element
                  * needs the ROW): kept in the text, not hashed. */
-                if (row_list(t, i, n)) {
+                if (row_list(nz, i, n)) {
                     size_t h = nz->hlen;
                     emit_word_text(nz, s + k->off, k->len, k->kw);
                     nz->hlen = h;

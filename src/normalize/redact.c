@@ -252,7 +252,9 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
     }
     /* A translated "Failing row contains (...)": the row's values, to the last ')' (of the
      * line, else of the text: values may hold newlines). */
-    for (size_t f = 0; f < ARRAY_SIZE(failing_row); f++) {
+    unsigned char c0 = i < eol ? (unsigned char)s.p[i] : 0;
+    bool may_fail_row = c0 == 'F' || c0 == 'L' || c0 == 'M' || c0 >= 0x80; /* their first bytes */
+    for (size_t f = 0; may_fail_row && f < ARRAY_SIZE(failing_row); f++) {
         size_t flen = strlen(failing_row[f]), open = i + flen;
         if (!at_n(s, i, failing_row[f], flen))
             continue;
