@@ -73,6 +73,7 @@ enum tok_flags {
                                    pg_stat_statements texts and in our canonical text */
     TOKF_TYPENAME = 1 << 5,     /* a word of a type name after '::' or CAST(.. AS */
     TOKF_CASTMOD = 1 << 6,      /* a number in such a type's modifier or array bound */
+    TOKF_TYPEARRAY = 1 << 7,    /* ARRAY or '[' of such a type's array suffix */
 };
 
 /* What normalize.c decided a token is (set by its role pass; 0 after lexing). */

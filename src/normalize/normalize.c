@@ -437,10 +437,13 @@ static void assign_roles(struct normalizer *nz)
             case P_LPAREN:
             case P_LBRACK: {
                 uint8_t f = 0;
-                if (ts == TS_NAME || ts == TS_AFTER)
+                if (ts == TS_NAME || ts == TS_AFTER) {
                     f = LV_TYPMOD | LV_INTYPE;
-                else if (k->sub == P_LPAREN && i > 0 && t[i - 1].kind == TOK_WORD &&
-                         t[i - 1].role == ROLE_PLAIN && (keywords[t[i - 1].kw].flags & KWF_TYPMOD))
+                    if (k->sub == P_LBRACK)
+                        k->flags |= TOKF_TYPEARRAY;
+                } else if (k->sub == P_LPAREN && i > 0 && t[i - 1].kind == TOK_WORD &&
+                           t[i - 1].role == ROLE_PLAIN &&
+                           (keywords[t[i - 1].kw].flags & KWF_TYPMOD))
                     f = LV_TYPMOD; /* char(22), numeric(10,2) in DDL */
                 if (k->sub == P_LPAREN && i > 0 && is_kw(&t[i - 1], KW_CAST))
                     f |= LV_CAST;
@@ -490,8 +493,12 @@ static void assign_roles(struct normalizer *nz)
                 ts_next = TS_NAME;
             else if ((ts == TS_NAME || ts == TS_AFTER) && (keywords[k->kw].flags & KWF_TYPEWORD))
                 ts_next = TS_NAME;
-            if (ts_next == TS_NAME)
-                k->flags |= TOKF_TYPENAME;
+            else if ((ts == TS_NAME || ts == TS_AFTER) && k->kw == KW_ARRAY) {
+                ts_next = TS_NAME; /* int ARRAY, int ARRAY[4]: the SQL-standard int[] */
+                k->flags |= TOKF_TYPEARRAY;
+            }
+            if (ts_next == TS_NAME && !(k->flags & TOKF_TYPEARRAY))
+                k->flags |= TOKF_TYPENAME; /* (ARRAY is no word of the name: int ARRAY is int[]) */
             if (k->role != ROLE_PLAIN)
                 break;
             if (i == stmt)
@@ -1127,7 +1134,8 @@ static uint32_t skip_type(const struct normalizer *nz, uint32_t j, uint32_t hi)
     for (;;) {
         if (j + 1 < hi && is_punct(&t[j], P_DOT) && typename_word(&t[j + 1])) {
             j += 2;
-        } else if (j < hi && (keywords[word_kw(&t[j])].flags & KWF_TYPEWORD)) {
+        } else if (j < hi &&
+                   ((keywords[word_kw(&t[j])].flags & KWF_TYPEWORD) || is_kw(&t[j], KW_ARRAY))) {
             j++;
         } else if (j < hi && (is_punct(&t[j], P_LPAREN) || is_punct(&t[j], P_LBRACK))) {
             uint32_t m = nz->match[j];
@@ -1155,7 +1163,7 @@ static bool continues_type(const struct token *t, uint32_t j, uint32_t n)
         return false;
     const struct token *a = &t[j];
     return is_punct(a, P_LPAREN) || is_punct(a, P_LBRACK) || is_punct(a, P_DOT) ||
-           (keywords[word_kw(a)].flags & KWF_TYPEWORD);
+           is_kw(a, KW_ARRAY) || (keywords[word_kw(a)].flags & KWF_TYPEWORD);
 }
 
 static bool typelit_word(const struct token *t)
@@ -1345,6 +1353,35 @@ static uint32_t try_any_array(struct normalizer *nz, uint32_t i)
 }
 
 /* R8: ARRAY[consts] of any length is ARRAY[$n /\*, ... *\/]. */
+/*
+ * A type's array suffix after '::' or CAST(.. AS: '[]', '[n]', repeated, or the
+ * SQL-standard ARRAY and ARRAY[n]. Every spelling is the one array type to the server
+ * (x::int[3][4], x::int ARRAY[4] and x::int[] are one query id, measured), so all are
+ * written and hashed as '[]'. Returns the index after the suffix, or 0 when t[i] does
+ * not start one (a '[' not closed, or closed after more than a number).
+ */
+static uint32_t try_type_array(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t j = i, n = nz->lx.n;
+    while (j < n && (t[j].flags & TOKF_TYPEARRAY)) {
+        if (t[j].kind == TOK_WORD) {
+            j++;
+        } else if ((nz->match[j] == j + 1 ||
+                    (nz->match[j] == j + 2 && t[j + 1].kind == TOK_NUMBER)) &&
+                   is_punct(&t[nz->match[j]], P_RBRACK)) {
+            j = nz->match[j] + 1; /* '[]' or '[n]' */
+        } else {
+            break;
+        }
+    }
+    if (j == i)
+        return 0;
+    emit_punct(nz, P_LBRACK);
+    emit_punct(nz, P_RBRACK);
+    return j;
+}
+
 static uint32_t try_array(struct normalizer *nz, uint32_t i)
 {
     const struct token *t = nz->lx.tok;
@@ -1542,6 +1579,8 @@ static void emit_all(struct normalizer *nz)
 
         switch (k->kind) {
         case TOK_PUNCT:
+            if ((k->flags & TOKF_TYPEARRAY) && (next = try_type_array(nz, i)) != 0)
+                break;
             if (opens) {
                 if (nz->nv && nz->vs[nz->nv - 1].depth == depth && k->sub == P_LPAREN &&
                     !nz->vs[nz->nv - 1].open) {
@@ -1582,6 +1621,10 @@ static void emit_all(struct normalizer *nz)
             }
             if (k->role == ROLE_CONST) {
                 emit_const(nz, k);
+                break;
+            }
+            if (k->flags & TOKF_TYPEARRAY) {
+                next = try_type_array(nz, i);
                 break;
             }
             switch (k->kw) {
@@ -1640,7 +1683,7 @@ static void emit_all(struct normalizer *nz)
                     next = i + 1;
                     break;
                 }
-                /* fall through */
+                FALLTHROUGH; /* a ROW that is not a row list: as any key word */
             default:
                 if (keywords[k->kw].flags & KWF_CLAUSE)
                     lv[depth] &= (uint8_t)~LV_TL;
