@@ -101,7 +101,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                                                          .prefix = o->prefix,
                                                          .tz = o->tz,
                                                          .skip = o->skip,
-                                                         .nskip = o->nskip },
+                                                         .nskip = o->nskip,
+                                                         .resume_state = o->resume_state },
                                   d);
     if (!p)
         return -1;

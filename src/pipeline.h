@@ -41,6 +41,7 @@ struct pipeline_opts {
     uint64_t start_offset, start_line;
     const struct parse_skip *skip;
     size_t nskip;
+    struct span resume_state; /* the checkpoint's parse_checkpoint.state */
     /* Called with the checkpoint covering every event handed to the sink so far: after
      * each `commit_lines` lines (0: never in between) and once at the end of the source.
      * The store saves it in the transaction that holds those events. Returns 0, or -1

@@ -51,7 +51,8 @@ void ingest_result_release(struct ingest_result *r)
 }
 
 /* ---- checkpoint blob: version 1, varint count, then per run: offset - checkpoint
- * offset (varint, ascending deltas) and lines (varint) ---- */
+ * offset (varint, ascending deltas) and lines (varint); version 2 (a format that saves
+ * its state, parse_checkpoint.state): the same, then that state's bytes to the end ---- */
 
 static int put_varint(struct sbuf *out, uint64_t v)
 {
@@ -66,7 +67,7 @@ static int get_varint(const unsigned char **p, const unsigned char *end, uint64_
 
 int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out)
 {
-    unsigned char version = 1;
+    unsigned char version = cp->state.len ? 2 : 1;
     uint64_t prev = cp->offset;
     if (sbuf_add(out, &version, 1) < 0 || put_varint(out, cp->nskip) < 0)
         return -1;
@@ -78,20 +79,22 @@ int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out
             return -1;
         prev = cp->skip[i].offset;
     }
-    return 0;
+    return cp->state.len ? sbuf_addspan(out, cp->state) : 0;
 }
 
 int ingest_checkpoint_decode(struct span blob, uint64_t offset, struct parse_skip **skip,
-                             size_t *nskip)
+                             size_t *nskip, struct span *state)
 {
     const unsigned char *p = (const unsigned char *)blob.p, *end = p + blob.len;
     uint64_t n, prev = offset;
 
     *skip = NULL;
     *nskip = 0;
+    *state = SPAN_NULL;
     if (blob.len == 0)
         return 0;
-    if (*p++ != 1 || get_varint(&p, end, &n) < 0 || n > SIFT_MAX_RESUME_RUNS)
+    unsigned char version = *p++;
+    if ((version != 1 && version != 2) || get_varint(&p, end, &n) < 0 || n > SIFT_MAX_RESUME_RUNS)
         return -1;
     struct parse_skip *v = n ? xcalloc((size_t)n, sizeof(*v)) : NULL;
     for (uint64_t i = 0; i < n; i++) {
@@ -103,6 +106,10 @@ int ingest_checkpoint_decode(struct span blob, uint64_t offset, struct parse_ski
         }
         prev += delta;
         v[i] = (struct parse_skip){ .offset = prev, .lines = lines };
+    }
+    if (version == 2 && p != end) {
+        *state = span_make((const char *)p, (size_t)(end - p));
+        p = end;
     }
     if (p != end) {
         free(v);
@@ -1144,6 +1151,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     tailbuf_init(&r.ring, RING_KEEP);
     struct store_resume rs;
     struct parse_skip *skip = NULL;
+    struct span resume_state = SPAN_NULL; /* points into rs.checkpoint */
     size_t nskip = 0;
     int gz_fd = -1; /* a .gz file opened once (open_once()): what the pipeline reads */
     bool gz = false;
@@ -1216,7 +1224,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         r.pos.start = rs.offset;
         r.pos.line = rs.line;
         r.continued = rs.offset > 0;
-        if (ingest_checkpoint_decode(sbuf_span(&rs.checkpoint), rs.offset, &skip, &nskip) < 0) {
+        if (ingest_checkpoint_decode(sbuf_span(&rs.checkpoint), rs.offset, &skip, &nskip,
+                                     &resume_state) < 0) {
             diag_set(d, DIAG_DB, "malformed parser checkpoint stored for '%s'", path);
             goto out;
         }
@@ -1265,6 +1274,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .start_line = rs.line,
         .skip = skip,
         .nskip = nskip,
+        .resume_state = resume_state,
         /* A file may still be written (modified lately): its last line is read once it is
          * complete, and a last record cut inside a quoted field once the rest is there (a
          * .gz only when its data ends inside a member: gzip is writing it). A file quiet
@@ -1281,8 +1291,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     };
     /* -j N on one plain file: parsed in parts on N threads (csvlog, jsonlog). */
     struct pipeline_par *pp = NULL;
-    bool in_parts =
-        map && o->parse_threads >= 2 && nskip == 0 && !o->committed && !o->max_bytes && !o->stop;
+    bool in_parts = map && o->parse_threads >= 2 && nskip == 0 && resume_state.len == 0 &&
+                    !o->committed && !o->max_bytes && !o->stop;
     if (in_parts)
         pp = prefetched(pf, &st, &rs, po.hold_partial, store_keeps_literals(s));
     else

@@ -158,10 +158,12 @@ SIFT_WUR int ingest_source(struct store *s, const struct ingest_opts *o, const c
 SIFT_WUR int ingest_find(struct store *s, const char *path, struct store_resume *out, bool *gz,
                          struct diag *d);
 
-/* The opaque checkpoint blob stored with a position: the parser's skip runs. */
+/* The opaque checkpoint blob stored with a position: the parser's skip runs and, for a
+ * format that needs it, its state (parse_checkpoint.state). */
 SIFT_WUR int ingest_checkpoint_encode(const struct parse_checkpoint *cp, struct sbuf *out);
-/* Returns 0 and a malloc'd array (caller frees), or -1 for a malformed blob. */
+/* Returns 0, a malloc'd array (caller frees) and *state pointing into @blob (empty when
+ * none was saved), or -1 for a malformed blob. */
 SIFT_WUR int ingest_checkpoint_decode(struct span blob, uint64_t offset, struct parse_skip **skip,
-                                      size_t *nskip);
+                                      size_t *nskip, struct span *state);
 
 #endif

@@ -125,6 +125,7 @@ struct parser {
     size_t nruns, runs_head, runs_alloc;
     struct parse_skip *ck_skip;
     size_t ck_nskip, ck_skip_alloc;
+    struct sbuf ck_state; /* parse_checkpoint.state: the format's name, '\0', its state */
     bool have_line;
     uint64_t last_end, last_line_no;
 
@@ -219,9 +220,41 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     p->cleared_size = sizeof(p->cleared);
     sbuf_init(&p->note, 4096);
     sbuf_init(&p->held_text, 0);
+    sbuf_init(&p->ck_state, 0);
     p->next_serial = 1;
     stats_new(p);
-    if (fmt) {
+    p->opts.resume_state = SPAN_NULL; /* (the caller's bytes: used here only) */
+    struct span rs = o->resume_state, saved = SPAN_NULL;
+    const struct log_format *resumed = NULL;
+    if (rs.len) {
+        const char *nul = memchr(rs.p, '\0', rs.len);
+        char name[32];
+        size_t nl = nul ? (size_t)(nul - rs.p) : sizeof(name);
+        if (nl < sizeof(name)) {
+            memcpy(name, rs.p, nl);
+            name[nl] = '\0';
+            resumed = format_find(name);
+            saved = span_sub(rs, nl + 1, rs.len - nl - 1);
+        }
+        if (!resumed || !resumed->restore) {
+            diag_set(d, DIAG_DB, "malformed parser state saved with the position");
+            parser_free(p);
+            return NULL;
+        }
+        /* A format forced now that is not the one the state belongs to reads as asked. */
+        if (fmt && fmt != resumed)
+            resumed = NULL;
+    }
+    if (resumed) {
+        p->fmt = resumed;
+        fmt_state_new(p);
+        if (resumed->restore(p->fmt_state, saved) < 0) {
+            diag_set(d, DIAG_DB, "malformed %s parser state saved with the position",
+                     resumed->name);
+            parser_free(p);
+            return NULL;
+        }
+    } else if (fmt) {
         p->fmt = fmt;
         fmt_state_new(p);
     } else {
@@ -794,9 +827,22 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* parse_checkpoint.state: the format's name, a '\0' and what its save() writes. */
+static struct span checkpoint_state(struct parser *p)
+{
+    if (p->detecting || !p->fmt || !p->fmt->save)
+        return SPAN_NULL;
+    sbuf_reset(&p->ck_state);
+    if (sbuf_add(&p->ck_state, p->fmt->name, strlen(p->fmt->name) + 1) < 0)
+        BUG("parser state buffer");
+    p->fmt->save(p, p->fmt_state, &p->ck_state);
+    return sbuf_span(&p->ck_state);
+}
+
 void parser_checkpoint(struct parser *p, struct parse_checkpoint *cp)
 {
     p->ck_nskip = 0;
+    cp->state = checkpoint_state(p);
     if (p->detecting && p->nheld) {
         /* Nothing has been handed to a format yet: restart at the first held line,
          * keeping the caller's own skip runs. */
@@ -1305,6 +1351,7 @@ void parser_free(struct parser *p)
     free_pending_list(p->done_list);
     free(p->runs);
     free(p->ck_skip);
+    sbuf_release(&p->ck_state);
     free(p->q);
     free(p->held);
     sbuf_release(&p->held_text);

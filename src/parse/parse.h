@@ -74,6 +74,8 @@ struct parser_opts {
                                       zone-less timestamps ("UTC", "+05:30", "-03", "CET") */
     const struct parse_skip *skip; /* resume: runs from a checkpoint (sorted by offset) */
     size_t nskip;
+    struct span resume_state; /* resume: parse_checkpoint.state of that checkpoint (the
+                                 format and its state there); empty: none was needed */
 };
 
 struct parse_checkpoint {
@@ -81,6 +83,10 @@ struct parse_checkpoint {
     uint64_t line;                 /* ... with this line number */
     const struct parse_skip *skip; /* borrowed: valid until the next feed */
     size_t nskip;
+    struct span state; /* borrowed, likewise: what a parser resumed here must start from
+                          (parser_opts.resume_state), for a format whose lines cannot be
+                          read without what came before them (the Supabase CSV export's
+                          header); empty for the others */
 };
 
 enum parse_status {

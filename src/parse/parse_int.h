@@ -92,6 +92,14 @@ struct log_format {
      * record waiting for possible DETAIL lines). */
     bool (*unterminated)(const struct parser *p, const void *state);
 
+    /* Resume (parser_checkpoint(), parser_opts.resume_state): write the state a parser
+     * restarted at the checkpoint must have - at the start of the oldest pending record's
+     * first line, or after the last line when nothing is pending. NULL: the lines after a
+     * checkpoint are read alike without it. restore() sets a new state from those bytes;
+     * -1 when they are not such a state. */
+    void (*save)(struct parser *p, const void *state, struct sbuf *out);
+    int (*restore)(void *state, struct span in);
+
     /* Bytes of per-record format data in pending->data (zeroed at pending_start()). */
     size_t pending_size;
 

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/varint.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "parse/parse_int.h"
@@ -65,10 +66,8 @@ struct sb_seg {
     bool closed; /* the record's '}' is on this line */
 };
 
-struct sb_state {
-    enum sb_mode mode;
-
-    /* JSON scanner, carried across lines */
+/* The JSON scanner's state, carried across lines (and saved with a checkpoint). */
+struct sb_json {
     enum sb_top top;
     uint64_t depth;
     bool in_str, esc;
@@ -81,7 +80,19 @@ struct sb_state {
     size_t key_len;
     bool result_key; /* the last depth-1 key of the wrapper was "result" */
     bool in_result;  /* inside the wrapper's result array */
-    bool garbage;    /* this line has bytes that are not JSON structure */
+    bool ndjson;     /* a record began and ended on one line at the top level: records are
+                        one per line, so a line starting with '{' starts one */
+};
+
+struct sb_state {
+    enum sb_mode mode;
+
+    /* JSON */
+    struct sb_json j;
+    struct sb_json j_line; /* j at the start of the current line */
+    struct sb_json j_rec;  /* j at the start of the pending record's first line */
+    bool garbage;          /* this line has bytes that are not JSON structure */
+    const char *cut_why;   /* sb_cut(): why the record finished now is rejected */
     struct sb_seg *segs;
     size_t nsegs, segs_alloc;
 
@@ -398,31 +409,31 @@ static void seg_close(struct sb_state *st, size_t at)
 
 static void rec_open(struct sb_state *st, size_t at)
 {
-    st->in_rec = true;
-    st->rec_depth = st->depth;
+    st->j.in_rec = true;
+    st->j.rec_depth = st->j.depth;
     seg_open(st, at);
 }
 
 /* A key of the top-level object has been read: row or API wrapper? */
 static void top_key(struct sb_state *st)
 {
-    bool result = st->key_len == 6 && !memcmp(st->key, "result", 6);
-    bool error = st->key_len == 5 && !memcmp(st->key, "error", 5);
+    bool result = st->j.key_len == 6 && !memcmp(st->j.key, "result", 6);
+    bool error = st->j.key_len == 5 && !memcmp(st->j.key, "error", 5);
 
-    if (st->top == TOP_UNDECIDED) {
+    if (st->j.top == TOP_UNDECIDED) {
         if (result || error) {
-            st->top = TOP_WRAPPER;
+            st->j.top = TOP_WRAPPER;
             /* The tentative record was the wrapper itself: drop it. */
-            st->in_rec = false;
-            st->deferred = false;
+            st->j.in_rec = false;
+            st->j.deferred = false;
             if (st->nsegs && st->segs[st->nsegs - 1].opened && !st->segs[st->nsegs - 1].closed)
                 st->nsegs--;
         } else {
-            st->top = TOP_ROW;
+            st->j.top = TOP_ROW;
         }
     }
-    if (st->top == TOP_WRAPPER)
-        st->result_key = result;
+    if (st->j.top == TOP_WRAPPER)
+        st->j.result_key = result;
 }
 
 /* Walk one line, updating the state and collecting the record pieces in st->segs. */
@@ -432,81 +443,81 @@ static void sb_scan(struct sb_state *st, struct span t)
     st->garbage = false;
     for (size_t i = 0; i < t.len; i++) {
         char c = t.p[i];
-        if (st->in_str) {
-            if (st->esc) {
-                st->esc = false;
+        if (st->j.in_str) {
+            if (st->j.esc) {
+                st->j.esc = false;
             } else if (c == '\\') {
-                st->esc = true;
+                st->j.esc = true;
             } else if (c == '"') {
-                st->in_str = false;
-                if (st->in_key) {
-                    st->in_key = false;
+                st->j.in_str = false;
+                if (st->j.in_key) {
+                    st->j.in_key = false;
                     top_key(st);
                 }
-            } else if (st->in_key) {
-                if (st->key_len < sizeof(st->key))
-                    st->key[st->key_len++] = c;
+            } else if (st->j.in_key) {
+                if (st->j.key_len < sizeof(st->j.key))
+                    st->j.key[st->j.key_len++] = c;
                 else
-                    st->key_len = sizeof(st->key) + 1; /* longer than any key we look for */
+                    st->j.key_len = sizeof(st->j.key) + 1; /* longer than any key we look for */
             }
             continue;
         }
         switch (c) {
         case '"':
-            st->in_str = true;
-            if (st->depth == 1 && st->key_pos &&
-                (st->top == TOP_UNDECIDED || st->top == TOP_WRAPPER)) {
-                st->in_key = true;
-                st->key_len = 0;
-                st->key_pos = false;
-            } else if (!st->in_rec && !(st->top == TOP_WRAPPER && st->depth >= 1)) {
+            st->j.in_str = true;
+            if (st->j.depth == 1 && st->j.key_pos &&
+                (st->j.top == TOP_UNDECIDED || st->j.top == TOP_WRAPPER)) {
+                st->j.in_key = true;
+                st->j.key_len = 0;
+                st->j.key_pos = false;
+            } else if (!st->j.in_rec && !(st->j.top == TOP_WRAPPER && st->j.depth >= 1)) {
                 st->garbage = true;
             }
             break;
         case '{':
-            if (!st->in_rec) {
-                if (st->depth == 0 && st->top == TOP_NONE) {
-                    st->top = TOP_UNDECIDED;
+            if (!st->j.in_rec) {
+                if (st->j.depth == 0 && st->j.top == TOP_NONE) {
+                    st->j.top = TOP_UNDECIDED;
                     rec_open(st, i);
-                    st->key_pos = true;
-                } else if ((st->depth == 1 && st->top == TOP_ARRAY) ||
-                           (st->depth == 2 && st->top == TOP_WRAPPER && st->in_result)) {
+                    st->j.key_pos = true;
+                } else if ((st->j.depth == 1 && st->j.top == TOP_ARRAY) ||
+                           (st->j.depth == 2 && st->j.top == TOP_WRAPPER && st->j.in_result)) {
                     rec_open(st, i);
                 }
             }
-            st->depth++;
+            st->j.depth++;
             break;
         case '[':
-            if (st->depth == 0 && st->top == TOP_NONE)
-                st->top = TOP_ARRAY;
-            else if (st->depth == 1 && st->top == TOP_WRAPPER && st->result_key)
-                st->in_result = true;
-            else if (!st->in_rec && st->top != TOP_WRAPPER)
+            if (st->j.depth == 0 && st->j.top == TOP_NONE)
+                st->j.top = TOP_ARRAY;
+            else if (st->j.depth == 1 && st->j.top == TOP_WRAPPER && st->j.result_key)
+                st->j.in_result = true;
+            else if (!st->j.in_rec && st->j.top != TOP_WRAPPER)
                 st->garbage = true;
-            st->depth++;
+            st->j.depth++;
             break;
         case '}':
         case ']':
-            if (st->depth == 0) {
+            if (st->j.depth == 0) {
                 st->garbage = true;
                 break;
             }
-            st->depth--;
-            if (st->in_rec && c == '}' && st->depth == st->rec_depth) {
-                st->in_rec = false;
+            st->j.depth--;
+            if (st->j.in_rec && c == '}' && st->j.depth == st->j.rec_depth) {
+                st->j.in_rec = false;
                 seg_close(st, i);
-                if (st->top == TOP_UNDECIDED)
-                    st->top = TOP_ROW; /* "{}" */
+                if (st->j.top == TOP_UNDECIDED)
+                    st->j.top = TOP_ROW; /* "{}" */
             }
-            if (st->depth == 1 && st->top == TOP_WRAPPER && c == ']')
-                st->in_result = false;
-            if (st->depth == 0)
-                st->top = TOP_NONE;
+            if (st->j.depth == 1 && st->j.top == TOP_WRAPPER && c == ']')
+                st->j.in_result = false;
+            if (st->j.depth == 0)
+                st->j.top = TOP_NONE;
             break;
         case ',':
-            if (st->depth == 1 && (st->top == TOP_WRAPPER || st->top == TOP_UNDECIDED))
-                st->key_pos = true;
-            else if (st->depth == 0)
+            if (st->j.depth == 1 && (st->j.top == TOP_WRAPPER || st->j.top == TOP_UNDECIDED))
+                st->j.key_pos = true;
+            else if (st->j.depth == 0)
                 st->garbage = true;
             break;
         case ' ':
@@ -516,13 +527,13 @@ static void sb_scan(struct sb_state *st, struct span t)
         case ':': break;
         default:
             /* scalars outside records: the wrapper's "error": null is structure too */
-            if (!st->in_rec && !(st->top == TOP_WRAPPER && st->depth >= 1))
+            if (!st->j.in_rec && !(st->j.top == TOP_WRAPPER && st->j.depth >= 1))
                 st->garbage = true;
             break;
         }
     }
     /* A record still open at the end of the line: its piece runs to the end. */
-    if (st->in_rec) {
+    if (st->j.in_rec) {
         struct sb_seg *last = st->nsegs ? &st->segs[st->nsegs - 1] : NULL;
         if (last && last->opened && !last->closed) {
             last->end = t.len;
@@ -535,11 +546,20 @@ static void sb_scan(struct sb_state *st, struct span t)
 
 static void sb_reset_json(struct sb_state *st)
 {
-    st->top = TOP_NONE;
-    st->depth = 0;
-    st->in_str = st->esc = st->in_rec = st->deferred = false;
-    st->key_pos = st->in_key = st->result_key = st->in_result = false;
-    st->key_len = 0;
+    st->j = (struct sb_json){ .top = TOP_NONE, .ndjson = st->j.ndjson };
+}
+
+/* The record being read is cut (the file was cut, or lines were lost): reject what there
+ * is of it, naming why, and read on from the next line as from a record's end. */
+static void sb_cut(struct parser *p, struct sb_state *st, const char *why)
+{
+    struct pending *rec = pending_oldest(p);
+    if (rec) {
+        st->cut_why = why;
+        pending_finish(p, rec);
+        st->cut_why = NULL;
+    }
+    sb_reset_json(st);
 }
 
 /* Is everything after the '{' at @seg.start white space? */
@@ -551,7 +571,7 @@ static bool seg_only_brace(struct span t, const struct sb_seg *seg)
 static void sb_json_piece(struct parser *p, struct sb_state *st, const struct input_line *ln,
                           struct pending *rec);
 
-static void sb_json_line(struct parser *p, struct sb_state *st, const struct input_line *ln)
+static void sb_json_line_scan(struct parser *p, struct sb_state *st, const struct input_line *ln)
 {
     struct span t = ln->text;
     struct pending *rec = pending_oldest(p);
@@ -587,7 +607,7 @@ static void sb_json_line(struct parser *p, struct sb_state *st, const struct inp
          * earlier lines ends here without this line: it is rejected as incomplete. */
         if (rec)
             pending_finish(p, rec);
-        st->deferred = defer_next;
+        st->j.deferred = defer_next;
         parser_reject(p, "several records on one line",
                       "%zu records; split the array into one record per line first "
                       "(jq -c '.[]' or jq -c '.result[]')",
@@ -596,7 +616,26 @@ static void sb_json_line(struct parser *p, struct sb_state *st, const struct inp
     }
     sb_json_piece(p, st, ln, rec);
     if (defer_next)
-        st->deferred = true;
+        st->j.deferred = true;
+}
+
+/*
+ * One line of JSON. A record is cut where a line ends inside a string (JSON strings hold
+ * no raw line break: what follows is not the string's) and, once records are one per
+ * line (NDJSON), where a line starts with '{' while one is open: the lines after a cut
+ * are read as records of their own, not appended to it.
+ */
+static void sb_json_line(struct parser *p, struct sb_state *st, const struct input_line *ln)
+{
+    if (!ln->truncated) {
+        struct span t = span_trim(ln->text);
+        if (st->j.ndjson && st->j.in_rec && t.len && t.p[0] == '{')
+            sb_cut(p, st, "cut: the next line starts a record");
+        st->j_line = st->j;
+    }
+    sb_json_line_scan(p, st, ln);
+    if (st->j.in_str)
+        sb_cut(p, st, "cut: a line ends inside a string");
 }
 
 /* The line holds exactly one piece of a record (st->segs[0]). */
@@ -609,6 +648,8 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
     if (seg->opened && seg->closed) {
         if (rec)
             pending_finish(p, rec); /* a stray earlier piece: rejected */
+        if (st->j_line.depth == 0)
+            st->j.ndjson = true;
         sb_emit_json(p, parser_event_begin(p, ln), piece);
         return;
     }
@@ -617,19 +658,21 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
             pending_finish(p, rec);
         if (seg_only_brace(t, seg)) {
             /* "{" alone (pretty-printed): the record starts with its first key. */
-            st->deferred = true;
+            st->j.deferred = true;
             parser_blank(p);
             return;
         }
-        st->deferred = false;
+        st->j.deferred = false;
+        st->j_rec = st->j_line;
         pending_start(p, 0, piece);
         return;
     }
     /* a continuation of the open record */
-    if (st->deferred || !rec) {
+    if (st->j.deferred || !rec) {
+        st->j_rec = st->j_line;
         rec = pending_start(p, 0, SPAN_LIT("{\n"));
         pending_append(rec, piece);
-        st->deferred = false;
+        st->j.deferred = false;
     } else {
         pending_append(rec, SPAN_LIT("\n"));
         pending_add(p, rec, piece);
@@ -772,10 +815,13 @@ static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, st
             valid = false;
         }
         json_t *jv = NULL;
-        /* metadata (and any column holding a JSON object/array) is JSON text */
-        if (v.len && (v.p[0] == '[' || v.p[0] == '{'))
+        /* metadata (and any other column holding a JSON object/array) is JSON text; the
+         * message and the id are text whatever they hold (a RAISE LOG of a JSON document,
+         * a message that reads "null") */
+        bool as_text = !strcmp(st->cols[i], "event_message") || !strcmp(st->cols[i], "id");
+        if (!as_text && v.len && (v.p[0] == '[' || v.p[0] == '{'))
             jv = json_loadb(v.p, v.len, JSON_ALLOW_NUL, NULL);
-        if (!jv && !(v.len == 4 && !memcmp(v.p, "null", 4)))
+        if (!jv && (as_text || !(v.len == 4 && !memcmp(v.p, "null", 4))))
             jv = json_stringn_nocheck(v.p, v.len);
         if (jv)
             json_object_set_new(row, st->cols[i], jv);
@@ -866,6 +912,19 @@ static bool is_csv_header(struct span t)
     return found;
 }
 
+/* Does @t hold the Management API wrapper's "result": [ ? */
+static bool has_result_array(struct span t)
+{
+    long at = span_find(t, 0, SPAN_LIT("\"result\""));
+    if (at < 0)
+        return false;
+    struct span rest = span_trim(span_sub(t, (size_t)at + 8, t.len - (size_t)at - 8));
+    if (!rest.len || rest.p[0] != ':')
+        return false;
+    rest = span_trim(span_sub(rest, 1, rest.len - 1));
+    return rest.len && rest.p[0] == '[';
+}
+
 static size_t sb_sniff(const struct sniff_input *in, struct sbuf *note)
 {
     size_t n = 0, first = 0;
@@ -878,6 +937,18 @@ static size_t sb_sniff(const struct sniff_input *in, struct sbuf *note)
     for (size_t i = 0; i < in->n; i++)
         if (span_find(in->lines[i], 0, SPAN_LIT("\"event_message\"")) >= 0)
             n++;
+    if (n == 0 && first < in->n) {
+        /* An API page without rows (a quiet window): {"result": [], "error": null},
+         * on one line or pretty-printed. */
+        struct span t = span_trim(in->lines[first]);
+        bool opens = t.len && t.p[0] == '{' &&
+                     (t.len == 1 ||
+                      span_starts_with_lit(span_trim(span_sub(t, 1, t.len - 1)), "\"result\"") ||
+                      span_starts_with_lit(span_trim(span_sub(t, 1, t.len - 1)), "\"error\""));
+        for (size_t i = first; opens && i < in->n && i < first + 3; i++)
+            if (has_result_array(in->lines[i]))
+                return in->n;
+    }
     return n;
 }
 
@@ -923,9 +994,126 @@ static void sb_finish(struct parser *p, void *state, struct pending *rec)
     if (st->mode == SB_CSV) {
         st->csv_in_quote = false;
         csv_emit(p, st, ev, sbuf_span(&rec->text));
+    } else if (st->cut_why) {
+        parser_event_abort(p, ev);
+        parser_reject(p, "bad json", "%s", st->cut_why);
     } else {
         sb_emit_json(p, ev, sbuf_span(&rec->text));
     }
+}
+
+/* A record left open at the end of a file still written: its rest is to come. */
+static bool sb_unterminated(const struct parser *p, const void *state)
+{
+    const struct sb_state *st = state;
+    (void)p;
+    return st->mode == SB_CSV ? st->csv_in_quote : st->j.in_rec;
+}
+
+/* ---- resume: the state at a checkpoint (version 1) ----
+ * mode; JSON: top, flags, depth, rec_depth, key; CSV: the header's column names. A
+ * checkpoint with a record pending is that record's first line: the scanner as it was
+ * there (j_rec; a CSV record starts outside quotes). */
+
+enum {
+    SBF_IN_STR = 1 << 0,
+    SBF_ESC = 1 << 1,
+    SBF_IN_REC = 1 << 2,
+    SBF_DEFERRED = 1 << 3,
+    SBF_KEY_POS = 1 << 4,
+    SBF_IN_KEY = 1 << 5,
+    SBF_RESULT_KEY = 1 << 6,
+    SBF_IN_RESULT = 1 << 7,
+    SBF_NDJSON = 1 << 8,
+    SBF_ALL = (1 << 9) - 1,
+};
+
+static void put_u64(struct sbuf *out, uint64_t v)
+{
+    unsigned char b[VARINT_MAX_BYTES];
+    if (sbuf_add(out, b, (size_t)(varint_put(b, v) - b)) < 0)
+        BUG("parser state buffer");
+}
+
+static void sb_save(struct parser *p, const void *state, struct sbuf *out)
+{
+    const struct sb_state *st = state;
+    put_u64(out, 1);
+    put_u64(out, st->mode);
+    if (st->mode == SB_JSON) {
+        const struct sb_json *j = pending_oldest(p) ? &st->j_rec : &st->j;
+        unsigned f = (j->in_str ? SBF_IN_STR : 0) | (j->esc ? SBF_ESC : 0) |
+                     (j->in_rec ? SBF_IN_REC : 0) | (j->deferred ? SBF_DEFERRED : 0) |
+                     (j->key_pos ? SBF_KEY_POS : 0) | (j->in_key ? SBF_IN_KEY : 0) |
+                     (j->result_key ? SBF_RESULT_KEY : 0) | (j->in_result ? SBF_IN_RESULT : 0) |
+                     (j->ndjson ? SBF_NDJSON : 0);
+        put_u64(out, j->top);
+        put_u64(out, f);
+        put_u64(out, j->depth);
+        put_u64(out, j->rec_depth);
+        put_u64(out, j->key_len);
+        if (sbuf_add(out, j->key, j->key_len < sizeof(j->key) ? j->key_len : sizeof(j->key)) < 0)
+            BUG("parser state buffer");
+    } else if (st->mode == SB_CSV) {
+        put_u64(out, st->have_header);
+        put_u64(out, st->ncols);
+        for (size_t i = 0; i < st->ncols; i++) {
+            put_u64(out, strlen(st->cols[i]));
+            if (sbuf_addstr(out, st->cols[i]) < 0)
+                BUG("parser state buffer");
+        }
+    }
+}
+
+static int sb_restore(void *state, struct span in)
+{
+    struct sb_state *st = state;
+    const unsigned char *r = (const unsigned char *)in.p, *end = r + in.len;
+    uint64_t v, mode;
+    if (!varint_get(&r, end, &v) || v != 1 || !varint_get(&r, end, &mode) || mode > SB_CSV)
+        return -1;
+    st->mode = (enum sb_mode)mode;
+    if (mode == SB_JSON) {
+        uint64_t top, f, depth, rec_depth, key_len;
+        if (!varint_get(&r, end, &top) || top > TOP_WRAPPER || !varint_get(&r, end, &f) ||
+            (f & ~(uint64_t)SBF_ALL) || !varint_get(&r, end, &depth) ||
+            !varint_get(&r, end, &rec_depth) || !varint_get(&r, end, &key_len) ||
+            key_len > sizeof(st->j.key) + 1)
+            return -1;
+        size_t kb = key_len < sizeof(st->j.key) ? (size_t)key_len : sizeof(st->j.key);
+        if ((size_t)(end - r) < kb)
+            return -1;
+        struct sb_json *j = &st->j;
+        *j = (struct sb_json){ .top = (enum sb_top)top,
+                               .depth = depth,
+                               .rec_depth = rec_depth,
+                               .key_len = (size_t)key_len,
+                               .in_str = f & SBF_IN_STR,
+                               .esc = f & SBF_ESC,
+                               .in_rec = f & SBF_IN_REC,
+                               .deferred = f & SBF_DEFERRED,
+                               .key_pos = f & SBF_KEY_POS,
+                               .in_key = f & SBF_IN_KEY,
+                               .result_key = f & SBF_RESULT_KEY,
+                               .in_result = f & SBF_IN_RESULT,
+                               .ndjson = f & SBF_NDJSON };
+        memcpy(j->key, r, kb);
+        r += kb;
+    } else if (mode == SB_CSV) {
+        uint64_t have, n;
+        if (!varint_get(&r, end, &have) || have > 1 || !varint_get(&r, end, &n) ||
+            n > SB_MAX_CSV_COLUMNS)
+            return -1;
+        for (uint64_t i = 0; i < n; i++) {
+            uint64_t len;
+            if (!varint_get(&r, end, &len) || len > (uint64_t)(end - r))
+                return -1;
+            st->cols[st->ncols++] = xmemdupz(r, (size_t)len);
+            r += len;
+        }
+        st->have_header = have;
+    }
+    return r == end ? 0 : -1;
 }
 
 const struct log_format fmt_supabase = {
@@ -940,4 +1128,7 @@ const struct log_format fmt_supabase = {
     .release = sb_release,
     .line = sb_line,
     .finish = sb_finish,
+    .unterminated = sb_unterminated,
+    .save = sb_save,
+    .restore = sb_restore,
 };

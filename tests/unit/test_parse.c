@@ -222,6 +222,8 @@ static void check_resume_everywhere(const struct log_format *fmt, const char *fo
             memcpy(skip, cp.skip, cp.nskip * sizeof(*skip));
         }
         size_t nskip = cp.nskip;
+        struct sbuf state = SBUF_INIT; /* (the parser's copy dies with it) */
+        CHECK(sbuf_addspan(&state, cp.state) == 0);
         uint64_t rejects1 = parser_stats(p)->rejects;
         uint64_t foreign1 = parser_stats(p)->foreign_lines;
         parser_free(p);
@@ -238,6 +240,7 @@ static void check_resume_everywhere(const struct log_format *fmt, const char *fo
         struct parser_opts o2 = base;
         o2.skip = skip;
         o2.nskip = nskip;
+        o2.resume_state = sbuf_span(&state);
         p = new_parser(fmt, &o2);
         feed_range(p, &l, from, l.n, true, &got);
         const struct parse_stats *st2 = parser_stats(p);
@@ -248,6 +251,7 @@ static void check_resume_everywhere(const struct log_format *fmt, const char *fo
         CHECK_MSG(foreign1 + st2->foreign_lines == want_foreign, "k=%zu foreign", k);
         parser_free(p);
         free(skip);
+        sbuf_release(&state);
         sort_lines(&got);
         CHECK_MSG(!strcmp(got.buf, whole.buf),
                   "k=%zu (of %zu lines): resumed events differ\n%s---\n%s", k, l.n, got.buf,
@@ -356,6 +360,51 @@ static void test_resume_interleaved(void)
     }
     check_resume_everywhere(&fmt_pidlines, NULL, data.buf, data.len);
     sbuf_release(&data);
+}
+
+/* Supabase exports resumed at every line (hand-made from the documented shapes, as in
+ * test_supabase): the CSV rows need the header read before the checkpoint, and the JSON
+ * lines the scanner's place (inside the array, the API wrapper's result, a record). */
+static void test_resume_supabase(void)
+{
+#define SB_META(sev, pid) \
+    "[{\"\"parsed\"\":[{\"\"error_severity\"\":\"\"" sev "\"\",\"\"process_id\"\":" pid "}]}]"
+    static const char csv[] =
+        "\xEF\xBB\xBF\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "\"1795541101817000\",\"a\",\"duration: 0.631 ms  statement: select id,\n"
+        "  v from t\",\"" SB_META(
+            "LOG", "3696") "\"\n"
+                           "1795541104532000,b,deadlock detected,\"" SB_META(
+                               "ERROR", "3749") "\"\n"
+                                                "1795541104533000,c,hand-made: too few columns\n"
+                                                "1795541104534000,d,\"{\"\"a json\"\": "
+                                                "\"\"message\"\"}\",\"" SB_META("LOG",
+                                                                                "3750") "\"\n";
+#undef SB_META
+    check_resume_everywhere(&fmt_supabase, "supabase", csv, sizeof(csv) - 1);
+
+#define SB_ROW(id, msg)                                                                        \
+    "\"id\": \"" id "\",\n\"timestamp\": 1795541104532000,\n\"event_message\": \"" msg "\",\n" \
+    "\"metadata\": [{\"parsed\": [{\"error_severity\": \"LOG\"}]}]\n"
+    static const char wrapper[] =
+        "{\n\"result\": [\n{\n" SB_ROW("a", "checkpoint starting: time") "}, {\n" SB_ROW(
+            "b", "checkpoint starting: wal") "}\n],\n\"error\": null\n}\n";
+    check_resume_everywhere(&fmt_supabase, "supabase", wrapper, sizeof(wrapper) - 1);
+
+    static const char array[] = "[\n  {\n" SB_ROW("a", "x") "  },\n  {\n" SB_ROW(
+        "b", "y") "  }\n]\n[\n{\n" SB_ROW("c", "z") "}\n]\n";
+    check_resume_everywhere(&fmt_supabase, "supabase", array, sizeof(array) - 1);
+#undef SB_ROW
+
+    /* NDJSON with two cut lines (hand-made: a line cut inside a string, one inside an
+     * object): each is a reject of its own, the lines after them records again. */
+#define SB_ND(id)                                                                       \
+    "{\"id\":\"" id "\",\"timestamp\":1795541104532000,\"event_message\":\"m " id "\"," \
+    "\"metadata\":{\"parsed\":{\"error_severity\":\"LOG\"}}}\n"
+    static const char nd[] = SB_ND("a") "{\"id\":\"cut\",\"event_message\":\"dura\n" SB_ND(
+        "b") "{\"id\":\"cut2\",\"metadata\":{\n" SB_ND("c") SB_ND("d");
+#undef SB_ND
+    check_resume_everywhere(&fmt_supabase, "supabase", nd, sizeof(nd) - 1);
 }
 
 static void test_resume_csvlog(void)
@@ -763,6 +812,7 @@ TEST_LIST = {
     { "checkpoint_skip_runs", test_checkpoint_skip_runs },
     { "resume_interleaved", test_resume_interleaved },
     { "resume_csvlog", test_resume_csvlog },
+    { "resume_supabase", test_resume_supabase },
     { "pending_limit", test_pending_limit },
     { "pending_age", test_pending_age },
     { "resume_runs_limit", test_resume_runs_limit },

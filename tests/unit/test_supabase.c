@@ -395,6 +395,78 @@ static void test_not_detected(void)
     done(&r);
 }
 
+/* Hand-made edge cases (session 17 QA): one drain line cut inside a string, one cut
+ * inside an object. Each was appended to by every later line (50 events lost to one
+ * cut); now each is one reject naming the cut, and the lines after it are records. */
+static void test_cut_records(void)
+{
+#define ND(id)                                                                          \
+    "{\"id\":\"" id "\",\"timestamp\":1795541104532000,\"event_message\":\"m " id "\"," \
+    "\"metadata\":{\"parsed\":{\"error_severity\":\"LOG\"}}}\n"
+    struct run r;
+    run(&r,
+        ND("a") "{\"id\":\"cut\",\"event_message\":\"dura\n" ND(
+            "b") "{\"id\":\"cut2\",\"metadata\":{\n" ND("c") ND("d"),
+        "auto");
+#undef ND
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_STR(parser_format(r.p), "supabase");
+    CHECK_EQ_U64(st->events, 4);
+    CHECK_EQ_U64(st->rejects, 2);
+    CHECK(pt_balanced(st));
+    HAS(&r, "message=\"m d\"");
+    const struct parse_reason *m = reason(r.p, "bad json");
+    CHECK(m && m->records == 2 && m->nsamples == 2 && m->samples[0].line == 2 &&
+          !strcmp(m->samples[0].detail, "cut: a line ends inside a string") &&
+          m->samples[1].line == 4 &&
+          !strcmp(m->samples[1].detail, "cut: the next line starts a record"));
+    done(&r);
+}
+
+/* A Management API page of a quiet window (hand-made from the documented wrapper): no
+ * rows is no record, not an unknown format (it exited 3). */
+static void test_empty_api_page(void)
+{
+    static const char *const pages[] = {
+        "{\"result\": [], \"error\": null}\n",
+        "{\n  \"result\": [],\n  \"error\": null\n}\n",
+        "{\"error\": null, \"result\": []}\n",
+    };
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        struct run r;
+        run(&r, pages[i], "auto");
+        const struct parse_stats *st = parser_stats(r.p);
+        CHECK_MSG(parser_format(r.p) && !strcmp(parser_format(r.p), "supabase"), "page %zu", i);
+        CHECK_EQ_U64(st->events, 0);
+        CHECK_EQ_U64(st->rejects, 0);
+        CHECK(pt_balanced(st));
+        done(&r);
+    }
+}
+
+/* CSV cells of event_message are the message whatever they hold (hand-made): a RAISE LOG
+ * of a JSON document was decoded as JSON and the row rejected ("no event_message"), and
+ * a message reading null was dropped. */
+static void test_csv_message_is_text(void)
+{
+    struct run r;
+    run(&r,
+        "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "1795541104532000,a,\"{\"\"order\"\": 1}\",\"[{\"\"parsed\"\":[{\"\"error_severity\"\":"
+        "\"\"LOG\"\"}]}]\"\n"
+        "1795541104533000,b,\"[1,2]\",\"[{\"\"parsed\"\":[{\"\"error_severity\"\":\"\"LOG\"\"}]}]"
+        "\"\n"
+        "1795541104534000,c,null,\"[{\"\"parsed\"\":[{\"\"error_severity\"\":\"\"LOG\"\"}]}]\"\n",
+        "auto");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 3);
+    CHECK_EQ_U64(st->rejects, 0);
+    HAS(&r, "message=\"{\\\"order\\\": 1}\"");
+    HAS(&r, "message=\"[1,2]\"");
+    HAS(&r, "message=\"null\"");
+    done(&r);
+}
+
 TEST_LIST = {
     { "explorer_pretty", test_explorer_pretty },
     { "drain_ndjson", test_drain_ndjson },
@@ -407,5 +479,8 @@ TEST_LIST = {
     { "timestamps", test_timestamps },
     { "flat_row", test_flat_row },
     { "not_detected", test_not_detected },
+    { "cut_records", test_cut_records },
+    { "empty_api_page", test_empty_api_page },
+    { "csv_message_is_text", test_csv_message_is_text },
     { NULL, NULL },
 };
