@@ -105,11 +105,16 @@ int escape_html(struct sbuf *sb, struct span s)
         case '\t':
         case '\n':
         case '\r': continue;
-        default:
-            /* C0 controls and DEL are not allowed in HTML text; U+FFFD from bad bytes. */
-            if (!bad && cp >= 0x20 && cp != 0x7f)
+        default: {
+            /* C0 and C1 controls and DEL are not allowed in HTML text: U+FFFD, as for
+             * bad bytes. The bidirectional controls, which would reorder what a reader
+             * sees of the rest of the cell (pgsift's own text included), become a space,
+             * as in escape_md(). */
+            bool bidi = cp > 0x9f && utf8_is_control(cp);
+            if (!bad && !bidi && !utf8_is_control(cp))
                 continue;
-            rep = NULL;
+            rep = !bad && bidi ? " " : NULL;
+        }
         }
         if (sbuf_add(sb, s.p + run, i - run) < 0)
             return -1;

@@ -361,6 +361,17 @@ bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
     return true;
 }
 
+bool fmt_items_rest(const struct report_items *l, char *buf, size_t size)
+{
+    if (!l->rest)
+        return false;
+    char g[FMT_MAX], c[FMT_MAX];
+    fmt_count(g, sizeof(g), (double)l->rest);
+    fmt_count(c, sizeof(c), (double)l->rest_count);
+    snprintf(buf, size, "%s more %s (%s %s) are not listed", g, l->rows, c, l->counted);
+    return true;
+}
+
 bool fmt_errors_rest(const struct report *r, char *buf, size_t size)
 {
     uint64_t count;

@@ -109,7 +109,7 @@ static int item_cmp(const void *a, const void *b)
 }
 
 /* Most frequent first; keep @max; drop the ones never counted. */
-static void items_finish(struct report_items *l, size_t max)
+static void items_finish(struct report_items *l, size_t max, const char *rows, const char *counted)
 {
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++)
@@ -118,6 +118,12 @@ static void items_finish(struct report_items *l, size_t max)
     l->n = k;
     if (l->n > 1)
         qsort(l->v, l->n, sizeof(*l->v), item_cmp);
+    l->rows = rows;
+    l->counted = counted;
+    l->rest = l->n > max ? l->n - max : 0;
+    l->rest_count = 0;
+    for (size_t i = max; i < l->n; i++)
+        l->rest_count += l->v[i].count;
     if (l->n > max)
         l->n = max;
 }
@@ -887,13 +893,13 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     values_stat(&L.session_s, &r->session_s);
     /* Known only when the log says when sessions end (log_disconnections). */
     r->peak_sessions = L.ended ? L.peak : 0;
-    items_finish(&r->locks, 50);
-    items_finish(&r->checkpoint_causes, 20);
-    items_finish(&r->vacuum, 50);
-    items_finish(&r->sessions_by, 50);
-    items_finish(&r->apps, 50);
-    items_finish(&r->hosts, 50);
-    items_finish(&r->cancels, 50);
+    items_finish(&r->locks, 50, "lock modes and objects", "waits");
+    items_finish(&r->checkpoint_causes, 20, "causes", "checkpoints");
+    items_finish(&r->vacuum, 50, "relations", "runs");
+    items_finish(&r->sessions_by, 50, "database and user pairs", "sessions");
+    items_finish(&r->apps, 50, "applications", "sessions");
+    items_finish(&r->hosts, 50, "client hosts", "sessions");
+    items_finish(&r->cancels, 50, "kinds and causes", "cancellations");
 
     report_analyze(r, opts);
 

@@ -929,6 +929,14 @@ static void errors(struct rw *h)
     rw_s(h, "</section>\n");
 }
 
+/* After a table of @l: the line that counts what it does not list. */
+static void items_rest(struct rw *h, const struct report_items *l)
+{
+    char note[4 * FMT_MAX];
+    if (fmt_items_rest(l, note, sizeof(note)))
+        rw_f(h, "<p class=\"note\">%s.</p>\n", note);
+}
+
 static void stat_items(struct rw *h, const char *label, const struct report_stat *s,
                        void (*fmt)(char *, size_t, double))
 {
@@ -1030,6 +1038,7 @@ static void locks(struct rw *h)
             rw_s(h, "</tr>\n");
         }
         rw_s(h, "</tbody></table></div>\n");
+        items_rest(h, &r->locks);
     }
     queries_by(h, "t-lock-queries", "Queries that waited longest", 1);
     if (r->ndeadlock_samples) {
@@ -1110,6 +1119,7 @@ static void checkpoints(struct rw *h)
             rw_s(h, "</tr>\n");
         }
         rw_s(h, "</tbody></table></div>\n");
+        items_rest(h, &r->checkpoint_causes);
     }
     rw_s(h, "</section>\n");
 }
@@ -1143,6 +1153,7 @@ static void vacuum(struct rw *h)
             rw_s(h, "</tr>\n");
         }
         rw_s(h, "</tbody></table></div>\n");
+        items_rest(h, &r->vacuum);
     }
     rw_s(h, "</section>\n");
 }
@@ -1166,6 +1177,7 @@ static void item_table(struct rw *h, const char *id, const char *k1, const char 
         rw_s(h, "</tr>\n");
     }
     rw_s(h, "</tbody></table></div>\n");
+    items_rest(h, l);
 }
 
 static void sessions(struct rw *h)

@@ -139,6 +139,15 @@ static void items(struct rw *j, int *first, const char *k, const struct report_i
         rw_s(j, "}");
     }
     rw_s(j, "]");
+    /* The entries past the list, always present: "<k>_not_listed". */
+    char nk[64];
+    snprintf(nk, sizeof(nk), "%s_not_listed", k);
+    key(j, first, nk);
+    rw_s(j, "{");
+    int f = 1;
+    ku(j, &f, "groups", l->rest);
+    ku(j, &f, "count", l->rest_count);
+    rw_s(j, "}");
 }
 
 static void period(struct rw *j, int *first)

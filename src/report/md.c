@@ -510,6 +510,9 @@ static void items(struct rw *m, const char *k1, const char *k2, const struct rep
         }
         rw_s(m, "\n");
     }
+    char note[4 * FMT_MAX];
+    if (fmt_items_rest(l, note, sizeof(note)))
+        rw_f(m, "\n%s.\n", note);
 }
 
 static void event_sections(struct rw *m)

@@ -135,6 +135,12 @@ struct report_item {
 struct report_items {
     struct report_item *v;
     size_t n, alloc;
+    /* Past the list (items_finish() keeps the largest): how many entries and their total
+     * count, and what they are, for the line that says so ("12 more hosts (40
+     * sessions) are not listed"). */
+    size_t rest;
+    uint64_t rest_count;
+    const char *rows, *counted;
 };
 
 /* Summary of a number across events: count, sum, max, p95 (NaN when unknown). */

@@ -32,6 +32,8 @@ void fmt_count(char *buf, size_t size, double n); /* 1,234,567 */
 /* "51 more groups (51 errors) are not listed" for the error groups past the list
  * (report_errors_rest()); false, and nothing written, when every group is listed. */
 bool fmt_errors_rest(const struct report *r, char *buf, size_t size);
+/* "12 more client hosts (40 sessions) are not listed", when @l has a rest. */
+bool fmt_items_rest(const struct report_items *l, char *buf, size_t size);
 void fmt_bytes(char *buf, size_t size, double b);                 /* 512 B, 1.5 MiB */
 void fmt_seconds(char *buf, size_t size, double s);               /* 12.3 s, 5.2 min */
 void fmt_change(char *buf, size_t size, double cur, double base); /* +12.3%, -4.0%, new, – */

@@ -7,10 +7,13 @@
 #include "core/escape.h"
 #include "report/svg.h"
 
-#define ML 48 /* left margin: y labels */
-#define MR 8
-#define MT 8
-#define MB 18 /* bottom margin: x labels */
+#define ML 48 /* left margin: y labels (wider when a label needs it) */
+/* Width of one character of a y label (10px, svg text in report.css), a bound for the
+ * sans-serif faces a browser picks: DejaVu Sans digits are 6.4px wide. */
+#define YLAB_CHAR_W 6.6
+#define MR          8
+#define MT          8
+#define MB          18 /* bottom margin: x labels */
 
 /* Coordinates with one decimal, computed from an integer so the bytes never depend on
  * printf's rounding of halves, and never "-0.0". */
@@ -113,6 +116,15 @@ static void frame_init(struct frame *f, const struct svg_chart *c, size_t n, dou
     f->n = n ? n : 1;
     f->max = svg_nice_max(max);
     f->fmt = c->fmt ? c->fmt : svg_fmt_number;
+    /* The y labels end 4 units left of the plot: room for the longest ("0.500 ms"
+     * started left of the chart and lost its first character). */
+    for (int g = 0; g <= 2; g++) {
+        char lab[32];
+        f->fmt(lab, sizeof(lab), f->max * g / 2);
+        double need = 6 + YLAB_CHAR_W * (double)strlen(lab);
+        if (need > f->x0 && need < f->x1 / 2)
+            f->x0 = ceil(need);
+    }
 }
 
 static int open_svg(struct sbuf *sb, const struct frame *f, const char *cls, const char *title)

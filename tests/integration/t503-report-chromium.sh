@@ -74,6 +74,29 @@ for page in $pages; do
   check_quiet "$page-shot"
   [[ -s $shots/report-$page.png ]] || fail "no screenshot written"
 done
+# A phone's width (390 px; headless chromium makes no window under 500 px, so the page is
+# laid out in a 390 px frame): no chart runs past the right edge (the charts' grid
+# wanted 420 px columns and 7 of 9 charts were cut). A copy of the page without its
+# Content-Security-Policy carries a script that measures and writes the outcome into
+# the frame's parent.
+measure() { # HTML WIDTH: "charts=N past=M" of HTML laid out WIDTH px wide
+  sed 's/<meta http-equiv="Content-Security-Policy"[^>]*>//' "$1" >measured.html
+  cat >>measured.html <<'JS'
+<script>(function(){var w=window.innerWidth,n=0,c=document.querySelectorAll("svg.chart");
+c.forEach(function(s){if(s.getBoundingClientRect().right>w+1)n++;});
+parent.document.title="charts="+c.length+" past="+n;})();</script>
+JS
+  printf '<!DOCTYPE html><title>x</title><body style="margin:0"><iframe src="measured.html" width="%s" height="3000" style="border:0"></iframe>' "$2" >frame.html
+  browse "frame-$2" frame.html --allow-file-access-from-files --window-size=800,3000 \
+    --virtual-time-budget=3000 --dump-dom
+  sed -n 's/.*<title>\([^<]*\)<.*/\1/p' "$T/frame-$2.out" | head -n 1
+}
+narrow=$(measure real.html 390)
+[[ $narrow == charts=[1-9]* ]] || fail "the phone-width check measured no chart: '$narrow'"
+expect_eq "charts past the edge at 390 px" 0 "${narrow##*past=}"
+printf '<!DOCTYPE html><style>svg{width:600px}</style><svg class="chart"></svg>' >control-wide.html
+control=$(measure control-wide.html 390)
+expect_eq "control: a 600 px chart is past the edge" "charts=1 past=1" "$control"
 browse dark normal.html --force-dark-mode --blink-settings=preferredColorScheme=0 \
   --window-size=1280,1600 --screenshot="$shots/report-normal-dark.png"
 check_quiet dark

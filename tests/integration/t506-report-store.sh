@@ -176,6 +176,26 @@ expect_eq "HTML rows" 100 "$(grep -c '<td><code>28000\|<td><code>42P01' scan.htm
 expect_contains "$(cat scan.html)" '<code>28</code></td><td>invalid authorization specification</td><td class="n" data-k="count" data-v="150">150</td>'
 PGSIFT_DB=scan.db "$PGSIFT" report --day 2026-11-24 --tz UTC -o scan.md
 expect_contains "$(cat scan.md)" "51 more groups (51 errors) are not listed"
+# Sessions by database and user, application and client host: 50 rows each, and the
+# rest counted (120 sessions of distinct users, applications and hosts, hand-made csvlog
+# lines in the server's shape; they were cut at 50 without a word).
+awk 'BEGIN { for (i = 0; i < 120; i++) {
+  t = sprintf("2026-11-24 10:%02d:%02d.000 UTC", int(i / 60), i % 60); pid = 2000 + i
+  printf "%s,,,%d,\"10.0.0.%d:5000\",6b.%x,1,\"\",%s,,0,LOG,00000,\"connection received: host=10.0.0.%d port=5000\",,,,,,,,,\"\",not initialized,,0\n", t, pid, i, pid, t, i
+  printf "%s,\"u%03d\",\"db\",%d,\"10.0.0.%d:5000\",6b.%x,2,\"authentication\",%s,3/1,0,LOG,00000,\"connection authorized: user=u%03d database=db application_name=app%03d\",,,,,,,,,\"app%03d\",client backend,,0\n", t, i, pid, i, pid, t, i, i, i } }' >sessions.csv
+"$PGSIFT" -q --db sessions.db ingest sessions.csv
+"$PGSIFT" --db sessions.db report --day 2026-11-24 --tz UTC --format json >sessions.json
+for k in by_database_user by_application by_host; do
+  expect_eq "$k listed" 50 "$(jq ".sessions.$k | length" sessions.json)"
+  expect_eq "$k: the rest counted" '{"groups":70,"count":70}' "$(jq -c ".sessions.${k}_not_listed" sessions.json)"
+done
+"$PGSIFT" --db sessions.db report --day 2026-11-24 --tz UTC -o sessions.html
+"$PGSIFT" --db sessions.db report --day 2026-11-24 --tz UTC -o sessions.md
+for f in sessions.html sessions.md; do
+  expect_contains "$(cat $f)" "70 more applications (70 sessions) are not listed"
+  expect_contains "$(cat $f)" "70 more client hosts (70 sessions) are not listed"
+  expect_contains "$(cat $f)" "70 more database and user pairs (70 sessions) are not listed"
+done
 err=$("$PGSIFT" report --tz Nowhere/City 2>&1 || true)
 expect_contains "$err" "unknown time zone 'Nowhere/City'"
 pass

@@ -63,6 +63,15 @@ static void test_html(void)
     CHECK_EQ_STR(E(escape_html, "tab\tnl\n"), "tab\tnl\n");
     CHECK_EQ_STR(E(escape_html, "bell\x07 del\x7f bad\xff"),
                  "bell\xef\xbf\xbd del\xef\xbf\xbd bad\xef\xbf\xbd");
+    /* As in Markdown: a right-to-left override from a log reversed the rest of its table
+     * cell in the browser (session 17 QA): bidirectional controls are a space, C1
+     * controls U+FFFD; other characters stay. */
+    CHECK_EQ_STR(E(escape_html, "\"abc\xe2\x80\xaegpj.exe\" \xe2\x81\xa6x\xe2\x80\x8f"),
+                 "&quot;abc gpj.exe&quot;  x ");
+    CHECK_EQ_STR(E(escape_html, "a\xc2\x9b"
+                                "2Jb caf\xc3\xa9 \xe2\x82\xac"),
+                 "a\xef\xbf\xbd"
+                 "2Jb caf\xc3\xa9 \xe2\x82\xac");
     for (size_t i = 0; i < ARRAY_SIZE(hostile); i++) {
         const char *out = esc(escape_html, hostile[i], strlen(hostile[i]));
         CHECK(!strchr(out, '<') && !strchr(out, '>') && !strchr(out, '"') && !strchr(out, '\''));

@@ -63,6 +63,32 @@ static void test_bars_exact(void)
     sbuf_release(&sb);
 }
 
+/* A y label wider than the margin moves the plot right (session 17 QA: "0.500 ms"
+ * started left of the chart and lost its first character). */
+static void fmt_wide(char *buf, size_t size, double v)
+{
+    snprintf(buf, size, "%.3f ms", v);
+}
+
+static void test_wide_labels(void)
+{
+    struct sbuf sb = SBUF_INIT;
+    const double v[] = { 0.4, 1 };
+    const char *labels[] = { "a", "b" };
+    CHECK(svg_bars(&sb, &(struct svg_chart){ .title = "T", .labels = labels, .fmt = fmt_wide }, v,
+                   2) == 0);
+    /* "1.000 ms": 8 characters of at most 6.6 units, ending 4 left of the plot: x0 59. */
+    CHECK_MSG(strstr(sb.buf, "<text class=\"ylab\" x=\"55.0\" y=\"11.0\" text-anchor=\"end\">"
+                             "1.000 ms</text>") != NULL,
+              "%s", sb.buf);
+    CHECK(strstr(sb.buf, "<line class=\"grid\" x1=\"59.0\" x2=\"632.0\"") != NULL);
+    sbuf_reset(&sb);
+    /* Short labels keep the 48-unit margin. */
+    CHECK(svg_bars(&sb, &(struct svg_chart){ .title = "T", .labels = labels }, v, 2) == 0);
+    CHECK(strstr(sb.buf, "<line class=\"grid\" x1=\"48.0\"") != NULL);
+    sbuf_release(&sb);
+}
+
 static void test_deterministic(void)
 {
     const double v[] = { 0.1, 1.0 / 3, 2.0 / 3, 1e-9, 123456.789, NAN, 5 };
@@ -148,6 +174,7 @@ TEST_LIST = {
     { "fmt_number", test_fmt_number },
     { "nice_max", test_nice_max },
     { "bars_exact", test_bars_exact },
+    { "wide_labels", test_wide_labels },
     { "deterministic", test_deterministic },
     { "gaps", test_gaps },
     { "escaping", test_escaping },
