@@ -361,6 +361,23 @@ bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
     return true;
 }
 
+bool fmt_counted_period(const struct report *r, char *buf, size_t size)
+{
+    if (r->counted_from_us == r->from_us && r->counted_to_us == r->to_us)
+        return false;
+    char from[FMT_MAX], to[FMT_MAX];
+    fmt_local(r, r->counted_from_us, from, sizeof(from));
+    fmt_local(r, r->counted_to_us, to, sizeof(to));
+    snprintf(buf, size,
+             "The store keeps this period's oldest data per hour or day (docs/store.md, "
+             "retention): an hour or day is counted whole in the period it starts in, so the "
+             "totals, queries, errors, record counts and charts cover %s to %s; the sections "
+             "read from single events (locks, temp files, checkpoints, vacuum, sessions, "
+             "cancellations) cover the period exactly.",
+             from, to);
+    return true;
+}
+
 bool fmt_items_rest(const struct report_items *l, char *buf, size_t size)
 {
     if (!l->rest)

@@ -867,7 +867,9 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     for (int f = 0; f < RF_COUNT; f++)
         r->totals.v[f] = 0;
     int64_t t0 = clock_mono_ns();
-    if (load_series(r, st, edges, te, d) < 0)
+    if (store_counted_period(st, r->from_us, r->to_us, &r->counted_from_us, &r->counted_to_us, d) <
+            0 ||
+        load_series(r, st, edges, te, d) < 0)
         goto out;
     int64_t t1 = clock_mono_ns();
     if (load_queries(&L, st, te, d) < 0)

@@ -150,8 +150,11 @@ static void head(struct rw *h)
         rw_s(h, ", then UTC");
         rw_s(h, tz_format_offset(off_end, ob));
     }
-    rw_s(h, "); every time in this report is in this zone.</p>\n"
-            "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
+    rw_s(h, "); every time in this report is in this zone.</p>\n");
+    char counted[512];
+    if (fmt_counted_period(r, counted, sizeof(counted)))
+        rw_f(h, "<p class=\"note\" id=\"counted\">%s</p>\n", counted);
+    rw_s(h, "<nav aria-label=\"Sections\"><a href=\"#summary\">Summary</a><a "
             "href=\"#activity\">Activity</a><a href=\"#queries\">Top queries</a><a "
             "href=\"#slowest\">Slowest executions</a><a href=\"#types\">Queries by type</a><a "
             "href=\"#regressions\">Regressions</a><a href=\"#new\">New queries</a><a "

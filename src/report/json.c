@@ -159,6 +159,8 @@ static void period(struct rw *j, int *first)
     rw_s(j, "{");
     kt(j, &f, "from", r->from_us);
     kt(j, &f, "to", r->to_us);
+    kt(j, &f, "counted_from", r->counted_from_us);
+    kt(j, &f, "counted_to", r->counted_to_us);
     ks(j, &f, "tz", span_cstr(r->tz.name));
     key(j, &f, "from_local");
     rw_f(j, "\"%s\"", tz_format_local(&r->tz, r->from_us, b));

@@ -129,6 +129,8 @@ void report_set_period(struct report *r, int64_t from_us, int64_t to_us, struct 
     memset(tz, 0, sizeof(*tz));
     r->from_us = from_us;
     r->to_us = to_us > from_us ? to_us : from_us + 1;
+    r->counted_from_us = r->from_us;
+    r->counted_to_us = r->to_us;
     snprintf(r->day, sizeof(r->day), "%s", day ? day : "");
 
     int64_t len = r->to_us - r->from_us;

@@ -231,6 +231,9 @@ struct report {
 
     /* The period. */
     int64_t from_us, to_us; /* [from, to), UTC */
+    /* The time the counted rows cover: [from, to) but where a rolled-up hour or day row
+     * holds an end (store_counted_period()), that row's end */
+    int64_t counted_from_us, counted_to_us;
     struct tz tz;
     char day[11];       /* "2026-11-24" for --day reports, "" otherwise */
     char generator[64]; /* "pgsift 0.1.0" */

@@ -329,6 +329,42 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
 
 /* Run @which over [since, until) with a row limit (?1, ?2, ?3), calling @row on each
  * row; the rows it keeps are the caller's, also on failure (it frees them). */
+/* The end of the time counted for a window end at @at_s: @at_s, or the end of the
+ * widest rolled-up row that holds it. */
+static int counted_edge(struct store *s, int64_t at_s, int64_t *out_s, struct diag *d)
+{
+    static const int64_t widths[] = { 86400, 3600 };
+    *out_s = at_s;
+    for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++) {
+        sqlite3_stmt *st = store_stmt(s, SQL_REPORT_STRADDLE);
+        sqlite3_bind_int64(st, 1, widths[i]);
+        sqlite3_bind_int64(st, 2, at_s);
+        int rc = sqlite3_step(st);
+        bool hit = rc == SQLITE_ROW && sqlite3_column_int(st, 0);
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return store_db_error(s, d, "cannot read the store's roll-up");
+        if (hit) {
+            /* rows of a width start at its multiples (UTC): up to the next one */
+            *out_s = at_s + (widths[i] - at_s % widths[i]) % widths[i];
+            return 0;
+        }
+    }
+    return 0;
+}
+
+int store_counted_period(struct store *s, int64_t since_us, int64_t until_us, int64_t *from_us,
+                         int64_t *to_us, struct diag *d)
+{
+    int64_t f, t;
+    if (counted_edge(s, ceil_s(since_us), &f, d) < 0 ||
+        counted_edge(s, ceil_s(until_us), &t, d) < 0)
+        return -1;
+    *from_us = f == ceil_s(since_us) ? since_us : f * 1000000;
+    *to_us = t == ceil_s(until_us) ? until_us : t * 1000000;
+    return 0;
+}
+
 static int window_rows(struct store *s, enum store_sql which, int64_t since_us, int64_t until_us,
                        size_t limit, void (*row)(sqlite3_stmt *, void *), void *ctx, struct diag *d)
 {

@@ -222,6 +222,12 @@
                    " AND s.reason = r.reason ORDER BY s.id LIMIT 1)"                               \
                    " FROM rejects r WHERE r.last_seen >= ?1 AND r.last_seen < ?2"                  \
                    " ORDER BY r.count DESC, r.source, r.reason")                                   \
+    /* pgsift report (report_read.c): a row of width ?1 holding the instant ?2 (seconds) but       \
+     * starting before it */                                                                       \
+    X(SQL_REPORT_STRADDLE,                                                                         \
+      "SELECT EXISTS (SELECT 1 FROM record_stats WHERE width = ?1 AND bucket > ?2 - ?1 AND"        \
+      " bucket < ?2) OR EXISTS (SELECT 1 FROM query_stats WHERE width = ?1 AND bucket > ?2 - ?1"   \
+      " AND bucket < ?2)")                                                                         \
     /* pgsift report (report_read.c): ?1 ?2 bucket range (seconds) */                              \
     X(SQL_REPORT_SERIES,                                                                           \
       "SELECT bucket, sum(calls), total(total_us), sketch_merge_agg(sketch) FROM query_stats"      \

@@ -630,6 +630,14 @@ SIFT_WUR int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t s
                                 int64_t until_us, struct store_shape_detail *out, struct diag *d);
 void store_shape_detail_release(struct store_shape_detail *x);
 
+/* What a window [since, until) counts of the rolled-up rows (docs/store.md, "Retention
+ * and roll-up"): a row is counted when it starts in the window, so where an hour or day
+ * row holds one of its ends, the rows counted cover up to that row's end instead. Sets
+ * *from_us and *to_us to the ends of the time the counted rows cover (the window's own
+ * ends, in whole seconds, where no such row holds them). */
+SIFT_WUR int store_counted_period(struct store *s, int64_t since_us, int64_t until_us,
+                                  int64_t *from_us, int64_t *to_us, struct diag *d);
+
 /* Records per kind and bucket (record_stats), and ERROR/FATAL/PANIC records per bucket.
  * @kinds holds n * EV_KIND_COUNT counts (row-major), @errors n counts; both zeroed
  * first. */
