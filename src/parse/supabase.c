@@ -819,8 +819,16 @@ static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, st
          * message and the id are text whatever they hold (a RAISE LOG of a JSON document,
          * a message that reads "null") */
         bool as_text = !strcmp(st->cols[i], "event_message") || !strcmp(st->cols[i], "id");
-        if (!as_text && v.len && (v.p[0] == '[' || v.p[0] == '{'))
-            jv = json_loadb(v.p, v.len, JSON_ALLOW_NUL, NULL);
+        if (!as_text && v.len && (v.p[0] == '[' || v.p[0] == '{')) {
+            json_error_t err;
+            jv = json_loadb(v.p, v.len, JSON_ALLOW_NUL, &err);
+            if (!jv && !strcmp(st->cols[i], "metadata")) {
+                json_decref(row);
+                parser_event_abort(p, ev);
+                parser_reject(p, "bad json", "metadata: %s at column %d", err.text, err.column);
+                return;
+            }
+        }
         if (!jv && (as_text || !(v.len == 4 && !memcmp(v.p, "null", 4))))
             jv = json_stringn_nocheck(v.p, v.len);
         if (jv)

@@ -4,6 +4,9 @@
  * (--format supabase) and classify_event(): no crash, no leak, and the accounting
  * invariant of parse.h holds (every line is in exactly one of event / reject / foreign /
  * blank, records == events + rejects); the same bytes parsed twice give the same events.
+ * Resume: a parser restarted at a checkpoint half way, with the state saved there, is
+ * made (the state restores), saves that same state again, and keeps the invariant; and
+ * arbitrary bytes as a saved state are refused or restored, never a crash.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,21 +32,13 @@ static void drain(struct parser *p, struct arena *a)
     arena_reset(a);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* Feed @p the lines of buf[from, size), at most @stop_after of them, numbered from
+ * @lineno; returns the offset after the last line fed. */
+static size_t feed_lines(struct parser *p, const char *buf, size_t from, size_t size,
+                         uint64_t lineno, size_t stop_after, struct arena *a)
 {
-    struct diag d = DIAG_INIT;
-    struct parser *p = parser_new(&(struct parser_opts){ .format = "supabase" }, &d);
-    struct arena a = ARENA_INIT;
-    /* own copy so ASan sees reads past the end of the input */
-    char *buf = malloc(size ? size : 1);
-    size_t at = 0;
-    uint64_t lineno = 1;
-
-    if (!p || !buf)
-        abort();
-    if (size)
-        memcpy(buf, data, size);
-    while (at < size) {
+    size_t at = from, fed = 0;
+    while (at < size && fed < stop_after) {
         const char *nl = memchr(buf + at, '\n', size - at);
         size_t n = nl ? (size_t)(nl - (buf + at)) : size - at;
         struct input_line ln = { 0 };
@@ -54,9 +49,76 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         ln.partial = !nl;
         ln.source = SPAN_LIT("fuzz");
         parser_feed(p, &ln);
-        drain(p, &a);
+        drain(p, a);
         at += n + (nl ? 1 : 0);
+        fed++;
     }
+    return at;
+}
+
+static void check_resume(const char *buf, size_t size, struct arena *a)
+{
+    struct diag d = DIAG_INIT;
+    struct parser_opts o = { .format = "supabase" };
+    struct parser *p = parser_new(&o, &d);
+    if (!p)
+        abort();
+    size_t lines = 0;
+    for (size_t i = 0; i < size; i++)
+        lines += buf[i] == '\n';
+    feed_lines(p, buf, 0, size, 1, lines / 2 + 1, a);
+    struct parse_checkpoint cp;
+    parser_checkpoint(p, &cp);
+    struct sbuf state = SBUF_INIT;
+    if (sbuf_addspan(&state, cp.state) < 0)
+        abort();
+    uint64_t offset = cp.line ? cp.offset : 0, line = cp.line ? cp.line : 1;
+    parser_free(p);
+
+    o.resume_state = sbuf_span(&state);
+    p = parser_new(&o, &d);
+    if (!p)
+        abort(); /* a state the parser saved must restore */
+    parser_checkpoint(p, &cp);
+    if (cp.state.len != state.len || (state.len && memcmp(cp.state.p, state.buf, state.len)))
+        abort(); /* restored, it saves the same */
+    if (offset <= size)
+        feed_lines(p, buf, (size_t)offset, size, line, SIZE_MAX, a);
+    parser_end(p);
+    drain(p, a);
+    if (!pt_balanced(parser_stats(p)))
+        abort();
+    parser_free(p);
+    sbuf_release(&state);
+
+    /* Arbitrary bytes as the saved state of the format. */
+    struct sbuf junk = SBUF_INIT;
+    if (sbuf_add(&junk, "supabase", 9) < 0 || sbuf_add(&junk, buf, size < 96 ? size : 96) < 0)
+        abort();
+    o.resume_state = sbuf_span(&junk);
+    p = parser_new(&o, &d);
+    if (p) {
+        feed_lines(p, buf, 0, size, 1, 4, a);
+        parser_end(p);
+        drain(p, a);
+        parser_free(p);
+    }
+    sbuf_release(&junk);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    struct diag d = DIAG_INIT;
+    struct parser *p = parser_new(&(struct parser_opts){ .format = "supabase" }, &d);
+    struct arena a = ARENA_INIT;
+    /* own copy so ASan sees reads past the end of the input */
+    char *buf = malloc(size ? size : 1);
+
+    if (!p || !buf)
+        abort();
+    if (size)
+        memcpy(buf, data, size);
+    feed_lines(p, buf, 0, size, 1, SIZE_MAX, &a);
     parser_end(p);
     drain(p, &a);
     if (!pt_balanced(parser_stats(p)))
@@ -64,6 +126,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parser_free(p);
     if (!pt_parse_twice_ok(buf, size, &(struct parser_opts){ .format = "supabase" }))
         abort();
+    check_resume(buf, size, &a);
     arena_release(&a);
     free(buf);
     return 0;

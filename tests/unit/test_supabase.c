@@ -465,6 +465,16 @@ static void test_csv_message_is_text(void)
     HAS(&r, "message=\"[1,2]\"");
     HAS(&r, "message=\"null\"");
     done(&r);
+
+    /* metadata that is not JSON is "bad json" (was "not a postgres event"). */
+    run(&r,
+        "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "1795541104532000,a,x,\"[{\"\"parsed\"\": [{oops\"\n",
+        "auto");
+    const struct parse_reason *bad = reason(r.p, "bad json");
+    CHECK(parser_stats(r.p)->rejects == 1 && bad && bad->nsamples == 1 &&
+          !strncmp(bad->samples[0].detail, "metadata: ", 10));
+    done(&r);
 }
 
 TEST_LIST = {
