@@ -45,14 +45,19 @@
 
 static volatile sig_atomic_t sig_stop, sig_reload;
 static int sig_pipe[2] = { -1, -1 };
+static const struct daemon_hook *sig_hooks; /* their interrupt() on a stop signal */
 
 static void on_signal(int sig)
 {
     int saved = errno;
-    if (sig == SIGHUP)
+    if (sig == SIGHUP) {
         sig_reload = 1;
-    else
+    } else {
         sig_stop = 1;
+        for (const struct daemon_hook *h = sig_hooks; h && h->name; h++)
+            if (h->interrupt)
+                h->interrupt();
+    }
     if (sig_pipe[1] >= 0) {
         char c = 0;
         ssize_t n = write(sig_pipe[1], &c, 1);
@@ -871,6 +876,7 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
         rl.rlim_cur = rl.rlim_max;
         (void)setrlimit(RLIMIT_NOFILE, &rl);
     }
+    sig_hooks = dm.hooks;
     if (signals_install(&old, d) < 0) {
         config_release(&dm.cfg);
         return -1;

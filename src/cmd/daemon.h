@@ -57,6 +57,10 @@ struct daemon_hook {
     int (*tick)(void *ctx, struct store *s, int64_t now_us, struct diag *d);
     /* The daemon stops. */
     void (*release)(void *ctx);
+    /* SIGTERM or SIGINT came: called from the signal handler, so async-signal-safe (set
+     * a flag): work that could hold the stop up (a send waiting for its receiver's
+     * answer) ends now. */
+    void (*interrupt)(void);
 };
 
 /* The hooks of this build (daemon_hooks.c), terminated by a NULL name. */

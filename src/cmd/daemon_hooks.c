@@ -16,6 +16,7 @@
 #include "cmd/daemon.h"
 #include "cmd/report_hook.h"
 #include "cmd/rules_hook.h"
+#include "rules/rules.h"
 
 const struct daemon_hook daemon_hooks[] = {
     { .name = "rules",
@@ -26,7 +27,8 @@ const struct daemon_hook daemon_hooks[] = {
       .after_commit = rules_hook_after_commit,
       .next_tick_us = rules_hook_next_tick,
       .tick = rules_hook_tick,
-      .release = rules_hook_release },
+      .release = rules_hook_release,
+      .interrupt = deliver_interrupt },
     { .name = "report",
       .ctx = &report_hook_ctx,
       .start = report_hook_start,

@@ -413,6 +413,7 @@ static int rate_wait(struct alertdb *db, const struct receiver *rv, int64_t now,
 
 struct attempt {
     long status;
+    bool interrupted; /* deliver_interrupt(): ended unanswered, not recorded */
     enum deliver_verdict verdict;
     char error[512];
     int64_t retry_after_us;
@@ -477,6 +478,7 @@ static void send_one(const struct receiver *rv, const struct alert_config *cfg,
     }
     at->status = res.status;
     at->retry_after_us = res.retry_after_us;
+    at->interrupted = res.interrupted;
     at->verdict = deliver_classify(rv->type, &res);
     if (at->verdict != DELIVER_OK)
         deliver_failure_text(rv->type, &res, at->error, sizeof(at->error));
@@ -836,7 +838,12 @@ static int send_due(const struct deliver_opts *o, struct deliver_stats *stats, s
             pthread_join(t->th, NULL);
         t->running = false;
         running--;
-        if (ret == 0) {
+        if (ret == 0 && t->at.interrupted) {
+            /* the process stops: due as it was, sent again by the next start */
+            log_verbose("receiver '%s': %s attempt %d: interrupted (stopping)", t->rv->name,
+                        t->x.id, t->x.attempts + 1);
+            t->at.verdict = DELIVER_RETRY; /* (no next turn) */
+        } else if (ret == 0) {
             stats->attempts++;
             log_verbose("receiver '%s': %s attempt %d: %s%s%s", t->rv->name, t->x.id,
                         t->x.attempts + 1, deliver_verdict_name(t->at.verdict),

@@ -9,6 +9,7 @@
  * receiver turned it off. curl's messages can contain the URL, which for Slack and most
  * webhooks is the secret: they are scrubbed before they leave this file.
  */
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -337,6 +338,33 @@ static CURL *start(const struct lib_curl **C, struct http_result *res)
     return h;
 }
 
+static volatile sig_atomic_t interrupted;
+
+void deliver_interrupt(void)
+{
+    interrupted = 1;
+}
+
+/* libcurl's progress callback, a few times a second while a transfer runs: non-zero
+ * aborts it (CURLE_ABORTED_BY_CALLBACK). */
+static int on_progress(void *ctx, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)ctx;
+    (void)dltotal;
+    (void)dlnow;
+    (void)ultotal;
+    (void)ulnow;
+    return interrupted != 0;
+}
+
+/* Sends end when deliver_interrupt() says the process stops. */
+static void interruptible(const struct lib_curl *C, CURL *h)
+{
+    C->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+    C->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+}
+
 void http_post(const struct http_request *req, struct http_result *res)
 {
     char errbuf[CURL_ERROR_SIZE] = "";
@@ -370,8 +398,10 @@ void http_post(const struct http_request *req, struct http_result *res)
     C->easy_setopt(h, CURLOPT_HEADERDATA, &cap);
     C->easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     C->easy_setopt(h, CURLOPT_WRITEDATA, &cap);
+    interruptible(C, h);
 
-    CURLcode rc = C->easy_perform(h);
+    CURLcode rc = interrupted ? CURLE_ABORTED_BY_CALLBACK : C->easy_perform(h);
+    res->interrupted = rc == CURLE_ABORTED_BY_CALLBACK;
     struct scrub sc;
     scrub_init(&sc, req->url, true, req->secret);
     res->curl_code = (int)rc;
@@ -439,8 +469,10 @@ void smtp_send(const struct smtp_request *req, struct http_result *res)
     C->easy_setopt(h, CURLOPT_READFUNCTION, on_read);
     C->easy_setopt(h, CURLOPT_READDATA, &up);
     C->easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)req->message.len);
+    interruptible(C, h);
 
-    CURLcode rc = C->easy_perform(h);
+    CURLcode rc = interrupted ? CURLE_ABORTED_BY_CALLBACK : C->easy_perform(h);
+    res->interrupted = rc == CURLE_ABORTED_BY_CALLBACK;
     res->curl_code = (int)rc;
     C->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->status);
     if (rc != CURLE_OK) {

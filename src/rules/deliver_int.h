@@ -100,6 +100,7 @@ struct http_result {
     int64_t retry_after_us; /* from Retry-After, -1 when absent */
     char error[256];        /* curl's error text, URL-free; "" when none */
     struct sbuf response;   /* first bytes of the response body */
+    bool interrupted;       /* ended by deliver_interrupt(), unanswered */
 };
 
 void http_result_init(struct http_result *res);

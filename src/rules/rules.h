@@ -564,6 +564,12 @@ struct deliver_stats {
  * errors. */
 int deliver_pass(const struct deliver_opts *o, struct deliver_stats *stats, struct diag *d);
 
+/* A stop signal (async-signal-safe: sets a flag): the sends in flight end at once instead
+ * of waiting for the receiver's answer or timeout, and deliver_pass() records none of
+ * them, so they stay due and are sent again by the next start (at least once). Every
+ * later send ends at once too: the process is stopping. */
+void deliver_interrupt(void);
+
 /* A plain message (not an alert) to the receiver named @receiver of @c, outside the
  * outbox: the daily report's summary (src/rules/deliver_message.c). @id names the message
  * across retries (webhook-id, Message-ID); @title is one line (the e-mail subject); @text
