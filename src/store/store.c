@@ -296,6 +296,17 @@ int store_open(struct store **out, const char *path, const struct store_opts *op
          pragma(s, "PRAGMA page_size = 16384", d) < 0 || store_wal_mode(s->db, path, d) < 0 ||
          (!fresh && pragma(s, "PRAGMA synchronous = NORMAL", d) < 0)))
         goto fail;
+    /* A reader holding an old snapshot for long (a report of a big store while `pgsift
+     * tail` writes) keeps checkpoints from reaching the log's end, and the log grows
+     * meanwhile; SQLite reuses the file but never shortens it. When the log starts over,
+     * it is cut back to the size at which a commit checkpoints itself. */
+    if (!opts->read_only) {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit = %lld",
+                 (long long)SIFT_WAL_FORCE_PAGES * 16384);
+        if (pragma(s, sql, d) < 0)
+            goto fail;
+    }
     /* Page cache: 16 MiB for readers (reports scan windows of the tables); 4 MiB for a
      * writer, whose pages are mostly new event blocks written once: with 16 MiB the
      * cache grew with the file and held 8 MB more at the end of `pgsift ingest` of the

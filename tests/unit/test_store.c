@@ -231,6 +231,40 @@ static void test_created_0600_whatever_the_umask(void)
     store_close(s);
 }
 
+/* A reader holding an old snapshot keeps checkpoints from reaching the log's end, and the
+ * log grows past SIFT_WAL_FORCE_PAGES meanwhile; once the reader is gone and the log
+ * starts over, it is cut back to that size (session 17 QA: a 475 MB -wal beside `pgsift
+ * tail` with slow reports, never shortened). */
+static void test_wal_cut_back_after_a_long_reader(void)
+{
+    char path[300], wal[320];
+    new_path(path, sizeof(path));
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    struct store *s = open_rw(path);
+    const long long limit = (long long)SIFT_WAL_FORCE_PAGES * 16384;
+    CHECK_EQ_INT(q_int(s, "PRAGMA journal_size_limit"), limit);
+    sqlite3 *db = store_sqlite(s), *r = NULL;
+    CHECK(sqlite3_exec(db, "CREATE TABLE scratch (b BLOB)", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_open_v2(path, &r, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(r, "BEGIN; SELECT count(*) FROM sources", NULL, NULL, NULL) == SQLITE_OK);
+    for (int i = 0; i < 10; i++) { /* 80 MiB in ten commits, all kept in the log */
+        CHECK(sqlite3_exec(db,
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+                           "i < 8) INSERT INTO scratch SELECT randomblob(1048576) FROM n",
+                           NULL, NULL, NULL) == SQLITE_OK);
+        CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL) == SQLITE_OK);
+    }
+    struct stat st;
+    CHECK(stat(wal, &st) == 0 && st.st_size > limit);
+    CHECK(sqlite3_exec(r, "COMMIT", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(r);
+    /* The checkpoint thread's pass, then the next commit starts the log over. */
+    CHECK(sqlite3_exec(db, "PRAGMA wal_checkpoint(PASSIVE)", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, "INSERT INTO scratch VALUES (1)", NULL, NULL, NULL) == SQLITE_OK);
+    CHECK_MSG(stat(wal, &st) == 0 && st.st_size <= limit, "-wal %lld bytes", (long long)st.st_size);
+    store_close(s);
+}
+
 static void test_open_errors(void)
 {
     char path[300];
@@ -2294,6 +2328,7 @@ static void test_part_collisions_bounded(void)
 
 TEST_LIST = {
     { "created_0600_whatever_the_umask", test_created_0600_whatever_the_umask },
+    { "wal_cut_back_after_a_long_reader", test_wal_cut_back_after_a_long_reader },
     { "part_collisions_bounded", test_part_collisions_bounded },
     { "open_errors", test_open_errors },
     { "p95_within_one_percent", test_p95_within_one_percent },
