@@ -495,6 +495,11 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
     }
     if (f->changed_ns) {
         if (f->gzip) {
+            /* --once: one round, in a process that saw no growth: settled is what has
+             * not been modified for the settle time (it waited for growth seen in this
+             * round, so no run ever read the file). */
+            if (dm->o->once && unmodified_ns(f) >= tm->settle_ns)
+                return DUE_READ;
             int64_t settled = f->grew_ns + tm->settle_ns;
             if (now < settled) {
                 if (settled < *next)
