@@ -544,6 +544,7 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.dims[DIM_SEVERITY] = intern_str(m, in->severity);
     r.dims[DIM_TYPE] = intern_str(m, in->kind);
     r.dims[DIM_INPUT] = intern_str(m, in->input ? in->input : "-");
+    r.dims[DIM_CAUSE] = intern_str(m, in->cause);
     r.query = intern_str(m, in->query);
     r.sources = SRC_BIT(RSRC_INGEST);
     if (!in->rejected) {
@@ -611,7 +612,7 @@ static double jnum(json_t *o, const char *k)
  * the step of a record that starts or ends an occurrence ("checkpoint starting:" /
  * "checkpoint complete:") are read back from the message, as the store has them
  * (`pgsift events` prints them: those lines need no reading back). */
-static void facts_from_text(json_t *o, struct mem_record *r)
+static void facts_from_text(json_t *o, struct mem_record *r, char *cause_buf, size_t cause_size)
 {
     struct event ev;
     const char *msg = jget(o, "message");
@@ -623,7 +624,9 @@ static void facts_from_text(json_t *o, struct mem_record *r)
     /* The kinds classify/ gives a step (checkpoint, restartpoint, lock waits, shutdown). */
     bool step = !json_object_get(o, "step") &&
                 (wait || !strcmp(r->kind, "checkpoint") || !strcmp(r->kind, "shutdown"));
-    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step)
+    /* ... and a cause (classify.md: timeouts, cancellations, checkpoints ...). */
+    bool cause = !r->cause;
+    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause)
         return;
     event_clear(&ev);
     const char *sev = jget(o, "severity"), *st = jget(o, "sqlstate");
@@ -643,6 +646,12 @@ static void facts_from_text(json_t *o, struct mem_record *r)
         r->size_bytes = ev.facts.temp_bytes;
     if (step && !strcmp(event_kind_name(ev.kind), r->kind) && ev.facts.step != STEP_NONE)
         r->step = event_step_name(ev.facts.step); /* static text */
+    if (cause && !strcmp(event_kind_name(ev.kind), r->kind) && ev.facts.cause.len &&
+        ev.facts.cause.len < cause_size) {
+        memcpy(cause_buf, ev.facts.cause.p, ev.facts.cause.len);
+        cause_buf[ev.facts.cause.len] = '\0';
+        r->cause = cause_buf;
+    }
 }
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
@@ -720,8 +729,10 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
             sz = jnum(o, "temp_bytes");
         r.size_bytes = sz < 0 ? -1 : (int64_t)sz;
         r.step = jget(o, "step");
+        r.cause = jget(o, "cause");
         r.rejected = json_is_true(json_object_get(o, "rejected"));
-        facts_from_text(o, &r);
+        char cause[64];
+        facts_from_text(o, &r, cause, sizeof(cause));
         json_t *pid = json_object_get(o, "pid");
         r.pid = json_is_integer(pid) ? (int64_t)json_integer_value(pid) : 0;
         const char *phase = jget(o, "phase");

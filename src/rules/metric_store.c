@@ -282,6 +282,8 @@ static int on_event(void *ctx, const struct store_event_row *r)
             m.size_bytes = r->facts[i].i;
         else if (!strcmp(r->facts[i].name, "step") && r->facts[i].type == STORE_FACT_TEXT)
             m.step = r->facts[i].s;
+        else if (!strcmp(r->facts[i].name, "cause") && r->facts[i].type == STORE_FACT_TEXT)
+            m.cause = r->facts[i].s;
     }
     if (r->has_fingerprint) {
         snprintf(c->hex, sizeof(c->hex), "%016llx", (unsigned long long)r->fingerprint);

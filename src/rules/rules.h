@@ -76,6 +76,7 @@ enum rule_dim {
     DIM_SEVERITY,
     DIM_TYPE,  /* event kind: lock_wait, deadlock ... */
     DIM_INPUT, /* source name or file */
+    DIM_CAUSE, /* an event's cause: lock_timeout, statement_timeout, user_request, wal ... */
     DIM_COUNT
 };
 
@@ -477,6 +478,7 @@ struct mem_record {
     double duration_ms, wait_ms; /* -1 when absent */
     int64_t size_bytes;          /* -1 when absent */
     const char *step;            /* "start", "end" or NULL (the record has no step) */
+    const char *cause;           /* the event's cause (classify.md) or NULL */
     bool rejected;               /* a line that could not be parsed (ingest rejects) */
     int64_t pid;                 /* the server process; 0 when absent */
 };

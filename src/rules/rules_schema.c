@@ -18,9 +18,9 @@ static const char *const source_names[] = {
     "queries", "errors", "events", "ingest", "plans", NULL
 };
 static const char *const severity_names[] = { "info", "warning", "critical", NULL };
-static const char *const dim_names[] = { "database",    "user",     "application",
-                                         "fingerprint", "sqlstate", "sqlstate_class",
-                                         "severity",    "type",     "input" };
+static const char *const dim_names[] = { "database", "user",           "application", "fingerprint",
+                                         "sqlstate", "sqlstate_class", "severity",    "type",
+                                         "input",    "cause" };
 _Static_assert(ARRAY_SIZE(kind_names) == RULE_KIND_COUNT + 1, "kind names");
 _Static_assert(ARRAY_SIZE(source_names) == RSRC_COUNT + 1, "source names");
 _Static_assert(ARRAY_SIZE(severity_names) == ASEV_COUNT + 1, "severity names");
@@ -99,7 +99,8 @@ static const struct {
                       "log records with severity ERROR, FATAL or PANIC, by SQLSTATE" },
     [RSRC_EVENTS] = { (1u << DIM_DATABASE) | (1u << DIM_USER) | (1u << DIM_APPLICATION) |
                           (1u << DIM_FINGERPRINT) | (1u << DIM_SQLSTATE) |
-                          (1u << DIM_SQLSTATE_CLASS) | (1u << DIM_SEVERITY) | (1u << DIM_TYPE),
+                          (1u << DIM_SQLSTATE_CLASS) | (1u << DIM_SEVERITY) | (1u << DIM_TYPE) |
+                          (1u << DIM_CAUSE),
                       "classified records (`type`: lock_wait, deadlock, temp_file, "
                       "auth_failure, checkpoint, ...) with their numbers (wait_ms, "
                       "size_bytes)" },
@@ -272,6 +273,12 @@ const struct yfield where_fields[] = {
       "records without a step never match",
       OFF(where_raw, step), NULL },
     { "input", YF_STRING_LIST, false, NULL, "input source names", WL(DIM_INPUT), NULL },
+    { "cause", YF_STRING_LIST, false, NULL,
+      "an event's cause, as `pgsift events` shows it (timeout: `lock_timeout`, "
+      "`statement_timeout`, `idle_in_transaction_session_timeout` ...; cancel: "
+      "`user_request`, `autovacuum` ...; checkpoint: `time`, `wal` ...); records without a "
+      "cause never match",
+      WL(DIM_CAUSE), NULL },
     { "min_calls", YF_INT, false, "0", "ignore groups with fewer calls in the window",
       OFF(where_raw, min_calls), NULL },
     { "min_total_ms", YF_NUMBER, false, "0",
@@ -303,6 +310,10 @@ const struct rfield_meta where_fields_meta[] = {
       "acquire` (end); `detected deadlock while waiting` and `avoided deadlock` are start. "
       "`pgsift events` shows the step of each record." },
     { S(INGEST), NULL },
+    { S(EVENTS),
+      "A lock wait that ends in lock_timeout logs `still waiting` and then the timeout, with "
+      "no length: `type: [timeout]` with `cause: [lock_timeout]` catches it (the shipped "
+      "rule lock_timeout). `pgsift events` shows the cause of each record." },
     { S(QUERIES) | S(PLANS),
       "On source plans: the plan records on each side of the change (at least 3 each in any "
       "case)." },
