@@ -551,7 +551,9 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     /* --config: the store (unless --db or $PGSIFT_DB), the retention (applied, and kept in
      * the store) and keep_literals of a pgsift.yaml. Without it, the retention the store
      * keeps applies (store_opts.retention_configured). */
-    struct store_opts so = { .keep_literals = keep_literals, .checkpoint_thread = true };
+    struct store_opts so = { .keep_literals = keep_literals,
+                             .checkpoint_thread = true,
+                             .run_fingerprints = true };
     const char *db_path = cli->db_path;
     struct config cfg;
     config_init(&cfg);

@@ -852,7 +852,7 @@ static void count_committed(struct store *s, const struct store_batch *b)
             s->run.calls += b->aggs[i].calls;
     s->run.events += b->n_evs;
     s->run.records += b->records;
-    for (size_t i = 0; i < b->n_cats; i++) {
+    for (size_t i = 0; s->opts.run_fingerprints && i < b->n_cats; i++) {
         struct seen_find f = { .fps = s->seen_fps, .fp = b->cats[i].fp };
         if (htab_find(&s->seen_ix, f.fp, seen_eq, &f) >= 0)
             continue;

@@ -60,6 +60,10 @@ struct store_opts {
     /* WAL checkpoints (and their fsyncs) in a thread of their own instead of in the
      * commit that fills the log (store/checkpoint.c): for long writers (ingest, tail). */
     bool checkpoint_thread;
+    /* store_run_counts() counts distinct fingerprints (`pgsift ingest`'s summary line): a
+     * set that grows with them, up to SIFT_MAX_RUN_FINGERPRINTS. Off, `fingerprints`
+     * stays 0 (`pgsift tail`, which runs for months and prints no summary). */
+    bool run_fingerprints;
     /* @retention comes from a configuration file (pgsift.yaml `retention:`): apply it and
      * keep it in the store (schema 009, table settings). Otherwise the retention the store
      * keeps applies where @retention has 0 (the last configuration that opened it for
