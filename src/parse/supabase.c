@@ -47,6 +47,9 @@
 /* Columns of an Explorer CSV export we keep track of. The export has the columns of the
  * user's SELECT; 64 is far more than any useful query selects. */
 #define SB_MAX_CSV_COLUMNS 64
+/* Bytes of one column name (the longest documented is 22): the header is saved with each
+ * checkpoint (sb_save()), so it stays small whatever a file holds. */
+#define SB_MAX_CSV_NAME 256
 
 enum sb_mode { SB_UNKNOWN, SB_JSON, SB_CSV };
 
@@ -783,6 +786,12 @@ static void csv_header(struct parser *p, struct sb_state *st, struct span t)
         return;
     }
     for (long i = 0; i < n; i++)
+        if (f[i].len > SB_MAX_CSV_NAME) {
+            parser_reject(p, "bad csv header", "column %ld's name is longer than %d bytes", i + 1,
+                          SB_MAX_CSV_NAME);
+            return;
+        }
+    for (long i = 0; i < n; i++)
         st->cols[i] = xmemdupz(f[i].p, f[i].len);
     st->ncols = (size_t)n;
     st->have_header = true;
@@ -1114,7 +1123,7 @@ static int sb_restore(void *state, struct span in)
             return -1;
         for (uint64_t i = 0; i < n; i++) {
             uint64_t len;
-            if (!varint_get(&r, end, &len) || len > (uint64_t)(end - r))
+            if (!varint_get(&r, end, &len) || len > SB_MAX_CSV_NAME || len > (uint64_t)(end - r))
                 return -1;
             st->cols[st->ncols++] = xmemdupz(r, (size_t)len);
             r += len;

@@ -32,8 +32,9 @@ void fmt_count(char *buf, size_t size, double n); /* 1,234,567 */
 /* "51 more groups (51 errors) are not listed" for the error groups past the list
  * (report_errors_rest()); false, and nothing written, when every group is listed. */
 bool fmt_errors_rest(const struct report *r, char *buf, size_t size);
-/* "Data of this period is kept per hour ...: ... cover <from> to <to> ...", when rolled-up
- * rows make the time counted differ from the period (report.counted_from_us). */
+/* The sentence that says which time the totals cover ("The store keeps this period's
+ * oldest data per hour or day ..."), when rolled-up rows make it differ from the period
+ * (report.counted_from_us, counted_to_us). */
 bool fmt_counted_period(const struct report *r, char *buf, size_t size);
 /* "12 more client hosts (40 sessions) are not listed", when @l has a rest. */
 bool fmt_items_rest(const struct report_items *l, char *buf, size_t size);

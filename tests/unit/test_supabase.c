@@ -475,6 +475,20 @@ static void test_csv_message_is_text(void)
     CHECK(parser_stats(r.p)->rejects == 1 && bad && bad->nsamples == 1 &&
           !strncmp(bad->samples[0].detail, "metadata: ", 10));
     done(&r);
+
+    /* A header is saved with every checkpoint: a column name over 256 bytes is refused
+     * (hand-made), so what is saved stays small. */
+    struct sbuf big = SBUF_INIT;
+    CHECK(sbuf_addstr(&big, "\"event_message\",\"") == 0);
+    for (int i = 0; i < 300; i++)
+        CHECK(sbuf_addch(&big, 'x') == 0);
+    CHECK(sbuf_addstr(&big, "\"\n") == 0);
+    run(&r, big.buf, "supabase");
+    const struct parse_reason *hdr = reason(r.p, "bad csv header");
+    CHECK(hdr && hdr->nsamples == 1 &&
+          !strcmp(hdr->samples[0].detail, "column 2's name is longer than 256 bytes"));
+    done(&r);
+    sbuf_release(&big);
 }
 
 TEST_LIST = {
