@@ -27,16 +27,7 @@ open(sys.argv[1], 'w').write(
     '"disconnection: session time: 0:03:00.000 user=u database=app host=127.0.0.1 port=1",'
     ',,,,,,,,"psql","client backend",,0\n')
 PY
-cat >rules.yaml <<'YAML'
-version: 1
-rules:
-  - name: deadlock
-    kind: event
-    where: { type: [deadlock] }
-    group_by: [database]
-    severity: critical
-    annotations: { summary: "deadlock on {{ database }}" }
-YAML
+deadlock_rules 15m >rules.yaml
 cat >pgsift.yaml <<YAML
 store: $T/store.db
 sources: [{ name: pg, path: $T/log, format: csvlog }]
