@@ -171,7 +171,7 @@ static int threads_count(void)
 static int threads_now_is(int want)
 {
     int n = threads_count();
-    for (int i = 0; i < 2000 && n != want; i++) {
+    for (int i = 0; i < 10000 && n != want; i++) { /* up to 10 s on a loaded machine */
         nanosleep(&(struct timespec){ .tv_nsec = 1000000 }, NULL);
         n = threads_count();
     }
