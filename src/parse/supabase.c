@@ -653,6 +653,10 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
             pending_finish(p, rec); /* a stray earlier piece: rejected */
         if (st->j_line.depth == 0)
             st->j.ndjson = true;
+        if (st->garbage) { /* a record and text that is not JSON: not read as half of it */
+            parser_reject(p, "not json", "text outside of a JSON value beside the record");
+            return;
+        }
         sb_emit_json(p, parser_event_begin(p, ln), piece);
         return;
     }
@@ -680,8 +684,11 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
         pending_append(rec, SPAN_LIT("\n"));
         pending_add(p, rec, piece);
     }
-    if (seg->closed)
+    if (seg->closed) {
+        st->cut_why = st->garbage ? "text outside of a JSON value after the record" : NULL;
         pending_finish(p, rec);
+        st->cut_why = NULL;
+    }
 }
 
 /* ------------------------------------------------------------------------------------ */

@@ -421,6 +421,29 @@ static void test_cut_records(void)
           m->samples[1].line == 4 &&
           !strcmp(m->samples[1].detail, "cut: the next line starts a record"));
     done(&r);
+
+    /* Text beside a record on its line, one-line or pretty-printed (hand-made): the line
+     * is not JSON, rejected as such (the text was dropped without a word). */
+    run(&r,
+        "{\"id\":\"a\",\"timestamp\":1795541104532000,\"event_message\":\"m\",\"metadata\":"
+        "{\"parsed\":{\"error_severity\":\"LOG\"}}} trailing\n"
+        "{\n\"id\": \"b\",\n\"timestamp\": 1795541104532000,\n\"event_message\": \"n\",\n"
+        "\"metadata\": {\"parsed\": "
+        "{\"error_severity\": \"LOG\"}}\n} more\n"
+        "{\"id\":\"c\",\"timestamp\":1795541104532000,\"event_message\":\"o\",\"metadata\":"
+        "{\"parsed\":{\"error_severity\":\"LOG\"}}}\n",
+        "supabase");
+    st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 1);
+    CHECK_EQ_U64(st->rejects, 2);
+    CHECK(pt_balanced(st));
+    HAS(&r, "message=\"o\"");
+    const struct parse_reason *nj = reason(r.p, "not json"), *bj = reason(r.p, "bad json");
+    CHECK(nj && nj->nsamples == 1 &&
+          !strcmp(nj->samples[0].detail, "text outside of a JSON value beside the record"));
+    CHECK(bj && bj->nsamples == 1 &&
+          !strcmp(bj->samples[0].detail, "text outside of a JSON value after the record"));
+    done(&r);
 }
 
 /* A Management API page of a quiet window (hand-made from the documented wrapper): no
