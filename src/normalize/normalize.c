@@ -1309,8 +1309,9 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
 {
     const struct token *t = nz->lx.tok;
     uint32_t p = in + 1;
-    if (p >= nz->lx.n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH)
-        return 0;
+    if (p >= nz->lx.n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH ||
+        !is_punct(&t[nz->match[p]], P_RPAREN))
+        return 0; /* (a '(' closed by ']' is no list: dropping both would balance the rest) */
     uint32_t m = nz->match[p];
     if (!nz->o.keep_lists) {
         struct list_info li;

@@ -798,6 +798,8 @@ static void csv_header(struct parser *p, struct sb_state *st, struct span t)
                           SB_MAX_CSV_NAME);
             return;
         }
+    for (size_t i = 0; i < st->ncols; i++)
+        free(st->cols[i]); /* (none: ncols is 0 until a header is read) */
     for (long i = 0; i < n; i++)
         st->cols[i] = xmemdupz(f[i].p, f[i].len);
     st->ncols = (size_t)n;
@@ -1126,8 +1128,8 @@ static int sb_restore(void *state, struct span in)
     } else if (mode == SB_CSV) {
         uint64_t have, n;
         if (!varint_get(&r, end, &have) || have > 1 || !varint_get(&r, end, &n) ||
-            n > SB_MAX_CSV_COLUMNS)
-            return -1;
+            n > SB_MAX_CSV_COLUMNS || (!have && n))
+            return -1; /* (columns come with a header, sb_save() writes no others) */
         for (uint64_t i = 0; i < n; i++) {
             uint64_t len;
             if (!varint_get(&r, end, &len) || len > SB_MAX_CSV_NAME || len > (uint64_t)(end - r))
