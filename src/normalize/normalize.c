@@ -991,10 +991,10 @@ static bool emit_folded(struct normalizer *nz, const char *c, size_t len)
 }
 
 /* Decode a Unicode identifier (U&"d\0061ta", with an optional UESCAPE 'c') into @out
- * (@cap bytes), as the server's lexer does: a doubled quote is one quote, <esc>XXXX and
- * <esc>+XXXXXX are code points (a surrogate pair is one), <esc><esc> is the escape
- * character. Returns the length, or -1 when an escape is invalid or the result does not
- * fit (the token is then kept as written). */
+ * (@cap bytes), as the server's lexer does: a doubled quote is one quote, the escape
+ * character and four hex digits, or the escape, '+' and six hex digits, is a code point
+ * (a surrogate pair is one), and the escape twice is the escape character. Returns the length, or
+ * -1 when an escape is invalid or the result does not fit (the token is then kept as written). */
 static long uident_decode(const char *p, size_t len, char *out, size_t cap)
 {
     char esc = '\\';

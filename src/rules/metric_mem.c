@@ -624,8 +624,11 @@ static void facts_from_text(json_t *o, struct mem_record *r, char *cause_buf, si
     /* The kinds classify/ gives a step (checkpoint, restartpoint, lock waits, shutdown). */
     bool step = !json_object_get(o, "step") &&
                 (wait || !strcmp(r->kind, "checkpoint") || !strcmp(r->kind, "shutdown"));
-    /* ... and a cause (classify.md: timeouts, cancellations, checkpoints ...). */
-    bool cause = !r->cause;
+    /* ... and a cause (classify.md: timeouts, cancellations, checkpoints ...), for the
+     * records of source events only (a statement's or duration's cause is no rule's:
+     * the bulk of a log is not classified again). */
+    bool cause = !r->cause && strcmp(r->kind, "duration") && strcmp(r->kind, "statement") &&
+                 strcmp(r->kind, "plan");
     if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause)
         return;
     event_clear(&ev);
