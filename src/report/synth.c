@@ -221,9 +221,13 @@ static void events(struct gen *g)
     r->ckpt_warnings = 3;
     r->checkpoints = 96;
 
-    for (size_t i = 0; i < 8; i++)
-        add_item(g, &r->vacuum, "app.public.%s", i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,
+    for (size_t i = 0; i < 8; i++) {
+        /* text() formats the key with two longs: the table name goes in first */
+        char key[64];
+        snprintf(key, sizeof(key), "app.public.%s", tables[i]);
+        add_item(g, &r->vacuum, key, i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,
                  12.5 * (double)(i + 1), 4.25 * (double)(i + 1), (double)(1000 * i));
+    }
     stat(&r->vacuum_s, 28, 450.5, 34.0, 30);
     stat(&r->analyze_s, 27, 50.25, 4.5, 4);
 

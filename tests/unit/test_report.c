@@ -399,6 +399,9 @@ static void test_redaction_in_output(void)
         /* Markdown escapes '@' (no mentions or mail links from log text). */
         const char *mail = fmt == REPORT_MD ? "user1\\@example.com" : "user1@example.com";
         render(&r, 0, (enum report_format)fmt, &out);
+        /* every key of the model is formatted from its own arguments */
+        CHECK(strstr(out.buf, "(null)") == NULL);
+        CHECK(strstr(out.buf, "app.public.invoices") != NULL);
         CHECK(strstr(out.buf, "user1") == NULL);
         CHECK(strstr(out.buf, "secret-0") == NULL);
         CHECK(strstr(out.buf, "Key (id)=(?)") != NULL);
