@@ -362,8 +362,9 @@ static void test_not_for_this(void)
 
 /* The caller is one of the workers: while the part it hands out next is still being
  * parsed, pipeline_par_next() parses the next free part itself. The fold holds the worker
- * thread in its first record until a record was folded on the caller's thread (at most
- * 10 s: without the caller's help the parts still come, and the check fails). */
+ * thread in its first record until a record was folded on the caller's thread, and the
+ * caller in its first until the worker folded one (at most 10 s each: without the
+ * caller's help the parts still come, and the check fails). */
 struct helped {
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -384,16 +385,21 @@ static bool helped_take(void *ctx, void *state, const struct event *ev)
     (void)state;
     (void)ev;
     pthread_mutex_lock(&h->mu);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
     if (pthread_equal(pthread_self(), h->caller)) {
         h->on_caller++;
         pthread_cond_broadcast(&h->cv);
+        /* and the other way round: an optimised build parses the whole file on the
+         * caller's thread before the worker thread has begun its first part */
+        while (h->on_worker == 0 && !h->gave_up)
+            h->gave_up = pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0;
     } else {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 10;
         while (h->on_caller == 0 && !h->gave_up)
             h->gave_up = pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0;
         h->on_worker++;
+        pthread_cond_broadcast(&h->cv);
     }
     pthread_mutex_unlock(&h->mu);
     return true;
