@@ -153,6 +153,10 @@ static int expand(const char *arg, struct files *out, size_t *errors, struct dia
             if (!fs.n)
                 log_warn("directory '%s' holds no files", arg);
         } else {
+            if (!S_ISREG(st.st_mode))
+                log_note("'%s' is not a file: pgsift cannot recognise its lines later, so "
+                         "lines fed again are counted again",
+                         arg);
             add_file(&fs, arg, &st);
         }
     } else if (strpbrk(arg, "*?[")) {
@@ -586,7 +590,16 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     size_t errors = 0; /* sources (operands) that could not be read */
     for (int i = 1; i <= n; i++) {
         if (!strcmp(argv[i], "-")) {
-            use_stdin = true;
+            /* A file given on stdin is that file (found again by its identity, read in
+             * parts, mapped); a pipe has no identity: what it brings is counted as new. */
+            struct stat st0;
+            if (fstat(STDIN_FILENO, &st0) == 0 && S_ISREG(st0.st_mode)) {
+                add_file(&fs, "/dev/stdin", &st0);
+            } else if (!use_stdin) {
+                use_stdin = true;
+                log_note("stdin is not a file: pgsift cannot recognise its lines later, so "
+                         "lines fed again are counted again (name the file instead)");
+            }
             continue;
         }
         if (expand(argv[i], &fs, &errors, d) < 0)

@@ -1170,6 +1170,21 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     struct stat st = { 0 }; /* (r.positioned) what is read */
     struct ingest_prefetch *pf = o->prefetch; /* consumed: taken over below, or dropped */
 
+    int stream_fd = -1; /* a named pipe or device: opened once, read as stdin is */
+    if (r.positioned && !o->have_fd) {
+        struct stat pst;
+        if (stat(path, &pst) == 0 && !S_ISREG(pst.st_mode) && !S_ISDIR(pst.st_mode)) {
+            /* A FIFO, a process substitution's /dev/fd/N, a character device: no offset
+             * to come back to, and opening it twice would wait for a second writer. */
+            stream_fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (stream_fd < 0) {
+                diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
+                goto out;
+            }
+            r.positioned = false;
+        }
+    }
+
     if (r.positioned) {
         if ((o->have_fd ? fstat(o->fd, &st) : stat(path, &st)) < 0) {
             diag_errno(d, DIAG_IO, errno, "cannot open '%s'", path);
@@ -1282,10 +1297,11 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .hold_partial = live,
         .line_done = line_done,
         .follow = o->follow,
-        .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0,
-        .fd = o->have_fd    ? o->fd
-              : r.rd.own_fd ? r.rd.fd
-                            : gz_fd,
+        .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0 || stream_fd >= 0,
+        .fd = o->have_fd       ? o->fd
+              : r.rd.own_fd    ? r.rd.fd
+              : stream_fd >= 0 ? stream_fd
+                               : gz_fd,
         .chunk_bytes = o->chunk_bytes,
         .nz = o->nz,
     };
@@ -1362,6 +1378,8 @@ out:
     ingest_prefetch_drop(pf);
     if (gz_fd >= 0)
         close(gz_fd);
+    if (stream_fd >= 0)
+        close(stream_fd);
     free(skip);
     store_resume_release(&rs);
     run_release(&r);

@@ -551,8 +551,11 @@ struct input *input_open(const struct input_opts *o, struct diag *d)
         diag_errno(d, DIAG_IO, errno, "cannot open '%s'", o->path);
         return NULL;
     }
-    if (o->have_fd && lseek(fd, 0, SEEK_SET) < 0) {
-        /* The shared position may be anywhere: only seekable files can be handed over. */
+    struct stat fst;
+    bool handed_stream = o->have_fd && fd >= 0 && fstat(fd, &fst) == 0 && !S_ISREG(fst.st_mode);
+    if (o->have_fd && !handed_stream && lseek(fd, 0, SEEK_SET) < 0) {
+        /* The shared position may be anywhere: only seekable files can be handed over
+         * (a pipe or device is read on from where it stands, as stdin is). */
         diag_errno(d, DIAG_IO, errno, "cannot read '%s'", o->path);
         close(fd);
         return NULL;

@@ -67,7 +67,8 @@ struct input_opts {
                               is then only the default name): pgsift tail keeps files open
                               across rotation. The input reads through its own duplicate
                               (the caller's descriptor stays open) from start_offset on,
-                              wherever the shared file position was. */
+                              wherever the shared file position was. A pipe or device
+                              (pgsift ingest of a FIFO) is read on from where it stands. */
     int fd;
     enum input_gz_mode gz_mode;
     /* A plain regular file is read ahead on a thread of its own (the .gz decoder's ring)

@@ -54,7 +54,7 @@ prog=$(tr '\r' '\n' <progress.txt)
 expect_contains "$prog" "ingesting 2/3 postgresql.csv ["
 expect_contains "$prog" ", ETA "
 expect_contains "$prog" "ingesting 0/3 postgresql.csv [                    ]   0%"
-prog=$(PGSIFT_DB=progress2.db "$PGSIFT" ingest --progress - <"$csv" 2>&1 | tr '\r' '\n')
+prog=$(cat "$csv" | PGSIFT_DB=progress2.db "$PGSIFT" ingest --progress - 2>&1 | tr '\r' '\n')
 expect_contains "$prog" "ingesting 0/1 -: "
 expect_not_contains "$prog" "ETA"
 
@@ -268,10 +268,29 @@ expect_eq "-j 3" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db
 PGSIFT_DB=dirj.db "$PGSIFT" -q ingest -j 3 logs 'logs/*.csv'
 expect_eq "-j 3 again: nothing new" "$(PGSIFT_DB=dir.db store_query "$stats")" "$(PGSIFT_DB=dirj.db store_query "$stats")"
 
-# stdin: stored, without a position.
-"$PGSIFT" -q --db stdin.db ingest - <"$csv"
+# stdin from a pipe: stored, without a position, and said so.
+err=$(cat "$csv" | "$PGSIFT" --db stdin.db ingest - 2>&1)
+expect_contains "$err" "stdin is not a file: pgsift cannot recognise its lines later"
 expect_eq "stdin" "$ref_records 0" \
   "$(PGSIFT_DB=stdin.db store_query "SELECT sum(count) || ' ' || (SELECT count(*) FROM sources) FROM record_stats")"
+# A file on stdin is that file: read again, or by its name, it adds nothing.
+"$PGSIFT" -q --db stdinf.db ingest - <"$csv"
+"$PGSIFT" -q --db stdinf.db ingest - <"$csv"
+"$PGSIFT" -q --db stdinf.db ingest "$csv"
+gzip -c "$csv" >stdin.csv.gz
+"$PGSIFT" -q --db stdinf.db ingest - <stdin.csv.gz
+expect_eq "a file on stdin, four times" "$ref_records 1" \
+  "$(PGSIFT_DB=stdinf.db store_query "SELECT sum(count) || ' ' || (SELECT count(*) FROM sources) FROM record_stats")"
+# A named pipe and a process substitution are opened once and read as stdin is (opening
+# a FIFO a second time waited for a writer forever; /dev/fd/N could not be sought).
+mkfifo fifo
+cat "$csv" >fifo &
+err=$(timeout 60 "$PGSIFT" --db fifo.db ingest fifo 2>&1) || fail "ingest of a FIFO: $err"
+wait
+expect_contains "$err" "'fifo' is not a file"
+err=$(timeout 60 "$PGSIFT" --db fifo.db ingest <(gzip -c "$csv") 2>&1) || fail "ingest <(...): $err"
+expect_eq "a FIFO and a process substitution" "$((2 * ref_records))" \
+  "$(PGSIFT_DB=fifo.db store_query "SELECT sum(count) FROM record_stats")"
 
 # Nothing parses: exit 3 with a diagnosis, and nothing is marked as read.
 printf 'this is not a postgres log\nnor is this\n' >junk.log
