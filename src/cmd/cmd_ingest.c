@@ -34,6 +34,7 @@
 struct file {
     char *path;
     struct stat st;
+    bool found; /* by a directory or a glob, not named */
 };
 
 struct files {
@@ -139,12 +140,95 @@ static int walk(const char *dir, struct files *fs, int depth, size_t *errors, st
     return rc;
 }
 
+/* PostgreSQL's logging collector names its csvlog and jsonlog files after log_filename,
+ * ".log" replaced by ".csv" / ".json" (syslogger.c): a server logging to several
+ * destinations leaves postgresql.log, postgresql.csv and postgresql.json side by side,
+ * with the same records. The destination a file name says (0 csvlog, 1 jsonlog, 2
+ * stderr; -1 none) and the name without it (the twins' common key, in @key). */
+static int destination_of(const char *path, struct sbuf *key)
+{
+    static const char *const exts[] = { ".csv", ".json", ".log" };
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int best = -1;
+    size_t at = 0, len = 0;
+    for (int k = 0; k < 3; k++) {
+        size_t el = strlen(exts[k]);
+        for (const char *p = base; (p = strstr(p, exts[k])); p++) {
+            char after = p[el];
+            /* the extension, then the end or a rotation suffix (.1, .gz, -20261124) */
+            if ((after == '\0' || after == '.' || after == '-' || after == '_') &&
+                (best < 0 || (size_t)(p - path) > at)) {
+                best = k;
+                at = (size_t)(p - path);
+                len = el;
+            }
+        }
+    }
+    sbuf_reset(key);
+    if (best >= 0 && (sbuf_add(key, path, at) < 0 || sbuf_addstr(key, path + at + len) < 0))
+        BUG("name key");
+    return best;
+}
+
+/* Of the files found in directories or by globs, drop those that another file of the
+ * same name with a better destination holds (csvlog, then jsonlog, then stderr: the
+ * csvlog has every field delimited), and say so: reading both would count each record
+ * twice. A file named on the command line is always read (and is a twin like any). */
+static void drop_destination_twins(struct files *fs)
+{
+    if (fs->n < 2)
+        return;
+    struct sbuf *keys = xcalloc(fs->n, sizeof(*keys));
+    int *kind = xcalloc(fs->n, sizeof(*kind));
+    for (size_t i = 0; i < fs->n; i++) {
+        sbuf_init(&keys[i], 0);
+        kind[i] = destination_of(fs->v[i].path, &keys[i]);
+    }
+    size_t *twin = xcalloc(fs->n, sizeof(*twin)), kept = 0, dropped = 0;
+    for (size_t i = 0; i < fs->n; i++) {
+        twin[i] = SIZE_MAX;
+        for (size_t j = 0; j < fs->n && kind[i] >= 0 && fs->v[i].found; j++)
+            if (j != i && kind[j] >= 0 && kind[j] < kind[i] && keys[j].len == keys[i].len &&
+                !memcmp(keys[j].buf, keys[i].buf, keys[i].len) &&
+                (twin[i] == SIZE_MAX || kind[j] < kind[twin[i]]))
+                twin[i] = j;
+    }
+    for (size_t i = 0; i < fs->n; i++) {
+        if (twin[i] == SIZE_MAX)
+            continue;
+        const char *path = fs->v[i].path, *by = fs->v[twin[i]].path;
+        if (dropped++)
+            log_verbose("skipping '%s': '%s' holds the same server's records", path, by);
+        else
+            log_note("skipping '%s' (and any other file found in a directory or by a glob "
+                     "that has a csvlog or jsonlog twin of the same name): '%s' holds the "
+                     "same server's records; name a file to read it anyway",
+                     path, by);
+    }
+    for (size_t i = 0; i < fs->n; i++) {
+        if (twin[i] == SIZE_MAX)
+            fs->v[kept++] = fs->v[i];
+        else
+            free(fs->v[i].path);
+    }
+    if (dropped > 1)
+        log_note("%zu files skipped in all, as twins of a csvlog or jsonlog file", dropped);
+    for (size_t i = 0; i < fs->n; i++)
+        sbuf_release(&keys[i]);
+    fs->n = kept;
+    free(twin);
+    free(keys);
+    free(kind);
+}
+
 /* Expand one operand into files, oldest first (by modification time). An operand that
  * names nothing readable is said and counted in *@errors (the others are still read). */
 static int expand(const char *arg, struct files *out, size_t *errors, struct diag *d)
 {
     struct files fs = { 0 };
     struct stat st;
+    bool named = false; /* a file named as such, not found in a directory or by a glob */
 
     if (stat(arg, &st) == 0) {
         if (S_ISDIR(st.st_mode)) {
@@ -158,6 +242,7 @@ static int expand(const char *arg, struct files *out, size_t *errors, struct dia
                          "lines fed again are counted again",
                          arg);
             add_file(&fs, arg, &st);
+            named = true;
         }
     } else if (strpbrk(arg, "*?[")) {
         glob_t g;
@@ -180,7 +265,10 @@ static int expand(const char *arg, struct files *out, size_t *errors, struct dia
     if (fs.n)
         qsort(fs.v, fs.n, sizeof(*fs.v), cmp_mtime);
     for (size_t i = 0; i < fs.n; i++) {
+        size_t n0 = out->n;
         add_file(out, fs.v[i].path, &fs.v[i].st);
+        if (out->n > n0)
+            out->v[n0].found = !named;
         free(fs.v[i].path);
     }
     free(fs.v);
@@ -605,6 +693,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         if (expand(argv[i], &fs, &errors, d) < 0)
             goto out_files;
     }
+    drop_destination_twins(&fs);
     if (!fs.n && !use_stdin) {
         if (errors)
             diag_set(d, DIAG_IO, "nothing to read: %zu operand%s could not be read (above)", errors,

@@ -69,6 +69,29 @@ expect_eq "the readable file is ingested" "good.csv" \
 expect_contains "$(cat partial.err)" "pgsift: cannot open 'missing.csv': No such file or directory"
 expect_contains "$(cat partial.err)" "pgsift: ingested "
 expect_contains "$(cat partial.err)" "1 source could not be read"
+# A server that logs to stderr, csvlog and jsonlog leaves three files of each name, with
+# the same records: of a directory or a glob only the csvlog is read (it counted every
+# record three times), and that is said; a file named on its own is always read.
+mkdir -p dest
+for f in postgresql.log postgresql.csv postgresql.json; do
+  cp "$F/text-plans/$f" dest/$f
+  cp "$F/statement-log/$f" dest/$f.1
+done
+"$PGSIFT" --db dest.db ingest dest 2>dest.err
+expect_contains "$(cat dest.err)" "skipping 'dest/postgresql."
+expect_contains "$(cat dest.err)" "4 files skipped in all"
+expect_eq "of each name, the csvlog" "dest/postgresql.csv dest/postgresql.csv.1" \
+  "$(PGSIFT_DB=dest.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY name)")"
+"$PGSIFT" -q --db dest-ref.db ingest "$F"/text-plans/postgresql.csv "$F"/statement-log/postgresql.csv
+counts='SELECT sum(count) FROM record_stats'
+expect_eq "records as in the csvlogs alone" "$(PGSIFT_DB=dest-ref.db store_query "$counts")" \
+  "$(PGSIFT_DB=dest.db store_query "$counts")"
+"$PGSIFT" -q --db dest-glob.db ingest 'dest/*.json*' 'dest/*.log*'
+expect_eq "a glob without the csvlogs: the jsonlogs" "dest/postgresql.json dest/postgresql.json.1" \
+  "$(PGSIFT_DB=dest-glob.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY name)")"
+"$PGSIFT" -q --db dest.db ingest dest/postgresql.log
+expect_eq "named: read" 3 "$(PGSIFT_DB=dest.db store_query 'SELECT count(*) FROM sources')"
+
 # Unreadable files and directories (permissions do not stop root: as another user).
 if ((EUID != 0)); then
   mkdir -p perm/locked && cp good.csv perm/a.csv && cp "$F"/text-plans/postgresql.csv perm/b.csv
