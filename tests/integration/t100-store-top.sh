@@ -42,6 +42,8 @@ within1pct() { # got want
 json=$("$PGSIFT" top --format json --limit 0)
 expect_eq "window bounds are null when open" "null null" "$(jq -r '"\(.since) \(.until)"' <<<"$json")"
 expect_eq "statements" 4 "$(jq '.queries | length' <<<"$json")"
+# The mean is total / calls, to the microsecond (it was rounded to 6 significant digits).
+expect_eq "mean = total / calls" "[]" "$(jq -c '[.queries[] | select(((.total_ms / .calls * 1000 | round) / 1000) != .mean_ms) | [.fingerprint, .total_ms, .calls, .mean_ms]]' <<<"$json")"
 expect_eq "keys of a query" \
   '["calls","databases","errors","fingerprint","first_seen","last_seen","max_ms","mean_ms","min_ms","p50_ms","p95_ms","p99_ms","query","query_ids","stddev_ms","total_ms","users"]' \
   "$(jq -c '.queries[0] | keys' <<<"$json")"
