@@ -140,37 +140,6 @@ static int walk(const char *dir, struct files *fs, int depth, size_t *errors, st
     return rc;
 }
 
-/* PostgreSQL's logging collector names its csvlog and jsonlog files after log_filename,
- * ".log" replaced by ".csv" / ".json" (syslogger.c): a server logging to several
- * destinations leaves postgresql.log, postgresql.csv and postgresql.json side by side,
- * with the same records. The destination a file name says (0 csvlog, 1 jsonlog, 2
- * stderr; -1 none) and the name without it (the twins' common key, in @key). */
-static int destination_of(const char *path, struct sbuf *key)
-{
-    static const char *const exts[] = { ".csv", ".json", ".log" };
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    int best = -1;
-    size_t at = 0, len = 0;
-    for (int k = 0; k < 3; k++) {
-        size_t el = strlen(exts[k]);
-        for (const char *p = base; (p = strstr(p, exts[k])); p++) {
-            char after = p[el];
-            /* the extension, then the end or a rotation suffix (.1, .gz, -20261124) */
-            if ((after == '\0' || after == '.' || after == '-' || after == '_') &&
-                (best < 0 || (size_t)(p - path) > at)) {
-                best = k;
-                at = (size_t)(p - path);
-                len = el;
-            }
-        }
-    }
-    sbuf_reset(key);
-    if (best >= 0 && (sbuf_add(key, path, at) < 0 || sbuf_addstr(key, path + at + len) < 0))
-        BUG("name key");
-    return best;
-}
-
 /* Of the files found in directories or by globs, drop those that another file of the
  * same name with a better destination holds (csvlog, then jsonlog, then stderr: the
  * csvlog has every field delimited), and say so: reading both would count each record
@@ -183,7 +152,7 @@ static void drop_destination_twins(struct files *fs)
     int *kind = xcalloc(fs->n, sizeof(*kind));
     for (size_t i = 0; i < fs->n; i++) {
         sbuf_init(&keys[i], 0);
-        kind[i] = destination_of(fs->v[i].path, &keys[i]);
+        kind[i] = input_log_destination(fs->v[i].path, &keys[i]);
     }
     size_t *twin = xcalloc(fs->n, sizeof(*twin)), kept = 0, dropped = 0;
     for (size_t i = 0; i < fs->n; i++) {

@@ -31,6 +31,7 @@
 #include <xxhash.h>
 
 #include "core/limits.h"
+#include "core/sbuf.h"
 #include "core/xalloc.h"
 #include "input/gz_int.h"
 #include "input/input.h"
@@ -872,4 +873,30 @@ int input_hash_range(const char *path, uint64_t from, uint64_t to, uint64_t *has
     XXH3_freeState(st);
     input_close(in);
     return rc;
+}
+
+int input_log_destination(const char *path, struct sbuf *key)
+{
+    static const char *const exts[] = { ".csv", ".json", ".log" };
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    int best = -1;
+    size_t at = 0, len = 0;
+    for (int k = 0; k < 3; k++) {
+        size_t el = strlen(exts[k]);
+        for (const char *p = base; (p = strstr(p, exts[k])); p++) {
+            char after = p[el];
+            /* the extension, then the end or a rotation suffix (.1, .gz, -20261124) */
+            if ((after == '\0' || after == '.' || after == '-' || after == '_') &&
+                (best < 0 || (size_t)(p - path) > at)) {
+                best = k;
+                at = (size_t)(p - path);
+                len = el;
+            }
+        }
+    }
+    sbuf_reset(key);
+    if (best >= 0 && (sbuf_add(key, path, at) < 0 || sbuf_addstr(key, path + at + len) < 0))
+        BUG("name key");
+    return best;
 }

@@ -33,6 +33,8 @@
 #include "core/diag.h"
 #include "core/span.h"
 
+struct sbuf;
+
 /* Default read size: large reads keep the system-call and zlib overhead negligible. */
 #define INPUT_CHUNK_BYTES (1u << 20)
 
@@ -168,6 +170,15 @@ void input_identity(const struct input *in, struct input_identity *id);
  * position untouched; a file that cannot be opened or read is not gzip). */
 bool input_fd_is_gzip(int fd);
 bool input_path_is_gzip(const char *path);
+
+/* PostgreSQL's logging collector names its csvlog and jsonlog files after log_filename,
+ * ".log" replaced by ".csv" / ".json" (syslogger.c): a server that logs to several
+ * destinations leaves postgresql.log, postgresql.csv and postgresql.json side by side,
+ * with the same records. Returns the destination the base name of @path says (0 csvlog,
+ * 1 jsonlog, 2 stderr: the order of preference; -1 none) and writes @path without that
+ * extension to @key (the twins' common key; rotation suffixes such as ".1", ".gz" or
+ * "-20261124" after the extension are kept). */
+int input_log_destination(const char *path, struct sbuf *key);
 
 /* Whether the mapped file (input_opts.map) was found shorter than what was mapped: it
  * was truncated (copytruncate) while being read. The bytes the input or its caller read

@@ -253,28 +253,54 @@ static bool is_regular(const char *path, struct stat *st)
     return stat(path, st) == 0 && S_ISREG(st->st_mode);
 }
 
-/* Files of a directory whose names match @include (hidden ones never). */
+/* Files of a directory whose names match @include (hidden ones never); of twins of one
+ * server's destinations (postgresql.log beside postgresql.csv), the csvlog, else the
+ * jsonlog, as pgsift ingest does (docs/tail.md). */
 static void scan_dir(struct scan *sc, size_t source, const char *dir, const char *include)
 {
     DIR *dh = opendir(dir);
     if (!dh)
         return;
     struct dirent *de;
-    struct sbuf path = SBUF_INIT;
+    char **names = NULL;
+    size_t n = 0, alloc = 0;
     while ((de = readdir(dh))) {
         if (de->d_name[0] == '.')
             continue;
         if (include && fnmatch(include, de->d_name, FNM_PERIOD) != 0)
             continue;
+        XGROW(names, n + 1, alloc);
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(dh);
+    struct sbuf *keys = n ? xcalloc(n, sizeof(*keys)) : NULL;
+    int *kind = n ? xcalloc(n, sizeof(*kind)) : NULL;
+    for (size_t i = 0; i < n; i++) {
+        sbuf_init(&keys[i], 0);
+        kind[i] = input_log_destination(names[i], &keys[i]);
+    }
+    struct sbuf path = SBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        bool twin = false;
+        for (size_t j = 0; j < n && kind[i] > 0 && !twin; j++)
+            twin = kind[j] >= 0 && kind[j] < kind[i] && keys[j].len == keys[i].len &&
+                   !memcmp(keys[j].buf, keys[i].buf, keys[i].len);
         struct stat st;
         sbuf_reset(&path);
-        if (sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", de->d_name) < 0)
-            continue;
-        if (is_regular(path.buf, &st))
+        if (!twin &&
+            sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
+                0 &&
+            is_regular(path.buf, &st))
             add_found(sc, source, path.buf, &st, FOUND_PRIMARY, NULL);
     }
+    for (size_t i = 0; i < n; i++) {
+        sbuf_release(&keys[i]);
+        free(names[i]);
+    }
+    free(keys);
+    free(kind);
+    free(names);
     sbuf_release(&path);
-    closedir(dh);
 }
 
 /* Rotated siblings of the file @path: same directory, name = base + [.-_] + more. */

@@ -117,7 +117,7 @@ int report_write_file(const char *path, const void *data, size_t len, struct dia
                             "cannot lock '%s': '%s' exists (another report is being written; "
                             "remove it if no pgsift is running)",
                             path, lock_path);
-        return diag_errno(d, DIAG_IO, e, "cannot create '%s'", lock_path);
+        return diag_errno(d, DIAG_IO, e, "cannot create '%s'", path);
     }
     /* The umask may have taken bits away; the mode is part of the contract. */
     if (fchmod(fd, REPORT_FILE_MODE) < 0)

@@ -4,7 +4,7 @@
 # does not leave a trail of wrapped lines), and the summary.
 . "$(dirname "$0")/lib.sh"
 fixture_clock
-need_cmd sqlite3 gzip
+need_cmd sqlite3 gzip jq
 F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
 [[ -f $F/statement-log/postgresql.csv ]] || skip "fixtures absent"
 
@@ -89,6 +89,9 @@ expect_eq "records as in the csvlogs alone" "$(PGSIFT_DB=dest-ref.db store_query
 "$PGSIFT" -q --db dest-glob.db ingest 'dest/*.json*' 'dest/*.log*'
 expect_eq "a glob without the csvlogs: the jsonlogs" "dest/postgresql.json dest/postgresql.json.1" \
   "$(PGSIFT_DB=dest-glob.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY name)")"
+# pgsift status (and tail, which scans directories the same way) lists the csvlogs alone.
+expect_eq "status of the directory" "dest/postgresql.csv dest/postgresql.csv.1" \
+  "$("$PGSIFT" --db dest.db status --format json dest | jq -r '[.files[].file] | sort | join(" ")')"
 "$PGSIFT" -q --db dest.db ingest dest/postgresql.log
 expect_eq "named: read" 3 "$(PGSIFT_DB=dest.db store_query 'SELECT count(*) FROM sources')"
 
