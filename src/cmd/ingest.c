@@ -132,6 +132,7 @@ struct reader {
     gzFile gz;
     uint64_t pos;
     struct sbuf head; /* decoded bytes [0, head.len) seen, at most SIFT_SOURCE_HEAD_BYTES */
+    bool cut;         /* gzip data seen to end inside a member (gzip may still be writing) */
 };
 
 static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct diag *d)
@@ -183,6 +184,9 @@ static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct di
             return 1;
         z_off_t at = gzseek(r->gz, (z_off_t)off, SEEK_SET);
         if (at < 0 || (uint64_t)at != off) {
+            int err;
+            (void)gzerror(r->gz, &err);
+            r->cut = r->cut || err == Z_BUF_ERROR;
             gzclearerr(r->gz);
             gzrewind(r->gz);
             r->pos = 0;
@@ -198,14 +202,20 @@ static int reader_read(void *ctx, uint64_t off, void *buf, size_t len, struct di
             const char *msg = gzerror(r->gz, &err);
             if (err == Z_BUF_ERROR || err == Z_DATA_ERROR) {
                 /* damaged or truncated: the stream ends here for us */
+                r->cut = r->cut || err == Z_BUF_ERROR;
                 gzclearerr(r->gz);
                 break;
             }
             diag_set(d, DIAG_IO, "cannot read '%s': %s", r->path, msg);
             return -1;
         }
-        if (n == 0)
+        if (n == 0) {
+            /* zlib ends a read at data cut inside a member with Z_BUF_ERROR set */
+            int err;
+            (void)gzerror(r->gz, &err);
+            r->cut = r->cut || err == Z_BUF_ERROR;
             break;
+        }
         got += (size_t)n;
     }
 done:
@@ -1224,6 +1234,18 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         if (o->known_only && (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED) &&
             mtime_us <= o->new_after_us) {
             ret = 0; /* not a continuation of a stream we read: leave it */
+            goto out;
+        }
+        if (gz && rs.unverified && r.rd.cut &&
+            (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED)) {
+            /* A .gz still being written (logrotate's compress) of a stream read past its
+             * end so far: no mark of that stream lies in it yet to tell whether it is a
+             * copy of it. Reading it as new would count that stream twice. */
+            log_note("'%s' is still being compressed (its gzip data ends early) and begins "
+                     "like a log pgsift read further: left until it is complete",
+                     path);
+            res->covered = true;
+            ret = 0;
             goto out;
         }
         if (rs.how == STORE_RESUME_MOVED)

@@ -1145,6 +1145,7 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
 
     out->how = STORE_RESUME_NEW;
     out->covered = false;
+    out->unverified = false;
     out->id = 0;
     out->offset = out->line = 0;
     sbuf_reset(&out->checkpoint);
@@ -1217,8 +1218,10 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
                     sqlite3_reset(st);
                     goto out;
                 }
-                if (r == 0)
+                if (r == 0) {
+                    out->unverified = true;
                     continue;
+                }
                 best = c;
                 if (fill_found(out, st, &c, NULL, 0) < 0)
                     BUG("unbounded sbuf refused an append");

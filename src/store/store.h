@@ -337,6 +337,9 @@ struct store_resume {
     struct sbuf checkpoint; /* parser state saved with offset (empty if none) */
     struct sbuf mark;       /* the bytes just before offset, as saved (for the next commit);
                                empty when covered */
+    bool unverified;        /* NEW: a stream that begins like the file was read past
+                               the file's end, and none of its marks lies in the file to
+                               tell whether the file is a copy of its start */
     bool covered;           /* MOVED: the file is a copy of the stream's start that ends
                                before offset (its kept mark the file holds matched): every
                                byte of it was read; offset is the stream's, past the file's

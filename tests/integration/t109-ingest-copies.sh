@@ -90,4 +90,22 @@ for second in both.log both-copy.log; do
   expect_contains "$sum" "ingested 300 records from 1 source"
   expect_contains "$sum" "ingested 0 records from 0 sources"
 done
+
+# logrotate's compress while a cron ingest runs: the log was read whole (one commit) while
+# plain, then gzip writes postgresql.csv.1.gz. A run that meets the .gz half written
+# (its data ends inside the member, before any mark of the stream) leaves it until it is
+# complete; it was read from its start as a new stream: every record in it counted twice.
+F=$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv
+mkdir -p cz/logs && cp "$F" cz/logs/postgresql.csv
+"$PGSIFT" -q --db cz.db ingest cz/logs
+want=$(PGSIFT_DB=cz.db store_query 'SELECT sum(count) FROM record_stats')
+mv cz/logs/postgresql.csv cz/logs/postgresql.csv.1 && : >cz/logs/postgresql.csv
+gzip -c cz/logs/postgresql.csv.1 >cz/full.gz
+head -c $(($(stat -c %s cz/full.gz) / 3)) cz/full.gz >cz/logs/postgresql.csv.1.gz
+"$PGSIFT" --db cz.db ingest cz/logs 2>cz.err
+expect_contains "$(cat cz.err)" "'cz/logs/postgresql.csv.1.gz' is still being compressed"
+mv cz/full.gz cz/logs/postgresql.csv.1.gz && rm cz/logs/postgresql.csv.1
+"$PGSIFT" -q --db cz.db ingest cz/logs
+expect_eq "a .gz met half written: counted once" "$want" \
+  "$(PGSIFT_DB=cz.db store_query 'SELECT sum(count) FROM record_stats')"
 pass
