@@ -261,6 +261,7 @@ struct job {
     uint64_t bytes_now; /* progress: decoded bytes read so far */
     uint64_t disk;      /* progress: the file's size (0: standard input, unknown) */
     bool gz;            /* progress: compressed (decoded bytes are not disk bytes) */
+    bool found;         /* found in a directory or by a glob (not named) */
     int rc;
     struct diag d;
     bool done;
@@ -726,6 +727,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     for (size_t i = 0; i < ir.njobs; i++) {
         ir.jobs[i].run = &ir;
         ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
+        ir.jobs[i].found = i < fs.n && fs.v[i].found;
         if (i < fs.n && S_ISREG(fs.v[i].st.st_mode)) {
             ir.jobs[i].disk = (uint64_t)fs.v[i].st.st_size;
             ir.jobs[i].gz = input_path_is_gzip(fs.v[i].path);
@@ -781,6 +783,13 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             break; /* a thread failed before this one was read */
         if (j->rc == 0 && j->res.stale)
             retry_stale(j, nz);
+        if (j->rc < 0 && source_failure(&j->d) && j->found && access(j->path, F_OK) < 0 &&
+            errno == ENOENT) {
+            /* Renamed or removed since its directory was listed (a rotation while the
+             * run read the others): its stream is found under its new name next time. */
+            log_note("'%s' is gone since it was listed (rotated?): %s", j->path, j->d.msg);
+            continue;
+        }
         if (j->rc < 0 && source_failure(&j->d)) {
             log_error("%s", j->d.msg);
             errors++;

@@ -95,6 +95,24 @@ expect_eq "status of the directory" "dest/postgresql.csv dest/postgresql.csv.1" 
 "$PGSIFT" -q --db dest.db ingest dest/postgresql.log
 expect_eq "named: read" 3 "$(PGSIFT_DB=dest.db store_query 'SELECT count(*) FROM sources')"
 
+# A file listed by a glob and rotated away before it is read (here while the run waits
+# on a named pipe): a note, not an error (cron would mail every rotation); its stream is
+# read under its new name next time.
+mkdir -p race && cp "$F"/text-plans/postgresql.csv race/postgresql.csv
+mkfifo race.fifo
+rc=0
+"$PGSIFT" --db race.db ingest race.fifo 'race/*.csv' 2>race.err &
+ingest_pid=$!
+wait_for 10 test -s race.err # the note on the named pipe: the glob is expanded
+mv race/postgresql.csv race/postgresql.csv.1
+cat "$F"/statement-log/postgresql.csv >race.fifo
+wait "$ingest_pid" || rc=$?
+expect_eq "exit code" 0 "$rc"
+expect_contains "$(cat race.err)" "'race/postgresql.csv' is gone since it was listed (rotated?)"
+"$PGSIFT" -q --db race.db ingest 'race/*.csv*'
+expect_eq "read next time" "race/postgresql.csv.1" \
+  "$(PGSIFT_DB=race.db store_query 'SELECT group_concat(name) FROM sources')"
+
 # Unreadable files and directories (permissions do not stop root: as another user).
 if ((EUID != 0)); then
   mkdir -p perm/locked && cp good.csv perm/a.csv && cp "$F"/text-plans/postgresql.csv perm/b.csv
