@@ -7,16 +7,19 @@
  * Lag in seconds is the span of writes not in the store yet: the file's last write
  * (mtime) minus the last commit of its stream, when bytes are waiting; 0 otherwise.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd/cmd.h"
 #include "cmd/ingest.h"
 #include "cmd/outfmt.h"
 #include "config.h"
 #include "core/clock.h"
+#include "core/log.h"
 #include "core/opts.h"
 #include "core/xalloc.h"
 #include "input/input.h"
@@ -226,6 +229,25 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
                                                        .include = c.sources[i].include });
     if (tail_reconcile(t, true, d) < 0)
         goto out;
+    /* A path that names nothing yet (pgsift tail waits for it) is said, not left as a
+     * table without its row. */
+    for (size_t i = 0; i < c.nsources; i++) {
+        bool any = false;
+        for (size_t k = 0; k < tail_count(t) && !any; k++)
+            any = tail_file_at(t, k)->source == i;
+        if (any)
+            continue;
+        for (size_t k = 0; k < c.sources[i].paths.n; k++) {
+            const char *p = c.sources[i].paths.v[k];
+            struct stat st;
+            if (strpbrk(p, "*?["))
+                log_warn("no file matches '%s' (yet)", p);
+            else if (stat(p, &st) < 0)
+                log_warn("no file at '%s' (yet): %s", p, strerror(errno));
+            else
+                log_warn("no log file in '%s' (yet)", p);
+        }
+    }
 
     enum outfmt fmt = outfmt_from_name(format);
     json_t *doc = fmt == OUTFMT_JSON ? json_object() : NULL;

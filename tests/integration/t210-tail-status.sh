@@ -60,4 +60,9 @@ expect_contains "$("$PGSIFT" status --config "$T/pgsift.yaml" --format md)" "| s
 expect_contains "$("$PGSIFT" status "$log")" "postgresql.json"
 expect_exit 1 "$PGSIFT" --db "$T/none.db" status "$log"
 expect_exit 2 "$PGSIFT" status
+# A path that names nothing (yet) is said, not an empty table alone.
+err=$("$PGSIFT" status "$T/no/such/dir" 2>&1 >/dev/null)
+expect_contains "$err" "no file at '$T/no/such/dir' (yet): No such file or directory"
+err=$("$PGSIFT" status "$T/nomatch*.csv" 2>&1 >/dev/null)
+expect_contains "$err" "no file matches '$T/nomatch*.csv' (yet)"
 pass
