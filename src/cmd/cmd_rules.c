@@ -86,6 +86,8 @@ static int rules_check(int argc, char **argv, struct diag *d)
     int rc = 0;
     if (nerr < 0) {
         rc = -1;
+    } else if (nerr == 0 && alert_config_check_secret_files(&cfg, d) < 0) {
+        rc = -1;
     } else if (nerr > 0) {
         rc = diag_set(d, DIAG_USAGE, "%d error%s in %d rule file%s%s", nerr, nerr == 1 ? "" : "s",
                       n, n == 1 ? "" : "s", config ? " and the configuration" : "");

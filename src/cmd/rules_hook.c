@@ -116,6 +116,8 @@ int rules_hook_check(const struct config *c, struct diag *d)
     struct rule_set rs;
     struct alert_config cfg;
     int rc = load(c, &rs, &cfg, d);
+    if (rc == 0)
+        rc = alert_config_check_secret_files(&cfg, d);
     rule_set_release(&rs);
     alert_config_release(&cfg);
     return rc;
@@ -128,7 +130,7 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
     struct alert_config cfg;
 
     (void)s;
-    if (load(c, &rs, &cfg, d) < 0)
+    if (load(c, &rs, &cfg, d) < 0 || alert_config_check_secret_files(&cfg, d) < 0)
         goto fail;
     /* Every receiver sends through libcurl: loaded now, a missing library stops the start
      * (or keeps the old configuration on a reload) with its reason, instead of failing

@@ -7,6 +7,9 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
 
 #include "core/clock.h"
 #include "rules/deliver_int.h"
@@ -94,6 +97,11 @@ enum deliver_send_rc deliver_send(const struct receiver *rv, const char *url, co
         .now_us = now_us,
     };
     http_post(&rq, res);
+    if (res->curl_code == CURLE_UNSUPPORTED_PROTOCOL && !rv->allow_http &&
+        !strncasecmp(url, "http://", 7))
+        snprintf(res->error, sizeof(res->error),
+                 "plain http:// URL refused: receivers send over https only unless "
+                 "allow_http: true");
 out:
     secret_release(&key);
     sbuf_release(&sig);

@@ -17,6 +17,7 @@
 
 #include "core/lazylib.h"
 #include "core/limits.h"
+#include "core/log.h"
 #include "rules/deliver_int.h"
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -250,5 +251,40 @@ int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *ou
     if (!out->len)
         return diag_set(d, DIAG_USAGE, "receiver '%s': its %s (%s '%s') is empty", r->name,
                         what[kind], env ? "variable" : "file", env ? env : file);
+    return 0;
+}
+
+int alert_config_check_secret_files(const struct alert_config *c, struct diag *d)
+{
+    for (size_t i = 0; i < c->nreceivers; i++) {
+        const struct receiver *r = &c->receivers[i];
+        const struct {
+            enum secret_kind kind;
+            const char *file;
+        } files[] = { { SECRET_URL, r->url_file },
+                      { SECRET_SIGNING_KEY, r->secret_file },
+                      { SECRET_ROUTING_KEY, r->routing_key_file },
+                      { SECRET_PASSWORD, r->password_file } };
+        for (size_t k = 0; k < ARRAY_SIZE(files); k++) {
+            if (!files[k].file)
+                continue;
+            struct stat st;
+            if (stat(files[k].file, &st) < 0 && errno == ENOENT) {
+                /* provisioned later, or checked on another host: said, not refused */
+                log_warn("receiver '%s': secret file '%s' does not exist (yet): its alerts "
+                         "fail until it does",
+                         r->name, files[k].file);
+                continue;
+            }
+            struct receiver only_file = *r; /* the file, even if an env is given too */
+            only_file.url = only_file.url_env = only_file.secret_env = NULL;
+            only_file.routing_key_env = only_file.password_env = NULL;
+            struct sbuf sb;
+            int rc = secret_read(&only_file, files[k].kind, &sb, d);
+            secret_release(&sb);
+            if (rc < 0)
+                return -1;
+        }
+    }
     return 0;
 }

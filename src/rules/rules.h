@@ -379,6 +379,15 @@ void alert_config_from_yaml(struct alert_config *c, struct ydoc *y, const struct
 
 const struct receiver *alert_config_receiver(const struct alert_config *c, const char *name);
 
+/* Read every secret that a receiver keeps in a file (url_file, secret_file,
+ * routing_key_file, password_file) as a delivery would, and wipe it: a file that is
+ * empty, unreadable or readable by group or others (not 0600) is an error now (--check,
+ * the daemon's start and reloads) rather than at the first alert; a file that does not
+ * exist yet is a warning (it may be provisioned later). Secrets from
+ * the environment are not looked at (the checking shell may not have them). Returns 0,
+ * or -1 with @d naming the receiver and the file (never the value). */
+int alert_config_check_secret_files(const struct alert_config *c, struct diag *d);
+
 /* Check that every receiver a rule names exists; appends errors to rs. */
 void alert_config_check_rules(const struct alert_config *c, struct rule_set *rs);
 

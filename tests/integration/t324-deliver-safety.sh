@@ -30,7 +30,7 @@ fire plain.yaml
 deliver plain.yaml
 expect_eq "refused at once" "failed|permanent" \
   "$(q "SELECT x.status, a.verdict FROM deliveries x JOIN delivery_attempts a ON a.delivery_id = x.id")"
-expect_contains "$(q "SELECT error FROM delivery_attempts")" "http"
+expect_contains "$(q "SELECT error FROM delivery_attempts")" "plain http:// URL refused: receivers send over https only unless allow_http: true"
 expect_eq "nothing sent in plain text" 0 "$(stub_count plain)"
 
 # 2. smtp:// needs STARTTLS (the stub does not offer it): no mail is sent in clear.
@@ -99,6 +99,16 @@ deliver secret.yaml
 err=$(q "SELECT error FROM delivery_attempts")
 expect_contains "$err" "receiver 'hook': signing key file 'open.secret' is readable by group or others"
 expect_not_contains "$err" "MfKQ9r8"
+# ...and the checks say it before any alert: rules check --config, tail --check.
+mkdir -p logs
+printf 'sources: [{ path: logs }]\nrules: [rules.yaml]\n' | cat - secret.yaml >secret-tail.yaml
+for check in "rules check --config secret.yaml rules.yaml" "tail --check --config secret-tail.yaml"; do
+  rc=0
+  err=$("$PGSIFT" $check 2>&1) || rc=$?
+  expect_eq "$check: exit code" 2 "$rc"
+  expect_contains "$err" "signing key file 'open.secret' is readable by group or others (mode 644); chmod 600 it"
+  expect_not_contains "$err" "MfKQ9r8"
+done
 expect_eq "not sent unsigned" 0 "$(stub_count signed)"
 expect_eq "kept for a retry (the operator can fix the mode)" "pending" "$(q "SELECT status FROM deliveries")"
 chmod 600 open.secret
