@@ -9,6 +9,7 @@
 
 #include "config.h"
 #include "core/limits.h"
+#include "core/tz.h"
 #include "core/xalloc.h"
 #include "pipeline.h"
 
@@ -66,7 +67,8 @@ static const struct yfield source_fields[] = {
       OFF(config_source, tz), NULL },
     { "include", YF_STRING, false, NULL,
       "glob on file names in a directory (default by format: csvlog *.csv*, jsonlog "
-      "*.json*, stderr *.log*, others *)",
+      "*.json*, stderr *.log*, others *); a stderr or jsonlog file with a csvlog (or "
+      "jsonlog) twin of the same name, the same server's records, is left out",
       OFF(config_source, include), NULL },
 };
 
@@ -268,6 +270,15 @@ static void load_root(struct config *c)
     c->report = raw.report;
     if (raw.store && !*raw.store)
         ydoc_error(&c->y, map_value(&c->y, root, "store"), "'store' is empty");
+    if (raw.timezone) {
+        /* checked here, with its place, even when no report reads it yet */
+        struct tz tz;
+        struct diag d = DIAG_INIT;
+        if (tz_load(&tz, raw.timezone, &d) < 0)
+            ydoc_error(&c->y, map_value(&c->y, root, "timezone"), "'timezone': %s", d.msg);
+        else
+            tz_release(&tz);
+    }
     load_sources(c, raw.sources);
     if (raw.tail) {
         /* Values that did not convert kept their defaults: the ranges hold for them. */

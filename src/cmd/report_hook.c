@@ -43,6 +43,24 @@ struct report_hook {
 
 struct report_hook report_hook_ctx;
 
+/* The value node of the key that @why ("report.<key>: ...") names in the mapping @map;
+ * @map itself when there is none. */
+static yaml_node_t *key_value(struct ydoc *y, yaml_node_t *map, const char *why)
+{
+    const char *key = why + strlen("report.");
+    size_t len = strcspn(key, ":");
+    if (strncmp(why, "report.", 7) != 0 || !map || map->type != YAML_MAPPING_NODE)
+        return map;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
+         p++) {
+        struct span k = ydoc_scalar(ydoc_node(y, p->key));
+        yaml_node_t *v = ydoc_node(y, p->value);
+        if (k.len == len && !memcmp(k.p, key, len) && v)
+            return v;
+    }
+    return map;
+}
+
 int report_hook_start(void *ctx, const char *store_path, struct diag *d)
 {
     struct report_hook *h = ctx;
@@ -110,7 +128,8 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
     }
     const char *why = report_daily_from_config(&rc, &daily);
     if (why) {
-        ydoc_error(y, c->report, "%s", why); /* at the section: path:line:col */
+        /* at the key's value ("report.<key>: ..."), else at the section: path:line:col */
+        ydoc_error(y, key_value(y, c->report, why), "%s", why);
         print_new_errors(y, mark);
         diag_set(d, DIAG_USAGE, "%s: 1 error in the report section", where);
         goto out;

@@ -60,6 +60,15 @@ expect_contains "$out" "bad.yaml:17:1: unknown key 'colour' (expected one of: st
 lines=$(grep -oE 'bad.yaml:[0-9]+' <<<"$out" | cut -d: -f2 | tr '\n' ' ')
 expect_eq "error order" "4 6 8 9 11 12 13 16 17 " "$lines"
 
+# A time zone is checked where it is written, with or without a report section; a bad
+# value in the report section is placed at its key, not at the section's first key.
+printf 'timezone: Nowhere/Land\nsources:\n  - path: %s\n' "$T" >"$T/tz.yaml"
+out=$("$PGSIFT" tail --check --config "$T/tz.yaml" 2>&1) || true
+expect_contains "$out" "tz.yaml:1:11: 'timezone': unknown time zone 'Nowhere/Land'"
+printf 'sources:\n  - path: %s\nreport:\n  dir: %s/rep\n  keep_days: 30\n  formats: [pdf]\n' "$T" "$T" >"$T/rep.yaml"
+out=$("$PGSIFT" tail --check --config "$T/rep.yaml" 2>&1) || true
+expect_contains "$out" "rep.yaml:6:12: report.formats: expected html, md or json"
+
 # YAML syntax errors point at the place too; a missing file is an I/O error (exit 1).
 printf 'sources:\n  - path: [unclosed\n' >"$T/syntax.yaml"
 out=$("$PGSIFT" tail --check --config "$T/syntax.yaml" 2>&1) || true
@@ -78,7 +87,7 @@ expect_not_contains "$out" "configuration ok"
 printf 'sources:\n  - path: %s/dir\nreport:\n  at: "25:00"\n  dir: %s/reports\n' "$T" "$T" >"$T/report-bad.yaml"
 rc=0; out=$("$PGSIFT" tail --check --config "$T/report-bad.yaml" 2>&1) || rc=$?
 expect_eq "bad report section: exit" 2 "$rc"
-expect_contains "$out" "report-bad.yaml:4:3: report.at: expected HH:MM"
+expect_contains "$out" "report-bad.yaml:4:7: report.at: expected HH:MM"
 [[ ! -e $T/reports ]] || fail "--check created the report directory"
 expect_exit 2 "$PGSIFT" tail
 expect_exit 2 "$PGSIFT" tail -
