@@ -188,8 +188,6 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
 {
     struct pgtime_tz tz = { 0 };
 
-    if (o->tz && pgtime_tz_parse(o->tz, &tz, d) < 0)
-        return NULL;
     if (o->prefix && strlen(o->prefix) > SIFT_MAX_PREFIX_BYTES) {
         diag_set(d, DIAG_USAGE, "--prefix is longer than %u bytes", SIFT_MAX_PREFIX_BYTES);
         return NULL;
@@ -199,6 +197,8 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     for (size_t i = 0; !fmt && i < NFORMATS; i++)
         if (formats[i]->check_opts && formats[i]->check_opts(o, d) < 0)
             return NULL;
+    if (o->tz && pgtime_tz_parse(o->tz, &tz, d) < 0) /* (last: an IANA zone is allocated) */
+        return NULL;
 
     struct parser *p = xcalloc(1, sizeof(*p));
     p->opts = *o;
@@ -1340,6 +1340,7 @@ void parser_free(struct parser *p)
         return;
     if (p->fmt && p->fmt->release)
         p->fmt->release(p->fmt_state);
+    pgtime_tz_release(&p->tz);
     for (struct pending *r = p->oldest; r;) {
         struct pending *n = r->newer;
         sbuf_release(&r->text);

@@ -254,9 +254,13 @@ void parser_set_client(struct event *ev, struct span s);
 
 /* A fixed UTC offset from --tz, applied to zone abbreviations that are ambiguous (IST,
  * CST, BST, AST) or unknown, and to timestamps without a zone. */
+struct tz;
+
 struct pgtime_tz {
     bool set;
-    int32_t offset_s; /* seconds east of UTC */
+    int32_t offset_s; /* seconds east of UTC (a fixed --tz) */
+    struct tz *zone;  /* an IANA --tz ("Europe/Paris"): the offset in force at each local
+                         time, daylight saving included (owned: pgtime_tz_release()) */
 };
 
 enum pgtime_status {
@@ -267,9 +271,16 @@ enum pgtime_status {
     PGTIME_NO_ZONE,   /* no zone and no --tz */
 };
 
-/* Parse --tz: "UTC", "Z", "+05:30", "+0530", "-03", or an unambiguous abbreviation
- * ("CET"). Returns -1 with DIAG_USAGE otherwise. */
+/* Parse --tz: "UTC", "Z", "+05:30", "+0530", "-03", an unambiguous abbreviation ("CET"),
+ * or an IANA name ("Europe/Paris", read from the system's zoneinfo). Returns -1 with
+ * DIAG_USAGE otherwise. */
 int pgtime_tz_parse(const char *s, struct pgtime_tz *tz, struct diag *d);
+void pgtime_tz_release(struct pgtime_tz *tz);
+
+/* The offset (seconds east of UTC) of a zone-less local time @local_secs (seconds since
+ * the epoch as if local time were UTC) under @tz: the fixed offset, or the IANA zone's
+ * offset in force then (in the hour repeated when clocks go back, the first). */
+int32_t pgtime_tz_offset_local(const struct pgtime_tz *tz, int64_t local_secs);
 
 /* "2026-11-24 17:25:01.817 UTC" (%m, csv, json), "2026-11-24 17:25:01 UTC" (%t, %s),
  * numeric zones "-03" "+0545" "+05:30", 'T' instead of the space and "Z" (RFC 3339
@@ -284,6 +295,7 @@ struct pgtime_cache {
     bool valid;
     bool tz_set;
     int32_t tz_offset_s;
+    const struct tz *tz_zone;
     char head[19]; /* "YYYY-MM-DD HH:MM:SS" */
     char tail[14]; /* the bytes after the fraction (" UTC", "+05:30") */
     unsigned char tail_len;

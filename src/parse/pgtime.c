@@ -8,9 +8,12 @@
  * never consulted: calendar math is core/clock.h's.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/tz.h"
+#include "core/xalloc.h"
 #include "parse/parse_int.h"
 
 #define H(h)     ((h)*3600)
@@ -150,10 +153,47 @@ int pgtime_tz_parse(const char *str, struct pgtime_tz *tz, struct diag *d)
         tz->offset_s = z->offset_s;
         return 0;
     }
+    if (!z && strchr(str, '/')) {
+        struct tz *zone = xcalloc(1, sizeof(*zone));
+        struct diag zd = DIAG_INIT;
+        if (tz_load(zone, str, &zd) == 0) {
+            tz->set = true;
+            tz->zone = zone;
+            return 0;
+        }
+        free(zone);
+    }
     return diag_set(d, DIAG_USAGE,
                     "invalid --tz '%s' (expected UTC, an offset like +05:30, -0300 or -03, "
-                    "or an unambiguous zone abbreviation like CET%s)",
-                    str, z ? "; it is ambiguous, give its offset" : "");
+                    "an unambiguous zone abbreviation like CET, or a zone name like "
+                    "Europe/Paris%s)",
+                    str, z ? "; it is ambiguous, give its offset or its zone name" : "");
+}
+
+void pgtime_tz_release(struct pgtime_tz *tz)
+{
+    if (tz->zone) {
+        tz_release(tz->zone);
+        free(tz->zone);
+        tz->zone = NULL;
+    }
+}
+
+int32_t pgtime_tz_offset_local(const struct pgtime_tz *tz, int64_t local_secs)
+{
+    if (!tz->zone)
+        return tz->offset_s;
+    /* UTC = local - offset, where the offset is the one in force at that UTC instant:
+     * try the offset of an instant a day either side (each side of a transition), and
+     * keep the first that holds (the earlier instant when both do: the first pass
+     * through the repeated hour). In a skipped hour neither holds: the offset before. */
+    int32_t before = tz_offset_at(tz->zone, (local_secs - 86400) * USEC_PER_SEC);
+    int32_t after = tz_offset_at(tz->zone, (local_secs + 86400) * USEC_PER_SEC);
+    int32_t cand[2] = { before > after ? before : after, before > after ? after : before };
+    for (int i = 0; i < 2; i++)
+        if (tz_offset_at(tz->zone, (local_secs - cand[i]) * USEC_PER_SEC) == cand[i])
+            return cand[i];
+    return before;
 }
 
 /* The fraction at s[19..) (if any): adds to *sub, sets *digits; returns the index after
@@ -225,10 +265,12 @@ static enum pgtime_status parse_full(struct span s, const struct pgtime_tz *tz, 
         return PGTIME_BAD;
     if (zone_out)
         *zone_out = zone;
+    int64_t days = clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t local = days * 86400 + h * 3600 + mi * 60 + se;
     if (zone.len == 0) {
         if (!tz->set)
             return PGTIME_NO_ZONE;
-        off = tz->offset_s;
+        off = pgtime_tz_offset_local(tz, local);
     } else if (!parse_offset(zone, &off)) {
         if (zone.len == 3 && zone.p[0] == 'U' && zone.p[1] == 'T' && zone.p[2] == 'C') {
             off = 0; /* the common case, without the table walk */
@@ -239,13 +281,12 @@ static enum pgtime_status parse_full(struct span s, const struct pgtime_tz *tz, 
             if (z && !z->ambiguous)
                 off = z->offset_s;
             else if (tz->set)
-                off = tz->offset_s;
+                off = pgtime_tz_offset_local(tz, local);
             else
                 return z ? PGTIME_AMBIGUOUS : PGTIME_UNKNOWN;
         }
     }
-    int64_t days = clock_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t secs = (days * 86400 + h * 3600 + mi * 60 + se) - off;
+    int64_t secs = local - off;
     *us = secs * USEC_PER_SEC + sub;
     if (secs_out)
         *secs_out = secs;
@@ -276,7 +317,7 @@ enum pgtime_status pgtime_parse_cached(struct pgtime_cache *c, struct span s,
                                        struct span *zone_out)
 {
     if (c->valid && s.len >= 19 && tz->set == c->tz_set && tz->offset_s == c->tz_offset_s &&
-        eq19(s.p, c->head)) {
+        tz->zone == c->tz_zone && eq19(s.p, c->head)) {
         int64_t sub;
         int digits;
         size_t i = parse_fraction(s, &sub, &digits);
@@ -312,6 +353,7 @@ enum pgtime_status pgtime_parse_cached(struct pgtime_cache *c, struct span s,
     c->secs = secs;
     c->tz_set = tz->set;
     c->tz_offset_s = tz->offset_s;
+    c->tz_zone = tz->zone;
     c->valid = true;
     return st;
 }

@@ -285,9 +285,9 @@ static void header_time(struct parser *p, struct syslog_state *st, struct syslog
         log_note("syslog header times have no time zone; taking them as UTC (pass --tz)");
         st->zone_noted = true;
     }
-    h->ts_us = clock_days_from_civil(st->year, (unsigned)h->mon, (unsigned)h->day) * USEC_PER_DAY +
-               (int64_t)(h->hh * 3600 + h->mi * 60 + h->ss) * USEC_PER_SEC -
-               (int64_t)(tz->set ? tz->offset_s : 0) * USEC_PER_SEC;
+    int64_t local = clock_days_from_civil(st->year, (unsigned)h->mon, (unsigned)h->day) * 86400 +
+                    (int64_t)(h->hh * 3600 + h->mi * 60 + h->ss);
+    h->ts_us = (local - (tz->set ? pgtime_tz_offset_local(tz, local) : 0)) * USEC_PER_SEC;
     h->ts_frac = 0;
 }
 
