@@ -6,6 +6,8 @@
 #include "core/opts.h"
 #include "core/sbuf.h"
 
+#define OPTS_MAX 64 /* options of one command noted for repetition */
+
 static void list_valid(struct sbuf *sb, const struct opt *opts)
 {
     bool first = true;
@@ -38,10 +40,51 @@ static void choices_list(struct sbuf *sb, const struct opt *o)
             return;
 }
 
-static int set_value(const struct opt *o, const char *name, const char *val, struct diag *d)
+/* A string option whose argument is a list ("K[,K...]" in its help): given again, the
+ * lists are joined (--kind a --kind b is --kind a,b), not the last one kept. The joined
+ * text lives as long as the process (static: reachable, not a leak). */
+static bool is_list(const struct opt *o)
+{
+    return o->type == OPT_STRING && o->argh && strstr(o->argh, "[,");
+}
+
+static int join_list(const struct opt *o, const char *val, bool again, struct diag *d)
+{
+    static struct {
+        const void *value;
+        struct sbuf sb;
+    } joined[8];
+    const char **v = o->value;
+    if (!again) {
+        *v = val;
+        return 0;
+    }
+    size_t i = 0;
+    while (i < ARRAY_SIZE(joined) && joined[i].value && joined[i].value != o->value)
+        i++;
+    if (i == ARRAY_SIZE(joined))
+        return diag_set(d, DIAG_USAGE, "too many list options given more than once");
+    if (!joined[i].value) {
+        joined[i].value = o->value;
+        sbuf_init(&joined[i].sb, 0);
+    }
+    if (joined[i].sb.buf != *v && (sbuf_reset(&joined[i].sb), sbuf_addstr(&joined[i].sb, *v) < 0))
+        return diag_set(d, DIAG_LIMIT, "option list too long");
+    if (sbuf_addch(&joined[i].sb, ',') < 0 || sbuf_addstr(&joined[i].sb, val) < 0)
+        return diag_set(d, DIAG_LIMIT, "option list too long");
+    *v = joined[i].sb.buf;
+    return 0;
+}
+
+static int set_value(const struct opt *o, const char *name, const char *val, bool again,
+                     struct diag *d)
 {
     switch (o->type) {
-    case OPT_STRING: *(const char **)o->value = val; return 0;
+    case OPT_STRING:
+        if (is_list(o))
+            return join_list(o, val, again, d);
+        *(const char **)o->value = val;
+        return 0;
     case OPT_LONG: {
         char *end;
         errno = 0;
@@ -87,7 +130,20 @@ static void set_flag(const struct opt *o, bool on)
         *(int *)o->value += 1;
 }
 
-static int parse_long(const struct opt *opts, int argc, char **argv, int *i, struct diag *d)
+/* set_value() for option @o of @opts, noting it in @seen (a list option given again
+ * joins its lists). */
+static int set_seen(const struct opt *opts, const struct opt *o, bool *seen, const char *name,
+                    const char *val, struct diag *d)
+{
+    size_t k = (size_t)(o - opts);
+    bool again = k < OPTS_MAX && seen[k];
+    if (k < OPTS_MAX)
+        seen[k] = true;
+    return set_value(o, name, val, again, d);
+}
+
+static int parse_long(const struct opt *opts, int argc, char **argv, int *i, bool *seen,
+                      struct diag *d)
 {
     const char *arg = argv[*i] + 2;
     const char *eq = strchr(arg, '=');
@@ -109,11 +165,11 @@ static int parse_long(const struct opt *opts, int argc, char **argv, int *i, str
             if (negated)
                 return unknown(opts, argv[*i], d);
             if (eq)
-                return set_value(o, argv[*i], eq + 1, d);
+                return set_seen(opts, o, seen, argv[*i], eq + 1, d);
             if (*i + 1 >= argc)
                 return diag_set(d, DIAG_USAGE, "option '--%s' requires a value", o->long_name);
             ++*i;
-            return set_value(o, argv[*i - 1], argv[*i], d);
+            return set_seen(opts, o, seen, argv[*i - 1], argv[*i], d);
         }
         /* Second pass: --no-NAME for booleans. */
         if (pass == 0 && nlen > 3 && !strncmp(arg, "no-", 3)) {
@@ -129,7 +185,8 @@ static int parse_long(const struct opt *opts, int argc, char **argv, int *i, str
     return unknown(opts, argv[*i], d);
 }
 
-static int parse_short(const struct opt *opts, int argc, char **argv, int *i, struct diag *d)
+static int parse_short(const struct opt *opts, int argc, char **argv, int *i, bool *seen,
+                       struct diag *d)
 {
     const char *p = argv[*i] + 1;
 
@@ -151,11 +208,11 @@ static int parse_short(const struct opt *opts, int argc, char **argv, int *i, st
         }
         char name[3] = { '-', *p, 0 };
         if (p[1])
-            return set_value(o, name, p + 1, d);
+            return set_seen(opts, o, seen, name, p + 1, d);
         if (*i + 1 >= argc)
             return diag_set(d, DIAG_USAGE, "option '%s' requires a value", name);
         ++*i;
-        return set_value(o, name, argv[*i], d);
+        return set_seen(opts, o, seen, name, argv[*i], d);
     }
     return 0;
 }
@@ -164,6 +221,7 @@ int opts_parse(const struct opt *opts, int argc, char **argv, struct diag *d)
 {
     int nops = 0;
     bool only_operands = false;
+    bool seen[OPTS_MAX] = { false };
 
     for (int i = 0; i < argc; i++) {
         char *a = argv[i];
@@ -177,8 +235,8 @@ int opts_parse(const struct opt *opts, int argc, char **argv, struct diag *d)
             only_operands = true;
             continue;
         }
-        r = a[1] == '-' ? parse_long(opts, argc, argv, &i, d)
-                        : parse_short(opts, argc, argv, &i, d);
+        r = a[1] == '-' ? parse_long(opts, argc, argv, &i, seen, d)
+                        : parse_short(opts, argc, argv, &i, seen, d);
         if (r < 0)
             return r;
     }

@@ -45,6 +45,9 @@ done
 # Filters and the limit.
 expect_eq "kind filter" '["deadlock","error","error"]' \
   "$("$PGSIFT" events --kind error,deadlock --format json | jq -c '[.events[].kind] | sort')"
+expect_eq "--kind given twice: both lists" \
+  "$("$PGSIFT" events --kind error,deadlock --format json | jq -c '[.events[].kind] | sort')" \
+  "$("$PGSIFT" events --kind error --kind=deadlock --format json | jq -c '[.events[].kind] | sort')"
 expect_eq "window" '["lock_wait","deadlock"]' \
   "$("$PGSIFT" events --since 2026-11-24T10:02:00Z --until 2026-11-24T10:04:00Z --format json | jq -c '[.events[].kind]')"
 expect_eq "database filter" '["error"]' "$("$PGSIFT" events --database app --format json | jq -c '[.events[].kind]')"

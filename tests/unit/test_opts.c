@@ -98,8 +98,30 @@ static void test_diag_first_error_wins(void)
     CHECK_EQ_INT(diag_exit_code(&d), 3);
 }
 
+/* A list option ("K[,K...]") given again joins the lists; a plain string option keeps
+ * the last value, as before. Each parse starts over. */
+static void test_list_joined(void)
+{
+    const char *kinds = NULL, *name = NULL;
+    const struct opt opts[] = {
+        OPT_STRING_(0, "kind", &kinds, "K[,K...]", "kinds"),
+        OPT_STRING_(0, "name", &name, "NAME", "a name"),
+        OPT_END_(),
+    };
+    struct diag d = DIAG_INIT;
+    char *argv[] = { A("--kind"), A("a,b"), A("--name=x"), A("--kind=c"),
+                     A("--name"), A("y"),   A("--kind"),   A("d") };
+    CHECK_EQ_INT(opts_parse(opts, 8, argv, &d), 0);
+    CHECK_EQ_STR(kinds, "a,b,c,d");
+    CHECK_EQ_STR(name, "y");
+    char *again[] = { A("--kind"), A("e") };
+    CHECK_EQ_INT(opts_parse(opts, 2, again, &d), 0);
+    CHECK_EQ_STR(kinds, "e");
+}
+
 TEST_LIST = {
     { "mixed_operands", test_mixed_operands },
+    { "list_joined", test_list_joined },
     { "errors", test_errors },
     { "diag_first_error_wins", test_diag_first_error_wins },
     { NULL, NULL },
