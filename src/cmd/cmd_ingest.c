@@ -50,6 +50,7 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     XGROW(fs->v, fs->n + 1, fs->alloc);
     fs->v[fs->n].path = xstrdup(path);
     fs->v[fs->n].st = *st;
+    fs->v[fs->n].found = false;
     fs->n++;
 }
 

@@ -523,6 +523,10 @@ void parser_event_commit(struct parser *p, struct event *ev)
     if (!p->ev_open || ev != &p->q[p->qn])
         BUG("parse: commit of an event that was not begun");
     claim(p);
+    /* A LOG record whose format does not say its SQLSTATE (stderr without %e, syslog,
+     * Supabase) has 00000, as csvlog and jsonlog write it (INTERFACE.md). */
+    if (!ev->sqlstate[0] && ev->severity == SEV_LOG)
+        memcpy(ev->sqlstate, "00000", 6);
     p->ev_open = false;
     p->qn++;
     p->stats.events++;

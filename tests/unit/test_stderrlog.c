@@ -53,7 +53,7 @@ static void collect(const struct event *ev, struct recs *rs, bool with_sqlstate)
     add_span(&sb, "database", ev->database);
     XGROW(rs->v, rs->n + 1, rs->alloc);
     rs->v[rs->n++] = (struct rec){ sbuf_detach(&sb, NULL), ev->ts_us, ev->ts_frac };
-    if (ev->sqlstate[0])
+    if (ev->sqlstate[0] && ev->severity != SEV_LOG) /* (LOG records have 00000 anyway) */
         rs->any_sqlstate = true;
 }
 
