@@ -254,6 +254,9 @@ enum kw_flags {
     KWF_TYPELIT = 1 << 3,     /* may prefix a typed literal: interval '1 day' */
     KWF_TYPEWORD = 1 << 4,    /* may continue a multi-word type name after :: */
     KWF_CLAUSE = 1 << 5,      /* ends a SELECT target list or an ORDER/GROUP BY list */
+    KWF_NOALIAS = 1 << 6,     /* continues an expression after an operand (WITHIN GROUP,
+                                 FILTER (..), IS NFC NORMALIZED, LIKE .. ESCAPE): never a
+                                 bare column alias */
 };
 
 struct keyword {

@@ -167,6 +167,33 @@ static bool is_punct(const struct token *t, unsigned p)
     return t->kind == TOK_PUNCT && t->sub == p;
 }
 
+/* A key word no rule reacts to and that cannot continue an expression: it behaves as a
+ * plain name (an implicit alias, R12), and a quoted identifier spelling it is that word
+ * (R3). Both rules use this one set, so that "x" and x behave alike. */
+static bool plain_keyword(unsigned kw)
+{
+    return kw == 0 || (keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT &&
+                       !(keywords[kw].flags & KWF_NOALIAS));
+}
+
+/* A key word that starts a clause (FROM, GROUP, LIMIT, ...: KWF_CLAUSE) at t[j], except
+ * where it is part of an expression: the GROUP of `f() WITHIN GROUP (..)` and the FROM of
+ * `a IS [NOT] DISTINCT FROM b`. Taking those for clauses ended a target list early, so
+ * the later column aliases were no longer dropped (R12). */
+static bool clause_word(const struct token *t, uint32_t j)
+{
+    unsigned kw = word_kw(&t[j]);
+    if (!(keywords[kw].flags & KWF_CLAUSE))
+        return false;
+    if (kw == KW_GROUP && j > 0 && word_kw(&t[j - 1]) &&
+        !strcmp(keywords[t[j - 1].kw].word, "within"))
+        return false;
+    if (kw == KW_FROM && j > 1 && is_kw(&t[j - 1], KW_DISTINCT) &&
+        (is_kw(&t[j - 2], KW_IS) || (j > 2 && is_kw(&t[j - 2], KW_NOT) && is_kw(&t[j - 3], KW_IS))))
+        return false;
+    return true;
+}
+
 /* Does this token end an operand, so that a following '-' is binary and a following
  * bare word is a column alias? */
 static bool operand_end(const struct token *t)
@@ -414,6 +441,24 @@ static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
     }
 }
 
+/* Is t[i] the form of `a IS [NOT] NFC NORMALIZED` or `normalize(a, NFC)` (@open: the
+ * innermost open '(')? The grammar makes it a string constant (is_normalized(a, 'NFC')),
+ * which pg_stat_statements replaces like any other: the forms are one group. */
+static bool normal_form(const struct token *t, uint32_t n, uint32_t i, uint32_t open)
+{
+    const char *w = keywords[t[i].kw].word;
+    if (t[i].kw == 0 || w[0] != 'n' || w[1] != 'f' ||
+        !(!strcmp(w, "nfc") || !strcmp(w, "nfd") || !strcmp(w, "nfkc") || !strcmp(w, "nfkd")))
+        return false;
+    if (i > 0 && i + 1 < n && word_kw(&t[i + 1]) &&
+        !strcmp(keywords[t[i + 1].kw].word, "normalized"))
+        return is_kw(&t[i - 1], KW_IS) ||
+               (i > 1 && is_kw(&t[i - 1], KW_NOT) && is_kw(&t[i - 2], KW_IS));
+    return i > 0 && is_punct(&t[i - 1], P_COMMA) && i + 1 < n && is_punct(&t[i + 1], P_RPAREN) &&
+           open != NO_MATCH && open > 0 && word_kw(&t[open - 1]) &&
+           !strcmp(keywords[t[open - 1].kw].word, "normalize");
+}
+
 enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };
 
 static void assign_roles(struct normalizer *nz)
@@ -525,8 +570,10 @@ static void assign_roles(struct normalizer *nz)
                     lv[depth] |= LV_BYLIST;
                 break;
             default:
-                if (keywords[k->kw].flags & KWF_CLAUSE)
+                if (clause_word(t, i))
                     lv[depth] &= (uint8_t)~LV_BYLIST;
+                if (normal_form(t, n, i, sp ? nz->stack[sp - 1] : NO_MATCH))
+                    k->role = ROLE_CONST;
                 break;
             }
             break;
@@ -984,7 +1031,7 @@ static bool emit_folded(struct normalizer *nz, const char *c, size_t len)
         return false;
     /* Not a key word a rule reacts to: "by", "zone" or "text" stay quoted. */
     unsigned kw = keyword_lookup(c, len);
-    if (kw != 0 && !(keywords[kw].cat == KWC_U && kw >= KW_RULE_COUNT))
+    if (!plain_keyword(kw))
         return false;
     emit_word_text(nz, c, len, kw);
     return true;
@@ -1430,7 +1477,7 @@ static bool tl_item_ends(const struct token *t, uint32_t j, uint32_t n)
         return true;
     if (t[j].kind == TOK_PUNCT)
         return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
-    return keywords[word_kw(&t[j])].flags & KWF_CLAUSE;
+    return clause_word(t, j);
 }
 
 /* A word that may be an implicit alias: a plain name, an unreserved key word no rule
@@ -1440,8 +1487,7 @@ static bool aliasable(const struct token *t)
 {
     if (t->kind == TOK_QIDENT)
         return !(t->flags & TOKF_UNTERMINATED);
-    return t->kind == TOK_WORD &&
-           (t->kw == 0 || (keywords[t->kw].cat == KWC_U && t->kw >= KW_RULE_COUNT));
+    return t->kind == TOK_WORD && plain_keyword(t->kw);
 }
 
 /* A word that has the shape of an alias: a bare word or quoted identifier right after
@@ -1465,10 +1511,14 @@ static bool implicit_alias(const struct normalizer *nz, uint32_t i)
         alias_shaped(t, i - 1))
         return false;
     /* After a reserved word (`SELECT DISTINCT x`, `CASE .. END x`) or OVER (a window
-     * name) the word is not an alias; after a type (`x::text y`) it is. */
-    if (t[i - 1].kind == TOK_WORD && t[i - 1].kw != 0 && t[i - 1].role == ROLE_PLAIN &&
-        (keywords[t[i - 1].kw].cat == KWC_R || keywords[t[i - 1].kw].cat == KWC_T ||
-         t[i - 1].kw == KW_OVER))
+     * name) the word is not an alias; after a type (`x::text y`) it is, and so it is after
+     * the NULL/TRUE/FALSE of a test (`a IS NULL y`, a plain word here: a value is a
+     * constant) and after ISNULL/NOTNULL, which the text writes as such a test. */
+    unsigned pk = t[i - 1].kind == TOK_WORD && t[i - 1].role == ROLE_PLAIN ? t[i - 1].kw : 0;
+    bool test_end =
+        pk == KW_NULL || pk == KW_TRUE || pk == KW_FALSE || pk == KW_ISNULL || pk == KW_NOTNULL;
+    if (pk != 0 && !test_end &&
+        (keywords[pk].cat == KWC_R || keywords[pk].cat == KWC_T || pk == KW_OVER))
         return false;
     if (is_punct(&t[i - 1], P_RPAREN)) {
         uint32_t o = nz->match[i - 1];
@@ -1686,7 +1736,7 @@ static void emit_all(struct normalizer *nz)
                 }
                 FALLTHROUGH; /* a ROW that is not a row list: as any key word */
             default:
-                if (keywords[k->kw].flags & KWF_CLAUSE)
+                if (clause_word(t, i))
                     lv[depth] &= (uint8_t)~LV_TL;
                 if (typed_literal(t, i, n)) {
                     emit_const(nz, &t[i + 1]);
