@@ -38,6 +38,7 @@ enum {
     LV_CAST = 1 << 2,   /* ( of CAST(: its AS starts a type name */
     LV_BYLIST = 1 << 3, /* inside ORDER BY / GROUP BY items at this depth */
     LV_TL = 1 << 4,     /* inside a SELECT/RETURNING target list at this depth */
+    LV_FROM = 1 << 5,   /* emission: in a FROM list, JOIN, UPDATE/DELETE/MERGE target */
 };
 
 /* Per-token emission actions (struct normalizer.act), set by look-ahead. */
@@ -165,6 +166,12 @@ static bool is_kw(const struct token *t, unsigned kw)
 static bool is_punct(const struct token *t, unsigned p)
 {
     return t->kind == TOK_PUNCT && t->sub == p;
+}
+
+/* Is t the key word @w (one with no kw_id of its own: compared by name)? */
+static bool kw_named(const struct token *t, const char *w)
+{
+    return word_kw(t) && !strcmp(keywords[t->kw].word, w);
 }
 
 /* A key word no rule reacts to and that cannot continue an expression: it behaves as a
@@ -1528,6 +1535,50 @@ static bool implicit_alias(const struct normalizer *nz, uint32_t i)
     return true;
 }
 
+/* A name that can be a table, or a table alias (ColId): a word that is no key word or an
+ * unreserved or column-name one, or a closed quoted identifier. */
+static bool colid(const struct token *t)
+{
+    if (t->role != ROLE_PLAIN)
+        return false;
+    if (t->kind == TOK_QIDENT)
+        return !(t->flags & TOKF_UNTERMINATED);
+    return t->kind == TOK_WORD &&
+           (t->kw == 0 || keywords[t->kw].cat == KWC_U || keywords[t->kw].cat == KWC_C);
+}
+
+/*
+ * R13: the AS at t[i] before a table alias is optional syntax (`FROM items AS i` and
+ * `FROM items i`, `(SELECT ..) AS x`, `UPDATE t AS o`, `JOIN u AS v`: one parse tree,
+ * measured one query id), so it is dropped; the alias name stays. Only in a FROM list or
+ * a statement's target table (LV_FROM), between a table name or a ')' and a name that is
+ * followed by what may follow a table alias: a column alias list '(', ',', ')', ';', the
+ * end, SET (UPDATE) or a reserved or type-function key word (JOIN, ON, WHERE, USING, ...).
+ * Not after JOIN .. USING (a): that alias needs its AS.
+ */
+static bool table_alias_as(const struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n;
+    if (i == 0 || i + 1 >= n || !colid(&t[i + 1]))
+        return false;
+    const struct token *p = &t[i - 1];
+    if (is_punct(p, P_RPAREN)) {
+        uint32_t o = nz->match[i - 1];
+        if (o == NO_MATCH || (o > 0 && kw_named(&t[o - 1], "using")))
+            return false;
+    } else if (!colid(p)) {
+        return false;
+    }
+    if (i + 2 >= n)
+        return true;
+    const struct token *a = &t[i + 2];
+    if (a->kind == TOK_PUNCT)
+        return a->sub == P_LPAREN || a->sub == P_COMMA || a->sub == P_RPAREN || a->sub == P_SEMI;
+    unsigned kw = word_kw(a);
+    return kw == KW_SET || (kw && (keywords[kw].cat == KWC_R || keywords[kw].cat == KWC_T));
+}
+
 /* R9: a VALUES row was closed; compare it with the previous kept row. */
 static void values_row_closed(struct normalizer *nz, uint32_t i)
 {
@@ -1703,6 +1754,8 @@ static void emit_all(struct normalizer *nz)
                     t[i + 1].role == ROLE_PLAIN && tl_item_ends(t, i + 2, n) &&
                     !(i > 0 && alias_shaped(t, i - 1)))
                     next = i + 2;
+                else if ((lv[depth] & LV_FROM) && table_alias_as(nz, i))
+                    next = i + 1; /* R13: FROM items AS i is FROM items i */
                 break;
             case KW_VALUES:
                 lv[depth] &= (uint8_t)~LV_TL; /* rows have no aliases */
@@ -1715,7 +1768,7 @@ static void emit_all(struct normalizer *nz)
                 break;
             case KW_WHERE:
             case KW_HAVING:
-                lv[depth] &= (uint8_t)~LV_TL;
+                lv[depth] &= (uint8_t) ~(LV_TL | LV_FROM);
                 skip_condition_parens(nz, i);
                 break;
             case KW_SELECT:
@@ -1737,7 +1790,12 @@ static void emit_all(struct normalizer *nz)
                 FALLTHROUGH; /* a ROW that is not a row list: as any key word */
             default:
                 if (clause_word(t, i))
-                    lv[depth] &= (uint8_t)~LV_TL;
+                    lv[depth] &= (uint8_t) ~(LV_TL | LV_FROM);
+                /* Where a table and its alias may follow (table_alias_as()). */
+                if ((k->kw == KW_FROM && clause_word(t, i)) || kw_named(k, "join") ||
+                    kw_named(k, "using") || kw_named(k, "update") ||
+                    (k->kw == KW_INTO && i > 0 && kw_named(&t[i - 1], "merge")))
+                    lv[depth] |= LV_FROM;
                 if (typed_literal(t, i, n)) {
                     emit_const(nz, &t[i + 1]);
                     emit_punct(nz, P_DCOLON);

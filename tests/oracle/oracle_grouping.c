@@ -130,13 +130,31 @@ static const char *merge_class(const char *a, const char *b)
     return same ? "same-text" : "UNEXPLAINED";
 }
 
-/* The canonical text without "word." qualifiers and "as word" aliases. */
+static bool word_in(const char *w, size_t len, const char *const *set)
+{
+    for (; *set; set++)
+        if (strlen(*set) == len && !strncmp(w, *set, len))
+            return true;
+    return false;
+}
+
+/* The canonical text without "word." qualifiers and "as word" aliases, and without the
+ * table alias the canonical text writes without AS ("from items x where"). */
 static void unqualified(const char *sql, struct sbuf *o)
 {
+    static const char *const table_kw[] = { "from", "join", "update", NULL };
+    static const char *const follow_kw[] = {
+        "where", "join",      "on",        "left",        "right",  "inner",  "full",
+        "cross", "natural",   "group",     "order",       "limit",  "offset", "fetch",
+        "for",   "union",     "intersect", "except",      "window", "having", "set",
+        "using", "returning", "when",      "tablesample", NULL
+    };
     struct normalizer *nz = normalize_new(NULL);
     struct norm_result r;
     normalize_fingerprint(nz, span_cstr(sql), &r);
     const char *s = r.canonical.p, *e = s + r.canonical.len;
+    const char *w1 = NULL, *w2 = NULL; /* the last two words written, when adjacent */
+    size_t l1 = 0, l2 = 0;
     sbuf_reset(o);
     while (s < e) {
         const char *w = s;
@@ -145,6 +163,20 @@ static void unqualified(const char *sql, struct sbuf *o)
         if (w > s && w < e && *w == '.') {
             s = w + 1; /* drop "qualifier." */
             continue;
+        }
+        if (w > s) {
+            if (w2 && word_in(w2, l2, table_kw) && w1 && !word_in(w1, l1, follow_kw) &&
+                !word_in(s, (size_t)(w - s), follow_kw)) {
+                s = w; /* drop the alias of "from items x", and the space before it */
+                if (o->len > 0 && o->buf[o->len - 1] == ' ')
+                    o->buf[--o->len] = '\0';
+                w1 = w2 = NULL;
+                continue;
+            }
+            w2 = w1, l2 = l1;
+            w1 = s, l1 = (size_t)(w - s);
+        } else if (*s != ' ') {
+            w1 = w2 = NULL;
         }
         if (e - s > 4 && !strncmp(s, " as ", 4)) {
             const char *a = s + 4;
