@@ -33,12 +33,15 @@
 
 /* Per-depth flags (struct normalizer.lv). */
 enum {
-    LV_TYPMOD = 1 << 0, /* ( or [ of a type modifier / array bound: numbers stay */
-    LV_INTYPE = 1 << 1, /* ...that belongs to a type name (the name continues after it) */
-    LV_CAST = 1 << 2,   /* ( of CAST(: its AS starts a type name */
-    LV_BYLIST = 1 << 3, /* inside ORDER BY / GROUP BY items at this depth */
-    LV_TL = 1 << 4,     /* inside a SELECT/RETURNING target list at this depth */
-    LV_FROM = 1 << 5,   /* emission: in a FROM list, JOIN, UPDATE/DELETE/MERGE target */
+    LV_TYPMOD = 1 << 0,  /* ( or [ of a type modifier / array bound: numbers stay */
+    LV_INTYPE = 1 << 1,  /* ...that belongs to a type name (the name continues after it) */
+    LV_CAST = 1 << 2,    /* ( of CAST(: its AS starts a type name */
+    LV_BYLIST = 1 << 3,  /* inside ORDER BY / GROUP BY items at this depth */
+    LV_TL = 1 << 4,      /* inside a SELECT/RETURNING target list at this depth */
+    LV_FROM = 1 << 5,    /* emission: in a FROM list, JOIN, UPDATE/DELETE/MERGE target */
+    LV_GSET = 1 << 6,    /* roles: a grouping-set list (CUBE/ROLLUP/GROUPING SETS (..), a
+                            set in one, a parenthesized GROUP/ORDER BY item) */
+    LV_GROUPBY = 1 << 7, /* roles: the BY list is GROUP BY's */
 };
 
 /* Per-token emission actions (struct normalizer.act), set by look-ahead. */
@@ -466,6 +469,40 @@ static bool normal_form(const struct token *t, uint32_t n, uint32_t i, uint32_t 
            !strcmp(keywords[t[open - 1].kw].word, "normalize");
 }
 
+/*
+ * Does the '(' at t[i] (@outer: the flags of the depth it opens in) hold grouping items,
+ * whose whole-item integers are column positions as in GROUP BY 1 (LV_GSET)? The parser
+ * resolves them so (pg_stat_statements keeps `CUBE (1, 2)` as written; CUBE (1, 2) and
+ * CUBE (2, 1) have two query ids): CUBE (..), ROLLUP (..) and GROUPING SETS (..) in a
+ * GROUP BY list, a set in one of those, and a parenthesized GROUP BY item, which the
+ * parser flattens (a row of items, or one item: parentheses make no node). In ORDER BY
+ * only parentheses around nothing but an integer: ORDER BY (1) is ORDER BY 1, but
+ * ORDER BY (1, 2) sorts by a row. Never a subquery's parentheses.
+ */
+static bool grouping_paren(const struct token *t, uint32_t n, uint32_t i, uint8_t outer)
+{
+    if (i == 0 || i + 1 >= n || is_kw(&t[i + 1], KW_SELECT) || is_kw(&t[i + 1], KW_VALUES) ||
+        is_kw(&t[i + 1], KW_WITH) || kw_named(&t[i + 1], "table"))
+        return false;
+    const struct token *p = &t[i - 1];
+    bool item = is_kw(p, KW_BY) || is_punct(p, P_COMMA);
+    if (outer & LV_GROUPBY) {
+        if (item || kw_named(p, "cube") || kw_named(p, "rollup") ||
+            (kw_named(p, "sets") && i > 1 && kw_named(&t[i - 2], "grouping")))
+            return true;
+    } else if ((outer & LV_BYLIST) && item) {
+        uint32_t j = i;
+        while (j < n && is_punct(&t[j], P_LPAREN))
+            j++;
+        return j < n && t[j].kind == TOK_NUMBER && j + 1 < n && is_punct(&t[j + 1], P_RPAREN);
+    }
+    if (outer & LV_GSET)
+        return is_punct(p, P_LPAREN) || is_punct(p, P_COMMA) || kw_named(p, "cube") ||
+               kw_named(p, "rollup") ||
+               (kw_named(p, "sets") && i > 1 && kw_named(&t[i - 2], "grouping"));
+    return false;
+}
+
 enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };
 
 static void assign_roles(struct normalizer *nz)
@@ -499,6 +536,8 @@ static void assign_roles(struct normalizer *nz)
                     f = LV_TYPMOD; /* char(22), numeric(10,2) in DDL */
                 if (k->sub == P_LPAREN && i > 0 && is_kw(&t[i - 1], KW_CAST))
                     f |= LV_CAST;
+                if (k->sub == P_LPAREN && grouping_paren(t, n, i, lv[depth]))
+                    f |= LV_GSET;
                 nz->stack[sp++] = i;
                 lv[++depth] = f;
                 break;
@@ -573,12 +612,14 @@ static void assign_roles(struct normalizer *nz)
                     ts_next = TS_START;
                 break;
             case KW_BY:
-                if (i > 0 && (is_kw(&t[i - 1], KW_ORDER) || is_kw(&t[i - 1], KW_GROUP)))
-                    lv[depth] |= LV_BYLIST;
+                if (i > 0 && is_kw(&t[i - 1], KW_ORDER))
+                    lv[depth] = (uint8_t)((lv[depth] & ~LV_GROUPBY) | LV_BYLIST);
+                else if (i > 0 && is_kw(&t[i - 1], KW_GROUP))
+                    lv[depth] |= LV_BYLIST | LV_GROUPBY;
                 break;
             default:
                 if (clause_word(t, i))
-                    lv[depth] &= (uint8_t)~LV_BYLIST;
+                    lv[depth] &= (uint8_t) ~(LV_BYLIST | LV_GROUPBY);
                 if (normal_form(t, n, i, sp ? nz->stack[sp - 1] : NO_MATCH))
                     k->role = ROLE_CONST;
                 break;
@@ -592,10 +633,14 @@ static void assign_roles(struct normalizer *nz)
                     k->flags |= TOKF_CASTMOD;
                 break;
             }
-            if ((lv[depth] & LV_BYLIST) && i > 0 &&
-                (is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA)) &&
-                item_ends(t, i + 1, n)) {
-                k->role = ROLE_POSITION; /* ORDER BY 1: a column position */
+            if (i > 0 && item_ends(t, i + 1, n) &&
+                (((lv[depth] & LV_BYLIST) &&
+                  (is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA) ||
+                   ((lv[depth] & LV_GROUPBY) && i > 1 && is_kw(&t[i - 2], KW_BY) &&
+                    (is_kw(&t[i - 1], KW_ALL) || is_kw(&t[i - 1], KW_DISTINCT))))) ||
+                 ((lv[depth] & LV_GSET) &&
+                  (is_punct(&t[i - 1], P_LPAREN) || is_punct(&t[i - 1], P_COMMA))))) {
+                k->role = ROLE_POSITION; /* ORDER BY 1, CUBE (1, 2): a column position */
                 break;
             }
             k->role = ROLE_CONST;
@@ -1643,6 +1688,26 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
     }
 }
 
+/* GROUP BY (1), 2 is GROUP BY 1, 2 (parentheses make no node; measured one query id):
+ * the parentheses around nothing but a position, at t[i] and on, are skipped. */
+static void skip_position_parens(struct normalizer *nz, uint32_t i)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n, k = 0;
+    while (i + k < n && is_punct(&t[i + k], P_LPAREN))
+        k++;
+    uint32_t num = i + k;
+    if (k == 0 || num >= n || t[num].role != ROLE_POSITION)
+        return;
+    for (uint32_t d = 0; d < k; d++)
+        if (nz->match[num - 1 - d] != num + 1 + d)
+            return;
+    for (uint32_t d = 0; d < k; d++) {
+        nz->act[num - 1 - d] = ACT_SKIP;
+        nz->act[num + 1 + d] = ACT_SKIP;
+    }
+}
+
 static void emit_all(struct normalizer *nz)
 {
     const struct token *t = nz->lx.tok;
@@ -1665,6 +1730,8 @@ static void emit_all(struct normalizer *nz)
         bool opens = k->kind == TOK_PUNCT && (k->sub == P_LPAREN || k->sub == P_LBRACK);
         bool closes = k->kind == TOK_PUNCT && (k->sub == P_RPAREN || k->sub == P_RBRACK) &&
                       nz->match[i] != NO_MATCH;
+        if (opens && act[i] == ACT_NONE && k->sub == P_LPAREN)
+            skip_position_parens(nz, i);
         if (act[i] == ACT_SKIP) {
             if (opens)
                 lv[++depth] = 0;
