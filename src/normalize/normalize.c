@@ -351,6 +351,41 @@ static bool fetch_direction(const struct token *t, uint32_t n, const char *src, 
     return true;
 }
 
+/*
+ * R11: the SET of ALTER SYSTEM SET, ALTER ROLE|USER name [IN DATABASE db] SET, ALTER
+ * DATABASE name SET and ALTER FUNCTION|PROCEDURE|ROUTINE name[(args)] ... SET (one or
+ * more) takes the same values as SET: constants, TO written =. (ALTER .. SET SCHEMA s,
+ * SET TABLESPACE t, SET x FROM CURRENT and RESET have no value: set_values() leaves them.)
+ */
+static void alter_set(struct token *t, uint32_t n, uint32_t i)
+{
+    uint32_t j = i + 1;
+    if (j >= n)
+        return;
+    if (kw_named(&t[j], "system")) {
+        if (j + 1 < n && is_kw(&t[j + 1], KW_SET))
+            set_values(t, n, j + 2);
+    } else if (is_kw(&t[j], KW_ROLE) || is_kw(&t[j], KW_USER) || kw_named(&t[j], "database")) {
+        j += 2; /* the role or database */
+        if (j + 2 < n && is_kw(&t[j], KW_IN) && kw_named(&t[j + 1], "database"))
+            j += 3;
+        if (j < n && is_kw(&t[j], KW_SET))
+            set_values(t, n, j + 1);
+    } else if (kw_named(&t[j], "function") || kw_named(&t[j], "procedure") ||
+               kw_named(&t[j], "routine")) {
+        /* Every SET outside the argument list, to the end of the statement. */
+        uint32_t depth = 0;
+        for (j++; j < n && !is_punct(&t[j], P_SEMI); j++) {
+            if (is_punct(&t[j], P_LPAREN))
+                depth++;
+            else if (is_punct(&t[j], P_RPAREN) && depth)
+                depth--;
+            else if (depth == 0 && is_kw(&t[j], KW_SET))
+                set_values(t, n, j + 1);
+        }
+    }
+}
+
 /* R11: names of prepared statements, cursors, savepoints and channels, at the start of
  * a statement (i), become a NAME placeholder; SET values become constants. */
 static void statement_roles(struct token *t, uint32_t n, const char *src, uint32_t i)
@@ -413,7 +448,10 @@ static void statement_roles(struct token *t, uint32_t n, const char *src, uint32
                 t[j].role = ROLE_NAME;
         }
         break;
-    default: break;
+    default:
+        if (kw_named(&t[i], "alter"))
+            alter_set(t, n, i);
+        break;
     }
 }
 
