@@ -42,6 +42,7 @@ enum {
     LV_GSET = 1 << 6,    /* roles: a grouping-set list (CUBE/ROLLUP/GROUPING SETS (..), a
                             set in one, a parenthesized GROUP/ORDER BY item) */
     LV_GROUPBY = 1 << 7, /* roles: the BY list is GROUP BY's */
+    LV_OPTS = 1 << 6,    /* emission (LV_GSET's bit, a role-pass flag): OPTIONS (name 'v', ..) */
 };
 
 /* Per-token emission actions (struct normalizer.act), set by look-ahead. */
@@ -541,6 +542,15 @@ static bool grouping_paren(const struct token *t, uint32_t n, uint32_t i, uint8_
     return false;
 }
 
+/* Does a string option value start at t[j]: [AS] a string, or the parameter the canonical
+ * text writes for it? (COPY .. WITH NULL AS 'x', (FORMAT csv, NULL 'x').) */
+static bool option_string(const struct token *t, uint32_t n, uint32_t j)
+{
+    if (j < n && is_kw(&t[j], KW_AS))
+        j++;
+    return j < n && (t[j].kind == TOK_STRING || t[j].kind == TOK_PARAM);
+}
+
 enum { TS_NONE, TS_START, TS_NAME, TS_AFTER };
 
 static void assign_roles(struct normalizer *nz)
@@ -641,8 +651,10 @@ static void assign_roles(struct normalizer *nz)
                     k->role = ROLE_CONST;
                 break;
             case KW_NULL:
-                /* R4: NULL is a constant, except in IS [NOT] NULL and NOT NULL. */
-                if (!(i > 0 && (is_kw(&t[i - 1], KW_IS) || is_kw(&t[i - 1], KW_NOT))))
+                /* R4: NULL is a constant, except in IS [NOT] NULL and NOT NULL, and
+                 * COPY's NULL [AS] 'string' option (a placeholder after it: the text). */
+                if (!(i > 0 && (is_kw(&t[i - 1], KW_IS) || is_kw(&t[i - 1], KW_NOT))) &&
+                    !option_string(t, n, i + 1))
                     k->role = ROLE_CONST;
                 break;
             case KW_AS:
@@ -1303,6 +1315,48 @@ static bool continues_type(const struct token *t, uint32_t j, uint32_t n)
            is_kw(a, KW_ARRAY) || (keywords[word_kw(a)].flags & KWF_TYPEWORD);
 }
 
+/*
+ * Can an operand start after t? An operator, '(', ',', '[', or a key word after which an
+ * expression follows. A word that is no key word before a string is a typed literal
+ * (`date '2024-01-01'`) only there: elsewhere it is an option name followed by its value
+ * (CREATE DATABASE x LOCALE 'sv_SE', ENCODING 'UTF8' LC_COLLATE 'C'), which was written
+ * $1::locale. The set holds the words the canonical text writes in their place too
+ * (TO is =, FETCH FIRST is LIMIT), so the text reads back the same.
+ */
+static bool expr_start(const struct token *t)
+{
+    if (t->kind == TOK_OP)
+        return true;
+    if (t->kind == TOK_PUNCT)
+        return t->sub == P_LPAREN || t->sub == P_COMMA || t->sub == P_LBRACK ||
+               t->sub == P_COLONEQ || t->sub == P_ARROW;
+    switch (word_kw(t)) {
+    case KW_SELECT:
+    case KW_WHERE:
+    case KW_AND:
+    case KW_OR:
+    case KW_NOT:
+    case KW_WHEN:
+    case KW_THEN:
+    case KW_HAVING:
+    case KW_RETURNING:
+    case KW_BETWEEN:
+    case KW_DEFAULT:
+    case KW_LIMIT:
+    case KW_OFFSET:
+    case KW_DISTINCT:
+    case KW_ALL:
+    case KW_BY:
+    case KW_FROM:
+    case KW_TO:
+    case KW_RETURN: return true;
+    case 0: return false;
+    default:
+        return kw_named(t, "else") || kw_named(t, "case") || kw_named(t, "like") ||
+               kw_named(t, "ilike") || kw_named(t, "first") || kw_named(t, "next");
+    }
+}
+
 static bool typelit_word(const struct token *t)
 {
     return t->kind == TOK_WORD && t->role == ROLE_PLAIN &&
@@ -1321,6 +1375,8 @@ static bool typed_literal(const struct token *t, uint32_t i, uint32_t n)
     if (!typelit_word(&t[i]) || i + 1 >= n || t[i + 1].kind != TOK_STRING)
         return false;
     if (i > 0 && (is_punct(&t[i - 1], P_DOT) || is_punct(&t[i - 1], P_DCOLON)))
+        return false;
+    if (t[i].kw == 0 && t[i].sub != WORD_NCHAR && !(i > 0 && expr_start(&t[i - 1])))
         return false;
     return !continues_type(t, i + 2, n);
 }
@@ -1795,7 +1851,7 @@ static void emit_all(struct normalizer *nz)
                     nz->vs[nz->nv - 1].row_h = nz->hlen;
                 }
                 emit_punct(nz, k->sub);
-                lv[++depth] = 0;
+                lv[++depth] = i > 0 && kw_named(&t[i - 1], "options") ? LV_OPTS : 0;
             } else if (closes) {
                 depth--;
                 emit_punct(nz, k->sub);
@@ -1901,7 +1957,7 @@ static void emit_all(struct normalizer *nz)
                     kw_named(k, "using") || kw_named(k, "update") ||
                     (k->kw == KW_INTO && i > 0 && kw_named(&t[i - 1], "merge")))
                     lv[depth] |= LV_FROM;
-                if (typed_literal(t, i, n)) {
+                if (typed_literal(t, i, n) && !(lv[depth] & LV_OPTS)) {
                     emit_const(nz, &t[i + 1]);
                     emit_punct(nz, P_DCOLON);
                     if (k->sub == WORD_NCHAR)
@@ -2240,9 +2296,9 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
         const struct token *k = &t[i];
         gap(&r, s, pos, k->off, i == 0);
         bool sign = k->role == ROLE_SIGN && !r.verbatim;
-        /* REDACT_VERBATIM: the N of N'..' is a prefix like the E of E'..' (the sample
-         * keeps it, as pg_stat_statements does: the server reads it as a type name). */
-        bool nchar = k->kind == TOK_WORD && k->sub == WORD_NCHAR && r.verbatim;
+        /* The N of N'..' is a prefix like the E of E'..': N'x' is one placeholder (kept,
+         * N$1 would read back as one identifier). */
+        bool nchar = k->kind == TOK_WORD && k->sub == WORD_NCHAR;
         if ((sign || nchar) && i + 1 < n && redacted(&t[i + 1], flags)) {
             k = &t[++i]; /* "- 5" is one constant (R5): one placeholder */
             char buf[16];
