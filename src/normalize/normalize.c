@@ -46,7 +46,7 @@ enum {
 };
 
 /* Per-token emission actions (struct normalizer.act), set by look-ahead. */
-enum { ACT_NONE = 0, ACT_SKIP, ACT_DCOLON };
+enum { ACT_NONE = 0, ACT_SKIP, ACT_DCOLON, ACT_ROWS };
 
 /* Spacing class of the last token written to the canonical text. */
 enum { SP_START, SP_NOSPACE_AFTER, SP_CALLABLE, SP_OTHER };
@@ -55,6 +55,16 @@ struct mark {
     size_t hlen, tlen;
     uint32_t cnum;
     uint8_t last;
+};
+
+/* An `OFFSET a LIMIT b` pair being written, to be turned into `LIMIT b OFFSET a` once the
+ * LIMIT clause (tokens mid..end) has been written: the text and hash written from t0/h0
+ * (OFFSET) and t1/h1 (LIMIT) swap places. */
+struct swap {
+    uint32_t mid, end;
+    size_t t0, h0, t1, h1;
+    uint8_t last1; /* spacing class after the OFFSET clause */
+    bool have_mid;
 };
 
 struct vctx {
@@ -102,6 +112,8 @@ struct normalizer {
     unsigned flags;
     struct vctx vs[VALUES_NEST];
     unsigned nv;
+    struct swap *sw; /* pending OFFSET/LIMIT reorders, innermost last (emit_all()) */
+    uint32_t nsw, swcap;
 };
 
 struct normalizer *normalize_new(const struct norm_opts *opts)
@@ -130,6 +142,7 @@ void normalize_free(struct normalizer *nz)
     free(nz->act);
     free(nz->hb);
     free(nz->tb);
+    free(nz->sw);
     free(nz);
 }
 
@@ -1802,6 +1815,218 @@ static void skip_position_parens(struct normalizer *nz, uint32_t i)
     }
 }
 
+/* ---- LIMIT / OFFSET / FETCH FIRST (R13: one parse tree, one group) ---- */
+
+enum { LIM_NONE, LIM_COUNT, LIM_OFFSET, LIM_TIES };
+
+struct lim {
+    uint8_t kind;
+    bool fetch;    /* FETCH FIRST|NEXT ... */
+    uint32_t val;  /* first token of the value (== rows: FETCH FIRST ROW ONLY, no value) */
+    uint32_t rows; /* ROW/ROWS after the value, or NO_MATCH */
+    uint32_t end;  /* first token after the clause */
+};
+
+/* A word that ends a LIMIT/OFFSET value at its own depth. */
+static bool limit_stop(const struct token *t, uint32_t j)
+{
+    switch (word_kw(&t[j])) {
+    case KW_LIMIT:
+    case KW_OFFSET:
+    case KW_FETCH:
+    case KW_FOR:
+    case KW_ON:
+    case KW_WITH:
+    case KW_RETURNING:
+    case KW_UNION:
+    case KW_INTERSECT:
+    case KW_EXCEPT:
+    case KW_INTO:
+    case KW_WINDOW:
+    case KW_ORDER:
+    case KW_GROUP:
+    case KW_HAVING:
+    case KW_WHERE: return true;
+    case KW_FROM: return clause_word(t, j);
+    default: return false;
+    }
+}
+
+static bool is_rows(const struct token *t)
+{
+    return is_kw(t, KW_ROW) || kw_named(t, "rows");
+}
+
+/*
+ * The LIMIT, OFFSET or FETCH clause at t[i], after a query (not the FETCH statement):
+ * LIMIT value | OFFSET value [ROW|ROWS] | FETCH FIRST|NEXT [value] ROW|ROWS ONLY|WITH TIES.
+ * A value runs to ',', ')', ';', the end or a clause word at its own depth, and holds its
+ * brackets' matches. Returns false when t[i] starts no such clause.
+ */
+static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t n = nz->lx.n, j;
+    *c = (struct lim){ .kind = LIM_NONE, .rows = NO_MATCH };
+    if (i >= n)
+        return false;
+    unsigned kw = word_kw(&t[i]);
+    if (kw != KW_LIMIT && kw != KW_OFFSET && kw != KW_FETCH)
+        return false;
+    if (kw == KW_FETCH) {
+        if (i == 0 || is_punct(&t[i - 1], P_SEMI) || i + 2 >= n ||
+            !(kw_named(&t[i + 1], "first") || kw_named(&t[i + 1], "next")))
+            return false;
+        c->fetch = true;
+        c->val = i + 2;
+    } else {
+        c->val = i + 1;
+    }
+    for (j = c->val; j < n;) {
+        const struct token *a = &t[j];
+        if (kw == KW_FETCH && is_rows(a) && j + 1 < n) {
+            if (kw_named(&t[j + 1], "only")) {
+                c->kind = LIM_COUNT;
+                c->end = j + 2;
+            } else if (j + 2 < n && is_kw(&t[j + 1], KW_WITH) && kw_named(&t[j + 2], "ties")) {
+                c->kind = LIM_TIES;
+                c->end = j + 3;
+            }
+            if (c->kind != LIM_NONE) {
+                c->rows = j;
+                return true;
+            }
+        }
+        if (is_punct(a, P_LPAREN) || is_punct(a, P_LBRACK)) {
+            if (nz->match[j] == NO_MATCH || nz->match[j] < j)
+                return false;
+            j = nz->match[j] + 1;
+            continue;
+        }
+        if (a->kind == TOK_PUNCT &&
+            (a->sub == P_RPAREN || a->sub == P_RBRACK || a->sub == P_SEMI || a->sub == P_COMMA))
+            break;
+        if (limit_stop(t, j))
+            break;
+        j++;
+    }
+    if (kw == KW_FETCH || j == c->val)
+        return false;
+    c->end = j;
+    c->kind = kw == KW_LIMIT ? LIM_COUNT : LIM_OFFSET;
+    if (kw == KW_OFFSET && j - c->val >= 2 && is_rows(&t[j - 1]))
+        c->rows = j - 1;
+    return true;
+}
+
+/* The constant 1 the grammar puts in FETCH FIRST ROW ONLY, which has no token. */
+static void emit_const_one(struct normalizer *nz)
+{
+    text_space(nz, false, '$');
+    nz->tb[nz->tlen++] = '$';
+    text_number(nz, nz->cnum++);
+    hash_tag(nz, 'c');
+    if (nz->o.numeric_types)
+        hash_tag(nz, '4');
+    nz->last = SP_OTHER;
+}
+
+/*
+ * R13: the clause at t[i] in its canonical form. The parser makes LIMIT n, FETCH FIRST n
+ * ROW[S] ONLY and FETCH NEXT n ROWS ONLY one limitCount (FETCH FIRST ROW ONLY the constant
+ * 1), OFFSET n ROWS OFFSET n, and keeps them in two fields, so their order does not
+ * matter: one query id each way (measured on PostgreSQL 15). Written `limit n`,
+ * `offset n` and, WITH TIES being another limit option, `fetch first n rows with ties`; an
+ * OFFSET directly followed by the one count clause of the query is written after it
+ * (a pending swap, done by emit_all() once the count clause is written). Returns the
+ * index to continue at, or 0 to write t[i] as it is.
+ */
+static uint32_t try_limit(struct normalizer *nz, uint32_t i)
+{
+    struct lim c, c2, c3;
+    if (!limit_clause(nz, i, &c))
+        return 0;
+    if (c.rows != NO_MATCH && c.kind != LIM_TIES)
+        nz->act[c.rows] = ACT_SKIP;
+    if (c.kind == LIM_OFFSET) {
+        if (limit_clause(nz, c.end, &c2) && c2.kind != LIM_OFFSET &&
+            !limit_clause(nz, c2.end, &c3)) {
+            if (nz->nsw == nz->swcap) {
+                nz->swcap = nz->swcap ? nz->swcap * 2 : 8;
+                nz->sw = xrealloc(nz->sw, nz->swcap * sizeof(*nz->sw));
+            }
+            nz->sw[nz->nsw++] =
+                (struct swap){ .mid = c.end, .end = c2.end, .t0 = nz->tlen, .h0 = nz->hlen };
+        }
+        return 0;
+    }
+    if (!c.fetch)
+        return 0;
+    nz->act[i + 1] = ACT_SKIP; /* FIRST|NEXT */
+    if (c.kind == LIM_COUNT) {
+        emit_lit_word(nz, "limit", KW_LIMIT);
+        nz->act[c.rows + 1] = ACT_SKIP; /* ONLY */
+    } else {
+        emit_lit_word(nz, "fetch", KW_FETCH);
+        emit_lit_word(nz, "first", 0);
+        nz->act[c.rows] = ACT_ROWS;
+    }
+    if (c.val == c.rows)
+        emit_const_one(nz);
+    return i + 1;
+}
+
+static void reverse_bytes(void *buf, size_t a, size_t b)
+{
+    uint8_t *p = buf;
+    while (a + 1 < b) {
+        uint8_t x = p[a];
+        p[a++] = p[--b];
+        p[b] = x;
+    }
+}
+
+/* [a, m) and [m, b) of @buf change places. */
+static void rotate_bytes(void *buf, size_t a, size_t m, size_t b)
+{
+    reverse_bytes(buf, a, m);
+    reverse_bytes(buf, m, b);
+    reverse_bytes(buf, a, b);
+}
+
+/* Pending OFFSET/LIMIT swaps at token @i: the LIMIT clause starts (its text and hash
+ * offsets are noted) or has been written (the two clauses change places). A swap whose
+ * boundary was stepped over is dropped, and so is one whose clauses do not both start with
+ * a space in the text (they would not read back the same once swapped). */
+static void swaps_at(struct normalizer *nz, uint32_t i)
+{
+    while (nz->nsw) {
+        struct swap *w = &nz->sw[nz->nsw - 1];
+        if (!w->have_mid) {
+            if (i < w->mid)
+                return;
+            if (i > w->mid) {
+                nz->nsw--;
+                continue;
+            }
+            w->have_mid = true;
+            w->t1 = nz->tlen;
+            w->h1 = nz->hlen;
+            w->last1 = nz->last;
+            return;
+        }
+        if (i < w->end)
+            return;
+        if (i == w->end && w->t0 < w->t1 && w->t1 < nz->tlen && nz->tb[w->t0] == ' ' &&
+            nz->tb[w->t1] == ' ') {
+            rotate_bytes(nz->tb, w->t0, w->t1, nz->tlen);
+            rotate_bytes(nz->hb, w->h0, w->h1, nz->hlen);
+            nz->last = w->last1;
+        }
+        nz->nsw--;
+    }
+}
+
 static void emit_all(struct normalizer *nz)
 {
     const struct token *t = nz->lx.tok;
@@ -1816,10 +2041,13 @@ static void emit_all(struct normalizer *nz)
             last_real = i;
     lv[0] = 0;
 
+    nz->nsw = 0;
     for (uint32_t i = 0; i < n;) {
         const struct token *k = &t[i];
         uint32_t next = 0;
 
+        if (nz->nsw)
+            swaps_at(nz, i);
         /* Bracket depth first, for every token including skipped ones. */
         bool opens = k->kind == TOK_PUNCT && (k->sub == P_LPAREN || k->sub == P_LBRACK);
         bool closes = k->kind == TOK_PUNCT && (k->sub == P_RPAREN || k->sub == P_RBRACK) &&
@@ -1836,6 +2064,11 @@ static void emit_all(struct normalizer *nz)
         }
         if (act[i] == ACT_DCOLON) {
             emit_punct(nz, P_DCOLON);
+            i++;
+            continue;
+        }
+        if (act[i] == ACT_ROWS) {
+            emit_lit_word(nz, "rows", 0);
             i++;
             continue;
         }
@@ -1952,6 +2185,9 @@ static void emit_all(struct normalizer *nz)
             default:
                 if (clause_word(t, i))
                     lv[depth] &= (uint8_t) ~(LV_TL | LV_FROM);
+                if ((k->kw == KW_LIMIT || k->kw == KW_OFFSET || k->kw == KW_FETCH) &&
+                    (next = try_limit(nz, i)) != 0)
+                    break;
                 /* Where a table and its alias may follow (table_alias_as()). */
                 if ((k->kw == KW_FROM && clause_word(t, i)) || kw_named(k, "join") ||
                     kw_named(k, "using") || kw_named(k, "update") ||
@@ -2029,6 +2265,8 @@ static void emit_all(struct normalizer *nz)
         }
         i = next ? next : i + 1;
     }
+    if (nz->nsw)
+        swaps_at(nz, n);
     /* VALUES lists left open by unbalanced input: nothing to add. */
     nz->nv = 0;
 }
