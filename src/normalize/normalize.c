@@ -665,7 +665,7 @@ static void assign_roles(struct normalizer *nz)
                 break;
             case KW_NULL:
                 /* R4: NULL is a constant, except in IS [NOT] NULL and NOT NULL, and
-                 * COPY's NULL [AS] 'string' option (a placeholder after it: the text). */
+                 * COPY's NULL [AS] 'string' option (or the $n the text writes for the string). */
                 if (!(i > 0 && (is_kw(&t[i - 1], KW_IS) || is_kw(&t[i - 1], KW_NOT))) &&
                     !option_string(t, n, i + 1))
                     k->role = ROLE_CONST;
@@ -2534,7 +2534,7 @@ int normalize_redact(struct normalizer *nz, struct span text, unsigned flags, si
         const struct token *k = &t[i];
         gap(&r, s, pos, k->off, i == 0);
         bool sign = k->role == ROLE_SIGN && !r.verbatim;
-        /* The N of N'..' is a prefix like the E of E'..': N'x' is one placeholder (kept,
+        /* The N of N'..' is a prefix like the E of E'..': N'x' is replaced as a whole (kept,
          * N$1 would read back as one identifier). */
         bool nchar = k->kind == TOK_WORD && k->sub == WORD_NCHAR;
         if ((sign || nchar) && i + 1 < n && redacted(&t[i + 1], flags)) {
