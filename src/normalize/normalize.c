@@ -764,6 +764,25 @@ static void hash_bytes(struct normalizer *nz, uint8_t tag, const void *p, size_t
     nz->hlen = (size_t)(h - nz->hb) + len;
 }
 
+/* Whether the text ends in a word (a name such as s2 or t1, which "." may follow as in
+ * s2.items) rather than a number or a parameter ($1, 5: "5.x" would lex as "5." "x"):
+ * the run of word bytes at its end starts with a letter, '_' or a non-ASCII byte. */
+static bool ends_word(const struct normalizer *nz)
+{
+    size_t i = nz->tlen;
+    while (i > 0) {
+        unsigned char c = (unsigned char)nz->tb[i - 1];
+        if (!(c >= 0x80 || c == '_' || c == '$' || (c >= '0' && c <= '9') ||
+              (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+            break;
+        i--;
+    }
+    if (i == nz->tlen)
+        return false;
+    unsigned char c0 = (unsigned char)nz->tb[i];
+    return c0 >= 0x80 || c0 == '_' || (c0 >= 'a' && c0 <= 'z') || (c0 >= 'A' && c0 <= 'Z');
+}
+
 /* A separator before the next text token (whose first byte is @first) unless one side
  * forbids it - and even then when the two would lex as one token (". ." is not "..",
  * ": =" is not ":=", ".5" is not ". 5"): the canonical text must lex back to itself. */
@@ -779,7 +798,7 @@ static void text_space(struct normalizer *nz, bool tight_before, char first)
     bool digit = first >= '0' && first <= '9';
     if ((last == '.' && (first == '.' || digit)) ||
         (last == ':' && (first == ':' || first == '=')) ||
-        (last >= '0' && last <= '9' && first == '.'))
+        (last >= '0' && last <= '9' && first == '.' && !ends_word(nz)))
         nz->tb[nz->tlen++] = ' ';
 }
 
