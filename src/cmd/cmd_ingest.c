@@ -828,7 +828,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                         r->start_offset);
         if (r->stale)
             log_warn("'%s' is being ingested by another pgsift at the same time: left to it", path);
-        if (r->held_gz)
+        if (r->held_gz && !r->held_gz_cut)
+            log_verbose("'%s': its gzip data ends inside a line (more members to come?): its "
+                        "last %" PRIu64 " decoded bytes are left for the next run",
+                        path, r->held_bytes);
+        else if (r->held_gz)
             log_note("'%s': its gzip data ends early (still being compressed?): its last %" PRIu64
                      " decoded bytes are left for the next run",
                      path, r->held_bytes);

@@ -824,6 +824,7 @@ static int line_done(void *ctx, struct input *in, struct parser *p, const struct
             if (id.compressed && held) /* gzip data cut inside a member: being compressed */
                 size = decoded > r->fed_end ? decoded : r->fed_end;
             r->res->held_gz = id.compressed && held;
+            r->res->held_gz_cut = r->res->held_gz && input_end_cut(in);
             if ((r->res->held_gz || (!id.compressed && id.regular)) && size > from)
                 r->res->held_bytes = size - from;
         }

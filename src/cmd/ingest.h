@@ -133,7 +133,8 @@ struct ingest_result {
      * with @held_record, a last record cut inside a quoted field (csvlog) before it. */
     uint64_t held_bytes;
     bool held_record;
-    bool held_gz;      /* gzip data that ends inside a member (being compressed): its end */
+    bool held_gz;      /* gzip data whose last line has no "\n" (more to come): its end */
+    bool held_gz_cut;  /* ...and that ends inside a member (being compressed) */
     uint64_t offset;   /* the stored position after the run (where the next one starts) */
     uint64_t read_end; /* decoded offset just past the last line read */
     bool more;         /* stopped early by max_bytes or *stop: data is left */

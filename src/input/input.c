@@ -158,11 +158,13 @@ static int read_fd(struct input *in, void *p, size_t n, struct diag *d)
     }
 }
 
-/* Whether the end is left for a later read (input_opts.hold_partial): a plain file's last
- * line without '\n', or gzip data's only when it ends inside a member. */
+/* Whether the end is left for a later read (input_opts.hold_partial): a last line without
+ * '\n' of a plain file, or of gzip data that ends inside a member (being compressed) or
+ * at the end of a member (rsyslog's zipped output, `gzip -c >>`: the line's rest comes in
+ * the next member). Not after damage. */
 static bool hold_end(const struct input *in)
 {
-    return in->hold_partial && (!in->gz || in->damage_state == 3);
+    return in->hold_partial && (!in->gz || in->damage_state == 3 || in->damage_state == 0);
 }
 
 /* Append decoded bytes to buf[len, cap). Returns bytes added (0: EOF), -1 on error. */
@@ -776,6 +778,11 @@ bool input_end_held(const struct input *in, uint64_t *end)
 {
     *end = in->gz ? in->base + in->len : 0;
     return hold_end(in);
+}
+
+bool input_end_cut(const struct input *in)
+{
+    return in->damage_state == 3;
 }
 
 bool input_fd_is_gzip(int fd)

@@ -61,10 +61,11 @@ struct input_opts {
     uint64_t start_line;   /* line number of the line starting at start_offset; 0 means 1 */
     size_t chunk_bytes;    /* read size; 0 means INPUT_CHUNK_BYTES */
     bool hold_partial;     /* live files, whose writer may still complete their end: do
-                              not return a last line that has no '\n' yet. Gzip data only
-                              when it ends inside a member (being compressed right now):
-                              then its last line is held and the cut is not reported as
-                              damage (input_end_held()); a whole .gz is complete. */
+                              not return a last line that has no '\n' yet. Gzip data
+                              too, whether it ends inside a member (being compressed
+                              right now: the cut is then not reported as damage) or at
+                              a member's end (more members may follow: rsyslog's zipped
+                              output); input_end_held(). Not after damage. */
     bool have_fd;          /* read the open descriptor @fd instead of opening @path (which
                               is then only the default name): pgsift tail keeps files open
                               across rotation. The input reads through its own duplicate
@@ -162,6 +163,9 @@ const struct input_damage *input_damage(const struct input *in);
  * plain input, or gzip data that ends inside a member. Its decoded bytes past the last
  * line returned end at *@end (gzip: what was decoded; plain: not known here, 0). */
 bool input_end_held(const struct input *in, uint64_t *end);
+/* Whether the data ends inside a gzip member that is still being written (held, and not
+ * reported as damage). */
+bool input_end_cut(const struct input *in);
 
 /* Identity of the open source. */
 void input_identity(const struct input *in, struct input_identity *id);
