@@ -1738,8 +1738,8 @@ static bool table_alias_as(const struct normalizer *nz, uint32_t i)
         uint32_t o = nz->match[i - 1];
         if (o == NO_MATCH || (o > 0 && kw_named(&t[o - 1], "using")))
             return false;
-    } else if (!colid(p)) {
-        return false;
+    } else if (!colid(p) || (i >= 2 && is_punct(&t[i - 2], P_DCOLON))) {
+        return false; /* (x::l AS m: a type, as the typed literal l'..' it is written for) */
     }
     if (i + 2 >= n)
         return true;
