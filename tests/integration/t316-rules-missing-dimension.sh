@@ -24,7 +24,7 @@ spills=$(jq -r '.timeline[] | select(.rule == "temp_file_spill") | [.at, .transi
 # workers' files, database unknown ("-" here, "" in the label).
 expect_eq "both spills over 2 MiB fire" \
   "2026-11-25T17:45:00Z firing 2277376 - 51dbdb9de9964ddc
-2026-11-25T17:45:00Z firing 2220032 app e13f932c4b5d4e95" "$spills"
+2026-11-25T17:45:00Z firing 2220032 app fc523aef64b61bfc" "$spills"
 
 # Into the store: the annotation names the statement by its normalized text.
 "$PGSIFT" rules eval --until 2026-11-25T17:46:00Z events.yaml >/dev/null 2>&1

@@ -54,7 +54,7 @@ expect_eq "shipped rules over the store" \
   "2026-11-25T17:45:00Z firing deadlock 1.000 app -
 2026-11-25T17:45:00Z firing lock_timeout 1.000 app 39feb980049d9190
 2026-11-25T17:45:00Z firing long_lock_wait 1.000 app 39feb980049d9190
-2026-11-25T17:45:00Z firing temp_file_spill 2220032.000 app e13f932c4b5d4e95
+2026-11-25T17:45:00Z firing temp_file_spill 2220032.000 app fc523aef64b61bfc
 2026-11-25T17:45:00Z firing temp_file_spill 2277376.000 - 51dbdb9de9964ddc" "$store"
 
 "$PGSIFT" parse "$fx/postgresql.log" > events.ndjson 2>/dev/null

@@ -150,7 +150,8 @@ static void test_drain_ndjson(void)
     HAS(&r, "query_id=-1501324149581294150");
     /* Datadog wrapper unwrapped; no parsed.timestamp: the top-level µs */
     HAS(&r, "line=4 offset=");
-    HAS(&r, "ts=2026-11-24T17:25:04.532000Z pid=3493 backend_type=\"checkpointer\" severity=LOG sqlstate=00000 "
+    HAS(&r, "ts=2026-11-24T17:25:04.532000Z pid=3493 backend_type=\"checkpointer\" severity=LOG "
+            "sqlstate=00000 "
             "message=\"checkpoint starting: time\"");
     done(&r);
 }
@@ -185,7 +186,8 @@ static void test_api_wrapper(void)
     HAS(&r, "line=4 offset=");
     HAS(&r, "message=\"checkpoint starting: time\"");
     HAS(&r, "line=9 offset=");
-    HAS(&r, "ts=2026-11-24T17:25:04.533000Z severity=LOG sqlstate=00000 message=\"checkpoint starting: wal\"");
+    HAS(&r, "ts=2026-11-24T17:25:04.533000Z severity=LOG sqlstate=00000 message=\"checkpoint "
+            "starting: wal\"");
     done(&r);
 
     run(&r,
@@ -199,7 +201,8 @@ static void test_api_wrapper(void)
     CHECK_EQ_STR(parser_format(r.p), "supabase");
     CHECK_EQ_U64(st->events, 2);
     CHECK(pt_balanced(st));
-    HAS(&r, "line=1 offset=0 ts=2026-11-24T17:25:04.532000Z severity=LOG sqlstate=00000 message=\"x\"");
+    HAS(&r,
+        "line=1 offset=0 ts=2026-11-24T17:25:04.532000Z severity=LOG sqlstate=00000 message=\"x\"");
     HAS(&r, "line=2 offset="); /* 10-digit seconds */
     HAS(&r, "ts=2026-11-24T17:25:04Z severity=LOG sqlstate=00000 message=\"y\"");
     done(&r);
@@ -252,7 +255,8 @@ static void test_csv(void)
     CHECK_EQ_U64(st->blank_lines, 1); /* the header */
     CHECK(pt_balanced(st));
     HAS(&r, "line=2 offset=");
-    HAS(&r, "ts=2026-11-24T17:25:01.817000Z pid=3696 severity=LOG sqlstate=00000 message=\"duration: 0.631 ms  "
+    HAS(&r, "ts=2026-11-24T17:25:01.817000Z pid=3696 severity=LOG sqlstate=00000 "
+            "message=\"duration: 0.631 ms  "
             "statement: select id,\\n       v\\n  from t where v = 'it''s \\\"q\\\"'\" "
             "query_id=-759572055643369389");
     HAS(&r, "line=5 offset=");
@@ -280,7 +284,8 @@ static void test_csv_bom(void)
     CHECK_EQ_U64(st->events, 1);
     CHECK_EQ_U64(st->rejects, 0);
     CHECK(pt_balanced(st));
-    HAS(&r, "pid=3696 severity=LOG sqlstate=00000 message=\"duration: 0.631 ms  statement: select 1\"");
+    HAS(&r,
+        "pid=3696 severity=LOG sqlstate=00000 message=\"duration: 0.631 ms  statement: select 1\"");
     done(&r);
 }
 
@@ -297,7 +302,8 @@ static void test_local_dev(void)
         "\"error_severity\":\"LOG\"}}}\n",
         "supabase");
     CHECK_EQ_U64(parser_stats(r.p)->events, 1);
-    HAS(&r, "ts=2026-11-24T17:29:26.240512Z pid=8050 severity=LOG sqlstate=00000 message=\"duration: 0.341 ms  "
+    HAS(&r, "ts=2026-11-24T17:29:26.240512Z pid=8050 severity=LOG sqlstate=00000 "
+            "message=\"duration: 0.341 ms  "
             "statement: select 1\"");
     done(&r);
 }
