@@ -1545,7 +1545,12 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
             return m + 1;
         }
     }
-    if (m > p + 1 && simple_operand(nz, p + 1, m)) {
+    /* (not before what would continue the element once its parentheses are gone: a
+     * typed literal's $n::c followed by '[' reads as an array type, c[...]) */
+    bool continues =
+        m + 1 < nz->lx.n && (is_punct(&t[m + 1], P_LBRACK) || is_punct(&t[m + 1], P_LPAREN) ||
+                             is_punct(&t[m + 1], P_DOT) || is_punct(&t[m + 1], P_DCOLON));
+    if (m > p + 1 && !continues && simple_operand(nz, p + 1, m)) {
         emit_op(nz, negated ? "<>" : "=", negated ? 2 : 1);
         nz->act[p] = ACT_SKIP;
         nz->act[m] = ACT_SKIP;
