@@ -16,6 +16,7 @@
 #include "core/utf8.h"
 #include "core/ydoc.h"
 #include "report/report.h"
+#include "report/report_int.h"
 #include "report/synth.h"
 
 static int64_t day_start(const char *tzname, int y, unsigned m, unsigned d, struct tz *tz)
@@ -45,6 +46,22 @@ static void period_buckets(const char *tzname, int y, unsigned m, unsigned d, si
     CHECK_EQ_INT(report_bucket_of(&r, to - 1), (int64_t)want - 1);
     CHECK_EQ_INT(report_bucket_of(&r, to), -1);
     report_release(&r);
+}
+
+/* Durations in tables: one spelling per value, none that reads as a zero it is not. */
+static void test_fmt_ms(void)
+{
+    static const struct {
+        double ms;
+        const char *want;
+    } cases[] = { { 0, "0 ms" },        { 0.0004, "< 0.001 ms" }, { 0.0005, "0.001 ms" },
+                  { 0.25, "0.250 ms" }, { 2.5, "2.50 ms" },       { 12.34, "12.3 ms" },
+                  { 1500, "1.50 s" },   { 90000, "1.50 min" },    { 5400000, "1.50 h" } };
+    char b[FMT_MAX];
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+        fmt_ms(b, sizeof(b), cases[i].ms);
+        CHECK_EQ_STR(b, cases[i].want);
+    }
 }
 
 static void test_period(void)
@@ -719,6 +736,7 @@ static void test_config(void)
 }
 
 TEST_LIST = {
+    { "fmt_ms", test_fmt_ms },
     { "daily", test_daily },
     { "config", test_config },
     { "period", test_period },
