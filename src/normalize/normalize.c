@@ -1738,6 +1738,18 @@ static bool table_alias_as(const struct normalizer *nz, uint32_t i)
     uint32_t n = nz->lx.n;
     if (i == 0 || i + 1 >= n || !colid(&t[i + 1]))
         return false;
+    /* Not the AS of CAST( ... AS type), whatever came before it in the parentheses. */
+    for (uint32_t j = i; j-- > 0;) {
+        if (is_punct(&t[j], P_RPAREN) && nz->match[j] != NO_MATCH && nz->match[j] < j) {
+            j = nz->match[j];
+            continue;
+        }
+        if (is_punct(&t[j], P_LPAREN)) {
+            if (j > 0 && is_kw(&t[j - 1], KW_CAST))
+                return false;
+            break;
+        }
+    }
     const struct token *p = &t[i - 1];
     if (is_punct(p, P_RPAREN)) {
         uint32_t o = nz->match[i - 1];
