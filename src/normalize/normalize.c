@@ -1740,11 +1740,14 @@ static bool table_alias_as(const struct normalizer *nz, uint32_t i)
         return false;
     /* Not the AS of CAST( ... AS type), whatever came before it in the parentheses. */
     for (uint32_t j = i; j-- > 0;) {
-        if (is_punct(&t[j], P_RPAREN) && nz->match[j] != NO_MATCH && nz->match[j] < j) {
-            j = nz->match[j];
+        if ((is_punct(&t[j], P_RPAREN) || is_punct(&t[j], P_RBRACK)) && nz->match[j] != NO_MATCH &&
+            nz->match[j] < j) {
+            j = nz->match[j]; /* a closed group before the AS */
             continue;
         }
         if (is_punct(&t[j], P_LPAREN)) {
+            if (nz->match[j] != NO_MATCH && nz->match[j] < i)
+                continue; /* closed before the AS (by a ']' the skip above did not see) */
             if (j > 0 && is_kw(&t[j - 1], KW_CAST))
                 return false;
             break;
