@@ -1845,6 +1845,14 @@ static void skip_position_parens(struct normalizer *nz, uint32_t i)
     uint32_t num = i + k;
     if (k == 0 || num >= n || t[num].role != ROLE_POSITION)
         return;
+    /* Only parentheses that are a whole item: after BY, ',' or '(' (not CUBE's, ROLLUP's
+     * or SETS' own), and followed by the item's end ("GROUP BY (2) e" is no position). */
+    if (i == 0 ||
+        !(is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA) ||
+          is_punct(&t[i - 1], P_LPAREN) || is_kw(&t[i - 1], KW_ALL) ||
+          is_kw(&t[i - 1], KW_DISTINCT)) ||
+        !item_ends(t, num + 1 + k, n))
+        return;
     for (uint32_t d = 0; d < k; d++)
         if (nz->match[num - 1 - d] != num + 1 + d)
             return;
