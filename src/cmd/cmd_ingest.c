@@ -149,19 +149,15 @@ static void drop_destination_twins(struct files *fs)
 {
     if (fs->n < 2)
         return;
-    struct sbuf *keys = xcalloc(fs->n, sizeof(*keys));
-    int *kind = xcalloc(fs->n, sizeof(*kind));
-    for (size_t i = 0; i < fs->n; i++) {
-        sbuf_init(&keys[i], 0);
-        kind[i] = input_log_destination(fs->v[i].path, &keys[i]);
-    }
+    struct input_dest *dest = xcalloc(fs->n, sizeof(*dest));
+    for (size_t i = 0; i < fs->n; i++)
+        input_log_destination(fs->v[i].path, &dest[i]);
     size_t *twin = xcalloc(fs->n, sizeof(*twin)), kept = 0, dropped = 0;
     for (size_t i = 0; i < fs->n; i++) {
         twin[i] = SIZE_MAX;
-        for (size_t j = 0; j < fs->n && kind[i] >= 0 && fs->v[i].found; j++)
-            if (j != i && kind[j] >= 0 && kind[j] < kind[i] && keys[j].len == keys[i].len &&
-                !memcmp(keys[j].buf, keys[i].buf, keys[i].len) &&
-                (twin[i] == SIZE_MAX || kind[j] < kind[twin[i]]))
+        for (size_t j = 0; j < fs->n && fs->v[i].found; j++)
+            if (j != i && input_dest_twin(fs->v[i].path, &dest[i], fs->v[j].path, &dest[j]) &&
+                (twin[i] == SIZE_MAX || dest[j].kind < dest[twin[i]].kind))
                 twin[i] = j;
     }
     for (size_t i = 0; i < fs->n; i++) {
@@ -184,12 +180,9 @@ static void drop_destination_twins(struct files *fs)
     }
     if (dropped > 1)
         log_note("%zu files skipped in all, as twins of a csvlog or jsonlog file", dropped);
-    for (size_t i = 0; i < fs->n; i++)
-        sbuf_release(&keys[i]);
     fs->n = kept;
     free(twin);
-    free(keys);
-    free(kind);
+    free(dest);
 }
 
 /* Expand one operand into files, oldest first (by modification time). An operand that

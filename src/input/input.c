@@ -882,28 +882,48 @@ int input_hash_range(const char *path, uint64_t from, uint64_t to, uint64_t *has
     return rc;
 }
 
-int input_log_destination(const char *path, struct sbuf *key)
+void input_log_destination(const char *path, struct input_dest *out)
 {
     static const char *const exts[] = { ".csv", ".json", ".log" };
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
+    size_t len = strlen(path);
+    /* no destination extension: the stderr file of a log_filename that does not end in
+     * ".log" (PostgreSQL then appends ".csv" / ".json" for the others) */
+    *out = (struct input_dest){ .kind = 2, .stem_len = len, .suffix_at = len, .suffix_len = 0 };
     int best = -1;
-    size_t at = 0, len = 0;
+    size_t at = 0, el = 0;
     for (int k = 0; k < 3; k++) {
-        size_t el = strlen(exts[k]);
+        size_t n = strlen(exts[k]);
         for (const char *p = base; (p = strstr(p, exts[k])); p++) {
-            char after = p[el];
+            char after = p[n];
             /* the extension, then the end or a rotation suffix (.1, .gz, -20261124) */
             if ((after == '\0' || after == '.' || after == '-' || after == '_') &&
                 (best < 0 || (size_t)(p - path) > at)) {
                 best = k;
                 at = (size_t)(p - path);
-                len = el;
+                el = n;
             }
         }
     }
-    sbuf_reset(key);
-    if (best >= 0 && (sbuf_add(key, path, at) < 0 || sbuf_addstr(key, path + at + len) < 0))
-        BUG("name key");
-    return best;
+    if (best < 0)
+        return;
+    out->kind = best;
+    out->stem_len = at;
+    out->suffix_at = at + el;
+    out->suffix_len = len - out->suffix_at;
+    if (out->suffix_len >= 3 && !memcmp(path + len - 3, ".gz", 3))
+        out->suffix_len -= 3; /* compressed or not, the same rotation */
+}
+
+bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
+                     const struct input_dest *o)
+{
+    if (o->kind >= d->kind || o->stem_len != d->stem_len || memcmp(path, other, d->stem_len) != 0)
+        return false;
+    /* the same rotation (x.log.1 and x.csv.1), or the live file while the other's live
+     * file is being rotated (x.log beside x.csv.1 alone) */
+    return d->suffix_len == 0 ||
+           (d->suffix_len == o->suffix_len &&
+            !memcmp(path + d->suffix_at, other + o->suffix_at, d->suffix_len));
 }

@@ -33,8 +33,6 @@
 #include "core/diag.h"
 #include "core/span.h"
 
-struct sbuf;
-
 /* Default read size: large reads keep the system-call and zlib overhead negligible. */
 #define INPUT_CHUNK_BYTES (1u << 20)
 
@@ -176,13 +174,23 @@ bool input_fd_is_gzip(int fd);
 bool input_path_is_gzip(const char *path);
 
 /* PostgreSQL's logging collector names its csvlog and jsonlog files after log_filename,
- * ".log" replaced by ".csv" / ".json" (syslogger.c): a server that logs to several
- * destinations leaves postgresql.log, postgresql.csv and postgresql.json side by side,
- * with the same records. Returns the destination the base name of @path says (0 csvlog,
- * 1 jsonlog, 2 stderr: the order of preference; -1 none) and writes @path without that
- * extension to @key (the twins' common key; rotation suffixes such as ".1", ".gz" or
- * "-20261124" after the extension are kept). */
-int input_log_destination(const char *path, struct sbuf *key);
+ * ".log" replaced by ".csv" / ".json", or those appended when it does not end in ".log"
+ * (syslogger.c): a server that logs to several destinations leaves postgresql.log,
+ * postgresql.csv and postgresql.json side by side, with the same records. */
+struct input_dest {
+    int kind;          /* 0 csvlog, 1 jsonlog, 2 stderr (".log", or no extension): the
+                          order of preference */
+    size_t stem_len;   /* the name before the extension */
+    size_t suffix_at;  /* the rotation suffix after it (".1", "-20261124"), */
+    size_t suffix_len; /* without a last ".gz" */
+};
+void input_log_destination(const char *path, struct input_dest *out);
+
+/* Whether @path (@d) holds what @other (@o), a better destination of the same server,
+ * holds: the same name but for the extension, and the same rotation, or @path is the
+ * live file (no suffix) while the other's live file is being rotated. */
+bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
+                     const struct input_dest *o);
 
 /* Whether the mapped file (input_opts.map) was found shorter than what was mapped: it
  * was truncated (copytruncate) while being read. The bytes the input or its caller read

@@ -273,18 +273,14 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
         names[n++] = xstrdup(de->d_name);
     }
     closedir(dh);
-    struct sbuf *keys = n ? xcalloc(n, sizeof(*keys)) : NULL;
-    int *kind = n ? xcalloc(n, sizeof(*kind)) : NULL;
-    for (size_t i = 0; i < n; i++) {
-        sbuf_init(&keys[i], 0);
-        kind[i] = input_log_destination(names[i], &keys[i]);
-    }
+    struct input_dest *dest = n ? xcalloc(n, sizeof(*dest)) : NULL;
+    for (size_t i = 0; i < n; i++)
+        input_log_destination(names[i], &dest[i]);
     struct sbuf path = SBUF_INIT;
     for (size_t i = 0; i < n; i++) {
         bool twin = false;
-        for (size_t j = 0; j < n && kind[i] > 0 && !twin; j++)
-            twin = kind[j] >= 0 && kind[j] < kind[i] && keys[j].len == keys[i].len &&
-                   !memcmp(keys[j].buf, keys[i].buf, keys[i].len);
+        for (size_t j = 0; j < n && !twin; j++)
+            twin = j != i && input_dest_twin(names[i], &dest[i], names[j], &dest[j]);
         struct stat st;
         sbuf_reset(&path);
         if (!twin &&
@@ -293,12 +289,9 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
             is_regular(path.buf, &st))
             add_found(sc, source, path.buf, &st, FOUND_PRIMARY, NULL);
     }
-    for (size_t i = 0; i < n; i++) {
-        sbuf_release(&keys[i]);
+    for (size_t i = 0; i < n; i++)
         free(names[i]);
-    }
-    free(keys);
-    free(kind);
+    free(dest);
     free(names);
     sbuf_release(&path);
 }

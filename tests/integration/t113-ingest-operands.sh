@@ -89,6 +89,23 @@ expect_eq "records as in the csvlogs alone" "$(PGSIFT_DB=dest-ref.db store_query
 "$PGSIFT" -q --db dest-glob.db ingest 'dest/*.json*' 'dest/*.log*'
 expect_eq "a glob without the csvlogs: the jsonlogs" "dest/postgresql.json dest/postgresql.json.1" \
   "$(PGSIFT_DB=dest-glob.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY name)")"
+# Half way through a logrotate (x.csv renamed, x.log not yet), the live stderr file is
+# still the twin of the rotated csvlog (it was read whole: every record twice).
+mkdir -p mid && cp "$F"/statement-log/postgresql.csv mid/x.csv && cp "$F"/statement-log/postgresql.log mid/x.log
+"$PGSIFT" -q --db mid.db ingest mid
+mv mid/x.csv mid/x.csv.1
+"$PGSIFT" -q --db mid.db ingest mid
+mv mid/x.log mid/x.log.1 && gzip mid/x.csv.1
+"$PGSIFT" -q --db mid.db ingest mid
+"$PGSIFT" -q --db mid-ref.db ingest "$F"/statement-log/postgresql.csv
+expect_eq "mid-rotation: the csvlog alone" "$(PGSIFT_DB=mid-ref.db store_query "$counts")" \
+  "$(PGSIFT_DB=mid.db store_query "$counts")"
+# A log_filename without ".log": PostgreSQL appends ".csv" (pg-Mon beside pg-Mon.csv).
+mkdir -p noext && cp "$F"/statement-log/postgresql.csv noext/pg-Mon.csv && cp "$F"/statement-log/postgresql.log noext/pg-Mon
+"$PGSIFT" -q --db noext.db ingest noext
+expect_eq "no extension: the csvlog alone" "noext/pg-Mon.csv" \
+  "$(PGSIFT_DB=noext.db store_query 'SELECT group_concat(name) FROM sources')"
+
 # pgsift status (and tail, which scans directories the same way) lists the csvlogs alone.
 expect_eq "status of the directory" "dest/postgresql.csv dest/postgresql.csv.1" \
   "$("$PGSIFT" --db dest.db status --format json dest | jq -r '[.files[].file] | sort | join(" ")')"
