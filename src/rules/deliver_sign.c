@@ -158,7 +158,8 @@ void secret_release(struct sbuf *sb)
 static int read_secret_file(const char *receiver, const char *what, const char *path,
                             struct sbuf *out, struct diag *d)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO named as a secret file must not hang a check or the daemon */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st;
     char buf[4096];
 
@@ -169,6 +170,11 @@ static int read_secret_file(const char *receiver, const char *what, const char *
         int e = errno;
         close(fd);
         return diag_errno(d, DIAG_IO, e, "receiver '%s': cannot stat '%s'", receiver, path);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return diag_set(d, DIAG_USAGE, "receiver '%s': %s file '%s' is not a regular file",
+                        receiver, what, path);
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         close(fd);
@@ -192,7 +198,7 @@ static int read_secret_file(const char *receiver, const char *what, const char *
         if (sbuf_add(out, buf, (size_t)n) < 0) {
             close(fd);
             explicit_bzero(buf, sizeof(buf));
-            return diag_set(d, DIAG_LIMIT, "receiver '%s': %s file '%s' is too large", receiver,
+            return diag_set(d, DIAG_USAGE, "receiver '%s': %s file '%s' is too large", receiver,
                             what, path);
         }
     }

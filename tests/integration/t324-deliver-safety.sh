@@ -109,6 +109,13 @@ for check in "rules check --config secret.yaml rules.yaml" "tail --check --confi
   expect_contains "$err" "signing key file 'open.secret' is readable by group or others (mode 644); chmod 600 it"
   expect_not_contains "$err" "MfKQ9r8"
 done
+# A named pipe as a secret file is refused at once (opening it waited for a writer).
+mkfifo pipe.secret && chmod 600 pipe.secret
+sed 's/open.secret/pipe.secret/' secret.yaml >pipe.yaml
+rc=0
+err=$(timeout 20 "$PGSIFT" rules check --config pipe.yaml rules.yaml 2>&1) || rc=$?
+expect_eq "a FIFO secret: exit code" 2 "$rc"
+expect_contains "$err" "signing key file 'pipe.secret' is not a regular file"
 expect_eq "not sent unsigned" 0 "$(stub_count signed)"
 expect_eq "kept for a retry (the operator can fix the mode)" "pending" "$(q "SELECT status FROM deliveries")"
 chmod 600 open.secret
