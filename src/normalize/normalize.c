@@ -696,7 +696,10 @@ static void assign_roles(struct normalizer *nz)
                     k->flags |= TOKF_CASTMOD;
                 break;
             }
-            if (i > 0 && item_ends(t, i + 1, n) &&
+            /* Only an integer is a position (the server: "non-integer constant in ORDER
+             * BY"), and one that fits an int4; any other number is a value (R4). */
+            if (i > 0 && item_ends(t, i + 1, n) && k->sub != NUM_DECIMAL && k->sub != NUM_REAL &&
+                k->len <= 10 &&
                 (((lv[depth] & LV_BYLIST) &&
                   (is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA) ||
                    ((lv[depth] & LV_GROUPBY) && i > 1 && is_kw(&t[i - 2], KW_BY) &&
