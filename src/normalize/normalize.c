@@ -1932,6 +1932,10 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
     } else {
         c->val = i + 1;
     }
+    /* A value starts an expression: not a byte PostgreSQL rejects, nor SELECT (what the
+     * canonical text would move then reads back otherwise: found by fuzz_lexer). */
+    if (c->val < n && (t[c->val].kind == TOK_OTHER || is_kw(&t[c->val], KW_SELECT)))
+        return false;
     for (j = c->val; j < n;) {
         const struct token *a = &t[j];
         if (kw == KW_FETCH && is_rows(a) && j + 1 < n) {
