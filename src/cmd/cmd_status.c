@@ -8,6 +8,7 @@
  * (mtime) minus the last commit of its stream, when bytes are waiting; 0 otherwise.
  */
 #include <errno.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -232,20 +233,26 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
     /* A path that names nothing yet (pgsift tail waits for it) is said, not left as a
      * table without its row. */
     for (size_t i = 0; i < c.nsources; i++) {
-        bool any = false;
-        for (size_t k = 0; k < tail_count(t) && !any; k++)
-            any = tail_file_at(t, k)->source == i;
-        if (any)
-            continue;
         for (size_t k = 0; k < c.sources[i].paths.n; k++) {
             const char *p = c.sources[i].paths.v[k];
             struct stat st;
-            if (strpbrk(p, "*?["))
-                log_warn("no file matches '%s' (yet)", p);
-            else if (stat(p, &st) < 0)
+            if (strpbrk(p, "*?[")) {
+                glob_t g;
+                if (glob(p, 0, NULL, &g) != 0)
+                    log_warn("no file matches '%s' (yet)", p);
+                globfree(&g);
+            } else if (stat(p, &st) < 0) {
                 log_warn("no file at '%s' (yet): %s", p, strerror(errno));
-            else
-                log_warn("no log file in '%s' (yet)", p);
+            } else if (S_ISDIR(st.st_mode)) {
+                size_t len = strlen(p);
+                bool any = false;
+                for (size_t f = 0; f < tail_count(t) && !any; f++) {
+                    const char *name = tail_file_at(t, f)->name;
+                    any = !strncmp(name, p, len) && (name[len] == '/' || p[len - 1] == '/');
+                }
+                if (!any)
+                    log_warn("no log file in '%s' (yet)", p);
+            }
         }
     }
 

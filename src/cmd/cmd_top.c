@@ -83,9 +83,9 @@ static int print_json(const struct store_top *t, int64_t since, int64_t until)
         json_object_set_new(q, "min_ms", outfmt_json_ms(r->min_ms, true));
         json_object_set_new(q, "max_ms", outfmt_json_ms(r->max_ms, true));
         json_object_set_new(q, "stddev_ms", outfmt_json_ms(r->stddev_ms, true));
-        json_object_set_new(q, "p50_ms", outfmt_json_ms(r->p50_ms, false));
-        json_object_set_new(q, "p95_ms", outfmt_json_ms(r->p95_ms, false));
-        json_object_set_new(q, "p99_ms", outfmt_json_ms(r->p99_ms, false));
+        json_object_set_new(q, "p50_ms", outfmt_json_ms(r->p50_ms, true));
+        json_object_set_new(q, "p95_ms", outfmt_json_ms(r->p95_ms, true));
+        json_object_set_new(q, "p99_ms", outfmt_json_ms(r->p99_ms, true));
         json_object_set_new(q, "databases", str_array(r->databases, r->n_databases));
         json_object_set_new(q, "users", str_array(r->users, r->n_users));
         json_object_set_new(q, "errors", json_integer((json_int_t)r->errors));

@@ -1242,9 +1242,15 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
             /* A .gz still being written (logrotate's compress) of a stream read past its
              * end so far: no mark of that stream lies in it yet to tell whether it is a
              * copy of it. Reading it as new would count that stream twice. */
-            log_note("'%s' is still being compressed (its gzip data ends early) and begins "
-                     "like a log pgsift read further: left until it is complete",
-                     path);
+            if (live)
+                log_note("'%s' is still being compressed (its gzip data ends early) and begins "
+                         "like a log pgsift read further: left until it is complete",
+                         path);
+            else
+                log_warn("'%s' is cut (its gzip data ends early, and it has been quiet for "
+                         "%d s) and begins like a log pgsift read further: taken as a damaged "
+                         "copy of that log's start, not read",
+                         path, SIFT_HOLD_LIVE_SECONDS);
             res->covered = true;
             ret = 0;
             goto out;

@@ -153,7 +153,7 @@ int pgtime_tz_parse(const char *str, struct pgtime_tz *tz, struct diag *d)
         tz->offset_s = z->offset_s;
         return 0;
     }
-    if (!z && strchr(str, '/')) {
+    if (!z) { /* Europe/Paris, Japan, EST5EDT: tz_load() refuses paths that leave zoneinfo */
         struct tz *zone = xcalloc(1, sizeof(*zone));
         struct diag zd = DIAG_INIT;
         if (tz_load(zone, str, &zd) == 0) {

@@ -65,4 +65,7 @@ err=$("$PGSIFT" status "$T/no/such/dir" 2>&1 >/dev/null)
 expect_contains "$err" "no file at '$T/no/such/dir' (yet): No such file or directory"
 err=$("$PGSIFT" status "$T/nomatch*.csv" 2>&1 >/dev/null)
 expect_contains "$err" "no file matches '$T/nomatch*.csv' (yet)"
+# ...also beside a path that has files
+err=$("$PGSIFT" status "$T/no/such/dir" "$log" 2>&1 >/dev/null)
+expect_contains "$err" "no file at '$T/no/such/dir' (yet)"
 pass
