@@ -150,8 +150,10 @@ static void drop_destination_twins(struct files *fs)
     if (fs->n < 2)
         return;
     struct input_dest *dest = xcalloc(fs->n, sizeof(*dest));
-    for (size_t i = 0; i < fs->n; i++)
+    for (size_t i = 0; i < fs->n; i++) {
         input_log_destination(fs->v[i].path, &dest[i]);
+        dest[i].mtime = (int64_t)fs->v[i].st.st_mtim.tv_sec;
+    }
     size_t *twin = xcalloc(fs->n, sizeof(*twin)), kept = 0, dropped = 0;
     for (size_t i = 0; i < fs->n; i++) {
         twin[i] = SIZE_MAX;

@@ -923,7 +923,9 @@ bool input_dest_twin(const char *path, const struct input_dest *d, const char *o
         return false;
     /* the same rotation (x.log.1 and x.csv.1), or the live file while the other's live
      * file is being rotated (x.log beside x.csv.1 alone) */
-    return d->suffix_len == 0 ||
-           (d->suffix_len == o->suffix_len &&
-            !memcmp(path + d->suffix_at, other + o->suffix_at, d->suffix_len));
+    if (d->suffix_len == o->suffix_len &&
+        !memcmp(path + d->suffix_at, other + o->suffix_at, d->suffix_len))
+        return true;
+    int64_t apart = d->mtime > o->mtime ? d->mtime - o->mtime : o->mtime - d->mtime;
+    return d->suffix_len == 0 && d->mtime && o->mtime && apart <= SIFT_HOLD_LIVE_SECONDS;
 }

@@ -183,12 +183,14 @@ struct input_dest {
     size_t stem_len;   /* the name before the extension */
     size_t suffix_at;  /* the rotation suffix after it (".1", "-20261124"), */
     size_t suffix_len; /* without a last ".gz" */
+    int64_t mtime;     /* the file's modification time (s), set by the caller; 0: unknown */
 };
 void input_log_destination(const char *path, struct input_dest *out);
 
 /* Whether @path (@d) holds what @other (@o), a better destination of the same server,
  * holds: the same name but for the extension, and the same rotation, or @path is the
- * live file (no suffix) while the other's live file is being rotated. */
+ * live file (no suffix) while the other's live file is being rotated (the two written
+ * within SIFT_HOLD_LIVE_SECONDS of each other: not a csvlog left from long ago). */
 bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
                      const struct input_dest *o);
 

@@ -274,9 +274,16 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
     }
     closedir(dh);
     struct input_dest *dest = n ? xcalloc(n, sizeof(*dest)) : NULL;
-    for (size_t i = 0; i < n; i++)
-        input_log_destination(names[i], &dest[i]);
     struct sbuf path = SBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        struct stat st;
+        input_log_destination(names[i], &dest[i]);
+        sbuf_reset(&path);
+        if (sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
+                0 &&
+            stat(path.buf, &st) == 0)
+            dest[i].mtime = (int64_t)st.st_mtim.tv_sec;
+    }
     for (size_t i = 0; i < n; i++) {
         bool twin = false;
         for (size_t j = 0; j < n && !twin; j++)

@@ -100,6 +100,13 @@ mv mid/x.log mid/x.log.1 && gzip mid/x.csv.1
 "$PGSIFT" -q --db mid-ref.db ingest "$F"/statement-log/postgresql.csv
 expect_eq "mid-rotation: the csvlog alone" "$(PGSIFT_DB=mid-ref.db store_query "$counts")" \
   "$(PGSIFT_DB=mid.db store_query "$counts")"
+# ...but a csvlog rotated long before the live stderr file was written (the server logs
+# to stderr alone now) holds other records: the stderr file is read.
+mkdir -p old && cp "$F"/statement-log/postgresql.csv old/x.csv.3 && cp "$F"/text-plans/postgresql.log old/x.log
+touch -d '2026-01-01 00:00' old/x.csv.3
+"$PGSIFT" -q --db old.db ingest old
+expect_eq "an old rotated csvlog is no twin" "old/x.csv.3 old/x.log" \
+  "$(PGSIFT_DB=old.db store_query "SELECT group_concat(name, ' ') FROM (SELECT name FROM sources ORDER BY name)")"
 # A log_filename without ".log": PostgreSQL appends ".csv" (pg-Mon beside pg-Mon.csv).
 mkdir -p noext && cp "$F"/statement-log/postgresql.csv noext/pg-Mon.csv && cp "$F"/statement-log/postgresql.log noext/pg-Mon
 "$PGSIFT" -q --db noext.db ingest noext
