@@ -1748,10 +1748,11 @@ static bool table_alias_as(const struct normalizer *nz, uint32_t i)
             j = nz->match[j]; /* a closed group before the AS */
             continue;
         }
-        if (is_punct(&t[j], P_LPAREN)) {
+        if (is_punct(&t[j], P_LPAREN) || is_punct(&t[j], P_LBRACK)) {
             if (nz->match[j] != NO_MATCH && nz->match[j] < i)
-                continue; /* closed before the AS (by a ']' the skip above did not see) */
-            if (j > 0 && is_kw(&t[j - 1], KW_CAST))
+                continue; /* closed before the AS (by a bracket the skip above did not see) */
+            /* no table in brackets (a type's array bounds), and CAST's own AS */
+            if (is_punct(&t[j], P_LBRACK) || (j > 0 && is_kw(&t[j - 1], KW_CAST)))
                 return false;
             break;
         }
