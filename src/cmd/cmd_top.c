@@ -83,9 +83,9 @@ static int print_json(const struct store_top *t, int64_t since, int64_t until)
         json_object_set_new(q, "min_ms", outfmt_json_ms(r->min_ms, true));
         json_object_set_new(q, "max_ms", outfmt_json_ms(r->max_ms, true));
         json_object_set_new(q, "stddev_ms", outfmt_json_ms(r->stddev_ms, true));
-        json_object_set_new(q, "p50_ms", outfmt_json_ms(r->p50_ms, true));
-        json_object_set_new(q, "p95_ms", outfmt_json_ms(r->p95_ms, true));
-        json_object_set_new(q, "p99_ms", outfmt_json_ms(r->p99_ms, true));
+        json_object_set_new(q, "p50_ms", outfmt_json_ms(r->p50_ms, false));
+        json_object_set_new(q, "p95_ms", outfmt_json_ms(r->p95_ms, false));
+        json_object_set_new(q, "p99_ms", outfmt_json_ms(r->p99_ms, false));
         json_object_set_new(q, "databases", str_array(r->databases, r->n_databases));
         json_object_set_new(q, "users", str_array(r->users, r->n_users));
         json_object_set_new(q, "errors", json_integer((json_int_t)r->errors));
@@ -122,6 +122,13 @@ static char *join(char **v, size_t n)
     return sbuf_detach(&sb, NULL);
 }
 
+/* A percentile: 6 significant digits (the sketch is within 1 %; microseconds would round
+ * a 0.0662 ms p95 by more than that), never in exponent notation. */
+static void sig6(char *buf, double ms)
+{
+    snprintf(buf, 64, ms < 1e6 ? "%.6g" : "%.0f", ms);
+}
+
 static void fill_cells(const struct store_top_row *r, struct cells *c)
 {
     char buf[CLOCK_RFC3339_MAX];
@@ -132,9 +139,9 @@ static void fill_cells(const struct store_top_row *r, struct cells *c)
     snprintf(c->v[4], 64, "%.3f", r->min_ms);
     snprintf(c->v[5], 64, "%.3f", r->max_ms);
     snprintf(c->v[6], 64, "%.3f", r->stddev_ms);
-    snprintf(c->v[7], 64, "%.3f", r->p50_ms);
-    snprintf(c->v[8], 64, "%.3f", r->p95_ms);
-    snprintf(c->v[9], 64, "%.3f", r->p99_ms);
+    sig6(c->v[7], r->p50_ms);
+    sig6(c->v[8], r->p95_ms);
+    sig6(c->v[9], r->p99_ms);
     snprintf(c->v[10], 64, "%llu", (unsigned long long)r->errors);
     c->lists[0] = join(r->databases, r->n_databases);
     c->lists[1] = join(r->users, r->n_users);
