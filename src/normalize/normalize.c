@@ -1897,7 +1897,8 @@ static bool limit_stop(const struct token *t, uint32_t j)
     case KW_ORDER:
     case KW_GROUP:
     case KW_HAVING:
-    case KW_WHERE: return true;
+    case KW_WHERE:
+    case KW_SELECT: return true;
     case KW_FROM: return clause_word(t, j);
     default: return false;
     }
