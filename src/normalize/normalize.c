@@ -1853,10 +1853,10 @@ static void skip_position_parens(struct normalizer *nz, uint32_t i)
      * or SETS' own), and followed by the item's end ("GROUP BY (2) e" is no position). */
     if (i == 0 ||
         !(is_kw(&t[i - 1], KW_BY) || is_punct(&t[i - 1], P_COMMA) ||
-          is_punct(&t[i - 1], P_LPAREN) || is_kw(&t[i - 1], KW_ALL) ||
-          is_kw(&t[i - 1], KW_DISTINCT)) ||
+          (is_punct(&t[i - 1], P_LPAREN) && nz->match[i - 1] != NO_MATCH) ||
+          is_kw(&t[i - 1], KW_ALL) || is_kw(&t[i - 1], KW_DISTINCT)) ||
         !item_ends(t, num + 1 + k, n))
-        return;
+        return; /* (an enclosing '(' never closed: "ORDER BY((2)" keeps its text) */
     for (uint32_t d = 0; d < k; d++)
         if (nz->match[num - 1 - d] != num + 1 + d)
             return;
