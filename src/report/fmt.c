@@ -53,10 +53,8 @@ void fmt_ms(char *buf, size_t size, double ms)
 {
     if (!isfinite(ms))
         snprintf(buf, size, DASH);
-    else if (ms == 0)
-        snprintf(buf, size, "0 ms");
-    else if (ms > 0 && ms < 0.0005)
-        snprintf(buf, size, "< 0.001 ms"); /* (not "0.000 ms" beside a "0 ms") */
+    else if (ms >= 0 && ms < 0.0005)
+        snprintf(buf, size, "0 ms"); /* (zero to the microsecond: not "0.000 ms" beside it) */
     else if (ms < 1)
         snprintf(buf, size, "%.3f ms", ms);
     else if (ms < 10)
