@@ -1638,7 +1638,10 @@ static uint32_t try_cast(struct normalizer *nz, uint32_t i)
 {
     const struct token *t = nz->lx.tok;
     uint32_t p = i + 1, n = nz->lx.n;
-    if (p >= n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH)
+    /* (a '(' closed by ']' is no call: dropping both would balance the rest, whose
+     * rules then read it otherwise: found by fuzz_lexer) */
+    if (p >= n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH ||
+        !is_punct(&t[nz->match[p]], P_RPAREN))
         return 0;
     uint32_t m = nz->match[p];
     /* The operand is short: look for AS among the next few tokens only. */
