@@ -1832,7 +1832,8 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
         if (!ends)
             return;
         if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
-            is_kw(&t[p + 1], KW_WITH) ||
+            is_kw(&t[p + 1], KW_WITH) || is_kw(&t[p + 1], KW_LIMIT) ||
+            is_kw(&t[p + 1], KW_OFFSET) || is_kw(&t[p + 1], KW_FETCH) ||
             (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))
             return;
         nz->act[p] = ACT_SKIP;
