@@ -9,6 +9,7 @@
  * "setup", probes) is a foreign line.
  */
 #include <jansson.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -206,8 +207,9 @@ static void cnpg_line(struct parser *p, void *state, const struct input_line *ln
         struct span msg = str(parser_scratch(p), root, "msg");
         json_t *ts = json_object_get(root, "ts");
         struct stderr_ext ext = STDERR_EXT_NONE;
-        if (json_is_number(ts)) {
-            ext.ts_us = (int64_t)(json_number_value(ts) * 1e6);
+        double secs = json_is_number(ts) ? json_number_value(ts) : NAN;
+        if (isfinite(secs) && fabs(secs) < 9.2e12) { /* (µs that fit int64_t) */
+            ext.ts_us = (int64_t)(secs * 1e6);
             ext.ts_frac = 6;
         }
         switch (msg.p ? stderr_core_take(p, st->core, msg, &ext, true) : STDERR_FOREIGN) {
