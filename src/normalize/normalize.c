@@ -1833,9 +1833,19 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
                     is_kw(&t[a], KW_UNION) || is_kw(&t[a], KW_EXCEPT) || is_kw(&t[a], KW_INTERSECT);
         if (!ends)
             return;
+        /* (a LIMIT, OFFSET or FETCH at the pair's own depth: without the pair, the
+         * OFFSET/LIMIT reorder would read the text otherwise) */
+        for (uint32_t j = p + 1; j < m; j++) {
+            if ((is_punct(&t[j], P_LPAREN) || is_punct(&t[j], P_LBRACK)) &&
+                nz->match[j] != NO_MATCH && nz->match[j] < m) {
+                j = nz->match[j];
+                continue;
+            }
+            if (is_kw(&t[j], KW_LIMIT) || is_kw(&t[j], KW_OFFSET) || is_kw(&t[j], KW_FETCH))
+                return;
+        }
         if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
-            is_kw(&t[p + 1], KW_WITH) || is_kw(&t[p + 1], KW_LIMIT) ||
-            is_kw(&t[p + 1], KW_OFFSET) || is_kw(&t[p + 1], KW_FETCH) ||
+            is_kw(&t[p + 1], KW_WITH) ||
             (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))
             return;
         nz->act[p] = ACT_SKIP;
