@@ -164,12 +164,7 @@ static void apply_tail_defaults(struct config *c)
 
 static yaml_node_t *map_value(struct ydoc *y, yaml_node_t *map, const char *key)
 {
-    if (!map || map->type != YAML_MAPPING_NODE)
-        return NULL;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
-        if (span_eq(ydoc_scalar(ydoc_node(y, p->key)), span_cstr(key)))
-            return ydoc_node(y, p->value);
-    return NULL;
+    return ydoc_map_get(y, map, span_cstr(key));
 }
 
 /* Format, prefix and time zone: the parser is the judge (its message lists the formats). */

@@ -47,18 +47,10 @@ struct report_hook report_hook_ctx;
  * @map itself when there is none. */
 static yaml_node_t *key_value(struct ydoc *y, yaml_node_t *map, const char *why)
 {
-    const char *key = why + strlen("report.");
-    size_t len = strcspn(key, ":");
-    if (strncmp(why, "report.", 7) != 0 || !map || map->type != YAML_MAPPING_NODE)
+    if (strncmp(why, "report.", 7) != 0)
         return map;
-    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top;
-         p++) {
-        struct span k = ydoc_scalar(ydoc_node(y, p->key));
-        yaml_node_t *v = ydoc_node(y, p->value);
-        if (k.len == len && !memcmp(k.p, key, len) && v)
-            return v;
-    }
-    return map;
+    yaml_node_t *v = ydoc_map_get(y, map, span_make(why + 7, strcspn(why + 7, ":")));
+    return v ? v : map;
 }
 
 int report_hook_start(void *ctx, const char *store_path, struct diag *d)

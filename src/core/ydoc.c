@@ -436,3 +436,13 @@ void ydoc_fields_markdown(FILE *out, const struct yfield *fields, size_t nfields
         sbuf_release(&sb);
     }
 }
+
+yaml_node_t *ydoc_map_get(struct ydoc *y, yaml_node_t *map, struct span key)
+{
+    if (!map || map->type != YAML_MAPPING_NODE)
+        return NULL;
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++)
+        if (span_eq(ydoc_scalar(ydoc_node(y, p->key)), key))
+            return ydoc_node(y, p->value);
+    return NULL;
+}

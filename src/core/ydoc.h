@@ -88,6 +88,8 @@ unsigned ydoc_map(struct ydoc *y, yaml_node_t *map, const struct yfield *fields,
 /* Node helpers for YF_NODE walkers. */
 yaml_node_t *ydoc_node(struct ydoc *y, int index);
 struct span ydoc_scalar(const yaml_node_t *n); /* SPAN_NULL unless a scalar */
+/* The value node of @key in the mapping @map; NULL when @map is no mapping or has none. */
+yaml_node_t *ydoc_map_get(struct ydoc *y, yaml_node_t *map, struct span key);
 
 /* Value converters (also used by command-line flags that take durations or sizes).
  * Return false when malformed or out of range. */
