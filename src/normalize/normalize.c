@@ -555,6 +555,25 @@ static bool grouping_paren(const struct token *t, uint32_t n, uint32_t i, uint8_
     return false;
 }
 
+/*
+ * Is an ORDER BY at the depth opened by stack[sp - 1] a sort of a window (OVER (..),
+ * WINDOW w AS (..)) or of an aggregate's input (string_agg(x, ',' ORDER BY ..), WITHIN
+ * GROUP (ORDER BY ..))? The parser reads those with SQL99's rules (transformSortClause's
+ * useSQL99): an integer there is a value, not a column position, and pg_stat_statements
+ * replaces it like any other constant. Only a query's own ORDER BY (at the top, or in
+ * parentheses that hold a query: (SELECT ..), ((SELECT ..) UNION ..)) sorts by position.
+ */
+static bool sql99_sort(const struct token *t, uint32_t n, const uint32_t *stack, uint32_t sp)
+{
+    if (sp == 0)
+        return false;
+    uint32_t j = stack[sp - 1];
+    while (j < n && is_punct(&t[j], P_LPAREN))
+        j++;
+    return !(j < n && (is_kw(&t[j], KW_SELECT) || is_kw(&t[j], KW_VALUES) ||
+                       is_kw(&t[j], KW_WITH) || kw_named(&t[j], "table")));
+}
+
 /* Does a string option value start at t[j]: [AS] a string, or the parameter the canonical
  * text writes for it? (COPY .. WITH NULL AS 'x', (FORMAT csv, NULL 'x').) */
 static bool option_string(const struct token *t, uint32_t n, uint32_t j)
@@ -675,8 +694,10 @@ static void assign_roles(struct normalizer *nz)
                     ts_next = TS_START;
                 break;
             case KW_BY:
-                if (i > 0 && is_kw(&t[i - 1], KW_ORDER))
+                if (i > 0 && is_kw(&t[i - 1], KW_ORDER) && !sql99_sort(t, n, nz->stack, sp))
                     lv[depth] = (uint8_t)((lv[depth] & ~LV_GROUPBY) | LV_BYLIST);
+                else if (i > 0 && is_kw(&t[i - 1], KW_ORDER))
+                    lv[depth] &= (uint8_t) ~(LV_BYLIST | LV_GROUPBY);
                 else if (i > 0 && is_kw(&t[i - 1], KW_GROUP))
                     lv[depth] |= LV_BYLIST | LV_GROUPBY;
                 break;
