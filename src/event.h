@@ -167,6 +167,9 @@ struct event {
     int32_t cursor_pos;       /* 1-based character position in `statement`; -1 */
     int32_t internal_pos;     /* 1-based character position in `internal_query`; -1 */
     struct span location;     /* "func, file.c:line" (log_error_verbosity=verbose) */
+    uint64_t record_key;      /* the record's own id where the format gives one (Supabase's
+                                 `id`), hashed by parser_record_key(); 0 if none. The store
+                                 counts a record with a key once, whatever file holds it. */
 
     /* classify/ */
     enum event_kind kind;

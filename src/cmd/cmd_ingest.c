@@ -447,6 +447,7 @@ static void retry_stale(struct job *j, struct normalizer *nz)
     j->res.commits += first.commits;
     j->res.records += first.records;
     j->res.rejected += first.rejected;
+    j->res.duplicates += first.duplicates;
     ingest_result_release(&first);
 }
 
@@ -732,7 +733,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
     }
     if (ir.njobs)
         ir.jobs[0].prefetch = prefetch;
-    uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0, empty = 0;
+    uint64_t records = 0, bytes = 0, rejects = 0, read_sources = 0, unchanged = 0, empty = 0,
+             duplicates = 0;
     size_t nothing = 0, with_events = 0;
     struct sbuf first_diag = SBUF_INIT;
     int64_t t0 = clock_mono_ns();
@@ -801,6 +803,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         records += r->records; /* committed: a batch refused as stale is not */
         bytes += r->bytes;
         rejects += r->rejected; /* committed, as records (those of nothing parsed wait) */
+        duplicates += r->duplicates;
         if (r->commits)
             read_sources++;
         else if (r->nothing_parsed || r->stale)
@@ -890,6 +893,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                   tot.fingerprints, tot.fingerprints == 1 ? "" : "s", tot.events,
                   tot.events == 1 ? "" : "s", rejects, (double)bytes / 1e6, secs,
                   secs > 0 ? (double)bytes / 1e6 / secs : 0.0) < 0 ||
+        (duplicates && sbuf_addf(&sum,
+                                 "; %" PRIu64 " record%s already counted (the same Supabase "
+                                 "id, in overlapping exports): not counted again",
+                                 duplicates, duplicates == 1 ? "" : "s") < 0) ||
         (unchanged && sbuf_addf(&sum, "; %" PRIu64 " unchanged", unchanged) < 0) ||
         (empty && sbuf_addf(&sum, "; %" PRIu64 " empty", empty) < 0)) {
         /* unbounded */

@@ -704,6 +704,10 @@ again:
         log_note("'%s' continues '%s' at byte %" PRIu64, f->name, r.prev_name, r.start_offset);
     if (r.stale)
         log_warn("'%s' is being read by another pgsift at the same time: left to it", f->name);
+    if (r.duplicates)
+        log_note("'%s': %" PRIu64 " record%s already counted (the same Supabase id, in "
+                 "overlapping exports): not counted again",
+                 f->name, r.duplicates, r.duplicates == 1 ? "" : "s");
     if (r.nothing_parsed && !fs->warned_nothing) {
         fs->warned_nothing = true;
         log_warn("no record could be parsed in '%s'%s%s", f->name, r.diagnosis.len ? "\n" : "",

@@ -276,8 +276,8 @@ struct committer {
     struct store_batch *b;
     struct store_source_pos pos; /* blob, mark and head point into the sbufs below */
     struct sbuf blob, mark, head;
-    uint64_t records, rejected; /* in the job's batch */
-    int rc;                     /* of the last job: 0 committed, 1 stale, -1 failed (d) */
+    uint64_t records, rejected, duplicates; /* in the job's batch */
+    int rc; /* of the last job: 0 committed, 1 stale, -1 failed (d) */
     struct diag d;
     /* Thread-owned: writing a chunk of the batch being filled failed (its transaction
      * was rolled back): the batch's commit fails with chunk_d. */
@@ -538,6 +538,7 @@ static int async_collect(struct run *r, struct diag *d)
     r->res->commits++;
     r->res->records += c->records;
     r->res->rejected += c->rejected;
+    r->res->duplicates += c->duplicates;
     return 0;
 }
 
@@ -581,6 +582,7 @@ static int async_submit(struct run *r, struct diag *d)
     c->pos.head = sbuf_span(&c->head);
     c->records = store_batch_added(r->b);
     c->rejected = store_batch_count(r->b) - c->records;
+    c->duplicates = store_batch_duplicates(r->b);
     c->b = r->b;
     r->b = r->spare;
     r->spare = NULL;
@@ -749,7 +751,8 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     }
     if (r->o->checkpoint_tail && last)
         store_checkpoint_last(r->s);
-    uint64_t records = store_batch_count(r->b), added = store_batch_added(r->b);
+    uint64_t records = store_batch_count(r->b), added = store_batch_added(r->b),
+             dups = store_batch_duplicates(r->b);
     if (r->cm.on) {
         if (async_submit(r, d) < 0)
             return -1;
@@ -769,6 +772,7 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     r->res->commits++;
     r->res->records += added;
     r->res->rejected += records - added;
+    r->res->duplicates += dups;
     r->commit_fed = r->fed_end;
     return 0;
 }

@@ -120,6 +120,7 @@ struct ingest_result {
     uint64_t commits;
     uint64_t records;      /* records committed (parsed ones of a stale batch are not) */
     uint64_t rejected;     /* rejected records committed (stats.rejects: all found) */
+    uint64_t duplicates;   /* records read and not counted: their own id was counted before */
     bool stale;            /* another reader committed this stream meanwhile: stopped */
     bool nothing_parsed;   /* lines were read but no record parsed (exit 3 material) */
     struct sbuf diagnosis; /* why, when nothing_parsed */

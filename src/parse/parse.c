@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <xxhash.h>
+
 #include "core/utf8.h"
 #include "core/xalloc.h"
 #include "parse/parse_int.h"
@@ -1393,6 +1395,18 @@ bool parser_set_sqlstate(struct event *ev, struct span s)
     memcpy(ev->sqlstate, s.p, 5);
     ev->sqlstate[5] = '\0';
     return true;
+}
+
+void parser_record_key(struct event *ev, struct span id)
+{
+    if (!id.p || !id.len) {
+        ev->record_key = 0;
+        return;
+    }
+    /* 64 bits, as fingerprints: a collision (a new record taken for one already counted)
+     * needs about 4 billion ids before it is likely at all. Never 0 (no key). */
+    uint64_t h = XXH3_64bits_withSeed(id.p, id.len, 0x7265636f72643a31ULL /* "record:1" */);
+    ev->record_key = h ? h : 1;
 }
 
 bool parser_severity(struct span s, enum event_severity *out)

@@ -242,6 +242,9 @@ void parser_check_utf8(struct event *ev, struct span s);
  * five [0-9A-Z] characters (the field is then left empty). */
 bool parser_set_sqlstate(struct event *ev, struct span s);
 
+/* ev->record_key from the record's own id text (Supabase's `id`); an empty id gives none. */
+void parser_record_key(struct event *ev, struct span id);
+
 /* Severity keyword (English, as csv/json/stderr print it; a few translations are also
  * known). false if unknown. */
 bool parser_severity(struct span s, enum event_severity *out);

@@ -272,6 +272,11 @@ static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const
     }
 
     ev->message = sb_str(p, msg);
+    /* The row's (or drain event's) id: the same event in two overlapping exports is
+     * counted once (store, record_ids). */
+    json_t *id = json_object_get(row, "id");
+    if (id && json_is_string(id))
+        parser_record_key(ev, span_make(json_string_value(id), json_string_length(id)));
     json_t *sev = json_object_get(parsed, "error_severity");
     if (sev && json_is_string(sev)) {
         struct span s = span_make(json_string_value(sev), json_string_length(sev));

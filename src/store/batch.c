@@ -58,7 +58,9 @@ static struct store_batch *batch_new(bool keep_literals)
 
 struct store_batch *store_batch_new(const struct store *s)
 {
-    return batch_new(s->opts.keep_literals);
+    struct store_batch *b = batch_new(s->opts.keep_literals);
+    b->key_path = xstrdup(s->path);
+    return b;
 }
 
 struct store_batch *store_batch_new_part(bool keep_literals)
@@ -107,6 +109,7 @@ void batch_reset(struct store_batch *b)
     arena_reset(&b->err_arena);
     pairs_compact(b);
     plans_batch_reset(b->plans);
+    record_ids_reset(b);
 }
 
 void store_batch_free(struct store_batch *b)
@@ -114,6 +117,7 @@ void store_batch_free(struct store_batch *b)
     if (!b)
         return;
     batch_reset(b);
+    record_ids_free(b);
     plans_batch_free(b->plans);
     plan_share_drop(b->plan_share);
     htab_release(&b->names_ix);
@@ -1241,6 +1245,11 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         b->last_ts = ts;
     if (ts < 0)
         ts = 0;
+    /* A record with its own id counts once, whatever file holds it (record_ids.c). */
+    if (ev->record_key && record_seen(b, ev->record_key, ts)) {
+        b->duplicates++;
+        return;
+    }
     int64_t bucket = ts / USEC_PER_SEC / 60 * 60;
     enum event_kind kind = (unsigned)ev->kind < EV_KIND_COUNT ? ev->kind : EV_OTHER;
     enum event_severity sev = (unsigned)ev->severity < SEV_COUNT ? ev->severity : SEV_NONE;
@@ -1332,6 +1341,9 @@ bool store_batch_fold(struct store_batch *b, const struct event *ev)
         return false;
     /* cat_hi_count() and cat_absorb() scan the part's collisions (core/limits.h). */
     if (b->n_cat_his >= SIFT_MAX_PART_FP_COLLISIONS)
+        return false;
+    /* A record with its own id is checked against the store by the reader's batch. */
+    if (ev->record_key)
         return false;
     store_batch_add(b, ev);
     return true;
@@ -1652,6 +1664,11 @@ uint64_t store_batch_count(const struct store_batch *b)
 uint64_t store_batch_added(const struct store_batch *b)
 {
     return b->records;
+}
+
+uint64_t store_batch_duplicates(const struct store_batch *b)
+{
+    return b->duplicates;
 }
 
 void store_batch_discard(struct store_batch *b)

@@ -896,6 +896,15 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
             goto rollback;
         }
     }
+    /* Records with their own id: a stream without a position cannot be read again, so
+     * there a record another reader committed meanwhile counts twice (docs/store.md). */
+    int keys = record_ids_write(s, b, d);
+    if (keys < 0)
+        goto rollback;
+    if (keys > 0 && pos) {
+        ret = STORE_STALE;
+        goto rollback;
+    }
     uint64_t late;
     int64_t late_oldest, late_cutoff;
     if (write_aggs(s, b, d) < 0 || write_catalogue(s, b, d) < 0 || write_counts(s, b, d) < 0 ||

@@ -164,6 +164,9 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
 bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
 uint64_t store_batch_added(const struct store_batch *b); /* records alone */
+/* Records read but not counted: their own id (Supabase's `id`) was counted before, from
+ * this or another file (docs/store.md, "Exactly once"). Not in store_batch_count(). */
+uint64_t store_batch_duplicates(const struct store_batch *b);
 void store_batch_discard(struct store_batch *b);
 /* The part of a batch's work that needs no reader state - plan analysis, error
  * grouping, latency sketches - is left by store_batch_add() for this (store_commit_batch() calls

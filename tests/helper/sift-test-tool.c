@@ -762,12 +762,12 @@ static int cmd_events_downgrade(int argc, char **argv)
         sqlite3_reset(st);
     }
     /* (source_marks came with version 8, settings with 9, late_records with 10, the
-     * sample keys with 12, sources.newest_at with 13) */
+     * sample keys with 12, sources.newest_at with 13, record_ids with 14) */
     if (drop_added_columns(db) < 0 ||
         sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
                      " DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS late_records;"
-                     " PRAGMA user_version = 5; COMMIT",
+                     " DROP TABLE IF EXISTS record_ids; PRAGMA user_version = 5; COMMIT",
                      NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     ret = 0;
@@ -967,7 +967,8 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
     st = NULL;
     if (sqlite3_exec(db,
                      "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
-                     "IF EXISTS settings; DROP TABLE IF EXISTS late_records",
+                     "IF EXISTS settings; DROP TABLE IF EXISTS late_records; DROP TABLE IF "
+                     "EXISTS record_ids",
                      NULL, NULL, NULL) != SQLITE_OK ||
         drop_added_columns(db) < 0 ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||

@@ -1,0 +1,17 @@
+-- SPDX-License-Identifier: MIT
+-- pgsift store, version 14: the records already counted, by their own id, for formats
+-- whose records carry one (Supabase: every Logs Explorer / API row and drain event has an
+-- `id`). Applied by src/store/migrate.c in one transaction when PRAGMA user_version < 14.
+--
+-- Two Supabase exports of overlapping time windows (API pages, a download repeated a day
+-- later) hold the same events; a file's identity (sources) cannot see that, since each
+-- export is a stream of its own. A record whose id is here is read and not counted again
+-- (docs/store.md, "Exactly once"). The id is kept as a 64-bit hash of its text, written in
+-- the same transaction as the aggregates the record went to, and deleted with the
+-- streams (store_rollup(): when nothing from that time is kept any more).
+CREATE TABLE record_ids (
+    id INTEGER PRIMARY KEY,  -- XXH3-64 of the record's id text (never 0)
+    ts INTEGER NOT NULL      -- µs, the record's time
+);
+
+PRAGMA user_version = 14;
