@@ -149,19 +149,18 @@ static void drop_destination_twins(struct files *fs)
 {
     if (fs->n < 2)
         return;
-    struct input_dest *dest = xcalloc(fs->n, sizeof(*dest));
+    const char **names = xcalloc(fs->n, sizeof(*names));
+    int64_t *mtimes = xcalloc(fs->n, sizeof(*mtimes));
+    bool *named = xcalloc(fs->n, sizeof(*named));
     for (size_t i = 0; i < fs->n; i++) {
-        input_log_destination(fs->v[i].path, &dest[i]);
-        dest[i].mtime = (int64_t)fs->v[i].st.st_mtim.tv_sec;
+        names[i] = fs->v[i].path;
+        mtimes[i] = (int64_t)fs->v[i].st.st_mtim.tv_sec;
+        named[i] = !fs->v[i].found;
     }
-    size_t *twin = xcalloc(fs->n, sizeof(*twin)), kept = 0, dropped = 0;
-    for (size_t i = 0; i < fs->n; i++) {
-        twin[i] = SIZE_MAX;
-        for (size_t j = 0; j < fs->n && fs->v[i].found; j++)
-            if (j != i && input_dest_twin(fs->v[i].path, &dest[i], fs->v[j].path, &dest[j]) &&
-                (twin[i] == SIZE_MAX || dest[j].kind < dest[twin[i]].kind))
-                twin[i] = j;
-    }
+    size_t *twin = input_dest_twins(names, mtimes, named, fs->n), kept = 0, dropped = 0;
+    free(names);
+    free(mtimes);
+    free(named);
     for (size_t i = 0; i < fs->n; i++) {
         if (twin[i] == SIZE_MAX)
             continue;
@@ -184,7 +183,6 @@ static void drop_destination_twins(struct files *fs)
         log_note("%zu files skipped in all, as twins of a csvlog or jsonlog file", dropped);
     fs->n = kept;
     free(twin);
-    free(dest);
 }
 
 /* Expand one operand into files, oldest first (by modification time). An operand that

@@ -929,3 +929,23 @@ bool input_dest_twin(const char *path, const struct input_dest *d, const char *o
     int64_t apart = d->mtime > o->mtime ? d->mtime - o->mtime : o->mtime - d->mtime;
     return d->suffix_len == 0 && d->mtime && o->mtime && apart <= SIFT_HOLD_LIVE_SECONDS;
 }
+
+size_t *input_dest_twins(const char *const *names, const int64_t *mtimes, const bool *named,
+                         size_t n)
+{
+    size_t *twin = xcalloc(n ? n : 1, sizeof(*twin));
+    struct input_dest *dest = xcalloc(n ? n : 1, sizeof(*dest));
+    for (size_t i = 0; i < n; i++) {
+        input_log_destination(names[i], &dest[i]);
+        dest[i].mtime = mtimes[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        twin[i] = SIZE_MAX;
+        for (size_t j = 0; j < n && !(named && named[i]); j++)
+            if (j != i && input_dest_twin(names[i], &dest[i], names[j], &dest[j]) &&
+                (twin[i] == SIZE_MAX || dest[j].kind < dest[twin[i]].kind))
+                twin[i] = j;
+    }
+    free(dest);
+    return twin;
+}

@@ -194,6 +194,13 @@ void input_log_destination(const char *path, struct input_dest *out);
 bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
                      const struct input_dest *o);
 
+/* Of @n files (@names, their modification times @mtimes in seconds, 0: unknown), for
+ * each the index of the best destination it is a twin of (the csvlog before the
+ * jsonlog), or SIZE_MAX; a file with @named[i] set (given by name, not found in a
+ * directory or by a glob) is never a twin. @named may be NULL. Free the result. */
+size_t *input_dest_twins(const char *const *names, const int64_t *mtimes, const bool *named,
+                         size_t n);
+
 /* Whether the mapped file (input_opts.map) was found shorter than what was mapped: it
  * was truncated (copytruncate) while being read. The bytes the input or its caller read
  * since then may be zeros, not the file's: nothing read since the last commit may be

@@ -273,24 +273,21 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
         names[n++] = xstrdup(de->d_name);
     }
     closedir(dh);
-    struct input_dest *dest = n ? xcalloc(n, sizeof(*dest)) : NULL;
+    int64_t *mtimes = xcalloc(n ? n : 1, sizeof(*mtimes));
     struct sbuf path = SBUF_INIT;
     for (size_t i = 0; i < n; i++) {
         struct stat st;
-        input_log_destination(names[i], &dest[i]);
         sbuf_reset(&path);
         if (sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
                 0 &&
             stat(path.buf, &st) == 0)
-            dest[i].mtime = (int64_t)st.st_mtim.tv_sec;
+            mtimes[i] = (int64_t)st.st_mtim.tv_sec;
     }
+    size_t *twin = input_dest_twins((const char *const *)names, mtimes, NULL, n);
     for (size_t i = 0; i < n; i++) {
-        bool twin = false;
-        for (size_t j = 0; j < n && !twin; j++)
-            twin = j != i && input_dest_twin(names[i], &dest[i], names[j], &dest[j]);
         struct stat st;
         sbuf_reset(&path);
-        if (!twin &&
+        if (twin[i] == SIZE_MAX &&
             sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
                 0 &&
             is_regular(path.buf, &st))
@@ -298,7 +295,8 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
-    free(dest);
+    free(twin);
+    free(mtimes);
     free(names);
     sbuf_release(&path);
 }
