@@ -694,6 +694,8 @@ static void assign_roles(struct normalizer *nz)
                     ts_next = TS_START;
                 break;
             case KW_BY:
+                if (lv[depth] & LV_TYPMOD)
+                    break; /* not SQL: "x::r(GROUP BY (0)" has no positions (fuzz_lexer) */
                 if (i > 0 && is_kw(&t[i - 1], KW_ORDER) && !sql99_sort(t, n, nz->stack, sp))
                     lv[depth] = (uint8_t)((lv[depth] & ~LV_GROUPBY) | LV_BYLIST);
                 else if (i > 0 && is_kw(&t[i - 1], KW_ORDER))
