@@ -367,21 +367,23 @@ void config_load_mem(struct config *c, const char *name, const char *buf, size_t
 }
 
 void config_set_paths(struct config *c, const char *const *paths, size_t n, const char *format,
-                      const char *prefix, const char *tz)
+                      const char *prefix, const char *tz, const char *include)
 {
     free(c->sources);
-    c->sources = xcalloc(1, sizeof(*c->sources));
-    c->nsources = 1;
-    struct config_source *s = &c->sources[0];
-    s->paths.v = arena_alloc(&c->strings, (n ? n : 1) * sizeof(*s->paths.v));
-    for (size_t i = 0; i < n; i++)
-        s->paths.v[i] = arena_dup(&c->strings, paths[i], strlen(paths[i])).p;
-    s->paths.n = n;
-    s->name = n ? s->paths.v[0] : "";
-    s->format = format ? format : "auto";
-    s->prefix = prefix;
-    s->tz = tz;
-    s->include = config_default_include(s->format);
+    c->nsources = n ? n : 1;
+    c->sources = xcalloc(c->nsources, sizeof(*c->sources));
+    for (size_t i = 0; i < c->nsources; i++) {
+        struct config_source *s = &c->sources[i];
+        s->paths.v = arena_alloc(&c->strings, sizeof(*s->paths.v));
+        s->paths.n = i < n;
+        if (i < n)
+            s->paths.v[0] = arena_dup(&c->strings, paths[i], strlen(paths[i])).p;
+        s->name = i < n ? s->paths.v[0] : "";
+        s->format = format ? format : "auto";
+        s->prefix = prefix;
+        s->tz = tz;
+        s->include = include ? include : config_default_include(s->format);
+    }
 }
 
 void config_reference_markdown(FILE *out)

@@ -85,11 +85,12 @@ void config_release(struct config *c);
 int config_load(struct config *c, const char *path, struct diag *d);
 void config_load_mem(struct config *c, const char *name, const char *buf, size_t len);
 
-/* Replace the sources by one source made of command-line paths (its name is the first
- * path) with the given format/prefix/tz (NULL: auto/none). The tail defaults apply when
- * no file was loaded. Problems are recorded like file errors (DIAG_USAGE material). */
+/* Replace the sources by command-line paths, a source each (named by its path), with the
+ * given format/prefix/tz (NULL: auto/none) and, when @include is not NULL, that include
+ * glob. The tail defaults apply when no file was loaded. Problems are recorded like file
+ * errors (DIAG_USAGE material). */
 void config_set_paths(struct config *c, const char *const *paths, size_t n, const char *format,
-                      const char *prefix, const char *tz);
+                      const char *prefix, const char *tz, const char *include);
 
 /* Problems found (c->y.nerrors) and their text. */
 unsigned config_errors(const struct config *c);

@@ -209,8 +209,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
     if (config && config_load(&c, config, d) < 0)
         goto out;
     if (n) {
-        config_set_paths(&c, (const char *const *)(argv + 1), (size_t)n, NULL, NULL, NULL);
-        c.sources[0].include = include;
+        config_set_paths(&c, (const char *const *)(argv + 1), (size_t)n, NULL, NULL, NULL, include);
     }
     if (config_errors(&c)) {
         diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s", config_errors(&c),

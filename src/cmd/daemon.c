@@ -191,9 +191,7 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
     if (o->config_path && config_load(c, o->config_path, d) < 0)
         return -1;
     if (o->npaths)
-        config_set_paths(c, o->paths, o->npaths, o->format, o->prefix, o->tz);
-    if (o->npaths && o->include)
-        c->sources[0].include = o->include;
+        config_set_paths(c, o->paths, o->npaths, o->format, o->prefix, o->tz, o->include);
     if (o->npaths) {
         /* Command-line values are checked by the parser, as the file's are. */
         struct pipeline_opts po = { .format = o->format, .prefix = o->prefix, .tz = o->tz };

@@ -134,12 +134,22 @@ static void test_paths(void)
     struct config c;
     config_init(&c);
     const char *paths[] = { "/var/log/a.json", "/var/log/b" };
-    config_set_paths(&c, paths, 2, "jsonlog", NULL, NULL);
+    config_set_paths(&c, paths, 2, "jsonlog", NULL, NULL, NULL);
     CHECK_EQ_INT(config_errors(&c), 0);
-    CHECK_EQ_INT(c.nsources, 1);
+    /* a source per path, named by it (pgsift status labels each file by its own path) */
+    CHECK_EQ_INT(c.nsources, 2);
     CHECK_EQ_STR(c.sources[0].name, "/var/log/a.json");
+    CHECK_EQ_STR(c.sources[1].name, "/var/log/b");
+    CHECK_EQ_INT(c.sources[1].paths.n, 1);
+    CHECK_EQ_STR(c.sources[1].paths.v[0], "/var/log/b");
     CHECK_EQ_STR(c.sources[0].include, "*.json*");
+    CHECK_EQ_STR(c.sources[1].format, "jsonlog");
     CHECK_EQ_INT(c.tail.commit_records, 10000); /* defaults without a file */
+    config_release(&c);
+    config_init(&c);
+    config_set_paths(&c, paths, 2, NULL, NULL, NULL, "pg-*");
+    CHECK_EQ_STR(c.sources[0].include, "pg-*");
+    CHECK_EQ_STR(c.sources[1].include, "pg-*");
     config_release(&c);
     CHECK(config_default_include("stderr") && !strcmp(config_default_include("stderr"), "*.log*"));
     CHECK(config_default_include("syslog") == NULL);
