@@ -141,6 +141,7 @@ struct fstate {
     int64_t flush_ns;           /* when to end them anyway (monotonic) */
     uint64_t bytes, records;    /* read so far: the record size estimate */
     bool warned_nothing, read_once;
+    bool warned_stale;                  /* said since its last commit that was not stale */
     bool unknown_sibling;               /* a rotated file the store does not know */
     uint64_t rejects, foreign, damaged; /* not yet reported */
     int64_t warned_ns;                  /* last reject warning (monotonic) */
@@ -700,8 +701,15 @@ again:
         log_note("'%s' was truncated or replaced: read from the start", f->name);
     else if (r.how == STORE_RESUME_MOVED && r.bytes)
         log_note("'%s' continues '%s' at byte %" PRIu64, f->name, r.prev_name, r.start_offset);
-    if (r.stale)
-        log_warn("'%s' is being read by another pgsift at the same time: left to it", f->name);
+    /* Another pgsift committed what this read was about to (the same file, or records
+     * with the same Supabase ids): nothing of the batch was stored, so its bytes are
+     * pending (offset < read_end) and read again at the flush, from where the store
+     * now says (t118). */
+    if (r.stale && !fs->warned_stale)
+        log_warn("'%s': another pgsift committed some of the same records at the same time "
+                 "(it reads this file too, or an export that overlaps it): read again",
+                 f->name);
+    fs->warned_stale = r.stale;
     if (r.duplicates)
         log_note("'%s': %" PRIu64 " record%s already counted (the same Supabase id, in "
                  "overlapping exports): not counted again",

@@ -872,6 +872,18 @@ void store_run_counts(const struct store *s, struct store_run_counts *out)
     *out = s->run;
 }
 
+/* Tests: SIFT_TEST_STALE_AT=N refuses this process's N-th positioned commit as stale,
+ * once (another pgsift committing the same records at that moment, made reproducible). */
+static bool test_stale_now(void)
+{
+    static long at = -1, n;
+    if (at < 0) {
+        const char *e = getenv("SIFT_TEST_STALE_AT");
+        at = e && *e ? strtol(e, NULL, 10) : 0;
+    }
+    return at > 0 && ++n == at;
+}
+
 int store_commit_batch(struct store *s, struct store_batch *b, struct store_source_pos *pos,
                        struct diag *d)
 {
@@ -901,7 +913,7 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
     int keys = record_ids_write(s, b, d);
     if (keys < 0)
         goto rollback;
-    if (keys > 0 && pos) {
+    if ((keys > 0 && pos) || (pos && test_stale_now())) {
         ret = STORE_STALE;
         goto rollback;
     }
