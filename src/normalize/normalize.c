@@ -2003,13 +2003,20 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
             break;
         if (limit_stop(t, j))
             break;
+        /* Not SQL, and R9 would collapse a VALUES list's rows, whose ',' ends the value
+         * here: read back, the value would run on ("OFFSET ~VALUES(1),(2)row", found by
+         * fuzz_lexer). */
+        if (is_kw(a, KW_VALUES))
+            return false;
         j++;
     }
     if (kw == KW_FETCH || j == c->val)
         return false;
     c->end = j;
     c->kind = kw == KW_LIMIT ? LIM_COUNT : LIM_OFFSET;
-    if (kw == KW_OFFSET && j - c->val >= 2 && is_rows(&t[j - 1]))
+    /* (Not when the value would then end with ROW/ROWS itself: the text read back would
+     * drop that one too - "OFFSET ? row row", found by fuzz_lexer.) */
+    if (kw == KW_OFFSET && j - c->val >= 2 && is_rows(&t[j - 1]) && !is_rows(&t[j - 2]))
         c->rows = j - 1;
     return true;
 }
