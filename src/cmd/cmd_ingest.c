@@ -429,7 +429,8 @@ static bool source_failure(const struct diag *d)
 /*
  * A source found stale: another reader committed its stream since this one looked -
  * another source of this run with the same content (a copy, or the file and its gzipped
- * rotation, read at the same time by -j N), or another pgsift. Called once the run's
+ * rotation, read at the same time by -j N), or another pgsift; or a record with the same
+ * id (Supabase exports that overlap) was committed since this batch looked. Called once the run's
  * readers are done, it looks once more: the stream is found where the other stored it,
  * and only what is past that is read (nothing, for a copy). Still stale means another
  * pgsift is reading it: left to it. What the first attempt committed stays counted; its
@@ -823,7 +824,10 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             log_verbose("'%s' continues '%s' at byte %" PRIu64, path, r->prev_name,
                         r->start_offset);
         if (r->stale)
-            log_warn("'%s' is being ingested by another pgsift at the same time: left to it", path);
+            log_warn("'%s': another pgsift committed some of the same records at the same time "
+                     "(it reads this file too, or an export that overlaps it): left to it; the "
+                     "next run reads what is left",
+                     path);
         if (r->held_gz && !r->held_gz_cut)
             log_verbose("'%s': its gzip data ends inside a line (more members to come?): its "
                         "last %" PRIu64 " decoded bytes are left for the next run",
