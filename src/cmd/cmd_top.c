@@ -57,8 +57,10 @@ static json_t *time_or_null(int64_t us)
 static int print_json(const struct store_top *t, int64_t since, int64_t until)
 {
     json_t *doc = json_object(), *qs = json_array();
-    json_object_set_new(doc, "since", time_or_null(since));
-    json_object_set_new(doc, "until", time_or_null(until));
+    /* An open side is where the figures' data begins or ends (its first minute, hour or
+     * day row); null only when nothing matched. */
+    json_object_set_new(doc, "since", time_or_null(since != INT64_MIN ? since : t->first_us));
+    json_object_set_new(doc, "until", time_or_null(until != INT64_MAX ? until : t->end_us));
     json_object_set_new(doc, "total", json_integer((json_int_t)t->total));
     for (size_t i = 0; i < t->n; i++) {
         const struct store_top_row *r = &t->rows[i];

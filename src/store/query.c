@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/clock.h"
 #include "core/xalloc.h"
 #include "store/store_int.h"
 
@@ -269,6 +270,8 @@ int store_top(struct store *s, const struct store_top_opts *o, struct store_top 
     int rc;
 
     memset(out, 0, sizeof(*out));
+    out->first_us = out->end_us = INT64_MIN;
+    int64_t first = INT64_MAX, end = INT64_MIN; /* bucket seconds */
     memset(&g, 0, sizeof(g));
     sketch_init(&g.sk);
     sqlite3_stmt *st = store_stmt(s, SQL_TOP_ROWS);
@@ -289,6 +292,11 @@ int store_top(struct store *s, const struct store_top_opts *o, struct store_top 
             open_group = true;
         }
         group_row(&g, st);
+        int64_t bucket = sqlite3_column_int64(st, 11), width = sqlite3_column_int64(st, 12);
+        if (bucket < first)
+            first = bucket;
+        if (bucket + width > end)
+            end = bucket + width;
         if (sqlite3_column_type(st, 10) != SQLITE_NULL &&
             sketch_merge_blob(&g.sk, sqlite3_column_blob(st, 10),
                               (size_t)sqlite3_column_bytes(st, 10)) < 0) {
@@ -313,6 +321,11 @@ int store_top(struct store *s, const struct store_top_opts *o, struct store_top 
     if (n)
         qsort(rows, n, sizeof(*rows), cmp_rows);
     out->total = n;
+    /* (bucket seconds of stored rows: far from overflowing in µs) */
+    if (first != INT64_MAX && first > INT64_MIN / USEC_PER_SEC && end < INT64_MAX / USEC_PER_SEC) {
+        out->first_us = first * USEC_PER_SEC;
+        out->end_us = end * USEC_PER_SEC;
+    }
     if (o->limit && n > o->limit) {
         for (size_t i = o->limit; i < n; i++)
             row_release(&rows[i]);

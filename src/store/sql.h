@@ -194,7 +194,7 @@
      * database when ?5, by user when ?6 (rules grouping by them; NULL: not) */                    \
     X(SQL_TOP_ROWS,                                                                                \
       "SELECT fingerprint, database, username, query_id, calls, total_us, min_ms, max_ms,"         \
-      " sumsq_ms, errors, sketch FROM query_stats WHERE phase = 'call'"                            \
+      " sumsq_ms, errors, sketch, bucket, width FROM query_stats WHERE phase = 'call'"             \
       " AND width IN (60, 3600, 86400) AND bucket >= ?1 AND bucket < ?2"                           \
       " AND (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                       \
       " ORDER BY fingerprint, CASE WHEN ?5 THEN database END, CASE WHEN ?6 THEN username END")     \

@@ -452,6 +452,9 @@ struct store_top {
     struct store_top_row *rows; /* sorted by opts.by, descending; then by fingerprint */
     size_t n;
     size_t total; /* fingerprints in the window before the limit */
+    /* The time the rows cover: the start of their first bucket and the end of their last
+     * (a minute, hour or day row), µs; INT64_MIN when there is none. */
+    int64_t first_us, end_us;
 };
 
 SIFT_WUR int store_top(struct store *s, const struct store_top_opts *o, struct store_top *out,

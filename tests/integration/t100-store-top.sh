@@ -40,7 +40,12 @@ within1pct() { # got want
 }
 
 json=$("$PGSIFT" top --format json --limit 0)
-expect_eq "window bounds are null when open" "null null" "$(jq -r '"\(.since) \(.until)"' <<<"$json")"
+# An open side of the window is where the data begins or ends (its first and last minute
+# rows: INTERFACE.md's since/until are times); null only when nothing matched.
+expect_eq "open window: the data's bounds" "2026-11-24T10:00:00.000Z 2026-11-24T12:00:00.000Z" \
+  "$(jq -r '"\(.since) \(.until)"' <<<"$json")"
+expect_eq "open end, nothing matched" "2030-01-01T00:00:00.000Z null" \
+  "$("$PGSIFT" top --format json --since 2030-01-01 | jq -r '"\(.since) \(.until)"')"
 expect_eq "statements" 4 "$(jq '.queries | length' <<<"$json")"
 # The mean is total / calls, to the microsecond (it was rounded to 6 significant digits).
 # Percentiles to 6 significant digits in JSON and CSV alike, never in exponent notation.
