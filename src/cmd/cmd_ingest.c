@@ -813,7 +813,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             unchanged++;
         if (r->stats.events)
             with_events++;
-        if (r->how == STORE_RESUME_REPLACED)
+        if (r->how == STORE_RESUME_REPLACED && r->new_inode)
+            log_verbose("'%s' is a new file (its inode number held a log read before): read "
+                        "from the start",
+                        path);
+        else if (r->how == STORE_RESUME_REPLACED)
             log_note("'%s' was truncated or replaced since it was last read: read from the start",
                      path);
         else if (r->covered)

@@ -697,6 +697,10 @@ again:
     if (f->sibling && (r.how == STORE_RESUME_NEW || r.how == STORE_RESUME_REPLACED) && r.bytes)
         log_note("'%s' was rotated from '%s' after pgsift last read it: read from its start",
                  f->name, f->origin);
+    else if (r.how == STORE_RESUME_REPLACED && r.new_inode)
+        log_verbose("'%s' is a new file (its inode number held a log read before): read from "
+                    "the start",
+                    f->name);
     else if (r.how == STORE_RESUME_REPLACED)
         log_note("'%s' was truncated or replaced: read from the start", f->name);
     else if (r.how == STORE_RESUME_MOVED && r.bytes)

@@ -1232,6 +1232,14 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         if (found < 0)
             goto out;
         res->how = rs.how;
+        /* The file's birth time, kept with the position: a file on a (dev, inode) that a
+         * stream had, born otherwise, is a new file, not that one truncated. */
+        int64_t born = 0;
+        if (!input_fd_birth_us(r.rd.fd >= 0 ? r.rd.fd : gz_fd, &born))
+            born = 0;
+        r.pos.born_us = born;
+        res->new_inode =
+            rs.how == STORE_RESUME_REPLACED && born && rs.replaced_born && born != rs.replaced_born;
         res->start_offset = rs.offset;
         res->offset = res->read_end = rs.offset;
         int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;

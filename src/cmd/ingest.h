@@ -115,6 +115,9 @@ void ingest_prefetch_drop(struct ingest_prefetch *pf); /* NULL is a no-op */
 
 struct ingest_result {
     enum store_resume_how how; /* what the store knew of the stream */
+    bool new_inode;            /* REPLACED by a file created after the last commit of the
+                                  stream its inode held: a new file reusing a freed inode
+                                  number (after a rotation), not a truncated one */
     uint64_t start_offset;     /* where reading started */
     uint64_t bytes;            /* decoded bytes read in this run */
     uint64_t commits;

@@ -201,6 +201,10 @@ bool input_dest_twin(const char *path, const struct input_dest *d, const char *o
 size_t *input_dest_twins(const char *const *names, const int64_t *mtimes, const bool *named,
                          size_t n);
 
+/* The creation time of the file open on @fd (µs since the epoch), where the filesystem
+ * keeps one; false otherwise. input/birth.c. */
+bool input_fd_birth_us(int fd, int64_t *us);
+
 /* Whether the mapped file (input_opts.map) was found shorter than what was mapped: it
  * was truncated (copytruncate) while being read. The bytes the input or its caller read
  * since then may be zeros, not the file's: nothing read since the last commit may be

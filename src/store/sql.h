@@ -110,19 +110,20 @@
     X(SQL_SRC_INSERT,                                                                              \
       "INSERT INTO sources (name, dev, inode, compressed, head_len, head_hash, offset,"            \
       " line, mark_len, mark_hash, checkpoint, records, first_ingest, last_ingest, pairing,"       \
-      " newest_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,"      \
-      " ?16)")                                                                                     \
+      " newest_at, born) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13,"     \
+      " ?14, ?16, ?17)")                                                                           \
     X(SQL_SRC_UPDATE,                                                                              \
       "UPDATE sources SET name = ?1, dev = ?2, inode = ?3, compressed = ?4, head_len = ?5,"        \
       " head_hash = ?6, offset = ?7, line = ?8, mark_len = ?9, mark_hash = ?10,"                   \
       " checkpoint = ?11, records = records + ?12, last_ingest = ?13, pairing = ?14,"              \
-      " newest_at = max(newest_at, ?16) WHERE id = ?15")                                           \
+      " newest_at = max(newest_at, ?16), born = ?17 WHERE id = ?15")                               \
     X(SQL_SRC_HEAD_LENS, "SELECT DISTINCT head_len FROM sources WHERE head_len BETWEEN 0 AND ?1"   \
                          " ORDER BY head_len DESC")                                                \
     X(SQL_SRC_BY_HEAD,                                                                             \
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
-    X(SQL_SRC_BY_FILE, "SELECT 1 FROM sources WHERE dev = ?1 AND inode = ?2 LIMIT 1")              \
+    X(SQL_SRC_BY_FILE, "SELECT born FROM sources WHERE dev = ?1 AND inode = ?2"                    \
+                       " ORDER BY last_ingest DESC LIMIT 1")                                       \
     X(SQL_SRC_BY_ID,                                                                               \
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing,"       \
       " head_len FROM sources WHERE id = ?1")                                                      \

@@ -787,6 +787,7 @@ static int write_position(struct store *s, const struct store_batch *b,
     /* The newest record time seen (an upper bound of this stream's: the batch may have
      * seen other streams' before): the row outlives its data (store_rollup()). */
     sqlite3_bind_int64(st, 16, b->last_ts == INT64_MIN ? 0 : b->last_ts);
+    sqlite3_bind_int64(st, 17, pos->born_us);
     if (step_done(s, st, "cannot write the source position", d) < 0)
         return -1;
     *new_id = pos->id ? pos->id : sqlite3_last_insert_rowid(s->db);
@@ -1279,6 +1280,8 @@ int store_source_find(struct store *s, const struct store_probe *p, struct store
         sqlite3_bind_int64(st, 1, (int64_t)p->dev);
         sqlite3_bind_int64(st, 2, (int64_t)p->inode);
         rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            out->replaced_born = sqlite3_column_int64(st, 0);
         sqlite3_reset(st);
         if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
             store_db_error(s, d, "cannot read source positions");

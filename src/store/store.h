@@ -278,6 +278,7 @@ struct store_source_pos {
     int64_t seen_max_id;    /* from store_resume.seen_max_id */
     const char *name;       /* path as given */
     uint64_t dev, inode;    /* of the file being read */
+    int64_t born_us;        /* ... and its creation time (µs; 0: unknown, input_fd_birth_us()) */
     bool compressed;        /* read through gzip */
     uint64_t start;         /* offset this batch started at: the previous commit's offset */
     uint64_t offset;        /* decoded bytes consumed, this batch included */
@@ -348,6 +349,8 @@ struct store_resume {
                                byte of it was read; offset is the stream's, past the file's
                                end. Read nothing from it and commit nothing. */
     struct sbuf prev_name;  /* name the stream was stored under */
+    int64_t replaced_born;  /* REPLACED: the creation time (µs; 0: unknown) of the file of
+                               the stream that the file's (dev, inode) held */
     struct sbuf pairing;    /* for store_batch_restore() */
 };
 

@@ -697,11 +697,12 @@ static const char events_v5[] =
  * a store taken back to an older version must not have them when it is upgraded. */
 static int drop_added_columns(sqlite3 *db)
 {
-    /* (version 12: the sample keys; 13: sources.newest_at) */
+    /* (version 12: the sample keys; 13: sources.newest_at; 15: sources.born) */
     static const char *const cols[][2] = { { "queries", "sample_key" },
                                            { "error_stats", "sample_at" },
                                            { "error_stats", "sample_key" },
-                                           { "sources", "newest_at" } };
+                                           { "sources", "newest_at" },
+                                           { "sources", "born" } };
     for (size_t i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
         sqlite3_stmt *st;
         if (sqlite3_prepare_v2(db, "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2", -1,
