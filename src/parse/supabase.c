@@ -35,6 +35,7 @@
  * one-liner that splits the array).
  */
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -275,8 +276,13 @@ static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const
     /* The row's (or drain event's) id: the same event in two overlapping exports is
      * counted once (store, record_ids). */
     json_t *id = json_object_get(row, "id");
-    if (id && json_is_string(id))
+    if (id && json_is_string(id)) {
         parser_record_key(ev, span_make(json_string_value(id), json_string_length(id)));
+    } else if (id && json_is_integer(id)) { /* (the same key as the id written as text) */
+        char num[24];
+        int len = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        parser_record_key(ev, span_make(num, (size_t)len));
+    }
     json_t *sev = json_object_get(parsed, "error_severity");
     if (sev && json_is_string(sev)) {
         struct span s = span_make(json_string_value(sev), json_string_length(sev));

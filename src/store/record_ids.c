@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include "core/clock.h"
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "store/store_int.h"
@@ -112,7 +113,8 @@ int record_ids_write(struct store *s, const struct store_batch *b, struct diag *
     int stale = 0;
     for (size_t i = 0; i < b->n_keys; i++) {
         sqlite3_bind_int64(st, 1, (int64_t)b->keys[i].key);
-        sqlite3_bind_int64(st, 2, b->keys[i].ts);
+        int64_t ts = b->keys[i].ts; /* (>= 0: store_batch_add()) */
+        sqlite3_bind_int64(st, 2, ts / (60 * USEC_PER_SEC));
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {

@@ -86,7 +86,7 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
         run(s, SQL_EXPIRE_QIDS, now_us - r->days_us, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_SOURCES, cut_sources, 0, 0, &stats->sources, d) < 0 ||
         run(s, SQL_EXPIRE_MARKS, 0, 0, 0, NULL, d) < 0 ||
-        run(s, SQL_EXPIRE_RECORD_IDS, cut_sources, 0, 0, NULL, d) < 0 ||
+        run(s, SQL_EXPIRE_RECORD_IDS, cut_minutes / 60, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REJECTS, now_us - r->events_us, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REJ_SAMPLES, 0, 0, 0, NULL, d) < 0 ||
         plans_expire(s, now_us - r->days_us, d) < 0 || store_exec(s, SQL_COMMIT, d) < 0) {

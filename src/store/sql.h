@@ -88,9 +88,9 @@
     X(SQL_EVB_INSERT, "INSERT INTO event_blocks (ts_min, ts_max, n, kinds, data)"                  \
                       " VALUES (?1, ?2, ?3, ?4, ?5)")                                              \
     /* record_ids.c: a record's own id, counted once (schema/014_record_ids.sql) */                \
-    X(SQL_RECORD_ID_ADD, "INSERT INTO record_ids (id, ts) VALUES (?1, ?2)"                         \
+    X(SQL_RECORD_ID_ADD, "INSERT INTO record_ids (id, minute) VALUES (?1, ?2)"                     \
                          " ON CONFLICT (id) DO NOTHING")                                           \
-    X(SQL_EXPIRE_RECORD_IDS, "DELETE FROM record_ids WHERE ts < ?1")                               \
+    X(SQL_EXPIRE_RECORD_IDS, "DELETE FROM record_ids WHERE minute < ?1")                           \
     X(SQL_REJ_UPSERT, "INSERT INTO rejects (source, reason, count, first_seen, last_seen)"         \
                       " VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT DO UPDATE SET"                     \
                       " count = count + excluded.count, last_seen = excluded.last_seen")           \

@@ -72,6 +72,19 @@ expect_eq "exports one by one = one export" "$(cat ref.txt)" "$(state one.db)"
 "$PGSIFT" -q --db one.db ingest page1.json download.csv drain.ndjson pages.json
 expect_eq "again, and the overlapping pages" "$(cat ref.txt)" "$(state one.db)"
 
+# An id written as a JSON number is the same id as its text (HAND-MADE edge case: real
+# ids are UUID strings); rows without an id all count.
+python3 - <<'PY'
+import json
+ev = lambda i, idv: json.dumps(dict({"timestamp": 1795539600000000 + i, "event_message": "connection received: host=[local]",
+    "metadata": {"parsed": {"error_severity": "LOG", "process_id": 100 + i, "timestamp": "2026-11-24 17:00:%02d.000 UTC" % i}}},
+    **({} if idv is None else {"id": idv})))
+open("num.ndjson", "w").write("\n".join([ev(1, 12345), ev(1, "12345"), ev(2, 12345), ev(3, None), ev(3, None), ev(4, "")]) + "\n")
+PY
+out=$("$PGSIFT" --db num.db ingest num.ndjson 2>&1)
+expect_contains "$out" "ingested 4 records"
+expect_contains "$out" "; 2 records already counted"
+
 # Two pages that overlap, in one file.
 "$PGSIFT" -q --db pages.db ingest pages.json
 expect_eq "overlapping pages in one file" "$(cat ref.txt)" "$(state pages.db)"
