@@ -470,13 +470,15 @@ static void statement_roles(struct token *t, uint32_t n, const char *src, uint32
 }
 
 /* The token after an ORDER/GROUP BY item: a ',', a ')', a ';', the end, or a reserved
- * word (ASC, DESC, LIMIT, ...) or NULLS. */
+ * word (ASC, DESC, USING, LIMIT, ...) or NULLS. */
 static bool item_ends(const struct token *t, uint32_t j, uint32_t n)
 {
     if (j >= n)
         return true;
     if (t[j].kind == TOK_PUNCT)
         return t[j].sub == P_COMMA || t[j].sub == P_RPAREN || t[j].sub == P_SEMI;
+    if (kw_named(&t[j], "using")) /* ORDER BY 1 USING < (QA 19: a position, measured) */
+        return true;
     /* Only the key words that may follow an ORDER/GROUP BY item end it. Any other
      * word continues an expression, and the canonical text rewrites some of those
      * (CAST(x AS t) -> x::t, IN (a) -> = a), so accepting them would canonicalise
@@ -617,6 +619,11 @@ static void assign_roles(struct normalizer *nz)
                 if (k->sub == P_LPAREN && i > 0 && is_kw(&t[i - 1], KW_CAST))
                     f |= LV_CAST;
                 if (k->sub == P_LPAREN && grouping_paren(t, n, i, lv[depth]))
+                    f |= LV_GSET;
+                /* DISTINCT ON (1, 2): the parser reads its integers as positions, as in
+                 * ORDER BY (QA 19: two query ids for ON (1) and ON (2), measured). */
+                if (k->sub == P_LPAREN && i > 1 && is_kw(&t[i - 1], KW_ON) &&
+                    is_kw(&t[i - 2], KW_DISTINCT))
                     f |= LV_GSET;
                 nz->stack[sp++] = i;
                 lv[++depth] = f;
@@ -958,6 +965,14 @@ static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
     if (v <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
         return '8';
     return 'n';
+}
+
+static bool all_digits(const char *p, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return len > 0;
 }
 
 /* R4: a constant placeholder. */
@@ -2329,8 +2344,16 @@ static void emit_all(struct normalizer *nz)
             if (k->role == ROLE_CONST) {
                 emit_const(nz, k);
             } else {
-                text_space(nz, false, s[k->off]);
-                text_raw(nz, s + k->off, k->len);
+                const char *num = s + k->off;
+                size_t nlen = k->len;
+                /* A position is its value: ORDER BY 01 is ORDER BY 1 (QA 19, measured). */
+                if (k->role == ROLE_POSITION && all_digits(num, nlen))
+                    while (nlen > 1 && num[0] == '0') {
+                        num++;
+                        nlen--;
+                    }
+                text_space(nz, false, num[0]);
+                text_raw(nz, num, nlen);
                 /* A cast's type modifier is a constant to the server: varchar(10) and
                  * varchar(20) casts are one group (the number stays in the text); an
                  * array bound is not even that: int[3] is int[]. */
@@ -2338,7 +2361,7 @@ static void emit_all(struct normalizer *nz)
                     if (!(i > 0 && is_punct(&t[i - 1], P_LBRACK)))
                         hash_tag(nz, 'm');
                 } else
-                    hash_bytes(nz, 'i', s + k->off, k->len);
+                    hash_bytes(nz, 'i', num, nlen);
                 nz->last = SP_OTHER;
             }
             break;
