@@ -1506,6 +1506,19 @@ static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, st
     *li = (struct list_info){ 0 };
     if (lo >= hi)
         return false;
+    /* Every bracket inside is matched inside, '(' by ')' and '[' by ']': collapsed, a
+     * mismatched one would leave the text balanced otherwise than it was
+     * ("IN('',CAST(''AS i[))", found by fuzz_lexer). */
+    for (uint32_t k = lo; k < hi; k++) {
+        if (t[k].kind != TOK_PUNCT || !(t[k].sub == P_LPAREN || t[k].sub == P_RPAREN ||
+                                        t[k].sub == P_LBRACK || t[k].sub == P_RBRACK))
+            continue;
+        uint32_t m = nz->match[k];
+        if (m == NO_MATCH || m < lo || m >= hi ||
+            ((t[k].sub == P_LPAREN || t[k].sub == P_RPAREN) !=
+             (t[m].sub == P_LPAREN || t[m].sub == P_RPAREN)))
+            return false;
+    }
     for (uint32_t j = lo;;) {
         unsigned before = li->params;
         uint32_t e = const_elem(nz, j, hi, &li->params, true);
