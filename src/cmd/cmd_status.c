@@ -19,6 +19,7 @@
 #include "cmd/ingest.h"
 #include "cmd/outfmt.h"
 #include "config.h"
+#include "core/path.h"
 #include "core/clock.h"
 #include "core/log.h"
 #include "core/opts.h"
@@ -243,11 +244,16 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
             } else if (stat(p, &st) < 0) {
                 log_warn("no file at '%s' (yet): %s", p, strerror(errno));
             } else if (S_ISDIR(st.st_mode)) {
-                size_t len = strlen(p);
+                /* (by the directory itself: another spelling of it on the command line,
+                 * "$PWD/log" beside "log", took its files first) */
                 bool any = false;
                 for (size_t f = 0; f < tail_count(t) && !any; f++) {
+                    struct stat fst;
                     const char *name = tail_file_at(t, f)->name;
-                    any = !strncmp(name, p, len) && (name[len] == '/' || p[len - 1] == '/');
+                    char *dir = path_dirname(name);
+                    any =
+                        stat(dir, &fst) == 0 && fst.st_dev == st.st_dev && fst.st_ino == st.st_ino;
+                    free(dir);
                 }
                 if (!any)
                     log_warn("no log file in '%s' (yet)", p);

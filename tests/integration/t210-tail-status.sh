@@ -68,4 +68,8 @@ expect_contains "$err" "no file matches '$T/nomatch*.csv' (yet)"
 # ...also beside a path that has files
 err=$("$PGSIFT" status "$T/no/such/dir" "$log" 2>&1 >/dev/null)
 expect_contains "$err" "no file at '$T/no/such/dir' (yet)"
+# One directory given twice, spelled two ways: its files are listed once, and no path is
+# said to be empty (the second spelling's files went to the first: QA 19).
+err=$(cd "$T" && "$PGSIFT" status "$T/log" log 2>&1 >/dev/null)
+expect_not_contains "$err" "no log file in"
 pass
