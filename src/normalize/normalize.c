@@ -1869,7 +1869,9 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 {
     const struct token *t = nz->lx.tok;
     uint32_t n = nz->lx.n, p = kw + 1;
-    if (!nz->balanced)
+    /* (nor WHERE read as a type name, whose parentheses hold its modifier: "CAST(AS
+     * WHERE(2))", found by fuzz_lexer) */
+    if (!nz->balanced || (t[kw].flags & TOKF_TYPENAME))
         return;
     while (p < n && is_punct(&t[p], P_LPAREN) && nz->match[p] != NO_MATCH) {
         uint32_t m = nz->match[p], a = m + 1;
