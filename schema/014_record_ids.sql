@@ -7,12 +7,12 @@
 -- later) hold the same events; a file's identity (sources) cannot see that, since each
 -- export is a stream of its own. A record whose id is here is read and not counted again
 -- (docs/store.md, "Exactly once"). The id is kept as a 64-bit hash of its text, written in
--- the same transaction as the aggregates the record went to, for as long as minute rows
--- are kept (store_rollup(): retention `minutes`, 14 days by default; about 20 bytes a
+-- the same transaction as the aggregates the record went to, and kept for the `minutes`
+-- retention from when it was read (store_rollup(); 14 days by default; about 20 bytes a
 -- record).
 CREATE TABLE record_ids (
     id INTEGER PRIMARY KEY,  -- XXH3-64 of the record's id text (never 0)
-    minute INTEGER NOT NULL  -- the record's time, in minutes since the epoch (UTC)
+    minute INTEGER NOT NULL  -- when it was committed, in minutes since the epoch (UTC)
 );
 
 PRAGMA user_version = 14;

@@ -1246,7 +1246,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
     if (ts < 0)
         ts = 0;
     /* A record with its own id counts once, whatever file holds it (record_ids.c). */
-    if (ev->record_key && record_seen(b, ev->record_key, ts)) {
+    if (ev->record_key && record_seen(b, ev->record_key)) {
         b->duplicates++;
         return;
     }

@@ -41,7 +41,7 @@ struct key_find {
 static bool key_eq(const void *ctx, uint32_t idx)
 {
     const struct key_find *f = ctx;
-    return f->b->keys[idx].key == f->key;
+    return f->b->keys[idx] == f->key;
 }
 
 static void lookup_close(struct key_lookup *l)
@@ -91,7 +91,7 @@ static int stored(struct store_batch *b, uint64_t key)
     return 0;
 }
 
-bool record_seen(struct store_batch *b, uint64_t key, int64_t ts)
+bool record_seen(struct store_batch *b, uint64_t key)
 {
     struct key_find f = { b, key };
     if (htab_find(&b->keys_ix, key, key_eq, &f) >= 0)
@@ -99,22 +99,24 @@ bool record_seen(struct store_batch *b, uint64_t key, int64_t ts)
     if (b->key_path && stored(b, key))
         return true;
     XGROW(b->keys, b->n_keys + 1, b->a_keys);
-    b->keys[b->n_keys] = (struct rec_key){ key, ts };
+    b->keys[b->n_keys] = key;
     htab_insert(&b->keys_ix, key, (uint32_t)b->n_keys);
     b->n_keys++;
     return false;
 }
 
-int record_ids_write(struct store *s, const struct store_batch *b, struct diag *d)
+int record_ids_write(struct store *s, const struct store_batch *b, int64_t now, struct diag *d)
 {
     if (!b->n_keys)
         return 0;
+    /* Kept from when they were read (an old export read twice a week apart counts once),
+     * not from the records' own time. */
+    int64_t minute = (now < 0 ? 0 : now) / (60 * USEC_PER_SEC);
     sqlite3_stmt *st = store_stmt(s, SQL_RECORD_ID_ADD);
     int stale = 0;
     for (size_t i = 0; i < b->n_keys; i++) {
-        sqlite3_bind_int64(st, 1, (int64_t)b->keys[i].key);
-        int64_t ts = b->keys[i].ts; /* (>= 0: store_batch_add()) */
-        sqlite3_bind_int64(st, 2, ts / (60 * USEC_PER_SEC));
+        sqlite3_bind_int64(st, 1, (int64_t)b->keys[i]);
+        sqlite3_bind_int64(st, 2, minute);
         int rc = sqlite3_step(st);
         sqlite3_reset(st);
         if (rc != SQLITE_DONE) {

@@ -123,7 +123,7 @@
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing"        \
       " FROM sources WHERE head_len = ?1 AND head_hash = ?2 ORDER BY offset DESC, id DESC")        \
     X(SQL_SRC_BY_FILE, "SELECT born FROM sources WHERE dev = ?1 AND inode = ?2"                    \
-                       " ORDER BY last_ingest DESC LIMIT 1")                                       \
+                       " ORDER BY last_ingest DESC, id DESC LIMIT 1")                              \
     X(SQL_SRC_BY_ID,                                                                               \
       "SELECT id, offset, line, mark_len, mark_hash, checkpoint, dev, inode, name, pairing,"       \
       " head_len FROM sources WHERE id = ?1")                                                      \

@@ -911,7 +911,7 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
     }
     /* Records with their own id: a stream without a position cannot be read again, so
      * there a record another reader committed meanwhile counts twice (docs/store.md). */
-    int keys = record_ids_write(s, b, d);
+    int keys = record_ids_write(s, b, now, d);
     if (keys < 0)
         goto rollback;
     if ((keys > 0 && pos) || (pos && test_stale_now())) {

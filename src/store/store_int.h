@@ -232,13 +232,10 @@ struct store_batch {
     struct cat_hi *cat_his;
     size_t n_ops, n_sets, n_bares, n_cat_his;
     size_t a_ops, a_sets, a_bares, a_cat_his;
-    /* Records with their own id (event.record_key, record_ids.c): this batch's keys and
-     * times, each counted once; the ones not counted because their key was seen. */
+    /* Records with their own id (event.record_key, record_ids.c): this batch's keys, each
+     * counted once; the records not counted because their key was seen. */
     struct htab keys_ix;
-    struct rec_key {
-        uint64_t key;
-        int64_t ts;
-    } * keys;
+    uint64_t *keys;
     size_t n_keys, a_keys;
     uint64_t duplicates;
     char *key_path;            /* the store's file (NULL: a part batch takes no key) */
@@ -295,11 +292,12 @@ void batch_reset(struct store_batch *b);
 
 /* record_ids.c: has a record with this key been counted - in this batch, or committed to
  * the store? If not, the batch takes the key (written by record_ids_write()). */
-bool record_seen(struct store_batch *b, uint64_t key, int64_t ts);
+bool record_seen(struct store_batch *b, uint64_t key);
 /* Write the batch's keys in the commit's transaction: 0, 1 when one of them was committed
  * since record_seen() looked (another pgsift read the same record: the batch is stale),
  * -1 on error. */
-SIFT_WUR int record_ids_write(struct store *s, const struct store_batch *b, struct diag *d);
+SIFT_WUR int record_ids_write(struct store *s, const struct store_batch *b, int64_t now,
+                              struct diag *d);
 void record_ids_reset(struct store_batch *b); /* forget the keys, keep the connection */
 void record_ids_free(struct store_batch *b);
 /* The statements waiting for their duration, to keep with a source position. */

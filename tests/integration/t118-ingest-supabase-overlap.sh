@@ -155,4 +155,16 @@ retention:
 YAML
 SIFT_TEST_NOW=2027-12-01T00:00:00Z "$PGSIFT" -q --db one.db ingest --config short.yaml all.json
 expect_eq "ids past the retention" "0" "$(sqlite3 one.db 'SELECT count(*) FROM record_ids')"
+# ...counted from when they were read, not from the records' time: records older than the
+# retention, read twice an hour apart, count once (QA 19: they were deleted at once).
+cat >keep.yaml <<'YAML'
+retention:
+  minutes: 1d
+  hours: 400d
+  days: 400d
+  events: 400d
+YAML
+SIFT_TEST_NOW=2026-12-20T00:00:00Z "$PGSIFT" -q --db late.db ingest --config keep.yaml page1.json
+SIFT_TEST_NOW=2026-12-20T01:00:00Z "$PGSIFT" -q --db late.db ingest --config keep.yaml download.csv drain.ndjson
+expect_eq "old records, read twice an hour apart" "$(sed -n 1p ref.txt)" "$(state late.db | sed -n 1p)"
 pass
