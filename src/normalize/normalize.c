@@ -317,7 +317,11 @@ static bool word_is(const struct token *t, uint32_t j, uint32_t n, const char *s
 static bool fetch_count(const struct token *t, uint32_t n, uint32_t *j)
 {
     uint32_t k = *j;
-    if (k < n && t[k].kind == TOK_OP && (t[k].sub == OP_MINUS || t[k].sub == OP_PLUS))
+    /* (a second sign belongs to the number: R5 writes "+ -0" as "+ $1", found by
+     * fuzz_lexer) */
+    for (int sign = 0;
+         sign < 2 && k < n && t[k].kind == TOK_OP && (t[k].sub == OP_MINUS || t[k].sub == OP_PLUS);
+         sign++)
         k++;
     if (k >= n || !(t[k].kind == TOK_NUMBER || t[k].kind == TOK_PARAM || t[k].kind == TOK_STRING ||
                     is_kw(&t[k], KW_TRUE) || is_kw(&t[k], KW_FALSE) || is_kw(&t[k], KW_NULL)))
