@@ -141,8 +141,9 @@ struct fstate {
     int64_t flush_ns;           /* when to end them anyway (monotonic) */
     uint64_t bytes, records;    /* read so far: the record size estimate */
     bool warned_nothing, read_once;
-    bool warned_stale;                  /* said since its last commit that was not stale */
-    bool unknown_sibling;               /* a rotated file the store does not know */
+    bool warned_stale;    /* said since its last commit that was not stale */
+    bool noted_replaced;  /* "truncated or replaced" said, and nothing committed since */
+    bool unknown_sibling; /* a rotated file the store does not know */
     uint64_t rejects, foreign, damaged; /* not yet reported */
     int64_t warned_ns;                  /* last reject warning (monotonic) */
 };
@@ -701,10 +702,13 @@ again:
         log_verbose("'%s' is a new file (its inode number held a log read before): read from "
                     "the start",
                     f->name);
-    else if (r.how == STORE_RESUME_REPLACED)
+    else if (r.how == STORE_RESUME_REPLACED && !fs->noted_replaced)
         log_note("'%s' was truncated or replaced: read from the start", f->name);
     else if (r.how == STORE_RESUME_MOVED && r.bytes)
         log_note("'%s' continues '%s' at byte %" PRIu64, f->name, r.prev_name, r.start_offset);
+    /* A file truncated (copytruncate) is found empty first, then with its first new
+     * lines: one truncation, one note (QA 19: two were said). */
+    fs->noted_replaced = r.how == STORE_RESUME_REPLACED && !r.commits;
     /* Another pgsift committed what this read was about to (the same file, or records
      * with the same Supabase ids): nothing of the batch was stored, so its bytes are
      * pending (offset < read_end) and read again at the flush, from where the store

@@ -21,11 +21,22 @@ expect_counted 20
 writer --format jsonlog --rate 0 --start 301 --count 500 "$log"
 expect_counted 20
 wait_for 10 grep -q "truncated or replaced" "$T/tail.err"
+# One truncation, one note: the file is found empty first, then with its new lines
+# (QA 19: both reads said it).
+notes() { grep -c "truncated or replaced" "$T/tail.err"; }
+n0=$(notes)
+noted() { (($(notes) > n0)); }
+: >"$log"
+wait_for 10 noted
+writer --format jsonlog --rate 0 --start 801 --count 100 "$log"
+expect_counted 20
+sleep 0.5
+expect_eq "one note for one truncation" $((n0 + 1)) "$(notes)"
 tail_stop TERM
 
 # While down: truncated, and grown back past the old size.
 : >"$log"
-writer --format jsonlog --rate 0 --start 801 --count 900 "$log"
+writer --format jsonlog --rate 0 --start 901 --count 900 "$log"
 tail_start --config "$T/pgsift.yaml"
 expect_counted 20
 tail_stop TERM
@@ -33,7 +44,7 @@ tail_stop TERM
 # While down: deleted and created anew (same inode or not).
 ino0=$(stat -c %i "$log")
 rm "$log"
-writer --format jsonlog --rate 0 --start 1701 --count 1000 "$log"
+writer --format jsonlog --rate 0 --start 1801 --count 1000 "$log"
 echo "inode reused: $([[ $(stat -c %i "$log") == "$ino0" ]] && echo yes || echo no)"
 tail_start --config "$T/pgsift.yaml"
 expect_counted 20
