@@ -14,6 +14,7 @@
  * The buffers are sized once per statement from an upper bound, so emit() writes
  * without checks and allocates only when a statement is larger than any before.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -971,12 +972,46 @@ static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
     return 'n';
 }
 
-static bool all_digits(const char *p, size_t len)
+/* The decimal text of an integer literal @p (@form: NUM_INT, NUM_HEX, NUM_OCT, NUM_BIN;
+ * '_' between digits) into @out; false when it is not one or does not fit an int4 (the
+ * server then reads no position either). */
+static bool position_value(const char *p, size_t len, unsigned form, char out[24])
 {
-    for (size_t i = 0; i < len; i++)
-        if (p[i] < '0' || p[i] > '9')
+    unsigned base = form == NUM_HEX ? 16 : form == NUM_OCT ? 8 : form == NUM_BIN ? 2 : 10;
+    size_t i = 0;
+    if (form != NUM_INT && form != NUM_HEX && form != NUM_OCT && form != NUM_BIN)
+        return false;
+    if (base != 10) {
+        if (len < 3 || p[0] != '0')
             return false;
-    return len > 0;
+        i = 2; /* 0x, 0o, 0b in either case */
+    }
+    uint64_t v = 0;
+    bool any = false;
+    for (; i < len; i++) {
+        unsigned d;
+        char c = p[i];
+        if (c == '_')
+            continue;
+        if (c >= '0' && c <= '9')
+            d = (unsigned)(c - '0');
+        else if (c >= 'a' && c <= 'f')
+            d = (unsigned)(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F')
+            d = (unsigned)(c - 'A' + 10);
+        else
+            return false;
+        if (d >= base)
+            return false;
+        v = v * base + d;
+        if (v > INT32_MAX)
+            return false;
+        any = true;
+    }
+    if (!any)
+        return false;
+    snprintf(out, 24, "%" PRIu64, v);
+    return true;
 }
 
 /* R4: a constant placeholder. */
@@ -2365,12 +2400,14 @@ static void emit_all(struct normalizer *nz)
             } else {
                 const char *num = s + k->off;
                 size_t nlen = k->len;
-                /* A position is its value: ORDER BY 01 is ORDER BY 1 (QA 19, measured). */
-                if (k->role == ROLE_POSITION && all_digits(num, nlen))
-                    while (nlen > 1 && num[0] == '0') {
-                        num++;
-                        nlen--;
-                    }
+                char val[24];
+                /* A position is its value: ORDER BY 01 is ORDER BY 1 (QA 19, measured),
+                 * and so are 0x1F, 0o17, 0b1 and 1_000 (PostgreSQL 16), written in
+                 * decimal. */
+                if (k->role == ROLE_POSITION && position_value(num, nlen, k->sub, val)) {
+                    num = val;
+                    nlen = strlen(val);
+                }
                 text_space(nz, false, num[0]);
                 text_raw(nz, num, nlen);
                 /* A cast's type modifier is a constant to the server: varchar(10) and
