@@ -1630,6 +1630,8 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
     if (p >= nz->lx.n || !is_punct(&t[p], P_LPAREN) || nz->match[p] == NO_MATCH ||
         !is_punct(&t[nz->match[p]], P_RPAREN))
         return 0; /* (a '(' closed by ']' is no list: dropping both would balance the rest) */
+    if (t[in].flags & TOKF_TYPENAME)
+        return 0; /* "::in(o)": a type name and its modifier (found by fuzz_lexer) */
     if (in >= 2 && is_kw(&t[in - 2], KW_SET))
         return 0; /* "SET x IN (v)" written "set x = v" would make v a SET value (R11) */
     uint32_t m = nz->match[p];
