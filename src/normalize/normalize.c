@@ -550,10 +550,17 @@ static bool grouping_paren(const struct token *t, uint32_t n, uint32_t i, uint8_
             (kw_named(p, "sets") && i > 1 && kw_named(&t[i - 2], "grouping")))
             return true;
     } else if ((outer & LV_BYLIST) && item) {
+        /* (every '(' closed right after the number: "ORDER BY((2),)" is a row, found by
+         * fuzz_lexer) */
         uint32_t j = i;
         while (j < n && is_punct(&t[j], P_LPAREN))
             j++;
-        return j < n && t[j].kind == TOK_NUMBER && j + 1 < n && is_punct(&t[j + 1], P_RPAREN);
+        if (j >= n || t[j].kind != TOK_NUMBER)
+            return false;
+        for (uint32_t d = 1; d <= j - i; d++)
+            if (j + d >= n || !is_punct(&t[j + d], P_RPAREN))
+                return false;
+        return true;
     }
     if (outer & LV_GSET)
         return is_punct(p, P_LPAREN) || is_punct(p, P_COMMA) || kw_named(p, "cube") ||
