@@ -944,45 +944,10 @@ static void text_number(struct normalizer *nz, uint32_t v)
     text_raw(nz, buf + k, sizeof(buf) - (size_t)k);
 }
 
-/* Type class of a numeric constant for norm_opts.numeric_types: int4, int8 or numeric,
- * as parse analysis types it. */
-static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
-{
-    if (form == NUM_DECIMAL || form == NUM_REAL)
-        return 'n';
-    size_t i = 0;
-    unsigned base = form == NUM_HEX ? 16 : form == NUM_OCT ? 8 : form == NUM_BIN ? 2 : 10;
-    if (base != 10)
-        i += 2;
-    uint64_t v = 0;
-    for (; i < len; i++) {
-        char c = p[i];
-        unsigned d;
-        if (c == '_')
-            continue;
-        if (c >= '0' && c <= '9')
-            d = (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f')
-            d = (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F')
-            d = (unsigned)(c - 'A' + 10);
-        else
-            continue;
-        if (v > (UINT64_MAX - d) / base)
-            return 'n';
-        v = v * base + d;
-    }
-    if (v <= (neg ? 2147483648u : 2147483647u))
-        return '4';
-    if (v <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
-        return '8';
-    return 'n';
-}
-
-/* The decimal text of an integer literal @p (@form: NUM_INT, NUM_HEX, NUM_OCT, NUM_BIN;
- * '_' between digits) into @out; false when it is not one or does not fit an int4 (the
- * server then reads no position either). */
-static bool position_value(const char *p, size_t len, unsigned form, char out[24])
+/* The value of an integer literal (@form: NUM_INT, NUM_HEX, NUM_OCT or NUM_BIN, '_'
+ * between digits, "0x" / "0o" / "0b" in either case): false when a character is no digit
+ * of its base or the value exceeds UINT64_MAX. */
+static bool int_literal(const char *p, size_t len, unsigned form, uint64_t *out)
 {
     unsigned base = form == NUM_HEX ? 16 : form == NUM_OCT ? 8 : form == NUM_BIN ? 2 : 10;
     size_t i = 0;
@@ -991,7 +956,7 @@ static bool position_value(const char *p, size_t len, unsigned form, char out[24
     if (base != 10) {
         if (len < 3 || p[0] != '0')
             return false;
-        i = 2; /* 0x, 0o, 0b in either case */
+        i = 2;
     }
     uint64_t v = 0;
     bool any = false;
@@ -1008,14 +973,35 @@ static bool position_value(const char *p, size_t len, unsigned form, char out[24
             d = (unsigned)(c - 'A' + 10);
         else
             return false;
-        if (d >= base)
+        if (d >= base || v > (UINT64_MAX - d) / base)
             return false;
         v = v * base + d;
-        if (v > INT32_MAX)
-            return false;
         any = true;
     }
-    if (!any)
+    *out = v;
+    return any;
+}
+
+/* Type class of a numeric constant for norm_opts.numeric_types: int4, int8 or numeric,
+ * as parse analysis types it. */
+static uint8_t number_class(const char *p, size_t len, uint8_t form, bool neg)
+{
+    uint64_t v;
+    if (!int_literal(p, len, form, &v))
+        return 'n';
+    if (v <= (neg ? 2147483648u : 2147483647u))
+        return '4';
+    if (v <= (neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX))
+        return '8';
+    return 'n';
+}
+
+/* The decimal text of a position's integer literal into @out; false when it is not one
+ * or does not fit an int4 (the server then reads no position either). */
+static bool position_value(const char *p, size_t len, unsigned form, char out[24])
+{
+    uint64_t v;
+    if (!int_literal(p, len, form, &v) || v > INT32_MAX)
         return false;
     snprintf(out, 24, "%" PRIu64, v);
     return true;
