@@ -684,7 +684,7 @@ static void assign_roles(struct normalizer *nz)
             else if ((ts == TS_NAME || ts == TS_AFTER) && (keywords[k->kw].flags & KWF_TYPEWORD))
                 ts_next = TS_NAME;
             else if ((ts == TS_NAME || ts == TS_AFTER) && k->kw == KW_ARRAY) {
-                ts_next = TS_NAME; /* int ARRAY, int ARRAY[4]: the SQL-standard int[] */
+                ts_next = TS_AFTER; /* int ARRAY, int ARRAY[4]: the SQL-standard int[] */
                 k->flags |= TOKF_TYPEARRAY;
             }
             if (ts_next == TS_NAME && !(k->flags & TOKF_TYPEARRAY))
