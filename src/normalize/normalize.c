@@ -1639,7 +1639,10 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
      * typed literal's $n::c followed by '[' reads as an array type, c[...]) */
     bool continues =
         m + 1 < nz->lx.n && (is_punct(&t[m + 1], P_LBRACK) || is_punct(&t[m + 1], P_LPAREN) ||
-                             is_punct(&t[m + 1], P_DOT) || is_punct(&t[m + 1], P_DCOLON));
+                             is_punct(&t[m + 1], P_DOT) || is_punct(&t[m + 1], P_DCOLON) ||
+                             /* (a type word: "IN(C'')to[..." read "$1::c to[", found by
+                              * fuzz_lexer) */
+                             (word_kw(&t[m + 1]) && (keywords[t[m + 1].kw].flags & KWF_TYPEWORD)));
     if (m > p + 1 && !continues && simple_operand(nz, p + 1, m)) {
         emit_op(nz, negated ? "<>" : "=", negated ? 2 : 1);
         nz->act[p] = ACT_SKIP;
