@@ -882,7 +882,17 @@ int input_hash_range(const char *path, uint64_t from, uint64_t to, uint64_t *has
     return rc;
 }
 
-void input_log_destination(const char *path, struct input_dest *out)
+/* What a file's name says of its destination (input_dest_twins()). */
+struct input_dest {
+    int kind;          /* 0 csvlog, 1 jsonlog, 2 stderr (".log", or no extension): the
+                          order of preference */
+    size_t stem_len;   /* the name before the extension */
+    size_t suffix_at;  /* the rotation suffix after it (".1", "-20261124"), */
+    size_t suffix_len; /* without a last ".gz" */
+    int64_t mtime;     /* the file's modification time (s); 0: unknown */
+};
+
+static void log_destination(const char *path, struct input_dest *out)
 {
     static const char *const exts[] = { ".csv", ".json", ".log" };
     const char *base = strrchr(path, '/');
@@ -916,8 +926,10 @@ void input_log_destination(const char *path, struct input_dest *out)
         out->suffix_len -= 3; /* compressed or not, the same rotation */
 }
 
-bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
-                     const struct input_dest *o)
+/* Whether @path (@d) holds what @other (@o), a better destination of the same server,
+ * holds. */
+static bool dest_twin(const char *path, const struct input_dest *d, const char *other,
+                      const struct input_dest *o)
 {
     if (o->kind >= d->kind || o->stem_len != d->stem_len || memcmp(path, other, d->stem_len) != 0)
         return false;
@@ -936,13 +948,13 @@ size_t *input_dest_twins(const char *const *names, const int64_t *mtimes, const 
     size_t *twin = xcalloc(n ? n : 1, sizeof(*twin));
     struct input_dest *dest = xcalloc(n ? n : 1, sizeof(*dest));
     for (size_t i = 0; i < n; i++) {
-        input_log_destination(names[i], &dest[i]);
+        log_destination(names[i], &dest[i]);
         dest[i].mtime = mtimes[i];
     }
     for (size_t i = 0; i < n; i++) {
         twin[i] = SIZE_MAX;
         for (size_t j = 0; j < n && !(named && named[i]); j++)
-            if (j != i && input_dest_twin(names[i], &dest[i], names[j], &dest[j]) &&
+            if (j != i && dest_twin(names[i], &dest[i], names[j], &dest[j]) &&
                 (twin[i] == SIZE_MAX || dest[j].kind < dest[twin[i]].kind))
                 twin[i] = j;
     }

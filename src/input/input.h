@@ -176,25 +176,14 @@ bool input_path_is_gzip(const char *path);
 /* PostgreSQL's logging collector names its csvlog and jsonlog files after log_filename,
  * ".log" replaced by ".csv" / ".json", or those appended when it does not end in ".log"
  * (syslogger.c): a server that logs to several destinations leaves postgresql.log,
- * postgresql.csv and postgresql.json side by side, with the same records. */
-struct input_dest {
-    int kind;          /* 0 csvlog, 1 jsonlog, 2 stderr (".log", or no extension): the
-                          order of preference */
-    size_t stem_len;   /* the name before the extension */
-    size_t suffix_at;  /* the rotation suffix after it (".1", "-20261124"), */
-    size_t suffix_len; /* without a last ".gz" */
-    int64_t mtime;     /* the file's modification time (s), set by the caller; 0: unknown */
-};
-void input_log_destination(const char *path, struct input_dest *out);
-
-/* Whether @path (@d) holds what @other (@o), a better destination of the same server,
- * holds: the same name but for the extension, and the same rotation, or @path is the
- * live file (no suffix) while the other's live file is being rotated (the two written
- * within SIFT_HOLD_LIVE_SECONDS of each other: not a csvlog left from long ago). */
-bool input_dest_twin(const char *path, const struct input_dest *d, const char *other,
-                     const struct input_dest *o);
-
-/* Of @n files (@names, their modification times @mtimes in seconds, 0: unknown), for
+ * postgresql.csv and postgresql.json side by side, with the same records. A file is the
+ * twin of a better destination of the same server (the csvlog, then the jsonlog) when
+ * their names differ only by that extension and have the same rotation suffix (".1",
+ * "-20261124", a last ".gz" aside), or when it is the live file while the other's live
+ * file is being rotated (both written within SIFT_HOLD_LIVE_SECONDS: not a csvlog left
+ * from long ago).
+ *
+ * Of @n files (@names, their modification times @mtimes in seconds, 0: unknown), for
  * each the index of the best destination it is a twin of (the csvlog before the
  * jsonlog), or SIZE_MAX; a file with @named[i] set (given by name, not found in a
  * directory or by a glob) is never a twin. @named may be NULL. Free the result. */

@@ -262,43 +262,42 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
     if (!dh)
         return;
     struct dirent *de;
-    char **names = NULL;
-    size_t n = 0, alloc = 0;
+    char **paths = NULL;
+    struct stat *st = NULL;
+    size_t n = 0, alloc = 0, alloc_st = 0;
+    const char *sep = dir[strlen(dir) - 1] == '/' ? "" : "/";
     while ((de = readdir(dh))) {
         if (de->d_name[0] == '.')
             continue;
         if (include && fnmatch(include, de->d_name, FNM_PERIOD) != 0)
             continue;
-        XGROW(names, n + 1, alloc);
-        names[n++] = xstrdup(de->d_name);
+        struct sbuf path = SBUF_INIT;
+        if (sbuf_addf(&path, "%s%s%s", dir, sep, de->d_name) < 0) {
+            sbuf_release(&path);
+            continue;
+        }
+        XGROW(paths, n + 1, alloc);
+        XGROW(st, n + 1, alloc_st);
+        paths[n] = sbuf_detach(&path, NULL);
+        if (stat(paths[n], &st[n]) < 0)
+            memset(&st[n], 0, sizeof(st[n])); /* (gone since: not regular, mtime unknown) */
+        n++;
     }
     closedir(dh);
+    /* (the same directory before every name: comparing whole paths compares names) */
     int64_t *mtimes = xcalloc(n ? n : 1, sizeof(*mtimes));
-    struct sbuf path = SBUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        sbuf_reset(&path);
-        if (sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
-                0 &&
-            stat(path.buf, &st) == 0)
-            mtimes[i] = (int64_t)st.st_mtim.tv_sec;
-    }
-    size_t *twin = input_dest_twins((const char *const *)names, mtimes, NULL, n);
-    for (size_t i = 0; i < n; i++) {
-        struct stat st;
-        sbuf_reset(&path);
-        if (twin[i] == SIZE_MAX &&
-            sbuf_addf(&path, "%s%s%s", dir, dir[strlen(dir) - 1] == '/' ? "" : "/", names[i]) >=
-                0 &&
-            is_regular(path.buf, &st))
-            add_found(sc, source, path.buf, &st, FOUND_PRIMARY, NULL);
-    }
     for (size_t i = 0; i < n; i++)
-        free(names[i]);
+        mtimes[i] = (int64_t)st[i].st_mtim.tv_sec;
+    size_t *twin = input_dest_twins((const char *const *)paths, mtimes, NULL, n);
+    for (size_t i = 0; i < n; i++) {
+        if (twin[i] == SIZE_MAX && S_ISREG(st[i].st_mode))
+            add_found(sc, source, paths[i], &st[i], FOUND_PRIMARY, NULL);
+        free(paths[i]);
+    }
     free(twin);
     free(mtimes);
-    free(names);
-    sbuf_release(&path);
+    free(st);
+    free(paths);
 }
 
 /* Rotated siblings of the file @path: same directory, name = base + [.-_] + more. */
