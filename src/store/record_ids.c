@@ -52,6 +52,15 @@ static void lookup_close(struct key_lookup *l)
     l->db = NULL;
 }
 
+/* Said once per batch; from then on every key is taken as new (the commit checks). */
+static void lookup_fail(const struct store_batch *b, struct key_lookup *l)
+{
+    log_warn("store '%s': cannot look up record ids (%s): records are checked when committed",
+             b->key_path, l->db ? sqlite3_errmsg(l->db) : "out of memory");
+    lookup_close(l);
+    l->failed = true;
+}
+
 static struct key_lookup *lookup_open(struct store_batch *b)
 {
     struct key_lookup *l = xcalloc(1, sizeof(*l));
@@ -60,13 +69,8 @@ static struct key_lookup *lookup_open(struct store_batch *b)
             SQLITE_OK ||
         sqlite3_busy_timeout(l->db, 10000) != SQLITE_OK ||
         sqlite3_prepare_v2(l->db, "SELECT 1 FROM record_ids WHERE id = ?1", -1, &l->q, NULL) !=
-            SQLITE_OK) {
-        log_warn("store '%s': cannot look up record ids (%s): records are checked when "
-                 "committed",
-                 b->key_path, l->db ? sqlite3_errmsg(l->db) : "out of memory");
-        lookup_close(l);
-        l->failed = true;
-    }
+            SQLITE_OK)
+        lookup_fail(b, l);
     return l;
 }
 
@@ -81,13 +85,8 @@ static int stored(struct store_batch *b, uint64_t key)
     sqlite3_reset(l->q);
     if (rc == SQLITE_ROW)
         return 1;
-    if (rc != SQLITE_DONE) {
-        log_warn("store '%s': cannot look up record ids (%s): records are checked when "
-                 "committed",
-                 b->key_path, sqlite3_errmsg(l->db));
-        lookup_close(l);
-        l->failed = true;
-    }
+    if (rc != SQLITE_DONE)
+        lookup_fail(b, l);
     return 0;
 }
 
@@ -117,12 +116,12 @@ int record_ids_write(struct store *s, const struct store_batch *b, int64_t now, 
     for (size_t i = 0; i < b->n_keys; i++) {
         sqlite3_bind_int64(st, 1, (int64_t)b->keys[i]);
         sqlite3_bind_int64(st, 2, minute);
-        int rc = sqlite3_step(st);
-        sqlite3_reset(st);
-        if (rc != SQLITE_DONE) {
+        if (sqlite3_step(st) != SQLITE_DONE) {
             store_db_error(s, d, "cannot write record ids");
+            sqlite3_reset(st);
             return -1;
         }
+        sqlite3_reset(st);
         if (sqlite3_changes(s->db) == 0)
             stale = 1; /* committed by another reader since record_seen() */
     }
