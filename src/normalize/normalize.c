@@ -1962,7 +1962,7 @@ static void skip_position_parens(struct normalizer *nz, uint32_t i)
           (is_punct(&t[i - 1], P_LPAREN) && nz->match[i - 1] != NO_MATCH) ||
           is_kw(&t[i - 1], KW_ALL) || is_kw(&t[i - 1], KW_DISTINCT)) ||
         !item_ends(t, num + 1 + k, n))
-        return; /* (an enclosing '(' never closed: "ORDER BY((2)" keeps its text) */
+        return; /* (an enclosing '(' never closed: "GROUP BY((2)" keeps its text) */
     for (uint32_t d = 0; d < k; d++)
         if (nz->match[num - 1 - d] != num + 1 + d)
             return;
