@@ -31,6 +31,7 @@ struct key_lookup {
     sqlite3 *db;
     sqlite3_stmt *q;
     bool failed; /* could not open or read: every key is taken as new (the commit checks) */
+    bool in_txn; /* a read transaction is open: one snapshot for the batch's lookups */
 };
 
 struct key_find {
@@ -46,6 +47,9 @@ static bool key_eq(const void *ctx, uint32_t idx)
 
 static void lookup_close(struct key_lookup *l)
 {
+    if (l->in_txn)
+        (void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+    l->in_txn = false;
     sqlite3_finalize(l->q);
     sqlite3_close(l->db);
     l->q = NULL;
@@ -74,12 +78,23 @@ static struct key_lookup *lookup_open(struct store_batch *b)
     return l;
 }
 
-/* 1 when the store holds @key, 0 when not (or it cannot be asked). */
+/* 1 when the store holds @key, 0 when not (or it cannot be asked). The lookups of one
+ * batch share one read transaction (record_ids_reset() ends it): a statement outside a
+ * transaction takes and drops the WAL read lock and checks the file every time, system
+ * calls that were most of the cost of a lookup. The snapshot is as good as a fresh one:
+ * a key committed after it is the commit's conflict either way. */
 static int stored(struct store_batch *b, uint64_t key)
 {
     struct key_lookup *l = b->lookup ? b->lookup : lookup_open(b);
     if (l->failed)
         return 0;
+    if (!l->in_txn) {
+        if (sqlite3_exec(l->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+            lookup_fail(b, l);
+            return 0;
+        }
+        l->in_txn = true;
+    }
     sqlite3_bind_int64(l->q, 1, (int64_t)key);
     int rc = sqlite3_step(l->q);
     sqlite3_reset(l->q);
@@ -130,6 +145,12 @@ int record_ids_write(struct store *s, const struct store_batch *b, int64_t now, 
 
 void record_ids_reset(struct store_batch *b)
 {
+    struct key_lookup *l = b->lookup;
+    if (l && l->in_txn) { /* the next batch's lookups see what was committed since */
+        l->in_txn = false;
+        if (sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+            lookup_fail(b, l);
+    }
     b->n_keys = 0;
     b->duplicates = 0;
     htab_clear(&b->keys_ix);
