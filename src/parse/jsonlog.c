@@ -21,20 +21,12 @@
 #include <jansson.h>
 
 #include "core/arena.h"
-#include "core/bytescan.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "parse/json_scan.h"
 #include "parse/parse_int.h"
 
 bool jsonlog_jansson_only;
-
-enum jv_type { JV_STRING, JV_INT, JV_REAL, JV_BOOL, JV_NULL };
-
-struct jv {
-    enum jv_type type;
-    struct span s; /* JV_STRING: the (unescaped) value */
-    int64_t i;     /* JV_INT */
-};
 
 /* What a record collected; turned into the event once the object is complete. */
 struct jrec {
@@ -261,279 +253,37 @@ static const char *json_complete(struct parser *p, struct event *ev, struct jrec
 /* ------------------------------------------------------------------------------------ */
 /* the scanner                                                                          */
 
-struct scan {
-    const char *p, *end;
-    struct parser *parser;
-};
-
-static inline void ws(struct scan *s)
-{
-    while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' || *s->p == '\r' || *s->p == '\n'))
-        s->p++;
-}
-
-static int hex4(const char *p)
-{
-    int v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        v <<= 4;
-        if (c >= '0' && c <= '9')
-            v |= c - '0';
-        else if (c >= 'a' && c <= 'f')
-            v |= c - 'a' + 10;
-        else if (c >= 'A' && c <= 'F')
-            v |= c - 'A' + 10;
-        else
-            return -1;
-    }
-    return v;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
-/* A string starting after its opening quote. Returns false when the scanner does not
- * take it (raw control character, bad escape, lone surrogate, no closing quote). */
-static bool scan_string(struct scan *s, struct span *out)
-{
-    const char *start = s->p;
-    const char *q = start;
-
-    /* Fast path: no escapes. */
-    for (;;) {
-        q += bytescan_json_special(q, (size_t)(s->end - q));
-        if (q >= s->end || (unsigned char)*q < 0x20)
-            return false;
-        if (*q == '"') {
-            *out = span_make(start, (size_t)(q - start));
-            s->p = q + 1;
-            return true;
-        }
-        break; /* a backslash */
-    }
-    /* Unescape into scratch; the result is never longer than the source. */
-    char *o = arena_alloc(parser_scratch(s->parser), (size_t)(s->end - start) + 1);
-    size_t n = (size_t)(q - start);
-    memcpy(o, start, n);
-    while (q < s->end) {
-        /* copy the plain run up to the next '"', '\\' or control byte at once */
-        size_t run = bytescan_json_special(q, (size_t)(s->end - q));
-        memcpy(o + n, q, run);
-        n += run;
-        q += run;
-        if (q >= s->end)
-            break;
-        char c = *q;
-        if (c == '"') {
-            o[n] = '\0';
-            *out = span_make(o, n);
-            s->p = q + 1;
-            return true;
-        }
-        if ((unsigned char)c < 0x20)
-            return false;
-        if (c != '\\') {
-            o[n++] = c;
-            q++;
-            continue;
-        }
-        if (q + 1 >= s->end)
-            return false;
-        char e = q[1];
-        q += 2;
-        switch (e) {
-        case '"': o[n++] = '"'; break;
-        case '\\': o[n++] = '\\'; break;
-        case '/': o[n++] = '/'; break;
-        case 'b': o[n++] = '\b'; break;
-        case 'f': o[n++] = '\f'; break;
-        case 'n': o[n++] = '\n'; break;
-        case 'r': o[n++] = '\r'; break;
-        case 't': o[n++] = '\t'; break;
-        case 'u': {
-            if (s->end - q < 4)
-                return false;
-            int cp = hex4(q);
-            if (cp < 0)
-                return false;
-            q += 4;
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                if (s->end - q < 6 || q[0] != '\\' || q[1] != 'u')
-                    return false;
-                int lo = hex4(q + 2);
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return false;
-                q += 6;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-                return false;
-            }
-            n += put_utf8(o + n, (unsigned)cp);
-            break;
-        }
-        default: return false;
-        }
-    }
-    return false;
-}
-
-/* A JSON number (strict grammar). Integers become JV_INT when they fit in int64
- * (otherwise the scanner declines: jansson rejects them too). */
-static bool scan_number(struct scan *s, struct jv *v)
-{
-    const char *p = s->p, *e = s->end;
-    bool neg = false, integer = true;
-    uint64_t mag = 0;
-    bool overflow = false;
-
-    if (p < e && *p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p >= e || *p < '0' || *p > '9')
-        return false;
-    if (*p == '0') {
-        p++;
-    } else {
-        while (p < e && *p >= '0' && *p <= '9') {
-            unsigned d = (unsigned)(*p - '0');
-            if (mag > (UINT64_MAX - d) / 10)
-                overflow = true;
-            else
-                mag = mag * 10 + d;
-            p++;
-        }
-    }
-    if (p < e && *p == '.') {
-        integer = false;
-        p++;
-        if (p >= e || *p < '0' || *p > '9')
-            return false;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        integer = false;
-        p++;
-        if (p < e && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= e || *p < '0' || *p > '9')
-            return false;
-        while (p < e && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (integer) {
-        if (overflow || (!neg && mag > (uint64_t)INT64_MAX) ||
-            (neg && mag > (uint64_t)INT64_MAX + 1))
-            return false;
-        v->type = JV_INT;
-        v->i = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-    } else {
-        v->type = JV_REAL;
-    }
-    s->p = p;
-    return true;
-}
-
-static bool scan_literal(struct scan *s, const char *lit, size_t n)
-{
-    if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-        return false;
-    s->p += n;
-    return true;
-}
-
 /* The whole line as one flat object. Returns false when the scanner declines (the
  * event is untouched in the fields it did not reach; the caller starts over). */
-static bool scan_object(struct scan *s, struct event *ev, struct jrec *r)
+static bool scan_object(struct jscan *s, struct event *ev, struct jrec *r)
 {
-    ws(s);
-    if (s->p >= s->end || *s->p != '{')
+    jscan_ws(s);
+    if (!jscan_eat(s, '{'))
         return false;
-    s->p++;
-    ws(s);
-    if (s->p < s->end && *s->p == '}') {
-        s->p++;
+    jscan_ws(s);
+    if (jscan_eat(s, '}'))
         goto done;
-    }
     for (;;) {
         struct span key;
         struct jv v = { JV_NULL, SPAN_NULL, 0 };
-        ws(s);
-        if (s->p >= s->end || *s->p != '"')
+        jscan_ws(s);
+        if (!jscan_eat(s, '"') || !jscan_string(s, &key))
             return false;
-        s->p++;
-        if (!scan_string(s, &key))
+        jscan_ws(s);
+        if (!jscan_eat(s, ':') || !jscan_value(s, &v, 1) || memchr(key.p, '\0', key.len))
             return false;
-        ws(s);
-        if (s->p >= s->end || *s->p != ':')
-            return false;
-        s->p++;
-        ws(s);
-        if (s->p >= s->end)
-            return false;
-        switch (*s->p) {
-        case '"':
-            s->p++;
-            v.type = JV_STRING;
-            if (!scan_string(s, &v.s))
-                return false;
-            break;
-        case 't':
-            if (!scan_literal(s, "true", 4))
-                return false;
-            v.type = JV_BOOL;
-            break;
-        case 'f':
-            if (!scan_literal(s, "false", 5))
-                return false;
-            v.type = JV_BOOL;
-            break;
-        case 'n':
-            if (!scan_literal(s, "null", 4))
-                return false;
-            v.type = JV_NULL;
-            break;
-        default:
-            if (!scan_number(s, &v))
-                return false; /* nested object/array or garbage: jansson decides */
-        }
+        if (v.type == JV_OBJECT || v.type == JV_ARRAY)
+            return false; /* not jsonlog's shape: jansson decides */
         json_field(ev, r, key, &v);
-        ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
+        jscan_ws(s);
+        if (jscan_eat(s, ','))
             continue;
-        }
-        if (s->p < s->end && *s->p == '}') {
-            s->p++;
+        if (jscan_eat(s, '}'))
             break;
-        }
         return false;
     }
 done:
-    ws(s);
+    jscan_ws(s);
     return s->p == s->end;
 }
 
@@ -620,7 +370,7 @@ static void json_line(struct parser *p, void *state, const struct input_line *ln
     struct event *ev = parser_event_begin(p, ln);
     struct jrec r;
     jrec_init(&r);
-    struct scan s = { t.p, t.p + t.len, p };
+    struct jscan s = { t.p, t.p + t.len, parser_scratch(p) };
     bool valid = utf8_valid(t);
 
     if (!valid)

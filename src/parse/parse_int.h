@@ -123,6 +123,8 @@ extern const struct log_format fmt_pgbouncer;
 /* Tests and the fuzz target: route every jsonlog line through jansson (the fallback
  * path) to compare it with the scanner. Never set in the program. */
 extern bool jsonlog_jansson_only;
+/* The same for Supabase JSON rows (supabase.c: the scanner or jansson). */
+extern bool supabase_jansson_only;
 
 /* Tests and the fuzz target: split every csvlog line by walking its fields (csv_split())
  * instead of trying the mask-only split of plain one-line records first, to compare

@@ -34,6 +34,7 @@
  * "several records on one line" naming how many (docs/supabase.md shows the jq
  * one-liner that splits the array).
  */
+#include <inttypes.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@
 #include "core/varint.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "parse/json_scan.h"
 #include "parse/parse_int.h"
 
 /* Columns of an Explorer CSV export we keep track of. The export has the columns of the
@@ -110,33 +112,114 @@ struct sb_state {
 /* ------------------------------------------------------------------------------------ */
 /* values                                                                               */
 
-/* Copy a jansson string into the scratch arena (the json_t dies before the event). */
-static struct span sb_str(struct parser *p, const json_t *v)
+/* The fields of metadata.parsed (or of a flat row) that a record maps. */
+enum sb_field {
+    SBF_ERROR_SEVERITY,
+    SBF_SQL_STATE_CODE,
+    SBF_TIMESTAMP,
+    SBF_USER_NAME,
+    SBF_DATABASE_NAME,
+    SBF_PROCESS_ID,
+    SBF_CONNECTION_FROM,
+    SBF_SESSION_ID,
+    SBF_SESSION_LINE_NUM,
+    SBF_COMMAND_TAG,
+    SBF_SESSION_START_TIME,
+    SBF_VIRTUAL_TRANSACTION_ID,
+    SBF_TRANSACTION_ID,
+    SBF_DETAIL,
+    SBF_HINT,
+    SBF_CONTEXT,
+    SBF_QUERY,
+    SBF_INTERNAL_QUERY,
+    SBF_INTERNAL_QUERY_POS,
+    SBF_QUERY_POS,
+    SBF_LOCATION,
+    SBF_APPLICATION_NAME,
+    SBF_BACKEND_TYPE,
+    SBF_LEADER_PID,
+    SBF_QUERY_ID,
+    SBF_COUNT
+};
+
+static const struct span sb_field_names[SBF_COUNT] = {
+    { "error_severity", 14 },
+    { "sql_state_code", 14 },
+    { "timestamp", 9 },
+    { "user_name", 9 },
+    { "database_name", 13 },
+    { "process_id", 10 },
+    { "connection_from", 15 },
+    { "session_id", 10 },
+    { "session_line_num", 16 },
+    { "command_tag", 11 },
+    { "session_start_time", 18 },
+    { "virtual_transaction_id", 22 },
+    { "transaction_id", 14 },
+    { "detail", 6 },
+    { "hint", 4 },
+    { "context", 7 },
+    { "query", 5 },
+    { "internal_query", 14 },
+    { "internal_query_pos", 18 },
+    { "query_pos", 9 },
+    { "location", 8 },
+    { "application_name", 16 },
+    { "backend_type", 12 },
+    { "leader_pid", 10 },
+    { "query_id", 8 },
+};
+
+static int sb_field_of(struct span key)
 {
-    if (!v || !json_is_string(v))
-        return SPAN_NULL;
-    return arena_dup(parser_scratch(p), json_string_value(v), json_string_length(v));
+    for (int i = 0; i < SBF_COUNT; i++)
+        if (span_eq(key, sb_field_names[i]))
+            return i;
+    return -1;
+}
+
+/*
+ * What sb_map() reads of a row, from either reader: the JSON scanner (sb_scan_row()) or
+ * jansson (sb_rec_from_json()). Strings live in the row's text or the scratch arena.
+ * A value the row does not have is JV_ABSENT; objects and arrays keep their type only.
+ */
+struct sb_rec {
+    bool object; /* the row is an object (else nothing else is set) */
+    struct jv id, timestamp, message;
+    struct jv f[SBF_COUNT]; /* metadata.parsed's, or the row's own (flat rows) */
+};
+
+static void sb_rec_init(struct sb_rec *r)
+{
+    r->object = false;
+    r->id.type = r->timestamp.type = r->message.type = JV_ABSENT;
+    for (size_t i = 0; i < SBF_COUNT; i++)
+        r->f[i].type = JV_ABSENT;
+}
+
+static struct span sb_str(const struct jv *v)
+{
+    return v->type == JV_STRING ? v->s : SPAN_NULL;
 }
 
 /* An integer from a JSON integer, an integral real or a decimal string (CSV exports and
- * some drains stringify numbers). */
-static bool sb_int(const json_t *v, int64_t *out)
+ * some drains stringify numbers). (Only jansson's rows hold reals: the scanner declines
+ * a row with one in a field that is mapped.) */
+static bool sb_int(const struct jv *v, int64_t *out)
 {
-    if (!v)
-        return false;
-    if (json_is_integer(v)) {
-        *out = (int64_t)json_integer_value(v);
+    if (v->type == JV_INT) {
+        *out = v->i;
         return true;
     }
-    if (json_is_real(v)) {
-        double d = json_real_value(v);
+    if (v->type == JV_REAL) {
+        double d = v->d;
         if (d != d || d < -9.2e18 || d > 9.2e18 || d != (double)(int64_t)d)
             return false;
         *out = (int64_t)d;
         return true;
     }
-    if (json_is_string(v))
-        return span_to_i64(span_make(json_string_value(v), json_string_length(v)), out);
+    if (v->type == JV_STRING)
+        return span_to_i64(v->s, out);
     return false;
 }
 
@@ -172,29 +255,18 @@ static bool sb_epoch(int64_t v, int64_t *us, int *frac)
     }
 }
 
-static bool sb_time(struct parser *p, const json_t *v, int64_t *us, int *frac)
+static bool sb_time(struct parser *p, const struct jv *v, int64_t *us, int *frac)
 {
     int64_t n;
 
-    if (!v)
-        return false;
     if (sb_int(v, &n))
         return sb_epoch(n, us, frac);
-    if (!json_is_string(v))
+    if (v->type != JV_STRING)
         return false;
-    struct span s = span_make(json_string_value(v), json_string_length(v));
     struct pgtime_tz utc = { true, 0 };
     /* A zone-less time from a wrapper is UTC unless --tz says otherwise. */
     const struct pgtime_tz *tz = parser_tz(p)->set ? parser_tz(p) : &utc;
-    return pgtime_parse(s, tz, us, frac, NULL) == PGTIME_OK;
-}
-
-/* metadata / parsed are one-element arrays in Explorer rows, objects in drains. */
-static json_t *sb_obj(json_t *v)
-{
-    if (v && json_is_array(v))
-        v = json_array_size(v) ? json_array_get(v, 0) : NULL;
-    return v && json_is_object(v) ? v : NULL;
+    return pgtime_parse(v->s, tz, us, frac, NULL) == PGTIME_OK;
 }
 
 /* Local development (formats.md §9.4): event_message is a whole stderr line with the
@@ -236,100 +308,146 @@ static void sb_local_line(struct event *ev)
     ev->message = span_sub(m, (size_t)best + words[w].word.len, m.len);
 }
 
-/*
- * Fill @ev from one row. Returns NULL, or the reject reason (a constant) with @why
- * naming the detail.
- */
-static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const char **why)
+/* A jansson value as the mapping reads it; strings copied into the scratch arena (the
+ * json_t dies before the event). */
+static void sb_jv(struct parser *p, const json_t *j, struct jv *v)
 {
-    int64_t v;
-    int frac;
-
-    *why = NULL;
-    if (!json_is_object(row)) {
-        *why = "expected a JSON object";
-        return "not a supabase event";
+    if (!j) {
+        v->type = JV_ABSENT;
+        return;
     }
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        v->type = JV_STRING;
+        v->s = arena_dup(parser_scratch(p), json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        v->type = JV_INT;
+        v->i = (int64_t)json_integer_value(j);
+        break;
+    case JSON_REAL:
+        v->type = JV_REAL;
+        v->d = json_real_value(j);
+        break;
+    case JSON_TRUE:
+    case JSON_FALSE: v->type = JV_BOOL; break;
+    case JSON_NULL: v->type = JV_NULL; break;
+    case JSON_OBJECT: v->type = JV_OBJECT; break;
+    case JSON_ARRAY: v->type = JV_ARRAY; break;
+    }
+}
+
+/* metadata / parsed are one-element arrays in Explorer rows, objects in drains. */
+static json_t *sb_obj(json_t *v)
+{
+    if (v && json_is_array(v))
+        v = json_array_size(v) ? json_array_get(v, 0) : NULL;
+    return v && json_is_object(v) ? v : NULL;
+}
+
+/* What sb_map() reads of a row loaded by jansson. */
+static void sb_rec_from_json(struct parser *p, json_t *row, struct sb_rec *r)
+{
+    sb_rec_init(r);
+    if (!json_is_object(row))
+        return;
+    r->object = true;
     /* Datadog drain: {"message", "ddsource": "Supabase", "service", "data": {event}} */
     json_t *data = json_object_get(row, "data");
     if (json_object_get(row, "ddsource") && data && json_is_object(data))
         row = data;
-
-    json_t *msg = json_object_get(row, "event_message");
     json_t *md = json_object_get(row, "metadata");
     if (md && json_is_string(md)) /* CSV export: the JSON text of the array */
         md = NULL;
     json_t *parsed = sb_obj(json_object_get(sb_obj(md), "parsed"));
     if (!parsed)
         parsed = row; /* flat rows: parsed.* selected by name */
-    if (!json_object_get(parsed, "error_severity") && !json_object_get(parsed, "sql_state_code") &&
-        !json_object_get(parsed, "session_id") && !json_object_get(parsed, "process_id")) {
+    sb_jv(p, json_object_get(row, "id"), &r->id);
+    sb_jv(p, json_object_get(row, "timestamp"), &r->timestamp);
+    sb_jv(p, json_object_get(row, "event_message"), &r->message);
+    for (size_t i = 0; i < SBF_COUNT; i++)
+        sb_jv(p, json_object_get(parsed, sb_field_names[i].p), &r->f[i]);
+}
+
+/*
+ * Fill @ev from one row. Returns NULL, or the reject reason (a constant) with @why
+ * naming the detail.
+ */
+static const char *sb_map(struct parser *p, struct event *ev, const struct sb_rec *r,
+                          const char **why)
+{
+    const struct jv *f = r->f;
+    int64_t v;
+    int frac;
+
+    *why = NULL;
+    if (!r->object) {
+        *why = "expected a JSON object";
+        return "not a supabase event";
+    }
+    if (f[SBF_ERROR_SEVERITY].type == JV_ABSENT && f[SBF_SQL_STATE_CODE].type == JV_ABSENT &&
+        f[SBF_SESSION_ID].type == JV_ABSENT && f[SBF_PROCESS_ID].type == JV_ABSENT) {
         *why = "no metadata.parsed.error_severity, sql_state_code, session_id or process_id";
         return "not a postgres event";
     }
-    if (!msg || !json_is_string(msg)) {
+    if (r->message.type != JV_STRING) {
         *why = "no event_message";
         return "not a supabase event";
     }
 
-    ev->message = sb_str(p, msg);
+    ev->message = r->message.s;
     /* The row's (or drain event's) id: the same event in two overlapping exports is
      * counted once (store, record_ids). */
-    json_t *id = json_object_get(row, "id");
-    if (id && json_is_string(id)) {
-        parser_record_key(ev, span_make(json_string_value(id), json_string_length(id)));
-    } else if (id && json_is_integer(id)) { /* (the same key as the id written as text) */
+    if (r->id.type == JV_STRING) {
+        parser_record_key(ev, r->id.s);
+    } else if (r->id.type == JV_INT) { /* (the same key as the id written as text) */
         char num[24];
-        int len = snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+        int len = snprintf(num, sizeof(num), "%" PRId64, r->id.i);
         parser_record_key(ev, span_make(num, (size_t)len));
     }
-    json_t *sev = json_object_get(parsed, "error_severity");
-    if (sev && json_is_string(sev)) {
-        struct span s = span_make(json_string_value(sev), json_string_length(sev));
-        if (!parser_severity(s, &ev->severity))
-            ev->severity = SEV_NONE;
-    }
-    json_t *st = json_object_get(parsed, "sql_state_code");
-    if (st && json_is_string(st))
-        parser_set_sqlstate(ev, span_make(json_string_value(st), json_string_length(st)));
+    if (f[SBF_ERROR_SEVERITY].type == JV_STRING &&
+        !parser_severity(f[SBF_ERROR_SEVERITY].s, &ev->severity))
+        ev->severity = SEV_NONE;
+    if (f[SBF_SQL_STATE_CODE].type == JV_STRING)
+        parser_set_sqlstate(ev, f[SBF_SQL_STATE_CODE].s);
 
-    if (!sb_time(p, json_object_get(parsed, "timestamp"), &ev->ts_us, &ev->ts_frac) &&
-        !sb_time(p, json_object_get(row, "timestamp"), &ev->ts_us, &ev->ts_frac)) {
+    if (!sb_time(p, &f[SBF_TIMESTAMP], &ev->ts_us, &ev->ts_frac) &&
+        !sb_time(p, &r->timestamp, &ev->ts_us, &ev->ts_frac)) {
         *why = "neither metadata.parsed.timestamp nor timestamp is a time";
         return "bad timestamp";
     }
-    ev->user = sb_str(p, json_object_get(parsed, "user_name"));
-    ev->database = sb_str(p, json_object_get(parsed, "database_name"));
-    if (sb_int(json_object_get(parsed, "process_id"), &v) && v > 0)
+    ev->user = sb_str(&f[SBF_USER_NAME]);
+    ev->database = sb_str(&f[SBF_DATABASE_NAME]);
+    if (sb_int(&f[SBF_PROCESS_ID], &v) && v > 0)
         ev->pid = v;
-    struct span from = sb_str(p, json_object_get(parsed, "connection_from"));
+    struct span from = sb_str(&f[SBF_CONNECTION_FROM]);
     if (from.p && from.len)
         parser_set_client(ev, from);
-    ev->session_id = sb_str(p, json_object_get(parsed, "session_id"));
-    if (sb_int(json_object_get(parsed, "session_line_num"), &v))
+    ev->session_id = sb_str(&f[SBF_SESSION_ID]);
+    if (sb_int(&f[SBF_SESSION_LINE_NUM], &v))
         ev->session_line = v;
-    ev->command_tag = sb_str(p, json_object_get(parsed, "command_tag"));
-    if (sb_time(p, json_object_get(parsed, "session_start_time"), &v, &frac))
+    ev->command_tag = sb_str(&f[SBF_COMMAND_TAG]);
+    if (sb_time(p, &f[SBF_SESSION_START_TIME], &v, &frac))
         ev->session_start_us = v;
-    ev->vxid = sb_str(p, json_object_get(parsed, "virtual_transaction_id"));
-    if (sb_int(json_object_get(parsed, "transaction_id"), &v))
+    ev->vxid = sb_str(&f[SBF_VIRTUAL_TRANSACTION_ID]);
+    if (sb_int(&f[SBF_TRANSACTION_ID], &v))
         ev->txid = v;
-    ev->detail = sb_str(p, json_object_get(parsed, "detail"));
-    ev->hint = sb_str(p, json_object_get(parsed, "hint"));
-    ev->context = sb_str(p, json_object_get(parsed, "context"));
-    ev->statement = sb_str(p, json_object_get(parsed, "query"));
-    ev->internal_query = sb_str(p, json_object_get(parsed, "internal_query"));
-    if (sb_int(json_object_get(parsed, "internal_query_pos"), &v) && v > 0 && v <= INT32_MAX)
+    ev->detail = sb_str(&f[SBF_DETAIL]);
+    ev->hint = sb_str(&f[SBF_HINT]);
+    ev->context = sb_str(&f[SBF_CONTEXT]);
+    ev->statement = sb_str(&f[SBF_QUERY]);
+    ev->internal_query = sb_str(&f[SBF_INTERNAL_QUERY]);
+    if (sb_int(&f[SBF_INTERNAL_QUERY_POS], &v) && v > 0 && v <= INT32_MAX)
         ev->internal_pos = (int32_t)v;
-    if (sb_int(json_object_get(parsed, "query_pos"), &v) && v > 0 && v <= INT32_MAX)
+    if (sb_int(&f[SBF_QUERY_POS], &v) && v > 0 && v <= INT32_MAX)
         ev->cursor_pos = (int32_t)v;
-    ev->location = sb_str(p, json_object_get(parsed, "location"));
-    ev->application = sb_str(p, json_object_get(parsed, "application_name"));
-    ev->backend_type = sb_str(p, json_object_get(parsed, "backend_type"));
+    ev->location = sb_str(&f[SBF_LOCATION]);
+    ev->application = sb_str(&f[SBF_APPLICATION_NAME]);
+    ev->backend_type = sb_str(&f[SBF_BACKEND_TYPE]);
     /* integer csv fields arrive as 0 when the csv value was empty (formats.md §9.2) */
-    if (sb_int(json_object_get(parsed, "leader_pid"), &v) && v > 0)
+    if (sb_int(&f[SBF_LEADER_PID], &v) && v > 0)
         ev->leader_pid = v;
-    if (sb_int(json_object_get(parsed, "query_id"), &v)) {
+    if (sb_int(&f[SBF_QUERY_ID], &v)) {
         ev->query_id = v;
         ev->has_query_id = v != 0;
     }
@@ -343,7 +461,7 @@ static const char *sb_map(struct parser *p, struct event *ev, json_t *row, const
         if (opt[i]->p && opt[i]->len == 0)
             *opt[i] = SPAN_NULL;
 
-    if (!json_object_get(parsed, "process_id") && !json_object_get(parsed, "session_id"))
+    if (f[SBF_PROCESS_ID].type == JV_ABSENT && f[SBF_SESSION_ID].type == JV_ABSENT)
         sb_local_line(ev);
     return NULL;
 }
@@ -373,22 +491,170 @@ static struct span sb_repair(struct parser *p, struct span t)
     return span_make(out, n);
 }
 
+/*
+ * The scanner's reading of a row (json_scan.h): what sb_rec_from_json() gives for the
+ * rows it takes - the usual shapes, one pass, no allocation but for unescaped strings.
+ * It declines (false), and jansson reads the row, on what it does not take and on what
+ * it would have to decide like jansson to get right: a Datadog wrapper ("ddsource"), a
+ * "metadata" or "parsed" key given twice, a real number in a field the mapping reads.
+ * A key given twice elsewhere is read as jansson does: the last one counts.
+ */
+bool supabase_jansson_only;
+
+struct sb_reading {
+    struct sb_rec *r;
+    bool md_seen, parsed_seen, parsed_found;
+    struct jv flat[SBF_COUNT]; /* the row's own fields, for a row without parsed */
+};
+
+typedef bool sb_member_fn(struct jscan *s, struct span key, struct sb_reading *rd);
+
+/* The members of an object whose '{' is behind the cursor; @member reads each value. */
+static bool sb_members(struct jscan *s, sb_member_fn *member, struct sb_reading *rd)
+{
+    jscan_ws(s);
+    if (jscan_eat(s, '}'))
+        return true;
+    for (;;) {
+        struct span key;
+        jscan_ws(s);
+        if (!jscan_eat(s, '"') || !jscan_string(s, &key) || memchr(key.p, '\0', key.len))
+            return false;
+        jscan_ws(s);
+        if (!jscan_eat(s, ':'))
+            return false;
+        jscan_ws(s);
+        if (!member(s, key, rd))
+            return false;
+        jscan_ws(s);
+        if (jscan_eat(s, ','))
+            continue;
+        return jscan_eat(s, '}');
+    }
+}
+
+static bool sb_skip(struct jscan *s)
+{
+    struct jv v;
+    return jscan_value(s, &v, 1);
+}
+
+/* A value the mapping reads (reals are jansson's to convert). */
+static bool sb_take(struct jscan *s, struct jv *slot)
+{
+    return jscan_value(s, slot, 1) && slot->type != JV_REAL;
+}
+
+/* metadata and parsed: an object, or an array whose first element is one (sb_obj()). */
+static bool sb_inner(struct jscan *s, sb_member_fn *member, struct sb_reading *rd, bool *found)
+{
+    if (jscan_eat(s, '{')) {
+        *found = true;
+        return sb_members(s, member, rd);
+    }
+    if (!jscan_eat(s, '['))
+        return sb_skip(s);
+    jscan_ws(s);
+    if (jscan_eat(s, ']'))
+        return true;
+    if (jscan_eat(s, '{')) {
+        *found = true;
+        if (!sb_members(s, member, rd))
+            return false;
+    } else if (!sb_skip(s)) {
+        return false;
+    }
+    for (;;) {
+        jscan_ws(s);
+        if (jscan_eat(s, ']'))
+            return true;
+        if (!jscan_eat(s, ',') || !sb_skip(s))
+            return false;
+    }
+}
+
+static bool sb_parsed_member(struct jscan *s, struct span key, struct sb_reading *rd)
+{
+    int k = sb_field_of(key);
+    return k >= 0 ? sb_take(s, &rd->r->f[k]) : sb_skip(s);
+}
+
+static bool sb_md_member(struct jscan *s, struct span key, struct sb_reading *rd)
+{
+    if (!span_eq(key, SPAN_LIT("parsed")))
+        return sb_skip(s);
+    if (rd->parsed_seen)
+        return false;
+    rd->parsed_seen = true;
+    return sb_inner(s, sb_parsed_member, rd, &rd->parsed_found);
+}
+
+static bool sb_row_member(struct jscan *s, struct span key, struct sb_reading *rd)
+{
+    struct sb_rec *r = rd->r;
+    if (span_eq(key, SPAN_LIT("id")))
+        return sb_take(s, &r->id);
+    if (span_eq(key, SPAN_LIT("event_message")))
+        return sb_take(s, &r->message);
+    if (span_eq(key, SPAN_LIT("timestamp"))) {
+        if (!sb_take(s, &r->timestamp))
+            return false;
+        rd->flat[SBF_TIMESTAMP] = r->timestamp;
+        return true;
+    }
+    if (span_eq(key, SPAN_LIT("metadata"))) {
+        bool object = false;
+        if (rd->md_seen)
+            return false;
+        rd->md_seen = true;
+        return sb_inner(s, sb_md_member, rd, &object);
+    }
+    if (span_eq(key, SPAN_LIT("ddsource")))
+        return false;
+    int k = sb_field_of(key);
+    return k >= 0 ? sb_take(s, &rd->flat[k]) : sb_skip(s);
+}
+
+static bool sb_scan_row(struct parser *p, struct span text, struct sb_rec *r)
+{
+    struct jscan s = { text.p, text.p + text.len, parser_scratch(p) };
+    struct sb_reading rd = { .r = r };
+
+    sb_rec_init(r);
+    for (size_t i = 0; i < SBF_COUNT; i++)
+        rd.flat[i].type = JV_ABSENT;
+    jscan_ws(&s);
+    if (!jscan_eat(&s, '{') || !sb_members(&s, sb_row_member, &rd))
+        return false;
+    jscan_ws(&s);
+    if (s.p != s.end)
+        return false;
+    r->object = true;
+    if (!rd.parsed_found)
+        memcpy(r->f, rd.flat, sizeof(r->f));
+    return true;
+}
+
 /* Parse one record's JSON text and emit its event (or reject it). @ev is begun. */
 static void sb_emit_json(struct parser *p, struct event *ev, struct span text)
 {
-    json_error_t err;
     bool valid = utf8_valid(text);
-    struct span t = valid ? text : sb_repair(p, text);
-    json_t *row = json_loadb(t.p, t.len, JSON_ALLOW_NUL, &err);
+    struct sb_rec r;
     const char *why = NULL, *reason;
 
-    if (!row) {
-        parser_event_abort(p, ev);
-        parser_reject(p, "bad json", "%s at column %d", err.text, err.column);
-        return;
+    if (!valid || supabase_jansson_only || !sb_scan_row(p, text, &r)) {
+        json_error_t err;
+        struct span t = valid ? text : sb_repair(p, text);
+        json_t *row = json_loadb(t.p, t.len, JSON_ALLOW_NUL, &err);
+        if (!row) {
+            parser_event_abort(p, ev);
+            parser_reject(p, "bad json", "%s at column %d", err.text, err.column);
+            return;
+        }
+        sb_rec_from_json(p, row, &r);
+        json_decref(row);
     }
-    reason = sb_map(p, ev, row, &why);
-    json_decref(row);
+    reason = sb_map(p, ev, &r, &why);
     if (reason) {
         parser_event_abort(p, ev);
         parser_reject(p, reason, "%s", why ? why : "");
@@ -864,8 +1130,10 @@ static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, st
             json_object_set_new(row, st->cols[i], jv);
     }
     const char *why = NULL;
-    const char *reason = sb_map(p, ev, row, &why);
+    struct sb_rec r;
+    sb_rec_from_json(p, row, &r);
     json_decref(row);
+    const char *reason = sb_map(p, ev, &r, &why);
     if (reason) {
         parser_event_abort(p, ev);
         parser_reject(p, reason, "%s", why ? why : "");

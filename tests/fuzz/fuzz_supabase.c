@@ -6,9 +6,12 @@
  * blank, records == events + rejects); the same bytes parsed twice give the same events.
  * Resume: a parser restarted at a checkpoint half way, with the state saved there, is
  * made (the state restores), saves that same state again, and keeps the invariant; and
- * arbitrary bytes as a saved state are refused or restored, never a crash.
+ * arbitrary bytes as a saved state are refused or restored, never a crash. The JSON
+ * scanner is checked against jansson as its oracle: the bytes parsed with every row
+ * read by jansson (supabase_jansson_only) give the same events, rejects and counts.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +20,7 @@
 #include "core/arena.h"
 #include "core/diag.h"
 #include "parse/parse.h"
+#include "parse/parse_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -126,6 +130,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     parser_free(p);
     if (!pt_parse_twice_ok(buf, size, &(struct parser_opts){ .format = "supabase" }))
         abort();
+    struct sbuf scanned = SBUF_INIT, oracle = SBUF_INIT;
+    for (int k = 0; k < 2; k++) {
+        struct sbuf *out = k ? &oracle : &scanned;
+        supabase_jansson_only = k == 1;
+        p = pt_run(buf, size, &(struct parser_opts){ .format = "supabase" }, out);
+        supabase_jansson_only = false;
+        if (!p)
+            abort();
+        pt_stats_text(parser_stats(p), out);
+        parser_free(p);
+    }
+    if (scanned.len != oracle.len ||
+        (scanned.len && memcmp(scanned.buf, oracle.buf, scanned.len))) {
+        fprintf(stderr,
+                "fuzz_supabase: the scanner and jansson disagree\nscanner:\n%s\njansson:\n%s\n",
+                scanned.buf, oracle.buf);
+        abort();
+    }
+    sbuf_release(&scanned);
+    sbuf_release(&oracle);
     check_resume(buf, size, &a);
     arena_release(&a);
     free(buf);

@@ -95,6 +95,8 @@ static inline void pt_render(const struct event *ev, struct sbuf *o)
         return;
     if ((ev->flags & EVENT_TRUNCATED) && sbuf_addstr(o, " truncated=1") < 0)
         return;
+    if (ev->record_key && sbuf_addf(o, " record_key=%016" PRIx64, ev->record_key) < 0)
+        return;
 }
 
 /* Feed one line of @data[at, at+n) (n excludes the '\n'). */

@@ -6,6 +6,7 @@
  * inferred is said per test; the values are PG 15.20 Observed records re-expressed.
  */
 #include "check.h"
+#include "parse/parse_int.h"
 #include "parsetest.h"
 
 struct run {
@@ -520,6 +521,88 @@ static void test_csv_message_is_text(void)
     sbuf_release(&big);
 }
 
+/* The JSON scanner and jansson read a row alike (supabase_jansson_only routes every row
+ * through jansson): the same events, rejects and counts, line by line, for the shapes
+ * above and for HAND-MADE rows made to tell them apart - escapes, keys given twice,
+ * nesting, numbers as text and reals, wrong types, damaged JSON. */
+static const char *const differential[] = {
+    explorer,
+    "{\"id\":\"a1\",\"timestamp\":1795541104532000,\"event_message\":\"m \\\"q\\\" \\n "
+    "x\\u00e9\\ud83d\\ude00\","
+    "\"metadata\":{\"host\":\"db\",\"parsed\":{\"error_severity\":\"LOG\",\"process_id\":7,"
+    "\"timestamp\":\"2026-11-24 17:25:04.532 UTC\",\"query\":\"select 1\",\"query_id\":-42,"
+    "\"user_name\":\"\",\"detail\":null,\"session_line_num\":\"12\",\"leader_pid\":0}}}\n",
+    /* metadata and parsed as one-element arrays, more elements after them */
+    "{\"metadata\":[{\"parsed\":[{\"sql_state_code\":\"23505\",\"error_severity\":\"ERROR\"},"
+    "{\"error_severity\":\"LOG\"}]},{\"parsed\":{}}],\"event_message\":\"dup\",\"id\":12345,"
+    "\"timestamp\":1795541104532}\n",
+    /* parsed given twice, metadata given twice, Datadog wrapper: jansson decides */
+    "{\"event_message\":\"a\",\"timestamp\":1795541104,\"metadata\":{\"parsed\":{\"process_id\":1},"
+    "\"parsed\":{\"process_id\":2}}}\n"
+    "{\"event_message\":\"b\",\"timestamp\":1795541104,\"metadata\":{\"parsed\":{\"process_id\":1}}"
+    ","
+    "\"metadata\":{\"parsed\":{\"process_id\":3}}}\n"
+    "{\"ddsource\":\"Supabase\",\"data\":{\"event_message\":\"c\",\"timestamp\":1795541104,"
+    "\"metadata\":{\"parsed\":{\"session_id\":\"s\"}}}}\n",
+    /* keys given twice elsewhere: the last counts */
+    "{\"id\":\"x\",\"id\":\"y\",\"event_message\":\"1\",\"event_message\":\"2\",\"timestamp\":"
+    "1795541104,"
+    "\"metadata\":{\"parsed\":{\"process_id\":1,\"process_id\":9,\"query\":\"a\",\"query\":\"b\"}}}"
+    "\n",
+    /* flat rows, parsed that is not an object, metadata as text */
+    "{\"event_message\":\"f\",\"timestamp\":\"2026-11-24T17:25:04Z\",\"process_id\":\"55\",\"query_"
+    "pos\":3}\n"
+    "{\"event_message\":\"g\",\"timestamp\":1795541104,\"metadata\":{\"parsed\":\"x\"},\"session_"
+    "id\":\"s\"}\n"
+    "{\"event_message\":\"h\",\"timestamp\":1795541104,\"metadata\":\"[{}]\",\"process_id\":4}\n"
+    "{\"event_message\":\"i\",\"timestamp\":1795541104,\"metadata\":[],\"process_id\":4}\n"
+    "{\"event_message\":\"j\",\"timestamp\":1795541104,\"metadata\":[1,{\"parsed\":{\"process_id\":"
+    "5}}],"
+    "\"process_id\":4}\n",
+    /* reals: mapped ones go to jansson, others are skipped */
+    "{\"event_message\":\"k\",\"timestamp\":1795541104.0,\"metadata\":{\"parsed\":{\"process_id\":"
+    "4.0,"
+    "\"query_pos\":1.5}},\"x\":[1.25,-0.5,{\"y\":[true,false,null]}]}\n"
+    "{\"event_message\":\"l\",\"timestamp\":1795541104,\"x\":1e999,\"metadata\":{\"parsed\":{"
+    "\"process_id\":1}}}\n"
+    "{\"event_message\":\"m\",\"timestamp\":1795541104,\"x\":99999999999999999999,\"process_id\":1}"
+    "\n",
+    /* wrong types, missing parts, damage */
+    "{\"event_message\":7,\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"event_message\":\"n\",\"timestamp\":true,\"process_id\":1}\n"
+    "{\"event_message\":\"o\",\"timestamp\":1795541104}\n"
+    "{\"event_message\":\"p\",\"timestamp\":1795541104,\"process_id\":1,}\n"
+    "{\"event_message\":\"q\\x\",\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"event_message\":\"r\\ud800\",\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"event_message\":\"s\\u0000t\",\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"a\\u0000\":1,\"event_message\":\"u\",\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"event_message\":\"v\",\"timestamp\":1795541104,\"process_id\":01}\n"
+    "{\"event_message\":\"w\xe9\",\"timestamp\":1795541104,\"process_id\":1}\n"
+    "{\"event_message\":\"x\",\"timestamp\":1795541104,\"process_id\":1} x\n"
+    "{\"event_message\" : \"y\" , \"timestamp\" :\t1795541104 , \"process_id\" : 1 }\n",
+};
+
+static void test_scanner_matches_jansson(void)
+{
+    for (size_t i = 0; i < ARRAY_SIZE(differential); i++) {
+        const char *text = differential[i];
+        struct sbuf a = SBUF_INIT, b = SBUF_INIT;
+        struct parser *p =
+            pt_run(text, strlen(text), &(struct parser_opts){ .format = "supabase" }, &a);
+        pt_stats_text(parser_stats(p), &a);
+        parser_free(p);
+        supabase_jansson_only = true;
+        p = pt_run(text, strlen(text), &(struct parser_opts){ .format = "supabase" }, &b);
+        supabase_jansson_only = false;
+        pt_stats_text(parser_stats(p), &b);
+        parser_free(p);
+        CHECK_MSG(a.buf && b.buf && !strcmp(a.buf, b.buf), "input %zu:\nscanner:\n%s\njansson:\n%s",
+                  i, a.buf, b.buf);
+        sbuf_release(&a);
+        sbuf_release(&b);
+    }
+}
+
 TEST_LIST = {
     { "explorer_pretty", test_explorer_pretty },
     { "drain_ndjson", test_drain_ndjson },
@@ -535,5 +618,6 @@ TEST_LIST = {
     { "cut_records", test_cut_records },
     { "empty_api_page", test_empty_api_page },
     { "csv_message_is_text", test_csv_message_is_text },
+    { "scanner_matches_jansson", test_scanner_matches_jansson },
     { NULL, NULL },
 };
