@@ -89,6 +89,30 @@ static bool is_safe(struct span key)
     return false;
 }
 
+/* Keys whose values are expressions of the query, where a bare number is one of its
+ * constants: "Output: 42" of SELECT 42, or of a custom plan made for EXECUTE p(42). */
+static const char *const expr_keys[] = {
+    "Output",
+    "Filter",
+    "Join Filter",
+    "One-Time Filter",
+    "Index Cond",
+    "Recheck Cond",
+    "Hash Cond",
+    "Merge Cond",
+    "TID Cond",
+    "Order By",
+    "Sort Key",
+    "Presorted Key",
+    "Group Key",
+    "Cache Key",
+    "Run Condition",
+    "Function Call",
+    "Table Function Call",
+    "Sampling Parameters",
+    "Repeatable Seed",
+};
+
 /* A value made only of a number, true/false/null: nothing to redact. */
 static bool is_plain_value(struct span v)
 {
@@ -102,6 +126,17 @@ static bool is_plain_value(struct span v)
         if (!(is_digit(c) || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'))
             return false;
     }
+    return true;
+}
+
+/* A value kept as it is: a plain value of a key that is no expression. */
+static bool is_plain(struct span key, struct span v)
+{
+    if (!is_plain_value(v))
+        return false;
+    for (size_t i = 0; key.p && i < ARRAY_SIZE(expr_keys); i++)
+        if (span_eq(key, span_cstr(expr_keys[i])))
+            return false;
     return true;
 }
 
@@ -132,6 +167,40 @@ static bool text_verbatim(struct span t)
            span_starts_with_lit(t, "CTE ");
 }
 
+/* The settings that changed ("Settings: work_mem = '64MB', search_path = 'tenant_42,
+ * public'"): names and planner values are kept; search_path's schemas, which may name
+ * a tenant (the fingerprint takes SET search_path's value as a constant), are not. */
+static bool redacted_setting(struct span name)
+{
+    return span_eq_lit(name, "search_path");
+}
+
+static int settings_text(struct span v, struct sbuf *out)
+{
+    static const char marker[] = "search_path = '";
+    long at = span_find(v, 0, LIT(marker));
+    size_t i = 0;
+    int rc = 0;
+
+    while (at >= 0) {
+        size_t open = (size_t)at + sizeof(marker) - 1, j = open;
+        for (; j < v.len; j++) { /* the closing quote ('' doubles one) */
+            if (v.p[j] != '\'')
+                continue;
+            if (j + 1 < v.len && v.p[j + 1] == '\'') {
+                j++;
+                continue;
+            }
+            break;
+        }
+        rc |= sbuf_add(out, v.p + i, open - i);
+        rc |= sbuf_addstr(out, "(redacted)");
+        i = j; /* the closing quote, or the end */
+        at = span_find(v, i, LIT(marker));
+    }
+    return rc | sbuf_add(out, v.p + i, v.len - i);
+}
+
 /* One property or expression line of the tree, after its indentation (several lines
  * when a quoted literal in it has line breaks: the key is on the first). */
 static int text_tree_line(struct normalizer *nz, struct span t, struct sbuf *out)
@@ -156,7 +225,9 @@ static int text_tree_line(struct normalizer *nz, struct span t, struct sbuf *out
         }
     }
     int rc = sbuf_add(out, t.p, (size_t)c + 2);
-    if (is_safe(key) || is_plain_value(v))
+    if (span_eq_lit(key, "Settings"))
+        return rc | settings_text(v, out);
+    if (is_safe(key) || is_plain(key, v))
         return rc | sbuf_addspan(out, v);
     return rc | redact(nz, v, out);
 }
@@ -289,7 +360,7 @@ static int redact_json(struct normalizer *nz, struct span body, struct arena *a,
             }
             struct span k = in_array ? top->key : key;
             key = SPAN_NULL;
-            if (k.p && span_eq_lit(k, "Query Parameters")) {
+            if (k.p && (span_eq_lit(k, "Query Parameters") || redacted_setting(k))) {
                 rc |= sbuf_addstr(out, "\"(redacted)\"");
             } else if (k.p && is_safe(k)) {
                 rc |= sbuf_addspan(out, raw);
@@ -362,9 +433,9 @@ static int redact_yaml(struct normalizer *nz, struct span body, struct arena *a,
             /* a list item takes the key of its list */
             struct span k = key.p ? key : (item && col >= list_col ? list_key : SPAN_NULL);
             bool quoted = v.len >= 2 && v.p[0] == '"';
-            if (k.p && span_eq_lit(k, "Query Parameters")) {
+            if (k.p && (span_eq_lit(k, "Query Parameters") || redacted_setting(k))) {
                 rc |= sbuf_addstr(out, "\"(redacted)\"");
-            } else if (is_plain_value(v) || (k.p && is_safe(k))) {
+            } else if (is_plain(k, v) || (k.p && is_safe(k))) {
                 rc |= sbuf_addspan(out, v);
             } else {
                 struct span cur = v, dec;
@@ -421,9 +492,9 @@ static int redact_xml(struct normalizer *nz, struct span body, struct arena *a, 
             for (size_t k = 0; k < tname.len; k++)
                 rc |= sbuf_addch(&name, tname.p[k] == '-' ? ' ' : tname.p[k]);
             struct span key = span_eq_lit(tname, "Item") ? container : sbuf_span(&name);
-            if (span_eq_lit(tname, "Query-Parameters")) {
+            if (span_eq_lit(tname, "Query-Parameters") || redacted_setting(tname)) {
                 rc |= sbuf_addstr(out, "(redacted)");
-            } else if (is_plain_value(text) || (key.p && is_safe(key))) {
+            } else if (is_plain(key, text) || (key.p && is_safe(key))) {
                 rc |= sbuf_addspan(out, text);
             } else {
                 struct span dec = classify_xml_text(text, a);

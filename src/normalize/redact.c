@@ -102,6 +102,37 @@ static size_t skip_quoted_c(struct span s, size_t i, char q, bool *closed)
     return s.len;
 }
 
+/* The end of the parameter list at @i ("$1 = 'v', $2 = NULL" of the extended protocol,
+ * "x = 'v'" of PL/pgSQL's print_strict_params: values quoted with '' doubled, and a value
+ * may hold newlines), or the end of the text when what follows is not one: all of it is
+ * then data. */
+static size_t params_end(struct span s, size_t i)
+{
+    for (;;) {
+        size_t name = i;
+        while (i < s.len && is_ident_char((unsigned char)s.p[i]))
+            i++;
+        if (i == name)
+            return s.len;
+        if (!at(s, i, " = "))
+            return s.len;
+        i += 3;
+        if (at(s, i, "NULL")) {
+            i += 4;
+        } else if (i < s.len && s.p[i] == '\'') {
+            bool closed;
+            i = skip_quoted_c(s, i, '\'', &closed);
+            if (!closed)
+                return s.len;
+        } else {
+            return s.len;
+        }
+        if (!at(s, i, ", "))
+            return i;
+        i += 2;
+    }
+}
+
 /*
  * The statement redactor is normalize_redact() (the lexer and role pass of
  * normalize.c), in the layout-keeping mode: comments and unary minus signs stay as
@@ -184,12 +215,33 @@ static bool elision(struct span s, size_t i, size_t eol)
              before >= 0x80);
 }
 
+/* Whether the line after the one ending at @eol is blanks and a '^' alone: libxml's mark
+ * under the error in the input line it echoes (the DETAIL of XML parse errors: "line 1:
+ * Opening and ending tag mismatch: a line 1 and b", the document's line, the mark). */
+static bool caret_follows(struct span s, size_t eol)
+{
+    size_t j = eol + 1;
+    if (eol >= s.len)
+        return false;
+    while (j < s.len && s.p[j] == ' ')
+        j++;
+    return j < s.len && s.p[j] == '^' && (j + 1 == s.len || s.p[j + 1] == '\n');
+}
+
 /* Every append other than a copied run (FLUSH) and the newline clears *same. */
 static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next,
                        bool *same)
 {
     struct span line = span_make(s.p + i, eol - i);
     size_t plen;
+
+    if (line.len && (i == 0 || s.p[i - 1] == '\n') && caret_follows(s, eol)) {
+        *same = false; /* the document's text: data */
+        if (sbuf_addstr(out, ELLIPSIS) < 0)
+            return -1;
+        *next = eol;
+        return 0;
+    }
 
     if (process_prefix(line, &plen)) {
         /* The statement runs on over the next lines (a multi-line statement) up to the
@@ -300,20 +352,24 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
                 *same = false;
                 if (sbuf_addstr(out, "parameters: " ELLIPSIS) < 0)
                     return -1;
-                *next = eol;
+                /* to the end of the list: a value may run over lines */
+                size_t end = params_end(s, i + strlen("parameters: "));
+                *next = end > eol ? end : eol;
                 return 0;
             }
             i++;
             continue;
         }
         if ((c == 'K' && at(s, i, "Key (")) || (c == 'F' && at(s, i, "Failing row contains (")) ||
-            (c == ')' && at(s, i, ")=("))) {
+            (c == ')' && (at(s, i, ")=(") || at(s, i, ") = (")))) {
             size_t open;
             if (c == 'K') {
                 long eq = span_find(span_make(s.p, eol), i, SPAN_LIT(")=("));
                 open = eq < 0 ? 0 : (size_t)eq + 3;
             } else if (c == ')') {
-                open = i + 3; /* "(cols)=(values)": the key's words in any language */
+                /* "(cols)=(values)": the key's words in any language; "(cols) = (values)":
+                 * "Partition key of the failing row contains (k) = (v)." */
+                open = i + (at(s, i, ")=(") ? 3 : 5);
             } else {
                 open = i + strlen("Failing row contains (");
             }

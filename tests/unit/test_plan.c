@@ -528,6 +528,75 @@ static void test_redaction_parameters(void)
     normalize_free(nz);
 }
 
+/* QA 20, bodies as PostgreSQL 15's auto_explain wrote them (log_verbose, log_settings):
+ * a bare number in Output is the query's constant (SELECT 987654507, or the parameter of
+ * EXECUTE p2(987654508) folded into a custom plan), and search_path may name a tenant.
+ * Names and the planner's own settings stay; the tree and its fingerprint do not change. */
+static void test_redaction_output_settings(void)
+{
+    static const struct {
+        enum plan_format fmt;
+        const char *body;
+    } bodies[] = {
+        { PLAN_TEXT, "Query Text: PREPARE p2(int) AS SELECT $1;\n"
+                     "Result  (cost=0.00..0.01 rows=1 width=4) (actual time=0.000..0.001 rows=1 "
+                     "loops=1)\n"
+                     "  Output: 987654508\n"
+                     "Settings: search_path = 'qxsecret233, public', work_mem = '64kB'" },
+        { PLAN_XML, "<explain xmlns=\"http://www.postgresql.org/2009/explain\">\n"
+                    "  <Query-Text>PREPARE p2(int) AS SELECT $1;</Query-Text>\n"
+                    "  <Plan>\n"
+                    "    <Node-Type>Result</Node-Type>\n"
+                    "    <Parallel-Aware>false</Parallel-Aware>\n"
+                    "    <Async-Capable>false</Async-Capable>\n"
+                    "    <Startup-Cost>0.00</Startup-Cost>\n"
+                    "    <Total-Cost>0.01</Total-Cost>\n"
+                    "    <Plan-Rows>1</Plan-Rows>\n"
+                    "    <Plan-Width>4</Plan-Width>\n"
+                    "    <Actual-Startup-Time>0.001</Actual-Startup-Time>\n"
+                    "    <Actual-Total-Time>0.001</Actual-Total-Time>\n"
+                    "    <Actual-Rows>1</Actual-Rows>\n"
+                    "    <Actual-Loops>1</Actual-Loops>\n"
+                    "    <Output>\n"
+                    "      <Item>987654508</Item>\n"
+                    "    </Output>\n"
+                    "  </Plan>\n"
+                    "  <Settings>\n"
+                    "    <search_path>qxsecret233, public</search_path>\n"
+                    "    <work_mem>64kB</work_mem>\n"
+                    "  </Settings>\n"
+                    "</explain>" },
+        { PLAN_JSON, "{\n  \"Query Text\": \"SELECT 1\",\n  \"Plan\": {\n    \"Node Type\": "
+                     "\"Result\",\n    \"Plan Rows\": 1,\n    \"Output\": [\"987654508\"]\n  },\n"
+                     "  \"Settings\": {\n    \"search_path\": \"qxsecret233, public\",\n"
+                     "    \"work_mem\": \"64kB\"\n  }\n}" },
+    };
+    struct normalizer *nz = normalize_new(NULL);
+    struct arena a = ARENA_INIT;
+    struct sbuf out = SBUF_INIT;
+
+    for (size_t i = 0; i < ARRAY_SIZE(bodies); i++) {
+        sbuf_reset(&out);
+        CHECK(plan_redact(nz, span_cstr(bodies[i].body), bodies[i].fmt, &a, &out) == 0);
+        struct span r = sbuf_span(&out);
+        CHECK_MSG(!contains(r, "987654508"), "body %zu: %.*s", i, (int)r.len, r.p);
+        CHECK_MSG(!contains(r, "qxsecret233"), "body %zu: %.*s", i, (int)r.len, r.p);
+        /* (JSON and XML redact the values of every setting: too much, not a leak) */
+        CHECK_MSG((bodies[i].fmt != PLAN_TEXT || contains(r, "64kB")) &&
+                      contains(r, "search_path") && contains(r, "(redacted)"),
+                  "body %zu: %.*s", i, (int)r.len, r.p);
+        struct plan_analysis x, y;
+        plan_analyze(span_cstr(bodies[i].body), bodies[i].fmt, -1, &a, &x);
+        plan_analyze(r, bodies[i].fmt, -1, &a, &y);
+        CHECK_MSG(x.parsed && y.parsed && x.fingerprint == y.fingerprint && x.nodes == y.nodes,
+                  "body %zu: %d %d %d %d", i, x.parsed, y.parsed, (int)x.nodes, (int)y.nodes);
+        arena_reset(&a);
+    }
+    sbuf_release(&out);
+    arena_release(&a);
+    normalize_free(nz);
+}
+
 /* ---------------------------------------------------------------- limits */
 
 /* A text plan nested @levels deep (a chain of Sort nodes over a Seq Scan). */
@@ -731,6 +800,7 @@ TEST_LIST = {
     { "index_advice", test_index_advice },
     { "redaction_keeps_tree", test_redaction_keeps_tree },
     { "redaction_parameters", test_redaction_parameters },
+    { "redaction_output_settings", test_redaction_output_settings },
     { "redaction_multiline_literal", test_redaction_multiline_literal },
     { "depth_limit", test_depth_limit },
     { "node_limit", test_node_limit },

@@ -104,6 +104,26 @@ static void test_message_values_leak(void)
           "Key (email)=(" E ") already exists." },
         { "Failing row contains (1, SECRET_a\nSECRET_b, null).", "Failing row contains (" E ")." },
         { "Failing row contains (1, SECRET_a\nSECRET_b", "Failing row contains (" E },
+        /* (QA 20, PostgreSQL 15 texts) a bind or PL/pgSQL parameter value with a newline:
+         * the list runs to its last value, over lines */
+        { "parameters: $1 = 'first\nSECRET_a second', $2 = 'SECRET_b'", "parameters: " E },
+        { "parameters: x = 'first\nSECRET_a second'", "parameters: " E },
+        { "parameters: $1 = 'a''\nSECRET_a', $2 = NULL, $3 = 'SECRET_b\n'\nnext",
+          "parameters: " E "\nnext" },
+        { "unnamed portal with parameters: $1 = 'x\nSECRET_a'\nSQL function \"f\"",
+          "unnamed portal with parameters: " E "\nSQL function \"f\"" },
+        { "parameters: $1 = 'unterminated\nSECRET_a", "parameters: " E },
+        /* a list partition's key: "(cols) = (values)" */
+        { "Partition key of the failing row contains (k) = (SECRET_a).",
+          "Partition key of the failing row contains (k) = (" E ")." },
+        { "Partition key of the failing row contains (a, b) = (1, SECRET_a\nSECRET_b).",
+          "Partition key of the failing row contains (a, b) = (" E ")." },
+        /* libxml echoes the document's line under the error, and marks it */
+        { "line 1: Opening and ending tag mismatch: a line 1 and b\n<a>SECRET_a</b>\n"
+          "              ^",
+          "line 1: Opening and ending tag mismatch: a line 1 and b\n" E "\n              ^" },
+        { "line 1: Start tag expected, '<' not found\nSECRET_a\n^",
+          "line 1: Start tag expected, '" E "' not found\n" E "\n^" },
         { "invalid input syntax for type integer: \"12\nSECRET_b\"",
           "invalid input syntax for type integer: \"" E "\"" },
         { "invalid input syntax for type integer: \"a\" SECRET_b\"",
