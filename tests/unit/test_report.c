@@ -183,6 +183,17 @@ static void test_redact(void)
     CHECK_EQ_STR(redact("unterminated 'quote"), "unterminated '?'");
     CHECK_EQ_STR(redact("size 10MB and 0x1f"), "size ? and ?");
     CHECK_EQ_STR(redact(""), "");
+    /* A store ingested with --keep-literals holds the values as logged (QA 20, texts of
+     * PostgreSQL 15): values holding ')' or '"' end where the store's redaction ends
+     * them, not at their first ')' or '"'. */
+    CHECK_EQ_STR(redact("Key (email)=(a) SECRET_a () already exists."),
+                 "Key (email)=(?) already exists.");
+    CHECK_EQ_STR(redact("Failing row contains (12, x) SECRET_b (, bad)."),
+                 "Failing row contains (?).");
+    CHECK_EQ_STR(redact("invalid input syntax for type integer: \"ab\"SECRET_c\""),
+                 "invalid input syntax for type integer: \"?\"");
+    CHECK_EQ_STR(redact("Partition key of the failing row contains (k) = (SECRET_d)."),
+                 "Partition key of the failing row contains (?) = (…).");
 }
 
 /* ---- the writers on the hostile model ---- */
