@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/bytescan.h"
+#include "core/utf8.h"
 #include "parse/json_scan.h"
 
 static int hex4(const char *p)
@@ -23,30 +24,6 @@ static int hex4(const char *p)
             return -1;
     }
     return v;
-}
-
-static size_t put_utf8(char *o, unsigned cp)
-{
-    if (cp < 0x80) {
-        o[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        o[0] = (char)(0xC0 | (cp >> 6));
-        o[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        o[0] = (char)(0xE0 | (cp >> 12));
-        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        o[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    o[0] = (char)(0xF0 | (cp >> 18));
-    o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-    o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-    o[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
 }
 
 bool jscan_string(struct jscan *s, struct span *out)
@@ -119,7 +96,7 @@ bool jscan_string(struct jscan *s, struct span *out)
             } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
                 return false;
             }
-            n += put_utf8(o + n, (unsigned)cp);
+            n += utf8_encode((uint32_t)cp, o + n);
             break;
         }
         default: return false;
