@@ -94,6 +94,7 @@ struct normalizer {
     struct fp_entry *last_entry; /* the entry the previous normalize_event() used, or NULL */
     struct norm_cache_stats cstats;
     struct lex lx;
+    struct lex lx_alt; /* prepare(): the other reading of backslashes in '..' */
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
     bool balanced;   /* every bracket has its match, of its kind, and holds no ';' */
@@ -132,6 +133,7 @@ void normalize_free(struct normalizer *nz)
     if (!nz)
         return;
     lex_release(&nz->lx);
+    lex_release(&nz->lx_alt);
     if (nz->cache) {
         for (size_t i = 0; i < SIFT_FP_CACHE_SLOTS; i++)
             free(nz->cache[i].raw);
@@ -2461,10 +2463,41 @@ static void reserve_bytes(void **buf, size_t *cap, size_t need)
     *cap = c;
 }
 
+/* Whether @lx read @s as SQL can be: no quote left open, no backslash outside a quote
+ * (PostgreSQL rejects one there). */
+static bool lex_clean(const struct lex *lx, const char *s)
+{
+    if (lx->flags & LEX_UNTERMINATED)
+        return false;
+    for (uint32_t i = 0; i < lx->n; i++)
+        if (lx->tok[i].kind == TOK_OTHER && s[lx->tok[i].off] == '\\')
+            return false;
+    return true;
+}
+
+/*
+ * A server with standard_conforming_strings = off (backslash_quotes not said) writes
+ * 'it\'s' for "it's": read with the default rules, the quote after the backslash ends
+ * the literal and the rest of it reads as SQL - words that would be kept as names in the
+ * canonical text and the samples (tenant data, QA 20). A statement that does not lex
+ * cleanly with the default rules but does with backslash escapes is read with them.
+ * A statement valid under the default rules is never read otherwise, so its grouping
+ * stays pg_stat_statements' (docs/fingerprint.md).
+ */
 static void prepare(struct normalizer *nz, struct span sql)
 {
+    size_t len = sql.p ? sql.len : 0;
     nz->src = sql.p ? sql.p : "";
-    lex_run(&nz->lx, nz->src, sql.p ? sql.len : 0, nz->o.backslash_quotes);
+    lex_run(&nz->lx, nz->src, len, nz->o.backslash_quotes);
+    if (!nz->o.backslash_quotes && !lex_clean(&nz->lx, nz->src) &&
+        memchr(nz->src, '\\', len < SIFT_MAX_STATEMENT_BYTES ? len : SIFT_MAX_STATEMENT_BYTES)) {
+        lex_run(&nz->lx_alt, nz->src, len, true);
+        if (lex_clean(&nz->lx_alt, nz->src)) {
+            struct lex t = nz->lx;
+            nz->lx = nz->lx_alt;
+            nz->lx_alt = t;
+        }
+    }
     reserve_tokens(nz);
     assign_roles(nz);
 }
