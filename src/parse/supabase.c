@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "core/arena.h"
+#include "core/bytescan.h"
 #include "core/varint.h"
 #include "core/utf8.h"
 #include "core/xalloc.h"
@@ -722,6 +723,12 @@ static void sb_scan(struct sb_state *st, struct span t)
     st->nsegs = 0;
     st->garbage = false;
     for (size_t i = 0; i < t.len; i++) {
+        if (st->j.in_str && !st->j.esc && !st->j.in_key) {
+            /* a value's text: nothing in it but '"' and '\\' changes the state */
+            i += bytescan_json_special(t.p + i, t.len - i);
+            if (i >= t.len)
+                break;
+        }
         char c = t.p[i];
         if (st->j.in_str) {
             if (st->j.esc) {
