@@ -102,7 +102,7 @@ bool normalize_event(struct normalizer *nz, struct event *ev, struct arena *a);
  * not lexed again; the result is the same either way. What the cache did so far: */
 struct norm_cache_stats {
     uint64_t hits, misses; /* normalize_event() calls with SQL */
-    size_t entries, bytes; /* texts held and their bytes */
+    size_t entries, bytes; /* texts held, and the bytes of the buffers that hold them */
 };
 void normalize_cache_stats(const struct normalizer *nz, struct norm_cache_stats *out);
 
