@@ -120,9 +120,10 @@ static int add_flags(struct sbuf *o, unsigned flags)
         unsigned bit;
         const char *name;
     } names[] = {
-        { NORM_TRUNCATED, "truncated" },   { NORM_UNTERMINATED, "unterminated" },
-        { NORM_MULTI, "multi_statement" }, { NORM_EMPTY, "empty" },
-        { NORM_LIST, "list_collapsed" },   { NORM_VALUES, "values_collapsed" },
+        { NORM_TRUNCATED, "truncated" },         { NORM_UNTERMINATED, "unterminated" },
+        { NORM_MULTI, "multi_statement" },       { NORM_EMPTY, "empty" },
+        { NORM_LIST, "list_collapsed" },         { NORM_VALUES, "values_collapsed" },
+        { NORM_BACKSLASH, "backslash_escapes" },
     };
     bool first = true;
     if (sbuf_addch(o, '[') < 0)

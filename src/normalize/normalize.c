@@ -100,6 +100,7 @@ struct normalizer {
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
     bool balanced;   /* every bracket has its match, of its kind, and holds no ';' */
+    bool read_bs;    /* prepare() read '..' with backslash escapes (NORM_BACKSLASH) */
     uint32_t *stack;
     uint8_t *lv;  /* per depth, n + 2 entries */
     uint8_t *act; /* per token */
@@ -2494,6 +2495,7 @@ static void prepare(struct normalizer *nz, struct span sql)
     size_t len = sql.p ? sql.len : 0;
     nz->src = sql.p ? sql.p : "";
     lex_run(&nz->lx, nz->src, len, nz->o.backslash_quotes);
+    nz->read_bs = false;
     if (!nz->o.backslash_quotes && !lex_clean(&nz->lx, nz->src) &&
         memchr(nz->src, '\\', len < SIFT_MAX_STATEMENT_BYTES ? len : SIFT_MAX_STATEMENT_BYTES)) {
         lex_run(&nz->lx_alt, nz->src, len, true);
@@ -2501,6 +2503,7 @@ static void prepare(struct normalizer *nz, struct span sql)
             struct lex t = nz->lx;
             nz->lx = nz->lx_alt;
             nz->lx_alt = t;
+            nz->read_bs = true;
         }
     }
     reserve_tokens(nz);
@@ -2538,6 +2541,8 @@ uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct no
         out->flags |= NORM_UNTERMINATED;
     if (n == 0)
         out->flags |= NORM_EMPTY;
+    if (nz->read_bs)
+        out->flags |= NORM_BACKSLASH;
     out->tokens = (uint32_t)n;
     out->constants = nz->nconst;
     out->params = nz->nparam;

@@ -39,8 +39,10 @@
 #include "core/sbuf.h"
 #include "normalize/normalize.h"
 
-static const char *flag_names[] = { "truncated", "unterminated",   "multi_statement",
-                                    "empty",     "list_collapsed", "values_collapsed" };
+static const char *flag_names[] = { "truncated",        "unterminated",
+                                    "multi_statement",  "empty",
+                                    "list_collapsed",   "values_collapsed",
+                                    "backslash_escapes" };
 
 static int parse_opts(const struct case_block *b, const char *s, struct norm_opts *o)
 {

@@ -10,7 +10,10 @@
  *     with parameters merged (the text writes constants as $n);
  *   - no literal leaks: the statement with other values in its string and integer
  *     constants (same shape, see mutate()) has the same fingerprint, canonical text and
- *     sample;
+ *     sample - unless the two are read with different rules for backslashes in '..'
+ *     (NORM_BACKSLASH: a statement that lexes cleanly only with backslash escapes is
+ *     read with them, and what is inside a literal differs between the two readings, so
+ *     changing it may change the reading; either reading replaces its own literals);
  *   - the token spans are inside the input, ordered and non-overlapping.
  * A failed check aborts (libFuzzer keeps the input; the replay test fails).
  */
@@ -117,10 +120,11 @@ static void check(struct normalizer *nz, struct normalizer *nz2, const char *sql
     struct sbuf canon = SBUF_INIT, sample = SBUF_INIT, sample2 = SBUF_INIT;
     if (sbuf_add(&canon, r.canonical.p, r.canonical.len) < 0)
         abort();
-    mutate(nz, sql, len, backslash_quotes, scratch);
+    mutate(nz, sql, len, backslash_quotes || (r.flags & NORM_BACKSLASH), scratch);
     normalize_fingerprint(nz, span_make(scratch, len), &r2);
-    if (r2.fingerprint != r.fingerprint || r2.canonical.len != canon.len ||
-        memcmp(r2.canonical.p, canon.buf, canon.len)) {
+    bool same_reading = (r.flags & NORM_BACKSLASH) == (r2.flags & NORM_BACKSLASH);
+    if (same_reading && (r2.fingerprint != r.fingerprint || r2.canonical.len != canon.len ||
+                         memcmp(r2.canonical.p, canon.buf, canon.len))) {
         fprintf(stderr, "  canonical: %s\n  mutated:   %.*s\n", canon.buf, (int)r2.canonical.len,
                 r2.canonical.p);
         fail("the canonical text depends on a literal value", sql, len);
@@ -128,7 +132,8 @@ static void check(struct normalizer *nz, struct normalizer *nz2, const char *sql
     (void)normalize_redact(nz2, in, REDACT_ALL | REDACT_STATEMENT, 0, &sample);
     (void)normalize_redact(nz2, span_make(scratch, len), REDACT_ALL | REDACT_STATEMENT, 0,
                            &sample2);
-    if (sample.len != sample2.len || memcmp(sample.buf, sample2.buf, sample.len)) {
+    if (same_reading &&
+        (sample.len != sample2.len || memcmp(sample.buf, sample2.buf, sample.len))) {
         fprintf(stderr, "  sample:  %s\n  mutated: %s\n", sample.buf, sample2.buf);
         fail("the sample depends on a literal value", sql, len);
     }
