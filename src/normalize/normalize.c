@@ -2496,8 +2496,9 @@ static void prepare(struct normalizer *nz, struct span sql)
     nz->src = sql.p ? sql.p : "";
     lex_run(&nz->lx, nz->src, len, nz->o.backslash_quotes);
     nz->read_bs = false;
-    if (!nz->o.backslash_quotes && !lex_clean(&nz->lx, nz->src) &&
-        memchr(nz->src, '\\', len < SIFT_MAX_STATEMENT_BYTES ? len : SIFT_MAX_STATEMENT_BYTES)) {
+    if (!nz->o.backslash_quotes &&
+        memchr(nz->src, '\\', len < SIFT_MAX_STATEMENT_BYTES ? len : SIFT_MAX_STATEMENT_BYTES) &&
+        !lex_clean(&nz->lx, nz->src)) {
         lex_run(&nz->lx_alt, nz->src, len, true);
         if (lex_clean(&nz->lx_alt, nz->src)) {
             struct lex t = nz->lx;
