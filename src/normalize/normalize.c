@@ -2105,6 +2105,16 @@ static void emit_const_one(struct normalizer *nz)
     nz->last = SP_OTHER;
 }
 
+/* Whether t[i] is a closing bracket that closes nothing. */
+static bool stray_close(const struct normalizer *nz, uint32_t i)
+{
+    if (i >= nz->lx.n)
+        return false;
+    const struct token *k = &nz->lx.tok[i];
+    return k->kind == TOK_PUNCT && (k->sub == P_RPAREN || k->sub == P_RBRACK) &&
+           nz->match[i] == NO_MATCH;
+}
+
 /*
  * R13: the clause at t[i] in its canonical form. The parser makes LIMIT n, FETCH FIRST n
  * ROW[S] ONLY and FETCH NEXT n ROWS ONLY one limitCount (FETCH FIRST ROW ONLY the constant
@@ -2123,11 +2133,11 @@ static uint32_t try_limit(struct normalizer *nz, uint32_t i)
     if (c.rows != NO_MATCH && c.kind != LIM_TIES)
         nz->act[c.rows] = ACT_SKIP;
     if (c.kind == LIM_OFFSET) {
-        /* (Not in a text whose brackets do not match: where a clause ends is not SQL's
-         * there, and the text read back ends it elsewhere - "OFFSET `JOIN LIMIT x) y AS
-         * z", found by fuzz_lexer.) */
-        if (nz->balanced && limit_clause(nz, c.end, &c2) && c2.kind != LIM_OFFSET &&
-            !limit_clause(nz, c2.end, &c3)) {
+        /* (Not when the count clause ends at a closing bracket that closes nothing: the
+         * text read back after the swap puts another word before that bracket - "OFFSET
+         * `JOIN LIMIT x) y AS z" lost its alias, found by fuzz_lexer.) */
+        if (limit_clause(nz, c.end, &c2) && c2.kind != LIM_OFFSET &&
+            !limit_clause(nz, c2.end, &c3) && !stray_close(nz, c2.end)) {
             if (nz->nsw == nz->swcap) {
                 nz->swcap = nz->swcap ? nz->swcap * 2 : 8;
                 nz->sw = xrealloc(nz->sw, nz->swcap * sizeof(*nz->sw));
