@@ -698,6 +698,12 @@ static void assign_roles(struct normalizer *nz)
                 break;
             if (i == stmt)
                 statement_roles(t, n, nz->src, i);
+            /* A word read as a type's name is a name, even TRUE, FALSE or NULL (not SQL:
+             * "::NULL(1)" made NULL a constant and (1) its modifier, which the text read
+             * back, "::$1 (1", does not have - fuzz_lexer). */
+            if ((k->flags & TOKF_TYPENAME) &&
+                (k->kw == KW_TRUE || k->kw == KW_FALSE || k->kw == KW_NULL))
+                break;
             switch (k->kw) {
             case KW_TRUE:
             case KW_FALSE:
