@@ -188,6 +188,7 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))
         res->format = xstrdup(parser_format(p));
+    res->resumed = parser_resumed(p);
     /* In follow mode the parser may still be collecting lines to detect the format:
      * only a run that ended the parser can say nothing parses. */
     if (rc == 0 && !o->follow && !held && st->events == 0 &&

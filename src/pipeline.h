@@ -84,6 +84,7 @@ struct pipeline_result {
     char *format;             /* format used, NULL if none matched */
     struct parse_stats stats; /* counts and reject samples */
     bool nothing_parsed;      /* lines were read but no event came out */
+    bool resumed;             /* the format came from the saved state (parser_resumed()) */
     struct sbuf diagnosis;    /* why, when nothing_parsed (parser_diagnose()) */
 };
 

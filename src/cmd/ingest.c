@@ -644,6 +644,7 @@ static int async_stop(struct run *r, struct diag *d)
 struct src_at {
     bool truncated;                  /* the file shrank under the mapping */
     const struct parse_stats *stats; /* everything parsed so far */
+    bool resumed;                    /* in the format an earlier run saved (parser_resumed()) */
     struct parse_checkpoint cp;      /* after the last record handed to the batch */
     struct input_identity id;
 };
@@ -652,6 +653,7 @@ static void at_input(struct src_at *at, struct input *in, struct parser *p)
 {
     at->truncated = input_truncated(in);
     at->stats = parser_stats(p);
+    at->resumed = parser_resumed(p);
     parser_checkpoint(p, &at->cp);
     input_identity(in, &at->id);
 }
@@ -674,8 +676,11 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
      * except one alone in a stream an earlier run parsed records of (r->continued): a
      * record held while the file was written and cut for good (a crash) is all that is
      * left of it; it is stored once, not reported again at every run. (More rejects and
-     * no record is what a wrong --format gives: they wait.) */
-    if (at->stats->events == 0 && !(r->continued && at->stats->rejects == 1))
+     * no record is what a wrong --format gives: they wait.) Nor do they wait when the
+     * parser reads on in the format the earlier run saved its state in (at->resumed):
+     * the format is right, and the new lines are rejects of their own (a Supabase drain
+     * that brought only other products' events since). */
+    if (at->stats->events == 0 && !(r->continued && (at->stats->rejects == 1 || at->resumed)))
         return 0;
     add_rejects(r, at->stats);
     if (cp.line == 0 && store_batch_count(r->b) == 0)
@@ -1402,7 +1407,8 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         res->stale = true;
     parse_stats_merge(&res->stats, &pr.stats);
     /* (rejects of a continued stream are stored: commit()) */
-    res->nothing_parsed = pr.nothing_parsed && !(r.continued && pr.stats.rejects == 1);
+    res->nothing_parsed =
+        pr.nothing_parsed && !(r.continued && (pr.stats.rejects == 1 || pr.resumed));
     if (pr.nothing_parsed && sbuf_addspan(&res->diagnosis, sbuf_span(&pr.diagnosis)) < 0) {
         /* capped: the start of the diagnosis is kept */
     }

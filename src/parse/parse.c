@@ -81,6 +81,7 @@ struct parser {
     const struct log_format *fmt; /* NULL while detecting or when nothing matched */
     void *fmt_state;
     bool detecting;
+    bool resumed; /* the format came from the saved state (parser_resumed()) */
     bool detect_failed;
     size_t scores[NFORMATS];
     struct sbuf note;
@@ -249,6 +250,7 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
     }
     if (resumed) {
         p->fmt = resumed;
+        p->resumed = true;
         fmt_state_new(p);
         if (resumed->restore(p->fmt_state, saved) < 0) {
             diag_set(d, DIAG_DB, "malformed %s parser state saved with the position",
@@ -273,6 +275,11 @@ bool parser_splittable(const struct parser *p)
 bool parser_may_start(const struct parser *p, struct span line)
 {
     return p->fmt && p->fmt->may_start && p->fmt->may_start(line);
+}
+
+bool parser_resumed(const struct parser *p)
+{
+    return p->resumed;
 }
 
 bool parser_idle(const struct parser *p)

@@ -224,6 +224,9 @@ bool parser_may_start(const struct parser *p, struct span line);
 /* Nothing is pending (and detection is over): the checkpoint is the end of the last line
  * fed, with no skip runs. */
 bool parser_idle(const struct parser *p);
+/* The format is the one the saved state of an earlier run belongs to
+ * (parser_opts.resume_state): that run parsed records of the stream in it. */
+bool parser_resumed(const struct parser *p);
 /* A fresh parser for another part of the same stream: @p's options and format (with what
  * detection noted for it) without its state. NULL + @d on failure. */
 struct parser *parser_fork(const struct parser *p, struct diag *d);

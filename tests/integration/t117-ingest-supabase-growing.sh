@@ -82,4 +82,22 @@ touch -d '10 minutes ago' nonl.json
 "$PGSIFT" -q --db nonl.db ingest nonl.json
 "$PGSIFT" -q --db nonl.db ingest nonl.json
 expect_eq "no final newline: re-read" "$(cat ref-api.json.txt)" "$(state nonl.db)"
+
+# A drain capture that brought only other products' events since the last run (QA 20,
+# hand-made lines of the documented shape): their rejects are stored and the file is
+# marked read, once - not "no record could be parsed" (exit 3) at every run.
+pg='{"id":"a","timestamp":1795541101000000,"event_message":"checkpoint starting: time","metadata":{"parsed":{"timestamp":"2026-11-24 17:25:01.817 UTC","error_severity":"LOG","process_id":1}}}'
+edge='{"id":"e%d","timestamp":1795541101000000,"event_message":"GET /rest/v1/t","metadata":[{"request":[{"method":"GET"}]}]}\n'
+echo "$pg" >drain-edge.json
+touch -d '15 minutes ago' drain-edge.json
+"$PGSIFT" -q --db edge.db ingest drain-edge.json
+printf "$edge" 1 2 >>drain-edge.json
+touch -d '15 minutes ago' drain-edge.json
+"$PGSIFT" -q --db edge.db ingest drain-edge.json || fail "only other events since: ingest exited $?"
+expect_eq "only other events since: rejects stored" "2" \
+  "$(sqlite3 edge.db "SELECT sum(count) FROM rejects WHERE reason = 'not a postgres event'")"
+out=$("$PGSIFT" --db edge.db ingest drain-edge.json 2>&1) || fail "again: exited $?"
+expect_contains "$out" "1 unchanged"
+expect_eq "only other events since: read once" "2" \
+  "$(sqlite3 edge.db "SELECT sum(count) FROM rejects WHERE reason = 'not a postgres event'")"
 pass
