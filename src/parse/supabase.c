@@ -916,7 +916,14 @@ static void sb_json_line(struct parser *p, struct sb_state *st, const struct inp
 {
     if (!ln->truncated) {
         struct span t = span_trim(ln->text);
-        if (st->j.ndjson && st->j.in_rec && t.len && t.p[0] == '{')
+        /* ...and before records are known to be one per line, where a line starts with
+         * '{' in its first column while a record begun at the top level is open: JSON
+         * written over several lines indents what is inside a record, so that is the
+         * next record and the open one was cut (the first line of a file, QA 20b: it
+         * swallowed every record after it). */
+        bool top_brace = ln->text.len && ln->text.p[0] == '{' && st->j_rec.depth == 0 &&
+                         pending_oldest(p) != NULL;
+        if (st->j.in_rec && t.len && t.p[0] == '{' && (st->j.ndjson || top_brace))
             sb_cut(p, st, "cut: the next line starts a record");
         st->j_line = st->j;
     }

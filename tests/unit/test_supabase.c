@@ -451,6 +451,30 @@ static void test_cut_records(void)
     CHECK(bj && bj->nsamples == 1 &&
           !strcmp(bj->samples[0].detail, "text outside of a JSON value after the record"));
     done(&r);
+
+    /* A record of a drain capture cut before records are known to be one per line (QA
+     * 20b, hand-made): the next line starts with '{' in its first column, so it starts a
+     * record - the cut one does not swallow the rest of the file. Inside a record written
+     * over lines, indented, a '{' line is part of it. */
+    run(&r,
+        "{\"id\":\"p\",\"timestamp\":1795541101000000,\"event_message\":\"o\",\"metadata\":\n"
+        "  {\"parsed\":\n"
+        "    {\"error_severity\":\"LOG\"}}}\n"
+        "{\"id\":\"a1\",\"event_message\":\"m\",\"metadata\":{\"parsed\":{\"error_severity\":"
+        "\"LOG\"\n"
+        "{\"id\":\"ok\",\"timestamp\":1795541101000000,\"event_message\":\"n\",\"metadata\":"
+        "{\"parsed\":{\"error_severity\":\"LOG\"}}}\n",
+        "supabase");
+    st = parser_stats(r.p);
+    CHECK_EQ_U64(st->events, 2);
+    CHECK_EQ_U64(st->rejects, 1);
+    CHECK(pt_balanced(st));
+    HAS(&r, "message=\"n\"");
+    HAS(&r, "message=\"o\"");
+    bj = reason(r.p, "bad json");
+    CHECK(bj && bj->nsamples == 1 && bj->samples[0].line == 4 &&
+          !strcmp(bj->samples[0].detail, "cut: the next line starts a record"));
+    done(&r);
 }
 
 /* A Management API page of a quiet window (hand-made from the documented wrapper): no
