@@ -1724,6 +1724,11 @@ static uint32_t try_array(struct normalizer *nz, uint32_t i)
     if (nz->o.keep_lists || b >= nz->lx.n || !is_punct(&t[b], P_LBRACK) || nz->match[b] == NO_MATCH)
         return 0;
     uint32_t mb = nz->match[b];
+    /* (a '[' closed by ')' is no array: written "[...]", the text read back would have its
+     * brackets matched and its other rules would read it otherwise - "WHERE(ARRAY[3))"
+     * lost its parentheses, found by fuzz_lexer) */
+    if (!is_punct(&t[mb], P_RBRACK))
+        return 0;
     struct list_info li;
     if (!const_list(nz, b + 1, mb, &li))
         return 0;
