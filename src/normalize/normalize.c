@@ -2116,14 +2116,16 @@ static void emit_const_one(struct normalizer *nz)
     nz->last = SP_OTHER;
 }
 
-/* Whether t[i] is a closing bracket that closes nothing. */
-static bool stray_close(const struct normalizer *nz, uint32_t i)
+/* Whether a count clause that OFFSET may be moved after ends at t[i] as SQL's do: at the
+ * end, at ';', at a ')' that closes something, or at a word that starts another clause. */
+static bool swap_end_ok(const struct normalizer *nz, uint32_t i)
 {
+    const struct token *t = nz->lx.tok;
     if (i >= nz->lx.n)
-        return false;
-    const struct token *k = &nz->lx.tok[i];
-    return k->kind == TOK_PUNCT && (k->sub == P_RPAREN || k->sub == P_RBRACK) &&
-           nz->match[i] == NO_MATCH;
+        return true;
+    if (t[i].kind == TOK_PUNCT)
+        return t[i].sub == P_SEMI || (t[i].sub == P_RPAREN && nz->match[i] != NO_MATCH);
+    return limit_stop(t, i);
 }
 
 /*
@@ -2144,11 +2146,12 @@ static uint32_t try_limit(struct normalizer *nz, uint32_t i)
     if (c.rows != NO_MATCH && c.kind != LIM_TIES)
         nz->act[c.rows] = ACT_SKIP;
     if (c.kind == LIM_OFFSET) {
-        /* (Not when the count clause ends at a closing bracket that closes nothing: the
-         * text read back after the swap puts another word before that bracket - "OFFSET
-         * `JOIN LIMIT x) y AS z" lost its alias, found by fuzz_lexer.) */
+        /* (Not when the count clause ends where no SQL clause does - at a ')' that closes
+         * nothing, at a ',': the text read back after the swap puts another word before
+         * it, and reads what follows otherwise - "OFFSET `JOIN LIMIT x) y AS z" and
+         * "OFFSET () JOIN LIMIT u, a AS u" lost their aliases, found by fuzz_lexer.) */
         if (limit_clause(nz, c.end, &c2) && c2.kind != LIM_OFFSET &&
-            !limit_clause(nz, c2.end, &c3) && !stray_close(nz, c2.end)) {
+            !limit_clause(nz, c2.end, &c3) && swap_end_ok(nz, c2.end)) {
             if (nz->nsw == nz->swcap) {
                 nz->swcap = nz->swcap ? nz->swcap * 2 : 8;
                 nz->sw = xrealloc(nz->sw, nz->swcap * sizeof(*nz->sw));
