@@ -405,6 +405,15 @@ static void test_not_detected(void)
 /* Hand-made edge cases (session 17 QA): one drain line cut inside a string, one cut
  * inside an object. Each was appended to by every later line (50 events lost to one
  * cut); now each is one reject naming the cut, and the lines after it are records. */
+/* The parser's counts: events, rejects, and every line accounted for once. */
+static void expect_counts(const struct run *r, uint64_t events, uint64_t rejects)
+{
+    const struct parse_stats *st = parser_stats(r->p);
+    CHECK_EQ_U64(st->events, events);
+    CHECK_EQ_U64(st->rejects, rejects);
+    CHECK(pt_balanced(st));
+}
+
 static void test_cut_records(void)
 {
 #define ND(id)                                                                          \
@@ -440,10 +449,7 @@ static void test_cut_records(void)
         "{\"id\":\"c\",\"timestamp\":1795541104532000,\"event_message\":\"o\",\"metadata\":"
         "{\"parsed\":{\"error_severity\":\"LOG\"}}}\n",
         "supabase");
-    st = parser_stats(r.p);
-    CHECK_EQ_U64(st->events, 1);
-    CHECK_EQ_U64(st->rejects, 2);
-    CHECK(pt_balanced(st));
+    expect_counts(&r, 1, 2);
     HAS(&r, "message=\"o\"");
     const struct parse_reason *nj = reason(r.p, "not json"), *bj = reason(r.p, "bad json");
     CHECK(nj && nj->nsamples == 1 &&
@@ -465,10 +471,7 @@ static void test_cut_records(void)
         "{\"id\":\"ok\",\"timestamp\":1795541101000000,\"event_message\":\"n\",\"metadata\":"
         "{\"parsed\":{\"error_severity\":\"LOG\"}}}\n",
         "supabase");
-    st = parser_stats(r.p);
-    CHECK_EQ_U64(st->events, 2);
-    CHECK_EQ_U64(st->rejects, 1);
-    CHECK(pt_balanced(st));
+    expect_counts(&r, 2, 1);
     HAS(&r, "message=\"n\"");
     HAS(&r, "message=\"o\"");
     bj = reason(r.p, "bad json");
