@@ -1918,6 +1918,8 @@ static void values_row_closed(struct normalizer *nz, uint32_t i)
  * parentheses are syntax. Not in a text whose brackets do not all pair up or span a ';'
  * (not SQL): which pairs a removal leaves could differ in the canonical text, which must
  * be its own canonical text. */
+static bool limit_stop(const struct token *t, uint32_t j);
+
 static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 {
     const struct token *t = nz->lx.tok;
@@ -1950,8 +1952,10 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
             if (is_kw(&t[j], KW_LIMIT) || is_kw(&t[j], KW_OFFSET) || is_kw(&t[j], KW_FETCH))
                 return;
         }
+        /* (nor what starts with a clause's key word, no condition: "WHERE(GROUP BY 1)"
+         * kept 1 as a position, which without the pair it is not - fuzz_lexer) */
         if (m == p + 1 || is_kw(&t[p + 1], KW_SELECT) || is_kw(&t[p + 1], KW_VALUES) ||
-            is_kw(&t[p + 1], KW_WITH) ||
+            is_kw(&t[p + 1], KW_WITH) || limit_stop(t, p + 1) ||
             (t[p + 1].kind == TOK_WORD && word_is(t, p + 1, n, nz->src, "table")))
             return;
         nz->act[p] = ACT_SKIP;
