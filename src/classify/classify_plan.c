@@ -16,6 +16,7 @@
 
 #include "classify/classify.h"
 #include "classify/classify_int.h"
+#include "core/utf8.h"
 
 /* ---------------------------------------------------------------- parameters */
 
@@ -119,30 +120,6 @@ static bool hex4(struct span s, size_t at, unsigned *out)
     return true;
 }
 
-static size_t put_utf8(char *q, unsigned cp)
-{
-    if (cp < 0x80) {
-        q[0] = (char)cp;
-        return 1;
-    }
-    if (cp < 0x800) {
-        q[0] = (char)(0xC0 | cp >> 6);
-        q[1] = (char)(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        q[0] = (char)(0xE0 | cp >> 12);
-        q[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-        q[2] = (char)(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    q[0] = (char)(0xF0 | cp >> 18);
-    q[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-    q[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-    q[3] = (char)(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 /*
  * A JSON string starting at the '"' at the cursor: its decoded value (a sub-span when it
  * has no escapes, else a copy in @a) and the cursor moved past the closing quote.
@@ -221,7 +198,7 @@ bool classify_json_string(struct span *s, struct arena *a, struct span *out)
             } else if (cp >= 0xD800 && cp < 0xE000) {
                 cp = 0xFFFD; /* lone surrogate */
             }
-            n += put_utf8(q + n, cp);
+            n += utf8_encode(cp, q + n);
             break;
         }
         default: q[n++] = c; break; /* \" \\ \/ and anything unknown: the character */
@@ -282,7 +259,7 @@ struct span classify_xml_text(struct span raw, struct arena *a)
             if (j > start && j < at.len && at.p[j] == ';' && cp > 0 && cp < 0x110000 &&
                 !(cp >= 0xD800 && cp < 0xE000)) {
                 /* "&#N;" is at least 4 bytes, its UTF-8 at most 4: still fits. */
-                n += put_utf8(q + n, cp);
+                n += utf8_encode(cp, q + n);
                 k += j + 1;
                 continue;
             }
