@@ -546,11 +546,13 @@ static bool sb_take(struct jscan *s, struct jv *slot)
     return jscan_value(s, slot, 1) && slot->type != JV_REAL;
 }
 
-/* metadata and parsed: an object, or an array whose first element is one (sb_obj()). */
+/* metadata and parsed: an object, or an array whose first element is one (sb_obj());
+ * *@found (when not NULL) is set when there is one. */
 static bool sb_inner(struct jscan *s, sb_member_fn *member, struct sb_reading *rd, bool *found)
 {
     if (jscan_eat(s, '{')) {
-        *found = true;
+        if (found)
+            *found = true;
         return sb_members(s, member, rd);
     }
     if (!jscan_eat(s, '['))
@@ -559,7 +561,8 @@ static bool sb_inner(struct jscan *s, sb_member_fn *member, struct sb_reading *r
     if (jscan_eat(s, ']'))
         return true;
     if (jscan_eat(s, '{')) {
-        *found = true;
+        if (found)
+            *found = true;
         if (!sb_members(s, member, rd))
             return false;
     } else if (!sb_skip(s)) {
@@ -604,11 +607,10 @@ static bool sb_row_member(struct jscan *s, struct span key, struct sb_reading *r
         return true;
     }
     if (span_eq(key, SPAN_LIT("metadata"))) {
-        bool object = false;
         if (rd->md_seen)
             return false;
         rd->md_seen = true;
-        return sb_inner(s, sb_md_member, rd, &object);
+        return sb_inner(s, sb_md_member, rd, NULL);
     }
     if (span_eq(key, SPAN_LIT("ddsource")))
         return false;
@@ -661,9 +663,10 @@ static void sb_emit_json(struct parser *p, struct event *ev, struct span text)
         parser_reject(p, reason, "%s", why ? why : "");
         return;
     }
+    /* (The texts of either reader are valid UTF-8: jansson's, and the scanner's read from
+     * valid text, escapes written by utf8_encode(); the repair is what is flagged.) */
     if (!valid)
         ev->flags |= EVENT_INVALID_UTF8;
-    parser_check_utf8(ev, ev->message);
     parser_event_commit(p, ev);
 }
 
