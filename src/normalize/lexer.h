@@ -94,8 +94,13 @@ struct token {
     uint8_t sub;  /* enum str_form / num_form / op_form / punct / word_form */
     uint8_t flags;
     uint8_t role;
-    uint16_t kw; /* TOK_WORD: index into keywords[], 0 if not a key word */
-    uint16_t pad;
+    uint16_t kw;   /* TOK_WORD: index into keywords[], 0 if not a key word */
+    uint8_t marks; /* enum tok_mark: what the role pass (normalize.c) noted; 0 from the lexer */
+    uint8_t pad;
+};
+
+enum tok_mark {
+    TOKM_IN_TYPMOD = 1 << 0, /* inside the brackets of a type modifier or array bound */
 };
 
 enum lex_flags {

@@ -684,6 +684,8 @@ static void assign_roles(struct normalizer *nz)
             break;
 
         case TOK_WORD:
+            if (lv[depth] & LV_TYPMOD)
+                k->marks |= TOKM_IN_TYPMOD;
             if (ts == TS_START)
                 ts_next = TS_NAME;
             else if ((ts == TS_NAME || ts == TS_AFTER) && (keywords[k->kw].flags & KWF_TYPEWORD))
@@ -1920,35 +1922,13 @@ static void values_row_closed(struct normalizer *nz, uint32_t i)
  * be its own canonical text. */
 static bool limit_stop(const struct token *t, uint32_t j);
 
-/* Whether t[i] is inside the brackets of a type modifier (not SQL for a key word). */
-static bool in_typmod(const struct normalizer *nz, uint32_t i)
-{
-    const struct token *t = nz->lx.tok;
-    uint32_t depth = 0;
-    for (uint32_t j = i; j-- > 0;) {
-        if (t[j].kind != TOK_PUNCT)
-            continue;
-        if (t[j].sub == P_RPAREN || t[j].sub == P_RBRACK) {
-            depth++;
-        } else if (t[j].sub == P_LPAREN || t[j].sub == P_LBRACK) {
-            if (depth) {
-                depth--;
-                continue;
-            }
-            return j > 0 && t[j - 1].kind == TOK_WORD &&
-                   ((t[j - 1].flags & TOKF_TYPENAME) || (keywords[t[j - 1].kw].flags & KWF_TYPMOD));
-        }
-    }
-    return false;
-}
-
 static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 {
     const struct token *t = nz->lx.tok;
     uint32_t n = nz->lx.n, p = kw + 1;
     /* (nor WHERE read as a type name, whose parentheses hold its modifier: "CAST(AS
      * WHERE(2))", found by fuzz_lexer) */
-    if (!nz->balanced || (t[kw].flags & TOKF_TYPENAME) || in_typmod(nz, kw))
+    if (!nz->balanced || (t[kw].flags & TOKF_TYPENAME) || (t[kw].marks & TOKM_IN_TYPMOD))
         return; /* (nor inside a type's modifier: "c(WHERE(x GROUP BY(0)))", fuzz_lexer) */
     while (p < n && is_punct(&t[p], P_LPAREN) && nz->match[p] != NO_MATCH) {
         uint32_t m = nz->match[p], a = m + 1;
