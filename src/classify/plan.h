@@ -132,6 +132,23 @@ int plan_parse_json(struct plan *p, struct span body, struct arena *a);
 int plan_parse_yaml(struct plan *p, struct span body, struct arena *a);
 int plan_parse_xml(struct plan *p, struct span body, struct arena *a);
 
+/* The events of a YAML body (plan_yaml.c), as plan_parse_yaml() takes them; the reader is
+ * chosen for tests, which compare the two. PLAN_YAML_ANY: explain.c's own subset read
+ * directly, anything else by libyaml (after a PLAN_YAML_RESTART: forget the events so
+ * far). Returns 0; -1 when libyaml stopped at an error (*err, *err_line; the events
+ * before it were given); 1 when PLAN_YAML_FAST declined the body. */
+enum plan_yaml_reader { PLAN_YAML_ANY, PLAN_YAML_FAST, PLAN_YAML_LIBYAML };
+enum plan_yaml_ev {
+    PLAN_YAML_MAP,
+    PLAN_YAML_SEQ,
+    PLAN_YAML_END,
+    PLAN_YAML_SCALAR,
+    PLAN_YAML_RESTART
+};
+typedef void plan_yaml_cb(void *ctx, enum plan_yaml_ev t, struct span v);
+int plan_yaml_read(struct span body, enum plan_yaml_reader how, struct arena *a, plan_yaml_cb *cb,
+                   void *ctx, const char **err, uint32_t *err_line);
+
 /* Parse @body in @fmt (the four above). */
 int plan_parse(struct plan *p, enum plan_format fmt, struct span body, struct arena *a);
 

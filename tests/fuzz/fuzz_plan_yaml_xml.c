@@ -3,7 +3,8 @@
  * fuzz_plan_yaml_xml - arbitrary bytes as an auto_explain YAML (first byte even) or XML
  * (odd) plan body -> plan_analyze() and plan_redact(): no crash, no read outside the body
  * (an exact-size heap copy), the core/limits.h bounds hold, the tree is consistent, and
- * analysing twice gives the same fingerprint.
+ * analysing twice gives the same fingerprint. YAML: whatever plan_yaml.c's own reader
+ * takes, libyaml reads to the same events (the fast reader is an optimisation only).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -18,6 +19,36 @@
 #include "plan_checks.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* The events of one reading, written out (M S E, s<len>:<bytes>). */
+static void record(void *ctx, enum plan_yaml_ev t, struct span v)
+{
+    struct sbuf *sb = ctx;
+    int rc = 0;
+    switch (t) {
+    case PLAN_YAML_MAP: rc = sbuf_addch(sb, 'M'); break;
+    case PLAN_YAML_SEQ: rc = sbuf_addch(sb, 'S'); break;
+    case PLAN_YAML_END: rc = sbuf_addch(sb, 'E'); break;
+    case PLAN_YAML_SCALAR: rc = sbuf_addf(sb, "s%zu:", v.len) | sbuf_addspan(sb, v); break;
+    case PLAN_YAML_RESTART: sbuf_reset(sb); break;
+    }
+    if (rc)
+        abort();
+}
+
+static void readers_agree(struct span body, struct arena *a)
+{
+    struct sbuf f = SBUF_INIT, l = SBUF_INIT;
+    const char *err;
+    uint32_t line;
+    if (plan_yaml_read(body, PLAN_YAML_FAST, a, record, &f, &err, &line) == 0) {
+        if (plan_yaml_read(body, PLAN_YAML_LIBYAML, a, record, &l, &err, &line) != 0 ||
+            f.len != l.len || memcmp(f.buf, l.buf, f.len) != 0)
+            abort();
+    }
+    sbuf_release(&f);
+    sbuf_release(&l);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -35,6 +66,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!nz)
         nz = normalize_new(NULL);
     struct span body = span_make(buf, size);
+    if (fmt == PLAN_YAML)
+        readers_agree(body, &a);
     if (plan_parse(&p, fmt, body, &a) == 0 || p.n_nodes)
         check_tree(&p);
     plan_analyze(body, fmt, 3.0, &a, &x);

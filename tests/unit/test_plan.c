@@ -3,8 +3,9 @@
  * test_plan - auto_explain plans on the real fixtures (tests/fixtures/pg15): the parsers
  * agree across formats, every insight fires on its fixture statement and not on its
  * control, the forced plan change shows in the fingerprints, index suggestions are
- * deduplicated and never repeat an index the plans use, redaction keeps the tree, and
- * the core/limits.h bounds hold at limit-1, limit and limit+1.
+ * deduplicated and never repeat an index the plans use, redaction keeps the tree, the
+ * core/limits.h bounds hold at limit-1, limit and limit+1, and plan_yaml.c's direct
+ * reader of EXPLAIN's YAML gives libyaml's events on whatever it takes.
  *
  * Hand-made plans (parser corner cases, controls) are in tests/cases/plan/.
  */
@@ -26,6 +27,7 @@
 #define PI "fixtures/pg15/plan-insights/postgresql"
 
 #include "planfx.h"
+#include "rng.h"
 
 static void analyze(const struct fx_plan *p, struct arena *a, struct plan_analysis *pa)
 {
@@ -790,6 +792,158 @@ static void test_json_nul_byte(void)
     arena_release(&a);
 }
 
+/* ------------------------------------------------------- the two YAML readers */
+
+/* The events of one reading, written out: M S E (starts, end), s<len>:<bytes>. */
+static void yaml_record(void *ctx, enum plan_yaml_ev t, struct span v)
+{
+    struct sbuf *sb = ctx;
+    int rc = 0;
+    switch (t) {
+    case PLAN_YAML_MAP: rc = sbuf_addch(sb, 'M'); break;
+    case PLAN_YAML_SEQ: rc = sbuf_addch(sb, 'S'); break;
+    case PLAN_YAML_END: rc = sbuf_addch(sb, 'E'); break;
+    case PLAN_YAML_SCALAR: rc = sbuf_addf(sb, "s%zu:", v.len) | sbuf_addspan(sb, v); break;
+    case PLAN_YAML_RESTART: sbuf_reset(sb); break;
+    }
+    CHECK(rc == 0);
+}
+
+/* Read @body with the fast reader and, when it takes it, with libyaml: the same events.
+ * Returns whether the fast reader took it. */
+static bool yaml_agree(const char *body, size_t len, struct arena *a)
+{
+    struct sbuf f = SBUF_INIT, l = SBUF_INIT;
+    const char *err;
+    uint32_t line;
+    struct span b = span_make(body, len);
+
+    int rc = plan_yaml_read(b, PLAN_YAML_FAST, a, yaml_record, &f, &err, &line);
+    CHECK(rc == 0 || rc == 1 || (rc == -1 && err));
+    if (rc == 0) {
+        int lrc = plan_yaml_read(b, PLAN_YAML_LIBYAML, a, yaml_record, &l, &err, &line);
+        CHECK_MSG(lrc == 0, "libyaml refuses what the fast reader took (%s, line %u): %.*s",
+                  err ? err : "", line, (int)len, body);
+        CHECK_MSG(f.len == l.len && !memcmp(f.buf, l.buf, f.len),
+                  "events differ on:\n%.*s\nfast:    %.*s\nlibyaml: %.*s", (int)len, body,
+                  (int)f.len, f.buf, (int)l.len, l.buf);
+    }
+    sbuf_release(&f);
+    sbuf_release(&l);
+    return rc == 0;
+}
+
+/* plan_yaml.c reads EXPLAIN's own YAML directly and leaves the rest to libyaml: on the
+ * server's YAML plans, on hand-made corner cases and on mutations of both, whatever the
+ * fast reader takes gives libyaml's events exactly; the server's plans and EXPLAIN's
+ * other shapes are taken (else the fast path is silently lost); what EXPLAIN never
+ * writes is declined. */
+static void test_yaml_readers_agree(void)
+{
+    struct fx fx;
+    struct arena a = ARENA_INIT;
+    size_t server = 0, taken = 0, tried = 0;
+
+    load(PI ".csv", &fx);
+    for (size_t i = 0; i < fx.n; i++) {
+        if (fx.v[i].fmt != PLAN_YAML)
+            continue;
+        server++;
+        CHECK_MSG(yaml_agree(fx.v[i].body, fx.v[i].len, &a), "not taken:\n%s", fx.v[i].body);
+        arena_reset(&a);
+    }
+    CHECK(server >= 5);
+
+    /* EXPLAIN's shapes the fixtures lack (explain_format.c), hand-made */
+    static const char *const take[] = {
+        "Query Text: \"select 1\"\nPlan: \n  Node Type: \"Result\"\n  Plan Rows: 1",
+        "Plan: \n  Node Type: \"Sort\"\n  Sort Key: \n    - \"a\"\n    - \"(b || \\\"c\\\")\"\n"
+        "  Plans: \n    - Node Type: \"Seq Scan\"\n      Filter: \"(x = -1)\"\n",
+        "Plan: \n  Node Type: \"MixedAggregate\"\n  Group Key: \n  Grouping Sets: \n"
+        "    - Group Keys: \n        - [\"a\", \"b\"]\n        - [\"c\"]\n        - []\n",
+        "Query Text: \"a\\nb\\t\\\\ \\u0001\\\"\"\nPlan: \n  Node Type: \"Result\"\n"
+        "  Startup Cost: -0.00\n  Total Cost: 1e+06\n  Parallel Aware: false\n",
+        "Plan:\n  Node Type: \"Result\"\n\n  Workers: \n    - Worker Number: 0\n"
+        "      Actual Rows: 5\n    - Worker Number: 1\nTriggers: \nJIT: \n  Functions: 3\n"
+        "  Options: \n    Inlining: false\n  Timing: \n    Generation: \n      Total: 0.1",
+        "Settings: \n  work_mem: \"64MB\"\n  plpgsql.extra_warnings: \"all\"\nPlan: \n"
+        "  Node Type: \"Result\"\n  Output: \n    - \"1\"\n    - \"'#x'::text\"",
+        "- Plan: \n    Node Type: \"Result\"\n- \"dummy\"",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(take); i++) {
+        CHECK_MSG(yaml_agree(take[i], strlen(take[i]), &a), "not taken:\n%s", take[i]);
+        arena_reset(&a);
+    }
+    /* not EXPLAIN's: left to libyaml */
+    static const char *const decline[] = {
+        "Plan: \n  Node Type: 'Result'",            /* single quotes */
+        "Plan: \n  Node Type: \"R\" # c",           /* a comment */
+        "Plan: \n  \tNode Type: \"R\"",             /* a tab (a line's first is dropped) */
+        "Plan: \r\n  Node Type: \"R\"",             /* CR */
+        "Plan: \n  Node Type: \"R\xc3\xa9\"",       /* UTF-8 */
+        "Plan: \n  Node Type: {a: 1}",              /* flow mapping */
+        "Plan: \n  Sort Key: [\"a\"]",              /* flow list as a value */
+        "Plans: \n- Node Type: \"R\"",              /* a list at its key's indent */
+        "Plan: \n  Node Type: \"a\\/b\"",           /* an escape escape_json() never writes */
+        "Plan: \n  Node Type: \"\\u00e9\"",         /* \u beyond ASCII */
+        "Plan: \n  Node Type: \"Result\n  x\"",     /* a quote across lines */
+        "Plan: \n  Node Type: Seq Scan",            /* a plain value with a space */
+        "Plan: \n  Node Type: \"R\"\n    More: 1",  /* deeper with no key above */
+        "Plan: \n  Node Type: \"R\"\n ",            /* spaces only */
+        "Plan: \n  Node Type: \"R\"\n---\nPlan: 1", /* a second document */
+        "Plan: \n  Node Type : \"R\"",              /* a space before ':' */
+        "",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(decline); i++) {
+        struct sbuf sb = SBUF_INIT;
+        const char *err;
+        uint32_t line;
+        CHECK_MSG(plan_yaml_read(span_make(decline[i], strlen(decline[i])), PLAN_YAML_FAST, &a,
+                                 yaml_record, &sb, &err, &line) == 1,
+                  "taken: %s", decline[i]);
+        sbuf_release(&sb);
+        arena_reset(&a);
+    }
+    char long_key[1100 + 64];
+    memset(long_key, 'k', 1100);
+    memcpy(long_key + 1100, ": 1\nPlan: 2", 12);
+    CHECK(!yaml_agree(long_key, strlen(long_key), &a));
+
+    /* mutations: whatever is taken agrees */
+    static const char bytes[] = " \n-:\"\\[],#a1.'\t{";
+    for (size_t i = 0; i < fx.n + ARRAY_SIZE(take); i++) {
+        const char *src = i < fx.n ? fx.v[i].body : take[i - fx.n];
+        if (i < fx.n && fx.v[i].fmt != PLAN_YAML)
+            continue;
+        size_t n = strlen(src);
+        char *m = xmalloc(n + 8);
+        for (int round = 0; round < 150; round++) {
+            size_t len = n;
+            memcpy(m, src, n);
+            for (uint32_t k = 0, edits = 1 + rnd(3); k < edits && len; k++) {
+                size_t at = rnd((uint32_t)len);
+                switch (rnd(3)) {
+                case 0: memmove(m + at, m + at + 1, len - at - 1), len--; break;
+                case 1:
+                    memmove(m + at + 1, m + at, len - at), len++;
+                    m[at] = bytes[rnd(sizeof(bytes) - 1)];
+                    break;
+                default: m[at] = bytes[rnd(sizeof(bytes) - 1)]; break;
+                }
+                if (len > n + 4)
+                    break;
+            }
+            tried++;
+            taken += yaml_agree(m, len, &a);
+            arena_reset(&a);
+        }
+        free(m);
+    }
+    CHECK_MSG(taken * 10 >= tried, "%zu of %zu mutations taken", taken, tried);
+    arena_release(&a);
+    fx_free(&fx);
+}
+
 TEST_LIST = {
     { "formats_agree", test_formats_agree },
     { "main_runs_agree", test_main_runs_agree },
@@ -807,5 +961,6 @@ TEST_LIST = {
     { "truncated_fingerprint", test_truncated_fingerprint },
     { "text_query_span", test_text_query_span },
     { "json_nul_byte", test_json_nul_byte },
+    { "yaml_readers_agree", test_yaml_readers_agree },
     { NULL, NULL },
 };
