@@ -482,7 +482,8 @@ static void target(struct plan_node *n, struct span s, struct arena *a)
 struct label_map {
     const char *text;  /* text pname */
     const char *type;  /* JSON Node Type */
-    const char *field; /* extra: "s" strategy, "o" operation, "j" join, "t" target */
+    const char *field; /* extra: "s" strategy, "o" operation, "j" join, "t" target, "a" alias
+                          only (ExplainTargetRel() names no object: "on" gives the alias) */
     const char *value; /* the extra field's value */
 };
 
@@ -496,10 +497,10 @@ static const struct label_map labels[] = {
     { "Sample Scan", "Sample Scan", "t", NULL },
     { "Tid Range Scan", "Tid Range Scan", "t", NULL },
     { "Tid Scan", "Tid Scan", "t", NULL },
-    { "Subquery Scan", "Subquery Scan", "t", NULL },
+    { "Subquery Scan", "Subquery Scan", "a", NULL },
     { "Table Function Scan", "Table Function Scan", "t", NULL },
     { "Function Scan", "Function Scan", "t", NULL },
-    { "Values Scan", "Values Scan", "t", NULL },
+    { "Values Scan", "Values Scan", "a", NULL },
     { "CTE Scan", "CTE Scan", "t", NULL },
     { "Named Tuplestore Scan", "Named Tuplestore Scan", "t", NULL },
     { "WorkTable Scan", "WorkTable Scan", "t", NULL },
@@ -626,6 +627,10 @@ void plan_text_label(struct plan_node *n, struct span label, struct arena *a)
             if (m->value)
                 n->operation = span_cstr(m->value);
             target(n, rest, a);
+            break;
+        case 'a':
+            if (cur_eat_lit(&rest, " on "))
+                ident(&rest, a, &n->alias);
             break;
         case 'i':
             if (cur_eat_lit(&rest, " Backward"))
