@@ -453,24 +453,44 @@ static void nested_loop(struct ctx *c, const struct plan_node *n)
         return;
     if (bare(c, PLAN_INSIGHT_NESTED_LOOP))
         return;
+    bool mat = looped != in;
+    const struct plan_node *outer = &c->p->nodes[n->first_child];
+    double outer_rows = outer->actual_rows * (outer->actual_loops > 0 ? outer->actual_loops : 1);
+    double factor;
+    bool under;
     sbuf_reset(&c->label);
     (void)!plan_node_label(in, &c->label);
     begin(c);
-    (void)!sbuf_addf(&c->expl,
-                     "The nested loop runs its inner side (%s) %.0f times, going through "
-                     "%.0f rows in total. An index on the join columns of the inner table "
-                     "turns each loop into an index lookup; a misestimated outer side "
-                     "(it returned %.0f rows) may also have made the planner pick a nested "
-                     "loop over a hash join.",
-                     c->label.buf, loops, rows,
-                     c->p->nodes[n->first_child].actual_rows *
-                         (c->p->nodes[n->first_child].actual_loops > 0
-                              ? c->p->nodes[n->first_child].actual_loops
-                              : 1));
+    if (mat)
+        (void)!sbuf_addf(&c->expl,
+                         "The nested loop reads its inner side (%s, kept by a Materialize: "
+                         "the scan ran once) %.0f times, going through %.0f rows in total. ",
+                         c->label.buf, loops, rows);
+    else
+        (void)!sbuf_addf(&c->expl,
+                         "The nested loop runs its inner side (%s) %.0f times, going through "
+                         "%.0f rows in total. ",
+                         c->label.buf, loops, rows);
+    (void)!sbuf_addstr(&c->expl, "An index on the join columns of the inner table turns each "
+                                 "loop into an index lookup");
+    /* The outer side's estimate decides whether the planner was misled into the loop. */
+    if (misestimated(c->p, outer, &factor, &under) && under)
+        (void)!sbuf_addf(&c->expl,
+                         "; the outer side returned %.0f rows where %.0f were estimated, "
+                         "which may also have made the planner pick a nested loop over a "
+                         "hash join.",
+                         outer_rows,
+                         outer->plan_rows * (outer->actual_loops > 0 ? outer->actual_loops : 1));
+    else
+        (void)!sbuf_addf(&c->expl, " (the outer side returned %.0f rows).", outer_rows);
     ev_node(&c->evid, n);
     ev_text(&c->evid, "Join Filter", n->join_filter);
     ev_num(&c->evid, "Rows Removed by Join Filter", n->rows_removed_join_filter);
     (void)!sbuf_addstr(&c->evid, "\n  ->  ");
+    if (mat) {
+        ev_node(&c->evid, looped);
+        (void)!sbuf_addstr(&c->evid, "\n        ->  ");
+    }
     ev_node(&c->evid, in);
     ev_text(&c->evid, "Filter", in->filter);
     ev_num(&c->evid, "Rows Removed by Filter", in->rows_removed_filter);
