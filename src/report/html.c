@@ -700,7 +700,8 @@ static void plans(struct rw *h)
          (unsigned long long)r->plans_total, r->plans_total == 1 ? "" : "s");
     rw_s(h,
          "<div class=\"wrap\"><table class=\"sortable\" id=\"t-plans\">\n<thead><tr><th>Query</th>"
-         "<th>Plan</th><th>Shape</th><th>Insights</th><th class=\"n\">Plans</th><th "
+         "<th>Database</th><th>Plan</th><th>Shape</th><th>Insights</th><th "
+         "class=\"n\">Plans</th><th "
          "class=\"n\">Mean</th><th class=\"n\">p95</th><th>Last seen</th></tr></thead>\n"
          "<tbody>\n");
     for (size_t i = 0; i < r->nplans; i++) {
@@ -712,7 +713,9 @@ static void plans(struct rw *h)
         rw_e(h, text_cut(p->query, REPORT_SHORT_TEXT, &cut));
         if (cut)
             rw_s(h, "\xe2\x80\xa6");
-        rw_s(h, "</td><td>");
+        rw_s(h, "</td>");
+        text_cell(h, p->database);
+        rw_s(h, "<td>");
         fp_code(h, p->plan_fp);
         rw_s(h, "</td>");
         short_text_cell(h, p->shape, 200);
@@ -736,6 +739,8 @@ static void plans(struct rw *h)
         shown++;
         rw_s(h, "<h3>Plan ");
         fp_code(h, p->plan_fp);
+        rw_s(h, " in ");
+        rw_e(h, p->database);
         rw_s(h, ": ");
         rw_e(h, p->insights);
         rw_s(h, "</h3>\n<pre>");

@@ -365,8 +365,8 @@ static void plans(struct rw *m)
     static const char *const ccols[] = { "Query",        "Fingerprint", "Database",
                                          "Changed at",   "From",        "To",
                                          ">Mean before", ">Mean after", ">Slower by" };
-    static const char *const pcols[] = { "Query",    "Fingerprint", "Plan",  "Shape",
-                                         "Insights", ">Plans",      ">Mean", ">p95" };
+    static const char *const pcols[] = { "Query",    "Fingerprint", "Database", "Plan", "Shape",
+                                         "Insights", ">Plans",      ">Mean",    ">p95" };
     char b[FMT_MAX];
     rw_s(m, "\n## Plans\n");
     if (!r->plans_known) {
@@ -414,6 +414,7 @@ static void plans(struct rw *m)
         rw_s(m, " |");
         fmt_fingerprint(fp, p->fingerprint);
         cell(m, fp);
+        cell_span(m, p->database);
         fmt_fingerprint(fp, p->plan_fp);
         cell(m, fp);
         cell_span(m, text_cut(p->shape, 120, &cut));

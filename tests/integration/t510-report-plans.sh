@@ -31,6 +31,16 @@ expect_eq "shapes with insights first" true \
 expect_eq "plan changes in the html" "$(jq '.plan_changes | length' r.json)" \
   "$(xmllint --xpath 'count(//*[@id="t-plan-changes"]//*[local-name()="tbody"]/*)' r.html)"
 expect_contains "$(cat r.md)" "## Plans"
+# Each shape row names its database (QA 21b: one query in two databases gave two rows
+# that differed only in their numbers).
+n=$(jq '.plans | length' r.json)
+html_dbs=$(for ((i = 1; i <= n; i++)); do
+  xmllint --xpath "string((//*[@id='t-plans']//*[local-name()='tbody']/*)[$i]/*[2])" r.html |
+    tr -d '\n'
+  echo
+done)
+expect_eq "plan shapes: html database column = json" "$(jq -r '.plans[].database' r.json)" "$html_dbs"
+expect_contains "$(cat r.md)" "| Query | Fingerprint | Database | Plan | Shape |"
 # A day without plans: the section says so.
 expect_eq "no plans on another day" 0 "$("$PGSIFT" report --day 2020-01-01 --format json | jq '.plans | length')"
 pass
