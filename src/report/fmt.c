@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/embedded.h"
@@ -38,6 +39,26 @@ void fmt_plain_num(char *buf, size_t size, double v)
     }
     if (!strcmp(buf, "-0"))
         snprintf(buf, size, "0");
+}
+
+void fmt_est_num(char *buf, size_t size, double v)
+{
+    if (!isfinite(v)) {
+        snprintf(buf, size, "%s", "");
+        return;
+    }
+    char t[32];
+    snprintf(t, sizeof(t), "%.6g", v);
+    double r = strtod(t, NULL);
+    if (fabs(r) >= 1e6)
+        snprintf(buf, size, "%.0f", r); /* (not "1.22223e+06") */
+    else
+        snprintf(buf, size, "%s", t);
+}
+
+bool fmt_key_is_estimate(const char *key)
+{
+    return !strcmp(key, "p50_ms") || !strcmp(key, "p95_ms") || !strcmp(key, "p99_ms");
 }
 
 int fmt_json_num(struct sbuf *sb, double v)

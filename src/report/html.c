@@ -18,17 +18,26 @@
 #include "report/report_int.h"
 #include "report/svg.h"
 
-/* A numeric cell: exact value in data-v, human text shown. */
-static void num_cell(struct rw *h, const char *key, double v, const char *shown)
+/* A numeric cell: exact value in data-v (as the JSON has it: a percentile by its key, or
+ * with @est), human text shown. */
+static void num_cell_as(struct rw *h, const char *key, double v, const char *shown, bool est)
 {
     char exact[FMT_MAX];
-    fmt_plain_num(exact, sizeof(exact), v);
+    if (est || fmt_key_is_estimate(key))
+        fmt_est_num(exact, sizeof(exact), v);
+    else
+        fmt_plain_num(exact, sizeof(exact), v);
     rw_f(h, "<td class=\"n\" data-k=\"%s\"", key);
     if (*exact)
         rw_f(h, " data-v=\"%s\"", exact);
     rw_s(h, ">");
     rw_ec(h, shown);
     rw_s(h, "</td>");
+}
+
+static void num_cell(struct rw *h, const char *key, double v, const char *shown)
+{
+    num_cell_as(h, key, v, shown, false);
 }
 
 static void ms_cell(struct rw *h, const char *key, double ms)
@@ -208,14 +217,15 @@ static void summary(struct rw *h)
         rw_f(h, "<tr data-k=\"%s\"><th scope=\"row\">", key);
         rw_ec(h, report_figure_label((enum report_figure)f));
         rw_s(h, "</th>");
+        bool est = fmt_key_is_estimate(key);
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->totals.v[f]);
-        num_cell(h, "value", r->totals.v[f], b);
+        num_cell_as(h, "value", r->totals.v[f], b, est);
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->prev_day.v[f]);
-        num_cell(h, "previous_day", r->prev_day.v[f], b);
+        num_cell_as(h, "previous_day", r->prev_day.v[f], b, est);
         change_cell(h, (enum report_figure)f, "change_previous_day", r->totals.v[f],
                     r->prev_day.v[f]);
         fmt_figure(b, sizeof(b), (enum report_figure)f, r->avg_7d.v[f]);
-        num_cell(h, "avg_7d", r->avg_7d.v[f], b);
+        num_cell_as(h, "avg_7d", r->avg_7d.v[f], b, est);
         change_cell(h, (enum report_figure)f, "change_avg_7d", r->totals.v[f], r->avg_7d.v[f]);
         rw_s(h, "<td>");
         if (r->ntrend) {

@@ -35,6 +35,12 @@ static void key(struct rw *j, int *first, const char *k)
 static void kn(struct rw *j, int *first, const char *k, double v)
 {
     key(j, first, k);
+    if (fmt_key_is_estimate(k)) { /* a percentile: as pgsift top prints it */
+        char b[FMT_MAX];
+        fmt_est_num(b, sizeof(b), v);
+        rw_s(j, *b ? b : "null");
+        return;
+    }
     num(j, v);
 }
 

@@ -24,6 +24,12 @@
  * compare them byte for byte. */
 SIFT_WUR int fmt_json_num(struct sbuf *sb, double v);
 void fmt_plain_num(char *buf, size_t size, double v); /* same text, "" for NaN */
+/* A percentile (the latency sketch's estimate, within 1 %) as `pgsift top` and `pgsift
+ * plans` print it: 6 significant digits (microseconds would move a 0.066 ms p95 by more
+ * than 1 %), no exponent from 1e-4 up; "" for NaN. The JSON and HTML data-v of the keys
+ * fmt_key_is_estimate() names ("p50_ms", "p95_ms", "p99_ms") are written so. */
+void fmt_est_num(char *buf, size_t size, double v);
+bool fmt_key_is_estimate(const char *key);
 
 /* Human formats for HTML and Markdown cells; "–" (U+2013) for NaN. */
 #define FMT_MAX 48
