@@ -148,6 +148,10 @@ enum plan_yaml_ev {
 typedef void plan_yaml_cb(void *ctx, enum plan_yaml_ev t, struct span v);
 int plan_yaml_read(struct span body, enum plan_yaml_reader how, struct arena *a, plan_yaml_cb *cb,
                    void *ctx, const char **err, uint32_t *err_line);
+/* The same, with the events written to @out as text (M, S, E for map and sequence starts
+ * and ends, s<len>:<bytes> for a scalar): what tests compare. */
+int plan_yaml_dump(struct span body, enum plan_yaml_reader how, struct arena *a, struct sbuf *out,
+                   const char **err, uint32_t *err_line);
 
 /* Parse @body in @fmt (the four above). */
 int plan_parse(struct plan *p, enum plan_format fmt, struct span body, struct arena *a);

@@ -406,6 +406,37 @@ int plan_yaml_read(struct span body, enum plan_yaml_reader how, struct arena *a,
     return libyaml_read(buf, len, a, cb, ctx, err, err_line);
 }
 
+/* plan_yaml_dump(): the events written out. */
+struct dump_ctx {
+    struct sbuf *out;
+    int rc;
+};
+
+static void to_text(void *ctx, enum plan_yaml_ev t, struct span v)
+{
+    struct dump_ctx *c = ctx;
+    struct sbuf *sb = c->out;
+    switch (t) {
+    case PLAN_YAML_MAP: c->rc |= sbuf_addch(sb, 'M'); break;
+    case PLAN_YAML_SEQ: c->rc |= sbuf_addch(sb, 'S'); break;
+    case PLAN_YAML_END: c->rc |= sbuf_addch(sb, 'E'); break;
+    case PLAN_YAML_SCALAR: c->rc |= sbuf_addf(sb, "s%zu:", v.len) | sbuf_addspan(sb, v); break;
+    case PLAN_YAML_RESTART: sbuf_reset(sb); break;
+    }
+}
+
+int plan_yaml_dump(struct span body, enum plan_yaml_reader how, struct arena *a, struct sbuf *out,
+                   const char **err, uint32_t *err_line)
+{
+    struct dump_ctx c = { out, 0 };
+    int rc = plan_yaml_read(body, how, a, to_text, &c, err, err_line);
+    if (c.rc) {
+        *err = "out of memory";
+        return -1;
+    }
+    return rc;
+}
+
 struct parse_ctx {
     struct plan *p;
     struct plan_events ev;
