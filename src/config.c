@@ -137,6 +137,24 @@ const char *config_error_text(const struct config *c)
     return c->y.errors.buf;
 }
 
+int config_error_diag(const struct config *c, struct diag *d)
+{
+    /* each problem on a line of its own that says who speaks, as every stderr line does
+     * (INTERFACE.md): the caller prints the first line with "pgsift: " */
+    struct sbuf sb = SBUF_INIT;
+    const char *p = c->y.errors.buf ? c->y.errors.buf : "";
+    int rc = 0;
+    while (*p) {
+        size_t len = strcspn(p, "\n");
+        rc |= sbuf_addstr(&sb, "\npgsift: ") | sbuf_add(&sb, p, len);
+        p += len + (p[len] == '\n');
+    }
+    diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):%s", config_errors(c),
+             config_errors(c) == 1 ? "" : "s", rc == 0 && sb.buf ? sb.buf : "");
+    sbuf_release(&sb);
+    return -1;
+}
+
 const char *config_default_include(const char *format)
 {
     if (!format)

@@ -95,6 +95,9 @@ void config_set_paths(struct config *c, const char *const *paths, size_t n, cons
 /* Problems found (c->y.nerrors) and their text. */
 unsigned config_errors(const struct config *c);
 const char *config_error_text(const struct config *c);
+/* Set @d (DIAG_USAGE) to "invalid configuration (N problems):" and the problems, one a
+ * line, each line after the first starting "pgsift: ". Returns -1. */
+int config_error_diag(const struct config *c, struct diag *d);
 
 /* The default `include` glob for a source of @format in a directory. */
 const char *config_default_include(const char *format);

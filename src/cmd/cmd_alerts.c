@@ -267,7 +267,7 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
     enum outfmt f = outfmt_from_name(format);
     int rc;
     if (f == OUTFMT_MD || f == OUTFMT_CSV) {
-        json_t *doc = history ? timeline_doc(db, d) : alerts_doc(db, state, (int)limit, d);
+        json_t *doc = history ? timeline_doc(db, state, d) : alerts_doc(db, state, (int)limit, d);
         rc = doc ? 0 : -1;
         if (doc && history)
             print_timeline(doc, f == OUTFMT_MD);
@@ -276,7 +276,7 @@ int cmd_alerts(int argc, char **argv, const struct cli *cli, struct diag *d)
         json_decref(doc);
     } else {
         enum alert_print_format af = f == OUTFMT_JSON ? APRINT_JSON : APRINT_TABLE;
-        rc = history ? timeline_print(db, af, stdout, d)
+        rc = history ? timeline_print(db, state, af, stdout, d)
                      : alerts_print(db, state, af, (int)limit, stdout, d);
     }
     alertdb_close(db);

@@ -621,9 +621,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             return -1;
         }
         if (config_errors(&cfg)) {
-            diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s",
-                     config_errors(&cfg), config_errors(&cfg) == 1 ? "" : "s",
-                     config_error_text(&cfg));
+            config_error_diag(&cfg, d);
             config_release(&cfg);
             return -1;
         }

@@ -84,9 +84,13 @@ static int rules_check(int argc, char **argv, struct diag *d)
     alert_config_init(&cfg);
     int nerr = cmd_rules_load(&rs, &cfg, config, false, argv + 1, n, d);
     int rc = 0;
+    if (nerr >= 0) { /* the secret files too, whatever else is wrong */
+        struct sbuf se = SBUF_INIT;
+        nerr += (int)alert_config_check_secret_files(&cfg, &se);
+        print_lines(&se);
+        sbuf_release(&se);
+    }
     if (nerr < 0) {
-        rc = -1;
-    } else if (nerr == 0 && alert_config_check_secret_files(&cfg, d) < 0) {
         rc = -1;
     } else if (nerr > 0) {
         rc = diag_set(d, DIAG_USAGE, "%d error%s in %d rule file%s%s", nerr, nerr == 1 ? "" : "s",
@@ -240,7 +244,7 @@ static int rules_test(int argc, char **argv, const struct cli *cli, struct diag 
     struct engine_stats st;
     if (engine_run(&eo, &st, d) < 0)
         goto out;
-    rc = timeline_print(db, strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON, stdout, d);
+    rc = timeline_print(db, NULL, strcmp(format, "json") ? APRINT_TABLE : APRINT_JSON, stdout, d);
 out:
     alertdb_close(db);
     if (ms)

@@ -50,6 +50,11 @@ static int silence_add_cmd(int argc, char **argv, struct alertdb *db, struct dia
     if (dur) {
         if (!ydoc_parse_duration(span_cstr(dur), &us) || us <= 0)
             return diag_set(d, DIAG_USAGE, "invalid --for '%s' (expected a duration like 2h)", dur);
+        /* an end RFC 3339 can write (QA 21a: --for 99999999d printed year 275817) */
+        const int64_t last_us = INT64_C(253402300799) * 1000000; /* 9999-12-31T23:59:59Z */
+        if (s > last_us || us > last_us - s)
+            return diag_set(d, DIAG_USAGE,
+                            "invalid --for '%s': the silence would end after 9999-12-31", dur);
         e = s + us;
     } else if (!clock_parse_rfc3339(span_cstr(until), &e)) {
         return diag_set(d, DIAG_USAGE, "invalid --until '%s' (expected RFC 3339)", until);

@@ -213,8 +213,7 @@ int cmd_status(int argc, char **argv, const struct cli *cli, struct diag *d)
         config_set_paths(&c, (const char *const *)(argv + 1), (size_t)n, NULL, NULL, NULL, include);
     }
     if (config_errors(&c)) {
-        diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s", config_errors(&c),
-                 config_errors(&c) == 1 ? "" : "s", config_error_text(&c));
+        config_error_diag(&c, d);
         goto out;
     }
     const char *db = cli_store_path(cli, c.store);

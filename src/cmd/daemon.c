@@ -144,6 +144,8 @@ struct fstate {
     bool warned_stale;    /* said since its last commit that was not stale */
     bool noted_replaced;  /* "truncated or replaced" said, and nothing committed since */
     bool unknown_sibling; /* a rotated file the store does not know */
+    int64_t unknown_ns;   /* when it was found so (monotonic): it holds back its path's
+                             newer files for a while (holds_back()) */
     uint64_t rejects, foreign, damaged; /* not yet reported */
     int64_t warned_ns;                  /* last reject warning (monotonic) */
 };
@@ -201,8 +203,7 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
             return -1;
     }
     if (config_errors(c))
-        return diag_set(d, DIAG_USAGE, "invalid configuration (%u problem%s):\n%s",
-                        config_errors(c), config_errors(c) == 1 ? "" : "s", config_error_text(c));
+        return config_error_diag(c, d);
     if (c->nsources == 0)
         return diag_set(d, DIAG_USAGE, "nothing to follow: give paths or 'sources:' in %s",
                         o->config_path ? o->config_path : "a configuration file (--config)");
@@ -342,6 +343,12 @@ static void reload(struct daemon *dm)
     log_note("reloading the configuration");
     if (daemon_load_config(dm->o, &c, &d) < 0)
         goto refuse;
+    /* Every module checks the new configuration before any takes it: a refusal then
+     * leaves them all as they were (no going back to the old configuration, whose rule
+     * files may be the ones just broken; QA 21a). */
+    for (const struct daemon_hook *h = dm->hooks; h->name; h++)
+        if (h->check && h->check(&c, &d) < 0)
+            goto refuse;
     const char *sp = store_path_of(dm, &c);
     if (strcmp(sp, dm->store_path) != 0) {
         struct store_opts so = store_opts_of(&c);
@@ -355,10 +362,13 @@ static void reload(struct daemon *dm)
             dm->store = ns;
         if (configure_hooks(dm, &c, &d) < 0) {
             dm->store = keep;
-            /* The hooks are told the old configuration again. */
+            /* Checked, yet refused (a library missing, a file changed since): the hooks
+             * that took it are told the old configuration again. */
             struct diag ignore = DIAG_INIT;
             if (configure_hooks(dm, &dm->cfg, &ignore) < 0)
-                log_error("hooks refused the previous configuration too: %s", ignore.msg);
+                log_error("going back to the previous configuration failed too (%s): each "
+                          "module keeps the last configuration it accepted",
+                          ignore.msg);
             goto refuse;
         }
         if (ns) {
@@ -669,6 +679,7 @@ again:
     bool unknown = f->sibling && (r.how == STORE_RESUME_NEW || r.how == STORE_RESUME_REPLACED);
     if (unknown && r.bytes == 0 && f->mtime_ns / 1000 > since && !fs->unknown_sibling) {
         fs->unknown_sibling = true; /* to be read from its start once quiet */
+        fs->unknown_ns = clock_mono_ns();
         ingest_result_release(&r);
         if (quiet)
             goto again;
@@ -801,6 +812,29 @@ static int64_t run_hook_ticks(struct daemon *dm)
     return next < dm->next_rollup_us ? next : dm->next_rollup_us;
 }
 
+/*
+ * A rotated file pgsift never saw, waiting to be quiet (due_of()), holds back the newer
+ * files of its path: read after them, its records would come in behind what the rules
+ * already evaluated, and their alerts would never fire (QA 21a: two rotations while
+ * pgsift was down, the live file read 5 s before the older `.1`). Reading order is
+ * oldest first, so the files after it in the round wait too. Not for ever: a sibling
+ * still changing after 4 rotate_wait (a slow compression) stops holding them back.
+ */
+static bool holds_back(const struct tail_file *f, const struct timing *tm, int64_t now)
+{
+    const struct fstate *fs = f->user;
+    return fs && fs->unknown_sibling && f->origin && now - fs->unknown_ns < 4 * tm->rotate_ns;
+}
+
+/* Is @f held back by one of the files holds_back() found in this round (not itself)? */
+static bool held_back(const struct tail_file *f, struct tail_file *const *held, size_t nheld)
+{
+    for (size_t i = 0; f->origin && i < nheld; i++)
+        if (held[i] != f && !strcmp(held[i]->origin, f->origin))
+            return true;
+    return false;
+}
+
 static int loop(struct daemon *dm, struct diag *d)
 {
     bool first = true;
@@ -820,25 +854,54 @@ static int loop(struct daemon *dm, struct diag *d)
         int64_t now = clock_mono_ns(), next = INT64_MAX;
         dm->round_records = 0;
         bool any_changed = false;
-        /* One round: every file that is due, in reading order. */
+        /* One round: every file that is due, in reading order, but none after a rotated
+         * file of its path that waits to be read (holds_back()). */
+        struct tail_file *held[16];
+        size_t nheld = 0;
         for (size_t i = 0; i < tail_count(dm->tail) && !sig_stop; i++) {
             struct tail_file *f = tail_file_at(dm->tail, i);
             int64_t at;
+            if (held_back(f, held, nheld))
+                continue; /* (the waiting file's due time wakes the loop) */
             enum due due = due_of(dm, f, &tm, now, first, &at);
             if (due != DUE_NO && read_file(dm, f, due, now, d) < 0)
                 return -1;
             if (due == DUE_NO && at < next)
                 next = at;
+            if (holds_back(f, &tm, clock_mono_ns()) && nheld < ARRAY_SIZE(held))
+                held[nheld++] = f;
         }
         if (dm->round_records)
             run_hooks_after_commit(dm);
         if (dm->o->once) {
+            /* One round, unless a read budget ran out (go on), or a rotated file pgsift
+             * never saw is not quiet yet: --once waits for it (and what it holds back),
+             * so that nothing is left to read when it returns (QA 21a). */
             bool left = false;
-            for (size_t i = 0; i < tail_count(dm->tail); i++)
-                if (tail_file_at(dm->tail, i)->changed_ns == 1)
-                    left = true; /* a read budget ran out: go on */
-            if (!left || sig_stop)
+            int64_t wait_ns = INT64_MAX;
+            for (size_t i = 0; i < tail_count(dm->tail); i++) {
+                struct tail_file *f = tail_file_at(dm->tail, i);
+                const struct fstate *fs = f->user;
+                if (f->changed_ns == 1)
+                    left = true;
+                if (fs && fs->unknown_sibling && f->changed_ns &&
+                    clock_mono_ns() - fs->unknown_ns < 4 * tm.rotate_ns) {
+                    int64_t w = tm.rotate_ns - unmodified_ns(f);
+                    if (w < wait_ns)
+                        wait_ns = w;
+                }
+            }
+            if (sig_stop || (!left && wait_ns == INT64_MAX))
                 return 0;
+            if (!left && wait_ns > 0) {
+                struct timespec ts = { (time_t)(wait_ns / 1000000000),
+                                       (long)(wait_ns % 1000000000) + 1000000 };
+                if (ts.tv_nsec >= 1000000000) {
+                    ts.tv_sec++;
+                    ts.tv_nsec -= 1000000000;
+                }
+                nanosleep(&ts, NULL); /* (a signal ends it early: sig_stop is seen above) */
+            }
             continue;
         }
         first = false;
@@ -851,6 +914,8 @@ static int loop(struct daemon *dm, struct diag *d)
             int64_t at;
             if (f->changed_ns)
                 any_changed = true;
+            if (held_back(f, held, nheld))
+                continue; /* due when what holds it back is read */
             if (due_of(dm, f, &tm, now, false, &at) != DUE_NO)
                 at = now;
             if (at < next)

@@ -109,51 +109,53 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
         return 0;
     }
     memset(&rc, 0, sizeof(rc));
+    /* Every problem of the section, not the first one only. */
     size_t mark = y->errors.len;
     unsigned nerr =
         ydoc_map(y, c->report, report_config_fields, report_config_nfields, &rc, &strings);
+    const char *why[REPORT_CONFIG_PROBLEMS];
+    size_t nwhy = report_daily_check(&rc, &daily, why);
+    for (size_t i = 0; i < nwhy; i++) /* at the key's value, else at the section */
+        ydoc_error(y, key_value(y, c->report, why[i]), "%s", why[i]);
+    nerr += (unsigned)nwhy;
+    /* The receivers the summary goes to (the rules hook checks the section itself). */
+    struct alert_config recv;
+    alert_config_init(&recv);
+    if (rc.notify.n) {
+        /* (the rules hook reports the receivers' own problems: not twice) */
+        size_t elen = y->errors.len;
+        unsigned en = y->nerrors;
+        alert_config_from_yaml(&recv, y, NULL, c->receivers, NULL, NULL, NULL);
+        sbuf_setlen(&y->errors, elen);
+        y->nerrors = en;
+    }
+    for (size_t i = 0; i < rc.notify.n; i++) {
+        const struct receiver *rv = alert_config_receiver(&recv, rc.notify.v[i]);
+        if (!rv || rv->type == RECV_PAGERDUTY ||
+            (rv->type == RECV_WEBHOOK && rv->format == WEBHOOK_ALERTMANAGER_V4)) {
+            ydoc_error(y, key_value(y, c->report, "report.notify:"),
+                       rv ? "report.notify: receiver '%s' takes alerts only (pagerduty, "
+                            "alertmanager_v4), not the report's summary"
+                          : "report.notify: no receiver named '%s' in receivers",
+                       rc.notify.v[i]);
+            nerr++;
+        }
+    }
     if (nerr) {
         print_new_errors(y, mark);
         diag_set(d, DIAG_USAGE, "%s: %u error%s in the report section", where, nerr,
                  nerr == 1 ? "" : "s");
-        goto out;
-    }
-    const char *why = report_daily_from_config(&rc, &daily);
-    if (why) {
-        /* at the key's value ("report.<key>: ..."), else at the section: path:line:col */
-        ydoc_error(y, key_value(y, c->report, why), "%s", why);
-        print_new_errors(y, mark);
-        diag_set(d, DIAG_USAGE, "%s: 1 error in the report section", where);
+        alert_config_release(&recv);
         goto out;
     }
     struct report_opts o = { .top = (size_t)rc.top };
     char generator[64];
     snprintf(generator, sizeof(generator), "pgsift %s", SIFT_VERSION);
-    if (report_job_new(&job, &daily, c->timezone ? c->timezone : "UTC", &o, generator, d) < 0)
+    if (report_job_new(&job, &daily, c->timezone ? c->timezone : "UTC", &o, generator, d) < 0) {
+        alert_config_release(&recv);
         goto out;
-    report_job_set_alerts_store(job, h->store_path);
-    /* The receivers the summary goes to (the rules hook checks the section itself). */
-    struct alert_config recv;
-    alert_config_init(&recv);
-    if (rc.notify.n)
-        alert_config_from_yaml(&recv, y, NULL, c->receivers, NULL, NULL, NULL);
-    for (size_t i = 0; i < rc.notify.n; i++) {
-        const struct receiver *rv = alert_config_receiver(&recv, rc.notify.v[i]);
-        if (!rv || rv->type == RECV_PAGERDUTY ||
-            (rv->type == RECV_WEBHOOK && rv->format == WEBHOOK_ALERTMANAGER_V4)) {
-            mark = y->errors.len;
-            ydoc_error(y, c->report,
-                       rv ? "report.notify: receiver '%s' takes alerts only (pagerduty, "
-                            "alertmanager_v4), not the report's summary"
-                          : "report.notify: no receiver named '%s' in receivers",
-                       rc.notify.v[i]);
-            print_new_errors(y, mark);
-            diag_set(d, DIAG_USAGE, "%s: 1 error in the report section", where);
-            alert_config_release(&recv);
-            report_job_free(job);
-            goto out;
-        }
     }
+    report_job_set_alerts_store(job, h->store_path);
     alert_config_release(&h->recv);
     h->recv = recv;
     free_notify(h->notify, h->nnotify);

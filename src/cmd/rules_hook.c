@@ -26,7 +26,7 @@ struct rules_hook {
     struct rule_set rs;
     struct alert_config cfg;
     bool configured, active, warn;
-    int64_t last_commit_us; /* wall clock of the last commit seen */
+    int64_t last_commit_us; /* wall clock of the last commit seen (or of the start) */
     int64_t next_eval_us, next_deliver_us;
     uint64_t late_told;   /* late records of the store handle's run already logged */
     int64_t late_told_us; /* wall clock of that warning */
@@ -65,6 +65,10 @@ int rules_hook_start(void *ctx, const char *store_path, struct diag *d)
 
     memset(h, 0, sizeof(*h));
     h->store_path = xstrdup(store_path);
+    /* Quiet inputs move the rules by the wall clock only after allowed_lateness without a
+     * commit, counted from the start: a backlog written just after it is not late (on a
+     * fresh store the rules had evaluated up to the wall clock at once; QA 21a). */
+    h->last_commit_us = clock_now_us();
     rule_set_init(&h->rs);
     alert_config_init(&h->cfg);
     if (alertdb_open(&h->db, store_path, true, d) < 0)
@@ -101,10 +105,15 @@ static int load(const struct config *c, struct rule_set *rs, struct alert_config
     }
     if (cfg->nerrors == 0)
         alert_config_check_rules(cfg, rs);
+    /* the secret files too, whatever else is wrong: every problem at once */
+    struct sbuf se = SBUF_INIT;
+    unsigned nsec = alert_config_check_secret_files(cfg, &se);
     print_errors(&cfg->errors);
+    print_errors(&se);
     print_errors(&rs->errors);
     print_errors(&rs->warnings);
-    nerr = cfg->nerrors + rs->nerrors;
+    sbuf_release(&se);
+    nerr = cfg->nerrors + nsec + rs->nerrors;
     if (nerr)
         return diag_set(d, DIAG_USAGE, "%u error%s in the rules or alerting sections", nerr,
                         nerr == 1 ? "" : "s");
@@ -116,8 +125,6 @@ int rules_hook_check(const struct config *c, struct diag *d)
     struct rule_set rs;
     struct alert_config cfg;
     int rc = load(c, &rs, &cfg, d);
-    if (rc == 0)
-        rc = alert_config_check_secret_files(&cfg, d);
     rule_set_release(&rs);
     alert_config_release(&cfg);
     return rc;
@@ -130,7 +137,7 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
     struct alert_config cfg;
 
     (void)s;
-    if (load(c, &rs, &cfg, d) < 0 || alert_config_check_secret_files(&cfg, d) < 0)
+    if (load(c, &rs, &cfg, d) < 0)
         goto fail;
     /* Every receiver sends through libcurl: loaded now, a missing library stops the start
      * (or keeps the old configuration on a reload) with its reason, instead of failing

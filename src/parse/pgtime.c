@@ -164,7 +164,8 @@ int pgtime_tz_parse(const char *str, struct pgtime_tz *tz, struct diag *d)
         free(zone);
     }
     return diag_set(d, DIAG_USAGE,
-                    "invalid --tz '%s' (expected UTC, an offset like +05:30, -0300 or -03, "
+                    "invalid time zone '%s' (--tz, tz: or timezone:; expected UTC, an offset like "
+                    "+05:30, -0300 or -03, "
                     "an unambiguous zone abbreviation like CET, or a zone name like "
                     "Europe/Paris%s)",
                     str, z ? "; it is ambiguous, give its offset or its zone name" : "");

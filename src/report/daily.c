@@ -196,27 +196,43 @@ const struct yfield report_config_fields[] = {
 };
 const size_t report_config_nfields = ARRAY_SIZE(report_config_fields);
 
-const char *report_daily_from_config(const struct report_config *c, struct report_daily *out)
+size_t report_daily_check(const struct report_config *c, struct report_daily *out,
+                          const char *why[REPORT_CONFIG_PROBLEMS])
 {
+    size_t n = 0;
+#define PROBLEM(text)                   \
+    do {                                \
+        if (n < REPORT_CONFIG_PROBLEMS) \
+            why[n++] = text;            \
+    } while (0)
     memset(out, 0, sizeof(*out));
     out->dir = c->dir;
     out->keep_days = c->keep_days;
     out->at_minute = 6 * 60;
     if (c->at && !report_parse_at(c->at, &out->at_minute))
-        return "report.at: expected HH:MM (00:00 to 23:59)";
+        PROBLEM("report.at: expected HH:MM (00:00 to 23:59)");
     if (c->keep_days < 0 || c->keep_days > 100000)
-        return "report.keep_days: expected 0 (keep all) to 100000";
+        PROBLEM("report.keep_days: expected 0 (keep all) to 100000");
     if (c->top < 0 || c->top > 1000)
-        return "report.top: expected 1 to 1000";
+        PROBLEM("report.top: expected 1 to 1000");
     if (!c->formats.n)
         out->formats = (1u << REPORT_HTML) | (1u << REPORT_MD);
     for (size_t i = 0; i < c->formats.n; i++) {
         enum report_format f;
-        if (!report_format_from_name(c->formats.v[i], &f))
-            return "report.formats: expected html, md or json";
+        if (!report_format_from_name(c->formats.v[i], &f)) {
+            PROBLEM("report.formats: expected html, md or json");
+            break;
+        }
         out->formats |= 1u << f;
     }
-    return NULL;
+#undef PROBLEM
+    return n;
+}
+
+const char *report_daily_from_config(const struct report_config *c, struct report_daily *out)
+{
+    const char *why[REPORT_CONFIG_PROBLEMS];
+    return report_daily_check(c, out, why) ? why[0] : NULL;
 }
 
 /* ---- the summary for a chat receiver ---- */

@@ -487,7 +487,11 @@ struct report_config {
 extern const struct yfield report_config_fields[];
 extern const size_t report_config_nfields;
 
-/* Check a mapped `report:` block; NULL, or what is wrong ("report.at: expected HH:MM"). */
+/* Check a mapped `report:` block: the number of problems, each in @why ("report.at:
+ * expected HH:MM"); report_daily_from_config() gives the first, or NULL. */
+#define REPORT_CONFIG_PROBLEMS 4
+size_t report_daily_check(const struct report_config *c, struct report_daily *out,
+                          const char *why[REPORT_CONFIG_PROBLEMS]);
 const char *report_daily_from_config(const struct report_config *c, struct report_daily *out);
 
 /* Fill @r with the local day @day ("YYYY-MM-DD") in zone @tzname from the store:

@@ -295,8 +295,8 @@ json_t *alerts_doc(struct alertdb *db, const char *state, int limit, struct diag
 }
 
 /* As alerts_walk(), for the history. */
-static int timeline_walk(struct alertdb *db, enum alert_print_format f, FILE *out, json_t **docp,
-                         struct diag *d)
+static int timeline_walk(struct alertdb *db, const char *transition, enum alert_print_format f,
+                         FILE *out, json_t **docp, struct diag *d)
 {
     static const char sql[] =
         "SELECT h.at, h.rule, h.transition, h.value, i.labels, i.severity FROM alert_history h "
@@ -312,6 +312,8 @@ static int timeline_walk(struct alertdb *db, enum alert_print_format f, FILE *ou
         return -1;
     }
     while ((rc = adb_row(db, st, d)) > 0) {
+        if (transition && strcmp(adb_col_text(st, 2), transition) != 0)
+            continue;
         if (f == APRINT_TABLE) {
             labels_line(adb_col_text(st, 4), lbl, sizeof(lbl));
             /* (one line per transition, however long: `rules test` output is compared
@@ -341,20 +343,21 @@ static int timeline_walk(struct alertdb *db, enum alert_print_format f, FILE *ou
     return 0;
 }
 
-int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d)
+int timeline_print(struct alertdb *db, const char *transition, enum alert_print_format f, FILE *out,
+                   struct diag *d)
 {
     json_t *doc;
     if (f == APRINT_TABLE)
-        return timeline_walk(db, f, out, NULL, d);
-    if (timeline_walk(db, f, NULL, &doc, d) < 0)
+        return timeline_walk(db, transition, f, out, NULL, d);
+    if (timeline_walk(db, transition, f, NULL, &doc, d) < 0)
         return -1;
     return emit_json(doc, out);
 }
 
-json_t *timeline_doc(struct alertdb *db, struct diag *d)
+json_t *timeline_doc(struct alertdb *db, const char *transition, struct diag *d)
 {
     json_t *doc;
-    return timeline_walk(db, APRINT_JSON, NULL, &doc, d) < 0 ? NULL : doc;
+    return timeline_walk(db, transition, APRINT_JSON, NULL, &doc, d) < 0 ? NULL : doc;
 }
 
 int silence_add(struct alertdb *db, const char *const *matchers, size_t n, int64_t starts_us,

@@ -260,8 +260,9 @@ int secret_read(const struct receiver *r, enum secret_kind kind, struct sbuf *ou
     return 0;
 }
 
-int alert_config_check_secret_files(const struct alert_config *c, struct diag *d)
+unsigned alert_config_check_secret_files(const struct alert_config *c, struct sbuf *errors)
 {
+    unsigned n = 0;
     for (size_t i = 0; i < c->nreceivers; i++) {
         const struct receiver *r = &c->receivers[i];
         const struct {
@@ -286,11 +287,16 @@ int alert_config_check_secret_files(const struct alert_config *c, struct diag *d
             only_file.url = only_file.url_env = only_file.secret_env = NULL;
             only_file.routing_key_env = only_file.password_env = NULL;
             struct sbuf sb;
-            int rc = secret_read(&only_file, files[k].kind, &sb, d);
+            struct diag d = DIAG_INIT;
+            int rc = secret_read(&only_file, files[k].kind, &sb, &d);
             secret_release(&sb);
-            if (rc < 0)
-                return -1;
+            if (rc < 0) {
+                /* at the receiver, as the configuration's other problems are */
+                (void)!sbuf_addf(errors, "%s:%u:%u: %s\n", r->file ? r->file : "configuration",
+                                 r->line, r->col, d.msg);
+                n++;
+            }
         }
     }
-    return 0;
+    return n;
 }

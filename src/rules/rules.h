@@ -384,9 +384,10 @@ const struct receiver *alert_config_receiver(const struct alert_config *c, const
  * empty, unreadable or readable by group or others (not 0600) is an error now (--check,
  * the daemon's start and reloads) rather than at the first alert; a file that does not
  * exist yet is a warning (it may be provisioned later). Secrets from
- * the environment are not looked at (the checking shell may not have them). Returns 0,
- * or -1 with @d naming the receiver and the file (never the value). */
-int alert_config_check_secret_files(const struct alert_config *c, struct diag *d);
+ * the environment are not looked at (the checking shell may not have them). Each problem
+ * is appended to @errors as "file:line:col: message\n" at its receiver (naming the file,
+ * never the value); returns how many there are. */
+unsigned alert_config_check_secret_files(const struct alert_config *c, struct sbuf *errors);
 
 /* Check that every receiver a rule names exists; appends errors to rs. */
 void alert_config_check_rules(const struct alert_config *c, struct rule_set *rs);
@@ -652,15 +653,17 @@ enum alert_print_format { APRINT_TABLE = 0, APRINT_JSON };
 int alerts_print(struct alertdb *db, const char *state, enum alert_print_format f, int limit,
                  FILE *out, struct diag *d);
 
-/* `pgsift rules test`: the transitions recorded in the history, in time order. */
-int timeline_print(struct alertdb *db, enum alert_print_format f, FILE *out, struct diag *d);
+/* `pgsift rules test` and `alerts --history`: the transitions recorded in the history, in
+ * time order; only those to @transition ("firing" ...) unless it is NULL. */
+int timeline_print(struct alertdb *db, const char *transition, enum alert_print_format f, FILE *out,
+                   struct diag *d);
 
 /* The documents alerts_print() and timeline_print() print for APRINT_JSON, for other
  * renderings (`pgsift alerts --format md|csv`). NULL with @d set on failure; the caller
  * owns the reference. */
 struct json_t; /* jansson's */
 struct json_t *alerts_doc(struct alertdb *db, const char *state, int limit, struct diag *d);
-struct json_t *timeline_doc(struct alertdb *db, struct diag *d);
+struct json_t *timeline_doc(struct alertdb *db, const char *transition, struct diag *d);
 
 /* Silences: add (matcher texts as `label=value`, `label!=value`, `label=~re`,
  * `label!~re`; checked here), list, expire. Times are wall clock. */

@@ -56,6 +56,10 @@ rc=0; err=$("$PGSIFT" --db s.db silence add --for 1h --comment test 2>&1) || rc=
 expect_eq "exit code of 'silence add' without a matcher" 2 "$rc"
 expect_not_contains "$err" "--match"
 expect_contains "$err" "MATCHER"
+# An end RFC 3339 cannot write is refused (QA 21a: year 275817 was printed).
+rc=0; err=$("$PGSIFT" --db s.db silence add --for 99999999d --comment test rule=x 2>&1) || rc=$?
+expect_eq "exit code of 'silence add --for 99999999d'" 2 "$rc"
+expect_contains "$err" "would end after 9999-12-31"
 
 # 'ingest' of an empty directory: nothing to read (exit 1), said without claiming that
 # "0 operands could not be read".

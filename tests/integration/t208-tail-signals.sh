@@ -64,6 +64,22 @@ tail_stop TERM
 kill "$listener"
 wait "$listener" || true
 
+# A rule file broken under a running daemon: the reload is refused with the problem said
+# once, and the rules in force stay (QA 21a: it was said twice, then "hooks refused the
+# previous configuration too", as if the running rules had been dropped).
+deadlock_rules 5m >"$T/rules.yaml"
+conf "$a"
+printf 'rules: [%s]\n' "$T/rules.yaml" >>"$T/pgsift.yaml"
+: >"$T/tail.err"
+tail_start --config "$T/pgsift.yaml"
+sed -i 's/kind: event/kind: evnt/' "$T/rules.yaml"
+kill -HUP "$TAIL_PID"
+wait_for 10 grep -q "reload refused" "$T/tail.err"
+expect_eq "the rule file's problem, said once" 1 "$(grep -c "rules.yaml:3:11: invalid value 'evnt'" "$T/tail.err")"
+expect_not_contains "$(cat "$T/tail.err")" "previous configuration too"
+expect_not_contains "$(cat "$T/tail.err")" "going back"
+tail_stop TERM
+
 # An invalid configuration at start: exit 2, nothing started.
 printf 'sources: []\nstore: ""\n' >"$T/bad.yaml"
 expect_exit 2 "$PGSIFT" tail --config "$T/bad.yaml"

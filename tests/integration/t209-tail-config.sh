@@ -113,4 +113,43 @@ out=$("$PGSIFT" tail --once --config "$T/hooks.yaml" 2>&1)
 expect_not_contains "$out" "report is not used"
 expect_contains "$out" "report: daily at 06:00 (UTC) into '$T/rep'"
 expect_not_contains "$out" "rules, receivers, route, inhibit and alerting are not used"
+# Every problem of every part at once (QA 21a: the report section and the secret files
+# said their first problem only, and a configuration without sources nothing else).
+printf 'top-secret' >"$T/open.key"
+chmod 644 "$T/open.key"
+cat >"$T/all.yaml" <<YAML
+receivers:
+  - name: pd
+    type: pagerduty
+    routing_key_file: $T/open.key
+  - name: pd
+    type: slack
+    url_env: X
+    colour: red
+route:
+  notify: [pd, zz]
+report:
+  dir: $T/rep2
+  at: "25:99"
+  keep_days: -1
+  formats: [pdf]
+YAML
+rc=0; out=$("$PGSIFT" tail --check --config "$T/all.yaml" 2>&1) || rc=$?
+expect_eq "every problem: exit" 2 "$rc"
+expect_contains "$out" "nothing to follow"
+expect_contains "$out" "all.yaml:8:5: unknown key 'colour'"
+expect_contains "$out" "all.yaml:5:11: duplicate receiver name 'pd'"
+expect_contains "$out" "all.yaml:10:11: unknown receiver 'zz'"
+expect_contains "$out" "all.yaml:2:5: receiver 'pd': routing key file '$T/open.key' is readable by group or others (mode 644)"
+expect_contains "$out" "all.yaml:13:7: report.at: expected HH:MM"
+expect_contains "$out" "all.yaml:14:14: report.keep_days: expected 0 (keep all) to 100000"
+expect_contains "$out" "all.yaml:15:12: report.formats: expected html, md or json"
+expect_contains "$out" "all.yaml: 3 parts of the configuration with problems (above)"
+expect_not_contains "$out" "top-secret"
+# A problem of the configuration file itself: each line says who speaks (INTERFACE.md).
+printf 'sources:\n  - path: %s/a.log\n    formt: csvlog\n' "$T" >"$T/formt.yaml"
+rc=0; out=$("$PGSIFT" tail --check --config "$T/formt.yaml" 2>&1) || rc=$?
+expect_eq "unknown key: exit" 2 "$rc"
+expect_contains "$out" "pgsift: invalid configuration (1 problem):
+pgsift: $T/formt.yaml:3:5: unknown key 'formt'"
 pass

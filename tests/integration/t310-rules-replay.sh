@@ -61,6 +61,12 @@ fi
 out=$("$PGSIFT" rules eval --events all.ndjson --until 2026-11-24T11:00:00Z "$rules" 2>/dev/null)
 expect_contains "$out" "evaluated 0 rule instants"
 expect_eq "history unchanged" "$expected" "$("$PGSIFT" alerts --history)"
+# --history --state: the transitions to that state only (QA 21a: --state was ignored).
+expect_eq "--history --state firing" "$(grep -E '^[^ ]+ firing ' <<<"$expected")" \
+  "$("$PGSIFT" alerts --history --state firing)"
+n=$(grep -cE '^[^ ]+ firing ' <<<"$expected")
+expect_eq "--history --state firing, json: all firing, all of them" "$n $n" \
+  "$("$PGSIFT" alerts --history --state firing --format json | jq '[.timeline[] | select(.transition == "firing")] | length') $("$PGSIFT" alerts --history --state firing --format json | jq '.timeline | length')"
 
 # States as `pgsift alerts` shows them.
 out=$("$PGSIFT" alerts)
