@@ -47,6 +47,16 @@ fired() { "$PGSIFT" --db "$1/s.db" alerts --history --format json 2>/dev/null | 
 # (wait_for runs a command again and again: these read the store each time)
 has_calls() { [[ "$(calls "$1")" == "$2" ]]; }
 has_fired() { [[ "$(fired "$1")" == 1 ]]; }
+# While pgsift is down: minutes 5-7, a rotation, minutes 8-25 (the deadlock), a second
+# rotation (.1 -> .2, the current file -> .1), then minutes 26-43 in the new file.
+rotate_twice() {
+  gen "$1/pg.csv" 5 8
+  mv "$1/pg.csv" "$1/pg.csv.1"
+  gen "$1/pg.csv" 8 26
+  mv "$1/pg.csv.1" "$1/pg.csv.2"
+  mv "$1/pg.csv" "$1/pg.csv.1"
+  gen "$1/pg.csv" 26 44
+}
 
 # --- 1. the daemon
 D=$T/d1
@@ -56,12 +66,7 @@ gen "$D/pg.csv" 0 5
 PGSIFT_DB=$D/s.db tail_start --config "$D/cfg.yaml" --commit-log "$D/commits"
 wait_for 20 has_calls "$D" 5
 tail_stop TERM
-gen "$D/pg.csv" 5 8
-mv "$D/pg.csv" "$D/pg.csv.1"
-gen "$D/pg.csv" 8 26
-mv "$D/pg.csv.1" "$D/pg.csv.2"
-mv "$D/pg.csv" "$D/pg.csv.1"
-gen "$D/pg.csv" 26 44
+rotate_twice "$D"
 PGSIFT_DB=$D/s.db tail_start --config "$D/cfg.yaml" --commit-log "$D/commits"
 wait_for 30 has_calls "$D" 44
 expect_eq "first commits of the restart: the older generation first" \
@@ -78,12 +83,7 @@ config "$D" >"$D/cfg.yaml"
 gen "$D/pg.csv" 0 5
 PGSIFT_DB=$D/s.db "$PGSIFT" tail --once --config "$D/cfg.yaml" 2>>"$T/tail.err" ||
   fail "tail --once failed"
-gen "$D/pg.csv" 5 8
-mv "$D/pg.csv" "$D/pg.csv.1"
-gen "$D/pg.csv" 8 26
-mv "$D/pg.csv.1" "$D/pg.csv.2"
-mv "$D/pg.csv" "$D/pg.csv.1"
-gen "$D/pg.csv" 26 44
+rotate_twice "$D"
 PGSIFT_DB=$D/s.db "$PGSIFT" tail --once --config "$D/cfg.yaml" 2>>"$T/tail.err" ||
   fail "tail --once failed"
 expect_eq "--once read every generation" 44 "$(calls "$D")"
