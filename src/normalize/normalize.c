@@ -2062,9 +2062,11 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
     } else {
         c->val = i + 1;
     }
-    /* A value starts an expression: not a byte PostgreSQL rejects, nor SELECT (what the
-     * canonical text would move then reads back otherwise: found by fuzz_lexer). */
-    if (c->val < n && (t[c->val].kind == TOK_OTHER || is_kw(&t[c->val], KW_SELECT)))
+    /* A value starts an expression: not a byte PostgreSQL rejects, nor SELECT or JOIN
+     * (what the canonical text would move then reads back otherwise: after the reorder,
+     * "offset join select ..." reads as a join, whose AS is dropped; found by fuzz_lexer). */
+    if (c->val < n && (t[c->val].kind == TOK_OTHER || is_kw(&t[c->val], KW_SELECT) ||
+                       kw_named(&t[c->val], "join")))
         return false;
     for (j = c->val; j < n;) {
         const struct token *a = &t[j];
@@ -2096,6 +2098,11 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
          * here: read back, the value would run on ("OFFSET ~VALUES(1),(2)row", found by
          * fuzz_lexer). */
         if (is_kw(a, KW_VALUES))
+            return false;
+        /* Nor AS at the value's own depth (only CAST(... AS ...), in brackets, has one):
+         * dropping the ROW after such a value changes how its AS reads ("OFFSET update AS
+         * e row", found by fuzz_lexer). */
+        if (is_kw(a, KW_AS))
             return false;
         j++;
     }
