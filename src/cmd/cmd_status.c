@@ -170,6 +170,16 @@ static int look(struct store *s, struct tail_file *f, struct row *r, bool *skip,
             store_resume_release(&rs);
             return -1;
         }
+        if (info.found && strcmp(info.name, f->name) != 0) {
+            /* late records are kept under the name the file was read by: "./b.log" and
+             * "/abs/b.log" are one file (QA 21c: status showed 0 for the other spelling) */
+            uint64_t late = 0;
+            if (store_late_records(s, info.name, &late, d) < 0) {
+                store_resume_release(&rs);
+                return -1;
+            }
+            r->late += late;
+        }
         if (info.found) {
             r->last_commit_us = info.last_ingest_us;
             r->records = info.records;

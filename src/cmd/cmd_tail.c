@@ -67,29 +67,7 @@ int cmd_tail(int argc, char **argv, const struct cli *cli, struct diag *d)
     };
     if (check) {
         struct config c;
-        unsigned bad = 0; /* parts with problems: each is checked and said, not the first only */
-        int rc = daemon_load_config(&o, &c, d);
-        if (rc < 0 && o.config_path && !c.y.loaded) {
-            config_release(&c);
-            return -1; /* not read or not YAML: nothing more to check */
-        }
-        if (rc < 0) {
-            fprintf(stderr, "pgsift: %s\n", d->msg);
-            diag_clear(d);
-            bad++;
-        }
-        /* and what the daemon's modules take from it: rules, alerting, report */
-        for (const struct daemon_hook *h = daemon_hooks; h->name; h++) {
-            struct diag hd = DIAG_INIT;
-            if (h->check && h->check(&c, &hd) < 0) {
-                fprintf(stderr, "pgsift: %s\n", hd.msg);
-                bad++;
-            }
-        }
-        if (bad)
-            rc = diag_set(d, DIAG_USAGE, "%s: %u part%s of the configuration with problems (above)",
-                          o.config_path ? o.config_path : "the command line", bad,
-                          bad == 1 ? "" : "s");
+        int rc = daemon_check_config(&o, &c, true, d);
         if (rc == 0) {
             printf("configuration ok: %zu source%s\n", c.nsources, c.nsources == 1 ? "" : "s");
             for (size_t i = 0; i < c.nsources; i++) {

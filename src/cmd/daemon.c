@@ -223,6 +223,34 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
     return 0;
 }
 
+int daemon_check_config(const struct daemon_opts *o, struct config *c, bool modules, struct diag *d)
+{
+    unsigned bad = 0; /* parts with problems: each is checked and said, not the first only */
+    int rc = daemon_load_config(o, c, d);
+    if (rc < 0 && o->config_path && !c->y.loaded)
+        return -1; /* not read or not YAML: nothing more to check */
+    if (rc == 0 && !modules)
+        return 0;
+    if (rc < 0) {
+        fprintf(stderr, "pgsift: %s\n", d->msg);
+        diag_clear(d);
+        bad++;
+    }
+    /* and what the daemon's modules take from it: rules, alerting, report */
+    for (const struct daemon_hook *h = o->hooks ? o->hooks : daemon_hooks; h->name; h++) {
+        struct diag hd = DIAG_INIT;
+        if (h->check && h->check(c, &hd) < 0) {
+            fprintf(stderr, "pgsift: %s\n", hd.msg);
+            bad++;
+        }
+    }
+    if (bad)
+        return diag_set(d, DIAG_USAGE, "%s: %u part%s of the configuration with problems (above)",
+                        o->config_path ? o->config_path : "the command line", bad,
+                        bad == 1 ? "" : "s");
+    return 0;
+}
+
 static struct store_opts store_opts_of(const struct config *c)
 {
     struct store_opts so = { .keep_literals = c->keep_literals, .checkpoint_thread = true };
@@ -290,11 +318,41 @@ static int open_commit_log(struct daemon *dm, struct diag *d)
     return 0;
 }
 
-static int configure_hooks(struct daemon *dm, const struct config *c, struct diag *d)
+/* Give @c to every module. @all: go on after a module refuses it, so that each one's
+ * problems are said (at start, where nothing is to be kept): one refusal is returned as
+ * it is; with more, each is printed and @d says how many (its kind that of the first
+ * that is not the configuration's fault: a missing library exits 1, not 2). Else stop at
+ * the first (a reload goes back). */
+static int configure_hooks(struct daemon *dm, const struct config *c, bool all, struct diag *d)
 {
-    for (const struct daemon_hook *h = dm->hooks; h->name; h++)
-        if (h->configure && h->configure(h->ctx, c, dm->store, d) < 0)
+    unsigned bad = 0;
+    struct diag first = DIAG_INIT;
+    enum diag_kind kind = DIAG_USAGE;
+    for (const struct daemon_hook *h = dm->hooks; h->name; h++) {
+        struct diag hd = DIAG_INIT;
+        if (!h->configure || h->configure(h->ctx, c, dm->store, &hd) == 0)
+            continue;
+        if (!all) {
+            *d = hd;
             return -1;
+        }
+        if (kind == DIAG_USAGE && hd.kind != DIAG_USAGE)
+            kind = hd.kind;
+        if (bad == 1)
+            fprintf(stderr, "pgsift: %s\n", first.msg);
+        if (bad >= 1)
+            fprintf(stderr, "pgsift: %s\n", hd.msg);
+        else
+            first = hd;
+        bad++;
+    }
+    if (bad == 1) {
+        *d = first;
+        return -1;
+    }
+    if (bad)
+        return diag_set(d, kind, "%s: %u part%s of the configuration with problems (above)",
+                        c->path ? c->path : "the configuration", bad, bad == 1 ? "" : "s");
     return 0;
 }
 
@@ -360,12 +418,12 @@ static void reload(struct daemon *dm)
         struct store *keep = dm->store;
         if (ns)
             dm->store = ns;
-        if (configure_hooks(dm, &c, &d) < 0) {
+        if (configure_hooks(dm, &c, false, &d) < 0) {
             dm->store = keep;
             /* Checked, yet refused (a library missing, a file changed since): the hooks
              * that took it are told the old configuration again. */
             struct diag ignore = DIAG_INIT;
-            if (configure_hooks(dm, &dm->cfg, &ignore) < 0)
+            if (configure_hooks(dm, &dm->cfg, false, &ignore) < 0)
                 log_error("going back to the previous configuration failed too (%s): each "
                           "module keeps the last configuration it accepted",
                           ignore.msg);
@@ -953,7 +1011,9 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
     struct saved_signals old;
     int ret = -1;
 
-    if (daemon_load_config(o, &dm.cfg, d) < 0) {
+    /* Every problem of every part said at once, as --check says them (QA 21c): the
+     * modules' problems too when the file has some (else configure_hooks() says them). */
+    if (daemon_check_config(o, &dm.cfg, false, d) < 0) {
         config_release(&dm.cfg);
         return -1;
     }
@@ -987,7 +1047,7 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
     for (const struct daemon_hook *h = dm.hooks; h->name; h++)
         if (h->start && h->start(h->ctx, dm.store_path, d) < 0)
             goto out;
-    if (open_commit_log(&dm, d) < 0 || configure_hooks(&dm, &dm.cfg, d) < 0)
+    if (open_commit_log(&dm, d) < 0 || configure_hooks(&dm, &dm.cfg, true, d) < 0)
         goto out;
     warn_unhandled(&dm, &dm.cfg);
     log_note("following %zu source%s (%s) into '%s'", dm.cfg.nsources,
@@ -1002,6 +1062,9 @@ int daemon_run(const struct daemon_opts *o, struct diag *d)
     sd_notify("READY=1");
     ret = loop(&dm, d);
     sd_notify("STOPPING=1");
+    for (const struct daemon_hook *h = dm.hooks; ret == 0 && h->name; h++)
+        if (h->stop)
+            h->stop(h->ctx, dm.store);
     if (ret == 0)
         log_note("stopped");
 out:

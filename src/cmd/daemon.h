@@ -55,6 +55,8 @@ struct daemon_hook {
      * INT64_MAX for none. */
     int64_t (*next_tick_us)(void *ctx, int64_t now_us);
     int (*tick)(void *ctx, struct store *s, int64_t now_us, struct diag *d);
+    /* The daemon stops after a run (its store still open): last words. */
+    void (*stop)(void *ctx, struct store *s);
     /* The daemon stops. */
     void (*release)(void *ctx);
     /* SIGTERM or SIGINT came: called from the signal handler, so async-signal-safe (set
@@ -83,6 +85,12 @@ struct daemon_opts {
  * report every problem (DIAG_USAGE with the list). Returns 0 or -1. @c is filled
  * either way (release it). */
 int daemon_load_config(const struct daemon_opts *o, struct config *c, struct diag *d);
+/* daemon_load_config() and every module's check (daemon_hook.check; with !@modules only
+ * when the file itself has problems): each part's problems are printed to stderr
+ * ("pgsift: file:line:col: ..."), and @d says how many parts have some. Returns 0 or -1;
+ * @c is to be released either way. */
+int daemon_check_config(const struct daemon_opts *o, struct config *c, bool modules,
+                        struct diag *d);
 
 /* Run until SIGTERM or SIGINT. Returns 0, or -1 with @d filled when the configuration
  * is invalid (DIAG_USAGE), the store cannot be opened or written (DIAG_DB/DIAG_IO). */

@@ -27,6 +27,7 @@ const struct daemon_hook daemon_hooks[] = {
       .after_commit = rules_hook_after_commit,
       .next_tick_us = rules_hook_next_tick,
       .tick = rules_hook_tick,
+      .stop = rules_hook_stop,
       .release = rules_hook_release,
       .interrupt = deliver_interrupt },
     { .name = "report",

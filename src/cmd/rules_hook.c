@@ -35,12 +35,12 @@ struct rules_hook {
 /* Records committed after the rules had evaluated past their time: said in the log, at
  * most once a minute (a source that lags would say it at every commit), with the count
  * since the last warning; late_records keeps them all (docs/rules.md, "Late records"). */
-static void warn_late(struct rules_hook *h, struct store *s, int64_t now_us)
+static void warn_late(struct rules_hook *h, struct store *s, int64_t now_us, bool last)
 {
     struct store_run_counts rc;
     store_run_counts(s, &rc);
     if (rc.late <= h->late_told ||
-        (h->late_told_us && now_us - h->late_told_us < 60 * USEC_PER_SEC))
+        (!last && h->late_told_us && now_us - h->late_told_us < 60 * USEC_PER_SEC))
         return;
     ingest_warn_late(rc.late - h->late_told, &rc);
     h->late_told = rc.late;
@@ -139,6 +139,14 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
     (void)s;
     if (load(c, &rs, &cfg, d) < 0)
         goto fail;
+    /* Said at once, not at the first evaluation with data (QA 21c: an absence rule was
+     * silently idle on an empty log). */
+    for (size_t i = 0; i < rs.n; i++)
+        if (rs.rules[i].enabled && rs.rules[i].source == RSRC_INGEST)
+            log_warn("%s:%u:%u: rule '%s' does not run in pgsift tail: the store keeps no lines "
+                     "per input yet (source 'ingest'; it runs with 'pgsift rules eval --events', "
+                     "docs/alerting.md)",
+                     rs.rules[i].file, rs.rules[i].line, rs.rules[i].col, rs.rules[i].name);
     /* Every receiver sends through libcurl: loaded now, a missing library stops the start
      * (or keeps the old configuration on a reload) with its reason, instead of failing
      * the first alert hours later. */
@@ -215,7 +223,7 @@ int rules_hook_after_commit(void *ctx, struct store *s, int64_t now_us, struct d
 
     if (!h->active)
         return 0;
-    warn_late(h, s, now_us);
+    warn_late(h, s, now_us, false);
     h->last_commit_us = now_us;
     /* Data time only: a backlog being read must not let the wall clock run ahead. */
     if (evaluate(h, now_us, false, d) < 0)
@@ -240,9 +248,11 @@ int rules_hook_tick(void *ctx, struct store *s, int64_t now_us, struct diag *d)
     struct rules_hook *h = ctx;
     int rc = 0;
 
-    (void)s;
     if (!h->active)
         return 0;
+    /* late records counted since the last warning are said once the minute is over, even
+     * when no commit follows them (QA 21c: the last ones were never said) */
+    warn_late(h, s, now_us, false);
     if (now_us >= h->next_eval_us) {
         /* Idle for longer than the lateness: the inputs are quiet, not behind. */
         bool live = now_us - h->last_commit_us >= h->cfg.allowed_lateness_us;
@@ -252,6 +262,13 @@ int rules_hook_tick(void *ctx, struct store *s, int64_t now_us, struct diag *d)
     if (rc == 0 && now_us >= h->next_deliver_us)
         rc = deliver(h, now_us, d);
     return rc;
+}
+
+void rules_hook_stop(void *ctx, struct store *s)
+{
+    struct rules_hook *h = ctx;
+    if (h->active) /* late records not said yet (QA 21c: the last ones never were) */
+        warn_late(h, s, clock_now_us(), true);
 }
 
 void rules_hook_release(void *ctx)

@@ -24,6 +24,7 @@ int rules_hook_check(const struct config *c, struct diag *d);
 int rules_hook_after_commit(void *ctx, struct store *s, int64_t now_us, struct diag *d);
 int64_t rules_hook_next_tick(void *ctx, int64_t now_us);
 int rules_hook_tick(void *ctx, struct store *s, int64_t now_us, struct diag *d);
+void rules_hook_stop(void *ctx, struct store *s);
 void rules_hook_release(void *ctx);
 
 #endif

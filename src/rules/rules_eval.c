@@ -215,6 +215,14 @@ static int eval_plans(const struct rule *r, struct metric_source *ms, struct met
     return 0;
 }
 
+/* Counts and sums grow with the length of what they are taken over (a mean, a percentile,
+ * a maximum or a rate does not). */
+static bool metric_additive(enum rule_metric m)
+{
+    return m == MET_CALLS || m == MET_TOTAL_MS || m == MET_COUNT || m == MET_SUM_SIZE ||
+           m == MET_SUM_WAIT || m == MET_LINES || m == MET_REJECTS;
+}
+
 int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
                  struct metric_result *scratch, struct eval_cache *cache, struct eval_out *out,
                  struct diag *d)
@@ -286,12 +294,18 @@ int eval_rule_at(const struct rule *r, struct metric_source *ms, int64_t t,
             struct eval_item *it = add_item(out, r, g);
             if (!it)
                 continue;
+            /* A count or a sum over the baseline period is brought to the window's length
+             * (the same rate): a day's calls against an hour's would always look "fewer"
+             * (QA 21c). */
+            double base_v = b->value;
+            if (metric_additive(r->metric) && bq.to_us > bq.from_us)
+                base_v = b->value * (double)(q.to_us - q.from_us) / (double)(bq.to_us - bq.from_us);
             struct rule_cond rc = { r->ratio_op, r->ratio_min };
-            it->baseline = b->value;
+            it->baseline = base_v;
             it->has_baseline = true;
-            it->ratio = g->value / b->value;
+            it->ratio = g->value / base_v;
             bool up = r->ratio_op == CMP_GT || r->ratio_op == CMP_GE;
-            double delta = up ? g->value - b->value : b->value - g->value;
+            double delta = up ? g->value - base_v : base_v - g->value;
             it->cond = rule_cond_holds(&rc, it->ratio) && delta >= r->min_delta;
         }
         metric_result_release(&tmp);

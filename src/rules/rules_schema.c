@@ -35,9 +35,14 @@ static const struct {
     { "calls", UNIT_COUNT, SRC_BIT(RSRC_QUERIES), "statements executed (logged durations)" },
     { "total_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "sum of statement durations" },
     { "mean_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "mean statement duration" },
-    { "p50_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "median statement duration" },
-    { "p95_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "95th percentile of statement durations" },
-    { "p99_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "99th percentile of statement durations" },
+    { "p50_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES),
+      "median statement duration, per statement (group_by includes fingerprint)" },
+    { "p95_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES),
+      "95th percentile of statement durations, per statement (group_by includes "
+      "fingerprint)" },
+    { "p99_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES),
+      "99th percentile of statement durations, per statement (group_by includes "
+      "fingerprint)" },
     { "max_ms", UNIT_MS, SRC_BIT(RSRC_QUERIES), "longest statement duration" },
     { "count", UNIT_COUNT, SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_EVENTS),
       "number of matching records" },
@@ -341,7 +346,9 @@ const size_t baseline_nfields = ARRAY_SIZE(baseline_fields);
 
 const struct yfield bcond_fields[] = {
     { "ratio", YF_STRING, true, NULL,
-      "comparison of value / baseline, e.g. `>= 2.0` (slower) or `<= 0.5` (fewer)",
+      "comparison of value / baseline, e.g. `>= 2.0` (slower) or `<= 0.5` (fewer); for a "
+      "count or a sum (calls, total_ms, count, sum(...)) the baseline is its period's total "
+      "brought to the window's length (the same rate)",
       OFF(bcond_raw, ratio), NULL },
     { "min_delta", YF_STRING, false, "0",
       "value - baseline must also be at least this, in the metric's unit (`100ms`, `50`)",

@@ -146,6 +146,11 @@ expect_contains "$out" "all.yaml:14:14: report.keep_days: expected 0 (keep all) 
 expect_contains "$out" "all.yaml:15:12: report.formats: expected html, md or json"
 expect_contains "$out" "all.yaml: 3 parts of the configuration with problems (above)"
 expect_not_contains "$out" "top-secret"
+# The daemon's start says the same problems (QA 21c: only the file's own ones).
+rc=0; out=$(timeout 20 "$PGSIFT" tail --config "$T/all.yaml" 2>&1) || rc=$?
+expect_eq "every problem at start: exit" 2 "$rc"
+expect_contains "$out" "all.yaml:10:11: unknown receiver 'zz'"
+expect_contains "$out" "all.yaml:15:12: report.formats: expected html, md or json"
 # A problem of the configuration file itself: each line says who speaks (INTERFACE.md).
 printf 'sources:\n  - path: %s/a.log\n    formt: csvlog\n' "$T" >"$T/formt.yaml"
 rc=0; out=$("$PGSIFT" tail --check --config "$T/formt.yaml" 2>&1) || rc=$?
