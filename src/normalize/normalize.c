@@ -2062,11 +2062,9 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
     } else {
         c->val = i + 1;
     }
-    /* A value starts an expression: not a byte PostgreSQL rejects, nor SELECT or JOIN
-     * (what the canonical text would move then reads back otherwise: after the reorder,
-     * "offset join select ..." reads as a join, whose AS is dropped; found by fuzz_lexer). */
-    if (c->val < n && (t[c->val].kind == TOK_OTHER || is_kw(&t[c->val], KW_SELECT) ||
-                       kw_named(&t[c->val], "join")))
+    /* A value starts an expression: not a byte PostgreSQL rejects, nor SELECT (what the
+     * canonical text would move then reads back otherwise: found by fuzz_lexer). */
+    if (c->val < n && (t[c->val].kind == TOK_OTHER || is_kw(&t[c->val], KW_SELECT)))
         return false;
     for (j = c->val; j < n;) {
         const struct token *a = &t[j];
@@ -2099,10 +2097,16 @@ static bool limit_clause(const struct normalizer *nz, uint32_t i, struct lim *c)
          * fuzz_lexer). */
         if (is_kw(a, KW_VALUES))
             return false;
-        /* Nor AS at the value's own depth (only CAST(... AS ...), in brackets, has one):
-         * dropping the ROW after such a value changes how its AS reads ("OFFSET update AS
-         * e row", found by fuzz_lexer). */
-        if (is_kw(a, KW_AS))
+        /* Nor JOIN anywhere in it, which no expression holds: moved after the LIMIT
+         * clause, "offset 0 join select ..." read back as a join, whose alias AS is
+         * dropped ("OFFSET 0JOIN LIMIT 1SELECT''e AS u", found by fuzz_lexer). */
+        if (kw_named(a, "join"))
+            return false;
+        /* Nor AS in an OFFSET value at its own depth (only CAST(... AS ...), in brackets,
+         * has one): dropping the ROW after such a value changes how its AS reads ("OFFSET
+         * update AS e row", found by fuzz_lexer). Not for LIMIT: its AS may be an alias's
+         * that R12 drops, and the clause would then be one in the text read back. */
+        if (kw == KW_OFFSET && is_kw(a, KW_AS))
             return false;
         j++;
     }
