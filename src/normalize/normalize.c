@@ -1653,9 +1653,11 @@ static uint32_t try_in(struct normalizer *nz, uint32_t in, bool negated)
     bool continues =
         m + 1 < nz->lx.n && (is_punct(&t[m + 1], P_LBRACK) || is_punct(&t[m + 1], P_LPAREN) ||
                              is_punct(&t[m + 1], P_DOT) || is_punct(&t[m + 1], P_DCOLON) ||
-                             /* (a type word: "IN(C'')to[..." read "$1::c to[", found by
-                              * fuzz_lexer) */
-                             (word_kw(&t[m + 1]) && (keywords[t[m + 1].kw].flags & KWF_TYPEWORD)));
+                             /* (a type word: "IN(C'')to[..." read "$1::c to[", and
+                              * ARRAY: "IN(C'')array" read "$1::c array", the type c[];
+                              * found by fuzz_lexer) */
+                             (word_kw(&t[m + 1]) && (keywords[t[m + 1].kw].flags & KWF_TYPEWORD)) ||
+                             is_kw(&t[m + 1], KW_ARRAY));
     if (m > p + 1 && !continues && simple_operand(nz, p + 1, m)) {
         emit_op(nz, negated ? "<>" : "=", negated ? 2 : 1);
         nz->act[p] = ACT_SKIP;
