@@ -223,6 +223,13 @@ int daemon_load_config(const struct daemon_opts *o, struct config *c, struct dia
     return 0;
 }
 
+/* The last line after each part's problems were printed: how many parts have some. */
+static int parts_with_problems(struct diag *d, enum diag_kind kind, const char *where, unsigned bad)
+{
+    return diag_set(d, kind, "%s: %u part%s of the configuration with problems (above)", where, bad,
+                    bad == 1 ? "" : "s");
+}
+
 int daemon_check_config(const struct daemon_opts *o, struct config *c, bool modules, struct diag *d)
 {
     unsigned bad = 0; /* parts with problems: each is checked and said, not the first only */
@@ -245,9 +252,8 @@ int daemon_check_config(const struct daemon_opts *o, struct config *c, bool modu
         }
     }
     if (bad)
-        return diag_set(d, DIAG_USAGE, "%s: %u part%s of the configuration with problems (above)",
-                        o->config_path ? o->config_path : "the command line", bad,
-                        bad == 1 ? "" : "s");
+        return parts_with_problems(d, DIAG_USAGE,
+                                   o->config_path ? o->config_path : "the command line", bad);
     return 0;
 }
 
@@ -351,8 +357,7 @@ static int configure_hooks(struct daemon *dm, const struct config *c, bool all, 
         return -1;
     }
     if (bad)
-        return diag_set(d, kind, "%s: %u part%s of the configuration with problems (above)",
-                        c->path ? c->path : "the configuration", bad, bad == 1 ? "" : "s");
+        return parts_with_problems(d, kind, c->path ? c->path : "the configuration", bad);
     return 0;
 }
 
