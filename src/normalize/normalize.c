@@ -1823,6 +1823,14 @@ static bool implicit_alias(const struct normalizer *nz, uint32_t i)
         uint32_t o = nz->match[i - 1];
         if (o != NO_MATCH && o > 0 && is_kw(&t[o - 1], KW_ON))
             return false; /* SELECT DISTINCT ON (a) b: b is the first column */
+        /* Nor after parentheses around nothing but a position (not SQL: "ORDER BY x
+         * SELECT, (2) r"): they are dropped only at an item's end, which the alias is
+         * not, and "(2)" without it read back as "2" (fuzz_lexer). */
+        uint32_t d = 0;
+        while (d < i - 1 && is_punct(&t[i - 1 - d], P_RPAREN))
+            d++;
+        if (d < i - 1 && t[i - 1 - d].role == ROLE_POSITION)
+            return false;
     }
     return true;
 }

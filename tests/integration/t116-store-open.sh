@@ -83,7 +83,16 @@ fi
 : >empty.csv
 for round in $(seq 1 25); do
   rm -f n.db n.db-wal n.db-shm
-  for k in 1 2 3 4; do "$PGSIFT" -q --db n.db ingest --no-progress empty.csv 2>"e$k" & done
-  for k in 1 2 3 4; do wait -n || fail "round $round: a first run failed: $(cat e1 e2 e3 e4)"; done
+  pids=()
+  for k in 1 2 3 4; do
+    "$PGSIFT" -q --db n.db ingest --no-progress empty.csv 2>"e$k" &
+    pids+=($!)
+  done
+  # (each by its pid, with its exit code: a `wait -n` here once failed with no message)
+  for k in 1 2 3 4; do
+    rc=0
+    wait "${pids[k - 1]}" || rc=$?
+    ((rc == 0)) || fail "round $round: first run $k exited $rc: $(cat "e$k")"
+  done
 done
 pass
