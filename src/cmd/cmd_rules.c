@@ -339,10 +339,13 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
     if (engine_run(&eo, &st, d) < 0)
         goto out;
     char b[CLOCK_RFC3339_MAX];
-    printf("evaluated %llu rule instants up to %s: %llu transitions, %llu notifications queued\n",
-           (unsigned long long)st.evaluations,
-           st.last_boundary_us ? clock_format_rfc3339(st.last_boundary_us, 0, b) : "-",
-           (unsigned long long)st.transitions, (unsigned long long)st.notifications);
+    if (st.last_boundary_us)
+        printf("evaluated %llu rule instants up to %s: %llu transitions, %llu notifications "
+               "queued\n",
+               (unsigned long long)st.evaluations, clock_format_rfc3339(st.last_boundary_us, 0, b),
+               (unsigned long long)st.transitions, (unsigned long long)st.notifications);
+    else /* (every boundary with data was evaluated before, or there is no data) */
+        printf("evaluated 0 rule instants: nothing new to evaluate\n");
     rc = 0;
 out:
     globfree(&g);

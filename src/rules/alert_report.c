@@ -318,9 +318,10 @@ static int timeline_walk(struct alertdb *db, const char *transition, enum alert_
             labels_line(adb_col_text(st, 4), lbl, sizeof(lbl));
             /* (one line per transition, however long: `rules test` output is compared
              * with expected timelines, t310) */
-            fprintf(out, "%s %-10s %-24s %-8s value=%g %s\n", ts(sqlite3_column_int64(st, 0), b),
-                    adb_col_text(st, 2), adb_col_text(st, 1), adb_col_text(st, 5),
-                    sqlite3_column_double(st, 3), lbl);
+            char val[32];
+            rule_fmt_value(val, sizeof(val), sqlite3_column_double(st, 3));
+            fprintf(out, "%s %-10s %-24s %-8s value=%s %s\n", ts(sqlite3_column_int64(st, 0), b),
+                    adb_col_text(st, 2), adb_col_text(st, 1), adb_col_text(st, 5), val, lbl);
             continue;
         }
         json_t *e = json_object();

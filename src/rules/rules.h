@@ -711,4 +711,9 @@ unsigned tmpl_check(const char *tmpl, bool (*known)(void *ctx, struct span name)
  * was reached. */
 int tmpl_render(const char *tmpl, const struct tmpl_vars *vars, struct sbuf *out);
 
+/* A rule's value as people read it, in messages and alert histories: an integer, or a
+ * value of a million or more, to the unit ("1256789012", not "1.25679e+09"); anything
+ * else to six significant digits ("63.7908"). @len: 32 is enough. */
+void rule_fmt_value(char *buf, size_t len, double v);
+
 #endif

@@ -221,9 +221,9 @@ unsigned tmpl_check(const char *tmpl, bool (*known)(void *ctx, struct span name)
 
 /* ---- rendering ---- */
 
-static void fmt_number(char *buf, size_t len, double v)
+void rule_fmt_value(char *buf, size_t len, double v)
 {
-    if (v == floor(v) && fabs(v) < 1e15)
+    if (isfinite(v) && (v == floor(v) || fabs(v) >= 1e6) && fabs(v) < 1e15)
         snprintf(buf, len, "%.0f", v);
     else
         snprintf(buf, len, "%.6g", v);
@@ -282,7 +282,7 @@ static int render_expr(void *ctx, const struct piece *pc)
     if (!v)
         v = "";
     if (is_num) {
-        fmt_number(nb, sizeof(nb), num);
+        rule_fmt_value(nb, sizeof(nb), num);
         v = nb;
     }
     if (sbuf_addstr(&cur, v) < 0)

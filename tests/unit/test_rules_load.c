@@ -423,6 +423,18 @@ static void test_templates(void)
     v.value = 3 * 1024.0 * 1024 * 1024;
     CHECK_EQ_INT(tmpl_render("{{ value | bytes }}", &tv, &out), 0);
     CHECK_EQ_STR(out.buf, "3.0 GiB");
+    /* a large value to the unit, not in exponent form; a small one to six digits */
+    sbuf_reset(&out);
+    v.value = 1256789012.75;
+    CHECK_EQ_INT(tmpl_render("{{ value }}", &tv, &out), 0);
+    CHECK_EQ_STR(out.buf, "1256789013");
+    sbuf_reset(&out);
+    v.value = 63.790812;
+    CHECK_EQ_INT(tmpl_render("{{ value }}", &tv, &out), 0);
+    CHECK_EQ_STR(out.buf, "63.7908");
+    char b[32];
+    rule_fmt_value(b, sizeof(b), 4e20);
+    CHECK_EQ_STR(b, "4e+20");
     sbuf_release(&out);
 }
 
