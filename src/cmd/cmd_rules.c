@@ -13,12 +13,12 @@
 #include "core/opts.h"
 #include "rules/rules.h"
 
-#define RULES_SYNOPSIS                                                                        \
-    "pgsift rules check [--config FILE] FILE...\n"                                            \
-    "       pgsift rules explain [--markdown] [TOPIC]\n"                                      \
-    "       pgsift rules test [--events FILE] [--since T] [--until T] [--format F] FILE...\n" \
-    "       pgsift rules eval [--config FILE] [--events FILE] [--since T] [--until T]\n"      \
-    "                         [--replay] [--notify-old] [--live] [FILE...]"
+#define RULES_SYNOPSIS                                                                            \
+    "pgsift rules check [--config FILE] FILE|DIR...\n"                                            \
+    "       pgsift rules explain [--markdown] [TOPIC]\n"                                          \
+    "       pgsift rules test [--events FILE] [--since T] [--until T] [--format F] FILE|DIR...\n" \
+    "       pgsift rules eval [--config FILE] [--events FILE] [--since T] [--until T]\n"          \
+    "                         [--replay] [--notify-old] [--live] [FILE|DIR...]"
 
 /* Print each collected message ("file:line:col: ...") as "pgsift: ..." on stderr. */
 static void print_lines(const struct sbuf *sb)
@@ -36,13 +36,20 @@ static void print_lines(const struct sbuf *sb)
 /* Load rule files (and the config, if given) and report every problem. Returns the
  * number of errors; -1 on an environment failure. */
 static int cmd_rules_load(struct rule_set *rs, struct alert_config *cfg, const char *config_path,
-                          bool config_loaded, char **files, int nfiles, struct diag *d)
+                          bool config_loaded, char **files, int nfiles, int *nloaded,
+                          struct diag *d)
 {
     if (config_path && !config_loaded && alert_config_load(cfg, config_path, d) < 0)
         return -1;
-    for (int i = 0; i < nfiles; i++)
-        if (rules_load_file(rs, files[i], d) < 0)
+    int loaded = 0;
+    for (int i = 0; i < nfiles; i++) {
+        int k = rules_load_path(rs, files[i], d); /* (a directory: its *.yaml files) */
+        if (k < 0)
             return -1;
+        loaded += k;
+    }
+    if (nloaded)
+        *nloaded = loaded;
     if (config_path && cfg->nerrors == 0)
         alert_config_check_rules(cfg, rs);
     print_lines(&cfg->errors);
@@ -70,7 +77,7 @@ static int rules_check(int argc, char **argv, struct diag *d)
     int n = opts_parse(opts, argc - 1, argv + 1, d);
 
     if (n == -2) {
-        opts_usage(stdout, "pgsift rules check [--config FILE] FILE...", opts);
+        opts_usage(stdout, "pgsift rules check [--config FILE] FILE|DIR...", opts);
         return 0;
     }
     if (n < 0)
@@ -82,7 +89,7 @@ static int rules_check(int argc, char **argv, struct diag *d)
     struct alert_config cfg;
     rule_set_init(&rs);
     alert_config_init(&cfg);
-    int nerr = cmd_rules_load(&rs, &cfg, config, false, argv + 1, n, d);
+    int nerr = cmd_rules_load(&rs, &cfg, config, false, argv + 1, n, &n, d);
     int rc = 0;
     if (nerr >= 0) { /* the secret files too, whatever else is wrong */
         struct sbuf se = SBUF_INIT;
@@ -197,7 +204,7 @@ static int rules_test(int argc, char **argv, const struct cli *cli, struct diag 
     if (n == -2) {
         opts_usage(stdout,
                    "pgsift rules test [--events FILE] [--since T] [--until T] [--format F] "
-                   "FILE...",
+                   "FILE|DIR...",
                    opts);
         return 0;
     }
@@ -216,7 +223,7 @@ static int rules_test(int argc, char **argv, const struct cli *cli, struct diag 
     int rc = -1;
     rule_set_init(&rs);
     alert_config_init(&cfg);
-    int nerr = cmd_rules_load(&rs, &cfg, NULL, false, argv + 1, n, d);
+    int nerr = cmd_rules_load(&rs, &cfg, NULL, false, argv + 1, n, NULL, d);
     if (nerr != 0) {
         if (nerr > 0)
             diag_set(d, DIAG_USAGE, "%d error%s in the rule files", nerr, nerr == 1 ? "" : "s");
@@ -276,7 +283,7 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
     if (n == -2) {
         opts_usage(stdout,
                    "pgsift rules eval [--config FILE] [--events FILE] [--since T] [--until T] "
-                   "[--replay] [--notify-old] [--live] [FILE...]",
+                   "[--replay] [--notify-old] [--live] [FILE|DIR...]",
                    opts);
         return 0;
     }
@@ -306,11 +313,11 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
         nfiles = (int)g.gl_pathc;
     }
     if (!nfiles) {
-        diag_set(d, DIAG_USAGE, "no rule files: give FILE... or 'rules:' in --config");
+        diag_set(d, DIAG_USAGE, "no rule files: give rule files or 'rules:' in --config");
         goto out;
     }
     {
-        int nerr = cmd_rules_load(&rs, &cfg, config, true, files, nfiles, d);
+        int nerr = cmd_rules_load(&rs, &cfg, config, true, files, nfiles, NULL, d);
         if (nerr != 0) {
             if (nerr > 0)
                 diag_set(d, DIAG_USAGE, "%d error%s in the rule files or configuration", nerr,
@@ -344,8 +351,12 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
                "queued\n",
                (unsigned long long)st.evaluations, clock_format_rfc3339(st.last_boundary_us, 0, b),
                (unsigned long long)st.transitions, (unsigned long long)st.notifications);
-    else /* (every boundary with data was evaluated before, or there is no data) */
-        printf("evaluated 0 rule instants: nothing new to evaluate\n");
+    else if (!st.watermark_us)
+        printf("evaluated 0 rule instants: no data to evaluate\n");
+    else /* (every boundary up to it was evaluated before, or the data is that recent) */
+        printf("evaluated 0 rule instants: none new up to %s (the newest data less the "
+               "allowed lateness; --until T goes further)\n",
+               clock_format_rfc3339(st.watermark_us, 0, b));
     rc = 0;
 out:
     globfree(&g);

@@ -96,7 +96,7 @@ static int load(const struct config *c, struct rule_set *rs, struct alert_config
             log_warn("%s: rule files '%s': no such file", c->path ? c->path : "configuration",
                      c->rules.v[i]);
         for (size_t k = 0; grc == 0 && k < g.gl_pathc; k++) {
-            if (rules_load_file(rs, g.gl_pathv[k], d) < 0) {
+            if (rules_load_path(rs, g.gl_pathv[k], d) < 0) {
                 globfree(&g);
                 return -1;
             }

@@ -203,6 +203,11 @@ void rule_set_release(struct rule_set *rs);
  * file:line:col) and rs->warnings. Returns -1 with @d only when the file cannot be read. */
 int rules_load_file(struct rule_set *rs, const char *path, struct diag *d);
 
+/* rules_load_file() of a file, or of every *.yaml and *.yml file of a directory (not its
+ * subdirectories, no hidden file) in name order. Returns the number of files loaded, or
+ * -1 with @d (a directory without rule files is an error too). */
+int rules_load_path(struct rule_set *rs, const char *path, struct diag *d);
+
 /* The same from memory (tests, fuzzing); @name is used in messages. */
 void rules_load_mem(struct rule_set *rs, const char *name, const char *buf, size_t len);
 

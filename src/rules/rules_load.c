@@ -4,11 +4,13 @@
  * then check what a table cannot express (kind/source/metric fit, dimensions, label
  * names, templates), reporting every problem with file:line:col and going on.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/clock.h"
 #include "core/limits.h"
@@ -859,6 +861,57 @@ void rules_load_mem(struct rule_set *rs, const char *name, const char *buf, size
     ydoc_load_mem(&y, arena_dup(&rs->strings, name, strlen(name)).p, buf, len);
     load_doc(rs, &y);
     ydoc_release(&y);
+}
+
+static bool rule_file_name(const char *name)
+{
+    size_t n = strlen(name);
+    return name[0] != '.' &&
+           ((n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml")));
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int rules_load_path(struct rule_set *rs, const char *path, struct diag *d)
+{
+    struct stat st;
+    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
+        return rules_load_file(rs, path, d) < 0 ? -1 : 1;
+    DIR *dh = opendir(path);
+    if (!dh)
+        return diag_set(d, DIAG_IO, "cannot read rule directory '%s': %s", path, strerror(errno));
+    char **names = NULL;
+    size_t n = 0, alloc = 0;
+    struct dirent *de;
+    while ((de = readdir(dh)) != NULL) {
+        if (!rule_file_name(de->d_name))
+            continue;
+        XGROW(names, n + 1, alloc);
+        names[n++] = xstrdup(de->d_name);
+    }
+    closedir(dh);
+    if (n > 1)
+        qsort(names, n, sizeof(*names), name_cmp);
+    int rc = (int)n;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(path) + strlen(names[i]) + 2;
+        char *full = xmalloc(len);
+        bool slash = path[0] && path[strlen(path) - 1] == '/';
+        snprintf(full, len, "%s%s%s", path, slash ? "" : "/", names[i]);
+        if (rc >= 0 && rules_load_file(rs, full, d) < 0)
+            rc = -1;
+        free(full);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (rc == 0)
+        return diag_set(d, DIAG_USAGE, "rule directory '%s' holds no rule files (*.yaml, *.yml)",
+                        path);
+    return rc;
 }
 
 int rules_load_file(struct rule_set *rs, const char *path, struct diag *d)

@@ -6,6 +6,18 @@
 out=$("$PGSIFT" rules check "$SIFT_SOURCE_DIR"/rules/*.yaml)
 expect_contains "$out" "ok: 16 rules in 5 files"
 expect_contains "$out" "threshold 7, baseline 1, new_fingerprint 1, event 6, absence 1"
+# A directory: its *.yaml and *.yml files, in name order; the same rules as the glob.
+expect_eq "rules check of the rules directory" "$out" "$("$PGSIFT" rules check "$SIFT_SOURCE_DIR/rules")"
+mkdir -p rdir/sub empty
+cp "$SIFT_SOURCE_DIR/rules/events.yaml" rdir/b.yml
+cp "$SIFT_SOURCE_DIR/rules/ingest.yaml" rdir/a.yaml
+cp "$SIFT_SOURCE_DIR/rules/queries.yaml" rdir/sub/c.yaml # (not read: a subdirectory)
+printf 'not: [a rule file\n' > rdir/.hidden.yaml
+printf 'not: [a rule file\n' > rdir/notes.txt
+expect_contains "$("$PGSIFT" rules check rdir)" "ok: $(($(grep -c '^  - name:' rdir/b.yml) + $(grep -c '^  - name:' rdir/a.yaml))) rules in 2 files"
+rc=0; err=$("$PGSIFT" rules check empty 2>&1) || rc=$?
+expect_eq "exit code on a directory without rule files" 2 "$rc"
+expect_contains "$err" "rule directory 'empty' holds no rule files (*.yaml, *.yml)"
 
 cat > broken.yaml <<'YAML'
 version: 1
