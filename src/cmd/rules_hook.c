@@ -139,14 +139,6 @@ int rules_hook_configure(void *ctx, const struct config *c, struct store *s, str
     (void)s;
     if (load(c, &rs, &cfg, d) < 0)
         goto fail;
-    /* Said at once, not at the first evaluation with data (QA 21c: an absence rule was
-     * silently idle on an empty log). */
-    for (size_t i = 0; i < rs.n; i++)
-        if (rs.rules[i].enabled && rs.rules[i].source == RSRC_INGEST)
-            log_warn("%s:%u:%u: rule '%s' does not run in pgsift tail: the store keeps no lines "
-                     "per input yet (source 'ingest'; it runs with 'pgsift rules eval --events', "
-                     "docs/alerting.md)",
-                     rs.rules[i].file, rs.rules[i].line, rs.rules[i].col, rs.rules[i].name);
     /* Every receiver sends through libcurl: loaded now, a missing library stops the start
      * (or keeps the old configuration on a reload) with its reason, instead of failing
      * the first alert hours later. */

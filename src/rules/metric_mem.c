@@ -693,8 +693,10 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         char input[512] = "";
         const char *src = jget(o, "src");
         r.input = jget(o, "input");
-        if (!r.input && src) {
-            snprintf(input, sizeof(input), "%.*s", (int)strcspn(src, ":"), src);
+        if (!r.input && src) { /* "path:line": the path (which may hold a ':') */
+            const char *colon = strrchr(src, ':');
+            snprintf(input, sizeof(input), "%.*s",
+                     (int)(colon ? colon - src : (ptrdiff_t)strlen(src)), src);
             r.input = input;
         }
         r.kind = jget(o, "kind");

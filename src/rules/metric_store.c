@@ -10,8 +10,8 @@
  *                    The decoded events are kept (below) for the next queries.
  *   plans            store_plan_changes_at(): the newest plan change of each query with
  *                    a plan record in the period, from the plan records before its end
- *   ingest           not kept by the store (no lines per input per minute): rules on it
- *                    are skipped with a warning
+ *   ingest           input_stats: records and rejected lines per input and minute (or
+ *                    hour and day, rolled up: a row counts in the window its start is in)
  *
  * The watermark's bounds and the catalogue's texts are read with a read-only SQLite
  * connection of our own (the store's public API has no "newest record" query); those
@@ -69,6 +69,7 @@ struct mstore {
     struct evcache ev;
     sqlite3_stmt *canon;   /* a fingerprint's canonical text */
     sqlite3_stmt *next[2]; /* ms_next() */
+    sqlite3_stmt *inp;     /* query_ingest() */
 };
 
 static int db_err(struct mstore *m, struct diag *d)
@@ -544,6 +545,45 @@ static int query_plans(struct mstore *m, const struct metric_query *q, struct me
     return rc;
 }
 
+/* ---- ingest ---- */
+
+static int query_ingest(struct mstore *m, const struct metric_query *q, struct metric_result *out,
+                        struct diag *d)
+{
+    const struct rule_strlist *inputs = q->where ? &q->where->in[DIM_INPUT] : NULL;
+    bool by_input = q->group_mask & (1u << DIM_INPUT);
+    sqlite3_stmt *st = m->inp;
+    if (!st && sqlite3_prepare_v2(m->ro,
+                                  "SELECT input, sum(records), sum(rejects) FROM input_stats"
+                                  " WHERE bucket >= ?1 AND bucket < ?2 GROUP BY input"
+                                  " ORDER BY input",
+                                  -1, &st, NULL) != SQLITE_OK)
+        return db_err(m, d);
+    m->inp = st;
+    /* (whole seconds: the boundaries are minutes) */
+    sqlite3_bind_int64(st, 1, q->from_us / USEC_PER_SEC);
+    sqlite3_bind_int64(st, 2, q->to_us / USEC_PER_SEC);
+    struct metric_group *all = NULL;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *input = (const char *)sqlite3_column_text(st, 0);
+        if (!in_list(inputs, input))
+            continue;
+        const char *dims[DIM_COUNT] = { NULL };
+        dims[DIM_INPUT] = by_input ? input : NULL;
+        struct metric_group *g = by_input ? metric_result_add(out, dims, NULL) : all;
+        if (!g)
+            g = all = metric_result_add(out, dims, NULL);
+        double records = (double)sqlite3_column_int64(st, 1);
+        double rejects = (double)sqlite3_column_int64(st, 2);
+        /* as the in-memory source counts them: a line is a record or a rejected line */
+        g->count += records + rejects;
+        g->value += q->metric == MET_REJECTS ? rejects : records + rejects;
+    }
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : db_err(m, d);
+}
+
 /* ---- the source ---- */
 
 static int ms_query(struct metric_source *ms, const struct metric_query *q,
@@ -556,12 +596,10 @@ static int ms_query(struct metric_source *ms, const struct metric_query *q,
     case RSRC_ERRORS:
     case RSRC_EVENTS: return query_events(m, q, out, d);
     case RSRC_PLANS: return query_plans(m, q, out, d);
-    case RSRC_INGEST:
+    case RSRC_INGEST: return query_ingest(m, q, out, d);
     case RSRC_COUNT: break;
     }
-    return diag_set(d, DIAG_USAGE,
-                    "the store keeps no lines per input: source 'ingest' (absence rules) is "
-                    "not available over the store yet");
+    return diag_set(d, DIAG_USAGE, "no such source");
 }
 
 static int ms_seen(struct metric_source *ms, const struct metric_query *q, const char *const *dims,
@@ -673,7 +711,7 @@ static unsigned ms_sources(struct metric_source *ms)
 {
     (void)ms;
     return SRC_BIT(RSRC_QUERIES) | SRC_BIT(RSRC_ERRORS) | SRC_BIT(RSRC_EVENTS) |
-           SRC_BIT(RSRC_PLANS);
+           SRC_BIT(RSRC_PLANS) | SRC_BIT(RSRC_INGEST);
 }
 
 static void ms_free(struct metric_source *ms)
@@ -689,6 +727,7 @@ static void ms_free(struct metric_source *ms)
     sqlite3_finalize(m->ev.bm);
     sqlite3_finalize(m->ev.bt);
     sqlite3_finalize(m->canon);
+    sqlite3_finalize(m->inp);
     for (size_t i = 0; i < ARRAY_SIZE(m->next); i++)
         sqlite3_finalize(m->next[i]);
     store_close(m->s);

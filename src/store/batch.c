@@ -42,6 +42,7 @@ static struct store_batch *batch_new(bool keep_literals)
     struct store_batch *b = xcalloc(1, sizeof(*b));
     b->keep_literals = keep_literals;
     b->last_ts = INT64_MIN;
+    b->first_ts = INT64_MIN;
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
@@ -96,6 +97,11 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->errs_ix);
     htab_clear(&b->recs_ix);
     htab_clear(&b->rejs_ix);
+    b->n_inps = 0;
+    htab_clear(&b->inps_ix);
+    b->inp_hint = b->inp_name_hint = 0;
+    b->inp_unsettled = false;
+    b->first_ts = INT64_MIN;
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
     b->n_sk_recs = 0;
@@ -127,6 +133,8 @@ void store_batch_free(struct store_batch *b)
     htab_release(&b->errs_ix);
     htab_release(&b->recs_ix);
     htab_release(&b->rejs_ix);
+    htab_release(&b->inps_ix);
+    free(b->inps);
     free(b->names);
     free(b->aggs);
     free(b->cats);
@@ -540,6 +548,70 @@ static void record_count(struct store_batch *b, int64_t bucket, enum event_kind 
     }
     b->recs[i].count += n;
     b->rec_hint[kind] = (uint32_t)i + 1;
+}
+
+/* ---- lines per input ---- */
+
+struct inp_find {
+    const struct store_batch *b;
+    int64_t bucket;
+    uint32_t name;
+};
+
+static bool inp_eq(const void *ctx, uint32_t idx)
+{
+    const struct inp_find *f = ctx;
+    const struct inp *r = &f->b->inps[idx];
+    return r->bucket == f->bucket && r->name == f->name;
+}
+
+static void inp_count(struct store_batch *b, int64_t bucket, uint32_t name, uint64_t records,
+                      uint64_t rejects)
+{
+    uint32_t hint = b->inp_hint;
+    if (hint && hint - 1 < b->n_inps && b->inps[hint - 1].bucket == bucket &&
+        b->inps[hint - 1].name == name) {
+        b->inps[hint - 1].records += records;
+        b->inps[hint - 1].rejects += rejects;
+        return;
+    }
+    struct inp_find f = { b, bucket, name };
+    int64_t key[2] = { bucket, (int64_t)name };
+    uint64_t h = hash_bytes(key, sizeof(key));
+    long i = htab_find(&b->inps_ix, h, inp_eq, &f);
+    if (i < 0) {
+        XGROW(b->inps, b->n_inps + 1, b->a_inps);
+        b->inps[b->n_inps] = (struct inp){ .bucket = bucket, .name = name };
+        htab_insert(&b->inps_ix, h, (uint32_t)b->n_inps);
+        i = (long)b->n_inps++;
+    }
+    b->inps[i].records += records;
+    b->inps[i].rejects += rejects;
+    b->inp_hint = (uint32_t)i + 1;
+}
+
+static int64_t minute_of(int64_t ts_us)
+{
+    return (ts_us < 0 ? 0 : ts_us) / USEC_PER_SEC / 60 * 60;
+}
+
+static uint32_t inp_name(struct store_batch *b, struct span name)
+{
+    return intern(b, name.p ? name : SPAN_LIT("-"), &b->inp_name_hint);
+}
+
+/* The rejected lines read before any record time was known go to @bucket: the minute of
+ * the first record that has one. */
+static void inp_settle(struct store_batch *b, int64_t bucket)
+{
+    b->inp_unsettled = false;
+    for (size_t i = 0, n = b->n_inps; i < n; i++) {
+        if (b->inps[i].bucket != INP_NO_TIME || !b->inps[i].rejects)
+            continue;
+        uint64_t k = b->inps[i].rejects;
+        b->inps[i].rejects = 0;
+        inp_count(b, bucket, b->inps[i].name, 0, k);
+    }
 }
 
 /* ---- errors ---- */
@@ -1287,6 +1359,12 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
 
     b->records++;
     record_count(b, bucket, kind, sev, 1);
+    if (ev->ts_us != INT64_MIN && b->first_ts == INT64_MIN) {
+        b->first_ts = ts;
+        if (b->inp_unsettled && !b->part)
+            inp_settle(b, bucket); /* (a part's wait for store_batch_absorb()) */
+    }
+    inp_count(b, bucket, inp_name(b, ev->src_name), 1, 0);
     if (has_fp)
         catalogue_touch(b, ev, ts);
 
@@ -1471,6 +1549,29 @@ void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_
     for (size_t i = 0; i < part->n_recs; i++)
         record_count(b, part->recs[i].bucket, part->recs[i].kind, part->recs[i].sev,
                      part->recs[i].count);
+    /* Lines per input as reading the part here would have counted them: a rejected line
+     * at the newest record time seen before it, which may be in an earlier part
+     * (minutes only grow with the time: the later of the two minutes), and those before
+     * any at the first record's. */
+    int64_t before = b->last_ts != INT64_MIN ? minute_of(b->last_ts) : INP_NO_TIME;
+    for (size_t i = 0; i < part->n_inps; i++) {
+        const struct inp *r = &part->inps[i];
+        uint32_t name = b->remap[r->name];
+        if (r->records)
+            inp_count(b, r->bucket, name, r->records, 0);
+        if (r->rejects) {
+            int64_t at = r->bucket > before ? r->bucket : before;
+            inp_count(b, at, name, 0, r->rejects);
+            if (at == INP_NO_TIME)
+                b->inp_unsettled = true;
+        }
+    }
+    if (part->first_ts != INT64_MIN) {
+        if (b->first_ts == INT64_MIN)
+            b->first_ts = part->first_ts;
+        if (b->inp_unsettled)
+            inp_settle(b, minute_of(part->first_ts));
+    }
     for (size_t i = 0; i < part->n_cats; i++)
         cat_absorb(b, part, (uint32_t)i);
     XGROW(b->agg_remap, part->n_aggs, b->a_agg_remap);
@@ -1633,6 +1734,10 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
     uint64_t n = r->count ? r->count : 1;
     rj->count += n;
     b->rejects += n;
+    int64_t at = b->last_ts != INT64_MIN ? minute_of(b->last_ts) : INP_NO_TIME;
+    if (at == INP_NO_TIME)
+        b->inp_unsettled = true;
+    inp_count(b, at, inp_name(b, source), 0, n);
     if (r->sample.p && rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
         XGROW(b->samples, b->n_samples + 1, b->a_samples);
         struct span sample = r->sample;

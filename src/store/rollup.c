@@ -49,7 +49,9 @@ static int roll(struct store *s, int64_t from, int64_t to, int64_t cut, uint64_t
                    run(s, SQL_ROLL_ERR, from, to, cut, NULL, d) < 0 ||
                    run(s, SQL_ROLL_ERR_DEL, from, to, cut, NULL, d) < 0 ||
                    run(s, SQL_ROLL_REC, from, to, cut, NULL, d) < 0 ||
-                   run(s, SQL_ROLL_REC_DEL, from, to, cut, NULL, d) < 0
+                   run(s, SQL_ROLL_REC_DEL, from, to, cut, NULL, d) < 0 ||
+                   run(s, SQL_ROLL_INP, from, to, cut, NULL, d) < 0 ||
+                   run(s, SQL_ROLL_INP_DEL, from, to, cut, NULL, d) < 0
                ? -1
                : 0;
 }
@@ -81,6 +83,7 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
         run(s, SQL_EXPIRE_AGG, cut_days, 0, 0, &stats->day_rows, d) < 0 ||
         run(s, SQL_EXPIRE_ERR, cut_days, 0, 0, NULL, d) < 0 ||
         run(s, SQL_EXPIRE_REC, cut_days, 0, 0, NULL, d) < 0 ||
+        run(s, SQL_EXPIRE_INP, cut_days, 0, 0, NULL, d) < 0 ||
         evblocks_expire(s, now_us - r->events_us, &stats->events, d) < 0 ||
         run(s, SQL_EXPIRE_QUERIES, now_us - r->days_us, 0, 0, &stats->queries, d) < 0 ||
         run(s, SQL_EXPIRE_QIDS, now_us - r->days_us, 0, 0, NULL, d) < 0 ||

@@ -85,6 +85,9 @@
     X(SQL_REC_UPSERT,                                                                              \
       "INSERT INTO record_stats (bucket, width, kind, severity, count)"                            \
       " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \
+    X(SQL_INP_UPSERT, "INSERT INTO input_stats (bucket, width, input, records, rejects)"           \
+                      " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET records = records +" \
+                      " excluded.records, rejects = rejects + excluded.rejects")                   \
     X(SQL_EVB_INSERT, "INSERT INTO event_blocks (ts_min, ts_max, n, kinds, data)"                  \
                       " VALUES (?1, ?2, ?3, ?4, ?5)")                                              \
     /* record_ids.c: a record's own id, counted once (schema/014_record_ids.sql) */                \
@@ -170,10 +173,17 @@
                     " GROUP BY 1, kind, severity"                                                  \
                     " ON CONFLICT DO UPDATE SET count = count + excluded.count")                   \
     X(SQL_ROLL_REC_DEL, "DELETE FROM record_stats WHERE width = ?1 AND bucket < ?3")               \
+    X(SQL_ROLL_INP, "INSERT INTO input_stats (bucket, width, input, records, rejects)"             \
+                    " SELECT bucket - bucket % ?2, ?2, input, sum(records), sum(rejects)"          \
+                    " FROM input_stats WHERE width = ?1 AND bucket < ?3 GROUP BY 1, input"         \
+                    " ON CONFLICT DO UPDATE SET records = records + excluded.records,"             \
+                    " rejects = rejects + excluded.rejects")                                       \
+    X(SQL_ROLL_INP_DEL, "DELETE FROM input_stats WHERE width = ?1 AND bucket < ?3")                \
     /* expiry: ?1 cut-off */                                                                       \
     X(SQL_EXPIRE_AGG, "DELETE FROM query_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
     X(SQL_EXPIRE_ERR, "DELETE FROM error_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
     X(SQL_EXPIRE_REC, "DELETE FROM record_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1") \
+    X(SQL_EXPIRE_INP, "DELETE FROM input_stats WHERE width IN (60, 3600, 86400) AND bucket < ?1")  \
     X(SQL_EXPIRE_EVB_COUNT, "SELECT coalesce(sum(n), 0) FROM event_blocks WHERE ts_max < ?1")      \
     X(SQL_EXPIRE_EVB_DEL, "DELETE FROM event_blocks WHERE ts_max < ?1")                            \
     X(SQL_EXPIRE_EVB_CUT, "SELECT id, ts_min, ts_max, n, data FROM event_blocks"                   \

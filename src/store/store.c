@@ -535,6 +535,22 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
         if (step_done(s, st, "cannot write record counts", d) < 0)
             return -1;
     }
+    /* Rejected lines no record time came after (a file of them only): now's minute, as a
+     * record without a time when none was seen. */
+    int64_t now_minute = clock_now_us() / USEC_PER_SEC / 60 * 60;
+    st = store_stmt(s, SQL_INP_UPSERT);
+    for (size_t i = 0; i < b->n_inps; i++) {
+        const struct inp *r = &b->inps[i];
+        if (!r->records && !r->rejects)
+            continue;
+        sqlite3_bind_int64(st, 1, r->bucket == INP_NO_TIME ? now_minute : r->bucket);
+        sqlite3_bind_text(st, 2, b->names[r->name].s.p, (int)b->names[r->name].s.len,
+                          SQLITE_STATIC);
+        sqlite3_bind_int64(st, 3, (int64_t)r->records);
+        sqlite3_bind_int64(st, 4, (int64_t)r->rejects);
+        if (step_done(s, st, "cannot write lines per input", d) < 0)
+            return -1;
+    }
     return 0;
 }
 

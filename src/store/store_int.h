@@ -117,6 +117,15 @@ struct rec {
     uint64_t count;
 };
 
+/* Lines of one input in one minute (input_stats). Rejected lines read before any record
+ * time is known wait in a row of bucket INP_NO_TIME (store_batch_add_reject()). */
+struct inp {
+    int64_t bucket;
+    uint32_t name; /* index into names */
+    uint64_t records, rejects;
+};
+#define INP_NO_TIME INT64_MIN
+
 /* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
 #define STORE_EV_CHUNK_ROWS 2048
 
@@ -191,6 +200,13 @@ struct store_batch {
     struct qid *qids;
     struct err *errs;
     struct rec *recs;
+    /* Lines per input and minute: rows, their index, the last row used (+1) and name. */
+    struct inp *inps;
+    struct htab inps_ix;
+    size_t n_inps, a_inps;
+    uint32_t inp_hint, inp_name_hint;
+    bool inp_unsettled; /* a row of bucket INP_NO_TIME has rejects */
+    int64_t first_ts;   /* the first record time of this batch (INT64_MIN: none yet) */
     /* Event rows: chunks in record order (the last one open); n_evs counts this batch's
      * rows, ev_bytes the block bytes of its closed chunks (store_batch_is_full()). */
     struct store_ev_chunk *ev_head, *ev_tail;

@@ -462,7 +462,16 @@ static int cmd_store_load(int argc, char **argv)
                                                l };
                     store_add_reject(s, &rj);
                 } else {
-                    ev.src_name = span_cstr(name);
+                    /* The record's own input, as `rules test --events` reads it ("input",
+                     * else the path of "src"): lines per input are counted under it. */
+                    struct span inp = jstr(o, "input"), src = jstr(o, "src");
+                    const char *colon = NULL; /* (the last: "path:line") */
+                    for (size_t k = 0; k < src.len; k++)
+                        if (src.p[k] == ':')
+                            colon = src.p + k;
+                    ev.src_name = inp.p   ? inp
+                                  : colon ? span_make(src.p, (size_t)(colon - src.p))
+                                          : span_cstr(name);
                     ev.src_line = line;
                     store_add(s, &ev);
                     loaded++;
@@ -763,12 +772,14 @@ static int cmd_events_downgrade(int argc, char **argv)
         sqlite3_reset(st);
     }
     /* (source_marks came with version 8, settings with 9, late_records with 10, the
-     * sample keys with 12, sources.newest_at with 13, record_ids with 14) */
+     * sample keys with 12, sources.newest_at with 13, record_ids with 14, input_stats with
+     * 16) */
     if (drop_added_columns(db) < 0 ||
         sqlite3_exec(db,
                      "DROP TABLE event_blocks; DROP TABLE IF EXISTS source_marks;"
                      " DROP TABLE IF EXISTS settings; DROP TABLE IF EXISTS late_records;"
-                     " DROP TABLE IF EXISTS record_ids; PRAGMA user_version = 5; COMMIT",
+                     " DROP TABLE IF EXISTS record_ids; DROP TABLE IF EXISTS input_stats;"
+                     " PRAGMA user_version = 5; COMMIT",
                      NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     ret = 0;
@@ -969,7 +980,7 @@ static int cmd_plan_calls_downgrade(int argc, char **argv)
     if (sqlite3_exec(db,
                      "DROP TABLE plan_call_blocks; DROP TABLE IF EXISTS source_marks; DROP TABLE "
                      "IF EXISTS settings; DROP TABLE IF EXISTS late_records; DROP TABLE IF "
-                     "EXISTS record_ids",
+                     "EXISTS record_ids; DROP TABLE IF EXISTS input_stats",
                      NULL, NULL, NULL) != SQLITE_OK ||
         drop_added_columns(db) < 0 ||
         sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||

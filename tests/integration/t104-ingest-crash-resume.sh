@@ -23,7 +23,9 @@ summary() {
     (SELECT sum(n) FROM event_blocks),
     (SELECT coalesce(sum(count), 0) FROM rejects),
     (SELECT sum(calls) || '/' || sum(total_us) || '/' || count(*) FROM query_ids),
-    (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name))"
+    (SELECT group_concat(offset || '/' || line || '/' || records) FROM (SELECT * FROM sources ORDER BY name)),
+    (SELECT group_concat(bucket || '/' || input || '/' || records || '/' || rejects)
+       FROM (SELECT * FROM input_stats ORDER BY width, bucket, input))"
   "$PGSIFT" --db "$1" events --format json --limit 0 | jq -c '[.counts, .total, [.events[] | .src]]'
   # every column of every event (src names the .gz as the plain file, for the check below)
   "$SIFT_TEST_TOOL" events-dump "$1" | sed -E 's/\|big\.csv\.gz:([0-9]+)$/|big.csv:\1/' | md5sum

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Rules over the store: the replay fixture loaded into a store gives the same fixed
-# timeline as t310 (absence rules, which need lines per input, are skipped with a
-# warning); loading it in pieces with `rules eval` after each piece, as tailing does,
+# timeline as t310 (the absence rule too: the store counts lines per input); loading it
+# in pieces with `rules eval` after each piece, as tailing does,
 # records the same history; real PostgreSQL logs ingested with `pgsift ingest` fire the
 # workload's deadlock like their `pgsift parse` output does.
 . "$(dirname "$0")/lib.sh"
@@ -11,8 +11,8 @@ rules="$SIFT_SOURCE_DIR/tests/integration/data/replay-rules.yaml"
 export SIFT_TEST_NOW=2026-11-24T12:00:00Z
 grep -v '^#' "$ev" > all.ndjson
 
-# The t310 timeline without log_flatline (values: p95 from the store's sketches).
-expected=$(grep -v log_flatline "$SIFT_SOURCE_DIR/tests/integration/data/replay-timeline.txt")
+# The t310 timeline (values: p95 from the store's sketches).
+expected=$(cat "$SIFT_SOURCE_DIR/tests/integration/data/replay-timeline.txt")
 
 "$SIFT_TEST_TOOL" store-load all.ndjson >/dev/null
 got=$("$PGSIFT" rules test --until 2026-11-24T11:00:00Z "$rules" 2>err.txt)
@@ -20,7 +20,7 @@ if [[ "$got" != "$expected" ]]; then
   diff <(echo "$expected") <(echo "$got") >&2 || true
   fail "timeline over the store differs"
 fi
-expect_contains "$(cat err.txt)" "rule 'log_flatline' is skipped: its source 'ingest' is not available here"
+expect_not_contains "$(cat err.txt)" "is skipped"
 # rules test only reads the store: no alert tables were written.
 expect_eq "no alert rows" 0 "$(sqlite3 "$PGSIFT_DB" "SELECT count(*) FROM alert_history" 2>/dev/null || echo 0)"
 
@@ -48,8 +48,10 @@ if [[ -f $fx/postgresql.csv ]]; then
   until=2026-11-26T00:00:00Z
   store=$("$PGSIFT" rules test --until "$until" "$SIFT_SOURCE_DIR"/rules/*.yaml 2>/dev/null)
   parsed=$("$PGSIFT" rules test --events parsed.ndjson --until "$until" \
-    "$SIFT_SOURCE_DIR"/rules/*.yaml 2>/dev/null | grep -v log_flatline)
+    "$SIFT_SOURCE_DIR"/rules/*.yaml 2>/dev/null)
   expect_contains "$store" "firing     deadlock                 critical value=1 database=app"
+  # the log ends at 17:46: no line from it in [17:46, 17:56), for 5 m
+  expect_contains "$store" "2026-11-25T18:01:00Z firing     log_flatline             critical value=0 input=$fx/postgresql.csv"
   expect_eq "store and parse output give the same timeline" "$parsed" "$store"
 fi
 
@@ -77,9 +79,12 @@ rm -f "$PGSIFT_DB"*
 jq -c 'if .ts >= "2026-11-24T10:12" then .ts = ((.ts[0:19] + "Z" | fromdateiso8601) + 10800
        | todateiso8601 | sub("Z$"; ".000Z")) else . end' all.ndjson > gap.ndjson
 "$SIFT_TEST_TOOL" store-load gap.ndjson >/dev/null
-# (over parse output the absence rule would keep every minute evaluated: the shipped
-# rules without ingest.yaml there; over the store it is skipped)
+# (an absence rule keeps every minute evaluated: the rules without it here, the shipped
+# ones without ingest.yaml over parse output)
 shipped=("$SIFT_SOURCE_DIR"/rules/{errors,events,plans,queries}.yaml)
+sed '/- name: log_flatline/,/severity: critical/d' "$rules" >quiet-rules.yaml
+grep -q 'kind: absence' quiet-rules.yaml && fail "quiet-rules.yaml still has the absence rule"
+rules=$PWD/quiet-rules.yaml
 for src in store events; do
   args=("$rules")
   [[ $src == events ]] && args=(--events gap.ndjson "${shipped[@]}")
