@@ -29,6 +29,8 @@ static const char *const kind_names[EV_KIND_COUNT] = {
     [EV_TOO_MANY_CONNECTIONS] = "too_many_connections",
     [EV_STARTUP] = "startup",
     [EV_SHUTDOWN] = "shutdown",
+    [EV_CRASH] = "crash",
+    [EV_ARCHIVE_FAILURE] = "archive_failure",
 };
 
 static const char *const severity_names[SEV_COUNT] = {

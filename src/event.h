@@ -44,6 +44,8 @@ enum event_kind {
     EV_TOO_MANY_CONNECTIONS,
     EV_STARTUP,
     EV_SHUTDOWN,
+    EV_CRASH, /* (appended: the numbers above are stored in event block masks) */
+    EV_ARCHIVE_FAILURE,
     EV_KIND_COUNT
 };
 
@@ -105,7 +107,11 @@ struct event_facts {
                           "immediate"; lock_wait: "waiting", "deadlock_detected",
                           "deadlock_avoided", "failed"; autovacuum: "aggressive",
                           "wraparound", "aggressive_wraparound"; startup: "read_only";
-                          statement: "fetch" (execute fetch from), "pgaudit" */
+                          statement: "fetch" (execute fetch from), "pgaudit"; crash:
+                          "signal", "exception", "exit_code", "reset" (the other
+                          processes' end, then the restart); archive_failure:
+                          "exit_code", "signal", "exception", "status",
+                          "too_many_failures" */
 
     /* lock_wait, lock_acquired, deadlock */
     double wait_ms;           /* time waited so far (milliseconds) */

@@ -347,6 +347,8 @@ void classify_event(struct event *ev, struct arena *a)
         goto out;
     if (ev->severity < SEV_ERROR && classify_log_text(ev, a))
         goto out;
+    if (ev->severity == SEV_FATAL && classify_archive_text(ev))
+        goto out; /* (still an error for the rules' errors source: they go by severity) */
     if (error_like)
         ev->kind = EV_ERROR;
 out:

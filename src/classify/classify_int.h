@@ -80,6 +80,10 @@ struct span classify_xml_text(struct span raw, struct arena *a);
 /* LOG-level messages (00000): durations, statements, lock waits, checkpoints, ... */
 bool classify_log_text(struct event *ev, struct arena *a);
 
+/* The archiver's failures ("archive command failed with exit code 1", ...): kind
+ * archive_failure, at any severity (the archiver's FATAL when the command was killed). */
+bool classify_archive_text(struct event *ev);
+
 /* English error texts, for records whose format carries no SQLSTATE. */
 bool classify_error_text(struct event *ev);
 

@@ -475,9 +475,111 @@ static bool log_disconnection(struct event *ev, struct span m)
     return true;
 }
 
+/* ---------------------------------------------------------------- crashes, archiving */
+
+/* How a child process or the archive command ended (postmaster.c LogChildExit(),
+ * pgarch.c / shell_archive.c): "was terminated by signal %d: %s", "was terminated by
+ * exception 0x%X", "exited with exit code %d", "exited with unrecognized status %d".
+ * Returns the cause, SPAN_NULL for none of them; *code: the number. */
+static struct span child_exit(struct span s, int64_t *code)
+{
+    if (cur_eat_lit(&s, "was terminated by signal "))
+        return cur_int(&s, code) ? LIT("signal") : SPAN_NULL;
+    if (cur_eat_lit(&s, "was terminated by exception "))
+        return LIT("exception");
+    if (cur_eat_lit(&s, "exited with exit code "))
+        return cur_int(&s, code) ? LIT("exit_code") : SPAN_NULL;
+    if (cur_eat_lit(&s, "exited with unrecognized status "))
+        return LIT("status");
+    return SPAN_NULL;
+}
+
+/*
+ * The postmaster's LOG lines when a child dies and the server resets (postmaster.c,
+ * PostgreSQL 12 to 18): "%s (PID %d) was terminated by signal %d: %s" (or an exception,
+ * or an exit code other than 0 and 1: a backend's FATAL exits with 1, and a background
+ * worker's exit with 1 is its normal end), then "terminating any other active server
+ * processes" and "all server processes terminated; reinitializing". And the archiver's
+ * failures (pgarch.c, shell_archive.c): "archive command failed with exit code %d",
+ * "archive command was terminated by ...", "archiving write-ahead log file \"%s\" failed
+ * too many times, will try again later".
+ */
+bool classify_archive_text(struct event *ev)
+{
+    struct span m = ev->message, cause;
+    int64_t code = -1;
+
+    if (span_starts_with_lit(m, "archive command ")) {
+        struct span s = cur_skip(m, sizeof("archive command ") - 1);
+        if (cur_eat_lit(&s, "failed with exit code "))
+            cause = LIT("exit_code");
+        else
+            cause = child_exit(s, &code);
+        if (!cause.p)
+            return false;
+        ev->kind = EV_ARCHIVE_FAILURE;
+        ev->facts.cause = cause;
+        return true;
+    }
+    if (span_starts_with_lit(m, "archiving write-ahead log file \"") &&
+        span_find(m, 0, LIT("\" failed too many times, will try again later")) > 0) {
+        ev->kind = EV_ARCHIVE_FAILURE;
+        ev->facts.cause = LIT("too_many_failures");
+        return true;
+    }
+    return false;
+}
+
+static bool log_crash(struct event *ev, struct span m)
+{
+    int64_t code = -1;
+    struct span cause;
+
+    if (ev->severity != SEV_LOG)
+        return false;
+    if (span_starts_with_lit(m, "terminating any other active server processes")) {
+        ev->kind = EV_CRASH;
+        ev->facts.cause = LIT("reset");
+        ev->facts.step = STEP_START;
+        return true;
+    }
+    if (span_starts_with_lit(m, "all server processes terminated; reinitializing")) {
+        ev->kind = EV_CRASH;
+        ev->facts.cause = LIT("reset");
+        ev->facts.step = STEP_END;
+        return true;
+    }
+    /* "<process name> (PID %d) <how it ended>" on the message's first line (the last
+     * " (PID ": a background worker's quoted name may hold one) */
+    struct span line = line_first(m, &(struct span){ 0 });
+    long at = span_find_last(line, LIT(" (PID "));
+    if (at <= 0)
+        return false;
+    struct span s = cur_skip(line, (size_t)at + sizeof(" (PID ") - 1);
+    int64_t pid;
+    if (!cur_int(&s, &pid) || !cur_eat_lit(&s, ") "))
+        return false;
+    cause = child_exit(s, &code);
+    if (!cause.p || (span_eq_lit(cause, "exit_code") && (code == 0 || code == 1)))
+        return false;
+    ev->kind = EV_CRASH;
+    ev->facts.cause = cause;
+    return true;
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
+static bool classify_log_text_1(struct event *ev, struct arena *a);
+
 bool classify_log_text(struct event *ev, struct arena *a)
+{
+    if (classify_log_text_1(ev, a))
+        return true;
+    /* (messages that start with any word: tried last, on what nothing else took) */
+    return ev->message.len >= 6 && (classify_archive_text(ev) || log_crash(ev, ev->message));
+}
+
+static bool classify_log_text_1(struct event *ev, struct arena *a)
 {
     struct span m = ev->message;
 

@@ -14,7 +14,8 @@ grep -v '^#' "$ev" > all.ndjson
 "$SIFT_TEST_TOOL" store-load all.ndjson >/dev/null
 "$PGSIFT" rules eval --since 2026-11-24T10:00:00Z --until 2026-11-24T11:00:00Z "$rules" >/dev/null 2>&1
 
-# The whole day: every episode fired and resolved in it (t312's timeline).
+# The whole day: every episode fired and resolved in it (t312's timeline), but
+# log_flatline's: the input is silent from 10:30 on, so it still fires at the end.
 "$PGSIFT" report --day 2026-11-24 --format json -o day.json
 expect_eq "alerts known" true "$(jq '.alerts_known' day.json)"
 expect_eq "day episodes" "slow_query_p95 10:07 10:27 resolved
@@ -22,9 +23,10 @@ deadlock 10:08 10:23 resolved
 long_lock_wait 10:13 10:23 resolved
 auth_failure_burst 10:16 10:21 resolved
 new_query_shape 10:19 10:28 resolved
-regression 10:25 10:34 resolved" \
+regression 10:25 10:34 resolved
+log_flatline 10:45 null firing" \
   "$(jq -r '.alerts[] | "\(.rule) \(.starts_at[11:16]) \(.ends_at[11:16]) \(.status)"' day.json)"
-expect_eq "day counts" '{"fired":6,"resolved":6,"firing_at_end":0,"unlisted":0}' \
+expect_eq "day counts" '{"fired":7,"resolved":6,"firing_at_end":1,"unlisted":0}' \
   "$(jq -c '.alerts_summary' day.json)"
 expect_eq "deadlock labels and value" "database=app 1 critical" \
   "$(jq -r '.alerts[] | select(.rule == "deadlock") | "\(.labels) \(.value) \(.severity)"' day.json)"
