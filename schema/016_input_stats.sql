@@ -5,8 +5,9 @@
 -- The rules' source 'ingest' (absence rules: a server or tailer gone silent; lines no
 -- parser could read) reads these: per input (the file a line came from, as the rejects
 -- and the sources name it) and minute, the records read from it and its rejected lines.
--- A record is counted at its own time, a rejected line at the newest record time seen
--- before it (the first record's, when none came before). Rolled up and expired with
+-- A record is counted at its own time; a rejected line has none: it counts at the newest
+-- record time read from its stream when it was stored (with the commit that stores
+-- it). Rolled up and expired with
 -- record_stats (src/store/rollup.c). Stores of earlier versions start with none: an
 -- input is watched from its first lines read after the upgrade.
 CREATE TABLE input_stats (

@@ -34,7 +34,8 @@
 struct file {
     char *path;
     struct stat st;
-    bool found; /* by a directory or a glob, not named */
+    bool found;          /* by a directory or a glob, not named */
+    const char *operand; /* the operand that named it (argv): its input for the rules */
 };
 
 struct files {
@@ -51,6 +52,7 @@ static void add_file(struct files *fs, const char *path, const struct stat *st)
     fs->v[fs->n].path = xstrdup(path);
     fs->v[fs->n].st = *st;
     fs->v[fs->n].found = false;
+    fs->v[fs->n].operand = NULL;
     fs->n++;
 }
 
@@ -230,8 +232,10 @@ static int expand(const char *arg, struct files *out, size_t *errors, struct dia
     for (size_t i = 0; i < fs.n; i++) {
         size_t n0 = out->n;
         add_file(out, fs.v[i].path, &fs.v[i].st);
-        if (out->n > n0)
+        if (out->n > n0) {
             out->v[n0].found = !named;
+            out->v[n0].operand = arg;
+        }
         free(fs.v[i].path);
     }
     free(fs.v);
@@ -251,6 +255,7 @@ struct ingest_run;
 struct job {
     struct ingest_run *run;
     const char *path;
+    const char *input; /* its operand: lines are counted under it (input_stats) */
     struct ingest_result res;
     uint64_t bytes_now; /* progress: decoded bytes read so far */
     uint64_t disk;      /* progress: the file's size (0: standard input, unknown) */
@@ -414,6 +419,7 @@ static void run_job(struct job *j, struct normalizer *nz)
      * that closing the store has little left to copy. */
     io.checkpoint_tail = j == &j->run->jobs[j->run->njobs - 1];
     io.prefetch = j->prefetch; /* (ingest_source() consumes it) */
+    io.input = j->input;
     j->prefetch = NULL;
     j->d = (struct diag)DIAG_INIT;
     j->rc = ingest_source(j->run->s, &io, j->path, &j->res, &j->d);
@@ -647,6 +653,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             struct stat st0;
             if (fstat(STDIN_FILENO, &st0) == 0 && S_ISREG(st0.st_mode)) {
                 add_file(&fs, "/dev/stdin", &st0);
+                fs.v[fs.n - 1].operand = "-";
             } else if (!use_stdin) {
                 use_stdin = true;
                 log_note("stdin is not a file: pgsift cannot recognise its lines later, so "
@@ -722,6 +729,7 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
         ir.jobs[i].run = &ir;
         ir.jobs[i].path = i < fs.n ? fs.v[i].path : "-";
         ir.jobs[i].found = i < fs.n && fs.v[i].found;
+        ir.jobs[i].input = i < fs.n ? fs.v[i].operand : "-";
         if (i < fs.n && S_ISREG(fs.v[i].st.st_mode)) {
             ir.jobs[i].disk = (uint64_t)fs.v[i].st.st_size;
             ir.jobs[i].gz = input_path_is_gzip(fs.v[i].path);

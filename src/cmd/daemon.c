@@ -135,6 +135,7 @@ static void sd_notify(const char *msg)
 
 struct fstate {
     char *format, *prefix, *tz; /* how to parse it (format pinned once detected) */
+    char *input;                /* its source's name: lines are counted under it */
     uint64_t offset;            /* stored position after the last read */
     uint64_t read_end;          /* end of the last line read */
     bool pending;               /* records read but kept for continuation lines */
@@ -158,6 +159,7 @@ static void fstate_free(void *p)
     free(fs->format);
     free(fs->prefix);
     free(fs->tz);
+    free(fs->input);
     free(fs);
 }
 
@@ -480,6 +482,10 @@ static struct fstate *state_of(struct daemon *dm, struct tail_file *f)
     }
     if (f->state == TAIL_FILE_LIVE && f->source < dm->cfg.nsources) {
         const struct config_source *s = &dm->cfg.sources[f->source];
+        if (s->name && (!fs->input || strcmp(fs->input, s->name))) {
+            free(fs->input);
+            fs->input = xstrdup(s->name);
+        }
         bool same = fs->prefix ? s->prefix && !strcmp(fs->prefix, s->prefix) : !s->prefix;
         same = same && (fs->tz ? s->tz && !strcmp(fs->tz, s->tz) : !s->tz);
         bool pinned_ok =
@@ -723,6 +729,7 @@ again:
         .committed = on_committed,
         .committed_ctx = dm,
         .nz = dm->nz,
+        .input = fs->input,
     };
     struct ingest_result r;
     ingest_result_init(&r);

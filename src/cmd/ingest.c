@@ -564,6 +564,7 @@ static void async_start(struct run *r)
     }
     c->on = true;
     r->spare = store_batch_new(r->s);
+    store_batch_set_input(r->spare, r->o->input ? r->o->input : r->path);
 }
 
 /* Hand r->b with r->pos to the commit thread (the previous job was collected). */
@@ -1168,6 +1169,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
                   struct ingest_result *res, struct diag *d)
 {
     struct run r = { .s = s, .o = o, .res = res, .path = path, .b = store_batch_new(s) };
+    store_batch_set_input(r.b, o->input ? o->input : path);
     tailbuf_init(&r.ring, RING_KEEP);
     struct store_resume rs;
     struct parse_skip *skip = NULL;

@@ -71,6 +71,10 @@ struct ingest_opts {
     /* The caller's normalizer (pipeline_opts.nz: its fingerprint cache stays warm from one
      * source to the next); NULL: one per source. Used by this call's thread only. */
     struct normalizer *nz;
+    /* The name its lines are counted under for the rules' source `ingest` (input_stats):
+     * the operand that named the file (a directory's files are one input, whatever their
+     * rotated names), the source's name in pgsift.yaml for pgsift tail; NULL: @path. */
+    const char *input;
     /* This source's parts, begun while the store was created (ingest_prefetch_start()):
      * ingest_source() takes them over or drops them, always. */
     struct ingest_prefetch *prefetch;

@@ -100,6 +100,7 @@ void batch_reset(struct store_batch *b)
     b->n_inps = 0;
     htab_clear(&b->inps_ix);
     b->inp_hint = b->inp_name_hint = 0;
+    b->input_interned = false; /* (the names are gone) */
     b->inp_unsettled = false;
     b->first_ts = INT64_MIN;
     arena_reset(&b->arena);
@@ -135,6 +136,7 @@ void store_batch_free(struct store_batch *b)
     htab_release(&b->rejs_ix);
     htab_release(&b->inps_ix);
     free(b->inps);
+    free(b->input);
     free(b->names);
     free(b->aggs);
     free(b->cats);
@@ -597,7 +599,21 @@ static int64_t minute_of(int64_t ts_us)
 
 static uint32_t inp_name(struct store_batch *b, struct span name)
 {
+    if (b->input) {
+        if (!b->input_interned) {
+            b->input_idx = intern_find(b, span_cstr(b->input));
+            b->input_interned = true;
+        }
+        return b->input_idx;
+    }
     return intern(b, name.p ? name : SPAN_LIT("-"), &b->inp_name_hint);
+}
+
+void store_batch_set_input(struct store_batch *b, const char *name)
+{
+    free(b->input);
+    b->input = name ? xstrdup(name) : NULL;
+    b->input_interned = false;
 }
 
 /* The rejected lines read before any record time was known go to @bucket: the minute of
@@ -1556,7 +1572,7 @@ void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_
     int64_t before = b->last_ts != INT64_MIN ? minute_of(b->last_ts) : INP_NO_TIME;
     for (size_t i = 0; i < part->n_inps; i++) {
         const struct inp *r = &part->inps[i];
-        uint32_t name = b->remap[r->name];
+        uint32_t name = b->input ? inp_name(b, SPAN_NULL) : b->remap[r->name];
         if (r->records)
             inp_count(b, r->bucket, name, r->records, 0);
         if (r->rejects) {

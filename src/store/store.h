@@ -161,6 +161,9 @@ struct store_batch *store_batch_new(const struct store *s); /* never NULL; free 
 void store_batch_free(struct store_batch *b);               /* NULL is a no-op */
 void store_batch_add(struct store_batch *b, const struct event *ev);
 void store_batch_add_reject(struct store_batch *b, const struct store_reject *r);
+/* The input its records and rejects are counted under (input_stats; copied, kept across
+ * commits); NULL: each record's file (event.src_name), each reject's source. */
+void store_batch_set_input(struct store_batch *b, const char *name);
 bool store_batch_is_full(const struct store_batch *b);
 uint64_t store_batch_count(const struct store_batch *b); /* records + rejects */
 uint64_t store_batch_added(const struct store_batch *b); /* records alone */

@@ -205,6 +205,9 @@ struct store_batch {
     struct htab inps_ix;
     size_t n_inps, a_inps;
     uint32_t inp_hint, inp_name_hint;
+    char *input; /* store_batch_set_input() (owned); NULL: each record's file */
+    bool input_interned;
+    uint32_t input_idx; /* (input_interned) its index in names */
     bool inp_unsettled; /* a row of bucket INP_NO_TIME has rejects */
     int64_t first_ts;   /* the first record time of this batch (INT64_MIN: none yet) */
     /* Event rows: chunks in record order (the last one open); n_evs counts this batch's

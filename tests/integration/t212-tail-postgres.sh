@@ -84,5 +84,8 @@ tail_stop TERM
 tail_once --config "$T/pgsift.yaml"
 expect_eq "calls per query_id after a restart" "$ref" "$(per_qid "$T/tail.db")"
 expect_eq "rejects" 0 "$(sqlite3 "$T/tail.db" "SELECT coalesce(sum(count), 0) FROM rejects")"
+# Lines per input: every rotated file under the source's name, each record once.
+expect_eq "inputs of the lines" "pg $(sqlite3 "$T/ref.db" "SELECT sum(count) FROM record_stats")" \
+  "$(sqlite3 "$T/tail.db" "SELECT group_concat(input) || ' ' || sum(n) FROM (SELECT input, sum(records) AS n FROM input_stats GROUP BY input)")"
 echo "pgsift tail counted $total calls over $files rotated files, killed twice"
 pass
