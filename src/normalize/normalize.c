@@ -99,6 +99,8 @@ struct normalizer {
     struct lex lx_alt; /* prepare(): the other reading of backslashes in '..' */
     const char *src;
     uint32_t *match; /* per token: index of the matching bracket or NO_MATCH */
+    uint32_t *fault; /* fault[k]: brackets before token k with no match, or one of the
+                        other kind ('(' closed by ']') (bracket_faults()) */
     bool balanced;   /* every bracket has its match, of its kind, and holds no ';' */
     bool read_bs;    /* prepare() read '..' with backslash escapes (NORM_BACKSLASH) */
     uint32_t *stack;
@@ -118,6 +120,9 @@ struct normalizer {
     struct vctx vs[VALUES_NEST];
     unsigned nv;
     struct swap *sw; /* pending OFFSET/LIMIT reorders, innermost last (emit_all()) */
+    /* skip_position_parens(): the run of '(' from pp_first to pp_num (the token after
+     * it), and how many of its pairs, from the innermost out, close right after pp_num */
+    uint32_t pp_first, pp_num, pp_matched;
     uint32_t nsw, swcap;
 };
 
@@ -143,6 +148,7 @@ void normalize_free(struct normalizer *nz)
         free(nz->cache);
     }
     free(nz->match);
+    free(nz->fault);
     free(nz->stack);
     free(nz->lv);
     free(nz->act);
@@ -161,6 +167,7 @@ static void reserve_tokens(struct normalizer *nz)
     while (cap < need)
         cap *= 2;
     nz->match = xrealloc(nz->match, (size_t)cap * sizeof(*nz->match));
+    nz->fault = xrealloc(nz->fault, (size_t)cap * sizeof(*nz->fault));
     nz->stack = xrealloc(nz->stack, (size_t)cap * sizeof(*nz->stack));
     nz->lv = xrealloc(nz->lv, cap);
     nz->act = xrealloc(nz->act, cap);
@@ -1538,11 +1545,31 @@ static uint32_t const_elem(const struct normalizer *nz, uint32_t j, uint32_t hi,
     return j;
 }
 
+/* nz->fault: the brackets const_list() refuses, counted up to each token. */
+static void bracket_faults(struct normalizer *nz)
+{
+    const struct token *t = nz->lx.tok;
+    uint32_t c = 0;
+    for (uint32_t k = 0; k < nz->lx.n; k++) {
+        nz->fault[k] = c;
+        if (t[k].kind != TOK_PUNCT || !(t[k].sub == P_LPAREN || t[k].sub == P_RPAREN ||
+                                        t[k].sub == P_LBRACK || t[k].sub == P_RBRACK))
+            continue;
+        uint32_t m = nz->match[k];
+        c += m == NO_MATCH || ((t[k].sub == P_LPAREN || t[k].sub == P_RPAREN) !=
+                               (t[m].sub == P_LPAREN || t[m].sub == P_RPAREN));
+    }
+    nz->fault[nz->lx.n] = c;
+}
+
 struct list_info {
     int count;       /* elements; a trailing list marker counts as more */
     unsigned params; /* elements that are parameters */
     const struct token *first_param;
 };
+
+static bool const_elems(const struct normalizer *nz, uint32_t lo, uint32_t hi,
+                        struct list_info *li);
 
 /* Is [lo, hi) a list whose elements are all constants or parameters? */
 static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, struct list_info *li)
@@ -1553,7 +1580,11 @@ static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, st
         return false;
     /* Every bracket inside is matched inside, '(' by ')' and '[' by ']': collapsed, a
      * mismatched one would leave the text balanced otherwise than it was
-     * ("IN('',CAST(''AS i[))", found by fuzz_lexer). */
+     * ("IN('',CAST(''AS i[))", found by fuzz_lexer). Inside a pair of brackets every
+     * matched one is matched inside (pairs nest): the faults' count says it at once;
+     * looking at each bracket made ARRAY[ARRAY[..]] quadratic in the depth (QA 22a). */
+    if (lo > 0 && nz->match[lo - 1] == hi)
+        return nz->fault[hi] == nz->fault[lo] && const_elems(nz, lo, hi, li);
     for (uint32_t k = lo; k < hi; k++) {
         if (t[k].kind != TOK_PUNCT || !(t[k].sub == P_LPAREN || t[k].sub == P_RPAREN ||
                                         t[k].sub == P_LBRACK || t[k].sub == P_RBRACK))
@@ -1564,6 +1595,12 @@ static bool const_list(const struct normalizer *nz, uint32_t lo, uint32_t hi, st
              (t[m].sub == P_LPAREN || t[m].sub == P_RPAREN)))
             return false;
     }
+    return const_elems(nz, lo, hi, li);
+}
+
+static bool const_elems(const struct normalizer *nz, uint32_t lo, uint32_t hi, struct list_info *li)
+{
+    const struct token *t = nz->lx.tok;
     for (uint32_t j = lo;;) {
         unsigned before = li->params;
         uint32_t e = const_elem(nz, j, hi, &li->params, true);
@@ -1981,10 +2018,21 @@ static void skip_condition_parens(struct normalizer *nz, uint32_t kw)
 static void skip_position_parens(struct normalizer *nz, uint32_t i)
 {
     const struct token *t = nz->lx.tok;
-    uint32_t n = nz->lx.n, k = 0;
-    while (i + k < n && is_punct(&t[i + k], P_LPAREN))
-        k++;
-    uint32_t num = i + k;
+    uint32_t n = nz->lx.n;
+    /* Every '(' of a run asks: the run is counted and its pairs matched once, at its
+     * first '(' (counting again for each made "((((1))))" quadratic in the depth: 20 s
+     * for one statement 200 000 deep, QA 22a). */
+    if (!(i > nz->pp_first && i < nz->pp_num && is_punct(&t[i - 1], P_LPAREN))) {
+        uint32_t k = 0, d = 0;
+        while (i + k < n && is_punct(&t[i + k], P_LPAREN))
+            k++;
+        while (d < k && nz->match[i + k - 1 - d] == i + k + 1 + d)
+            d++;
+        nz->pp_first = i;
+        nz->pp_num = i + k;
+        nz->pp_matched = d;
+    }
+    uint32_t num = nz->pp_num, k = num - i;
     if (k == 0 || num >= n || t[num].role != ROLE_POSITION)
         return;
     /* Only parentheses that are a whole item: after BY, ',' or '(' (not CUBE's, ROLLUP's
@@ -1995,9 +2043,8 @@ static void skip_position_parens(struct normalizer *nz, uint32_t i)
           is_kw(&t[i - 1], KW_ALL) || is_kw(&t[i - 1], KW_DISTINCT)) ||
         !item_ends(t, num + 1 + k, n))
         return; /* (an enclosing '(' never closed: "GROUP BY((2)" keeps its text) */
-    for (uint32_t d = 0; d < k; d++)
-        if (nz->match[num - 1 - d] != num + 1 + d)
-            return;
+    if (nz->pp_matched < k)
+        return; /* (the pairs of this '(' and those inside it: the run's innermost k) */
     for (uint32_t d = 0; d < k; d++) {
         nz->act[num - 1 - d] = ACT_SKIP;
         nz->act[num + 1 + d] = ACT_SKIP;
@@ -2270,6 +2317,7 @@ static void emit_all(struct normalizer *nz)
     lv[0] = 0;
 
     nz->nsw = 0;
+    nz->pp_first = nz->pp_num = nz->pp_matched = 0;
     for (uint32_t i = 0; i < n;) {
         const struct token *k = &t[i];
         uint32_t next = 0;
@@ -2560,6 +2608,7 @@ static void prepare(struct normalizer *nz, struct span sql)
     }
     reserve_tokens(nz);
     assign_roles(nz);
+    bracket_faults(nz);
 }
 
 uint64_t normalize_fingerprint(struct normalizer *nz, struct span sql, struct norm_result *out)
