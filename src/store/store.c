@@ -377,8 +377,7 @@ void store_close(struct store *s)
     sbuf_release(&s->scratch);
     sbuf_release(&s->pairs);
     free(s->path);
-    free(s->seen_fps);
-    htab_release(&s->seen_ix);
+    free(s->seen);
     free(s);
 }
 
@@ -850,15 +849,52 @@ int store_commit(struct store *s, struct store_source_pos *pos, struct diag *d)
     return store_commit_batch(s, s->def, pos, d);
 }
 
-struct seen_find {
-    const uint64_t *fps;
-    uint64_t fp;
-};
-
-static bool seen_eq(const void *ctx, uint32_t idx)
+/* Add @fp to the run's set; false when it was there. (The index array and the copy of
+ * each value that a general table keeps cost 76 MiB at a million fingerprints, QA 22a.) */
+static bool seen_add(struct store *s, uint64_t fp)
 {
-    const struct seen_find *f = ctx;
-    return f->fps[idx] == f->fp;
+    if (fp == 0) {
+        bool was = s->seen_zero;
+        s->seen_zero = true;
+        return !was;
+    }
+    if ((s->run.fingerprints + 1) * 2 > s->seen_cap) {
+        size_t cap = s->seen_cap ? s->seen_cap * 2 : 1024;
+        uint64_t *v = xcalloc(cap, sizeof(*v));
+        for (size_t i = 0; i < s->seen_cap; i++) {
+            uint64_t x = s->seen[i];
+            if (!x)
+                continue;
+            size_t k = (size_t)x & (cap - 1);
+            while (v[k])
+                k = (k + 1) & (cap - 1);
+            v[k] = x;
+        }
+        free(s->seen);
+        s->seen = v;
+        s->seen_cap = cap;
+    }
+    size_t k = (size_t)fp & (s->seen_cap - 1);
+    while (s->seen[k]) {
+        if (s->seen[k] == fp)
+            return false;
+        k = (k + 1) & (s->seen_cap - 1);
+    }
+    s->seen[k] = fp;
+    return true;
+}
+
+static bool seen_has(const struct store *s, uint64_t fp)
+{
+    if (fp == 0)
+        return s->seen_zero;
+    if (!s->seen_cap)
+        return false;
+    size_t k = (size_t)fp & (s->seen_cap - 1);
+    for (; s->seen[k]; k = (k + 1) & (s->seen_cap - 1))
+        if (s->seen[k] == fp)
+            return true;
+    return false;
 }
 
 /* What a committed batch adds to this handle's run counts (store_run_counts()). */
@@ -870,17 +906,14 @@ static void count_committed(struct store *s, const struct store_batch *b)
     s->run.events += b->n_evs;
     s->run.records += b->records;
     for (size_t i = 0; s->opts.run_fingerprints && i < b->n_cats; i++) {
-        struct seen_find f = { .fps = s->seen_fps, .fp = b->cats[i].fp };
-        if (htab_find(&s->seen_ix, f.fp, seen_eq, &f) >= 0)
-            continue;
+        uint64_t fp = b->cats[i].fp;
         if (s->run.fingerprints >= SIFT_MAX_RUN_FINGERPRINTS) {
-            s->run.fingerprints_capped = true; /* a new one beyond the bound */
+            if (!seen_has(s, fp))
+                s->run.fingerprints_capped = true; /* a new one beyond the bound */
             continue;
         }
-        XGROW(s->seen_fps, s->run.fingerprints + 1, s->a_seen);
-        s->seen_fps[s->run.fingerprints] = f.fp;
-        htab_insert(&s->seen_ix, f.fp, (uint32_t)s->run.fingerprints);
-        s->run.fingerprints++;
+        if (seen_add(s, fp))
+            s->run.fingerprints++;
     }
 }
 
