@@ -16,6 +16,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "classify/classify.h"
 #include "core/arena.h"
@@ -65,16 +66,40 @@ static void values_stat(struct values *x, struct report_stat *s)
     memset(x, 0, sizeof(*x));
 }
 
-/* An item keyed by (key, detail); found by a linear scan: these lists are short (lock
- * modes, causes, relations, databases), and are cut to the most frequent anyway. */
+static uint64_t item_hash(struct span key, struct span detail)
+{
+    uint64_t h = XXH3_64bits(key.p, key.len);
+    return detail.p ? XXH3_64bits_withSeed(detail.p, detail.len, h) : h ^ 0x9e3779b97f4a7c15u;
+}
+
+/* An item keyed by (key, detail), through the list's index: a day can have a hundred
+ * thousand client hosts or database and user pairs (a scan per session made the report
+ * quadratic in them, QA 22a); the lists are cut to the most frequent at the end. */
 static struct report_item *item_get(struct report *r, struct report_items *l, const char *key,
                                     const char *detail)
 {
     struct span k = span_cstr(key ? key : ""), dt = detail ? span_cstr(detail) : SPAN_NULL;
-    for (size_t i = 0; i < l->n; i++)
-        if (span_eq(l->v[i].key, k) && span_present(l->v[i].detail) == span_present(dt) &&
-            (!dt.p || span_eq(l->v[i].detail, dt)))
-            return &l->v[i];
+    if ((l->n + 1) * 2 > l->ixcap) {
+        size_t cap = l->ixcap ? l->ixcap * 2 : 64;
+        uint32_t *ix = xcalloc(cap, sizeof(*ix));
+        for (size_t i = 0; i < l->n; i++) {
+            size_t s = (size_t)item_hash(l->v[i].key, l->v[i].detail) & (cap - 1);
+            while (ix[s])
+                s = (s + 1) & (cap - 1);
+            ix[s] = (uint32_t)i + 1;
+        }
+        free(l->ix);
+        l->ix = ix;
+        l->ixcap = cap;
+    }
+    size_t s = (size_t)item_hash(k, dt) & (l->ixcap - 1);
+    for (; l->ix[s]; s = (s + 1) & (l->ixcap - 1)) {
+        struct report_item *it = &l->v[l->ix[s] - 1];
+        if (span_eq(it->key, k) && span_present(it->detail) == span_present(dt) &&
+            (!dt.p || span_eq(it->detail, dt)))
+            return it;
+    }
+    l->ix[s] = (uint32_t)l->n + 1;
     struct report_item *it = report_add_item(r, l);
     it->key = report_str(r, k);
     it->detail = report_str(r, dt);
@@ -111,6 +136,9 @@ static int item_cmp(const void *a, const void *b)
 /* Most frequent first; keep @max; drop the ones never counted. */
 static void items_finish(struct report_items *l, size_t max, const char *rows, const char *counted)
 {
+    free(l->ix); /* (the order changes: item_get() is done with the list) */
+    l->ix = NULL;
+    l->ixcap = 0;
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++)
         if (l->v[i].count)

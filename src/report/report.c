@@ -79,6 +79,7 @@ void report_init(struct report *r)
 static void items_free(struct report_items *l)
 {
     free(l->v);
+    free(l->ix);
     memset(l, 0, sizeof(*l));
 }
 

@@ -141,6 +141,10 @@ struct report_items {
     size_t rest;
     uint64_t rest_count;
     const char *rows, *counted;
+    /* from_store.c's index of v by key and detail while the list fills (slot: index
+     * + 1, 0 empty; a power of two of them, at most half used) */
+    uint32_t *ix;
+    size_t ixcap;
 };
 
 /* Summary of a number across events: count, sum, max, p95 (NaN when unknown). */
