@@ -125,6 +125,10 @@ static int cursor_set(struct alertdb *db, const char *rule, int64_t t, struct di
 struct run {
     const struct engine_opts *o;
     struct engine_stats *stats;
+    /* per rule: boundaries with groups over the cap after the first (which is said at
+     * once; these once at the end: a replay said it at every minute, QA 22a), the last */
+    size_t *capped;
+    int64_t *capped_last;
     struct outbox ob;
     struct metric_result scratch;
     struct eval_out items;
@@ -314,11 +318,14 @@ static int eval_one(struct run *R, const struct rule *r, int64_t t, struct diag 
         return -1;
     R->stats->evaluations++;
     if (out->dropped) {
+        size_t ri = (size_t)(r - R->o->rules->rules);
         char at[CLOCK_RFC3339_MAX];
-        log_warn("%s:%u:%u: rule '%s' has more than %u groups at %s; %zu not evaluated "
-                 "(those whose condition holds are evaluated first)",
-                 r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
-                 clock_format_rfc3339(t, 0, at), out->dropped);
+        if (R->capped[ri]++ == 0)
+            log_warn("%s:%u:%u: rule '%s' has more than %u groups at %s; %zu not evaluated "
+                     "(those whose condition holds are evaluated first)",
+                     r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
+                     clock_format_rfc3339(t, 0, at), out->dropped);
+        R->capped_last[ri] = t;
     }
     for (size_t i = 0; i < out->n && rc == 0; i++) {
         const struct eval_item *it = &out->v[i];
@@ -424,7 +431,7 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     struct engine_stats local;
     int64_t oldest, newest;
     int64_t lateness = o->config ? o->config->allowed_lateness_us : 60 * USEC_PER_SEC;
-    struct run R;
+    struct run R = { 0 };
     size_t n = o->rules->n;
     int rc = -1;
 
@@ -490,6 +497,8 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     R.ob.notify_old = o->notify_old;
     metric_result_init(&R.scratch);
     eval_out_init(&R.items);
+    R.capped = xcalloc(n ? n : 1, sizeof(*R.capped));
+    R.capped_last = xcalloc(n ? n : 1, sizeof(*R.capped_last));
     R.cache = o->cache ? o->cache : &R.own_cache;
     if (!o->no_notify && retire_orphans(&R, w, d) < 0)
         goto out;
@@ -560,6 +569,17 @@ int engine_run(const struct engine_opts *o, struct engine_stats *stats, struct d
     stats->notifications = R.ob.enqueued;
     rc = 0;
 out:
+    for (size_t i = 0; i < n; i++) {
+        const struct rule *r = &o->rules->rules[i];
+        char last[CLOCK_RFC3339_MAX];
+        if (R.capped[i] > 1)
+            log_warn("%s:%u:%u: rule '%s' had more than %u groups at %zu more boundaries, up "
+                     "to %s",
+                     r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
+                     R.capped[i] - 1, clock_format_rfc3339(R.capped_last[i], 0, last));
+    }
+    free(R.capped);
+    free(R.capped_last);
     free(cursor);
     outbox_release(&R.ob);
     metric_result_release(&R.scratch);

@@ -27,4 +27,10 @@ expect_eq "the slow statement fires" \
   "$(awk '{ print $1, $2, $3, $5 }' out.txt)"
 expect_contains "$(cat err.txt)" \
   "rule 'slow_statement' has more than 1000 groups at 2026-11-24T10:01:00Z; 1 not evaluated"
+# Said once, the other boundaries of the window in one line at the end (QA 22a: a
+# replay said it at every minute).
+"$PGSIFT" rules test --events ev.ndjson --until 2026-11-24T10:10:00Z cap.yaml >/dev/null 2>err.txt
+expect_eq "one warning" 1 "$(grep -c 'has more than 1000 groups' err.txt)"
+expect_contains "$(cat err.txt)" \
+  "rule 'slow_statement' had more than 1000 groups at 4 more boundaries, up to 2026-11-24T10:05:00Z"
 pass
