@@ -32,7 +32,8 @@ pg_wait_for 60 has_archive_failure || fail "the server logged no archive failure
 pg_sql postgres 'SELECT pg_sleep(60)' >/dev/null 2>&1 &
 sleeper=$!
 backend() { pg_sql postgres "SELECT pid FROM pg_stat_activity WHERE query LIKE 'SELECT pg_sleep(60)%' AND pid <> pg_backend_pid()"; }
-pg_wait_for 30 test -n "$(backend)" || true
+has_backend() { [[ -n $(backend) ]]; }
+pg_wait_for 30 has_backend || true
 pid=$(backend)
 [[ -n $pid ]] || fail "no backend to kill"
 kill -9 "$pid"
