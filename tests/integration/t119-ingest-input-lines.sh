@@ -48,6 +48,22 @@ expect_eq "log_flatline over the directory" \
 2026-11-24T10:55:00Z firing     log_flatline             critical value=0 input=logs" \
   "$(grep log_flatline <<<"$out")"
 
+# The shipped threshold on rejects: 150 lines that are no record (a changed
+# log_line_prefix, say) among records from 11:00 fire unparsed_lines (> 100 in 15 m).
+{
+  for m in $(seq 0 4); do
+    line "$(printf '11:%02d:10.000' "$m")" "$m"
+    for k in $(seq 1 30); do echo "11:0$m garbled line $k"; done
+    line "$(printf '11:%02d:50.000' "$m")" "$m"
+  done
+} > logs/postgresql-3.log
+touch -d '2026-11-24 11:05' logs/postgresql-3.log
+"$PGSIFT" -q ingest --prefix "$prefix" logs
+expect_eq "the rejects counted" "150" "$(store_query "SELECT sum(rejects) FROM input_stats WHERE bucket >= 1795518000")"
+out=$("$PGSIFT" rules test --since 2026-11-24T11:00:00Z --until 2026-11-24T11:20:00Z \
+  "$SIFT_SOURCE_DIR/rules/ingest.yaml" 2>/dev/null)
+expect_contains "$out" "firing     unparsed_lines           warning  value=150 input=logs"
+
 # A file named as such is its own input (its path as given), as its sources row.
 rm -f "$PGSIFT_DB"*
 "$PGSIFT" -q ingest --prefix "$prefix" logs/postgresql-2.log logs/postgresql-1.log
