@@ -494,16 +494,9 @@ static struct span child_exit(struct span s, int64_t *code)
     return SPAN_NULL;
 }
 
-/*
- * The postmaster's LOG lines when a child dies and the server resets (postmaster.c,
- * PostgreSQL 12 to 18): "%s (PID %d) was terminated by signal %d: %s" (or an exception,
- * or an exit code other than 0 and 1: a backend's FATAL exits with 1, and a background
- * worker's exit with 1 is its normal end), then "terminating any other active server
- * processes" and "all server processes terminated; reinitializing". And the archiver's
- * failures (pgarch.c, shell_archive.c): "archive command failed with exit code %d",
- * "archive command was terminated by ...", "archiving write-ahead log file \"%s\" failed
- * too many times, will try again later".
- */
+/* The archiver's failures (pgarch.c, shell_archive.c): "archive command failed with exit
+ * code %d", "archive command was terminated by ...", "archiving write-ahead log file
+ * \"%s\" failed too many times, will try again later". */
 bool classify_archive_text(struct event *ev)
 {
     struct span m = ev->message, cause;
@@ -530,6 +523,11 @@ bool classify_archive_text(struct event *ev)
     return false;
 }
 
+/* The postmaster's LOG lines when a child dies and the server resets (postmaster.c,
+ * PostgreSQL 12 to 18): "%s (PID %d) was terminated by signal %d: %s" (or an exception,
+ * or an exit code other than 0 and 1: a backend's FATAL exits with 1, and a background
+ * worker's exit with 1 is its normal end), then "terminating any other active server
+ * processes" and "all server processes terminated; reinitializing". */
 static bool log_crash(struct event *ev, struct span m)
 {
     int64_t code = -1;
@@ -569,17 +567,17 @@ static bool log_crash(struct event *ev, struct span m)
 
 /* ---------------------------------------------------------------- dispatch */
 
-static bool classify_log_text_1(struct event *ev, struct arena *a);
+static bool log_text_by_prefix(struct event *ev, struct arena *a);
 
 bool classify_log_text(struct event *ev, struct arena *a)
 {
-    if (classify_log_text_1(ev, a))
+    if (log_text_by_prefix(ev, a))
         return true;
     /* (messages that start with any word: tried last, on what nothing else took) */
     return ev->message.len >= 6 && (classify_archive_text(ev) || log_crash(ev, ev->message));
 }
 
-static bool classify_log_text_1(struct event *ev, struct arena *a)
+static bool log_text_by_prefix(struct event *ev, struct arena *a)
 {
     struct span m = ev->message;
 

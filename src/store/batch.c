@@ -42,7 +42,6 @@ static struct store_batch *batch_new(bool keep_literals)
     struct store_batch *b = xcalloc(1, sizeof(*b));
     b->keep_literals = keep_literals;
     b->last_ts = INT64_MIN;
-    b->first_ts = INT64_MIN;
     sbuf_init(&b->scratch, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     sbuf_init(&b->scratch2, 8 * (size_t)SIFT_MAX_STORED_TEXT);
     arena_init(&b->arena, 256 * 1024);
@@ -101,8 +100,6 @@ void batch_reset(struct store_batch *b)
     htab_clear(&b->inps_ix);
     b->inp_hint = b->inp_name_hint = 0;
     b->input_interned = false; /* (the names are gone) */
-    b->inp_unsettled = false;
-    b->first_ts = INT64_MIN;
     arena_reset(&b->arena);
     b->records = b->rejects = 0;
     b->n_sk_recs = 0;
@@ -597,6 +594,8 @@ static int64_t minute_of(int64_t ts_us)
     return (ts_us < 0 ? 0 : ts_us) / USEC_PER_SEC / 60 * 60;
 }
 
+/* The input of a line: the batch's (store_batch_set_input()), else @name (a record's file,
+ * a reject's source). */
 static uint32_t inp_name(struct store_batch *b, struct span name)
 {
     if (b->input) {
@@ -614,20 +613,6 @@ void store_batch_set_input(struct store_batch *b, const char *name)
     free(b->input);
     b->input = name ? xstrdup(name) : NULL;
     b->input_interned = false;
-}
-
-/* The rejected lines read before any record time was known go to @bucket: the minute of
- * the first record that has one. */
-static void inp_settle(struct store_batch *b, int64_t bucket)
-{
-    b->inp_unsettled = false;
-    for (size_t i = 0, n = b->n_inps; i < n; i++) {
-        if (b->inps[i].bucket != INP_NO_TIME || !b->inps[i].rejects)
-            continue;
-        uint64_t k = b->inps[i].rejects;
-        b->inps[i].rejects = 0;
-        inp_count(b, bucket, b->inps[i].name, 0, k);
-    }
 }
 
 /* ---- errors ---- */
@@ -1338,7 +1323,7 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
         b->duplicates++;
         return;
     }
-    int64_t bucket = ts / USEC_PER_SEC / 60 * 60;
+    int64_t bucket = minute_of(ts);
     enum event_kind kind = (unsigned)ev->kind < EV_KIND_COUNT ? ev->kind : EV_OTHER;
     enum event_severity sev = (unsigned)ev->severity < SEV_COUNT ? ev->severity : SEV_NONE;
     bool has_fp = (ev->flags & EVENT_HAS_FINGERPRINT) != 0;
@@ -1375,12 +1360,11 @@ void store_batch_add(struct store_batch *b, const struct event *ev)
 
     b->records++;
     record_count(b, bucket, kind, sev, 1);
-    if (ev->ts_us != INT64_MIN && b->first_ts == INT64_MIN) {
-        b->first_ts = ts;
-        if (b->inp_unsettled && !b->part)
-            inp_settle(b, bucket); /* (a part's wait for store_batch_absorb()) */
-    }
-    inp_count(b, bucket, inp_name(b, ev->src_name), 1, 0);
+    /* Records per input: a batch with its input set has them in its record counts
+     * (store.c writes them from those at the commit: nothing to do per record here); a
+     * part's are its reader's, whose input that is. */
+    if (!b->input && !b->part)
+        inp_count(b, bucket, inp_name(b, ev->src_name), 1, 0);
     if (has_fp)
         catalogue_touch(b, ev, ts);
 
@@ -1565,29 +1549,13 @@ void store_batch_absorb(struct store_batch *b, struct store_batch *part, uint64_
     for (size_t i = 0; i < part->n_recs; i++)
         record_count(b, part->recs[i].bucket, part->recs[i].kind, part->recs[i].sev,
                      part->recs[i].count);
-    /* Lines per input as reading the part here would have counted them: a rejected line
-     * at the newest record time seen before it, which may be in an earlier part
-     * (minutes only grow with the time: the later of the two minutes), and those before
-     * any at the first record's. */
-    int64_t before = b->last_ts != INT64_MIN ? minute_of(b->last_ts) : INP_NO_TIME;
-    for (size_t i = 0; i < part->n_inps; i++) {
-        const struct inp *r = &part->inps[i];
-        uint32_t name = b->input ? inp_name(b, SPAN_NULL) : b->remap[r->name];
-        if (r->records)
-            inp_count(b, r->bucket, name, r->records, 0);
-        if (r->rejects) {
-            int64_t at = r->bucket > before ? r->bucket : before;
-            inp_count(b, at, name, 0, r->rejects);
-            if (at == INP_NO_TIME)
-                b->inp_unsettled = true;
-        }
-    }
-    if (part->first_ts != INT64_MIN) {
-        if (b->first_ts == INT64_MIN)
-            b->first_ts = part->first_ts;
-        if (b->inp_unsettled)
-            inp_settle(b, minute_of(part->first_ts));
-    }
+    /* A part's lines per input: its records come in its record counts (above: the commit
+     * writes them under this batch's input; without one they are counted here, under
+     * "-", a part knowing no file), its rejects, if a caller gave it any, at their minute. */
+    for (size_t i = 0; !b->input && i < part->n_recs; i++)
+        inp_count(b, part->recs[i].bucket, inp_name(b, SPAN_NULL), part->recs[i].count, 0);
+    for (size_t i = 0; i < part->n_inps; i++)
+        inp_count(b, part->inps[i].bucket, inp_name(b, SPAN_NULL), 0, part->inps[i].rejects);
     for (size_t i = 0; i < part->n_cats; i++)
         cat_absorb(b, part, (uint32_t)i);
     XGROW(b->agg_remap, part->n_aggs, b->a_agg_remap);
@@ -1750,10 +1718,9 @@ void store_batch_add_reject(struct store_batch *b, const struct store_reject *r)
     uint64_t n = r->count ? r->count : 1;
     rj->count += n;
     b->rejects += n;
-    int64_t at = b->last_ts != INT64_MIN ? minute_of(b->last_ts) : INP_NO_TIME;
-    if (at == INP_NO_TIME)
-        b->inp_unsettled = true;
-    inp_count(b, at, inp_name(b, source), 0, n);
+    /* A rejected line has no time: the newest record time read so far, or now. */
+    inp_count(b, minute_of(b->last_ts != INT64_MIN ? b->last_ts : clock_now_us()),
+              inp_name(b, source), 0, n);
     if (r->sample.p && rj->n_samples < SIFT_MAX_REJECT_SAMPLES) {
         XGROW(b->samples, b->n_samples + 1, b->a_samples);
         struct span sample = r->sample;

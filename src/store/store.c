@@ -506,6 +506,41 @@ static int write_catalogue(struct store *s, const struct store_batch *b, struct 
     return 0;
 }
 
+static int input_lines_row(struct store *s, int64_t bucket, struct span input, uint64_t records,
+                           uint64_t rejects, struct diag *d)
+{
+    sqlite3_stmt *st = store_stmt(s, SQL_INP_UPSERT);
+    sqlite3_bind_int64(st, 1, bucket);
+    sqlite3_bind_text(st, 2, input.p, (int)input.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, (int64_t)records);
+    sqlite3_bind_int64(st, 4, (int64_t)rejects);
+    return step_done(s, st, "cannot write lines per input", d);
+}
+
+/* input_stats: the batch's rows (rejects; records of a batch without an input), and for a
+ * batch with an input its records, from the record counts (rows of one minute mostly
+ * follow each other: summed while they do). */
+static int write_input_lines(struct store *s, const struct store_batch *b, struct diag *d)
+{
+    for (size_t i = 0; i < b->n_inps; i++) {
+        const struct inp *r = &b->inps[i];
+        if ((r->records || r->rejects) &&
+            input_lines_row(s, r->bucket, b->names[r->name].s, r->records, r->rejects, d) < 0)
+            return -1;
+    }
+    if (!b->input)
+        return 0;
+    for (size_t i = 0; i < b->n_recs;) {
+        int64_t bucket = b->recs[i].bucket;
+        uint64_t n = 0;
+        for (; i < b->n_recs && b->recs[i].bucket == bucket; i++)
+            n += b->recs[i].count;
+        if (input_lines_row(s, bucket, span_cstr(b->input), n, 0, d) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int write_counts(struct store *s, const struct store_batch *b, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ERR_UPSERT);
@@ -534,23 +569,7 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
         if (step_done(s, st, "cannot write record counts", d) < 0)
             return -1;
     }
-    /* Rejected lines no record time came after (a file of them only): now's minute, as a
-     * record without a time when none was seen. */
-    int64_t now_minute = clock_now_us() / USEC_PER_SEC / 60 * 60;
-    st = store_stmt(s, SQL_INP_UPSERT);
-    for (size_t i = 0; i < b->n_inps; i++) {
-        const struct inp *r = &b->inps[i];
-        if (!r->records && !r->rejects)
-            continue;
-        sqlite3_bind_int64(st, 1, r->bucket == INP_NO_TIME ? now_minute : r->bucket);
-        sqlite3_bind_text(st, 2, b->names[r->name].s.p, (int)b->names[r->name].s.len,
-                          SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, (int64_t)r->records);
-        sqlite3_bind_int64(st, 4, (int64_t)r->rejects);
-        if (step_done(s, st, "cannot write lines per input", d) < 0)
-            return -1;
-    }
-    return 0;
+    return write_input_lines(s, b, d);
 }
 
 /* Records of @b older than the newest boundary the rules have evaluated (read in this

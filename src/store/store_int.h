@@ -120,14 +120,13 @@ struct rec {
     uint64_t count;
 };
 
-/* Lines of one input in one minute (input_stats). Rejected lines read before any record
- * time is known wait in a row of bucket INP_NO_TIME (store_batch_add_reject()). */
+/* Lines of one input in one minute (input_stats): the rejects, and the records of a batch
+ * without an input of its own (with one, the commit takes them from the record counts). */
 struct inp {
     int64_t bucket;
     uint32_t name; /* index into names */
     uint64_t records, rejects;
 };
-#define INP_NO_TIME INT64_MIN
 
 /* Rows per event-row chunk: the unit a commit thread may write before the batch ends. */
 #define STORE_EV_CHUNK_ROWS 2048
@@ -211,8 +210,6 @@ struct store_batch {
     char *input; /* store_batch_set_input() (owned); NULL: each record's file */
     bool input_interned;
     uint32_t input_idx; /* (input_interned) its index in names */
-    bool inp_unsettled; /* a row of bucket INP_NO_TIME has rejects */
-    int64_t first_ts;   /* the first record time of this batch (INT64_MIN: none yet) */
     /* Event rows: chunks in record order (the last one open); n_evs counts this batch's
      * rows, ev_bytes the block bytes of its closed chunks (store_batch_is_full()). */
     struct store_ev_chunk *ev_head, *ev_tail;
