@@ -56,26 +56,22 @@ static int roll(struct store *s, int64_t from, int64_t to, int64_t cut, uint64_t
                : 0;
 }
 
-int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *stats, struct diag *d)
+void store_cuts_at(const struct store *s, int64_t now_us, struct store_cuts *c)
 {
     const struct store_retention *r = &s->opts.retention;
-    struct store_rollup_stats local = { 0 };
     int64_t now_s = now_us / USEC_PER_SEC;
-    int64_t cut_minutes = align_down(now_s - r->minutes_us / USEC_PER_SEC, 3600);
-    int64_t cut_hours = align_down(now_s - r->hours_us / USEC_PER_SEC, 86400);
-    int64_t cut_days = align_down(now_s - r->days_us / USEC_PER_SEC, 86400);
-    /* A stream's row goes once nothing it produced can still be in the store: day rows
-     * from cut_days on, events and rejects for their own retention. Until then reading
-     * the file again must find it, or its records would count twice. */
-    int64_t cut_sources = now_us - r->events_us;
-    if (cut_days * USEC_PER_SEC < cut_sources)
-        cut_sources = cut_days * USEC_PER_SEC;
+    c->minutes = align_down(now_s - r->minutes_us / USEC_PER_SEC, 3600);
+    c->hours = align_down(now_s - r->hours_us / USEC_PER_SEC, 86400);
+    c->days = align_down(now_s - r->days_us / USEC_PER_SEC, 86400);
+    /* (store_open() keeps hours at least as long as minutes: hours <= minutes) */
+}
 
-    if (s->opts.read_only)
-        BUG("store_rollup on a read-only store");
-    if (!stats)
-        stats = &local;
-    *stats = local;
+/* The roll-up proper, in one transaction. */
+static int rollup_tx(struct store *s, const struct store_retention *r,
+                     const struct store_cuts *cuts, int64_t cut_sources, int64_t now_us,
+                     struct store_rollup_stats *stats, struct diag *d)
+{
+    int64_t cut_minutes = cuts->minutes, cut_hours = cuts->hours, cut_days = cuts->days;
     if (store_exec(s, SQL_BEGIN, d) < 0)
         return -1;
     if (roll(s, 60, 3600, cut_minutes, &stats->minute_rows, d) < 0 ||
@@ -98,4 +94,32 @@ int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *sta
         return -1;
     }
     return 0;
+}
+
+int store_rollup(struct store *s, int64_t now_us, struct store_rollup_stats *stats, struct diag *d)
+{
+    const struct store_retention *r = &s->opts.retention;
+    struct store_rollup_stats local = { 0 };
+    struct store_cuts cuts;
+    store_cuts_at(s, now_us, &cuts);
+    int64_t cut_days = cuts.days;
+    /* A stream's row goes once nothing it produced can still be in the store: day rows
+     * from cut_days on, events and rejects for their own retention. Until then reading
+     * the file again must find it, or its records would count twice. */
+    int64_t cut_sources = now_us - r->events_us;
+    if (cut_days * USEC_PER_SEC < cut_sources)
+        cut_sources = cut_days * USEC_PER_SEC;
+
+    if (s->opts.read_only)
+        BUG("store_rollup on a read-only store");
+    if (!stats)
+        stats = &local;
+    *stats = local;
+    /* The GROUP BYs sort every row they roll: in temporary files, not in memory as the
+     * store's other statements do (temp_store = MEMORY), or a roll-up of 864 000 minute
+     * rows holds 118 MB instead of 16 (docs/performance.md, session 23). */
+    sqlite3_exec(s->db, "PRAGMA temp_store = FILE", NULL, NULL, NULL);
+    int rc = rollup_tx(s, r, &cuts, cut_sources, now_us, stats, d);
+    sqlite3_exec(s->db, "PRAGMA temp_store = MEMORY", NULL, NULL, NULL);
+    return rc;
 }

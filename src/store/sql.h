@@ -49,7 +49,7 @@
     X(SQL_ROLLBACK, "ROLLBACK")                                                                    \
     /* batch commit */                                                                             \
     X(SQL_AGG_UPSERT, "INSERT INTO query_stats (" SQL_AGG_COLS ") VALUES"                          \
-                      " (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"         \
+                      " (?1, ?16, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"        \
                       " ?15)" SQL_AGG_MERGE)                                                       \
     X(SQL_CAT_UPSERT,                                                                              \
       "INSERT INTO queries (fingerprint, fingerprint_hi, query, sample, first_seen,"               \
@@ -75,7 +75,7 @@
     X(SQL_ERR_UPSERT,                                                                              \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
       " message, count, sample, sample_at, sample_key)"                                            \
-      " VALUES (?1, 60, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"                                      \
+      " VALUES (?1, ?11, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"                                     \
       " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                 \
       " sample = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample ELSE sample END,"         \
       " sample_at = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample_at"                    \
@@ -84,9 +84,9 @@
       " ELSE sample_key END")                                                                      \
     X(SQL_REC_UPSERT,                                                                              \
       "INSERT INTO record_stats (bucket, width, kind, severity, count)"                            \
-      " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \
+      " VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET count = count + excluded.count")     \
     X(SQL_INP_UPSERT, "INSERT INTO input_stats (bucket, width, input, records, rejects)"           \
-                      " VALUES (?1, 60, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET records = records +" \
+                      " VALUES (?1, ?5, ?2, ?3, ?4) ON CONFLICT DO UPDATE SET records = records +" \
                       " excluded.records, rejects = rejects + excluded.rejects")                   \
     X(SQL_EVB_INSERT, "INSERT INTO event_blocks (ts_min, ts_max, n, kinds, data)"                  \
                       " VALUES (?1, ?2, ?3, ?4, ?5)")                                              \

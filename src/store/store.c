@@ -421,47 +421,125 @@ static uint32_t *write_order(struct row_order *o, size_t n)
     return idx;
 }
 
-static int write_aggs(struct store *s, const struct store_batch *b, struct diag *d)
+/* One query_stats row: @a at (@bucket, @width), its sketch encoded into s->scratch. */
+static int agg_row(struct store *s, sqlite3_stmt *st, const struct store_batch *b,
+                   const struct agg *a, int64_t bucket, int64_t width, struct diag *d)
+{
+    sbuf_reset(&s->scratch);
+    if (sketch_encode(&a->sk, &s->scratch) < 0)
+        return diag_set(d, DIAG_LIMIT, "latency sketch too large");
+    sqlite3_bind_int64(st, 1, bucket);
+    bind_span(st, 2, b->names[a->db].s);
+    bind_span(st, 3, b->names[a->user].s);
+    sqlite3_bind_int64(st, 4, (int64_t)a->fp);
+    sqlite3_bind_text(st, 5, agg_phase_names[a->phase], -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, a->qid);
+    sqlite3_bind_int64(st, 7, (int64_t)a->calls);
+    sqlite3_bind_int64(st, 8, a->total_us);
+    if (a->calls) {
+        sqlite3_bind_double(st, 9, a->min);
+        sqlite3_bind_double(st, 10, a->max);
+    } else {
+        sqlite3_bind_null(st, 9);
+        sqlite3_bind_null(st, 10);
+    }
+    sqlite3_bind_double(st, 11, a->sumsq);
+    sqlite3_bind_int64(st, 12, a->rows);
+    sqlite3_bind_int64(st, 13, a->rows_calls);
+    sqlite3_bind_int64(st, 14, a->errors);
+    sqlite3_bind_blob64(st, 15, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 16, width);
+    return step_done(s, st, "cannot write query statistics", d);
+}
+
+/* @a's figures added to @to's (sketches merged): what SQL_AGG_MERGE does to a stored row. */
+static void agg_merge_into(struct agg *to, const struct agg *a)
+{
+    if (a->calls) {
+        if (to->calls == 0 || a->min < to->min)
+            to->min = a->min;
+        if (to->calls == 0 || a->max > to->max)
+            to->max = a->max;
+    }
+    to->calls += a->calls;
+    to->total_us = to->total_us > INT64_MAX - a->total_us ? INT64_MAX : to->total_us + a->total_us;
+    to->sumsq += a->sumsq;
+    to->rows += a->rows;
+    to->rows_calls += a->rows_calls;
+    to->errors += a->errors;
+    sketch_merge(&to->sk, &a->sk);
+}
+
+static int write_aggs(struct store *s, const struct store_batch *b, const struct store_cuts *cuts,
+                      struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_AGG_UPSERT);
-    /* (width, bucket, database, username, fingerprint, ...): the batch's rows are minutes */
+    /* (width, bucket, database, username, fingerprint, ...): the batch's rows are minutes,
+     * written as the hours or days they are in when retention says so (store_cut_bucket()):
+     * then the minutes of one row follow each other in this order and are merged here,
+     * one upsert a row. */
+    bool coarse = false;
+    int64_t width;
     struct row_order *o = b->n_aggs > 1 ? xmalloc(b->n_aggs * sizeof(*o)) : NULL;
-    for (size_t i = 0; o && i < b->n_aggs; i++)
-        o[i] = (struct row_order){ b->aggs[i].bucket, (int64_t)b->aggs[i].fp,
-                                   b->names[b->aggs[i].db].s, b->names[b->aggs[i].user].s,
-                                   (uint32_t)i };
+    for (size_t i = 0; o && i < b->n_aggs; i++) {
+        int64_t bucket = store_cut_bucket(cuts, b->aggs[i].bucket, &width);
+        coarse |= width != 60;
+        o[i] = (struct row_order){ bucket, (int64_t)b->aggs[i].fp, b->names[b->aggs[i].db].s,
+                                   b->names[b->aggs[i].user].s, (uint32_t)i };
+    }
     uint32_t *idx = write_order(o, b->n_aggs);
     int rc = 0;
-    for (size_t k = 0; k < b->n_aggs && rc == 0; k++) {
-        const struct agg *a = &b->aggs[idx ? idx[k] : k];
-        sbuf_reset(&s->scratch);
-        if (sketch_encode(&a->sk, &s->scratch) < 0) {
-            rc = diag_set(d, DIAG_LIMIT, "latency sketch too large");
-            break;
+    if (!coarse) {
+        for (size_t k = 0; k < b->n_aggs && rc == 0; k++) {
+            const struct agg *a = &b->aggs[idx ? idx[k] : k];
+            int64_t bucket = store_cut_bucket(cuts, a->bucket, &width);
+            rc = agg_row(s, st, b, a, bucket, width, d);
         }
-        sqlite3_bind_int64(st, 1, a->bucket);
-        bind_span(st, 2, b->names[a->db].s);
-        bind_span(st, 3, b->names[a->user].s);
-        sqlite3_bind_int64(st, 4, (int64_t)a->fp);
-        sqlite3_bind_text(st, 5, agg_phase_names[a->phase], -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, a->qid);
-        sqlite3_bind_int64(st, 7, (int64_t)a->calls);
-        sqlite3_bind_int64(st, 8, a->total_us);
-        if (a->calls) {
-            sqlite3_bind_double(st, 9, a->min);
-            sqlite3_bind_double(st, 10, a->max);
-        } else {
-            sqlite3_bind_null(st, 9);
-            sqlite3_bind_null(st, 10);
-        }
-        sqlite3_bind_double(st, 11, a->sumsq);
-        sqlite3_bind_int64(st, 12, a->rows);
-        sqlite3_bind_int64(st, 13, a->rows_calls);
-        sqlite3_bind_int64(st, 14, a->errors);
-        sqlite3_bind_blob64(st, 15, s->scratch.buf, s->scratch.len, SQLITE_STATIC);
-        if (step_done(s, st, "cannot write query statistics", d) < 0)
-            rc = -1;
+        free(idx);
+        return rc;
     }
+    /* A run of the same (bucket, database, username, fingerprint) holds a row for each
+     * phase and query_id in it: merged by a scan of the run, each aggregate once. */
+    bool *done = xcalloc(b->n_aggs, sizeof(*done));
+    struct agg m;
+    sketch_init(&m.sk);
+    for (size_t k = 0; k < b->n_aggs && rc == 0;) {
+        const struct agg *first = &b->aggs[idx[k]];
+        int64_t bucket = store_cut_bucket(cuts, first->bucket, &width);
+        size_t end = k + 1;
+        for (; end < b->n_aggs; end++) {
+            const struct agg *x = &b->aggs[idx[end]];
+            int64_t w;
+            if (x->fp != first->fp || store_cut_bucket(cuts, x->bucket, &w) != bucket ||
+                !span_eq(b->names[x->db].s, b->names[first->db].s) ||
+                !span_eq(b->names[x->user].s, b->names[first->user].s))
+                break;
+        }
+        for (size_t j = k; j < end && rc == 0; j++) {
+            if (done[idx[j]])
+                continue;
+            const struct agg *a = &b->aggs[idx[j]];
+            struct sketch sk = m.sk;
+            m = *a;
+            m.sk = sk;
+            sketch_clear(&m.sk);
+            m.calls = 0;
+            m.total_us = 0;
+            m.sumsq = 0;
+            m.rows = m.rows_calls = m.errors = 0;
+            for (size_t t = j; t < end; t++) {
+                const struct agg *x = &b->aggs[idx[t]];
+                if (!done[idx[t]] && x->phase == a->phase && x->qid == a->qid) {
+                    agg_merge_into(&m, x);
+                    done[idx[t]] = true;
+                }
+            }
+            rc = agg_row(s, st, b, &m, bucket, width, d);
+        }
+        k = end;
+    }
+    sketch_release(&m.sk);
+    free(done);
     free(idx);
     return rc;
 }
@@ -506,11 +584,13 @@ static int write_catalogue(struct store *s, const struct store_batch *b, struct 
     return 0;
 }
 
-static int input_lines_row(struct store *s, int64_t bucket, struct span input, uint64_t records,
-                           uint64_t rejects, struct diag *d)
+static int input_lines_row(struct store *s, const struct store_cuts *cuts, int64_t minute,
+                           struct span input, uint64_t records, uint64_t rejects, struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_INP_UPSERT);
+    int64_t width, bucket = store_cut_bucket(cuts, minute, &width);
     sqlite3_bind_int64(st, 1, bucket);
+    sqlite3_bind_int64(st, 5, width);
     sqlite3_bind_text(st, 2, input.p, (int)input.len, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, (int64_t)records);
     sqlite3_bind_int64(st, 4, (int64_t)rejects);
@@ -520,12 +600,13 @@ static int input_lines_row(struct store *s, int64_t bucket, struct span input, u
 /* input_stats: the batch's rows (rejects; records of a batch without an input), and for a
  * batch with an input its records, from the record counts (rows of one minute mostly
  * follow each other: summed while they do). */
-static int write_input_lines(struct store *s, const struct store_batch *b, struct diag *d)
+static int write_input_lines(struct store *s, const struct store_batch *b,
+                             const struct store_cuts *cuts, struct diag *d)
 {
     for (size_t i = 0; i < b->n_inps; i++) {
         const struct inp *r = &b->inps[i];
         if ((r->records || r->rejects) &&
-            input_lines_row(s, r->bucket, b->names[r->name].s, r->records, r->rejects, d) < 0)
+            input_lines_row(s, cuts, r->bucket, b->names[r->name].s, r->records, r->rejects, d) < 0)
             return -1;
     }
     if (!b->input)
@@ -535,18 +616,21 @@ static int write_input_lines(struct store *s, const struct store_batch *b, struc
         uint64_t n = 0;
         for (; i < b->n_recs && b->recs[i].bucket == bucket; i++)
             n += b->recs[i].count;
-        if (input_lines_row(s, bucket, span_cstr(b->input), n, 0, d) < 0)
+        if (input_lines_row(s, cuts, bucket, span_cstr(b->input), n, 0, d) < 0)
             return -1;
     }
     return 0;
 }
 
-static int write_counts(struct store *s, const struct store_batch *b, struct diag *d)
+static int write_counts(struct store *s, const struct store_batch *b, const struct store_cuts *cuts,
+                        struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_ERR_UPSERT);
+    int64_t width;
     for (size_t i = 0; i < b->n_errs; i++) {
         const struct err *e = &b->errs[i];
-        sqlite3_bind_int64(st, 1, e->bucket);
+        sqlite3_bind_int64(st, 1, store_cut_bucket(cuts, e->bucket, &width));
+        sqlite3_bind_int64(st, 11, width);
         bind_span(st, 2, b->names[e->db].s);
         bind_span(st, 3, b->names[e->user].s);
         sqlite3_bind_text(st, 4, e->sqlstate, -1, SQLITE_STATIC);
@@ -562,14 +646,15 @@ static int write_counts(struct store *s, const struct store_batch *b, struct dia
     st = store_stmt(s, SQL_REC_UPSERT);
     for (size_t i = 0; i < b->n_recs; i++) {
         const struct rec *r = &b->recs[i];
-        sqlite3_bind_int64(st, 1, r->bucket);
+        sqlite3_bind_int64(st, 1, store_cut_bucket(cuts, r->bucket, &width));
+        sqlite3_bind_int64(st, 5, width);
         sqlite3_bind_text(st, 2, event_kind_name(r->kind), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 3, severity_name(r->sev), -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 4, (int64_t)r->count);
         if (step_done(s, st, "cannot write record counts", d) < 0)
             return -1;
     }
-    return write_input_lines(s, b, d);
+    return write_input_lines(s, b, cuts, d);
 }
 
 /* Records of @b older than the newest boundary the rules have evaluated (read in this
@@ -988,7 +1073,10 @@ int store_commit_batch(struct store *s, struct store_batch *b, struct store_sour
     }
     uint64_t late;
     int64_t late_oldest, late_cutoff;
-    if (write_aggs(s, b, d) < 0 || write_catalogue(s, b, d) < 0 || write_counts(s, b, d) < 0 ||
+    struct store_cuts cuts;
+    store_cuts_at(s, now, &cuts);
+    if (write_aggs(s, b, &cuts, d) < 0 || write_catalogue(s, b, d) < 0 ||
+        write_counts(s, b, &cuts, d) < 0 ||
         write_late(s, b, pos, now, &late, &late_oldest, &late_cutoff, d) < 0 ||
         write_events(s, b, d) < 0 || write_rejects(s, b, now, d) < 0 || plans_write(s, b, d) < 0)
         goto rollback;

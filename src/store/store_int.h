@@ -352,6 +352,29 @@ void ckpt_quit(struct store_ckpt *c);
  * (@forced); both 0 for NULL. */
 void ckpt_counts(struct store_ckpt *c, unsigned long *done, unsigned long *forced);
 
+/* Retention's cut-offs at a time (rollup.c), in Unix seconds: buckets before @hours are
+ * kept as days, before @minutes as hours (both whole: @minutes an hour's start, @hours
+ * and @days a day's), and rows before @days are deleted. store_rollup() rolls rows up to
+ * them; a commit writes a record older than them at its width at once (the same rows
+ * the roll-up at the end of the run would make: a backfill of months of logs never
+ * writes the minute rows only to roll them up). */
+struct store_cuts {
+    int64_t minutes, hours, days;
+};
+void store_cuts_at(const struct store *s, int64_t now_us, struct store_cuts *c);
+
+/* The row a minute bucket is written to: its own minute, or, past the cut-offs, the hour or
+ * the day it is in (*width 60, 3600 or 86400). */
+static inline int64_t store_cut_bucket(const struct store_cuts *c, int64_t minute, int64_t *width)
+{
+    if (minute >= c->minutes) {
+        *width = 60;
+        return minute;
+    }
+    *width = minute >= c->hours ? 3600 : 86400;
+    return minute - minute % *width; /* (minute >= 0: buckets start at the epoch) */
+}
+
 /* store.c helpers shared with query.c / rollup.c */
 int store_db_error(struct store *s, struct diag *d, const char *what);
 sqlite3_stmt *store_stmt(struct store *s, enum store_sql which);

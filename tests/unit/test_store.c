@@ -1222,6 +1222,11 @@ static void test_rollup(void)
     double *raw = xmalloc(40 * 72 * 3 * sizeof(double));
     size_t n = 0, n_recent = 0;
     int64_t start = T0 - 40 * 86400 * INT64_C(1000000);
+    /* Committed 40 days ago, so all as minutes (a commit writes what retention has passed
+     * as hours and days at once: test_rollup_at_commit): the roll-up does the rest. */
+    char then[32];
+    snprintf(then, sizeof(then), "%lld", (long long)(start / 1000000));
+    setenv("SIFT_TEST_NOW", then, 1);
     int64_t day_us = 86400 * INT64_C(1000000);
     int64_t since = (T0 - 29 * day_us) / day_us * day_us; /* a day boundary */
     for (int64_t t = start; t < T0; t += 20 * MIN) {
@@ -1237,6 +1242,8 @@ static void test_rollup(void)
             CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
     }
     CHECK_EQ_INT(commit(s, NULL), STORE_COMMITTED);
+    unsetenv("SIFT_TEST_NOW");
+    CHECK(q_int(s, "SELECT count(*) FROM query_stats WHERE width <> 60") == 0);
 
     struct store_top before, after;
     struct store_top_opts to = { .since_us = since, .until_us = INT64_MAX };
@@ -1296,6 +1303,110 @@ static void test_rollup(void)
     CHECK_EQ_INT(q_int(s, "SELECT count(*) FROM queries"), 0);
     free(raw);
     store_close(s);
+}
+
+/* Rows of @table (its columns @cols) in @a's store and not in the one at @path_b, plus those
+ * the other way round: 0 when the two tables hold the same rows; -1 on error. */
+static int64_t rows_not_in(struct store *a, const char *path_b, const char *table, const char *cols)
+{
+    char sql[1200];
+    snprintf(sql, sizeof(sql), "ATTACH '%s' AS other", path_b);
+    if (sqlite3_exec(store_sqlite(a), sql, NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    snprintf(sql, sizeof(sql),
+             "SELECT (SELECT count(*) FROM (SELECT %s FROM main.%s EXCEPT SELECT %s FROM"
+             " other.%s)) + (SELECT count(*) FROM (SELECT %s FROM other.%s EXCEPT SELECT %s"
+             " FROM main.%s))",
+             cols, table, cols, table, cols, table, cols, table);
+    int64_t n = q_int(a, sql);
+    sqlite3_exec(store_sqlite(a), "DETACH other", NULL, NULL, NULL);
+    return n;
+}
+
+/* A commit writes records that retention has passed straight into the hour and day rows
+ * the roll-up would have made (store_cut_bucket()): the same store as committing minutes
+ * and rolling them up, and nothing left to roll. */
+static void test_rollup_at_commit(void)
+{
+    char pa[300], pb[300];
+    struct store_opts o = { .retention = { .minutes_us = 2 * 86400 * INT64_C(1000000),
+                                           .hours_us = 10 * 86400 * INT64_C(1000000),
+                                           .days_us = 30 * 86400 * INT64_C(1000000) } };
+    struct diag d = DIAG_INIT;
+    struct store *s[2] = { NULL, NULL };
+    char clock[2][32];
+    int64_t start = T0 - 40 * 86400 * INT64_C(1000000);
+    snprintf(clock[0], sizeof(clock[0]), "%lld", (long long)(start / 1000000)); /* minutes */
+    snprintf(clock[1], sizeof(clock[1]), "%lld", (long long)(T0 / 1000000));    /* coarse */
+    new_path(pa, sizeof(pa));
+    new_path(pb, sizeof(pb));
+    CHECK(store_open(&s[0], pa, &o, &d) == 0);
+    CHECK(store_open(&s[1], pb, &o, &d) == 0);
+    if (!s[0] || !s[1])
+        return;
+    static const char *const dbs[] = { "app", "billing" };
+    for (int k = 0; k < 2; k++) {
+        setenv("SIFT_TEST_NOW", clock[k], 1);
+        size_t n = 0;
+        struct store_batch *b = store_batch_new(s[k]);
+        store_batch_set_input(b, "pg");
+        for (int64_t t = start; t < T0; t += 7 * MIN, n++) {
+            struct event ev = duration(t, dbs[n % 2], "rw", 5 + n % 3, 0.5 + (double)(n % 91));
+            ev.query_id = (int64_t)(n % 2);
+            ev.has_query_id = true;
+            store_batch_add(b, &ev);
+            if (n % 5 == 0) {
+                event_clear(&ev);
+                ev.ts_us = t + 1000000;
+                ev.kind = EV_ERROR;
+                ev.severity = SEV_ERROR;
+                memcpy(ev.sqlstate, "23505", 6);
+                ev.database = span_cstr(dbs[n % 2]);
+                ev.message = SPAN_LIT("duplicate key value violates unique constraint \"k\"");
+                store_batch_add(b, &ev);
+            }
+            /* batches of unrelated sizes: a row's minutes span commits */
+            if (store_batch_count(b) >= 997) {
+                CHECK_EQ_INT(store_commit_batch(s[k], b, NULL, &d), STORE_COMMITTED);
+            }
+        }
+        CHECK_EQ_INT(store_commit_batch(s[k], b, NULL, &d), STORE_COMMITTED);
+        store_batch_free(b);
+        unsetenv("SIFT_TEST_NOW");
+    }
+    CHECK(q_int(s[0], "SELECT count(*) FROM query_stats WHERE width <> 60") == 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM query_stats WHERE width = 60") > 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM query_stats WHERE width = 3600") > 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM query_stats WHERE width = 86400") > 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM error_stats WHERE width = 86400") > 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM input_stats WHERE width = 3600") > 0);
+
+    struct store_rollup_stats st[2];
+    for (int k = 0; k < 2; k++)
+        CHECK(store_rollup(s[k], T0, &st[k], &d) == 0);
+    CHECK(st[0].minute_rows > 0);
+    CHECK_EQ_U64(st[1].minute_rows, 0);
+    CHECK_EQ_U64(st[1].hour_rows, 0);
+    CHECK_EQ_U64(st[1].day_rows, st[0].day_rows);
+    CHECK(q_int(s[1], "SELECT count(*) FROM query_stats") > 0);
+    CHECK_EQ_INT(q_int(s[0], "SELECT count(*) FROM query_stats"),
+                 q_int(s[1], "SELECT count(*) FROM query_stats"));
+    /* every column (the sum of squares to 1e-9: floats added in another order) */
+    CHECK_EQ_INT(rows_not_in(s[0], pb, "query_stats",
+                             "bucket, width, database, username, fingerprint, phase, query_id,"
+                             " calls, total_us, min_ms, max_ms, round(sumsq_ms, 9), rows,"
+                             " rows_calls, errors, hex(sketch)"),
+                 0);
+    CHECK_EQ_INT(rows_not_in(s[0], pb, "error_stats",
+                             "bucket, width, database, username, sqlstate, severity, message,"
+                             " count"),
+                 0);
+    CHECK_EQ_INT(rows_not_in(s[0], pb, "record_stats", "*"), 0);
+    CHECK_EQ_INT(rows_not_in(s[0], pb, "input_stats", "*"), 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM error_stats") > 0);
+    CHECK(q_int(s[1], "SELECT count(*) FROM input_stats") > 0);
+    store_close(s[0]);
+    store_close(s[1]);
 }
 
 /* Events older than the retention go; a block straddling the cut-off is rewritten with
@@ -2349,6 +2460,7 @@ TEST_LIST = {
     { "catalogue_and_collisions", test_catalogue_and_collisions },
     { "rejects", test_rejects },
     { "rollup", test_rollup },
+    { "rollup_at_commit", test_rollup_at_commit },
     { "records_without_time", test_records_without_time },
     { "hostile_sketch_in_db", test_hostile_sketch_in_db },
     { "hostile_event_block_rows", test_hostile_event_block_rows },
