@@ -470,58 +470,77 @@ static void agg_merge_into(struct agg *to, const struct agg *a)
     sketch_merge(&to->sk, &a->sk);
 }
 
+/* A query_stats row's place in the order it is written in (write_aggs()). */
+struct agg_order {
+    int64_t fp, bucket, qid; /* bucket: the row's (store_cut_bucket()) */
+    struct span db, user;
+    uint32_t phase, i;
+};
+
+static int agg_order_cmp(const void *pa, const void *pb)
+{
+    const struct agg_order *a = pa, *b = pb;
+    int c;
+    if (a->fp != b->fp)
+        return a->fp < b->fp ? -1 : 1;
+    if (a->bucket != b->bucket)
+        return a->bucket < b->bucket ? -1 : 1;
+    if ((c = span_cmp(a->db, b->db)) != 0 || (c = span_cmp(a->user, b->user)) != 0)
+        return c;
+    if (a->phase != b->phase)
+        return a->phase < b->phase ? -1 : 1;
+    if (a->qid != b->qid)
+        return a->qid < b->qid ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static bool agg_order_same_row(const struct agg_order *a, const struct agg_order *b)
+{
+    return a->fp == b->fp && a->bucket == b->bucket && a->phase == b->phase && a->qid == b->qid &&
+           span_eq(a->db, b->db) && span_eq(a->user, b->user);
+}
+
 static int write_aggs(struct store *s, const struct store_batch *b, const struct store_cuts *cuts,
                       struct diag *d)
 {
     sqlite3_stmt *st = store_stmt(s, SQL_AGG_UPSERT);
-    /* In the order of the index query_stats_fp (fingerprint, bucket), not of the key
-     * (width, bucket, ...): the key's new rows are the batch's minutes, together at the
-     * end of the table whatever their order, while the index's are one per fingerprint all
-     * over it. With 1 200 statements a minute, 864 000 rows: 13-18 s -> 9.7 s, system time
-     * 6.5-8 s -> 1.6 s (docs/performance.md, session 23). The rows are minutes, written
-     * as the hours or days they are in when retention says so (store_cut_bucket()): the
-     * minutes of one row then follow each other and are merged here, one upsert a row. */
-    bool coarse = false;
-    int64_t width;
-    struct row_order *o = b->n_aggs > 1 ? xmalloc(b->n_aggs * sizeof(*o)) : NULL;
-    for (size_t i = 0; o && i < b->n_aggs; i++) {
-        int64_t bucket = store_cut_bucket(cuts, b->aggs[i].bucket, &width);
-        coarse |= width != 60;
-        o[i] = (struct row_order){ (int64_t)b->aggs[i].fp, bucket, b->names[b->aggs[i].db].s,
-                                   b->names[b->aggs[i].user].s, (uint32_t)i };
+    size_t n = b->n_aggs;
+    if (n == 0)
+        return 0;
+    /* In the order of the index query_stats_fp (fingerprint, bucket, then the key's other
+     * columns), not of the key (width, bucket, ...): the key's new rows are the batch's
+     * minutes, together at the end of the table whatever their order, while the index's
+     * are one per fingerprint all over it. With 1 200 statements a minute, 864 000 rows:
+     * 13-18 s -> 9.7 s, system time 6.5-8 s -> 1.6 s (docs/performance.md, session 23).
+     * The rows are minutes, written as the hours or days they are in when retention says
+     * so (store_cut_bucket()): the minutes of one row then follow each other and are
+     * merged here, one upsert a row. */
+    struct agg_order *o = xmalloc(n * sizeof(*o));
+    for (size_t i = 0; i < n; i++) {
+        const struct agg *a = &b->aggs[i];
+        int64_t width;
+        o[i] = (struct agg_order){ .fp = (int64_t)a->fp,
+                                   .bucket = store_cut_bucket(cuts, a->bucket, &width),
+                                   .qid = a->qid,
+                                   .db = b->names[a->db].s,
+                                   .user = b->names[a->user].s,
+                                   .phase = (uint32_t)a->phase,
+                                   .i = (uint32_t)i };
     }
-    uint32_t *idx = write_order(o, b->n_aggs);
+    qsort(o, n, sizeof(*o), agg_order_cmp);
     int rc = 0;
-    if (!coarse) {
-        for (size_t k = 0; k < b->n_aggs && rc == 0; k++) {
-            const struct agg *a = &b->aggs[idx ? idx[k] : k];
-            int64_t bucket = store_cut_bucket(cuts, a->bucket, &width);
-            rc = agg_row(s, st, b, a, bucket, width, d);
-        }
-        free(idx);
-        return rc;
-    }
-    /* A run of the same (bucket, database, username, fingerprint) holds a row for each
-     * phase and query_id in it: merged by a scan of the run, each aggregate once. */
-    bool *done = xcalloc(b->n_aggs, sizeof(*done));
     struct agg m;
     sketch_init(&m.sk);
-    for (size_t k = 0; k < b->n_aggs && rc == 0;) {
-        const struct agg *first = &b->aggs[idx[k]];
-        int64_t bucket = store_cut_bucket(cuts, first->bucket, &width);
+    for (size_t k = 0; k < n && rc == 0;) {
+        const struct agg *a = &b->aggs[o[k].i];
+        int64_t width;
+        int64_t bucket = store_cut_bucket(cuts, a->bucket, &width);
         size_t end = k + 1;
-        for (; end < b->n_aggs; end++) {
-            const struct agg *x = &b->aggs[idx[end]];
-            int64_t w;
-            if (x->fp != first->fp || store_cut_bucket(cuts, x->bucket, &w) != bucket ||
-                !span_eq(b->names[x->db].s, b->names[first->db].s) ||
-                !span_eq(b->names[x->user].s, b->names[first->user].s))
-                break;
-        }
-        for (size_t j = k; j < end && rc == 0; j++) {
-            if (done[idx[j]])
-                continue;
-            const struct agg *a = &b->aggs[idx[j]];
+        while (end < n && agg_order_same_row(&o[k], &o[end]))
+            end++;
+        if (end == k + 1) {
+            rc = agg_row(s, st, b, a, bucket, width, d);
+        } else { /* minutes of an hour or day row */
             struct sketch sk = m.sk;
             m = *a;
             m.sk = sk;
@@ -530,20 +549,14 @@ static int write_aggs(struct store *s, const struct store_batch *b, const struct
             m.total_us = 0;
             m.sumsq = 0;
             m.rows = m.rows_calls = m.errors = 0;
-            for (size_t t = j; t < end; t++) {
-                const struct agg *x = &b->aggs[idx[t]];
-                if (!done[idx[t]] && x->phase == a->phase && x->qid == a->qid) {
-                    agg_merge_into(&m, x);
-                    done[idx[t]] = true;
-                }
-            }
+            for (size_t t = k; t < end; t++)
+                agg_merge_into(&m, &b->aggs[o[t].i]);
             rc = agg_row(s, st, b, &m, bucket, width, d);
         }
         k = end;
     }
     sketch_release(&m.sk);
-    free(done);
-    free(idx);
+    free(o);
     return rc;
 }
 
