@@ -87,13 +87,13 @@ static inline void ws(struct json_parser *jp)
     ws_run(jp);
 }
 
-static bool peek(struct json_parser *jp, char c)
+static inline bool peek(struct json_parser *jp, char c)
 {
     ws(jp);
     return jp->cur.len && jp->cur.p[0] == c;
 }
 
-static bool eat(struct json_parser *jp, char c)
+static inline bool eat(struct json_parser *jp, char c)
 {
     if (!peek(jp, c))
         return false;
@@ -101,7 +101,7 @@ static bool eat(struct json_parser *jp, char c)
     return true;
 }
 
-static bool string(struct json_parser *jp, struct span *out)
+static inline bool string(struct json_parser *jp, struct span *out)
 {
     ws(jp);
     if (!classify_json_string(&jp->cur, jp->a, out)) {
@@ -179,7 +179,7 @@ static bool skip_value(struct json_parser *jp, struct span *raw)
 
 /* Iterate the members of an object: call with the cursor at '{' (first) or after a
  * value (next). Returns false at '}' or on an error. */
-static bool member(struct json_parser *jp, bool *first, struct span *key)
+static inline bool member(struct json_parser *jp, bool *first, struct span *key)
 {
     if (*first) {
         if (!eat(jp, '{')) {

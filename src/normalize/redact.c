@@ -279,11 +279,20 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
      * EXECUTE holds the values written into it. The quoted text may span lines and hold
      * '"' (quoted names): it ends at the last '"' that ends a line before the next
      * "PL/pgSQL function" line of the context (or the end of the text). */
-    static const char *const sql_ctx[] = { "SQL statement \"", "PL/pgSQL expression \"",
-                                           "PL/pgSQL assignment \"" };
-    for (size_t c = 0; c < ARRAY_SIZE(sql_ctx); c++) {
-        size_t plen2 = strlen(sql_ctx[c]);
-        if (line.len < plen2 || memcmp(line.p, sql_ctx[c], plen2) != 0)
+#define CTX(lit)             \
+    {                        \
+        lit, sizeof(lit) - 1 \
+    }
+    static const struct {
+        const char *text;
+        size_t len;
+    } sql_ctx[] = { CTX("SQL statement \""), CTX("PL/pgSQL expression \""),
+                    CTX("PL/pgSQL assignment \"") };
+#undef CTX
+    bool may_ctx = line.len && (line.p[0] == 'S' || line.p[0] == 'P'); /* their first bytes */
+    for (size_t c = 0; may_ctx && c < ARRAY_SIZE(sql_ctx); c++) {
+        size_t plen2 = sql_ctx[c].len;
+        if (line.len < plen2 || memcmp(line.p, sql_ctx[c].text, plen2) != 0)
             continue;
         size_t limit = eol;
         while (limit < s.len && !at(s, limit + 1, "PL/pgSQL function ")) {
