@@ -1497,11 +1497,8 @@ static void qid_absorb(struct store_batch *b, const struct qid *pq)
     q->total_us = q->total_us > INT64_MAX - pq->total_us ? INT64_MAX : q->total_us + pq->total_us;
 }
 
-/* Returns the batch's index of the aggregate. */
-static size_t agg_absorb(struct store_batch *b, const struct agg *pa, const uint32_t *names)
+void agg_add_figures(struct agg *a, const struct agg *pa)
 {
-    struct agg *a =
-        agg_get(b, pa->bucket, names[pa->db], names[pa->user], pa->fp, pa->qid, pa->phase);
     if (pa->calls) {
         if (a->calls == 0 || pa->min < a->min)
             a->min = pa->min;
@@ -1514,6 +1511,14 @@ static size_t agg_absorb(struct store_batch *b, const struct agg *pa, const uint
     a->rows += pa->rows;
     a->rows_calls += pa->rows_calls;
     a->errors += pa->errors;
+}
+
+/* Returns the batch's index of the aggregate. */
+static size_t agg_absorb(struct store_batch *b, const struct agg *pa, const uint32_t *names)
+{
+    struct agg *a =
+        agg_get(b, pa->bucket, names[pa->db], names[pa->user], pa->fp, pa->qid, pa->phase);
+    agg_add_figures(a, pa);
     return (size_t)(a - b->aggs); /* (the sketch: its durations follow in sk_recs) */
 }
 

@@ -452,21 +452,10 @@ static int agg_row(struct store *s, sqlite3_stmt *st, const struct store_batch *
     return step_done(s, st, "cannot write query statistics", d);
 }
 
-/* @a's figures added to @to's (sketches merged): what SQL_AGG_MERGE does to a stored row. */
+/* @a's figures added to @to's, sketches merged: what SQL_AGG_MERGE does to a stored row. */
 static void agg_merge_into(struct agg *to, const struct agg *a)
 {
-    if (a->calls) {
-        if (to->calls == 0 || a->min < to->min)
-            to->min = a->min;
-        if (to->calls == 0 || a->max > to->max)
-            to->max = a->max;
-    }
-    to->calls += a->calls;
-    to->total_us = to->total_us > INT64_MAX - a->total_us ? INT64_MAX : to->total_us + a->total_us;
-    to->sumsq += a->sumsq;
-    to->rows += a->rows;
-    to->rows_calls += a->rows_calls;
-    to->errors += a->errors;
+    agg_add_figures(to, a);
     sketch_merge(&to->sk, &a->sk);
 }
 

@@ -48,6 +48,8 @@ struct agg {
     int64_t rows, rows_calls, errors;
     struct sketch sk;
 };
+/* @from's counts, sums and extremes added to @to's (not the sketch; batch.c). */
+void agg_add_figures(struct agg *to, const struct agg *from);
 
 /* One catalogue (queries) row in the making. */
 struct cat {
