@@ -158,14 +158,22 @@
                     " WHERE width = ?1 AND bucket < ?3"                                            \
                     " GROUP BY 1, database, username, fingerprint, phase, query_id" SQL_AGG_MERGE) \
     X(SQL_ROLL_AGG_DEL, "DELETE FROM query_stats WHERE width = ?1 AND bucket < ?3")                \
+    /* (the sample: the earliest of the minutes', as a commit keeps it; then the upsert's) */      \
     X(SQL_ROLL_ERR,                                                                                \
       "INSERT INTO error_stats (bucket, width, database, username, sqlstate, severity,"            \
-      " message, count, sample) SELECT bucket - bucket % ?2, ?2, database, username,"              \
-      " sqlstate, severity, message, sum(count), max(sample) FROM error_stats"                     \
-      " WHERE width = ?1 AND bucket < ?3"                                                          \
-      " GROUP BY 1, database, username, sqlstate, severity, message"                               \
+      " message, count, sample, sample_at, sample_key) SELECT b, ?2, database, username,"          \
+      " sqlstate, severity, message, n, sample, sample_at, sample_key FROM"                        \
+      " (SELECT bucket - bucket % ?2 AS b, database, username, sqlstate, severity, message,"       \
+      " sum(count) OVER g AS n, sample, sample_at, sample_key, row_number() OVER (g ORDER BY"      \
+      " sample IS NULL, sample_at IS NULL, sample_at, sample_key IS NULL, sample_key) AS r"        \
+      " FROM error_stats WHERE width = ?1 AND bucket < ?3 WINDOW g AS (PARTITION BY"               \
+      " bucket - bucket % ?2, database, username, sqlstate, severity, message)) WHERE r = 1"       \
       " ON CONFLICT DO UPDATE SET count = count + excluded.count,"                                 \
-      " sample = coalesce(sample, excluded.sample)")                                               \
+      " sample = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample ELSE sample END,"         \
+      " sample_at = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample_at"                    \
+      " ELSE sample_at END,"                                                                       \
+      " sample_key = CASE WHEN " SQL_ERROR_SAMPLE_NEW " THEN excluded.sample_key"                  \
+      " ELSE sample_key END")                                                                      \
     X(SQL_ROLL_ERR_DEL, "DELETE FROM error_stats WHERE width = ?1 AND bucket < ?3")                \
     X(SQL_ROLL_REC, "INSERT INTO record_stats (bucket, width, kind, severity, count)"              \
                     " SELECT bucket - bucket % ?2, ?2, kind, severity, sum(count)"                 \

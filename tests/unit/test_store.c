@@ -1363,6 +1363,10 @@ static void test_rollup_at_commit(void)
                 memcpy(ev.sqlstate, "23505", 6);
                 ev.database = span_cstr(dbs[n % 2]);
                 ev.message = SPAN_LIT("duplicate key value violates unique constraint \"k\"");
+                /* a sample that differs by minute: which minute's is kept shows */
+                char detail[64];
+                snprintf(detail, sizeof(detail), "attempt %zu of many", n);
+                ev.detail = span_cstr(detail);
                 store_batch_add(b, &ev);
             }
             /* batches of unrelated sizes: a row's minutes span commits */
@@ -1397,10 +1401,8 @@ static void test_rollup_at_commit(void)
                              " calls, total_us, min_ms, max_ms, round(sumsq_ms, 9), rows,"
                              " rows_calls, errors, hex(sketch)"),
                  0);
-    CHECK_EQ_INT(rows_not_in(s[0], pb, "error_stats",
-                             "bucket, width, database, username, sqlstate, severity, message,"
-                             " count"),
-                 0);
+    /* error samples too: the earliest of the minutes', rolled up or written at once */
+    CHECK_EQ_INT(rows_not_in(s[0], pb, "error_stats", "*"), 0);
     CHECK_EQ_INT(rows_not_in(s[0], pb, "record_stats", "*"), 0);
     CHECK_EQ_INT(rows_not_in(s[0], pb, "input_stats", "*"), 0);
     CHECK(q_int(s[1], "SELECT count(*) FROM error_stats") > 0);
