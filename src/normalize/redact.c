@@ -228,6 +228,19 @@ static bool caret_follows(struct span s, size_t eol)
     return j < s.len && s.p[j] == '^' && (j + 1 == s.len || s.p[j + 1] == '\n');
 }
 
+/* Whether the line [i, eol) holds a statement log marker (sql_marker()). A text's first
+ * line that does ("LOG:  statement: ...", a raw line kept as a reject sample) is SQL,
+ * redacted as such even when its next line is a '^' alone (SQL's exponent operator); a
+ * document line under "line N: ..." (libxml's DETAIL, never a text's first line) is data
+ * whatever it holds. */
+static bool line_has_sql_marker(struct span s, size_t i, size_t eol)
+{
+    for (size_t j = i; j < eol; j++)
+        if (s.p[j] == ':' && sql_marker(s, j))
+            return true;
+    return false;
+}
+
 /* Every append other than a copied run (FLUSH) and the newline clears *same. */
 static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, size_t *next,
                        bool *same)
@@ -235,7 +248,8 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
     struct span line = span_make(s.p + i, eol - i);
     size_t plen;
 
-    if (line.len && (i == 0 || s.p[i - 1] == '\n') && caret_follows(s, eol)) {
+    if (line.len && (i == 0 || s.p[i - 1] == '\n') && caret_follows(s, eol) &&
+        (i > 0 || !line_has_sql_marker(s, i, eol))) {
         *same = false; /* the document's text: data */
         if (sbuf_addstr(out, ELLIPSIS) < 0)
             return -1;

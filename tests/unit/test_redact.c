@@ -124,6 +124,11 @@ static void test_message_values_leak(void)
           "line 1: Opening and ending tag mismatch: a line 1 and b\n" E "\n              ^" },
         { "line 1: Start tag expected, '<' not found\nSECRET_a\n^",
           "line 1: Start tag expected, '" E "' not found\n" E "\n^" },
+        /* ... whatever the document's line holds; but a text's first line with a statement
+         * marker is SQL, even when its next line is a '^' alone (the exponent operator) */
+        { "line 1: Start tag expected, '<' not found\nstatement: SECRET_a.SECRET_b\n^",
+          "line 1: Start tag expected, '" E "' not found\n" E "\n^" },
+        { "LOG:  statement: SELECT 'SECRET_a', 2\n^\n3", "LOG:  statement: SELECT $1, $2\n^\n$3" },
         { "invalid input syntax for type integer: \"12\nSECRET_b\"",
           "invalid input syntax for type integer: \"" E "\"" },
         { "invalid input syntax for type integer: \"a\" SECRET_b\"",
