@@ -40,9 +40,10 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DSIFT_TESTS=ON >/dev/nu
 cmake --build "$build" -j2 --target sift-test-tool pgsift >/dev/null
 tool=$build/tests/sift-test-tool
 pgsift=$build/pgsift
-tmp=${keep:-$(mktemp -d "${TMPDIR:-/tmp}/pgsift-bench.XXXXXX")}
-mkdir -p "$tmp"
-[[ -n $keep ]] || trap 'rm -rf "$tmp"' EXIT
+# the generated logs and the store: --keep DIR keeps them, else a directory removed at exit
+work=${keep:-$(mktemp -d "${TMPDIR:-/tmp}/pgsift-cardinality.XXXXXX")}
+mkdir -p "$work"
+[[ -n $keep ]] || trap 'rm -rf "$work"' EXIT
 
 # gen START_EPOCH COUNT PER_MINUTE STEP_SECONDS > file: PER_MINUTE records a minute for
 # COUNT minutes, or (PER_MINUTE 0) COUNT records of as many statements, one every
@@ -83,25 +84,25 @@ gen() {
 
 now=$(date +%s)
 day=86400
-gen $(((now - 2 * day) / 60 * 60)) "$minutes" "$statements" 0 >"$tmp/recent.csv"
-gen $(((now - 40 * day) / 60 * 60)) "$minutes" "$statements" 0 >"$tmp/backfill.csv"
+gen $(((now - 2 * day) / 60 * 60)) "$minutes" "$statements" 0 >"$work/recent.csv"
+gen $(((now - 40 * day) / 60 * 60)) "$minutes" "$statements" 0 >"$work/backfill.csv"
 gen $(((now - 2 * day) / 60 * 60)) "$distinct" 0 "$(echo "$day / $distinct" | bc -l)" \
-  >"$tmp/distinct.csv"
+  >"$work/distinct.csv"
 
 echo "pgsift ingest, many distinct statements (Release" \
   "$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), load $(cut -d' ' -f1 /proc/loadavg))"
 rows_sql="SELECT sum(n) || ' rows (' || group_concat(width || ' s: ' || n, ', ') || ')'
           FROM (SELECT width, count(*) AS n FROM query_stats GROUP BY width)"
 for name in recent backfill distinct; do
-  f=$tmp/$name.csv
-  rm -f "$tmp/store.db"*
+  f=$work/$name.csv
+  rm -f "$work/store.db"*
   t0=$(date +%s.%N)
-  "$tool" rusage "$tmp/rusage.txt" "$pgsift" --db "$tmp/store.db" ingest --no-progress "$f" \
-    >/dev/null 2>"$tmp/err.txt" || { cat "$tmp/err.txt" >&2; exit 1; }
+  "$tool" rusage "$work/rusage.txt" "$pgsift" --db "$work/store.db" ingest --no-progress "$f" \
+    >/dev/null 2>"$work/err.txt" || { cat "$work/err.txt" >&2; exit 1; }
   t1=$(date +%s.%N)
-  read -r user sys rss <"$tmp/rusage.txt"
+  read -r user sys rss <"$work/rusage.txt"
   if command -v sqlite3 >/dev/null; then
-    rows=$(sqlite3 "$tmp/store.db" "$rows_sql")
+    rows=$(sqlite3 "$work/store.db" "$rows_sql")
   else
     rows="(sqlite3 not installed: rows not counted)"
   fi

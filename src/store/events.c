@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/heap.h"
 #include "core/limits.h"
 #include "core/xalloc.h"
 #include "store/evblock.h"
@@ -200,34 +201,10 @@ static bool wanted(struct scan *sc, const struct evblock_event *x, uint32_t *bit
     return true;
 }
 
-static void heap_down(struct evref *h, size_t n, size_t i)
+/* The heap of the newest `limit` events (core/heap.h): the oldest kept at its root. */
+static int ref_newer_first(const void *a, const void *b)
 {
-    for (;;) {
-        size_t l = 2 * i + 1, m = i;
-        if (l < n && ref_cmp(&h[l], &h[m]) < 0)
-            m = l;
-        if (l + 1 < n && ref_cmp(&h[l + 1], &h[m]) < 0)
-            m = l + 1;
-        if (m == i)
-            return;
-        struct evref t = h[i];
-        h[i] = h[m];
-        h[m] = t;
-        i = m;
-    }
-}
-
-static void heap_up(struct evref *h, size_t i)
-{
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (ref_cmp(&h[i], &h[p]) >= 0)
-            return;
-        struct evref t = h[i];
-        h[i] = h[p];
-        h[p] = t;
-        i = p;
-    }
+    return ref_cmp(b, a);
 }
 
 static void keep_ref(struct scan *sc, const struct evref *r)
@@ -241,10 +218,10 @@ static void keep_ref(struct scan *sc, const struct evref *r)
     if (sc->n_refs < limit) {
         XGROW(sc->refs, sc->n_refs + 1, sc->a_refs);
         sc->refs[sc->n_refs] = *r;
-        heap_up(sc->refs, sc->n_refs++);
+        heap_up(sc->refs, sizeof(*sc->refs), sc->n_refs++, ref_newer_first);
     } else if (ref_cmp(r, &sc->refs[0]) > 0) {
         sc->refs[0] = *r;
-        heap_down(sc->refs, sc->n_refs, 0);
+        heap_down(sc->refs, sc->n_refs, sizeof(*sc->refs), 0, ref_newer_first);
     }
 }
 

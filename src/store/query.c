@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "core/clock.h"
+#include "core/heap.h"
 #include "core/xalloc.h"
 #include "store/store_int.h"
 
@@ -226,40 +227,10 @@ static void row_release(struct store_top_row *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* With a limit, only the best `limit` groups are kept while the rest are read: a heap
- * whose root is the worst of them (a window of a million statements kept every row,
- * 420 bytes each, for `top`'s 20: 432 MB, QA 22a). */
-static void heap_down(struct store_top_row *h, size_t n, size_t i)
-{
-    for (;;) {
-        size_t w = i, l = 2 * i + 1, r = l + 1;
-        if (l < n && cmp_rows(&h[l], &h[w]) > 0)
-            w = l;
-        if (r < n && cmp_rows(&h[r], &h[w]) > 0)
-            w = r;
-        if (w == i)
-            return;
-        struct store_top_row t = h[i];
-        h[i] = h[w];
-        h[w] = t;
-        i = w;
-    }
-}
-
-static void heap_up(struct store_top_row *h, size_t i)
-{
-    while (i > 0) {
-        size_t p = (i - 1) / 2;
-        if (cmp_rows(&h[i], &h[p]) <= 0)
-            return;
-        struct store_top_row t = h[i];
-        h[i] = h[p];
-        h[p] = t;
-        i = p;
-    }
-}
-
-/* The finished group @r into @rows: all of them without a limit, else the best. */
+/* The finished group @r into @rows: all of them without a limit, else the best. With a
+ * limit, only the best `limit` groups are kept while the rest are read: a heap
+ * (core/heap.h) whose root is the worst of them (a window of a million statements kept
+ * every row, 420 bytes each, for `top`'s 20: 432 MB, QA 22a). */
 static void keep_row(struct store_top_row **rows, size_t *n, size_t *alloc, size_t limit,
                      struct store_top_row *r)
 {
@@ -271,13 +242,13 @@ static void keep_row(struct store_top_row **rows, size_t *n, size_t *alloc, size
     if (*n < limit) {
         XGROW(*rows, *n + 1, *alloc);
         (*rows)[(*n)++] = *r;
-        heap_up(*rows, *n - 1);
+        heap_up(*rows, sizeof(**rows), *n - 1, cmp_rows);
         return;
     }
     if (cmp_rows(r, &(*rows)[0]) < 0) { /* better than the worst kept */
         row_release(&(*rows)[0]);
         (*rows)[0] = *r;
-        heap_down(*rows, *n, 0);
+        heap_down(*rows, *n, sizeof(**rows), 0, cmp_rows);
         return;
     }
     row_release(r);
