@@ -148,8 +148,16 @@ void event_facts_clear(struct event_facts *f)
     f->temp_bytes = -1;
     f->buffers = -1;
     f->write_s = f->sync_s = f->total_s = -1;
-    f->distance_kb = -1;
-    f->tuples_removed = f->tuples_remain = -1;
+    f->distance_kb = f->estimate_kb = -1;
+    f->wal_added = f->wal_removed = f->wal_recycled = -1;
+    f->sync_files = -1;
+    f->sync_longest_s = f->sync_average_s = -1;
+    f->tuples_removed = f->tuples_remain = f->tuples_dead = -1;
+    f->index_scans = -1;
+    f->pages_removed = f->pages_remain = f->pages_scanned = -1;
+    f->buffer_hits = f->buffer_misses = f->buffer_dirtied = -1;
+    f->read_mb_s = f->write_mb_s = -1;
+    f->wal_records = f->wal_fpi = f->wal_bytes = -1;
     f->elapsed_s = -1;
     f->port = -1;
 }

@@ -131,10 +131,22 @@ struct event_facts {
     int64_t buffers;                 /* buffers written */
     double write_s, sync_s, total_s; /* seconds */
     int64_t distance_kb;             /* WAL distance since the previous checkpoint, kB */
+    int64_t estimate_kb;             /* the checkpointer's estimate of the distance, kB */
+    int64_t wal_added, wal_removed, wal_recycled; /* WAL segment files */
+    int64_t sync_files;                           /* files fsync'ed */
+    double sync_longest_s, sync_average_s;        /* seconds per file sync */
 
     /* autovacuum / autoanalyze */
     struct span relation;                  /* "db.schema.table" */
     int64_t tuples_removed, tuples_remain; /* autovacuum */
+    int64_t tuples_dead; /* autovacuum: dead but not yet removable (an old xmin holds them) */
+    int64_t index_scans; /* autovacuum: index vacuuming passes */
+    int64_t pages_removed, pages_remain; /* autovacuum: heap pages truncated away / left */
+    int64_t pages_scanned;               /* autovacuum: heap pages scanned (PG15+) */
+    int64_t buffer_hits, buffer_misses, buffer_dirtied; /* shared buffers: found, read
+                                                           ("misses"; PG18 "reads"), dirtied */
+    double read_mb_s, write_mb_s;                       /* average I/O rates, MB/s */
+    int64_t wal_records, wal_fpi, wal_bytes; /* WAL written: records, full page images, bytes */
     double elapsed_s; /* autovacuum/autoanalyze elapsed; disconnection: session time;
                          checkpoint "occurring too frequently": seconds apart */
 
