@@ -903,7 +903,7 @@ static void cell_text(struct evblock_event *x, enum evb_col c, struct span sp)
 {
     if (!sp.p)
         return;
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].s = sp.p;
     x->c[c].len = sp.len;
 }
@@ -916,7 +916,7 @@ static void cell_capped(struct evblock_event *x, enum evb_col c, struct span sp)
 
 static void cell_cstr(struct evblock_event *x, enum evb_col c, const char *s)
 {
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].s = s;
     x->c[c].len = strlen(s);
 }
@@ -926,7 +926,7 @@ static void cell_int(struct evblock_event *x, enum evb_col c, int64_t v)
 {
     if (v < 0)
         return;
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].i = v;
 }
 
@@ -935,7 +935,7 @@ static void cell_real(struct evblock_event *x, enum evb_col c, double v)
 {
     if (!(v >= 0))
         return;
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].r = v;
 }
 
@@ -984,7 +984,7 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     cell_capped(x, EVB_APPLICATION, ev->application);
     cell_int(x, EVB_PID, ev->pid);
     if (ev->flags & EVENT_HAS_FINGERPRINT) {
-        x->present |= UINT32_C(1) << EVB_FINGERPRINT;
+        x->present |= evb_bit(EVB_FINGERPRINT);
         x->c[EVB_FINGERPRINT].i = (int64_t)ev->fingerprint;
     }
     cell_text(x, EVB_MESSAGE, event_text(&b->ev_msg, b->keep_literals, ev->message));
@@ -1011,6 +1011,29 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
     cell_int(x, EVB_BLOCKER_PID, f->blocker_pid);
     cell_int(x, EVB_DISTANCE_KB, f->distance_kb);
     cell_int(x, EVB_PORT, f->port);
+    if (ev->kind == EV_CHECKPOINT) {
+        cell_int(x, EVB_ESTIMATE_KB, f->estimate_kb);
+        cell_int(x, EVB_WAL_ADDED, f->wal_added);
+        cell_int(x, EVB_WAL_REMOVED, f->wal_removed);
+        cell_int(x, EVB_WAL_RECYCLED, f->wal_recycled);
+        cell_int(x, EVB_SYNC_FILES, f->sync_files);
+        cell_real(x, EVB_SYNC_LONGEST_S, f->sync_longest_s);
+        cell_real(x, EVB_SYNC_AVERAGE_S, f->sync_average_s);
+    } else if (ev->kind == EV_AUTOVACUUM || ev->kind == EV_AUTOANALYZE) {
+        cell_int(x, EVB_TUPLES_DEAD, f->tuples_dead);
+        cell_int(x, EVB_INDEX_SCANS, f->index_scans);
+        cell_int(x, EVB_PAGES_REMOVED, f->pages_removed);
+        cell_int(x, EVB_PAGES_REMAIN, f->pages_remain);
+        cell_int(x, EVB_PAGES_SCANNED, f->pages_scanned);
+        cell_int(x, EVB_BUFFER_HITS, f->buffer_hits);
+        cell_int(x, EVB_BUFFER_MISSES, f->buffer_misses);
+        cell_int(x, EVB_BUFFER_DIRTIED, f->buffer_dirtied);
+        cell_real(x, EVB_READ_MB_S, f->read_mb_s);
+        cell_real(x, EVB_WRITE_MB_S, f->write_mb_s);
+        cell_int(x, EVB_WAL_RECORDS, f->wal_records);
+        cell_int(x, EVB_WAL_FPI, f->wal_fpi);
+        cell_int(x, EVB_WAL_BYTES, f->wal_bytes);
+    }
     /* src: name (cut at EVB_SRC_FILE_MAX) and line, joined by the encoder's rules */
     x->src_split = true;
     if (ev->src_name.p) {

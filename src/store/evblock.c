@@ -14,25 +14,91 @@
 #include "store/evblock.h"
 
 static const unsigned char col_types[EVB_NCOLS] = {
-    [EVB_KIND] = EVB_TEXT,         [EVB_SEVERITY] = EVB_TEXT,
-    [EVB_SQLSTATE] = EVB_TEXT,     [EVB_DATABASE] = EVB_TEXT,
-    [EVB_USERNAME] = EVB_TEXT,     [EVB_APPLICATION] = EVB_TEXT,
-    [EVB_PID] = EVB_INT,           [EVB_FINGERPRINT] = EVB_INT,
-    [EVB_MESSAGE] = EVB_TEXT,      [EVB_DETAIL] = EVB_TEXT,
-    [EVB_WAIT_MS] = EVB_REAL,      [EVB_LOCK_MODE] = EVB_TEXT,
-    [EVB_LOCK_OBJECT] = EVB_TEXT,  [EVB_TEMP_BYTES] = EVB_INT,
-    [EVB_TEMP_PATH] = EVB_TEXT,    [EVB_BUFFERS] = EVB_INT,
-    [EVB_WRITE_S] = EVB_REAL,      [EVB_SYNC_S] = EVB_REAL,
-    [EVB_TOTAL_S] = EVB_REAL,      [EVB_CAUSE] = EVB_TEXT,
-    [EVB_RELATION] = EVB_TEXT,     [EVB_TUPLES_REMOVED] = EVB_INT,
-    [EVB_TUPLES_REMAIN] = EVB_INT, [EVB_ELAPSED_S] = EVB_REAL,
-    [EVB_HOST] = EVB_TEXT,         [EVB_STEP] = EVB_TEXT,
-    [EVB_LOCK_HOLDERS] = EVB_TEXT, [EVB_LOCK_QUEUE] = EVB_TEXT,
-    [EVB_BLOCKER_PID] = EVB_INT,   [EVB_DISTANCE_KB] = EVB_INT,
-    [EVB_PORT] = EVB_INT,          [EVB_SRC] = EVB_TEXT,
+    [EVB_KIND] = EVB_TEXT,
+    [EVB_SEVERITY] = EVB_TEXT,
+    [EVB_SQLSTATE] = EVB_TEXT,
+    [EVB_DATABASE] = EVB_TEXT,
+    [EVB_USERNAME] = EVB_TEXT,
+    [EVB_APPLICATION] = EVB_TEXT,
+    [EVB_PID] = EVB_INT,
+    [EVB_FINGERPRINT] = EVB_INT,
+    [EVB_MESSAGE] = EVB_TEXT,
+    [EVB_DETAIL] = EVB_TEXT,
+    [EVB_WAIT_MS] = EVB_REAL,
+    [EVB_LOCK_MODE] = EVB_TEXT,
+    [EVB_LOCK_OBJECT] = EVB_TEXT,
+    [EVB_TEMP_BYTES] = EVB_INT,
+    [EVB_TEMP_PATH] = EVB_TEXT,
+    [EVB_BUFFERS] = EVB_INT,
+    [EVB_WRITE_S] = EVB_REAL,
+    [EVB_SYNC_S] = EVB_REAL,
+    [EVB_TOTAL_S] = EVB_REAL,
+    [EVB_CAUSE] = EVB_TEXT,
+    [EVB_RELATION] = EVB_TEXT,
+    [EVB_TUPLES_REMOVED] = EVB_INT,
+    [EVB_TUPLES_REMAIN] = EVB_INT,
+    [EVB_ELAPSED_S] = EVB_REAL,
+    [EVB_HOST] = EVB_TEXT,
+    [EVB_STEP] = EVB_TEXT,
+    [EVB_LOCK_HOLDERS] = EVB_TEXT,
+    [EVB_LOCK_QUEUE] = EVB_TEXT,
+    [EVB_BLOCKER_PID] = EVB_INT,
+    [EVB_DISTANCE_KB] = EVB_INT,
+    [EVB_PORT] = EVB_INT,
+    [EVB_SRC] = EVB_TEXT,
+    [EVB_ESTIMATE_KB] = EVB_INT,
+    [EVB_WAL_ADDED] = EVB_INT,
+    [EVB_WAL_REMOVED] = EVB_INT,
+    [EVB_WAL_RECYCLED] = EVB_INT,
+    [EVB_SYNC_FILES] = EVB_INT,
+    [EVB_SYNC_LONGEST_S] = EVB_REAL,
+    [EVB_SYNC_AVERAGE_S] = EVB_REAL,
+    [EVB_TUPLES_DEAD] = EVB_INT,
+    [EVB_INDEX_SCANS] = EVB_INT,
+    [EVB_PAGES_REMOVED] = EVB_INT,
+    [EVB_PAGES_REMAIN] = EVB_INT,
+    [EVB_PAGES_SCANNED] = EVB_INT,
+    [EVB_BUFFER_HITS] = EVB_INT,
+    [EVB_BUFFER_MISSES] = EVB_INT,
+    [EVB_BUFFER_DIRTIED] = EVB_INT,
+    [EVB_READ_MB_S] = EVB_REAL,
+    [EVB_WRITE_MB_S] = EVB_REAL,
+    [EVB_WAL_RECORDS] = EVB_INT,
+    [EVB_WAL_FPI] = EVB_INT,
+    [EVB_WAL_BYTES] = EVB_INT,
 };
 
-_Static_assert(EVB_NCOLS == 32, "the present mask is 32 bits, one per column");
+/* The mask's bytes at @w: the low word, then (wide) a varint of the rest. */
+static unsigned char *put_mask(unsigned char *w, uint64_t present)
+{
+    w[0] = (unsigned char)present;
+    w[1] = (unsigned char)(present >> 8);
+    w[2] = (unsigned char)(present >> 16);
+    w[3] = (unsigned char)(present >> 24);
+    return varint_put(w + 4, present >> 32);
+}
+
+static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out);
+
+/* The mask at p[*pos] of a narrow or wide block. False when it is cut off or names a
+ * column this version does not have. */
+static bool get_mask(const unsigned char *p, size_t len, size_t *pos, bool wide, uint64_t *out)
+{
+    size_t at = *pos;
+    if (len - at < 4)
+        return false;
+    uint64_t m = (uint64_t)p[at] | (uint64_t)p[at + 1] << 8 | (uint64_t)p[at + 2] << 16 |
+                 (uint64_t)p[at + 3] << 24;
+    *pos = at + 4;
+    if (wide) {
+        uint64_t hi;
+        if (!get_varint(p, len, pos, &hi) || hi >> (EVB_NCOLS - EVB_NARROW_COLS))
+            return false;
+        m |= hi << 32;
+    }
+    *out = m;
+    return true;
+}
 
 enum evb_type evb_col_type(enum evb_col c)
 {
@@ -87,7 +153,7 @@ void evblock_enc_set_line_base(struct evblock_enc *e, uint64_t base)
 {
     unsigned char *p = (unsigned char *)e->blob.buf;
     if (!e->line_base || e->blob.len < 9 || p[0] != EVBLOCK_VERSION_BASED)
-        BUG("evblock_enc_set_line_base: not a version 2 block");
+        BUG("evblock_enc_set_line_base: not a block with a line base");
     for (int k = 0; k < 8; k++)
         p[1 + k] = (unsigned char)(base >> (8 * k));
 }
@@ -193,13 +259,13 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
     if (ev->ts < e->ts_min)
         return -1;
     /* room: ts, mask, and per column at most a tag or two plus the text and its NUL */
-    size_t need = 10 + 4 + 1;
-    uint32_t present = ev->present; /* every bit is a column */
-    for (uint32_t m = present; m; m &= m - 1) {
-        int c = __builtin_ctz(m);
+    size_t need = 10 + 4 + 10 + 1;
+    uint64_t present = ev->present & (evb_bit(EVB_NCOLS) - 1);
+    for (uint64_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
         need += 21 + (col_types[c] == EVB_TEXT ? ev->c[c].len : 0);
     }
-    if (ev->src_split && (present & (UINT32_C(1) << EVB_SRC))) {
+    if (ev->src_split && (present & evb_bit(EVB_SRC))) {
         if (ev->c[EVB_SRC].len > EVB_SRC_FILE_MAX)
             return -1;
         need += 24; /* ":line" when it is written joined */
@@ -209,13 +275,9 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
     unsigned char *base = (unsigned char *)e->blob.buf;
     unsigned char *w = base + e->blob.len;
     w = varint_put(w, (uint64_t)ev->ts - (uint64_t)e->ts_min);
-    w[0] = (unsigned char)present;
-    w[1] = (unsigned char)(present >> 8);
-    w[2] = (unsigned char)(present >> 16);
-    w[3] = (unsigned char)(present >> 24);
-    w += 4;
-    for (uint32_t m = present; m; m &= m - 1) {
-        int c = __builtin_ctz(m);
+    w = put_mask(w, present);
+    for (uint64_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
         const struct evb_cell *v = &ev->c[c];
         bool memo = e->stable_texts;
         if (c == EVB_SRC && ev->src_split) {
@@ -267,8 +329,6 @@ int evblock_enc_add(struct evblock_enc *e, const struct evblock_event *ev)
 }
 
 /* ---- rebasing ---- */
-
-static bool get_varint(const unsigned char *p, size_t len, size_t *pos, uint64_t *out);
 
 /* Copy the text at p[*pos] to @w: a literal (entered in the table at its new place),
  * or a reference moved with its literal. A literal copied leaves its new offset in the
@@ -331,16 +391,13 @@ int evblock_enc_rebase(struct evblock_enc *e, int64_t ts_min)
     memset(e->memo, 0, sizeof(e->memo));
     while (w && pos < len) {
         uint64_t dt;
-        if (!get_varint(p, len, &pos, &dt) || len - pos < 4)
+        uint64_t present;
+        if (!get_varint(p, len, &pos, &dt) || !get_mask(p, len, &pos, true, &present))
             BUG("evblock_enc_rebase: a blob the encoder did not write");
         w = varint_put(w, dt + shift);
-        uint32_t present = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 |
-                           (uint32_t)p[pos + 2] << 16 | (uint32_t)p[pos + 3] << 24;
-        memcpy(w, p + pos, 4);
-        w += 4;
-        pos += 4;
-        for (uint32_t m = present; m && w; m &= m - 1) {
-            int c = __builtin_ctz(m);
+        w = put_mask(w, present);
+        for (uint64_t m = present; m && w; m &= m - 1) {
+            int c = __builtin_ctzll(m);
             if (c == EVB_SRC) { /* line + 1 (0: none), then the text */
                 if (!get_varint(p, len, &pos, &u))
                     w = NULL;
@@ -429,11 +486,12 @@ int evblock_open(struct evblock_reader *r, const void *blob, size_t len)
 {
     memset(r, 0, sizeof(*r));
     const unsigned char *p = blob;
-    if (!p || len < 2 || len > SIFT_MAX_EVBLOCK_BYTES ||
-        (p[0] != EVBLOCK_VERSION && p[0] != EVBLOCK_VERSION_BASED))
+    if (!p || len < 2 || len > SIFT_MAX_EVBLOCK_BYTES || p[0] < EVBLOCK_VERSION_NARROW ||
+        p[0] > EVBLOCK_VERSION_BASED)
         return -1;
     size_t pos = 1;
-    if (p[0] == EVBLOCK_VERSION_BASED) {
+    r->wide = p[0] == EVBLOCK_VERSION || p[0] == EVBLOCK_VERSION_BASED;
+    if (p[0] == EVBLOCK_VERSION_NARROW_BASED || p[0] == EVBLOCK_VERSION_BASED) {
         if (len < 10)
             return -1;
         for (int k = 0; k < 8; k++)
@@ -465,15 +523,13 @@ int evblock_next(struct evblock_reader *r, struct evblock_event *ev)
     if (u > (uint64_t)INT64_MAX - (uint64_t)r->ts_min)
         return -1; /* beyond INT64_MAX */
     ev->ts = (int64_t)((uint64_t)r->ts_min + u);
-    if (len - pos < 4)
+    uint64_t present;
+    if (!get_mask(p, len, &pos, r->wide, &present))
         return -1;
-    uint32_t present = (uint32_t)p[pos] | (uint32_t)p[pos + 1] << 8 | (uint32_t)p[pos + 2] << 16 |
-                       (uint32_t)p[pos + 3] << 24;
-    pos += 4;
     ev->present = present;
     ev->src_split = false;
-    for (uint32_t m = present; m; m &= m - 1) {
-        int c = __builtin_ctz(m);
+    for (uint64_t m = present; m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
         struct evb_cell *v = &ev->c[c];
         if (c == EVB_SRC) {
             uint64_t line1;
@@ -533,8 +589,8 @@ bool evblock_event_equal(const struct evblock_event *a, const struct evblock_eve
 {
     if (a->ts != b->ts || a->present != b->present)
         return false;
-    for (uint32_t m = a->present; m; m &= m - 1) {
-        int c = __builtin_ctz(m);
+    for (uint64_t m = a->present & (evb_bit(EVB_NCOLS) - 1); m; m &= m - 1) {
+        int c = __builtin_ctzll(m);
         const struct evb_cell *x = &a->c[c], *y = &b->c[c];
         switch (col_types[c]) {
         case EVB_INT:

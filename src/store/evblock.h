@@ -3,10 +3,10 @@
  * evblock - packed event blocks (private to store/): the events of one batch chunk
  * (up to STORE_EV_CHUNK_ROWS) in one event_blocks row, instead of one SQLite row each.
  *
- * An event is the 33 columns the old `events` table had: ts (µs, never NULL) and the 32
- * columns of enum evb_col, each NULL or a value of the column's type (integer, double,
- * text). Every value survives encode/decode exactly: integers and the bits of doubles,
- * texts byte for byte (NUL bytes included), NULL distinct from "".
+ * An event is ts (µs, never NULL) and the columns of enum evb_col, each NULL or a value
+ * of the column's type (integer, double, text): the 32 columns the old `events` table had,
+ * then the facts added since. Every value survives encode/decode exactly: integers and
+ * the bits of doubles, texts byte for byte (NUL bytes included), NULL distinct from "".
  *
  * Format (version 1, docs/store.md): byte 1; zigzag varint ts_min; then per event, to
  * the end of the blob: varint ts - ts_min; 32-bit little-endian mask of the present
@@ -19,6 +19,10 @@
  * as version 1; a src line is the base plus the line written. A block encoded before the
  * numbers of its lines are known (a part of a file parsed on another thread: its lines
  * counted from 1) gets its base once they are (evblock_enc_set_line_base()).
+ * Versions 3 and 4 are versions 1 and 2 with a wide mask: the 32-bit little-endian word
+ * (columns 0-31) followed by a varint of the columns from 32 on (mask >> 32), so that
+ * columns past the first 32 can be present. The encoder writes 3 or 4; the decoder reads
+ * all four (a narrow block's events have none of the later columns).
  *
  * Owns: struct evblock_enc owns its blob buffer and its text table. Decoded events
  * borrow their texts from the blob (and src from the event's own buffer).
@@ -35,8 +39,10 @@
 #include "core/sbuf.h"
 #include "core/span.h"
 
-#define EVBLOCK_VERSION       1
-#define EVBLOCK_VERSION_BASED 2
+#define EVBLOCK_VERSION_NARROW       1
+#define EVBLOCK_VERSION_NARROW_BASED 2
+#define EVBLOCK_VERSION              3
+#define EVBLOCK_VERSION_BASED        4
 
 /* The columns after ts, in the order of the old events table (SQL_EVENT_COLS). */
 enum evb_col {
@@ -72,8 +78,40 @@ enum evb_col {
     EVB_DISTANCE_KB,
     EVB_PORT,
     EVB_SRC,
+    /* version 3 on (the wide mask): facts added to classify/ since the 32 above */
+    EVB_ESTIMATE_KB,
+    EVB_WAL_ADDED,
+    EVB_WAL_REMOVED,
+    EVB_WAL_RECYCLED,
+    EVB_SYNC_FILES,
+    EVB_SYNC_LONGEST_S,
+    EVB_SYNC_AVERAGE_S,
+    EVB_TUPLES_DEAD,
+    EVB_INDEX_SCANS,
+    EVB_PAGES_REMOVED,
+    EVB_PAGES_REMAIN,
+    EVB_PAGES_SCANNED,
+    EVB_BUFFER_HITS,
+    EVB_BUFFER_MISSES,
+    EVB_BUFFER_DIRTIED,
+    EVB_READ_MB_S,
+    EVB_WRITE_MB_S,
+    EVB_WAL_RECORDS,
+    EVB_WAL_FPI,
+    EVB_WAL_BYTES,
     EVB_NCOLS
 };
+
+/* The columns a narrow block (versions 1 and 2) can hold. */
+#define EVB_NARROW_COLS 32
+
+_Static_assert(EVB_SRC == EVB_NARROW_COLS - 1, "the old columns keep their bits");
+_Static_assert(EVB_NCOLS < 64, "a 64-bit mask: a bit per column, and evb_bit(EVB_NCOLS)");
+
+static inline uint64_t evb_bit(enum evb_col c)
+{
+    return UINT64_C(1) << c;
+}
 
 enum evb_type { EVB_INT, EVB_REAL, EVB_TEXT };
 
@@ -92,7 +130,7 @@ struct evb_cell {
 
 struct evblock_event {
     int64_t ts;
-    uint32_t present; /* bit (1 << enum evb_col) per non-NULL column */
+    uint64_t present; /* evb_bit(c) per non-NULL column c */
     /* Encoder only (the decoder sets it false): c[EVB_SRC] is given split, the text
      * before ":line" in (s, len <= EVB_SRC_FILE_MAX, else evblock_enc_add() fails) and
      * the line in i (as uint64_t bits), encoded exactly as the joined "file:line" would
@@ -130,7 +168,7 @@ struct evblock_enc {
      * written (default false): a text at the address of the column's previous one is the
      * same text. The blob is byte for byte what it would be without. */
     bool stable_texts;
-    /* Write version 2 (set before evblock_enc_start()): a line base, 0 until set. */
+    /* Write version 4, not 3 (set before evblock_enc_start()): a line base, 0 until set. */
     bool line_base;
     struct evb_slot *slots;
     struct evb_memo memo[EVB_MEMO_SLOTS];
@@ -144,7 +182,7 @@ struct evblock_enc {
 
 void evblock_enc_init(struct evblock_enc *e);
 void evblock_enc_release(struct evblock_enc *e);
-/* A version 2 block (struct evblock_enc.line_base): its src lines are @base plus the
+/* A block with a line base (struct evblock_enc.line_base): its src lines are @base plus the
  * lines its events were added with. Any time before the blob is read. */
 void evblock_enc_set_line_base(struct evblock_enc *e, uint64_t base);
 /* Start a block whose events all have ts >= @ts_min (the base its times are counted
@@ -171,7 +209,8 @@ struct evblock_reader {
     const unsigned char *p;
     size_t len, pos; /* pos: start of the next event */
     int64_t ts_min;
-    uint64_t line_base; /* version 2; 0 for version 1 */
+    uint64_t line_base; /* versions 2 and 4; 0 for 1 and 3 */
+    bool wide;          /* versions 3 and 4: the wide mask */
 };
 
 /* Check the header. Returns 0, or -1 for a blob of another version or a bad header. */

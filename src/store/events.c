@@ -75,30 +75,64 @@ int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct
 
 /* ---- reading ---- */
 
+/* The fact columns, in the order a row lists them: every column after the detail but
+ * src, each with its name (docs/classify.md) and type (evb_col_type()). */
 static const struct {
+    enum evb_col col;
     const char *name;
     enum store_fact_type type;
 } fact_cols[] = {
-    { "wait_ms", STORE_FACT_REAL },      { "lock_mode", STORE_FACT_TEXT },
-    { "lock_object", STORE_FACT_TEXT },  { "temp_bytes", STORE_FACT_INT },
-    { "temp_path", STORE_FACT_TEXT },    { "buffers", STORE_FACT_INT },
-    { "write_s", STORE_FACT_REAL },      { "sync_s", STORE_FACT_REAL },
-    { "total_s", STORE_FACT_REAL },      { "cause", STORE_FACT_TEXT },
-    { "relation", STORE_FACT_TEXT },     { "tuples_removed", STORE_FACT_INT },
-    { "tuples_remain", STORE_FACT_INT }, { "elapsed_s", STORE_FACT_REAL },
-    { "host", STORE_FACT_TEXT },         { "step", STORE_FACT_TEXT },
-    { "lock_holders", STORE_FACT_TEXT }, { "lock_queue", STORE_FACT_TEXT },
-    { "blocker_pid", STORE_FACT_INT },   { "distance_kb", STORE_FACT_INT },
-    { "port", STORE_FACT_INT },
+    { EVB_WAIT_MS, "wait_ms", STORE_FACT_REAL },
+    { EVB_LOCK_MODE, "lock_mode", STORE_FACT_TEXT },
+    { EVB_LOCK_OBJECT, "lock_object", STORE_FACT_TEXT },
+    { EVB_TEMP_BYTES, "temp_bytes", STORE_FACT_INT },
+    { EVB_TEMP_PATH, "temp_path", STORE_FACT_TEXT },
+    { EVB_BUFFERS, "buffers", STORE_FACT_INT },
+    { EVB_WRITE_S, "write_s", STORE_FACT_REAL },
+    { EVB_SYNC_S, "sync_s", STORE_FACT_REAL },
+    { EVB_TOTAL_S, "total_s", STORE_FACT_REAL },
+    { EVB_CAUSE, "cause", STORE_FACT_TEXT },
+    { EVB_RELATION, "relation", STORE_FACT_TEXT },
+    { EVB_TUPLES_REMOVED, "tuples_removed", STORE_FACT_INT },
+    { EVB_TUPLES_REMAIN, "tuples_remain", STORE_FACT_INT },
+    { EVB_ELAPSED_S, "elapsed_s", STORE_FACT_REAL },
+    { EVB_HOST, "host", STORE_FACT_TEXT },
+    { EVB_STEP, "step", STORE_FACT_TEXT },
+    { EVB_LOCK_HOLDERS, "lock_holders", STORE_FACT_TEXT },
+    { EVB_LOCK_QUEUE, "lock_queue", STORE_FACT_TEXT },
+    { EVB_BLOCKER_PID, "blocker_pid", STORE_FACT_INT },
+    { EVB_DISTANCE_KB, "distance_kb", STORE_FACT_INT },
+    { EVB_PORT, "port", STORE_FACT_INT },
+    { EVB_ESTIMATE_KB, "estimate_kb", STORE_FACT_INT },
+    { EVB_WAL_ADDED, "wal_added", STORE_FACT_INT },
+    { EVB_WAL_REMOVED, "wal_removed", STORE_FACT_INT },
+    { EVB_WAL_RECYCLED, "wal_recycled", STORE_FACT_INT },
+    { EVB_SYNC_FILES, "sync_files", STORE_FACT_INT },
+    { EVB_SYNC_LONGEST_S, "sync_longest_s", STORE_FACT_REAL },
+    { EVB_SYNC_AVERAGE_S, "sync_average_s", STORE_FACT_REAL },
+    { EVB_TUPLES_DEAD, "tuples_dead", STORE_FACT_INT },
+    { EVB_INDEX_SCANS, "index_scans", STORE_FACT_INT },
+    { EVB_PAGES_REMOVED, "pages_removed", STORE_FACT_INT },
+    { EVB_PAGES_REMAIN, "pages_remain", STORE_FACT_INT },
+    { EVB_PAGES_SCANNED, "pages_scanned", STORE_FACT_INT },
+    { EVB_BUFFER_HITS, "buffer_hits", STORE_FACT_INT },
+    { EVB_BUFFER_MISSES, "buffer_misses", STORE_FACT_INT },
+    { EVB_BUFFER_DIRTIED, "buffer_dirtied", STORE_FACT_INT },
+    { EVB_READ_MB_S, "read_mb_s", STORE_FACT_REAL },
+    { EVB_WRITE_MB_S, "write_mb_s", STORE_FACT_REAL },
+    { EVB_WAL_RECORDS, "wal_records", STORE_FACT_INT },
+    { EVB_WAL_FPI, "wal_fpi", STORE_FACT_INT },
+    { EVB_WAL_BYTES, "wal_bytes", STORE_FACT_INT },
 };
 
-_Static_assert(ARRAY_SIZE(fact_cols) == EVB_SRC - EVB_WAIT_MS, "one name per fact column");
+/* every column but the 10 before wait_ms and src */
+_Static_assert(ARRAY_SIZE(fact_cols) == EVB_NCOLS - EVB_WAIT_MS - 1, "one name per fact column");
 _Static_assert(ARRAY_SIZE(fact_cols) <= STORE_MAX_FACTS, "room for every fact");
 _Static_assert(EV_KIND_COUNT <= 32, "kinds fit the block mask");
 
 static const char *cell_s(const struct evblock_event *x, enum evb_col c)
 {
-    return x->present & (UINT32_C(1) << c) ? x->c[c].s : NULL;
+    return x->present & evb_bit(c) ? x->c[c].s : NULL;
 }
 
 static void fill_row(const struct evblock_event *x, int64_t id, struct store_event_row *r)
@@ -112,14 +146,14 @@ static void fill_row(const struct evblock_event *x, int64_t id, struct store_eve
     r->database = cell_s(x, EVB_DATABASE);
     r->user = cell_s(x, EVB_USERNAME);
     r->application = cell_s(x, EVB_APPLICATION);
-    r->pid = x->present & (UINT32_C(1) << EVB_PID) ? x->c[EVB_PID].i : -1;
-    r->has_fingerprint = (x->present & (UINT32_C(1) << EVB_FINGERPRINT)) != 0;
+    r->pid = x->present & evb_bit(EVB_PID) ? x->c[EVB_PID].i : -1;
+    r->has_fingerprint = (x->present & evb_bit(EVB_FINGERPRINT)) != 0;
     r->fingerprint = r->has_fingerprint ? (uint64_t)x->c[EVB_FINGERPRINT].i : 0;
     r->message = cell_s(x, EVB_MESSAGE);
     r->detail = cell_s(x, EVB_DETAIL);
-    for (int i = 0; i < (int)ARRAY_SIZE(fact_cols); i++) {
-        int c = EVB_WAIT_MS + i;
-        if (!(x->present & (UINT32_C(1) << c)))
+    for (size_t i = 0; i < ARRAY_SIZE(fact_cols); i++) {
+        enum evb_col c = fact_cols[i].col;
+        if (!(x->present & evb_bit(c)))
             continue;
         struct store_fact *f = &r->facts[r->n_facts++];
         f->name = fact_cols[i].name;
@@ -175,7 +209,7 @@ struct scan {
 
 static bool text_eq(const struct evblock_event *x, enum evb_col c, const char *want, size_t n)
 {
-    return (x->present & (UINT32_C(1) << c)) && x->c[c].len == n && !memcmp(x->c[c].s, want, n);
+    return (x->present & evb_bit(c)) && x->c[c].len == n && !memcmp(x->c[c].s, want, n);
 }
 
 /* The old SQL filter: ts in [since, until), kind in the list, database, user equal. */
@@ -276,7 +310,7 @@ static int blk_row_next(struct store *s, const struct blk_row *row, struct evblo
         return corrupt(s, row->id, rc < 0 ? "bad event" : "more events than the row says", d);
     if (x->ts > row->ts_max)
         return corrupt(s, row->id, "an event after the row's newest time", d);
-    if (!(x->present & (UINT32_C(1) << EVB_KIND)))
+    if (!(x->present & evb_bit(EVB_KIND)))
         return corrupt(s, row->id, "an event without a kind", d);
     return 1;
 }
@@ -544,18 +578,18 @@ static int mig_cells(sqlite3_stmt *st, struct evblock_event *x, struct diag *d)
         return diag_set(d, DIAG_DB,
                         "cannot convert events into blocks: event row %lld has a time (ts) "
                         "that is not a number but %s",
-                        (long long)sqlite3_column_int64(st, EVB_NCOLS + 1),
+                        (long long)sqlite3_column_int64(st, EVB_NARROW_COLS + 1),
                         type == SQLITE_TEXT   ? "text"
                         : type == SQLITE_BLOB ? "a blob"
                                               : "NULL");
     x->ts = sqlite3_column_int64(st, 0);
     x->present = 0;
     x->src_split = false;
-    for (int c = 0; c < EVB_NCOLS; c++) {
+    for (int c = 0; c < EVB_NARROW_COLS; c++) { /* the old table's columns */
         int col = c + 1;
         if (sqlite3_column_type(st, col) == SQLITE_NULL)
             continue;
-        x->present |= UINT32_C(1) << c;
+        x->present |= evb_bit(c);
         switch (evb_col_type((enum evb_col)c)) {
         case EVB_INT: x->c[c].i = sqlite3_column_int64(st, col); break;
         case EVB_REAL: x->c[c].r = sqlite3_column_double(st, col); break;
@@ -614,7 +648,7 @@ int evblocks_migrate(sqlite3 *db, struct diag *d)
                 sqlite3_reset(srows);
                 goto out;
             }
-            if (!(x->present & (UINT32_C(1) << EVB_KIND)))
+            if (!(x->present & evb_bit(EVB_KIND)))
                 continue; /* NOT NULL in the old table */
             if (block_add(db, sins, &enc, &kinds, x, kind_bit(&x->c[EVB_KIND]), ts_min, d) < 0) {
                 sqlite3_reset(srows);

@@ -479,7 +479,7 @@ struct store_fact {
     const char *s;
 };
 
-#define STORE_MAX_FACTS 24
+#define STORE_MAX_FACTS 48
 
 /* One stored event; strings borrowed until the callback returns, NULL when absent. */
 struct store_event_row {

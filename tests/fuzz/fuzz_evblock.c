@@ -5,7 +5,8 @@
  *
  * The first byte picks the mode. Mode 0: decode the rest (never reading outside it);
  * the events it yields must encode into a block that decodes to the same events. Mode
- * 1: the rest describes events (column mask, values, texts cut from the input); each
+ * 1: the rest describes events (column mask: 4 bytes, then 3 for the columns from 32 on;
+ * values, texts cut from the input); each
  * must come back exactly, with and without shared texts, and the block must be the same
  * bytes when the encoder is told the texts are stable.
  */
@@ -43,7 +44,7 @@ static void hold(struct held *h, const struct evblock_event *x)
     e->present = x->present;
     for (int c = 0; c < EVB_NCOLS; c++) {
         h->texts[h->n][c] = NULL;
-        if (!(x->present & (UINT32_C(1) << c)))
+        if (!(x->present & evb_bit((enum evb_col)c)))
             continue;
         e->c[c] = x->c[c];
         if (evb_col_type((enum evb_col)c) == EVB_TEXT) {
@@ -139,9 +140,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             struct evblock_event *e = &h->ev[h->n];
             memset(e, 0, sizeof(*e));
             e->ts = (int64_t)take(&p, end, 1 + (take(&p, end, 1) & 7));
-            e->present = (uint32_t)take(&p, end, 4);
+            e->present = take(&p, end, 4); /* the 32 old columns, then the later ones */
+            e->present |= (take(&p, end, 3) << 32) & (evb_bit(EVB_NCOLS) - 1);
             for (int c = 0; c < EVB_NCOLS; c++) {
-                if (!(e->present & (UINT32_C(1) << c)))
+                if (!(e->present & evb_bit((enum evb_col)c)))
                     continue;
                 switch (evb_col_type((enum evb_col)c)) {
                 case EVB_INT: e->c[c].i = (int64_t)take(&p, end, 1 + (take(&p, end, 1) & 7)); break;

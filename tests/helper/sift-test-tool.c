@@ -350,6 +350,27 @@ static const char *json_to_event(json_t *o, struct event *ev)
     f->tuples_remain = jint(o, "tuples_remain");
     f->elapsed_s = jnum(o, "elapsed_s");
     f->host = jstr(o, "host");
+    f->distance_kb = jint(o, "distance_kb");
+    f->estimate_kb = jint(o, "estimate_kb");
+    f->wal_added = jint(o, "wal_added");
+    f->wal_removed = jint(o, "wal_removed");
+    f->wal_recycled = jint(o, "wal_recycled");
+    f->sync_files = jint(o, "sync_files");
+    f->sync_longest_s = jnum(o, "sync_longest_s");
+    f->sync_average_s = jnum(o, "sync_average_s");
+    f->tuples_dead = jint(o, "tuples_dead");
+    f->index_scans = jint(o, "index_scans");
+    f->pages_removed = jint(o, "pages_removed");
+    f->pages_remain = jint(o, "pages_remain");
+    f->pages_scanned = jint(o, "pages_scanned");
+    f->buffer_hits = jint(o, "buffer_hits");
+    f->buffer_misses = jint(o, "buffer_misses");
+    f->buffer_dirtied = jint(o, "buffer_dirtied");
+    f->read_mb_s = jnum(o, "read_mb_s");
+    f->write_mb_s = jnum(o, "write_mb_s");
+    f->wal_records = jint(o, "wal_records");
+    f->wal_fpi = jint(o, "wal_fpi");
+    f->wal_bytes = jint(o, "wal_bytes");
     return NULL;
 }
 
@@ -562,16 +583,65 @@ static int cmd_store_rollup(int argc, char **argv)
  * (event_blocks since schema 6), as text; and a store of version 6 made a version-5 store
  * (events as rows) to test the upgrade with. ---- */
 
-/* The columns of the old events table after ts, in order, as store_event_row gives them. */
+/* The columns of the old events table after ts, in order, as store_event_row gives them;
+ * then the facts added since (schema 17: not in the old table). */
 static const char *const ev_cols[] = {
-    "kind",        "severity",    "sqlstate",     "database",       "username",      "application",
-    "pid",         "fingerprint", "message",      "detail",         "wait_ms",       "lock_mode",
-    "lock_object", "temp_bytes",  "temp_path",    "buffers",        "write_s",       "sync_s",
-    "total_s",     "cause",       "relation",     "tuples_removed", "tuples_remain", "elapsed_s",
-    "host",        "step",        "lock_holders", "lock_queue",     "blocker_pid",   "distance_kb",
-    "port",        "src",
+    "kind",
+    "severity",
+    "sqlstate",
+    "database",
+    "username",
+    "application",
+    "pid",
+    "fingerprint",
+    "message",
+    "detail",
+    "wait_ms",
+    "lock_mode",
+    "lock_object",
+    "temp_bytes",
+    "temp_path",
+    "buffers",
+    "write_s",
+    "sync_s",
+    "total_s",
+    "cause",
+    "relation",
+    "tuples_removed",
+    "tuples_remain",
+    "elapsed_s",
+    "host",
+    "step",
+    "lock_holders",
+    "lock_queue",
+    "blocker_pid",
+    "distance_kb",
+    "port",
+    "src",
+    /* schema 17 */
+    "estimate_kb",
+    "wal_added",
+    "wal_removed",
+    "wal_recycled",
+    "sync_files",
+    "sync_longest_s",
+    "sync_average_s",
+    "tuples_dead",
+    "index_scans",
+    "pages_removed",
+    "pages_remain",
+    "pages_scanned",
+    "buffer_hits",
+    "buffer_misses",
+    "buffer_dirtied",
+    "read_mb_s",
+    "write_mb_s",
+    "wal_records",
+    "wal_fpi",
+    "wal_bytes",
 };
-#define EV_NCOLS ARRAY_SIZE(ev_cols)
+#define EV_NCOLS     ARRAY_SIZE(ev_cols)
+#define EV_OLD_NCOLS 32u /* kind .. src: the old table's columns after ts */
 
 struct ev_val {
     int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
@@ -616,8 +686,8 @@ static int ev_keep(void *ctx, const struct store_event_row *r)
         size_t c = 0;
         while (c < EV_NCOLS && strcmp(ev_cols[c], r->facts[f].name))
             c++;
-        if (c == EV_NCOLS)
-            return -1;
+        if (c == EV_NCOLS || c == EV_OLD_NCOLS - 1)
+            return -1; /* a fact this tool does not know (or named "src") */
         struct ev_val *x = &v[c + 1];
         switch (r->facts[f].type) {
         case STORE_FACT_INT: *x = (struct ev_val){ SQLITE_INTEGER, r->facts[f].i, 0, NULL }; break;
@@ -625,7 +695,7 @@ static int ev_keep(void *ctx, const struct store_event_row *r)
         case STORE_FACT_TEXT: ev_text(x, r->facts[f].s); break;
         }
     }
-    ev_text(&v[EV_NCOLS], r->src);
+    ev_text(&v[EV_OLD_NCOLS], r->src);
     return 0;
 }
 
@@ -652,19 +722,26 @@ static int ev_read_all(const char *db, bool rw, struct ev_rows *rows)
     return 0;
 }
 
-/* events-dump DB: one line per event, oldest first: every column, NULL as \N, doubles
+/* events-dump [--old-columns] DB: one line per event, oldest first: every column (or the
+ * old events table's: what a store upgraded from version 5 can have), NULL as \N, doubles
  * as C99 hex floats (bit-exact), texts with \ | and control bytes escaped. */
 static int cmd_events_dump(int argc, char **argv)
 {
     struct ev_rows rows;
+    size_t ncols = EV_NCOLS;
+    if (argc == 3 && !strcmp(argv[1], "--old-columns")) {
+        ncols = EV_OLD_NCOLS;
+        argc--;
+        argv++;
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: sift-test-tool events-dump DB\n");
+        fprintf(stderr, "usage: sift-test-tool events-dump [--old-columns] DB\n");
         return 2;
     }
     if (ev_read_all(argv[1], false, &rows) < 0)
         return 1;
     for (size_t i = 0; i < rows.n; i++) {
-        for (size_t c = 0; c <= EV_NCOLS; c++) {
+        for (size_t c = 0; c <= ncols; c++) {
             const struct ev_val *v = &rows.v[i][c];
             if (c)
                 putchar('|');
@@ -745,10 +822,10 @@ static int cmd_events_downgrade(int argc, char **argv)
         return 1;
     char ins[1024];
     int k = snprintf(ins, sizeof(ins), "INSERT INTO events (ts");
-    for (size_t c = 0; c < EV_NCOLS; c++)
+    for (size_t c = 0; c < EV_OLD_NCOLS; c++)
         k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", %s", ev_cols[c]);
     k += snprintf(ins + k, sizeof(ins) - (size_t)k, ") VALUES (?1");
-    for (size_t c = 0; c < EV_NCOLS; c++)
+    for (size_t c = 0; c < EV_OLD_NCOLS; c++)
         k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", ?%zu", c + 2);
     snprintf(ins + k, sizeof(ins) - (size_t)k, ")");
     if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
@@ -757,7 +834,7 @@ static int cmd_events_downgrade(int argc, char **argv)
         sqlite3_prepare_v2(db, ins, -1, &st, NULL) != SQLITE_OK)
         goto out;
     for (size_t i = 0; i < rows.n; i++) {
-        for (size_t c = 0; c <= EV_NCOLS; c++) {
+        for (size_t c = 0; c <= EV_OLD_NCOLS; c++) { /* the later facts have no column */
             const struct ev_val *v = &rows.v[i][c];
             int p = (int)c + 1;
             switch (v->type) {
@@ -1417,7 +1494,8 @@ static const struct {
     { "webhook-verify", stub_webhook_verify, "check Standard Webhooks signatures in a stub log" },
     { "store-load", cmd_store_load, "load NDJSON events into the store (--position: resume)" },
     { "store-rollup", cmd_store_rollup, "run the store's roll-up at the clock's now" },
-    { "events-dump", cmd_events_dump, "DB: every stored event, one line each, all columns" },
+    { "events-dump", cmd_events_dump,
+      "[--old-columns] DB: every stored event, one line each, all columns" },
     { "events-downgrade", cmd_events_downgrade,
       "DB: make a version-6 store a version-5 one (events as rows), for upgrade tests" },
     { "plan-calls-dump", cmd_plan_calls_dump,

@@ -94,12 +94,21 @@ expect_exit 1 "$PGSIFT" -q --db v5.db events
 PGSIFT_DB=v5.db "$PGSIFT" -q ingest "$csv"
 expect_eq "version 5 store upgraded" "$latest 0" \
   "$(PGSIFT_DB=v5.db store_query "SELECT (SELECT user_version FROM pragma_user_version) || ' ' || count(*) FROM sqlite_schema WHERE name = 'events'")"
-expect_eq "upgraded: every event, every column" "$("$SIFT_TEST_TOOL" events-dump ref.db)" \
-  "$("$SIFT_TEST_TOOL" events-dump v5.db)"
+# (every column a version-5 store has: the facts of schema 17 were never in it)
+expect_eq "upgraded: every event, every column" \
+  "$("$SIFT_TEST_TOOL" events-dump --old-columns ref.db)" \
+  "$("$SIFT_TEST_TOOL" events-dump --old-columns v5.db)"
+# shellcheck disable=SC2016
+old_facts='.events |= map(with_entries(select(.key | IN("estimate_kb", "wal_added",
+  "wal_removed", "wal_recycled", "sync_files", "sync_longest_s", "sync_average_s",
+  "tuples_dead", "index_scans", "pages_removed", "pages_remain", "pages_scanned",
+  "buffer_hits", "buffer_misses", "buffer_dirtied", "read_mb_s", "write_mb_s",
+  "wal_records", "wal_fpi", "wal_bytes") | not)))'
 for args in "--limit 0" "--limit 5" "--kind error,connection --limit 3" "--database app --limit 0"; do
   # shellcheck disable=SC2086
-  expect_eq "upgraded: pgsift events $args" "$("$PGSIFT" --db ref.db events --format json $args)" \
-    "$("$PGSIFT" --db v5.db events --format json $args)"
+  expect_eq "upgraded: pgsift events $args" \
+    "$("$PGSIFT" --db ref.db events --format json $args | jq -c "$old_facts")" \
+    "$("$PGSIFT" --db v5.db events --format json $args | jq -c "$old_facts")"
 done
 (($(PGSIFT_DB=ref.db store_query 'SELECT sum(n) FROM event_blocks') > 100)) ||
   fail "too few events to test the upgrade"

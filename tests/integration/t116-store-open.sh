@@ -23,8 +23,10 @@ for cmd in "alerts" "silence list"; do
   # shellcheck disable=SC2086
   "$PGSIFT" --db v5.db $cmd >/dev/null
   expect_eq "'$cmd' upgraded a version-5 store with its events" "$want" "$(events v5.db)"
-  expect_eq "'$cmd': every event, every column" "$("$SIFT_TEST_TOOL" events-dump ref.db)" \
-    "$("$SIFT_TEST_TOOL" events-dump v5.db)"
+  # (every column a version-5 store has: the facts of schema 17 were never in it)
+  expect_eq "'$cmd': every event, every column" \
+    "$("$SIFT_TEST_TOOL" events-dump --old-columns ref.db)" \
+    "$("$SIFT_TEST_TOOL" events-dump --old-columns v5.db)"
   expect_eq "'$cmd': plan records moved" \
     "$(sqlite3 ref.db 'SELECT count(*), sum(length(data)) FROM plan_call_blocks')" \
     "$(sqlite3 v5.db 'SELECT count(*), sum(length(data)) FROM plan_call_blocks')"

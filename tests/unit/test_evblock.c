@@ -18,19 +18,19 @@
 
 static void set_int(struct evblock_event *x, enum evb_col c, int64_t v)
 {
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].i = v;
 }
 
 static void set_real(struct evblock_event *x, enum evb_col c, double v)
 {
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].r = v;
 }
 
 static void set_text(struct evblock_event *x, enum evb_col c, const char *s, size_t n)
 {
-    x->present |= UINT32_C(1) << c;
+    x->present |= evb_bit(c);
     x->c[c].s = s;
     x->c[c].len = n;
 }
@@ -51,7 +51,8 @@ static void check_decodes_to(struct span blob, const struct evblock_event *want,
             CHECK_MSG(evblock_event_equal(got, &want[i]), "event %zu differs", i);
         /* texts are NUL-terminated where they stand */
         for (int c = 0; c < EVB_NCOLS; c++)
-            if ((got->present & (UINT32_C(1) << c)) && evb_col_type((enum evb_col)c) == EVB_TEXT)
+            if ((got->present & evb_bit((enum evb_col)c)) &&
+                evb_col_type((enum evb_col)c) == EVB_TEXT)
                 CHECK(got->c[c].s[got->c[c].len] == '\0');
         i++;
     }
@@ -419,10 +420,27 @@ static void test_corrupt_blobs(void)
         }
     free(m);
 
-    /* Hand-made: other version, a version 2 header cut short, overlong varint, reference forwards,
-     * reference to a reference, literal without its NUL, mask with no room. */
-    static const unsigned char v3[] = { 3, 0 };
+    /* Hand-made: other version, a version 2 or 4 header cut short, overlong varint, reference
+     * forwards, reference to a reference, literal without its NUL, mask with no room, a wide
+     * mask without its high part or naming a column past the last. */
+    static const unsigned char v5[] = { 5, 0 };
+    static const unsigned char v0[] = { 0, 0 };
     static const unsigned char v2[] = { 2, 0, 0, 0, 0, 0, 0, 0, 0 };
+    static const unsigned char v4[] = { 4, 0, 0, 0, 0, 0, 0, 0, 0 };
+    static const unsigned char wide_cut[] = { 3, 0, 0, 1, 0, 0, 0 };
+    /* high part 1 << (EVB_NCOLS - 32): the column EVB_NCOLS */
+    static const unsigned char wide_past[] = {
+        3,
+        0,
+        0,
+        0,
+        0,
+        0,
+        0,
+        (unsigned char)(0x80 | ((1u << (EVB_NCOLS - 32)) & 0x7f)),
+        (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 32)) >> 7) & 0x7f)),
+        (unsigned char)((1u << (EVB_NCOLS - 32)) >> 14)
+    };
     static const unsigned char overlong[] = { 1,    0,    0xff, 0xff, 0xff, 0xff,
                                               0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
     static const unsigned char fwd[] = { 1, 0, 0, 1, 0, 0, 0, 0x21, 'x', 0 };
@@ -435,8 +453,24 @@ static void test_corrupt_blobs(void)
     static const unsigned char nomask[] = { 1, 0, 0, 1, 0 };
     static const unsigned char big_ts[] = { 1,    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                             0xff, 0xff, 0x01, 0x02, 0,    0,    0,    0 };
-    CHECK_EQ_INT(decode_all(v3, sizeof(v3)), -1);
+    _Static_assert(EVB_NCOLS - 32 >= 14 && EVB_NCOLS - 32 < 21, "wide_past is 3 bytes");
+    CHECK_EQ_INT(decode_all(v5, sizeof(v5)), -1);
+    CHECK_EQ_INT(decode_all(v0, sizeof(v0)), -1);
     CHECK_EQ_INT(decode_all(v2, sizeof(v2)), -1);
+    CHECK_EQ_INT(decode_all(v4, sizeof(v4)), -1);
+    CHECK_EQ_INT(decode_all(wide_cut, sizeof(wide_cut)), -1);
+    CHECK_EQ_INT(decode_all(wide_past, sizeof(wide_past)), -1);
+    unsigned char wide_last[sizeof(wide_past)]; /* the last column: an integer, here 0 */
+    memcpy(wide_last, wide_past, sizeof(wide_past));
+    wide_last[7] = (unsigned char)(0x80 | ((1u << (EVB_NCOLS - 33)) & 0x7f));
+    wide_last[8] = (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 33)) >> 7) & 0x7f));
+    wide_last[9] = (unsigned char)((1u << (EVB_NCOLS - 33)) >> 14);
+    CHECK_EQ_INT(evb_col_type((enum evb_col)(EVB_NCOLS - 1)), EVB_INT);
+    unsigned char wide_last0[sizeof(wide_last) + 1];
+    memcpy(wide_last0, wide_last, sizeof(wide_last));
+    wide_last0[sizeof(wide_last)] = 0;
+    CHECK_EQ_INT(decode_all(wide_last, sizeof(wide_last)), -1); /* its value cut off */
+    CHECK_EQ_INT(decode_all(wide_last0, sizeof(wide_last0)), 0);
     CHECK_EQ_INT(decode_all(overlong, sizeof(overlong)), -1);
     CHECK_EQ_INT(decode_all(fwd, sizeof(fwd)), -1);
     CHECK_EQ_INT(decode_all(self, sizeof(self)), -1);
@@ -447,8 +481,55 @@ static void test_corrupt_blobs(void)
     evblock_enc_release(&enc);
 }
 
+/* Blocks an older pgsift wrote (versions 1 and 2: the 32-bit mask), byte by byte as
+ * docs/store.md describes them, still decode; the encoder writes the wide versions. */
+static void test_narrow_blocks_still_read(void)
+{
+    /* ts_min 1000 (zigzag 2000); one event at +5: kind "checkpoint", pid 42, src line 7
+     * (written 8) of "pg.csv" */
+#define NARROW_EVENT                                                                             \
+    0xd0, 0x0f, 0x05, 0x41, 0x00, 0x00, 0x80, 0x14, 'c', 'h', 'e', 'c', 'k', 'p', 'o', 'i', 'n', \
+        't', 0x00, 0x54, 0x08, 0x0c, 'p', 'g', '.', 'c', 's', 'v', 0x00
+    static const unsigned char v1[] = { 1, NARROW_EVENT };
+    static const unsigned char v2[] = { 2, 100, 0, 0, 0, 0, 0, 0, 0, NARROW_EVENT };
+#undef NARROW_EVENT
+    struct evblock_event want = { .ts = 1005 };
+    SET_STR(&want, EVB_KIND, "checkpoint");
+    set_int(&want, EVB_PID, 42);
+    SET_STR(&want, EVB_SRC, "pg.csv:7");
+    check_decodes_to((struct span){ (const char *)v1, sizeof(v1) }, &want, 1);
+    SET_STR(&want, EVB_SRC, "pg.csv:107"); /* the base, 100, plus 7 */
+    check_decodes_to((struct span){ (const char *)v2, sizeof(v2) }, &want, 1);
+
+    /* The same event encoded now: version 3, the low word then a high part of 0; with a
+     * fact past the 32 old columns, the high part holds its bit. */
+    struct evblock_enc enc;
+    evblock_enc_init(&enc);
+    evblock_enc_start(&enc, 1000);
+    SET_STR(&want, EVB_SRC, "pg.csv:7");
+    CHECK_EQ_INT(evblock_enc_add(&enc, &want), 0);
+    struct span blob = evblock_enc_blob(&enc);
+    CHECK_EQ_INT(blob.len, sizeof(v1) + 1);
+    CHECK_EQ_INT((unsigned char)blob.p[0], EVBLOCK_VERSION);
+    CHECK(!memcmp(blob.p + 1, v1 + 1, 7));     /* ts_min, dt, low word */
+    CHECK_EQ_INT((unsigned char)blob.p[8], 0); /* high part */
+    CHECK(!memcmp(blob.p + 9, v1 + 8, sizeof(v1) - 8));
+    set_int(&want, EVB_WAL_BYTES, 3653);
+    evblock_enc_start(&enc, 1000);
+    CHECK_EQ_INT(evblock_enc_add(&enc, &want), 0);
+    blob = evblock_enc_blob(&enc);
+    _Static_assert(EVB_WAL_BYTES - 32 >= 14 && EVB_WAL_BYTES - 32 < 21, "a 3-byte high part");
+    uint32_t hi = 1u << (EVB_WAL_BYTES - 32);
+    CHECK_EQ_INT(blob.len, sizeof(v1) + 3 + 2); /* + 3653 as a zigzag varint */
+    CHECK_EQ_INT((unsigned char)blob.p[8], 0x80 | (hi & 0x7f));
+    CHECK_EQ_INT((unsigned char)blob.p[9], 0x80 | ((hi >> 7) & 0x7f));
+    CHECK_EQ_INT((unsigned char)blob.p[10], hi >> 14);
+    check_decodes_to(blob, &want, 1);
+    evblock_enc_release(&enc);
+}
+
 /* Version 2: events added with lines counted from 1 (a part of a file parsed on another
- * thread) decode with the base set afterwards, rebased or not; version 1 stays version 1;
+ * thread) decode with the base set afterwards, rebased or not; version 3 stays version 3;
  * a base that would push a line past INT64_MAX is refused. */
 static void test_line_base(void)
 {
@@ -489,7 +570,7 @@ static void test_line_base(void)
         CHECK_EQ_INT(decode_all((const unsigned char *)blob.p, blob.len), -1);
         evblock_enc_release(&enc);
     }
-    /* Without line_base: version 1, lines as given. */
+    /* Without line_base: version 3, lines as given. */
     struct evblock_enc enc;
     evblock_enc_init(&enc);
     evblock_enc_start(&enc, 0);
@@ -506,6 +587,7 @@ static void test_line_base(void)
 
 TEST_LIST = {
     { "every_column_round_trip", test_every_column_round_trip },
+    { "narrow_blocks_still_read", test_narrow_blocks_still_read },
     { "repeated_texts_written_once", test_repeated_texts_written_once },
     { "split_src_and_stable_texts_same_blob", test_split_src_and_stable_texts_same_blob },
     { "corrupt_blobs", test_corrupt_blobs },

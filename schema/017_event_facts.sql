@@ -1,0 +1,13 @@
+-- SPDX-License-Identifier: MIT
+-- pgsift store, version 17: more facts per event. Applied by src/store/migrate.c in one
+-- transaction when PRAGMA user_version < 17.
+--
+-- No table changes. Event blocks are written from now on in the wide format (version 3,
+-- or 4 with a line base; src/store/evblock.h, docs/store.md): their column mask has room
+-- for the facts added after the 32 columns of the old events table (a checkpoint's WAL
+-- files, syncs and estimate; an autovacuum's pages, dead tuples, buffers, I/O rates and
+-- WAL). Blocks written before (versions 1 and 2) are read as they are: their events have
+-- none of the new facts. This version number is what stops an older pgsift, which would
+-- find the new blocks corrupt, from opening a store written now: it refuses a schema
+-- newer than it knows.
+PRAGMA user_version = 17;
