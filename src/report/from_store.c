@@ -243,6 +243,8 @@ struct load {
     struct fp_index *fps;
     size_t nfps;
     struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
+    struct values wal_added, wal_removed, wal_recycled, sync_longest_s, distance, estimate;
+    struct values pages_removed, tuples_dead, buffer_reads, buffer_dirtied, wal_bytes;
     size_t deadlock_alloc;
     bool keep_literals;   /* REPORT_KEEP_LITERALS: lock objects keyed as logged */
     struct sbuf lock_obj; /* the redacted lock object of the current event */
@@ -364,6 +366,12 @@ static int on_event(void *ctx, const struct store_event_row *e)
             values_add(&L->write_s, fact_num(e, "write_s"));
             values_add(&L->sync_s, fact_num(e, "sync_s"));
             values_add(&L->total_s, total);
+            values_add(&L->wal_added, fact_num(e, "wal_added"));
+            values_add(&L->wal_removed, fact_num(e, "wal_removed"));
+            values_add(&L->wal_recycled, fact_num(e, "wal_recycled"));
+            values_add(&L->sync_longest_s, fact_num(e, "sync_longest_s"));
+            values_add(&L->distance, 1024 * fact_num(e, "distance_kb"));
+            values_add(&L->estimate, 1024 * fact_num(e, "estimate_kb"));
             struct report_item *it = L->ckpt_cause >= 0 ? &r->checkpoint_causes.v[L->ckpt_cause]
                                                         : item_get(r, &r->checkpoint_causes,
                                                                    "(start not in period)", NULL);
@@ -384,9 +392,19 @@ static int on_event(void *ctx, const struct store_event_row *e)
     case EV_AUTOANALYZE: {
         double s = fact_num(e, "elapsed_s");
         values_add(kind == EV_AUTOVACUUM ? &L->vacuum_s : &L->analyze_s, s);
-        item_add(item_get(r, &r->vacuum, fact_text(e, "relation"),
-                          kind == EV_AUTOVACUUM ? "vacuum" : "analyze"),
-                 s, fact_num(e, "tuples_removed"));
+        struct report_item *it = item_get(r, &r->vacuum, fact_text(e, "relation"),
+                                          kind == EV_AUTOVACUUM ? "vacuum" : "analyze");
+        item_add(it, s, fact_num(e, "tuples_removed"));
+        if (kind == EV_AUTOVACUUM) {
+            double pages = fact_num(e, "pages_removed");
+            if (isfinite(pages))
+                it->sum3 = isnan(it->sum3) ? pages : it->sum3 + pages;
+            values_add(&L->pages_removed, pages);
+            values_add(&L->tuples_dead, fact_num(e, "tuples_dead"));
+            values_add(&L->buffer_reads, fact_num(e, "buffer_misses"));
+            values_add(&L->buffer_dirtied, fact_num(e, "buffer_dirtied"));
+            values_add(&L->wal_bytes, fact_num(e, "wal_bytes"));
+        }
         break;
     }
     case EV_AUTHENTICATED:
@@ -918,6 +936,17 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     values_stat(&L.write_s, &r->ckpt_write_s);
     values_stat(&L.sync_s, &r->ckpt_sync_s);
     values_stat(&L.total_s, &r->ckpt_total_s);
+    values_stat(&L.wal_added, &r->ckpt_wal_added);
+    values_stat(&L.wal_removed, &r->ckpt_wal_removed);
+    values_stat(&L.wal_recycled, &r->ckpt_wal_recycled);
+    values_stat(&L.sync_longest_s, &r->ckpt_sync_longest_s);
+    values_stat(&L.distance, &r->ckpt_distance);
+    values_stat(&L.estimate, &r->ckpt_estimate);
+    values_stat(&L.pages_removed, &r->vacuum_pages_removed);
+    values_stat(&L.tuples_dead, &r->vacuum_tuples_dead);
+    values_stat(&L.buffer_reads, &r->vacuum_buffer_reads);
+    values_stat(&L.buffer_dirtied, &r->vacuum_buffer_dirtied);
+    values_stat(&L.wal_bytes, &r->vacuum_wal_bytes);
     values_stat(&L.vacuum_s, &r->vacuum_s);
     values_stat(&L.analyze_s, &r->analyze_s);
     values_stat(&L.session_s, &r->session_s);
@@ -973,6 +1002,12 @@ out:
     free(L.write_s.v);
     free(L.sync_s.v);
     free(L.total_s.v);
+    struct values *more[] = { &L.wal_added,      &L.wal_removed, &L.wal_recycled,
+                              &L.sync_longest_s, &L.distance,    &L.estimate,
+                              &L.pages_removed,  &L.tuples_dead, &L.buffer_reads,
+                              &L.buffer_dirtied, &L.wal_bytes };
+    for (size_t i = 0; i < ARRAY_SIZE(more); i++)
+        free(more[i]->v);
     free(L.vacuum_s.v);
     free(L.analyze_s.v);
     free(L.session_s.v);

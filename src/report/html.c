@@ -1118,6 +1118,12 @@ static void checkpoints(struct rw *h)
     stat_items(h, "Write time", &r->ckpt_write_s, fmt_seconds);
     stat_items(h, "Sync time", &r->ckpt_sync_s, fmt_seconds);
     stat_items(h, "Total time", &r->ckpt_total_s, fmt_seconds);
+    stat_items(h, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
+    stat_items(h, "WAL files added", &r->ckpt_wal_added, fmt_count);
+    stat_items(h, "WAL files removed", &r->ckpt_wal_removed, fmt_count);
+    stat_items(h, "WAL files recycled", &r->ckpt_wal_recycled, fmt_count);
+    stat_items(h, "WAL distance", &r->ckpt_distance, fmt_bytes);
+    stat_items(h, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
     fmt_count(b, sizeof(b), (double)r->ckpt_warnings);
     dl_item(h, "\"Occurring too frequently\" warnings", b);
     rw_s(h, "</dl>\n");
@@ -1151,12 +1157,17 @@ static void vacuum(struct rw *h)
     kind_count(h, "Autoanalyze runs", EV_AUTOANALYZE);
     stat_items(h, "Vacuum time", &r->vacuum_s, fmt_seconds);
     stat_items(h, "Analyze time", &r->analyze_s, fmt_seconds);
+    stat_items(h, "Heap pages removed", &r->vacuum_pages_removed, fmt_count);
+    stat_items(h, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
+    stat_items(h, "Buffers read", &r->vacuum_buffer_reads, fmt_count);
+    stat_items(h, "Buffers dirtied", &r->vacuum_buffer_dirtied, fmt_count);
+    stat_items(h, "WAL written", &r->vacuum_wal_bytes, fmt_bytes);
     rw_s(h, "</dl>\n");
     if (r->vacuum.n) {
-        rw_s(h,
-             "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
-             "Relation</th><th>Kind</th><th class=\"n\">Runs</th><th class=\"n\">Time</th><th "
-             "class=\"n\">Longest</th><th class=\"n\">Tuples removed</th></tr></thead>\n<tbody>\n");
+        rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
+                "Relation</th><th>Kind</th><th class=\"n\">Runs</th><th class=\"n\">Time</th><th "
+                "class=\"n\">Longest</th><th class=\"n\">Tuples removed</th><th class=\"n\">Pages "
+                "removed</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->vacuum.n; i++) {
             const struct report_item *it = &r->vacuum.v[i];
             rw_s(h, "<tr>");
@@ -1168,6 +1179,7 @@ static void vacuum(struct rw *h)
             fmt_seconds(b, sizeof(b), it->max);
             num_cell(h, "max_s", it->max, b);
             count_cell(h, "tuples_removed", it->sum2);
+            count_cell(h, "pages_removed", it->sum3);
             rw_s(h, "</tr>\n");
         }
         rw_s(h, "</tbody></table></div>\n");

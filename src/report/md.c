@@ -519,6 +519,35 @@ static void items(struct rw *m, const char *k1, const char *k2, const struct rep
         rw_f(m, "\n%s.\n", note);
 }
 
+/* Autovacuum and autoanalyze per relation: runs, time, longest, tuples and pages removed. */
+static void vacuum_items(struct rw *m, const struct report_items *l)
+{
+    static const char *const cols[] = { "Relation",      "Kind",     ">Runs",
+                                        ">Time",         ">Longest", ">Tuples removed",
+                                        ">Pages removed" };
+    if (!l->n)
+        return;
+    table_head(m, cols, ARRAY_SIZE(cols));
+    for (size_t i = 0; i < l->n; i++) {
+        const struct report_item *it = &l->v[i];
+        char b[FMT_MAX];
+        rw_s(m, "|");
+        cell_span(m, it->key);
+        cell_span(m, it->detail);
+        cell_count(m, (double)it->count);
+        fmt_seconds(b, sizeof(b), it->sum);
+        cell(m, b);
+        fmt_seconds(b, sizeof(b), it->max);
+        cell(m, b);
+        cell_count(m, it->sum2);
+        cell_count(m, it->sum3);
+        rw_s(m, "\n");
+    }
+    char note[4 * FMT_MAX];
+    if (fmt_items_rest(l, note, sizeof(note)))
+        rw_f(m, "\n%s.\n", note);
+}
+
 static void event_sections(struct rw *m)
 {
     const struct report *r = m->r;
@@ -545,6 +574,12 @@ static void event_sections(struct rw *m)
     kv_stat(m, "Write time", &r->ckpt_write_s, fmt_seconds);
     kv_stat(m, "Sync time", &r->ckpt_sync_s, fmt_seconds);
     kv_stat(m, "Total time", &r->ckpt_total_s, fmt_seconds);
+    kv_stat(m, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
+    kv_stat(m, "WAL files added", &r->ckpt_wal_added, fmt_count);
+    kv_stat(m, "WAL files removed", &r->ckpt_wal_removed, fmt_count);
+    kv_stat(m, "WAL files recycled", &r->ckpt_wal_recycled, fmt_count);
+    kv_stat(m, "WAL distance", &r->ckpt_distance, fmt_bytes);
+    kv_stat(m, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
     kv_count(m, "\"Occurring too frequently\" warnings", (double)r->ckpt_warnings);
     items(m, "Cause", NULL, &r->checkpoint_causes, ">Buffers", fmt_count, 0);
 
@@ -554,7 +589,12 @@ static void event_sections(struct rw *m)
     kv_count(m, "Autoanalyze runs", (double)ev[EV_AUTOANALYZE]);
     kv_stat(m, "Vacuum time", &r->vacuum_s, fmt_seconds);
     kv_stat(m, "Analyze time", &r->analyze_s, fmt_seconds);
-    items(m, "Relation", "Kind", &r->vacuum, ">Time", fmt_seconds, 0);
+    kv_stat(m, "Heap pages removed", &r->vacuum_pages_removed, fmt_count);
+    kv_stat(m, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
+    kv_stat(m, "Buffers read", &r->vacuum_buffer_reads, fmt_count);
+    kv_stat(m, "Buffers dirtied", &r->vacuum_buffer_dirtied, fmt_count);
+    kv_stat(m, "WAL written", &r->vacuum_wal_bytes, fmt_bytes);
+    vacuum_items(m, &r->vacuum);
 
     rw_s(m, "\n## Connections and sessions\n");
     kv_head(m);

@@ -66,9 +66,31 @@ void report_init(struct report *r)
     figures_unknown(&r->avg_7d);
     for (int i = 0; i < REPORT_TREND_DAYS; i++)
         figures_unknown(&r->trend[i].f);
-    r->lock_wait_ms = r->temp_bytes = r->ckpt_buffers = r->ckpt_write_s = r->ckpt_sync_s =
-        r->ckpt_total_s = r->vacuum_s = r->analyze_s = r->session_s =
-            (struct report_stat){ 0, 0, NAN, NAN };
+    struct report_stat none = { 0, 0, NAN, NAN };
+    struct report_stat *stats[] = {
+        &r->lock_wait_ms,
+        &r->temp_bytes,
+        &r->ckpt_buffers,
+        &r->ckpt_write_s,
+        &r->ckpt_sync_s,
+        &r->ckpt_total_s,
+        &r->ckpt_wal_added,
+        &r->ckpt_wal_removed,
+        &r->ckpt_wal_recycled,
+        &r->ckpt_sync_longest_s,
+        &r->ckpt_distance,
+        &r->ckpt_estimate,
+        &r->vacuum_s,
+        &r->analyze_s,
+        &r->vacuum_pages_removed,
+        &r->vacuum_tuples_dead,
+        &r->vacuum_buffer_reads,
+        &r->vacuum_buffer_dirtied,
+        &r->vacuum_wal_bytes,
+        &r->session_s,
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(stats); i++)
+        *stats[i] = none;
     report_hist_init_latency(&r->latency);
     report_hist_init_bytes(&r->temp_hist);
     report_hist_init_seconds(&r->session_hist);
@@ -222,7 +244,7 @@ struct report_item *report_add_item(struct report *r, struct report_items *list)
     XGROW(list->v, list->n + 1, list->alloc);
     struct report_item *it = &list->v[list->n++];
     memset(it, 0, sizeof(*it));
-    it->sum = it->max = it->sum2 = NAN;
+    it->sum = it->max = it->sum2 = it->sum3 = NAN;
     return it;
 }
 

@@ -130,6 +130,7 @@ struct report_item {
     uint64_t count;
     double sum, max; /* of the list's number; NaN when the kind has none */
     double sum2;     /* a second number (tuples removed ...); NaN when none */
+    double sum3;     /* a third (pages removed); NaN when none */
 };
 
 struct report_items {
@@ -303,12 +304,19 @@ struct report {
     uint64_t checkpoints; /* completed */
     struct report_items checkpoint_causes;
     struct report_stat ckpt_buffers, ckpt_write_s, ckpt_sync_s, ckpt_total_s;
+    struct report_stat ckpt_wal_added, ckpt_wal_removed, ckpt_wal_recycled; /* WAL files */
+    struct report_stat ckpt_sync_longest_s;          /* the longest file sync of each checkpoint */
+    struct report_stat ckpt_distance, ckpt_estimate; /* WAL since the previous one, bytes */
     uint64_t ckpt_warnings; /* "checkpoints are occurring too frequently" */
 
     /* Autovacuum and autoanalyze (items: key = relation, detail = "vacuum"|"analyze",
-     * sum = elapsed seconds, max = longest run, sum2 = tuples removed). */
+     * sum = elapsed seconds, max = longest run, sum2 = tuples removed, sum3 = pages
+     * removed). Per autovacuum run: heap pages truncated away, dead tuples not yet
+     * removable (an old snapshot holds them back), buffers read and dirtied, WAL bytes. */
     struct report_items vacuum;
     struct report_stat vacuum_s, analyze_s;
+    struct report_stat vacuum_pages_removed, vacuum_tuples_dead, vacuum_buffer_reads,
+        vacuum_buffer_dirtied, vacuum_wal_bytes;
 
     /* Connections and sessions (items: key = database, detail = user; count =
      * connections). */

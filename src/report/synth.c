@@ -218,6 +218,12 @@ static void events(struct gen *g)
     stat(&r->ckpt_write_s, 96, 96 * 120.5, 150.1, 140);
     stat(&r->ckpt_sync_s, 96, 96 * 0.5, 2.25, 1.5);
     stat(&r->ckpt_total_s, 96, 96 * 121.5, 152.4, 142);
+    stat(&r->ckpt_sync_longest_s, 96, 96 * 0.05, 0.9, 0.4);
+    stat(&r->ckpt_wal_added, 96, 12, 3, 1);
+    stat(&r->ckpt_wal_removed, 96, 40, 6, 2);
+    stat(&r->ckpt_wal_recycled, 96, 300, 9, 6);
+    stat(&r->ckpt_distance, 96, 96.0 * 40 * (1 << 20), 512.0 * (1 << 20), 300.0 * (1 << 20));
+    stat(&r->ckpt_estimate, 96, 96.0 * 60 * (1 << 20), 512.0 * (1 << 20), 320.0 * (1 << 20));
     r->ckpt_warnings = 3;
     r->checkpoints = 96;
 
@@ -227,7 +233,14 @@ static void events(struct gen *g)
         snprintf(key, sizeof(key), "app.public.%s", tables[i]);
         add_item(g, &r->vacuum, key, i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,
                  12.5 * (double)(i + 1), 4.25 * (double)(i + 1), (double)(1000 * i));
+        if (!(i % 2))
+            r->vacuum.v[r->vacuum.n - 1].sum3 = (double)(40 * i);
     }
+    stat(&r->vacuum_pages_removed, 28, 1200, 400, 300);
+    stat(&r->vacuum_tuples_dead, 28, 56000, 25000, 20000);
+    stat(&r->vacuum_buffer_reads, 28, 90000, 30000, 20000);
+    stat(&r->vacuum_buffer_dirtied, 28, 45000, 15000, 9000);
+    stat(&r->vacuum_wal_bytes, 28, 28.0 * 8 * (1 << 20), 64.0 * (1 << 20), 40.0 * (1 << 20));
     stat(&r->vacuum_s, 28, 450.5, 34.0, 30);
     stat(&r->analyze_s, 27, 50.25, 4.5, 4);
 

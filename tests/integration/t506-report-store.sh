@@ -35,11 +35,12 @@ cat >> ev.ndjson <<'JSONL'
 {"ts":"2026-11-24T10:00:00Z","kind":"temp_file","severity":"LOG","database":"app","user":"web","temp_bytes":10485760,"temp_path":"base/pgsql_tmp/pgsql_tmp1.0","fingerprint":"0000000000000002"}
 {"ts":"2026-11-24T10:00:01Z","kind":"temp_file","severity":"LOG","database":"app","user":"web","temp_bytes":1048576,"temp_path":"base/pgsql_tmp/pgsql_tmp1.1","fingerprint":"0000000000000002"}
 {"ts":"2026-11-24T10:05:00Z","kind":"checkpoint","severity":"LOG","cause":"time"}
-{"ts":"2026-11-24T10:09:30Z","kind":"checkpoint","severity":"LOG","buffers":1200,"write_s":269.9,"sync_s":0.01,"total_s":270.05}
+{"ts":"2026-11-24T10:09:30Z","kind":"checkpoint","severity":"LOG","buffers":1200,"write_s":269.9,"sync_s":0.01,"total_s":270.05,"wal_added":1,"wal_removed":2,"wal_recycled":3,"sync_files":40,"sync_longest_s":0.25,"sync_average_s":0.01,"distance_kb":16384,"estimate_kb":20000}
 {"ts":"2026-11-24T11:05:00Z","kind":"checkpoint","severity":"LOG","cause":"wal"}
-{"ts":"2026-11-24T11:06:00Z","kind":"checkpoint","severity":"LOG","buffers":5000,"write_s":50.5,"sync_s":0.5,"total_s":51.25}
+{"ts":"2026-11-24T11:06:00Z","kind":"checkpoint","severity":"LOG","buffers":5000,"write_s":50.5,"sync_s":0.5,"total_s":51.25,"wal_added":0,"wal_removed":5,"wal_recycled":7,"sync_longest_s":1.5,"distance_kb":32768,"estimate_kb":32768}
 {"ts":"2026-11-24T11:07:00Z","kind":"checkpoint","severity":"LOG","cause":"too_frequent","elapsed_s":20}
-{"ts":"2026-11-24T12:00:00Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":1.5,"tuples_removed":100}
+{"ts":"2026-11-24T12:00:00Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":1.5,"tuples_removed":100,"tuples_dead":7,"pages_removed":3,"pages_remain":20,"buffer_hits":50,"buffer_misses":6,"buffer_dirtied":2,"wal_records":9,"wal_fpi":1,"wal_bytes":3653}
+{"ts":"2026-11-24T12:00:30Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":0.5,"tuples_removed":10,"tuples_dead":0,"pages_removed":0,"buffer_misses":4,"buffer_dirtied":1,"wal_bytes":100}
 {"ts":"2026-11-24T12:01:00Z","kind":"autoanalyze","severity":"LOG","relation":"app.public.t1","elapsed_s":0.25}
 {"ts":"2026-11-24T13:00:00Z","kind":"connection","severity":"LOG","host":"10.0.0.1"}
 {"ts":"2026-11-24T13:00:00.100Z","kind":"authenticated","severity":"LOG","database":"app","user":"web","application":"\"><svg onload=alert(1)>"}
@@ -75,7 +76,14 @@ expect_eq "temp bytes" 11534336 "$(jq .temp_files.bytes.sum r.json)"
 expect_eq "checkpoints completed, warnings" "2 1" "$(jq -r '.checkpoints | "\(.count) \(.warnings)"' r.json)"
 expect_eq "checkpoint causes" "time:1:1200 wal:1:5000" \
   "$(jq -r '[.checkpoints.by_cause[] | "\(.cause):\(.count):\(.buffers)"] | sort | join(" ")' r.json)"
-expect_eq "vacuum" "1 1" "$(jq -r '.autovacuum | "\(.vacuums) \(.analyzes)"' r.json)"
+expect_eq "vacuum" "2 1" "$(jq -r '.autovacuum | "\(.vacuums) \(.analyzes)"' r.json)"
+# the checkpoint's and vacuum's further numbers (schema 17): totals, max, per relation
+expect_eq "checkpoint WAL files, longest sync, distance" "1 7 10 1.5 50331648 32768 54034432" \
+  "$(jq -r '.checkpoints | "\(.wal_added.sum) \(.wal_removed.sum) \(.wal_recycled.sum) \(.sync_longest_s.max) \(.distance_bytes.sum) \(.distance_bytes.max / 1024) \(.estimate_bytes.sum)"' r.json)"
+expect_eq "vacuum pages, dead tuples, buffers, WAL" "3 7 10 3 3753 2" \
+  "$(jq -r '.autovacuum | "\(.pages_removed.sum) \(.tuples_dead.max) \(.buffer_reads.sum) \(.buffer_dirtied.sum) \(.wal_bytes.sum) \(.tuples_dead.count)"' r.json)"
+expect_eq "vacuum per relation" "app.public.t1 vacuum 2 110 3" \
+  "$(jq -r '.autovacuum.by_relation[] | select(.kind == "vacuum") | "\(.relation) \(.kind) \(.count) \(.tuples_removed) \(.pages_removed)"' r.json)"
 expect_eq "session time" 3600.5 "$(jq .sessions.session_s.max r.json)"
 expect_eq "connections by client host" "10.0.0.1:1" \
   "$(jq -r '[.sessions.by_host[] | "\(.host):\(.count)"] | join(" ")' r.json)"
