@@ -300,26 +300,54 @@ static bool log_checkpoint(struct event *ev, struct span m)
     }
     if (!cur_eat_lit(&s, "complete:"))
         return false;
-    /* "wrote %d buffers (%.1f%%)[, wrote %d SLRU buffers]; %d WAL file(s) added, ...;
-     * write=%ld.%03d s, sync=..., total=...; sync files=...; distance=%d kB, ..." */
+    /* "wrote %d buffers (%.1f%%)[, wrote %d SLRU buffers]; %d WAL file(s) added, %d removed,
+     * %d recycled; write=%ld.%03d s, sync=..., total=...; sync files=%d, longest=%ld.%03d s,
+     * average=%ld.%03d s; distance=%d kB, estimate=%d kB[; lsn=%X/%X, redo lsn=%X/%X]"
+     * (xlog.c LogCheckpointEnd; the SLRU part is PG18's, lsn= PG16's). No user text. */
     ev->kind = EV_CHECKPOINT;
     ev->facts.step = STEP_END;
-    int64_t buffers;
+    int64_t n;
     double v;
-    if (cur_eat_lit(&s, " wrote ") && cur_int(&s, &buffers) && cur_eat_lit(&s, " buffers"))
-        ev->facts.buffers = buffers;
+    if (cur_eat_lit(&s, " wrote ") && cur_int(&s, &n) && cur_eat_lit(&s, " buffers"))
+        ev->facts.buffers = n;
+    long i = span_find(s, 0, LIT("; "));
+    if (i >= 0) {
+        struct span w = cur_skip(s, (size_t)i + 2);
+        if (cur_int(&w, &n) && cur_eat_lit(&w, " WAL file(s) added, ")) {
+            ev->facts.wal_added = n;
+            if (cur_int(&w, &n) && cur_eat_lit(&w, " removed, ")) {
+                ev->facts.wal_removed = n;
+                if (cur_int(&w, &n) && cur_eat_lit(&w, " recycled"))
+                    ev->facts.wal_recycled = n;
+            }
+        }
+    }
     if (key_num(s, LIT("write="), &v))
         ev->facts.write_s = v;
     if (key_num(s, LIT("sync="), &v))
         ev->facts.sync_s = v;
     if (key_num(s, LIT("total="), &v))
         ev->facts.total_s = v;
-    long i = span_find(s, 0, LIT("distance="));
+    i = span_find(s, 0, LIT("sync files="));
+    if (i >= 0) {
+        struct span f = cur_skip(s, (size_t)i + sizeof("sync files=") - 1);
+        if (cur_int(&f, &n) && cur_eat_lit(&f, ", longest=")) {
+            ev->facts.sync_files = n;
+            if (cur_num(&f, &v) && cur_eat_lit(&f, " s, average=")) {
+                ev->facts.sync_longest_s = v;
+                if (cur_num(&f, &v) && span_starts_with_lit(f, " s"))
+                    ev->facts.sync_average_s = v;
+            }
+        }
+    }
+    i = span_find(s, 0, LIT("distance="));
     if (i >= 0) {
         struct span d = cur_skip(s, (size_t)i + sizeof("distance=") - 1);
-        int64_t kb;
-        if (cur_int(&d, &kb) && span_starts_with_lit(d, " kB"))
-            ev->facts.distance_kb = kb;
+        if (cur_int(&d, &n) && cur_eat_lit(&d, " kB")) {
+            ev->facts.distance_kb = n;
+            if (cur_eat_lit(&d, ", estimate=") && cur_int(&d, &n) && span_starts_with_lit(d, " kB"))
+                ev->facts.estimate_kb = n;
+        }
     }
     return true;
 }
@@ -339,39 +367,153 @@ static bool log_checkpoint_frequent(struct event *ev, struct span m)
 
 /* ---------------------------------------------------------------- autovacuum */
 
-/* "tuples: %lld removed, %lld remain, ..." at the start of a line of the report. */
-static void vacuum_tuples(struct event *ev, struct span m)
+/*
+ * The report lines of an autovacuum/autoanalyze record (vacuumlazy.c heap_vacuum_rel(),
+ * analyze.c do_analyze_rel()). Each number is read from its own line, whose first word
+ * says what it is: a line starts after a '\n' (csvlog, jsonlog) or after "\n\t" (stderr
+ * keeps the TAB of a continuation line), never inside a relation or index name, which sit
+ * after other text on their line. Only the first line of each sort counts; a number is
+ * set when it and the word after it are there.
+ */
+
+/* "%u removed, %u remain, %u scanned (%.2f%% of total)[, %u eagerly scanned]" (PG15+;
+ * PG18 adds the eager part) or "%u removed, %u remain, %u skipped due to pins, %u skipped
+ * frozen" (PG13-14: no scanned count) */
+static void vacuum_pages(struct event *ev, struct span s)
 {
-    for (long i = span_find(m, 0, LIT("tuples: ")); i >= 0;
-         i = span_find(m, (size_t)i + 1, LIT("tuples: "))) {
-        if (i == 0 || (m.p[i - 1] != '\n' && m.p[i - 1] != '\t'))
-            continue;
-        struct span s = cur_skip(m, (size_t)i + sizeof("tuples: ") - 1);
-        int64_t removed, remain;
-        if (cur_int(&s, &removed) && cur_eat_lit(&s, " removed, ") && cur_int(&s, &remain) &&
-            cur_eat_lit(&s, " remain")) {
-            ev->facts.tuples_removed = removed;
-            ev->facts.tuples_remain = remain;
-        }
+    int64_t n;
+
+    if (!cur_int(&s, &n) || !cur_eat_lit(&s, " removed, "))
         return;
-    }
+    ev->facts.pages_removed = n;
+    if (!cur_int(&s, &n) || !cur_eat_lit(&s, " remain"))
+        return;
+    ev->facts.pages_remain = n;
+    if (cur_eat_lit(&s, ", ") && cur_int(&s, &n) && cur_eat_lit(&s, " scanned"))
+        ev->facts.pages_scanned = n;
 }
 
-/* "... system usage: CPU: user: %d.%02d s, system: %d.%02d s, elapsed: %d.%02d s" */
-static void vacuum_elapsed(struct event *ev, struct span m)
+/* "%lld removed, %lld remain, %lld are dead but not yet removable[, oldest xmin: %u]"
+ * (PG13 prints the counts with "%.0f", PG13-14 add the xmin) */
+static void vacuum_tuples(struct event *ev, struct span s)
 {
-    long i = span_find(m, 0, LIT("system usage: CPU: "));
+    int64_t removed, remain, dead;
+
+    if (!cur_int(&s, &removed) || !cur_eat_lit(&s, " removed, ") || !cur_int(&s, &remain) ||
+        !cur_eat_lit(&s, " remain"))
+        return;
+    ev->facts.tuples_removed = removed;
+    ev->facts.tuples_remain = remain;
+    if (cur_eat_lit(&s, ", ") && cur_int(&s, &dead) && cur_eat_lit(&s, " are dead"))
+        ev->facts.tuples_dead = dead;
+}
+
+/* "%lld hits, %lld misses, %lld dirtied" (PG13-17) or "... reads, ..." (PG18) */
+static void vacuum_buffers(struct event *ev, struct span s)
+{
+    int64_t n;
+
+    if (!cur_int(&s, &n) || !cur_eat_lit(&s, " hits, "))
+        return;
+    ev->facts.buffer_hits = n;
+    if (!cur_int(&s, &n) || (!cur_eat_lit(&s, " misses, ") && !cur_eat_lit(&s, " reads, ")))
+        return;
+    ev->facts.buffer_misses = n;
+    if (cur_int(&s, &n) && cur_eat_lit(&s, " dirtied"))
+        ev->facts.buffer_dirtied = n;
+}
+
+/* "%.3f MB/s, avg write rate: %.3f MB/s" */
+static void vacuum_rates(struct event *ev, struct span s)
+{
     double v;
 
-    if (i < 0)
+    if (!cur_num(&s, &v) || !cur_eat_lit(&s, " MB/s, avg write rate: "))
         return;
-    struct span s = cur_skip(m, (size_t)i);
+    ev->facts.read_mb_s = v;
+    if (cur_num(&s, &v) && cur_eat_lit(&s, " MB/s"))
+        ev->facts.write_mb_s = v;
+}
+
+/* "%lld records, %lld full page images, %llu bytes[, %lld buffers full]" (PG18 adds the
+ * buffers) */
+static void vacuum_wal(struct event *ev, struct span s)
+{
+    int64_t n;
+
+    if (!cur_int(&s, &n) || !cur_eat_lit(&s, " records, "))
+        return;
+    ev->facts.wal_records = n;
+    if (!cur_int(&s, &n) || !cur_eat_lit(&s, " full page images, "))
+        return;
+    ev->facts.wal_fpi = n;
+    if (cur_int(&s, &n) && cur_eat_lit(&s, " bytes"))
+        ev->facts.wal_bytes = n;
+}
+
+/* "CPU: user: %d.%02d s, system: %d.%02d s, elapsed: %d.%02d s" (pg_rusage_show()) */
+static void vacuum_elapsed(struct event *ev, struct span s)
+{
+    double v;
+
+    if (!cur_eat_lit(&s, "CPU: "))
+        return;
     long e = span_find(s, 0, LIT("elapsed: "));
     if (e < 0)
         return;
     s = cur_skip(s, (size_t)e + sizeof("elapsed: ") - 1);
     if (cur_num(&s, &v) && span_starts_with_lit(s, " s"))
         ev->facts.elapsed_s = v;
+}
+
+enum {
+    VL_PAGES = 1,
+    VL_TUPLES = 2,
+    VL_BUFFERS = 4,
+    VL_RATES = 8,
+    VL_WAL = 16,
+    VL_SYSTEM = 32,
+};
+
+/* One report line @l (line end and leading TAB gone); @seen: the sorts already read. */
+static void vacuum_line(struct event *ev, struct span l, unsigned *seen)
+{
+    unsigned bit;
+
+    if (l.len == 0)
+        return;
+    switch (l.p[0]) {
+    case 'p': bit = cur_eat_lit(&l, "pages: ") ? VL_PAGES : 0; break;
+    case 't': bit = cur_eat_lit(&l, "tuples: ") ? VL_TUPLES : 0; break;
+    case 'b': bit = cur_eat_lit(&l, "buffer usage: ") ? VL_BUFFERS : 0; break;
+    case 'a': bit = cur_eat_lit(&l, "avg read rate: ") ? VL_RATES : 0; break;
+    case 'W': bit = cur_eat_lit(&l, "WAL usage: ") ? VL_WAL : 0; break;
+    case 's': bit = cur_eat_lit(&l, "system usage: ") ? VL_SYSTEM : 0; break;
+    default: return;
+    }
+    if (!bit || (*seen & bit))
+        return;
+    *seen |= bit;
+    switch (bit) {
+    case VL_PAGES: vacuum_pages(ev, l); break;
+    case VL_TUPLES: vacuum_tuples(ev, l); break;
+    case VL_BUFFERS: vacuum_buffers(ev, l); break;
+    case VL_RATES: vacuum_rates(ev, l); break;
+    case VL_WAL: vacuum_wal(ev, l); break;
+    default: vacuum_elapsed(ev, l); break;
+    }
+}
+
+/* The lines of @body, what follows the report's first line. An autoanalyze has no pages
+ * or tuples lines: @seen starts with them for it. */
+static void vacuum_report(struct event *ev, struct span body, unsigned seen)
+{
+    while (body.len) {
+        struct span l = line_first(body, &body);
+        if (l.len && l.p[0] == '\t')
+            l = cur_skip(l, 1);
+        vacuum_line(ev, l, &seen);
+    }
 }
 
 /*
@@ -403,15 +545,32 @@ static bool log_autovacuum(struct event *ev, struct span m)
         return false;
     }
     struct span line = line_first(s, &rest);
-    long end = ev->kind == EV_AUTOVACUUM ? span_find_last(line, LIT("\": index scans: "))
-                                         : span_find(line, 0, LIT("\" system usage: "));
-    if (end < 0 && ev->kind == EV_AUTOANALYZE && span_ends_with(line, LIT("\"")))
-        end = (long)line.len - 1;
-    if (end >= 0)
-        ev->facts.relation = span_make(line.p, (size_t)end);
-    if (ev->kind == EV_AUTOVACUUM)
-        vacuum_tuples(ev, m);
-    vacuum_elapsed(ev, m);
+    if (ev->kind == EV_AUTOVACUUM) {
+        /* the last ": index scans: " of the line: the name may hold one */
+        long end = span_find_last(line, LIT("\": index scans: "));
+        if (end >= 0) {
+            ev->facts.relation = span_make(line.p, (size_t)end);
+            struct span n = cur_skip(line, (size_t)end + sizeof("\": index scans: ") - 1);
+            int64_t scans;
+            if (cur_int(&n, &scans) && n.len == 0)
+                ev->facts.index_scans = scans;
+        }
+        vacuum_report(ev, rest, 0);
+        return true;
+    }
+    unsigned seen = VL_PAGES | VL_TUPLES;
+    if (span_ends_with(line, LIT("\""))) {
+        /* PG14+: the line is the name; its report follows */
+        ev->facts.relation = span_make(line.p, line.len - 1);
+    } else {
+        /* PG13: "\"%s.%s.%s\" system usage: %s", the name may hold the separator */
+        long end = span_find_last(line, LIT("\" system usage: "));
+        if (end >= 0) {
+            ev->facts.relation = span_make(line.p, (size_t)end);
+            vacuum_line(ev, cur_skip(line, (size_t)end + 2), &seen);
+        }
+    }
+    vacuum_report(ev, rest, seen);
     return true;
 }
 
