@@ -583,8 +583,9 @@ static int cmd_store_rollup(int argc, char **argv)
  * (event_blocks since schema 6), as text; and a store of version 6 made a version-5 store
  * (events as rows) to test the upgrade with. ---- */
 
-/* The columns of the old events table after ts, in order, as store_event_row gives them;
- * then the facts added since (schema 17: not in the old table). */
+/* The columns of the old events table after ts, in order, as store_event_row gives them
+ * (src apart), then the facts added since (schema 17: not in the old table), then src:
+ * last, so that a line ends with it. */
 static const char *const ev_cols[] = {
     "kind",
     "severity",
@@ -617,7 +618,6 @@ static const char *const ev_cols[] = {
     "blocker_pid",
     "distance_kb",
     "port",
-    "src",
     /* schema 17 */
     "estimate_kb",
     "wal_added",
@@ -639,9 +639,10 @@ static const char *const ev_cols[] = {
     "wal_records",
     "wal_fpi",
     "wal_bytes",
+    "src",
 };
 #define EV_NCOLS     ARRAY_SIZE(ev_cols)
-#define EV_OLD_NCOLS 32u /* kind .. src: the old table's columns after ts */
+#define EV_OLD_NCOLS 31u /* kind .. port: the old table's columns after ts, but src */
 
 struct ev_val {
     int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
@@ -686,7 +687,7 @@ static int ev_keep(void *ctx, const struct store_event_row *r)
         size_t c = 0;
         while (c < EV_NCOLS && strcmp(ev_cols[c], r->facts[f].name))
             c++;
-        if (c == EV_NCOLS || c == EV_OLD_NCOLS - 1)
+        if (c >= EV_NCOLS - 1)
             return -1; /* a fact this tool does not know (or named "src") */
         struct ev_val *x = &v[c + 1];
         switch (r->facts[f].type) {
@@ -695,7 +696,7 @@ static int ev_keep(void *ctx, const struct store_event_row *r)
         case STORE_FACT_TEXT: ev_text(x, r->facts[f].s); break;
         }
     }
-    ev_text(&v[EV_OLD_NCOLS], r->src);
+    ev_text(&v[EV_NCOLS], r->src);
     return 0;
 }
 
@@ -728,7 +729,7 @@ static int ev_read_all(const char *db, bool rw, struct ev_rows *rows)
 static int cmd_events_dump(int argc, char **argv)
 {
     struct ev_rows rows;
-    size_t ncols = EV_NCOLS;
+    size_t ncols = EV_NCOLS - 1; /* but src */
     if (argc == 3 && !strcmp(argv[1], "--old-columns")) {
         ncols = EV_OLD_NCOLS;
         argc--;
@@ -741,7 +742,8 @@ static int cmd_events_dump(int argc, char **argv)
     if (ev_read_all(argv[1], false, &rows) < 0)
         return 1;
     for (size_t i = 0; i < rows.n; i++) {
-        for (size_t c = 0; c <= ncols; c++) {
+        for (size_t k = 0; k <= ncols + 1; k++) { /* ts, the columns, src */
+            size_t c = k <= ncols ? k : EV_NCOLS;
             const struct ev_val *v = &rows.v[i][c];
             if (c)
                 putchar('|');
@@ -824,8 +826,8 @@ static int cmd_events_downgrade(int argc, char **argv)
     int k = snprintf(ins, sizeof(ins), "INSERT INTO events (ts");
     for (size_t c = 0; c < EV_OLD_NCOLS; c++)
         k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", %s", ev_cols[c]);
-    k += snprintf(ins + k, sizeof(ins) - (size_t)k, ") VALUES (?1");
-    for (size_t c = 0; c < EV_OLD_NCOLS; c++)
+    k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", src) VALUES (?1");
+    for (size_t c = 0; c <= EV_OLD_NCOLS; c++)
         k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", ?%zu", c + 2);
     snprintf(ins + k, sizeof(ins) - (size_t)k, ")");
     if (sqlite3_open(argv[1], &db) != SQLITE_OK ||
@@ -834,9 +836,9 @@ static int cmd_events_downgrade(int argc, char **argv)
         sqlite3_prepare_v2(db, ins, -1, &st, NULL) != SQLITE_OK)
         goto out;
     for (size_t i = 0; i < rows.n; i++) {
-        for (size_t c = 0; c <= EV_OLD_NCOLS; c++) { /* the later facts have no column */
-            const struct ev_val *v = &rows.v[i][c];
-            int p = (int)c + 1;
+        for (size_t n = 0; n <= EV_OLD_NCOLS + 1; n++) { /* the later facts have no column */
+            const struct ev_val *v = &rows.v[i][n <= EV_OLD_NCOLS ? n : EV_NCOLS];
+            int p = (int)n + 1;
             switch (v->type) {
             case SQLITE_INTEGER: sqlite3_bind_int64(st, p, v->i); break;
             case SQLITE_FLOAT: sqlite3_bind_double(st, p, v->r); break;
