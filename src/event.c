@@ -162,6 +162,100 @@ void event_facts_clear(struct event_facts *f)
     f->port = -1;
 }
 
+#define FACT_I(n, m)                                 \
+    {                                                \
+        n, FACT_INT, offsetof(struct event_facts, m) \
+    }
+#define FACT_R(n, m)                                  \
+    {                                                 \
+        n, FACT_REAL, offsetof(struct event_facts, m) \
+    }
+#define FACT_S(n, m)                                  \
+    {                                                 \
+        n, FACT_TEXT, offsetof(struct event_facts, m) \
+    }
+static const struct {
+    const char *name;
+    enum fact_type type;
+    size_t off;
+} fact_members[] = {
+    FACT_R("wait_ms", wait_ms),
+    FACT_S("lock_mode", lock_mode),
+    FACT_S("lock_object", lock_object),
+    FACT_I("temp_bytes", temp_bytes),
+    FACT_S("temp_path", temp_path),
+    FACT_I("buffers", buffers),
+    FACT_R("write_s", write_s),
+    FACT_R("sync_s", sync_s),
+    FACT_R("total_s", total_s),
+    FACT_S("cause", cause),
+    FACT_S("relation", relation),
+    FACT_I("tuples_removed", tuples_removed),
+    FACT_I("tuples_remain", tuples_remain),
+    FACT_R("elapsed_s", elapsed_s),
+    FACT_S("host", host),
+    { "step", FACT_TEXT, (size_t)-1 }, /* an enum: its name */
+    FACT_S("lock_holders", lock_holders),
+    FACT_S("lock_queue", lock_queue),
+    FACT_I("blocker_pid", blocker_pid),
+    FACT_I("distance_kb", distance_kb),
+    FACT_I("port", port),
+    FACT_I("estimate_kb", estimate_kb),
+    FACT_I("wal_added", wal_added),
+    FACT_I("wal_removed", wal_removed),
+    FACT_I("wal_recycled", wal_recycled),
+    FACT_I("sync_files", sync_files),
+    FACT_R("sync_longest_s", sync_longest_s),
+    FACT_R("sync_average_s", sync_average_s),
+    FACT_I("tuples_dead", tuples_dead),
+    FACT_I("index_scans", index_scans),
+    FACT_I("pages_removed", pages_removed),
+    FACT_I("pages_remain", pages_remain),
+    FACT_I("pages_scanned", pages_scanned),
+    FACT_I("buffer_hits", buffer_hits),
+    FACT_I("buffer_misses", buffer_misses),
+    FACT_I("buffer_dirtied", buffer_dirtied),
+    FACT_R("read_mb_s", read_mb_s),
+    FACT_R("write_mb_s", write_mb_s),
+    FACT_I("wal_records", wal_records),
+    FACT_I("wal_fpi", wal_fpi),
+    FACT_I("wal_bytes", wal_bytes),
+};
+#undef FACT_I
+#undef FACT_R
+#undef FACT_S
+
+_Static_assert(sizeof(fact_members) / sizeof(fact_members[0]) <= EVENT_MAX_FACTS,
+               "room for every fact");
+
+size_t event_facts_list(const struct event_facts *f, struct fact_value out[EVENT_MAX_FACTS])
+{
+    const char *base = (const char *)f;
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof(fact_members) / sizeof(fact_members[0]); k++) {
+        struct fact_value v = { .name = fact_members[k].name, .type = fact_members[k].type };
+        if (fact_members[k].off == (size_t)-1) {
+            if (f->step == STEP_NONE)
+                continue;
+            v.s = span_cstr(event_step_name(f->step));
+        } else if (v.type == FACT_INT) {
+            memcpy(&v.i, base + fact_members[k].off, sizeof(v.i));
+            if (v.i < 0)
+                continue;
+        } else if (v.type == FACT_REAL) {
+            memcpy(&v.r, base + fact_members[k].off, sizeof(v.r));
+            if (!(v.r >= 0)) /* -1: absent; NaN is never a value */
+                continue;
+        } else {
+            memcpy(&v.s, base + fact_members[k].off, sizeof(v.s));
+            if (!v.s.p)
+                continue;
+        }
+        out[n++] = v;
+    }
+    return n;
+}
+
 const char *event_kind_name(enum event_kind k)
 {
     return (unsigned)k < EV_KIND_COUNT ? kind_names[k] : "other";

@@ -222,6 +222,23 @@ void event_copy(struct event *dst, const struct event *src, struct arena *a);
 /* Reset the facts to "absent" (event_clear() does this too). */
 void event_facts_clear(struct event_facts *f);
 
+/* One fact of an event as `pgsift parse` and `pgsift events` show it: its name
+ * (docs/classify.md) and value. */
+enum fact_type { FACT_INT, FACT_REAL, FACT_TEXT };
+struct fact_value {
+    const char *name;
+    enum fact_type type;
+    int64_t i;
+    double r;
+    struct span s; /* borrowed from the event, or static ("start", "end") */
+};
+#define EVENT_MAX_FACTS 48
+
+/* The facts @f has (a number >= 0, a text present, a step), in the order the store lists
+ * them (src/store/events.c); returns how many it wrote to @out. The deadlock's
+ * participants are not among them (the DETAIL has them). */
+size_t event_facts_list(const struct event_facts *f, struct fact_value out[EVENT_MAX_FACTS]);
+
 /* INTERFACE.md names: "duration", "lock_wait", …; "LOG", "ERROR", …; "execute", … */
 const char *event_kind_name(enum event_kind k);
 const char *severity_name(enum event_severity s);

@@ -47,6 +47,35 @@ static int text_field(struct sbuf *o, const char *key, struct span s, struct eve
     return str_field(o, key, sbuf_span(&r->tmp));
 }
 
+/* The shortest decimal that reads back as @v (finite), as jansson writes a real. */
+static int real_field(struct sbuf *o, const char *key, double v)
+{
+    char b[32];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(b, sizeof(b), "%.*g", prec, v);
+        if (strtod(b, NULL) == v)
+            break;
+    }
+    return sbuf_addf(o, ",\"%s\":%s", key, b);
+}
+
+/* The facts classify/ extracted (event_facts_list(): the names `pgsift events` gives
+ * them); texts redacted as message texts are. */
+static int facts_fields(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
+{
+    struct fact_value f[EVENT_MAX_FACTS];
+    size_t n = event_facts_list(&ev->facts, f);
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        switch (f[i].type) {
+        case FACT_INT: rc = sbuf_addf(o, ",\"%s\":%" PRId64, f[i].name, f[i].i); break;
+        case FACT_REAL: rc = real_field(o, f[i].name, f[i].r); break;
+        case FACT_TEXT: rc = text_field(o, f[i].name, f[i].s, r); break;
+        }
+    }
+    return rc;
+}
+
 static bool inside(struct span part, struct span whole)
 {
     return part.p && whole.p && part.p >= whole.p && part.p + part.len <= whole.p + whole.len;
@@ -164,6 +193,7 @@ int event_json_write(const struct event *ev, struct sbuf *o, struct event_json_r
     if (r == 0 && ev->plan_format != PLAN_NONE)
         r = sbuf_addf(o, ",\"plan_format\":\"%s\"", plan_format_name(ev->plan_format));
     r = r ? r : plan_field(o, ev, rd);
+    r = r ? r : facts_fields(o, ev, rd);
     if (r == 0 && (ev->flags & EVENT_INVALID_UTF8))
         r = sbuf_addstr(o, ",\"invalid_utf8\":true");
     if (r == 0 && (ev->flags & EVENT_TRUNCATED))
