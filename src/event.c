@@ -225,8 +225,14 @@ static const struct {
 #undef FACT_R
 #undef FACT_S
 
-_Static_assert(sizeof(fact_members) / sizeof(fact_members[0]) <= EVENT_MAX_FACTS,
-               "room for every fact");
+_Static_assert(sizeof(fact_members) / sizeof(fact_members[0]) == EVENT_N_FACTS,
+               "EVENT_N_FACTS counts them");
+_Static_assert(EVENT_N_FACTS <= EVENT_MAX_FACTS, "room for every fact");
+
+const char *event_fact_name(size_t k)
+{
+    return k < EVENT_N_FACTS ? fact_members[k].name : NULL;
+}
 
 size_t event_facts_list(const struct event_facts *f, struct fact_value out[EVENT_MAX_FACTS])
 {

@@ -233,6 +233,9 @@ struct fact_value {
     struct span s; /* borrowed from the event, or static ("start", "end") */
 };
 #define EVENT_MAX_FACTS 48
+/* The facts there are (event_fact_name(0 .. EVENT_N_FACTS - 1)). */
+#define EVENT_N_FACTS 41
+const char *event_fact_name(size_t k);
 
 /* The facts @f has (a number >= 0, a text present, a step), in the order the store lists
  * them (src/store/events.c); returns how many it wrote to @out. The deadlock's

@@ -76,57 +76,58 @@ int evblocks_write_chunk(struct store *s, const struct store_ev_chunk *c, struct
 /* ---- reading ---- */
 
 /* The fact columns, in the order a row lists them: every column after the detail but
- * src, each with its name (docs/classify.md) and type (evb_col_type()). */
+ * src, each with its type (evb_col_type()), named by event_fact_name() (the names of
+ * `pgsift parse`, docs/classify.md) in the same order. */
 static const struct {
     enum evb_col col;
-    const char *name;
     enum store_fact_type type;
 } fact_cols[] = {
-    { EVB_WAIT_MS, "wait_ms", STORE_FACT_REAL },
-    { EVB_LOCK_MODE, "lock_mode", STORE_FACT_TEXT },
-    { EVB_LOCK_OBJECT, "lock_object", STORE_FACT_TEXT },
-    { EVB_TEMP_BYTES, "temp_bytes", STORE_FACT_INT },
-    { EVB_TEMP_PATH, "temp_path", STORE_FACT_TEXT },
-    { EVB_BUFFERS, "buffers", STORE_FACT_INT },
-    { EVB_WRITE_S, "write_s", STORE_FACT_REAL },
-    { EVB_SYNC_S, "sync_s", STORE_FACT_REAL },
-    { EVB_TOTAL_S, "total_s", STORE_FACT_REAL },
-    { EVB_CAUSE, "cause", STORE_FACT_TEXT },
-    { EVB_RELATION, "relation", STORE_FACT_TEXT },
-    { EVB_TUPLES_REMOVED, "tuples_removed", STORE_FACT_INT },
-    { EVB_TUPLES_REMAIN, "tuples_remain", STORE_FACT_INT },
-    { EVB_ELAPSED_S, "elapsed_s", STORE_FACT_REAL },
-    { EVB_HOST, "host", STORE_FACT_TEXT },
-    { EVB_STEP, "step", STORE_FACT_TEXT },
-    { EVB_LOCK_HOLDERS, "lock_holders", STORE_FACT_TEXT },
-    { EVB_LOCK_QUEUE, "lock_queue", STORE_FACT_TEXT },
-    { EVB_BLOCKER_PID, "blocker_pid", STORE_FACT_INT },
-    { EVB_DISTANCE_KB, "distance_kb", STORE_FACT_INT },
-    { EVB_PORT, "port", STORE_FACT_INT },
-    { EVB_ESTIMATE_KB, "estimate_kb", STORE_FACT_INT },
-    { EVB_WAL_ADDED, "wal_added", STORE_FACT_INT },
-    { EVB_WAL_REMOVED, "wal_removed", STORE_FACT_INT },
-    { EVB_WAL_RECYCLED, "wal_recycled", STORE_FACT_INT },
-    { EVB_SYNC_FILES, "sync_files", STORE_FACT_INT },
-    { EVB_SYNC_LONGEST_S, "sync_longest_s", STORE_FACT_REAL },
-    { EVB_SYNC_AVERAGE_S, "sync_average_s", STORE_FACT_REAL },
-    { EVB_TUPLES_DEAD, "tuples_dead", STORE_FACT_INT },
-    { EVB_INDEX_SCANS, "index_scans", STORE_FACT_INT },
-    { EVB_PAGES_REMOVED, "pages_removed", STORE_FACT_INT },
-    { EVB_PAGES_REMAIN, "pages_remain", STORE_FACT_INT },
-    { EVB_PAGES_SCANNED, "pages_scanned", STORE_FACT_INT },
-    { EVB_BUFFER_HITS, "buffer_hits", STORE_FACT_INT },
-    { EVB_BUFFER_MISSES, "buffer_misses", STORE_FACT_INT },
-    { EVB_BUFFER_DIRTIED, "buffer_dirtied", STORE_FACT_INT },
-    { EVB_READ_MB_S, "read_mb_s", STORE_FACT_REAL },
-    { EVB_WRITE_MB_S, "write_mb_s", STORE_FACT_REAL },
-    { EVB_WAL_RECORDS, "wal_records", STORE_FACT_INT },
-    { EVB_WAL_FPI, "wal_fpi", STORE_FACT_INT },
-    { EVB_WAL_BYTES, "wal_bytes", STORE_FACT_INT },
+    { EVB_WAIT_MS, STORE_FACT_REAL },
+    { EVB_LOCK_MODE, STORE_FACT_TEXT },
+    { EVB_LOCK_OBJECT, STORE_FACT_TEXT },
+    { EVB_TEMP_BYTES, STORE_FACT_INT },
+    { EVB_TEMP_PATH, STORE_FACT_TEXT },
+    { EVB_BUFFERS, STORE_FACT_INT },
+    { EVB_WRITE_S, STORE_FACT_REAL },
+    { EVB_SYNC_S, STORE_FACT_REAL },
+    { EVB_TOTAL_S, STORE_FACT_REAL },
+    { EVB_CAUSE, STORE_FACT_TEXT },
+    { EVB_RELATION, STORE_FACT_TEXT },
+    { EVB_TUPLES_REMOVED, STORE_FACT_INT },
+    { EVB_TUPLES_REMAIN, STORE_FACT_INT },
+    { EVB_ELAPSED_S, STORE_FACT_REAL },
+    { EVB_HOST, STORE_FACT_TEXT },
+    { EVB_STEP, STORE_FACT_TEXT },
+    { EVB_LOCK_HOLDERS, STORE_FACT_TEXT },
+    { EVB_LOCK_QUEUE, STORE_FACT_TEXT },
+    { EVB_BLOCKER_PID, STORE_FACT_INT },
+    { EVB_DISTANCE_KB, STORE_FACT_INT },
+    { EVB_PORT, STORE_FACT_INT },
+    { EVB_ESTIMATE_KB, STORE_FACT_INT },
+    { EVB_WAL_ADDED, STORE_FACT_INT },
+    { EVB_WAL_REMOVED, STORE_FACT_INT },
+    { EVB_WAL_RECYCLED, STORE_FACT_INT },
+    { EVB_SYNC_FILES, STORE_FACT_INT },
+    { EVB_SYNC_LONGEST_S, STORE_FACT_REAL },
+    { EVB_SYNC_AVERAGE_S, STORE_FACT_REAL },
+    { EVB_TUPLES_DEAD, STORE_FACT_INT },
+    { EVB_INDEX_SCANS, STORE_FACT_INT },
+    { EVB_PAGES_REMOVED, STORE_FACT_INT },
+    { EVB_PAGES_REMAIN, STORE_FACT_INT },
+    { EVB_PAGES_SCANNED, STORE_FACT_INT },
+    { EVB_BUFFER_HITS, STORE_FACT_INT },
+    { EVB_BUFFER_MISSES, STORE_FACT_INT },
+    { EVB_BUFFER_DIRTIED, STORE_FACT_INT },
+    { EVB_READ_MB_S, STORE_FACT_REAL },
+    { EVB_WRITE_MB_S, STORE_FACT_REAL },
+    { EVB_WAL_RECORDS, STORE_FACT_INT },
+    { EVB_WAL_FPI, STORE_FACT_INT },
+    { EVB_WAL_BYTES, STORE_FACT_INT },
 };
 
 /* every column but the 10 before wait_ms and src */
-_Static_assert(ARRAY_SIZE(fact_cols) == EVB_NCOLS - EVB_WAIT_MS - 1, "one name per fact column");
+_Static_assert(ARRAY_SIZE(fact_cols) == EVB_NCOLS - EVB_WAIT_MS - 1, "one entry per fact column");
+_Static_assert(ARRAY_SIZE(fact_cols) == EVENT_N_FACTS, "a name for each (event_fact_name())");
 _Static_assert(ARRAY_SIZE(fact_cols) <= STORE_MAX_FACTS, "room for every fact");
 _Static_assert(EV_KIND_COUNT <= 32, "kinds fit the block mask");
 
@@ -156,7 +157,7 @@ static void fill_row(const struct evblock_event *x, int64_t id, struct store_eve
         if (!(x->present & evb_bit(c)))
             continue;
         struct store_fact *f = &r->facts[r->n_facts++];
-        f->name = fact_cols[i].name;
+        f->name = event_fact_name(i);
         f->type = fact_cols[i].type;
         switch (f->type) {
         case STORE_FACT_INT: f->i = x->c[c].i; break;
