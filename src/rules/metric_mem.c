@@ -31,7 +31,7 @@ struct rec {
     const char *dims[DIM_COUNT];
     const char *query;
     double duration_ms, wait_ms;
-    int64_t size_bytes;
+    int64_t size_bytes, tuples_dead;
     bool rejected;
     int kind;           /* enum event_kind or -1 */
     int64_t pid;        /* 0: unknown */
@@ -181,6 +181,10 @@ static bool rec_matches(const struct rec *r, const struct metric_query *q)
             return false;
         if (q->where->size_bytes.op != CMP_NONE &&
             (r->size_bytes < 0 || !rule_cond_holds(&q->where->size_bytes, (double)r->size_bytes)))
+            return false;
+        if (q->where->tuples_dead.op != CMP_NONE &&
+            (r->tuples_dead < 0 ||
+             !rule_cond_holds(&q->where->tuples_dead, (double)r->tuples_dead)))
             return false;
         /* STEP_NONE's bit is never in the mask: a record without a step never matches. */
         if (q->where->steps && !(q->where->steps & (1u << r->step)))
@@ -529,6 +533,7 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.duration_ms = in->duration_ms;
     r.wait_ms = in->wait_ms;
     r.size_bytes = in->size_bytes;
+    r.tuples_dead = in->tuples_dead;
     r.rejected = in->rejected;
     r.pid = in->pid > 0 ? in->pid : 0;
     enum event_step st = STEP_NONE;
@@ -545,6 +550,7 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.dims[DIM_TYPE] = intern_str(m, in->kind);
     r.dims[DIM_INPUT] = intern_str(m, in->input ? in->input : "-");
     r.dims[DIM_CAUSE] = intern_str(m, in->cause);
+    r.dims[DIM_RELATION] = intern_str(m, in->relation);
     r.query = intern_str(m, in->query);
     r.sources = SRC_BIT(RSRC_INGEST);
     if (!in->rejected) {
@@ -607,12 +613,18 @@ static double jnum(json_t *o, const char *k)
     return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-/* `pgsift parse` prints a record's text, not the facts classify/ read from it: a lock
- * wait's time ("... after 6000.5 ms"), a temporary file's size ("..., size 1048576") and
- * the step of a record that starts or ends an occurrence ("checkpoint starting:" /
- * "checkpoint complete:") are read back from the message, as the store has them
- * (`pgsift events` prints them: those lines need no reading back). */
-static void facts_from_text(json_t *o, struct mem_record *r, char *cause_buf, size_t cause_size)
+/* `pgsift parse` prints the facts classify/ read from a record's text (since schema 17's
+ * pgsift; docs/formats.md), but NDJSON from an older one, or written by hand, may have
+ * the text alone: a lock wait's time ("... after 6000.5 ms"), a temporary file's size
+ * ("..., size 1048576"), the step of a record that starts or ends an occurrence
+ * ("checkpoint starting:" / "checkpoint complete:"), a cause, an autovacuum's table and
+ * dead tuples are then read back from the message, as the store has them. */
+struct text_bufs {
+    char cause[64];
+    char relation[256]; /* 3 names of at most 63 bytes, their dots and quotes */
+};
+
+static void facts_from_text(json_t *o, struct mem_record *r, struct text_bufs *b)
 {
     struct event ev;
     const char *msg = jget(o, "message");
@@ -629,7 +641,10 @@ static void facts_from_text(json_t *o, struct mem_record *r, char *cause_buf, si
      * the bulk of a log is not classified again). */
     bool cause = !r->cause && strcmp(r->kind, "duration") && strcmp(r->kind, "statement") &&
                  strcmp(r->kind, "plan");
-    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause)
+    bool vacuum = !strcmp(r->kind, "autovacuum");
+    bool vac = (vacuum || !strcmp(r->kind, "autoanalyze")) &&
+               (!r->relation || (vacuum && r->tuples_dead < 0));
+    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause && !vac)
         return;
     event_clear(&ev);
     const char *sev = jget(o, "severity"), *st = jget(o, "sqlstate");
@@ -649,12 +664,20 @@ static void facts_from_text(json_t *o, struct mem_record *r, char *cause_buf, si
         r->size_bytes = ev.facts.temp_bytes;
     if (step && !strcmp(event_kind_name(ev.kind), r->kind) && ev.facts.step != STEP_NONE)
         r->step = event_step_name(ev.facts.step); /* static text */
-    if (cause && !strcmp(event_kind_name(ev.kind), r->kind) && ev.facts.cause.len &&
-        ev.facts.cause.len < cause_size) {
-        memcpy(cause_buf, ev.facts.cause.p, ev.facts.cause.len);
-        cause_buf[ev.facts.cause.len] = '\0';
-        r->cause = cause_buf;
+    bool same = !strcmp(event_kind_name(ev.kind), r->kind);
+    if (cause && same && ev.facts.cause.len && ev.facts.cause.len < sizeof(b->cause)) {
+        memcpy(b->cause, ev.facts.cause.p, ev.facts.cause.len);
+        b->cause[ev.facts.cause.len] = '\0';
+        r->cause = b->cause;
     }
+    if (vac && same && !r->relation && ev.facts.relation.p &&
+        ev.facts.relation.len < sizeof(b->relation)) {
+        memcpy(b->relation, ev.facts.relation.p, ev.facts.relation.len);
+        b->relation[ev.facts.relation.len] = '\0';
+        r->relation = b->relation;
+    }
+    if (vac && same && vacuum && r->tuples_dead < 0)
+        r->tuples_dead = ev.facts.tuples_dead;
 }
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
@@ -735,9 +758,12 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         r.size_bytes = sz < 0 ? -1 : (int64_t)sz;
         r.step = jget(o, "step");
         r.cause = jget(o, "cause");
+        r.relation = jget(o, "relation");
+        double dead = jnum(o, "tuples_dead");
+        r.tuples_dead = dead < 0 ? -1 : (int64_t)dead;
         r.rejected = json_is_true(json_object_get(o, "rejected"));
-        char cause[64];
-        facts_from_text(o, &r, cause, sizeof(cause));
+        struct text_bufs bufs;
+        facts_from_text(o, &r, &bufs);
         json_t *pid = json_object_get(o, "pid");
         r.pid = json_is_integer(pid) ? (int64_t)json_integer_value(pid) : 0;
         const char *phase = jget(o, "phase");

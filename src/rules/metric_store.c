@@ -274,6 +274,7 @@ static int on_event(void *ctx, const struct store_event_row *r)
         .duration_ms = -1,
         .wait_ms = -1,
         .size_bytes = -1,
+        .tuples_dead = -1,
         .pid = r->pid > 0 ? r->pid : 0,
     };
     for (size_t i = 0; i < r->n_facts; i++) {
@@ -285,6 +286,10 @@ static int on_event(void *ctx, const struct store_event_row *r)
             m.step = r->facts[i].s;
         else if (!strcmp(r->facts[i].name, "cause") && r->facts[i].type == STORE_FACT_TEXT)
             m.cause = r->facts[i].s;
+        else if (!strcmp(r->facts[i].name, "relation") && r->facts[i].type == STORE_FACT_TEXT)
+            m.relation = r->facts[i].s;
+        else if (!strcmp(r->facts[i].name, "tuples_dead") && r->facts[i].type == STORE_FACT_INT)
+            m.tuples_dead = r->facts[i].i;
     }
     if (r->has_fingerprint) {
         snprintf(c->hex, sizeof(c->hex), "%016llx", (unsigned long long)r->fingerprint);

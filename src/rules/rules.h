@@ -74,9 +74,10 @@ enum rule_dim {
     DIM_SQLSTATE,
     DIM_SQLSTATE_CLASS,
     DIM_SEVERITY,
-    DIM_TYPE,  /* event kind: lock_wait, deadlock ... */
-    DIM_INPUT, /* source name or file */
-    DIM_CAUSE, /* an event's cause: lock_timeout, statement_timeout, user_request, wal ... */
+    DIM_TYPE,     /* event kind: lock_wait, deadlock ... */
+    DIM_INPUT,    /* source name or file */
+    DIM_CAUSE,    /* an event's cause: lock_timeout, statement_timeout, user_request, wal ... */
+    DIM_RELATION, /* an autovacuum's or autoanalyze's table: "db.schema.table" */
     DIM_COUNT
 };
 
@@ -122,7 +123,7 @@ struct rule_where {
     } in[DIM_COUNT];
     int64_t min_calls;   /* queries: ignore groups with fewer calls in the window */
     double min_total_ms; /* queries: ignore groups with less total time in the window */
-    struct rule_cond wait_ms, size_bytes; /* events: per-event filters */
+    struct rule_cond wait_ms, size_bytes, tuples_dead; /* events: per-event filters */
     unsigned steps;   /* events: bits (1 << enum event_step) of the steps wanted (`step:
                          [start, end]`); 0: any record, with or without a step */
     double slower_by; /* plans: mean latency after / before the change must be >= this
@@ -494,6 +495,8 @@ struct mem_record {
     int64_t size_bytes;          /* -1 when absent */
     const char *step;            /* "start", "end" or NULL (the record has no step) */
     const char *cause;           /* the event's cause (classify.md) or NULL */
+    const char *relation;        /* autovacuum/autoanalyze: the table, or NULL */
+    int64_t tuples_dead;         /* autovacuum: dead tuples not yet removable; -1 absent */
     bool rejected;               /* a line that could not be parsed (ingest rejects) */
     int64_t pid;                 /* the server process; 0 when absent */
 };

@@ -20,7 +20,7 @@ static const char *const source_names[] = {
 static const char *const severity_names[] = { "info", "warning", "critical", NULL };
 static const char *const dim_names[] = { "database", "user",           "application", "fingerprint",
                                          "sqlstate", "sqlstate_class", "severity",    "type",
-                                         "input",    "cause" };
+                                         "input",    "cause",          "relation" };
 _Static_assert(ARRAY_SIZE(kind_names) == RULE_KIND_COUNT + 1, "kind names");
 _Static_assert(ARRAY_SIZE(source_names) == RSRC_COUNT + 1, "source names");
 _Static_assert(ARRAY_SIZE(severity_names) == ASEV_COUNT + 1, "severity names");
@@ -105,10 +105,10 @@ static const struct {
     [RSRC_EVENTS] = { (1u << DIM_DATABASE) | (1u << DIM_USER) | (1u << DIM_APPLICATION) |
                           (1u << DIM_FINGERPRINT) | (1u << DIM_SQLSTATE) |
                           (1u << DIM_SQLSTATE_CLASS) | (1u << DIM_SEVERITY) | (1u << DIM_TYPE) |
-                          (1u << DIM_CAUSE),
+                          (1u << DIM_CAUSE) | (1u << DIM_RELATION),
                       "classified records (`type`: lock_wait, deadlock, temp_file, "
                       "auth_failure, checkpoint, ...) with their numbers (wait_ms, "
-                      "size_bytes)" },
+                      "size_bytes, tuples_dead)" },
     [RSRC_INGEST] = { 1u << DIM_INPUT, "lines read and rejected per input source" },
     [RSRC_PLANS] = { (1u << DIM_DATABASE) | (1u << DIM_FINGERPRINT) | (1u << DIM_TYPE),
                      "auto_explain plan records per (database, fingerprint): `type: "
@@ -284,6 +284,10 @@ const struct yfield where_fields[] = {
       "`user_request`, `autovacuum` ...; checkpoint: `time`, `wal` ...); records without a "
       "cause never match",
       WL(DIM_CAUSE), NULL },
+    { "relation", YF_STRING_LIST, false, NULL,
+      "an autovacuum's or autoanalyze's table, `db.schema.table` as the log names it; "
+      "records without one never match",
+      WL(DIM_RELATION), NULL },
     { "min_calls", YF_INT, false, "0", "ignore groups with fewer calls in the window",
       OFF(where_raw, min_calls), NULL },
     { "min_total_ms", YF_NUMBER, false, "0",
@@ -294,6 +298,10 @@ const struct yfield where_fields[] = {
     { "size_bytes", YF_STRING, false, NULL,
       "only temporary files matching a comparison, e.g. `> 1GiB`", OFF(where_raw, size_bytes),
       NULL },
+    { "tuples_dead", YF_STRING, false, NULL,
+      "only autovacuum runs that left this many dead tuples they could not remove (an old "
+      "snapshot, prepared transaction or replication slot holds them back), e.g. `> 100000`",
+      OFF(where_raw, tuples_dead), NULL },
     { "slower_by", YF_STRING, false, NULL,
       "plan changes only when the mean executor time after the change is at least this "
       "multiple of the time before: `2x`, `1.5x` (or `2`)",
@@ -319,10 +327,12 @@ const struct rfield_meta where_fields_meta[] = {
       "A lock wait that ends in lock_timeout logs `still waiting` and then the timeout, with "
       "no length: `type: [timeout]` with `cause: [lock_timeout]` catches it (the shipped "
       "rule lock_timeout). `pgsift events` shows the cause of each record." },
+    { S(EVENTS), NULL },
     { S(QUERIES) | S(PLANS),
       "On source plans: the plan records on each side of the change (at least 3 each in any "
       "case)." },
     { S(QUERIES), NULL },
+    { S(EVENTS), NULL },
     { S(EVENTS), NULL },
     { S(EVENTS), NULL },
     { S(PLANS), NULL },
