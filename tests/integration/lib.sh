@@ -17,6 +17,10 @@
 #   read_then_copy gz|copy DB          pg.log read up to line 300, grown to 400, copied
 #   pg15_run RUN                       print the directory of a real PostgreSQL 15 fixture
 #                                      run (fx=$(pg15_run text-plans)), or skip
+#   pg_server CONF...                  (after sourcing scripts/lib/pg.sh) skip unless
+#                                      PostgreSQL's binaries are there, then start a server
+#                                      in $T/pg with these postgresql.conf lines, stopped and
+#                                      removed when the test exits
 #   shipped_rules FILE OLD NEW...      print rules/FILE with each text OLD replaced by NEW
 #                                      (thresholds a fixture reaches); fail if OLD is absent
 #   deadlock_rules RESOLVE [SUMMARY]   print a rules file with the one `deadlock` rule the
@@ -131,6 +135,14 @@ pg15_csvlog() {
   [[ -f $fx ]] || skip "pg15 fixtures absent"
   mkdir -p logs
   cp "$fx" logs/postgresql.csv
+}
+
+pg_server() {
+  [[ -x $PG_BINDIR/pg_ctl && -x $PG_BINDIR/psql ]] || skip "PostgreSQL binaries not in $PG_BINDIR"
+  # pg.sh runs the server as an unprivileged user when we are root: it needs to reach $T.
+  chmod 711 "$T"
+  trap '_rc=$?; set +e; pg_destroy; (exit $_rc); _sift_cleanup' EXIT
+  pg_start "$T/pg" "$@"
 }
 
 # In $(...): skip's exit 77 ends the test (set -e), its message goes to stderr.

@@ -11,11 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SIFT_SOURCE_DIR/scripts/lib/pg.sh"
 need_cmd jq
-[[ -x $PG_BINDIR/pg_ctl ]] || skip "PostgreSQL binaries not in $PG_BINDIR"
-
-chmod 711 "$T"
-trap '_rc=$?; set +e; pg_destroy; (exit $_rc); _sift_cleanup' EXIT
-pg_start "$T/pg" \
+pg_server \
   "log_destination = 'csvlog'" \
   "archive_mode = on" \
   "archive_command = 'exit 1'" \
@@ -43,7 +39,8 @@ pg_wait_for 60 reinit || fail "the server did not reinitialize"
 pg_wait_for 60 pg_sql postgres 'SELECT 1' >/dev/null 2>&1 || fail "the server did not come back"
 pg_stop
 
-export SIFT_TEST_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+SIFT_TEST_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+export SIFT_TEST_NOW
 "$PGSIFT" -q ingest --no-progress "$PG_LOGDIR"/postgresql.csv
 crash=$("$PGSIFT" events --kind crash --format json --limit 0)
 expect_eq "crash events: the killed backend, the reset's start and end" \

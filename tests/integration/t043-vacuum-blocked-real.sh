@@ -10,11 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$SIFT_SOURCE_DIR/scripts/lib/pg.sh"
 need_cmd jq
-[[ -x $PG_BINDIR/pg_ctl ]] || skip "PostgreSQL binaries not in $PG_BINDIR"
-
-chmod 711 "$T"
-trap '_rc=$?; set +e; pg_destroy; (exit $_rc); _sift_cleanup' EXIT
-pg_start "$T/pg" \
+pg_server \
   "log_destination = 'csvlog'" \
   "log_autovacuum_min_duration = 0" \
   "autovacuum_naptime = 1"
@@ -44,7 +40,8 @@ pg_sql postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
 wait "$holder" 2>/dev/null || true
 pg_stop
 
-export SIFT_TEST_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+SIFT_TEST_NOW=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+export SIFT_TEST_NOW
 "$PGSIFT" -q ingest --no-progress "$PG_LOGDIR"/postgresql.csv
 runs=$("$PGSIFT" events --kind autovacuum --format json --limit 0 |
   jq -c '.events[] | select(.relation == "postgres.public.bloat" and .tuples_dead == 150000)')

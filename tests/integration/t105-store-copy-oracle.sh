@@ -27,12 +27,7 @@
 need_cmd sqlite3 jq
 F=$SIFT_SOURCE_DIR/tests/fixtures/pg15
 [[ -f $F/text-plans/postgresql.csv ]] || skip "fixtures absent"
-[[ -x $PG_BINDIR/pg_ctl && -x $PG_BINDIR/psql ]] || skip "PostgreSQL binaries not in $PG_BINDIR"
-
-# pg.sh runs the server as an unprivileged user when we are root: it needs to reach $T.
-chmod 711 "$T"
-trap '_rc=$?; set +e; pg_destroy; (exit $_rc); _sift_cleanup' EXIT
-pg_start "$T/pg" "log_min_messages = warning" "fsync = off"
+pg_server "log_min_messages = warning" "fsync = off"
 pg_sql postgres 'CREATE DATABASE oracle'
 
 # The PostgreSQL 15 csvlog columns, in order (doc: runtime-config-logging.html).

@@ -326,6 +326,10 @@ static void test_rebase_same_blob(void)
             set_text(x, EVB_DETAIL, msg[i / 2], strlen(msg[i / 2]));
         if (r % 5 == 0)
             set_real(x, EVB_WAIT_MS, (double)r / 7);
+        if (r % 11 == 0) /* columns of the wide mask's high part */
+            set_int(x, EVB_WAL_BYTES, (int64_t)r);
+        if (r % 13 == 0)
+            set_real(x, EVB_READ_MB_S, (double)r / 3);
         snprintf(src[i], 24, "pg.log:%zu", i + 1); /* written as line + 1 and "pg.log" */
         set_text(x, EVB_SRC, src[i], strlen(src[i]));
     }
