@@ -143,8 +143,9 @@ struct event_facts {
     int64_t index_scans; /* autovacuum: index vacuuming passes */
     int64_t pages_removed, pages_remain; /* autovacuum: heap pages truncated away / left */
     int64_t pages_scanned;               /* autovacuum: heap pages scanned (PG15+) */
-    int64_t buffer_hits, buffer_misses, buffer_dirtied; /* shared buffers: found, read
-                                                           ("misses"; PG18 "reads"), dirtied */
+    int64_t buffer_hits, buffer_misses, buffer_dirtied; /* buffers found, read ("misses";
+                                                           PG18 "reads"), dirtied (shared;
+                                                           PG17+ local ones too) */
     double read_mb_s, write_mb_s;                       /* average I/O rates, MB/s */
     int64_t wal_records, wal_fpi, wal_bytes; /* WAL written: records, full page images, bytes */
     double elapsed_s; /* autovacuum/autoanalyze elapsed; disconnection: session time;
