@@ -130,5 +130,30 @@ expect_contains "$(cat "$T/err")" "--prefix"
 expect_eq "pg_vacuums: records of stderr and jsonlog" "$(wc -l <"$T/b")" "$(wc -l <"$T/a")"
 expect_eq "pg_vacuums: stderr and jsonlog differ" "" "$(diff "$T/a" "$T/b" | head -n 3)"
 
+# The numbers of their 2 094 autovacuum and 1 450 autoanalyze reports (PostgreSQL 16):
+# summed from pgsift parse's facts, and from the report lines by awk.
+facts() {
+  "$PGSIFT" parse "$1" | jq -s -r '[.[] | select(.kind == "autovacuum" or .kind == "autoanalyze")] |
+    [length, ([.[] | select(.pages_removed != null)] | length),
+     ([.[].tuples_removed // 0] | add), ([.[].pages_removed // 0] | add),
+     ([.[].tuples_dead // 0] | add), ([.[].index_scans // 0] | add),
+     ([.[].buffer_hits // 0] | add), ([.[].buffer_misses // 0] | add),
+     ([.[].buffer_dirtied // 0] | add), ([.[].wal_records // 0] | add),
+     ([.[].wal_bytes // 0] | add), ([.[].elapsed_s // 0] | add | . * 100 | round)] |
+    map(tostring) | join(" ")'
+}
+by_awk=$(zcat "$peer/pg_vacuums.log.gz" | awk '
+  /automatic (aggressive )?(vacuum|analyze)( to prevent wraparound)? of table/ { n++ }
+  /: index scans: [0-9]+$/ { scans += $NF }
+  /^\tpages: [0-9]+ removed/ { pages++; pr += $2 }
+  /^\ttuples: [0-9]+ removed/ { tr += $2; dead += $6 }
+  /^\tbuffer usage:/ { h += $3; m += $5; d += $7 }
+  /^\tWAL usage:/ { wr += $3; wb += $9 }
+  /system usage: CPU:/ { for (i = 1; i < NF; i++) if ($i == "elapsed:") el += $(i + 1) }
+  END { printf "%.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f %.0f\n", n, pages, tr, pr, dead, scans, h, m, d, wr, wb, el * 100 }')
+expect_eq "pg_vacuums: autovacuum numbers (count, pages lines, tuples and pages removed, dead, index scans, buffers, WAL, elapsed)" \
+  "$by_awk" "$(facts "$peer/pg_vacuums.log.gz")"
+expect_eq "pg_vacuums: the same numbers from jsonlog" "$by_awk" "$(facts "$peer/pg_vacuums.json.gz")"
+
 echo "$seen files parsed"
 pass
