@@ -697,7 +697,9 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         if (!s.len || s.p[0] == '#')
             continue;
         json_error_t je;
-        json_t *o = json_loadb(s.p, s.len, 0, &je);
+        /* a text with a NUL byte is written "\u0000", valid JSON that jansson refuses
+         * unless told */
+        json_t *o = json_loadb(s.p, s.len, JSON_ALLOW_NUL, &je);
         struct mem_record r;
         memset(&r, 0, sizeof(r));
         if (!o || !json_is_object(o)) {
