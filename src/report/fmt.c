@@ -382,6 +382,19 @@ bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
     return true;
 }
 
+bool fmt_stat_mean(char *buf, size_t size, const struct report_stat *s,
+                   void (*fmt)(char *, size_t, double))
+{
+    char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX];
+    if (!s->n)
+        return false;
+    fmt(b, sizeof(b), s->sum / (double)s->n);
+    fmt(c, sizeof(c), s->max);
+    fmt(p, sizeof(p), s->p95);
+    snprintf(buf, size, "mean %s, max %s, p95 %s", b, c, p);
+    return true;
+}
+
 bool fmt_counted_period(const struct report *r, char *buf, size_t size)
 {
     if (r->counted_from_us == r->from_us && r->counted_to_us == r->to_us)

@@ -963,6 +963,14 @@ static void stat_items(struct rw *h, const char *label, const struct report_stat
         dl_item(h, label, line);
 }
 
+static void stat_items_mean(struct rw *h, const char *label, const struct report_stat *s,
+                            void (*fmt)(char *, size_t, double))
+{
+    char line[FMT_STAT_MAX];
+    if (fmt_stat_mean(line, sizeof(line), s, fmt))
+        dl_item(h, label, line);
+}
+
 static void kind_count(struct rw *h, const char *label, enum event_kind k)
 {
     char b[FMT_MAX];
@@ -1118,12 +1126,12 @@ static void checkpoints(struct rw *h)
     stat_items(h, "Write time", &r->ckpt_write_s, fmt_seconds);
     stat_items(h, "Sync time", &r->ckpt_sync_s, fmt_seconds);
     stat_items(h, "Total time", &r->ckpt_total_s, fmt_seconds);
-    stat_items(h, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
+    stat_items_mean(h, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
     stat_items(h, "WAL files added", &r->ckpt_wal_added, fmt_count);
     stat_items(h, "WAL files removed", &r->ckpt_wal_removed, fmt_count);
     stat_items(h, "WAL files recycled", &r->ckpt_wal_recycled, fmt_count);
     stat_items(h, "WAL distance", &r->ckpt_distance, fmt_bytes);
-    stat_items(h, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
+    stat_items_mean(h, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
     fmt_count(b, sizeof(b), (double)r->ckpt_warnings);
     dl_item(h, "\"Occurring too frequently\" warnings", b);
     rw_s(h, "</dl>\n");
@@ -1158,7 +1166,7 @@ static void vacuum(struct rw *h)
     stat_items(h, "Vacuum time", &r->vacuum_s, fmt_seconds);
     stat_items(h, "Analyze time", &r->analyze_s, fmt_seconds);
     stat_items(h, "Heap pages removed", &r->vacuum_pages_removed, fmt_count);
-    stat_items(h, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
+    stat_items_mean(h, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
     stat_items(h, "Buffers read", &r->vacuum_buffer_reads, fmt_count);
     stat_items(h, "Buffers dirtied", &r->vacuum_buffer_dirtied, fmt_count);
     stat_items(h, "WAL written", &r->vacuum_wal_bytes, fmt_bytes);

@@ -477,6 +477,14 @@ static void kv_stat(struct rw *m, const char *k, const struct report_stat *s,
         kv(m, k, line);
 }
 
+static void kv_stat_mean(struct rw *m, const char *k, const struct report_stat *s,
+                         void (*fmt)(char *, size_t, double))
+{
+    char line[FMT_STAT_MAX];
+    if (fmt_stat_mean(line, sizeof(line), s, fmt))
+        kv(m, k, line);
+}
+
 static void kv_head(struct rw *m)
 {
     static const char *const cols[] = { "What", ">Value" };
@@ -574,12 +582,12 @@ static void event_sections(struct rw *m)
     kv_stat(m, "Write time", &r->ckpt_write_s, fmt_seconds);
     kv_stat(m, "Sync time", &r->ckpt_sync_s, fmt_seconds);
     kv_stat(m, "Total time", &r->ckpt_total_s, fmt_seconds);
-    kv_stat(m, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
+    kv_stat_mean(m, "Longest file sync", &r->ckpt_sync_longest_s, fmt_seconds);
     kv_stat(m, "WAL files added", &r->ckpt_wal_added, fmt_count);
     kv_stat(m, "WAL files removed", &r->ckpt_wal_removed, fmt_count);
     kv_stat(m, "WAL files recycled", &r->ckpt_wal_recycled, fmt_count);
     kv_stat(m, "WAL distance", &r->ckpt_distance, fmt_bytes);
-    kv_stat(m, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
+    kv_stat_mean(m, "WAL estimate", &r->ckpt_estimate, fmt_bytes);
     kv_count(m, "\"Occurring too frequently\" warnings", (double)r->ckpt_warnings);
     items(m, "Cause", NULL, &r->checkpoint_causes, ">Buffers", fmt_count, 0);
 
@@ -590,7 +598,7 @@ static void event_sections(struct rw *m)
     kv_stat(m, "Vacuum time", &r->vacuum_s, fmt_seconds);
     kv_stat(m, "Analyze time", &r->analyze_s, fmt_seconds);
     kv_stat(m, "Heap pages removed", &r->vacuum_pages_removed, fmt_count);
-    kv_stat(m, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
+    kv_stat_mean(m, "Dead tuples not yet removable", &r->vacuum_tuples_dead, fmt_count);
     kv_stat(m, "Buffers read", &r->vacuum_buffer_reads, fmt_count);
     kv_stat(m, "Buffers dirtied", &r->vacuum_buffer_dirtied, fmt_count);
     kv_stat(m, "WAL written", &r->vacuum_wal_bytes, fmt_bytes);

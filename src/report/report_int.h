@@ -59,6 +59,10 @@ void fmt_bucket_label(const struct report *r, size_t i, char *buf, size_t size);
 #define FMT_STAT_MAX (4 * FMT_MAX)
 bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
               void (*fmt)(char *, size_t, double));
+/* The same with the mean first, for numbers whose sum says nothing (a longest sync, an
+ * estimate, dead tuples still there): "mean X, max Y, p95 Z". */
+bool fmt_stat_mean(char *buf, size_t size, const struct report_stat *s,
+                   void (*fmt)(char *, size_t, double));
 
 /* Bucket bounds: "0.5 ms", "5 s", "64 MiB" (%g, for round numbers). */
 void fmt_short_ms(char *buf, size_t size, double ms);
