@@ -56,7 +56,7 @@ static void check_line(const struct event *ev, const struct sbuf *out)
     require(out->len >= 3 && out->buf[out->len - 1] == '\n', "not one line", out);
     require(!memchr(out->buf, '\n', out->len - 1), "a newline inside the line", out);
     json_error_t je;
-    /* a NUL byte of the log is written as the escape \\u0000: valid JSON (RFC 8259) */
+    /* a NUL byte of the log is written as the escape \u0000: valid JSON (RFC 8259) */
     json_t *o = json_loadb(out->buf, out->len - 1, JSON_ALLOW_NUL, &je);
     require(o && json_is_object(o), "not a JSON object", out);
     const char *kind = json_string_value(json_object_get(o, "kind"));
