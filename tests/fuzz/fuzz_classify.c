@@ -3,10 +3,7 @@
  * fuzz_classify - arbitrary bytes as a log record -> classify_event(): no crash, no read
  * outside the fields, every extracted span inside its source field or the arena.
  *
- * Input layout: byte 0 selects the severity (mod SEV_COUNT), bytes 1-5 the SQLSTATE (a
- * byte 0 there means "none"), then message, detail and context separated by NUL bytes
- * (missing ones are absent). Each field is copied into its own exact-size heap buffer so
- * ASan catches any overread.
+ * Input layout: record_input.h; the SQLSTATE's five bytes are taken as they are.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,24 +12,9 @@
 #include "classify/classify.h"
 #include "core/arena.h"
 #include "core/compat.h"
+#include "record_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static struct span take(const uint8_t **p, const uint8_t *end, char **owned)
-{
-    if (*p > end)
-        return SPAN_NULL;
-    const uint8_t *nul = memchr(*p, 0, (size_t)(end - *p));
-    size_t n = nul ? (size_t)(nul - *p) : (size_t)(end - *p);
-    char *buf = malloc(n ? n : 1);
-    if (!buf)
-        abort();
-    if (n)
-        memcpy(buf, *p, n);
-    *owned = buf;
-    *p = nul ? nul + 1 : end + 1;
-    return span_make(buf, n);
-}
 
 static bool inside(struct span s, struct span field)
 {
@@ -57,21 +39,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct event ev;
     struct arena a = ARENA_INIT;
-    char *msg = NULL, *detail = NULL, *context = NULL;
-    const uint8_t *p = data, *end = data + size;
+    struct record_input in = { 0 };
 
     if (size < 6)
         return 0;
-    event_clear(&ev);
-    ev.severity = (enum event_severity)(data[0] % SEV_COUNT);
+    record_input_read(&in, &ev, data, size);
     if (data[1]) {
         memcpy(ev.sqlstate, data + 1, 5);
         ev.sqlstate[5] = '\0';
     }
-    p = data + 6;
-    ev.message = take(&p, end, &msg);
-    ev.detail = take(&p, end, &detail);
-    ev.context = take(&p, end, &context);
 
     for (int pass = 0; pass < 2; pass++) {
         classify_event(&ev, pass ? NULL : &a);
@@ -94,8 +70,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort();
     }
     arena_release(&a);
-    free(msg);
-    free(detail);
-    free(context);
+    record_input_free(&in);
     return 0;
 }

@@ -24,6 +24,7 @@
 #include "core/sbuf.h"
 #include "normalize/normalize.h"
 #include "parse/parse_int.h"
+#include "record_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,22 +34,6 @@ static void require(bool ok, const char *what, const struct sbuf *line)
         fprintf(stderr, "fuzz_event_json: %s: %.*s\n", what, (int)line->len, line->buf);
         abort();
     }
-}
-
-static struct span take(const uint8_t **p, const uint8_t *end, char **owned)
-{
-    if (*p > end)
-        return SPAN_NULL;
-    const uint8_t *nul = memchr(*p, 0, (size_t)(end - *p));
-    size_t n = nul ? (size_t)(nul - *p) : (size_t)(end - *p);
-    char *buf = malloc(n ? n : 1);
-    if (!buf)
-        abort();
-    if (n)
-        memcpy(buf, *p, n);
-    *owned = buf;
-    *p = nul ? nul + 1 : end + 1;
-    return span_make(buf, n);
 }
 
 static void check_line(const struct event *ev, const struct sbuf *out)
@@ -83,21 +68,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static struct normalizer *nz;
     struct event ev;
     struct arena a = ARENA_INIT;
-    char *msg = NULL, *detail = NULL, *context = NULL;
-    const uint8_t *p = data, *end = data + size;
+    struct record_input in = { 0 };
 
     if (size < 6)
         return 0;
     if (!nz)
         nz = normalize_new(NULL); /* kept across inputs, as `pgsift parse` keeps it */
-    event_clear(&ev);
-    ev.severity = (enum event_severity)(data[0] % SEV_COUNT);
+    record_input_read(&in, &ev, data, size);
     if (data[1]) /* as every parser sets it: five of 0-9 and A-Z, or none */
         (void)parser_set_sqlstate(&ev, span_make((const char *)data + 1, 5));
-    p = data + 6;
-    ev.message = take(&p, end, &msg);
-    ev.detail = take(&p, end, &detail);
-    ev.context = take(&p, end, &context);
     ev.src_name = span_cstr("fuzz.log");
     ev.src_line = 1;
     ev.ts_us = 1795628689791000;
@@ -120,8 +99,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sbuf_release(&r.tmp2);
     arena_release(&r.arena);
     arena_release(&a);
-    free(msg);
-    free(detail);
-    free(context);
+    record_input_free(&in);
     return 0;
 }
