@@ -272,7 +272,8 @@ static bool log_temp_file(struct event *ev, struct span m)
 
 /* ---------------------------------------------------------------- checkpoints */
 
-/* The number after @key ("write=") anywhere in @m. */
+/* The seconds after @key ("write=") anywhere in @m: a number, then " s" ("write=1e308 s"
+ * is not 1 second). */
 static bool key_num(struct span m, struct span key, double *out)
 {
     long i = span_find(m, 0, key);
@@ -280,7 +281,7 @@ static bool key_num(struct span m, struct span key, double *out)
     if (i < 0)
         return false;
     struct span s = cur_skip(m, (size_t)i + key.len);
-    return cur_num(&s, out);
+    return cur_num(&s, out) && span_starts_with_lit(s, " s");
 }
 
 static bool log_checkpoint(struct event *ev, struct span m)
@@ -475,7 +476,13 @@ enum {
     VL_SYSTEM = 32,
 };
 
-/* One report line @l (line end and leading TAB gone); @seen: the sorts already read. */
+/*
+ * One report line @l (line end and leading TAB gone); @seen: the sorts already read.
+ * The pages and tuples lines come first in the report (PG13-18): the first of each
+ * counts. The I/O, buffer, WAL and system usage lines come after the per-index lines
+ * (PG14+), whose index names may hold a newline and such a line: the last of each sort
+ * counts, its numbers read afresh.
+ */
 static void vacuum_line(struct event *ev, struct span l, unsigned *seen)
 {
     unsigned bit;
@@ -491,9 +498,17 @@ static void vacuum_line(struct event *ev, struct span l, unsigned *seen)
     case 's': bit = cur_eat_lit(&l, "system usage: ") ? VL_SYSTEM : 0; break;
     default: return;
     }
-    if (!bit || (*seen & bit))
+    if (!bit || (*seen & bit & (VL_PAGES | VL_TUPLES)))
         return;
     *seen |= bit;
+    struct event_facts *f = &ev->facts;
+    switch (bit) { /* a later line of a sort replaces what an earlier one set */
+    case VL_BUFFERS: f->buffer_hits = f->buffer_misses = f->buffer_dirtied = -1; break;
+    case VL_RATES: f->read_mb_s = f->write_mb_s = -1; break;
+    case VL_WAL: f->wal_records = f->wal_fpi = f->wal_bytes = -1; break;
+    case VL_SYSTEM: f->elapsed_s = -1; break;
+    default: break;
+    }
     switch (bit) {
     case VL_PAGES: vacuum_pages(ev, l); break;
     case VL_TUPLES: vacuum_tuples(ev, l); break;
@@ -514,6 +529,60 @@ static void vacuum_report(struct event *ev, struct span body, unsigned seen)
             l = cur_skip(l, 1);
         vacuum_line(ev, l, &seen);
     }
+}
+
+/*
+ * The relation is written as it is ("%s.%s.%s" of the database, schema and table names),
+ * and a name may hold anything but NUL: quotes, newlines, a line such as "tuples: 0
+ * removed, 0 remain, 999999 are dead". Its end is found by what must follow it, and only
+ * within the longest relation PostgreSQL can write (three names of NAMEDATALEN - 1 = 63
+ * bytes, two dots) of its start: the last such place there, since the real one comes
+ * after anything the name holds, and the report after it holds no quote.
+ */
+#define VACUUM_REL_MAX (3 * 63 + 2)
+
+/* Autovacuum: the offset in @s (after the opening quote) of the last "\": index scans: N"
+ * (digits, then a newline or the end; or nothing: a record cut there) within
+ * VACUUM_REL_MAX bytes, or -1. A longer name (a server built with a larger NAMEDATALEN)
+ * ends at the last such place of the first line. */
+static long vacuum_rel_end(struct span s)
+{
+    static const char key[] = "\": index scans: ";
+    struct span win = span_sub(s, 0, VACUUM_REL_MAX + sizeof(key) + 20);
+    long best = -1;
+    for (long i = span_find(win, 0, LIT(key)); i >= 0 && i <= VACUUM_REL_MAX;
+         i = span_find(win, (size_t)i + 1, LIT(key))) {
+        struct span n = cur_skip(s, (size_t)i + sizeof(key) - 1);
+        int64_t scans;
+        if (!n.len || (cur_int(&n, &scans) && (n.len == 0 || n.p[0] == '\n')))
+            best = i;
+    }
+    if (best < 0) {
+        struct span rest, line = line_first(s, &rest);
+        best = span_find_last(line, LIT(key));
+    }
+    return best;
+}
+
+/* Autoanalyze: the offset of the last '"' within VACUUM_REL_MAX bytes that ends the line
+ * or the message (PG14+: the report follows) or is followed by " system usage: " (PG13's
+ * one line), or -1. */
+static long analyze_rel_end(struct span s)
+{
+    struct span win = span_sub(s, 0, VACUUM_REL_MAX + 1);
+    long best = -1;
+    for (long i = span_find_char(win, 0, '"'); i >= 0;
+         i = span_find_char(win, (size_t)i + 1, '"')) {
+        struct span after = cur_skip(s, (size_t)i + 1);
+        if (!after.len || after.p[0] == '\n' || span_starts_with_lit(after, " system usage: "))
+            best = i;
+    }
+    if (best < 0) { /* a longer name: the first line's end, or PG13's separator on it */
+        struct span rest, line = line_first(s, &rest);
+        best = span_ends_with(line, LIT("\"")) ? (long)line.len - 1
+                                               : span_find_last(line, LIT("\" system usage: "));
+    }
+    return best;
 }
 
 /*
@@ -544,32 +613,27 @@ static bool log_autovacuum(struct event *ev, struct span m)
     } else {
         return false;
     }
-    struct span line = line_first(s, &rest);
     if (ev->kind == EV_AUTOVACUUM) {
-        /* the last ": index scans: " of the line: the name may hold one */
-        long end = span_find_last(line, LIT("\": index scans: "));
-        if (end >= 0) {
-            ev->facts.relation = span_make(line.p, (size_t)end);
-            struct span n = cur_skip(line, (size_t)end + sizeof("\": index scans: ") - 1);
-            int64_t scans;
-            if (cur_int(&n, &scans) && n.len == 0)
-                ev->facts.index_scans = scans;
-        }
+        long end = vacuum_rel_end(s);
+        if (end < 0)
+            return true; /* no report to read: the name's end is not known */
+        ev->facts.relation = span_make(s.p, (size_t)end);
+        struct span n = cur_skip(s, (size_t)end + sizeof("\": index scans: ") - 1);
+        int64_t scans;
+        if (cur_int(&n, &scans))
+            ev->facts.index_scans = scans;
+        (void)line_first(n, &rest);
         vacuum_report(ev, rest, 0);
         return true;
     }
     unsigned seen = VL_PAGES | VL_TUPLES;
-    if (span_ends_with(line, LIT("\""))) {
-        /* PG14+: the line is the name; its report follows */
-        ev->facts.relation = span_make(line.p, line.len - 1);
-    } else {
-        /* PG13: "\"%s.%s.%s\" system usage: %s", the name may hold the separator */
-        long end = span_find_last(line, LIT("\" system usage: "));
-        if (end >= 0) {
-            ev->facts.relation = span_make(line.p, (size_t)end);
-            vacuum_line(ev, cur_skip(line, (size_t)end + 2), &seen);
-        }
-    }
+    long end = analyze_rel_end(s);
+    if (end < 0)
+        return true;
+    ev->facts.relation = span_make(s.p, (size_t)end);
+    struct span line = line_first(cur_skip(s, (size_t)end + 1), &rest);
+    if (line.len) /* PG13: " system usage: ..." on the same line */
+        vacuum_line(ev, cur_skip(line, 1), &seen);
     vacuum_report(ev, rest, seen);
     return true;
 }

@@ -60,8 +60,10 @@ static int real_field(struct sbuf *o, const char *key, double v)
 }
 
 /* The facts classify/ extracted (event_facts_list(): the names `pgsift events` gives
- * them); texts redacted as message texts are. */
-static int facts_fields(struct sbuf *o, const struct event *ev, struct event_json_redact *r)
+ * them), as the store keeps them: texts as logged. A fact is an identifier, a lock object
+ * or a setting, never a literal of a statement (a relation named 'x' is that name: a
+ * `where: relation:` must match it the same in the store and in NDJSON). */
+static int facts_fields(struct sbuf *o, const struct event *ev)
 {
     struct fact_value f[EVENT_MAX_FACTS];
     size_t n = event_facts_list(&ev->facts, f);
@@ -70,7 +72,7 @@ static int facts_fields(struct sbuf *o, const struct event *ev, struct event_jso
         switch (f[i].type) {
         case FACT_INT: rc = sbuf_addf(o, ",\"%s\":%" PRId64, f[i].name, f[i].i); break;
         case FACT_REAL: rc = real_field(o, f[i].name, f[i].r); break;
-        case FACT_TEXT: rc = text_field(o, f[i].name, f[i].s, r); break;
+        case FACT_TEXT: rc = str_field(o, f[i].name, f[i].s); break;
         }
     }
     return rc;
@@ -193,7 +195,7 @@ int event_json_write(const struct event *ev, struct sbuf *o, struct event_json_r
     if (r == 0 && ev->plan_format != PLAN_NONE)
         r = sbuf_addf(o, ",\"plan_format\":\"%s\"", plan_format_name(ev->plan_format));
     r = r ? r : plan_field(o, ev, rd);
-    r = r ? r : facts_fields(o, ev, rd);
+    r = r ? r : facts_fields(o, ev);
     if (r == 0 && (ev->flags & EVENT_INVALID_UTF8))
         r = sbuf_addstr(o, ",\"invalid_utf8\":true");
     if (r == 0 && (ev->flags & EVENT_TRUNCATED))

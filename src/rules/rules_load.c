@@ -308,9 +308,12 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
         ydoc_error(L->y, at(L->y, wn, "size_bytes"),
                    "'size_bytes' expects a comparison like '> 1GiB', not '%s'", w.size_bytes);
     if (w.tuples_dead &&
-        !rule_cond_parse(span_cstr(w.tuples_dead), UNIT_COUNT, &r->where.tuples_dead))
+        (!rule_cond_parse(span_cstr(w.tuples_dead), UNIT_COUNT, &r->where.tuples_dead) ||
+         r->where.tuples_dead.value < 0))
         ydoc_error(L->y, at(L->y, wn, "tuples_dead"),
-                   "'tuples_dead' expects a comparison like '> 100000', not '%s'", w.tuples_dead);
+                   "'tuples_dead' expects a comparison with a count of at least 0, like '> "
+                   "100000', not '%s'",
+                   w.tuples_dead);
     if (w.slower_by && !parse_factor(w.slower_by, &r->where.slower_by))
         ydoc_error(L->y, at(L->y, wn, "slower_by"),
                    "'slower_by' expects a factor above 0 like '2x' or '1.5x', not '%s'",

@@ -250,6 +250,37 @@ static void test_where_step(void)
     rule_set_release(&rs);
 }
 
+/* where: relation and tuples_dead (events only; a count of at least 0). */
+static void test_where_vacuum(void)
+{
+    struct rule_set rs;
+    load(&rs,
+         "rules:\n"
+         "  - {name: v, kind: event, group_by: [relation],\n"
+         "     where: {type: [autovacuum], relation: [app.public.t], tuples_dead: '>= 10'}}\n");
+    CHECK_MSG(rs.nerrors == 0, "%s", rs.errors.buf);
+    const struct rule *r = rule_set_find(&rs, "v");
+    if (CHECK(r != NULL)) {
+        CHECK_EQ_INT(r->where.tuples_dead.op, CMP_GE);
+        CHECK(r->where.tuples_dead.value == 10);
+        CHECK_EQ_INT(r->where.in[DIM_RELATION].n, 1);
+    }
+    rule_set_release(&rs);
+
+    load(&rs, "rules:\n"                                                              /* 1 */
+              "  - {name: a, kind: event, where: {tuples_dead: '> -5'}}\n"            /* 2 */
+              "  - {name: b, kind: event, where: {tuples_dead: 'lots'}}\n"            /* 3 */
+              "  - {name: c, kind: threshold, metric: calls, group_by: [relation],\n" /* 4 */
+              "     condition: '> 1'}\n");                                            /* 5 */
+    CHECK(has(&rs, "rules/x.yaml:2:49: 'tuples_dead' expects a comparison with a count of at "
+                   "least 0, like '> 100000', not '> -5'"));
+    CHECK(has(&rs, "rules/x.yaml:3:49: 'tuples_dead' expects a comparison"));
+    CHECK(has(&rs, "rules/x.yaml:4:57: cannot group source 'queries' by 'relation'"));
+    CHECK_EQ_INT(rs.nerrors, 3);
+    CHECK_EQ_INT(rs.n, 0);
+    rule_set_release(&rs);
+}
+
 /* One file with many mistakes: every one is reported, each with its position. */
 static void test_every_error_reported(void)
 {
@@ -573,6 +604,7 @@ TEST_LIST = {
     { "kind_defaults", test_kind_defaults },
     { "plans_source", test_plans_source },
     { "where_step", test_where_step },
+    { "where_vacuum", test_where_vacuum },
     { "every_error_reported", test_every_error_reported },
     { "shapes_and_syntax", test_shapes_and_syntax },
     { "percentiles_need_fingerprint", test_percentiles_need_fingerprint },
