@@ -399,8 +399,11 @@ static int on_event(void *ctx, const struct store_event_row *e)
             double pages = fact_num(e, "pages_removed");
             if (isfinite(pages))
                 it->sum3 = isnan(it->sum3) ? pages : it->sum3 + pages;
+            double dead = fact_num(e, "tuples_dead");
+            if (isfinite(dead) && !(dead <= it->max2))
+                it->max2 = dead;
             values_add(&L->pages_removed, pages);
-            values_add(&L->tuples_dead, fact_num(e, "tuples_dead"));
+            values_add(&L->tuples_dead, dead);
             values_add(&L->buffer_reads, fact_num(e, "buffer_misses"));
             values_add(&L->buffer_dirtied, fact_num(e, "buffer_dirtied"));
             values_add(&L->wal_bytes, fact_num(e, "wal_bytes"));

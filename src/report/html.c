@@ -1172,10 +1172,13 @@ static void vacuum(struct rw *h)
     stat_items(h, "WAL written", &r->vacuum_wal_bytes, fmt_bytes);
     rw_s(h, "</dl>\n");
     if (r->vacuum.n) {
-        rw_s(h, "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
-                "Relation</th><th>Kind</th><th class=\"n\">Runs</th><th class=\"n\">Time</th><th "
-                "class=\"n\">Longest</th><th class=\"n\">Tuples removed</th><th class=\"n\">Pages "
-                "removed</th></tr></thead>\n<tbody>\n");
+        rw_s(h,
+             "<div class=\"wrap\"><table class=\"sortable\" id=\"t-vacuum\">\n<thead><tr><th>"
+             "Relation</th><th>Kind</th><th class=\"n\">Runs</th><th class=\"n\">Time</th><th "
+             "class=\"n\">Longest</th><th class=\"n\">Tuples removed</th><th class=\"n\">Pages "
+             "removed</th><th class=\"n\" title=\"the most dead tuples a run could not remove "
+             "yet: an old transaction, prepared transaction or replication slot held them\">Dead, "
+             "not removable</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->vacuum.n; i++) {
             const struct report_item *it = &r->vacuum.v[i];
             rw_s(h, "<tr>");
@@ -1188,6 +1191,7 @@ static void vacuum(struct rw *h)
             num_cell(h, "max_s", it->max, b);
             count_cell(h, "tuples_removed", it->sum2);
             count_cell(h, "pages_removed", it->sum3);
+            count_cell(h, "max_tuples_dead", it->max2);
             rw_s(h, "</tr>\n");
         }
         rw_s(h, "</tbody></table></div>\n");

@@ -120,7 +120,7 @@ static void hist(struct rw *j, int *first, const char *k, const char *le,
 
 static void items(struct rw *j, int *first, const char *k, const struct report_items *l,
                   const char *kname, const char *dname, const char *sum, const char *max,
-                  const char *sum2, const char *sum3, int redact_detail)
+                  const char *sum2, const char *sum3, const char *max2, int redact_detail)
 {
     key(j, first, k);
     rw_s(j, "[");
@@ -144,6 +144,8 @@ static void items(struct rw *j, int *first, const char *k, const struct report_i
             kn(j, &f, sum2, it->sum2);
         if (sum3)
             kn(j, &f, sum3, it->sum3);
+        if (max2)
+            kn(j, &f, max2, it->max2);
         rw_s(j, "}");
     }
     rw_s(j, "]");
@@ -318,12 +320,13 @@ static void queries(struct rw *j, int *first)
     }
     rw_s(j, "]");
     /* the extended protocol's parse and bind steps: {phase, count, total_ms} */
-    items(j, first, "parse_bind", &r->phases, "phase", NULL, "total_ms", NULL, NULL, NULL, 0);
+    items(j, first, "parse_bind", &r->phases, "phase", NULL, "total_ms", NULL, NULL, NULL, NULL, 0);
     /* statement calls and time per database and user: {database, user, count, total_ms} */
     items(j, first, "time_by_database_user", &r->time_by, "database", "user", "total_ms", NULL,
-          NULL, NULL, 0);
+          NULL, NULL, NULL, 0);
     /* calls by kind of command: {command, count (calls), total_ms, shapes} */
-    items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", NULL, 0);
+    items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", NULL,
+          NULL, 0);
 
     f = 1;
     key(j, first, "rankings");
@@ -522,7 +525,7 @@ static void event_sections(struct rw *j, int *first)
     ku(j, &f, "acquired", r->events[EV_LOCK_ACQUIRED]);
     ku(j, &f, "deadlocks", r->events[EV_DEADLOCK]);
     stat(j, &f, "wait_ms", &r->lock_wait_ms);
-    items(j, &f, "by_lock", &r->locks, "mode", "object", "wait_ms", "max_ms", NULL, NULL, 1);
+    items(j, &f, "by_lock", &r->locks, "mode", "object", "wait_ms", "max_ms", NULL, NULL, NULL, 1);
     key(j, &f, "deadlock_samples");
     rw_s(j, "[");
     for (size_t i = 0; i < r->ndeadlock_samples; i++) {
@@ -557,7 +560,7 @@ static void event_sections(struct rw *j, int *first)
     stat(j, &f, "distance_bytes", &r->ckpt_distance);
     stat(j, &f, "estimate_bytes", &r->ckpt_estimate);
     items(j, &f, "by_cause", &r->checkpoint_causes, "cause", NULL, "buffers", "max_total_s", NULL,
-          NULL, 0);
+          NULL, NULL, 0);
     rw_s(j, "}");
 
     key(j, first, "autovacuum");
@@ -573,7 +576,7 @@ static void event_sections(struct rw *j, int *first)
     stat(j, &f, "buffer_dirtied", &r->vacuum_buffer_dirtied);
     stat(j, &f, "wal_bytes", &r->vacuum_wal_bytes);
     items(j, &f, "by_relation", &r->vacuum, "relation", "kind", "elapsed_s", "max_s",
-          "tuples_removed", "pages_removed", 0);
+          "tuples_removed", "pages_removed", "max_tuples_dead", 0);
     rw_s(j, "}");
 
     key(j, first, "sessions");
@@ -588,9 +591,9 @@ static void event_sections(struct rw *j, int *first)
     stat(j, &f, "session_s", &r->session_s);
     hist(j, &f, "histogram", "le_s", &r->session_hist);
     items(j, &f, "by_database_user", &r->sessions_by, "database", "user", NULL, NULL, NULL, NULL,
-          0);
-    items(j, &f, "by_application", &r->apps, "application", NULL, NULL, NULL, NULL, NULL, 0);
-    items(j, &f, "by_host", &r->hosts, "host", NULL, NULL, NULL, NULL, NULL, 0);
+          NULL, 0);
+    items(j, &f, "by_application", &r->apps, "application", NULL, NULL, NULL, NULL, NULL, NULL, 0);
+    items(j, &f, "by_host", &r->hosts, "host", NULL, NULL, NULL, NULL, NULL, NULL, 0);
     rw_s(j, "}");
 
     key(j, first, "cancellations");
@@ -598,7 +601,7 @@ static void event_sections(struct rw *j, int *first)
     f = 1;
     ku(j, &f, "cancels", r->events[EV_CANCEL]);
     ku(j, &f, "timeouts", r->events[EV_TIMEOUT]);
-    items(j, &f, "by_cause", &r->cancels, "kind", "cause", NULL, NULL, NULL, NULL, 0);
+    items(j, &f, "by_cause", &r->cancels, "kind", "cause", NULL, NULL, NULL, NULL, NULL, 0);
     rw_s(j, "}");
 }
 

@@ -530,9 +530,10 @@ static void items(struct rw *m, const char *k1, const char *k2, const struct rep
 /* Autovacuum and autoanalyze per relation: runs, time, longest, tuples and pages removed. */
 static void vacuum_items(struct rw *m, const struct report_items *l)
 {
-    static const char *const cols[] = { "Relation",      "Kind",     ">Runs",
-                                        ">Time",         ">Longest", ">Tuples removed",
-                                        ">Pages removed" };
+    static const char *const cols[] = { "Relation",       "Kind",
+                                        ">Runs",          ">Time",
+                                        ">Longest",       ">Tuples removed",
+                                        ">Pages removed", ">Dead, not removable (max)" };
     if (!l->n)
         return;
     table_head(m, cols, ARRAY_SIZE(cols));
@@ -549,6 +550,7 @@ static void vacuum_items(struct rw *m, const struct report_items *l)
         cell(m, b);
         cell_count(m, it->sum2);
         cell_count(m, it->sum3);
+        cell_count(m, it->max2);
         rw_s(m, "\n");
     }
     char note[4 * FMT_MAX];

@@ -244,7 +244,7 @@ struct report_item *report_add_item(struct report *r, struct report_items *list)
     XGROW(list->v, list->n + 1, list->alloc);
     struct report_item *it = &list->v[list->n++];
     memset(it, 0, sizeof(*it));
-    it->sum = it->max = it->sum2 = it->sum3 = NAN;
+    it->sum = it->max = it->sum2 = it->sum3 = it->max2 = NAN;
     return it;
 }
 

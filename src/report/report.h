@@ -131,6 +131,7 @@ struct report_item {
     double sum, max; /* of the list's number; NaN when the kind has none */
     double sum2;     /* a second number (tuples removed ...); NaN when none */
     double sum3;     /* a third (pages removed); NaN when none */
+    double max2;     /* a second maximum (dead tuples not yet removable); NaN when none */
 };
 
 struct report_items {
@@ -310,7 +311,8 @@ struct report {
     uint64_t ckpt_warnings; /* "checkpoints are occurring too frequently" */
 
     /* Autovacuum and autoanalyze (items: key = relation, detail = "vacuum"|"analyze",
-     * sum = elapsed seconds, max = longest run, sum2 = tuples removed, sum3 = pages
+     * sum = elapsed seconds, max = longest run, sum2 = tuples removed, max2 = most dead
+     * tuples not yet removable (the table an old snapshot held back), sum3 = pages
      * removed). Per autovacuum run: heap pages truncated away, dead tuples not yet
      * removable (an old snapshot holds them back), buffers read and dirtied, WAL bytes. */
     struct report_items vacuum;

@@ -233,8 +233,10 @@ static void events(struct gen *g)
         snprintf(key, sizeof(key), "app.public.%s", tables[i]);
         add_item(g, &r->vacuum, key, i % 2 ? "analyze" : "vacuum", 3 + (uint64_t)i,
                  12.5 * (double)(i + 1), 4.25 * (double)(i + 1), (double)(1000 * i));
-        if (!(i % 2))
+        if (!(i % 2)) {
             r->vacuum.v[r->vacuum.n - 1].sum3 = (double)(40 * i);
+            r->vacuum.v[r->vacuum.n - 1].max2 = (double)(25000 * i);
+        }
     }
     stat(&r->vacuum_pages_removed, 28, 1200, 400, 300);
     stat(&r->vacuum_tuples_dead, 28, 56000, 25000, 20000);

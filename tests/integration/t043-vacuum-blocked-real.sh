@@ -64,6 +64,9 @@ expect_eq "parse: the same facts" "$(jq -cS 'del(.ts, .message)' <<<"$first" |
   --until "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" --format json >r.json
 expect_eq "report: dead tuples not yet removable, at most" 150000 \
   "$(jq '.autovacuum.tuples_dead.max' r.json)"
+expect_eq "report: the table they were in" "postgres.public.bloat 150000" \
+  "$(jq -r '.autovacuum.by_relation[] | select(.kind == "vacuum" and .max_tuples_dead > 0) |
+    "\(.relation) \(.max_tuples_dead)"' r.json)"
 
 # The shipped rule fires for that table.
 out=$("$PGSIFT" rules test --until "$(date -u -d '+2 min' +%Y-%m-%dT%H:%M:00Z)" \

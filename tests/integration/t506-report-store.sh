@@ -82,15 +82,15 @@ expect_eq "checkpoint WAL files, longest sync, distance" "1 7 10 1.5 50331648 32
   "$(jq -r '.checkpoints | "\(.wal_added.sum) \(.wal_removed.sum) \(.wal_recycled.sum) \(.sync_longest_s.max) \(.distance_bytes.sum) \(.distance_bytes.max / 1024) \(.estimate_bytes.sum)"' r.json)"
 expect_eq "vacuum pages, dead tuples, buffers, WAL" "3 7 10 3 3753 2" \
   "$(jq -r '.autovacuum | "\(.pages_removed.sum) \(.tuples_dead.max) \(.buffer_reads.sum) \(.buffer_dirtied.sum) \(.wal_bytes.sum) \(.tuples_dead.count)"' r.json)"
-expect_eq "vacuum per relation" "app.public.t1 vacuum 2 110 3" \
-  "$(jq -r '.autovacuum.by_relation[] | select(.kind == "vacuum") | "\(.relation) \(.kind) \(.count) \(.tuples_removed) \(.pages_removed)"' r.json)"
+expect_eq "vacuum per relation" "app.public.t1 vacuum 2 110 3 7" \
+  "$(jq -r '.autovacuum.by_relation[] | select(.kind == "vacuum") | "\(.relation) \(.kind) \(.count) \(.tuples_removed) \(.pages_removed) \(.max_tuples_dead)"' r.json)"
 # Markdown and HTML: a sum where it means something, a mean where it does not (the
 # longest sync, the estimate, dead tuples still there)
 md=$(report --day 2026-11-24 --format md)
 expect_contains "$md" "| WAL files recycled | 10 in all, max 7, p95 7 |"
 expect_contains "$md" "| WAL estimate | mean 25.8 MiB, max 32.0 MiB, p95 32.0 MiB |"
 expect_contains "$md" "| Longest file sync | mean 875.0 ms, max 1.50 s, p95 1.50 s |"
-expect_contains "$md" "| app.public.t1 | vacuum | 2 | 2.00 s | 1.50 s | 110 | 3 |"
+expect_contains "$md" "| app.public.t1 | vacuum | 2 | 2.00 s | 1.50 s | 110 | 3 | 7 |"
 expect_eq "session time" 3600.5 "$(jq .sessions.session_s.max r.json)"
 expect_eq "connections by client host" "10.0.0.1:1" \
   "$(jq -r '[.sessions.by_host[] | "\(.host):\(.count)"] | join(" ")' r.json)"
@@ -144,7 +144,7 @@ expect_eq "script elements" 1 "$(xmllint --xpath 'count(//*[local-name()="script
 expect_eq "calls in html" "$calls" "$(xmllint --xpath 'string(//*[@data-k="calls"]/*[@data-k="value"]/@data-v)' r.html)"
 expect_eq "html time by database and user rows" 2 "$(xmllint --xpath 'count(//*[@id="t-time-by"]//*[local-name()="tbody"]/*)' r.html)"
 expect_eq "html slowest rows" 20 "$(xmllint --xpath 'count(//*[@id="t-slowest"]//*[local-name()="tbody"]/*)' r.html)"
-expect_eq "html vacuum per relation" "app.public.t1 vacuum 2 2.00 s 1.50 s 110 3" \
+expect_eq "html vacuum per relation" "app.public.t1 vacuum 2 2.00 s 1.50 s 110 3 7" \
   "$(xmllint --xpath '//*[@id="t-vacuum"]//*[local-name()="tbody"]/*[1]/*' r.html | sed 's/<[^>]*>/ /g' | xargs)"
 expect_eq "html connections by client host" "10.0.0.1 1" \
   "$(xmllint --xpath '//*[@id="t-hosts"]//*[local-name()="tbody"]/*/*' r.html | sed 's/<[^>]*>/ /g' | xargs)"
