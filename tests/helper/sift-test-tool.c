@@ -583,66 +583,20 @@ static int cmd_store_rollup(int argc, char **argv)
  * (event_blocks since schema 6), as text; and a store of version 6 made a version-5 store
  * (events as rows) to test the upgrade with. ---- */
 
-/* The columns of the old events table after ts, in order, as store_event_row gives them
- * (src apart), then the facts added since (schema 17: not in the old table), then src:
- * last, so that a line ends with it. */
-static const char *const ev_cols[] = {
-    "kind",
-    "severity",
-    "sqlstate",
-    "database",
-    "username",
-    "application",
-    "pid",
-    "fingerprint",
-    "message",
-    "detail",
-    "wait_ms",
-    "lock_mode",
-    "lock_object",
-    "temp_bytes",
-    "temp_path",
-    "buffers",
-    "write_s",
-    "sync_s",
-    "total_s",
-    "cause",
-    "relation",
-    "tuples_removed",
-    "tuples_remain",
-    "elapsed_s",
-    "host",
-    "step",
-    "lock_holders",
-    "lock_queue",
-    "blocker_pid",
-    "distance_kb",
-    "port",
-    /* schema 17 */
-    "estimate_kb",
-    "wal_added",
-    "wal_removed",
-    "wal_recycled",
-    "sync_files",
-    "sync_longest_s",
-    "sync_average_s",
-    "tuples_dead",
-    "index_scans",
-    "pages_removed",
-    "pages_remain",
-    "pages_scanned",
-    "buffer_hits",
-    "buffer_misses",
-    "buffer_dirtied",
-    "read_mb_s",
-    "write_mb_s",
-    "wal_records",
-    "wal_fpi",
-    "wal_bytes",
-    "src",
-};
-#define EV_NCOLS     ARRAY_SIZE(ev_cols)
-#define EV_OLD_NCOLS 31u /* kind .. port: the old table's columns after ts, but src */
+/* The columns of an event after ts: the old events table's up to the detail, then the
+ * facts in the store's order (event_fact_name(): the old table's, wait_ms .. port, then
+ * those of schema 17, not in the old table), then src: last, so that a line ends with it. */
+static const char *const ev_base[] = { "kind",     "severity",    "sqlstate", "database",
+                                       "username", "application", "pid",      "fingerprint",
+                                       "message",  "detail" };
+#define EV_NBASE     ARRAY_SIZE(ev_base)
+#define EV_NCOLS     (EV_NBASE + EVENT_N_FACTS + 1)
+#define EV_OLD_NCOLS (EV_NBASE + 21u) /* kind .. port: the old table's columns but ts, src */
+
+static const char *ev_col(size_t c)
+{
+    return c < EV_NBASE ? ev_base[c] : c < EV_NCOLS - 1 ? event_fact_name(c - EV_NBASE) : "src";
+}
 
 struct ev_val {
     int type; /* SQLITE_NULL, SQLITE_INTEGER, SQLITE_FLOAT, SQLITE_TEXT */
@@ -685,7 +639,7 @@ static int ev_keep(void *ctx, const struct store_event_row *r)
     ev_text(&v[10], r->detail);
     for (size_t f = 0; f < r->n_facts; f++) {
         size_t c = 0;
-        while (c < EV_NCOLS && strcmp(ev_cols[c], r->facts[f].name))
+        while (c < EV_NCOLS && strcmp(ev_col(c), r->facts[f].name))
             c++;
         if (c >= EV_NCOLS - 1)
             return -1; /* a fact this tool does not know (or named "src") */
@@ -825,7 +779,7 @@ static int cmd_events_downgrade(int argc, char **argv)
     char ins[1024];
     int k = snprintf(ins, sizeof(ins), "INSERT INTO events (ts");
     for (size_t c = 0; c < EV_OLD_NCOLS; c++)
-        k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", %s", ev_cols[c]);
+        k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", %s", ev_col(c));
     k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", src) VALUES (?1");
     for (size_t c = 0; c <= EV_OLD_NCOLS; c++)
         k += snprintf(ins + k, sizeof(ins) - (size_t)k, ", ?%zu", c + 2);
