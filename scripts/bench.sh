@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Benchmarks on a Release build (-O2, no sanitizers). One mode per stage; each prints
+# Benchmarks on a Release build (-O3 with LTO, no sanitizers). One mode per stage; each prints
 # throughput and peak RSS (from wait4(), through `sift-test-tool rusage`).
 #
 #   scripts/bench.sh parse [MB]    csvlog and jsonlog parsing (`pgsift parse --stats`)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Fingerprinting speed (docs/fingerprint.md, "Speed"): builds the Release build
-# (-O2, no sanitizers) and runs tests/bench/bench_fingerprint.c pinned to one core. It
+# (-O3, no sanitizers) and runs tests/bench/bench_fingerprint.c pinned to one core. It
 # fingerprints every fixture statement (tests/fixtures/pg15/<run>/postgresql.json, or
 # $SIFT_FIXTURES_DIR/pg15/) with pgsift and, in the same run, with libpg_query's
 # pg_query_fingerprint when libpg-query-dev is installed, and prints both rates and the

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # auto_explain JSON plans (docs/plans.md, "Why JSON plans have their own scanner"):
-# builds the Release build (-O2, no sanitizers) and runs tests/bench/bench_plan_json.c,
+# builds the Release build (-O3, no sanitizers) and runs tests/bench/bench_plan_json.c,
 # which parses every JSON plan of the fixtures with plan_parse_json() and with jansson's
 # json_loadb() alone, and prints microseconds per plan and the ratio.
 #
