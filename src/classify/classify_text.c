@@ -284,6 +284,10 @@ static bool key_num(struct span m, struct span key, double *out)
     return cur_num(&s, out) && span_starts_with_lit(s, " s");
 }
 
+/* The longest flag words a checkpoint's "complete:" may carry: all of them, " shutdown
+ * end-of-recovery immediate force wait wal time flush-all", are 65 bytes. */
+#define CKPT_FLAGS_MAX 96
+
 static bool log_checkpoint(struct event *ev, struct span m)
 {
     struct span s = m;
@@ -304,9 +308,21 @@ static bool log_checkpoint(struct event *ev, struct span m)
     /* "wrote %d buffers (%.1f%%)[, wrote %d SLRU buffers]; %d WAL file(s) added, %d removed,
      * %d recycled; write=%ld.%03d s, sync=..., total=...; sync files=%d, longest=%ld.%03d s,
      * average=%ld.%03d s; distance=%d kB, estimate=%d kB[; lsn=%X/%X, redo lsn=%X/%X]"
-     * (xlog.c LogCheckpointEnd; the SLRU part is PG18's, lsn= PG16's). No user text. */
+     * (xlog.c LogCheckpointEnd; the SLRU part is PG18's, lsn= PG16's). No user text.
+     * PG19's format is "checkpoint complete:%s: wrote ...": flag words (a-z, '-'), each
+     * with a leading space, as after "starting:", then ':'. They are the cause, as there. */
     ev->kind = EV_CHECKPOINT;
     ev->facts.step = STEP_END;
+    if (!span_starts_with_lit(s, " wrote ")) {
+        size_t k = 0;
+        while (k < s.len && k <= CKPT_FLAGS_MAX &&
+               ((s.p[k] >= 'a' && s.p[k] <= 'z') || s.p[k] == ' ' || s.p[k] == '-'))
+            k++;
+        if (k > 1 && k < s.len && s.p[k] == ':' && s.p[0] == ' ') {
+            ev->facts.cause = span_trim(span_make(s.p, k));
+            s = cur_skip(s, k + 1);
+        }
+    }
     int64_t n;
     double v;
     if (cur_eat_lit(&s, " wrote ") && cur_int(&s, &n) && cur_eat_lit(&s, " buffers"))

@@ -372,9 +372,12 @@ static int on_event(void *ctx, const struct store_event_row *e)
             values_add(&L->sync_longest_s, fact_num(e, "sync_longest_s"));
             values_add(&L->distance, 1024 * fact_num(e, "distance_kb"));
             values_add(&L->estimate, 1024 * fact_num(e, "estimate_kb"));
-            struct report_item *it = L->ckpt_cause >= 0 ? &r->checkpoint_causes.v[L->ckpt_cause]
-                                                        : item_get(r, &r->checkpoint_causes,
-                                                                   "(start not in period)", NULL);
+            /* (PG19 repeats the flags in the completion: its cause when the start is
+             * before the period) */
+            struct report_item *it = L->ckpt_cause >= 0
+                                         ? &r->checkpoint_causes.v[L->ckpt_cause]
+                                         : item_get(r, &r->checkpoint_causes,
+                                                    cause ? cause : "(start not in period)", NULL);
             it->count++;
             if (isfinite(buffers))
                 it->sum = isnan(it->sum) ? buffers : it->sum + buffers;

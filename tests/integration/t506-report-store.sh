@@ -39,6 +39,7 @@ cat >> ev.ndjson <<'JSONL'
 {"ts":"2026-11-24T11:05:00Z","kind":"checkpoint","severity":"LOG","cause":"wal"}
 {"ts":"2026-11-24T11:06:00Z","kind":"checkpoint","severity":"LOG","buffers":5000,"write_s":50.5,"sync_s":0.5,"total_s":51.25,"wal_added":0,"wal_removed":5,"wal_recycled":7,"sync_longest_s":1.5,"distance_kb":32768,"estimate_kb":32768}
 {"ts":"2026-11-24T11:07:00Z","kind":"checkpoint","severity":"LOG","cause":"too_frequent","elapsed_s":20}
+{"ts":"2026-11-24T11:30:00Z","kind":"checkpoint","severity":"LOG","step":"end","cause":"fast force wait","buffers":10,"total_s":0.5}
 {"ts":"2026-11-24T12:00:00Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":1.5,"tuples_removed":100,"tuples_dead":7,"pages_removed":3,"pages_remain":20,"buffer_hits":50,"buffer_misses":6,"buffer_dirtied":2,"wal_records":9,"wal_fpi":1,"wal_bytes":3653}
 {"ts":"2026-11-24T12:00:30Z","kind":"autovacuum","severity":"LOG","relation":"app.public.t1","elapsed_s":0.5,"tuples_removed":10,"tuples_dead":0,"pages_removed":0,"buffer_misses":4,"buffer_dirtied":1,"wal_bytes":100}
 {"ts":"2026-11-24T12:01:00Z","kind":"autoanalyze","severity":"LOG","relation":"app.public.t1","elapsed_s":0.25}
@@ -69,12 +70,13 @@ expect_eq "rejects" 2 "$(jq .totals.rejects r.json)"
 expect_eq "reject sample and its line" "this line is not JSON:$(grep -n '^this line' ev.ndjson | cut -d: -f1)" \
   "$(jq -r '.rejects[0] | "\(.sample):\(.sample_line)"' r.json)"
 expect_eq "error groups" "23505:2 42P01:1" "$(jq -r '[.errors[] | select(.sqlstate == "23505" or .sqlstate == "42P01") | "\(.sqlstate):\(.count)"] | join(" ")' r.json)"
-expect_eq "events" "1 1 1 2 5 1 1" \
+expect_eq "events" "1 1 1 2 6 1 1" \
   "$(jq -r '.events | "\(.lock_wait) \(.lock_acquired) \(.deadlock) \(.temp_file) \(.checkpoint) \(.cancel) \(.timeout)"' r.json)"
 expect_eq "lock wait time" 2500.25 "$(jq .locks.wait_ms.sum r.json)"
 expect_eq "temp bytes" 11534336 "$(jq .temp_files.bytes.sum r.json)"
-expect_eq "checkpoints completed, warnings" "2 1" "$(jq -r '.checkpoints | "\(.count) \(.warnings)"' r.json)"
-expect_eq "checkpoint causes" "time:1:1200 wal:1:5000" \
+expect_eq "checkpoints completed, warnings" "3 1" "$(jq -r '.checkpoints | "\(.count) \(.warnings)"' r.json)"
+# (PG19's completion names its flags: the cause of one whose start is not in the period)
+expect_eq "checkpoint causes" "fast force wait:1:10 time:1:1200 wal:1:5000" \
   "$(jq -r '[.checkpoints.by_cause[] | "\(.cause):\(.count):\(.buffers)"] | sort | join(" ")' r.json)"
 expect_eq "vacuum" "2 1" "$(jq -r '.autovacuum | "\(.vacuums) \(.analyzes)"' r.json)"
 # the checkpoint's and vacuum's further numbers (schema 17): totals, max, per relation
