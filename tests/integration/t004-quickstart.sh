@@ -21,6 +21,11 @@ for f in report.html report.md; do
 done
 expect_contains "$(head -c 300 "$T/report.html")" "<!DOCTYPE html>"
 expect_contains "$(cat "$T/report.md")" "| "
+# Release with GCC is -O3 and optimized at link time (CMakeLists.txt, SIFT_LTO): the
+# binary's build line says so, or the benchmarks measure a build users do not get.
+if grep -qs 'CMAKE_C_COMPILER_ID "GNU"' "$T"/release/CMakeFiles/*/CMakeCCompiler.cmake; then
+  expect_contains "$("$T/release/pgsift" version)" "build: Release, no sanitizers, lto"
+fi
 # Exactly once: running it again adds nothing to the store. The second run's clock is in
 # 2028: the demo keeps the samples' events whatever the date (its retention).
 calls() { PGSIFT_DB=$T/qs.db store_query "SELECT sum(calls) FROM query_stats"; }
