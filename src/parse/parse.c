@@ -84,6 +84,7 @@ struct parser {
     bool resumed; /* the format came from the saved state (parser_resumed()) */
     bool detect_failed;
     size_t scores[NFORMATS];
+    size_t sniffed; /* formats whose sniff ran (the first ones of the table) */
     struct sbuf note;
 
     struct sbuf held_text;
@@ -1043,9 +1044,15 @@ static void detect(struct parser *p)
     struct sniff_input in = { lines, n, &p->opts };
     struct sbuf note;
     sbuf_init(&note, 4096);
-    for (size_t i = 0; i < NFORMATS; i++) {
+    /* A score counts lines, so none is above n: once a format has every line, no later
+     * one can win (ties go to the earlier), and the rest are not sniffed. A jsonlog file
+     * then skips the others, stderr's known and inferred prefixes among them (about
+     * 5 M instructions a file: docs/performance.md, session 25). */
+    p->sniffed = 0;
+    for (size_t i = 0; i < NFORMATS && !(best && best >= n); i++) {
         sbuf_reset(&note);
         p->scores[i] = formats[i]->sniff ? formats[i]->sniff(&in, &note) : 0;
+        p->sniffed = i + 1;
         if (p->scores[i] > best) {
             best = p->scores[i];
             best_i = i;
@@ -1244,8 +1251,10 @@ void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct
     } else if (ok == 0) {
         ok = sbuf_addstr(out, "\n  formats tried (lines recognised of the first lines):");
         for (size_t i = 0; ok == 0 && i < NFORMATS; i++)
-            ok = sbuf_addf(out, " %s %zu%s", formats[i]->name, p->scores[i],
-                           i + 1 < NFORMATS ? "," : "");
+            ok = i < p->sniffed
+                     ? sbuf_addf(out, " %s %zu%s", formats[i]->name, p->scores[i],
+                                 i + 1 < NFORMATS ? "," : "")
+                     : sbuf_addf(out, " %s -%s", formats[i]->name, i + 1 < NFORMATS ? "," : "");
         if (ok == 0 && p->fmt)
             ok = sbuf_addf(out, "\n  detected: %s%s%s", p->fmt->name, p->note.len ? " " : "",
                            p->note.buf);

@@ -656,6 +656,24 @@ static void test_detection(void)
     sbuf_release(&diag);
     parser_free(p);
 
+    /* Hand-made: lines that jsonlog's sniff takes, every one, but that are no JSON.
+     * jsonlog, first in the table, has every line: no later format can win, so none is
+     * sniffed (stderr's prefix search is the costly one), and the diagnosis says so. */
+    static const char half_json[] = "{\"timestamp\":\"2026-11-25 17:44:49.791 UTC\", x\n"
+                                    "{\"timestamp\":\"2026-11-25 17:44:50.002 UTC\", y\n";
+    sbuf_reset(&out);
+    p = pt_run(half_json, sizeof(half_json) - 1, &(struct parser_opts){ 0 }, &out);
+    CHECK_EQ_STR(parser_format(p), "jsonlog");
+    CHECK_EQ_U64(parser_stats(p)->events, 0);
+    diag = (struct sbuf)SBUF_INIT;
+    parser_diagnose(p, NULL, &diag);
+    CHECK_MSG(strstr(diag.buf, "formats tried (lines recognised of the first lines): jsonlog 2, "
+                               "csvlog -,") &&
+                  strstr(diag.buf, "stderr -,") && strstr(diag.buf, "detected: jsonlog"),
+              "%s", diag.buf);
+    sbuf_release(&diag);
+    parser_free(p);
+
     /* While detection holds lines back, the checkpoint stays at the first one. */
     struct diag d = DIAG_INIT;
     p = parser_new(&(struct parser_opts){ 0 }, &d);
