@@ -179,6 +179,44 @@ static inline uint64_t bytescan_mask64x_sse2(const char *s, size_t n, const char
 }
 #endif
 
+#if defined(__x86_64__) && defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define BYTESCAN_HAVE_AVX2 1
+#include <immintrin.h>
+
+/* bytescan_mask64x_avx2() inline, for callers compiled for AVX2 themselves (a function
+ * with __attribute__((target("avx2"))), called only when bytescan_avx2): csvlog's split
+ * calls it once per 64 bytes, where a call and the masks passed through memory cost
+ * as much as the compares. */
+__attribute__((target("avx2"))) static inline uint64_t
+bytescan_mask64x_avx2_inline(const char *s, size_t n, const char *lo, unsigned char a,
+                             unsigned char b, unsigned char c, uint64_t *ma, uint64_t *mb,
+                             uint64_t *mc)
+{
+    if (n == 64 || (n && (size_t)(s + n - lo) >= 64)) {
+        /* the window, or the 64 bytes ending at s + n reaching back into readable bytes */
+        const __m256i pa = _mm256_set1_epi8((char)a), pb = _mm256_set1_epi8((char)b),
+                      pc = _mm256_set1_epi8((char)c);
+        const char *w = s + n - 64;
+        __m256i v0 = _mm256_loadu_si256((const __m256i *)(const void *)w);
+        __m256i v1 = _mm256_loadu_si256((const __m256i *)(const void *)(w + 32));
+#define BS_MASK2(x0, x1)                                                                         \
+    ((uint64_t)(uint32_t)_mm256_movemask_epi8(x0) | (uint64_t)(uint32_t)_mm256_movemask_epi8(x1) \
+                                                        << 32)
+        uint64_t xa = BS_MASK2(_mm256_cmpeq_epi8(v0, pa), _mm256_cmpeq_epi8(v1, pa));
+        uint64_t xb = BS_MASK2(_mm256_cmpeq_epi8(v0, pb), _mm256_cmpeq_epi8(v1, pb));
+        uint64_t xc = BS_MASK2(_mm256_cmpeq_epi8(v0, pc), _mm256_cmpeq_epi8(v1, pc));
+        uint64_t xh = BS_MASK2(v0, v1);
+#undef BS_MASK2
+        unsigned sh = (unsigned)(64 - n);
+        *ma = xa >> sh;
+        *mb = xb >> sh;
+        *mc = xc >> sh;
+        return xh >> sh;
+    }
+    return bytescan_mask64x_sse2(s, n, lo, a, b, c, ma, mb, mc); /* a short window at the start */
+}
+#endif
+
 static inline uint64_t bytescan_mask64x(const char *s, size_t n, const char *lo, unsigned char a,
                                         unsigned char b, unsigned char c, uint64_t *ma,
                                         uint64_t *mb, uint64_t *mc)

@@ -230,9 +230,9 @@ enum csv_plain {
  * readable from @lo on) this is also where input_next() would end the next line: the
  * scan that splits it finds its end, so neither is searched twice. *ascii: no byte
  * >= 0x80 in the line (it needs no UTF-8 check). */
-static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_nl,
-                                      struct csv_field *f, size_t *nf, bool *ascii,
-                                      size_t *line_len)
+static inline __attribute__((always_inline)) enum csv_plain
+csv_split_plain_with(struct span t, const char *lo, bool need_nl, struct csv_field *f, size_t *nf,
+                     bool *ascii, size_t *line_len, bool avx2)
 {
     const char *s = t.p;
     size_t len = t.len, n = 0, fstart = 0, line = 0;
@@ -253,7 +253,13 @@ static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_n
             return CSV_NO_LINE;
         size_t w = len - base < 64 ? len - base : 64;
         uint64_t q, c, nl;
-        uint64_t h = bytescan_mask64x(s + base, w, lo, '"', ',', '\n', &q, &c, &nl);
+        uint64_t h;
+#ifdef BYTESCAN_HAVE_AVX2
+        if (avx2)
+            h = bytescan_mask64x_avx2_inline(s + base, w, lo, '"', ',', '\n', &q, &c, &nl);
+        else
+#endif
+            h = bytescan_mask64x(s + base, w, lo, '"', ',', '\n', &q, &c, &nl);
         if (nl) { /* the line ends in this window */
             w = (size_t)__builtin_ctzll(nl);
             uint64_t keep = (UINT64_C(1) << w) - 1;
@@ -311,6 +317,29 @@ static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_n
     *nf = n + 1;
     *ascii = hi == 0;
     return CSV_PLAIN;
+}
+
+#ifdef BYTESCAN_HAVE_AVX2
+/* csv_split_plain() compiled for AVX2, its masks inline: 1.5 % of a csvlog ingest was
+ * the call per 64 bytes and its masks passed through memory (docs/performance.md,
+ * session 25). */
+__attribute__((target("avx2"))) static enum csv_plain
+csv_split_plain_avx2(struct span t, const char *lo, bool need_nl, struct csv_field *f, size_t *nf,
+                     bool *ascii, size_t *line_len)
+{
+    return csv_split_plain_with(t, lo, need_nl, f, nf, ascii, line_len, true);
+}
+#endif
+
+static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_nl,
+                                      struct csv_field *f, size_t *nf, bool *ascii,
+                                      size_t *line_len)
+{
+#ifdef BYTESCAN_HAVE_AVX2
+    if (bytescan_avx2 && !bytescan_portable_only)
+        return csv_split_plain_avx2(t, lo, need_nl, f, nf, ascii, line_len);
+#endif
+    return csv_split_plain_with(t, lo, need_nl, f, nf, ascii, line_len, false);
 }
 
 /* Carry the quote state over one more line of a pending record. Byte by byte this is:
