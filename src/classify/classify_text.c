@@ -517,21 +517,27 @@ static void vacuum_line(struct event *ev, struct span l, unsigned *seen)
     if (!bit || (*seen & bit & (VL_PAGES | VL_TUPLES)))
         return;
     *seen |= bit;
+    /* A later line of the other sorts replaces what an earlier one set. */
     struct event_facts *f = &ev->facts;
-    switch (bit) { /* a later line of a sort replaces what an earlier one set */
-    case VL_BUFFERS: f->buffer_hits = f->buffer_misses = f->buffer_dirtied = -1; break;
-    case VL_RATES: f->read_mb_s = f->write_mb_s = -1; break;
-    case VL_WAL: f->wal_records = f->wal_fpi = f->wal_bytes = -1; break;
-    case VL_SYSTEM: f->elapsed_s = -1; break;
-    default: break;
-    }
     switch (bit) {
     case VL_PAGES: vacuum_pages(ev, l); break;
     case VL_TUPLES: vacuum_tuples(ev, l); break;
-    case VL_BUFFERS: vacuum_buffers(ev, l); break;
-    case VL_RATES: vacuum_rates(ev, l); break;
-    case VL_WAL: vacuum_wal(ev, l); break;
-    default: vacuum_elapsed(ev, l); break;
+    case VL_BUFFERS:
+        f->buffer_hits = f->buffer_misses = f->buffer_dirtied = -1;
+        vacuum_buffers(ev, l);
+        break;
+    case VL_RATES:
+        f->read_mb_s = f->write_mb_s = -1;
+        vacuum_rates(ev, l);
+        break;
+    case VL_WAL:
+        f->wal_records = f->wal_fpi = f->wal_bytes = -1;
+        vacuum_wal(ev, l);
+        break;
+    default:
+        f->elapsed_s = -1;
+        vacuum_elapsed(ev, l);
+        break;
     }
 }
 

@@ -336,7 +336,7 @@ static enum csv_plain csv_split_plain(struct span t, const char *lo, bool need_n
                                       size_t *line_len)
 {
 #ifdef BYTESCAN_HAVE_AVX2
-    if (bytescan_avx2 && !bytescan_portable_only)
+    if (bytescan_use_avx2())
         return csv_split_plain_avx2(t, lo, need_nl, f, nf, ascii, line_len);
 #endif
     return csv_split_plain_with(t, lo, need_nl, f, nf, ascii, line_len, false);

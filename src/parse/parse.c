@@ -1250,11 +1250,12 @@ void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct
         ok = sbuf_addf(out, "\n  format: %s (from --format)", p->fmt->name);
     } else if (ok == 0) {
         ok = sbuf_addstr(out, "\n  formats tried (lines recognised of the first lines):");
-        for (size_t i = 0; ok == 0 && i < NFORMATS; i++)
-            ok = i < p->sniffed
-                     ? sbuf_addf(out, " %s %zu%s", formats[i]->name, p->scores[i],
-                                 i + 1 < NFORMATS ? "," : "")
-                     : sbuf_addf(out, " %s -%s", formats[i]->name, i + 1 < NFORMATS ? "," : "");
+        for (size_t i = 0; ok == 0 && i < NFORMATS; i++) {
+            char score[24] = "-"; /* not sniffed: an earlier format had every line */
+            if (i < p->sniffed)
+                snprintf(score, sizeof(score), "%zu", p->scores[i]);
+            ok = sbuf_addf(out, " %s %s%s", formats[i]->name, score, i + 1 < NFORMATS ? "," : "");
+        }
         if (ok == 0 && p->fmt)
             ok = sbuf_addf(out, "\n  detected: %s%s%s", p->fmt->name, p->note.len ? " " : "",
                            p->note.buf);

@@ -369,30 +369,30 @@ struct span rw_sample(struct rw *w, struct span s, size_t max)
     return t;
 }
 
-bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
-              void (*fmt)(char *, size_t, double))
+/* "<lead>, max Y, p95 Z": the lead is the sum ("X in all") or, @mean, "mean X". */
+static bool stat_line(char *buf, size_t size, const struct report_stat *s,
+                      void (*fmt)(char *, size_t, double), bool mean)
 {
     char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX];
     if (!s->n)
         return false;
-    fmt(b, sizeof(b), s->sum);
+    fmt(b, sizeof(b), mean ? s->sum / (double)s->n : s->sum);
     fmt(c, sizeof(c), s->max);
     fmt(p, sizeof(p), s->p95);
-    snprintf(buf, size, "%s in all, max %s, p95 %s", b, c, p);
+    snprintf(buf, size, mean ? "mean %s, max %s, p95 %s" : "%s in all, max %s, p95 %s", b, c, p);
     return true;
+}
+
+bool fmt_stat(char *buf, size_t size, const struct report_stat *s,
+              void (*fmt)(char *, size_t, double))
+{
+    return stat_line(buf, size, s, fmt, false);
 }
 
 bool fmt_stat_mean(char *buf, size_t size, const struct report_stat *s,
                    void (*fmt)(char *, size_t, double))
 {
-    char b[FMT_MAX], c[FMT_MAX], p[FMT_MAX];
-    if (!s->n)
-        return false;
-    fmt(b, sizeof(b), s->sum / (double)s->n);
-    fmt(c, sizeof(c), s->max);
-    fmt(p, sizeof(p), s->p95);
-    snprintf(buf, size, "mean %s, max %s, p95 %s", b, c, p);
-    return true;
+    return stat_line(buf, size, s, fmt, true);
 }
 
 bool fmt_counted_period(const struct report *r, char *buf, size_t size)

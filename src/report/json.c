@@ -118,9 +118,16 @@ static void hist(struct rw *j, int *first, const char *k, const char *le,
     rw_s(j, "]");
 }
 
+/* The JSON names of a list's columns (struct report_item); a NULL name leaves the column
+ * out. The key and the count are always written. */
+struct item_names {
+    const char *key, *detail; /* detail: redacted as a sample when redact_detail */
+    const char *sum, *max, *sum2, *sum3, *max2;
+    int redact_detail;
+};
+
 static void items(struct rw *j, int *first, const char *k, const struct report_items *l,
-                  const char *kname, const char *dname, const char *sum, const char *max,
-                  const char *sum2, const char *sum3, const char *max2, int redact_detail)
+                  const struct item_names *c)
 {
     key(j, first, k);
     rw_s(j, "[");
@@ -128,24 +135,24 @@ static void items(struct rw *j, int *first, const char *k, const struct report_i
         const struct report_item *it = &l->v[i];
         int f = 1;
         rw_s(j, i ? ",{" : "{");
-        ks(j, &f, kname, it->key);
-        if (dname) {
-            if (redact_detail)
-                ksample(j, &f, dname, it->detail, REPORT_SAMPLE_TEXT);
+        ks(j, &f, c->key, it->key);
+        if (c->detail) {
+            if (c->redact_detail)
+                ksample(j, &f, c->detail, it->detail, REPORT_SAMPLE_TEXT);
             else
-                ks(j, &f, dname, it->detail);
+                ks(j, &f, c->detail, it->detail);
         }
         ku(j, &f, "count", it->count);
-        if (sum)
-            kn(j, &f, sum, it->sum);
-        if (max)
-            kn(j, &f, max, it->max);
-        if (sum2)
-            kn(j, &f, sum2, it->sum2);
-        if (sum3)
-            kn(j, &f, sum3, it->sum3);
-        if (max2)
-            kn(j, &f, max2, it->max2);
+        if (c->sum)
+            kn(j, &f, c->sum, it->sum);
+        if (c->max)
+            kn(j, &f, c->max, it->max);
+        if (c->sum2)
+            kn(j, &f, c->sum2, it->sum2);
+        if (c->sum3)
+            kn(j, &f, c->sum3, it->sum3);
+        if (c->max2)
+            kn(j, &f, c->max2, it->max2);
         rw_s(j, "}");
     }
     rw_s(j, "]");
@@ -320,13 +327,14 @@ static void queries(struct rw *j, int *first)
     }
     rw_s(j, "]");
     /* the extended protocol's parse and bind steps: {phase, count, total_ms} */
-    items(j, first, "parse_bind", &r->phases, "phase", NULL, "total_ms", NULL, NULL, NULL, NULL, 0);
+    items(j, first, "parse_bind", &r->phases,
+          &(struct item_names){ .key = "phase", .sum = "total_ms" });
     /* statement calls and time per database and user: {database, user, count, total_ms} */
-    items(j, first, "time_by_database_user", &r->time_by, "database", "user", "total_ms", NULL,
-          NULL, NULL, NULL, 0);
+    items(j, first, "time_by_database_user", &r->time_by,
+          &(struct item_names){ .key = "database", .detail = "user", .sum = "total_ms" });
     /* calls by kind of command: {command, count (calls), total_ms, shapes} */
-    items(j, first, "commands", &r->commands, "command", NULL, "total_ms", NULL, "shapes", NULL,
-          NULL, 0);
+    items(j, first, "commands", &r->commands,
+          &(struct item_names){ .key = "command", .sum = "total_ms", .sum2 = "shapes" });
 
     f = 1;
     key(j, first, "rankings");
@@ -525,7 +533,12 @@ static void event_sections(struct rw *j, int *first)
     ku(j, &f, "acquired", r->events[EV_LOCK_ACQUIRED]);
     ku(j, &f, "deadlocks", r->events[EV_DEADLOCK]);
     stat(j, &f, "wait_ms", &r->lock_wait_ms);
-    items(j, &f, "by_lock", &r->locks, "mode", "object", "wait_ms", "max_ms", NULL, NULL, NULL, 1);
+    items(j, &f, "by_lock", &r->locks,
+          &(struct item_names){ .key = "mode",
+                                .detail = "object",
+                                .sum = "wait_ms",
+                                .max = "max_ms",
+                                .redact_detail = 1 });
     key(j, &f, "deadlock_samples");
     rw_s(j, "[");
     for (size_t i = 0; i < r->ndeadlock_samples; i++) {
@@ -559,8 +572,8 @@ static void event_sections(struct rw *j, int *first)
     stat(j, &f, "wal_recycled", &r->ckpt_wal_recycled);
     stat(j, &f, "distance_bytes", &r->ckpt_distance);
     stat(j, &f, "estimate_bytes", &r->ckpt_estimate);
-    items(j, &f, "by_cause", &r->checkpoint_causes, "cause", NULL, "buffers", "max_total_s", NULL,
-          NULL, NULL, 0);
+    items(j, &f, "by_cause", &r->checkpoint_causes,
+          &(struct item_names){ .key = "cause", .sum = "buffers", .max = "max_total_s" });
     rw_s(j, "}");
 
     key(j, first, "autovacuum");
@@ -575,8 +588,14 @@ static void event_sections(struct rw *j, int *first)
     stat(j, &f, "buffer_reads", &r->vacuum_buffer_reads);
     stat(j, &f, "buffer_dirtied", &r->vacuum_buffer_dirtied);
     stat(j, &f, "wal_bytes", &r->vacuum_wal_bytes);
-    items(j, &f, "by_relation", &r->vacuum, "relation", "kind", "elapsed_s", "max_s",
-          "tuples_removed", "pages_removed", "max_tuples_dead", 0);
+    items(j, &f, "by_relation", &r->vacuum,
+          &(struct item_names){ .key = "relation",
+                                .detail = "kind",
+                                .sum = "elapsed_s",
+                                .max = "max_s",
+                                .sum2 = "tuples_removed",
+                                .sum3 = "pages_removed",
+                                .max2 = "max_tuples_dead" });
     rw_s(j, "}");
 
     key(j, first, "sessions");
@@ -590,10 +609,10 @@ static void event_sections(struct rw *j, int *first)
     kn(j, &f, "peak", r->peak_sessions ? (double)r->peak_sessions : NAN);
     stat(j, &f, "session_s", &r->session_s);
     hist(j, &f, "histogram", "le_s", &r->session_hist);
-    items(j, &f, "by_database_user", &r->sessions_by, "database", "user", NULL, NULL, NULL, NULL,
-          NULL, 0);
-    items(j, &f, "by_application", &r->apps, "application", NULL, NULL, NULL, NULL, NULL, NULL, 0);
-    items(j, &f, "by_host", &r->hosts, "host", NULL, NULL, NULL, NULL, NULL, NULL, 0);
+    items(j, &f, "by_database_user", &r->sessions_by,
+          &(struct item_names){ .key = "database", .detail = "user" });
+    items(j, &f, "by_application", &r->apps, &(struct item_names){ .key = "application" });
+    items(j, &f, "by_host", &r->hosts, &(struct item_names){ .key = "host" });
     rw_s(j, "}");
 
     key(j, first, "cancellations");
@@ -601,7 +620,7 @@ static void event_sections(struct rw *j, int *first)
     f = 1;
     ku(j, &f, "cancels", r->events[EV_CANCEL]);
     ku(j, &f, "timeouts", r->events[EV_TIMEOUT]);
-    items(j, &f, "by_cause", &r->cancels, "kind", "cause", NULL, NULL, NULL, NULL, NULL, 0);
+    items(j, &f, "by_cause", &r->cancels, &(struct item_names){ .key = "kind", .detail = "cause" });
     rw_s(j, "}");
 }
 
