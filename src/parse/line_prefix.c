@@ -76,10 +76,12 @@ struct line_prefix {
     char *lits; /* literal bytes of all TK_LIT tokens (%% already turned into %) */
     struct tok *toks;
     size_t ntok;
-    uint8_t *stops; /* 256 bytes per field token: their stop tables */
-    uint32_t has;   /* bit per enum lp_field */
-    bool has_cut;   /* a %q is present */
-    bool has_names; /* %u or %d present: a relaxed second pass can differ */
+    uint8_t *stops;  /* 256 bytes per field token: their stop tables */
+    uint32_t has;    /* bit per enum lp_field */
+    bool has_cut;    /* a %q is present */
+    bool has_names;  /* %u or %d present: a relaxed second pass can differ */
+    size_t memo_tok; /* the token the memo's tails start at: after the last escape whose
+                        value changes line by line (0: the whole prefix) */
 };
 
 static const struct {
@@ -255,6 +257,24 @@ static void compute_follow(struct line_prefix *lp, size_t ti, uint8_t *set)
     }
 }
 
+/* Does the escape's value change from one line of a session to the next? The memo's
+ * tails start after the last one that does. */
+static bool field_varies(enum lp_field f)
+{
+    switch (f) {
+    case LPF_TIME:
+    case LPF_TIME_MS:
+    case LPF_EPOCH:
+    case LPF_LINE:
+    case LPF_SQLSTATE:
+    case LPF_VXID:
+    case LPF_XID:
+    case LPF_QUERY_ID:
+    case LPF_PS: return true;
+    default: return false;
+    }
+}
+
 static enum fp_op first_path_op(const struct tok *t)
 {
     if (t->kind == TK_LIT)
@@ -378,8 +398,14 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
 #undef ADD_LIT
 
     size_t nfields = 0;
-    for (size_t i = 0; i < lp->ntok; i++)
-        nfields += lp->toks[i].kind == TK_FIELD;
+    for (size_t i = 0; i < lp->ntok; i++) {
+        const struct tok *t = &lp->toks[i];
+        if (t->kind != TK_FIELD)
+            continue;
+        nfields++;
+        if (field_varies(t->field))
+            lp->memo_tok = i + 1;
+    }
     if (nfields)
         lp->stops = xmalloc(nfields * 256); /* at most SIFT_MAX_PREFIX_BYTES / 2 fields */
     nfields = 0;
@@ -442,6 +468,7 @@ struct mctx {
     bool strict;
     size_t budget;
     struct line_prefix_match *m;
+    struct line_prefix_memo *memo; /* first path only; NULL: none */
 };
 
 #define MAX_CANDS 4
@@ -463,15 +490,31 @@ static size_t time_cands(const char *s, size_t n, size_t i, size_t *out)
     if (n - i < len)
         return 0;
     const unsigned char *t = (const unsigned char *)s + i;
-    if (t[4] != '-' || t[7] != '-' || (t[10] != ' ' && t[10] != 'T') || t[13] != ':' ||
-        t[16] != ':')
+    /* "dddd-dd-" and "dd:dd:dd" (bytes 11-18) eight bytes at a time: XOR with the
+     * shape leaves 0-9 in a digit's byte and 0 in a separator's; a digit's byte plus
+     * 0x76 stays below 0x80. A carry out of a byte only comes from one already wrong
+     * (0x8a or more), so the order of the bytes in the word does not matter. */
+    static const char shape_a[8] = "0000-00-", shape_c[8] = "00:00:00";
+    static const unsigned char dig_a[8] = { 0x80, 0x80, 0x80, 0x80, 0, 0x80, 0x80, 0 };
+    static const unsigned char sep_a[8] = { 0, 0, 0, 0, 0xff, 0, 0, 0xff };
+    static const unsigned char dig_c[8] = { 0x80, 0x80, 0, 0x80, 0x80, 0, 0x80, 0x80 };
+    static const unsigned char sep_c[8] = { 0, 0, 0xff, 0, 0, 0xff, 0, 0 };
+    uint64_t a, c, sa, sc, da, dc, pa, pc;
+    memcpy(&a, t, 8);
+    memcpy(&c, t + 11, 8);
+    memcpy(&sa, shape_a, 8);
+    memcpy(&sc, shape_c, 8);
+    memcpy(&da, dig_a, 8);
+    memcpy(&dc, dig_c, 8);
+    memcpy(&pa, sep_a, 8);
+    memcpy(&pc, sep_c, 8);
+    a ^= sa;
+    c ^= sc;
+    const uint64_t k76 = UINT64_C(0x7676767676767676);
+    if (((((a + k76) | a) & da) | (a & pa) | (((c + k76) | c) & dc) | (c & pc)) != 0 ||
+        (unsigned)(t[8] - '0') > 9u || (unsigned)(t[9] - '0') > 9u ||
+        (t[10] != ' ' && t[10] != 'T'))
         return 0;
-        /* the 14 digits, without a branch each */
-#define D9(k) ((unsigned)(t[k] - '0') <= 9u)
-    if (!(D9(0) & D9(1) & D9(2) & D9(3) & D9(5) & D9(6) & D9(8) & D9(9) & D9(11) & D9(12) & D9(14) &
-          D9(15) & D9(17) & D9(18)))
-        return 0;
-#undef D9
     size_t e = i + len;
     if (e + 1 < n && s[e] == '.' && is_digit((unsigned char)s[e + 1])) {
         size_t nd = span_digits(s, n, e + 1);
@@ -788,6 +831,135 @@ static bool first_path_field(const struct mctx *c, const struct tok *t, size_t p
     return true;
 }
 
+/* ---- the memo (line_prefix.h) ------------------------------------------------------ */
+
+#define MEMO_SLOTS 16 /* a power of two: the slot is the top bits of a hash */
+#define MEMO_WAYS  2
+#define MEMO_BYTES 128 /* longest tail kept */
+
+/* One tail the first path matched: its bytes (from the memo token's position through
+ * the last byte the walk read) and what the walk produced, relative to that position. */
+struct memo_entry {
+    uint8_t len;    /* bytes of the tail (0: the entry is empty) */
+    uint8_t kw_rel; /* where the keyword starts */
+    uint8_t msg_rel;
+    uint8_t kw;
+    bool cut;
+    uint8_t nf;    /* fields whose value lies in the tail */
+    uint16_t used; /* run()'s charges from the memo token to the acceptance */
+    uint8_t field[LPF_COUNT], off[LPF_COUNT], flen[LPF_COUNT];
+    char bytes[MEMO_BYTES];
+};
+
+struct line_prefix_memo {
+    const struct line_prefix *lp; /* what the entries were matched with */
+    uint64_t hits;
+    uint8_t victim[MEMO_SLOTS]; /* the way the next entry of a slot replaces */
+    struct memo_entry e[MEMO_SLOTS][MEMO_WAYS];
+};
+
+struct line_prefix_memo *line_prefix_memo_new(void)
+{
+    return xcalloc(1, sizeof(struct line_prefix_memo));
+}
+
+void line_prefix_memo_reset(struct line_prefix_memo *memo)
+{
+    if (memo)
+        memset(memo, 0, sizeof(*memo));
+}
+
+void line_prefix_memo_free(struct line_prefix_memo *memo)
+{
+    free(memo);
+}
+
+uint64_t line_prefix_memo_hits(const struct line_prefix_memo *memo)
+{
+    return memo->hits;
+}
+
+/* The slot of a tail: its first 8 bytes (the process id in most prefixes), hashed. */
+static size_t memo_slot(const char *p)
+{
+    uint64_t x;
+    memcpy(&x, p, 8);
+    return (size_t)((x * UINT64_C(0x9e3779b97f4a7c15)) >> 60) & (MEMO_SLOTS - 1);
+}
+_Static_assert(MEMO_SLOTS <= 16, "memo_slot() takes the top four bits");
+
+/* A line whose tail at @pos the memo holds: fill the match from it. @used: the first
+ * path's charges so far, for the same budget test as the walk's. */
+static bool memo_lookup(struct mctx *c, size_t pos, size_t used)
+{
+    const char *s = c->s;
+    if (c->n - pos < 8)
+        return false;
+    struct memo_entry *row = c->memo->e[memo_slot(s + pos)];
+    for (int w = 0; w < MEMO_WAYS; w++) {
+        const struct memo_entry *e = &row[w];
+        if (!e->len || e->len > c->n - pos || used + e->used > c->budget ||
+            !span_bytes_eq_(s + pos, e->bytes, e->len))
+            continue;
+        struct line_prefix_match *m = c->m;
+        for (unsigned i = 0; i < e->nf; i++)
+            m->field[e->field[i]] = span_make(s + pos + e->off[i], e->flen[i]);
+        m->kw = (enum lp_keyword)e->kw;
+        m->kw_off = pos + e->kw_rel;
+        m->msg_off = pos + e->msg_rel;
+        m->cut = e->cut;
+        c->memo->hits++;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The first path matched with its tail starting at @pos0 and @used charges from there:
+ * keep the tail. The walk read no byte past the message's first one: the keyword test
+ * reads ':', then at most two spaces, and the byte after a single space (not the one
+ * after two); every token before it stops on a byte of the tail, and each of its tests
+ * of the line's length is of an offset no further than the last byte it read. So a
+ * line with the same bytes there takes the same path, and the same result.
+ */
+static void memo_store(struct mctx *c, size_t pos0, size_t used)
+{
+    const struct line_prefix_match *m = c->m;
+    size_t kwlen = keyword_lens[m->kw];
+    size_t spaces = m->msg_off - (m->kw_off + kwlen + 1);
+    size_t len = m->msg_off - pos0 + (spaces == 2 ? 0 : 1);
+    /* an empty message (the line ends after the keyword) is not kept: its length was
+     * part of the answer */
+    if (spaces == 0 || len > MEMO_BYTES || len < 8 || pos0 + len > c->n || used > UINT16_MAX)
+        return;
+    size_t slot = memo_slot(c->s + pos0);
+    struct memo_entry *e = &c->memo->e[slot][c->memo->victim[slot]];
+    c->memo->victim[slot] = (uint8_t)((c->memo->victim[slot] + 1) % MEMO_WAYS);
+    e->len = (uint8_t)len;
+    e->kw_rel = (uint8_t)(m->kw_off - pos0);
+    e->msg_rel = (uint8_t)(m->msg_off - pos0);
+    e->kw = (uint8_t)m->kw;
+    e->cut = m->cut;
+    e->used = (uint16_t)used;
+    e->nf = 0;
+    const char *tail = c->s + pos0;
+    uint32_t seen = 0;
+    for (size_t ti = c->lp->memo_tok; ti < c->lp->ntok; ti++) {
+        const struct tok *t = &c->lp->toks[ti];
+        if (t->kind != TK_FIELD || (seen & (1u << t->field)))
+            continue;
+        seen |= 1u << t->field;
+        struct span v = m->field[t->field];
+        if (!v.p || v.p < tail)
+            continue; /* after the cut, or set before the tail: the walk sets it again */
+        e->field[e->nf] = (uint8_t)t->field;
+        e->off[e->nf] = (uint8_t)(v.p - tail);
+        e->flen[e->nf] = (uint8_t)v.len;
+        e->nf++;
+    }
+    memcpy(e->bytes, tail, len);
+}
+
 /*
  * The first path of run()'s search, without recursion: at every token the first
  * candidate run() would try (the longest fixed shape, the shortest free value ending on
@@ -808,11 +980,23 @@ static bool match_first_path(struct mctx *c)
     const struct line_prefix *lp = c->lp;
     const char *s = c->s;
     size_t n = c->n, pos = 0, used = 0;
+    size_t pos0 = SIZE_MAX, used0 = 0; /* where the tail started (the memo) */
 
     for (size_t ti = 0;; ti++) {
-        used++;             /* run()'s charge per token */
-        if (ti == lp->ntok) /* (toks is NULL for an empty prefix: no pointer end) */
-            return used <= c->budget && accept_at(c, pos, false);
+        if (ti == lp->memo_tok && c->memo) {
+            if (memo_lookup(c, pos, used))
+                return true;
+            pos0 = pos;
+            used0 = used;
+        }
+        used++;               /* run()'s charge per token */
+        if (ti == lp->ntok) { /* (toks is NULL for an empty prefix: no pointer end) */
+            if (used > c->budget || !accept_at(c, pos, false))
+                return false;
+            if (pos0 != SIZE_MAX)
+                memo_store(c, pos0, used - used0);
+            return true;
+        }
         const struct tok *t = &lp->toks[ti];
         size_t vs = pos, ve;
         switch (t->fp) {
@@ -827,8 +1011,11 @@ static bool match_first_path(struct mctx *c)
             continue;
         }
         case FP_CUT:
-            if (used <= c->budget && accept_at(c, pos, true))
+            if (used <= c->budget && accept_at(c, pos, true)) {
+                if (pos0 != SIZE_MAX)
+                    memo_store(c, pos0, used - used0);
                 return true;
+            }
             continue;
         case FP_TIME: {
             size_t cand[MAX_CANDS];
@@ -898,7 +1085,20 @@ bool line_prefix_full_search_only;
 
 bool line_prefix_match(const struct line_prefix *lp, struct span line, struct line_prefix_match *m)
 {
+    return line_prefix_match_memo(lp, NULL, line, m);
+}
+
+bool line_prefix_match_memo(const struct line_prefix *lp, struct line_prefix_memo *memo,
+                            struct span line, struct line_prefix_match *m)
+{
     struct mctx c = { .lp = lp, .s = line.p, .n = line.len, .m = m };
+    if (memo) {
+        if (memo->lp != lp) {
+            line_prefix_memo_reset(memo);
+            memo->lp = lp;
+        }
+        c.memo = memo;
+    }
 
     m->has = lp->has;
     if (!line_prefix_full_search_only) {

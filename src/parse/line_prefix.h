@@ -27,6 +27,15 @@
  * without recursion first; real lines almost always match on it, and when it fails the
  * full search decides, so the result is the full search's in every case.
  *
+ * Memo: from the last escape whose value changes line by line (%m %t %n %l %e %x %v %Q
+ * %i) to the message, a server writes the same bytes for every line of one session and
+ * kind (" [4242] ann@shop/psql LOG:  "). line_prefix_match_memo() keeps the first path's
+ * result for such tails in a small table owned by the caller and, when a line's tail
+ * is byte for byte one it has seen, takes that result instead of walking the tokens
+ * again. The walk reads no byte past the message's start and its every test of the
+ * line's length falls inside the tail, so equal tails give equal results (the tests
+ * and fuzz_stderrlog compare the two on every line).
+ *
  * Cost: linear in the line. Backtracking is bounded by SIFT_MAX_PREFIX_STEPS per byte
  * of line; a line that exhausts it is reported as not matching.
  *
@@ -126,6 +135,22 @@ bool line_prefix_has_cut(const struct line_prefix *lp);
 /* Match one line (without its newline). Returns true and fills @m when the line is
  * <prefix><KEYWORD>:<space or end>. */
 bool line_prefix_match(const struct line_prefix *lp, struct span line, struct line_prefix_match *m);
+
+/* The memo of one matcher's tails (see above); owned by the caller, one per thread.
+ * Bound to the first prefix it is used with: line_prefix_memo_reset() before using it
+ * with another (a prefix freed and another compiled can share an address). */
+struct line_prefix_memo;
+struct line_prefix_memo *line_prefix_memo_new(void);
+void line_prefix_memo_reset(struct line_prefix_memo *memo);
+void line_prefix_memo_free(struct line_prefix_memo *memo);
+
+/* Lines answered from the memo since it was made or reset (tests). */
+uint64_t line_prefix_memo_hits(const struct line_prefix_memo *memo);
+
+/* line_prefix_match() with @memo (may be NULL): the same result, faster on lines whose
+ * tail the memo holds. */
+bool line_prefix_match_memo(const struct line_prefix *lp, struct line_prefix_memo *memo,
+                            struct span line, struct line_prefix_match *m);
 
 /* Tests and fuzz targets: match with the full backtracking search only, without the
  * first-path shortcut (which gives the same result; the tests compare the two). */

@@ -25,6 +25,7 @@ struct stderr_core {
     struct parser *p;
     struct stderr_core_opts o;
     struct line_prefix *cur;
+    struct line_prefix_memo *memo;           /* cur's tails seen (line_prefix.h) */
     struct line_prefix *cache[PREFIX_CACHE]; /* includes cur; oldest evicted */
     size_t ncache;
     struct line_prefix **known; /* compiled line_prefix_known[], lazily */
@@ -76,6 +77,7 @@ static void switch_to(struct stderr_core *c, struct line_prefix *lp, const char 
         log_verbose("%.*s:%llu: log_line_prefix is now '%s' (%s)", (int)ln->source.len,
                     ln->source.p, (unsigned long long)ln->line, line_prefix_text(lp), why);
     c->cur = lp;
+    line_prefix_memo_reset(c->memo);
 }
 
 struct stderr_core *stderr_core_new(struct parser *p, const struct stderr_core_opts *o)
@@ -85,6 +87,7 @@ struct stderr_core *stderr_core_new(struct parser *p, const struct stderr_core_o
     c->o = *o;
     c->o.prefix = NULL;
     sbuf_init(&c->tmp, SIFT_MAX_PREFIX_BYTES + 1);
+    c->memo = line_prefix_memo_new();
     if (o->prefix)
         c->cur = cache_add(c, span_cstr(o->prefix));
     return c;
@@ -96,6 +99,7 @@ void stderr_core_free(struct stderr_core *c)
         return;
     for (size_t i = 0; i < c->ncache; i++)
         line_prefix_free(c->cache[i]);
+    line_prefix_memo_free(c->memo);
     for (size_t i = 0; i < c->nknown; i++)
         line_prefix_free(c->known[i]);
     free(c->known);
@@ -177,7 +181,7 @@ void stderr_core_end(struct stderr_core *c)
 
 static bool core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m)
 {
-    if (c->cur && line_prefix_match(c->cur, text, m)) {
+    if (c->cur && line_prefix_match_memo(c->cur, c->memo, text, m)) {
         struct span msg = span_make(text.p + m->msg_off, text.len - m->msg_off);
         if (m->kw == LPK_LOG && msg.len && msg.p[0] == 'p' &&
             span_starts_with_lit(msg, "parameter \"log_line_prefix\"")) {

@@ -7,10 +7,11 @@
  *   line 1      the log_line_prefix (after byte 0, up to the first '\n'); ignored for
  *               modes 3 and 4, which detect it
  *   the rest    log lines
- * Checks: no crash or sanitizer report; the matcher's first-path shortcut gives the
- * full search's answer; every match has its fields inside the line and in order; an inferred prefix
- * compiles and matches the line it came from; the parse.h accounting invariant holds and the
- * same bytes parsed twice give the same events (pt_parse_twice_ok()).
+ * Checks: no crash or sanitizer report; the matcher's first-path shortcut, with and
+ * without the memo of tails (kept across the input's lines), gives the full search's
+ * answer; every match has its fields inside the line and in order; an inferred prefix
+ * compiles and matches the line it came from; the parse.h accounting invariant holds and
+ * the same bytes parsed twice give the same events (pt_parse_twice_ok()).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -21,18 +22,26 @@
 #include "parse/line_prefix.h"
 #include "parse/parse.h"
 
-static void check_match(const struct line_prefix *lp, struct span line)
+static bool same(bool ok, const struct line_prefix_match *m, bool full_ok,
+                 const struct line_prefix_match *full)
 {
-    struct line_prefix_match m, full;
+    return ok == full_ok &&
+           (!ok || (m->kw == full->kw && m->kw_off == full->kw_off && m->msg_off == full->msg_off &&
+                    m->cut == full->cut && memcmp(m->field, full->field, sizeof(m->field)) == 0));
+}
+
+/* @memo lives across the input's lines. */
+static void check_match(const struct line_prefix *lp, struct line_prefix_memo *memo,
+                        struct span line)
+{
+    struct line_prefix_match m, full, mm;
     line_prefix_full_search_only = true;
     bool full_ok = line_prefix_match(lp, line, &full);
     line_prefix_full_search_only = false;
     bool ok = line_prefix_match(lp, line, &m);
-    /* the first-path shortcut must give the full search's answer */
-    if (ok != full_ok)
-        abort();
-    if (ok && (m.kw != full.kw || m.kw_off != full.kw_off || m.msg_off != full.msg_off ||
-               m.cut != full.cut || memcmp(m.field, full.field, sizeof(m.field)) != 0))
+    bool memo_ok = line_prefix_match_memo(lp, memo, line, &mm);
+    /* the first-path shortcut, with or without the memo, gives the full search's answer */
+    if (!same(ok, &m, full_ok, &full) || !same(memo_ok, &mm, full_ok, &full))
         abort();
     if (!ok)
         return;
@@ -76,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t at = nl ? (size_t)(nl - text) + 1 : len;
 
     struct line_prefix *lp = line_prefix_new(span_make(prefix, strlen(prefix)), NULL);
+    struct line_prefix_memo *memo = line_prefix_memo_new();
     struct sbuf tmp = SBUF_INIT;
     struct parser_opts o = { .format = formats[mode], .prefix = mode < 3 ? prefix : NULL };
 
@@ -84,13 +94,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n = e ? (size_t)(e - (text + i)) : len - i;
         struct span line = span_make(text + i, n);
         if (lp)
-            check_match(lp, line);
+            check_match(lp, memo, line);
         check_infer(line, &tmp);
         i += n + 1;
     }
     if (!pt_parse_twice_ok(text + at, len - at, &o))
         abort();
     line_prefix_free(lp);
+    line_prefix_memo_free(memo);
     sbuf_release(&tmp);
     free(prefix);
     return 0;

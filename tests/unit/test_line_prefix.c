@@ -332,9 +332,12 @@ static bool same_match(bool r1, const struct line_prefix_match *a, bool r2,
     return true;
 }
 
-/* Every line of @path against every prefix, both ways; returns the lines compared. */
-static size_t compare_file(const char *path, struct line_prefix *const *lps, size_t nlp,
-                           size_t *matched)
+/* Every line of @path against every prefix, three ways (the first path, the first
+ * path with the memo that lives across the file's lines, the full search); returns the
+ * lines compared. */
+static size_t compare_file(const char *path, struct line_prefix *const *lps,
+                           struct line_prefix_memo *const *memos, size_t nlp, size_t *matched,
+                           size_t *matched_by)
 {
     struct diag d = DIAG_INIT;
     struct input *in = input_open(&(struct input_opts){ .path = path }, &d);
@@ -348,16 +351,19 @@ static size_t compare_file(const char *path, struct line_prefix *const *lps, siz
             continue;
         lines++;
         for (size_t i = 0; i < nlp; i++) {
-            struct line_prefix_match a, b;
+            struct line_prefix_match a, b, c;
             line_prefix_full_search_only = false;
             bool r1 = line_prefix_match(lps[i], ln.text, &a);
+            bool r3 = line_prefix_match_memo(lps[i], memos[i], ln.text, &c);
             line_prefix_full_search_only = true;
             bool r2 = line_prefix_match(lps[i], ln.text, &b);
             line_prefix_full_search_only = false;
             *matched += r1;
-            if (!same_match(r1, &a, r2, &b)) {
-                CHECK_MSG(0, "%s:%llu: prefix '%s': shortcut and full search differ", path,
-                          (unsigned long long)ln.line, line_prefix_text(lps[i]));
+            matched_by[i] += r1;
+            if (!same_match(r1, &a, r2, &b) || !same_match(r3, &c, r2, &b)) {
+                CHECK_MSG(0, "%s:%llu: prefix '%s': %s and full search differ", path,
+                          (unsigned long long)ln.line, line_prefix_text(lps[i]),
+                          same_match(r1, &a, r2, &b) ? "memo" : "shortcut");
                 input_close(in);
                 return lines;
             }
@@ -375,17 +381,20 @@ static void test_first_path_equals_full_search(void)
         lps[nlp++] = line_prefix_new(span_cstr(line_prefix_known[i]), NULL);
     for (size_t i = 0; i < ARRAY_SIZE(extra_prefixes) && nlp < ARRAY_SIZE(lps); i++)
         lps[nlp++] = line_prefix_new(span_cstr(extra_prefixes[i]), NULL);
-    for (size_t i = 0; i < nlp; i++)
+    struct line_prefix_memo *memos[64];
+    for (size_t i = 0; i < nlp; i++) {
         CHECK(lps[i] != NULL);
+        memos[i] = line_prefix_memo_new();
+    }
 
     static const char *const fixtures[] = {
         "fixtures/pg15/json-plans/postgresql.log",     "fixtures/pg15/plan-insights/postgresql.log",
         "fixtures/pg15/statement-log/postgresql.log",  "fixtures/pg15/text-plans/postgresql.log",
         "fixtures/pg15/verbose-errors/postgresql.log",
     };
-    size_t lines = 0, matched = 0;
+    size_t lines = 0, matched = 0, matched_by[64] = { 0 };
     for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
-        size_t n = compare_file(fixtures[i], lps, nlp, &matched);
+        size_t n = compare_file(fixtures[i], lps, memos, nlp, &matched, matched_by);
         CHECK_MSG(n > 100, "%s: %zu lines", fixtures[i], n);
         lines += n;
     }
@@ -402,13 +411,154 @@ static void test_first_path_equals_full_search(void)
     size_t peer_lines = 0;
     for (size_t i = 0; src && i < ARRAY_SIZE(peer); i++) {
         snprintf(path, sizeof(path), "%s/../shared/peer-logs/pgbadger/%s", src, peer[i]);
-        peer_lines += compare_file(path, lps, nlp, &matched);
+        peer_lines += compare_file(path, lps, memos, nlp, &matched, matched_by);
     }
-    printf("    first path vs full search: %zu fixture lines, %zu peer lines, %zu prefixes, "
-           "%zu matches\n",
+    printf("    first path (with and without the memo) vs full search: %zu fixture lines, "
+           "%zu peer lines, %zu prefixes, %zu matches\n",
            lines, peer_lines, nlp, matched);
-    for (size_t i = 0; i < nlp; i++)
+    /* Debian's prefix (the first known) matches most stderr lines of the fixtures and
+     * peer logs: most of them must come from the memo (the others are a session's
+     * first line of a kind, or a tail pushed out by other sessions) */
+    uint64_t hits = line_prefix_memo_hits(memos[0]);
+    CHECK_MSG(hits > matched_by[0] / 2, "the memo answered %llu of the %zu lines '%s' matched",
+              (unsigned long long)hits, matched_by[0], line_prefix_text(lps[0]));
+    printf("    the memo answered %llu of the %zu lines '%s' matched\n", (unsigned long long)hits,
+           matched_by[0], line_prefix_text(lps[0]));
+    for (size_t i = 0; i < nlp; i++) {
         line_prefix_free(lps[i]);
+        line_prefix_memo_free(memos[i]);
+    }
+}
+
+/* ---- the memo ---------------------------------------------------------------------- */
+
+/* Handmade lines (not from a server) built so that a line's tail equals an earlier
+ * one's up to a byte the matcher reads or a length it tests: each is matched with one
+ * memo that lives across all of them and compared with the full search. */
+static void test_memo_edges(void)
+{
+    static const char *const prefixes[] = {
+        "%m [%p] %q%u@%d/%a ",
+        "%t [%p]: [%l-1] user=%u,db=%d ",
+        "%m %v %u ",
+        "%m %p %p %q%u ",
+        "%p %u ",
+        "%m [%p] %r %q%i ",
+    };
+    static const char *const lines[] = {
+        /* the same tail, two spaces then one, then a message that starts with a space */
+        "2026-11-25 17:44:49.887 UTC [9367] ann@shop/psql LOG:  duration: 1 ms",
+        "2026-11-25 17:44:49.888 UTC [9367] ann@shop/psql LOG:  connection",
+        "2026-11-25 17:44:49.889 UTC [9367] ann@shop/psql LOG: x",
+        "2026-11-25 17:44:49.890 UTC [9367] ann@shop/psql LOG: y",
+        "2026-11-25 17:44:49.891 UTC [9367] ann@shop/psql LOG:   three spaces",
+        /* empty messages: the line ends after the keyword and its spaces */
+        "2026-11-25 17:44:49.892 UTC [9367] ann@shop/psql LOG:  ",
+        "2026-11-25 17:44:49.893 UTC [9367] ann@shop/psql LOG: ",
+        "2026-11-25 17:44:49.894 UTC [9367] ann@shop/psql LOG:",
+        "2026-11-25 17:44:49.895 UTC [9367] ann@shop/psql LOG:  after the empty ones",
+        /* the keyword cut short, or a different one on the same tail */
+        "2026-11-25 17:44:49.896 UTC [9367] ann@shop/psql LO",
+        "2026-11-25 17:44:49.897 UTC [9367] ann@shop/psql STATEMENT:  select 1",
+        "2026-11-25 17:44:49.898 UTC [9367] ann@shop/psql STATEMENT:  select 2",
+        /* a process without a client (the %q cut), then the same pid with one */
+        "2026-11-25 17:44:49.899 UTC [9367] LOG:  checkpoint starting: time",
+        "2026-11-25 17:44:49.900 UTC [9367] LOG:  checkpoint complete",
+        "2026-11-25 17:44:49.901 UTC [9367] ann@shop/psql LOG:  duration: 2 ms",
+        /* a time without a fraction or zone, and with another fraction length */
+        "2026-11-25 17:44:49 [9367] ann@shop/psql LOG:  duration: 3 ms",
+        "2026-11-25 17:44:49.5 UTC [9367] ann@shop/psql LOG:  duration: 4 ms",
+        /* %l changes, the rest stays */
+        "2026-11-25 17:44:49 UTC [77]: [1-1] user=ann,db=shop LOG:  one",
+        "2026-11-25 17:44:49 UTC [77]: [2-1] user=ann,db=shop LOG:  two",
+        "2026-11-25 17:44:49 UTC [77]: [2-1] user=ann,db=shop LOG: three",
+        /* a tail longer than the memo keeps */
+        "2026-11-25 17:44:49.902 UTC [9367] ann@shop/"
+        "a-very-long-application-name-a-very-long-application-name-a-very-long-application-"
+        "name-a-very-long-application-name LOG:  long",
+        "2026-11-25 17:44:49.903 UTC [9367] ann@shop/"
+        "a-very-long-application-name-a-very-long-application-name-a-very-long-application-"
+        "name-a-very-long-application-name LOG:  long again",
+        /* %v empty and not, the same pid twice (the second token wins) */
+        "2026-11-25 17:44:49.904 UTC  ann LOG:  no vxid",
+        "2026-11-25 17:44:49.905 UTC 3/4 ann LOG:  vxid",
+        "2026-11-25 17:44:49.906 UTC  ann LOG:  no vxid again",
+        "2026-11-25 17:44:49.907 UTC 12 13 ann LOG:  two pids",
+        "2026-11-25 17:44:49.908 UTC 12 13 ann LOG:  two pids again",
+        "2026-11-25 17:44:49.909 UTC 12 13 LOG:  two pids, cut",
+        "2026-11-25 17:44:49.910 UTC 12 13 LOG:  two pids, cut again",
+        /* no escape that changes by line: the memo starts at the first byte */
+        "4242 ann LOG:  whole prefix",
+        "4242 ann LOG:  whole prefix again",
+        "4242 ann LOG:",
+        "4242 ann LOG: one space",
+        /* %r and %i: host(port), [local], an empty command tag */
+        "2026-11-25 17:44:49.911 UTC [1] 10.0.0.1(5432) SELECT LOG:  a",
+        "2026-11-25 17:44:49.912 UTC [1] 10.0.0.1(5432) SELECT LOG:  b",
+        "2026-11-25 17:44:49.913 UTC [1] [local] idle LOG:  c",
+        "2026-11-25 17:44:49.914 UTC [1] [local]  LOG:  d",
+        "2026-11-25 17:44:49.915 UTC [1] [local]  LOG:  e",
+    };
+    size_t compared = 0, matched = 0;
+    for (size_t i = 0; i < ARRAY_SIZE(prefixes); i++) {
+        struct line_prefix *lp = compile(prefixes[i]);
+        struct line_prefix_memo *memo = line_prefix_memo_new();
+        for (int round = 0; round < 2; round++) {
+            for (size_t j = 0; j < ARRAY_SIZE(lines); j++) {
+                struct line_prefix_match a, b;
+                struct span line = span_cstr(lines[j]);
+                bool r1 = line_prefix_match_memo(lp, memo, line, &a);
+                line_prefix_full_search_only = true;
+                bool r2 = line_prefix_match(lp, line, &b);
+                line_prefix_full_search_only = false;
+                CHECK_MSG(same_match(r1, &a, r2, &b),
+                          "prefix '%s', line %zu (round %d): memo %d, full %d", prefixes[i], j,
+                          round, r1, r2);
+                compared++;
+                matched += r1;
+            }
+        }
+        line_prefix_memo_free(memo);
+        line_prefix_free(lp);
+    }
+    CHECK_MSG(matched > 60, "only %zu of %zu matched", matched, compared);
+}
+
+/* The memo answers from its table: a line whose tail it holds is not walked again, and
+ * a memo used with another prefix forgets the first one's tails. */
+static void test_memo_reuse(void)
+{
+    struct line_prefix *lp = compile("%m [%p] %q%u@%d/%a ");
+    struct line_prefix *other = compile("%m [%p] %q%u@%d ");
+    struct line_prefix_memo *memo = line_prefix_memo_new();
+    struct line_prefix_match m;
+    const char *line = "2026-11-25 17:44:49.887 UTC [9367] ann@shop/psql LOG:  duration: 1 ms";
+
+    CHECK(line_prefix_match_memo(lp, memo, span_cstr(line), &m));
+    CHECK_EQ_INT(m.field[LPF_APP].len, 4);
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 0);
+    CHECK(line_prefix_match_memo(lp, memo, span_cstr(line), &m));
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 1);
+    CHECK_EQ_INT(m.field[LPF_APP].len, 4);
+    CHECK(m.field[LPF_APP].p == line + 44);
+    CHECK_EQ_INT(m.kw, LPK_LOG);
+    CHECK_EQ_INT(m.msg_off, 55);
+    /* the next line of the session: another time, the same tail */
+    const char *next = "2026-11-25 17:44:50.001 UTC [9367] ann@shop/psql LOG:  duration: 2 ms";
+    CHECK(line_prefix_match_memo(lp, memo, span_cstr(next), &m));
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 2);
+    CHECK(m.field[LPF_USER].p == next + 35 && m.field[LPF_USER].len == 3);
+    CHECK(m.field[LPF_TIME_MS].p == next && m.field[LPF_TIME_MS].len == 27);
+    /* the other prefix reads the same line differently ('shop/psql' is the database) */
+    CHECK(line_prefix_match_memo(other, memo, span_cstr(line), &m));
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 0);
+    CHECK(m.field[LPF_APP].p == NULL);
+    CHECK_EQ_INT(m.field[LPF_DB].len, 9);
+    CHECK(line_prefix_match_memo(lp, memo, span_cstr(line), &m));
+    CHECK_EQ_INT(m.field[LPF_DB].len, 4);
+    line_prefix_memo_free(memo);
+    line_prefix_free(other);
+    line_prefix_free(lp);
 }
 
 TEST_LIST = {
@@ -422,5 +572,7 @@ TEST_LIST = {
     { "infer", test_infer },
     { "detect", test_detect },
     { "first_path_equals_full_search", test_first_path_equals_full_search },
+    { "memo_edges", test_memo_edges },
+    { "memo_reuse", test_memo_reuse },
     { NULL, NULL },
 };
