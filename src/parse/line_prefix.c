@@ -82,6 +82,8 @@ struct line_prefix {
     bool has_names;  /* %u or %d present: a relaxed second pass can differ */
     size_t memo_tok; /* the token the memo's tails start at: after the last escape whose
                         value changes line by line (0: the whole prefix) */
+    uint8_t memo_field[LPF_COUNT]; /* the fields of the tokens from there on, once each */
+    uint8_t nmemo_field;
 };
 
 static const struct {
@@ -405,6 +407,14 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
         nfields++;
         if (field_varies(t->field))
             lp->memo_tok = i + 1;
+    }
+    uint32_t seen = 0;
+    for (size_t i = lp->memo_tok; i < lp->ntok; i++) {
+        const struct tok *t = &lp->toks[i];
+        if (t->kind == TK_FIELD && !(seen & (1u << t->field))) {
+            seen |= 1u << t->field;
+            lp->memo_field[lp->nmemo_field++] = (uint8_t)t->field;
+        }
     }
     if (nfields)
         lp->stops = xmalloc(nfields * 256); /* at most SIFT_MAX_PREFIX_BYTES / 2 fields */
@@ -836,6 +846,12 @@ static bool first_path_field(const struct mctx *c, const struct tok *t, size_t p
 #define MEMO_SLOTS 16 /* a power of two: the slot is the top bits of a hash */
 #define MEMO_WAYS  2
 #define MEMO_BYTES 128 /* longest tail kept */
+/* A miss costs about 330 instructions (the walk's result stored), a hit saves about 510
+ * (docs/stderr-syslog.md): below 96 hits in 256 lines (37 %: a log of short sessions,
+ * each line a new process) the memo sits out the next 4096 lines, then tries again. */
+#define MEMO_WINDOW   256
+#define MEMO_MIN_HITS 96
+#define MEMO_PAUSE    4096
 
 /* One tail the first path matched: its bytes (from the memo token's position through
  * the last byte the walk read) and what the walk produced, relative to that position. */
@@ -853,8 +869,10 @@ struct memo_entry {
 
 struct line_prefix_memo {
     const struct line_prefix *lp; /* what the entries were matched with */
-    uint64_t hits;
-    uint8_t victim[MEMO_SLOTS]; /* the way the next entry of a slot replaces */
+    uint64_t hits, stores;
+    uint32_t window, window_hits; /* lines looked up in this window, and found */
+    uint32_t pause;               /* lines left to sit out */
+    uint8_t victim[MEMO_SLOTS];   /* the way the next entry of a slot replaces */
     struct memo_entry e[MEMO_SLOTS][MEMO_WAYS];
 };
 
@@ -877,6 +895,24 @@ void line_prefix_memo_free(struct line_prefix_memo *memo)
 uint64_t line_prefix_memo_hits(const struct line_prefix_memo *memo)
 {
     return memo->hits;
+}
+
+uint64_t line_prefix_memo_stores(const struct line_prefix_memo *memo)
+{
+    return memo->stores;
+}
+
+/* Count a matched line: found in the memo, or stored in it (a line that does not
+ * match costs no more with the memo than without); at the end of a window with too
+ * few hits, pause. */
+static void memo_tick(struct line_prefix_memo *memo, bool hit)
+{
+    memo->window_hits += hit;
+    if (++memo->window < MEMO_WINDOW)
+        return;
+    if (memo->window_hits < MEMO_MIN_HITS)
+        memo->pause = MEMO_PAUSE;
+    memo->window = memo->window_hits = 0;
 }
 
 /* The slot of a tail: its first 8 bytes (the process id in most prefixes), hashed. */
@@ -908,7 +944,6 @@ static bool memo_lookup(struct mctx *c, size_t pos, size_t used)
         m->kw_off = pos + e->kw_rel;
         m->msg_off = pos + e->msg_rel;
         m->cut = e->cut;
-        c->memo->hits++;
         return true;
     }
     return false;
@@ -935,6 +970,8 @@ static void memo_store(struct mctx *c, size_t pos0, size_t used)
     size_t slot = memo_slot(c->s + pos0);
     struct memo_entry *e = &c->memo->e[slot][c->memo->victim[slot]];
     c->memo->victim[slot] = (uint8_t)((c->memo->victim[slot] + 1) % MEMO_WAYS);
+    c->memo->stores++;
+    memo_tick(c->memo, false);
     e->len = (uint8_t)len;
     e->kw_rel = (uint8_t)(m->kw_off - pos0);
     e->msg_rel = (uint8_t)(m->msg_off - pos0);
@@ -943,16 +980,12 @@ static void memo_store(struct mctx *c, size_t pos0, size_t used)
     e->used = (uint16_t)used;
     e->nf = 0;
     const char *tail = c->s + pos0;
-    uint32_t seen = 0;
-    for (size_t ti = c->lp->memo_tok; ti < c->lp->ntok; ti++) {
-        const struct tok *t = &c->lp->toks[ti];
-        if (t->kind != TK_FIELD || (seen & (1u << t->field)))
-            continue;
-        seen |= 1u << t->field;
-        struct span v = m->field[t->field];
+    for (unsigned i = 0; i < c->lp->nmemo_field; i++) {
+        unsigned f = c->lp->memo_field[i];
+        struct span v = m->field[f];
         if (!v.p || v.p < tail)
             continue; /* after the cut, or set before the tail: the walk sets it again */
-        e->field[e->nf] = (uint8_t)t->field;
+        e->field[e->nf] = (uint8_t)f;
         e->off[e->nf] = (uint8_t)(v.p - tail);
         e->flen[e->nf] = (uint8_t)v.len;
         e->nf++;
@@ -984,10 +1017,18 @@ static bool match_first_path(struct mctx *c)
 
     for (size_t ti = 0;; ti++) {
         if (ti == lp->memo_tok && c->memo) {
-            if (memo_lookup(c, pos, used))
-                return true;
-            pos0 = pos;
-            used0 = used;
+            struct line_prefix_memo *memo = c->memo;
+            if (memo->pause) {
+                memo->pause--;
+            } else {
+                if (memo_lookup(c, pos, used)) {
+                    memo->hits++;
+                    memo_tick(memo, true);
+                    return true;
+                }
+                pos0 = pos;
+                used0 = used;
+            }
         }
         used++;               /* run()'s charge per token */
         if (ti == lp->ntok) { /* (toks is NULL for an empty prefix: no pointer end) */

@@ -34,7 +34,9 @@
  * is byte for byte one it has seen, takes that result instead of walking the tokens
  * again. The walk reads no byte past the message's start and its every test of the
  * line's length falls inside the tail, so equal tails give equal results (the tests
- * and fuzz_stderrlog compare the two on every line).
+ * and fuzz_stderrlog compare the two on every line). A log where few tails repeat
+ * (short sessions) makes it pause: it sits out 4096 lines after a window of 256 with
+ * fewer than 96 hits.
  *
  * Cost: linear in the line. Backtracking is bounded by SIFT_MAX_PREFIX_STEPS per byte
  * of line; a line that exhausts it is reported as not matching.
@@ -144,8 +146,9 @@ struct line_prefix_memo *line_prefix_memo_new(void);
 void line_prefix_memo_reset(struct line_prefix_memo *memo);
 void line_prefix_memo_free(struct line_prefix_memo *memo);
 
-/* Lines answered from the memo since it was made or reset (tests). */
+/* Lines answered from the memo, and tails it kept, since it was made or reset (tests). */
 uint64_t line_prefix_memo_hits(const struct line_prefix_memo *memo);
+uint64_t line_prefix_memo_stores(const struct line_prefix_memo *memo);
 
 /* line_prefix_match() with @memo (may be NULL): the same result, faster on lines whose
  * tail the memo holds. */

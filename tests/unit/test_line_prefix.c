@@ -561,6 +561,43 @@ static void test_memo_reuse(void)
     line_prefix_free(lp);
 }
 
+/* Lines whose tails never repeat (each from a new process): after one window of lookups
+ * the memo stops keeping tails for a while, then comes back for repeating ones. The
+ * answers are the full search's throughout. */
+static void test_memo_pause(void)
+{
+    struct line_prefix *lp = compile("%m [%p] %q%u@%d/%a ");
+    struct line_prefix_memo *memo = line_prefix_memo_new();
+    char line[128];
+    size_t matched = 0;
+    for (int i = 0; i < 2000; i++) {
+        snprintf(line, sizeof(line), "2026-11-25 17:44:49.887 UTC [%d] ann@shop/psql LOG:  x",
+                 10000 + i);
+        struct line_prefix_match a, b;
+        bool r1 = line_prefix_match_memo(lp, memo, span_cstr(line), &a);
+        line_prefix_full_search_only = true;
+        bool r2 = line_prefix_match(lp, span_cstr(line), &b);
+        line_prefix_full_search_only = false;
+        CHECK(same_match(r1, &a, r2, &b));
+        matched += r1;
+    }
+    CHECK_EQ_INT(matched, 2000);
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 0);
+    /* one window of 256 stored, then the pause */
+    CHECK_EQ_INT(line_prefix_memo_stores(memo), 256);
+    /* one session's lines: the pause runs out, the memo stores the tail once and then
+     * answers from it */
+    snprintf(line, sizeof(line), "2026-11-25 17:44:49.887 UTC [4242] ann@shop/psql LOG:  x");
+    for (int i = 0; i < 6000; i++) {
+        struct line_prefix_match a;
+        CHECK(line_prefix_match_memo(lp, memo, span_cstr(line), &a));
+    }
+    CHECK_EQ_INT(line_prefix_memo_stores(memo), 257);
+    CHECK_EQ_INT(line_prefix_memo_hits(memo), 6000 - (4096 - (2000 - 256)) - 1);
+    line_prefix_memo_free(memo);
+    line_prefix_free(lp);
+}
+
 TEST_LIST = {
     { "prefix_length_limit", test_prefix_length_limit },
     { "padding_limit", test_padding_limit },
@@ -574,5 +611,6 @@ TEST_LIST = {
     { "first_path_equals_full_search", test_first_path_equals_full_search },
     { "memo_edges", test_memo_edges },
     { "memo_reuse", test_memo_reuse },
+    { "memo_pause", test_memo_pause },
     { NULL, NULL },
 };
