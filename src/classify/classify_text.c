@@ -315,7 +315,7 @@ static bool log_checkpoint(struct event *ev, struct span m)
     ev->facts.step = STEP_END;
     if (!span_starts_with_lit(s, " wrote ")) {
         size_t k = 0;
-        while (k < s.len && k <= CKPT_FLAGS_MAX &&
+        while (k < s.len && k < CKPT_FLAGS_MAX &&
                ((s.p[k] >= 'a' && s.p[k] <= 'z') || s.p[k] == ' ' || s.p[k] == '-'))
             k++;
         if (k > 1 && k < s.len && s.p[k] == ':' && s.p[0] == ' ') {

@@ -902,11 +902,13 @@ uint64_t line_prefix_memo_stores(const struct line_prefix_memo *memo)
     return memo->stores;
 }
 
-/* Count a matched line: found in the memo, or stored in it (a line that does not
- * match costs no more with the memo than without); at the end of a window with too
+/* Count a matched line: found in the memo (@hit), or stored in it (a line that does
+ * not match costs no more with the memo than without); at the end of a window with too
  * few hits, pause. */
 static void memo_tick(struct line_prefix_memo *memo, bool hit)
 {
+    memo->hits += hit;
+    memo->stores += !hit;
     memo->window_hits += hit;
     if (++memo->window < MEMO_WINDOW)
         return;
@@ -970,7 +972,6 @@ static void memo_store(struct mctx *c, size_t pos0, size_t used)
     size_t slot = memo_slot(c->s + pos0);
     struct memo_entry *e = &c->memo->e[slot][c->memo->victim[slot]];
     c->memo->victim[slot] = (uint8_t)((c->memo->victim[slot] + 1) % MEMO_WAYS);
-    c->memo->stores++;
     memo_tick(c->memo, false);
     e->len = (uint8_t)len;
     e->kw_rel = (uint8_t)(m->kw_off - pos0);
@@ -1022,7 +1023,6 @@ static bool match_first_path(struct mctx *c)
                 memo->pause--;
             } else {
                 if (memo_lookup(c, pos, used)) {
-                    memo->hits++;
                     memo_tick(memo, true);
                     return true;
                 }
