@@ -23,9 +23,13 @@ pg_sql postgres 'INSERT INTO bloat SELECT g FROM generate_series(1, 150000) g' >
 pg_sql postgres 'BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM bloat;
   SELECT pg_sleep(120); COMMIT' >/dev/null 2>&1 &
 holder=$!
+# The session is asleep in pg_sleep with an xmin: its count(*) took the snapshot. (A
+# session only 'active' may not have taken it yet; a DELETE that slipped in first would
+# be vacuumed away, as CI once saw.)
 holding() {
   [[ -n $(pg_sql postgres "SELECT pid FROM pg_stat_activity
-    WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%' AND state = 'active'") ]]
+    WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%' AND state = 'active'
+      AND wait_event = 'PgSleep' AND backend_xmin IS NOT NULL") ]]
 }
 pg_wait_for 30 holding || fail "no session holds a snapshot"
 pg_sql postgres 'DELETE FROM bloat' >/dev/null
@@ -34,7 +38,12 @@ blocked() {
     grep -Eq 'tuples: 0 removed, [0-9]+ remain, 150000 are dead but not yet removable' \
       "$PG_LOGDIR"/postgresql.csv
 }
-pg_wait_for 60 blocked || fail "autovacuum logged no dead tuples it could not remove"
+if ! pg_wait_for 60 blocked; then
+  grep -A3 'automatic vacuum of table ""postgres.public.bloat""' "$PG_LOGDIR"/postgresql.csv >&2 ||
+    pg_sql postgres "SELECT n_dead_tup, last_autovacuum, autovacuum_count FROM pg_stat_user_tables
+      WHERE relname = 'bloat'" >&2 || true
+  fail "autovacuum logged no dead tuples it could not remove (its runs of bloat above)"
+fi
 pg_sql postgres "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
   WHERE query LIKE 'BEGIN ISOLATION LEVEL REPEATABLE READ%'" >/dev/null
 wait "$holder" 2>/dev/null || true
