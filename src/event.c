@@ -31,6 +31,7 @@ static const char *const kind_names[EV_KIND_COUNT] = {
     [EV_SHUTDOWN] = "shutdown",
     [EV_CRASH] = "crash",
     [EV_ARCHIVE_FAILURE] = "archive_failure",
+    [EV_CONNECTION_READY] = "connection_ready",
 };
 
 static const char *const severity_names[SEV_COUNT] = {
@@ -160,6 +161,7 @@ void event_facts_clear(struct event_facts *f)
     f->wal_records = f->wal_fpi = f->wal_bytes = -1;
     f->elapsed_s = -1;
     f->port = -1;
+    f->setup_ms = f->fork_ms = f->auth_ms = -1;
 }
 
 #define FACT_I(n, m)                                 \
@@ -220,6 +222,9 @@ static const struct {
     FACT_I("wal_records", wal_records),
     FACT_I("wal_fpi", wal_fpi),
     FACT_I("wal_bytes", wal_bytes),
+    FACT_R("setup_ms", setup_ms),
+    FACT_R("fork_ms", fork_ms),
+    FACT_R("auth_ms", auth_ms),
 };
 #undef FACT_I
 #undef FACT_R

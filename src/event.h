@@ -46,6 +46,7 @@ enum event_kind {
     EV_SHUTDOWN,
     EV_CRASH, /* (appended: the numbers above are stored in event block masks) */
     EV_ARCHIVE_FAILURE,
+    EV_CONNECTION_READY, /* PG18 log_connections = setup_durations */
     EV_KIND_COUNT
 };
 
@@ -154,6 +155,11 @@ struct event_facts {
     /* connection, disconnection */
     struct span host; /* client host, "[local]" for Unix sockets */
     int64_t port;     /* client port; -1 for Unix sockets */
+
+    /* connection_ready (PG18 "connection ready: setup total=…, fork=…, authentication=…"):
+     * milliseconds from the postmaster accepting the connection to the backend being
+     * ready for its first query, of which forking the backend and authenticating it */
+    double setup_ms, fork_ms, auth_ms;
 };
 
 struct event {
@@ -235,7 +241,7 @@ struct fact_value {
 };
 #define EVENT_MAX_FACTS 48
 /* The facts there are (event_fact_name(0 .. EVENT_N_FACTS - 1)). */
-#define EVENT_N_FACTS 41
+#define EVENT_N_FACTS 44
 const char *event_fact_name(size_t k);
 
 /* The facts @f has (a number >= 0, a text present, a step), in the order the store lists

@@ -720,6 +720,27 @@ static bool log_disconnection(struct event *ev, struct span m)
     return true;
 }
 
+/* PG18 (log_connections = setup_durations, postgres.c): "connection ready: setup
+ * total=%.3f ms, fork=%.3f ms, authentication=%.3f ms", once per backend when it is
+ * ready for its first query. Each number is read where it is well-formed; a text whose
+ * numbers are not is still this kind, without them. */
+static bool log_ready(struct event *ev, struct span m)
+{
+    struct span s = cur_skip(m, sizeof("connection ready: ") - 1);
+    double total, fork, auth;
+
+    ev->kind = EV_CONNECTION_READY;
+    if (!cur_eat_lit(&s, "setup total=") || !cur_num(&s, &total) || !cur_eat_lit(&s, " ms"))
+        return true;
+    ev->facts.setup_ms = total;
+    if (!cur_eat_lit(&s, ", fork=") || !cur_num(&s, &fork) || !cur_eat_lit(&s, " ms"))
+        return true;
+    ev->facts.fork_ms = fork;
+    if (cur_eat_lit(&s, ", authentication=") && cur_num(&s, &auth) && cur_eat_lit(&s, " ms"))
+        ev->facts.auth_ms = auth;
+    return true;
+}
+
 /* ---------------------------------------------------------------- crashes, archiving */
 
 /* How a child process or the archive command ended (postmaster.c LogChildExit(),
@@ -876,6 +897,8 @@ static bool log_text_by_prefix(struct event *ev, struct arena *a)
         }
         if (span_starts_with_lit(m, "connection authorized: "))
             return log_authorized(ev, m);
+        if (span_starts_with_lit(m, "connection ready: "))
+            return log_ready(ev, m);
         return false;
     case 'r':
         if (span_starts_with_lit(m, "restartpoint "))

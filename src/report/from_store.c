@@ -245,6 +245,7 @@ struct load {
     struct values lock_ms, temp, buffers, write_s, sync_s, total_s, vacuum_s, analyze_s, session_s;
     struct values wal_added, wal_removed, wal_recycled, sync_longest_s, distance, estimate;
     struct values pages_removed, tuples_dead, buffer_reads, buffer_dirtied, wal_bytes;
+    struct values setup_ms, setup_auth_ms;
     size_t deadlock_alloc;
     bool keep_literals;   /* REPORT_KEEP_LITERALS: lock objects keyed as logged */
     struct sbuf lock_obj; /* the redacted lock object of the current event */
@@ -439,6 +440,10 @@ static int on_event(void *ctx, const struct store_event_row *e)
             report_hist_add(&r->session_hist, s, 1);
         break;
     }
+    case EV_CONNECTION_READY:
+        values_add(&L->setup_ms, fact_num(e, "setup_ms"));
+        values_add(&L->setup_auth_ms, fact_num(e, "auth_ms"));
+        break;
     case EV_CANCEL:
     case EV_TIMEOUT: {
         const char *cause = fact_text(e, "cause");
@@ -956,6 +961,8 @@ int report_from_store(struct report *r, struct store *st, const struct report_op
     values_stat(&L.vacuum_s, &r->vacuum_s);
     values_stat(&L.analyze_s, &r->analyze_s);
     values_stat(&L.session_s, &r->session_s);
+    values_stat(&L.setup_ms, &r->setup_ms);
+    values_stat(&L.setup_auth_ms, &r->setup_auth_ms);
     /* Known only when the log says when sessions end (log_disconnections). */
     r->peak_sessions = L.ended ? L.peak : 0;
     items_finish(&r->locks, 50, "lock modes and objects", "waits");
@@ -1011,7 +1018,8 @@ out:
     struct values *more[] = { &L.wal_added,      &L.wal_removed, &L.wal_recycled,
                               &L.sync_longest_s, &L.distance,    &L.estimate,
                               &L.pages_removed,  &L.tuples_dead, &L.buffer_reads,
-                              &L.buffer_dirtied, &L.wal_bytes };
+                              &L.buffer_dirtied, &L.wal_bytes,   &L.setup_ms,
+                              &L.setup_auth_ms };
     for (size_t i = 0; i < ARRAY_SIZE(more); i++)
         free(more[i]->v);
     free(L.vacuum_s.v);

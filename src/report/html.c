@@ -1243,6 +1243,8 @@ static void sessions(struct rw *h)
         snprintf(line, sizeof(line), "mean %s, longest %s", b, m);
         dl_item(h, "Session time", line);
     }
+    stat_items(h, "Connection setup (PostgreSQL 18)", &r->setup_ms, fmt_ms);
+    stat_items(h, "Authentication in the setup", &r->setup_auth_ms, fmt_ms);
     rw_s(h, "</dl>\n");
     if (r->session_s.n) {
         char lab[REPORT_HIST_MAX + 1][FMT_MAX + 4];

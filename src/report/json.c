@@ -609,6 +609,9 @@ static void event_sections(struct rw *j, int *first)
     kn(j, &f, "peak", r->peak_sessions ? (double)r->peak_sessions : NAN);
     stat(j, &f, "session_s", &r->session_s);
     hist(j, &f, "histogram", "le_s", &r->session_hist);
+    ku(j, &f, "ready", r->events[EV_CONNECTION_READY]);
+    stat(j, &f, "setup_ms", &r->setup_ms);
+    stat(j, &f, "setup_auth_ms", &r->setup_auth_ms);
     items(j, &f, "by_database_user", &r->sessions_by,
           &(struct item_names){ .key = "database", .detail = "user" });
     items(j, &f, "by_application", &r->apps, &(struct item_names){ .key = "application" });

@@ -622,6 +622,8 @@ static void event_sections(struct rw *m)
         snprintf(line, sizeof(line), "mean %s, longest %s", b, c);
         kv(m, "Session time", line);
     }
+    kv_stat(m, "Connection setup (PostgreSQL 18)", &r->setup_ms, fmt_ms);
+    kv_stat(m, "Authentication in the setup", &r->setup_auth_ms, fmt_ms);
     items(m, "Database", "User", &r->sessions_by, NULL, NULL, 0);
     items(m, "Application", NULL, &r->apps, NULL, NULL, 0);
     items(m, "Client host", NULL, &r->hosts, NULL, NULL, 0);

@@ -88,6 +88,8 @@ void report_init(struct report *r)
         &r->vacuum_buffer_dirtied,
         &r->vacuum_wal_bytes,
         &r->session_s,
+        &r->setup_ms,
+        &r->setup_auth_ms,
     };
     for (size_t i = 0; i < ARRAY_SIZE(stats); i++)
         *stats[i] = none;

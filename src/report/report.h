@@ -328,7 +328,10 @@ struct report {
                                   for Unix sockets), count = connections */
     struct report_stat session_s;
     struct report_hist session_hist; /* sessions by length, seconds */
-    uint64_t peak_sessions;          /* most sessions open at once, when known */
+    /* PG18 connection_ready: setup time from the accepted connection to the first query,
+     * and the authentication within it, milliseconds */
+    struct report_stat setup_ms, setup_auth_ms;
+    uint64_t peak_sessions; /* most sessions open at once, when known */
 
     /* Cancellations and timeouts (items: key = kind "cancel"|"timeout", detail =
      * cause, count). */

@@ -185,6 +185,7 @@ static void events(struct gen *g)
     ev[EV_CONNECTION] = 5000;
     ev[EV_AUTHENTICATED] = 4990;
     ev[EV_DISCONNECTION] = 4985;
+    ev[EV_CONNECTION_READY] = 4990;
     ev[EV_AUTH_FAILURE] = 10;
     ev[EV_CANCEL] = 7;
     ev[EV_TIMEOUT] = 3;
@@ -254,6 +255,8 @@ static void events(struct gen *g)
     for (int i = 0; i < 4985; i++)
         report_hist_add(&r->session_hist, (double)(i % 700) * (i % 5 ? 1 : 60), 1);
     r->peak_sessions = 87;
+    stat(&r->setup_ms, 4990, 4990 * 6.5, 2417.3, 14.2);
+    stat(&r->setup_auth_ms, 4990, 4990 * 3.1, 2401.0, 9.8);
 
     add_item(g, &r->cancels, "cancel", "user request", 7, NAN, NAN, NAN);
     add_item(g, &r->cancels, "timeout", "statement timeout", 3, NAN, NAN, NAN);

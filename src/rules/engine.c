@@ -45,6 +45,7 @@ static const char *setting_for(enum event_kind k)
     case EV_CONNECTION:
     case EV_AUTHENTICATED: return "log_connections = on";
     case EV_DISCONNECTION: return "log_disconnections = on";
+    case EV_CONNECTION_READY: return "log_connections = 'setup_durations' (PostgreSQL 18)";
     case EV_AUTOVACUUM:
     case EV_AUTOANALYZE: return "log_autovacuum_min_duration = 0 (or a threshold)";
     case EV_STATEMENT: return "log_statement = all";

@@ -30,7 +30,7 @@ struct rec {
     unsigned sources; /* SRC_BIT()s this record feeds */
     const char *dims[DIM_COUNT];
     const char *query;
-    double duration_ms, wait_ms;
+    double duration_ms, wait_ms, setup_ms;
     int64_t size_bytes, tuples_dead;
     bool rejected;
     int kind;           /* enum event_kind or -1 */
@@ -185,6 +185,9 @@ static bool rec_matches(const struct rec *r, const struct metric_query *q)
         if (q->where->tuples_dead.op != CMP_NONE &&
             (r->tuples_dead < 0 ||
              !rule_cond_holds(&q->where->tuples_dead, (double)r->tuples_dead)))
+            return false;
+        if (q->where->setup_ms.op != CMP_NONE &&
+            (r->setup_ms < 0 || !rule_cond_holds(&q->where->setup_ms, r->setup_ms)))
             return false;
         /* STEP_NONE's bit is never in the mask: a record without a step never matches. */
         if (q->where->steps && !(q->where->steps & (1u << r->step)))
@@ -534,6 +537,7 @@ void metric_mem_add(struct metric_source *ms, const struct mem_record *in)
     r.wait_ms = in->wait_ms;
     r.size_bytes = in->size_bytes;
     r.tuples_dead = in->tuples_dead;
+    r.setup_ms = known && k == EV_CONNECTION_READY && in->setup_ms >= 0 ? in->setup_ms : -1;
     r.rejected = in->rejected;
     r.pid = in->pid > 0 ? in->pid : 0;
     enum event_step st = STEP_NONE;
@@ -644,7 +648,9 @@ static void facts_from_text(json_t *o, struct mem_record *r, struct text_bufs *b
     bool vacuum = !strcmp(r->kind, "autovacuum");
     bool vac = (vacuum || !strcmp(r->kind, "autoanalyze")) &&
                (!r->relation || (vacuum && r->tuples_dead < 0));
-    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause && !vac)
+    bool ready = !strcmp(r->kind, "connection_ready") && !(r->setup_ms >= 0);
+    if (!(wait && r->wait_ms < 0) && !(temp && r->size_bytes < 0) && !step && !cause && !vac &&
+        !ready)
         return;
     event_clear(&ev);
     const char *sev = jget(o, "severity"), *st = jget(o, "sqlstate");
@@ -678,6 +684,8 @@ static void facts_from_text(json_t *o, struct mem_record *r, struct text_bufs *b
     }
     if (vac && same && vacuum && r->tuples_dead < 0)
         r->tuples_dead = ev.facts.tuples_dead;
+    if (ready && same)
+        r->setup_ms = ev.facts.setup_ms;
 }
 
 int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct diag *d)
@@ -763,6 +771,7 @@ int metric_mem_load_ndjson(struct metric_source *ms, const char *path, struct di
         r.relation = jget(o, "relation");
         double dead = jnum(o, "tuples_dead");
         r.tuples_dead = dead < 0 ? -1 : (int64_t)dead;
+        r.setup_ms = jnum(o, "setup_ms");
         r.rejected = json_is_true(json_object_get(o, "rejected"));
         struct text_bufs bufs;
         facts_from_text(o, &r, &bufs);

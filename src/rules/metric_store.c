@@ -275,6 +275,7 @@ static int on_event(void *ctx, const struct store_event_row *r)
         .wait_ms = -1,
         .size_bytes = -1,
         .tuples_dead = -1,
+        .setup_ms = -1,
         .pid = r->pid > 0 ? r->pid : 0,
     };
     for (size_t i = 0; i < r->n_facts; i++) {
@@ -290,6 +291,8 @@ static int on_event(void *ctx, const struct store_event_row *r)
             m.relation = r->facts[i].s;
         else if (!strcmp(r->facts[i].name, "tuples_dead") && r->facts[i].type == STORE_FACT_INT)
             m.tuples_dead = r->facts[i].i;
+        else if (!strcmp(r->facts[i].name, "setup_ms") && r->facts[i].type == STORE_FACT_REAL)
+            m.setup_ms = r->facts[i].r;
     }
     if (r->has_fingerprint) {
         snprintf(c->hex, sizeof(c->hex), "%016llx", (unsigned long long)r->fingerprint);

@@ -123,7 +123,7 @@ struct rule_where {
     } in[DIM_COUNT];
     int64_t min_calls;   /* queries: ignore groups with fewer calls in the window */
     double min_total_ms; /* queries: ignore groups with less total time in the window */
-    struct rule_cond wait_ms, size_bytes, tuples_dead; /* events: per-event filters */
+    struct rule_cond wait_ms, size_bytes, tuples_dead, setup_ms; /* events: per-event filters */
     unsigned steps;   /* events: bits (1 << enum event_step) of the steps wanted (`step:
                          [start, end]`); 0: any record, with or without a step */
     double slower_by; /* plans: mean latency after / before the change must be >= this
@@ -497,6 +497,7 @@ struct mem_record {
     const char *cause;           /* the event's cause (classify.md) or NULL */
     const char *relation;        /* autovacuum/autoanalyze: the table, or NULL */
     int64_t tuples_dead;         /* autovacuum: dead tuples not yet removable; -1 absent */
+    double setup_ms;             /* connection_ready: setup time (read for that kind only) */
     bool rejected;               /* a line that could not be parsed (ingest rejects) */
     int64_t pid;                 /* the server process; 0 when absent */
 };

@@ -42,7 +42,7 @@ struct where_raw {
     struct ylist step;
     int64_t min_calls;
     double min_total_ms;
-    const char *wait_ms, *size_bytes, *tuples_dead, *slower_by;
+    const char *wait_ms, *size_bytes, *tuples_dead, *setup_ms, *slower_by;
 };
 
 struct baseline_raw {

@@ -314,6 +314,12 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
                    "'tuples_dead' expects a comparison with a count of at least 0, like '> "
                    "100000', not '%s'",
                    w.tuples_dead);
+    if (w.setup_ms && (!rule_cond_parse(span_cstr(w.setup_ms), UNIT_MS, &r->where.setup_ms) ||
+                       r->where.setup_ms.value < 0))
+        ydoc_error(L->y, at(L->y, wn, "setup_ms"),
+                   "'setup_ms' expects a comparison with a time of at least 0, like '> 500' or "
+                   "'> 1s', not '%s'",
+                   w.setup_ms);
     if (w.slower_by && !parse_factor(w.slower_by, &r->where.slower_by))
         ydoc_error(L->y, at(L->y, wn, "slower_by"),
                    "'slower_by' expects a factor above 0 like '2x' or '1.5x', not '%s'",

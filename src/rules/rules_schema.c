@@ -108,7 +108,7 @@ static const struct {
                           (1u << DIM_CAUSE) | (1u << DIM_RELATION),
                       "classified records (`type`: lock_wait, deadlock, temp_file, "
                       "auth_failure, checkpoint, ...) with their numbers (wait_ms, "
-                      "size_bytes, tuples_dead)" },
+                      "size_bytes, tuples_dead, setup_ms)" },
     [RSRC_INGEST] = { 1u << DIM_INPUT, "lines read and rejected per input source" },
     [RSRC_PLANS] = { (1u << DIM_DATABASE) | (1u << DIM_FINGERPRINT) | (1u << DIM_TYPE),
                      "auto_explain plan records per (database, fingerprint): `type: "
@@ -302,6 +302,10 @@ const struct yfield where_fields[] = {
       "only autovacuum runs that left this many dead tuples they could not remove (an old "
       "snapshot, prepared transaction or replication slot holds them back), e.g. `> 100000`",
       OFF(where_raw, tuples_dead), NULL },
+    { "setup_ms", YF_STRING, false, NULL,
+      "only PostgreSQL 18 connections (type connection_ready) whose setup took this long, "
+      "from the accepted connection to the first query, e.g. `> 500` or `> 1s`",
+      OFF(where_raw, setup_ms), NULL },
     { "slower_by", YF_STRING, false, NULL,
       "plan changes only when the mean executor time after the change is at least this "
       "multiple of the time before: `2x`, `1.5x` (or `2`)",
@@ -335,6 +339,10 @@ const struct rfield_meta where_fields_meta[] = {
     { S(EVENTS), NULL },
     { S(EVENTS), NULL },
     { S(EVENTS), NULL },
+    { S(EVENTS),
+      "Set `log_connections` to include `setup_durations` (PostgreSQL 18) for these records; "
+      "`pgsift events --kind connection_ready` shows each connection's setup_ms, fork_ms "
+      "and auth_ms." },
     { S(PLANS), NULL },
 };
 #undef S

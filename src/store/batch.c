@@ -1033,6 +1033,10 @@ static void event_row(struct store_batch *b, const struct event *ev, int64_t ts)
         cell_int(x, EVB_WAL_RECORDS, f->wal_records);
         cell_int(x, EVB_WAL_FPI, f->wal_fpi);
         cell_int(x, EVB_WAL_BYTES, f->wal_bytes);
+    } else if (ev->kind == EV_CONNECTION_READY) {
+        cell_real(x, EVB_SETUP_MS, f->setup_ms);
+        cell_real(x, EVB_FORK_MS, f->fork_ms);
+        cell_real(x, EVB_AUTH_MS, f->auth_ms);
     }
     /* src: name (cut at EVB_SRC_FILE_MAX) and line, joined by the encoder's rules */
     x->src_split = true;

@@ -66,6 +66,9 @@ static const unsigned char col_types[EVB_NCOLS] = {
     [EVB_WAL_RECORDS] = EVB_INT,
     [EVB_WAL_FPI] = EVB_INT,
     [EVB_WAL_BYTES] = EVB_INT,
+    [EVB_SETUP_MS] = EVB_REAL,
+    [EVB_FORK_MS] = EVB_REAL,
+    [EVB_AUTH_MS] = EVB_REAL,
 };
 
 /* The mask's bytes at @w: the low word, then (wide) a varint of the rest. */

@@ -99,6 +99,9 @@ enum evb_col {
     EVB_WAL_RECORDS,
     EVB_WAL_FPI,
     EVB_WAL_BYTES,
+    EVB_SETUP_MS, /* (schema version 18) */
+    EVB_FORK_MS,
+    EVB_AUTH_MS,
     EVB_NCOLS
 };
 

@@ -123,6 +123,9 @@ static const struct {
     { EVB_WAL_RECORDS, STORE_FACT_INT },
     { EVB_WAL_FPI, STORE_FACT_INT },
     { EVB_WAL_BYTES, STORE_FACT_INT },
+    { EVB_SETUP_MS, STORE_FACT_REAL },
+    { EVB_FORK_MS, STORE_FACT_REAL },
+    { EVB_AUTH_MS, STORE_FACT_REAL },
 };
 
 /* every column but the 10 before wait_ms and src */

@@ -104,6 +104,9 @@ static const struct field fields[] = {
     NF("elapsed_s", facts.elapsed_s),
     SF("host", facts.host),
     IF("port", facts.port),
+    NF("setup_ms", facts.setup_ms),
+    NF("fork_ms", facts.fork_ms),
+    NF("auth_ms", facts.auth_ms),
     SF("application", application),
 };
 

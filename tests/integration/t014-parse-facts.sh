@@ -14,7 +14,7 @@ names='["wait_ms","lock_mode","lock_object","temp_bytes","temp_path","buffers","
   "wal_added","wal_removed","wal_recycled","sync_files","sync_longest_s","sync_average_s",
   "tuples_dead","index_scans","pages_removed","pages_remain","pages_scanned","buffer_hits",
   "buffer_misses","buffer_dirtied","read_mb_s","write_mb_s","wal_records","wal_fpi",
-  "wal_bytes"]'
+  "wal_bytes","setup_ms","fork_ms","auth_ms"]'
 base='["ts","kind","severity","sqlstate","database","user","application","pid",
   "fingerprint","message","detail","src"]'
 # src and the facts of each event, one line each, sorted by src

@@ -443,7 +443,8 @@ static void test_corrupt_blobs(void)
         0,
         (unsigned char)(0x80 | ((1u << (EVB_NCOLS - 32)) & 0x7f)),
         (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 32)) >> 7) & 0x7f)),
-        (unsigned char)((1u << (EVB_NCOLS - 32)) >> 14)
+        (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 32)) >> 14) & 0x7f)),
+        (unsigned char)((1u << (EVB_NCOLS - 32)) >> 21)
     };
     static const unsigned char overlong[] = { 1,    0,    0xff, 0xff, 0xff, 0xff,
                                               0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
@@ -457,23 +458,24 @@ static void test_corrupt_blobs(void)
     static const unsigned char nomask[] = { 1, 0, 0, 1, 0 };
     static const unsigned char big_ts[] = { 1,    0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                                             0xff, 0xff, 0x01, 0x02, 0,    0,    0,    0 };
-    _Static_assert(EVB_NCOLS - 32 >= 14 && EVB_NCOLS - 32 < 21, "wide_past is 3 bytes");
+    _Static_assert(EVB_NCOLS - 32 >= 22 && EVB_NCOLS - 32 < 28, "wide_past's varint is 4 bytes");
     CHECK_EQ_INT(decode_all(v5, sizeof(v5)), -1);
     CHECK_EQ_INT(decode_all(v0, sizeof(v0)), -1);
     CHECK_EQ_INT(decode_all(v2, sizeof(v2)), -1);
     CHECK_EQ_INT(decode_all(v4, sizeof(v4)), -1);
     CHECK_EQ_INT(decode_all(wide_cut, sizeof(wide_cut)), -1);
     CHECK_EQ_INT(decode_all(wide_past, sizeof(wide_past)), -1);
-    unsigned char wide_last[sizeof(wide_past)]; /* the last column: an integer, here 0 */
+    unsigned char wide_last[sizeof(wide_past)]; /* the last column: a double, here 0.0 */
     memcpy(wide_last, wide_past, sizeof(wide_past));
     wide_last[7] = (unsigned char)(0x80 | ((1u << (EVB_NCOLS - 33)) & 0x7f));
     wide_last[8] = (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 33)) >> 7) & 0x7f));
-    wide_last[9] = (unsigned char)((1u << (EVB_NCOLS - 33)) >> 14);
-    CHECK_EQ_INT(evb_col_type((enum evb_col)(EVB_NCOLS - 1)), EVB_INT);
-    unsigned char wide_last0[sizeof(wide_last) + 1];
+    wide_last[9] = (unsigned char)(0x80 | (((1u << (EVB_NCOLS - 33)) >> 14) & 0x7f));
+    wide_last[10] = (unsigned char)((1u << (EVB_NCOLS - 33)) >> 21);
+    CHECK_EQ_INT(evb_col_type((enum evb_col)(EVB_NCOLS - 1)), EVB_REAL);
+    unsigned char wide_last0[sizeof(wide_last) + 8] = { 0 };
     memcpy(wide_last0, wide_last, sizeof(wide_last));
-    wide_last0[sizeof(wide_last)] = 0;
-    CHECK_EQ_INT(decode_all(wide_last, sizeof(wide_last)), -1); /* its value cut off */
+    CHECK_EQ_INT(decode_all(wide_last, sizeof(wide_last)), -1);       /* its value cut off */
+    CHECK_EQ_INT(decode_all(wide_last0, sizeof(wide_last0) - 1), -1); /* a byte short */
     CHECK_EQ_INT(decode_all(wide_last0, sizeof(wide_last0)), 0);
     CHECK_EQ_INT(decode_all(overlong, sizeof(overlong)), -1);
     CHECK_EQ_INT(decode_all(fwd, sizeof(fwd)), -1);

@@ -281,6 +281,37 @@ static void test_where_vacuum(void)
     rule_set_release(&rs);
 }
 
+/* where: setup_ms (PG18 connection_ready; a time of at least 0, in ms or with a unit). */
+static void test_where_setup(void)
+{
+    struct rule_set rs;
+    load(&rs, "rules:\n"
+              "  - {name: s, kind: event, where: {type: [connection_ready], setup_ms: '> 1s'}}\n"
+              "  - {name: t, kind: event, where: {setup_ms: '>= 250'}}\n");
+    CHECK_MSG(rs.nerrors == 0, "%s", rs.errors.buf);
+    const struct rule *r = rule_set_find(&rs, "s");
+    if (CHECK(r != NULL)) {
+        CHECK_EQ_INT(r->where.setup_ms.op, CMP_GT);
+        CHECK(r->where.setup_ms.value == 1000);
+    }
+    r = rule_set_find(&rs, "t");
+    if (CHECK(r != NULL)) {
+        CHECK_EQ_INT(r->where.setup_ms.op, CMP_GE);
+        CHECK(r->where.setup_ms.value == 250);
+    }
+    rule_set_release(&rs);
+
+    load(&rs, "rules:\n"                                                /* 1 */
+              "  - {name: a, kind: event, where: {setup_ms: '> -5'}}\n" /* 2 */
+              "  - {name: b, kind: event, where: {setup_ms: 'slow'}}\n" /* 3 */);
+    CHECK(has(&rs, "rules/x.yaml:2:46: 'setup_ms' expects a comparison with a time of at least "
+                   "0, like '> 500' or '> 1s', not '> -5'"));
+    CHECK(has(&rs, "rules/x.yaml:3:46: 'setup_ms' expects a comparison"));
+    CHECK_EQ_INT(rs.nerrors, 2);
+    CHECK_EQ_INT(rs.n, 0);
+    rule_set_release(&rs);
+}
+
 /* One file with many mistakes: every one is reported, each with its position. */
 static void test_every_error_reported(void)
 {
@@ -605,6 +636,7 @@ TEST_LIST = {
     { "plans_source", test_plans_source },
     { "where_step", test_where_step },
     { "where_vacuum", test_where_vacuum },
+    { "where_setup", test_where_setup },
     { "every_error_reported", test_every_error_reported },
     { "shapes_and_syntax", test_shapes_and_syntax },
     { "percentiles_need_fingerprint", test_percentiles_need_fingerprint },

@@ -1,0 +1,12 @@
+-- SPDX-License-Identifier: MIT
+-- pgsift store, version 18: PostgreSQL 18's connection setup times. Applied by
+-- src/store/migrate.c in one transaction when PRAGMA user_version < 18.
+--
+-- No table changes. Events of the new kind connection_ready ("connection ready: setup
+-- total=…, fork=…, authentication=…", log_connections = setup_durations) carry three
+-- facts in three new event-block columns after the autovacuum's (setup_ms, fork_ms,
+-- auth_ms; src/store/evblock.h, docs/store.md), and the kind's number (23) appears in
+-- the blocks' kind masks and the record counts. This version number is what stops an
+-- older pgsift, which would find those blocks corrupt and that kind unknown, from opening
+-- a store written now: it refuses a schema newer than it knows.
+PRAGMA user_version = 18;
