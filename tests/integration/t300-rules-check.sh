@@ -4,8 +4,8 @@
 . "$(dirname "$0")/lib.sh"
 
 out=$("$PGSIFT" rules check "$SIFT_SOURCE_DIR"/rules/*.yaml)
-expect_contains "$out" "ok: 19 rules in 5 files"
-expect_contains "$out" "threshold 7, baseline 1, new_fingerprint 1, event 9, absence 1"
+expect_contains "$out" "ok: 20 rules in 5 files"
+expect_contains "$out" "threshold 8, baseline 1, new_fingerprint 1, event 9, absence 1"
 # A directory: its *.yaml and *.yml files, in name order; the same rules as the glob.
 expect_eq "rules check of the rules directory" "$out" "$("$PGSIFT" rules check "$SIFT_SOURCE_DIR/rules")"
 mkdir -p rdir/sub empty

@@ -63,9 +63,10 @@ printf '%s\n' '2026-11-24 10:00:00.000 UTC [7] LOG:  duration: 5.000 ms  stateme
 "$PGSIFT" -q ingest plain.log
 "$PGSIFT" rules test --until 2026-11-24T10:10:00Z "$SIFT_SOURCE_DIR"/rules/*.yaml >/dev/null 2>err.txt
 err=$(cat err.txt)
-expect_contains "$err" "rules/events.yaml:30:5: rule 'long_lock_wait' reads lock_wait/lock_acquired records, none seen in the store: set log_lock_waits = on"
+expect_contains "$err" "rules/events.yaml:32:5: rule 'long_lock_wait' reads lock_wait/lock_acquired records, none seen in the store: set log_lock_waits = on"
 expect_contains "$err" "rule 'temp_file_spill' reads temp_file records, none seen in the store: set log_temp_files = 0"
 expect_contains "$err" "rule 'plan_regression' reads plan records, none seen in the store: set auto_explain"
+expect_contains "$err" "rule 'slow_connection_setup' reads connection_ready records, none seen in the store: set log_connections = 'setup_durations' (PostgreSQL 18)"
 expect_not_contains "$err" "rule 'slow_query_p95' reads"  # durations are there
 # the same from the daemon's path: rules eval
 "$PGSIFT" rules eval --until 2026-11-24T10:10:00Z "$SIFT_SOURCE_DIR"/rules/events.yaml >/dev/null 2>err.txt
