@@ -5,6 +5,7 @@
 # and jsonlog), the facts parse writes equal the facts the store returns for the same
 # record after pgsift ingest; and pgsift events has no fact this test does not know.
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd jq
 
 # The fact names, in the order the store lists them (src/store/events.c fact_cols).

@@ -9,6 +9,7 @@
 # real Supabase export.
 # timeout: 300
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd sqlite3
 need_cmd python3
 

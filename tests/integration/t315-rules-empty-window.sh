@@ -4,6 +4,7 @@
 # of resolving (and firing again at the next record: flapping). Means, percentiles and
 # maxima of nothing are unknown and clear the condition as before.
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 
 # Real PostgreSQL 15 logs over the store: the statement-log run logs its errors in
 # [17:45, 17:46) (20 on app, 1 on nosuchdb); every later 1-minute window is empty, and

@@ -9,6 +9,7 @@
 # found no group at all in a log that names neither (a stderr prefix without %d and %u),
 # while the same rules over its `pgsift parse` output fired with database="".
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 
 need_cmd jq
 fx=$(pg15_run text-plans)/postgresql.csv

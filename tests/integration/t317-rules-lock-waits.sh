@@ -9,6 +9,7 @@
 #    wait time or file size) fires the shipped long_lock_wait and temp_file_spill rules
 #    as it does over the store.
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd jq
 
 fx=$(pg15_run text-plans)

@@ -7,6 +7,7 @@
 # Over the store, over `pgsift parse` NDJSON (which prints the message, not the step:
 # read back from it) and over `pgsift events` JSON (which prints the step).
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd jq
 
 fx=$(pg15_run text-plans)

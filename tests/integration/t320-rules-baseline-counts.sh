@@ -8,6 +8,7 @@
 # The log lines are hand-made (stderr, one statement): the rule engine is under test.
 # labels: rules
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd awk
 
 # 2026-11-19 10:00 UTC = 1795082400

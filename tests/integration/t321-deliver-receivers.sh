@@ -3,6 +3,7 @@
 # notifications but not state.
 # timeout: 120
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 . "$(dirname "$0")/data/alerts-lib.sh"
 need_cmd sqlite3
 

@@ -4,6 +4,7 @@
 # print them in a table (or Markdown), so escape sequences and other control characters must not
 # reach the terminal (OSC title/clipboard, screen clears, C1 CSI).
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 
 printf '2026-11-25 10:00:01.001 UTC [102] u@d\033]0;EVIL\007b\033[2J\xc2\x9b2J/app ERROR:  relation "x" does not exist\n' > "$T/esc.log"
 cat > "$T/rules.yaml" <<'YAML'

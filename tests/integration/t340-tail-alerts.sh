@@ -12,7 +12,7 @@ need_cmd sqlite3
 pg15_csvlog
 start_http_stub hook "200"
 export HOOK_URL="http://127.0.0.1:$hook_port/"
-deadlock_rules 7d > rules.yaml
+deadlock_rules 3650d > rules.yaml
 cat > pgsift.yaml <<YAML
 store: $T/pgsift.db
 sources:
@@ -20,12 +20,15 @@ sources:
 rules: [$T/rules.yaml]
 receivers:
   - { name: hook, type: webhook, url_env: HOOK_URL, allow_http: true }
-route: { notify: [hook], group_wait: 0s }
+route: { notify: [hook], group_wait: 0s, repeat_interval: 100000d }
 alerting: { allowed_lateness: 0s, max_notify_age: 100000d }
+retention: { minutes: 3650d, hours: 3650d, days: 3650d, events: 3650d }
 YAML
 unset PGSIFT_DB
 # The daemon runs on the real clock (its timers need time to pass); the fixture's
-# deadlock (17:45:02) is old, hence the large max_notify_age above.
+# deadlock (2026-11-25 17:45:02) is old, hence the large max_notify_age, repeat_interval,
+# resolve_after and retention above: whenever the test runs, the alert has fired once
+# and not resolved, and the event is still in the store.
 unset SIFT_TEST_NOW
 "$PGSIFT" -v tail --config pgsift.yaml 2>tail.err &
 pid=$!
@@ -54,7 +57,7 @@ expect_contains "$err" "rules.yaml:2:43: invalid type 'nope' in 'where'"
 # No libcurl on the host (a library name that does not exist stands for it): receivers
 # cannot send, so the daemon does not start, and says why, rather than failing the first
 # alert hours later.
-deadlock_rules 7d > rules.yaml
+deadlock_rules 3650d > rules.yaml
 rc=0; err=$(SIFT_TEST_LIBCURL=libpgsift-none.so.1 "$PGSIFT" tail --config pgsift.yaml 2>&1) || rc=$?
 expect_eq "exit code without libcurl" 1 "$rc"
 expect_contains "$err" "cannot load libpgsift-none.so.1"

@@ -7,6 +7,7 @@
 # labels: tail
 # timeout: 90
 . "$(dirname "$0")/lib.sh"
+fixture_clock # dated data: on the real clock, weeks later, it would be rolled up or expired
 need_cmd sqlite3
 q() { store_query "$1"; }
 prefix='%m [%p] %u@%d/%a '
