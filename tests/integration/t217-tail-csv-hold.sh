@@ -19,7 +19,7 @@ sources:
   - path: $log
     format: csvlog
 tail:
-  rotate_wait: 1s
+  rotate_wait: 3s
   commit_interval: 200ms
 YAML
 rec() { # N [STATEMENT-TEXT]
@@ -34,17 +34,17 @@ expect_records() { echo "records $1 sum_ms $2 sumsq_ms $3" >"$T/expect"; }
 tail_start --config "$T/pgsift.yaml"
 expect_records 3 6 14
 expect_counted 10
-sleep 1.5 # flushes of the held record
+sleep 3.5 # flushes of the held record; the file quiet for longer than rotate_wait
 expect_counted 1
 # rename + create; the writer's descriptor finishes record 4 in the renamed file
 mv "$log" "$log.1"
 : >"$log"
-sleep 0.3 # well within rotate_wait (1s) of the rotation
+sleep 0.3 # well within rotate_wait (3 s: a loaded host may stall this shell) of the rotation
 rest4 >>"$log.1"
 rec 5 >>"$log"
 expect_records 5 15 55
 expect_counted 10
-sleep 2.5 # the rotated file is read to its end and closed
+sleep 4.5 # the rotated file is read to its end and closed (rotate_wait after the rotation)
 expect_counted 1
 tail_stop TERM
 tail_once --config "$T/pgsift.yaml"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A stderr record whose TAB-indented statement lines arrive one by one, 0.3 s apart - the
-# file never quiet for half a commit interval (0.5 s) - waits for them: it is committed
+# file never quiet for half the commit interval (4 s here: 2 s, room for a loaded host
+# to stall the writer) - waits for them: it is committed
 # whole when the next record starts, as `pgsift ingest` of the same lines stores it, with
 # nothing rejected (real server lines: a DO block from the text-plans fixture, written
 # line by line the way a slow writer would).
@@ -22,7 +23,15 @@ expect_eq "lines taken" 23 "$(wc -l <"$T/src.log" | tr -d ' ')"
 
 log=$T/postgresql.log
 : >"$log"
-tail_start --format stderr --prefix "$prefix" "$log"
+cat >"$T/p.yaml" <<YAML
+sources:
+  - path: $log
+    format: stderr
+    prefix: '$prefix'
+tail:
+  commit_interval: 4s
+YAML
+tail_start --config "$T/p.yaml"
 while IFS= read -r line; do
   printf '%s\n' "$line" >>"$log"
   sleep 0.3
@@ -30,7 +39,7 @@ done <"$T/src.log"
 sum() { sqlite3 "$1" "SELECT (SELECT sum(count) FROM record_stats) || ' ' || (SELECT coalesce(sum(count), 0) FROM rejects) || ' ' || (SELECT group_concat(query, '|') FROM (SELECT query FROM queries ORDER BY 1))"; }
 want=$(sum "$T/ref.db")
 stored() { [[ "$(sum "$PGSIFT_DB" 2>/dev/null)" == "$want" ]]; }
-for ((i = 0; i < 200; i++)); do stored && break; sleep 0.05; done
+for ((i = 0; i < 400; i++)); do stored && break; sleep 0.05; done
 tail_stop TERM
 expect_eq "records, rejects and statements as ingest" "$want" "$(sum "$PGSIFT_DB")"
 pass

@@ -4,7 +4,7 @@
 # network request, runs its sort script (allowed by hash), prints to PDF, and leaves
 # screenshots (light and dark) in the build directory for a person to look at.
 # Skips (77) when chromium is not installed.
-# timeout: 240
+# timeout: 600
 . "$(dirname "$0")/lib.sh"
 command -v chromium >/dev/null 2>&1 || skip "chromium not installed (apt-get install chromium)"
 need_cmd timeout jq

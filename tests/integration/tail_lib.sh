@@ -17,13 +17,17 @@
 TAIL_PID=
 _tail_n=0
 
+# The daemon's "following N source(s) (watcher) into STORE", once it is up; not the
+# watcher's earlier "...: following files by polling" (SIFT_TEST_NO_INOTIFY).
+_tail_up_lines() { grep -cE "following [0-9]+ sources? \(" "$T/tail.err" 2>/dev/null || true; }
+
 _tail_started() {
-  (($(grep -c "following" "$T/tail.err" 2>/dev/null || true) >= _tail_n))
+  (($(_tail_up_lines) >= _tail_n))
 }
 
 tail_start() {
   # (counted from the log: a run's -v lines may say "following" too)
-  _tail_n=$(($(grep -c "following" "$T/tail.err" 2>/dev/null || true) + 1))
+  _tail_n=$(($(_tail_up_lines) + 1))
   "$PGSIFT" -v tail "$@" 2>>"$T/tail.err" &
   TAIL_PID=$!
   # Up once it says so (after opening the store and starting the watcher).
