@@ -727,17 +727,17 @@ static bool log_disconnection(struct event *ev, struct span m)
 static bool log_ready(struct event *ev, struct span m)
 {
     struct span s = cur_skip(m, sizeof("connection ready: ") - 1);
-    double total, fork, auth;
+    double total_ms, fork_ms, auth_ms;
 
     ev->kind = EV_CONNECTION_READY;
-    if (!cur_eat_lit(&s, "setup total=") || !cur_num(&s, &total) || !cur_eat_lit(&s, " ms"))
+    if (!cur_eat_lit(&s, "setup total=") || !cur_num(&s, &total_ms) || !cur_eat_lit(&s, " ms"))
         return true;
-    ev->facts.setup_ms = total;
-    if (!cur_eat_lit(&s, ", fork=") || !cur_num(&s, &fork) || !cur_eat_lit(&s, " ms"))
+    ev->facts.setup_ms = total_ms;
+    if (!cur_eat_lit(&s, ", fork=") || !cur_num(&s, &fork_ms) || !cur_eat_lit(&s, " ms"))
         return true;
-    ev->facts.fork_ms = fork;
-    if (cur_eat_lit(&s, ", authentication=") && cur_num(&s, &auth) && cur_eat_lit(&s, " ms"))
-        ev->facts.auth_ms = auth;
+    ev->facts.fork_ms = fork_ms;
+    if (cur_eat_lit(&s, ", authentication=") && cur_num(&s, &auth_ms) && cur_eat_lit(&s, " ms"))
+        ev->facts.auth_ms = auth_ms;
     return true;
 }
 
