@@ -21,7 +21,10 @@ for fmt in text json; do
     ((n > 0)) || fail "regenerated run: $insight does not fire in the $fmt plans"
   done
 done
-expect_eq "plans in the regenerated run" 64 "$(grep -c '^line ' analysis)"
+# (not counting a plan of the generator's pg_stat_statements dump: auto_explain logs any
+# statement over 50 ms, and on a loaded host that COPY can be one)
+expect_eq "plans in the regenerated run" 64 \
+  "$(grep '^line ' analysis | grep -vc 'on pg_stat_statements')"
 "$PGSIFT" -q ingest "$fresh/postgresql.csv"
 q='select sum(amount) from orders_pi where customer_id = $1'
 expect_eq "plan changes detected" 4 \
