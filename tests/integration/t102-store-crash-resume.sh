@@ -45,7 +45,10 @@ while ((kills < 20)); do
   for ((run = 0; run < 200; run++)); do
     "$SIFT_TEST_TOOL" store-load --db crash.db --position --batch 250 in.ndjson 2>/dev/null &
     pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 300 + 10)))"
+    # (later attempts run longer: on a loaded host start-up alone could outlast a short
+    # window every time, and no attempt would ever commit)
+    ms=$((RANDOM % 300 + 10 + run * 10))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null || true
       kills=$((kills + 1))

@@ -57,7 +57,10 @@ while ((kills < 24 || rounds < 4)); do # every variant at least once
   for ((run = 0; run < 300; run++)); do
     "$PGSIFT" -q --db crash.db ingest "${args[@]}" &
     pid=$!
-    sleep "0.$(printf '%03d' $((RANDOM % 400 + 5)))"
+    # (later attempts run longer: on a loaded host start-up alone could outlast a short
+    # window every time, and no attempt would ever commit)
+    ms=$((RANDOM % 400 + 5 + run * 10))
+    sleep "$((ms / 1000)).$(printf '%03d' $((ms % 1000)))"
     if kill -9 "$pid" 2>/dev/null; then
       wait "$pid" 2>/dev/null || true
       kills=$((kills + 1))
