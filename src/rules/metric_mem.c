@@ -166,6 +166,13 @@ static bool in_list(const struct rule_strlist *l, const char *v)
     return false;
 }
 
+/* A per-event filter of `where:` (wait_ms, size_bytes, ...): none, or a record with the
+ * number (>= 0; -1: absent, which never matches) that satisfies it. */
+static bool fact_passes(const struct rule_cond *c, double v)
+{
+    return c->op == CMP_NONE || (v >= 0 && rule_cond_holds(c, v));
+}
+
 static bool rec_matches(const struct rec *r, const struct metric_query *q)
 {
     if (!(r->sources & SRC_BIT(q->source)))
@@ -176,18 +183,10 @@ static bool rec_matches(const struct rec *r, const struct metric_query *q)
         for (unsigned d = 0; d < DIM_COUNT; d++)
             if (!in_list(&q->where->in[d], r->dims[d]))
                 return false;
-        if (q->where->wait_ms.op != CMP_NONE &&
-            (r->wait_ms < 0 || !rule_cond_holds(&q->where->wait_ms, r->wait_ms)))
-            return false;
-        if (q->where->size_bytes.op != CMP_NONE &&
-            (r->size_bytes < 0 || !rule_cond_holds(&q->where->size_bytes, (double)r->size_bytes)))
-            return false;
-        if (q->where->tuples_dead.op != CMP_NONE &&
-            (r->tuples_dead < 0 ||
-             !rule_cond_holds(&q->where->tuples_dead, (double)r->tuples_dead)))
-            return false;
-        if (q->where->setup_ms.op != CMP_NONE &&
-            (r->setup_ms < 0 || !rule_cond_holds(&q->where->setup_ms, r->setup_ms)))
+        if (!fact_passes(&q->where->wait_ms, r->wait_ms) ||
+            !fact_passes(&q->where->size_bytes, (double)r->size_bytes) ||
+            !fact_passes(&q->where->tuples_dead, (double)r->tuples_dead) ||
+            !fact_passes(&q->where->setup_ms, r->setup_ms))
             return false;
         /* STEP_NONE's bit is never in the mask: a record without a step never matches. */
         if (q->where->steps && !(q->where->steps & (1u << r->step)))

@@ -259,6 +259,17 @@ static bool parse_factor(const char *text, double *out)
     return true;
 }
 
+/* A per-event filter of `where:` (wait_ms, size_bytes, ...) from @raw (NULL: absent):
+ * a comparison in @unit, at least 0 when @nonneg; else the error "'KEY' expects
+ * @expected, not 'RAW'" at the key. */
+static void where_cond(struct loader *L, yaml_node_t *wn, const char *key, const char *raw,
+                       enum metric_unit unit, bool nonneg, const char *expected,
+                       struct rule_cond *out)
+{
+    if (raw && (!rule_cond_parse(span_cstr(raw), unit, out) || (nonneg && out->value < 0)))
+        ydoc_error(L->y, at(L->y, wn, key), "'%s' expects %s, not '%s'", key, expected, raw);
+}
+
 static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
 {
     struct where_raw w;
@@ -301,25 +312,15 @@ static void load_where(struct loader *L, struct rule *r, yaml_node_t *wn)
         ydoc_error(L->y, at(L->y, wn, "min_total_ms"), "'min_total_ms' must not be negative");
     r->where.min_calls = w.min_calls;
     r->where.min_total_ms = w.min_total_ms;
-    if (w.wait_ms && !rule_cond_parse(span_cstr(w.wait_ms), UNIT_MS, &r->where.wait_ms))
-        ydoc_error(L->y, at(L->y, wn, "wait_ms"),
-                   "'wait_ms' expects a comparison like '> 5000' or '>= 5s', not '%s'", w.wait_ms);
-    if (w.size_bytes && !rule_cond_parse(span_cstr(w.size_bytes), UNIT_BYTES, &r->where.size_bytes))
-        ydoc_error(L->y, at(L->y, wn, "size_bytes"),
-                   "'size_bytes' expects a comparison like '> 1GiB', not '%s'", w.size_bytes);
-    if (w.tuples_dead &&
-        (!rule_cond_parse(span_cstr(w.tuples_dead), UNIT_COUNT, &r->where.tuples_dead) ||
-         r->where.tuples_dead.value < 0))
-        ydoc_error(L->y, at(L->y, wn, "tuples_dead"),
-                   "'tuples_dead' expects a comparison with a count of at least 0, like '> "
-                   "100000', not '%s'",
-                   w.tuples_dead);
-    if (w.setup_ms && (!rule_cond_parse(span_cstr(w.setup_ms), UNIT_MS, &r->where.setup_ms) ||
-                       r->where.setup_ms.value < 0))
-        ydoc_error(L->y, at(L->y, wn, "setup_ms"),
-                   "'setup_ms' expects a comparison with a time of at least 0, like '> 500' or "
-                   "'> 1s', not '%s'",
-                   w.setup_ms);
+    where_cond(L, wn, "wait_ms", w.wait_ms, UNIT_MS, false, "a comparison like '> 5000' or '>= 5s'",
+               &r->where.wait_ms);
+    where_cond(L, wn, "size_bytes", w.size_bytes, UNIT_BYTES, false, "a comparison like '> 1GiB'",
+               &r->where.size_bytes);
+    where_cond(L, wn, "tuples_dead", w.tuples_dead, UNIT_COUNT, true,
+               "a comparison with a count of at least 0, like '> 100000'", &r->where.tuples_dead);
+    where_cond(L, wn, "setup_ms", w.setup_ms, UNIT_MS, true,
+               "a comparison with a time of at least 0, like '> 500' or '> 1s'",
+               &r->where.setup_ms);
     if (w.slower_by && !parse_factor(w.slower_by, &r->where.slower_by))
         ydoc_error(L->y, at(L->y, wn, "slower_by"),
                    "'slower_by' expects a factor above 0 like '2x' or '1.5x', not '%s'",
