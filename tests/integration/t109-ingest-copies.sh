@@ -78,10 +78,12 @@ cd ..
 stderr_lines 1 300 >both.log
 cp both.log both-copy.log
 for second in both.log both-copy.log; do
-  rm -f both.db*
+  rm -f both.db* held
   "$PGSIFT" -q --db both.db ingest /dev/null
-  (printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell sleep 3\nROLLBACK;\n' | sqlite3 both.db) &
-  sleep 0.5
+  # (both runs start while the lock is held: the marker says it is)
+  (printf 'BEGIN IMMEDIATE;\nCREATE TABLE hold(x);\n.shell touch held; sleep 3\nROLLBACK;\n' |
+    sqlite3 both.db) &
+  wait_for 10 test -e held
   "$PGSIFT" --db both.db ingest both.log 2>both1.txt &
   "$PGSIFT" --db both.db ingest "$second" 2>both2.txt &
   wait

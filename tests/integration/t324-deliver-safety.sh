@@ -55,14 +55,14 @@ expect_contains "$err" "URL must be smtps:// or smtp:// with starttls"
 if command -v openssl >/dev/null; then
   openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 \
     -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
-  start_http_stub probe "200"  # only to find a free port
-  port=$probe_port
-  kill "${_stub_pids[-1]}" 2>/dev/null; wait "${_stub_pids[-1]}" 2>/dev/null || true
-  openssl s_server -accept "$port" -cert cert.pem -key key.pem -www -quiet >/dev/null 2>&1 &
+  # Port 0: the kernel picks a free port, which s_server prints ("ACCEPT 127.0.0.1:N")
+  # once it listens (no port found free and then freed, which another process could take).
+  openssl s_server -accept 127.0.0.1:0 -cert cert.pem -key key.pem -www >s_server.out 2>&1 &
   _stub_pids+=($!)
+  listening() { grep -q '^ACCEPT 127\.0\.0\.1:[0-9]' s_server.out; }
+  wait_for 10 listening
+  port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9]*\).*/\1/p' s_server.out | head -n 1)
   export TLS_URL="https://127.0.0.1:$port/"
-  ready() { (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; }
-  wait_for 10 ready
   for variant in verify ca noverify; do
     case $variant in
       verify) extra="" ;;
