@@ -46,7 +46,8 @@ void outfmt_delim_row(FILE *f, bool md, const char *const *cells, size_t n);
 json_t *outfmt_json_str(const char *s);
 
 /* A JSON number rounded for output: to microseconds (3 decimals of a millisecond value)
- * when @exact, else to 6 significant digits (estimates such as percentiles). */
+ * when @exact, else to 6 significant digits (estimates such as percentiles); rounded as
+ * printf rounds, so that it is the number the other formats print. */
 json_t *outfmt_json_ms(double ms, bool exact);
 
 /* Dump @doc to stdout as one document and a newline. Returns 0, -1 on failure. */
