@@ -287,9 +287,10 @@ static void load_root(struct config *c)
         /* checked here, with its place, even when no report reads it yet */
         struct tz tz;
         struct diag d = DIAG_INIT;
-        if (tz_load(&tz, raw.timezone, &d) < 0)
+        if (tz_load(&tz, raw.timezone, &d) < 0) {
             ydoc_error(&c->y, map_value(&c->y, root, "timezone"), "'timezone': %s", d.msg);
-        else
+            c->timezone_invalid = true;
+        } else
             tz_release(&tz);
     }
     load_sources(c, raw.sources);

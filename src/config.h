@@ -62,6 +62,7 @@ struct config {
 
     const char *store;    /* NULL: --db / $PGSIFT_DB / ./pgsift.db */
     const char *timezone; /* report days */
+    bool timezone_invalid; /* said, with its place, by config_load(): not again by a module */
     bool keep_literals;
     struct config_source *sources;
     size_t nsources;

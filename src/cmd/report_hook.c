@@ -148,6 +148,11 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
         alert_config_release(&recv);
         goto out;
     }
+    if (c->timezone_invalid) { /* (said by the configuration, with its place) */
+        alert_config_release(&recv);
+        ret = 0;
+        goto out;
+    }
     struct report_opts o = { .top = (size_t)rc.top };
     char generator[64];
     snprintf(generator, sizeof(generator), "pgsift %s", SIFT_VERSION);

@@ -65,6 +65,12 @@ expect_eq "error order" "4 6 8 9 11 12 13 16 17 " "$lines"
 printf 'timezone: Nowhere/Land\nsources:\n  - path: %s\n' "$T" >"$T/tz.yaml"
 out=$("$PGSIFT" tail --check --config "$T/tz.yaml" 2>&1) || true
 expect_contains "$out" "tz.yaml:1:11: 'timezone': unknown time zone 'Nowhere/Land'"
+# ... once, by the configuration: the report section (whose days it sets) does not say it
+# again without its place.
+printf 'timezone: Nowhere/Land\nsources:\n  - path: %s\nreport:\n  dir: %s/rep\n' "$T" "$T" >"$T/tzr.yaml"
+out=$("$PGSIFT" tail --check --config "$T/tzr.yaml" 2>&1) || true
+expect_eq "a bad time zone, said once" 1 "$(grep -c "unknown time zone 'Nowhere/Land'" <<<"$out")"
+expect_contains "$out" "tzr.yaml: 1 part of the configuration with problems (above)"
 printf 'sources:\n  - path: %s\nreport:\n  dir: %s/rep\n  keep_days: 30\n  formats: [pdf]\n' "$T" "$T" >"$T/rep.yaml"
 out=$("$PGSIFT" tail --check --config "$T/rep.yaml" 2>&1) || true
 expect_contains "$out" "rep.yaml:6:12: report.formats: expected html, md or json"
