@@ -856,15 +856,19 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                         path, r->held_bytes);
         if (r->nothing_parsed) {
             /* The first such source becomes the exit-3 diagnosis if nothing parses at
-             * all; the others (or all, if something parsed) are warnings. */
+             * all; the others (or all, if something parsed) are warnings. The diagnosis's
+             * first line names the file ("no log record could be parsed from '...' (N
+             * lines read)"): it is said as it is. */
             if (nothing++ == 0) {
-                if (sbuf_addf(&first_diag, "no record could be parsed in '%s'%s%s", path,
-                              r->diagnosis.len ? "\n" : "", r->diagnosis.buf) < 0) {
+                if ((r->diagnosis.len
+                         ? sbuf_add(&first_diag, r->diagnosis.buf, r->diagnosis.len)
+                         : sbuf_addf(&first_diag, "no record could be parsed in '%s'", path)) < 0) {
                     /* capped: the start is kept */
                 }
+            } else if (r->diagnosis.len) {
+                log_warn("%s", r->diagnosis.buf);
             } else {
-                log_warn("no record could be parsed in '%s'%s%s", path,
-                         r->diagnosis.len ? "\n" : "", r->diagnosis.buf);
+                log_warn("no record could be parsed in '%s'", path);
             }
         } else {
             warn_rejects(path, &r->stats, r->commits > 0);

@@ -805,8 +805,10 @@ again:
                  f->name, r.duplicates, r.duplicates == 1 ? "" : "s");
     if (r.nothing_parsed && !fs->warned_nothing) {
         fs->warned_nothing = true;
-        log_warn("no record could be parsed in '%s'%s%s", f->name, r.diagnosis.len ? "\n" : "",
-                 r.diagnosis.buf);
+        if (r.diagnosis.len) /* (its first line names the file) */
+            log_warn("%s", r.diagnosis.buf);
+        else
+            log_warn("no record could be parsed in '%s'", f->name);
     }
     report_rejects(fs, f->name, &r.stats);
     if (r.more) {

@@ -1235,6 +1235,23 @@ static void add_sample_line(struct sbuf *out, const struct parse_reason *r, size
     }
 }
 
+/* Did most rejected records fail on their time's zone? (csvlog and jsonlog give
+ * pgtime_status_reason() as the reason, "... (pass --tz)"; stderr and cnpg give "time
+ * zone" with it as the detail.) Then the hint is --tz, not the format's: the format, and
+ * the prefix, were found. */
+static bool tz_failed(const struct parse_stats *st)
+{
+    uint64_t tz = 0, other = 0;
+    for (size_t i = 0; i < st->nreasons; i++) {
+        const struct parse_reason *r = &st->reasons[i];
+        if (r->reason && (strstr(r->reason, "(pass --tz)") || !strcmp(r->reason, "time zone")))
+            tz += r->records;
+        else
+            other += r->records;
+    }
+    return tz > other;
+}
+
 void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct span),
                      struct sbuf *out)
 {
@@ -1274,7 +1291,13 @@ void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct
     if (ok == 0)
         add_sample_line(out, &st->damage, &left, redact, &tmp);
     sbuf_release(&tmp);
-    if (p->fmt && p->fmt->hint) {
+    if (p->fmt && tz_failed(st)) {
+        /* the format and its prefix were found; the lines' times are what failed */
+        ok = sbuf_addstr(out, "\n  hint: the lines' times have an abbreviation that names "
+                              "more than one zone (IST, CST), one pgsift does not know, or no "
+                              "zone: pass the server's log_timezone with --tz (SHOW "
+                              "log_timezone;), e.g. --tz Asia/Kolkata");
+    } else if (p->fmt && p->fmt->hint) {
         ok = sbuf_addf(out, "\n  hint: %s", p->fmt->hint);
     } else if (!p->fmt) {
         ok = sbuf_addstr(out, "\n  hint: pass --format (");
@@ -1284,7 +1307,7 @@ void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct
             ok = sbuf_addf(out, "%s)", names.buf);
         sbuf_release(&names);
         for (size_t i = 0; ok == 0 && i < NFORMATS; i++)
-            if (formats[i]->hint)
+            if (formats[i]->hint && !formats[i]->no_records)
                 ok = sbuf_addf(out, "; %s: %s", formats[i]->name, formats[i]->hint);
     }
     (void)ok; /* a capped buffer just ends the diagnosis early */

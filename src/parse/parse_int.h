@@ -60,6 +60,10 @@ struct log_format {
     const char *description; /* one line for --help and docs */
     const char *hint;        /* shown in the "nothing parsed" diagnosis, e.g. how to find the
                                 log_line_prefix; may be NULL */
+    bool no_records;         /* recognised only so as not to be taken for another format
+                                (pgbouncer): its lines are foreign, and its hint is shown
+                                only when it was detected, never among the hints of every
+                                format */
 
     /* Auto-detection: how many of the lines look like this format (0 = not this
      * format). The highest score wins; ties go to the earlier table entry. May write

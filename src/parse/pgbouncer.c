@@ -79,6 +79,7 @@ const struct log_format fmt_pgbouncer = {
                    "every line is counted as foreign",
     .hint = "this is a pgbouncer log, not a PostgreSQL server log: it has no PostgreSQL "
             "records (point pgsift at the server's log instead)",
+    .no_records = true,
     .sniff = pgbouncer_sniff,
     .line = pgbouncer_line_fn,
 };

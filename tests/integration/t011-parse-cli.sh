@@ -44,18 +44,31 @@ expect_contains "$err" "no log record could be parsed from '$T/junk.log' (2 line
 expect_contains "$err" "formats tried"
 expect_contains "$err" "junk.log:1: unrecognised log format: this is not"
 expect_contains "$err" "hint: pass --format"
-# A long diagnosis is printed whole (its last hint is pgbouncer's), and a raw C1 byte
-# (0x9b: CSI to 8-bit terminals) in a line is not (hand-made lines).
+# A long diagnosis is printed whole (its last hint is stderr's; pgbouncer's, "this is a
+# pgbouncer log", only when one was detected), and a raw C1 byte (0x9b: CSI to 8-bit
+# terminals) in a line is not (hand-made lines).
 for i in 1 2 3 4 5 6; do
   printf '127.0.0.1 \x9b31m - - [25/Nov/2026:10:00:0%d +0000] "GET /api/v1/items?page=%d&sort=name&filter=active&include=owner,tags,comments HTTP/1.1" 200 5123 "https://example.com/dashboard" "Mozilla/5.0 (X11; Linux x86_64) Chrome/120.0"\n' "$i" "$i"
 done > "$T/access.log"
 rc=0
 err=$("$PGSIFT" parse "$T/access.log" 2>&1 >/dev/null) || rc=$?
 expect_eq "exit code of an access log" 3 "$rc"
-expect_contains "$err" "pgbouncer: this is a pgbouncer log"
+expect_contains "$err" "stderr: pass the server's log_line_prefix with --prefix (SHOW log_line_prefix;), e.g. --prefix '%m [%p] %q%u@%d '"
+expect_not_contains "$err" "this is a pgbouncer log"
 [[ $err != *$'\x9b'* ]] || fail "a raw 0x9b byte reached stderr"
 stats=$("$PGSIFT" parse --stats "$T/access.log" 2>/dev/null) || true
 expect_contains "$stats" '127.0.0.1 \x9b31m - -'
+# Times the prefix was found in but whose zone is ambiguous (IST: India, Israel, Ireland):
+# the hint is --tz, not --prefix (hand-made lines, as PostgreSQL writes them with
+# log_timezone = 'Asia/Kolkata').
+printf '2026-11-25 17:44:49.791 IST [9352] LOG:  hello\n2026-11-25 17:44:50.002 IST [9352] LOG:  again\n' >"$T/ist.log"
+rc=0
+err=$("$PGSIFT" parse "$T/ist.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code of an ambiguous zone" 3 "$rc"
+expect_contains "$err" "ambiguous time zone (pass --tz)"
+expect_contains "$err" "hint: the lines' times have an abbreviation that names more than one zone"
+expect_not_contains "$err" "--prefix (SHOW log_line_prefix;)"
+expect_eq "with --tz" 2 "$("$PGSIFT" parse --tz Asia/Kolkata "$T/ist.log" | wc -l)"
 rc=0
 err=$("$PGSIFT" parse --format jsonlog "$csv" 2>&1 >/dev/null) || rc=$?
 expect_eq "exit code of the wrong --format" 3 "$rc"

@@ -40,7 +40,7 @@ expect_contains "$(cat sum2.txt)" "; 2 unchanged; 1 empty"
 # stored) and the summary counts what was stored - one source, none of its rejects.
 mkdir -p mixed && cp "$csv" "$F"/statement-log/pg_stat_statements.csv mixed/
 PGSIFT_DB=mixed.db "$PGSIFT" ingest mixed 2>mixed.txt
-expect_contains "$(cat mixed.txt)" "no record could be parsed in 'mixed/pg_stat_statements.csv'"
+expect_contains "$(cat mixed.txt)" "pgsift: warning: no log record could be parsed from 'mixed/pg_stat_statements.csv'"
 expect_contains "$(cat mixed.txt)" " records from 1 source: "
 expect_contains "$(cat mixed.txt)" ", 0 rejected ("
 expect_eq "nothing of it stored" "1 0" \
@@ -323,7 +323,10 @@ printf 'this is not a postgres log\nnor is this\n' >junk.log
 rc=0
 err=$("$PGSIFT" --db junk.db ingest --format csvlog junk.log 2>&1) || rc=$?
 expect_eq "exit code when nothing parses" 3 "$rc"
-expect_contains "$err" "no record could be parsed in 'junk.log'"
+# (said once, its first line the message: "pgsift: " and what, then the diagnosis)
+expect_eq "the diagnosis, once" "pgsift: no log record could be parsed from 'junk.log' (2 lines read)" \
+  "$(grep 'could be parsed' <<<"$err")"
+expect_contains "$err" "format: csvlog (from --format)"
 expect_eq "nothing committed" 0 "$(PGSIFT_DB=junk.db store_query 'SELECT count(*) FROM sources')"
 
 # Usage errors.

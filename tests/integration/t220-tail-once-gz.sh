@@ -41,4 +41,14 @@ calls() { sqlite3 -batch -noheader "$1" "SELECT sum(calls) FROM query_stats WHER
 expect_eq "records: --once runs = one ingest" "$(records ref.db)" "$(records t.db)"
 expect_eq "calls: --once runs = one ingest" "$(calls ref.db)" "$(calls t.db)"
 [[ $(records t.db) -gt 100 ]] || fail "too few records ($(records t.db))"
+
+# A file nothing parses in: its diagnosis, said once, as a warning (it said "no record
+# could be parsed in ..." and then the diagnosis, whose first line says it again).
+mkdir junk && printf 'this is not a postgres log\nnor is this\n' >junk/junk.log
+touch -d '10 minutes ago' junk/junk.log
+"$PGSIFT" --db junk.db tail --once junk 2>junk.err || true
+expect_eq "nothing parsed: said once" \
+  "pgsift: warning: no log record could be parsed from 'junk/junk.log' (2 lines read)" \
+  "$(grep 'could be parsed' junk.err)"
+expect_contains "$(cat junk.err)" "first failing lines:"
 pass
