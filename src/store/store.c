@@ -114,6 +114,19 @@ static int create_file(const char *path, struct diag *d)
     fd = open(path, O_RDWR | O_CLOEXEC);
     if (fd < 0)
         return diag_errno(d, DIAG_IO, errno, "cannot open store '%s'", path);
+    /* An empty file (made by `touch` or an installer) becomes a store here: 0600 as one
+     * created here, whatever mode it had. A store that has data keeps the mode its owner
+     * gave it. */
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 && (st.st_mode & 077)) {
+        if (fchmod(fd, 0600) < 0) {
+            int e = errno;
+            close(fd);
+            return diag_errno(d, DIAG_IO, e, "cannot set the mode of store '%s'", path);
+        }
+        log_note("store '%s' was an empty file of mode %04o: now 0600 (a store holds "
+                 "tenant data)",
+                 path, (unsigned)(st.st_mode & 07777));
+    }
     close(fd);
     return 0;
 }

@@ -152,6 +152,15 @@ expect_eq "store mode" 600 "$(stat -c %a mode.db)"
 for f in mode.db-wal mode.db-shm; do
   [[ ! -e $f ]] || expect_eq "$f mode" 600 "$(stat -c %a "$f")"
 done
+# An empty file made by someone else (touch, an installer) becomes a 0600 store, said;
+# a store with data keeps the mode its owner gave it.
+(umask 022 && : >touched.db)
+err=$("$PGSIFT" --db touched.db ingest "$csv" 2>&1)
+expect_eq "an empty file made a store: mode" 600 "$(stat -c %a touched.db)"
+expect_contains "$err" "store 'touched.db' was an empty file of mode 0644: now 0600"
+chmod 640 touched.db
+"$PGSIFT" -q --db touched.db ingest "$csv"
+expect_eq "a store's own mode kept" 640 "$(stat -c %a touched.db)"
 
 # Re-ingesting the same file changes nothing.
 PGSIFT_DB=again.db "$PGSIFT" -q ingest "$csv"
