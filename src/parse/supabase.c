@@ -98,7 +98,11 @@ struct sb_state {
     struct sb_json j;
     struct sb_json j_line; /* j at the start of the current line */
     struct sb_json j_rec;  /* j at the start of the pending record's first line */
+    bool rec_indented;     /* that line starts with white space (set with j_rec; a resume
+                              reads the line again, so it is not saved) */
     bool garbage;          /* this line has bytes that are not JSON structure */
+    bool error_next;       /* this line: the API wrapper's "error" key was just read */
+    bool api_error;        /* this line: its value is not null (the query failed) */
     const char *cut_why;   /* sb_cut(): why the record finished now is rejected */
     struct sb_seg *segs;
     size_t nsegs, segs_alloc;
@@ -716,8 +720,10 @@ static void top_key(struct sb_state *st)
             st->j.top = TOP_ROW;
         }
     }
-    if (st->j.top == TOP_WRAPPER)
+    if (st->j.top == TOP_WRAPPER) {
         st->j.result_key = result;
+        st->error_next = error;
+    }
 }
 
 /* Walk one line, updating the state and collecting the record pieces in st->segs. */
@@ -725,6 +731,7 @@ static void sb_scan(struct sb_state *st, struct span t)
 {
     st->nsegs = 0;
     st->garbage = false;
+    st->error_next = st->api_error = false;
     for (size_t i = 0; i < t.len; i++) {
         if (st->j.in_str && !st->j.esc && !st->j.in_key) {
             /* a value's text: nothing in it but '"' and '\\' changes the state */
@@ -751,6 +758,10 @@ static void sb_scan(struct sb_state *st, struct span t)
                     st->j.key_len = sizeof(st->j.key) + 1; /* longer than any key we look for */
             }
             continue;
+        }
+        if (st->error_next && c != ' ' && c != '\t' && c != '\r' && c != ':') {
+            st->api_error = c != 'n'; /* anything but null: an error string or object */
+            st->error_next = false;
         }
         switch (c) {
         case '"':
@@ -876,7 +887,11 @@ static void sb_json_line_scan(struct parser *p, struct sb_state *st, const struc
     sb_scan(st, t);
 
     if (st->nsegs == 0) {
-        if (st->garbage)
+        if (st->api_error) /* the wrapper's "error": a failed query, not a quiet window */
+            parser_reject(p, "API error",
+                          "the response's \"error\" is not null: its query failed (no rows "
+                          "is not a quiet window here)");
+        else if (st->garbage)
             parser_reject(p, "not json", "text outside of a JSON value");
         else
             parser_blank(p);
@@ -924,8 +939,14 @@ static void sb_json_line(struct parser *p, struct sb_state *st, const struct inp
          * written over several lines indents what is inside a record, so that is the
          * next record and the open one was cut (the first line of a file, QA 20b: it
          * swallowed every record after it). */
-        bool top_brace = ln->text.len && ln->text.p[0] == '{' && st->j_rec.depth == 0 &&
-                         pending_oldest(p) != NULL;
+        /* So is such a line while a record whose first line was indented is open, at
+         * any depth: a record of a pretty-printed array or API response, cut, then the
+         * next response ("{" then "result": [...]; QA 28: every record of the next page
+         * was swallowed). JSON written with no indentation at all (indent=0) has
+         * nested '{' in the first column: there the record's first line is not
+         * indented either. */
+        bool top_brace = ln->text.len && ln->text.p[0] == '{' &&
+                         (st->j_rec.depth == 0 || st->rec_indented) && pending_oldest(p) != NULL;
         if (st->j.in_rec && t.len && t.p[0] == '{' && (st->j.ndjson || top_brace))
             sb_cut(p, st, "cut: the next line starts a record");
         st->j_line = st->j;
@@ -965,12 +986,14 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
         }
         st->j.deferred = false;
         st->j_rec = st->j_line;
+        st->rec_indented = t.len && (t.p[0] == ' ' || t.p[0] == '\t');
         pending_start(p, 0, piece);
         return;
     }
     /* a continuation of the open record */
     if (st->j.deferred || !rec) {
         st->j_rec = st->j_line;
+        st->rec_indented = t.len && (t.p[0] == ' ' || t.p[0] == '\t');
         rec = pending_start(p, 0, SPAN_LIT("{\n"));
         pending_append(rec, piece);
         st->j.deferred = false;
@@ -1235,16 +1258,26 @@ static bool is_csv_header(struct span t)
 }
 
 /* Does @t hold the Management API wrapper's "result": [ ? */
-static bool has_result_array(struct span t)
+/* The value after "@key": on @t (white space and the ':' skipped), or an empty span. */
+static struct span key_value_at(struct span t, struct span key)
 {
-    long at = span_find(t, 0, SPAN_LIT("\"result\""));
+    long at = span_find(t, 0, key);
     if (at < 0)
-        return false;
-    struct span rest = span_trim(span_sub(t, (size_t)at + 8, t.len - (size_t)at - 8));
+        return SPAN_NULL;
+    struct span rest = span_trim(span_sub(t, (size_t)at + key.len, t.len - (size_t)at - key.len));
     if (!rest.len || rest.p[0] != ':')
-        return false;
-    rest = span_trim(span_sub(rest, 1, rest.len - 1));
-    return rest.len && rest.p[0] == '[';
+        return SPAN_NULL;
+    return span_trim(span_sub(rest, 1, rest.len - 1));
+}
+
+/* A key of the API's wrapper: "result": [ (rows, or none), "result": null or "error": (a
+ * failed query, which the parser rejects by name). */
+static bool has_wrapper_key(struct span t)
+{
+    struct span v = key_value_at(t, SPAN_LIT("\"result\""));
+    if (v.len && (v.p[0] == '[' || span_starts_with_lit(v, "null")))
+        return true;
+    return key_value_at(t, SPAN_LIT("\"error\"")).len > 0;
 }
 
 static size_t sb_sniff(const struct sniff_input *in, struct sbuf *note)
@@ -1261,14 +1294,14 @@ static size_t sb_sniff(const struct sniff_input *in, struct sbuf *note)
             n++;
     if (n == 0 && first < in->n) {
         /* An API page without rows (a quiet window): {"result": [], "error": null},
-         * on one line or pretty-printed. */
+         * on one line or pretty-printed; or the response of a failed query. */
         struct span t = span_trim(in->lines[first]);
         bool opens = t.len && t.p[0] == '{' &&
                      (t.len == 1 ||
                       span_starts_with_lit(span_trim(span_sub(t, 1, t.len - 1)), "\"result\"") ||
                       span_starts_with_lit(span_trim(span_sub(t, 1, t.len - 1)), "\"error\""));
         for (size_t i = first; opens && i < in->n && i < first + 3; i++)
-            if (has_result_array(in->lines[i]))
+            if (has_wrapper_key(in->lines[i]))
                 return in->n;
     }
     return n;

@@ -478,6 +478,59 @@ static void test_cut_records(void)
     CHECK(bj && bj->nsamples == 1 && bj->samples[0].line == 4 &&
           !strcmp(bj->samples[0].detail, "cut: the next line starts a record"));
     done(&r);
+
+    /* Two API pages saved one after the other, the first cut inside a record (curl
+     * stopped; QA 28, hand-made from the documented wrapper as jq prints it): the next
+     * page's '{' in the first column ends the cut record, whose first line was indented,
+     * and the next page's records are read (they were all swallowed by the cut one). With
+     * no indentation at all (indent=0) a '{' in the first column inside a record is part
+     * of it. */
+    run(&r,
+        "{\n  \"result\": [\n    {\n      \"id\": \"a\",\n      \"timestamp\": "
+        "1795541101000000,\n      \"event_message\": \"one\",\n      \"metadata\": [\n        "
+        "{\n          \"parsed\": [\n            {\n              \"error_severity\": \"LOG\"\n"
+        "            }\n          ]\n        }\n      ]\n    },\n    {\n      \"id\": \"b\",\n"
+        "      \"timestamp\": 1795541102000000,\n      \"metadata\": [\n        {\n"
+        "{\n  \"result\": [\n    {\n      \"id\": \"c\",\n      \"timestamp\": "
+        "1795541103000000,\n      \"event_message\": \"three\",\n      \"metadata\": [\n"
+        "        {\n          \"parsed\": [\n            {\n              \"error_severity\": "
+        "\"LOG\"\n            }\n          ]\n        }\n      ]\n    }\n  ],\n  \"error\": null\n}\n"
+        "{\n\"result\": [\n{\n\"id\": \"d\",\n\"timestamp\": 1795541104000000,\n"
+        "\"event_message\": \"four\",\n\"metadata\": [\n{\n\"parsed\": [\n{\n"
+        "\"error_severity\": \"LOG\"\n}\n]\n}\n]\n}\n],\n\"error\": null\n}\n",
+        "supabase");
+    expect_counts(&r, 3, 1);
+    HAS(&r, "message=\"one\"");
+    HAS(&r, "message=\"three\"");
+    HAS(&r, "message=\"four\"");
+    bj = reason(r.p, "bad json");
+    CHECK(bj && bj->records == 1 && bj->nsamples == 1 &&
+          !strcmp(bj->samples[0].detail, "cut: the next line starts a record"));
+    done(&r);
+}
+
+/* An API response whose "error" is not null (hand-made from the documented wrapper,
+ * formats.md §9.3: a string or an object): a failed query, rejected and named, not read
+ * as a quiet window (QA 28: exit 0, nothing said). */
+static void test_api_error(void)
+{
+    static const char *const pages[] = {
+        "{\"result\": [], \"error\": {\"code\": 400, \"message\": \"Invalid SQL\"}}\n",
+        "{\n  \"result\": null,\n  \"error\": \"Timestamp range too large\"\n}\n",
+        "{\n  \"result\": [],\n  \"error\": {\n    \"code\": 400,\n    \"message\": \"x\"\n  }\n}\n",
+    };
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
+        struct run r;
+        run(&r, pages[i], "auto");
+        const struct parse_stats *st = parser_stats(r.p);
+        CHECK_MSG(parser_format(r.p) && !strcmp(parser_format(r.p), "supabase"), "page %zu", i);
+        CHECK_EQ_U64(st->events, 0);
+        CHECK_EQ_U64(st->rejects, 1);
+        const struct parse_reason *e = reason(r.p, "API error");
+        CHECK_MSG(e && e->records == 1, "page %zu", i);
+        CHECK(pt_balanced(st));
+        done(&r);
+    }
 }
 
 /* A Management API page of a quiet window (hand-made from the documented wrapper): no
@@ -644,6 +697,7 @@ TEST_LIST = {
     { "not_detected", test_not_detected },
     { "cut_records", test_cut_records },
     { "empty_api_page", test_empty_api_page },
+    { "api_error", test_api_error },
     { "csv_message_is_text", test_csv_message_is_text },
     { "scanner_matches_jansson", test_scanner_matches_jansson },
     { NULL, NULL },
