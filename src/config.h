@@ -60,8 +60,8 @@ struct config {
     struct ydoc y;
     struct arena strings;
 
-    const char *store;    /* NULL: --db / $PGSIFT_DB / ./pgsift.db */
-    const char *timezone; /* report days */
+    const char *store;     /* NULL: --db / $PGSIFT_DB / ./pgsift.db */
+    const char *timezone;  /* report days */
     bool timezone_invalid; /* said, with its place, by config_load(): not again by a module */
     bool keep_literals;
     struct config_source *sources;

@@ -494,7 +494,8 @@ static void test_cut_records(void)
         "{\n  \"result\": [\n    {\n      \"id\": \"c\",\n      \"timestamp\": "
         "1795541103000000,\n      \"event_message\": \"three\",\n      \"metadata\": [\n"
         "        {\n          \"parsed\": [\n            {\n              \"error_severity\": "
-        "\"LOG\"\n            }\n          ]\n        }\n      ]\n    }\n  ],\n  \"error\": null\n}\n"
+        "\"LOG\"\n            }\n          ]\n        }\n      ]\n    }\n  ],\n  \"error\": "
+        "null\n}\n"
         "{\n\"result\": [\n{\n\"id\": \"d\",\n\"timestamp\": 1795541104000000,\n"
         "\"event_message\": \"four\",\n\"metadata\": [\n{\n\"parsed\": [\n{\n"
         "\"error_severity\": \"LOG\"\n}\n]\n}\n]\n}\n],\n\"error\": null\n}\n",
@@ -517,7 +518,8 @@ static void test_api_error(void)
     static const char *const pages[] = {
         "{\"result\": [], \"error\": {\"code\": 400, \"message\": \"Invalid SQL\"}}\n",
         "{\n  \"result\": null,\n  \"error\": \"Timestamp range too large\"\n}\n",
-        "{\n  \"result\": [],\n  \"error\": {\n    \"code\": 400,\n    \"message\": \"x\"\n  }\n}\n",
+        "{\n  \"result\": [],\n  \"error\": {\n    \"code\": 400,\n    \"message\": \"x\"\n  "
+        "}\n}\n",
     };
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
         struct run r;
