@@ -657,7 +657,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             } else if (!use_stdin) {
                 use_stdin = true;
                 log_note("stdin is not a file: pgsift cannot recognise its lines later, so "
-                         "lines fed again are counted again (name the file instead)");
+                         "lines fed again are counted again, but for records with an id of "
+                         "their own (Supabase) (name the file instead)");
             }
             continue;
         }

@@ -687,13 +687,15 @@ static int commit(struct run *r, struct src_at *at, bool last, struct diag *d)
     if (cp.line == 0 && store_batch_count(r->b) == 0)
         return 0; /* nothing fed yet */
     if (!r->positioned) {
-        uint64_t n = store_batch_added(r->b), rej = store_batch_count(r->b) - n;
+        uint64_t n = store_batch_added(r->b), rej = store_batch_count(r->b) - n,
+                 dups = store_batch_duplicates(r->b);
         int rc = commit_locked(r, NULL, d);
         if (rc < 0)
             return -1;
         r->res->commits++;
         r->res->records += n;
         r->res->rejected += rej;
+        r->res->duplicates += dups; /* (a pipe of Supabase exports counts each id once) */
         r->commit_fed = r->fed_end;
         return 0;
     }

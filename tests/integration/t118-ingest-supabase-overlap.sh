@@ -73,6 +73,15 @@ expect_eq "exports one by one = one export" "$(cat ref.txt)" "$(state one.db)"
 "$PGSIFT" -q --db one.db ingest page1.json download.csv drain.ndjson pages.json
 expect_eq "again, and the overlapping pages" "$(cat ref.txt)" "$(state one.db)"
 
+# Through a pipe (no position is kept): ids still count once, and the summary says how
+# many were already counted (it said nothing, and the note said all lines count again).
+# shellcheck disable=SC2002 # (a pipe, not a file on stdin: that one has a position)
+out=$(cat drain.ndjson | "$PGSIFT" --db one.db ingest - 2>&1)
+expect_contains "$out" "ingested 0 records from 1 source"
+expect_contains "$out" "; 220 records already counted (the same Supabase id"
+expect_contains "$out" "but for records with an id of their own (Supabase)"
+expect_eq "a pipe of exports read before" "$(cat ref.txt)" "$(state one.db)"
+
 # An id written as a JSON number is the same id as its text (HAND-MADE edge case: real
 # ids are UUID strings); rows without an id all count.
 python3 - <<'PY'
