@@ -848,8 +848,8 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
                      " decoded bytes are left for the next run",
                      path, r->held_bytes);
         else if (r->held_record)
-            log_note("'%s': its last record is not complete yet (a quoted field is still open): "
-                     "its last %" PRIu64 " bytes are left for the next run",
+            log_note("'%s': its last record is not complete yet (a quoted field or a JSON "
+                     "object is still open): its last %" PRIu64 " bytes are left for the next run",
                      path, r->held_bytes);
         else if (r->held_bytes)
             log_verbose("'%s': last line has no newline yet (%" PRIu64

@@ -75,6 +75,12 @@ for f in export.csv array.json api.json drain.ndjson; do
   expect_eq "$f: re-read unchanged" "$(cat "ref-$f.txt")" "$(state "grow-$f.db")"
 done
 
+# A pretty-printed export cut inside a record while it is written: said, in words that
+# fit JSON (they spoke of a quoted field).
+head -n 40 api.json >half.json
+out=$("$PGSIFT" --db half.db ingest half.json 2>&1)
+expect_contains "$out" "'half.json': its last record is not complete yet (a quoted field or a JSON object is still open)"
+
 # A JSON export without a final newline (json.dump, a saved API response), complete: read
 # once, and a second run adds no reject for its closing bracket.
 head -c -1 api.json >nonl.json
