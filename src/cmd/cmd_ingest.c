@@ -814,8 +814,9 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             read_sources++;
         else if (r->nothing_parsed || r->stale)
             ; /* said by its own warning (or the exit-3 diagnosis) */
-        else if (r->how == STORE_RESUME_NEW && !r->bytes)
-            empty++; /* never read before, and nothing in it */
+        else if (r->how == STORE_RESUME_NEW && !r->held_bytes)
+            empty++; /* never read before, and no record in it (no byte, or only a CSV
+                        header, an API page of a quiet window) */
         else
             unchanged++;
         if (r->stats.events)

@@ -81,6 +81,16 @@ head -n 40 api.json >half.json
 out=$("$PGSIFT" --db half.db ingest half.json 2>&1)
 expect_contains "$out" "'half.json': its last record is not complete yet (a quoted field or a JSON object is still open)"
 
+# Exports with no record (the Explorer's CSV of a quiet window: its header alone; an API
+# page of one) are new empty sources, not "unchanged" ones.
+head -n 1 export.csv >header-only.csv
+printf '{"result": [], "error": null}\n' >quiet.json
+touch -d '10 minutes ago' header-only.csv quiet.json
+out=$("$PGSIFT" --db quiet.db ingest header-only.csv quiet.json 2>&1)
+expect_contains "$out" "ingested 0 records from 0 sources"
+expect_contains "$out" "; 2 empty"
+expect_not_contains "$out" "unchanged"
+
 # A JSON export without a final newline (json.dump, a saved API response), complete: read
 # once, and a second run adds no reject for its closing bracket.
 head -c -1 api.json >nonl.json
