@@ -61,7 +61,7 @@ feed() { # DB J END...: append rest.csv up to each END, ingest after each
       >>grow/postgresql.csv
     err=$("$PGSIFT" -v --db "$db" ingest -j "$j" grow/postgresql.csv 2>&1 >/dev/null) ||
       fail "-j $j: ingest at byte $end failed: $err"
-    if [[ $err == *"quoted field is still open"* ]]; then
+    if [[ $err == *"a quoted field or a JSON object is still open"* ]]; then
       notes=$((notes + 1))
       cuts+=("$end")
       expect_contains "$err" "'grow/postgresql.csv': its last record is not complete yet"
@@ -92,14 +92,14 @@ cut=$(LC_ALL=C awk '/^20[0-9][0-9]-/ && (gsub(/"/, "&") % 2) == 1 {print bytes +
 rm -rf cutf c.db* && mkdir cutf
 head -c "$cut" whole/postgresql.csv >cutf/postgresql.csv
 err=$("$PGSIFT" --db c.db ingest cutf/postgresql.csv 2>&1 >/dev/null)
-expect_contains "$err" "quoted field is still open"
+expect_contains "$err" "a quoted field or a JSON object is still open"
 expect_eq "live: the cut record is held, not rejected" 0 "$(rejects c.db)"
 before=$(count c.db)
 [[ $before -gt 0 ]] || fail "live: the records before the cut record were not stored"
 # Modified 10 minutes ago: complete, the cut record is finished and rejected with a sample.
 touch -d '10 minutes ago' cutf/postgresql.csv
 err=$("$PGSIFT" --db c.db ingest cutf/postgresql.csv 2>&1 >/dev/null)
-expect_not_contains "$err" "quoted field is still open"
+expect_not_contains "$err" "a quoted field or a JSON object is still open"
 expect_eq "old: the cut record is rejected" 1 "$(rejects c.db)"
 expect_eq "old: as unterminated" "unterminated quoted field|1" \
   "$(sqlite3 -separator '|' c.db "SELECT reason, count FROM rejects")"
