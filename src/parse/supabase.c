@@ -1257,7 +1257,6 @@ static bool is_csv_header(struct span t)
     return found;
 }
 
-/* Does @t hold the Management API wrapper's "result": [ ? */
 /* The value after "@key": on @t (white space and the ':' skipped), or an empty span. */
 static struct span key_value_at(struct span t, struct span key)
 {
