@@ -510,6 +510,21 @@ static void test_cut_records(void)
     done(&r);
 }
 
+/* An API response page, read alone: no event, @rejects rejects (each an "API error"). */
+static void check_api_page(const char *page, size_t i, uint64_t rejects)
+{
+    struct run r;
+    run(&r, page, "auto");
+    const struct parse_stats *st = parser_stats(r.p);
+    CHECK_MSG(parser_format(r.p) && !strcmp(parser_format(r.p), "supabase"), "page %zu", i);
+    CHECK_EQ_U64(st->events, 0);
+    CHECK_EQ_U64(st->rejects, rejects);
+    const struct parse_reason *e = reason(r.p, "API error");
+    CHECK_MSG(rejects ? e && e->records == rejects : !e, "page %zu", i);
+    CHECK(pt_balanced(st));
+    done(&r);
+}
+
 /* An API response whose "error" is not null (hand-made from the documented wrapper,
  * formats.md §9.3: a string or an object): a failed query, rejected and named, not read
  * as a quiet window (QA 28: exit 0, nothing said). */
@@ -521,18 +536,8 @@ static void test_api_error(void)
         "{\n  \"result\": [],\n  \"error\": {\n    \"code\": 400,\n    \"message\": \"x\"\n  "
         "}\n}\n",
     };
-    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-        struct run r;
-        run(&r, pages[i], "auto");
-        const struct parse_stats *st = parser_stats(r.p);
-        CHECK_MSG(parser_format(r.p) && !strcmp(parser_format(r.p), "supabase"), "page %zu", i);
-        CHECK_EQ_U64(st->events, 0);
-        CHECK_EQ_U64(st->rejects, 1);
-        const struct parse_reason *e = reason(r.p, "API error");
-        CHECK_MSG(e && e->records == 1, "page %zu", i);
-        CHECK(pt_balanced(st));
-        done(&r);
-    }
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+        check_api_page(pages[i], i, 1);
 }
 
 /* A Management API page of a quiet window (hand-made from the documented wrapper): no
@@ -544,16 +549,8 @@ static void test_empty_api_page(void)
         "{\n  \"result\": [],\n  \"error\": null\n}\n",
         "{\"error\": null, \"result\": []}\n",
     };
-    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
-        struct run r;
-        run(&r, pages[i], "auto");
-        const struct parse_stats *st = parser_stats(r.p);
-        CHECK_MSG(parser_format(r.p) && !strcmp(parser_format(r.p), "supabase"), "page %zu", i);
-        CHECK_EQ_U64(st->events, 0);
-        CHECK_EQ_U64(st->rejects, 0);
-        CHECK(pt_balanced(st));
-        done(&r);
-    }
+    for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++)
+        check_api_page(pages[i], i, 0);
 }
 
 /* CSV cells of event_message are the message whatever they hold (hand-made): a RAISE LOG
