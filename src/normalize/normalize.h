@@ -193,7 +193,8 @@ SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 /* A rejected log line (reject samples: the store's, parse --stats, the nothing-parsed
  * diagnosis): redact_message(), and a line that starts with a space or a tab - the rest
  * of a statement or plan whose first line is not there - has its numbers redacted too
- * (redact_numbers()). */
+ * (redact_numbers()); a line that starts with '{' (JSON) keeps its keys, each string
+ * value redacted on its own. */
 SIFT_WUR int redact_rejected(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing
  * redacted; false when in doubt): the caller may then keep @in instead. */

@@ -522,8 +522,53 @@ static int redact_line(struct sbuf *out, struct span s, size_t i, size_t eol, si
     return 0;
 }
 
+/* A JSON text (a jsonlog or Supabase line that was rejected): its keys as they are, each
+ * string value through redact_message() on its own (escapes left as written), the rest
+ * (structure, numbers, true/false/null) as it is. Read as one message, a spaced object
+ * ("id": "x1", ...) lost everything after its first ": \"" (the rule for a JSON input
+ * error's token), keys included, and a sample told nothing of what the line was. */
+static int redact_json_values(struct sbuf *out, struct span s)
+{
+    size_t i = 0, run = 0;
+    while (i < s.len) {
+        if (s.p[i] != '"') {
+            i++;
+            continue;
+        }
+        size_t j = i + 1;
+        bool closed = false;
+        while (j < s.len) {
+            if (s.p[j] == '\\') {
+                j += 2;
+                continue;
+            }
+            if (s.p[j] == '"') {
+                closed = true;
+                break;
+            }
+            j++;
+        }
+        if (j > s.len)
+            j = s.len;
+        size_t end = closed ? j + 1 : s.len, k = end;
+        while (k < s.len && (s.p[k] == ' ' || s.p[k] == '\t'))
+            k++;
+        if (!(closed && k < s.len && s.p[k] == ':')) { /* a value, not a key */
+            if (sbuf_add(out, s.p + run, i + 1 - run) < 0 ||
+                redact_message(out, span_make(s.p + i + 1, j - i - 1)) < 0 ||
+                (closed && sbuf_addch(out, '"') < 0))
+                return -1;
+            run = end;
+        }
+        i = end;
+    }
+    return sbuf_add(out, s.p + run, s.len - run);
+}
+
 int redact_rejected(struct sbuf *out, struct span s)
 {
+    if (s.len && s.p[0] == '{')
+        return redact_json_values(out, s);
     if (!s.len || (s.p[0] != ' ' && s.p[0] != '\t'))
         return redact_message(out, s);
     /* A line that starts with a blank continues a statement or a plan whose first line

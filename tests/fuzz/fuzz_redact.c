@@ -112,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sbuf_init(&out, cap);
     int rc = (mode & 3) == 0   ? redact_message(&out, in)
              : (mode & 3) == 1 ? redact_sql(&out, in)
-                               : redact_numbers(&out, in);
+             : (mode & 3) == 2 ? redact_numbers(&out, in)
+                               : redact_rejected(&out, in);
     require(out.len <= cap, "cap exceeded");
     require(rc == 0 || rc == -1, "bad return");
     if ((mode & 3) == 1)

@@ -212,6 +212,30 @@ static void test_sql(void)
         expect(redact_sql, cases[i][0], cases[i][1]);
 }
 
+/* A rejected JSON line (jsonlog, Supabase): keys kept, each string value redacted on its
+ * own (QA 28: a spaced object lost everything after its first value, keys included, and
+ * a compact jsonlog line kept "Key (email)=(...)" of its detail). Hand-made lines. */
+static void test_rejected_json(void)
+{
+    static const char *const cases[][2] = {
+        { "{\"id\": \"x1\", \"event_message\": \"hello\", \"n\": 5, \"metadata\": "
+          "{\"level\": \"info\"}}",
+          "{\"id\": \"x1\", \"event_message\": \"hello\", \"n\": 5, \"metadata\": "
+          "{\"level\": \"info\"}}" },
+        { "{\"message\":\"statement: select 1 where e = 'SECRET_a'\",\"detail\":\"Key "
+          "(email)=(SECRET_b) already exists.\"}",
+          "{\"message\":\"statement: select $1 where e = $2\",\"detail\":\"Key "
+          "(email)=(" E ") already exists.\"}" },
+        /* an escaped quote stays inside its value; a value cut at the end of the line */
+        { "{\"m\": \"a \\\"q\\\" 'SECRET_a'\", \"d\": \"Failing row contains (SECRET_b",
+          "{\"m\": \"a \\\"q\\\" '" E "'\", \"d\": \"Failing row contains (" E },
+        { "{\"k\" : \"v\", \"key only\"", "{\"k\" : \"v\", \"key only\"" },
+        { "{", "{" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        expect(redact_rejected, cases[i][0], cases[i][1]);
+}
+
 static void test_numbers(void)
 {
     expect(redact_numbers, "PID 123 of t_123 waited 4.5 ms on 16384/7",
@@ -304,6 +328,7 @@ TEST_LIST = {
     { "messages", test_messages },
     { "message_values_leak", test_message_values_leak },
     { "sql", test_sql },
+    { "rejected_json", test_rejected_json },
     { "numbers", test_numbers },
     { "numbers_capped", test_numbers_capped },
     { "cap", test_cap },
