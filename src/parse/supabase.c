@@ -1184,10 +1184,53 @@ static void csv_emit(struct parser *p, struct sb_state *st, struct event *ev, st
     parser_event_commit(p, ev);
 }
 
+/* Could @t be the first line of a row, whole? Its first column (timestamp or id, as the
+ * header names it) holds such a value - digits of a Unix time, or a UUID - and the line
+ * is a complete CSV record of the header's columns. A quoted field still open when such a
+ * line comes was cut (a download stopped, lines lost): the next row does not go into it. */
+static bool csv_row_start(struct parser *p, const struct sb_state *st, struct span t)
+{
+    if (!st->ncols || !t.len || t.len > 64 * 1024)
+        return false;
+    bool ts = !strcmp(st->cols[0], "timestamp"), id = !strcmp(st->cols[0], "id");
+    if (!ts && !id)
+        return false;
+    /* the first field, quoted or not, before any split */
+    size_t i = t.p[0] == '"' ? 1 : 0, j = i;
+    while (j < t.len && t.p[j] != '"' && t.p[j] != ',')
+        j++;
+    struct span v = span_make(t.p + i, j - i);
+    if (ts) {
+        if (v.len < 10 || v.len > 19)
+            return false;
+        for (size_t k = 0; k < v.len; k++)
+            if (v.p[k] < '0' || v.p[k] > '9')
+                return false;
+    } else {
+        static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
+        if (v.len != sizeof(shape) - 1)
+            return false;
+        for (size_t k = 0; k < v.len; k++) {
+            char c = v.p[k];
+            bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+            if (shape[k] == '-' ? c != '-' : !hex)
+                return false;
+        }
+    }
+    struct span f[SB_MAX_CSV_COLUMNS];
+    return csv_split(p, t, f, SB_MAX_CSV_COLUMNS) == (long)st->ncols;
+}
+
 static void sb_csv_line(struct parser *p, struct sb_state *st, const struct input_line *ln)
 {
     struct pending *rec = pending_oldest(p);
 
+    if (rec && !ln->truncated && csv_row_start(p, st, ln->text)) {
+        st->cut_why = "cut: the next line starts a row";
+        pending_finish(p, rec);
+        st->cut_why = NULL;
+        rec = NULL;
+    }
     if (rec) {
         pending_append(rec, SPAN_LIT("\n"));
         pending_add(p, rec, ln->text);
@@ -1345,7 +1388,11 @@ static void sb_finish(struct parser *p, void *state, struct pending *rec)
     struct sb_state *st = state;
     struct event *ev = parser_event_begin_pending(p, rec);
 
-    if (st->mode == SB_CSV) {
+    if (st->mode == SB_CSV && st->cut_why) {
+        st->csv_in_quote = false;
+        parser_event_abort(p, ev);
+        parser_reject(p, "bad csv", "%s", st->cut_why);
+    } else if (st->mode == SB_CSV) {
         st->csv_in_quote = false;
         csv_emit(p, st, ev, sbuf_span(&rec->text));
     } else if (st->cut_why) {

@@ -575,6 +575,27 @@ static void test_csv_message_is_text(void)
     HAS(&r, "message=\"null\"");
     done(&r);
 
+    /* A row cut inside its quoted message (a download stopped, lines lost; QA 28,
+     * hand-made): the next line, a whole row whose first column is a Unix time, is not
+     * taken into the open field (the row after a cut was lost with it). A message's own
+     * line that starts with digits is not a row. */
+    run(&r,
+        "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
+        "\"1795541104532000\",\"a\",\"duration: 1.000 ms  statement: select\n"
+        "\"1795541104533000\",\"b\",\"two\",\"[{\"\"parsed\"\":[{\"\"error_severity\"\":"
+        "\"\"LOG\"\"}]}]\"\n"
+        "\"1795541104534000\",\"c\",\"three\n"
+        "1795541104535000 is a number\",\"[{\"\"parsed\"\":[{\"\"error_severity\"\":"
+        "\"\"LOG\"\"}]}]\"\n",
+        "auto");
+    expect_counts(&r, 2, 1);
+    HAS(&r, "message=\"two\"");
+    HAS(&r, "message=\"three\\n1795541104535000 is a number\"");
+    const struct parse_reason *cut = reason(r.p, "bad csv");
+    CHECK(cut && cut->nsamples == 1 && cut->samples[0].line == 2 &&
+          !strcmp(cut->samples[0].detail, "cut: the next line starts a row"));
+    done(&r);
+
     /* metadata that is not JSON is "bad json" (was "not a postgres event"). */
     run(&r,
         "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
