@@ -276,7 +276,10 @@ static bool sb_time(struct parser *p, const struct jv *v, int64_t *us, int *frac
 
 /* Local development (formats.md §9.4): event_message is a whole stderr line with the
  * prefix '%h %m [%p] %q%u@%d ', one event per physical line. Take the pid and the text
- * after the severity word; DETAIL/STATEMENT/continuation lines stay as they are. */
+ * after the severity word. A DETAIL, HINT, CONTEXT, STATEMENT, QUERY or LOCATION line
+ * (which stderr attaches to the record before it) stays an event of its own: its pid is
+ * taken and its prefix dropped, the label kept in its message, its severity left as the
+ * metadata says (SEV_NONE below). Plan continuation lines stay as they are. */
 static void sb_local_line(struct event *ev)
 {
     static const struct {
@@ -287,6 +290,9 @@ static void sb_local_line(struct event *ev)
         { { "FATAL:  ", 8 }, SEV_FATAL },      { { "PANIC:  ", 8 }, SEV_PANIC },
         { { "WARNING:  ", 10 }, SEV_WARNING }, { { "NOTICE:  ", 9 }, SEV_NOTICE },
         { { "INFO:  ", 7 }, SEV_INFO },        { { "DEBUG:  ", 8 }, SEV_DEBUG },
+        { { "DETAIL:  ", 9 }, SEV_NONE },      { { "HINT:  ", 7 }, SEV_NONE },
+        { { "CONTEXT:  ", 10 }, SEV_NONE },    { { "STATEMENT:  ", 12 }, SEV_NONE },
+        { { "QUERY:  ", 8 }, SEV_NONE },       { { "LOCATION:  ", 11 }, SEV_NONE },
     };
     struct span m = ev->message;
     long open = span_find(m, 0, SPAN_LIT(" ["));
@@ -309,6 +315,10 @@ static void sb_local_line(struct event *ev)
     if (best < 0)
         return;
     ev->pid = pid;
+    if (words[w].sev == SEV_NONE) {
+        ev->message = span_sub(m, (size_t)best, m.len - (size_t)best);
+        return;
+    }
     ev->severity = words[w].sev;
     ev->message = span_sub(m, (size_t)best + words[w].word.len, m.len);
 }

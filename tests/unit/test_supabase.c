@@ -307,6 +307,19 @@ static void test_local_dev(void)
             "message=\"duration: 0.341 ms  "
             "statement: select 1\"");
     done(&r);
+
+    /* A STATEMENT (DETAIL, HINT ...) line, which stderr attaches to the record before it:
+     * an event of its own, with its pid and without the prefix, its label kept (QA 28,
+     * hand-made: it kept the whole line, the pid unread). */
+    run(&r,
+        "{\"id\":\"2\",\"timestamp\":1795541366240000,\"event_message\":\"127.0.0.1 "
+        "2026-11-24 17:29:27.000 UTC [8050] postgres@app STATEMENT:  select * from nope\","
+        "\"metadata\":{\"parsed\":{\"timestamp\":\"2026-11-24T17:29:26.240515Z\","
+        "\"error_severity\":\"LOG\"}}}\n",
+        "supabase");
+    CHECK_EQ_U64(parser_stats(r.p)->events, 1);
+    HAS(&r, "pid=8050 severity=LOG sqlstate=00000 message=\"STATEMENT:  select * from nope\"");
+    done(&r);
 }
 
 /* Damage: invalid UTF-8 is repaired and flagged; bad JSON, a record cut by the end of the
