@@ -435,3 +435,11 @@ bool fmt_errors_rest(const struct report *r, char *buf, size_t size)
     snprintf(buf, size, "%s more groups (%s errors) are not listed", g, c);
     return true;
 }
+
+void fmt_hist_label(char *buf, size_t size, const struct report_hist *h, size_t i,
+                    void (*fmt)(char *, size_t, double))
+{
+    char b[FMT_MAX];
+    fmt(b, sizeof(b), i < h->n ? h->upper[i] : h->upper[h->n - 1]);
+    snprintf(buf, size, "%s%s", i < h->n ? "\xe2\x89\xa4" : ">", b);
+}

@@ -340,10 +340,7 @@ static void activity(struct rw *h)
     char hl[REPORT_HIST_MAX + 1][FMT_MAX + 4];
     const char *hlabels[REPORT_HIST_MAX + 1];
     for (size_t i = 0; i <= r->latency.n; i++) {
-        char b[FMT_MAX];
-        fmt_short_ms(b, sizeof(b),
-                     i < r->latency.n ? r->latency.upper[i] : r->latency.upper[r->latency.n - 1]);
-        snprintf(hl[i], sizeof(hl[i]), "%s%s", i < r->latency.n ? "\xe2\x89\xa4" : ">", b);
+        fmt_hist_label(hl[i], sizeof(hl[i]), &r->latency, i, fmt_short_ms);
         hlabels[i] = hl[i];
     }
     figure_open(h, "Calls by duration");
@@ -886,25 +883,8 @@ static void errors(struct rw *h)
         rw_s(h, "</section>\n");
         return;
     }
-    /* By SQLSTATE class. */
-    struct {
-        char cls[3];
-        uint64_t n;
-    } classes[64];
-    size_t nc = 0;
-    for (size_t i = 0; i < r->nerrors; i++) {
-        char cls[3] = { r->errors[i].sqlstate[0], r->errors[i].sqlstate[1], 0 };
-        size_t k = 0;
-        while (k < nc && strcmp(classes[k].cls, cls))
-            k++;
-        if (k == nc) {
-            if (nc == ARRAY_SIZE(classes))
-                continue;
-            memcpy(classes[nc].cls, cls, 3);
-            classes[nc++].n = 0;
-        }
-        classes[k].n += r->errors[i].count;
-    }
+    struct report_error_class classes[64];
+    size_t nc = report_error_classes(r, classes, ARRAY_SIZE(classes));
     rw_s(h, "<h3>By class</h3>\n<div class=\"wrap\"><table class=\"sortable\" "
             "id=\"t-error-classes\">\n<thead><tr><th>Class</th><th>Meaning</th><th "
             "class=\"n\">Count</th></tr></thead>\n<tbody>\n");
@@ -913,9 +893,9 @@ static void errors(struct rw *h)
         rw_s(h, "<tr><td><code>");
         rw_ec(h, classes[k].cls);
         rw_s(h, "</code></td><td>");
-        rw_ec(h, report_sqlstate_class(st));
+        rw_ec(h, classes[k].cls[0] ? report_sqlstate_class(st) : REPORT_NO_SQLSTATE);
         rw_s(h, "</td>");
-        count_cell(h, "count", (double)classes[k].n);
+        count_cell(h, "count", (double)classes[k].count);
         rw_s(h, "</tr>\n");
     }
     rw_s(h, "</tbody></table></div>\n<h3>By SQLSTATE and message</h3>\n<div "
@@ -987,29 +967,8 @@ static void kind_count(struct rw *h, const char *label, enum event_kind k)
 static void queries_by(struct rw *h, const char *id, const char *what, int lock)
 {
     const struct report *r = h->r;
-    size_t idx[20], n = 0;
-    for (size_t i = 0; i < r->nqueries; i++) {
-        const struct report_query *q = &r->queries[i];
-        double v = lock ? q->lock_wait_ms : q->temp_bytes;
-        if (!(lock ? q->lock_waits : q->temp_files) || !(v > 0))
-            continue;
-        /* insertion into a small sorted array */
-        size_t pos = n;
-        while (pos > 0) {
-            const struct report_query *p = &r->queries[idx[pos - 1]];
-            double pv = lock ? p->lock_wait_ms : p->temp_bytes;
-            if (pv >= v)
-                break;
-            pos--;
-        }
-        if (pos >= ARRAY_SIZE(idx))
-            continue;
-        size_t last = n < ARRAY_SIZE(idx) ? n : ARRAY_SIZE(idx) - 1;
-        memmove(&idx[pos + 1], &idx[pos], (last - pos) * sizeof(idx[0]));
-        idx[pos] = i;
-        if (n < ARRAY_SIZE(idx))
-            n++;
-    }
+    size_t idx[REPORT_QUERIES_BY_MAX];
+    size_t n = report_queries_by(r, lock, idx, ARRAY_SIZE(idx));
     if (!n)
         return;
     rw_s(h, "<h3>");
@@ -1082,9 +1041,7 @@ static void hist_labels(const struct report_hist *hi, void (*fmt)(char *, size_t
                         char lab[][FMT_MAX + 4], const char **labels)
 {
     for (size_t i = 0; i <= hi->n; i++) {
-        char b[FMT_MAX];
-        fmt(b, sizeof(b), i < hi->n ? hi->upper[i] : hi->upper[hi->n - 1]);
-        snprintf(lab[i], FMT_MAX + 4, "%s%s", i < hi->n ? "\xe2\x89\xa4" : ">", b);
+        fmt_hist_label(lab[i], FMT_MAX + 4, hi, i, fmt);
         labels[i] = lab[i];
     }
 }

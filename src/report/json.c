@@ -432,6 +432,33 @@ static void fp_str(struct rw *j, int *first, const char *k, uint64_t fp)
     ks(j, first, k, span_cstr(b));
 }
 
+/* The queries that waited longest for locks (@lock) or wrote the most temp data, as the
+ * HTML report lists them (report_queries_by()). */
+static void queries_by(struct rw *j, int *first, bool lock)
+{
+    const struct report *r = j->r;
+    size_t idx[REPORT_QUERIES_BY_MAX];
+    size_t n = report_queries_by(r, lock, idx, ARRAY_SIZE(idx));
+    key(j, first, "queries");
+    rw_s(j, "[");
+    for (size_t i = 0; i < n; i++) {
+        const struct report_query *q = &r->queries[idx[i]];
+        int f = 1;
+        rw_s(j, i ? ",{" : "{");
+        fp_str(j, &f, "fingerprint", q->fingerprint);
+        ks(j, &f, "query", q->text);
+        if (lock) {
+            ku(j, &f, "waits", q->lock_waits);
+            kn(j, &f, "wait_ms", q->lock_wait_ms);
+        } else {
+            ku(j, &f, "files", q->temp_files);
+            kn(j, &f, "bytes", q->temp_bytes);
+        }
+        rw_s(j, "}");
+    }
+    rw_s(j, "]");
+}
+
 static void plans(struct rw *j, int *first)
 {
     const struct report *r = j->r;
@@ -503,6 +530,23 @@ static void errors(struct rw *j, int *first)
         rw_s(j, "}");
     }
     rw_s(j, "]");
+    /* By SQLSTATE class, as the HTML report's table (the class "" for errors whose
+     * SQLSTATE the log does not have). */
+    struct report_error_class classes[64];
+    size_t nc = report_error_classes(r, classes, ARRAY_SIZE(classes));
+    key(j, first, "error_classes");
+    rw_s(j, "[");
+    for (size_t k = 0; k < nc; k++) {
+        char st[6] = { classes[k].cls[0], classes[k].cls[1], '0', '0', '0', 0 };
+        int f = 1;
+        rw_s(j, k ? ",{" : "{");
+        ks(j, &f, "class", span_cstr(classes[k].cls));
+        ks(j, &f, "meaning",
+           span_cstr(classes[k].cls[0] ? report_sqlstate_class(st) : REPORT_NO_SQLSTATE));
+        ku(j, &f, "count", classes[k].count);
+        rw_s(j, "}");
+    }
+    rw_s(j, "]");
     /* The groups past the list, always present. */
     uint64_t rest_count;
     size_t rest = report_errors_rest(r, &rest_count);
@@ -546,7 +590,9 @@ static void event_sections(struct rw *j, int *first)
             rw_s(j, ",");
         rw_e(j, rw_sample(j, r->deadlock_samples[i], REPORT_SAMPLE_TEXT * 4));
     }
-    rw_s(j, "]}");
+    rw_s(j, "]");
+    queries_by(j, &f, true);
+    rw_s(j, "}");
 
     key(j, first, "temp_files");
     rw_s(j, "{");
@@ -554,6 +600,7 @@ static void event_sections(struct rw *j, int *first)
     ku(j, &f, "count", r->events[EV_TEMP_FILE]);
     stat(j, &f, "bytes", &r->temp_bytes);
     hist(j, &f, "histogram", "le_bytes", &r->temp_hist);
+    queries_by(j, &f, false);
     rw_s(j, "}");
 
     key(j, first, "checkpoints");

@@ -153,6 +153,31 @@ static void summary(struct rw *m)
          r->new_total == 1 ? "" : "s");
 }
 
+/* A histogram as a table: its non-empty buckets ("<= 10 ms", "> 10 s"), as the HTML
+ * report's chart of it. */
+static void hist_table(struct rw *m, const char *title, const char *what,
+                       const struct report_hist *h, void (*fmt)(char *, size_t, double))
+{
+    uint64_t total = 0;
+    for (size_t i = 0; i <= h->n; i++)
+        total += h->count[i];
+    if (!total || !h->n)
+        return;
+    const char *const cols[] = { what, ">Count" };
+    rw_f(m, "\n### %s\n", title);
+    table_head(m, cols, ARRAY_SIZE(cols));
+    for (size_t i = 0; i <= h->n; i++) {
+        if (!h->count[i])
+            continue;
+        char lab[FMT_MAX + 4];
+        fmt_hist_label(lab, sizeof(lab), h, i, fmt);
+        rw_s(m, "|");
+        cell(m, lab);
+        cell_count(m, (double)h->count[i]);
+        rw_s(m, "\n");
+    }
+}
+
 static void hourly(struct rw *m)
 {
     const struct report *r = m->r;
@@ -170,6 +195,7 @@ static void hourly(struct rw *m)
         cell_count(m, (double)r->buckets[i].errors);
         rw_s(m, "\n");
     }
+    hist_table(m, "Calls by duration", "Duration", &r->latency, fmt_short_ms);
 }
 
 static const char *const rank_titles[RR_COUNT] = {
@@ -436,6 +462,20 @@ static void errors(struct rw *m)
         none(m, "No errors in this period.");
         return;
     }
+    struct report_error_class classes[64];
+    size_t nc = report_error_classes(r, classes, ARRAY_SIZE(classes));
+    static const char *const ccols[] = { "Class", "Meaning", ">Count" };
+    rw_s(m, "\n### By class\n");
+    table_head(m, ccols, ARRAY_SIZE(ccols));
+    for (size_t k = 0; k < nc; k++) {
+        char st[6] = { classes[k].cls[0], classes[k].cls[1], '0', '0', '0', 0 };
+        rw_s(m, "|");
+        cell(m, classes[k].cls);
+        cell(m, classes[k].cls[0] ? report_sqlstate_class(st) : REPORT_NO_SQLSTATE);
+        cell_count(m, (double)classes[k].count);
+        rw_s(m, "\n");
+    }
+    rw_s(m, "\n### By SQLSTATE and message\n");
     table_head(m, cols, ARRAY_SIZE(cols));
     for (size_t i = 0; i < r->nerrors && i < REPORT_ERRORS_SHOWN; i++) {
         const struct report_error *e = &r->errors[i];
@@ -558,6 +598,35 @@ static void vacuum_items(struct rw *m, const struct report_items *l)
         rw_f(m, "\n%s.\n", note);
 }
 
+/* The queries that waited longest for locks (@lock) or wrote the most temp data, as the
+ * HTML report lists them (report_queries_by()). */
+static void queries_by(struct rw *m, const char *title, bool lock)
+{
+    const struct report *r = m->r;
+    size_t idx[REPORT_QUERIES_BY_MAX];
+    size_t n = report_queries_by(r, lock, idx, ARRAY_SIZE(idx));
+    if (!n)
+        return;
+    const char *const cols[] = { "Query", "Fingerprint", lock ? ">Waits" : ">Files",
+                                 lock ? ">Time waited" : ">Size" };
+    rw_f(m, "\n### %s\n", title);
+    table_head(m, cols, ARRAY_SIZE(cols));
+    for (size_t i = 0; i < n; i++) {
+        const struct report_query *q = &r->queries[idx[i]];
+        char b[FMT_MAX];
+        rw_s(m, "|");
+        query_cell(m, q);
+        cell_count(m, (double)(lock ? q->lock_waits : q->temp_files));
+        if (lock) {
+            cell_ms(m, q->lock_wait_ms);
+        } else {
+            fmt_bytes(b, sizeof(b), q->temp_bytes);
+            cell(m, b);
+        }
+        rw_s(m, "\n");
+    }
+}
+
 static void event_sections(struct rw *m)
 {
     const struct report *r = m->r;
@@ -570,11 +639,25 @@ static void event_sections(struct rw *m)
     kv_count(m, "Deadlocks", (double)ev[EV_DEADLOCK]);
     kv_stat(m, "Time waited", &r->lock_wait_ms, fmt_ms);
     items(m, "Lock mode", "Object", &r->locks, ">Time waited", fmt_ms, 1);
+    queries_by(m, "Queries that waited longest", true);
+    if (r->ndeadlock_samples) {
+        static const char *const dcols[] = { "Deadlock" };
+        rw_s(m, "\n### Deadlocks\n");
+        table_head(m, dcols, ARRAY_SIZE(dcols));
+        for (size_t i = 0; i < r->ndeadlock_samples; i++) {
+            rw_s(m, "|");
+            cell_sample(m, r->deadlock_samples[i], REPORT_SAMPLE_TEXT * 4);
+            rw_s(m, "\n");
+        }
+    }
 
     rw_s(m, "\n## Temp files\n");
     kv_head(m);
     kv_count(m, "Temp files", (double)ev[EV_TEMP_FILE]);
     kv_stat(m, "Size", &r->temp_bytes, fmt_bytes);
+    if (ev[EV_TEMP_FILE])
+        hist_table(m, "Temp files by size", "Size", &r->temp_hist, fmt_short_bytes);
+    queries_by(m, "Queries writing the most temp data", false);
 
     rw_s(m, "\n## Checkpoints\n");
     kv_head(m);
@@ -624,6 +707,8 @@ static void event_sections(struct rw *m)
     }
     kv_stat(m, "Connection setup (PostgreSQL 18)", &r->setup_ms, fmt_ms);
     kv_stat(m, "Authentication in the setup", &r->setup_auth_ms, fmt_ms);
+    if (r->session_s.n)
+        hist_table(m, "Sessions by length", "Length", &r->session_hist, fmt_short_s);
     items(m, "Database", "User", &r->sessions_by, NULL, NULL, 0);
     items(m, "Application", NULL, &r->apps, NULL, NULL, 0);
     items(m, "Client host", NULL, &r->hosts, NULL, NULL, 0);

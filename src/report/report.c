@@ -214,6 +214,53 @@ size_t report_errors_rest(const struct report *r, uint64_t *count)
     return r->nerrors > REPORT_ERRORS_SHOWN ? r->nerrors - REPORT_ERRORS_SHOWN : 0;
 }
 
+size_t report_error_classes(const struct report *r, struct report_error_class *out, size_t max)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < r->nerrors; i++) {
+        char cls[3] = { r->errors[i].sqlstate[0],
+                        r->errors[i].sqlstate[0] ? r->errors[i].sqlstate[1] : 0, 0 };
+        size_t k = 0;
+        while (k < nc && strcmp(out[k].cls, cls))
+            k++;
+        if (k == nc) {
+            if (nc == max)
+                continue;
+            memcpy(out[nc].cls, cls, 3);
+            out[nc++].count = 0;
+        }
+        out[k].count += r->errors[i].count;
+    }
+    return nc;
+}
+
+size_t report_queries_by(const struct report *r, bool lock, size_t *idx, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->nqueries && max; i++) {
+        const struct report_query *q = &r->queries[i];
+        double v = lock ? q->lock_wait_ms : q->temp_bytes;
+        if (!(lock ? q->lock_waits : q->temp_files) || !(v > 0))
+            continue;
+        /* insertion into a small sorted array */
+        size_t pos = n;
+        while (pos > 0) {
+            const struct report_query *p = &r->queries[idx[pos - 1]];
+            if ((lock ? p->lock_wait_ms : p->temp_bytes) >= v)
+                break;
+            pos--;
+        }
+        if (pos >= max)
+            continue;
+        size_t last = n < max ? n : max - 1;
+        memmove(&idx[pos + 1], &idx[pos], (last - pos) * sizeof(idx[0]));
+        idx[pos] = i;
+        if (n < max)
+            n++;
+    }
+    return n;
+}
+
 struct report_reject *report_add_reject(struct report *r)
 {
     XGROW(r->rejects, r->nrejects + 1, r->rejects_alloc);

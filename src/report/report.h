@@ -550,4 +550,20 @@ const char *report_sqlstate_class(const char *sqlstate);
 /* The error groups past the first REPORT_ERRORS_SHOWN: how many, and their errors. */
 size_t report_errors_rest(const struct report *r, uint64_t *count);
 
+/* The errors by SQLSTATE class (its first two characters; "" for errors whose SQLSTATE
+ * the log does not have), in the order the groups first name them, with their counts:
+ * at most @max into @out; returns how many. Every format lists the same. */
+#define REPORT_NO_SQLSTATE "SQLSTATE not in the log (log_line_prefix without %e)"
+struct report_error_class {
+    char cls[3];
+    uint64_t count;
+};
+size_t report_error_classes(const struct report *r, struct report_error_class *out, size_t max);
+
+/* The queries that waited for locks (@lock) or wrote temp files, the most time waited or
+ * the most bytes first (ties in query order): at most @max indexes into r->queries;
+ * returns how many. Every format lists the same. */
+#define REPORT_QUERIES_BY_MAX 20
+size_t report_queries_by(const struct report *r, bool lock, size_t *idx, size_t max);
+
 #endif

@@ -68,6 +68,9 @@ bool fmt_stat_mean(char *buf, size_t size, const struct report_stat *s,
 void fmt_short_ms(char *buf, size_t size, double ms);
 void fmt_short_s(char *buf, size_t size, double s);
 void fmt_short_bytes(char *buf, size_t size, double b);
+/* Bucket @i of @h: "≤10ms" (its upper bound, by @fmt), the last one ">10s". */
+void fmt_hist_label(char *buf, size_t size, const struct report_hist *h, size_t i,
+                    void (*fmt)(char *, size_t, double));
 
 /* svg_fmt adapters. */
 void fmt_ms_axis(char *buf, size_t size, double ms);

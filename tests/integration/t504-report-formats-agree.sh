@@ -98,6 +98,30 @@ for kind in duration error deadlock temp_file checkpoint connection cancel timeo
   expect_eq "events.$kind md = json" "$j" "$m"
 done
 
+# Errors by SQLSTATE class, the queries that waited longest and wrote the most temp data,
+# the histograms: in every format (Markdown and JSON lacked them: QA 28).
+expect_eq "error classes html = json" "$(jq -r '.error_classes[] | "\(.class),\(.count)"' r.json)" \
+  "$(paste -d, <(xp "//*[@id='t-error-classes']//*[local-name()='tbody']/*/*[1]/*/text()") \
+    <(xp "//*[@id='t-error-classes']//*[@data-k='count']/@data-v" | sed 's/.*="\(.*\)"/\1/'))"
+expect_eq "error classes md = json" "$(jq -r '.error_classes[] | "\(.class),\(.count)"' r.json)" \
+  "$(awk -F' \\| ' '/^### By class/{on=1; next} /^##/{on=0} on && /^\| [0-9A-Z][0-9A-Z] /{sub(/^\| /, "", $1); gsub(/,/, "", $3); sub(/ \|$/, "", $3); print $1 "," $3}' r.md)"
+[[ $(jq '.error_classes | length' r.json) -ge 5 ]] || fail "too few error classes in the model"
+for by in temp lock; do
+  case $by in
+    temp) jq_q=.temp_files.queries n=files v=bytes id=t-temp-queries title="Queries writing the most temp data" ;;
+    lock) jq_q=.locks.queries n=waits v=wait_ms id=t-lock-queries title="Queries that waited longest" ;;
+  esac
+  [[ $(jq "$jq_q | length" r.json) -ge 10 ]] || fail "$by: too few queries in the model"
+  expect_eq "$by queries html = json" "$(jq -r "$jq_q[] | \"\(.fingerprint),\(.$n),\(.$v)\"" r.json)" \
+    "$(paste -d, <(xp "//*[@id='$id']//*[local-name()='a']/@href" | sed 's/.*#q-\([0-9a-f]*\)".*/\1/') \
+      <(xp "//*[@id='$id']//*[@data-k='count']/@data-v" | sed 's/.*="\(.*\)"/\1/') \
+      <(xp "//*[@id='$id']//*[@data-k='$([[ $by == temp ]] && echo bytes || echo wait_ms)']/@data-v" | sed 's/.*="\(.*\)"/\1/'))"
+  expect_eq "$by queries md = json" "$(jq -r "$jq_q[] | \"\(.fingerprint),\(.$n)\"" r.json)" \
+    "$(awk -F' \\| ' -v t="### $title" '$0 == t {on=1; next} /^##/{on=0} on && /^\| / && !/^\| (---|Query)/ {gsub(/,/, "", $3); print $2 "," $3}' r.md)"
+done
+expect_eq "latency histogram md = json" "$(jq -r '.latency_histogram[] | select(.count > 0) | .count' r.json)" \
+  "$(awk -F' \\| ' '/^### Calls by duration/{on=1; next} /^##/{on=0} on && /^\| / && !/^\| (---|Duration)/ {gsub(/,/, "", $2); sub(/ \|$/, "", $2); print $2}' r.md)"
+
 # Alerts: the counts of the period, per rule, and every episode (rule, status, value,
 # notifications sent and failed) in the same order.
 for k in fired resolved firing_at_end; do
