@@ -507,6 +507,7 @@ static void shape_to_query(struct report_query *q, const struct store_shape *x)
     q->total_ms = x->total_ms;
     q->min_ms = x->min_ms;
     q->max_ms = x->max_ms;
+    q->stddev_ms = x->stddev_ms;
     q->p50_ms = x->p50_ms;
     q->p95_ms = x->p95_ms;
     q->p99_ms = x->p99_ms;
@@ -629,7 +630,8 @@ static int load_detail(struct report *r, struct store *st, struct report_query *
         q->query_ids = xcalloc(x.n_query_ids, sizeof(*q->query_ids));
         q->nquery_ids = x.n_query_ids;
         for (size_t k = 0; k < x.n_query_ids; k++)
-            q->query_ids[k] = (struct report_query_id){ x.query_ids[k].id, x.query_ids[k].calls };
+            q->query_ids[k] = (struct report_query_id){ x.query_ids[k].id, x.query_ids[k].calls,
+                                                        (double)x.query_ids[k].total_us / 1000 };
     }
     store_shape_detail_release(&x);
     return 0;

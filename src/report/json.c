@@ -200,15 +200,19 @@ static void query(struct rw *j, const struct report_query *q)
     ks(j, &f, "query", q->text);
     key(j, &f, "query_ids");
     rw_s(j, "[");
-    for (size_t i = 0; i < q->nquery_ids; i++)
-        rw_f(j, "%s{\"id\":\"%" PRId64 "\",\"calls\":%" PRIu64 "}", i ? "," : "",
+    for (size_t i = 0; i < q->nquery_ids; i++) {
+        rw_f(j, "%s{\"id\":\"%" PRId64 "\",\"calls\":%" PRIu64 ",\"total_ms\":", i ? "," : "",
              q->query_ids[i].id, q->query_ids[i].calls);
+        num(j, q->query_ids[i].total_ms);
+        rw_s(j, "}");
+    }
     rw_s(j, "]");
     ku(j, &f, "calls", q->calls);
     kn(j, &f, "total_ms", q->total_ms);
     kn(j, &f, "mean_ms", query_mean(q));
     kn(j, &f, "min_ms", q->min_ms);
     kn(j, &f, "max_ms", q->max_ms);
+    kn(j, &f, "stddev_ms", q->stddev_ms);
     kn(j, &f, "p50_ms", q->p50_ms);
     kn(j, &f, "p95_ms", q->p95_ms);
     kn(j, &f, "p99_ms", q->p99_ms);

@@ -90,6 +90,7 @@ struct report_day {
 struct report_query_id {
     int64_t id;
     uint64_t calls;
+    double total_ms; /* execute time of those calls */
 };
 
 /* A query shape (fingerprint) over the period: the fields of `pgsift top --format json`
@@ -100,6 +101,7 @@ struct report_query {
     struct span sample; /* one raw statement (literals!), SPAN_NULL if none kept */
     uint64_t calls;
     double total_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms;
+    double stddev_ms;
     uint64_t errors;                     /* failed executions attributed to this shape */
     int64_t first_seen_us, last_seen_us; /* ever (store), INT64_MIN when unknown */
     struct span *databases;

@@ -84,6 +84,7 @@ static void add_query(struct gen *g, size_t i)
     q->p95_ms = round3(mean * (2 + unit(g)));
     q->p99_ms = round3(q->p95_ms * 1.6);
     q->max_ms = round3(q->p99_ms * (1.2 + 3 * unit(g)));
+    q->stddev_ms = round3(mean * 0.7);
     q->errors = i % 17 == 0 ? q->calls / 100 : 0;
     q->ndatabases = 1 + i % 2;
     q->databases = xcalloc(q->ndatabases, sizeof(*q->databases));
@@ -99,6 +100,7 @@ static void add_query(struct gen *g, size_t i)
         q->query_ids[k].id = (int64_t)next(g);
         q->query_ids[k].calls =
             k ? q->calls / 3 : q->calls - (q->nquery_ids > 1 ? q->calls / 3 : 0);
+        q->query_ids[k].total_ms = round3(mean * (double)q->query_ids[k].calls);
     }
     bool is_new = i % 10 == 7;
     q->first_seen_us = is_new ? r->from_us + (int64_t)(unit(g) * 20 * 3600) * USEC_PER_SEC

@@ -276,6 +276,7 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
             sh.any_time[i] = true;
         }
         x->errors += (uint64_t)sqlite3_column_int64(st, 5);
+        x->stddev_ms += sqlite3_column_double(st, 7); /* the sum of squares until the end */
         if (sqlite3_column_type(st, 6) != SQLITE_NULL &&
             sketch_merge_blob(&sh.sk[i], sqlite3_column_blob(st, 6),
                               (size_t)sqlite3_column_bytes(st, 6)) < 0) {
@@ -298,10 +299,15 @@ int store_shapes(struct store *s, int64_t since_us, int64_t until_us, struct sto
             x->min_ms = x->max_ms = NAN;
         }
         if (x->calls) {
+            /* as store_top() (query.c): sqrt(E[x^2] - E[x]^2) */
+            double mean = x->total_ms / (double)x->calls;
+            double var = x->stddev_ms / (double)x->calls - mean * mean;
+            x->stddev_ms = var > 0 ? sqrt(var) : 0;
             x->p50_ms = sketch_quantile(&sh.sk[i], 0.50);
             x->p95_ms = sketch_quantile(&sh.sk[i], 0.95);
             x->p99_ms = sketch_quantile(&sh.sk[i], 0.99);
         } else {
+            x->stddev_ms = 0;
             x->p50_ms = x->p95_ms = x->p99_ms = NAN;
         }
     }
@@ -547,6 +553,7 @@ int store_shape_detail(struct store *s, uint64_t fingerprint, int64_t since_us, 
             out->query_ids[out->n_query_ids++] = (struct store_query_id){ .id = qid };
         }
         out->query_ids[i].calls += calls;
+        out->query_ids[i].total_us += sqlite3_column_int64(st, 4);
     }
     sqlite3_reset(st);
     if (rc != SQLITE_DONE) {

@@ -262,8 +262,8 @@
       " (?3 IS NULL OR database = ?3) AND (?4 IS NULL OR username = ?4)"                           \
       " GROUP BY bucket ORDER BY bucket")                                                          \
     X(SQL_REPORT_SHAPES,                                                                           \
-      "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch FROM query_stats"       \
-      " WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                                    \
+      "SELECT fingerprint, calls, total_us, min_ms, max_ms, errors, sketch, sumsq_ms"              \
+      " FROM query_stats WHERE phase = 'call' AND bucket >= ?1 AND bucket < ?2")                   \
     X(SQL_REPORT_SLOWEST,                                                                          \
       "SELECT s.bucket, s.width, s.fingerprint, s.database, s.username, s.max_ms,"                 \
       " substr(coalesce(q.query, ''), 1, 4096) FROM query_stats s"                                 \
@@ -282,7 +282,8 @@
     X(SQL_REPORT_CATALOGUE,                                                                        \
       "SELECT fingerprint, first_seen, last_seen, substr(query, 1, 64) FROM queries")              \
     X(SQL_REPORT_SHAPE_ROWS,                                                                       \
-      "SELECT database, username, query_id, sum(calls) FROM query_stats WHERE fingerprint = ?1"    \
+      "SELECT database, username, query_id, sum(calls), total(total_us) FROM query_stats"          \
+      " WHERE fingerprint = ?1"                                                                    \
       " AND bucket >= ?2 AND bucket < ?3 AND phase = 'call'"                                       \
       " GROUP BY database, username, query_id")                                                    \
     X(SQL_REPORT_SHAPE_TEXT, "SELECT query, sample FROM queries WHERE fingerprint = ?1")           \

@@ -437,7 +437,7 @@ struct store_top_opts {
 struct store_query_id {
     int64_t id;
     uint64_t calls;
-    int64_t total_us; /* execute time of those calls (store_top only; 0 elsewhere) */
+    int64_t total_us; /* execute time of those calls (store_top, store_shape_detail) */
 };
 
 struct store_top_row {
@@ -585,6 +585,7 @@ struct store_shape {
     uint64_t fingerprint;
     uint64_t calls, errors;
     double total_ms, min_ms, max_ms, p50_ms, p95_ms, p99_ms; /* NaN when no calls */
+    double stddev_ms;                                        /* as store_top(); 0 when no calls */
     int64_t first_seen_us, last_seen_us;                     /* catalogue; INT64_MIN when unknown */
     const char *command; /* normalize_command() of the catalogue's text; "other" if none */
 };

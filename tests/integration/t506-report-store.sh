@@ -126,8 +126,8 @@ expect_eq "trend days" 8 "$(jq '[.compare.days[] | select(.present)] | length' r
 
 # The same numbers as pgsift top over the same window.
 top=$("$PGSIFT" top --since 2026-11-23T23:00:00Z --until 2026-11-24T23:00:00Z --limit 0 --format json)
-# (top's query_ids also give each id's total_ms; the report's give calls only)
-fields='[.calls, .total_ms, .p50_ms, .p95_ms, .p99_ms, .max_ms, .min_ms, .databases, .users, (.query_ids | map({id, calls})), .query]'
+# (every field of top's: the report's lacked stddev_ms and each query_id's total_ms, QA 28)
+fields='[.calls, .total_ms, .mean_ms, .stddev_ms, .p50_ms, .p95_ms, .p99_ms, .max_ms, .min_ms, .databases, .users, .query_ids, .query, .errors, .first_seen, .last_seen]'
 for fp in $(jq -r '.queries[].fingerprint' r.json); do
   a=$(jq -c --arg fp "$fp" ".queries[] | select(.fingerprint == \$fp) | $fields" r.json)
   b=$(jq -c --arg fp "$fp" ".queries[] | select(.fingerprint == \$fp) | $fields" <<<"$top")
@@ -136,6 +136,8 @@ for fp in $(jq -r '.queries[].fingerprint' r.json); do
   # 1222230)
   expect_eq "report = top for $fp" "$b" "$a"
 done
+expect_eq "every key of top's queries in the report's" "" \
+  "$(jq -rn --argjson t "$(jq '.queries[0] | keys' <<<"$top")" --argjson r "$(jq '.queries[0] | keys' r.json)" '$t - $r | join(",")')"
 expect_eq "report shapes = top shapes" "$(jq '.queries | length' <<<"$top")" "$(jq .shapes r.json)"
 
 # HTML and Markdown from the store parse; -o writes atomically with mode 0600.
