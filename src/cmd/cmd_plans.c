@@ -163,7 +163,7 @@ static json_t *plan_stats_json(const struct store_plan *p)
     json_object_set_new(o, "shape", outfmt_json_str(p->shape));
     json_object_set_new(o, "calls", json_integer((json_int_t)p->calls));
     json_object_set_new(o, "total_ms", ms_json(p->total_ms, true));
-    json_object_set_new(o, "mean_ms", ms_json(p->mean_ms, false));
+    json_object_set_new(o, "mean_ms", ms_json(p->mean_ms, true)); /* (to the µs, as top's) */
     json_object_set_new(o, "min_ms", ms_json(p->min_ms, true));
     json_object_set_new(o, "max_ms", ms_json(p->max_ms, true));
     json_object_set_new(o, "p50_ms", ms_json(p->p50_ms, false));

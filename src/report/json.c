@@ -479,7 +479,20 @@ static void plans(struct rw *j, int *first)
         ks(j, &f, "query", p->query);
         ks(j, &f, "database", p->database);
         ks(j, &f, "shape", p->shape);
-        ks(j, &f, "insights", p->insights);
+        /* the insights' names, as pgsift plans lists them (a list, not one string) */
+        key(j, &f, "insights");
+        rw_s(j, "[");
+        for (size_t k = 0, start = 0; k <= p->insights.len; k++) {
+            if (k < p->insights.len && p->insights.p[k] != ',')
+                continue;
+            if (k > start) {
+                if (start)
+                    rw_s(j, ",");
+                rw_e(j, span_make(p->insights.p + start, k - start));
+            }
+            start = k + 1;
+        }
+        rw_s(j, "]");
         ku(j, &f, "plans", p->calls);
         kn(j, &f, "total_ms", p->total_ms);
         kn(j, &f, "mean_ms", p->mean_ms);

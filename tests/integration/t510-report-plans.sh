@@ -20,14 +20,14 @@ report_check_json r.json
 
 expect_eq "plans known" true "$(jq .plans_known r.json)"
 expect_eq "plan shapes: report = pgsift plans" \
-  "$(jq -c '[.queries[] | .fingerprint as $f | .plans[] | [$f, .plan, .shape, .calls, (.insights | join(","))]] | sort' plans.json)" \
-  "$(jq -c '[.plans[] | [.fingerprint, .plan, .shape, .plans, .insights]] | sort' r.json)"
+  "$(jq -c '[.queries[] | .fingerprint as $f | .plans[] | [$f, .plan, .shape, .calls, .insights, .total_ms, .mean_ms]] | sort' plans.json)" \
+  "$(jq -c '[.plans[] | [.fingerprint, .plan, .shape, .plans, .insights, .total_ms, .mean_ms]] | sort' r.json)"
 expect_eq "plan changes: report = pgsift plans" \
   "$(jq -c '[.queries[] | .fingerprint as $f | .changes[]? | [$f, .from, .to, .calls_before, .calls_after, (.slower_by * 100 | round)]] | sort' plans.json)" \
   "$(jq -c '[.plan_changes[] | [.fingerprint, .from_plan, .to_plan, .calls_before, .calls_after, (.slower_by * 100 | round)]] | sort' r.json)"
 [[ $(jq '.plan_changes | length' r.json) -ge 1 ]] || fail "the fixture's plan change is missing"
 expect_eq "shapes with insights first" true \
-  "$(jq '[.plans[] | .insights != ""] | . == (sort | reverse)' r.json)"
+  "$(jq '[.plans[] | .insights != []] | . == (sort | reverse)' r.json)"
 expect_eq "plan changes in the html" "$(jq '.plan_changes | length' r.json)" \
   "$(xmllint --xpath 'count(//*[@id="t-plan-changes"]//*[local-name()="tbody"]/*)' r.html)"
 expect_contains "$(cat r.md)" "## Plans"
