@@ -82,6 +82,22 @@ double svg_nice_max(double max)
     return 10 * mag;
 }
 
+/* The same for counts (charts in the default format): a nice maximum whose half, the
+ * middle label, is a whole number too (25 -> 30: a "12.5" errors tick read as a bug). */
+static double count_nice_max(double max)
+{
+    static const double steps[] = { 1, 2, 2.5, 3, 4, 5, 6, 8, 10 };
+    if (!(max > 0) || !isfinite(max))
+        return 2;
+    double mag = pow(10, floor(log10(max)));
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        double v = steps[i] * mag;
+        if (v >= max * (1 - 1e-12) && fmod(v / 2, 1) == 0)
+            return v;
+    }
+    return 20 * mag;
+}
+
 static int esc(struct sbuf *sb, const char *s)
 {
     return escape_html(sb, span_cstr(s ? s : ""));
@@ -114,7 +130,7 @@ static void frame_init(struct frame *f, const struct svg_chart *c, size_t n, dou
     f->y0 = MT;
     f->y1 = f->h - MB;
     f->n = n ? n : 1;
-    f->max = svg_nice_max(max);
+    f->max = c->fmt ? svg_nice_max(max) : count_nice_max(max);
     f->fmt = c->fmt ? c->fmt : svg_fmt_number;
     /* The y labels end 4 units left of the plot: room for the longest ("0.500 ms"
      * started left of the chart and lost its first character). */

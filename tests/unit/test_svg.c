@@ -63,6 +63,24 @@ static void test_bars_exact(void)
     sbuf_release(&sb);
 }
 
+/* Counts (no format given): the middle y label is a whole number (QA 28: an errors chart
+ * with 21 at most had a "12.5" tick); other charts keep the usual nice maximum. */
+static void test_count_labels(void)
+{
+    struct sbuf sb = SBUF_INIT;
+    const double v[] = { 21, 3 };
+    const char *labels[] = { "a", "b" };
+    CHECK(svg_bars(&sb, &(struct svg_chart){ .title = "T", .labels = labels }, v, 2) == 0);
+    CHECK_MSG(strstr(sb.buf, ">15</text>") && strstr(sb.buf, ">30</text>") &&
+                  !strstr(sb.buf, ">12.5</text>"),
+              "%s", sb.buf);
+    sbuf_release(&sb);
+    const double w[] = { 3, 1 };
+    CHECK(svg_bars(&sb, &(struct svg_chart){ .title = "T", .labels = labels }, w, 2) == 0);
+    CHECK_MSG(strstr(sb.buf, ">2</text>") && strstr(sb.buf, ">4</text>"), "%s", sb.buf);
+    sbuf_release(&sb);
+}
+
 /* A y label wider than the margin moves the plot right (session 17 QA: "0.500 ms"
  * started left of the chart and lost its first character). */
 static void fmt_wide(char *buf, size_t size, double v)
@@ -174,6 +192,7 @@ TEST_LIST = {
     { "fmt_number", test_fmt_number },
     { "nice_max", test_nice_max },
     { "bars_exact", test_bars_exact },
+    { "count_labels", test_count_labels },
     { "wide_labels", test_wide_labels },
     { "deterministic", test_deterministic },
     { "gaps", test_gaps },
