@@ -3,9 +3,11 @@
  * cmd_silence - `pgsift silence add|list|expire`: mute notifications (never state) of
  * alerts whose labels match, for a while.
  */
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd/cmd.h"
 #include "core/clock.h"
@@ -46,7 +48,10 @@ static int silence_add_cmd(int argc, char **argv, struct alertdb *db, struct dia
     if (!!dur == !!until)
         return diag_set(d, DIAG_USAGE, "'silence add' needs exactly one of --for or --until");
     if (starts && !clock_parse_rfc3339(span_cstr(starts), &s))
-        return diag_set(d, DIAG_USAGE, "invalid --starts '%s' (expected RFC 3339)", starts);
+        return diag_set(d, DIAG_USAGE,
+                        "invalid --starts '%s' (expected a time, RFC 3339 like "
+                        "2026-11-24T10:00:00Z, or a date)",
+                        starts);
     if (dur) {
         if (!ydoc_parse_duration(span_cstr(dur), &us) || us <= 0)
             return diag_set(d, DIAG_USAGE, "invalid --for '%s' (expected a duration like 2h)", dur);
@@ -57,11 +62,15 @@ static int silence_add_cmd(int argc, char **argv, struct alertdb *db, struct dia
                             "invalid --for '%s': the silence would end after 9999-12-31", dur);
         e = s + us;
     } else if (!clock_parse_rfc3339(span_cstr(until), &e)) {
-        return diag_set(d, DIAG_USAGE, "invalid --until '%s' (expected RFC 3339)", until);
+        return diag_set(d, DIAG_USAGE,
+                        "invalid --until '%s' (expected a time, RFC 3339 like "
+                        "2026-11-24T10:00:00Z, or a date; for a length use --for)",
+                        until);
     }
-    if (!author) {
+    if (!author) { /* $USER, else the account's name (cron and systemd set no $USER) */
         const char *u = getenv("USER");
-        author = u && *u ? u : NULL;
+        const struct passwd *pw = u && *u ? NULL : getpwuid(geteuid());
+        author = u && *u ? u : pw && pw->pw_name && *pw->pw_name ? pw->pw_name : NULL;
     }
     int64_t id;
     if (silence_add(db, (const char *const *)argv + 1, (size_t)n, s, e, comment, author, now, &id,

@@ -140,6 +140,17 @@ if command -v jq >/dev/null; then
       jq -r '.silences[0] | "\(.created_by) \(.matchers[0])"')"
 fi
 
+# Without $USER (cron, systemd) the author is the account's name, not null (QA 28); a
+# --starts or --until that is not a time says what it takes.
+env -u USER "$PGSIFT" silence add --for 1m --comment "from cron" rule=none_such >/dev/null
+if command -v jq >/dev/null; then
+  expect_eq "silence author without \$USER" "$(id -un)" \
+    "$("$PGSIFT" silence list --all --format json | jq -r '.silences[] | select(.comment == "from cron") | .created_by')"
+fi
+rc=0; err=$("$PGSIFT" silence add --until 24h --comment x rule=none_such 2>&1) || rc=$?
+expect_eq "silence --until 24h: usage" 2 "$rc"
+expect_contains "$err" "expected a time, RFC 3339 like 2026-11-24T10:00:00Z, or a date; for a length use --for"
+
 # The deadlock resolves at 10:23: PagerDuty resolve with the same dedup_key. The lock
 # wait's trigger was never sent, so its resolve goes nowhere.
 at 2026-11-24T10:24:00Z "$PGSIFT" rules eval --config pgsift.yaml --events "$ev" \
