@@ -353,6 +353,10 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
                (unsigned long long)st.transitions, (unsigned long long)st.notifications);
     else if (!st.watermark_us)
         printf("evaluated 0 rule instants: no data to evaluate\n");
+    else if (st.evaluated_to_us > st.watermark_us) /* (an earlier --until went further) */
+        printf("evaluated 0 rule instants: none new, every rule was evaluated up to %s "
+               "before\n",
+               clock_format_rfc3339(st.evaluated_to_us, 0, b));
     else /* (every boundary up to it was evaluated before, or the data is that recent) */
         printf("evaluated 0 rule instants: none new up to %s (the newest data less the "
                "allowed lateness; --until T goes further)\n",

@@ -579,6 +579,13 @@ out:
                      r->file, r->line, r->col, r->name, SIFT_MAX_INSTANCES_PER_RULE,
                      R.capped[i] - 1, clock_format_rfc3339(R.capped_last[i], 0, last));
     }
+    stats->evaluated_to_us = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct rule *r = &o->rules->rules[i];
+        if (r->enabled && source_ok(o, r) &&
+            (!stats->evaluated_to_us || cursor[i] < stats->evaluated_to_us))
+            stats->evaluated_to_us = cursor[i];
+    }
     free(R.capped);
     free(R.capped_last);
     free(cursor);

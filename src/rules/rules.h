@@ -555,6 +555,7 @@ void eval_cache_free(struct eval_cache *c);
 struct engine_stats {
     uint64_t evaluations, transitions, notifications;
     int64_t watermark_us, last_boundary_us;
+    int64_t evaluated_to_us; /* every enabled rule evaluated up to here (its cursor) */
     unsigned warnings;
 };
 

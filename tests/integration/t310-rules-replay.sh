@@ -61,6 +61,10 @@ fi
 out=$("$PGSIFT" rules eval --events all.ndjson --until 2026-11-24T11:00:00Z "$rules" 2>/dev/null)
 expect_eq "a second evaluation says so" "evaluated 0 rule instants: none new up to 2026-11-24T11:00:00Z (the newest data less the allowed lateness; --until T goes further)" "$out"
 expect_eq "history unchanged" "$expected" "$("$PGSIFT" alerts --history)"
+# Without --until the data's watermark is earlier than the cursors: it says how far the
+# rules were evaluated (QA 28: it named the watermark, as if 11:00 had not been done).
+out=$("$PGSIFT" rules eval --events all.ndjson "$rules" 2>/dev/null)
+expect_eq "evaluated further before" "evaluated 0 rule instants: none new, every rule was evaluated up to 2026-11-24T11:00:00Z before" "$out"
 # --history --state: the transitions to that state only (QA 21a: --state was ignored).
 expect_eq "--history --state firing" "$(grep -E '^[^ ]+ firing ' <<<"$expected")" \
   "$("$PGSIFT" alerts --history --state firing)"
