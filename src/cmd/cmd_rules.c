@@ -351,6 +351,10 @@ static int rules_eval(int argc, char **argv, const struct cli *cli, struct diag 
                "queued\n",
                (unsigned long long)st.evaluations, clock_format_rfc3339(st.last_boundary_us, 0, b),
                (unsigned long long)st.transitions, (unsigned long long)st.notifications);
+    else if (st.transitions) /* (only the alerts of rules gone or disabled) */
+        printf("evaluated 0 rule instants: %llu transitions (alerts of rules gone or "
+               "disabled), %llu notifications queued\n",
+               (unsigned long long)st.transitions, (unsigned long long)st.notifications);
     else if (!st.watermark_us)
         printf("evaluated 0 rule instants: no data to evaluate\n");
     else if (st.evaluated_to_us > st.watermark_us) /* (an earlier --until went further) */

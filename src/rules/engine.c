@@ -238,9 +238,11 @@ static int retire_orphans(struct run *R, int64_t t, struct diag *d)
             rc = alertdb_history_add(R->o->db, at, &row, tr, R->o->now_us, d);
         if (rc == 0)
             rc = alertdb_instance_save(R->o->db, &row, R->o->now_us, d);
-        if (rc == 0)
+        if (rc == 0) {
             log_note("rule '%s' is gone or disabled: its alert %s is %s", row.rule, row.key,
                      tr == ALERT_TO_RESOLVED ? "resolved" : "cleared");
+            R->stats->transitions++; /* (in the summary's count, as the history has it) */
+        }
         alert_row_release(&row);
     }
     if (rc == 0)
