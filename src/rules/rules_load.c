@@ -650,7 +650,9 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
                        raw.metric, rule_source_name(r.source), sb.buf);
             sbuf_release(&sb);
         }
-    } else if (r.kind == RULE_THRESHOLD || r.kind == RULE_BASELINE) {
+    } else if ((r.kind == RULE_THRESHOLD || r.kind == RULE_BASELINE) &&
+               !map_get(y, map, "metric", NULL)) {
+        /* (a 'metric' that is not one was said where it is written) */
         ydoc_error(y, map, "kind '%s' needs a 'metric'", raw.kind);
     } else if (r.kind == RULE_ABSENCE) {
         r.metric = MET_LINES;
@@ -717,7 +719,8 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
 
     load_group_by(L, &r, &raw, map);
     load_where(L, &r, raw.where);
-    if (r.metric == MET_P50_MS || r.metric == MET_P95_MS || r.metric == MET_P99_MS) {
+    if ((r.metric == MET_P50_MS || r.metric == MET_P95_MS || r.metric == MET_P99_MS) &&
+        (rule_metric_sources(r.metric) & SRC_BIT(r.source))) { /* (else said above) */
         /* Percentiles are kept per statement (mergeable sketches per fingerprint and
          * minute); across statements or several databases they cannot be added up. */
         unsigned mask = 0;

@@ -428,6 +428,15 @@ static void test_percentiles_need_fingerprint(void)
     CHECK_EQ_INT(rs.nerrors, 2);
     CHECK_EQ_INT(rs.n, 2); /* c (a maximum adds up) and d (one database) */
     rule_set_release(&rs);
+    /* A wrong metric is said once, where it is written: not also "needs a 'metric'", nor,
+     * for a percentile on a source without it, "needs 'group_by'" (QA 28). */
+    load(&rs, "rules:\n"
+              "  - {name: a, kind: threshold, metric: p96_ms, condition: '> 1'}\n"
+              "  - {name: b, kind: threshold, source: events, metric: p95_ms, condition: '> 1'}\n");
+    CHECK(has(&rs, "rules/x.yaml:2:40: invalid value 'p96_ms' for 'metric'"));
+    CHECK(has(&rs, "rules/x.yaml:3:56: metric 'p95_ms' does not exist for source 'events'"));
+    CHECK_MSG(rs.nerrors == 2, "%s", rs.errors.buf);
+    rule_set_release(&rs);
 }
 
 static void test_cond_parse(void)
