@@ -131,6 +131,8 @@ int report_hook_configure(void *ctx, const struct config *c, struct store *s, st
     }
     for (size_t i = 0; i < rc.notify.n; i++) {
         const struct receiver *rv = alert_config_receiver(&recv, rc.notify.v[i]);
+        if (!rv && alert_config_defines(&recv, rc.notify.v[i]))
+            continue; /* (defined with problems, which the rules hook says) */
         if (!rv || rv->type == RECV_PAGERDUTY ||
             (rv->type == RECV_WEBHOOK && rv->format == WEBHOOK_ALERTMANAGER_V4)) {
             ydoc_error(y, key_value(y, c->report, "report.notify:"),

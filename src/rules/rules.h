@@ -345,6 +345,9 @@ struct alert_config {
     struct arena strings;
     struct receiver *receivers;
     size_t nreceivers;
+    /* receivers defined with problems (said where they are): not "unknown" where named */
+    const char **refused;
+    size_t nrefused, refused_alloc;
     /* route */
     const char **notify; /* default receivers */
     size_t nnotify;
@@ -384,6 +387,9 @@ void alert_config_from_yaml(struct alert_config *c, struct ydoc *y, const struct
                             yaml_node_t *alerting);
 
 const struct receiver *alert_config_receiver(const struct alert_config *c, const char *name);
+/* Does the configuration define a receiver named @name, with or without problems (those
+ * are said where the receiver is: where it is named it is not also "unknown")? */
+bool alert_config_defines(const struct alert_config *c, const char *name);
 
 /* Read every secret that a receiver keeps in a file (url_file, secret_file,
  * routing_key_file, password_file) as a delivery would, and wipe it: a file that is

@@ -264,6 +264,7 @@ void alert_config_release(struct alert_config *c)
     free(c->routes);
     free(c->inhibit);
     free(c->receivers);
+    free(c->refused);
     arena_release(&c->strings);
     sbuf_release(&c->errors);
     memset(c, 0, sizeof(*c));
@@ -543,8 +544,11 @@ static void load_receiver(struct alert_config *c, struct ydoc *y, yaml_node_t *n
         ydoc_error(y, value_of(y, n, "rate_per_min"),
                    "'rate_per_min' must be above 0 and at most 60000");
     }
-    if (y->nerrors != before)
+    if (y->nerrors != before) {
+        XGROW(c->refused, c->nrefused + 1, c->refused_alloc);
+        c->refused[c->nrefused++] = r.name;
         return;
+    }
     XGROW(c->receivers, c->nreceivers + 1, *alloc);
     struct receiver *o = &c->receivers[c->nreceivers++];
     memset(o, 0, sizeof(*o));
@@ -581,11 +585,21 @@ static void load_receiver(struct alert_config *c, struct ydoc *y, yaml_node_t *n
     o->col = (unsigned)n->start_mark.column + 1;
 }
 
+bool alert_config_defines(const struct alert_config *c, const char *name)
+{
+    if (alert_config_receiver(c, name))
+        return true;
+    for (size_t i = 0; i < c->nrefused; i++)
+        if (!strcmp(c->refused[i], name))
+            return true;
+    return false;
+}
+
 static void check_receiver_names(struct alert_config *c, struct ydoc *y, yaml_node_t *at_node,
                                  const char **names, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!alert_config_receiver(c, names[i]))
+        if (!alert_config_defines(c, names[i]))
             ydoc_error(y, at_node, "unknown receiver '%s'", names[i]);
 }
 
@@ -761,7 +775,7 @@ void alert_config_check_rules(const struct alert_config *c, struct rule_set *rs)
     for (size_t i = 0; i < rs->n; i++) {
         const struct rule *r = &rs->rules[i];
         for (size_t j = 0; j < r->nnotify; j++) {
-            if (alert_config_receiver(c, r->notify[j]))
+            if (alert_config_defines(c, r->notify[j]))
                 continue;
             rs->nerrors++;
             if (sbuf_addf(&rs->errors, "%s:%u:%u: rule '%s' notifies unknown receiver '%s'\n",

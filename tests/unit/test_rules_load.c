@@ -539,8 +539,10 @@ static void test_config(void)
     CHECK(strstr(e, "invalid regular expression 'dead(lock'"));
     CHECK(strstr(e, "unknown key 'bogus' (expected one of: allowed_lateness, max_delivery_age, "
                     "max_notify_age, external_url)"));
-    CHECK(strstr(e, "pgsift.yaml:12:65: unknown receiver 'pd'")); /* pd was invalid */
-    CHECK_MSG(c.nerrors == 11, "%u errors:\n%s", c.nerrors, e);
+    /* pd is defined, with problems said above: where it is named it is not "unknown"
+     * (QA 28: a route said so of a receiver defined a few lines up) */
+    CHECK(!strstr(e, "unknown receiver 'pd'"));
+    CHECK_MSG(c.nerrors == 10, "%u errors:\n%s", c.nerrors, e);
     CHECK_EQ_INT(c.nreceivers, 1);
     alert_config_release(&c);
 
