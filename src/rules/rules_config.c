@@ -609,8 +609,12 @@ static void load_route(struct alert_config *c, struct ydoc *y, yaml_node_t *n)
     size_t alloc = 0;
 
     memset(&r, 0, sizeof(r));
-    if (ydoc_map(y, n, route_fields, ARRAY_SIZE(route_fields), &r, &c->strings))
+    if (ydoc_map(y, n, route_fields, ARRAY_SIZE(route_fields), &r, &c->strings)) {
+        /* every problem, not the first: its receivers are checked all the same (QA 28: a
+         * bad group_wait hid an unknown receiver until it was mended) */
+        check_receiver_names(c, y, value_of(y, n, "notify"), list_dup(c, &r.notify), r.notify.n);
         return;
+    }
     c->notify = list_dup(c, &r.notify);
     c->nnotify = r.notify.n;
     check_receiver_names(c, y, value_of(y, n, "notify"), c->notify, c->nnotify);

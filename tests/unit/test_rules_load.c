@@ -546,6 +546,19 @@ static void test_config(void)
     CHECK_EQ_INT(c.nreceivers, 1);
     alert_config_release(&c);
 
+    /* A problem in the route does not hide its unknown receiver (QA 28). */
+    alert_config_init(&c);
+    y = "receivers:\n"
+        "  - {name: ops, type: webhook, url_env: HOOK}\n"
+        "route:\n"
+        "  notify: [ops, nobody]\n"
+        "  group_wait: 5x\n";
+    alert_config_load_mem(&c, "r.yaml", y, strlen(y));
+    CHECK(strstr(c.errors.buf, "r.yaml:5:15: 'group_wait' expects a duration"));
+    CHECK(strstr(c.errors.buf, "r.yaml:4:11: unknown receiver 'nobody'"));
+    CHECK_MSG(c.nerrors == 2, "%s", c.errors.buf);
+    alert_config_release(&c);
+
     alert_config_init(&c);
     y = "receivers:\n"
         "  - {name: ops, type: webhook, url_env: HOOK, secret_file: /s, format: "
