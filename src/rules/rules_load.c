@@ -550,6 +550,33 @@ static void load_group_by(struct loader *L, struct rule *r, const struct rule_ra
         ydoc_error(L->y, gn, "kind 'absence' must group by 'input'");
 }
 
+/* The rule's name: its shape, its length, and that no rule before has it (whatever else
+ * is wrong with the rule: QA 28, a bad kind hid a bad name until it was mended). */
+static void check_rule_name(struct loader *L, struct ydoc *y, yaml_node_t *map,
+                            const struct rule *r)
+{
+    if (!r->name)
+        return;
+    if (!is_name(r->name, true))
+        ydoc_error(y, at(y, map, "name"),
+                   "invalid rule name '%s' (expected a lower-case letter, then lower-case "
+                   "letters, digits or _)",
+                   r->name);
+    else if (strlen(r->name) > 64)
+        ydoc_error(y, at(y, map, "name"), "rule name '%s' is longer than 64 characters", r->name);
+    const struct rule_name_seen *dup = NULL;
+    for (size_t i = 0; i < L->rs->nseen && !dup; i++)
+        if (!strcmp(L->rs->seen[i].name, r->name))
+            dup = &L->rs->seen[i];
+    if (dup) {
+        ydoc_error(y, at(y, map, "name"), "duplicate rule name '%s' (first defined at %s:%u:%u)",
+                   r->name, dup->file, dup->line, dup->col);
+    } else {
+        XGROW(L->rs->seen, L->rs->nseen + 1, L->rs->seen_alloc);
+        L->rs->seen[L->rs->nseen++] = (struct rule_name_seen){ r->name, r->file, r->line, r->col };
+    }
+}
+
 static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw *tmpl)
 {
     struct rule_raw raw = *tmpl;
@@ -567,10 +594,11 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
     r.line = (unsigned)map->start_mark.line + 1;
     r.col = (unsigned)map->start_mark.column + 1;
     ydoc_map(y, map, rule_fields_nodef(), rule_nfields, &raw, &L->rs->strings);
+    r.name = raw.name;
+    check_rule_name(L, y, map, &r);
     if (!raw.kind)
         return; /* missing or invalid kind: reported; nothing else can be checked */
     rule_kind_from_name(span_cstr(raw.kind), &r.kind);
-    r.name = raw.name;
     r.description = raw.description;
     r.enabled = raw.enabled;
 
@@ -593,29 +621,6 @@ static void load_rule(struct loader *L, yaml_node_t *map, const struct rule_raw 
             ydoc_error(y, k, "'%s' does not apply to kind '%s' (only to: %s)", rule_fields[i].name,
                        raw.kind, sb.buf);
             sbuf_release(&sb);
-        }
-    }
-
-    if (r.name) {
-        if (!is_name(r.name, true))
-            ydoc_error(y, at(y, map, "name"),
-                       "invalid rule name '%s' (expected a lower-case letter, then lower-case "
-                       "letters, digits or _)",
-                       r.name);
-        else if (strlen(r.name) > 64)
-            ydoc_error(y, at(y, map, "name"), "rule name '%s' is longer than 64 characters",
-                       r.name);
-        const struct rule_name_seen *dup = NULL;
-        for (size_t i = 0; i < L->rs->nseen && !dup; i++)
-            if (!strcmp(L->rs->seen[i].name, r.name))
-                dup = &L->rs->seen[i];
-        if (dup) {
-            ydoc_error(y, at(y, map, "name"),
-                       "duplicate rule name '%s' (first defined at %s:%u:%u)", r.name, dup->file,
-                       dup->line, dup->col);
-        } else {
-            XGROW(L->rs->seen, L->rs->nseen + 1, L->rs->seen_alloc);
-            L->rs->seen[L->rs->nseen++] = (struct rule_name_seen){ r.name, r.file, r.line, r.col };
         }
     }
 

@@ -437,6 +437,15 @@ static void test_percentiles_need_fingerprint(void)
     CHECK(has(&rs, "rules/x.yaml:3:56: metric 'p95_ms' does not exist for source 'events'"));
     CHECK_MSG(rs.nerrors == 2, "%s", rs.errors.buf);
     rule_set_release(&rs);
+    /* A bad kind does not hide a bad or duplicate name (QA 28). */
+    load(&rs, "rules:\n"
+              "  - {name: ok, kind: event, where: {type: [deadlock]}}\n"
+              "  - {name: Bad-Name, kind: bogus}\n"
+              "  - {name: ok, kind: bogus}\n");
+    CHECK(has(&rs, "rules/x.yaml:3:12: invalid rule name 'Bad-Name'"));
+    CHECK(has(&rs, "rules/x.yaml:4:12: duplicate rule name 'ok'"));
+    CHECK_MSG(rs.nerrors == 4, "%s", rs.errors.buf);
+    rule_set_release(&rs);
 }
 
 static void test_cond_parse(void)
