@@ -98,8 +98,9 @@ struct sb_state {
     struct sb_json j;
     struct sb_json j_line; /* j at the start of the current line */
     struct sb_json j_rec;  /* j at the start of the pending record's first line */
-    bool rec_indented;     /* that line starts with white space (set with j_rec; a resume
-                              reads the line again, so it is not saved) */
+    size_t rec_indent;     /* that line's indentation (set with j_rec; a resume reads the
+                              line again, so neither is saved) */
+    bool rec_key_first;    /* that line is the record's first key: its '{' was alone */
     bool garbage;          /* this line has bytes that are not JSON structure */
     bool error_next;       /* this line: the API wrapper's "error" key was just read */
     bool api_error;        /* this line: its value is not null (the query failed) */
@@ -873,6 +874,15 @@ static void sb_cut(struct parser *p, struct sb_state *st, const char *why)
     sb_reset_json(st);
 }
 
+/* The white space that starts @t. */
+static size_t indent_of(struct span t)
+{
+    size_t i = 0;
+    while (i < t.len && (t.p[i] == ' ' || t.p[i] == '\t'))
+        i++;
+    return i;
+}
+
 /* Is everything after the '{' at @seg.start white space? */
 static bool seg_only_brace(struct span t, const struct sb_seg *seg)
 {
@@ -952,13 +962,28 @@ static void sb_json_line(struct parser *p, struct sb_state *st, const struct inp
         /* So is such a line while a record whose first line was indented is open, at
          * any depth: a record of a pretty-printed array or API response, cut, then the
          * next response ("{" then "result": [...]; QA 28: every record of the next page
-         * was swallowed). JSON written with no indentation at all (indent=0) has
-         * nested '{' in the first column: there the record's first line is not
-         * indented either. */
-        bool top_brace = ln->text.len && ln->text.p[0] == '{' &&
-                         (st->j_rec.depth == 0 || st->rec_indented) && pending_oldest(p) != NULL;
-        if (st->j.in_rec && t.len && t.p[0] == '{' && (st->j.ndjson || top_brace))
+         * was swallowed). And a '{' indented less than the open record's first key, its
+         * '{' alone on the line before: pretty-printers indent everything inside a
+         * record at least as far as its keys, so that '{' opens the next record of the
+         * array and lines were lost in between. JSON written with no indentation at all
+         * (indent=0) has nested '{' in the first column: there the record's first line
+         * is not indented either. */
+        size_t ind = indent_of(ln->text);
+        bool brace = ind < ln->text.len && ln->text.p[ind] == '{' && pending_oldest(p) != NULL;
+        bool top_brace = brace && ind == 0 && (st->j_rec.depth == 0 || st->rec_indent > 0);
+        bool next_brace = brace && ind > 0 && st->rec_key_first && ind < st->rec_indent;
+        if (st->j.in_rec && t.len && t.p[0] == '{' && (st->j.ndjson || top_brace)) {
             sb_cut(p, st, "cut: the next line starts a record");
+        } else if (st->j.in_rec && next_brace) {
+            /* the next record of the same array: read on where the cut one began */
+            struct sb_json back = st->j_rec;
+            sb_cut(p, st, "cut: the next line starts a record");
+            back.depth = back.rec_depth;
+            back.in_rec = back.deferred = back.in_str = back.esc = false;
+            back.in_key = back.key_pos = false;
+            back.ndjson = st->j.ndjson;
+            st->j = back;
+        }
         st->j_line = st->j;
     }
     sb_json_line_scan(p, st, ln);
@@ -996,14 +1021,16 @@ static void sb_json_piece(struct parser *p, struct sb_state *st, const struct in
         }
         st->j.deferred = false;
         st->j_rec = st->j_line;
-        st->rec_indented = t.len && (t.p[0] == ' ' || t.p[0] == '\t');
+        st->rec_indent = indent_of(t);
+        st->rec_key_first = false;
         pending_start(p, 0, piece);
         return;
     }
     /* a continuation of the open record */
     if (st->j.deferred || !rec) {
         st->j_rec = st->j_line;
-        st->rec_indented = t.len && (t.p[0] == ' ' || t.p[0] == '\t');
+        st->rec_indent = indent_of(t);
+        st->rec_key_first = st->j.deferred;
         rec = pending_start(p, 0, SPAN_LIT("{\n"));
         pending_append(rec, piece);
         st->j.deferred = false;

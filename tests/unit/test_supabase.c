@@ -523,6 +523,46 @@ static void test_cut_records(void)
     done(&r);
 }
 
+/* Lines lost inside a pretty-printed array (QA 28, hand-made, indented as jq does): the
+ * next record's '{', indented less than the cut record's keys, ends the cut one, and
+ * reading goes on inside the array (the next record was taken into the cut one). A
+ * nested '{' indented further is part of its record. */
+static void test_lines_lost_in_array(void)
+{
+    struct run r;
+    run(&r,
+        "[\n"
+        "  {\n"
+        "    \"id\": \"a\",\n"
+        "    \"timestamp\": 1795541101000000,\n"
+        "    \"event_message\": \"one\",\n"
+        "    \"metadata\": {\"parsed\": {\"error_severity\": \"LOG\"}}\n"
+        "  },\n"
+        "  {\n"
+        "    \"id\": \"b\",\n"
+        "    \"timestamp\": 1795541102000000,\n"
+        "  {\n"
+        "    \"id\": \"c\",\n"
+        "    \"timestamp\": 1795541103000000,\n"
+        "    \"event_message\": \"three\",\n"
+        "    \"metadata\": [\n"
+        "      {\n"
+        "        \"parsed\": {\"error_severity\": \"LOG\"}\n"
+        "      }\n"
+        "    ]\n"
+        "  }\n"
+        "]\n",
+        "supabase");
+    expect_counts(&r, 2, 1);
+    HAS(&r, "message=\"one\"");
+    HAS(&r, "message=\"three\"");
+    const struct parse_reason *bj = reason(r.p, "bad json");
+    CHECK(bj && bj->nsamples == 1 && bj->samples[0].line == 9 &&
+          !strcmp(bj->samples[0].detail, "cut: the next line starts a record"));
+    CHECK(pt_balanced(parser_stats(r.p)));
+    done(&r);
+}
+
 /* An API response page, read alone: no event, @rejects rejects (each an "API error"). */
 static void check_api_page(const char *page, size_t i, uint64_t rejects)
 {
@@ -731,6 +771,7 @@ TEST_LIST = {
     { "cut_records", test_cut_records },
     { "empty_api_page", test_empty_api_page },
     { "api_error", test_api_error },
+    { "lines_lost_in_array", test_lines_lost_in_array },
     { "csv_message_is_text", test_csv_message_is_text },
     { "scanner_matches_jansson", test_scanner_matches_jansson },
     { NULL, NULL },
