@@ -45,7 +45,9 @@ static const char *state_name(const struct tail_file *f)
 {
     if (f->state == TAIL_FILE_DELETED)
         return "deleted";
-    if (f->state == TAIL_FILE_ROTATED || f->sibling)
+    /* A gzip file is a finished one, whatever found it: in a directory or glob source
+     * too (QA 28: postgresql.json.1.gz showed as "live" there, "rotated" as a sibling). */
+    if (f->state == TAIL_FILE_ROTATED || f->sibling || f->gzip)
         return "rotated";
     return "live";
 }

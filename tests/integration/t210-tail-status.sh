@@ -72,4 +72,15 @@ expect_contains "$err" "no file at '$T/no/such/dir' (yet)"
 # said to be empty (the second spelling's files went to the first: QA 19).
 err=$(cd "$T" && "$PGSIFT" status "$T/log" log 2>&1 >/dev/null)
 expect_not_contains "$err" "no log file in"
+# In a directory source a gzipped file is a rotated one, as it is when found as a
+# sibling of a file path (QA 28: it showed as "live" there).
+mkdir -p "$T/gzdir"
+cp "$SIFT_SOURCE_DIR/tests/fixtures/pg15/text-plans/postgresql.csv" "$T/gzdir/postgresql.csv.1"
+gzip "$T/gzdir/postgresql.csv.1"
+cp "$SIFT_SOURCE_DIR/tests/fixtures/pg15/statement-log/postgresql.csv" "$T/gzdir/postgresql.csv"
+touch -d '10 minutes ago' "$T/gzdir"/*
+"$PGSIFT" -q --db "$T/gz.db" tail --once "$T/gzdir"
+expect_eq "states in a directory source" "$T/gzdir/postgresql.csv live
+$T/gzdir/postgresql.csv.1.gz rotated" \
+  "$("$PGSIFT" --db "$T/gz.db" status --format json "$T/gzdir" | jq -r '.files[] | "\(.file) \(.state)"' | sort)"
 pass
