@@ -13,6 +13,7 @@
 
 #include "core/utf8.h"
 #include "core/xalloc.h"
+#include "parse/line_prefix.h"
 #include "parse/parse_int.h"
 
 /*
@@ -1252,6 +1253,34 @@ static bool tz_failed(const struct parse_stats *st)
     return tz > other;
 }
 
+/* With --prefix and no format found: does a known or inferred prefix fit the lines that
+ * were not recognised? Then say so, as `--format stderr` says it (stderr_core_end()). */
+static int prefix_hint(const struct parser *p, struct sbuf *out)
+{
+    struct span lines[SIFT_MAX_REJECT_SAMPLES];
+    size_t n = 0;
+    for (size_t i = 0; i < p->stats.nreasons; i++) {
+        const struct parse_reason *r = &p->stats.reasons[i];
+        if (!r->reason || strcmp(r->reason, "unrecognised log format"))
+            continue;
+        for (size_t k = 0; k < r->nsamples && n < ARRAY_SIZE(lines); k++)
+            if (r->samples[k].text_len && r->samples[k].text[0] != '\t')
+                lines[n++] = span_make(r->samples[k].text, r->samples[k].text_len);
+    }
+    if (!n)
+        return 0;
+    struct sbuf sug = SBUF_INIT;
+    bool inferred;
+    size_t m = line_prefix_detect(lines, n, &sug, &inferred, false);
+    int ok = m ? sbuf_addf(out,
+                           "\n  hint: no line matched log_line_prefix '%s'; %zu of the first %zu "
+                           "lines match '%s' (try --prefix '%s')",
+                           p->opts.prefix, m, n, sug.buf, sug.buf)
+               : 0;
+    sbuf_release(&sug);
+    return ok;
+}
+
 void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct span),
                      struct sbuf *out)
 {
@@ -1300,6 +1329,8 @@ void parser_diagnose(const struct parser *p, int (*redact)(struct sbuf *, struct
     } else if (p->fmt && p->fmt->hint) {
         ok = sbuf_addf(out, "\n  hint: %s", p->fmt->hint);
     } else if (!p->fmt) {
+        if (p->opts.prefix)
+            ok = prefix_hint(p, out);
         ok = sbuf_addstr(out, "\n  hint: pass --format (");
         struct sbuf names = SBUF_INIT;
         list_formats(&names);

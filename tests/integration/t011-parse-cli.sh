@@ -69,6 +69,14 @@ expect_contains "$err" "ambiguous time zone (pass --tz)"
 expect_contains "$err" "hint: the lines' times have an abbreviation that names more than one zone"
 expect_not_contains "$err" "--prefix (SHOW log_line_prefix;)"
 expect_eq "with --tz" 2 "$("$PGSIFT" parse --tz Asia/Kolkata "$T/ist.log" | wc -l)"
+# A --prefix that fits no line, the format left to detection: the hint names the prefix
+# that fits, as --format stderr's does (QA 28: only --format stderr said it). Hand-made
+# lines of the Debian default prefix.
+printf '2024-06-10 14:03:22.000 UTC [4001] ann@shop LOG:  duration: 1.000 ms  statement: select 1\n2024-06-10 14:03:23.000 UTC [4001] ann@shop ERROR:  division by zero\n' >"$T/deb.log"
+rc=0
+err=$("$PGSIFT" parse --prefix '%m %p: ' "$T/deb.log" 2>&1 >/dev/null) || rc=$?
+expect_eq "exit code of a wrong --prefix" 3 "$rc"
+expect_contains "$err" "hint: no line matched log_line_prefix '%m %p: '; 2 of the first 2 lines match '%m [%p] %q%u@%d ' (try --prefix '%m [%p] %q%u@%d ')"
 rc=0
 err=$("$PGSIFT" parse --format jsonlog "$csv" 2>&1 >/dev/null) || rc=$?
 expect_eq "exit code of the wrong --format" 3 "$rc"
