@@ -87,7 +87,7 @@ csv=$("$PGSIFT" --db s.db status --format csv new.log new.log.gz | tr -d '\r')
 expect_not_contains "$csv" "'-"
 expect_not_contains "$csv" "never"
 expect_contains "$csv" "new.log,new.log,live,0,40,40,,"
-expect_contains "$csv" ",new.log.gz,live,0,,,,"
+expect_contains "$csv" ",new.log.gz,rotated,0,,,,"  # (a gzip file is never written again)
 # 'events --format csv|md': a text fact is written whole. The fixture's autovacuum record,
 # its table renamed to a long (legal: 3 x <= 63 bytes) qualified name, lost everything
 # after 63 bytes of 'relation=' in CSV, Markdown and the table (JSON had it whole).
