@@ -1244,13 +1244,12 @@ static bool csv_row_start(struct parser *p, const struct sb_state *st, struct sp
             if (v.p[k] < '0' || v.p[k] > '9')
                 return false;
     } else {
-        static const char shape[] = "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx";
-        if (v.len != sizeof(shape) - 1)
+        /* a UUID: 36 bytes, 32 hex digits with '-' after the 8th, 12th, 16th and 20th */
+        if (v.len != 36)
             return false;
         for (size_t k = 0; k < v.len; k++) {
-            char c = v.p[k];
-            bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-            if (shape[k] == '-' ? c != '-' : !hex)
+            bool dash = k == 8 || k == 13 || k == 18 || k == 23;
+            if (dash ? v.p[k] != '-' : hex_digit(v.p[k]) < 0)
                 return false;
         }
     }

@@ -649,6 +649,25 @@ static void test_csv_message_is_text(void)
           !strcmp(cut->samples[0].detail, "cut: the next line starts a row"));
     done(&r);
 
+    /* ... and where the first column is the id: a UUID starts a row, other text does not
+     * (hand-made). */
+    run(&r,
+        "\"id\",\"timestamp\",\"event_message\",\"metadata\"\n"
+        "\"0b6f9a2e-1c3d-4e5f-8a9b-0c1d2e3f4a5b\",\"1795541104532000\",\"cut\n"
+        "\"1a7e0b3f-2d4e-5f60-9bac-1d2e3f4a5b6c\",\"1795541104533000\",\"two\","
+        "\"[{\"\"parsed\"\":[{\"\"error_severity\"\":\"\"LOG\"\"}]}]\"\n"
+        "\"2b8f1c40-3e5f-6071-acbd-2e3f4a5b6c7d\",\"1795541104534000\",\"three\n"
+        "0b6f9a2e-not-a-uuid, more\",\"[{\"\"parsed\"\":[{\"\"error_severity\"\":"
+        "\"\"LOG\"\"}]}]\"\n",
+        "auto");
+    expect_counts(&r, 2, 1);
+    HAS(&r, "message=\"two\"");
+    HAS(&r, "message=\"three\\n0b6f9a2e-not-a-uuid, more\"");
+    cut = reason(r.p, "bad csv");
+    CHECK(cut && cut->nsamples == 1 && cut->samples[0].line == 2 &&
+          !strcmp(cut->samples[0].detail, "cut: the next line starts a row"));
+    done(&r);
+
     /* metadata that is not JSON is "bad json" (was "not a postgres event"). */
     run(&r,
         "\"timestamp\",\"id\",\"event_message\",\"metadata\"\n"
