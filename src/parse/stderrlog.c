@@ -157,6 +157,17 @@ bool stderr_core_match(struct stderr_core *c, struct span text, struct line_pref
     return false;
 }
 
+bool stderr_core_match_current(struct stderr_core *c, struct span text, struct line_prefix_match *m)
+{
+    return c->cur && line_prefix_match(c->cur, text, m);
+}
+
+bool stderr_core_has_time(const struct stderr_core *c)
+{
+    return c->cur && (line_prefix_has(c->cur, LPF_TIME) || line_prefix_has(c->cur, LPF_TIME_MS) ||
+                      line_prefix_has(c->cur, LPF_EPOCH));
+}
+
 void stderr_core_end(struct stderr_core *c)
 {
     if (c->matched || !c->nunmatched)

@@ -62,6 +62,11 @@ void stderr_core_free(struct stderr_core *c);
 
 /* Match @text against the current prefix, adapting as described above. */
 bool stderr_core_match(struct stderr_core *c, struct span text, struct line_prefix_match *m);
+/* Whether the current prefix has a time (%m, %t, %n): it wins over a wrapper's. */
+bool stderr_core_has_time(const struct stderr_core *c);
+/* Match @text against the current prefix alone: nothing else tried, nothing counted. */
+bool stderr_core_match_current(struct stderr_core *c, struct span text,
+                               struct line_prefix_match *m);
 
 /* End of input: when not one line matched, say on stderr which prefix the lines
  * look like (the "--prefix to pass" of the diagnosis). */

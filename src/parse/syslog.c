@@ -5,11 +5,14 @@
  *
  * A line is "<header> [N-M] <piece>": the header is RFC 3164 ("Feb 11 13:15:39 host
  * postgres[10808]: "), RFC 3339 (rsyslog's high-precision "2019-02-11T13:15:39.123456
- * +01:00 host postgres[10808]: ") or logplex ("2019-03-14T00:22:56+00:00
- * app[postgres.4849]: [GREEN] "). PostgreSQL sends each record as one message, cut at
- * every newline and before 900 bytes, each piece numbered [N-M] (N per process and
- * record, M from 1). So records are grouped by (host, ident, pid) and N: piece 1 starts
- * the record, later pieces are sub-lines (DETAIL ...), continuation lines (a TAB,
+ * +01:00 host postgres[10808]: "), RFC 5424 ("<134>1 2019-02-11T13:15:39.123456+01:00
+ * host postgres 10808 - - "), one of journalctl's (short-precise "Feb 11
+ * 13:15:39.123456 ", short-full "Mon 2019-02-11 13:15:39 CET ", short-unix
+ * "1549887339.123456 ", then "host postgres[10808]: ") or logplex
+ * ("2019-03-14T00:22:56+00:00 app[postgres.4849]: [GREEN] "). PostgreSQL sends each
+ * record as one message, cut at every newline and before 900 bytes, each piece numbered
+ * [N-M] (N per process and record, M from 1). So records are grouped by (host, ident, pid) and N:
+ * piece 1 starts the record, later pieces are sub-lines (DETAIL ...), continuation lines (a TAB,
  * written "#011" by rsyslog) or the rest of a piece cut for length (joined without a
  * separator). Without sequence numbers (syslog_sequence_numbers = off) the stderr rules
  * apply per process. rsyslog's "#ooo" escapes of control characters are decoded.
@@ -45,10 +48,12 @@
 struct syslog_hdr {
     int64_t ts_us;
     int ts_frac;
-    bool ts_partial; /* RFC 3164: month, day and time only */
+    bool ts_partial; /* no zone (RFC 3164, or a zone --tz must resolve): local fields */
+    int year;        /* with ts_partial: the header's year, 0 when it has none */
     int mon, day, hh, mi, ss;
+    int64_t sub_us; /* with ts_partial: the fraction of the second */
     struct span host, ident;
-    int64_t pid;
+    int64_t pid;     /* -1: none in the header (RFC 5424's PROCID "-") */
     bool has_seq;    /* [N-M] */
     bool chunk_only; /* [M]: sequence numbers off, message split */
     uint64_t seq, chunk;
@@ -66,11 +71,38 @@ static bool digits2(const char *s, int *v)
     return true;
 }
 
-/* "Feb 11 13:15:39 " / "Feb  1 13:15:39 ". Returns the length consumed or 0. */
+/* Up to 9 digits of a fraction at @s (after the '.'): adds the microseconds to *us and
+ * returns how many digits there were (0: none). */
+static size_t fraction_digits(const char *s, size_t len, int64_t *us)
+{
+    size_t k = 0;
+    int64_t v = 0;
+    while (k < len && k < 9 && s[k] >= '0' && s[k] <= '9') {
+        if (k < 6)
+            v = v * 10 + (s[k] - '0');
+        k++;
+    }
+    for (size_t i = k; i < 6; i++)
+        v *= 10;
+    *us = k ? v : 0;
+    return k;
+}
+
+/* "Feb 11 13:15:39 " / "Feb  1 13:15:39 ", and journalctl's "-o short-precise"
+ * ("Feb 11 13:15:39.123456 "). Returns the length consumed or 0. */
 static size_t rfc3164_time(struct span l, struct syslog_hdr *h)
 {
-    if (l.len < 16 || l.p[3] != ' ' || l.p[6] != ' ' || l.p[9] != ':' || l.p[12] != ':' ||
-        l.p[15] != ' ')
+    if (l.len < 16 || l.p[3] != ' ' || l.p[6] != ' ' || l.p[9] != ':' || l.p[12] != ':')
+        return 0;
+    size_t end = 15;
+    if (l.p[15] == '.') {
+        size_t k = fraction_digits(l.p + 16, l.len - 16, &h->sub_us);
+        if (!k)
+            return 0;
+        end = 16 + k;
+        h->ts_frac = k <= 3 ? 3 : 6;
+    }
+    if (end >= l.len || l.p[end] != ' ')
         return 0;
     const char *m = NULL;
     for (int i = 0; i < 12 && !m; i++)
@@ -85,7 +117,59 @@ static size_t rfc3164_time(struct span l, struct syslog_hdr *h)
         h->ss > 60)
         return 0;
     h->ts_partial = true;
-    return 16;
+    return end + 1;
+}
+
+/* journalctl's "-o short-full": "Mon 2019-02-11 13:15:39 CET " (a weekday, then the time
+ * as PostgreSQL's %t writes it). A zone that @tz cannot resolve (an ambiguous or unknown
+ * abbreviation and no --tz) leaves the local fields, as RFC 3164 does. Returns the
+ * length consumed or 0. */
+static size_t journal_full_time(struct span l, struct syslog_hdr *h, const struct pgtime_tz *tz)
+{
+    static const char days[] = "MonTueWedThuFriSatSun";
+    if (l.len < 28 || l.p[3] != ' ' || l.p[8] != '-' || l.p[14] != ' ' || l.p[17] != ':')
+        return 0;
+    bool day = false;
+    for (int i = 0; i < 7 && !day; i++)
+        day = !memcmp(l.p, days + 3 * i, 3);
+    if (!day)
+        return 0;
+    const char *t = l.p + 4;
+    size_t n = l.len - 4;
+    const char *zone_end = memchr(t + 20, ' ', n - 20 < 16 ? n - 20 : 16);
+    if (!zone_end)
+        return 0;
+    struct span ts = span_make(t, (size_t)(zone_end - t));
+    enum pgtime_status st = pgtime_parse(ts, tz, &h->ts_us, &h->ts_frac, NULL);
+    if (st == PGTIME_BAD)
+        return 0;
+    if (st != PGTIME_OK) {
+        int yh, yl;
+        if (!digits2(t, &yh) || !digits2(t + 2, &yl) || !digits2(t + 5, &h->mon) ||
+            !digits2(t + 8, &h->day) || !digits2(t + 11, &h->hh) || !digits2(t + 14, &h->mi) ||
+            !digits2(t + 17, &h->ss) || h->mon < 1 || h->mon > 12 || h->day < 1 || h->day > 31 ||
+            h->hh > 23 || h->mi > 59 || h->ss > 60)
+            return 0;
+        h->year = yh * 100 + yl;
+        h->ts_us = INT64_MIN;
+        h->ts_frac = 0;
+        h->ts_partial = true;
+    }
+    return (size_t)(zone_end - l.p) + 1;
+}
+
+/* journalctl's "-o short-unix": "1549887339.123456 " (Unix seconds). Returns the length
+ * consumed or 0. */
+static size_t unix_time(struct span l, struct syslog_hdr *h)
+{
+    size_t k = 0;
+    while (k < l.len && k < 24 && ((l.p[k] >= '0' && l.p[k] <= '9') || l.p[k] == '.'))
+        k++;
+    if (k < 9 || k >= l.len || l.p[k] != ' ' || !memchr(l.p, '.', k))
+        return 0;
+    if (pgtime_parse_epoch(span_make(l.p, k), &h->ts_us, &h->ts_frac) != PGTIME_OK)
+        return 0;
+    return k + 1;
 }
 
 /* "2019-03-14T00:22:56+00:00 " (RFC 3339). Returns the length consumed or 0. */
@@ -124,8 +208,92 @@ static bool ident_pid(struct span tok, struct syslog_hdr *h)
     return true;
 }
 
-static bool parse_header(struct span l, struct syslog_hdr *h)
+/* The next space-separated token of *@rest (a token of RFC 5424's header: no space in
+ * it), taken off with its space; false when there is none. */
+static bool next_token(struct span *rest, struct span *tok)
 {
+    const char *sp = rest->len ? memchr(rest->p, ' ', rest->len) : NULL;
+    if (!sp || sp == rest->p)
+        return false;
+    *tok = span_make(rest->p, (size_t)(sp - rest->p));
+    *rest = span_make(sp + 1, rest->len - tok->len - 1);
+    return true;
+}
+
+/* RFC 5424 after the <PRI>: "1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID STRUCTURED-DATA "
+ * (rsyslog's RSYSLOG_SyslogProtocol23Format, a syslog drain's messages), each field "-"
+ * when absent; STRUCTURED-DATA is "-" or "[id name="value" ...]" elements, a value's '"',
+ * '\' and ']' escaped with a backslash. The message may start with a byte order mark, and
+ * rsyslog's template writes a space before it (the message's own first space).
+ * Sets the header's fields and *@rest to the message; false when @rest is not that. */
+static bool rfc5424_header(struct span *rest, struct syslog_hdr *h)
+{
+    struct span r = *rest, tok;
+    if (r.len < 2 || r.p[0] != '1' || r.p[1] != ' ')
+        return false;
+    r = span_make(r.p + 2, r.len - 2);
+    if (!next_token(&r, &tok))
+        return false;
+    if (!span_eq_lit(tok, "-")) {
+        struct pgtime_tz utc = { true, 0, NULL };
+        if (tok.len < 20 || tok.p[4] != '-' || tok.p[10] != 'T' ||
+            pgtime_parse(tok, &utc, &h->ts_us, &h->ts_frac, NULL) != PGTIME_OK)
+            return false;
+    }
+    if (!next_token(&r, &tok))
+        return false;
+    h->host = span_eq_lit(tok, "-") ? SPAN_NULL : tok;
+    if (!next_token(&r, &tok))
+        return false;
+    h->ident = span_eq_lit(tok, "-") ? SPAN_NULL : tok;
+    if (!next_token(&r, &tok))
+        return false;
+    h->pid = -1;
+    if (!span_eq_lit(tok, "-") && (!span_to_i64(tok, &h->pid) || h->pid < 0))
+        h->pid = -1;           /* a PROCID that is not a process id: the prefix's %p, if any */
+    if (!next_token(&r, &tok)) /* MSGID */
+        return false;
+    if (r.len && r.p[0] == '-') {
+        r = span_make(r.p + 1, r.len - 1);
+    } else if (r.len && r.p[0] == '[') {
+        size_t i = 0;
+        while (i < r.len && r.p[i] == '[') {
+            bool quoted = false;
+            for (i++; i < r.len; i++) {
+                if (quoted && r.p[i] == '\\' && i + 1 < r.len)
+                    i++;
+                else if (r.p[i] == '"')
+                    quoted = !quoted;
+                else if (!quoted && r.p[i] == ']')
+                    break;
+            }
+            if (i == r.len)
+                return false;
+            i++;
+        }
+        r = span_make(r.p + i, r.len - i);
+    } else {
+        return false;
+    }
+    if (r.len) {
+        if (r.p[0] != ' ')
+            return false;
+        r = span_make(r.p + 1, r.len - 1);
+    }
+    /* rsyslog's template puts a space before its msg property, which starts with the space
+     * after the sender's "postgres[pid]:": "- -  [3-1] ..." */
+    if (r.len && r.p[0] == ' ')
+        r = span_make(r.p + 1, r.len - 1);
+    if (r.len >= 3 && !memcmp(r.p, "\xEF\xBB\xBF", 3))
+        r = span_make(r.p + 3, r.len - 3);
+    *rest = r;
+    return true;
+}
+
+/* @tz resolves a zone abbreviation in a header (journalctl's short-full); NULL: UTC. */
+static bool parse_header(struct span l, struct syslog_hdr *h, const struct pgtime_tz *tz)
+{
+    static const struct pgtime_tz utc = { true, 0, NULL };
     memset(h, 0, sizeof(*h));
     h->ts_us = INT64_MIN;
     size_t at = 0;
@@ -136,9 +304,15 @@ static bool parse_header(struct span l, struct syslog_hdr *h)
         at = (size_t)(gt - l.p) + 1;
     }
     struct span rest = span_make(l.p + at, l.len - at);
+    if (rfc5424_header(&rest, h))
+        goto body;
     size_t n = rfc3164_time(rest, h);
     if (!n)
         n = rfc3339_time(rest, h);
+    if (!n)
+        n = journal_full_time(rest, h, tz ? tz : &utc);
+    if (!n)
+        n = unix_time(rest, h);
     if (!n)
         return false;
     rest = span_make(rest.p + n, rest.len - n);
@@ -169,6 +343,7 @@ static bool parse_header(struct span l, struct syslog_hdr *h)
             rest.p[k + 2] == '[')
             rest = span_make(rest.p + k + 2, rest.len - k - 2);
     }
+body:
     h->raw_body = rest;
     /* [N-M] or [M] */
     if (rest.len > 3 && rest.p[0] == '[' && rest.p[1] >= '0' && rest.p[1] <= '9') {
@@ -230,6 +405,19 @@ static struct span decode_escapes(struct parser *p, struct span s)
     return span_make(out, o);
 }
 
+/* journalctl shows a TAB as eight spaces (without -a): a piece that starts with eight
+ * spaces started with the TAB PostgreSQL writes after every newline of a message. (A
+ * piece cut for length starts with one white space, the last before the cut.) */
+static struct span journal_tab(struct parser *p, struct span s)
+{
+    if (s.len < 8 || memcmp(s.p, "        ", 8) != 0)
+        return s;
+    char *out = arena_alloc(parser_scratch(p), s.len - 7);
+    out[0] = '\t';
+    memcpy(out + 1, s.p + 8, s.len - 8);
+    return span_make(out, s.len - 7);
+}
+
 static uint64_t stream_of(const struct syslog_hdr *h)
 {
     uint64_t k = UINT64_C(0xcbf29ce484222325);
@@ -266,7 +454,10 @@ static void header_time(struct parser *p, struct syslog_state *st, struct syslog
 {
     if (!h->ts_partial)
         return;
-    if (!st->year_known) {
+    int year = h->year;
+    if (year) {
+        /* journalctl's short-full with a zone --tz must resolve: the header has the year */
+    } else if (!st->year_known) {
         int y;
         unsigned m, d;
         int64_t now = clock_now_us();
@@ -276,19 +467,26 @@ static void header_time(struct parser *p, struct syslog_state *st, struct syslog
             y--;
         st->year = y;
         st->year_known = true;
-    } else if (h->mon < st->last_mon && st->last_mon - h->mon > 6) {
-        st->year++; /* December -> January */
+        year = y;
+    } else {
+        if (h->mon < st->last_mon && st->last_mon - h->mon > 6)
+            st->year++; /* December -> January */
+        year = st->year;
     }
-    st->last_mon = h->mon;
+    if (!h->year)
+        st->last_mon = h->mon;
     const struct pgtime_tz *tz = parser_tz(p);
-    if (!tz->set && !st->zone_noted) {
-        log_note("syslog header times have no time zone; taking them as UTC (pass --tz)");
+    if (!tz->set && !st->zone_noted && !stderr_core_has_time(st->core)) {
+        log_note(h->year ? "syslog header times have a time zone pgsift cannot resolve; taking "
+                           "them as UTC (pass --tz)"
+                         : "syslog header times have no time zone; taking them as UTC (pass "
+                           "--tz)");
         st->zone_noted = true;
     }
-    int64_t local = clock_days_from_civil(st->year, (unsigned)h->mon, (unsigned)h->day) * 86400 +
+    int64_t local = clock_days_from_civil(year, (unsigned)h->mon, (unsigned)h->day) * 86400 +
                     (int64_t)(h->hh * 3600 + h->mi * 60 + h->ss);
-    h->ts_us = (local - (tz->set ? pgtime_tz_offset_local(tz, local) : 0)) * USEC_PER_SEC;
-    h->ts_frac = 0;
+    h->ts_us =
+        (local - (tz->set ? pgtime_tz_offset_local(tz, local) : 0)) * USEC_PER_SEC + h->sub_us;
 }
 
 /* Whether @piece, after a piece of @prev bytes, is the rest of a message cut for length
@@ -353,14 +551,17 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
         parser_blank(p);
         return;
     }
-    if (!parse_header(ln->text, &h)) {
+    if (!parse_header(ln->text, &h, parser_tz(p))) {
         parser_foreign(p);
         return;
     }
     header_time(p, st, &h);
     struct line_prefix_match m;
-    if (h.chunk_only && stderr_core_match(st->core, h.raw_body, &m)) {
-        /* "[7] LOG:" with a '[%p] ' prefix: not a piece number */
+    if (h.chunk_only && !stderr_core_match_current(st->core, h.body, &m) &&
+        stderr_core_match(st->core, h.raw_body, &m)) {
+        /* "[7] LOG:" with a '[%p] ' prefix: not a piece number. (With the current prefix
+         * after the "[N] ", as syslog_split_messages = off writes it, a number it is: the
+         * prefix must not turn to another one that takes "[N]" for a host.) */
         h.chunk_only = false;
         h.body = h.raw_body;
     }
@@ -376,6 +577,8 @@ static void syslog_line(struct parser *p, void *state, const struct input_line *
     if (h.chunk_only && h.chunk > 1 && stderr_core_match(st->core, first, &m) &&
         lp_keyword_is_severity(m.kw))
         h.chunk_only = false;
+    if ((h.has_seq || h.chunk_only) ? h.chunk > 1 : first.len && first.p[0] == ' ')
+        first = journal_tab(p, first);
     if ((h.has_seq || h.chunk_only) && h.chunk > 1) {
         struct line_prefix_match m0 = { 0 };
         uint64_t key = stderr_core_key(&m0, first, &ext, stream);
@@ -441,7 +644,7 @@ static size_t syslog_sniff(const struct sniff_input *in, struct sbuf *note)
 
     for (size_t i = 0; i < in->n; i++) {
         struct syslog_hdr h;
-        if (!parse_header(in->lines[i], &h))
+        if (!parse_header(in->lines[i], &h, NULL))
             continue;
         if ((h.has_seq || h.chunk_only) && h.chunk > 1)
             cont++;
@@ -502,8 +705,8 @@ static void syslog_end(struct parser *p, void *state)
 
 const struct log_format fmt_syslog = {
     .name = "syslog",
-    .description = "PostgreSQL through syslog (RFC 3164 or RFC 3339 headers, [N-M] pieces), "
-                   "Heroku logplex",
+    .description = "PostgreSQL through syslog (RFC 3164, RFC 3339 or RFC 5424 headers, "
+                   "journalctl, [N-M] pieces), Heroku logplex",
     .hint = "syslog lines look like 'Feb 11 13:15:39 host postgres[10808]: [3-1] <prefix>LOG:  "
             "...'; pass the server's log_line_prefix with --prefix",
     .sniff = syslog_sniff,
