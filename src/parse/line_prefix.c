@@ -1239,6 +1239,48 @@ static bool is_session_escape(char e)
     return e == 'u' || e == 'd' || e == 'a' || e == 'h' || e == 'r' || e == 'i';
 }
 
+/* What %b prints (PostgreSQL 13-18: GetBackendTypeDesc(), "postmaster", and the
+ * bgw_type of core background workers), longest first where one starts another. */
+static const char *const backend_types[] = {
+    "logical replication tablesync worker",
+    "logical replication parallel worker",
+    "logical replication apply worker",
+    "logical replication launcher",
+    "logical replication worker",
+    "dead-end client backend",
+    "autovacuum launcher",
+    "autovacuum worker",
+    "background writer",
+    "background worker",
+    "standalone backend",
+    "not initialized",
+    "slotsync worker",
+    "parallel worker",
+    "client backend",
+    "WAL summarizer",
+    "checkpointer",
+    "walreceiver",
+    "postmaster",
+    "walsender",
+    "walwriter",
+    "io worker",
+    "archiver",
+    "startup",
+    "logger",
+};
+
+/* Length of the backend type (%b) at s[j], followed by a non-identifier byte; 0 if none. */
+static size_t backend_type_len(const char *s, size_t n, size_t j)
+{
+    for (size_t t = 0; t < ARRAY_SIZE(backend_types); t++) {
+        size_t k = strlen(backend_types[t]);
+        if (n - j >= k && memcmp(s + j, backend_types[t], k) == 0 &&
+            (j + k == n || !is_ident((unsigned char)s[j + k])))
+            return k;
+    }
+    return 0;
+}
+
 struct infer {
     struct sbuf *out;
     size_t word_start; /* where in @out the current space-separated word starts */
@@ -1246,7 +1288,7 @@ struct infer {
      * session id escape (q_after; "%t %c %l %r %h [%p] %q%u@%d ": the postmaster prints
      * %r and %h empty), else of the first session escape (q_first). */
     size_t q_first, q_after;
-    bool have_q, have_q_after, have_pid, have_time;
+    bool have_q, have_q_after, have_pid, have_time, have_session;
     bool anchored; /* a time, pid or session escape: enough to tell records apart */
     char last;     /* the last escape added */
     bool ok;
@@ -1267,6 +1309,8 @@ static void infer_esc(struct infer *in, char e)
 {
     if (e == 'p')
         in->have_pid = true;
+    if (e == 'c')
+        in->have_session = true;
     if (strchr("mtnpcl", e)) {
         in->anchored = true;
         in->have_q_after = false;
@@ -1434,9 +1478,43 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
                 continue;
             }
         }
+        /* %v: backend id '/' local transaction id ("3/15"; empty outside a transaction) */
+        if (word_start && is_digit(c)) {
+            size_t nd = span_digits(s, n, j), nd2 = 0;
+            if (j + nd < n && s[j + nd] == '/')
+                nd2 = span_digits(s, n, j + nd + 1);
+            if (nd2 && (j + nd + 1 + nd2 == n || !is_ident((unsigned char)s[j + nd + 1 + nd2]))) {
+                infer_esc(&in, 'v');
+                j += nd + 1 + nd2;
+                continue;
+            }
+        }
+        /* %Q: a query id is a signed 64-bit hash, so mostly 16 or more digits, negative
+         * half of the time (0 where there is none: taken below as another number) */
+        if (word_start &&
+            (is_digit(c) || (c == '-' && j + 1 < n && is_digit((unsigned char)s[j + 1])))) {
+            size_t neg = c == '-', nd = span_digits(s, n, j + neg);
+            if ((neg || nd >= 16) &&
+                (j + neg + nd == n || !is_ident((unsigned char)s[j + neg + nd]))) {
+                infer_esc(&in, 'Q');
+                j += neg + nd;
+                continue;
+            }
+        }
+        /* %b: the backend type ("client backend", "checkpointer") */
+        if (word_start && is_alpha(c)) {
+            size_t bl = backend_type_len(s, n, j);
+            if (bl) {
+                infer_esc(&in, 'b');
+                j += bl;
+                continue;
+            }
+        }
         /* The pid: the first number in brackets if there is one ("[%p]"), else the first
-         * free-standing number. */
-        if (word_start && is_digit(c) && !in.have_pid && (!bracket_pid || (j && s[j - 1] == '['))) {
+         * free-standing number, but none after a session id, which has the pid in it
+         * ("%c %l", "%m %c %x %v %e ") */
+        if (word_start && is_digit(c) && !in.have_pid &&
+            (bracket_pid ? j && s[j - 1] == '[' : !in.have_session)) {
             size_t nd = span_digits(s, n, j);
             if (j + nd == n || !is_ident((unsigned char)s[j + nd])) {
                 infer_esc(&in, 'p');
@@ -1451,7 +1529,9 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
         if (word_start && is_digit(c)) {
             size_t nd = span_digits(s, n, j), se = sqlstate_len(s, n, j);
             if (se || j + nd == n || !is_ident((unsigned char)s[j + nd])) {
-                infer_esc(&in, se ? 'e' : in.last == 'c' ? 'l' : 'x');
+                /* (%l counts from 1: a 0 after the session id is %x) */
+                bool zero = nd == 1 && s[j] == '0';
+                infer_esc(&in, se ? 'e' : in.last == 'c' && !zero ? 'l' : 'x');
                 j += se ? se : nd;
                 continue;
             }

@@ -266,6 +266,26 @@ static bool core_match(struct stderr_core *c, struct span text, struct line_pref
     return false;
 }
 
+/* The process id in a session id (%c): "%lx.%x" of the process's start time and its
+ * pid, in hex; -1 when @sid is not of that shape. */
+static int64_t session_pid(struct span sid)
+{
+    const char *dot = memchr(sid.p, '.', sid.len);
+    if (!dot || dot == sid.p)
+        return -1;
+    size_t i = (size_t)(dot - sid.p) + 1;
+    if (i == sid.len || sid.len - i > 8)
+        return -1;
+    int64_t pid = 0;
+    for (; i < sid.len; i++) {
+        int d = hex_digit(sid.p[i]);
+        if (d < 0)
+            return -1;
+        pid = pid * 16 + d;
+    }
+    return pid;
+}
+
 uint64_t stderr_core_key(const struct line_prefix_match *m, struct span text,
                          const struct stderr_ext *ext, uint64_t stream)
 {
@@ -500,13 +520,15 @@ static const char *build(struct parser *p, struct stderr_core *c, struct event *
     }
 
     struct span s = fld(r, t, LPF_PID);
+    ev->session_id = opt_field(fld(r, t, LPF_SESSION));
     if (s.p && span_to_i64_short(s, &v))
         ev->pid = v;
     else if (r->ext.pid >= 0)
         ev->pid = r->ext.pid;
+    else if (ev->session_id.p)
+        ev->pid = session_pid(ev->session_id);
     if ((s = fld(r, t, LPF_LINE)).p && span_to_i64_short(s, &v))
         ev->session_line = v;
-    ev->session_id = opt_field(fld(r, t, LPF_SESSION));
     ev->user = name_field(fld(r, t, LPF_USER));
     ev->database = name_field(fld(r, t, LPF_DB));
     ev->application = name_field(fld(r, t, LPF_APP));

@@ -173,6 +173,19 @@ static void test_infer(void)
           "%m [%p] %q%u@%d/%a %x " },
         /* a SQLSTATE with capitals */
         { "2026-11-27 02:57:02.115 UTC 42P01 [5791] LOG:  x", "%m %e [%p] " },
+        /* PostgreSQL 15.18, '%m %c %x %v %e ' (session 29): the number after the session
+         * id is not the pid (the session id has it), and 0 is no %l (it counts from 1) */
+        { "2026-11-28 12:41:03.836 UTC 6b0acbdf.4196 0  00000 LOG:  starting PostgreSQL",
+          "%m %c %x  %e " },
+        { "2026-11-28 12:41:03.925 UTC 6b0acbdf.41a1 0 3/1 00000 LOG:  connection authorized",
+          "%m %c %x %v %e " },
+        /* ... and '%m [%p] %b %Q ': backend types with a space, signed query ids */
+        { "2026-11-28 12:41:05.668 UTC [16878] client backend -8140947058745820055 LOG:  x",
+          "%m [%p] %b %Q " },
+        { "2026-11-28 12:41:05.540 UTC [16871] startup 0 LOG:  database system was shut down",
+          "%m [%p] %b %x " },
+        { "2026-11-28 12:41:05.540 UTC [16878] client backend 4329088375928415521 LOG:  x",
+          "%m [%p] %b %Q " },
     };
     struct sbuf out = SBUF_INIT;
     for (size_t i = 0; i < ARRAY_SIZE(t); i++) {
