@@ -12,7 +12,7 @@
 #include "check.h"
 #include "core/bytescan.h"
 #include "parse/parse_int.h"
-#include "parsetest.h"
+#include "recset.h"
 
 static void naive(const char *s, size_t n, unsigned char a, unsigned char b, uint64_t *ma,
                   uint64_t *mb)
@@ -179,24 +179,6 @@ static void test_masks_random(void)
     }
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct sbuf sb = SBUF_INIT;
-    char tmp[65536];
-    size_t n;
-    while ((n = fread(tmp, 1, sizeof(tmp), f)) > 0)
-        if (sbuf_add(&sb, tmp, n) < 0)
-            break;
-    fclose(f);
-    *len = sb.len;
-    if (!sb.buf)
-        return calloc(1, 1);
-    return sb.buf;
-}
-
 static const char *const fixtures[] = {
     "fixtures/pg15/json-plans/postgresql.csv",     "fixtures/pg15/plan-insights/postgresql.csv",
     "fixtures/pg15/statement-log/postgresql.csv",  "fixtures/pg15/text-plans/postgresql.csv",
@@ -268,7 +250,7 @@ static void test_fixtures(void)
 {
     for (size_t i = 0; i < ARRAY_SIZE(fixtures); i++) {
         size_t len;
-        char *data = slurp(fixtures[i], &len);
+        char *data = pt_slurp(fixtures[i], &len);
         CHECK_MSG(data != NULL, "cannot read %s", fixtures[i]);
         if (!data)
             continue;

@@ -21,18 +21,12 @@
 #include <string.h>
 
 #include "check.h"
-#include "core/xalloc.h"
-#include "parsetest.h"
+#include "recset.h"
 
-struct rec {
-    char *key; /* everything compared except the time */
-    int64_t ts_us;
-    int frac;
-};
-
-struct recs {
-    struct rec *v;
-    size_t n, alloc;
+/* What collect() fills. */
+struct collected {
+    struct pt_recs recs;
+    bool tabs_as_spaces;     /* render each TAB as journalctl shows it */
     size_t before_collector; /* records logged before the collector started */
 };
 
@@ -46,98 +40,25 @@ static void add_span(struct sbuf *sb, const char *name, struct span s, bool tabs
             return;
 }
 
-static void collect(const struct event *ev, struct recs *rs, bool tabs_as_spaces)
+static void collect(const struct event *ev, void *ctx)
 {
+    struct collected *c = ctx;
     if (span_eq_lit(ev->message, "redirecting log output to logging collector process")) {
-        rs->before_collector++;
+        c->before_collector++;
         return;
     }
     struct sbuf sb = SBUF_INIT;
     int r = sbuf_addf(&sb, "pid=%lld|sev=%s|cpos=%d|ipos=%d", (long long)ev->pid,
                       severity_name(ev->severity), ev->cursor_pos, ev->internal_pos);
     (void)r;
-    add_span(&sb, "message", ev->message, tabs_as_spaces);
-    add_span(&sb, "detail", ev->detail, tabs_as_spaces);
-    add_span(&sb, "hint", ev->hint, tabs_as_spaces);
-    add_span(&sb, "context", ev->context, tabs_as_spaces);
-    add_span(&sb, "statement", ev->statement, tabs_as_spaces);
+    add_span(&sb, "message", ev->message, c->tabs_as_spaces);
+    add_span(&sb, "detail", ev->detail, c->tabs_as_spaces);
+    add_span(&sb, "hint", ev->hint, c->tabs_as_spaces);
+    add_span(&sb, "context", ev->context, c->tabs_as_spaces);
+    add_span(&sb, "statement", ev->statement, c->tabs_as_spaces);
     add_span(&sb, "user", ev->user, false);
     add_span(&sb, "database", ev->database, false);
-    XGROW(rs->v, rs->n + 1, rs->alloc);
-    rs->v[rs->n++] = (struct rec){ sbuf_detach(&sb, NULL), ev->ts_us, ev->ts_frac };
-}
-
-static int cmp_rec(const void *a, const void *b)
-{
-    const struct rec *x = a, *y = b;
-    int c = strcmp(x->key, y->key);
-    if (c)
-        return c;
-    return x->ts_us < y->ts_us ? -1 : x->ts_us > y->ts_us;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    struct sbuf sb = SBUF_INIT;
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        if (sbuf_add(&sb, buf, n) < 0)
-            break;
-    fclose(f);
-    return sbuf_detach(&sb, len);
-}
-
-/* Parse a file (format detected) into records; false if the file is missing. */
-static bool parse_file(const char *path, const char *want_format, struct recs *rs,
-                       bool tabs_as_spaces)
-{
-    size_t len;
-    char *data = slurp(path, &len);
-    if (!data)
-        return false;
-    struct diag d = DIAG_INIT;
-    struct parser *p = parser_new(&(struct parser_opts){ .format = "auto" }, &d);
-    struct event *ev;
-    size_t at = 0;
-    uint64_t lineno = 1;
-    while (at < len) {
-        const char *nl = memchr(data + at, '\n', len - at);
-        size_t n = nl ? (size_t)(nl - (data + at)) : len - at;
-        struct input_line ln = { .text = span_make(data + at, n),
-                                 .line = lineno++,
-                                 .offset = at,
-                                 .end = at + n + 1,
-                                 .source = SPAN_LIT("f") };
-        parser_feed(p, &ln);
-        while (parser_next(p, &ev) == PARSE_EVENT)
-            collect(ev, rs, tabs_as_spaces);
-        at += n + 1;
-    }
-    parser_end(p);
-    while (parser_next(p, &ev) == PARSE_EVENT)
-        collect(ev, rs, tabs_as_spaces);
-    const struct parse_stats *st = parser_stats(p);
-    CHECK_MSG(parser_format(p) && !strcmp(parser_format(p), want_format), "%s: format %s", path,
-              parser_format(p) ? parser_format(p) : "(none)");
-    CHECK_MSG(st->rejects == 0, "%s: %llu rejects", path, (unsigned long long)st->rejects);
-    CHECK_MSG(st->foreign_lines == 0, "%s: %llu foreign lines", path,
-              (unsigned long long)st->foreign_lines);
-    CHECK(pt_balanced(st));
-    parser_free(p);
-    free(data);
-    return true;
-}
-
-static void recs_free(struct recs *rs)
-{
-    for (size_t i = 0; i < rs->n; i++)
-        free(rs->v[i].key);
-    free(rs->v);
-    memset(rs, 0, sizeof(*rs));
+    pt_recs_add(&c->recs, sbuf_detach(&sb, NULL), ev->ts_us, ev->ts_frac);
 }
 
 static const char *const files[] = {
@@ -154,39 +75,40 @@ static void compare_file(const char *run, const char *file, bool exact)
     char spath[256], cpath[256];
     snprintf(spath, sizeof(spath), "fixtures/pg15-syslog/%s/%s", run, file);
     snprintf(cpath, sizeof(cpath), "fixtures/pg15-syslog/%s/csvlog.csv", run);
-    bool journal = !strncmp(file, "journal-", 8);
-    struct recs s = { 0 }, c = { 0 };
+    struct collected s = { 0 }, c = { .tabs_as_spaces = !strncmp(file, "journal-", 8) };
 
-    if (!parse_file(spath, "syslog", &s, false)) {
+    if (!pt_parse_file(spath, "syslog", collect, &s)) {
         CHECK_MSG(0, "%s: fixture missing", spath);
         return;
     }
-    CHECK(parse_file(cpath, "csvlog", &c, journal));
+    CHECK(pt_parse_file(cpath, "csvlog", collect, &c));
+    struct pt_recs *sr = &s.recs, *cr = &c.recs;
     CHECK_MSG(s.before_collector == 1 && c.before_collector == 0,
               "%s: %zu records before the collector (csvlog %zu)", spath, s.before_collector,
               c.before_collector);
-    CHECK_MSG(s.n == c.n && s.n > 30, "%s: %zu records, csvlog %zu", spath, s.n, c.n);
-    qsort(s.v, s.n, sizeof(*s.v), cmp_rec);
-    qsort(c.v, c.n, sizeof(*c.v), cmp_rec);
+    CHECK_MSG(sr->n == cr->n && sr->n > 30, "%s: %zu records, csvlog %zu", spath, sr->n, cr->n);
+    pt_recs_sort(sr);
+    pt_recs_sort(cr);
     size_t bad = 0;
-    for (size_t i = 0; i < s.n && i < c.n; i++) {
-        if (strcmp(s.v[i].key, c.v[i].key) != 0) {
+    for (size_t i = 0; i < sr->n && i < cr->n; i++) {
+        if (strcmp(sr->v[i].key, cr->v[i].key) != 0) {
             if (bad++ < 3)
                 CHECK_MSG(0, "%s: record differs\n    syslog: %.300s\n    csvlog: %.300s", spath,
-                          s.v[i].key, c.v[i].key);
+                          sr->v[i].key, cr->v[i].key);
             continue;
         }
-        int64_t d = s.v[i].ts_us - c.v[i].ts_us;
+        int64_t d = sr->v[i].ts_us - cr->v[i].ts_us;
         if (exact)
-            CHECK_MSG(d == 0, "%s: time %lld vs %lld: %.200s", spath, (long long)s.v[i].ts_us,
-                      (long long)c.v[i].ts_us, s.v[i].key);
+            CHECK_MSG(d == 0, "%s: time %lld vs %lld: %.200s", spath, (long long)sr->v[i].ts_us,
+                      (long long)cr->v[i].ts_us, sr->v[i].key);
         else
             CHECK_MSG(d > -USEC_PER_SEC && d < USEC_PER_SEC, "%s: time %lld vs %lld: %.200s", spath,
-                      (long long)s.v[i].ts_us, (long long)c.v[i].ts_us, s.v[i].key);
+                      (long long)sr->v[i].ts_us, (long long)cr->v[i].ts_us, sr->v[i].key);
     }
     CHECK_MSG(bad == 0, "%s: %zu records differ", spath, bad);
-    recs_free(&s);
-    recs_free(&c);
+    printf("%s: %zu records equal\n", spath, sr->n);
+    pt_recs_free(sr);
+    pt_recs_free(cr);
 }
 
 static void compare_run(const char *run, bool exact)
