@@ -191,10 +191,14 @@ void normalize_token(const struct normalizer *nz, size_t i, struct norm_token *o
  * Values may span lines; a value or quote not closed redacts to the end of the text. */
 SIFT_WUR int redact_message(struct sbuf *out, struct span in);
 /* A rejected log line (reject samples: the store's, parse --stats, the nothing-parsed
- * diagnosis): redact_message(), and a line that starts with a space or a tab - the rest
- * of a statement or plan whose first line is not there - has its numbers redacted too
- * (redact_numbers()); a line that starts with '{' (JSON) keeps its keys, each string
- * value redacted on its own. */
+ * diagnosis): redact_message(), and the numbers of its text redacted too
+ * (redact_numbers()): the text is what follows the first "KEYWORD:  " (a sub-line
+ * without its record: "STATEMENT:  ... card = 4111111111111111") or a syslog piece
+ * number ("[5-3] #011and pin = 9876"), or all of a line that starts with a space or a tab
+ * (the rest of a statement whose first line is not there); what comes before it, the
+ * line's prefix or wrapper, keeps its times and process ids. A line with none of these
+ * (another program's) gets redact_message() alone. A line that starts with '{' (JSON) keeps its
+ * keys, each string value redacted on its own. */
 SIFT_WUR int redact_rejected(struct sbuf *out, struct span in);
 /* The same, and *@same tells whether what was appended is @in byte for byte (nothing
  * redacted; false when in doubt): the caller may then keep @in instead. */

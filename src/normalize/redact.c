@@ -565,18 +565,57 @@ static int redact_json_values(struct sbuf *out, struct span s)
     return sbuf_add(out, s.p + run, s.len - run);
 }
 
+/* Where the text of a rejected line starts: after its first "KEYWORD:  " (LOG, ERROR,
+ * STATEMENT, DEBUG1 ...: 3 to 10 capitals or digits, the first a capital), else after a
+ * syslog piece number ("[5-3] "); SIZE_MAX when it has neither (a line of another
+ * program, shown as it is). What comes before is the line's prefix or wrapper: times,
+ * process ids, names, kept for the reader. */
+static size_t rejected_text_start(struct span s)
+{
+    for (size_t i = 0; i + 3 < s.len; i++) {
+        if (s.p[i] != ':' || s.p[i + 1] != ' ' || s.p[i + 2] != ' ')
+            continue;
+        size_t k = i;
+        while (k > 0 && i - k < 10 &&
+               ((s.p[k - 1] >= 'A' && s.p[k - 1] <= 'Z') || is_digit((unsigned char)s.p[k - 1])))
+            k--;
+        while (k < i && is_digit((unsigned char)s.p[k]))
+            k++;
+        if (i - k >= 3 && (k == 0 || !is_ident_char((unsigned char)s.p[k - 1])))
+            return i + 3;
+    }
+    for (size_t i = 0; i + 4 < s.len; i++) {
+        if (s.p[i] != '[' || !is_digit((unsigned char)s.p[i + 1]))
+            continue;
+        size_t k = i + 1;
+        while (k < s.len && (is_digit((unsigned char)s.p[k]) || s.p[k] == '-'))
+            k++;
+        if (k + 1 < s.len && s.p[k] == ']' && s.p[k + 1] == ' ')
+            return k + 2;
+    }
+    return SIZE_MAX;
+}
+
 int redact_rejected(struct sbuf *out, struct span s)
 {
     if (s.len && s.p[0] == '{')
         return redact_json_values(out, s);
-    if (!s.len || (s.p[0] != ' ' && s.p[0] != '\t'))
+    /* A rejected line is a record's piece without the rest: a sub-line without its
+     * record (STATEMENT:, QUERY:, CONTEXT: of a file cut mid-record), a continuation
+     * line ("\tAND card = 4111111111111111", "[5-3] #011and pin = 9876"), the rest of a
+     * syslog piece cut for length. Its text may be SQL, whose bare numbers are values
+     * too: after redact_message(), every number of the text is redacted; the prefix or
+     * wrapper before it keeps its times and process ids. A line with neither a keyword
+     * nor a piece number, not a continuation line either, is another program's (an
+     * access log given by mistake): redact_message() alone, so that it can be told. */
+    size_t at = s.len && (s.p[0] == ' ' || s.p[0] == '\t') ? 0 : rejected_text_start(s);
+    if (at == SIZE_MAX)
         return redact_message(out, s);
-    /* A line that starts with a blank continues a statement or a plan whose first line
-     * is not there (a file that starts mid-record, a prefix that does not match): SQL,
-     * whose bare numbers are values too ("AND card = 4111111111111111"). */
+    int rc = redact_message(out, span_make(s.p, at));
     struct sbuf tmp = SBUF_INIT;
     sbuf_init(&tmp, out->max ? out->max : 0);
-    int rc = redact_message(&tmp, s);
+    if (redact_message(&tmp, span_make(s.p + at, s.len - at)) < 0)
+        rc = -1;
     if (redact_numbers(out, sbuf_span(&tmp)) < 0)
         rc = -1;
     sbuf_release(&tmp);

@@ -236,6 +236,39 @@ static void test_rejected_json(void)
         expect(redact_rejected, cases[i][0], cases[i][1]);
 }
 
+/* Rejected text lines: the numbers of the text after the keyword (or a syslog piece
+ * number) are values too; the prefix or wrapper keeps its times and pids (QA 29: an
+ * orphaned STATEMENT/QUERY/CONTEXT sub-line and a syslog piece without its record kept
+ * a card number). Hand-made lines. */
+static void test_rejected_text(void)
+{
+    static const char *const cases[][2] = {
+        { "2026-11-28 10:00:00.000 UTC [70] app@shop STATEMENT:  select * from cards where "
+          "number = 4111111111111111 and name = 'SECRET_a'",
+          "2026-11-28 10:00:00.000 UTC [70] app@shop STATEMENT:  select * from cards where "
+          "number = N and name = '" E "'" },
+        { "2026-11-28 10:00:00 UTC:10.0.0.1(5432):app@shop:[71]:QUERY:  update t set card = "
+          "4222222222222222 where id = 7",
+          "2026-11-28 10:00:00 UTC:10.0.0.1(5432):app@shop:[71]:QUERY:  update t set card = N "
+          "where id = N" },
+        { "2026-11-28 10:00:00.000 UTC [72] CONTEXT:  SQL statement \"update t set card = "
+          "4333333333333333\"",
+          "2026-11-28 10:00:00.000 UTC [72] CONTEXT:  SQL statement \"update t set card = "
+          "$1\"" },
+        { "Nov 28 10:00:01 db1 postgres[321]: [5-3] #011and pin = 9876",
+          "Nov 28 10:00:01 db1 postgres[321]: [5-3] #011and pin = N" },
+        { "2026-11-28 10:00:00.000 UTC [73] DEBUG1:  x1 = 5",
+          "2026-11-28 10:00:00.000 UTC [73] DEBUG1:  x1 = N" },
+        /* no keyword, no piece number, no blank first: another program's line, shown
+         * as redact_message() leaves it */
+        { "127.0.0.1 - - [28/Nov/2026:10:00:00 +0000] \"GET /a?b=1\" 200",
+          "127.0.0.1 - - [28/Nov/2026:10:00:00 +0000] \"GET /a?b=1\" 200" },
+        { "\tAND card = 4111111111111111", "\tAND card = N" },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(cases); i++)
+        expect(redact_rejected, cases[i][0], cases[i][1]);
+}
+
 static void test_numbers(void)
 {
     expect(redact_numbers, "PID 123 of t_123 waited 4.5 ms on 16384/7",
@@ -329,6 +362,7 @@ TEST_LIST = {
     { "message_values_leak", test_message_values_leak },
     { "sql", test_sql },
     { "rejected_json", test_rejected_json },
+    { "rejected_text", test_rejected_text },
     { "numbers", test_numbers },
     { "numbers_capped", test_numbers_capped },
     { "cap", test_cap },
