@@ -547,6 +547,8 @@ static void *worker(void *arg)
  * them (a source of which nothing could be read commits nothing). */
 static void warn_rejects(const char *name, const struct parse_stats *st, bool stored)
 {
+    if (parse_stats_newest_first(st))
+        log_warn("'%s': %s", name, PARSE_NEWEST_FIRST_NOTE);
     uint64_t total = st->rejects + st->foreign_lines + st->damaged;
     if (!total)
         return;

@@ -88,6 +88,8 @@ static void warn_rejects(const struct pipeline_result *r)
 {
     const struct parse_stats *st = &r->stats;
 
+    if (parse_stats_newest_first(st))
+        log_warn("'%s': %s", r->name, PARSE_NEWEST_FIRST_NOTE);
     if (r->nothing_parsed || (!st->rejects && !st->foreign_lines && !st->damaged))
         return;
     struct sbuf sb = SBUF_INIT;
@@ -402,6 +404,8 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
         }
         if (!stats)
             warn_rejects(&res[i]);
+        else if (parse_stats_newest_first(&res[i].stats)) /* (warn_rejects() says it) */
+            log_warn("'%s': %s", res[i].name, PARSE_NEWEST_FIRST_NOTE);
     }
     if (rc == 0 && !stats)
         rc = flush_out(&c, d);

@@ -149,6 +149,7 @@ struct fstate {
                              newer files for a while (holds_back()) */
     uint64_t rejects, foreign, damaged; /* not yet reported */
     int64_t warned_ns;                  /* last reject warning (monotonic) */
+    bool order_warned;                  /* the newest-first warning was given */
 };
 
 static void fstate_free(void *p)
@@ -609,6 +610,10 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
  * warning per file per minute with the counts since the last one. */
 static void report_rejects(struct fstate *fs, const char *name, const struct parse_stats *st)
 {
+    if (!fs->order_warned && parse_stats_newest_first(st)) {
+        fs->order_warned = true;
+        log_warn("'%s': %s", name, PARSE_NEWEST_FIRST_NOTE);
+    }
     fs->rejects += st->rejects;
     fs->foreign += st->foreign_lines;
     fs->damaged += st->damaged;

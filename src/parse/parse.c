@@ -72,6 +72,8 @@ enum unit_kind { UNIT_NONE, UNIT_LINE, UNIT_PENDING };
 #define PENDING_BUCKETS 8192u
 
 struct parser {
+    int64_t newest_us;    /* the newest event time so far (INT64_MIN: none) ... */
+    uint64_t newest_line; /* ... of the events up to this first line */
     struct parser_opts opts;
     char *prefix_copy, *tz_copy, *format_copy;
     struct parse_skip *skip;
@@ -206,6 +208,7 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
         return NULL;
 
     struct parser *p = xcalloc(1, sizeof(*p));
+    p->newest_us = INT64_MIN;
     p->opts = *o;
     if (o->prefix)
         p->opts.prefix = p->prefix_copy = xstrdup(o->prefix);
@@ -547,6 +550,16 @@ void parser_event_commit(struct parser *p, struct event *ev)
         p->stats.invalid_utf8++;
     if (ev->flags & EVENT_TRUNCATED)
         p->stats.truncated++;
+    /* In the order of the records' first lines (a record of one process can complete
+     * after later records of others: those are not compared), is the time going back? */
+    if (ev->ts_us != INT64_MIN && ev->src_line > p->newest_line) {
+        p->newest_line = ev->src_line;
+        p->stats.dated++;
+        if (p->newest_us != INT64_MIN && ev->ts_us < p->newest_us - PARSE_OLDER_US)
+            p->stats.older++;
+        else if (ev->ts_us > p->newest_us)
+            p->newest_us = ev->ts_us;
+    }
 }
 
 void parser_event_abort(struct parser *p, struct event *ev)
@@ -1359,6 +1372,11 @@ static void reason_merge(struct parse_reason *dst, const struct parse_reason *sr
     }
 }
 
+bool parse_stats_newest_first(const struct parse_stats *st)
+{
+    return st->older >= 10 && st->older * 2 > st->dated;
+}
+
 void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src)
 {
     parse_stats_merge_at(dst, src, 0);
@@ -1380,6 +1398,8 @@ void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src
     dst->invalid_utf8 += src->invalid_utf8;
     dst->truncated += src->truncated;
     dst->damaged += src->damaged;
+    dst->dated += src->dated;
+    dst->older += src->older;
     for (size_t i = 0; i < src->nreasons; i++)
         reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i], line_delta);
     if (!dst->foreign.reason)

@@ -129,6 +129,8 @@ struct parse_stats {
     uint64_t invalid_utf8;  /* events carrying EVENT_INVALID_UTF8 */
     uint64_t truncated;     /* events carrying EVENT_TRUNCATED */
     uint64_t damaged;       /* input damage reports (truncated .gz ...), see parser_damage() */
+    uint64_t dated;         /* events with a time, each after the first lines of those before */
+    uint64_t older;         /* ... more than PARSE_OLDER_US older than one of those */
     struct parse_reason *reasons; /* reject reasons in order of first appearance */
     size_t nreasons;
     struct parse_reason foreign; /* samples of foreign lines (reason "foreign line") */
@@ -238,6 +240,20 @@ bool parser_restart(struct parser *p);
 /* Add the counts and samples of @src to @dst (samples beyond SIFT_MAX_REJECT_SAMPLES per
  * reason are counted, not kept). */
 void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src);
+
+/* A second: a server writes its records in the order of their times, give or take the
+ * moments between taking a time and writing, so a record more than this older than one
+ * whose first line came before it is out of order (a file newest-first: `gcloud logging
+ * read` without --order=asc, `tac`; or the server's clock was set back). */
+#define PARSE_OLDER_US INT64_C(1000000)
+/* Whether most dated events (and at least 10) came after a newer one: the input looks
+ * newest-first, and its multi-line records were joined to the wrong lines. */
+bool parse_stats_newest_first(const struct parse_stats *st);
+/* The note to print then, after "'<source>': ". */
+#define PARSE_NEWEST_FIRST_NOTE                                                             \
+    "most records are older than a record before them: the log looks newest-first. pgsift " \
+    "reads a log oldest-first (its continuation lines go with the record before them); "    \
+    "reverse the file (tac), or export oldest-first (gcloud logging read --order=asc)"
 /* The same with @line_delta added to the line of each sample taken (a part of a stream
  * counted its lines from 1). */
 void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src,

@@ -35,6 +35,18 @@ expect_contains "$(cat "$T/cut.err")" "truncated gzip data at compressed byte $(
 stats=$("$PGSIFT" parse --stats --stats-format json "$T/cut.gz")
 expect_eq "damage in --stats" 1 "$(jq '.totals.damaged' <<<"$stats")"
 
+# A log newest-first (QA 29: `gcloud logging read` gives newest-first unless
+# --order=asc, and continuation lines then join the wrong records): a warning that says
+# so, for the lines reversed, none for the log as written.
+log=$fx/postgresql.log
+"$PGSIFT" parse "$log" 2> "$T/fwd.err" > /dev/null
+expect_not_contains "$(cat "$T/fwd.err")" "newest-first"
+tac "$log" > "$T/rev.log"
+"$PGSIFT" parse "$T/rev.log" 2> "$T/rev.err" > /dev/null || true
+expect_contains "$(cat "$T/rev.err")" "'$T/rev.log': most records are older than a record before them: the log looks newest-first"
+"$PGSIFT" parse --stats "$T/rev.log" 2> "$T/rev.err" > /dev/null || true
+expect_contains "$(cat "$T/rev.err")" "(gcloud logging read --order=asc)"
+
 # Exit 3: read but nothing parsed, with the diagnosis on stderr.
 printf 'this is not\na postgres log\n' > "$T/junk.log"
 rc=0
