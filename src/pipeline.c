@@ -165,6 +165,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
             held = parser_end_hold(p);
         else if (!o->follow)
             parser_end(p);
+        else if (o->end_detection)
+            parser_end_detection(p);
         rc = drain(o, nz, p, &scratch, d);
         if (rc == 0 && o->line_done)
             rc = o->line_done(o->sink_ctx, in, p, NULL, d);

@@ -55,6 +55,9 @@ struct pipeline_opts {
      * parser is not ended, so records that may still get continuation lines stay
      * pending: the checkpoint handed to commit/line_done keeps them for the next run. */
     bool follow;
+    /* follow: decide the format at the end of this run with the lines there are
+     * (parser_end_detection()) instead of waiting for more */
+    bool end_detection;
     bool have_fd; /* read this open descriptor instead of opening the path (input_opts) */
     int fd;
     size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */

@@ -724,6 +724,11 @@ again:
         .have_fd = f->fd >= 0 && !f->gzip,
         .fd = f->fd,
         .follow = due == DUE_READ && !dm->o->once,
+        /* A file whose format an earlier read left undecided (fewer lines than detection
+         * waits for: a new log that grows a line at a time) is decided now: otherwise
+         * nothing of it is committed until it is quiet for half a commit interval
+         * (the flush), which a steady trickle of lines never gives (QA 29). */
+        .end_detection = !fs->format && fs->read_once,
         .final = final,
         .known_only = f->sibling,
         .new_after_us = new_after,

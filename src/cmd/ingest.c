@@ -1347,6 +1347,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .hold_partial = live,
         .line_done = line_done,
         .follow = o->follow,
+        .end_detection = o->end_detection,
         .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0 || stream_fd >= 0,
         .fd = o->have_fd       ? o->fd
               : r.rd.own_fd    ? r.rd.fd

@@ -84,14 +84,15 @@ struct ingest_opts {
                      opening @path, which is then only the name: a file renamed or
                      deleted since it was opened is still read to its end */
     int fd;
-    bool follow;     /* the file is still being written: records that may still get
-                        continuation lines stay pending (not committed) at its end */
-    bool final;      /* the file will not grow again: read a last line without "\n" and finish
-                        a last record cut inside a quoted field (else held while the file was
-                        modified less than SIFT_HOLD_LIVE_SECONDS ago) */
-    bool known_only; /* only continue a stream the store knows (r->how SAME or MOVED);
-                        a new or replaced one is read (from its start) only if the
-                        file was modified after @new_after_us, else left unread */
+    bool follow;        /* the file is still being written: records that may still get
+                           continuation lines stay pending (not committed) at its end */
+    bool end_detection; /* follow: decide the format with the lines there are now */
+    bool final;         /* the file will not grow again: read a last line without "\n" and finish
+                           a last record cut inside a quoted field (else held while the file was
+                           modified less than SIFT_HOLD_LIVE_SECONDS ago) */
+    bool known_only;    /* only continue a stream the store knows (r->how SAME or MOVED);
+                           a new or replaced one is read (from its start) only if the
+                           file was modified after @new_after_us, else left unread */
     int64_t new_after_us;
     uint64_t batch_records;            /* also commit once the batch holds this many records */
     uint64_t max_bytes;                /* stop after the commit that follows this many decoded bytes

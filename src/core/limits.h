@@ -137,6 +137,11 @@
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u
 #define SIFT_DETECT_BYTES (256u << 10)
+/* When no format recognises a line of the first SIFT_DETECT_LINES (a /var/log/syslog
+ * whose first lines are other programs'), detection goes on with twice the lines, up to
+ * this many lines or bytes. */
+#define SIFT_DETECT_MAX_LINES 51200u
+#define SIFT_DETECT_MAX_BYTES (16u << 20)
 
 /* Decompression thread of a .gz input (input/gz.c): it inflates ahead into a ring of
  * SIFT_GZ_RING_SLOTS buffers of SIFT_GZ_SLOT_BYTES decoded bytes each, so a reader that

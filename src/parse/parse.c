@@ -86,6 +86,7 @@ struct parser {
     bool detecting;
     bool resumed; /* the format came from the saved state (parser_resumed()) */
     bool detect_failed;
+    size_t detect_lines, detect_bytes; /* detect once this many lines or bytes are held */
     size_t scores[NFORMATS];
     size_t sniffed; /* formats whose sniff ran (the first ones of the table) */
     struct sbuf note;
@@ -209,6 +210,8 @@ struct parser *parser_new_format(const struct log_format *fmt, const struct pars
 
     struct parser *p = xcalloc(1, sizeof(*p));
     p->newest_us = INT64_MIN;
+    p->detect_lines = SIFT_DETECT_LINES;
+    p->detect_bytes = SIFT_DETECT_BYTES;
     p->opts = *o;
     if (o->prefix)
         p->opts.prefix = p->prefix_copy = xstrdup(o->prefix);
@@ -1047,7 +1050,9 @@ static void process_line(struct parser *p, const struct input_line *ln)
     checkpoint_update(p, ln, p->line_owner);
 }
 
-static void detect(struct parser *p)
+/* Detect the format from the held lines. Returns false when it waits for more lines
+ * (none recognised and room to grow, unless @last: the input ends here). */
+static bool detect(struct parser *p, bool last)
 {
     struct span *lines = xcalloc(p->nheld ? p->nheld : 1, sizeof(*lines));
     size_t n = 0;
@@ -1077,13 +1082,22 @@ static void detect(struct parser *p)
     }
     sbuf_release(&note);
     free(lines);
+    if (best == 0 && !last && p->nheld * 2 <= SIFT_DETECT_MAX_LINES &&
+        p->held_text.len * 2 <= SIFT_DETECT_MAX_BYTES) {
+        /* no line recognised yet: go on with twice as many (the sniffs read them all
+         * again, so all the tries together cost about what the last one does) */
+        p->detect_lines = p->nheld * 2;
+        p->detect_bytes = p->held_text.len * 2;
+        return false;
+    }
     p->detecting = false;
     if (best == 0) {
         p->detect_failed = true;
-        return;
+        return true;
     }
     p->fmt = formats[best_i];
     fmt_state_new(p);
+    return true;
 }
 
 static void replay_held(struct parser *p, struct span source)
@@ -1160,10 +1174,8 @@ void parser_feed(struct parser *p, const struct input_line *ln)
                             ln->text.len, ln->partial, ln->truncated };
     if (sbuf_add(&p->held_text, ln->text.p, ln->text.len) < 0)
         BUG("parse: detection buffer overflow");
-    if (p->nheld >= SIFT_DETECT_LINES || p->held_text.len >= SIFT_DETECT_BYTES) {
-        detect(p);
+    if ((p->nheld >= p->detect_lines || p->held_text.len >= p->detect_bytes) && detect(p, false))
         replay_held(p, ln->source);
-    }
 }
 
 /* parser_end() up to the pending records: format detection ends. */
@@ -1171,9 +1183,15 @@ static void end_detection(struct parser *p)
 {
     begin_feed(p);
     if (p->detecting) {
-        detect(p);
+        detect(p, true);
         replay_held(p, span_cstr(p->source ? p->source : "-"));
     }
+}
+
+void parser_end_detection(struct parser *p)
+{
+    if (!p->ended)
+        end_detection(p);
 }
 
 /* The rest of parser_end(): every pending record finished. */

@@ -168,6 +168,11 @@ size_t parser_line_hint(const struct parser *p, const char **at);
 /* The input ended: finish every pending record. */
 void parser_end(struct parser *p);
 
+/* Decide the format now from the lines held for detection (with fewer than it waits
+ * for: a live log that grows a line at a time), then go on; pending records stay
+ * pending. No-op once the format is known. */
+void parser_end_detection(struct parser *p);
+
 /* The input ended for now, but it may still grow (a log file being written, read once by
  * pgsift ingest): as parser_end(), except that a last record cut where it cannot end
  * (parser_unterminated(): csvlog, inside a quoted field) is left pending, neither
