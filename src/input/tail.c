@@ -300,7 +300,25 @@ static void scan_dir(struct scan *sc, size_t source, const char *dir, const char
     free(paths);
 }
 
-/* Rotated siblings of the file @path: same directory, name = base + [.-_] + more. */
+/* Whether @rest, what follows a log's name and one of ".-_", names a rotation of it as
+ * logrotate and its kind write them: a number or a date, maybe gzipped ("1", "2.gz",
+ * "20250101", "2025-01-01_12.gz"), not another file that starts with the log's name
+ * (".save", ".notes", ".err": QA 29, each read as a rotated log). */
+static bool rotation_suffix(const char *rest)
+{
+    size_t n = strlen(rest);
+    if (n > 3 && !strcmp(rest + n - 3, ".gz"))
+        n -= 3;
+    if (!n || rest[0] < '0' || rest[0] > '9')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!strchr("0123456789.-_T:", rest[i]))
+            return false;
+    return true;
+}
+
+/* Rotated siblings of the file @path: same directory, name = base + [.-_] + a rotation
+ * suffix (rotation_suffix()). */
 static void scan_siblings(struct scan *sc, size_t source, const char *path)
 {
     char *dir = path_dirname(path);
@@ -312,8 +330,8 @@ static void scan_siblings(struct scan *sc, size_t source, const char *path)
         struct dirent *de;
         struct sbuf p = SBUF_INIT;
         while ((de = readdir(dh))) {
-            if (strncmp(de->d_name, base, blen) != 0 || !strchr(".-_", de->d_name[blen]) ||
-                de->d_name[blen] == '\0' || de->d_name[blen + 1] == '\0')
+            if (strncmp(de->d_name, base, blen) != 0 || de->d_name[blen] == '\0' ||
+                !strchr(".-_", de->d_name[blen]) || !rotation_suffix(de->d_name + blen + 1))
                 continue;
             struct stat st;
             sbuf_reset(&p);

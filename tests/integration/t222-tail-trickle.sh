@@ -5,7 +5,8 @@
 # lines, and the flush that decides with fewer waits for half a commit interval without a
 # write, which a steady trickle never gives: nothing was committed while the lines came,
 # with lines 0.3, 0.5 or 0.7 s apart). And detection looks past the first 200 lines when
-# none of them is PostgreSQL's (a /var/log/syslog).
+# none of them is PostgreSQL's (a /var/log/syslog). Files whose names only start with
+# the log's are not its rotations.
 # labels: tail
 . "$(dirname "$0")/lib.sh"
 . "$SIFT_SOURCE_DIR/tests/integration/tail_lib.sh"
@@ -25,6 +26,23 @@ _sift_checks=$((_sift_checks + 1))
 # the last one once the log is quiet (it could still have got a DETAIL line)
 all8() { [[ $(store_records "$PGSIFT_DB") == 8 ]]; }
 wait_for 20 all8
+tail_stop TERM
+
+# Files next to the log whose names start with its name but are no rotation of it,
+# made while tail runs (QA 29: a copy kept as .save was read as a rotated log, counted
+# twice, and .notes said "was rotated" again and again), are not read.
+mkdir "$T/sib"
+: >"$T/sib/pg.log"
+PGSIFT_DB=$T/sib.db tail_start "$T/sib/pg.log"
+stderr_lines 1 5 >"$T/sib/pg.log.save"
+echo "note: check disk" >"$T/sib/pg.log.notes"
+stderr_lines 9 10 >>"$T/sib/pg.log"
+two() { [[ $(store_records "$T/sib.db") == 2 ]]; }
+wait_for 20 two
+sleep 1.5 # (a read of .save would add its 5 once it is quiet for rotate_wait, 1 s)
+expect_eq "records of pg.log, not of .save or .notes" 2 "$(store_records "$T/sib.db")"
+expect_not_contains "$(cat "$T/tail.err")" "pg.log.save"
+expect_not_contains "$(cat "$T/tail.err")" "pg.log.notes"
 tail_stop TERM
 
 # 250 lines of another program, then the server's (syslog): parse finds them
