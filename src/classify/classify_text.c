@@ -63,7 +63,10 @@ static bool log_duration(struct event *ev, struct span m, struct arena *a)
         return false;
     ev->kind = EV_DURATION;
     ev->duration_ms = ms;
-    if (!cur_eat_lit(&s, "  ")) {
+    /* (two spaces, as postgres.c writes them; one where a log went through hands that
+     * squeeze spaces: pgBadger's pg-timezones.log) */
+    if (!cur_eat_lit(&s, "  ") &&
+        !(s.len > 1 && s.p[0] == ' ' && s.p[1] != ' ' && cur_eat_lit(&s, " "))) {
         /* log_duration alone: the statement was logged before. The extended protocol
          * logs one for each Parse, Bind and Execute message; the first two run under
          * the ps display (command_tag) "PARSE" and "BIND" (postgres.c). */

@@ -284,8 +284,11 @@ static bool rfc5424_header(struct span *rest, struct syslog_hdr *h)
      * after the sender's "postgres[pid]:": "- -  [3-1] ..." */
     if (r.len && r.p[0] == ' ')
         r = span_make(r.p + 1, r.len - 1);
-    if (r.len >= 3 && !memcmp(r.p, "\xEF\xBB\xBF", 3))
+    if (r.len >= 3 && !memcmp(r.p, "\xEF\xBB\xBF", 3)) {
         r = span_make(r.p + 3, r.len - 3);
+        if (r.len && r.p[0] == ' ') /* (the message's own first space after the mark) */
+            r = span_make(r.p + 1, r.len - 1);
+    }
     *rest = r;
     return true;
 }
