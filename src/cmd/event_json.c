@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,13 +49,25 @@ static int text_field(struct sbuf *o, const char *key, struct span s, struct eve
 }
 
 /* The shortest decimal that reads back as @v (finite), as jansson writes a real. */
+/* The shortest text that reads back as @v, written without an exponent where one is not
+ * needed (1000, not 1e+03: QA 29; `events` shows 1000.0). */
 static int real_field(struct sbuf *o, const char *key, double v)
 {
-    char b[32];
+    char b[48];
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(b, sizeof(b), "%.*g", prec, v);
         if (strtod(b, NULL) == v)
             break;
+    }
+    if (strchr(b, 'e') && fabs(v) < 1e15 && fabs(v) >= 1e-6) {
+        char f[48];
+        for (int dec = 0; dec <= 12; dec++) {
+            snprintf(f, sizeof(f), "%.*f", dec, v);
+            if (strtod(f, NULL) == v) {
+                memcpy(b, f, sizeof(b));
+                break;
+            }
+        }
     }
     return sbuf_addf(o, ",\"%s\":%s", key, b);
 }

@@ -28,7 +28,22 @@ static int unknown(const struct opt *opts, const char *arg, struct diag *d)
     struct sbuf sb = SBUF_INIT;
 
     list_valid(&sb, opts);
-    diag_set(d, DIAG_USAGE, "unknown option '%s' (expected one of: %s)", arg, sb.buf);
+    /* pgsift's own options go before the command ("pgsift --db X ingest ..."): say so
+     * when one is given after it */
+    static const char *const global[] = { "--db", "--quiet", "--verbose", "-q", "-v" };
+    const char *g = NULL;
+    for (size_t i = 0; i < sizeof(global) / sizeof(global[0]) && !g; i++) {
+        size_t n = strlen(global[i]);
+        if (!strncmp(arg, global[i], n) && (arg[n] == '\0' || arg[n] == '='))
+            g = global[i];
+    }
+    if (g)
+        diag_set(d, DIAG_USAGE,
+                 "'%s' is an option of pgsift itself: put it before the command (pgsift %s%s "
+                 "COMMAND ...)",
+                 g, g, !strcmp(g, "--db") ? " PATH" : "");
+    else
+        diag_set(d, DIAG_USAGE, "unknown option '%s' (expected one of: %s)", arg, sb.buf);
     sbuf_release(&sb);
     return -1;
 }

@@ -353,6 +353,7 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
                 p++;
             }
             long v = 0;
+            const char *digits = p;
             while (p < end && is_digit((unsigned char)*p)) {
                 if (v <= 100000)
                     v = v * 10 + (*p - '0');
@@ -361,8 +362,8 @@ struct line_prefix *line_prefix_new(struct span text, struct diag *d)
             if (p >= end)
                 break; /* PostgreSQL stops at a padding that ends the string */
             if (v > 1000) {
-                diag_set(d, DIAG_USAGE, "log_line_prefix padding %ld is too large (at most 1000)",
-                         v);
+                diag_set(d, DIAG_USAGE, "log_line_prefix padding %.*s is too large (at most 1000)",
+                         (int)(p - digits > 40 ? 40 : p - digits), digits);
                 line_prefix_free(lp);
                 return NULL;
             }

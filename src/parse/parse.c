@@ -1253,6 +1253,8 @@ static void add_sample_line(struct sbuf *out, const struct parse_reason *r, size
             len = tmp->len;
         }
         size_t n = len > 120 ? 120 : len;
+        while (n < len && n > 0 && ((unsigned char)text[n] & 0xc0) == 0x80)
+            n--; /* not inside a character (a redaction's "…": QA 29) */
         int ok = sbuf_addf(out, "\n    %s:%llu: %s%s%s: ", s->source, (unsigned long long)s->line,
                            r->reason, s->detail ? ": " : "", s->detail ? s->detail : "");
         for (size_t k = 0; ok == 0 && k < n; k++) {

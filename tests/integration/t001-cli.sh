@@ -21,6 +21,10 @@ expect_contains "$err" "expected one of: --db"
 rc=0; err=$("$PGSIFT" version --bogus 2>&1) || rc=$?
 expect_eq "exit code of an unknown command option" 2 "$rc"
 expect_contains "$err" "unknown option '--bogus'"
+# pgsift's own option after the command (QA 29: the list of valid ones did not say why)
+rc=0; err=$("$PGSIFT" ingest --db "$T/x.db" "$T/none.log" 2>&1) || rc=$?
+expect_eq "exit code of --db after the command" 2 "$rc"
+expect_contains "$err" "'--db' is an option of pgsift itself: put it before the command (pgsift --db PATH COMMAND ...)"
 
 # No command at all is a usage error.
 expect_exit 2 "$PGSIFT"

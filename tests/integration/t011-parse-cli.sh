@@ -47,6 +47,18 @@ expect_contains "$(cat "$T/rev.err")" "'$T/rev.log': most records are older than
 "$PGSIFT" parse --stats "$T/rev.log" 2> "$T/rev.err" > /dev/null || true
 expect_contains "$(cat "$T/rev.err")" "(gcloud logging read --order=asc)"
 
+# A diagnosis sample cut at 120 bytes is not cut inside a character (QA 29: the
+# redaction's "…" cut there printed "??"). Hand-made line: "…" at bytes 119-121.
+printf "2026-11-28 10:00:00.000 UTC [70] app@shop STATEMENT:  select * from c%s where name = 'SECRET'\n" \
+  "$(printf 'x%.0s' {1..34})" > "$T/cut120.log"
+err=$("$PGSIFT" parse "$T/cut120.log" 2>&1 >/dev/null || true)
+expect_contains "$err" "cut120.log:1: sub-line without its record"
+expect_not_contains "$err" "??"
+
+# A number fact without an exponent (QA 29: "wait_ms":1e+03). Hand-made line.
+printf '2026-11-28 10:00:01.000 UTC [100] app@shop LOG:  process 100 acquired ShareLock on transaction 5 after 1000.000 ms\n' > "$T/wait.log"
+expect_contains "$("$PGSIFT" parse "$T/wait.log")" '"wait_ms":1000,'
+
 # Exit 3: read but nothing parsed, with the diagnosis on stderr.
 printf 'this is not\na postgres log\n' > "$T/junk.log"
 rc=0
