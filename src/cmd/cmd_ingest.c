@@ -549,6 +549,9 @@ static void warn_rejects(const char *name, const struct parse_stats *st, bool st
 {
     if (parse_stats_newest_first(st))
         log_warn("'%s': %s", name, PARSE_NEWEST_FIRST_NOTE);
+    if (st->undated)
+        log_warn("'%s': %" PRIu64 " record%s %s", name, st->undated, st->undated == 1 ? "" : "s",
+                 PARSE_UNDATED_NOTE);
     uint64_t total = st->rejects + st->foreign_lines + st->damaged;
     if (!total)
         return;

@@ -90,6 +90,10 @@ static void warn_rejects(const struct pipeline_result *r)
 
     if (parse_stats_newest_first(st))
         log_warn("'%s': %s", r->name, PARSE_NEWEST_FIRST_NOTE);
+    if (st->undated)
+        log_note("'%s': %" PRIu64 " record%s without a time (the log_line_prefix has no %%m, %%t "
+                 "or %%n, and no syslog header gave one)",
+                 r->name, st->undated, st->undated == 1 ? "" : "s");
     if (r->nothing_parsed || (!st->rejects && !st->foreign_lines && !st->damaged))
         return;
     struct sbuf sb = SBUF_INIT;
@@ -406,6 +410,10 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
             warn_rejects(&res[i]);
         else if (parse_stats_newest_first(&res[i].stats)) /* (warn_rejects() says it) */
             log_warn("'%s': %s", res[i].name, PARSE_NEWEST_FIRST_NOTE);
+        if (stats && res[i].stats.undated)
+            log_note("'%s': %" PRIu64 " record%s without a time (the log_line_prefix has no "
+                     "%%m, %%t or %%n, and no syslog header gave one)",
+                     res[i].name, res[i].stats.undated, res[i].stats.undated == 1 ? "" : "s");
     }
     if (rc == 0 && !stats)
         rc = flush_out(&c, d);

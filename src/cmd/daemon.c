@@ -150,6 +150,7 @@ struct fstate {
     uint64_t rejects, foreign, damaged; /* not yet reported */
     int64_t warned_ns;                  /* last reject warning (monotonic) */
     bool order_warned;                  /* the newest-first warning was given */
+    bool undated_warned;                /* ... that of records without a time */
 };
 
 static void fstate_free(void *p)
@@ -610,6 +611,11 @@ static enum due due_of(struct daemon *dm, struct tail_file *f, const struct timi
  * warning per file per minute with the counts since the last one. */
 static void report_rejects(struct fstate *fs, const char *name, const struct parse_stats *st)
 {
+    if (!fs->undated_warned && st->undated) {
+        fs->undated_warned = true;
+        log_warn("'%s': %" PRIu64 " record%s %s", name, st->undated, st->undated == 1 ? "" : "s",
+                 PARSE_UNDATED_NOTE);
+    }
     if (!fs->order_warned && parse_stats_newest_first(st)) {
         fs->order_warned = true;
         log_warn("'%s': %s", name, PARSE_NEWEST_FIRST_NOTE);

@@ -555,6 +555,8 @@ void parser_event_commit(struct parser *p, struct event *ev)
         p->stats.truncated++;
     /* In the order of the records' first lines (a record of one process can complete
      * after later records of others: those are not compared), is the time going back? */
+    if (ev->ts_us == INT64_MIN)
+        p->stats.undated++;
     if (ev->ts_us != INT64_MIN && ev->src_line > p->newest_line) {
         p->newest_line = ev->src_line;
         p->stats.dated++;
@@ -1419,6 +1421,7 @@ void parse_stats_merge_at(struct parse_stats *dst, const struct parse_stats *src
     dst->truncated += src->truncated;
     dst->damaged += src->damaged;
     dst->dated += src->dated;
+    dst->undated += src->undated;
     dst->older += src->older;
     for (size_t i = 0; i < src->nreasons; i++)
         reason_merge(reason_get(dst, src->reasons[i].reason), &src->reasons[i], line_delta);

@@ -129,6 +129,7 @@ struct parse_stats {
     uint64_t invalid_utf8;  /* events carrying EVENT_INVALID_UTF8 */
     uint64_t truncated;     /* events carrying EVENT_TRUNCATED */
     uint64_t damaged;       /* input damage reports (truncated .gz ...), see parser_damage() */
+    uint64_t undated;       /* events without a time (a prefix without %m, %t or %n) */
     uint64_t dated;         /* events with a time, each after the first lines of those before */
     uint64_t older;         /* ... more than PARSE_OLDER_US older than one of those */
     struct parse_reason *reasons; /* reject reasons in order of first appearance */
@@ -254,6 +255,11 @@ void parse_stats_merge(struct parse_stats *dst, const struct parse_stats *src);
 /* Whether most dated events (and at least 10) came after a newer one: the input looks
  * newest-first, and its multi-line records were joined to the wrong lines. */
 bool parse_stats_newest_first(const struct parse_stats *st);
+/* What to say of st->undated records, after "'<source>': <N> record(s) ". */
+#define PARSE_UNDATED_NOTE                                                                 \
+    "without a time (the log_line_prefix has no %m, %t or %n, and no syslog header gave "  \
+    "one): stored at the time of the record before them, or of the ingest; put %m in the " \
+    "server's log_line_prefix"
 /* The note to print then, after "'<source>': ". */
 #define PARSE_NEWEST_FIRST_NOTE                                                             \
     "most records are older than a record before them: the log looks newest-first. pgsift " \

@@ -55,6 +55,14 @@ err=$("$PGSIFT" parse "$T/cut120.log" 2>&1 >/dev/null || true)
 expect_contains "$err" "cut120.log:1: sub-line without its record"
 expect_not_contains "$err" "??"
 
+# Records without a time are said (QA 29: ingest filed them at the time of the ingest
+# without a word). Hand-made lines, an empty log_line_prefix.
+printf 'LOG:  duration: 1.000 ms  statement: select 1\nERROR:  division by zero\nSTATEMENT:  select 1/0\n' > "$T/notime.log"
+err=$("$PGSIFT" parse --prefix '' "$T/notime.log" 2>&1 >/dev/null)
+expect_contains "$err" "'$T/notime.log': 2 records without a time (the log_line_prefix has no %m, %t or %n"
+err=$(PGSIFT_DB=$T/notime.db "$PGSIFT" ingest --prefix '' "$T/notime.log" 2>&1)
+expect_contains "$err" "2 records without a time (the log_line_prefix has no %m, %t or %n, and no syslog header gave one): stored at the time of the record before them, or of the ingest"
+
 # A number fact without an exponent (QA 29: "wait_ms":1e+03). Hand-made line.
 printf '2026-11-28 10:00:01.000 UTC [100] app@shop LOG:  process 100 acquired ShareLock on transaction 5 after 1000.000 ms\n' > "$T/wait.log"
 expect_contains "$("$PGSIFT" parse "$T/wait.log")" '"wait_ms":1000,'
