@@ -656,6 +656,10 @@ static size_t syslog_sniff(const struct sniff_input *in, struct sbuf *note)
     }
     size_t score = nb ? stderr_sniff_lines(bodies, nb, in->opts, note, true) : 0;
     free(bodies);
+    if (!score && in->opts->prefix && nb + cont > in->n / 2)
+        return 1; /* syslog lines, whose bodies the --prefix given does not fit: read them
+                     as syslog, so that the hint is a prefix of the bodies, not one that
+                     takes the header for part of the prefix (QA 29) */
     return score ? score + cont : 0;
 }
 

@@ -63,6 +63,16 @@ expect_contains "$err" "'$T/notime.log': 2 records without a time (the log_line_
 err=$(PGSIFT_DB=$T/notime.db "$PGSIFT" ingest --prefix '' "$T/notime.log" 2>&1)
 expect_contains "$err" "2 records without a time (the log_line_prefix has no %m, %t or %n, and no syslog header gave one): stored at the time of the record before them, or of the ingest"
 
+# A --prefix that fits no body of a syslog file (format left to detection): the hint is
+# a prefix of the bodies, not one with the syslog header in it (QA 29: it suggested
+# 'Nov %x %x:%x:%x vm postgres[%p]: [%x-%x] %quser=%u,...', which lost the times).
+sys=$SIFT_SOURCE_DIR/tests/fixtures/pg15-syslog/bare/rsyslog-traditional.log
+if [[ -f $sys ]]; then
+  err=$("$PGSIFT" parse --prefix '%t [%p] %q%u@%d ' "$sys" 2>&1 >/dev/null || true)
+  expect_contains "$err" "(try --prefix 'user=%u,db=%d,app=%a,client=%h ')"
+  expect_contains "$err" "detected: syslog"
+fi
+
 # A number fact without an exponent (QA 29: "wait_ms":1e+03). Hand-made line.
 printf '2026-11-28 10:00:01.000 UTC [100] app@shop LOG:  process 100 acquired ShareLock on transaction 5 after 1000.000 ms\n' > "$T/wait.log"
 expect_contains "$("$PGSIFT" parse "$T/wait.log")" '"wait_ms":1000,'
