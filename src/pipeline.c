@@ -190,6 +190,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
     parse_stats_merge(&res->stats, st);
     if (parser_format(p))
         res->format = xstrdup(parser_format(p));
+    if (parser_prefix(p))
+        res->prefix = xstrdup(parser_prefix(p));
     res->resumed = parser_resumed(p);
     /* In follow mode the parser may still be collecting lines to detect the format:
      * only a run that ended the parser can say nothing parses. */
@@ -207,6 +209,7 @@ void pipeline_result_release(struct pipeline_result *res)
 {
     free(res->name);
     free(res->format);
+    free(res->prefix);
     parse_stats_release(&res->stats);
     sbuf_release(&res->diagnosis);
     memset(res, 0, sizeof(*res));

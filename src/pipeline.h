@@ -85,6 +85,7 @@ struct pipeline_result {
     char *name;               /* source name ("-" for stdin) */
     bool stopped;             /* line_done() returned 1 */
     char *format;             /* format used, NULL if none matched */
+    char *prefix;             /* its log_line_prefix at the end (parser_prefix()), or NULL */
     struct parse_stats stats; /* counts and reject samples */
     bool nothing_parsed;      /* lines were read but no event came out */
     bool resumed;             /* the format came from the saved state (parser_resumed()) */

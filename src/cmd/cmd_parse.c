@@ -216,6 +216,8 @@ static int print_stats_json(struct parse_cmd *c, struct pipeline_result *res, si
         json_t *s = stats_counts_json(&res[i].stats);
         json_object_set_new(s, "name", jstr(res[i].name, strlen(res[i].name)));
         json_object_set_new(s, "format", res[i].format ? json_string(res[i].format) : json_null());
+        if (res[i].prefix)
+            json_object_set_new(s, "prefix", jstr(res[i].prefix, strlen(res[i].prefix)));
         json_array_append_new(sources, s);
     }
     json_object_set_new(root, "sources", sources);
@@ -296,6 +298,10 @@ static int print_stats_table(struct parse_cmd *c, struct pipeline_result *res, s
     if (n > 1)
         printf("%-40s %-9s %10" PRIu64 " %10" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n", "total", "",
                total->lines, total->events, total->rejects, total->foreign_lines);
+    /* the log_line_prefix each was read with (detected ones cannot be told otherwise) */
+    for (size_t i = 0; i < n; i++)
+        if (res[i].prefix)
+            printf("%s%s: log_line_prefix '%s'\n", i ? "" : "\n", res[i].name, res[i].prefix);
     printf("\nkinds:");
     for (unsigned k = 0; k < EV_KIND_COUNT; k++)
         if (c->kinds[k])

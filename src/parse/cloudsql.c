@@ -152,6 +152,11 @@ static void cloudsql_end(struct parser *p, void *state)
     stderr_core_end(((struct cloudsql_state *)state)->core);
 }
 
+static const char *cloudsql_prefix(const void *state)
+{
+    return stderr_core_prefix(((const struct cloudsql_state *)state)->core);
+}
+
 const struct log_format fmt_cloudsql = {
     .name = "cloudsql",
     .description = "Google Cloud SQL logs exported from Cloud Logging (JSON with textPayload)",
@@ -166,4 +171,5 @@ const struct log_format fmt_cloudsql = {
     .finish = cloudsql_finish,
     .end = cloudsql_end,
     .pending_size = sizeof(struct srec),
+    .prefix = cloudsql_prefix,
 };

@@ -232,6 +232,11 @@ static void cnpg_finish(struct parser *p, void *state, struct pending *rec)
     stderr_core_finish(p, st->core, rec);
 }
 
+static const char *cnpg_prefix(const void *state)
+{
+    return stderr_core_prefix(((const struct cnpg_state *)state)->core);
+}
+
 const struct log_format fmt_cnpg = {
     .name = "cnpg",
     .description = "CloudNativePG instance manager JSON lines (csvlog columns under \"record\")",
@@ -243,4 +248,5 @@ const struct log_format fmt_cnpg = {
     .line = cnpg_line,
     .finish = cnpg_finish,
     .pending_size = sizeof(struct srec),
+    .prefix = cnpg_prefix,
 };

@@ -1221,6 +1221,11 @@ void parser_end(struct parser *p)
     end_pending(p);
 }
 
+const char *parser_prefix(const struct parser *p)
+{
+    return p->fmt && p->fmt->prefix && p->fmt_state ? p->fmt->prefix(p->fmt_state) : NULL;
+}
+
 bool parser_unterminated(const struct parser *p)
 {
     return p->fmt && p->fmt->unterminated && p->oldest && !p->detecting &&

@@ -166,6 +166,10 @@ uint64_t parser_feed_ahead(struct parser *p, struct input_line *ln, struct span 
  * input_hint_line() so that input_next() does not search for the '\n' again. */
 size_t parser_line_hint(const struct parser *p, const char **at);
 
+/* The log_line_prefix the parser reads with now (stderr and the formats that wrap its
+ * lines), NULL for the others or before the format is known. Valid until the next feed. */
+const char *parser_prefix(const struct parser *p);
+
 /* The input ended: finish every pending record. */
 void parser_end(struct parser *p);
 

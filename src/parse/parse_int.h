@@ -96,6 +96,10 @@ struct log_format {
      * record waiting for possible DETAIL lines). */
     bool (*unterminated)(const struct parser *p, const void *state);
 
+    /* The log_line_prefix in force (given, detected, or switched to on the way), for
+     * `parse --stats`; NULL: the format has none. */
+    const char *(*prefix)(const void *state);
+
     /* Resume (parser_checkpoint(), parser_opts.resume_state): write the state a parser
      * restarted at the checkpoint must have - at the start of the oldest pending record's
      * first line, or after the last line when nothing is pending. NULL: the lines after a

@@ -770,6 +770,11 @@ static void stderr_end(struct parser *p, void *state)
     stderr_core_end(((struct stderr_state *)state)->core);
 }
 
+static const char *stderr_prefix(const void *state)
+{
+    return stderr_core_prefix(((const struct stderr_state *)state)->core);
+}
+
 const struct log_format fmt_stderr = {
     .name = "stderr",
     .description = "PostgreSQL stderr log (log_destination = 'stderr') with any log_line_prefix",
@@ -783,4 +788,5 @@ const struct log_format fmt_stderr = {
     .finish = stderr_finish,
     .end = stderr_end,
     .pending_size = sizeof(struct srec),
+    .prefix = stderr_prefix,
 };

@@ -723,6 +723,11 @@ static void syslog_end(struct parser *p, void *state)
     stderr_core_end(((struct syslog_state *)state)->core);
 }
 
+static const char *syslog_prefix(const void *state)
+{
+    return stderr_core_prefix(((const struct syslog_state *)state)->core);
+}
+
 const struct log_format fmt_syslog = {
     .name = "syslog",
     .description = "PostgreSQL through syslog (RFC 3164, RFC 3339 or RFC 5424 headers, "
@@ -738,4 +743,5 @@ const struct log_format fmt_syslog = {
     .end = syslog_end,
     .unterminated = syslog_unterminated,
     .pending_size = sizeof(struct srec),
+    .prefix = syslog_prefix,
 };

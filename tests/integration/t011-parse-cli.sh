@@ -73,6 +73,11 @@ if [[ -f $sys ]]; then
   expect_contains "$err" "detected: syslog"
 fi
 
+# The log_line_prefix a text log was read with, detected (QA 29: --stats never said it).
+stats=$("$PGSIFT" parse --stats --stats-format json "$fx/postgresql.log")
+expect_eq "detected prefix in --stats json" '%m [%p] %q%u@%d/%a ' "$(jq -r '.sources[0].prefix' <<<"$stats")"
+expect_contains "$("$PGSIFT" parse --stats "$fx/postgresql.log")" "postgresql.log: log_line_prefix '%m [%p] %q%u@%d/%a '"
+
 # A number fact without an exponent (QA 29: "wait_ms":1e+03). Hand-made line.
 printf '2026-11-28 10:00:01.000 UTC [100] app@shop LOG:  process 100 acquired ShareLock on transaction 5 after 1000.000 ms\n' > "$T/wait.log"
 expect_contains "$("$PGSIFT" parse "$T/wait.log")" '"wait_ms":1000,'
