@@ -1445,6 +1445,7 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
             if (nd >= 9 && nd <= 11 && j + nd < n && s[j + nd] == '.' &&
                 span_digits(s, n, j + nd + 1) == 3) {
                 infer_esc(&in, 'n');
+                in.have_time = true; /* (a time after it is the session start, %s) */
                 j += nd + 4;
                 continue;
             }
@@ -1665,6 +1666,12 @@ size_t line_prefix_detect(const struct span *lines, size_t n, struct sbuf *out, 
         for (size_t i = 0; i < n; i++) {
             struct line_prefix_match m;
             if (!lines[i].len || lines[i].p[0] == '\t' || !line_prefix_match(lp, lines[i], &m))
+                continue;
+            /* PostgreSQL's %m always has its milliseconds: a time without them is another
+             * escape's (QA 29: '%h %m [%p] ' took "1795860000.123 2026-11-28 08:00:00 UTC"
+             * of '%n %s [%p] ', the epoch as the host and the session start as the time) */
+            struct span ms = m.field[LPF_TIME_MS];
+            if (ms.p && !memchr(ms.p, '.', ms.len))
                 continue;
             score++;
             lit += m.kw_off;

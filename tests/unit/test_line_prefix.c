@@ -179,6 +179,9 @@ static void test_infer(void)
           "%m %c %x  %e " },
         { "2026-11-28 12:41:03.925 UTC 6b0acbdf.41a1 0 3/1 00000 LOG:  connection authorized",
           "%m %c %x %v %e " },
+        /* '%n %s [%p] %q%u@%d ' (QA 29, hand-made): the epoch is the log time, the time
+         * after it the session start */
+        { "1795860000.123 2026-11-28 08:00:00 UTC [8000] app@shop LOG:  x", "%n %s [%p] %q%u@%d " },
         /* ... and '%m [%p] %b %Q ': backend types with a space, signed query ids */
         { "2026-11-28 12:41:05.668 UTC [16878] client backend -8140947058745820055 LOG:  x",
           "%m [%p] %b %Q " },
