@@ -9,6 +9,7 @@
  * continuation, appended so that every value (message, detail, ...) is contiguous.
  * Finishing turns the offsets into spans: nothing is copied twice.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,7 @@ struct stderr_core {
     uint64_t matched;
     char *unmatched[STDERR_SUGGEST_LINES];
     size_t nunmatched;
+    uint64_t unmatched_total; /* lines with a keyword no prefix matched */
     /* the seconds of the last %m/%t and %s times (only the fraction changes within one) */
     struct pgtime_cache log_time, session_start;
 };
@@ -151,9 +153,13 @@ bool stderr_core_match(struct stderr_core *c, struct span text, struct line_pref
         c->matched++;
         return true;
     }
-    if (c->nunmatched < STDERR_SUGGEST_LINES && text.len && text.p[0] != '\t' && has_keyword(text))
-        c->unmatched[c->nunmatched++] = xmemdupz(
-            text.p, text.len < SIFT_MAX_PREFIX_BYTES * 2 ? text.len : SIFT_MAX_PREFIX_BYTES * 2);
+    if (text.len && text.p[0] != '\t' && has_keyword(text)) {
+        c->unmatched_total++;
+        if (c->nunmatched < STDERR_SUGGEST_LINES)
+            c->unmatched[c->nunmatched++] =
+                xmemdupz(text.p, text.len < SIFT_MAX_PREFIX_BYTES * 2 ? text.len
+                                                                      : SIFT_MAX_PREFIX_BYTES * 2);
+    }
     return false;
 }
 
@@ -170,6 +176,16 @@ bool stderr_core_has_time(const struct stderr_core *c)
 
 void stderr_core_end(struct stderr_core *c)
 {
+    if (c->matched && c->unmatched_total) {
+        /* Some lines matched, others with a keyword did not: counted as foreign lines,
+         * which the summary says, but not why (QA 29: a padded prefix, '%-10u', that
+         * detection does not infer, lost 3 of 5 lines with "3 foreign lines" alone). */
+        log_note("%" PRIu64 " line%s with a PostgreSQL keyword did not match log_line_prefix "
+                 "'%s' (counted as foreign lines): if they are the server's, pass its setting "
+                 "with --prefix (SHOW log_line_prefix;)",
+                 c->unmatched_total, c->unmatched_total == 1 ? "" : "s", stderr_core_prefix(c));
+        return;
+    }
     if (c->matched || !c->nunmatched)
         return;
     struct span *lines = xcalloc(c->nunmatched, sizeof(*lines));
