@@ -1290,8 +1290,9 @@ struct infer {
      * %r and %h empty), else of the first session escape (q_first). */
     size_t q_first, q_after;
     bool have_q, have_q_after, have_pid, have_time, have_session;
-    bool anchored; /* a time, pid or session escape: enough to tell records apart */
-    char last;     /* the last escape added */
+    bool anchored;     /* a time, pid or session escape: enough to tell records apart */
+    char last;         /* the last escape added */
+    char wrapper_time; /* the escape given to a shipper's time ('T'), while no other came */
     bool ok;
 };
 
@@ -1419,7 +1420,14 @@ bool line_prefix_infer(struct span line, struct sbuf *out, bool wrapped)
         if (is_digit(c) && time_cands(s, n, j, cand)) {
             size_t e = cand[0];
             bool ms = memchr(s + j, '.', e - j) != NULL;
-            infer_esc(&in, in.have_time ? 's' : ms ? 'm' : 't');
+            char esc = ms ? 'm' : 't';
+            /* A time with a 'T' is no PostgreSQL escape's but a shipper's (CloudWatch's
+             * "2026-11-28T10:00:01.000Z " before an RDS line): a PostgreSQL time after it
+             * is the log time, not the session start, when its escape is free (QA 29). */
+            if (in.have_time)
+                esc = in.wrapper_time && esc != in.wrapper_time ? esc : 's';
+            infer_esc(&in, esc);
+            in.wrapper_time = !in.have_time && e - j > 10 && s[j + 10] == 'T' ? esc : 0;
             in.have_time = true;
             j = e;
             continue;

@@ -182,6 +182,10 @@ static void test_infer(void)
         /* '%n %s [%p] %q%u@%d ' (QA 29, hand-made): the epoch is the log time, the time
          * after it the session start */
         { "1795860000.123 2026-11-28 08:00:00 UTC [8000] app@shop LOG:  x", "%n %s [%p] %q%u@%d " },
+        /* an RDS line behind CloudWatch's time (QA 29, hand-made): the RDS time is the
+         * log time %t, not the session start */
+        { "2026-11-28T10:00:01.000Z 2026-11-28 10:00:01 UTC:10.0.0.1(5432):app@shop:[4001]:LOG:  x",
+          "%m %t:%q%r:%u@%d:[%p]:" },
         /* ... and '%m [%p] %b %Q ': backend types with a space, signed query ids */
         { "2026-11-28 12:41:05.668 UTC [16878] client backend -8140947058745820055 LOG:  x",
           "%m [%p] %b %Q " },
