@@ -826,7 +826,8 @@ again:
         else
             log_warn("no record could be parsed in '%s'", f->name);
     }
-    report_rejects(fs, f->name, &r.stats);
+    if (!r.nothing_parsed) /* (said above; a run that parsed nothing stored nothing) */
+        report_rejects(fs, f->name, &r.stats);
     if (r.more) {
         f->changed_ns = 1; /* left over: due at once */
     } else {
