@@ -102,7 +102,8 @@ int pipeline_run(const struct pipeline_opts *o, const char *path, struct pipelin
                                                          .tz = o->tz,
                                                          .skip = o->skip,
                                                          .nskip = o->nskip,
-                                                         .resume_state = o->resume_state },
+                                                         .resume_state = o->resume_state,
+                                                         .end_live = o->end_live },
                                   d);
     if (!p)
         return -1;

@@ -58,7 +58,8 @@ struct pipeline_opts {
     /* follow: decide the format at the end of this run with the lines there are
      * (parser_end_detection()) instead of waiting for more */
     bool end_detection;
-    bool have_fd; /* read this open descriptor instead of opening the path (input_opts) */
+    bool end_live; /* parser_opts.end_live */
+    bool have_fd;  /* read this open descriptor instead of opening the path (input_opts) */
     int fd;
     size_t chunk_bytes; /* input read size; 0: INPUT_CHUNK_BYTES */
     bool read_ahead;    /* input_opts.read_ahead (a plain file read on a thread of its own) */

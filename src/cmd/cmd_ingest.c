@@ -853,10 +853,11 @@ int cmd_ingest(int argc, char **argv, const struct cli *cli, struct diag *d)
             log_note("'%s': its gzip data ends early (still being compressed?): its last %" PRIu64
                      " decoded bytes are left for the next run",
                      path, r->held_bytes);
-        else if (r->held_record && r->format && !strcmp(r->format, "syslog"))
-            log_verbose("'%s': its last messages may still get syslog pieces: its last %" PRIu64
-                        " bytes are left for the next run",
-                        path, r->held_bytes);
+        else if (r->held_record && r->format &&
+                 (!strcmp(r->format, "syslog") || !strcmp(r->format, "stderr")))
+            log_note("'%s' is being written (modified less than %d s ago): its last records may "
+                     "still get lines, so its last %" PRIu64 " bytes are left for the next run",
+                     path, SIFT_HOLD_WRITE_SECONDS, r->held_bytes);
         else if (r->held_record)
             log_note("'%s': its last record is not complete yet (a quoted field or a JSON "
                      "object is still open): its last %" PRIu64 " bytes are left for the next run",

@@ -735,6 +735,9 @@ again:
          * nothing of it is committed until it is quiet for half a commit interval
          * (the flush), which a steady trickle of lines never gives (QA 29). */
         .end_detection = !fs->format && fs->read_once,
+        /* the flush: quiet since the read that left records pending, which are complete
+         * now (at a read, ingest holds those of a live file for the next one) */
+        .end_live = due == DUE_FLUSH,
         .final = final,
         .known_only = f->sibling,
         .new_after_us = new_after,

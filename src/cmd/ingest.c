@@ -1006,6 +1006,16 @@ static bool may_grow(const struct ingest_opts *o, const struct stat *st)
     return !o->final && clock_now_us() - mtime_us < SIFT_HOLD_LIVE_SECONDS * USEC_PER_SEC;
 }
 
+/* Is @st being written right now (modified less than SIFT_HOLD_WRITE_SECONDS ago by the
+ * clock)? Then a stderr or syslog record at its end may still get lines: the collector
+ * writes a record line by line, a syslog daemon piece by piece, moments apart. */
+static bool being_written(const struct ingest_opts *o, const struct stat *st)
+{
+    int64_t mtime_us = (int64_t)st->st_mtim.tv_sec * 1000000 + st->st_mtim.tv_nsec / 1000;
+    int64_t age = clock_now_us() - mtime_us;
+    return !o->final && age >= 0 && age < SIFT_HOLD_WRITE_SECONDS * USEC_PER_SEC;
+}
+
 struct ingest_prefetch {
     struct pipeline_par *pp;
     bool hold_partial, keep_literals;
@@ -1191,6 +1201,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
     r.positioned = strcmp(path, "-") != 0;
     bool map = false;
     bool live = false;      /* may still be written: hold its cut end (SIFT_HOLD_LIVE_SECONDS) */
+    bool writing = false;   /* ... and was written just now (being_written()) */
     struct stat st = { 0 }; /* (r.positioned) what is read */
     struct ingest_prefetch *pf = o->prefetch; /* consumed: taken over below, or dropped */
 
@@ -1253,6 +1264,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         res->offset = res->read_end = rs.offset;
         int64_t mtime_us = (int64_t)st.st_mtim.tv_sec * 1000000 + st.st_mtim.tv_nsec / 1000;
         live = may_grow(o, &st);
+        writing = being_written(o, &st);
         if (o->known_only && (rs.how == STORE_RESUME_NEW || rs.how == STORE_RESUME_REPLACED) &&
             mtime_us <= o->new_after_us) {
             ret = 0; /* not a continuation of a stream we read: leave it */
@@ -1348,6 +1360,7 @@ int ingest_source(struct store *s, const struct ingest_opts *o, const char *path
         .line_done = line_done,
         .follow = o->follow,
         .end_detection = o->end_detection,
+        .end_live = o->end_live || !writing,
         .have_fd = o->have_fd || r.rd.own_fd || gz_fd >= 0 || stream_fd >= 0,
         .fd = o->have_fd       ? o->fd
               : r.rd.own_fd    ? r.rd.fd

@@ -87,6 +87,8 @@ struct ingest_opts {
     bool follow;        /* the file is still being written: records that may still get
                            continuation lines stay pending (not committed) at its end */
     bool end_detection; /* follow: decide the format with the lines there are now */
+    bool end_live;      /* the file has been quiet: end the stderr/syslog records that may only
+                           still get lines (pipeline_opts.end_live) instead of holding them */
     bool final;         /* the file will not grow again: read a last line without "\n" and finish
                            a last record cut inside a quoted field (else held while the file was
                            modified less than SIFT_HOLD_LIVE_SECONDS ago) */

@@ -133,6 +133,9 @@
  * its last record would be hidden for ever. 5 minutes: far longer than PostgreSQL takes
  * to write one record, far shorter than a log is kept. */
 #define SIFT_HOLD_LIVE_SECONDS 300
+/* A file modified less than this long ago is being written: a stderr or syslog record at
+ * its end may still get lines (ingest holds it for the next run; parser_opts.end_live). */
+#define SIFT_HOLD_WRITE_SECONDS 2
 
 /* Lines of the first bytes of an input inspected by format auto-detection. */
 #define SIFT_DETECT_LINES 200u

@@ -76,6 +76,9 @@ struct parser_opts {
     size_t nskip;
     struct span resume_state; /* resume: parse_checkpoint.state of that checkpoint (the
                                  format and its state there); empty: none was needed */
+    bool end_live;            /* parser_end_hold() ends the pending records that may only still get
+                                 lines (stderr, syslog): the input has been quiet for a while (tail's
+                                 flush); a csvlog record cut in a quoted field is held all the same */
 };
 
 struct parse_checkpoint {

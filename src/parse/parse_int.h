@@ -90,10 +90,11 @@ struct log_format {
      * NULL. */
     void (*end)(struct parser *p, void *state);
 
-    /* At the end of an input that may still grow (parser_end_hold()): is the pending record
-     * cut where no end of the file could be its end (csvlog: inside a quoted field), so that
-     * it must wait for the rest? NULL: pending records are complete as they are (a stderr
-     * record waiting for possible DETAIL lines). */
+    /* At the end of an input that may still grow (parser_end_hold()): must the pending
+     * records wait for the rest? csvlog: when one is cut inside a quoted field; stderr and
+     * syslog: always, unless parser_opts.end_live (their records may still get lines:
+     * the collector writes line by line, syslog piece by piece). NULL: pending records are
+     * complete as they are. */
     bool (*unterminated)(const struct parser *p, const void *state);
 
     /* The log_line_prefix in force (given, detected, or switched to on the way), for

@@ -780,6 +780,17 @@ static void stderr_finish(struct parser *p, void *state, struct pending *rec)
     stderr_core_finish(p, st->core, rec);
 }
 
+/* At the end of a file that may still grow, the pending records are held for the next
+ * run: the log collector writes line by line (line-buffered), so a run can end inside a
+ * record, or read its first lines before its DETAIL or STATEMENT (QA 29: the rest became
+ * a reject, the statement a wrong fingerprint) - unless the caller knows the file has been
+ * quiet (parser_opts.end_live: tail's flush). */
+static bool stderr_unterminated(const struct parser *p, const void *state)
+{
+    (void)state;
+    return !parser_opts(p)->end_live;
+}
+
 static void stderr_end(struct parser *p, void *state)
 {
     (void)p;
@@ -803,6 +814,7 @@ const struct log_format fmt_stderr = {
     .line = stderr_line,
     .finish = stderr_finish,
     .end = stderr_end,
+    .unterminated = stderr_unterminated,
     .pending_size = sizeof(struct srec),
     .prefix = stderr_prefix,
 };

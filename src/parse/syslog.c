@@ -694,16 +694,15 @@ static void syslog_finish(struct parser *p, void *state, struct pending *rec)
 }
 
 /* At the end of a file that may still grow, a pending record may still get pieces:
- * syslog sends each piece as a message of its own, and a daemon writes them as they come
- * (a read between two of them is no rare chance, unlike a stderr record, which the
- * server writes at once). So every pending record is held for the next run (QA 29: the
- * rest of a record read by the next ingest was rejected as pieces without their record,
- * a statement lost its lines and its fingerprint). */
+ * syslog sends each piece as a message of its own, and a daemon writes them as they come.
+ * So every pending record is held for the next run (QA 29: the rest of a record read by
+ * the next ingest was rejected as pieces without their record, a statement lost its
+ * lines and its fingerprint), unless the caller knows the file has been quiet
+ * (parser_opts.end_live: tail's flush). */
 static bool syslog_unterminated(const struct parser *p, const void *state)
 {
-    (void)p;
     (void)state;
-    return true;
+    return !parser_opts(p)->end_live;
 }
 
 static int syslog_check_opts(const struct parser_opts *o, struct diag *d)

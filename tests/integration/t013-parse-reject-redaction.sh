@@ -46,6 +46,7 @@ done
 # parse --stats and in the diagnosis; kept with --keep-literals (hand-made lines).
 printf '\tAND card_number = %s\n2026-11-25 17:45:04 UTC [1] LOG:  duration: 1.000 ms  statement: SELECT 1\n' \
   "$card" > "$T/orphan.log"
+touch -d '-1 min' "$T/orphan.log" # (not being written: its last record is complete)
 "$PGSIFT" -q --db "$T/o.db" ingest --prefix '%t [%p] ' "$T/orphan.log"
 expect_eq "stored sample" "$(printf '\tAND card_number = N')" \
   "$(PGSIFT_DB="$T/o.db" store_query "SELECT sample FROM reject_samples")"

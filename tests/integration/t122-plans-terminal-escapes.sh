@@ -5,6 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 printf '2026-11-25 10:00:04.001 UTC [106] u@d\033]0;EVIL\007b/app LOG:  duration: 5.000 ms  plan:\n\tQuery Text: SELECT * FROM "c\033[2Jards" WHERE num = 1\n\tSeq Scan on "c\033[2J\302\233ards"  (cost=0.00..1.01 rows=1 width=36) (actual time=0.010..0.011 rows=1 loops=1)\n\t  Filter: (num = 1)\n\t  Rows Removed by Filter: 30000\n' > "$T/pl.log"
+touch -d '-1 min' "$T/pl.log" # (not being written: its last record is complete)
 "$PGSIFT" ingest --no-progress --format stderr --prefix '%m [%p] %u@%d/%a ' "$T/pl.log" 2>/dev/null
 pfp=$("$PGSIFT" plans --format json | grep -o '"plan":"[0-9a-f]*"' | head -1 | grep -o '[0-9a-f]\{16\}')
 [[ -n $pfp ]] || fail "no plan stored"
