@@ -22,6 +22,7 @@
  * future, and it rolls forward when the month wraps), the zone --tz or else UTC (said
  * once on stderr).
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -480,10 +481,14 @@ static void header_time(struct parser *p, struct syslog_state *st, struct syslog
         st->last_mon = h->mon;
     const struct pgtime_tz *tz = parser_tz(p);
     if (!tz->set && !st->zone_noted && !stderr_core_has_time(st->core)) {
-        log_note(h->year ? "syslog header times have a time zone pgsift cannot resolve; taking "
-                           "them as UTC (pass --tz)"
-                         : "syslog header times have no time zone; taking them as UTC (pass "
-                           "--tz)");
+        /* once a process: tail reads a file with a new parser each time it grows (QA 29:
+         * the note twice a second into the journal) */
+        static atomic_bool noted;
+        if (!atomic_exchange(&noted, true))
+            log_note(h->year ? "syslog header times have a time zone pgsift cannot resolve; "
+                               "taking them as UTC (pass --tz)"
+                             : "syslog header times have no time zone; taking them as UTC "
+                               "(pass --tz)");
         st->zone_noted = true;
     }
     int64_t local = clock_days_from_civil(year, (unsigned)h->mon, (unsigned)h->day) * 86400 +

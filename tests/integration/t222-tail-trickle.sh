@@ -45,6 +45,21 @@ expect_not_contains "$(cat "$T/tail.err")" "pg.log.save"
 expect_not_contains "$(cat "$T/tail.err")" "pg.log.notes"
 tail_stop TERM
 
+# The note that syslog header times are taken as UTC, once, not at every read (QA 29:
+# twice a second into the journal while the server logged).
+: >"$T/sys.log"
+: >"$T/tail.err"
+PGSIFT_DB=$T/sys.db tail_start "$T/sys.log"
+for ((i = 1; i <= 6; i++)); do
+  printf 'Nov 28 12:35:%02d vm postgres[7000]: [%d-1] user=app,db=shop LOG:  duration: %d.000 ms  statement: SELECT %d\n' \
+    "$i" "$i" "$i" "$i" >>"$T/sys.log"
+  sleep 0.4
+done
+five() { [[ $(store_records "$T/sys.db") -ge 5 ]]; }
+wait_for 20 five
+tail_stop TERM
+expect_eq "notes on header times" 1 "$(grep -c 'syslog header times have no time zone' "$T/tail.err")"
+
 # 250 lines of another program, then the server's (syslog): parse finds them
 fx=$SIFT_SOURCE_DIR/tests/fixtures/pg15-syslog/prefixed/rsyslog-traditional.log
 {
