@@ -83,8 +83,9 @@ static int sink(void *ctx, struct event *ev, struct diag *d)
     return 0;
 }
 
-/* Rejects, foreign lines and damage are never silent: one summary per source. */
-static void warn_rejects(const struct pipeline_result *r)
+/* What the events' times say of a source, with or without --stats: a log that looks
+ * newest-first, records without a time. */
+static void note_times(const struct pipeline_result *r)
 {
     const struct parse_stats *st = &r->stats;
 
@@ -94,6 +95,13 @@ static void warn_rejects(const struct pipeline_result *r)
         log_note("'%s': %" PRIu64 " record%s without a time (the log_line_prefix has no %%m, %%t "
                  "or %%n, and no syslog header gave one)",
                  r->name, st->undated, st->undated == 1 ? "" : "s");
+}
+
+/* Rejects, foreign lines and damage are never silent: one summary per source. */
+static void warn_rejects(const struct pipeline_result *r)
+{
+    const struct parse_stats *st = &r->stats;
+
     if (r->nothing_parsed || (!st->rejects && !st->foreign_lines && !st->damaged))
         return;
     struct sbuf sb = SBUF_INIT;
@@ -412,14 +420,9 @@ int cmd_parse(int argc, char **argv, const struct cli *cli, struct diag *d)
             rc = -1;
             break;
         }
+        note_times(&res[i]);
         if (!stats)
             warn_rejects(&res[i]);
-        else if (parse_stats_newest_first(&res[i].stats)) /* (warn_rejects() says it) */
-            log_warn("'%s': %s", res[i].name, PARSE_NEWEST_FIRST_NOTE);
-        if (stats && res[i].stats.undated)
-            log_note("'%s': %" PRIu64 " record%s without a time (the log_line_prefix has no "
-                     "%%m, %%t or %%n, and no syslog header gave one)",
-                     res[i].name, res[i].stats.undated, res[i].stats.undated == 1 ? "" : "s");
     }
     if (rc == 0 && !stats)
         rc = flush_out(&c, d);

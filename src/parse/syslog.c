@@ -64,6 +64,10 @@ struct syslog_hdr {
 
 static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
+/* Header times with a zone of their own (RFC 3339, RFC 5424) need none; journalctl's
+ * short-full zone abbreviations resolve against it in detection. */
+static const struct pgtime_tz utc_tz = { true, 0, NULL };
+
 static bool digits2(const char *s, int *v)
 {
     if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9')
@@ -181,8 +185,7 @@ static size_t rfc3339_time(struct span l, struct syslog_hdr *h)
     const char *sp = memchr(l.p, ' ', l.len < 48 ? l.len : 48);
     if (!sp)
         return 0;
-    struct pgtime_tz utc = { true, 0 };
-    if (pgtime_parse(span_make(l.p, (size_t)(sp - l.p)), &utc, &h->ts_us, &h->ts_frac, NULL) !=
+    if (pgtime_parse(span_make(l.p, (size_t)(sp - l.p)), &utc_tz, &h->ts_us, &h->ts_frac, NULL) !=
         PGTIME_OK)
         return 0;
     return (size_t)(sp - l.p) + 1;
@@ -236,9 +239,8 @@ static bool rfc5424_header(struct span *rest, struct syslog_hdr *h)
     if (!next_token(&r, &tok))
         return false;
     if (!span_eq_lit(tok, "-")) {
-        struct pgtime_tz utc = { true, 0, NULL };
         if (tok.len < 20 || tok.p[4] != '-' || tok.p[10] != 'T' ||
-            pgtime_parse(tok, &utc, &h->ts_us, &h->ts_frac, NULL) != PGTIME_OK)
+            pgtime_parse(tok, &utc_tz, &h->ts_us, &h->ts_frac, NULL) != PGTIME_OK)
             return false;
     }
     if (!next_token(&r, &tok))
@@ -297,7 +299,6 @@ static bool rfc5424_header(struct span *rest, struct syslog_hdr *h)
 /* @tz resolves a zone abbreviation in a header (journalctl's short-full); NULL: UTC. */
 static bool parse_header(struct span l, struct syslog_hdr *h, const struct pgtime_tz *tz)
 {
-    static const struct pgtime_tz utc = { true, 0, NULL };
     memset(h, 0, sizeof(*h));
     h->ts_us = INT64_MIN;
     size_t at = 0;
@@ -314,7 +315,7 @@ static bool parse_header(struct span l, struct syslog_hdr *h, const struct pgtim
     if (!n)
         n = rfc3339_time(rest, h);
     if (!n)
-        n = journal_full_time(rest, h, tz ? tz : &utc);
+        n = journal_full_time(rest, h, tz ? tz : &utc_tz);
     if (!n)
         n = unix_time(rest, h);
     if (!n)
